@@ -1,0 +1,3 @@
+from dosecalc.cli import main
+
+main()

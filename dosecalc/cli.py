@@ -1,0 +1,334 @@
+"""The ``dosecalc`` command line: parse options, call the core, hand results to render.
+
+The only place where errors become exit codes (CONTRACT §2). Heavy modules (pint, yaml,
+pydantic models, rich tables) are imported inside the commands, so that ``--help``,
+``--version`` and shell completion stay fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from dosecalc import __version__
+from dosecalc.errors import ExitCode
+
+app = typer.Typer(
+    name="dosecalc",
+    help="Chemotherapy dosing and lifetime cumulative-toxicity calculator.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,  # never print locals: they hold patient data
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+regimens_app = typer.Typer(help="List, show and validate regimen files.", no_args_is_help=True)
+app.add_typer(regimens_app, name="regimens")
+
+_state = {"debug": bool(os.environ.get("DOSECALC_DEBUG"))}
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"dosecalc {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show a traceback on internal errors."
+                                        )] = False,
+) -> None:
+    """Chemotherapy dosing and lifetime cumulative-toxicity calculator.
+
+    Every dose explained, every lifetime limit tracked. Example:
+
+        dosecalc plan dia --height 175cm --weight 70kg --start 2026-12-01
+    """
+    if debug:
+        _state["debug"] = True
+
+
+def _run(work: Callable[[], int]) -> None:
+    """Run a command body; turn errors into one clear message and an exit code."""
+    from dosecalc.errors import DosecalcError
+
+    try:
+        code = work()
+    except DosecalcError as e:
+        lines = [str(p) for p in e.problems]
+        if len(lines) == 1:
+            print(f"Error: {lines[0]}", file=sys.stderr)
+        else:
+            print(f"Error: {len(lines)} problems:", file=sys.stderr)
+            for line in lines:
+                print(f"  {line}", file=sys.stderr)
+        raise typer.Exit(ExitCode.INVALID) from None
+    except (typer.Exit, typer.Abort):
+        raise
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+    except BrokenPipeError:
+        raise typer.Exit(0) from None
+    except Exception as e:
+        if _state["debug"]:
+            traceback.print_exc()
+        print(
+            f"dosecalc: internal error ({type(e).__name__}). This is a bug in dosecalc "
+            f"{__version__}; please report it with the command you ran (leave out patient "
+            "data) and the output of the same command with --debug.",
+            file=sys.stderr,
+        )
+        raise typer.Exit(ExitCode.INTERNAL) from None
+    raise typer.Exit(code)
+
+
+def _emit(text: str, output: Path | None, force: bool) -> None:
+    """Print ``text``, or write it to ``output`` atomically (never a partial file)."""
+    if output is None:
+        sys.stdout.write(text)
+        return
+    from dosecalc.outfile import write_atomic
+
+    write_atomic(output, text, force=force)
+    print(f"wrote {output}", file=sys.stderr)
+
+
+def _check_format(value: str, allowed: tuple[str, ...], later: tuple[str, ...] = ()) -> str:
+    from dosecalc.errors import fail
+
+    v = value.strip().lower()
+    if v in later:
+        raise fail("--format", f"'{value}' is not available in this version of dosecalc yet; "
+                   f"give one of {', '.join(allowed)}")
+    if v not in allowed:
+        raise fail("--format", f"'{value}' is not an output format here; give one of "
+                   f"{', '.join(allowed)}")
+    return v
+
+
+# Shared option types -------------------------------------------------------------------------
+Height = Annotated[str | None, typer.Option(help="Height, e.g. 175cm, 1.75m, 69in, 5ft9in "
+                                            "(bare number: cm).")]
+Weight = Annotated[str | None, typer.Option(help="Weight, e.g. 70kg, 154lb (bare number: kg).")]
+Bsa = Annotated[str | None, typer.Option(help="A measured or prescribed BSA in m², used instead "
+                                         "of height and weight.")]
+Formula = Annotated[str | None, typer.Option(help="BSA formula (default mosteller).")]
+Sex = Annotated[str | None, typer.Option(help="male or female.")]
+Age = Annotated[str | None, typer.Option(help="Age, e.g. 29 or 29y.")]
+Scr = Annotated[str | None, typer.Option(help="Serum creatinine, e.g. 0.9mg/dL or 80umol/L.")]
+Gfr = Annotated[str | None, typer.Option(help="GFR / creatinine clearance, e.g. 90mL/min.")]
+Fmt = Annotated[str, typer.Option("--format", help="Output format.")]
+Output = Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE instead of "
+                                             "standard output.", dir_okay=False)]
+Force = Annotated[bool, typer.Option("--force", help="Overwrite an existing --output file.")]
+
+
+@app.command()
+def plan(
+    regimen: Annotated[str, typer.Argument(help="Library id (e.g. dia) or a regimen YAML file.")],
+    height: Height = None,
+    weight: Weight = None,
+    bsa: Bsa = None,
+    formula: Formula = None,
+    sex: Sex = None,
+    age: Age = None,
+    scr: Scr = None,
+    gfr: Gfr = None,
+    start: Annotated[str | None, typer.Option(help="Cycle 1 day 1, YYYY-MM-DD (default today).")
+                     ] = None,
+    cycles: Annotated[int | None, typer.Option(help="Number of cycles (default: the "
+                                               "regimen's).")] = None,
+    format: Fmt = "table",
+    output: Output = None,
+    force: Force = False,
+) -> None:
+    """Plan a regimen for one patient: every dose on every dated day, with its basis.
+
+    Example: dosecalc plan dia --height 175cm --weight 70kg --start 2026-12-01
+    """
+
+    def work() -> int:
+        fmt = _check_format(format, ("table", "json", "csv"), ("ics", "html", "fhir"))
+        from dosecalc import patient as pt
+        from dosecalc import regimen as rg
+        from dosecalc.plan import make_plan
+
+        reg = rg.load(regimen)
+        person = pt.build_patient(height, weight, bsa, formula, sex, age)
+        result = make_plan(reg, person, start=start, cycles=cycles)
+        from dosecalc import render
+
+        if fmt == "json":
+            text = render.to_json(result.as_dict())
+        elif fmt == "csv":
+            text = render.plan_csv(result)
+        elif output is None:
+            render.console().print(render.plan_table(result))
+            return ExitCode.CRITICAL if result.critical else ExitCode.OK
+        else:
+            text = render.to_text(render.plan_table(result))
+        _emit(text, output, force)
+        return ExitCode.CRITICAL if result.critical else ExitCode.OK
+
+    _run(work)
+
+
+@app.command()
+def bsa(
+    height: Annotated[str, typer.Option(help="Height, e.g. 175cm, 1.75m, 5ft9in.")],
+    weight: Annotated[str, typer.Option(help="Weight, e.g. 70kg, 154lb.")],
+    formula: Annotated[str, typer.Option(help="A formula name, or 'all'.")] = "mosteller",
+    sex: Sex = None,
+    format: Fmt = "table",
+) -> None:
+    """Body-surface area by one formula or all of them side by side.
+
+    Example: dosecalc bsa --height 175cm --weight 70kg --formula all
+    """
+
+    def work() -> int:
+        fmt = _check_format(format, ("table", "json"))
+        from dosecalc import patient as pt
+        from dosecalc.bsa import FORMULAS
+
+        h, w = pt.parse_height(height), pt.parse_weight(weight)
+        pt.check_bmi(h, w)
+        s = pt.parse_sex(sex) if sex is not None else None
+        if formula.strip().lower() != "all":
+            name = pt.bsa_formula(formula)
+            value = pt.calculate_bsa(h, w, name, s)
+            data: dict[str, Any] = {"height_cm": h, "weight_kg": w, "formula": name,
+                                    "bsa_m2": value, "citation": FORMULAS[name].citation}
+        else:
+            results = []
+            for name, f in FORMULAS.items():
+                if f.needs_sex and s is None:
+                    results.append({"formula": name, "bsa_m2": None,
+                                    "note": "needs --sex male or --sex female",
+                                    "citation": f.citation})
+                else:
+                    results.append({"formula": name, "bsa_m2": f(h, w, s),
+                                    "citation": f.citation})
+            data = {"height_cm": h, "weight_kg": w, "sex": s, "results": results}
+        from dosecalc import render
+
+        if fmt == "json":
+            sys.stdout.write(render.to_json(data))
+        else:
+            render.console().print(render.bsa_table(data))
+        return ExitCode.OK
+
+    _run(work)
+
+
+@regimens_app.command("list")
+def regimens_list(format: Fmt = "table") -> None:
+    """List the regimen library.
+
+    Example: dosecalc regimens list --format json
+    """
+
+    def work() -> int:
+        fmt = _check_format(format, ("table", "json"))
+        from dosecalc import regimen as rg
+        from dosecalc import render
+
+        regs = [rg.load_file(rg.library_dir() / f"{i}.yaml") for i in rg.library_ids()]
+        if fmt == "json":
+            sys.stdout.write(render.to_json([render.regimen_summary(r) for r in regs]))
+        else:
+            render.console().print(render.regimens_table(regs))
+        return ExitCode.OK
+
+    _run(work)
+
+
+@regimens_app.command("show")
+def regimens_show(
+    regimen: Annotated[str, typer.Argument(help="Library id or a regimen YAML file.")],
+    format: Fmt = "table",
+) -> None:
+    """Show one regimen: its drugs, doses, days, sources, assumptions and notes.
+
+    Example: dosecalc regimens show dia
+    """
+
+    def work() -> int:
+        fmt = _check_format(format, ("table", "json"))
+        from dosecalc import regimen as rg
+        from dosecalc import render
+
+        reg = rg.load(regimen)
+        if fmt == "json":
+            sys.stdout.write(render.to_json(render.regimen_detail(reg)))
+        else:
+            render.console().print(render.regimen_view(reg))
+        return ExitCode.OK
+
+    _run(work)
+
+
+@regimens_app.command("validate")
+def regimens_validate(
+    paths: Annotated[list[Path], typer.Argument(help="Regimen files or folders of them.")],
+) -> None:
+    """Check regimen files; report every problem with file:line. Exit 2 if any is invalid.
+
+    Example: dosecalc regimens validate regimens/*.yaml
+    """
+
+    def work() -> int:
+        from dosecalc import regimen as rg
+        from dosecalc.errors import DosecalcError
+
+        files: list[Path] = []
+        for p in paths:
+            files.extend(sorted(p.glob("*.yaml")) + sorted(p.glob("*.yml")) if p.is_dir() else [p])
+        bad = 0
+        for f in files:
+            try:
+                rg.load_file(f)
+                print(f"ok: {f}")
+            except DosecalcError as e:
+                bad += 1
+                for p in e.problems:
+                    print(f"Error: {p}", file=sys.stderr)
+        if not files:
+            print("Error: PATH: no regimen files found", file=sys.stderr)
+            return ExitCode.INVALID
+        return ExitCode.INVALID if bad else ExitCode.OK
+
+    _run(work)
+
+
+@regimens_app.command("schema")
+def regimens_schema() -> None:
+    """Print the JSON Schema of the regimen file format (for editors).
+
+    Example: dosecalc regimens schema > regimen.schema.json
+    """
+
+    def work() -> int:
+        import json
+
+        from dosecalc.regimen import Regimen
+
+        schema = Regimen.model_json_schema()
+        schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        schema["title"] = "dosecalc regimen file"
+        sys.stdout.write(json.dumps(schema, indent=2) + "\n")
+        return ExitCode.OK
+
+    _run(work)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,327 @@
+"""Regimen files (CONTRACT §3): the models, their YAML loader with file:line errors, the library.
+
+A dose's basis follows from its unit and is never guessed: ``mg/m2`` is per BSA, ``mg/kg`` per
+weight, ``mg`` flat, ``AUC 5`` carboplatin by Calvert. ``dose`` is the dose on each listed day;
+``total_dose`` is a per-cycle total divided equally over the listed days.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    StrictInt,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+
+from dosecalc import drugs, units
+from dosecalc.errors import FileError, Problem
+
+MAX_CYCLE_LENGTH_DAYS = 366
+MAX_CYCLES = 500
+MAX_AUC = 10.0  # mg/mL·min; the highest carboplatin targets in use are 7.5-8 (GOG-158: 7.5)
+
+# basis → (canonical unit of the amount, unit per what)
+_BASES: tuple[tuple[str, str, str], ...] = (
+    ("mg/m**2", "bsa", "mg"),
+    ("units/m**2", "bsa", "units"),
+    ("mg/kg", "weight", "mg"),
+    ("units/kg", "weight", "units"),
+    ("mg", "flat", "mg"),
+    ("units", "flat", "units"),
+)
+_PER = {"bsa": "/m²", "weight": "/kg", "flat": ""}
+_AUC = re.compile(
+    r"^\s*AUC\s*=?\s*(?P<num>[0-9.eE+-]+)\s*(?:mg\s*/\s*mL\s*[·*.x]?\s*min|mg\s*·\s*min\s*/\s*mL)?\s*$",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class DoseSpec:
+    """A protocol dose: ``amount`` in ``unit`` per ``basis`` (AUC: mg/mL·min)."""
+
+    amount: float
+    unit: str  # "mg" or "units" (AUC: "mg")
+    basis: str  # "bsa" | "weight" | "flat" | "auc"
+    text: str  # as written in the file
+
+    def describe(self, amount: float | None = None) -> str:
+        """``'40 mg/m²'``, ``'2 mg'``, ``'AUC 5'`` (ISMP number style)."""
+        from dosecalc.numbers import fmt
+
+        value = self.amount if amount is None else amount
+        if self.basis == "auc":
+            return f"AUC {fmt(value)}"
+        return f"{fmt(value)} {self.unit}{_PER[self.basis]}"
+
+    @property
+    def per_unit(self) -> str:
+        """Unit of ``amount`` in JSON: ``mg/m2``, ``mg/kg``, ``mg``, ``units/m2``, ``AUC``."""
+        if self.basis == "auc":
+            return "mg/mL*min"
+        return {"bsa": f"{self.unit}/m2", "weight": f"{self.unit}/kg", "flat": self.unit}[
+            self.basis
+        ]
+
+
+def parse_dose(value: Any) -> DoseSpec:
+    """``'2 g/m2'`` → ``DoseSpec(2000, 'mg', 'bsa')``; ValueError with what would be valid."""
+    valid = "write e.g. '120 mg/m2', '2 g/m2', '10 units/m2', '5 mg/kg', '12 mg' or 'AUC 5'"
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not a dose with a unit; {valid}")
+    auc = _AUC.match(value)
+    if auc:
+        try:
+            target = float(auc.group("num"))
+        except ValueError:
+            raise ValueError(f"'{value}' is not a dose; {valid}") from None
+        if not (math.isfinite(target) and 0 < target <= MAX_AUC):
+            raise ValueError(f"'{value}': a target AUC must be above 0 and at most {MAX_AUC:g}")
+        return DoseSpec(target, "mg", "auc", value)
+    try:
+        number, unit_text = units.split(value)
+    except ValueError as e:
+        raise ValueError(f"{e}; {valid}") from None
+    if not unit_text:
+        raise ValueError(f"'{value}' has no unit; {valid}")
+    for target, basis, unit in _BASES:
+        try:
+            amount = number * units.factor(unit_text, target)
+        except ValueError:
+            continue
+        if not (math.isfinite(amount) and amount > 0):
+            raise ValueError(f"'{value}': a dose must be a number above zero")
+        return DoseSpec(amount, unit, basis, value)
+    try:
+        units.unit(unit_text)
+    except ValueError:
+        raise ValueError(f"'{unit_text}' in '{value}' is not a unit dosecalc knows; {valid}") from None
+    raise ValueError(
+        f"'{value}' is not a dose per administration day (per m², per kg or flat); "
+        f"{valid}, and list the days it is given on"
+    )
+
+
+def parse_days(value: Any) -> tuple[int, ...]:
+    """``1`` / ``'1-3'`` / ``'1,8,15'`` / ``[1, 8, 15]`` → sorted unique day numbers (1-based)."""
+    valid = "write days as 1, '1-3', '1,8,15', '1-14' or a list of day numbers"
+    days: list[int] = []
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a day; {valid}")
+    if isinstance(value, int):
+        days = [value]
+    elif isinstance(value, list) and value:
+        for item in value:
+            if isinstance(item, bool) or not isinstance(item, int):
+                raise ValueError(f"{item!r} is not a day number; {valid}")
+            days.append(item)
+    elif isinstance(value, str) and value.strip():
+        for part in value.split(","):
+            m = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", part)
+            if not m:
+                raise ValueError(f"'{part.strip()}' in '{value}' is not a day or range; {valid}")
+            first, last = int(m.group(1)), int(m.group(2) or m.group(1))
+            if last < first:
+                raise ValueError(f"'{part.strip()}' runs backwards; write it as {last}-{first}")
+            if last - first > MAX_CYCLE_LENGTH_DAYS:
+                raise ValueError(f"'{part.strip()}' is longer than any cycle")
+            days.extend(range(first, last + 1))
+    else:
+        raise ValueError(f"{value!r} is not a list of days; {valid}")
+    if min(days) < 1:
+        raise ValueError(f"day {min(days)} is before day 1; days are numbered from 1")
+    seen: set[int] = set()
+    for d in days:
+        if d in seen:
+            raise ValueError(f"day {d} is listed twice")
+        seen.add(d)
+    return tuple(sorted(days))
+
+
+Dose = Annotated[
+    DoseSpec,
+    PlainValidator(parse_dose),
+    WithJsonSchema({"type": "string", "examples": ["120 mg/m2", "2 g/m2", "2 mg", "AUC 5"]}),
+]
+Days = Annotated[
+    tuple[int, ...],
+    PlainValidator(parse_days),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": 1},
+                {"type": "string", "pattern": r"^\s*\d+(\s*-\s*\d+)?(\s*,\s*\d+(\s*-\s*\d+)?)*\s*$"},
+                {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 1},
+            ]
+        }
+    ),
+]
+Text = Annotated[str, Field(min_length=1)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DrugOrder(_Strict):
+    """One drug of a regimen: what, how much on each listed day, which days, how."""
+
+    drug: str = Field(description="generic name or a known synonym (DDP, EPI, IFO, ...)")
+    dose: Dose | None = Field(None, description="dose on EACH listed day")
+    total_dose: Dose | None = Field(None, description="per-cycle total divided over the days")
+    days: Days
+    route: Text | None = Field(None, description="IV, PO, SC, ...; default: the drug's")
+    max_dose: Dose | None = Field(None, description="cap on one administration, e.g. '2 mg'")
+    infusion: Text | None = None
+    note: Text | None = None
+    source: Text | None = None
+
+    @field_validator("days")
+    @classmethod
+    def _in_cycle(cls, days: tuple[int, ...], info: ValidationInfo) -> tuple[int, ...]:
+        length = (info.context or {}).get("cycle_length_days")
+        if isinstance(length, int) and not isinstance(length, bool) and days[-1] > length:
+            raise ValueError(
+                f"day {days[-1]} is after the end of the {length}-day cycle; "
+                f"days must lie within 1-{length}"
+            )
+        return days
+
+    @field_validator("drug", mode="before")
+    @classmethod
+    def _canonical(cls, value: Any) -> str:
+        if not isinstance(value, str):
+            raise ValueError(f"{value!r} is not a drug name")
+        return drugs.lookup(value).name
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DrugOrder:
+        if (self.dose is None) == (self.total_dose is None):
+            raise ValueError(
+                "give either 'dose' (the dose on each listed day) or 'total_dose' (a total "
+                "divided over the days), exactly one of them"
+            )
+        spec = self.protocol
+        drug = drugs.lookup(self.drug)
+        if spec.basis == "auc":
+            if self.drug != "carboplatin":
+                raise ValueError(f"an AUC dose is only valid for carboplatin, not {self.drug}")
+            if self.total_dose is not None:
+                raise ValueError("an AUC dose cannot be a total_dose")
+        elif spec.unit != drug.dose_unit:
+            raise ValueError(
+                f"{self.drug} is dosed in {drug.dose_unit}, but the dose '{spec.text}' is in "
+                f"{spec.unit}"
+            )
+        if self.max_dose is not None:
+            cap = self.max_dose
+            if cap.basis != "flat" or cap.unit != (drug.dose_unit if spec.basis != "auc" else "mg"):
+                raise ValueError(
+                    f"max_dose '{cap.text}' must be an absolute amount in {drug.dose_unit} "
+                    f"(e.g. '2 {drug.dose_unit}'), the cap on one administration"
+                )
+        return self
+
+    @property
+    def protocol(self) -> DoseSpec:
+        spec = self.dose if self.dose is not None else self.total_dose
+        assert spec is not None
+        return spec
+
+    @property
+    def per_day(self) -> DoseSpec:
+        """The protocol dose on each listed day (a total_dose divided by the number of days)."""
+        if self.total_dose is None:
+            return self.protocol
+        spec = self.total_dose
+        return DoseSpec(spec.amount / len(self.days), spec.unit, spec.basis, spec.text)
+
+    @property
+    def default_route(self) -> str:
+        return self.route or drugs.lookup(self.drug).route
+
+
+class Regimen(_Strict):
+    """A regimen file (CONTRACT §3)."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)
+    name: Text
+    indication: Text | None = None
+    version: Text | None = None
+    cycle_length_days: StrictInt = Field(ge=1, le=MAX_CYCLE_LENGTH_DAYS)
+    cycles: StrictInt = Field(1, ge=1, le=MAX_CYCLES)
+    sources: list[Text] = Field(min_length=1)
+    assumptions: list[Text] = []
+    unverified: list[Text] = []
+    notes: list[Text] = []
+    drugs: list[DrugOrder] = Field(min_length=1, max_length=100)
+
+
+# ---------------------------------------------------------------- loading and the library
+
+
+def library_dir() -> Path:
+    """The packaged regimen library (``dosecalc/regimens`` in a wheel, ``regimens/`` in a clone)."""
+    here = Path(__file__).resolve().parent
+    installed = here / "regimens"
+    return installed if installed.is_dir() else here.parent / "regimens"
+
+
+def library_ids() -> list[str]:
+    return sorted(p.stem for p in library_dir().glob("*.yaml"))
+
+
+def validate(data: Any, lines: dict[Any, int], source: str) -> Regimen:
+    """Validate parsed YAML as a regimen; every problem reported with file:line at once."""
+    from dosecalc.datafile import validate as validate_model
+
+    length = data.get("cycle_length_days") if isinstance(data, dict) else None
+    return validate_model(Regimen, data, lines, source, {"cycle_length_days": length})
+
+
+def load_file(path: Path) -> Regimen:
+    from dosecalc import yamlfile
+
+    data, lines = yamlfile.load(path, "regimen")
+    regimen = validate(data, lines, str(path))
+    if path.parent.resolve() == library_dir().resolve() and regimen.id != path.stem:
+        raise FileError(Problem(f"id '{regimen.id}' must equal the file name '{path.stem}'",
+                                field="id", file=str(path), line=lines.get(("id",))))
+    return regimen
+
+
+def resolve(ref: str) -> Path:
+    """A library id (case-insensitive) or a path to a YAML file → the file's path."""
+    candidate = Path(ref)
+    if candidate.suffix.lower() in (".yaml", ".yml") or candidate.exists() or "/" in ref:
+        if not candidate.is_file():
+            raise FileError(Problem("no such regimen or course file", file=ref))
+        return candidate
+    path = library_dir() / f"{ref.strip().lower()}.yaml"
+    if not path.is_file():
+        import difflib
+
+        ids = library_ids()
+        close = difflib.get_close_matches(ref.lower(), ids, n=3, cutoff=0.5)
+        hint = f"; did you mean {' or '.join(close)}?" if close else ""
+        raise FileError(
+            Problem(f"'{ref}' is neither a library regimen nor a file{hint} "
+                    f"(library: {', '.join(ids)})", field="REGIMEN")
+        )
+    return path
+
+
+def load(ref: str) -> Regimen:
+    return load_file(resolve(ref))

@@ -1,0 +1,307 @@
+"""Turning results into what people read: rich tables, JSON, CSV.
+
+Only this module (and the CLI) decides how things look; the core returns plain values.
+Numbers in tables follow ISMP (``numbers.fmt``); JSON and CSV carry unrounded numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date
+from typing import Any
+
+from rich import box
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+from dosecalc.alerts import Alert
+from dosecalc.numbers import fmt
+from dosecalc.plan import Plan
+
+REGIMEN_CODES = ("REGIMEN_UNVERIFIED", "REGIMEN_ASSUMPTION")
+SEVERITY_STYLE = {"info": "cyan", "warning": "yellow", "critical": "bold red"}
+
+
+def to_json(data: Any) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def _day(d: date) -> str:
+    return f"{d:%a} {d.isoformat()}"
+
+
+def _name(drug: str) -> str:
+    from dosecalc import drugs
+
+    return drugs.book().drugs[drug].display if drug in drugs.book().drugs else drug
+
+
+def _unit(unit: str) -> str:
+    return unit.replace("/m2", "/m²")
+
+
+def patient_line(plan: Plan) -> str:
+    p = plan.patient
+    parts = []
+    if p.height_cm is not None:
+        parts.append(f"height {fmt(p.height_cm)} cm")
+    if p.weight_kg is not None:
+        parts.append(f"weight {fmt(p.weight_kg)} kg")
+    how = "given" if p.bsa_formula == "given" else f"{p.bsa_formula.capitalize()} formula"
+    parts.append(f"BSA {p.bsa_m2:.2f} m² ({how})")
+    if p.sex:
+        parts.append(p.sex)
+    if p.age_years is not None:
+        parts.append(f"age {fmt(p.age_years)} y")
+    return ", ".join(parts)
+
+
+def alerts_table(alerts: list[Alert]) -> Table:
+    table = Table(box=box.SIMPLE, show_header=True, header_style="bold", expand=False,
+                  title="Warnings", title_justify="left", title_style="bold")
+    table.add_column("Severity")
+    table.add_column("Code")
+    table.add_column("Where")
+    table.add_column("Message", overflow="fold")
+    for a in alerts:
+        where = ", ".join(
+            x for x in (
+                f"cycle {a.cycle}" if a.cycle else "",
+                f"day {a.day}" if a.day else "",
+                a.date.isoformat() if a.date else "",
+            ) if x
+        )
+        table.add_row(Text(a.severity, style=SEVERITY_STYLE[a.severity]), a.code, where, a.message)
+    return table
+
+
+def plan_table(plan: Plan) -> Group:
+    r = plan.regimen
+    head = Text()
+    head.append(f"{r.name}", style="bold")
+    head.append(f"  [{r.id}{' v' + r.version if r.version else ''}]\n")
+    head.append(f"Patient: {patient_line(plan)}\n")
+    head.append(
+        f"Schedule: {plan.cycles} cycle{'s' if plan.cycles != 1 else ''} of "
+        f"{r.cycle_length_days} days (start to start) from {_day(plan.start)}\n"
+    )
+    head.append("Sources: " + "; ".join(r.sources))
+
+    table = Table(box=box.SIMPLE_HEAD, header_style="bold", show_edge=False, pad_edge=False)
+    table.add_column("Cycle", justify="right")
+    table.add_column("Day", justify="right")
+    table.add_column("Date")
+    table.add_column("Drug")
+    table.add_column("Dose", justify="right")
+    table.add_column("Route")
+    table.add_column("Basis")
+    table.add_column("Calculation", overflow="fold")
+    previous = None
+    for a in plan.administrations:
+        d = a.dose
+        if previous is not None and a.cycle != previous:
+            table.add_section()
+        previous = a.cycle
+        table.add_row(
+            str(a.cycle),
+            str(a.day),
+            _day(a.date),
+            _name(d.drug),
+            Text(f"{fmt(d.dose)} {d.unit}", style="bold"),
+            d.route,
+            d.protocol_text,
+            _calculation(plan, d),
+        )
+    parts: list[Any] = [head, table]
+    if plan.cumulative:
+        parts.append(cumulative_table(plan))
+    about = [w for w in plan.warnings if w.code in REGIMEN_CODES]
+    others = [w for w in plan.warnings if w.code not in REGIMEN_CODES]
+    if others:
+        parts.append(alerts_table(others))
+    if about:
+        t = Text("About the regimen data (see: dosecalc regimens show " + r.id + ")\n",
+                 style="bold")
+        for w in about:
+            t.append(f"  {w.severity:<8} ", style=SEVERITY_STYLE[w.severity])
+            t.append(f"{w.message}\n")
+        parts.append(t)
+    return Group(*parts)
+
+
+def _calculation(plan: Plan, d: Any) -> str:
+    p = plan.patient
+    if d.basis == "bsa":
+        text = f"{d.protocol_text} × {p.bsa_m2:.4f} m²"
+    elif d.basis == "weight":
+        text = f"{d.protocol_text} × {fmt(p.weight_kg)} kg"
+    else:
+        text = "flat"
+    if d.capped:
+        text += f" = {fmt(d.calculated)} {d.unit}, capped"
+    return text
+
+
+def cumulative_table(plan: Plan) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, header_style="bold", title="Cumulative exposure",
+                  title_justify="left", title_style="bold", show_edge=False, pad_edge=False)
+    for name, justify in (("Drug", "left"), ("Prior", "right"), ("This plan", "right"),
+                          ("Total", "right"), ("Threshold", "right"), ("Limit", "right"),
+                          ("% of limit", "right")):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for t in plan.cumulative:
+        unit = _unit(t.unit)
+        table.add_row(
+            _name(t.drug),
+            f"{fmt(t.prior)} {unit}",
+            f"{fmt(t.planned)} {unit}",
+            Text(f"{fmt(t.total)} {unit}", style="bold"),
+            f"{fmt(t.threshold)} {unit}" if t.threshold is not None else "—",
+            f"{fmt(t.limit)} {unit}" if t.limit is not None else "—",
+            f"{100 * t.total / t.limit:.0f} %" if t.limit else "—",
+        )
+    return table
+
+
+CSV_COLUMNS = (
+    "phase", "cycle", "day", "date", "regimen", "drug", "route", "basis", "protocol_dose",
+    "protocol_unit", "calculated_dose", "dose", "unit", "capped", "trace",
+)
+
+
+def plan_csv(plan: Plan) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for a in plan.administrations:
+        row = a.as_dict()
+        row["trace"] = " | ".join(row["trace"])  # type: ignore[arg-type]
+        writer.writerow({k: row[k] for k in CSV_COLUMNS})
+    return out.getvalue()
+
+
+def console(file: Any = None, width: int | None = None) -> Console:
+    """A console for ``file``: terminal width on a terminal, 120 columns otherwise."""
+    c = Console(file=file, highlight=False, soft_wrap=False)
+    if not c.is_terminal:
+        c = Console(file=file, highlight=False, width=width or 120, color_system=None)
+    return c
+
+
+def to_text(renderable: Any, width: int = 120) -> str:
+    buf = io.StringIO()
+    Console(file=buf, width=width, color_system=None, highlight=False).print(renderable)
+    return buf.getvalue()
+
+
+def bsa_table(data: dict[str, Any]) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, header_style="bold", show_edge=False, pad_edge=False,
+                  title=f"BSA for {fmt(data['height_cm'])} cm, {fmt(data['weight_kg'])} kg",
+                  title_justify="left", title_style="bold")
+    table.add_column("Formula")
+    table.add_column("BSA", justify="right")
+    table.add_column("vs Mosteller", justify="right")
+    table.add_column("Citation", overflow="fold")
+    rows = data.get("results") or [data]
+    ref = next((r["bsa_m2"] for r in rows if r["formula"] == "mosteller"), None)
+    for r in rows:
+        value = r["bsa_m2"]
+        shown = f"{value:.4f} m²" if value is not None else r.get("note", "—")
+        diff = f"{100 * (value / ref - 1):+.1f} %" if value is not None and ref else ""
+        table.add_row(r["formula"], shown, diff, r.get("citation", ""))
+    return table
+
+
+def regimen_summary(r: Any) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "name": r.name,
+        "indication": r.indication,
+        "cycle_length_days": r.cycle_length_days,
+        "cycles": r.cycles,
+        "drugs": [o.drug for o in r.drugs],
+    }
+
+
+def regimens_table(regs: list[Any]) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, header_style="bold", show_edge=False, pad_edge=False)
+    table.add_column("Id")
+    table.add_column("Name", overflow="fold")
+    table.add_column("Cycle", justify="right")
+    table.add_column("Cycles", justify="right")
+    for r in regs:
+        table.add_row(r.id, r.name, f"{r.cycle_length_days} d", str(r.cycles))
+    return table
+
+
+def _days(days: tuple[int, ...]) -> str:
+    """(1, 2, 3, 8) → '1-3, 8'."""
+    runs: list[list[int]] = []
+    for d in days:
+        if runs and d == runs[-1][-1] + 1:
+            runs[-1].append(d)
+        else:
+            runs.append([d])
+    return ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
+
+
+def regimen_detail(r: Any) -> dict[str, Any]:
+    out = regimen_summary(r)
+    out.update(
+        version=r.version,
+        sources=list(r.sources),
+        assumptions=list(r.assumptions),
+        unverified=list(r.unverified),
+        notes=list(r.notes),
+        drugs=[
+            {
+                "drug": o.drug,
+                "dose": o.per_day.amount,
+                "dose_unit": o.per_day.per_unit,
+                "dose_written": o.protocol.text,
+                "written_as": "total_dose" if o.total_dose is not None else "dose",
+                "days": list(o.days),
+                "route": o.default_route,
+                "max_dose": o.max_dose.amount if o.max_dose else None,
+                "per_cycle": o.per_day.amount * len(o.days) if o.per_day.basis != "auc" else None,
+                "infusion": o.infusion,
+                "note": o.note,
+                "source": o.source,
+            }
+            for o in r.drugs
+        ],
+    )
+    return out
+
+
+def regimen_view(r: Any) -> Group:
+    head = Text()
+    head.append(f"{r.name}", style="bold")
+    head.append(f"  [{r.id}{' v' + r.version if r.version else ''}]\n")
+    if r.indication:
+        head.append(f"Indication: {r.indication}\n")
+    head.append(f"Cycle: {r.cycle_length_days} days start to start; default {r.cycles} cycles")
+    table = Table(box=box.SIMPLE_HEAD, header_style="bold", show_edge=False, pad_edge=False)
+    for col in ("Drug", "Dose per day", "Days", "Per cycle", "Route", "Cap", "Infusion / note"):
+        table.add_column(col, overflow="fold")
+    for o in r.drugs:
+        per_day = o.per_day
+        written = (f"{per_day.describe()} (total {o.total_dose.describe()} ÷ {len(o.days)})"
+                   if o.total_dose is not None else per_day.describe())
+        per_cycle = (per_day.describe(per_day.amount * len(o.days))
+                     if per_day.basis != "auc" else "—")
+        table.add_row(_name(o.drug), written, _days(o.days), per_cycle, o.default_route,
+                      o.max_dose.describe() if o.max_dose else "",
+                      "; ".join(x for x in (o.infusion, o.note) if x))
+    parts: list[Any] = [head, table]
+    for title, items in (("Sources", r.sources), ("Assumptions", r.assumptions),
+                         ("Unverified", r.unverified), ("Notes", r.notes)):
+        if items:
+            t = Text(f"{title}:\n", style="bold")
+            for item in items:
+                t.append(f"  - {item}\n", style="")
+            parts.append(t)
+    return Group(*parts)

@@ -1,0 +1,146 @@
+"""The one pint registry, and parsing of quantities typed by people.
+
+Clinical notations are normalised before pint sees them (``mg/m2``, ``mg/m²`` and ``g/m^2``
+become ``m**2``; ``5ft9in`` becomes feet plus inches). pint resolves each distinct unit text
+once (cached); the number is parsed by us, so that a unit without a number, a comma, ``nan`` or
+``inf`` can never slip through. The core works in floats of fixed units (cm, kg, m², mg, units),
+so pint stays at the boundary.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from dosecalc.errors import fail
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pint
+
+_DEFINITIONS = Path(__file__).with_name("units.txt")
+
+_NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+_QUANTITY = re.compile(rf"^\s*(?P<num>{_NUMBER})\s*(?P<unit>.*?)\s*$")
+_FEET_INCHES = re.compile(
+    rf"^\s*(?P<ft>{_NUMBER})\s*(?:ft|feet|foot|')\s*(?P<inch>{_NUMBER})\s*(?:in|inch|inches|\")?\s*$"
+)
+_UNIT_CHARS = re.compile(r"^[A-Za-zµμ0-9/ *^²³.()]*$")
+
+# What each target unit measures, in words, for messages.
+_KIND = {
+    "cm": "a length",
+    "kg": "a mass",
+    "mg": "a mass",
+    "m**2": "an area",
+    "units": "a number of units",
+    "mg/m**2": "a mass per m²",
+    "units/m**2": "units per m²",
+    "mg/kg": "a mass per kg",
+    "mL/min": "a flow (volume per time)",
+    "mg/dL": "a mass concentration",
+    "umol/L": "a molar concentration",
+    "year": "a time",
+    "Gy": "a radiation dose",
+}
+
+
+@lru_cache(maxsize=1)
+def registry() -> pint.UnitRegistry:
+    import pint
+
+    return pint.UnitRegistry(str(_DEFINITIONS), cache_folder=None, on_redefinition="raise")
+
+
+def normalise_unit_text(text: str) -> str:
+    """``mg/m2`` / ``mg/m²`` / ``mg/m^2`` → ``mg/m**2``; ``μ`` (Greek mu) → ``µ`` (micro)."""
+    t = text.strip().replace("²", "**2").replace("³", "**3").replace("^", "**")
+    t = t.replace("μ", "µ")
+    # a digit 2 or 3 right after a letter is an exponent: m2, cm3 (never a coefficient)
+    return re.sub(r"(?<=[A-Za-z])([23])(?![0-9.])", r"**\1", t)
+
+
+@lru_cache(maxsize=512)
+def unit(text: str) -> pint.Unit:
+    """The pint unit of a unit text such as ``mg/m2``; ValueError if it is not one we know."""
+    import pint
+
+    normalised = normalise_unit_text(text)
+    if not normalised or not _UNIT_CHARS.match(normalised):
+        raise ValueError(f"'{text}' is not a unit")
+    try:
+        parsed = registry().parse_units(normalised)
+    except (pint.errors.PintError, AttributeError, TypeError, SyntaxError, ValueError) as e:
+        raise ValueError(f"'{text}' is not a unit dosecalc knows") from e
+    return parsed
+
+
+@lru_cache(maxsize=1024)
+def factor(unit_text: str, target: str) -> float:
+    """Multiplier from ``unit_text`` to ``target`` (both multiplicative units).
+
+    Raises ValueError with a sentence naming both kinds of quantity when they do not match.
+    """
+    import pint
+
+    source = unit(unit_text)
+    reg = registry()
+    try:
+        return float(reg.Quantity(1.0, source).to(target).magnitude)
+    except pint.errors.DimensionalityError as e:
+        raise ValueError(f"'{unit_text}' is not {_KIND.get(target, target)}") from e
+
+
+def split(text: str) -> tuple[float, str]:
+    """``'120 mg/m2'`` → ``(120.0, 'mg/m2')``. ValueError for anything else."""
+    if "," in text:
+        raise ValueError(
+            f"'{text}' has a comma, which could be a decimal or a thousands separator; "
+            "write the number without it (1000, 1.5)"
+        )
+    m = _QUANTITY.match(text)
+    if not m:
+        raise ValueError(f"'{text}' does not start with a number")
+    value = float(m.group("num"))
+    if not math.isfinite(value):
+        raise ValueError(f"'{text}' is not a finite number")
+    return value, m.group("unit")
+
+
+def measure(
+    text: str | float | int,
+    field: str,
+    target: str,
+    *,
+    bare: str | None,
+    examples: str,
+) -> float:
+    """Parse a measurement typed by a user into a float in ``target`` units.
+
+    ``bare`` is the unit a bare number means (``None``: a unit is required).
+    Errors name the ``field`` and show ``examples`` of valid input.
+    """
+    if isinstance(text, bool):
+        raise fail(field, f"{text!r} is not a quantity; give e.g. {examples}")
+    if isinstance(text, int | float):
+        text = repr(float(text))
+    fi = _FEET_INCHES.match(text)
+    try:
+        if fi:
+            if target != "cm":
+                raise ValueError(f"'{text}' is a height in feet and inches")
+            return float(fi.group("ft")) * 30.48 + float(fi.group("inch")) * 2.54
+        value, unit_text = split(text)
+        if not unit_text:
+            if bare is None:
+                raise ValueError(f"'{text}' has no unit")
+            unit_text = bare
+        return value * factor(unit_text, target)
+    except ValueError as e:
+        raise fail(field, f"{e}; give e.g. {examples}") from None
+
+
+def plural(n: float | int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"

@@ -1,0 +1,174 @@
+"""Safe YAML loading for files people write: line numbers for every node, and no surprises.
+
+- Safe loading only (no ``!!python/...`` tags).
+- Dates stay text (no implicit timestamps): the models parse them and report file:line.
+- Only ``true``/``false`` are booleans (``no``, ``on``, ``off`` stay text: ``route: no`` is
+  not ``False``).
+- Duplicate keys are refused (PyYAML silently keeps the last one).
+- Anchors and aliases are refused: a clinical file is read top to bottom, and aliases are
+  how "billion laughs" documents blow up.
+- A size bound, strict UTF-8, and deep nesting refused.
+
+``load(path)`` returns the data and a map from key paths (``("drugs", 1, "dose")``) to line
+numbers, so that validation errors can point at the line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from dosecalc.errors import FileError, Problem
+
+MAX_BYTES = 1_000_000
+MAX_DEPTH = 32
+
+Loc = tuple[str | int, ...]
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader without timestamps, with strict booleans, no duplicate keys, no aliases."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise yaml.MarkedYAMLError(
+                problem="YAML anchors and aliases (& and *) are not allowed; write the values out",
+                problem_mark=event.start_mark,
+            )
+        if len(self._depth_stack) >= MAX_DEPTH:
+            raise yaml.MarkedYAMLError(
+                problem=f"the document is nested more than {MAX_DEPTH} levels deep",
+                problem_mark=event.start_mark,
+            )
+        self._depth_stack.append(None)
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth_stack.pop()
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                hash(key)
+            except TypeError:
+                raise yaml.constructor.ConstructorError(
+                    problem="a mapping key must be a plain value", problem_mark=key_node.start_mark
+                ) from None
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    problem=f"duplicate key '{key}' (first given on line {seen[key]})",
+                    problem_mark=key_node.start_mark,
+                )
+            seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [
+        (tag, regexp)
+        for tag, regexp in resolvers
+        if tag not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool")
+    ]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+def _walk(node: Any, loc: Loc, lines: dict[Loc, int]) -> None:
+    lines[loc] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
+            _walk(value_node, (*loc, key), lines)
+            lines[(*loc, key)] = key_node.start_mark.line + 1  # a key's own line, not its value's
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _walk(item, (*loc, i), lines)
+
+
+def read_text(path: Path, what: str, max_bytes: int = MAX_BYTES) -> str:
+    """A file's text: must exist, be at most ``max_bytes`` and be UTF-8."""
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise FileError(Problem(f"the {what} is {size:,} bytes; the limit is {max_bytes:,}",
+                                    file=str(path)))
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise FileError(Problem(f"no such {what} file", file=str(path))) from None
+    except IsADirectoryError:
+        raise FileError(Problem(f"is a directory, not a {what} file", file=str(path))) from None
+    except OSError as e:
+        raise FileError(Problem(f"cannot be read ({e.strerror})", file=str(path))) from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise FileError(
+            Problem(f"byte {data[e.start]:#04x} is not UTF-8; save the file as UTF-8",
+                    file=str(path), line=line)
+        ) from None
+
+
+def parse(text: str, source: str) -> tuple[Any, dict[Loc, int]]:
+    """Parse YAML text; errors name ``source`` and the line."""
+    loader = _Loader(text)
+    loader._depth_stack = []  # type: ignore[attr-defined]
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, {}
+        lines: dict[Loc, int] = {}
+        _walk(node, (), lines)
+        data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        message = " ".join(filter(None, [e.context, e.problem]))
+        raise FileError(
+            Problem(f"not valid YAML: {message}", file=source,
+                    line=mark.line + 1 if mark else None)
+        ) from None
+    except yaml.YAMLError as e:
+        raise FileError(Problem(f"not valid YAML: {e}", file=source)) from None
+    except RecursionError:
+        raise FileError(Problem("the document is nested too deeply", file=source)) from None
+    finally:
+        loader.dispose()
+    return data, lines
+
+
+def load(path: Path, what: str) -> tuple[Any, dict[Loc, int]]:
+    return parse(read_text(path, what), str(path))
+
+
+def line_of(lines: dict[Loc, int], loc: Loc) -> int | None:
+    """The line of the deepest known node on the path ``loc``."""
+    for n in range(len(loc), -1, -1):
+        if loc[:n] in lines:
+            return lines[loc[:n]]
+    return None
+
+
+def key_path(loc: Loc) -> str:
+    """``("drugs", 1, "dose")`` → ``drugs[1].dose``."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def iter_problems(errors: Iterator[tuple[Loc, str]], lines: dict[Loc, int],
+                  source: str) -> list[Problem]:
+    return [
+        Problem(message, field=key_path(loc) or None, file=source, line=line_of(lines, loc))
+        for loc, message in errors
+    ]
