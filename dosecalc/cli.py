@@ -41,10 +41,15 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _main(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Print the version and exit.")] = False,
-    debug: Annotated[bool, typer.Option("--debug", help="Show a traceback on internal errors."
-                                        )] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show a traceback on internal errors.")
+    ] = False,
 ) -> None:
     """Chemotherapy dosing and lifetime cumulative-toxicity calculator.
 
@@ -106,28 +111,39 @@ def _check_format(value: str, allowed: tuple[str, ...], later: tuple[str, ...] =
 
     v = value.strip().lower()
     if v in later:
-        raise fail("--format", f"'{value}' is not available in this version of dosecalc yet; "
-                   f"give one of {', '.join(allowed)}")
+        raise fail(
+            "--format",
+            f"'{value}' is not available in this version of dosecalc yet; "
+            f"give one of {', '.join(allowed)}",
+        )
     if v not in allowed:
-        raise fail("--format", f"'{value}' is not an output format here; give one of "
-                   f"{', '.join(allowed)}")
+        raise fail(
+            "--format", f"'{value}' is not an output format here; give one of {', '.join(allowed)}"
+        )
     return v
 
 
 # Shared option types -------------------------------------------------------------------------
-Height = Annotated[str | None, typer.Option(help="Height, e.g. 175cm, 1.75m, 69in, 5ft9in "
-                                            "(bare number: cm).")]
+Height = Annotated[
+    str | None, typer.Option(help="Height, e.g. 175cm, 1.75m, 69in, 5ft9in (bare number: cm).")
+]
 Weight = Annotated[str | None, typer.Option(help="Weight, e.g. 70kg, 154lb (bare number: kg).")]
-Bsa = Annotated[str | None, typer.Option(help="A measured or prescribed BSA in m², used instead "
-                                         "of height and weight.")]
+Bsa = Annotated[
+    str | None,
+    typer.Option(help="A measured or prescribed BSA in m², used instead of height and weight."),
+]
 Formula = Annotated[str | None, typer.Option(help="BSA formula (default mosteller).")]
 Sex = Annotated[str | None, typer.Option(help="male or female.")]
 Age = Annotated[str | None, typer.Option(help="Age, e.g. 29 or 29y.")]
 Scr = Annotated[str | None, typer.Option(help="Serum creatinine, e.g. 0.9mg/dL or 80umol/L.")]
 Gfr = Annotated[str | None, typer.Option(help="GFR / creatinine clearance, e.g. 90mL/min.")]
 Fmt = Annotated[str, typer.Option("--format", help="Output format.")]
-Output = Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE instead of "
-                                             "standard output.", dir_okay=False)]
+Output = Annotated[
+    Path | None,
+    typer.Option(
+        "--output", "-o", help="Write to FILE instead of standard output.", dir_okay=False
+    ),
+]
 Force = Annotated[bool, typer.Option("--force", help="Overwrite an existing --output file.")]
 
 
@@ -142,10 +158,12 @@ def plan(
     age: Age = None,
     scr: Scr = None,
     gfr: Gfr = None,
-    start: Annotated[str | None, typer.Option(help="Cycle 1 day 1, YYYY-MM-DD (default today).")
-                     ] = None,
-    cycles: Annotated[int | None, typer.Option(help="Number of cycles (default: the "
-                                               "regimen's).")] = None,
+    start: Annotated[
+        str | None, typer.Option(help="Cycle 1 day 1, YYYY-MM-DD (default today).")
+    ] = None,
+    cycles: Annotated[
+        int | None, typer.Option(help="Number of cycles (default: the regimen's).")
+    ] = None,
     format: Fmt = "table",
     output: Output = None,
     force: Force = False,
@@ -205,18 +223,27 @@ def bsa(
         if formula.strip().lower() != "all":
             name = pt.bsa_formula(formula)
             value = pt.calculate_bsa(h, w, name, s)
-            data: dict[str, Any] = {"height_cm": h, "weight_kg": w, "formula": name,
-                                    "bsa_m2": value, "citation": FORMULAS[name].citation}
+            data: dict[str, Any] = {
+                "height_cm": h,
+                "weight_kg": w,
+                "formula": name,
+                "bsa_m2": value,
+                "citation": FORMULAS[name].citation,
+            }
         else:
             results = []
             for name, f in FORMULAS.items():
                 if f.needs_sex and s is None:
-                    results.append({"formula": name, "bsa_m2": None,
-                                    "note": "needs --sex male or --sex female",
-                                    "citation": f.citation})
+                    results.append(
+                        {
+                            "formula": name,
+                            "bsa_m2": None,
+                            "note": "needs --sex male or --sex female",
+                            "citation": f.citation,
+                        }
+                    )
                 else:
-                    results.append({"formula": name, "bsa_m2": f(h, w, s),
-                                    "citation": f.citation})
+                    results.append({"formula": name, "bsa_m2": f(h, w, s), "citation": f.citation})
             data = {"height_cm": h, "weight_kg": w, "sex": s, "results": results}
         from dosecalc import render
 

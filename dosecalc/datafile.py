@@ -68,8 +68,13 @@ def errors_of(exc: pydantic.ValidationError, model: type[BaseModel]) -> Iterator
         yield loc, _describe(error, model)
 
 
-def validate(model: type[M], data: Any, lines: dict[Any, int], source: str,
-             context: dict[str, Any] | None = None) -> M:
+def validate(
+    model: type[M],
+    data: Any,
+    lines: dict[Any, int],
+    source: str,
+    context: dict[str, Any] | None = None,
+) -> M:
     if not isinstance(data, dict):
         kind = "empty" if data is None else f"a {type(data).__name__}, not a mapping of keys"
         raise FileError(Problem(f"the file is {kind}", file=source, line=1 if data else None))
@@ -79,7 +84,6 @@ def validate(model: type[M], data: Any, lines: dict[Any, int], source: str,
         raise FileError(*yamlfile.iter_problems(errors_of(e, model), lines, source)) from None
 
 
-def load_model(path: Path, model: type[M], what: str,
-               context: dict[str, Any] | None = None) -> M:
+def load_model(path: Path, model: type[M], what: str, context: dict[str, Any] | None = None) -> M:
     data, lines = yamlfile.load(path, what)
     return validate(model, data, lines, str(path), context)

@@ -45,18 +45,21 @@ def calculate(order: DrugOrder, patient: Patient) -> Dose:
         trace.append(f"protocol: {spec.describe()} on each listed day")
     if spec.basis == "bsa":
         if patient.bsa_m2 is None:
-            raise fail("--height/--weight", f"{order.drug} is dosed per m², so the BSA is needed; "
-                       "give --height and --weight, or --bsa")
+            raise fail(
+                "--height/--weight",
+                f"{order.drug} is dosed per m², so the BSA is needed; "
+                "give --height and --weight, or --bsa",
+            )
         calculated = spec.amount * patient.bsa_m2
         how = "given" if patient.bsa_formula == "given" else patient.bsa_formula
-        trace.append(
-            f"× BSA {patient.bsa_m2:.4f} m² ({how}) = {fmt(calculated)} {spec.unit}"
-        )
+        trace.append(f"× BSA {patient.bsa_m2:.4f} m² ({how}) = {fmt(calculated)} {spec.unit}")
     elif spec.basis == "weight":
         if patient.weight_kg is None:
             raise fail("--weight", f"{order.drug} is dosed per kg, so --weight is needed")
         calculated = spec.amount * patient.weight_kg
-        trace.append(f"× weight {fmt(patient.weight_kg)} kg (actual) = {fmt(calculated)} {spec.unit}")
+        trace.append(
+            f"× weight {fmt(patient.weight_kg)} kg (actual) = {fmt(calculated)} {spec.unit}"
+        )
     elif spec.basis == "flat":
         calculated = spec.amount
         trace.append(f"flat dose = {fmt(calculated)} {spec.unit}")
@@ -71,8 +74,10 @@ def calculate(order: DrugOrder, patient: Patient) -> Dose:
     if order.max_dose is not None and calculated > order.max_dose.amount:
         dose = order.max_dose.amount
         capped = True
-        trace.append(f"capped at max_dose {order.max_dose.describe()} (calculated {fmt(calculated)} "
-                     f"{spec.unit})")
+        trace.append(
+            f"capped at max_dose {order.max_dose.describe()} (calculated {fmt(calculated)} "
+            f"{spec.unit})"
+        )
     trace.append(f"dose: {fmt(dose)} {spec.unit}")
     return Dose(
         drug=order.drug,

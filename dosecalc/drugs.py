@@ -66,8 +66,9 @@ class DrugFile(_Strict):
 class DrugBook:
     """All monographs, indexed by folded name and synonym."""
 
-    def __init__(self, drugs: list[Drug], ambiguous: dict[str, list[str]],
-                 sources: dict[str, str]) -> None:
+    def __init__(
+        self, drugs: list[Drug], ambiguous: dict[str, list[str]], sources: dict[str, str]
+    ) -> None:
         self.drugs = {d.name: d for d in drugs}
         self.sources = sources
         self._index: dict[str, str] = {}
@@ -81,7 +82,7 @@ class DrugBook:
                 if key in self._ambiguous:
                     raise ValueError(f"drug data: '{text}' of {d.name} is also listed as ambiguous")
                 self._index[key] = d.name
-        for key, (text, names) in self._ambiguous.items():
+        for text, names in self._ambiguous.values():
             unknown = [n for n in names if n not in self.drugs]
             if unknown:
                 raise ValueError(f"drug data: ambiguous '{text}' names unknown {unknown}")
@@ -99,10 +100,23 @@ class DrugBook:
                 f"'{text}' is ambiguous: real orders use it for {' and '.join(names)}; "
                 "write the generic name"
             )
-        close = difflib.get_close_matches(key, list(self._index), n=4, cutoff=0.6)
-        names = list(dict.fromkeys(self._index[c] for c in close))
+        names = self.closest(key)
         hint = f"; did you mean {' or '.join(names)}?" if names else ""
         raise ValueError(f"'{text}' is not a drug dosecalc knows{hint}")
+
+    def closest(self, key: str, n: int = 3) -> list[str]:
+        """Drug names whose names or synonyms are nearly ``key`` (the best and its close rivals)."""
+        scored = sorted(
+            (
+                (difflib.SequenceMatcher(None, key, k).ratio(), name)
+                for k, name in self._index.items()
+            ),
+            reverse=True,
+        )
+        if not scored or scored[0][0] < 0.6:
+            return []
+        best = scored[0][0]
+        return list(dict.fromkeys(name for r, name in scored if r >= best - 0.1))[:n]
 
     def __contains__(self, text: str) -> bool:
         return fold(text) in self._index
@@ -116,9 +130,18 @@ def load(path: Path | None = None) -> DrugBook:
     return DrugBook(data.drugs, data.ambiguous, data.sources)
 
 
+class DataError(RuntimeError):
+    """The packaged data is damaged: a bug or a broken installation (exit 3), not user input."""
+
+
 @lru_cache(maxsize=1)
 def book() -> DrugBook:
-    return load()
+    from dosecalc.errors import DosecalcError
+
+    try:
+        return load()
+    except (DosecalcError, ValueError) as e:
+        raise DataError(f"the packaged drug data is damaged: {e}") from e
 
 
 def lookup(text: str) -> Drug:

@@ -10,7 +10,7 @@ import math
 
 
 def fmt(value: float, decimals: int | None = None) -> str:
-    """``73.786`` → ``'73.8'``; ``3689.3`` → ``'3,689.3'``; ``2.0`` → ``'2'``; ``0.125`` → ``'0.125'``.
+    """``73.786`` → ``'73.8'``; ``3689.3`` → ``'3,689.3'``; ``2.0`` → ``'2'``; ``0.125`` → same.
 
     Without ``decimals``: one decimal from 10 up, two from 1 to 10, three significant below 1.
     """

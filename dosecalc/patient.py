@@ -17,7 +17,7 @@ from dosecalc.units import measure
 # slips (metres or inches typed as bare numbers, pounds as kg, grams as kg).
 HEIGHT_CM = (30.0, 260.0)
 WEIGHT_KG = (0.5, 400.0)
-BSA_M2 = (0.1, 4.0)
+BSA_M2 = (0.05, 4.0)
 BMI = (5.0, 120.0)  # kg/m²: catches a height and a weight that cannot belong to one person
 AGE_YEARS = (0.0, 120.0)
 SEXES = {"male": "male", "m": "male", "female": "female", "f": "female"}
@@ -44,8 +44,9 @@ class Patient:
         }
 
 
-def _in_range(value: float, bounds: tuple[float, float], field: str, what: str, unit: str,
-              hint: str) -> float:
+def _in_range(
+    value: float, bounds: tuple[float, float], field: str, what: str, unit: str, hint: str
+) -> float:
     lo, hi = bounds
     if not lo <= value <= hi:
         raise fail(
@@ -58,14 +59,26 @@ def _in_range(value: float, bounds: tuple[float, float], field: str, what: str, 
 
 def parse_height(text: str | float) -> float:
     cm = measure(text, "--height", "cm", bare="cm", examples="175cm, 1.75m, 69in or 5ft9in")
-    return _in_range(cm, HEIGHT_CM, "--height", "height", "cm",
-                     " (a bare number means cm: write 1.75m for metres, 69in for inches)")
+    return _in_range(
+        cm,
+        HEIGHT_CM,
+        "--height",
+        "height",
+        "cm",
+        " (a bare number means cm: write 1.75m for metres, 69in for inches)",
+    )
 
 
 def parse_weight(text: str | float) -> float:
     kg = measure(text, "--weight", "kg", bare="kg", examples="70kg or 154lb")
-    return _in_range(kg, WEIGHT_KG, "--weight", "weight", "kg",
-                     " (a bare number means kg: write 154lb for pounds)")
+    return _in_range(
+        kg,
+        WEIGHT_KG,
+        "--weight",
+        "weight",
+        "kg",
+        " (a bare number means kg: write 154lb for pounds)",
+    )
 
 
 def parse_bsa(text: str | float) -> float:
@@ -143,12 +156,19 @@ def build_patient(
         return Patient(h, w, value, "given", s, a, calculated_bsa_m2=calculated)
     if calculated is None:
         if require_bsa:
-            missing = " and ".join(
-                o for o, v in (("--height", h), ("--weight", w)) if v is None
+            missing = " and ".join(o for o, v in (("--height", h), ("--weight", w)) if v is None)
+            raise fail(
+                missing,
+                f"{missing} {'is' if ' and ' not in missing else 'are'} needed to "
+                "calculate the BSA; give --height and --weight, or a measured --bsa",
             )
-            raise fail(missing, f"{missing} {'is' if ' and ' not in missing else 'are'} needed to "
-                       "calculate the BSA; give --height and --weight, or a measured --bsa")
         return Patient(h, w, None, name, s, a)
-    _in_range(calculated, BSA_M2, "--height/--weight", "BSA", "m²",
-              f" ({name} gives {calculated:.2f} m² for {h:g} cm and {w:g} kg)")
+    _in_range(
+        calculated,
+        BSA_M2,
+        "--height/--weight",
+        "BSA",
+        "m²",
+        f" ({name} gives {calculated:.2f} m² for {h:g} cm and {w:g} kg)",
+    )
     return Patient(h, w, calculated, name, s, a)

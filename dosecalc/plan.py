@@ -90,15 +90,20 @@ def parse_start(text: str | date | None, today: date | None = None) -> tuple[dat
     try:
         return date.fromisoformat(text.strip()), False
     except ValueError:
-        raise fail("--start", f"'{text}' is not a date; write it as YYYY-MM-DD, e.g. 2026-12-01"
-                   ) from None
+        raise fail(
+            "--start", f"'{text}' is not a date; write it as YYYY-MM-DD, e.g. 2026-12-01"
+        ) from None
 
 
 def _regimen_alerts(regimen: Regimen) -> list[Alert]:
-    out = [Alert(WARNING, "REGIMEN_UNVERIFIED", f"{regimen.id}: unverified: {text}")
-           for text in regimen.unverified]
-    out += [Alert(INFO, "REGIMEN_ASSUMPTION", f"{regimen.id}: assumed: {text}")
-            for text in regimen.assumptions]
+    out = [
+        Alert(WARNING, "REGIMEN_UNVERIFIED", f"{regimen.id}: unverified: {text}")
+        for text in regimen.unverified
+    ]
+    out += [
+        Alert(INFO, "REGIMEN_ASSUMPTION", f"{regimen.id}: assumed: {text}")
+        for text in regimen.assumptions
+    ]
     return out
 
 
@@ -129,15 +134,25 @@ def make_plan(
     administrations = expand(doses, first, n, regimen.cycle_length_days, regimen.id)
     warnings = _regimen_alerts(regimen)
     if assumed:
-        warnings.append(Alert(INFO, "START_DATE_ASSUMED",
-                              f"no --start given: cycle 1 day 1 is today, {first.isoformat()}"))
+        warnings.append(
+            Alert(
+                INFO,
+                "START_DATE_ASSUMED",
+                f"no --start given: cycle 1 day 1 is today, {first.isoformat()}",
+            )
+        )
     for order, (_, dose) in zip(regimen.drugs, doses, strict=True):
         if dose.capped:
-            warnings.append(Alert(
-                WARNING, "DOSE_CAPPED",
-                f"{dose.drug}: {dose.protocol_text} gives {dose.calculated:.4g} {dose.unit}, "
-                f"capped at {order.max_dose.describe() if order.max_dose else ''}",
-                drug=dose.drug, phase=1,
-            ))
-    return Plan(patient, regimen, first, n, administrations, _totals(administrations, patient),
-                warnings)
+            warnings.append(
+                Alert(
+                    WARNING,
+                    "DOSE_CAPPED",
+                    f"{dose.drug}: {dose.protocol_text} gives {dose.calculated:.4g} {dose.unit}, "
+                    f"capped at {order.max_dose.describe() if order.max_dose else ''}",
+                    drug=dose.drug,
+                    phase=1,
+                )
+            )
+    return Plan(
+        patient, regimen, first, n, administrations, _totals(administrations, patient), warnings
+    )

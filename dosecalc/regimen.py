@@ -79,6 +79,8 @@ class DoseSpec:
 def parse_dose(value: Any) -> DoseSpec:
     """``'2 g/m2'`` → ``DoseSpec(2000, 'mg', 'bsa')``; ValueError with what would be valid."""
     valid = "write e.g. '120 mg/m2', '2 g/m2', '10 units/m2', '5 mg/kg', '12 mg' or 'AUC 5'"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError(f"{value!r} has no unit; {valid}")
     if not isinstance(value, str):
         raise ValueError(f"{value!r} is not a dose with a unit; {valid}")
     auc = _AUC.match(value)
@@ -107,7 +109,9 @@ def parse_dose(value: Any) -> DoseSpec:
     try:
         units.unit(unit_text)
     except ValueError:
-        raise ValueError(f"'{unit_text}' in '{value}' is not a unit dosecalc knows; {valid}") from None
+        raise ValueError(
+            f"'{unit_text}' in '{value}' is not a unit dosecalc knows; {valid}"
+        ) from None
     raise ValueError(
         f"'{value}' is not a dose per administration day (per m², per kg or flat); "
         f"{valid}, and list the days it is given on"
@@ -162,7 +166,10 @@ Days = Annotated[
         {
             "anyOf": [
                 {"type": "integer", "minimum": 1},
-                {"type": "string", "pattern": r"^\s*\d+(\s*-\s*\d+)?(\s*,\s*\d+(\s*-\s*\d+)?)*\s*$"},
+                {
+                    "type": "string",
+                    "pattern": r"^\s*\d+(\s*-\s*\d+)?(\s*,\s*\d+(\s*-\s*\d+)?)*\s*$",
+                },
                 {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 1},
             ]
         }
@@ -297,8 +304,14 @@ def load_file(path: Path) -> Regimen:
     data, lines = yamlfile.load(path, "regimen")
     regimen = validate(data, lines, str(path))
     if path.parent.resolve() == library_dir().resolve() and regimen.id != path.stem:
-        raise FileError(Problem(f"id '{regimen.id}' must equal the file name '{path.stem}'",
-                                field="id", file=str(path), line=lines.get(("id",))))
+        raise FileError(
+            Problem(
+                f"id '{regimen.id}' must equal the file name '{path.stem}'",
+                field="id",
+                file=str(path),
+                line=lines.get(("id",)),
+            )
+        )
     return regimen
 
 
@@ -317,8 +330,11 @@ def resolve(ref: str) -> Path:
         close = difflib.get_close_matches(ref.lower(), ids, n=3, cutoff=0.5)
         hint = f"; did you mean {' or '.join(close)}?" if close else ""
         raise FileError(
-            Problem(f"'{ref}' is neither a library regimen nor a file{hint} "
-                    f"(library: {', '.join(ids)})", field="REGIMEN")
+            Problem(
+                f"'{ref}' is neither a library regimen nor a file{hint} "
+                f"(library: {', '.join(ids)})",
+                field="REGIMEN",
+            )
         )
     return path
 

@@ -60,19 +60,28 @@ def patient_line(plan: Plan) -> str:
 
 
 def alerts_table(alerts: list[Alert]) -> Table:
-    table = Table(box=box.SIMPLE, show_header=True, header_style="bold", expand=False,
-                  title="Warnings", title_justify="left", title_style="bold")
+    table = Table(
+        box=box.SIMPLE,
+        show_header=True,
+        header_style="bold",
+        expand=False,
+        title="Warnings",
+        title_justify="left",
+        title_style="bold",
+    )
     table.add_column("Severity")
     table.add_column("Code")
     table.add_column("Where")
     table.add_column("Message", overflow="fold")
     for a in alerts:
         where = ", ".join(
-            x for x in (
+            x
+            for x in (
                 f"cycle {a.cycle}" if a.cycle else "",
                 f"day {a.day}" if a.day else "",
                 a.date.isoformat() if a.date else "",
-            ) if x
+            )
+            if x
         )
         table.add_row(Text(a.severity, style=SEVERITY_STYLE[a.severity]), a.code, where, a.message)
     return table
@@ -123,8 +132,9 @@ def plan_table(plan: Plan) -> Group:
     if others:
         parts.append(alerts_table(others))
     if about:
-        t = Text("About the regimen data (see: dosecalc regimens show " + r.id + ")\n",
-                 style="bold")
+        t = Text(
+            "About the regimen data (see: dosecalc regimens show " + r.id + ")\n", style="bold"
+        )
         for w in about:
             t.append(f"  {w.severity:<8} ", style=SEVERITY_STYLE[w.severity])
             t.append(f"{w.message}\n")
@@ -146,11 +156,24 @@ def _calculation(plan: Plan, d: Any) -> str:
 
 
 def cumulative_table(plan: Plan) -> Table:
-    table = Table(box=box.SIMPLE_HEAD, header_style="bold", title="Cumulative exposure",
-                  title_justify="left", title_style="bold", show_edge=False, pad_edge=False)
-    for name, justify in (("Drug", "left"), ("Prior", "right"), ("This plan", "right"),
-                          ("Total", "right"), ("Threshold", "right"), ("Limit", "right"),
-                          ("% of limit", "right")):
+    table = Table(
+        box=box.SIMPLE_HEAD,
+        header_style="bold",
+        title="Cumulative exposure",
+        title_justify="left",
+        title_style="bold",
+        show_edge=False,
+        pad_edge=False,
+    )
+    for name, justify in (
+        ("Drug", "left"),
+        ("Prior", "right"),
+        ("This plan", "right"),
+        ("Total", "right"),
+        ("Threshold", "right"),
+        ("Limit", "right"),
+        ("% of limit", "right"),
+    ):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for t in plan.cumulative:
         unit = _unit(t.unit)
@@ -167,8 +190,21 @@ def cumulative_table(plan: Plan) -> Table:
 
 
 CSV_COLUMNS = (
-    "phase", "cycle", "day", "date", "regimen", "drug", "route", "basis", "protocol_dose",
-    "protocol_unit", "calculated_dose", "dose", "unit", "capped", "trace",
+    "phase",
+    "cycle",
+    "day",
+    "date",
+    "regimen",
+    "drug",
+    "route",
+    "basis",
+    "protocol_dose",
+    "protocol_unit",
+    "calculated_dose",
+    "dose",
+    "unit",
+    "capped",
+    "trace",
 )
 
 
@@ -198,9 +234,15 @@ def to_text(renderable: Any, width: int = 120) -> str:
 
 
 def bsa_table(data: dict[str, Any]) -> Table:
-    table = Table(box=box.SIMPLE_HEAD, header_style="bold", show_edge=False, pad_edge=False,
-                  title=f"BSA for {fmt(data['height_cm'])} cm, {fmt(data['weight_kg'])} kg",
-                  title_justify="left", title_style="bold")
+    table = Table(
+        box=box.SIMPLE_HEAD,
+        header_style="bold",
+        show_edge=False,
+        pad_edge=False,
+        title=f"BSA for {fmt(data['height_cm'])} cm, {fmt(data['weight_kg'])} kg",
+        title_justify="left",
+        title_style="bold",
+    )
     table.add_column("Formula")
     table.add_column("BSA", justify="right")
     table.add_column("vs Mosteller", justify="right")
@@ -289,16 +331,30 @@ def regimen_view(r: Any) -> Group:
         table.add_column(col, overflow="fold")
     for o in r.drugs:
         per_day = o.per_day
-        written = (f"{per_day.describe()} (total {o.total_dose.describe()} ÷ {len(o.days)})"
-                   if o.total_dose is not None else per_day.describe())
-        per_cycle = (per_day.describe(per_day.amount * len(o.days))
-                     if per_day.basis != "auc" else "—")
-        table.add_row(_name(o.drug), written, _days(o.days), per_cycle, o.default_route,
-                      o.max_dose.describe() if o.max_dose else "",
-                      "; ".join(x for x in (o.infusion, o.note) if x))
+        written = (
+            f"{per_day.describe()} (total {o.total_dose.describe()} ÷ {len(o.days)})"
+            if o.total_dose is not None
+            else per_day.describe()
+        )
+        per_cycle = (
+            per_day.describe(per_day.amount * len(o.days)) if per_day.basis != "auc" else "—"
+        )
+        table.add_row(
+            _name(o.drug),
+            written,
+            _days(o.days),
+            per_cycle,
+            o.default_route,
+            o.max_dose.describe() if o.max_dose else "",
+            "; ".join(x for x in (o.infusion, o.note) if x),
+        )
     parts: list[Any] = [head, table]
-    for title, items in (("Sources", r.sources), ("Assumptions", r.assumptions),
-                         ("Unverified", r.unverified), ("Notes", r.notes)):
+    for title, items in (
+        ("Sources", r.sources),
+        ("Assumptions", r.assumptions),
+        ("Unverified", r.unverified),
+        ("Notes", r.notes),
+    ):
         if items:
             t = Text(f"{title}:\n", style="bold")
             for item in items:

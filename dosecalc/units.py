@@ -90,7 +90,25 @@ def factor(unit_text: str, target: str) -> float:
     try:
         return float(reg.Quantity(1.0, source).to(target).magnitude)
     except pint.errors.DimensionalityError as e:
-        raise ValueError(f"'{unit_text}' is not {_KIND.get(target, target)}") from e
+        raise DimensionError(kind_of(unit_text), _KIND.get(target, target)) from e
+
+
+class DimensionError(ValueError):
+    """A quantity of the wrong kind: a length where a mass was wanted."""
+
+    def __init__(self, found: str | None, wanted: str) -> None:
+        self.found, self.wanted = found, wanted
+        super().__init__(f"is {found}, not {wanted}" if found else f"is not {wanted}")
+
+
+@lru_cache(maxsize=256)
+def kind_of(unit_text: str) -> str | None:
+    """'a length' for 'cm', 'a mass per m²' for 'mg/m2', None when it has no name here."""
+    source = unit(unit_text)
+    for target, words in _KIND.items():
+        if source.dimensionality == registry().parse_units(target).dimensionality:
+            return words
+    return None
 
 
 def split(text: str) -> tuple[float, str]:
@@ -137,10 +155,9 @@ def measure(
             if bare is None:
                 raise ValueError(f"'{text}' has no unit")
             unit_text = bare
-        return value * factor(unit_text, target)
+        try:
+            return value * factor(unit_text, target)
+        except DimensionError as e:
+            raise ValueError(f"'{text}' {e}") from None
     except ValueError as e:
         raise fail(field, f"{e}; give e.g. {examples}") from None
-
-
-def plural(n: float | int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"

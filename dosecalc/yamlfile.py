@@ -100,8 +100,9 @@ def read_text(path: Path, what: str, max_bytes: int = MAX_BYTES) -> str:
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            raise FileError(Problem(f"the {what} is {size:,} bytes; the limit is {max_bytes:,}",
-                                    file=str(path)))
+            raise FileError(
+                Problem(f"the {what} is {size:,} bytes; the limit is {max_bytes:,}", file=str(path))
+            )
         data = path.read_bytes()
     except FileNotFoundError:
         raise FileError(Problem(f"no such {what} file", file=str(path))) from None
@@ -114,8 +115,11 @@ def read_text(path: Path, what: str, max_bytes: int = MAX_BYTES) -> str:
     except UnicodeDecodeError as e:
         line = data[: e.start].count(b"\n") + 1
         raise FileError(
-            Problem(f"byte {data[e.start]:#04x} is not UTF-8; save the file as UTF-8",
-                    file=str(path), line=line)
+            Problem(
+                f"byte {data[e.start]:#04x} is not UTF-8; save the file as UTF-8",
+                file=str(path),
+                line=line,
+            )
         ) from None
 
 
@@ -134,8 +138,7 @@ def parse(text: str, source: str) -> tuple[Any, dict[Loc, int]]:
         mark = e.problem_mark or e.context_mark
         message = " ".join(filter(None, [e.context, e.problem]))
         raise FileError(
-            Problem(f"not valid YAML: {message}", file=source,
-                    line=mark.line + 1 if mark else None)
+            Problem(f"not valid YAML: {message}", file=source, line=mark.line + 1 if mark else None)
         ) from None
     except yaml.YAMLError as e:
         raise FileError(Problem(f"not valid YAML: {e}", file=source)) from None
@@ -166,9 +169,11 @@ def key_path(loc: Loc) -> str:
     return out
 
 
-def iter_problems(errors: Iterator[tuple[Loc, str]], lines: dict[Loc, int],
-                  source: str) -> list[Problem]:
-    return [
+def iter_problems(
+    errors: Iterator[tuple[Loc, str]], lines: dict[Loc, int], source: str
+) -> list[Problem]:
+    problems = [
         Problem(message, field=key_path(loc) or None, file=source, line=line_of(lines, loc))
         for loc, message in errors
     ]
+    return sorted(problems, key=lambda p: p.line or 0)

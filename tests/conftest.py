@@ -1,0 +1,70 @@
+"""Shared fixtures: the installed console script, the CLI runner, the contract schemas."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from dosecalc.cli import app
+
+ROOT = Path(__file__).resolve().parent.parent
+CONTRACT = Path(__file__).with_name("contract")
+DIA = ["plan", "dia", "--height", "175cm", "--weight", "70kg", "--start", "2026-12-01"]
+
+
+def dosecalc_exe() -> list[str]:
+    """The installed console script (falls back to ``python -m dosecalc``)."""
+    exe = shutil.which("dosecalc", path=str(Path(sys.executable).parent))
+    return [exe] if exe else [sys.executable, "-m", "dosecalc"]
+
+
+@pytest.fixture
+def run(tmp_path: Path):
+    """Run the installed ``dosecalc`` in a subprocess, from a folder outside the repository."""
+
+    def _run(
+        *args: str,
+        cwd: Path | None = None,
+        env: dict[str, str] | None = None,
+        input: str | None = None,
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*dosecalc_exe(), *args],
+            cwd=cwd or tmp_path,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "COLUMNS": "120", **(env or {})},
+            input=input,
+            timeout=60,
+        )
+
+    return _run
+
+
+@pytest.fixture
+def cli():
+    """Invoke the typer app in-process; returns (exit_code, stdout, stderr)."""
+    runner = CliRunner()
+
+    def _cli(*args: str) -> tuple[int, str, str]:
+        result = runner.invoke(app, list(args), catch_exceptions=False)
+        return result.exit_code, result.stdout, result.stderr
+
+    return _cli
+
+
+def schema(name: str) -> dict:
+    return json.loads((CONTRACT / f"{name}.schema.json").read_text())
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -1,0 +1,24 @@
+"""hypothesis strategies with explicit physiological bounds, shared by the property tests."""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+from dosecalc.patient import HEIGHT_CM, WEIGHT_KG
+
+# Adults: 140-210 cm, 35-200 kg, with BMI kept between 13 and 70 by the filter below.
+adult_heights = st.floats(140, 210, allow_nan=False)
+adult_weights = st.floats(35, 200, allow_nan=False)
+heights = st.floats(*HEIGHT_CM, allow_nan=False)
+weights = st.floats(*WEIGHT_KG, allow_nan=False)
+
+
+@st.composite
+def adults(draw: st.DrawFn) -> tuple[float, float]:
+    h = draw(adult_heights)
+    w = draw(adult_weights.filter(lambda w: 13 <= w / (h / 100) ** 2 <= 70))
+    return h, w
+
+
+bsas = st.floats(0.3, 3.0, allow_nan=False)
+cycles = st.integers(1, 12)

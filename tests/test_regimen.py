@@ -1,0 +1,243 @@
+"""Regimen files: the format of CONTRACT §3, refused with file:line and key path when wrong."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dosecalc import regimen as rg
+from dosecalc.errors import FileError
+from tests.conftest import ROOT, write
+
+GOOD = """\
+id: test-regimen
+name: "Test"
+cycle_length_days: 21
+cycles: 2
+sources:
+  - "A citation"
+drugs:
+  - drug: DDP
+    dose: 100 mg/m2
+    days: 1
+    route: IV
+  - drug: EPI
+    total_dose: 120 mg/m2
+    days: 1-3
+"""
+
+
+def problems(tmp_path: Path, text: str) -> list[str]:
+    path = write(tmp_path, "r.yaml", text)
+    with pytest.raises(FileError) as e:
+        rg.load_file(path)
+    return [str(p).replace(str(path), "r.yaml") for p in e.value.problems]
+
+
+def test_a_good_file_with_synonyms_and_a_divided_total(tmp_path: Path) -> None:
+    r = rg.load_file(write(tmp_path, "r.yaml", GOOD))
+    assert [o.drug for o in r.drugs] == ["cisplatin", "epirubicin"]
+    epi = r.drugs[1]
+    assert epi.days == (1, 2, 3)
+    assert epi.per_day.amount == pytest.approx(40.0)  # 120 mg/m² divided over 3 days
+    assert epi.default_route == "IV"  # from the drug data
+
+
+def test_unknown_key_names_line_and_path_and_valid_keys(tmp_path: Path) -> None:
+    text = GOOD.replace("    route: IV\n", "    route: IV\n    dose_per_day: 3 mg\n", 1)
+    [p] = problems(tmp_path, text)
+    assert p.startswith(
+        "r.yaml:12: drugs[0].dose_per_day: unknown key 'dose_per_day'; "
+        "valid keys here: drug, dose, total_dose, days, route, max_dose"
+    )
+
+
+def test_all_errors_of_a_file_are_reported_at_once(tmp_path: Path) -> None:
+    text = (
+        GOOD.replace("cycle_length_days: 21", "cycle_length_days: 21\ncolour: red")
+        .replace("dose: 100 mg/m2", "dose: 100")
+        .replace("days: 1-3", "days: 1-30")
+    )
+    ps = problems(tmp_path, text)
+    assert ps == [
+        "r.yaml:4: colour: unknown key 'colour'; valid keys here: id, name, indication, "
+        "version, cycle_length_days, cycles, sources, assumptions, unverified, notes, drugs",
+        "r.yaml:10: drugs[0].dose: 100 has no unit; write e.g. '120 mg/m2', '2 g/m2', "
+        "'10 units/m2', '5 mg/kg', '12 mg' or 'AUC 5'",
+        "r.yaml:15: drugs[1].days: day 30 is after the end of the 21-day cycle; days must lie "
+        "within 1-21",
+    ]
+
+
+def test_missing_required_key(tmp_path: Path) -> None:
+    assert problems(tmp_path, GOOD.replace("cycle_length_days: 21\n", "")) == [
+        "r.yaml:1: cycle_length_days: this required key is missing"
+    ]
+
+
+def test_no_sources_is_refused(tmp_path: Path) -> None:
+    text = GOOD.replace('sources:\n  - "A citation"\n', "sources: []\n")
+    [p] = problems(tmp_path, text)
+    assert p.startswith("r.yaml:5: sources: list should have at least 1 item")
+
+
+def test_dose_and_total_dose_together_are_refused(tmp_path: Path) -> None:
+    text = GOOD.replace(
+        "    total_dose: 120 mg/m2\n", "    total_dose: 120 mg/m2\n    dose: 40 mg/m2\n"
+    )
+    [p] = problems(tmp_path, text)
+    assert p == (
+        "r.yaml:12: drugs[1]: give either 'dose' (the dose on each listed day) or "
+        "'total_dose' (a total divided over the days), exactly one of them"
+    )
+
+
+def test_unknown_drug_suggests_close_names(tmp_path: Path) -> None:
+    [p] = problems(tmp_path, GOOD.replace("drug: DDP", "drug: cisplatine"))
+    assert p == (
+        "r.yaml:8: drugs[0].drug: 'cisplatine' is not a drug dosecalc knows; "
+        "did you mean cisplatin?"
+    )
+
+
+def test_auc_only_for_carboplatin(tmp_path: Path) -> None:
+    [p] = problems(tmp_path, GOOD.replace("dose: 100 mg/m2", "dose: AUC 5"))
+    assert p.endswith("drugs[0]: an AUC dose is only valid for carboplatin, not cisplatin")
+
+
+def test_mg_for_a_units_drug_is_refused(tmp_path: Path) -> None:
+    [p] = problems(tmp_path, GOOD.replace("drug: DDP", "drug: bleomycin"))
+    assert p.endswith("drugs[0]: bleomycin is dosed in units, but the dose '100 mg/m2' is in mg")
+
+
+def test_max_dose_must_be_absolute(tmp_path: Path) -> None:
+    [p] = problems(
+        tmp_path, GOOD.replace("    route: IV\n", "    route: IV\n    max_dose: 2 mg/m2\n")
+    )
+    assert "max_dose '2 mg/m2' must be an absolute amount in mg" in p
+
+
+@pytest.mark.parametrize(
+    ("days", "message"),
+    [
+        ("0", "day 0 is before day 1"),
+        ("3-1", "runs backwards"),
+        ("1,1", "day 1 is listed twice"),
+        ("d1", "'d1' in 'd1' is not a day or range"),
+        ("[1, 2.5]", "2.5 is not a day number"),
+        ("true", "True is not a day"),
+        ("[]", "[] is not a list of days"),
+    ],
+)
+def test_bad_days(tmp_path: Path, days: str, message: str) -> None:
+    [p] = problems(tmp_path, GOOD.replace("days: 1\n", f"days: {days}\n"))
+    assert p.startswith("r.yaml:10: drugs[0].days: ") and message in p, p
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("id: a\nid: b\n", "r.yaml:2: not valid YAML: duplicate key 'id' (first given on line 1)"),
+        (
+            "x: !!python/object/apply:os.system ['true']\n",
+            "r.yaml:1: not valid YAML: could not determine a constructor for the tag "
+            "'tag:yaml.org,2002:python/object/apply:os.system'",
+        ),
+        (
+            "a: &x 1\nb: *x\n",
+            "r.yaml:1: not valid YAML: YAML anchors and aliases (& and *) are "
+            "not allowed; write the values out",
+        ),
+        ("- 1\n- 2\n", "r.yaml:1: the file is a list, not a mapping of keys"),
+        ("", "r.yaml: the file is empty"),
+        (
+            "a: [1, 2\n",
+            "r.yaml:2: not valid YAML: while parsing a flow sequence expected ',' or "
+            "']', but got '<stream end>'",
+        ),
+        (
+            "x: " + "[" * 100 + "]" * 100 + "\n",
+            "r.yaml:1: not valid YAML: the document is nested more than 32 levels deep",
+        ),
+    ],
+)
+def test_hostile_or_broken_yaml(tmp_path: Path, text: str, message: str) -> None:
+    assert problems(tmp_path, text) == [message]
+
+
+def test_non_utf8_bytes_are_refused_with_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "r.yaml"
+    path.write_bytes(b"id: x\nname: \xff\n")
+    with pytest.raises(FileError) as e:
+        rg.load_file(path)
+    assert str(e.value).endswith("r.yaml:2: byte 0xff is not UTF-8; save the file as UTF-8")
+
+
+def test_yaml_booleans_and_dates_do_not_sneak_in(tmp_path: Path) -> None:
+    # 'route: no' stays the text "no" (YAML 1.1 would make it False); dates stay text
+    r = rg.load_file(write(tmp_path, "r.yaml", GOOD.replace("route: IV", "route: no")))
+    assert r.drugs[0].route == "no"
+
+
+# ---------------------------------------------------------------- the library
+
+LIBRARY = sorted((ROOT / "regimens").glob("*.yaml"))
+REQUIRED = {
+    "dia",
+    "ddp-epi",
+    "ddp-ifo",
+    "anlotinib",
+    "map",
+    "ap",
+    "ac",
+    "ec",
+    "fec-100",
+    "abvd",
+    "r-chop-21",
+    "mfolfox6",
+    "carboplatin-paclitaxel",
+}
+
+
+def test_the_library_has_every_id_of_the_contract() -> None:
+    assert REQUIRED <= {p.stem for p in LIBRARY}
+
+
+@pytest.mark.parametrize("path", LIBRARY, ids=lambda p: p.stem)
+def test_every_library_regimen_validates_and_cites_a_source(path: Path) -> None:
+    r = rg.load_file(path)
+    assert r.id == path.stem
+    assert r.sources and all(len(s) > 20 for s in r.sources), "each source is a real citation"
+
+
+def test_library_ids_are_case_insensitive() -> None:
+    assert rg.load("DIA").id == "dia"
+
+
+def test_unknown_library_id_suggests() -> None:
+    with pytest.raises(FileError) as e:
+        rg.resolve("dai")
+    assert "'dai' is neither a library regimen nor a file; did you mean dia?" in str(e.value)
+
+
+@pytest.mark.parametrize(
+    ("regimen", "drug", "per_cycle"),
+    [
+        ("dia", "epirubicin", 120),
+        ("dia", "ifosfamide", 10_000),
+        ("dia", "cisplatin", 120),
+        ("ddp-epi", "epirubicin", 50),
+        ("ddp-epi", "cisplatin", 140),
+        ("ddp-ifo", "cisplatin", 140),
+        ("ddp-ifo", "ifosfamide", 10_000),
+    ],
+)
+def test_reference_case_regimens_match_the_report(
+    regimen: str, drug: str, per_cycle: float
+) -> None:
+    """seed-case.md: DIA cisplatin 120 d1, epirubicin 40 d1-3, ifosfamide 2 g/m² d1-5; DDP+EPI
+    cisplatin 140 d1 + epirubicin 50 d1; DDP+IFO cisplatin 140 d1 + ifosfamide 2 g/m² d1-5."""
+    r = rg.load(regimen)
+    total = sum(o.per_day.amount * len(o.days) for o in r.drugs if o.drug == drug)
+    assert total == pytest.approx(per_cycle)
