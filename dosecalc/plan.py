@@ -12,6 +12,7 @@ from dosecalc import __version__
 from dosecalc.alerts import CRITICAL, INFO, WARNING, Alert
 from dosecalc.dosing import calculate
 from dosecalc.errors import fail
+from dosecalc.numbers import fmt
 from dosecalc.patient import Patient
 from dosecalc.regimen import MAX_CYCLES, Regimen
 from dosecalc.schedule import Administration, expand
@@ -119,6 +120,31 @@ def _totals(administrations: list[Administration], patient: Patient) -> list[Tot
     return [Total(drug, unit, planned=amount) for (drug, unit), amount in sums.items()]
 
 
+def _capped(administrations: list[Administration]) -> list[Alert]:
+    """DOSE_CAPPED once per drug order, at its first capped administration."""
+    out: list[Alert] = []
+    seen: set[tuple[str, str]] = set()
+    for a in administrations:
+        d = a.dose
+        key = (d.drug, d.protocol.text)
+        if d.capped and key not in seen:
+            seen.add(key)
+            out.append(
+                Alert(
+                    WARNING,
+                    "DOSE_CAPPED",
+                    f"{d.drug}: {d.protocol_text} gives {fmt(d.calculated)} {d.unit}, capped at "
+                    f"{fmt(d.dose)} {d.unit} (max_dose of the regimen)",
+                    drug=d.drug,
+                    phase=a.phase,
+                    cycle=a.cycle,
+                    day=a.day,
+                    date=a.date,
+                )
+            )
+    return out
+
+
 def make_plan(
     regimen: Regimen,
     patient: Patient,
@@ -141,18 +167,7 @@ def make_plan(
                 f"no --start given: cycle 1 day 1 is today, {first.isoformat()}",
             )
         )
-    for order, (_, dose) in zip(regimen.drugs, doses, strict=True):
-        if dose.capped:
-            warnings.append(
-                Alert(
-                    WARNING,
-                    "DOSE_CAPPED",
-                    f"{dose.drug}: {dose.protocol_text} gives {dose.calculated:.4g} {dose.unit}, "
-                    f"capped at {order.max_dose.describe() if order.max_dose else ''}",
-                    drug=dose.drug,
-                    phase=1,
-                )
-            )
+    warnings += _capped(administrations)
     return Plan(
         patient, regimen, first, n, administrations, _totals(administrations, patient), warnings
     )

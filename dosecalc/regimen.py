@@ -108,10 +108,8 @@ def parse_dose(value: Any) -> DoseSpec:
         return DoseSpec(amount, unit, basis, value)
     try:
         units.unit(unit_text)
-    except ValueError:
-        raise ValueError(
-            f"'{unit_text}' in '{value}' is not a unit dosecalc knows; {valid}"
-        ) from None
+    except ValueError as e:
+        raise ValueError(f"{e} (in '{value}'); {valid}") from None
     raise ValueError(
         f"'{value}' is not a dose per administration day (per m², per kg or flat); "
         f"{valid}, and list the days it is given on"

@@ -97,7 +97,10 @@ def plan_table(plan: Plan) -> Group:
         f"Schedule: {plan.cycles} cycle{'s' if plan.cycles != 1 else ''} of "
         f"{r.cycle_length_days} days (start to start) from {_day(plan.start)}\n"
     )
-    head.append("Sources: " + "; ".join(r.sources))
+    more = len(r.sources) - 1
+    head.append(f"Source: {r.sources[0]}")
+    if more:
+        head.append(f" (and {more} more: dosecalc regimens show {r.id})")
 
     table = Table(box=box.SIMPLE_HEAD, header_style="bold", show_edge=False, pad_edge=False)
     table.add_column("Cycle", justify="right")

@@ -27,6 +27,7 @@ _QUANTITY = re.compile(rf"^\s*(?P<num>{_NUMBER})\s*(?P<unit>.*?)\s*$")
 _FEET_INCHES = re.compile(
     rf"^\s*(?P<ft>{_NUMBER})\s*(?:ft|feet|foot|')\s*(?P<inch>{_NUMBER})\s*(?:in|inch|inches|\")?\s*$"
 )
+_U_OR_IU = re.compile(r"(?<![A-Za-z])(?:I?U|iu|mU|MU)(?![A-Za-z])")
 _UNIT_CHARS = re.compile(r"^[A-Za-zµμ0-9/ *^²³.()]*$")
 
 # What each target unit measures, in words, for messages.
@@ -68,6 +69,11 @@ def unit(text: str) -> pint.Unit:
     import pint
 
     normalised = normalise_unit_text(text)
+    if _U_OR_IU.search(normalised):
+        raise ValueError(
+            f"'{text}' uses U or IU, which orders must not (ISMP: write 'units'); bleomycin "
+            "labelled in IU (Ph. Eur.) has 1,000 IU per USP unit, so convert before writing units"
+        )
     if not normalised or not _UNIT_CHARS.match(normalised):
         raise ValueError(f"'{text}' is not a unit")
     try:
