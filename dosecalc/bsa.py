@@ -95,12 +95,8 @@ def yu_2010(height_cm: float, weight_kg: float) -> float:
 class Formula:
     name: str
     function: Callable[..., float]
+    citation: str  # short form; the full reference is in the function's docstring
     needs_sex: bool = False
-
-    @property
-    def citation(self) -> str:
-        doc = self.function.__doc__ or ""
-        return " ".join(doc.split()).split(" BSA =")[0].split(" Women:")[0]
 
     def __call__(self, height_cm: float, weight_kg: float, sex: str | None = None) -> float:
         if self.needs_sex:
@@ -113,17 +109,17 @@ class Formula:
 FORMULAS: dict[str, Formula] = {
     f.name: f
     for f in (
-        Formula("mosteller", mosteller),
-        Formula("dubois", dubois),
-        Formula("haycock", haycock),
-        Formula("gehan-george", gehan_george),
-        Formula("boyd", boyd),
-        Formula("fujimoto", fujimoto),
-        Formula("takahira", takahira),
-        Formula("shuter-aslani", shuter_aslani),
-        Formula("schlich", schlich, needs_sex=True),
-        Formula("livingston-lee", livingston_lee),
-        Formula("yu-2010", yu_2010),
+        Formula("mosteller", mosteller, "Mosteller, N Engl J Med 1987"),
+        Formula("dubois", dubois, "Du Bois & Du Bois, Arch Intern Med 1916"),
+        Formula("haycock", haycock, "Haycock et al., J Pediatr 1978"),
+        Formula("gehan-george", gehan_george, "Gehan & George, Cancer Chemother Rep 1970"),
+        Formula("boyd", boyd, "Boyd, Univ. Minnesota Press 1935"),
+        Formula("fujimoto", fujimoto, "Fujimoto et al., Nippon Eiseigaku Zasshi 1968"),
+        Formula("takahira", takahira, "Takahira 1925 (via Fujimoto 1968)"),
+        Formula("shuter-aslani", shuter_aslani, "Shuter & Aslani, Eur J Appl Physiol 2000"),
+        Formula("schlich", schlich, "Schlich et al., Ernährungs Umschau 2010", needs_sex=True),
+        Formula("livingston-lee", livingston_lee, "Livingston & Lee, Am J Physiol 2001"),
+        Formula("yu-2010", yu_2010, "Yu et al., Burns 2010"),
     )
 }
 DEFAULT_FORMULA = "mosteller"
