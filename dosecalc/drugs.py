@@ -113,7 +113,7 @@ class DrugBook:
             ),
             reverse=True,
         )
-        if not scored or scored[0][0] < 0.6:
+        if len(key) < 5 or not scored or scored[0][0] < 0.6:  # short codes: no guessing
             return []
         best = scored[0][0]
         return list(dict.fromkeys(name for r, name in scored if r >= best - 0.1))[:n]

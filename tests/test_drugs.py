@@ -1,0 +1,71 @@
+"""Drug names: synonyms from real orders resolve exactly; anything else is refused."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from dosecalc import drugs
+from dosecalc.regimen import parse_dose
+
+ABBREVIATIONS = {  # issue 2 and seed-case.md: abbreviations used in real orders and exports
+    "DDP": "cisplatin", "CDDP": "cisplatin", "EPI": "epirubicin", "IFO": "ifosfamide",
+    "ADM": "doxorubicin", "DOX": "doxorubicin", "CTX": "cyclophosphamide", "VCR": "vincristine",
+    "MTX": "methotrexate", "5-FU": "fluorouracil", "5FU": "fluorouracil", "5 fu": "fluorouracil",
+    "L-OHP": "oxaliplatin", "CBP": "carboplatin", "Adriamycin": "doxorubicin",
+    "Doxil": "liposomal doxorubicin", "calcium folinate": "leucovorin", "VP-16": "etoposide",
+}
+
+
+@pytest.mark.parametrize(("text", "name"), ABBREVIATIONS.items())
+def test_abbreviations_resolve_to_the_canonical_generic_name(text: str, name: str) -> None:
+    assert drugs.lookup(text).name == name
+
+
+def test_liposomal_doxorubicin_never_shares_a_name_with_doxorubicin() -> None:
+    lipo = drugs.lookup("liposomal doxorubicin")
+    conventional = drugs.lookup("doxorubicin")
+    assert lipo.name != conventional.name
+    assert not {drugs.fold(s) for s in lipo.synonyms} & {drugs.fold(s) for s in
+                                                         conventional.synonyms}
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("TAX", "'TAX' is ambiguous: real orders use it for paclitaxel and docetaxel; write the "
+            "generic name"),
+    ("DEX", "'DEX' is ambiguous: real orders use it for dexamethasone and dexrazoxane"),
+    ("doxorubicine", "'doxorubicine' is not a drug dosecalc knows; did you mean doxorubicin?"),
+    ("XYZ", "'XYZ' is not a drug dosecalc knows"),
+])
+def test_ambiguous_and_unknown_names_are_refused(text: str, message: str) -> None:
+    with pytest.raises(ValueError) as e:
+        drugs.lookup(text)
+    assert str(e.value).startswith(message)
+
+
+def test_the_data_file_is_strict_yaml_and_every_name_is_canonical() -> None:
+    # loaded through the same strict loader as regimens: no duplicate keys, no aliases
+    book = drugs.load(drugs.DATA)
+    assert len(book.drugs) >= 80
+    for d in book.drugs.values():
+        assert re.fullmatch(r"[a-z0-9][a-z0-9 -]*", d.name)
+        assert d.dose_unit in ("mg", "units")
+
+
+def test_every_single_dose_guard_parses_and_cites_a_source() -> None:
+    for d in drugs.book().drugs.values():
+        guard = d.max_single_dose
+        if guard is None:
+            continue
+        spec = parse_dose(guard.dose)
+        assert spec.unit == d.dose_unit, d.name
+        assert len(guard.source) > 15, d.name
+
+
+def test_the_library_drugs_are_all_known() -> None:
+    root = Path(__file__).resolve().parent.parent / "regimens"
+    for path in root.glob("*.yaml"):
+        for name in re.findall(r"^\s*- drug: (.+)$", path.read_text(), re.M):
+            assert name.strip() in drugs.book(), (path.name, name)
