@@ -137,6 +137,39 @@ Sex = Annotated[str | None, typer.Option(help="male or female.")]
 Age = Annotated[str | None, typer.Option(help="Age, e.g. 29 or 29y.")]
 Scr = Annotated[str | None, typer.Option(help="Serum creatinine, e.g. 0.9mg/dL or 80umol/L.")]
 Gfr = Annotated[str | None, typer.Option(help="GFR / creatinine clearance, e.g. 90mL/min.")]
+History = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--history",
+        help="Prior administrations (CSV or YAML, CONTRACT §5); repeatable.",
+        dir_okay=False,
+    ),
+]
+Prior = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--prior",
+        help="Lifetime exposure given "
+        "elsewhere, DRUG=AMOUNT, e.g. epirubicin=600mg/m2; repeatable.",
+    ),
+]
+ChestRt = Annotated[
+    str | None,
+    typer.Option(
+        "--chest-rt",
+        help="Prior or concurrent radiation to "
+        "a field including the heart (chest, mediastinum, mantle, whole lung, left "
+        "breast, thoracic spine, TBI), in Gy; lowers anthracycline limits per label.",
+    ),
+]
+Equivalence = Annotated[
+    str | None,
+    typer.Option(
+        "--equivalence",
+        help="Doxorubicin-equivalence "
+        "table: esc-2022 (default), cog-ltfu-v5, feijen-2019, ighg-2025, ...",
+    ),
+]
 Fmt = Annotated[str, typer.Option("--format", help="Output format.")]
 Output = Annotated[
     Path | None,
@@ -164,6 +197,10 @@ def plan(
     cycles: Annotated[
         int | None, typer.Option(help="Number of cycles (default: the regimen's).")
     ] = None,
+    history: History = None,
+    prior: Prior = None,
+    chest_rt: ChestRt = None,
+    equivalence: Equivalence = None,
     format: Fmt = "table",
     output: Output = None,
     force: Force = False,
@@ -179,9 +216,19 @@ def plan(
         from dosecalc import regimen as rg
         from dosecalc.plan import make_plan
 
-        reg = rg.load(regimen)
         person = pt.build_patient(height, weight, bsa, formula, sex, age)
-        result = make_plan(reg, person, start=start, cycles=cycles)
+        factors = _factors(chest_rt, person.age_years)
+        rows = _rows(history, prior)
+        reg = rg.load(regimen)
+        result = make_plan(
+            reg,
+            person,
+            start=start,
+            cycles=cycles,
+            history=rows,
+            factors=factors,
+            equivalence=equivalence,
+        )
         from dosecalc import render
 
         if fmt == "json":
@@ -195,6 +242,96 @@ def plan(
             text = render.to_text(render.plan_table(result))
         _emit(text, output, force)
         return ExitCode.CRITICAL if result.critical else ExitCode.OK
+
+    _run(work)
+
+
+def _rows(history: list[Path] | None, prior: list[str] | None) -> list[Any]:
+    from dosecalc import history as hist
+
+    rows = [row for path in history or [] for row in hist.read(path)]
+    rows += [hist.parse_prior(p) for p in prior or []]
+    return rows
+
+
+def _factors(chest_rt: str | None, age: float | None) -> Any:
+    from dosecalc.ceilings import RiskFactors
+    from dosecalc.patient import parse_chest_rt
+
+    gy = parse_chest_rt(chest_rt) if chest_rt is not None else None
+    return RiskFactors(cardiac_radiation_gy=gy, age_years=age)
+
+
+@app.command()
+def check(
+    history: History = None,
+    patient: Annotated[
+        str | None, typer.Option("--patient", help="A patient id in the ledger.")
+    ] = None,
+    prior: Prior = None,
+    next: Annotated[
+        str | None,
+        typer.Option(
+            "--next", help="A proposed regimen: how many more full cycles fit under the ceilings?"
+        ),
+    ] = None,
+    cycles: Annotated[
+        int | None, typer.Option(help="With --next: the number of cycles proposed.")
+    ] = None,
+    height: Height = None,
+    weight: Weight = None,
+    bsa: Bsa = None,
+    formula: Formula = None,
+    sex: Sex = None,
+    age: Age = None,
+    chest_rt: ChestRt = None,
+    equivalence: Equivalence = None,
+    format: Fmt = "table",
+) -> None:
+    """Lifetime cumulative exposure against ceilings, per patient, and what still fits.
+
+    Example: dosecalc check --history history.csv --next ddp-epi --bsa 1.8
+    """
+
+    def work() -> int:
+        fmt = _check_format(format, ("table", "json"))
+        from dosecalc import check as chk
+        from dosecalc import patient as pt
+        from dosecalc import regimen as rg
+        from dosecalc.errors import fail
+
+        if patient is not None:
+            raise fail(
+                "--patient",
+                "the patient ledger is not part of this version of "
+                "dosecalc yet; give the patient's --history file(s) instead",
+            )
+        if cycles is not None and next is None:
+            raise fail("--cycles", "--cycles counts the cycles of --next REGIMEN; give --next")
+        if not history and not prior:
+            raise fail("--history", "nothing to check: give --history FILE or --prior DRUG=AMOUNT")
+        person = pt.build_patient(height, weight, bsa, formula, sex, age, require_bsa=False)
+        factors = _factors(chest_rt, person.age_years)
+        rows = _rows(history, prior)
+        proposed = rg.load(next) if next is not None else None
+        groups = chk.group(rows)
+        results = [
+            chk.check_patient(
+                group_rows, person, factors, equivalence, None, proposed, cycles, name
+            )
+            for name, group_rows in groups.items()
+        ]
+        from dosecalc import render
+
+        multi = list(groups) != [None]
+        if fmt == "json":
+            data: Any = (
+                {"patients": [r.as_dict() for r in results]} if multi else results[0].as_dict()
+            )
+            sys.stdout.write(render.to_json(data))
+        else:
+            render.console().print(render.check_view(results))
+        return ExitCode.CRITICAL if any(r.critical for r in results) else ExitCode.OK
 
     _run(work)
 

@@ -91,6 +91,11 @@ def parse_age(text: str | float) -> float:
     return _in_range(years, AGE_YEARS, "--age", "age", "years", "")
 
 
+def parse_chest_rt(text: str | float) -> float:
+    gy = measure(text, "--chest-rt", "Gy", bare="Gy", examples="20Gy or 2000cGy")
+    return _in_range(gy, (0.0, 100.0), "--chest-rt", "cardiac-region radiation dose", "Gy", "")
+
+
 def parse_sex(text: str) -> str:
     sex = SEXES.get(text.strip().lower())
     if sex is None:

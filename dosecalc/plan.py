@@ -1,17 +1,23 @@
-"""A plan: one patient, one regimen, dated doses, cumulative totals and warnings.
+"""A plan: one patient, one regimen, dated doses, lifetime totals, projection and warnings.
 
-This is the API the CLI calls: ``make_plan(regimen, patient, start=..., cycles=...)``.
+This is the API the CLI calls::
+
+    make_plan(regimen, patient, start="2026-12-01", cycles=11, history=rows)
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from dosecalc import __version__
+from dosecalc import __version__, cumulative
 from dosecalc.alerts import CRITICAL, INFO, WARNING, Alert
+from dosecalc.ceilings import RiskFactors
+from dosecalc.cumulative import Event, Fit, Total
 from dosecalc.dosing import calculate
 from dosecalc.errors import fail
+from dosecalc.history import Row
 from dosecalc.numbers import fmt
 from dosecalc.patient import Patient
 from dosecalc.regimen import MAX_CYCLES, Regimen
@@ -19,29 +25,38 @@ from dosecalc.schedule import Administration, expand
 
 
 @dataclass(frozen=True)
-class Total:
-    """Cumulative exposure to one drug (or a combined equivalent) in one unit basis."""
+class Projection:
+    """Where one drug's ceilings fall in this plan, and how many full cycles fit under them."""
 
-    drug: str
-    unit: str  # "mg/m2", "mg", "units"
-    prior: float = 0.0
-    planned: float = 0.0
-    threshold: float | None = None
-    limit: float | None = None
-
-    @property
-    def total(self) -> float:
-        return self.prior + self.planned
+    fit: Fit
+    threshold_at: Alert | None  # the crossing inside this plan, if any
+    limit_at: Alert | None
+    before: float  # the total before this plan
+    after: float  # the total after it
+    message: str
 
     def as_dict(self) -> dict[str, object]:
+        def at(a: Alert | None) -> dict[str, object] | None:
+            if a is None:
+                return None
+            return {
+                "phase": a.phase,
+                "cycle": a.cycle,
+                "day": a.day,
+                "date": a.date.isoformat() if a.date else None,
+            }
+
+        f = self.fit
         return {
-            "drug": self.drug,
-            "unit": self.unit,
-            "prior": self.prior,
-            "planned": self.planned,
-            "total": self.total,
-            "threshold": self.threshold,
-            "limit": self.limit,
+            "drug": f.drug,
+            "unit": f.unit,
+            "threshold": f.threshold,
+            "limit": f.limit,
+            "threshold_reached_at": at(self.threshold_at),
+            "limit_exceeded_at": at(self.limit_at),
+            "cycles_within_threshold": f.within_threshold,
+            "cycles_within_limit": f.within_limit,
+            "message": self.message,
         }
 
 
@@ -54,6 +69,9 @@ class Plan:
     administrations: list[Administration]
     cumulative: list[Total]
     warnings: list[Alert] = field(default_factory=list)
+    projection: list[Projection] = field(default_factory=list)
+    equivalence: str | None = None
+    factors: RiskFactors = RiskFactors()
 
     @property
     def critical(self) -> bool:
@@ -61,9 +79,11 @@ class Plan:
 
     def as_dict(self) -> dict[str, object]:
         r = self.regimen
+        patient = self.patient.as_dict()
+        patient["cardiac_radiation_gy"] = self.factors.cardiac_radiation_gy
         return {
             "dosecalc_version": __version__,
-            "patient": self.patient.as_dict(),
+            "patient": patient,
             "regimen": {
                 "id": r.id,
                 "name": r.name,
@@ -76,8 +96,10 @@ class Plan:
                 "unverified": list(r.unverified),
                 "notes": list(r.notes),
             },
+            "equivalence_table": self.equivalence,
             "administrations": [a.as_dict() for a in self.administrations],
             "cumulative": [t.as_dict() for t in self.cumulative],
+            "projection": [p.as_dict() for p in self.projection],
             "warnings": [w.as_dict() for w in self.warnings],
         }
 
@@ -108,18 +130,6 @@ def _regimen_alerts(regimen: Regimen) -> list[Alert]:
     return out
 
 
-def _totals(administrations: list[Administration], patient: Patient) -> list[Total]:
-    sums: dict[tuple[str, str], float] = {}
-    for a in administrations:
-        d = a.dose
-        if d.basis == "bsa" and patient.bsa_m2:
-            key, amount = (d.drug, f"{d.unit}/m2"), d.dose / patient.bsa_m2
-        else:
-            key, amount = (d.drug, d.unit), d.dose
-        sums[key] = sums.get(key, 0.0) + amount
-    return [Total(drug, unit, planned=amount) for (drug, unit), amount in sums.items()]
-
-
 def _capped(administrations: list[Administration]) -> list[Alert]:
     """DOSE_CAPPED once per drug order, at its first capped administration."""
     out: list[Alert] = []
@@ -145,17 +155,105 @@ def _capped(administrations: list[Administration]) -> list[Alert]:
     return out
 
 
+def plan_events(
+    administrations: Sequence[Administration], bsa_m2: float, book: cumulative.CeilingBook
+) -> list[Event]:
+    """Planned administrations as contributions to lifetime totals (mg → mg/m² with the BSA)."""
+    units: dict[str, str] = {}
+    out = []
+    for a in administrations:
+        d = a.dose
+        unit = units.get(d.drug) or units.setdefault(d.drug, cumulative.tracking_unit(d.drug, book))
+        amount = d.dose / bsa_m2 if unit.endswith("/m2") else d.dose
+        out.append(Event(d.drug, amount, True, a.date, a.phase, a.cycle, a.day))
+    return out
+
+
+def by_cycle(events: Sequence[Event]) -> list[list[Event]]:
+    cycles: dict[tuple[int | None, int | None], list[Event]] = {}
+    for e in events:
+        cycles.setdefault((e.phase, e.cycle), []).append(e)
+    return list(cycles.values())
+
+
+def _projections(result: cumulative.Result, events: list[Event], cycles: int) -> list[Projection]:
+    prior = {t.drug: t.prior for t in result.totals}
+    after = {t.drug: t.total for t in result.totals}
+    eq = result.equivalence if cumulative.EQUIVALENT in result.ceilings else None
+    fits = cumulative.cycles_fit(
+        prior, cumulative.repeat_last(by_cycle(events)), result.ceilings, eq
+    )
+    firsts: dict[tuple[str, str], Alert] = {}
+    for a in result.alerts:
+        if a.drug and a.code in ("CUMULATIVE_THRESHOLD_REACHED", "CUMULATIVE_LIMIT_EXCEEDED"):
+            firsts.setdefault((a.drug, a.code), a)
+    out = []
+    for drug in sorted(fits, key=lambda d: (d == cumulative.EQUIVALENT, d)):
+        f = fits[drug]
+        thr = firsts.get((drug, "CUMULATIVE_THRESHOLD_REACHED"))
+        lim = firsts.get((drug, "CUMULATIVE_LIMIT_EXCEEDED"))
+        out.append(
+            Projection(
+                f,
+                thr if thr and thr.phase else None,
+                lim if lim and lim.phase else None,
+                prior.get(drug, 0.0),
+                after.get(drug, 0.0),
+                _projection_text(f, thr, lim, cycles),
+            )
+        )
+    return out
+
+
+def _projection_text(f: Fit, thr: Alert | None, lim: Alert | None, cycles: int) -> str:
+    unit = f.unit.replace("m2", "m²")
+    parts = []
+    for value, word, alert, fit, rel in (
+        (f.threshold, "threshold", thr, f.within_threshold, "below"),
+        (f.limit, "limit", lim, f.within_limit, "within"),
+    ):
+        if value is None:
+            continue
+        verb = "reaches" if word == "threshold" else "exceeds"
+        if alert is not None and alert.phase is None:
+            head = f"{f.drug} was already past its {fmt(value)} {unit} {word} before this plan"
+        elif alert is not None:
+            head = (
+                f"{f.drug} {verb} its {fmt(value)} {unit} {word} at cycle {alert.cycle} day "
+                f"{alert.day} ({alert.date})"
+            )
+        else:
+            head = f"{f.drug} stays {rel} its {fmt(value)} {unit} {word} in this plan"
+        count = f"at least {cumulative.MAX_PROJECTED_CYCLES}" if fit is None else str(fit)
+        noun = "full cycle fits" if fit == 1 else "full cycles fit"
+        parts.append(f"{head}; {count} {noun} {rel} it (this plan has {cycles})")
+    return ". ".join(parts)
+
+
 def make_plan(
     regimen: Regimen,
     patient: Patient,
     start: date | str | None = None,
     cycles: int | None = None,
     today: date | None = None,
+    history: Sequence[Row] = (),
+    factors: RiskFactors | None = None,
+    equivalence: str | None = None,
+    options: dict[str, str] | None = None,
 ) -> Plan:
+    """Plan ``regimen`` for ``patient``; ``history`` rows are the prior lifetime exposure."""
+    from dosecalc import ceilings
+
     first, assumed = parse_start(start, today)
     n = regimen.cycles if cycles is None else cycles
     if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_CYCLES:
         raise fail("--cycles", f"{n!r} is not a number of cycles; give 1 to {MAX_CYCLES}")
+    if patient.bsa_m2 is None:
+        raise fail(
+            "--height/--weight",
+            "a plan needs the patient's BSA; give --height and --weight, or --bsa",
+        )
+    factors = factors or RiskFactors(age_years=patient.age_years)
     doses = [(order.days, calculate(order, patient)) for order in regimen.drugs]
     administrations = expand(doses, first, n, regimen.cycle_length_days, regimen.id)
     warnings = _regimen_alerts(regimen)
@@ -168,6 +266,28 @@ def make_plan(
             )
         )
     warnings += _capped(administrations)
+
+    book = ceilings.book()
+    bsa = cumulative.BsaUse(patient.bsa_m2, _bsa_words(patient))
+    events = cumulative.from_rows(history, book, bsa)
+    planned = plan_events(administrations, patient.bsa_m2, book)
+    result = cumulative.evaluate(events + planned, book, factors, equivalence, options)
+    warnings += cumulative.bsa_assumed(bsa) + result.alerts
+    projection = _projections(result, planned, n)
     return Plan(
-        patient, regimen, first, n, administrations, _totals(administrations, patient), warnings
+        patient,
+        regimen,
+        first,
+        n,
+        administrations,
+        result.totals,
+        warnings,
+        projection,
+        result.equivalence.table,
+        factors,
     )
+
+
+def _bsa_words(p: Patient) -> str:
+    how = "given" if p.bsa_formula == "given" else p.bsa_formula
+    return f"the current BSA {p.bsa_m2:.2f} m² ({how})"

@@ -18,6 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from dosecalc.alerts import Alert
+from dosecalc.cumulative import Total
 from dosecalc.numbers import fmt
 from dosecalc.plan import Plan
 
@@ -129,7 +130,12 @@ def plan_table(plan: Plan) -> Group:
         )
     parts: list[Any] = [head, table]
     if plan.cumulative:
-        parts.append(cumulative_table(plan))
+        parts.append(cumulative_table(plan.cumulative))
+    if plan.projection:
+        proj = Text("Projection\n", style="bold")
+        for p in plan.projection:
+            proj.append(f"  {p.message}\n")
+        parts.append(proj)
     about = [w for w in plan.warnings if w.code in REGIMEN_CODES]
     others = [w for w in plan.warnings if w.code not in REGIMEN_CODES]
     if others:
@@ -158,7 +164,34 @@ def _calculation(plan: Plan, d: Any) -> str:
     return text
 
 
-def cumulative_table(plan: Plan) -> Table:
+def _pct(part: float, whole: float | None) -> str:
+    return f"{100 * part / whole:.0f} %" if whole else "—"
+
+
+def exposure_bar(t: Total, width: int = 24) -> Text:
+    """A bar of the total against its ceiling: │ marks the threshold, the end the limit."""
+    scale = t.limit or t.threshold
+    if not scale:
+        return Text("")
+    filled = min(width, round(width * t.total / scale))
+    mark = round(width * t.threshold / scale) if t.threshold and t.limit else None
+    if t.limit is not None and t.total > t.limit:
+        style = "bold red"
+    elif t.threshold is not None and t.total >= t.threshold:
+        style = "yellow"
+    else:
+        style = "green"
+    bar = Text()
+    for i in range(width):
+        if mark is not None and i == mark:
+            bar.append("│", style="bold")
+        bar.append("█" if i < filled else "·", style=style if i < filled else "dim")
+    if t.total > scale:
+        bar.append("▶", style=style)
+    return bar
+
+
+def cumulative_table(totals: list[Total], planned: bool = True) -> Table:
     table = Table(
         box=box.SIMPLE_HEAD,
         header_style="bold",
@@ -168,28 +201,62 @@ def cumulative_table(plan: Plan) -> Table:
         show_edge=False,
         pad_edge=False,
     )
-    for name, justify in (
-        ("Drug", "left"),
-        ("Prior", "right"),
-        ("This plan", "right"),
-        ("Total", "right"),
-        ("Threshold", "right"),
-        ("Limit", "right"),
-        ("% of limit", "right"),
-    ):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
-    for t in plan.cumulative:
+    columns = (
+        ["Drug"]
+        + (["Prior", "This plan"] if planned else [])
+        + ["Total", "Threshold", "Limit", "% thr", "% limit", "Headroom"]
+    )
+    for name in columns:
+        table.add_column(name, justify="left" if name == "Drug" else "right", no_wrap=True)
+    table.add_column("Threshold │ limit", no_wrap=True)
+    for t in totals:
         unit = _unit(t.unit)
-        table.add_row(
-            _name(t.drug),
-            f"{fmt(t.prior)} {unit}",
-            f"{fmt(t.planned)} {unit}",
+        name = _name(t.drug)
+        if t.extra.get("checked") is False:
+            name += " (single agent)"
+        headroom = t.limit - t.total if t.limit is not None else None
+        cells: list[Any] = [name]
+        if planned:
+            cells += [f"{fmt(t.prior)} {unit}", f"{fmt(t.planned)} {unit}"]
+        cells += [
             Text(f"{fmt(t.total)} {unit}", style="bold"),
             f"{fmt(t.threshold)} {unit}" if t.threshold is not None else "—",
             f"{fmt(t.limit)} {unit}" if t.limit is not None else "—",
-            f"{100 * t.total / t.limit:.0f} %" if t.limit else "—",
-        )
+            _pct(t.total, t.threshold),
+            _pct(t.total, t.limit),
+            f"{fmt(headroom)} {unit}" if headroom is not None else "—",
+            exposure_bar(t),
+        ]
+        table.add_row(*cells)
     return table
+
+
+def check_view(results: list[Any]) -> Group:
+    parts: list[Any] = []
+    for r in results:
+        head = Text()
+        if r.patient is not None:
+            head.append(f"Patient {r.patient}", style="bold")
+            head.append("\n")
+        parts.append(head)
+        parts.append(cumulative_table(r.cumulative, planned=False))
+        if r.next is not None:
+            n = r.next
+            t = Text(f"Next: {n.regimen}\n", style="bold")
+            t.append(
+                f"  {n.cycles_within_threshold} more full cycles keep every total below its "
+                f"threshold"
+                + (f" ({n.threshold_bound_by} binds first)" if n.threshold_bound_by else "")
+                + "\n"
+            )
+            t.append(
+                f"  {n.cycles_within_limit} more full cycles keep every total within its "
+                f"limit" + (f" ({n.limit_bound_by} binds first)" if n.limit_bound_by else "") + "\n"
+            )
+            parts.append(t)
+        if r.warnings:
+            parts.append(alerts_table(r.warnings))
+    return Group(*parts)
 
 
 CSV_COLUMNS = (

@@ -125,7 +125,7 @@ def test_cap_units_weight_and_flat(tmp_path: Path) -> None:
 
 
 def test_mg_per_m2_dose_needs_a_bsa(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="BSA is needed"):
+    with pytest.raises(InputError, match="a plan needs the patient's BSA"):
         make_plan(rg.load("dia"), build_patient(weight="70kg", require_bsa=False))
 
 

@@ -1,0 +1,294 @@
+"""Lifetime cumulative-dose ceilings, doxorubicin-equivalence tables and risk modifiers.
+
+The numbers live in ``data/ceilings.yaml`` with a source on each. Where sources disagree, the
+file offers named options per drug (and named equivalence tables) with a default and the reason
+for it; an institution policy or a command-line option picks another. :func:`resolve` turns the
+file, the chosen options and the patient's risk factors into plain :class:`Ceiling` values,
+each remembering which option, which modifiers and which sources produced it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+DATA = Path(__file__).with_name("data") / "ceilings.yaml"
+EQUIVALENT = "doxorubicin equivalent"
+UNITS = ("mg/m2", "mg", "units", "units/m2")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Level(_Strict):
+    value: float = Field(gt=0)
+    source: str
+    verified: bool
+    note: str | None = None
+
+
+class Option(_Strict):
+    threshold: Level | None = None
+    limit: Level | None = None
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Option:
+        if self.threshold and self.limit and self.threshold.value > self.limit.value:
+            raise ValueError("threshold is above limit")
+        return self
+
+
+class When(_Strict):
+    cardiac_radiation: bool | None = None
+    cardiac_radiation_gy_at_least: float | None = None
+    age_below: float | None = None
+    age_at_least: float | None = None
+    with_drug: str | None = None
+
+
+class Modifier(_Strict):
+    when: When
+    threshold: Level | None = None
+    limit: Level | None = None
+    message: str
+
+
+class Monitor(_Strict):
+    at: float = Field(gt=0)
+    severity: Literal["info", "warning"]
+    code: str = Field(pattern=r"^[A-Z][A-Z0-9_]*$")
+    message: str
+    source: str
+    verified: bool
+    when: When | None = None
+
+
+class DrugCeiling(_Strict):
+    drug: str
+    toxicity: str
+    unit: Literal["mg/m2", "mg", "units", "units/m2"]
+    anthracycline_type: bool = False
+    default: str
+    why_default: str | None = None
+    options: dict[str, Option] = Field(min_length=1)
+    modifiers: list[Modifier] = []
+    monitor: list[Monitor] = []
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _default_exists(self) -> DrugCeiling:
+        if self.default not in self.options:
+            raise ValueError(f"default '{self.default}' is not one of the options")
+        return self
+
+
+class Factor(_Strict):
+    factor: float | None = Field(ge=0)
+    verified: bool | None = None
+    note: str | None = None
+
+
+class Table(_Strict):
+    title: str
+    source: str
+    factors: dict[str, Factor]
+
+
+class Equivalence(_Strict):
+    default: str
+    why_default: str | None = None
+    tables: dict[str, Table] = Field(min_length=1)
+
+
+class CeilingFile(_Strict):
+    version: int
+    sources: dict[str, str]
+    equivalence: Equivalence
+    drugs: list[DrugCeiling]
+
+    @model_validator(mode="after")
+    def _references(self) -> CeilingFile:
+        keys = set(self.sources)
+        cited = [t.source for t in self.equivalence.tables.values()]
+        for d in self.drugs:
+            for o in d.options.values():
+                cited += [lv.source for lv in (o.threshold, o.limit) if lv]
+            for m in d.modifiers:
+                cited += [lv.source for lv in (m.threshold, m.limit) if lv]
+            cited += [m.source for m in d.monitor]
+        missing = sorted(set(cited) - keys)
+        if missing:
+            raise ValueError(f"sources cited but not defined: {', '.join(missing)}")
+        if self.equivalence.default not in self.equivalence.tables:
+            raise ValueError(f"equivalence default '{self.equivalence.default}' is not a table")
+        return self
+
+
+# ---------------------------------------------------------------- resolved values
+
+
+@dataclass(frozen=True)
+class RiskFactors:
+    """What the patient brings that can lower a ceiling."""
+
+    cardiac_radiation_gy: float | None = None  # prior or concurrent RT to a field with the heart
+    age_years: float | None = None
+
+    def matches(self, when: When | None, exposed: frozenset[str]) -> bool:
+        if when is None:
+            return True
+        checks: list[bool] = []
+        rt = self.cardiac_radiation_gy or 0.0
+        if when.cardiac_radiation is not None:
+            checks.append((rt > 0) == when.cardiac_radiation)
+        if when.cardiac_radiation_gy_at_least is not None:
+            checks.append(rt >= when.cardiac_radiation_gy_at_least)
+        if when.age_below is not None:
+            checks.append(self.age_years is not None and self.age_years < when.age_below)
+        if when.age_at_least is not None:
+            checks.append(self.age_years is not None and self.age_years >= when.age_at_least)
+        if when.with_drug is not None:
+            checks.append(when.with_drug in exposed)
+        return all(checks)
+
+
+@dataclass(frozen=True)
+class MonitorLevel:
+    at: float
+    severity: str
+    code: str
+    message: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Ceiling:
+    """The ceilings in force for one drug (or the doxorubicin-equivalent total)."""
+
+    drug: str
+    unit: str
+    toxicity: str
+    option: str
+    threshold: float | None
+    limit: float | None
+    sources: tuple[str, ...] = ()
+    adjustments: tuple[str, ...] = ()  # what lowered the values, for the output
+    monitor: tuple[MonitorLevel, ...] = field(default=())
+
+
+class CeilingBook:
+    def __init__(self, data: CeilingFile) -> None:
+        self.data = data
+        self.entries = {d.drug: d for d in data.drugs}
+
+    @property
+    def tables(self) -> dict[str, Table]:
+        return self.data.equivalence.tables
+
+    def table(self, name: str | None) -> tuple[str, Table]:
+        key = name or self.data.equivalence.default
+        if key not in self.tables:
+            from dosecalc.errors import fail
+
+            raise fail(
+                "--equivalence",
+                f"'{name}' is not an equivalence table; give one of {', '.join(self.tables)}",
+            )
+        return key, self.tables[key]
+
+    def unit(self, drug: str) -> str | None:
+        entry = self.entries.get(drug)
+        return entry.unit if entry else None
+
+    def anthracyclines(self) -> set[str]:
+        return {d for d, e in self.entries.items() if e.anthracycline_type}
+
+    def resolve(
+        self,
+        drug: str,
+        factors: RiskFactors,
+        exposed: frozenset[str],
+        options: dict[str, str] | None = None,
+    ) -> Ceiling | None:
+        entry = self.entries.get(drug)
+        if entry is None:
+            return None
+        name = (options or {}).get(drug, entry.default)
+        if name not in entry.options:
+            from dosecalc.errors import fail
+
+            raise fail(
+                "policy",
+                f"'{name}' is not a ceiling option for {drug}; give one of "
+                f"{', '.join(entry.options)}",
+            )
+        option = entry.options[name]
+        threshold = option.threshold.value if option.threshold else None
+        limit = option.limit.value if option.limit else None
+        sources = [lv.source for lv in (option.threshold, option.limit) if lv]
+        adjustments: list[str] = []
+        for m in entry.modifiers:
+            if not factors.matches(m.when, exposed):
+                continue
+            changed = False
+            if m.limit and (limit is None or m.limit.value < limit):
+                limit, changed = m.limit.value, True
+                sources.append(m.limit.source)
+            if m.threshold and (threshold is None or m.threshold.value < threshold):
+                threshold, changed = m.threshold.value, True
+                sources.append(m.threshold.source)
+            if changed:
+                adjustments.append(m.message)
+        if threshold is not None and limit is not None and threshold > limit:
+            threshold = limit
+        monitor = tuple(
+            MonitorLevel(m.at, m.severity, m.code, m.message, m.source)
+            for m in entry.monitor
+            if factors.matches(m.when, exposed)
+        )
+        return Ceiling(
+            drug,
+            entry.unit,
+            entry.toxicity,
+            name,
+            threshold,
+            limit,
+            tuple(dict.fromkeys(sources)),
+            tuple(adjustments),
+            monitor,
+        )
+
+
+def load(path: Path | None = None) -> CeilingBook:
+    from dosecalc import drugs
+    from dosecalc.datafile import load_model
+
+    data = load_model(path or DATA, CeilingFile, "ceilings data")
+    book = drugs.book()
+    for entry in data.drugs:
+        if entry.drug != EQUIVALENT and entry.drug not in book.drugs:
+            raise ValueError(f"ceilings data: '{entry.drug}' is not a canonical drug name")
+        if entry.anthracycline_type and entry.unit != "mg/m2":
+            raise ValueError(f"ceilings data: anthracycline {entry.drug} must be tracked in mg/m2")
+    for table in data.equivalence.tables.values():
+        for name in table.factors:
+            if name not in book.drugs:
+                raise ValueError(f"ceilings data: equivalence factor for unknown drug '{name}'")
+    return CeilingBook(data)
+
+
+@lru_cache(maxsize=1)
+def book() -> CeilingBook:
+    from dosecalc.drugs import DataError
+    from dosecalc.errors import DosecalcError
+
+    try:
+        return load()
+    except (DosecalcError, ValueError) as e:
+        raise DataError(f"the packaged ceilings data is damaged: {e}") from e

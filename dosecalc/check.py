@@ -1,0 +1,248 @@
+"""``dosecalc check``: lifetime exposure from histories, per patient, and what still fits.
+
+A history with a ``patient`` column is checked patient by patient; without one, all rows are
+one patient's. The BSA that converts rows without ``bsa_m2`` is the one given on the command
+line, else the patient's latest ``bsa_m2`` in the history (and the output says which).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from dosecalc import ceilings, cumulative
+from dosecalc.alerts import CRITICAL, INFO, WARNING, Alert
+from dosecalc.ceilings import RiskFactors
+from dosecalc.cumulative import Fit, Total
+from dosecalc.errors import fail
+from dosecalc.history import Row
+from dosecalc.numbers import fmt
+from dosecalc.patient import Patient
+from dosecalc.regimen import Regimen
+
+
+@dataclass(frozen=True)
+class Next:
+    """How many more full cycles of a proposed regimen fit under the ceilings."""
+
+    regimen: str
+    cycles_within_threshold: int
+    cycles_within_limit: int
+    threshold_bound_by: str | None  # the total that binds first
+    limit_bound_by: str | None
+    fits: dict[str, Fit]
+    requested: int | None  # --cycles, to say whether that many fit
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "regimen": self.regimen,
+            "cycles_within_threshold": self.cycles_within_threshold,
+            "cycles_within_limit": self.cycles_within_limit,
+            "threshold_bound_by": self.threshold_bound_by,
+            "limit_bound_by": self.limit_bound_by,
+            "cycles_requested": self.requested,
+            "by_drug": [
+                {
+                    "drug": f.drug,
+                    "unit": f.unit,
+                    "threshold": f.threshold,
+                    "limit": f.limit,
+                    "cycles_within_threshold": f.within_threshold,
+                    "cycles_within_limit": f.within_limit,
+                }
+                for f in self.fits.values()
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class PatientCheck:
+    patient: str | None
+    bsa_m2: float | None
+    cumulative: list[Total]
+    warnings: list[Alert]
+    next: Next | None = None
+
+    @property
+    def critical(self) -> bool:
+        return any(w.severity == CRITICAL for w in self.warnings)
+
+    def as_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {}
+        if self.patient is not None:
+            out["patient"] = self.patient
+        out["bsa_m2"] = self.bsa_m2
+        out["cumulative"] = [t.as_dict() for t in self.cumulative]
+        out["warnings"] = [w.as_dict() for w in self.warnings]
+        if self.next is not None:
+            out["next"] = self.next.as_dict()
+        return out
+
+
+def group(rows: Sequence[Row]) -> dict[str | None, list[Row]]:
+    """Rows per patient (None: a single-patient history). Mixed files are refused."""
+    named = [r for r in rows if r.patient is not None]
+    if not named:
+        return {None: list(rows)}
+    unnamed = [r for r in rows if r.patient is None]
+    if unnamed:
+        first = unnamed[0]
+        raise fail(
+            "--history",
+            f"{first.where}: this row has no patient, but other rows name "
+            "one; give every row a patient (or none)"
+            if first.where != "--prior"
+            else "--prior cannot be combined with a history that names several patients; "
+            "put the prior amounts in the history with their patient",
+        )
+    groups: dict[str | None, list[Row]] = {}
+    for r in rows:
+        groups.setdefault(r.patient, []).append(r)
+    return groups
+
+
+def _bsa(patient: Patient | None, rows: Sequence[Row]) -> tuple[float | None, str]:
+    if patient is not None and patient.bsa_m2 is not None:
+        how = "given" if patient.bsa_formula == "given" else patient.bsa_formula
+        return patient.bsa_m2, f"the current BSA {patient.bsa_m2:.2f} m² ({how})"
+    dated = [r for r in rows if r.bsa_m2 is not None and r.date is not None]
+    if not dated:
+        return None, ""
+    latest = max(dated, key=lambda r: r.date or date.min)
+    return latest.bsa_m2, (
+        f"the latest bsa_m2 in the history, {latest.bsa_m2:.2f} m² on "
+        f"{latest.date} ({latest.where})"
+    )
+
+
+def next_cycles(
+    regimen: Regimen, patient: Patient, bsa_m2: float | None, who: str = ""
+) -> list[cumulative.Event]:
+    """One cycle of ``regimen`` for this patient, as contributions to lifetime totals.
+
+    Without a BSA this is still exact where the BSA cancels out: a per-m² dose without a cap
+    adds its protocol amount to a per-m² total, and a flat dose adds itself to an absolute one.
+    Anything else needs the BSA and says so.
+    """
+    from dataclasses import replace
+
+    from dosecalc.dosing import calculate
+    from dosecalc.plan import plan_events
+    from dosecalc.schedule import cycle_start
+
+    book = ceilings.book()
+    if bsa_m2 is not None:
+        from dosecalc.schedule import expand
+
+        person = replace(patient, bsa_m2=bsa_m2)
+        doses = [(o.days, calculate(o, person)) for o in regimen.drugs]
+        administrations = expand(doses, date.today(), 1, regimen.cycle_length_days, regimen.id)
+        return plan_events(administrations, bsa_m2, book)
+    out = []
+    first = cycle_start(date.today(), 1, regimen.cycle_length_days)
+    for o in regimen.drugs:
+        spec = o.per_day
+        per_m2 = cumulative.tracking_unit(o.drug, book).endswith("/m2")
+        exact = o.max_dose is None and (
+            (spec.basis == "bsa" and per_m2) or (spec.basis == "flat" and not per_m2)
+        )
+        if not exact:
+            raise fail(
+                "--next",
+                f"to fit {regimen.id}{' for patient ' + who if who else ''}, "
+                f"{o.drug} ({spec.describe()}) needs the patient's BSA: give --bsa (or "
+                "--height and --weight), or bsa_m2 in the history",
+            )
+        out += [cumulative.Event(o.drug, spec.amount, True, first, 1, 1, day) for day in o.days]
+    return sorted(out, key=lambda e: e.day or 0)
+
+
+def check_patient(
+    rows: Sequence[Row],
+    patient: Patient | None,
+    factors: RiskFactors,
+    table: str | None = None,
+    options: dict[str, str] | None = None,
+    proposed: Regimen | None = None,
+    requested: int | None = None,
+    name: str | None = None,
+) -> PatientCheck:
+    book = ceilings.book()
+    bsa_m2, described = _bsa(patient, rows)
+    use = cumulative.BsaUse(bsa_m2, described)
+    events = cumulative.from_rows(rows, book, use)
+    alerts: list[Alert] = []
+    nxt = None
+    extra: list[str] = []
+    cycle: list[cumulative.Event] = []
+    if proposed is not None:
+        cycle = next_cycles(proposed, patient or _placeholder(), bsa_m2, name or "")
+        extra = [e.drug for e in cycle]
+    result = cumulative.evaluate(events, book, factors, table, options, extra)
+    alerts += cumulative.bsa_assumed(use) + result.alerts
+    if proposed is not None:
+        prior = {t.drug: t.total for t in result.totals}
+        eq = result.equivalence if cumulative.EQUIVALENT in result.ceilings else None
+        fits = cumulative.cycles_fit(prior, cumulative.repeat_last([cycle]), result.ceilings, eq)
+        nxt = _next(proposed.id, fits, requested)
+        alerts += _next_alerts(nxt)
+    if bsa_m2 is not None and (patient is None or patient.bsa_m2 is None):
+        alerts.append(Alert(INFO, "BSA_FROM_HISTORY", f"BSA used: {described}"))
+    return PatientCheck(name, bsa_m2, result.totals, alerts, nxt)
+
+
+def _placeholder() -> Patient:
+    return Patient(None, None, None, "given")
+
+
+def _next(regimen: str, fits: dict[str, Fit], requested: int | None) -> Next:
+    cap = cumulative.MAX_PROJECTED_CYCLES
+
+    def bound(attr: str) -> tuple[int, str | None]:
+        best, who = cap, None
+        for drug, f in fits.items():
+            value = getattr(f, attr)
+            if value is not None and value < best:
+                best, who = value, drug
+        return best, who
+
+    thr, thr_by = bound("within_threshold")
+    lim, lim_by = bound("within_limit")
+    return Next(regimen, thr, lim, thr_by, lim_by, fits, requested)
+
+
+def _next_alerts(n: Next) -> list[Alert]:
+    out = []
+    if n.threshold_bound_by is not None:
+        out.append(
+            Alert(
+                INFO,
+                "NEXT_CYCLES_FIT",
+                f"{n.regimen}: {n.cycles_within_threshold} more full cycle(s) keep every total below "
+                f"its threshold ({n.threshold_bound_by} binds first); {n.cycles_within_limit} keep "
+                f"every total within its limit"
+                + (f" ({n.limit_bound_by} binds first)" if n.limit_bound_by else ""),
+            )
+        )
+    if n.requested is not None and n.requested > n.cycles_within_limit:
+        out.append(
+            Alert(
+                WARNING,
+                "NEXT_EXCEEDS_LIMIT",
+                f"{n.requested} cycles of {n.regimen} would take {n.limit_bound_by} past its limit; "
+                f"at most {n.cycles_within_limit} fit",
+                drug=n.limit_bound_by,
+            )
+        )
+    return out
+
+
+def describe_fit(f: Fit) -> str:
+    unit = f.unit.replace("m2", "m²")
+    parts = []
+    if f.threshold is not None:
+        parts.append(f"{f.within_threshold} below the {fmt(f.threshold)} {unit} threshold")
+    if f.limit is not None:
+        parts.append(f"{f.within_limit} within the {fmt(f.limit)} {unit} limit")
+    return f"{f.drug}: " + ", ".join(parts)

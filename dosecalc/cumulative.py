@@ -1,0 +1,434 @@
+"""Lifetime totals: every exposure in date order, running totals, ceilings, equivalents, projection.
+
+The running total of each drug is checked after every administration (CONTRACT §7): the first
+administration at which it becomes ``>= threshold`` gives CUMULATIVE_THRESHOLD_REACHED
+(warning), the first at which it becomes ``> limit`` gives CUMULATIVE_LIMIT_EXCEEDED
+(critical). Anthracycline-type agents also feed a doxorubicin-equivalent total through a named
+factor table; its own ceiling is checked when the exposure holds more than one such agent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+from dosecalc import drugs
+from dosecalc.alerts import CRITICAL, WARNING, Alert
+from dosecalc.ceilings import EQUIVALENT, Ceiling, CeilingBook, RiskFactors
+from dosecalc.errors import FileError, Problem, fail
+from dosecalc.history import Row
+from dosecalc.numbers import fmt
+
+MAX_PROJECTED_CYCLES = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One administration's contribution to a lifetime total, in the total's unit."""
+
+    drug: str
+    amount: float
+    planned: bool  # part of the plan being made (else prior exposure)
+    date: date | None = None
+    phase: int | None = None
+    cycle: int | None = None
+    day: int | None = None
+    where: str = ""  # "file:line", "--prior", or "" for a plan
+
+    def place(self) -> str:
+        if self.planned:
+            phase = f"phase {self.phase} " if self.phase and self.phase > 1 else ""
+            return f"at {phase}cycle {self.cycle} day {self.day} ({self.date})"
+        if self.date is None:
+            return f"in the prior exposure given ({self.where})"
+        return f"on {self.date} ({self.where})"
+
+    def located(self) -> dict[str, object]:
+        return {
+            "phase": self.phase if self.planned else None,
+            "cycle": self.cycle,
+            "day": self.day,
+            "date": self.date,
+        }
+
+
+@dataclass(frozen=True)
+class Total:
+    """Cumulative exposure to one drug (or the doxorubicin-equivalent total)."""
+
+    drug: str
+    unit: str
+    prior: float = 0.0
+    planned: float = 0.0
+    threshold: float | None = None
+    limit: float | None = None
+    ceiling: Ceiling | None = None
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def total(self) -> float:
+        return self.prior + self.planned
+
+    def as_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "drug": self.drug,
+            "unit": self.unit,
+            "prior": self.prior,
+            "planned": self.planned,
+            "total": self.total,
+            "threshold": self.threshold,
+            "limit": self.limit,
+            "percent_of_threshold": 100 * self.total / self.threshold if self.threshold else None,
+            "percent_of_limit": 100 * self.total / self.limit if self.limit else None,
+            "headroom_to_threshold": self.threshold - self.total if self.threshold else None,
+            "headroom_to_limit": self.limit - self.total if self.limit else None,
+        }
+        c = self.ceiling
+        if c is not None:
+            out.update(
+                toxicity=c.toxicity,
+                ceiling_option=c.option,
+                adjustments=list(c.adjustments),
+                sources=list(c.sources),
+            )
+        out.update(self.extra)
+        return out
+
+
+def tracking_unit(drug: str, book: CeilingBook) -> str:
+    """The unit a drug's lifetime total is kept in: its ceiling's, else its dosing basis."""
+    unit = book.unit(drug)
+    if unit is not None:
+        return unit
+    d = drugs.book().drugs[drug]
+    guard = d.max_single_dose
+    if guard is not None and guard.dose.replace(" ", "").lower().endswith(("/m2", "/m²", "/m^2")):
+        return f"{d.dose_unit}/m2"
+    return d.dose_unit
+
+
+# ---------------------------------------------------------------- exposures
+
+
+@dataclass
+class BsaUse:
+    """The BSA that stands in for rows without one, and who used it (for BSA_ASSUMED)."""
+
+    bsa_m2: float | None
+    described: str  # "the current BSA 1.84 m² (mosteller)"
+    used: dict[str, list[str]] = field(default_factory=dict)  # drug → rows converted with it
+
+
+def _convert(row: Row, target: str, bsa: BsaUse) -> float:
+    per_m2_target = target.endswith("/m2")
+    if row.per_m2 == per_m2_target:
+        return row.amount
+    row_bsa = row.bsa_m2
+    if row_bsa is None:
+        if bsa.bsa_m2 is None:
+            given = f"{fmt(row.amount)} {row.unit}{'/m²' if row.per_m2 else ''}"
+            raise _row_error(
+                row,
+                f"{given} of {row.drug} cannot be converted to "
+                f"{target.replace('m2', 'm²')}, the unit its lifetime total is kept "
+                "in: give bsa_m2 on the row, or the patient's --bsa (or --height "
+                "and --weight)",
+            )
+        row_bsa = bsa.bsa_m2
+        bsa.used.setdefault(row.drug, []).append(row.where)
+    return row.amount / row_bsa if per_m2_target else row.amount * row_bsa
+
+
+def _row_error(row: Row, message: str) -> Exception:
+    if row.where == "--prior":
+        return fail("--prior", message)
+    file, _, line = row.where.rpartition(":")
+    return FileError(
+        Problem(message, file=file or row.where, line=int(line) if line.isdigit() else None)
+    )
+
+
+def from_rows(rows: Iterable[Row], book: CeilingBook, bsa: BsaUse) -> list[Event]:
+    units: dict[str, str] = {}
+    out = []
+    for row in rows:
+        unit = units.get(row.drug) or units.setdefault(row.drug, tracking_unit(row.drug, book))
+        out.append(
+            Event(
+                row.drug,
+                _convert(row, unit, bsa),
+                False,
+                row.date,
+                None,
+                row.cycle,
+                row.day,
+                row.where,
+            )
+        )
+    return out
+
+
+def bsa_assumed(bsa: BsaUse) -> list[Alert]:
+    out = []
+    for drug, wheres in bsa.used.items():
+        n = len(wheres)
+        rows = "row" if n == 1 else f"{n} rows"
+        out.append(
+            Alert(
+                WARNING,
+                "BSA_ASSUMED",
+                f"{drug}: {rows} without bsa_m2 (first: {wheres[0]}) converted with {bsa.described}; "
+                "give bsa_m2 on each row for the BSA of that day",
+                drug=drug,
+            )
+        )
+    return out
+
+
+# ---------------------------------------------------------------- the running totals
+
+
+@dataclass(frozen=True)
+class Equivalence:
+    table: str
+    title: str
+    factors: dict[str, float]  # agent → factor, for agents the table covers
+    missing: dict[str, str]  # anthracycline-type agent → why it is left out
+
+
+def equivalence(book: CeilingBook, name: str | None) -> Equivalence:
+    key, table = book.table(name)
+    factors = {d: f.factor for d, f in table.factors.items() if f.factor is not None}
+    missing = {
+        d: (
+            table.factors[d].note
+            if d in table.factors and table.factors[d].note
+            else f"{key} gives no factor for it"
+        )
+        for d in book.anthracyclines()
+        if d not in factors
+    }
+    return Equivalence(key, table.title, factors, missing)
+
+
+def with_equivalents(events: Iterable[Event], eq: Equivalence) -> Iterator[Event]:
+    """The events, each anthracycline one followed by its doxorubicin-equivalent share."""
+    for e in events:
+        yield e
+        f = eq.factors.get(e.drug)
+        if f is not None:
+            yield replace(e, drug=EQUIVALENT, amount=e.amount * f)
+
+
+@dataclass(frozen=True)
+class Result:
+    totals: list[Total]
+    alerts: list[Alert]
+    ceilings: dict[str, Ceiling]  # the ceilings checked (incl. the equivalent when it applies)
+    equivalence: Equivalence
+
+
+def evaluate(
+    events: list[Event],
+    book: CeilingBook,
+    factors: RiskFactors,
+    table: str | None = None,
+    options: dict[str, str] | None = None,
+    extra_exposed: Iterable[str] = (),
+) -> Result:
+    """Running totals over ``events`` (in date order, prior amounts first) and their warnings."""
+    eq = equivalence(book, table)
+    exposed = frozenset(e.drug for e in events) | frozenset(extra_exposed)
+    order = sorted(range(len(events)), key=lambda i: (events[i].date or date.min, i))
+    ordered = [events[i] for i in order]
+    ceilings: dict[str, Ceiling] = {}
+    for drug in sorted(exposed):
+        c = book.resolve(drug, factors, exposed, options)
+        if c is not None:
+            ceilings[drug] = c
+    alerts: list[Alert] = []
+    agents = sorted(a for a in exposed if a in eq.factors and a in book.anthracyclines())
+    eq_ceiling = book.resolve(EQUIVALENT, factors, exposed, options) if agents else None
+    checked = len(agents) > 1
+    if eq_ceiling is not None:
+        ceilings[EQUIVALENT] = (
+            eq_ceiling if checked else replace(eq_ceiling, threshold=None, limit=None)
+        )
+    for agent in sorted(exposed & set(eq.missing)):
+        alerts.append(
+            Alert(
+                WARNING,
+                "EQUIVALENCE_NOT_AVAILABLE",
+                f"{agent} is left out of the doxorubicin-equivalent total: {eq.missing[agent]} "
+                f"({eq.table}); its own ceiling still applies",
+                drug=agent,
+            )
+        )
+    stream = list(with_equivalents(ordered, eq)) if agents else ordered
+    prior: dict[str, float] = {}
+    planned: dict[str, float] = {}
+    alerts += _crossings(stream, ceilings, prior, planned)
+    units = {d: tracking_unit(d, book) for d in exposed}
+    units[EQUIVALENT] = "mg/m2"
+    totals = []
+    for drug in sorted(set(prior) | set(planned), key=lambda d: (d == EQUIVALENT, d)):
+        c = ceilings.get(drug)
+        extra: dict[str, object] = {}
+        if drug == EQUIVALENT:
+            extra = {
+                "equivalence_table": eq.table,
+                "agents": agents,
+                "checked": checked,
+                "note": (
+                    f"{' and '.join(agents)} combined with {eq.table} factors; its ceiling "
+                    "is checked because the exposure holds more than one anthracycline-"
+                    "type agent"
+                    if checked
+                    else f"only {agents[0]} counts toward it, so {agents[0]}'s own ceiling "
+                    "applies and this total's is not checked"
+                ),
+            }
+        totals.append(
+            Total(
+                drug,
+                units[drug],
+                prior.get(drug, 0.0),
+                planned.get(drug, 0.0),
+                c.threshold if c else None,
+                c.limit if c else None,
+                c,
+                extra,
+            )
+        )
+    return Result(totals, alerts, ceilings, eq)
+
+
+def _crossings(
+    stream: list[Event],
+    ceilings: dict[str, Ceiling],
+    prior: dict[str, float],
+    planned: dict[str, float],
+) -> list[Alert]:
+    alerts: list[Alert] = []
+    running: dict[str, float] = {}
+    pending: dict[str, list[tuple[float, str, str, str]]] = {}
+    for drug, c in ceilings.items():
+        levels = []
+        if c.threshold is not None:
+            levels.append((c.threshold, "threshold", WARNING, "CUMULATIVE_THRESHOLD_REACHED"))
+        if c.limit is not None:
+            levels.append((c.limit, "limit", CRITICAL, "CUMULATIVE_LIMIT_EXCEEDED"))
+        levels += [(m.at, f"monitor:{i}", m.severity, m.code) for i, m in enumerate(c.monitor)]
+        pending[drug] = levels
+    for e in stream:
+        total = running.get(e.drug, 0.0) + e.amount
+        running[e.drug] = total
+        bucket = planned if e.planned else prior
+        bucket[e.drug] = bucket.get(e.drug, 0.0) + e.amount
+        levels = pending.get(e.drug)
+        if not levels:
+            continue
+        keep = []
+        for level in levels:
+            value, kind, severity, code = level
+            crossed = total > value if kind == "limit" else total >= value
+            if not crossed:
+                keep.append(level)
+                continue
+            alerts.append(_crossing_alert(e, ceilings[e.drug], kind, value, severity, code, total))
+        pending[e.drug] = keep
+    return alerts
+
+
+def _crossing_alert(
+    e: Event, c: Ceiling, kind: str, value: float, severity: str, code: str, total: float
+) -> Alert:
+    unit = c.unit.replace("m2", "m²")
+    name = c.drug
+    if kind == "threshold":
+        text = f"{name} reaches its {fmt(value)} {unit} threshold ({c.toxicity})"
+    elif kind == "limit":
+        text = f"{name} exceeds its {fmt(value)} {unit} limit ({c.toxicity})"
+    else:
+        monitor = c.monitor[int(kind.split(":")[1])]
+        reached = f"{name} {fmt(total)} {unit} {e.place()}"
+        return Alert(severity, code, f"{monitor.message} [{reached}]", drug=name, **e.located())  # type: ignore[arg-type]
+    text += f" {e.place()}: total {fmt(total)} {unit}"
+    if c.adjustments:
+        text += f" [{'; '.join(c.adjustments)}]"
+    return Alert(severity, code, text, drug=name, **e.located())  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- projection
+
+
+@dataclass(frozen=True)
+class Fit:
+    """How many full cycles of a regimen fit under one drug's ceilings."""
+
+    drug: str
+    unit: str
+    threshold: float | None
+    limit: float | None
+    within_threshold: int | None  # None: no threshold, or it never binds within the cap
+    within_limit: int | None
+
+
+def cycles_fit(
+    start: dict[str, float],
+    cycles: Iterator[list[Event]],
+    ceilings: dict[str, Ceiling],
+    eq: Equivalence | None,
+    cap: int = MAX_PROJECTED_CYCLES,
+) -> dict[str, Fit]:
+    """Replay whole cycles on top of ``start`` totals; per drug, the full cycles that keep the
+    total below its threshold (``<``) and at or under its limit (``<=``)."""
+    totals = dict(start)
+    fits: dict[str, list[int | None]] = {}
+    touched: set[str] = set()
+    for n in range(1, cap + 1):
+        try:
+            events = next(cycles)
+        except StopIteration:
+            break
+        stream = list(with_equivalents(events, eq)) if eq else events
+        for e in stream:
+            totals[e.drug] = totals.get(e.drug, 0.0) + e.amount
+            touched.add(e.drug)
+        for drug in touched:
+            c = ceilings.get(drug)
+            if c is None or (c.threshold is None and c.limit is None):
+                continue
+            slot = fits.setdefault(drug, [None, None])
+            total = totals[drug]
+            if slot[0] is None and c.threshold is not None and total >= c.threshold:
+                slot[0] = n - 1
+            if slot[1] is None and c.limit is not None and total > c.limit:
+                slot[1] = n - 1
+        done = all(
+            (c.threshold is None or fits.get(d, [None])[0] is not None)
+            and (c.limit is None or fits.get(d, [None, None])[1] is not None)
+            for d, c in ceilings.items()
+            if d in touched
+        )
+        if touched and done:
+            break
+    out = {}
+    for drug in touched:
+        c = ceilings.get(drug)
+        if c is None or (c.threshold is None and c.limit is None):
+            continue
+        before = start.get(drug, 0.0)
+        slot = fits.get(drug, [None, None])
+        thr = 0 if c.threshold is not None and before >= c.threshold else slot[0]
+        lim = 0 if c.limit is not None and before > c.limit else slot[1]
+        out[drug] = Fit(drug, c.unit, c.threshold, c.limit, thr, lim)
+    return out
+
+
+def repeat_last(cycles: list[list[Event]]) -> Iterator[list[Event]]:
+    """The given cycles, then the last one again and again (the regimen continued)."""
+    yield from cycles
+    while cycles:
+        yield cycles[-1]
