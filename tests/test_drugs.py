@@ -11,11 +11,24 @@ from dosecalc import drugs
 from dosecalc.regimen import parse_dose
 
 ABBREVIATIONS = {  # issue 2 and seed-case.md: abbreviations used in real orders and exports
-    "DDP": "cisplatin", "CDDP": "cisplatin", "EPI": "epirubicin", "IFO": "ifosfamide",
-    "ADM": "doxorubicin", "DOX": "doxorubicin", "CTX": "cyclophosphamide", "VCR": "vincristine",
-    "MTX": "methotrexate", "5-FU": "fluorouracil", "5FU": "fluorouracil", "5 fu": "fluorouracil",
-    "L-OHP": "oxaliplatin", "CBP": "carboplatin", "Adriamycin": "doxorubicin",
-    "Doxil": "liposomal doxorubicin", "calcium folinate": "leucovorin", "VP-16": "etoposide",
+    "DDP": "cisplatin",
+    "CDDP": "cisplatin",
+    "EPI": "epirubicin",
+    "IFO": "ifosfamide",
+    "ADM": "doxorubicin",
+    "DOX": "doxorubicin",
+    "CTX": "cyclophosphamide",
+    "VCR": "vincristine",
+    "MTX": "methotrexate",
+    "5-FU": "fluorouracil",
+    "5FU": "fluorouracil",
+    "5 fu": "fluorouracil",
+    "L-OHP": "oxaliplatin",
+    "CBP": "carboplatin",
+    "Adriamycin": "doxorubicin",
+    "Doxil": "liposomal doxorubicin",
+    "calcium folinate": "leucovorin",
+    "VP-16": "etoposide",
 }
 
 
@@ -28,17 +41,24 @@ def test_liposomal_doxorubicin_never_shares_a_name_with_doxorubicin() -> None:
     lipo = drugs.lookup("liposomal doxorubicin")
     conventional = drugs.lookup("doxorubicin")
     assert lipo.name != conventional.name
-    assert not {drugs.fold(s) for s in lipo.synonyms} & {drugs.fold(s) for s in
-                                                         conventional.synonyms}
+    assert not {drugs.fold(s) for s in lipo.synonyms} & {
+        drugs.fold(s) for s in conventional.synonyms
+    }
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("TAX", "'TAX' is ambiguous: real orders use it for paclitaxel and docetaxel; write the "
-            "generic name"),
-    ("DEX", "'DEX' is ambiguous: real orders use it for dexamethasone and dexrazoxane"),
-    ("doxorubicine", "'doxorubicine' is not a drug dosecalc knows; did you mean doxorubicin?"),
-    ("XYZ", "'XYZ' is not a drug dosecalc knows"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "TAX",
+            "'TAX' is ambiguous: real orders use it for paclitaxel and docetaxel; write the "
+            "generic name",
+        ),
+        ("DEX", "'DEX' is ambiguous: real orders use it for dexamethasone and dexrazoxane"),
+        ("doxorubicine", "'doxorubicine' is not a drug dosecalc knows; did you mean doxorubicin?"),
+        ("XYZ", "'XYZ' is not a drug dosecalc knows"),
+    ],
+)
 def test_ambiguous_and_unknown_names_are_refused(text: str, message: str) -> None:
     with pytest.raises(ValueError) as e:
         drugs.lookup(text)
