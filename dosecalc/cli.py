@@ -167,7 +167,7 @@ Equivalence = Annotated[
     typer.Option(
         "--equivalence",
         help="Doxorubicin-equivalence "
-        "table: esc-2022 (default), cog-ltfu-v5, feijen-2019, ighg-2025, ...",
+        "table: esc-2022 (default), feijen-2019, ighg-2025 or cog-ltfu-v5.",
     ),
 ]
 Fmt = Annotated[str, typer.Option("--format", help="Output format.")]

@@ -33,7 +33,11 @@ class Projection:
     limit_at: Alert | None
     before: float  # the total before this plan
     after: float  # the total after it
-    message: str
+    lines: tuple[str, ...]  # one sentence per ceiling
+
+    @property
+    def message(self) -> str:
+        return ". ".join(self.lines)
 
     def as_dict(self) -> dict[str, object]:
         def at(a: Alert | None) -> dict[str, object] | None:
@@ -205,7 +209,7 @@ def _projections(result: cumulative.Result, events: list[Event], cycles: int) ->
     return out
 
 
-def _projection_text(f: Fit, thr: Alert | None, lim: Alert | None, cycles: int) -> str:
+def _projection_text(f: Fit, thr: Alert | None, lim: Alert | None, cycles: int) -> tuple[str, ...]:
     unit = f.unit.replace("m2", "m²")
     parts = []
     for value, word, alert, fit, rel in (
@@ -227,7 +231,7 @@ def _projection_text(f: Fit, thr: Alert | None, lim: Alert | None, cycles: int) 
         count = f"at least {cumulative.MAX_PROJECTED_CYCLES}" if fit is None else str(fit)
         noun = "full cycle fits" if fit == 1 else "full cycles fit"
         parts.append(f"{head}; {count} {noun} {rel} it (this plan has {cycles})")
-    return ". ".join(parts)
+    return tuple(parts)
 
 
 def make_plan(

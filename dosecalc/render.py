@@ -60,7 +60,12 @@ def patient_line(plan: Plan) -> str:
     return ", ".join(parts)
 
 
+RANK = {"critical": 0, "warning": 1, "info": 2}
+
+
 def alerts_table(alerts: list[Alert]) -> Table:
+    """Warnings, the most severe first (each group in the order they happened)."""
+    alerts = sorted(alerts, key=lambda a: RANK[a.severity])
     table = Table(
         box=box.SIMPLE,
         show_header=True,
@@ -134,7 +139,8 @@ def plan_table(plan: Plan) -> Group:
     if plan.projection:
         proj = Text("Projection\n", style="bold")
         for p in plan.projection:
-            proj.append(f"  {p.message}\n")
+            for line in p.lines:
+                proj.append(f"  {line}\n")
         parts.append(proj)
     about = [w for w in plan.warnings if w.code in REGIMEN_CODES]
     others = [w for w in plan.warnings if w.code not in REGIMEN_CODES]
@@ -192,6 +198,7 @@ def exposure_bar(t: Total, width: int = 24) -> Text:
 
 
 def cumulative_table(totals: list[Total], planned: bool = True) -> Table:
+    """Lifetime totals; in a plan with prior and planned parts, in a check with headroom bars."""
     table = Table(
         box=box.SIMPLE_HEAD,
         header_style="bold",
@@ -201,32 +208,38 @@ def cumulative_table(totals: list[Total], planned: bool = True) -> Table:
         show_edge=False,
         pad_edge=False,
     )
-    columns = (
-        ["Drug"]
-        + (["Prior", "This plan"] if planned else [])
-        + ["Total", "Threshold", "Limit", "% thr", "% limit", "Headroom"]
-    )
+    table.add_column("Drug")
+    table.add_column("Unit")
+    if planned:
+        columns = ["Prior", "This plan", "Total", "Threshold", "Limit", "% of limit"]
+    else:
+        columns = ["Total", "Threshold", "Limit", "% of thr.", "% of limit", "Headroom"]
     for name in columns:
-        table.add_column(name, justify="left" if name == "Drug" else "right", no_wrap=True)
-    table.add_column("Threshold │ limit", no_wrap=True)
+        table.add_column(name, justify="right", no_wrap=True)
+    if not planned:
+        table.add_column("0 ─ threshold │ limit", no_wrap=True)
     for t in totals:
-        unit = _unit(t.unit)
         name = _name(t.drug)
         if t.extra.get("checked") is False:
-            name += " (single agent)"
-        headroom = t.limit - t.total if t.limit is not None else None
-        cells: list[Any] = [name]
+            name += " (single agent: not checked)"
+        cells: list[Any] = [name, _unit(t.unit)]
         if planned:
-            cells += [f"{fmt(t.prior)} {unit}", f"{fmt(t.planned)} {unit}"]
+            cells += [fmt(t.prior), fmt(t.planned)]
         cells += [
-            Text(f"{fmt(t.total)} {unit}", style="bold"),
-            f"{fmt(t.threshold)} {unit}" if t.threshold is not None else "—",
-            f"{fmt(t.limit)} {unit}" if t.limit is not None else "—",
-            _pct(t.total, t.threshold),
-            _pct(t.total, t.limit),
-            f"{fmt(headroom)} {unit}" if headroom is not None else "—",
-            exposure_bar(t),
+            Text(fmt(t.total), style="bold"),
+            fmt(t.threshold) if t.threshold is not None else "—",
+            fmt(t.limit) if t.limit is not None else "—",
         ]
+        if planned:
+            cells.append(_pct(t.total, t.limit))
+        else:
+            headroom = t.limit - t.total if t.limit is not None else None
+            cells += [
+                _pct(t.total, t.threshold),
+                _pct(t.total, t.limit),
+                fmt(headroom) if headroom is not None else "—",
+                exposure_bar(t),
+            ]
         table.add_row(*cells)
     return table
 
