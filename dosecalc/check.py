@@ -19,6 +19,7 @@ from dosecalc.errors import fail
 from dosecalc.history import Row
 from dosecalc.numbers import fmt
 from dosecalc.patient import Patient
+from dosecalc.policy import Policy
 from dosecalc.regimen import Regimen
 
 
@@ -116,46 +117,60 @@ def _bsa(patient: Patient | None, rows: Sequence[Row]) -> tuple[float | None, st
     )
 
 
-def next_cycles(
-    regimen: Regimen, patient: Patient, bsa_m2: float | None, who: str = ""
-) -> list[cumulative.Event]:
-    """One cycle of ``regimen`` for this patient, as contributions to lifetime totals.
+def pattern_cycles(regimen: Regimen) -> int:
+    """How many cycles show every distinct cycle of the regimen (after that the last repeats)."""
+    marks = [1]
+    for o in regimen.drugs:
+        if o.cycles is not None:
+            first, last = o.cycles
+            marks += [first, last + 1 if last is not None else first]
+    return max(marks)
 
-    Without a BSA this is still exact where the BSA cancels out: a per-m² dose without a cap
-    adds its protocol amount to a per-m² total, and a flat dose adds itself to an absolute one.
-    Anything else needs the BSA and says so.
+
+def next_cycles(
+    regimen: Regimen, patient: Patient, bsa_m2: float | None, policy: Policy, who: str = ""
+) -> list[list[cumulative.Event]]:
+    """The regimen's distinct cycles for this patient, as contributions to lifetime totals.
+
+    Without a BSA this is still exact where the BSA cancels out: a per-m² dose without a cap or
+    rounding adds its protocol amount to a per-m² total, and a flat dose adds itself to an
+    absolute one. Anything else needs the BSA and says so.
     """
     from dataclasses import replace
 
-    from dosecalc.dosing import calculate
-    from dosecalc.plan import plan_events
-    from dosecalc.schedule import cycle_start
+    from dosecalc.plan import by_cycle, plan_events, schedule_regimen
 
     book = ceilings.book()
+    n = pattern_cycles(regimen)
     if bsa_m2 is not None:
-        from dosecalc.schedule import expand
-
         person = replace(patient, bsa_m2=bsa_m2)
-        doses = [(o.days, calculate(o, person)) for o in regimen.drugs]
-        administrations = expand(doses, date.today(), 1, regimen.cycle_length_days, regimen.id)
-        return plan_events(administrations, bsa_m2, book)
-    out = []
-    first = cycle_start(date.today(), 1, regimen.cycle_length_days)
-    for o in regimen.drugs:
-        spec = o.per_day
-        per_m2 = cumulative.tracking_unit(o.drug, book).endswith("/m2")
-        exact = o.max_dose is None and (
-            (spec.basis == "bsa" and per_m2) or (spec.basis == "flat" and not per_m2)
-        )
-        if not exact:
-            raise fail(
-                "--next",
-                f"to fit {regimen.id}{' for patient ' + who if who else ''}, "
-                f"{o.drug} ({spec.describe()}) needs the patient's BSA: give --bsa (or "
-                "--height and --weight), or bsa_m2 in the history",
+        administrations, _ = schedule_regimen(regimen, person, policy, date.today(), n)
+        return by_cycle(plan_events(administrations, bsa_m2, book))
+    out: list[list[cumulative.Event]] = []
+    for cycle in range(1, n + 1):
+        events = []
+        for o in regimen.drugs:
+            if not o.given_in(cycle):
+                continue
+            spec = o.per_day
+            per_m2 = cumulative.tracking_unit(o.drug, book).endswith("/m2")
+            exact = (
+                o.max_dose is None
+                and policy["rounding.method"] == "none"
+                and ((spec.basis == "bsa" and per_m2) or (spec.basis == "flat" and not per_m2))
             )
-        out += [cumulative.Event(o.drug, spec.amount, True, first, 1, 1, day) for day in o.days]
-    return sorted(out, key=lambda e: e.day or 0)
+            if not exact:
+                raise fail(
+                    "--next",
+                    f"to fit {regimen.id}{' for patient ' + who if who else ''}, "
+                    f"{o.drug} ({spec.describe()}) needs the patient's BSA: give --bsa (or "
+                    "--height and --weight), or bsa_m2 in the history",
+                )
+            events += [
+                cumulative.Event(o.drug, spec.amount, True, None, 1, cycle, day) for day in o.days
+            ]
+        out.append(sorted(events, key=lambda e: e.day or 0))
+    return out
 
 
 def check_patient(
@@ -167,7 +182,13 @@ def check_patient(
     proposed: Regimen | None = None,
     requested: int | None = None,
     name: str | None = None,
+    policy: Policy | None = None,
 ) -> PatientCheck:
+    from dosecalc.policy import load as load_policy
+
+    policy = policy or load_policy()
+    table = table or policy["cumulative.equivalence"]
+    options = options or policy["cumulative.options"]
     book = ceilings.book()
     bsa_m2, described = _bsa(patient, rows)
     use = cumulative.BsaUse(bsa_m2, described)
@@ -175,16 +196,16 @@ def check_patient(
     alerts: list[Alert] = []
     nxt = None
     extra: list[str] = []
-    cycle: list[cumulative.Event] = []
+    cycles: list[list[cumulative.Event]] = []
     if proposed is not None:
-        cycle = next_cycles(proposed, patient or _placeholder(), bsa_m2, name or "")
-        extra = [e.drug for e in cycle]
+        cycles = next_cycles(proposed, patient or _placeholder(), bsa_m2, policy, name or "")
+        extra = [e.drug for cycle in cycles for e in cycle]
     result = cumulative.evaluate(events, book, factors, table, options, extra)
     alerts += cumulative.bsa_assumed(use) + result.alerts
     if proposed is not None:
         prior = {t.drug: t.total for t in result.totals}
         eq = result.equivalence if cumulative.EQUIVALENT in result.ceilings else None
-        fits = cumulative.cycles_fit(prior, cumulative.repeat_last([cycle]), result.ceilings, eq)
+        fits = cumulative.cycles_fit(prior, cumulative.repeat_last(cycles), result.ceilings, eq)
         nxt = _next(proposed.id, fits, requested)
         alerts += _next_alerts(nxt)
     if bsa_m2 is not None and (patient is None or patient.bsa_m2 is None):

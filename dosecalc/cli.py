@@ -170,6 +170,22 @@ Equivalence = Annotated[
         "table: esc-2022 (default), feijen-2019, ighg-2025 or cog-ltfu-v5.",
     ),
 ]
+PolicyFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--policy",
+        help="Institution policy file "
+        "(TOML); default $DOSECALC_POLICY or policy.toml in the user config "
+        "folder.",
+        dir_okay=False,
+    ),
+]
+Sets = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set", help="Override one policy value, KEY=VALUE (see dosecalc policy show); repeatable."
+    ),
+]
 Fmt = Annotated[str, typer.Option("--format", help="Output format.")]
 Output = Annotated[
     Path | None,
@@ -201,6 +217,39 @@ def plan(
     prior: Prior = None,
     chest_rt: ChestRt = None,
     equivalence: Equivalence = None,
+    previous_weight: Annotated[
+        str | None,
+        typer.Option(
+            "--previous-weight",
+            help="Weight at "
+            "the last calculation: warn when it changed more than the "
+            "policy's threshold.",
+        ),
+    ] = None,
+    reduce: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--reduce",
+            help="Dose reduction "
+            "DRUG=PERCENT[@CYCLE] (DRUG may be 'all'), e.g. cisplatin=25%@3; "
+            "repeatable; needs --reason.",
+        ),
+    ] = None,
+    escalate: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--escalate",
+            help="Dose escalation DRUG=PERCENT[@CYCLE]; only when asked for; needs --reason.",
+        ),
+    ] = None,
+    reason: Annotated[
+        str | None,
+        typer.Option(
+            "--reason", help="Why the doses are modified (printed with every modified dose)."
+        ),
+    ] = None,
+    policy: PolicyFile = None,
+    set_: Sets = None,
     format: Fmt = "table",
     output: Output = None,
     force: Force = False,
@@ -214,12 +263,26 @@ def plan(
         fmt = _check_format(format, ("table", "json", "csv"), ("ics", "html", "fhir"))
         from dosecalc import patient as pt
         from dosecalc import regimen as rg
+        from dosecalc.dosing import parse_modifications
         from dosecalc.plan import make_plan
 
-        person = pt.build_patient(height, weight, bsa, formula, sex, age)
+        rules = _policy(policy, set_)
+        person = pt.build_patient(
+            height,
+            weight,
+            bsa,
+            formula,
+            sex,
+            age,
+            scr=scr,
+            gfr=gfr,
+            previous_weight=previous_weight,
+            policy=rules,
+        )
         factors = _factors(chest_rt, person.age_years)
         rows = _rows(history, prior)
         reg = rg.load(regimen)
+        mods = parse_modifications(reduce, escalate, reason, {o.drug for o in reg.drugs})
         result = make_plan(
             reg,
             person,
@@ -228,6 +291,8 @@ def plan(
             history=rows,
             factors=factors,
             equivalence=equivalence,
+            policy=rules,
+            modifications=mods,
         )
         from dosecalc import render
 
@@ -252,6 +317,12 @@ def _rows(history: list[Path] | None, prior: list[str] | None) -> list[Any]:
     rows = [row for path in history or [] for row in hist.read(path)]
     rows += [hist.parse_prior(p) for p in prior or []]
     return rows
+
+
+def _policy(path: Path | None, sets: list[str] | None) -> Any:
+    from dosecalc import policy as pol
+
+    return pol.load(path or pol.default_path(), pol.parse_sets(sets))
 
 
 def _factors(chest_rt: str | None, age: float | None) -> Any:
@@ -286,6 +357,8 @@ def check(
     age: Age = None,
     chest_rt: ChestRt = None,
     equivalence: Equivalence = None,
+    policy: PolicyFile = None,
+    set_: Sets = None,
     format: Fmt = "table",
 ) -> None:
     """Lifetime cumulative exposure against ceilings, per patient, and what still fits.
@@ -310,14 +383,17 @@ def check(
             raise fail("--cycles", "--cycles counts the cycles of --next REGIMEN; give --next")
         if not history and not prior:
             raise fail("--history", "nothing to check: give --history FILE or --prior DRUG=AMOUNT")
-        person = pt.build_patient(height, weight, bsa, formula, sex, age, require_bsa=False)
+        rules = _policy(policy, set_)
+        person = pt.build_patient(
+            height, weight, bsa, formula, sex, age, policy=rules, require_bsa=False
+        )
         factors = _factors(chest_rt, person.age_years)
         rows = _rows(history, prior)
         proposed = rg.load(next) if next is not None else None
         groups = chk.group(rows)
         results = [
             chk.check_patient(
-                group_rows, person, factors, equivalence, None, proposed, cycles, name
+                group_rows, person, factors, equivalence, None, proposed, cycles, name, rules
             )
             for name, group_rows in groups.items()
         ]
@@ -489,6 +565,31 @@ def regimens_schema() -> None:
         schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
         schema["title"] = "dosecalc regimen file"
         sys.stdout.write(json.dumps(schema, indent=2) + "\n")
+        return ExitCode.OK
+
+    _run(work)
+
+
+policy_app = typer.Typer(help="Show the institution policy in force.", no_args_is_help=True)
+app.add_typer(policy_app, name="policy")
+
+
+@policy_app.command("show")
+def policy_show(policy: PolicyFile = None, set_: Sets = None, format: Fmt = "table") -> None:
+    """Print every policy value in force and where it came from.
+
+    Example: dosecalc policy show --policy hospital.toml
+    """
+
+    def work() -> int:
+        fmt = _check_format(format, ("table", "json"))
+        from dosecalc import render
+
+        rules = _policy(policy, set_)
+        if fmt == "json":
+            sys.stdout.write(render.to_json({"file": rules.file, "settings": rules.as_dict()}))
+        else:
+            render.console().print(render.policy_table(rules))
         return ExitCode.OK
 
     _run(work)

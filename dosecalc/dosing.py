@@ -1,16 +1,37 @@
-"""The dose engine: protocol dose → patient's basis → cap, every step written into a trace.
+"""The dose engine: protocol dose → basis → modification → cap → rounding, with a trace.
 
-Pure functions of plain values: a drug order and a patient in, a :class:`Dose` out.
+Pure functions of plain values. The order of operations is fixed (prior-art lesson 2): a
+reduction or escalation applies to the calculated dose, the regimen's cap (``max_dose``)
+applies to the modified dose, and rounding comes last and never pushes a dose above the cap.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
+from dosecalc import drugs
 from dosecalc.errors import fail
 from dosecalc.numbers import fmt
 from dosecalc.patient import Patient
-from dosecalc.regimen import DoseSpec, DrugOrder
+from dosecalc.policy import Policy
+from dosecalc.regimen import DoseSpec, DrugOrder, parse_dose
+from dosecalc.renal import Renal
+from dosecalc.rounding import round_dose
+
+
+@dataclass(frozen=True)
+class Modification:
+    """A dose reduction (negative percent) or escalation, for one drug or all, from a cycle on."""
+
+    drug: str | None  # None: every drug of the regimen
+    percent: float
+    from_cycle: int
+    reason: str
+
+    def describe(self) -> str:
+        kind = "reduced" if self.percent < 0 else "escalated"
+        return f"{kind} {fmt(abs(self.percent))} % from cycle {self.from_cycle} ({self.reason})"
 
 
 @dataclass(frozen=True)
@@ -21,20 +42,36 @@ class Dose:
     route: str
     basis: str  # "bsa" | "weight" | "flat" | "auc"
     protocol: DoseSpec  # the protocol dose per administration day
-    calculated: float  # before the cap, in ``unit``
+    calculated: float  # protocol × basis: the standard dose, in ``unit``
+    modified: float  # after a reduction or escalation
+    capped: bool
     dose: float  # to give, in ``unit``
     unit: str  # "mg" or "units"
-    capped: bool
     trace: tuple[str, ...]
+    modification: Modification | None = None
+    rounding: str | None = None
+    deviation_percent: float = 0.0
+    rounding_note: str | None = None
+    cap: float | None = None
 
     @property
     def protocol_text(self) -> str:
         return self.protocol.describe()
 
 
-def calculate(order: DrugOrder, patient: Patient) -> Dose:
+def calculate(
+    order: DrugOrder,
+    patient: Patient,
+    policy: Policy | None = None,
+    modification: Modification | None = None,
+    renal: Renal | None = None,
+) -> Dose:
     """The dose of ``order`` for ``patient`` on one of its days."""
+    from dosecalc.policy import load as load_policy
+
+    policy = policy or load_policy()
     spec = order.per_day
+    drug = drugs.lookup(order.drug)
     trace: list[str] = []
     if order.total_dose is not None:
         trace.append(
@@ -43,41 +80,31 @@ def calculate(order: DrugOrder, patient: Patient) -> Dose:
         )
     else:
         trace.append(f"protocol: {spec.describe()} on each listed day")
-    if spec.basis == "bsa":
-        if patient.bsa_m2 is None:
-            raise fail(
-                "--height/--weight",
-                f"{order.drug} is dosed per m², so the BSA is needed; "
-                "give --height and --weight, or --bsa",
-            )
-        calculated = spec.amount * patient.bsa_m2
-        how = "given" if patient.bsa_formula == "given" else patient.bsa_formula
-        trace.append(f"× BSA {patient.bsa_m2:.4f} m² ({how}) = {fmt(calculated)} {spec.unit}")
-    elif spec.basis == "weight":
-        if patient.weight_kg is None:
-            raise fail("--weight", f"{order.drug} is dosed per kg, so --weight is needed")
-        calculated = spec.amount * patient.weight_kg
-        trace.append(
-            f"× weight {fmt(patient.weight_kg)} kg (actual) = {fmt(calculated)} {spec.unit}"
-        )
-    elif spec.basis == "flat":
-        calculated = spec.amount
-        trace.append(f"flat dose = {fmt(calculated)} {spec.unit}")
-    else:
-        raise fail(
-            "dose",
-            f"{order.drug} '{spec.text}' is dosed by AUC (Calvert), which this version of "
-            "dosecalc does not calculate yet; give the dose in mg",
-        )
+    calculated = _basis(order, spec, patient, renal, trace)
     dose = calculated
+    if modification is not None:
+        dose = calculated * (1 + modification.percent / 100)
+        trace.append(f"{modification.describe()}: {fmt(calculated)} → {fmt(dose)} {spec.unit}")
+    modified = dose
     capped = False
-    if order.max_dose is not None and calculated > order.max_dose.amount:
-        dose = order.max_dose.amount
-        capped = True
+    cap = order.max_dose.amount if order.max_dose is not None else None
+    if cap is not None and dose > cap:
+        dose, capped = cap, True
         trace.append(
-            f"capped at max_dose {order.max_dose.describe()} (calculated {fmt(calculated)} "
-            f"{spec.unit})"
+            f"capped at max_dose {order.max_dose.describe()}"  # type: ignore[union-attr]
+            f" (calculated {fmt(modified)} {spec.unit})"
         )
+    rounded = None
+    if spec.basis != "flat":
+        rounded = round_dose(dose, drug.name, drug.drug_class, spec.unit, cap, policy)
+        if rounded.method:
+            trace.append(
+                f"rounded ({rounded.method}): {fmt(dose)} → {fmt(rounded.dose)} "
+                f"{spec.unit} ({rounded.deviation_percent:+.1f} %)"
+            )
+            dose = rounded.dose
+        elif rounded.note:
+            trace.append(rounded.note)
     trace.append(f"dose: {fmt(dose)} {spec.unit}")
     return Dose(
         drug=order.drug,
@@ -85,8 +112,148 @@ def calculate(order: DrugOrder, patient: Patient) -> Dose:
         basis=spec.basis,
         protocol=spec,
         calculated=calculated,
+        modified=modified,
+        capped=capped,
         dose=dose,
         unit=spec.unit,
-        capped=capped,
         trace=tuple(trace),
+        modification=modification,
+        rounding=rounded.method if rounded else None,
+        deviation_percent=rounded.deviation_percent if rounded else 0.0,
+        rounding_note=rounded.note if rounded else None,
+        cap=cap,
     )
+
+
+def _basis(
+    order: DrugOrder, spec: DoseSpec, patient: Patient, renal: Renal | None, trace: list[str]
+) -> float:
+    if spec.basis == "bsa":
+        if patient.bsa_m2 is None:
+            raise fail(
+                "--height/--weight",
+                f"{order.drug} is dosed per m², so the BSA is needed; "
+                "give --height and --weight, or --bsa",
+            )
+        how = "given" if patient.bsa_formula == "given" else patient.bsa_formula
+        if patient.weight_basis != "actual" and how != "given":
+            how += f", {patient.weight_basis} weight {fmt(patient.dosing_weight_kg or 0)} kg"
+        if patient.bsa_uncapped_m2 is not None:
+            how += f", capped from {patient.bsa_uncapped_m2:.4f} m² by policy bsa.cap_m2"
+        value = spec.amount * patient.bsa_m2
+        trace.append(f"× BSA {patient.bsa_m2:.4f} m² ({how}) = {fmt(value)} {spec.unit}")
+        return value
+    if spec.basis == "weight":
+        weight = patient.dosing_weight_kg or patient.weight_kg
+        if weight is None:
+            raise fail("--weight", f"{order.drug} is dosed per kg, so --weight is needed")
+        value = spec.amount * weight
+        trace.append(
+            f"× weight {fmt(weight)} kg ({patient.weight_basis}) = {fmt(value)} {spec.unit}"
+        )
+        return value
+    if spec.basis == "flat":
+        trace.append(f"flat dose = {fmt(spec.amount)} {spec.unit}")
+        return spec.amount
+    assert renal is not None, "AUC doses need the renal function"
+    trace.extend(renal.trace)
+    value = spec.amount * (renal.gfr_ml_min + 25.0)
+    trace.append(
+        f"Calvert: AUC {fmt(spec.amount)} × (GFR {fmt(renal.gfr_ml_min)} + 25) = {fmt(value)} mg"
+    )
+    return value
+
+
+def above_usual_maximum(dose: Dose, patient: Patient) -> str | None:
+    """A sentence when the dose is above the drug's usual maximum single dose (ten-fold guard)."""
+    guard = drugs.lookup(dose.drug).max_single_dose
+    if guard is None:
+        return None
+    spec = parse_dose(guard.dose)
+    if spec.basis == "bsa" and patient.bsa_m2:
+        given, unit = dose.dose / patient.bsa_m2, f"{dose.unit}/m²"
+    elif spec.basis == "weight" and (patient.dosing_weight_kg or patient.weight_kg):
+        given, unit = (
+            dose.dose / float(patient.dosing_weight_kg or patient.weight_kg or 1),
+            f"{dose.unit}/kg",
+        )
+    elif spec.basis == "flat":
+        given, unit = dose.dose, dose.unit
+    else:
+        return None
+    if given <= spec.amount * (1 + 1e-9):
+        return None
+    verified = "" if guard.verified else " (unverified)"
+    return (
+        f"{dose.drug} {fmt(dose.dose)} {dose.unit} is {fmt(given)} {unit}, above the usual "
+        f"maximum single dose of {guard.dose}{verified} ({guard.source}); check for a "
+        "unit or decimal error before giving it"
+    )
+
+
+_MOD = re.compile(r"^\s*(?P<drug>[^=]+?)\s*=\s*(?P<pct>[0-9.]+)\s*%?\s*(?:@\s*(?P<cycle>\d+))?\s*$")
+
+
+def parse_modifications(
+    reduce: list[str] | None,
+    escalate: list[str] | None,
+    reason: str | None,
+    regimen_drugs: set[str],
+) -> list[Modification]:
+    """``--reduce cisplatin=25%@3`` / ``--escalate all=20%``; a reason is required."""
+    items = [("--reduce", r, -1) for r in reduce or []] + [
+        ("--escalate", e, 1) for e in escalate or []
+    ]
+    if not items:
+        return []
+    if not reason or not reason.strip():
+        raise fail(
+            "--reason",
+            "a dose reduction or escalation needs a --reason (it is printed "
+            "with every modified dose)",
+        )
+    out: list[Modification] = []
+    for option, text, sign in items:
+        m = _MOD.match(text)
+        if not m:
+            raise fail(
+                option, f"'{text}' is not DRUG=PERCENT[@CYCLE]; e.g. cisplatin=25%@3 or all=20%"
+            )
+        name = m.group("drug").strip()
+        drug = None if name.lower() == "all" else _drug_in(name, regimen_drugs, option)
+        pct = float(m.group("pct"))
+        top = 90.0 if sign < 0 else 100.0
+        if not 0 < pct <= top:
+            raise fail(option, f"'{text}': the percentage must be above 0 and at most {top:g}")
+        cycle = int(m.group("cycle") or 1)
+        if cycle < 1:
+            raise fail(option, f"'{text}': cycles are numbered from 1")
+        for other in out:
+            if other.from_cycle == cycle and (
+                other.drug is None or drug is None or other.drug == drug
+            ):
+                raise fail(
+                    option,
+                    f"'{text}' and another modification both apply to "
+                    f"{drug or 'all drugs'} from cycle {cycle}; give one",
+                )
+        out.append(Modification(drug, sign * pct, cycle, reason.strip()))
+    return out
+
+
+def _drug_in(name: str, regimen_drugs: set[str], option: str) -> str:
+    try:
+        drug = drugs.lookup(name).name
+    except ValueError as e:
+        raise fail(option, str(e)) from None
+    if drug not in regimen_drugs:
+        raise fail(
+            option, f"{drug} is not part of this regimen ({', '.join(sorted(regimen_drugs))})"
+        )
+    return drug
+
+
+def modification_for(mods: list[Modification], drug: str, cycle: int) -> Modification | None:
+    """The modification in force for ``drug`` in ``cycle``: the latest that has started."""
+    found = [m for m in mods if m.from_cycle <= cycle and (m.drug is None or m.drug == drug)]
+    return max(found, key=lambda m: (m.from_cycle, m.drug is not None), default=None)

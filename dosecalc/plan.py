@@ -15,11 +15,12 @@ from dosecalc import __version__, cumulative
 from dosecalc.alerts import CRITICAL, INFO, WARNING, Alert
 from dosecalc.ceilings import RiskFactors
 from dosecalc.cumulative import Event, Fit, Total
-from dosecalc.dosing import calculate
+from dosecalc.dosing import Dose, Modification, above_usual_maximum, calculate, modification_for
 from dosecalc.errors import fail
 from dosecalc.history import Row
 from dosecalc.numbers import fmt
 from dosecalc.patient import Patient
+from dosecalc.policy import Policy
 from dosecalc.regimen import MAX_CYCLES, Regimen
 from dosecalc.schedule import Administration, expand
 
@@ -76,6 +77,7 @@ class Plan:
     projection: list[Projection] = field(default_factory=list)
     equivalence: str | None = None
     factors: RiskFactors = RiskFactors()
+    policy: Policy | None = None
 
     @property
     def critical(self) -> bool:
@@ -101,6 +103,7 @@ class Plan:
                 "notes": list(r.notes),
             },
             "equivalence_table": self.equivalence,
+            "policy": self.policy.as_dict() if self.policy else None,
             "administrations": [a.as_dict() for a in self.administrations],
             "cumulative": [t.as_dict() for t in self.cumulative],
             "projection": [p.as_dict() for p in self.projection],
@@ -244,10 +247,14 @@ def make_plan(
     factors: RiskFactors | None = None,
     equivalence: str | None = None,
     options: dict[str, str] | None = None,
+    policy: Policy | None = None,
+    modifications: Sequence[Modification] = (),
 ) -> Plan:
     """Plan ``regimen`` for ``patient``; ``history`` rows are the prior lifetime exposure."""
     from dosecalc import ceilings
+    from dosecalc.policy import load as load_policy
 
+    policy = policy or load_policy()
     first, assumed = parse_start(start, today)
     n = regimen.cycles if cycles is None else cycles
     if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_CYCLES:
@@ -258,9 +265,8 @@ def make_plan(
             "a plan needs the patient's BSA; give --height and --weight, or --bsa",
         )
     factors = factors or RiskFactors(age_years=patient.age_years)
-    doses = [(order.days, calculate(order, patient)) for order in regimen.drugs]
-    administrations = expand(doses, first, n, regimen.cycle_length_days, regimen.id)
-    warnings = _regimen_alerts(regimen)
+    administrations, warnings = schedule_regimen(regimen, patient, policy, first, n, modifications)
+    warnings = _regimen_alerts(regimen) + _patient_alerts(patient, policy) + warnings
     if assumed:
         warnings.append(
             Alert(
@@ -269,13 +275,17 @@ def make_plan(
                 f"no --start given: cycle 1 day 1 is today, {first.isoformat()}",
             )
         )
-    warnings += _capped(administrations)
-
     book = ceilings.book()
     bsa = cumulative.BsaUse(patient.bsa_m2, _bsa_words(patient))
     events = cumulative.from_rows(history, book, bsa)
     planned = plan_events(administrations, patient.bsa_m2, book)
-    result = cumulative.evaluate(events + planned, book, factors, equivalence, options)
+    result = cumulative.evaluate(
+        events + planned,
+        book,
+        factors,
+        equivalence or policy["cumulative.equivalence"],
+        options or policy["cumulative.options"],
+    )
     warnings += cumulative.bsa_assumed(bsa) + result.alerts
     projection = _projections(result, planned, n)
     return Plan(
@@ -289,7 +299,121 @@ def make_plan(
         projection,
         result.equivalence.table,
         factors,
+        policy,
     )
+
+
+def schedule_regimen(
+    regimen: Regimen,
+    patient: Patient,
+    policy: Policy,
+    first: date,
+    cycles: int,
+    modifications: Sequence[Modification] = (),
+    phase: int = 1,
+    starts: dict[int, date] | None = None,
+) -> tuple[list[Administration], list[Alert]]:
+    """The dated administrations of one regimen, and the warnings about its doses."""
+    from dosecalc import renal as rn
+
+    needs_gfr = any(o.protocol.basis == "auc" for o in regimen.drugs)
+    renal = rn.for_calvert(patient, policy) if needs_gfr else None
+    cache: dict[tuple[int, Modification | None], Dose] = {}
+
+    def dose_for(i: int, cycle: int) -> Dose:
+        order = regimen.drugs[i]
+        mod = modification_for(list(modifications), order.drug, cycle)
+        key = (i, mod)
+        if key not in cache:
+            cache[key] = calculate(order, patient, policy, mod, renal)
+        return cache[key]
+
+    administrations = expand(regimen, dose_for, first, cycles, phase, starts)
+    warnings = _capped(administrations) + _dose_alerts(administrations, patient)
+    if renal is not None:
+        warnings += [
+            Alert(WARNING, "GFR_ABOVE_CAP", w, drug="carboplatin", phase=phase)
+            for w in renal.warnings
+        ]
+    return administrations, warnings
+
+
+def _dose_alerts(administrations: list[Administration], patient: Patient) -> list[Alert]:
+    """Once per distinct dose: above the usual maximum, modified, or not rounded as asked."""
+    out: list[Alert] = []
+    seen: set[int] = set()
+    for a in administrations:
+        d = a.dose
+        if id(d) in seen:
+            continue
+        seen.add(id(d))
+        where = dict(drug=d.drug, phase=a.phase, cycle=a.cycle, day=a.day, date=a.date)
+        above = above_usual_maximum(d, patient)
+        if above:
+            out.append(Alert(CRITICAL, "DOSE_ABOVE_USUAL_MAXIMUM", above, **where))  # type: ignore[arg-type]
+        if d.modification is not None:
+            out.append(
+                Alert(
+                    INFO,
+                    "DOSE_MODIFIED",
+                    f"{d.drug}: standard {fmt(d.calculated)} "
+                    f"{d.unit}, {d.modification.describe()} → {fmt(d.dose)} {d.unit}",
+                    **where,
+                )
+            )  # type: ignore[arg-type]
+        if d.rounding_note:
+            out.append(Alert(INFO, "ROUNDING_SKIPPED", f"{d.drug}: {d.rounding_note}", **where))  # type: ignore[arg-type]
+    return out
+
+
+def _patient_alerts(p: Patient, policy: Policy) -> list[Alert]:
+    out = []
+    if p.bsa_uncapped_m2 is not None:
+        out.append(
+            Alert(
+                WARNING,
+                "BSA_CAPPED",
+                f"BSA {p.bsa_uncapped_m2:.2f} m² capped at "
+                f"{p.bsa_m2:.2f} m² ({policy.describe('bsa.cap_m2')})",
+            )
+        )
+    if p.weight_basis != "actual" and p.dosing_weight_kg is not None:
+        out.append(
+            Alert(
+                INFO,
+                "DOSING_WEIGHT",
+                f"doses use {p.weight_basis} body weight "
+                f"{fmt(p.dosing_weight_kg)} kg, not the actual {fmt(p.weight_kg or 0)} kg "
+                f"({policy.describe('weight.dosing_weight')})",
+            )
+        )
+    if p.bsa_formula == "given" and p.calculated_bsa_m2 and p.bsa_m2:
+        diff = 100 * (p.bsa_m2 / p.calculated_bsa_m2 - 1)
+        if abs(diff) > 10:
+            out.append(
+                Alert(
+                    WARNING,
+                    "BSA_MISMATCH",
+                    f"the given BSA {p.bsa_m2:.2f} m² is "
+                    f"{diff:+.0f} % from the {p.calculated_bsa_m2:.2f} m² the height "
+                    "and weight give; check which is right",
+                )
+            )
+    if p.previous_weight_kg is not None and p.weight_kg is not None:
+        change = 100 * (p.weight_kg / p.previous_weight_kg - 1)
+        limit = policy["weight.change_threshold_percent"]
+        if abs(change) > limit:
+            out.append(
+                Alert(
+                    WARNING,
+                    "WEIGHT_CHANGED",
+                    f"weight {fmt(p.weight_kg)} kg is {change:+.1f} % from the previous "
+                    f"{fmt(p.previous_weight_kg)} kg, more than {fmt(limit)} %: confirm "
+                    "the weight and recalculate "
+                    f"({policy.describe('weight.change_threshold_percent')})",
+                )
+            )
+    return out
 
 
 def _bsa_words(p: Patient) -> str:

@@ -157,6 +157,40 @@ Dose = Annotated[
     PlainValidator(parse_dose),
     WithJsonSchema({"type": "string", "examples": ["120 mg/m2", "2 g/m2", "2 mg", "AUC 5"]}),
 ]
+
+
+def parse_cycles(value: Any) -> tuple[int, int | None]:
+    """``1`` / ``'1'`` / ``'2-6'`` / ``'2-'`` → (first, last or None for open-ended)."""
+    valid = "write cycles as 1, '2-6' or '2-' (cycle 2 onwards)"
+    if isinstance(value, int) and not isinstance(value, bool):
+        first, last = value, value
+    elif isinstance(value, str):
+        m = re.fullmatch(r"\s*(\d+)\s*(?:(-)\s*(\d+)?\s*)?", value)
+        if not m:
+            raise ValueError(f"'{value}' is not a cycle or range; {valid}")
+        first = int(m.group(1))
+        last = int(m.group(3)) if m.group(3) else (None if m.group(2) else first)
+    else:
+        raise ValueError(f"{value!r} is not a cycle range; {valid}")
+    if first < 1:
+        raise ValueError("cycles are numbered from 1")
+    if last is not None and last < first:
+        raise ValueError(f"'{value}' runs backwards")
+    return first, last
+
+
+Cycles = Annotated[
+    tuple[int, int | None],
+    PlainValidator(parse_cycles),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": 1},
+                {"type": "string", "pattern": r"^\s*\d+\s*(-\s*\d*)?\s*$"},
+            ]
+        }
+    ),
+]
 Days = Annotated[
     tuple[int, ...],
     PlainValidator(parse_days),
@@ -189,6 +223,11 @@ class DrugOrder(_Strict):
     days: Days
     route: Text | None = Field(None, description="IV, PO, SC, ...; default: the drug's")
     max_dose: Dose | None = Field(None, description="cap on one administration, e.g. '2 mg'")
+    cycles: Cycles | None = Field(
+        None,
+        description="the cycles this order is given in, e.g. "
+        "'1' (a loading dose) or '2-' (cycle 2 onwards); default all",
+    )
     infusion: Text | None = None
     note: Text | None = None
     source: Text | None = None
@@ -252,6 +291,12 @@ class DrugOrder(_Strict):
             return self.protocol
         spec = self.total_dose
         return DoseSpec(spec.amount / len(self.days), spec.unit, spec.basis, spec.text)
+
+    def given_in(self, cycle: int) -> bool:
+        if self.cycles is None:
+            return True
+        first, last = self.cycles
+        return first <= cycle and (last is None or cycle <= last)
 
     @property
     def default_route(self) -> str:

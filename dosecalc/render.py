@@ -107,12 +107,18 @@ def plan_table(plan: Plan) -> Group:
     head.append(f"Source: {r.sources[0]}")
     if more:
         head.append(f" (and {more} more: dosecalc regimens show {r.id})")
+    lines = policy_lines(plan)
+    if lines:
+        head.append(f"\nPolicy: {'; '.join(lines)} (dosecalc policy show explains each)")
 
     table = Table(box=box.SIMPLE_HEAD, header_style="bold", show_edge=False, pad_edge=False)
     table.add_column("Cycle", justify="right")
     table.add_column("Day", justify="right")
     table.add_column("Date")
     table.add_column("Drug")
+    modified = any(a.dose.modification for a in plan.administrations)
+    if modified:
+        table.add_column("Standard", justify="right")
     table.add_column("Dose", justify="right")
     table.add_column("Route")
     table.add_column("Basis")
@@ -123,16 +129,16 @@ def plan_table(plan: Plan) -> Group:
         if previous is not None and a.cycle != previous:
             table.add_section()
         previous = a.cycle
-        table.add_row(
-            str(a.cycle),
-            str(a.day),
-            _day(a.date),
-            _name(d.drug),
+        cells: list[Any] = [str(a.cycle), str(a.day), _day(a.date), _name(d.drug)]
+        if modified:
+            cells.append(f"{fmt(d.calculated)} {d.unit}" if d.modification else "")
+        cells += [
             Text(f"{fmt(d.dose)} {d.unit}", style="bold"),
             d.route,
             d.protocol_text,
             _calculation(plan, d),
-        )
+        ]
+        table.add_row(*cells)
     parts: list[Any] = [head, table]
     if plan.cumulative:
         parts.append(cumulative_table(plan.cumulative))
@@ -162,12 +168,84 @@ def _calculation(plan: Plan, d: Any) -> str:
     if d.basis == "bsa":
         text = f"{d.protocol_text} × {p.bsa_m2:.4f} m²"
     elif d.basis == "weight":
-        text = f"{d.protocol_text} × {fmt(p.weight_kg)} kg"
+        text = f"{d.protocol_text} × {fmt(p.dosing_weight_kg or p.weight_kg)} kg"
+    elif d.basis == "auc":
+        gfr = (d.calculated / d.protocol.amount) - 25
+        text = f"{d.protocol_text} × (GFR {fmt(gfr)} + 25)"
     else:
         text = "flat"
+    if d.modification is not None:
+        text += f", {d.modification.percent:+g} %"
     if d.capped:
-        text += f" = {fmt(d.calculated)} {d.unit}, capped"
+        text += f" = {fmt(d.modified)} {d.unit}, capped"
+    if d.rounding:
+        text += f", rounded {d.deviation_percent:+.1f} %"
     return text
+
+
+def policy_lines(plan: Plan) -> list[str]:
+    """The policy values that shaped this plan's numbers: the carboplatin rules when an AUC
+    dose was calculated, the rounding rules when rounding is on, any other value changed from
+    its default, and the policy file."""
+    from dosecalc.policy import SETTINGS
+
+    rules = plan.policy
+    if rules is None:
+        return []
+    drugs_here = {a.dose.drug for a in plan.administrations}
+    auc = any(a.dose.basis == "auc" for a in plan.administrations)
+    rounding = rules["rounding.method"] != "none"
+    out = [f"file {rules.file}"] if rules.file else []
+    for key, setting in SETTINGS.items():
+        value = rules.values[key]
+        if key.startswith("carboplatin."):
+            shown = auc
+        elif key.startswith("rounding."):
+            shown = rounding and value != setting.default
+        else:
+            shown = value != setting.default
+        if isinstance(value, dict):
+            value = {k: v for k, v in value.items() if k in drugs_here}
+            shown = shown and bool(value)
+            if shown:
+                out.append(f"{key} = " + ", ".join(f"{k}: {v}" for k, v in value.items()))
+            continue
+        if shown:
+            out.append(rules.short(key).split(" (")[0])
+    return out
+
+
+def policy_table(rules: Any) -> Table:
+    from dosecalc.policy import SETTINGS
+
+    table = Table(
+        box=box.SIMPLE_HEAD,
+        header_style="bold",
+        show_edge=False,
+        pad_edge=False,
+        title=f"Policy in force ({rules.file or 'defaults; no policy file'})",
+        title_justify="left",
+        title_style="bold",
+    )
+    table.add_column("Setting", no_wrap=True)
+    table.add_column("Value")
+    table.add_column("From")
+    table.add_column("Default follows", overflow="fold")
+    for key, setting in SETTINGS.items():
+        value = rules.values[key]
+        shown = (
+            "none"
+            if value is None
+            else (
+                ", ".join(f"{k}: {v}" for k, v in value.items()) or "—"
+                if isinstance(value, dict)
+                else fmt(value)
+                if isinstance(value, float)
+                else str(value)
+            )
+        )
+        table.add_row(key, shown, rules.origins[key], setting.why)
+    return table
 
 
 def _pct(part: float, whole: float | None) -> str:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from dosecalc.dosing import Dose
+from dosecalc.regimen import Regimen
 
 
 @dataclass(frozen=True)
@@ -19,6 +21,7 @@ class Administration:
 
     def as_dict(self) -> dict[str, object]:
         d = self.dose
+        mod = d.modification
         return {
             "phase": self.phase,
             "cycle": self.cycle,
@@ -31,9 +34,16 @@ class Administration:
             "protocol_dose": d.protocol.amount,
             "protocol_unit": d.protocol.per_unit,
             "calculated_dose": d.calculated,
+            "modified_dose": d.modified,
+            "modification": None
+            if mod is None
+            else {"percent": mod.percent, "from_cycle": mod.from_cycle, "reason": mod.reason},
+            "capped": d.capped,
+            "max_dose": d.cap,
+            "rounding": d.rounding,
+            "deviation_percent": d.deviation_percent,
             "dose": d.dose,
             "unit": d.unit,
-            "capped": d.capped,
             "trace": list(d.trace),
         }
 
@@ -43,23 +53,27 @@ def cycle_start(start: date, cycle: int, cycle_length_days: int) -> date:
 
 
 def expand(
-    doses: list[tuple[tuple[int, ...], Dose]],
+    regimen: Regimen,
+    dose_for: Callable[[int, int], Dose],
     start: date,
     cycles: int,
-    cycle_length_days: int,
-    regimen: str,
     phase: int = 1,
+    starts: dict[int, date] | None = None,
 ) -> list[Administration]:
-    """Every (days, dose) order on every listed day of every cycle, in date order.
+    """Every order on every listed day of every cycle it is given in, in date order.
 
-    Administrations on the same date keep the order of the regimen file.
+    ``dose_for(order_index, cycle)`` gives the dose; ``starts`` overrides a cycle's first day
+    (delays). Administrations on the same date keep the order of the regimen file.
     """
-    out = [
-        Administration(phase, cycle, day, first + timedelta(days=day - 1), regimen, dose)
-        for cycle in range(1, cycles + 1)
-        for first in [cycle_start(start, cycle, cycle_length_days)]
-        for day in range(1, cycle_length_days + 1)
-        for days, dose in doses
-        if day in days
-    ]
+    out: list[Administration] = []
+    orders = list(enumerate(regimen.drugs))
+    for cycle in range(1, cycles + 1):
+        first = (starts or {}).get(cycle) or cycle_start(start, cycle, regimen.cycle_length_days)
+        todays = sorted((day, i) for i, o in orders if o.given_in(cycle) for day in o.days)
+        out += [
+            Administration(
+                phase, cycle, day, first + timedelta(days=day - 1), regimen.id, dose_for(i, cycle)
+            )
+            for day, i in todays
+        ]
     return out

@@ -1,0 +1,391 @@
+"""Institution policy: every contested dosing choice as a named, cited, overridable value.
+
+Real pharmacies disagree (carboplatin GFR cap, BSA cap, dosing weight, rounding, anthracycline
+equivalence...). Each choice is a setting with a default, the source that default follows, and
+where the value in force came from: the default, a policy file (TOML) or ``--set KEY=VALUE``.
+The policy file is ``--policy FILE``, else ``$DOSECALC_POLICY``, else ``policy.toml`` in the
+user's config folder when it exists.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dosecalc.errors import FileError, Problem, fail
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    default: Any
+    why: str  # the source the default follows
+    check: Callable[[Any], Any]  # value → normalised value; ValueError with what is valid
+    help: str
+
+
+def _choice(*names: str) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if not isinstance(value, str) or value.strip().lower() not in names:
+            raise ValueError(f"{value!r} is not one of {', '.join(names)}")
+        return value.strip().lower()
+
+    return check
+
+
+def _number(lo: float, hi: float, none: bool = False) -> Callable[[Any], float | None]:
+    def check(value: Any) -> float | None:
+        if none and (
+            value is None
+            or value is False
+            or str(value).strip().lower() in ("none", "off", "false", "")
+        ):
+            return None
+        if isinstance(value, bool):
+            raise ValueError(f"{value!r} is not a number")
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{value!r} is not a number" + (" or none" if none else "")) from None
+        if not (math.isfinite(number) and lo <= number <= hi):
+            raise ValueError(f"{value!r} is outside {lo:g}-{hi:g}")
+        return number
+
+    return check
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "on"):
+        return True
+    if text in ("false", "no", "off"):
+        return False
+    raise ValueError(f"{value!r} is not true or false")
+
+
+class EntryError(ValueError):
+    """A bad entry of a table setting; ``entry`` is its key, so the message can name its line."""
+
+    def __init__(self, entry: str, message: str) -> None:
+        super().__init__(f"{entry}: {message}")
+        self.entry = entry
+
+
+def _table(kind: str) -> Callable[[Any], dict[str, Any]]:
+    """A mapping drug → list of positive numbers (strengths, band doses) or → option name."""
+
+    def check(value: Any) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise ValueError("must be a table of drug = value")
+        from dosecalc import drugs
+
+        out: dict[str, Any] = {}
+        for name, item in value.items():
+            try:
+                drug = drugs.lookup(str(name)).name
+            except ValueError as e:
+                raise EntryError(str(name), str(e)) from None
+            if kind == "numbers":
+                if (
+                    not isinstance(item, list)
+                    or not item
+                    or not all(
+                        isinstance(x, int | float)
+                        and not isinstance(x, bool)
+                        and x > 0
+                        and math.isfinite(x)
+                        for x in item
+                    )
+                ):
+                    raise EntryError(str(name), "give a list of positive numbers (mg or units)")
+                out[drug] = sorted(float(x) for x in item)
+            else:
+                if not isinstance(item, str):
+                    raise EntryError(str(name), "give the name of a ceiling option")
+                out[drug] = item
+        return out
+
+    return check
+
+
+SETTINGS: dict[str, Setting] = {
+    s.key: s
+    for s in (
+        Setting(
+            "bsa.formula",
+            "mosteller",
+            "Mosteller 1987, the formula most oncology protocols and ASCO use",
+            lambda v: __import__("dosecalc.patient", fromlist=["x"]).bsa_formula(str(v)),
+            "BSA formula when --formula is not given",
+        ),
+        Setting(
+            "bsa.cap_m2",
+            None,
+            "ASCO 2012/2021 (Griggs et al.): full weight-based dosing, no routine BSA cap",
+            _number(0.5, 4.0, none=True),
+            "cap the BSA used for dosing (m²), or none",
+        ),
+        Setting(
+            "weight.dosing_weight",
+            "actual",
+            "ASCO 2012/2021 (Griggs et al.): actual body weight for cytotoxic dosing",
+            _choice("actual", "ideal", "adjusted"),
+            "weight used for BSA and per-kg doses: actual, ideal (Devine) or adjusted",
+        ),
+        Setting(
+            "weight.change_threshold_percent",
+            10.0,
+            "10 % is common practice (Mass General Brigham uses 5 %; COSA: no evidence)",
+            _number(0.1, 100),
+            "warn when weight changed more than this since --previous-weight",
+        ),
+        Setting(
+            "carboplatin.gfr_cap_ml_min",
+            125.0,
+            "FDA 2010 / NCCN: cap an estimated GFR at 125 mL/min (eviQ/ADDIKD: do not cap)",
+            _number(20, 250, none=True),
+            "cap on an estimated GFR in Calvert, or none",
+        ),
+        Setting(
+            "carboplatin.cap_given_gfr",
+            False,
+            "CONTRACT §1: a --gfr is used as given; dosecalc warns when it is above the cap",
+            _bool,
+            "also cap a GFR given with --gfr",
+        ),
+        Setting(
+            "carboplatin.scr_floor_mg_dl",
+            0.7,
+            "NCCN carboplatin dosing template (Appendix B): consider a minimum SCr of 0.7 mg/dL",
+            _number(0.1, 2.0, none=True),
+            "raise a lower serum creatinine to this, or none",
+        ),
+        Setting(
+            "carboplatin.cockcroft_gault_weight",
+            "adjusted-if-bmi-25",
+            "NCCN template: if BMI >= 25 consider adjusted body weight (IBW + 0.4 x (TBW - IBW))",
+            _choice("actual", "ideal", "adjusted", "adjusted-if-bmi-25"),
+            "weight Cockcroft-Gault uses",
+        ),
+        Setting(
+            "rounding.method",
+            "none",
+            "no rounding unless the institution chooses it",
+            _choice("none", "increment", "strengths", "percent", "bands"),
+            "none | increment | strengths | percent (HOPA) | bands (NHS England rule)",
+        ),
+        Setting(
+            "rounding.increment_mg",
+            1.0,
+            "a common pharmacy increment for intravenous doses",
+            _number(0.001, 1000),
+            "increment for rounding.method = increment or percent",
+        ),
+        Setting(
+            "rounding.tolerance_percent",
+            10.0,
+            "HOPA position statement (Fahrenbruch et al. 2018): rounding within 10 % is acceptable",
+            _number(0, 50),
+            "largest deviation allowed for rounding.method = percent",
+        ),
+        Setting(
+            "rounding.band_percent_chemotherapy",
+            6.0,
+            "NHS England dose banding: bands lie within 6 % for standard chemotherapy (NICE KTT22)",
+            _number(0, 20),
+            "band width for cytotoxics",
+        ),
+        Setting(
+            "rounding.band_percent_biologic",
+            10.0,
+            "NHS England dose banding: within 10 % for biological drugs (NICE KTT22)",
+            _number(0, 30),
+            "band width for antibodies and conjugates",
+        ),
+        Setting(
+            "rounding.strengths",
+            {},
+            "none configured: the institution lists its vial or tablet strengths",
+            _table("numbers"),
+            "drug = [strengths in mg or units]",
+        ),
+        Setting(
+            "rounding.bands",
+            {},
+            "none configured: without a table, bands are generated by the NHS rule",
+            _table("numbers"),
+            "drug = [band doses in mg or units] (e.g. the national tables)",
+        ),
+        Setting(
+            "cumulative.equivalence",
+            None,
+            "the default table of data/ceilings.yaml (ESC 2022)",
+            lambda v: None if v is None else str(v),
+            "doxorubicin-equivalence table",
+        ),
+        Setting(
+            "cumulative.options",
+            {},
+            "each drug's default option in data/ceilings.yaml",
+            _table("options"),
+            "drug = ceiling option name",
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Policy:
+    values: dict[str, Any]
+    origins: dict[str, str]  # key → "default" | "file:line" | "--set" | "--formula" ...
+    file: str | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.values[key]
+
+    def describe(self, key: str) -> str:
+        """'carboplatin.gfr_cap_ml_min = 125 (default: FDA 2010 / NCCN ...)'."""
+        origin = self.origins[key]
+        why = f"default: {SETTINGS[key].why}" if origin == "default" else f"from {origin}"
+        return f"{key} = {_show(self.values[key])}, {why}"
+
+    def short(self, key: str) -> str:
+        """'carboplatin.gfr_cap_ml_min = 125' plus where it came from unless the default."""
+        origin = self.origins[key]
+        tail = "" if origin == "default" else f" ({origin})"
+        return f"{key} = {_show(self.values[key])}{tail}"
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            key: {
+                "value": self.values[key],
+                "from": self.origins[key],
+                "default_follows": SETTINGS[key].why,
+            }
+            for key in SETTINGS
+        }
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float) and value == int(value):
+        return str(int(value))
+    return str(value)
+
+
+def default_path() -> Path | None:
+    env = os.environ.get("DOSECALC_POLICY")
+    if env:
+        return Path(env)
+    try:
+        from platformdirs import user_config_dir
+    except ImportError:  # pragma: no cover - platformdirs is a dependency
+        return None
+    path = Path(user_config_dir("dosecalc")) / "policy.toml"
+    return path if path.is_file() else None
+
+
+def _line_of(text: str, section: str, key: str) -> int | None:
+    lines = text.splitlines()
+    current = ""
+    for n, line in enumerate(lines, 1):
+        head = re.match(r"^\s*\[\s*([^\]]+?)\s*\]", line)
+        if head:
+            current = head.group(1)
+            continue
+        if current == section and re.match(rf"^\s*\"?{re.escape(key)}\"?\s*=", line):
+            return n
+    for n, line in enumerate(lines, 1):
+        if re.match(rf"^\s*\[\s*{re.escape(section + '.' + key)}\s*\]", line):
+            return n
+    return None
+
+
+def load(path: Path | None = None, overrides: dict[str, tuple[Any, str]] | None = None) -> Policy:
+    """The policy in force: defaults, then the file, then command-line overrides."""
+    import tomllib
+
+    values = {k: s.default for k, s in SETTINGS.items()}
+    origins = dict.fromkeys(SETTINGS, "default")
+    source = None
+    if path is not None:
+        from dosecalc.yamlfile import read_text
+
+        text = read_text(path, "policy", 1_000_000)
+        source = str(path)
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as e:
+            m = re.search(r"line (\d+)", str(e))
+            raise FileError(
+                Problem(f"not valid TOML: {e}", file=source, line=int(m.group(1)) if m else None)
+            ) from None
+        problems = []
+        for section, table in data.items():
+            if not isinstance(table, dict):
+                problems.append(
+                    Problem(
+                        f"'{section}' must be a [section]; sections: "
+                        f"{', '.join(sorted({k.split('.')[0] for k in SETTINGS}))}",
+                        file=source,
+                        line=_line_of(text, "", section),
+                    )
+                )
+                continue
+            for name, value in table.items():
+                key = f"{section}.{name}"
+                line = _line_of(text, section, name)
+                if key not in SETTINGS:
+                    valid = [k.split(".", 1)[1] for k in SETTINGS if k.startswith(section + ".")]
+                    problems.append(
+                        Problem(
+                            f"unknown setting; valid in [{section}]: {', '.join(valid)}"
+                            if valid
+                            else f"unknown section '{section}'",
+                            field=key,
+                            file=source,
+                            line=line,
+                        )
+                    )
+                    continue
+                try:
+                    values[key] = SETTINGS[key].check(value)
+                    origins[key] = f"{source}:{line}" if line else source
+                except ValueError as e:
+                    if isinstance(e, EntryError):
+                        line = _line_of(text, key, e.entry) or line
+                    problems.append(
+                        Problem(f"{e}; {SETTINGS[key].help}", field=key, file=source, line=line)
+                    )
+        if problems:
+            raise FileError(*problems)
+    for key, (value, origin) in (overrides or {}).items():
+        if key not in SETTINGS:
+            raise fail("--set", f"'{key}' is not a policy setting; see dosecalc policy show")
+        try:
+            values[key] = SETTINGS[key].check(value)
+        except ValueError as e:
+            raise fail(origin, f"{key}: {e}; {SETTINGS[key].help}") from None
+        origins[key] = origin
+    return Policy(values, origins, source)
+
+
+def parse_sets(items: list[str] | None) -> dict[str, tuple[Any, str]]:
+    out: dict[str, tuple[Any, str]] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise fail("--set", f"'{item}' is not KEY=VALUE; e.g. carboplatin.gfr_cap_ml_min=none")
+        out[key.strip()] = (value.strip(), "--set")
+    return out
