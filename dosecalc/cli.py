@@ -248,6 +248,30 @@ def plan(
             "--reason", help="Why the doses are modified (printed with every modified dose)."
         ),
     ] = None,
+    delay: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--delay",
+            help="Delay a cycle: CYCLE=DAYS, or PHASE.CYCLE=DAYS in a course; repeatable.",
+        ),
+    ] = None,
+    delay_mode: Annotated[
+        str,
+        typer.Option(
+            "--delay-mode",
+            help="shift: later cycles follow a "
+            "delay (default); keep: they keep the original dates.",
+        ),
+    ] = "shift",
+    actual_dates: Annotated[
+        bool,
+        typer.Option(
+            "--actual-dates",
+            help="Date the cycles already "
+            "given from the --history rows of this regimen (regimen, cycle, "
+            "day columns); later cycles follow per --delay-mode.",
+        ),
+    ] = False,
     policy: PolicyFile = None,
     set_: Sets = None,
     format: Fmt = "table",
@@ -261,39 +285,76 @@ def plan(
 
     def work() -> int:
         fmt = _check_format(format, ("table", "json", "csv"), ("ics", "html", "fhir"))
+        from dosecalc import course as crs
         from dosecalc import patient as pt
-        from dosecalc import regimen as rg
         from dosecalc.dosing import parse_modifications
-        from dosecalc.plan import make_plan
+        from dosecalc.errors import fail
+        from dosecalc.plan import make_plan, parse_start
 
         rules = _policy(policy, set_)
+        opened = crs.open_file(regimen)
+        is_course = isinstance(opened, crs.Course)
+        block = opened.head.patient if is_course and opened.head.patient else None
+
+        def pick(cli_value: Any, name: str) -> Any:
+            return cli_value if cli_value is not None or block is None else getattr(block, name)
+
         person = pt.build_patient(
-            height,
-            weight,
-            bsa,
+            pick(height, "height"),
+            pick(weight, "weight"),
+            pick(bsa, "bsa"),
             formula,
-            sex,
-            age,
-            scr=scr,
-            gfr=gfr,
+            pick(sex, "sex"),
+            pick(age, "age"),
+            scr=pick(scr, "scr"),
+            gfr=pick(gfr, "gfr"),
             previous_weight=previous_weight,
             policy=rules,
         )
         factors = _factors(chest_rt, person.age_years)
         rows = _rows(history, prior)
-        reg = rg.load(regimen)
-        mods = parse_modifications(reduce, escalate, reason, {o.drug for o in reg.drugs})
-        result = make_plan(
-            reg,
-            person,
-            start=start,
-            cycles=cycles,
-            history=rows,
-            factors=factors,
-            equivalence=equivalence,
-            policy=rules,
-            modifications=mods,
-        )
+        delays = crs.parse_delays(delay)
+        mode = crs.check_mode(delay_mode)
+        if is_course:
+            if reduce or escalate:
+                raise fail(
+                    "--reduce",
+                    "dose modifications apply to one regimen; plan the "
+                    "phase's regimen on its own to modify its doses",
+                )
+            if cycles is not None or actual_dates:
+                raise fail(
+                    "--cycles" if cycles is not None else "--actual-dates",
+                    "a course file sets the cycles and dates of each phase; change the "
+                    "course file instead",
+                )
+            first = parse_start(start)[0] if start is not None else None
+            result = crs.make_course_plan(
+                opened, person, first, rows, factors, equivalence, None, rules, delays, mode
+            )
+        else:
+            other = [p for p, _ in delays if p != 1]
+            if other:
+                raise fail(
+                    "--delay",
+                    f"a single regimen has one phase; phase {other[0]} "
+                    "does not exist (write CYCLE=DAYS)",
+                )
+            mods = parse_modifications(reduce, escalate, reason, {o.drug for o in opened.drugs})
+            result = make_plan(
+                opened,
+                person,
+                start=start,
+                cycles=cycles,
+                history=rows,
+                factors=factors,
+                equivalence=equivalence,
+                policy=rules,
+                modifications=mods,
+                delays={c: d for (_, c), d in delays.items()},
+                delay_mode=mode,
+                actual_dates=actual_dates,
+            )
         from dosecalc import render
 
         if fmt == "json":

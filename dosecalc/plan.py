@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
+from typing import Any
 
 from dosecalc import __version__, cumulative
 from dosecalc.alerts import CRITICAL, INFO, WARNING, Alert
@@ -66,9 +67,61 @@ class Projection:
 
 
 @dataclass(frozen=True)
+class Phase:
+    """One entry of a course (a single-regimen plan has one): regimen, radiotherapy or event."""
+
+    number: int
+    kind: str  # "regimen" | "radiotherapy" | "event"
+    label: str
+    start: date
+    end: date | None = None  # the day after it ends (None for an event)
+    regimen: Regimen | None = None
+    cycles: int = 0
+    cycle_starts: tuple[date, ...] = ()
+    fraction_dates: tuple[date, ...] = ()
+    site: str | None = None
+    dose_per_fraction_gy: float | None = None
+    cardiac: bool | None = None
+    note: str | None = None
+
+    @property
+    def total_gy(self) -> float | None:
+        if self.dose_per_fraction_gy is None:
+            return None
+        return self.dose_per_fraction_gy * len(self.fraction_dates)
+
+    def as_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "phase": self.number,
+            "kind": self.kind,
+            "label": self.label,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat() if self.end else None,
+            "note": self.note,
+        }
+        if self.regimen is not None:
+            out.update(
+                regimen=self.regimen.id,
+                cycles=self.cycles,
+                cycle_length_days=self.regimen.cycle_length_days,
+                cycle_starts=[d.isoformat() for d in self.cycle_starts],
+            )
+        if self.kind == "radiotherapy":
+            out.update(
+                site=self.site,
+                dose_per_fraction_gy=self.dose_per_fraction_gy,
+                fractions=len(self.fraction_dates),
+                total_gy=self.total_gy,
+                cardiac=self.cardiac,
+                fraction_dates=[d.isoformat() for d in self.fraction_dates],
+            )
+        return out
+
+
+@dataclass(frozen=True)
 class Plan:
     patient: Patient
-    regimen: Regimen
+    regimen: Regimen | None  # the regimen of a single-regimen plan
     start: date
     cycles: int
     administrations: list[Administration]
@@ -78,19 +131,38 @@ class Plan:
     equivalence: str | None = None
     factors: RiskFactors = RiskFactors()
     policy: Policy | None = None
+    phases: list[Phase] = field(default_factory=list)
+    course: Any = None  # a dosecalc.course.Course
+    totals_after: dict[int, dict[str, float]] = field(default_factory=dict)  # phase → drug → total
 
     @property
     def critical(self) -> bool:
         return any(w.severity == CRITICAL for w in self.warnings)
 
     def as_dict(self) -> dict[str, object]:
-        r = self.regimen
         patient = self.patient.as_dict()
         patient["cardiac_radiation_gy"] = self.factors.cardiac_radiation_gy
-        return {
-            "dosecalc_version": __version__,
-            "patient": patient,
-            "regimen": {
+        if self.course is not None:
+            head = self.course.head
+            described: dict[str, object] = {
+                "id": head.course,
+                "name": head.name or head.course,
+                "course": True,
+                "start": self.start.isoformat(),
+                "sources": list(head.sources),
+                "assumptions": list(head.assumptions)
+                + list(head.patient.assumptions if head.patient else []),
+                "unverified": list(head.unverified),
+                "notes": list(head.notes),
+                "phases": [
+                    {**ph.as_dict(), "totals_after": self.totals_after.get(ph.number, {})}
+                    for ph in self.phases
+                ],
+            }
+        else:
+            r = self.regimen
+            assert r is not None
+            described = {
                 "id": r.id,
                 "name": r.name,
                 "cycle_length_days": r.cycle_length_days,
@@ -101,7 +173,12 @@ class Plan:
                 "assumptions": list(r.assumptions),
                 "unverified": list(r.unverified),
                 "notes": list(r.notes),
-            },
+                "cycle_starts": [d.isoformat() for d in self.phases[0].cycle_starts],
+            }
+        return {
+            "dosecalc_version": __version__,
+            "patient": patient,
+            "regimen": described,
             "equivalence_table": self.equivalence,
             "policy": self.policy.as_dict() if self.policy else None,
             "administrations": [a.as_dict() for a in self.administrations],
@@ -183,22 +260,48 @@ def by_cycle(events: Sequence[Event]) -> list[list[Event]]:
     return list(cycles.values())
 
 
-def _projections(result: cumulative.Result, events: list[Event], cycles: int) -> list[Projection]:
+def _projections(
+    result: cumulative.Result, events: list[Event], phases: list[Phase]
+) -> list[Projection]:
+    """Per drug with a ceiling: where this plan crosses it, and how many full cycles of the
+    phase it falls in (else the drug's last phase) fit under it from that phase's start."""
     prior = {t.drug: t.prior for t in result.totals}
     after = {t.drug: t.total for t in result.totals}
     eq = result.equivalence if cumulative.EQUIVALENT in result.ceilings else None
-    fits = cumulative.cycles_fit(
-        prior, cumulative.repeat_last(by_cycle(events)), result.ceilings, eq
-    )
     firsts: dict[tuple[str, str], Alert] = {}
     for a in result.alerts:
         if a.drug and a.code in ("CUMULATIVE_THRESHOLD_REACHED", "CUMULATIVE_LIMIT_EXCEEDED"):
             firsts.setdefault((a.drug, a.code), a)
+    stream = sorted(events, key=lambda e: e.date or date.min)
+    if eq is not None:
+        stream = list(cumulative.with_equivalents(stream, eq))
+    by_phase = {ph.number: ph for ph in phases}
     out = []
-    for drug in sorted(fits, key=lambda d: (d == cumulative.EQUIVALENT, d)):
-        f = fits[drug]
+    for drug, c in sorted(
+        result.ceilings.items(), key=lambda kv: (kv[0] == cumulative.EQUIVALENT, kv[0])
+    ):
+        if c.threshold is None and c.limit is None:
+            continue
+        mine = [e for e in stream if e.drug == drug]
+        if not mine:
+            continue
         thr = firsts.get((drug, "CUMULATIVE_THRESHOLD_REACHED"))
         lim = firsts.get((drug, "CUMULATIVE_LIMIT_EXCEEDED"))
+        crossing = next((a for a in (thr, lim) if a is not None and a.phase), None)
+        number = crossing.phase if crossing else mine[-1].phase
+        phase_events = [e for e in events if e.phase == number]
+        first = min(e.date or date.min for e in phase_events)
+        start = dict(prior)
+        for e in stream:
+            if (e.date or date.min) < first:
+                start[e.drug] = start.get(e.drug, 0.0) + e.amount
+        fits = cumulative.cycles_fit(
+            start, cumulative.repeat_last(by_cycle(phase_events)), result.ceilings, eq
+        )
+        if drug not in fits:
+            continue
+        f = fits[drug]
+        ph = by_phase[number]  # type: ignore[index]
         out.append(
             Projection(
                 f,
@@ -206,14 +309,19 @@ def _projections(result: cumulative.Result, events: list[Event], cycles: int) ->
                 lim if lim and lim.phase else None,
                 prior.get(drug, 0.0),
                 after.get(drug, 0.0),
-                _projection_text(f, thr, lim, cycles),
+                _projection_text(f, thr, lim, ph, len(phases) > 1),
             )
         )
     return out
 
 
-def _projection_text(f: Fit, thr: Alert | None, lim: Alert | None, cycles: int) -> tuple[str, ...]:
+def _projection_text(
+    f: Fit, thr: Alert | None, lim: Alert | None, phase: Phase, course: bool
+) -> tuple[str, ...]:
     unit = f.unit.replace("m2", "m²")
+    assert phase.regimen is not None
+    of = f" of {phase.regimen.id}" if course else ""
+    where = f"phase {phase.number} has" if course else "this plan has"
     parts = []
     for value, word, alert, fit, rel in (
         (f.threshold, "threshold", thr, f.within_threshold, "below"),
@@ -225,15 +333,16 @@ def _projection_text(f: Fit, thr: Alert | None, lim: Alert | None, cycles: int) 
         if alert is not None and alert.phase is None:
             head = f"{f.drug} was already past its {fmt(value)} {unit} {word} before this plan"
         elif alert is not None:
+            at_phase = f"phase {alert.phase} " if course else ""
             head = (
-                f"{f.drug} {verb} its {fmt(value)} {unit} {word} at cycle {alert.cycle} day "
-                f"{alert.day} ({alert.date})"
+                f"{f.drug} {verb} its {fmt(value)} {unit} {word} at {at_phase}cycle "
+                f"{alert.cycle} day {alert.day} ({alert.date})"
             )
         else:
             head = f"{f.drug} stays {rel} its {fmt(value)} {unit} {word} in this plan"
         count = f"at least {cumulative.MAX_PROJECTED_CYCLES}" if fit is None else str(fit)
-        noun = "full cycle fits" if fit == 1 else "full cycles fit"
-        parts.append(f"{head}; {count} {noun} {rel} it (this plan has {cycles})")
+        noun = "full cycle" if fit == 1 else "full cycles"
+        parts.append(f"{head}; {count} {noun}{of} fit {rel} it ({where} {phase.cycles})")
     return tuple(parts)
 
 
@@ -249,24 +358,75 @@ def make_plan(
     options: dict[str, str] | None = None,
     policy: Policy | None = None,
     modifications: Sequence[Modification] = (),
+    delays: dict[int, int] | None = None,
+    delay_mode: str = "shift",
+    actual_dates: bool = False,
 ) -> Plan:
-    """Plan ``regimen`` for ``patient``; ``history`` rows are the prior lifetime exposure."""
-    from dosecalc import ceilings
+    """Plan ``regimen`` for ``patient``; ``history`` rows are the prior lifetime exposure.
+
+    With ``actual_dates``, history rows of this regimen that name their cycle (and day) date
+    those cycles; their administrations count once, from the history, and the later cycles
+    follow them (``delay_mode`` shift) or keep the original grid (keep).
+    """
+    from dosecalc.course import cycle_starts
     from dosecalc.policy import load as load_policy
 
     policy = policy or load_policy()
+    require_bsa(patient)
+    given = _given(regimen, history) if actual_dates else {}
+    if given and start is None:
+        start = min(given.values(), key=lambda g: g[0])[0].isoformat()
     first, assumed = parse_start(start, today)
-    n = regimen.cycles if cycles is None else cycles
-    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_CYCLES:
-        raise fail("--cycles", f"{n!r} is not a number of cycles; give 1 to {MAX_CYCLES}")
-    if patient.bsa_m2 is None:
-        raise fail(
-            "--height/--weight",
-            "a plan needs the patient's BSA; give --height and --weight, or --bsa",
+    n = check_cycles(regimen.cycles if cycles is None else cycles)
+    fixed = {c: g[0] for c, g in given.items() if c <= n}
+    starts = cycle_starts(first, n, regimen.cycle_length_days, delays or {}, delay_mode, fixed)
+    administrations, warnings = schedule_regimen(
+        regimen, patient, policy, first, n, modifications, 1, starts
+    )
+    if given:
+        done = [
+            a
+            for a in administrations
+            if a.cycle in given and (a.dose.drug, a.day) in given[a.cycle][1]
+        ]
+        administrations = [a for a in administrations if a not in done]
+        warnings.append(
+            Alert(
+                INFO,
+                "GIVEN_FROM_HISTORY",
+                f"{len(done)} administrations of {regimen.id} cycle(s) "
+                f"{', '.join(map(str, sorted(given)))} are in the history: they are "
+                "dated and counted from it, not again in this plan",
+            )
         )
-    factors = factors or RiskFactors(age_years=patient.age_years)
-    administrations, warnings = schedule_regimen(regimen, patient, policy, first, n, modifications)
-    warnings = _regimen_alerts(regimen) + _patient_alerts(patient, policy) + warnings
+        past = [a for a in administrations if a.date < (today or date.today())]
+        if past:
+            a = past[0]
+            warnings.append(
+                Alert(
+                    WARNING,
+                    "PLANNED_IN_THE_PAST",
+                    f"{len(past)} planned administrations not in the history are dated before "
+                    f"today (first: {a.dose.drug} cycle {a.cycle} day {a.day}, {a.date}): record "
+                    "them in the history if they were given",
+                    drug=a.dose.drug,
+                    phase=1,
+                    cycle=a.cycle,
+                    day=a.day,
+                    date=a.date,
+                )
+            )
+    phase = Phase(
+        1,
+        "regimen",
+        regimen.name,
+        starts[0],
+        starts[-1] + timedelta(days=regimen.cycle_length_days),
+        regimen,
+        n,
+        tuple(starts),
+    )
+    warnings = _regimen_alerts(regimen) + warnings + short_intervals(phase)
     if assumed:
         warnings.append(
             Alert(
@@ -275,6 +435,89 @@ def make_plan(
                 f"no --start given: cycle 1 day 1 is today, {first.isoformat()}",
             )
         )
+    return assemble(
+        patient, [phase], administrations, warnings, history, factors, equivalence, options, policy
+    )
+
+
+def _given(
+    regimen: Regimen, history: Sequence[Row]
+) -> dict[int, tuple[date, set[tuple[str, int]]]]:
+    """History rows of this regimen by cycle: (the cycle's actual first day, (drug, day) given)."""
+    out: dict[int, tuple[date, set[tuple[str, int]]]] = {}
+    for r in history:
+        if r.regimen is None or r.cycle is None or r.date is None:
+            continue
+        if r.regimen.strip().lower() != regimen.id:
+            continue
+        day = r.day or 1
+        first = r.date - timedelta(days=day - 1)
+        start, keys = out.get(r.cycle, (first, set()))
+        keys.add((r.drug, day))
+        out[r.cycle] = (min(start, first), keys)
+    return out
+
+
+def require_bsa(patient: Patient) -> None:
+    if patient.bsa_m2 is None:
+        raise fail(
+            "--height/--weight",
+            "a plan needs the patient's BSA; give --height and --weight, or --bsa",
+        )
+
+
+def check_cycles(n: object) -> int:
+    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_CYCLES:
+        raise fail("--cycles", f"{n!r} is not a number of cycles; give 1 to {MAX_CYCLES}")
+    return n
+
+
+def short_intervals(phase: Phase) -> list[Alert]:
+    """SHORT_INTERVAL where a cycle starts sooner than the cycle length after the one before."""
+    assert phase.regimen is not None
+    length = phase.regimen.cycle_length_days
+    out = []
+    for c in range(2, len(phase.cycle_starts) + 1):
+        gap = (phase.cycle_starts[c - 1] - phase.cycle_starts[c - 2]).days
+        if gap < length:
+            out.append(
+                Alert(
+                    WARNING,
+                    "SHORT_INTERVAL",
+                    f"{phase.regimen.id} cycle {c} starts {gap} days after cycle {c - 1}"
+                    f", sooner than its {length}-day cycle length",
+                    phase=phase.number,
+                    cycle=c,
+                    day=1,
+                    date=phase.cycle_starts[c - 1],
+                )
+            )
+    return out
+
+
+def assemble(
+    patient: Patient,
+    phases: list[Phase],
+    administrations: list[Administration],
+    warnings: list[Alert],
+    history: Sequence[Row],
+    factors: RiskFactors | None,
+    equivalence: str | None,
+    options: dict[str, str] | None,
+    policy: Policy,
+    course: Any = None,
+) -> Plan:
+    """Lifetime totals, warnings and projection over the dated administrations of all phases."""
+    from dosecalc import ceilings
+
+    require_bsa(patient)
+    administrations = sorted(administrations, key=lambda a: a.date)
+    cardiac = [ph.total_gy for ph in phases if ph.cardiac and ph.total_gy]
+    factors = factors or RiskFactors(age_years=patient.age_years)
+    if cardiac:
+        gy = (factors.cardiac_radiation_gy or 0.0) + sum(x for x in cardiac if x)
+        factors = RiskFactors(cardiac_radiation_gy=gy, age_years=factors.age_years)
+    warnings = _patient_alerts(patient, policy) + warnings
     book = ceilings.book()
     bsa = cumulative.BsaUse(patient.bsa_m2, _bsa_words(patient))
     events = cumulative.from_rows(history, book, bsa)
@@ -287,12 +530,13 @@ def make_plan(
         options or policy["cumulative.options"],
     )
     warnings += cumulative.bsa_assumed(bsa) + result.alerts
-    projection = _projections(result, planned, n)
+    projection = _projections(result, planned, phases)
+    single = phases[0].regimen if course is None else None
     return Plan(
         patient,
-        regimen,
-        first,
-        n,
+        single,
+        phases[0].start,
+        phases[0].cycles,
         administrations,
         result.totals,
         warnings,
@@ -300,6 +544,8 @@ def make_plan(
         result.equivalence.table,
         factors,
         policy,
+        phases,
+        course,
     )
 
 
@@ -311,7 +557,7 @@ def schedule_regimen(
     cycles: int,
     modifications: Sequence[Modification] = (),
     phase: int = 1,
-    starts: dict[int, date] | None = None,
+    starts: Sequence[date] | None = None,
 ) -> tuple[list[Administration], list[Alert]]:
     """The dated administrations of one regimen, and the warnings about its doses."""
     from dosecalc import renal as rn

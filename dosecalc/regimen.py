@@ -345,7 +345,10 @@ def load_file(path: Path) -> Regimen:
     from dosecalc import yamlfile
 
     data, lines = yamlfile.load(path, "regimen")
-    regimen = validate(data, lines, str(path))
+    return check_library_id(validate(data, lines, str(path)), path, lines)
+
+
+def check_library_id(regimen: Regimen, path: Path, lines: dict[Any, int]) -> Regimen:
     if path.parent.resolve() == library_dir().resolve() and regimen.id != path.stem:
         raise FileError(
             Problem(

@@ -83,6 +83,7 @@ def alerts_table(alerts: list[Alert]) -> Table:
         where = ", ".join(
             x
             for x in (
+                f"phase {a.phase}" if a.phase and a.phase > 1 else "",
                 f"cycle {a.cycle}" if a.cycle else "",
                 f"day {a.day}" if a.day else "",
                 a.date.isoformat() if a.date else "",
@@ -93,30 +94,96 @@ def alerts_table(alerts: list[Alert]) -> Table:
     return table
 
 
-def plan_table(plan: Plan) -> Group:
-    r = plan.regimen
+def plan_header(plan: Plan) -> Text:
     head = Text()
-    head.append(f"{r.name}", style="bold")
-    head.append(f"  [{r.id}{' v' + r.version if r.version else ''}]\n")
+    if plan.course is not None:
+        c = plan.course.head
+        head.append(f"Course: {c.name or c.course}", style="bold")
+        head.append(f"  [{c.course}]\n")
+    else:
+        r = plan.regimen
+        assert r is not None
+        head.append(f"{r.name}", style="bold")
+        head.append(f"  [{r.id}{' v' + r.version if r.version else ''}]\n")
     head.append(f"Patient: {patient_line(plan)}\n")
-    head.append(
-        f"Schedule: {plan.cycles} cycle{'s' if plan.cycles != 1 else ''} of "
-        f"{r.cycle_length_days} days (start to start) from {_day(plan.start)}\n"
-    )
-    more = len(r.sources) - 1
-    head.append(f"Source: {r.sources[0]}")
-    if more:
-        head.append(f" (and {more} more: dosecalc regimens show {r.id})")
+    if plan.course is None:
+        r = plan.regimen
+        assert r is not None
+        head.append(
+            f"Schedule: {plan.cycles} cycle{'s' if plan.cycles != 1 else ''} of "
+            f"{r.cycle_length_days} days (start to start) from {_day(plan.start)}\n"
+        )
+        sources = list(r.sources)
+        more_at = f"dosecalc regimens show {r.id}"
+    else:
+        ends = [ph.end or ph.start for ph in plan.phases]
+        head.append(
+            f"Calendar: {len(plan.phases)} phases from {_day(plan.start)} to {_day(max(ends))}\n"
+        )
+        sources = (
+            list(plan.course.head.sources)
+            or [s for ph in plan.phases if ph.regimen for s in ph.regimen.sources][:1]
+        )
+        more_at = "the course file"
+    if sources:
+        head.append(f"Source: {sources[0]}")
+        if len(sources) > 1:
+            head.append(f" (and {len(sources) - 1} more: {more_at})")
     lines = policy_lines(plan)
     if lines:
         head.append(f"\nPolicy: {'; '.join(lines)} (dosecalc policy show explains each)")
+    return head
 
+
+def _rows(plan: Plan, administrations: list[Any]) -> list[tuple[Any, list[Any]]]:
+    """(first administration, row cells) in order; a run of 3+ identical oral daily doses of a
+    drug within a cycle becomes one row with a day range."""
+    rows: list[tuple[Any, list[Any]]] = []
+    runs: dict[tuple[Any, ...], list[Any]] = {}
+    for a in administrations:
+        d = a.dose
+        key = (a.phase, a.cycle, d.drug, d.route, d.dose, d.protocol.text)
+        run = runs.get(key)
+        if d.route.upper() == "PO" and run and a.day == run[-1].day + 1:
+            run.append(a)
+            continue
+        runs[key] = [a]
+        rows.append((a, runs[key]))
+    out = []
+    for first, run in rows:
+        d = first.dose
+        last = run[-1]
+        compact = len(run) >= 3
+        day = f"{first.day}-{last.day}" if compact else str(first.day)
+        when = f"{_day(first.date)} → {_day(last.date)}" if compact else _day(first.date)
+        dose = f"{fmt(d.dose)} {d.unit}" + (" daily" if compact else "")
+        if not compact and len(run) > 1:  # a short run: one row per day after all
+            for a in run:
+                out.append(
+                    (
+                        a,
+                        [
+                            str(a.cycle),
+                            str(a.day),
+                            _day(a.date),
+                            _name(d.drug),
+                            d,
+                            f"{fmt(d.dose)} {d.unit}",
+                        ],
+                    )
+                )
+            continue
+        out.append((first, [str(first.cycle), day, when, _name(d.drug), d, dose]))
+    return out
+
+
+def _dose_table(plan: Plan, administrations: list[Any]) -> Table:
     table = Table(box=box.SIMPLE_HEAD, header_style="bold", show_edge=False, pad_edge=False)
     table.add_column("Cycle", justify="right")
     table.add_column("Day", justify="right")
     table.add_column("Date")
     table.add_column("Drug")
-    modified = any(a.dose.modification for a in plan.administrations)
+    modified = any(a.dose.modification for a in administrations)
     if modified:
         table.add_column("Standard", justify="right")
     table.add_column("Dose", justify="right")
@@ -124,22 +191,53 @@ def plan_table(plan: Plan) -> Group:
     table.add_column("Basis")
     table.add_column("Calculation", overflow="fold")
     previous = None
-    for a in plan.administrations:
-        d = a.dose
+    for a, cells in _rows(plan, administrations):
+        d = cells[4]
         if previous is not None and a.cycle != previous:
             table.add_section()
         previous = a.cycle
-        cells: list[Any] = [str(a.cycle), str(a.day), _day(a.date), _name(d.drug)]
+        row: list[Any] = cells[:4]
         if modified:
-            cells.append(f"{fmt(d.calculated)} {d.unit}" if d.modification else "")
-        cells += [
-            Text(f"{fmt(d.dose)} {d.unit}", style="bold"),
-            d.route,
-            d.protocol_text,
-            _calculation(plan, d),
-        ]
-        table.add_row(*cells)
-    parts: list[Any] = [head, table]
+            row.append(f"{fmt(d.calculated)} {d.unit}" if d.modification else "")
+        row += [Text(cells[5], style="bold"), d.route, d.protocol_text, _calculation(plan, d)]
+        table.add_row(*row)
+    return table
+
+
+def plan_table(plan: Plan) -> Group:
+    course = plan.course is not None
+    body: list[Any] = []
+    for ph in plan.phases:
+        mine = [a for a in plan.administrations if a.phase == ph.number]
+        if course:
+            body.append(Text(f"\nPhase {ph.number}: {_phase_title(ph)}", style="bold"))
+        if mine:
+            body.append(_dose_table(plan, mine))
+        if course and mine:
+            totals = plan.totals_after.get(ph.number, {})
+            shown = [
+                t
+                for t in plan.cumulative
+                if t.drug in totals and (t.threshold is not None or t.limit is not None)
+            ]
+            if shown:
+                body.append(
+                    Text(
+                        "  lifetime after this phase: "
+                        + "; ".join(
+                            f"{t.drug} {fmt(totals[t.drug])} {_unit(t.unit)}"
+                            + (
+                                f" ({100 * totals[t.drug] / t.limit:.0f} % of limit)"
+                                if t.limit
+                                else ""
+                            )
+                            for t in shown
+                        ),
+                        style="italic",
+                    )
+                )
+    table = Group(*body)
+    parts: list[Any] = [plan_header(plan), table]
     if plan.cumulative:
         parts.append(cumulative_table(plan.cumulative))
     if plan.projection:
@@ -153,14 +251,36 @@ def plan_table(plan: Plan) -> Group:
     if others:
         parts.append(alerts_table(others))
     if about:
-        t = Text(
-            "About the regimen data (see: dosecalc regimens show " + r.id + ")\n", style="bold"
+        where = (
+            "the course and regimen files"
+            if course
+            else (f"dosecalc regimens show {plan.regimen.id}" if plan.regimen else "")
         )
+        t = Text(f"About the regimen data (see: {where})\n", style="bold")
         for w in about:
             t.append(f"  {w.severity:<8} ", style=SEVERITY_STYLE[w.severity])
             t.append(f"{w.message}\n")
         parts.append(t)
     return Group(*parts)
+
+
+def _phase_title(ph: Any) -> str:
+    if ph.kind == "event":
+        return f"{_day(ph.start)}: {ph.label}" + (f" ({ph.note})" if ph.note else "")
+    if ph.kind == "radiotherapy":
+        fractions = len(ph.fraction_dates)
+        cardiac = "field includes the heart" if ph.cardiac else "not a cardiac field"
+        return (
+            f"radiotherapy {ph.label}, {ph.site}: {fractions} × "
+            f"{fmt(ph.dose_per_fraction_gy)} Gy = {fmt(ph.total_gy)} Gy, weekdays "
+            f"{_day(ph.fraction_dates[0])} → {_day(ph.fraction_dates[-1])} ({cardiac})"
+        )
+    r = ph.regimen
+    label = f" ({ph.label})" if ph.label and ph.label != r.name else ""
+    return (
+        f"{r.id}{label}: {ph.cycles} cycle{'s' if ph.cycles != 1 else ''} of "
+        f"{r.cycle_length_days} days from {_day(ph.start)}"
+    )
 
 
 def _calculation(plan: Plan, d: Any) -> str:

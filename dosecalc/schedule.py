@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -58,17 +58,19 @@ def expand(
     start: date,
     cycles: int,
     phase: int = 1,
-    starts: dict[int, date] | None = None,
+    starts: Sequence[date] | None = None,
 ) -> list[Administration]:
     """Every order on every listed day of every cycle it is given in, in date order.
 
     ``dose_for(order_index, cycle)`` gives the dose; ``starts`` overrides a cycle's first day
-    (delays). Administrations on the same date keep the order of the regimen file.
+    (delays: one date per cycle). Administrations on the same date keep the order of the regimen file.
     """
     out: list[Administration] = []
     orders = list(enumerate(regimen.drugs))
     for cycle in range(1, cycles + 1):
-        first = (starts or {}).get(cycle) or cycle_start(start, cycle, regimen.cycle_length_days)
+        first = (
+            starts[cycle - 1] if starts else cycle_start(start, cycle, regimen.cycle_length_days)
+        )
         todays = sorted((day, i) for i, o in orders if o.given_in(cycle) for day in o.days)
         out += [
             Administration(
