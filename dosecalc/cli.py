@@ -581,13 +581,14 @@ def regimens_show(
 def regimens_validate(
     paths: Annotated[list[Path], typer.Argument(help="Regimen files or folders of them.")],
 ) -> None:
-    """Check regimen files; report every problem with file:line. Exit 2 if any is invalid.
+    """Check regimen and course files; report every problem with file:line. Exit 2 if any is
+    invalid.
 
     Example: dosecalc regimens validate regimens/*.yaml
     """
 
     def work() -> int:
-        from dosecalc import regimen as rg
+        from dosecalc import course as crs
         from dosecalc.errors import DosecalcError
 
         files: list[Path] = []
@@ -596,7 +597,9 @@ def regimens_validate(
         bad = 0
         for f in files:
             try:
-                rg.load_file(f)
+                opened = crs.open_file(str(f))
+                if isinstance(opened, crs.Course):
+                    crs.check_references(opened)
                 print(f"ok: {f}")
             except DosecalcError as e:
                 bad += 1

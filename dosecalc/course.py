@@ -466,3 +466,16 @@ def open_file(ref: str) -> Any:
     if is_course(data):
         return validate(data, lines, path)
     return rg.check_library_id(rg.validate(data, lines, str(path)), path, lines)
+
+
+def check_references(course: Course) -> None:
+    """Load every regimen a course refers to (errors name the course file and line)."""
+    problems: list[Problem] = []
+    for i, ph in enumerate(course.phases, 1):
+        if isinstance(ph, RegimenPhase):
+            try:
+                _regimen(course, i, ph.regimen)
+            except FileError as e:
+                problems += e.problems
+    if problems:
+        raise FileError(*problems)

@@ -21,6 +21,19 @@ from dosecalc.history import Row
 from dosecalc.numbers import fmt
 
 MAX_PROJECTED_CYCLES = 500
+# Totals are sums of floats (mg converted to mg/m² with a BSA): a relative tolerance far below
+# any clinical meaning keeps representation noise (449.99999999999994) from deciding a crossing.
+REL_TOL = 1e-11
+
+
+def reached(total: float, threshold: float) -> bool:
+    """A threshold is reached when the total becomes >= it (CONTRACT §7)."""
+    return total >= threshold * (1 - REL_TOL)
+
+
+def exceeded(total: float, limit: float) -> bool:
+    """A limit is exceeded when the total becomes > it (CONTRACT §7)."""
+    return total > limit * (1 + REL_TOL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -332,7 +345,7 @@ def _crossings(
         keep = []
         for level in levels:
             value, kind, severity, code = level
-            crossed = total > value if kind == "limit" else total >= value
+            crossed = exceeded(total, value) if kind == "limit" else reached(total, value)
             if not crossed:
                 keep.append(level)
                 continue
@@ -402,9 +415,9 @@ def cycles_fit(
                 continue
             slot = fits.setdefault(drug, [None, None])
             total = totals[drug]
-            if slot[0] is None and c.threshold is not None and total >= c.threshold:
+            if slot[0] is None and c.threshold is not None and reached(total, c.threshold):
                 slot[0] = n - 1
-            if slot[1] is None and c.limit is not None and total > c.limit:
+            if slot[1] is None and c.limit is not None and exceeded(total, c.limit):
                 slot[1] = n - 1
         done = all(
             (c.threshold is None or fits.get(d, [None])[0] is not None)
@@ -421,8 +434,8 @@ def cycles_fit(
             continue
         before = start.get(drug, 0.0)
         slot = fits.get(drug, [None, None])
-        thr = 0 if c.threshold is not None and before >= c.threshold else slot[0]
-        lim = 0 if c.limit is not None and before > c.limit else slot[1]
+        thr = 0 if c.threshold is not None and reached(before, c.threshold) else slot[0]
+        lim = 0 if c.limit is not None and exceeded(before, c.limit) else slot[1]
         out[drug] = Fit(drug, c.unit, c.threshold, c.limit, thr, lim)
     return out
 

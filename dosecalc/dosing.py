@@ -58,6 +58,16 @@ class Dose:
     def protocol_text(self) -> str:
         return self.protocol.describe()
 
+    @property
+    def exact_per_m2(self) -> float | None:
+        """The dose per m² without the round trip through mg (which can turn 450 into
+        449.99999999999994 at a ceiling): the protocol amount × the modification, when the dose
+        was calculated from the BSA and neither capped nor rounded."""
+        if self.basis != "bsa" or self.capped or self.rounding:
+            return None
+        factor = 1 + self.modification.percent / 100 if self.modification else 1.0
+        return self.protocol.amount * factor
+
 
 def calculate(
     order: DrugOrder,

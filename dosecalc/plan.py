@@ -248,7 +248,10 @@ def plan_events(
     for a in administrations:
         d = a.dose
         unit = units.get(d.drug) or units.setdefault(d.drug, cumulative.tracking_unit(d.drug, book))
-        amount = d.dose / bsa_m2 if unit.endswith("/m2") else d.dose
+        exact = d.exact_per_m2
+        amount = (
+            (exact if exact is not None else d.dose / bsa_m2) if unit.endswith("/m2") else d.dose
+        )
         out.append(Event(d.drug, amount, True, a.date, a.phase, a.cycle, a.day))
     return out
 
@@ -546,7 +549,30 @@ def assemble(
         policy,
         phases,
         course,
+        _totals_after(result, planned, phases),
     )
+
+
+def _totals_after(
+    result: cumulative.Result, planned: list[Event], phases: list[Phase]
+) -> dict[int, dict[str, float]]:
+    """Lifetime totals (prior included) at the end of each regimen phase, carried through."""
+    eq = result.equivalence if any(t.drug == cumulative.EQUIVALENT for t in result.totals) else None
+    stream = sorted(planned, key=lambda e: e.date or date.min)
+    if eq is not None:
+        stream = list(cumulative.with_equivalents(stream, eq))
+    out: dict[int, dict[str, float]] = {}
+    for ph in phases:
+        mine = [e for e in stream if e.phase == ph.number]
+        if not mine:
+            continue
+        last = max(e.date or date.min for e in mine)
+        totals = {t.drug: t.prior for t in result.totals}
+        for e in stream:
+            if (e.date or date.min) <= last:
+                totals[e.drug] = totals.get(e.drug, 0.0) + e.amount
+        out[ph.number] = totals
+    return out
 
 
 def schedule_regimen(

@@ -76,10 +76,10 @@ def test_boundaries_at_every_threshold_and_limit(
     unit = BOOK.unit(drug)
     per_m2 = unit.endswith("/m2")
     dose_unit = "units" if unit.startswith("units") else "mg"
-    eps = 1e-6
     for value, kind in ((threshold, "threshold"), (limit, "limit")):
         if value is None:
             continue
+        eps = value * 1e-9  # far above float noise (dosecalc tolerates 1e-11), far below meaning
         code = (
             "CUMULATIVE_THRESHOLD_REACHED" if kind == "threshold" else "CUMULATIVE_LIMIT_EXCEEDED"
         )
@@ -535,3 +535,19 @@ def test_chest_rt_option_lowers_doxorubicin_in_check(cli, tmp_path: Path) -> Non
     code, out, _ = cli("check", "--history", str(path), "--chest-rt", "20Gy", "--format", "json")
     dox = json.loads(out)["cumulative"][0]
     assert code == 1 and dox["limit"] == 400 and dox["adjustments"]
+
+
+@pytest.mark.parametrize("height", ["150cm", "163cm", "177cm", "191cm"])
+def test_a_total_landing_exactly_on_a_ceiling_is_at_it_whatever_the_bsa(height: str) -> None:
+    """AP × 6 gives exactly 450 mg/m² of doxorubicin: the threshold is reached on the last day
+    and the limit is not exceeded, whatever mg the BSA turns each dose into."""
+    plan = make_plan(rg.load("ap"), build_patient(height, "77kg"), start="2026-12-01", cycles=6)
+    dox = next(t for t in plan.cumulative if t.drug == "doxorubicin")
+    assert dox.total == 450.0
+    [thr] = [
+        w
+        for w in plan.warnings
+        if w.code == "CUMULATIVE_THRESHOLD_REACHED" and w.drug == "doxorubicin"
+    ]
+    assert (thr.cycle, thr.day) == (6, 3)
+    assert not [w for w in plan.warnings if w.code == "CUMULATIVE_LIMIT_EXCEEDED"]
