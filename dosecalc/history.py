@@ -26,7 +26,9 @@ from dosecalc.patient import BSA_M2
 REQUIRED = ("date", "drug", "dose", "unit")
 OPTIONAL = ("bsa_m2", "patient", "regimen", "cycle", "day", "note")
 COLUMNS = REQUIRED + OPTIONAL
-MAX_HISTORY_BYTES = 2_000_000_000  # a pharmacy-wide export; the YAML form is capped lower
+MAX_HISTORY_BYTES = 2_000_000_000
+MAX_ROW_AMOUNT = 1_000_000.0  # mg (1 kg) or units in one administration: a unit slip above it
+MAX_PRIOR_AMOUNT = 10_000_000.0  # a lifetime total given with --prior  # a pharmacy-wide export; the YAML form is capped lower
 
 # unit text → (basis, unit): basis "bsa" (per m²) or "flat" (absolute); unit "mg" or "units"
 _KINDS = (
@@ -141,6 +143,11 @@ def parse_row(raw: dict[str, Any], where: str, today: date) -> Row:
     expected = drugs.book().drugs[drug].dose_unit
     if unit != expected:
         raise ValueError(f"{drug} is dosed in {expected}, but this row is in '{unit_text}'")
+    if amount * factor > MAX_ROW_AMOUNT:
+        raise ValueError(
+            f"dose {raw.get('dose')} {unit_text} is not a plausible single "
+            f"administration (above {MAX_ROW_AMOUNT:,.0f} {unit}); check the unit"
+        )
     bsa = None
     bsa_text = raw.get("bsa_m2")
     if bsa_text is not None and bsa_text != "":
@@ -288,6 +295,8 @@ def parse_prior(text: str) -> Row:
             raise ValueError(f"{drug} is dosed in {expected}, not '{unit_text}'")
         if not number > 0:
             raise ValueError(f"'{amount_text}' is not above zero")
+        if number * factor > MAX_PRIOR_AMOUNT:
+            raise ValueError(f"'{amount_text}' is not a plausible lifetime exposure")
     except ValueError as e:
         raise fail("--prior", f"{text}: {e}") from None
     return Row(None, drug, number * factor, unit, per_m2, None, where="--prior")

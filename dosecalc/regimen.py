@@ -30,6 +30,8 @@ from dosecalc.errors import FileError, Problem
 
 MAX_CYCLE_LENGTH_DAYS = 366
 MAX_CYCLES = 500
+# No protocol doses 100 g (or 100,000 units) per m², per kg or at once; above it is a unit slip.
+MAX_AMOUNT = 100_000.0
 MAX_AUC = 10.0  # mg/mL·min; the highest carboplatin targets in use are 7.5-8 (GOG-158: 7.5)
 
 # basis → (canonical unit of the amount, unit per what)
@@ -105,6 +107,12 @@ def parse_dose(value: Any) -> DoseSpec:
             continue
         if not (math.isfinite(amount) and amount > 0):
             raise ValueError(f"'{value}': a dose must be a number above zero")
+        if amount > MAX_AMOUNT:
+            raise ValueError(
+                f"'{value}' is not a plausible dose (above {MAX_AMOUNT:,.0f} {unit} "
+                f"{'per ' + basis if basis != 'flat' else 'in one dose'}); check "
+                "the unit"
+            )
         return DoseSpec(amount, unit, basis, value)
     try:
         units.unit(unit_text)
@@ -364,20 +372,28 @@ def check_library_id(regimen: Regimen, path: Path, lines: dict[Any, int]) -> Reg
 def resolve(ref: str) -> Path:
     """A library id (case-insensitive) or a path to a YAML file → the file's path."""
     candidate = Path(ref)
-    if candidate.suffix.lower() in (".yaml", ".yml") or candidate.exists() or "/" in ref:
-        if not candidate.is_file():
-            raise FileError(Problem("no such regimen or course file", file=ref))
+    try:
+        looks_like_file = (
+            candidate.suffix.lower() in (".yaml", ".yml") or "/" in ref or candidate.exists()
+        )
+        is_file = looks_like_file and candidate.is_file()
+    except (OSError, ValueError):  # a name too long or with a NUL byte is no file of ours
+        looks_like_file, is_file = True, False
+    if looks_like_file:
+        if not is_file:
+            raise FileError(Problem("no such regimen or course file", file=ref[:200]))
         return candidate
-    path = library_dir() / f"{ref.strip().lower()}.yaml"
-    if not path.is_file():
+    key = ref.strip().lower()
+    path = library_dir() / f"{key}.yaml"
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,63}", key) or not path.is_file():
         import difflib
 
         ids = library_ids()
-        close = difflib.get_close_matches(ref.lower(), ids, n=3, cutoff=0.5)
+        close = difflib.get_close_matches(key, ids, n=3, cutoff=0.5)
         hint = f"; did you mean {' or '.join(close)}?" if close else ""
         raise FileError(
             Problem(
-                f"'{ref}' is neither a library regimen nor a file{hint} "
+                f"'{ref[:80]}' is neither a library regimen nor a file{hint} "
                 f"(library: {', '.join(ids)})",
                 field="REGIMEN",
             )

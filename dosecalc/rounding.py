@@ -29,6 +29,7 @@ from functools import lru_cache
 from dosecalc.numbers import fmt
 from dosecalc.policy import Policy
 
+MAX_STEPS = 2_000_000  # bound on the whole-vial search (a tiny strength and a huge dose)
 BIOLOGIC_CLASSES = ("monoclonal antibody", "antibody-drug conjugate")
 
 
@@ -54,6 +55,8 @@ def _strength_neighbours(value: float, strengths: tuple[float, ...]) -> tuple[fl
     steps = [i // g for i in ints]
     target = value * scale / g
     top = math.ceil(target) + max(steps)
+    if top > MAX_STEPS:
+        return None, math.inf  # too fine a grid for this dose: not rounded (see round_dose)
     reachable = _reachable(tuple(steps), top)
     below = next((n for n in range(math.floor(target + 1e-9), 0, -1) if reachable[n]), None)
     above = next(n for n in range(math.ceil(target - 1e-9), top + 1) if reachable[n])
@@ -143,6 +146,13 @@ def round_dose(
     if tolerance is None:
         tolerance = policy["rounding.tolerance_percent"]
         how += f", within {fmt(tolerance)} %"
+    if above == math.inf:
+        return Rounded(
+            value,
+            None,
+            0.0,
+            f"the strengths of {drug} are too fine to round {fmt(value)} {unit} to; not rounded",
+        )
     chosen = _pick(value, below, above, cap, midpoint)
     if chosen is None:
         return Rounded(value, None, 0.0, f"no {how} amount at or below the cap; not rounded")

@@ -125,7 +125,15 @@ def read_text(path: Path, what: str, max_bytes: int = MAX_BYTES) -> str:
 
 def parse(text: str, source: str) -> tuple[Any, dict[Loc, int]]:
     """Parse YAML text; errors name ``source`` and the line."""
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)  # checks the characters: a ReaderError comes from here
+    except yaml.reader.ReaderError as e:
+        line = text[: e.position].count("\n") + 1 if isinstance(e.position, int) else None
+        raise FileError(
+            Problem(
+                f"not valid YAML: character {e.character!r} is not allowed", file=source, line=line
+            )
+        ) from None
     loader._depth_stack = []  # type: ignore[attr-defined]
     try:
         node = loader.get_single_node()

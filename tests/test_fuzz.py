@@ -1,0 +1,572 @@
+"""Fuzzing the three doors where input comes in: command-line options, YAML files (regimen,
+course, policy) and history files. Every generated case must end in exit 0/1 with a valid
+result, or exit 2 with an ``Error:`` message; never a traceback, an internal error (exit 3),
+a hang, or a partial output file.
+
+``DOSECALC_FUZZ_EXAMPLES`` scales the number of cases (CI runs the default, ~2,500 in all).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from dosecalc.cli import app
+from dosecalc.regimen import library_ids
+from tests.conftest import schema
+
+N = int(os.environ.get("DOSECALC_FUZZ_EXAMPLES", "400"))
+FUZZ = settings(
+    max_examples=N,
+    deadline=5000,
+    suppress_health_check=list(HealthCheck),
+    derandomize=os.environ.get("DOSECALC_FUZZ_RANDOM") is None,
+)
+RUNNER = CliRunner()
+PLAN_SCHEMA = schema("plan-output")
+CHECK_SCHEMA = schema("check-output")
+
+
+def invoke(args: list[str]) -> tuple[int, str, str]:
+    result = RUNNER.invoke(app, args, catch_exceptions=True)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise AssertionError(f"exception escaped for {args!r}: {result.exception!r}")
+    return result.exit_code, result.stdout, result.stderr
+
+
+def assert_contract(args: list[str], code: int, out: str, err: str) -> None:
+    assert "Traceback" not in out + err, (args, err)
+    assert code in (0, 1, 2), (args, code, err)
+    if code == 2:
+        assert err.strip(), args
+        assert err.startswith("Error:") or "Usage:" in err or "Error" in err, (args, err)
+        assert out == "", (args, out[:200])  # nothing half-printed
+    elif "json" in args and not {"-h", "--help"} & set(args):
+        data = json.loads(out)
+        target = CHECK_SCHEMA if args[0] == "check" else PLAN_SCHEMA if args[0] == "plan" else None
+        if target is not None:
+            jsonschema.validate(data, target)
+
+
+# ---------------------------------------------------------------- door 1: command-line options
+
+nasty = st.sampled_from(
+    [
+        "",
+        " ",
+        "0",
+        "-1",
+        "-70kg",
+        "nan",
+        "inf",
+        "-inf",
+        "1e308",
+        "1e-308",
+        "1,5",
+        "١٧٥",
+        "175 stone",
+        "10 units",
+        "mg",
+        "kg",
+        "2 g/m^2",
+        "80umol/L",
+        "0.9mg/dL",
+        "90mL/min",
+        "90mL/min/1.73m2",
+        "5ft9in",
+        "5'9\"",
+        "69in",
+        "1.75m",
+        "175cm",
+        "70kg",
+        "154lb",
+        "1.8",
+        "1.8m2",
+        "20Gy",
+        "3000cGy",
+        "29",
+        "29y",
+        "18months",
+        "2026-12-01",
+        "2026-02-30",
+        "01/12/2026",
+        "male",
+        "female",
+        "M",
+        "x",
+        "mosteller",
+        "schlich",
+        "all",
+        "epirubicin=600mg/m2",
+        "EPI=1e9mg",
+        "TAX=100mg/m2",
+        "cisplatin=25%@3",
+        "all=20%",
+        "cisplatin=0%",
+        "2=7",
+        "2.3=7",
+        "0=1",
+        "bsa.cap_m2=2",
+        "carboplatin.gfr_cap_ml_min=none",
+        "rounding.method=bands",
+        "x=y",
+        "esc-2022",
+        "ighg-2025",
+        "nope",
+        "json",
+        "csv",
+        "table",
+        "xml",
+        "ics",
+        "../../etc/passwd",
+        "%s%n",
+        "\u202e",
+        "💊",
+        "a" * 300,
+    ]
+)
+values = st.one_of(
+    nasty,
+    st.text(st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)), max_size=15),
+    st.builds(
+        lambda n, u: f"{n!r}{u}",
+        st.floats(-1e6, 1e7),
+        st.sampled_from(
+            [
+                "cm",
+                "m",
+                "in",
+                "kg",
+                "lb",
+                "g",
+                "mg",
+                "mg/m2",
+                "Gy",
+                "y",
+                "",
+                "mL/min",
+                "mg/dL",
+                "umol/L",
+                "units",
+            ]
+        ),
+    ),
+)
+PLAN_OPTIONS = [
+    "--height",
+    "--weight",
+    "--bsa",
+    "--formula",
+    "--sex",
+    "--age",
+    "--scr",
+    "--gfr",
+    "--start",
+    "--cycles",
+    "--prior",
+    "--chest-rt",
+    "--equivalence",
+    "--delay",
+    "--delay-mode",
+    "--reduce",
+    "--escalate",
+    "--reason",
+    "--set",
+    "--previous-weight",
+    "--format",
+]
+CHECK_OPTIONS = [
+    "--prior",
+    "--next",
+    "--cycles",
+    "--height",
+    "--weight",
+    "--bsa",
+    "--sex",
+    "--age",
+    "--chest-rt",
+    "--equivalence",
+    "--set",
+    "--format",
+]
+
+
+@st.composite
+def command_lines(draw: st.DrawFn) -> list[str]:
+    command = draw(st.sampled_from(["plan", "plan", "plan", "check", "bsa", "show"]))
+    if command == "bsa":
+        args = ["bsa", "--height", draw(values), "--weight", draw(values)]
+        for option in draw(
+            st.lists(st.sampled_from(["--formula", "--sex", "--format"]), max_size=3)
+        ):
+            args += [option, draw(values)]
+        return args
+    if command == "show":
+        return [
+            "regimens",
+            "show",
+            draw(st.one_of(st.sampled_from(library_ids()), values)),
+            "--format",
+            draw(st.sampled_from(["json", "table", "xml"])),
+        ]
+    options = PLAN_OPTIONS if command == "plan" else CHECK_OPTIONS
+    args = [command]
+    if command == "plan":
+        args.append(draw(st.one_of(st.sampled_from(library_ids()), values)))
+        if draw(st.booleans()):  # mostly a plausible patient, so the dose engine is reached
+            args += ["--height", "172cm", "--weight", "68kg"]
+    for option in draw(st.lists(st.sampled_from(options), max_size=6)):
+        args += [option, draw(values)]
+    if command == "check" and "--prior" not in args:
+        args += ["--prior", draw(st.one_of(nasty, st.just("epirubicin=300mg/m2")))]
+    return args
+
+
+@FUZZ
+@given(command_lines())
+def test_fuzz_command_line_options(args: list[str]) -> None:
+    code, out, err = invoke(args)
+    assert_contract(args, code, out, err)
+
+
+# ---------------------------------------------------------------- door 2: YAML files
+
+GOOD_REGIMEN = {
+    "id": "fuzz",
+    "name": "fuzz",
+    "cycle_length_days": 21,
+    "cycles": 2,
+    "sources": ["fixture"],
+    "drugs": [
+        {"drug": "cisplatin", "dose": "100 mg/m2", "days": 1},
+        {"drug": "vincristine", "dose": "1.4 mg/m2", "days": "1,8", "max_dose": "2 mg"},
+    ],
+}
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**12), 10**12),
+    st.floats(allow_nan=True, allow_infinity=True),
+    values,
+    st.sampled_from(
+        [
+            "AUC 5",
+            "AUC 50",
+            "1-3",
+            "1-400",
+            "0",
+            "2 mg",
+            "1 g/m2",
+            "10 units/m2",
+            "5 mg/kg",
+            "2018-09-19",
+            "dia",
+            "pelvis",
+        ]
+    ),
+)
+yaml_values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+KEYS = [
+    "id",
+    "name",
+    "cycle_length_days",
+    "cycles",
+    "sources",
+    "drugs",
+    "drug",
+    "dose",
+    "total_dose",
+    "days",
+    "route",
+    "max_dose",
+    "cycles",
+    "notes",
+    "colour",
+]
+
+
+@st.composite
+def regimen_documents(draw: st.DrawFn) -> str:
+    doc = json.loads(json.dumps(GOOD_REGIMEN))
+    for _ in range(draw(st.integers(1, 4))):
+        orders = doc.get("drugs")
+        orders = [o for o in orders if isinstance(o, dict)] if isinstance(orders, list) else []
+        target = draw(st.sampled_from(orders)) if orders and draw(st.booleans()) else doc
+        key = draw(st.sampled_from(KEYS))
+        if draw(st.integers(0, 4)) == 0:
+            target.pop(key, None)
+        else:
+            target[key] = draw(yaml_values)
+    try:
+        return yaml.safe_dump(doc, allow_unicode=True)
+    except Exception:  # a value PyYAML itself cannot write: try the plain good document
+        return yaml.safe_dump(GOOD_REGIMEN)
+
+
+HOSTILE = [
+    "id: x\nx: !!python/object/apply:os.system ['echo pwned']\n",
+    "a: &a [1,2]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n",
+    "x: " + "[" * 5000 + "]" * 5000 + "\n",
+    "x: " + "{a: " * 200 + "1" + "}" * 200 + "\n",
+    "id: x\nid: y\n",
+    "\ufeffid: fuzz\n",
+    "--- \n--- \n",
+    "!!binary aGVsbG8=\n",
+    "id: x\ndrugs:\n  - drug: cisplatin\n    dose: .nan mg/m2\n    days: 1\n",
+    "id: x\ncycle_length_days: 99999999999999999999\n",
+    "course: c\nphases:\n  - regimen: /etc/passwd\n    cycles: 1\n    start: 2026-01-01\n",
+    "course: c\nphases:\n  - regimen: dia\n    cycles: 100000\n    start: 2026-01-01\n",
+    "course: c\nphases:\n  - radiotherapy: x\n    site: pelvis\n    dose_per_fraction: 1e9 Gy\n"
+    "    fractions: 5\n    start: 2026-01-05\n",
+]
+
+
+@FUZZ
+@given(st.one_of(regimen_documents(), st.sampled_from(HOSTILE), st.text(max_size=200)))
+def test_fuzz_regimen_and_course_files(tmp_path_factory, text: str) -> None:
+    path = tmp_path_factory.mktemp("y") / "r.yaml"
+    path.write_text(text, encoding="utf-8")
+    out_file = path.with_name("out.json")
+    args = [
+        "plan",
+        str(path),
+        "--bsa",
+        "1.8",
+        "--start",
+        "2026-01-05",
+        "--format",
+        "json",
+        "--output",
+        str(out_file),
+    ]
+    code, out, err = invoke(args)
+    assert "Traceback" not in err and code in (0, 1, 2), (text, code, err)
+    if code == 2:
+        assert err.startswith("Error:") and not out_file.exists(), (text, err)
+    else:
+        jsonschema.validate(json.loads(out_file.read_text()), PLAN_SCHEMA)
+
+
+@FUZZ
+@given(st.binary(max_size=300))
+def test_fuzz_raw_bytes_as_a_regimen(tmp_path_factory, data: bytes) -> None:
+    path = tmp_path_factory.mktemp("b") / "r.yaml"
+    path.write_bytes(data)
+    code, out, err = invoke(["regimens", "validate", str(path)])
+    assert code in (0, 2) and "Traceback" not in err, (data, err)
+
+
+policy_values = st.one_of(
+    scalars,
+    st.lists(scalars, max_size=3),
+    st.dictionaries(
+        st.sampled_from(["cisplatin", "EPI", "x", "TAX"]),
+        st.one_of(scalars, st.lists(scalars, max_size=3)),
+        max_size=2,
+    ),
+)
+SECTIONS = {
+    "bsa": ["formula", "cap_m2", "x"],
+    "weight": ["dosing_weight", "change_threshold_percent"],
+    "carboplatin": ["gfr_cap_ml_min", "scr_floor_mg_dl", "cap_given_gfr", "cockcroft_gault_weight"],
+    "rounding": ["method", "increment_mg", "tolerance_percent", "strengths", "bands"],
+    "cumulative": ["equivalence", "options"],
+    "other": ["x"],
+}
+
+
+def toml_value(v: object) -> str:
+    if v is None:
+        return '"none"'
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        return repr(v) if v == v and abs(v) != float("inf") else '"nan"'
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, list):
+        return "[" + ", ".join(toml_value(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f'"{k}" = {toml_value(x)}' for k, x in v.items()) + "}"
+    return json.dumps(str(v))
+
+
+@FUZZ
+@given(st.dictionaries(st.sampled_from(list(SECTIONS)), st.data(), max_size=3), st.data())
+def test_fuzz_policy_files(tmp_path_factory, sections, data) -> None:
+    lines = []
+    for section in sections:
+        lines.append(f"[{section}]")
+        for key in data.draw(st.lists(st.sampled_from(SECTIONS[section]), max_size=3, unique=True)):
+            lines.append(f"{key} = {toml_value(data.draw(policy_values))}")
+    path = tmp_path_factory.mktemp("p") / "p.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    args = [
+        "plan",
+        "dia",
+        "--height",
+        "172cm",
+        "--weight",
+        "68kg",
+        "--policy",
+        str(path),
+        "--format",
+        "json",
+        "--start",
+        "2026-01-05",
+    ]
+    code, out, err = invoke(args)
+    assert_contract(args, code, out, err)
+
+
+# ---------------------------------------------------------------- door 3: history files
+
+cells = st.one_of(
+    values,
+    st.sampled_from(
+        [
+            "2019-01-05",
+            "2099-01-01",
+            "2019-13-40",
+            "EPI",
+            "epirubicin",
+            "TAX",
+            "doxorubicin",
+            "bleomycin",
+            "40",
+            "0",
+            "-1",
+            "1e400",
+            "mg/m2",
+            "mg",
+            "units",
+            "mg/kg",
+            "1.8",
+            "P1",
+            "dia",
+            "1",
+            "",
+        ]
+    ),
+)
+COLUMNS = [
+    "date",
+    "drug",
+    "dose",
+    "unit",
+    "bsa_m2",
+    "patient",
+    "regimen",
+    "cycle",
+    "day",
+    "note",
+    "extra",
+]
+
+
+@st.composite
+def histories(draw: st.DrawFn) -> str:
+    header = draw(
+        st.one_of(
+            st.just(["date", "drug", "dose", "unit"]),
+            st.lists(st.sampled_from(COLUMNS), min_size=1, max_size=7),
+        )
+    )
+    sep = draw(st.sampled_from([",", ",", ",", ";", "\t"]))
+    rows = draw(
+        st.lists(st.lists(cells, min_size=len(header) - 1, max_size=len(header) + 1), max_size=6)
+    )
+    good = ["2019-01-05", "EPI", "40", "mg/m2"]
+    lines = [sep.join(header)]
+    if header == ["date", "drug", "dose", "unit"]:
+        lines.append(sep.join(good))
+    lines += [sep.join(c.replace("\n", " ").replace("\r", " ") for c in r) for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+@FUZZ
+@given(st.one_of(histories(), st.text(max_size=300)))
+def test_fuzz_history_csv(tmp_path_factory, text: str) -> None:
+    path = tmp_path_factory.mktemp("h") / "h.csv"
+    path.write_text(text, encoding="utf-8")
+    args = ["check", "--history", str(path), "--format", "json", "--next", "ddp-epi"]
+    code, out, err = invoke(args)
+    assert_contract(args, code, out, err)
+
+
+@FUZZ
+@given(st.lists(st.dictionaries(st.sampled_from(COLUMNS), cells, max_size=6), max_size=5))
+def test_fuzz_history_yaml(tmp_path_factory, rows: list[dict]) -> None:
+    path = tmp_path_factory.mktemp("h") / "h.yaml"
+    path.write_text(yaml.safe_dump(rows, allow_unicode=True), encoding="utf-8")
+    args = ["check", "--history", str(path), "--format", "json"]
+    code, out, err = invoke(args)
+    assert_contract(args, code, out, err)
+
+
+# ---------------------------------------------------------------- the error contract
+
+
+def _commands(group, prefix=()):  # every public command of the app
+    from typer.main import get_command
+
+    cmd = get_command(group) if not hasattr(group, "commands") else group
+    for name, sub in getattr(cmd, "commands", {}).items():
+        if hasattr(sub, "commands"):
+            yield from _commands(sub, (*prefix, name))
+        else:
+            yield (*prefix, name)
+
+
+COMMANDS = sorted(_commands(app))
+
+
+def test_every_public_command_is_covered() -> None:
+    assert {" ".join(c) for c in COMMANDS} >= {
+        "plan",
+        "check",
+        "bsa",
+        "regimens list",
+        "regimens show",
+        "regimens validate",
+        "policy show",
+    }
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+@pytest.mark.parametrize(
+    "junk",
+    [
+        ["--bogus"],
+        ["nonexistent.yaml"],
+        ["--format", "nope"],
+        ["--history", "/nonexistent/h.csv"],
+        ["\u202e💊", "--height"],
+    ],
+)
+def test_no_public_command_prints_a_traceback(
+    run, command: tuple[str, ...], junk: list[str]
+) -> None:
+    p = run(*command, *junk)
+    assert p.returncode in (0, 1, 2), (command, junk, p.stderr)
+    assert "Traceback" not in p.stderr + p.stdout
+
+
+def test_output_file_is_never_left_half_written(cli, tmp_path: Path) -> None:
+    out = tmp_path / "plan.json"
+    code, _, _ = cli("plan", "dia", "--height", "1.75", "--weight", "70kg", "--output", str(out))
+    assert code == 2 and not out.exists() and not list(tmp_path.iterdir())
