@@ -1,0 +1,175 @@
+"""dosecalc benchmarks: whole processes, medians of several runs after a warm-up, ratios to the
+baseline each target is stated against, printed next to the target.
+
+    python bench/bench.py            # all four figures (generates a 1M-row history once)
+    python bench/bench.py --quick    # fewer runs, 100k/1M-row history only for figure 4
+
+Targets (issue 7):
+  1. dosecalc --help / --version / completion  <= 1.3 x  python -c "import typer"
+  2. dosecalc plan dia ... --format json        <= 1.25 x python -c "import typer, pint, yaml,
+                                                            rich.console, pydantic"
+  3. a 100-cycle, 10-drug course                <= 1.3 x  a one-cycle plan
+  4. dosecalc check on 1,000,000 rows / 20,000 patients <= 3 x a csv.DictReader pass over the
+     same file; peak memory < 300 MB; 10 x the rows costs <= 11 x the time
+Exit status 1 if any target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PY = sys.executable
+DOSECALC = shutil.which("dosecalc", path=str(Path(PY).parent)) or "dosecalc"
+ENV = {**os.environ, "PYTHONDONTWRITEBYTECODE": "0"}
+
+
+def timed(cmd: list[str], runs: int, env: dict[str, str] | None = None) -> float:
+    """Median wall time of ``runs`` runs after one warm-up (seconds)."""
+    subprocess.run(cmd, capture_output=True, env=env or ENV, check=False)
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        p = subprocess.run(cmd, capture_output=True, env=env or ENV, check=False)
+        times.append(time.perf_counter() - t)
+        if p.returncode not in (0, 1):
+            raise SystemExit(f"{' '.join(cmd)} failed ({p.returncode}): {p.stderr.decode()[:500]}")
+    return statistics.median(times)
+
+
+def peak_mb(cmd: list[str]) -> float:
+    """Peak resident memory of ``cmd`` (MB), from a wrapper process whose only child it is."""
+    probe = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], "
+             "stdout=subprocess.DEVNULL); "
+             "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    out = subprocess.run([PY, "-c", probe, *cmd], capture_output=True, text=True, check=True)
+    return int(out.stdout.strip()) / 1024
+
+
+def generate_history(path: Path, rows: int, patients: int, seed: int = 7) -> None:
+    """A pharmacy-wide history: mixed units (mg/m², g/m², absolute mg with bsa_m2)."""
+    rnd = random.Random(seed)
+    drugs = [("epirubicin", 40, "mg/m2"), ("doxorubicin", 25, "mg/m2"), ("cisplatin", 60, "mg/m2"),
+             ("ifosfamide", 2, "g/m2"), ("EPI", 70, "mg"), ("DDP", 120, "mg"),
+             ("cyclophosphamide", 0.6, "g/m2"), ("fluorouracil", 400, "mg/m2"),
+             ("oxaliplatin", 85, "mg/m2"), ("carboplatin", 500, "mg")]
+    with path.open("w", encoding="utf-8") as f:
+        f.write("date,drug,dose,unit,bsa_m2,patient\n")
+        per = rows // patients
+        for p in range(patients):
+            bsa = round(rnd.uniform(1.4, 2.2), 2)
+            start = 18_000 + rnd.randrange(1500)
+            for i in range(per):
+                drug, dose, unit = drugs[rnd.randrange(len(drugs))]
+                day = start + i * 7
+                year, rest = divmod(day, 365)
+                date = f"{1970 + year:04d}-{rest // 31 + 1:02d}-{rest % 28 + 1:02d}"
+                bsa_cell = f"{bsa}" if unit == "mg" else ""
+                f.write(f"{date},{drug},{dose},{unit},{bsa_cell},P{p:05d}\n")
+
+
+def csv_pass_cmd(path: Path) -> list[str]:
+    return [PY, "-c", "import csv, sys\nfor row in csv.DictReader(open(sys.argv[1], newline='')):"
+            " pass", str(path)]
+
+
+COURSE = """\
+course: bench
+patient: {height: 175cm, weight: 70kg}
+phases:
+  - regimen: ten.yaml
+    cycles: CYCLES
+    start: 2026-01-05
+"""
+TEN = """\
+id: ten
+name: ten drugs
+cycle_length_days: 21
+sources: ["benchmark fixture"]
+drugs:
+""" + "".join(f"  - {{drug: {d}, dose: 10 mg/m2, days: 1}}\n" for d in (
+    "cisplatin", "doxorubicin", "epirubicin", "ifosfamide", "cyclophosphamide", "fluorouracil",
+    "oxaliplatin", "paclitaxel", "docetaxel", "gemcitabine"))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="fewer runs")
+    parser.add_argument("--data", type=Path, default=HERE / ".data", help="history cache folder")
+    args = parser.parse_args()
+    runs = 5 if args.quick else 11
+    rows: list[tuple[str, float, float, float, str]] = []  # name, value, baseline, target, unit
+
+    # 1. start-up of --help, --version and completion against import typer
+    typer_base = timed([PY, "-c", "import typer"], runs)
+    for name, cmd, env in (
+        ("--help", [DOSECALC, "--help"], None),
+        ("--version", [DOSECALC, "--version"], None),
+        ("completion", [DOSECALC], {**ENV, "_DOSECALC_COMPLETE": "complete_bash",
+                                    "COMP_WORDS": "dosecalc pl", "COMP_CWORD": "1"}),
+    ):
+        rows.append((f"1. dosecalc {name}", timed(cmd, runs, env), typer_base, 1.3,
+                     "import typer"))
+
+    # 2. a plan against importing what we depend on
+    deps = timed([PY, "-c", "import typer, pint, yaml, rich.console, pydantic"], runs)
+    plan = [DOSECALC, "plan", "dia", "--height", "175cm", "--weight", "70kg", "--start",
+            "2026-12-01", "--format", "json"]
+    rows.append(("2. dosecalc plan dia --format json", timed(plan, runs), deps, 1.25,
+                 "import typer, pint, yaml, rich.console, pydantic"))
+
+    # 3. a 100-cycle, 10-drug course against a one-cycle plan
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        (folder / "ten.yaml").write_text(TEN)
+        for n in (1, 100):
+            (folder / f"c{n}.yaml").write_text(COURSE.replace("CYCLES", str(n)))
+        one = timed([DOSECALC, "plan", str(folder / "c1.yaml"), "--format", "json"], runs)
+        hundred = timed([DOSECALC, "plan", str(folder / "c100.yaml"), "--format", "json"], runs)
+    rows.append(("3. 100-cycle 10-drug course", hundred, one, 1.3, "one-cycle plan"))
+
+    # 4. check over a million rows
+    args.data.mkdir(exist_ok=True)
+    big = args.data / "history-1m.csv"
+    small = args.data / "history-100k.csv"
+    if not big.exists():
+        print("generating the 1,000,000-row history (once) ...", file=sys.stderr)
+        generate_history(big, 1_000_000, 20_000)
+    if not small.exists():
+        generate_history(small, 100_000, 2_000)
+    check_runs = 3 if args.quick else 5
+    check = [DOSECALC, "check", "--history", str(big), "--format", "json"]
+    check_small = [DOSECALC, "check", "--history", str(small), "--format", "json"]
+    t_big = timed(check, check_runs)
+    t_csv = timed(csv_pass_cmd(big), check_runs)
+    t_small = timed(check_small, check_runs)
+    rows.append(("4. check 1M rows / 20k patients", t_big, t_csv, 3.0, "csv.DictReader pass"))
+    rows.append(("4. check: 10x the rows", t_big, t_small, 11.0, "check on 100k rows"))
+    mb = peak_mb(check)
+
+    print(f"\n{'figure':<40} {'median':>9} {'baseline':>9} {'ratio':>7} {'target':>7}  ok  baseline")
+    ok = True
+    for name, value, base, target, what in rows:
+        ratio = value / base
+        good = ratio <= target
+        ok &= good
+        print(f"{name:<40} {value * 1000:>7.0f}ms {base * 1000:>7.0f}ms {ratio:>7.2f} "
+              f"{target:>7.2f}  {'yes' if good else 'NO ':<3} {what}")
+    good = mb < 300
+    ok &= good
+    print(f"{'4. check peak memory':<40} {mb:>7.0f}MB {'':>9} {'':>7} {'300MB':>7}  "
+          f"{'yes' if good else 'NO '}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
