@@ -186,6 +186,15 @@ class CeilingBook:
     def __init__(self, data: CeilingFile) -> None:
         self.data = data
         self.entries = {d.drug: d for d in data.drugs}
+        self._resolved: dict[tuple[object, ...], Ceiling] = {}
+        self._anthracyclines = frozenset(d for d, e in self.entries.items() if e.anthracycline_type)
+        # the drugs whose presence changes a ceiling (with_drug conditions): part of the key
+        self._with_drugs = frozenset(
+            w.with_drug
+            for d in data.drugs
+            for w in [m.when for m in d.modifiers] + [m.when for m in d.monitor if m.when]
+            if w.with_drug
+        )
 
     @property
     def tables(self) -> dict[str, Table]:
@@ -206,8 +215,8 @@ class CeilingBook:
         entry = self.entries.get(drug)
         return entry.unit if entry else None
 
-    def anthracyclines(self) -> set[str]:
-        return {d for d, e in self.entries.items() if e.anthracycline_type}
+    def anthracyclines(self) -> frozenset[str]:
+        return self._anthracyclines
 
     def resolve(
         self,
@@ -216,10 +225,22 @@ class CeilingBook:
         exposed: frozenset[str],
         options: dict[str, str] | None = None,
     ) -> Ceiling | None:
+        """The ceilings in force for ``drug`` (memoised: a pharmacy-wide check asks the same
+        question for thousands of patients)."""
         entry = self.entries.get(drug)
         if entry is None:
             return None
         name = (options or {}).get(drug, entry.default)
+        key = (drug, factors, exposed & self._with_drugs, name)
+        found = self._resolved.get(key)
+        if found is None:
+            found = self._resolved[key] = self._resolve(drug, factors, exposed, name)
+        return found
+
+    def _resolve(
+        self, drug: str, factors: RiskFactors, exposed: frozenset[str], name: str
+    ) -> Ceiling:
+        entry = self.entries[drug]
         if name not in entry.options:
             from dosecalc.errors import fail
 
@@ -265,11 +286,11 @@ class CeilingBook:
         )
 
 
-def load(path: Path | None = None) -> CeilingBook:
+def load(path: Path | None = None, trusted: bool = False) -> CeilingBook:
     from dosecalc import drugs
     from dosecalc.datafile import load_model
 
-    data = load_model(path or DATA, CeilingFile, "ceilings data")
+    data = load_model(path or DATA, CeilingFile, "ceilings data", trusted=trusted)
     book = drugs.book()
     for entry in data.drugs:
         if entry.drug != EQUIVALENT and entry.drug not in book.drugs:
@@ -289,6 +310,6 @@ def book() -> CeilingBook:
     from dosecalc.errors import DosecalcError
 
     try:
-        return load()
+        return load(trusted=True)
     except (DosecalcError, ValueError) as e:
         raise DataError(f"the packaged ceilings data is damaged: {e}") from e

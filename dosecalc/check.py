@@ -7,16 +7,17 @@ line, else the patient's latest ``bsa_m2`` in the history (and the output says w
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from dosecalc import ceilings, cumulative
 from dosecalc.alerts import CRITICAL, INFO, WARNING, Alert
 from dosecalc.ceilings import RiskFactors
 from dosecalc.cumulative import Fit, Total
 from dosecalc.errors import fail
-from dosecalc.history import Row
+from dosecalc.history import History, Row
 from dosecalc.numbers import fmt
 from dosecalc.patient import Patient
 from dosecalc.policy import Policy
@@ -64,6 +65,7 @@ class PatientCheck:
     cumulative: list[Total]
     warnings: list[Alert]
     next: Next | None = None
+    result: Any = None  # the cumulative.Result behind the totals (for charts)
 
     @property
     def critical(self) -> bool:
@@ -79,28 +81,6 @@ class PatientCheck:
         if self.next is not None:
             out["next"] = self.next.as_dict()
         return out
-
-
-def group(rows: Sequence[Row]) -> dict[str | None, list[Row]]:
-    """Rows per patient (None: a single-patient history). Mixed files are refused."""
-    named = [r for r in rows if r.patient is not None]
-    if not named:
-        return {None: list(rows)}
-    unnamed = [r for r in rows if r.patient is None]
-    if unnamed:
-        first = unnamed[0]
-        raise fail(
-            "--history",
-            f"{first.where}: this row has no patient, but other rows name "
-            "one; give every row a patient (or none)"
-            if first.where != "--prior"
-            else "--prior cannot be combined with a history that names several patients; "
-            "put the prior amounts in the history with their patient",
-        )
-    groups: dict[str | None, list[Row]] = {}
-    for r in rows:
-        groups.setdefault(r.patient, []).append(r)
-    return groups
 
 
 def _bsa(patient: Patient | None, rows: Sequence[Row]) -> tuple[float | None, str]:
@@ -184,15 +164,92 @@ def check_patient(
     name: str | None = None,
     policy: Policy | None = None,
 ) -> PatientCheck:
+    """Lifetime exposure of one patient's rows, and what of ``proposed`` still fits."""
+    bsa_m2, described = _bsa(patient, rows)
+    use = cumulative.BsaUse(bsa_m2, described)
+    events = cumulative.from_rows(rows, ceilings.book(), use)
+    return _check(events, use, patient, factors, table, options, proposed, requested, name, policy)
+
+
+def check_history(
+    history: History,
+    patient: Patient | None,
+    factors: RiskFactors,
+    table: str | None = None,
+    proposed: Regimen | None = None,
+    requested: int | None = None,
+    policy: Policy | None = None,
+) -> Iterator[PatientCheck]:
+    """Every patient of a (possibly pharmacy-wide) history, one after the other."""
+    book = ceilings.book()
+    for name in history.patients:
+        bsa_m2, described = _bsa_of_columns(patient, history, name)
+        use = cumulative.BsaUse(bsa_m2, described)
+        events = cumulative.from_columns(history, name, book, use)
+        yield _check(events, use, patient, factors, table, None, proposed, requested, name, policy)
+
+
+def preflight(
+    history: History, patient: Patient | None, proposed: Regimen | None, policy: Policy
+) -> None:
+    """Refuse now, before any output, what would fail half-way through a long check: a row
+    that needs a BSA no one gave, or a proposed regimen that needs one."""
+    from dosecalc.policy import load as load_policy
+
+    book = ceilings.book()
+    targets = [cumulative.tracking_unit(n, book).endswith("/m2") for n in history.names]
+    for name, cols in history.patients.items():
+        bsa_m2, _ = _bsa_of_columns(patient, history, name)
+        if bsa_m2 is not None:
+            continue
+        for i in range(len(cols)):
+            if cols.per_m2[i] != targets[cols.drug[i]] and not cols.bsa[i]:
+                cumulative.from_rows(
+                    [history.rows(name)[i]], book, cumulative.BsaUse(None, "")
+                )  # raises, naming the row
+        if proposed is not None:
+            next_cycles(
+                proposed, patient or _placeholder(), None, policy or load_policy(), name or ""
+            )
+
+
+def _bsa_of_columns(
+    patient: Patient | None, history: History, name: str | None
+) -> tuple[float | None, str]:
+    if patient is not None and patient.bsa_m2 is not None:
+        return _bsa(patient, ())
+    cols = history.patients[name]
+    best = -1
+    for i in range(len(cols)):
+        if cols.bsa[i] and cols.date[i] and (best < 0 or cols.date[i] >= cols.date[best]):
+            best = i
+    if best < 0:
+        return None, ""
+    return cols.bsa[best], (
+        f"the latest bsa_m2 in the history, {cols.bsa[best]:.2f} m² on "
+        f"{date.fromordinal(cols.date[best])} ({history.where(cols, best)})"
+    )
+
+
+def _check(
+    events: list[cumulative.Event],
+    use: cumulative.BsaUse,
+    patient: Patient | None,
+    factors: RiskFactors,
+    table: str | None,
+    options: dict[str, str] | None,
+    proposed: Regimen | None,
+    requested: int | None,
+    name: str | None,
+    policy: Policy | None,
+) -> PatientCheck:
     from dosecalc.policy import load as load_policy
 
     policy = policy or load_policy()
     table = table or policy["cumulative.equivalence"]
     options = options or policy["cumulative.options"]
     book = ceilings.book()
-    bsa_m2, described = _bsa(patient, rows)
-    use = cumulative.BsaUse(bsa_m2, described)
-    events = cumulative.from_rows(rows, book, use)
+    bsa_m2, described = use.bsa_m2, use.described
     alerts: list[Alert] = []
     nxt = None
     extra: list[str] = []
@@ -210,7 +267,7 @@ def check_patient(
         alerts += _next_alerts(nxt)
     if bsa_m2 is not None and (patient is None or patient.bsa_m2 is None):
         alerts.append(Alert(INFO, "BSA_FROM_HISTORY", f"BSA used: {described}"))
-    return PatientCheck(name, bsa_m2, result.totals, alerts, nxt)
+    return PatientCheck(name, bsa_m2, result.totals, alerts, nxt, result)
 
 
 def _placeholder() -> Patient:

@@ -95,10 +95,14 @@ def _run(work: Callable[[], int]) -> None:
     raise typer.Exit(code)
 
 
-def _emit(text: str, output: Path | None, force: bool) -> None:
+def _emit(text: str | bytes, output: Path | None, force: bool) -> None:
     """Print ``text``, or write it to ``output`` atomically (never a partial file)."""
     if output is None:
-        sys.stdout.write(text)
+        if isinstance(text, bytes):
+            sys.stdout.flush()
+            sys.stdout.buffer.write(text)
+        else:
+            sys.stdout.write(text)
         return
     from dosecalc.outfile import write_atomic
 
@@ -186,6 +190,14 @@ Sets = Annotated[
         "--set", help="Override one policy value, KEY=VALUE (see dosecalc policy show); repeatable."
     ),
 ]
+ChartFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--chart",
+        help="Also write a chart of lifetime exposure against the ceilings: FILE.svg or FILE.png.",
+        dir_okay=False,
+    ),
+]
 Fmt = Annotated[str, typer.Option("--format", help="Output format.")]
 Output = Annotated[
     Path | None,
@@ -248,6 +260,10 @@ def plan(
             "--reason", help="Why the doses are modified (printed with every modified dose)."
         ),
     ] = None,
+    paper: Annotated[
+        str, typer.Option("--paper", help="Paper for --format html: a4 or letter.")
+    ] = "a4",
+    chart: ChartFile = None,
     delay: Annotated[
         list[str] | None,
         typer.Option(
@@ -284,7 +300,7 @@ def plan(
     """
 
     def work() -> int:
-        fmt = _check_format(format, ("table", "json", "csv"), ("ics", "html", "fhir"))
+        fmt = _check_format(format, ("table", "json", "csv", "ics", "html", "fhir"))
         from dosecalc import course as crs
         from dosecalc import patient as pt
         from dosecalc.dosing import parse_modifications
@@ -357,27 +373,53 @@ def plan(
             )
         from dosecalc import render
 
+        text: str | bytes
         if fmt == "json":
             text = render.to_json(result.as_dict())
         elif fmt == "csv":
             text = render.plan_csv(result)
+        elif fmt == "ics":
+            from dosecalc.exports import to_ics
+
+            text = to_ics(result)
+        elif fmt == "fhir":
+            from dosecalc.exports import to_fhir
+
+            text = render.to_json(to_fhir(result))
+        elif fmt == "html":
+            from dosecalc.sheet import render as sheet
+
+            text = sheet(result, paper.strip().lower())
         elif output is None:
+            text = ""
             render.console().print(render.plan_table(result))
-            return ExitCode.CRITICAL if result.critical else ExitCode.OK
         else:
             text = render.to_text(render.plan_table(result))
-        _emit(text, output, force)
+        if chart is not None:
+            from dosecalc.chart import save
+
+            title = result.course.id if result.course is not None else result.regimen.id
+            save(chart, result.result, result.cumulative, f"Lifetime exposure: {title}", force)
+        if text:
+            _emit(text, output, force)
         return ExitCode.CRITICAL if result.critical else ExitCode.OK
 
     _run(work)
 
 
 def _rows(history: list[Path] | None, prior: list[str] | None) -> list[Any]:
+    """The prior rows of the one patient a plan is for."""
     from dosecalc import history as hist
+    from dosecalc.errors import fail
 
-    rows = [row for path in history or [] for row in hist.read(path)]
-    rows += [hist.parse_prior(p) for p in prior or []]
-    return rows
+    loaded = hist.load(history or [], prior or [])
+    if len(loaded.patients) > 1:
+        raise fail(
+            "--history",
+            f"the history names {len(loaded.patients)} patients; a plan is "
+            "for one: give that patient's rows only (dosecalc check reads them all)",
+        )
+    return loaded.all_rows()
 
 
 def _policy(path: Path | None, sets: list[str] | None) -> Any:
@@ -420,6 +462,7 @@ def check(
     equivalence: Equivalence = None,
     policy: PolicyFile = None,
     set_: Sets = None,
+    chart: ChartFile = None,
     format: Fmt = "table",
 ) -> None:
     """Lifetime cumulative exposure against ceilings, per patient, and what still fits.
@@ -449,26 +492,43 @@ def check(
             height, weight, bsa, formula, sex, age, policy=rules, require_bsa=False
         )
         factors = _factors(chest_rt, person.age_years)
-        rows = _rows(history, prior)
-        proposed = rg.load(next) if next is not None else None
-        groups = chk.group(rows)
-        results = [
-            chk.check_patient(
-                group_rows, person, factors, equivalence, None, proposed, cycles, name, rules
-            )
-            for name, group_rows in groups.items()
-        ]
+        from dosecalc import history as hist
         from dosecalc import render
 
-        multi = list(groups) != [None]
-        if fmt == "json":
-            data: Any = (
-                {"patients": [r.as_dict() for r in results]} if multi else results[0].as_dict()
+        loaded = hist.load(history or [], prior or [])
+        proposed = rg.load(next) if next is not None else None
+        chk.preflight(loaded, person, proposed, rules)
+        if chart is not None and list(loaded.patients) != [None]:
+            raise fail(
+                "--chart",
+                "a chart shows one patient; the history names "
+                f"{len(loaded.patients)}: give one patient's rows",
             )
-            sys.stdout.write(render.to_json(data))
+        results = chk.check_history(loaded, person, factors, equivalence, proposed, cycles, rules)
+        critical = False
+        if list(loaded.patients) != [None]:  # one patient after the other, as they are checked
+            if fmt == "json":
+                sys.stdout.write('{"patients": [\n')
+            for n, r in enumerate(results):
+                critical |= r.critical
+                if fmt == "json":
+                    sys.stdout.write((",\n" if n else "") + render.to_json_line(r.as_dict()))
+                else:
+                    render.console().print(render.check_view([r], with_charts=False))
+            if fmt == "json":
+                sys.stdout.write("\n]}\n")
         else:
-            render.console().print(render.check_view(results))
-        return ExitCode.CRITICAL if any(r.critical for r in results) else ExitCode.OK
+            [r] = list(results)
+            critical = r.critical
+            if chart is not None:
+                from dosecalc.chart import save
+
+                save(chart, r.result, r.cumulative, "Lifetime exposure")
+            if fmt == "json":
+                sys.stdout.write(render.to_json(r.as_dict()))
+            else:
+                render.console().print(render.check_view([r]))
+        return ExitCode.CRITICAL if critical else ExitCode.OK
 
     _run(work)
 

@@ -12,12 +12,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import lru_cache
 
 from dosecalc import drugs
 from dosecalc.alerts import CRITICAL, WARNING, Alert
 from dosecalc.ceilings import EQUIVALENT, Ceiling, CeilingBook, RiskFactors
+from dosecalc.ceilings import book as ceilings_book
 from dosecalc.errors import FileError, Problem, fail
-from dosecalc.history import Row
+from dosecalc.history import History, Row
 from dosecalc.numbers import fmt
 
 MAX_PROJECTED_CYCLES = 500
@@ -109,6 +111,7 @@ class Total:
         return out
 
 
+@lru_cache(maxsize=1024)
 def tracking_unit(drug: str, book: CeilingBook) -> str:
     """The unit a drug's lifetime total is kept in: its ceiling's, else its dosing basis."""
     unit = book.unit(drug)
@@ -163,10 +166,9 @@ def _row_error(row: Row, message: str) -> Exception:
 
 
 def from_rows(rows: Iterable[Row], book: CeilingBook, bsa: BsaUse) -> list[Event]:
-    units: dict[str, str] = {}
     out = []
     for row in rows:
-        unit = units.get(row.drug) or units.setdefault(row.drug, tracking_unit(row.drug, book))
+        unit = tracking_unit(row.drug, book)
         out.append(
             Event(
                 row.drug,
@@ -180,6 +182,53 @@ def from_rows(rows: Iterable[Row], book: CeilingBook, bsa: BsaUse) -> list[Event
             )
         )
     return out
+
+
+@lru_cache(maxsize=100_000)
+def _day(ordinal: int) -> date:
+    return date.fromordinal(ordinal)
+
+
+def from_columns(
+    history: History, patient: str | None, book: CeilingBook, bsa: BsaUse
+) -> list[Event]:
+    """One patient's history rows as events (the fast path for large histories)."""
+    cols = history.patients[patient]
+    names = history.names
+    targets = [tracking_unit(n, book).endswith("/m2") for n in names]
+    out = []
+    for i in range(len(cols)):
+        code = cols.drug[i]
+        amount = cols.amount[i]
+        if cols.per_m2[i] != targets[code]:
+            row_bsa = cols.bsa[i]
+            if not row_bsa:
+                row_bsa = _fallback_bsa(history, patient, i, bsa)
+            amount = amount / row_bsa if targets[code] else amount * row_bsa
+        ordinal = cols.date[i]
+        out.append(
+            Event(
+                names[code],
+                amount,
+                False,
+                _day(ordinal) if ordinal else None,
+                None,
+                cols.cycle[i] or None,
+                cols.day[i] or None,
+                history.where(cols, i),
+            )
+        )
+    return out
+
+
+def _fallback_bsa(history: History, patient: str | None, i: int, bsa: BsaUse) -> float:
+    """The BSA that stands in for a row without one (or an error naming the row)."""
+    if bsa.bsa_m2 is None:
+        [row] = [history.rows(patient)[i]]
+        _convert(row, tracking_unit(row.drug, ceilings_book()), bsa)  # raises with the row
+    cols = history.patients[patient]
+    bsa.used.setdefault(history.names[cols.drug[i]], []).append(history.where(cols, i))
+    return float(bsa.bsa_m2)  # type: ignore[arg-type]
 
 
 def bsa_assumed(bsa: BsaUse) -> list[Alert]:
@@ -210,6 +259,7 @@ class Equivalence:
     missing: dict[str, str]  # anthracycline-type agent → why it is left out
 
 
+@lru_cache(maxsize=16)
 def equivalence(book: CeilingBook, name: str | None) -> Equivalence:
     key, table = book.table(name)
     factors = {d: f.factor for d, f in table.factors.items() if f.factor is not None}
@@ -231,7 +281,9 @@ def with_equivalents(events: Iterable[Event], eq: Equivalence) -> Iterator[Event
         yield e
         f = eq.factors.get(e.drug)
         if f is not None:
-            yield replace(e, drug=EQUIVALENT, amount=e.amount * f)
+            yield Event(
+                EQUIVALENT, e.amount * f, e.planned, e.date, e.phase, e.cycle, e.day, e.where
+            )
 
 
 @dataclass(frozen=True)
@@ -240,6 +292,28 @@ class Result:
     alerts: list[Alert]
     ceilings: dict[str, Ceiling]  # the ceilings checked (incl. the equivalent when it applies)
     equivalence: Equivalence
+    stream: list[Event] = field(default_factory=list)  # in order, with the equivalent shares
+
+    def series(self, drugs: Iterable[str] | None = None) -> dict[str, list[tuple[date, float]]]:
+        """Each drug's running lifetime total after each date (for charts); amounts without a
+        date (--prior) start the line on the first date."""
+        wanted = set(drugs) if drugs is not None else None
+        first = next((e.date for e in self.stream if e.date is not None), None)
+        out: dict[str, list[tuple[date, float]]] = {}
+        totals: dict[str, float] = {}
+        for e in self.stream:
+            if wanted is not None and e.drug not in wanted:
+                continue
+            when = e.date or first
+            if when is None:
+                continue
+            total = totals[e.drug] = totals.get(e.drug, 0.0) + e.amount
+            points = out.setdefault(e.drug, [])
+            if points and points[-1][0] == when:
+                points[-1] = (when, total)
+            else:
+                points.append((when, total))
+        return out
 
 
 def evaluate(
@@ -314,7 +388,7 @@ def evaluate(
                 extra,
             )
         )
-    return Result(totals, alerts, ceilings, eq)
+    return Result(totals, alerts, ceilings, eq, stream)
 
 
 def _crossings(
@@ -323,34 +397,54 @@ def _crossings(
     prior: dict[str, float],
     planned: dict[str, float],
 ) -> list[Alert]:
+    """Walk the events in order; alert at the first event that crosses each level.
+
+    Totals only grow, so each drug's pending levels are kept sorted by the total that crosses
+    them and only the lowest is compared (a limit is crossed above its value, so its bound
+    sits just above it: ``>=`` a threshold, ``>`` a limit, with :data:`REL_TOL`)."""
     alerts: list[Alert] = []
     running: dict[str, float] = {}
-    pending: dict[str, list[tuple[float, str, str, str]]] = {}
+    pending: dict[str, list[tuple[float, int, str, float, str, str]]] = {}
     for drug, c in ceilings.items():
         levels = []
         if c.threshold is not None:
-            levels.append((c.threshold, "threshold", WARNING, "CUMULATIVE_THRESHOLD_REACHED"))
+            levels.append(
+                (
+                    c.threshold * (1 - REL_TOL),
+                    0,
+                    "threshold",
+                    c.threshold,
+                    WARNING,
+                    "CUMULATIVE_THRESHOLD_REACHED",
+                )
+            )
         if c.limit is not None:
-            levels.append((c.limit, "limit", CRITICAL, "CUMULATIVE_LIMIT_EXCEEDED"))
-        levels += [(m.at, f"monitor:{i}", m.severity, m.code) for i, m in enumerate(c.monitor)]
-        pending[drug] = levels
+            levels.append(
+                (
+                    c.limit * (1 + REL_TOL),
+                    1,
+                    "limit",
+                    c.limit,
+                    CRITICAL,
+                    "CUMULATIVE_LIMIT_EXCEEDED",
+                )
+            )
+        levels += [
+            (m.at * (1 - REL_TOL), 0, f"monitor:{i}", m.at, m.severity, m.code)
+            for i, m in enumerate(c.monitor)
+        ]
+        if levels:
+            pending[drug] = sorted(levels, key=lambda lv: (lv[0], lv[1]))
     for e in stream:
-        total = running.get(e.drug, 0.0) + e.amount
-        running[e.drug] = total
+        drug = e.drug
+        total = running.get(drug, 0.0) + e.amount
+        running[drug] = total
         bucket = planned if e.planned else prior
-        bucket[e.drug] = bucket.get(e.drug, 0.0) + e.amount
-        levels = pending.get(e.drug)
-        if not levels:
-            continue
-        keep = []
-        for level in levels:
-            value, kind, severity, code = level
-            crossed = exceeded(total, value) if kind == "limit" else reached(total, value)
-            if not crossed:
-                keep.append(level)
-                continue
-            alerts.append(_crossing_alert(e, ceilings[e.drug], kind, value, severity, code, total))
-        pending[e.drug] = keep
+        bucket[drug] = bucket.get(drug, 0.0) + e.amount
+        levels = pending.get(drug)
+        while levels and (total > levels[0][0] if levels[0][1] else total >= levels[0][0]):
+            _, _, kind, value, severity, code = levels.pop(0)
+            alerts.append(_crossing_alert(e, ceilings[drug], kind, value, severity, code, total))
     return alerts
 
 

@@ -122,11 +122,11 @@ class DrugBook:
         return fold(text) in self._index
 
 
-def load(path: Path | None = None) -> DrugBook:
+def load(path: Path | None = None, trusted: bool = False) -> DrugBook:
     """Load and check a drug data file (the packaged one by default)."""
     from dosecalc.datafile import load_model
 
-    data = load_model(path or DATA, DrugFile, "drug data")
+    data = load_model(path or DATA, DrugFile, "drug data", trusted=trusted)
     return DrugBook(data.drugs, data.ambiguous, data.sources)
 
 
@@ -139,7 +139,7 @@ def book() -> DrugBook:
     from dosecalc.errors import DosecalcError
 
     try:
-        return load()
+        return load(trusted=True)
     except (DosecalcError, ValueError) as e:
         raise DataError(f"the packaged drug data is damaged: {e}") from e
 

@@ -10,10 +10,10 @@ little more than reading it.
 from __future__ import annotations
 
 import csv
-import io
 import math
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from array import array
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -110,63 +110,90 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
-def parse_row(raw: dict[str, Any], where: str, today: date) -> Row:
-    """Check one history row (a mapping of column → value); ValueError says what is wrong."""
-    text = _text(raw.get("date"))
-    if text is None:
-        raise ValueError("the date is missing")
-    try:
-        when = date.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"date '{text}' is not a date; write it as YYYY-MM-DD") from None
+@lru_cache(maxsize=65536)
+def _date(text: str) -> date:
     if len(text) != 10:
         raise ValueError(f"date '{text}' is not a date; write it as YYYY-MM-DD")
-    if when > today:
-        raise ValueError(
-            f"date {text} is in the future (today is {today.isoformat()}); a history lists "
-            "doses already given"
-        )
-    name = _text(raw.get("drug"))
-    if name is None:
-        raise ValueError("the drug is missing")
-    drug = _drug(name)
-    amount = _number(raw.get("dose"), "dose")
-    if amount <= 0:
-        raise ValueError(
-            f"dose {raw.get('dose')} is not above zero; a history lists doses given (a "
-            "correction is a new row in the ledger, not a zero or negative dose)"
-        )
-    unit_text = _text(raw.get("unit"))
-    if unit_text is None:
-        raise ValueError("the unit is missing")
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"date '{text}' is not a date; write it as YYYY-MM-DD") from None
+
+
+@lru_cache(maxsize=4096)
+def _drug_and_unit(drug_text: str, unit_text: str) -> tuple[str, float, bool, str]:
+    """(drug, factor to mg or units, per m², unit) for a row's drug and unit texts."""
+    drug = _drug(drug_text)
     factor, per_m2, unit = dose_unit(unit_text)
     expected = drugs.book().drugs[drug].dose_unit
     if unit != expected:
         raise ValueError(f"{drug} is dosed in {expected}, but this row is in '{unit_text}'")
-    if amount * factor > MAX_ROW_AMOUNT:
+    return drug, factor, per_m2, unit
+
+
+@lru_cache(maxsize=4096)
+def _bsa(text: str) -> float:
+    bsa = _number(text, "bsa_m2")
+    lo, hi = BSA_M2
+    if not lo <= bsa <= hi:
+        raise ValueError(f"bsa_m2 {bsa:g} is not a plausible BSA; give {lo:g} to {hi:g} m²")
+    return bsa
+
+
+def parse_fields(
+    date_text: Any, drug_text: Any, dose: Any, unit_text: Any, bsa: Any, today: date
+) -> tuple[date, str, float, str, bool, float | None]:
+    """Check the fields of one history row: (date, drug, amount in mg or units, unit, per m²,
+    BSA or None). ValueError says what is wrong. Distinct texts are resolved once (cached)."""
+    text = _text(date_text)
+    if text is None:
+        raise ValueError("the date is missing")
+    when = _date(text)
+    if when > today:
         raise ValueError(
-            f"dose {raw.get('dose')} {unit_text} is not a plausible single "
-            f"administration (above {MAX_ROW_AMOUNT:,.0f} {unit}); check the unit"
+            f"date {text} is in the future (today is {today.isoformat()}); a "
+            "history lists doses already given"
         )
-    bsa = None
-    bsa_text = raw.get("bsa_m2")
-    if bsa_text is not None and bsa_text != "":
-        bsa = _number(bsa_text, "bsa_m2")
-        lo, hi = BSA_M2
-        if not lo <= bsa <= hi:
-            raise ValueError(f"bsa_m2 {bsa:g} is not a plausible BSA; give {lo:g} to {hi:g} m²")
+    name = _text(drug_text)
+    if name is None:
+        raise ValueError("the drug is missing")
+    unit_name = _text(unit_text)
+    if unit_name is None:
+        raise ValueError("the unit is missing")
+    drug, factor, per_m2, unit = _drug_and_unit(name, unit_name)
+    amount = _number(dose, "dose")
+    if amount <= 0:
+        raise ValueError(
+            f"dose {dose} is not above zero; a history lists doses given (a correction is a "
+            "new row in the ledger, not a zero or negative dose)"
+        )
+    amount *= factor
+    if amount > MAX_ROW_AMOUNT:
+        raise ValueError(
+            f"dose {dose} {unit_name} is not a plausible single administration "
+            f"(above {MAX_ROW_AMOUNT:,.0f} {unit}); check the unit"
+        )
+    row_bsa = None if bsa is None or bsa == "" else _bsa(str(bsa).strip())
+    return when, drug, amount, unit, per_m2, row_bsa
+
+
+def parse_row(raw: dict[str, Any], where: str, today: date) -> Row:
+    """Check one history row (a mapping of column → value); ValueError says what is wrong."""
+    when, drug, amount, unit, per_m2, bsa = parse_fields(
+        raw.get("date"), raw.get("drug"), raw.get("dose"), raw.get("unit"), raw.get("bsa_m2"), today
+    )
     return Row(
-        date=when,
-        drug=drug,
-        amount=amount * factor,
-        unit=unit,
-        per_m2=per_m2,
-        bsa_m2=bsa,
-        patient=_text(raw.get("patient")),
-        regimen=_text(raw.get("regimen")),
-        cycle=_int(raw.get("cycle"), "cycle", 1),
-        day=_int(raw.get("day"), "day", -366),
-        where=where,
+        when,
+        drug,
+        amount,
+        unit,
+        per_m2,
+        bsa,
+        _text(raw.get("patient")),
+        _text(raw.get("regimen")),
+        _int(raw.get("cycle"), "cycle", 1),
+        _int(raw.get("day"), "day", -366),
+        where,
     )
 
 
@@ -197,28 +224,187 @@ def _check_columns(columns: Iterable[str], source: str, line: int | None) -> Non
         raise FileError(Problem(f"column {duplicated[0]!r} appears twice", file=source, line=line))
 
 
-def read_csv(text: str, source: str, today: date) -> Iterator[Row]:
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise FileError(Problem("the history file is empty", file=source)) from None
-    except csv.Error as e:
-        raise FileError(Problem(f"not valid CSV: {e}", file=source, line=1)) from None
-    if len(header) == 1 and (";" in header[0] or "\t" in header[0]):
-        sep = "semicolons" if ";" in header[0] else "tabs"
-        raise FileError(
-            Problem(
-                f"the columns are separated by {sep}; a history CSV uses commas",
-                file=source,
-                line=1,
+class Columns:
+    """One patient's rows, kept compactly: a million-row history fits in tens of MB."""
+
+    __slots__ = (
+        "date",
+        "drug",
+        "amount",
+        "per_m2",
+        "bsa",
+        "file",
+        "line",
+        "cycle",
+        "day",
+        "regimen",
+    )
+
+    def __init__(self) -> None:
+        self.date = array("l")  # proleptic ordinal; 0 for a dateless --prior amount
+        self.drug = array("H")  # index into History.names
+        self.amount = array("d")  # mg or units
+        self.per_m2 = bytearray()
+        self.bsa = array("d")  # 0.0: none on the row
+        self.file = array("H")  # index into History.sources
+        self.line = array("l")
+        self.cycle = array("l")  # 0: none
+        self.day = array("l")  # 0: none
+        self.regimen = array("H")  # index into History.regimens (0: none)
+
+    def __len__(self) -> int:
+        return len(self.amount)
+
+
+@dataclass
+class History:
+    """Prior administrations from any number of files and --prior amounts, per patient."""
+
+    patients: dict[str | None, Columns] = field(default_factory=dict)
+    names: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    regimens: list[str] = field(default_factory=lambda: [""])
+    _codes: dict[str, int] = field(default_factory=dict)
+    _regimen_codes: dict[str, int] = field(default_factory=lambda: {"": 0})
+
+    def code(self, drug: str) -> int:
+        code = self._codes.get(drug)
+        if code is None:
+            code = self._codes[drug] = len(self.names)
+            self.names.append(drug)
+        return code
+
+    def regimen_code(self, regimen: str) -> int:
+        code = self._regimen_codes.get(regimen)
+        if code is None:
+            code = self._regimen_codes[regimen] = len(self.regimens)
+            self.regimens.append(regimen)
+        return code
+
+    def add(self, row: Row, patient: str | None, file: int, line: int) -> None:
+        cols = self.patients.get(patient)
+        if cols is None:
+            cols = self.patients[patient] = Columns()
+        cols.date.append(row.date.toordinal() if row.date else 0)
+        cols.drug.append(self.code(row.drug))
+        cols.amount.append(row.amount)
+        cols.per_m2.append(row.per_m2)
+        cols.bsa.append(row.bsa_m2 or 0.0)
+        cols.file.append(file)
+        cols.line.append(line)
+        cols.cycle.append(row.cycle or 0)
+        cols.day.append(row.day or 0)
+        cols.regimen.append(self.regimen_code(row.regimen or ""))
+
+    def where(self, cols: Columns, i: int) -> str:
+        source = self.sources[cols.file[i]]
+        return source if source == "--prior" else f"{source}:{cols.line[i]}"
+
+    def rows(self, patient: str | None = None) -> list[Row]:
+        """One patient's rows as Row values (for plans and small histories)."""
+        cols = self.patients.get(patient)
+        if cols is None:
+            return []
+        units = {name: drugs.book().drugs[name].dose_unit for name in self.names}
+        return [
+            Row(
+                date.fromordinal(cols.date[i]) if cols.date[i] else None,
+                self.names[cols.drug[i]],
+                cols.amount[i],
+                units[self.names[cols.drug[i]]],
+                bool(cols.per_m2[i]),
+                cols.bsa[i] or None,
+                patient,
+                self.regimens[cols.regimen[i]] or None,
+                cols.cycle[i] or None,
+                cols.day[i] or None,
+                self.where(cols, i),
             )
-        )
-    _check_columns(header, source, 1)
-    names = [c.strip() for c in header]
-    width = len(names)
+            for i in range(len(cols))
+        ]
+
+    def all_rows(self) -> list[Row]:
+        return [r for p in self.patients for r in self.rows(p)]
+
+    def add_prior(self, row: Row) -> None:
+        if "--prior" not in self.sources:
+            self.sources.append("--prior")
+        self.add(row, None, self.sources.index("--prior"), 0)
+
+    def check_patients(self) -> None:
+        """A history names a patient on every row or on none (else the rows are ambiguous)."""
+        if None in self.patients and len(self.patients) > 1:
+            cols = self.patients[None]
+            where = self.where(cols, 0)
+            if where == "--prior":
+                raise fail(
+                    "--prior",
+                    "--prior cannot be combined with a history that names "
+                    "several patients; put the prior amounts in the history with their "
+                    "patient",
+                )
+            raise fail(
+                "--history",
+                f"{where}: this row has no patient, but other rows name one;"
+                " give every row a patient (or none)",
+            )
+
+
+def _open_csv(path: Path) -> Any:
+    try:
+        size = path.stat().st_size
+        if size > MAX_HISTORY_BYTES:
+            raise FileError(
+                Problem(
+                    f"the history is {size:,} bytes; the limit is {MAX_HISTORY_BYTES:,}",
+                    file=str(path),
+                )
+            )
+        return path.open(encoding="utf-8-sig", errors="strict", newline="")
+    except FileNotFoundError:
+        raise FileError(Problem("no such history file", file=str(path))) from None
+    except OSError as e:
+        raise FileError(Problem(f"cannot be read ({e.strerror or e})", file=str(path))) from None
+
+
+def scan_csv(path: Path, history: History, today: date) -> None:
+    """Read a CSV history into ``history``, checking every row (the first bad one refuses).
+
+    The loop resolves each distinct date, drug/unit pair and BSA text once; a row it cannot
+    take as it is goes through :func:`parse_fields`, which says what is wrong.
+    """
+    source = str(path)
+    handle = _open_csv(path)
+    reader = csv.reader(handle, strict=True)
     line = 1
     try:
+        try:
+            header = next(reader)
+        except StopIteration:
+            raise FileError(Problem("the history file is empty", file=source)) from None
+        if len(header) == 1 and (";" in header[0] or "\t" in header[0]):
+            sep = "semicolons" if ";" in header[0] else "tabs"
+            raise FileError(
+                Problem(
+                    f"the columns are separated by {sep}; a history CSV uses commas",
+                    file=source,
+                    line=1,
+                )
+            )
+        _check_columns(header, source, 1)
+        names = [c.strip() for c in header]
+        width = len(names)
+        col = {name: i for i, name in enumerate(names)}
+        i_date, i_drug, i_dose, i_unit = col["date"], col["drug"], col["dose"], col["unit"]
+        i_bsa, i_patient = col.get("bsa_m2"), col.get("patient")
+        optional = [col.get(k) for k in ("regimen", "cycle", "day")]
+        file = len(history.sources)
+        history.sources.append(source)
+        dates: dict[str, int] = {}
+        kinds: dict[tuple[str, str], tuple[int, float, bool]] = {}
+        bsas: dict[str, float] = {"": 0.0}
+        limit = MAX_ROW_AMOUNT
+        patients = history.patients
         for values in reader:
             line = reader.line_num
             if not values:
@@ -232,17 +418,86 @@ def read_csv(text: str, source: str, today: date) -> Iterator[Row]:
                     )
                 )
             try:
-                yield parse_row(dict(zip(names, values, strict=True)), f"{source}:{line}", today)
+                ordinal = dates.get(values[i_date])
+                kind = kinds.get((values[i_drug], values[i_unit]))
+                bsa = bsas.get(values[i_bsa]) if i_bsa is not None else 0.0
+                dose = values[i_dose]
+                amount = float(dose) if "," not in dose else math.nan
+                if (
+                    ordinal is None
+                    or kind is None
+                    or bsa is None
+                    or not (0 < amount * (kind[1] if kind else 1) <= limit)
+                ):
+                    when, drug, amount, _, per_m2, row_bsa = parse_fields(
+                        values[i_date],
+                        values[i_drug],
+                        dose,
+                        values[i_unit],
+                        values[i_bsa] if i_bsa is not None else None,
+                        today,
+                    )
+                    ordinal = dates[values[i_date]] = when.toordinal()
+                    _, factor, per_m2, _ = _drug_and_unit(
+                        values[i_drug].strip(), values[i_unit].strip()
+                    )
+                    kind = kinds[(values[i_drug], values[i_unit])] = (
+                        history.code(drug),
+                        factor,
+                        per_m2,
+                    )
+                    if i_bsa is not None:
+                        bsa = bsas[values[i_bsa]] = row_bsa or 0.0
+                else:
+                    amount *= kind[1]
+                patient = values[i_patient].strip() or None if i_patient is not None else None
+                if i_patient is not None and patient is None:
+                    raise ValueError(
+                        "the patient is missing: in a history with a patient "
+                        "column, every row names its patient"
+                    )
+                extra = [0, 0, 0]
+                if optional != [None, None, None]:
+                    regimen, cycle, day = (values[i] if i is not None else "" for i in optional)
+                    extra = [
+                        history.regimen_code(_text(regimen) or ""),
+                        _int(cycle, "cycle", 1) or 0,
+                        _int(day, "day", -366) or 0,
+                    ]
             except ValueError as e:
                 raise FileError(Problem(str(e), file=source, line=line)) from None
+            cols = patients.get(patient)
+            if cols is None:
+                cols = patients[patient] = Columns()
+            cols.date.append(ordinal)
+            cols.drug.append(kind[0])
+            cols.amount.append(amount)
+            cols.per_m2.append(kind[2])
+            cols.bsa.append(bsa)
+            cols.file.append(file)
+            cols.line.append(line)
+            cols.regimen.append(extra[0])
+            cols.cycle.append(extra[1])
+            cols.day.append(extra[2])
     except csv.Error as e:
         raise FileError(Problem(f"not valid CSV: {e}", file=source, line=line + 1)) from None
+    except UnicodeDecodeError as e:
+        raise FileError(
+            Problem(
+                f"byte {e.object[e.start]:#04x} is not UTF-8; save the file as UTF-8",
+                file=source,
+                line=line + 1,
+            )
+        ) from None
+    finally:
+        handle.close()
 
 
-def read_yaml(text: str, source: str, today: date) -> Iterator[Row]:
+def scan_yaml(path: Path, history: History, today: date) -> None:
     from dosecalc import yamlfile
 
-    data, lines = yamlfile.parse(text, source)
+    source = str(path)
+    data, lines = yamlfile.parse(yamlfile.read_text(path, "history", 10_000_000), source)
     if not isinstance(data, list):
         raise FileError(
             Problem(
@@ -251,6 +506,8 @@ def read_yaml(text: str, source: str, today: date) -> Iterator[Row]:
                 line=1 if data is not None else None,
             )
         )
+    file = len(history.sources)
+    history.sources.append(source)
     for i, item in enumerate(data):
         line = lines.get((i,))
         if not isinstance(item, dict):
@@ -263,20 +520,30 @@ def read_yaml(text: str, source: str, today: date) -> Iterator[Row]:
             )
         _check_columns([str(k) for k in item], source, line)
         try:
-            yield parse_row(item, f"{source}:{line}", today)
+            row = parse_row(item, f"{source}:{line}", today)
         except ValueError as e:
             raise FileError(Problem(str(e), file=source, line=line)) from None
+        history.add(row, row.patient, file, line or 0)
+
+
+def load(paths: Iterable[Path], priors: Iterable[str] = (), today: date | None = None) -> History:
+    """Every history file and --prior amount, per patient (all-or-nothing)."""
+    today = today or date.today()
+    history = History()
+    for path in paths:
+        if path.suffix.lower() in (".yaml", ".yml"):
+            scan_yaml(path, history, today)
+        else:
+            scan_csv(path, history, today)
+    for text in priors:
+        history.add_prior(parse_prior(text))
+    history.check_patients()
+    return history
 
 
 def read(path: Path, today: date | None = None) -> list[Row]:
-    """All rows of a history file (all-or-nothing: the first bad row refuses the file)."""
-    from dosecalc.yamlfile import read_text
-
-    today = today or date.today()
-    source = str(path)
-    if path.suffix.lower() in (".yaml", ".yml"):
-        return list(read_yaml(read_text(path, "history", 10_000_000), source, today))
-    return list(read_csv(read_text(path, "history", MAX_HISTORY_BYTES), source, today))
+    """All rows of one history file (all-or-nothing: the first bad row refuses the file)."""
+    return load([path], (), today).all_rows()
 
 
 def parse_prior(text: str) -> Row:

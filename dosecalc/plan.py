@@ -134,6 +134,7 @@ class Plan:
     phases: list[Phase] = field(default_factory=list)
     course: Any = None  # a dosecalc.course.Course
     totals_after: dict[int, dict[str, float]] = field(default_factory=dict)  # phase → drug → total
+    result: Any = None  # the cumulative.Result behind the totals (for charts)
 
     @property
     def critical(self) -> bool:
@@ -550,6 +551,7 @@ def assemble(
         phases,
         course,
         _totals_after(result, planned, phases),
+        result,
     )
 
 

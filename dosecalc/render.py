@@ -26,6 +26,11 @@ REGIMEN_CODES = ("REGIMEN_UNVERIFIED", "REGIMEN_ASSUMPTION")
 SEVERITY_STYLE = {"info": "cyan", "warning": "yellow", "critical": "bold red"}
 
 
+def to_json_line(data: Any) -> str:
+    """Compact JSON on one line (the fast C encoder), for one record of a long stream."""
+    return json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
 def to_json(data: Any) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
@@ -240,6 +245,9 @@ def plan_table(plan: Plan) -> Group:
     parts: list[Any] = [plan_header(plan), table]
     if plan.cumulative:
         parts.append(cumulative_table(plan.cumulative))
+        from dosecalc.chart import charts
+
+        parts += charts(plan.result, plan.cumulative)
     if plan.projection:
         proj = Text("Projection\n", style="bold")
         for p in plan.projection:
@@ -442,7 +450,7 @@ def cumulative_table(totals: list[Total], planned: bool = True) -> Table:
     return table
 
 
-def check_view(results: list[Any]) -> Group:
+def check_view(results: list[Any], with_charts: bool = True) -> Group:
     parts: list[Any] = []
     for r in results:
         head = Text()
@@ -451,6 +459,10 @@ def check_view(results: list[Any]) -> Group:
             head.append("\n")
         parts.append(head)
         parts.append(cumulative_table(r.cumulative, planned=False))
+        if with_charts:
+            from dosecalc.chart import charts
+
+            parts += charts(r.result, r.cumulative)
         if r.next is not None:
             n = r.next
             t = Text(f"Next: {n.regimen}\n", style="bold")

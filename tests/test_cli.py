@@ -88,12 +88,12 @@ def test_output_file_is_not_overwritten_without_force(cli, tmp_path: Path) -> No
         ),
         (
             ["--format", "xml"],
-            "Error: --format: 'xml' is not an output format here; give one of table, json, csv\n",
+            "Error: --format: 'xml' is not an output format here; give one of table, json, csv, "
+            "ics, html, fhir\n",
         ),
         (
-            ["--format", "ics"],
-            "Error: --format: 'ics' is not available in this version of "
-            "dosecalc yet; give one of table, json, csv\n",
+            ["--format", "html", "--paper", "a3"],
+            "Error: --paper: 'a3' is not a paper size here; give a4 or letter\n",
         ),
         (
             ["--formula", "schlich"],

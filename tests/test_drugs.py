@@ -89,3 +89,10 @@ def test_the_library_drugs_are_all_known() -> None:
     for path in root.glob("*.yaml"):
         for name in re.findall(r"^\s*- drug: (.+)$", path.read_text(), re.M):
             assert name.strip() in drugs.book(), (path.name, name)
+
+
+def test_the_fast_loader_reads_the_packaged_data_as_the_strict_one_does() -> None:
+    from dosecalc import ceilings
+
+    assert drugs.load(trusted=True).drugs == drugs.load().drugs
+    assert ceilings.load(trusted=True).data == ceilings.load().data

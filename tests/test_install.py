@@ -79,7 +79,12 @@ def test_the_wheel_ships_the_library_and_the_data(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     library = {p.name for p in (ROOT / "regimens").glob("*.yaml")}
     assert {f"dosecalc/regimens/{n}" for n in library} <= names
-    assert {"dosecalc/data/drugs.yaml", "dosecalc/units.txt"} <= names
+    assert {
+        "dosecalc/data/drugs.yaml",
+        "dosecalc/data/ceilings.yaml",
+        "dosecalc/units.txt",
+        "dosecalc/templates/plan.html.j2",
+    } <= names
 
 
 def _run_installed(site: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -1,0 +1,231 @@
+"""Outputs people use outside the terminal: ICS calendar, printable order sheet (checked in a
+real headless Chromium), FHIR R4 bundle, charts of lifetime exposure."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DIA, ROOT
+
+REFERENCE = str(ROOT / "examples" / "chen-2023-pelvic-osteosarcoma.yaml")
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+needs_browser = pytest.mark.skipif(
+    CHROMIUM is None and not os.environ.get("DOSECALC_REQUIRE_BROWSER"),
+    reason="no chromium here (CI installs it and sets DOSECALC_REQUIRE_BROWSER)",
+)
+
+
+# ---------------------------------------------------------------- ICS
+
+
+def events_of(raw: bytes):
+    from icalendar import Calendar
+
+    cal = Calendar.from_ical(raw)
+    return cal, [c for c in cal.walk("VEVENT")]
+
+
+def test_ics_one_event_per_administration_day_with_every_drug(run) -> None:
+    p = subprocess.run([*DIA_CMD(), "--format", "ics"], capture_output=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    cal, events = events_of(p.stdout)
+    assert (cal["VERSION"], str(cal["PRODID"]).startswith("-//dosecalc//")) == ("2.0", True)
+    assert len(events) == 10  # DIA: days 1-5 of 2 cycles
+    first = events[0]
+    assert first.decoded("dtstart").isoformat() == "2026-12-01"
+    assert first.decoded("dtend").isoformat() == "2026-12-02"
+    description = str(first["DESCRIPTION"])
+    for text in (
+        "cisplatin 221.4 mg IV (120 mg/m², bsa)",
+        "epirubicin 73.8 mg IV",
+        "ifosfamide 3,689.3 mg IV",
+    ):
+        assert text in description
+    assert all({"UID", "DTSTAMP", "DTSTART"} <= set(e) for e in events)
+    # RFC 5545 §3.1: content lines are folded at 75 octets
+    assert max(len(line) for line in p.stdout.split(b"\r\n")) <= 75
+
+
+def DIA_CMD() -> list[str]:
+    from tests.conftest import dosecalc_exe
+
+    return [*dosecalc_exe(), *DIA]
+
+
+def test_ics_uids_are_stable_so_a_re_export_updates_the_calendar() -> None:
+    a = subprocess.run([*DIA_CMD(), "--format", "ics"], capture_output=True).stdout
+    heavier = [x if x != "70kg" else "75kg" for x in DIA_CMD()]
+    b = subprocess.run([*heavier, "--format", "ics"], capture_output=True).stdout
+    uids_a = [str(e["UID"]) for e in events_of(a)[1]]
+    uids_b = [str(e["UID"]) for e in events_of(b)[1]]
+    assert uids_a == uids_b and len(set(uids_a)) == len(uids_a)
+    assert str(events_of(a)[1][0]["DESCRIPTION"]) != str(events_of(b)[1][0]["DESCRIPTION"])
+
+
+def test_the_reference_course_exports_to_a_calendar_that_imports_cleanly(cli, tmp_path) -> None:
+    out = tmp_path / "course.ics"
+    code, _, err = cli("plan", REFERENCE, "--format", "ics", "--output", str(out))
+    assert code == 1, err  # the epirubicin limit: the plan still exports
+    cal, events = events_of(out.read_bytes())
+    assert len(events) == len({str(e["UID"]) for e in events})
+    critical = [e for e in events if "CRITICAL:" in str(e["DESCRIPTION"])]
+    assert [e.decoded("dtstart").isoformat() for e in critical] == ["2019-03-07"]
+    assert any("phase 6" in str(e["SUMMARY"]) for e in events)  # anlotinib days
+
+
+# ---------------------------------------------------------------- FHIR
+
+
+def test_fhir_bundle_validates_as_r4(cli) -> None:
+    from fhir.resources.R4B.bundle import Bundle
+
+    code, out, _ = cli(*DIA, "--format", "fhir")
+    data = json.loads(out)
+    bundle = Bundle.model_validate(data)  # raises on any invalid resource
+    kinds = [e.resource.get_resource_type() for e in bundle.entry]
+    assert kinds.count("MedicationRequest") == 18 and kinds.count("CarePlan") == 1
+    request = next(
+        e.resource for e in bundle.entry if e.resource.get_resource_type() == "MedicationRequest"
+    )
+    dose = request.dosageInstruction[0].doseAndRate[0]
+    assert (float(dose.doseQuantity.value), dose.doseQuantity.unit, dose.type.text) == (
+        pytest.approx(221.359436),
+        "mg",
+        "per body surface area",
+    )
+    careplan = next(
+        e.resource for e in bundle.entry if e.resource.get_resource_type() == "CarePlan"
+    )
+    assert len(careplan.activity) == 18
+
+
+def test_fhir_bundle_of_the_reference_course_validates(cli) -> None:
+    from fhir.resources.R4B.bundle import Bundle
+
+    code, out, _ = cli("plan", REFERENCE, "--format", "fhir")
+    bundle = Bundle.model_validate(json.loads(out))
+    assert sum(e.resource.get_resource_type() == "MedicationRequest" for e in bundle.entry) == 147
+
+
+# ---------------------------------------------------------------- the order sheet
+
+
+def chromium(*args: str, profile: Path) -> None:
+    assert CHROMIUM, "chromium is required (DOSECALC_REQUIRE_BROWSER)"
+    subprocess.run(
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={profile}",
+            *args,
+        ],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+
+
+def pdf_of(html: Path, tmp_path: Path) -> tuple[int, str, tuple[float, float]]:
+    from pypdf import PdfReader
+
+    pdf = html.with_suffix(".pdf")
+    chromium(
+        "--no-pdf-header-footer",
+        f"--print-to-pdf={pdf}",
+        html.as_uri(),
+        profile=tmp_path / "profile",
+    )
+    reader = PdfReader(pdf)
+    box = reader.pages[0].mediabox
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    text = text.replace("\ufb01", "fi").replace("\ufb02", "fl")  # the PDF's ligatures
+    return len(reader.pages), " ".join(text.split()), (float(box.width), float(box.height))
+
+
+@needs_browser
+@pytest.mark.parametrize(("paper", "size"), [("a4", (595, 842)), ("letter", (612, 792))])
+def test_the_order_sheet_prints_on_a4_and_letter(cli, tmp_path: Path, paper: str, size) -> None:
+    html = tmp_path / f"dia-{paper}.html"
+    code, _, _ = cli(*DIA, "--format", "html", "--paper", paper, "--output", str(html))
+    assert code == 0
+    pages, text, (width, height) = pdf_of(html, tmp_path)
+    assert (round(width), round(height)) == size
+    assert 2 <= pages <= 6
+    for expected in (
+        "Chemotherapy order sheet: DIA: cisplatin, epirubicin, ifosfamide",
+        "BSA: 1.84 m² (mosteller formula)",
+        "221.4 mg",
+        "3,689.3 mg",
+        "Lifetime cumulative exposure",
+        "Treatment calendar",
+        "Verification",
+        "Pharmacist (double check of every dose)",
+        "December 2026",
+    ):
+        assert expected in text, expected
+
+
+@needs_browser
+def test_the_reference_order_sheet_shows_the_critical_warning_first(cli, tmp_path: Path) -> None:
+    html = tmp_path / "course.html"
+    cli("plan", REFERENCE, "--format", "html", "--output", str(html))
+    pages, text, _ = pdf_of(html, tmp_path)
+    assert pages >= 5
+    critical = text.index("Critical: do not give without review (1)")
+    assert critical < text.index("Patient") < text.index("Lifetime cumulative exposure")
+    assert "epirubicin exceeds its 1,000 mg/m² limit" in text
+    # a screenshot: the critical box is drawn in red near the top of the page
+    png = tmp_path / "course.png"
+    chromium(
+        "--window-size=900,900", f"--screenshot={png}", html.as_uri(), profile=tmp_path / "profile2"
+    )
+    import matplotlib.image
+
+    pixels = matplotlib.image.imread(png)
+    assert pixels.shape[:2] == (900, 900)
+    top = pixels[:300]
+    red = (top[..., 0] > 0.55) & (top[..., 1] < 0.25) & (top[..., 2] < 0.3)
+    assert red.sum() > 500, "the red critical box is not near the top"
+    assert pixels.std() > 0.05  # not a blank page
+
+
+# ---------------------------------------------------------------- charts
+
+
+def test_chart_files_show_the_ceiling_crossing(cli, tmp_path: Path) -> None:
+    svg, png = tmp_path / "c.svg", tmp_path / "c.png"
+    code, _, _ = cli(*DIA, "--cycles", "11", "--chart", str(svg), "--format", "json")
+    assert code == 1
+    text = svg.read_text()
+    assert text.startswith("<?xml") and "<svg" in text
+    assert "limit exceeded 2027-03-24" in text and "threshold 900 mg/m²" in text
+    cli(*DIA, "--cycles", "11", "--chart", str(png), "--format", "json")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    code, _, err = cli(*DIA, "--chart", str(tmp_path / "c.pdf"))
+    assert code == 2 and "is not an .svg or .png file name" in err
+
+
+def test_the_terminal_shows_lifetime_exposure_against_the_ceilings(cli, tmp_path: Path) -> None:
+    code, out, _ = cli(*DIA, "--cycles", "11")
+    assert "epirubicin, lifetime total in mg/m²" in out
+    lines = out.splitlines()
+    assert any(line.rstrip().endswith("limit") and "━" in line for line in lines)
+    assert any(line.rstrip().endswith("threshold") and "┄" in line for line in lines)
+    history = tmp_path / "h.csv"
+    history.write_text("date,drug,dose,unit\n2019-01-05,EPI,500,mg/m2\n2019-06-05,EPI,450,mg/m2\n")
+    code, out, _ = cli("check", "--history", str(history), "--chart", str(tmp_path / "h.svg"))
+    assert code == 0 and "epirubicin, lifetime total in mg/m²" in out
+    assert "threshold 900 mg/m²" in (tmp_path / "h.svg").read_text()
