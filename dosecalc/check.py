@@ -168,7 +168,13 @@ def check_patient(
     bsa_m2, described = _bsa(patient, rows)
     use = cumulative.BsaUse(bsa_m2, described)
     events = cumulative.from_rows(rows, ceilings.book(), use)
-    return _check(events, use, patient, factors, table, options, proposed, requested, name, policy)
+    items = [
+        (e.date.toordinal() if e.date else 0, i, e.drug, e.amount, False, e)
+        for i, e in enumerate(events)
+    ]
+    return _check(
+        items, lambda e: e, use, patient, factors, table, options, proposed, requested, name, policy
+    )
 
 
 def check_history(
@@ -185,8 +191,10 @@ def check_history(
     for name in history.patients:
         bsa_m2, described = _bsa_of_columns(patient, history, name)
         use = cumulative.BsaUse(bsa_m2, described)
-        events = cumulative.from_columns(history, name, book, use)
-        yield _check(events, use, patient, factors, table, None, proposed, requested, name, policy)
+        items, make_event = cumulative.column_items(history, name, book, use)
+        yield _check(
+            items, make_event, use, patient, factors, table, None, proposed, requested, name, policy
+        )
 
 
 def preflight(
@@ -232,7 +240,8 @@ def _bsa_of_columns(
 
 
 def _check(
-    events: list[cumulative.Event],
+    items: list[cumulative.Item],
+    make_event: Any,
     use: cumulative.BsaUse,
     patient: Patient | None,
     factors: RiskFactors,
@@ -257,7 +266,7 @@ def _check(
     if proposed is not None:
         cycles = next_cycles(proposed, patient or _placeholder(), bsa_m2, policy, name or "")
         extra = [e.drug for cycle in cycles for e in cycle]
-    result = cumulative.evaluate(events, book, factors, table, options, extra)
+    result = cumulative.evaluate_items(items, make_event, book, factors, table, options, extra)
     alerts += cumulative.bsa_assumed(use) + result.alerts
     if proposed is not None:
         prior = {t.drug: t.total for t in result.totals}

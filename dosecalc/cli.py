@@ -15,19 +15,44 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
 from dosecalc import __version__
 from dosecalc.errors import ExitCode
 
+
+class _PlainHelp:
+    """typer's help flag has no default, so at every parse (every Tab press too) typer coerces
+    its None through pydantic, whose import costs ~70 ms. A False default is a plain bool."""
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)  # type: ignore[misc]
+        if option is not None and option.default is None:
+            option.default = False
+        return option
+
+
+class _Group(_PlainHelp, TyperGroup):
+    pass
+
+
+class _Command(_PlainHelp, TyperCommand):
+    pass
+
+
 app = typer.Typer(
+    cls=_Group,
     name="dosecalc",
     help="Chemotherapy dosing and lifetime cumulative-toxicity calculator.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,  # never print locals: they hold patient data
+    add_completion=False,  # its options are below, without typer's pydantic-coerced default
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-regimens_app = typer.Typer(help="List, show and validate regimen files.", no_args_is_help=True)
+regimens_app = typer.Typer(
+    cls=_Group, help="List, show and validate regimen files.", no_args_is_help=True
+)
 app.add_typer(regimens_app, name="regimens")
 
 _state = {"debug": bool(os.environ.get("DOSECALC_DEBUG"))}
@@ -37,6 +62,21 @@ def _version(value: bool) -> None:
     if value:
         print(f"dosecalc {__version__}")
         raise typer.Exit(0)
+
+
+def _completion(name: str) -> Callable[..., Any]:
+    """Typer's own completion options, with plain bool defaults: typer coerces a None default
+    through pydantic, which would cost every Tab press its import."""
+
+    def callback(ctx: Any, param: Any, value: bool) -> Any:
+        if value:
+            from typer import completion
+
+            completion.completion_init()
+            return getattr(completion, name)(ctx, param, value)
+        return value
+
+    return callback
 
 
 @app.callback()
@@ -49,6 +89,26 @@ def _main(
     ] = False,
     debug: Annotated[
         bool, typer.Option("--debug", help="Show a traceback on internal errors.")
+    ] = False,
+    install_completion: Annotated[
+        bool,
+        typer.Option(
+            "--install-completion",
+            callback=_completion("install_callback"),
+            expose_value=False,
+            is_eager=True,
+            help="Install completion for the current shell.",
+        ),
+    ] = False,
+    show_completion: Annotated[
+        bool,
+        typer.Option(
+            "--show-completion",
+            callback=_completion("show_callback"),
+            expose_value=False,
+            is_eager=True,
+            help="Show completion for the current shell, to copy it or customize the installation.",
+        ),
     ] = False,
 ) -> None:
     """Chemotherapy dosing and lifetime cumulative-toxicity calculator.
@@ -208,7 +268,7 @@ Output = Annotated[
 Force = Annotated[bool, typer.Option("--force", help="Overwrite an existing --output file.")]
 
 
-@app.command()
+@app.command(cls=_Command)
 def plan(
     regimen: Annotated[str, typer.Argument(help="Library id (e.g. dia) or a regimen YAML file.")],
     height: Height = None,
@@ -436,7 +496,7 @@ def _factors(chest_rt: str | None, age: float | None) -> Any:
     return RiskFactors(cardiac_radiation_gy=gy, age_years=age)
 
 
-@app.command()
+@app.command(cls=_Command)
 def check(
     history: History = None,
     patient: Annotated[
@@ -533,7 +593,7 @@ def check(
     _run(work)
 
 
-@app.command()
+@app.command(cls=_Command)
 def bsa(
     height: Annotated[str, typer.Option(help="Height, e.g. 175cm, 1.75m, 5ft9in.")],
     weight: Annotated[str, typer.Option(help="Weight, e.g. 70kg, 154lb.")],
@@ -590,7 +650,7 @@ def bsa(
     _run(work)
 
 
-@regimens_app.command("list")
+@regimens_app.command("list", cls=_Command)
 def regimens_list(format: Fmt = "table") -> None:
     """List the regimen library.
 
@@ -612,7 +672,7 @@ def regimens_list(format: Fmt = "table") -> None:
     _run(work)
 
 
-@regimens_app.command("show")
+@regimens_app.command("show", cls=_Command)
 def regimens_show(
     regimen: Annotated[str, typer.Argument(help="Library id or a regimen YAML file.")],
     format: Fmt = "table",
@@ -637,7 +697,7 @@ def regimens_show(
     _run(work)
 
 
-@regimens_app.command("validate")
+@regimens_app.command("validate", cls=_Command)
 def regimens_validate(
     paths: Annotated[list[Path], typer.Argument(help="Regimen files or folders of them.")],
 ) -> None:
@@ -673,7 +733,7 @@ def regimens_validate(
     _run(work)
 
 
-@regimens_app.command("schema")
+@regimens_app.command("schema", cls=_Command)
 def regimens_schema() -> None:
     """Print the JSON Schema of the regimen file format (for editors).
 
@@ -694,11 +754,13 @@ def regimens_schema() -> None:
     _run(work)
 
 
-policy_app = typer.Typer(help="Show the institution policy in force.", no_args_is_help=True)
+policy_app = typer.Typer(
+    cls=_Group, help="Show the institution policy in force.", no_args_is_help=True
+)
 app.add_typer(policy_app, name="policy")
 
 
-@policy_app.command("show")
+@policy_app.command("show", cls=_Command)
 def policy_show(policy: PolicyFile = None, set_: Sets = None, format: Fmt = "table") -> None:
     """Print every policy value in force and where it came from.
 
@@ -720,4 +782,9 @@ def policy_show(policy: PolicyFile = None, set_: Sets = None, format: Fmt = "tab
 
 
 def main() -> None:
+    if os.environ.get("_DOSECALC_COMPLETE"):  # a Tab press: register typer's completion classes
+        from typer._completion_classes import completion_init
+
+        completion_init()
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")  # none used; saves start-up
     app()

@@ -9,10 +9,15 @@ factor table; its own ceiling is checked when the exposure holds more than one s
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from bisect import bisect_left, bisect_right
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
+from itertools import accumulate
+from types import MappingProxyType
+from typing import Any
 
 from dosecalc import drugs
 from dosecalc.alerts import CRITICAL, WARNING, Alert
@@ -189,36 +194,48 @@ def _day(ordinal: int) -> date:
     return date.fromordinal(ordinal)
 
 
-def from_columns(
+def column_items(
     history: History, patient: str | None, book: CeilingBook, bsa: BsaUse
-) -> list[Event]:
-    """One patient's history rows as events (the fast path for large histories)."""
+) -> tuple[list[Item], Callable[[Any], Event]]:
+    """One patient's history rows as evaluation items (the fast path for large histories):
+    no Event is made unless a row crosses a level (then ``make_event(i)`` makes it)."""
     cols = history.patients[patient]
     names = history.names
     targets = [tracking_unit(n, book).endswith("/m2") for n in names]
-    out = []
+    dates, codes, amounts, per_m2, bsas = cols.date, cols.drug, cols.amount, cols.per_m2, cols.bsa
+    items: list[Item] = []
+    append = items.append
     for i in range(len(cols)):
-        code = cols.drug[i]
-        amount = cols.amount[i]
-        if cols.per_m2[i] != targets[code]:
-            row_bsa = cols.bsa[i]
-            if not row_bsa:
-                row_bsa = _fallback_bsa(history, patient, i, bsa)
+        code = codes[i]
+        amount = amounts[i]
+        if per_m2[i] != targets[code]:
+            row_bsa = bsas[i] or _fallback_bsa(history, patient, i, bsa)
             amount = amount / row_bsa if targets[code] else amount * row_bsa
+        append((dates[i], i, names[code], amount, False, i))
+
+    def make_event(i: Any) -> Event:
         ordinal = cols.date[i]
-        out.append(
-            Event(
-                names[code],
-                amount,
-                False,
-                _day(ordinal) if ordinal else None,
-                None,
-                cols.cycle[i] or None,
-                cols.day[i] or None,
-                history.where(cols, i),
-            )
+        return Event(
+            names[cols.drug[i]],
+            items_amount[i],
+            False,
+            _day(ordinal) if ordinal else None,
+            None,
+            cols.cycle[i] or None,
+            cols.day[i] or None,
+            history.where(cols, i),
         )
-    return out
+
+    items_amount = [it[3] for it in items]
+    return items, make_event
+
+
+def from_columns(
+    history: History, patient: str | None, book: CeilingBook, bsa: BsaUse
+) -> list[Event]:
+    """One patient's history rows as events."""
+    items, make_event = column_items(history, patient, book, bsa)
+    return [make_event(it[5]) for it in items]
 
 
 def _fallback_bsa(history: History, patient: str | None, i: int, bsa: BsaUse) -> float:
@@ -286,33 +303,46 @@ def with_equivalents(events: Iterable[Event], eq: Equivalence) -> Iterator[Event
             )
 
 
+# One contribution to a total in the evaluation loop: (date ordinal, 0 for an undated prior
+# amount; sequence; drug; amount in its tracking unit; planned; a reference that
+# ``make_event`` turns into the Event an alert names).
+Item = tuple[int, int, str, float, bool, Any]
+
+
 @dataclass(frozen=True)
 class Result:
     totals: list[Total]
     alerts: list[Alert]
-    ceilings: dict[str, Ceiling]  # the ceilings checked (incl. the equivalent when it applies)
+    ceilings: Mapping[str, Ceiling]  # the ceilings checked (incl. the equivalent when it applies)
     equivalence: Equivalence
-    stream: list[Event] = field(default_factory=list)  # in order, with the equivalent shares
+    items: list[Item] = field(default_factory=list)  # in date order
+    with_equivalent: bool = False  # whether anthracyclines add to the equivalent total
 
     def series(self, drugs: Iterable[str] | None = None) -> dict[str, list[tuple[date, float]]]:
         """Each drug's running lifetime total after each date (for charts); amounts without a
         date (--prior) start the line on the first date."""
         wanted = set(drugs) if drugs is not None else None
-        first = next((e.date for e in self.stream if e.date is not None), None)
+        first = next((it[0] for it in self.items if it[0]), 0)
+        factors = self.equivalence.factors if self.with_equivalent else {}
         out: dict[str, list[tuple[date, float]]] = {}
         totals: dict[str, float] = {}
-        for e in self.stream:
-            if wanted is not None and e.drug not in wanted:
+        for ordinal, _, drug, amount, _, _ in self.items:
+            when = ordinal or first
+            if not when:
                 continue
-            when = e.date or first
-            if when is None:
-                continue
-            total = totals[e.drug] = totals.get(e.drug, 0.0) + e.amount
-            points = out.setdefault(e.drug, [])
-            if points and points[-1][0] == when:
-                points[-1] = (when, total)
-            else:
-                points.append((when, total))
+            shares = [(drug, amount)]
+            if drug in factors:
+                shares.append((EQUIVALENT, amount * factors[drug]))
+            for name, value in shares:
+                if wanted is not None and name not in wanted:
+                    continue
+                total = totals[name] = totals.get(name, 0.0) + value
+                points = out.setdefault(name, [])
+                day = _day(when)
+                if points and points[-1][0] == day:
+                    points[-1] = (day, total)
+                else:
+                    points.append((day, total))
         return out
 
 
@@ -325,39 +355,32 @@ def evaluate(
     extra_exposed: Iterable[str] = (),
 ) -> Result:
     """Running totals over ``events`` (in date order, prior amounts first) and their warnings."""
-    eq = equivalence(book, table)
-    exposed = frozenset(e.drug for e in events) | frozenset(extra_exposed)
-    order = sorted(range(len(events)), key=lambda i: (events[i].date or date.min, i))
-    ordered = [events[i] for i in order]
-    ceilings: dict[str, Ceiling] = {}
-    for drug in sorted(exposed):
-        c = book.resolve(drug, factors, exposed, options)
-        if c is not None:
-            ceilings[drug] = c
-    alerts: list[Alert] = []
-    agents = sorted(a for a in exposed if a in eq.factors and a in book.anthracyclines())
-    eq_ceiling = book.resolve(EQUIVALENT, factors, exposed, options) if agents else None
-    checked = len(agents) > 1
-    if eq_ceiling is not None:
-        ceilings[EQUIVALENT] = (
-            eq_ceiling if checked else replace(eq_ceiling, threshold=None, limit=None)
-        )
-    for agent in sorted(exposed & set(eq.missing)):
-        alerts.append(
-            Alert(
-                WARNING,
-                "EQUIVALENCE_NOT_AVAILABLE",
-                f"{agent} is left out of the doxorubicin-equivalent total: {eq.missing[agent]} "
-                f"({eq.table}); its own ceiling still applies",
-                drug=agent,
-            )
-        )
-    stream = list(with_equivalents(ordered, eq)) if agents else ordered
+    items = [
+        (e.date.toordinal() if e.date else 0, i, e.drug, e.amount, e.planned, e)
+        for i, e in enumerate(events)
+    ]
+    return evaluate_items(items, lambda e: e, book, factors, table, options, extra_exposed)
+
+
+def evaluate_items(
+    items: list[Item],
+    make_event: Callable[[Any], Event],
+    book: CeilingBook,
+    factors: RiskFactors,
+    table: str | None = None,
+    options: dict[str, str] | None = None,
+    extra_exposed: Iterable[str] = (),
+) -> Result:
+    """The evaluation itself, on compact items (see :data:`Item`)."""
+    items.sort(key=lambda it: (it[0], it[1]))
+    exposed = frozenset(it[2] for it in items) | frozenset(extra_exposed)
+    setup = _setup(book, factors, table, tuple(sorted((options or {}).items())), exposed)
+    eq, ceilings, agents, checked = setup.eq, setup.ceilings, setup.agents, setup.checked
+    alerts = list(setup.alerts)
     prior: dict[str, float] = {}
     planned: dict[str, float] = {}
-    alerts += _crossings(stream, ceilings, prior, planned)
-    units = {d: tracking_unit(d, book) for d in exposed}
-    units[EQUIVALENT] = "mg/m2"
+    alerts += _crossings(items, make_event, ceilings, eq.factors if agents else {}, prior, planned)
+    units = {d: tracking_unit(d, book) for d in exposed} | {EQUIVALENT: "mg/m2"}
     totals = []
     for drug in sorted(set(prior) | set(planned), key=lambda d: (d == EQUIVALENT, d)):
         c = ceilings.get(drug)
@@ -365,7 +388,7 @@ def evaluate(
         if drug == EQUIVALENT:
             extra = {
                 "equivalence_table": eq.table,
-                "agents": agents,
+                "agents": list(agents),
                 "checked": checked,
                 "note": (
                     f"{' and '.join(agents)} combined with {eq.table} factors; its ceiling "
@@ -388,64 +411,126 @@ def evaluate(
                 extra,
             )
         )
-    return Result(totals, alerts, ceilings, eq, stream)
+    return Result(totals, alerts, ceilings, eq, items, bool(agents))
+
+
+@dataclass(frozen=True, eq=False)
+class _Setup:
+    """What an evaluation needs that depends only on the drugs exposed and the policy: the same
+    for thousands of patients of a pharmacy-wide check (memoised)."""
+
+    eq: Equivalence
+    ceilings: Mapping[str, Ceiling]
+    agents: list[str]
+    checked: bool
+    alerts: tuple[Alert, ...]
+
+
+@lru_cache(maxsize=4096)
+def _setup(
+    book: CeilingBook,
+    factors: RiskFactors,
+    table: str | None,
+    options: tuple[tuple[str, str], ...],
+    exposed: frozenset[str],
+) -> _Setup:
+    eq = equivalence(book, table)
+    chosen = dict(options)
+    ceilings: dict[str, Ceiling] = {}
+    for drug in sorted(exposed):
+        c = book.resolve(drug, factors, exposed, chosen)
+        if c is not None:
+            ceilings[drug] = c
+    agents = sorted(a for a in exposed if a in eq.factors and a in book.anthracyclines())
+    eq_ceiling = book.resolve(EQUIVALENT, factors, exposed, chosen) if agents else None
+    checked = len(agents) > 1
+    if eq_ceiling is not None:
+        ceilings[EQUIVALENT] = (
+            eq_ceiling if checked else replace(eq_ceiling, threshold=None, limit=None)
+        )
+    alerts = tuple(
+        Alert(
+            WARNING,
+            "EQUIVALENCE_NOT_AVAILABLE",
+            f"{agent} is left out of the doxorubicin-equivalent total: {eq.missing[agent]} "
+            f"({eq.table}); its own ceiling still applies",
+            drug=agent,
+        )
+        for agent in sorted(exposed & set(eq.missing))
+    )
+    # shared by every patient with the same exposure: read-only so no caller can alter another's
+    return _Setup(eq, MappingProxyType(ceilings), agents, checked, alerts)
+
+
+def _levels(c: Ceiling) -> tuple[tuple[float, int, str, float, str, str], ...]:
+    """A ceiling's levels, sorted by the total that crosses them (a limit is crossed *above*
+    its value: its bound sits just above it; ``>=`` a threshold, ``>`` a limit)."""
+    levels = []
+    if c.threshold is not None:
+        levels.append(
+            (
+                c.threshold * (1 - REL_TOL),
+                0,
+                "threshold",
+                c.threshold,
+                WARNING,
+                "CUMULATIVE_THRESHOLD_REACHED",
+            )
+        )
+    if c.limit is not None:
+        levels.append(
+            (c.limit * (1 + REL_TOL), 1, "limit", c.limit, CRITICAL, "CUMULATIVE_LIMIT_EXCEEDED")
+        )
+    levels += [
+        (m.at * (1 - REL_TOL), 0, f"monitor:{i}", m.at, m.severity, m.code)
+        for i, m in enumerate(c.monitor)
+    ]
+    return tuple(sorted(levels, key=lambda lv: (lv[0], lv[1])))
 
 
 def _crossings(
-    stream: list[Event],
-    ceilings: dict[str, Ceiling],
+    items: list[Item],
+    make_event: Callable[[Any], Event],
+    ceilings: Mapping[str, Ceiling],
+    eq_factors: dict[str, float],
     prior: dict[str, float],
     planned: dict[str, float],
 ) -> list[Alert]:
-    """Walk the events in order; alert at the first event that crosses each level.
-
-    Totals only grow, so each drug's pending levels are kept sorted by the total that crosses
-    them and only the lowest is compared (a limit is crossed above its value, so its bound
-    sits just above it: ``>=`` a threshold, ``>`` a limit, with :data:`REL_TOL`)."""
-    alerts: list[Alert] = []
-    running: dict[str, float] = {}
-    pending: dict[str, list[tuple[float, int, str, float, str, str]]] = {}
-    for drug, c in ceilings.items():
-        levels = []
-        if c.threshold is not None:
-            levels.append(
-                (
-                    c.threshold * (1 - REL_TOL),
-                    0,
-                    "threshold",
-                    c.threshold,
-                    WARNING,
-                    "CUMULATIVE_THRESHOLD_REACHED",
+    """Each total's running sums over the items in date order (anthracyclines also add their
+    share to the doxorubicin-equivalent total), and an alert at the first item whose running
+    total crosses each level. Totals only grow, so the crossing is a binary search."""
+    streams: dict[str, list[Item]] = defaultdict(list)
+    for it in items:
+        streams[it[2]].append(it)
+    values = {name: [it[3] for it in stream] for name, stream in streams.items()}
+    if eq_factors:
+        shares = [it for it in items if it[2] in eq_factors]
+        streams[EQUIVALENT] = shares
+        values[EQUIVALENT] = [it[3] * eq_factors[it[2]] for it in shares]
+    found: list[tuple[tuple[int, int, bool, float], Alert]] = []
+    for name, stream in streams.items():
+        if not stream:
+            continue
+        sums = list(accumulate(values[name]))
+        if not any(it[4] for it in stream):
+            prior[name] = sums[-1]
+        else:
+            for it, value in zip(stream, values[name], strict=True):
+                bucket = planned if it[4] else prior
+                bucket[name] = bucket.get(name, 0.0) + value
+        ceiling = ceilings.get(name)
+        if ceiling is None:
+            continue
+        for bound, strict, kind, level, severity, code in _levels(ceiling):
+            at = bisect_right(sums, bound) if strict else bisect_left(sums, bound)
+            if at < len(sums):
+                it = stream[at]
+                alert = _crossing_alert(
+                    make_event(it[5]), ceiling, kind, level, severity, code, sums[at]
                 )
-            )
-        if c.limit is not None:
-            levels.append(
-                (
-                    c.limit * (1 + REL_TOL),
-                    1,
-                    "limit",
-                    c.limit,
-                    CRITICAL,
-                    "CUMULATIVE_LIMIT_EXCEEDED",
-                )
-            )
-        levels += [
-            (m.at * (1 - REL_TOL), 0, f"monitor:{i}", m.at, m.severity, m.code)
-            for i, m in enumerate(c.monitor)
-        ]
-        if levels:
-            pending[drug] = sorted(levels, key=lambda lv: (lv[0], lv[1]))
-    for e in stream:
-        drug = e.drug
-        total = running.get(drug, 0.0) + e.amount
-        running[drug] = total
-        bucket = planned if e.planned else prior
-        bucket[drug] = bucket.get(drug, 0.0) + e.amount
-        levels = pending.get(drug)
-        while levels and (total > levels[0][0] if levels[0][1] else total >= levels[0][0]):
-            _, _, kind, value, severity, code = levels.pop(0)
-            alerts.append(_crossing_alert(e, ceilings[drug], kind, value, severity, code, total))
-    return alerts
+                found.append(((it[0], it[1], name == EQUIVALENT, bound), alert))
+    found.sort(key=lambda pair: pair[0])
+    return [alert for _, alert in found]
 
 
 def _crossing_alert(
@@ -485,7 +570,7 @@ class Fit:
 def cycles_fit(
     start: dict[str, float],
     cycles: Iterator[list[Event]],
-    ceilings: dict[str, Ceiling],
+    ceilings: Mapping[str, Ceiling],
     eq: Equivalence | None,
     cap: int = MAX_PROJECTED_CYCLES,
 ) -> dict[str, Fit]:

@@ -229,3 +229,19 @@ def test_the_terminal_shows_lifetime_exposure_against_the_ceilings(cli, tmp_path
     code, out, _ = cli("check", "--history", str(history), "--chart", str(tmp_path / "h.svg"))
     assert code == 0 and "epirubicin, lifetime total in mg/m²" in out
     assert "threshold 900 mg/m²" in (tmp_path / "h.svg").read_text()
+
+
+def test_json_lines_refuse_nan_and_round_trip() -> None:
+    import json
+    import math
+
+    import pytest
+
+    from dosecalc import render
+
+    record = {"drug": "epirubicin", "total": 450.0, "date": None, "tags": ["a", "é"]}
+    assert json.loads(render.to_json_line(record)) == record
+    assert json.loads(render.to_json_line({"x": 1.5})) == {"x": 1.5}
+    for bad in (math.nan, math.inf):
+        with pytest.raises(ValueError):
+            render.to_json_line({"total": bad})
