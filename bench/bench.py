@@ -107,11 +107,11 @@ OPTIONS = 30  # about as many as `dosecalc plan` has
 TYPER_FLOOR = (
     "import typer, pint, yaml, rich.console, pydantic\n"
     "from typing import Optional\n"
-    "params = ', '.join(f'o{i}: Optional[str] = typer.Option(None)' for i in range(%d))\n"
+    "params = ', '.join(f'o{i}: Optional[str] = typer.Option(None)' for i in range(N))\n"
     "ns = {'typer': typer, 'Optional': Optional}\n"
     "exec(f'def cmd({params}):\\n    pass', ns)\n"
-    "typer.run(ns['cmd'])\n" % OPTIONS
-)
+    "typer.run(ns['cmd'])\n"
+).replace("range(N)", f"range({OPTIONS})")
 
 
 def main() -> int:
