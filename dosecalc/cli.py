@@ -266,6 +266,18 @@ Output = Annotated[
     ),
 ]
 Force = Annotated[bool, typer.Option("--force", help="Overwrite an existing --output file.")]
+Db = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="The ledger: sqlite:///path/to/ledger.db or postgresql://user@host/db "
+        "(default: $DOSECALC_DB, else ledger.db in your data folder).",
+    ),
+]
+LedgerPatient = Annotated[
+    str | None,
+    typer.Option("--patient", help="A patient id in the ledger: their recorded doses count."),
+]
 
 
 @app.command(cls=_Command)
@@ -287,6 +299,8 @@ def plan(
     ] = None,
     history: History = None,
     prior: Prior = None,
+    patient: LedgerPatient = None,
+    db: Db = None,
     chest_rt: ChestRt = None,
     equivalence: Equivalence = None,
     previous_weight: Annotated[
@@ -388,7 +402,7 @@ def plan(
             policy=rules,
         )
         factors = _factors(chest_rt, person.age_years)
-        rows = _rows(history, prior)
+        rows = _rows(history, prior, patient, db)
         delays = crs.parse_delays(delay)
         mode = crs.check_mode(delay_mode)
         if is_course:
@@ -467,12 +481,15 @@ def plan(
     _run(work)
 
 
-def _rows(history: list[Path] | None, prior: list[str] | None) -> list[Any]:
-    """The prior rows of the one patient a plan is for."""
+def _rows(
+    history: list[Path] | None, prior: list[str] | None, patient: str | None, db: str | None
+) -> list[Any]:
+    """The prior rows of the one patient a plan is for (files, --prior and the ledger)."""
     from dosecalc import history as hist
     from dosecalc.errors import fail
 
     loaded = hist.load(history or [], prior or [])
+    _from_ledger(loaded, patient, db)
     if len(loaded.patients) > 1:
         raise fail(
             "--history",
@@ -480,6 +497,27 @@ def _rows(history: list[Path] | None, prior: list[str] | None) -> list[Any]:
             "for one: give that patient's rows only (dosecalc check reads them all)",
         )
     return loaded.all_rows()
+
+
+def _from_ledger(loaded: Any, patient: str | None, db: str | None) -> None:
+    """Add one patient's recorded doses from the ledger (CONTRACT §8) to ``loaded``."""
+    from dosecalc.errors import fail
+
+    if patient is None:
+        if db is not None:
+            raise fail("--db", "--db names the ledger of --patient ID; give --patient")
+        return
+    if not patient.strip():
+        raise fail("--patient", "the patient id is empty")
+    if list(loaded.patients) not in ([], [None]):
+        raise fail(
+            "--patient",
+            "the --history file names patients in a column; with --patient give only that "
+            "patient's rows, without a patient column",
+        )
+    from dosecalc.ledger import Ledger
+
+    Ledger(db).add_to(loaded, patient.strip())
 
 
 def _policy(path: Path | None, sets: list[str] | None) -> Any:
@@ -499,9 +537,16 @@ def _factors(chest_rt: str | None, age: float | None) -> Any:
 @app.command(cls=_Command)
 def check(
     history: History = None,
-    patient: Annotated[
-        str | None, typer.Option("--patient", help="A patient id in the ledger.")
-    ] = None,
+    patient: LedgerPatient = None,
+    all_patients: Annotated[
+        bool,
+        typer.Option(
+            "--all-patients",
+            help="Audit every patient in the ledger: one status line per patient over a "
+            "threshold (JSON: every patient).",
+        ),
+    ] = False,
+    db: Db = None,
     prior: Prior = None,
     next: Annotated[
         str | None,
@@ -537,16 +582,20 @@ def check(
         from dosecalc import regimen as rg
         from dosecalc.errors import fail
 
-        if patient is not None:
-            raise fail(
-                "--patient",
-                "the patient ledger is not part of this version of "
-                "dosecalc yet; give the patient's --history file(s) instead",
-            )
         if cycles is not None and next is None:
             raise fail("--cycles", "--cycles counts the cycles of --next REGIMEN; give --next")
-        if not history and not prior:
-            raise fail("--history", "nothing to check: give --history FILE or --prior DRUG=AMOUNT")
+        if all_patients:
+            if history or prior or patient is not None or chart is not None:
+                raise fail(
+                    "--all-patients",
+                    "audits the ledger alone; leave out --history, --prior, --patient and --chart",
+                )
+        elif not history and not prior and patient is None:
+            raise fail(
+                "--history",
+                "nothing to check: give --history FILE, --prior DRUG=AMOUNT, --patient ID "
+                "(from the ledger) or --all-patients",
+            )
         rules = _policy(policy, set_)
         person = pt.build_patient(
             height, weight, bsa, formula, sex, age, policy=rules, require_bsa=False
@@ -556,6 +605,12 @@ def check(
         from dosecalc import render
 
         loaded = hist.load(history or [], prior or [])
+        if all_patients:
+            from dosecalc.ledger import Ledger
+
+            Ledger(db).add_to(loaded, None)
+        else:
+            _from_ledger(loaded, patient, db)
         proposed = rg.load(next) if next is not None else None
         chk.preflight(loaded, person, proposed, rules)
         if chart is not None and list(loaded.patients) != [None]:
@@ -566,6 +621,8 @@ def check(
             )
         results = chk.check_history(loaded, person, factors, equivalence, proposed, cycles, rules)
         critical = False
+        if all_patients and fmt == "table":
+            return _audit(results, len(loaded.patients))
         if list(loaded.patients) != [None]:  # one patient after the other, as they are checked
             if fmt == "json":
                 sys.stdout.write('{"patients": [\n')
@@ -591,6 +648,51 @@ def check(
         return ExitCode.CRITICAL if critical else ExitCode.OK
 
     _run(work)
+
+
+def _audit(results: Any, total: int) -> int:
+    """Pharmacy-wide audit as a table: a progress bar on a terminal, one status line per
+    patient over a threshold, then a summary."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from dosecalc import render
+
+    def emit(line: str) -> None:
+        sys.stdout.write(line + "\n")
+
+    bar: Console | None = None
+    if sys.stdout.isatty():  # the lines and the bar share the screen: print through the bar
+        bar = Console(file=sys.stdout, highlight=False)
+        emit = bar.out  # type: ignore[assignment]
+    elif sys.stderr.isatty():
+        bar = Console(file=sys.stderr)
+    over = exceeded = 0
+    critical = False
+    with Progress(
+        TextColumn("checking patients"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=bar,
+        transient=True,
+        redirect_stdout=False,
+        redirect_stderr=False,
+        disable=bar is None,
+    ) as progress:
+        task = progress.add_task("check", total=total)
+        for r in results:
+            critical |= r.critical
+            line = render.audit_line(r)
+            if line is not None:
+                over += 1
+                exceeded += "LIMIT EXCEEDED" in line
+                emit(line)
+            progress.advance(task)
+    sys.stdout.write(
+        f"{total} patient{'s' if total != 1 else ''} checked: {over} over a threshold, "
+        f"{exceeded} over a limit\n"
+    )
+    return ExitCode.CRITICAL if critical else ExitCode.OK
 
 
 @app.command(cls=_Command)
@@ -777,6 +879,321 @@ def policy_show(policy: PolicyFile = None, set_: Sets = None, format: Fmt = "tab
         else:
             render.console().print(render.policy_table(rules))
         return ExitCode.OK
+
+    _run(work)
+
+
+ledger_app = typer.Typer(
+    cls=_Group,
+    help="The patient ledger: record, import, list, void, export and verify administrations.",
+    no_args_is_help=True,
+)
+app.add_typer(ledger_app, name="ledger")
+
+By = Annotated[
+    str | None,
+    typer.Option("--by", help="Who records this (default: your user name); kept in the audit."),
+]
+Again = Annotated[
+    bool,
+    typer.Option(
+        "--again",
+        help="Record a dose identical to one already recorded (a real second administration).",
+    ),
+]
+
+
+def _record_line(r: dict[str, Any]) -> str:
+    if r["kind"] == "void":
+        return f"#{r['seq']} {r['patient']}: voids #{r['voids']}: {r['reason']}"
+    bsa = f" (BSA {r['bsa_m2']} m²)" if r.get("bsa_m2") else ""
+    given = f" [{r['drug_given']}]" if r["drug_given"].lower() != r["drug"] else ""
+    return (
+        f"#{r['seq']} {r['patient']}: {r['date']} {r['drug']}{given} {r['dose']} {r['unit']}{bsa}"
+    )
+
+
+@ledger_app.command("record", cls=_Command)
+def ledger_record(
+    patient: Annotated[str, typer.Option("--patient", help="The patient's id.")],
+    date_: Annotated[str, typer.Option("--date", help="The day it was given, YYYY-MM-DD.")],
+    drug: Annotated[str, typer.Option("--drug", help="The drug (name or abbreviation).")],
+    dose: Annotated[
+        str, typer.Option("--dose", help="The dose given, with its unit: 40mg/m2, 72mg, 2g/m2.")
+    ],
+    bsa: Annotated[
+        str | None, typer.Option("--bsa", help="The BSA that day in m² (for an mg dose).")
+    ] = None,
+    regimen: Annotated[str | None, typer.Option(help="The regimen it was part of.")] = None,
+    cycle: Annotated[int | None, typer.Option(help="Its cycle number.", min=1)] = None,
+    day: Annotated[int | None, typer.Option(help="Its day in the cycle.")] = None,
+    note: Annotated[str | None, typer.Option(help="A free-text note.")] = None,
+    by: By = None,
+    again: Again = False,
+    db: Db = None,
+    format: Fmt = "table",
+) -> None:
+    """Record one administration in the ledger.
+
+    Example: dosecalc ledger record --patient MRN123 --date 2026-03-02 --drug epirubicin --dose 40mg/m2
+    """
+
+    def work() -> int:
+        fmt = _check_format(format, ("table", "json"))
+        from dosecalc import render, units
+        from dosecalc.errors import fail
+        from dosecalc.ledger import Entry, Ledger
+        from dosecalc.patient import parse_bsa
+
+        try:
+            number, unit = units.split_text(dose)
+        except ValueError as e:
+            raise fail("--dose", f"{e}; write e.g. 40mg/m2 or 72mg") from None
+        if not unit:
+            raise fail(
+                "--dose",
+                f"'{dose}' has no unit; write e.g. {dose.strip()}mg/m2 or {dose.strip()}mg",
+            )
+        bsa_text = f"{parse_bsa(bsa):g}" if bsa is not None else None
+        entry = Entry(
+            patient.strip(), date_.strip(), drug, number, unit, bsa_text, regimen, cycle, day, note
+        )
+        ledger = Ledger(db, create=True)
+        [seq] = ledger.record([entry], by=by, again=again)
+        [r] = [x for x in ledger.records(entry.patient) if x["seq"] == seq]
+        if fmt == "json":
+            sys.stdout.write(render.to_json({"ledger": str(ledger), "recorded": [r]}))
+        else:
+            print(f"recorded {_record_line(r)} in {ledger}")
+        return ExitCode.OK
+
+    _run(work)
+
+
+@ledger_app.command("import", cls=_Command)
+def ledger_import(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="A history CSV or YAML (CONTRACT §5), or a FHIR R4 Bundle of "
+            "MedicationAdministrations (.json)."
+        ),
+    ],
+    patient: Annotated[
+        str | None,
+        typer.Option(
+            "--patient", help="The patient the file is about (else its patient column or subject)."
+        ),
+    ] = None,
+    by: By = None,
+    again: Again = False,
+    db: Db = None,
+    format: Fmt = "table",
+) -> None:
+    """Import a patient's past administrations, all or nothing.
+
+    Example: dosecalc ledger import history.csv --patient MRN123
+    """
+
+    def work() -> int:
+        fmt = _check_format(format, ("table", "json"))
+        from dosecalc import ledger as lg
+        from dosecalc import render
+
+        who = patient.strip() if patient is not None else None
+        data, sha = lg.read_source(file)
+        skipped: list[str] = []
+        if file.suffix.lower() == ".json":
+            entries, skipped = lg.fhir_entries(file, data, who)
+        else:
+            entries = lg.entries_from_rows(lg.history_rows(file, data), str(file), who)
+        if not entries:
+            from dosecalc.errors import FileError, Problem
+
+            raise FileError(Problem("holds no administration to import", file=str(file)))
+        ledger = lg.Ledger(db, create=True)
+
+        def announce(n: int) -> None:
+            print(f"writing {n} records to {ledger} ...", file=sys.stderr, flush=True)
+
+        numbers = ledger.record(
+            entries, by=by, again=again, source_sha256=sha, before_write=announce
+        )
+        patients = sorted({e.patient for e in entries})
+        summary = {
+            "ledger": str(ledger),
+            "file": str(file),
+            "sha256": sha,
+            "recorded": len(numbers),
+            "first": numbers[0],
+            "last": numbers[-1],
+            "patients": patients,
+            "skipped": skipped,
+        }
+        if fmt == "json":
+            sys.stdout.write(render.to_json(summary))
+        else:
+            print(
+                f"imported {len(numbers)} administrations of {len(patients)} patient"
+                f"{'s' if len(patients) != 1 else ''} from {file} as records "
+                f"#{numbers[0]}–#{numbers[-1]} in {ledger}"
+            )
+            for line in skipped:
+                print(f"  not recorded: {line}")
+        return ExitCode.OK
+
+    _run(work)
+
+
+@ledger_app.command("list", cls=_Command)
+def ledger_list(
+    patient: Annotated[
+        str | None, typer.Option("--patient", help="One patient's records (else every patient).")
+    ] = None,
+    db: Db = None,
+    format: Fmt = "table",
+) -> None:
+    """List one patient's records (voided ones marked), or every patient in the ledger.
+
+    Example: dosecalc ledger list --patient MRN123
+    """
+
+    def work() -> int:
+        fmt = _check_format(format, ("table", "json"))
+        from dosecalc import render
+        from dosecalc.errors import fail
+        from dosecalc.ledger import Ledger
+
+        ledger = Ledger(db)
+        if patient is None:
+            people = ledger.patients()
+            if fmt == "json":
+                sys.stdout.write(render.to_json({"ledger": str(ledger), "patients": people}))
+            else:
+                render.console().print(render.ledger_patients(people, str(ledger)))
+            return ExitCode.OK
+        records = ledger.records(patient.strip())
+        if not records:
+            raise fail("--patient", ledger._unknown(patient.strip()))
+        if fmt == "json":
+            sys.stdout.write(render.to_json({"ledger": str(ledger), "records": records}))
+        else:
+            render.console().print(render.ledger_records(records, str(ledger)))
+        return ExitCode.OK
+
+    _run(work)
+
+
+@ledger_app.command("void", cls=_Command)
+def ledger_void(
+    seq: Annotated[int, typer.Argument(help="The number of the record to void (see ledger list).")],
+    patient: Annotated[str, typer.Option("--patient", help="Whose record it is (a safety check).")],
+    reason: Annotated[str, typer.Option("--reason", help="Why it is voided.")],
+    by: By = None,
+    db: Db = None,
+) -> None:
+    """Void a record: a new record cancels it; nothing is deleted or edited.
+
+    Example: dosecalc ledger void 12 --patient MRN123 --reason "entered twice"
+    """
+
+    def work() -> int:
+        from dosecalc.ledger import Ledger
+
+        ledger = Ledger(db)
+        number = ledger.void(seq, patient.strip(), reason, by=by)
+        print(f"recorded #{number}: voids #{seq} of patient {patient.strip()} in {ledger}")
+        return ExitCode.OK
+
+    _run(work)
+
+
+@ledger_app.command("export", cls=_Command)
+def ledger_export(
+    patient: Annotated[
+        str | None, typer.Option("--patient", help="One patient (else every patient).")
+    ] = None,
+    db: Db = None,
+    format: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="csv: a history file of the doses in force (CONTRACT §5); json: the whole "
+            "audit trail, voids and hashes included.",
+        ),
+    ] = "csv",
+    output: Output = None,
+    force: Force = False,
+) -> None:
+    """Export the ledger: the doses in force as a history CSV, or the audit trail as JSON.
+
+    Example: dosecalc ledger export --patient MRN123 --output MRN123.csv
+    """
+
+    def work() -> int:
+        fmt = _check_format(format, ("csv", "json"))
+        from dosecalc import render
+        from dosecalc.errors import fail
+        from dosecalc.ledger import Ledger
+
+        ledger = Ledger(db)
+        records = ledger.records(patient.strip() if patient is not None else None)
+        if patient is not None and not records:
+            raise fail("--patient", ledger._unknown(patient.strip()))
+        if fmt == "json":
+            text = render.to_json({"ledger": str(ledger), "records": records})
+        else:
+            text = render.ledger_csv(records)
+        _emit(text, output, force)
+        return ExitCode.OK
+
+    _run(work)
+
+
+@ledger_app.command("verify", cls=_Command)
+def ledger_verify(
+    db: Db = None,
+    anchor: Annotated[
+        str | None,
+        typer.Option(
+            "--anchor",
+            help="A record hash noted earlier (or its first 12+ characters): it must still be "
+            "in the chain, which catches a chain rewritten from that record on.",
+        ),
+    ] = None,
+    format: Fmt = "table",
+) -> None:
+    """Check the ledger's integrity: exit 1 if a record was edited, deleted or damaged.
+
+    Example: dosecalc ledger verify
+    """
+
+    def work() -> int:
+        fmt = _check_format(format, ("table", "json"))
+        from dosecalc import render
+        from dosecalc.errors import fail
+        from dosecalc.ledger import Ledger
+
+        if anchor is not None and not (
+            12 <= len(anchor) <= 64 and all(c in "0123456789abcdefABCDEF" for c in anchor)
+        ):
+            raise fail("--anchor", "give a record hash: 12 to 64 hexadecimal characters")
+        report = Ledger(db).verify(anchor)
+        if fmt == "json":
+            sys.stdout.write(render.to_json(report))
+        elif report["ok"]:
+            print(
+                f"ledger {report['ledger']} is intact: {report['records']} records "
+                f"({report['doses']} doses, {report['voids']} voids) of {report['patients']} "
+                f"patient{'s' if report['patients'] != 1 else ''}; head #{report['head']['seq']} {report['head']['hash']}"
+            )
+        else:
+            print(f"ledger {report['ledger']} FAILED verification:")
+            for line in report["problems"][:50]:
+                print(f"  {line}")
+            if len(report["problems"]) > 50:
+                print(f"  … and {len(report['problems']) - 50} more")
+        return ExitCode.OK if report["ok"] else ExitCode.CRITICAL
 
     _run(work)
 

@@ -28,6 +28,7 @@ OPTIONAL = ("bsa_m2", "patient", "regimen", "cycle", "day", "note")
 COLUMNS = REQUIRED + OPTIONAL
 MAX_HISTORY_BYTES = 2_000_000_000
 MAX_ROW_AMOUNT = 1_000_000.0  # mg (1 kg) or units in one administration: a unit slip above it
+LEDGER_SOURCE = "\0ledger"  # History.sources entry of rows read from the patient ledger
 MAX_PRIOR_AMOUNT = 10_000_000.0  # a lifetime total given with --prior  # a pharmacy-wide export; the YAML form is capped lower
 
 # unit text → (basis, unit): basis "bsa" (per m²) or "flat" (absolute); unit "mg" or "units"
@@ -298,7 +299,11 @@ class History:
 
     def where(self, cols: Columns, i: int) -> str:
         source = self.sources[cols.file[i]]
-        return source if source == "--prior" else f"{source}:{cols.line[i]}"
+        if source == "--prior":
+            return source
+        if source == LEDGER_SOURCE:  # the line is the ledger record's number
+            return f"ledger record #{cols.line[i]}"
+        return f"{source}:{cols.line[i]}"
 
     def rows(self, patient: str | None = None) -> list[Row]:
         """One patient's rows as Row values (for plans and small histories)."""

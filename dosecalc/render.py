@@ -501,6 +501,98 @@ CSV_COLUMNS = (
 )
 
 
+def audit_line(r: Any) -> str | None:
+    """One patient's status for a pharmacy-wide audit, or None if no total is over a threshold:
+    ``P00012: LIMIT EXCEEDED: epirubicin 1,020 mg/m² (102% of limit 1,000)``."""
+    from dosecalc.cumulative import exceeded, reached
+
+    parts, worst = [], "threshold reached"
+    for t in r.cumulative:
+        if t.limit and exceeded(t.total, t.limit):
+            level, kind, worst = t.limit, "limit", "LIMIT EXCEEDED"
+        elif t.threshold and reached(t.total, t.threshold):
+            level, kind = t.threshold, "threshold"
+        else:
+            continue
+        parts.append(
+            f"{_name(t.drug)} {fmt(t.total)} {_unit(t.unit)} "
+            f"({fmt(100 * t.total / level, 0)}% of {kind} {fmt(level)})"
+        )
+    return f"{r.patient}: {worst}: {'; '.join(parts)}" if parts else None
+
+
+def ledger_patients(people: list[dict[str, Any]], where: str) -> Table:
+    table = Table(title=f"Patients in the ledger {where}", box=box.SIMPLE_HEAD)
+    for name in ("patient", "doses in force", "first", "last"):
+        table.add_column(name, justify="right" if name == "doses in force" else "left")
+    for p in people:
+        table.add_row(p["patient"], str(p["doses"]), p["first"] or "", p["last"] or "")
+    if not people:
+        table.caption = "no doses recorded yet"
+    return table
+
+
+def ledger_records(records: list[dict[str, Any]], where: str) -> Table:
+    table = Table(
+        title=f"Patient {records[0]['patient']}: {len(records)} records in {where}",
+        box=box.SIMPLE_HEAD,
+    )
+    for name in ("#", "date", "drug", "dose", "BSA m²", "recorded", "by", "source", "status"):
+        table.add_column(name, justify="right" if name in ("#", "dose", "BSA m²") else "left")
+    for r in records:
+        recorded = r["recorded_at"][:16].replace("T", " ") + " UTC"
+        if r["kind"] == "void":
+            row = ["", "", "", "", recorded, r["recorded_by"], r["source"]]
+            status = f"voids #{r['voids']}: {r['reason']}"
+        else:
+            drug = _name(r["drug"])
+            if r["drug_given"].lower() != r["drug"]:
+                drug += f" ({r['drug_given']})"
+            dose = f"{r['dose']} {_unit(r['unit'])}"
+            row = [
+                r["date"],
+                drug,
+                dose,
+                r["bsa_m2"] or "",
+                recorded,
+                r["recorded_by"],
+                r["source"],
+            ]
+            status = f"VOIDED by #{r['voided_by']}" if r["voided_by"] else "in force"
+        table.add_row(str(r["seq"]), *row, status, style="dim" if r["voided_by"] else None)
+    return table
+
+
+LEDGER_CSV = (
+    "date",
+    "drug",
+    "dose",
+    "unit",
+    "bsa_m2",
+    "patient",
+    "regimen",
+    "cycle",
+    "day",
+    "note",
+)
+
+
+def ledger_csv(records: list[dict[str, Any]]) -> str:
+    """The doses in force as a history file (CONTRACT §5) that ``check --history`` reads back;
+    the note says which ledger record each row is."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=LEDGER_CSV, lineterminator="\n")
+    writer.writeheader()
+    for r in records:
+        if r["kind"] != "dose" or r["voided_by"]:
+            continue
+        row = {k: r[k] for k in LEDGER_CSV if k not in ("drug", "note")}
+        row["drug"] = r["drug_given"]
+        row["note"] = f"ledger #{r['seq']}" + (f": {r['note']}" if r["note"] else "")
+        writer.writerow(row)
+    return out.getvalue()
+
+
 def plan_csv(plan: Plan) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")

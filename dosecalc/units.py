@@ -118,6 +118,15 @@ def kind_of(unit_text: str) -> str | None:
 
 def split(text: str) -> tuple[float, str]:
     """``'120 mg/m2'`` → ``(120.0, 'mg/m2')``. ValueError for anything else."""
+    number, unit_text = split_text(text)
+    value = float(number)
+    if not math.isfinite(value):
+        raise ValueError(f"'{text}' is not a finite number")
+    return value, unit_text
+
+
+def split_text(text: str) -> tuple[str, str]:
+    """``'120 mg/m2'`` → ``('120', 'mg/m2')``: the number as typed, and the unit text."""
     if "," in text:
         raise ValueError(
             f"'{text}' has a comma, which could be a decimal or a thousands separator; "
@@ -126,10 +135,7 @@ def split(text: str) -> tuple[float, str]:
     m = _QUANTITY.match(text)
     if not m:
         raise ValueError(f"'{text}' does not start with a number")
-    value = float(m.group("num"))
-    if not math.isfinite(value):
-        raise ValueError(f"'{text}' is not a finite number")
-    return value, m.group("unit")
+    return m.group("num"), m.group("unit")
 
 
 def measure(

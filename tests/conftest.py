@@ -68,3 +68,39 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     return path
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A real PostgreSQL server on 127.0.0.1 for the session (see tests/pg.py)."""
+    from tests import pg
+
+    with pg.server() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def ledger_url(request, tmp_path: Path):
+    """A fresh, empty ledger: a SQLite file, then a PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'ledger.db'}"
+        return
+    from tests import pg
+
+    with pg.database(request.getfixturevalue("postgres_server")) as url:
+        yield url
+
+
+def sql(url: str, statement: str, **params: object) -> list[tuple]:
+    """Run SQL on a ledger's database directly, behind dosecalc's back (for tampering tests)."""
+    import sqlalchemy
+
+    engine_url = sqlalchemy.engine.make_url(url)
+    if engine_url.get_backend_name() == "postgresql":
+        engine_url = engine_url.set(drivername="postgresql+psycopg")
+    engine = sqlalchemy.create_engine(engine_url, poolclass=sqlalchemy.pool.NullPool)
+    with engine.begin() as conn:
+        result = conn.execute(sqlalchemy.text(statement), params)
+        rows = [tuple(r) for r in result] if result.returns_rows else []
+    engine.dispose()
+    return rows

@@ -1,0 +1,536 @@
+"""The patient ledger (CONTRACT §8), on SQLite and on a real PostgreSQL server: recording,
+import (all or nothing), voids, the audit trail and its hash chain, and lifetime exposure that
+follows a patient from one command to the next. Every test runs the installed dosecalc."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import stat
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import dosecalc_exe, schema, sql, write
+
+HISTORY = """\
+date,drug,dose,unit,bsa_m2
+2024-01-05,epirubicin,90,mg/m2,
+2024-01-26,EPI,162,mg,1.80
+2024-02-16,cisplatin,120,mg/m2,
+"""
+
+
+def _ok(p: subprocess.CompletedProcess[str], code: int = 0) -> subprocess.CompletedProcess[str]:
+    assert p.returncode == code, (p.stdout, p.stderr)
+    assert "Traceback" not in p.stderr
+    return p
+
+
+def _record(run, db: str, patient: str, date: str, drug: str, dose: str, *extra: str):
+    return run(
+        "ledger",
+        "record",
+        "--db",
+        db,
+        "--patient",
+        patient,
+        "--date",
+        date,
+        "--drug",
+        drug,
+        "--dose",
+        dose,
+        *extra,
+    )
+
+
+def _totals(p: subprocess.CompletedProcess[str]) -> dict[str, float]:
+    return {t["drug"]: t["total"] for t in json.loads(p.stdout)["cumulative"]}
+
+
+def test_record_check_and_plan_follow_the_patient(run, ledger_url: str) -> None:
+    _ok(_record(run, ledger_url, "MRN1", "2024-01-05", "EPI", "90mg/m2"))
+    _ok(_record(run, ledger_url, "MRN1", "2024-01-26", "epirubicin", "162mg", "--bsa", "1.8"))
+    _ok(_record(run, ledger_url, "MRN2", "2024-01-05", "doxorubicin", "60mg/m2"))
+    totals = _totals(_ok(run("check", "--patient", "MRN1", "--db", ledger_url, "--format", "json")))
+    assert totals["epirubicin"] == pytest.approx(180.0)  # 90 + 162 mg / 1.8 m²
+    assert "doxorubicin" not in totals  # another patient's dose never counts
+
+    # the next plan starts from the recorded exposure: DIA's epirubicin is planned on top of it
+    plan = _ok(
+        run(
+            "plan",
+            "dia",
+            "--height",
+            "175cm",
+            "--weight",
+            "70kg",
+            "--start",
+            "2026-12-01",
+            "--patient",
+            "MRN1",
+            "--db",
+            ledger_url,
+            "--format",
+            "json",
+        ),
+    )
+    [epi] = [t for t in json.loads(plan.stdout)["cumulative"] if t["drug"] == "epirubicin"]
+    assert epi["prior"] == pytest.approx(180.0)
+    assert epi["total"] == pytest.approx(180.0 + epi["planned"]) and epi["planned"] > 0
+
+    # the DOSECALC_DB variable names the ledger as --db does
+    env = {"DOSECALC_DB": ledger_url}
+    again = _ok(run("check", "--patient", "MRN1", "--format", "json", env=env))
+    assert _totals(again) == totals
+
+
+def test_a_patient_the_ledger_does_not_know_is_refused(run, ledger_url: str) -> None:
+    _ok(_record(run, ledger_url, "MRN100", "2024-01-05", "EPI", "90mg/m2"))
+    p = _ok(run("check", "--patient", "MRN10O", "--db", ledger_url), 2)
+    assert "MRN10O has no doses" in p.stderr and "did you mean MRN100" in p.stderr
+
+
+def test_a_repeated_dose_needs_again(run, ledger_url: str) -> None:
+    _ok(_record(run, ledger_url, "A", "2024-01-05", "cisplatin", "100mg/m2"))
+    p = _ok(_record(run, ledger_url, "A", "2024-01-05", "DDP", "100 mg/m2"), 2)
+    assert "already recorded as #1" in p.stderr and "--again" in p.stderr
+    _ok(_record(run, ledger_url, "A", "2024-01-05", "DDP", "100 mg/m2", "--again"))
+    totals = _totals(_ok(run("check", "--patient", "A", "--db", ledger_url, "--format", "json")))
+    assert totals["cisplatin"] == pytest.approx(200.0)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--dose", "40"], "has no unit"),
+        (["--dose", "40mg/m2", "--date", "2999-01-01"], "in the future"),
+        (["--dose", "40mg/m2", "--drug", "epirubicine"], "epirubicine"),
+        (["--dose", "-40mg/m2"], "not above zero"),
+        (["--dose", "40mg", "--bsa", "9"], "--bsa"),
+        (["--dose", "40 units"], "dosed in mg"),
+    ],
+)
+def test_a_bad_record_is_refused_and_nothing_is_written(run, tmp_path, args, message) -> None:
+    db = f"sqlite:///{tmp_path / 'l.db'}"
+    base = {"--patient": "A", "--date": "2024-01-05", "--drug": "epirubicin"}
+    for i in range(0, len(args), 2):
+        base[args[i]] = args[i + 1]
+    flat = [x for kv in base.items() for x in kv]
+    p = _ok(run("ledger", "record", "--db", db, *flat), 2)
+    assert message in p.stderr
+    assert p.stderr.count("\n") == 1  # one sentence
+    listed = _ok(run("ledger", "list", "--db", db), 2)  # no ledger was even created
+    assert "there is no ledger" in listed.stderr
+
+
+def test_void_is_a_new_record_and_the_dose_stops_counting(run, ledger_url: str) -> None:
+    _ok(_record(run, ledger_url, "A", "2024-01-05", "epirubicin", "90mg/m2"))
+    _ok(_record(run, ledger_url, "A", "2024-01-26", "epirubicin", "1000mg/m2"))  # a slip
+    before = _totals(_ok(run("check", "--patient", "A", "--db", ledger_url, "--format", "json"), 1))
+    assert before["epirubicin"] == pytest.approx(1090.0)  # over the limit: exit 1
+    assert "B" not in {r["patient"] for r in _records(run, ledger_url)}
+    _ok(run("ledger", "void", "2", "--patient", "B", "--reason", "x", "--db", ledger_url), 2)
+    _ok(run("ledger", "void", "2", "--patient", "A", "--reason", " ", "--db", ledger_url), 2)
+    _ok(
+        run(
+            "ledger",
+            "void",
+            "2",
+            "--patient",
+            "A",
+            "--reason",
+            "typed 900 for 90",
+            "--by",
+            "pharmacist J",
+            "--db",
+            ledger_url,
+        )
+    )
+    twice = _ok(
+        run("ledger", "void", "2", "--patient", "A", "--reason", "x", "--db", ledger_url), 2
+    )
+    assert "already voided by #3" in twice.stderr
+    after = _totals(_ok(run("check", "--patient", "A", "--db", ledger_url, "--format", "json")))
+    assert after["epirubicin"] == pytest.approx(90.0)
+
+    records = _records(run, ledger_url, "A")
+    assert [r["seq"] for r in records] == [1, 2, 3]  # nothing deleted
+    assert records[1]["voided_by"] == 3 and records[1]["dose"] == "1000"  # nothing edited
+    assert records[2] | {"kind": "void", "voids": 2, "recorded_by": "pharmacist J"} == records[2]
+    assert records[2]["os_user"]  # the OS user is kept whatever --by says
+    csv_text = _ok(run("ledger", "export", "--patient", "A", "--db", ledger_url)).stdout
+    assert "1000" not in csv_text and "ledger #1" in csv_text
+    _ok(run("ledger", "verify", "--db", ledger_url))
+
+
+def _records(run, db: str, patient: str | None = None) -> list[dict]:
+    args = ["--patient", patient] if patient else []
+    p = _ok(run("ledger", "export", "--format", "json", "--db", db, *args))
+    return json.loads(p.stdout)["records"]
+
+
+def test_export_reads_back_as_the_same_exposure(run, ledger_url: str, tmp_path: Path) -> None:
+    history = write(tmp_path, "h.csv", HISTORY)
+    p = _ok(run("ledger", "import", str(history), "--patient", "P7", "--db", ledger_url))
+    assert "imported 3 administrations of 1 patient" in p.stdout and "#1–#3" in p.stdout
+    exported = tmp_path / "out.csv"
+    _ok(run("ledger", "export", "--db", ledger_url, "--output", str(exported)))
+    from_file = _totals(_ok(run("check", "--history", str(history), "--format", "json")))
+    from_ledger = _ok(run("check", "--patient", "P7", "--db", ledger_url, "--format", "json"))
+    from_export = _ok(run("check", "--history", str(exported), "--format", "json"))
+    assert _totals(from_ledger) == from_file
+    [exported_patient] = json.loads(from_export.stdout)["patients"]  # the export names the patient
+    assert {t["drug"]: t["total"] for t in exported_patient["cumulative"]} == from_file
+    # rows read from the ledger say which record they came from
+    assert "ledger record #2" in _ok(run("check", "--patient", "P7", "--db", ledger_url)).stdout
+
+
+def test_import_is_all_or_nothing_and_not_twice(run, ledger_url: str, tmp_path: Path) -> None:
+    good = write(tmp_path, "good.csv", HISTORY)
+    bad = write(
+        tmp_path, "bad.csv", HISTORY + "2024-03-08,ifosfamide,9,g/m2,\n2024-03-29,EPI,lots,mg,\n"
+    )
+    p = _ok(run("ledger", "import", str(bad), "--patient", "P1", "--db", ledger_url), 2)
+    assert "bad.csv:6" in p.stderr and "lots" in p.stderr
+    _ok(run("ledger", "import", str(good), "--patient", "P1", "--db", ledger_url))
+    assert len(_records(run, ledger_url)) == 3  # none of bad.csv's rows
+    again = _ok(run("ledger", "import", str(good), "--patient", "P1", "--db", ledger_url), 2)
+    assert "already imported (records #1–#3" in again.stderr
+    # the same doses in another file are caught row by row
+    copy = write(tmp_path, "copy.csv", HISTORY.replace("162,mg,1.80", "162,mg,1.8"))
+    dup = _ok(run("ledger", "import", str(copy), "--patient", "P1", "--db", ledger_url), 2)
+    assert "copy.csv:2" in dup.stderr and "already recorded as #1" in dup.stderr
+    # a patient column must agree with --patient
+    other = write(
+        tmp_path, "other.csv", "date,drug,dose,unit,patient\n2024-01-05,EPI,90,mg/m2,P2\n"
+    )
+    mixed = _ok(run("ledger", "import", str(other), "--patient", "P1", "--db", ledger_url), 2)
+    assert "other.csv:2" in mixed.stderr and "P2" in mixed.stderr
+    assert len(_records(run, ledger_url)) == 3
+    _ok(run("ledger", "verify", "--db", ledger_url))
+
+
+def test_import_of_a_pharmacy_export_with_a_patient_column(run, ledger_url, tmp_path) -> None:
+    rows = "".join(
+        f"2024-0{m}-0{d},epirubicin,100,mg/m2,,PT{p}\n"
+        for p in range(3)
+        for m, d in ((1, 5), (2, 6))
+    )
+    f = write(tmp_path, "all.csv", "date,drug,dose,unit,bsa_m2,patient\n" + rows)
+    _ok(run("ledger", "import", str(f), "--db", ledger_url))
+    people = json.loads(_ok(run("ledger", "list", "--db", ledger_url, "--format", "json")).stdout)
+    assert [(p["patient"], p["doses"]) for p in people["patients"]] == [
+        ("PT0", 2),
+        ("PT1", 2),
+        ("PT2", 2),
+    ]
+
+
+def test_yaml_history_import(run, tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'l.db'}"
+    f = write(
+        tmp_path,
+        "h.yaml",
+        "- {date: 2024-01-05, drug: EPI, dose: 90, unit: mg/m2, regimen: DIA, cycle: 1, day: 1}\n"
+        "- {date: 2024-01-26, drug: EPI, dose: 90, unit: mg/m2, regimen: DIA, cycle: 2, day: 1,"
+        " note: reduced}\n",
+    )
+    _ok(run("ledger", "import", str(f), "--patient", "Y", "--db", db))
+    records = _records(run, db, "Y")
+    assert [(r["regimen"], r["cycle"], r["day"], r["note"]) for r in records] == [
+        ("DIA", 1, 1, None),
+        ("DIA", 2, 1, "reduced"),
+    ]
+
+
+def _bundle(*administrations: dict, extra: list[dict] | None = None) -> str:
+    entries = [{"fullUrl": f"urn:uuid:{i}", "resource": a} for i, a in enumerate(administrations)]
+    return json.dumps(
+        {"resourceType": "Bundle", "type": "collection", "entry": entries + (extra or [])}
+    )
+
+
+def _admin(status: str, drug: str, value: float, unit: str, when: str, subject="Patient/F1"):
+    return {
+        "resourceType": "MedicationAdministration",
+        "status": status,
+        "medicationCodeableConcept": {"text": drug},
+        "subject": {"reference": subject},
+        "effectiveDateTime": when,
+        "dosage": {"dose": {"value": value, "unit": unit, "system": "http://unitsofmeasure.org"}},
+    }
+
+
+def test_fhir_bundle_import(run, ledger_url: str, tmp_path: Path) -> None:
+    bundle = _bundle(
+        _admin("completed", "Epirubicin", 90, "mg/m2", "2024-01-05T09:30:00+08:00"),
+        _admin("not-done", "Epirubicin", 90, "mg/m2", "2024-01-26T09:30:00+08:00"),
+        _admin("entered-in-error", "Cisplatin", 120, "mg/m2", "2024-01-05T10:00:00+08:00"),
+        {
+            "resourceType": "MedicationAdministration",
+            "status": "completed",
+            "medicationReference": {"reference": "Medication/ddp"},
+            "subject": {"reference": "Patient/F1"},
+            "effectivePeriod": {"start": "2024-01-06T08:00:00Z", "end": "2024-01-06T12:00:00Z"},
+            "dosage": {"dose": {"value": 216.0, "code": "mg"}},
+        },
+        extra=[
+            {
+                "resource": {
+                    "resourceType": "Medication",
+                    "id": "ddp",
+                    "code": {"coding": [{"display": "cisplatin"}]},
+                }
+            }
+        ],
+    )
+    f = write(tmp_path, "mar.json", bundle)
+    p = _ok(run("ledger", "import", str(f), "--db", ledger_url))
+    assert "imported 2 administrations" in p.stdout
+    assert "entry 1: status not-done" in p.stdout and "entry 2: status entered-in-error" in p.stdout
+    records = _records(run, ledger_url, "F1")
+    assert [(r["date"], r["drug"], r["dose"], r["unit"]) for r in records] == [
+        ("2024-01-05", "epirubicin", "90", "mg/m2"),
+        ("2024-01-06", "cisplatin", "216.0", "mg"),
+    ]
+    assert records[0]["source"] == f"{f} entry 0"
+
+    stopped = write(
+        tmp_path,
+        "stopped.json",
+        _bundle(
+            _admin("completed", "Epirubicin", 90, "mg/m2", "2024-03-05", subject="Patient/F2"),
+            _admin("stopped", "Epirubicin", 90, "mg/m2", "2024-03-26", subject="Patient/F2"),
+        ),
+    )
+    refused = _ok(run("ledger", "import", str(stopped), "--db", ledger_url), 2)
+    assert "stopped.json entry 1" in refused.stderr and "'stopped'" in refused.stderr
+    other = _ok(run("ledger", "import", str(f), "--patient", "F9", "--db", ledger_url), 2)
+    assert "not --patient F9" in other.stderr
+    assert len(_records(run, ledger_url)) == 2
+
+
+def test_verify_catches_edits_deletions_and_a_rewritten_chain(run, ledger_url: str) -> None:
+    for i, day in enumerate(("05", "06", "07", "08")):
+        _ok(_record(run, ledger_url, "V", f"2024-01-{day}", "epirubicin", f"{40 + i}mg/m2"))
+    intact = json.loads(_ok(run("ledger", "verify", "--db", ledger_url, "--format", "json")).stdout)
+    assert intact["ok"] and intact["records"] == 4 and intact["problems"] == []
+    anchor = intact["head"]["hash"]
+
+    # a dose edited directly in the database
+    sql(ledger_url, "UPDATE dosecalc_records SET dose = '4' WHERE seq = 2")
+    p = _ok(run("ledger", "verify", "--db", ledger_url), 1)
+    assert "record #2 was changed after it was recorded" in p.stdout
+    sql(ledger_url, "UPDATE dosecalc_records SET dose = '41' WHERE seq = 2")
+    _ok(run("ledger", "verify", "--db", ledger_url, "--anchor", anchor[:16]))
+
+    # a record deleted from the middle, then from the end
+    sql(ledger_url, "DELETE FROM dosecalc_records WHERE seq = 3")
+    p = _ok(run("ledger", "verify", "--db", ledger_url), 1)
+    assert "#3–#3 are missing" in p.stdout and "record #4 does not follow" in p.stdout
+    sql(ledger_url, "DELETE FROM dosecalc_records WHERE seq = 4")
+    p = _ok(run("ledger", "verify", "--db", ledger_url), 1)
+    assert "removed from the end" in p.stdout
+
+    # someone who recomputes the whole chain after an edit is caught by an anchor
+    from dosecalc import ledger
+
+    rows = sql(ledger_url, "SELECT * FROM dosecalc_records ORDER BY seq")
+    prev = ledger.GENESIS
+    columns = [c.name for c in ledger.RECORDS.columns]
+    for values in rows:
+        r = dict(zip(columns, values, strict=True))
+        r["dose"] = "1" if r["seq"] == 1 else r["dose"]
+        r["prev_hash"] = prev
+        r["hash"] = prev = ledger.digest(r)
+        sql(
+            ledger_url,
+            "UPDATE dosecalc_records SET dose = :dose, prev_hash = :p, hash = :h WHERE seq = :seq",
+            dose=r["dose"],
+            p=r["prev_hash"],
+            h=r["hash"],
+            seq=r["seq"],
+        )
+    sql(ledger_url, "UPDATE dosecalc_meta SET value = :v WHERE key = 'head'", v=f"2 {prev}")
+    _ok(run("ledger", "verify", "--db", ledger_url))  # a perfect forgery without an anchor
+    p = _ok(run("ledger", "verify", "--db", ledger_url, "--anchor", anchor), 1)
+    assert "no record has the anchored hash" in p.stdout
+
+
+def test_a_new_sqlite_ledger_is_private_and_in_the_data_folder(run, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    env = {"HOME": str(home), "XDG_DATA_HOME": str(home / "data")}
+    env_no_db = {k: v for k, v in os.environ.items() if k != "DOSECALC_DB"} | env
+    p = subprocess.run(
+        [
+            *dosecalc_exe(),
+            "ledger",
+            "record",
+            "--patient",
+            "A",
+            "--date",
+            "2024-01-05",
+            "--drug",
+            "EPI",
+            "--dose",
+            "90mg/m2",
+        ],
+        capture_output=True,
+        text=True,
+        env=env_no_db,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    _ok(p)
+    path = home / "data" / "dosecalc" / "ledger.db"
+    assert str(path) in p.stdout
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    for side in path.parent.glob("ledger.db-*"):  # WAL files, if any are left
+        assert stat.S_IMODE(side.stat().st_mode) & 0o077 == 0
+
+
+def test_reading_a_missing_or_unreachable_ledger_is_one_clear_sentence(run, tmp_path) -> None:
+    missing = _ok(run("check", "--patient", "A", "--db", f"sqlite:///{tmp_path / 'no.db'}"), 2)
+    assert "there is no ledger at" in missing.stderr and not (tmp_path / "no.db").exists()
+    url = "postgresql://pharm:s3cret@127.0.0.1:1/ledger"
+    down = _ok(run("ledger", "verify", "--db", url), 2)
+    assert "cannot be used" in down.stderr and "s3cret" not in down.stderr
+    assert down.stderr.count("\n") == 1
+    for bad, says in (
+        ("mysql://x/y", "not supported"),
+        ("ledger.db", "not a database URL"),
+        ("sqlite://", "needs a file"),
+    ):
+        assert says in _ok(run("ledger", "list", "--db", bad), 2).stderr
+
+
+def test_a_ledger_from_a_newer_dosecalc_is_refused(run, ledger_url: str) -> None:
+    _ok(_record(run, ledger_url, "A", "2024-01-05", "EPI", "90mg/m2"))
+    sql(ledger_url, "UPDATE dosecalc_meta SET value = '99' WHERE key = 'schema_version'")
+    p = _ok(run("check", "--patient", "A", "--db", ledger_url), 2)
+    assert "schema 99" in p.stderr and "newer dosecalc" in p.stderr
+    _ok(_record(run, ledger_url, "A", "2024-01-06", "EPI", "90mg/m2"), 2)
+
+
+def test_all_patients_audit(run, ledger_url: str, tmp_path: Path) -> None:
+    rows = ["date,drug,dose,unit,bsa_m2,patient"]
+    for p, total in (("LOW", 300), ("NEAR", 950), ("OVER", 1100)):
+        rows += [f"2023-0{i + 1}-10,epirubicin,{total / 5},mg/m2,,{p}" for i in range(5)]
+    f = write(tmp_path, "pharmacy.csv", "\n".join(rows) + "\n")
+    _ok(run("ledger", "import", str(f), "--db", ledger_url))
+    p = _ok(run("check", "--all-patients", "--db", ledger_url), 1)
+    lines = p.stdout.strip().splitlines()
+    assert lines[-1] == "3 patients checked: 2 over a threshold, 1 over a limit"
+    assert any(line.startswith("NEAR: threshold reached: epiRUBicin 950 mg/m²") for line in lines)
+    assert any(line.startswith("OVER: LIMIT EXCEEDED: epiRUBicin 1,100 mg/m²") for line in lines)
+    assert not any(line.startswith("LOW") for line in lines)
+    js = _ok(run("check", "--all-patients", "--db", ledger_url, "--format", "json"), 1)
+    data = json.loads(js.stdout)
+    assert [x["patient"] for x in data["patients"]] == ["LOW", "NEAR", "OVER"]
+    import jsonschema
+
+    jsonschema.validate(data, schema("check-output"))
+    clash = _ok(run("check", "--all-patients", "--patient", "LOW", "--db", ledger_url), 2)
+    assert "--all-patients" in clash.stderr
+
+
+def test_eight_processes_recording_at_once_lose_and_duplicate_nothing(run, ledger_url) -> None:
+    _ok(_record(run, ledger_url, "seed", "2020-01-01", "EPI", "10mg/m2"))  # create the tables
+    writers = [
+        subprocess.Popen(
+            [
+                *dosecalc_exe(),
+                "ledger",
+                "record",
+                "--db",
+                ledger_url,
+                "--patient",
+                f"C{i % 2}",
+                "--date",
+                f"2024-02-{i + 1:02d}",
+                "--drug",
+                "cisplatin",
+                "--dose",
+                f"{50 + i}mg/m2",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(8)
+    ]
+    results = [w.communicate(timeout=120) + (w.returncode,) for w in writers]
+    assert [r[2] for r in results] == [0] * 8, results
+    records = _records(run, ledger_url)
+    assert sorted(r["dose"] for r in records[1:]) == sorted(str(50 + i) for i in range(8))
+    assert [r["seq"] for r in records] == list(range(1, 10))
+    _ok(run("ledger", "verify", "--db", ledger_url))
+
+
+CONCURRENT = """
+import sys
+from dosecalc.ledger import Entry, Ledger
+url, worker, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+ledger = Ledger(url, create=True)
+for i in range(n):
+    day = f"2023-{1 + i // 28:02d}-{1 + i % 28:02d}"
+    ledger.record([Entry(f"W{worker}", day, "ifosfamide", str(1000 + i), "mg/m2",
+                         source=f"worker {worker} #{i}")], by=f"worker {worker}")
+"""
+
+
+def test_concurrent_writers_through_the_library(ledger_url: str, run) -> None:
+    """Eight processes appending 40 records each, at once: 320 records, gapless, one chain."""
+    import sys
+
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", CONCURRENT, ledger_url, str(w), "40"],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for w in range(8)
+    ]
+    errors = [p.communicate(timeout=300)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0] * 8, errors
+    report = json.loads(_ok(run("ledger", "verify", "--db", ledger_url, "--format", "json")).stdout)
+    assert report["records"] == 320 and report["ok"], report["problems"]
+    people = json.loads(_ok(run("ledger", "list", "--db", ledger_url, "--format", "json")).stdout)
+    assert {p["patient"]: p["doses"] for p in people["patients"]} == {f"W{w}": 40 for w in range(8)}
+
+
+def test_an_import_killed_midway_leaves_the_ledger_as_it_was(run, ledger_url, tmp_path) -> None:
+    _ok(_record(run, ledger_url, "K", "2020-01-01", "EPI", "10mg/m2"))
+    rows = "".join(
+        f"{1990 + i // 336 % 30}-{1 + i // 28 % 12:02d}-{1 + i % 28:02d},cisplatin,{1 + i % 90},mg/m2,,K{i % 50}\n"
+        for i in range(40_000)
+    )
+    big = write(tmp_path, "big.csv", "date,drug,dose,unit,bsa_m2,patient\n" + rows)
+    for delay in (0.0, 0.3):
+        proc = subprocess.Popen(
+            [*dosecalc_exe(), "ledger", "import", str(big), "--db", ledger_url],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert proc.stderr is not None
+        line = proc.stderr.readline()  # "writing 40000 records to …": the transaction is open
+        assert line.startswith("writing 40000 records"), line
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+        assert proc.returncode == -signal.SIGKILL
+        report = json.loads(
+            _ok(run("ledger", "verify", "--db", ledger_url, "--format", "json")).stdout
+        )
+        assert report["ok"] and report["records"] == 1, report
+    done = _ok(run("ledger", "import", str(big), "--db", ledger_url))  # and then it goes through
+    assert "imported 40000 administrations of 50 patients" in done.stdout
+    report = json.loads(_ok(run("ledger", "verify", "--db", ledger_url, "--format", "json")).stdout)
+    assert report["ok"] and report["records"] == 40_001
