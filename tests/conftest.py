@@ -91,6 +91,12 @@ def ledger_url(request, tmp_path: Path):
         yield url
 
 
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """A fresh SQLite ledger, for what does not depend on the database."""
+    return f"sqlite:///{tmp_path / 'ledger.db'}"
+
+
 def sql(url: str, statement: str, **params: object) -> list[tuple]:
     """Run SQL on a ledger's database directly, behind dosecalc's back (for tampering tests)."""
     import sqlalchemy
