@@ -537,10 +537,10 @@ def ledger_records(records: list[dict[str, Any]], where: str) -> Table:
         title=f"Patient {records[0]['patient']}: {len(records)} records in {where}",
         box=box.SIMPLE_HEAD,
     )
-    for name in ("#", "date", "drug", "dose", "BSA m²", "recorded", "by", "source", "status"):
+    for name in ("#", "date", "drug", "dose", "BSA m²", "recorded (UTC)", "by", "source", "status"):
         table.add_column(name, justify="right" if name in ("#", "dose", "BSA m²") else "left")
     for r in records:
-        recorded = r["recorded_at"][:16].replace("T", " ") + " UTC"
+        recorded = r["recorded_at"][:16].replace("T", " ")
         if r["kind"] == "void":
             row = ["", "", "", "", recorded, r["recorded_by"], r["source"]]
             status = f"voids #{r['voids']}: {r['reason']}"
@@ -559,7 +559,7 @@ def ledger_records(records: list[dict[str, Any]], where: str) -> Table:
                 r["source"],
             ]
             status = f"VOIDED by #{r['voided_by']}" if r["voided_by"] else "in force"
-        table.add_row(str(r["seq"]), *row, status, style="dim" if r["voided_by"] else None)
+        table.add_row(str(r["seq"]), *row, status, style="dim strike" if r["voided_by"] else None)
     return table
 
 
