@@ -611,10 +611,8 @@ def cycles_fit(
         c = ceilings.get(drug)
         if c is None or (c.threshold is None and c.limit is None):
             continue
-        before = start.get(drug, 0.0)
-        slot = fits.get(drug, [None, None])
-        thr = 0 if c.threshold is not None and reached(before, c.threshold) else slot[0]
-        lim = 0 if c.limit is not None and exceeded(before, c.limit) else slot[1]
+        # a total already past a level is past it after the first cycle too: 0 cycles fit
+        thr, lim = fits.get(drug, [None, None])
         out[drug] = Fit(drug, c.unit, c.threshold, c.limit, thr, lim)
     return out
 

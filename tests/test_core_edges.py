@@ -215,3 +215,165 @@ def test_a_plan_past_the_limit_before_it_starts_fits_no_cycle() -> None:
     )
     [proj] = [p for p in plan.projection if p.fit.drug == "epirubicin"]
     assert (proj.fit.within_threshold, proj.fit.within_limit) == (0, 0)
+
+
+# ---------------------------------------------------------------- cycles that fit
+
+
+def _ceiling(drug: str, threshold: float | None, limit: float | None) -> ceilings.Ceiling:
+    return ceilings.Ceiling(drug, "mg/m2", "test", "standard", threshold, limit)
+
+
+def _cycles(*per_cycle: dict[str, float]):
+    """An endless run of identical cycles (a regimen continued)."""
+    cycle = [cumulative.Event(d, a, True) for d, a in per_cycle[0].items()]
+    return cumulative.repeat_last([cycle])
+
+
+def test_cycles_fit_counts_full_cycles_below_a_threshold_and_within_a_limit() -> None:
+    c = {"epirubicin": _ceiling("epirubicin", 900, 1000)}
+    # 120 a cycle: 7 cycles = 840 < 900, the 8th reaches 960; 8 = 960 <= 1000, the 9th 1080
+    fit = cumulative.cycles_fit({}, _cycles({"epirubicin": 120}), c, None)["epirubicin"]
+    assert (fit.within_threshold, fit.within_limit) == (7, 8)
+    assert (fit.drug, fit.unit, fit.threshold, fit.limit) == ("epirubicin", "mg/m2", 900, 1000)
+    # landing exactly: 100 a cycle reaches 900 at the 9th (>=), exceeds 1000 only at the 11th
+    fit = cumulative.cycles_fit({}, _cycles({"epirubicin": 100}), c, None)["epirubicin"]
+    assert (fit.within_threshold, fit.within_limit) == (8, 10)
+    # prior exposure counts; already past both: nothing more fits
+    fit = cumulative.cycles_fit({"epirubicin": 500}, _cycles({"epirubicin": 100}), c, None)
+    assert (fit["epirubicin"].within_threshold, fit["epirubicin"].within_limit) == (3, 5)
+    fit = cumulative.cycles_fit({"epirubicin": 1001}, _cycles({"epirubicin": 1}), c, None)
+    assert (fit["epirubicin"].within_threshold, fit["epirubicin"].within_limit) == (0, 0)
+
+
+def test_cycles_fit_looks_exactly_cap_cycles_ahead() -> None:
+    c = {"epirubicin": _ceiling("epirubicin", 900, 1000)}
+    # the threshold is reached at cycle 8 and the limit passed at cycle 9: a cap of 8 sees the
+    # first and not the second; a cap of 7 sees neither
+    fit = cumulative.cycles_fit({}, _cycles({"epirubicin": 120}), c, None, cap=8)["epirubicin"]
+    assert (fit.within_threshold, fit.within_limit) == (7, None)
+    fit = cumulative.cycles_fit({}, _cycles({"epirubicin": 120}), c, None, cap=7)["epirubicin"]
+    assert (fit.within_threshold, fit.within_limit) == (None, None)
+    # a finite regimen that ends first: nothing binds within it
+    one = iter([[cumulative.Event("epirubicin", 120, True)]])
+    fit = cumulative.cycles_fit({}, one, c, None)["epirubicin"]
+    assert (fit.within_threshold, fit.within_limit) == (None, None)
+
+
+def test_cycles_fit_with_one_sided_ceilings_and_drugs_without_any() -> None:
+    c = {
+        "bleomycin": _ceiling("bleomycin", None, 400),
+        "cisplatin": _ceiling("cisplatin", None, None),
+        "doxorubicin": _ceiling("doxorubicin", 450, None),
+    }
+    run = _cycles({"bleomycin": 90, "cisplatin": 100, "doxorubicin": 60, "ifosfamide": 9000})
+    fit = cumulative.cycles_fit({}, run, c, None)
+    assert set(fit) == {"bleomycin", "doxorubicin"}  # no ceiling, no count
+    assert (fit["bleomycin"].within_threshold, fit["bleomycin"].within_limit) == (None, 4)
+    assert (fit["doxorubicin"].within_threshold, fit["doxorubicin"].within_limit) == (7, None)
+
+
+def test_cycles_fit_counts_the_doxorubicin_equivalent_of_two_anthracyclines() -> None:
+    exposure = [
+        cumulative.Event("epirubicin", 300, False, date(2024, 1, 5)),
+        cumulative.Event("doxorubicin", 100, False, date(2024, 2, 5)),
+    ]
+    result = cumulative.evaluate(exposure, BOOK, RiskFactors())
+    eq_ceiling = result.ceilings[cumulative.EQUIVALENT]
+    assert result.with_equivalent and eq_ceiling.threshold is not None
+    start = {t.drug: t.total for t in result.totals}
+    run = _cycles({"epirubicin": 60, "doxorubicin": 30})
+    fit = cumulative.cycles_fit(start, run, result.ceilings, result.equivalence)
+    factor = result.equivalence.factors["epirubicin"]
+    per_cycle = 60 * factor + 30 * result.equivalence.factors["doxorubicin"]
+    expected = 0
+    while start[cumulative.EQUIVALENT] + (expected + 1) * per_cycle < eq_ceiling.threshold:
+        expected += 1
+    assert fit[cumulative.EQUIVALENT].within_threshold == expected
+    # without the equivalence table the equivalent total never moves, so nothing binds it
+    bare = cumulative.cycles_fit(start, _cycles({"epirubicin": 60}), result.ceilings, None)
+    assert cumulative.EQUIVALENT not in bare
+
+
+# ---------------------------------------------------------------- totals as users read them
+
+
+def test_a_total_reports_its_percentages_and_headroom() -> None:
+    c = _ceiling("epirubicin", 900, 1000)
+    t = cumulative.Total("epirubicin", "mg/m2", 450.0, 90.0, 900.0, 1000.0, c)
+    d = t.as_dict()
+    assert d["total"] == 540.0
+    assert d["percent_of_threshold"] == pytest.approx(60.0)
+    assert d["percent_of_limit"] == pytest.approx(54.0)
+    assert (d["headroom_to_threshold"], d["headroom_to_limit"]) == (360.0, 460.0)
+    assert (d["toxicity"], d["ceiling_option"], d["sources"]) == ("test", "standard", [])
+    bare = cumulative.Total("ifosfamide", "mg/m2", 100.0).as_dict()
+    assert [bare[k] for k in ("percent_of_threshold", "headroom_to_limit")] == [None, None]
+    assert "toxicity" not in bare
+
+
+def test_a_pharmacy_history_converts_each_row_with_its_own_bsa(tmp_path: Path) -> None:
+    """The column-wise path of `check` on a multi-patient history: an mg row of a per-m²
+    ceiling is divided by its row's BSA, a per-m² row of a drug tracked in mg is multiplied by
+    it, and a row without a BSA uses the current patient's with a warning naming the row."""
+    from dosecalc import history as hist
+    from dosecalc.check import check_history
+
+    f = write(
+        tmp_path,
+        "h.csv",
+        "date,drug,dose,unit,bsa_m2,patient,regimen,cycle,day\n"
+        "2024-01-05,epirubicin,180,mg,2.0,P1,DIA,1,2\n"
+        "2024-01-26,epirubicin,900,mg,1.8,P1,DIA,2,1\n"
+        "2024-01-05,epirubicin,100,mg,,P2,,,\n"
+        "2024-01-05,carboplatin,300,mg/m2,1.5,P2,,,\n",
+    )
+    loaded = hist.load([f])
+    p1, p2 = check_history(loaded, build_patient(bsa="1.6"), RiskFactors())
+    totals = {t.drug: t.total for t in p1.cumulative}
+    assert totals["epirubicin"] == pytest.approx(90 + 500)
+    over = [w for w in p1.warnings if w.code == "CUMULATIVE_THRESHOLD_REACHED"]
+    assert over == []  # 590 < 900
+    totals2 = {t.drug: t.total for t in p2.cumulative}
+    assert totals2["epirubicin"] == pytest.approx(100 / 1.6)
+    assert totals2["carboplatin"] == pytest.approx(300 * 1.5)
+    [assumed] = [w for w in p2.warnings if w.code == "BSA_ASSUMED"]
+    assert f"{f}:4" in assumed.message and "epirubicin" in assumed.message
+    assert all(t.planned == 0.0 for t in p1.cumulative + p2.cumulative)  # history is prior
+
+
+def test_a_crossing_in_a_pharmacy_history_names_its_row_date_cycle_and_day(tmp_path) -> None:
+    from dosecalc import history as hist
+    from dosecalc.check import check_history
+
+    f = write(
+        tmp_path,
+        "h.csv",
+        "date,drug,dose,unit,bsa_m2,patient,regimen,cycle,day\n"
+        "2024-01-05,epirubicin,800,mg/m2,,P1,DIA,1,1\n"
+        "2024-02-06,epirubicin,150,mg/m2,,P1,DIA,2,3\n",
+    )
+    [p1] = check_history(hist.load([f]), None, RiskFactors())
+    [w] = [w for w in p1.warnings if w.code == "CUMULATIVE_THRESHOLD_REACHED"]
+    d = w.as_dict()
+    assert (d["date"], d["cycle"], d["day"], d["phase"]) == ("2024-02-06", 2, 3, None)
+    assert f"{f}:3" in w.message and "2024-02-06" in w.message and "950" in w.message
+
+
+def test_the_chart_series_is_the_running_total_per_date() -> None:
+    events = [
+        cumulative.Event("epirubicin", 200, False, None, where="--prior"),
+        cumulative.Event("epirubicin", 90, False, date(2024, 1, 5)),
+        cumulative.Event("epirubicin", 90, False, date(2024, 1, 5)),
+        cumulative.Event("doxorubicin", 50, False, date(2024, 2, 1)),
+    ]
+    result = cumulative.evaluate(events, BOOK, RiskFactors())
+    series = result.series()
+    assert series["epirubicin"] == [(date(2024, 1, 5), 380.0)]  # prior starts on the first date
+    assert series["doxorubicin"] == [(date(2024, 2, 1), 50.0)]
+    f = result.equivalence.factors
+    assert series[cumulative.EQUIVALENT] == [
+        (date(2024, 1, 5), pytest.approx(380 * f["epirubicin"])),
+        (date(2024, 2, 1), pytest.approx(380 * f["epirubicin"] + 50 * f["doxorubicin"])),
+    ]
+    assert set(result.series(["doxorubicin"])) == {"doxorubicin"}
