@@ -355,21 +355,28 @@ class History:
             )
 
 
-def _open_csv(path: Path) -> Any:
+def open_checked(path: Path, limit: int, opener: Any) -> Any:
+    """``opener(path)`` for a file of at most ``limit`` bytes; a missing, over-large or
+    unreadable file is one clear sentence naming it."""
     try:
         size = path.stat().st_size
-        if size > MAX_HISTORY_BYTES:
+        if size > limit:
             raise FileError(
-                Problem(
-                    f"the history is {size:,} bytes; the limit is {MAX_HISTORY_BYTES:,}",
-                    file=str(path),
-                )
+                Problem(f"the file is {size:,} bytes; the limit is {limit:,}", file=str(path))
             )
-        return path.open(encoding="utf-8-sig", errors="strict", newline="")
+        return opener(path)
     except FileNotFoundError:
         raise FileError(Problem("no such history file", file=str(path))) from None
+    except IsADirectoryError:
+        raise FileError(Problem("is a folder; give a history file", file=str(path))) from None
     except OSError as e:
         raise FileError(Problem(f"cannot be read ({e.strerror or e})", file=str(path))) from None
+
+
+def _open_csv(path: Path) -> Any:
+    return open_checked(
+        path, MAX_HISTORY_BYTES, lambda p: p.open(encoding="utf-8-sig", errors="strict", newline="")
+    )
 
 
 def scan_csv(path: Path, history: History, today: date) -> None:

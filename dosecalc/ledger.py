@@ -727,22 +727,8 @@ def _dose_row(r: Any) -> hist.Row:
 
 
 def read_source(path: Path) -> tuple[bytes, str]:
-    try:
-        size = path.stat().st_size
-        if size > SOURCE_LIMIT:
-            raise FileError(
-                Problem(
-                    f"the file is {size:,} bytes; an import takes at most {SOURCE_LIMIT:,}",
-                    file=str(path),
-                )
-            )
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise FileError(Problem("no such file", file=str(path))) from None
-    except IsADirectoryError:
-        raise FileError(Problem("is a folder; give a history file", file=str(path))) from None
-    except OSError as e:
-        raise FileError(Problem(f"cannot be read ({e.strerror or e})", file=str(path))) from None
+    """An import file's bytes and their SHA-256 (kept with every record it gives)."""
+    data = hist.open_checked(path, SOURCE_LIMIT, Path.read_bytes)
     return data, hashlib.sha256(data).hexdigest()
 
 
