@@ -644,3 +644,34 @@ def test_recording_and_voiding_keep_the_chain_and_the_exposure(tmp_path: Path) -
             assert report["ok"] and report["records"] == n
 
     check()
+
+
+def test_a_pharmacist_role_with_the_documented_grants_can_record_but_not_rewrite(
+    run, postgres_server: str
+) -> None:
+    """SECURITY.md's PostgreSQL grants: enough to record, void, check and verify; not enough to
+    edit or delete a record."""
+    import psycopg
+
+    from tests import pg
+
+    with pg.database(postgres_server) as admin_url:
+        _ok(_record(run, admin_url, "A", "2024-01-05", "EPI", "90mg/m2"))  # the admin creates
+        role = f"pharm_{os.getpid()}"
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f"DROP ROLE IF EXISTS {role}")
+            conn.execute(f"CREATE ROLE {role} LOGIN")
+            conn.execute(f"GRANT SELECT, INSERT ON dosecalc_records TO {role}")
+            conn.execute(f"GRANT SELECT, UPDATE ON dosecalc_meta TO {role}")
+        url = admin_url.replace("dosecalc@", f"{role}@")
+        _ok(_record(run, url, "A", "2024-01-26", "EPI", "90mg/m2"))
+        _ok(run("ledger", "void", "2", "--patient", "A", "--reason", "test", "--db", url))
+        _ok(run("check", "--patient", "A", "--db", url))
+        _ok(run("ledger", "verify", "--db", url))
+        with psycopg.connect(url) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("UPDATE dosecalc_records SET dose = '9' WHERE seq = 1")
+        with psycopg.connect(url) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("DELETE FROM dosecalc_records WHERE seq = 1")
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f"DROP OWNED BY {role}")
+            conn.execute(f"DROP ROLE {role}")
