@@ -1017,7 +1017,12 @@ def ledger_import(
             print(f"writing {n} records to {ledger} ...", file=sys.stderr, flush=True)
 
         numbers = ledger.record(
-            entries, by=by, again=again, source_sha256=sha, before_write=announce
+            entries,
+            by=by,
+            again=again,
+            source_sha256=sha,
+            source_file=str(file),
+            before_write=announce,
         )
         patients = sorted({e.patient for e in entries})
         summary = {

@@ -422,6 +422,7 @@ class Ledger:
         by: str | None = None,
         again: bool = False,
         source_sha256: str | None = None,
+        source_file: str | None = None,
         today: date | None = None,
         before_write: Any = None,
     ) -> list[int]:
@@ -458,7 +459,7 @@ class Ledger:
         batch = str(uuid.uuid4())
         with self.write() as conn:
             if source_sha256 and not again:
-                self._refuse_reimport(conn, source_sha256, entries)
+                self._refuse_reimport(conn, source_sha256, source_file)
             if not again:
                 self._refuse_repeats(conn, keys, entries)
             stamp = self._stamp(by, batch)
@@ -468,7 +469,7 @@ class Ledger:
                 before_write(len(rows))
             return self._append(conn, rows)
 
-    def _refuse_reimport(self, conn: Any, sha: str, entries: list[Entry]) -> None:
+    def _refuse_reimport(self, conn: Any, sha: str, source_file: str | None) -> None:
         from sqlalchemy import func, select
 
         found = conn.execute(
@@ -482,7 +483,7 @@ class Ledger:
                     f"this file was already imported (records #{found[0]}–#{found[1]}, on "
                     f"{found[2][:10]}); importing it again would count every dose twice. Void "
                     "those records first, or give --again if these are new administrations",
-                    file=entries[0].source.rsplit(":", 1)[0] if entries else None,
+                    file=source_file,
                 )
             )
 

@@ -315,6 +315,8 @@ def test_fhir_bundle_import(run, sqlite_url: str, tmp_path: Path) -> None:
     assert "stopped.json entry 1" in refused.stderr and "'stopped'" in refused.stderr
     other = _ok(run("ledger", "import", str(f), "--patient", "F9", "--db", sqlite_url), 2)
     assert "not --patient F9" in other.stderr
+    again = _ok(run("ledger", "import", str(f), "--db", sqlite_url), 2)
+    assert f"{f}: this file was already imported (records #1–#2" in again.stderr
     assert len(_records(run, sqlite_url)) == 2
 
 
