@@ -377,3 +377,78 @@ def test_the_chart_series_is_the_running_total_per_date() -> None:
         (date(2024, 2, 1), pytest.approx(380 * f["epirubicin"] + 50 * f["doxorubicin"])),
     ]
     assert set(result.series(["doxorubicin"])) == {"doxorubicin"}
+
+
+# ---------------------------------------------------------------- dose modifications
+
+
+def test_a_modification_names_its_drug_percent_and_first_cycle() -> None:
+    from dosecalc.dosing import modification_for, parse_modifications
+
+    drugs_ = {"cisplatin", "epirubicin", "ifosfamide"}
+    mods = parse_modifications(["DDP=25%@3", "all=10%"], ["epirubicin=20%@2"], " renal ", drugs_)
+    assert mods == [
+        Modification("cisplatin", -25.0, 3, "renal"),
+        Modification(None, -10.0, 1, "renal"),
+        Modification("epirubicin", 20.0, 2, "renal"),
+    ]
+    # the one in force: the latest that has started (one drug's, or all drugs')
+    assert modification_for(mods, "cisplatin", 2) == mods[1]
+    assert modification_for(mods, "cisplatin", 3) == mods[0]
+    assert modification_for(mods, "ifosfamide", 9) == mods[1]
+    assert modification_for(mods, "epirubicin", 1) == mods[1]
+    assert modification_for(mods, "epirubicin", 2) == mods[2]
+    assert modification_for([], "epirubicin", 2) is None
+
+
+@pytest.mark.parametrize(
+    ("reduce", "escalate", "message"),
+    [
+        (["cisplatin=0%"], None, "above 0 and at most 90"),
+        (["cisplatin=90.5%"], None, "at most 90"),
+        (None, ["cisplatin=100.5%"], "at most 100"),
+        (["cisplatin=10%@0"], None, "numbered from 1"),
+        (["cisplatin=10%", "DDP=20%"], None, "both apply to cisplatin from cycle 1"),
+        (["all=10%@2", "epirubicin=5%@2"], None, "both apply to epirubicin"),
+        (["carboplatin=10%"], None, "not part of this regimen"),
+        (["cisplatin:10"], None, "not DRUG=PERCENT"),
+    ],
+)
+def test_a_modification_out_of_bounds_is_refused(reduce, escalate, message) -> None:
+    from dosecalc.dosing import parse_modifications
+
+    with pytest.raises(ValueError, match=message) as e:
+        parse_modifications(reduce, escalate, "why", {"cisplatin", "epirubicin"})
+    option = "--reduce" if reduce else "--escalate"
+    assert e.value.problems[0].field == option
+
+
+def test_the_largest_reduction_and_escalation_are_accepted() -> None:
+    from dosecalc.dosing import parse_modifications
+
+    [r] = parse_modifications(["cisplatin=90%"], None, "x", {"cisplatin"})
+    [e] = parse_modifications(None, ["cisplatin=100%"], "x", {"cisplatin"})
+    assert (r.percent, e.percent) == (-90.0, 100.0)
+    with pytest.raises(ValueError, match="needs a --reason") as err:
+        parse_modifications(["cisplatin=10%"], None, "  ", {"cisplatin"})
+    assert err.value.problems[0].field == "--reason"
+    assert parse_modifications(None, None, None, {"cisplatin"}) == []
+
+
+def test_the_trace_says_which_bsa_and_weight_a_dose_came_from() -> None:
+    given = calculate(order(drug="epirubicin", dose="40 mg/m2"), build_patient(bsa="1.8"), rules())
+    assert "× BSA 1.8000 m² (given) = 72 mg" in given.trace
+    ideal = rules(weight__dosing_weight="ideal")
+    p = build_patient("175cm", "110kg", sex="male", policy=ideal)
+    d = calculate(order(drug="epirubicin", dose="40 mg/m2"), p, ideal)
+    [line] = [t for t in d.trace if t.startswith("× BSA")]
+    assert f"(mosteller, ideal weight {p.dosing_weight_kg:.1f} kg)" in line
+    # a BSA given is used as given, whatever the weight policy
+    d = calculate(
+        order(drug="epirubicin", dose="40 mg/m2"), build_patient(bsa="1.8", policy=ideal), ideal
+    )
+    assert "× BSA 1.8000 m² (given) = 72 mg" in d.trace
+    # per kg: the dosing weight, named
+    d = calculate(order(drug="carboplatin", dose="5 mg/kg"), p, ideal)
+    assert d.dose == pytest.approx(5 * p.dosing_weight_kg)
+    assert any(f"× weight {p.dosing_weight_kg:.1f} kg (ideal)" in t for t in d.trace)
