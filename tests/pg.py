@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -55,15 +56,16 @@ def server() -> Iterator[str]:
     assert bindir is not None
     folder = Path(tempfile.mkdtemp(prefix="dosecalc-pg-"))
     data, log = folder / "data", folder / "server.log"
-    as_user: list[str] = []
-    if os.geteuid() == 0:  # PostgreSQL refuses to run as root: run it as the postgres user
+    # PostgreSQL refuses to run as root: run it as the postgres user (subprocess switches
+    # user itself, so neither runuser nor su, often outside a bare PATH, is needed).
+    as_user: dict[str, Any] = {}
+    if os.geteuid() == 0:
         shutil.chown(folder, "postgres")
-        as_user = ["runuser", "-u", "postgres", "--"]
+        as_user = {"user": "postgres", "group": "postgres", "extra_groups": []}
     port = _free_port()
     try:
         subprocess.run(
             [
-                *as_user,
                 str(bindir / "initdb"),
                 "-D",
                 str(data),
@@ -78,10 +80,10 @@ def server() -> Iterator[str]:
             check=True,
             capture_output=True,
             timeout=120,
+            **as_user,
         )
         subprocess.run(
             [
-                *as_user,
                 str(bindir / "pg_ctl"),
                 "-D",
                 str(data),
@@ -98,6 +100,7 @@ def server() -> Iterator[str]:
             check=True,
             capture_output=True,
             timeout=120,
+            **as_user,
         )
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as e:
         detail = getattr(e, "stderr", b"") or b""
@@ -107,10 +110,11 @@ def server() -> Iterator[str]:
         yield f"postgresql://dosecalc@127.0.0.1:{port}"
     finally:
         subprocess.run(
-            [*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+            [str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
             capture_output=True,
             timeout=60,
             check=False,
+            **as_user,
         )
         shutil.rmtree(folder, ignore_errors=True)
 
