@@ -1,4 +1,5 @@
-"""dosecalc benchmarks: whole processes, medians of several runs after a warm-up, ratios to the
+"""dosecalc benchmarks: whole processes, medians of several rounds after a warm-up (a figure and
+its baseline take turns within each round), ratios to the
 baseline each target is stated against, printed next to the target.
 
     python bench/bench.py            # all four figures (generates a 1M-row history once)
@@ -35,17 +36,27 @@ DOSECALC = shutil.which("dosecalc", path=str(Path(PY).parent)) or "dosecalc"
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
-def timed(cmd: list[str], runs: int, env: dict[str, str] | None = None) -> float:
-    """Median wall time of ``runs`` runs after one warm-up (seconds)."""
-    subprocess.run(cmd, capture_output=True, env=env or ENV, check=False)
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        p = subprocess.run(cmd, capture_output=True, env=env or ENV, check=False)
-        times.append(time.perf_counter() - t)
-        if p.returncode not in (0, 1):
-            raise SystemExit(f"{' '.join(cmd)} failed ({p.returncode}): {p.stderr.decode()[:500]}")
-    return statistics.median(times)
+Cmd = tuple[list[str], "dict[str, str] | None"]
+
+
+def timed(cmds: dict[str, Cmd], runs: int) -> dict[str, float]:
+    """Median wall time (seconds) of each command over ``runs`` rounds after one warm-up round.
+
+    The commands take turns within each round, so a burst of load from the rest of a shared
+    machine lands on a figure and its baseline alike instead of skewing their ratio.
+    """
+    times: dict[str, list[float]] = {name: [] for name in cmds}
+    for round_ in range(runs + 1):
+        for name, (cmd, env) in cmds.items():
+            t = time.perf_counter()
+            p = subprocess.run(cmd, capture_output=True, env=env or ENV, check=False)
+            if round_:
+                times[name].append(time.perf_counter() - t)
+            if p.returncode not in (0, 1):
+                raise SystemExit(
+                    f"{' '.join(cmd)} failed ({p.returncode}): {p.stderr.decode()[:500]}"
+                )
+    return {name: statistics.median(ts) for name, ts in times.items()}
 
 
 def peak_mb(cmd: list[str]) -> float:
@@ -124,26 +135,27 @@ def main() -> int:
     info: list[tuple[str, float, float, str]] = []  # name, value, baseline, what (no target)
 
     # 1. start-up of --help, --version and completion against import typer
-    typer_base = timed([PY, "-c", "import typer"], runs)
-    for name, cmd, env in (
-        ("--help", [DOSECALC, "--help"], None),
-        ("--version", [DOSECALC, "--version"], None),
-        ("completion", [DOSECALC], {**ENV, "_DOSECALC_COMPLETE": "complete_bash",
-                                    "COMP_WORDS": "dosecalc pl", "COMP_CWORD": "1"}),
-    ):
-        rows.append((f"1. dosecalc {name}", timed(cmd, runs, env), typer_base, 1.3,
-                     "import typer"))
+    complete = {**ENV, "_DOSECALC_COMPLETE": "complete_bash", "COMP_WORDS": "dosecalc pl",
+                "COMP_CWORD": "1"}
+    t = timed({"typer": ([PY, "-c", "import typer"], None),
+               "--help": ([DOSECALC, "--help"], None),
+               "--version": ([DOSECALC, "--version"], None),
+               "completion": ([DOSECALC], complete)}, runs)
+    for name in ("--help", "--version", "completion"):
+        rows.append((f"1. dosecalc {name}", t[name], t["typer"], 1.3, "import typer"))
 
-    # 2. a plan against importing what we depend on
-    deps = timed([PY, "-c", "import typer, pint, yaml, rich.console, pydantic"], runs)
+    # 2. a plan against importing what we depend on; the floor under it: an empty typer command
+    # with as many options as `plan`, parsed with values (typer coerces each through pydantic),
+    # shown for information, no target
     plan = [DOSECALC, "plan", "dia", "--height", "175cm", "--weight", "70kg", "--start",
             "2026-12-01", "--format", "json"]
-    rows.append(("2. dosecalc plan dia --format json", timed(plan, runs), deps, 1.25,
+    t = timed({"deps": ([PY, "-c", "import typer, pint, yaml, rich.console, pydantic"], None),
+               "plan": (plan, None),
+               "floor": ([PY, "-c", TYPER_FLOOR, *[f"--o{i}=1" for i in range(OPTIONS)]], None)},
+              runs)
+    rows.append(("2. dosecalc plan dia --format json", t["plan"], t["deps"], 1.25,
                  "import typer, pint, yaml, rich.console, pydantic"))
-    # the floor under figure 2: an empty typer command with as many options as `plan`, parsed
-    # with values (typer coerces each through pydantic); shown for information, no target
-    floor = timed([PY, "-c", TYPER_FLOOR, *[f"--o{i}=1" for i in range(OPTIONS)]], runs)
-    info.append(("   floor: empty typer command, same options", floor, deps,
+    info.append(("   floor: empty typer command, same options", t["floor"], t["deps"],
                  "import typer, pint, yaml, rich.console, pydantic"))
 
     # 3. a 100-cycle, 10-drug course against a one-cycle plan
@@ -152,9 +164,9 @@ def main() -> int:
         (folder / "ten.yaml").write_text(TEN)
         for n in (1, 100):
             (folder / f"c{n}.yaml").write_text(COURSE.replace("CYCLES", str(n)))
-        one = timed([DOSECALC, "plan", str(folder / "c1.yaml"), "--format", "json"], runs)
-        hundred = timed([DOSECALC, "plan", str(folder / "c100.yaml"), "--format", "json"], runs)
-    rows.append(("3. 100-cycle 10-drug course", hundred, one, 1.3, "one-cycle plan"))
+        t = timed({n: ([DOSECALC, "plan", str(folder / f"c{n}.yaml"), "--format", "json"], None)
+                   for n in ("1", "100")}, runs)
+    rows.append(("3. 100-cycle 10-drug course", t["100"], t["1"], 1.3, "one-cycle plan"))
 
     # 4. check over a million rows
     args.data.mkdir(exist_ok=True)
@@ -168,9 +180,9 @@ def main() -> int:
     check_runs = 3 if args.quick else 5
     check = [DOSECALC, "check", "--history", str(big), "--format", "json"]
     check_small = [DOSECALC, "check", "--history", str(small), "--format", "json"]
-    t_big = timed(check, check_runs)
-    t_csv = timed(csv_pass_cmd(big), check_runs)
-    t_small = timed(check_small, check_runs)
+    t = timed({"big": (check, None), "csv": (csv_pass_cmd(big), None),
+               "small": (check_small, None)}, check_runs)
+    t_big, t_csv, t_small = t["big"], t["csv"], t["small"]
     rows.append(("4. check 1M rows / 20k patients", t_big, t_csv, 3.0, "csv.DictReader pass"))
     rows.append(("4. check: 10x the rows", t_big, t_small, 11.0, "check on 100k rows"))
     mb = peak_mb(check)

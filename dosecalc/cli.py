@@ -5,7 +5,6 @@ pydantic models, rich tables) are imported inside the commands, so that ``--help
 ``--version`` and shell completion stay fast.
 """
 
-from __future__ import annotations
 
 import os
 import sys
@@ -1204,6 +1203,9 @@ def ledger_verify(
 
 
 def main() -> None:
+    if sys.argv[1:] == ["--version"]:  # the whole answer; no need to build every command first
+        print(f"dosecalc {__version__}")
+        return
     if os.environ.get("_DOSECALC_COMPLETE"):  # a Tab press: register typer's completion classes
         from typer._completion_classes import completion_init
 
