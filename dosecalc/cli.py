@@ -726,7 +726,7 @@ def bsa(
                 "citation": FORMULAS[name].citation,
             }
         else:
-            results = []
+            results: list[dict[str, object]] = []
             for name, f in FORMULAS.items():
                 if f.needs_sex and s is None:
                     results.append(
@@ -824,8 +824,8 @@ def regimens_validate(
                 print(f"ok: {f}")
             except DosecalcError as e:
                 bad += 1
-                for p in e.problems:
-                    print(f"Error: {p}", file=sys.stderr)
+                for problem in e.problems:
+                    print(f"Error: {problem}", file=sys.stderr)
         if not files:
             print("Error: PATH: no regimen files found", file=sys.stderr)
             return ExitCode.INVALID
