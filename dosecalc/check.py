@@ -167,11 +167,7 @@ def check_patient(
     """Lifetime exposure of one patient's rows, and what of ``proposed`` still fits."""
     bsa_m2, described = _bsa(patient, rows)
     use = cumulative.BsaUse(bsa_m2, described)
-    events = cumulative.from_rows(rows, ceilings.book(), use)
-    items = [
-        (e.date.toordinal() if e.date else 0, i, e.drug, e.amount, False, e)
-        for i, e in enumerate(events)
-    ]
+    items = cumulative.event_items(cumulative.from_rows(rows, ceilings.book(), use))
     return _check(
         items, lambda e: e, use, patient, factors, table, options, proposed, requested, name, policy
     )

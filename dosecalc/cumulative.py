@@ -212,6 +212,7 @@ def column_items(
             row_bsa = bsas[i] or _fallback_bsa(history, patient, i, bsa)
             amount = amount / row_bsa if targets[code] else amount * row_bsa
         append((dates[i], i, names[code], amount, False, i))
+    items_amount = [it[3] for it in items]  # by row, before evaluate_items sorts ``items``
 
     def make_event(i: Any) -> Event:
         ordinal = cols.date[i]
@@ -226,22 +227,13 @@ def column_items(
             history.where(cols, i),
         )
 
-    items_amount = [it[3] for it in items]
     return items, make_event
-
-
-def from_columns(
-    history: History, patient: str | None, book: CeilingBook, bsa: BsaUse
-) -> list[Event]:
-    """One patient's history rows as events."""
-    items, make_event = column_items(history, patient, book, bsa)
-    return [make_event(it[5]) for it in items]
 
 
 def _fallback_bsa(history: History, patient: str | None, i: int, bsa: BsaUse) -> float:
     """The BSA that stands in for a row without one (or an error naming the row)."""
     if bsa.bsa_m2 is None:
-        [row] = [history.rows(patient)[i]]
+        row = history.rows(patient)[i]
         _convert(row, tracking_unit(row.drug, ceilings_book()), bsa)  # raises with the row
     cols = history.patients[patient]
     bsa.used.setdefault(history.names[cols.drug[i]], []).append(history.where(cols, i))
@@ -355,11 +347,17 @@ def evaluate(
     extra_exposed: Iterable[str] = (),
 ) -> Result:
     """Running totals over ``events`` (in date order, prior amounts first) and their warnings."""
-    items = [
+    return evaluate_items(
+        event_items(events), lambda e: e, book, factors, table, options, extra_exposed
+    )
+
+
+def event_items(events: Iterable[Event]) -> list[Item]:
+    """Events as evaluation items, each item referring to its own event."""
+    return [
         (e.date.toordinal() if e.date else 0, i, e.drug, e.amount, e.planned, e)
         for i, e in enumerate(events)
     ]
-    return evaluate_items(items, lambda e: e, book, factors, table, options, extra_exposed)
 
 
 def evaluate_items(

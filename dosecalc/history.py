@@ -26,10 +26,10 @@ from dosecalc.patient import BSA_M2
 REQUIRED = ("date", "drug", "dose", "unit")
 OPTIONAL = ("bsa_m2", "patient", "regimen", "cycle", "day", "note")
 COLUMNS = REQUIRED + OPTIONAL
-MAX_HISTORY_BYTES = 2_000_000_000
+MAX_HISTORY_BYTES = 2_000_000_000  # a pharmacy-wide export; the YAML form is capped lower
 MAX_ROW_AMOUNT = 1_000_000.0  # mg (1 kg) or units in one administration: a unit slip above it
 LEDGER_SOURCE = "\0ledger"  # History.sources entry of rows read from the patient ledger
-MAX_PRIOR_AMOUNT = 10_000_000.0  # a lifetime total given with --prior  # a pharmacy-wide export; the YAML form is capped lower
+MAX_PRIOR_AMOUNT = 10_000_000.0  # a lifetime total given with --prior
 
 # unit text → (basis, unit): basis "bsa" (per m²) or "flat" (absolute); unit "mg" or "units"
 _KINDS = (
