@@ -5,7 +5,6 @@ pydantic models, rich tables) are imported inside the commands, so that ``--help
 ``--version`` and shell completion stay fast.
 """
 
-
 import os
 import sys
 import traceback
@@ -1065,7 +1064,6 @@ def ledger_list(
     def work() -> int:
         fmt = _check_format(format, ("table", "json"))
         from dosecalc import render
-        from dosecalc.errors import fail
         from dosecalc.ledger import Ledger
 
         ledger = Ledger(db)
@@ -1077,8 +1075,6 @@ def ledger_list(
                 render.console().print(render.ledger_patients(people, str(ledger)))
             return ExitCode.OK
         records = ledger.records(patient.strip())
-        if not records:
-            raise fail("--patient", ledger._unknown(patient.strip()))
         if fmt == "json":
             sys.stdout.write(render.to_json({"ledger": str(ledger), "records": records}))
         else:
@@ -1137,13 +1133,10 @@ def ledger_export(
     def work() -> int:
         fmt = _check_format(format, ("csv", "json"))
         from dosecalc import render
-        from dosecalc.errors import fail
         from dosecalc.ledger import Ledger
 
         ledger = Ledger(db)
         records = ledger.records(patient.strip() if patient is not None else None)
-        if patient is not None and not records:
-            raise fail("--patient", ledger._unknown(patient.strip()))
         if fmt == "json":
             text = render.to_json({"ledger": str(ledger), "records": records})
         else:

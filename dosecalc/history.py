@@ -505,11 +505,11 @@ def scan_csv(path: Path, history: History, today: date) -> None:
         handle.close()
 
 
-def scan_yaml(path: Path, history: History, today: date) -> None:
+def yaml_items(text: str, source: str) -> list[tuple[int | None, dict[str, Any]]]:
+    """The administrations of a YAML history (CONTRACT §5) with their lines, columns checked."""
     from dosecalc import yamlfile
 
-    source = str(path)
-    data, lines = yamlfile.parse(yamlfile.read_text(path, "history", 10_000_000), source)
+    data, lines = yamlfile.parse(text, source)
     if not isinstance(data, list):
         raise FileError(
             Problem(
@@ -518,8 +518,7 @@ def scan_yaml(path: Path, history: History, today: date) -> None:
                 line=1 if data is not None else None,
             )
         )
-    file = len(history.sources)
-    history.sources.append(source)
+    out = []
     for i, item in enumerate(data):
         line = lines.get((i,))
         if not isinstance(item, dict):
@@ -531,6 +530,18 @@ def scan_yaml(path: Path, history: History, today: date) -> None:
                 )
             )
         _check_columns([str(k) for k in item], source, line)
+        out.append((line, item))
+    return out
+
+
+def scan_yaml(path: Path, history: History, today: date) -> None:
+    from dosecalc import yamlfile
+
+    source = str(path)
+    items = yaml_items(yamlfile.read_text(path, "history", 10_000_000), source)
+    file = len(history.sources)
+    history.sources.append(source)
+    for line, item in items:
         try:
             row = parse_row(item, f"{source}:{line}", today)
         except ValueError as e:

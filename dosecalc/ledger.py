@@ -38,6 +38,7 @@ from dosecalc.errors import DosecalcError, FileError, Problem, fail
 SCHEMA_VERSION = 1
 GENESIS = "0" * 64  # the "previous hash" of the first record
 SOURCE_LIMIT = 50_000_000  # bytes of one import file
+NEEDS_PSYCOPG = "a PostgreSQL ledger needs the psycopg driver: pip install 'dosecalc[postgres]'"
 
 # every stored field of a record, in the order of the hash (seq first, the hash itself last)
 FIELDS = (
@@ -264,9 +265,7 @@ class Ledger:
                 return create_engine(self.url, poolclass=NullPool)
             engine = create_engine(self.url, poolclass=NullPool, connect_args={"timeout": 60})
         except ImportError:
-            raise _error(
-                "a PostgreSQL ledger needs the psycopg driver: pip install 'dosecalc[postgres]'"
-            ) from None
+            raise _error(NEEDS_PSYCOPG) from None
 
         @event.listens_for(engine, "connect")
         def _connect(dbapi: Any, _record: Any) -> None:
@@ -295,17 +294,12 @@ class Ledger:
                 with conn.begin():
                     yield conn
         except NoSuchModuleError:
-            raise _error(
-                "a PostgreSQL ledger needs the psycopg driver: pip install 'dosecalc[postgres]'"
-            ) from None
+            raise _error(NEEDS_PSYCOPG) from None
         except OperationalError as e:  # not reachable, locked past the timeout, no space, …
             first = (str(e.orig).strip().splitlines() or ["?"])[0]
             raise _error(f"the ledger {self} cannot be used: {first}") from None
         except ModuleNotFoundError as e:
-            raise _error(
-                f"a PostgreSQL ledger needs the psycopg driver ({e}): "
-                "pip install 'dosecalc[postgres]'"
-            ) from None
+            raise _error(f"{NEEDS_PSYCOPG} ({e})") from None
 
     @contextmanager
     def write(self) -> Iterator[Any]:
@@ -551,7 +545,8 @@ class Ledger:
         yield from conn.execute(query.order_by(RECORDS.c.seq)).mappings()
 
     def records(self, patient: str | None = None) -> list[dict[str, Any]]:
-        """Every record (voids too), of one patient or all, with what voided each."""
+        """Every record (voids too), of one patient or all, with what voided each; a patient the
+        ledger does not know is refused (with the closest ids)."""
         from sqlalchemy import select
 
         with self.read() as conn:
@@ -561,6 +556,8 @@ class Ledger:
             if patient is not None:
                 query = query.where(RECORDS.c.patient == patient)
             out = [dict(r) for r in conn.execute(query).mappings()]
+        if patient is not None and not out:
+            raise fail("--patient", self._unknown(patient))
         voided = {r["voids"]: r["seq"] for r in out if r["kind"] == "void"}
         for r in out:
             r["voided_by"] = voided.get(r["seq"])
@@ -703,25 +700,11 @@ class Ledger:
 
 def _dose_row(r: Any) -> hist.Row:
     """A stored dose record, read back through the history checks."""
+    where = f"ledger record #{r['seq']}"
     try:
-        when, drug, amount, unit, per_m2, bsa = hist.parse_fields(
-            r["date"], r["drug"], r["dose"], r["unit"], r["bsa_m2"], date.max
-        )
+        return hist.parse_row(r, where, date.max)
     except ValueError as e:
-        raise FileError(Problem(f"{e}", file=f"ledger record #{r['seq']}")) from None
-    return hist.Row(
-        when,
-        drug,
-        amount,
-        unit,
-        per_m2,
-        bsa,
-        r["patient"],
-        r["regimen"],
-        r["cycle"],
-        r["day"],
-        f"ledger record #{r['seq']}",
-    )
+        raise FileError(Problem(f"{e}", file=where)) from None
 
 
 # Reading files to import ------------------------------------------------------------------
@@ -798,20 +781,7 @@ def history_rows(path: Path, data: bytes) -> list[tuple[int | None, dict[str, An
     except UnicodeDecodeError:
         raise FileError(Problem("is not UTF-8 text", file=source)) from None
     if path.suffix.lower() in (".yaml", ".yml"):
-        from dosecalc import yamlfile
-
-        items, lines = yamlfile.parse(text, source)
-        if not isinstance(items, list):
-            raise FileError(Problem("a YAML history is a list of administrations", file=source))
-        out = []
-        for i, item in enumerate(items):
-            if not isinstance(item, dict):
-                raise FileError(
-                    Problem("each administration is a mapping", file=source, line=lines.get((i,)))
-                )
-            hist._check_columns([str(k) for k in item], source, lines.get((i,)))
-            out.append((lines.get((i,)), item))
-        return out
+        return hist.yaml_items(text, source)
     reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
     try:
         if reader.fieldnames is None:
