@@ -78,9 +78,14 @@ def terminal(
     return out
 
 
+def with_ceiling(totals: list[Any]) -> list[Any]:
+    """The totals worth a chart: above zero, with a threshold or a limit."""
+    return [t for t in totals if (t.threshold is not None or t.limit is not None) and t.total]
+
+
 def charts(result: Any, totals: list[Any]) -> list[Text]:
     """Terminal charts for the drugs (and equivalent total) that have a ceiling."""
-    shown = [t for t in totals if (t.threshold is not None or t.limit is not None) and t.total]
+    shown = with_ceiling(totals)
     series = result.series([t.drug for t in shown]) if result is not None else {}
     return [
         terminal(t.drug, t.unit, series[t.drug], t.threshold, t.limit)

@@ -56,9 +56,12 @@ app.add_typer(regimens_app, name="regimens")
 _state = {"debug": bool(os.environ.get("DOSECALC_DEBUG"))}
 
 
+VERSION = f"dosecalc {__version__}"
+
+
 def _version(value: bool) -> None:
     if value:
-        print(f"dosecalc {__version__}")
+        print(VERSION)
         raise typer.Exit(0)
 
 
@@ -1197,7 +1200,7 @@ def ledger_verify(
 
 def main() -> None:
     if sys.argv[1:] == ["--version"]:  # the whole answer; no need to build every command first
-        print(f"dosecalc {__version__}")
+        print(VERSION)
         return
     if os.environ.get("_DOSECALC_COMPLETE"):  # a Tab press: register typer's completion classes
         from typer._completion_classes import completion_init

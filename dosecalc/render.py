@@ -563,30 +563,18 @@ def ledger_records(records: list[dict[str, Any]], where: str) -> Table:
     return table
 
 
-LEDGER_CSV = (
-    "date",
-    "drug",
-    "dose",
-    "unit",
-    "bsa_m2",
-    "patient",
-    "regimen",
-    "cycle",
-    "day",
-    "note",
-)
-
-
 def ledger_csv(records: list[dict[str, Any]]) -> str:
     """The doses in force as a history file (CONTRACT §5) that ``check --history`` reads back;
     the note says which ledger record each row is."""
+    from dosecalc.history import COLUMNS
+
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=LEDGER_CSV, lineterminator="\n")
+    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
     for r in records:
         if r["kind"] != "dose" or r["voided_by"]:
             continue
-        row = {k: r[k] for k in LEDGER_CSV if k not in ("drug", "note")}
+        row = {k: r[k] for k in COLUMNS if k not in ("drug", "note")}
         row["drug"] = r["drug_given"]
         row["note"] = f"ledger #{r['seq']}" + (f": {r['note']}" if r["note"] else "")
         writer.writerow(row)

@@ -191,16 +191,10 @@ def _chart_svg(plan: Any) -> str | None:
     import io
     import re
 
-    shown = [
-        t for t in plan.cumulative if (t.threshold is not None or t.limit is not None) and t.total
-    ]
-    if not shown or plan.result is None:
-        return None
-    import matplotlib
-
-    matplotlib.use("Agg")
     from dosecalc import chart
 
+    if not chart.with_ceiling(plan.cumulative) or plan.result is None:
+        return None
     buffer = io.BytesIO()
     chart.draw(buffer, "svg", plan.result, plan.cumulative, "Lifetime exposure")
     svg = buffer.getvalue().decode("utf-8")
