@@ -5,6 +5,7 @@ pydantic models, rich tables) are imported inside the commands, so that ``--help
 ``--version`` and shell completion stay fast.
 """
 
+import gc
 import os
 import sys
 import traceback
@@ -122,10 +123,18 @@ def _main(
         _state["debug"] = True
 
 
-def _run(work: Callable[[], int]) -> None:
-    """Run a command body; turn errors into one clear message and an exit code."""
+def _run(work: Callable[[], int], bounded: bool = False) -> None:
+    """Run a command body; turn errors into one clear message and an exit code.
+
+    The program starts without the cyclic garbage collector (__main__.py). A command whose input
+    is ``bounded`` (a regimen, a patient) ends long before garbage could matter; any other turns
+    the collector back on first, leaving out what start-up built (frozen: never scanned again).
+    """
     from dosecalc.errors import DosecalcError
 
+    if not bounded:
+        gc.freeze()
+        gc.enable()
     try:
         code = work()
     except DosecalcError as e:
@@ -479,7 +488,7 @@ def plan(
             _emit(text, output, force)
         return ExitCode.CRITICAL if result.critical else ExitCode.OK
 
-    _run(work)
+    _run(work, bounded=True)
 
 
 def _rows(
@@ -750,7 +759,7 @@ def bsa(
             render.console().print(render.bsa_table(data))
         return ExitCode.OK
 
-    _run(work)
+    _run(work, bounded=True)
 
 
 @regimens_app.command("list", cls=_Command)
@@ -772,7 +781,7 @@ def regimens_list(format: Fmt = "table") -> None:
             render.console().print(render.regimens_table(regs))
         return ExitCode.OK
 
-    _run(work)
+    _run(work, bounded=True)
 
 
 @regimens_app.command("show", cls=_Command)
@@ -797,7 +806,7 @@ def regimens_show(
             render.console().print(render.regimen_view(reg))
         return ExitCode.OK
 
-    _run(work)
+    _run(work, bounded=True)
 
 
 @regimens_app.command("validate", cls=_Command)
@@ -833,7 +842,7 @@ def regimens_validate(
             return ExitCode.INVALID
         return ExitCode.INVALID if bad else ExitCode.OK
 
-    _run(work)
+    _run(work, bounded=True)
 
 
 @regimens_app.command("schema", cls=_Command)
@@ -854,7 +863,7 @@ def regimens_schema() -> None:
         sys.stdout.write(json.dumps(schema, indent=2) + "\n")
         return ExitCode.OK
 
-    _run(work)
+    _run(work, bounded=True)
 
 
 policy_app = typer.Typer(
@@ -881,7 +890,7 @@ def policy_show(policy: PolicyFile = None, set_: Sets = None, format: Fmt = "tab
             render.console().print(render.policy_table(rules))
         return ExitCode.OK
 
-    _run(work)
+    _run(work, bounded=True)
 
 
 ledger_app = typer.Typer(

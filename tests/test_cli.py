@@ -221,3 +221,50 @@ def test_version(cli) -> None:
     from dosecalc import __version__
 
     assert cli("--version") == (0, f"dosecalc {__version__}\n", "")
+
+
+_MODULES_AT_EXIT = """\
+import atexit, json, sys
+atexit.register(lambda: sys.__stderr__.write(json.dumps(sorted(sys.modules))))
+sys.argv[0] = "dosecalc"
+from dosecalc.__main__ import main
+main()
+"""
+
+
+@pytest.mark.parametrize(
+    "args, env, expected",
+    [
+        (["--help"], {}, "Chemotherapy dosing"),
+        (["--version"], {}, "dosecalc "),
+        (
+            [],
+            {"_DOSECALC_COMPLETE": "complete_bash", "COMP_WORDS": "dosecalc pl", "COMP_CWORD": "1"},
+            "plan",
+        ),
+    ],
+    ids=["help", "version", "completion"],
+)
+def test_start_up_commands_import_no_engine_and_no_heavy_library(
+    args: list[str], env: dict[str, str], expected: str
+) -> None:
+    """Issue 7: --help, --version and a Tab press cost little more than importing typer, so they
+    must not import pint, yaml, pydantic, rich or the engine (the modules left at exit say)."""
+    import os
+    import subprocess
+    import sys
+
+    p = subprocess.run(
+        [sys.executable, "-c", _MODULES_AT_EXIT, *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **env},
+    )
+    assert p.returncode == 0 and expected in p.stdout, p.stderr
+    loaded = set(json.loads(p.stderr))
+    assert "typer" in loaded  # the check itself works: what did run is listed
+    heavy = {m for m in loaded if m.split(".")[0] in {"pint", "yaml", "pydantic", "rich", "numpy"}}
+    assert heavy == set()
+    ours = {m for m in loaded if m.split(".")[0] == "dosecalc"}
+    assert ours == {"dosecalc", "dosecalc.__main__", "dosecalc.cli", "dosecalc.errors"}
