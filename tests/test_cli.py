@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from pathlib import Path
 
 import jsonschema
@@ -268,3 +269,27 @@ def test_start_up_commands_import_no_engine_and_no_heavy_library(
     assert heavy == set()
     ours = {m for m in loaded if m.split(".")[0] == "dosecalc"}
     assert ours == {"dosecalc", "dosecalc.__main__", "dosecalc.cli", "dosecalc.errors"}
+
+
+def test_the_program_builds_commands_lazily_with_the_same_help_and_errors(run) -> None:
+    """main() builds only the command it runs (cli._Commands); what a user sees is the same as
+    when typer builds them all (``app()``, as the in-process tests run it)."""
+    import subprocess
+    import sys
+
+    eager = "import sys; sys.argv[0] = 'dosecalc'; from dosecalc.cli import app; app()"
+    for args in (["--help"], ["regimens", "--help"], ["plan", "--help"], ["pla"], []):
+        lazy = run(*args)
+        built = subprocess.run(
+            [sys.executable, "-c", eager, *args],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "COLUMNS": "120"},
+            timeout=60,
+        )
+        assert "Usage: dosecalc" in lazy.stdout + lazy.stderr
+        assert (lazy.returncode, lazy.stdout, lazy.stderr) == (
+            built.returncode,
+            built.stdout,
+            built.stderr,
+        ), args
