@@ -22,7 +22,7 @@ UNITS = ("mg/m2", "mg", "units", "units/m2")
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Level(_Strict):
