@@ -7,6 +7,7 @@ line, else the patient's latest ``bsa_m2`` in the history (and the output says w
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -16,7 +17,7 @@ from dosecalc import ceilings, cumulative
 from dosecalc.alerts import CRITICAL, INFO, WARNING, Alert
 from dosecalc.ceilings import RiskFactors
 from dosecalc.cumulative import Fit, Total
-from dosecalc.errors import fail
+from dosecalc.errors import DosecalcError, Problem, fail
 from dosecalc.history import History, Row
 from dosecalc.numbers import fmt
 from dosecalc.patient import Patient
@@ -181,16 +182,76 @@ def check_history(
     proposed: Regimen | None = None,
     requested: int | None = None,
     policy: Policy | None = None,
+    names: Sequence[str | None] | None = None,
 ) -> Iterator[PatientCheck]:
-    """Every patient of a (possibly pharmacy-wide) history, one after the other."""
+    """Every patient of a (possibly pharmacy-wide) history (or those ``names``), in order."""
     book = ceilings.book()
-    for name in history.patients:
+    for name in history.patients if names is None else names:
         bsa_m2, described = _bsa_of_columns(patient, history, name)
         use = cumulative.BsaUse(bsa_m2, described)
         items, make_event = cumulative.column_items(history, name, book, use)
         yield _check(
             items, make_event, use, patient, factors, table, None, proposed, requested, name, policy
         )
+
+
+# Patients per task of a parallel check, and the history size from which workers pay off
+# (starting a worker costs ~20 ms; a patient's check ~0.5 ms).
+CHUNK = 250
+PARALLEL_ROWS = 50_000
+_forked: tuple[Any, ...] = ()  # what forked workers inherit: (history, check_history arguments)
+
+
+def json_lines(history: History, jobs: int, *args: Any) -> Iterator[tuple[str, bool]]:
+    """Each patient's check as one line of JSON, and whether it is critical, in history order.
+
+    With ``jobs`` > 1 and a history of at least PARALLEL_ROWS rows, that many forked worker
+    processes check the patients, CHUNK at a time, and the lines still come in history order:
+    the output is the same byte for byte (tests/test_check_parallel.py).
+    """
+    from dosecalc import render
+
+    names = list(history.patients)
+    rows = sum(len(c) for c in history.patients.values())
+    chunks = [names[i : i + CHUNK] for i in range(0, len(names), CHUNK)]
+    jobs = workers(jobs, len(chunks), rows)
+    if jobs == 1:
+        for r in check_history(history, *args):
+            yield render.to_json_line(r.as_dict()), r.critical
+        return
+    import multiprocessing
+
+    global _forked
+    _forked = (history, args)
+    try:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            for lines in pool.imap(_json_chunk, chunks):
+                if isinstance(lines, tuple):  # a refusal, as the serial check would raise it
+                    raise DosecalcError(*lines)
+                yield from lines
+    finally:
+        _forked = ()
+
+
+def workers(jobs: int, chunks: int, rows: int) -> int:
+    """Worker processes for a check of ``chunks`` chunks of patients and ``rows`` rows; 1: none.
+    Workers are forked (POSIX only), and below PARALLEL_ROWS cost more than they save."""
+    if rows < PARALLEL_ROWS or not hasattr(os, "fork"):
+        return 1
+    return max(1, min(jobs, chunks))
+
+
+def _json_chunk(names: list[str | None]) -> list[tuple[str, bool]] | tuple[Problem, ...]:
+    from dosecalc import render
+
+    history, args = _forked
+    try:
+        return [
+            (render.to_json_line(r.as_dict()), r.critical)
+            for r in check_history(history, *args, names=names)
+        ]
+    except DosecalcError as e:  # its problems travel back to the parent; the exception would not
+        return e.problems
 
 
 def preflight(

@@ -590,6 +590,14 @@ def check(
     set_: Sets = None,
     chart: ChartFile = None,
     format: Fmt = "table",
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Worker processes for a JSON check of many patients (default: one per CPU; "
+            "1: none).",
+        ),
+    ] = None,
 ) -> None:
     """Lifetime cumulative exposure against ceilings, per patient, and what still fits.
 
@@ -644,17 +652,17 @@ def check(
         critical = False
         if all_patients and fmt == "table":
             return _audit(results, len(loaded.patients))
-        if list(loaded.patients) != [None]:  # one patient after the other, as they are checked
-            if fmt == "json":
-                sys.stdout.write('{"patients": [\n')
-            for n, r in enumerate(results):
+        if list(loaded.patients) != [None] and fmt == "json":  # each patient once checked
+            sys.stdout.write('{"patients": [\n')
+            args = (person, factors, equivalence, proposed, cycles, rules)
+            for n, (line, crit) in enumerate(chk.json_lines(loaded, jobs or _cpus(), *args)):
+                critical |= crit
+                sys.stdout.write((",\n" if n else "") + line)
+            sys.stdout.write("\n]}\n")
+        elif list(loaded.patients) != [None]:
+            for r in results:
                 critical |= r.critical
-                if fmt == "json":
-                    sys.stdout.write((",\n" if n else "") + render.to_json_line(r.as_dict()))
-                else:
-                    render.console().print(render.check_view([r], with_charts=False))
-            if fmt == "json":
-                sys.stdout.write("\n]}\n")
+                render.console().print(render.check_view([r], with_charts=False))
         else:
             [r] = list(results)
             critical = r.critical
@@ -669,6 +677,10 @@ def check(
         return ExitCode.CRITICAL if critical else ExitCode.OK
 
     _run(work)
+
+
+def _cpus() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def _audit(results: Any, total: int) -> int:

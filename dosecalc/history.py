@@ -410,6 +410,8 @@ def scan_csv(path: Path, history: History, today: date) -> None:
         i_date, i_drug, i_dose, i_unit = col["date"], col["drug"], col["dose"], col["unit"]
         i_bsa, i_patient = col.get("bsa_m2"), col.get("patient")
         optional = [col.get(k) for k in ("regimen", "cycle", "day")]
+        with_optional = optional != [None, None, None]
+        NONE = (0, 0, 0)  # noqa: N806 (regimen, cycle, day) of a row without them
         file = len(history.sources)
         history.sources.append(source)
         dates: dict[str, int] = {}
@@ -468,14 +470,14 @@ def scan_csv(path: Path, history: History, today: date) -> None:
                         "the patient is missing: in a history with a patient "
                         "column, every row names its patient"
                     )
-                extra = [0, 0, 0]
-                if optional != [None, None, None]:
+                extra = NONE
+                if with_optional:
                     regimen, cycle, day = (values[i] if i is not None else "" for i in optional)
-                    extra = [
+                    extra = (
                         history.regimen_code(_text(regimen) or ""),
                         _int(cycle, "cycle", 1) or 0,
                         _int(day, "day", -366) or 0,
-                    ]
+                    )
             except ValueError as e:
                 raise FileError(Problem(str(e), file=source, line=line)) from None
             cols = patients.get(patient)
