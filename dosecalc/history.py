@@ -411,7 +411,6 @@ def scan_csv(path: Path, history: History, today: date) -> None:
         i_bsa, i_patient = col.get("bsa_m2"), col.get("patient")
         optional = [col.get(k) for k in ("regimen", "cycle", "day")]
         with_optional = optional != [None, None, None]
-        NONE = (0, 0, 0)  # noqa: N806 (regimen, cycle, day) of a row without them
         file = len(history.sources)
         history.sources.append(source)
         dates: dict[str, int] = {}
@@ -470,7 +469,6 @@ def scan_csv(path: Path, history: History, today: date) -> None:
                         "the patient is missing: in a history with a patient "
                         "column, every row names its patient"
                     )
-                extra = NONE
                 if with_optional:
                     regimen, cycle, day = (values[i] if i is not None else "" for i in optional)
                     extra = (
@@ -488,11 +486,18 @@ def scan_csv(path: Path, history: History, today: date) -> None:
             cols.amount.append(amount)
             cols.per_m2.append(kind[2])
             cols.bsa.append(bsa)
-            cols.file.append(file)
             cols.line.append(line)
-            cols.regimen.append(extra[0])
-            cols.cycle.append(extra[1])
-            cols.day.append(extra[2])
+            if with_optional:
+                cols.file.append(file)
+                cols.regimen.append(extra[0])
+                cols.cycle.append(extra[1])
+                cols.day.append(extra[2])
+        if not with_optional:  # the same for every row: filled in once per patient
+            for cols in patients.values():
+                n = len(cols.amount) - len(cols.file)
+                cols.file.extend(array("H", [file]) * n)
+                for column in (cols.regimen, cols.cycle, cols.day):
+                    column.extend(array(column.typecode, [0]) * n)
     except csv.Error as e:
         raise FileError(Problem(f"not valid CSV: {e}", file=source, line=line + 1)) from None
     except UnicodeDecodeError as e:

@@ -551,3 +551,39 @@ def test_a_total_landing_exactly_on_a_ceiling_is_at_it_whatever_the_bsa(height: 
     ]
     assert (thr.cycle, thr.day) == (6, 3)
     assert not [w for w in plan.warnings if w.code == "CUMULATIVE_LIMIT_EXCEEDED"]
+
+
+def test_rows_of_files_with_and_without_regimen_columns_keep_their_own_file_and_cycle(
+    tmp_path: Path,
+) -> None:
+    """The scan fills a file's file/regimen/cycle/day columns once when it has no such columns;
+    a patient's rows from several files must still line up, row by row."""
+    from dosecalc import history as hist
+
+    plain = tmp_path / "plain.csv"
+    plain.write_text(
+        "date,drug,dose,unit,patient\n2020-01-01,epirubicin,90,mg/m2,A\n"
+        "2020-01-02,cisplatin,100,mg/m2,B\n"
+    )
+    cycles = tmp_path / "cycles.csv"
+    cycles.write_text(
+        "date,drug,dose,unit,patient,regimen,cycle,day\n"
+        "2020-02-01,epirubicin,90,mg/m2,A,dia,2,1\n2020-02-02,epirubicin,90,mg/m2,C,dia,1,2\n"
+    )
+    loaded = hist.load([plain, cycles, plain], [])
+    a = loaded.patients["A"]
+    assert [loaded.where(a, i) for i in range(len(a))] == [
+        f"{plain}:2",
+        f"{cycles}:2",
+        f"{plain}:2",
+    ]
+    assert list(a.cycle) == [0, 2, 0] and list(a.day) == [0, 1, 0]
+    assert [loaded.regimens[r] for r in a.regimen] == ["", "dia", ""]
+    rows = loaded.rows("A")
+    assert [(r.date, r.cycle) for r in rows] == [
+        (date(2020, 1, 1), None),
+        (date(2020, 2, 1), 2),
+        (date(2020, 1, 1), None),
+    ]
+    for cols in loaded.patients.values():  # every column as long as the rows
+        assert {len(getattr(cols, c)) for c in hist.Columns.__slots__} == {len(cols)}
