@@ -203,7 +203,8 @@ _forked: tuple[Any, ...] = ()  # what forked workers inherit: (history, check_hi
 
 
 def json_lines(history: History, jobs: int, *args: Any) -> Iterator[tuple[str, bool]]:
-    """Each patient's check as one line of JSON, and whether it is critical, in history order.
+    """The patients' checks as lines of JSON (several joined by ",\\n" when they come from a
+    worker), each block with whether any of its patients is critical, in history order.
 
     With ``jobs`` > 1 and a history of at least PARALLEL_ROWS rows, that many forked worker
     processes check the patients, CHUNK at a time, and the lines still come in history order:
@@ -225,10 +226,10 @@ def json_lines(history: History, jobs: int, *args: Any) -> Iterator[tuple[str, b
     _forked = (history, args)
     try:
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            for lines in pool.imap(_json_chunk, chunks):
-                if isinstance(lines, tuple):  # a refusal, as the serial check would raise it
-                    raise DosecalcError(*lines)
-                yield from lines
+            for block in pool.imap(_json_chunk, chunks):
+                if isinstance(block[0], Problem):  # a refusal, as the serial check would raise it
+                    raise DosecalcError(*block)
+                yield block  # type: ignore[misc]
     finally:
         _forked = ()
 
@@ -241,15 +242,14 @@ def workers(jobs: int, chunks: int, rows: int) -> int:
     return max(1, min(jobs, chunks))
 
 
-def _json_chunk(names: list[str | None]) -> list[tuple[str, bool]] | tuple[Problem, ...]:
+def _json_chunk(names: list[str | None]) -> tuple[str, bool] | tuple[Problem, ...]:
     from dosecalc import render
 
     history, args = _forked
     try:
-        return [
-            (render.to_json_line(r.as_dict()), r.critical)
-            for r in check_history(history, *args, names=names)
-        ]
+        checks = list(check_history(history, *args, names=names))
+        lines = ",\n".join(render.to_json_line(r.as_dict()) for r in checks)
+        return lines, any(r.critical for r in checks)
     except DosecalcError as e:  # its problems travel back to the parent; the exception would not
         return e.problems
 

@@ -655,9 +655,9 @@ def check(
         if list(loaded.patients) != [None] and fmt == "json":  # each patient once checked
             sys.stdout.write('{"patients": [\n')
             args = (person, factors, equivalence, proposed, cycles, rules)
-            for n, (line, crit) in enumerate(chk.json_lines(loaded, jobs or _cpus(), *args)):
+            for n, (block, crit) in enumerate(chk.json_lines(loaded, jobs or _cpus(), *args)):
                 critical |= crit
-                sys.stdout.write((",\n" if n else "") + line)
+                sys.stdout.write((",\n" if n else "") + block)
             sys.stdout.write("\n]}\n")
         elif list(loaded.patients) != [None]:
             for r in results:
