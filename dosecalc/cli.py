@@ -642,24 +642,25 @@ def check(
             _from_ledger(loaded, patient, db)
         proposed = rg.load(next) if next is not None else None
         chk.preflight(loaded, person, proposed, rules)
-        if chart is not None and list(loaded.patients) != [None]:
+        several = list(loaded.patients) != [None]
+        if chart is not None and several:
             raise fail(
                 "--chart",
                 "a chart shows one patient; the history names "
                 f"{len(loaded.patients)}: give one patient's rows",
             )
-        results = chk.check_history(loaded, person, factors, equivalence, proposed, cycles, rules)
+        args = (person, factors, equivalence, proposed, cycles, rules)
+        results = chk.check_history(loaded, *args)
         critical = False
         if all_patients and fmt == "table":
             return _audit(results, len(loaded.patients))
-        if list(loaded.patients) != [None] and fmt == "json":  # each patient once checked
+        if several and fmt == "json":  # each patient once checked
             sys.stdout.write('{"patients": [\n')
-            args = (person, factors, equivalence, proposed, cycles, rules)
             for n, (block, crit) in enumerate(chk.json_lines(loaded, jobs or _cpus(), *args)):
                 critical |= crit
                 sys.stdout.write((",\n" if n else "") + block)
             sys.stdout.write("\n]}\n")
-        elif list(loaded.patients) != [None]:
+        elif several:
             for r in results:
                 critical |= r.critical
                 render.console().print(render.check_view([r], with_charts=False))
