@@ -11,6 +11,7 @@ import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
+from itertools import compress
 from typing import Any
 
 from dosecalc import ceilings, cumulative
@@ -202,9 +203,9 @@ PARALLEL_ROWS = 50_000
 _forked: tuple[Any, ...] = ()  # what forked workers inherit: (history, check_history arguments)
 
 
-def json_lines(history: History, jobs: int, *args: Any) -> Iterator[tuple[str, bool]]:
-    """The patients' checks as lines of JSON (several joined by ",\\n" when they come from a
-    worker), each block with whether any of its patients is critical, in history order.
+def json_lines(history: History, jobs: int, *args: Any) -> Iterator[tuple[bytes, bool]]:
+    """The patients' checks as lines of JSON in UTF-8 (several joined by ",\\n" when they come
+    from a worker), each block with whether any of its patients is critical, in history order.
 
     With ``jobs`` > 1 and a history of at least PARALLEL_ROWS rows, that many forked worker
     processes check the patients, CHUNK at a time, and the lines still come in history order:
@@ -218,7 +219,7 @@ def json_lines(history: History, jobs: int, *args: Any) -> Iterator[tuple[str, b
     jobs = workers(jobs, len(chunks), rows)
     if jobs == 1:
         for r in check_history(history, *args):
-            yield render.to_json_line(r.as_dict()), r.critical
+            yield render.to_json_line(r.as_dict()).encode(), r.critical
         return
     import multiprocessing
 
@@ -242,14 +243,14 @@ def workers(jobs: int, chunks: int, rows: int) -> int:
     return max(1, min(jobs, chunks))
 
 
-def _json_chunk(names: list[str | None]) -> tuple[str, bool] | tuple[Problem, ...]:
+def _json_chunk(names: list[str | None]) -> tuple[bytes, bool] | tuple[Problem, ...]:
     from dosecalc import render
 
     history, args = _forked
     try:
         checks = list(check_history(history, *args, names=names))
         lines = ",\n".join(render.to_json_line(r.as_dict()) for r in checks)
-        return lines, any(r.critical for r in checks)
+        return lines.encode(), any(r.critical for r in checks)
     except DosecalcError as e:  # its problems travel back to the parent; the exception would not
         return e.problems
 
@@ -284,12 +285,14 @@ def _bsa_of_columns(
     if patient is not None and patient.bsa_m2 is not None:
         return _bsa(patient, ())
     cols = history.patients[name]
-    best = -1
-    for i in range(len(cols)):
-        if cols.bsa[i] and cols.date[i] and (best < 0 or cols.date[i] >= cols.date[best]):
-            best = i
-    if best < 0:
+    latest = max(compress(cols.date, cols.bsa), default=0)  # the latest date of a row with a BSA
+    if not latest:
         return None, ""
+    backwards = cols.date[::-1]
+    k = backwards.index(latest)
+    while not cols.bsa[len(cols) - 1 - k]:  # of the rows that day, the last with a BSA
+        k = backwards.index(latest, k + 1)
+    best = len(cols) - 1 - k
     return cols.bsa[best], (
         f"the latest bsa_m2 in the history, {cols.bsa[best]:.2f} m² on "
         f"{date.fromordinal(cols.date[best])} ({history.where(cols, best)})"

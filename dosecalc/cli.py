@@ -594,8 +594,8 @@ def check(
         int | None,
         typer.Option(
             min=1,
-            help="Worker processes for a JSON check of many patients (default: one per CPU; "
-            "1: none).",
+            help="Worker processes that read a large CSV history and check its patients for "
+            "JSON output (default: one per CPU; 1: none).",
         ),
     ] = None,
 ) -> None:
@@ -633,7 +633,8 @@ def check(
         from dosecalc import history as hist
         from dosecalc import render
 
-        loaded = hist.load(history or [], prior or [])
+        workers = jobs or _cpus()
+        loaded = hist.load(history or [], prior or [], jobs=workers)
         if all_patients:
             from dosecalc.ledger import Ledger
 
@@ -655,11 +656,14 @@ def check(
         if all_patients and fmt == "table":
             return _audit(results, len(loaded.patients))
         if several and fmt == "json":  # each patient once checked
-            sys.stdout.write('{"patients": [\n')
-            for n, (block, crit) in enumerate(chk.json_lines(loaded, jobs or _cpus(), *args)):
+            sys.stdout.flush()
+            out = sys.stdout.buffer  # the blocks come UTF-8 encoded (by the workers)
+            out.write(b'{"patients": [\n')
+            for n, (block, crit) in enumerate(chk.json_lines(loaded, workers, *args)):
                 critical |= crit
-                sys.stdout.write((",\n" if n else "") + block)
-            sys.stdout.write("\n]}\n")
+                out.write(b",\n" if n else b"")
+                out.write(block)
+            out.write(b"\n]}\n")
         elif several:
             for r in results:
                 critical |= r.critical

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
 from itertools import accumulate
+from operator import itemgetter
 from types import MappingProxyType
 from typing import Any
 
@@ -370,14 +371,15 @@ def evaluate_items(
     extra_exposed: Iterable[str] = (),
 ) -> Result:
     """The evaluation itself, on compact items (see :data:`Item`)."""
-    items.sort(key=lambda it: (it[0], it[1]))
-    exposed = frozenset(it[2] for it in items) | frozenset(extra_exposed)
+    items.sort()  # by (date, sequence): the sequence is unique, so nothing after it is compared
+    exposed = frozenset(map(itemgetter(2), items)) | frozenset(extra_exposed)
     setup = _setup(book, factors, table, tuple(sorted((options or {}).items())), exposed)
     eq, ceilings, agents, checked = setup.eq, setup.ceilings, setup.agents, setup.checked
     alerts = list(setup.alerts)
     prior: dict[str, float] = {}
     planned: dict[str, float] = {}
-    alerts += _crossings(items, make_event, ceilings, eq.factors if agents else {}, prior, planned)
+    eq_factors = eq.factors if agents else {}
+    alerts += _crossings(items, make_event, ceilings, setup.levels, eq_factors, prior, planned)
     units = {d: tracking_unit(d, book) for d in exposed} | {EQUIVALENT: "mg/m2"}
     totals = []
     for drug in sorted(set(prior) | set(planned), key=lambda d: (d == EQUIVALENT, d)):
@@ -422,6 +424,7 @@ class _Setup:
     agents: list[str]
     checked: bool
     alerts: tuple[Alert, ...]
+    levels: Mapping[str, tuple[tuple[float, int, str, float, str, str], ...]]  # see _levels
 
 
 @lru_cache(maxsize=4096)
@@ -456,8 +459,9 @@ def _setup(
         )
         for agent in sorted(exposed & set(eq.missing))
     )
+    levels = {drug: _levels(c) for drug, c in ceilings.items()}
     # shared by every patient with the same exposure: read-only so no caller can alter another's
-    return _Setup(eq, MappingProxyType(ceilings), agents, checked, alerts)
+    return _Setup(eq, MappingProxyType(ceilings), agents, checked, alerts, MappingProxyType(levels))
 
 
 def _levels(c: Ceiling) -> tuple[tuple[float, int, str, float, str, str], ...]:
@@ -490,6 +494,7 @@ def _crossings(
     items: list[Item],
     make_event: Callable[[Any], Event],
     ceilings: Mapping[str, Ceiling],
+    levels: Mapping[str, tuple[tuple[float, int, str, float, str, str], ...]],
     eq_factors: dict[str, float],
     prior: dict[str, float],
     planned: dict[str, float],
@@ -506,11 +511,12 @@ def _crossings(
         streams[EQUIVALENT] = shares
         values[EQUIVALENT] = [it[3] * eq_factors[it[2]] for it in shares]
     found: list[tuple[tuple[int, int, bool, float], Alert]] = []
+    any_planned = any(map(itemgetter(4), items))
     for name, stream in streams.items():
         if not stream:
             continue
         sums = list(accumulate(values[name]))
-        if not any(it[4] for it in stream):
+        if not any_planned:
             prior[name] = sums[-1]
         else:
             for it, value in zip(stream, values[name], strict=True):
@@ -519,7 +525,7 @@ def _crossings(
         ceiling = ceilings.get(name)
         if ceiling is None:
             continue
-        for bound, strict, kind, level, severity, code in _levels(ceiling):
+        for bound, strict, kind, level, severity, code in levels[name]:
             at = bisect_right(sums, bound) if strict else bisect_left(sums, bound)
             if at < len(sums):
                 it = stream[at]

@@ -10,7 +10,9 @@ little more than reading it.
 from __future__ import annotations
 
 import csv
+import io
 import math
+import os
 from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -379,47 +381,115 @@ def _open_csv(path: Path) -> Any:
     )
 
 
-def scan_csv(path: Path, history: History, today: date) -> None:
+# Byte size of a CSV history from which its rows are read by forked workers, a range of the
+# file each (about 50,000 rows; below that, forking costs more than it saves).
+PARALLEL_BYTES = 2_000_000
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where a CSV history's columns are, from its header."""
+
+    width: int
+    date: int
+    drug: int
+    dose: int
+    unit: int
+    bsa: int | None
+    patient: int | None
+    optional: tuple[int | None, int | None, int | None]  # regimen, cycle, day
+
+
+def _layout(header: list[str], source: str) -> _Layout:
+    if len(header) == 1 and (";" in header[0] or "\t" in header[0]):
+        sep = "semicolons" if ";" in header[0] else "tabs"
+        raise FileError(
+            Problem(
+                f"the columns are separated by {sep}; a history CSV uses commas",
+                file=source,
+                line=1,
+            )
+        )
+    _check_columns(header, source, 1)
+    col = {name.strip(): i for i, name in enumerate(header)}
+    return _Layout(
+        len(header),
+        col["date"],
+        col["drug"],
+        col["dose"],
+        col["unit"],
+        col.get("bsa_m2"),
+        col.get("patient"),
+        (col.get("regimen"), col.get("cycle"), col.get("day")),
+    )
+
+
+def _read_error(e: Exception, source: str, line: int) -> FileError:
+    """A CSV or UTF-8 error met reading the row after ``line``, as one clear sentence."""
+    if isinstance(e, UnicodeDecodeError):
+        return FileError(
+            Problem(
+                f"byte {e.object[e.start]:#04x} is not UTF-8; save the file as UTF-8",
+                file=source,
+                line=line + 1,
+            )
+        )
+    return FileError(Problem(f"not valid CSV: {e}", file=source, line=line + 1))
+
+
+def scan_csv(path: Path, history: History, today: date, jobs: int = 1) -> None:
     """Read a CSV history into ``history``, checking every row (the first bad one refuses).
 
-    The loop resolves each distinct date, drug/unit pair and BSA text once; a row it cannot
-    take as it is goes through :func:`parse_fields`, which says what is wrong.
+    With ``jobs`` > 1, a file of PARALLEL_BYTES or more is read by that many forked workers,
+    a range of whole rows each (:func:`_scan_parallel`); the result is the same.
     """
     source = str(path)
     handle = _open_csv(path)
     reader = csv.reader(handle, strict=True)
-    line = 1
     try:
         try:
             header = next(reader)
         except StopIteration:
             raise FileError(Problem("the history file is empty", file=source)) from None
-        if len(header) == 1 and (";" in header[0] or "\t" in header[0]):
-            sep = "semicolons" if ";" in header[0] else "tabs"
-            raise FileError(
-                Problem(
-                    f"the columns are separated by {sep}; a history CSV uses commas",
-                    file=source,
-                    line=1,
-                )
-            )
-        _check_columns(header, source, 1)
-        names = [c.strip() for c in header]
-        width = len(names)
-        col = {name: i for i, name in enumerate(names)}
-        i_date, i_drug, i_dose, i_unit = col["date"], col["drug"], col["dose"], col["unit"]
-        i_bsa, i_patient = col.get("bsa_m2"), col.get("patient")
-        optional = [col.get(k) for k in ("regimen", "cycle", "day")]
-        with_optional = optional != [None, None, None]
+        except (csv.Error, UnicodeDecodeError) as e:
+            raise _read_error(e, source, 1) from None
+        layout = _layout(header, source)
         file = len(history.sources)
         history.sources.append(source)
-        dates: dict[str, int] = {}
-        kinds: dict[tuple[str, str], tuple[int, float, bool]] = {}
-        bsas: dict[str, float] = {"": 0.0}
-        limit = MAX_ROW_AMOUNT
-        patients = history.patients
+        if jobs > 1 and _scan_parallel(path, layout, history, file, today, jobs):
+            return
+        _scan_rows(reader, 0, layout, history, file, today, source)
+    finally:
+        handle.close()
+
+
+def _scan_rows(
+    reader: Any, offset: int, layout: _Layout, history: History, file: int, today: date, source: str
+) -> None:
+    """The rows ``reader`` gives (row n on line ``offset + reader.line_num``) into ``history``.
+
+    The loop resolves each distinct date, drug/unit pair and BSA text once; a row it cannot
+    take as it is goes through :func:`parse_fields`, which says what is wrong.
+    """
+    width, i_date, i_drug, i_dose, i_unit = (
+        layout.width,
+        layout.date,
+        layout.drug,
+        layout.dose,
+        layout.unit,
+    )
+    i_bsa, i_patient, optional = layout.bsa, layout.patient, layout.optional
+    with_optional = optional != (None, None, None)
+    dates: dict[str, int] = {}
+    kinds: dict[tuple[str, str], tuple[int, float, bool]] = {}
+    bsas: dict[str, float] = {"": 0.0}
+    limit = MAX_ROW_AMOUNT
+    patients = history.patients
+    appenders: dict[str | None, tuple[Any, ...]] = {}  # patient text → its Columns and appends
+    line = offset + reader.line_num
+    try:
         for values in reader:
-            line = reader.line_num
+            line = offset + reader.line_num
             if not values:
                 continue  # a blank line is not a row
             if len(values) != width:
@@ -463,11 +533,26 @@ def scan_csv(path: Path, history: History, today: date) -> None:
                         bsa = bsas[values[i_bsa]] = row_bsa or 0.0
                 else:
                     amount *= kind[1]
-                patient = values[i_patient].strip() or None if i_patient is not None else None
-                if i_patient is not None and patient is None:
-                    raise ValueError(
-                        "the patient is missing: in a history with a patient "
-                        "column, every row names its patient"
+                raw = values[i_patient] if i_patient is not None else None
+                add = appenders.get(raw)
+                if add is None:
+                    patient = _text(raw)
+                    if i_patient is not None and patient is None:
+                        raise ValueError(
+                            "the patient is missing: in a history with a patient "
+                            "column, every row names its patient"
+                        )
+                    cols = patients.get(patient)
+                    if cols is None:
+                        cols = patients[patient] = Columns()
+                    add = appenders[raw] = (
+                        cols,
+                        cols.date.append,
+                        cols.drug.append,
+                        cols.amount.append,
+                        cols.per_m2.append,
+                        cols.bsa.append,
+                        cols.line.append,
                     )
                 if with_optional:
                     regimen, cycle, day = (values[i] if i is not None else "" for i in optional)
@@ -478,15 +563,13 @@ def scan_csv(path: Path, history: History, today: date) -> None:
                     )
             except ValueError as e:
                 raise FileError(Problem(str(e), file=source, line=line)) from None
-            cols = patients.get(patient)
-            if cols is None:
-                cols = patients[patient] = Columns()
-            cols.date.append(ordinal)
-            cols.drug.append(kind[0])
-            cols.amount.append(amount)
-            cols.per_m2.append(kind[2])
-            cols.bsa.append(bsa)
-            cols.line.append(line)
+            cols, add_date, add_drug, add_amount, add_per_m2, add_bsa, add_line = add
+            add_date(ordinal)
+            add_drug(kind[0])
+            add_amount(amount)
+            add_per_m2(kind[2])
+            add_bsa(bsa)
+            add_line(line)
             if with_optional:
                 cols.file.append(file)
                 cols.regimen.append(extra[0])
@@ -498,18 +581,133 @@ def scan_csv(path: Path, history: History, today: date) -> None:
                 cols.file.extend(array("H", [file]) * n)
                 for column in (cols.regimen, cols.cycle, cols.day):
                     column.extend(array(column.typecode, [0]) * n)
-    except csv.Error as e:
-        raise FileError(Problem(f"not valid CSV: {e}", file=source, line=line + 1)) from None
-    except UnicodeDecodeError as e:
-        raise FileError(
-            Problem(
-                f"byte {e.object[e.start]:#04x} is not UTF-8; save the file as UTF-8",
-                file=source,
-                line=line + 1,
-            )
-        ) from None
-    finally:
-        handle.close()
+    except (csv.Error, UnicodeDecodeError) as e:
+        raise _read_error(e, source, line) from None
+
+
+def _scan_parallel(
+    path: Path, layout: _Layout, history: History, file: int, today: date, jobs: int
+) -> bool:
+    """Read the rows of a large CSV history in ranges of whole rows, the first in this process
+    and each other in a forked worker, and merge them into ``history`` in file order: patients,
+    drugs and regimens come out in the order of their first row, as a serial read gives them.
+    False (and ``history`` untouched) if the file is small or cannot be cut (see
+    :func:`_row_ranges`), or if any range holds a bad row: the serial read then says which
+    row, as it always does."""
+    ranges = _row_ranges(path, jobs)
+    if ranges is None:
+        return False
+    import multiprocessing
+
+    drugs.book()  # loaded once here, inherited by the workers
+    units.registry()
+    tasks = [(path, start, end, line, layout, file, today) for start, end, line in ranges]
+    with multiprocessing.get_context("fork").Pool(len(tasks) - 1) as pool:
+        later = pool.map_async(_scan_range, tasks[1:])
+        first = _scan_range(tasks[0], pack=False)
+        parts = later.get()
+    if first is None or any(part is None for part in parts):
+        return False
+    if history.patients or history.names:
+        _merge(history, _pack(first))  # type: ignore[arg-type]
+    else:  # the first file: its first range becomes the history as it is
+        for attr in ("patients", "names", "regimens", "_codes", "_regimen_codes"):
+            setattr(history, attr, getattr(first, attr))
+    for part in parts:
+        _merge(history, part)  # type: ignore[arg-type]
+    return True
+
+
+def _row_ranges(path: Path, parts: int) -> list[tuple[int, int, int]] | None:
+    """``parts`` byte ranges (start, end, line of the first row) that cover the rows after the
+    header, each cut at a line end outside quotes (after an even count of '"', as in any valid
+    CSV); None for a file under PARALLEL_BYTES or without POSIX fork."""
+    import mmap
+
+    size = path.stat().st_size
+    if size < PARALLEL_BYTES or not hasattr(os, "fork"):
+        return None
+    with path.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+
+        def count(what: bytes, start: int, end: int) -> int:  # in blocks: bounded memory
+            step = 1 << 24
+            return sum(data[a : min(a + step, end)].count(what) for a in range(start, end, step))
+
+        start = data.find(b"\n") + 1  # after the header
+        quotes = count(b'"', 0, start)
+        if start == 0 or quotes % 2:
+            return None
+        line = 2
+        ranges = []
+        for k in range(1, parts + 1):
+            end = size if k == parts else data.find(b"\n", max(start, size * k // parts)) + 1
+            end = end or size
+            quotes += count(b'"', start, end)
+            while end < size and quotes % 2:  # inside a quoted field: on to the next line end
+                after = data.find(b"\n", end) + 1 or size
+                quotes += count(b'"', end, after)
+                end = after
+            if end <= start:
+                continue
+            ranges.append((start, end, line))
+            line += count(b"\n", start, end)
+            start = end
+    return ranges if len(ranges) > 1 else None
+
+
+# What a worker sends back for its range: drug names, regimen names, patients in order with
+# their row counts, and each Columns slot of all its patients end to end (a few large arrays
+# pickle in milliseconds; 20,000 Columns objects would take most of a second).
+_Packed = tuple[list[str], list[str], list["str | None"], list[int], list[Any]]
+
+
+def _scan_range(task: tuple[Any, ...], pack: bool = True) -> _Packed | History | None:
+    """One range of rows as a History of its own, packed for the trip back from a worker
+    (None: a bad row or byte in it)."""
+    path, start, end, line, layout, file, today = task
+    with path.open("rb") as f:
+        f.seek(start)
+        data = f.read(end - start)
+    part = History()
+    try:
+        text = data.decode("utf-8")
+        reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+        _scan_rows(reader, line - 1, layout, part, file, today, str(path))
+    except (FileError, UnicodeDecodeError):
+        return None
+    if reader.line_num != text.count("\n") + (not text.endswith("\n")):
+        return None  # line ends csv sees but the byte ranges did not count: read it serially
+    return _pack(part) if pack else part
+
+
+def _pack(part: History) -> _Packed:
+    slots = [getattr(Columns(), slot) for slot in Columns.__slots__]
+    for cols in part.patients.values():
+        for flat, slot in zip(slots, Columns.__slots__, strict=True):
+            flat.extend(getattr(cols, slot))
+    counts = [len(cols) for cols in part.patients.values()]
+    return part.names, part.regimens, list(part.patients), counts, slots
+
+
+def _merge(history: History, packed: _Packed) -> None:
+    """Add the rows of a packed range (a later range of the same file) to ``history``."""
+    names, regimens, patients, counts, slots = packed
+    drug_codes = [history.code(name) for name in names]
+    regimen_codes = [history.regimen_code(name) for name in regimens]
+    by_slot = dict(zip(Columns.__slots__, slots, strict=True))
+    if drug_codes != list(range(len(drug_codes))):
+        by_slot["drug"] = array("H", map(drug_codes.__getitem__, by_slot["drug"]))
+    if regimen_codes != list(range(len(regimen_codes))):
+        by_slot["regimen"] = array("H", map(regimen_codes.__getitem__, by_slot["regimen"]))
+    flats = [by_slot[slot] for slot in Columns.__slots__]
+    start = 0
+    for name, n in zip(patients, counts, strict=True):
+        cols = history.patients.get(name)
+        if cols is None:
+            cols = history.patients[name] = Columns()
+        for flat, slot in zip(flats, Columns.__slots__, strict=True):
+            getattr(cols, slot).extend(flat[start : start + n])
+        start += n
 
 
 def yaml_items(text: str, source: str) -> list[tuple[int | None, dict[str, Any]]]:
@@ -556,15 +754,18 @@ def scan_yaml(path: Path, history: History, today: date) -> None:
         history.add(row, row.patient, file, line or 0)
 
 
-def load(paths: Iterable[Path], priors: Iterable[str] = (), today: date | None = None) -> History:
-    """Every history file and --prior amount, per patient (all-or-nothing)."""
+def load(
+    paths: Iterable[Path], priors: Iterable[str] = (), today: date | None = None, jobs: int = 1
+) -> History:
+    """Every history file and --prior amount, per patient (all-or-nothing); ``jobs`` > 1 reads
+    a large CSV file in that many worker processes (:func:`scan_csv`)."""
     today = today or date.today()
     history = History()
     for path in paths:
         if path.suffix.lower() in (".yaml", ".yml"):
             scan_yaml(path, history, today)
         else:
-            scan_csv(path, history, today)
+            scan_csv(path, history, today, jobs)
     for text in priors:
         history.add_prior(parse_prior(text))
     history.check_patients()
