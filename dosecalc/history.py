@@ -622,36 +622,36 @@ def _row_ranges(path: Path, parts: int) -> list[tuple[int, int, int]] | None:
     """``parts`` byte ranges (start, end, line of the first row) that cover the rows after the
     header, each cut at a line end outside quotes (after an even count of '"', as in any valid
     CSV); None for a file under PARALLEL_BYTES or without POSIX fork."""
-    import mmap
-
     size = path.stat().st_size
     if size < PARALLEL_BYTES or not hasattr(os, "fork"):
         return None
-    with path.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+    with path.open("rb") as f:
 
-        def count(what: bytes, start: int, end: int) -> int:  # in blocks: bounded memory
-            step = 1 << 24
-            return sum(data[a : min(a + step, end)].count(what) for a in range(start, end, step))
+        def count(start: int, end: int) -> tuple[int, int]:  # line ends and quotes, by blocks
+            f.seek(start)
+            lines = quotes = 0
+            for _ in range(start, end, 1 << 22):
+                block = f.read(min(1 << 22, end - f.tell()))
+                lines, quotes = lines + block.count(b"\n"), quotes + block.count(b'"')
+            return lines, quotes
 
-        start = data.find(b"\n") + 1  # after the header
-        quotes = count(b'"', 0, start)
-        if start == 0 or quotes % 2:
+        header = f.readline()
+        start, line, quotes = len(header), 2, header.count(b'"')
+        if not header.endswith(b"\n") or quotes % 2:
             return None
-        line = 2
         ranges = []
         for k in range(1, parts + 1):
-            end = size if k == parts else data.find(b"\n", max(start, size * k // parts)) + 1
-            end = end or size
-            quotes += count(b'"', start, end)
-            while end < size and quotes % 2:  # inside a quoted field: on to the next line end
-                after = data.find(b"\n", end) + 1 or size
-                quotes += count(b'"', end, after)
-                end = after
-            if end <= start:
-                continue
-            ranges.append((start, end, line))
-            line += count(b"\n", start, end)
-            start = end
+            end = size if k == parts else max(start, size * k // parts)
+            lines, more = count(start, end)
+            cut = end == size
+            while not cut:  # on to the next line end outside quotes
+                rest = f.readline()
+                end += len(rest)
+                lines, more = lines + rest.count(b"\n"), more + rest.count(b'"')
+                cut = end == size or (quotes + more) % 2 == 0
+            if end > start:
+                ranges.append((start, end, line))
+            start, line, quotes = end, line + lines, quotes + more
     return ranges if len(ranges) > 1 else None
 
 
@@ -669,13 +669,13 @@ def _scan_range(task: tuple[Any, ...], pack: bool = True) -> _Packed | History |
         f.seek(start)
         data = f.read(end - start)
     part = History()
+    text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", newline="")  # decoded as read
+    reader = csv.reader(text, strict=True)
     try:
-        text = data.decode("utf-8")
-        reader = csv.reader(io.StringIO(text, newline=""), strict=True)
         _scan_rows(reader, line - 1, layout, part, file, today, str(path))
-    except (FileError, UnicodeDecodeError):
+    except FileError:
         return None
-    if reader.line_num != text.count("\n") + (not text.endswith("\n")):
+    if reader.line_num != data.count(b"\n") + (not data.endswith(b"\n")):
         return None  # line ends csv sees but the byte ranges did not count: read it serially
     return _pack(part) if pack else part
 

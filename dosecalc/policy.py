@@ -314,12 +314,12 @@ def _line_of(text: str, section: str, key: str) -> int | None:
 
 def load(path: Path | None = None, overrides: dict[str, tuple[Any, str]] | None = None) -> Policy:
     """The policy in force: defaults, then the file, then command-line overrides."""
-    import tomllib
-
     values = {k: s.default for k, s in SETTINGS.items()}
     origins = dict.fromkeys(SETTINGS, "default")
     source = None
     if path is not None:
+        import tomllib
+
         from dosecalc.yamlfile import read_text
 
         text = read_text(path, "policy", 1_000_000)

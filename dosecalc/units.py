@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dosecalc.errors import fail
 
@@ -48,10 +49,24 @@ _KIND = {
 }
 
 
+def _pint() -> Any:
+    """pint, imported without numpy. pint imports numpy whenever it is installed (matplotlib,
+    for the charts, installs it): about 140 ms of every start-up, for arrays dosecalc never
+    gives pint (it converts plain floats). numpy stays importable for the charts."""
+    if "pint" in sys.modules or "numpy" in sys.modules:
+        import pint
+    else:
+        sys.modules["numpy"] = None  # type: ignore[assignment]  # pint's `import numpy` fails
+        try:
+            import pint
+        finally:
+            del sys.modules["numpy"]
+    return pint
+
+
 @lru_cache(maxsize=1)
 def registry() -> pint.UnitRegistry:
-    import pint
-
+    pint = _pint()
     return pint.UnitRegistry(str(_DEFINITIONS), cache_folder=None, on_redefinition="raise")
 
 
@@ -88,8 +103,7 @@ def factor(unit_text: str, target: str) -> float:
 
     Raises ValueError with a sentence naming both kinds of quantity when they do not match.
     """
-    import pint
-
+    pint = _pint()
     source = unit(unit_text)
     reg = registry()
     try:

@@ -271,6 +271,28 @@ def test_start_up_commands_import_no_engine_and_no_heavy_library(
     assert ours == {"dosecalc", "dosecalc.__main__", "dosecalc.cli", "dosecalc.errors"}
 
 
+def test_a_plan_converts_units_with_pint_but_never_imports_numpy(tmp_path: Path) -> None:
+    """pint would import numpy (installed for the charts) on every start-up; units.py imports
+    it without. A chart, which needs numpy, still draws afterwards in the same process."""
+    import subprocess
+    import sys
+
+    chart = tmp_path / "plan.png"
+    args = ["plan", "dia", "--height", "175cm", "--weight", "70kg", "--start", "2026-12-01"]
+    runs = {}
+    for extra in (["--format", "json"], ["--chart", str(chart)]):
+        p = subprocess.run(
+            [sys.executable, "-c", _MODULES_AT_EXIT, *args, *extra],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert p.returncode == 0, p.stderr
+        runs[extra[0]] = set(json.loads(p.stderr.splitlines()[-1]))
+    assert "pint" in runs["--format"] and "numpy" not in runs["--format"]
+    assert "numpy" in runs["--chart"] and chart.stat().st_size > 1000
+
+
 def test_the_program_builds_commands_lazily_with_the_same_help_and_errors(run) -> None:
     """main() builds only the command it runs (cli._Commands); what a user sees is the same as
     when typer builds them all (``app()``, as the in-process tests run it)."""
