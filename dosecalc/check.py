@@ -19,7 +19,7 @@ from dosecalc.alerts import CRITICAL, INFO, WARNING, Alert
 from dosecalc.ceilings import RiskFactors
 from dosecalc.cumulative import Fit, Total
 from dosecalc.errors import DosecalcError, Problem, fail
-from dosecalc.history import History, Row
+from dosecalc.history import Columns, History, Row
 from dosecalc.numbers import fmt
 from dosecalc.patient import Patient
 from dosecalc.policy import Policy
@@ -262,11 +262,12 @@ def preflight(
     that needs a BSA no one gave, or a proposed regimen that needs one."""
     from dosecalc.policy import load as load_policy
 
+    if patient is not None and patient.bsa_m2 is not None:
+        return  # every row converts with it, and a proposed regimen doses with it
     book = ceilings.book()
     targets = [cumulative.tracking_unit(n, book).endswith("/m2") for n in history.names]
     for name, cols in history.patients.items():
-        bsa_m2, _ = _bsa_of_columns(patient, history, name)
-        if bsa_m2 is not None:
+        if _latest_bsa_row(cols) >= 0:
             continue
         for i in range(len(cols)):
             if cols.per_m2[i] != targets[cols.drug[i]] and not cols.bsa[i]:
@@ -285,18 +286,25 @@ def _bsa_of_columns(
     if patient is not None and patient.bsa_m2 is not None:
         return _bsa(patient, ())
     cols = history.patients[name]
-    latest = max(compress(cols.date, cols.bsa), default=0)  # the latest date of a row with a BSA
-    if not latest:
+    best = _latest_bsa_row(cols)
+    if best < 0:
         return None, ""
-    backwards = cols.date[::-1]
-    k = backwards.index(latest)
-    while not cols.bsa[len(cols) - 1 - k]:  # of the rows that day, the last with a BSA
-        k = backwards.index(latest, k + 1)
-    best = len(cols) - 1 - k
     return cols.bsa[best], (
         f"the latest bsa_m2 in the history, {cols.bsa[best]:.2f} m² on "
         f"{date.fromordinal(cols.date[best])} ({history.where(cols, best)})"
     )
+
+
+def _latest_bsa_row(cols: Columns) -> int:
+    """The row of the latest dated bsa_m2 (of several that day, the last); -1 if none."""
+    latest = max(compress(cols.date, cols.bsa), default=0)
+    if not latest:
+        return -1
+    backwards = cols.date[::-1]
+    k = backwards.index(latest)
+    while not cols.bsa[len(cols) - 1 - k]:
+        k = backwards.index(latest, k + 1)
+    return len(cols) - 1 - k
 
 
 def _check(

@@ -85,7 +85,7 @@ class Total:
     threshold: float | None = None
     limit: float | None = None
     ceiling: Ceiling | None = None
-    extra: dict[str, object] = field(default_factory=dict)
+    extra: Mapping[str, object] = field(default_factory=dict)
 
     @property
     def total(self) -> float:
@@ -113,7 +113,7 @@ class Total:
                 adjustments=list(c.adjustments),
                 sources=list(c.sources),
             )
-        out.update(self.extra)
+        out.update((k, list(v) if isinstance(v, tuple) else v) for k, v in self.extra.items())
         return out
 
 
@@ -296,6 +296,8 @@ def with_equivalents(events: Iterable[Event], eq: Equivalence) -> Iterator[Event
             )
 
 
+_NO_EXTRA: Mapping[str, object] = MappingProxyType({})
+
 # One contribution to a total in the evaluation loop: (date ordinal, 0 for an undated prior
 # amount; sequence; drug; amount in its tracking unit; planned; a reference that
 # ``make_event`` turns into the Event an alert names).
@@ -374,31 +376,16 @@ def evaluate_items(
     items.sort()  # by (date, sequence): the sequence is unique, so nothing after it is compared
     exposed = frozenset(map(itemgetter(2), items)) | frozenset(extra_exposed)
     setup = _setup(book, factors, table, tuple(sorted((options or {}).items())), exposed)
-    eq, ceilings, agents, checked = setup.eq, setup.ceilings, setup.agents, setup.checked
+    eq, ceilings, agents = setup.eq, setup.ceilings, setup.agents
     alerts = list(setup.alerts)
     prior: dict[str, float] = {}
     planned: dict[str, float] = {}
     eq_factors = eq.factors if agents else {}
     alerts += _crossings(items, make_event, ceilings, setup.levels, eq_factors, prior, planned)
-    units = {d: tracking_unit(d, book) for d in exposed} | {EQUIVALENT: "mg/m2"}
+    units, extras = setup.units, setup.extras
     totals = []
     for drug in sorted(set(prior) | set(planned), key=lambda d: (d == EQUIVALENT, d)):
         c = ceilings.get(drug)
-        extra: dict[str, object] = {}
-        if drug == EQUIVALENT:
-            extra = {
-                "equivalence_table": eq.table,
-                "agents": list(agents),
-                "checked": checked,
-                "note": (
-                    f"{' and '.join(agents)} combined with {eq.table} factors; its ceiling "
-                    "is checked because the exposure holds more than one anthracycline-"
-                    "type agent"
-                    if checked
-                    else f"only {agents[0]} counts toward it, so {agents[0]}'s own ceiling "
-                    "applies and this total's is not checked"
-                ),
-            }
         totals.append(
             Total(
                 drug,
@@ -408,7 +395,7 @@ def evaluate_items(
                 c.threshold if c else None,
                 c.limit if c else None,
                 c,
-                extra,
+                extras.get(drug, _NO_EXTRA),
             )
         )
     return Result(totals, alerts, ceilings, eq, items, bool(agents))
@@ -425,6 +412,8 @@ class _Setup:
     checked: bool
     alerts: tuple[Alert, ...]
     levels: Mapping[str, tuple[tuple[float, int, str, float, str, str], ...]]  # see _levels
+    units: Mapping[str, str]  # the unit of each total
+    extras: Mapping[str, Mapping[str, object]]  # the equivalent total's own fields
 
 
 @lru_cache(maxsize=4096)
@@ -460,8 +449,35 @@ def _setup(
         for agent in sorted(exposed & set(eq.missing))
     )
     levels = {drug: _levels(c) for drug, c in ceilings.items()}
+    units = {d: tracking_unit(d, book) for d in exposed} | {EQUIVALENT: "mg/m2"}
+    extras = {}
+    if agents:
+        note = (
+            f"{' and '.join(agents)} combined with {eq.table} factors; its ceiling is checked "
+            "because the exposure holds more than one anthracycline-type agent"
+            if checked
+            else f"only {agents[0]} counts toward it, so {agents[0]}'s own ceiling applies and "
+            "this total's is not checked"
+        )
+        extras[EQUIVALENT] = MappingProxyType(
+            {
+                "equivalence_table": eq.table,
+                "agents": tuple(agents),
+                "checked": checked,
+                "note": note,
+            }
+        )
     # shared by every patient with the same exposure: read-only so no caller can alter another's
-    return _Setup(eq, MappingProxyType(ceilings), agents, checked, alerts, MappingProxyType(levels))
+    return _Setup(
+        eq,
+        MappingProxyType(ceilings),
+        agents,
+        checked,
+        alerts,
+        MappingProxyType(levels),
+        MappingProxyType(units),
+        MappingProxyType(extras),
+    )
 
 
 def _levels(c: Ceiling) -> tuple[tuple[float, int, str, float, str, str], ...]:
