@@ -211,7 +211,7 @@ def json_lines(history: History, jobs: int, *args: Any) -> Iterator[tuple[bytes,
     processes check the patients, CHUNK at a time, and the lines still come in history order:
     the output is the same byte for byte (tests/test_check_parallel.py).
     """
-    from dosecalc import render
+    from dosecalc.jsontext import to_json_line
 
     names = list(history.patients)
     rows = sum(len(c) for c in history.patients.values())
@@ -219,7 +219,7 @@ def json_lines(history: History, jobs: int, *args: Any) -> Iterator[tuple[bytes,
     jobs = workers(jobs, len(chunks), rows)
     if jobs == 1:
         for r in check_history(history, *args):
-            yield render.to_json_line(r.as_dict()).encode(), r.critical
+            yield to_json_line(r.as_dict()).encode(), r.critical
         return
     import multiprocessing
 
@@ -244,12 +244,12 @@ def workers(jobs: int, chunks: int, rows: int) -> int:
 
 
 def _json_chunk(names: list[str | None]) -> tuple[bytes, bool] | tuple[Problem, ...]:
-    from dosecalc import render
+    from dosecalc.jsontext import to_json_line
 
     history, args = _forked
     try:
         checks = list(check_history(history, *args, names=names))
-        lines = ",\n".join(render.to_json_line(r.as_dict()) for r in checks)
+        lines = ",\n".join(to_json_line(r.as_dict()) for r in checks)
         return lines.encode(), any(r.critical for r in checks)
     except DosecalcError as e:  # its problems travel back to the parent; the exception would not
         return e.problems

@@ -466,12 +466,14 @@ def plan(
                 delay_mode=mode,
                 actual_dates=actual_dates,
             )
-        from dosecalc import render
+        from dosecalc.jsontext import to_json
 
         text: str | bytes
         if fmt == "json":
-            text = render.to_json(result.as_dict())
+            text = to_json(result.as_dict())
         elif fmt == "csv":
+            from dosecalc import render
+
             text = render.plan_csv(result)
         elif fmt == "ics":
             from dosecalc.exports import to_ics
@@ -480,16 +482,18 @@ def plan(
         elif fmt == "fhir":
             from dosecalc.exports import to_fhir
 
-            text = render.to_json(to_fhir(result))
+            text = to_json(to_fhir(result))
         elif fmt == "html":
             from dosecalc.sheet import render as sheet
 
             text = sheet(result, paper.strip().lower())
-        elif output is None:
-            text = ""
-            render.console().print(render.plan_table(result))
         else:
-            text = render.to_text(render.plan_table(result))
+            from dosecalc import render
+
+            table = render.plan_table(result)
+            text = "" if output is None else render.to_text(table)
+            if output is None:
+                render.console().print(table)
         if chart is not None:
             from dosecalc.chart import save
 
@@ -631,7 +635,6 @@ def check(
         )
         factors = _factors(chest_rt, person.age_years)
         from dosecalc import history as hist
-        from dosecalc import render
 
         workers = jobs or _cpus()
         loaded = hist.load(history or [], prior or [], jobs=workers)
@@ -665,6 +668,8 @@ def check(
                 out.write(block)
             out.write(b"\n]}\n")
         elif several:
+            from dosecalc import render
+
             for r in results:
                 critical |= r.critical
                 render.console().print(render.check_view([r], with_charts=False))
@@ -676,8 +681,12 @@ def check(
 
                 save(chart, r.result, r.cumulative, "Lifetime exposure")
             if fmt == "json":
-                sys.stdout.write(render.to_json(r.as_dict()))
+                from dosecalc.jsontext import to_json
+
+                sys.stdout.write(to_json(r.as_dict()))
             else:
+                from dosecalc import render
+
                 render.console().print(render.check_view([r]))
         return ExitCode.CRITICAL if critical else ExitCode.OK
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from datetime import date
 from typing import Any
 
@@ -19,20 +18,12 @@ from rich.text import Text
 
 from dosecalc.alerts import Alert
 from dosecalc.cumulative import Total
+from dosecalc.jsontext import to_json, to_json_line  # noqa: F401  (render.to_json)
 from dosecalc.numbers import fmt
 from dosecalc.plan import Plan
 
 REGIMEN_CODES = ("REGIMEN_UNVERIFIED", "REGIMEN_ASSUMPTION")
 SEVERITY_STYLE = {"info": "cyan", "warning": "yellow", "critical": "bold red"}
-
-
-def to_json_line(data: Any) -> str:
-    """Compact JSON on one line (the fast C encoder), for one record of a long stream."""
-    return json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-
-
-def to_json(data: Any) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def _day(d: date) -> str:
