@@ -640,8 +640,10 @@ def _row_ranges(path: Path, parts: int) -> list[tuple[int, int, int]] | None:
         if not header.endswith(b"\n") or quotes % 2:
             return None
         ranges = []
-        for k in range(1, parts + 1):
-            end = size if k == parts else max(start, size * k // parts)
+        body = size - start
+        for k in range(1, parts + 1):  # the first range, this process's, a little larger (below)
+            share = (k + FIRST_EXTRA) / (parts + FIRST_EXTRA)
+            end = size if k == parts else max(start, len(header) + int(body * share))
             lines, more = count(start, end)
             cut = end == size
             while not cut:  # on to the next line end outside quotes
@@ -654,6 +656,10 @@ def _row_ranges(path: Path, parts: int) -> list[tuple[int, int, int]] | None:
             start, line, quotes = end, line + lines, quotes + more
     return ranges if len(ranges) > 1 else None
 
+
+# The share of rows this process reads beyond an even one (in ranges): a worker also packs
+# and sends its rows, and this process then merges them (on 1M rows, 0.2-0.5 s of waiting).
+FIRST_EXTRA = 0.1
 
 # What a worker sends back for its range: drug names, regimen names, patients in order with
 # their row counts, and each Columns slot of all its patients end to end (a few large arrays
