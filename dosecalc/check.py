@@ -7,6 +7,7 @@ line, else the patient's latest ``bsa_m2`` in the history (and the output says w
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -225,6 +226,7 @@ def json_lines(history: History, jobs: int, *args: Any) -> Iterator[tuple[bytes,
 
     global _forked
     _forked = (history, args)
+    gc.freeze()  # the workers' collector then never walks the history's objects (nor copies them)
     try:
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
             for block in pool.imap(_json_chunk, chunks):

@@ -18,7 +18,7 @@ from functools import lru_cache
 from itertools import accumulate
 from operator import itemgetter
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 from dosecalc import drugs
 from dosecalc.alerts import CRITICAL, WARNING, Alert
@@ -411,7 +411,7 @@ class _Setup:
     agents: list[str]
     checked: bool
     alerts: tuple[Alert, ...]
-    levels: Mapping[str, tuple[tuple[float, int, str, float, str, str], ...]]  # see _levels
+    levels: Mapping[str, tuple[_Level, ...]]
     units: Mapping[str, str]  # the unit of each total
     extras: Mapping[str, Mapping[str, object]]  # the equivalent total's own fields
 
@@ -480,37 +480,65 @@ def _setup(
     )
 
 
-def _levels(c: Ceiling) -> tuple[tuple[float, int, str, float, str, str], ...]:
+class _Level(NamedTuple):
+    """A level a running total can cross, with what its alert says that does not change."""
+
+    bound: float  # the total that crosses it
+    strict: int  # 1: only a total above the bound crosses it (a limit), 0: one at it too
+    severity: str
+    code: str
+    head: str  # "epirubicin reaches its 900 mg/m² threshold (…)", or a monitor's message
+    tail: str  # " [the ceiling's adjustments]", after the place and total
+    unit: str  # as printed: mg/m²
+    monitor: bool
+
+
+def _levels(c: Ceiling) -> tuple[_Level, ...]:
     """A ceiling's levels, sorted by the total that crosses them (a limit is crossed *above*
     its value: its bound sits just above it; ``>=`` a threshold, ``>`` a limit)."""
+    unit = c.unit.replace("m2", "m²")
+    tail = f" [{'; '.join(c.adjustments)}]" if c.adjustments else ""
     levels = []
     if c.threshold is not None:
+        head = f"{c.drug} reaches its {fmt(c.threshold)} {unit} threshold ({c.toxicity})"
         levels.append(
-            (
+            _Level(
                 c.threshold * (1 - REL_TOL),
                 0,
-                "threshold",
-                c.threshold,
                 WARNING,
                 "CUMULATIVE_THRESHOLD_REACHED",
+                head,
+                tail,
+                unit,
+                False,
             )
         )
     if c.limit is not None:
+        head = f"{c.drug} exceeds its {fmt(c.limit)} {unit} limit ({c.toxicity})"
         levels.append(
-            (c.limit * (1 + REL_TOL), 1, "limit", c.limit, CRITICAL, "CUMULATIVE_LIMIT_EXCEEDED")
+            _Level(
+                c.limit * (1 + REL_TOL),
+                1,
+                CRITICAL,
+                "CUMULATIVE_LIMIT_EXCEEDED",
+                head,
+                tail,
+                unit,
+                False,
+            )
         )
     levels += [
-        (m.at * (1 - REL_TOL), 0, f"monitor:{i}", m.at, m.severity, m.code)
-        for i, m in enumerate(c.monitor)
+        _Level(m.at * (1 - REL_TOL), 0, m.severity, m.code, m.message, "", unit, True)
+        for m in c.monitor
     ]
-    return tuple(sorted(levels, key=lambda lv: (lv[0], lv[1])))
+    return tuple(sorted(levels, key=lambda lv: (lv.bound, lv.strict)))
 
 
 def _crossings(
     items: list[Item],
     make_event: Callable[[Any], Event],
     ceilings: Mapping[str, Ceiling],
-    levels: Mapping[str, tuple[tuple[float, int, str, float, str, str], ...]],
+    levels: Mapping[str, tuple[_Level, ...]],
     eq_factors: dict[str, float],
     prior: dict[str, float],
     planned: dict[str, float],
@@ -541,35 +569,23 @@ def _crossings(
         ceiling = ceilings.get(name)
         if ceiling is None:
             continue
-        for bound, strict, kind, level, severity, code in levels[name]:
-            at = bisect_right(sums, bound) if strict else bisect_left(sums, bound)
+        for level in levels[name]:
+            bound = level.bound
+            at = bisect_right(sums, bound) if level.strict else bisect_left(sums, bound)
             if at < len(sums):
                 it = stream[at]
-                alert = _crossing_alert(
-                    make_event(it[5]), ceiling, kind, level, severity, code, sums[at]
-                )
+                alert = _crossing_alert(make_event(it[5]), ceiling.drug, level, sums[at])
                 found.append(((it[0], it[1], name == EQUIVALENT, bound), alert))
     found.sort(key=lambda pair: pair[0])
     return [alert for _, alert in found]
 
 
-def _crossing_alert(
-    e: Event, c: Ceiling, kind: str, value: float, severity: str, code: str, total: float
-) -> Alert:
-    unit = c.unit.replace("m2", "m²")
-    name = c.drug
-    if kind == "threshold":
-        text = f"{name} reaches its {fmt(value)} {unit} threshold ({c.toxicity})"
-    elif kind == "limit":
-        text = f"{name} exceeds its {fmt(value)} {unit} limit ({c.toxicity})"
+def _crossing_alert(e: Event, drug: str, level: _Level, total: float) -> Alert:
+    if level.monitor:
+        text = f"{level.head} [{drug} {fmt(total)} {level.unit} {e.place()}]"
     else:
-        monitor = c.monitor[int(kind.split(":")[1])]
-        reached = f"{name} {fmt(total)} {unit} {e.place()}"
-        return Alert(severity, code, f"{monitor.message} [{reached}]", drug=name, **e.located())  # type: ignore[arg-type]
-    text += f" {e.place()}: total {fmt(total)} {unit}"
-    if c.adjustments:
-        text += f" [{'; '.join(c.adjustments)}]"
-    return Alert(severity, code, text, drug=name, **e.located())  # type: ignore[arg-type]
+        text = f"{level.head} {e.place()}: total {fmt(total)} {level.unit}{level.tail}"
+    return Alert(level.severity, level.code, text, drug=drug, **e.located())  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------- projection
