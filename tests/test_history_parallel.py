@@ -25,7 +25,9 @@ DRUGS = [
 ]
 
 
-def _write(path: Path, rows: int, *, regimen: bool = False, newline: str = "\n") -> None:
+def _write(
+    path: Path, rows: int, *, regimen: bool = False, newline: str = "\n", bom: bool = False
+) -> None:
     rnd = random.Random(7)
     header = ["date", "drug", "dose", "unit", "bsa_m2", "patient"]
     header += ["regimen", "cycle", "day", "note"] if regimen else []
@@ -39,7 +41,7 @@ def _write(path: Path, rows: int, *, regimen: bool = False, newline: str = "\n")
             note = '"held, then given\nnext day"' if i % 2 else ""
             fields += [("dia", "ddp-epi", "")[i % 3], str(i % 6 + 1), str(i % 3 + 1), note]
         lines.append(",".join(fields))
-    with path.open("w", encoding="utf-8", newline="") as f:
+    with path.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as f:
         f.write(newline.join(lines) + newline)
     assert path.stat().st_size >= history.PARALLEL_BYTES
 
@@ -69,7 +71,7 @@ def test_workers_read_the_same_history_as_one_process(tmp_path: Path, jobs: int)
 
 def test_quoted_line_ends_crlf_and_optional_columns(tmp_path: Path) -> None:
     path = tmp_path / "export.csv"
-    _write(path, 50_000, regimen=True, newline="\r\n")
+    _write(path, 50_000, regimen=True, newline="\r\n", bom=True)
     ranges = history._row_ranges(path, 3)
     assert ranges is not None and len(ranges) == 3
     data = path.read_bytes()
@@ -116,3 +118,22 @@ def test_small_files_are_read_serially(tmp_path: Path) -> None:
     path.write_text("date,drug,dose,unit\n2024-01-02,epirubicin,40,mg/m2\n", encoding="utf-8")
     assert history._row_ranges(path, 4) is None
     _same(history.load([path], jobs=4), history.load([path], jobs=1))
+
+
+def test_a_large_file_after_others_keeps_their_rows_first(tmp_path: Path) -> None:
+    """The ranges of a second file merge into a history that already has patients, drugs and
+    a file of its own; --prior amounts come after, as always."""
+    first = tmp_path / "ward.csv"
+    first.write_text(
+        "date,drug,dose,unit,bsa_m2,patient\n"
+        "2019-03-01,doxorubicin,50,mg/m2,,P0500\n"
+        "2019-03-22,carboplatin,400,mg,1.7,P9999\n",
+        encoding="utf-8",
+    )
+    big = tmp_path / "pharmacy.csv"
+    _write(big, 60_000)
+    paths = [first, big]
+    serial = history.load(paths, jobs=1)
+    _same(history.load(paths, jobs=2), serial)
+    assert serial.sources == [str(first), str(big)]
+    assert list(serial.patients)[:2] == ["P0500", "P9999"]
