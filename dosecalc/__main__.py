@@ -4,18 +4,13 @@ Start-up runs without the cyclic garbage collector. Importing typer, pydantic an
 the models and reading the data files allocate hundreds of thousands of objects and free almost
 none, so every collection pass during start-up is pure cost (about 50 ms of a plan, bench/).
 Commands whose input has no fixed size (a history, a ledger) turn it back on (cli._run).
-
-dosecalc loads no pydantic plugins: looking for them scans the entry points of every installed
-package, about 20 ms of every command that validates a data file (a plan, a check).
 """
 
 import gc
-import os
 
 
 def main() -> None:
     gc.disable()
-    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     from dosecalc import cli
 
     cli.main()

@@ -491,9 +491,11 @@ def plan(
             from dosecalc import render
 
             table = render.plan_table(result)
-            text = "" if output is None else render.to_text(table)
             if output is None:
+                text = ""
                 render.console().print(table)
+            else:
+                text = render.to_text(table)
         if chart is not None:
             from dosecalc.chart import save
 

@@ -409,7 +409,6 @@ class _Setup:
     eq: Equivalence
     ceilings: Mapping[str, Ceiling]
     agents: list[str]
-    checked: bool
     alerts: tuple[Alert, ...]
     levels: Mapping[str, tuple[_Level, ...]]
     units: Mapping[str, str]  # the unit of each total
@@ -472,7 +471,6 @@ def _setup(
         eq,
         MappingProxyType(ceilings),
         agents,
-        checked,
         alerts,
         MappingProxyType(levels),
         MappingProxyType(units),

@@ -705,13 +705,12 @@ def _merge(history: History, packed: _Packed) -> None:
         by_slot["drug"] = array("H", map(drug_codes.__getitem__, by_slot["drug"]))
     if regimen_codes != list(range(len(regimen_codes))):
         by_slot["regimen"] = array("H", map(regimen_codes.__getitem__, by_slot["regimen"]))
-    flats = [by_slot[slot] for slot in Columns.__slots__]
     start = 0
     for name, n in zip(patients, counts, strict=True):
         cols = history.patients.get(name)
         if cols is None:
             cols = history.patients[name] = Columns()
-        for flat, slot in zip(flats, Columns.__slots__, strict=True):
+        for slot, flat in by_slot.items():
             getattr(cols, slot).extend(flat[start : start + n])
         start += n
 
