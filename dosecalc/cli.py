@@ -295,6 +295,14 @@ Db = Annotated[
         "(default: $DOSECALC_DB, else ledger.db in your data folder).",
     ),
 ]
+Again = Annotated[
+    bool,
+    typer.Option(
+        "--again",
+        help="Rows of the history (or the ledger) that repeat another of the same patient, "
+        "day, drug and dose are real second administrations: count them (otherwise refused).",
+    ),
+]
 LedgerPatient = Annotated[
     str | None,
     typer.Option("--patient", help="A patient id in the ledger: their recorded doses count."),
@@ -320,6 +328,7 @@ def plan(
     ] = None,
     history: History = None,
     prior: Prior = None,
+    again: Again = False,
     patient: LedgerPatient = None,
     db: Db = None,
     chest_rt: ChestRt = None,
@@ -423,7 +432,7 @@ def plan(
             policy=rules,
         )
         factors = _factors(chest_rt, person.age_years)
-        rows = _rows(history, prior, patient, db)
+        rows, notices = _rows(history, prior, patient, db, person.bsa_m2, again)
         delays = crs.parse_delays(delay)
         mode = crs.check_mode(delay_mode)
         if is_course:
@@ -441,7 +450,17 @@ def plan(
                 )
             first = parse_start(start)[0] if start is not None else None
             result = crs.make_course_plan(
-                opened, person, first, rows, factors, equivalence, None, rules, delays, mode
+                opened,
+                person,
+                first,
+                rows,
+                factors,
+                equivalence,
+                None,
+                rules,
+                delays,
+                mode,
+                notices=notices,
             )
         else:
             other = [p for p, _ in delays if p != 1]
@@ -465,6 +484,7 @@ def plan(
                 delays={c: d for (_, c), d in delays.items()},
                 delay_mode=mode,
                 actual_dates=actual_dates,
+                notices=notices,
             )
         from dosecalc.jsontext import to_json
 
@@ -509,21 +529,29 @@ def plan(
 
 
 def _rows(
-    history: list[Path] | None, prior: list[str] | None, patient: str | None, db: str | None
-) -> list[Any]:
-    """The prior rows of the one patient a plan is for (files, --prior and the ledger)."""
+    history: list[Path] | None,
+    prior: list[str] | None,
+    patient: str | None,
+    db: str | None,
+    bsa_m2: float | None,
+    again: bool,
+) -> tuple[list[Any], list[Any]]:
+    """The prior rows of the one patient a plan is for (files, --prior and the ledger), each
+    administration once (or, ``again``, repeats counted and said), and what reading them found."""
     from dosecalc import history as hist
+    from dosecalc.cumulative import refuse_repeats
     from dosecalc.errors import fail
 
     loaded = hist.load(history or [], prior or [])
     _from_ledger(loaded, patient, db)
+    refuse_repeats(loaded, lambda _: bsa_m2, again)
     if len(loaded.patients) > 1:
         raise fail(
             "--history",
             f"the history names {len(loaded.patients)} patients; a plan is "
             "for one: give that patient's rows only (dosecalc check reads them all)",
         )
-    return loaded.all_rows()
+    return loaded.all_rows(), loaded.notes.get(None, [])
 
 
 def _from_ledger(loaded: Any, patient: str | None, db: str | None) -> None:
@@ -575,6 +603,7 @@ def check(
     ] = False,
     db: Db = None,
     prior: Prior = None,
+    again: Again = False,
     next: Annotated[
         str | None,
         typer.Option(
@@ -647,7 +676,7 @@ def check(
         else:
             _from_ledger(loaded, patient, db)
         proposed = rg.load(next) if next is not None else None
-        chk.preflight(loaded, person, proposed, rules)
+        chk.preflight(loaded, person, proposed, rules, again)
         several = list(loaded.patients) != [None]
         if chart is not None and several:
             raise fail(
