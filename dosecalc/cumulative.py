@@ -333,13 +333,11 @@ def refuse_repeats(
         if again and pairs:
             j, i, _, _ = pairs[0]
             history.notes.setdefault(patient, []).append(
-                Alert(
-                    INFO,
-                    "REPEAT_COUNTED",
-                    f"{_repeated(len(pairs))} another of the same day, drug and dose "
-                    f"(first: {history.where(cols, i)} repeats {history.where(cols, j)}): "
-                    "counted again, since --again says it was given again",
-                    drug=history.names[cols.drug[i]],
+                repeat_counted(
+                    len(pairs),
+                    history.where(cols, i),
+                    history.where(cols, j),
+                    history.names[cols.drug[i]],
                 )
             )
             continue
@@ -358,15 +356,40 @@ def _repeated(n: int) -> str:
 def _repeat_text(
     history: History, patient: str | None, cols: Any, j: int, i: int, a: float, b: float
 ) -> str:
-    drug = history.names[cols.drug[i]]
+    return repeat_text(
+        history.where(cols, i),
+        history.where(cols, j),
+        patient,
+        history.names[cols.drug[i]],
+        _day(cols.date[i]),
+        a,
+        b,
+    )
+
+
+def repeat_text(
+    where: str, first: str, patient: str | None, drug: str, day: date, a: float, b: float
+) -> str:
+    """The refusal of a row (at ``where``) that repeats another (at ``first``): the same
+    administration, amounts ``a`` and ``b`` in the drug's tracking unit. Also the batch path's."""
     unit = tracking_unit(drug, ceilings_book()).replace("m2", "m²")
     who = f"patient {patient}, " if patient is not None else ""
     amounts = f"{fmt(a)} {unit}" if fmt(a) == fmt(b) else f"{fmt(a)} and {fmt(b)} {unit}"
     return (
-        f"{history.where(cols, i)} repeats {history.where(cols, j)} ({who}{drug} on "
-        f"{_day(cols.date[i])}, {amounts}): the same administration would count twice toward "
-        "its lifetime total; remove one, tell them apart with a time or id column, or give "
-        "--again if it really was given twice"
+        f"{where} repeats {first} ({who}{drug} on {day}, {amounts}): the same administration "
+        "would count twice toward its lifetime total; remove one, tell them apart with a time "
+        "or id column, or give --again if it really was given twice"
+    )
+
+
+def repeat_counted(n: int, where: str, first: str, drug: str) -> Alert:
+    """The note that ``n`` repeated administrations of a patient were counted (--again)."""
+    return Alert(
+        INFO,
+        "REPEAT_COUNTED",
+        f"{_repeated(n)} another of the same day, drug and dose (first: {where} repeats "
+        f"{first}): counted again, since --again says it was given again",
+        drug=drug,
     )
 
 

@@ -1,0 +1,1113 @@
+"""Pharmacy-wide checks on an analytics engine: DuckDB reads, checks and totals the histories.
+
+The per-patient Python engine (:mod:`dosecalc.cumulative`) is the reference: a plan and a
+single patient's check use it, and this path is proven equal to it (tests/test_batch.py). What
+is computed here is the same clinical rules as queries:
+
+* **Reading.** A CSV history is read by DuckDB's CSV reader, every column as text (never cast
+  by DuckDB); a Parquet history natively, each column cast to text. Each distinct date, drug
+  and unit, BSA, cycle, day and time text is read once by the Python reader's own functions
+  (:mod:`dosecalc.history`), and a dose by a regular expression that is the strict number rule;
+  a row any of them refuses is reported with file:line in the Python reader's words (up to
+  MAX_PROBLEMS, then how many more), and nothing is counted. A CSV file the engine cannot read
+  as one row a line (a line break inside quotes, a blank line, mixed line ends, a row of the
+  wrong width) is read by Python's csv module instead, which knows every row's line.
+* **The ceilings.** The levels in force for a patient depend on what the patient was exposed to
+  (a modifier ``with_drug``), on the risk factors and the options given: each distinct exposure
+  is resolved once by :func:`dosecalc.cumulative._setup` (the reference's own resolution) into
+  rows of small tables (levels, equivalence factors, the JSON of each total) that the queries
+  join.
+* **The totals.** Each row converted to the unit its total is kept in (its own BSA, else the
+  patient's), anthracyclines also added to the doxorubicin-equivalent total, summed in date
+  order. A float sum depends on its order: totals are ``sum(x ORDER BY date, row)``, the same
+  additions in the same order as the reference. DuckDB's running window sums are not (a segment
+  tree adds in another order), so a crossing is found with them only approximately (within
+  CANDIDATE_TOL) and then decided on the exact sum up to each candidate row.
+* **The output.** JSON lines are assembled by the engine from those tables; its number and
+  string formatting is Python's (``repr`` of a float, ``{:,.1f}``), tests/test_batch.py holds
+  it to the reference byte for byte.
+
+Stage 1 (rows → totals, crossings, BSA notes) is written in SQL that PostgreSQL runs too
+(:mod:`dosecalc.audit`); stage 2 (the text) runs here.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from dosecalc import ceilings, cumulative
+from dosecalc import history as hist
+from dosecalc.ceilings import EQUIVALENT, RiskFactors
+from dosecalc.errors import FileError, Problem
+from dosecalc.jsontext import to_json_line
+
+MAX_PROBLEMS = 20  # bad rows listed; then how many more
+MEMORY_LIMIT = "512MB"  # the engine's working memory; it spills to a temporary folder beyond
+# A running total from DuckDB's window sums is within this share of the exact one (the error of
+# a float sum of n positive terms is at most n·2⁻⁵³ of it: 1e-9 holds for ten million rows of
+# one patient and one drug); rows whose running total is that close to a level are candidates,
+# decided on the exact sum.
+CANDIDATE_TOL = 1e-9
+BATCH_ROWS = 100_000  # rows per insert when Python feeds the engine (odd CSV files, SQLite)
+
+TEXT_COLUMNS = ("date", "drug", "dose", "unit", "bsa_m2", "patient", "regimen", "cycle", "day")
+TEXT_COLUMNS += ("time", "id")
+assert set(TEXT_COLUMNS) == set(hist.COLUMNS) - {"note"}
+
+# Python's str.strip() removes these (str.isspace); the engine strips the same
+_SPACE = "".join(c for c in map(chr, range(0x110000)) if c.isspace())
+_SPACE_CLASS = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in _SPACE) + "]"
+# the strict number rule for a dose (unsigned): digits, one decimal point, an optional exponent,
+# no leading zero, no sign, underscore, comma, NaN or infinity; at most 40 characters
+DOSE_RULE = r"((0|[1-9][0-9]*)(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?"
+MAX_NUMBER_CHARS = 40
+
+
+def engine(jobs: int | None, spill: str) -> Any:
+    """A DuckDB connection with ``jobs`` threads and bounded memory (it spills to ``spill``)."""
+    import duckdb
+
+    con = duckdb.connect(
+        config={
+            "threads": max(1, jobs or os.cpu_count() or 1),
+            "memory_limit": MEMORY_LIMIT,
+            "temp_directory": spill,
+            "preserve_insertion_order": True,
+        }
+    )
+    _macros(con)
+    return con
+
+
+def _macros(con: Any) -> None:
+    """Python's text of numbers and strings, in the engine (tests/test_batch.py holds them to it)."""
+    con.execute(
+        f"""
+        CREATE MACRO pystrip(s) AS regexp_replace(s, '^{_SPACE_CLASS}+|{_SPACE_CLASS}+$', '', 'g');
+        -- repr() of a float: DuckDB's shortest round-trip text is Python's
+        CREATE MACRO num(x) AS CAST(CAST(x AS DOUBLE) AS VARCHAR);
+        CREATE MACRO numornull(x) AS coalesce(num(x), 'null');
+        -- json.dumps(s, ensure_ascii=False): DuckDB writes \\u001F where Python writes \\u001f
+        CREATE MACRO jstr(s) AS CASE WHEN regexp_matches(s, '[\\x00-\\x1f]')
+            THEN replace(replace(replace(replace(replace(replace(replace(replace(replace(
+                 to_json(s)::VARCHAR, '\\u000B', '\\u000b'), '\\u000E', '\\u000e'),
+                 '\\u000F', '\\u000f'), '\\u001A', '\\u001a'), '\\u001B', '\\u001b'),
+                 '\\u001C', '\\u001c'), '\\u001D', '\\u001d'), '\\u001E', '\\u001e'),
+                 '\\u001F', '\\u001f')
+            ELSE to_json(s)::VARCHAR END;
+        CREATE MACRO jesc(s) AS jstr(s)[2:-2];
+        -- dosecalc.numbers.fmt
+        CREATE MACRO fmtd(x, d) AS CASE WHEN d = 0 THEN format('{{:,.0f}}', x)
+            ELSE rtrim(rtrim(format('{{:,.{{}}f}}', x, d), '0'), '.') END;
+        CREATE MACRO fmt0(t) AS CASE WHEN t = '-0' OR t = '' THEN '0' ELSE t END;
+        CREATE MACRO fmt(x) AS fmt0(CASE
+            WHEN abs(x) >= 10 THEN fmtd(x, 1)
+            WHEN abs(x) >= 1 THEN fmtd(x, 2)
+            WHEN x = 0 THEN fmtd(x, 0)
+            ELSE fmtd(x, CAST(2 - floor(log10(abs(x))) AS INTEGER)) END);
+        """
+    )
+
+
+# ---------------------------------------------------------------- reading and checking rows
+
+
+@dataclass
+class Source:
+    """One history file, or the ledger."""
+
+    name: str  # the file as given (in messages), or hist.LEDGER_SOURCE
+    kind: str  # "csv" | "parquet" | "ledger"
+    columns: tuple[str, ...] = ()
+    path: Path | None = None
+    rows: int = 0
+    slow: bool = False  # read by Python's csv module (line breaks in quotes, blank lines, …)
+
+    def where(self, line: int) -> str:
+        if self.kind == "ledger":
+            return f"ledger record #{line}"
+        return f"{self.name}:{line}"
+
+
+class Batch:
+    """Histories loaded into the engine: table ``rows`` holds every checked administration."""
+
+    def __init__(self, today: date, jobs: int | None = None, patient_column: bool = True) -> None:
+        self.today = today
+        self.patient_column = patient_column
+        self.sources: list[Source] = []
+        self._spill = tempfile.mkdtemp(prefix="dosecalc-")
+        self.con = engine(jobs, self._spill)
+
+    def close(self) -> None:
+        self.con.close()
+        shutil.rmtree(self._spill, ignore_errors=True)
+
+    def __enter__(self) -> Batch:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # reading --------------------------------------------------------------------------------
+
+    def add_file(self, path: Path) -> None:
+        src = len(self.sources)
+        if path.suffix.lower() == ".parquet":
+            source = self._parquet(path, src)
+        else:
+            source = self._csv(path, src)
+        self.sources.append(source)
+
+    def _csv(self, path: Path, src: int) -> Source:
+        name = str(path)
+        handle = hist._open_csv(path)
+        try:
+            reader = csv.reader(handle, strict=True)
+            try:
+                header = next(reader)
+            except StopIteration:
+                raise FileError(Problem("the history file is empty", file=name)) from None
+            except (csv.Error, UnicodeDecodeError) as e:
+                raise hist._read_error(e, name, 1) from None
+            hist._layout(header, name)  # the reader's own checks and messages
+        finally:
+            handle.close()
+        columns = tuple(c.strip() for c in header)
+        source = Source(name, "csv", columns, path)
+        self._csv_view(source, src)
+        return source
+
+    def _csv_view(self, source: Source, src: int) -> None:
+        """The file as the engine reads it: one row a line after the header, every column text."""
+        types = ", ".join(f"'{c}': 'VARCHAR'" for c in source.columns)
+        scan = (
+            f"read_csv({_literal(str(source.path))}, header = true, columns = {{{types}}}, "
+            "delim = ',', quote = '\"', escape = '\"', auto_detect = false, strict_mode = true, "
+            "store_rejects = true, null_padding = false, max_line_size = 100000000)"
+        )
+        self._view(src, f"(SELECT row_number() OVER () AS k, * FROM {scan})", source, "k + 1")
+
+    def _view(self, src: int, relation: str, source: Source, line: str) -> None:
+        cols = ", ".join(
+            f"coalesce(CAST({_ident(c)} AS VARCHAR), '') AS {_ident(c)}"
+            if c in source.columns
+            else f"'' AS {_ident(c)}"
+            for c in TEXT_COLUMNS
+        )
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP VIEW raw_{src} AS SELECT {src} AS src, k, {line} AS line, "
+            f"{cols} FROM {relation}"
+        )
+
+    def _parquet(self, path: Path, src: int) -> Source:
+        name = str(path)
+        try:
+            hist.open_checked(path, 1 << 62, lambda p: p.open("rb").close())
+            described = self.con.execute(
+                f"DESCRIBE SELECT * FROM read_parquet({_literal(name)})"
+            ).fetchall()
+        except FileError:
+            raise
+        except Exception as e:  # not a Parquet file, or a damaged one
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise FileError(Problem(f"is not a Parquet file dosecalc can read ({first})", file=name)) from None
+        columns = tuple(str(row[0]) for row in described)
+        hist._check_columns(columns, name, None)
+        source = Source(name, "parquet", tuple(c.strip() for c in columns), path)
+        relation = (
+            f"(SELECT file_row_number + 1 AS k, * FROM read_parquet({_literal(name)}, "
+            "file_row_number = true))"
+        )
+        # a Parquet file has no lines: a row is named by its number (1 for the first row)
+        self._view(src, relation, source, "k")
+        return source
+
+    def add_rows(self, source: Source, batches: Iterator[list[tuple[Any, ...]]]) -> None:
+        """Rows fed by Python, each (line, then each of TEXT_COLUMNS as text), in order."""
+        self.sources.append(source)
+        self._feed(len(self.sources) - 1, batches)
+
+    def _feed(self, src: int, batches: Iterator[list[tuple[Any, ...]]]) -> None:
+        source = self.sources[src]
+        names = ", ".join(f"{_ident(c)} VARCHAR" for c in TEXT_COLUMNS)
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE fed_{src} (k BIGINT, line BIGINT, {names})"
+        )
+        k = 0
+        for batch in batches:
+            if not batch:
+                continue
+            columns = [list(c) for c in zip(*batch, strict=True)]
+            ks = list(range(k + 1, k + len(batch) + 1))
+            k += len(batch)
+            unnest = ", ".join(f"unnest(${i + 2})" for i in range(len(columns)))
+            self.con.execute(f"INSERT INTO fed_{src} SELECT unnest($1), {unnest}", [ks, *columns])
+        source.rows = k
+        self._view(src, f"fed_{src}", Source(source.name, source.kind, TEXT_COLUMNS), "line")
+
+    def _slow_csv(self, src: int) -> None:
+        """Read a CSV file with Python's csv module (which knows the line of every row)."""
+        source = self.sources[src]
+        assert source.path is not None
+        source.slow = True
+        problems: list[Problem] = []
+        bad = 0
+        width = len(source.columns)
+        index = [source.columns.index(c) if c in source.columns else None for c in TEXT_COLUMNS]
+
+        def batches() -> Iterator[list[tuple[Any, ...]]]:
+            nonlocal bad
+            handle = hist._open_csv(source.path)  # type: ignore[arg-type]
+            reader = csv.reader(handle, strict=True)
+            line = 1
+            batch: list[tuple[Any, ...]] = []
+            try:
+                next(reader)
+                for values in reader:
+                    line = reader.line_num
+                    if not values:
+                        continue  # a blank line is not a row
+                    if len(values) != width:
+                        bad += 1
+                        if len(problems) < MAX_PROBLEMS:
+                            problems.append(
+                                Problem(
+                                    f"this row has {len(values)} fields, the header has {width}",
+                                    file=source.name,
+                                    line=line,
+                                )
+                            )
+                        continue
+                    batch.append((line, *(values[i] if i is not None else "" for i in index)))
+                    if len(batch) >= BATCH_ROWS:
+                        yield batch
+                        batch = []
+            except (csv.Error, UnicodeDecodeError) as e:
+                bad += 1
+                problems.append(hist._read_error(e, source.name, line).problems[0])
+            finally:
+                handle.close()
+            yield batch
+
+        self._feed(src, batches())
+        if problems:
+            raise FileError(*_capped(problems, bad, "rows"))
+
+    def _union(self) -> str:
+        return " UNION ALL ".join(f"SELECT * FROM raw_{i}" for i in range(len(self.sources)))
+
+    # checking -------------------------------------------------------------------------------
+
+    def check_rows(self) -> None:
+        """Every row of every source checked; refuse the lot with the bad rows, file:line."""
+        self._distinct_texts()
+        self._rows()
+
+    def _distinct_texts(self) -> None:
+        """Read each distinct text of the columns the Python reader resolves, once, with its
+        own functions; the engine joins the verdicts to the rows (tables t_*). A CSV file the
+        engine does not read as one row a line goes to Python's csv module first."""
+        while True:
+            self.con.execute("DROP TABLE IF EXISTS reject_errors")
+            self.con.execute("DROP TABLE IF EXISTS reject_scans")
+            try:
+                counts, texts = self._scan_texts()
+            except Exception:  # the engine could not read some CSV file (mixed line ends, …)
+                culprits = self._unreadable()
+                if not culprits:
+                    raise
+                for src in culprits:
+                    self._slow_csv(src)
+                continue
+            odd = {
+                i
+                for i, s in enumerate(self.sources)
+                if s.kind == "csv" and not s.slow and _lines(s.path) != counts.get(i, 0) + 1
+            }
+            odd |= self._rejected()
+            if not odd:
+                break
+            for src in sorted(odd):
+                self._slow_csv(src)
+        for i, s in enumerate(self.sources):
+            s.rows = counts.get(i, 0)
+        _resolve(self.con, texts, self.today)
+
+    def _rejected(self) -> set[int]:
+        """The CSV sources with rows the engine's reader refused (wrong width, bad quotes, …)."""
+        try:
+            paths = self.con.execute(
+                "SELECT DISTINCT s.file_path FROM reject_errors e "
+                "JOIN reject_scans s USING (scan_id, file_id)"
+            ).fetchall()
+        except Exception:  # no reject tables: nothing was refused
+            return set()
+        refused = {p for (p,) in paths}
+        return {
+            i
+            for i, s in enumerate(self.sources)
+            if s.kind == "csv" and not s.slow and str(s.path) in refused
+        }
+
+    def _unreadable(self) -> list[int]:
+        out = []
+        for i, s in enumerate(self.sources):
+            if s.kind != "csv" or s.slow:
+                continue
+            try:
+                self.con.execute(f"SELECT count(*) FROM raw_{i}").fetchall()
+            except Exception:
+                out.append(i)
+        return out
+
+    def _scan_texts(self) -> tuple[dict[int, int], dict[str, list[Any]]]:
+        rows = self.con.execute(
+            f"""
+            SELECT grouping(src, date, drug, unit, bsa_m2, cycle, day, time) AS g,
+                   src, date, drug, unit, bsa_m2, cycle, day, time, count(*) AS n
+            FROM ({self._union()})
+            GROUP BY GROUPING SETS ((src), (date), (drug, unit), (bsa_m2), (cycle), (day), (time))
+            """
+        ).fetchall()
+        counts: dict[int, int] = {}
+        texts: dict[str, list[Any]] = {k: [] for k in ("date", "kind", "bsa", "cycle", "day", "time")}
+        full = 0b11111111
+        for g, src, d, drug, unit, bsa, cycle, day, time, n in rows:
+            used = full ^ g  # bit 7: src … bit 0: time
+            if used == 1 << 7:
+                counts[src] = n
+            elif used == 1 << 6:
+                texts["date"].append(d)
+            elif used == (1 << 5) | (1 << 4):
+                texts["kind"].append((drug, unit))
+            elif used == 1 << 3:
+                texts["bsa"].append(bsa)
+            elif used == 1 << 2:
+                texts["cycle"].append(cycle)
+            elif used == 1 << 1:
+                texts["day"].append(day)
+            elif used == 1:
+                texts["time"].append(time)
+        return counts, texts
+
+    def _rows(self) -> None:
+        """Table ``rows``: every row, typed; ``ok`` says whether the reader takes it."""
+        with_patient = self.patient_column
+        ledgers = [str(i) for i, s in enumerate(self.sources) if s.kind == "ledger"]
+        ledger = f"r.src IN ({', '.join(ledgers)})" if ledgers else "false"
+        self.con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE rows AS
+            WITH r AS (
+                SELECT raw.*, pystrip(dose) AS dose_s, pystrip(patient) AS pat_s,
+                       pystrip(id) AS id_s
+                FROM ({self._union()}) raw)
+            SELECT r.src, r.k, r.line, r.src * 1099511627776 + r.k AS ord,
+                   {"r.pat_s" if with_patient else "''"} AS pat, {ledger} AS ledger,
+                   td.iso AS d, tk.canonical AS drug, tk.per_m2,
+                   CASE WHEN dose_ok THEN dose_v * tk.factor END AS amount,
+                   tb.v AS bsa, tc.v AS cycle, tdy.v AS day, tt.v AS tm,
+                   nullif(r.id_s, '') AS ident,
+                   coalesce(td.ok AND tk.ok AND tb.ok AND tc.ok AND tdy.ok AND tt.ok
+                            AND dose_ok AND dose_v > 0 AND dose_v * tk.factor <= {hist.MAX_ROW_AMOUNT!r}
+                            AND ({"r.pat_s <> ''" if with_patient else "true"})
+                            AND length(r.id_s) <= {hist.MAX_ID_CHARS}, false) AS ok
+            FROM (SELECT r.*,
+                         regexp_full_match(dose_s, '{DOSE_RULE}')
+                           AND length(dose_s) <= {MAX_NUMBER_CHARS}
+                           AND isfinite(TRY_CAST(dose_s AS DOUBLE)) AS dose_ok,
+                         TRY_CAST(dose_s AS DOUBLE) AS dose_v
+                  FROM r) r
+            LEFT JOIN t_date td ON td.t = r.date
+            LEFT JOIN t_kind tk ON tk.drug_t = r.drug AND tk.unit_t = r.unit
+            LEFT JOIN t_bsa tb ON tb.t = r.bsa_m2
+            LEFT JOIN t_cycle tc ON tc.t = r.cycle
+            LEFT JOIN t_day tdy ON tdy.t = r.day
+            LEFT JOIN t_time tt ON tt.t = r.time
+            """
+        )
+        bad = self.con.execute("SELECT count(*) FROM rows WHERE NOT ok").fetchone()[0]
+        if not bad:
+            return
+        first = self.con.execute(
+            f"""
+            SELECT raw.* FROM ({self._union()}) raw
+            JOIN (SELECT src, k FROM rows WHERE NOT ok ORDER BY src, k LIMIT {MAX_PROBLEMS}) b
+              USING (src, k)
+            ORDER BY src, k
+            """
+        ).fetchall()
+        names = ("src", "k", "line", *TEXT_COLUMNS)
+        problems = []
+        for values in first:
+            raw = dict(zip(names, values, strict=True))
+            source = self.sources[raw["src"]]
+            problems.append(
+                Problem(
+                    row_problem(raw, source, with_patient, self.today),
+                    file=source.name,
+                    line=raw["line"],
+                )
+            )
+        raise FileError(*_capped(problems, bad, "rows"))
+
+
+def _capped(problems: list[Problem], total: int, what: str) -> list[Problem]:
+    if total > len(problems):
+        return [*problems, Problem(f"and {total - len(problems)} more bad {what}")]
+    return problems
+
+
+def row_problem(raw: dict[str, Any], source: Source, with_patient: bool, today: date) -> str:
+    """What the Python reader says about a row the engine refused (its checks, its order)."""
+    try:
+        hist.parse_fields(raw["date"], raw["drug"], raw["dose"], raw["unit"], raw["bsa_m2"], today)
+        if with_patient and hist._text(raw["patient"]) is None:
+            return (
+                "the patient is missing: in a history with a patient column, every row names "
+                "its patient"
+            )
+        hist.parse_row(raw, source.where(raw["line"]), today)
+    except ValueError as e:
+        return str(e)
+    # the engine's number rule is the strict one (one reader for every number)
+    return f"dose '{hist._text(raw['dose'])}' is not a number"
+
+
+def _resolve(con: Any, texts: dict[str, list[Any]], today: date) -> None:
+    """The Python reader's verdict on each distinct text, as tables the rows join."""
+
+    def verdict(fn: Any, text: Any) -> tuple[bool, Any]:
+        try:
+            return True, fn(text)
+        except ValueError:
+            return False, None
+
+    def day_text(t: str) -> str:
+        text = hist._text(t)
+        if text is None:
+            raise ValueError("the date is missing")
+        when = hist._date(text)
+        if when > today:
+            raise ValueError("in the future")
+        return when.isoformat()
+
+    def kind(pair: tuple[str, str]) -> tuple[str, float, bool]:
+        drug_t, unit_t = (hist._text(x) for x in pair)
+        if drug_t is None or unit_t is None:
+            raise ValueError("missing")
+        drug, factor, per_m2, _ = hist._drug_and_unit(drug_t, unit_t)
+        return drug, factor, per_m2
+
+    def table(name: str, cols: list[str], types: list[str], rows: list[tuple[Any, ...]]) -> None:
+        decl = ", ".join(f"{c} {t}" for c, t in zip(cols, types, strict=True))
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} ({decl})")
+        if rows:
+            columns = [list(c) for c in zip(*rows, strict=True)]
+            unnest = ", ".join(f"unnest(${i + 1})" for i in range(len(columns)))
+            con.execute(f"INSERT INTO {name} SELECT {unnest}", columns)
+
+    out = []
+    for t in texts["date"]:
+        ok, v = verdict(day_text, t)
+        out.append((t, ok, v))
+    table("t_date", ["t", "ok", "iso"], ["VARCHAR", "BOOLEAN", "VARCHAR"], out)
+    out = []
+    for pair in texts["kind"]:
+        ok, v = verdict(kind, pair)
+        out.append((*pair, ok, *(v or (None, None, None))))
+    table(
+        "t_kind",
+        ["drug_t", "unit_t", "ok", "canonical", "factor", "per_m2"],
+        ["VARCHAR", "VARCHAR", "BOOLEAN", "VARCHAR", "DOUBLE", "BOOLEAN"],
+        out,
+    )
+
+    def bsa(t: str) -> float | None:
+        return None if t == "" else hist._bsa(t.strip())
+
+    def number(fn: Any) -> Any:
+        return lambda t: fn(t) or None
+
+    simple = {
+        "t_bsa": ("bsa", bsa, "DOUBLE"),
+        "t_cycle": ("cycle", number(lambda t: hist._int(t, "cycle", 1)), "INTEGER"),
+        "t_day": ("day", number(lambda t: hist._int(t, "day", -366)), "INTEGER"),
+        "t_time": ("time", lambda t: hist._minutes(hist._time(t)) or None, "INTEGER"),
+    }
+    for name, (key, fn, typ) in simple.items():
+        out = [(t, *verdict(fn, t)) for t in texts[key]]
+        table(name, ["t", "ok", "v"], ["VARCHAR", "BOOLEAN", typ], out)
+
+
+def _lines(path: Path | None) -> int:
+    """Lines of a file as Python's csv module counts them (``\\n``, ``\\r\\n`` or ``\\r``
+    ends a line), up to its last text (line ends after it close no row)."""
+    assert path is not None
+    ends = 0
+    prev_cr = False
+    with path.open("rb") as f:
+        while block := f.read(1 << 24):
+            ends += block.count(b"\n") + block.count(b"\r") - block.count(b"\r\n")
+            if prev_cr and block.startswith(b"\n"):
+                ends -= 1
+            prev_cr = block.endswith(b"\r")
+        tail, pos = b"", f.tell()
+        while pos > 0:
+            step = min(1 << 16, pos)
+            f.seek(pos - step)
+            chunk = f.read(step)
+            text = chunk.rstrip(b"\r\n")
+            tail = chunk[len(text) :] + tail
+            if text:
+                break
+            pos -= step
+    ends -= tail.count(b"\n") + tail.count(b"\r") - tail.count(b"\r\n")
+    return ends + 1
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+# ---------------------------------------------------------------- the ceilings, as tables
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What every patient of a check shares: the BSA given, risk factors, table and options."""
+
+    bsa_m2: float | None  # the current BSA given on the command line (else each patient's)
+    described: str  # how that BSA came about ("the current BSA 1.84 m² (given)")
+    factors: RiskFactors
+    table: str
+    options: tuple[tuple[str, str], ...]
+
+
+def _json(value: Any) -> str:
+    return to_json_line(value)
+
+
+def _esc(text: str) -> str:
+    """``text`` as it stands inside a JSON string."""
+    return to_json_line(text)[1:-1]
+
+
+# the keys of Total.as_dict() that the engine computes, in their order
+_COMPUTED = (
+    "prior",
+    "planned",
+    "total",
+    "threshold",
+    "limit",
+    "percent_of_threshold",
+    "percent_of_limit",
+    "headroom_to_threshold",
+    "headroom_to_limit",
+)
+
+
+def _exposure_tables(con: Any, keys: list[tuple[int, str]], settings: Settings) -> None:
+    """For each distinct exposure (the drugs a patient had), the reference's resolution of its
+    ceilings (cumulative._setup) as rows: levels (lv), equivalence factors (eqf), the fixed JSON
+    of each total (tm) and the fixed warnings (ew)."""
+    book = ceilings.book()
+    lv, eqf, tm, ew = [], [], [], []
+    for eid, key in keys:
+        exposed = frozenset(key.split("|"))
+        setup = cumulative._setup(book, settings.factors, settings.table, settings.options, exposed)
+        names = sorted(exposed | ({EQUIVALENT} if setup.agents else set()))
+        for name in names:
+            c = setup.ceilings.get(name)
+            sample = cumulative.Total(
+                name,
+                setup.units[name],
+                0.0,
+                0.0,
+                c.threshold if c else None,
+                c.limit if c else None,
+                c,
+                setup.extras.get(name, cumulative._NO_EXTRA),
+            ).as_dict()
+            keys_ = list(sample)
+            if keys_[:2] != ["drug", "unit"] or tuple(keys_[2:11]) != _COMPUTED:
+                raise AssertionError(f"Total.as_dict() changed its keys: {keys_}")
+            head = _json({"drug": sample["drug"], "unit": sample["unit"]})[:-1] + ',"prior":'
+            rest = {k: sample[k] for k in keys_[11:]}
+            tail = "," + _json(rest)[1:] if rest else "}"
+            tm.append((eid, name, head, tail, sample["threshold"], sample["limit"], sample["unit"]))
+            for n, level in enumerate(setup.levels.get(name, ())):
+                lv.append(
+                    (
+                        eid,
+                        name,
+                        n,
+                        level.bound,
+                        bool(level.strict),
+                        level.severity,
+                        level.code,
+                        _esc(level.head),
+                        _esc(level.tail),
+                        _esc(level.unit),
+                        level.monitor,
+                        _esc(c.drug if c else name),
+                        _json(c.drug if c else name),
+                    )
+                )
+        if setup.agents:
+            eqf += [(eid, d, f) for d, f in setup.eq.factors.items() if d in exposed]
+        if setup.alerts:
+            ew.append((eid, ",".join(_json(a.as_dict()) for a in setup.alerts)))
+    _table(
+        con,
+        "lv",
+        "eid INTEGER, total VARCHAR, lvl INTEGER, bound DOUBLE, strict BOOLEAN, severity VARCHAR, "
+        "code VARCHAR, head VARCHAR, tail VARCHAR, unit VARCHAR, monitor BOOLEAN, "
+        "drug_esc VARCHAR, drug_json VARCHAR",
+        lv,
+    )
+    _table(con, "eqf", "eid INTEGER, drug VARCHAR, factor DOUBLE", eqf)
+    _table(
+        con,
+        "tm",
+        "eid INTEGER, total VARCHAR, head VARCHAR, tail VARCHAR, threshold DOUBLE, lim DOUBLE, "
+        "unit VARCHAR",
+        tm,
+    )
+    _table(con, "ew", "eid INTEGER, j VARCHAR", ew)
+
+
+def _table(con: Any, name: str, decl: str, rows: list[tuple[Any, ...]]) -> None:
+    """A temporary table of Python rows."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} ({decl})")
+    if rows:
+        columns = [list(c) for c in zip(*rows, strict=True)]
+        unnest = ", ".join(f"unnest(${i + 1})" for i in range(len(columns)))
+        con.execute(f"INSERT INTO {name} SELECT {unnest}", columns)
+
+
+# ---------------------------------------------------------------- stage 1: rows → totals
+# Plain SQL that DuckDB and PostgreSQL both run (dosecalc/audit.py runs it in the ledger's
+# database). Inputs: rows (one per administration, checked), drug_info (does a drug's total
+# count per m²?), the tables of _exposure_tables; {given} is the BSA given (SQL) or NULL.
+
+PINFO = """
+CREATE TEMP TABLE pinfo AS
+WITH p AS (
+    SELECT pat, min(ord) AS first_ord, string_agg(DISTINCT drug, '|' ORDER BY drug) AS ekey
+    FROM rows GROUP BY pat),
+b AS (
+    SELECT pat, bsa, d, src, line,
+           row_number() OVER (PARTITION BY pat ORDER BY d DESC, ord DESC) AS r
+    FROM rows WHERE bsa IS NOT NULL)
+SELECT row_number() OVER (ORDER BY p.first_ord) AS pid, dense_rank() OVER (ORDER BY p.ekey) AS eid,
+       p.pat, p.first_ord, p.ekey, b.bsa AS hbsa, b.d AS hbsa_d, b.src AS hbsa_src,
+       b.line AS hbsa_line, coalesce({given}, b.bsa) AS pbsa
+FROM p LEFT JOIN b ON b.pat = p.pat AND b.r = 1
+"""
+
+# rows whose amount must be converted with a BSA that no one gave
+NO_BSA = """
+SELECT p.pid, r.src, r.line, r.d, r.drug, r.amount, r.per_m2
+FROM rows r JOIN drug_info i ON i.drug = r.drug JOIN pinfo p ON p.pat = r.pat
+WHERE r.per_m2 <> i.m2 AND r.bsa IS NULL AND p.pbsa IS NULL
+ORDER BY p.pid, r.ord
+"""
+
+# the same administration twice (CONTRACT §12): for each later row, the first earlier row of
+# the same patient, date and drug that no time or id tells apart and whose amount, in the unit
+# of the drug's total, is within REPEAT_TOLERANCE of it (ledger records are not compared)
+REPEATS = """
+WITH g AS (
+    SELECT r.*, i.m2, count(*) OVER (PARTITION BY r.pat, r.d, r.drug) AS c
+    FROM rows r JOIN drug_info i ON i.drug = r.drug),
+dup AS (SELECT * FROM g WHERE c > 1),
+pairs AS (
+    SELECT p.pid, b.ord AS i_ord, a.ord AS j_ord, b.src AS i_src, b.line AS i_line,
+           a.src AS j_src, a.line AS j_line, b.d, b.drug,
+           CASE WHEN a.per_m2 = a.m2 THEN a.amount
+                WHEN a.m2 THEN a.amount / coalesce(a.bsa, b.bsa, p.pbsa)
+                ELSE a.amount * coalesce(a.bsa, b.bsa, p.pbsa) END AS av,
+           CASE WHEN b.per_m2 = b.m2 THEN b.amount
+                WHEN b.m2 THEN b.amount / coalesce(b.bsa, a.bsa, p.pbsa)
+                ELSE b.amount * coalesce(b.bsa, a.bsa, p.pbsa) END AS bv
+    FROM dup b
+    JOIN dup a ON a.pat = b.pat AND a.d = b.d AND a.drug = b.drug AND a.ord < b.ord
+    JOIN pinfo p ON p.pat = b.pat
+    WHERE NOT (a.ledger AND b.ledger)
+      AND NOT (a.tm IS NOT NULL AND b.tm IS NOT NULL AND a.tm <> b.tm)
+      AND NOT (a.ident IS NOT NULL AND b.ident IS NOT NULL AND a.ident <> b.ident)),
+found AS (
+    SELECT *, row_number() OVER (PARTITION BY pid, i_ord ORDER BY j_ord) AS k
+    FROM pairs
+    WHERE av IS NOT NULL AND bv IS NOT NULL AND abs(av - bv) <= {tolerance} * greatest(av, bv))
+SELECT pid, i_ord, j_ord, i_src, i_line, j_src, j_line, d, drug, av, bv
+FROM found WHERE k = 1 ORDER BY pid, i_ord
+"""
+
+# each administration's contribution to each total, in the unit the total is kept in
+STREAMS = """
+CREATE TEMP TABLE st AS
+WITH c AS (
+    SELECT p.pid, p.eid, r.ord, r.src, r.line, r.d, r.drug, r.cycle, r.day,
+           CASE WHEN r.per_m2 = i.m2 THEN r.amount
+                WHEN i.m2 THEN r.amount / coalesce(r.bsa, p.pbsa)
+                ELSE r.amount * coalesce(r.bsa, p.pbsa) END AS amt
+    FROM rows r JOIN drug_info i ON i.drug = r.drug JOIN pinfo p ON p.pat = r.pat)
+SELECT pid, eid, drug AS total, ord, src, line, d, cycle, day, amt FROM c
+UNION ALL
+SELECT c.pid, c.eid, 'doxorubicin equivalent', c.ord, c.src, c.line, c.d, c.cycle, c.day,
+       c.amt * e.factor
+FROM c JOIN eqf e ON e.eid = c.eid AND e.drug = c.drug
+"""
+
+# rows converted with the patient's BSA for want of their own (BSA_ASSUMED), per drug
+ASSUMED = """
+CREATE TEMP TABLE ba AS
+WITH a AS (
+    SELECT p.pid, r.drug, count(*) AS n, min(r.ord) AS first_ord
+    FROM rows r JOIN drug_info i ON i.drug = r.drug JOIN pinfo p ON p.pat = r.pat
+    WHERE r.per_m2 <> i.m2 AND r.bsa IS NULL
+    GROUP BY p.pid, r.drug)
+SELECT a.pid, a.drug, a.n, a.first_ord, r.src, r.line
+FROM a JOIN rows r ON r.ord = a.first_ord
+"""
+
+# lifetime totals: the same additions in the same order as the reference
+TOTALS = """
+CREATE TEMP TABLE tot AS
+SELECT pid, eid, total, sum(amt ORDER BY d, ord) AS value FROM st GROUP BY pid, eid, total
+"""
+
+# first crossings: candidates from running window sums, decided on the exact sum up to them
+CROSSINGS = """
+CREATE TEMP TABLE cx AS
+WITH run AS (
+    SELECT st.*,
+           sum(amt) OVER w AS approx,
+           row_number() OVER w AS n
+    FROM st
+    WINDOW w AS (PARTITION BY pid, total ORDER BY d, ord ROWS BETWEEN UNBOUNDED PRECEDING
+                 AND CURRENT ROW)),
+cand AS (
+    SELECT r.pid, r.total, l.lvl, l.bound, l.strict, r.n
+    FROM run r JOIN lv l ON l.eid = r.eid AND l.total = r.total
+    WHERE r.approx >= l.bound * (1 - {tol}) AND r.approx - r.amt < l.bound * (1 + {tol})),
+exact AS (
+    SELECT c.pid, c.total, c.n, sum(r.amt ORDER BY r.n) AS at
+    FROM (SELECT DISTINCT pid, total, n FROM cand) c
+    JOIN run r ON r.pid = c.pid AND r.total = c.total AND r.n <= c.n
+    GROUP BY c.pid, c.total, c.n),
+first AS (
+    SELECT c.pid, c.total, c.lvl, min(c.n) AS n
+    FROM cand c JOIN exact e ON e.pid = c.pid AND e.total = c.total AND e.n = c.n
+    WHERE (c.strict AND e.at > c.bound) OR (NOT c.strict AND e.at >= c.bound)
+    GROUP BY c.pid, c.total, c.lvl)
+SELECT f.pid, f.total, f.lvl, r.eid, r.d, r.ord, r.src, r.line, r.cycle, r.day, e.at
+FROM first f
+JOIN run r ON r.pid = f.pid AND r.total = f.total AND r.n = f.n
+JOIN exact e ON e.pid = f.pid AND e.total = f.total AND e.n = f.n
+"""
+
+
+# ---------------------------------------------------------------- stage 2: the output
+
+
+def _where(source: str, line: str) -> str:
+    """SQL for ``file:line`` (or ``ledger record #N``) as escaped for a JSON string."""
+    return (
+        f"(CASE WHEN {source}.ledger THEN 'ledger record #' ELSE {source}.prefix END "
+        f"|| CAST({line} AS VARCHAR))"
+    )
+
+PATIENT_JSON = """
+WITH
+t AS (
+    SELECT t.pid, string_agg(
+        m.head || num(t.value) || ',"planned":0.0,"total":' || num(t.value)
+        || ',"threshold":' || numornull(m.threshold) || ',"limit":' || numornull(m.lim)
+        || ',"percent_of_threshold":' || numornull(100 * t.value / m.threshold)
+        || ',"percent_of_limit":' || numornull(100 * t.value / m.lim)
+        || ',"headroom_to_threshold":' || numornull(m.threshold - t.value)
+        || ',"headroom_to_limit":' || numornull(m.lim - t.value) || m.tail,
+        ',' ORDER BY t.total = 'doxorubicin equivalent', t.total) AS j
+    FROM tot t JOIN tm m ON m.eid = t.eid AND m.total = t.total
+    WHERE t.pid BETWEEN $lo AND $hi
+    GROUP BY t.pid),
+x AS (
+    SELECT c.pid, bool_or(l.severity = 'critical') AS critical, string_agg(
+        '{"severity":"' || l.severity || '","code":"' || l.code || '","drug":' || l.drug_json
+        || ',"phase":null,"cycle":' || coalesce(CAST(c.cycle AS VARCHAR), 'null')
+        || ',"day":' || coalesce(CAST(c.day AS VARCHAR), 'null')
+        || ',"date":"' || c.d || '","message":"'
+        || CASE WHEN l.monitor
+                THEN l.head || ' [' || l.drug_esc || ' ' || fmt(c.at) || ' ' || l.unit || ' on '
+                     || c.d || ' (' || WHERE_c || ')]'
+                ELSE l.head || ' on ' || c.d || ' (' || WHERE_c || '): total ' || fmt(c.at)
+                     || ' ' || l.unit || l.tail END
+        || '"}', ',' ORDER BY c.d, c.ord, c.total = 'doxorubicin equivalent', l.bound, l.lvl) AS j
+    FROM cx c JOIN lv l ON l.eid = c.eid AND l.total = c.total AND l.lvl = c.lvl
+    JOIN srcs sc ON sc.src = c.src
+    WHERE c.pid BETWEEN $lo AND $hi
+    GROUP BY c.pid),
+p AS (
+    SELECT p.*, CASE WHEN $given IS NOT NULL THEN $described
+                     WHEN p.hbsa IS NOT NULL THEN 'the latest bsa_m2 in the history, '
+                          || printf('%.2f', p.hbsa) || ' m² on ' || p.hbsa_d || ' ('
+                          || WHERE_h || ')' END AS described
+    FROM pinfo p LEFT JOIN srcs sh ON sh.src = p.hbsa_src
+    WHERE p.pid BETWEEN $lo AND $hi),
+b AS (
+    SELECT b.pid, string_agg(
+        '{"severity":"warning","code":"BSA_ASSUMED","drug":' || jstr(b.drug)
+        || ',"phase":null,"cycle":null,"day":null,"date":null,"message":"' || jesc(b.drug) || ': '
+        || CASE WHEN b.n = 1 THEN 'row' ELSE b.n || ' rows' END || ' without bsa_m2 (first: '
+        || WHERE_b || ') converted with ' || p.described
+        || '; give bsa_m2 on each row for the BSA of that day"}', ',' ORDER BY b.first_ord) AS j
+    FROM ba b JOIN p ON p.pid = b.pid JOIN srcs sb ON sb.src = b.src
+    GROUP BY b.pid)
+SELECT p.pid,
+       '{' || CASE WHEN $named THEN '"patient":' || jstr(p.pat) || ',' ELSE '' END
+       || '"bsa_m2":' || numornull(p.pbsa) || ',"cumulative":[' || t.j || '],"warnings":['
+       || concat_ws(',', b.j, ew.j, x.j,
+            CASE WHEN $given IS NULL AND p.hbsa IS NOT NULL
+                 THEN '{"severity":"info","code":"BSA_FROM_HISTORY","drug":null,"phase":null,'
+                      || '"cycle":null,"day":null,"date":null,"message":"BSA used: '
+                      || p.described || '"}' END,
+            n.j)
+       || ']}' AS line,
+       coalesce(x.critical, false) AS critical
+FROM p JOIN t ON t.pid = p.pid
+LEFT JOIN x ON x.pid = p.pid
+LEFT JOIN b ON b.pid = p.pid
+LEFT JOIN ew ON ew.eid = p.eid
+LEFT JOIN notes n ON n.pid = p.pid
+ORDER BY p.pid
+"""
+PATIENT_JSON = (
+    PATIENT_JSON.replace("WHERE_c", _where("sc", "c.line"))
+    .replace("WHERE_h", _where("sh", "p.hbsa_line"))
+    .replace("WHERE_b", _where("sb", "b.line"))
+)
+
+CHUNK = 20_000  # patients assembled per query (bounds the memory of the output)
+
+# patients with a total at or over its threshold, or over its limit
+OVER = {
+    "threshold": "('CUMULATIVE_THRESHOLD_REACHED', 'CUMULATIVE_LIMIT_EXCEEDED')",
+    "limit": "('CUMULATIVE_LIMIT_EXCEEDED')",
+}
+
+
+def _over(kind: str | None) -> str:
+    if kind is None:
+        return ""
+    return (
+        " AND p.pid IN (SELECT c.pid FROM cx c JOIN lv l ON l.eid = c.eid AND l.total = c.total "
+        f"AND l.lvl = c.lvl WHERE l.code IN {OVER[kind]})"
+    )
+
+
+@dataclass
+class Checked:
+    """The checks of every patient, in the engine, ready to be written out in patient order."""
+
+    batch: Batch
+    settings: Settings
+    patients: int
+
+    def lines(self, over: str | None = None) -> Iterator[tuple[bytes, bool]]:
+        """Each patient's check as a line of JSON (UTF-8) and whether it is critical."""
+        s = self.settings
+        query = (
+            PATIENT_JSON.replace("$given", "NULL" if s.bsa_m2 is None else f"{s.bsa_m2!r}")
+            .replace("$described", _literal(_esc(s.described)))
+            .replace("$named", "true" if self.batch.patient_column else "false")
+            .replace("ORDER BY p.pid\n", f"WHERE true{_over(over)} ORDER BY p.pid\n")
+        )
+        con = self.batch.con
+        for lo in range(1, self.patients + 1, CHUNK):
+            rows = con.execute(query, {"lo": lo, "hi": lo + CHUNK - 1}).fetchall()
+            for _, line, critical in rows:
+                yield line.encode(), critical
+
+    def audit(self, over: str = "threshold") -> Iterator[tuple[str, list[Any]]]:
+        """Patients over a threshold (or a limit): id and their totals with a ceiling."""
+        rows = self.batch.con.execute(
+            f"""
+            SELECT p.pid, p.pat, t.total, m.unit, t.value, m.threshold, m.lim
+            FROM tot t JOIN pinfo p ON p.pid = t.pid JOIN tm m ON m.eid = t.eid AND m.total = t.total
+            WHERE (m.threshold IS NOT NULL OR m.lim IS NOT NULL){_over(over)}
+            ORDER BY p.pid, t.total = 'doxorubicin equivalent', t.total
+            """
+        ).fetchall()
+        current, totals, name = None, [], ""
+        for pid, pat, total, unit, value, threshold, limit in rows:
+            if pid != current:
+                if current is not None:
+                    yield name, totals
+                current, totals, name = pid, [], pat
+            totals.append(cumulative.Total(total, unit, value, 0.0, threshold, limit))
+        if current is not None:
+            yield name, totals
+
+    @property
+    def critical(self) -> bool:
+        return bool(
+            self.batch.con.execute(
+                "SELECT count(*) FROM cx c JOIN lv l ON l.eid = c.eid AND l.total = c.total "
+                "AND l.lvl = c.lvl WHERE l.severity = 'critical'"
+            ).fetchone()[0]
+        )
+
+
+def _check(batch: Batch, settings: Settings, again: bool) -> Checked:
+    """Stage 1 over ``rows``: refusals first (nothing is written before them), then the tables
+    the output is assembled from."""
+    con = batch.con
+    book = ceilings.book()
+    names = [d for (d,) in con.execute("SELECT DISTINCT drug FROM rows").fetchall()]
+    _table(
+        con,
+        "drug_info",
+        "drug VARCHAR, m2 BOOLEAN",
+        [(d, cumulative.tracking_unit(d, book).endswith("/m2")) for d in names],
+    )
+    _table(
+        con,
+        "srcs",
+        "src INTEGER, prefix VARCHAR, ledger BOOLEAN",
+        [(i, _esc(s.name + ":"), s.kind == "ledger") for i, s in enumerate(batch.sources)],
+    )
+    given = "NULL" if settings.bsa_m2 is None else f"CAST({settings.bsa_m2!r} AS DOUBLE)"
+    con.execute(PINFO.format(given=given))
+    _refuse_missing_bsa(batch)
+    notes = _repeats(batch, again)
+    _table(con, "notes", "pid BIGINT, j VARCHAR", notes)
+    keys = con.execute("SELECT DISTINCT eid, ekey FROM pinfo ORDER BY eid").fetchall()
+    _exposure_tables(con, keys, settings)
+    for statement in (STREAMS, ASSUMED, TOTALS, CROSSINGS.format(tol=CANDIDATE_TOL)):
+        con.execute(statement)
+    patients = con.execute("SELECT count(*) FROM pinfo").fetchone()[0]
+    return Checked(batch, settings, patients)
+
+
+def _refuse_missing_bsa(batch: Batch) -> None:
+    """A row whose amount needs a BSA (mg of a drug counted per m², or the reverse) when neither
+    the row nor the patient has one: the reference's message for each (up to MAX_PROBLEMS)."""
+    rows = batch.con.execute(NO_BSA + f" LIMIT {MAX_PROBLEMS}").fetchall()
+    if not rows:
+        return
+    total = batch.con.execute(f"SELECT count(*) FROM ({NO_BSA})").fetchone()[0]
+    from dosecalc import drugs
+    from dosecalc.errors import DosecalcError
+
+    book = ceilings.book()
+    problems = []
+    for _, src, line, d, drug, amount, per_m2 in rows:
+        row = hist.Row(
+            date.fromisoformat(d),
+            drug,
+            amount,
+            drugs.book().drugs[drug].dose_unit,
+            per_m2,
+            None,
+            where=batch.sources[src].where(line),
+        )
+        try:
+            cumulative.from_rows([row], book, cumulative.BsaUse(None, ""))
+        except DosecalcError as e:
+            problems.append(e.problems[0])
+    raise FileError(*_capped(problems, total, "rows"))
+
+
+def _repeats(batch: Batch, again: bool) -> list[tuple[int, str]]:
+    """Refuse a repeated administration, naming both rows; or (``again``) the REPEAT_COUNTED
+    note of each patient who has one (as JSON, by patient)."""
+    con = batch.con
+    query = REPEATS.format(tolerance=repr(cumulative.REPEAT_TOLERANCE))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE rp AS {query}")
+    found = con.execute("SELECT count(*) FROM rp").fetchone()[0]
+    if not found:
+        return []
+    where = batch.sources
+    if not again:
+        first = con.execute(
+            f"SELECT rp.*, p.pat FROM rp JOIN pinfo p USING (pid) ORDER BY pid, i_ord "
+            f"LIMIT {cumulative.MAX_REPEATS_LISTED}"
+        ).fetchall()
+        problems = [
+            Problem(
+                cumulative.repeat_text(
+                    where[i_src].where(i_line),
+                    where[j_src].where(j_line),
+                    pat if batch.patient_column else None,
+                    drug,
+                    date.fromisoformat(d),
+                    av,
+                    bv,
+                )
+            )
+            for _, _, _, i_src, i_line, j_src, j_line, d, drug, av, bv, pat in first
+        ]
+        raise FileError(*_capped_repeats(problems, found))
+    notes = []
+    for pid, n, i_src, i_line, j_src, j_line, drug in con.execute(
+        """
+        SELECT pid, count(*) OVER (PARTITION BY pid), i_src, i_line, j_src, j_line, drug
+        FROM rp QUALIFY row_number() OVER (PARTITION BY pid ORDER BY i_ord) = 1
+        """
+    ).fetchall():
+        alert = cumulative.repeat_counted(
+            n, where[i_src].where(i_line), where[j_src].where(j_line), drug
+        )
+        notes.append((pid, _json(alert.as_dict())))
+    return notes
+
+
+def _capped_repeats(problems: list[Problem], found: int) -> list[Problem]:
+    if found > len(problems):
+        return [*problems, Problem(f"and {found - len(problems)} more repeated administrations")]
+    return problems
+
+
+def load(paths: Sequence[Path], today: date | None = None, jobs: int | None = None) -> Batch:
+    """Every row of the history files (CSV, Parquet) checked in the engine (all-or-nothing)."""
+    hist._refuse_same_file(list(paths))
+    batch = Batch(today or date.today(), jobs)
+    try:
+        for path in paths:
+            batch.add_file(path)
+        named = ["patient" in s.columns for s in batch.sources]
+        batch.patient_column = any(named)
+        if batch.patient_column and not all(named):
+            i = named.index(False)
+            raise FileError(
+                Problem(
+                    "this file has no patient column, but others name patients; give every "
+                    "file a patient column (or none)",
+                    file=batch.sources[i].name,
+                )
+            )
+        batch.check_rows()
+    except BaseException:
+        batch.close()
+        raise
+    return batch
+
+
+def check(batch: Batch, settings: Settings, again: bool = False) -> Checked:
+    return _check(batch, settings, again)
