@@ -37,7 +37,7 @@ import csv
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -64,6 +64,7 @@ assert set(TEXT_COLUMNS) == set(hist.COLUMNS) - {"note"}
 
 # Python's str.strip() removes these (str.isspace); the engine strips the same
 _SPACE = "".join(c for c in map(chr, range(0x110000)) if c.isspace())
+_SPACE_CODES = ", ".join(str(ord(c)) for c in _SPACE)
 _SPACE_CLASS = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in _SPACE) + "]"
 # the strict number rule for a dose (unsigned): digits, one decimal point, an optional exponent,
 # no leading zero, no sign, underscore, comma, NaN or infinity; at most 40 characters
@@ -91,7 +92,9 @@ def _macros(con: Any) -> None:
     """Python's text of numbers and strings, in the engine (tests/test_batch.py holds them to it)."""
     con.execute(
         f"""
-        CREATE MACRO pystrip(s) AS regexp_replace(s, '^{_SPACE_CLASS}+|{_SPACE_CLASS}+$', '', 'g');
+        CREATE MACRO pystrip(s) AS CASE
+            WHEN ascii(s) IN ({_SPACE_CODES}) OR ascii(right(s, 1)) IN ({_SPACE_CODES})
+            THEN regexp_replace(s, '^{_SPACE_CLASS}+|{_SPACE_CLASS}+$', '', 'g') ELSE s END;
         -- repr() of a float: DuckDB's shortest round-trip text is Python's
         CREATE MACRO num(x) AS CAST(CAST(x AS DOUBLE) AS VARCHAR);
         CREATE MACRO numornull(x) AS coalesce(num(x), 'null');
@@ -144,6 +147,7 @@ class Batch:
         self.today = today
         self.patient_column = patient_column
         self.sources: list[Source] = []
+        self.totals: list[str] = []  # the totals a check can have, in output order
         self._spill = tempfile.mkdtemp(prefix="dosecalc-")
         self.con = engine(jobs, self._spill)
 
@@ -340,7 +344,7 @@ class Batch:
                 self._slow_csv(src)
         for i, s in enumerate(self.sources):
             s.rows = counts.get(i, 0)
-        _resolve(self.con, texts, self.today)
+        self.totals = _resolve(self.con, texts, self.today)
 
     def _rejected(self) -> set[int]:
         """The CSV sources with rows the engine's reader refused (wrong width, bad quotes, …)."""
@@ -404,35 +408,53 @@ class Batch:
         with_patient = self.patient_column
         ledgers = [str(i) for i, s in enumerate(self.sources) if s.kind == "ledger"]
         ledger = f"r.src IN ({', '.join(ledgers)})" if ledgers else "false"
+        given = {c for s in self.sources for c in s.columns}
+
+        def optional(column: str, table: str, alias: str) -> tuple[str, str, str]:
+            """(value, ok, join) of an optional column resolved by a t_* table."""
+            if column not in given:
+                return "NULL", "true", ""
+            return (
+                f"{alias}.v",
+                f"{alias}.ok",
+                f"LEFT JOIN {table} {alias} ON {alias}.t = r.{_ident(column)}",
+            )
+
+        bsa, cycle, day, tm = (
+            optional(c, t, a)
+            for c, t, a in (
+                ("bsa_m2", "t_bsa", "tb"),
+                ("cycle", "t_cycle", "tc"),
+                ("day", "t_day", "tdy"),
+                ("time", "t_time", "tt"),
+            )
+        )
+        ident = ("nullif(pystrip(r.id), '')", "length(pystrip(r.id)) <= " + str(hist.MAX_ID_CHARS))
+        if "id" not in given:
+            ident = ("NULL", "true")
+        pat = ("pystrip(r.patient)", "pystrip(r.patient) <> ''") if with_patient else ("''", "true")
         self.con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE rows AS
-            WITH r AS (
-                SELECT raw.*, pystrip(dose) AS dose_s, pystrip(patient) AS pat_s,
-                       pystrip(id) AS id_s
-                FROM ({self._union()}) raw)
             SELECT r.src, r.k, r.line, r.src * 1099511627776 + r.k AS ord,
-                   {"r.pat_s" if with_patient else "''"} AS pat, {ledger} AS ledger,
-                   td.iso AS d, tk.canonical AS drug, tk.per_m2,
+                   {pat[0]} AS pat, {ledger} AS ledger,
+                   td.d, tk.canonical AS drug, tk.dc, tk.per_m2, tk.m2,
                    CASE WHEN dose_ok THEN dose_v * tk.factor END AS amount,
-                   tb.v AS bsa, tc.v AS cycle, tdy.v AS day, tt.v AS tm,
-                   nullif(r.id_s, '') AS ident,
-                   coalesce(td.ok AND tk.ok AND tb.ok AND tc.ok AND tdy.ok AND tt.ok
-                            AND dose_ok AND dose_v > 0 AND dose_v * tk.factor <= {hist.MAX_ROW_AMOUNT!r}
-                            AND ({"r.pat_s <> ''" if with_patient else "true"})
-                            AND length(r.id_s) <= {hist.MAX_ID_CHARS}, false) AS ok
+                   {bsa[0]} AS bsa, {cycle[0]} AS cycle, {day[0]} AS day, {tm[0]} AS tm,
+                   {ident[0]} AS ident,
+                   coalesce(td.ok AND tk.ok AND {bsa[1]} AND {cycle[1]} AND {day[1]} AND {tm[1]}
+                            AND dose_ok AND dose_v > 0
+                            AND dose_v * tk.factor <= {hist.MAX_ROW_AMOUNT!r}
+                            AND {pat[1]} AND {ident[1]}, false) AS ok
             FROM (SELECT r.*,
                          regexp_full_match(dose_s, '{DOSE_RULE}')
                            AND length(dose_s) <= {MAX_NUMBER_CHARS}
                            AND isfinite(TRY_CAST(dose_s AS DOUBLE)) AS dose_ok,
                          TRY_CAST(dose_s AS DOUBLE) AS dose_v
-                  FROM r) r
+                  FROM (SELECT raw.*, pystrip(dose) AS dose_s FROM ({self._union()}) raw) r) r
             LEFT JOIN t_date td ON td.t = r.date
             LEFT JOIN t_kind tk ON tk.drug_t = r.drug AND tk.unit_t = r.unit
-            LEFT JOIN t_bsa tb ON tb.t = r.bsa_m2
-            LEFT JOIN t_cycle tc ON tc.t = r.cycle
-            LEFT JOIN t_day tdy ON tdy.t = r.day
-            LEFT JOIN t_time tt ON tt.t = r.time
+            {bsa[2]} {cycle[2]} {day[2]} {tm[2]}
             """
         )
         bad = self.con.execute("SELECT count(*) FROM rows WHERE NOT ok").fetchone()[0]
@@ -483,8 +505,9 @@ def row_problem(raw: dict[str, Any], source: Source, with_patient: bool, today: 
     return f"dose '{hist._text(raw['dose'])}' is not a number"
 
 
-def _resolve(con: Any, texts: dict[str, list[Any]], today: date) -> None:
-    """The Python reader's verdict on each distinct text, as tables the rows join."""
+def _resolve(con: Any, texts: dict[str, list[Any]], today: date) -> list[str]:
+    """The Python reader's verdict on each distinct text, as tables the rows join (t_*); the
+    totals a check can have, in their order: the drugs by name, then the equivalent."""
 
     def verdict(fn: Any, text: Any) -> tuple[bool, Any]:
         try:
@@ -492,14 +515,14 @@ def _resolve(con: Any, texts: dict[str, list[Any]], today: date) -> None:
         except ValueError:
             return False, None
 
-    def day_text(t: str) -> str:
+    def day(t: str) -> date:
         text = hist._text(t)
         if text is None:
             raise ValueError("the date is missing")
         when = hist._date(text)
         if when > today:
             raise ValueError("in the future")
-        return when.isoformat()
+        return when
 
     def kind(pair: tuple[str, str]) -> tuple[str, float, bool]:
         drug_t, unit_t = (hist._text(x) for x in pair)
@@ -508,28 +531,26 @@ def _resolve(con: Any, texts: dict[str, list[Any]], today: date) -> None:
         drug, factor, per_m2, _ = hist._drug_and_unit(drug_t, unit_t)
         return drug, factor, per_m2
 
-    def table(name: str, cols: list[str], types: list[str], rows: list[tuple[Any, ...]]) -> None:
-        decl = ", ".join(f"{c} {t}" for c, t in zip(cols, types, strict=True))
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} ({decl})")
-        if rows:
-            columns = [list(c) for c in zip(*rows, strict=True)]
-            unnest = ", ".join(f"unnest(${i + 1})" for i in range(len(columns)))
-            con.execute(f"INSERT INTO {name} SELECT {unnest}", columns)
-
-    out = []
-    for t in texts["date"]:
-        ok, v = verdict(day_text, t)
-        out.append((t, ok, v))
-    table("t_date", ["t", "ok", "iso"], ["VARCHAR", "BOOLEAN", "VARCHAR"], out)
-    out = []
-    for pair in texts["kind"]:
-        ok, v = verdict(kind, pair)
-        out.append((*pair, ok, *(v or (None, None, None))))
-    table(
+    _table(
+        con,
+        "t_date",
+        "t VARCHAR, ok BOOLEAN, d DATE",
+        [(t, *verdict(day, t)) for t in texts["date"]],
+    )
+    kinds = [(pair, *verdict(kind, pair)) for pair in texts["kind"]]
+    names = sorted({v[0] for _, ok, v in kinds if ok}) + [EQUIVALENT]
+    code = {name: i for i, name in enumerate(names)}
+    book = ceilings.book()
+    _table(
+        con,
         "t_kind",
-        ["drug_t", "unit_t", "ok", "canonical", "factor", "per_m2"],
-        ["VARCHAR", "VARCHAR", "BOOLEAN", "VARCHAR", "DOUBLE", "BOOLEAN"],
-        out,
+        "drug_t VARCHAR, unit_t VARCHAR, ok BOOLEAN, canonical VARCHAR, factor DOUBLE, "
+        "per_m2 BOOLEAN, dc INTEGER, m2 BOOLEAN",
+        [
+            (*pair, ok, *(v or (None, None, None)), code[v[0]] if ok else None,
+             cumulative.tracking_unit(v[0], book).endswith("/m2") if ok else None)
+            for pair, ok, v in kinds
+        ],
     )
 
     def bsa(t: str) -> float | None:
@@ -545,8 +566,8 @@ def _resolve(con: Any, texts: dict[str, list[Any]], today: date) -> None:
         "t_time": ("time", lambda t: hist._minutes(hist._time(t)) or None, "INTEGER"),
     }
     for name, (key, fn, typ) in simple.items():
-        out = [(t, *verdict(fn, t)) for t in texts[key]]
-        table(name, ["t", "ok", "v"], ["VARCHAR", "BOOLEAN", typ], out)
+        _table(con, name, f"t VARCHAR, ok BOOLEAN, v {typ}", [(t, *verdict(fn, t)) for t in texts[key]])
+    return names
 
 
 def _lines(path: Path | None) -> int:
@@ -620,17 +641,29 @@ _COMPUTED = (
 )
 
 
-def _exposure_tables(con: Any, keys: list[tuple[int, str]], settings: Settings) -> None:
-    """For each distinct exposure (the drugs a patient had), the reference's resolution of its
-    ceilings (cumulative._setup) as rows: levels (lv), equivalence factors (eqf), the fixed JSON
-    of each total (tm) and the fixed warnings (ew)."""
+@dataclass(frozen=True)
+class Exposures:
+    """The reference's resolution of each distinct exposure's ceilings, as plain rows."""
+
+    levels: dict[tuple[int, int], list[tuple[int, float, bool]]]  # (eid, tc) → (lvl, bound, strict)
+
+
+def _exposure_tables(
+    con: Any, keys: list[tuple[int, list[int]]], names: list[str], settings: Settings
+) -> Exposures:
+    """For each distinct exposure (the drugs a patient had, as codes into ``names``), the
+    reference's resolution of its ceilings (cumulative._setup) as rows of small tables: levels
+    (lv), equivalence factors (eqf), the fixed JSON of each total (tm) and the fixed warnings
+    (ew). ``names`` are the totals in their order: drugs by name, then the equivalent."""
     book = ceilings.book()
+    code = {name: i for i, name in enumerate(names)}
     lv, eqf, tm, ew = [], [], [], []
-    for eid, key in keys:
-        exposed = frozenset(key.split("|"))
+    levels: dict[tuple[int, int], list[tuple[int, float, bool]]] = {}
+    for eid, codes in keys:
+        exposed = frozenset(names[c] for c in codes)
         setup = cumulative._setup(book, settings.factors, settings.table, settings.options, exposed)
-        names = sorted(exposed | ({EQUIVALENT} if setup.agents else set()))
-        for name in names:
+        for name in sorted(exposed | ({EQUIVALENT} if setup.agents else set())):
+            tc = code[name]
             c = setup.ceilings.get(name)
             sample = cumulative.Total(
                 name,
@@ -648,93 +681,82 @@ def _exposure_tables(con: Any, keys: list[tuple[int, str]], settings: Settings) 
             head = _json({"drug": sample["drug"], "unit": sample["unit"]})[:-1] + ',"prior":'
             rest = {k: sample[k] for k in keys_[11:]}
             tail = "," + _json(rest)[1:] if rest else "}"
-            tm.append((eid, name, head, tail, sample["threshold"], sample["limit"], sample["unit"]))
+            tm.append((eid, tc, head, tail, sample["threshold"], sample["limit"], name, sample["unit"]))
             for n, level in enumerate(setup.levels.get(name, ())):
+                levels.setdefault((eid, tc), []).append((n, level.bound, bool(level.strict)))
+                drug = c.drug if c else name
                 lv.append(
-                    (
-                        eid,
-                        name,
-                        n,
-                        level.bound,
-                        bool(level.strict),
-                        level.severity,
-                        level.code,
-                        _esc(level.head),
-                        _esc(level.tail),
-                        _esc(level.unit),
-                        level.monitor,
-                        _esc(c.drug if c else name),
-                        _json(c.drug if c else name),
-                    )
+                    (eid, tc, n, level.bound, level.severity, level.code, _esc(level.head),
+                     _esc(level.tail), _esc(level.unit), level.monitor, _esc(drug), _json(drug))
                 )
         if setup.agents:
-            eqf += [(eid, d, f) for d, f in setup.eq.factors.items() if d in exposed]
+            eqf += [(eid, code[d], f) for d, f in setup.eq.factors.items() if d in exposed]
         if setup.alerts:
             ew.append((eid, ",".join(_json(a.as_dict()) for a in setup.alerts)))
     _table(
         con,
         "lv",
-        "eid INTEGER, total VARCHAR, lvl INTEGER, bound DOUBLE, strict BOOLEAN, severity VARCHAR, "
-        "code VARCHAR, head VARCHAR, tail VARCHAR, unit VARCHAR, monitor BOOLEAN, "
-        "drug_esc VARCHAR, drug_json VARCHAR",
+        "eid INTEGER, tc INTEGER, lvl INTEGER, bound DOUBLE, severity VARCHAR, code VARCHAR, "
+        "head VARCHAR, tail VARCHAR, unit VARCHAR, monitor BOOLEAN, drug_esc VARCHAR, "
+        "drug_json VARCHAR",
         lv,
     )
-    _table(con, "eqf", "eid INTEGER, drug VARCHAR, factor DOUBLE", eqf)
+    _table(con, "eqf", "eid INTEGER, dc INTEGER, factor DOUBLE", eqf)
     _table(
         con,
         "tm",
-        "eid INTEGER, total VARCHAR, head VARCHAR, tail VARCHAR, threshold DOUBLE, lim DOUBLE, "
-        "unit VARCHAR",
+        "eid INTEGER, tc INTEGER, head VARCHAR, tail VARCHAR, threshold DOUBLE, lim DOUBLE, "
+        "name VARCHAR, unit VARCHAR",
         tm,
     )
     _table(con, "ew", "eid INTEGER, j VARCHAR", ew)
+    return Exposures(levels)
 
 
 def _table(con: Any, name: str, decl: str, rows: list[tuple[Any, ...]]) -> None:
     """A temporary table of Python rows."""
+    _columns(con, name, decl, [list(c) for c in zip(*rows, strict=True)] if rows else [])
+
+
+def _columns(con: Any, name: str, decl: str, columns: list[list[Any]]) -> None:
+    """A temporary table of Python columns (lists of equal length)."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE {name} ({decl})")
-    if rows:
-        columns = [list(c) for c in zip(*rows, strict=True)]
+    if columns and columns[0]:
         unnest = ", ".join(f"unnest(${i + 1})" for i in range(len(columns)))
         con.execute(f"INSERT INTO {name} SELECT {unnest}", columns)
 
 
 # ---------------------------------------------------------------- stage 1: rows → totals
-# Plain SQL that DuckDB and PostgreSQL both run (dosecalc/audit.py runs it in the ledger's
-# database). Inputs: rows (one per administration, checked), drug_info (does a drug's total
-# count per m²?), the tables of _exposure_tables; {given} is the BSA given (SQL) or NULL.
+# Input: table rows (every checked administration: patient, order, where, date, drug code dc,
+# amount in mg or units, per m² or not, m2: whether the drug's total counts per m², BSA, …).
 
 PINFO = """
-CREATE TEMP TABLE pinfo AS
+CREATE OR REPLACE TEMP TABLE pinfo AS
 WITH p AS (
-    SELECT pat, min(ord) AS first_ord, string_agg(DISTINCT drug, '|' ORDER BY drug) AS ekey
-    FROM rows GROUP BY pat),
-b AS (
-    SELECT pat, bsa, d, src, line,
-           row_number() OVER (PARTITION BY pat ORDER BY d DESC, ord DESC) AS r
-    FROM rows WHERE bsa IS NOT NULL)
-SELECT row_number() OVER (ORDER BY p.first_ord) AS pid, dense_rank() OVER (ORDER BY p.ekey) AS eid,
-       p.pat, p.first_ord, p.ekey, b.bsa AS hbsa, b.d AS hbsa_d, b.src AS hbsa_src,
-       b.line AS hbsa_line, coalesce({given}, b.bsa) AS pbsa
-FROM p LEFT JOIN b ON b.pat = p.pat AND b.r = 1
+    SELECT pat, min(ord) AS first_ord, list(DISTINCT dc ORDER BY dc) AS ekey,
+           arg_max({{'bsa': bsa, 'd': d, 'src': src, 'line': line}}, {{'d': d, 'ord': ord}})
+               FILTER (WHERE bsa IS NOT NULL) AS h
+    FROM rows GROUP BY pat)
+SELECT row_number() OVER (ORDER BY first_ord) AS pid, dense_rank() OVER (ORDER BY ekey) AS eid,
+       pat, first_ord, ekey, h.bsa AS hbsa, h.d AS hbsa_d, h.src AS hbsa_src,
+       h.line AS hbsa_line, coalesce({given}, h.bsa) AS pbsa
+FROM p
 """
 
 # rows whose amount must be converted with a BSA that no one gave
 NO_BSA = """
 SELECT p.pid, r.src, r.line, r.d, r.drug, r.amount, r.per_m2
-FROM rows r JOIN drug_info i ON i.drug = r.drug JOIN pinfo p ON p.pat = r.pat
-WHERE r.per_m2 <> i.m2 AND r.bsa IS NULL AND p.pbsa IS NULL
+FROM rows r JOIN pinfo p ON p.pat = r.pat
+WHERE r.per_m2 <> r.m2 AND r.bsa IS NULL AND p.pbsa IS NULL
 ORDER BY p.pid, r.ord
 """
 
 # the same administration twice (CONTRACT §12): for each later row, the first earlier row of
 # the same patient, date and drug that no time or id tells apart and whose amount, in the unit
-# of the drug's total, is within REPEAT_TOLERANCE of it (ledger records are not compared)
+# of the drug's total, is within REPEAT_TOLERANCE of it (two ledger records are not compared)
 REPEATS = """
-WITH g AS (
-    SELECT r.*, i.m2, count(*) OVER (PARTITION BY r.pat, r.d, r.drug) AS c
-    FROM rows r JOIN drug_info i ON i.drug = r.drug),
-dup AS (SELECT * FROM g WHERE c > 1),
+WITH k AS (SELECT pat, d, dc FROM rows GROUP BY pat, d, dc HAVING count(*) > 1),
+dup AS (SELECT r.* FROM rows r SEMI JOIN k ON k.pat = r.pat AND k.d = r.d AND k.dc = r.dc),
 pairs AS (
     SELECT p.pid, b.ord AS i_ord, a.ord AS j_ord, b.src AS i_src, b.line AS i_line,
            a.src AS j_src, a.line AS j_line, b.d, b.drug,
@@ -745,7 +767,7 @@ pairs AS (
                 WHEN b.m2 THEN b.amount / coalesce(b.bsa, a.bsa, p.pbsa)
                 ELSE b.amount * coalesce(b.bsa, a.bsa, p.pbsa) END AS bv
     FROM dup b
-    JOIN dup a ON a.pat = b.pat AND a.d = b.d AND a.drug = b.drug AND a.ord < b.ord
+    JOIN dup a ON a.pat = b.pat AND a.d = b.d AND a.dc = b.dc AND a.ord < b.ord
     JOIN pinfo p ON p.pat = b.pat
     WHERE NOT (a.ledger AND b.ledger)
       AND NOT (a.tm IS NOT NULL AND b.tm IS NOT NULL AND a.tm <> b.tm)
@@ -755,170 +777,209 @@ found AS (
     FROM pairs
     WHERE av IS NOT NULL AND bv IS NOT NULL AND abs(av - bv) <= {tolerance} * greatest(av, bv))
 SELECT pid, i_ord, j_ord, i_src, i_line, j_src, j_line, d, drug, av, bv
-FROM found WHERE k = 1 ORDER BY pid, i_ord
+FROM found WHERE k = 1
 """
 
-# each administration's contribution to each total, in the unit the total is kept in
+# each administration's contribution to each total (tc: the total's code, in output order),
+# in the unit the total is kept in, sorted as the totals add them
 STREAMS = """
-CREATE TEMP TABLE st AS
+CREATE OR REPLACE TEMP TABLE ss AS
 WITH c AS (
-    SELECT p.pid, p.eid, r.ord, r.src, r.line, r.d, r.drug, r.cycle, r.day,
-           CASE WHEN r.per_m2 = i.m2 THEN r.amount
-                WHEN i.m2 THEN r.amount / coalesce(r.bsa, p.pbsa)
+    SELECT p.pid, p.eid, r.dc, r.d, r.ord, r.src, r.line, r.cycle, r.day,
+           CASE WHEN r.per_m2 = r.m2 THEN r.amount
+                WHEN r.m2 THEN r.amount / coalesce(r.bsa, p.pbsa)
                 ELSE r.amount * coalesce(r.bsa, p.pbsa) END AS amt
-    FROM rows r JOIN drug_info i ON i.drug = r.drug JOIN pinfo p ON p.pat = r.pat)
-SELECT pid, eid, drug AS total, ord, src, line, d, cycle, day, amt FROM c
+    FROM rows r JOIN pinfo p ON p.pat = r.pat)
+SELECT pid, eid, dc AS tc, d, ord, src, line, cycle, day, amt FROM c
 UNION ALL
-SELECT c.pid, c.eid, 'doxorubicin equivalent', c.ord, c.src, c.line, c.d, c.cycle, c.day,
-       c.amt * e.factor
-FROM c JOIN eqf e ON e.eid = c.eid AND e.drug = c.drug
+SELECT c.pid, c.eid, {eq}, c.d, c.ord, c.src, c.line, c.cycle, c.day, c.amt * e.factor
+FROM c JOIN eqf e ON e.eid = c.eid AND e.dc = c.dc
+ORDER BY pid, tc, d, ord
 """
 
 # rows converted with the patient's BSA for want of their own (BSA_ASSUMED), per drug
 ASSUMED = """
-CREATE TEMP TABLE ba AS
+CREATE OR REPLACE TEMP TABLE ba AS
 WITH a AS (
     SELECT p.pid, r.drug, count(*) AS n, min(r.ord) AS first_ord
-    FROM rows r JOIN drug_info i ON i.drug = r.drug JOIN pinfo p ON p.pat = r.pat
-    WHERE r.per_m2 <> i.m2 AND r.bsa IS NULL
+    FROM rows r JOIN pinfo p ON p.pat = r.pat
+    WHERE r.per_m2 <> r.m2 AND r.bsa IS NULL
     GROUP BY p.pid, r.drug)
 SELECT a.pid, a.drug, a.n, a.first_ord, r.src, r.line
 FROM a JOIN rows r ON r.ord = a.first_ord
 """
 
-# lifetime totals: the same additions in the same order as the reference
-TOTALS = """
-CREATE TEMP TABLE tot AS
-SELECT pid, eid, total, sum(amt ORDER BY d, ord) AS value FROM st GROUP BY pid, eid, total
-"""
 
-# first crossings: candidates from running window sums, decided on the exact sum up to them
-CROSSINGS = """
-CREATE TEMP TABLE cx AS
-WITH run AS (
-    SELECT st.*,
-           sum(amt) OVER w AS approx,
-           row_number() OVER w AS n
-    FROM st
-    WINDOW w AS (PARTITION BY pid, total ORDER BY d, ord ROWS BETWEEN UNBOUNDED PRECEDING
-                 AND CURRENT ROW)),
-cand AS (
-    SELECT r.pid, r.total, l.lvl, l.bound, l.strict, r.n
-    FROM run r JOIN lv l ON l.eid = r.eid AND l.total = r.total
-    WHERE r.approx >= l.bound * (1 - {tol}) AND r.approx - r.amt < l.bound * (1 + {tol})),
-exact AS (
-    SELECT c.pid, c.total, c.n, sum(r.amt ORDER BY r.n) AS at
-    FROM (SELECT DISTINCT pid, total, n FROM cand) c
-    JOIN run r ON r.pid = c.pid AND r.total = c.total AND r.n <= c.n
-    GROUP BY c.pid, c.total, c.n),
-first AS (
-    SELECT c.pid, c.total, c.lvl, min(c.n) AS n
-    FROM cand c JOIN exact e ON e.pid = c.pid AND e.total = c.total AND e.n = c.n
-    WHERE (c.strict AND e.at > c.bound) OR (NOT c.strict AND e.at >= c.bound)
-    GROUP BY c.pid, c.total, c.lvl)
-SELECT f.pid, f.total, f.lvl, r.eid, r.d, r.ord, r.src, r.line, r.cycle, r.day, e.at
-FROM first f
-JOIN run r ON r.pid = f.pid AND r.total = f.total AND r.n = f.n
-JOIN exact e ON e.pid = f.pid AND e.total = f.total AND e.n = f.n
-"""
+def _exact(con: Any, exposures: Exposures, patients: int) -> None:
+    """Lifetime totals (table tot) and first crossings (table cx) from the sorted streams (ss).
+
+    A float sum depends on the order of its additions; the reference adds each total's amounts
+    one by one in date order. DuckDB's window sums add in another order (a segment tree), and
+    its ordered aggregates sort each group anew, so the running sums are made here: numpy's
+    cumsum is the same sequential addition, done for many streams at once (each a row of a
+    matrix, padded with zeros after its end, streams of similar length together)."""
+    import numpy as np
+
+    tot: list[Any] = []  # arrays of pid, eid, tc, value
+    cx: list[Any] = []  # arrays of gi, level slot, running total
+    # levels as arrays indexed [eid, tc, slot]: bound (inf: none) and strict
+    eids = 1 + max((e for e, _ in exposures.levels), default=0)
+    tcs = 1 + max((t for _, t in exposures.levels), default=0)
+    slots = max((len(v) for v in exposures.levels.values()), default=0)
+    bound = np.full((eids, tcs, max(slots, 1)), np.inf)
+    strict = np.zeros((eids, tcs, max(slots, 1)), dtype=bool)
+    for (e, t), lvls in exposures.levels.items():
+        for j, (_, b, s) in enumerate(lvls):
+            bound[e, t, j], strict[e, t, j] = b, s
+    for lo in range(1, patients + 1, CHUNK):
+        a = con.execute(
+            "SELECT rowid AS gi, pid, eid, tc, amt FROM ss WHERE pid BETWEEN $lo AND $hi",
+            {"lo": lo, "hi": lo + CHUNK - 1},
+        ).fetchnumpy()
+        gi, pid, eid, tc = (np.asarray(a[k], dtype=np.int64) for k in ("gi", "pid", "eid", "tc"))
+        amt = np.asarray(a["amt"], dtype=np.float64)
+        if len(gi) == 0:
+            continue
+        if np.any(np.diff(gi) <= 0):  # the scan came out of order: put it back
+            order = np.argsort(gi, kind="stable")
+            gi, pid, eid, tc, amt = gi[order], pid[order], eid[order], tc[order], amt[order]
+        new = np.ones(len(gi), dtype=bool)
+        new[1:] = (pid[1:] != pid[:-1]) | (tc[1:] != tc[:-1])
+        starts = np.flatnonzero(new)
+        lengths = np.diff(np.append(starts, len(gi)))
+        sums = np.empty_like(amt)
+        # streams of similar length (within a factor of two) share a matrix
+        width = (2 ** np.ceil(np.log2(lengths))).astype(np.int64)
+        for w in np.unique(width):
+            seg = np.flatnonzero(width == w)
+            lens = lengths[seg]
+            rows = np.repeat(np.arange(len(seg)), lens)
+            offset = np.arange(lens.sum()) - np.repeat(np.cumsum(lens) - lens, lens)
+            where = np.repeat(starts[seg], lens) + offset
+            m = np.zeros((len(seg), int(w)))
+            m[rows, offset] = amt[where]
+            c = np.cumsum(m, axis=1)  # sequential, row by row: the reference's additions
+            sums[where] = c[rows, offset]
+            s_eid, s_tc = eid[starts[seg]], tc[starts[seg]]
+            for j in range(slots):
+                b = bound[s_eid, s_tc, j]
+                hit = np.where(strict[s_eid, s_tc, j][:, None], c > b[:, None], c >= b[:, None])
+                crossed = np.flatnonzero(hit[np.arange(len(seg)), lens - 1])
+                at = starts[seg[crossed]] + hit[crossed].argmax(axis=1)
+                cx.append((gi[at], np.full(len(at), j), sums[at]))
+        last = starts + lengths - 1
+        tot.append((pid[last], eid[last], tc[last], sums[last]))
+
+    def columns(parts: list[Any], n: int) -> list[list[Any]]:
+        if not parts:
+            return []
+        return [np.concatenate([p[i] for p in parts]).tolist() for i in range(n)]
+
+    _columns(con, "tot", "pid BIGINT, eid INTEGER, tc INTEGER, value DOUBLE", columns(tot, 4))
+    _columns(con, "cx0", "gi BIGINT, lvl INTEGER, total DOUBLE", columns(cx, 3))
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE cx AS
+        SELECT s.pid, s.eid, s.tc, c.lvl, s.d, s.ord, s.src, s.line, s.cycle, s.day, c.total AS at
+        FROM cx0 c JOIN ss s ON s.rowid = c.gi
+        """
+    )
 
 
 # ---------------------------------------------------------------- stage 2: the output
+# Each patient's JSON is assembled from three sorted streams of fragments the engine writes:
+# the head, the totals and the warnings (in the reference's order).
+
+CHUNK = 20_000  # patients per query (bounds the memory of the output)
 
 
 def _where(source: str, line: str) -> str:
-    """SQL for ``file:line`` (or ``ledger record #N``) as escaped for a JSON string."""
+    """SQL for ``file:line`` (or ``ledger record #N``), escaped for a JSON string."""
     return (
-        f"(CASE WHEN {source}.ledger THEN 'ledger record #' ELSE {source}.prefix END "
-        f"|| CAST({line} AS VARCHAR))"
+        f"concat(CASE WHEN {source}.ledger THEN 'ledger record #' ELSE {source}.prefix END, "
+        f"CAST({line} AS VARCHAR))"
     )
 
-PATIENT_JSON = """
-WITH
-t AS (
-    SELECT t.pid, string_agg(
-        m.head || num(t.value) || ',"planned":0.0,"total":' || num(t.value)
-        || ',"threshold":' || numornull(m.threshold) || ',"limit":' || numornull(m.lim)
-        || ',"percent_of_threshold":' || numornull(100 * t.value / m.threshold)
-        || ',"percent_of_limit":' || numornull(100 * t.value / m.lim)
-        || ',"headroom_to_threshold":' || numornull(m.threshold - t.value)
-        || ',"headroom_to_limit":' || numornull(m.lim - t.value) || m.tail,
-        ',' ORDER BY t.total = 'doxorubicin equivalent', t.total) AS j
-    FROM tot t JOIN tm m ON m.eid = t.eid AND m.total = t.total
-    WHERE t.pid BETWEEN $lo AND $hi
-    GROUP BY t.pid),
-x AS (
-    SELECT c.pid, bool_or(l.severity = 'critical') AS critical, string_agg(
-        '{"severity":"' || l.severity || '","code":"' || l.code || '","drug":' || l.drug_json
-        || ',"phase":null,"cycle":' || coalesce(CAST(c.cycle AS VARCHAR), 'null')
-        || ',"day":' || coalesce(CAST(c.day AS VARCHAR), 'null')
-        || ',"date":"' || c.d || '","message":"'
-        || CASE WHEN l.monitor
-                THEN l.head || ' [' || l.drug_esc || ' ' || fmt(c.at) || ' ' || l.unit || ' on '
-                     || c.d || ' (' || WHERE_c || ')]'
-                ELSE l.head || ' on ' || c.d || ' (' || WHERE_c || '): total ' || fmt(c.at)
-                     || ' ' || l.unit || l.tail END
-        || '"}', ',' ORDER BY c.d, c.ord, c.total = 'doxorubicin equivalent', l.bound, l.lvl) AS j
-    FROM cx c JOIN lv l ON l.eid = c.eid AND l.total = c.total AND l.lvl = c.lvl
-    JOIN srcs sc ON sc.src = c.src
-    WHERE c.pid BETWEEN $lo AND $hi
-    GROUP BY c.pid),
-p AS (
-    SELECT p.*, CASE WHEN $given IS NOT NULL THEN $described
-                     WHEN p.hbsa IS NOT NULL THEN 'the latest bsa_m2 in the history, '
-                          || printf('%.2f', p.hbsa) || ' m² on ' || p.hbsa_d || ' ('
-                          || WHERE_h || ')' END AS described
-    FROM pinfo p LEFT JOIN srcs sh ON sh.src = p.hbsa_src
-    WHERE p.pid BETWEEN $lo AND $hi),
-b AS (
-    SELECT b.pid, string_agg(
-        '{"severity":"warning","code":"BSA_ASSUMED","drug":' || jstr(b.drug)
-        || ',"phase":null,"cycle":null,"day":null,"date":null,"message":"' || jesc(b.drug) || ': '
-        || CASE WHEN b.n = 1 THEN 'row' ELSE b.n || ' rows' END || ' without bsa_m2 (first: '
-        || WHERE_b || ') converted with ' || p.described
-        || '; give bsa_m2 on each row for the BSA of that day"}', ',' ORDER BY b.first_ord) AS j
-    FROM ba b JOIN p ON p.pid = b.pid JOIN srcs sb ON sb.src = b.src
-    GROUP BY b.pid)
-SELECT p.pid,
-       '{' || CASE WHEN $named THEN '"patient":' || jstr(p.pat) || ',' ELSE '' END
-       || '"bsa_m2":' || numornull(p.pbsa) || ',"cumulative":[' || t.j || '],"warnings":['
-       || concat_ws(',', b.j, ew.j, x.j,
-            CASE WHEN $given IS NULL AND p.hbsa IS NOT NULL
-                 THEN '{"severity":"info","code":"BSA_FROM_HISTORY","drug":null,"phase":null,'
-                      || '"cycle":null,"day":null,"date":null,"message":"BSA used: '
-                      || p.described || '"}' END,
-            n.j)
-       || ']}' AS line,
-       coalesce(x.critical, false) AS critical
-FROM p JOIN t ON t.pid = p.pid
-LEFT JOIN x ON x.pid = p.pid
-LEFT JOIN b ON b.pid = p.pid
-LEFT JOIN ew ON ew.eid = p.eid
-LEFT JOIN notes n ON n.pid = p.pid
-ORDER BY p.pid
+
+DESCRIBED = f"""
+SELECT p.*, CASE WHEN {{given}} IS NOT NULL THEN {{described}}
+                 WHEN p.hbsa IS NOT NULL THEN concat('the latest bsa_m2 in the history, ',
+                      printf('%.2f', p.hbsa), ' m² on ', CAST(p.hbsa_d AS VARCHAR), ' (',
+                      {_where("sh", "p.hbsa_line")}, ')') END AS described
+FROM pinfo p LEFT JOIN srcs sh ON sh.src = p.hbsa_src
+WHERE p.pid BETWEEN $lo AND $hi {{selected}}
 """
-PATIENT_JSON = (
-    PATIENT_JSON.replace("WHERE_c", _where("sc", "c.line"))
-    .replace("WHERE_h", _where("sh", "p.hbsa_line"))
-    .replace("WHERE_b", _where("sb", "b.line"))
-)
 
-CHUNK = 20_000  # patients assembled per query (bounds the memory of the output)
+HEADS = """
+SELECT pid, concat('{', CASE WHEN {named} THEN concat('"patient":', jstr(pat), ',') ELSE '' END,
+                   '"bsa_m2":', numornull(pbsa), ',"cumulative":[')
+FROM pinfo p WHERE pid BETWEEN $lo AND $hi {selected}
+ORDER BY pid
+"""
 
-# patients with a total at or over its threshold, or over its limit
+TOTALS_JSON = """
+SELECT t.pid, concat(m.head, num(t.value), ',"planned":0.0,"total":', num(t.value),
+    ',"threshold":', numornull(m.threshold), ',"limit":', numornull(m.lim),
+    ',"percent_of_threshold":', numornull(100 * t.value / m.threshold),
+    ',"percent_of_limit":', numornull(100 * t.value / m.lim),
+    ',"headroom_to_threshold":', numornull(m.threshold - t.value),
+    ',"headroom_to_limit":', numornull(m.lim - t.value), m.tail)
+FROM tot t JOIN tm m ON m.eid = t.eid AND m.tc = t.tc
+WHERE t.pid BETWEEN $lo AND $hi {selected_t}
+ORDER BY t.pid, t.tc
+"""
+
+WARNINGS_JSON = f"""
+WITH p AS ({DESCRIBED}),
+w AS (
+    SELECT b.pid, 0 AS part, NULL::DATE AS kd, b.first_ord AS ko, false AS ke, 0.0 AS kb,
+           0 AS kl, false AS critical,
+           concat('{{"severity":"warning","code":"BSA_ASSUMED","drug":', jstr(b.drug),
+                  ',"phase":null,"cycle":null,"day":null,"date":null,"message":"', jesc(b.drug),
+                  ': ', CASE WHEN b.n = 1 THEN 'row' ELSE concat(b.n, ' rows') END,
+                  ' without bsa_m2 (first: ', {_where("sb", "b.line")}, ') converted with ',
+                  p.described, '; give bsa_m2 on each row for the BSA of that day"}}') AS j
+    FROM ba b JOIN p ON p.pid = b.pid JOIN srcs sb ON sb.src = b.src
+    UNION ALL
+    SELECT p.pid, 1, NULL, 0, false, 0.0, 0, false, ew.j FROM p JOIN ew ON ew.eid = p.eid
+    UNION ALL
+    SELECT c.pid, 2, c.d, c.ord, c.tc = {{eq}}, l.bound, l.lvl, l.severity = 'critical',
+           concat('{{"severity":"', l.severity, '","code":"', l.code, '","drug":', l.drug_json,
+                  ',"phase":null,"cycle":', coalesce(CAST(c.cycle AS VARCHAR), 'null'),
+                  ',"day":', coalesce(CAST(c.day AS VARCHAR), 'null'),
+                  ',"date":"', CAST(c.d AS VARCHAR), '","message":"',
+                  CASE WHEN l.monitor
+                       THEN concat(l.head, ' [', l.drug_esc, ' ', fmt(c.at), ' ', l.unit, ' on ',
+                                   CAST(c.d AS VARCHAR), ' (', {_where("sc", "c.line")}, ')]')
+                       ELSE concat(l.head, ' on ', CAST(c.d AS VARCHAR), ' (',
+                                   {_where("sc", "c.line")}, '): total ', fmt(c.at), ' ',
+                                   l.unit, l.tail) END,
+                  '"}}')
+    FROM cx c JOIN p ON p.pid = c.pid
+    JOIN lv l ON l.eid = c.eid AND l.tc = c.tc AND l.lvl = c.lvl
+    JOIN srcs sc ON sc.src = c.src
+    UNION ALL
+    SELECT p.pid, 3, NULL, 0, false, 0.0, 0, false,
+           concat('{{"severity":"info","code":"BSA_FROM_HISTORY","drug":null,"phase":null,',
+                  '"cycle":null,"day":null,"date":null,"message":"BSA used: ', p.described, '"}}')
+    FROM p WHERE {{given}} IS NULL AND p.hbsa IS NOT NULL
+    UNION ALL
+    SELECT n.pid, 4, NULL, 0, false, 0.0, 0, false, n.j FROM notes n JOIN p ON p.pid = n.pid)
+SELECT pid, j, critical FROM w ORDER BY pid, part, kd, ko, ke, kb, kl
+"""
+
+def _fill(template: str, **values: Any) -> str:
+    """``template`` with each ``{name}`` replaced (the SQL holds braces of its own)."""
+    for name, value in values.items():
+        template = template.replace("{" + name + "}", str(value))
+    return template
+
+
+# patients with a total at or over its threshold (or over its limit), for --patients-over
 OVER = {
-    "threshold": "('CUMULATIVE_THRESHOLD_REACHED', 'CUMULATIVE_LIMIT_EXCEEDED')",
-    "limit": "('CUMULATIVE_LIMIT_EXCEEDED')",
+    "threshold": ("CUMULATIVE_THRESHOLD_REACHED", "CUMULATIVE_LIMIT_EXCEEDED"),
+    "limit": ("CUMULATIVE_LIMIT_EXCEEDED",),
 }
-
-
-def _over(kind: str | None) -> str:
-    if kind is None:
-        return ""
-    return (
-        " AND p.pid IN (SELECT c.pid FROM cx c JOIN lv l ON l.eid = c.eid AND l.total = c.total "
-        f"AND l.lvl = c.lvl WHERE l.code IN {OVER[kind]})"
-    )
 
 
 @dataclass
@@ -928,81 +989,112 @@ class Checked:
     batch: Batch
     settings: Settings
     patients: int
+    equivalent: int  # the code of the doxorubicin-equivalent total
+
+    def _select(self, over: str | None) -> tuple[str, str]:
+        if over is None:
+            return "", ""
+        codes = ", ".join(_literal(c) for c in OVER[over])
+        self.batch.con.execute(
+            "CREATE OR REPLACE TEMP TABLE sel AS SELECT DISTINCT c.pid FROM cx c "
+            "JOIN lv l ON l.eid = c.eid AND l.tc = c.tc AND l.lvl = c.lvl "
+            f"WHERE l.code IN ({codes})"
+        )
+        return "AND p.pid IN (SELECT pid FROM sel)", "AND t.pid IN (SELECT pid FROM sel)"
 
     def lines(self, over: str | None = None) -> Iterator[tuple[bytes, bool]]:
-        """Each patient's check as a line of JSON (UTF-8) and whether it is critical."""
+        """Each patient's check as a line of JSON (UTF-8), and whether it is critical."""
         s = self.settings
-        query = (
-            PATIENT_JSON.replace("$given", "NULL" if s.bsa_m2 is None else f"{s.bsa_m2!r}")
-            .replace("$described", _literal(_esc(s.described)))
-            .replace("$named", "true" if self.batch.patient_column else "false")
-            .replace("ORDER BY p.pid\n", f"WHERE true{_over(over)} ORDER BY p.pid\n")
+        selected, selected_t = self._select(over)
+        given = "NULL" if s.bsa_m2 is None else repr(s.bsa_m2)
+        named = "true" if self.batch.patient_column else "false"
+        heads = _fill(HEADS, named=named, selected=selected)
+        totals = _fill(TOTALS_JSON, selected_t=selected_t)
+        warnings = _fill(
+            WARNINGS_JSON,
+            given=given,
+            described=_literal(_esc(s.described)),
+            selected=selected,
+            eq=self.equivalent,
         )
         con = self.batch.con
         for lo in range(1, self.patients + 1, CHUNK):
-            rows = con.execute(query, {"lo": lo, "hi": lo + CHUNK - 1}).fetchall()
-            for _, line, critical in rows:
+            bounds = {"lo": lo, "hi": lo + CHUNK - 1}
+            head = con.execute(heads, bounds).fetchall()
+            tots = iter(con.execute(totals, bounds).fetchall())
+            warns = iter(con.execute(warnings, bounds).fetchall())
+            t = next(tots, None)
+            w = next(warns, None)
+            for pid, text in head:
+                parts, warn, critical = [], [], False
+                while t is not None and t[0] == pid:
+                    parts.append(t[1])
+                    t = next(tots, None)
+                while w is not None and w[0] == pid:
+                    warn.append(w[1])
+                    critical |= w[2]
+                    w = next(warns, None)
+                line = f"{text}{','.join(parts)}],\"warnings\":[{','.join(warn)}]}}"
                 yield line.encode(), critical
 
-    def audit(self, over: str = "threshold") -> Iterator[tuple[str, list[Any]]]:
-        """Patients over a threshold (or a limit): id and their totals with a ceiling."""
+    def audit(self, over: str = "threshold") -> Iterator[tuple[str, list[Any], bool]]:
+        """Patients over a threshold (or a limit): their id, their totals with a ceiling, and
+        whether they are critical."""
+        selected, _ = self._select(over)
         rows = self.batch.con.execute(
             f"""
-            SELECT p.pid, p.pat, t.total, m.unit, t.value, m.threshold, m.lim
-            FROM tot t JOIN pinfo p ON p.pid = t.pid JOIN tm m ON m.eid = t.eid AND m.total = t.total
-            WHERE (m.threshold IS NOT NULL OR m.lim IS NOT NULL){_over(over)}
-            ORDER BY p.pid, t.total = 'doxorubicin equivalent', t.total
+            SELECT p.pid, p.pat, m.name, m.unit, t.value, m.threshold, m.lim,
+                   p.pid IN (SELECT c.pid FROM cx c JOIN lv l ON l.eid = c.eid AND l.tc = c.tc
+                             AND l.lvl = c.lvl WHERE l.severity = 'critical') AS critical
+            FROM tot t JOIN pinfo p ON p.pid = t.pid
+            JOIN tm m ON m.eid = t.eid AND m.tc = t.tc
+            WHERE (m.threshold IS NOT NULL OR m.lim IS NOT NULL) {selected}
+            ORDER BY p.pid, t.tc
             """
         ).fetchall()
-        current, totals, name = None, [], ""
-        for pid, pat, total, unit, value, threshold, limit in rows:
+        current, totals, name, crit = None, [], "", False
+        for pid, pat, total, unit, value, threshold, limit, critical in rows:
             if pid != current:
                 if current is not None:
-                    yield name, totals
-                current, totals, name = pid, [], pat
+                    yield name, totals, crit
+                current, totals, name, crit = pid, [], pat, critical
             totals.append(cumulative.Total(total, unit, value, 0.0, threshold, limit))
         if current is not None:
-            yield name, totals
+            yield name, totals, crit
 
     @property
     def critical(self) -> bool:
         return bool(
             self.batch.con.execute(
-                "SELECT count(*) FROM cx c JOIN lv l ON l.eid = c.eid AND l.total = c.total "
+                "SELECT count(*) FROM cx c JOIN lv l ON l.eid = c.eid AND l.tc = c.tc "
                 "AND l.lvl = c.lvl WHERE l.severity = 'critical'"
             ).fetchone()[0]
         )
 
 
-def _check(batch: Batch, settings: Settings, again: bool) -> Checked:
-    """Stage 1 over ``rows``: refusals first (nothing is written before them), then the tables
-    the output is assembled from."""
+def check(batch: Batch, settings: Settings, again: bool = False) -> Checked:
+    """Stage 1 over ``rows``: the refusals first (nothing is written before them), then the
+    tables the output is assembled from."""
     con = batch.con
-    book = ceilings.book()
-    names = [d for (d,) in con.execute("SELECT DISTINCT drug FROM rows").fetchall()]
-    _table(
-        con,
-        "drug_info",
-        "drug VARCHAR, m2 BOOLEAN",
-        [(d, cumulative.tracking_unit(d, book).endswith("/m2")) for d in names],
-    )
+    given = "NULL" if settings.bsa_m2 is None else f"CAST({settings.bsa_m2!r} AS DOUBLE)"
     _table(
         con,
         "srcs",
         "src INTEGER, prefix VARCHAR, ledger BOOLEAN",
         [(i, _esc(s.name + ":"), s.kind == "ledger") for i, s in enumerate(batch.sources)],
     )
-    given = "NULL" if settings.bsa_m2 is None else f"CAST({settings.bsa_m2!r} AS DOUBLE)"
     con.execute(PINFO.format(given=given))
     _refuse_missing_bsa(batch)
     notes = _repeats(batch, again)
     _table(con, "notes", "pid BIGINT, j VARCHAR", notes)
     keys = con.execute("SELECT DISTINCT eid, ekey FROM pinfo ORDER BY eid").fetchall()
-    _exposure_tables(con, keys, settings)
-    for statement in (STREAMS, ASSUMED, TOTALS, CROSSINGS.format(tol=CANDIDATE_TOL)):
-        con.execute(statement)
+    exposures = _exposure_tables(con, keys, batch.totals, settings)
+    equivalent = len(batch.totals) - 1
+    con.execute(STREAMS.format(eq=equivalent))
+    con.execute(ASSUMED)
     patients = con.execute("SELECT count(*) FROM pinfo").fetchone()[0]
-    return Checked(batch, settings, patients)
+    _exact(con, exposures, patients)
+    return Checked(batch, settings, patients, equivalent)
 
 
 def _refuse_missing_bsa(batch: Batch) -> None:
@@ -1019,7 +1111,7 @@ def _refuse_missing_bsa(batch: Batch) -> None:
     problems = []
     for _, src, line, d, drug, amount, per_m2 in rows:
         row = hist.Row(
-            date.fromisoformat(d),
+            d,
             drug,
             amount,
             drugs.book().drugs[drug].dose_unit,
@@ -1046,7 +1138,7 @@ def _repeats(batch: Batch, again: bool) -> list[tuple[int, str]]:
     where = batch.sources
     if not again:
         first = con.execute(
-            f"SELECT rp.*, p.pat FROM rp JOIN pinfo p USING (pid) ORDER BY pid, i_ord "
+            "SELECT rp.*, p.pat FROM rp JOIN pinfo p USING (pid) ORDER BY pid, i_ord "
             f"LIMIT {cumulative.MAX_REPEATS_LISTED}"
         ).fetchall()
         problems = [
@@ -1056,14 +1148,16 @@ def _repeats(batch: Batch, again: bool) -> list[tuple[int, str]]:
                     where[j_src].where(j_line),
                     pat if batch.patient_column else None,
                     drug,
-                    date.fromisoformat(d),
+                    d,
                     av,
                     bv,
                 )
             )
             for _, _, _, i_src, i_line, j_src, j_line, d, drug, av, bv, pat in first
         ]
-        raise FileError(*_capped_repeats(problems, found))
+        if found > len(problems):
+            problems.append(Problem(f"and {found - len(problems)} more repeated administrations"))
+        raise FileError(*problems)
     notes = []
     for pid, n, i_src, i_line, j_src, j_line, drug in con.execute(
         """
@@ -1078,12 +1172,6 @@ def _repeats(batch: Batch, again: bool) -> list[tuple[int, str]]:
     return notes
 
 
-def _capped_repeats(problems: list[Problem], found: int) -> list[Problem]:
-    if found > len(problems):
-        return [*problems, Problem(f"and {found - len(problems)} more repeated administrations")]
-    return problems
-
-
 def load(paths: Sequence[Path], today: date | None = None, jobs: int | None = None) -> Batch:
     """Every row of the history files (CSV, Parquet) checked in the engine (all-or-nothing)."""
     hist._refuse_same_file(list(paths))
@@ -1094,12 +1182,11 @@ def load(paths: Sequence[Path], today: date | None = None, jobs: int | None = No
         named = ["patient" in s.columns for s in batch.sources]
         batch.patient_column = any(named)
         if batch.patient_column and not all(named):
-            i = named.index(False)
             raise FileError(
                 Problem(
                     "this file has no patient column, but others name patients; give every "
                     "file a patient column (or none)",
-                    file=batch.sources[i].name,
+                    file=batch.sources[named.index(False)].name,
                 )
             )
         batch.check_rows()
@@ -1107,7 +1194,3 @@ def load(paths: Sequence[Path], today: date | None = None, jobs: int | None = No
         batch.close()
         raise
     return batch
-
-
-def check(batch: Batch, settings: Settings, again: bool = False) -> Checked:
-    return _check(batch, settings, again)
