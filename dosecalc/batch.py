@@ -64,7 +64,7 @@ assert set(TEXT_COLUMNS) == set(hist.COLUMNS) - {"note"}
 
 # Python's str.strip() removes these (str.isspace); the engine strips the same
 _SPACE = "".join(c for c in map(chr, range(0x110000)) if c.isspace())
-_SPACE_CODES = ", ".join(str(ord(c)) for c in _SPACE)
+assert all(ord(c) <= 32 or ord(c) >= 133 for c in _SPACE)  # the engine's quick test (pystrip)
 _SPACE_CLASS = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in _SPACE) + "]"
 # the strict number rule for a dose (unsigned): digits, one decimal point, an optional exponent,
 # no leading zero, no sign, underscore, comma, NaN or infinity; at most 40 characters
@@ -82,6 +82,9 @@ def engine(jobs: int | None, spill: str) -> Any:
             "memory_limit": MEMORY_LIMIT,
             "temp_directory": spill,
             "preserve_insertion_order": True,
+            # a scan of a CSV file looks tiny to the planner (it cannot count the rows before
+            # reading them): keep the hash tables on the small side, as the joins are written
+            "disabled_optimizers": "build_side_probe_side",
         }
     )
     _macros(con)
@@ -93,7 +96,8 @@ def _macros(con: Any) -> None:
     con.execute(
         f"""
         CREATE MACRO pystrip(s) AS CASE
-            WHEN ascii(s) IN ({_SPACE_CODES}) OR ascii(right(s, 1)) IN ({_SPACE_CODES})
+            WHEN ascii(s) <= 32 OR ascii(s) >= 133 OR ascii(right(s, 1)) <= 32
+                 OR ascii(right(s, 1)) >= 133
             THEN regexp_replace(s, '^{_SPACE_CLASS}+|{_SPACE_CLASS}+$', '', 'g') ELSE s END;
         -- repr() of a float: DuckDB's shortest round-trip text is Python's
         CREATE MACRO num(x) AS CAST(CAST(x AS DOUBLE) AS VARCHAR);
@@ -406,8 +410,6 @@ class Batch:
     def _rows(self) -> None:
         """Table ``rows``: every row, typed; ``ok`` says whether the reader takes it."""
         with_patient = self.patient_column
-        ledgers = [str(i) for i, s in enumerate(self.sources) if s.kind == "ledger"]
-        ledger = f"r.src IN ({', '.join(ledgers)})" if ledgers else "false"
         given = {c for s in self.sources for c in s.columns}
 
         def optional(column: str, table: str, alias: str) -> tuple[str, str, str]:
@@ -436,9 +438,8 @@ class Batch:
         self.con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE rows AS
-            SELECT r.src, r.k, r.line, r.src * 1099511627776 + r.k AS ord,
-                   {pat[0]} AS pat, {ledger} AS ledger,
-                   td.d, tk.canonical AS drug, tk.dc, tk.per_m2, tk.m2,
+            SELECT r.src, r.line, r.src * 1099511627776 + r.k AS ord,
+                   {pat[0]} AS pat, td.d, tk.dc, tk.per_m2, tk.m2,
                    CASE WHEN dose_ok THEN dose_v * tk.factor END AS amount,
                    {bsa[0]} AS bsa, {cycle[0]} AS cycle, {day[0]} AS day, {tm[0]} AS tm,
                    {ident[0]} AS ident,
@@ -463,7 +464,8 @@ class Batch:
         first = self.con.execute(
             f"""
             SELECT raw.* FROM ({self._union()}) raw
-            JOIN (SELECT src, k FROM rows WHERE NOT ok ORDER BY src, k LIMIT {MAX_PROBLEMS}) b
+            JOIN (SELECT src, ord - src * 1099511627776 AS k FROM rows WHERE NOT ok
+                  ORDER BY ord LIMIT {MAX_PROBLEMS}) b
               USING (src, k)
             ORDER BY src, k
             """
@@ -745,8 +747,8 @@ FROM p
 
 # rows whose amount must be converted with a BSA that no one gave
 NO_BSA = """
-SELECT p.pid, r.src, r.line, r.d, r.drug, r.amount, r.per_m2
-FROM rows r JOIN pinfo p ON p.pat = r.pat
+SELECT p.pid, r.src, r.line, r.d, n.drug, r.amount, r.per_m2
+FROM rows r JOIN pinfo p ON p.pat = r.pat JOIN names n ON n.dc = r.dc
 WHERE r.per_m2 <> r.m2 AND r.bsa IS NULL AND p.pbsa IS NULL
 ORDER BY p.pid, r.ord
 """
@@ -759,7 +761,7 @@ WITH k AS (SELECT pat, d, dc FROM rows GROUP BY pat, d, dc HAVING count(*) > 1),
 dup AS (SELECT r.* FROM rows r SEMI JOIN k ON k.pat = r.pat AND k.d = r.d AND k.dc = r.dc),
 pairs AS (
     SELECT p.pid, b.ord AS i_ord, a.ord AS j_ord, b.src AS i_src, b.line AS i_line,
-           a.src AS j_src, a.line AS j_line, b.d, b.drug,
+           a.src AS j_src, a.line AS j_line, b.d, n.drug,
            CASE WHEN a.per_m2 = a.m2 THEN a.amount
                 WHEN a.m2 THEN a.amount / coalesce(a.bsa, b.bsa, p.pbsa)
                 ELSE a.amount * coalesce(a.bsa, b.bsa, p.pbsa) END AS av,
@@ -769,7 +771,10 @@ pairs AS (
     FROM dup b
     JOIN dup a ON a.pat = b.pat AND a.d = b.d AND a.dc = b.dc AND a.ord < b.ord
     JOIN pinfo p ON p.pat = b.pat
-    WHERE NOT (a.ledger AND b.ledger)
+    JOIN names n ON n.dc = b.dc
+    JOIN srcs sa ON sa.src = a.src
+    JOIN srcs sb ON sb.src = b.src
+    WHERE NOT (sa.ledger AND sb.ledger)
       AND NOT (a.tm IS NOT NULL AND b.tm IS NOT NULL AND a.tm <> b.tm)
       AND NOT (a.ident IS NOT NULL AND b.ident IS NOT NULL AND a.ident <> b.ident)),
 found AS (
@@ -801,12 +806,12 @@ ORDER BY pid, tc, d, ord
 ASSUMED = """
 CREATE OR REPLACE TEMP TABLE ba AS
 WITH a AS (
-    SELECT p.pid, r.drug, count(*) AS n, min(r.ord) AS first_ord
+    SELECT p.pid, r.dc, count(*) AS n, min(r.ord) AS first_ord
     FROM rows r JOIN pinfo p ON p.pat = r.pat
     WHERE r.per_m2 <> r.m2 AND r.bsa IS NULL
-    GROUP BY p.pid, r.drug)
-SELECT a.pid, a.drug, a.n, a.first_ord, r.src, r.line
-FROM a JOIN rows r ON r.ord = a.first_ord
+    GROUP BY p.pid, r.dc)
+SELECT a.pid, n.drug, a.n, a.first_ord, r.src, r.line
+FROM rows r JOIN a ON a.first_ord = r.ord JOIN names n ON n.dc = a.dc
 """
 
 
@@ -870,18 +875,26 @@ def _exact(con: Any, exposures: Exposures, patients: int) -> None:
         last = starts + lengths - 1
         tot.append((pid[last], eid[last], tc[last], sums[last]))
 
-    def columns(parts: list[Any], n: int) -> list[list[Any]]:
-        if not parts:
-            return []
-        return [np.concatenate([p[i] for p in parts]).tolist() for i in range(n)]
+    def arrays(parts: list[Any], names: tuple[str, ...], types: tuple[Any, ...]) -> dict[str, Any]:
+        return {
+            name: np.concatenate([p[i] for p in parts]).astype(typ)
+            if parts
+            else np.zeros(0, dtype=typ)
+            for i, (name, typ) in enumerate(zip(names, types, strict=True))
+        }
 
-    _columns(con, "tot", "pid BIGINT, eid INTEGER, tc INTEGER, value DOUBLE", columns(tot, 4))
-    _columns(con, "cx0", "gi BIGINT, lvl INTEGER, total DOUBLE", columns(cx, 3))
+    i64, f64 = np.int64, np.float64
+    con.register("tot_np", arrays(tot, ("pid", "eid", "tc", "value"), (i64, i64, i64, f64)))
+    con.register("cx_np", arrays(cx, ("gi", "lvl", "total"), (i64, i64, f64)))
+    con.execute("CREATE OR REPLACE TEMP TABLE tot AS SELECT * FROM tot_np")
+    con.execute("CREATE OR REPLACE TEMP TABLE cx0 AS SELECT * FROM cx_np")
+    con.unregister("tot_np")
+    con.unregister("cx_np")
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE cx AS
         SELECT s.pid, s.eid, s.tc, c.lvl, s.d, s.ord, s.src, s.line, s.cycle, s.day, c.total AS at
-        FROM cx0 c JOIN ss s ON s.rowid = c.gi
+        FROM ss s JOIN cx0 c ON c.gi = s.rowid
         """
     )
 
@@ -1083,6 +1096,7 @@ def check(batch: Batch, settings: Settings, again: bool = False) -> Checked:
         "src INTEGER, prefix VARCHAR, ledger BOOLEAN",
         [(i, _esc(s.name + ":"), s.kind == "ledger") for i, s in enumerate(batch.sources)],
     )
+    _table(con, "names", "dc INTEGER, drug VARCHAR", list(enumerate(batch.totals)))
     con.execute(PINFO.format(given=given))
     _refuse_missing_bsa(batch)
     notes = _repeats(batch, again)
