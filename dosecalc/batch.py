@@ -995,6 +995,10 @@ OVER = {
 }
 
 
+def _in(values: Sequence[str]) -> str:
+    return "(" + ", ".join(_literal(v) for v in values) + ")"
+
+
 @dataclass
 class Checked:
     """The checks of every patient, in the engine, ready to be written out in patient order."""
@@ -1007,11 +1011,10 @@ class Checked:
     def _select(self, over: str | None) -> tuple[str, str]:
         if over is None:
             return "", ""
-        codes = ", ".join(_literal(c) for c in OVER[over])
         self.batch.con.execute(
             "CREATE OR REPLACE TEMP TABLE sel AS SELECT DISTINCT c.pid FROM cx c "
             "JOIN lv l ON l.eid = c.eid AND l.tc = c.tc AND l.lvl = c.lvl "
-            f"WHERE l.code IN ({codes})"
+            f"WHERE l.code IN {_in(OVER[over])}"
         )
         return "AND p.pid IN (SELECT pid FROM sel)", "AND t.pid IN (SELECT pid FROM sel)"
 
@@ -1074,6 +1077,17 @@ class Checked:
             totals.append(cumulative.Total(total, unit, value, 0.0, threshold, limit))
         if current is not None:
             yield name, totals, crit
+
+    def counts(self) -> tuple[int, int, int]:
+        """Patients checked, at or over a threshold (or over a limit), over a limit."""
+        over = self.batch.con.execute(
+            f"""
+            SELECT count(DISTINCT c.pid) FILTER (WHERE l.code IN {_in(OVER["threshold"])}),
+                   count(DISTINCT c.pid) FILTER (WHERE l.code IN {_in(OVER["limit"])})
+            FROM cx c JOIN lv l ON l.eid = c.eid AND l.tc = c.tc AND l.lvl = c.lvl
+            """
+        ).fetchone()
+        return self.patients, over[0], over[1]
 
     @property
     def critical(self) -> bool:
@@ -1208,3 +1222,73 @@ def load(paths: Sequence[Path], today: date | None = None, jobs: int | None = No
         batch.close()
         raise
     return batch
+
+
+def wanted(paths: Sequence[Path]) -> bool:
+    """Whether the engine checks these histories: CSV files that all name patients in a column,
+    or any Parquet file (YAML histories, and a CSV file without a patient column, are one
+    patient's: the reference reads them)."""
+    if not paths or any(p.suffix.lower() in (".yaml", ".yml") for p in paths):
+        return False
+    if any(p.suffix.lower() == ".parquet" for p in paths):
+        return True
+    for path in paths:
+        try:
+            with path.open(encoding="utf-8-sig", errors="strict", newline="") as f:
+                header = next(csv.reader(f), [])
+        except (OSError, UnicodeDecodeError, csv.Error):
+            return False  # the reference's reader says what is wrong with it
+        if "patient" not in (c.strip() for c in header):
+            return False
+    return True
+
+
+def settings(person: Any, factors: RiskFactors, table: str | None, rules: Any) -> Settings:
+    """What every patient of a check shares, from the command line and the policy."""
+    from dosecalc.check import _bsa
+
+    given, described = _bsa(person, ())
+    return Settings(
+        given,
+        described,
+        factors,
+        table or rules["cumulative.equivalence"],
+        tuple(sorted(rules["cumulative.options"].items())),
+    )
+
+
+def from_json(line: bytes) -> Any:
+    """A patient's check from its JSON line (for the terminal table)."""
+    import json
+
+    from dosecalc.alerts import Alert
+    from dosecalc.check import PatientCheck
+
+    data = json.loads(line)
+    totals = [
+        cumulative.Total(
+            t["drug"],
+            t["unit"],
+            t["prior"],
+            t["planned"],
+            t["threshold"],
+            t["limit"],
+            None,
+            {k: t[k] for k in ("checked",) if k in t},
+        )
+        for t in data["cumulative"]
+    ]
+    alerts = [
+        Alert(
+            w["severity"],
+            w["code"],
+            w["message"],
+            w["drug"],
+            w["phase"],
+            w["cycle"],
+            w["day"],
+            date.fromisoformat(w["date"]) if w["date"] else None,
+        )
+        for w in data["warnings"]
+    ]
+    return PatientCheck(data.get("patient"), data["bsa_m2"], totals, alerts)

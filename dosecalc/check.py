@@ -7,8 +7,6 @@ line, else the patient's latest ``bsa_m2`` in the history (and the output says w
 
 from __future__ import annotations
 
-import gc
-import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -19,7 +17,7 @@ from dosecalc import ceilings, cumulative
 from dosecalc.alerts import CRITICAL, INFO, WARNING, Alert
 from dosecalc.ceilings import RiskFactors
 from dosecalc.cumulative import Fit, Total
-from dosecalc.errors import DosecalcError, Problem, fail
+from dosecalc.errors import fail
 from dosecalc.history import Columns, History, Row
 from dosecalc.numbers import fmt
 from dosecalc.patient import Patient
@@ -206,66 +204,6 @@ def check_history(
             policy,
             history.notes.get(name, ()),
         )
-
-
-# Patients per task of a parallel check, and the history size from which workers pay off
-# (starting a worker costs ~20 ms; a patient's check ~0.5 ms).
-CHUNK = 250
-PARALLEL_ROWS = 50_000
-_forked: tuple[Any, ...] = ()  # what forked workers inherit: (history, check_history arguments)
-
-
-def json_lines(history: History, jobs: int, *args: Any) -> Iterator[tuple[bytes, bool]]:
-    """The patients' checks as lines of JSON in UTF-8 (several joined by ",\\n" when they come
-    from a worker), each block with whether any of its patients is critical, in history order.
-
-    With ``jobs`` > 1 and a history of at least PARALLEL_ROWS rows, that many forked worker
-    processes check the patients, CHUNK at a time, and the lines still come in history order:
-    the output is the same byte for byte (tests/test_check_parallel.py).
-    """
-    from dosecalc.jsontext import to_json_line
-
-    names = list(history.patients)
-    rows = sum(len(c) for c in history.patients.values())
-    chunks = [names[i : i + CHUNK] for i in range(0, len(names), CHUNK)]
-    jobs = workers(jobs, len(chunks), rows)
-    if jobs == 1:
-        for r in check_history(history, *args):
-            yield to_json_line(r.as_dict()).encode(), r.critical
-        return
-    import multiprocessing
-
-    global _forked
-    _forked = (history, args)
-    gc.freeze()  # the workers' collector then never walks the history's objects (nor copies them)
-    try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            for block in pool.imap(_json_chunk, chunks):
-                if isinstance(block[0], Problem):  # a refusal, as the serial check would raise it
-                    raise DosecalcError(*block)
-                yield block  # type: ignore[misc]
-    finally:
-        _forked = ()
-
-
-def workers(jobs: int, chunks: int, rows: int) -> int:
-    """Worker processes for a check of ``chunks`` chunks of patients and ``rows`` rows; 1: none.
-    Workers are forked (POSIX only), and below PARALLEL_ROWS cost more than they save."""
-    if rows < PARALLEL_ROWS or not hasattr(os, "fork"):
-        return 1
-    return max(1, min(jobs, chunks))
-
-
-def _json_chunk(names: list[str | None]) -> tuple[bytes, bool] | tuple[Problem, ...]:
-    from dosecalc.jsontext import to_json_line
-
-    history, args = _forked
-    try:
-        checks = list(check_history(history, *args, names=names))
-        lines = ",\n".join(to_json_line(r.as_dict()) for r in checks)
-        return lines.encode(), any(r.critical for r in checks)
-    except DosecalcError as e:  # its problems travel back to the parent; the exception would not
-        return e.problems
 
 
 def preflight(

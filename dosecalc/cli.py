@@ -625,12 +625,21 @@ def check(
     set_: Sets = None,
     chart: ChartFile = None,
     format: Fmt = "table",
+    patients_over: Annotated[
+        str | None,
+        typer.Option(
+            "--patients-over",
+            help="Only the patients at or over a threshold (threshold), or over a limit (limit): "
+            "a status line each (JSON: their checks). Reads the history files or, with "
+            "--all-patients, the ledger.",
+        ),
+    ] = None,
     jobs: Annotated[
         int | None,
         typer.Option(
             min=1,
-            help="Worker processes that read a large CSV history and check its patients for "
-            "JSON output (default: one per CPU; 1: none).",
+            help="Threads of the analytics engine that checks histories naming many patients "
+            "and the ledger audit (default: one per CPU).",
         ),
     ] = None,
 ) -> None:
@@ -648,6 +657,11 @@ def check(
 
         if cycles is not None and next is None:
             raise fail("--cycles", "--cycles counts the cycles of --next REGIMEN; give --next")
+        over = None
+        if patients_over is not None:
+            over = patients_over.strip().lower()
+            if over not in ("threshold", "limit"):
+                raise fail("--patients-over", f"'{patients_over}' is not threshold or limit")
         if all_patients:
             if history or prior or patient is not None or chart is not None:
                 raise fail(
@@ -665,16 +679,22 @@ def check(
             height, weight, bsa, formula, sex, age, policy=rules, require_bsa=False
         )
         factors = _factors(chest_rt, person.age_years)
+        from dosecalc import batch
+
+        if all_patients or over is not None or batch.wanted(history or []):
+            if next is not None or prior or patient is not None or chart is not None:
+                raise fail(
+                    "--history" if not all_patients else "--all-patients",
+                    "a history naming many patients (or a Parquet one), --patients-over and "
+                    "--all-patients are checked by the engine for all patients at once: leave out "
+                    "--next, --prior, --patient and --chart (check one patient's rows for those)",
+                )
+            settings = batch.settings(person, factors, equivalence, rules)
+            return _pharmacy(history or [], db, all_patients, settings, again, fmt, over, jobs)
         from dosecalc import history as hist
 
-        workers = jobs or _cpus()
-        loaded = hist.load(history or [], prior or [], jobs=workers)
-        if all_patients:
-            from dosecalc.ledger import Ledger
-
-            Ledger(db).add_to(loaded, None)
-        else:
-            _from_ledger(loaded, patient, db)
+        loaded = hist.load(history or [], prior or [])
+        _from_ledger(loaded, patient, db)
         proposed = rg.load(next) if next is not None else None
         chk.preflight(loaded, person, proposed, rules, again)
         several = list(loaded.patients) != [None]
@@ -687,17 +707,14 @@ def check(
         args = (person, factors, equivalence, proposed, cycles, rules)
         results = chk.check_history(loaded, *args)
         critical = False
-        if all_patients and fmt == "table":
-            return _audit(results, len(loaded.patients))
-        if several and fmt == "json":  # each patient once checked
-            sys.stdout.flush()
-            out = sys.stdout.buffer  # the blocks come UTF-8 encoded (by the workers)
-            out.write(b'{"patients": [\n')
-            for n, (block, crit) in enumerate(chk.json_lines(loaded, workers, *args)):
-                critical |= crit
-                out.write(b",\n" if n else b"")
-                out.write(block)
-            out.write(b"\n]}\n")
+        if several and fmt == "json":  # --next over a history of many patients
+            from dosecalc.jsontext import to_json_line
+
+            out = ['{"patients": [\n']
+            for n, r in enumerate(results):
+                critical |= r.critical
+                out += [",\n" if n else "", to_json_line(r.as_dict())]
+            sys.stdout.write("".join(out) + "\n]}\n")
         elif several:
             from dosecalc import render
 
@@ -724,53 +741,76 @@ def check(
     _run(work)
 
 
-def _cpus() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+def _pharmacy(
+    files: list[Path],
+    db: str | None,
+    ledger: bool,
+    settings: Any,
+    again: bool,
+    fmt: str,
+    over: str | None,
+    jobs: int | None,
+) -> int:
+    """A check of every patient by the engine: of history files, or of the whole ledger."""
+    from dosecalc import batch
+
+    if ledger:
+        from dosecalc import audit
+
+        loaded = audit.load(db, jobs)
+    else:
+        loaded = batch.load(files, jobs=jobs)
+    with loaded:
+        checked = batch.check(loaded, settings, again)
+        several = loaded.patient_column
+        if fmt == "json" and several:
+            sys.stdout.flush()
+            out = sys.stdout.buffer
+            out.write(b'{"patients": [\n')
+            for n, (line, _) in enumerate(checked.lines(over)):
+                out.write(b",\n" if n else b"")
+                out.write(line)
+            out.write(b"\n]}\n")
+        elif fmt == "json":
+            import json
+
+            from dosecalc.jsontext import to_json
+
+            for line, _ in checked.lines(over):
+                sys.stdout.write(to_json(json.loads(line)))
+        elif ledger or over is not None:
+            _audit(checked, over or "threshold")
+        else:
+            from dosecalc import render
+
+            for line, _ in checked.lines():
+                render.console().print(
+                    render.check_view([batch.from_json(line)], with_charts=False)
+                )
+        return ExitCode.CRITICAL if checked.critical else ExitCode.OK
 
 
-def _audit(results: Any, total: int) -> int:
-    """Pharmacy-wide audit as a table: a progress bar on a terminal, one status line per
-    patient over a threshold, then a summary."""
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
+def _audit(checked: Any, over: str) -> None:
+    """A pharmacy-wide audit as text: one status line per patient at or over a threshold (or
+    over a limit, ``over``), then how many patients were checked and how many are over."""
     from dosecalc import render
 
-    def emit(line: str) -> None:
-        sys.stdout.write(line + "\n")
-
-    bar: Console | None = None
-    if sys.stdout.isatty():  # the lines and the bar share the screen: print through the bar
-        bar = Console(file=sys.stdout, highlight=False)
-        emit = bar.out  # type: ignore[assignment]
-    elif sys.stderr.isatty():
-        bar = Console(file=sys.stderr)
-    over = exceeded = 0
-    critical = False
-    with Progress(
-        TextColumn("checking patients"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        console=bar,
-        transient=True,
-        redirect_stdout=False,
-        redirect_stderr=False,
-        disable=bar is None,
-    ) as progress:
-        task = progress.add_task("check", total=total)
-        for r in results:
-            critical |= r.critical
-            line = render.audit_line(r)
-            if line is not None:
-                over += 1
-                exceeded += "LIMIT EXCEEDED" in line
-                emit(line)
-            progress.advance(task)
+    for name, totals, _ in checked.audit(over):
+        line = render.audit_line(_Audited(name, totals))
+        if line is not None:
+            sys.stdout.write(line + "\n")
+    total, thresholds, limits = checked.counts()
     sys.stdout.write(
-        f"{total} patient{'s' if total != 1 else ''} checked: {over} over a threshold, "
-        f"{exceeded} over a limit\n"
+        f"{total} patient{'s' if total != 1 else ''} checked: {thresholds} over a threshold, "
+        f"{limits} over a limit\n"
     )
-    return ExitCode.CRITICAL if critical else ExitCode.OK
+
+
+class _Audited:
+    """What render.audit_line reads of a patient's check."""
+
+    def __init__(self, patient: str, cumulative: list[Any]) -> None:
+        self.patient, self.cumulative = patient, cumulative
 
 
 @app.command(cls=_Command)
