@@ -162,6 +162,9 @@ class Batch:
     def __enter__(self) -> Batch:
         return self
 
+    def compute(self, settings: Settings, again: bool) -> Checked:
+        return _compute(self, settings, again)
+
     def __exit__(self, *exc: object) -> None:
         self.close()
 
@@ -227,7 +230,9 @@ class Batch:
             raise
         except Exception as e:  # not a Parquet file, or a damaged one
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            raise FileError(Problem(f"is not a Parquet file dosecalc can read ({first})", file=name)) from None
+            raise FileError(
+                Problem(f"is not a Parquet file dosecalc can read ({first})", file=name)
+            ) from None
         columns = tuple(str(row[0]) for row in described)
         hist._check_columns(columns, name, None)
         source = Source(name, "parquet", tuple(c.strip() for c in columns), path)
@@ -241,15 +246,14 @@ class Batch:
 
     def add_rows(self, source: Source, batches: Iterator[list[tuple[Any, ...]]]) -> None:
         """Rows fed by Python, each (line, then each of TEXT_COLUMNS as text), in order."""
+        source.columns = source.columns or TEXT_COLUMNS
         self.sources.append(source)
         self._feed(len(self.sources) - 1, batches)
 
     def _feed(self, src: int, batches: Iterator[list[tuple[Any, ...]]]) -> None:
         source = self.sources[src]
         names = ", ".join(f"{_ident(c)} VARCHAR" for c in TEXT_COLUMNS)
-        self.con.execute(
-            f"CREATE OR REPLACE TEMP TABLE fed_{src} (k BIGINT, line BIGINT, {names})"
-        )
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE fed_{src} (k BIGINT, line BIGINT, {names})")
         k = 0
         for batch in batches:
             if not batch:
@@ -387,7 +391,9 @@ class Batch:
             """
         ).fetchall()
         counts: dict[int, int] = {}
-        texts: dict[str, list[Any]] = {k: [] for k in ("date", "kind", "bsa", "cycle", "day", "time")}
+        texts: dict[str, list[Any]] = {
+            k: [] for k in ("date", "kind", "bsa", "cycle", "day", "time")
+        }
         full = 0b11111111
         for g, src, d, drug, unit, bsa, cycle, day, time, n in rows:
             used = full ^ g  # bit 7: src … bit 0: time
@@ -549,8 +555,13 @@ def _resolve(con: Any, texts: dict[str, list[Any]], today: date) -> list[str]:
         "drug_t VARCHAR, unit_t VARCHAR, ok BOOLEAN, canonical VARCHAR, factor DOUBLE, "
         "per_m2 BOOLEAN, dc INTEGER, m2 BOOLEAN",
         [
-            (*pair, ok, *(v or (None, None, None)), code[v[0]] if ok else None,
-             cumulative.tracking_unit(v[0], book).endswith("/m2") if ok else None)
+            (
+                *pair,
+                ok,
+                *(v or (None, None, None)),
+                code[v[0]] if ok else None,
+                cumulative.tracking_unit(v[0], book).endswith("/m2") if ok else None,
+            )
             for pair, ok, v in kinds
         ],
     )
@@ -568,7 +579,9 @@ def _resolve(con: Any, texts: dict[str, list[Any]], today: date) -> list[str]:
         "t_time": ("time", lambda t: hist._minutes(hist._time(t)) or None, "INTEGER"),
     }
     for name, (key, fn, typ) in simple.items():
-        _table(con, name, f"t VARCHAR, ok BOOLEAN, v {typ}", [(t, *verdict(fn, t)) for t in texts[key]])
+        _table(
+            con, name, f"t VARCHAR, ok BOOLEAN, v {typ}", [(t, *verdict(fn, t)) for t in texts[key]]
+        )
     return names
 
 
@@ -683,13 +696,27 @@ def _exposure_tables(
             head = _json({"drug": sample["drug"], "unit": sample["unit"]})[:-1] + ',"prior":'
             rest = {k: sample[k] for k in keys_[11:]}
             tail = "," + _json(rest)[1:] if rest else "}"
-            tm.append((eid, tc, head, tail, sample["threshold"], sample["limit"], name, sample["unit"]))
+            tm.append(
+                (eid, tc, head, tail, sample["threshold"], sample["limit"], name, sample["unit"])
+            )
             for n, level in enumerate(setup.levels.get(name, ())):
                 levels.setdefault((eid, tc), []).append((n, level.bound, bool(level.strict)))
                 drug = c.drug if c else name
                 lv.append(
-                    (eid, tc, n, level.bound, level.severity, level.code, _esc(level.head),
-                     _esc(level.tail), _esc(level.unit), level.monitor, _esc(drug), _json(drug))
+                    (
+                        eid,
+                        tc,
+                        n,
+                        level.bound,
+                        level.severity,
+                        level.code,
+                        _esc(level.head),
+                        _esc(level.tail),
+                        _esc(level.unit),
+                        level.monitor,
+                        _esc(drug),
+                        _json(drug),
+                    )
                 )
         if setup.agents:
             eqf += [(eid, code[d], f) for d, f in setup.eq.factors.items() if d in exposed]
@@ -981,6 +1008,7 @@ w AS (
 SELECT pid, j, critical FROM w ORDER BY pid, part, kd, ko, ke, kb, kl
 """
 
+
 def _fill(template: str, **values: Any) -> str:
     """``template`` with each ``{name}`` replaced (the SQL holds braces of its own)."""
     for name, value in values.items():
@@ -1050,7 +1078,7 @@ class Checked:
                     warn.append(w[1])
                     critical |= w[2]
                     w = next(warns, None)
-                line = f"{text}{','.join(parts)}],\"warnings\":[{','.join(warn)}]}}"
+                line = f'{text}{",".join(parts)}],"warnings":[{",".join(warn)}]}}'
                 yield line.encode(), critical
 
     def audit(self, over: str = "threshold") -> Iterator[tuple[str, list[Any], bool]]:
@@ -1100,8 +1128,13 @@ class Checked:
 
 
 def check(batch: Batch, settings: Settings, again: bool = False) -> Checked:
-    """Stage 1 over ``rows``: the refusals first (nothing is written before them), then the
-    tables the output is assembled from."""
+    """Stage 1: the refusals first (nothing is written before them), then the tables the
+    output is assembled from (in the ledger's database for a PostgreSQL ledger)."""
+    return batch.compute(settings, again)
+
+
+def _compute(batch: Batch, settings: Settings, again: bool) -> Checked:
+    """Stage 1 over ``rows``, in the engine."""
     con = batch.con
     given = "NULL" if settings.bsa_m2 is None else f"CAST({settings.bsa_m2!r} AS DOUBLE)"
     _table(
