@@ -297,11 +297,11 @@ class LedgerBatch(Batch):
             CROSSINGS,
             "cx0",
             "pid BIGINT, eid INTEGER, tc INTEGER, lvl INTEGER, d DATE, ord BIGINT, "
-            "cycle INTEGER, day INTEGER, at DOUBLE",
+            "cycle INTEGER, day INTEGER, tot_at DOUBLE",
         )
         duck.execute(
             "CREATE OR REPLACE TEMP TABLE cx AS SELECT pid, eid, tc, lvl, d, ord, 0 AS src, "
-            "ord AS line, cycle, day, at FROM cx0"
+            "ord AS line, cycle, day, tot_at FROM cx0"
         )
         _pull(
             conn, text, duck, ASSUMED, "ba0", "pid BIGINT, dc INTEGER, n BIGINT, first_ord BIGINT"

@@ -920,7 +920,7 @@ def _exact(con: Any, exposures: Exposures, patients: int) -> None:
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE cx AS
-        SELECT s.pid, s.eid, s.tc, c.lvl, s.d, s.ord, s.src, s.line, s.cycle, s.day, c.total AS at
+        SELECT s.pid, s.eid, s.tc, c.lvl, s.d, s.ord, s.src, s.line, s.cycle, s.day, c.total AS tot_at
         FROM ss s JOIN cx0 c ON c.gi = s.rowid
         """
     )
@@ -989,10 +989,10 @@ w AS (
                   ',"day":', coalesce(CAST(c.day AS VARCHAR), 'null'),
                   ',"date":"', CAST(c.d AS VARCHAR), '","message":"',
                   CASE WHEN l.monitor
-                       THEN concat(l.head, ' [', l.drug_esc, ' ', fmt(c.at), ' ', l.unit, ' on ',
+                       THEN concat(l.head, ' [', l.drug_esc, ' ', fmt(c.tot_at), ' ', l.unit, ' on ',
                                    CAST(c.d AS VARCHAR), ' (', {_where("sc", "c.line")}, ')]')
                        ELSE concat(l.head, ' on ', CAST(c.d AS VARCHAR), ' (',
-                                   {_where("sc", "c.line")}, '): total ', fmt(c.at), ' ',
+                                   {_where("sc", "c.line")}, '): total ', fmt(c.tot_at), ' ',
                                    l.unit, l.tail) END,
                   '"}}')
     FROM cx c JOIN p ON p.pid = c.pid
