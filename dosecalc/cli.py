@@ -681,13 +681,24 @@ def check(
         factors = _factors(chest_rt, person.age_years)
         from dosecalc import batch
 
-        if all_patients or over is not None or batch.wanted(history or []):
-            if next is not None or prior or patient is not None or chart is not None:
+        single = next is not None or prior or patient is not None or chart is not None
+        parquet = any(p.suffix.lower() == ".parquet" for p in history or [])
+        if (
+            all_patients
+            or over is not None
+            or parquet
+            or (not single and batch.wanted(history or []))
+        ):
+            if single:
                 raise fail(
-                    "--history" if not all_patients else "--all-patients",
-                    "a history naming many patients (or a Parquet one), --patients-over and "
-                    "--all-patients are checked by the engine for all patients at once: leave out "
-                    "--next, --prior, --patient and --chart (check one patient's rows for those)",
+                    "--all-patients"
+                    if all_patients
+                    else "--patients-over"
+                    if over
+                    else "--history",
+                    "the ledger audit, --patients-over and a Parquet history check every patient "
+                    "at once: leave out --next, --prior, --patient and --chart (give one "
+                    "patient's rows in a CSV or YAML file for those)",
                 )
             settings = batch.settings(person, factors, equivalence, rules)
             return _pharmacy(history or [], db, all_patients, settings, again, fmt, over, jobs)

@@ -553,7 +553,10 @@ def _scan_rows(
                 kind = kinds.get((values[i_drug], values[i_unit]))
                 bsa = bsas.get(values[i_bsa]) if i_bsa is not None else 0.0
                 dose = values[i_dose]
-                amount = float(dose) if "," not in dose else math.nan
+                try:  # a text float() cannot read goes to parse_fields, which says why
+                    amount = float(dose) if "," not in dose else math.nan
+                except ValueError:
+                    amount = math.nan
                 if (
                     ordinal is None
                     or kind is None

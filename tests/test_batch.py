@@ -1,0 +1,194 @@
+"""The engine's check of many patients (dosecalc/batch.py) says exactly what the reference says.
+
+The per-patient Python engine (history.load, check.preflight, check.check_history) is the
+reference. Random multi-patient histories (mixed units, per-row BSA, equivalents, modifiers,
+options, thresholds hit exactly, repeated administrations) go through both; the JSON of every
+patient, the refusals and the exit status must be the same, byte for byte.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from dosecalc import batch, check, policy
+from dosecalc import history as hist
+from dosecalc.ceilings import RiskFactors
+from dosecalc.errors import DosecalcError
+from dosecalc.jsontext import to_json_line
+from dosecalc.patient import Patient
+
+TODAY = date(2026, 6, 1)
+HEADER = ["date", "drug", "dose", "unit", "bsa_m2", "patient", "cycle", "day", "time", "id"]
+
+# (drug as written, unit, doses): doses that add up to thresholds and limits exactly
+# (epirubicin 900/1,000, doxorubicin 450/550 or 400 with cyclophosphamide, equivalents)
+ROWS = [
+    ("epirubicin", "mg/m2", ["100", "112.5", "90", "75", "37.5", "12.5", "60.25"]),
+    ("EPI", "mg", ["70", "144.5", "180", "162"]),
+    ("doxorubicin", "mg/m2", ["50", "75", "25", "45", "55", "60", "12.5"]),
+    ("ADR", "mg", ["90", "81.5", "100"]),
+    ("daunorubicin", "mg/m2", ["45", "60", "90"]),
+    ("idarubicin", "mg/m2", ["12", "10", "8", "30"]),
+    ("mitoxantrone", "mg/m2", ["12", "14", "10", "14.5"]),
+    ("cyclophosphamide", "g/m2", ["0.6", "0.75", "1", "1.2"]),
+    ("CTX", "mg", ["1000", "1200", "1500"]),
+    ("bleomycin", "units", ["30", "15", "20", "10"]),
+    ("bleomycin", "units/m2", ["10", "15"]),
+    ("carboplatin", "mg", ["500", "450.5", "600"]),
+    ("vincristine", "mg/m2", ["1.4", "1.5"]),
+    ("DDP", "mg", ["120", "140"]),
+    ("cisplatin", "mg/m2", ["75", "100", "50"]),
+    ("ifosfamide", "g/m2", ["2", "1.8", "3"]),
+    ("mitomycin", "mg/m2", ["10", "12", "6"]),
+    ("carmustine", "mg/m2", ["150", "200", "300"]),
+    ("oxaliplatin", "mg/m2", ["85", "130"]),
+]
+# the same numbers, written as people write them (every form the strict reader takes)
+SPELLINGS = {"100": ["100", "100.0", "1e2", "1E2", " 100 "], "0.6": ["0.6", ".6", "0.60"]}
+BSAS = ["", "", "1.8", "1.62", "2.05", "1.555", "0.95"]
+
+
+@st.composite
+def histories(draw: st.DrawFn) -> list[list[str]]:
+    """Rows of a history naming 1 to 5 patients, in any order, some administrations twice."""
+    patients = draw(st.integers(1, 5))
+    start = TODAY - timedelta(days=400)
+    rows: list[list[str]] = []
+    for p in range(patients):
+        for _ in range(draw(st.integers(1, 25))):
+            drug, unit, doses = draw(st.sampled_from(ROWS))
+            dose = draw(st.sampled_from(doses))
+            dose = draw(st.sampled_from(SPELLINGS.get(dose, [dose])))
+            day = start + timedelta(days=draw(st.integers(0, 40)) * 7)
+            bsa = draw(st.sampled_from(BSAS))
+            cycle = draw(st.sampled_from(["", "", "1", "3"]))
+            rows.append(
+                [day.isoformat(), drug, dose, unit, bsa, f"P{p}", cycle, "", "", ""]
+            )
+    for row in draw(st.lists(st.sampled_from(rows), max_size=3)):  # the same day's dose again
+        again = list(row)
+        again[8] = draw(st.sampled_from(["", "", "08:00"]))  # a time can tell them apart
+        again[9] = draw(st.sampled_from(["", "", "A1"]))
+        again[2] = draw(st.sampled_from([again[2], "1", "99999"]))  # or not the same dose
+        rows.append(again)
+    return draw(st.permutations(rows))
+
+
+def _write(path: Path, rows: list[list[str]], header: list[str] = HEADER) -> Path:
+    import csv
+
+    with path.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(header)
+        w.writerows(rows)
+    return path
+
+
+def _policy(options: dict[str, str]) -> policy.Policy:
+    return policy.load(None, {"cumulative.options": (options, "test")} if options else None)
+
+
+def reference(paths, bsa, factors, table, rules, again=False) -> tuple[list[str], list[str]]:
+    """(the JSON line of each patient, the problems refused) by the per-patient engine."""
+    person = Patient(None, None, bsa, "given")
+    try:
+        loaded = hist.load(paths, (), TODAY)
+        check.preflight(loaded, person, None, rules, again)
+        results = check.check_history(loaded, person, factors, table, None, None, rules)
+        return [to_json_line(r.as_dict()) for r in results], []
+    except DosecalcError as e:
+        return [], [str(p) for p in e.problems]
+
+
+def engine(paths, bsa, factors, table, rules, again=False) -> tuple[list[str], list[str]]:
+    person = Patient(None, None, bsa, "given")
+    try:
+        with batch.load(paths, TODAY, jobs=2) as loaded:
+            checked = batch.check(loaded, batch.settings(person, factors, table, rules), again)
+            return [line.decode() for line, _ in checked.lines()], []
+    except DosecalcError as e:
+        return [], [str(p) for p in e.problems]
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    rows=histories(),
+    bsa=st.sampled_from([None, None, 1.8, 1.73]),
+    factors=st.sampled_from(
+        [RiskFactors(), RiskFactors(cardiac_radiation_gy=20.0), RiskFactors(age_years=70.0),
+         RiskFactors(age_years=10.0)]
+    ),
+    table=st.sampled_from([None, "feijen-2019", "ighg-2025"]),
+    options=st.sampled_from([{}, {"idarubicin": "uk-smpc", "mitomycin": "ntukidem-2010-cap"}]),
+    again=st.booleans(),
+)
+def test_the_engine_checks_every_patient_as_the_reference_does(
+    tmp_path: Path, rows, bsa, factors, table, options, again
+) -> None:
+    path = _write(tmp_path / "h.csv", rows)
+    rules = _policy(options)
+    want_lines, want_problems = reference([path], bsa, factors, table, rules, again)
+    got_lines, got_problems = engine([path], bsa, factors, table, rules, again)
+    event("refused" if want_problems else "checked")
+    event("a limit exceeded" if "LIMIT_EXCEEDED" in "".join(want_lines) else "no limit exceeded")
+    event("repeats counted" if "REPEAT_COUNTED" in "".join(want_lines) else "no repeat counted")
+    assert got_lines == want_lines
+    if want_problems:
+        # the reference names the first row it cannot convert; the engine lists each of them
+        assert got_problems[: len(want_problems)] == want_problems or (
+            len(want_problems) == 1 and want_problems[0] in got_problems
+        )
+    else:
+        assert got_problems == []
+
+
+# ---------------------------------------------------------------- rows refused
+
+
+FIELDS = {
+    "date": ["2024-02-03", "2024-02-30", "03/02/2024", "", " 2024-02-03", "2030-01-01", "2024-2-3"],
+    "drug": ["epirubicin", "EPI", "aspirin", "", "epirubicine", " doxorubicin "],
+    "dose": ["40", "40.5", ".5", "5.", "4e1", "0", "0.0", "-4", "4,0", "nan", "inf", "1e400",
+             "abc", "", "1e7", "2000000", "1" * 45],
+    "unit": ["mg/m2", "mg", "g/m2", "mg/kg", "units", "", "mL"],
+    "bsa_m2": ["", "1.8", "9", "0", "x", "1,8"],
+    "patient": ["P1", "P2", "", "  "],
+    "cycle": ["", "1", "0", "x", "2.5"],
+    "day": ["", "1", "-3", "-400", "x"],
+    "time": ["", "08:30", "8:30", "25:00", "x"],
+    "id": ["", "A1", "x" * 101],
+}
+
+
+@settings(max_examples=80, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.fixed_dictionaries({k: st.sampled_from(v) for k, v in FIELDS.items()}),
+                     min_size=1, max_size=12))
+def test_a_row_is_refused_by_the_engine_as_by_the_reference(tmp_path: Path, rows) -> None:
+    """Whether a history is taken, and the first row refused, with the reader's message."""
+    path = _write(tmp_path / "h.csv", [[r[c] for c in HEADER] for r in rows])
+    rules = _policy({})
+    want = reference([path], 1.8, RiskFactors(), None, rules, again=True)
+    got = engine([path], 1.8, RiskFactors(), None, rules, again=True)
+    assert got[0] == want[0]
+    event("refused" if want[1] else "taken")
+    if want[1]:
+        assert got[1][0] == want[1][0]
+    else:
+        assert got[1] == []
+
+
+def test_every_bad_row_is_named_up_to_a_cap_then_how_many_more(tmp_path: Path) -> None:
+    rows = [["2024-01-02", "epirubicin", "40", "mg/m2", "", "P1"] for _ in range(30)]
+    for i in range(3, 28):
+        rows[i][2] = "forty"
+    path = _write(tmp_path / "h.csv", rows, HEADER[:6])
+    _, problems = engine([path], None, RiskFactors(), None, _policy({}))
+    assert len(problems) == batch.MAX_PROBLEMS + 1
+    assert problems[0] == f"{path}:5: dose 'forty' is not a number"
+    assert problems[-1] == "and 5 more bad rows"
