@@ -12,7 +12,6 @@ import json
 from datetime import date, timedelta
 from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -68,9 +67,7 @@ def histories(draw: st.DrawFn) -> list[list[str]]:
             day = start + timedelta(days=draw(st.integers(0, 40)) * 7)
             bsa = draw(st.sampled_from(BSAS))
             cycle = draw(st.sampled_from(["", "", "1", "3"]))
-            rows.append(
-                [day.isoformat(), drug, dose, unit, bsa, f"P{p}", cycle, "", "", ""]
-            )
+            rows.append([day.isoformat(), drug, dose, unit, bsa, f"P{p}", cycle, "", "", ""])
     for row in draw(st.lists(st.sampled_from(rows), max_size=3)):  # the same day's dose again
         again = list(row)
         again[8] = draw(st.sampled_from(["", "", "08:00"]))  # a time can tell them apart
@@ -121,8 +118,12 @@ def engine(paths, bsa, factors, table, rules, again=False) -> tuple[list[str], l
     rows=histories(),
     bsa=st.sampled_from([None, None, 1.8, 1.73]),
     factors=st.sampled_from(
-        [RiskFactors(), RiskFactors(cardiac_radiation_gy=20.0), RiskFactors(age_years=70.0),
-         RiskFactors(age_years=10.0)]
+        [
+            RiskFactors(),
+            RiskFactors(cardiac_radiation_gy=20.0),
+            RiskFactors(age_years=70.0),
+            RiskFactors(age_years=10.0),
+        ]
     ),
     table=st.sampled_from([None, "feijen-2019", "ighg-2025"]),
     options=st.sampled_from([{}, {"idarubicin": "uk-smpc", "mitomycin": "ntukidem-2010-cap"}]),
@@ -154,8 +155,25 @@ def test_the_engine_checks_every_patient_as_the_reference_does(
 FIELDS = {
     "date": ["2024-02-03", "2024-02-30", "03/02/2024", "", " 2024-02-03", "2030-01-01", "2024-2-3"],
     "drug": ["epirubicin", "EPI", "aspirin", "", "epirubicine", " doxorubicin "],
-    "dose": ["40", "40.5", ".5", "5.", "4e1", "0", "0.0", "-4", "4,0", "nan", "inf", "1e400",
-             "abc", "", "1e7", "2000000", "1" * 45],
+    "dose": [
+        "40",
+        "40.5",
+        ".5",
+        "5.",
+        "4e1",
+        "0",
+        "0.0",
+        "-4",
+        "4,0",
+        "nan",
+        "inf",
+        "1e400",
+        "abc",
+        "",
+        "1e7",
+        "2000000",
+        "1" * 45,
+    ],
     "unit": ["mg/m2", "mg", "g/m2", "mg/kg", "units", "", "mL"],
     "bsa_m2": ["", "1.8", "9", "0", "x", "1,8"],
     "patient": ["P1", "P2", "", "  "],
@@ -167,8 +185,13 @@ FIELDS = {
 
 
 @settings(max_examples=80, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(rows=st.lists(st.fixed_dictionaries({k: st.sampled_from(v) for k, v in FIELDS.items()}),
-                     min_size=1, max_size=12))
+@given(
+    rows=st.lists(
+        st.fixed_dictionaries({k: st.sampled_from(v) for k, v in FIELDS.items()}),
+        min_size=1,
+        max_size=12,
+    )
+)
 def test_a_row_is_refused_by_the_engine_as_by_the_reference(tmp_path: Path, rows) -> None:
     """Whether a history is taken, and the first row refused, with the reader's message."""
     path = _write(tmp_path / "h.csv", [[r[c] for c in HEADER] for r in rows])
@@ -192,3 +215,206 @@ def test_every_bad_row_is_named_up_to_a_cap_then_how_many_more(tmp_path: Path) -
     assert len(problems) == batch.MAX_PROBLEMS + 1
     assert problems[0] == f"{path}:5: dose 'forty' is not a number"
     assert problems[-1] == "and 5 more bad rows"
+
+
+# ---------------------------------------------------------------- files as people have them
+
+
+def _same_as_reference(paths: list[Path], bsa: float | None = None) -> list[str]:
+    rules = _policy({})
+    want = reference(paths, bsa, RiskFactors(), None, rules)
+    got = engine(paths, bsa, RiskFactors(), None, rules)
+    assert got == want
+    return got[0]
+
+
+BASE = [
+    ["2024-01-02", "epirubicin", "100", "mg/m2", "", "P1"],
+    ["2024-01-23", "EPI", "180", "mg", "1.8", "P1"],
+    ["2024-01-03", "doxorubicin", "75", "mg/m2", "", "P2"],
+] + [[f"2024-{m:02d}-02", "epirubicin", "100", "mg/m2", "", "P1"] for m in range(2, 12)]
+
+
+def test_quoted_line_breaks_blank_lines_crlf_and_a_bom_keep_every_line_number(
+    tmp_path: Path,
+) -> None:
+    """The engine reads a file one row a line; any other file goes to Python's csv module,
+    whose line numbers the messages carry."""
+    lines = ["date,drug,dose,unit,bsa_m2,patient,note"]
+    for i, row in enumerate(BASE):
+        lines.append(",".join(row) + (',"given,\nlate"' if i % 4 == 1 else ","))
+        if i == 5:
+            lines.append("")
+    text = "\n".join(lines) + "\n\n"
+    for name, data in {
+        "quotes.csv": text.encode(),
+        "crlf.csv": ("\ufeff" + text.replace("\n", "\r\n")).encode(),
+        "mixed.csv": text.replace("\n", "\r\n", 3).encode(),
+    }.items():
+        path = tmp_path / name
+        path.write_bytes(data)
+        got = _same_as_reference([path])
+        assert f"{path}:" in "".join(got)
+
+
+def test_a_file_with_one_row_a_line_is_read_by_the_engine(tmp_path: Path) -> None:
+    path = _write(tmp_path / "plain.csv", BASE, HEADER[:6])
+    with batch.load([path], TODAY) as loaded:
+        assert [s.slow for s in loaded.sources] == [False]
+    with batch.load([_write(tmp_path / "blank.csv", BASE + [[]], HEADER[:6])], TODAY) as loaded:
+        assert [s.slow for s in loaded.sources] == [False]  # a blank line at the end only
+
+
+def test_rows_of_the_wrong_width_and_bad_quotes_are_named_as_python_names_them(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(
+        "date,drug,dose,unit,bsa_m2,patient\n2024-01-02,epirubicin,40,mg/m2,,P1\n"
+        "2024-01-03,epirubicin,40,mg/m2,P1\n2024-01-04,epirubicin,40,mg/m2,,P1,x\n",
+        encoding="utf-8",
+    )
+    _, problems = engine([path], None, RiskFactors(), None, _policy({}))
+    assert problems == [
+        f"{path}:3: this row has 5 fields, the header has 6",
+        f"{path}:4: this row has 7 fields, the header has 6",
+    ]
+    path.write_text(
+        'date,drug,dose,unit,bsa_m2,patient\n2024-01-02,epirubicin,"40"x,mg/m2,,P1\n',
+        encoding="utf-8",
+    )
+    _, problems = engine([path], None, RiskFactors(), None, _policy({}))
+    assert problems == [f"{path}:2: not valid CSV: ',' expected after '\"'"]
+    path.write_bytes(b"date,drug,dose,unit,bsa_m2,patient\n2024-01-02,epirubicin,4\xff,mg,,P1\n")
+    _, problems = engine([path], None, RiskFactors(), None, _policy({}))
+    assert problems == [f"{path}:2: byte 0xff is not UTF-8; save the file as UTF-8"]
+
+
+def test_several_files_and_the_same_file_twice(tmp_path: Path) -> None:
+    a = _write(tmp_path / "a.csv", BASE[:2], HEADER[:6])
+    b = _write(tmp_path / "b.csv", BASE[2:], HEADER[:6])
+    _same_as_reference([a, b])
+    _, problems = engine([a, Path(str(a))], None, RiskFactors(), None, _policy({}))
+    assert problems == [
+        f"--history: {a} is given twice: every dose in it would count twice; give each history once"
+    ]
+
+
+def test_a_parquet_history_is_read_natively(tmp_path: Path, run) -> None:
+    import duckdb
+
+    csv_path = _write(tmp_path / "h.csv", BASE, HEADER[:6])
+    parquet = tmp_path / "h.parquet"
+    with duckdb.connect() as con:  # as a warehouse exports it: a date column, a number column
+        con.execute(
+            f"COPY (SELECT CAST(date AS DATE) AS date, drug, CAST(dose AS DOUBLE) AS dose, unit, "
+            f"bsa_m2, patient FROM read_csv('{csv_path}', all_varchar = true)) "
+            f"TO '{parquet}' (FORMAT parquet)"
+        )
+    from_csv = json.loads(run("check", "--history", str(csv_path), "--format", "json").stdout)
+    p = run("check", "--history", str(parquet), "--format", "json")
+    assert p.returncode == 1, p.stderr  # P1 is over the epirubicin limit
+    # the same check; a Parquet file has no lines: a row is named by its number (the CSV
+    # file's line less its header)
+    import re
+
+    shifted = re.sub(
+        re.escape(str(csv_path)) + r":(\d+)",
+        lambda m: f"{parquet}:{int(m.group(1)) - 1}",
+        json.dumps(from_csv),
+    )
+    assert json.loads(p.stdout) == json.loads(shifted)
+    assert f"({parquet}:12)" in p.stdout  # the row over the limit
+
+
+def test_patients_over_a_threshold_or_a_limit(tmp_path: Path, run) -> None:
+    path = _write(tmp_path / "h.csv", BASE, HEADER[:6])
+    p = run("check", "--history", str(path), "--patients-over", "limit")
+    assert p.returncode == 1, p.stderr
+    assert p.stdout.splitlines() == [
+        "P1: LIMIT EXCEEDED: epiRUBicin 1,200 mg/m² (120% of limit 1,000)",
+        "2 patients checked: 1 over a threshold, 1 over a limit",
+    ]
+    p = run("check", "--history", str(path), "--patients-over", "limit", "--format", "json")
+    assert [x["patient"] for x in json.loads(p.stdout)["patients"]] == ["P1"]
+    p = run("check", "--history", str(path), "--patients-over", "sometimes")
+    assert p.returncode == 2 and "'sometimes' is not threshold or limit" in p.stderr
+    p = run("check", "--history", str(path), "--patients-over", "limit", "--next", "ec")
+    assert p.returncode == 2 and "leave out --next" in p.stderr
+
+
+def test_a_plan_and_one_patients_check_never_load_the_engine(tmp_path: Path) -> None:
+    """Start-up: the engine (duckdb, numpy) is imported by the commands that read many
+    patients only."""
+    import subprocess
+    import sys
+
+    from tests.test_cli import _MODULES_AT_EXIT
+
+    one = _write(tmp_path / "one.csv", [r[:5] for r in BASE[:2]], HEADER[:5])
+    many = _write(tmp_path / "many.csv", BASE, HEADER[:6])
+    runs = {}
+    for name, args in {
+        "plan": ["plan", "dia", "--height", "175cm", "--weight", "70kg", "--format", "json"],
+        "one": ["check", "--history", str(one), "--format", "json"],
+        "many": ["check", "--history", str(many), "--format", "json"],
+    }.items():
+        p = subprocess.run(
+            [sys.executable, "-c", _MODULES_AT_EXIT, *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert p.returncode in (0, 1), p.stderr
+        runs[name] = {m.split(".")[0] for m in json.loads(p.stderr.splitlines()[-1])}
+    assert not {"duckdb", "numpy"} & (runs["plan"] | runs["one"])
+    assert {"duckdb", "numpy"} <= runs["many"]
+
+
+# ---------------------------------------------------------------- the ledger audit
+
+
+def test_the_ledger_audit_is_the_reference_check_of_every_patient(
+    tmp_path: Path, run, ledger_url: str
+) -> None:
+    """SQLite: the records are streamed into the engine; PostgreSQL: stage 1 runs in the
+    database. Either way the output is the reference's, byte for byte."""
+    from dosecalc.ledger import Ledger
+
+    rows = [r + [""] * 4 for r in BASE]
+    rows += [
+        ["2024-03-01", "CTX", "1000", "mg", "", "P3", "", "", "", ""],
+        ["2024-03-02", "doxorubicin", "50", "mg/m2", "2.01", "P3", "", "", "", ""],
+    ]
+    path = _write(tmp_path / "h.csv", rows)
+    env = {"DOSECALC_DB": ledger_url}
+    assert run("ledger", "import", str(path), env=env).returncode == 0
+    loaded = hist.History()
+    Ledger(ledger_url).add_to(loaded, None)
+    person = Patient(None, None, None, "given")
+    rules = _policy({})
+    check.preflight(loaded, person, None, rules, False)
+    want = [
+        to_json_line(r.as_dict())
+        for r in check.check_history(loaded, person, RiskFactors(), None, None, None, rules)
+    ]
+    p = run("check", "--all-patients", "--format", "json", env=env)
+    assert p.returncode == 1, p.stderr
+    assert p.stdout == '{"patients": [\n' + ",\n".join(want) + "\n]}\n"
+    p = run("check", "--all-patients", "--patients-over", "limit", env=env)
+    assert p.stdout.splitlines()[-1] == "3 patients checked: 1 over a threshold, 1 over a limit"
+    assert "ledger record #" in p.stdout or "P1: LIMIT EXCEEDED" in p.stdout
+
+
+def test_a_ledger_whose_chain_does_not_verify_is_not_used_for_a_total(
+    tmp_path: Path, run, ledger_url: str
+) -> None:
+    from tests.conftest import sql
+
+    path = _write(tmp_path / "h.csv", [r + [""] * 4 for r in BASE])
+    env = {"DOSECALC_DB": ledger_url}
+    assert run("ledger", "import", str(path), env=env).returncode == 0
+    sql(ledger_url, "UPDATE dosecalc_records SET dose = '10' WHERE seq = 2")
+    p = run("check", "--all-patients", "--format", "json", env=env)
+    assert p.returncode == 2 and p.stdout == ""
+    assert "does not verify" in p.stderr and "ledger verify" in p.stderr
