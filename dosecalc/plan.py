@@ -102,6 +102,8 @@ class Phase:
         if self.regimen is not None:
             out.update(
                 regimen=self.regimen.id,
+                regimen_sha256=self.regimen.sha256,
+                regimen_status=self.regimen.status,
                 cycles=self.cycles,
                 cycle_length_days=self.regimen.cycle_length_days,
                 cycle_starts=[d.isoformat() for d in self.cycle_starts],
@@ -149,6 +151,7 @@ class Plan:
                 "id": head.course,
                 "name": head.name or head.course,
                 "course": True,
+                "sha256": self.course.sha256,
                 "start": self.start.isoformat(),
                 "sources": list(head.sources),
                 "assumptions": list(head.assumptions)
@@ -170,6 +173,7 @@ class Plan:
                 "cycles": self.cycles,
                 "start": self.start.isoformat(),
                 "version": r.version,
+                **review_dict(r),
                 "sources": list(r.sources),
                 "assumptions": list(r.assumptions),
                 "unverified": list(r.unverified),
@@ -203,8 +207,56 @@ def parse_start(text: str | date | None, today: date | None = None) -> tuple[dat
         ) from None
 
 
-def _regimen_alerts(regimen: Regimen) -> list[Alert]:
-    out = [
+def review_dict(r: Regimen) -> dict[str, object]:
+    """The regimen's review status and the SHA-256 of its file (plan JSON, additive)."""
+    return {
+        "status": r.status,
+        "approved_by": r.approved_by,
+        "approved_on": r.approved_on.isoformat() if r.approved_on else None,
+        "review_due": r.review_due.isoformat() if r.review_due else None,
+        "sha256": r.sha256,
+    }
+
+
+def review_alerts(regimen: Regimen, today: date | None = None) -> list[Alert]:
+    """REGIMEN_NOT_APPROVED (info for a draft, critical for a retired regimen) and
+    REGIMEN_REVIEW_OVERDUE (warning: an approved regimen past its review_due date)."""
+    today = today or date.today()
+    r = regimen
+    if r.status == "retired":
+        approved = f" (approved by {r.approved_by} on {r.approved_on})" if r.approved_by else ""
+        return [
+            Alert(
+                CRITICAL,
+                "REGIMEN_NOT_APPROVED",
+                f"{r.id} is retired{approved}: it is no longer approved for use; plan with the "
+                "regimen that replaced it",
+            )
+        ]
+    if r.status == "draft":
+        return [
+            Alert(
+                INFO,
+                "REGIMEN_NOT_APPROVED",
+                f"{r.id} is a draft: no clinician has approved this version of the file; check "
+                "every dose against its source before use",
+            )
+        ]
+    if r.review_due is not None and r.review_due < today:
+        return [
+            Alert(
+                WARNING,
+                "REGIMEN_REVIEW_OVERDUE",
+                f"{r.id} was approved by {r.approved_by} on {r.approved_on}, and its review was "
+                f"due on {r.review_due}: have it reviewed again",
+            )
+        ]
+    return []
+
+
+def _regimen_alerts(regimen: Regimen, today: date | None = None) -> list[Alert]:
+    out = review_alerts(regimen, today)
+    out += [
         Alert(WARNING, "REGIMEN_UNVERIFIED", f"{regimen.id}: unverified: {text}")
         for text in regimen.unverified
     ]
@@ -430,7 +482,7 @@ def make_plan(
         n,
         tuple(starts),
     )
-    warnings = _regimen_alerts(regimen) + warnings + short_intervals(phase)
+    warnings = _regimen_alerts(regimen, today) + warnings + short_intervals(phase)
     if assumed:
         warnings.append(
             Alert(
@@ -589,8 +641,10 @@ def schedule_regimen(
 ) -> tuple[list[Administration], list[Alert]]:
     """The dated administrations of one regimen, and the warnings about its doses."""
     from dosecalc import renal as rn
+    from dosecalc.rules import effective
 
-    needs_gfr = any(o.protocol.basis == "auc" for o in regimen.drugs)
+    # the basis after each order's rule: an infant's per-kg carboplatin needs no GFR
+    needs_gfr = any(effective(o, patient).basis == "auc" for o in regimen.drugs)
     renal = rn.for_calvert(patient, policy) if needs_gfr else None
     cache: dict[tuple[int, Modification | None], Dose] = {}
 
@@ -637,7 +691,21 @@ def _dose_alerts(administrations: list[Administration], patient: Patient) -> lis
             )  # type: ignore[arg-type]
         if d.rounding_note:
             out.append(Alert(INFO, "ROUNDING_SKIPPED", f"{d.drug}: {d.rounding_note}", **where))  # type: ignore[arg-type]
+        if d.rule is not None:
+            out.append(Alert(INFO, "DOSE_RULE_APPLIED", rule_message(d), **where))  # type: ignore[arg-type]
     return out
+
+
+def rule_message(d: Dose) -> str:
+    """``vincristine: rule 1 (BSA 0.3464 m² is below 0.6 m2) gives 0.05 mg/kg instead of
+    1.5 mg/m² (source: ...)``."""
+    assert d.rule is not None
+    r = d.rule.rule
+    if r.dose is not None and d.regimen_dose is not None:
+        what = f"gives {r.dose.describe()} instead of {d.regimen_dose.describe()}"
+    else:
+        what = f"gives {r.percent:g} % of {d.protocol.describe()}"
+    return f"{d.drug}: {d.rule.label} ({d.rule.why}) {what} (source: {r.source})"
 
 
 def _patient_alerts(p: Patient, policy: Policy) -> list[Alert]:

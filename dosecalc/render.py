@@ -101,6 +101,7 @@ def plan_header(plan: Plan) -> Text:
         assert r is not None
         head.append(f"{r.name}", style="bold")
         head.append(f"  [{r.id}{' v' + r.version if r.version else ''}]\n")
+        head.append(f"Review: {review_words(r)}\n")
     head.append(f"Patient: {patient_line(plan)}\n")
     if plan.course is None:
         r = plan.regimen
@@ -129,6 +130,16 @@ def plan_header(plan: Plan) -> Text:
     if lines:
         head.append(f"\nPolicy: {'; '.join(lines)} (dosecalc policy show explains each)")
     return head
+
+
+def review_words(r: Any, with_hash: bool = True) -> str:
+    """``'draft (not approved), sha256 1a2b3c4d5e6f'``: how far a regimen was reviewed, and
+    which version of the file this is."""
+    if r.status == "approved":
+        words = f"approved by {r.approved_by} on {r.approved_on}"
+    else:
+        words = f"{r.status} (not approved)"
+    return words + (f", sha256 {r.sha256[:12]}" if r.sha256 and with_hash else "")
 
 
 def _rows(plan: Plan, administrations: list[Any]) -> list[tuple[Any, list[Any]]]:
@@ -293,6 +304,9 @@ def _calculation(plan: Plan, d: Any) -> str:
         text = f"{d.protocol_text} × (GFR {fmt(gfr)} + 25)"
     else:
         text = "flat"
+    if d.rule is not None:
+        percent = d.rule.rule.percent
+        text += f", {d.rule.label}" + (f" {percent:g} %" if percent is not None else "")
     if d.modification is not None:
         text += f", {d.modification.percent:+g} %"
     if d.capped:
