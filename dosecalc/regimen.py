@@ -278,12 +278,16 @@ def _limit(target: str, bare: str | None, what: str, examples: str, top: float) 
         except ValueError as e:
             raise ValueError(f"{e} (in '{value}'); write e.g. {examples}") from None
         if not (math.isfinite(amount) and 0 < amount <= top):
-            raise ValueError(f"'{value}' is not a plausible {what} bound (above 0, at most {top:g})")
+            raise ValueError(
+                f"'{value}' is not a plausible {what} bound (above 0, at most {top:g})"
+            )
         text = str(value).strip() if isinstance(value, str) else f"{value:g} {bare}"
         return Limit(amount, text)
 
     return Annotated[
-        Limit, PlainValidator(parse), WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "number"}]})
+        Limit,
+        PlainValidator(parse),
+        WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "number"}]}),
     ]
 
 
@@ -303,16 +307,16 @@ def _percent(value: Any) -> float:
     except ValueError:
         raise ValueError(f"{value!r} is not a percent; {valid}") from None
     if not (math.isfinite(number) and 0 < number <= 100):
-        raise ValueError(
-            f"{value!r}: a rule may lower a dose, never raise it; {valid}"
-        )
+        raise ValueError(f"{value!r}: a rule may lower a dose, never raise it; {valid}")
     return number
 
 
 Percent = Annotated[
     float,
     PlainValidator(_percent),
-    WithJsonSchema({"anyOf": [{"type": "number", "exclusiveMinimum": 0, "maximum": 100}, {"type": "string"}]}),
+    WithJsonSchema(
+        {"anyOf": [{"type": "number", "exclusiveMinimum": 0, "maximum": 100}, {"type": "string"}]}
+    ),
 ]
 
 
@@ -327,7 +331,10 @@ class RuleWhen(_Strict):
 
     @model_validator(mode="after")
     def _some(self) -> RuleWhen:
-        if all(v is None for v in (self.bsa_below, self.weight_below, self.age_below, self.age_at_least)):
+        if all(
+            v is None
+            for v in (self.bsa_below, self.weight_below, self.age_below, self.age_at_least)
+        ):
             raise ValueError(
                 "a rule needs a condition: bsa_below, weight_below, age_below or age_at_least"
             )
@@ -344,8 +351,10 @@ class RuleWhen(_Strict):
         ):
             limit = getattr(self, name)
             if limit is not None:
-                shown = limit.text if not limit.text.endswith(" years") else (
-                    f"{limit.value:g} year" + ("s" if limit.value != 1 else "")
+                shown = (
+                    limit.text
+                    if not limit.text.endswith(" years")
+                    else (f"{limit.value:g} year" + ("s" if limit.value != 1 else ""))
                 )
                 parts.append(f"{words} {shown}")
         return " and ".join(parts)
@@ -357,7 +366,9 @@ class Rule(_Strict):
     ``percent`` scales the calculated dose."""
 
     when: RuleWhen
-    dose: Dose | None = Field(None, description="replaces the dose on each listed day, e.g. '0.05 mg/kg'")
+    dose: Dose | None = Field(
+        None, description="replaces the dose on each listed day, e.g. '0.05 mg/kg'"
+    )
     percent: Percent | None = Field(None, description="percent of the dose to give, e.g. 50")
     source: Text = Field(description="where the rule comes from (protocol section, label)")
     name: Text | None = None
@@ -530,9 +541,7 @@ def library_ids() -> list[str]:
     return sorted(p.stem for p in library_dir().glob("*.yaml"))
 
 
-def validate(
-    data: Any, lines: dict[Any, int], source: str, sha256: str | None = None
-) -> Regimen:
+def validate(data: Any, lines: dict[Any, int], source: str, sha256: str | None = None) -> Regimen:
     """Validate parsed YAML as a regimen; every problem reported with file:line at once.
     ``sha256`` is the digest of the file's bytes, kept with the regimen (plans print it)."""
     from dosecalc import rules

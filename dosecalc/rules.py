@@ -85,7 +85,11 @@ def covered_by(rule: int, boxes: list[tuple[tuple[float, float], ...]]) -> list[
         return []
     cuts = [sorted({x for b in boxes for x in b[d]} | {0.0, INF}) for d in range(3)]
     cells_per_dim = [
-        [(lo, hi) for lo, hi in itertools.pairwise(cuts[d]) if mine[d][0] <= lo and hi <= mine[d][1]]
+        [
+            (lo, hi)
+            for lo, hi in itertools.pairwise(cuts[d])
+            if mine[d][0] <= lo and hi <= mine[d][1]
+        ]
         for d in range(3)
     ]
     used: set[int] = set()
@@ -163,7 +167,9 @@ def select(order: DrugOrder, patient: Any) -> RuleUse | None:
             continue
         if missing:
             option, example = _OPTIONS[missing[0]]
-            needed = " and ".join(dict.fromkeys("the " + m if m != "bsa" else "the BSA" for m in missing))
+            needed = " and ".join(
+                dict.fromkeys("the " + m if m != "bsa" else "the BSA" for m in missing)
+            )
             raise fail(
                 option.split(",")[0] if missing[0] != "bsa" else "--height/--weight",
                 f"{order.drug} has a dosing rule for patients with {rule.when.describe()} (rule "
