@@ -585,12 +585,15 @@ def _policy(path: Path | None, sets: list[str] | None) -> Any:
     return pol.load(path or pol.default_path(), pol.parse_sets(sets))
 
 
-def _factors(chest_rt: str | None, age: float | None) -> Any:
+def _factors(chest_rt: str | None, age: float | None, person: Any = None) -> Any:
     from dosecalc.ceilings import RiskFactors
     from dosecalc.patient import parse_chest_rt
 
     gy = parse_chest_rt(chest_rt) if chest_rt is not None else None
-    return RiskFactors(cardiac_radiation_gy=gy, age_years=age)
+    ratio = None  # weight / BSA: turns a per-kg ceiling into mg/m² (daunorubicin under 2 years)
+    if person is not None and person.weight_kg is not None and person.bsa_m2:
+        ratio = person.weight_kg / person.bsa_m2
+    return RiskFactors(cardiac_radiation_gy=gy, age_years=age, kg_per_m2=ratio)
 
 
 @app.command(cls=_Command)
@@ -667,7 +670,7 @@ def check(
         person = pt.build_patient(
             height, weight, bsa, formula, sex, age, policy=rules, require_bsa=False
         )
-        factors = _factors(chest_rt, person.age_years)
+        factors = _factors(chest_rt, person.age_years, person)
         from dosecalc import history as hist
 
         workers = jobs or _cpus()

@@ -8,7 +8,7 @@ This is the API the CLI calls::
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -572,7 +572,10 @@ def assemble(
     factors = factors or RiskFactors(age_years=patient.age_years)
     if cardiac:
         gy = (factors.cardiac_radiation_gy or 0.0) + sum(x for x in cardiac if x)
-        factors = RiskFactors(cardiac_radiation_gy=gy, age_years=factors.age_years)
+        factors = replace(factors, cardiac_radiation_gy=gy)
+    if patient.weight_kg is not None and patient.bsa_m2 and factors.kg_per_m2 is None:
+        # a per-kg ceiling (daunorubicin under 2 years: 10 mg/kg) in mg/m² for this patient
+        factors = replace(factors, kg_per_m2=patient.weight_kg / patient.bsa_m2)
     warnings = _patient_alerts(patient, policy) + warnings
     book = ceilings.book()
     bsa = cumulative.BsaUse(patient.bsa_m2, _bsa_words(patient))
@@ -658,6 +661,7 @@ def schedule_regimen(
 
     administrations = expand(regimen, dose_for, first, cycles, phase, starts)
     warnings = _capped(administrations) + _dose_alerts(administrations, patient)
+    warnings += small_child_alerts(regimen, patient, phase)
     if renal is not None:
         warnings += [
             Alert(WARNING, "GFR_ABOVE_CAP", w, drug="carboplatin", phase=phase)
@@ -693,6 +697,37 @@ def _dose_alerts(administrations: list[Administration], patient: Patient) -> lis
             out.append(Alert(INFO, "ROUNDING_SKIPPED", f"{d.drug}: {d.rounding_note}", **where))  # type: ignore[arg-type]
         if d.rule is not None:
             out.append(Alert(INFO, "DOSE_RULE_APPLIED", rule_message(d), **where))  # type: ignore[arg-type]
+    return out
+
+
+SMALL_CHILD_KG = 10.0  # Cancer Council Australia: BSA dosing under 10 kg risks overdose
+
+
+def small_child_alerts(regimen: Regimen, patient: Patient, phase: int = 1) -> list[Alert]:
+    """SMALL_CHILD_BSA_DOSING: a drug dosed per m² (no rule of the regimen replacing it) for a
+    patient under 10 kg."""
+    from dosecalc.rules import effective
+
+    weight = patient.weight_kg
+    if weight is None or weight >= SMALL_CHILD_KG:
+        return []
+    out = []
+    for order in regimen.drugs:
+        if effective(order, patient).basis != "bsa":
+            continue
+        ruled = " and none of its rules applies" if order.rules else ", and it gives no rule"
+        out.append(
+            Alert(
+                WARNING,
+                "SMALL_CHILD_BSA_DOSING",
+                f"{order.drug} is dosed per m² for a patient of {fmt(weight)} kg{ruled} for "
+                f"small children in {regimen.id}: BSA dosing under {fmt(SMALL_CHILD_KG)} kg can "
+                "lead to significant overdoses (Cancer Council Australia, paediatric dose "
+                "calculation); check the protocol's dosing for infants and small children",
+                drug=order.drug,
+                phase=phase,
+            )
+        )
     return out
 
 
@@ -743,7 +778,10 @@ def _patient_alerts(p: Patient, policy: Policy) -> list[Alert]:
             )
     if p.previous_weight_kg is not None and p.weight_kg is not None:
         change = 100 * (p.weight_kg / p.previous_weight_kg - 1)
-        limit = policy["weight.change_threshold_percent"]
+        key = "weight.change_threshold_percent"
+        if p.age_years is not None and p.age_years < policy["weight.child_below_age_years"]:
+            key = "weight.change_threshold_percent_child"
+        limit = policy[key]
         if abs(change) > limit:
             out.append(
                 Alert(
@@ -752,7 +790,7 @@ def _patient_alerts(p: Patient, policy: Policy) -> list[Alert]:
                     f"weight {fmt(p.weight_kg)} kg is {change:+.1f} % from the previous "
                     f"{fmt(p.previous_weight_kg)} kg, more than {fmt(limit)} %: confirm "
                     "the weight and recalculate "
-                    f"({policy.describe('weight.change_threshold_percent')})",
+                    f"({policy.describe(key)})",
                 )
             )
     return out
