@@ -690,10 +690,23 @@ def regimen_detail(r: Any) -> dict[str, Any]:
                 "infusion": o.infusion,
                 "note": o.note,
                 "source": o.source,
+                "rules": [
+                    {
+                        "when": x.when.describe(),
+                        "dose": x.dose.text if x.dose else None,
+                        "percent": x.percent,
+                        "source": x.source,
+                        "name": x.name,
+                    }
+                    for x in o.rules
+                ],
             }
             for o in r.drugs
         ],
     )
+    from dosecalc.plan import review_dict
+
+    out.update(review_dict(r))
     return out
 
 
@@ -703,6 +716,7 @@ def regimen_view(r: Any) -> Group:
     head.append(f"  [{r.id}{' v' + r.version if r.version else ''}]\n")
     if r.indication:
         head.append(f"Indication: {r.indication}\n")
+    head.append(f"Review: {review_words(r)}\n")
     head.append(f"Cycle: {r.cycle_length_days} days start to start; default {r.cycles} cycles")
     table = Table(box=box.SIMPLE_HEAD, header_style="bold", show_edge=False, pad_edge=False)
     for col in ("Drug", "Dose per day", "Days", "Per cycle", "Route", "Cap", "Infusion / note"):
@@ -727,7 +741,13 @@ def regimen_view(r: Any) -> Group:
             "; ".join(x for x in (o.infusion, o.note) if x),
         )
     parts: list[Any] = [head, table]
+    ruled = [
+        f"{_name(o.drug)} rule {i}: when {x.when.describe()}: {x.action()} (source: {x.source})"
+        for o in r.drugs
+        for i, x in enumerate(o.rules, 1)
+    ]
     for title, items in (
+        ("Rules for children and infants (the first that matches applies)", ruled),
         ("Sources", r.sources),
         ("Assumptions", r.assumptions),
         ("Unverified", r.unverified),
