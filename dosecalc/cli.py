@@ -295,6 +295,14 @@ Db = Annotated[
         "(default: $DOSECALC_DB, else ledger.db in your data folder).",
     ),
 ]
+Again = Annotated[
+    bool,
+    typer.Option(
+        "--again",
+        help="Rows of the history (or the ledger) that repeat another of the same patient, "
+        "day, drug and dose are real second administrations: count them (otherwise refused).",
+    ),
+]
 LedgerPatient = Annotated[
     str | None,
     typer.Option("--patient", help="A patient id in the ledger: their recorded doses count."),
@@ -320,6 +328,7 @@ def plan(
     ] = None,
     history: History = None,
     prior: Prior = None,
+    again: Again = False,
     patient: LedgerPatient = None,
     db: Db = None,
     chest_rt: ChestRt = None,
@@ -424,7 +433,6 @@ def plan(
         def pick(cli_value: Any, name: str) -> Any:
             return cli_value if cli_value is not None or block is None else getattr(block, name)
 
-        rows = _rows(history, prior, patient, db)
         delays = crs.parse_delays(delay)
         mode = crs.check_mode(delay_mode)
 
@@ -442,6 +450,7 @@ def plan(
                 policy=rules,
             )
             factors = _factors(chest_rt, person.age_years)
+            rows, notices = _rows(history, prior, patient, db, person.bsa_m2, again)
             if is_course:
                 if reduce or escalate:
                     raise fail(
@@ -456,33 +465,42 @@ def plan(
                         "course file instead",
                     )
                 first = parse_start(start)[0] if start is not None else None
-                result = crs.make_course_plan(
-                    opened, person, first, rows, factors, equivalence, None, rules, delays, mode
-                )
-            else:
-                extra = [p for p, _ in delays if p != 1]
-                if extra:
-                    raise fail(
-                        "--delay",
-                        f"a single regimen has one phase; phase {extra[0]} "
-                        "does not exist (write CYCLE=DAYS)",
-                    )
-                mods = parse_modifications(reduce, escalate, reason, {o.drug for o in opened.drugs})
-                result = make_plan(
+                return crs.make_course_plan(
                     opened,
                     person,
-                    start=start,
-                    cycles=cycles,
-                    history=rows,
-                    factors=factors,
-                    equivalence=equivalence,
-                    policy=rules,
-                    modifications=mods,
-                    delays={c: d for (_, c), d in delays.items()},
-                    delay_mode=mode,
-                    actual_dates=actual_dates,
+                    first,
+                    rows,
+                    factors,
+                    equivalence,
+                    None,
+                    rules,
+                    delays,
+                    mode,
+                    notices=notices,
                 )
-            return result
+            extra = [p for p, _ in delays if p != 1]
+            if extra:
+                raise fail(
+                    "--delay",
+                    f"a single regimen has one phase; phase {extra[0]} "
+                    "does not exist (write CYCLE=DAYS)",
+                )
+            mods = parse_modifications(reduce, escalate, reason, {o.drug for o in opened.drugs})
+            return make_plan(
+                opened,
+                person,
+                start=start,
+                cycles=cycles,
+                history=rows,
+                factors=factors,
+                equivalence=equivalence,
+                policy=rules,
+                modifications=mods,
+                delays={c: d for (_, c), d in delays.items()},
+                delay_mode=mode,
+                actual_dates=actual_dates,
+                notices=notices,
+            )
 
         result = make(rules)
         compared = make(other) if other is not None else None
@@ -541,21 +559,29 @@ def plan(
 
 
 def _rows(
-    history: list[Path] | None, prior: list[str] | None, patient: str | None, db: str | None
-) -> list[Any]:
-    """The prior rows of the one patient a plan is for (files, --prior and the ledger)."""
+    history: list[Path] | None,
+    prior: list[str] | None,
+    patient: str | None,
+    db: str | None,
+    bsa_m2: float | None,
+    again: bool,
+) -> tuple[list[Any], list[Any]]:
+    """The prior rows of the one patient a plan is for (files, --prior and the ledger), each
+    administration once (or, ``again``, repeats counted and said), and what reading them found."""
     from dosecalc import history as hist
+    from dosecalc.cumulative import refuse_repeats
     from dosecalc.errors import fail
 
     loaded = hist.load(history or [], prior or [])
     _from_ledger(loaded, patient, db)
+    refuse_repeats(loaded, lambda _: bsa_m2, again)
     if len(loaded.patients) > 1:
         raise fail(
             "--history",
             f"the history names {len(loaded.patients)} patients; a plan is "
             "for one: give that patient's rows only (dosecalc check reads them all)",
         )
-    return loaded.all_rows()
+    return loaded.all_rows(), loaded.notes.get(None, [])
 
 
 def _from_ledger(loaded: Any, patient: str | None, db: str | None) -> None:
@@ -610,6 +636,7 @@ def check(
     ] = False,
     db: Db = None,
     prior: Prior = None,
+    again: Again = False,
     next: Annotated[
         str | None,
         typer.Option(
@@ -682,7 +709,7 @@ def check(
         else:
             _from_ledger(loaded, patient, db)
         proposed = rg.load(next) if next is not None else None
-        chk.preflight(loaded, person, proposed, rules)
+        chk.preflight(loaded, person, proposed, rules, again)
         several = list(loaded.patients) != [None]
         if chart is not None and several:
             raise fail(

@@ -326,8 +326,10 @@ def make_course_plan(
     delays: dict[tuple[int, int], int] | None = None,
     delay_mode: str = "shift",
     today: date | None = None,
+    notices: Any = (),
 ) -> Any:
-    """Plan every phase of ``course`` on one calendar, lifetime totals carried through."""
+    """Plan every phase of ``course`` on one calendar, lifetime totals carried through
+    (``notices``: what reading the history found, as for a single regimen's plan)."""
     from dosecalc.alerts import INFO, WARNING, Alert
     from dosecalc.plan import (
         Phase,
@@ -445,6 +447,7 @@ def make_course_plan(
     if delays:
         (p, c), _ = next(iter(delays.items()))
         raise fail("--delay", f"phase {p} is not a regimen phase of this course (cycle {c})")
+    warnings += notices
     return assemble(
         patient,
         phases,

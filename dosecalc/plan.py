@@ -417,8 +417,10 @@ def make_plan(
     delays: dict[int, int] | None = None,
     delay_mode: str = "shift",
     actual_dates: bool = False,
+    notices: Sequence[Alert] = (),
 ) -> Plan:
-    """Plan ``regimen`` for ``patient``; ``history`` rows are the prior lifetime exposure.
+    """Plan ``regimen`` for ``patient``; ``history`` rows are the prior lifetime exposure
+    (``notices``: what reading them found, e.g. repeats counted again).
 
     With ``actual_dates``, history rows of this regimen that name their cycle (and day) date
     those cycles; their administrations count once, from the history, and the later cycles
@@ -491,6 +493,7 @@ def make_plan(
                 f"no --start given: cycle 1 day 1 is today, {first.isoformat()}",
             )
         )
+    warnings += notices
     return assemble(
         patient, [phase], administrations, warnings, history, factors, equivalence, options, policy
     )
