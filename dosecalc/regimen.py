@@ -279,7 +279,7 @@ def _limit(target: str, bare: str | None, what: str, examples: str, top: float) 
             raise ValueError(f"{e} (in '{value}'); write e.g. {examples}") from None
         if not (math.isfinite(amount) and 0 < amount <= top):
             raise ValueError(
-                f"'{value}' is not a plausible {what} bound (above 0, at most {top:g})"
+                f"'{value}' is outside the plausible range for {what} (above 0, at most {top:g})"
             )
         text = str(value).strip() if isinstance(value, str) else f"{value:g} {bare}"
         return Limit(amount, text)
