@@ -21,7 +21,7 @@ from dosecalc.errors import Problem, fail
 from dosecalc.regimen import DoseSpec, DrugOrder, Regimen, Rule, RuleWhen
 
 INF = math.inf
-# dimension → (the patient's value, the option that gives it, an example)
+# dimension → (the option that gives its value, an example)
 _OPTIONS = {
     "bsa": ("--height and --weight, or --bsa", "--bsa 0.55"),
     "weight": ("--weight", "--weight 6kg"),
