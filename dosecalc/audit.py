@@ -73,8 +73,8 @@ ACTIVE = """
 SELECT r.seq, r.date, r.drug, r.dose, r.unit, r.bsa_m2, r.patient, r.regimen, r.cycle, r.day
 FROM dosecalc_records r
 WHERE r.kind = 'dose' AND r.seq <= {head}
-  AND NOT EXISTS (SELECT 1 FROM dosecalc_records v
-                  WHERE v.kind = 'void' AND v.voids = r.seq AND v.seq <= {head})
+  AND r.seq NOT IN (SELECT voids FROM dosecalc_records
+                    WHERE kind = 'void' AND voids IS NOT NULL AND seq <= {head})
 ORDER BY r.seq
 """
 
@@ -122,8 +122,9 @@ SELECT r.seq AS ord, r.patient AS pat, r.date AS d, k.dc, k.per_m2, k.m2,
        CAST(NULLIF(trim(r.bsa_m2), '') AS float8) AS bsa, r.cycle, r.day
 FROM dosecalc_records r JOIN dc_kind k ON k.drug = r.drug AND k.unit = r.unit
 WHERE r.kind = 'dose' AND r.seq <= {head}
-  AND NOT EXISTS (SELECT 1 FROM dosecalc_records v
-                  WHERE v.kind = 'void' AND v.voids = r.seq AND v.seq <= {head});
+  AND r.seq NOT IN (SELECT voids FROM dosecalc_records
+                    WHERE kind = 'void' AND voids IS NOT NULL AND seq <= {head});
+ANALYZE dc_rows;
 CREATE TEMP TABLE dc_pinfo AS
 WITH p AS (
     SELECT pat, min(ord) AS first_ord, array_agg(DISTINCT dc ORDER BY dc) AS ekey
@@ -136,6 +137,7 @@ SELECT row_number() OVER (ORDER BY p.first_ord) AS pid, dense_rank() OVER (ORDER
        p.pat, p.first_ord, p.ekey, b.bsa AS hbsa, b.d AS hbsa_d, b.ord AS hbsa_line,
        coalesce({given}, b.bsa) AS pbsa
 FROM p LEFT JOIN b ON b.pat = p.pat AND b.r = 1;
+ANALYZE dc_pinfo;
 """
 
 NO_BSA = """
@@ -278,6 +280,7 @@ class LedgerBatch(Batch):
         )
         equivalent = len(self.totals) - 1
         conn.execute(text(RUN.format(eq=equivalent)))
+        conn.execute(text("ANALYZE dc_run"))
         # what comes back: per patient, never the records
         _pull(
             conn,
@@ -353,6 +356,7 @@ def _pg_table(conn: Any, text: Any, name: str, decl: str, rows: list[tuple[Any, 
             text(f"INSERT INTO {name} VALUES ({', '.join(':' + n for n in names)})"),
             [dict(zip(names, r, strict=True)) for r in rows],
         )
+    conn.execute(text(f"ANALYZE {name}"))
 
 
 def _pull(conn: Any, text: Any, duck: Any, query: str, table: str, decl: str) -> None:

@@ -382,35 +382,32 @@ class Batch:
         return out
 
     def _scan_texts(self) -> tuple[dict[int, int], dict[str, list[Any]]]:
+        """Rows per source, and the distinct texts of the columns the reader resolves (only
+        of the columns some source has)."""
+        given = {c for s in self.sources for c in s.columns}
+        sets = [("src",), ("date",), ("drug", "unit")]
+        sets += [(c,) for c in ("bsa_m2", "cycle", "day", "time") if c in given]
+        columns = [c for group in sets for c in group]
         rows = self.con.execute(
             f"""
-            SELECT grouping(src, date, drug, unit, bsa_m2, cycle, day, time) AS g,
-                   src, date, drug, unit, bsa_m2, cycle, day, time, count(*) AS n
+            SELECT grouping({", ".join(columns)}) AS g, {", ".join(columns)}, count(*) AS n
             FROM ({self._union()})
-            GROUP BY GROUPING SETS ((src), (date), (drug, unit), (bsa_m2), (cycle), (day), (time))
+            GROUP BY GROUPING SETS ({", ".join("(" + ", ".join(g) + ")" for g in sets)})
             """
         ).fetchall()
         counts: dict[int, int] = {}
-        texts: dict[str, list[Any]] = {
-            k: [] for k in ("date", "kind", "bsa", "cycle", "day", "time")
-        }
-        full = 0b11111111
-        for g, src, d, drug, unit, bsa, cycle, day, time, n in rows:
-            used = full ^ g  # bit 7: src … bit 0: time
-            if used == 1 << 7:
-                counts[src] = n
-            elif used == 1 << 6:
-                texts["date"].append(d)
-            elif used == (1 << 5) | (1 << 4):
-                texts["kind"].append((drug, unit))
-            elif used == 1 << 3:
-                texts["bsa"].append(bsa)
-            elif used == 1 << 2:
-                texts["cycle"].append(cycle)
-            elif used == 1 << 1:
-                texts["day"].append(day)
-            elif used == 1:
-                texts["time"].append(time)
+        texts: dict[str, list[Any]] = {c: [] for c in ("date", "kind", "bsa_m2", "cycle", "day")}
+        texts["time"] = []
+        width = len(columns)
+        for g, *values, n in rows:
+            used = [c for i, c in enumerate(columns) if not g >> (width - 1 - i) & 1]
+            value = dict(zip(columns, values, strict=True))
+            if used == ["src"]:
+                counts[value["src"]] = n
+            elif used == ["drug", "unit"]:
+                texts["kind"].append((value["drug"], value["unit"]))
+            else:
+                texts[used[0]].append(value[used[0]])
         return counts, texts
 
     def _rows(self) -> None:
@@ -440,7 +437,7 @@ class Batch:
         ident = ("nullif(pystrip(r.id), '')", "length(pystrip(r.id)) <= " + str(hist.MAX_ID_CHARS))
         if "id" not in given:
             ident = ("NULL", "true")
-        pat = ("pystrip(r.patient)", "pystrip(r.patient) <> ''") if with_patient else ("''", "true")
+        pat = ("r.pat_s", "r.pat_s <> ''") if with_patient else ("''", "true")
         self.con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE rows AS
@@ -458,7 +455,9 @@ class Batch:
                            AND length(dose_s) <= {MAX_NUMBER_CHARS}
                            AND isfinite(TRY_CAST(dose_s AS DOUBLE)) AS dose_ok,
                          TRY_CAST(dose_s AS DOUBLE) AS dose_v
-                  FROM (SELECT raw.*, pystrip(dose) AS dose_s FROM ({self._union()}) raw) r) r
+                  FROM (SELECT raw.*, pystrip(dose) AS dose_s,
+                               {"pystrip(patient)" if with_patient else "''"} AS pat_s
+                        FROM ({self._union()}) raw) r) r
             LEFT JOIN t_date td ON td.t = r.date
             LEFT JOIN t_kind tk ON tk.drug_t = r.drug AND tk.unit_t = r.unit
             {bsa[2]} {cycle[2]} {day[2]} {tm[2]}
@@ -573,7 +572,7 @@ def _resolve(con: Any, texts: dict[str, list[Any]], today: date) -> list[str]:
         return lambda t: fn(t) or None
 
     simple = {
-        "t_bsa": ("bsa", bsa, "DOUBLE"),
+        "t_bsa": ("bsa_m2", bsa, "DOUBLE"),
         "t_cycle": ("cycle", number(lambda t: hist._int(t, "cycle", 1)), "INTEGER"),
         "t_day": ("day", number(lambda t: hist._int(t, "day", -366)), "INTEGER"),
         "t_time": ("time", lambda t: hist._minutes(hist._time(t)) or None, "INTEGER"),
@@ -661,6 +660,7 @@ class Exposures:
     """The reference's resolution of each distinct exposure's ceilings, as plain rows."""
 
     levels: dict[tuple[int, int], list[tuple[int, float, bool]]]  # (eid, tc) → (lvl, bound, strict)
+    shape: tuple[int, int]  # 1 + the largest exposure code, the number of totals
 
 
 def _exposure_tables(
@@ -739,7 +739,7 @@ def _exposure_tables(
         tm,
     )
     _table(con, "ew", "eid INTEGER, j VARCHAR", ew)
-    return Exposures(levels)
+    return Exposures(levels, (1 + max((e for e, _ in keys), default=0), len(names)))
 
 
 def _table(con: Any, name: str, decl: str, rows: list[tuple[Any, ...]]) -> None:
@@ -855,8 +855,7 @@ def _exact(con: Any, exposures: Exposures, patients: int) -> None:
     tot: list[Any] = []  # arrays of pid, eid, tc, value
     cx: list[Any] = []  # arrays of gi, level slot, running total
     # levels as arrays indexed [eid, tc, slot]: bound (inf: none) and strict
-    eids = 1 + max((e for e, _ in exposures.levels), default=0)
-    tcs = 1 + max((t for _, t in exposures.levels), default=0)
+    eids, tcs = exposures.shape
     slots = max((len(v) for v in exposures.levels.values()), default=0)
     bound = np.full((eids, tcs, max(slots, 1)), np.inf)
     strict = np.zeros((eids, tcs, max(slots, 1)), dtype=bool)
@@ -1145,8 +1144,8 @@ def _compute(batch: Batch, settings: Settings, again: bool) -> Checked:
     )
     _table(con, "names", "dc INTEGER, drug VARCHAR", list(enumerate(batch.totals)))
     con.execute(PINFO.format(given=given))
+    notes = _repeats(batch, again)  # the reference's order: repeats, then rows without a BSA
     _refuse_missing_bsa(batch)
-    notes = _repeats(batch, again)
     _table(con, "notes", "pid BIGINT, j VARCHAR", notes)
     keys = con.execute("SELECT DISTINCT eid, ekey FROM pinfo ORDER BY eid").fetchall()
     exposures = _exposure_tables(con, keys, batch.totals, settings)
