@@ -1080,9 +1080,9 @@ class Checked:
                 line = f'{text}{",".join(parts)}],"warnings":[{",".join(warn)}]}}'
                 yield line.encode(), critical
 
-    def audit(self, over: str = "threshold") -> Iterator[tuple[str, list[Any], bool]]:
-        """Patients over a threshold (or a limit): their id, their totals with a ceiling, and
-        whether they are critical."""
+    def audit(self, over: str = "threshold") -> Iterator[tuple[int, str, list[Any], bool]]:
+        """Patients over a threshold (or a limit): their number (1 for the first), id, totals
+        with a ceiling, and whether they are critical."""
         selected, _ = self._select(over)
         rows = self.batch.con.execute(
             f"""
@@ -1099,11 +1099,11 @@ class Checked:
         for pid, pat, total, unit, value, threshold, limit, critical in rows:
             if pid != current:
                 if current is not None:
-                    yield name, totals, crit
+                    yield current, name, totals, crit
                 current, totals, name, crit = pid, [], pat, critical
             totals.append(cumulative.Total(total, unit, value, 0.0, threshold, limit))
         if current is not None:
-            yield name, totals, crit
+            yield current, name, totals, crit
 
     def counts(self) -> tuple[int, int, int]:
         """Patients checked, at or over a threshold (or over a limit), over a limit."""

@@ -836,14 +836,40 @@ def _pharmacy(
 
 def _audit(checked: Any, over: str) -> None:
     """A pharmacy-wide audit as text: one status line per patient at or over a threshold (or
-    over a limit, ``over``), then how many patients were checked and how many are over."""
+    over a limit, ``over``), then how many patients were checked and how many are over; on a
+    terminal, a progress bar while the lines come."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
     from dosecalc import render
 
-    for name, totals, _ in checked.audit(over):
-        line = render.audit_line(_Audited(name, totals))
-        if line is not None:
-            sys.stdout.write(line + "\n")
+    def emit(line: str) -> None:
+        sys.stdout.write(line + "\n")
+
+    bar: Console | None = None
+    if sys.stdout.isatty():  # the lines and the bar share the screen: print through the bar
+        bar = Console(file=sys.stdout, highlight=False)
+        emit = bar.out  # type: ignore[assignment]
+    elif sys.stderr.isatty():
+        bar = Console(file=sys.stderr)
     total, thresholds, limits = checked.counts()
+    with Progress(
+        TextColumn("checking patients"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=bar,
+        transient=True,
+        redirect_stdout=False,
+        redirect_stderr=False,
+        disable=bar is None,
+    ) as progress:
+        task = progress.add_task("check", total=total)
+        for number, name, totals, _ in checked.audit(over):
+            line = render.audit_line(_Audited(name, totals))
+            if line is not None:
+                emit(line)
+            progress.update(task, completed=number)
+        progress.update(task, completed=total)
     sys.stdout.write(
         f"{total} patient{'s' if total != 1 else ''} checked: {thresholds} over a threshold, "
         f"{limits} over a limit\n"
