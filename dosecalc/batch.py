@@ -18,17 +18,20 @@ is computed here is the same clinical rules as queries:
   rows of small tables (levels, equivalence factors, the JSON of each total) that the queries
   join.
 * **The totals.** Each row converted to the unit its total is kept in (its own BSA, else the
-  patient's), anthracyclines also added to the doxorubicin-equivalent total, summed in date
-  order. A float sum depends on its order: totals are ``sum(x ORDER BY date, row)``, the same
-  additions in the same order as the reference. DuckDB's running window sums are not (a segment
-  tree adds in another order), so a crossing is found with them only approximately (within
-  CANDIDATE_TOL) and then decided on the exact sum up to each candidate row.
-* **The output.** JSON lines are assembled by the engine from those tables; its number and
-  string formatting is Python's (``repr`` of a float, ``{:,.1f}``), tests/test_batch.py holds
-  it to the reference byte for byte.
+  patient's), anthracyclines also added to the doxorubicin-equivalent total, sorted by
+  patient, total, date and row. A float sum depends on the order of its additions, and the
+  reference adds one amount after another in date order; DuckDB's window sums add in another
+  order (a segment tree) and its ordered aggregates sort every group anew, so the running sums
+  are numpy's cumsum over the engine's sorted columns (:func:`_exact`): the same additions, in
+  the same order, many patients at once. Totals and first crossings (``>=`` a threshold, ``>``
+  a limit, the reference's own bounds with REL_TOL) come from them.
+* **The output.** Each patient's JSON is assembled from fragments the engine writes (the head,
+  the totals, the warnings, in the reference's order); its number and string formatting is
+  Python's (``repr`` of a float, ``{:,.1f}``, json.dumps of a string), which tests/test_batch.py
+  holds to the reference byte for byte.
 
-Stage 1 (rows → totals, crossings, BSA notes) is written in SQL that PostgreSQL runs too
-(:mod:`dosecalc.audit`); stage 2 (the text) runs here.
+A PostgreSQL ledger runs the same stage 1 as queries in the database, where a running window
+sum adds one row after another (:mod:`dosecalc.audit`); the engine writes the text.
 """
 
 from __future__ import annotations
@@ -51,11 +54,6 @@ from dosecalc.jsontext import to_json_line
 
 MAX_PROBLEMS = 20  # bad rows listed; then how many more
 MEMORY_LIMIT = "512MB"  # the engine's working memory; it spills to a temporary folder beyond
-# A running total from DuckDB's window sums is within this share of the exact one (the error of
-# a float sum of n positive terms is at most n·2⁻⁵³ of it: 1e-9 holds for ten million rows of
-# one patient and one drug); rows whose running total is that close to a level are candidates,
-# decided on the exact sum.
-CANDIDATE_TOL = 1e-9
 BATCH_ROWS = 100_000  # rows per insert when Python feeds the engine (odd CSV files, SQLite)
 
 TEXT_COLUMNS = ("date", "drug", "dose", "unit", "bsa_m2", "patient", "regimen", "cycle", "day")
@@ -180,7 +178,7 @@ class Batch:
 
     def _csv(self, path: Path, src: int) -> Source:
         name = str(path)
-        handle = hist._open_csv(path)
+        handle = _open(path)
         try:
             reader = csv.reader(handle, strict=True)
             try:
@@ -278,7 +276,7 @@ class Batch:
 
         def batches() -> Iterator[list[tuple[Any, ...]]]:
             nonlocal bad
-            handle = hist._open_csv(source.path)  # type: ignore[arg-type]
+            handle = _open(source.path)  # type: ignore[arg-type]
             reader = csv.reader(handle, strict=True)
             line = 1
             batch: list[tuple[Any, ...]] = []
@@ -608,6 +606,14 @@ def _lines(path: Path | None) -> int:
             pos -= step
     ends -= tail.count(b"\n") + tail.count(b"\r") - tail.count(b"\r\n")
     return ends + 1
+
+
+def _open(path: Path) -> Any:
+    """A CSV history opened as text (no size limit: the engine spills to disk, Python's csv
+    module streams)."""
+    return hist.open_checked(
+        path, 1 << 62, lambda p: p.open(encoding="utf-8-sig", errors="strict", newline="")
+    )
 
 
 def _literal(text: str) -> str:
