@@ -222,6 +222,24 @@ Sex = Annotated[str | None, typer.Option(help="male or female.")]
 Age = Annotated[str | None, typer.Option(help="Age, e.g. 29 or 29y.")]
 Scr = Annotated[str | None, typer.Option(help="Serum creatinine, e.g. 0.9mg/dL or 80umol/L.")]
 Gfr = Annotated[str | None, typer.Option(help="GFR / creatinine clearance, e.g. 90mL/min.")]
+Lab = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--lab",
+        help="A laboratory value NAME=VALUE[@YYYY-MM-DD] (the date the sample was taken), e.g. "
+        "anc=1.2x10^9/L@2026-11-28, bilirubin=36umol/L, ast=2.5xULN; repeatable. Names: anc, "
+        "platelets, hb, bilirubin, direct_bilirubin, ast, alt, alp, scr, crcl (measured).",
+    ),
+]
+LabFiles = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--labs",
+        help="A lab file: CSV with the columns date,name,value,unit (one result a row); "
+        "repeatable.",
+        dir_okay=False,
+    ),
+]
 History = Annotated[
     list[Path] | None,
     typer.Option(
@@ -312,6 +330,16 @@ def plan(
     age: Age = None,
     scr: Scr = None,
     gfr: Gfr = None,
+    lab: Lab = None,
+    labs: LabFiles = None,
+    adjust_organ: Annotated[
+        bool,
+        typer.Option(
+            "--adjust-organ",
+            help="Apply the organ-function dose bands (kidney, liver) to the doses; without it "
+            "they are flagged but the doses are not changed.",
+        ),
+    ] = False,
     start: Annotated[
         str | None, typer.Option(help="Cycle 1 day 1, YYYY-MM-DD (default today).")
     ] = None,
@@ -422,6 +450,7 @@ def plan(
             previous_weight=previous_weight,
             policy=rules,
         )
+        values, person = _labs(lab, labs, person)
         factors = _factors(chest_rt, person.age_years)
         rows = _rows(history, prior, patient, db)
         delays = crs.parse_delays(delay)
@@ -441,7 +470,8 @@ def plan(
                 )
             first = parse_start(start)[0] if start is not None else None
             result = crs.make_course_plan(
-                opened, person, first, rows, factors, equivalence, None, rules, delays, mode
+                opened, person, first, rows, factors, equivalence, None, rules, delays, mode,
+                labs=values, adjust_organ=adjust_organ,
             )
         else:
             other = [p for p, _ in delays if p != 1]
@@ -465,6 +495,8 @@ def plan(
                 delays={c: d for (_, c), d in delays.items()},
                 delay_mode=mode,
                 actual_dates=actual_dates,
+                labs=values,
+                adjust_organ=adjust_organ,
             )
         from dosecalc.jsontext import to_json
 
@@ -524,6 +556,19 @@ def _rows(
             "for one: give that patient's rows only (dosecalc check reads them all)",
         )
     return loaded.all_rows()
+
+
+def _labs(texts: list[str] | None, files: list[Path] | None, person: Any) -> tuple[Any, Any]:
+    """The lab values given (--lab, --labs), and the patient with the creatinine and measured
+    clearance they carry (refused when they contradict --scr or --gfr)."""
+    from dataclasses import replace
+
+    from dosecalc import labs as lb
+
+    values = lb.collect(texts or [], files or [])
+    scr = lb.reconcile_scr(person.scr_mg_dl, values)
+    lb.reconcile_crcl(person.gfr_ml_min, values)
+    return values, replace(person, scr_mg_dl=scr)
 
 
 def _from_ledger(loaded: Any, patient: str | None, db: str | None) -> None:
@@ -590,6 +635,9 @@ def check(
     formula: Formula = None,
     sex: Sex = None,
     age: Age = None,
+    scr: Scr = None,
+    lab: Lab = None,
+    labs: LabFiles = None,
     chest_rt: ChestRt = None,
     equivalence: Equivalence = None,
     policy: PolicyFile = None,
@@ -633,8 +681,12 @@ def check(
             )
         rules = _policy(policy, set_)
         person = pt.build_patient(
-            height, weight, bsa, formula, sex, age, policy=rules, require_bsa=False
+            height, weight, bsa, formula, sex, age, scr=scr, policy=rules, require_bsa=False
         )
+        values, person = _labs(lab, labs, person)
+        given_labs = bool(values) or person.scr_mg_dl is not None
+        if given_labs and all_patients:
+            raise fail("--lab", "lab values are one patient's; --all-patients audits many")
         factors = _factors(chest_rt, person.age_years)
         from dosecalc import history as hist
 
@@ -649,6 +701,12 @@ def check(
         proposed = rg.load(next) if next is not None else None
         chk.preflight(loaded, person, proposed, rules)
         several = list(loaded.patients) != [None]
+        if given_labs and several:
+            raise fail(
+                "--lab",
+                f"lab values are one patient's, and the history names {len(loaded.patients)}; "
+                "give that patient's rows only",
+            )
         if chart is not None and several:
             raise fail(
                 "--chart",
@@ -677,6 +735,8 @@ def check(
                 render.console().print(render.check_view([r], with_charts=False))
         else:
             [r] = list(results)
+            if given_labs:
+                r = chk.with_labs(r, values, person, proposed, rules)
             critical = r.critical
             if chart is not None:
                 from dosecalc.chart import save

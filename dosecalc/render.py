@@ -56,6 +56,21 @@ def patient_line(plan: Plan) -> str:
     return ", ".join(parts)
 
 
+def lab_lines(labs: Any, kidney: Any) -> list[str]:
+    """'Labs: anc 1.2 ×10⁹/L (2026-11-28), bilirubin 2 mg/dL' and 'Kidney: CrCl ...'."""
+    out = []
+    if labs:
+        latest = {v.name: v for v in labs.values}  # the latest of each (oldest first)
+        shown = [v.shown() for v in latest.values()]
+        older = len(labs.values) - len(latest)
+        out.append(
+            "Labs: " + ", ".join(shown) + (f" (and {older} earlier values)" if older else "")
+        )
+    if kidney is not None and kidney.summary():
+        out.append(f"Kidney: {kidney.summary()}")
+    return out
+
+
 RANK = {"critical": 0, "warning": 1, "info": 2}
 
 
@@ -102,6 +117,8 @@ def plan_header(plan: Plan) -> Text:
         head.append(f"{r.name}", style="bold")
         head.append(f"  [{r.id}{' v' + r.version if r.version else ''}]\n")
     head.append(f"Patient: {patient_line(plan)}\n")
+    for line in lab_lines(plan.labs, plan.kidney):
+        head.append(f"{line}\n")
     if plan.course is None:
         r = plan.regimen
         assert r is not None
@@ -179,7 +196,7 @@ def _dose_table(plan: Plan, administrations: list[Any]) -> Table:
     table.add_column("Day", justify="right")
     table.add_column("Date")
     table.add_column("Drug")
-    modified = any(a.dose.modification for a in administrations)
+    modified = any(a.dose.modification or a.dose.organ_percent for a in administrations)
     if modified:
         table.add_column("Standard", justify="right")
     table.add_column("Dose", justify="right")
@@ -194,7 +211,9 @@ def _dose_table(plan: Plan, administrations: list[Any]) -> Table:
         previous = a.cycle
         row: list[Any] = cells[:4]
         if modified:
-            row.append(f"{fmt(d.calculated)} {d.unit}" if d.modification else "")
+            row.append(
+                f"{fmt(d.calculated)} {d.unit}" if d.modification or d.organ_percent else ""
+            )
         row += [Text(cells[5], style="bold"), d.route, d.protocol_text, _calculation(plan, d)]
         table.add_row(*row)
     return table
@@ -293,6 +312,8 @@ def _calculation(plan: Plan, d: Any) -> str:
         text = f"{d.protocol_text} × (GFR {fmt(gfr)} + 25)"
     else:
         text = "flat"
+    if d.organ_percent is not None:
+        text += f" × {fmt(d.organ_percent)} % (organ function)"
     if d.modification is not None:
         text += f", {d.modification.percent:+g} %"
     if d.capped:
@@ -448,6 +469,8 @@ def check_view(results: list[Any], with_charts: bool = True) -> Group:
         if r.patient is not None:
             head.append(f"Patient {r.patient}", style="bold")
             head.append("\n")
+        for line in lab_lines(getattr(r, "labs", None), getattr(r, "kidney", None)):
+            head.append(f"{line}\n")
         parts.append(head)
         parts.append(cumulative_table(r.cumulative, planned=False))
         if with_charts:
