@@ -57,23 +57,66 @@ def _kinds() -> dict[str, Kind]:
         for k in (
             # Wide enough for leukaemic and thrombocythaemic counts; negative or absurd values
             # are unit slips (1200 given as x10^9/L instead of /uL).
-            Kind("anc", "absolute neutrophil count", COUNT, (0.0, 100.0),
-                 "1.5x10^9/L, 1500/uL, 1.5/nL or 1.5G/L"),
-            Kind("platelets", "platelet count", COUNT, (0.0, 3000.0),
-                 "100x10^9/L, 100000/uL or 100G/L"),
+            Kind(
+                "anc",
+                "absolute neutrophil count",
+                COUNT,
+                (0.0, 100.0),
+                "1.5x10^9/L, 1500/uL, 1.5/nL or 1.5G/L",
+            ),
+            Kind(
+                "platelets",
+                "platelet count",
+                COUNT,
+                (0.0, 3000.0),
+                "100x10^9/L, 100000/uL or 100G/L",
+            ),
             Kind("hb", "haemoglobin", "g/dL", (1.0, 25.0), "12g/dL or 120g/L"),
-            Kind("bilirubin", "total bilirubin", "mg/dL", (0.0, 60.0),
-                 "1.2mg/dL, 20umol/L or 1.5xULN", uln=True, molar_mass=BILIRUBIN_G_PER_MOL),
-            Kind("direct_bilirubin", "direct (conjugated) bilirubin", "mg/dL", (0.0, 50.0),
-                 "0.3mg/dL or 5umol/L", uln=True, molar_mass=BILIRUBIN_G_PER_MOL),
-            Kind("ast", "aspartate aminotransferase (AST)", "U/L", (0.0, 20000.0),
-                 "80U/L or 2.5xULN", uln=True),
-            Kind("alt", "alanine aminotransferase (ALT)", "U/L", (0.0, 20000.0),
-                 "80U/L or 2.5xULN", uln=True),
-            Kind("alp", "alkaline phosphatase", "U/L", (0.0, 10000.0),
-                 "300U/L or 2.5xULN", uln=True),
-            Kind("scr", "serum creatinine", "mg/dL", SCR_MG_DL, "0.9mg/dL or 80umol/L",
-                 molar_mass=CREATININE_G_PER_MOL),
+            Kind(
+                "bilirubin",
+                "total bilirubin",
+                "mg/dL",
+                (0.0, 60.0),
+                "1.2mg/dL, 20umol/L or 1.5xULN",
+                uln=True,
+                molar_mass=BILIRUBIN_G_PER_MOL,
+            ),
+            Kind(
+                "direct_bilirubin",
+                "direct (conjugated) bilirubin",
+                "mg/dL",
+                (0.0, 50.0),
+                "0.3mg/dL or 5umol/L",
+                uln=True,
+                molar_mass=BILIRUBIN_G_PER_MOL,
+            ),
+            Kind(
+                "ast",
+                "aspartate aminotransferase (AST)",
+                "U/L",
+                (0.0, 20000.0),
+                "80U/L or 2.5xULN",
+                uln=True,
+            ),
+            Kind(
+                "alt",
+                "alanine aminotransferase (ALT)",
+                "U/L",
+                (0.0, 20000.0),
+                "80U/L or 2.5xULN",
+                uln=True,
+            ),
+            Kind(
+                "alp", "alkaline phosphatase", "U/L", (0.0, 10000.0), "300U/L or 2.5xULN", uln=True
+            ),
+            Kind(
+                "scr",
+                "serum creatinine",
+                "mg/dL",
+                SCR_MG_DL,
+                "0.9mg/dL or 80umol/L",
+                molar_mass=CREATININE_G_PER_MOL,
+            ),
             Kind("crcl", "measured creatinine clearance", "mL/min", GFR_ML_MIN, "60mL/min"),
         )
     }
@@ -172,11 +215,16 @@ def _enzyme_factor(unit_text: str) -> float:
         raise ValueError("is not an enzyme activity")
     vol = m.group("vol").replace("µ", "u").replace("μ", "u")
     prefix = m.group("prefix").replace("µ", "u").replace("μ", "u")
-    if m.group("kind").lower() == "kat":
-        return units.factor(f"{prefix}mol/s/{vol}", "umol/min/L")
-    if prefix:
-        raise ValueError("is not an enzyme activity")
-    return units.factor(f"umol/min/{vol}", "umol/min/L")
+    try:
+        if m.group("kind").lower() == "kat":
+            # in umol/s, so that no nano- prefix is needed in the registry
+            scale = {"": 1e6, "u": 1.0, "n": 1e-3}[prefix]
+            return scale * units.factor(f"umol/s/{vol}", "umol/min/L")
+        if prefix:
+            raise ValueError
+        return units.factor(f"umol/min/{vol}", "umol/min/L")
+    except ValueError:
+        raise ValueError("is not an enzyme activity") from None
 
 
 def parse_value(name: str, text: str, field_name: str = "--lab") -> tuple[float, str]:
@@ -260,7 +308,11 @@ def parse_lab(text: str, today: date | None = None) -> LabValue:
     k = kind(name)
     value, unit = parse_value(k.name, value_text.strip())
     return LabValue(
-        k.name, value, unit, parse_date(when, "--lab", today) if at else None, "--lab",
+        k.name,
+        value,
+        unit,
+        parse_date(when, "--lab", today) if at else None,
+        "--lab",
         value_text.strip(),
     )
 
@@ -284,8 +336,9 @@ def read_file(path: Path, today: date | None = None) -> list[LabValue]:
         raise FileError(Problem(f"not valid CSV: {e}", file=source)) from None
     numbered = [(n, r) for n, r in enumerate(rows, 1) if any(c.strip() for c in r)]
     if not numbered:
-        raise FileError(Problem(f"the lab file is empty; its header is {','.join(COLUMNS)}",
-                                file=source))
+        raise FileError(
+            Problem(f"the lab file is empty; its header is {','.join(COLUMNS)}", file=source)
+        )
     head_line, head = numbered[0]
     names = [c.strip().lower() for c in head]
     unknown = [c for c in names if c not in COLUMNS]
@@ -311,8 +364,9 @@ def read_file(path: Path, today: date | None = None) -> list[LabValue]:
     for line, row in numbered[1:]:
         if len(row) != len(names):
             problems.append(
-                Problem(f"has {len(row)} fields; the header has {len(names)}", file=source,
-                        line=line)
+                Problem(
+                    f"has {len(row)} fields; the header has {len(names)}", file=source, line=line
+                )
             )
             continue
         cell = {c: row[i].strip() for c, i in at.items()}
@@ -325,11 +379,20 @@ def read_file(path: Path, today: date | None = None) -> list[LabValue]:
                 raise fail("value", f"'{cell['value'][:40]}' is not a number")
             value, unit = parse_value(k.name, f"{cell['value']} {cell['unit']}", "value/unit")
         except DosecalcError as e:  # one clear sentence for this row, with its line
-            problems += [Problem(p.message, field=p.field, file=source, line=line)
-                         for p in e.problems]
+            problems += [
+                Problem(p.message, field=p.field, file=source, line=line) for p in e.problems
+            ]
             continue
-        out.append(LabValue(k.name, value, unit, when, f"{path.name}:{line}",
-                            f"{cell['value']} {cell['unit']}".strip()))
+        out.append(
+            LabValue(
+                k.name,
+                value,
+                unit,
+                when,
+                f"{path.name}:{line}",
+                f"{cell['value']} {cell['unit']}".strip(),
+            )
+        )
     if problems:
         raise FileError(*problems)
     return out
@@ -396,7 +459,7 @@ def merge(values: Sequence[LabValue]) -> Labs:
                 f"some {name} values have a date and some do not, so which is the latest is "
                 "unclear; give a date (@YYYY-MM-DD) for every value of a lab, or for none",
             )
-    kept.sort(key=lambda v: (v.date or date.min))
+    kept.sort(key=lambda v: v.date or date.min)
     return Labs(tuple(kept))
 
 
@@ -406,7 +469,8 @@ def reconcile_scr(scr_mg_dl: float | None, labs: Labs) -> float | None:
     latest = labs.latest("scr")
     if latest is None:
         return scr_mg_dl
-    if scr_mg_dl is not None and not math.isclose(scr_mg_dl, latest.value, rel_tol=1e-6):
+    # the same creatinine in two notations agrees to half a µmol/L (0.006 mg/dL)
+    if scr_mg_dl is not None and not math.isclose(scr_mg_dl, latest.value, abs_tol=0.006):
         raise fail(
             "--scr",
             f"--scr gives {fmt(scr_mg_dl)} mg/dL but the latest scr lab value is "
@@ -501,6 +565,7 @@ def check_gates(
     if not gates or not starts:
         return out
     pending: dict[int, list[str]] = {}
+    failed: dict[tuple[int, str], tuple[LabValue, dict[str, Any], list[str]]] = {}
     for g in gates:
         mine = labs.of(g.lab)
         needs = gate_requirement(g)
@@ -561,15 +626,20 @@ def check_gates(
             low = g.at_least is not None and value < g.at_least
             high = g.at_most is not None and value > g.at_most
             if low or high:
-                out.append(
-                    Alert(
-                        CRITICAL,
-                        "LAB_GATE_FAILED",
-                        f"{regimen} cycle {c}: {v.shown()} fails the gate {needs}: otherwise "
-                        f"{g.otherwise}" + (f" ({_short(g.source)})" if g.source else ""),
-                        **where,  # type: ignore[arg-type]
-                    )
+                failed.setdefault((c, g.lab), (v, where, []))[2].append(
+                    f"{needs} (otherwise {g.otherwise}"
+                    + (f"; {_short(g.source)})" if g.source else ")")
                 )
+    for (c, _lab), (v, where, which) in sorted(failed.items()):
+        out.append(
+            Alert(
+                CRITICAL,
+                "LAB_GATE_FAILED",
+                f"{regimen} cycle {c}: {v.shown()} fails the gate"
+                f"{'s' if len(which) > 1 else ''} " + "; ".join(which),
+                **where,  # type: ignore[arg-type]
+            )
+        )
     if pending:
         cycles = sorted(pending)
         labs_needed = sorted({lab for c in cycles for lab in pending[c]})
@@ -610,9 +680,7 @@ def _ranges(cycles: list[int]) -> str:
     return ("cycle " if len(cycles) == 1 else "cycles ") + ", ".join(parts)
 
 
-def stale(
-    values: Iterable[LabValue], first_day: date, max_age_days: float, why: str
-) -> list[Any]:
+def stale(values: Iterable[LabValue], first_day: date, max_age_days: float, why: str) -> list[Any]:
     """LAB_STALE for values used for organ function that are older than ``max_age_days`` on the
     first day they are used for."""
     from dosecalc.alerts import WARNING, Alert

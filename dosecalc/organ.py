@@ -342,9 +342,7 @@ class Values:
             return None, f"{v.shown()} cannot be compared in {unit}: set labs.uln.{lab}"
         if unit == lb.ULN:
             x = v.value / base
-            return x, (
-                f"{v.shown()} = {fmt(x)} × ULN ({self.uln_from[lab]})"
-            )
+            return x, (f"{v.shown()} = {fmt(x)} × ULN ({self.uln_from[lab]})")
         x = v.value * base
         return x, f"{v.shown()} = {fmt(x)} {unit} ({self.uln_from[lab]})"
 
@@ -567,14 +565,24 @@ def alerts(
         tail = f"; source: {f.source}, option {a.option}{doubt}"
         if f.action == "avoid":
             out.append(
-                Alert(CRITICAL, "ORGAN_FUNCTION_CONTRAINDICATION",
-                      f"{head}: avoid {a.drug}{tail}", drug=a.drug, **where)
+                Alert(
+                    CRITICAL,
+                    "ORGAN_FUNCTION_CONTRAINDICATION",
+                    f"{head}: avoid {a.drug}{tail}",
+                    drug=a.drug,
+                    **where,
+                )
             )
         elif f.action == "no_recommendation":
             out.append(
-                Alert(CRITICAL, "ORGAN_FUNCTION_NO_RECOMMENDATION",
-                      f"{head}: the source has no dose for this range; decide with the "
-                      f"prescriber before giving {a.drug}{tail}", drug=a.drug, **where)
+                Alert(
+                    CRITICAL,
+                    "ORGAN_FUNCTION_NO_RECOMMENDATION",
+                    f"{head}: the source has no dose for this range; decide with the "
+                    f"prescriber before giving {a.drug}{tail}",
+                    drug=a.drug,
+                    **where,
+                )
             )
         else:
             if f.percent is None:
@@ -596,20 +604,35 @@ def alerts(
                         "--adjust-organ to plan the adjusted dose)"
                     )
             out.append(
-                Alert(CRITICAL, "ORGAN_FUNCTION_ADJUSTMENT", f"{head} → {what}{tail}",
-                      drug=a.drug, **where)
+                Alert(
+                    CRITICAL,
+                    "ORGAN_FUNCTION_ADJUSTMENT",
+                    f"{head} → {what}{tail}",
+                    drug=a.drug,
+                    **where,
+                )
             )
     if a.unreadable:
         out.append(
-            Alert(WARNING, "ORGAN_FUNCTION_NOT_CHECKED",
-                  f"{a.drug}: not checked against the organ-function data ({a.option}): "
-                  + "; ".join(a.unreadable), drug=a.drug, **where)
+            Alert(
+                WARNING,
+                "ORGAN_FUNCTION_NOT_CHECKED",
+                f"{a.drug}: not checked against the organ-function data ({a.option}): "
+                + "; ".join(a.unreadable),
+                drug=a.drug,
+                **where,
+            )
         )
     if a.missing:
         out.append(
-            Alert(INFO, "ORGAN_FUNCTION_NOT_CHECKED",
-                  f"{a.drug}: its dose depends on " + " and ".join(a.missing)
-                  + f" (organ-function data, option {a.option}); not given, so not checked",
-                  drug=a.drug, **where)
+            Alert(
+                INFO,
+                "ORGAN_FUNCTION_NOT_CHECKED",
+                f"{a.drug}: its dose depends on "
+                + " and ".join(a.missing)
+                + f" (organ-function data, option {a.option}); not given, so not checked",
+                drug=a.drug,
+                **where,
+            )
         )
     return out

@@ -25,7 +25,6 @@ from dosecalc.numbers import fmt
 from dosecalc.patient import Patient, adjusted_weight, devine_ibw
 from dosecalc.policy import Policy
 
-
 CALVERT_GFR_ML_MIN = (33.0, 135.0)  # the GFRs Calvert's formula was derived in
 
 
