@@ -19,10 +19,9 @@ import io
 import math
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from dosecalc.errors import DosecalcError, FileError, Problem, fail
 from dosecalc.numbers import fmt
@@ -36,8 +35,7 @@ COUNT = "x10^9/L"
 ULN = "xULN"
 
 
-@dataclass(frozen=True)
-class Kind:
+class Kind(NamedTuple):
     """What one laboratory test is and how dosecalc reads it."""
 
     name: str
@@ -137,8 +135,7 @@ def kind(name: str, field_name: str = "--lab") -> Kind:
     return found
 
 
-@dataclass(frozen=True)
-class LabValue:
+class LabValue(NamedTuple):
     """One laboratory result: its value in its lab's unit (or ``xULN``), and when it was taken."""
 
     name: str
@@ -170,13 +167,19 @@ def display_unit(unit: str) -> str:
 
 # ---------------------------------------------------------------- units
 
-_TEN = re.compile(r"^(?:[x×*]\s*)?10\s*(?:\^|\*\*)?\s*(?P<exp>[0-9⁰¹²³⁴⁵⁶⁷⁸⁹]+)\s*(?P<rest>.*)$")
+_TEN = (r"^(?:[x×*]\s*)?10\s*(?:\^|\*\*)?\s*(?P<exp>[0-9⁰¹²³⁴⁵⁶⁷⁸⁹]+)\s*(?P<rest>.*)$", 0)
 _SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
-_PER_VOLUME = re.compile(r"^(?:cells\s*)?/\s*(?P<vol>[A-Za-zµμ]+(?:\s*(?:\^|\*\*)?\s*[23³])?)$")
-_ENZYME = re.compile(
-    r"^(?P<prefix>[µμun]?)(?P<kind>kat|IU|U|units?)\s*/\s*(?P<vol>[mdµμu]?L)$", re.IGNORECASE
+_PER_VOLUME = (r"^(?:cells\s*)?/\s*(?P<vol>[A-Za-zµμ]+(?:\s*(?:\^|\*\*)?\s*[23³])?)$", 0)
+_ENZYME = (
+    r"^(?P<prefix>[µμun]?)(?P<kind>kat|IU|U|units?)\s*/\s*(?P<vol>[mdµμu]?L)$",
+    re.IGNORECASE,
 )
-_TIMES_ULN = re.compile(r"^(?:[x×*]|times)?\s*ULN$", re.IGNORECASE)
+_TIMES_ULN = (r"^(?:[x×*]|times)?\s*ULN$", re.IGNORECASE)
+
+
+def _match(pattern: tuple[str, int], text: str) -> re.Match[str] | None:
+    """Patterns are compiled on first use (re's cache): a plan without labs never needs them."""
+    return re.match(pattern[0], text, pattern[1])
 
 
 def _count_factor(unit_text: str) -> float:
@@ -191,11 +194,11 @@ def _count_factor(unit_text: str) -> float:
         text, scale = "/uL", 1e3
     if text.lower() == "/nl":  # units.txt has no nano- prefix (it would admit 'ng' as a dose)
         text, scale = "/uL", 1e3
-    m = _TEN.match(text)
+    m = _match(_TEN, text)
     if m:
         scale = 10.0 ** int(m.group("exp").translate(_SUPERSCRIPT))
         text = m.group("rest")
-    pv = _PER_VOLUME.match(text)
+    pv = _match(_PER_VOLUME, text)
     if not pv:
         raise ValueError("is not a count per volume")
     try:
@@ -210,7 +213,7 @@ def _enzyme_factor(unit_text: str) -> float:
     alone is refused as a dose unit (units.py); kat = mol/s, so 1 ukat/L = 60 U/L."""
     from dosecalc import units
 
-    m = _ENZYME.match(unit_text.strip().replace(" ", ""))
+    m = _match(_ENZYME, unit_text.strip().replace(" ", ""))
     if not m:
         raise ValueError("is not an enzyme activity")
     vol = m.group("vol").replace("µ", "u").replace("μ", "u")
@@ -247,7 +250,7 @@ def parse_value(name: str, text: str, field_name: str = "--lab") -> tuple[float,
         raise fail(field_name, f"{k.name}: '{text}' has no unit; {valid}")
     unit = k.unit
     try:
-        if k.uln and _TIMES_ULN.match(unit_text):
+        if k.uln and _match(_TIMES_ULN, unit_text):
             value, unit = number, ULN
         elif k.unit == COUNT:
             value = number * _count_factor(unit_text)
@@ -276,13 +279,13 @@ def parse_value(name: str, text: str, field_name: str = "--lab") -> tuple[float,
     return value, unit
 
 
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE = (r"^\d{4}-\d{2}-\d{2}$", 0)
 
 
 def parse_date(text: str, field_name: str, today: date | None = None) -> date:
     text = text.strip()
     try:
-        if not _DATE.match(text):
+        if not _match(_DATE, text):
             raise ValueError
         when = date.fromisoformat(text)
     except ValueError:
@@ -401,8 +404,7 @@ def read_file(path: Path, today: date | None = None) -> list[LabValue]:
 # ---------------------------------------------------------------- the collection
 
 
-@dataclass(frozen=True)
-class Labs:
+class Labs(NamedTuple):
     """All laboratory values given for one patient, oldest first (undated ones first)."""
 
     values: tuple[LabValue, ...] = ()
@@ -497,8 +499,7 @@ def reconcile_crcl(gfr_ml_min: float | None, labs: Labs) -> float | None:
 # ---------------------------------------------------------------- gates and staleness
 
 
-@dataclass(frozen=True)
-class GateSpec:
+class GateSpec(NamedTuple):
     """One lab gate of a regimen, as plain values (regimen.Gate is its file form)."""
 
     lab: str

@@ -15,13 +15,9 @@ default). When several bands match (bilirubin and AST for epirubicin), the lowes
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from typing import Any, NamedTuple
 
 from dosecalc.numbers import fmt
 
@@ -42,218 +38,7 @@ UNITS = {
 }
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
-
-
-class Bounds(_Strict):
-    at_least: float | None = None
-    above: float | None = None
-    at_most: float | None = None
-    below: float | None = None
-
-    @model_validator(mode="after")
-    def _explicit(self) -> Bounds:
-        if self.at_least is not None and self.above is not None:
-            raise ValueError("give at_least or above, not both")
-        if self.at_most is not None and self.below is not None:
-            raise ValueError("give at_most or below, not both")
-        if all(v is None for v in (self.at_least, self.above, self.at_most, self.below)):
-            raise ValueError("a band needs a bound (at_least, above, at_most or below)")
-        lo, hi = self.low, self.high
-        if lo is not None and hi is not None and not lo[0] < hi[0]:
-            raise ValueError(f"the lower bound {lo[0]:g} is not below the upper bound {hi[0]:g}")
-        for v in (self.at_least, self.above, self.at_most, self.below):
-            if v is not None and not math.isfinite(v):
-                raise ValueError("bounds must be finite numbers")
-        return self
-
-    @property
-    def low(self) -> tuple[float, bool] | None:
-        """(bound, inclusive)"""
-        if self.at_least is not None:
-            return self.at_least, True
-        if self.above is not None:
-            return self.above, False
-        return None
-
-    @property
-    def high(self) -> tuple[float, bool] | None:
-        if self.at_most is not None:
-            return self.at_most, True
-        if self.below is not None:
-            return self.below, False
-        return None
-
-    def contains(self, x: float) -> bool:
-        lo, hi = self.low, self.high
-        if lo is not None and (x < lo[0] or (x == lo[0] and not lo[1])):
-            return False
-        return not (hi is not None and (x > hi[0] or (x == hi[0] and not hi[1])))
-
-    def describe(self, unit: str) -> str:
-        """'≥ 1.2 and ≤ 3 mg/dL', '< 30 mL/min'."""
-        parts = []
-        lo, hi = self.low, self.high
-        if lo is not None:
-            parts.append(f"{'≥' if lo[1] else '>'} {fmt(lo[0])}")
-        if hi is not None:
-            parts.append(f"{'≤' if hi[1] else '<'} {fmt(hi[0])}")
-        return f"{' and '.join(parts)} {unit.replace('xULN', '× ULN')}"
-
-
-class Also(Bounds):
-    lab: Literal["bilirubin", "direct_bilirubin", "ast", "alt", "alp", "scr"]
-    unit: str
-
-
-class Band(Bounds):
-    also: list[Also] = []
-    percent: float | None = Field(None, gt=0, lt=100)
-    dose_at_most: str | None = None
-    avoid: Literal[True] | None = None
-    no_recommendation: Literal[True] | None = None
-    source: str
-    verified: bool
-    text: str | None = None
-    note: str | None = None
-
-    @model_validator(mode="after")
-    def _one_action(self) -> Band:
-        actions = [
-            a
-            for a, v in (
-                ("percent", self.percent),
-                ("dose_at_most", self.dose_at_most),
-                ("avoid", self.avoid),
-                ("no_recommendation", self.no_recommendation),
-            )
-            if v is not None
-        ]
-        if len(actions) != 1:
-            raise ValueError(
-                "a band needs exactly one action: percent, dose_at_most, avoid or "
-                f"no_recommendation (found: {', '.join(actions) or 'none'})"
-            )
-        if self.dose_at_most is not None:
-            spec = _per_m2(self.dose_at_most)
-            if spec is None:
-                raise ValueError(f"dose_at_most '{self.dose_at_most}' must be a dose per m²")
-        if not self.verified and not self.note:
-            raise ValueError("an unverified band needs a note saying what could not be checked")
-        return self
-
-    @property
-    def action(self) -> str:
-        if self.percent is not None:
-            return "percent"
-        if self.dose_at_most is not None:
-            return "dose_at_most"
-        return "avoid" if self.avoid else "no_recommendation"
-
-
-class When(_Strict):
-    dose_at_least: str
-    source: str
-
-    @model_validator(mode="after")
-    def _dose(self) -> When:
-        if _per_m2(self.dose_at_least) is None:
-            raise ValueError(f"dose_at_least '{self.dose_at_least}' must be a dose per m²")
-        return self
-
-
-class Rule(_Strict):
-    lab: Literal["bilirubin", "direct_bilirubin", "ast", "alt", "alp", "scr", "kidney"]
-    unit: str
-    estimate: Literal["cockcroft-gault", "ckd-epi-deindexed"] | None = None
-    estimate_source: str | None = None
-    when: When | None = None
-    bands: list[Band] = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _consistent(self) -> Rule:
-        allowed = UNITS[self.lab]
-        if self.unit not in allowed:
-            raise ValueError(f"{self.lab} bands are in {' or '.join(allowed)}, not {self.unit}")
-        for b in self.bands:
-            for a in b.also:
-                if a.unit not in UNITS[a.lab]:
-                    raise ValueError(f"also: {a.lab} is in {' or '.join(UNITS[a.lab])}")
-        if (self.lab == "kidney") != (self.estimate is not None):
-            raise ValueError("a kidney rule names its estimate (and only a kidney rule does)")
-        if self.estimate is not None and self.estimate_source is None:
-            raise ValueError("a kidney rule names the source of its estimate (estimate_source)")
-        ordered = sorted(self.bands, key=lambda b: (b.low or (-math.inf, True))[0])
-        for a, b in zip(ordered, ordered[1:], strict=False):
-            if _overlap(a, b):
-                raise ValueError(
-                    f"bands {a.describe(self.unit)} and {b.describe(self.unit)} overlap"
-                )
-        return self
-
-
-def _overlap(a: Bounds, b: Bounds) -> bool:
-    """Whether two intervals share a value (inclusive ends count)."""
-    a_hi = a.high or (math.inf, True)
-    b_lo = b.low or (-math.inf, True)
-    a_lo = a.low or (-math.inf, True)
-    b_hi = b.high or (math.inf, True)
-
-    def before(hi: tuple[float, bool], lo: tuple[float, bool]) -> bool:
-        return hi[0] < lo[0] or (hi[0] == lo[0] and not (hi[1] and lo[1]))
-
-    return not (before(a_hi, b_lo) or before(b_hi, a_lo))
-
-
-class Option(_Strict):
-    rules: list[Rule] = Field(min_length=1)
-    note: str | None = None
-
-
-class Source(_Strict):
-    cite: str
-    text: str
-
-
-class DrugEntry(_Strict):
-    drug: str
-    default: str
-    why_default: str
-    options: dict[str, Option] = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _default_exists(self) -> DrugEntry:
-        if self.default not in self.options:
-            raise ValueError(f"default '{self.default}' is not one of the options")
-        return self
-
-
-class OrganFile(_Strict):
-    version: int
-    sources: dict[str, Source]
-    drugs: list[DrugEntry]
-
-    @model_validator(mode="after")
-    def _references(self) -> OrganFile:
-        cited: list[str] = []
-        for d in self.drugs:
-            for o in d.options.values():
-                for r in o.rules:
-                    cited += [b.source for b in r.bands]
-                    cited += [r.estimate_source] if r.estimate_source else []
-                    cited += [r.when.source] if r.when else []
-        missing = sorted(set(cited) - set(self.sources))
-        if missing:
-            raise ValueError(f"sources cited but not defined: {', '.join(missing)}")
-        names = [d.drug for d in self.drugs]
-        twice = sorted({n for n in names if names.count(n) > 1})
-        if twice:
-            raise ValueError(f"drugs listed twice: {', '.join(twice)}")
-        return self
-
-
-def _per_m2(text: str) -> Any:
+def per_m2(text: str) -> Any:
     from dosecalc.regimen import parse_dose
 
     try:
@@ -263,42 +48,105 @@ def _per_m2(text: str) -> Any:
     return spec if spec.basis == "bsa" else None
 
 
+def low(b: dict[str, Any]) -> tuple[float, bool] | None:
+    """A band's lower bound and whether it is inclusive ('at_least') or not ('above')."""
+    if b.get("at_least") is not None:
+        return float(b["at_least"]), True
+    if b.get("above") is not None:
+        return float(b["above"]), False
+    return None
+
+
+def high(b: dict[str, Any]) -> tuple[float, bool] | None:
+    if b.get("at_most") is not None:
+        return float(b["at_most"]), True
+    if b.get("below") is not None:
+        return float(b["below"]), False
+    return None
+
+
+def contains(b: dict[str, Any], x: float) -> bool:
+    lo, hi = low(b), high(b)
+    if lo is not None and (x < lo[0] or (x == lo[0] and not lo[1])):
+        return False
+    return not (hi is not None and (x > hi[0] or (x == hi[0] and not hi[1])))
+
+
+def describe(b: dict[str, Any], unit: str) -> str:
+    """'≥ 1.2 and ≤ 3 mg/dL', '< 30 mL/min'."""
+    parts = []
+    lo, hi = low(b), high(b)
+    if lo is not None:
+        parts.append(f"{'≥' if lo[1] else '>'} {fmt(lo[0])}")
+    if hi is not None:
+        parts.append(f"{'≤' if hi[1] else '<'} {fmt(hi[0])}")
+    return f"{' and '.join(parts)} {unit.replace('xULN', '× ULN')}"
+
+
+def action(b: dict[str, Any]) -> str:
+    for name in ("percent", "dose_at_most", "avoid", "no_recommendation"):
+        if b.get(name) is not None:
+            return name
+    raise ValueError("a band without an action")
+
+
 # ---------------------------------------------------------------- loading
 
 
 class OrganBook:
-    def __init__(self, data: OrganFile) -> None:
-        self.data = data
-        self.entries = {d.drug: d for d in data.drugs}
+    """The organ-function data as plain values (the file's mappings), per drug."""
 
-    def option(self, drug: str, options: dict[str, str] | None = None) -> tuple[str, Option] | None:
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+        self.entries: dict[str, dict[str, Any]] = {d["drug"]: d for d in data["drugs"]}
+
+    def option(
+        self, drug: str, options: dict[str, str] | None = None
+    ) -> tuple[str, dict[str, Any]] | None:
         entry = self.entries.get(drug)
         if entry is None:
             return None
-        name = (options or {}).get(drug, entry.default)
-        if name not in entry.options:
+        name = (options or {}).get(drug, entry["default"])
+        if name not in entry["options"]:
             from dosecalc.errors import fail
 
             raise fail(
                 "organ.options",
                 f"'{name}' is not an organ-function option for {drug}; give one of "
-                f"{', '.join(entry.options)}",
+                f"{', '.join(entry['options'])}",
             )
-        return name, entry.options[name]
+        return name, entry["options"][name]
 
     def cite(self, key: str) -> str:
-        return self.data.sources[key].cite
+        return str(self.data["sources"][key]["cite"])
 
 
 def load(path: Path | None = None, trusted: bool = False) -> OrganBook:
+    """The data file, validated with file:line errors (organ_file); ``trusted`` (the packaged
+    file, which the tests validate strictly) is read as plain YAML, without the models."""
     from dosecalc import drugs
-    from dosecalc.datafile import load_model
 
-    data = load_model(path or DATA, OrganFile, "organ-function data", trusted=trusted)
+    source = path or DATA
+    if trusted:
+        import yaml
+
+        from dosecalc.yamlfile import read_text
+
+        data = yaml.load(
+            read_text(source, "organ-function data"),
+            Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader),
+        )
+    else:
+        from dosecalc import yamlfile
+        from dosecalc.datafile import validate
+        from dosecalc.organ_file import OrganFile
+
+        data, lines = yamlfile.load(source, "organ-function data")
+        validate(OrganFile, data, lines, str(source))
     book = drugs.book()
-    for entry in data.drugs:
-        if entry.drug not in book.drugs:
-            raise ValueError(f"organ-function data: '{entry.drug}' is not a canonical drug name")
+    for entry in data["drugs"]:
+        if entry["drug"] not in book.drugs:
+            raise ValueError(f"organ-function data: '{entry['drug']}' is not a canonical drug name")
     return OrganBook(data)
 
 
@@ -309,15 +157,14 @@ def book() -> OrganBook:
 
     try:
         return load(trusted=True)
-    except (DosecalcError, ValueError) as e:
+    except (DosecalcError, ValueError, KeyError, TypeError) as e:
         raise DataError(f"the packaged organ-function data is damaged: {e}") from e
 
 
 # ---------------------------------------------------------------- the patient's values
 
 
-@dataclass(frozen=True)
-class Values:
+class Values(NamedTuple):
     """Everything an organ-function rule can read: the lab values and the kidney function."""
 
     labs: Any  # labs.Labs
@@ -378,8 +225,7 @@ def values_for(patient: Any, labs: Any, policy: Any) -> Values:
 # ---------------------------------------------------------------- one drug
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
     """A band that matches the patient's value."""
 
     lab: str
@@ -410,8 +256,7 @@ class Finding:
         }
 
 
-@dataclass(frozen=True)
-class Assessment:
+class Assessment(NamedTuple):
     """What the organ-function data says for one drug order at the patient's values."""
 
     drug: str
@@ -447,57 +292,62 @@ def assess(
     findings: list[Finding] = []
     missing: list[str] = []
     unreadable: list[str] = []
-    for rule in option.rules:
-        if rule.when is not None and protocol is not None:
-            floor = _per_m2(rule.when.dose_at_least)
+    for rule in option["rules"]:
+        lab, unit, estimate = rule["lab"], rule["unit"], rule.get("estimate")
+        when = rule.get("when")
+        if when is not None and protocol is not None:
+            floor = per_m2(when["dose_at_least"])
             if protocol.basis == "bsa" and protocol.amount < floor.amount:
                 continue
-        value, reading = values.read(rule.lab, rule.unit, rule.estimate)
+        value, reading = values.read(lab, unit, estimate)
         if value is None:
-            what = _lab_words(rule)
+            what = _lab_words(lab, estimate)
             if reading:
                 unreadable.append(f"{what}: {reading}")
             else:
                 missing.append(what)
             continue
-        for band in rule.bands:
-            if not band.contains(value):
+        for band in rule["bands"]:
+            if not contains(band, value):
                 continue
             also_ok, also_words = True, []
-            for cond in band.also:
-                other, words = values.read(cond.lab, cond.unit)
+            for cond in band.get("also") or []:
+                other, words = values.read(cond["lab"], cond["unit"])
                 if other is None:
                     also_ok = False
                     (unreadable if words else missing).append(
-                        f"{cond.lab} (for the band {rule.lab} {band.describe(rule.unit)} "
-                        f"with {cond.lab} {cond.describe(cond.unit)})"
+                        f"{cond['lab']} (for the band {lab} {describe(band, unit)} "
+                        f"with {cond['lab']} {describe(cond, cond['unit'])})"
                         + (f": {words}" if words else "")
                     )
                     break
-                if not cond.contains(other):
+                if not contains(cond, other):
                     also_ok = False
                     break
-                also_words.append(f"{words}, {cond.lab} {cond.describe(cond.unit)}")
+                also_words.append(f"{words}, {cond['lab']} {describe(cond, cond['unit'])}")
             if not also_ok:
                 continue
-            percent = band.percent
-            if band.dose_at_most is not None:
-                percent = _percent_of(band.dose_at_most, protocol)
+            percent = band.get("percent")
+            limit = band.get("dose_at_most")
+            if limit is not None:
+                percent = _percent_of(limit, protocol)
             findings.append(
                 Finding(
-                    lab=rule.lab if rule.lab != "kidney" else ESTIMATES[rule.estimate or ""],
+                    lab=lab if lab != "kidney" else ESTIMATES[estimate or ""],
                     value=value,
                     reading=reading + ("; " + "; ".join(also_words) if also_words else ""),
-                    band=f"{_band_lab(rule)} {band.describe(rule.unit)}"
-                    + "".join(f" with {c.lab} {c.describe(c.unit)}" for c in band.also),
-                    action=band.action,
-                    percent=percent,
-                    dose_at_most=band.dose_at_most,
-                    text=band.text,
-                    source=data.cite(band.source),
-                    source_key=band.source,
-                    verified=band.verified,
-                    note=band.note,
+                    band=f"{_band_lab(lab, estimate)} {describe(band, unit)}"
+                    + "".join(
+                        f" with {c['lab']} {describe(c, c['unit'])}" for c in band.get("also") or []
+                    ),
+                    action=action(band),
+                    percent=None if percent is None else float(percent),
+                    dose_at_most=limit,
+                    text=band.get("text"),
+                    source=data.cite(band["source"]),
+                    source_key=band["source"],
+                    verified=bool(band["verified"]),
+                    note=band.get("note"),
                 )
             )
     avoid = any(f.action == "avoid" for f in findings)
@@ -518,7 +368,7 @@ def assess(
 def _percent_of(limit: str, protocol: Any) -> float | None:
     """A 'dose_at_most 20 mg/m2' band as a percentage of the protocol's dose per m² (None when
     the protocol dose is not per m², or already at or under the limit)."""
-    cap = _per_m2(limit)
+    cap = per_m2(limit)
     if protocol is None or protocol.basis != "bsa" or protocol.unit != cap.unit:
         return None
     if protocol.amount <= cap.amount:
@@ -526,19 +376,19 @@ def _percent_of(limit: str, protocol: Any) -> float | None:
     return 100.0 * cap.amount / protocol.amount
 
 
-def _band_lab(rule: Rule) -> str:
-    if rule.lab == "kidney":
-        return "CrCl" if rule.estimate == "cockcroft-gault" else "eGFR (CKD-EPI, de-indexed)"
-    return rule.lab
+def _band_lab(lab: str, estimate: str | None) -> str:
+    if lab == "kidney":
+        return "CrCl" if estimate == "cockcroft-gault" else "eGFR (CKD-EPI, de-indexed)"
+    return lab
 
 
-def _lab_words(rule: Rule) -> str:
-    if rule.lab == "kidney":
+def _lab_words(lab: str, estimate: str | None) -> str:
+    if lab == "kidney":
         return (
-            f"kidney function ({ESTIMATES[rule.estimate or '']}: --scr with --age, --sex and "
+            f"kidney function ({ESTIMATES[estimate or '']}: --scr with --age, --sex and "
             "--weight, or a measured --lab crcl)"
         )
-    return rule.lab
+    return lab
 
 
 # ---------------------------------------------------------------- warnings

@@ -19,6 +19,7 @@ mL/min/1.73 m²; ADDIKD and eviQ de-index it to the patient's BSA for dosing (x 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from dosecalc.errors import DosecalcError, fail
 from dosecalc.numbers import fmt
@@ -152,8 +153,7 @@ def _cg_weight(patient: Patient, policy: Policy) -> tuple[float, str]:
 # ---------------------------------------------------------------- kidney function for every drug
 
 
-@dataclass(frozen=True)
-class Kidney:
+class Kidney(NamedTuple):
     """The patient's kidney function, computed once for every drug whose dose depends on it."""
 
     scr_mg_dl: float | None
@@ -250,7 +250,8 @@ def kidney_function(patient: Patient, policy: Policy, measured: float | None = N
         try:
             used, which = _cg_weight(patient, policy)
         except DosecalcError as e:
-            cg_trace = f"Cockcroft-Gault not computed: {e.problems[0].message}"
+            why = e.problems[0].message.removeprefix("Cockcroft-Gault ")
+            cg_trace = f"Cockcroft-Gault not computed: {why}"
         else:
             cg = cockcroft_gault(age, used, scr, sex)
             cg_trace = (

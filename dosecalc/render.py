@@ -702,6 +702,20 @@ def regimen_detail(r: Any) -> dict[str, Any]:
             }
             for o in r.drugs
         ],
+        gates=None
+        if r.gates is None
+        else [
+            {
+                "lab": g.lab,
+                "at_least": g.spec.at_least,
+                "at_most": g.spec.at_most,
+                "unit": g.spec.unit,
+                "otherwise": g.otherwise,
+                "source": g.source,
+                "note": g.note,
+            }
+            for g in r.gates
+        ],
     )
     return out
 
@@ -747,4 +761,12 @@ def regimen_view(r: Any) -> Group:
             for item in items:
                 t.append(f"  - {item}\n", style="")
             parts.append(t)
+    if r.gates is not None:
+        t = Text("Lab gates (before each cycle):\n", style="bold")
+        if not r.gates:
+            t.append("  none stated in the sources\n")
+        for g in r.gates:
+            t.append(f"  - {g.spec.text}, otherwise {g.otherwise}")
+            t.append(f" ({g.source})\n" if g.source else "\n")
+        parts.append(t)
     return Group(*parts)
