@@ -273,10 +273,14 @@ def parse_value(name: str, text: str, field_name: str = "--lab") -> tuple[float,
     if not (math.isfinite(value) and lo <= value <= hi):
         raise fail(
             field_name,
-            f"{k.name} {fmt(value)} {display_unit(unit)} (from '{text}') is not a plausible "
+            f"{k.name} {_big(value)} {display_unit(unit)} (from '{text}') is not a plausible "
             f"{k.what}; give a value between {fmt(lo)} and {fmt(hi)} {display_unit(unit)}",
         )
     return value, unit
+
+
+def _big(value: float) -> str:
+    return fmt(value) if abs(value) < 1e9 else f"{value:.3g}"
 
 
 _DATE = (r"^\d{4}-\d{2}-\d{2}$", 0)
