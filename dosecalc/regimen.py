@@ -482,7 +482,7 @@ class DrugOrder(_Strict):
 
 
 class Gate(_Strict):
-    """A lab gate checked before each cycle (CONTRACT §10), e.g. ANC at least 1.5 x10^9/L."""
+    """A lab gate checked before each cycle, e.g. ANC at least 1.5 x10^9/L."""
 
     lab: str = Field(description="anc, platelets, hb, bilirubin, ast, alt, alp, scr, crcl, ...")
     at_least: str | float | None = Field(None, description="e.g. '1.5 x10^9/L'")
