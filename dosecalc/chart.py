@@ -15,6 +15,7 @@ from rich.text import Text
 from dosecalc.numbers import fmt
 
 Series = list[tuple[date, float]]
+CHART_SUFFIXES = (".svg", ".png")
 
 
 def _value_at(points: Series, when: date) -> float:
@@ -98,15 +99,12 @@ def save(path: Path, result: Any, totals: list[Any], title: str, force: bool = F
     """An SVG or PNG (by the file's extension) of every total with a ceiling, one panel each."""
     import io
 
-    from dosecalc.errors import fail
-    from dosecalc.outfile import write_atomic
+    from dosecalc.outfile import check_target, write_atomic
 
-    kind = path.suffix.lower().lstrip(".")
-    if kind not in ("svg", "png"):
-        raise fail("--chart", f"'{path.name}' is not an .svg or .png file name")
+    check_target(path, force, "--chart", CHART_SUFFIXES)
     buffer = io.BytesIO()
-    draw(buffer, kind, result, totals, title)
-    write_atomic(path, buffer.getvalue(), force=force)
+    draw(buffer, path.suffix.lower().lstrip("."), result, totals, title)
+    write_atomic(path, buffer.getvalue(), force=force, option="--chart")
 
 
 def draw(out: Any, kind: str, result: Any, totals: list[Any], title: str) -> None:

@@ -191,6 +191,19 @@ def _emit(text: str | bytes, output: Path | None, force: bool) -> None:
     print(f"wrote {output}", file=sys.stderr)
 
 
+def _check_targets(output: Path | None, chart: Path | None, force: bool) -> None:
+    """Every file a command will write, checked before anything is computed or written."""
+    from dosecalc.errors import fail
+    from dosecalc.outfile import check_target
+
+    if output is not None:
+        check_target(output, force, "--output")
+    if chart is not None:
+        check_target(chart, force, "--chart", (".svg", ".png"))
+        if output is not None and output.resolve() == chart.resolve():
+            raise fail("--chart", f"--chart and --output both name {chart}; give two files")
+
+
 def _check_format(value: str, allowed: tuple[str, ...], later: tuple[str, ...] = ()) -> str:
     from dosecalc.errors import fail
 
@@ -396,6 +409,7 @@ def plan(
 
     def work() -> int:
         fmt = _check_format(format, ("table", "json", "csv", "ics", "html", "fhir"))
+        _check_targets(output, chart, force)
         from dosecalc import course as crs
         from dosecalc import patient as pt
         from dosecalc.dosing import parse_modifications
@@ -595,13 +609,34 @@ def check(
     policy: PolicyFile = None,
     set_: Sets = None,
     chart: ChartFile = None,
-    format: Fmt = "table",
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite an existing --chart file.")
+    ] = False,
+    format: Annotated[
+        str, typer.Option("--format", help="Output format: table, json or csv.", metavar="FORMAT")
+    ] = "table",
+    details: Annotated[
+        bool,
+        typer.Option(
+            "--details",
+            help="With several patients: every patient's totals in full, not the one-line summary.",
+        ),
+    ] = False,
+    only_over: Annotated[
+        str | None,
+        typer.Option(
+            "--only-over",
+            help="Only the patients (CSV: the drugs) at or over a threshold, or over a limit: "
+            "threshold or limit.",
+            metavar="LEVEL",
+        ),
+    ] = None,
     jobs: Annotated[
         int | None,
         typer.Option(
             min=1,
-            help="Worker processes that read a large CSV history and check its patients for "
-            "JSON output (default: one per CPU; 1: none).",
+            help="Worker processes that read a large CSV history and check its patients "
+            "(default: one per CPU; 1: none).",
         ),
     ] = None,
 ) -> None:
@@ -611,11 +646,15 @@ def check(
     """
 
     def work() -> int:
-        fmt = _check_format(format, ("table", "json"))
+        fmt = _check_format(format, ("table", "json", "csv"))
         from dosecalc import check as chk
         from dosecalc import patient as pt
         from dosecalc import regimen as rg
         from dosecalc.errors import fail
+
+        if only_over is not None and only_over.strip().lower() not in ("threshold", "limit"):
+            raise fail("--only-over", f"'{only_over}' is not a level; give threshold or limit")
+        _check_targets(None, chart, force)
 
         if cycles is not None and next is None:
             raise fail("--cycles", "--cycles counts the cycles of --next REGIMEN; give --next")
@@ -648,49 +687,37 @@ def check(
             _from_ledger(loaded, patient, db)
         proposed = rg.load(next) if next is not None else None
         chk.preflight(loaded, person, proposed, rules)
-        several = list(loaded.patients) != [None]
-        if chart is not None and several:
+        named = list(loaded.patients) != [None]  # a patient column: per-patient output
+        count = len(loaded.patients)
+        if chart is not None and count > 1:
+            shown = ", ".join(str(p) for p in list(loaded.patients)[:3])
             raise fail(
                 "--chart",
-                "a chart shows one patient; the history names "
-                f"{len(loaded.patients)}: give one patient's rows",
+                f"a chart shows one patient; the history names {count} patients ({shown}"
+                f"{', …' if count > 3 else ''}): give one patient's rows",
             )
         args = (person, factors, equivalence, proposed, cycles, rules)
-        results = chk.check_history(loaded, *args)
-        critical = False
-        if all_patients and fmt == "table":
-            return _audit(results, len(loaded.patients))
-        if several and fmt == "json":  # each patient once checked
-            sys.stdout.flush()
-            out = sys.stdout.buffer  # the blocks come UTF-8 encoded (by the workers)
-            out.write(b'{"patients": [\n')
-            for n, (block, crit) in enumerate(chk.json_lines(loaded, workers, *args)):
-                critical |= crit
-                out.write(b",\n" if n else b"")
-                out.write(block)
-            out.write(b"\n]}\n")
-        elif several:
+        if named and (count > 1 or all_patients):
+            return _check_many(loaded, fmt, details, only_over, workers, args)
+        [r] = list(chk.check_history(loaded, *args))
+        if chart is not None:
+            from dosecalc.chart import save
+
+            save(chart, r.result, r.cumulative, "Lifetime exposure", force)
+        if fmt == "json":
+            from dosecalc.jsontext import to_json
+
+            data = r.as_dict()
+            sys.stdout.write(to_json({"patients": [data]} if named else data))
+        elif fmt == "csv":
+            from dosecalc import summary
+
+            sys.stdout.write(summary.csv_text(summary.csv_rows(r, only_over), header=True))
+        else:
             from dosecalc import render
 
-            for r in results:
-                critical |= r.critical
-                render.console().print(render.check_view([r], with_charts=False))
-        else:
-            [r] = list(results)
-            critical = r.critical
-            if chart is not None:
-                from dosecalc.chart import save
-
-                save(chart, r.result, r.cumulative, "Lifetime exposure")
-            if fmt == "json":
-                from dosecalc.jsontext import to_json
-
-                sys.stdout.write(to_json(r.as_dict()))
-            else:
-                from dosecalc import render
-
-                render.console().print(render.check_view([r]))
-        return ExitCode.CRITICAL if critical else ExitCode.OK
+            render.console().print(render.check_view([r]))
+        return ExitCode.CRITICAL if r.critical else ExitCode.OK
 
     _run(work)
 
@@ -699,48 +726,151 @@ def _cpus() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def _audit(results: Any, total: int) -> int:
-    """Pharmacy-wide audit as a table: a progress bar on a terminal, one status line per
-    patient over a threshold, then a summary."""
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+def _check_many(
+    loaded: Any, fmt: str, details: bool, only: str | None, jobs: int, args: tuple[Any, ...]
+) -> int:
+    """A check of several patients: JSON, CSV, every patient in full (--details) or, by
+    default, one status line per patient over a threshold and the counts."""
+    from dosecalc import check as chk
 
-    from dosecalc import render
+    only = only.strip().lower() if only else None
+    total = len(loaded.patients)
+    critical = False
+    if fmt == "json":
+        sys.stdout.flush()
+        out = sys.stdout.buffer  # the blocks come UTF-8 encoded (by the workers)
+        out.write(b'{"patients": [\n')
+        first = True
+        with _progress(total) as advance:
+            for block, crit, n in chk.blocks(loaded, jobs, "json", only, *args):
+                critical |= crit
+                if block:
+                    out.write(block if first else b",\n" + block)
+                    first = False
+                advance(n)
+        out.write(b"\n]}\n")
+    elif fmt == "csv":
+        from dosecalc import summary
+
+        sys.stdout.write(summary.csv_text([], header=True))
+        with _progress(total) as advance:
+            for block, crit, n in chk.blocks(loaded, jobs, "csv", only, *args):
+                critical |= crit
+                sys.stdout.write(block)
+                advance(n)
+    elif details:
+        from dosecalc import render, summary
+
+        console = render.console()
+        with _progress(total, console) as advance:
+            for r in chk.check_history(loaded, *args):
+                critical |= r.critical
+                if summary.passes(summary.worst(r), only):
+                    console.print(render.check_view([r], with_charts=False))
+                advance(1)
+    else:
+        return _audit(chk.blocks(loaded, jobs, "summary", only, *args), total, only)
+    return ExitCode.CRITICAL if critical else ExitCode.OK
+
+
+class _progress:
+    """A progress bar of patients checked, on standard error, once the work has taken more than
+    a second, and only when standard error is a terminal. ``advance(n)`` as patients are done.
+    With a ``console`` on the same terminal, its lines print above the bar."""
+
+    DELAY = 1.0
+
+    def __init__(self, total: int, console: Any = None) -> None:
+        import time
+
+        self.total, self.console, self.started = total, console, time.monotonic()
+        self.bar: Any = None
+        self.done = 0
+
+    def __enter__(self) -> Callable[[int], None]:
+        return self.advance
+
+    def advance(self, n: int) -> None:
+        import time
+
+        self.done += n
+        if self.bar is None and sys.stderr.isatty() and self.done < self.total:
+            if time.monotonic() - self.started < self.DELAY:
+                return
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+            screen = Console(file=sys.stderr)
+            if self.console is not None and self.console.is_terminal:
+                self.console.file = sys.stderr  # the same terminal: lines print above the bar
+            self.bar = Progress(
+                TextColumn("checking patients"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=screen
+                if self.console is None or not self.console.is_terminal
+                else self.console,
+                transient=True,
+            )
+            self.bar.start()
+            self.task = self.bar.add_task("check", total=self.total)
+        if self.bar is not None:
+            self.bar.update(self.task, completed=self.done)
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _audit(blocks: Any, total: int, only: str | None = None) -> int:
+    """The summary of a check of many patients: one status line per patient over a threshold
+    (``only``: 'limit' lists only those over a limit), then the counts. Lines are wrapped to the
+    width of the output; a progress bar on standard error after a second."""
+    import textwrap
+
+    from dosecalc import summary
+    from dosecalc.layout import pipe_width
+    from dosecalc.numbers import glue
+
+    console = None
+    if sys.stdout.isatty():
+        from rich.console import Console
+
+        console = Console(file=sys.stdout, highlight=False)
+        width = console.width
+    else:
+        width = pipe_width()
 
     def emit(line: str) -> None:
-        sys.stdout.write(line + "\n")
+        lines = textwrap.wrap(glue(line), width, subsequent_indent="    ", break_on_hyphens=False)
+        text = "\n".join(x.replace("\u00a0", " ") for x in lines)
+        if console is not None:
+            console.out(text, highlight=False)
+        else:
+            sys.stdout.write(text + "\n")
 
-    bar: Console | None = None
-    if sys.stdout.isatty():  # the lines and the bar share the screen: print through the bar
-        bar = Console(file=sys.stdout, highlight=False)
-        emit = bar.out  # type: ignore[assignment]
-    elif sys.stderr.isatty():
-        bar = Console(file=sys.stderr)
     over = exceeded = 0
     critical = False
-    with Progress(
-        TextColumn("checking patients"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        console=bar,
-        transient=True,
-        redirect_stdout=False,
-        redirect_stderr=False,
-        disable=bar is None,
-    ) as progress:
-        task = progress.add_task("check", total=total)
-        for r in results:
-            critical |= r.critical
-            line = render.audit_line(r)
-            if line is not None:
-                over += 1
-                exceeded += "LIMIT EXCEEDED" in line
-                emit(line)
-            progress.advance(task)
-    sys.stdout.write(
+    with _progress(total, console) as advance:
+        for lines, crit, n in blocks:
+            critical |= crit
+            for line, level in lines:
+                over += level is not None
+                exceeded += level == "limit"
+                if line is not None and summary.passes(level, only):
+                    emit(line)
+            advance(n)
+    listed = {"limit": "over a limit are listed", "threshold": "over a threshold are listed"}
+    tail = (
         f"{total} patient{'s' if total != 1 else ''} checked: {over} over a threshold, "
-        f"{exceeded} over a limit\n"
+        f"{exceeded} over a limit"
     )
+    sys.stdout.write(tail + "\n")
+    if console is not None:
+        emit(
+            f"(patients {listed[only or 'threshold']}; --details for every patient in full, "
+            "--format csv for one row per patient and drug)"
+        )
     return ExitCode.CRITICAL if critical else ExitCode.OK
 
 
@@ -1183,6 +1313,7 @@ def ledger_export(
 
     def work() -> int:
         fmt = _check_format(format, ("csv", "json"))
+        _check_targets(output, None, force)
         from dosecalc import render
         from dosecalc.ledger import Ledger
 

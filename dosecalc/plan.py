@@ -345,8 +345,8 @@ def _projection_text(
         else:
             head = f"{f.drug} stays {rel} its {fmt(value)} {unit} {word} in this plan"
         count = f"at least {cumulative.MAX_PROJECTED_CYCLES}" if fit is None else str(fit)
-        noun = "full cycle" if fit == 1 else "full cycles"
-        parts.append(f"{head}; {count} {noun}{of} fit {rel} it ({where} {phase.cycles})")
+        noun, verb = ("full cycle", "fits") if fit == 1 else ("full cycles", "fit")
+        parts.append(f"{head}; {count} {noun}{of} {verb} {rel} it ({where} {phase.cycles})")
     return tuple(parts)
 
 

@@ -45,6 +45,11 @@ class Administration:
             "dose": d.dose,
             "unit": d.unit,
             "trace": list(d.trace),
+            "infusion": None
+            if d.infusion is None
+            else {**d.infusion.as_dict(), "rate_per_h": d.rate_per_hour},
+            "note": d.note,
+            "given_as": d.given_as,
         }
 
 
