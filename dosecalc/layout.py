@@ -50,6 +50,7 @@ class Column:
     label: str = "{}"  # how a moved value reads under the row, e.g. "{} of threshold"
     style: str | None = None
     quiet: tuple[str, ...] = ()  # values not worth a line when moved under the row (e.g. "0")
+    max_lines: int | None = None  # prose that would wrap to more lines moves under the row
 
 
 @dataclass
@@ -113,6 +114,9 @@ class Grid:
             widths.append(max([head, *cells]))
         return widths
 
+    def _longest(self, i: int) -> int:
+        return max((r.cells[i].cell_len for r in self.rows), default=0)
+
     def layout(self, width: int) -> tuple[list[int], dict[int, int], int]:
         """(inline column indexes, {column: width}, gap) for ``width`` characters."""
         natural = self._natural()
@@ -155,7 +159,10 @@ class Grid:
             left -= natural[prose.pop(0)]
         for n, i in enumerate(prose):
             share = left // (len(prose) - n)
-            if share < (self.columns[i].wrap or 0):
+            col = self.columns[i]
+            if share < (col.wrap or 0):
+                return None
+            if col.max_lines and col.under is not None and self._longest(i) > share * col.max_lines:
                 return None
             sizes[i] = share
             left -= share

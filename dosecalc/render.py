@@ -226,7 +226,7 @@ def _dose_table(plan: Plan, administrations: list[Any], notes: dict[str, int]) -
         Column("Basis", under=4, label="basis {}"),
     ]
     if given:
-        columns.append(Column("Given as", wrap=18, under=1))
+        columns.append(Column("Given as", wrap=18, under=1, max_lines=3))
     columns.append(Column("Calculation", wrap=24, under=2))
     table = Grid(columns, under_at=2)
     previous = None
@@ -423,6 +423,7 @@ def policy_table(rules: Any) -> Grid:
         ],
         title=f"Policy in force ({rules.file or 'defaults; no policy file'})",
         under_at=0,
+        under_indent=2,
     )
     for key, setting in SETTINGS.items():
         table.add_row(key, policy_value(rules.values[key]), rules.origins[key], setting.why)
@@ -785,12 +786,15 @@ def regimen_detail(r: Any) -> dict[str, Any]:
 
 
 def regimen_view(r: Any) -> Group:
-    head = Text()
-    head.append(f"{r.name}", style="bold")
-    head.append(f"  [{r.id}{' v' + r.version if r.version else ''}]\n")
+    title = Text(f"{r.name}", style="bold")
+    title.append(f"  [{r.id}{' v' + r.version if r.version else ''}]", style="")
+    lines = [title]
     if r.indication:
-        head.append(f"Indication: {r.indication}\n")
-    head.append(f"Cycle: {r.cycle_length_days} days start to start; default {r.cycles} cycles")
+        lines.append(Text(f"Indication: {r.indication}"))
+    lines.append(
+        Text(f"Cycle: {r.cycle_length_days} days start to start; default {r.cycles} cycles")
+    )
+    head = Group(*(Hanging(line) for line in lines))
     table = Grid(
         [
             Column("Drug"),
@@ -799,9 +803,10 @@ def regimen_view(r: Any) -> Group:
             Column("Per cycle", under=3, label="{} per cycle"),
             Column("Route"),
             Column("Cap", under=2, label="cap {}"),
-            Column("Given as / note", wrap=20, under=1),
+            Column("Given as / note", wrap=20, under=1, max_lines=3),
         ],
         under_at=0,
+        under_indent=2,
     )
     for o in r.drugs:
         per_day = o.per_day
