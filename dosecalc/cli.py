@@ -371,6 +371,29 @@ def plan(
     paper: Annotated[
         str, typer.Option("--paper", help="Paper for --format html: a4 or letter.")
     ] = "a4",
+    patient_name: Annotated[
+        str | None,
+        typer.Option(
+            "--patient-name",
+            help="The patient's name, printed on the order sheet (--format html) and in the "
+            "FHIR bundle; without it the sheet has a line to write it by hand.",
+        ),
+    ] = None,
+    mrn: Annotated[
+        str | None,
+        typer.Option(
+            "--mrn",
+            help="The patient's medical record number, for the order sheet and the FHIR bundle.",
+        ),
+    ] = None,
+    birth_date: Annotated[
+        str | None,
+        typer.Option(
+            "--birth-date",
+            help="The patient's date of birth, YYYY-MM-DD, for the order sheet and the FHIR "
+            "bundle.",
+        ),
+    ] = None,
     chart: ChartFile = None,
     delay: Annotated[
         list[str] | None,
@@ -410,6 +433,7 @@ def plan(
     def work() -> int:
         fmt = _check_format(format, ("table", "json", "csv", "ics", "html", "fhir"))
         _check_targets(output, chart, force)
+        identity = _identity(patient_name, mrn, birth_date, patient, fmt)
         from dosecalc import course as crs
         from dosecalc import patient as pt
         from dosecalc.dosing import parse_modifications
@@ -496,11 +520,11 @@ def plan(
         elif fmt == "fhir":
             from dosecalc.exports import to_fhir
 
-            text = to_json(to_fhir(result))
+            text = to_json(to_fhir(result, identity))
         elif fmt == "html":
             from dosecalc.sheet import render as sheet
 
-            text = sheet(result, paper.strip().lower())
+            text = sheet(result, paper.strip().lower(), identity=identity)
         else:
             from dosecalc import render
 
@@ -520,6 +544,39 @@ def plan(
         return ExitCode.CRITICAL if result.critical else ExitCode.OK
 
     _run(work, bounded=True)
+
+
+def _identity(
+    name: str | None, mrn: str | None, birth: str | None, patient: str | None, fmt: str
+) -> dict[str, str | None]:
+    """Who the plan is for, as given (never invented): for the order sheet and FHIR only."""
+    from dosecalc.errors import fail
+
+    given = {"--patient-name": name, "--mrn": mrn, "--birth-date": birth}
+    for option, value in given.items():
+        if value is None:
+            continue
+        if fmt not in ("html", "fhir"):
+            raise fail(
+                option,
+                "identifies the patient on the order sheet and in the FHIR bundle only: give "
+                "--format html or --format fhir",
+            )
+        if not value.strip():
+            raise fail(option, "is empty")
+    if birth is not None:
+        from datetime import date
+
+        try:
+            date.fromisoformat(birth.strip())
+        except ValueError:
+            raise fail("--birth-date", f"'{birth}' is not a date; write it as YYYY-MM-DD") from None
+    return {
+        "name": name.strip() if name else None,
+        "mrn": mrn.strip() if mrn else None,
+        "birth_date": birth.strip() if birth else None,
+        "patient_id": patient.strip() if patient else None,
+    }
 
 
 def _rows(

@@ -570,6 +570,11 @@ CSV_COLUMNS = (
     "unit",
     "capped",
     "trace",
+    "given_as",
+    "infusion_type",
+    "infusion_hours",
+    "rate_per_h",
+    "note",
 )
 
 
@@ -675,6 +680,10 @@ def plan_csv(plan: Plan) -> str:
     for a in plan.administrations:
         row = a.as_dict()
         row["trace"] = " | ".join(row["trace"])  # type: ignore[arg-type]
+        infusion = row["infusion"] or {}
+        row["infusion_type"] = infusion.get("type")  # type: ignore[union-attr]
+        row["infusion_hours"] = infusion.get("duration_h")  # type: ignore[union-attr]
+        row["rate_per_h"] = infusion.get("rate_per_h")  # type: ignore[union-attr]
         writer.writerow({k: row[k] for k in CSV_COLUMNS})
     return out.getvalue()
 

@@ -52,7 +52,42 @@ def _calendar(plan: Any) -> list[dict[str, Any]]:
     return out
 
 
-def render(plan: Any, paper: str = "a4", now: datetime | None = None) -> str:
+def identification(identity: dict[str, str | None] | None) -> list[tuple[str, str | None]]:
+    """The patient identification block: (label, value or None for a line to fill by hand).
+    Only what was given is printed; nothing is invented."""
+    identity = identity or {}
+    rows: list[tuple[str, str | None]] = [
+        ("Name", identity.get("name")),
+        ("Date of birth", identity.get("birth_date")),
+        ("MRN", identity.get("mrn")),
+    ]
+    if identity.get("patient_id"):
+        rows.append(("Ledger patient id", identity["patient_id"]))
+    return rows
+
+
+def regimen_identity(plan: Any) -> list[tuple[str, str]]:
+    """The regimen's version and, when the plan carries one, its content hash."""
+    described = plan.as_dict()["regimen"]
+    out = []
+    if described.get("version"):
+        out.append(("Version", f"v{described['version']}"))
+    for key in ("sha256", "content_hash", "hash"):
+        if described.get(key):
+            out.append(("Content hash", str(described[key])))
+            break
+    for key in ("status", "approved_by", "approved_on"):
+        if described.get(key):
+            out.append((key.replace("_", " ").capitalize(), str(described[key])))
+    return out
+
+
+def render(
+    plan: Any,
+    paper: str = "a4",
+    now: datetime | None = None,
+    identity: dict[str, str | None] | None = None,
+) -> str:
     import jinja2
 
     from dosecalc import render as text_render
@@ -68,15 +103,19 @@ def render(plan: Any, paper: str = "a4", now: datetime | None = None) -> str:
         lstrip_blocks=True,
     )
     p = plan.patient
+    measures = [
+        ("Height", f"{fmt(p.height_cm)} cm" if p.height_cm is not None else None),
+        ("Weight", f"{fmt(p.weight_kg)} kg" if p.weight_kg is not None else None),
+        (
+            "BSA",
+            f"{p.bsa_m2:.2f} m² ("
+            + ("measured/prescribed" if p.bsa_formula == "given" else p.bsa_formula + " formula")
+            + ")",
+        ),
+    ]
     patient = [
         (label, value)
         for label, value in (
-            ("Height", f"{fmt(p.height_cm)} cm" if p.height_cm is not None else "—"),
-            ("Weight", f"{fmt(p.weight_kg)} kg" if p.weight_kg is not None else "—"),
-            (
-                "BSA",
-                f"{p.bsa_m2:.2f} m² ({'measured/prescribed' if p.bsa_formula == 'given' else p.bsa_formula + ' formula'})",
-            ),
             (
                 "Dosing weight",
                 f"{fmt(p.dosing_weight_kg)} kg ({p.weight_basis})"
@@ -113,6 +152,7 @@ def render(plan: Any, paper: str = "a4", now: datetime | None = None) -> str:
         assumptions = list(r.assumptions) + list(r.unverified)
         regimen = [
             ("Regimen", f"{r.id}" + (f" v{r.version}" if r.version else "")),
+            *[pair for pair in regimen_identity(plan) if pair[0] != "Version"],
             ("Cycle length", f"{r.cycle_length_days} days (start to start)"),
             ("Cycles", str(plan.cycles)),
             ("Start", plan.start.isoformat()),
@@ -125,9 +165,13 @@ def render(plan: Any, paper: str = "a4", now: datetime | None = None) -> str:
                 "cycle": a.cycle,
                 "day": a.day,
                 "date": f"{a.date:%a} {a.date.isoformat()}",
+                "iso": a.date.isoformat(),
+                "weekday": f"{a.date:%A}",
                 "drug": text_render._name(a.dose.drug),
                 "dose": f"{fmt(a.dose.dose)} {a.dose.unit}",
                 "route": a.dose.route,
+                "given_as": a.dose.infusion_text,
+                "note": a.dose.note,
                 "protocol": a.dose.protocol_text,
                 "calculation": text_render._calculation(plan, a.dose),
             }
@@ -175,6 +219,8 @@ def render(plan: Any, paper: str = "a4", now: datetime | None = None) -> str:
         critical=[a for a, s in zip(alerts, severities, strict=True) if s == "critical"],
         warnings=[a for a, s in zip(alerts, severities, strict=True) if s == "warning"],
         patient=patient,
+        identification=identification(identity),
+        measures=measures,
         regimen=regimen,
         sources=sources,
         assumptions=assumptions,
