@@ -46,8 +46,74 @@ class _Group(_PlainHelp, TyperGroup):
             self.commands = commands
 
 
+# How each value reads in --help: a name a person types, or the choices (never a Python type).
+METAVARS = {
+    "--height": "HEIGHT",
+    "--weight": "WEIGHT",
+    "--previous-weight": "WEIGHT",
+    "--bsa": "M2",
+    "--formula": "NAME",
+    "--sex": "male|female",
+    "--age": "AGE",
+    "--scr": "SCR",
+    "--gfr": "GFR",
+    "--start": "YYYY-MM-DD",
+    "--date": "YYYY-MM-DD",
+    "--birth-date": "YYYY-MM-DD",
+    "--cycles": "N",
+    "--cycle": "N",
+    "--day": "N",
+    "--jobs": "N",
+    "--history": "FILE",
+    "--policy": "FILE",
+    "--chart": "FILE.svg|FILE.png",
+    "--output": "FILE",
+    "--prior": "DRUG=AMOUNT",
+    "--set": "KEY=VALUE",
+    "--reduce": "DRUG=PCT[@CYCLE]",
+    "--escalate": "DRUG=PCT[@CYCLE]",
+    "--delay": "CYCLE=DAYS",
+    "--delay-mode": "shift|keep",
+    "--paper": "a4|letter",
+    "--equivalence": "esc-2022|feijen-2019|ighg-2025|cog-ltfu-v5",
+    "--only-over": "threshold|limit",
+    "--patient": "ID",
+    "--db": "URL|PATH",
+    "--next": "REGIMEN",
+    "--chest-rt": "GY",
+    "--dose": "AMOUNT",
+    "--drug": "DRUG",
+    "--anchor": "HASH",
+    "--by": "NAME",
+    "--mrn": "MRN",
+    "--patient-name": "NAME",
+}
+FORMATS = {  # --format choices per command (each command checks its own with _check_format)
+    "plan": "table|json|csv|ics|html|fhir",
+    "check": "table|json|csv",
+    "export": "csv|json",
+}
+
+
 class _Command(_PlainHelp, TyperCommand):
-    pass
+    """A command whose --help names each value the way a person types it (METAVARS)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if getattr(param, "is_flag", False) or param.metavar is not None:
+                continue
+            names = [o for o in getattr(param, "opts", []) if o.startswith("--")]
+            name = names[0] if names else None
+            if name == "--format":
+                param.metavar = FORMATS.get(self.name or "", "table|json")
+            elif name is not None:
+                param.metavar = METAVARS.get(name, name.lstrip("-").upper())
+            else:  # an argument: its name, as click shows it (typer adds a type and braces)
+                shown = (param.name or "").upper() + ("..." if param.nargs != 1 else "")
+                param.metavar = shown
+                param.display_type_rich = lambda ctx: None  # type: ignore[method-assign]
+                param._usage_display_name = lambda shown=shown: shown  # type: ignore[attr-defined]
 
 
 app = typer.Typer(
@@ -153,7 +219,7 @@ def _run(work: Callable[[], int], bounded: bool = False) -> None:
         if len(lines) == 1:
             print(f"Error: {lines[0]}", file=sys.stderr)
         else:
-            print(f"Error: {len(lines)} problems:", file=sys.stderr)
+            print(f"Error: {getattr(e, 'total', len(lines))} problems:", file=sys.stderr)
             for line in lines:
                 print(f"  {line}", file=sys.stderr)
         raise typer.Exit(ExitCode.INVALID) from None
@@ -215,8 +281,12 @@ def _check_format(value: str, allowed: tuple[str, ...], later: tuple[str, ...] =
             f"give one of {', '.join(allowed)}",
         )
     if v not in allowed:
+        from dosecalc.errors import did_you_mean
+
         raise fail(
-            "--format", f"'{value}' is not an output format here; give one of {', '.join(allowed)}"
+            "--format",
+            f"'{value}' is not an output format here{did_you_mean(v, allowed)}; give one of "
+            f"{', '.join(allowed)}",
         )
     return v
 
@@ -230,7 +300,13 @@ Bsa = Annotated[
     str | None,
     typer.Option(help="A measured or prescribed BSA in m², used instead of height and weight."),
 ]
-Formula = Annotated[str | None, typer.Option(help="BSA formula (default mosteller).")]
+Formula = Annotated[
+    str | None,
+    typer.Option(
+        help="BSA formula (default mosteller): mosteller, dubois, haycock, gehan-george, boyd, "
+        "fujimoto, takahira, shuter-aslani, schlich (needs --sex), livingston-lee, yu-2010."
+    ),
+]
 Sex = Annotated[str | None, typer.Option(help="male or female.")]
 Age = Annotated[str | None, typer.Option(help="Age, e.g. 29 or 29y.")]
 Scr = Annotated[str | None, typer.Option(help="Serum creatinine, e.g. 0.9mg/dL or 80umol/L.")]
@@ -239,7 +315,7 @@ History = Annotated[
     list[Path] | None,
     typer.Option(
         "--history",
-        help="Prior administrations (CSV or YAML, CONTRACT §5); repeatable.",
+        help="Prior administrations, a history file (CSV or YAML: docs/history.md); repeatable.",
         dir_okay=False,
     ),
 ]
@@ -292,7 +368,7 @@ ChartFile = Annotated[
         dir_okay=False,
     ),
 ]
-Fmt = Annotated[str, typer.Option("--format", help="Output format.")]
+Fmt = Annotated[str, typer.Option("--format", help="Output format (docs/outputs.md).")]
 Output = Annotated[
     Path | None,
     typer.Option(
@@ -304,8 +380,8 @@ Db = Annotated[
     str | None,
     typer.Option(
         "--db",
-        help="The ledger: sqlite:///path/to/ledger.db or postgresql://user@host/db "
-        "(default: $DOSECALC_DB, else ledger.db in your data folder).",
+        help="The ledger: a file path or sqlite:///path/to/ledger.db, or "
+        "postgresql://user@host/db (default: $DOSECALC_DB, else ledger.db in your data folder).",
     ),
 ]
 LedgerPatient = Annotated[
@@ -670,7 +746,7 @@ def check(
         bool, typer.Option("--force", help="Overwrite an existing --chart file.")
     ] = False,
     format: Annotated[
-        str, typer.Option("--format", help="Output format: table, json or csv.", metavar="FORMAT")
+        str, typer.Option("--format", help="Output format (docs/outputs.md).")
     ] = "table",
     details: Annotated[
         bool,
@@ -685,7 +761,6 @@ def check(
             "--only-over",
             help="Only the patients (CSV: the drugs) at or over a threshold, or over a limit: "
             "threshold or limit.",
-            metavar="LEVEL",
         ),
     ] = None,
     jobs: Annotated[
@@ -710,7 +785,13 @@ def check(
         from dosecalc.errors import fail
 
         if only_over is not None and only_over.strip().lower() not in ("threshold", "limit"):
-            raise fail("--only-over", f"'{only_over}' is not a level; give threshold or limit")
+            from dosecalc.errors import did_you_mean
+
+            raise fail(
+                "--only-over",
+                f"'{only_over}' is not a level{did_you_mean(only_over, ('threshold', 'limit'))}; "
+                "give threshold or limit",
+            )
         _check_targets(None, chart, force)
 
         if cycles is not None and next is None:
@@ -1211,7 +1292,7 @@ def ledger_import(
     file: Annotated[
         Path,
         typer.Argument(
-            help="A history CSV or YAML (CONTRACT §5), or a FHIR R4 Bundle of "
+            help="A history CSV or YAML (docs/history.md), or a FHIR R4 Bundle of "
             "MedicationAdministrations (.json)."
         ),
     ],
@@ -1356,7 +1437,7 @@ def ledger_export(
         str,
         typer.Option(
             "--format",
-            help="csv: a history file of the doses in force (CONTRACT §5); json: the whole "
+            help="csv: a history file of the doses in force (docs/history.md); json: the whole "
             "audit trail, voids and hashes included.",
         ),
     ] = "csv",

@@ -59,3 +59,9 @@ def plural(n: int | None, word: str, many: str | None = None) -> str:
 def glue(text: str, space: str = "\u00a0") -> str:
     """``text`` with the spaces of KEEP_TOGETHER replaced by ``space`` (for wrapping)."""
     return KEEP_TOGETHER.sub(space, text)
+
+
+def article(word: str) -> str:
+    """``'an age'``, ``'a height'``, ``'an order'``, ``'a unit'``: the word with its article."""
+    vowel = word[:1].lower() in "aeio" or (word[:1].lower() == "u" and not word.startswith("uni"))
+    return f"{'an' if vowel else 'a'} {word}"

@@ -385,7 +385,7 @@ def policy_lines(plan: Plan) -> list[str]:
             value = {k: v for k, v in value.items() if k in drugs_here}
             shown = shown and bool(value)
             if shown:
-                out.append(f"{key} = " + ", ".join(f"{k}: {v}" for k, v in value.items()))
+                out.append(f"{key} = {policy_value(value)}")
             continue
         if shown:
             out.append(rules.short(key).split(" (")[0])
@@ -393,22 +393,9 @@ def policy_lines(plan: Plan) -> list[str]:
 
 
 def policy_value(value: Any) -> str:
-    """A policy value as a person writes it: ``none``, ``yes``/``no``, ``50-150``, ``1,000``."""
-    if value is None:
-        return "none"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, dict):
-        return ", ".join(f"{k}: {policy_value(v)}" for k, v in value.items()) or "—"
-    if isinstance(value, list | tuple):
-        return (
-            "-".join(policy_value(v) for v in value)
-            if len(value) == 2
-            else ", ".join(policy_value(v) for v in value)
-        )
-    if isinstance(value, float | int):
-        return fmt(float(value))
-    return str(value)
+    from dosecalc.policy import show
+
+    return show(value)
 
 
 def policy_table(rules: Any) -> Grid:
