@@ -119,7 +119,8 @@ class _Command(_PlainHelp, TyperCommand):
 app = typer.Typer(
     cls=_Group,
     name="dosecalc",
-    help="Chemotherapy dosing and lifetime cumulative-toxicity calculator.",
+    help="Chemotherapy dosing and lifetime cumulative-toxicity calculator. The file formats, "
+    "the outputs and every warning code: dosecalc docs.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,  # never print locals: they hold patient data
     add_completion=False,  # its options are below, without typer's pydantic-coerced default
@@ -195,6 +196,8 @@ def _main(
     Every dose explained, every lifetime limit tracked. Example:
 
         dosecalc plan dia --height 175cm --weight 70kg --start 2026-12-01
+
+    The file formats, the outputs and every warning code: dosecalc docs.
     """
     if debug:
         _state["debug"] = True
@@ -580,6 +583,12 @@ def plan(
                 delay_mode=mode,
                 actual_dates=actual_dates,
             )
+        from dosecalc import notices
+
+        given = dict(height=height, weight=weight, bsa=bsa, sex=sex, age=age, scr=scr, gfr=gfr)
+        result.warnings.extend(
+            notices.overrides(block, given, regimen) + notices.untracked_priors(rows, result.result)
+        )
         from dosecalc.jsontext import to_json
 
         text: str | bytes
@@ -838,6 +847,9 @@ def check(
         if named and (count > 1 or all_patients):
             return _check_many(loaded, fmt, details, only_over, workers, args)
         [r] = list(chk.check_history(loaded, *args))
+        from dosecalc import notices
+
+        r.warnings.extend(notices.untracked_priors(loaded.all_rows(), r.result))
         if chart is not None:
             from dosecalc.chart import save
 
@@ -1162,12 +1174,77 @@ def regimens_schema() -> None:
     def work() -> int:
         import json
 
-        from dosecalc.regimen import Regimen
+        from dosecalc.schema import get
 
-        schema = Regimen.model_json_schema()
-        schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-        schema["title"] = "dosecalc regimen file"
-        sys.stdout.write(json.dumps(schema, indent=2) + "\n")
+        sys.stdout.write(json.dumps(get("regimen"), indent=2) + "\n")
+        return ExitCode.OK
+
+    _run(work, bounded=True)
+
+
+@app.command("docs", cls=_Command)
+def docs(
+    topic: Annotated[
+        str | None, typer.Argument(help="A page: commands, regimen, history, outputs, ...")
+    ] = None,
+) -> None:
+    """Read the documentation: file formats, outputs, warning codes, every command.
+
+    Example: dosecalc docs history
+    """
+
+    def work() -> int:
+        from dosecalc import schema as sch
+        from dosecalc.errors import did_you_mean, fail
+
+        pages = sch.topics()
+        if topic is None:
+            for key, title in pages.items():
+                print(f"{key:<10} {title}")
+            print(f"(the pages are in {sch.docs_dir()}; dosecalc docs TOPIC prints one)")
+            return ExitCode.OK
+        key = topic.strip().lower().removesuffix(".md")
+        if key not in pages:
+            raise fail(
+                "TOPIC",
+                f"'{topic}' is not a page here{did_you_mean(key, tuple(pages))}; give one of "
+                f"{', '.join(pages)}",
+            )
+        sys.stdout.write((sch.docs_dir() / f"{key}.md").read_text(encoding="utf-8"))
+        return ExitCode.OK
+
+    _run(work, bounded=True)
+
+
+@app.command("schema", cls=_Command)
+def schema(
+    name: Annotated[
+        str | None,
+        typer.Argument(
+            help="regimen, course, plan-output, check-output or bsa-output; none: list them."
+        ),
+    ] = None,
+) -> None:
+    """Print the JSON Schema of a file dosecalc reads or of the JSON it writes (docs/).
+
+    Example: dosecalc schema plan-output > plan-output.schema.json
+    """
+
+    def work() -> int:
+        import json
+
+        from dosecalc import schema as sch
+        from dosecalc.errors import fail
+
+        if name is None:
+            for key, what in sch.NAMES.items():
+                print(f"{key:<14} {what}")
+            return ExitCode.OK
+        try:
+            data = sch.get(name)
+        except ValueError as e:
+            raise fail("NAME", str(e)) from None
+        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
         return ExitCode.OK
 
     _run(work, bounded=True)

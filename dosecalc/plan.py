@@ -140,6 +140,28 @@ class Plan:
     def critical(self) -> bool:
         return any(w.severity == CRITICAL for w in self.warnings)
 
+    def changes(self) -> list[str]:
+        """The dose modifications and delays this plan applies, one phrase each."""
+        out: list[str] = []
+        seen = set()
+        for a in self.administrations:
+            m = a.dose.modification
+            if m is not None and m not in seen:
+                seen.add(m)
+                out.append(f"{m.drug or 'all drugs'} {m.describe()}")
+        for ph in self.phases:
+            length = ph.regimen.cycle_length_days if ph.regimen is not None else None
+            for c in range(2, len(ph.cycle_starts) + 1):
+                gap = (ph.cycle_starts[c - 1] - ph.cycle_starts[c - 2]).days
+                if length is not None and gap > length:
+                    at = f"phase {ph.number} " if self.course is not None else ""
+                    late = gap - length
+                    out.append(
+                        f"{at}cycle {c} starts {late} day{'s' if late != 1 else ''} late "
+                        f"({gap} days after cycle {c - 1})"
+                    )
+        return out
+
     def as_dict(self) -> dict[str, object]:
         patient = self.patient.as_dict()
         patient["cardiac_radiation_gy"] = self.factors.cardiac_radiation_gy
@@ -185,6 +207,7 @@ class Plan:
             "administrations": [a.as_dict() for a in self.administrations],
             "cumulative": [t.as_dict() for t in self.cumulative],
             "projection": [p.as_dict() for p in self.projection],
+            "changes": self.changes(),
             "warnings": [w.as_dict() for w in self.warnings],
         }
 

@@ -259,6 +259,11 @@ def _infusion_text(value: Any) -> Any:
     return {"text": value} if isinstance(value, str) else value
 
 
+def _text_or_infusion(schema: dict[str, Any]) -> None:
+    """The field's JSON Schema also takes the short form, a string."""
+    schema["anyOf"].insert(0, {"type": "string", "minLength": 1})
+
+
 class Infusion(_Strict):
     """How one administration is given: a bolus, an infusion over a time, or a continuous
     infusion whose dose is the total over its duration. The short form (a string) is free text."""
@@ -336,6 +341,7 @@ class DrugOrder(_Strict):
         None,
         description="how it is given: free text ('4 h'), or "
         "{type: bolus|intermittent|continuous, duration: '46 h', note, source}",
+        json_schema_extra=_text_or_infusion,
     )
     note: Text | None = None
     source: Text | None = None
@@ -443,7 +449,7 @@ class DrugOrder(_Strict):
 
 
 class Regimen(_Strict):
-    """A regimen file (CONTRACT §3)."""
+    """A regimen file (docs/regimen.md)."""
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)
     name: Text

@@ -144,21 +144,7 @@ def header_lines(plan: Plan) -> list[Text]:
 
 def changes_lines(plan: Plan) -> list[str]:
     """The delays and dose modifications this plan applies, one phrase each."""
-    out: list[str] = []
-    seen = set()
-    for a in plan.administrations:
-        m = a.dose.modification
-        if m is not None and m not in seen:
-            seen.add(m)
-            out.append(f"{m.drug or 'all drugs'} {m.describe()}")
-    for ph in plan.phases:
-        length = ph.regimen.cycle_length_days if ph.regimen is not None else None
-        for c in range(2, len(ph.cycle_starts) + 1):
-            gap = (ph.cycle_starts[c - 1] - ph.cycle_starts[c - 2]).days
-            if length is not None and gap > length:
-                at = f"phase {ph.number} " if plan.course is not None else ""
-                out.append(f"{at}cycle {c} starts {gap - length} days late ({gap}-day interval)")
-    return out
+    return plan.changes()
 
 
 def plan_header(plan: Plan) -> Group:
