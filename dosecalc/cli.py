@@ -928,12 +928,16 @@ class _progress:
     a second, and only when standard error is a terminal. ``advance(n)`` as patients are done.
     With a ``console`` on the same terminal, its lines print above the bar."""
 
-    DELAY = 1.0
+    DELAY = 1.0  # seconds; DOSECALC_PROGRESS_AFTER changes it
 
     def __init__(self, total: int, console: Any = None) -> None:
         import time
 
         self.total, self.console, self.started = total, console, time.monotonic()
+        try:
+            self.delay = float(os.environ.get("DOSECALC_PROGRESS_AFTER", self.DELAY))
+        except ValueError:
+            self.delay = self.DELAY
         self.bar: Any = None
         self.done = 0
 
@@ -945,7 +949,7 @@ class _progress:
 
         self.done += n
         if self.bar is None and sys.stderr.isatty() and self.done < self.total:
-            if time.monotonic() - self.started < self.DELAY:
+            if time.monotonic() - self.started < self.delay:
                 return
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -979,7 +983,6 @@ def _audit(blocks: Any, total: int, only: str | None = None) -> int:
     import textwrap
 
     from dosecalc import summary
-    from dosecalc.layout import pipe_width
     from dosecalc.numbers import glue
 
     console = None
@@ -987,17 +990,17 @@ def _audit(blocks: Any, total: int, only: str | None = None) -> int:
         from rich.console import Console
 
         console = Console(file=sys.stdout, highlight=False)
-        width = console.width
-    else:
-        width = pipe_width()
 
     def emit(line: str) -> None:
-        lines = textwrap.wrap(glue(line), width, subsequent_indent="    ", break_on_hyphens=False)
-        text = "\n".join(x.replace("\u00a0", " ") for x in lines)
-        if console is not None:
-            console.out(text, highlight=False)
-        else:
-            sys.stdout.write(text + "\n")
+        """On a terminal a line wraps under itself at its width; elsewhere each patient's
+        status stays one line (for grep and the like)."""
+        if console is None:
+            sys.stdout.write(line + "\n")
+            return
+        lines = textwrap.wrap(
+            glue(line), console.width, subsequent_indent="    ", break_on_hyphens=False
+        )
+        console.out("\n".join(x.replace("\u00a0", " ") for x in lines), highlight=False)
 
     over = exceeded = 0
     critical = False

@@ -29,7 +29,9 @@ def check_target(
         raise fail(option, f"the folder {folder} does not exist")
 
 
-def write_atomic(path: Path, text: str | bytes, force: bool = False, option: str = "--output") -> None:
+def write_atomic(
+    path: Path, text: str | bytes, force: bool = False, option: str = "--output"
+) -> None:
     """Write ``text`` to ``path`` via a temporary file in the same folder and a rename."""
     check_target(path, force, option)
     folder = path.parent if str(path.parent) else Path(".")

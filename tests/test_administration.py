@@ -148,7 +148,9 @@ drugs:
     assert "bad.yaml:9: drugs[0].infusion: a continuous infusion needs its duration" in err
     assert "bad.yaml:11: drugs[1]: a continuous infusion over 46 h is written on the day" in err
     assert "bad.yaml:18: drugs[2].infusion.type:" in err and "bolus" in err
-    assert "bad.yaml:22: drugs[3].infusion: an infusion of 72 h from day 13 runs past the end" in err
+    assert (
+        "bad.yaml:22: drugs[3].infusion: an infusion of 72 h from day 13 runs past the end" in err
+    )
 
 
 # ---------------------------------------------------------------- the order sheet on paper
