@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -195,6 +196,7 @@ def test_the_order_sheet_is_a_real_order(cli, tmp_path: Path) -> None:
         assert expected in text, expected
     assert "Date of birth: MRN" in text  # the date of birth stays blank
     if PDFTOPPM is None:
+        assert not os.environ.get("DOSECALC_REQUIRE_BROWSER"), "pdftoppm (poppler-utils) is needed"
         return
     # look at page 1 as a person would: the identification box is drawn near the top
     subprocess.run(
