@@ -844,7 +844,7 @@ def check(
                 f"{', …' if count > 3 else ''}): give one patient's rows",
             )
         args = (person, factors, equivalence, proposed, cycles, rules)
-        if named and (count > 1 or all_patients):
+        if named and (count != 1 or all_patients):
             return _check_many(loaded, fmt, details, only_over, workers, args)
         [r] = list(chk.check_history(loaded, *args))
         from dosecalc import notices

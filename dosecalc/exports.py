@@ -62,8 +62,9 @@ def to_ics(plan: Any, now: datetime | None = None) -> bytes:
             + (f" (phase {phase})" if plan.course is not None else ""),
         )
         lines = [
-            f"{a.dose.drug} {fmt(a.dose.dose)} {a.dose.unit} {a.dose.given_as} "
+            f"{a.dose.drug} {fmt(a.dose.dose)} {a.dose.unit} {_how(a.dose)} "
             f"({a.dose.protocol_text}, {a.dose.basis})"
+            + (f": {a.dose.note}" if a.dose.note else "")
             for a in given
         ]
         lines += [f"{w.severity.upper()}: {w.message}" for w in warnings.get(when, [])]
@@ -86,6 +87,12 @@ def _ref_id(plan: Any, *parts: object) -> str:
     return str(uuid.uuid5(NAMESPACE, "|".join([plan_identity(plan), *map(str, parts)])))
 
 
+def _how(d: Any) -> str:
+    """The route and how it is given, without the order's note: 'IV continuous infusion over
+    46 h (96.2 mg/h), via pump'."""
+    return f"{d.route} {d.infusion_text}".strip()
+
+
 def _dosage(a: Any, basis: str, code: str) -> dict[str, Any]:
     """One administration's dosageInstruction: when, how (bolus, an infusion over a time, a
     continuous infusion with its rate), how much, and the regimen's note."""
@@ -97,7 +104,7 @@ def _dosage(a: Any, basis: str, code: str) -> dict[str, Any]:
     }
     out: dict[str, Any] = {
         "sequence": a.day,
-        "text": f"{fmt(d.dose)} {d.unit} {d.given_as} on {a.date.isoformat()} "
+        "text": f"{fmt(d.dose)} {d.unit} {_how(d)} on {a.date.isoformat()} "
         f"({d.protocol_text}, {basis}); cycle {a.cycle} day {a.day}",
         "timing": timing,
         "route": {"text": d.route},

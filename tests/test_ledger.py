@@ -409,7 +409,8 @@ def test_reading_a_missing_or_unreachable_ledger_is_one_clear_sentence(run, tmp_
     assert down.stderr.count("\n") == 1
     for bad, says in (
         ("mysql://x/y", "not supported"),
-        ("ledger.db", "not a database URL"),
+        ("://ledger", "not a database URL"),
+        ("ledger.db", "there is no ledger at"),  # a plain path is a SQLite file
         ("sqlite://", "needs a file"),
     ):
         assert says in _ok(run("ledger", "list", "--db", bad), 2).stderr
