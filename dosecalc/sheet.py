@@ -66,22 +66,6 @@ def identification(identity: dict[str, str | None] | None) -> list[tuple[str, st
     return rows
 
 
-def regimen_identity(plan: Any) -> list[tuple[str, str]]:
-    """The regimen's version and, when the plan carries one, its content hash."""
-    described = plan.as_dict()["regimen"]
-    out = []
-    if described.get("version"):
-        out.append(("Version", f"v{described['version']}"))
-    for key in ("sha256", "content_hash", "hash"):
-        if described.get(key):
-            out.append(("Content hash", str(described[key])))
-            break
-    for key in ("status", "approved_by", "approved_on"):
-        if described.get(key):
-            out.append((key.replace("_", " ").capitalize(), str(described[key])))
-    return out
-
-
 def render(
     plan: Any,
     paper: str = "a4",
@@ -145,6 +129,17 @@ def render(
             ("Phases", str(len(plan.phases))),
             ("Start", plan.start.isoformat()),
         ]
+        if plan.course.sha256:
+            regimen.append(("Course file SHA-256", plan.course.sha256))
+        for ph in plan.phases:
+            if ph.regimen is not None:
+                regimen.append(
+                    (
+                        f"Phase {ph.number}: {ph.regimen.id}",
+                        text_render.review_words(ph.regimen, with_hash=False)
+                        + (f"; SHA-256 {ph.regimen.sha256}" if ph.regimen.sha256 else ""),
+                    )
+                )
     else:
         r = plan.regimen
         title = r.name
@@ -152,11 +147,13 @@ def render(
         assumptions = list(r.assumptions) + list(r.unverified)
         regimen = [
             ("Regimen", f"{r.id}" + (f" v{r.version}" if r.version else "")),
-            *[pair for pair in regimen_identity(plan) if pair[0] != "Version"],
             ("Cycle length", f"{r.cycle_length_days} days (start to start)"),
             ("Cycles", str(plan.cycles)),
             ("Start", plan.start.isoformat()),
+            ("Review", text_render.review_words(r, with_hash=False)),
         ]
+        if r.sha256:
+            regimen.append(("Regimen file SHA-256", r.sha256))
     phases = []
     for ph in plan.phases:
         mine = [a for a in plan.administrations if a.phase == ph.number]

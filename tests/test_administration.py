@@ -185,6 +185,7 @@ def test_the_order_sheet_is_a_real_order(cli, tmp_path: Path) -> None:
         "Measured on:",
         "Allergies:",
         "Regimen: mfolfox6 v1",
+        "Regimen file SHA-256:",  # which version of the file gave these doses
         "bolus",
         "continuous infusion over 46 h",
         "TOTAL dose of the 46-h infusion",
