@@ -41,7 +41,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -135,6 +135,11 @@ class Source:
     path: Path | None = None
     rows: int = 0
     slow: bool = False  # read by Python's csv module (line breaks in quotes, blank lines, …)
+    # what Python's csv module refused (rows of the wrong width, then any unreadable rest):
+    # the first MAX_PROBLEMS, how many, and the last
+    refused: list[Problem] = field(default_factory=list)
+    refused_count: int = 0
+    refused_last: Problem | None = None
 
     def where(self, line: int) -> str:
         if self.kind == "ledger":
@@ -269,13 +274,17 @@ class Batch:
         source = self.sources[src]
         assert source.path is not None
         source.slow = True
-        problems: list[Problem] = []
-        bad = 0
+        source.refused, source.refused_count, source.refused_last = [], 0, None
         width = len(source.columns)
         index = [source.columns.index(c) if c in source.columns else None for c in TEXT_COLUMNS]
 
+        def refuse(problem: Problem) -> None:
+            source.refused_count += 1
+            source.refused_last = problem
+            if len(source.refused) < MAX_PROBLEMS:
+                source.refused.append(problem)
+
         def batches() -> Iterator[list[tuple[Any, ...]]]:
-            nonlocal bad
             handle = _open(source.path)  # type: ignore[arg-type]
             reader = csv.reader(handle, strict=True)
             line = 1
@@ -287,30 +296,25 @@ class Batch:
                     if not values:
                         continue  # a blank line is not a row
                     if len(values) != width:
-                        bad += 1
-                        if len(problems) < MAX_PROBLEMS:
-                            problems.append(
-                                Problem(
-                                    f"this row has {len(values)} fields, the header has {width}",
-                                    file=source.name,
-                                    line=line,
-                                )
+                        refuse(
+                            Problem(
+                                f"this row has {len(values)} fields, the header has {width}",
+                                file=source.name,
+                                line=line,
                             )
+                        )
                         continue
                     batch.append((line, *(values[i] if i is not None else "" for i in index)))
                     if len(batch) >= BATCH_ROWS:
                         yield batch
                         batch = []
-            except (csv.Error, UnicodeDecodeError) as e:
-                bad += 1
-                problems.append(hist._read_error(e, source.name, line).problems[0])
+            except (csv.Error, UnicodeDecodeError) as e:  # nothing after it can be read
+                refuse(hist._read_error(e, source.name, line).problems[0])
             finally:
                 handle.close()
             yield batch
 
         self._feed(src, batches())
-        if problems:
-            raise FileError(*_capped(problems, bad, "rows"))
 
     def _union(self) -> str:
         return " UNION ALL ".join(f"SELECT * FROM raw_{i}" for i in range(len(self.sources)))
@@ -461,31 +465,43 @@ class Batch:
             {bsa[2]} {cycle[2]} {day[2]} {tm[2]}
             """
         )
-        bad = self.con.execute("SELECT count(*) FROM rows WHERE NOT ok").fetchone()[0]
-        if not bad:
-            return
-        first = self.con.execute(
-            f"""
-            SELECT raw.* FROM ({self._union()}) raw
-            JOIN (SELECT src, ord - src * 1099511627776 AS k FROM rows WHERE NOT ok
-                  ORDER BY ord LIMIT {MAX_PROBLEMS}) b
-              USING (src, k)
-            ORDER BY src, k
-            """
-        ).fetchall()
+        counts = dict(
+            self.con.execute("SELECT src, count(*) FROM rows WHERE NOT ok GROUP BY src").fetchall()
+        )
+        bad = [i for i, s in enumerate(self.sources) if counts.get(i) or s.refused_count]
+        if bad:
+            raise self._refusal(bad[0], counts.get(bad[0], 0))
+
+    def _refusal(self, src: int, count: int) -> FileError:
+        """Every bad row of a source, as the reader refuses a file (history.refuse): the first
+        MAX_PROBLEMS in line order, then how many more and the line of the last."""
+        source = self.sources[src]
         names = ("src", "k", "line", *TEXT_COLUMNS)
-        problems = []
-        for values in first:
-            raw = dict(zip(names, values, strict=True))
-            source = self.sources[raw["src"]]
-            problems.append(
-                Problem(
-                    row_problem(raw, source, with_patient, self.today),
-                    file=source.name,
-                    line=raw["line"],
-                )
-            )
-        raise FileError(*_capped(problems, bad, "rows"))
+
+        def refused(order: str, limit: int) -> list[Problem]:
+            if not count:
+                return []
+            rows = self.con.execute(
+                f"""
+                SELECT raw.* FROM raw_{src} raw
+                JOIN (SELECT ord - {src} * 1099511627776 AS k FROM rows
+                      WHERE NOT ok AND src = {src} ORDER BY ord {order} LIMIT {limit}) b
+                USING (k) ORDER BY k
+                """
+            ).fetchall()
+            out = []
+            for values in rows:
+                raw = dict(zip(names, values, strict=True))
+                why = row_problem(raw, source, self.patient_column, self.today)
+                out.append(Problem(why, file=source.name, line=raw["line"]))
+            return out
+
+        first = sorted(
+            refused("ASC", MAX_PROBLEMS) + source.refused, key=lambda p: p.line or 0
+        )[:MAX_PROBLEMS]
+        lasts = refused("DESC", 1) + [p for p in (source.refused_last,) if p is not None]
+        last = max(lasts, key=lambda p: p.line or 0)
+        return hist.refuse_first(first, count + source.refused_count, last)
 
 
 def _capped(problems: list[Problem], total: int, what: str) -> list[Problem]:
@@ -1028,6 +1044,14 @@ OVER = {
 }
 
 
+@dataclass(frozen=True)
+class _Shown:
+    """What a status line reads of a patient's check."""
+
+    patient: str
+    cumulative: list[Any]
+
+
 def _in(values: Sequence[str]) -> str:
     return "(" + ", ".join(_literal(v) for v in values) + ")"
 
@@ -1086,7 +1110,20 @@ class Checked:
                 line = f'{text}{",".join(parts)}],"warnings":[{",".join(warn)}]}}'
                 yield line.encode(), critical
 
-    def audit(self, over: str = "threshold") -> Iterator[tuple[int, str, list[Any], bool]]:
+    def summary(self) -> Iterator[tuple[list[tuple[str | None, str | None]], bool, int]]:
+        """The blocks the summary of a check of many patients is printed from (as the
+        reference's check.blocks gives them): for each patient with a total over a ceiling,
+        (status line, worst level), whether critical, and how many patients the block covers."""
+        from dosecalc import summary
+
+        done = 0
+        for pid, name, totals, critical in self.audit(None):
+            shown = _Shown(name, totals)
+            yield [(summary.status_line(shown), summary.worst(shown))], critical, pid - done
+            done = pid
+        yield [], False, self.patients - done
+
+    def audit(self, over: str | None = "threshold") -> Iterator[tuple[int, str, list[Any], bool]]:
         """Patients over a threshold (or a limit): their number (1 for the first), id, totals
         with a ceiling, and whether they are critical."""
         selected, _ = self._select(over)
