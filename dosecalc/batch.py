@@ -496,9 +496,9 @@ class Batch:
                 out.append(Problem(why, file=source.name, line=raw["line"]))
             return out
 
-        first = sorted(
-            refused("ASC", MAX_PROBLEMS) + source.refused, key=lambda p: p.line or 0
-        )[:MAX_PROBLEMS]
+        first = sorted(refused("ASC", MAX_PROBLEMS) + source.refused, key=lambda p: p.line or 0)[
+            :MAX_PROBLEMS
+        ]
         lasts = refused("DESC", 1) + [p for p in (source.refused_last,) if p is not None]
         last = max(lasts, key=lambda p: p.line or 0)
         return hist.refuse_first(first, count + source.refused_count, last)

@@ -935,8 +935,10 @@ def check(
         over = None
         for value in (patients_over, only_over):
             over = over or (value.strip().lower() if value is not None else None)
-        if only_over is not None and patients_over is not None and (
-            only_over.strip().lower() != over
+        if (
+            only_over is not None
+            and patients_over is not None
+            and (only_over.strip().lower() != over)
         ):
             raise fail("--patients-over", "says the same as --only-over: give one of them")
         _check_targets(None, chart, force)
@@ -1141,7 +1143,9 @@ def _pharmacy(
             sys.stdout.write(summary.csv_text([], header=True))
             with _progress(total) as advance:
                 for line, _ in checked.lines(only):
-                    sys.stdout.write(summary.csv_text(summary.csv_rows(batch.from_json(line), only)))
+                    sys.stdout.write(
+                        summary.csv_text(summary.csv_rows(batch.from_json(line), only))
+                    )
                 advance(total)
         elif details:
             from dosecalc import render
