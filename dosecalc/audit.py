@@ -316,7 +316,7 @@ class LedgerBatch(Batch):
         )
         batch._table(duck, "srcs", "src INTEGER, prefix VARCHAR, ledger BOOLEAN", [(0, "", True)])
         batch._table(duck, "notes", "pid BIGINT, j VARCHAR", [])
-        patients = duck.execute("SELECT count(*) FROM pinfo").fetchone()[0]
+        patients = duck.execute("SELECT count(*) FROM pinfo").fetchall()[0][0]
         return batch.Checked(self, settings, patients, equivalent)
 
     def _refuse_missing_bsa(self, conn: Any, text: Any) -> None:

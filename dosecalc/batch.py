@@ -951,7 +951,7 @@ def _exact(con: Any, exposures: Exposures, patients: int) -> None:
 # Each patient's JSON is assembled from three sorted streams of fragments the engine writes:
 # the head, the totals and the warnings (in the reference's order).
 
-CHUNK = 20_000  # patients per query (bounds the memory of the output)
+CHUNK = 5_000  # patients per query (bounds the memory of the output)
 
 
 def _where(source: str, line: str) -> str:
@@ -1148,24 +1148,13 @@ class Checked:
         if current is not None:
             yield current, name, totals, crit
 
-    def counts(self) -> tuple[int, int, int]:
-        """Patients checked, at or over a threshold (or over a limit), over a limit."""
-        over = self.batch.con.execute(
-            f"""
-            SELECT count(DISTINCT c.pid) FILTER (WHERE l.code IN {_in(OVER["threshold"])}),
-                   count(DISTINCT c.pid) FILTER (WHERE l.code IN {_in(OVER["limit"])})
-            FROM cx c JOIN lv l ON l.eid = c.eid AND l.tc = c.tc AND l.lvl = c.lvl
-            """
-        ).fetchone()
-        return self.patients, over[0], over[1]
-
     @property
     def critical(self) -> bool:
         return bool(
             self.batch.con.execute(
                 "SELECT count(*) FROM cx c JOIN lv l ON l.eid = c.eid AND l.tc = c.tc "
                 "AND l.lvl = c.lvl WHERE l.severity = 'critical'"
-            ).fetchone()[0]
+            ).fetchall()[0][0]
         )
 
 
@@ -1195,7 +1184,7 @@ def _compute(batch: Batch, settings: Settings, again: bool) -> Checked:
     equivalent = len(batch.totals) - 1
     con.execute(STREAMS.format(eq=equivalent))
     con.execute(ASSUMED)
-    patients = con.execute("SELECT count(*) FROM pinfo").fetchone()[0]
+    patients = con.execute("SELECT count(*) FROM pinfo").fetchall()[0][0]
     _exact(con, exposures, patients)
     return Checked(batch, settings, patients, equivalent)
 
@@ -1206,7 +1195,7 @@ def _refuse_missing_bsa(batch: Batch) -> None:
     rows = batch.con.execute(NO_BSA + f" LIMIT {MAX_PROBLEMS}").fetchall()
     if not rows:
         return
-    total = batch.con.execute(f"SELECT count(*) FROM ({NO_BSA})").fetchone()[0]
+    total = batch.con.execute(f"SELECT count(*) FROM ({NO_BSA})").fetchall()[0][0]
     from dosecalc import drugs
     from dosecalc.errors import DosecalcError
 
@@ -1235,7 +1224,7 @@ def _repeats(batch: Batch, again: bool) -> list[tuple[int, str]]:
     con = batch.con
     query = REPEATS.format(tolerance=repr(cumulative.REPEAT_TOLERANCE))
     con.execute(f"CREATE OR REPLACE TEMP TABLE rp AS {query}")
-    found = con.execute("SELECT count(*) FROM rp").fetchone()[0]
+    found = con.execute("SELECT count(*) FROM rp").fetchall()[0][0]
     if not found:
         return []
     where = batch.sources

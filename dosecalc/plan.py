@@ -505,8 +505,17 @@ def make_plan(
     values = og.values_for(patient, labs, policy)
     assessed: list[Any] = []
     administrations, warnings = schedule_regimen(
-        regimen, patient, policy, first, n, modifications, 1, starts,
-        organ_values=values, adjust_organ=adjust_organ, assessed=assessed,
+        regimen,
+        patient,
+        policy,
+        first,
+        n,
+        modifications,
+        1,
+        starts,
+        organ_values=values,
+        adjust_organ=adjust_organ,
+        assessed=assessed,
     )
     warnings += lab_alerts(regimen, labs, starts, policy, values, 1)
     if given:
@@ -563,8 +572,19 @@ def make_plan(
         )
     warnings += notices
     return assemble(
-        patient, [phase], administrations, warnings, history, factors, equivalence, options,
-        policy, labs=labs, kidney=values.kidney, organ=assessed, adjust_organ=adjust_organ,
+        patient,
+        [phase],
+        administrations,
+        warnings,
+        history,
+        factors,
+        equivalence,
+        options,
+        policy,
+        labs=labs,
+        kidney=values.kidney,
+        organ=assessed,
+        adjust_organ=adjust_organ,
     )
 
 
@@ -847,8 +867,7 @@ def _organ_alerts(
             (
                 x
                 for x in administrations
-                if x.dose.drug == order.drug
-                and spec in (x.dose.protocol, x.dose.regimen_dose)
+                if x.dose.drug == order.drug and spec in (x.dose.protocol, x.dose.regimen_dose)
             ),
             None,
         )

@@ -251,9 +251,7 @@ def _dose_table(plan: Plan, administrations: list[Any], notes: dict[str, int]) -
         previous = a.cycle
         row: list[Any] = cells[:4]
         if modified:
-            row.append(
-                f"{fmt(d.calculated)} {d.unit}" if d.modification or d.organ_percent else ""
-            )
+            row.append(f"{fmt(d.calculated)} {d.unit}" if d.modification or d.organ_percent else "")
         row += [Text(cells[5], style="bold"), d.route, d.protocol_text]
         if given:
             how = d.infusion_text

@@ -255,6 +255,18 @@ def test_quoted_line_breaks_blank_lines_crlf_and_a_bom_keep_every_line_number(
         assert f"{path}:" in "".join(got)
 
 
+def test_a_history_of_no_rows_and_of_one_patient(tmp_path: Path, run) -> None:
+    """No rows: no patient (as the reference says). One patient named in a column: the
+    reference's output for one patient (the engine hands it over)."""
+    empty = _write(tmp_path / "empty.csv", [], HEADER[:6])
+    assert _same_as_reference([empty]) == []
+    p = run("check", "--history", str(empty), "--format", "json")
+    assert (p.returncode, p.stdout) == (0, '{"patients": [\n\n]}\n')
+    one = _write(tmp_path / "one.csv", BASE[:2], HEADER[:6])
+    p = run("check", "--history", str(one), "--format", "json")
+    assert p.returncode == 0 and p.stdout.startswith('{\n  "patients": [\n    {\n')
+
+
 def test_a_file_with_one_row_a_line_is_read_by_the_engine(tmp_path: Path) -> None:
     path = _write(tmp_path / "plain.csv", BASE, HEADER[:6])
     with batch.load([path], TODAY) as loaded:
