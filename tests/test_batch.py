@@ -8,6 +8,7 @@ patient, the refusals and the exit status must be the same, byte for byte.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from datetime import date, timedelta
 from pathlib import Path
@@ -183,6 +184,24 @@ FIELDS = {
     "time": ["", "08:30", "8:30", "25:00", "x"],
     "id": ["", "A1", "x" * 101],
 }
+
+
+# texts the one strict number reader refuses and Python's float() reads (dosecalc/strict.py,
+# branch i15-input): once the reader of one patient's file refuses them too, the property
+# holds the engine to its messages for them as well
+STRICT = ["1_0", "+5", "070", "١٢", "１２", "0x1F", "1:30", "00.5", "5e+400"]
+if importlib.util.find_spec("dosecalc.strict") is not None:
+    FIELDS["dose"] += STRICT
+    FIELDS["bsa_m2"] += ["1_8", "+1.8", "01.8"]
+    FIELDS["cycle"] += ["1_0", "+2", "02"]
+
+
+def test_the_engine_reads_a_dose_by_the_strict_number_rule(tmp_path: Path) -> None:
+    rows = [["2024-01-02", "epirubicin", dose, "mg/m2", "", "P1"] for dose in STRICT]
+    rows += [["2024-01-03", "epirubicin", dose, "mg/m2", "", "P2"] for dose in (" 5 ", "5.", ".5")]
+    path = _write(tmp_path / "h.csv", rows, HEADER[:6])
+    _, problems = engine([path], None, RiskFactors(), None, _policy({}))
+    assert [p.split(": ")[0] for p in problems] == [f"{path}:{n}" for n in range(2, 11)]
 
 
 @settings(max_examples=80, suppress_health_check=[HealthCheck.function_scoped_fixture])
