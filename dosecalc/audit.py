@@ -303,7 +303,7 @@ class LedgerBatch(Batch):
             "cycle INTEGER, day INTEGER, tot_at DOUBLE",
         )
         duck.execute(
-            "CREATE OR REPLACE TEMP TABLE cx AS SELECT pid, eid, tc, lvl, d, ord, 0 AS src, "
+            "CREATE OR REPLACE TABLE cx AS SELECT pid, eid, tc, lvl, d, ord, 0 AS src, "
             "ord AS line, cycle, day, tot_at FROM cx0"
         )
         _pull(
@@ -311,7 +311,7 @@ class LedgerBatch(Batch):
         )
         batch._table(duck, "names", "dc INTEGER, drug VARCHAR", list(enumerate(self.totals)))
         duck.execute(
-            "CREATE OR REPLACE TEMP TABLE ba AS SELECT b.pid, n.drug, b.n, b.first_ord, 0 AS src, "
+            "CREATE OR REPLACE TABLE ba AS SELECT b.pid, n.drug, b.n, b.first_ord, 0 AS src, "
             "b.first_ord AS line FROM ba0 b JOIN names n ON n.dc = b.dc"
         )
         batch._table(duck, "srcs", "src INTEGER, prefix VARCHAR, ledger BOOLEAN", [(0, "", True)])
@@ -363,7 +363,7 @@ def _pull(conn: Any, text: Any, duck: Any, query: str, table: str, decl: str) ->
     """Stream a query's rows from PostgreSQL into a table of the engine, FETCH at a time."""
     import numpy as np
 
-    duck.execute(f"CREATE OR REPLACE TEMP TABLE {table} ({decl})")
+    duck.execute(f"CREATE OR REPLACE TABLE {table} ({decl})")
     names = [part.split()[0] for part in decl.split(",")]
     result = conn.execution_options(stream_results=True).execute(text(query))
     while rows := result.fetchmany(FETCH):

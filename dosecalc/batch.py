@@ -74,7 +74,11 @@ def engine(jobs: int | None, spill: str) -> Any:
     """A DuckDB connection with ``jobs`` threads and bounded memory (it spills to ``spill``)."""
     import duckdb
 
+    # a database file in the spill folder rather than memory: the engine compresses what it
+    # stores there and keeps only what it works on in memory (a tenth of the memory for a
+    # pharmacy's rows; the folder goes when the check ends)
     con = duckdb.connect(
+        os.path.join(spill, "work.duckdb"),
         config={
             "threads": max(1, jobs or os.cpu_count() or 1),
             "memory_limit": MEMORY_LIMIT,
@@ -83,7 +87,7 @@ def engine(jobs: int | None, spill: str) -> Any:
             # a scan of a CSV file looks tiny to the planner (it cannot count the rows before
             # reading them): keep the hash tables on the small side, as the joins are written
             "disabled_optimizers": "build_side_probe_side",
-        }
+        },
     )
     _macros(con)
     return con
@@ -218,7 +222,7 @@ class Batch:
             for c in TEXT_COLUMNS
         )
         self.con.execute(
-            f"CREATE OR REPLACE TEMP VIEW raw_{src} AS SELECT {src} AS src, k, {line} AS line, "
+            f"CREATE OR REPLACE VIEW raw_{src} AS SELECT {src} AS src, k, {line} AS line, "
             f"{cols} FROM {relation}"
         )
 
@@ -256,7 +260,7 @@ class Batch:
     def _feed(self, src: int, batches: Iterator[list[tuple[Any, ...]]]) -> None:
         source = self.sources[src]
         names = ", ".join(f"{_ident(c)} VARCHAR" for c in TEXT_COLUMNS)
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE fed_{src} (k BIGINT, line BIGINT, {names})")
+        self.con.execute(f"CREATE OR REPLACE TABLE fed_{src} (k BIGINT, line BIGINT, {names})")
         k = 0
         for batch in batches:
             if not batch:
@@ -442,7 +446,7 @@ class Batch:
         pat = ("r.pat_s", "r.pat_s <> ''") if with_patient else ("''", "true")
         self.con.execute(
             f"""
-            CREATE OR REPLACE TEMP TABLE rows AS
+            CREATE OR REPLACE TABLE rows AS
             SELECT r.src, r.line, r.src * 1099511627776 + r.k AS ord,
                    {pat[0]} AS pat, td.d, tk.dc, tk.per_m2, tk.m2,
                    CASE WHEN dose_ok THEN dose_v * tk.factor END AS amount,
@@ -771,7 +775,7 @@ def _table(con: Any, name: str, decl: str, rows: list[tuple[Any, ...]]) -> None:
 
 def _columns(con: Any, name: str, decl: str, columns: list[list[Any]]) -> None:
     """A temporary table of Python columns (lists of equal length)."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} ({decl})")
+    con.execute(f"CREATE OR REPLACE TABLE {name} ({decl})")
     if columns and columns[0]:
         unnest = ", ".join(f"unnest(${i + 1})" for i in range(len(columns)))
         con.execute(f"INSERT INTO {name} SELECT {unnest}", columns)
@@ -782,7 +786,7 @@ def _columns(con: Any, name: str, decl: str, columns: list[list[Any]]) -> None:
 # amount in mg or units, per m² or not, m2: whether the drug's total counts per m², BSA, …).
 
 PINFO = """
-CREATE OR REPLACE TEMP TABLE pinfo AS
+CREATE OR REPLACE TABLE pinfo AS
 WITH p AS (
     SELECT pat, min(ord) AS first_ord, list(DISTINCT dc ORDER BY dc) AS ekey,
            arg_max({{'bsa': bsa, 'd': d, 'src': src, 'line': line}}, {{'d': d, 'ord': ord}})
@@ -837,23 +841,26 @@ FROM found WHERE k = 1
 # each administration's contribution to each total (tc: the total's code, in output order),
 # in the unit the total is kept in, sorted as the totals add them
 STREAMS = """
-CREATE OR REPLACE TEMP TABLE ss AS
 WITH c AS (
-    SELECT p.pid, p.eid, r.dc, r.d, r.ord, r.src, r.line, r.cycle, r.day,
+    SELECT p.pid, p.eid, r.dc, r.d, r.ord,
            CASE WHEN r.per_m2 = r.m2 THEN r.amount
                 WHEN r.m2 THEN r.amount / coalesce(r.bsa, p.pbsa)
                 ELSE r.amount * coalesce(r.bsa, p.pbsa) END AS amt
-    FROM rows r JOIN pinfo p ON p.pat = r.pat)
-SELECT pid, eid, dc AS tc, d, ord, src, line, cycle, day, amt FROM c
-UNION ALL
-SELECT c.pid, c.eid, {eq}, c.d, c.ord, c.src, c.line, c.cycle, c.day, c.amt * e.factor
-FROM c JOIN eqf e ON e.eid = c.eid AND e.dc = c.dc
-ORDER BY pid, tc, d, ord
+    FROM rows r JOIN pinfo p ON p.pat = r.pat
+    WHERE hash(r.pat) % {parts} = {part})
+SELECT pid, eid, dc AS tc, ord, amt FROM (
+    SELECT pid, eid, dc, d, ord, amt FROM c
+    UNION ALL
+    SELECT c.pid, c.eid, {eq}, c.d, c.ord, c.amt * e.factor
+    FROM c JOIN eqf e ON e.eid = c.eid AND e.dc = c.dc)
+ORDER BY pid, dc, d, ord
 """
+PART_ROWS = 1_500_000  # rows of the patients whose running sums are made at a time
+
 
 # rows converted with the patient's BSA for want of their own (BSA_ASSUMED), per drug
 ASSUMED = """
-CREATE OR REPLACE TEMP TABLE ba AS
+CREATE OR REPLACE TABLE ba AS
 WITH a AS (
     SELECT p.pid, r.dc, count(*) AS n, min(r.ord) AS first_ord
     FROM rows r JOIN pinfo p ON p.pat = r.pat
@@ -864,8 +871,9 @@ FROM rows r JOIN a ON a.first_ord = r.ord JOIN names n ON n.dc = a.dc
 """
 
 
-def _exact(con: Any, exposures: Exposures, patients: int) -> None:
-    """Lifetime totals (table tot) and first crossings (table cx) from the sorted streams (ss).
+def _exact(con: Any, exposures: Exposures, rows: int, eq: int) -> None:
+    """Lifetime totals (table tot) and first crossings (table cx) from each administration's
+    contribution to each total (STREAMS), a part of the patients at a time.
 
     A float sum depends on the order of its additions; the reference adds each total's amounts
     one by one in date order. DuckDB's window sums add in another order (a segment tree), and
@@ -884,18 +892,13 @@ def _exact(con: Any, exposures: Exposures, patients: int) -> None:
     for (e, t), lvls in exposures.levels.items():
         for j, (_, b, s) in enumerate(lvls):
             bound[e, t, j], strict[e, t, j] = b, s
-    for lo in range(1, patients + 1, CHUNK):
-        a = con.execute(
-            "SELECT rowid AS gi, pid, eid, tc, amt FROM ss WHERE pid BETWEEN $lo AND $hi",
-            {"lo": lo, "hi": lo + CHUNK - 1},
-        ).fetchnumpy()
-        gi, pid, eid, tc = (np.asarray(a[k], dtype=np.int64) for k in ("gi", "pid", "eid", "tc"))
+    parts = max(1, -(-rows // PART_ROWS))
+    for part in range(parts):
+        a = con.execute(STREAMS.format(parts=parts, part=part, eq=eq)).fetchnumpy()
+        gi, pid, eid, tc = (np.asarray(a[k], dtype=np.int64) for k in ("ord", "pid", "eid", "tc"))
         amt = np.asarray(a["amt"], dtype=np.float64)
         if len(gi) == 0:
             continue
-        if np.any(np.diff(gi) <= 0):  # the scan came out of order: put it back
-            order = np.argsort(gi, kind="stable")
-            gi, pid, eid, tc, amt = gi[order], pid[order], eid[order], tc[order], amt[order]
         new = np.ones(len(gi), dtype=bool)
         new[1:] = (pid[1:] != pid[:-1]) | (tc[1:] != tc[:-1])
         starts = np.flatnonzero(new)
@@ -919,7 +922,7 @@ def _exact(con: Any, exposures: Exposures, patients: int) -> None:
                 hit = np.where(strict[s_eid, s_tc, j][:, None], c > b[:, None], c >= b[:, None])
                 crossed = np.flatnonzero(hit[np.arange(len(seg)), lens - 1])
                 at = starts[seg[crossed]] + hit[crossed].argmax(axis=1)
-                cx.append((gi[at], np.full(len(at), j), sums[at]))
+                cx.append((gi[at], np.full(len(at), j), sums[at], tc[at]))
         last = starts + lengths - 1
         tot.append((pid[last], eid[last], tc[last], sums[last]))
 
@@ -933,16 +936,17 @@ def _exact(con: Any, exposures: Exposures, patients: int) -> None:
 
     i64, f64 = np.int64, np.float64
     con.register("tot_np", arrays(tot, ("pid", "eid", "tc", "value"), (i64, i64, i64, f64)))
-    con.register("cx_np", arrays(cx, ("gi", "lvl", "total"), (i64, i64, f64)))
-    con.execute("CREATE OR REPLACE TEMP TABLE tot AS SELECT * FROM tot_np")
-    con.execute("CREATE OR REPLACE TEMP TABLE cx0 AS SELECT * FROM cx_np")
+    con.register("cx_np", arrays(cx, ("ord", "lvl", "total", "tc"), (i64, i64, f64, i64)))
+    con.execute("CREATE OR REPLACE TABLE tot AS SELECT * FROM tot_np")
+    con.execute("CREATE OR REPLACE TABLE cx0 AS SELECT * FROM cx_np")
     con.unregister("tot_np")
     con.unregister("cx_np")
     con.execute(
         """
-        CREATE OR REPLACE TEMP TABLE cx AS
-        SELECT s.pid, s.eid, s.tc, c.lvl, s.d, s.ord, s.src, s.line, s.cycle, s.day, c.total AS tot_at
-        FROM ss s JOIN cx0 c ON c.gi = s.rowid
+        CREATE OR REPLACE TABLE cx AS
+        SELECT p.pid, p.eid, c.tc, c.lvl, r.d, r.ord, r.src,
+               r.line, r.cycle, r.day, c.total AS tot_at
+        FROM rows r JOIN cx0 c ON c.ord = r.ord JOIN pinfo p ON p.pat = r.pat
         """
     )
 
@@ -1069,7 +1073,7 @@ class Checked:
         if over is None:
             return "", ""
         self.batch.con.execute(
-            "CREATE OR REPLACE TEMP TABLE sel AS SELECT DISTINCT c.pid FROM cx c "
+            "CREATE OR REPLACE TABLE sel AS SELECT DISTINCT c.pid FROM cx c "
             "JOIN lv l ON l.eid = c.eid AND l.tc = c.tc AND l.lvl = c.lvl "
             f"WHERE l.code IN {_in(OVER[over])}"
         )
@@ -1182,10 +1186,9 @@ def _compute(batch: Batch, settings: Settings, again: bool) -> Checked:
     keys = con.execute("SELECT DISTINCT eid, ekey FROM pinfo ORDER BY eid").fetchall()
     exposures = _exposure_tables(con, keys, batch.totals, settings)
     equivalent = len(batch.totals) - 1
-    con.execute(STREAMS.format(eq=equivalent))
     con.execute(ASSUMED)
     patients = con.execute("SELECT count(*) FROM pinfo").fetchall()[0][0]
-    _exact(con, exposures, patients)
+    _exact(con, exposures, sum(s.rows for s in batch.sources), equivalent)
     return Checked(batch, settings, patients, equivalent)
 
 
@@ -1223,7 +1226,7 @@ def _repeats(batch: Batch, again: bool) -> list[tuple[int, str]]:
     note of each patient who has one (as JSON, by patient)."""
     con = batch.con
     query = REPEATS.format(tolerance=repr(cumulative.REPEAT_TOLERANCE))
-    con.execute(f"CREATE OR REPLACE TEMP TABLE rp AS {query}")
+    con.execute(f"CREATE OR REPLACE TABLE rp AS {query}")
     found = con.execute("SELECT count(*) FROM rp").fetchall()[0][0]
     if not found:
         return []
