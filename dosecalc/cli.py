@@ -398,7 +398,7 @@ def plan(
         fmt = _check_format(format, ("table", "json", "csv", "ics", "html", "fhir"))
         from dosecalc import course as crs
         from dosecalc import patient as pt
-        from dosecalc.dosing import parse_modifications
+        from dosecalc.dosing import modification_names, parse_modifications
         from dosecalc.errors import fail
         from dosecalc.plan import make_plan, parse_start
 
@@ -423,7 +423,7 @@ def plan(
             policy=rules,
         )
         factors = _factors(chest_rt, person.age_years)
-        rows = _rows(history, prior, patient, db)
+        rows, names = _rows(history, prior, patient, db)
         delays = crs.parse_delays(delay)
         mode = crs.check_mode(delay_mode)
         if is_course:
@@ -441,7 +441,17 @@ def plan(
                 )
             first = parse_start(start)[0] if start is not None else None
             result = crs.make_course_plan(
-                opened, person, first, rows, factors, equivalence, None, rules, delays, mode
+                opened,
+                person,
+                first,
+                rows,
+                factors,
+                equivalence,
+                None,
+                rules,
+                delays,
+                mode,
+                names=names,
             )
         else:
             other = [p for p, _ in delays if p != 1]
@@ -465,6 +475,7 @@ def plan(
                 delays={c: d for (_, c), d in delays.items()},
                 delay_mode=mode,
                 actual_dates=actual_dates,
+                names=names + modification_names(mods),
             )
         from dosecalc.jsontext import to_json
 
@@ -510,8 +521,9 @@ def plan(
 
 def _rows(
     history: list[Path] | None, prior: list[str] | None, patient: str | None, db: str | None
-) -> list[Any]:
-    """The prior rows of the one patient a plan is for (files, --prior and the ledger)."""
+) -> tuple[list[Any], list[Any]]:
+    """The prior rows of the one patient a plan is for (files, --prior and the ledger), and the
+    abbreviations their drug names were read through."""
     from dosecalc import history as hist
     from dosecalc.errors import fail
 
@@ -523,7 +535,7 @@ def _rows(
             f"the history names {len(loaded.patients)} patients; a plan is "
             "for one: give that patient's rows only (dosecalc check reads them all)",
         )
-    return loaded.all_rows()
+    return loaded.all_rows(), loaded.names_read()
 
 
 def _from_ledger(loaded: Any, patient: str | None, db: str | None) -> None:
@@ -647,6 +659,11 @@ def check(
         else:
             _from_ledger(loaded, patient, db)
         proposed = rg.load(next) if next is not None else None
+        from dosecalc.plan import name_alerts
+
+        notices = name_alerts(
+            rules, loaded.names_read(), proposed.names_read if proposed is not None else ()
+        )
         chk.preflight(loaded, person, proposed, rules)
         several = list(loaded.patients) != [None]
         if chart is not None and several:
@@ -668,15 +685,25 @@ def check(
                 critical |= crit
                 out.write(b",\n" if n else b"")
                 out.write(block)
+            if notices:  # about the files and options, not one patient: beside the patients
+                from dosecalc.jsontext import to_json_line
+
+                listed = ",\n".join(to_json_line(w.as_dict()) for w in notices)
+                out.write(f'\n], "warnings": [\n{listed}'.encode())
             out.write(b"\n]}\n")
         elif several:
             from dosecalc import render
 
+            if notices:
+                render.console().print(render.alerts_table(notices))
             for r in results:
                 critical |= r.critical
                 render.console().print(render.check_view([r], with_charts=False))
         else:
+            import dataclasses
+
             [r] = list(results)
+            r = dataclasses.replace(r, warnings=[*notices, *r.warnings])
             critical = r.critical
             if chart is not None:
                 from dosecalc.chart import save
@@ -872,6 +899,8 @@ def regimens_validate(
                 if isinstance(opened, crs.Course):
                     crs.check_references(opened)
                 print(f"ok: {f}")
+                for read in getattr(opened, "names_read", ()):
+                    print(f"  notice: {read.message}")
             except DosecalcError as e:
                 bad += 1
                 for problem in e.problems:
@@ -962,6 +991,16 @@ def _record_line(r: dict[str, Any]) -> str:
     )
 
 
+def _name_notices(texts: Any) -> None:
+    """Before a ledger write: the abbreviations among the drug names, as notices on stderr, or a
+    refusal under the policy names.abbreviations = refuse (the policy in force by default)."""
+    from dosecalc import drugs
+    from dosecalc.plan import name_alerts
+
+    for alert in name_alerts(_policy(None, None), drugs.names_read(texts)):
+        print(f"notice: {alert.message}", file=sys.stderr)
+
+
 @ledger_app.command("record", cls=_Command)
 def ledger_record(
     patient: Annotated[str, typer.Option("--patient", help="The patient's id.")],
@@ -1007,6 +1046,7 @@ def ledger_record(
         entry = Entry(
             patient.strip(), date_.strip(), drug, number, unit, bsa_text, regimen, cycle, day, note
         )
+        _name_notices([(entry.drug, None, None, "--drug")])
         ledger = Ledger(db, create=True)
         [seq] = ledger.record([entry], by=by, again=again)
         [r] = [x for x in ledger.records(entry.patient) if x["seq"] == seq]
@@ -1060,6 +1100,7 @@ def ledger_import(
             from dosecalc.errors import FileError, Problem
 
             raise FileError(Problem("holds no administration to import", file=str(file)))
+        _name_notices((e.drug, None, None, e.source) for e in entries)
         ledger = lg.Ledger(db, create=True)
 
         def announce(n: int) -> None:

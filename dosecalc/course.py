@@ -323,13 +323,16 @@ def make_course_plan(
     delays: dict[tuple[int, int], int] | None = None,
     delay_mode: str = "shift",
     today: date | None = None,
+    names: Any = (),
 ) -> Any:
-    """Plan every phase of ``course`` on one calendar, lifetime totals carried through."""
+    """Plan every phase of ``course`` on one calendar, lifetime totals carried through.
+    ``names``: drug names read through abbreviations outside the course (histories, --prior)."""
     from dosecalc.alerts import INFO, WARNING, Alert
     from dosecalc.plan import (
         Phase,
         _regimen_alerts,
         assemble,
+        name_alerts,
         require_bsa,
         schedule_regimen,
         short_intervals,
@@ -350,6 +353,7 @@ def make_course_plan(
     ]
     phases: list[Phase] = []
     administrations: list[Any] = []
+    reads: list[Any] = []  # the regimens' abbreviations, reported once after the loop
     seen_regimens: set[str] = set()
     previous_end: date | None = None
     last_regimen: Phase | None = None
@@ -418,6 +422,7 @@ def make_course_plan(
             tuple(starts),
             note=ph.note,
         )
+        reads += reg.names_read
         if reg.id not in seen_regimens:
             warnings += _regimen_alerts(reg)
             seen_regimens.add(reg.id)
@@ -442,6 +447,7 @@ def make_course_plan(
     if delays:
         (p, c), _ = next(iter(delays.items()))
         raise fail("--delay", f"phase {p} is not a regimen phase of this course (cycle {c})")
+    warnings += name_alerts(policy, reads, names)
     return assemble(
         patient,
         phases,

@@ -8,15 +8,16 @@ This is the API the CLI calls::
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
-from dosecalc import __version__, cumulative
+from dosecalc import __version__, cumulative, drugs
 from dosecalc.alerts import CRITICAL, INFO, WARNING, Alert
 from dosecalc.ceilings import RiskFactors
 from dosecalc.cumulative import Event, Fit, Total
 from dosecalc.dosing import Dose, Modification, above_usual_maximum, calculate, modification_for
+from dosecalc.drugs import NameRead
 from dosecalc.errors import fail
 from dosecalc.history import Row
 from dosecalc.numbers import fmt
@@ -365,8 +366,12 @@ def make_plan(
     delays: dict[int, int] | None = None,
     delay_mode: str = "shift",
     actual_dates: bool = False,
+    names: Sequence[NameRead] = (),
 ) -> Plan:
     """Plan ``regimen`` for ``patient``; ``history`` rows are the prior lifetime exposure.
+
+    ``names``: drug names read through abbreviations elsewhere (history files, --prior,
+    --reduce), reported with the regimen's own (ABBREVIATION_READ) or refused by policy.
 
     With ``actual_dates``, history rows of this regimen that name their cycle (and day) date
     those cycles; their administrations count once, from the history, and the later cycles
@@ -376,6 +381,7 @@ def make_plan(
     from dosecalc.policy import load as load_policy
 
     policy = policy or load_policy()
+    notices = name_alerts(policy, regimen.names_read, names)
     require_bsa(patient)
     given = _given(regimen, history) if actual_dates else {}
     if given and start is None:
@@ -430,7 +436,7 @@ def make_plan(
         n,
         tuple(starts),
     )
-    warnings = _regimen_alerts(regimen) + warnings + short_intervals(phase)
+    warnings = _regimen_alerts(regimen) + notices + warnings + short_intervals(phase)
     if assumed:
         warnings.append(
             Alert(
@@ -442,6 +448,12 @@ def make_plan(
     return assemble(
         patient, [phase], administrations, warnings, history, factors, equivalence, options, policy
     )
+
+
+def name_alerts(policy: Policy, *groups: Sequence[NameRead]) -> list[Alert]:
+    """ABBREVIATION_READ once per abbreviation read anywhere; a refusal under the policy
+    ``names.abbreviations = refuse``."""
+    return drugs.abbreviation_alerts(drugs.merge_reads(*groups), policy["names.abbreviations"])  # type: ignore[return-value]
 
 
 def _given(
@@ -518,9 +530,11 @@ def assemble(
     administrations = sorted(administrations, key=lambda a: a.date)
     cardiac = [ph.total_gy for ph in phases if ph.cardiac and ph.total_gy]
     factors = factors or RiskFactors(age_years=patient.age_years)
+    if factors.age_on is None:  # the age given is the age when the plan starts
+        factors = replace(factors, age_on=phases[0].start)
     if cardiac:
         gy = (factors.cardiac_radiation_gy or 0.0) + sum(x for x in cardiac if x)
-        factors = RiskFactors(cardiac_radiation_gy=gy, age_years=factors.age_years)
+        factors = replace(factors, cardiac_radiation_gy=gy)
     warnings = _patient_alerts(patient, policy) + warnings
     book = ceilings.book()
     bsa = cumulative.BsaUse(patient.bsa_m2, _bsa_words(patient))

@@ -85,13 +85,22 @@ def _table(kind: str) -> Callable[[Any], dict[str, Any]]:
         if not isinstance(value, dict):
             raise ValueError("must be a table of drug = value")
         from dosecalc import drugs
+        from dosecalc.ceilings import EQUIVALENT
 
         out: dict[str, Any] = {}
         for name, item in value.items():
+            if kind == "options" and drugs.fold(str(name)) == drugs.fold(EQUIVALENT):
+                out[EQUIVALENT] = _option_name(str(name), item)
+                continue
             try:
-                drug = drugs.lookup(str(name)).name
+                found, abbreviation = drugs.resolve(str(name))
             except ValueError as e:
                 raise EntryError(str(name), str(e)) from None
+            if abbreviation:  # a policy is written once and reviewed: no abbreviations in it
+                raise EntryError(
+                    str(name), f"write the full generic name ({found.name}), not an abbreviation"
+                )
+            drug = found.name
             if kind == "numbers":
                 if (
                     not isinstance(item, list)
@@ -107,12 +116,16 @@ def _table(kind: str) -> Callable[[Any], dict[str, Any]]:
                     raise EntryError(str(name), "give a list of positive numbers (mg or units)")
                 out[drug] = sorted(float(x) for x in item)
             else:
-                if not isinstance(item, str):
-                    raise EntryError(str(name), "give the name of a ceiling option")
-                out[drug] = item
+                out[drug] = _option_name(str(name), item)
         return out
 
     return check
+
+
+def _option_name(name: str, item: Any) -> str:
+    if not isinstance(item, str):
+        raise EntryError(name, "give the name of a ceiling option")
+    return item
 
 
 SETTINGS: dict[str, Setting] = {
@@ -236,6 +249,14 @@ SETTINGS: dict[str, Setting] = {
             "each drug's default option in data/ceilings.yaml",
             _table("options"),
             "drug = ceiling option name",
+        ),
+        Setting(
+            "names.abbreviations",
+            "accept",
+            "accept the abbreviations regimens and histories commonly use (DDP, EPI, IFO), each "
+            "reported as read; ISMP recommends full generic names: 'refuse' enforces that",
+            _choice("accept", "refuse"),
+            "accept (each read reported) | refuse (every abbreviated drug name is an error)",
         ),
     )
 }
