@@ -408,6 +408,8 @@ def _with_first_exposure(
     """``factors`` with the age at the first anthracycline-type dose of the (sorted) items: the
     age given, moved to that day. Unknown (None) without an age, or when an anthracycline comes
     as a dateless --prior amount (it was given at some unknown time)."""
+    if factors.age_years is None or factors.age_on is None:
+        return factors  # no age: unknown, whatever the dates (a pharmacy-wide check, often)
     first = next((it[0] for it in items if it[2] in agents), None)
     age = None
     if first:  # an ordinal; 0 is a dateless --prior amount

@@ -165,12 +165,10 @@ class DrugBook:
         closest names)."""
         if not isinstance(text, str) or not text.strip():
             raise ValueError("a drug name is required")
-        key = fold(text)
-        if key not in self._index and key not in self._ambiguous:
-            key = strip_salt(text) or key  # "doxorubicin HCl", "cisplatin injection"
-        name = self._index.get(key) or self._stripped.get(key)
+        name, key = self._find(text)
         if name is not None:
             return self.drugs[name], key in self._abbreviations
+        text = text.strip() if len(text) <= 80 else f"{text.strip()[:77]}..."  # as shown
         if key in self._ambiguous:
             shown, names = self._ambiguous[key]
             raise ValueError(
@@ -190,6 +188,13 @@ class DrugBook:
                 f"interchangeable with the conventional drug{hint}"
             )
         raise ValueError(f"'{text}' is not a drug dosecalc knows{hint}")
+
+    def _find(self, text: str) -> tuple[str | None, str]:
+        """(the drug's name or None, the key it was matched by)."""
+        key = fold(text)
+        if key not in self._index and key not in self._ambiguous:
+            key = strip_salt(text) or key  # "doxorubicin HCl", "cisplatin injection"
+        return self._index.get(key) or self._stripped.get(key), key
 
     def lookup(self, text: str) -> Drug:
         """The drug a name, synonym or abbreviation means (see :meth:`resolve`)."""
@@ -218,11 +223,7 @@ class DrugBook:
         return special_form(name) or name in ("calaspargase pegol", "pegaspargase")
 
     def __contains__(self, text: str) -> bool:
-        try:
-            self.resolve(text)
-        except ValueError:
-            return False
-        return True
+        return isinstance(text, str) and bool(text.strip()) and self._find(text)[0] is not None
 
 
 @dataclass(frozen=True)

@@ -236,6 +236,18 @@ def test_check_reports_abbreviations_of_histories_yaml_and_several_patients(
     assert "'EPI'" in table.stdout and "ABBREVIATION_READ" in table.stdout
 
 
+def test_regimens_validate_shows_the_abbreviations_a_file_uses(run, tmp_path: Path) -> None:
+    regimen = write(tmp_path, "abbr.yaml", ABBREVIATED)
+    p = run("regimens", "validate", str(regimen))
+    assert p.returncode == 0
+    assert p.stdout.splitlines()[1:] == [
+        f"  notice: 'DDP' ({regimen}:7) was read as cisplatin: an abbreviation; ISMP recommends "
+        "the full generic name",
+        f"  notice: 'EPI' ({regimen}:10) was read as epirubicin: an abbreviation; ISMP recommends "
+        "the full generic name",
+    ]
+
+
 def test_policy_can_refuse_abbreviations_altogether(cli, run, tmp_path: Path) -> None:
     """ISMP recommends full generic names: names.abbreviations = refuse enforces it."""
     regimen = write(tmp_path, "abbr.yaml", ABBREVIATED)
