@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import date
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -68,6 +69,9 @@ def peak_mb(cmd: list[str]) -> float:
     return int(out.stdout.strip()) / 1024
 
 
+EPOCH = date(1970, 1, 1)
+
+
 def generate_history(path: Path, rows: int, patients: int, seed: int = 7) -> None:
     """A pharmacy-wide history: mixed units (mg/m², g/m², absolute mg with bsa_m2)."""
     rnd = random.Random(seed)
@@ -83,9 +87,8 @@ def generate_history(path: Path, rows: int, patients: int, seed: int = 7) -> Non
             start = 18_000 + rnd.randrange(1500)
             for i in range(per):
                 drug, dose, unit = drugs[rnd.randrange(len(drugs))]
-                day = start + i * 7
-                year, rest = divmod(day, 365)
-                date = f"{1970 + year:04d}-{rest // 31 + 1:02d}-{rest % 28 + 1:02d}"
+                day = start + i * 7  # days after 1970-01-01: one row a patient a day
+                date = EPOCH.fromordinal(EPOCH.toordinal() + day).isoformat()
                 bsa_cell = f"{bsa}" if unit == "mg" else ""
                 f.write(f"{date},{drug},{dose},{unit},{bsa_cell},P{p:05d}\n")
 

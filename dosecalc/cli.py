@@ -295,6 +295,14 @@ Db = Annotated[
         "(default: $DOSECALC_DB, else ledger.db in your data folder).",
     ),
 ]
+Again = Annotated[
+    bool,
+    typer.Option(
+        "--again",
+        help="Rows of the history (or the ledger) that repeat another of the same patient, "
+        "day, drug and dose are real second administrations: count them (otherwise refused).",
+    ),
+]
 LedgerPatient = Annotated[
     str | None,
     typer.Option("--patient", help="A patient id in the ledger: their recorded doses count."),
@@ -320,6 +328,7 @@ def plan(
     ] = None,
     history: History = None,
     prior: Prior = None,
+    again: Again = False,
     patient: LedgerPatient = None,
     db: Db = None,
     chest_rt: ChestRt = None,
@@ -423,7 +432,7 @@ def plan(
             policy=rules,
         )
         factors = _factors(chest_rt, person.age_years)
-        rows, names = _rows(history, prior, patient, db)
+        rows, notices, names = _rows(history, prior, patient, db, person.bsa_m2, again)
         delays = crs.parse_delays(delay)
         mode = crs.check_mode(delay_mode)
         if is_course:
@@ -452,6 +461,7 @@ def plan(
                 delays,
                 mode,
                 names=names,
+                notices=notices,
             )
         else:
             other = [p for p, _ in delays if p != 1]
@@ -476,6 +486,7 @@ def plan(
                 delay_mode=mode,
                 actual_dates=actual_dates,
                 names=names + modification_names(mods),
+                notices=notices,
             )
         from dosecalc.jsontext import to_json
 
@@ -520,22 +531,30 @@ def plan(
 
 
 def _rows(
-    history: list[Path] | None, prior: list[str] | None, patient: str | None, db: str | None
-) -> tuple[list[Any], list[Any]]:
-    """The prior rows of the one patient a plan is for (files, --prior and the ledger), and the
-    abbreviations their drug names were read through."""
+    history: list[Path] | None,
+    prior: list[str] | None,
+    patient: str | None,
+    db: str | None,
+    bsa_m2: float | None,
+    again: bool,
+) -> tuple[list[Any], list[Any], list[Any]]:
+    """The prior rows of the one patient a plan is for (files, --prior and the ledger), each
+    administration once (or, ``again``, repeats counted and said), what reading them found, and
+    the abbreviations their drug names were read through."""
     from dosecalc import history as hist
+    from dosecalc.cumulative import refuse_repeats
     from dosecalc.errors import fail
 
     loaded = hist.load(history or [], prior or [])
     _from_ledger(loaded, patient, db)
+    refuse_repeats(loaded, lambda _: bsa_m2, again)
     if len(loaded.patients) > 1:
         raise fail(
             "--history",
             f"the history names {len(loaded.patients)} patients; a plan is "
             "for one: give that patient's rows only (dosecalc check reads them all)",
         )
-    return loaded.all_rows(), loaded.names_read()
+    return loaded.all_rows(), loaded.notes.get(None, []), loaded.names_read()
 
 
 def _from_ledger(loaded: Any, patient: str | None, db: str | None) -> None:
@@ -587,6 +606,7 @@ def check(
     ] = False,
     db: Db = None,
     prior: Prior = None,
+    again: Again = False,
     next: Annotated[
         str | None,
         typer.Option(
@@ -664,7 +684,7 @@ def check(
         notices = name_alerts(
             rules, loaded.names_read(), proposed.names_read if proposed is not None else ()
         )
-        chk.preflight(loaded, person, proposed, rules)
+        chk.preflight(loaded, person, proposed, rules, again)
         several = list(loaded.patients) != [None]
         if chart is not None and several:
             raise fail(

@@ -324,9 +324,11 @@ def make_course_plan(
     delay_mode: str = "shift",
     today: date | None = None,
     names: Any = (),
+    notices: Any = (),
 ) -> Any:
-    """Plan every phase of ``course`` on one calendar, lifetime totals carried through.
-    ``names``: drug names read through abbreviations outside the course (histories, --prior)."""
+    """Plan every phase of ``course`` on one calendar, lifetime totals carried through
+    (``notices``: what reading the history found, as for a single regimen's plan; ``names``:
+    drug names read through abbreviations outside the course: histories, --prior)."""
     from dosecalc.alerts import INFO, WARNING, Alert
     from dosecalc.plan import (
         Phase,
@@ -448,6 +450,7 @@ def make_course_plan(
         (p, c), _ = next(iter(delays.items()))
         raise fail("--delay", f"phase {p} is not a regimen phase of this course (cycle {c})")
     warnings += name_alerts(policy, reads, names)
+    warnings += notices
     return assemble(
         patient,
         phases,

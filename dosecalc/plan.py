@@ -367,8 +367,10 @@ def make_plan(
     delay_mode: str = "shift",
     actual_dates: bool = False,
     names: Sequence[NameRead] = (),
+    notices: Sequence[Alert] = (),
 ) -> Plan:
-    """Plan ``regimen`` for ``patient``; ``history`` rows are the prior lifetime exposure.
+    """Plan ``regimen`` for ``patient``; ``history`` rows are the prior lifetime exposure
+    (``notices``: what reading them found, e.g. repeats counted again).
 
     ``names``: drug names read through abbreviations elsewhere (history files, --prior,
     --reduce), reported with the regimen's own (ABBREVIATION_READ) or refused by policy.
@@ -381,7 +383,7 @@ def make_plan(
     from dosecalc.policy import load as load_policy
 
     policy = policy or load_policy()
-    notices = name_alerts(policy, regimen.names_read, names)
+    read = name_alerts(policy, regimen.names_read, names)
     require_bsa(patient)
     given = _given(regimen, history) if actual_dates else {}
     if given and start is None:
@@ -436,7 +438,7 @@ def make_plan(
         n,
         tuple(starts),
     )
-    warnings = _regimen_alerts(regimen) + notices + warnings + short_intervals(phase)
+    warnings = _regimen_alerts(regimen) + read + warnings + short_intervals(phase)
     if assumed:
         warnings.append(
             Alert(
@@ -445,6 +447,7 @@ def make_plan(
                 f"no --start given: cycle 1 day 1 is today, {first.isoformat()}",
             )
         )
+    warnings += notices
     return assemble(
         patient, [phase], administrations, warnings, history, factors, equivalence, options, policy
     )

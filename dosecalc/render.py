@@ -565,7 +565,7 @@ def ledger_csv(records: list[dict[str, Any]]) -> str:
     for r in records:
         if r["kind"] != "dose" or r["voided_by"]:
             continue
-        row = {k: r[k] for k in COLUMNS if k not in ("drug", "note")}
+        row = {k: r.get(k) for k in COLUMNS if k not in ("drug", "note")}  # no time, id
         row["drug"] = r["drug_given"]
         row["note"] = f"ledger #{r['seq']}" + (f": {r['note']}" if r["note"] else "")
         writer.writerow(row)
