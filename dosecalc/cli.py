@@ -222,6 +222,24 @@ Sex = Annotated[str | None, typer.Option(help="male or female.")]
 Age = Annotated[str | None, typer.Option(help="Age, e.g. 29 or 29y.")]
 Scr = Annotated[str | None, typer.Option(help="Serum creatinine, e.g. 0.9mg/dL or 80umol/L.")]
 Gfr = Annotated[str | None, typer.Option(help="GFR / creatinine clearance, e.g. 90mL/min.")]
+Lab = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--lab",
+        help="A laboratory value NAME=VALUE[@YYYY-MM-DD] (the date the sample was taken), e.g. "
+        "anc=1.2x10^9/L@2026-11-28, bilirubin=36umol/L, ast=2.5xULN; repeatable. Names: anc, "
+        "platelets, hb, bilirubin, direct_bilirubin, ast, alt, alp, scr, crcl (measured).",
+    ),
+]
+LabFiles = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--labs",
+        help="A lab file: CSV with the columns date,name,value,unit (one result a row); "
+        "repeatable.",
+        dir_okay=False,
+    ),
+]
 History = Annotated[
     list[Path] | None,
     typer.Option(
@@ -320,6 +338,16 @@ def plan(
     age: Age = None,
     scr: Scr = None,
     gfr: Gfr = None,
+    lab: Lab = None,
+    labs: LabFiles = None,
+    adjust_organ: Annotated[
+        bool,
+        typer.Option(
+            "--adjust-organ",
+            help="Apply the organ-function dose bands (kidney, liver) to the doses; without it "
+            "they are flagged but the doses are not changed.",
+        ),
+    ] = False,
     start: Annotated[
         str | None, typer.Option(help="Cycle 1 day 1, YYYY-MM-DD (default today).")
     ] = None,
@@ -435,6 +463,7 @@ def plan(
 
         delays = crs.parse_delays(delay)
         mode = crs.check_mode(delay_mode)
+        collected = _collect_labs(lab, labs)
 
         def make(rules: Any) -> Any:
             person = pt.build_patient(
@@ -449,6 +478,7 @@ def plan(
                 previous_weight=previous_weight,
                 policy=rules,
             )
+            person = _with_labs(person, collected)
             factors = _factors(chest_rt, person.age_years)
             rows, notices, names = _rows(history, prior, patient, db, person.bsa_m2, again)
             if is_course:
@@ -478,6 +508,8 @@ def plan(
                     mode,
                     names=names,
                     notices=notices,
+                    labs=collected,
+                    adjust_organ=adjust_organ,
                 )
             extra = [p for p, _ in delays if p != 1]
             if extra:
@@ -502,6 +534,8 @@ def plan(
                 actual_dates=actual_dates,
                 names=names + modification_names(mods),
                 notices=notices,
+                labs=collected,
+                adjust_organ=adjust_organ,
             )
 
         result = make(rules)
@@ -587,6 +621,25 @@ def _rows(
     return loaded.all_rows(), loaded.notes.get(None, []), loaded.names_read()
 
 
+def _collect_labs(texts: list[str] | None, files: list[Path] | None) -> Any:
+    """The lab values given (--lab, --labs), merged and checked."""
+    from dosecalc import labs as lb
+
+    return lb.collect(texts or [], files or [])
+
+
+def _with_labs(person: Any, values: Any) -> Any:
+    """The patient with the creatinine the labs carry (refused when the labs contradict --scr,
+    or a measured clearance contradicts --gfr)."""
+    from dataclasses import replace
+
+    from dosecalc import labs as lb
+
+    scr = lb.reconcile_scr(person.scr_mg_dl, values)
+    lb.reconcile_crcl(person.gfr_ml_min, values)
+    return replace(person, scr_mg_dl=scr)
+
+
 def _from_ledger(loaded: Any, patient: str | None, db: str | None) -> None:
     """Add one patient's recorded doses from the ledger (CONTRACT §8) to ``loaded``."""
     from dosecalc.errors import fail
@@ -655,6 +708,9 @@ def check(
     formula: Formula = None,
     sex: Sex = None,
     age: Age = None,
+    scr: Scr = None,
+    lab: Lab = None,
+    labs: LabFiles = None,
     chest_rt: ChestRt = None,
     equivalence: Equivalence = None,
     policy: PolicyFile = None,
@@ -698,8 +754,13 @@ def check(
             )
         rules = _policy(policy, set_)
         person = pt.build_patient(
-            height, weight, bsa, formula, sex, age, policy=rules, require_bsa=False
+            height, weight, bsa, formula, sex, age, scr=scr, policy=rules, require_bsa=False
         )
+        values = _collect_labs(lab, labs)
+        person = _with_labs(person, values)
+        given_labs = bool(values) or person.scr_mg_dl is not None
+        if given_labs and all_patients:
+            raise fail("--lab", "lab values are one patient's; --all-patients audits many")
         factors = _factors(chest_rt, person.age_years, person)
         from dosecalc import history as hist
 
@@ -719,6 +780,12 @@ def check(
         )
         chk.preflight(loaded, person, proposed, rules, again)
         several = list(loaded.patients) != [None]
+        if given_labs and several:
+            raise fail(
+                "--lab",
+                f"lab values are one patient's, and the history names {len(loaded.patients)}; "
+                "give that patient's rows only",
+            )
         if chart is not None and several:
             raise fail(
                 "--chart",
@@ -757,6 +824,8 @@ def check(
 
             [r] = list(results)
             r = dataclasses.replace(r, warnings=[*notices, *r.warnings])
+            if given_labs:
+                r = chk.with_labs(r, values, person, proposed, rules)
             critical = r.critical
             if chart is not None:
                 from dosecalc.chart import save
