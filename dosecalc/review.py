@@ -48,11 +48,25 @@ def _one_line(text: Any) -> str:
     return " ".join(str(text).split())
 
 
-def _entry(where: str, node: dict[str, Any], sources: dict[str, str]) -> str:
+def _shown(node: dict[str, Any]) -> str:
     value = next((node[k] for k in _VALUE_KEYS if k in node), None)
-    shown = f"**{value}**" if value is not None else "(no number)"
+    if value is not None:
+        return f"**{value}**"
+    band = [  # an organ-function band: its bounds and action
+        f"{k} {v}"
+        for k, v in node.items()
+        if k not in ("source", "verified", "note", "message") and not isinstance(v, dict | list)
+    ]
+    return f"**{', '.join(band)}**" if band else "(no number)"
+
+
+def _entry(where: str, node: dict[str, Any], sources: dict[str, str]) -> str:
+    shown = _shown(node)
     source = node.get("source")
-    source = f"{source} ({sources[source][:120]}...)" if source in sources else source
+    if isinstance(source, str) and source in sources:
+        cited = sources[source]
+        cited = cited.get("cite") or cited.get("text") if isinstance(cited, dict) else cited
+        source = f"{source} ({str(cited)[:120]}...)"
     parts = [f"- `{where}`: {shown}"]
     if source:
         parts.append(f"  - source: {_one_line(source)}")
@@ -71,7 +85,7 @@ def sections() -> list[tuple[str, list[str]]]:
     from dosecalc.regimen import library_dir
 
     out: list[tuple[str, list[str]]] = []
-    for name in ("drugs.yaml", "ceilings.yaml"):
+    for name in sorted(p.name for p in (HERE / "data").glob("*.yaml")):
         data = _yaml(HERE / "data" / name)
         sources = data.get("sources") or {}
         entries = [_entry(w, node, sources) for w, node in unverified(data)]
