@@ -232,8 +232,12 @@ def test_check_reports_abbreviations_of_histories_yaml_and_several_patients(
     data = json.loads(p.stdout)
     jsonschema.validate(data, schema("check-output"))
     assert [w["drug"] for w in data["warnings"]] == ["epirubicin"]  # beside the patients
-    table = run("check", "--history", str(several))
-    assert "'EPI'" in table.stdout and "ABBREVIATION_READ" in table.stdout
+    summary = run("check", "--history", str(several))  # status lines on stdout, notices beside
+    assert f"notice: 'EPI' ({several}:2) was read as epirubicin" in summary.stderr
+    details = run("check", "--history", str(several), "--details")
+    assert "'EPI'" in details.stdout and "ABBREVIATION_READ" in details.stdout
+    csv_out = run("check", "--history", str(several), "--format", "csv")
+    assert csv_out.stdout.startswith("patient,drug") and "notice: 'EPI'" in csv_out.stderr
 
 
 def test_regimens_validate_shows_the_abbreviations_a_file_uses(run, tmp_path: Path) -> None:
