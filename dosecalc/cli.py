@@ -1085,8 +1085,16 @@ def _check_many(
 
 
 def _notices_to_stderr(alerts: Sequence[Any]) -> None:
+    """``notice: …`` lines on standard error, wrapped between words on a terminal."""
+    import shutil
+    import textwrap
+
+    width = shutil.get_terminal_size().columns if sys.stderr.isatty() else 0
     for alert in alerts:
-        print(f"notice: {alert.message}", file=sys.stderr)
+        line = f"notice: {alert.message}"
+        if width > 20:
+            line = textwrap.fill(line, width - 1, subsequent_indent="  ", break_long_words=False)
+        print(line, file=sys.stderr)
 
 
 class _progress:
