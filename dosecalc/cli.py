@@ -774,6 +774,94 @@ def _audit(results: Any, total: int) -> int:
 
 
 @app.command(cls=_Command)
+def verify(
+    order: Annotated[
+        Path,
+        typer.Argument(
+            help="The order: a YAML order file, or a FHIR R4 Bundle of MedicationRequests "
+            "(.json), e.g. what plan --format fhir writes.",
+            dir_okay=False,
+        ),
+    ],
+    height: Height = None,
+    weight: Weight = None,
+    bsa: Bsa = None,
+    formula: Formula = None,
+    sex: Sex = None,
+    age: Age = None,
+    scr: Scr = None,
+    gfr: Gfr = None,
+    previous_weight: Annotated[
+        str | None,
+        typer.Option(
+            "--previous-weight",
+            help="The last recorded weight (default: the order's, when --weight is given): "
+            "warn when the weight changed more than the policy's threshold.",
+        ),
+    ] = None,
+    patient: LedgerPatient = None,
+    db: Db = None,
+    history: History = None,
+    prior: Prior = None,
+    again: Again = False,
+    chest_rt: ChestRt = None,
+    equivalence: Equivalence = None,
+    regimen: Annotated[
+        str | None,
+        typer.Option(
+            "--regimen", help="For a FHIR bundle that does not name it: the regimen (id or file)."
+        ),
+    ] = None,
+    cycle: Annotated[
+        int | None,
+        typer.Option(
+            "--cycle", min=1, help="For a FHIR bundle of several cycles: the cycle to verify."
+        ),
+    ] = None,
+    start: Annotated[
+        str | None,
+        typer.Option(
+            "--start", help="For a FHIR bundle without day numbers: the cycle's day 1, YYYY-MM-DD."
+        ),
+    ] = None,
+    policy: PolicyFile = None,
+    set_: Sets = None,
+    format: Fmt = "table",
+    record: Annotated[
+        bool,
+        typer.Option(
+            "--record",
+            help="Record the check (the order's SHA-256, verdict, lines, who, when) in the "
+            "ledger of --patient; it records no dose.",
+        ),
+    ] = False,
+    by: Annotated[
+        str | None,
+        typer.Option("--by", help="With --record: who checked (default: your user name)."),
+    ] = None,
+) -> None:
+    """Verify a written order: every line recomputed, the whole order checked, a verdict.
+
+    Exit 0 to release (with or without notes), 1 to hold. Example:
+
+        dosecalc verify order.yaml --height 175cm --weight 70kg --patient MRN123
+    """
+
+    def work() -> int:
+        from dosecalc.commands.verify import Options, run
+
+        return run(
+            Options(
+                order, height, weight, bsa, formula, sex, age, scr, gfr, previous_weight,
+                regimen, cycle, start, history, prior, again, patient, db, chest_rt,
+                equivalence, policy, set_, format, record, by,
+            )
+        )  # fmt: skip
+
+    _run(work, bounded=not record and patient is None)
+
+
+@app.command(cls=_Command)
 def bsa(
     height: Annotated[str, typer.Option(help="Height, e.g. 175cm, 1.75m, 5ft9in.")],
     weight: Annotated[str, typer.Option(help="Weight, e.g. 70kg, 154lb.")],

@@ -59,6 +59,14 @@ class Dose:
         return self.protocol.describe()
 
     @property
+    def before_rounding(self) -> float:
+        """The dose before its rounding step (after every step before it): what an order is
+        compared with (CONTRACT §9)."""
+        if not self.rounding:
+            return self.dose
+        return self.dose / (1 + self.deviation_percent / 100)
+
+    @property
     def exact_per_m2(self) -> float | None:
         """The dose per m² without the round trip through mg (which can turn 450 into
         449.99999999999994 at a ceiling): the protocol amount × the modification, when the dose

@@ -366,9 +366,14 @@ def make_plan(
     delay_mode: str = "shift",
     actual_dates: bool = False,
     notices: Sequence[Alert] = (),
+    first_cycle: int = 1,
 ) -> Plan:
     """Plan ``regimen`` for ``patient``; ``history`` rows are the prior lifetime exposure
     (``notices``: what reading them found, e.g. repeats counted again).
+
+    ``first_cycle`` numbers the cycles from a later one: ``start`` is then that cycle's day 1
+    and the cycles before it are not part of the plan (an order for cycle 3 is checked against a
+    plan of cycle 3 alone, the earlier cycles being in the history).
 
     With ``actual_dates``, history rows of this regimen that name their cycle (and day) date
     those cycles; their administrations count once, from the history, and the later cycles
@@ -379,6 +384,8 @@ def make_plan(
 
     policy = policy or load_policy()
     require_bsa(patient)
+    if first_cycle != 1 and (actual_dates or delays):
+        raise fail("--cycles", "a plan from a later cycle takes no delays or actual dates")
     given = _given(regimen, history) if actual_dates else {}
     if given and start is None:
         start = min(given.values(), key=lambda g: g[0])[0].isoformat()
@@ -387,7 +394,7 @@ def make_plan(
     fixed = {c: g[0] for c, g in given.items() if c <= n}
     starts = cycle_starts(first, n, regimen.cycle_length_days, delays or {}, delay_mode, fixed)
     administrations, warnings = schedule_regimen(
-        regimen, patient, policy, first, n, modifications, 1, starts
+        regimen, patient, policy, first, n, modifications, 1, starts, first_cycle=first_cycle
     )
     if given:
         done = [
@@ -432,7 +439,7 @@ def make_plan(
         n,
         tuple(starts),
     )
-    warnings = _regimen_alerts(regimen) + warnings + short_intervals(phase)
+    warnings = _regimen_alerts(regimen) + warnings + short_intervals(phase, first_cycle)
     if assumed:
         warnings.append(
             Alert(
@@ -479,8 +486,9 @@ def check_cycles(n: object) -> int:
     return n
 
 
-def short_intervals(phase: Phase) -> list[Alert]:
-    """SHORT_INTERVAL where a cycle starts sooner than the cycle length after the one before."""
+def short_intervals(phase: Phase, first_cycle: int = 1) -> list[Alert]:
+    """SHORT_INTERVAL where a cycle starts sooner than the cycle length after the one before
+    (cycles numbered from ``first_cycle``)."""
     assert phase.regimen is not None
     length = phase.regimen.cycle_length_days
     out = []
@@ -491,10 +499,10 @@ def short_intervals(phase: Phase) -> list[Alert]:
                 Alert(
                     WARNING,
                     "SHORT_INTERVAL",
-                    f"{phase.regimen.id} cycle {c} starts {gap} days after cycle {c - 1}"
-                    f", sooner than its {length}-day cycle length",
+                    f"{phase.regimen.id} cycle {c + first_cycle - 1} starts {gap} days after "
+                    f"cycle {c + first_cycle - 2}, sooner than its {length}-day cycle length",
                     phase=phase.number,
-                    cycle=c,
+                    cycle=c + first_cycle - 1,
                     day=1,
                     date=phase.cycle_starts[c - 1],
                 )
@@ -589,6 +597,7 @@ def schedule_regimen(
     modifications: Sequence[Modification] = (),
     phase: int = 1,
     starts: Sequence[date] | None = None,
+    first_cycle: int = 1,
 ) -> tuple[list[Administration], list[Alert]]:
     """The dated administrations of one regimen, and the warnings about its doses."""
     from dosecalc import renal as rn
@@ -605,7 +614,7 @@ def schedule_regimen(
             cache[key] = calculate(order, patient, policy, mod, renal)
         return cache[key]
 
-    administrations = expand(regimen, dose_for, first, cycles, phase, starts)
+    administrations = expand(regimen, dose_for, first, cycles, phase, starts, first_cycle)
     warnings = _capped(administrations) + _dose_alerts(administrations, patient)
     if renal is not None:
         warnings += [
