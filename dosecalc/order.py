@@ -230,7 +230,7 @@ class PatientBlock(_Strict):
 
 class LineModel(_Strict):
     drug: str = Field(description="name or synonym, as in a regimen")
-    dose: str | float = Field(description="the dose written: absolute (mg, g, mcg, units)")
+    dose: str | int | float = Field(description="the dose written: absolute (mg, g, mcg, units)")
     day: StrictInt = Field(ge=1, le=MAX_CYCLE_LENGTH_DAYS, description="day of the cycle")
     route: Text | None = None
     note: Text | None = None

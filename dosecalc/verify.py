@@ -602,7 +602,16 @@ def _order_alerts(
             )
         age = (start - m.measured).days
         limit = policy["verify.measurement_max_age_days"]
-        if age > limit:
+        if age > limit and patient_from != "order":
+            out.append(
+                Alert(
+                    INFO,
+                    "ORDER_MEASUREMENTS_OLD",
+                    f"the order's measurements were taken on {m.measured}, {age} days before "
+                    f"day 1; the doses were checked against the current ones given",
+                )
+            )
+        elif age > limit:
             out.append(
                 Alert(
                     WARNING,
