@@ -842,9 +842,9 @@ def verify(
 ) -> None:
     """Verify a written order: every line recomputed, the whole order checked, a verdict.
 
-    Exit 0 to release (with or without notes), 1 to hold. Example:
+    Exit 0: release (with or without notes); exit 1: hold.
 
-        dosecalc verify order.yaml --height 175cm --weight 70kg --patient MRN123
+    Example: dosecalc verify order.yaml --height 175cm --weight 70kg --patient MRN123
     """
 
     def work() -> int:
@@ -1349,7 +1349,9 @@ def ledger_verify(
         elif report["ok"]:
             print(
                 f"ledger {report['ledger']} is intact: {report['records']} records "
-                f"({report['doses']} doses, {report['voids']} voids) of {report['patients']} "
+                f"({report['doses']} doses, {report['voids']} voids"
+                + (f", {report['checks']} checked orders" if report.get("checks") else "")
+                + f") of {report['patients']} "
                 f"patient{'s' if report['patients'] != 1 else ''}; head #{report['head']['seq']} {report['head']['hash']}"
             )
         else:

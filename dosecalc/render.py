@@ -535,6 +535,11 @@ def ledger_records(records: list[dict[str, Any]], where: str) -> Table:
         if r["kind"] == "void":
             row = ["", "", "", "", recorded, r["recorded_by"], r["source"]]
             status = f"voids #{r['voids']}: {r['reason']}"
+        elif r["kind"] == "check":  # a verified order, beside the doses (verify --record)
+            from dosecalc.verifyrecord import describe
+
+            what, status = describe(r)
+            row = [r["date"], what, "", r["bsa_m2"] or "", recorded, r["recorded_by"], r["source"]]
         else:
             drug = _name(r["drug"])
             if r["drug_given"].lower() != r["drug"]:
@@ -565,7 +570,7 @@ def ledger_csv(records: list[dict[str, Any]]) -> str:
     for r in records:
         if r["kind"] != "dose" or r["voided_by"]:
             continue
-        row = {k: r[k] for k in COLUMNS if k not in ("drug", "note")}
+        row = {k: r.get(k) for k in COLUMNS if k not in ("drug", "note")}  # no time/id column yet
         row["drug"] = r["drug_given"]
         row["note"] = f"ledger #{r['seq']}" + (f": {r['note']}" if r["note"] else "")
         writer.writerow(row)

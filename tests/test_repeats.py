@@ -22,7 +22,9 @@ def _epirubicin_total(stdout: str) -> float:
 
 
 def test_a_repeated_row_is_refused_naming_both_rows(run, tmp_path: Path) -> None:
-    h = _csv(tmp_path / "h.csv", "2019-01-05,epirubicin,40,mg/m2,", "2019-01-05,epirubicin,40,mg/m2,")
+    h = _csv(
+        tmp_path / "h.csv", "2019-01-05,epirubicin,40,mg/m2,", "2019-01-05,epirubicin,40,mg/m2,"
+    )
     r = run("check", "--history", str(h))
     assert r.returncode == 2, r.stdout
     assert r.stdout == ""
@@ -44,7 +46,9 @@ def test_a_rounded_record_of_the_same_dose_is_a_repeat_and_a_different_dose_is_n
     run, tmp_path: Path
 ) -> None:
     # 40 mg/m² × 1.84 m² = 73.6 mg, recorded rounded to 75 mg (within the 10 % of dose rounding)
-    same = _csv(tmp_path / "a.csv", "2019-01-05,epirubicin,40,mg/m2,1.84", "2019-01-05,EPI,75,mg,1.84")
+    same = _csv(
+        tmp_path / "a.csv", "2019-01-05,epirubicin,40,mg/m2,1.84", "2019-01-05,EPI,75,mg,1.84"
+    )
     assert run("check", "--history", str(same)).returncode == 2
     # a bolus and an infusion of one drug on one day are two administrations
     two = _csv(
@@ -92,12 +96,16 @@ def test_a_time_that_is_not_hh_mm_is_refused_with_file_and_line(run, tmp_path: P
 
 
 def test_again_counts_the_repeat_and_says_so(run, tmp_path: Path) -> None:
-    h = _csv(tmp_path / "h.csv", "2019-01-05,epirubicin,40,mg/m2,", "2019-01-05,epirubicin,40,mg/m2,")
+    h = _csv(
+        tmp_path / "h.csv", "2019-01-05,epirubicin,40,mg/m2,", "2019-01-05,epirubicin,40,mg/m2,"
+    )
     r = run("check", "--history", str(h), "--again", "--format", "json")
     assert r.returncode == 0, r.stderr
     assert _epirubicin_total(r.stdout) == 80
     codes = {w["code"]: w for w in json.loads(r.stdout)["warnings"]}
-    assert "REPEAT_COUNTED" in codes and f"{h}:3 repeats {h}:2" in codes["REPEAT_COUNTED"]["message"]
+    assert (
+        "REPEAT_COUNTED" in codes and f"{h}:3 repeats {h}:2" in codes["REPEAT_COUNTED"]["message"]
+    )
 
 
 def test_the_same_history_file_twice_is_refused(run, tmp_path: Path) -> None:

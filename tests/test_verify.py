@@ -730,3 +730,75 @@ def test_the_verdict_view_fits_80_columns(tmp_path: Path) -> None:
     reasons = text[text.index("Reasons") :]
     assert reasons.index("CRITICAL") < reasons.index("WARNING")
     assert reasons.rindex("CRITICAL") < reasons.index("WARNING")
+
+
+# ---------------------------------------------------------------- the record of a check
+
+
+def test_recorded_checks_are_in_the_chain_and_the_second_person_makes_the_double_check(
+    run, tmp_path: Path, ledger_url: str
+) -> None:
+    from tests.conftest import sql
+
+    order = ec_order()
+    order["patient"]["id"] = "MRN7"
+    path = save(tmp_path, order)
+    base = ["verify", str(path), *PATIENT, "--patient", "MRN7", "--db", ledger_url, "--record"]
+    p = run(*base, "--by", "A. Pharmacist", "--format", "json")
+    assert p.returncode == 0, p.stderr
+    first = json.loads(p.stdout)
+    jsonschema.validate(first, VERIFY_SCHEMA)
+    assert first["recorded"]["check"] == 1 and first["recorded"]["independent"] is False
+    assert "PATIENT_NOT_IN_LEDGER" in codes(first, "warning")  # a first cycle: no doses yet
+    p = run(*base, "--by", "A. Pharmacist")  # the same person again: not independent
+    assert "not an independent double check" in p.stdout
+    p = run(*base, "--by", "B. Pharmacist", "--format", "json")
+    second = json.loads(p.stdout)["recorded"]
+    assert second["independent"] is True and second["double_check_of"] == first["recorded"]["seq"]
+    # verifying records no dose, and the ledger still verifies
+    p = run("ledger", "verify", "--db", ledger_url, "--format", "json")
+    report = json.loads(p.stdout)
+    assert p.returncode == 0 and report["ok"], report["problems"]
+    assert report["checks"] == 3 and report["doses"] == 0
+    p = run("ledger", "verify", "--db", ledger_url)
+    assert "3 checked orders" in p.stdout
+    # the checks sit beside the doses of the patient
+    run("ledger", "record", "--patient", "MRN7", "--date", MEASURED.isoformat(), "--drug", "EPI",
+        "--dose", "90mg/m2", "--bsa", "1.84", "--db", ledger_url)  # fmt: skip
+    p = run("ledger", "list", "--patient", "MRN7", "--db", ledger_url, "--format", "json")
+    kinds = [r["kind"] for r in json.loads(p.stdout)["records"]]
+    assert kinds == ["check", "check", "check", "dose"]
+    p = run("ledger", "list", "--patient", "MRN7", "--db", ledger_url)
+    assert "verified order" in p.stdout and "independent" in p.stdout
+    p = run("ledger", "export", "--patient", "MRN7", "--db", ledger_url)
+    assert p.stdout.count("\n") == 2  # the header and the one dose: a check is no dose
+    p = run("ledger", "void", "1", "--patient", "MRN7", "--reason", "x", "--db", ledger_url)
+    assert p.returncode == 2 and "is an order's check, not a dose" in p.stderr
+    # the check is covered by the chain: an edited verdict shows
+    sql(ledger_url, "UPDATE dosecalc_records SET reason = 'release' WHERE seq = 1")
+    p = run("ledger", "verify", "--db", ledger_url)
+    assert p.returncode == 1 and "record #1 was changed after it was recorded" in p.stdout
+
+
+def test_a_recorded_hold_names_the_lines_and_the_order(run, tmp_path: Path, sqlite_url) -> None:
+    order = ec_order()
+    order["lines"][0]["dose"] = "189 mg"
+    path = save(tmp_path, order)
+    p = run("verify", str(path), *PATIENT, "--patient", "MRN8", "--db", sqlite_url, "--record")
+    assert p.returncode == 1 and "recorded as #1" in p.stdout
+    p = run("ledger", "export", "--format", "json", "--db", sqlite_url)
+    [r] = json.loads(p.stdout)["records"]
+    assert r["kind"] == "check" and r["reason"] == "hold" and r["cycle"] == 2
+    assert len(r["source_sha256"]) == 64 and r["regimen"] == "ec"
+    note = json.loads(r["note"])
+    assert note["verdict"] == "hold" and note["order"] == "P123-C2"
+    assert note["critical"] == ["ORDER_DOSE_DEVIATION"]
+    assert "day 1 epirubicin 189 mg / 166 mg +13.8 % outside-tolerance" in note["lines"]
+
+
+def test_record_needs_a_patient_and_by_needs_record(cli, tmp_path: Path) -> None:
+    path = save(tmp_path, ec_order())
+    code, _, err = cli("verify", str(path), *PATIENT, "--record")
+    assert code == 2 and "give --patient ID" in err
+    code, _, err = cli("verify", str(path), *PATIENT, "--by", "me")
+    assert code == 2 and "give --record too" in err

@@ -75,7 +75,7 @@ def run(o: Options) -> int:
                 )
             )
     person, source, order_bsa = _patient(o, order, rules)
-    rows, notices = cli._rows(o.history, o.prior, o.patient, o.db, person.bsa_m2, o.again)
+    rows, notices = _prior(o, person.bsa_m2)
     factors = cli._factors(o.chest_rt, person.age_years)
     result = verify(
         order,
@@ -216,3 +216,33 @@ def _order_bsa(order: Any, formula: str | None, rules: Any) -> float | None:
         raise FileError(
             *(Problem(p.message, field="patient", file=order.source) for p in e.problems)
         ) from None
+
+
+def _prior(o: Options, bsa_m2: float | None) -> tuple[list[Any], list[Any]]:
+    """The prior exposure, as for plan (history files, --prior, the patient's ledger doses). A
+    patient with no dose in the ledger yet (a first cycle) is said, not refused, so that the
+    check can still be recorded."""
+    from dosecalc import cli
+
+    pid = o.patient.strip() if o.patient is not None else None
+    if pid:
+        from dosecalc.ledger import Ledger
+
+        ledger = Ledger(o.db, create=o.record)
+        known = [p["patient"] for p in ledger.patients()]
+        if pid not in known:
+            import difflib
+
+            from dosecalc.alerts import WARNING, Alert
+
+            rows, notices = cli._rows(o.history, o.prior, None, None, bsa_m2, o.again)
+            close = difflib.get_close_matches(pid, known, n=3, cutoff=0.6)
+            hint = f" (did you mean {', '.join(close)}?)" if close else ""
+            said = Alert(
+                WARNING,
+                "PATIENT_NOT_IN_LEDGER",
+                f"patient {pid} has no dose in the ledger {ledger}{hint}: no prior exposure "
+                "was read from it; check the id (a first treatment has none)",
+            )
+            return rows, [*notices, said]
+    return cli._rows(o.history, o.prior, o.patient, o.db, bsa_m2, o.again)
