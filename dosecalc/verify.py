@@ -372,7 +372,8 @@ def _check_line(
                     "ORDER_DOSE_DEVIATION",
                     f"{ln.drug} day {ln.day}: ordered {fmt(ln.amount)} {ln.unit} is "
                     f"{deviation:+.1f} % from the {fmt(expected)} {d.unit} recomputed "
-                    f"({d.protocol_text}), outside the ±{fmt(tol)} % tolerance ({why}); the "
+                    f"({d.protocol_text}{', capped at max_dose' if d.capped else ''}), outside "
+                    f"the ±{fmt(tol)} % tolerance ({why}); the "
                     "prescriber must confirm or correct it",
                     **_where(order, ln.day, ln.drug),
                 )
