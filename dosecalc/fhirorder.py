@@ -411,8 +411,17 @@ def _one_cycle(
         if (cycle is None or g[2] == cycle)  # type: ignore[index]
         and (regimen is None or g[0] == regimen.strip().lower())  # type: ignore[index]
     ]
+    if len(chosen) > 1 and len({(g[0], g[2]) for g in chosen}) == 1:  # type: ignore[index]
+        raise FileError(
+            Problem(
+                f"the bundle is a course's: {chosen[0][0]} cycle {chosen[0][2]} is in several "  # type: ignore[index]
+                "phases; export the plan of that phase's regimen on its own to verify it",
+                file=source,
+            )
+        )
     if len(chosen) != 1:
-        listed = ", ".join(f"{g[0]} cycle {g[2]}" for g in keys[:12])  # type: ignore[index]
+        shown = chosen or keys
+        listed = ", ".join(dict.fromkeys(f"{g[0]} cycle {g[2]}" for g in shown[:12]))  # type: ignore[index]
         how = "give --cycle N (and --regimen ID)" if chosen else "check --cycle and --regimen"
         found = "several cycles" if chosen else "no cycle that matches"
         raise FileError(

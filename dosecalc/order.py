@@ -260,6 +260,10 @@ class AckModel(_Strict):
     @field_validator("drug", mode="before")
     @classmethod
     def _drug(cls, value: Any) -> str | None:
+        from dosecalc.ceilings import EQUIVALENT
+
+        if isinstance(value, str) and " ".join(value.lower().split()) == EQUIVALENT:
+            return EQUIVALENT  # the doxorubicin-equivalent total's own warnings
         return None if value is None else canonical_drug(value)
 
     @field_validator("reason", "by")

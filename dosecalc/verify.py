@@ -430,10 +430,11 @@ def _unexpected(
                     f"which is {fmt(instead[0].dose.before_rounding)} {instead[0].dose.unit}"
                 )
         else:
+            n = sum(1 for o in orders if o.given_in(order.cycle or 1) and ln.day in o.days)
             reason = (
                 f"a further line of {ln.drug} on day {ln.day}: {regimen.id} gives it "
-                f"{sum(1 for o in orders if o.given_in(order.cycle or 1) and ln.day in o.days)} "
-                "time(s) that day, and the order already has that"
+                f"{'once' if n == 1 else f'{n} times'} that day, and the order already has "
+                f"{'that' if n == 1 else 'those'}"
             )
     alert = Alert(
         CRITICAL,
