@@ -90,6 +90,7 @@ class Order:
     start: date | None = None  # the cycle's day 1
     id: str | None = None
     regimen_version: str | None = None
+    regimen_sha256: str | None = None
     patient: Measurements = field(default_factory=Measurements)
     acknowledged: tuple[Acknowledgement, ...] = ()
     prescriber: str | None = None
@@ -280,6 +281,9 @@ class OrderFile(_Strict):
     order: Id | None = Field(None, description="the order's own id")
     regimen: Text = Field(description="library id or path (relative to this file)")
     regimen_version: Id | None = None
+    regimen_sha256: str | None = Field(
+        None, pattern=r"^[0-9a-f]{64}$", description="the SHA-256 of the regimen file ordered from"
+    )
     cycle: StrictInt = Field(ge=1, le=MAX_CYCLES, description="the cycle this order is for")
     start: IsoDate = Field(description="that cycle's day 1")
     patient: PatientBlock | None = None
@@ -390,6 +394,7 @@ def read_yaml(text: str, source: str, sha: str, base: Path | None = None) -> Ord
         start=model.start,
         id=model.order,
         regimen_version=model.regimen_version,
+        regimen_sha256=model.regimen_sha256,
         patient=measurements,
         acknowledged=acks,
         prescriber=model.prescriber,

@@ -167,6 +167,23 @@ SETTINGS: dict[str, Setting] = {
             "warn when weight changed more than this since --previous-weight",
         ),
         Setting(
+            "weight.change_threshold_percent_child",
+            5.0,
+            "NIH Clinical Center: 5 % in paediatrics, 10 % in adults (APHON forum, 2022); "
+            "Texas Children's uses 10 %",
+            _number(0.1, 100),
+            "the same for a child (age below weight.child_below_age_years; needs --age)",
+        ),
+        Setting(
+            "weight.child_below_age_years",
+            18.0,
+            "dosecalc's paediatric cut-off, as for the paediatric ceilings (labels do not define "
+            "'children')",
+            _number(1, 30),
+            "a patient younger than this is a child for weight.change_threshold_percent_child "
+            "and verify.tolerance_percent_child",
+        ),
+        Setting(
             "carboplatin.gfr_cap_ml_min",
             125.0,
             "FDA 2010 / NCCN: cap an estimated GFR at 125 mL/min (eviQ/ADDIKD: do not cap)",
@@ -265,16 +282,8 @@ SETTINGS: dict[str, Setting] = {
             "none configured: a child's doses have the same tolerance unless the institution "
             "sets a tighter one",
             _number(0, 50, none=True),
-            "tolerance for a child (younger than verify.child_below_age_years; needs the age); "
+            "tolerance for a child (younger than weight.child_below_age_years; needs the age); "
             "the smaller of it and the drug's own applies",
-        ),
-        Setting(
-            "verify.child_below_age_years",
-            18.0,
-            "18, the paediatric cut-off dosecalc uses elsewhere (Mass General Brigham's order "
-            "entry counts patients under 19 as paediatric)",
-            _number(1, 30),
-            "a patient younger than this is a child for verify.tolerance_percent_child",
         ),
         Setting(
             "verify.measurement_max_age_days",

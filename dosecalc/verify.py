@@ -28,7 +28,7 @@ from dosecalc.errors import FileError, Problem
 from dosecalc.numbers import fmt
 from dosecalc.order import Acknowledgement, Order, OrderLine, date_of
 from dosecalc.patient import Patient
-from dosecalc.plan import Plan, assemble, make_plan
+from dosecalc.plan import Plan, assemble, make_plan, review_dict
 from dosecalc.policy import Policy
 from dosecalc.regimen import DoseSpec, Regimen
 from dosecalc.schedule import Administration
@@ -168,7 +168,7 @@ class Verification:
                 "name": r.name,
                 "version": r.version,
                 "version_ordered": o.regimen_version,
-                **({"sha256": r.sha256} if getattr(r, "sha256", None) else {}),
+                **review_dict(r),  # review status and the file's SHA-256
                 "cycle_length_days": r.cycle_length_days,
                 "cycles": r.cycles,
                 "cycle": o.cycle,
@@ -216,7 +216,7 @@ def tolerance_for(drug: str, patient: Patient, policy: Policy) -> tuple[float, s
 
 def is_child(patient: Patient, policy: Policy) -> bool:
     age = patient.age_years
-    return age is not None and age < policy["verify.child_below_age_years"]
+    return age is not None and age < policy["weight.child_below_age_years"]  # one cut-off
 
 
 def rounding_rule(ordered: float, dose: Dose, policy: Policy) -> str | None:
@@ -641,6 +641,17 @@ def _order_alerts(
                 f"the order was written from {regimen.id} version {order.regimen_version}; "
                 f"the regimen file is version {regimen.version or '(none given)'}: check that "
                 "the protocol did not change",
+            )
+        )
+    if order.regimen_sha256 is not None and order.regimen_sha256 != regimen.sha256:
+        out.append(
+            Alert(
+                WARNING,
+                "ORDER_REGIMEN_VERSION",
+                f"the order was written from a regimen file with SHA-256 "
+                f"{order.regimen_sha256[:12]}…; {regimen.id}'s file is now "
+                f"{(regimen.sha256 or '?')[:12]}…: it changed since (dosecalc regimens diff "
+                "shows how)",
             )
         )
     if order.cycle and order.cycle > regimen.cycles:

@@ -413,6 +413,17 @@ def test_route_bsa_version_and_cycle_checks(cli, tmp_path: Path) -> None:
     assert [ln["status"] for ln in data["lines"]] == ["wrong-route", "ok"]
 
 
+def test_a_regimen_file_changed_since_the_order_was_written(cli, tmp_path: Path) -> None:
+    code, data = verify_json(cli, save(tmp_path, ec_order()), *PATIENT)
+    sha = data["regimen"]["sha256"]
+    assert len(sha) == 64 and "ORDER_REGIMEN_VERSION" not in codes(data)
+    code, data = verify_json(cli, save(tmp_path, ec_order(regimen_sha256=sha)), *PATIENT)
+    assert "ORDER_REGIMEN_VERSION" not in codes(data)
+    code, data = verify_json(cli, save(tmp_path, ec_order(regimen_sha256="0" * 64)), *PATIENT)
+    [w] = [w for w in data["warnings"] if w["code"] == "ORDER_REGIMEN_VERSION"]
+    assert "changed since" in w["message"] and w["severity"] == "warning"
+
+
 def test_without_current_measurements_the_output_says_only_arithmetic_was_checked(
     cli, tmp_path: Path
 ) -> None:
