@@ -375,6 +375,21 @@ def test_rounding_to_whole_vials_outside_the_tolerance_is_ok_and_names_the_rule(
     assert code == 1 and "ORDER_DOSE_DEVIATION" in codes(data)
 
 
+def test_a_dose_band_is_ok_and_named(cli, tmp_path: Path) -> None:
+    """NHS dose banding: the band dose the policy gives for the recomputed dose is ok."""
+    path = save(tmp_path, ec_order())
+    args = [*PATIENT, "--set", "rounding.method=bands"]
+    _, out, _ = cli("plan", "ec", *args, "--start", START.isoformat(), "--format", "json")
+    [epi] = [a for a in json.loads(out)["administrations"] if a["drug"] == "epirubicin"][:1]
+    order = ec_order()
+    order["lines"][0]["dose"] = f"{epi['dose']!r} mg"
+    code, data = verify_json(cli, save(tmp_path, order), *args)
+    [line] = [ln for ln in data["lines"] if ln["drug"] == "epirubicin"]
+    assert line["status"] == "ok" and "NHS-rule band" in line["rounding_rule"]
+    assert line["expected"] == pytest.approx(90 * 1.844662, rel=1e-5)  # before rounding
+    assert verify_json(cli, path, *args)[1]["lines"][0]["status"] == "ok"
+
+
 def test_tolerance_per_drug_and_for_children(cli, tmp_path: Path) -> None:
     order = ec_order()
     order["lines"][0]["dose"] = "175 mg"  # +5.4 %
