@@ -317,7 +317,7 @@ def read(
     states them itself, and a different value is refused."""
     data, sha = read_bytes(path)
     text = data.decode("utf-8-sig")
-    if path.suffix.lower() == ".json" or text.lstrip().startswith("{"):
+    if path.suffix.lower() == ".json" or _is_fhir(text):
         from dosecalc.fhirorder import read_bundle
 
         return read_bundle(text, str(path), sha, path.parent, regimen, cycle, start)
@@ -337,6 +337,19 @@ def read(
                 )
             )
     return order
+
+
+def _is_fhir(text: str) -> bool:
+    """JSON with a resourceType (a YAML order may also start with '{': a flow mapping)."""
+    if not text.lstrip().startswith("{"):
+        return False
+    import json
+
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(data, dict) and "resourceType" in data
 
 
 def read_yaml(text: str, source: str, sha: str, base: Path | None = None) -> Order:

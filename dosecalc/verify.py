@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from dosecalc import __version__
-from dosecalc.alerts import CRITICAL, INFO, WARNING, Alert
+from dosecalc.alerts import CRITICAL, INFO, SEVERITIES, WARNING, Alert
 from dosecalc.dosing import Dose, above_usual_maximum
 from dosecalc.errors import FileError, Problem
 from dosecalc.numbers import fmt
@@ -266,6 +266,7 @@ def verify(
         equivalence=equivalence,
         policy=policy,
         notices=notices,
+        today=today,
         **(plan_options or {}),
     )
     checks, missing, line_alerts = compare(order, regimen, expected_plan, patient, policy)
@@ -277,6 +278,7 @@ def verify(
     warnings += _order_alerts(order, regimen, patient, policy, patient_from, order_bsa_m2, today)
     warnings += _history_alerts(order, regimen, history)
     warnings, acknowledged = acknowledge(warnings, order.acknowledged)
+    warnings.sort(key=lambda w: SEVERITIES.index(w.severity), reverse=True)  # most severe first
     plan = replace(given, warnings=[], projection=[])
     return Verification(
         order,
