@@ -437,7 +437,7 @@ def make_plan(
     policy = policy or load_policy()
     require_bsa(patient)
     if first_cycle != 1 and (actual_dates or delays):
-        raise fail("--cycles", "a plan from a later cycle takes no delays or actual dates")
+        raise fail(None, "a plan from a later cycle takes no delays or actual dates")
     given = _given(regimen, history) if actual_dates else {}
     if given and start is None:
         start = min(given.values(), key=lambda g: g[0])[0].isoformat()

@@ -355,10 +355,11 @@ def _check_line(
     trace = list(d.trace)
     if d.rounding:
         trace.append(f"expected before rounding: {fmt(expected)} {d.unit}")
+    amount = f"{fmt(ln.amount)} {ln.unit}"
+    shown = ln.written if ln.written == amount else f"{ln.written} = {amount}"
     trace.append(
-        f"ordered {ln.written}{' = ' + fmt(ln.amount) + ' ' + ln.unit if ln.written != fmt(ln.amount) + ' ' + ln.unit else ''}"
-        f" ({ln.where}): {deviation:+.1f} % from {fmt(expected)} {d.unit}; tolerance "
-        f"{fmt(tol)} % ({why})"
+        f"ordered {shown} ({ln.where}): {deviation:+.1f} % from {fmt(expected)} {d.unit}; "
+        f"tolerance {fmt(tol)} % ({why})"
     )
     rule = rounding_rule(ln.amount, d, policy)
     alerts: list[Alert] = []

@@ -4,6 +4,7 @@ checked as a whole, acknowledged, given a verdict, and recorded."""
 from __future__ import annotations
 
 import json
+import math
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -373,6 +374,19 @@ def test_rounding_to_whole_vials_outside_the_tolerance_is_ok_and_names_the_rule(
     order["lines"][0]["dose"] = "200 mg"
     code, data = verify_json(cli, save(tmp_path, order), *PATIENT, "--policy", str(policy))
     assert code == 1 and "ORDER_DOSE_DEVIATION" in codes(data)
+
+
+@pytest.mark.parametrize(
+    "factor, ok", [(1.05, True), (0.95, True), (1.0501, False), (0.9499, False)]
+)
+def test_the_tolerance_boundary_is_within(cli, tmp_path: Path, factor: float, ok: bool) -> None:
+    expected = 90 * math.sqrt(175 * 70 / 3600)  # Mosteller 1987
+    order = ec_order()
+    order["lines"][0]["dose"] = f"{expected * factor!r} mg"
+    code, data = verify_json(cli, save(tmp_path, order), *PATIENT)
+    [epi] = [ln for ln in data["lines"] if ln["drug"] == "epirubicin"]
+    assert epi["status"] == ("ok" if ok else "outside-tolerance"), epi["deviation_percent"]
+    assert code == (0 if ok else 1)
 
 
 def test_a_dose_band_is_ok_and_named(cli, tmp_path: Path) -> None:
