@@ -53,8 +53,9 @@ def header(v: Verification) -> Group:
     grid.add_column(overflow="fold")
     grid.add_row("Order", Text(f"{o.id or '(no id)'} · {o.source} · SHA-256 {o.sha256[:12]}"))
     version = f" v{r.version}" if r.version else ""
+    grid.add_row("Regimen", Text(f"{r.name} [{r.id}{version}]"))
     sha = f", file SHA-256 {r.sha256[:12]}" if r.sha256 else ""
-    grid.add_row("Regimen", Text(f"{r.name} [{r.id}{version}, {r.status}{sha}]"))
+    grid.add_row("", Text(f"{r.status}{sha}"))
     grid.add_row("", Text(f"cycle {o.cycle} of {r.cycles}, day 1 {o.start:%a} {o.start}"))
     grid.add_row("Patient", Text(patient_line(v.plan)))
     said = []
