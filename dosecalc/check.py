@@ -69,6 +69,9 @@ class PatientCheck:
     warnings: list[Alert]
     next: Next | None = None
     result: Any = None  # the cumulative.Result behind the totals (for charts)
+    labs: Any = None  # labs.Labs, when lab values were given
+    kidney: Any = None  # renal.Kidney, when lab values or --scr were given
+    organ: list[Any] | None = None  # organ.Assessment per order of the --next regimen
 
     @property
     def critical(self) -> bool:
@@ -83,7 +86,36 @@ class PatientCheck:
         out["warnings"] = [w.as_dict() for w in self.warnings]
         if self.next is not None:
             out["next"] = self.next.as_dict()
+        if self.kidney is not None:
+            from dosecalc.plan import organ_as_list
+
+            out["labs"] = self.labs.as_list() if self.labs else []
+            out["renal"] = self.kidney.as_dict()
+            out["organ_function"] = organ_as_list(self.organ or [], False)
         return out
+
+
+def with_labs(
+    r: PatientCheck, labs: Any, patient: Patient, proposed: Regimen | None, policy: Policy
+) -> PatientCheck:
+    """The check with the patient's lab values and kidney function, and what the organ-function
+    data says for each drug of the proposed regimen (doses are not changed by a check)."""
+    from dataclasses import replace
+
+    from dosecalc import organ
+
+    values = organ.values_for(patient, labs, policy)
+    assessed: list[Any] = []
+    alerts: list[Alert] = []
+    for order in proposed.drugs if proposed is not None else []:
+        a = organ.assess(order.drug, values, policy["organ.options"], order.per_day)
+        if a is None:
+            continue
+        assessed.append(a)
+        for alert in organ.alerts(a, applied=False):
+            if alert not in alerts:
+                alerts.append(alert)
+    return replace(r, warnings=r.warnings + alerts, labs=labs, kidney=values.kidney, organ=assessed)
 
 
 def _bsa(patient: Patient | None, rows: Sequence[Row]) -> tuple[float | None, str]:

@@ -222,6 +222,24 @@ Sex = Annotated[str | None, typer.Option(help="male or female.")]
 Age = Annotated[str | None, typer.Option(help="Age, e.g. 29 or 29y.")]
 Scr = Annotated[str | None, typer.Option(help="Serum creatinine, e.g. 0.9mg/dL or 80umol/L.")]
 Gfr = Annotated[str | None, typer.Option(help="GFR / creatinine clearance, e.g. 90mL/min.")]
+Lab = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--lab",
+        help="A laboratory value NAME=VALUE[@YYYY-MM-DD] (the date the sample was taken), e.g. "
+        "anc=1.2x10^9/L@2026-11-28, bilirubin=36umol/L, ast=2.5xULN; repeatable. Names: anc, "
+        "platelets, hb, bilirubin, direct_bilirubin, ast, alt, alp, scr, crcl (measured).",
+    ),
+]
+LabFiles = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--labs",
+        help="A lab file: CSV with the columns date,name,value,unit (one result a row); "
+        "repeatable.",
+        dir_okay=False,
+    ),
+]
 History = Annotated[
     list[Path] | None,
     typer.Option(
@@ -320,6 +338,16 @@ def plan(
     age: Age = None,
     scr: Scr = None,
     gfr: Gfr = None,
+    lab: Lab = None,
+    labs: LabFiles = None,
+    adjust_organ: Annotated[
+        bool,
+        typer.Option(
+            "--adjust-organ",
+            help="Apply the organ-function dose bands (kidney, liver) to the doses; without it "
+            "they are flagged but the doses are not changed.",
+        ),
+    ] = False,
     start: Annotated[
         str | None, typer.Option(help="Cycle 1 day 1, YYYY-MM-DD (default today).")
     ] = None,
@@ -435,6 +463,7 @@ def plan(
 
         delays = crs.parse_delays(delay)
         mode = crs.check_mode(delay_mode)
+        collected = _collect_labs(lab, labs)
 
         def make(rules: Any) -> Any:
             person = pt.build_patient(
@@ -449,6 +478,7 @@ def plan(
                 previous_weight=previous_weight,
                 policy=rules,
             )
+            person = _with_labs(person, collected)
             factors = _factors(chest_rt, person.age_years)
             rows, notices = _rows(history, prior, patient, db, person.bsa_m2, again)
             if is_course:
@@ -477,6 +507,8 @@ def plan(
                     delays,
                     mode,
                     notices=notices,
+                    labs=collected,
+                    adjust_organ=adjust_organ,
                 )
             extra = [p for p, _ in delays if p != 1]
             if extra:
@@ -500,6 +532,8 @@ def plan(
                 delay_mode=mode,
                 actual_dates=actual_dates,
                 notices=notices,
+                labs=collected,
+                adjust_organ=adjust_organ,
             )
 
         result = make(rules)
@@ -584,6 +618,25 @@ def _rows(
     return loaded.all_rows(), loaded.notes.get(None, [])
 
 
+def _collect_labs(texts: list[str] | None, files: list[Path] | None) -> Any:
+    """The lab values given (--lab, --labs), merged and checked."""
+    from dosecalc import labs as lb
+
+    return lb.collect(texts or [], files or [])
+
+
+def _with_labs(person: Any, values: Any) -> Any:
+    """The patient with the creatinine the labs carry (refused when the labs contradict --scr,
+    or a measured clearance contradicts --gfr)."""
+    from dataclasses import replace
+
+    from dosecalc import labs as lb
+
+    scr = lb.reconcile_scr(person.scr_mg_dl, values)
+    lb.reconcile_crcl(person.gfr_ml_min, values)
+    return replace(person, scr_mg_dl=scr)
+
+
 def _from_ledger(loaded: Any, patient: str | None, db: str | None) -> None:
     """Add one patient's recorded doses from the ledger (CONTRACT §8) to ``loaded``."""
     from dosecalc.errors import fail
@@ -652,6 +705,9 @@ def check(
     formula: Formula = None,
     sex: Sex = None,
     age: Age = None,
+    scr: Scr = None,
+    lab: Lab = None,
+    labs: LabFiles = None,
     chest_rt: ChestRt = None,
     equivalence: Equivalence = None,
     policy: PolicyFile = None,
@@ -695,8 +751,13 @@ def check(
             )
         rules = _policy(policy, set_)
         person = pt.build_patient(
-            height, weight, bsa, formula, sex, age, policy=rules, require_bsa=False
+            height, weight, bsa, formula, sex, age, scr=scr, policy=rules, require_bsa=False
         )
+        values = _collect_labs(lab, labs)
+        person = _with_labs(person, values)
+        given_labs = bool(values) or person.scr_mg_dl is not None
+        if given_labs and all_patients:
+            raise fail("--lab", "lab values are one patient's; --all-patients audits many")
         factors = _factors(chest_rt, person.age_years, person)
         from dosecalc import history as hist
 
@@ -711,6 +772,12 @@ def check(
         proposed = rg.load(next) if next is not None else None
         chk.preflight(loaded, person, proposed, rules, again)
         several = list(loaded.patients) != [None]
+        if given_labs and several:
+            raise fail(
+                "--lab",
+                f"lab values are one patient's, and the history names {len(loaded.patients)}; "
+                "give that patient's rows only",
+            )
         if chart is not None and several:
             raise fail(
                 "--chart",
@@ -739,6 +806,8 @@ def check(
                 render.console().print(render.check_view([r], with_charts=False))
         else:
             [r] = list(results)
+            if given_labs:
+                r = chk.with_labs(r, values, person, proposed, rules)
             critical = r.critical
             if chart is not None:
                 from dosecalc.chart import save
@@ -824,6 +893,16 @@ def verify(
     age: Age = None,
     scr: Scr = None,
     gfr: Gfr = None,
+    lab: Lab = None,
+    labs: LabFiles = None,
+    adjust_organ: Annotated[
+        bool,
+        typer.Option(
+            "--adjust-organ",
+            help="Expect the doses the organ-function bands (kidney, liver) give for the labs; "
+            "without it a band the labs fall in is flagged and the standard dose expected.",
+        ),
+    ] = False,
     previous_weight: Annotated[
         str | None,
         typer.Option(
@@ -885,9 +964,12 @@ def verify(
 
         return run(
             Options(
-                order, height, weight, bsa, formula, sex, age, scr, gfr, previous_weight,
-                regimen, cycle, start, history, prior, again, patient, db, chest_rt,
-                equivalence, policy, set_, format, record, by,
+                order=order, height=height, weight=weight, bsa=bsa, formula=formula, sex=sex,
+                age=age, scr=scr, gfr=gfr, lab=lab, labs=labs, adjust_organ=adjust_organ,
+                previous_weight=previous_weight, regimen=regimen, cycle=cycle, start=start,
+                history=history, prior=prior, again=again, patient=patient, db=db,
+                chest_rt=chest_rt, equivalence=equivalence, policy=policy, sets=set_,
+                format=format, record=record, by=by,
             )
         )  # fmt: skip
 

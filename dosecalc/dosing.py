@@ -1,4 +1,5 @@
-"""The dose engine: protocol dose → rule → basis → modification → cap → rounding, with a trace.
+"""The dose engine: protocol dose → rule → basis → organ function → modification → cap →
+rounding, with a trace.
 
 Pure functions of plain values. The order of operations is fixed (prior-art lesson 2): a
 patient-dependent rule of the regimen (children, infants: CONTRACT §11) replaces or scales the
@@ -56,6 +57,7 @@ class Dose:
     deviation_percent: float = 0.0
     rounding_note: str | None = None
     cap: float | None = None
+    organ_percent: float | None = None  # the organ-function band applied (--adjust-organ)
     rule: RuleUse | None = None  # the patient-dependent rule that applied
     regimen_dose: DoseSpec | None = None  # the order's own dose, when a rule replaced it
 
@@ -86,6 +88,8 @@ class Dose:
         if self.basis != "bsa" or self.capped or self.rounding:
             return None
         factor = 1 + self.modification.percent / 100 if self.modification else 1.0
+        if self.organ_percent is not None:
+            factor *= self.organ_percent / 100
         return self.protocol.amount * self.rule_factor * factor
 
 
@@ -95,8 +99,10 @@ def calculate(
     policy: Policy | None = None,
     modification: Modification | None = None,
     renal: Renal | None = None,
+    organ: tuple[float, str] | None = None,
 ) -> Dose:
-    """The dose of ``order`` for ``patient`` on one of its days."""
+    """The dose of ``order`` for ``patient`` on one of its days. ``organ``: (percent, why) of an
+    organ-function band to apply (organ.assess), after the basis and before any modification."""
     from dosecalc.policy import load as load_policy
 
     policy = policy or load_policy()
@@ -114,9 +120,16 @@ def calculate(
     calculated = _basis(order, spec, patient, renal, trace)
     calculated = rule_percent_step(use, calculated, spec.unit, trace)
     dose = calculated
+    if organ is not None:
+        dose = calculated * organ[0] / 100
+        trace.append(
+            f"organ function: {fmt(organ[0])} % ({organ[1]}): {fmt(calculated)} → "
+            f"{fmt(dose)} {spec.unit}"
+        )
     if modification is not None:
-        dose = calculated * (1 + modification.percent / 100)
-        trace.append(f"{modification.describe()}: {fmt(calculated)} → {fmt(dose)} {spec.unit}")
+        before = dose
+        dose = before * (1 + modification.percent / 100)
+        trace.append(f"{modification.describe()}: {fmt(before)} → {fmt(dose)} {spec.unit}")
     modified = dose
     capped = False
     cap = order.max_dose.amount if order.max_dose is not None else None
@@ -154,6 +167,7 @@ def calculate(
         deviation_percent=rounded.deviation_percent if rounded else 0.0,
         rounding_note=rounded.note if rounded else None,
         cap=cap,
+        organ_percent=organ[0] if organ is not None else None,
         rule=use,
         regimen_dose=regimen_dose,
     )

@@ -108,7 +108,7 @@ def _table(kind: str) -> Callable[[Any], dict[str, Any]]:
                 out[drug] = sorted(float(x) for x in item)
             else:
                 if not isinstance(item, str):
-                    raise EntryError(str(name), "give the name of a ceiling option")
+                    raise EntryError(str(name), "give the name of one of the drug's options")
                 out[drug] = item
         return out
 
@@ -299,6 +299,49 @@ SETTINGS: dict[str, Setting] = {
             "the default table of data/ceilings.yaml (ESC 2022)",
             lambda v: None if v is None else str(v),
             "doxorubicin-equivalence table",
+        ),
+        Setting(
+            "labs.max_age_days",
+            3.0,
+            "the UK standard: blood tests within 3 days of treatment (Chambers P et al. "
+            "Cancer Med 2021, doi:10.1002/cam4.4316)",
+            _number(0, 60),
+            "a lab value older than this many days before a cycle's day 1 is stale",
+        ),
+        Setting(
+            "labs.uln.bilirubin_mg_dl",
+            1.0,
+            "Mayo Clinic adult reference range 0.1-1.0 mg/dL (laboratories differ: set yours)",
+            _number(0.1, 5, none=True),
+            "upper limit of normal for total bilirubin (mg/dL), for bands in × ULN",
+        ),
+        Setting(
+            "labs.uln.ast_u_l",
+            48.0,
+            "Mayo Clinic adult reference range 8-48 U/L (laboratories differ: set yours)",
+            _number(5, 500, none=True),
+            "upper limit of normal for AST (U/L), to read U/L values against × ULN bands",
+        ),
+        Setting(
+            "labs.uln.alt_u_l",
+            55.0,
+            "Mayo Clinic adult reference range 7-55 U/L (laboratories differ: set yours)",
+            _number(5, 500, none=True),
+            "upper limit of normal for ALT (U/L)",
+        ),
+        Setting(
+            "labs.uln.alp_u_l",
+            115.0,
+            "Mayo Clinic adult reference range 45-115 U/L (laboratories differ: set yours)",
+            _number(10, 2000, none=True),
+            "upper limit of normal for alkaline phosphatase (U/L)",
+        ),
+        Setting(
+            "organ.options",
+            {},
+            "each drug's default option in data/organ.yaml",
+            _table("options"),
+            "drug = organ-function option name (e.g. bleomycin = uk-renal-drug-handbook)",
         ),
         Setting(
             "cumulative.options",

@@ -481,6 +481,78 @@ class DrugOrder(_Strict):
         return self.route or drugs.lookup(self.drug).route
 
 
+class Gate(_Strict):
+    """A lab gate checked before each cycle, e.g. ANC at least 1.5 x10^9/L."""
+
+    lab: str = Field(description="anc, platelets, hb, bilirubin, ast, alt, alp, scr, crcl, ...")
+    at_least: str | float | None = Field(None, description="e.g. '1.5 x10^9/L'")
+    at_most: str | float | None = Field(None, description="e.g. '1.5 xULN'")
+    otherwise: str = Field(
+        description="what to do when the gate fails: delay, stop or 'reduce 25%'"
+    )
+    source: Text | None = None
+    note: Text | None = None
+
+    @field_validator("otherwise", mode="before")
+    @classmethod
+    def _action(cls, value: Any) -> str:
+        text = value.strip().lower() if isinstance(value, str) else ""
+        m = re.fullmatch(r"delay|stop|reduce\s*([0-9]+(?:\.[0-9]+)?)\s*%", text)
+        if not m or (m.group(1) is not None and not 0 < float(m.group(1)) < 100):
+            raise ValueError(f"{value!r} is not an action; write delay, stop or 'reduce 25%'")
+        return text
+
+    @field_validator("lab", mode="before")
+    @classmethod
+    def _known(cls, value: Any) -> str:
+        from dosecalc import labs
+        from dosecalc.errors import DosecalcError
+
+        if not isinstance(value, str):
+            raise ValueError(f"{value!r} is not a laboratory test name")
+        try:
+            return labs.kind(value, "lab").name
+        except DosecalcError as e:
+            raise ValueError(e.problems[0].message) from None
+
+    @model_validator(mode="after")
+    def _bound(self) -> Gate:
+        self.spec  # noqa: B018  (parses both bounds; a ValueError names what is wrong)
+        return self
+
+    @property
+    def spec(self) -> Any:
+        """The gate as plain values (labs.GateSpec), bounds in the lab's unit."""
+        from dosecalc import labs
+        from dosecalc.errors import DosecalcError
+
+        if self.at_least is None and self.at_most is None:
+            raise ValueError("a gate needs at_least or at_most (e.g. at_least: 1.5 x10^9/L)")
+        bounds: dict[str, float] = {}
+        unit = None
+        for key in ("at_least", "at_most"):
+            raw = getattr(self, key)
+            if raw is None:
+                continue
+            if isinstance(raw, bool) or not isinstance(raw, str):
+                raise ValueError(f"{key}: {raw!r} has no unit; write e.g. '1.5 x10^9/L'")
+            try:
+                bounds[key], this = labs.parse_value(self.lab, raw, key)
+            except DosecalcError as e:
+                raise ValueError(f"{key}: {e.problems[0].message}") from None
+            if unit is not None and this != unit:
+                raise ValueError("at_least and at_most must be in the same kind of unit")
+            unit = this
+        lo, hi = bounds.get("at_least"), bounds.get("at_most")
+        if lo is not None and hi is not None and lo > hi:
+            raise ValueError("at_least is above at_most, so no value could pass")
+        assert unit is not None
+        spec = labs.GateSpec(self.lab, lo, hi, unit, self.otherwise, self.source)
+        return labs.GateSpec(
+            spec.lab, lo, hi, unit, self.otherwise, self.source, labs.gate_requirement(spec)
+        )
+
+
 class Regimen(_Strict):
     """A regimen file (CONTRACT §3)."""
 
@@ -501,6 +573,11 @@ class Regimen(_Strict):
     approved_on: IsoDate | None = Field(None, description="when, YYYY-MM-DD")
     review_due: IsoDate | None = Field(None, description="when it must be reviewed again")
     drugs: list[DrugOrder] = Field(min_length=1, max_length=100)
+    gates: list[Gate] | None = Field(
+        None,
+        max_length=20,
+        description="lab gates checked before each cycle; [] when the sources state none",
+    )
     _sha256: str | None = PrivateAttr(None)
 
     @model_validator(mode="after")

@@ -56,6 +56,21 @@ def patient_line(plan: Plan) -> str:
     return ", ".join(parts)
 
 
+def lab_lines(labs: Any, kidney: Any) -> list[str]:
+    """'Labs: anc 1.2 ×10⁹/L (2026-11-28), bilirubin 2 mg/dL' and 'Kidney: CrCl ...'."""
+    out = []
+    if labs:
+        latest = {v.name: v for v in labs.values}  # the latest of each (oldest first)
+        shown = [v.shown() for v in latest.values()]
+        older = len(labs.values) - len(latest)
+        out.append(
+            "Labs: " + ", ".join(shown) + (f" (and {older} earlier values)" if older else "")
+        )
+    if kidney is not None and kidney.summary():
+        out.append(f"Kidney: {kidney.summary()}")
+    return out
+
+
 RANK = {"critical": 0, "warning": 1, "info": 2}
 
 
@@ -103,6 +118,8 @@ def plan_header(plan: Plan) -> Text:
         head.append(f"  [{r.id}{' v' + r.version if r.version else ''}]\n")
         head.append(f"Review: {review_words(r)}\n")
     head.append(f"Patient: {patient_line(plan)}\n")
+    for line in lab_lines(plan.labs, plan.kidney):
+        head.append(f"{line}\n")
     if plan.course is None:
         r = plan.regimen
         assert r is not None
@@ -190,7 +207,7 @@ def _dose_table(plan: Plan, administrations: list[Any]) -> Table:
     table.add_column("Day", justify="right")
     table.add_column("Date")
     table.add_column("Drug")
-    modified = any(a.dose.modification for a in administrations)
+    modified = any(a.dose.modification or a.dose.organ_percent for a in administrations)
     if modified:
         table.add_column("Standard", justify="right")
     table.add_column("Dose", justify="right")
@@ -205,7 +222,7 @@ def _dose_table(plan: Plan, administrations: list[Any]) -> Table:
         previous = a.cycle
         row: list[Any] = cells[:4]
         if modified:
-            row.append(f"{fmt(d.calculated)} {d.unit}" if d.modification else "")
+            row.append(f"{fmt(d.calculated)} {d.unit}" if d.modification or d.organ_percent else "")
         row += [Text(cells[5], style="bold"), d.route, d.protocol_text, _calculation(plan, d)]
         table.add_row(*row)
     return table
@@ -307,6 +324,8 @@ def _calculation(plan: Plan, d: Any) -> str:
     if d.rule is not None:
         percent = d.rule.rule.percent
         text += f", {d.rule.label}" + (f" {percent:g} %" if percent is not None else "")
+    if d.organ_percent is not None:
+        text += f" × {fmt(d.organ_percent)} % (organ function)"
     if d.modification is not None:
         text += f", {d.modification.percent:+g} %"
     if d.capped:
@@ -462,6 +481,8 @@ def check_view(results: list[Any], with_charts: bool = True) -> Group:
         if r.patient is not None:
             head.append(f"Patient {r.patient}", style="bold")
             head.append("\n")
+        for line in lab_lines(getattr(r, "labs", None), getattr(r, "kidney", None)):
+            head.append(f"{line}\n")
         parts.append(head)
         parts.append(cumulative_table(r.cumulative, planned=False))
         if with_charts:
@@ -708,6 +729,20 @@ def regimen_detail(r: Any) -> dict[str, Any]:
             }
             for o in r.drugs
         ],
+        gates=None
+        if r.gates is None
+        else [
+            {
+                "lab": g.lab,
+                "at_least": g.spec.at_least,
+                "at_most": g.spec.at_most,
+                "unit": g.spec.unit,
+                "otherwise": g.otherwise,
+                "source": g.source,
+                "note": g.note,
+            }
+            for g in r.gates
+        ],
     )
     from dosecalc.plan import review_dict
 
@@ -763,4 +798,12 @@ def regimen_view(r: Any) -> Group:
             for item in items:
                 t.append(f"  - {item}\n", style="")
             parts.append(t)
+    if r.gates is not None:
+        t = Text("Lab gates (before each cycle):\n", style="bold")
+        if not r.gates:
+            t.append("  none stated in the sources\n")
+        for g in r.gates:
+            t.append(f"  - {g.spec.text}, otherwise {g.otherwise}")
+            t.append(f" ({g.source})\n" if g.source else "\n")
+        parts.append(t)
     return Group(*parts)

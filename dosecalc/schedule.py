@@ -34,6 +34,7 @@ class Administration:
             "protocol_dose": d.protocol.amount,
             "protocol_unit": d.protocol.per_unit,
             "calculated_dose": d.calculated,
+            "organ_percent": d.organ_percent,
             "modified_dose": d.modified,
             "modification": None
             if mod is None

@@ -842,3 +842,30 @@ def test_record_needs_a_patient_and_by_needs_record(cli, tmp_path: Path) -> None
     assert code == 2 and "give --patient ID" in err
     code, _, err = cli("verify", str(path), *PATIENT, "--by", "me")
     assert code == 2 and "give --record too" in err
+
+
+# ---------------------------------------------------------------- labs and organ function
+
+
+def test_lab_gates_and_organ_function_come_from_the_plan_engine(cli, tmp_path: Path) -> None:
+    """The regimen's gates are checked against the order's cycle (numbered as such), and an
+    organ-function band is expected with --adjust-organ (flagged without it)."""
+    tomorrow = (TODAY + timedelta(days=1)).isoformat()
+    taken = f"@{TODAY.isoformat()}"
+    path = save(tmp_path, ec_order(start=tomorrow))
+    code, data = verify_json(cli, path, *PATIENT, "--lab", f"anc=1.0x10^9/L{taken}",
+                             "--lab", f"platelets=150x10^9/L{taken}")  # fmt: skip
+    assert code == 1
+    [gate] = [w for w in data["warnings"] if w["code"] == "LAB_GATE_FAILED"]
+    assert gate["cycle"] == 2 and "ec cycle 2: anc" in gate["message"]
+    order = ec_order(start=tomorrow)
+    order["lines"][0]["dose"] = "83 mg"  # half of 166 mg: the band for bilirubin 1.2-3 mg/dL
+    path = save(tmp_path, order)
+    liver = ["--lab", f"bilirubin=2mg/dL{taken}", "--lab", f"ast=30U/L{taken}"]
+    code, data = verify_json(cli, path, *PATIENT, *liver)
+    assert {"ORGAN_FUNCTION_ADJUSTMENT", "ORDER_DOSE_DEVIATION"} <= codes(data, "critical")
+    code, data = verify_json(cli, path, *PATIENT, *liver, "--adjust-organ")
+    [epi] = [ln for ln in data["lines"] if ln["drug"] == "epirubicin"]
+    half = 0.5 * 90 * math.sqrt(175 * 70 / 3600)  # the band: half the dose (Mosteller BSA)
+    assert epi["status"] == "ok" and epi["expected"] == pytest.approx(half, rel=1e-6)
+    assert "ORDER_DOSE_DEVIATION" not in codes(data)

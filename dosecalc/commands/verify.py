@@ -24,6 +24,9 @@ class Options:
     age: str | None = None
     scr: str | None = None
     gfr: str | None = None
+    lab: list[str] | None = None
+    labs: list[Path] | None = None
+    adjust_organ: bool = False
     previous_weight: str | None = None
     regimen: str | None = None
     cycle: int | None = None
@@ -74,7 +77,9 @@ def run(o: Options) -> int:
                     file=order.source,
                 )
             )
+    collected = cli._collect_labs(o.lab, o.labs)
     person, source, order_bsa = _patient(o, order, rules)
+    person = cli._with_labs(person, collected)
     rows, notices = _prior(o, person.bsa_m2)
     factors = cli._factors(o.chest_rt, person.age_years)
     result = verify(
@@ -88,6 +93,7 @@ def run(o: Options) -> int:
         notices=notices,
         factors=factors,
         equivalence=o.equivalence,
+        plan_options={"labs": collected, "adjust_organ": o.adjust_organ},
     )
     if o.record:
         from dosecalc.verifyrecord import record
