@@ -18,7 +18,7 @@ from dosecalc.errors import fail
 from dosecalc.numbers import fmt
 from dosecalc.patient import Patient
 from dosecalc.policy import Policy
-from dosecalc.regimen import DoseSpec, DrugOrder, parse_dose
+from dosecalc.regimen import DoseSpec, DrugOrder, Infusion, parse_dose
 from dosecalc.renal import Renal
 from dosecalc.rounding import round_dose
 from dosecalc.rules import RuleUse
@@ -58,6 +58,8 @@ class Dose:
     rounding_note: str | None = None
     cap: float | None = None
     organ_percent: float | None = None  # the organ-function band applied (--adjust-organ)
+    infusion: Infusion | None = None  # how it is given (the regimen's infusion)
+    note: str | None = None  # the regimen's note on this order
     rule: RuleUse | None = None  # the patient-dependent rule that applied
     regimen_dose: DoseSpec | None = None  # the order's own dose, when a rule replaced it
 
@@ -79,6 +81,38 @@ class Dose:
         if not self.rounding:
             return self.dose
         return self.dose / (1 + self.deviation_percent / 100)
+
+    @property
+    def rate_per_hour(self) -> float | None:
+        """A continuous or intermittent infusion's rate in ``unit`` per hour."""
+        i = self.infusion
+        if i is None or i.type not in ("continuous", "intermittent") or not i.duration:
+            return None
+        return self.dose / i.duration
+
+    @property
+    def infusion_text(self) -> str:
+        """How it is given, without the route or the order's note: ``'bolus'``, ``'continuous
+        infusion over 46 h (93.9 mg/h), via pump'``; '' when the regimen does not say."""
+        i = self.infusion
+        if i is None:
+            return ""
+        rate = self.rate_per_hour if i.type == "continuous" else None
+        text = i.kind() + (f" ({fmt(rate)} {self.unit}/h)" if rate is not None else "")
+        return ", ".join([text, *(x for x in (i.note, i.text if i.type else None) if x)])
+
+    @property
+    def how(self) -> str:
+        """:attr:`infusion_text`, then the regimen's note on the order after a semicolon."""
+        return "; ".join(x for x in (self.infusion_text, self.note) if x)
+
+    @property
+    def given_as(self) -> str:
+        """The route and how it is given: ``'IV continuous infusion over 46 h (93.9 mg/h), …'``."""
+        how = self.how
+        if self.infusion is None and how:
+            return f"{self.route}; {how}"
+        return f"{self.route} {how}".strip()
 
     @property
     def exact_per_m2(self) -> float | None:
@@ -114,6 +148,18 @@ def calculate(
             f"protocol: total {order.total_dose.describe()} per cycle divided over "
             f"{len(order.days)} days = {spec.describe()} per day"
         )
+    elif order.infusion is not None and order.infusion.type == "continuous":
+        hours = fmt(order.infusion.duration or 0)
+        if len(order.days) == 1:
+            trace.append(
+                f"protocol: {spec.describe()}, the total over {hours} h of a continuous "
+                f"infusion started on day {order.days[0]}"
+            )
+        else:
+            trace.append(
+                f"protocol: {spec.describe()} on each listed day, each the total over "
+                f"{hours} h of a continuous infusion"
+            )
     else:
         trace.append(f"protocol: {spec.describe()} on each listed day")
     use, spec, regimen_dose = rule_step(order, spec, patient, trace)
@@ -168,6 +214,8 @@ def calculate(
         rounding_note=rounded.note if rounded else None,
         cap=cap,
         organ_percent=organ[0] if organ is not None else None,
+        infusion=order.infusion,
+        note=order.note,
         rule=use,
         regimen_dose=regimen_dose,
     )

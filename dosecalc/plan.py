@@ -146,6 +146,28 @@ class Plan:
     def critical(self) -> bool:
         return any(w.severity == CRITICAL for w in self.warnings)
 
+    def changes(self) -> list[str]:
+        """The dose modifications and delays this plan applies, one phrase each."""
+        out: list[str] = []
+        seen = set()
+        for a in self.administrations:
+            m = a.dose.modification
+            if m is not None and m not in seen:
+                seen.add(m)
+                out.append(f"{m.drug or 'all drugs'} {m.describe()}")
+        for ph in self.phases:
+            length = ph.regimen.cycle_length_days if ph.regimen is not None else None
+            for c in range(2, len(ph.cycle_starts) + 1):
+                gap = (ph.cycle_starts[c - 1] - ph.cycle_starts[c - 2]).days
+                if length is not None and gap > length:
+                    at = f"phase {ph.number} " if self.course is not None else ""
+                    late = gap - length
+                    out.append(
+                        f"{at}cycle {c} starts {late} day{'s' if late != 1 else ''} late "
+                        f"({gap} days after cycle {c - 1})"
+                    )
+        return out
+
     def as_dict(self) -> dict[str, object]:
         patient = self.patient.as_dict()
         patient["cardiac_radiation_gy"] = self.factors.cardiac_radiation_gy
@@ -196,6 +218,7 @@ class Plan:
             "labs": self.labs.as_list() if self.labs else [],
             "renal": self.kidney.as_dict() if self.kidney is not None else None,
             "organ_function": organ_as_list(self.organ, self.adjust_organ),
+            "changes": self.changes(),
             "warnings": [w.as_dict() for w in self.warnings],
         }
 
@@ -428,8 +451,8 @@ def _projection_text(
         else:
             head = f"{f.drug} stays {rel} its {fmt(value)} {unit} {word} in this plan"
         count = f"at least {cumulative.MAX_PROJECTED_CYCLES}" if fit is None else str(fit)
-        noun = "full cycle" if fit == 1 else "full cycles"
-        parts.append(f"{head}; {count} {noun}{of} fit {rel} it ({where} {phase.cycles})")
+        noun, verb = ("full cycle", "fits") if fit == 1 else ("full cycles", "fit")
+        parts.append(f"{head}; {count} {noun}{of} {verb} {rel} it ({where} {phase.cycles})")
     return tuple(parts)
 
 

@@ -32,7 +32,10 @@ class Setting:
 def _choice(*names: str) -> Callable[[Any], str]:
     def check(value: Any) -> str:
         if not isinstance(value, str) or value.strip().lower() not in names:
-            raise ValueError(f"{value!r} is not one of {', '.join(names)}")
+            from dosecalc.errors import did_you_mean
+
+            hint = did_you_mean(value, names) if isinstance(value, str) else ""
+            raise ValueError(f"{show(value)!r} is not one of {', '.join(names)}{hint}")
         return value.strip().lower()
 
     return check
@@ -47,13 +50,15 @@ def _number(lo: float, hi: float, none: bool = False) -> Callable[[Any], float |
         ):
             return None
         if isinstance(value, bool):
-            raise ValueError(f"{value!r} is not a number")
+            raise ValueError(f"{show(value)!r} is not a number")
         try:
             number = float(value)
         except (TypeError, ValueError):
-            raise ValueError(f"{value!r} is not a number" + (" or none" if none else "")) from None
+            raise ValueError(
+                f"{show(value)!r} is not a number" + (" or none" if none else "")
+            ) from None
         if not (math.isfinite(number) and lo <= number <= hi):
-            raise ValueError(f"{value!r} is outside {lo:g}-{hi:g}")
+            raise ValueError(f"{show(value)} is outside {lo:g}-{hi:g}")
         return number
 
     return check
@@ -67,7 +72,7 @@ def _bool(value: Any) -> bool:
         return True
     if text in ("false", "no", "off"):
         return False
-    raise ValueError(f"{value!r} is not true or false")
+    raise ValueError(f"{show(value)!r} is not true or false")
 
 
 class EntryError(ValueError):
@@ -193,7 +198,7 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "carboplatin.cap_given_gfr",
             False,
-            "CONTRACT §1: a --gfr is used as given; dosecalc warns when it is above the cap",
+            "a GFR given with --gfr is used as given; dosecalc warns when it is above the cap",
             _bool,
             "also cap a GFR given with --gfr",
         ),
@@ -387,14 +392,25 @@ class Policy:
         }
 
 
-def _show(value: Any) -> str:
+def show(value: Any) -> str:
+    """A policy value as it is written in a policy file: ``none``, ``true``/``false``, ``0.7``,
+    ``cisplatin: 10, 50, 100`` (never Python's ``[50.0, 150.0]`` or ``False``)."""
     if value is None:
         return "none"
     if isinstance(value, bool):
         return str(value).lower()
-    if isinstance(value, float) and value == int(value):
-        return str(int(value))
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {show(v)}" for k, v in value.items()) or "none"
+    if isinstance(value, list | tuple):
+        return ", ".join(show(v) for v in value)
+    if isinstance(value, float):
+        from dosecalc.numbers import fmt
+
+        return fmt(value, None if value != int(value) else 0)
     return str(value)
+
+
+_show = show
 
 
 def default_path() -> Path | None:
