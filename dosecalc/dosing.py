@@ -77,7 +77,7 @@ class Dose:
     @property
     def before_rounding(self) -> float:
         """The dose before its rounding step (after every step before it): what an order is
-        compared with (CONTRACT §9)."""
+        compared with (verify)."""
         if not self.rounding:
             return self.dose
         return self.dose / (1 + self.deviation_percent / 100)

@@ -52,6 +52,7 @@ SNOMED_ROUTES = {
     "72607000": "IT",
 }
 DOSECALC_GROUP = "urn:dosecalc:cycle"
+LEDGER_ID = "urn:dosecalc:ledger"  # the Patient identifier plan --format fhir writes for --patient
 _GROUP = re.compile(r"^(?P<regimen>[^/]+)/phase-(?P<phase>\d+)/cycle-(?P<cycle>\d+)$")
 
 
@@ -506,7 +507,7 @@ def _quantity(obs: Any) -> tuple[float, str] | None:
 
 def _patient(resources: list[tuple[int, Any, str | None]], start: date | None) -> Measurements:
     found: dict[str, tuple[date | None, str]] = {}
-    sex = age = None
+    sex = age = ident = None
     for _, res, _ in resources:
         kind = res.get_resource_type()
         if kind == "Observation" and res.status not in ("entered-in-error", "cancelled"):
@@ -528,6 +529,13 @@ def _patient(resources: list[tuple[int, Any, str | None]], start: date | None) -
         elif kind == "Patient":
             if res.gender in ("male", "female"):
                 sex = res.gender
+            ids = {
+                (i.system or "", (i.type.text if i.type else None) or ""): i.value
+                for i in res.identifier or []
+                if i.value
+            }
+            ident = next((v for (system, _), v in ids.items() if system == LEDGER_ID), None)
+            ident = ident or next((v for (_, kind), v in ids.items() if kind == "MRN"), None)
             born = None
             if res.birthDate is not None:
                 try:
@@ -545,4 +553,5 @@ def _patient(resources: list[tuple[int, Any, str | None]], start: date | None) -
         measured=size[0] if size else None,
         sex=sex,
         age=age,
+        id=ident,
     )

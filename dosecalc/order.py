@@ -18,7 +18,15 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, StrictInt, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    StrictInt,
+    WithJsonSchema,
+    field_validator,
+)
 
 from dosecalc import drugs
 from dosecalc.errors import DosecalcError, FileError, Problem
@@ -191,6 +199,9 @@ def _lazy(name: str, what: str) -> Any:
     return _checked(lambda v: _patient_parsers()[name](v if name != "sex" else str(v)), what)
 
 
+QUANTITY = WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "number"}, {"type": "null"}]})
+
+
 def _text_id(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise ValueError(f"{value!r} is not an id; write it as text")
@@ -208,24 +219,36 @@ class _Strict(BaseModel):
 
 
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
-IsoDate = Annotated[date, PlainValidator(parse_iso_date)]
-Id = Annotated[str, PlainValidator(_text_id)]
+IsoDate = Annotated[
+    date,
+    PlainValidator(parse_iso_date),
+    WithJsonSchema({"type": "string", "format": "date", "examples": ["2026-12-01"]}),
+]
+Id = Annotated[
+    str,
+    PlainValidator(_text_id),
+    WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "integer"}]}),
+]
 
 
 class PatientBlock(_Strict):
     """The measurements the prescriber used."""
 
     id: Id | None = Field(None, description="the patient's id (checked against --patient)")
-    height: Annotated[str | float | None, _lazy("height", "height")] = None
-    weight: Annotated[str | float | None, _lazy("weight", "weight")] = None
-    bsa: Annotated[str | float | None, _lazy("bsa", "BSA")] = Field(
+    height: Annotated[str | float | None, _lazy("height", "height"), QUANTITY] = None
+    weight: Annotated[str | float | None, _lazy("weight", "weight"), QUANTITY] = None
+    bsa: Annotated[str | float | None, _lazy("bsa", "BSA"), QUANTITY] = Field(
         None, description="the BSA written on the order"
     )
     measured: IsoDate | None = Field(None, description="when height and weight were measured")
-    sex: Annotated[str | None, _lazy("sex", "sex")] = None
-    age: Annotated[str | float | None, _lazy("age", "age")] = None
-    scr: Annotated[str | float | None, _lazy("scr", "serum creatinine")] = None
-    gfr: Annotated[str | float | None, _lazy("gfr", "GFR")] = None
+    sex: Annotated[
+        str | None,
+        _lazy("sex", "sex"),
+        WithJsonSchema({"enum": ["male", "female", "m", "f", None]}),
+    ] = None
+    age: Annotated[str | float | None, _lazy("age", "age"), QUANTITY] = None
+    scr: Annotated[str | float | None, _lazy("scr", "serum creatinine"), QUANTITY] = None
+    gfr: Annotated[str | float | None, _lazy("gfr", "GFR"), QUANTITY] = None
     note: Text | None = None
 
 
@@ -276,7 +299,7 @@ class AckModel(_Strict):
 
 
 class OrderFile(_Strict):
-    """An order file (CONTRACT §9)."""
+    """An order file: one cycle of one regimen, as written (docs/order.md)."""
 
     order: Id | None = Field(None, description="the order's own id")
     regimen: Text = Field(description="library id or path (relative to this file)")
