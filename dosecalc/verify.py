@@ -28,7 +28,7 @@ from dosecalc.errors import FileError, Problem
 from dosecalc.numbers import fmt
 from dosecalc.order import Acknowledgement, Order, OrderLine, date_of
 from dosecalc.patient import Patient
-from dosecalc.plan import Plan, assemble, make_plan, review_dict
+from dosecalc.plan import Plan, assemble, make_plan, organ_as_list, review_dict
 from dosecalc.policy import Policy
 from dosecalc.regimen import DoseSpec, Regimen
 from dosecalc.schedule import Administration
@@ -192,6 +192,9 @@ class Verification:
             ],
             "acknowledged": acks,
             "not_read": list(o.not_read),
+            "labs": p.labs.as_list() if p.labs else [],
+            "renal": p.kidney.as_dict() if p.kidney is not None else None,
+            "organ_function": organ_as_list(p.organ, p.adjust_organ),
             "cumulative": [t.as_dict() for t in p.cumulative],
             "warnings": [w.as_dict() for w in self.warnings],
             **({"recorded": self.recorded} if self.recorded is not None else {}),
@@ -279,7 +282,15 @@ def verify(
     warnings += _history_alerts(order, regimen, history)
     warnings, acknowledged = acknowledge(warnings, order.acknowledged)
     warnings.sort(key=lambda w: SEVERITIES.index(w.severity), reverse=True)  # most severe first
-    plan = replace(given, warnings=[], projection=[])
+    plan = replace(
+        given,
+        warnings=[],
+        projection=[],
+        labs=expected_plan.labs,
+        kidney=expected_plan.kidney,
+        organ=expected_plan.organ,
+        adjust_organ=expected_plan.adjust_organ,
+    )
     return Verification(
         order,
         regimen,

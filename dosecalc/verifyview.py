@@ -10,12 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Group
-from rich.padding import Padding
-from rich.table import Table
 from rich.text import Text
 
+from dosecalc.layout import Column, Grid
 from dosecalc.numbers import fmt
-from dosecalc.render import RANK, SEVERITY_STYLE, _name, _unit, patient_line
+from dosecalc.render import RANK, SEVERITY_STYLE, _name, _unit, lab_lines, patient_line
 from dosecalc.verify import HOLD, NOTES, OK, OUTSIDE, RELEASE, WRONG_ROUTE, Verification
 
 VERDICT = {
@@ -48,35 +47,31 @@ def header(v: Verification) -> Group:
     banner = Text()
     banner.append(f" {word} ", style=style)
     banner.append(f"  {_counts(v)}")
-    grid = Table.grid(padding=(0, 1))
-    grid.add_column(style="bold", no_wrap=True)
-    grid.add_column(overflow="fold")
-    grid.add_row("Order", Text(f"{o.id or '(no id)'} · {o.source} · SHA-256 {o.sha256[:12]}"))
+    grid = Grid([Column("", style="bold"), Column("", wrap=20)], show_header=False)
+    grid.add_row("Order", f"{o.id or '(no id)'} · {o.source} · SHA-256 {o.sha256[:12]}")
     version = f" v{r.version}" if r.version else ""
-    grid.add_row("Regimen", Text(f"{r.name} [{r.id}{version}]"))
+    grid.add_row("Regimen", f"{r.name} [{r.id}{version}]")
     sha = f", file SHA-256 {r.sha256[:12]}" if r.sha256 else ""
-    grid.add_row("", Text(f"{r.status}{sha}"))
-    grid.add_row("", Text(f"cycle {o.cycle} of {r.cycles}, day 1 {o.start:%a} {o.start}"))
-    grid.add_row("Patient", Text(patient_line(v.plan)))
-    said = []
+    grid.add_row("", f"{r.status}{sha}")
+    grid.add_row("", f"cycle {o.cycle} of {r.cycles}, day 1 {o.start:%a} {o.start}")
+    grid.add_row("Patient", patient_line(v.plan))
     if v.patient_from == "order":
-        said.append(
-            Text("from the order: only the arithmetic and the protocol were checked", "yellow")
-        )
+        said = Text("from the order: only the arithmetic and the protocol were checked", "yellow")
     else:
-        said.append(Text("current measurements (command line)"))
+        said = Text("current measurements (command line)")
     order_said = []
     if v.order_bsa_m2 is not None:
         order_said.append(f"BSA {v.order_bsa_m2:.2f} m²")
     if o.patient.measured is not None:
         order_said.append(f"measured {o.patient.measured}")
-    if order_said and v.patient_from != "order":
-        said.append(Text(f"the order: {', '.join(order_said)}"))
-    elif order_said:
-        said.append(Text(", ".join(order_said)))
-    grid.add_row("", Text("; ").join(said))
+    if order_said:
+        said.append(f"; the order: {', '.join(order_said)}", style="")
+    grid.add_row("", said)
+    for line in lab_lines(v.plan.labs, v.plan.kidney):
+        name, _, rest = line.partition(": ")
+        grid.add_row(name, rest)
     if o.prescriber:
-        grid.add_row("Prescriber", Text(o.prescriber))
+        grid.add_row("Prescriber", o.prescriber)
     return Group(banner, grid)
 
 
@@ -86,17 +81,21 @@ def _dev(value: float | None) -> str:
     return "0.0%" if abs(value) < 0.05 else f"{value:+.1f}%"
 
 
-def lines_table(v: Verification) -> Table:
-    table = Table(
-        box=None, header_style="bold", show_edge=False, pad_edge=False, padding=(0, 1, 0, 0)
+def lines_table(v: Verification) -> Grid:
+    """The lines side by side; on a narrow terminal the route, then the deviation, move under
+    their row (drug names and doses are never cut)."""
+    table = Grid(
+        [
+            Column("Day", justify="right"),
+            Column("Drug"),
+            Column("Route", under=1, label="route {}"),
+            Column("Ordered", justify="right"),
+            Column("Expected", justify="right"),
+            Column("Dev.", justify="right", under=2, label="deviation {}"),
+            Column("Status"),
+        ],
+        under_at=1,
     )
-    table.add_column("Day", justify="right")
-    table.add_column("Drug", overflow="fold")
-    table.add_column("Route")
-    table.add_column("Ordered", justify="right", no_wrap=True)
-    table.add_column("Expected", justify="right", no_wrap=True)
-    table.add_column("Dev.", justify="right", no_wrap=True)
-    table.add_column("Status", no_wrap=True)
     rows: list[tuple[int, int, list[Any]]] = []
     for n, c in enumerate(v.lines):
         ln = c.line
@@ -142,7 +141,7 @@ def lines_table(v: Verification) -> Table:
             )
         )
     for _, _, cells in sorted(rows, key=lambda r: (r[0], r[1])):
-        table.add_row(*(c if isinstance(c, Text) else Text(c) for c in cells))
+        table.add_row(*(c if isinstance(c, Text) else Text(c) for c in cells))  # no markup
     return table
 
 
@@ -159,7 +158,9 @@ def reasons(v: Verification) -> Group:
         if where:
             head.append(f" ({where})")
         out.append(head)
-        out.append(Padding(Text(w.message), (0, 0, 0, 4)))
+        message = Grid([Column("", wrap=20)], show_header=False, indent=4)
+        message.add_row(w.message)
+        out.append(message)
     return Group(*out)
 
 

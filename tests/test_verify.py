@@ -559,6 +559,13 @@ def test_not_an_order(cli, tmp_path: Path, text: str, message: str) -> None:
     assert code == 2 and message in err
 
 
+def test_measurements_dated_after_today_are_refused(cli, tmp_path: Path) -> None:
+    order = ec_order()
+    order["patient"]["measured"] = (TODAY + timedelta(days=1)).isoformat()
+    code, out, err = cli("verify", str(save(tmp_path, order)), *PATIENT)
+    assert code == 2 and out == "" and "patient.measured: the measurements are dated" in err
+
+
 def test_a_course_is_not_an_order_regimen(cli, tmp_path: Path) -> None:
     order = ec_order(regimen=str(Path("examples/chen-2023-pelvic-osteosarcoma.yaml").resolve()))
     code, _, err = cli("verify", str(save(tmp_path, order)), *PATIENT)
@@ -765,7 +772,7 @@ def test_the_verdict_view_fits_80_columns(tmp_path: Path) -> None:
     assert max(len(line.rstrip()) for line in text.splitlines()) <= 80
     first = text.splitlines()[0]
     assert first.strip().startswith("HOLD") and "2 critical" in first
-    table = text[text.index("Day Drug") :]
+    table = text[text.index("Day   Drug") :]
     assert "OUTSIDE ±5%" in table and "NOT IN REGIMEN" in table and "MISSING" in table
     reasons = text[text.index("Reasons") :]
     assert reasons.index("CRITICAL") < reasons.index("WARNING")
