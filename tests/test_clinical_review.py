@@ -521,3 +521,27 @@ def test_the_review_walker_finds_a_nested_unverified_value() -> None:
 
     data = {"drugs": [{"drug": "x", "options": {"a": {"limit": {"value": 3, "verified": False}}}}]}
     assert [w for w, _ in review.unverified(data)] == ["drugs > x > options > a > limit"]
+
+
+def test_verify_reports_an_order_line_written_as_an_abbreviation(cli, tmp_path: Path) -> None:
+    """A written order is read like a regimen: 'EPI' on an order line is read as epirubicin and
+    said so (ISMP: full generic names), or refused under names.abbreviations = refuse."""
+    from tests.test_verify import PATIENT, ec_order, save
+
+    code, out, err = cli("verify", str(save(tmp_path, ec_order(), "clean.yaml")), "--format",
+                         "json", *PATIENT)  # fmt: skip
+    clean = json.loads(out)
+    order = ec_order()
+    order["lines"][0]["drug"] = "EPI"
+    path = save(tmp_path, order)
+    code, out, err = cli("verify", str(path), "--format", "json", *PATIENT)
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["verdict"] == clean["verdict"]  # an info notice changes no verdict
+    assert {w["code"] for w in data["warnings"]} - {w["code"] for w in clean["warnings"]} == {
+        "ABBREVIATION_READ"
+    }
+    [note] = [w for w in data["warnings"] if w["code"] == "ABBREVIATION_READ"]
+    assert note["drug"] == "epirubicin" and f"({path}:" in note["message"]
+    code, _, err = cli("verify", str(path), *PATIENT, "--set", "names.abbreviations=refuse")
+    assert code == 2 and "'EPI' is an abbreviation of epirubicin" in err
