@@ -127,14 +127,15 @@ WHERE r.kind = 'dose' AND r.seq <= {head}
 ANALYZE dc_rows;
 CREATE TEMP TABLE dc_pinfo AS
 WITH p AS (
-    SELECT pat, min(ord) AS first_ord, array_agg(DISTINCT dc ORDER BY dc) AS ekey
+    SELECT pat, min(ord) AS first_ord, array_agg(DISTINCT dc ORDER BY dc) AS ekey,
+           min(d) FILTER (WHERE dc IN ({anthracyclines})) AS fa
     FROM dc_rows GROUP BY pat),
 b AS (
     SELECT pat, bsa, d, ord,
            row_number() OVER (PARTITION BY pat ORDER BY d DESC, ord DESC) AS r
     FROM dc_rows WHERE bsa IS NOT NULL)
-SELECT row_number() OVER (ORDER BY p.first_ord) AS pid, dense_rank() OVER (ORDER BY p.ekey) AS eid,
-       p.pat, p.first_ord, p.ekey, b.bsa AS hbsa, b.d AS hbsa_d, b.ord AS hbsa_line,
+SELECT row_number() OVER (ORDER BY p.first_ord) AS pid, 0 AS eid,
+       p.pat, p.first_ord, p.ekey, p.fa, b.bsa AS hbsa, b.d AS hbsa_d, b.ord AS hbsa_line,
        coalesce({given}, b.bsa) AS pbsa
 FROM p LEFT JOIN b ON b.pat = p.pat AND b.r = 1;
 ANALYZE dc_pinfo;
@@ -254,14 +255,23 @@ class LedgerBatch(Batch):
             [(dt, ut, code[d], f, p, m2[d]) for dt, ut, d, f, p in kinds],
         )
         given = "NULL" if settings.bsa_m2 is None else f"CAST({settings.bsa_m2!r} AS float8)"
-        for statement in STAGE1.format(head=head, given=given).split(";"):
+        anthracyclines = book.anthracyclines()
+        codes = [str(i) for i, d in enumerate(self.totals) if d in anthracyclines] or ["-1"]
+        stage1 = STAGE1.format(head=head, given=given, anthracyclines=", ".join(codes))
+        for statement in stage1.split(";"):
             if statement.strip():
                 conn.execute(text(statement))
         self._refuse_missing_bsa(conn, text)
-        keys = conn.execute(text("SELECT DISTINCT eid, ekey FROM dc_pinfo ORDER BY eid")).fetchall()
-        exposures = batch._exposure_tables(
-            duck, [(e, list(k)) for e, k in keys], self.totals, settings
+        pairs = conn.execute(text("SELECT DISTINCT ekey, fa FROM dc_pinfo")).fetchall()
+        numbered, keys = batch.number_exposures(pairs, settings)
+        _pg_table(conn, text, "dc_pe", "ekey integer[], fa text, eid integer", numbered)
+        conn.execute(
+            text(
+                "UPDATE dc_pinfo p SET eid = e.eid FROM dc_pe e "
+                "WHERE e.ekey = p.ekey AND e.fa IS NOT DISTINCT FROM p.fa"
+            )
         )
+        exposures = batch._exposure_tables(duck, keys, self.totals, settings)
         levels = duck.execute("SELECT eid, tc, lvl, bound FROM lv").fetchall()
         strict = {(e, t, lvl): s for (e, t), v in exposures.levels.items() for lvl, _, s in v}
         _pg_table(

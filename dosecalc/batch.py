@@ -41,7 +41,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -159,6 +159,7 @@ class Batch:
         self.patient_column = patient_column
         self.sources: list[Source] = []
         self.totals: list[str] = []  # the totals a check can have, in output order
+        self._written: dict[str, tuple[str, int]] = {}  # drug text → where first written
         self._spill = tempfile.mkdtemp(prefix="dosecalc-")
         self.con = engine(jobs, self._spill)
 
@@ -171,6 +172,15 @@ class Batch:
 
     def compute(self, settings: Settings, again: bool) -> Checked:
         return _compute(self, settings, again)
+
+    def names_read(self) -> list[Any]:
+        """The abbreviations the drug names of these rows were read through, once each, at
+        their first place (as history.History.names_read)."""
+        from dosecalc import drugs
+
+        return drugs.names_read(
+            (text, name, line or None, None) for text, (name, line) in self._written.items()
+        )
 
     def __exit__(self, *exc: object) -> None:
         self.close()
@@ -391,12 +401,13 @@ class Batch:
         """Rows per source, and the distinct texts of the columns the reader resolves (only
         of the columns some source has)."""
         given = {c for s in self.sources for c in s.columns}
-        sets = [("src",), ("date",), ("drug", "unit")]
+        sets = [("src",), ("date",), ("drug", "unit"), ("drug",)]
         sets += [(c,) for c in ("bsa_m2", "cycle", "day", "time") if c in given]
-        columns = [c for group in sets for c in group]
+        columns = list(dict.fromkeys(c for group in sets for c in group))
         rows = self.con.execute(
             f"""
-            SELECT grouping({", ".join(columns)}) AS g, {", ".join(columns)}, count(*) AS n
+            SELECT grouping({", ".join(columns)}) AS g, {", ".join(columns)}, count(*) AS n,
+                   min(src * 1099511627776 + k) AS first, arg_min(line, src * 1099511627776 + k)
             FROM ({self._union()})
             GROUP BY GROUPING SETS ({", ".join("(" + ", ".join(g) + ")" for g in sets)})
             """
@@ -405,15 +416,23 @@ class Batch:
         texts: dict[str, list[Any]] = {c: [] for c in ("date", "kind", "bsa_m2", "cycle", "day")}
         texts["time"] = []
         width = len(columns)
-        for g, *values, n in rows:
+        first: list[tuple[int, str, int]] = []  # where each drug text is first written
+        for g, *values, n, at, line in rows:
             used = [c for i, c in enumerate(columns) if not g >> (width - 1 - i) & 1]
             value = dict(zip(columns, values, strict=True))
             if used == ["src"]:
                 counts[value["src"]] = n
             elif used == ["drug", "unit"]:
                 texts["kind"].append((value["drug"], value["unit"]))
+            elif used == ["drug"]:
+                first.append((at, value["drug"], line))
             else:
                 texts[used[0]].append(value[used[0]])
+        self._written = {}
+        for at, text, line in sorted(first):
+            if text.strip():
+                source = self.sources[at >> 40]
+                self._written.setdefault(text.strip(), (source.name, line))
         return counts, texts
 
     def _rows(self) -> None:
@@ -689,8 +708,40 @@ class Exposures:
     shape: tuple[int, int]  # 1 + the largest exposure code, the number of totals
 
 
+def number_exposures(
+    pairs: list[tuple[Any, Any]], settings: Settings
+) -> tuple[list[tuple[Any, Any, int]], list[tuple[int, list[int], float | None]]]:
+    """Number the distinct exposures of the patients: the drugs a patient had (codes) and, when
+    an age is given, the age at the first anthracycline-type dose (``fa``, its date), on which
+    ceilings and surveillance levels depend (cumulative._with_first_exposure). From the
+    distinct (codes, fa) pairs: each pair with its number, and (number, codes, age) of each."""
+    f = settings.factors
+    found: dict[tuple[tuple[int, ...], float | None], int] = {}
+    rows = []
+    for ekey, fa in pairs:
+        age = None
+        if f.age_years is not None and f.age_on is not None and fa is not None:
+            when = fa if isinstance(fa, date) else date.fromisoformat(fa)
+            age = round(f.age_at(when), 2)  # type: ignore[arg-type]
+        eid = found.setdefault((tuple(ekey), age), len(found) + 1)
+        rows.append((list(ekey), fa, eid))
+    return rows, [(eid, list(key), age) for (key, age), eid in found.items()]
+
+
+def _exposures(con: Any, settings: Settings) -> list[tuple[int, list[int], float | None]]:
+    """Number the distinct exposures of table pinfo (its column eid)."""
+    pairs = con.execute("SELECT DISTINCT ekey, fa FROM pinfo").fetchall()
+    rows, keys = number_exposures(pairs, settings)
+    _table(con, "pe", "ekey INTEGER[], fa DATE, eid INTEGER", rows)
+    con.execute(
+        "CREATE OR REPLACE TABLE pinfo AS SELECT p.* REPLACE (e.eid AS eid) FROM pinfo p "
+        "JOIN pe e ON e.ekey = p.ekey AND e.fa IS NOT DISTINCT FROM p.fa ORDER BY p.pid"
+    )
+    return keys
+
+
 def _exposure_tables(
-    con: Any, keys: list[tuple[int, list[int]]], names: list[str], settings: Settings
+    con: Any, keys: list[tuple[int, list[int], float | None]], names: list[str], settings: Settings
 ) -> Exposures:
     """For each distinct exposure (the drugs a patient had, as codes into ``names``), the
     reference's resolution of its ceilings (cumulative._setup) as rows of small tables: levels
@@ -700,9 +751,10 @@ def _exposure_tables(
     code = {name: i for i, name in enumerate(names)}
     lv, eqf, tm, ew = [], [], [], []
     levels: dict[tuple[int, int], list[tuple[int, float, bool]]] = {}
-    for eid, codes in keys:
+    for eid, codes, age in keys:
         exposed = frozenset(names[c] for c in codes)
-        setup = cumulative._setup(book, settings.factors, settings.table, settings.options, exposed)
+        factors = replace(settings.factors, first_exposure_age=age)
+        setup = cumulative._setup(book, factors, settings.table, settings.options, exposed)
         for name in sorted(exposed | ({EQUIVALENT} if setup.agents else set())):
             tc = code[name]
             c = setup.ceilings.get(name)
@@ -765,7 +817,7 @@ def _exposure_tables(
         tm,
     )
     _table(con, "ew", "eid INTEGER, j VARCHAR", ew)
-    return Exposures(levels, (1 + max((e for e, _ in keys), default=0), len(names)))
+    return Exposures(levels, (1 + max((e for e, _, _ in keys), default=0), len(names)))
 
 
 def _table(con: Any, name: str, decl: str, rows: list[tuple[Any, ...]]) -> None:
@@ -790,10 +842,11 @@ CREATE OR REPLACE TABLE pinfo AS
 WITH p AS (
     SELECT pat, min(ord) AS first_ord, list(DISTINCT dc ORDER BY dc) AS ekey,
            arg_max({{'bsa': bsa, 'd': d, 'src': src, 'line': line}}, {{'d': d, 'ord': ord}})
-               FILTER (WHERE bsa IS NOT NULL) AS h
+               FILTER (WHERE bsa IS NOT NULL) AS h,
+           min(d) FILTER (WHERE dc IN ({anthracyclines})) AS fa
     FROM rows GROUP BY pat)
-SELECT row_number() OVER (ORDER BY first_ord) AS pid, dense_rank() OVER (ORDER BY ekey) AS eid,
-       pat, first_ord, ekey, h.bsa AS hbsa, h.d AS hbsa_d, h.src AS hbsa_src,
+SELECT row_number() OVER (ORDER BY first_ord) AS pid, 0 AS eid,
+       pat, first_ord, ekey, fa, h.bsa AS hbsa, h.d AS hbsa_d, h.src AS hbsa_src,
        h.line AS hbsa_line, coalesce({given}, h.bsa) AS pbsa
 FROM p
 """
@@ -1179,11 +1232,13 @@ def _compute(batch: Batch, settings: Settings, again: bool) -> Checked:
         [(i, _esc(s.name + ":"), s.kind == "ledger") for i, s in enumerate(batch.sources)],
     )
     _table(con, "names", "dc INTEGER, drug VARCHAR", list(enumerate(batch.totals)))
-    con.execute(PINFO.format(given=given))
+    anthracyclines = ceilings.book().anthracyclines()
+    codes = [str(i) for i, name in enumerate(batch.totals) if name in anthracyclines] or ["-1"]
+    con.execute(PINFO.format(given=given, anthracyclines=", ".join(codes)))
     notes = _repeats(batch, again)  # the reference's order: repeats, then rows without a BSA
     _refuse_missing_bsa(batch)
     _table(con, "notes", "pid BIGINT, j VARCHAR", notes)
-    keys = con.execute("SELECT DISTINCT eid, ekey FROM pinfo ORDER BY eid").fetchall()
+    keys = _exposures(con, settings)
     exposures = _exposure_tables(con, keys, batch.totals, settings)
     equivalent = len(batch.totals) - 1
     con.execute(ASSUMED)
@@ -1315,6 +1370,8 @@ def settings(person: Any, factors: RiskFactors, table: str | None, rules: Any) -
     from dosecalc.check import _bsa
 
     given, described = _bsa(person, ())
+    if factors.age_on is None:  # the age given is the age today (as check._check says)
+        factors = replace(factors, age_on=date.today())
     return Settings(
         given,
         described,

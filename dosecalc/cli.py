@@ -10,7 +10,7 @@ import inspect
 import os
 import sys
 import traceback
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -562,7 +562,7 @@ def plan(
         identity = _identity(patient_name, mrn, birth_date, patient, fmt)
         from dosecalc import course as crs
         from dosecalc import patient as pt
-        from dosecalc.dosing import parse_modifications
+        from dosecalc.dosing import modification_names, parse_modifications
         from dosecalc.errors import fail
         from dosecalc.plan import make_plan, parse_start
 
@@ -598,7 +598,7 @@ def plan(
             )
             person = _with_labs(person, collected)
             factors = _factors(chest_rt, person.age_years)
-            rows, notices = _rows(history, prior, patient, db, person.bsa_m2, again)
+            rows, notices, names = _rows(history, prior, patient, db, person.bsa_m2, again)
             if is_course:
                 if reduce or escalate:
                     raise fail(
@@ -624,6 +624,7 @@ def plan(
                     rules,
                     delays,
                     mode,
+                    names=names,
                     notices=notices,
                     labs=collected,
                     adjust_organ=adjust_organ,
@@ -649,6 +650,7 @@ def plan(
                 delays={c: d for (_, c), d in delays.items()},
                 delay_mode=mode,
                 actual_dates=actual_dates,
+                names=names + modification_names(mods),
                 notices=notices,
                 labs=collected,
                 adjust_organ=adjust_organ,
@@ -758,9 +760,10 @@ def _rows(
     db: str | None,
     bsa_m2: float | None,
     again: bool,
-) -> tuple[list[Any], list[Any]]:
+) -> tuple[list[Any], list[Any], list[Any]]:
     """The prior rows of the one patient a plan is for (files, --prior and the ledger), each
-    administration once (or, ``again``, repeats counted and said), and what reading them found."""
+    administration once (or, ``again``, repeats counted and said), what reading them found, and
+    the abbreviations their drug names were read through."""
     from dosecalc import history as hist
     from dosecalc.cumulative import refuse_repeats
     from dosecalc.errors import fail
@@ -774,7 +777,7 @@ def _rows(
             f"the history names {len(loaded.patients)} patients; a plan is "
             "for one: give that patient's rows only (dosecalc check reads them all)",
         )
-    return loaded.all_rows(), loaded.notes.get(None, [])
+    return loaded.all_rows(), loaded.notes.get(None, []), loaded.names_read()
 
 
 def _collect_labs(texts: list[str] | None, files: list[Path] | None) -> Any:
@@ -981,7 +984,7 @@ def check(
                 )
             settings = batch.settings(person, factors, equivalence, rules)
             code = _pharmacy(
-                history or [], db, all_patients, settings, again, fmt, details, over, jobs
+                history or [], db, all_patients, settings, again, fmt, details, over, jobs, rules
             )
             if code is not None:
                 return code
@@ -995,6 +998,11 @@ def check(
         else:
             _from_ledger(loaded, patient, db)
         proposed = rg.load(next) if next is not None else None
+        from dosecalc.plan import name_alerts
+
+        read = name_alerts(
+            rules, loaded.names_read(), proposed.names_read if proposed is not None else ()
+        )
         chk.preflight(loaded, person, proposed, rules, again)
         named = list(loaded.patients) != [None]  # a patient column: per-patient output
         count = len(loaded.patients)
@@ -1013,8 +1021,9 @@ def check(
             )
         args = (person, factors, equivalence, proposed, cycles, rules)
         if named and (count != 1 or all_patients):
-            return _check_many(loaded, fmt, details, over, args)
+            return _check_many(loaded, fmt, details, over, args, read)
         [r] = list(chk.check_history(loaded, *args))
+        r.warnings[:0] = read  # the abbreviations read, before the patient's own warnings
         if given_labs:
             r = chk.with_labs(r, values, person, proposed, rules)
         from dosecalc import notices
@@ -1032,6 +1041,7 @@ def check(
         elif fmt == "csv":
             from dosecalc import summary
 
+            _notices_to_stderr(read)  # the CSV holds totals only
             sys.stdout.write(summary.csv_text(summary.csv_rows(r, over), header=True))
         else:
             from dosecalc import render
@@ -1043,10 +1053,17 @@ def check(
 
 
 def _check_many(
-    loaded: Any, fmt: str, details: bool, only: str | None, args: tuple[Any, ...]
+    loaded: Any,
+    fmt: str,
+    details: bool,
+    only: str | None,
+    args: tuple[Any, ...],
+    read: Sequence[Any] = (),
 ) -> int:
     """A check of several patients: JSON, CSV, every patient in full (--details) or, by
-    default, one status line per patient over a threshold and the counts."""
+    default, one status line per patient over a threshold and the counts. ``read``: notices
+    about the files and options, not one patient (the abbreviations read): beside the patients
+    in JSON, on standard error with CSV, before the patients in a table."""
     from dosecalc import check as chk
 
     only = only.strip().lower() if only else None
@@ -1064,10 +1081,16 @@ def _check_many(
                     out.write(block if first else b",\n" + block)
                     first = False
                 advance(n)
+        if read:
+            from dosecalc.jsontext import to_json_line
+
+            listed = ",\n".join(to_json_line(w.as_dict()) for w in read)
+            out.write(f'\n], "warnings": [\n{listed}'.encode())
         out.write(b"\n]}\n")
     elif fmt == "csv":
         from dosecalc import summary
 
+        _notices_to_stderr(read)
         sys.stdout.write(summary.csv_text([], header=True))
         with _progress(total) as advance:
             for block, crit, n in chk.blocks(loaded, "csv", only, *args):
@@ -1078,6 +1101,8 @@ def _check_many(
         from dosecalc import render, summary
 
         console = render.console()
+        if read:
+            console.print(render.alerts_table(list(read)))
         with _progress(total, console) as advance:
             for r in chk.check_history(loaded, *args):
                 critical |= r.critical
@@ -1085,6 +1110,7 @@ def _check_many(
                     console.print(render.check_view([r], with_charts=False))
                 advance(1)
     else:
+        _notices_to_stderr(read)
         return _audit(chk.blocks(loaded, "summary", only, *args), total, only)
     return ExitCode.CRITICAL if critical else ExitCode.OK
 
@@ -1099,6 +1125,7 @@ def _pharmacy(
     details: bool,
     only: str | None,
     jobs: int | None,
+    rules: Any,
 ) -> int | None:
     """A check of every patient by the engine (dosecalc/batch.py): of history files, or of the
     whole ledger (dosecalc/audit.py). The same outputs as the reference's check of many
@@ -1112,6 +1139,9 @@ def _pharmacy(
     else:
         loaded = batch.load(files, jobs=jobs)
     with loaded:
+        from dosecalc.plan import name_alerts
+
+        read = name_alerts(rules, loaded.names_read())  # the abbreviations read (or refused)
         checked = batch.check(loaded, settings, again)
         total = checked.patients
         parquet = any(s.kind == "parquet" for s in loaded.sources)
@@ -1120,6 +1150,7 @@ def _pharmacy(
         if not loaded.patient_column:  # a Parquet history of one patient, without a column
             [(line, _)] = list(checked.lines())
             r = batch.from_json(line)
+            r.warnings[:0] = read  # the abbreviations read, before the patient's own warnings
             if fmt == "json":
                 from dosecalc.jsontext import to_json
 
@@ -1138,8 +1169,14 @@ def _pharmacy(
                 for n, (line, _) in enumerate(checked.lines(only)):
                     out.write(b",\n" + line if n else line)
                 advance(total)
+            if read:
+                from dosecalc.jsontext import to_json_line
+
+                listed = ",\n".join(to_json_line(w.as_dict()) for w in read)
+                out.write(f'\n], "warnings": [\n{listed}'.encode())
             out.write(b"\n]}\n")
         elif fmt == "csv":
+            _notices_to_stderr(read)
             sys.stdout.write(summary.csv_text([], header=True))
             with _progress(total) as advance:
                 for line, _ in checked.lines(only):
@@ -1151,13 +1188,29 @@ def _pharmacy(
             from dosecalc import render
 
             console = render.console()
+            if read:
+                console.print(render.alerts_table(list(read)))
             with _progress(total, console) as advance:
                 for line, _ in checked.lines(only):
                     console.print(render.check_view([batch.from_json(line)], with_charts=False))
                 advance(total)
         else:
+            _notices_to_stderr(read)
             _audit(checked.summary(), total, only)
         return ExitCode.CRITICAL if checked.critical else ExitCode.OK
+
+
+def _notices_to_stderr(alerts: Sequence[Any]) -> None:
+    """``notice: …`` lines on standard error, wrapped between words on a terminal."""
+    import shutil
+    import textwrap
+
+    width = shutil.get_terminal_size().columns if sys.stderr.isatty() else 0
+    for alert in alerts:
+        line = f"notice: {alert.message}"
+        if width > 20:
+            line = textwrap.fill(line, width - 1, subsequent_indent="  ", break_long_words=False)
+        print(line, file=sys.stderr)
 
 
 class _progress:
@@ -1262,6 +1315,107 @@ def _audit(blocks: Any, total: int, only: str | None = None) -> int:
             "--format csv for one row per patient and drug)"
         )
     return ExitCode.CRITICAL if critical else ExitCode.OK
+
+
+@app.command(cls=_Command)
+def verify(
+    order: Annotated[
+        Path,
+        typer.Argument(
+            help="The order: a YAML order file, or a FHIR R4 Bundle of MedicationRequests "
+            "(.json), e.g. what plan --format fhir writes.",
+            dir_okay=False,
+        ),
+    ],
+    height: Height = None,
+    weight: Weight = None,
+    bsa: Bsa = None,
+    formula: Formula = None,
+    sex: Sex = None,
+    age: Age = None,
+    scr: Scr = None,
+    gfr: Gfr = None,
+    lab: Lab = None,
+    labs: LabFiles = None,
+    adjust_organ: Annotated[
+        bool,
+        typer.Option(
+            "--adjust-organ",
+            help="Expect the doses the organ-function bands (kidney, liver) give for the labs; "
+            "without it a band the labs fall in is flagged and the standard dose expected.",
+        ),
+    ] = False,
+    previous_weight: Annotated[
+        str | None,
+        typer.Option(
+            "--previous-weight",
+            help="The last recorded weight (default: the order's, when --weight is given): "
+            "warn when the weight changed more than the policy's threshold.",
+        ),
+    ] = None,
+    patient: LedgerPatient = None,
+    db: Db = None,
+    history: History = None,
+    prior: Prior = None,
+    again: Again = False,
+    chest_rt: ChestRt = None,
+    equivalence: Equivalence = None,
+    regimen: Annotated[
+        str | None,
+        typer.Option(
+            "--regimen", help="For a FHIR bundle that does not name it: the regimen (id or file)."
+        ),
+    ] = None,
+    cycle: Annotated[
+        int | None,
+        typer.Option(
+            "--cycle", min=1, help="For a FHIR bundle of several cycles: the cycle to verify."
+        ),
+    ] = None,
+    start: Annotated[
+        str | None,
+        typer.Option(
+            "--start", help="For a FHIR bundle without day numbers: the cycle's day 1, YYYY-MM-DD."
+        ),
+    ] = None,
+    policy: PolicyFile = None,
+    set_: Sets = None,
+    format: Fmt = "table",
+    record: Annotated[
+        bool,
+        typer.Option(
+            "--record",
+            help="Record the check (the order's SHA-256, verdict, lines, who, when) in the "
+            "ledger of --patient; it records no dose.",
+        ),
+    ] = False,
+    by: Annotated[
+        str | None,
+        typer.Option("--by", help="With --record: who checked (default: your user name)."),
+    ] = None,
+) -> None:
+    """Verify a written order: every line recomputed, the whole order checked, a verdict.
+
+    Exit 0: release (with or without notes); exit 1: hold.
+
+    Example: dosecalc verify order.yaml --height 175cm --weight 70kg --patient MRN123
+    """
+
+    def work() -> int:
+        from dosecalc.commands.verify import Options, run
+
+        return run(
+            Options(
+                order=order, height=height, weight=weight, bsa=bsa, formula=formula, sex=sex,
+                age=age, scr=scr, gfr=gfr, lab=lab, labs=labs, adjust_organ=adjust_organ,
+                previous_weight=previous_weight, regimen=regimen, cycle=cycle, start=start,
+                history=history, prior=prior, again=again, patient=patient, db=db,
+                chest_rt=chest_rt, equivalence=equivalence, policy=policy, sets=set_,
+                format=format, record=record, by=by,
+            )
+        )  # fmt: skip
+
+    _run(work, bounded=not record and patient is None)
 
 
 @app.command(cls=_Command)
@@ -1392,6 +1546,8 @@ def regimens_validate(
                 if isinstance(opened, crs.Course):
                     crs.check_references(opened)
                 print(f"ok: {f}")
+                for read in getattr(opened, "names_read", ()):
+                    print(f"  notice: {read.message}")
             except DosecalcError as e:
                 bad += 1
                 for problem in e.problems:
@@ -1589,6 +1745,15 @@ def _record_line(r: dict[str, Any]) -> str:
     )
 
 
+def _name_notices(texts: Any) -> None:
+    """Before a ledger write: the abbreviations among the drug names, as notices on stderr, or a
+    refusal under the policy names.abbreviations = refuse (the policy in force by default)."""
+    from dosecalc import drugs
+    from dosecalc.plan import name_alerts
+
+    _notices_to_stderr(name_alerts(_policy(None, None), drugs.names_read(texts)))
+
+
 @ledger_app.command("record", cls=_Command)
 def ledger_record(
     patient: Annotated[str, typer.Option("--patient", help="The patient's id.")],
@@ -1634,6 +1799,7 @@ def ledger_record(
         entry = Entry(
             patient.strip(), date_.strip(), drug, number, unit, bsa_text, regimen, cycle, day, note
         )
+        _name_notices([(entry.drug, None, None, "--drug")])
         ledger = Ledger(db, create=True)
         [seq] = ledger.record([entry], by=by, again=again)
         [r] = [x for x in ledger.records(entry.patient) if x["seq"] == seq]
@@ -1687,6 +1853,7 @@ def ledger_import(
             from dosecalc.errors import FileError, Problem
 
             raise FileError(Problem("holds no administration to import", file=str(file)))
+        _name_notices((e.drug, None, None, e.source) for e in entries)
         ledger = lg.Ledger(db, create=True)
 
         def announce(n: int) -> None:
@@ -1860,7 +2027,9 @@ def ledger_verify(
         elif report["ok"]:
             print(
                 f"ledger {report['ledger']} is intact: {report['records']} records "
-                f"({report['doses']} doses, {report['voids']} voids) of {report['patients']} "
+                f"({report['doses']} doses, {report['voids']} voids"
+                + (f", {report['checks']} checked orders" if report.get("checks") else "")
+                + f") of {report['patients']} "
                 f"patient{'s' if report['patients'] != 1 else ''}; head #{report['head']['seq']} {report['head']['hash']}"
             )
         else:

@@ -319,6 +319,8 @@ class History:
     sources: list[str] = field(default_factory=list)
     regimens: list[str] = field(default_factory=lambda: [""])
     ids: list[str] = field(default_factory=lambda: [""])
+    # each drug name as written → where it was first read ((file, line), or ("--prior", 0))
+    written: dict[str, tuple[str, int]] = field(default_factory=dict)
     _codes: dict[str, int] = field(default_factory=dict)
     _regimen_codes: dict[str, int] = field(default_factory=lambda: {"": 0})
     _id_codes: dict[str, int] = field(default_factory=lambda: {"": 0})
@@ -397,6 +399,20 @@ class History:
 
     def all_rows(self) -> list[Row]:
         return [r for p in self.patients for r in self.rows(p)]
+
+    def note_name(self, text: Any, source: str, line: int | None) -> None:
+        """Remember where a drug name as written was first read (for :meth:`names_read`)."""
+        if isinstance(text, str) and text.strip():
+            self.written.setdefault(text.strip(), (source, line or 0))
+
+    def names_read(self) -> list[drugs.NameRead]:
+        """The abbreviations the drug names of these rows were read through, once each."""
+        return drugs.names_read(
+            (text, None, None, "--prior")
+            if source == "--prior"
+            else (text, source, line or None, None)
+            for text, (source, line) in self.written.items()
+        )
 
     def add_prior(self, row: Row) -> None:
         if "--prior" not in self.sources:
@@ -590,6 +606,7 @@ def _scan_rows(
                         today,
                     )
                     ordinal = dates[values[i_date]] = when.toordinal()
+                    history.note_name(values[i_drug], source, line)
                     _, factor, per_m2, _ = _drug_and_unit(
                         values[i_drug].strip(), values[i_unit].strip()
                     )
@@ -728,6 +745,8 @@ def scan_yaml(path: Path, history: History, today: date) -> None:
             rows.append((parse_row(item, f"{source}:{line}", today), line))
         except ValueError as e:
             problems.append(Problem(str(e), file=source, line=line))
+            continue
+        history.note_name(item.get("drug"), source, line)
     if problems:
         raise refuse(problems)
     for row, line in rows:
@@ -751,6 +770,7 @@ def load(
             scan_csv(path, history, today)
     for text in priors:
         history.add_prior(parse_prior(text))
+        history.note_name(text.partition("=")[0], "--prior", 0)
     history.check_patients()
     return history
 

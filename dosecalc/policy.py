@@ -90,13 +90,14 @@ def _table(kind: str) -> Callable[[Any], dict[str, Any]]:
         if not isinstance(value, dict):
             raise ValueError("must be a table of drug = value")
         from dosecalc import drugs
+        from dosecalc.ceilings import EQUIVALENT
 
         out: dict[str, Any] = {}
         for name, item in value.items():
-            try:
-                drug = drugs.lookup(str(name)).name
-            except ValueError as e:
-                raise EntryError(str(name), str(e)) from None
+            if kind == "options" and drugs.fold(str(name)) == drugs.fold(EQUIVALENT):
+                out[EQUIVALENT] = _option_name(str(name), item)
+                continue
+            drug = _policy_drug(name)
             if kind == "numbers":
                 if (
                     not isinstance(item, list)
@@ -112,12 +113,48 @@ def _table(kind: str) -> Callable[[Any], dict[str, Any]]:
                     raise EntryError(str(name), "give a list of positive numbers (mg or units)")
                 out[drug] = sorted(float(x) for x in item)
             else:
-                if not isinstance(item, str):
-                    raise EntryError(str(name), "give the name of one of the drug's options")
-                out[drug] = item
+                out[drug] = _option_name(str(name), item)
         return out
 
     return check
+
+
+def _policy_drug(name: Any) -> str:
+    """A drug named in a policy table: its canonical name. A policy is written once and
+    reviewed, so it names drugs in full: an abbreviation is an error here (ISMP)."""
+    from dosecalc import drugs
+
+    try:
+        found, abbreviation = drugs.resolve(str(name))
+    except ValueError as e:
+        raise EntryError(str(name), str(e)) from None
+    if abbreviation:
+        raise EntryError(
+            str(name), f"write the full generic name ({found.name}), not an abbreviation"
+        )
+    return found.name
+
+
+def _option_name(name: str, item: Any) -> str:
+    if not isinstance(item, str):
+        raise EntryError(name, "give the name of one of the drug's options")
+    return item
+
+
+def _drug_percents(value: Any) -> dict[str, float]:
+    """A mapping drug → percent (0-50), e.g. verify.tolerance_percent_by_drug."""
+    if not isinstance(value, dict):
+        raise ValueError("must be a table of drug = percent")
+
+    out: dict[str, float] = {}
+    for name, item in value.items():
+        drug = _policy_drug(name)
+        try:
+            number = _number(0, 50)(item)
+        except ValueError as e:
+            raise EntryError(str(name), f"{e}; give a percent from 0 to 50") from None
+        out[drug] = number  # type: ignore[assignment]
+    return out
 
 
 SETTINGS: dict[str, Setting] = {
@@ -165,7 +202,8 @@ SETTINGS: dict[str, Setting] = {
             "dosecalc's paediatric cut-off, as for the paediatric ceilings (labels do not define "
             "'children')",
             _number(1, 30),
-            "a patient younger than this is a child for weight.change_threshold_percent_child",
+            "a patient younger than this is a child for weight.change_threshold_percent_child "
+            "and verify.tolerance_percent_child",
         ),
         Setting(
             "carboplatin.gfr_cap_ml_min",
@@ -245,6 +283,39 @@ SETTINGS: dict[str, Setting] = {
             "drug = [band doses in mg or units] (e.g. the national tables)",
         ),
         Setting(
+            "verify.tolerance_percent",
+            5.0,
+            "Mass General Brigham order entry: a dose that recalculation would change by more "
+            "than 5 % must be approved again before it is given (clinicalhelp.mgb.org, Dose "
+            "Modifications)",
+            _number(0, 50),
+            "largest deviation of an ordered dose from the recomputed one that verify accepts",
+        ),
+        Setting(
+            "verify.tolerance_percent_by_drug",
+            {},
+            "none configured: every drug has verify.tolerance_percent",
+            _drug_percents,
+            "drug = percent: a drug's own tolerance, e.g. carboplatin = 10",
+        ),
+        Setting(
+            "verify.tolerance_percent_child",
+            None,
+            "none configured: a child's doses have the same tolerance unless the institution "
+            "sets a tighter one",
+            _number(0, 50, none=True),
+            "tolerance for a child (younger than weight.child_below_age_years; needs the age); "
+            "the smaller of it and the drug's own applies",
+        ),
+        Setting(
+            "verify.measurement_max_age_days",
+            30.0,
+            "Mass General Brigham order entry: the chemotherapy weight must be re-entered every "
+            "30 days for oncology patients (clinicalhelp.mgb.org, Chemo vs. Non-Chemo Weight)",
+            _number(1, 3650),
+            "warn (MEASUREMENT_STALE) when the order's measurements are older than this on day 1",
+        ),
+        Setting(
             "cumulative.equivalence",
             None,
             "the default table of data/ceilings.yaml (ESC 2022)",
@@ -300,6 +371,14 @@ SETTINGS: dict[str, Setting] = {
             "each drug's default option in data/ceilings.yaml",
             _table("options"),
             "drug = ceiling option name",
+        ),
+        Setting(
+            "names.abbreviations",
+            "accept",
+            "accept the abbreviations regimens and histories commonly use (DDP, EPI, IFO), each "
+            "reported as read; ISMP recommends full generic names: 'refuse' enforces that",
+            _choice("accept", "refuse"),
+            "accept (each read reported) | refuse (every abbreviated drug name is an error)",
         ),
     )
 }

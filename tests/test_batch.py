@@ -386,10 +386,13 @@ def test_the_summary_csv_and_json_of_many_patients_are_the_references(
     want = summary.csv_text([row for r in checks for row in summary.csv_rows(r, over)], True)
     assert p.stdout == want
     p = run("check", "--history", str(path), "--format", "json", *flag)
-    assert (
-        p.stdout
-        == '{"patients": [\n' + ",\n".join(to_json_line(r.as_dict()) for r in shown) + "\n]}\n"
-    )
+    from dosecalc.plan import name_alerts
+
+    read = name_alerts(rules, loaded.names_read())  # the abbreviations read (EPI)
+    patients = ",\n".join(to_json_line(r.as_dict()) for r in shown)
+    notices = ",\n".join(to_json_line(w.as_dict()) for w in read)
+    assert read and p.stdout == f'{{"patients": [\n{patients}\n], "warnings": [\n{notices}\n]}}\n'
+
     p = run("check", "--history", str(path), "--details", *flag)
     assert [x for x in p.stdout.splitlines() if x.startswith("Patient ")] == [
         f"Patient {r.patient}" for r in shown
