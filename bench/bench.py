@@ -247,10 +247,7 @@ def main() -> int:
             f"{target:>7.2f}  {'✓' if good else '✗':<3} {what}"
         )
     for name, value, base, what in info:
-        print(
-            f"{name:<44} {_t(value):>9} {_t(base):>9} {value / base:>7.2f} "
-            f"{'-':>7}  -   {what}"
-        )
+        print(f"{name:<44} {_t(value):>9} {_t(base):>9} {value / base:>7.2f} {'-':>7}  -   {what}")
     for name, mb, limit in memory:
         good = limit is None or mb < limit
         ok &= good

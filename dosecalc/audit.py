@@ -208,6 +208,12 @@ class LedgerBatch(Batch):
             except BaseException as e:  # noqa: BLE001 - handed to the main thread
                 walked["error"] = e
 
+        # pint is imported with sys.modules["numpy"] set to None for a moment (units._pint):
+        # done here, before a second thread exists, so that psycopg in the other thread never
+        # looks numpy up in that moment (it did: AttributeError, exit 3)
+        from dosecalc import units
+
+        units.registry()
         walker = threading.Thread(target=walk, name="ledger-walk")
         walker.start()  # the chain walk runs here while the database computes
         try:
