@@ -1156,6 +1156,7 @@ def _pharmacy(
 
                 sys.stdout.write(to_json(r.as_dict()))
             elif fmt == "csv":
+                _notices_to_stderr(read)  # the CSV holds totals only
                 sys.stdout.write(summary.csv_text(summary.csv_rows(r, only), header=True))
             else:
                 from dosecalc import render

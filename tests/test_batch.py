@@ -49,6 +49,12 @@ ROWS = [
     ("mitomycin", "mg/m2", ["10", "12", "6"]),
     ("carmustine", "mg/m2", ["150", "200", "300"]),
     ("oxaliplatin", "mg/m2", ["85", "130"]),
+    # salt and formulation words, abbreviations in other cases (the drug book's reading)
+    ("doxorubicin HCl", "mg/m2", ["50", "25"]),
+    ("PLD", "mg/m2", ["50", "30"]),
+    ("Doxil", "mg", ["90"]),
+    ("epi", "mg/m2", ["90"]),
+    ("cisplatin injection", "mg", ["150"]),
 ]
 # the same numbers, written as people write them (every form the strict reader takes)
 SPELLINGS = {"100": ["100", "100.0", "1e2", "1E2", " 100 "], "0.6": ["0.6", ".6", "0.60"]}
@@ -93,14 +99,23 @@ def _policy(options: dict[str, str]) -> policy.Policy:
     return policy.load(None, {"cumulative.options": (options, "test")} if options else None)
 
 
+def _read(rules, loaded) -> list[str]:
+    """The notices of the abbreviations the drug names were read through (ABBREVIATION_READ,
+    each at its first file:line), as JSON lines."""
+    from dosecalc.plan import name_alerts
+
+    return [to_json_line(a.as_dict()) for a in name_alerts(rules, loaded.names_read())]
+
+
 def reference(paths, bsa, factors, table, rules, again=False) -> tuple[list[str], list[str]]:
-    """(the JSON line of each patient, the problems refused) by the per-patient engine."""
+    """(the JSON line of each patient, then of each abbreviation notice; the problems refused)
+    by the per-patient engine."""
     person = Patient(None, None, bsa, "given")
     try:
         loaded = hist.load(paths, (), TODAY)
         check.preflight(loaded, person, None, rules, again)
         results = check.check_history(loaded, person, factors, table, None, None, rules)
-        return [to_json_line(r.as_dict()) for r in results], []
+        return [to_json_line(r.as_dict()) for r in results] + _read(rules, loaded), []
     except DosecalcError as e:
         return [], [str(p) for p in e.problems]
 
@@ -110,7 +125,7 @@ def engine(paths, bsa, factors, table, rules, again=False) -> tuple[list[str], l
     try:
         with batch.load(paths, TODAY, jobs=2) as loaded:
             checked = batch.check(loaded, batch.settings(person, factors, table, rules), again)
-            return [line.decode() for line, _ in checked.lines()], []
+            return [line.decode() for line, _ in checked.lines()] + _read(rules, loaded), []
     except DosecalcError as e:
         return [], [str(p) for p in e.problems]
 
@@ -125,6 +140,8 @@ def engine(paths, bsa, factors, table, rules, again=False) -> tuple[list[str], l
             RiskFactors(cardiac_radiation_gy=20.0),
             RiskFactors(age_years=70.0),
             RiskFactors(age_years=10.0),
+            # the first anthracycline of some patients before 40, of others after (IGHG 2025)
+            RiskFactors(age_years=40.5),
         ]
     ),
     table=st.sampled_from([None, "feijen-2019", "ighg-2025"]),
@@ -156,7 +173,8 @@ def test_the_engine_checks_every_patient_as_the_reference_does(
 
 FIELDS = {
     "date": ["2024-02-03", "2024-02-30", "03/02/2024", "", " 2024-02-03", "2030-01-01", "2024-2-3"],
-    "drug": ["epirubicin", "EPI", "aspirin", "", "epirubicine", " doxorubicin "],
+    "drug": ["epirubicin", "EPI", "aspirin", "", "epirubicine", " doxorubicin "]
+    + ["MTX", "Myocet", "doxorubicin HCl", "PLD", "liposomal doxorubicine", "epi"],
     "dose": [
         "40",
         "40.5",
@@ -232,6 +250,60 @@ def test_every_bad_row_is_named_up_to_a_cap_then_how_many_more(tmp_path: Path) -
     assert problems[0] == f"{path}:5: dose 'forty' is not a number"
     assert problems[-1] == f"{path}: and 5 more bad rows (the last on line 29)"
     assert reference([path], None, RiskFactors(), None, _policy({}))[1] == problems
+
+
+def test_abbreviations_are_noted_once_at_their_first_place_and_ambiguous_ones_refused(
+    tmp_path: Path, run
+) -> None:
+    """As the reader notes them: each abbreviation once, in any case, at the first file:line it
+    is written (over several files, one read by Python's csv module); MTX refused in its words."""
+    a = _write(
+        tmp_path / "a.csv",
+        [BASE[0], ["2024-01-05", "Epi", "90", "mg/m2", "", "P2"], BASE[2]]
+        + [["2024-02-01", "doxorubicin HCl", "50", "mg/m2", "", "P3"]],
+        HEADER[:6],
+    )
+    b = tmp_path / "b.csv"
+    b.write_text(
+        "date,drug,dose,unit,bsa_m2,patient,note\n2024-03-01,EPI,90,mg/m2,,P3,\n"
+        '2024-03-02,PLD,30,mg/m2,,P4,"given\nlate"\n2024-03-03,epi,90,mg/m2,,P4,\n'
+        "2024-03-04,DDP,75,mg/m2,,P1,\n",
+        encoding="utf-8",
+    )
+    lines = _same_as_reference([a, b])
+    notices = [json.loads(x)["message"] for x in lines if '"ABBREVIATION_READ"' in x]
+    assert notices == [
+        f"'Epi' ({a}:3) was read as epirubicin: an abbreviation; ISMP recommends the full "
+        "generic name",
+        f"'PLD' ({b}:4) was read as liposomal doxorubicin: an abbreviation; ISMP recommends "
+        "the full generic name",
+        f"'DDP' ({b}:6) was read as cisplatin: an abbreviation; ISMP recommends the full "
+        "generic name",
+    ]
+    p = run("check", "--history", str(a), "--history", str(b))
+    assert [x for x in p.stderr.splitlines() if x.startswith("notice:")] == [
+        f"notice: {n}" for n in notices
+    ]
+    p = run(
+        "check", "--history", str(a), "--history", str(b), "--set", "names.abbreviations=refuse"
+    )
+    assert p.returncode == 2 and p.stdout == ""
+    assert f"{a}:3: 'Epi' is an abbreviation of epirubicin" in p.stderr
+    mtx = _write(
+        tmp_path / "mtx.csv", BASE + [["2024-01-04", "MTX", "12", "mg", "", "P2"]], HEADER[:6]
+    )
+    _, problems = _same_refusal([mtx])
+    assert problems == [
+        f"{mtx}:15: 'MTX' is ambiguous: real orders use it for methotrexate and mitoxantrone; "
+        "write the generic name"
+    ]
+
+
+def _same_refusal(paths: list[Path]) -> tuple[list[str], list[str]]:
+    rules = _policy({})
+    want = reference(paths, None, RiskFactors(), None, rules)
+    assert engine(paths, None, RiskFactors(), None, rules) == want
+    return want
 
 
 # ---------------------------------------------------------------- files as people have them
@@ -454,6 +526,8 @@ def test_the_ledger_audit_is_the_reference_check_of_every_patient(
     rows += [
         ["2024-03-01", "CTX", "1000", "mg", "", "P3", "", "", "", ""],
         ["2024-03-02", "doxorubicin", "50", "mg/m2", "2.01", "P3", "", "", "", ""],
+        ["2024-04-02", "doxorubicin", "60", "mg/m2", "2.01", "P3", "", "", "", ""],
+        ["2024-01-24", "doxorubicin", "50", "mg/m2", "", "P2", "", "", "", ""],
     ]
     path = _write(tmp_path / "h.csv", rows)
     env = {"DOSECALC_DB": ledger_url}
@@ -470,6 +544,16 @@ def test_the_ledger_audit_is_the_reference_check_of_every_patient(
     p = run("check", "--all-patients", "--format", "json", env=env)
     assert p.returncode == 1, p.stderr
     assert p.stdout == '{"patients": [\n' + ",\n".join(want) + "\n]}\n"
+    # an age: P1 and P2 began anthracyclines before 40 (IGHG surveillance), P3 after
+    age = round(40 + (date.today() - date(2024, 2, 1)).days / 365.25, 2)
+    factors = RiskFactors(age_years=age)
+    want = [
+        to_json_line(r.as_dict())
+        for r in check.check_history(loaded, person, factors, None, None, None, rules)
+    ]
+    assert ["begun before age 40" in x for x in want] == [True, True, False]
+    p = run("check", "--all-patients", "--format", "json", "--age", str(age), env=env)
+    assert p.stdout == '{"patients": [\n' + ",\n".join(want) + "\n]}\n", p.stderr
     p = run("check", "--all-patients", "--patients-over", "limit", env=env)
     assert p.stdout.splitlines()[-1] == "3 patients checked: 1 over a threshold, 1 over a limit"
     assert "ledger record #" in p.stdout or "P1: LIMIT EXCEEDED" in p.stdout
@@ -487,3 +571,40 @@ def test_a_ledger_whose_chain_does_not_verify_is_not_used_for_a_total(
     p = run("check", "--all-patients", "--format", "json", env=env)
     assert p.returncode == 2 and p.stdout == ""
     assert "does not verify" in p.stderr and "ledger verify" in p.stderr
+
+
+def test_checked_orders_in_the_ledger_are_walked_but_never_doses(
+    tmp_path: Path, run, ledger_url: str
+) -> None:
+    """``verify --record`` writes records of kind check: the audit counts doses only (as the
+    reference's reading of the ledger does), and the chain walk still covers the checks."""
+    from dosecalc.ledger import Ledger
+    from tests.conftest import sql
+    from tests.test_verify import PATIENT, ec_order, save
+
+    path = _write(tmp_path / "h.csv", [r + [""] * 4 for r in BASE])
+    env = {"DOSECALC_DB": ledger_url}
+    assert run("ledger", "import", str(path), env=env).returncode == 0
+    for who in ("P2", "P9"):  # P9: a checked order and no dose at all
+        order = save(tmp_path, ec_order(), f"{who}.yaml")
+        p = run("verify", str(order), *PATIENT, "--patient", who, "--record", env=env)
+        assert "recorded as #" in p.stdout, p.stderr
+    report = json.loads(run("ledger", "verify", "--format", "json", env=env).stdout)
+    assert (report["checks"], report["doses"]) == (2, len(BASE))
+    loaded = hist.History()
+    Ledger(ledger_url).add_to(loaded, None)
+    person = Patient(None, None, None, "given")
+    rules = _policy({})
+    want = [
+        to_json_line(r.as_dict())
+        for r in check.check_history(loaded, person, RiskFactors(), None, None, None, rules)
+    ]
+    assert len(want) == 2  # P1 and P2: a check is not a dose
+    p = run("check", "--all-patients", "--format", "json", env=env)
+    assert p.returncode == 1, p.stderr
+    assert p.stdout == '{"patients": [\n' + ",\n".join(want) + "\n]}\n"
+    seq = len(BASE) + 1  # the first check: an edited note breaks the chain
+    sql(ledger_url, f"UPDATE dosecalc_records SET note = note || ' ' WHERE seq = {seq}")
+    p = run("check", "--all-patients", "--format", "json", env=env)
+    assert p.returncode == 2 and p.stdout == ""
+    assert f"record #{seq} was changed after it was recorded" in p.stderr
