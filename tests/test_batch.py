@@ -222,6 +222,11 @@ def test_the_engine_reads_a_dose_by_the_strict_number_rule(tmp_path: Path) -> No
     assert [p.split(": ")[0] for p in problems] == [f"{path}:{n}" for n in range(2, 11)]
 
 
+def test_the_engine_strips_what_python_strips() -> None:
+    """The written-out list of white space is every character str.strip() removes, no more."""
+    assert set(batch._SPACE) == {c for c in map(chr, range(0x110000)) if c.isspace()}
+
+
 @settings(max_examples=80, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     rows=st.lists(
