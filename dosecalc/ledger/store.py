@@ -1,4 +1,4 @@
-"""The patient ledger (CONTRACT §8): every administration recorded, per patient, for life.
+"""The ledger's storage (CONTRACT §8): every administration recorded, per patient, for life.
 
 Storage is SQLAlchemy Core: SQLite by default (a file in the user's data folder, WAL, mode
 0600) or PostgreSQL by URL for a pharmacy shared by many users.
@@ -21,8 +21,6 @@ checks as a history file, so the ledger and a history CSV can never disagree abo
 from __future__ import annotations
 
 import getpass
-import hashlib
-import json
 import os
 import uuid
 from collections.abc import Iterator
@@ -34,37 +32,11 @@ from typing import Any
 
 from dosecalc import history as hist
 from dosecalc.errors import DosecalcError, FileError, Problem, fail
+from dosecalc.ledger.chain import FIELDS, GENESIS, Walk, digest, dose_row
 
 SCHEMA_VERSION = 1
-GENESIS = "0" * 64  # the "previous hash" of the first record
 SOURCE_LIMIT = 50_000_000  # bytes of one import file
 NEEDS_PSYCOPG = "a PostgreSQL ledger needs the psycopg driver: pip install 'dosecalc[postgres]'"
-
-# every stored field of a record, in the order of the hash (seq first, the hash itself last)
-FIELDS = (
-    "seq",
-    "kind",
-    "patient",
-    "date",
-    "drug",
-    "drug_given",
-    "dose",
-    "unit",
-    "bsa_m2",
-    "regimen",
-    "cycle",
-    "day",
-    "note",
-    "voids",
-    "reason",
-    "recorded_at",
-    "recorded_by",
-    "os_user",
-    "source",
-    "source_sha256",
-    "batch",
-    "prev_hash",
-)
 
 # Each entry upgrades the schema by one version: MIGRATIONS[0] takes version 1 to 2, and so
 # on. Version 1 is the first released schema, so there is nothing to upgrade from yet.
@@ -123,13 +95,6 @@ def _tables() -> Any:
 
 
 METADATA, META, RECORDS = _tables()
-
-
-def digest(record: dict[str, Any]) -> str:
-    """The SHA-256 of a record's fields (its previous hash among them): the chain link."""
-    payload = {k: record.get(k) for k in FIELDS}
-    text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 # Where the ledger is ------------------------------------------------------------------------
@@ -485,7 +450,7 @@ class Ledger:
         existing: dict[tuple[str, Any], int] = {}
         for patient in sorted({p for p, _ in keys}):
             for r in self._active(conn, [patient]):
-                row = _dose_row(r)
+                row = dose_row(r)
                 existing[(patient, _key(row.drug, r["date"], row.amount, row.per_m2))] = r["seq"]
         problems = [
             Problem(
@@ -600,7 +565,7 @@ class Ledger:
         with self.read() as conn:
             if self._ready:
                 for r in self._active(conn, None if patient is None else [patient]):
-                    history.add(_dose_row(r), None if patient else r["patient"], file, r["seq"])
+                    history.add(dose_row(r), None if patient else r["patient"], file, r["seq"])
                     n += 1
         if patient is not None and n == 0:
             raise fail("--patient", self._unknown(patient))
@@ -624,287 +589,20 @@ class Ledger:
         and that every dose still reads as a dose. Returns counts and the problems found."""
         from sqlalchemy import select
 
-        problems: list[str] = []
-        counts = {"records": 0, "doses": 0, "voids": 0}
-        prev, expected, last = GENESIS, 1, 0
-        kinds: dict[int, tuple[str, str]] = {}
-        voided: dict[int, int] = {}
-        patients: set[str] = set()
-        anchored = anchor is None
+        walk = Walk(anchor)
         with self.read() as conn:
             if not self._ready:
                 raise _error(f"{self} holds no dosecalc ledger yet: nothing to verify")
             head = conn.execute(select(META.c.value).where(META.c.key == "head")).scalar()
             query = select(RECORDS).order_by(RECORDS.c.seq).execution_options(yield_per=5000)
             for r in conn.execute(query).mappings():
-                seq = r["seq"]
-                counts["records"] += 1
-                if seq != expected:
-                    problems.append(
-                        f"records #{expected}–#{seq - 1} are missing (deleted?)"
-                        if seq > expected
-                        else f"record #{seq} is out of order"
-                    )
-                if r["prev_hash"] != prev:
-                    problems.append(f"record #{seq} does not follow the record before it")
-                if digest(dict(r)) != r["hash"]:
-                    problems.append(f"record #{seq} was changed after it was recorded")
-                if anchor and r["hash"].startswith(anchor.lower()):
-                    anchored = True
-                prev, expected, last = r["hash"], seq + 1, seq
-                patients.add(r["patient"])
-                kinds[seq] = (r["kind"], r["patient"])
-                problems += self._check_record(r, kinds, voided, counts)
-        head_text = f"{last} {prev}"
-        if head != head_text:
-            problems.append(
-                f"the chain head says {head.split()[0] if head else '?'} records, the chain "
-                f"has {last}: records were removed from the end or the head was altered"
-            )
-        if not anchored:
-            problems.append(
-                f"no record has the anchored hash {anchor}: the chain was rewritten since"
-            )
+                walk.add(r)
+        walk.finish(head)
         return {
             "ledger": str(self),
-            "ok": not problems,
-            **counts,
-            "patients": len(patients),
-            "head": {"seq": last, "hash": prev},
-            "problems": problems,
+            "ok": not walk.problems,
+            **walk.counts,
+            "patients": len(walk.patients),
+            "head": {"seq": walk.last, "hash": walk.prev},
+            "problems": walk.problems,
         }
-
-    @staticmethod
-    def _check_record(
-        r: Any, kinds: dict[int, tuple[str, str]], voided: dict[int, int], counts: dict[str, int]
-    ) -> list[str]:
-        seq = r["seq"]
-        if r["kind"] == "dose":
-            counts["doses"] += 1
-            try:
-                _dose_row(r)
-            except DosecalcError as e:
-                return [f"record #{seq} no longer reads as a dose: {e}"]
-            return []
-        if r["kind"] != "void":
-            return [f"record #{seq} is of an unknown kind '{r['kind']}'"]
-        counts["voids"] += 1
-        target = r["voids"]
-        if kinds.get(target) != ("dose", r["patient"]):
-            return [f"void #{seq} points at #{target}, which is not an earlier dose of its patient"]
-        if target in voided:
-            return [f"record #{target} is voided twice (#{voided[target]} and #{seq})"]
-        voided[target] = seq
-        return []
-
-
-def _dose_row(r: Any) -> hist.Row:
-    """A stored dose record, read back through the history checks."""
-    where = f"ledger record #{r['seq']}"
-    try:
-        return hist.parse_row(r, where, date.max)
-    except ValueError as e:
-        raise FileError(Problem(f"{e}", file=where)) from None
-
-
-# Reading files to import ------------------------------------------------------------------
-
-
-def read_source(path: Path) -> tuple[bytes, str]:
-    """An import file's bytes and their SHA-256 (kept with every record it gives)."""
-    data = hist.open_checked(path, SOURCE_LIMIT, Path.read_bytes)
-    return data, hashlib.sha256(data).hexdigest()
-
-
-def entries_from_rows(
-    rows: list[tuple[int | None, dict[str, Any]]], source: str, patient: str | None
-) -> list[Entry]:
-    """History rows (line, mapping) → entries; the patient is ``patient`` or the row's own."""
-    out, problems = [], []
-    for line, raw in rows:
-        where = f"{source}:{line}" if line else source
-        own = hist._text(raw.get("patient"))
-        if patient is not None and own is not None and own != patient:
-            problems.append(
-                Problem(
-                    f"this row is for patient {own}, not --patient {patient}",
-                    file=source,
-                    line=line,
-                )
-            )
-            continue
-        who_ = patient or own
-        if who_ is None:
-            problems.append(
-                Problem(
-                    "this row names no patient; give --patient ID (or a patient column)",
-                    file=source,
-                    line=line,
-                )
-            )
-            continue
-        try:
-            cycle = hist._int(raw.get("cycle"), "cycle", 1)
-            day = hist._int(raw.get("day"), "day", -366)
-        except ValueError as e:
-            problems.append(Problem(str(e), file=source, line=line))
-            continue
-        bsa = raw.get("bsa_m2")
-        out.append(
-            Entry(
-                who_,
-                str(raw.get("date") or "").strip(),
-                str(raw.get("drug") or "").strip(),
-                str(raw.get("dose") if raw.get("dose") is not None else "").strip(),
-                str(raw.get("unit") or "").strip(),
-                str(bsa).strip() if bsa not in (None, "") else None,
-                hist._text(raw.get("regimen")),
-                cycle,
-                day,
-                hist._text(raw.get("note")),
-                where,
-            )
-        )
-    if problems:
-        raise FileError(*problems[:20])
-    return out
-
-
-def history_rows(path: Path, data: bytes) -> list[tuple[int | None, dict[str, Any]]]:
-    """The rows of a history CSV or YAML (CONTRACT §5), with their line numbers."""
-    import csv
-    import io
-
-    source = str(path)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise FileError(Problem("is not UTF-8 text", file=source)) from None
-    if path.suffix.lower() in (".yaml", ".yml"):
-        return hist.yaml_items(text, source)
-    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
-    try:
-        if reader.fieldnames is None:
-            raise FileError(Problem("the file is empty", file=source))
-        hist._check_columns([c.strip() for c in reader.fieldnames], source, 1)
-        rows = []
-        for raw in reader:
-            if None in raw or None in raw.values():
-                raise FileError(
-                    Problem(
-                        "this row's fields do not match the header",
-                        file=source,
-                        line=reader.line_num,
-                    )
-                )
-            rows.append((reader.line_num, {k.strip(): v for k, v in raw.items()}))
-    except csv.Error as e:
-        raise FileError(
-            Problem(f"not a valid CSV file ({e})", file=source, line=reader.line_num)
-        ) from None
-    return rows
-
-
-# FHIR R4 MedicationAdministration bundles ----------------------------------------------------
-
-FHIR_TAKEN = {"completed"}
-FHIR_NOT_GIVEN = {"not-done", "entered-in-error"}  # nothing was given: reported, not recorded
-
-
-def fhir_entries(path: Path, data: bytes, patient: str | None) -> tuple[list[Entry], list[str]]:
-    """The completed MedicationAdministrations of a FHIR R4 Bundle as entries, and a line for
-    every administration not given (``not-done``, ``entered-in-error``). Any other status
-    (in-progress, stopped, on-hold, unknown) refuses the file: how much was given is unknown."""
-    source = str(path)
-    try:
-        bundle = json.loads(data)
-    except (ValueError, RecursionError) as e:
-        raise FileError(Problem(f"is not valid JSON ({e})", file=source)) from None
-    if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
-        raise FileError(Problem("a FHIR import is a Bundle (resourceType: Bundle)", file=source))
-    resources = [
-        (i, e.get("resource"), e.get("fullUrl"))
-        for i, e in enumerate(bundle.get("entry") or [])
-        if isinstance(e, dict)
-    ]
-    medications = {}
-    for _, res, full in resources:
-        if isinstance(res, dict) and res.get("resourceType") == "Medication":
-            for ref in (f"Medication/{res.get('id')}", full):
-                if ref:
-                    medications[ref] = res
-    entries, skipped, problems = [], [], []
-    for i, res, _ in resources:
-        if not isinstance(res, dict) or res.get("resourceType") != "MedicationAdministration":
-            continue
-        where = f"{source} entry {i}"
-        try:
-            status = res.get("status")
-            if status in FHIR_NOT_GIVEN:
-                skipped.append(f"{where}: status {status}, nothing given; not recorded")
-                continue
-            if status not in FHIR_TAKEN:
-                raise ValueError(
-                    f"status '{status}' does not say how much was given; only completed "
-                    "administrations are recorded (not-done and entered-in-error are skipped)"
-                )
-            entries.append(_fhir_entry(res, medications, patient, where))
-        except ValueError as e:
-            problems.append(Problem(str(e), file=where))
-    if problems:
-        raise FileError(*problems[:20])
-    if not entries and not skipped:
-        raise FileError(Problem("the Bundle holds no MedicationAdministration", file=source))
-    return entries, skipped
-
-
-def _fhir_entry(
-    res: dict[str, Any], medications: dict[str, Any], patient: str | None, where: str
-) -> Entry:
-    subject = (res.get("subject") or {}).get("reference") or ""
-    own = subject.split("/", 1)[1] if subject.startswith("Patient/") else None
-    if patient is not None and own is not None and own != patient:
-        raise ValueError(f"this administration is for {subject}, not --patient {patient}")
-    if patient is None and own is None:
-        raise ValueError("the administration names no Patient/ subject; give --patient ID")
-    when = res.get("effectiveDateTime") or (res.get("effectivePeriod") or {}).get("start")
-    if not isinstance(when, str) or len(when) < 10:
-        raise ValueError("no effectiveDateTime (or effectivePeriod.start) says when it was given")
-    dose = ((res.get("dosage") or {}).get("dose")) or {}
-    value, unit = dose.get("value"), dose.get("unit") or dose.get("code")
-    if not isinstance(value, int | float) or isinstance(value, bool) or not unit:
-        raise ValueError("dosage.dose needs a numeric value and a unit (e.g. 40 mg/m2)")
-    return Entry(
-        patient or own or "",
-        when[:10],
-        _fhir_drug(res, medications),
-        repr(value) if isinstance(value, float) else str(value),
-        str(unit),
-        source=where,
-        note=(res.get("note") or [{}])[0].get("text") if res.get("note") else None,
-    )
-
-
-def _fhir_drug(res: dict[str, Any], medications: dict[str, Any]) -> str:
-    concept = res.get("medicationCodeableConcept")
-    if concept is None:
-        ref = (res.get("medicationReference") or {}).get("reference")
-        medication = medications.get(ref)
-        if medication is None:
-            raise ValueError(
-                f"the medication {ref or '(none)'} is not in the Bundle; give "
-                "medicationCodeableConcept or include the Medication"
-            )
-        concept = medication.get("code") or {}
-    names = [concept.get("text")] + [c.get("display") for c in concept.get("coding") or []]
-    from dosecalc import drugs
-
-    for name in names:
-        if isinstance(name, str) and name.strip():
-            try:
-                return drugs.lookup(name.strip()).name
-            except DosecalcError:
-                continue
-    raise ValueError(
-        f"no drug dosecalc knows in the medication's text or codings ({', '.join(map(str, names))})"
-    )
