@@ -950,6 +950,20 @@ Again = Annotated[
         help="Record a dose identical to one already recorded (a real second administration).",
     ),
 ]
+HighDose = Annotated[
+    str | None,
+    typer.Option(
+        "--allow-high-dose",
+        metavar="REASON",
+        help="Record a dose above its drug's usual maximum single dose, saying why (kept with "
+        "the record). A dose at ten times that maximum or more is never recorded.",
+    ),
+]
+
+
+def _say_warnings(ledger: Any) -> None:
+    for line in ledger.warnings:
+        print(f"warning: {line}", file=sys.stderr)
 
 
 def _record_line(r: dict[str, Any]) -> str:
@@ -977,8 +991,19 @@ def ledger_record(
     cycle: Annotated[int | None, typer.Option(help="Its cycle number.", min=1)] = None,
     day: Annotated[int | None, typer.Option(help="Its day in the cycle.")] = None,
     note: Annotated[str | None, typer.Option(help="A free-text note.")] = None,
+    time_: Annotated[
+        str | None,
+        typer.Option(
+            "--time", help="The time it was given, HH:MM (tells two doses of a day apart)."
+        ),
+    ] = None,
+    admin_id: Annotated[
+        str | None,
+        typer.Option("--id", help="The administration's id in the source system (e.g. the MAR)."),
+    ] = None,
     by: By = None,
     again: Again = False,
+    allow_high_dose: HighDose = None,
     db: Db = None,
     format: Fmt = "table",
 ) -> None:
@@ -1005,10 +1030,22 @@ def ledger_record(
             )
         bsa_text = f"{parse_bsa(bsa):g}" if bsa is not None else None
         entry = Entry(
-            patient.strip(), date_.strip(), drug, number, unit, bsa_text, regimen, cycle, day, note
+            patient.strip(),
+            date_.strip(),
+            drug,
+            number,
+            unit,
+            bsa_text,
+            regimen,
+            cycle,
+            day,
+            note,
+            time=time_.strip() if time_ is not None else None,
+            source_id=admin_id.strip() if admin_id is not None else None,
         )
         ledger = Ledger(db, create=True)
-        [seq] = ledger.record([entry], by=by, again=again)
+        [seq] = ledger.record([entry], by=by, again=again, high_dose=allow_high_dose)
+        _say_warnings(ledger)
         [r] = [x for x in ledger.records(entry.patient) if x["seq"] == seq]
         if fmt == "json":
             sys.stdout.write(render.to_json({"ledger": str(ledger), "recorded": [r]}))
@@ -1036,6 +1073,7 @@ def ledger_import(
     ] = None,
     by: By = None,
     again: Again = False,
+    allow_high_dose: HighDose = None,
     db: Db = None,
     format: Fmt = "table",
 ) -> None:
@@ -1072,7 +1110,9 @@ def ledger_import(
             source_sha256=sha,
             source_file=str(file),
             before_write=announce,
+            high_dose=allow_high_dose,
         )
+        _say_warnings(ledger)
         patients = sorted({e.patient for e in entries})
         summary = {
             "ledger": str(ledger),
@@ -1153,6 +1193,7 @@ def ledger_void(
 
         ledger = Ledger(db)
         number = ledger.void(seq, patient.strip(), reason, by=by)
+        _say_warnings(ledger)
         print(f"recorded #{number}: voids #{seq} of patient {patient.strip()} in {ledger}")
         return ExitCode.OK
 
@@ -1209,9 +1250,22 @@ def ledger_verify(
             "in the chain, which catches a chain rewritten from that record on.",
         ),
     ] = None,
+    accept_head: Annotated[
+        bool,
+        typer.Option(
+            "--accept-head",
+            help="After a deliberate restore from a backup: accept the ledger's head although "
+            "it is older than the one this machine last saw (the records after it are then "
+            "reported, not hidden).",
+        ),
+    ] = False,
     format: Fmt = "table",
 ) -> None:
-    """Check the ledger's integrity: exit 1 if a record was edited, deleted or damaged.
+    """Check the ledger's integrity: exit 1 if a record was edited, removed or damaged.
+
+    Checks the database file, every record and link of the hash chain, the count of records
+    against the chain head, and the newest head this machine saw (kept in your state folder,
+    or $DOSECALC_STATE_DIR): removing the newest records shows too.
 
     Example: dosecalc ledger verify
     """
@@ -1226,7 +1280,11 @@ def ledger_verify(
             12 <= len(anchor) <= 64 and all(c in "0123456789abcdefABCDEF" for c in anchor)
         ):
             raise fail("--anchor", "give a record hash: 12 to 64 hexadecimal characters")
-        report = Ledger(db).verify(anchor)
+        ledger = Ledger(db)
+        report = ledger.verify(anchor, accept_head=accept_head)
+        _say_warnings(ledger)
+        for line in report["accepted"]:
+            print(f"accepted (--accept-head): {line}", file=sys.stderr)
         if fmt == "json":
             sys.stdout.write(render.to_json(report))
         elif report["ok"]:

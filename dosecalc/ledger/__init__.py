@@ -7,8 +7,6 @@ CSV/YAML and FHIR Bundles). Their public names are all importable from here.
 
 from dosecalc.ledger.chain import FIELDS, GENESIS, Walk, digest, dose_row
 from dosecalc.ledger.readers import (
-    FHIR_NOT_GIVEN,
-    FHIR_TAKEN,
     entries_from_rows,
     fhir_entries,
     history_rows,
@@ -33,8 +31,6 @@ from dosecalc.ledger.store import (
 )
 
 __all__ = [
-    "FHIR_NOT_GIVEN",
-    "FHIR_TAKEN",
     "FIELDS",
     "GENESIS",
     "META",

@@ -15,6 +15,7 @@ from typing import Any
 
 from dosecalc import history as hist
 from dosecalc.errors import DosecalcError, FileError, Problem
+from dosecalc.ledger import fields
 
 GENESIS = "0" * 64  # the "previous hash" of the first record
 
@@ -45,9 +46,17 @@ FIELDS = (
 )
 
 
-def digest(record: dict[str, Any]) -> str:
+# fields added with schema 2: in the hash only when they hold a value, so that every record
+# written before them keeps its hash
+LATER = ("time", "source_id")
+
+
+def digest(record: Any) -> str:
     """The SHA-256 of a record's fields (its previous hash among them): the chain link."""
     payload = {k: record.get(k) for k in FIELDS}
+    for k in LATER:
+        if record.get(k) is not None:
+            payload[k] = record[k]
     text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -59,6 +68,41 @@ def dose_row(r: Any) -> hist.Row:
         return hist.parse_row(r, where, date.max)
     except ValueError as e:
         raise FileError(Problem(f"{e}", file=where)) from None
+
+
+def damage(r: Any) -> list[str]:
+    """What is wrong with a stored record by itself: a value of the wrong type or out of its
+    bound (a BLOB where a dose should be, a decimal cycle), or a hash that does not match its
+    fields (an edit)."""
+    seq = r.get("seq")
+    name = f"record #{seq}" if isinstance(seq, int) else "a record"
+    bad = fields.problems(r, stored=True)
+    if bad:
+        return [f"{name}: {message}: it was altered or damaged" for _, message in bad[:3]]
+    if digest(r) != r["hash"]:
+        return [f"{name} was changed after it was recorded"]
+    return []
+
+
+def _meaning(r: Any, kinds: dict[int, tuple[str, str]], voided: dict[int, int]) -> list[str]:
+    """What is wrong with what a (well-formed) record says: a dose that no longer reads as a
+    dose, a void of something that is not an earlier dose of its patient, a second void."""
+    seq = r["seq"]
+    if r["kind"] == "dose":
+        try:
+            dose_row(r)
+        except DosecalcError as e:
+            return [f"record #{seq} no longer reads as a dose: {e}"]
+        return []
+    if r["kind"] != "void":
+        return [f"record #{seq} is of an unknown kind '{r['kind']}'"]
+    target = r["voids"]
+    if kinds.get(target) != ("dose", r["patient"]) or target >= seq:
+        return [f"void #{seq} points at #{target}, which is not an earlier dose of its patient"]
+    if target in voided:
+        return [f"record #{target} is voided twice (#{voided[target]} and #{seq})"]
+    voided[target] = seq
+    return []
 
 
 class Walk:
@@ -75,9 +119,14 @@ class Walk:
         self.anchor = anchor
         self.anchored = anchor is None
 
-    def add(self, r: Any) -> None:
-        seq = r["seq"]
+    def add(self, r: Any) -> bool:
+        """Walk one more record; False if it is too damaged to be read any further."""
         self.counts["records"] += 1
+        broken = damage(r)
+        self.problems += broken
+        seq = r["seq"]
+        if not isinstance(seq, int) or not isinstance(r["hash"], str):
+            return False
         if seq != self.expected:
             self.problems.append(
                 f"records #{self.expected}–#{seq - 1} are missing (deleted?)"
@@ -86,43 +135,65 @@ class Walk:
             )
         if r["prev_hash"] != self.prev:
             self.problems.append(f"record #{seq} does not follow the record before it")
-        if digest(dict(r)) != r["hash"]:
-            self.problems.append(f"record #{seq} was changed after it was recorded")
         if self.anchor and r["hash"].startswith(self.anchor.lower()):
             self.anchored = True
         self.prev, self.expected, self.last = r["hash"], seq + 1, seq
+        if broken:
+            return True
         self.patients.add(r["patient"])
         self.kinds[seq] = (r["kind"], r["patient"])
-        self.problems += self._check_record(r)
+        if r["kind"] in ("dose", "void"):
+            self.counts[r["kind"] + "s"] += 1
+        self.problems += _meaning(r, self.kinds, self.voided)
+        return True
 
-    def _check_record(self, r: Any) -> list[str]:
-        seq = r["seq"]
-        if r["kind"] == "dose":
-            self.counts["doses"] += 1
-            try:
-                dose_row(r)
-            except DosecalcError as e:
-                return [f"record #{seq} no longer reads as a dose: {e}"]
-            return []
-        if r["kind"] != "void":
-            return [f"record #{seq} is of an unknown kind '{r['kind']}'"]
-        self.counts["voids"] += 1
-        target = r["voids"]
-        if self.kinds.get(target) != ("dose", r["patient"]):
-            return [f"void #{seq} points at #{target}, which is not an earlier dose of its patient"]
-        if target in self.voided:
-            return [f"record #{target} is voided twice (#{self.voided[target]} and #{seq})"]
-        self.voided[target] = seq
-        return []
-
-    def finish(self, head: str | None) -> None:
+    def finish(self, head: tuple[int, str] | None) -> None:
         """Check the stored head against the last record walked, and the anchor."""
-        if head != f"{self.last} {self.prev}":
+        if head is None:
+            self.problems.append("the chain head is missing or unreadable: it was altered")
+        elif head != (self.last, self.prev):
             self.problems.append(
-                f"the chain head says {head.split()[0] if head else '?'} records, the chain "
-                f"has {self.last}: records were removed from the end or the head was altered"
+                f"the chain head says {head[0]} records, the chain has {self.last}: records "
+                "were removed from the end or the head was altered"
             )
         if not self.anchored:
             self.problems.append(
                 f"no record has the anchored hash {self.anchor}: the chain was rewritten since"
             )
+
+
+def check_part(rows: list[Any], head: tuple[int, str]) -> list[str]:
+    """Check part of a chain (one patient's records and the voids of them), each record with
+    ``_prev``, the hash of the record before it, and ``_next``, the previous hash the record
+    after it holds: its fields and hash, both its links, and the head at the chain's end. Cheap
+    (a lookup per record), and what makes one patient's total trustworthy without a walk."""
+    out: list[str] = []
+    kinds: dict[int, tuple[str, str]] = {}
+    voided: dict[int, int] = {}
+    last, head_hash = head
+    for r in rows:
+        broken = damage(r)
+        out += broken
+        if broken:
+            continue
+        seq = r["seq"]
+        before = GENESIS if seq == 1 else r["_prev"]
+        if before is None:
+            out.append(f"record #{seq - 1}, before record #{seq}, is missing (deleted?)")
+        elif r["prev_hash"] != before:
+            out.append(f"record #{seq} does not follow the record before it")
+        if seq > last:
+            out.append(f"record #{seq} lies beyond the chain head #{last}: the head was altered")
+        elif seq == last:
+            if r["hash"] != head_hash:
+                out.append(f"the chain head does not match record #{seq}: it was altered")
+        elif r["_next"] is None:
+            out.append(f"record #{seq + 1}, after record #{seq}, is missing (deleted?)")
+        elif r["_next"] != r["hash"]:
+            out.append(f"record #{seq + 1} does not follow record #{seq}")
+        kinds[seq] = (r["kind"], r["patient"])
+    if out:
+        return out
+    for r in rows:
+        out += _meaning(r, kinds, voided)
+    return out

@@ -6,13 +6,18 @@ Storage is SQLAlchemy Core: SQLite by default (a file in the user's data folder,
 * Records are appended, never edited or deleted: a correction is a ``void`` record naming the
   record it cancels. Every record says who (the ``--by`` name and the OS user), when, and from
   what source (the command, or the file and line it was imported from).
-* Every record carries the SHA-256 of its own fields and of the record before it (a hash
-  chain). ``verify`` recomputes the chain, so an edit or a deletion made behind dosecalc's back
-  shows. Someone who rewrites the whole chain after the edit is caught only against a head
-  hash noted earlier (``verify --anchor``): the chain is tamper-evident, not tamper-proof.
+* Every record is a link of a hash chain (:mod:`.chain`); the newest head this user saw is
+  kept outside the database (:mod:`.witness`). Nothing is read for a total, nor written, before
+  the part of the chain it rests on is checked: one patient's records and their links, the
+  head, the count of records and the witness (a lookup per record); ``verify`` and a read of
+  every patient walk the whole chain.
+* A ledger is only ever started at a path where there is nothing: a file that exists and is
+  not a ledger (empty, cut short, another database) is refused, never started again.
 * Appends are serialised: ``BEGIN IMMEDIATE`` on SQLite, a row lock on the chain head on
   PostgreSQL; numbers are gapless and a fork of the chain is refused by a unique constraint.
   An import is one transaction: all its rows or none.
+* Every value is checked against its field's bound (:mod:`.fields`) before the database sees
+  it, so SQLite and PostgreSQL take exactly the same input.
 
 Doses are stored as given (the drug, number and unit texts), and read back through the same
 checks as a history file, so the ledger and a history CSV can never disagree about a dose.
@@ -22,6 +27,8 @@ from __future__ import annotations
 
 import getpass
 import os
+import re
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,15 +39,49 @@ from typing import Any
 
 from dosecalc import history as hist
 from dosecalc.errors import DosecalcError, FileError, Problem, fail
+from dosecalc.ledger import chain, fields, witness
 from dosecalc.ledger.chain import FIELDS, GENESIS, Walk, digest, dose_row
+from dosecalc.ledger.fields import INT32, META, METADATA, RECORDS
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SOURCE_LIMIT = 50_000_000  # bytes of one import file
 NEEDS_PSYCOPG = "a PostgreSQL ledger needs the psycopg driver: pip install 'dosecalc[postgres]'"
+RECORD_SOURCE = "dosecalc ledger record"
+SQLITE_MAGIC = b"SQLite format 3\x00"
+_HEAD = re.compile(r"(\d{1,10}) ([0-9a-f]{64})")
+_TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+# the option of `ledger record` each stored field comes from, for its messages
+OPTION = {
+    "patient": "--patient",
+    "date": "--date",
+    "drug_given": "--drug",
+    "dose": "--dose",
+    "unit": "--dose",
+    "bsa_m2": "--bsa",
+    "regimen": "--regimen",
+    "cycle": "--cycle",
+    "day": "--day",
+    "note": "--note",
+    "reason": "--allow-high-dose",
+    "recorded_by": "--by",
+    "time": "--time",
+    "source_id": "--id",
+}
 
-# Each entry upgrades the schema by one version: MIGRATIONS[0] takes version 1 to 2, and so
-# on. Version 1 is the first released schema, so there is nothing to upgrade from yet.
-MIGRATIONS: list[Any] = []
+
+def _to_2(conn: Any) -> None:
+    """Schema 2: an administration's time and its id in the source system (CONTRACT §12), and
+    an index of what each void cancels (one patient's voids found without a scan)."""
+    from sqlalchemy import text
+
+    conn.execute(text('ALTER TABLE dosecalc_records ADD COLUMN "time" VARCHAR(5)'))
+    conn.execute(text("ALTER TABLE dosecalc_records ADD COLUMN source_id VARCHAR(200)"))
+    conn.execute(text("CREATE INDEX ix_dosecalc_records_voids ON dosecalc_records (voids)"))
+
+
+# Each entry upgrades the schema by one version: MIGRATIONS[0] takes version 1 to 2, and so on.
+MIGRATIONS: list[Any] = [_to_2]
 
 
 class LedgerError(DosecalcError):
@@ -49,52 +90,6 @@ class LedgerError(DosecalcError):
 
 def _error(message: str) -> LedgerError:
     return LedgerError(Problem(message, field="--db"))
-
-
-# The tables -----------------------------------------------------------------------------------
-
-
-def _tables() -> Any:
-    from sqlalchemy import Column, Integer, MetaData, String, Table, Text
-
-    metadata = MetaData()
-    meta = Table(
-        "dosecalc_meta",
-        metadata,
-        Column("key", String(64), primary_key=True),
-        Column("value", Text, nullable=False),
-    )
-    records = Table(
-        "dosecalc_records",
-        metadata,
-        Column("seq", Integer, primary_key=True, autoincrement=False),
-        Column("kind", String(8), nullable=False),  # "dose" | "void"
-        Column("patient", String(200), nullable=False, index=True),
-        Column("date", String(10)),
-        Column("drug", String(100)),  # the canonical name
-        Column("drug_given", String(200)),  # as written (EPI, DDP, …)
-        Column("dose", String(40)),  # the number as written
-        Column("unit", String(40)),  # the unit as written
-        Column("bsa_m2", String(20)),
-        Column("regimen", String(200)),
-        Column("cycle", Integer),
-        Column("day", Integer),
-        Column("note", Text),
-        Column("voids", Integer),  # for a void: the record it cancels
-        Column("reason", Text),
-        Column("recorded_at", String(40), nullable=False),
-        Column("recorded_by", String(200), nullable=False),
-        Column("os_user", String(200), nullable=False),
-        Column("source", Text, nullable=False),
-        Column("source_sha256", String(64)),
-        Column("batch", String(36), nullable=False),
-        Column("prev_hash", String(64), nullable=False, unique=True),  # no fork of the chain
-        Column("hash", String(64), nullable=False, unique=True),
-    )
-    return metadata, meta, records
-
-
-METADATA, META, RECORDS = _tables()
 
 
 # Where the ledger is ------------------------------------------------------------------------
@@ -122,8 +117,10 @@ def _parse_url(text: str) -> Any:
     from sqlalchemy.exc import ArgumentError
 
     try:
+        if "\0" in text:
+            raise ArgumentError("NUL")
         url = make_url(text)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         raise _error(
             f"'{text}' is not a database URL; give sqlite:///path/to/ledger.db or "
             "postgresql://user@host/dbname"
@@ -144,16 +141,103 @@ def _parse_url(text: str) -> Any:
     )
 
 
-def _create_sqlite_file(path: Path) -> None:
-    """Create the ledger file readable and writable by its owner only (CONTRACT §8)."""
+def sqlite_damage(path: Path) -> str | None:
+    """Why the existing file ``path`` cannot be a sound SQLite ledger, from its size and its
+    100-byte header (no database is opened): empty, not SQLite, or cut short. A file cut short
+    by a bad copy can otherwise read as a smaller, intact ledger."""
+    restore = (
+        "restore it from a backup, or give a path that does not exist yet to start a new ledger"
+    )
+    if path.is_dir():
+        return f"{path} is a folder; give the path of the ledger file"
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as f:
+            header = f.read(100)
+    except OSError:
+        return None  # unreadable: SQLite says why when it opens it
+    if size == 0:
+        return f"the ledger file {path} is empty (0 bytes), not a ledger; {restore}"
+    if len(header) < 100 or not header.startswith(SQLITE_MAGIC):
+        return f"{path} is not a SQLite database, so not a dosecalc ledger; {restore}"
+    page = int.from_bytes(header[16:18], "big")
+    page = 65536 if page == 1 else page
+    if page < 512 or page & (page - 1):
+        return f"the ledger file {path} is damaged (its header is not SQLite's); {restore}"
+    if size % page:
+        return (
+            f"the ledger file {path} is damaged: its {size:,} bytes are not a whole number of "
+            f"its {page:,}-byte pages (cut short by a failed copy or restore?); {restore}"
+        )
+    pages = int.from_bytes(header[28:32], "big")
+    if header[24:28] == header[92:96] and pages * page > size:
+        # a checkpoint in another process writes the header before it extends the file: a
+        # file is only cut short if it stays short
+        for _ in range(20):
+            time.sleep(0.05)
+            try:
+                size = path.stat().st_size
+            except OSError:
+                return None
+            if pages * page <= size:
+                return None
+        return (
+            f"the ledger file {path} is damaged: its header counts {pages:,} pages of "
+            f"{page:,} bytes, the file holds {size // page:,} (cut short by a failed copy or "
+            f"restore?); {restore}"
+        )
+    return None
+
+
+def _init_tables(conn: Any) -> None:
+    """Create the tables of a new ledger and its first meta rows (its id, an empty chain)."""
+    from sqlalchemy import insert
+
+    METADATA.create_all(conn)
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    conn.execute(
+        insert(META),
+        [
+            {"key": "schema_version", "value": str(SCHEMA_VERSION)},
+            {"key": "ledger_id", "value": str(uuid.uuid4())},
+            {"key": "created_at", "value": now},
+            {"key": "head", "value": f"0 {GENESIS}"},
+        ],
+    )
+
+
+def _create_sqlite(path: Path) -> None:
+    """Start a new SQLite ledger at ``path``, where there is nothing yet: made whole beside it
+    (tables and all, mode 0600) and linked into place, so no process ever sees a half-made
+    ledger; if another process got there first, theirs is kept."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.new")
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-        os.close(fd)
-    except FileExistsError:
-        pass  # another process made it first
+        os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        engine = create_engine(f"sqlite+pysqlite:///{tmp}", poolclass=NullPool)
+        with engine.begin() as conn:
+            _init_tables(conn)
+        # WAL, kept in the file: readers never block the writer (set here, once: an existing
+        # file is never changed before it is known to be a ledger)
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+            conn.commit()
+        engine.dispose()
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass  # another dosecalc made it first: that one is the ledger
+        except OSError:  # a file system without hard links
+            if not path.exists():
+                os.rename(tmp, path)
     except OSError as e:
         raise _error(f"cannot create the ledger file {path}: {e.strerror or e}") from None
+    finally:
+        for leftover in [tmp, *(tmp.with_name(tmp.name + x) for x in ("-journal", "-wal", "-shm"))]:
+            leftover.unlink(missing_ok=True)
 
 
 # The ledger itself ----------------------------------------------------------------------------
@@ -173,7 +257,9 @@ class Entry:
     cycle: int | None = None
     day: int | None = None
     note: str | None = None
-    source: str = "dosecalc ledger record"
+    source: str = RECORD_SOURCE
+    time: str | None = None  # HH:MM, when the source says
+    source_id: str | None = None  # the administration's id in the source system
 
 
 def who() -> str:
@@ -183,40 +269,84 @@ def who() -> str:
         return f"uid {os.getuid()}"
 
 
+class EntryError(ValueError):
+    """What is wrong with an entry, and the field it is about."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 def check_entry(entry: Entry, today: date) -> hist.Row:
     """The dose an entry stands for, through the same checks as a history row."""
     if not entry.patient or not entry.patient.strip():
-        raise ValueError("the patient is missing")
-    if len(entry.patient) > 200:
-        raise ValueError("the patient id is longer than 200 characters")
+        raise EntryError("patient", "the patient is missing")
+    bad = fields.problem("patient", entry.patient)
+    if bad:
+        raise EntryError("patient", bad)
+    if entry.time is not None and not _TIME.fullmatch(entry.time):
+        raise EntryError(
+            "time", f"the time '{entry.time}' is not a time of day; write it as HH:MM (24-hour)"
+        )
     when, drug, amount, unit, per_m2, bsa = hist.parse_fields(
         entry.date, entry.drug, entry.dose, entry.unit, entry.bsa_m2, today
     )
-    return hist.Row(when, drug, amount, unit, per_m2, bsa, entry.patient, entry.regimen)
+    return hist.Row(
+        when, drug, amount, unit, per_m2, bsa, entry.patient, entry.regimen, entry.cycle, entry.day
+    )
 
 
-def _key(drug: str, when: str, amount: float, per_m2: bool) -> tuple[str, str, float, bool]:
-    """What makes two dose records the same administration (a re-import, a double entry)."""
-    return drug, when, round(amount, 6), per_m2
+def same_dose_key(patient: str, row: hist.Row) -> tuple[Any, ...]:
+    """What two records of the same administration share (CONTRACT §12): the patient, the day,
+    the drug and the amount in the unit the drug's lifetime total is kept in (40 mg/m² and
+    72 mg at 1.8 m² are the same dose). A dose that cannot be converted (mg with no BSA, for a
+    total per m²) is compared as it is written."""
+    from dosecalc import ceilings, cumulative
+
+    per_m2 = cumulative.tracking_unit(row.drug, ceilings.book()).endswith("/m2")
+    amount, basis = row.amount, row.per_m2
+    if basis != per_m2 and row.bsa_m2:
+        amount = amount * row.bsa_m2 if basis else amount / row.bsa_m2
+        basis = per_m2
+    return patient, row.date, row.drug, basis, float(f"{amount:.6g}")
+
+
+def told_apart(a: tuple[str | None, str | None], b: tuple[str | None, str | None]) -> bool:
+    """Whether two same-looking doses are shown to be two administrations by their (time, id):
+    both give a time and the times differ, or both give an id and the ids differ."""
+    return any(x is not None and y is not None and x != y for x, y in zip(a, b, strict=True))
 
 
 class Ledger:
     """An open ledger. ``Ledger(url, create=True)`` makes a new SQLite file if there is none."""
 
     def __init__(self, url_text: str | None, create: bool = False) -> None:
+        self._seen: witness.Witness | None = None
+        self._seen_error: str | None = None
         self.url = _parse_url(resolve_url(url_text))
         self.sqlite = self.url.get_backend_name() == "sqlite"
         self.path: Path | None = None
         if self.sqlite:
             self.path = Path(self.url.database).expanduser()
-            if not create and not self.path.exists():
-                raise _error(
-                    f"there is no ledger at {self.path} yet; `dosecalc ledger record` or "
-                    "`dosecalc ledger import` creates it (or give --db / DOSECALC_DB)"
-                )
+            if self.path.exists() or self.path.is_symlink():
+                damage = sqlite_damage(self.path)
+                if damage:
+                    raise _error(damage)
+            else:
+                self.url = self.url.set(database=str(self.path))
+                self._load_witness()
+                self._refuse_gone()
+                if not create:
+                    raise _error(
+                        f"there is no ledger at {self.path} yet; `dosecalc ledger record` or "
+                        "`dosecalc ledger import` creates it (or give --db / DOSECALC_DB)"
+                    )
             self.url = self.url.set(database=str(self.path))
         self.engine = self._engine()
         self._ready = False
+        self._columns: list[Any] = list(RECORDS.columns)
+        self.warnings: list[str] = []  # said on stderr by the command: e.g. a witness not noted
+        self._pending: tuple[str, tuple[int, str], bool] | None = None
 
     def __str__(self) -> str:  # as the user would write it: no driver name, no password
         return shown(self.url.set(drivername=self.url.get_backend_name()))
@@ -236,7 +366,6 @@ class Ledger:
         def _connect(dbapi: Any, _record: Any) -> None:
             dbapi.isolation_level = None  # dosecalc issues BEGIN itself (below)
             cursor = dbapi.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
             cursor.execute("PRAGMA synchronous=FULL")  # a committed dose survives a power cut
             cursor.close()
 
@@ -249,112 +378,246 @@ class Ledger:
 
     @contextmanager
     def _connection(self, write: bool) -> Iterator[Any]:
-        """A transaction; database errors become one clear sentence (exit 2)."""
-        from sqlalchemy.exc import NoSuchModuleError, OperationalError
+        """A transaction; database errors become one clear sentence (exit 2). A PostgreSQL read
+        sees one snapshot throughout (repeatable read), as a SQLite read does."""
+        from sqlalchemy.exc import DBAPIError, NoSuchModuleError
 
         try:
             with self.engine.connect() as conn:
                 if write:
                     conn = conn.execution_options(dosecalc_write=True)
+                elif not self.sqlite:
+                    conn = conn.execution_options(
+                        isolation_level="REPEATABLE READ", postgresql_readonly=True
+                    )
                 with conn.begin():
                     yield conn
         except NoSuchModuleError:
             raise _error(NEEDS_PSYCOPG) from None
-        except OperationalError as e:  # not reachable, locked past the timeout, no space, …
+        except DBAPIError as e:  # not reachable, locked, no space, damaged, …
             first = (str(e.orig).strip().splitlines() or ["?"])[0]
+            if self.sqlite and re.search(r"malformed|not a database|corrupt", first):
+                raise _error(
+                    f"the ledger file {self.path} is damaged ({first}); restore it from a backup"
+                ) from None
             raise _error(f"the ledger {self} cannot be used: {first}") from None
         except ModuleNotFoundError as e:
             raise _error(f"{NEEDS_PSYCOPG} ({e})") from None
 
+    def _load_witness(self) -> None:
+        """Read this user's witness of the ledger's head, before the transaction's snapshot is
+        taken (a witness is noted after a commit, so the snapshot is never older than it)."""
+        try:
+            self._seen, self._seen_error = witness.load(self.url), None
+        except witness.Unreadable as e:
+            self._seen, self._seen_error = (
+                None,
+                f"the witness of this ledger's head is unreadable ({e}); remove that file to start a new one",
+            )
+
+    def _refuse_gone(self) -> None:
+        """Refuse a ledger that is not there (no file, no tables) where this user has seen one:
+        starting a new one would silently start every patient's lifetime totals again."""
+        w = self._seen
+        if w is not None and w.seq > 0:
+            raise _error(
+                f"the ledger {self} is gone: this machine saw it with {w.seq} records on "
+                f"{w.seen_at[:10]}; restore it from a backup (to start a new, empty ledger "
+                f"there instead, remove {w.path})"
+            )
+
     @contextmanager
     def write(self) -> Iterator[Any]:
         """A write transaction that holds the ledger's write lock from its first statement, so
-        whatever it reads (repeats, the head) stays true until it commits."""
-        from sqlalchemy import select
-
-        if self.path is not None and not self.path.exists():  # first write: make it private
-            _create_sqlite_file(self.path)
+        whatever it reads (repeats, the head) stays true until it commits. A ledger whose
+        head, count or witness does not hold is not written to."""
+        self._load_witness()
+        if self.path is not None and not self.path.exists():  # first write: a new ledger
+            self._refuse_gone()
+            _create_sqlite(self.path)
         with self._connection(write=True) as conn:  # SQLite: BEGIN IMMEDIATE
             self._prepare(conn)
-            conn.execute(select(META.c.value).where(META.c.key == "head").with_for_update())
+            head = self._head(conn, lock=True)
+            problems = self._state(conn, head)
+            if problems:
+                raise self._untrusted(problems, "nothing was recorded")
             yield conn
 
     @contextmanager
     def read(self) -> Iterator[Any]:
         """A read transaction (``self._ready`` says whether the ledger holds any table yet)."""
+        self._load_witness()
         if self.path is not None and not self.path.exists():  # nothing written yet
+            self._refuse_gone()
             self._ready = False
             yield None
             return
         with self._connection(write=False) as conn:
-            self._ready = self._ready or self._check_schema(conn, missing_ok=True)
+            self._ready = self._schema(conn)
+            if not self._ready:
+                self._refuse_gone()
             yield conn
 
-    def _check_schema(self, conn: Any, missing_ok: bool) -> bool:
-        """True if the tables exist at the version this dosecalc reads."""
+    def _schema(self, conn: Any) -> bool:
+        """True if the tables are there at a version this dosecalc reads; False for a PostgreSQL
+        database without them (no ledger started there yet). Anything else is refused: a SQLite
+        file without them, one table without the other, missing columns, a newer schema."""
         from sqlalchemy import inspect, select
 
-        if not inspect(conn).has_table(META.name):
-            if missing_ok:
-                return False
-            raise _error(f"{self} holds no dosecalc ledger")
+        inspector = inspect(conn)
+        tables = set(inspector.get_table_names())
+        have = [t in tables for t in (META.name, RECORDS.name)]
+        if not any(have):
+            if self.sqlite:
+                raise _error(
+                    f"{self.path} is a SQLite database but not a dosecalc ledger (it has no "
+                    "ledger tables); give the path of a ledger, or a path that does not exist "
+                    "yet to start a new one"
+                )
+            return False
+        if not all(have):
+            missing = META.name if not have[0] else RECORDS.name
+            raise _error(f"the ledger {self} is damaged: its table {missing} is missing")
         version = conn.execute(
             select(META.c.value).where(META.c.key == "schema_version")
         ).scalar_one_or_none()
-        if version is None or not version.isdigit():
+        if not isinstance(version, str) or not version.isdigit() or len(version) > 6:
             raise _error(f"{self} has no ledger schema version: it is damaged")
         if int(version) > SCHEMA_VERSION:
             raise _error(
                 f"{self} is at ledger schema {version}, made by a newer dosecalc; this one "
                 f"reads schema {SCHEMA_VERSION}: upgrade dosecalc"
             )
-        if int(version) < SCHEMA_VERSION:
+        present = {c["name"] for c in inspector.get_columns(RECORDS.name)}
+        missing_columns = sorted(fields.SCHEMA_1 - present)
+        if missing_columns:
             raise _error(
-                f"{self} is at ledger schema {version}; record or import once with this "
-                "dosecalc to upgrade it"
+                f"the ledger {self} is damaged: its records have no {', '.join(missing_columns)}"
             )
+        # an older schema is read as it is (its later fields empty); a write upgrades it
+        self._columns = [c for c in RECORDS.columns if c.name in present]
         return True
 
     def _prepare(self, conn: Any) -> None:
-        """Create the tables on first use and upgrade an older schema, inside the write lock."""
-        from sqlalchemy import insert, inspect, select, text, update
+        """Create the tables of a new PostgreSQL ledger, and upgrade an older schema, inside the
+        write lock."""
+        from sqlalchemy import inspect, select, text, update
 
         if not self.sqlite:  # one process at a time creates or upgrades the tables
             conn.execute(text("SELECT pg_advisory_xact_lock(4242424201)"))
-        if not inspect(conn).has_table(META.name):
-            METADATA.create_all(conn)
-            now = datetime.now(UTC).isoformat(timespec="seconds")
-            conn.execute(
-                insert(META),
-                [
-                    {"key": "schema_version", "value": str(SCHEMA_VERSION)},
-                    {"key": "ledger_id", "value": str(uuid.uuid4())},
-                    {"key": "created_at", "value": now},
-                    {"key": "head", "value": f"0 {GENESIS}"},
-                ],
-            )
-        version = conn.execute(
-            select(META.c.value).where(META.c.key == "schema_version")
-        ).scalar_one_or_none()
-        if version is not None and version.isdigit() and int(version) < SCHEMA_VERSION:
-            for step in MIGRATIONS[int(version) - 1 :]:
+            if not set(inspect(conn).get_table_names()) & {META.name, RECORDS.name}:
+                self._refuse_gone()
+                _init_tables(conn)
+        self._schema(conn)
+        version = int(
+            conn.execute(select(META.c.value).where(META.c.key == "schema_version")).scalar_one()
+        )
+        if version < SCHEMA_VERSION:
+            for step in MIGRATIONS[version - 1 :]:
                 step(conn)
             conn.execute(
                 update(META).where(META.c.key == "schema_version").values(value=str(SCHEMA_VERSION))
             )
-        self._ready = self._check_schema(conn, missing_ok=False)
+            self._schema(conn)
+        self._ready = True
+
+    # the state of the chain ------------------------------------------------------------------
+
+    def _meta(self, conn: Any) -> dict[str, Any]:
+        from sqlalchemy import select
+
+        return dict(conn.execute(select(META.c.key, META.c.value)).all())
+
+    def _head(self, conn: Any, lock: bool = False) -> tuple[int, str] | None:
+        """The stored chain head (number and hash of the newest record); None if unreadable."""
+        from sqlalchemy import select
+
+        query = select(META.c.value).where(META.c.key == "head")
+        text = conn.execute(query.with_for_update() if lock else query).scalar_one_or_none()
+        m = _HEAD.fullmatch(text) if isinstance(text, str) else None
+        return (int(m.group(1)), m.group(2)) if m else None
+
+    def _ledger_id(self, conn: Any) -> str | None:
+        from sqlalchemy import select
+
+        value = conn.execute(
+            select(META.c.value).where(META.c.key == "ledger_id")
+        ).scalar_one_or_none()
+        return value if isinstance(value, str) and _UUID.fullmatch(value) else None
+
+    def _hash_at(self, conn: Any, seq: int) -> str | None:
+        from sqlalchemy import select
+
+        return conn.execute(select(RECORDS.c.hash).where(RECORDS.c.seq == seq)).scalar()
+
+    def _state(self, conn: Any, head: tuple[int, str] | None) -> list[str]:
+        """The checks every use of the ledger rests on, each a lookup: the head readable, as
+        many records as it numbers with the newest its own, and this user's witness of an
+        earlier head still there."""
+        from sqlalchemy import func, select
+
+        if head is None:
+            return ["the chain head is missing or unreadable: it was altered"]
+        ledger_id = self._ledger_id(conn)
+        if ledger_id is None:
+            return ["the ledger's id is missing or unreadable: it was altered"]
+        count, last = conn.execute(select(func.count(), func.max(RECORDS.c.seq))).one()
+        seq, hash_ = head
+        if count != seq or (last or 0) != seq:
+            return [
+                f"the chain head numbers {seq} records, the ledger holds {count} (the newest "
+                f"#{last or 0}): records were removed or added behind dosecalc's back, or the "
+                "head was altered"
+            ]
+        if seq and self._hash_at(conn, seq) != hash_:
+            return [f"the chain head does not match record #{seq}: it was altered"]
+        return self._witness_problems(conn, ledger_id, seq)
+
+    def _witness_problems(self, conn: Any, ledger_id: str, head_seq: int) -> list[str]:
+        if self._seen_error:
+            return [self._seen_error]
+        w = self._seen
+        if w is None:
+            return []
+        at = self._hash_at(conn, w.seq) if 0 < w.seq <= head_seq else None
+        return witness.problems(w, ledger_id, head_seq, at)
+
+    def _note_head(self, conn: Any, force: bool = False) -> None:
+        """Note the head just committed (or verified) as this user's witness."""
+        head, ledger_id = self._head(conn), self._ledger_id(conn)
+        if head is None or ledger_id is None:
+            return
+        self._pending = (ledger_id, head, force)
+
+    def _save_pending(self) -> None:
+        """After the commit: note the head as this user's witness."""
+        if self._pending is None:
+            return
+        ledger_id, (seq, hash_), force = self._pending
+        self._pending = None
+        failed = witness.save(self.url, str(self), ledger_id, seq, hash_, force=force)
+        if failed:
+            self.warnings.append(
+                f"{failed}; `dosecalc ledger verify` cannot tell if records after #{seq} are "
+                "removed later"
+            )
+
+    def _untrusted(self, problems: list[str], consequence: str) -> LedgerError:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        return _error(
+            f"the ledger {self} failed its integrity check: {problems[0]}{more}; {consequence}. "
+            "Run `dosecalc ledger verify` for the whole report"
+        )
 
     # writing ---------------------------------------------------------------------------------
 
     def _append(self, conn: Any, rows: list[dict[str, Any]]) -> list[int]:
         """Chain and insert ``rows`` after the head (the caller holds the write lock)."""
-        from sqlalchemy import insert, select, update
+        from sqlalchemy import insert, update
 
-        head = conn.execute(
-            select(META.c.value).where(META.c.key == "head").with_for_update()
-        ).scalar_one()
-        seq_text, prev = head.split()
-        seq = int(seq_text)
+        head = self._head(conn)
+        assert head is not None  # write() refused an unreadable head
+        seq, prev = head
         numbers = []
         for row in rows:
             seq += 1
@@ -365,6 +628,7 @@ class Ledger:
         for start in range(0, len(rows), 5000):
             conn.execute(insert(RECORDS), rows[start : start + 5000])
         conn.execute(update(META).where(META.c.key == "head").values(value=f"{seq} {prev}"))
+        self._note_head(conn)
         return numbers
 
     def _stamp(self, by: str | None, batch: str) -> dict[str, Any]:
@@ -375,6 +639,14 @@ class Ledger:
             "batch": batch,
         }
 
+    @staticmethod
+    def _problem(entry: Entry, field: str | None, message: str) -> Problem:
+        """A problem with one entry: named by its option for `ledger record`, else by its
+        file and line (or FHIR entry)."""
+        if entry.source == RECORD_SOURCE:
+            return Problem(message, field=OPTION.get(field or "", None))
+        return Problem(message, file=entry.source)
+
     def record(
         self,
         entries: list[Entry],
@@ -384,49 +656,93 @@ class Ledger:
         source_file: str | None = None,
         today: date | None = None,
         before_write: Any = None,
+        high_dose: str | None = None,
     ) -> list[int]:
-        """Append dose records (all or none); refuse one that repeats an active record unless
-        ``again`` (a real second administration)."""
+        """Append dose records (all or none). Refuse one that repeats an active record or
+        another entry unless ``again`` (a real second administration); one above its drug's
+        usual maximum single dose unless ``high_dose`` gives the reason (kept with it); one
+        at ten times that maximum or more always (a unit slip)."""
+        from dosecalc.single_dose import excess
+
         today = today or date.today()
-        rows, keys = [], []
+        rows, keys, problems = [], [], []
+        high = (high_dose or "").strip() if high_dose is not None else None
+        if high is not None and not high:
+            raise fail("--allow-high-dose", "say why the dose above the usual maximum is right")
+        stamp = self._stamp(by, str(uuid.uuid4()))
+        for name in ("recorded_by", "os_user"):
+            bad = fields.problem(name, stamp[name])
+            if bad:
+                raise fail("--by" if name == "recorded_by" else None, bad)
+        any_high = False
         for entry in entries:
             try:
                 row = check_entry(entry, today)
             except ValueError as e:
-                raise FileError(Problem(str(e), file=entry.source)) from None
-            keys.append((entry.patient, _key(row.drug, entry.date, row.amount, row.per_m2)))
-            rows.append(
-                {
-                    "kind": "dose",
-                    "patient": entry.patient,
-                    "date": row.date.isoformat() if row.date else None,
-                    "drug": row.drug,
-                    "drug_given": entry.drug.strip(),
-                    "dose": entry.dose.strip(),
-                    "unit": entry.unit.strip(),
-                    "bsa_m2": (entry.bsa_m2 or "").strip() or None,
-                    "regimen": entry.regimen,
-                    "cycle": entry.cycle,
-                    "day": entry.day,
-                    "note": entry.note,
-                    "voids": None,
-                    "reason": None,
-                    "source": entry.source,
-                    "source_sha256": source_sha256,
-                }
+                problems.append(self._problem(entry, getattr(e, "field", None), str(e)))
+                continue
+            over = excess(
+                row.drug, row.amount, row.unit, row.per_m2, row.bsa_m2, f"{entry.dose} {entry.unit}"
             )
-        batch = str(uuid.uuid4())
+            if over is not None and (over.slip or high is None):
+                problems.append(
+                    self._problem(
+                        entry,
+                        "dose",
+                        f"{over.text}: a unit or decimal slip, not recorded"
+                        if over.slip
+                        else f"{over.text}; if it was given, record it with --allow-high-dose "
+                        "REASON",
+                    )
+                )
+                continue
+            any_high = any_high or over is not None
+            record = {
+                "kind": "dose",
+                "patient": entry.patient,
+                "date": row.date.isoformat() if row.date else None,
+                "drug": row.drug,
+                "drug_given": entry.drug.strip(),
+                "dose": entry.dose.strip(),
+                "unit": entry.unit.strip(),
+                "bsa_m2": (entry.bsa_m2 or "").strip() or None,
+                "regimen": entry.regimen,
+                "cycle": entry.cycle,
+                "day": entry.day,
+                "note": entry.note,
+                "voids": None,
+                "reason": high if over is not None else None,
+                "source": entry.source,
+                "source_sha256": source_sha256,
+                "time": entry.time,
+                "source_id": entry.source_id,
+                **stamp,
+            }
+            bad = fields.problems(record)
+            if bad:
+                problems += [self._problem(entry, name, message) for name, message in bad]
+                continue
+            keys.append(same_dose_key(entry.patient, row))
+            rows.append(record)
+        if problems:
+            raise FileError(*problems[:20])
+        if high is not None and not any_high:
+            raise fail(
+                "--allow-high-dose",
+                "no dose here is above its drug's usual maximum single dose; leave the option out",
+            )
+        if not again:
+            self._refuse_repeats_within(keys, rows, entries)
         with self.write() as conn:
             if source_sha256 and not again:
                 self._refuse_reimport(conn, source_sha256, source_file)
             if not again:
-                self._refuse_repeats(conn, keys, entries)
-            stamp = self._stamp(by, batch)
-            for row in rows:
-                row.update(stamp)
+                self._refuse_repeats(conn, keys, rows, entries)
             if before_write is not None:
                 before_write(len(rows))
-            return self._append(conn, rows)
+            numbers = self._append(conn, rows)
+        self._save_pending()
+        return numbers
 
     def _refuse_reimport(self, conn: Any, sha: str, source_file: str | None) -> None:
         from sqlalchemy import func, select
@@ -440,27 +756,70 @@ class Ledger:
             raise FileError(
                 Problem(
                     f"this file was already imported (records #{found[0]}–#{found[1]}, on "
-                    f"{found[2][:10]}); importing it again would count every dose twice. Void "
-                    "those records first, or give --again if these are new administrations",
+                    f"{str(found[2])[:10]}); importing it again would count every dose twice. "
+                    "Void those records first, or give --again if these are new administrations",
                     file=source_file,
                 )
             )
 
-    def _refuse_repeats(self, conn: Any, keys: list[tuple[str, Any]], entries: list[Entry]) -> None:
-        existing: dict[tuple[str, Any], int] = {}
-        for patient in sorted({p for p, _ in keys}):
-            for r in self._active(conn, [patient]):
-                row = dose_row(r)
-                existing[(patient, _key(row.drug, r["date"], row.amount, row.per_m2))] = r["seq"]
-        problems = [
-            Problem(
-                f"patient {entry.patient}: {entry.drug} {entry.dose} {entry.unit} on {entry.date} "
-                f"is already recorded as #{existing[key]}; give --again if it was given twice",
-                file=entry.source,
-            )
-            for key, entry in zip(keys, entries, strict=True)
-            if key in existing
-        ]
+    @staticmethod
+    def _describe(entry: Entry) -> str:
+        at = f" at {entry.time}" if entry.time else ""
+        return (
+            f"patient {entry.patient}: {entry.drug} {entry.dose} {entry.unit} on {entry.date}{at}"
+        )
+
+    def _refuse_repeats_within(
+        self, keys: list[tuple[Any, ...]], rows: list[dict[str, Any]], entries: list[Entry]
+    ) -> None:
+        """Refuse two entries of one file that are the same administration (CONTRACT §12)."""
+        seen: dict[tuple[Any, ...], list[int]] = {}
+        problems = []
+        for i, key in enumerate(keys):
+            tag = (rows[i]["time"], rows[i]["source_id"])
+            for j in seen.get(key, []):
+                if not told_apart(tag, (rows[j]["time"], rows[j]["source_id"])):
+                    problems.append(
+                        self._problem(
+                            entries[i],
+                            None,
+                            f"{self._describe(entries[i])} repeats {entries[j].source} (the "
+                            "same dose once converted, and no time or id tells them apart); "
+                            "give --again if it was given twice",
+                        )
+                    )
+                    break
+            seen.setdefault(key, []).append(i)
+        if problems:
+            raise FileError(*problems[:20])
+
+    def _refuse_repeats(
+        self,
+        conn: Any,
+        keys: list[tuple[Any, ...]],
+        rows: list[dict[str, Any]],
+        entries: list[Entry],
+    ) -> None:
+        """Refuse an entry that is an active record already (CONTRACT §12)."""
+        existing: dict[tuple[Any, ...], list[tuple[int, Any]]] = {}
+        for patient in sorted({k[0] for k in keys}):
+            for r in self._active(self._patient_rows(conn, patient)):
+                tag = (r.get("time"), r.get("source_id"))
+                existing.setdefault(same_dose_key(patient, dose_row(r)), []).append((r["seq"], tag))
+        problems = []
+        for key, row, entry in zip(keys, rows, entries, strict=True):
+            tag = (row["time"], row["source_id"])
+            for seq, other in existing.get(key, []):
+                if not told_apart(tag, other):
+                    problems.append(
+                        self._problem(
+                            entry,
+                            None,
+                            f"{self._describe(entry)} is already recorded as #{seq}; give "
+                            "--again if it was given twice",
+                        )
+                    )
+                    break
         if problems:
             raise FileError(*problems[:20])
 
@@ -470,8 +829,26 @@ class Ledger:
 
         if not reason.strip():
             raise fail("--reason", "say why the record is voided (it stays in the audit trail)")
+        _check_lookup(patient)
+        if not 1 <= seq <= INT32:
+            raise fail("SEQ", f"there is no record #{seq} in {self}")
+        row = {k: None for k in FIELDS if k not in ("seq", "prev_hash")}
+        row.update(
+            kind="void",
+            patient=patient,
+            voids=seq,
+            reason=reason.strip(),
+            source="dosecalc ledger void",
+            time=None,
+            source_id=None,
+            **self._stamp(by, str(uuid.uuid4())),
+        )
+        for name, message in fields.problems(row):
+            raise fail("--reason" if name == "reason" else OPTION.get(name), message)
         with self.write() as conn:
-            target = conn.execute(select(RECORDS).where(RECORDS.c.seq == seq)).mappings().first()
+            target = (
+                conn.execute(select(*self._columns).where(RECORDS.c.seq == seq)).mappings().first()
+            )
             if target is None:
                 raise fail("SEQ", f"there is no record #{seq} in {self}")
             if target["patient"] != patient:
@@ -486,41 +863,100 @@ class Ledger:
             ).scalar()
             if done is not None:
                 raise fail("SEQ", f"record #{seq} is already voided by #{done}")
-            row = {k: None for k in FIELDS if k not in ("seq", "prev_hash")}
-            row.update(
-                kind="void",
-                patient=patient,
-                voids=seq,
-                reason=reason.strip(),
-                source="dosecalc ledger void",
-                **self._stamp(by, str(uuid.uuid4())),
-            )
-            return self._append(conn, [row])[0]
+            [number] = self._append(conn, [row])
+        self._save_pending()
+        return number
 
     # reading ---------------------------------------------------------------------------------
 
-    def _active(self, conn: Any, patients: list[str] | None) -> Iterator[Any]:
-        """Dose records not voided, in order (of some patients, or of all)."""
+    def _patient_rows(self, conn: Any, patient: str) -> list[dict[str, Any]]:
+        """One patient's records and every void of them (whoever's), in order, each with the
+        hash of the record before it (``_prev``) and the previous hash the record after it
+        holds (``_next``): what :func:`chain.check_part` needs. Index lookups only."""
+        from sqlalchemy import and_, select
+
+        r, before, after, target = (RECORDS.alias(n) for n in ("r", "b", "a", "t"))
+        columns = [r.c[c.name] for c in self._columns]
+
+        def query(where: Any, join: Any = None) -> Any:
+            source = r if join is None else r.join(*join)
+            source = source.outerjoin(before, before.c.seq == r.c.seq - 1).outerjoin(
+                after, after.c.seq == r.c.seq + 1
+            )
+            return (
+                select(*columns, before.c.hash.label("_prev"), after.c.prev_hash.label("_next"))
+                .select_from(source)
+                .where(where)
+            )
+
+        own = query(r.c.patient == patient)
+        voids = query(
+            and_(target.c.patient == patient, r.c.kind == "void", r.c.patient != patient),
+            (target, r.c.voids == target.c.seq),
+        )
+        rows = [dict(x) for x in conn.execute(own).mappings()]
+        rows += [dict(x) for x in conn.execute(voids).mappings()]
+        rows.sort(key=lambda x: x["seq"] if isinstance(x["seq"], int) else 0)
+        return rows
+
+    def _checked_patient(self, conn: Any, patient: str) -> list[dict[str, Any]]:
+        """One patient's records, after the chain they rest on is checked (CONTRACT §12)."""
+        head = self._head(conn)
+        problems = self._state(conn, head)
+        rows = self._patient_rows(conn, patient)
+        if not problems and head is not None:
+            problems = chain.check_part(rows, head)
+        if problems:
+            raise self._untrusted(problems, "it is not used for a total")
+        return rows
+
+    def _walked(self, conn: Any) -> Walk:
+        """The whole chain walked (for a read of every patient); refused if it fails."""
         from sqlalchemy import select
 
-        voided = select(RECORDS.c.voids).where(RECORDS.c.kind == "void")
-        query = select(RECORDS).where(RECORDS.c.kind == "dose", RECORDS.c.seq.not_in(voided))
-        if patients is not None:
-            query = query.where(RECORDS.c.patient.in_(patients))
-        yield from conn.execute(query.order_by(RECORDS.c.seq)).mappings()
+        head = self._head(conn)
+        problems = self._state(conn, head)
+        walk = Walk()
+        if not problems:
+            query = select(*self._columns).order_by(RECORDS.c.seq)
+            for r in conn.execute(query.execution_options(yield_per=5000)).mappings():
+                walk.add(r)
+            walk.finish(head)
+            problems = walk.problems
+        if problems:
+            raise self._untrusted(problems, "it is not used for a total")
+        return walk
+
+    @staticmethod
+    def _active(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The dose records of ``rows`` no void in ``rows`` cancels, in order."""
+        voided = {r["voids"] for r in rows if r["kind"] == "void"}
+        return [r for r in rows if r["kind"] == "dose" and r["seq"] not in voided]
 
     def records(self, patient: str | None = None) -> list[dict[str, Any]]:
         """Every record (voids too), of one patient or all, with what voided each; a patient the
-        ledger does not know is refused (with the closest ids)."""
+        ledger does not know is refused (with the closest ids). The chain they rest on is
+        checked first."""
         from sqlalchemy import select
 
+        if patient is not None:
+            _check_lookup(patient)
         with self.read() as conn:
             if not self._ready:
                 return []
-            query = select(RECORDS).order_by(RECORDS.c.seq)
             if patient is not None:
-                query = query.where(RECORDS.c.patient == patient)
-            out = [dict(r) for r in conn.execute(query).mappings()]
+                out = [
+                    {c.name: r.get(c.name) for c in RECORDS.columns}
+                    for r in self._checked_patient(conn, patient)
+                    if r["patient"] == patient
+                ]
+            else:
+                self._walked(conn)
+                query = select(*self._columns).order_by(RECORDS.c.seq)
+                out = [
+                    {c.name: r.get(c.name) for c in RECORDS.columns}
+                    for r in conn.execute(query).mappings()
+                ]
         if patient is not None and not out:
             raise fail("--patient", self._unknown(patient))
         voided = {r["voids"]: r["seq"] for r in out if r["kind"] == "void"}
@@ -535,7 +971,12 @@ class Ledger:
         with self.read() as conn:
             if not self._ready:
                 return []
-            voided = select(RECORDS.c.voids).where(RECORDS.c.kind == "void")
+            problems = self._state(conn, self._head(conn))
+            if problems:
+                raise self._untrusted(problems, "it is not listed")
+            voided = select(RECORDS.c.voids).where(
+                RECORDS.c.kind == "void", RECORDS.c.voids.is_not(None)
+            )
             active = RECORDS.c.kind == "dose"
             query = (
                 select(
@@ -556,17 +997,32 @@ class Ledger:
     def add_to(self, history: hist.History, patient: str | None) -> int:
         """Add one patient's active doses to ``history`` as the history's own patient (they join
         any --history rows and --prior amounts given for the same person), or, with ``None``,
-        every patient's under their id. Refuse an id the ledger does not know: a typo would
-        otherwise read as no exposure at all."""
+        every patient's under their id. The chain they rest on is checked first (CONTRACT
+        §12): one patient's part of it, or all of it. Refuse an id the ledger does not know: a
+        typo would otherwise read as no exposure at all."""
+        from sqlalchemy import select
+
+        if patient is not None:
+            _check_lookup(patient)
         if hist.LEDGER_SOURCE not in history.sources:
             history.sources.append(hist.LEDGER_SOURCE)
         file = history.sources.index(hist.LEDGER_SOURCE)
         n = 0
         with self.read() as conn:
-            if self._ready:
-                for r in self._active(conn, None if patient is None else [patient]):
-                    history.add(dose_row(r), None if patient else r["patient"], file, r["seq"])
+            if self._ready and patient is not None:
+                mine = [r for r in self._checked_patient(conn, patient) if r["patient"] == patient]
+                for r in self._active(mine):
+                    history.add(dose_row(r), None, file, r["seq"])
                     n += 1
+            elif self._ready:
+                walk = self._walked(conn)
+                voided = set(walk.voided)
+                query = select(*self._columns).where(RECORDS.c.kind == "dose")
+                query = query.order_by(RECORDS.c.seq).execution_options(yield_per=5000)
+                for r in conn.execute(query).mappings():
+                    if r["seq"] not in voided:
+                        history.add(dose_row(r), r["patient"], file, r["seq"])
+                        n += 1
         if patient is not None and n == 0:
             raise fail("--patient", self._unknown(patient))
         return n
@@ -584,25 +1040,72 @@ class Ledger:
 
     # integrity -------------------------------------------------------------------------------
 
-    def verify(self, anchor: str | None = None) -> dict[str, Any]:
-        """Recompute the chain: every link, the numbering, the head, what the voids point at,
-        and that every dose still reads as a dose. Returns counts and the problems found."""
-        from sqlalchemy import select
+    def verify(self, anchor: str | None = None, accept_head: bool = False) -> dict[str, Any]:
+        """Check the whole ledger: the database file (SQLite's integrity check), every record's
+        fields, hash and links, the numbering and count against the head, what the voids point
+        at, that every dose still reads as a dose, and this user's witness of an earlier head.
+        Returns counts and the problems found. When all holds, the head is noted as the witness;
+        ``accept_head`` notes it even though the witness disagrees (after a deliberate restore),
+        reporting what was accepted."""
+        from sqlalchemy import func, select
+        from sqlalchemy.exc import DBAPIError
 
         walk = Walk(anchor)
+        damage: list[str] = []
+        accepted: list[str] = []
         with self.read() as conn:
             if not self._ready:
                 raise _error(f"{self} holds no dosecalc ledger yet: nothing to verify")
-            head = conn.execute(select(META.c.value).where(META.c.key == "head")).scalar()
-            query = select(RECORDS).order_by(RECORDS.c.seq).execution_options(yield_per=5000)
-            for r in conn.execute(query).mappings():
-                walk.add(r)
-        walk.finish(head)
+            if self.sqlite:
+                found = [r[0] for r in conn.exec_driver_sql("PRAGMA integrity_check(20)")]
+                if found != ["ok"]:
+                    damage += [f"the database file is damaged: {line}" for line in found[:5]]
+            head = self._head(conn)
+            ledger_id = self._ledger_id(conn)
+            if ledger_id is None:
+                damage.append("the ledger's id is missing or unreadable: it was altered")
+            query = select(*self._columns).order_by(RECORDS.c.seq)
+            try:
+                for r in conn.execute(query.execution_options(yield_per=5000)).mappings():
+                    walk.add(r)
+                count = conn.execute(select(func.count()).select_from(RECORDS)).scalar()
+            except DBAPIError as e:
+                first = (str(e.orig).strip().splitlines() or ["?"])[0]
+                damage.append(f"the records cannot all be read ({first}): the database is damaged")
+                count = walk.counts["records"]
+            walk.finish(head)
+            if count != walk.counts["records"]:
+                damage.append(
+                    f"the database counts {count} records, {walk.counts['records']} could be "
+                    "read: it is damaged"
+                )
+            seen = []
+            if ledger_id is not None and head is not None:
+                seen = self._witness_problems(conn, ledger_id, head[0])
+            problems = damage + walk.problems
+            if seen and accept_head and not problems and not self._seen_error:
+                accepted, seen = seen, []
+            problems += seen
+            if not problems:
+                self._note_head(conn, force=bool(accepted))
+        self._save_pending()
+        w = self._seen
         return {
             "ledger": str(self),
-            "ok": not walk.problems,
+            "ok": not problems,
             **walk.counts,
             "patients": len(walk.patients),
             "head": {"seq": walk.last, "hash": walk.prev},
-            "problems": walk.problems,
+            "witness": None
+            if w is None
+            else {"seq": w.seq, "hash": w.hash, "seen_at": w.seen_at, "file": str(w.path)},
+            "accepted": accepted,
+            "problems": problems,
         }
+
+
+def _check_lookup(patient: str) -> None:
+    """A patient id to look up: refused as the same bound refuses it when it is recorded."""
+    bad = fields.problem("patient", patient)
+    if bad:
+        raise fail("--patient", bad)
