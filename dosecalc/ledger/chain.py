@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import date
+from json.encoder import encode_basestring as _encode
 from typing import Any
 
 from dosecalc import history as hist
@@ -51,14 +52,43 @@ FIELDS = (
 LATER = ("time", "source_id")
 
 
-def digest(record: Any) -> str:
-    """The SHA-256 of a record's fields (its previous hash among them): the chain link."""
+def _slow_digest(record: Any) -> str:
+    """The definition of a record's hash: SHA-256 of its fields as compact JSON, keys sorted."""
     payload = {k: record.get(k) for k in FIELDS}
     for k in LATER:
         if record.get(k) is not None:
             payload[k] = record[k]
     text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+# the keys in the order json.dumps(sort_keys=True) writes them, with or without each later one
+_ORDER = {
+    (t, s): sorted(FIELDS + (("time",) if t else ()) + (("source_id",) if s else ()))
+    for t in (False, True)
+    for s in (False, True)
+}
+_KEY = {k: json.dumps(k) + ":" for k in FIELDS + LATER}
+
+
+def digest(record: Any) -> str:
+    """The SHA-256 of a record's fields (its previous hash among them): the chain link.
+    Writes the same text as :func:`_slow_digest`, several times faster (a walk hashes every
+    record); anything but text, whole numbers and nulls goes the slow way."""
+    get = record.get
+    parts = []
+    for k in _ORDER[get("time") is not None, get("source_id") is not None]:
+        v = get(k)
+        if v is None:
+            parts.append(_KEY[k] + "null")
+        elif type(v) is str:
+            parts.append(_KEY[k] + _encode(v))
+        elif type(v) is int:
+            parts.append(_KEY[k] + int.__repr__(v))
+        else:
+            return _slow_digest(record)
+    text = "{" + ",".join(parts) + "}"
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def dose_row(r: Any) -> hist.Row:
@@ -84,15 +114,20 @@ def damage(r: Any) -> list[str]:
     return []
 
 
-def _meaning(r: Any, kinds: dict[int, tuple[str, str]], voided: dict[int, int]) -> list[str]:
+def _meaning(
+    r: Any, kinds: dict[int, tuple[str, str]], voided: dict[int, int], keep: Any = None
+) -> list[str]:
     """What is wrong with what a (well-formed) record says: a dose that no longer reads as a
-    dose, a void of something that is not an earlier dose of its patient, a second void."""
+    dose, a void of something that is not an earlier dose of its patient, a second void. Each
+    dose read is passed to ``keep`` (seq, patient, row), if given."""
     seq = r["seq"]
     if r["kind"] == "dose":
         try:
-            dose_row(r)
+            row = dose_row(r)
         except DosecalcError as e:
             return [f"record #{seq} no longer reads as a dose: {e}"]
+        if keep is not None:
+            keep((seq, r["patient"], row))
         return []
     if r["kind"] != "void":
         return [f"record #{seq} is of an unknown kind '{r['kind']}'"]
@@ -109,8 +144,9 @@ class Walk:
     """A walk over a whole chain, record by record in order: every link, the numbering, what
     the voids point at, that every dose still reads as a dose, and (at the end) the head."""
 
-    def __init__(self, anchor: str | None = None) -> None:
+    def __init__(self, anchor: str | None = None, keep: bool = False) -> None:
         self.problems: list[str] = []
+        self.doses: list[tuple[int, str, hist.Row]] = []  # with ``keep``: every dose read
         self.counts = {"records": 0, "doses": 0, "voids": 0}
         self.prev, self.expected, self.last = GENESIS, 1, 0
         self.kinds: dict[int, tuple[str, str]] = {}
@@ -118,6 +154,7 @@ class Walk:
         self.patients: set[str] = set()
         self.anchor = anchor
         self.anchored = anchor is None
+        self._keep = self.doses.append if keep else None
 
     def add(self, r: Any) -> bool:
         """Walk one more record; False if it is too damaged to be read any further."""
@@ -144,7 +181,7 @@ class Walk:
         self.kinds[seq] = (r["kind"], r["patient"])
         if r["kind"] in ("dose", "void"):
             self.counts[r["kind"] + "s"] += 1
-        self.problems += _meaning(r, self.kinds, self.voided)
+        self.problems += _meaning(r, self.kinds, self.voided, self._keep)
         return True
 
     def finish(self, head: tuple[int, str] | None) -> None:

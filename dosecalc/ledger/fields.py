@@ -9,6 +9,7 @@ checked here first, so both databases take exactly the same input.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,17 +102,22 @@ def _tables() -> Any:
 METADATA, META, RECORDS = _tables()
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
+_CONTROL_MULTILINE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
 def _control(text: str, multiline: bool, stored: bool) -> str | None:
-    for c in text:
-        if c == "\0":
-            return "a NUL character"
-        if stored:  # what an earlier dosecalc let in is not damage
-            continue
-        if (ord(c) < 32 or ord(c) == 127) and not (multiline and c in "\t\n\r"):
-            return f"a control character (U+{ord(c):04X})"
-        if 0xD800 <= ord(c) <= 0xDFFF:
-            return "bytes that are not UTF-8 text"
-    return None
+    if stored:  # what an earlier dosecalc let in is not damage; a NUL is
+        return "a NUL character" if "\0" in text else None
+    m = (_CONTROL_MULTILINE if multiline else _CONTROL).search(text)
+    if m is None:
+        return None
+    c = m.group()
+    if c == "\0":
+        return "a NUL character"
+    if 0xD800 <= ord(c) <= 0xDFFF:
+        return "bytes that are not UTF-8 text"
+    return f"a control character (U+{ord(c):04X})"
 
 
 def problem(name: str, value: Any, stored: bool = False) -> str | None:
@@ -139,8 +145,32 @@ def problem(name: str, value: Any, stored: bool = False) -> str | None:
     return None
 
 
+_BOUNDS = tuple((s.name, s.length, s.low, s.high, s.required) for s in SPECS)
+
+
+def _sound(row: Any) -> bool:
+    """Whether a stored record is within every bound: the quick answer a walk of every record
+    needs (the messages come from :func:`problems`)."""
+    for name, length, low, high, required in _BOUNDS:
+        if name not in row:
+            continue
+        v = row[name]
+        if v is None:
+            if required:
+                return False
+        elif length:
+            if type(v) is not str or len(v) > length or "\0" in v:
+                return False
+        elif type(v) is not int or not low <= v <= high:
+            return False
+    return True
+
+
 def problems(row: Any, stored: bool = False) -> list[tuple[str, str]]:
-    """(field, message) for every field of ``row`` out of its bound."""
+    """(field, message) for every field of ``row`` out of its bound; ``stored``: a record read
+    back (see :func:`problem`)."""
+    if stored and _sound(row):
+        return []
     out = []
     for name in row.keys():
         if name in SPEC:

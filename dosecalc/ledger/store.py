@@ -910,13 +910,14 @@ class Ledger:
             raise self._untrusted(problems, "it is not used for a total")
         return rows
 
-    def _walked(self, conn: Any) -> Walk:
-        """The whole chain walked (for a read of every patient); refused if it fails."""
+    def _walked(self, conn: Any, keep: bool = False) -> Walk:
+        """The whole chain walked (for a read of every patient; ``keep``: with every dose
+        read); refused if it fails."""
         from sqlalchemy import select
 
         head = self._head(conn)
         problems = self._state(conn, head)
-        walk = Walk()
+        walk = Walk(keep=keep)
         if not problems:
             query = select(*self._columns).order_by(RECORDS.c.seq)
             for r in conn.execute(query.execution_options(yield_per=5000)).mappings():
@@ -1000,7 +1001,6 @@ class Ledger:
         every patient's under their id. The chain they rest on is checked first (CONTRACT
         §12): one patient's part of it, or all of it. Refuse an id the ledger does not know: a
         typo would otherwise read as no exposure at all."""
-        from sqlalchemy import select
 
         if patient is not None:
             _check_lookup(patient)
@@ -1015,13 +1015,11 @@ class Ledger:
                     history.add(dose_row(r), None, file, r["seq"])
                     n += 1
             elif self._ready:
-                walk = self._walked(conn)
-                voided = set(walk.voided)
-                query = select(*self._columns).where(RECORDS.c.kind == "dose")
-                query = query.order_by(RECORDS.c.seq).execution_options(yield_per=5000)
-                for r in conn.execute(query).mappings():
-                    if r["seq"] not in voided:
-                        history.add(dose_row(r), r["patient"], file, r["seq"])
+                walk = self._walked(conn, keep=True)
+                voided = walk.voided
+                for seq, who_, row in walk.doses:
+                    if seq not in voided:
+                        history.add(row, who_, file, seq)
                         n += 1
         if patient is not None and n == 0:
             raise fail("--patient", self._unknown(patient))
