@@ -1061,7 +1061,7 @@ def ledger_import(
     file: Annotated[
         Path,
         typer.Argument(
-            help="A history CSV or YAML (CONTRACT §5), or a FHIR R4 Bundle of "
+            help="A history CSV or YAML (as --history reads), or a FHIR R4 Bundle of "
             "MedicationAdministrations (.json)."
         ),
     ],
@@ -1210,7 +1210,7 @@ def ledger_export(
         str,
         typer.Option(
             "--format",
-            help="csv: a history file of the doses in force (CONTRACT §5); json: the whole "
+            help="csv: a history file of the doses in force (as --history reads); json: the whole "
             "audit trail, voids and hashes included.",
         ),
     ] = "csv",

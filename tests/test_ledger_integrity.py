@@ -649,3 +649,65 @@ def test_the_bundles_accepted_here_are_valid_r4b(tmp_path) -> None:
     from fhir.resources.R4B.bundle import Bundle
 
     Bundle.model_validate_json(_bundle(_admin(), _admin(id="a2", dosage=_dose(value=162.5))))
+
+
+# ------------------------------------------------------------ schema 1, the witness, the hash
+
+
+def _to_schema_1(db: str) -> None:
+    """Take a new ledger back to schema 1 (no time or source_id, no index of voids)."""
+    sql(db, "DROP INDEX ix_dosecalc_records_voids")
+    sql(db, 'ALTER TABLE dosecalc_records DROP COLUMN "time"')
+    sql(db, "ALTER TABLE dosecalc_records DROP COLUMN source_id")
+    sql(db, "UPDATE dosecalc_meta SET value = '1' WHERE key = 'schema_version'")
+
+
+def test_a_schema_1_ledger_is_read_as_it_is_and_upgraded_by_a_write(run, ledger_url) -> None:
+    _seven(run, ledger_url)
+    hashes = sql(ledger_url, "SELECT hash FROM dosecalc_records ORDER BY seq")
+    _to_schema_1(ledger_url)
+    assert _prior(run, ledger_url) == pytest.approx(350.0)  # read without an upgrade
+    _ok(run("ledger", "verify", "--db", ledger_url))
+    _ok(run(*_record_args(ledger_url, **{"--patient": "P", "--time": "10:00"})))
+    assert sql(ledger_url, "SELECT value FROM dosecalc_meta WHERE key = 'schema_version'") == [
+        ("2",)
+    ]
+    assert (
+        sql(ledger_url, "SELECT hash FROM dosecalc_records WHERE seq <= 7 ORDER BY seq") == hashes
+    )
+    report = json.loads(_ok(run("ledger", "verify", "--db", ledger_url, "--format", "json")).stdout)
+    assert report["ok"] and report["records"] == 8
+
+
+def test_a_witness_that_cannot_be_kept_or_read(run, sqlite_url, tmp_path) -> None:
+    blocked = write(tmp_path, "not-a-folder", "x")
+    p = _ok(run(*_record_args(sqlite_url), env={"DOSECALC_STATE_DIR": str(blocked)}))
+    assert p.stderr.startswith("warning: could not note the ledger's head #1"), p.stderr
+    assert "recorded #1" in p.stdout
+    state = tmp_path / "state"
+    _ok(run("ledger", "verify", "--db", sqlite_url, env={"DOSECALC_STATE_DIR": str(state)}))
+    [note] = (state / "ledgers").glob("*.json")
+    note.write_text("{not json", encoding="utf-8")
+    _refused(
+        run("check", "--patient", "B", "--db", sqlite_url, env={"DOSECALC_STATE_DIR": str(state)}),
+        "the witness of this ledger's head is unreadable",
+        "remove that file",
+    )
+
+
+def test_the_quick_hash_is_the_defined_one() -> None:
+    """digest() writes the text json.dumps would, without it; any record, any text."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from dosecalc.ledger import chain
+
+    value = st.one_of(st.none(), st.integers(-(2**70), 2**70), st.text(max_size=30))
+    keys = st.sampled_from([*chain.FIELDS, *chain.LATER])
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.dictionaries(keys, value))
+    def check(record: dict) -> None:
+        assert chain.digest(record) == chain._slow_digest(record)
+
+    check()

@@ -51,7 +51,7 @@ SPECS = (
     Spec("cycle", "the cycle", low=1, high=9999),
     Spec("day", "the day", low=-366, high=366),  # a cycle is at most a year long
     Spec("note", "the note", 2000, multiline=True),
-    Spec("voids", "the record number", low=1, high=INT32),  # for a void: the record it cancels
+    Spec("voids", "the record number", low=1, high=INT32, index=True),  # what a void cancels
     Spec("reason", "the reason", 2000, multiline=True),  # a void's, or a high dose's
     Spec("recorded_at", "the time recorded", 40, required=True),
     Spec("recorded_by", "the name", 200, required=True),

@@ -150,6 +150,8 @@ def sqlite_damage(path: Path) -> str | None:
     )
     if path.is_dir():
         return f"{path} is a folder; give the path of the ledger file"
+    if path.is_symlink() and not path.exists():
+        return f"{path} is a link to a file that is not there; {restore}"
     try:
         size = path.stat().st_size
         with path.open("rb") as f:
@@ -513,8 +515,17 @@ class Ledger:
             conn.execute(select(META.c.value).where(META.c.key == "schema_version")).scalar_one()
         )
         if version < SCHEMA_VERSION:
-            for step in MIGRATIONS[version - 1 :]:
-                step(conn)
+            from sqlalchemy.exc import ProgrammingError
+
+            try:
+                for step in MIGRATIONS[version - 1 :]:
+                    step(conn)
+            except ProgrammingError:  # PostgreSQL: a role that may insert, not alter
+                raise _error(
+                    f"the ledger {self} is at schema {version}, and this dosecalc writes schema "
+                    f"{SCHEMA_VERSION}: the tables' owner must upgrade it once (any record or "
+                    "import by the owner does); reading it works meanwhile"
+                ) from None
             conn.execute(
                 update(META).where(META.c.key == "schema_version").values(value=str(SCHEMA_VERSION))
             )

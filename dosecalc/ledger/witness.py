@@ -71,7 +71,7 @@ def load(url: Any) -> Witness | None:
     path = path_for(url)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # none kept (there) yet
         return None
     except (OSError, ValueError) as e:
         raise Unreadable(f"{path}: {e}") from None
