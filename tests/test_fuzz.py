@@ -683,6 +683,10 @@ def fhir_bundles(draw: st.DrawFn) -> str:
     return text
 
 
+# a ledger command waits on its database: a loaded machine may take seconds for one example
+LEDGER_FUZZ = settings(FUZZ, deadline=None)
+
+
 def _ledger_ok(args: list[str], code: int, out: str, err: str) -> None:
     assert "Traceback" not in out + err, (args, err)
     assert code in (0, 1, 2), (args, code, err)
@@ -690,7 +694,7 @@ def _ledger_ok(args: list[str], code: int, out: str, err: str) -> None:
         assert err.startswith("Error:") or "Usage:" in err, (args, err)
 
 
-@FUZZ
+@LEDGER_FUZZ
 @given(st.one_of(fhir_bundles(), st.text(max_size=200)))
 def test_fuzz_fhir_imports(tmp_path_factory, text: str) -> None:
     folder = tmp_path_factory.mktemp("f")
@@ -765,7 +769,7 @@ def ledger_commands(draw: st.DrawFn, db: str) -> list[str]:
     return ["ledger", "record", "--db", db, "--again", *[x for kv in args.items() for x in kv]]
 
 
-@FUZZ
+@LEDGER_FUZZ
 @given(data=st.data())
 def test_fuzz_ledger_bounds_on_both_databases(fuzz_ledger: str, data) -> None:
     """Every stored field's bound, integers past 2³¹ and 2⁶³, NUL and broken text: the same
@@ -774,7 +778,7 @@ def test_fuzz_ledger_bounds_on_both_databases(fuzz_ledger: str, data) -> None:
     _ledger_ok(args, *invoke(args))
 
 
-@FUZZ
+@LEDGER_FUZZ
 @given(st.lists(st.tuples(HUGE_INTS, HUGE_INTS), min_size=1, max_size=3))
 def test_fuzz_huge_integers_in_an_import(tmp_path_factory, pairs) -> None:
     folder = tmp_path_factory.mktemp("h")
@@ -786,7 +790,7 @@ def test_fuzz_huge_integers_in_an_import(tmp_path_factory, pairs) -> None:
 
 
 @pytest.fixture(scope="module")
-def sound_ledger(tmp_path_factory) -> bytes:
+def sound_ledger(tmp_path_factory) -> Path:
     """The bytes of a sound SQLite ledger: seven doses of 50 mg/m² epirubicin for P (350),
     and 60 records of other patients around them."""
     import sqlite3
@@ -803,7 +807,7 @@ def sound_ledger(tmp_path_factory) -> bytes:
     code, _, err = invoke(["ledger", "import", str(path), "--db", db])
     assert code == 0, err
     sqlite3.connect(folder / "l.db").execute("PRAGMA wal_checkpoint(TRUNCATE)").close()
-    return (folder / "l.db").read_bytes()
+    return folder / "l.db"
 
 
 @st.composite
@@ -843,13 +847,14 @@ DAMAGED_USES = [
 ]
 
 
-@FUZZ
+@LEDGER_FUZZ
 @given(data=st.data())
-def test_fuzz_damaged_ledger_files(tmp_path_factory, sound_ledger: bytes, data) -> None:
+def test_fuzz_damaged_ledger_files(tmp_path_factory, sound_ledger: Path, data) -> None:
     """A damaged SQLite ledger (cut short, zeroed, overwritten): every command ends in exit 0,
     1 or 2, and a total it reports is the true one (350 mg/m² epirubicin), never a smaller."""
-    kind, start, length, noise = data.draw(damages(len(sound_ledger)))
-    damaged = bytearray(sound_ledger)
+    sound = sound_ledger.read_bytes()
+    kind, start, length, noise = data.draw(damages(len(sound)))
+    damaged = bytearray(sound)
     if kind == "truncate":
         damaged = damaged[:start]
     elif kind == "empty":

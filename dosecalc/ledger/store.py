@@ -28,6 +28,7 @@ from __future__ import annotations
 import getpass
 import os
 import re
+import stat
 import time
 import uuid
 from collections.abc import Iterator
@@ -153,7 +154,10 @@ def sqlite_damage(path: Path) -> str | None:
     if path.is_symlink() and not path.exists():
         return f"{path} is a link to a file that is not there; {restore}"
     try:
-        size = path.stat().st_size
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):  # a device, a pipe (reading it could hang)
+            return f"{path} is not a file, so not a ledger; give the path of the ledger file"
+        size = info.st_size
         with path.open("rb") as f:
             header = f.read(100)
     except OSError:
@@ -405,6 +409,13 @@ class Ledger:
             raise _error(f"the ledger {self} cannot be used: {first}") from None
         except ModuleNotFoundError as e:
             raise _error(f"{NEEDS_PSYCOPG} ({e})") from None
+        except UnicodeError as e:  # SQLite: text that is not UTF-8 (its schema too)
+            if not self.sqlite:
+                raise
+            raise _error(
+                f"the ledger file {self.path} is damaged (text that is not UTF-8: {e.reason}); "
+                "restore it from a backup"
+            ) from None
 
     def _load_witness(self) -> None:
         """Read this user's witness of the ledger's head, before the transaction's snapshot is
