@@ -138,19 +138,17 @@ def _constant(name: str) -> Any:
 
 
 def _twice(value: Any, path: str) -> tuple[str, str] | None:
-    """The first object under ``value`` that gives a key twice: (its path, the key)."""
-    if isinstance(value, _Object):
-        if value.twice:
-            return path, value.twice[0]
-        for k, v in value.items():
-            found = _twice(v, f"{path}.{k}" if path else k)
-            if found:
-                return found
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            found = _twice(v, f"{path}[{i}]")
-            if found:
-                return found
+    """The first object under ``value`` that gives a key twice: (its path, the key). Iterative:
+    JSON nested as deep as the parser allows must not exhaust Python's stack here."""
+    stack = [(value, path)]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, _Object):
+            if item.twice:
+                return where, item.twice[0]
+            stack += [(v, f"{where}.{k}" if where else k) for k, v in reversed(item.items())]
+        elif isinstance(item, list):
+            stack += [(v, f"{where}[{i}]") for i, v in reversed(list(enumerate(item)))]
     return None
 
 
