@@ -119,6 +119,7 @@ class Course:
     phases: list[RegimenPhase | RadiotherapyPhase | EventPhase]
     path: Path
     lines: dict[Any, int]
+    sha256: str | None = None  # of the course file's bytes as loaded
 
     @property
     def id(self) -> str:
@@ -141,7 +142,9 @@ def is_course(data: Any) -> bool:
     return isinstance(data, dict) and "course" in data
 
 
-def validate(data: dict[str, Any], lines: dict[Any, int], path: Path) -> Course:
+def validate(
+    data: dict[str, Any], lines: dict[Any, int], path: Path, sha256: str | None = None
+) -> Course:
     from dosecalc.datafile import errors_of
     from dosecalc.datafile import validate as validate_model
     from dosecalc.yamlfile import iter_problems
@@ -172,7 +175,7 @@ def validate(data: dict[str, Any], lines: dict[Any, int], path: Path) -> Course:
             problems += iter_problems(errors, lines, str(path))
     if problems:
         raise FileError(*problems)
-    return Course(head, phases, path, lines)
+    return Course(head, phases, path, lines, sha256)
 
 
 # ---------------------------------------------------------------- calendars
@@ -286,10 +289,10 @@ def is_cardiac(phase: RadiotherapyPhase, where: str, line: int | None) -> bool:
 def load(path: Path) -> Course:
     from dosecalc import yamlfile
 
-    data, lines = yamlfile.load(path, "course")
+    data, lines, digest = yamlfile.load_hashed(path, "course")
     if not is_course(data):
         raise FileError(Problem("not a course file (it has no 'course:' key)", file=str(path)))
-    return validate(data, lines, path)
+    return validate(data, lines, path, digest)
 
 
 def _regimen(course: Course, i: int, ref: str) -> Any:
@@ -323,13 +326,20 @@ def make_course_plan(
     delays: dict[tuple[int, int], int] | None = None,
     delay_mode: str = "shift",
     today: date | None = None,
+    notices: Any = (),
+    labs: Any = None,
+    adjust_organ: bool = False,
 ) -> Any:
-    """Plan every phase of ``course`` on one calendar, lifetime totals carried through."""
+    """Plan every phase of ``course`` on one calendar, lifetime totals carried through
+    (``notices``: what reading the history found, as for a single regimen's plan)."""
+    from dosecalc import organ as og
     from dosecalc.alerts import INFO, WARNING, Alert
+    from dosecalc.labs import Labs
     from dosecalc.plan import (
         Phase,
         _regimen_alerts,
         assemble,
+        lab_alerts,
         require_bsa,
         schedule_regimen,
         short_intervals,
@@ -338,6 +348,9 @@ def make_course_plan(
 
     policy = policy or load_policy()
     require_bsa(patient)
+    labs = labs if labs is not None else Labs()
+    values = og.values_for(patient, labs, policy)
+    assessed: list[Any] = []
     delays = dict(delays or {})
     head = course.head
     warnings: list[Alert] = [
@@ -406,7 +419,20 @@ def make_course_plan(
             if c > n:
                 raise fail("--delay", f"phase {i} ({reg.id}) has {n} cycles, not {c}")
         starts = cycle_starts(first, n, reg.cycle_length_days, mine, delay_mode)
-        given, alerts = schedule_regimen(reg, patient, policy, first, n, (), i, starts)
+        given, alerts = schedule_regimen(
+            reg,
+            patient,
+            policy,
+            first,
+            n,
+            (),
+            i,
+            starts,
+            organ_values=values,
+            adjust_organ=adjust_organ,
+            assessed=assessed,
+        )
+        alerts += lab_alerts(reg, labs, starts, policy, values, i, last_regimen is None)
         phase = Phase(
             i,
             "regimen",
@@ -418,9 +444,9 @@ def make_course_plan(
             tuple(starts),
             note=ph.note,
         )
-        if reg.id not in seen_regimens:
-            warnings += _regimen_alerts(reg)
-            seen_regimens.add(reg.id)
+        if (reg.sha256 or reg.id) not in seen_regimens:  # each version of a file once
+            warnings += _regimen_alerts(reg, today)
+            seen_regimens.add(reg.sha256 or reg.id)
         if last_regimen is not None and last_regimen.end and phase.start < last_regimen.end:
             warnings.append(
                 Alert(
@@ -442,6 +468,7 @@ def make_course_plan(
     if delays:
         (p, c), _ = next(iter(delays.items()))
         raise fail("--delay", f"phase {p} is not a regimen phase of this course (cycle {c})")
+    warnings += notices
     return assemble(
         patient,
         phases,
@@ -453,6 +480,10 @@ def make_course_plan(
         options,
         policy,
         course,
+        labs=labs,
+        kidney=values.kidney,
+        organ=assessed,
+        adjust_organ=adjust_organ,
     )
 
 
@@ -462,10 +493,10 @@ def open_file(ref: str) -> Any:
     from dosecalc import yamlfile
 
     path = rg.resolve(ref)
-    data, lines = yamlfile.load(path, "regimen or course")
+    data, lines, digest = yamlfile.load_hashed(path, "regimen or course")
     if is_course(data):
-        return validate(data, lines, path)
-    return rg.check_library_id(rg.validate(data, lines, str(path)), path, lines)
+        return validate(data, lines, path, digest)
+    return rg.check_library_id(rg.validate(data, lines, str(path), digest), path, lines)
 
 
 def check_references(course: Course) -> None:

@@ -26,7 +26,7 @@ from dosecalc.errors import FileError, Problem, fail
 from dosecalc.patient import BSA_M2
 
 REQUIRED = ("date", "drug", "dose", "unit")
-OPTIONAL = ("bsa_m2", "patient", "regimen", "cycle", "day", "note")
+OPTIONAL = ("bsa_m2", "patient", "regimen", "cycle", "day", "note", "time", "id")
 COLUMNS = REQUIRED + OPTIONAL
 MAX_HISTORY_BYTES = 2_000_000_000  # a pharmacy-wide export; the YAML form is capped lower
 MAX_ROW_AMOUNT = 1_000_000.0  # mg (1 kg) or units in one administration: a unit slip above it
@@ -57,6 +57,8 @@ class Row:
     cycle: int | None = None
     day: int | None = None
     where: str = ""  # "file:line" or "--prior"
+    time: str | None = None  # "HH:MM": tells two administrations of one day apart
+    id: str | None = None  # the administration's id in the source system
 
 
 @lru_cache(maxsize=4096)
@@ -97,6 +99,21 @@ def _number(value: Any, what: str) -> float:
     return number
 
 
+def _dose_number(value: Any) -> float:
+    """The dose column's number; a dose written with its unit says to split them."""
+    if isinstance(value, str) and value.strip():
+        try:
+            number, unit_text = units.split_text(value)
+        except ValueError:
+            number, unit_text = "", ""
+        if number and unit_text:
+            raise ValueError(
+                f"dose '{value.strip()}' holds a unit: put the number in the dose column "
+                f"({number}) and the unit in the unit column ({unit_text})"
+            )
+    return _number(value, "dose")
+
+
 def _int(value: Any, what: str, minimum: int) -> int | None:
     if value is None or value == "":
         return None
@@ -111,6 +128,35 @@ def _text(value: Any) -> str | None:
         return None
     text = str(value).strip()
     return text or None
+
+
+MAX_ID_CHARS = 100
+
+
+def _time(value: Any) -> str | None:
+    """An optional ``time`` field: ``HH:MM`` on the 24-hour clock (or empty)."""
+    text = _text(value)
+    if text is None:
+        return None
+    hours, sep, minutes = text.partition(":")
+    if not (
+        sep
+        and len(hours) == len(minutes) == 2
+        and (hours + minutes).isascii()
+        and (hours + minutes).isdigit()
+        and int(hours) < 24
+        and int(minutes) < 60
+    ):
+        raise ValueError(f"time '{text}' is not a time of day; write it as HH:MM, e.g. 08:30")
+    return text
+
+
+def _ident(value: Any) -> str | None:
+    """An optional ``id`` field: the administration's id in the source system."""
+    text = _text(value)
+    if text is not None and len(text) > MAX_ID_CHARS:
+        raise ValueError(f"id '{text[:20]}…' is longer than {MAX_ID_CHARS} characters")
+    return text
 
 
 @lru_cache(maxsize=65536)
@@ -162,9 +208,10 @@ def parse_fields(
         raise ValueError("the drug is missing")
     unit_name = _text(unit_text)
     if unit_name is None:
+        _dose_number(dose)  # "90 mg/m2" in the dose column says so, rather than "no unit"
         raise ValueError("the unit is missing")
     drug, factor, per_m2, unit = _drug_and_unit(name, unit_name)
-    amount = _number(dose, "dose")
+    amount = _dose_number(dose)
     if amount <= 0:
         raise ValueError(
             f"dose {dose} is not above zero; a history lists doses given (a correction is a "
@@ -197,6 +244,8 @@ def parse_row(raw: dict[str, Any], where: str, today: date) -> Row:
         _int(raw.get("cycle"), "cycle", 1),
         _int(raw.get("day"), "day", -366),
         where,
+        _time(raw.get("time")),
+        _ident(raw.get("id")),
     )
 
 
@@ -241,6 +290,8 @@ class Columns:
         "cycle",
         "day",
         "regimen",
+        "time",
+        "ident",
     )
 
     def __init__(self) -> None:
@@ -254,6 +305,8 @@ class Columns:
         self.cycle = array("l")  # 0: none
         self.day = array("l")  # 0: none
         self.regimen = array("H")  # index into History.regimens (0: none)
+        self.time = array("h")  # minutes after midnight + 1 (0: none)
+        self.ident = array("L")  # index into History.ids (0: none)
 
     def __len__(self) -> int:
         return len(self.amount)
@@ -267,8 +320,11 @@ class History:
     names: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     regimens: list[str] = field(default_factory=lambda: [""])
+    ids: list[str] = field(default_factory=lambda: [""])
     _codes: dict[str, int] = field(default_factory=dict)
     _regimen_codes: dict[str, int] = field(default_factory=lambda: {"": 0})
+    _id_codes: dict[str, int] = field(default_factory=lambda: {"": 0})
+    notes: dict[str | None, list[Any]] = field(default_factory=dict)  # patient → Alerts
 
     def code(self, drug: str) -> int:
         code = self._codes.get(drug)
@@ -282,6 +338,13 @@ class History:
         if code is None:
             code = self._regimen_codes[regimen] = len(self.regimens)
             self.regimens.append(regimen)
+        return code
+
+    def id_code(self, ident: str) -> int:
+        code = self._id_codes.get(ident)
+        if code is None:
+            code = self._id_codes[ident] = len(self.ids)
+            self.ids.append(ident)
         return code
 
     def add(self, row: Row, patient: str | None, file: int, line: int) -> None:
@@ -298,6 +361,8 @@ class History:
         cols.cycle.append(row.cycle or 0)
         cols.day.append(row.day or 0)
         cols.regimen.append(self.regimen_code(row.regimen or ""))
+        cols.time.append(_minutes(row.time))
+        cols.ident.append(self.id_code(row.id or ""))
 
     def where(self, cols: Columns, i: int) -> str:
         source = self.sources[cols.file[i]]
@@ -326,6 +391,8 @@ class History:
                 cols.cycle[i] or None,
                 cols.day[i] or None,
                 self.where(cols, i),
+                _clock(cols.time[i]),
+                self.ids[cols.ident[i]] or None,
             )
             for i in range(len(cols))
         ]
@@ -355,6 +422,15 @@ class History:
                 f"{where}: this row has no patient, but other rows name one;"
                 " give every row a patient (or none)",
             )
+
+
+def _minutes(time: str | None) -> int:
+    """``"08:30"`` → 511 (minutes after midnight + 1); None → 0."""
+    return 0 if time is None else int(time[:2]) * 60 + int(time[3:]) + 1
+
+
+def _clock(minutes: int) -> str | None:
+    return f"{(minutes - 1) // 60:02d}:{(minutes - 1) % 60:02d}" if minutes else None
 
 
 def open_checked(path: Path, limit: int, opener: Any) -> Any:
@@ -397,7 +473,7 @@ class _Layout:
     unit: int
     bsa: int | None
     patient: int | None
-    optional: tuple[int | None, int | None, int | None]  # regimen, cycle, day
+    optional: tuple[int | None, ...]  # regimen, cycle, day, time, id
 
 
 def _layout(header: list[str], source: str) -> _Layout:
@@ -420,7 +496,7 @@ def _layout(header: list[str], source: str) -> _Layout:
         col["unit"],
         col.get("bsa_m2"),
         col.get("patient"),
-        (col.get("regimen"), col.get("cycle"), col.get("day")),
+        (col.get("regimen"), col.get("cycle"), col.get("day"), col.get("time"), col.get("id")),
     )
 
 
@@ -456,7 +532,8 @@ def scan_csv(path: Path, history: History, today: date, jobs: int = 1) -> None:
         layout = _layout(header, source)
         file = len(history.sources)
         history.sources.append(source)
-        if jobs > 1 and _scan_parallel(path, layout, history, file, today, jobs):
+        ids = layout.optional[4] is not None  # ids are codes of this history: read serially
+        if jobs > 1 and not ids and _scan_parallel(path, layout, history, file, today, jobs):
             return
         _scan_rows(reader, 0, layout, history, file, today, source)
     finally:
@@ -479,7 +556,7 @@ def _scan_rows(
         layout.unit,
     )
     i_bsa, i_patient, optional = layout.bsa, layout.patient, layout.optional
-    with_optional = optional != (None, None, None)
+    with_optional = any(i is not None for i in optional)
     dates: dict[str, int] = {}
     kinds: dict[tuple[str, str], tuple[int, float, bool]] = {}
     bsas: dict[str, float] = {"": 0.0}
@@ -487,25 +564,30 @@ def _scan_rows(
     patients = history.patients
     appenders: dict[str | None, tuple[Any, ...]] = {}  # patient text → its Columns and appends
     line = offset + reader.line_num
+    problems: list[Problem] = []  # every bad row, reported together at the end
     try:
         for values in reader:
             line = offset + reader.line_num
             if not values:
                 continue  # a blank line is not a row
             if len(values) != width:
-                raise FileError(
+                problems.append(
                     Problem(
                         f"this row has {len(values)} fields, the header has {width}",
                         file=source,
                         line=line,
                     )
                 )
+                continue
             try:
                 ordinal = dates.get(values[i_date])
                 kind = kinds.get((values[i_drug], values[i_unit]))
                 bsa = bsas.get(values[i_bsa]) if i_bsa is not None else 0.0
                 dose = values[i_dose]
-                amount = float(dose) if "," not in dose else math.nan
+                try:
+                    amount = float(dose) if "," not in dose else math.nan
+                except ValueError:
+                    amount = math.nan  # parse_fields says what is wrong with it
                 if (
                     ordinal is None
                     or kind is None
@@ -555,14 +637,21 @@ def _scan_rows(
                         cols.line.append,
                     )
                 if with_optional:
-                    regimen, cycle, day = (values[i] if i is not None else "" for i in optional)
+                    regimen, cycle, day, time, ident = (
+                        values[i] if i is not None else "" for i in optional
+                    )
                     extra = (
                         history.regimen_code(_text(regimen) or ""),
                         _int(cycle, "cycle", 1) or 0,
                         _int(day, "day", -366) or 0,
+                        _minutes(_time(time)),
+                        history.id_code(_ident(ident) or ""),
                     )
             except ValueError as e:
-                raise FileError(Problem(str(e), file=source, line=line)) from None
+                problems.append(Problem(str(e), file=source, line=line))
+                continue
+            if problems:
+                continue  # the file is refused: the rest is only read for its problems
             cols, add_date, add_drug, add_amount, add_per_m2, add_bsa, add_line = add
             add_date(ordinal)
             add_drug(kind[0])
@@ -575,14 +664,34 @@ def _scan_rows(
                 cols.regimen.append(extra[0])
                 cols.cycle.append(extra[1])
                 cols.day.append(extra[2])
+                cols.time.append(extra[3])
+                cols.ident.append(extra[4])
+        if problems:
+            raise refuse(problems)
         if not with_optional:  # the same for every row: filled in once per patient
             for cols in patients.values():
                 n = len(cols.amount) - len(cols.file)
                 cols.file.extend(array("H", [file]) * n)
-                for column in (cols.regimen, cols.cycle, cols.day):
+                for column in (cols.regimen, cols.cycle, cols.day, cols.time, cols.ident):
                     column.extend(array(column.typecode, [0]) * n)
     except (csv.Error, UnicodeDecodeError) as e:
-        raise _read_error(e, source, line) from None
+        raise refuse([*problems, *_read_error(e, source, line).problems]) from None
+
+
+MAX_PROBLEMS = 20  # bad rows reported one by one; the rest are counted
+
+
+def refuse(problems: list[Problem]) -> FileError:
+    """Every bad row of a file in one error: at most MAX_PROBLEMS listed, the rest counted."""
+    if len(problems) <= MAX_PROBLEMS:
+        return FileError(*problems)
+    rest = len(problems) - MAX_PROBLEMS
+    last = problems[-1]
+    tail = Problem(
+        f"and {rest} more bad row{'s' if rest != 1 else ''} (the last on line {last.line})",
+        file=last.file,
+    )
+    return FileError(*problems[:MAX_PROBLEMS], tail, total=len(problems))
 
 
 def _scan_parallel(
@@ -751,11 +860,15 @@ def scan_yaml(path: Path, history: History, today: date) -> None:
     items = yaml_items(yamlfile.read_text(path, "history", 10_000_000), source)
     file = len(history.sources)
     history.sources.append(source)
+    rows, problems = [], []
     for line, item in items:
         try:
-            row = parse_row(item, f"{source}:{line}", today)
+            rows.append((parse_row(item, f"{source}:{line}", today), line))
         except ValueError as e:
-            raise FileError(Problem(str(e), file=source, line=line)) from None
+            problems.append(Problem(str(e), file=source, line=line))
+    if problems:
+        raise refuse(problems)
+    for row, line in rows:
         history.add(row, row.patient, file, line or 0)
 
 
@@ -766,6 +879,8 @@ def load(
     a large CSV file in that many worker processes (:func:`scan_csv`)."""
     today = today or date.today()
     history = History()
+    paths = list(paths)
+    _refuse_same_file(paths)
     for path in paths:
         if path.suffix.lower() in (".yaml", ".yml"):
             scan_yaml(path, history, today)
@@ -775,6 +890,23 @@ def load(
         history.add_prior(parse_prior(text))
     history.check_patients()
     return history
+
+
+def _refuse_same_file(paths: list[Path]) -> None:
+    """The same file given twice would count every dose in it twice (CONTRACT §12)."""
+    seen: dict[tuple[int, int], Path] = {}
+    for path in paths:
+        try:
+            st = path.stat()
+        except OSError:
+            continue  # reading it says what is wrong
+        first = seen.setdefault((st.st_dev, st.st_ino), path)
+        if first is not path:
+            same = "is given twice" if str(first) == str(path) else f"is the same file as {first}"
+            raise fail(
+                "--history",
+                f"{path} {same}: every dose in it would count twice; give each history once",
+            )
 
 
 def read(path: Path, today: date | None = None) -> list[Row]:

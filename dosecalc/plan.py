@@ -8,7 +8,7 @@ This is the API the CLI calls::
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -102,6 +102,8 @@ class Phase:
         if self.regimen is not None:
             out.update(
                 regimen=self.regimen.id,
+                regimen_sha256=self.regimen.sha256,
+                regimen_status=self.regimen.status,
                 cycles=self.cycles,
                 cycle_length_days=self.regimen.cycle_length_days,
                 cycle_starts=[d.isoformat() for d in self.cycle_starts],
@@ -135,10 +137,36 @@ class Plan:
     course: Any = None  # a dosecalc.course.Course
     totals_after: dict[int, dict[str, float]] = field(default_factory=dict)  # phase → drug → total
     result: Any = None  # the cumulative.Result behind the totals (for charts)
+    labs: Any = None  # labs.Labs given for this patient
+    kidney: Any = None  # renal.Kidney: the kidney function every drug's rule reads
+    organ: list[Any] = field(default_factory=list)  # organ.Assessment per drug order
+    adjust_organ: bool = False  # whether organ-function bands changed the doses
 
     @property
     def critical(self) -> bool:
         return any(w.severity == CRITICAL for w in self.warnings)
+
+    def changes(self) -> list[str]:
+        """The dose modifications and delays this plan applies, one phrase each."""
+        out: list[str] = []
+        seen = set()
+        for a in self.administrations:
+            m = a.dose.modification
+            if m is not None and m not in seen:
+                seen.add(m)
+                out.append(f"{m.drug or 'all drugs'} {m.describe()}")
+        for ph in self.phases:
+            length = ph.regimen.cycle_length_days if ph.regimen is not None else None
+            for c in range(2, len(ph.cycle_starts) + 1):
+                gap = (ph.cycle_starts[c - 1] - ph.cycle_starts[c - 2]).days
+                if length is not None and gap > length:
+                    at = f"phase {ph.number} " if self.course is not None else ""
+                    late = gap - length
+                    out.append(
+                        f"{at}cycle {c} starts {late} day{'s' if late != 1 else ''} late "
+                        f"({gap} days after cycle {c - 1})"
+                    )
+        return out
 
     def as_dict(self) -> dict[str, object]:
         patient = self.patient.as_dict()
@@ -149,6 +177,7 @@ class Plan:
                 "id": head.course,
                 "name": head.name or head.course,
                 "course": True,
+                "sha256": self.course.sha256,
                 "start": self.start.isoformat(),
                 "sources": list(head.sources),
                 "assumptions": list(head.assumptions)
@@ -170,6 +199,7 @@ class Plan:
                 "cycles": self.cycles,
                 "start": self.start.isoformat(),
                 "version": r.version,
+                **review_dict(r),
                 "sources": list(r.sources),
                 "assumptions": list(r.assumptions),
                 "unverified": list(r.unverified),
@@ -185,8 +215,36 @@ class Plan:
             "administrations": [a.as_dict() for a in self.administrations],
             "cumulative": [t.as_dict() for t in self.cumulative],
             "projection": [p.as_dict() for p in self.projection],
+            "labs": self.labs.as_list() if self.labs else [],
+            "renal": self.kidney.as_dict() if self.kidney is not None else None,
+            "organ_function": organ_as_list(self.organ, self.adjust_organ),
+            "changes": self.changes(),
             "warnings": [w.as_dict() for w in self.warnings],
         }
+
+
+def organ_as_list(assessments: Sequence[Any], applied: bool) -> list[dict[str, object]]:
+    """Per drug with organ-function data: the option, the bands that matched, what is missing."""
+    out: list[dict[str, object]] = []
+    seen: set[tuple[str, float | None]] = set()
+    for a in assessments:
+        key = (a.drug, a.percent)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(
+            {
+                "drug": a.drug,
+                "option": a.option,
+                "percent": a.percent,
+                "avoid": a.avoid,
+                "no_recommendation": a.no_recommendation,
+                "applied": applied and a.percent is not None,
+                "findings": [f.as_dict() for f in a.findings],
+                "not_checked": list(a.missing) + list(a.unreadable),
+            }
+        )
+    return out
 
 
 def parse_start(text: str | date | None, today: date | None = None) -> tuple[date, bool]:
@@ -203,8 +261,56 @@ def parse_start(text: str | date | None, today: date | None = None) -> tuple[dat
         ) from None
 
 
-def _regimen_alerts(regimen: Regimen) -> list[Alert]:
-    out = [
+def review_dict(r: Regimen) -> dict[str, object]:
+    """The regimen's review status and the SHA-256 of its file (plan JSON, additive)."""
+    return {
+        "status": r.status,
+        "approved_by": r.approved_by,
+        "approved_on": r.approved_on.isoformat() if r.approved_on else None,
+        "review_due": r.review_due.isoformat() if r.review_due else None,
+        "sha256": r.sha256,
+    }
+
+
+def review_alerts(regimen: Regimen, today: date | None = None) -> list[Alert]:
+    """REGIMEN_NOT_APPROVED (info for a draft, critical for a retired regimen) and
+    REGIMEN_REVIEW_OVERDUE (warning: an approved regimen past its review_due date)."""
+    today = today or date.today()
+    r = regimen
+    if r.status == "retired":
+        approved = f" (approved by {r.approved_by} on {r.approved_on})" if r.approved_by else ""
+        return [
+            Alert(
+                CRITICAL,
+                "REGIMEN_NOT_APPROVED",
+                f"{r.id} is retired{approved}: it is no longer approved for use; plan with the "
+                "regimen that replaced it",
+            )
+        ]
+    if r.status == "draft":
+        return [
+            Alert(
+                INFO,
+                "REGIMEN_NOT_APPROVED",
+                f"{r.id} is a draft: no clinician has approved this version of the file; check "
+                "every dose against its source before use",
+            )
+        ]
+    if r.review_due is not None and r.review_due < today:
+        return [
+            Alert(
+                WARNING,
+                "REGIMEN_REVIEW_OVERDUE",
+                f"{r.id} was approved by {r.approved_by} on {r.approved_on}, and its review was "
+                f"due on {r.review_due}: have it reviewed again",
+            )
+        ]
+    return []
+
+
+def _regimen_alerts(regimen: Regimen, today: date | None = None) -> list[Alert]:
+    out = review_alerts(regimen, today)
+    out += [
         Alert(WARNING, "REGIMEN_UNVERIFIED", f"{regimen.id}: unverified: {text}")
         for text in regimen.unverified
     ]
@@ -345,8 +451,8 @@ def _projection_text(
         else:
             head = f"{f.drug} stays {rel} its {fmt(value)} {unit} {word} in this plan"
         count = f"at least {cumulative.MAX_PROJECTED_CYCLES}" if fit is None else str(fit)
-        noun = "full cycle" if fit == 1 else "full cycles"
-        parts.append(f"{head}; {count} {noun}{of} fit {rel} it ({where} {phase.cycles})")
+        noun, verb = ("full cycle", "fits") if fit == 1 else ("full cycles", "fit")
+        parts.append(f"{head}; {count} {noun}{of} {verb} {rel} it ({where} {phase.cycles})")
     return tuple(parts)
 
 
@@ -365,8 +471,16 @@ def make_plan(
     delays: dict[int, int] | None = None,
     delay_mode: str = "shift",
     actual_dates: bool = False,
+    notices: Sequence[Alert] = (),
+    labs: Any = None,
+    adjust_organ: bool = False,
 ) -> Plan:
-    """Plan ``regimen`` for ``patient``; ``history`` rows are the prior lifetime exposure.
+    """Plan ``regimen`` for ``patient``; ``history`` rows are the prior lifetime exposure
+    (``notices``: what reading them found, e.g. repeats counted again).
+
+    ``labs`` (labs.Labs) are the patient's laboratory values: organ-function bands are checked
+    for every drug (and applied to the doses only with ``adjust_organ``), and the regimen's lab
+    gates against each cycle's day 1.
 
     With ``actual_dates``, history rows of this regimen that name their cycle (and day) date
     those cycles; their administrations count once, from the history, and the later cycles
@@ -384,9 +498,26 @@ def make_plan(
     n = check_cycles(regimen.cycles if cycles is None else cycles)
     fixed = {c: g[0] for c, g in given.items() if c <= n}
     starts = cycle_starts(first, n, regimen.cycle_length_days, delays or {}, delay_mode, fixed)
+    from dosecalc import organ as og
+    from dosecalc.labs import Labs
+
+    labs = labs if labs is not None else Labs()
+    values = og.values_for(patient, labs, policy)
+    assessed: list[Any] = []
     administrations, warnings = schedule_regimen(
-        regimen, patient, policy, first, n, modifications, 1, starts
+        regimen,
+        patient,
+        policy,
+        first,
+        n,
+        modifications,
+        1,
+        starts,
+        organ_values=values,
+        adjust_organ=adjust_organ,
+        assessed=assessed,
     )
+    warnings += lab_alerts(regimen, labs, starts, policy, values, 1)
     if given:
         done = [
             a
@@ -430,7 +561,7 @@ def make_plan(
         n,
         tuple(starts),
     )
-    warnings = _regimen_alerts(regimen) + warnings + short_intervals(phase)
+    warnings = _regimen_alerts(regimen, today) + warnings + short_intervals(phase)
     if assumed:
         warnings.append(
             Alert(
@@ -439,9 +570,51 @@ def make_plan(
                 f"no --start given: cycle 1 day 1 is today, {first.isoformat()}",
             )
         )
+    warnings += notices
     return assemble(
-        patient, [phase], administrations, warnings, history, factors, equivalence, options, policy
+        patient,
+        [phase],
+        administrations,
+        warnings,
+        history,
+        factors,
+        equivalence,
+        options,
+        policy,
+        labs=labs,
+        kidney=values.kidney,
+        organ=assessed,
+        adjust_organ=adjust_organ,
     )
+
+
+def lab_alerts(
+    regimen: Regimen,
+    labs: Any,
+    starts: Sequence[date],
+    policy: Policy,
+    values: Any,
+    phase: int,
+    first: bool = True,
+) -> list[Alert]:
+    """The regimen's lab gates, cycle by cycle, and (for the first regimen of a plan) the
+    staleness of the values organ-function checks read, against its cycle 1 day 1."""
+    from dosecalc import labs as lb
+
+    age = policy["labs.max_age_days"]
+    gates = [g.spec for g in regimen.gates or []]
+    out = lb.check_gates(gates, labs, starts, age, regimen.id, phase, values.uln, not first)
+    if not first:
+        return out
+    gated = {g.lab for g in gates}
+    used = [
+        v
+        for name in ("bilirubin", "direct_bilirubin", "ast", "alt", "alp", "scr", "crcl")
+        if name not in gated and (v := labs.latest(name)) is not None
+    ]
+    if starts:
+        out += lb.stale(used, starts[0], age, f"{regimen.id} cycle 1 day 1")
+    return out
 
 
 def _given(
@@ -510,6 +683,10 @@ def assemble(
     options: dict[str, str] | None,
     policy: Policy,
     course: Any = None,
+    labs: Any = None,
+    kidney: Any = None,
+    organ: list[Any] | None = None,
+    adjust_organ: bool = False,
 ) -> Plan:
     """Lifetime totals, warnings and projection over the dated administrations of all phases."""
     from dosecalc import ceilings
@@ -520,8 +697,11 @@ def assemble(
     factors = factors or RiskFactors(age_years=patient.age_years)
     if cardiac:
         gy = (factors.cardiac_radiation_gy or 0.0) + sum(x for x in cardiac if x)
-        factors = RiskFactors(cardiac_radiation_gy=gy, age_years=factors.age_years)
-    warnings = _patient_alerts(patient, policy) + warnings
+        factors = replace(factors, cardiac_radiation_gy=gy)
+    if patient.weight_kg is not None and patient.bsa_m2 and factors.kg_per_m2 is None:
+        # a per-kg ceiling (daunorubicin under 2 years: 10 mg/kg) in mg/m² for this patient
+        factors = replace(factors, kg_per_m2=patient.weight_kg / patient.bsa_m2)
+    warnings = _patient_alerts(patient, policy) + _once(warnings)
     book = ceilings.book()
     bsa = cumulative.BsaUse(patient.bsa_m2, _bsa_words(patient))
     events = cumulative.from_rows(history, book, bsa)
@@ -552,7 +732,29 @@ def assemble(
         course,
         _totals_after(result, planned, phases),
         result,
+        labs,
+        kidney,
+        list(organ or []),
+        adjust_organ,
     )
+
+
+_ONCE_CODES = ("ORGAN_FUNCTION_NOT_CHECKED", "LAB_STALE")
+
+
+def _once(alerts: list[Alert]) -> list[Alert]:
+    """Lines that would repeat across phases or orders (a lab not given for a drug, one stale
+    value) are said once."""
+    seen: set[tuple[str, str | None, str]] = set()
+    out = []
+    for a in alerts:
+        if a.code in _ONCE_CODES:
+            key = (a.code, a.drug, a.message)
+            if key in seen:
+                continue
+            seen.add(key)
+        out.append(a)
+    return out
 
 
 def _totals_after(
@@ -586,30 +788,99 @@ def schedule_regimen(
     modifications: Sequence[Modification] = (),
     phase: int = 1,
     starts: Sequence[date] | None = None,
+    organ_values: Any = None,
+    adjust_organ: bool = False,
+    assessed: list[Any] | None = None,
 ) -> tuple[list[Administration], list[Alert]]:
-    """The dated administrations of one regimen, and the warnings about its doses."""
-    from dosecalc import renal as rn
+    """The dated administrations of one regimen, and the warnings about its doses.
 
-    needs_gfr = any(o.protocol.basis == "auc" for o in regimen.drugs)
-    renal = rn.for_calvert(patient, policy) if needs_gfr else None
+    With ``organ_values`` (organ.values_for) every order is checked against the organ-function
+    data once; its band is applied to the dose only with ``adjust_organ``. The assessments are
+    appended to ``assessed``."""
+    from dosecalc import organ as og
+    from dosecalc import renal as rn
+    from dosecalc.rules import effective
+
+    # the basis after each order's rule: an infant's per-kg carboplatin needs no GFR
+    needs_gfr = any(effective(o, patient).basis == "auc" for o in regimen.drugs)
+    measured = organ_values.kidney.measured_ml_min if organ_values is not None else None
+    renal = rn.for_calvert(patient, policy, measured) if needs_gfr else None
     cache: dict[tuple[int, Modification | None], Dose] = {}
+    assessments: dict[int, Any] = {}
+
+    def assessment(i: int) -> Any:
+        if organ_values is None:
+            return None
+        if i not in assessments:
+            order = regimen.drugs[i]
+            assessments[i] = og.assess(
+                order.drug, organ_values, policy["organ.options"], effective(order, patient)
+            )
+        return assessments[i]
 
     def dose_for(i: int, cycle: int) -> Dose:
         order = regimen.drugs[i]
         mod = modification_for(list(modifications), order.drug, cycle)
         key = (i, mod)
         if key not in cache:
-            cache[key] = calculate(order, patient, policy, mod, renal)
+            a = assessment(i)
+            step = None
+            if adjust_organ and a is not None and a.percent is not None:
+                step = (a.percent, f"{a.drug} organ-function band, option {a.option}")
+            cache[key] = calculate(order, patient, policy, mod, renal, step)
         return cache[key]
 
     administrations = expand(regimen, dose_for, first, cycles, phase, starts)
     warnings = _capped(administrations) + _dose_alerts(administrations, patient)
+    warnings += small_child_alerts(regimen, patient, phase)
     if renal is not None:
         warnings += [
             Alert(WARNING, "GFR_ABOVE_CAP", w, drug="carboplatin", phase=phase)
             for w in renal.warnings
         ]
+        warnings += [
+            Alert(CRITICAL, "GFR_BELOW_CALVERT_RANGE", w, drug="carboplatin", phase=phase)
+            for w in renal.critical
+        ]
+    warnings += _organ_alerts(regimen, administrations, assessments, adjust_organ)
+    if assessed is not None:
+        assessed += [a for _, a in sorted(assessments.items()) if a is not None]
     return administrations, warnings
+
+
+def _organ_alerts(
+    regimen: Regimen,
+    administrations: list[Administration],
+    assessments: dict[int, Any],
+    applied: bool,
+) -> list[Alert]:
+    """Per drug order, at its first administration: what the organ-function data says."""
+    from dosecalc import organ as og
+
+    out: list[Alert] = []
+    for i, a in sorted(assessments.items()):
+        if a is None:
+            continue
+        order = regimen.drugs[i]
+        spec = order.per_day
+        first = next(
+            (
+                x
+                for x in administrations
+                if x.dose.drug == order.drug and spec in (x.dose.protocol, x.dose.regimen_dose)
+            ),
+            None,
+        )
+        where: dict[str, Any] = {}
+        standard = adjusted = None
+        unit = "mg"
+        if first is not None:
+            where = dict(phase=first.phase, cycle=first.cycle, day=first.day, date=first.date)
+            standard, unit = first.dose.calculated, first.dose.unit
+            if a.percent is not None:
+                adjusted = standard * a.percent / 100
+        out += og.alerts(a, standard, adjusted, unit, applied, where)
+    return out
 
 
 def _dose_alerts(administrations: list[Administration], patient: Patient) -> list[Alert]:
@@ -637,7 +908,52 @@ def _dose_alerts(administrations: list[Administration], patient: Patient) -> lis
             )  # type: ignore[arg-type]
         if d.rounding_note:
             out.append(Alert(INFO, "ROUNDING_SKIPPED", f"{d.drug}: {d.rounding_note}", **where))  # type: ignore[arg-type]
+        if d.rule is not None:
+            out.append(Alert(INFO, "DOSE_RULE_APPLIED", rule_message(d), **where))  # type: ignore[arg-type]
     return out
+
+
+SMALL_CHILD_KG = 10.0  # Cancer Council Australia: BSA dosing under 10 kg risks overdose
+
+
+def small_child_alerts(regimen: Regimen, patient: Patient, phase: int = 1) -> list[Alert]:
+    """SMALL_CHILD_BSA_DOSING: a drug dosed per m² (no rule of the regimen replacing it) for a
+    patient under 10 kg."""
+    from dosecalc.rules import effective
+
+    weight = patient.weight_kg
+    if weight is None or weight >= SMALL_CHILD_KG:
+        return []
+    out = []
+    for order in regimen.drugs:
+        if effective(order, patient).basis != "bsa":
+            continue
+        ruled = " and none of its rules applies" if order.rules else ", and it gives no rule"
+        out.append(
+            Alert(
+                WARNING,
+                "SMALL_CHILD_BSA_DOSING",
+                f"{order.drug} is dosed per m² for a patient of {fmt(weight)} kg{ruled} for "
+                f"small children in {regimen.id}: BSA dosing under {fmt(SMALL_CHILD_KG)} kg can "
+                "lead to significant overdoses (Cancer Council Australia, paediatric dose "
+                "calculation); check the protocol's dosing for infants and small children",
+                drug=order.drug,
+                phase=phase,
+            )
+        )
+    return out
+
+
+def rule_message(d: Dose) -> str:
+    """``vincristine: rule 1 (BSA 0.3464 m² is below 0.6 m2) gives 0.05 mg/kg instead of
+    1.5 mg/m² (source: ...)``."""
+    assert d.rule is not None
+    r = d.rule.rule
+    if r.dose is not None and d.regimen_dose is not None:
+        what = f"gives {r.dose.describe()} instead of {d.regimen_dose.describe()}"
+    else:
+        what = f"gives {r.percent:g} % of {d.protocol.describe()}"
+    return f"{d.drug}: {d.rule.label} ({d.rule.why}) {what} (source: {r.source})"
 
 
 def _patient_alerts(p: Patient, policy: Policy) -> list[Alert]:
@@ -675,7 +991,10 @@ def _patient_alerts(p: Patient, policy: Policy) -> list[Alert]:
             )
     if p.previous_weight_kg is not None and p.weight_kg is not None:
         change = 100 * (p.weight_kg / p.previous_weight_kg - 1)
-        limit = policy["weight.change_threshold_percent"]
+        key = "weight.change_threshold_percent"
+        if p.age_years is not None and p.age_years < policy["weight.child_below_age_years"]:
+            key = "weight.change_threshold_percent_child"
+        limit = policy[key]
         if abs(change) > limit:
             out.append(
                 Alert(
@@ -684,7 +1003,7 @@ def _patient_alerts(p: Patient, policy: Policy) -> list[Alert]:
                     f"weight {fmt(p.weight_kg)} kg is {change:+.1f} % from the previous "
                     f"{fmt(p.previous_weight_kg)} kg, more than {fmt(limit)} %: confirm "
                     "the weight and recalculate "
-                    f"({policy.describe('weight.change_threshold_percent')})",
+                    f"({policy.describe(key)})",
                 )
             )
     return out

@@ -32,7 +32,10 @@ class Setting:
 def _choice(*names: str) -> Callable[[Any], str]:
     def check(value: Any) -> str:
         if not isinstance(value, str) or value.strip().lower() not in names:
-            raise ValueError(f"{value!r} is not one of {', '.join(names)}")
+            from dosecalc.errors import did_you_mean
+
+            hint = did_you_mean(value, names) if isinstance(value, str) else ""
+            raise ValueError(f"{show(value)!r} is not one of {', '.join(names)}{hint}")
         return value.strip().lower()
 
     return check
@@ -47,13 +50,15 @@ def _number(lo: float, hi: float, none: bool = False) -> Callable[[Any], float |
         ):
             return None
         if isinstance(value, bool):
-            raise ValueError(f"{value!r} is not a number")
+            raise ValueError(f"{show(value)!r} is not a number")
         try:
             number = float(value)
         except (TypeError, ValueError):
-            raise ValueError(f"{value!r} is not a number" + (" or none" if none else "")) from None
+            raise ValueError(
+                f"{show(value)!r} is not a number" + (" or none" if none else "")
+            ) from None
         if not (math.isfinite(number) and lo <= number <= hi):
-            raise ValueError(f"{value!r} is outside {lo:g}-{hi:g}")
+            raise ValueError(f"{show(value)} is outside {lo:g}-{hi:g}")
         return number
 
     return check
@@ -67,7 +72,7 @@ def _bool(value: Any) -> bool:
         return True
     if text in ("false", "no", "off"):
         return False
-    raise ValueError(f"{value!r} is not true or false")
+    raise ValueError(f"{show(value)!r} is not true or false")
 
 
 class EntryError(ValueError):
@@ -108,7 +113,7 @@ def _table(kind: str) -> Callable[[Any], dict[str, Any]]:
                 out[drug] = sorted(float(x) for x in item)
             else:
                 if not isinstance(item, str):
-                    raise EntryError(str(name), "give the name of a ceiling option")
+                    raise EntryError(str(name), "give the name of one of the drug's options")
                 out[drug] = item
         return out
 
@@ -147,6 +152,22 @@ SETTINGS: dict[str, Setting] = {
             "warn when weight changed more than this since --previous-weight",
         ),
         Setting(
+            "weight.change_threshold_percent_child",
+            5.0,
+            "NIH Clinical Center: 5 % in paediatrics, 10 % in adults (APHON forum, 2022); "
+            "Texas Children's uses 10 %",
+            _number(0.1, 100),
+            "the same for a child (age below weight.child_below_age_years; needs --age)",
+        ),
+        Setting(
+            "weight.child_below_age_years",
+            18.0,
+            "dosecalc's paediatric cut-off, as for the paediatric ceilings (labels do not define "
+            "'children')",
+            _number(1, 30),
+            "a patient younger than this is a child for weight.change_threshold_percent_child",
+        ),
+        Setting(
             "carboplatin.gfr_cap_ml_min",
             125.0,
             "FDA 2010 / NCCN: cap an estimated GFR at 125 mL/min (eviQ/ADDIKD: do not cap)",
@@ -156,7 +177,7 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "carboplatin.cap_given_gfr",
             False,
-            "CONTRACT §1: a --gfr is used as given; dosecalc warns when it is above the cap",
+            "a GFR given with --gfr is used as given; dosecalc warns when it is above the cap",
             _bool,
             "also cap a GFR given with --gfr",
         ),
@@ -231,6 +252,49 @@ SETTINGS: dict[str, Setting] = {
             "doxorubicin-equivalence table",
         ),
         Setting(
+            "labs.max_age_days",
+            3.0,
+            "the UK standard: blood tests within 3 days of treatment (Chambers P et al. "
+            "Cancer Med 2021, doi:10.1002/cam4.4316)",
+            _number(0, 60),
+            "a lab value older than this many days before a cycle's day 1 is stale",
+        ),
+        Setting(
+            "labs.uln.bilirubin_mg_dl",
+            1.0,
+            "Mayo Clinic adult reference range 0.1-1.0 mg/dL (laboratories differ: set yours)",
+            _number(0.1, 5, none=True),
+            "upper limit of normal for total bilirubin (mg/dL), for bands in × ULN",
+        ),
+        Setting(
+            "labs.uln.ast_u_l",
+            48.0,
+            "Mayo Clinic adult reference range 8-48 U/L (laboratories differ: set yours)",
+            _number(5, 500, none=True),
+            "upper limit of normal for AST (U/L), to read U/L values against × ULN bands",
+        ),
+        Setting(
+            "labs.uln.alt_u_l",
+            55.0,
+            "Mayo Clinic adult reference range 7-55 U/L (laboratories differ: set yours)",
+            _number(5, 500, none=True),
+            "upper limit of normal for ALT (U/L)",
+        ),
+        Setting(
+            "labs.uln.alp_u_l",
+            115.0,
+            "Mayo Clinic adult reference range 45-115 U/L (laboratories differ: set yours)",
+            _number(10, 2000, none=True),
+            "upper limit of normal for alkaline phosphatase (U/L)",
+        ),
+        Setting(
+            "organ.options",
+            {},
+            "each drug's default option in data/organ.yaml",
+            _table("options"),
+            "drug = organ-function option name (e.g. bleomycin = uk-renal-drug-handbook)",
+        ),
+        Setting(
             "cumulative.options",
             {},
             "each drug's default option in data/ceilings.yaml",
@@ -274,14 +338,25 @@ class Policy:
         }
 
 
-def _show(value: Any) -> str:
+def show(value: Any) -> str:
+    """A policy value as it is written in a policy file: ``none``, ``true``/``false``, ``0.7``,
+    ``cisplatin: 10, 50, 100`` (never Python's ``[50.0, 150.0]`` or ``False``)."""
     if value is None:
         return "none"
     if isinstance(value, bool):
         return str(value).lower()
-    if isinstance(value, float) and value == int(value):
-        return str(int(value))
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {show(v)}" for k, v in value.items()) or "none"
+    if isinstance(value, list | tuple):
+        return ", ".join(show(v) for v in value)
+    if isinstance(value, float):
+        from dosecalc.numbers import fmt
+
+        return fmt(value, None if value != int(value) else 0)
     return str(value)
+
+
+_show = show
 
 
 def default_path() -> Path | None:

@@ -52,7 +52,26 @@ def _calendar(plan: Any) -> list[dict[str, Any]]:
     return out
 
 
-def render(plan: Any, paper: str = "a4", now: datetime | None = None) -> str:
+def identification(identity: dict[str, str | None] | None) -> list[tuple[str, str | None]]:
+    """The patient identification block: (label, value or None for a line to fill by hand).
+    Only what was given is printed; nothing is invented."""
+    identity = identity or {}
+    rows: list[tuple[str, str | None]] = [
+        ("Name", identity.get("name")),
+        ("Date of birth", identity.get("birth_date")),
+        ("MRN", identity.get("mrn")),
+    ]
+    if identity.get("patient_id"):
+        rows.append(("Ledger patient id", identity["patient_id"]))
+    return rows
+
+
+def render(
+    plan: Any,
+    paper: str = "a4",
+    now: datetime | None = None,
+    identity: dict[str, str | None] | None = None,
+) -> str:
     import jinja2
 
     from dosecalc import render as text_render
@@ -68,15 +87,19 @@ def render(plan: Any, paper: str = "a4", now: datetime | None = None) -> str:
         lstrip_blocks=True,
     )
     p = plan.patient
+    measures = [
+        ("Height", f"{fmt(p.height_cm)} cm" if p.height_cm is not None else None),
+        ("Weight", f"{fmt(p.weight_kg)} kg" if p.weight_kg is not None else None),
+        (
+            "BSA",
+            f"{p.bsa_m2:.2f} m² ("
+            + ("measured/prescribed" if p.bsa_formula == "given" else p.bsa_formula + " formula")
+            + ")",
+        ),
+    ]
     patient = [
         (label, value)
         for label, value in (
-            ("Height", f"{fmt(p.height_cm)} cm" if p.height_cm is not None else "—"),
-            ("Weight", f"{fmt(p.weight_kg)} kg" if p.weight_kg is not None else "—"),
-            (
-                "BSA",
-                f"{p.bsa_m2:.2f} m² ({'measured/prescribed' if p.bsa_formula == 'given' else p.bsa_formula + ' formula'})",
-            ),
             (
                 "Dosing weight",
                 f"{fmt(p.dosing_weight_kg)} kg ({p.weight_basis})"
@@ -106,6 +129,17 @@ def render(plan: Any, paper: str = "a4", now: datetime | None = None) -> str:
             ("Phases", str(len(plan.phases))),
             ("Start", plan.start.isoformat()),
         ]
+        if plan.course.sha256:
+            regimen.append(("Course file SHA-256", plan.course.sha256))
+        for ph in plan.phases:
+            if ph.regimen is not None:
+                regimen.append(
+                    (
+                        f"Phase {ph.number}: {ph.regimen.id}",
+                        text_render.review_words(ph.regimen, with_hash=False)
+                        + (f"; SHA-256 {ph.regimen.sha256}" if ph.regimen.sha256 else ""),
+                    )
+                )
     else:
         r = plan.regimen
         title = r.name
@@ -116,7 +150,10 @@ def render(plan: Any, paper: str = "a4", now: datetime | None = None) -> str:
             ("Cycle length", f"{r.cycle_length_days} days (start to start)"),
             ("Cycles", str(plan.cycles)),
             ("Start", plan.start.isoformat()),
+            ("Review", text_render.review_words(r, with_hash=False)),
         ]
+        if r.sha256:
+            regimen.append(("Regimen file SHA-256", r.sha256))
     phases = []
     for ph in plan.phases:
         mine = [a for a in plan.administrations if a.phase == ph.number]
@@ -125,9 +162,13 @@ def render(plan: Any, paper: str = "a4", now: datetime | None = None) -> str:
                 "cycle": a.cycle,
                 "day": a.day,
                 "date": f"{a.date:%a} {a.date.isoformat()}",
+                "iso": a.date.isoformat(),
+                "weekday": f"{a.date:%A}",
                 "drug": text_render._name(a.dose.drug),
                 "dose": f"{fmt(a.dose.dose)} {a.dose.unit}",
                 "route": a.dose.route,
+                "given_as": a.dose.infusion_text,
+                "note": a.dose.note,
                 "protocol": a.dose.protocol_text,
                 "calculation": text_render._calculation(plan, a.dose),
             }
@@ -175,6 +216,8 @@ def render(plan: Any, paper: str = "a4", now: datetime | None = None) -> str:
         critical=[a for a, s in zip(alerts, severities, strict=True) if s == "critical"],
         warnings=[a for a, s in zip(alerts, severities, strict=True) if s == "warning"],
         patient=patient,
+        identification=identification(identity),
+        measures=measures,
         regimen=regimen,
         sources=sources,
         assumptions=assumptions,

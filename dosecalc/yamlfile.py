@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from dosecalc.errors import FileError, Problem
+from dosecalc.numbers import article
 
 MAX_BYTES = 1_000_000
 MAX_DEPTH = 32
@@ -97,6 +98,11 @@ def _walk(node: Any, loc: Loc, lines: dict[Loc, int]) -> None:
 
 def read_text(path: Path, what: str, max_bytes: int = MAX_BYTES) -> str:
     """A file's text: must exist, be at most ``max_bytes`` and be UTF-8."""
+    return _read(path, what, max_bytes)[0]
+
+
+def _read(path: Path, what: str, max_bytes: int = MAX_BYTES) -> tuple[str, bytes]:
+    """A file's text and the bytes it was decoded from."""
     try:
         size = path.stat().st_size
         if size > max_bytes:
@@ -107,11 +113,13 @@ def read_text(path: Path, what: str, max_bytes: int = MAX_BYTES) -> str:
     except FileNotFoundError:
         raise FileError(Problem(f"no such {what} file", file=str(path))) from None
     except IsADirectoryError:
-        raise FileError(Problem(f"is a directory, not a {what} file", file=str(path))) from None
+        raise FileError(
+            Problem(f"is a directory, not {article(what)} file", file=str(path))
+        ) from None
     except OSError as e:
         raise FileError(Problem(f"cannot be read ({e.strerror})", file=str(path))) from None
     try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-8-sig"), data
     except UnicodeDecodeError as e:
         line = data[: e.start].count(b"\n") + 1
         raise FileError(
@@ -159,6 +167,16 @@ def parse(text: str, source: str) -> tuple[Any, dict[Loc, int]]:
 
 def load(path: Path, what: str) -> tuple[Any, dict[Loc, int]]:
     return parse(read_text(path, what), str(path))
+
+
+def load_hashed(path: Path, what: str) -> tuple[Any, dict[Loc, int], str]:
+    """``load``, and the SHA-256 of the very bytes parsed (read once: no second read can
+    differ from what was validated)."""
+    import hashlib
+
+    text, data = _read(path, what)
+    parsed, lines = parse(text, str(path))
+    return parsed, lines, hashlib.sha256(data).hexdigest()
 
 
 def line_of(lines: dict[Loc, int], loc: Loc) -> int | None:

@@ -359,7 +359,7 @@ HUGE = "99999999999999999999"
         ({"--cycle": HUGE}, "--cycle: the cycle 99999999999999999999 is outside 1 to 9,999"),
         ({"--cycle": str(2**31)}, "is outside 1 to 9,999"),
         ({"--day": str(-(2**63))}, "--day: the day"),
-        ({"--id": "x" * 201}, "--id: the administration id is 201 characters long"),
+        ({"--id": "x" * 101}, "--id: id 'xxxxxxxxxxxxxxxxxxxx…' is longer than 100 characters"),
         ({"--time": "25:00"}, "is not a time of day"),
         ({"--patient": "A\tB"}, "a control character (U+0009)"),
         ({"--note": "a\u0007b"}, "a control character (U+0007)"),

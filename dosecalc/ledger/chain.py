@@ -94,8 +94,8 @@ def digest(record: Any) -> str:
 def dose_row(r: Any) -> hist.Row:
     """A stored dose record, read back through the history checks."""
     where = f"ledger record #{r['seq']}"
-    try:
-        return hist.parse_row(r, where, date.max)
+    try:  # the history's id is the ledger's source_id
+        return hist.parse_row({**r, "id": r.get("source_id")}, where, date.max)
     except ValueError as e:
         raise FileError(Problem(f"{e}", file=where)) from None
 

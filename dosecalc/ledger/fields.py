@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from dosecalc.history import MAX_ID_CHARS
+
 INT32 = 2**31 - 1  # PostgreSQL's INTEGER; SQLite's is wider, the bound is the same on both
 
 
@@ -63,7 +65,7 @@ SPECS = (
     Spec("hash", "the hash", 64, required=True, unique=True),
     # schema 2
     Spec("time", "the time", 5),  # HH:MM, when the source says
-    Spec("source_id", "the administration id", 200),  # its id in the source system
+    Spec("source_id", "the administration id", MAX_ID_CHARS),  # its id in the source system
 )
 SPEC = {s.name: s for s in SPECS}
 SCHEMA_1 = frozenset(SPEC) - {"time", "source_id"}

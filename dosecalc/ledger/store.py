@@ -50,7 +50,6 @@ NEEDS_PSYCOPG = "a PostgreSQL ledger needs the psycopg driver: pip install 'dose
 RECORD_SOURCE = "dosecalc ledger record"
 SQLITE_MAGIC = b"SQLite format 3\x00"
 _HEAD = re.compile(r"(\d{1,10}) ([0-9a-f]{64})")
-_TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 # the option of `ledger record` each stored field comes from, for its messages
 OPTION = {
@@ -77,7 +76,7 @@ def _to_2(conn: Any) -> None:
     from sqlalchemy import text
 
     conn.execute(text('ALTER TABLE dosecalc_records ADD COLUMN "time" VARCHAR(5)'))
-    conn.execute(text("ALTER TABLE dosecalc_records ADD COLUMN source_id VARCHAR(200)"))
+    conn.execute(text("ALTER TABLE dosecalc_records ADD COLUMN source_id VARCHAR(100)"))
     conn.execute(text("CREATE INDEX ix_dosecalc_records_voids ON dosecalc_records (voids)"))
 
 
@@ -104,8 +103,12 @@ def default_url() -> str:
 
 
 def resolve_url(given: str | None) -> str:
-    """``--db``, else ``DOSECALC_DB``, else the SQLite file in the user's data folder."""
-    return given or os.environ.get("DOSECALC_DB") or default_url()
+    """``--db``, else ``DOSECALC_DB``, else the SQLite file in the user's data folder. A plain
+    path (no ``scheme://``) is a SQLite file: ``--db ~/ledger.db``."""
+    text = given or os.environ.get("DOSECALC_DB") or default_url()
+    if "://" not in text and text.strip() and "\0" not in text:
+        text = f"sqlite:///{Path(text.strip()).expanduser().resolve()}"
+    return text
 
 
 def shown(url: Any) -> str:
@@ -284,43 +287,39 @@ class EntryError(ValueError):
 
 
 def check_entry(entry: Entry, today: date) -> hist.Row:
-    """The dose an entry stands for, through the same checks as a history row."""
+    """The dose an entry stands for, through the same checks as a history row (its time and id
+    too)."""
     if not entry.patient or not entry.patient.strip():
         raise EntryError("patient", "the patient is missing")
     bad = fields.problem("patient", entry.patient)
     if bad:
         raise EntryError("patient", bad)
-    if entry.time is not None and not _TIME.fullmatch(entry.time):
-        raise EntryError(
-            "time", f"the time '{entry.time}' is not a time of day; write it as HH:MM (24-hour)"
-        )
+    try:
+        time_ = hist._time(entry.time)
+    except ValueError as e:
+        raise EntryError("time", str(e)) from None
+    try:
+        ident = hist._ident(entry.source_id)
+    except ValueError as e:
+        raise EntryError("source_id", str(e)) from None
     when, drug, amount, unit, per_m2, bsa = hist.parse_fields(
         entry.date, entry.drug, entry.dose, entry.unit, entry.bsa_m2, today
     )
     return hist.Row(
-        when, drug, amount, unit, per_m2, bsa, entry.patient, entry.regimen, entry.cycle, entry.day
+        when,
+        drug,
+        amount,
+        unit,
+        per_m2,
+        bsa,
+        entry.patient,
+        entry.regimen,
+        entry.cycle,
+        entry.day,
+        entry.source,
+        time_,
+        ident,
     )
-
-
-def same_dose_key(patient: str, row: hist.Row) -> tuple[Any, ...]:
-    """What two records of the same administration share (CONTRACT §12): the patient, the day,
-    the drug and the amount in the unit the drug's lifetime total is kept in (40 mg/m² and
-    72 mg at 1.8 m² are the same dose). A dose that cannot be converted (mg with no BSA, for a
-    total per m²) is compared as it is written."""
-    from dosecalc import ceilings, cumulative
-
-    per_m2 = cumulative.tracking_unit(row.drug, ceilings.book()).endswith("/m2")
-    amount, basis = row.amount, row.per_m2
-    if basis != per_m2 and row.bsa_m2:
-        amount = amount * row.bsa_m2 if basis else amount / row.bsa_m2
-        basis = per_m2
-    return patient, row.date, row.drug, basis, float(f"{amount:.6g}")
-
-
-def told_apart(a: tuple[str | None, str | None], b: tuple[str | None, str | None]) -> bool:
-    """Whether two same-looking doses are shown to be two administrations by their (time, id):
-    both give a time and the times differ, or both give an id and the ids differ."""
-    return any(x is not None and y is not None and x != y for x, y in zip(a, b, strict=True))
 
 
 class Ledger:
@@ -687,7 +686,7 @@ class Ledger:
         from dosecalc.single_dose import excess
 
         today = today or date.today()
-        rows, keys, problems = [], [], []
+        rows, parsed, problems = [], [], []
         high = (high_dose or "").strip() if high_dose is not None else None
         if high is not None and not high:
             raise fail("--allow-high-dose", "say why the dose above the usual maximum is right")
@@ -744,7 +743,7 @@ class Ledger:
             if bad:
                 problems += [self._problem(entry, name, message) for name, message in bad]
                 continue
-            keys.append(same_dose_key(entry.patient, row))
+            parsed.append(row)
             rows.append(record)
         if problems:
             raise FileError(*problems[:20])
@@ -753,13 +752,13 @@ class Ledger:
                 "--allow-high-dose",
                 "no dose here is above its drug's usual maximum single dose; leave the option out",
             )
-        if not again:
-            self._refuse_repeats_within(keys, rows, entries)
+        if not again:  # within the file first: a new ledger is not even started
+            self._refuse_repeats(None, parsed, entries)
         with self.write() as conn:
             if source_sha256 and not again:
                 self._refuse_reimport(conn, source_sha256, source_file)
             if not again:
-                self._refuse_repeats(conn, keys, rows, entries)
+                self._refuse_repeats(conn, parsed, entries)
             if before_write is not None:
                 before_write(len(rows))
             numbers = self._append(conn, rows)
@@ -791,57 +790,38 @@ class Ledger:
             f"patient {entry.patient}: {entry.drug} {entry.dose} {entry.unit} on {entry.date}{at}"
         )
 
-    def _refuse_repeats_within(
-        self, keys: list[tuple[Any, ...]], rows: list[dict[str, Any]], entries: list[Entry]
-    ) -> None:
-        """Refuse two entries of one file that are the same administration (CONTRACT §12)."""
-        seen: dict[tuple[Any, ...], list[int]] = {}
-        problems = []
-        for i, key in enumerate(keys):
-            tag = (rows[i]["time"], rows[i]["source_id"])
-            for j in seen.get(key, []):
-                if not told_apart(tag, (rows[j]["time"], rows[j]["source_id"])):
-                    problems.append(
-                        self._problem(
-                            entries[i],
-                            None,
-                            f"{self._describe(entries[i])} repeats {entries[j].source} (the "
-                            "same dose once converted, and no time or id tells them apart); "
-                            "give --again if it was given twice",
-                        )
-                    )
-                    break
-            seen.setdefault(key, []).append(i)
-        if problems:
-            raise FileError(*problems[:20])
+    def _refuse_repeats(self, conn: Any, rows: list[hist.Row], entries: list[Entry]) -> None:
+        """Refuse an entry that is the same administration as another entry, or (with ``conn``)
+        as an active record of its patient: the identity ``check`` uses (CONTRACT §12), from
+        :func:`dosecalc.cumulative.repeats`."""
+        from dosecalc import cumulative
 
-    def _refuse_repeats(
-        self,
-        conn: Any,
-        keys: list[tuple[Any, ...]],
-        rows: list[dict[str, Any]],
-        entries: list[Entry],
-    ) -> None:
-        """Refuse an entry that is an active record already (CONTRACT §12)."""
-        existing: dict[tuple[Any, ...], list[tuple[int, Any]]] = {}
-        for patient in sorted({k[0] for k in keys}):
-            for r in self._active(self._patient_rows(conn, patient)):
-                tag = (r.get("time"), r.get("source_id"))
-                existing.setdefault(same_dose_key(patient, dose_row(r)), []).append((r["seq"], tag))
+        history = hist.History()
+        history.sources += [hist.LEDGER_SOURCE, "\0entries"]  # files 0 and 1
+        if conn is not None:
+            for patient in sorted({e.patient for e in entries}):
+                for r in self._active(self._patient_rows(conn, patient)):
+                    history.add(dose_row(r), patient, 0, r["seq"])
+        for k, (row, entry) in enumerate(zip(rows, entries, strict=True)):
+            history.add(row, entry.patient, 1, k)  # after the records: always the later row
         problems = []
-        for key, row, entry in zip(keys, rows, entries, strict=True):
-            tag = (row["time"], row["source_id"])
-            for seq, other in existing.get(key, []):
-                if not told_apart(tag, other):
-                    problems.append(
-                        self._problem(
-                            entry,
-                            None,
-                            f"{self._describe(entry)} is already recorded as #{seq}; give "
-                            "--again if it was given twice",
-                        )
+        for patient, cols in history.patients.items():
+            for j, i, _, _ in cumulative.repeats(history, patient, None):
+                entry = entries[cols.line[i]]
+                if cols.file[j] == 0:
+                    text = f"is already recorded as #{cols.line[j]}"
+                else:
+                    text = (
+                        f"repeats {entries[cols.line[j]].source} (the same dose once converted, "
+                        "and no time or id tells them apart)"
                     )
-                    break
+                problems.append(
+                    self._problem(
+                        entry,
+                        None,
+                        f"{self._describe(entry)} {text}; give --again if it was given twice",
+                    )
+                )
         if problems:
             raise FileError(*problems[:20])
 
