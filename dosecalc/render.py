@@ -644,6 +644,11 @@ def ledger_records(records: list[dict[str, Any]], where: str) -> Grid:
         if r["kind"] == "void":
             row = ["", "", "", "", recorded, r["recorded_by"], r["source"]]
             status = f"voids #{r['voids']}: {r['reason']}"
+        elif r["kind"] == "check":  # a verified order, beside the doses (verify --record)
+            from dosecalc.verifyrecord import describe
+
+            what, status = describe(r)
+            row = [r["date"], what, "", r["bsa_m2"] or "", recorded, r["recorded_by"], r["source"]]
         else:
             drug = _name(r["drug"])
             if r["drug_given"].lower() != r["drug"]:

@@ -129,6 +129,10 @@ def _meaning(
         if keep is not None:
             keep((seq, r["patient"], row))
         return []
+    if r["kind"] == "check":  # a verified order (dosecalc.verifyrecord): no dose
+        from dosecalc.verifyrecord import problems_of
+
+        return [f"check #{seq} {p}" for p in problems_of(r)]
     if r["kind"] != "void":
         return [f"record #{seq} is of an unknown kind '{r['kind']}'"]
     target = r["voids"]
@@ -147,7 +151,7 @@ class Walk:
     def __init__(self, anchor: str | None = None, keep: bool = False) -> None:
         self.problems: list[str] = []
         self.doses: list[tuple[int, str, hist.Row]] = []  # with ``keep``: every dose read
-        self.counts = {"records": 0, "doses": 0, "voids": 0}
+        self.counts = {"records": 0, "doses": 0, "voids": 0, "checks": 0}
         self.prev, self.expected, self.last = GENESIS, 1, 0
         self.kinds: dict[int, tuple[str, str]] = {}
         self.voided: dict[int, int] = {}
@@ -179,7 +183,7 @@ class Walk:
             return True
         self.patients.add(r["patient"])
         self.kinds[seq] = (r["kind"], r["patient"])
-        if r["kind"] in ("dose", "void"):
+        if r["kind"] in ("dose", "void", "check"):
             self.counts[r["kind"] + "s"] += 1
         self.problems += _meaning(r, self.kinds, self.voided, self._keep)
         return True

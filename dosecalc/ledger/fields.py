@@ -41,7 +41,7 @@ class Spec:
 # PostgreSQL's VARCHAR counts); the free texts get a bound of their own (their column is TEXT).
 SPECS = (
     Spec("seq", "the record number", low=1, high=INT32, required=True),
-    Spec("kind", "the record kind", 8, required=True),  # "dose" | "void"
+    Spec("kind", "the record kind", 8, required=True),  # "dose" | "void" | "check" (verifyrecord)
     Spec("patient", "the patient id", 200, required=True, index=True),
     Spec("date", "the date", 10),
     Spec("drug", "the drug", 100),  # the canonical name

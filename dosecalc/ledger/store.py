@@ -454,6 +454,7 @@ class Ledger:
             if problems:
                 raise self._untrusted(problems, "nothing was recorded")
             yield conn
+        self._save_pending()  # committed: note the new head as this user's witness
 
     @contextmanager
     def read(self) -> Iterator[Any]:
@@ -638,6 +639,9 @@ class Ledger:
 
         head = self._head(conn)
         assert head is not None  # write() refused an unreadable head
+        for row in rows:  # every writer's rows, whatever checked them before (verifyrecord)
+            for name, message in fields.problems(row, stored=True)[:1]:
+                raise fail(OPTION.get(name), message)
         seq, prev = head
         numbers = []
         for row in rows:
@@ -761,9 +765,7 @@ class Ledger:
                 self._refuse_repeats(conn, parsed, entries)
             if before_write is not None:
                 before_write(len(rows))
-            numbers = self._append(conn, rows)
-        self._save_pending()
-        return numbers
+            return self._append(conn, rows)
 
     def _refuse_reimport(self, conn: Any, sha: str, source_file: str | None) -> None:
         from sqlalchemy import func, select
@@ -858,6 +860,8 @@ class Ledger:
                     "--patient",
                     f"record #{seq} belongs to another patient, not {patient}; check the number",
                 )
+            if target["kind"] == "check":
+                raise fail("SEQ", f"record #{seq} is an order's check, not a dose: nothing to void")
             if target["kind"] != "dose":
                 raise fail("SEQ", f"record #{seq} is itself a void; record the dose again instead")
             done = conn.execute(
@@ -866,7 +870,6 @@ class Ledger:
             if done is not None:
                 raise fail("SEQ", f"record #{seq} is already voided by #{done}")
             [number] = self._append(conn, [row])
-        self._save_pending()
         return number
 
     # reading ---------------------------------------------------------------------------------
