@@ -316,7 +316,8 @@ def plan(
         str | None, typer.Option(help="Cycle 1 day 1, YYYY-MM-DD (default today).")
     ] = None,
     cycles: Annotated[
-        int | None, typer.Option(help="Number of cycles (default: the regimen's).")
+        str | None,
+        typer.Option(metavar="N", help="Number of cycles (default: the regimen's)."),
     ] = None,
     history: History = None,
     prior: Prior = None,
@@ -403,6 +404,8 @@ def plan(
         from dosecalc.plan import make_plan, parse_start
 
         rules = _policy(policy, set_)
+        n_cycles = _whole(cycles, "--cycles", 1, _max_cycles())
+        table = _equivalence(equivalence)
         opened = crs.open_file(regimen)
         is_course = isinstance(opened, crs.Course)
         block = opened.head.patient if is_course and opened.head.patient else None
@@ -441,7 +444,7 @@ def plan(
                 )
             first = parse_start(start)[0] if start is not None else None
             result = crs.make_course_plan(
-                opened, person, first, rows, factors, equivalence, None, rules, delays, mode
+                opened, person, first, rows, factors, table, None, rules, delays, mode
             )
         else:
             other = [p for p, _ in delays if p != 1]
@@ -456,10 +459,10 @@ def plan(
                 opened,
                 person,
                 start=start,
-                cycles=cycles,
+                cycles=n_cycles,
                 history=rows,
                 factors=factors,
-                equivalence=equivalence,
+                equivalence=table,
                 policy=rules,
                 modifications=mods,
                 delays={c: d for (_, c), d in delays.items()},
@@ -553,6 +556,46 @@ def _policy(path: Path | None, sets: list[str] | None) -> Any:
     return pol.load(path or pol.default_path(), pol.parse_sets(sets))
 
 
+MAX_JOBS = 256
+
+
+def _max_cycles() -> int:
+    from dosecalc.regimen import MAX_CYCLES
+
+    return MAX_CYCLES
+
+
+def _whole(value: str | None, option: str, lo: int, hi: int) -> int | None:
+    """A whole-number option (``--cycles 4``), read by :mod:`dosecalc.strict`: ASCII digits
+    only (``1_75``, ``١٧٥``, ``4.0`` and ``99999999999999999999`` are refused), from lo to hi."""
+    if value is None:
+        return None
+    from dosecalc import strict
+    from dosecalc.errors import fail
+
+    valid = f"give a whole number from {lo:,} to {hi:,}"
+    try:
+        n = strict.integer(value, signed=lo < 0)
+    except ValueError as e:
+        raise fail(option, f"{e}; {valid}") from None
+    if not lo <= n <= hi:
+        raise fail(option, f"{n:,} is outside the range; {valid}")
+    return n
+
+
+def _equivalence(value: str | None) -> str | None:
+    """--equivalence: a table name (an empty value is an error, never the default table)."""
+    if value is None:
+        return None
+    from dosecalc.errors import fail
+    from dosecalc.policy import SETTINGS
+
+    try:
+        return SETTINGS["cumulative.equivalence"].check(value)  # type: ignore[no-any-return]
+    except ValueError as e:
+        raise fail("--equivalence", str(e)) from None
+
+
 def _factors(chest_rt: str | None, age: float | None) -> Any:
     from dosecalc.ceilings import RiskFactors
     from dosecalc.patient import parse_chest_rt
@@ -582,7 +625,8 @@ def check(
         ),
     ] = None,
     cycles: Annotated[
-        int | None, typer.Option(help="With --next: the number of cycles proposed.")
+        str | None,
+        typer.Option(metavar="N", help="With --next: the number of cycles proposed."),
     ] = None,
     height: Height = None,
     weight: Weight = None,
@@ -597,9 +641,9 @@ def check(
     chart: ChartFile = None,
     format: Fmt = "table",
     jobs: Annotated[
-        int | None,
+        str | None,
         typer.Option(
-            min=1,
+            metavar="N",
             help="Worker processes that read a large CSV history and check its patients for "
             "JSON output (default: one per CPU; 1: none).",
         ),
@@ -619,6 +663,9 @@ def check(
 
         if cycles is not None and next is None:
             raise fail("--cycles", "--cycles counts the cycles of --next REGIMEN; give --next")
+        n_cycles = _whole(cycles, "--cycles", 1, _max_cycles())
+        n_jobs = _whole(jobs, "--jobs", 1, MAX_JOBS)
+        table = _equivalence(equivalence)
         if all_patients:
             if history or prior or patient is not None or chart is not None:
                 raise fail(
@@ -638,7 +685,7 @@ def check(
         factors = _factors(chest_rt, person.age_years)
         from dosecalc import history as hist
 
-        workers = jobs or _cpus()
+        workers = n_jobs or _cpus()
         loaded = hist.load(history or [], prior or [], jobs=workers)
         if all_patients:
             from dosecalc.ledger import Ledger
@@ -655,7 +702,7 @@ def check(
                 "a chart shows one patient; the history names "
                 f"{len(loaded.patients)}: give one patient's rows",
             )
-        args = (person, factors, equivalence, proposed, cycles, rules)
+        args = (person, factors, table, proposed, n_cycles, rules)
         results = chk.check_history(loaded, *args)
         critical = False
         if all_patients and fmt == "table":
@@ -974,8 +1021,8 @@ def ledger_record(
         str | None, typer.Option("--bsa", help="The BSA that day in m² (for an mg dose).")
     ] = None,
     regimen: Annotated[str | None, typer.Option(help="The regimen it was part of.")] = None,
-    cycle: Annotated[int | None, typer.Option(help="Its cycle number.", min=1)] = None,
-    day: Annotated[int | None, typer.Option(help="Its day in the cycle.")] = None,
+    cycle: Annotated[str | None, typer.Option(metavar="N", help="Its cycle number.")] = None,
+    day: Annotated[str | None, typer.Option(metavar="N", help="Its day in the cycle.")] = None,
     note: Annotated[str | None, typer.Option(help="A free-text note.")] = None,
     by: By = None,
     again: Again = False,
@@ -1005,7 +1052,16 @@ def ledger_record(
             )
         bsa_text = f"{parse_bsa(bsa):g}" if bsa is not None else None
         entry = Entry(
-            patient.strip(), date_.strip(), drug, number, unit, bsa_text, regimen, cycle, day, note
+            patient.strip(),
+            date_.strip(),
+            drug,
+            number,
+            unit,
+            bsa_text,
+            regimen,
+            _whole(cycle, "--cycle", 1, _max_cycles()),
+            _whole(day, "--day", -366, 366),
+            note,
         )
         ledger = Ledger(db, create=True)
         [seq] = ledger.record([entry], by=by, again=again)
@@ -1137,7 +1193,10 @@ def ledger_list(
 
 @ledger_app.command("void", cls=_Command)
 def ledger_void(
-    seq: Annotated[int, typer.Argument(help="The number of the record to void (see ledger list).")],
+    seq: Annotated[
+        str,
+        typer.Argument(metavar="SEQ", help="The number of the record to void (see ledger list)."),
+    ],
     patient: Annotated[str, typer.Option("--patient", help="Whose record it is (a safety check).")],
     reason: Annotated[str, typer.Option("--reason", help="Why it is voided.")],
     by: By = None,
@@ -1150,10 +1209,12 @@ def ledger_void(
 
     def work() -> int:
         from dosecalc.ledger import Ledger
+        from dosecalc.strict import MAX_INT
 
+        record = _whole(seq, "SEQ", 1, MAX_INT)
         ledger = Ledger(db)
-        number = ledger.void(seq, patient.strip(), reason, by=by)
-        print(f"recorded #{number}: voids #{seq} of patient {patient.strip()} in {ledger}")
+        number = ledger.void(record, patient.strip(), reason, by=by)
+        print(f"recorded #{number}: voids #{record} of patient {patient.strip()} in {ledger}")
         return ExitCode.OK
 
     _run(work)

@@ -21,7 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from dosecalc import drugs, units
+from dosecalc import drugs, strict, units
 from dosecalc.errors import FileError, Problem, fail
 from dosecalc.patient import BSA_M2
 
@@ -80,30 +80,24 @@ def dose_unit(text: str) -> tuple[float, bool, str]:
 
 
 def _number(value: Any, what: str) -> float:
-    if isinstance(value, bool):
-        raise ValueError(f"{what} {value!r} is not a number")
-    if isinstance(value, int | float):
-        number = float(value)
-    else:
-        text = str(value).strip()
-        if "," in text:
-            raise ValueError(f"{what} '{text}' has a comma; write the number without it")
-        try:
-            number = float(text)
-        except ValueError:
-            raise ValueError(f"{what} '{text}' is not a number") from None
-    if not math.isfinite(number):
-        raise ValueError(f"{what} '{value}' is not a finite number")
-    return number
+    """A number of a row (CSV text, or a YAML number), read by :func:`dosecalc.strict.number`."""
+    try:
+        return strict.number(value.strip() if isinstance(value, str) else value)
+    except ValueError as e:
+        raise ValueError(f"{what}: {e}") from None
 
 
 def _int(value: Any, what: str, minimum: int) -> int | None:
+    """A whole number of a row (cycle, day), or None when the cell is empty."""
     if value is None or value == "":
         return None
-    number = _number(value, what)
-    if number != int(number) or number < minimum:
+    try:
+        number = strict.whole(value.strip() if isinstance(value, str) else value, signed=True)
+    except ValueError as e:
+        raise ValueError(f"{what}: {e}") from None
+    if number < minimum:
         raise ValueError(f"{what} '{value}' is not a whole number of at least {minimum}")
-    return int(number)
+    return number
 
 
 def _text(value: Any) -> str | None:
@@ -483,6 +477,7 @@ def _scan_rows(
     dates: dict[str, int] = {}
     kinds: dict[tuple[str, str], tuple[int, float, bool]] = {}
     bsas: dict[str, float] = {"": 0.0}
+    amounts: dict[str, float] = {}  # dose text → number, each distinct text read strictly once
     limit = MAX_ROW_AMOUNT
     patients = history.patients
     appenders: dict[str | None, tuple[Any, ...]] = {}  # patient text → its Columns and appends
@@ -505,7 +500,9 @@ def _scan_rows(
                 kind = kinds.get((values[i_drug], values[i_unit]))
                 bsa = bsas.get(values[i_bsa]) if i_bsa is not None else 0.0
                 dose = values[i_dose]
-                amount = float(dose) if "," not in dose else math.nan
+                amount = amounts.get(dose, math.nan)
+                if amount != amount and len(amounts) < 100_000 and not strict.problem(dose):
+                    amount = amounts[dose] = float(dose)
                 if (
                     ordinal is None
                     or kind is None

@@ -25,7 +25,7 @@ from pydantic import (
     model_validator,
 )
 
-from dosecalc import drugs, units
+from dosecalc import drugs, strict, units
 from dosecalc.errors import FileError, Problem
 
 MAX_CYCLE_LENGTH_DAYS = 366
@@ -88,9 +88,9 @@ def parse_dose(value: Any) -> DoseSpec:
     auc = _AUC.match(value)
     if auc:
         try:
-            target = float(auc.group("num"))
-        except ValueError:
-            raise ValueError(f"'{value}' is not a dose; {valid}") from None
+            target = strict.decimal(auc.group("num"))
+        except ValueError as e:
+            raise ValueError(f"'{value}' is not a dose: {e}; {valid}") from None
         if not (math.isfinite(target) and 0 < target <= MAX_AUC):
             raise ValueError(f"'{value}': a target AUC must be above 0 and at most {MAX_AUC:g}")
         return DoseSpec(target, "mg", "auc", value)
@@ -139,10 +139,15 @@ def parse_days(value: Any) -> tuple[int, ...]:
             days.append(item)
     elif isinstance(value, str) and value.strip():
         for part in value.split(","):
-            m = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", part)
+            m = re.fullmatch(r"\s*([^-\s]+)\s*(?:-\s*([^-\s]+)\s*)?", part)
             if not m:
                 raise ValueError(f"'{part.strip()}' in '{value}' is not a day or range; {valid}")
-            first, last = int(m.group(1)), int(m.group(2) or m.group(1))
+            try:
+                first = strict.integer(m.group(1))
+                last = strict.integer(m.group(2)) if m.group(2) else first
+            except ValueError as e:
+                where = f"in '{value.strip()}': " if part.strip() != m.group(1) else ""
+                raise ValueError(f"{where}{e}; {valid}") from None
             if last < first:
                 raise ValueError(f"'{part.strip()}' runs backwards; write it as {last}-{first}")
             if last - first > MAX_CYCLE_LENGTH_DAYS:
@@ -173,11 +178,15 @@ def parse_cycles(value: Any) -> tuple[int, int | None]:
     if isinstance(value, int) and not isinstance(value, bool):
         first, last = value, value
     elif isinstance(value, str):
-        m = re.fullmatch(r"\s*(\d+)\s*(?:(-)\s*(\d+)?\s*)?", value)
+        m = re.fullmatch(r"\s*([^-\s]+)\s*(?:(-)\s*([^-\s]+)?\s*)?", value)
         if not m:
             raise ValueError(f"'{value}' is not a cycle or range; {valid}")
-        first = int(m.group(1))
-        last = int(m.group(3)) if m.group(3) else (None if m.group(2) else first)
+        try:
+            first = strict.integer(m.group(1))
+            last = strict.integer(m.group(3)) if m.group(3) else (None if m.group(2) else first)
+        except ValueError as e:
+            where = f"in '{value.strip()}': " if value.strip() != m.group(1) else ""
+            raise ValueError(f"{where}{e}; {valid}") from None
     else:
         raise ValueError(f"{value!r} is not a cycle range; {valid}")
     if first < 1:

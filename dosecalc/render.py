@@ -335,7 +335,7 @@ def policy_lines(plan: Plan) -> list[str]:
 
 
 def policy_table(rules: Any) -> Table:
-    from dosecalc.policy import SETTINGS
+    from dosecalc.policy import SETTINGS, none_text
 
     table = Table(
         box=box.SIMPLE_HEAD,
@@ -353,7 +353,7 @@ def policy_table(rules: Any) -> Table:
     for key, setting in SETTINGS.items():
         value = rules.values[key]
         shown = (
-            "none"
+            none_text(key)
             if value is None
             else (
                 ", ".join(f"{k}: {v}" for k, v in value.items()) or "—"
