@@ -404,7 +404,7 @@ def plan(
         from dosecalc.plan import make_plan, parse_start
 
         rules = _policy(policy, set_)
-        n_cycles = _whole(cycles, "--cycles", 1, _max_cycles())
+        n_cycles = _whole(cycles, "--cycles", 1, _max_cycles(), "a number of cycles")
         table = _equivalence(equivalence)
         opened = crs.open_file(regimen)
         is_course = isinstance(opened, crs.Course)
@@ -565,7 +565,9 @@ def _max_cycles() -> int:
     return MAX_CYCLES
 
 
-def _whole(value: str | None, option: str, lo: int, hi: int) -> int | None:
+def _whole(
+    value: str | None, option: str, lo: int, hi: int, what: str = "a whole number"
+) -> int | None:
     """A whole-number option (``--cycles 4``), read by :mod:`dosecalc.strict`: ASCII digits
     only (``1_75``, ``١٧٥``, ``4.0`` and ``99999999999999999999`` are refused), from lo to hi."""
     if value is None:
@@ -573,13 +575,12 @@ def _whole(value: str | None, option: str, lo: int, hi: int) -> int | None:
     from dosecalc import strict
     from dosecalc.errors import fail
 
-    valid = f"give a whole number from {lo:,} to {hi:,}"
     try:
         n = strict.integer(value, signed=lo < 0)
     except ValueError as e:
-        raise fail(option, f"{e}; {valid}") from None
+        raise fail(option, f"{e}; give {what} from {lo} to {hi}") from None
     if not lo <= n <= hi:
-        raise fail(option, f"{n:,} is outside the range; {valid}")
+        raise fail(option, f"{n} is not {what}; give {lo} to {hi}")
     return n
 
 
@@ -663,8 +664,8 @@ def check(
 
         if cycles is not None and next is None:
             raise fail("--cycles", "--cycles counts the cycles of --next REGIMEN; give --next")
-        n_cycles = _whole(cycles, "--cycles", 1, _max_cycles())
-        n_jobs = _whole(jobs, "--jobs", 1, MAX_JOBS)
+        n_cycles = _whole(cycles, "--cycles", 1, _max_cycles(), "a number of cycles")
+        n_jobs = _whole(jobs, "--jobs", 1, MAX_JOBS, "a number of worker processes")
         table = _equivalence(equivalence)
         if all_patients:
             if history or prior or patient is not None or chart is not None:
@@ -1059,8 +1060,8 @@ def ledger_record(
             unit,
             bsa_text,
             regimen,
-            _whole(cycle, "--cycle", 1, _max_cycles()),
-            _whole(day, "--day", -366, 366),
+            _whole(cycle, "--cycle", 1, _max_cycles(), "a cycle number"),
+            _whole(day, "--day", -366, 366, "a day of a cycle"),
             note,
         )
         ledger = Ledger(db, create=True)
@@ -1211,7 +1212,7 @@ def ledger_void(
         from dosecalc.ledger import Ledger
         from dosecalc.strict import MAX_INT
 
-        record = _whole(seq, "SEQ", 1, MAX_INT)
+        record = _whole(seq, "SEQ", 1, MAX_INT, "a record number")
         ledger = Ledger(db)
         number = ledger.void(record, patient.strip(), reason, by=by)
         print(f"recorded #{number}: voids #{record} of patient {patient.strip()} in {ledger}")

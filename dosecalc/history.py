@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from dosecalc import drugs, strict, units
+from dosecalc.csvout import unescape
 from dosecalc.errors import FileError, Problem, fail
 from dosecalc.patient import BSA_M2
 
@@ -79,10 +80,10 @@ def dose_unit(text: str) -> tuple[float, bool, str]:
     )
 
 
-def _number(value: Any, what: str) -> float:
+def _number(value: Any, what: str, signed: bool = False) -> float:
     """A number of a row (CSV text, or a YAML number), read by :func:`dosecalc.strict.number`."""
     try:
-        return strict.number(value.strip() if isinstance(value, str) else value)
+        return strict.number(value.strip() if isinstance(value, str) else value, signed=signed)
     except ValueError as e:
         raise ValueError(f"{what}: {e}") from None
 
@@ -109,12 +110,10 @@ def _text(value: Any) -> str | None:
 
 @lru_cache(maxsize=65536)
 def _date(text: str) -> date:
-    if len(text) != 10:
-        raise ValueError(f"date '{text}' is not a date; write it as YYYY-MM-DD")
     try:
-        return date.fromisoformat(text)
+        return strict.iso_date(text)
     except ValueError:
-        raise ValueError(f"date '{text}' is not a date; write it as YYYY-MM-DD") from None
+        raise ValueError(f"date '{text[:40]}' is not a date; write it as YYYY-MM-DD") from None
 
 
 @lru_cache(maxsize=4096)
@@ -158,7 +157,7 @@ def parse_fields(
     if unit_name is None:
         raise ValueError("the unit is missing")
     drug, factor, per_m2, unit = _drug_and_unit(name, unit_name)
-    amount = _number(dose, "dose")
+    amount = _number(dose, "dose", signed=True)  # below zero: refused just below, with why
     if amount <= 0:
         raise ValueError(
             f"dose {dose} is not above zero; a history lists doses given (a correction is a "
@@ -533,7 +532,7 @@ def _scan_rows(
                 raw = values[i_patient] if i_patient is not None else None
                 add = appenders.get(raw)
                 if add is None:
-                    patient = _text(raw)
+                    patient = _text(unescape(raw) if raw else raw)
                     if i_patient is not None and patient is None:
                         raise ValueError(
                             "the patient is missing: in a history with a patient "
@@ -554,7 +553,7 @@ def _scan_rows(
                 if with_optional:
                     regimen, cycle, day = (values[i] if i is not None else "" for i in optional)
                     extra = (
-                        history.regimen_code(_text(regimen) or ""),
+                        history.regimen_code(_text(unescape(regimen)) or ""),
                         _int(cycle, "cycle", 1) or 0,
                         _int(day, "day", -366) or 0,
                     )

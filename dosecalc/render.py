@@ -6,7 +6,6 @@ Numbers in tables follow ISMP (``numbers.fmt``); JSON and CSV carry unrounded nu
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import date
 from typing import Any
@@ -17,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from dosecalc.alerts import Alert
+from dosecalc.csvout import DictWriter
 from dosecalc.cumulative import Total
 from dosecalc.jsontext import to_json, to_json_line  # noqa: F401  (render.to_json)
 from dosecalc.numbers import fmt
@@ -560,7 +560,7 @@ def ledger_csv(records: list[dict[str, Any]]) -> str:
     from dosecalc.history import COLUMNS
 
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+    writer = DictWriter(out, COLUMNS)
     writer.writeheader()
     for r in records:
         if r["kind"] != "dose" or r["voided_by"]:
@@ -574,7 +574,7 @@ def ledger_csv(records: list[dict[str, Any]]) -> str:
 
 def plan_csv(plan: Plan) -> str:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer = DictWriter(out, CSV_COLUMNS)
     writer.writeheader()
     for a in plan.administrations:
         row = a.as_dict()

@@ -158,20 +158,22 @@ LATEST_DATE = date(2199, 12, 31)
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 
 
+def iso_date(text: Any) -> date:
+    """``'2026-12-01'`` → that date: YYYY-MM-DD in ASCII digits only (Python's own reader also
+    takes ``20261201`` and the week date ``2026-W49-2``)."""
+    t = text.strip() if isinstance(text, str) else None
+    if t is None or not _ISO_DATE.fullmatch(t):
+        shown = _shown(t) if t is not None else repr(text)
+        raise NumberError(f"{shown} is not a date; write it as YYYY-MM-DD, e.g. 2026-12-01")
+    try:
+        return date.fromisoformat(t)
+    except ValueError:  # 2026-02-30
+        raise NumberError(f"'{t}' is not a date; write it as YYYY-MM-DD, e.g. 2026-12-01") from None
+
+
 def plan_date(text: Any) -> date:
     """``'2026-12-01'`` → a date between EARLIEST_DATE and LATEST_DATE; NumberError otherwise."""
-    if isinstance(text, date):
-        value = text
-    else:
-        t = text.strip() if isinstance(text, str) else None
-        if t is None or not _ISO_DATE.fullmatch(t):
-            raise NumberError(f"{text!r} is not a date; write it as YYYY-MM-DD, e.g. 2026-12-01")
-        try:
-            value = date.fromisoformat(t)
-        except ValueError:
-            raise NumberError(
-                f"'{t}' is not a date of the calendar; write it as YYYY-MM-DD"
-            ) from None
+    value = text if isinstance(text, date) else iso_date(text)
     if not EARLIEST_DATE <= value <= LATEST_DATE:
         raise NumberError(
             f"{value.isoformat()} is outside the dates dosecalc plans "

@@ -136,11 +136,13 @@ def kind_of(unit_text: str) -> str | None:
 
 def split(text: str) -> tuple[float, str]:
     """``'120 mg/m2'`` → ``(120.0, 'mg/m2')``. ValueError for anything else (the number is read
-    by :func:`dosecalc.strict.decimal`: ASCII digits, one decimal point, an optional exponent)."""
+    by :func:`dosecalc.strict.decimal`: ASCII digits, one decimal point, an optional exponent).
+    A sign is read, so that a negative weight or dose is refused by its own range with the
+    range in the message; feet and inches (:func:`feet_inches`) take no sign."""
     from dosecalc import strict
 
     number, unit_text = split_text(text)
-    return strict.decimal(number), unit_text
+    return strict.decimal(number, signed=True), unit_text
 
 
 def split_text(text: str) -> tuple[str, str]:
@@ -159,7 +161,7 @@ def split_text(text: str) -> tuple[str, str]:
     m = _QUANTITY.match(text)
     if not m:
         raise ValueError(f"'{text}' does not start with a number")
-    strict.decimal(m.group("num"))
+    strict.decimal(m.group("num"), signed=True)  # a minus sign: each quantity's range says why
     return m.group("num"), m.group("unit")
 
 
@@ -203,7 +205,7 @@ def measure(
         raise fail(field, f"{text!r} is not a quantity; give e.g. {examples}")
     try:
         if isinstance(text, int | float):  # from a YAML file
-            value, unit_text = strict.number(text), ""
+            value, unit_text = strict.number(text, signed=True), ""
         else:
             cm = feet_inches(text)
             if cm is not None:
