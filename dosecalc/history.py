@@ -88,16 +88,31 @@ def _number(value: Any, what: str, signed: bool = False) -> float:
         raise ValueError(f"{what}: {e}") from None
 
 
+_MAXIMUM: dict[str, int] = {}  # column → its largest value (cycle, day), from the regimen bounds
+
+
+def _maximum(what: str) -> int:
+    if not _MAXIMUM:  # once; the regimen module (and pydantic) only when a row has a cycle or day
+        from dosecalc.regimen import MAX_CYCLE_LENGTH_DAYS, MAX_CYCLES
+
+        _MAXIMUM.update(cycle=MAX_CYCLES, day=MAX_CYCLE_LENGTH_DAYS)
+    return _MAXIMUM.get(what, strict.MAX_INT)
+
+
 def _int(value: Any, what: str, minimum: int) -> int | None:
-    """A whole number of a row (cycle, day), or None when the cell is empty."""
+    """A whole number of a row (cycle, day), or None when the cell is empty. A cycle is at most
+    the regimen bound (500) and a day at most the longest cycle (366 days): a larger one is a
+    slip, and would carry a date beyond the calendar."""
     if value is None or value == "":
         return None
     try:
         number = strict.whole(value.strip() if isinstance(value, str) else value, signed=True)
     except ValueError as e:
         raise ValueError(f"{what}: {e}") from None
-    if number < minimum:
-        raise ValueError(f"{what} '{value}' is not a whole number of at least {minimum}")
+    if not minimum <= number <= _maximum(what):
+        raise ValueError(
+            f"{what} '{value}' is not a whole number from {minimum} to {_maximum(what)}"
+        )
     return number
 
 
@@ -111,9 +126,14 @@ def _text(value: Any) -> str | None:
 @lru_cache(maxsize=65536)
 def _date(text: str) -> date:
     try:
-        return strict.iso_date(text)
+        when = strict.iso_date(text)
     except ValueError:
         raise ValueError(f"date '{text[:40]}' is not a date; write it as YYYY-MM-DD") from None
+    if when < strict.EARLIEST_DATE:
+        raise ValueError(
+            f"date {text} is before {strict.EARLIEST_DATE.isoformat()}; check the year"
+        )
+    return when
 
 
 @lru_cache(maxsize=4096)

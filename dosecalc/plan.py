@@ -377,7 +377,15 @@ def make_plan(
     require_bsa(patient)
     given = _given(regimen, history) if actual_dates else {}
     if given and start is None:
-        start = min(given.values(), key=lambda g: g[0])[0].isoformat()
+        start = min(given.values(), key=lambda g: g[0])[0]
+        from dosecalc.strict import EARLIEST_DATE
+
+        if start < EARLIEST_DATE:
+            raise fail(
+                "--actual-dates",
+                f"the history's cycles of {regimen.id} start on {start.isoformat()}, before "
+                f"{EARLIEST_DATE.isoformat()}; check the dates, cycle and day of its rows",
+            )
     first, assumed = parse_start(start, today)
     n = check_cycles(regimen.cycles if cycles is None else cycles)
     fixed = {c: g[0] for c, g in given.items() if c <= n}

@@ -650,11 +650,20 @@ def test_fuzz_raw_numbers_in_regimen_and_course_files(
     assert_contract(args, code, out, err)
 
 
+plain_or_raw = st.one_of(raw_numbers, st.sampled_from(["40", "1.8", "1", "2", "4", "21"]))
+
+
 @HALF
 @given(
     st.lists(
         st.fixed_dictionaries(
-            {"dose": raw_numbers, "bsa_m2": raw_numbers, "cycle": raw_numbers, "day": raw_numbers}
+            {
+                "date": st.one_of(far_dates, st.just("2020-01-06")),
+                "dose": plain_or_raw,
+                "bsa_m2": plain_or_raw,
+                "cycle": plain_or_raw,
+                "day": plain_or_raw,
+            }
         ),
         min_size=1,
         max_size=3,
@@ -669,7 +678,7 @@ def test_fuzz_raw_numbers_in_history_files(
         path = folder / "h.yaml"
         path.write_text(
             "".join(
-                "- date: 2020-01-06\n  drug: epirubicin\n  unit: mg\n"
+                "- drug: epirubicin\n  unit: mg\n  regimen: ec\n"
                 + "".join(f"  {k}: {v}\n" for k, v in r.items())
                 for r in rows
             ),
@@ -678,13 +687,26 @@ def test_fuzz_raw_numbers_in_history_files(
     else:
         path = folder / "h.csv"
         path.write_text(
-            "date,drug,unit,dose,bsa_m2,cycle,day\n"
-            + "".join(f"2020-01-06,epirubicin,mg,{','.join(r.values())}\n" for r in rows),
+            "drug,unit,regimen,date,dose,bsa_m2,cycle,day\n"
+            + "".join(f"epirubicin,mg,ec,{','.join(r.values())}\n" for r in rows),
             encoding="utf-8",
         )
-    args = ["check", "--history", str(path), "--bsa", "1.8", "--format", "json"]
-    code, out, err = invoke(args)
-    assert_contract(args, code, out, err)
+    for args in (
+        ["check", "--history", str(path), "--bsa", "1.8", "--format", "json"],
+        [
+            "plan",
+            "ec",
+            "--bsa",
+            "1.8",
+            "--history",
+            str(path),
+            "--actual-dates",
+            "--format",
+            "json",
+        ],
+    ):
+        code, out, err = invoke(args)
+        assert_contract(args, code, out, err)
 
 
 @HALF

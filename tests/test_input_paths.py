@@ -110,6 +110,15 @@ def test_a_yaml_history_with_such_numbers_is_refused(
         ("cycle", "3.0", "'3.0' is not a whole number"),
         ("cycle", "99999999999999999999", "is too large a number"),
         ("day", "-99999999999999999999", "is too large a number"),
+        (
+            "day",
+            "1000000000000000",
+            "day '1000000000000000' is not a whole number from -366 to 366",
+        ),
+        ("cycle", "501", "cycle '501' is not a whole number from 1 to 500"),
+        ("date", "0001-01-06", "date 0001-01-06 is before 1900-01-01; check the year"),
+        ("date", "2020-W02-1", "date '2020-W02-1' is not a date; write it as YYYY-MM-DD"),
+        ("date", "20200106", "is not a date; write it as YYYY-MM-DD"),
     ],
 )
 def test_csv_history_numbers_are_read_strictly(
@@ -410,6 +419,27 @@ def test_a_change_of_a_cycle_the_plan_has_is_made(run) -> None:
     epi = {a["cycle"]: a for a in given if a["drug"] == "epirubicin"}
     assert epi[4]["dose"] == pytest.approx(0.8 * epi[3]["dose"])
     assert (date.fromisoformat(epi[4]["date"]) - date.fromisoformat(epi[3]["date"])).days == 21 + 7
+
+
+def test_a_delay_of_a_cycle_the_history_dates_is_refused(run, tmp_path: Path) -> None:
+    history = write(
+        tmp_path,
+        "h.csv",
+        "date,drug,dose,unit,regimen,cycle,day\n2026-01-05,cisplatin,120,mg/m2,dia,1,1\n",
+    )
+    plan = ["plan", "dia", "--bsa", "1.8", "--history", str(history), "--actual-dates"]
+    refused(run(*plan, "--delay", "1=3"), "--delay: cycle 1 is dated by the history")
+    assert run(*plan, "--delay", "2=3").returncode in (0, 1)
+
+
+def test_actual_dates_before_the_calendar_are_refused(run, tmp_path: Path) -> None:
+    history = write(
+        tmp_path,
+        "h.csv",
+        "date,drug,dose,unit,regimen,cycle,day\n1900-01-05,cisplatin,120,mg/m2,dia,1,300\n",
+    )
+    p = run("plan", "dia", "--bsa", "1.8", "--history", str(history), "--actual-dates")
+    refused(p, "--actual-dates: the history's cycles of dia start on 1899-03-12, before 1900-01-01")
 
 
 def test_a_delay_of_a_phase_cycle_a_course_does_not_have(run, tmp_path: Path) -> None:
