@@ -4,10 +4,12 @@
 - Dates stay text (no implicit timestamps): the models parse them and report file:line.
 - Only ``true``/``false`` are booleans (``no``, ``on``, ``off`` stay text: ``route: no`` is
   not ``False``).
-- Numbers are read by :mod:`dosecalc.strict`, as YAML 1.2 reads them. A plain scalar that YAML
-  1.1 (PyYAML's default) or 1.2 would read as a number but that is not written the one strict
-  way is refused with its line and how to write it: ``070`` (56 in YAML 1.1, 70 in 1.2),
-  ``1_0``, ``1:30`` (90 in YAML 1.1), ``0x1F``, ``.inf``, a 5,000-digit number.
+- Numbers are resolved as YAML 1.2 resolves them and read by :mod:`dosecalc.strict`. A plain
+  scalar that YAML 1.2 reads as a number but that is not written the one strict way is
+  refused with its line, both YAML readings where they differ, and how to write it: ``070``
+  (56 in YAML 1.1, 70 in 1.2), ``0x1F``, ``.inf``, a 5,000-digit number. What only YAML 1.1
+  reads as a number (``1_0``, ``1:30``, ``0b101``) is text, as in YAML 1.2; a number field
+  refuses it when it reads that text (strictly, as every number), a text field keeps it.
 - Duplicate keys are refused (PyYAML silently keeps the last one).
 - Anchors and aliases are refused: a clinical file is read top to bottom, and aliases are
   how "billion laughs" documents blow up.
@@ -35,15 +37,16 @@ MAX_DEPTH = 32
 Loc = tuple[str | int, ...]
 
 
-# Every plain scalar that YAML 1.1 or the YAML 1.2 core schema reads as a number (decimal, with
-# digit-group underscores, hexadecimal, octal, binary, base 60, infinity, NaN): one tag, whose
-# constructor reads it strictly.
+# Every plain scalar that the YAML 1.2 core schema reads as a number (decimal, hexadecimal,
+# octal, infinity, NaN): one tag, whose constructor reads it strictly. The forms only YAML 1.1
+# reads as numbers (1_000, 1:30, 0b101) stay text, as in YAML 1.2; a number field reads its
+# text with the same strict reader and refuses them, a text field (a time 14:30, a note)
+# keeps them as written.
 _NUMBER_TAG = "tag:dosecalc,2025:number"
 _NUMBER_FORMS = re.compile(
-    r"""^(?:[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?
-    |[-+]?\.[0-9][0-9_]*(?:[eE][-+]?[0-9]+)?
-    |[-+]?0[xob][0-9a-fA-F_]+
-    |[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?
+    r"""^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?
+    |0o[0-7]+
+    |0x[0-9a-fA-F]+
     |[-+]?\.(?:inf|Inf|INF)
     |\.(?:nan|NaN|NAN))$""",
     re.X,

@@ -59,18 +59,24 @@ def test_the_same_course_written_plainly_plans_175_cm_and_70_kg(run, tmp_path: P
 
 
 def test_a_regimen_with_yaml_1_1_numbers_is_refused_naming_each(run, tmp_path: Path) -> None:
-    path = write(
-        tmp_path,
-        "r.yaml",
+    text = (
         "id: r\nname: r\ncycle_length_days: 021\ncycles: 2\nsources: [x]\n"
-        "drugs:\n  - drug: cisplatin\n    dose: 1:30\n    days: 010\n",
+        "drugs:\n  - drug: cisplatin\n    dose: 1:30\n    days: 010\n"
     )
+    path = write(tmp_path, "r.yaml", text)
     err = refused(run("regimens", "validate", str(path)))
     assert "r.yaml:3: cycle_length_days: '021' has a leading zero" in err
-    assert "r.yaml:8: drugs[0].dose: '1:30' is a base-60 (hours:minutes) form" in err
-    assert "(YAML 1.1 reads it as 90, YAML 1.2 as text)" in err
+    assert "(YAML 1.1 reads it as 17, YAML 1.2 as 21)" in err
     assert "r.yaml:9: drugs[0].days: '010' has a leading zero" in err
     refused(run("plan", str(path), "--bsa", "1.8"), "cycle_length_days")
+    # 1:30 is text to YAML 1.2 (90 to YAML 1.1): the dose reads it and refuses it
+    path.write_text(text.replace("021", "21").replace("010", "1"), encoding="utf-8")
+    refused(
+        run("regimens", "validate", str(path)),
+        "r.yaml:8: drugs[0].dose: '1:30' is a base-60 (hours:minutes) form",
+    )
+    path.write_text(text.replace("021", "2_1").replace("010", "1"), encoding="utf-8")
+    refused(run("regimens", "validate", str(path)), "r.yaml:3: cycle_length_days: '2_1' has an")
 
 
 @pytest.mark.parametrize(
