@@ -30,6 +30,9 @@ class Level(_Strict):
     source: str
     verified: bool
     note: str | None = None
+    # "kg": the value is per kg of body weight (a label's mg/kg ceiling), converted into the
+    # entry's per-m² unit with the patient's weight and BSA; skipped when either is unknown
+    per: Literal["kg"] | None = None
 
 
 class Option(_Strict):
@@ -50,6 +53,7 @@ class When(_Strict):
     age_below: float | None = None
     age_at_least: float | None = None
     with_drug: str | None = None
+    weight_known: bool | None = None  # the patient's weight and BSA are both known
 
 
 class Modifier(_Strict):
@@ -139,6 +143,7 @@ class RiskFactors:
 
     cardiac_radiation_gy: float | None = None  # prior or concurrent RT to a field with the heart
     age_years: float | None = None
+    kg_per_m2: float | None = None  # weight / BSA, to convert a per-kg ceiling (mg/kg → mg/m²)
 
     def matches(self, when: When | None, exposed: frozenset[str]) -> bool:
         if when is None:
@@ -155,7 +160,15 @@ class RiskFactors:
             checks.append(self.age_years is not None and self.age_years >= when.age_at_least)
         if when.with_drug is not None:
             checks.append(when.with_drug in exposed)
+        if when.weight_known is not None:
+            checks.append((self.kg_per_m2 is not None) == when.weight_known)
         return all(checks)
+
+    def value(self, level: Level) -> float | None:
+        """A level's value in its entry's unit: a per-kg value × weight / BSA (None unknown)."""
+        if level.per != "kg":
+            return level.value
+        return None if self.kg_per_m2 is None else level.value * self.kg_per_m2
 
 
 @dataclass(frozen=True)
@@ -258,14 +271,16 @@ class CeilingBook:
             if not factors.matches(m.when, exposed):
                 continue
             changed = False
-            if m.limit and (limit is None or m.limit.value < limit):
-                limit, changed = m.limit.value, True
+            lim = factors.value(m.limit) if m.limit else None
+            thr = factors.value(m.threshold) if m.threshold else None
+            if m.limit and lim is not None and (limit is None or lim < limit):
+                limit, changed = lim, True
                 sources.append(m.limit.source)
-            if m.threshold and (threshold is None or m.threshold.value < threshold):
-                threshold, changed = m.threshold.value, True
+            if m.threshold and thr is not None and (threshold is None or thr < threshold):
+                threshold, changed = thr, True
                 sources.append(m.threshold.source)
             if changed:
-                adjustments.append(m.message)
+                adjustments.append(m.message + _per_kg_words(m, factors))
         if threshold is not None and limit is not None and threshold > limit:
             threshold = limit
         monitor = tuple(
@@ -286,6 +301,20 @@ class CeilingBook:
         )
 
 
+def _per_kg_words(m: Modifier, factors: RiskFactors) -> str:
+    """' (10 mg/kg × 17.3 kg/m² = 173 mg/m² for this patient)' for a per-kg level."""
+    level = next((lv for lv in (m.limit, m.threshold) if lv is not None and lv.per == "kg"), None)
+    if level is None or factors.kg_per_m2 is None:
+        return ""
+    from dosecalc.numbers import fmt
+
+    converted = level.value * factors.kg_per_m2
+    return (
+        f" ({fmt(level.value)} mg/kg × {fmt(factors.kg_per_m2)} kg/m² = {fmt(converted)} mg/m² "
+        "with today's weight and BSA)"
+    )
+
+
 def load(path: Path | None = None, trusted: bool = False) -> CeilingBook:
     from dosecalc import drugs
     from dosecalc.datafile import load_model
@@ -297,6 +326,12 @@ def load(path: Path | None = None, trusted: bool = False) -> CeilingBook:
             raise ValueError(f"ceilings data: '{entry.drug}' is not a canonical drug name")
         if entry.anthracycline_type and entry.unit != "mg/m2":
             raise ValueError(f"ceilings data: anthracycline {entry.drug} must be tracked in mg/m2")
+        levels = [lv for o in entry.options.values() for lv in (o.threshold, o.limit) if lv]
+        if any(lv.per for lv in levels):
+            raise ValueError(f"ceilings data: {entry.drug}: a per-kg level belongs in a modifier")
+        per_kg = [lv for m in entry.modifiers for lv in (m.threshold, m.limit) if lv and lv.per]
+        if per_kg and entry.unit != "mg/m2":
+            raise ValueError(f"ceilings data: {entry.drug}: per-kg levels need unit mg/m2")
     for table in data.equivalence.tables.values():
         for name in table.factors:
             if name not in book.drugs:

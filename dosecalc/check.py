@@ -193,7 +193,18 @@ def check_history(
         use = cumulative.BsaUse(bsa_m2, described)
         items, make_event = cumulative.column_items(history, name, book, use)
         yield _check(
-            items, make_event, use, patient, factors, table, None, proposed, requested, name, policy
+            items,
+            make_event,
+            use,
+            patient,
+            factors,
+            table,
+            None,
+            proposed,
+            requested,
+            name,
+            policy,
+            history.notes.get(name, ()),
         )
 
 
@@ -258,12 +269,20 @@ def _json_chunk(names: list[str | None]) -> tuple[bytes, bool] | tuple[Problem, 
 
 
 def preflight(
-    history: History, patient: Patient | None, proposed: Regimen | None, policy: Policy
+    history: History,
+    patient: Patient | None,
+    proposed: Regimen | None,
+    policy: Policy,
+    again: bool = False,
 ) -> None:
-    """Refuse now, before any output, what would fail half-way through a long check: a row
-    that needs a BSA no one gave, or a proposed regimen that needs one."""
+    """Refuse now, before any output, what would fail half-way through a long check: an
+    administration that would count twice (unless ``again``), a row that needs a BSA no one
+    gave, or a proposed regimen that needs one."""
     from dosecalc.policy import load as load_policy
 
+    cumulative.refuse_repeats(
+        history, lambda name: _bsa_of_columns(patient, history, name)[0], again
+    )
     if patient is not None and patient.bsa_m2 is not None:
         return  # every row converts with it, and a proposed regimen doses with it
     book = ceilings.book()
@@ -321,6 +340,7 @@ def _check(
     requested: int | None,
     name: str | None,
     policy: Policy | None,
+    notes: Sequence[Alert] = (),
 ) -> PatientCheck:
     from dosecalc.policy import load as load_policy
 
@@ -346,6 +366,7 @@ def _check(
         alerts += _next_alerts(nxt)
     if bsa_m2 is not None and (patient is None or patient.bsa_m2 is None):
         alerts.append(Alert(INFO, "BSA_FROM_HISTORY", f"BSA used: {described}"))
+    alerts += notes
     return PatientCheck(name, bsa_m2, result.totals, alerts, nxt, result)
 
 

@@ -295,6 +295,14 @@ Db = Annotated[
         "(default: $DOSECALC_DB, else ledger.db in your data folder).",
     ),
 ]
+Again = Annotated[
+    bool,
+    typer.Option(
+        "--again",
+        help="Rows of the history (or the ledger) that repeat another of the same patient, "
+        "day, drug and dose are real second administrations: count them (otherwise refused).",
+    ),
+]
 LedgerPatient = Annotated[
     str | None,
     typer.Option("--patient", help="A patient id in the ledger: their recorded doses count."),
@@ -321,6 +329,7 @@ def plan(
     ] = None,
     history: History = None,
     prior: Prior = None,
+    again: Again = False,
     patient: LedgerPatient = None,
     db: Db = None,
     chest_rt: ChestRt = None,
@@ -386,6 +395,15 @@ def plan(
     ] = False,
     policy: PolicyFile = None,
     set_: Sets = None,
+    compare_policy: Annotated[
+        Path | None,
+        typer.Option(
+            "--compare-policy",
+            help="Another policy file (TOML): show each dose under the policy in force and "
+            "under this one, side by side.",
+            dir_okay=False,
+        ),
+    ] = None,
     format: Fmt = "table",
     output: Output = None,
     force: Force = False,
@@ -406,6 +424,11 @@ def plan(
         rules = _policy(policy, set_)
         n_cycles = _whole(cycles, "--cycles", 1, _max_cycles(), "a number of cycles")
         table = _equivalence(equivalence)
+        other = _policy(compare_policy, None) if compare_policy is not None else None
+        if other is not None and fmt not in ("table", "json"):
+            raise fail(
+                "--compare-policy", "compares doses in a table or JSON; give --format table or json"
+            )
         opened = crs.open_file(regimen)
         is_course = isinstance(opened, crs.Course)
         block = opened.head.patient if is_course and opened.head.patient else None
@@ -413,49 +436,60 @@ def plan(
         def pick(cli_value: Any, name: str) -> Any:
             return cli_value if cli_value is not None or block is None else getattr(block, name)
 
-        person = pt.build_patient(
-            pick(height, "height"),
-            pick(weight, "weight"),
-            pick(bsa, "bsa"),
-            formula,
-            pick(sex, "sex"),
-            pick(age, "age"),
-            scr=pick(scr, "scr"),
-            gfr=pick(gfr, "gfr"),
-            previous_weight=previous_weight,
-            policy=rules,
-        )
-        factors = _factors(chest_rt, person.age_years)
-        rows = _rows(history, prior, patient, db)
         delays = crs.parse_delays(delay)
         mode = crs.check_mode(delay_mode)
-        if is_course:
-            if reduce or escalate:
-                raise fail(
-                    "--reduce",
-                    "dose modifications apply to one regimen; plan the "
-                    "phase's regimen on its own to modify its doses",
-                )
-            if cycles is not None or actual_dates:
-                raise fail(
-                    "--cycles" if cycles is not None else "--actual-dates",
-                    "a course file sets the cycles and dates of each phase; change the "
-                    "course file instead",
-                )
-            first = parse_start(start)[0] if start is not None else None
-            result = crs.make_course_plan(
-                opened, person, first, rows, factors, table, None, rules, delays, mode
+
+        def make(rules: Any) -> Any:
+            person = pt.build_patient(
+                pick(height, "height"),
+                pick(weight, "weight"),
+                pick(bsa, "bsa"),
+                formula,
+                pick(sex, "sex"),
+                pick(age, "age"),
+                scr=pick(scr, "scr"),
+                gfr=pick(gfr, "gfr"),
+                previous_weight=previous_weight,
+                policy=rules,
             )
-        else:
-            other = [p for p, _ in delays if p != 1]
-            if other:
+            factors = _factors(chest_rt, person.age_years)
+            rows, notices = _rows(history, prior, patient, db, person.bsa_m2, again)
+            if is_course:
+                if reduce or escalate:
+                    raise fail(
+                        "--reduce",
+                        "dose modifications apply to one regimen; plan the "
+                        "phase's regimen on its own to modify its doses",
+                    )
+                if cycles is not None or actual_dates:
+                    raise fail(
+                        "--cycles" if cycles is not None else "--actual-dates",
+                        "a course file sets the cycles and dates of each phase; change the "
+                        "course file instead",
+                    )
+                first = parse_start(start)[0] if start is not None else None
+                return crs.make_course_plan(
+                    opened,
+                    person,
+                    first,
+                    rows,
+                    factors,
+                    table,
+                    None,
+                    rules,
+                    delays,
+                    mode,
+                    notices=notices,
+                )
+            extra = [p for p, _ in delays if p != 1]
+            if extra:
                 raise fail(
                     "--delay",
-                    f"a single regimen has one phase; phase {other[0]} "
+                    f"a single regimen has one phase; phase {extra[0]} "
                     "does not exist (write CYCLE=DAYS)",
                 )
             mods = parse_modifications(reduce, escalate, reason, {o.drug for o in opened.drugs})
-            result = make_plan(
+            return make_plan(
                 opened,
                 person,
                 start=start,
@@ -468,12 +502,21 @@ def plan(
                 delays={c: d for (_, c), d in delays.items()},
                 delay_mode=mode,
                 actual_dates=actual_dates,
+                notices=notices,
             )
+
+        result = make(rules)
+        compared = make(other) if other is not None else None
         from dosecalc.jsontext import to_json
 
         text: str | bytes
         if fmt == "json":
-            text = to_json(result.as_dict())
+            data = result.as_dict()
+            if compared is not None:
+                from dosecalc.policy_compare import compare
+
+                data["policy_comparison"] = compare(result, compared).as_dict()
+            text = to_json(data)
         elif fmt == "csv":
             from dosecalc import render
 
@@ -494,6 +537,13 @@ def plan(
             from dosecalc import render
 
             table = render.plan_table(result)
+            if compared is not None:
+                from rich.console import Group
+
+                from dosecalc.policy_compare import compare
+                from dosecalc.policy_compare import table as compare_table
+
+                table = Group(table, compare_table(compare(result, compared)))
             if output is None:
                 text = ""
                 render.console().print(table)
@@ -512,21 +562,29 @@ def plan(
 
 
 def _rows(
-    history: list[Path] | None, prior: list[str] | None, patient: str | None, db: str | None
-) -> list[Any]:
-    """The prior rows of the one patient a plan is for (files, --prior and the ledger)."""
+    history: list[Path] | None,
+    prior: list[str] | None,
+    patient: str | None,
+    db: str | None,
+    bsa_m2: float | None,
+    again: bool,
+) -> tuple[list[Any], list[Any]]:
+    """The prior rows of the one patient a plan is for (files, --prior and the ledger), each
+    administration once (or, ``again``, repeats counted and said), and what reading them found."""
     from dosecalc import history as hist
+    from dosecalc.cumulative import refuse_repeats
     from dosecalc.errors import fail
 
     loaded = hist.load(history or [], prior or [])
     _from_ledger(loaded, patient, db)
+    refuse_repeats(loaded, lambda _: bsa_m2, again)
     if len(loaded.patients) > 1:
         raise fail(
             "--history",
             f"the history names {len(loaded.patients)} patients; a plan is "
             "for one: give that patient's rows only (dosecalc check reads them all)",
         )
-    return loaded.all_rows()
+    return loaded.all_rows(), loaded.notes.get(None, [])
 
 
 def _from_ledger(loaded: Any, patient: str | None, db: str | None) -> None:
@@ -597,12 +655,15 @@ def _equivalence(value: str | None) -> str | None:
         raise fail("--equivalence", str(e)) from None
 
 
-def _factors(chest_rt: str | None, age: float | None) -> Any:
+def _factors(chest_rt: str | None, age: float | None, person: Any = None) -> Any:
     from dosecalc.ceilings import RiskFactors
     from dosecalc.patient import parse_chest_rt
 
     gy = parse_chest_rt(chest_rt) if chest_rt is not None else None
-    return RiskFactors(cardiac_radiation_gy=gy, age_years=age)
+    ratio = None  # weight / BSA: turns a per-kg ceiling into mg/m² (daunorubicin under 2 years)
+    if person is not None and person.weight_kg is not None and person.bsa_m2:
+        ratio = person.weight_kg / person.bsa_m2
+    return RiskFactors(cardiac_radiation_gy=gy, age_years=age, kg_per_m2=ratio)
 
 
 @app.command(cls=_Command)
@@ -619,6 +680,7 @@ def check(
     ] = False,
     db: Db = None,
     prior: Prior = None,
+    again: Again = False,
     next: Annotated[
         str | None,
         typer.Option(
@@ -683,7 +745,7 @@ def check(
         person = pt.build_patient(
             height, weight, bsa, formula, sex, age, policy=rules, require_bsa=False
         )
-        factors = _factors(chest_rt, person.age_years)
+        factors = _factors(chest_rt, person.age_years, person)
         from dosecalc import history as hist
 
         workers = n_jobs or _cpus()
@@ -695,7 +757,7 @@ def check(
         else:
             _from_ledger(loaded, patient, db)
         proposed = rg.load(next) if next is not None else None
-        chk.preflight(loaded, person, proposed, rules)
+        chk.preflight(loaded, person, proposed, rules, again)
         several = list(loaded.patients) != [None]
         if chart is not None and several:
             raise fail(
@@ -928,6 +990,48 @@ def regimens_validate(
             print("Error: PATH: no regimen files found", file=sys.stderr)
             return ExitCode.INVALID
         return ExitCode.INVALID if bad else ExitCode.OK
+
+    _run(work, bounded=True)
+
+
+@regimens_app.command("diff", cls=_Command)
+def regimens_diff(
+    old: Annotated[str, typer.Argument(help="The old version: a regimen file or a library id.")],
+    new: Annotated[str, typer.Argument(help="The new version: a regimen file or a library id.")],
+    format: Fmt = "table",
+) -> None:
+    """What differs between two versions of a regimen, dose by dose: drugs added or removed,
+    doses, days, routes, caps, rules, cycle length and review status. Exit 0 when they are the
+    same, 1 when they differ (like diff), 2 when a file is not a valid regimen.
+
+    Example: dosecalc regimens diff map my-map.yaml
+    """
+
+    def work() -> int:
+        fmt = _check_format(format, ("table", "json"))
+        from dosecalc import regimen_diff as rd
+
+        path_a, a = rd.load(old)
+        path_b, b = rd.load(new)
+        diffs = rd.compare(a, b)
+        da, db = rd.describe(old, path_a, a), rd.describe(new, path_b, b)
+        if fmt == "json":
+            from dosecalc.jsontext import to_json
+
+            sys.stdout.write(
+                to_json(
+                    {
+                        "old": da,
+                        "new": db,
+                        "identical": not diffs,
+                        "same_bytes": a.sha256 == b.sha256,
+                        "differences": [d.as_dict() for d in diffs],
+                    }
+                )
+            )
+        else:
+            sys.stdout.write(rd.as_text(da, db, diffs))
+        return ExitCode.CRITICAL if diffs else ExitCode.OK
 
     _run(work, bounded=True)
 

@@ -151,6 +151,7 @@ class Course:
     phases: list[RegimenPhase | RadiotherapyPhase | EventPhase]
     path: Path
     lines: dict[Any, int]
+    sha256: str | None = None  # of the course file's bytes as loaded
 
     @property
     def id(self) -> str:
@@ -173,7 +174,9 @@ def is_course(data: Any) -> bool:
     return isinstance(data, dict) and "course" in data
 
 
-def validate(data: dict[str, Any], lines: dict[Any, int], path: Path) -> Course:
+def validate(
+    data: dict[str, Any], lines: dict[Any, int], path: Path, sha256: str | None = None
+) -> Course:
     from dosecalc.datafile import errors_of
     from dosecalc.datafile import validate as validate_model
     from dosecalc.yamlfile import iter_problems
@@ -204,7 +207,7 @@ def validate(data: dict[str, Any], lines: dict[Any, int], path: Path) -> Course:
             problems += iter_problems(errors, lines, str(path))
     if problems:
         raise FileError(*problems)
-    return Course(head, phases, path, lines)
+    return Course(head, phases, path, lines, sha256)
 
 
 # ---------------------------------------------------------------- calendars
@@ -336,10 +339,10 @@ def is_cardiac(phase: RadiotherapyPhase, where: str, line: int | None) -> bool:
 def load(path: Path) -> Course:
     from dosecalc import yamlfile
 
-    data, lines = yamlfile.load(path, "course")
+    data, lines, digest = yamlfile.load_hashed(path, "course")
     if not is_course(data):
         raise FileError(Problem("not a course file (it has no 'course:' key)", file=str(path)))
-    return validate(data, lines, path)
+    return validate(data, lines, path, digest)
 
 
 def _regimen(course: Course, i: int, ref: str) -> Any:
@@ -373,8 +376,10 @@ def make_course_plan(
     delays: dict[tuple[int, int], int] | None = None,
     delay_mode: str = "shift",
     today: date | None = None,
+    notices: Any = (),
 ) -> Any:
-    """Plan every phase of ``course`` on one calendar, lifetime totals carried through."""
+    """Plan every phase of ``course`` on one calendar, lifetime totals carried through
+    (``notices``: what reading the history found, as for a single regimen's plan)."""
     from dosecalc.alerts import INFO, WARNING, Alert
     from dosecalc.plan import (
         Phase,
@@ -468,9 +473,9 @@ def make_course_plan(
             tuple(starts),
             note=ph.note,
         )
-        if reg.id not in seen_regimens:
-            warnings += _regimen_alerts(reg)
-            seen_regimens.add(reg.id)
+        if (reg.sha256 or reg.id) not in seen_regimens:  # each version of a file once
+            warnings += _regimen_alerts(reg, today)
+            seen_regimens.add(reg.sha256 or reg.id)
         if last_regimen is not None and last_regimen.end and phase.start < last_regimen.end:
             warnings.append(
                 Alert(
@@ -492,6 +497,7 @@ def make_course_plan(
     if delays:
         (p, c), _ = next(iter(delays.items()))
         raise fail("--delay", f"phase {p} is not a regimen phase of this course (cycle {c})")
+    warnings += notices
     return assemble(
         patient,
         phases,
@@ -512,10 +518,10 @@ def open_file(ref: str) -> Any:
     from dosecalc import yamlfile
 
     path = rg.resolve(ref)
-    data, lines = yamlfile.load(path, "regimen or course")
+    data, lines, digest = yamlfile.load_hashed(path, "regimen or course")
     if is_course(data):
-        return validate(data, lines, path)
-    return rg.check_library_id(rg.validate(data, lines, str(path)), path, lines)
+        return validate(data, lines, path, digest)
+    return rg.check_library_id(rg.validate(data, lines, str(path), digest), path, lines)
 
 
 def check_references(course: Course) -> None:

@@ -21,11 +21,11 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from dosecalc import drugs
-from dosecalc.alerts import CRITICAL, WARNING, Alert
+from dosecalc.alerts import CRITICAL, INFO, WARNING, Alert
 from dosecalc.ceilings import EQUIVALENT, Ceiling, CeilingBook, RiskFactors
 from dosecalc.ceilings import book as ceilings_book
 from dosecalc.errors import FileError, Problem, fail
-from dosecalc.history import History, Row
+from dosecalc.history import LEDGER_SOURCE, History, Row
 from dosecalc.numbers import fmt
 
 MAX_PROJECTED_CYCLES = 500
@@ -256,6 +256,118 @@ def bsa_assumed(bsa: BsaUse) -> list[Alert]:
             )
         )
     return out
+
+
+# ---------------------------------------------------------------- one administration, once
+
+# Two rows of one patient, date and drug are the same administration (CONTRACT §12) when their
+# amounts, in the unit the drug's lifetime total is kept in, differ by at most this share and no
+# time or id tells them apart. A record of the dose as given is often the protocol dose rounded
+# (dose-rounding policies round within 10 %: HOPA position statement, Fahrenbruch et al., J Oncol
+# Pharm Pract 2018;24(4):310-318), so a rounded record and the per-m² dose are one administration.
+REPEAT_TOLERANCE = 0.10
+MAX_REPEATS_LISTED = 20
+
+
+def repeats(
+    history: History, patient: str | None, bsa_m2: float | None
+) -> list[tuple[int, int, float, float]]:
+    """Pairs of one patient's rows that are the same administration: (earlier row, later row,
+    their amounts in the drug's tracking unit). Rows without a date (--prior) are never
+    compared, nor two ledger records (the ledger refuses its own repeats unless ``--again``)."""
+    cols = history.patients[patient]
+    keys = [d << 16 | c for d, c in zip(cols.date, cols.drug, strict=True)]
+    if len(set(keys)) == len(keys):
+        return []
+    seen: dict[int, list[int]] = {}
+    pairs = []
+    book = ceilings_book()
+    ledger = history.sources.index(LEDGER_SOURCE) if LEDGER_SOURCE in history.sources else -1
+    for i, key in enumerate(keys):
+        if not cols.date[i]:
+            continue
+        earlier = seen.setdefault(key, [])
+        for j in earlier:
+            if cols.file[i] == cols.file[j] == ledger:
+                continue
+            if _told_apart(cols.time, i, j) or _told_apart(cols.ident, i, j):
+                continue
+            target = tracking_unit(history.names[cols.drug[i]], book).endswith("/m2")
+            a = _in_unit(cols, j, target, (cols.bsa[i], bsa_m2))
+            b = _in_unit(cols, i, target, (cols.bsa[j], bsa_m2))
+            if a is not None and b is not None and abs(a - b) <= REPEAT_TOLERANCE * max(a, b):
+                pairs.append((j, i, a, b))
+                break
+        earlier.append(i)
+    return pairs
+
+
+def _told_apart(column: Any, i: int, j: int) -> bool:
+    """Whether an optional column (0: not given) holds two different values for rows i, j."""
+    return bool(column[i] and column[j] and column[i] != column[j])
+
+
+def _in_unit(cols: Any, i: int, per_m2: bool, fallbacks: tuple[Any, ...]) -> float | None:
+    """Row i's amount per m² or absolute (``per_m2``), converted with its own BSA, else the first
+    of ``fallbacks`` given (the other row's BSA that day, the patient's); None if none is."""
+    amount = cols.amount[i]
+    if bool(cols.per_m2[i]) == per_m2:
+        return amount
+    bsa = cols.bsa[i] or next((b for b in fallbacks if b), None)
+    if not bsa:
+        return None
+    return amount / bsa if per_m2 else amount * bsa
+
+
+def refuse_repeats(
+    history: History, bsa_of: Callable[[str | None], float | None], again: bool = False
+) -> None:
+    """Refuse (exit 2, naming both rows) an administration that reaches a lifetime total twice,
+    or with ``again`` (they are real second administrations) count it and say so in
+    ``history.notes``. ``bsa_of(patient)`` is the BSA that converts rows without one."""
+    problems: list[Problem] = []
+    found = 0
+    for patient, cols in history.patients.items():
+        pairs = repeats(history, patient, bsa_of(patient))
+        found += len(pairs)
+        if again and pairs:
+            j, i, _, _ = pairs[0]
+            history.notes.setdefault(patient, []).append(
+                Alert(
+                    INFO,
+                    "REPEAT_COUNTED",
+                    f"{_repeated(len(pairs))} another of the same day, drug and dose "
+                    f"(first: {history.where(cols, i)} repeats {history.where(cols, j)}): "
+                    "counted again, since --again says it was given again",
+                    drug=history.names[cols.drug[i]],
+                )
+            )
+            continue
+        for j, i, a, b in pairs[: MAX_REPEATS_LISTED - len(problems)]:
+            problems.append(Problem(_repeat_text(history, patient, cols, j, i, a, b)))
+    if problems:
+        if found > len(problems):
+            problems.append(Problem(f"and {found - len(problems)} more repeated administrations"))
+        raise FileError(*problems)
+
+
+def _repeated(n: int) -> str:
+    return "1 administration repeats" if n == 1 else f"{n} administrations repeat"
+
+
+def _repeat_text(
+    history: History, patient: str | None, cols: Any, j: int, i: int, a: float, b: float
+) -> str:
+    drug = history.names[cols.drug[i]]
+    unit = tracking_unit(drug, ceilings_book()).replace("m2", "m²")
+    who = f"patient {patient}, " if patient is not None else ""
+    amounts = f"{fmt(a)} {unit}" if fmt(a) == fmt(b) else f"{fmt(a)} and {fmt(b)} {unit}"
+    return (
+        f"{history.where(cols, i)} repeats {history.where(cols, j)} ({who}{drug} on "
+        f"{_day(cols.date[i])}, {amounts}): the same administration would count twice toward "
+        "its lifetime total; remove one, tell them apart with a time or id column, or give "
+        "--again if it really was given twice"
+    )
 
 
 # ---------------------------------------------------------------- the running totals

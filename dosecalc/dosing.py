@@ -1,8 +1,10 @@
-"""The dose engine: protocol dose → basis → modification → cap → rounding, with a trace.
+"""The dose engine: protocol dose → rule → basis → modification → cap → rounding, with a trace.
 
 Pure functions of plain values. The order of operations is fixed (prior-art lesson 2): a
-reduction or escalation applies to the calculated dose, the regimen's cap (``max_dose``)
-applies to the modified dose, and rounding comes last and never pushes a dose above the cap.
+patient-dependent rule of the regimen (children, infants: CONTRACT §11) replaces or scales the
+protocol dose first, a reduction or escalation applies to the calculated dose, the regimen's cap
+(``max_dose``) applies to the modified dose, and rounding comes last and never pushes a dose
+above the cap.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dosecalc.policy import Policy
 from dosecalc.regimen import DoseSpec, DrugOrder, parse_dose
 from dosecalc.renal import Renal
 from dosecalc.rounding import round_dose
+from dosecalc.rules import RuleUse
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,15 @@ class Dose:
     deviation_percent: float = 0.0
     rounding_note: str | None = None
     cap: float | None = None
+    rule: RuleUse | None = None  # the patient-dependent rule that applied
+    regimen_dose: DoseSpec | None = None  # the order's own dose, when a rule replaced it
+
+    @property
+    def rule_factor(self) -> float:
+        """The rule's percent as a factor (1 without a percent rule)."""
+        if self.rule is None or self.rule.rule.percent is None:
+            return 1.0
+        return self.rule.rule.percent / 100
 
     @property
     def protocol_text(self) -> str:
@@ -66,7 +78,7 @@ class Dose:
         if self.basis != "bsa" or self.capped or self.rounding:
             return None
         factor = 1 + self.modification.percent / 100 if self.modification else 1.0
-        return self.protocol.amount * factor
+        return self.protocol.amount * self.rule_factor * factor
 
 
 def calculate(
@@ -90,7 +102,9 @@ def calculate(
         )
     else:
         trace.append(f"protocol: {spec.describe()} on each listed day")
+    use, spec, regimen_dose = rule_step(order, spec, patient, trace)
     calculated = _basis(order, spec, patient, renal, trace)
+    calculated = rule_percent_step(use, calculated, spec.unit, trace)
     dose = calculated
     if modification is not None:
         dose = calculated * (1 + modification.percent / 100)
@@ -132,7 +146,41 @@ def calculate(
         deviation_percent=rounded.deviation_percent if rounded else 0.0,
         rounding_note=rounded.note if rounded else None,
         cap=cap,
+        rule=use,
+        regimen_dose=regimen_dose,
     )
+
+
+def rule_step(
+    order: DrugOrder, spec: DoseSpec, patient: Patient, trace: list[str]
+) -> tuple[RuleUse | None, DoseSpec, DoseSpec | None]:
+    """The regimen's patient-dependent rule (CONTRACT §11), first in the order of operations:
+    (the rule that applies, the dose spec to calculate from, the order's dose it replaced)."""
+    from dosecalc.rules import select
+
+    use = select(order, patient)
+    if use is None:
+        return None, spec, None
+    if use.rule.dose is None:
+        return use, spec, None
+    new = use.rule.dose
+    trace.append(
+        f"{use.label} ({use.why}; source: {use.rule.source}): {new.describe()} on each "
+        f"listed day replaces {spec.describe()}"
+    )
+    return use, new, spec
+
+
+def rule_percent_step(use: RuleUse | None, calculated: float, unit: str, trace: list[str]) -> float:
+    """A percent rule scales the calculated dose (a rule never raises a dose: percent ≤ 100)."""
+    if use is None or use.rule.percent is None:
+        return calculated
+    value = calculated * use.rule.percent / 100
+    trace.append(
+        f"{use.label} ({use.why}; source: {use.rule.source}): {use.rule.percent:g} % of "
+        f"{fmt(calculated)} = {fmt(value)} {unit}"
+    )
+    return value
 
 
 def _basis(

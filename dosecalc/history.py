@@ -27,7 +27,7 @@ from dosecalc.errors import FileError, Problem, fail
 from dosecalc.patient import BSA_M2
 
 REQUIRED = ("date", "drug", "dose", "unit")
-OPTIONAL = ("bsa_m2", "patient", "regimen", "cycle", "day", "note")
+OPTIONAL = ("bsa_m2", "patient", "regimen", "cycle", "day", "note", "time", "id")
 COLUMNS = REQUIRED + OPTIONAL
 MAX_HISTORY_BYTES = 2_000_000_000  # a pharmacy-wide export; the YAML form is capped lower
 MAX_ROW_AMOUNT = 1_000_000.0  # mg (1 kg) or units in one administration: a unit slip above it
@@ -58,6 +58,8 @@ class Row:
     cycle: int | None = None
     day: int | None = None
     where: str = ""  # "file:line" or "--prior"
+    time: str | None = None  # "HH:MM": tells two administrations of one day apart
+    id: str | None = None  # the administration's id in the source system
 
 
 @lru_cache(maxsize=4096)
@@ -121,6 +123,35 @@ def _text(value: Any) -> str | None:
         return None
     text = str(value).strip()
     return text or None
+
+
+MAX_ID_CHARS = 100
+
+
+def _time(value: Any) -> str | None:
+    """An optional ``time`` field: ``HH:MM`` on the 24-hour clock (or empty)."""
+    text = _text(value)
+    if text is None:
+        return None
+    hours, sep, minutes = text.partition(":")
+    if not (
+        sep
+        and len(hours) == len(minutes) == 2
+        and (hours + minutes).isascii()
+        and (hours + minutes).isdigit()
+        and int(hours) < 24
+        and int(minutes) < 60
+    ):
+        raise ValueError(f"time '{text}' is not a time of day; write it as HH:MM, e.g. 08:30")
+    return text
+
+
+def _ident(value: Any) -> str | None:
+    """An optional ``id`` field: the administration's id in the source system."""
+    text = _text(value)
+    if text is not None and len(text) > MAX_ID_CHARS:
+        raise ValueError(f"id '{text[:20]}…' is longer than {MAX_ID_CHARS} characters")
+    return text
 
 
 @lru_cache(maxsize=65536)
@@ -210,6 +241,8 @@ def parse_row(raw: dict[str, Any], where: str, today: date) -> Row:
         _int(raw.get("cycle"), "cycle", 1),
         _int(raw.get("day"), "day", -366),
         where,
+        _time(raw.get("time")),
+        _ident(raw.get("id")),
     )
 
 
@@ -254,6 +287,8 @@ class Columns:
         "cycle",
         "day",
         "regimen",
+        "time",
+        "ident",
     )
 
     def __init__(self) -> None:
@@ -267,6 +302,8 @@ class Columns:
         self.cycle = array("l")  # 0: none
         self.day = array("l")  # 0: none
         self.regimen = array("H")  # index into History.regimens (0: none)
+        self.time = array("h")  # minutes after midnight + 1 (0: none)
+        self.ident = array("L")  # index into History.ids (0: none)
 
     def __len__(self) -> int:
         return len(self.amount)
@@ -280,8 +317,11 @@ class History:
     names: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     regimens: list[str] = field(default_factory=lambda: [""])
+    ids: list[str] = field(default_factory=lambda: [""])
     _codes: dict[str, int] = field(default_factory=dict)
     _regimen_codes: dict[str, int] = field(default_factory=lambda: {"": 0})
+    _id_codes: dict[str, int] = field(default_factory=lambda: {"": 0})
+    notes: dict[str | None, list[Any]] = field(default_factory=dict)  # patient → Alerts
 
     def code(self, drug: str) -> int:
         code = self._codes.get(drug)
@@ -295,6 +335,13 @@ class History:
         if code is None:
             code = self._regimen_codes[regimen] = len(self.regimens)
             self.regimens.append(regimen)
+        return code
+
+    def id_code(self, ident: str) -> int:
+        code = self._id_codes.get(ident)
+        if code is None:
+            code = self._id_codes[ident] = len(self.ids)
+            self.ids.append(ident)
         return code
 
     def add(self, row: Row, patient: str | None, file: int, line: int) -> None:
@@ -311,6 +358,8 @@ class History:
         cols.cycle.append(row.cycle or 0)
         cols.day.append(row.day or 0)
         cols.regimen.append(self.regimen_code(row.regimen or ""))
+        cols.time.append(_minutes(row.time))
+        cols.ident.append(self.id_code(row.id or ""))
 
     def where(self, cols: Columns, i: int) -> str:
         source = self.sources[cols.file[i]]
@@ -339,6 +388,8 @@ class History:
                 cols.cycle[i] or None,
                 cols.day[i] or None,
                 self.where(cols, i),
+                _clock(cols.time[i]),
+                self.ids[cols.ident[i]] or None,
             )
             for i in range(len(cols))
         ]
@@ -368,6 +419,15 @@ class History:
                 f"{where}: this row has no patient, but other rows name one;"
                 " give every row a patient (or none)",
             )
+
+
+def _minutes(time: str | None) -> int:
+    """``"08:30"`` → 511 (minutes after midnight + 1); None → 0."""
+    return 0 if time is None else int(time[:2]) * 60 + int(time[3:]) + 1
+
+
+def _clock(minutes: int) -> str | None:
+    return f"{(minutes - 1) // 60:02d}:{(minutes - 1) % 60:02d}" if minutes else None
 
 
 def open_checked(path: Path, limit: int, opener: Any) -> Any:
@@ -410,7 +470,7 @@ class _Layout:
     unit: int
     bsa: int | None
     patient: int | None
-    optional: tuple[int | None, int | None, int | None]  # regimen, cycle, day
+    optional: tuple[int | None, ...]  # regimen, cycle, day, time, id
 
 
 def _layout(header: list[str], source: str) -> _Layout:
@@ -433,7 +493,7 @@ def _layout(header: list[str], source: str) -> _Layout:
         col["unit"],
         col.get("bsa_m2"),
         col.get("patient"),
-        (col.get("regimen"), col.get("cycle"), col.get("day")),
+        (col.get("regimen"), col.get("cycle"), col.get("day"), col.get("time"), col.get("id")),
     )
 
 
@@ -469,7 +529,8 @@ def scan_csv(path: Path, history: History, today: date, jobs: int = 1) -> None:
         layout = _layout(header, source)
         file = len(history.sources)
         history.sources.append(source)
-        if jobs > 1 and _scan_parallel(path, layout, history, file, today, jobs):
+        ids = layout.optional[4] is not None  # ids are codes of this history: read serially
+        if jobs > 1 and not ids and _scan_parallel(path, layout, history, file, today, jobs):
             return
         _scan_rows(reader, 0, layout, history, file, today, source)
     finally:
@@ -492,7 +553,7 @@ def _scan_rows(
         layout.unit,
     )
     i_bsa, i_patient, optional = layout.bsa, layout.patient, layout.optional
-    with_optional = optional != (None, None, None)
+    with_optional = any(i is not None for i in optional)
     dates: dict[str, int] = {}
     kinds: dict[tuple[str, str], tuple[int, float, bool]] = {}
     bsas: dict[str, float] = {"": 0.0}
@@ -571,11 +632,15 @@ def _scan_rows(
                         cols.line.append,
                     )
                 if with_optional:
-                    regimen, cycle, day = (values[i] if i is not None else "" for i in optional)
+                    regimen, cycle, day, time, ident = (
+                        values[i] if i is not None else "" for i in optional
+                    )
                     extra = (
                         history.regimen_code(_text(unescape(regimen)) or ""),
                         _int(cycle, "cycle", 1) or 0,
                         _int(day, "day", -366) or 0,
+                        _minutes(_time(time)),
+                        history.id_code(_ident(ident) or ""),
                     )
             except ValueError as e:
                 raise FileError(Problem(str(e), file=source, line=line)) from None
@@ -591,11 +656,13 @@ def _scan_rows(
                 cols.regimen.append(extra[0])
                 cols.cycle.append(extra[1])
                 cols.day.append(extra[2])
+                cols.time.append(extra[3])
+                cols.ident.append(extra[4])
         if not with_optional:  # the same for every row: filled in once per patient
             for cols in patients.values():
                 n = len(cols.amount) - len(cols.file)
                 cols.file.extend(array("H", [file]) * n)
-                for column in (cols.regimen, cols.cycle, cols.day):
+                for column in (cols.regimen, cols.cycle, cols.day, cols.time, cols.ident):
                     column.extend(array(column.typecode, [0]) * n)
     except (csv.Error, UnicodeDecodeError) as e:
         raise _read_error(e, source, line) from None
@@ -782,6 +849,8 @@ def load(
     a large CSV file in that many worker processes (:func:`scan_csv`)."""
     today = today or date.today()
     history = History()
+    paths = list(paths)
+    _refuse_same_file(paths)
     for path in paths:
         if path.suffix.lower() in (".yaml", ".yml"):
             scan_yaml(path, history, today)
@@ -791,6 +860,23 @@ def load(
         history.add_prior(parse_prior(text))
     history.check_patients()
     return history
+
+
+def _refuse_same_file(paths: list[Path]) -> None:
+    """The same file given twice would count every dose in it twice (CONTRACT §12)."""
+    seen: dict[tuple[int, int], Path] = {}
+    for path in paths:
+        try:
+            st = path.stat()
+        except OSError:
+            continue  # reading it says what is wrong
+        first = seen.setdefault((st.st_dev, st.st_ino), path)
+        if first is not path:
+            same = "is given twice" if str(first) == str(path) else f"is the same file as {first}"
+            raise fail(
+                "--history",
+                f"{path} {same}: every dose in it would count twice; give each history once",
+            )
 
 
 def read(path: Path, today: date | None = None) -> list[Row]:

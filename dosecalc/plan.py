@@ -8,7 +8,7 @@ This is the API the CLI calls::
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -102,6 +102,8 @@ class Phase:
         if self.regimen is not None:
             out.update(
                 regimen=self.regimen.id,
+                regimen_sha256=self.regimen.sha256,
+                regimen_status=self.regimen.status,
                 cycles=self.cycles,
                 cycle_length_days=self.regimen.cycle_length_days,
                 cycle_starts=[d.isoformat() for d in self.cycle_starts],
@@ -149,6 +151,7 @@ class Plan:
                 "id": head.course,
                 "name": head.name or head.course,
                 "course": True,
+                "sha256": self.course.sha256,
                 "start": self.start.isoformat(),
                 "sources": list(head.sources),
                 "assumptions": list(head.assumptions)
@@ -170,6 +173,7 @@ class Plan:
                 "cycles": self.cycles,
                 "start": self.start.isoformat(),
                 "version": r.version,
+                **review_dict(r),
                 "sources": list(r.sources),
                 "assumptions": list(r.assumptions),
                 "unverified": list(r.unverified),
@@ -201,8 +205,56 @@ def parse_start(text: str | date | None, today: date | None = None) -> tuple[dat
         raise fail("--start", str(e)) from None
 
 
-def _regimen_alerts(regimen: Regimen) -> list[Alert]:
-    out = [
+def review_dict(r: Regimen) -> dict[str, object]:
+    """The regimen's review status and the SHA-256 of its file (plan JSON, additive)."""
+    return {
+        "status": r.status,
+        "approved_by": r.approved_by,
+        "approved_on": r.approved_on.isoformat() if r.approved_on else None,
+        "review_due": r.review_due.isoformat() if r.review_due else None,
+        "sha256": r.sha256,
+    }
+
+
+def review_alerts(regimen: Regimen, today: date | None = None) -> list[Alert]:
+    """REGIMEN_NOT_APPROVED (info for a draft, critical for a retired regimen) and
+    REGIMEN_REVIEW_OVERDUE (warning: an approved regimen past its review_due date)."""
+    today = today or date.today()
+    r = regimen
+    if r.status == "retired":
+        approved = f" (approved by {r.approved_by} on {r.approved_on})" if r.approved_by else ""
+        return [
+            Alert(
+                CRITICAL,
+                "REGIMEN_NOT_APPROVED",
+                f"{r.id} is retired{approved}: it is no longer approved for use; plan with the "
+                "regimen that replaced it",
+            )
+        ]
+    if r.status == "draft":
+        return [
+            Alert(
+                INFO,
+                "REGIMEN_NOT_APPROVED",
+                f"{r.id} is a draft: no clinician has approved this version of the file; check "
+                "every dose against its source before use",
+            )
+        ]
+    if r.review_due is not None and r.review_due < today:
+        return [
+            Alert(
+                WARNING,
+                "REGIMEN_REVIEW_OVERDUE",
+                f"{r.id} was approved by {r.approved_by} on {r.approved_on}, and its review was "
+                f"due on {r.review_due}: have it reviewed again",
+            )
+        ]
+    return []
+
+
+def _regimen_alerts(regimen: Regimen, today: date | None = None) -> list[Alert]:
+    out = review_alerts(regimen, today)
+    out += [
         Alert(WARNING, "REGIMEN_UNVERIFIED", f"{regimen.id}: unverified: {text}")
         for text in regimen.unverified
     ]
@@ -363,8 +415,10 @@ def make_plan(
     delays: dict[int, int] | None = None,
     delay_mode: str = "shift",
     actual_dates: bool = False,
+    notices: Sequence[Alert] = (),
 ) -> Plan:
-    """Plan ``regimen`` for ``patient``; ``history`` rows are the prior lifetime exposure.
+    """Plan ``regimen`` for ``patient``; ``history`` rows are the prior lifetime exposure
+    (``notices``: what reading them found, e.g. repeats counted again).
 
     With ``actual_dates``, history rows of this regimen that name their cycle (and day) date
     those cycles; their administrations count once, from the history, and the later cycles
@@ -437,7 +491,7 @@ def make_plan(
         n,
         tuple(starts),
     )
-    warnings = _regimen_alerts(regimen) + warnings + short_intervals(phase)
+    warnings = _regimen_alerts(regimen, today) + warnings + short_intervals(phase)
     if assumed:
         warnings.append(
             Alert(
@@ -446,6 +500,7 @@ def make_plan(
                 f"no --start given: cycle 1 day 1 is today, {first.isoformat()}",
             )
         )
+    warnings += notices
     return assemble(
         patient, [phase], administrations, warnings, history, factors, equivalence, options, policy
     )
@@ -571,7 +626,10 @@ def assemble(
     factors = factors or RiskFactors(age_years=patient.age_years)
     if cardiac:
         gy = (factors.cardiac_radiation_gy or 0.0) + sum(x for x in cardiac if x)
-        factors = RiskFactors(cardiac_radiation_gy=gy, age_years=factors.age_years)
+        factors = replace(factors, cardiac_radiation_gy=gy)
+    if patient.weight_kg is not None and patient.bsa_m2 and factors.kg_per_m2 is None:
+        # a per-kg ceiling (daunorubicin under 2 years: 10 mg/kg) in mg/m² for this patient
+        factors = replace(factors, kg_per_m2=patient.weight_kg / patient.bsa_m2)
     warnings = _patient_alerts(patient, policy) + warnings
     book = ceilings.book()
     bsa = cumulative.BsaUse(patient.bsa_m2, _bsa_words(patient))
@@ -640,8 +698,10 @@ def schedule_regimen(
 ) -> tuple[list[Administration], list[Alert]]:
     """The dated administrations of one regimen, and the warnings about its doses."""
     from dosecalc import renal as rn
+    from dosecalc.rules import effective
 
-    needs_gfr = any(o.protocol.basis == "auc" for o in regimen.drugs)
+    # the basis after each order's rule: an infant's per-kg carboplatin needs no GFR
+    needs_gfr = any(effective(o, patient).basis == "auc" for o in regimen.drugs)
     renal = rn.for_calvert(patient, policy) if needs_gfr else None
     cache: dict[tuple[int, Modification | None], Dose] = {}
 
@@ -655,6 +715,7 @@ def schedule_regimen(
 
     administrations = expand(regimen, dose_for, first, cycles, phase, starts)
     warnings = _capped(administrations) + _dose_alerts(administrations, patient)
+    warnings += small_child_alerts(regimen, patient, phase)
     if renal is not None:
         warnings += [
             Alert(WARNING, "GFR_ABOVE_CAP", w, drug="carboplatin", phase=phase)
@@ -688,7 +749,52 @@ def _dose_alerts(administrations: list[Administration], patient: Patient) -> lis
             )  # type: ignore[arg-type]
         if d.rounding_note:
             out.append(Alert(INFO, "ROUNDING_SKIPPED", f"{d.drug}: {d.rounding_note}", **where))  # type: ignore[arg-type]
+        if d.rule is not None:
+            out.append(Alert(INFO, "DOSE_RULE_APPLIED", rule_message(d), **where))  # type: ignore[arg-type]
     return out
+
+
+SMALL_CHILD_KG = 10.0  # Cancer Council Australia: BSA dosing under 10 kg risks overdose
+
+
+def small_child_alerts(regimen: Regimen, patient: Patient, phase: int = 1) -> list[Alert]:
+    """SMALL_CHILD_BSA_DOSING: a drug dosed per m² (no rule of the regimen replacing it) for a
+    patient under 10 kg."""
+    from dosecalc.rules import effective
+
+    weight = patient.weight_kg
+    if weight is None or weight >= SMALL_CHILD_KG:
+        return []
+    out = []
+    for order in regimen.drugs:
+        if effective(order, patient).basis != "bsa":
+            continue
+        ruled = " and none of its rules applies" if order.rules else ", and it gives no rule"
+        out.append(
+            Alert(
+                WARNING,
+                "SMALL_CHILD_BSA_DOSING",
+                f"{order.drug} is dosed per m² for a patient of {fmt(weight)} kg{ruled} for "
+                f"small children in {regimen.id}: BSA dosing under {fmt(SMALL_CHILD_KG)} kg can "
+                "lead to significant overdoses (Cancer Council Australia, paediatric dose "
+                "calculation); check the protocol's dosing for infants and small children",
+                drug=order.drug,
+                phase=phase,
+            )
+        )
+    return out
+
+
+def rule_message(d: Dose) -> str:
+    """``vincristine: rule 1 (BSA 0.3464 m² is below 0.6 m2) gives 0.05 mg/kg instead of
+    1.5 mg/m² (source: ...)``."""
+    assert d.rule is not None
+    r = d.rule.rule
+    if r.dose is not None and d.regimen_dose is not None:
+        what = f"gives {r.dose.describe()} instead of {d.regimen_dose.describe()}"
+    else:
+        what = f"gives {r.percent:g} % of {d.protocol.describe()}"
+    return f"{d.drug}: {d.rule.label} ({d.rule.why}) {what} (source: {r.source})"
 
 
 def _patient_alerts(p: Patient, policy: Policy) -> list[Alert]:
@@ -726,7 +832,10 @@ def _patient_alerts(p: Patient, policy: Policy) -> list[Alert]:
             )
     if p.previous_weight_kg is not None and p.weight_kg is not None:
         change = 100 * (p.weight_kg / p.previous_weight_kg - 1)
-        limit = policy["weight.change_threshold_percent"]
+        key = "weight.change_threshold_percent"
+        if p.age_years is not None and p.age_years < policy["weight.child_below_age_years"]:
+            key = "weight.change_threshold_percent_child"
+        limit = policy[key]
         if abs(change) > limit:
             out.append(
                 Alert(
@@ -735,7 +844,7 @@ def _patient_alerts(p: Patient, policy: Policy) -> list[Alert]:
                     f"weight {fmt(p.weight_kg)} kg is {change:+.1f} % from the previous "
                     f"{fmt(p.previous_weight_kg)} kg, more than {fmt(limit)} %: confirm "
                     "the weight and recalculate "
-                    f"({policy.describe('weight.change_threshold_percent')})",
+                    f"({policy.describe(key)})",
                 )
             )
     return out

@@ -179,6 +179,22 @@ SETTINGS: dict[str, Setting] = {
             "warn when weight changed more than this since --previous-weight",
         ),
         Setting(
+            "weight.change_threshold_percent_child",
+            5.0,
+            "NIH Clinical Center: 5 % in paediatrics, 10 % in adults (APHON forum, 2022); "
+            "Texas Children's uses 10 %",
+            _number(0.1, 100),
+            "the same for a child (age below weight.child_below_age_years; needs --age)",
+        ),
+        Setting(
+            "weight.child_below_age_years",
+            18.0,
+            "dosecalc's paediatric cut-off, as for the paediatric ceilings (labels do not define "
+            "'children')",
+            _number(1, 30),
+            "a patient younger than this is a child for weight.change_threshold_percent_child",
+        ),
+        Setting(
             "carboplatin.gfr_cap_ml_min",
             125.0,
             "FDA 2010 / NCCN: cap an estimated GFR at 125 mL/min (eviQ/ADDIKD: do not cap)",

@@ -10,14 +10,16 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     PlainValidator,
+    PrivateAttr,
     StrictInt,
     ValidationInfo,
     WithJsonSchema,
@@ -227,8 +229,166 @@ Days = Annotated[
 Text = Annotated[str, Field(min_length=1)]
 
 
+def _iso_date(value: Any) -> date:
+    if isinstance(value, date):
+        return value
+    return strict.iso_date(value)  # YYYY-MM-DD in ASCII digits
+
+
+IsoDate = Annotated[
+    date, PlainValidator(_iso_date), WithJsonSchema({"type": "string", "format": "date"})
+]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+
+
+# ---------------------------------------------------------------- patient-dependent rules (§11)
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A bound of a rule's condition: ``value`` in the condition's unit (m², kg, years)."""
+
+    value: float
+    text: str  # as written in the file
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _limit(target: str, bare: str | None, what: str, examples: str, top: float) -> Any:
+    """A validator for ``'0.6 m2'`` / ``'10 kg'`` / ``1`` (years): a plain float, checked."""
+
+    def parse(value: Any) -> Limit:
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise ValueError(f"{value!r} is not {what}; write e.g. {examples}")
+        try:
+            if isinstance(value, str):
+                number, unit_text = units.split(value)
+            else:
+                number, unit_text = strict.number(value, signed=True), ""
+        except ValueError as e:
+            raise ValueError(f"{e}; write e.g. {examples}") from None
+        if not unit_text:
+            if bare is None:
+                raise ValueError(f"{value!r} has no unit; write e.g. {examples}")
+            unit_text = bare
+        try:
+            amount = number * units.factor(unit_text, target)
+        except units.DimensionError as e:
+            raise ValueError(f"'{value}' {e}; write e.g. {examples}") from None
+        except ValueError as e:
+            raise ValueError(f"{e} (in '{value}'); write e.g. {examples}") from None
+        if not (math.isfinite(amount) and 0 < amount <= top):
+            raise ValueError(
+                f"'{value}' is outside the plausible range for {what} (above 0, at most {top:g})"
+            )
+        text = str(value).strip() if isinstance(value, str) else f"{value:g} {bare}"
+        return Limit(amount, text)
+
+    return Annotated[
+        Limit,
+        PlainValidator(parse),
+        WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "number"}]}),
+    ]
+
+
+BsaLimit = _limit("m**2", None, "a BSA", "'0.6 m2'", 4.0)
+WeightLimit = _limit("kg", None, "a weight", "'10 kg'", 400.0)
+AgeLimit = _limit("year", "years", "an age", "1 (years), '18 months' or '2 years'", 120.0)
+
+
+def _percent(value: Any) -> float:
+    """A rule's ``percent``: a number above 0 and at most 100 (``50`` or ``'50 %'``)."""
+    valid = "write the percent of the dose to give, e.g. 50 or '75 %' (above 0, at most 100)"
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"{value!r} is not a percent; {valid}")
+    text = value.strip().removesuffix("%").strip() if isinstance(value, str) else value
+    try:
+        number = strict.number(text, signed=True)  # below zero: refused below, with why
+    except ValueError as e:
+        raise ValueError(f"{value!r} is not a percent ({e}); {valid}") from None
+    if not (math.isfinite(number) and 0 < number <= 100):
+        raise ValueError(f"{value!r}: a rule may lower a dose, never raise it; {valid}")
+    return number
+
+
+Percent = Annotated[
+    float,
+    PlainValidator(_percent),
+    WithJsonSchema(
+        {"anyOf": [{"type": "number", "exclusiveMinimum": 0, "maximum": 100}, {"type": "string"}]}
+    ),
+]
+
+
+class RuleWhen(_Strict):
+    """When a rule applies: every condition given must hold (``below`` is strict, ``at_least``
+    includes the bound: BSA exactly 0.6 m² is not below 0.6 m²)."""
+
+    bsa_below: BsaLimit | None = Field(None, description="BSA below this, e.g. '0.6 m2'")
+    weight_below: WeightLimit | None = Field(None, description="actual weight below, e.g. '10 kg'")
+    age_below: AgeLimit | None = Field(None, description="age below, in years (or '6 months')")
+    age_at_least: AgeLimit | None = Field(None, description="age at least, in years")
+
+    @model_validator(mode="after")
+    def _some(self) -> RuleWhen:
+        if all(
+            v is None
+            for v in (self.bsa_below, self.weight_below, self.age_below, self.age_at_least)
+        ):
+            raise ValueError(
+                "a rule needs a condition: bsa_below, weight_below, age_below or age_at_least"
+            )
+        return self
+
+    def describe(self) -> str:
+        """``'BSA below 0.6 m2 and age at least 1 year'``."""
+        parts = []
+        for name, words in (
+            ("bsa_below", "BSA below"),
+            ("weight_below", "weight below"),
+            ("age_below", "age below"),
+            ("age_at_least", "age at least"),
+        ):
+            limit = getattr(self, name)
+            if limit is not None:
+                shown = (
+                    limit.text
+                    if not limit.text.endswith(" years")
+                    else (f"{limit.value:g} year" + ("s" if limit.value != 1 else ""))
+                )
+                parts.append(f"{words} {shown}")
+        return " and ".join(parts)
+
+
+class Rule(_Strict):
+    """A patient-dependent dosing rule of one drug order: the first whose ``when`` matches
+    applies. ``dose`` replaces the order's dose (the dose on each listed day, any basis);
+    ``percent`` scales the calculated dose."""
+
+    when: RuleWhen
+    dose: Dose | None = Field(
+        None, description="replaces the dose on each listed day, e.g. '0.05 mg/kg'"
+    )
+    percent: Percent | None = Field(None, description="percent of the dose to give, e.g. 50")
+    source: Text = Field(description="where the rule comes from (protocol section, label)")
+    name: Text | None = None
+    note: Text | None = None
+
+    @model_validator(mode="after")
+    def _one_action(self) -> Rule:
+        if (self.dose is None) == (self.percent is None):
+            raise ValueError(
+                "give either 'dose' (replaces the dose, e.g. '0.05 mg/kg') or 'percent' (of the "
+                "dose, e.g. 50), exactly one of them"
+            )
+        return self
+
+    def action(self) -> str:
+        return f"{self.dose.describe()}" if self.dose is not None else f"{self.percent:g} %"
 
 
 class DrugOrder(_Strict):
@@ -248,6 +408,11 @@ class DrugOrder(_Strict):
     infusion: Text | None = None
     note: Text | None = None
     source: Text | None = None
+    rules: list[Rule] = Field(
+        [],
+        max_length=20,
+        description="patient-dependent rules (children, infants); the first that matches applies",
+    )
 
     @field_validator("days")
     @classmethod
@@ -333,7 +498,37 @@ class Regimen(_Strict):
     assumptions: list[Text] = []
     unverified: list[Text] = []
     notes: list[Text] = []
+    status: Literal["draft", "approved", "retired"] = Field(
+        "draft", description="how far the file has been reviewed: draft, approved or retired"
+    )
+    approved_by: Text | None = Field(None, description="who approved this version")
+    approved_on: IsoDate | None = Field(None, description="when, YYYY-MM-DD")
+    review_due: IsoDate | None = Field(None, description="when it must be reviewed again")
     drugs: list[DrugOrder] = Field(min_length=1, max_length=100)
+    _sha256: str | None = PrivateAttr(None)
+
+    @model_validator(mode="after")
+    def _review(self) -> Regimen:
+        if self.status == "approved" and (self.approved_by is None or self.approved_on is None):
+            raise ValueError(
+                "status approved needs approved_by (who) and approved_on (YYYY-MM-DD, when)"
+            )
+        if self.status == "draft" and (self.approved_by or self.approved_on):
+            raise ValueError(
+                "a draft has no approved_by or approved_on; set status: approved, or remove them"
+            )
+        if self.approved_on and self.approved_on > date.today():
+            raise ValueError(f"approved_on {self.approved_on} is in the future")
+        if self.approved_on and self.review_due and self.review_due <= self.approved_on:
+            raise ValueError(
+                f"review_due {self.review_due} is not after approved_on {self.approved_on}"
+            )
+        return self
+
+    @property
+    def sha256(self) -> str | None:
+        """SHA-256 of the file's bytes as loaded (None for a regimen built in memory)."""
+        return self._sha256
 
 
 # ---------------------------------------------------------------- loading and the library
@@ -350,19 +545,26 @@ def library_ids() -> list[str]:
     return sorted(p.stem for p in library_dir().glob("*.yaml"))
 
 
-def validate(data: Any, lines: dict[Any, int], source: str) -> Regimen:
-    """Validate parsed YAML as a regimen; every problem reported with file:line at once."""
+def validate(data: Any, lines: dict[Any, int], source: str, sha256: str | None = None) -> Regimen:
+    """Validate parsed YAML as a regimen; every problem reported with file:line at once.
+    ``sha256`` is the digest of the file's bytes, kept with the regimen (plans print it)."""
+    from dosecalc import rules
     from dosecalc.datafile import validate as validate_model
 
     length = data.get("cycle_length_days") if isinstance(data, dict) else None
-    return validate_model(Regimen, data, lines, source, {"cycle_length_days": length})
+    regimen = validate_model(Regimen, data, lines, source, {"cycle_length_days": length})
+    problems = rules.problems(regimen, lines, source)
+    if problems:
+        raise FileError(*problems)
+    regimen._sha256 = sha256
+    return regimen
 
 
 def load_file(path: Path) -> Regimen:
     from dosecalc import yamlfile
 
-    data, lines = yamlfile.load(path, "regimen")
-    return check_library_id(validate(data, lines, str(path)), path, lines)
+    data, lines, digest = yamlfile.load_hashed(path, "regimen")
+    return check_library_id(validate(data, lines, str(path), digest), path, lines)
 
 
 def check_library_id(regimen: Regimen, path: Path, lines: dict[Any, int]) -> Regimen:

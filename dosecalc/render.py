@@ -101,6 +101,7 @@ def plan_header(plan: Plan) -> Text:
         assert r is not None
         head.append(f"{r.name}", style="bold")
         head.append(f"  [{r.id}{' v' + r.version if r.version else ''}]\n")
+        head.append(f"Review: {review_words(r)}\n")
     head.append(f"Patient: {patient_line(plan)}\n")
     if plan.course is None:
         r = plan.regimen
@@ -129,6 +130,16 @@ def plan_header(plan: Plan) -> Text:
     if lines:
         head.append(f"\nPolicy: {'; '.join(lines)} (dosecalc policy show explains each)")
     return head
+
+
+def review_words(r: Any, with_hash: bool = True) -> str:
+    """``'draft (not approved), sha256 1a2b3c4d5e6f'``: how far a regimen was reviewed, and
+    which version of the file this is."""
+    if r.status == "approved":
+        words = f"approved by {r.approved_by} on {r.approved_on}"
+    else:
+        words = f"{r.status} (not approved)"
+    return words + (f", sha256 {r.sha256[:12]}" if r.sha256 and with_hash else "")
 
 
 def _rows(plan: Plan, administrations: list[Any]) -> list[tuple[Any, list[Any]]]:
@@ -293,6 +304,9 @@ def _calculation(plan: Plan, d: Any) -> str:
         text = f"{d.protocol_text} × (GFR {fmt(gfr)} + 25)"
     else:
         text = "flat"
+    if d.rule is not None:
+        percent = d.rule.rule.percent
+        text += f", {d.rule.label}" + (f" {percent:g} %" if percent is not None else "")
     if d.modification is not None:
         text += f", {d.modification.percent:+g} %"
     if d.capped:
@@ -565,7 +579,7 @@ def ledger_csv(records: list[dict[str, Any]]) -> str:
     for r in records:
         if r["kind"] != "dose" or r["voided_by"]:
             continue
-        row = {k: r[k] for k in COLUMNS if k not in ("drug", "note")}
+        row = {k: r.get(k) for k in COLUMNS if k not in ("drug", "note")}  # no time, id
         row["drug"] = r["drug_given"]
         row["note"] = f"ledger #{r['seq']}" + (f": {r['note']}" if r["note"] else "")
         writer.writerow(row)
@@ -676,10 +690,23 @@ def regimen_detail(r: Any) -> dict[str, Any]:
                 "infusion": o.infusion,
                 "note": o.note,
                 "source": o.source,
+                "rules": [
+                    {
+                        "when": x.when.describe(),
+                        "dose": x.dose.text if x.dose else None,
+                        "percent": x.percent,
+                        "source": x.source,
+                        "name": x.name,
+                    }
+                    for x in o.rules
+                ],
             }
             for o in r.drugs
         ],
     )
+    from dosecalc.plan import review_dict
+
+    out.update(review_dict(r))
     return out
 
 
@@ -689,6 +716,7 @@ def regimen_view(r: Any) -> Group:
     head.append(f"  [{r.id}{' v' + r.version if r.version else ''}]\n")
     if r.indication:
         head.append(f"Indication: {r.indication}\n")
+    head.append(f"Review: {review_words(r)}\n")
     head.append(f"Cycle: {r.cycle_length_days} days start to start; default {r.cycles} cycles")
     table = Table(box=box.SIMPLE_HEAD, header_style="bold", show_edge=False, pad_edge=False)
     for col in ("Drug", "Dose per day", "Days", "Per cycle", "Route", "Cap", "Infusion / note"):
@@ -713,7 +741,13 @@ def regimen_view(r: Any) -> Group:
             "; ".join(x for x in (o.infusion, o.note) if x),
         )
     parts: list[Any] = [head, table]
+    ruled = [
+        f"{_name(o.drug)} rule {i}: when {x.when.describe()}: {x.action()} (source: {x.source})"
+        for o in r.drugs
+        for i, x in enumerate(o.rules, 1)
+    ]
     for title, items in (
+        ("Rules for children and infants (the first that matches applies)", ruled),
         ("Sources", r.sources),
         ("Assumptions", r.assumptions),
         ("Unverified", r.unverified),

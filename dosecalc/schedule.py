@@ -45,6 +45,9 @@ class Administration:
             "dose": d.dose,
             "unit": d.unit,
             "trace": list(d.trace),
+            "rule": d.rule.as_dict() if d.rule is not None else None,
+            "regimen_dose": d.regimen_dose.amount if d.regimen_dose is not None else None,
+            "regimen_dose_unit": d.regimen_dose.per_unit if d.regimen_dose is not None else None,
         }
 
 

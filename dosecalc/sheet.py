@@ -106,6 +106,17 @@ def render(plan: Any, paper: str = "a4", now: datetime | None = None) -> str:
             ("Phases", str(len(plan.phases))),
             ("Start", plan.start.isoformat()),
         ]
+        if plan.course.sha256:
+            regimen.append(("Course file SHA-256", plan.course.sha256))
+        for ph in plan.phases:
+            if ph.regimen is not None:
+                regimen.append(
+                    (
+                        f"Phase {ph.number}: {ph.regimen.id}",
+                        text_render.review_words(ph.regimen, with_hash=False)
+                        + (f"; SHA-256 {ph.regimen.sha256}" if ph.regimen.sha256 else ""),
+                    )
+                )
     else:
         r = plan.regimen
         title = r.name
@@ -116,7 +127,10 @@ def render(plan: Any, paper: str = "a4", now: datetime | None = None) -> str:
             ("Cycle length", f"{r.cycle_length_days} days (start to start)"),
             ("Cycles", str(plan.cycles)),
             ("Start", plan.start.isoformat()),
+            ("Review", text_render.review_words(r, with_hash=False)),
         ]
+        if r.sha256:
+            regimen.append(("Regimen file SHA-256", r.sha256))
     phases = []
     for ph in plan.phases:
         mine = [a for a in plan.administrations if a.phase == ph.number]

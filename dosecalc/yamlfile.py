@@ -179,6 +179,11 @@ def _walk(node: Any, loc: Loc, lines: dict[Loc, int], paths: dict[int, Loc]) -> 
 
 def read_text(path: Path, what: str, max_bytes: int = MAX_BYTES) -> str:
     """A file's text: must exist, be at most ``max_bytes`` and be UTF-8."""
+    return _read(path, what, max_bytes)[0]
+
+
+def _read(path: Path, what: str, max_bytes: int = MAX_BYTES) -> tuple[str, bytes]:
+    """A file's text and the bytes it was decoded from."""
     try:
         size = path.stat().st_size
         if size > max_bytes:
@@ -193,7 +198,7 @@ def read_text(path: Path, what: str, max_bytes: int = MAX_BYTES) -> str:
     except OSError as e:
         raise FileError(Problem(f"cannot be read ({e.strerror})", file=str(path))) from None
     try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-8-sig"), data
     except UnicodeDecodeError as e:
         line = data[: e.start].count(b"\n") + 1
         raise FileError(
@@ -255,6 +260,16 @@ def parse(text: str, source: str) -> tuple[Any, dict[Loc, int]]:
 
 def load(path: Path, what: str) -> tuple[Any, dict[Loc, int]]:
     return parse(read_text(path, what), str(path))
+
+
+def load_hashed(path: Path, what: str) -> tuple[Any, dict[Loc, int], str]:
+    """``load``, and the SHA-256 of the very bytes parsed (read once: no second read can
+    differ from what was validated)."""
+    import hashlib
+
+    text, data = _read(path, what)
+    parsed, lines = parse(text, str(path))
+    return parsed, lines, hashlib.sha256(data).hexdigest()
 
 
 def line_of(lines: dict[Loc, int], loc: Loc) -> int | None:

@@ -22,3 +22,17 @@ def adults(draw: st.DrawFn) -> tuple[float, float]:
 
 bsas = st.floats(0.3, 3.0, allow_nan=False)
 cycles = st.integers(1, 12)
+
+
+# Children (issue 19): 45-160 cm, 2-60 kg, BMI 10-30 (the filter), ages 0-17 years.
+child_heights = st.floats(45, 160, allow_nan=False)
+child_weights = st.floats(2, 60, allow_nan=False)
+child_ages = st.floats(0, 17.9, allow_nan=False)
+percents = st.floats(0.5, 100, allow_nan=False)
+
+
+@st.composite
+def children(draw: st.DrawFn) -> tuple[float, float]:
+    h = draw(child_heights)
+    w = draw(child_weights.filter(lambda w: 10 <= w / (h / 100) ** 2 <= 30))
+    return h, w

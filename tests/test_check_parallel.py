@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+from datetime import date
 from pathlib import Path
 
 from dosecalc import check
@@ -26,8 +27,7 @@ def _history(path: Path, patients: int, per: int) -> None:
     for i in range(per):
         for p in range(patients):
             drug, dose, unit = DRUGS[rnd.randrange(len(DRUGS))]
-            day = 738_000 + i * 7 + p % 5
-            when = f"{2021 + day % 3}-{day % 12 + 1:02d}-{day % 28 + 1:02d}"
+            when = date.fromordinal(738_000 + i * 7 + p % 5)  # one row a patient a day
             lines.append(f"{when},{drug},{dose},{unit},{bsa[p] if unit == 'mg' else ''},P{p:04d}")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 

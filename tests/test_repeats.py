@@ -1,0 +1,167 @@
+"""One administration counted once (CONTRACT §12): the same dose reaching a lifetime total twice
+is refused, naming both places, unless --again says it was given twice."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+HEADER = "date,drug,dose,unit,bsa_m2"
+
+
+def _csv(path: Path, *rows: str, header: str = HEADER) -> Path:
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def _epirubicin_total(stdout: str) -> float:
+    data = json.loads(stdout)
+    return next(t["total"] for t in data["cumulative"] if t["drug"] == "epirubicin")
+
+
+def test_a_repeated_row_is_refused_naming_both_rows(run, tmp_path: Path) -> None:
+    h = _csv(
+        tmp_path / "h.csv", "2019-01-05,epirubicin,40,mg/m2,", "2019-01-05,epirubicin,40,mg/m2,"
+    )
+    r = run("check", "--history", str(h))
+    assert r.returncode == 2, r.stdout
+    assert r.stdout == ""
+    assert f"{h}:3 repeats {h}:2" in r.stderr
+    assert "--again" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_the_same_dose_per_m2_and_in_mg_with_its_bsa_is_one_administration(
+    run, tmp_path: Path
+) -> None:
+    # 40 mg/m² and 72 mg at 1.8 m² are the same dose (CONTRACT §12's own example)
+    h = _csv(tmp_path / "h.csv", "2019-01-05,epirubicin,40,mg/m2,", "2019-01-05,EPI,72,mg,1.80")
+    r = run("check", "--history", str(h))
+    assert r.returncode == 2
+    assert f"{h}:3 repeats {h}:2" in r.stderr and "40 mg/m²" in r.stderr
+
+
+def test_a_rounded_record_of_the_same_dose_is_a_repeat_and_a_different_dose_is_not(
+    run, tmp_path: Path
+) -> None:
+    # 40 mg/m² × 1.84 m² = 73.6 mg, recorded rounded to 75 mg (within the 10 % of dose rounding)
+    same = _csv(
+        tmp_path / "a.csv", "2019-01-05,epirubicin,40,mg/m2,1.84", "2019-01-05,EPI,75,mg,1.84"
+    )
+    assert run("check", "--history", str(same)).returncode == 2
+    # a bolus and an infusion of one drug on one day are two administrations
+    two = _csv(
+        tmp_path / "b.csv",
+        "2019-01-05,fluorouracil,400,mg/m2,",
+        "2019-01-05,fluorouracil,2400,mg/m2,",
+    )
+    r = run("check", "--history", str(two), "--format", "json")
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert next(t["total"] for t in data["cumulative"] if t["drug"] == "fluorouracil") == 2800
+
+
+def test_times_or_ids_tell_twice_daily_doses_apart(run, tmp_path: Path) -> None:
+    h = _csv(
+        tmp_path / "h.csv",
+        "2019-01-05,capecitabine,1000,mg/m2,,08:00,",
+        "2019-01-05,capecitabine,1000,mg/m2,,20:00,",
+        "2019-01-06,capecitabine,1000,mg/m2,,,A-1",
+        "2019-01-06,capecitabine,1000,mg/m2,,,A-2",
+        header=HEADER + ",time,id",
+    )
+    r = run("check", "--history", str(h), "--format", "json")
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert next(t["total"] for t in data["cumulative"] if t["drug"] == "capecitabine") == 4000
+
+
+def test_the_same_time_or_the_same_id_does_not_tell_rows_apart(run, tmp_path: Path) -> None:
+    h = _csv(
+        tmp_path / "h.csv",
+        "2019-01-05,epirubicin,40,mg/m2,,08:00,A-1",
+        "2019-01-05,epirubicin,40,mg/m2,,08:00,",
+        header=HEADER + ",time,id",
+    )
+    assert run("check", "--history", str(h)).returncode == 2
+
+
+@pytest.mark.parametrize("bad", ["8:30", "24:00", "12:60", "noon", "08.30", "０８:３０"])
+def test_a_time_that_is_not_hh_mm_is_refused_with_file_and_line(run, tmp_path: Path, bad) -> None:
+    h = _csv(tmp_path / "h.csv", f"2019-01-05,epirubicin,40,mg/m2,,{bad}", header=HEADER + ",time")
+    r = run("check", "--history", str(h))
+    assert r.returncode == 2
+    assert f"{h}:2" in r.stderr and "HH:MM" in r.stderr
+
+
+def test_again_counts_the_repeat_and_says_so(run, tmp_path: Path) -> None:
+    h = _csv(
+        tmp_path / "h.csv", "2019-01-05,epirubicin,40,mg/m2,", "2019-01-05,epirubicin,40,mg/m2,"
+    )
+    r = run("check", "--history", str(h), "--again", "--format", "json")
+    assert r.returncode == 0, r.stderr
+    assert _epirubicin_total(r.stdout) == 80
+    codes = {w["code"]: w for w in json.loads(r.stdout)["warnings"]}
+    assert (
+        "REPEAT_COUNTED" in codes and f"{h}:3 repeats {h}:2" in codes["REPEAT_COUNTED"]["message"]
+    )
+
+
+def test_the_same_history_file_twice_is_refused(run, tmp_path: Path) -> None:
+    h = _csv(tmp_path / "h.csv", "2019-01-05,epirubicin,40,mg/m2,")
+    for second in (str(h), str(tmp_path / "." / "h.csv")):
+        r = run("check", "--history", str(h), "--history", second)
+        assert r.returncode == 2
+        assert "--history" in r.stderr and "twice" in r.stderr
+
+
+def test_a_history_row_that_repeats_a_ledger_record_is_refused_in_check_and_plan(
+    run, tmp_path: Path
+) -> None:
+    env = {"DOSECALC_DB": f"sqlite:///{tmp_path / 'ledger.db'}"}
+    rec = run(
+        "ledger", "record", "--patient", "P1", "--date", "2019-01-05", "--drug", "epirubicin",
+        "--dose", "40mg/m2", env=env,
+    )  # fmt: skip
+    assert rec.returncode == 0, rec.stderr
+    h = _csv(tmp_path / "h.csv", "2019-01-05,EPI,72,mg,1.8")
+    for cmd in (
+        ["check", "--patient", "P1", "--history", str(h)],
+        ["plan", "ec", "--bsa", "1.8", "--patient", "P1", "--history", str(h)],
+    ):
+        r = run(*cmd, env=env)
+        assert r.returncode == 2, (cmd, r.stdout)
+        assert "ledger record #1" in r.stderr and f"{h}:2" in r.stderr
+    ok = run(
+        "plan", "ec", "--bsa", "1.8", "--patient", "P1", "--history", str(h), "--again",
+        "--format", "json", env=env,
+    )  # fmt: skip
+    assert ok.returncode == 0, ok.stderr
+    assert _epirubicin_total(ok.stdout) == 80 + 4 * 90  # both prior doses, then four EC cycles
+    assert any(w["code"] == "REPEAT_COUNTED" for w in json.loads(ok.stdout)["warnings"])
+
+
+def test_repeats_in_a_multi_patient_history_are_refused_before_any_output(
+    run, tmp_path: Path
+) -> None:
+    rows = [f"2019-01-{d:02d},epirubicin,40,mg/m2,,P{p}" for p in range(3) for d in range(1, 9)]
+    rows.append("2019-01-03,epirubicin,40,mg/m2,,P2")  # the last patient's third day, again
+    h = _csv(tmp_path / "h.csv", *rows, header=HEADER + ",patient")
+    for fmt in ("json", "table"):
+        r = run("check", "--history", str(h), "--format", fmt)
+        assert r.returncode == 2 and r.stdout == ""
+        assert f"{h}:26 repeats {h}:20 (patient P2, epirubicin on 2019-01-03" in r.stderr
+
+
+def test_the_same_patient_on_another_day_or_another_patient_is_not_a_repeat(
+    run, tmp_path: Path
+) -> None:
+    h = _csv(
+        tmp_path / "h.csv",
+        "2019-01-05,epirubicin,40,mg/m2,,P1",
+        "2019-01-05,epirubicin,40,mg/m2,,P2",
+        "2019-01-06,epirubicin,40,mg/m2,,P1",
+        header=HEADER + ",patient",
+    )
+    assert run("check", "--history", str(h), "--format", "json").returncode == 0

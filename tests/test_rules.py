@@ -1,0 +1,602 @@
+"""Issue 19: patient-dependent dosing rules (CONTRACT §11), review status, the regimen file's
+hash, `regimens diff`, `plan --compare-policy` and the paediatric limits."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import shutil
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dosecalc import policy as pol
+from dosecalc import regimen as rg
+from dosecalc.bsa import mosteller
+from dosecalc.dosing import calculate
+from dosecalc.errors import DosecalcError, InputError
+from dosecalc.patient import build_patient
+from dosecalc.plan import make_plan
+from tests import strategies as S
+from tests.conftest import ROOT, schema, write
+
+VCR = """\
+id: vcr-rules
+name: vincristine with rules
+cycle_length_days: 21
+cycles: 1
+sources: ["test fixture"]
+drugs:
+  - drug: vincristine
+    dose: 1.5 mg/m2
+    max_dose: 2 mg
+    days: 1
+    rules:
+{rules}
+"""
+PER_KG = """\
+      - when: {bsa_below: 0.6 m2}
+        dose: 0.05 mg/kg
+        source: "COG convention: below 0.6 m2 dose per kg = dose per m2 / 30 (fixture)"
+"""
+INFANT = """\
+      - when: {age_below: 1}
+        percent: 50
+        source: "AEWS0031 via HemOnc: 50 % under 1 year (fixture)"
+"""
+
+
+def regimen_file(tmp_path: Path, rules: str, name: str = "vcr.yaml") -> Path:
+    return write(tmp_path, name, VCR.format(rules=rules.rstrip("\n")))
+
+
+def dose(tmp_path: Path, rules: str, **patient: str):
+    reg = rg.load_file(regimen_file(tmp_path, rules))
+    person = build_patient(**patient)
+    return calculate(reg.drugs[0], person)
+
+
+# ---------------------------------------------------------------- done when (installed program)
+
+
+def test_an_infant_gets_the_per_kg_dose_with_the_rule_in_its_trace_and_an_adult_is_untouched(
+    run, tmp_path: Path
+) -> None:
+    path = regimen_file(tmp_path, PER_KG)
+    infant = run("plan", str(path), "--height", "60cm", "--weight", "6kg", "--start",
+                 "2026-12-01", "--format", "json")  # fmt: skip
+    assert infant.returncode == 0, infant.stderr
+    [a] = json.loads(infant.stdout)["administrations"]
+    assert a["dose"] == pytest.approx(0.05 * 6)  # 0.3 mg, not 1.5 mg/m² × 0.32 m² = 0.47 mg
+    assert a["basis"] == "weight"
+    assert a["rule"]["index"] == 1 and a["rule"]["source"].startswith("COG convention")
+    assert a["regimen_dose"] == 1.5 and a["regimen_dose_unit"] == "mg/m2"
+    assert any("rule 1" in t and "COG convention" in t and "replaces 1.5 mg/m²" in t
+               for t in a["trace"])  # fmt: skip
+    adult = run("plan", str(path), "--height", "175cm", "--weight", "70kg", "--start",
+                "2026-12-01", "--format", "json")  # fmt: skip
+    [b] = json.loads(adult.stdout)["administrations"]
+    assert b["rule"] is None and b["basis"] == "bsa"
+    assert not any("rule" in t for t in b["trace"])
+    assert b["dose"] == 2.0  # 1.5 mg/m² × 1.85 m² = 2.77 mg, capped at max_dose 2 mg
+    table = run("plan", str(path), "--height", "60cm", "--weight", "6kg", "--start", "2026-12-01")
+    assert "DOSE_RULE_APPLIED" in table.stdout and "0.05 mg/kg" in table.stdout
+
+
+# ---------------------------------------------------------------- boundaries and order
+
+
+@pytest.mark.parametrize(
+    ("bsa", "applies"), [("0.6", False), ("0.6001", False), ("0.5999", True), ("0.3", True)]
+)
+def test_bsa_exactly_at_the_bound_is_not_below_it(tmp_path: Path, bsa: str, applies: bool) -> None:
+    d = dose(tmp_path, PER_KG, bsa=bsa, weight="12kg")
+    assert (d.rule is not None) is applies
+    expected = 0.05 * 12 if applies else 1.5 * float(bsa)
+    assert d.dose == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    ("age", "applies"), [("1", False), ("12months", False), ("0.999", True), ("11months", True)]
+)
+def test_age_exactly_one_year_is_not_below_one_year(
+    tmp_path: Path, age: str, applies: bool
+) -> None:
+    d = dose(tmp_path, INFANT, bsa="0.7", weight="9kg", age=age)
+    assert (d.rule is not None) is applies
+    assert d.dose == pytest.approx(1.5 * 0.7 * (0.5 if applies else 1.0))
+
+
+@pytest.mark.parametrize(("age", "applies"), [("1", True), ("0.99", False), ("3", True)])
+def test_age_at_least_includes_its_bound(tmp_path: Path, age: str, applies: bool) -> None:
+    rules = """\
+      - when: {age_at_least: 1, age_below: 3}
+        percent: 75
+        source: "fixture"
+"""
+    d = dose(tmp_path, rules, bsa="0.7", weight="9kg", age=age)
+    assert d.dose == pytest.approx(1.5 * 0.7 * (0.75 if age == "1" else 1.0))
+    assert (d.rule is not None) is (applies and age != "3")
+
+
+def test_the_first_matching_rule_wins(tmp_path: Path) -> None:
+    both = PER_KG + INFANT  # a 6-kg infant matches both: the per-kg rule comes first
+    d = dose(tmp_path, both, height="60cm", weight="6kg", age="0.5")
+    assert d.rule is not None and d.rule.index == 1
+    assert d.dose == pytest.approx(0.3)
+    swapped = dose(tmp_path, INFANT + PER_KG, height="60cm", weight="6kg", age="0.5")
+    assert swapped.rule is not None and swapped.rule.index == 1 and swapped.basis == "bsa"
+    assert swapped.dose == pytest.approx(1.5 * mosteller(60, 6) * 0.5)
+
+
+def test_a_rule_that_needs_the_age_is_refused_without_it(run, tmp_path: Path) -> None:
+    path = regimen_file(tmp_path, INFANT)
+    r = run("plan", str(path), "--height", "70cm", "--weight", "8kg", "--start", "2026-12-01")
+    assert r.returncode == 2
+    assert "--age" in r.stderr and "rule 1" in r.stderr and "age below 1 year" in r.stderr
+    assert "Traceback" not in r.stderr
+    ok = run("plan", str(path), "--height", "70cm", "--weight", "8kg", "--age", "8months",
+             "--start", "2026-12-01", "--format", "json")  # fmt: skip
+    assert ok.returncode == 0
+    assert json.loads(ok.stdout)["administrations"][0]["rule"]["percent"] == 50
+
+
+def test_a_rule_that_cannot_hold_for_other_reasons_needs_no_age(tmp_path: Path) -> None:
+    rules = """\
+      - when: {age_below: 1, weight_below: 10 kg}
+        percent: 50
+        source: "fixture"
+"""
+    d = dose(tmp_path, rules, height="175cm", weight="70kg")  # no age: the weight rules it out
+    assert d.rule is None
+    with pytest.raises(InputError, match="--age"):
+        dose(tmp_path, rules, height="70cm", weight="8kg")
+
+
+def test_a_weight_rule_needs_the_weight(tmp_path: Path) -> None:
+    rules = """\
+      - when: {weight_below: 10 kg}
+        dose: 0.05 mg/kg
+        source: "fixture"
+"""
+    with pytest.raises(InputError, match="--weight"):
+        dose(tmp_path, rules, bsa="0.5")
+
+
+def test_an_infant_carboplatin_per_kg_needs_no_gfr(tmp_path: Path) -> None:
+    text = """\
+id: carbo-infant
+name: carboplatin with an infant rule
+cycle_length_days: 21
+sources: ["fixture"]
+drugs:
+  - drug: carboplatin
+    dose: AUC 5
+    days: 1
+    rules:
+      - when: {weight_below: 10 kg}
+        dose: 6.6 mg/kg
+        source: "fixture"
+"""
+    reg = rg.load_file(write(tmp_path, "c.yaml", text))
+    plan = make_plan(reg, build_patient("65cm", "7kg"), start="2026-12-01", cycles=1)
+    assert plan.administrations[0].dose.dose == pytest.approx(6.6 * 7)
+    with pytest.raises(DosecalcError):  # an adult needs the renal function for Calvert
+        make_plan(reg, build_patient("175cm", "70kg"), start="2026-12-01", cycles=1)
+
+
+# ---------------------------------------------------------------- properties
+
+
+@settings(max_examples=60, deadline=None)
+@given(hw=S.children(), age=S.child_ages, percent=S.percents)
+def test_a_rules_percent_never_raises_a_dose(tmp_path_factory, hw, age, percent) -> None:
+    tmp = tmp_path_factory.mktemp("p")
+    rules = f"""\
+      - when: {{age_below: 18}}
+        percent: {percent!r}
+        source: "fixture"
+"""
+    h, w = hw
+    ruled = dose(tmp, rules, height=f"{h}cm", weight=f"{w}kg", age=f"{age}")
+    never = "      - when: {bsa_below: 0.06 m2}\n        percent: 50\n        source: x\n"
+    plain = dose(tmp, never, height=f"{h}cm", weight=f"{w}kg", age=f"{age}")
+    assert plain.rule is None
+    assert ruled.dose <= plain.dose * (1 + 1e-12)
+    assert ruled.calculated == pytest.approx(plain.calculated * percent / 100)
+
+
+@settings(max_examples=80, deadline=None)
+@given(height=st.floats(75, 110), side=st.sampled_from([-1, 1]), eps=st.floats(1e-6, 0.01))
+def test_per_kg_and_per_m2_doses_meet_at_the_boundary_within_the_stated_tolerance(
+    tmp_path_factory, height, side, eps
+) -> None:
+    """The COG convention (dose per kg = dose per m² ÷ 30 below 0.6 m²) says the two doses are
+    the same for a child of 30 kg per m²; at the 0.6 m² boundary real children weigh less per
+    m² (Mosteller: W/BSA = 3600 × BSA / H), so the step down at the boundary is
+    1 − (W/BSA)/30: for the heights of children of 0.6 m² (75-110 cm, BMI about 10-31) the
+    per-kg side is never the higher dose and at most 40 % lower (the tolerance stated here)."""
+    tmp = tmp_path_factory.mktemp("b")
+    bsa = 0.6 + side * eps
+    weight = 3600 * bsa**2 / height  # the child of this height with this Mosteller BSA
+    assert mosteller(height, weight) == pytest.approx(bsa)
+    d = dose(tmp, PER_KG, height=f"{height}cm", weight=f"{weight}kg")
+    per_m2 = 1.5 * bsa
+    per_kg = 0.05 * weight
+    assert d.dose == pytest.approx(per_kg if side < 0 else per_m2)
+    ratio = (weight / bsa) / 30
+    assert per_kg / per_m2 == pytest.approx(ratio)
+    assert ratio <= 1 and 1 - ratio <= 0.40  # the tolerance the fixture's source implies
+
+
+# ---------------------------------------------------------------- validation with file:line
+
+
+def errors(run, path: Path) -> tuple[int, str]:
+    r = run("regimens", "validate", str(path))
+    return r.returncode, r.stderr
+
+
+@pytest.mark.parametrize(
+    ("rules", "line", "message"),
+    [
+        ("      - when: {height_below: 80 cm}\n        percent: 50\n        source: x\n",
+         12, "unknown key 'height_below'; valid keys here: bsa_below, weight_below, age_below, "
+         "age_at_least"),
+        ("      - when: {age_below: 1}\n        scale: 50\n        source: x\n",
+         13, "unknown key 'scale'; valid keys here: when, dose, percent, source, name, note"),
+        ("      - when: {age_below: 1}\n        percent: 50\n        dose: 1 mg/kg\n"
+         "        source: x\n", 12, "give either 'dose'"),
+        ("      - when: {age_below: 1}\n        percent: 150\n        source: x\n",
+         13, "a rule may lower a dose, never raise it"),
+        ("      - when: {bsa_below: 0.6}\n        percent: 50\n        source: x\n",
+         12, "0.6 has no unit; write e.g. '0.6 m2'"),
+        ("      - when: {bsa_below: 10 kg}\n        percent: 50\n        source: x\n",
+         12, "'10 kg' is a mass, not an area"),
+        ("      - when: {age_below: 1}\n        percent: 50\n", 12, "source: this required key"),
+        ("      - when: {}\n        percent: 50\n        source: x\n", 12, "a rule needs a condition"),
+        ("      - when: {age_below: 1}\n        dose: 1 units/kg\n        source: x\n",
+         13, "vincristine is dosed in mg, but the rule's dose '1 units/kg' is in units"),
+        ("      - when: {age_at_least: 5, age_below: 2}\n        percent: 50\n        source: x\n",
+         12, "rule 1 can never match: no patient is age below 2 years and age at least 5 years"),
+    ],
+)  # fmt: skip
+def test_bad_rules_are_refused_with_file_and_line(
+    run, tmp_path: Path, rules: str, line: int, message: str
+) -> None:
+    path = regimen_file(tmp_path, rules)
+    code, err = errors(run, path)
+    assert code == 2
+    assert f"{path}:{line}:" in err and message in err, err
+    plan = run("plan", str(path), "--bsa", "1.8", "--weight", "70kg", "--age", "30")
+    assert plan.returncode == 2 and message in plan.stderr
+
+
+def test_a_rule_shadowed_by_an_earlier_one_is_dead(run, tmp_path: Path) -> None:
+    rules = """\
+      - when: {age_below: 3}
+        percent: 75
+        source: x
+      - when: {age_below: 1}
+        percent: 50
+        source: y
+"""
+    path = regimen_file(tmp_path, rules)
+    code, err = errors(run, path)
+    assert code == 2
+    assert f"{path}:15: drugs[0].rules[1].when: rule 2 (age below 1 year) can never apply: " in err
+    assert "rule 1 (age below 3 years) already matches every patient it would" in err
+    assert "put the narrower rule first" in err
+
+
+def test_a_rule_dead_because_earlier_rules_together_cover_it(run, tmp_path: Path) -> None:
+    rules = """\
+      - when: {age_below: 1}
+        percent: 50
+        source: x
+      - when: {age_at_least: 1}
+        percent: 75
+        source: y
+      - when: {bsa_below: 0.6 m2}
+        dose: 0.05 mg/kg
+        source: z
+"""
+    code, err = errors(run, regimen_file(tmp_path, rules))
+    assert code == 2
+    assert "rule 3 (BSA below 0.6 m2) can never apply: rule 1 (age below 1 year) and rule 2 " in err
+
+
+def test_overlapping_rules_that_each_reach_someone_are_fine(run, tmp_path: Path) -> None:
+    rules = (
+        PER_KG
+        + INFANT
+        + """\
+      - when: {age_below: 3, weight_below: 12 kg}
+        percent: 75
+        source: z
+"""
+    )
+    code, err = errors(run, regimen_file(tmp_path, rules))
+    assert code == 0, err
+
+
+# ---------------------------------------------------------------- review status
+
+
+def status_file(tmp_path: Path, block: str) -> Path:
+    text = VCR.format(rules=PER_KG.rstrip("\n")).replace(
+        "cycles: 1\n", f"cycles: 1\n{block.rstrip()}\n" if block else "cycles: 1\n"
+    )
+    return write(tmp_path, "status.yaml", text)
+
+
+def plan_json(run, path: Path) -> tuple[int, dict]:
+    r = run("plan", str(path), "--height", "175cm", "--weight", "70kg", "--start", "2026-12-01",
+            "--format", "json")  # fmt: skip
+    return r.returncode, json.loads(r.stdout) if r.stdout else {}
+
+
+def codes(data: dict) -> dict[str, str]:
+    return {w["code"]: w["severity"] for w in data["warnings"]}
+
+
+def test_a_draft_says_so_and_a_retired_regimen_is_critical(run, tmp_path: Path) -> None:
+    code, data = plan_json(run, status_file(tmp_path, ""))
+    assert code == 0 and codes(data)["REGIMEN_NOT_APPROVED"] == "info"
+    assert data["regimen"]["status"] == "draft"
+    retired = status_file(tmp_path, "status: retired\napproved_by: Dr A\napproved_on: 2020-01-02")
+    code, data = plan_json(run, retired)
+    assert code == 1 and codes(data)["REGIMEN_NOT_APPROVED"] == "critical"
+    table = run("plan", str(retired), "--bsa", "1.8", "--start", "2026-12-01")
+    assert table.returncode == 1 and "retired" in table.stdout
+
+
+def test_an_approved_regimen_past_its_review_date_warns(run, tmp_path: Path) -> None:
+    past = (date.today() - timedelta(days=1)).isoformat()
+    future = (date.today() + timedelta(days=30)).isoformat()
+    ok = status_file(
+        tmp_path,
+        f"status: approved\napproved_by: Dr A\napproved_on: 2024-01-02\nreview_due: {future}",
+    )
+    code, data = plan_json(run, ok)
+    assert code == 0 and "REGIMEN_NOT_APPROVED" not in codes(data)
+    assert "REGIMEN_REVIEW_OVERDUE" not in codes(data)
+    assert data["regimen"]["approved_by"] == "Dr A" and data["regimen"]["review_due"] == future
+    due = status_file(
+        tmp_path,
+        f"status: approved\napproved_by: Dr A\napproved_on: 2024-01-02\nreview_due: {past}",
+    )
+    code, data = plan_json(run, due)
+    assert code == 0 and codes(data)["REGIMEN_REVIEW_OVERDUE"] == "warning"
+
+
+@pytest.mark.parametrize(
+    ("block", "message"),
+    [
+        ("status: approved", "status approved needs approved_by (who) and approved_on"),
+        ("status: approved\napproved_by: Dr A\napproved_on: 2024-1-2", "is not a date; write it"),
+        ("status: final", "input should be 'draft', 'approved' or 'retired'"),
+        ("approved_by: Dr A", "a draft has no approved_by or approved_on"),
+        (
+            f"status: approved\napproved_by: A\napproved_on: {date.today() + timedelta(days=2)}",
+            "is in the future",
+        ),
+        (
+            "status: approved\napproved_by: A\napproved_on: 2024-02-02\nreview_due: 2024-01-01",
+            "review_due 2024-01-01 is not after approved_on 2024-02-02",
+        ),
+    ],
+)
+def test_bad_review_fields_are_refused(run, tmp_path: Path, block: str, message: str) -> None:
+    path = status_file(tmp_path, block)
+    code, err = errors(run, path)
+    assert code == 2 and f"{path}:" in err and message in err, err
+
+
+def test_every_library_regimen_is_a_draft() -> None:
+    for rid in rg.library_ids():
+        assert rg.load(rid).status == "draft", rid
+
+
+# ---------------------------------------------------------------- the file's hash
+
+
+def test_the_plan_names_the_sha256_of_the_regimen_file(run, tmp_path: Path) -> None:
+    path = regimen_file(tmp_path, PER_KG)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    code, data = plan_json(run, path)
+    assert data["regimen"]["sha256"] == digest
+    from jsonschema import validate
+
+    validate(data, schema("plan-output"))
+    html = run("plan", str(path), "--bsa", "1.8", "--start", "2026-12-01", "--format", "html")
+    assert digest in html.stdout and "draft (not approved)" in html.stdout
+    table = run("plan", str(path), "--bsa", "1.8", "--start", "2026-12-01")
+    assert f"sha256 {digest[:12]}" in table.stdout
+
+
+def test_a_course_names_each_phase_regimen_hash(run, tmp_path: Path) -> None:
+    reg = regimen_file(tmp_path, PER_KG)
+    course = write(
+        tmp_path,
+        "course.yaml",
+        f"course: c\nphases:\n  - regimen: {reg.name}\n    cycles: 1\n    start: 2026-12-01\n"
+        "  - regimen: dia\n    cycles: 1\n",
+    )
+    r = run("plan", str(course), "--bsa", "1.8", "--format", "json")
+    data = json.loads(r.stdout)
+    phases = data["regimen"]["phases"]
+    assert phases[0]["regimen_sha256"] == hashlib.sha256(reg.read_bytes()).hexdigest()
+    lib = ROOT / "regimens" / "dia.yaml"
+    assert phases[1]["regimen_sha256"] == hashlib.sha256(lib.read_bytes()).hexdigest()
+    assert data["regimen"]["sha256"] == hashlib.sha256(course.read_bytes()).hexdigest()
+
+
+# ---------------------------------------------------------------- regimens diff
+
+
+def two_versions(tmp_path: Path) -> tuple[Path, Path]:
+    old = tmp_path / "map-v1.yaml"
+    shutil.copy(ROOT / "regimens" / "map.yaml", old)
+    text = old.read_text()
+    text = text.replace('version: "1"', 'version: "2"')
+    text = text.replace("    dose: 60 mg/m2\n    days: 1-2", "    dose: 50 mg/m2\n    days: 1-2")
+    text = text.replace("    max_dose: 20 g\n", "    max_dose: 18 g\n")
+    text = text.replace(
+        '    infusion: "48 h continuous infusion over days 1-2 (37.5 mg/m2 per day)"\n',
+        '    infusion: "48 h continuous infusion over days 1-2 (37.5 mg/m2 per day)"\n'
+        "    rules:\n      - when: {bsa_below: 0.6 m2}\n        dose: 1.25 mg/kg\n"
+        '        source: "fixture"\n',
+    )
+    text += "  - drug: ifosfamide\n    dose: 3 g/m2\n    days: 1-4\n"
+    new = write(tmp_path, "map-v2.yaml", text)
+    return old, new
+
+
+def test_diff_shows_what_changed_between_two_versions_of_a_library_regimen(
+    run, tmp_path: Path
+) -> None:
+    old, new = two_versions(tmp_path)
+    r = run("regimens", "diff", str(old), str(new))
+    assert r.returncode == 1, r.stderr
+    out = r.stdout
+    assert "~ regimen version: 1 → 2" in out
+    assert (
+        "~ cisplatin: dose 60 mg/m² → 50 mg/m² on each listed day "
+        "(per cycle 120 mg/m² → 100 mg/m², -16.7 %)" in out
+    )
+    assert "~ methotrexate: max_dose 20,000 mg → 18,000 mg" in out
+    assert "+ doxorubicin: rule 1 added: when BSA below 0.6 m2: 1.25 mg/kg (source: fixture)" in out
+    assert "+ ifosfamide: added: 3,000 mg/m² on days 1-4 IV" in out
+    assert "5 differences in 4 drug orders" in out
+    js = run("regimens", "diff", "map", str(new), "--format", "json")
+    data = json.loads(js.stdout)
+    assert js.returncode == 1 and not data["identical"]
+    assert data["old"]["sha256"] == hashlib.sha256(old.read_bytes()).hexdigest()
+    assert {d["field"] for d in data["differences"]} == {
+        "version", "dose", "max_dose", "rules", "drug"
+    }  # fmt: skip
+
+
+def test_diff_of_the_same_content_exits_0(run, tmp_path: Path) -> None:
+    old, _ = two_versions(tmp_path)
+    same = run("regimens", "diff", "map", str(old))
+    assert same.returncode == 0 and "no differences: the same file" in same.stdout
+    commented = write(
+        tmp_path,
+        "c.yaml",
+        "# a comment\n" + old.read_text().replace("    dose: 12 g/m2\n", "    dose: 12000 mg/m2\n"),
+    )
+    r = run("regimens", "diff", str(old), str(commented))
+    assert r.returncode == 0 and "differ only in comments, layout" in r.stdout
+
+
+def test_diff_of_bad_input_exits_2(run, tmp_path: Path) -> None:
+    assert run("regimens", "diff", "map", "no-such-regimen").returncode == 2
+    course = write(tmp_path, "course.yaml", "course: c\nphases:\n  - regimen: dia\n")
+    r = run("regimens", "diff", "map", str(course))
+    assert r.returncode == 2 and "is a course file" in r.stderr
+
+
+# ---------------------------------------------------------------- plan --compare-policy
+
+
+def test_compare_policy_shows_each_dose_under_both_policies(run, tmp_path: Path) -> None:
+    other = write(tmp_path, "other.toml", '[bsa]\ncap_m2 = 2.0\n[rounding]\nmethod = "percent"\n')
+    args = ["plan", "dia", "--height", "190cm", "--weight", "95kg", "--start", "2026-12-01",
+            "--cycles", "1", "--compare-policy", str(other)]  # fmt: skip
+    table = run(*args)
+    assert table.returncode == 0, table.stderr
+    assert "Policy comparison" in table.stdout and "bsa.cap_m2: none → 2" in table.stdout
+    data = json.loads(run(*args, "--format", "json").stdout)["policy_comparison"]
+    assert data["file"] == str(other)
+    assert data["other_bsa_m2"] == pytest.approx(2.0) and data["bsa_m2"] > 2.0
+    first = data["administrations"][0]
+    assert first["drug"] == "cisplatin" and first["other_dose"] == pytest.approx(240, abs=2.5)
+    assert first["difference_percent"] < 0
+    assert data["doses_changed"] == len(data["administrations"]) == 9
+    refused = run(*args, "--format", "csv")
+    assert refused.returncode == 2 and "--compare-policy" in refused.stderr
+
+
+# ---------------------------------------------------------------- paediatric limits
+
+
+DAUNO = """\
+id: dauno
+name: daunorubicin fixture
+cycle_length_days: 21
+cycles: 1
+sources: ["fixture"]
+drugs:
+  - drug: daunorubicin
+    dose: 1 mg/kg
+    days: 1
+"""
+
+
+def test_daunorubicin_under_two_years_is_checked_per_kg(tmp_path: Path) -> None:
+    reg = rg.load_file(write(tmp_path, "d.yaml", DAUNO))
+    infant = build_patient("75cm", "9kg", age="1")
+    bsa = mosteller(75, 9)
+    prior = 9 * 9.5 / bsa  # 9.5 mg/kg given before, in mg/m²: one more 1 mg/kg crosses 10 mg/kg
+    from dosecalc import history
+
+    rows = history.load([], [f"daunorubicin={prior}mg/m2"]).all_rows()
+    plan = make_plan(reg, infant, start="2026-12-01", cycles=1, history=rows)
+    [t] = [t for t in plan.cumulative if t.drug == "daunorubicin"]
+    assert t.limit == pytest.approx(10 * 9 / bsa)
+    assert any(w.code == "CUMULATIVE_LIMIT_EXCEEDED" for w in plan.warnings)
+    assert not any(w.code == "CUMULATIVE_LIMIT_NOT_CHECKED" for w in plan.warnings)
+
+
+def test_daunorubicin_per_kg_is_named_unchecked_without_a_weight(run, tmp_path: Path) -> None:
+    hist = write(tmp_path, "h.csv", "date,drug,dose,unit\n2026-01-01,daunorubicin,100,mg/m2\n")
+    r = run("check", "--history", str(hist), "--age", "1", "--bsa", "0.45", "--format", "json")
+    assert "CUMULATIVE_LIMIT_NOT_CHECKED" in {w["code"] for w in json.loads(r.stdout)["warnings"]}
+    r = run("check", "--history", str(hist), "--age", "1", "--bsa", "0.45", "--weight", "9kg",
+            "--format", "json")  # fmt: skip
+    data = json.loads(r.stdout)
+    assert "CUMULATIVE_LIMIT_NOT_CHECKED" not in {w["code"] for w in data["warnings"]}
+    [t] = [t for t in data["cumulative"] if t["drug"] == "daunorubicin"]
+    assert t["limit"] == pytest.approx(10 * 9 / 0.45)
+
+
+@pytest.mark.parametrize(("age", "warned"), [("7", True), ("30", False), (None, False)])
+def test_a_childs_weight_change_is_flagged_from_5_percent(
+    tmp_path: Path, age: str | None, warned: bool
+) -> None:
+    reg = rg.load("map")
+    person = build_patient("120cm", "25kg", age=age, previous_weight="26.5kg")  # -5.7 %
+    plan = make_plan(reg, person, start="2026-12-01", cycles=1)
+    found = [w for w in plan.warnings if w.code == "WEIGHT_CHANGED"]
+    assert bool(found) is warned
+    if warned:
+        assert "weight.change_threshold_percent_child = 5" in found[0].message
+    rules = pol.load(None, {"weight.change_threshold_percent_child": ("10", "--set")})
+    plan = make_plan(reg, build_patient("120cm", "25kg", age=age, previous_weight="26.5kg",
+                                        policy=rules), start="2026-12-01", cycles=1, policy=rules)  # fmt: skip
+    assert not [w for w in plan.warnings if w.code == "WEIGHT_CHANGED"]
+
+
+def test_a_small_child_dosed_per_m2_is_warned(tmp_path: Path) -> None:
+    plan = make_plan(rg.load("map"), build_patient("60cm", "6kg", age="0.5"), start="2026-12-01")
+    small = [w for w in plan.warnings if w.code == "SMALL_CHILD_BSA_DOSING"]
+    assert {w.drug for w in small} == {"cisplatin", "doxorubicin", "methotrexate"}
+    assert all(w.severity == "warning" and "Cancer Council Australia" in w.message for w in small)
+    reg = rg.load_file(regimen_file(tmp_path, PER_KG))
+    plan = make_plan(reg, build_patient("60cm", "6kg"), start="2026-12-01")
+    assert not [w for w in plan.warnings if w.code == "SMALL_CHILD_BSA_DOSING"]
+    adult = make_plan(rg.load("map"), build_patient("175cm", "70kg"), start="2026-12-01")
+    assert not [w for w in adult.warnings if w.code == "SMALL_CHILD_BSA_DOSING"]
+
+
+def test_the_map_file_says_its_sources_give_no_rules() -> None:
+    reg = rg.load("map")
+    assert all(not o.rules for o in reg.drugs)
+    assert any("Dosing rules for small children" in u for u in reg.unverified)
+    assert math.isfinite(len(reg.unverified))
