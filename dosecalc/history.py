@@ -640,7 +640,7 @@ def _scan_rows(
                         _int(cycle, "cycle", 1) or 0,
                         _int(day, "day", -366) or 0,
                         _minutes(_time(time)),
-                        history.id_code(_ident(ident) or ""),
+                        history.id_code(_ident(unescape(ident)) or ""),
                     )
             except ValueError as e:
                 raise FileError(Problem(str(e), file=source, line=line)) from None
