@@ -404,6 +404,28 @@ def test_a_change_of_a_cycle_the_plan_does_not_have_is_refused(
     refused(run("plan", "ec", "--bsa", "1.8", *START, "--reason", "test", *args), needle)
 
 
+def test_the_longest_plan_from_the_last_start_date_is_dated(run) -> None:
+    """500 cycles with every delay from the last start date dosecalc plans: far from the end of
+    the calendar (an overflow there was an internal error)."""
+    delays = [x for c in range(2, 501) for x in ("--delay", f"{c}=365")]
+    p = run(
+        "plan",
+        "ec",
+        "--bsa",
+        "1.8",
+        "--start",
+        "2199-12-31",
+        "--cycles",
+        "500",
+        *delays,
+        "--format",
+        "csv",
+    )
+    assert p.returncode in (0, 1), p.stderr
+    last = p.stdout.strip().splitlines()[-1].split(",")
+    assert last[1] == "500" and last[3] > "2199-12-31"
+
+
 def test_a_change_of_a_cycle_the_plan_has_is_made(run) -> None:
     p = run(
         "plan",
