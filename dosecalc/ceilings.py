@@ -216,11 +216,12 @@ class CeilingBook:
     def table(self, name: str | None) -> tuple[str, Table]:
         key = name or self.data.equivalence.default
         if key not in self.tables:
-            from dosecalc.errors import fail
+            from dosecalc.errors import did_you_mean, fail
 
             raise fail(
                 "--equivalence",
-                f"'{name}' is not an equivalence table; give one of {', '.join(self.tables)}",
+                f"'{name}' is not an equivalence table{did_you_mean(str(name), tuple(self.tables))}"
+                f"; give one of {', '.join(self.tables)}",
             )
         return key, self.tables[key]
 

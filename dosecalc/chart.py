@@ -15,6 +15,7 @@ from rich.text import Text
 from dosecalc.numbers import fmt
 
 Series = list[tuple[date, float]]
+CHART_SUFFIXES = (".svg", ".png")
 
 
 def _value_at(points: Series, when: date) -> float:
@@ -98,15 +99,12 @@ def save(path: Path, result: Any, totals: list[Any], title: str, force: bool = F
     """An SVG or PNG (by the file's extension) of every total with a ceiling, one panel each."""
     import io
 
-    from dosecalc.errors import fail
-    from dosecalc.outfile import write_atomic
+    from dosecalc.outfile import check_target, write_atomic
 
-    kind = path.suffix.lower().lstrip(".")
-    if kind not in ("svg", "png"):
-        raise fail("--chart", f"'{path.name}' is not an .svg or .png file name")
+    check_target(path, force, "--chart", CHART_SUFFIXES)
     buffer = io.BytesIO()
-    draw(buffer, kind, result, totals, title)
-    write_atomic(path, buffer.getvalue(), force=force)
+    draw(buffer, path.suffix.lower().lstrip("."), result, totals, title)
+    write_atomic(path, buffer.getvalue(), force=force, option="--chart")
 
 
 def draw(out: Any, kind: str, result: Any, totals: list[Any], title: str) -> None:
@@ -121,30 +119,55 @@ def draw(out: Any, kind: str, result: Any, totals: list[Any], title: str) -> Non
     if not shown:
         shown = [t for t in totals if t.total][:4]
         series = result.series([t.drug for t in shown]) if result is not None else {}
+    import matplotlib.dates as mdates
+
     fig, axes = plt.subplots(
-        max(len(shown), 1), 1, figsize=(8, 2.6 * max(len(shown), 1)), squeeze=False
+        max(len(shown), 1),
+        1,
+        figsize=(8, 2.6 * max(len(shown), 1)),
+        squeeze=False,
+        sharex=True,
     )
+    dates = [d for t in shown for d, _ in series.get(t.drug, [])]
     for ax, t in zip(axes[:, 0], shown, strict=False):
         points = series.get(t.drug, [])
         if points:
             xs = [points[0][0]] + [d for d, _ in points]
             ys = [0.0] + [v for _, v in points]
             ax.step(xs, ys, where="post", color="#1f4e79", label=f"{t.drug} (lifetime)")
-        unit = t.unit.replace("m2", "m²")
-        if t.threshold is not None:
-            ax.axhline(
-                t.threshold,
-                color="#d48a00",
-                linestyle="--",
-                label=f"threshold {fmt(t.threshold)} {unit}",
+            last = points[-1]
+            ax.plot([last[0]], [last[1]], "o", color="#1f4e79", markersize=4)
+            ax.annotate(
+                f"last dose {last[0]}: {fmt(last[1])}",
+                last,
+                textcoords="offset points",
+                xytext=(-6, 6),
+                ha="right",
+                fontsize=7,
+                color="#1f4e79",
             )
+        unit = t.unit.replace("m2", "m²")
+        for value, word, color, style, below in (
+            (t.threshold, "threshold", "#d48a00", "--", True),
+            (t.limit, "limit", "#c00000", "-", False),
+        ):
+            if value is None:
+                continue
+            ax.axhline(value, color=color, linestyle=style, linewidth=1.2)
+            ax.annotate(  # the line's own label, at its left end inside the panel
+                f"{word} {fmt(value)} {unit}",
+                (0.005, value),
+                xycoords=("axes fraction", "data"),
+                textcoords="offset points",
+                xytext=(2, -9 if below else 2),
+                fontsize=7.5,
+                color=color,
+            )
+        if t.threshold is not None:
             crossed = next(((d, v) for d, v in points if v >= t.threshold), None)
             if crossed:
                 ax.plot([crossed[0]], [crossed[1]], "o", color="#d48a00")
         if t.limit is not None:
-            ax.axhline(
-                t.limit, color="#c00000", linestyle="-", label=f"limit {fmt(t.limit)} {unit}"
-            )
             crossed = next(((d, v) for d, v in points if v > t.limit), None)
             if crossed:
                 ax.plot([crossed[0]], [crossed[1]], "X", color="#c00000", markersize=9)
@@ -156,12 +179,20 @@ def draw(out: Any, kind: str, result: Any, totals: list[Any], title: str) -> Non
                     color="#c00000",
                     fontsize=8,
                 )
+        top = max([v for v in (t.threshold, t.limit) if v] + [v for _, v in points] + [1.0])
+        ax.set_ylim(0, top * 1.15)
         ax.set_ylabel(unit)
         ax.set_title(t.drug, fontsize=10, loc="left")
-        ax.legend(fontsize=7, loc="upper left")
         ax.grid(alpha=0.3)
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))
+        ax.tick_params(axis="x", labelbottom=True, labelrotation=30, labelsize=8)
+    if dates:
+        first, end = min(dates), max(dates)
+        pad = max((end - first).days * 0.03, 1)
+        from datetime import timedelta
+
+        axes[0, 0].set_xlim(first - timedelta(days=pad), end + timedelta(days=pad))
     fig.suptitle(title, fontsize=11)
-    fig.autofmt_xdate()
     fig.tight_layout()
     fig.savefig(out, format=kind, metadata={"Date": None} if kind == "svg" else None)
     plt.close(fig)

@@ -21,7 +21,7 @@ from dosecalc.ceilings import RiskFactors
 from dosecalc.cumulative import Fit, Total
 from dosecalc.errors import DosecalcError, Problem, fail
 from dosecalc.history import Columns, History, Row
-from dosecalc.numbers import fmt
+from dosecalc.numbers import fmt, plural
 from dosecalc.patient import Patient
 from dosecalc.policy import Policy
 from dosecalc.regimen import Regimen
@@ -69,6 +69,9 @@ class PatientCheck:
     warnings: list[Alert]
     next: Next | None = None
     result: Any = None  # the cumulative.Result behind the totals (for charts)
+    labs: Any = None  # labs.Labs, when lab values were given
+    kidney: Any = None  # renal.Kidney, when lab values or --scr were given
+    organ: list[Any] | None = None  # organ.Assessment per order of the --next regimen
 
     @property
     def critical(self) -> bool:
@@ -83,7 +86,38 @@ class PatientCheck:
         out["warnings"] = [w.as_dict() for w in self.warnings]
         if self.next is not None:
             out["next"] = self.next.as_dict()
+        if self.kidney is not None:
+            from dosecalc.plan import organ_as_list
+
+            out["labs"] = self.labs.as_list() if self.labs else []
+            out["renal"] = self.kidney.as_dict()
+            out["organ_function"] = organ_as_list(self.organ or [], False)
         return out
+
+
+def with_labs(
+    r: PatientCheck, labs: Any, patient: Patient, proposed: Regimen | None, policy: Policy
+) -> PatientCheck:
+    """The check with the patient's lab values and kidney function, and what the organ-function
+    data says for each drug of the proposed regimen (doses are not changed by a check)."""
+    from dataclasses import replace
+
+    from dosecalc import organ
+
+    values = organ.values_for(patient, labs, policy)
+    assessed: list[Any] = []
+    alerts: list[Alert] = []
+    for order in proposed.drugs if proposed is not None else []:
+        a = organ.assess(order.drug, values, policy["organ.options"], order.per_day)
+        if a is None:
+            continue
+        assessed.append(a)
+        for alert in organ.alerts(a, applied=False):
+            if alert not in alerts:
+                alerts.append(alert)
+    return replace(
+        r, warnings=r.warnings + alerts, labs=labs, kidney=values.kidney, organ=assessed
+    )
 
 
 def _bsa(patient: Patient | None, rows: Sequence[Row]) -> tuple[float | None, str]:
@@ -223,29 +257,61 @@ def json_lines(history: History, jobs: int, *args: Any) -> Iterator[tuple[bytes,
     processes check the patients, CHUNK at a time, and the lines still come in history order:
     the output is the same byte for byte (tests/test_check_parallel.py).
     """
-    from dosecalc.jsontext import to_json_line
+    for block, critical, _ in blocks(history, jobs, "json", None, *args):
+        yield block, critical
 
+
+def blocks(
+    history: History, jobs: int, kind: str, only: str | None, *args: Any
+) -> Iterator[tuple[Any, bool, int]]:
+    """The patients' checks in history order, a block at a time, as ``kind``:
+
+    - ``json``: lines of JSON in UTF-8 joined by ",\\n" (b"" when none is left);
+    - ``summary``: a list of (status line or None, worst level or None) per patient;
+    - ``csv``: CSV rows as text (summary.csv_rows, without a header).
+
+    Each block comes with whether any of its patients is critical and how many patients it
+    covers. ``only`` ('threshold' or 'limit') keeps the patients (CSV: the rows) over that.
+    With ``jobs`` > 1 and at least PARALLEL_ROWS rows, forked workers check CHUNK patients each
+    and the blocks still come in history order: the same output as one process.
+    """
     names = list(history.patients)
     rows = sum(len(c) for c in history.patients.values())
     chunks = [names[i : i + CHUNK] for i in range(0, len(names), CHUNK)]
     jobs = workers(jobs, len(chunks), rows)
     if jobs == 1:
         for r in check_history(history, *args):
-            yield to_json_line(r.as_dict()).encode(), r.critical
+            yield _block(kind, only, [r])
         return
     import multiprocessing
 
     global _forked
-    _forked = (history, args)
+    _forked = (history, args, kind, only)
     gc.freeze()  # the workers' collector then never walks the history's objects (nor copies them)
     try:
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            for block in pool.imap(_json_chunk, chunks):
+            for block in pool.imap(_chunk, chunks):
                 if isinstance(block[0], Problem):  # a refusal, as the serial check would raise it
                     raise DosecalcError(*block)
                 yield block  # type: ignore[misc]
     finally:
         _forked = ()
+
+
+def _block(kind: str, only: str | None, checks: list[PatientCheck]) -> tuple[Any, bool, int]:
+    from dosecalc import summary
+
+    critical = any(r.critical for r in checks)
+    if kind == "summary":
+        return [(summary.status_line(r), summary.worst(r)) for r in checks], critical, len(checks)
+    if kind == "csv":
+        rows = [row for r in checks for row in summary.csv_rows(r, only)]
+        return summary.csv_text(rows), critical, len(checks)
+    from dosecalc.jsontext import to_json_line
+
+    kept = [r for r in checks if summary.passes(summary.worst(r), only)]
+    lines = ",\n".join(to_json_line(r.as_dict()) for r in kept)
+    return lines.encode(), critical, len(checks)
 
 
 def workers(jobs: int, chunks: int, rows: int) -> int:
@@ -256,14 +322,10 @@ def workers(jobs: int, chunks: int, rows: int) -> int:
     return max(1, min(jobs, chunks))
 
 
-def _json_chunk(names: list[str | None]) -> tuple[bytes, bool] | tuple[Problem, ...]:
-    from dosecalc.jsontext import to_json_line
-
-    history, args = _forked
+def _chunk(names: list[str | None]) -> tuple[Any, bool, int] | tuple[Problem, ...]:
+    history, args, kind, only = _forked
     try:
-        checks = list(check_history(history, *args, names=names))
-        lines = ",\n".join(to_json_line(r.as_dict()) for r in checks)
-        return lines.encode(), any(r.critical for r in checks)
+        return _block(kind, only, list(check_history(history, *args, names=names)))
     except DosecalcError as e:  # its problems travel back to the parent; the exception would not
         return e.problems
 
@@ -391,26 +453,42 @@ def _next(regimen: str, fits: dict[str, Fit], requested: int | None) -> Next:
 
 
 def _next_alerts(n: Next) -> list[Alert]:
+    """What fits, and for ``--cycles N`` what N cycles would cross: past a limit is as critical
+    here as in a plan of those cycles, reaching a threshold a warning."""
     out = []
     if n.threshold_bound_by is not None:
         out.append(
             Alert(
                 INFO,
                 "NEXT_CYCLES_FIT",
-                f"{n.regimen}: {n.cycles_within_threshold} more full cycle(s) keep every total below "
-                f"its threshold ({n.threshold_bound_by} binds first); {n.cycles_within_limit} keep "
-                f"every total within its limit"
+                f"{n.regimen}: {plural(n.cycles_within_threshold, 'more full cycle')} "
+                f"{'keeps' if n.cycles_within_threshold == 1 else 'keep'} every total below "
+                f"its threshold ({n.threshold_bound_by} binds first); {n.cycles_within_limit} "
+                f"{'keeps' if n.cycles_within_limit == 1 else 'keep'} every total within its limit"
                 + (f" ({n.limit_bound_by} binds first)" if n.limit_bound_by else ""),
             )
         )
-    if n.requested is not None and n.requested > n.cycles_within_limit:
+    if n.requested is None:
+        return out
+    asked = f"{plural(n.requested, 'cycle')} of {n.regimen}"
+    if n.requested > n.cycles_within_limit:
+        out.append(
+            Alert(
+                CRITICAL,
+                "NEXT_EXCEEDS_LIMIT",
+                f"{asked} would take {n.limit_bound_by} past its limit; at most "
+                f"{n.cycles_within_limit} fit within it",
+                drug=n.limit_bound_by,
+            )
+        )
+    elif n.requested > n.cycles_within_threshold:
         out.append(
             Alert(
                 WARNING,
-                "NEXT_EXCEEDS_LIMIT",
-                f"{n.requested} cycles of {n.regimen} would take {n.limit_bound_by} past its limit; "
-                f"at most {n.cycles_within_limit} fit",
-                drug=n.limit_bound_by,
+                "NEXT_REACHES_THRESHOLD",
+                f"{asked} would take {n.threshold_bound_by} to its threshold; "
+                f"{n.cycles_within_threshold} fit below it",
+                drug=n.threshold_bound_by,
             )
         )
     return out

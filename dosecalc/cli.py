@@ -46,14 +46,82 @@ class _Group(_PlainHelp, TyperGroup):
             self.commands = commands
 
 
+# How each value reads in --help: a name a person types, or the choices (never a Python type).
+METAVARS = {
+    "--height": "HEIGHT",
+    "--weight": "WEIGHT",
+    "--previous-weight": "WEIGHT",
+    "--bsa": "M2",
+    "--formula": "NAME",
+    "--sex": "male|female",
+    "--age": "AGE",
+    "--scr": "SCR",
+    "--gfr": "GFR",
+    "--start": "YYYY-MM-DD",
+    "--date": "YYYY-MM-DD",
+    "--birth-date": "YYYY-MM-DD",
+    "--cycles": "N",
+    "--cycle": "N",
+    "--day": "N",
+    "--jobs": "N",
+    "--history": "FILE",
+    "--policy": "FILE",
+    "--compare-policy": "FILE",
+    "--chart": "FILE.svg|FILE.png",
+    "--output": "FILE",
+    "--prior": "DRUG=AMOUNT",
+    "--set": "KEY=VALUE",
+    "--reduce": "DRUG=PCT[@CYCLE]",
+    "--escalate": "DRUG=PCT[@CYCLE]",
+    "--delay": "CYCLE=DAYS",
+    "--delay-mode": "shift|keep",
+    "--paper": "a4|letter",
+    "--equivalence": "esc-2022|feijen-2019|ighg-2025|cog-ltfu-v5",
+    "--only-over": "threshold|limit",
+    "--patient": "ID",
+    "--db": "URL|PATH",
+    "--next": "REGIMEN",
+    "--chest-rt": "GY",
+    "--dose": "AMOUNT",
+    "--drug": "DRUG",
+    "--anchor": "HASH",
+    "--by": "NAME",
+    "--mrn": "MRN",
+    "--patient-name": "NAME",
+}
+FORMATS = {  # --format choices per command (each command checks its own with _check_format)
+    "plan": "table|json|csv|ics|html|fhir",
+    "check": "table|json|csv",
+    "export": "csv|json",
+}
+
+
 class _Command(_PlainHelp, TyperCommand):
-    pass
+    """A command whose --help names each value the way a person types it (METAVARS)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if getattr(param, "is_flag", False) or param.metavar is not None:
+                continue
+            names = [o for o in getattr(param, "opts", []) if o.startswith("--")]
+            name = names[0] if names else None
+            if name == "--format":
+                param.metavar = FORMATS.get(self.name or "", "table|json")
+            elif name is not None:
+                param.metavar = METAVARS.get(name, name.lstrip("-").upper())
+            else:  # an argument: its name, as click shows it (typer adds a type and braces)
+                shown = (param.name or "").upper() + ("..." if param.nargs != 1 else "")
+                param.metavar = shown
+                param.display_type_rich = lambda ctx: None  # type: ignore[method-assign]
+                param._usage_display_name = lambda shown=shown: shown  # type: ignore[attr-defined]
 
 
 app = typer.Typer(
     cls=_Group,
     name="dosecalc",
-    help="Chemotherapy dosing and lifetime cumulative-toxicity calculator.",
+    help="Chemotherapy dosing and lifetime cumulative-toxicity calculator. The file formats, "
+    "the outputs and every warning code: dosecalc docs.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,  # never print locals: they hold patient data
     add_completion=False,  # its options are below, without typer's pydantic-coerced default
@@ -129,6 +197,8 @@ def _main(
     Every dose explained, every lifetime limit tracked. Example:
 
         dosecalc plan dia --height 175cm --weight 70kg --start 2026-12-01
+
+    The file formats, the outputs and every warning code: dosecalc docs.
     """
     if debug:
         _state["debug"] = True
@@ -153,7 +223,7 @@ def _run(work: Callable[[], int], bounded: bool = False) -> None:
         if len(lines) == 1:
             print(f"Error: {lines[0]}", file=sys.stderr)
         else:
-            print(f"Error: {len(lines)} problems:", file=sys.stderr)
+            print(f"Error: {getattr(e, 'total', len(lines))} problems:", file=sys.stderr)
             for line in lines:
                 print(f"  {line}", file=sys.stderr)
         raise typer.Exit(ExitCode.INVALID) from None
@@ -191,6 +261,19 @@ def _emit(text: str | bytes, output: Path | None, force: bool) -> None:
     print(f"wrote {output}", file=sys.stderr)
 
 
+def _check_targets(output: Path | None, chart: Path | None, force: bool) -> None:
+    """Every file a command will write, checked before anything is computed or written."""
+    from dosecalc.errors import fail
+    from dosecalc.outfile import check_target
+
+    if output is not None:
+        check_target(output, force, "--output")
+    if chart is not None:
+        check_target(chart, force, "--chart", (".svg", ".png"))
+        if output is not None and output.resolve() == chart.resolve():
+            raise fail("--chart", f"--chart and --output both name {chart}; give two files")
+
+
 def _check_format(value: str, allowed: tuple[str, ...], later: tuple[str, ...] = ()) -> str:
     from dosecalc.errors import fail
 
@@ -202,8 +285,12 @@ def _check_format(value: str, allowed: tuple[str, ...], later: tuple[str, ...] =
             f"give one of {', '.join(allowed)}",
         )
     if v not in allowed:
+        from dosecalc.errors import did_you_mean
+
         raise fail(
-            "--format", f"'{value}' is not an output format here; give one of {', '.join(allowed)}"
+            "--format",
+            f"'{value}' is not an output format here{did_you_mean(v, allowed)}; give one of "
+            f"{', '.join(allowed)}",
         )
     return v
 
@@ -217,16 +304,40 @@ Bsa = Annotated[
     str | None,
     typer.Option(help="A measured or prescribed BSA in m², used instead of height and weight."),
 ]
-Formula = Annotated[str | None, typer.Option(help="BSA formula (default mosteller).")]
+Formula = Annotated[
+    str | None,
+    typer.Option(
+        help="BSA formula (default mosteller): mosteller, dubois, haycock, gehan-george, boyd, "
+        "fujimoto, takahira, shuter-aslani, schlich (needs --sex), livingston-lee, yu-2010."
+    ),
+]
 Sex = Annotated[str | None, typer.Option(help="male or female.")]
 Age = Annotated[str | None, typer.Option(help="Age, e.g. 29 or 29y.")]
 Scr = Annotated[str | None, typer.Option(help="Serum creatinine, e.g. 0.9mg/dL or 80umol/L.")]
 Gfr = Annotated[str | None, typer.Option(help="GFR / creatinine clearance, e.g. 90mL/min.")]
+Lab = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--lab",
+        help="A laboratory value NAME=VALUE[@YYYY-MM-DD] (the date the sample was taken), e.g. "
+        "anc=1.2x10^9/L@2026-11-28, bilirubin=36umol/L, ast=2.5xULN; repeatable. Names: anc, "
+        "platelets, hb, bilirubin, direct_bilirubin, ast, alt, alp, scr, crcl (measured).",
+    ),
+]
+LabFiles = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--labs",
+        help="A lab file: CSV with the columns date,name,value,unit (one result a row); "
+        "repeatable.",
+        dir_okay=False,
+    ),
+]
 History = Annotated[
     list[Path] | None,
     typer.Option(
         "--history",
-        help="Prior administrations (CSV or YAML, CONTRACT §5); repeatable.",
+        help="Prior administrations, a history file (CSV or YAML: docs/history.md); repeatable.",
         dir_okay=False,
     ),
 ]
@@ -279,7 +390,7 @@ ChartFile = Annotated[
         dir_okay=False,
     ),
 ]
-Fmt = Annotated[str, typer.Option("--format", help="Output format.")]
+Fmt = Annotated[str, typer.Option("--format", help="Output format (docs/outputs.md).")]
 Output = Annotated[
     Path | None,
     typer.Option(
@@ -291,8 +402,8 @@ Db = Annotated[
     str | None,
     typer.Option(
         "--db",
-        help="The ledger: sqlite:///path/to/ledger.db or postgresql://user@host/db "
-        "(default: $DOSECALC_DB, else ledger.db in your data folder).",
+        help="The ledger: a file path or sqlite:///path/to/ledger.db, or "
+        "postgresql://user@host/db (default: $DOSECALC_DB, else ledger.db in your data folder).",
     ),
 ]
 Again = Annotated[
@@ -320,6 +431,16 @@ def plan(
     age: Age = None,
     scr: Scr = None,
     gfr: Gfr = None,
+    lab: Lab = None,
+    labs: LabFiles = None,
+    adjust_organ: Annotated[
+        bool,
+        typer.Option(
+            "--adjust-organ",
+            help="Apply the organ-function dose bands (kidney, liver) to the doses; without it "
+            "they are flagged but the doses are not changed.",
+        ),
+    ] = False,
     start: Annotated[
         str | None, typer.Option(help="Cycle 1 day 1, YYYY-MM-DD (default today).")
     ] = None,
@@ -368,6 +489,29 @@ def plan(
     paper: Annotated[
         str, typer.Option("--paper", help="Paper for --format html: a4 or letter.")
     ] = "a4",
+    patient_name: Annotated[
+        str | None,
+        typer.Option(
+            "--patient-name",
+            help="The patient's name, printed on the order sheet (--format html) and in the "
+            "FHIR bundle; without it the sheet has a line to write it by hand.",
+        ),
+    ] = None,
+    mrn: Annotated[
+        str | None,
+        typer.Option(
+            "--mrn",
+            help="The patient's medical record number, for the order sheet and the FHIR bundle.",
+        ),
+    ] = None,
+    birth_date: Annotated[
+        str | None,
+        typer.Option(
+            "--birth-date",
+            help="The patient's date of birth, YYYY-MM-DD, for the order sheet and the FHIR "
+            "bundle.",
+        ),
+    ] = None,
     chart: ChartFile = None,
     delay: Annotated[
         list[str] | None,
@@ -415,6 +559,8 @@ def plan(
 
     def work() -> int:
         fmt = _check_format(format, ("table", "json", "csv", "ics", "html", "fhir"))
+        _check_targets(output, chart, force)
+        identity = _identity(patient_name, mrn, birth_date, patient, fmt)
         from dosecalc import course as crs
         from dosecalc import patient as pt
         from dosecalc.dosing import parse_modifications
@@ -438,6 +584,7 @@ def plan(
 
         delays = crs.parse_delays(delay)
         mode = crs.check_mode(delay_mode)
+        collected = _collect_labs(lab, labs)
 
         def make(rules: Any) -> Any:
             person = pt.build_patient(
@@ -452,6 +599,7 @@ def plan(
                 previous_weight=previous_weight,
                 policy=rules,
             )
+            person = _with_labs(person, collected)
             factors = _factors(chest_rt, person.age_years)
             rows, notices = _rows(history, prior, patient, db, person.bsa_m2, again)
             if is_course:
@@ -480,6 +628,8 @@ def plan(
                     delays,
                     mode,
                     notices=notices,
+                    labs=collected,
+                    adjust_organ=adjust_organ,
                 )
             extra = [p for p, _ in delays if p != 1]
             if extra:
@@ -503,10 +653,20 @@ def plan(
                 delay_mode=mode,
                 actual_dates=actual_dates,
                 notices=notices,
+                labs=collected,
+                adjust_organ=adjust_organ,
             )
 
         result = make(rules)
         compared = make(other) if other is not None else None
+        from dosecalc import history as hist
+        from dosecalc import notices as said
+
+        given = dict(height=height, weight=weight, bsa=bsa, sex=sex, age=age, scr=scr, gfr=gfr)
+        priors = [hist.parse_prior(text) for text in prior or []]
+        result.warnings.extend(
+            said.overrides(block, given, regimen) + said.untracked_priors(priors, result.result)
+        )
         from dosecalc.jsontext import to_json
 
         text: str | bytes
@@ -528,11 +688,11 @@ def plan(
         elif fmt == "fhir":
             from dosecalc.exports import to_fhir
 
-            text = to_json(to_fhir(result))
+            text = to_json(to_fhir(result, identity))
         elif fmt == "html":
             from dosecalc.sheet import render as sheet
 
-            text = sheet(result, paper.strip().lower())
+            text = sheet(result, paper.strip().lower(), identity=identity)
         else:
             from dosecalc import render
 
@@ -561,6 +721,39 @@ def plan(
     _run(work, bounded=True)
 
 
+def _identity(
+    name: str | None, mrn: str | None, birth: str | None, patient: str | None, fmt: str
+) -> dict[str, str | None]:
+    """Who the plan is for, as given (never invented): for the order sheet and FHIR only."""
+    from dosecalc.errors import fail
+
+    given = {"--patient-name": name, "--mrn": mrn, "--birth-date": birth}
+    for option, value in given.items():
+        if value is None:
+            continue
+        if fmt not in ("html", "fhir"):
+            raise fail(
+                option,
+                "identifies the patient on the order sheet and in the FHIR bundle only: give "
+                "--format html or --format fhir",
+            )
+        if not value.strip():
+            raise fail(option, "is empty")
+    if birth is not None:
+        from datetime import date
+
+        try:
+            date.fromisoformat(birth.strip())
+        except ValueError:
+            raise fail("--birth-date", f"'{birth}' is not a date; write it as YYYY-MM-DD") from None
+    return {
+        "name": name.strip() if name else None,
+        "mrn": mrn.strip() if mrn else None,
+        "birth_date": birth.strip() if birth else None,
+        "patient_id": patient.strip() if patient else None,
+    }
+
+
 def _rows(
     history: list[Path] | None,
     prior: list[str] | None,
@@ -585,6 +778,25 @@ def _rows(
             "for one: give that patient's rows only (dosecalc check reads them all)",
         )
     return loaded.all_rows(), loaded.notes.get(None, [])
+
+
+def _collect_labs(texts: list[str] | None, files: list[Path] | None) -> Any:
+    """The lab values given (--lab, --labs), merged and checked."""
+    from dosecalc import labs as lb
+
+    return lb.collect(texts or [], files or [])
+
+
+def _with_labs(person: Any, values: Any) -> Any:
+    """The patient with the creatinine the labs carry (refused when the labs contradict --scr,
+    or a measured clearance contradicts --gfr)."""
+    from dataclasses import replace
+
+    from dosecalc import labs as lb
+
+    scr = lb.reconcile_scr(person.scr_mg_dl, values)
+    lb.reconcile_crcl(person.gfr_ml_min, values)
+    return replace(person, scr_mg_dl=scr)
 
 
 def _from_ledger(loaded: Any, patient: str | None, db: str | None) -> None:
@@ -697,18 +909,41 @@ def check(
     formula: Formula = None,
     sex: Sex = None,
     age: Age = None,
+    scr: Scr = None,
+    lab: Lab = None,
+    labs: LabFiles = None,
     chest_rt: ChestRt = None,
     equivalence: Equivalence = None,
     policy: PolicyFile = None,
     set_: Sets = None,
     chart: ChartFile = None,
-    format: Fmt = "table",
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite an existing --chart file.")
+    ] = False,
+    format: Annotated[
+        str, typer.Option("--format", help="Output format (docs/outputs.md).")
+    ] = "table",
+    details: Annotated[
+        bool,
+        typer.Option(
+            "--details",
+            help="With several patients: every patient's totals in full, not the one-line summary.",
+        ),
+    ] = False,
+    only_over: Annotated[
+        str | None,
+        typer.Option(
+            "--only-over",
+            help="Only the patients (CSV: the drugs) at or over a threshold, or over a limit: "
+            "threshold or limit.",
+        ),
+    ] = None,
     jobs: Annotated[
         str | None,
         typer.Option(
             metavar="N",
-            help="Worker processes that read a large CSV history and check its patients for "
-            "JSON output (default: one per CPU; 1: none).",
+            help="Worker processes that read a large CSV history and check its patients "
+            "(default: one per CPU; 1: none).",
         ),
     ] = None,
 ) -> None:
@@ -718,11 +953,21 @@ def check(
     """
 
     def work() -> int:
-        fmt = _check_format(format, ("table", "json"))
+        fmt = _check_format(format, ("table", "json", "csv"))
         from dosecalc import check as chk
         from dosecalc import patient as pt
         from dosecalc import regimen as rg
         from dosecalc.errors import fail
+
+        if only_over is not None and only_over.strip().lower() not in ("threshold", "limit"):
+            from dosecalc.errors import did_you_mean
+
+            raise fail(
+                "--only-over",
+                f"'{only_over}' is not a level{did_you_mean(only_over, ('threshold', 'limit'))}; "
+                "give threshold or limit",
+            )
+        _check_targets(None, chart, force)
 
         if cycles is not None and next is None:
             raise fail("--cycles", "--cycles counts the cycles of --next REGIMEN; give --next")
@@ -743,8 +988,13 @@ def check(
             )
         rules = _policy(policy, set_)
         person = pt.build_patient(
-            height, weight, bsa, formula, sex, age, policy=rules, require_bsa=False
+            height, weight, bsa, formula, sex, age, scr=scr, policy=rules, require_bsa=False
         )
+        values = _collect_labs(lab, labs)
+        person = _with_labs(person, values)
+        given_labs = bool(values) or person.scr_mg_dl is not None
+        if given_labs and all_patients:
+            raise fail("--lab", "lab values are one patient's; --all-patients audits many")
         factors = _factors(chest_rt, person.age_years, person)
         from dosecalc import history as hist
 
@@ -758,49 +1008,48 @@ def check(
             _from_ledger(loaded, patient, db)
         proposed = rg.load(next) if next is not None else None
         chk.preflight(loaded, person, proposed, rules, again)
-        several = list(loaded.patients) != [None]
-        if chart is not None and several:
+        named = list(loaded.patients) != [None]  # a patient column: per-patient output
+        count = len(loaded.patients)
+        if given_labs and count > 1:
+            raise fail(
+                "--lab",
+                f"lab values are one patient's, and the history names {count} patients; "
+                "give that patient's rows only",
+            )
+        if chart is not None and count > 1:
+            shown = ", ".join(str(p) for p in list(loaded.patients)[:3])
             raise fail(
                 "--chart",
-                "a chart shows one patient; the history names "
-                f"{len(loaded.patients)}: give one patient's rows",
+                f"a chart shows one patient; the history names {count} patients ({shown}"
+                f"{', …' if count > 3 else ''}): give one patient's rows",
             )
         args = (person, factors, table, proposed, n_cycles, rules)
-        results = chk.check_history(loaded, *args)
-        critical = False
-        if all_patients and fmt == "table":
-            return _audit(results, len(loaded.patients))
-        if several and fmt == "json":  # each patient once checked
-            sys.stdout.flush()
-            out = sys.stdout.buffer  # the blocks come UTF-8 encoded (by the workers)
-            out.write(b'{"patients": [\n')
-            for n, (block, crit) in enumerate(chk.json_lines(loaded, workers, *args)):
-                critical |= crit
-                out.write(b",\n" if n else b"")
-                out.write(block)
-            out.write(b"\n]}\n")
-        elif several:
+        if named and (count != 1 or all_patients):
+            return _check_many(loaded, fmt, details, only_over, workers, args)
+        [r] = list(chk.check_history(loaded, *args))
+        if given_labs:
+            r = chk.with_labs(r, values, person, proposed, rules)
+        from dosecalc import notices
+
+        r.warnings.extend(notices.untracked_priors(loaded.all_rows(), r.result))
+        if chart is not None:
+            from dosecalc.chart import save
+
+            save(chart, r.result, r.cumulative, "Lifetime exposure", force)
+        if fmt == "json":
+            from dosecalc.jsontext import to_json
+
+            data = r.as_dict()
+            sys.stdout.write(to_json({"patients": [data]} if named else data))
+        elif fmt == "csv":
+            from dosecalc import summary
+
+            sys.stdout.write(summary.csv_text(summary.csv_rows(r, only_over), header=True))
+        else:
             from dosecalc import render
 
-            for r in results:
-                critical |= r.critical
-                render.console().print(render.check_view([r], with_charts=False))
-        else:
-            [r] = list(results)
-            critical = r.critical
-            if chart is not None:
-                from dosecalc.chart import save
-
-                save(chart, r.result, r.cumulative, "Lifetime exposure")
-            if fmt == "json":
-                from dosecalc.jsontext import to_json
-
-                sys.stdout.write(to_json(r.as_dict()))
-            else:
-                from dosecalc import render
-
-                render.console().print(render.check_view([r]))
-        return ExitCode.CRITICAL if critical else ExitCode.OK
+            render.console().print(render.check_view([r]))
+        return ExitCode.CRITICAL if r.critical else ExitCode.OK
 
     _run(work)
 
@@ -809,48 +1058,154 @@ def _cpus() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def _audit(results: Any, total: int) -> int:
-    """Pharmacy-wide audit as a table: a progress bar on a terminal, one status line per
-    patient over a threshold, then a summary."""
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+def _check_many(
+    loaded: Any, fmt: str, details: bool, only: str | None, jobs: int, args: tuple[Any, ...]
+) -> int:
+    """A check of several patients: JSON, CSV, every patient in full (--details) or, by
+    default, one status line per patient over a threshold and the counts."""
+    from dosecalc import check as chk
 
-    from dosecalc import render
+    only = only.strip().lower() if only else None
+    total = len(loaded.patients)
+    critical = False
+    if fmt == "json":
+        sys.stdout.flush()
+        out = sys.stdout.buffer  # the blocks come UTF-8 encoded (by the workers)
+        out.write(b'{"patients": [\n')
+        first = True
+        with _progress(total) as advance:
+            for block, crit, n in chk.blocks(loaded, jobs, "json", only, *args):
+                critical |= crit
+                if block:
+                    out.write(block if first else b",\n" + block)
+                    first = False
+                advance(n)
+        out.write(b"\n]}\n")
+    elif fmt == "csv":
+        from dosecalc import summary
+
+        sys.stdout.write(summary.csv_text([], header=True))
+        with _progress(total) as advance:
+            for block, crit, n in chk.blocks(loaded, jobs, "csv", only, *args):
+                critical |= crit
+                sys.stdout.write(block)
+                advance(n)
+    elif details:
+        from dosecalc import render, summary
+
+        console = render.console()
+        with _progress(total, console) as advance:
+            for r in chk.check_history(loaded, *args):
+                critical |= r.critical
+                if summary.passes(summary.worst(r), only):
+                    console.print(render.check_view([r], with_charts=False))
+                advance(1)
+    else:
+        return _audit(chk.blocks(loaded, jobs, "summary", only, *args), total, only)
+    return ExitCode.CRITICAL if critical else ExitCode.OK
+
+
+class _progress:
+    """A progress bar of patients checked, on standard error, once the work has taken more than
+    a second, and only when standard error is a terminal. ``advance(n)`` as patients are done.
+    With a ``console`` on the same terminal, its lines print above the bar."""
+
+    DELAY = 1.0  # seconds; DOSECALC_PROGRESS_AFTER changes it
+
+    def __init__(self, total: int, console: Any = None) -> None:
+        import time
+
+        self.total, self.console, self.started = total, console, time.monotonic()
+        try:
+            self.delay = float(os.environ.get("DOSECALC_PROGRESS_AFTER", self.DELAY))
+        except ValueError:
+            self.delay = self.DELAY
+        self.bar: Any = None
+        self.done = 0
+
+    def __enter__(self) -> Callable[[int], None]:
+        return self.advance
+
+    def advance(self, n: int) -> None:
+        import time
+
+        self.done += n
+        if self.bar is None and sys.stderr.isatty() and self.done < self.total:
+            if time.monotonic() - self.started < self.delay:
+                return
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+            screen = Console(file=sys.stderr)
+            if self.console is not None and self.console.is_terminal:
+                self.console.file = sys.stderr  # the same terminal: lines print above the bar
+            self.bar = Progress(
+                TextColumn("checking patients"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=screen
+                if self.console is None or not self.console.is_terminal
+                else self.console,
+                transient=True,
+            )
+            self.bar.start()
+            self.task = self.bar.add_task("check", total=self.total)
+        if self.bar is not None:
+            self.bar.update(self.task, completed=self.done)
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _audit(blocks: Any, total: int, only: str | None = None) -> int:
+    """The summary of a check of many patients: one status line per patient over a threshold
+    (``only``: 'limit' lists only those over a limit), then the counts. Lines are wrapped to the
+    width of the output; a progress bar on standard error after a second."""
+    import textwrap
+
+    from dosecalc import summary
+    from dosecalc.numbers import glue
+
+    console = None
+    if sys.stdout.isatty():
+        from rich.console import Console
+
+        console = Console(file=sys.stdout, highlight=False)
 
     def emit(line: str) -> None:
-        sys.stdout.write(line + "\n")
+        """On a terminal a line wraps under itself at its width; elsewhere each patient's
+        status stays one line (for grep and the like)."""
+        if console is None:
+            sys.stdout.write(line + "\n")
+            return
+        lines = textwrap.wrap(
+            glue(line), console.width, subsequent_indent="    ", break_on_hyphens=False
+        )
+        console.out("\n".join(x.replace("\u00a0", " ") for x in lines), highlight=False)
 
-    bar: Console | None = None
-    if sys.stdout.isatty():  # the lines and the bar share the screen: print through the bar
-        bar = Console(file=sys.stdout, highlight=False)
-        emit = bar.out  # type: ignore[assignment]
-    elif sys.stderr.isatty():
-        bar = Console(file=sys.stderr)
     over = exceeded = 0
     critical = False
-    with Progress(
-        TextColumn("checking patients"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        console=bar,
-        transient=True,
-        redirect_stdout=False,
-        redirect_stderr=False,
-        disable=bar is None,
-    ) as progress:
-        task = progress.add_task("check", total=total)
-        for r in results:
-            critical |= r.critical
-            line = render.audit_line(r)
-            if line is not None:
-                over += 1
-                exceeded += "LIMIT EXCEEDED" in line
-                emit(line)
-            progress.advance(task)
-    sys.stdout.write(
+    with _progress(total, console) as advance:
+        for lines, crit, n in blocks:
+            critical |= crit
+            for line, level in lines:
+                over += level is not None
+                exceeded += level == "limit"
+                if line is not None and summary.passes(level, only):
+                    emit(line)
+            advance(n)
+    listed = {"limit": "over a limit are listed", "threshold": "over a threshold are listed"}
+    tail = (
         f"{total} patient{'s' if total != 1 else ''} checked: {over} over a threshold, "
-        f"{exceeded} over a limit\n"
+        f"{exceeded} over a limit"
     )
+    sys.stdout.write(tail + "\n")
+    if console is not None:
+        emit(
+            f"(patients {listed[only or 'threshold']}; --details for every patient in full, "
+            "--format csv for one row per patient and drug)"
+        )
     return ExitCode.CRITICAL if critical else ExitCode.OK
 
 
@@ -1046,12 +1401,77 @@ def regimens_schema() -> None:
     def work() -> int:
         import json
 
-        from dosecalc.regimen import Regimen
+        from dosecalc.schema import get
 
-        schema = Regimen.model_json_schema()
-        schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-        schema["title"] = "dosecalc regimen file"
-        sys.stdout.write(json.dumps(schema, indent=2) + "\n")
+        sys.stdout.write(json.dumps(get("regimen"), indent=2) + "\n")
+        return ExitCode.OK
+
+    _run(work, bounded=True)
+
+
+@app.command("docs", cls=_Command)
+def docs(
+    topic: Annotated[
+        str | None, typer.Argument(help="A page: commands, regimen, history, outputs, ...")
+    ] = None,
+) -> None:
+    """Read the documentation: file formats, outputs, warning codes, every command.
+
+    Example: dosecalc docs history
+    """
+
+    def work() -> int:
+        from dosecalc import schema as sch
+        from dosecalc.errors import did_you_mean, fail
+
+        pages = sch.topics()
+        if topic is None:
+            for key, title in pages.items():
+                print(f"{key:<10} {title}")
+            print(f"(the pages are in {sch.docs_dir()}; dosecalc docs TOPIC prints one)")
+            return ExitCode.OK
+        key = topic.strip().lower().removesuffix(".md")
+        if key not in pages:
+            raise fail(
+                "TOPIC",
+                f"'{topic}' is not a page here{did_you_mean(key, tuple(pages))}; give one of "
+                f"{', '.join(pages)}",
+            )
+        sys.stdout.write((sch.docs_dir() / f"{key}.md").read_text(encoding="utf-8"))
+        return ExitCode.OK
+
+    _run(work, bounded=True)
+
+
+@app.command("schema", cls=_Command)
+def schema(
+    name: Annotated[
+        str | None,
+        typer.Argument(
+            help="regimen, course, plan-output, check-output or bsa-output; none: list them."
+        ),
+    ] = None,
+) -> None:
+    """Print the JSON Schema of a file dosecalc reads or of the JSON it writes (docs/).
+
+    Example: dosecalc schema plan-output > plan-output.schema.json
+    """
+
+    def work() -> int:
+        import json
+
+        from dosecalc import schema as sch
+        from dosecalc.errors import fail
+
+        if name is None:
+            for key, what in sch.NAMES.items():
+                print(f"{key:<14} {what}")
+            return ExitCode.OK
+        try:
+            data = sch.get(name)
+        except ValueError as e:
+            raise fail("NAME", str(e)) from None
+        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
         return ExitCode.OK
 
     _run(work, bounded=True)
@@ -1185,7 +1605,7 @@ def ledger_import(
     file: Annotated[
         Path,
         typer.Argument(
-            help="A history CSV or YAML (CONTRACT §5), or a FHIR R4 Bundle of "
+            help="A history CSV or YAML (docs/history.md), or a FHIR R4 Bundle of "
             "MedicationAdministrations (.json)."
         ),
     ],
@@ -1335,7 +1755,7 @@ def ledger_export(
         str,
         typer.Option(
             "--format",
-            help="csv: a history file of the doses in force (CONTRACT §5); json: the whole "
+            help="csv: a history file of the doses in force (docs/history.md); json: the whole "
             "audit trail, voids and hashes included.",
         ),
     ] = "csv",
@@ -1349,6 +1769,7 @@ def ledger_export(
 
     def work() -> int:
         fmt = _check_format(format, ("csv", "json"))
+        _check_targets(output, None, force)
         from dosecalc import render
         from dosecalc.ledger import Ledger
 

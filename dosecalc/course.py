@@ -377,14 +377,19 @@ def make_course_plan(
     delay_mode: str = "shift",
     today: date | None = None,
     notices: Any = (),
+    labs: Any = None,
+    adjust_organ: bool = False,
 ) -> Any:
     """Plan every phase of ``course`` on one calendar, lifetime totals carried through
     (``notices``: what reading the history found, as for a single regimen's plan)."""
+    from dosecalc import organ as og
     from dosecalc.alerts import INFO, WARNING, Alert
+    from dosecalc.labs import Labs
     from dosecalc.plan import (
         Phase,
         _regimen_alerts,
         assemble,
+        lab_alerts,
         require_bsa,
         schedule_regimen,
         short_intervals,
@@ -393,6 +398,9 @@ def make_course_plan(
 
     policy = policy or load_policy()
     require_bsa(patient)
+    labs = labs if labs is not None else Labs()
+    values = og.values_for(patient, labs, policy)
+    assessed: list[Any] = []
     delays = dict(delays or {})
     head = course.head
     warnings: list[Alert] = [
@@ -461,7 +469,11 @@ def make_course_plan(
             if c > n:
                 raise fail("--delay", f"phase {i} ({reg.id}) has {n} cycles, not {c}")
         starts = cycle_starts(first, n, reg.cycle_length_days, mine, delay_mode)
-        given, alerts = schedule_regimen(reg, patient, policy, first, n, (), i, starts)
+        given, alerts = schedule_regimen(
+            reg, patient, policy, first, n, (), i, starts,
+            organ_values=values, adjust_organ=adjust_organ, assessed=assessed,
+        )
+        alerts += lab_alerts(reg, labs, starts, policy, values, i, last_regimen is None)
         phase = Phase(
             i,
             "regimen",
@@ -509,6 +521,10 @@ def make_course_plan(
         options,
         policy,
         course,
+        labs=labs,
+        kidney=values.kidney,
+        organ=assessed,
+        adjust_organ=adjust_organ,
     )
 
 

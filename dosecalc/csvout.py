@@ -1,4 +1,5 @@
-"""Every CSV dosecalc writes goes through this writer: formula injection is neutralised.
+"""Every CSV dosecalc writes goes through these writers (``plan --format csv``, ``check --format
+csv``, ``ledger export``): formula injection is neutralised.
 
 A spreadsheet (Excel, LibreOffice Calc, Google Sheets) runs a cell that begins with ``=``,
 ``+``, ``-`` or ``@`` as a formula, and a tab or carriage return at the start can hide one; a
@@ -13,7 +14,8 @@ The rule, exactly:
   them (``'=x`` becomes ``''=x``), so that reading undoes the escape exactly (:func:`unescape`).
 - A number (``int``, ``float``) is written as the number: dosecalc writes only the number itself,
   and a spreadsheet reads ``-3`` (a day before day 1 in a ledger export) as the number −3, not a
-  formula. Doses, BSAs and cycles in dosecalc's CSVs are never negative; a day can be.
+  formula. Doses, totals, percentages, BSAs and cycles in dosecalc's CSVs are never negative; a
+  day can be.
 - Nothing else changes: other text, empty cells, ``True``/``False``.
 
 dosecalc's own CSV readers (history files, ``ledger import``) apply :func:`unescape` to text
@@ -41,6 +43,20 @@ def unescape(text: str) -> str:
     if text.startswith("'") and _FORMULA.match(text, 1):
         return text[1:]
     return text
+
+
+class Writer:
+    """``csv.writer`` with ``\n`` line ends whose every cell goes through :func:`cell`."""
+
+    def __init__(self, f: Any) -> None:
+        self._writer = csv.writer(f, lineterminator="\n")
+
+    def writerow(self, row: Any) -> Any:
+        return self._writer.writerow([cell(v) for v in row])
+
+    def writerows(self, rows: Any) -> None:
+        for row in rows:
+            self.writerow(row)
 
 
 class DictWriter(csv.DictWriter):  # type: ignore[type-arg]

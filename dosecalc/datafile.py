@@ -84,12 +84,25 @@ def validate(
     context: dict[str, Any] | None = None,
 ) -> M:
     if not isinstance(data, dict):
-        kind = "empty" if data is None else f"a {type(data).__name__}, not a mapping of keys"
+        kind = "empty" if data is None else f"{_kind(data)}, not a mapping of keys"
         raise FileError(Problem(f"the file is {kind}", file=source, line=1 if data else None))
     try:
         return model.model_validate(data, context=context)
     except pydantic.ValidationError as e:
         raise FileError(*yamlfile.iter_problems(errors_of(e, model), lines, source)) from None
+
+
+def _kind(data: Any) -> str:
+    """What a YAML document holds, in words: 'a list', 'a number', 'a text'."""
+    if isinstance(data, list):
+        return "a list"
+    if isinstance(data, bool):
+        return "a true/false value"
+    if isinstance(data, int | float):
+        return "a number"
+    if isinstance(data, str):
+        return "a text"
+    return f"a {type(data).__name__}"
 
 
 def load_model(

@@ -1,4 +1,5 @@
-"""The dose engine: protocol dose → rule → basis → modification → cap → rounding, with a trace.
+"""The dose engine: protocol dose → rule → basis → organ function → modification → cap →
+rounding, with a trace.
 
 Pure functions of plain values. The order of operations is fixed (prior-art lesson 2): a
 patient-dependent rule of the regimen (children, infants: CONTRACT §11) replaces or scales the
@@ -17,7 +18,7 @@ from dosecalc.errors import fail
 from dosecalc.numbers import fmt
 from dosecalc.patient import Patient
 from dosecalc.policy import Policy
-from dosecalc.regimen import DoseSpec, DrugOrder, parse_dose
+from dosecalc.regimen import DoseSpec, DrugOrder, Infusion, parse_dose
 from dosecalc.renal import Renal
 from dosecalc.rounding import round_dose
 from dosecalc.rules import RuleUse
@@ -56,6 +57,9 @@ class Dose:
     deviation_percent: float = 0.0
     rounding_note: str | None = None
     cap: float | None = None
+    organ_percent: float | None = None  # the organ-function band applied (--adjust-organ)
+    infusion: Infusion | None = None  # how it is given (the regimen's infusion)
+    note: str | None = None  # the regimen's note on this order
     rule: RuleUse | None = None  # the patient-dependent rule that applied
     regimen_dose: DoseSpec | None = None  # the order's own dose, when a rule replaced it
 
@@ -71,6 +75,38 @@ class Dose:
         return self.protocol.describe()
 
     @property
+    def rate_per_hour(self) -> float | None:
+        """A continuous or intermittent infusion's rate in ``unit`` per hour."""
+        i = self.infusion
+        if i is None or i.type not in ("continuous", "intermittent") or not i.duration:
+            return None
+        return self.dose / i.duration
+
+    @property
+    def infusion_text(self) -> str:
+        """How it is given, without the route or the order's note: ``'bolus'``, ``'continuous
+        infusion over 46 h (93.9 mg/h), via pump'``; '' when the regimen does not say."""
+        i = self.infusion
+        if i is None:
+            return ""
+        rate = self.rate_per_hour if i.type == "continuous" else None
+        text = i.kind() + (f" ({fmt(rate)} {self.unit}/h)" if rate is not None else "")
+        return ", ".join([text, *(x for x in (i.note, i.text if i.type else None) if x)])
+
+    @property
+    def how(self) -> str:
+        """:attr:`infusion_text`, then the regimen's note on the order after a semicolon."""
+        return "; ".join(x for x in (self.infusion_text, self.note) if x)
+
+    @property
+    def given_as(self) -> str:
+        """The route and how it is given: ``'IV continuous infusion over 46 h (93.9 mg/h), …'``."""
+        how = self.how
+        if self.infusion is None and how:
+            return f"{self.route}; {how}"
+        return f"{self.route} {how}".strip()
+
+    @property
     def exact_per_m2(self) -> float | None:
         """The dose per m² without the round trip through mg (which can turn 450 into
         449.99999999999994 at a ceiling): the protocol amount × the modification, when the dose
@@ -78,6 +114,8 @@ class Dose:
         if self.basis != "bsa" or self.capped or self.rounding:
             return None
         factor = 1 + self.modification.percent / 100 if self.modification else 1.0
+        if self.organ_percent is not None:
+            factor *= self.organ_percent / 100
         return self.protocol.amount * self.rule_factor * factor
 
 
@@ -87,8 +125,10 @@ def calculate(
     policy: Policy | None = None,
     modification: Modification | None = None,
     renal: Renal | None = None,
+    organ: tuple[float, str] | None = None,
 ) -> Dose:
-    """The dose of ``order`` for ``patient`` on one of its days."""
+    """The dose of ``order`` for ``patient`` on one of its days. ``organ``: (percent, why) of an
+    organ-function band to apply (organ.assess), after the basis and before any modification."""
     from dosecalc.policy import load as load_policy
 
     policy = policy or load_policy()
@@ -100,15 +140,34 @@ def calculate(
             f"protocol: total {order.total_dose.describe()} per cycle divided over "
             f"{len(order.days)} days = {spec.describe()} per day"
         )
+    elif order.infusion is not None and order.infusion.type == "continuous":
+        hours = fmt(order.infusion.duration or 0)
+        if len(order.days) == 1:
+            trace.append(
+                f"protocol: {spec.describe()}, the total over {hours} h of a continuous "
+                f"infusion started on day {order.days[0]}"
+            )
+        else:
+            trace.append(
+                f"protocol: {spec.describe()} on each listed day, each the total over "
+                f"{hours} h of a continuous infusion"
+            )
     else:
         trace.append(f"protocol: {spec.describe()} on each listed day")
     use, spec, regimen_dose = rule_step(order, spec, patient, trace)
     calculated = _basis(order, spec, patient, renal, trace)
     calculated = rule_percent_step(use, calculated, spec.unit, trace)
     dose = calculated
+    if organ is not None:
+        dose = calculated * organ[0] / 100
+        trace.append(
+            f"organ function: {fmt(organ[0])} % ({organ[1]}): {fmt(calculated)} → "
+            f"{fmt(dose)} {spec.unit}"
+        )
     if modification is not None:
-        dose = calculated * (1 + modification.percent / 100)
-        trace.append(f"{modification.describe()}: {fmt(calculated)} → {fmt(dose)} {spec.unit}")
+        before = dose
+        dose = before * (1 + modification.percent / 100)
+        trace.append(f"{modification.describe()}: {fmt(before)} → {fmt(dose)} {spec.unit}")
     modified = dose
     capped = False
     cap = order.max_dose.amount if order.max_dose is not None else None
@@ -146,6 +205,9 @@ def calculate(
         deviation_percent=rounded.deviation_percent if rounded else 0.0,
         rounding_note=rounded.note if rounded else None,
         cap=cap,
+        organ_percent=organ[0] if organ is not None else None,
+        infusion=order.infusion,
+        note=order.note,
         rule=use,
         regimen_dose=regimen_dose,
     )

@@ -40,10 +40,11 @@ class DosecalcError(Exception):
 
     exit_code = ExitCode.INVALID
 
-    def __init__(self, *problems: Problem) -> None:
+    def __init__(self, *problems: Problem, total: int | None = None) -> None:
         if not problems:
             raise TypeError("DosecalcError needs at least one Problem")
         self.problems = problems
+        self.total = total or len(problems)  # more than listed when the list was capped
         super().__init__("\n".join(str(p) for p in problems))
 
 
@@ -61,3 +62,11 @@ class FileError(DosecalcError):
 def fail(field: str | None, message: str) -> InputError:
     """Shorthand: ``raise fail("--height", "...")``."""
     return InputError(field, message)
+
+
+def did_you_mean(value: str, choices: list[str] | tuple[str, ...]) -> str:
+    """``' (did you mean dubois?)'`` for a near miss among ``choices``; '' otherwise."""
+    import difflib
+
+    close = difflib.get_close_matches(value.strip().lower(), list(choices), n=2, cutoff=0.6)
+    return f" (did you mean {' or '.join(close)}?)" if close else ""

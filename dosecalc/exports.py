@@ -62,8 +62,9 @@ def to_ics(plan: Any, now: datetime | None = None) -> bytes:
             + (f" (phase {phase})" if plan.course is not None else ""),
         )
         lines = [
-            f"{a.dose.drug} {fmt(a.dose.dose)} {a.dose.unit} {a.dose.route} "
+            f"{a.dose.drug} {fmt(a.dose.dose)} {a.dose.unit} {_how(a.dose)} "
             f"({a.dose.protocol_text}, {a.dose.basis})"
+            + (f": {a.dose.note}" if a.dose.note else "")
             for a in given
         ]
         lines += [f"{w.severity.upper()}: {w.message}" for w in warnings.get(when, [])]
@@ -86,8 +87,51 @@ def _ref_id(plan: Any, *parts: object) -> str:
     return str(uuid.uuid5(NAMESPACE, "|".join([plan_identity(plan), *map(str, parts)])))
 
 
-def to_fhir(plan: Any) -> dict[str, Any]:
-    """A FHIR R4 Bundle (type collection) of the plan."""
+def _how(d: Any) -> str:
+    """The route and how it is given, without the order's note: 'IV continuous infusion over
+    46 h (96.2 mg/h), via pump'."""
+    return f"{d.route} {d.infusion_text}".strip()
+
+
+def _dosage(a: Any, basis: str, code: str) -> dict[str, Any]:
+    """One administration's dosageInstruction: when, how (bolus, an infusion over a time, a
+    continuous infusion with its rate), how much, and the regimen's note."""
+    d = a.dose
+    timing: dict[str, Any] = {"event": [a.date.isoformat()]}
+    dose_and_rate: dict[str, Any] = {
+        "type": {"text": basis},
+        "doseQuantity": {"value": round(d.dose, 6), "unit": d.unit, "system": UCUM, "code": code},
+    }
+    out: dict[str, Any] = {
+        "sequence": a.day,
+        "text": f"{fmt(d.dose)} {d.unit} {_how(d)} on {a.date.isoformat()} "
+        f"({d.protocol_text}, {basis}); cycle {a.cycle} day {a.day}",
+        "timing": timing,
+        "route": {"text": d.route},
+        "doseAndRate": [dose_and_rate],
+    }
+    infusion = d.infusion
+    if infusion is not None:
+        if infusion.duration is not None:
+            timing["repeat"] = {"duration": round(infusion.duration, 4), "durationUnit": "h"}
+        if infusion.type is not None:
+            out["method"] = {"text": infusion.kind()}
+        if d.rate_per_hour is not None and infusion.type == "continuous":
+            dose_and_rate["rateQuantity"] = {
+                "value": round(d.rate_per_hour, 6),
+                "unit": f"{d.unit}/h",
+                "system": UCUM,
+                "code": f"{code}/h",
+            }
+    notes = [x for x in (infusion.note if infusion else None, d.note) if x]
+    if notes:
+        out["additionalInstruction"] = [{"text": text} for text in notes]
+    return out
+
+
+def to_fhir(plan: Any, identity: dict[str, str | None] | None = None) -> dict[str, Any]:
+    """A FHIR R4 Bundle (type collection) of the plan; ``identity`` (name, mrn, birth_date,
+    patient_id) as given on the command line goes into the Patient resource."""
     p = plan.patient
     patient_id = _ref_id(plan, "patient")
     careplan_id = _ref_id(plan, "careplan")
@@ -158,26 +202,7 @@ def to_fhir(plan: Any) -> dict[str, Any]:
                         "value": f"{a.regimen}/phase-{a.phase}/cycle-{a.cycle}",
                     },
                     "note": [{"text": " | ".join(d.trace)}],
-                    "dosageInstruction": [
-                        {
-                            "sequence": a.day,
-                            "text": f"{fmt(d.dose)} {d.unit} {d.route} on {a.date.isoformat()} "
-                            f"({d.protocol_text}, {basis}); cycle {a.cycle} day {a.day}",
-                            "timing": {"event": [a.date.isoformat()]},
-                            "route": {"text": d.route},
-                            "doseAndRate": [
-                                {
-                                    "type": {"text": basis},
-                                    "doseQuantity": {
-                                        "value": round(d.dose, 6),
-                                        "unit": d.unit,
-                                        "system": UCUM,
-                                        "code": unit,
-                                    },
-                                }
-                            ],
-                        }
-                    ],
+                    "dosageInstruction": [_dosage(a, basis, unit)],
                 },
             }
         )
@@ -201,9 +226,21 @@ def to_fhir(plan: Any) -> dict[str, Any]:
             if w.severity in ("warning", "critical")
         ][:50],
     }
-    patient = {"resourceType": "Patient", "id": patient_id}
+    patient: dict[str, Any] = {"resourceType": "Patient", "id": patient_id}
     if p.sex in ("male", "female"):
         patient["gender"] = p.sex
+    identity = identity or {}
+    identifiers = []
+    if identity.get("mrn"):
+        identifiers.append({"type": {"text": "MRN"}, "value": identity["mrn"]})
+    if identity.get("patient_id"):
+        identifiers.append({"system": "urn:dosecalc:ledger", "value": identity["patient_id"]})
+    if identifiers:
+        patient["identifier"] = identifiers
+    if identity.get("name"):
+        patient["name"] = [{"text": identity["name"]}]
+    if identity.get("birth_date"):
+        patient["birthDate"] = identity["birth_date"]
     return {
         "resourceType": "Bundle",
         "type": "collection",

@@ -101,6 +101,21 @@ def _maximum(what: str) -> int:
     return _MAXIMUM.get(what, strict.MAX_INT)
 
 
+def _dose_number(value: Any) -> float:
+    """The dose column's number; a dose written with its unit says to split them."""
+    if isinstance(value, str) and value.strip():
+        try:
+            number, unit_text = units.split_text(value)
+        except ValueError:
+            number, unit_text = "", ""
+        if number and unit_text:
+            raise ValueError(
+                f"dose '{value.strip()}' holds a unit: put the number in the dose column "
+                f"({number}) and the unit in the unit column ({unit_text})"
+            )
+    return _number(value, "dose", signed=True)
+
+
 def _int(value: Any, what: str, minimum: int) -> int | None:
     """A whole number of a row (cycle, day), or None when the cell is empty. A cycle is at most
     the regimen bound (500) and a day at most the longest cycle (366 days): a larger one is a
@@ -206,9 +221,10 @@ def parse_fields(
         raise ValueError("the drug is missing")
     unit_name = _text(unit_text)
     if unit_name is None:
+        _dose_number(dose)  # "90 mg/m2" in the dose column says so, rather than "no unit"
         raise ValueError("the unit is missing")
     drug, factor, per_m2, unit = _drug_and_unit(name, unit_name)
-    amount = _number(dose, "dose", signed=True)  # below zero: refused just below, with why
+    amount = _dose_number(dose)  # below zero: refused just below, with why
     if amount <= 0:
         raise ValueError(
             f"dose {dose} is not above zero; a history lists doses given (a correction is a "
@@ -562,25 +578,27 @@ def _scan_rows(
     patients = history.patients
     appenders: dict[str | None, tuple[Any, ...]] = {}  # patient text → its Columns and appends
     line = offset + reader.line_num
+    problems: list[Problem] = []  # every bad row, reported together at the end
     try:
         for values in reader:
             line = offset + reader.line_num
             if not values:
                 continue  # a blank line is not a row
             if len(values) != width:
-                raise FileError(
+                problems.append(
                     Problem(
                         f"this row has {len(values)} fields, the header has {width}",
                         file=source,
                         line=line,
                     )
                 )
+                continue
             try:
                 ordinal = dates.get(values[i_date])
                 kind = kinds.get((values[i_drug], values[i_unit]))
                 bsa = bsas.get(values[i_bsa]) if i_bsa is not None else 0.0
                 dose = values[i_dose]
-                amount = amounts.get(dose, math.nan)
+                amount = amounts.get(dose, math.nan)  # parse_fields says what is wrong
                 if amount != amount and len(amounts) < 100_000 and not strict.problem(dose):
                     amount = amounts[dose] = float(dose)
                 if (
@@ -643,7 +661,10 @@ def _scan_rows(
                         history.id_code(_ident(unescape(ident)) or ""),
                     )
             except ValueError as e:
-                raise FileError(Problem(str(e), file=source, line=line)) from None
+                problems.append(Problem(str(e), file=source, line=line))
+                continue
+            if problems:
+                continue  # the file is refused: the rest is only read for its problems
             cols, add_date, add_drug, add_amount, add_per_m2, add_bsa, add_line = add
             add_date(ordinal)
             add_drug(kind[0])
@@ -658,6 +679,8 @@ def _scan_rows(
                 cols.day.append(extra[2])
                 cols.time.append(extra[3])
                 cols.ident.append(extra[4])
+        if problems:
+            raise refuse(problems)
         if not with_optional:  # the same for every row: filled in once per patient
             for cols in patients.values():
                 n = len(cols.amount) - len(cols.file)
@@ -665,7 +688,23 @@ def _scan_rows(
                 for column in (cols.regimen, cols.cycle, cols.day, cols.time, cols.ident):
                     column.extend(array(column.typecode, [0]) * n)
     except (csv.Error, UnicodeDecodeError) as e:
-        raise _read_error(e, source, line) from None
+        raise refuse([*problems, *_read_error(e, source, line).problems]) from None
+
+
+MAX_PROBLEMS = 20  # bad rows reported one by one; the rest are counted
+
+
+def refuse(problems: list[Problem]) -> FileError:
+    """Every bad row of a file in one error: at most MAX_PROBLEMS listed, the rest counted."""
+    if len(problems) <= MAX_PROBLEMS:
+        return FileError(*problems)
+    rest = len(problems) - MAX_PROBLEMS
+    last = problems[-1]
+    tail = Problem(
+        f"and {rest} more bad row{'s' if rest != 1 else ''} (the last on line {last.line})",
+        file=last.file,
+    )
+    return FileError(*problems[:MAX_PROBLEMS], tail, total=len(problems))
 
 
 def _scan_parallel(
@@ -834,11 +873,15 @@ def scan_yaml(path: Path, history: History, today: date) -> None:
     items = yaml_items(yamlfile.read_text(path, "history", 10_000_000), source)
     file = len(history.sources)
     history.sources.append(source)
+    rows, problems = [], []
     for line, item in items:
         try:
-            row = parse_row(item, f"{source}:{line}", today)
+            rows.append((parse_row(item, f"{source}:{line}", today), line))
         except ValueError as e:
-            raise FileError(Problem(str(e), file=source, line=line)) from None
+            problems.append(Problem(str(e), file=source, line=line))
+    if problems:
+        raise refuse(problems)
+    for row, line in rows:
         history.add(row, row.patient, file, line or 0)
 
 

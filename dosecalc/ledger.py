@@ -143,8 +143,12 @@ def default_url() -> str:
 
 
 def resolve_url(given: str | None) -> str:
-    """``--db``, else ``DOSECALC_DB``, else the SQLite file in the user's data folder."""
-    return given or os.environ.get("DOSECALC_DB") or default_url()
+    """``--db``, else ``DOSECALC_DB``, else the SQLite file in the user's data folder. A plain
+    path (no ``scheme://``) is a SQLite file: ``--db ~/ledger.db``."""
+    text = given or os.environ.get("DOSECALC_DB") or default_url()
+    if "://" not in text and text.strip():
+        text = f"sqlite:///{Path(text.strip()).expanduser().resolve()}"
+    return text
 
 
 def shown(url: Any) -> str:

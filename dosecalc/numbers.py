@@ -7,6 +7,12 @@ separator from 1,000. Display only: JSON and CSV carry the unrounded numbers.
 from __future__ import annotations
 
 import math
+import re
+
+# a number and its unit ("400 mg/m²", "46 h", "24 %"), a weekday and its date: kept on one line
+KEEP_TOGETHER = re.compile(
+    r"(?<=\d) (?=[A-Za-zµ%²/])|(?<=\b(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)) (?=\d)"
+)
 
 
 def fmt(value: float, decimals: int | None = None) -> str:
@@ -30,3 +36,32 @@ def fmt(value: float, decimals: int | None = None) -> str:
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
+
+
+def percent(part: float, whole: float | None, decimals: int = 0) -> str:
+    """``part`` as a percentage of ``whole``: ``'1,010 %'``, ``'95 %'``; ``'—'`` without a whole."""
+    if not whole:
+        return "—"
+    return f"{fmt(100 * part / whole, decimals)} %"
+
+
+def signed(value: float, decimals: int = 1, unit: str = " %") -> str:
+    """A signed change: ``'+0.2 %'``, ``'-4.6 %'``; never ``'-0.0 %'``."""
+    shown = round(value, decimals) + 0.0  # -0.0 + 0.0 is 0.0
+    return f"{shown:+,.{decimals}f}{unit}"
+
+
+def plural(n: int | None, word: str, many: str | None = None) -> str:
+    """``'1 cycle'``, ``'3 cycles'``, ``'2 phases'`` (``many``: an irregular plural)."""
+    return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
+def glue(text: str, space: str = "\u00a0") -> str:
+    """``text`` with the spaces of KEEP_TOGETHER replaced by ``space`` (for wrapping)."""
+    return KEEP_TOGETHER.sub(space, text)
+
+
+def article(word: str) -> str:
+    """``'an age'``, ``'a height'``, ``'an order'``, ``'a unit'``: the word with its article."""
+    vowel = word[:1].lower() in "aeio" or (word[:1].lower() == "u" and not word.startswith("uni"))
+    return f"{'an' if vowel else 'a'} {word}"

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from dosecalc.bsa import DEFAULT_FORMULA, FORMULAS
 from dosecalc.errors import fail
+from dosecalc.numbers import article
 from dosecalc.units import measure
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -79,7 +80,7 @@ def _in_range(
     if not lo <= value <= hi:
         raise fail(
             field,
-            f"{value:g} {unit} is not a plausible {what}; give a {what} between "
+            f"{value:g} {unit} is not a plausible {what}; give {article(what)} between "
             f"{lo:g} and {hi:g} {unit}{hint}",
         )
     return value
@@ -162,7 +163,13 @@ def parse_sex(text: str) -> str:
 def bsa_formula(name: str) -> str:
     key = name.strip().lower().replace("_", "-")
     if key not in FORMULAS:
-        raise fail("--formula", f"'{name}' is not a BSA formula; give one of {', '.join(FORMULAS)}")
+        from dosecalc.errors import did_you_mean
+
+        raise fail(
+            "--formula",
+            f"'{name}' is not a BSA formula{did_you_mean(key, tuple(FORMULAS))}; give one of "
+            f"{', '.join(FORMULAS)}",
+        )
     return key
 
 

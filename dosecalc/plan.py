@@ -137,10 +137,36 @@ class Plan:
     course: Any = None  # a dosecalc.course.Course
     totals_after: dict[int, dict[str, float]] = field(default_factory=dict)  # phase → drug → total
     result: Any = None  # the cumulative.Result behind the totals (for charts)
+    labs: Any = None  # labs.Labs given for this patient
+    kidney: Any = None  # renal.Kidney: the kidney function every drug's rule reads
+    organ: list[Any] = field(default_factory=list)  # organ.Assessment per drug order
+    adjust_organ: bool = False  # whether organ-function bands changed the doses
 
     @property
     def critical(self) -> bool:
         return any(w.severity == CRITICAL for w in self.warnings)
+
+    def changes(self) -> list[str]:
+        """The dose modifications and delays this plan applies, one phrase each."""
+        out: list[str] = []
+        seen = set()
+        for a in self.administrations:
+            m = a.dose.modification
+            if m is not None and m not in seen:
+                seen.add(m)
+                out.append(f"{m.drug or 'all drugs'} {m.describe()}")
+        for ph in self.phases:
+            length = ph.regimen.cycle_length_days if ph.regimen is not None else None
+            for c in range(2, len(ph.cycle_starts) + 1):
+                gap = (ph.cycle_starts[c - 1] - ph.cycle_starts[c - 2]).days
+                if length is not None and gap > length:
+                    at = f"phase {ph.number} " if self.course is not None else ""
+                    late = gap - length
+                    out.append(
+                        f"{at}cycle {c} starts {late} day{'s' if late != 1 else ''} late "
+                        f"({gap} days after cycle {c - 1})"
+                    )
+        return out
 
     def as_dict(self) -> dict[str, object]:
         patient = self.patient.as_dict()
@@ -189,8 +215,36 @@ class Plan:
             "administrations": [a.as_dict() for a in self.administrations],
             "cumulative": [t.as_dict() for t in self.cumulative],
             "projection": [p.as_dict() for p in self.projection],
+            "labs": self.labs.as_list() if self.labs else [],
+            "renal": self.kidney.as_dict() if self.kidney is not None else None,
+            "organ_function": organ_as_list(self.organ, self.adjust_organ),
+            "changes": self.changes(),
             "warnings": [w.as_dict() for w in self.warnings],
         }
+
+
+def organ_as_list(assessments: Sequence[Any], applied: bool) -> list[dict[str, object]]:
+    """Per drug with organ-function data: the option, the bands that matched, what is missing."""
+    out: list[dict[str, object]] = []
+    seen: set[tuple[str, float | None]] = set()
+    for a in assessments:
+        key = (a.drug, a.percent)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(
+            {
+                "drug": a.drug,
+                "option": a.option,
+                "percent": a.percent,
+                "avoid": a.avoid,
+                "no_recommendation": a.no_recommendation,
+                "applied": applied and a.percent is not None,
+                "findings": [f.as_dict() for f in a.findings],
+                "not_checked": list(a.missing) + list(a.unreadable),
+            }
+        )
+    return out
 
 
 def parse_start(text: str | date | None, today: date | None = None) -> tuple[date, bool]:
@@ -395,8 +449,8 @@ def _projection_text(
         else:
             head = f"{f.drug} stays {rel} its {fmt(value)} {unit} {word} in this plan"
         count = f"at least {cumulative.MAX_PROJECTED_CYCLES}" if fit is None else str(fit)
-        noun = "full cycle" if fit == 1 else "full cycles"
-        parts.append(f"{head}; {count} {noun}{of} fit {rel} it ({where} {phase.cycles})")
+        noun, verb = ("full cycle", "fits") if fit == 1 else ("full cycles", "fit")
+        parts.append(f"{head}; {count} {noun}{of} {verb} {rel} it ({where} {phase.cycles})")
     return tuple(parts)
 
 
@@ -416,9 +470,15 @@ def make_plan(
     delay_mode: str = "shift",
     actual_dates: bool = False,
     notices: Sequence[Alert] = (),
+    labs: Any = None,
+    adjust_organ: bool = False,
 ) -> Plan:
     """Plan ``regimen`` for ``patient``; ``history`` rows are the prior lifetime exposure
     (``notices``: what reading them found, e.g. repeats counted again).
+
+    ``labs`` (labs.Labs) are the patient's laboratory values: organ-function bands are checked
+    for every drug (and applied to the doses only with ``adjust_organ``), and the regimen's lab
+    gates against each cycle's day 1.
 
     With ``actual_dates``, history rows of this regimen that name their cycle (and day) date
     those cycles; their administrations count once, from the history, and the later cycles
@@ -445,9 +505,17 @@ def make_plan(
     fixed = {c: g[0] for c, g in given.items() if c <= n}
     check_changes(regimen, n, modifications, delays or {}, fixed)
     starts = cycle_starts(first, n, regimen.cycle_length_days, delays or {}, delay_mode, fixed)
+    from dosecalc import organ as og
+    from dosecalc.labs import Labs
+
+    labs = labs if labs is not None else Labs()
+    values = og.values_for(patient, labs, policy)
+    assessed: list[Any] = []
     administrations, warnings = schedule_regimen(
-        regimen, patient, policy, first, n, modifications, 1, starts
+        regimen, patient, policy, first, n, modifications, 1, starts,
+        organ_values=values, adjust_organ=adjust_organ, assessed=assessed,
     )
+    warnings += lab_alerts(regimen, labs, starts, policy, values, 1)
     if given:
         done = [
             a
@@ -502,8 +570,38 @@ def make_plan(
         )
     warnings += notices
     return assemble(
-        patient, [phase], administrations, warnings, history, factors, equivalence, options, policy
+        patient, [phase], administrations, warnings, history, factors, equivalence, options,
+        policy, labs=labs, kidney=values.kidney, organ=assessed, adjust_organ=adjust_organ,
     )
+
+
+def lab_alerts(
+    regimen: Regimen,
+    labs: Any,
+    starts: Sequence[date],
+    policy: Policy,
+    values: Any,
+    phase: int,
+    first: bool = True,
+) -> list[Alert]:
+    """The regimen's lab gates, cycle by cycle, and (for the first regimen of a plan) the
+    staleness of the values organ-function checks read, against its cycle 1 day 1."""
+    from dosecalc import labs as lb
+
+    age = policy["labs.max_age_days"]
+    gates = [g.spec for g in regimen.gates or []]
+    out = lb.check_gates(gates, labs, starts, age, regimen.id, phase, values.uln, not first)
+    if not first:
+        return out
+    gated = {g.lab for g in gates}
+    used = [
+        v
+        for name in ("bilirubin", "direct_bilirubin", "ast", "alt", "alp", "scr", "crcl")
+        if name not in gated and (v := labs.latest(name)) is not None
+    ]
+    if starts:
+        out += lb.stale(used, starts[0], age, f"{regimen.id} cycle 1 day 1")
+    return out
 
 
 def _given(
@@ -616,6 +714,10 @@ def assemble(
     options: dict[str, str] | None,
     policy: Policy,
     course: Any = None,
+    labs: Any = None,
+    kidney: Any = None,
+    organ: list[Any] | None = None,
+    adjust_organ: bool = False,
 ) -> Plan:
     """Lifetime totals, warnings and projection over the dated administrations of all phases."""
     from dosecalc import ceilings
@@ -630,7 +732,7 @@ def assemble(
     if patient.weight_kg is not None and patient.bsa_m2 and factors.kg_per_m2 is None:
         # a per-kg ceiling (daunorubicin under 2 years: 10 mg/kg) in mg/m² for this patient
         factors = replace(factors, kg_per_m2=patient.weight_kg / patient.bsa_m2)
-    warnings = _patient_alerts(patient, policy) + warnings
+    warnings = _patient_alerts(patient, policy) + _once(warnings)
     book = ceilings.book()
     bsa = cumulative.BsaUse(patient.bsa_m2, _bsa_words(patient))
     events = cumulative.from_rows(history, book, bsa)
@@ -661,7 +763,29 @@ def assemble(
         course,
         _totals_after(result, planned, phases),
         result,
+        labs,
+        kidney,
+        list(organ or []),
+        adjust_organ,
     )
+
+
+_ONCE_CODES = ("ORGAN_FUNCTION_NOT_CHECKED", "LAB_STALE")
+
+
+def _once(alerts: list[Alert]) -> list[Alert]:
+    """Lines that would repeat across phases or orders (a lab not given for a drug, one stale
+    value) are said once."""
+    seen: set[tuple[str, str | None, str]] = set()
+    out = []
+    for a in alerts:
+        if a.code in _ONCE_CODES:
+            key = (a.code, a.drug, a.message)
+            if key in seen:
+                continue
+            seen.add(key)
+        out.append(a)
+    return out
 
 
 def _totals_after(
@@ -695,22 +819,46 @@ def schedule_regimen(
     modifications: Sequence[Modification] = (),
     phase: int = 1,
     starts: Sequence[date] | None = None,
+    organ_values: Any = None,
+    adjust_organ: bool = False,
+    assessed: list[Any] | None = None,
 ) -> tuple[list[Administration], list[Alert]]:
-    """The dated administrations of one regimen, and the warnings about its doses."""
+    """The dated administrations of one regimen, and the warnings about its doses.
+
+    With ``organ_values`` (organ.values_for) every order is checked against the organ-function
+    data once; its band is applied to the dose only with ``adjust_organ``. The assessments are
+    appended to ``assessed``."""
+    from dosecalc import organ as og
     from dosecalc import renal as rn
     from dosecalc.rules import effective
 
     # the basis after each order's rule: an infant's per-kg carboplatin needs no GFR
     needs_gfr = any(effective(o, patient).basis == "auc" for o in regimen.drugs)
-    renal = rn.for_calvert(patient, policy) if needs_gfr else None
+    measured = organ_values.kidney.measured_ml_min if organ_values is not None else None
+    renal = rn.for_calvert(patient, policy, measured) if needs_gfr else None
     cache: dict[tuple[int, Modification | None], Dose] = {}
+    assessments: dict[int, Any] = {}
+
+    def assessment(i: int) -> Any:
+        if organ_values is None:
+            return None
+        if i not in assessments:
+            order = regimen.drugs[i]
+            assessments[i] = og.assess(
+                order.drug, organ_values, policy["organ.options"], effective(order, patient)
+            )
+        return assessments[i]
 
     def dose_for(i: int, cycle: int) -> Dose:
         order = regimen.drugs[i]
         mod = modification_for(list(modifications), order.drug, cycle)
         key = (i, mod)
         if key not in cache:
-            cache[key] = calculate(order, patient, policy, mod, renal)
+            a = assessment(i)
+            step = None
+            if adjust_organ and a is not None and a.percent is not None:
+                step = (a.percent, f"{a.drug} organ-function band, option {a.option}")
+            cache[key] = calculate(order, patient, policy, mod, renal, step)
         return cache[key]
 
     administrations = expand(regimen, dose_for, first, cycles, phase, starts)
@@ -721,7 +869,50 @@ def schedule_regimen(
             Alert(WARNING, "GFR_ABOVE_CAP", w, drug="carboplatin", phase=phase)
             for w in renal.warnings
         ]
+        warnings += [
+            Alert(CRITICAL, "GFR_BELOW_CALVERT_RANGE", w, drug="carboplatin", phase=phase)
+            for w in renal.critical
+        ]
+    warnings += _organ_alerts(regimen, administrations, assessments, adjust_organ)
+    if assessed is not None:
+        assessed += [a for _, a in sorted(assessments.items()) if a is not None]
     return administrations, warnings
+
+
+def _organ_alerts(
+    regimen: Regimen,
+    administrations: list[Administration],
+    assessments: dict[int, Any],
+    applied: bool,
+) -> list[Alert]:
+    """Per drug order, at its first administration: what the organ-function data says."""
+    from dosecalc import organ as og
+
+    out: list[Alert] = []
+    for i, a in sorted(assessments.items()):
+        if a is None:
+            continue
+        order = regimen.drugs[i]
+        spec = order.per_day
+        first = next(
+            (
+                x
+                for x in administrations
+                if x.dose.drug == order.drug
+                and spec in (x.dose.protocol, x.dose.regimen_dose)
+            ),
+            None,
+        )
+        where: dict[str, Any] = {}
+        standard = adjusted = None
+        unit = "mg"
+        if first is not None:
+            where = dict(phase=first.phase, cycle=first.cycle, day=first.day, date=first.date)
+            standard, unit = first.dose.calculated, first.dose.unit
+            if a.percent is not None:
+                adjusted = standard * a.percent / 100
+        out += og.alerts(a, standard, adjusted, unit, applied, where)
+    return out
 
 
 def _dose_alerts(administrations: list[Administration], patient: Patient) -> list[Alert]:

@@ -32,8 +32,11 @@ class Setting:
 def _choice(*names: str) -> Callable[[Any], str]:
     def check(value: Any) -> str:
         if not isinstance(value, str) or value.strip().lower() not in names:
-            shown = "an empty value" if value == "" else repr(value)
-            raise ValueError(f"{shown} is not one of {', '.join(names)}")
+            from dosecalc.errors import did_you_mean
+
+            hint = did_you_mean(value, names) if isinstance(value, str) else ""
+            shown = "an empty value" if value == "" else repr(show(value))
+            raise ValueError(f"{shown} is not one of {', '.join(names)}{hint}")
         return value.strip().lower()
 
     return check
@@ -49,12 +52,14 @@ def _number(lo: float, hi: float, none: bool = False) -> Callable[[Any], float |
             raise ValueError(f"the value is empty; {valid}")
         if none and (value is None or (isinstance(value, str) and value.strip().lower() == "none")):
             return None
+        if isinstance(value, bool):
+            raise ValueError(f"{show(value)!r} is not a number; {valid}")
         try:
             number = strict.number(value)
         except ValueError as e:
             raise ValueError(f"{e}; {valid}") from None
         if not lo <= number <= hi:
-            raise ValueError(f"{value!r} is outside {lo:g}-{hi:g}")
+            raise ValueError(f"{show(value)} is outside {lo:g}-{hi:g}")
         return number
 
     return check
@@ -68,7 +73,7 @@ def _bool(value: Any) -> bool:
         return True
     if text in ("false", "no", "off"):
         return False
-    shown = "an empty value" if text == "" else repr(value)
+    shown = "an empty value" if text == "" else repr(show(value))
     raise ValueError(f"{shown} is not true or false")
 
 
@@ -77,7 +82,7 @@ def _formula(value: Any) -> str:
     from dosecalc.patient import bsa_formula
 
     if not isinstance(value, str):
-        raise ValueError(f"{value!r} is not a formula name")
+        raise ValueError(f"{show(value)!r} is not a formula name")
     try:
         return bsa_formula(value)
     except DosecalcError as e:
@@ -89,11 +94,15 @@ def _equivalence(value: Any) -> str | None:
     if value is None:
         return None
     from dosecalc.ceilings import book
+    from dosecalc.errors import did_you_mean
 
     tables = book().tables
     if not isinstance(value, str) or value.strip().lower() not in tables:
-        shown = "an empty value" if value == "" else repr(value)
-        raise ValueError(f"{shown} is not an equivalence table; give one of {', '.join(tables)}")
+        shown = "an empty value" if value == "" else repr(show(value))
+        hint = did_you_mean(value, tuple(tables)) if isinstance(value, str) else ""
+        raise ValueError(
+            f"{shown} is not an equivalence table; give one of {', '.join(tables)}{hint}"
+        )
     return value.strip().lower()
 
 
@@ -130,18 +139,24 @@ def _table(kind: str) -> Callable[[Any], dict[str, Any]]:
                     raise EntryError(str(name), "give a list of positive numbers (mg or units)")
                 out[drug] = sorted(numbers)
             else:
-                from dosecalc.ceilings import book
+                if kind == "ceiling options":
+                    from dosecalc.ceilings import book
 
-                entry = book().entries.get(drug)
-                if entry is None:
-                    raise EntryError(str(name), f"dosecalc tracks no lifetime ceiling for {drug}")
-                if not isinstance(item, str) or item.strip() not in entry.options:
-                    raise EntryError(
-                        str(name),
-                        f"{item!r} is not a ceiling option for {drug}; give one of "
-                        f"{', '.join(entry.options)}",
-                    )
-                out[drug] = item.strip()
+                    entry = book().entries.get(drug)
+                    if entry is None:
+                        raise EntryError(
+                            str(name), f"dosecalc tracks no lifetime ceiling for {drug}"
+                        )
+                    if not isinstance(item, str) or item.strip() not in entry.options:
+                        raise EntryError(
+                            str(name),
+                            f"{show(item)!r} is not a ceiling option for {drug}; give one of "
+                            f"{', '.join(entry.options)}",
+                        )
+                    item = item.strip()
+                if not isinstance(item, str) or not item.strip():
+                    raise EntryError(str(name), "give the name of one of the drug's options")
+                out[drug] = item
         return out
 
     return check
@@ -204,7 +219,7 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "carboplatin.cap_given_gfr",
             False,
-            "CONTRACT §1: a --gfr is used as given; dosecalc warns when it is above the cap",
+            "a GFR given with --gfr is used as given; dosecalc warns when it is above the cap",
             _bool,
             "also cap a GFR given with --gfr",
         ),
@@ -279,10 +294,53 @@ SETTINGS: dict[str, Setting] = {
             "doxorubicin-equivalence table",
         ),
         Setting(
+            "labs.max_age_days",
+            3.0,
+            "the UK standard: blood tests within 3 days of treatment (Chambers P et al. "
+            "Cancer Med 2021, doi:10.1002/cam4.4316)",
+            _number(0, 60),
+            "a lab value older than this many days before a cycle's day 1 is stale",
+        ),
+        Setting(
+            "labs.uln.bilirubin_mg_dl",
+            1.0,
+            "Mayo Clinic adult reference range 0.1-1.0 mg/dL (laboratories differ: set yours)",
+            _number(0.1, 5, none=True),
+            "upper limit of normal for total bilirubin (mg/dL), for bands in × ULN",
+        ),
+        Setting(
+            "labs.uln.ast_u_l",
+            48.0,
+            "Mayo Clinic adult reference range 8-48 U/L (laboratories differ: set yours)",
+            _number(5, 500, none=True),
+            "upper limit of normal for AST (U/L), to read U/L values against × ULN bands",
+        ),
+        Setting(
+            "labs.uln.alt_u_l",
+            55.0,
+            "Mayo Clinic adult reference range 7-55 U/L (laboratories differ: set yours)",
+            _number(5, 500, none=True),
+            "upper limit of normal for ALT (U/L)",
+        ),
+        Setting(
+            "labs.uln.alp_u_l",
+            115.0,
+            "Mayo Clinic adult reference range 45-115 U/L (laboratories differ: set yours)",
+            _number(10, 2000, none=True),
+            "upper limit of normal for alkaline phosphatase (U/L)",
+        ),
+        Setting(
+            "organ.options",
+            {},
+            "each drug's default option in data/organ.yaml",
+            _table("options"),
+            "drug = organ-function option name (e.g. bleomycin = uk-renal-drug-handbook)",
+        ),
+        Setting(
             "cumulative.options",
             {},
             "each drug's default option in data/ceilings.yaml",
-            _table("options"),
+            _table("ceiling options"),
             "drug = ceiling option name",
         ),
     )
@@ -331,14 +389,26 @@ def none_text(key: str) -> str:
     return "none"
 
 
-def _show(value: Any, key: str = "") -> str:
+def show(value: Any, key: str = "") -> str:
+    """A policy value as it is written in a policy file: ``none``, ``true``/``false``, ``0.7``,
+    ``cisplatin: 10, 50, 100`` (never Python's ``[50.0, 150.0]`` or ``False``); with ``key``,
+    what None means for it (the equivalence table: the data's default)."""
     if value is None:
         return none_text(key)
     if isinstance(value, bool):
         return str(value).lower()
-    if isinstance(value, float) and value == int(value):
-        return str(int(value))
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {show(v)}" for k, v in value.items()) or "none"
+    if isinstance(value, list | tuple):
+        return ", ".join(show(v) for v in value)
+    if isinstance(value, float):
+        from dosecalc.numbers import fmt
+
+        return fmt(value, None if value != int(value) else 0)
     return str(value)
+
+
+_show = show
 
 
 def default_path() -> Path | None:

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PlainValidator,
@@ -244,6 +245,106 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
+INFUSION_TYPES = ("bolus", "intermittent", "continuous")
+MAX_INFUSION_HOURS = 24 * 28
+
+
+def parse_hours(value: Any) -> float:
+    """``'46 h'`` / ``'120 min'`` / ``'2 days'`` → hours; ValueError with what would be valid."""
+    valid = "write a duration with its unit, e.g. '46 h', '2 h' or '30 min'"
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not a duration; {valid}")
+    try:
+        number, unit_text = units.split(value)
+    except ValueError as e:
+        raise ValueError(f"{e}; {valid}") from None
+    if not unit_text:
+        raise ValueError(f"'{value}' has no unit; {valid}")
+    try:
+        hours = number * units.factor(unit_text, "hour")
+    except ValueError:
+        raise ValueError(f"'{value}' is not a duration; {valid}") from None
+    if not 0 < hours <= MAX_INFUSION_HOURS:
+        raise ValueError(f"'{value}': a duration must be above 0 and at most 28 days")
+    return hours
+
+
+Hours = Annotated[
+    float,
+    PlainValidator(parse_hours),
+    WithJsonSchema({"type": "string", "examples": ["46 h", "2 h", "30 min"]}),
+]
+
+
+def _infusion_text(value: Any) -> Any:
+    """The short form ``infusion: "4 h"``: a free-text description, kept as it is written."""
+    return {"text": value} if isinstance(value, str) else value
+
+
+def _text_or_infusion(schema: dict[str, Any]) -> None:
+    """The field's JSON Schema also takes the short form, a string."""
+    schema["anyOf"].insert(0, {"type": "string", "minLength": 1})
+
+
+class Infusion(_Strict):
+    """How one administration is given: a bolus, an infusion over a time, or a continuous
+    infusion whose dose is the total over its duration. The short form (a string) is free text."""
+
+    type: Literal["bolus", "intermittent", "continuous"] | None = Field(
+        None,
+        description="bolus (push or short infusion), intermittent (an infusion over "
+        "`duration`, once on each listed day) or continuous (the dose is the TOTAL over "
+        "`duration`, started on the listed day)",
+    )
+    duration: Hours | None = Field(None, description="e.g. '46 h', '2 h', '30 min'")
+    note: Text | None = Field(None, description="what else matters for giving it")
+    source: Text | None = None
+    text: Text | None = Field(None, description="how it is given, in words (the short form)")
+
+    @model_validator(mode="after")
+    def _complete(self) -> Infusion:
+        if self.type is None and self.text is None:
+            raise ValueError(
+                "give its type: bolus, intermittent or continuous (e.g. "
+                "{type: continuous, duration: 46 h})"
+            )
+        if self.type in ("intermittent", "continuous") and self.duration is None:
+            raise ValueError(f"a {self.type} infusion needs its duration, e.g. 'duration: 2 h'")
+        return self
+
+    def kind(self) -> str:
+        """``'bolus'``, ``'infusion over 2 h'``, ``'continuous infusion over 46 h'`` (the short
+        form: its text)."""
+        if self.type is None:
+            return self.text or ""
+        hours = "" if self.duration is None else _duration(self.duration)
+        return {
+            "bolus": "bolus" + (f" over {hours}" if hours else ""),
+            "intermittent": f"infusion over {hours}",
+            "continuous": f"continuous infusion over {hours}",
+        }[self.type]
+
+    def describe(self) -> str:
+        """The kind, then the note: ``'infusion over 2 h, concurrently with leucovorin'``."""
+        extra = [x for x in (self.note, self.text if self.type else None) if x]
+        return ", ".join([self.kind(), *extra])
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "type": self.type,
+            "duration_h": self.duration,
+            "note": self.note,
+            "text": self.text,
+            "source": self.source,
+        }
+
+
+def _duration(hours: float) -> str:
+    from dosecalc.numbers import fmt
+
+    return f"{fmt(hours * 60)} min" if hours < 1 else f"{fmt(hours)} h"
+
+
 # ---------------------------------------------------------------- patient-dependent rules (§11)
 
 
@@ -405,7 +506,12 @@ class DrugOrder(_Strict):
         description="the cycles this order is given in, e.g. "
         "'1' (a loading dose) or '2-' (cycle 2 onwards); default all",
     )
-    infusion: Text | None = None
+    infusion: Annotated[Infusion, BeforeValidator(_infusion_text)] | None = Field(
+        None,
+        description="how it is given: free text ('4 h'), or "
+        "{type: bolus|intermittent|continuous, duration: '46 h', note, source}",
+        json_schema_extra=_text_or_infusion,
+    )
     note: Text | None = None
     source: Text | None = None
     rules: list[Rule] = Field(
@@ -424,6 +530,24 @@ class DrugOrder(_Strict):
                 f"days must lie within 1-{length}"
             )
         return days
+
+    @field_validator("infusion")
+    @classmethod
+    def _infusion_in_cycle(cls, infusion: Infusion | None, info: ValidationInfo) -> Any:
+        length = (info.context or {}).get("cycle_length_days")
+        days = info.data.get("days")
+        if (
+            infusion is not None
+            and infusion.duration is not None
+            and isinstance(length, int)
+            and days
+            and (days[-1] - 1) * 24 + infusion.duration > length * 24
+        ):
+            raise ValueError(
+                f"an infusion of {_duration(infusion.duration)} from day {days[-1]} runs past the "
+                f"end of the {length}-day cycle"
+            )
+        return infusion
 
     @field_validator("drug", mode="before")
     @classmethod
@@ -451,6 +575,19 @@ class DrugOrder(_Strict):
                 f"{self.drug} is dosed in {drug.dose_unit}, but the dose '{spec.text}' is in "
                 f"{spec.unit}"
             )
+        infusion = self.infusion
+        if infusion is not None and infusion.type == "continuous" and infusion.duration:
+            if infusion.duration > 24 and len(self.days) > 1:
+                raise ValueError(
+                    f"a continuous infusion over {_duration(infusion.duration)} is written on "
+                    "the day it starts only, with its whole dose (the total over the infusion); "
+                    f"this order lists days {', '.join(map(str, self.days))}"
+                )
+            if self.total_dose is not None:
+                raise ValueError(
+                    "a continuous infusion's dose is already the total over its duration: "
+                    "write it as 'dose', not 'total_dose'"
+                )
         if self.max_dose is not None:
             cap = self.max_dose
             if cap.basis != "flat" or cap.unit != (drug.dose_unit if spec.basis != "auc" else "mg"):
@@ -485,8 +622,78 @@ class DrugOrder(_Strict):
         return self.route or drugs.lookup(self.drug).route
 
 
+class Gate(_Strict):
+    """A lab gate checked before each cycle, e.g. ANC at least 1.5 x10^9/L."""
+
+    lab: str = Field(description="anc, platelets, hb, bilirubin, ast, alt, alp, scr, crcl, ...")
+    at_least: str | float | None = Field(None, description="e.g. '1.5 x10^9/L'")
+    at_most: str | float | None = Field(None, description="e.g. '1.5 xULN'")
+    otherwise: str = Field(description="what to do when the gate fails: delay, stop or 'reduce 25%'")
+    source: Text | None = None
+    note: Text | None = None
+
+    @field_validator("otherwise", mode="before")
+    @classmethod
+    def _action(cls, value: Any) -> str:
+        text = value.strip().lower() if isinstance(value, str) else ""
+        m = re.fullmatch(r"delay|stop|reduce\s*([0-9]+(?:\.[0-9]+)?)\s*%", text)
+        if not m or (m.group(1) is not None and not 0 < float(m.group(1)) < 100):
+            raise ValueError(f"{value!r} is not an action; write delay, stop or 'reduce 25%'")
+        return text
+
+    @field_validator("lab", mode="before")
+    @classmethod
+    def _known(cls, value: Any) -> str:
+        from dosecalc import labs
+        from dosecalc.errors import DosecalcError
+
+        if not isinstance(value, str):
+            raise ValueError(f"{value!r} is not a laboratory test name")
+        try:
+            return labs.kind(value, "lab").name
+        except DosecalcError as e:
+            raise ValueError(e.problems[0].message) from None
+
+    @model_validator(mode="after")
+    def _bound(self) -> Gate:
+        self.spec  # noqa: B018  (parses both bounds; a ValueError names what is wrong)
+        return self
+
+    @property
+    def spec(self) -> Any:
+        """The gate as plain values (labs.GateSpec), bounds in the lab's unit."""
+        from dosecalc import labs
+        from dosecalc.errors import DosecalcError
+
+        if self.at_least is None and self.at_most is None:
+            raise ValueError("a gate needs at_least or at_most (e.g. at_least: 1.5 x10^9/L)")
+        bounds: dict[str, float] = {}
+        unit = None
+        for key in ("at_least", "at_most"):
+            raw = getattr(self, key)
+            if raw is None:
+                continue
+            if isinstance(raw, bool) or not isinstance(raw, str):
+                raise ValueError(f"{key}: {raw!r} has no unit; write e.g. '1.5 x10^9/L'")
+            try:
+                bounds[key], this = labs.parse_value(self.lab, raw, key)
+            except DosecalcError as e:
+                raise ValueError(f"{key}: {e.problems[0].message}") from None
+            if unit is not None and this != unit:
+                raise ValueError("at_least and at_most must be in the same kind of unit")
+            unit = this
+        lo, hi = bounds.get("at_least"), bounds.get("at_most")
+        if lo is not None and hi is not None and lo > hi:
+            raise ValueError("at_least is above at_most, so no value could pass")
+        assert unit is not None
+        spec = labs.GateSpec(self.lab, lo, hi, unit, self.otherwise, self.source)
+        return labs.GateSpec(
+            spec.lab, lo, hi, unit, self.otherwise, self.source, labs.gate_requirement(spec)
+        )
+
+
 class Regimen(_Strict):
-    """A regimen file (CONTRACT §3)."""
+    """A regimen file (docs/regimen.md)."""
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)
     name: Text
@@ -505,6 +712,11 @@ class Regimen(_Strict):
     approved_on: IsoDate | None = Field(None, description="when, YYYY-MM-DD")
     review_due: IsoDate | None = Field(None, description="when it must be reviewed again")
     drugs: list[DrugOrder] = Field(min_length=1, max_length=100)
+    gates: list[Gate] | None = Field(
+        None,
+        max_length=20,
+        description="lab gates checked before each cycle; [] when the sources state none",
+    )
     _sha256: str | None = PrivateAttr(None)
 
     @model_validator(mode="after")

@@ -10,16 +10,15 @@ import io
 from datetime import date
 from typing import Any
 
-from rich import box
 from rich.console import Console, Group
-from rich.table import Table
 from rich.text import Text
 
 from dosecalc.alerts import Alert
 from dosecalc.csvout import DictWriter
 from dosecalc.cumulative import Total
 from dosecalc.jsontext import to_json, to_json_line  # noqa: F401  (render.to_json)
-from dosecalc.numbers import fmt
+from dosecalc.layout import Column, Grid, Hanging, pipe_width
+from dosecalc.numbers import fmt, percent
 from dosecalc.plan import Plan
 
 REGIMEN_CODES = ("REGIMEN_UNVERIFIED", "REGIMEN_ASSUMPTION")
@@ -56,66 +55,93 @@ def patient_line(plan: Plan) -> str:
     return ", ".join(parts)
 
 
+def lab_lines(labs: Any, kidney: Any) -> list[str]:
+    """'Labs: anc 1.2 ×10⁹/L (2026-11-28), bilirubin 2 mg/dL' and 'Kidney: CrCl ...'."""
+    out = []
+    if labs:
+        latest = {v.name: v for v in labs.values}  # the latest of each (oldest first)
+        shown = [v.shown() for v in latest.values()]
+        older = len(labs.values) - len(latest)
+        out.append(
+            "Labs: " + ", ".join(shown) + (f" (and {older} earlier values)" if older else "")
+        )
+    if kidney is not None and kidney.summary():
+        out.append(f"Kidney: {kidney.summary()}")
+    return out
+
+
 RANK = {"critical": 0, "warning": 1, "info": 2}
 
 
-def alerts_table(alerts: list[Alert]) -> Table:
+def where(a: Alert) -> str:
+    """``'phase 2, cycle 9, day 2, 2027-03-24'`` (the parts an alert has)."""
+    return ", ".join(
+        x
+        for x in (
+            f"phase {a.phase}" if a.phase and a.phase > 1 else "",
+            f"cycle {a.cycle}" if a.cycle else "",
+            f"day {a.day}" if a.day else "",
+            a.date.isoformat() if a.date else "",
+        )
+        if x
+    )
+
+
+def alerts_table(alerts: list[Alert]) -> Grid:
     """Warnings, the most severe first (each group in the order they happened)."""
     alerts = sorted(alerts, key=lambda a: RANK[a.severity])
-    table = Table(
-        box=box.SIMPLE,
-        show_header=True,
-        header_style="bold",
-        expand=False,
+    table = Grid(
+        [
+            Column("Severity"),
+            Column("Code"),
+            Column("Where"),
+            Column("Message", wrap=30, under=1),
+        ],
         title="Warnings",
-        title_justify="left",
-        title_style="bold",
+        under_at=1,
     )
-    table.add_column("Severity")
-    table.add_column("Code")
-    table.add_column("Where")
-    table.add_column("Message", overflow="fold")
     for a in alerts:
-        where = ", ".join(
-            x
-            for x in (
-                f"phase {a.phase}" if a.phase and a.phase > 1 else "",
-                f"cycle {a.cycle}" if a.cycle else "",
-                f"day {a.day}" if a.day else "",
-                a.date.isoformat() if a.date else "",
-            )
-            if x
+        table.add_row(
+            Text(a.severity, style=SEVERITY_STYLE[a.severity]), a.code, where(a), a.message
         )
-        table.add_row(Text(a.severity, style=SEVERITY_STYLE[a.severity]), a.code, where, a.message)
     return table
 
 
-def plan_header(plan: Plan) -> Text:
-    head = Text()
+def header_lines(plan: Plan) -> list[Text]:
+    """The lines above a plan's doses, in order. Each is one Text (``Label: …``); add a line by
+    appending to this list."""
+    lines: list[Text] = []
     if plan.course is not None:
         c = plan.course.head
-        head.append(f"Course: {c.name or c.course}", style="bold")
-        head.append(f"  [{c.course}]\n")
+        title = Text(f"Course: {c.name or c.course}", style="bold")
+        title.append(f"  [{c.course}]", style="")
     else:
         r = plan.regimen
         assert r is not None
-        head.append(f"{r.name}", style="bold")
-        head.append(f"  [{r.id}{' v' + r.version if r.version else ''}]\n")
-        head.append(f"Review: {review_words(r)}\n")
-    head.append(f"Patient: {patient_line(plan)}\n")
+        title = Text(f"{r.name}", style="bold")
+        title.append(f"  [{r.id}{' v' + r.version if r.version else ''}]", style="")
+    lines.append(title)
+    if plan.course is None:
+        lines.append(Text(f"Review: {review_words(plan.regimen)}"))
+    lines.append(Text(f"Patient: {patient_line(plan)}"))
+    lines += [Text(line) for line in lab_lines(plan.labs, plan.kidney)]
     if plan.course is None:
         r = plan.regimen
         assert r is not None
-        head.append(
-            f"Schedule: {plan.cycles} cycle{'s' if plan.cycles != 1 else ''} of "
-            f"{r.cycle_length_days} days (start to start) from {_day(plan.start)}\n"
+        lines.append(
+            Text(
+                f"Schedule: {plan.cycles} cycle{'s' if plan.cycles != 1 else ''} of "
+                f"{r.cycle_length_days} days (start to start) from {_day(plan.start)}"
+            )
         )
         sources = list(r.sources)
         more_at = f"dosecalc regimens show {r.id}"
     else:
         ends = [ph.end or ph.start for ph in plan.phases]
-        head.append(
-            f"Calendar: {len(plan.phases)} phases from {_day(plan.start)} to {_day(max(ends))}\n"
+        lines.append(
+            Text(
+                f"Calendar: {len(plan.phases)} phases from {_day(plan.start)} to {_day(max(ends))}"
+            )
         )
         sources = (
             list(plan.course.head.sources)
@@ -123,13 +149,24 @@ def plan_header(plan: Plan) -> Text:
         )
         more_at = "the course file"
     if sources:
-        head.append(f"Source: {sources[0]}")
-        if len(sources) > 1:
-            head.append(f" (and {len(sources) - 1} more: {more_at})")
-    lines = policy_lines(plan)
-    if lines:
-        head.append(f"\nPolicy: {'; '.join(lines)} (dosecalc policy show explains each)")
-    return head
+        more = f" (and {len(sources) - 1} more: {more_at})" if len(sources) > 1 else ""
+        lines.append(Text(f"Source: {sources[0]}{more}"))
+    changes = changes_lines(plan)
+    if changes:
+        lines.append(Text(f"Changed: {'; '.join(changes)}"))
+    policy = policy_lines(plan)
+    if policy:
+        lines.append(Text(f"Policy: {'; '.join(policy)} (dosecalc policy show explains each)"))
+    return lines
+
+
+def changes_lines(plan: Plan) -> list[str]:
+    """The delays and dose modifications this plan applies, one phrase each."""
+    return plan.changes()
+
+
+def plan_header(plan: Plan) -> Group:
+    return Group(*(Hanging(line) for line in header_lines(plan)))
 
 
 def review_words(r: Any, with_hash: bool = True) -> str:
@@ -184,19 +221,28 @@ def _rows(plan: Plan, administrations: list[Any]) -> list[tuple[Any, list[Any]]]
     return out
 
 
-def _dose_table(plan: Plan, administrations: list[Any]) -> Table:
-    table = Table(box=box.SIMPLE_HEAD, header_style="bold", show_edge=False, pad_edge=False)
-    table.add_column("Cycle", justify="right")
-    table.add_column("Day", justify="right")
-    table.add_column("Date")
-    table.add_column("Drug")
-    modified = any(a.dose.modification for a in administrations)
+def _dose_table(plan: Plan, administrations: list[Any], notes: dict[str, int]) -> Grid:
+    """The doses of one phase. How each is given is in its row; a regimen's note on an order
+    is numbered once in ``notes`` and its number shown in the rows (see plan_table)."""
+    modified = any(a.dose.modification or a.dose.organ_percent for a in administrations)
+    given = any(a.dose.infusion or a.dose.note for a in administrations)
+    columns = [
+        Column("Cycle", justify="right"),
+        Column("Day", justify="right"),
+        Column("Date"),
+        Column("Drug"),
+    ]
     if modified:
-        table.add_column("Standard", justify="right")
-    table.add_column("Dose", justify="right")
-    table.add_column("Route")
-    table.add_column("Basis")
-    table.add_column("Calculation", overflow="fold")
+        columns.append(Column("Standard", justify="right", under=3, label="standard {}"))
+    columns += [
+        Column("Dose", justify="right"),
+        Column("Route"),
+        Column("Basis", under=4, label="basis {}"),
+    ]
+    if given:
+        columns.append(Column("Given as", wrap=18, under=1, max_lines=3))
+    columns.append(Column("Calculation", wrap=24, under=2))
+    table = Grid(columns, under_at=2)
     previous = None
     for a, cells in _rows(plan, administrations):
         d = cells[4]
@@ -205,8 +251,17 @@ def _dose_table(plan: Plan, administrations: list[Any]) -> Table:
         previous = a.cycle
         row: list[Any] = cells[:4]
         if modified:
-            row.append(f"{fmt(d.calculated)} {d.unit}" if d.modification else "")
-        row += [Text(cells[5], style="bold"), d.route, d.protocol_text, _calculation(plan, d)]
+            row.append(
+                f"{fmt(d.calculated)} {d.unit}" if d.modification or d.organ_percent else ""
+            )
+        row += [Text(cells[5], style="bold"), d.route, d.protocol_text]
+        if given:
+            how = d.infusion_text
+            if d.note:
+                number = notes.setdefault(f"{_name(d.drug)}: {d.note}", len(notes) + 1)
+                how = f"{how} (note {number})" if how else f"see note {number}"
+            row.append(how)
+        row.append(_calculation(plan, d))
         table.add_row(*row)
     return table
 
@@ -214,12 +269,14 @@ def _dose_table(plan: Plan, administrations: list[Any]) -> Table:
 def plan_table(plan: Plan) -> Group:
     course = plan.course is not None
     body: list[Any] = []
+    notes: dict[str, int] = {}
     for ph in plan.phases:
         mine = [a for a in plan.administrations if a.phase == ph.number]
         if course:
-            body.append(Text(f"\nPhase {ph.number}: {_phase_title(ph)}", style="bold"))
+            body.append(Text(""))
+            body.append(Hanging(Text(f"Phase {ph.number}: {_phase_title(ph)}", style="bold")))
         if mine:
-            body.append(_dose_table(plan, mine))
+            body.append(_dose_table(plan, mine, notes))
         if course and mine:
             totals = plan.totals_after.get(ph.number, {})
             shown = [
@@ -229,48 +286,54 @@ def plan_table(plan: Plan) -> Group:
             ]
             if shown:
                 body.append(
-                    Text(
-                        "  lifetime after this phase: "
-                        + "; ".join(
-                            f"{t.drug} {fmt(totals[t.drug])} {_unit(t.unit)}"
-                            + (
-                                f" ({100 * totals[t.drug] / t.limit:.0f} % of limit)"
-                                if t.limit
-                                else ""
-                            )
-                            for t in shown
+                    Hanging(
+                        Text(
+                            "lifetime after this phase: "
+                            + "; ".join(
+                                f"{t.drug} {fmt(totals[t.drug])} {_unit(t.unit)}"
+                                + (
+                                    f" ({percent(totals[t.drug], t.limit)} of limit)"
+                                    if t.limit
+                                    else ""
+                                )
+                                for t in shown
+                            ),
+                            style="italic",
                         ),
-                        style="italic",
+                        indent=4,
+                        first=2,
                     )
                 )
+    if notes:
+        body += [Text(""), Text("Notes", style="bold")]
+        body += [Hanging(f"{n}. {text}", indent=5, first=2) for text, n in notes.items()]
     table = Group(*body)
     parts: list[Any] = [plan_header(plan), table]
     if plan.cumulative:
-        parts.append(cumulative_table(plan.cumulative))
+        parts += [Text(""), cumulative_table(plan.cumulative)]
         from dosecalc.chart import charts
 
         parts += charts(plan.result, plan.cumulative)
     if plan.projection:
-        proj = Text("Projection\n", style="bold")
-        for p in plan.projection:
-            for line in p.lines:
-                proj.append(f"  {line}\n")
-        parts.append(proj)
+        parts.append(Text("Projection", style="bold"))
+        parts += [Hanging(line, indent=4, first=2) for p in plan.projection for line in p.lines]
+        parts.append(Text(""))
     about = [w for w in plan.warnings if w.code in REGIMEN_CODES]
     others = [w for w in plan.warnings if w.code not in REGIMEN_CODES]
     if others:
         parts.append(alerts_table(others))
+        parts.append(Text(""))
     if about:
         where = (
             "the course and regimen files"
             if course
             else (f"dosecalc regimens show {plan.regimen.id}" if plan.regimen else "")
         )
-        t = Text(f"About the regimen data (see: {where})\n", style="bold")
+        parts.append(Hanging(Text(f"About the regimen data (see: {where})", style="bold")))
+        grid = Grid([Column(""), Column("", wrap=20)], show_header=False, indent=2)
         for w in about:
-            t.append(f"  {w.severity:<8} ", style=SEVERITY_STYLE[w.severity])
-            t.append(f"{w.message}\n")
-        parts.append(t)
+            grid.add_row(Text(w.severity, style=SEVERITY_STYLE[w.severity]), w.message)
+        parts.append(grid)
     return Group(*parts)
 
 
@@ -307,6 +370,8 @@ def _calculation(plan: Plan, d: Any) -> str:
     if d.rule is not None:
         percent = d.rule.rule.percent
         text += f", {d.rule.label}" + (f" {percent:g} %" if percent is not None else "")
+    if d.organ_percent is not None:
+        text += f" × {fmt(d.organ_percent)} % (organ function)"
     if d.modification is not None:
         text += f", {d.modification.percent:+g} %"
     if d.capped:
@@ -341,48 +406,40 @@ def policy_lines(plan: Plan) -> list[str]:
             value = {k: v for k, v in value.items() if k in drugs_here}
             shown = shown and bool(value)
             if shown:
-                out.append(f"{key} = " + ", ".join(f"{k}: {v}" for k, v in value.items()))
+                out.append(f"{key} = {policy_value(value)}")
             continue
         if shown:
             out.append(rules.short(key).split(" (")[0])
     return out
 
 
-def policy_table(rules: Any) -> Table:
-    from dosecalc.policy import SETTINGS, none_text
+def policy_value(value: Any, key: str = "") -> str:
+    from dosecalc.policy import show
 
-    table = Table(
-        box=box.SIMPLE_HEAD,
-        header_style="bold",
-        show_edge=False,
-        pad_edge=False,
+    return show(value, key)
+
+
+def policy_table(rules: Any) -> Grid:
+    from dosecalc.policy import SETTINGS
+
+    table = Grid(
+        [
+            Column("Setting"),
+            Column("Value"),
+            Column("From", under=2, label="from {}"),
+            Column("Default follows", wrap=30, under=1),
+        ],
         title=f"Policy in force ({rules.file or 'defaults; no policy file'})",
-        title_justify="left",
-        title_style="bold",
+        under_at=0,
+        under_indent=2,
     )
-    table.add_column("Setting", no_wrap=True)
-    table.add_column("Value")
-    table.add_column("From")
-    table.add_column("Default follows", overflow="fold")
     for key, setting in SETTINGS.items():
-        value = rules.values[key]
-        shown = (
-            none_text(key)
-            if value is None
-            else (
-                ", ".join(f"{k}: {v}" for k, v in value.items()) or "—"
-                if isinstance(value, dict)
-                else fmt(value)
-                if isinstance(value, float)
-                else str(value)
-            )
-        )
-        table.add_row(key, shown, rules.origins[key], setting.why)
+        table.add_row(key, policy_value(rules.values[key], key), rules.origins[key], setting.why)
     return table
 
 
 def _pct(part: float, whole: float | None) -> str:
-    return f"{100 * part / whole:.0f} %" if whole else "—"
+    return percent(part, whole)
 
 
 def exposure_bar(t: Total, width: int = 24) -> Text:
@@ -408,32 +465,36 @@ def exposure_bar(t: Total, width: int = 24) -> Text:
     return bar
 
 
-def cumulative_table(totals: list[Total], planned: bool = True) -> Table:
+NOT_CHECKED = "single agent: this total's ceiling is not checked (the drug's own ceiling is)"
+
+
+def cumulative_table(totals: list[Total], planned: bool = True) -> Grid:
     """Lifetime totals; in a plan with prior and planned parts, in a check with headroom bars."""
-    table = Table(
-        box=box.SIMPLE_HEAD,
-        header_style="bold",
-        title="Cumulative exposure",
-        title_justify="left",
-        title_style="bold",
-        show_edge=False,
-        pad_edge=False,
-    )
-    table.add_column("Drug")
-    table.add_column("Unit")
+    columns = [Column("Drug"), Column("Unit")]
     if planned:
-        columns = ["Prior", "This plan", "Total", "Threshold", "Limit", "% of limit"]
+        columns += [
+            Column("Prior", justify="right", under=1, label="prior {}", quiet=("0",)),
+            Column("This plan", justify="right", under=2, label="this plan {}"),
+        ]
+    columns += [
+        Column("Total", justify="right"),
+        Column("Threshold", justify="right"),
+        Column("Limit", justify="right"),
+    ]
+    if planned:
+        columns.append(Column("% of limit", justify="right"))
     else:
-        columns = ["Total", "Threshold", "Limit", "% of thr.", "% of limit", "Headroom"]
-    for name in columns:
-        table.add_column(name, justify="right", no_wrap=True)
-    if not planned:
-        table.add_column("0 ─ threshold │ limit", no_wrap=True)
+        columns += [
+            Column(
+                "% of thr.", justify="right", under=2, label="{} of the threshold", quiet=("—",)
+            ),
+            Column("% of limit", justify="right"),
+            Column("Headroom", justify="right", under=3, label="headroom {}", quiet=("—",)),
+            Column("0 ─ threshold │ limit", under=1, label="0 ─ threshold │ limit  {}"),
+        ]
+    table = Grid(columns, title="Cumulative exposure", under_at=0, under_indent=2)
     for t in totals:
-        name = _name(t.drug)
-        if t.extra.get("checked") is False:
-            name += " (single agent: not checked)"
-        cells: list[Any] = [name, _unit(t.unit)]
+        cells: list[Any] = [_name(t.drug), _unit(t.unit)]
         if planned:
             cells += [fmt(t.prior), fmt(t.planned)]
         cells += [
@@ -451,40 +512,56 @@ def cumulative_table(totals: list[Total], planned: bool = True) -> Table:
                 fmt(headroom) if headroom is not None else "—",
                 exposure_bar(t),
             ]
-        table.add_row(*cells)
+        note = NOT_CHECKED if t.extra.get("checked") is False else None
+        table.add_row(*cells, note=note)
     return table
 
 
 def check_view(results: list[Any], with_charts: bool = True) -> Group:
     parts: list[Any] = []
     for r in results:
-        head = Text()
         if r.patient is not None:
-            head.append(f"Patient {r.patient}", style="bold")
-            head.append("\n")
-        parts.append(head)
+            parts.append(Text(f"Patient {r.patient}", style="bold"))
+        labs = lab_lines(getattr(r, "labs", None), getattr(r, "kidney", None))
+        parts += [Text(line) for line in labs]
         parts.append(cumulative_table(r.cumulative, planned=False))
         if with_charts:
             from dosecalc.chart import charts
 
             parts += charts(r.result, r.cumulative)
         if r.next is not None:
-            n = r.next
-            t = Text(f"Next: {n.regimen}\n", style="bold")
-            t.append(
-                f"  {n.cycles_within_threshold} more full cycles keep every total below its "
-                f"threshold"
-                + (f" ({n.threshold_bound_by} binds first)" if n.threshold_bound_by else "")
-                + "\n"
-            )
-            t.append(
-                f"  {n.cycles_within_limit} more full cycles keep every total within its "
-                f"limit" + (f" ({n.limit_bound_by} binds first)" if n.limit_bound_by else "") + "\n"
-            )
-            parts.append(t)
+            parts += next_lines(r.next)
         if r.warnings:
             parts.append(alerts_table(r.warnings))
     return Group(*parts)
+
+
+def cycles(n: int | None, verb: str = "", what: str = "full cycle") -> str:
+    """``'1 more full cycle keeps'``, ``'3 more full cycles keep'`` (``verb`` agrees)."""
+    one = n == 1
+    return f"{n} more {what}{'' if one else 's'}" + (f" {verb}{'s' if one else ''}" if verb else "")
+
+
+def next_lines(n: Any) -> list[Any]:
+    """What of a proposed regimen still fits, as the check's 'Next:' block."""
+    out: list[Any] = [Text(f"Next: {n.regimen}", style="bold")]
+    out.append(
+        Hanging(
+            f"{cycles(n.cycles_within_threshold, 'keep')} every total below its threshold"
+            + (f" ({n.threshold_bound_by} binds first)" if n.threshold_bound_by else ""),
+            indent=4,
+            first=2,
+        )
+    )
+    out.append(
+        Hanging(
+            f"{cycles(n.cycles_within_limit, 'keep')} every total within its limit"
+            + (f" ({n.limit_bound_by} binds first)" if n.limit_bound_by else ""),
+            indent=4,
+            first=2,
+        )
+    )
+    return out
 
 
 CSV_COLUMNS = (
@@ -503,6 +580,11 @@ CSV_COLUMNS = (
     "unit",
     "capped",
     "trace",
+    "given_as",
+    "infusion_type",
+    "infusion_hours",
+    "rate_per_h",
+    "note",
 )
 
 
@@ -526,24 +608,39 @@ def audit_line(r: Any) -> str | None:
     return f"{r.patient}: {worst}: {'; '.join(parts)}" if parts else None
 
 
-def ledger_patients(people: list[dict[str, Any]], where: str) -> Table:
-    table = Table(title=f"Patients in the ledger {where}", box=box.SIMPLE_HEAD)
-    for name in ("patient", "doses in force", "first", "last"):
-        table.add_column(name, justify="right" if name == "doses in force" else "left")
+def ledger_patients(people: list[dict[str, Any]], where: str) -> Group:
+    table = Grid(
+        [
+            Column("patient"),
+            Column("doses in force", justify="right"),
+            Column("first"),
+            Column("last"),
+        ],
+        title=f"Patients in the ledger {where}",
+    )
     for p in people:
         table.add_row(p["patient"], str(p["doses"]), p["first"] or "", p["last"] or "")
     if not people:
-        table.caption = "no doses recorded yet"
-    return table
+        return Group(Hanging(Text(table.title or "", style="bold")), Text("no doses recorded yet"))
+    return Group(table)
 
 
-def ledger_records(records: list[dict[str, Any]], where: str) -> Table:
-    table = Table(
+def ledger_records(records: list[dict[str, Any]], where: str) -> Grid:
+    table = Grid(
+        [
+            Column("#", justify="right"),
+            Column("date"),
+            Column("drug"),
+            Column("dose", justify="right"),
+            Column("BSA m²", justify="right", under=4, label="BSA {} m²"),
+            Column("recorded (UTC)", under=3, label="recorded {} UTC"),
+            Column("by", under=2, label="by {}"),
+            Column("source", under=1, label="from {}"),
+            Column("status", wrap=16),
+        ],
         title=f"Patient {records[0]['patient']}: {len(records)} records in {where}",
-        box=box.SIMPLE_HEAD,
+        under_at=1,
     )
-    for name in ("#", "date", "drug", "dose", "BSA m²", "recorded (UTC)", "by", "source", "status"):
-        table.add_column(name, justify="right" if name in ("#", "dose", "BSA m²") else "left")
     for r in records:
         recorded = r["recorded_at"][:16].replace("T", " ")
         if r["kind"] == "void":
@@ -593,44 +690,50 @@ def plan_csv(plan: Plan) -> str:
     for a in plan.administrations:
         row = a.as_dict()
         row["trace"] = " | ".join(row["trace"])  # type: ignore[arg-type]
+        infusion = row["infusion"] or {}
+        row["infusion_type"] = infusion.get("type")  # type: ignore[union-attr]
+        row["infusion_hours"] = infusion.get("duration_h")  # type: ignore[union-attr]
+        row["rate_per_h"] = infusion.get("rate_per_h")  # type: ignore[union-attr]
         writer.writerow({k: row[k] for k in CSV_COLUMNS})
     return out.getvalue()
 
 
 def console(file: Any = None, width: int | None = None) -> Console:
-    """A console for ``file``: terminal width on a terminal, 120 columns otherwise."""
+    """A console for ``file``: a terminal's own width (``COLUMNS`` when set); anything else
+    ``COLUMNS`` when set, else a fixed 120 columns (layout.PIPE_WIDTH)."""
     c = Console(file=file, highlight=False, soft_wrap=False)
     if not c.is_terminal:
-        c = Console(file=file, highlight=False, width=width or 120, color_system=None)
+        c = Console(file=file, highlight=False, width=width or pipe_width(), color_system=None)
     return c
 
 
-def to_text(renderable: Any, width: int = 120) -> str:
+def to_text(renderable: Any, width: int | None = None) -> str:
     buf = io.StringIO()
-    Console(file=buf, width=width, color_system=None, highlight=False).print(renderable)
+    Console(file=buf, width=width or pipe_width(), color_system=None, highlight=False).print(
+        renderable
+    )
     return buf.getvalue()
 
 
-def bsa_table(data: dict[str, Any]) -> Table:
-    table = Table(
-        box=box.SIMPLE_HEAD,
-        header_style="bold",
-        show_edge=False,
-        pad_edge=False,
+def bsa_table(data: dict[str, Any]) -> Grid:
+    from dosecalc.numbers import signed
+
+    table = Grid(
+        [
+            Column("Formula"),
+            Column("BSA", justify="right"),
+            Column("vs Mosteller", justify="right", under=2, label="{} vs Mosteller"),
+            Column("Citation", wrap=24, under=1),
+        ],
         title=f"BSA for {fmt(data['height_cm'])} cm, {fmt(data['weight_kg'])} kg",
-        title_justify="left",
-        title_style="bold",
+        under_at=1,
     )
-    table.add_column("Formula")
-    table.add_column("BSA", justify="right")
-    table.add_column("vs Mosteller", justify="right")
-    table.add_column("Citation", overflow="fold")
     rows = data.get("results") or [data]
     ref = next((r["bsa_m2"] for r in rows if r["formula"] == "mosteller"), None)
     for r in rows:
         value = r["bsa_m2"]
         shown = f"{value:.4f} m²" if value is not None else r.get("note", "—")
-        diff = f"{100 * (value / ref - 1):+.1f} %" if value is not None and ref else ""
+        diff = signed(100 * (value / ref - 1)) if value is not None and ref else ""
         table.add_row(r["formula"], shown, diff, r.get("citation", ""))
     return table
 
@@ -646,12 +749,15 @@ def regimen_summary(r: Any) -> dict[str, Any]:
     }
 
 
-def regimens_table(regs: list[Any]) -> Table:
-    table = Table(box=box.SIMPLE_HEAD, header_style="bold", show_edge=False, pad_edge=False)
-    table.add_column("Id")
-    table.add_column("Name", overflow="fold")
-    table.add_column("Cycle", justify="right")
-    table.add_column("Cycles", justify="right")
+def regimens_table(regs: list[Any]) -> Grid:
+    table = Grid(
+        [
+            Column("Id"),
+            Column("Name", wrap=24),
+            Column("Cycle", justify="right"),
+            Column("Cycles", justify="right"),
+        ]
+    )
     for r in regs:
         table.add_row(r.id, r.name, f"{r.cycle_length_days} d", str(r.cycles))
     return table
@@ -687,7 +793,8 @@ def regimen_detail(r: Any) -> dict[str, Any]:
                 "route": o.default_route,
                 "max_dose": o.max_dose.amount if o.max_dose else None,
                 "per_cycle": o.per_day.amount * len(o.days) if o.per_day.basis != "auc" else None,
-                "infusion": o.infusion,
+                "infusion": o.infusion.describe() if o.infusion else None,
+                "infusion_detail": o.infusion.as_dict() if o.infusion else None,
                 "note": o.note,
                 "source": o.source,
                 "rules": [
@@ -703,6 +810,20 @@ def regimen_detail(r: Any) -> dict[str, Any]:
             }
             for o in r.drugs
         ],
+        gates=None
+        if r.gates is None
+        else [
+            {
+                "lab": g.lab,
+                "at_least": g.spec.at_least,
+                "at_most": g.spec.at_most,
+                "unit": g.spec.unit,
+                "otherwise": g.otherwise,
+                "source": g.source,
+                "note": g.note,
+            }
+            for g in r.gates
+        ],
     )
     from dosecalc.plan import review_dict
 
@@ -711,16 +832,29 @@ def regimen_detail(r: Any) -> dict[str, Any]:
 
 
 def regimen_view(r: Any) -> Group:
-    head = Text()
-    head.append(f"{r.name}", style="bold")
-    head.append(f"  [{r.id}{' v' + r.version if r.version else ''}]\n")
+    title = Text(f"{r.name}", style="bold")
+    title.append(f"  [{r.id}{' v' + r.version if r.version else ''}]", style="")
+    lines = [title]
     if r.indication:
-        head.append(f"Indication: {r.indication}\n")
-    head.append(f"Review: {review_words(r)}\n")
-    head.append(f"Cycle: {r.cycle_length_days} days start to start; default {r.cycles} cycles")
-    table = Table(box=box.SIMPLE_HEAD, header_style="bold", show_edge=False, pad_edge=False)
-    for col in ("Drug", "Dose per day", "Days", "Per cycle", "Route", "Cap", "Infusion / note"):
-        table.add_column(col, overflow="fold")
+        lines.append(Text(f"Indication: {r.indication}"))
+    lines.append(Text(f"Review: {review_words(r)}"))
+    lines.append(
+        Text(f"Cycle: {r.cycle_length_days} days start to start; default {r.cycles} cycles")
+    )
+    head = Group(*(Hanging(line) for line in lines))
+    table = Grid(
+        [
+            Column("Drug"),
+            Column("Dose per day", wrap=14),
+            Column("Days"),
+            Column("Per cycle", under=3, label="{} per cycle"),
+            Column("Route"),
+            Column("Cap", under=2, label="cap {}"),
+            Column("Given as / note", wrap=20, under=1, max_lines=3),
+        ],
+        under_at=0,
+        under_indent=2,
+    )
     for o in r.drugs:
         per_day = o.per_day
         written = (
@@ -738,9 +872,9 @@ def regimen_view(r: Any) -> Group:
             per_cycle,
             o.default_route,
             o.max_dose.describe() if o.max_dose else "",
-            "; ".join(x for x in (o.infusion, o.note) if x),
+            "; ".join(x for x in (o.infusion.describe() if o.infusion else None, o.note) if x),
         )
-    parts: list[Any] = [head, table]
+    parts: list[Any] = [head, Text(""), table]
     ruled = [
         f"{_name(o.drug)} rule {i}: when {x.when.describe()}: {x.action()} (source: {x.source})"
         for o in r.drugs
@@ -754,8 +888,19 @@ def regimen_view(r: Any) -> Group:
         ("Notes", r.notes),
     ):
         if items:
-            t = Text(f"{title}:\n", style="bold")
-            for item in items:
-                t.append(f"  - {item}\n", style="")
-            parts.append(t)
+            parts.append(Text(f"{title}:", style="bold"))
+            parts += [Hanging(f"- {item}", indent=4, first=2) for item in items]
+    if r.gates is not None:
+        parts.append(Text("Lab gates (before each cycle):", style="bold"))
+        if not r.gates:
+            parts.append(Text("  none stated in the sources"))
+        parts += [
+            Hanging(
+                f"- {g.spec.text}, otherwise {g.otherwise}"
+                + (f" ({g.source})" if g.source else ""),
+                indent=4,
+                first=2,
+            )
+            for g in r.gates
+        ]
     return Group(*parts)

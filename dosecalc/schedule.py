@@ -34,6 +34,7 @@ class Administration:
             "protocol_dose": d.protocol.amount,
             "protocol_unit": d.protocol.per_unit,
             "calculated_dose": d.calculated,
+            "organ_percent": d.organ_percent,
             "modified_dose": d.modified,
             "modification": None
             if mod is None
@@ -45,6 +46,11 @@ class Administration:
             "dose": d.dose,
             "unit": d.unit,
             "trace": list(d.trace),
+            "infusion": None
+            if d.infusion is None
+            else {**d.infusion.as_dict(), "rate_per_h": d.rate_per_hour},
+            "note": d.note,
+            "given_as": d.given_as,
             "rule": d.rule.as_dict() if d.rule is not None else None,
             "regimen_dose": d.regimen_dose.amount if d.regimen_dose is not None else None,
             "regimen_dose_unit": d.regimen_dose.per_unit if d.regimen_dose is not None else None,

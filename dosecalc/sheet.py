@@ -52,7 +52,26 @@ def _calendar(plan: Any) -> list[dict[str, Any]]:
     return out
 
 
-def render(plan: Any, paper: str = "a4", now: datetime | None = None) -> str:
+def identification(identity: dict[str, str | None] | None) -> list[tuple[str, str | None]]:
+    """The patient identification block: (label, value or None for a line to fill by hand).
+    Only what was given is printed; nothing is invented."""
+    identity = identity or {}
+    rows: list[tuple[str, str | None]] = [
+        ("Name", identity.get("name")),
+        ("Date of birth", identity.get("birth_date")),
+        ("MRN", identity.get("mrn")),
+    ]
+    if identity.get("patient_id"):
+        rows.append(("Ledger patient id", identity["patient_id"]))
+    return rows
+
+
+def render(
+    plan: Any,
+    paper: str = "a4",
+    now: datetime | None = None,
+    identity: dict[str, str | None] | None = None,
+) -> str:
     import jinja2
 
     from dosecalc import render as text_render
@@ -68,15 +87,19 @@ def render(plan: Any, paper: str = "a4", now: datetime | None = None) -> str:
         lstrip_blocks=True,
     )
     p = plan.patient
+    measures = [
+        ("Height", f"{fmt(p.height_cm)} cm" if p.height_cm is not None else None),
+        ("Weight", f"{fmt(p.weight_kg)} kg" if p.weight_kg is not None else None),
+        (
+            "BSA",
+            f"{p.bsa_m2:.2f} m² ("
+            + ("measured/prescribed" if p.bsa_formula == "given" else p.bsa_formula + " formula")
+            + ")",
+        ),
+    ]
     patient = [
         (label, value)
         for label, value in (
-            ("Height", f"{fmt(p.height_cm)} cm" if p.height_cm is not None else "—"),
-            ("Weight", f"{fmt(p.weight_kg)} kg" if p.weight_kg is not None else "—"),
-            (
-                "BSA",
-                f"{p.bsa_m2:.2f} m² ({'measured/prescribed' if p.bsa_formula == 'given' else p.bsa_formula + ' formula'})",
-            ),
             (
                 "Dosing weight",
                 f"{fmt(p.dosing_weight_kg)} kg ({p.weight_basis})"
@@ -139,9 +162,13 @@ def render(plan: Any, paper: str = "a4", now: datetime | None = None) -> str:
                 "cycle": a.cycle,
                 "day": a.day,
                 "date": f"{a.date:%a} {a.date.isoformat()}",
+                "iso": a.date.isoformat(),
+                "weekday": f"{a.date:%A}",
                 "drug": text_render._name(a.dose.drug),
                 "dose": f"{fmt(a.dose.dose)} {a.dose.unit}",
                 "route": a.dose.route,
+                "given_as": a.dose.infusion_text,
+                "note": a.dose.note,
                 "protocol": a.dose.protocol_text,
                 "calculation": text_render._calculation(plan, a.dose),
             }
@@ -189,6 +216,8 @@ def render(plan: Any, paper: str = "a4", now: datetime | None = None) -> str:
         critical=[a for a, s in zip(alerts, severities, strict=True) if s == "critical"],
         warnings=[a for a, s in zip(alerts, severities, strict=True) if s == "warning"],
         patient=patient,
+        identification=identification(identity),
+        measures=measures,
         regimen=regimen,
         sources=sources,
         assumptions=assumptions,

@@ -97,6 +97,13 @@ def unit(text: str) -> pint.Unit:
     try:
         parsed = registry().parse_units(normalised)
     except Exception as e:  # pint's parser raises many kinds; any of them means "not a unit"
+        # Written in capitals (MG, MG/M2, ML/MIN: an export or caps lock) there is one reading:
+        # the lower-case unit. Mixed case (Mg, mG) stays refused; U and IU were refused above.
+        if normalised.isupper() and normalised != normalised.lower():
+            try:
+                return registry().parse_units(normalised.lower())
+            except Exception:
+                pass
         raise ValueError(f"'{text}' is not a unit dosecalc knows") from e
     return parsed
 

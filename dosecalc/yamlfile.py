@@ -30,6 +30,7 @@ import yaml
 
 from dosecalc import strict
 from dosecalc.errors import FileError, Problem
+from dosecalc.numbers import article
 
 MAX_BYTES = 1_000_000
 MAX_DEPTH = 32
@@ -194,7 +195,9 @@ def _read(path: Path, what: str, max_bytes: int = MAX_BYTES) -> tuple[str, bytes
     except FileNotFoundError:
         raise FileError(Problem(f"no such {what} file", file=str(path))) from None
     except IsADirectoryError:
-        raise FileError(Problem(f"is a directory, not a {what} file", file=str(path))) from None
+        raise FileError(
+            Problem(f"is a directory, not {article(what)} file", file=str(path))
+        ) from None
     except OSError as e:
         raise FileError(Problem(f"cannot be read ({e.strerror})", file=str(path))) from None
     try:

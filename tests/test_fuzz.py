@@ -138,6 +138,30 @@ nasty = st.sampled_from(
         "schlich",
         "all",
         "epirubicin=600mg/m2",
+        "anc=1.2x10^9/L",
+        "anc=1200/uL@2026-11-28",
+        "anc=1.2G/L@2099-01-01",
+        "platelets=-1x10^9/L",
+        "bilirubin=2mg/dL",
+        "bilirubin=36umol/L@2026-11-29",
+        "bilirubin=1.5xULN",
+        "direct_bilirubin=4mg/dL",
+        "ast=80U/L",
+        "ast=80U",
+        "alt=2.5xULN",
+        "alp=3xULN",
+        "scr=9mg/dL",
+        "scr=80umol/L@2026-11-30",
+        "crcl=10mL/min",
+        "crcl=60mL/min/1.73m2",
+        "hb=12g/dL",
+        "anc=",
+        "=1",
+        "anc=1.2x10^9/L@",
+        "anc=1.2x10^9/L@2026-13-01",
+        "anc=1.2x10^9/L@@2026-11-01",
+        "ANC=1.5e9/L",
+        "neutrophils=1.5",
         "EPI=1e9mg",
         "TAX=100mg/m2",
         "cisplatin=25%@3",
@@ -225,6 +249,8 @@ PLAN_OPTIONS = [
     "--age",
     "--scr",
     "--gfr",
+    "--lab",
+    "--lab",
     "--start",
     "--cycles",
     "--prior",
@@ -248,6 +274,8 @@ CHECK_OPTIONS = [
     "--bsa",
     "--sex",
     "--age",
+    "--scr",
+    "--lab",
     "--chest-rt",
     "--equivalence",
     "--set",
@@ -281,6 +309,8 @@ def command_lines(draw: st.DrawFn) -> list[str]:
             args += ["--height", "172cm", "--weight", "68kg"]
     for option in draw(st.lists(st.sampled_from(options), max_size=6)):
         args += [option, draw(values)]
+    if command == "plan" and draw(st.booleans()):
+        args.append("--adjust-organ")
     if command == "check" and "--prior" not in args:
         args += ["--prior", draw(st.one_of(nasty, st.just("epirubicin=300mg/m2")))]
     return args
@@ -733,6 +763,96 @@ def test_fuzz_raw_numbers_in_options(data: st.DataObject) -> None:
     else:
         args = ["check", "--prior", f"epirubicin={n}mg/m2", "--next", "ec", "--cycles", m]
         args += ["--jobs", data.draw(st.one_of(raw_numbers, st.just("1")))]
+    code, out, err = invoke(args)
+    assert_contract(args, code, out, err)
+
+
+LAB_COLUMNS = ["date", "name", "value", "unit", "patient", "DATE", ""]
+lab_cells = st.one_of(
+    st.sampled_from(
+        [
+            "2026-11-28",
+            "2099-01-01",
+            "28/11/2026",
+            "",
+            "anc",
+            "platelets",
+            "bilirubin",
+            "ast",
+            "scr",
+            "crcl",
+            "xyz",
+            "1.2",
+            "-1",
+            "1e400",
+            "nan",
+            "1,2",
+            "x10^9/L",
+            "/uL",
+            "G/L",
+            "mg/dL",
+            "umol/L",
+            "U/L",
+            "U",
+            "xULN",
+            "mL/min",
+            '"',
+        ]
+    ),
+    st.text(max_size=8),
+)
+
+
+@st.composite
+def lab_files(draw: st.DrawFn) -> str:
+    header = draw(
+        st.one_of(
+            st.just(["date", "name", "value", "unit"]),
+            st.lists(st.sampled_from(LAB_COLUMNS), min_size=1, max_size=6),
+        )
+    )
+    rows = draw(
+        st.lists(
+            st.lists(lab_cells, min_size=max(len(header) - 1, 0), max_size=len(header) + 1),
+            max_size=6,
+        )
+    )
+    lines = [",".join(header)]
+    if header == ["date", "name", "value", "unit"]:
+        lines.append("2026-11-28,anc,1.0,x10^9/L")
+    lines += [",".join(c.replace("\n", " ").replace("\r", " ") for c in r) for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+@FUZZ
+@given(
+    st.one_of(lab_files(), st.text(max_size=300)),
+    st.sampled_from(["ec", "dia", "carboplatin-paclitaxel"]),
+)
+def test_fuzz_lab_file(tmp_path_factory, text: str, regimen: str) -> None:
+    path = tmp_path_factory.mktemp("l") / "labs.csv"
+    path.write_text(text, encoding="utf-8")
+    args = [
+        "plan",
+        regimen,
+        "--height",
+        "170cm",
+        "--weight",
+        "70kg",
+        "--age",
+        "60",
+        "--sex",
+        "female",
+        "--scr",
+        "0.9mg/dL",
+        "--start",
+        "2026-12-01",
+        "--labs",
+        str(path),
+        "--adjust-organ",
+        "--format",
+        "json",
+    ]
     code, out, err = invoke(args)
     assert_contract(args, code, out, err)
 

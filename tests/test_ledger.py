@@ -409,7 +409,8 @@ def test_reading_a_missing_or_unreachable_ledger_is_one_clear_sentence(run, tmp_
     assert down.stderr.count("\n") == 1
     for bad, says in (
         ("mysql://x/y", "not supported"),
-        ("ledger.db", "not a database URL"),
+        ("://ledger", "not a database URL"),
+        ("ledger.db", "there is no ledger at"),  # a plain path is a SQLite file
         ("sqlite://", "needs a file"),
     ):
         assert says in _ok(run("ledger", "list", "--db", bad), 2).stderr
@@ -571,8 +572,9 @@ def test_an_import_killed_midway_leaves_the_ledger_as_it_was(run, ledger_url, tm
     assert report["ok"] and report["records"] == 20_001
 
 
-def test_the_audit_shows_a_progress_bar_on_a_terminal(run, tmp_path: Path) -> None:
-    """On a terminal the audit draws a (transient) progress bar; piped, it prints only lines."""
+def test_the_audit_shows_a_progress_bar_on_a_terminal(run, tmp_path: Path, monkeypatch) -> None:
+    """On a terminal the audit draws a (transient) progress bar once the work has taken longer
+    than DOSECALC_PROGRESS_AFTER seconds (default 1); piped, it prints only lines."""
     import pty
 
     db = f"sqlite:///{tmp_path / 'l.db'}"
@@ -586,9 +588,15 @@ def test_the_audit_shows_a_progress_bar_on_a_terminal(run, tmp_path: Path) -> No
         out.extend(data)
         return data
 
+    monkeypatch.setenv("DOSECALC_PROGRESS_AFTER", "0")
     pid_status = pty.spawn([*dosecalc_exe(), "check", "--all-patients", "--db", db], read)
     assert os.waitstatus_to_exitcode(pid_status) == 0
     assert b"checking patients" in out and b"30 patients checked: 0 over a threshold" in out
+    out.clear()
+    monkeypatch.delenv("DOSECALC_PROGRESS_AFTER")  # a quick check: no bar at all
+    pid_status = pty.spawn([*dosecalc_exe(), "check", "--all-patients", "--db", db], read)
+    assert os.waitstatus_to_exitcode(pid_status) == 0
+    assert b"checking patients" not in out and b"30 patients checked" in out
     piped = _ok(run("check", "--all-patients", "--db", db))
     assert piped.stdout == "30 patients checked: 0 over a threshold, 0 over a limit\n"
     assert "checking patients" not in piped.stderr

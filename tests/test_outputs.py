@@ -171,7 +171,7 @@ def test_the_order_sheet_prints_on_a4_and_letter(cli, tmp_path: Path, paper: str
         "3,689.3 mg",
         "Lifetime cumulative exposure",
         "Treatment calendar",
-        "Verification",
+        "Signatures",
         "Pharmacist (double check of every dose)",
         "December 2026",
     ):
@@ -185,7 +185,7 @@ def test_the_reference_order_sheet_shows_the_critical_warning_first(cli, tmp_pat
     pages, text, _ = pdf_of(html, tmp_path)
     assert pages >= 5
     critical = text.index("Critical: do not give without review (1)")
-    assert critical < text.index("Patient") < text.index("Lifetime cumulative exposure")
+    assert critical < text.index("Patient details") < text.index("Lifetime cumulative exposure")
     assert "epirubicin exceeds its 1,000 mg/m² limit" in text
     # a screenshot: the critical box is drawn in red near the top of the page
     png = tmp_path / "course.png"

@@ -70,7 +70,8 @@ def test_schlich_without_sex_is_refused() -> None:
 
 def test_unknown_formula_lists_the_valid_ones() -> None:
     assert message(height="175cm", weight="70kg", formula="du bois2").startswith(
-        "--formula: 'du bois2' is not a BSA formula; give one of mosteller, dubois, haycock"
+        "--formula: 'du bois2' is not a BSA formula (did you mean dubois?); give one of "
+        "mosteller, dubois, haycock"
     )
 
 

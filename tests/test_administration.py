@@ -1,0 +1,237 @@
+"""How each dose is given (bolus, infusion over a time, continuous over N h) and the note that
+matters, in every output; and the printed order sheet as a real order (identification block,
+sign-off boxes), looked at in headless Chromium and as pixels (pdftoppm)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import write
+from tests.test_outputs import needs_browser, pdf_of
+
+MFOLFOX6 = [
+    "plan",
+    "mfolfox6",
+    "--height",
+    "175cm",
+    "--weight",
+    "70kg",
+    "--start",
+    "2026-12-01",
+    "--cycles",
+    "1",
+]
+PDFTOPPM = shutil.which("pdftoppm")
+
+
+def fluorouracil(items: list[dict]) -> tuple[dict, dict]:
+    bolus, infusion = [a for a in items if a["drug"] == "fluorouracil"]
+    return bolus, infusion
+
+
+def test_json_says_which_fluorouracil_is_the_bolus_and_which_the_46_h_infusion(run) -> None:
+    p = run(*MFOLFOX6, "--format", "json")
+    bolus, infusion = fluorouracil(json.loads(p.stdout)["administrations"])
+    assert bolus["infusion"]["type"] == "bolus" and "bolus" in bolus["given_as"]
+    assert infusion["infusion"]["type"] == "continuous"
+    assert infusion["infusion"]["duration_h"] == 46
+    assert infusion["infusion"]["rate_per_h"] == pytest.approx(infusion["dose"] / 46)
+    assert "continuous infusion over 46 h" in infusion["given_as"]
+    assert "TOTAL dose of the 46-h infusion" in infusion["note"]
+    # the trace says what the number is: the total over the infusion, not a daily dose
+    assert "the total over 46 h of a continuous infusion started on day 1" in infusion["trace"][0]
+    assert not any("on each listed day" in line for line in infusion["trace"])
+    assert any("on each listed day" in line for line in bolus["trace"])
+
+
+def test_csv_carries_how_each_dose_is_given(run) -> None:
+    rows = list(csv.DictReader(io.StringIO(run(*MFOLFOX6, "--format", "csv").stdout)))
+    bolus, infusion = fluorouracil(rows)
+    assert (bolus["infusion_type"], bolus["infusion_hours"]) == ("bolus", "")
+    assert (infusion["infusion_type"], float(infusion["infusion_hours"])) == ("continuous", 46)
+    assert "continuous infusion over 46 h" in infusion["given_as"]
+    assert infusion["note"].startswith("TOTAL dose")
+
+
+def test_ics_event_names_bolus_and_46_h_infusion() -> None:
+    from icalendar import Calendar
+
+    from tests.conftest import dosecalc_exe
+
+    raw = subprocess.run(
+        [*dosecalc_exe(), *MFOLFOX6, "--format", "ics"], capture_output=True, check=True
+    ).stdout
+    [event] = list(Calendar.from_ical(raw).walk("VEVENT"))
+    text = str(event["DESCRIPTION"])
+    assert "fluorouracil 737.9 mg IV bolus" in text
+    assert "fluorouracil 4,427.2 mg IV continuous infusion over 46 h" in text
+
+
+def test_fhir_timing_and_rate_of_the_continuous_infusion(run) -> None:
+    from fhir.resources.R4B.bundle import Bundle
+
+    data = json.loads(
+        run(*MFOLFOX6, "--format", "fhir", "--patient-name", "Jane Roe", "--mrn", "A-17").stdout
+    )
+    Bundle.model_validate(data)  # still a valid FHIR R4 bundle
+    requests = [
+        e["resource"]
+        for e in data["entry"]
+        if e["resource"]["resourceType"] == "MedicationRequest"
+        and e["resource"]["medicationCodeableConcept"]["text"] == "fluorouracil"
+    ]
+    bolus, infusion = (r["dosageInstruction"][0] for r in requests)
+    assert bolus["method"]["text"] == "bolus" and "repeat" not in bolus["timing"]
+    assert infusion["method"]["text"] == "continuous infusion over 46 h"
+    assert infusion["timing"]["repeat"] == {"duration": 46.0, "durationUnit": "h"}
+    [rate] = [d["rateQuantity"] for d in infusion["doseAndRate"]]
+    dose = infusion["doseAndRate"][0]["doseQuantity"]["value"]
+    assert rate["unit"] == "mg/h" and rate["value"] == pytest.approx(dose / 46, rel=1e-6)
+    assert any("TOTAL dose" in x["text"] for x in infusion["additionalInstruction"])
+    [patient] = [e["resource"] for e in data["entry"] if e["resource"]["resourceType"] == "Patient"]
+    assert patient["name"] == [{"text": "Jane Roe"}]
+    assert patient["identifier"][0]["value"] == "A-17"
+
+
+def test_identification_options_refused_where_nothing_would_print_them(run) -> None:
+    p = run(*MFOLFOX6, "--mrn", "A-17")
+    assert p.returncode == 2
+    assert (
+        "--mrn: identifies the patient on the order sheet and in the FHIR bundle only" in p.stderr
+    )
+
+
+def test_terminal_table_says_bolus_and_46_h(run) -> None:
+    out = run(*MFOLFOX6).stdout
+    assert "bolus" in out and "continuous infusion over 46 h" in out
+    assert "TOTAL dose of the 46-h infusion" in out  # the note, once, numbered
+
+
+def test_a_structured_infusion_is_validated_with_file_and_line(run, tmp_path: Path) -> None:
+    bad = write(
+        tmp_path,
+        "bad.yaml",
+        """id: bad
+name: Bad
+cycle_length_days: 14
+sources: ["test"]
+drugs:
+  - drug: fluorouracil
+    dose: 2400 mg/m2
+    days: 1
+    infusion:
+      type: continuous
+  - drug: fluorouracil
+    dose: 1200 mg/m2
+    days: 1-2
+    infusion: {type: continuous, duration: 46 h}
+  - drug: fluorouracil
+    dose: 400 mg/m2
+    days: 14
+    infusion: {type: drip, duration: 4 hours}
+  - drug: fluorouracil
+    dose: 400 mg/m2
+    days: 13
+    infusion: {type: continuous, duration: 3 days}
+""",
+    )
+    p = run("regimens", "validate", str(bad))
+    assert p.returncode == 2
+    err = p.stderr
+    assert "bad.yaml:9: drugs[0].infusion: a continuous infusion needs its duration" in err
+    assert "bad.yaml:11: drugs[1]: a continuous infusion over 46 h is written on the day" in err
+    assert "bad.yaml:18: drugs[2].infusion.type:" in err and "bolus" in err
+    assert (
+        "bad.yaml:22: drugs[3].infusion: an infusion of 72 h from day 13 runs past the end" in err
+    )
+
+
+# ---------------------------------------------------------------- the order sheet on paper
+
+
+@needs_browser
+def test_the_order_sheet_is_a_real_order(cli, tmp_path: Path) -> None:
+    html = tmp_path / "order.html"
+    code, _, _ = cli(
+        *MFOLFOX6,
+        "--format",
+        "html",
+        "--output",
+        str(html),
+        "--patient-name",
+        "Jane Roe",
+        "--mrn",
+        "A-0017",
+    )
+    assert code == 0
+    pages, text, _ = pdf_of(html, tmp_path)
+    ident = text.index("Patient identification")
+    assert ident < text.index("Doses") < text.index("Signatures")
+    for expected in (
+        "Name: Jane Roe",
+        "Date of birth:",  # a line to write it on: never invented
+        "MRN: A-0017",
+        "Height: 175 cm",
+        "Weight: 70 kg",
+        "BSA: 1.84 m² (mosteller formula)",
+        "Measured on:",
+        "Allergies:",
+        "Regimen: mfolfox6 v1",
+        "Regimen file SHA-256:",  # which version of the file gave these doses
+        "bolus",
+        "continuous infusion over 46 h",
+        "TOTAL dose of the 46-h infusion",
+        "Prescriber",
+        "Pharmacist (double check of every dose)",
+        "Signature:",
+        "Date and time:",
+    ):
+        assert expected in text, expected
+    assert "Date of birth: MRN" in text  # the date of birth stays blank
+    if PDFTOPPM is None:
+        assert not os.environ.get("DOSECALC_REQUIRE_BROWSER"), "pdftoppm (poppler-utils) is needed"
+        return
+    # look at page 1 as a person would: the identification box is drawn near the top
+    subprocess.run(
+        [
+            PDFTOPPM,
+            "-r",
+            "50",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            "-png",
+            str(html.with_suffix(".pdf")),
+            str(tmp_path / "page"),
+        ],
+        check=True,
+    )
+    import matplotlib.image
+
+    [png] = list(tmp_path.glob("page*.png"))
+    pixels = matplotlib.image.imread(png)
+    height = pixels.shape[0]
+    dark = pixels[..., :3].mean(axis=2) < 0.3
+    rows = dark.mean(axis=1)
+    # the box's top and bottom borders: long dark horizontal lines in the top third
+    lines = [y for y in range(height // 3) if rows[y] > 0.5]
+    assert len(lines) >= 2, "no identification box near the top of page 1"
+
+
+@needs_browser
+def test_the_order_sheet_without_names_has_lines_to_fill(cli, tmp_path: Path) -> None:
+    html = tmp_path / "order.html"
+    code, _, _ = cli(*MFOLFOX6, "--format", "html", "--output", str(html))
+    assert code == 0
+    _, text, _ = pdf_of(html, tmp_path)
+    assert "Name: Date of birth: MRN:" in text
+    assert "Ledger patient id" not in text

@@ -1,0 +1,199 @@
+"""What a person sees: the real program in a real terminal (tmux), at 80 and 120 columns.
+
+Each screen is compared with a golden copy in tests/screens/. After a deliberate change to a
+layout, look at the new screens and regenerate them:
+
+    DOSECALC_UPDATE_SCREENS=1 python -m pytest tests/test_screens.py
+
+Besides the goldens, each screen is checked for what must never happen at any width: a drug
+name, a dose with its unit or a date cut or split, or a line wider than the terminal.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import dosecalc_exe
+
+TMUX = shutil.which("tmux")
+GOLDEN = Path(__file__).with_name("screens")
+UPDATE = bool(os.environ.get("DOSECALC_UPDATE_SCREENS"))
+needs_tmux = pytest.mark.skipif(
+    not TMUX and not os.environ.get("DOSECALC_REQUIRE_TMUX"),
+    reason="no tmux here (CI installs it and sets DOSECALC_REQUIRE_TMUX)",
+)
+END = "__screen_done__"
+
+HISTORY = """date,drug,dose,unit,bsa_m2
+2019-01-05,epirubicin,500,mg/m2,
+2019-06-05,EPI,450,mg/m2,
+2019-07-05,bleomycin,30,units,
+"""
+PHARMACY = """patient,date,drug,dose,unit,bsa_m2
+P001,2019-01-05,epirubicin,400,mg/m2,
+P001,2019-02-05,epirubicin,280,mg/m2,
+P002,2019-01-05,doxorubicin,240,mg/m2,1.8
+P002,2019-03-05,EPI,100,mg/m2,
+P003,2019-01-05,epirubicin,950,mg/m2,
+P004,2019-01-05,doxorubicin,600,mg/m2,1.7
+"""
+
+
+def screen(args: list[str], width: int, cwd: Path, height: int = 50) -> str:
+    """Run dosecalc ``args`` in a tmux pane ``width`` columns wide; what the pane shows."""
+    assert TMUX, "tmux is required (DOSECALC_REQUIRE_TMUX)"
+    socket = cwd / f"tmux-{width}.sock"
+    command = " ".join(shlex.quote(a) for a in [*dosecalc_exe(), *args])
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "NO_COLOR")}
+    env["TERM"] = "xterm-256color"
+    tmux = [TMUX, "-S", str(socket), "-f", "/dev/null"]
+    subprocess.run(
+        [
+            *tmux,
+            "new-session",
+            "-d",
+            "-x",
+            str(width),
+            "-y",
+            str(height),
+            f"cd {shlex.quote(str(cwd))} && {command}; echo {END}; sleep 600",
+        ],
+        env=env,
+        check=True,
+    )
+    try:
+        subprocess.run([*tmux, "set-option", "-g", "history-limit", "20000"], check=True)
+        deadline = time.monotonic() + 60
+        text = ""
+        while time.monotonic() < deadline:
+            text = subprocess.run(
+                [*tmux, "capture-pane", "-p", "-S", "-", "-E", "-"],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+            if END in text:
+                break
+            time.sleep(0.1)
+        assert END in text, f"dosecalc did not finish in the terminal:\n{text}"
+    finally:
+        subprocess.run([*tmux, "kill-server"], capture_output=True)
+    lines = [line.rstrip() for line in text.split(END)[0].splitlines()]
+    while lines and not lines[-1]:
+        lines.pop()
+    return "\n".join(lines) + "\n"
+
+
+def compare(name: str, shown: str) -> None:
+    path = GOLDEN / f"{name}.txt"
+    if UPDATE or not path.exists():
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(shown, encoding="utf-8")
+        if not UPDATE:
+            pytest.fail(f"{path} did not exist: written; look at it and commit it")
+    assert shown == path.read_text(encoding="utf-8"), (
+        f"the screen differs from {path}; if the change is deliberate, regenerate with "
+        "DOSECALC_UPDATE_SCREENS=1"
+    )
+
+
+def whole(shown: str, width: int, expected: list[str]) -> None:
+    """No line wider than the terminal, and each expected text whole on one line."""
+    for line in shown.splitlines():
+        assert len(line) <= width, line
+    lines = shown.splitlines()
+    for text in expected:
+        assert any(text in line for line in lines), f"{text!r} is not whole on any line"
+
+
+DIA = ["plan", "dia", "--height", "175cm", "--weight", "70kg", "--start", "2026-12-01"]
+MFOLFOX6 = [*DIA[:1], "mfolfox6", *DIA[2:], "--cycles", "2"]
+
+
+@needs_tmux
+@pytest.mark.parametrize("width", [80, 120])
+def test_plan_dia_in_a_terminal(tmp_path: Path, width: int) -> None:
+    shown = screen(DIA, width, tmp_path)
+    whole(
+        shown,
+        width,
+        [
+            "CISplatin      221.4 mg",
+            "epiRUBicin      73.8 mg",
+            "ifosfamide   3,689.3 mg",
+            "Tue 2026-12-01",
+            "Sat 2026-12-19",
+            "120 mg/m² × 1.8447 m²",
+            "doxorubicin equivalent",
+        ],
+    )
+    assert "…" not in shown
+    compare(f"plan-dia-{width}", shown)
+
+
+@needs_tmux
+@pytest.mark.parametrize("width", [80, 120])
+def test_plan_mfolfox6_says_bolus_and_46_h_in_a_terminal(tmp_path: Path, width: int) -> None:
+    shown = screen(MFOLFOX6, width, tmp_path)
+    whole(
+        shown,
+        width,
+        ["fluorouracil     737.9 mg", "fluorouracil   4,427.2 mg", "bolus", "over 46 h"],
+    )
+    rows = shown.splitlines()
+    bolus = next(i for i, line in enumerate(rows) if "fluorouracil     737.9 mg" in line)
+    infusion = next(i for i, line in enumerate(rows) if "fluorouracil   4,427.2 mg" in line)
+    assert "bolus" in " ".join(rows[bolus : bolus + 2])
+    assert "continuous infusion over 46 h" in " ".join(rows[infusion : infusion + 3])
+    compare(f"plan-mfolfox6-{width}", shown)
+
+
+@needs_tmux
+@pytest.mark.parametrize("width", [80, 120])
+def test_check_in_a_terminal(tmp_path: Path, width: int) -> None:
+    (tmp_path / "history.csv").write_text(HISTORY)
+    shown = screen(
+        ["check", "--history", "history.csv", "--next", "ddp-epi", "--bsa", "1.8"],
+        width,
+        tmp_path,
+    )
+    whole(
+        shown,
+        width,
+        ["epiRUBicin", "bleomycin", "mg/m²", "units", "doxorubicin equivalent", "2019-06-05"],
+    )
+    table = shown.split("Cumulative exposure")[1].split("\n\n")[0]
+    assert re.search(r"epiRUBicin\s+mg/m²\s+950\s+900\s+1,000", table), table
+    compare(f"check-{width}", shown)
+
+
+@needs_tmux
+@pytest.mark.parametrize("width", [80, 120])
+def test_check_of_a_pharmacy_is_a_summary_in_a_terminal(tmp_path: Path, width: int) -> None:
+    (tmp_path / "pharmacy.csv").write_text(PHARMACY)
+    shown = screen(["check", "--history", "pharmacy.csv"], width, tmp_path)
+    whole(shown, width, ["P003", "P004", "4 patients checked"])
+    assert "P001" not in shown  # 680 mg/m² epirubicin: under its threshold, not listed
+    compare(f"check-pharmacy-{width}", shown)
+
+
+@needs_tmux
+def test_bsa_and_regimen_views_fit_80_columns(tmp_path: Path) -> None:
+    shown = screen(
+        ["bsa", "--height", "175cm", "--weight", "70kg", "--formula", "all", "--sex", "male"],
+        80,
+        tmp_path,
+    )
+    whole(shown, 80, ["mosteller", "1.8447 m²", "shuter-aslani", "-4.6 %"])
+    compare("bsa-all-80", shown)
+    shown = screen(["regimens", "show", "mfolfox6"], 80, tmp_path)
+    whole(shown, 80, ["fluorouracil", "2,400 mg/m²", "continuous infusion over 46 h"])
+    compare("regimens-show-mfolfox6-80", shown)
