@@ -744,7 +744,9 @@ def test_fuzz_raw_numbers_in_history_files(
 def test_fuzz_raw_numbers_in_options(data: st.DataObject) -> None:
     n = data.draw(raw_numbers)
     m = data.draw(raw_numbers)
-    kind = data.draw(st.sampled_from(["cycles", "delay", "reduce", "escalate", "start", "check"]))
+    kind = data.draw(
+        st.sampled_from(["cycles", "delay", "reduce", "escalate", "start", "check", "lab"])
+    )
     args = ["plan", data.draw(st.sampled_from(["ec", "dia"])), "--bsa", "1.8"]
     if kind == "cycles":
         args += ["--cycles", n]
@@ -753,6 +755,11 @@ def test_fuzz_raw_numbers_in_options(data: st.DataObject) -> None:
     elif kind in ("reduce", "escalate"):
         drug = data.draw(st.sampled_from(["all", "cisplatin", "epirubicin"]))
         args += [f"--{kind}", f"{drug}={n}%@{m}", "--reason", "fuzz"]
+    elif kind == "lab":
+        lab = data.draw(
+            st.sampled_from(["anc={}x10^{}/L", "platelets={}x10^{}/L", "scr={}e{}mg/dL"])
+        )
+        args += ["--lab", lab.format(n, m), "--start", "2026-12-01"]
     elif kind == "start":
         args += [
             "--start",

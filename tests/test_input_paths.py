@@ -161,6 +161,9 @@ def test_csv_history_numbers_are_read_strictly(
         (["--reduce", "cisplatin=2_5%", "--reason", "x"], "'2_5' has an underscore"),
         (["--reduce", "cisplatin=25%@1_0", "--reason", "x"], "'1_0' has an underscore"),
         (["--escalate", "all=10%@99999999999999999999", "--reason", "x"], "is too large"),
+        (["--lab", "anc=1x10^400/L"], "--lab: anc: '1x10^400/L' is not a count per volume"),
+        (["--lab", "anc=1_5x10^9/L"], "--lab: anc: '1_5' has an underscore"),
+        (["--lab", "platelets=１５０x10^9/L"], "which is not an ASCII digit"),
     ],
 )
 def test_plan_options_are_read_strictly(run, args: list[str], needle: str) -> None:
