@@ -446,7 +446,7 @@ def plan(
     ] = None,
     cycles: Annotated[
         str | None,
-        typer.Option(metavar="N", help="Number of cycles (default: the regimen's)."),
+        typer.Option(help="Number of cycles (default: the regimen's)."),
     ] = None,
     history: History = None,
     prior: Prior = None,
@@ -901,7 +901,7 @@ def check(
     ] = None,
     cycles: Annotated[
         str | None,
-        typer.Option(metavar="N", help="With --next: the number of cycles proposed."),
+        typer.Option(help="With --next: the number of cycles proposed."),
     ] = None,
     height: Height = None,
     weight: Weight = None,
@@ -941,7 +941,6 @@ def check(
     jobs: Annotated[
         str | None,
         typer.Option(
-            metavar="N",
             help="Worker processes that read a large CSV history and check its patients "
             "(default: one per CPU; 1: none).",
         ),
@@ -1546,8 +1545,8 @@ def ledger_record(
         str | None, typer.Option("--bsa", help="The BSA that day in m² (for an mg dose).")
     ] = None,
     regimen: Annotated[str | None, typer.Option(help="The regimen it was part of.")] = None,
-    cycle: Annotated[str | None, typer.Option(metavar="N", help="Its cycle number.")] = None,
-    day: Annotated[str | None, typer.Option(metavar="N", help="Its day in the cycle.")] = None,
+    cycle: Annotated[str | None, typer.Option(help="Its cycle number.")] = None,
+    day: Annotated[str | None, typer.Option(help="Its day in the cycle.")] = None,
     note: Annotated[str | None, typer.Option(help="A free-text note.")] = None,
     by: By = None,
     again: Again = False,
@@ -1720,7 +1719,7 @@ def ledger_list(
 def ledger_void(
     seq: Annotated[
         str,
-        typer.Argument(metavar="SEQ", help="The number of the record to void (see ledger list)."),
+        typer.Argument(help="The number of the record to void (see ledger list)."),
     ],
     patient: Annotated[str, typer.Option("--patient", help="Whose record it is (a safety check).")],
     reason: Annotated[str, typer.Option("--reason", help="Why it is voided.")],

@@ -87,7 +87,7 @@ def _number(value: Any, what: str, signed: bool = False) -> float:
     try:
         return strict.number(value.strip() if isinstance(value, str) else value, signed=signed)
     except ValueError as e:
-        raise ValueError(f"{what}: {e}") from None
+        raise ValueError(f"{what} {e}") from None
 
 
 _MAXIMUM: dict[str, int] = {}  # column → its largest value (cycle, day), from the regimen bounds
@@ -125,7 +125,7 @@ def _int(value: Any, what: str, minimum: int) -> int | None:
     try:
         number = strict.whole(value.strip() if isinstance(value, str) else value, signed=True)
     except ValueError as e:
-        raise ValueError(f"{what}: {e}") from None
+        raise ValueError(f"{what} {e}") from None
     if not minimum <= number <= _maximum(what):
         raise ValueError(
             f"{what} '{value}' is not a whole number from {minimum} to {_maximum(what)}"

@@ -97,7 +97,12 @@ def _equivalence(value: Any) -> str | None:
     from dosecalc.errors import did_you_mean
 
     tables = book().tables
-    if not isinstance(value, str) or value.strip().lower() not in tables:
+    if not isinstance(value, str):
+        shown = repr(value) if isinstance(value, list | dict) else repr(show(value))
+        raise ValueError(
+            f"{shown} is not the name of a table; give one of {', '.join(tables)} (in quotes)"
+        )
+    if value.strip().lower() not in tables:
         shown = "an empty value" if value == "" else repr(show(value))
         hint = did_you_mean(value, tuple(tables)) if isinstance(value, str) else ""
         raise ValueError(

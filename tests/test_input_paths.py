@@ -107,12 +107,12 @@ def test_a_yaml_history_with_such_numbers_is_refused(
 @pytest.mark.parametrize(
     ("column", "value", "needle"),
     [
-        ("dose", "1_0", "dose: '1_0' has an underscore"),
+        ("dose", "1_0", "dose '1_0' has an underscore"),
         ("dose", "١٠", "has the digit '١', which is not an ASCII digit"),
         ("dose", "０４０", "which is not an ASCII digit"),
         ("dose", "040", "'040' has a leading zero"),
         ("bsa_m2", "1_8", "has an underscore"),
-        ("cycle", "1_0", "cycle: '1_0' has an underscore"),
+        ("cycle", "1_0", "cycle '1_0' has an underscore"),
         ("cycle", "3.0", "'3.0' is not a whole number"),
         ("cycle", "99999999999999999999", "is too large a number"),
         ("day", "-99999999999999999999", "is too large a number"),
@@ -263,14 +263,14 @@ def test_set_values_are_checked_when_loaded_even_by_policy_show(
         ),
         ('[cumulative]\nequivalence = ""\n', "p.toml:2: cumulative.equivalence: an empty value"),
         ('[cumulative]\nequivalence = "bogus"\n', "'bogus' is not an equivalence table"),
-        ("[cumulative]\nequivalence = true\n", "True is not an equivalence table"),
-        ('[cumulative]\nequivalence = ["esc-2022"]\n', "['esc-2022'] is not an equivalence table"),
+        ("[cumulative]\nequivalence = true\n", "'true' is not the name of a table; give one of esc-2022"),
+        ('[cumulative]\nequivalence = ["esc-2022"]\n', "['esc-2022'] is not the name of a table"),
         (
             '[cumulative.options]\nEPI = "bogus"\n',
             "p.toml:2: cumulative.options: EPI: 'bogus' is not",
         ),
         ('[cumulative.options]\npaclitaxel = "x"\n', "no lifetime ceiling for paclitaxel"),
-        ("[bsa]\ncap_m2 = true\n", "p.toml:2: bsa.cap_m2: True is not a number"),
+        ("[bsa]\ncap_m2 = true\n", "p.toml:2: bsa.cap_m2: 'true' is not a number"),
         (
             "[carboplatin]\ngfr_cap_ml_min = 1_25\n",
             "p.toml:2: carboplatin.gfr_cap_ml_min: '1_25' has an underscore",
