@@ -115,9 +115,7 @@ def with_labs(
         for alert in organ.alerts(a, applied=False):
             if alert not in alerts:
                 alerts.append(alert)
-    return replace(
-        r, warnings=r.warnings + alerts, labs=labs, kidney=values.kidney, organ=assessed
-    )
+    return replace(r, warnings=r.warnings + alerts, labs=labs, kidney=values.kidney, organ=assessed)
 
 
 def _bsa(patient: Patient | None, rows: Sequence[Row]) -> tuple[float | None, str]:

@@ -1209,6 +1209,107 @@ def _audit(blocks: Any, total: int, only: str | None = None) -> int:
 
 
 @app.command(cls=_Command)
+def verify(
+    order: Annotated[
+        Path,
+        typer.Argument(
+            help="The order: a YAML order file, or a FHIR R4 Bundle of MedicationRequests "
+            "(.json), e.g. what plan --format fhir writes.",
+            dir_okay=False,
+        ),
+    ],
+    height: Height = None,
+    weight: Weight = None,
+    bsa: Bsa = None,
+    formula: Formula = None,
+    sex: Sex = None,
+    age: Age = None,
+    scr: Scr = None,
+    gfr: Gfr = None,
+    lab: Lab = None,
+    labs: LabFiles = None,
+    adjust_organ: Annotated[
+        bool,
+        typer.Option(
+            "--adjust-organ",
+            help="Expect the doses the organ-function bands (kidney, liver) give for the labs; "
+            "without it a band the labs fall in is flagged and the standard dose expected.",
+        ),
+    ] = False,
+    previous_weight: Annotated[
+        str | None,
+        typer.Option(
+            "--previous-weight",
+            help="The last recorded weight (default: the order's, when --weight is given): "
+            "warn when the weight changed more than the policy's threshold.",
+        ),
+    ] = None,
+    patient: LedgerPatient = None,
+    db: Db = None,
+    history: History = None,
+    prior: Prior = None,
+    again: Again = False,
+    chest_rt: ChestRt = None,
+    equivalence: Equivalence = None,
+    regimen: Annotated[
+        str | None,
+        typer.Option(
+            "--regimen", help="For a FHIR bundle that does not name it: the regimen (id or file)."
+        ),
+    ] = None,
+    cycle: Annotated[
+        int | None,
+        typer.Option(
+            "--cycle", min=1, help="For a FHIR bundle of several cycles: the cycle to verify."
+        ),
+    ] = None,
+    start: Annotated[
+        str | None,
+        typer.Option(
+            "--start", help="For a FHIR bundle without day numbers: the cycle's day 1, YYYY-MM-DD."
+        ),
+    ] = None,
+    policy: PolicyFile = None,
+    set_: Sets = None,
+    format: Fmt = "table",
+    record: Annotated[
+        bool,
+        typer.Option(
+            "--record",
+            help="Record the check (the order's SHA-256, verdict, lines, who, when) in the "
+            "ledger of --patient; it records no dose.",
+        ),
+    ] = False,
+    by: Annotated[
+        str | None,
+        typer.Option("--by", help="With --record: who checked (default: your user name)."),
+    ] = None,
+) -> None:
+    """Verify a written order: every line recomputed, the whole order checked, a verdict.
+
+    Exit 0: release (with or without notes); exit 1: hold.
+
+    Example: dosecalc verify order.yaml --height 175cm --weight 70kg --patient MRN123
+    """
+
+    def work() -> int:
+        from dosecalc.commands.verify import Options, run
+
+        return run(
+            Options(
+                order=order, height=height, weight=weight, bsa=bsa, formula=formula, sex=sex,
+                age=age, scr=scr, gfr=gfr, lab=lab, labs=labs, adjust_organ=adjust_organ,
+                previous_weight=previous_weight, regimen=regimen, cycle=cycle, start=start,
+                history=history, prior=prior, again=again, patient=patient, db=db,
+                chest_rt=chest_rt, equivalence=equivalence, policy=policy, sets=set_,
+                format=format, record=record, by=by,
+            )
+        )  # fmt: skip
+
+    _run(work, bounded=not record and patient is None)
+
+
+@app.command(cls=_Command)
 def bsa(
     height: Annotated[str, typer.Option(help="Height, e.g. 175cm, 1.75m, 5ft9in.")],
     weight: Annotated[str, typer.Option(help="Weight, e.g. 70kg, 154lb.")],
@@ -1818,7 +1919,9 @@ def ledger_verify(
         elif report["ok"]:
             print(
                 f"ledger {report['ledger']} is intact: {report['records']} records "
-                f"({report['doses']} doses, {report['voids']} voids) of {report['patients']} "
+                f"({report['doses']} doses, {report['voids']} voids"
+                + (f", {report['checks']} checked orders" if report.get("checks") else "")
+                + f") of {report['patients']} "
                 f"patient{'s' if report['patients'] != 1 else ''}; head #{report['head']['seq']} {report['head']['hash']}"
             )
         else:

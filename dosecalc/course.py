@@ -470,8 +470,17 @@ def make_course_plan(
                 raise fail("--delay", f"phase {i} ({reg.id}) has {n} cycles, not {c}")
         starts = cycle_starts(first, n, reg.cycle_length_days, mine, delay_mode)
         given, alerts = schedule_regimen(
-            reg, patient, policy, first, n, (), i, starts,
-            organ_values=values, adjust_organ=adjust_organ, assessed=assessed,
+            reg,
+            patient,
+            policy,
+            first,
+            n,
+            (),
+            i,
+            starts,
+            organ_values=values,
+            adjust_organ=adjust_organ,
+            assessed=assessed,
         )
         alerts += lab_alerts(reg, labs, starts, policy, values, i, last_regimen is None)
         phase = Phase(

@@ -75,6 +75,14 @@ class Dose:
         return self.protocol.describe()
 
     @property
+    def before_rounding(self) -> float:
+        """The dose before its rounding step (after every step before it): what an order is
+        compared with (verify)."""
+        if not self.rounding:
+            return self.dose
+        return self.dose / (1 + self.deviation_percent / 100)
+
+    @property
     def rate_per_hour(self) -> float | None:
         """A continuous or intermittent infusion's rate in ``unit`` per hour."""
         i = self.infusion

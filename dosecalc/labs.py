@@ -553,6 +553,7 @@ def check_gates(
     phase: int = 1,
     uln: dict[str, float] | None = None,
     earlier: bool = False,
+    first_cycle: int = 1,
 ) -> list[Any]:
     """Gates against the values given, cycle by cycle (``starts``: each cycle's day 1).
 
@@ -562,13 +563,18 @@ def check_gates(
     LAB_GATE_FAILED. Cycles no value belongs to get one line saying which labs to repeat, and
     a gate no value is given for one line saying it was not checked. With ``earlier`` (a later
     phase of a course), values older than the age limit before this phase's first day 1
-    belong to the phases before it and are not used here.
+    belong to the phases before it and are not used here. The cycles are numbered from
+    ``first_cycle`` (verify checks an order's cycle alone).
     """
     from dosecalc.alerts import CRITICAL, INFO, WARNING, Alert
 
     out: list[Alert] = []
     if not gates or not starts:
         return out
+
+    def number(c: int) -> int:  # the cycle's own number
+        return c + first_cycle - 1
+
     pending: dict[int, list[str]] = {}
     failed: dict[tuple[int, str], tuple[LabValue, dict[str, Any], list[str]]] = {}
     for g in gates:
@@ -584,7 +590,7 @@ def check_gates(
                     f"given; give --lab {g.lab}=VALUE@DATE (taken within {fmt(max_age_days)} days "
                     "before the cycle's day 1)",
                     phase=phase,
-                    cycle=1,
+                    cycle=first_cycle,
                     day=1,
                     date=starts[0],
                 )
@@ -603,13 +609,13 @@ def check_gates(
                 pending.setdefault(c, []).append(g.lab)
                 continue
             day1 = starts[c - 1]
-            where = dict(phase=phase, cycle=c, day=1, date=day1)
+            where = dict(phase=phase, cycle=number(c), day=1, date=day1)
             if v.date is not None and (day1 - v.date).days > max_age_days:
                 out.append(
                     Alert(
                         WARNING,
                         "LAB_STALE",
-                        f"{regimen} cycle {c}: {v.shown()} was taken {(day1 - v.date).days} days "
+                        f"{regimen} cycle {number(c)}: {v.shown()} was taken {(day1 - v.date).days} days "
                         f"before day 1 ({day1.isoformat()}), more than labs.max_age_days = "
                         f"{fmt(max_age_days)}: repeat it before treatment",
                         **where,  # type: ignore[arg-type]
@@ -621,7 +627,7 @@ def check_gates(
                     Alert(
                         WARNING,
                         "LAB_GATE_NOT_CHECKED",
-                        f"{regimen} cycle {c}: gate {needs} could not be compared with "
+                        f"{regimen} cycle {number(c)}: gate {needs} could not be compared with "
                         f"{v.shown()} (set labs.uln.{v.name} or give {g.lab} in "
                         f"{display_unit(g.unit)})",
                         **where,  # type: ignore[arg-type]
@@ -640,7 +646,7 @@ def check_gates(
             Alert(
                 CRITICAL,
                 "LAB_GATE_FAILED",
-                f"{regimen} cycle {c}: {v.shown()} fails the gate"
+                f"{regimen} cycle {number(c)}: {v.shown()} fails the gate"
                 f"{'s' if len(which) > 1 else ''} " + "; ".join(which),
                 **where,  # type: ignore[arg-type]
             )
@@ -652,12 +658,12 @@ def check_gates(
             Alert(
                 INFO,
                 "LAB_GATE_PENDING",
-                f"{regimen}: {_ranges(cycles)} need{'s' if len(cycles) == 1 else ''} new "
+                f"{regimen}: {_ranges([number(c) for c in cycles])} need{'s' if len(cycles) == 1 else ''} new "
                 f"{' and '.join(labs_needed)} values, taken within {fmt(max_age_days)} days before "
                 f"each day 1, for the gates "
                 + "; ".join(gate_requirement(g) for g in gates if g.lab in labs_needed),
                 phase=phase,
-                cycle=cycles[0],
+                cycle=number(cycles[0]),
                 day=1,
                 date=starts[cycles[0] - 1],
             )

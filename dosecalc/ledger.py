@@ -96,7 +96,7 @@ def _tables() -> Any:
         "dosecalc_records",
         metadata,
         Column("seq", Integer, primary_key=True, autoincrement=False),
-        Column("kind", String(8), nullable=False),  # "dose" | "void"
+        Column("kind", String(8), nullable=False),  # "dose" | "void" | "check" (verifyrecord)
         Column("patient", String(200), nullable=False, index=True),
         Column("date", String(10)),
         Column("drug", String(100)),  # the canonical name
@@ -518,6 +518,8 @@ class Ledger:
                     "--patient",
                     f"record #{seq} belongs to another patient, not {patient}; check the number",
                 )
+            if target["kind"] == "check":
+                raise fail("SEQ", f"record #{seq} is an order's check, not a dose: nothing to void")
             if target["kind"] != "dose":
                 raise fail("SEQ", f"record #{seq} is itself a void; record the dose again instead")
             done = conn.execute(
@@ -629,7 +631,7 @@ class Ledger:
         from sqlalchemy import select
 
         problems: list[str] = []
-        counts = {"records": 0, "doses": 0, "voids": 0}
+        counts = {"records": 0, "doses": 0, "voids": 0, "checks": 0}
         prev, expected, last = GENESIS, 1, 0
         kinds: dict[int, tuple[str, str]] = {}
         voided: dict[int, int] = {}
@@ -690,6 +692,11 @@ class Ledger:
             except DosecalcError as e:
                 return [f"record #{seq} no longer reads as a dose: {e}"]
             return []
+        if r["kind"] == "check":  # a verified order (dosecalc.verifyrecord): no dose
+            from dosecalc.verifyrecord import problems_of
+
+            counts["checks"] += 1
+            return [f"check #{seq} {p}" for p in problems_of(r)]
         if r["kind"] != "void":
             return [f"record #{seq} is of an unknown kind '{r['kind']}'"]
         counts["voids"] += 1

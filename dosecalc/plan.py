@@ -472,6 +472,7 @@ def make_plan(
     notices: Sequence[Alert] = (),
     labs: Any = None,
     adjust_organ: bool = False,
+    first_cycle: int = 1,
 ) -> Plan:
     """Plan ``regimen`` for ``patient``; ``history`` rows are the prior lifetime exposure
     (``notices``: what reading them found, e.g. repeats counted again).
@@ -479,6 +480,10 @@ def make_plan(
     ``labs`` (labs.Labs) are the patient's laboratory values: organ-function bands are checked
     for every drug (and applied to the doses only with ``adjust_organ``), and the regimen's lab
     gates against each cycle's day 1.
+
+    ``first_cycle`` numbers the cycles from a later one: ``start`` is then that cycle's day 1
+    and the cycles before it are not part of the plan (an order for cycle 3 is checked against a
+    plan of cycle 3 alone, the earlier cycles being in the history).
 
     With ``actual_dates``, history rows of this regimen that name their cycle (and day) date
     those cycles; their administrations count once, from the history, and the later cycles
@@ -489,6 +494,8 @@ def make_plan(
 
     policy = policy or load_policy()
     require_bsa(patient)
+    if first_cycle != 1 and (actual_dates or delays):
+        raise fail(None, "a plan from a later cycle takes no delays or actual dates")
     given = _given(regimen, history) if actual_dates else {}
     if given and start is None:
         start = min(given.values(), key=lambda g: g[0])[0]
@@ -512,10 +519,20 @@ def make_plan(
     values = og.values_for(patient, labs, policy)
     assessed: list[Any] = []
     administrations, warnings = schedule_regimen(
-        regimen, patient, policy, first, n, modifications, 1, starts,
-        organ_values=values, adjust_organ=adjust_organ, assessed=assessed,
+        regimen,
+        patient,
+        policy,
+        first,
+        n,
+        modifications,
+        1,
+        starts,
+        organ_values=values,
+        adjust_organ=adjust_organ,
+        assessed=assessed,
+        first_cycle=first_cycle,
     )
-    warnings += lab_alerts(regimen, labs, starts, policy, values, 1)
+    warnings += lab_alerts(regimen, labs, starts, policy, values, 1, first_cycle=first_cycle)
     if given:
         done = [
             a
@@ -559,7 +576,7 @@ def make_plan(
         n,
         tuple(starts),
     )
-    warnings = _regimen_alerts(regimen, today) + warnings + short_intervals(phase)
+    warnings = _regimen_alerts(regimen, today) + warnings + short_intervals(phase, first_cycle)
     if assumed:
         warnings.append(
             Alert(
@@ -570,8 +587,19 @@ def make_plan(
         )
     warnings += notices
     return assemble(
-        patient, [phase], administrations, warnings, history, factors, equivalence, options,
-        policy, labs=labs, kidney=values.kidney, organ=assessed, adjust_organ=adjust_organ,
+        patient,
+        [phase],
+        administrations,
+        warnings,
+        history,
+        factors,
+        equivalence,
+        options,
+        policy,
+        labs=labs,
+        kidney=values.kidney,
+        organ=assessed,
+        adjust_organ=adjust_organ,
     )
 
 
@@ -583,14 +611,17 @@ def lab_alerts(
     values: Any,
     phase: int,
     first: bool = True,
+    first_cycle: int = 1,
 ) -> list[Alert]:
     """The regimen's lab gates, cycle by cycle, and (for the first regimen of a plan) the
-    staleness of the values organ-function checks read, against its cycle 1 day 1."""
+    staleness of the values organ-function checks read, against its first cycle's day 1."""
     from dosecalc import labs as lb
 
     age = policy["labs.max_age_days"]
     gates = [g.spec for g in regimen.gates or []]
-    out = lb.check_gates(gates, labs, starts, age, regimen.id, phase, values.uln, not first)
+    out = lb.check_gates(
+        gates, labs, starts, age, regimen.id, phase, values.uln, not first, first_cycle
+    )
     if not first:
         return out
     gated = {g.lab for g in gates}
@@ -600,7 +631,7 @@ def lab_alerts(
         if name not in gated and (v := labs.latest(name)) is not None
     ]
     if starts:
-        out += lb.stale(used, starts[0], age, f"{regimen.id} cycle 1 day 1")
+        out += lb.stale(used, starts[0], age, f"{regimen.id} cycle {first_cycle} day 1")
     return out
 
 
@@ -680,8 +711,9 @@ def check_cycles(n: object) -> int:
     return n
 
 
-def short_intervals(phase: Phase) -> list[Alert]:
-    """SHORT_INTERVAL where a cycle starts sooner than the cycle length after the one before."""
+def short_intervals(phase: Phase, first_cycle: int = 1) -> list[Alert]:
+    """SHORT_INTERVAL where a cycle starts sooner than the cycle length after the one before
+    (cycles numbered from ``first_cycle``)."""
     assert phase.regimen is not None
     length = phase.regimen.cycle_length_days
     out = []
@@ -692,10 +724,10 @@ def short_intervals(phase: Phase) -> list[Alert]:
                 Alert(
                     WARNING,
                     "SHORT_INTERVAL",
-                    f"{phase.regimen.id} cycle {c} starts {gap} days after cycle {c - 1}"
-                    f", sooner than its {length}-day cycle length",
+                    f"{phase.regimen.id} cycle {c + first_cycle - 1} starts {gap} days after "
+                    f"cycle {c + first_cycle - 2}, sooner than its {length}-day cycle length",
                     phase=phase.number,
-                    cycle=c,
+                    cycle=c + first_cycle - 1,
                     day=1,
                     date=phase.cycle_starts[c - 1],
                 )
@@ -822,6 +854,7 @@ def schedule_regimen(
     organ_values: Any = None,
     adjust_organ: bool = False,
     assessed: list[Any] | None = None,
+    first_cycle: int = 1,
 ) -> tuple[list[Administration], list[Alert]]:
     """The dated administrations of one regimen, and the warnings about its doses.
 
@@ -861,7 +894,7 @@ def schedule_regimen(
             cache[key] = calculate(order, patient, policy, mod, renal, step)
         return cache[key]
 
-    administrations = expand(regimen, dose_for, first, cycles, phase, starts)
+    administrations = expand(regimen, dose_for, first, cycles, phase, starts, first_cycle)
     warnings = _capped(administrations) + _dose_alerts(administrations, patient)
     warnings += small_child_alerts(regimen, patient, phase)
     if renal is not None:
@@ -898,8 +931,7 @@ def _organ_alerts(
             (
                 x
                 for x in administrations
-                if x.dose.drug == order.drug
-                and spec in (x.dose.protocol, x.dose.regimen_dose)
+                if x.dose.drug == order.drug and spec in (x.dose.protocol, x.dose.regimen_dose)
             ),
             None,
         )

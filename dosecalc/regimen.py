@@ -628,7 +628,9 @@ class Gate(_Strict):
     lab: str = Field(description="anc, platelets, hb, bilirubin, ast, alt, alp, scr, crcl, ...")
     at_least: str | float | None = Field(None, description="e.g. '1.5 x10^9/L'")
     at_most: str | float | None = Field(None, description="e.g. '1.5 xULN'")
-    otherwise: str = Field(description="what to do when the gate fails: delay, stop or 'reduce 25%'")
+    otherwise: str = Field(
+        description="what to do when the gate fails: delay, stop or 'reduce 25%'"
+    )
     source: Text | None = None
     note: Text | None = None
 

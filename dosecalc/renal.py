@@ -175,8 +175,11 @@ class Kidney(NamedTuple):
             return None, ""  # nothing given to estimate from: a lab not given, not an error
         if estimate == "cockcroft-gault":
             v, trace = self.cockcroft_gault_ml_min, self.cockcroft_gault_trace
-            return v, (f"CrCl {fmt(v)} mL/min (Cockcroft-Gault, SCr {fmt(self.scr_mg_dl)} mg/dL)"
-                       if v is not None else trace)
+            return v, (
+                f"CrCl {fmt(v)} mL/min (Cockcroft-Gault, SCr {fmt(self.scr_mg_dl)} mg/dL)"
+                if v is not None
+                else trace
+            )
         if estimate == "ckd-epi-deindexed":
             v, trace = self.ckd_epi_ml_min, self.ckd_epi_trace
             return v, (
@@ -268,7 +271,9 @@ def kidney_function(patient: Patient, policy: Policy, measured: float | None = N
     else:
         assert scr is not None and age is not None and sex is not None
         epi = ckd_epi_2021(scr, age, sex)
-        epi_trace = f"CKD-EPI 2021: SCr {fmt(scr)} mg/dL, {fmt(age)} y, {sex} = {fmt(epi)} mL/min/1.73 m²"
+        epi_trace = (
+            f"CKD-EPI 2021: SCr {fmt(scr)} mg/dL, {fmt(age)} y, {sex} = {fmt(epi)} mL/min/1.73 m²"
+        )
         if patient.bsa_m2 is not None:
             epi_abs = epi * patient.bsa_m2 / 1.73
             epi_trace += f", × BSA {patient.bsa_m2:.2f} m² / 1.73 = {fmt(epi_abs)} mL/min"

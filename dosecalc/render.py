@@ -251,9 +251,7 @@ def _dose_table(plan: Plan, administrations: list[Any], notes: dict[str, int]) -
         previous = a.cycle
         row: list[Any] = cells[:4]
         if modified:
-            row.append(
-                f"{fmt(d.calculated)} {d.unit}" if d.modification or d.organ_percent else ""
-            )
+            row.append(f"{fmt(d.calculated)} {d.unit}" if d.modification or d.organ_percent else "")
         row += [Text(cells[5], style="bold"), d.route, d.protocol_text]
         if given:
             how = d.infusion_text
@@ -646,6 +644,11 @@ def ledger_records(records: list[dict[str, Any]], where: str) -> Grid:
         if r["kind"] == "void":
             row = ["", "", "", "", recorded, r["recorded_by"], r["source"]]
             status = f"voids #{r['voids']}: {r['reason']}"
+        elif r["kind"] == "check":  # a verified order, beside the doses (verify --record)
+            from dosecalc.verifyrecord import describe
+
+            what, status = describe(r)
+            row = [r["date"], what, "", r["bsa_m2"] or "", recorded, r["recorded_by"], r["source"]]
         else:
             drug = _name(r["drug"])
             if r["drug_given"].lower() != r["drug"]:

@@ -106,14 +106,26 @@ def _pick(
     return min(options, key=lambda x: (abs(x - value), x))
 
 
-def round_dose(
-    value: float, drug: str, drug_class: str, unit: str, cap: float | None, policy: Policy
-) -> Rounded:
+@dataclass(frozen=True)
+class _Rule:
+    """What a rounding method offers around a dose: the amounts below and above it."""
+
+    below: float | None
+    above: float | None
+    how: str  # e.g. "nearest 1 mg, within 10 %"
+    tolerance: float  # largest deviation allowed, percent
+    midpoint: bool  # bands: round down up to the midpoint
+
+
+def _rule(
+    value: float, drug: str, drug_class: str, unit: str, policy: Policy
+) -> _Rule | Rounded | None:
+    """The rounding rule of the policy around ``value`` (None: no rounding; a Rounded: why it
+    cannot round)."""
     method = policy["rounding.method"]
     if method == "none" or value <= 0:
-        return Rounded(value, None, 0.0)
+        return None
     strengths = policy["rounding.strengths"].get(drug)
-    note = None
     midpoint = False
     tolerance = None
     if method == "increment" or (method == "percent" and not strengths):
@@ -153,14 +165,50 @@ def round_dose(
             0.0,
             f"the strengths of {drug} are too fine to round {fmt(value)} {unit} to; not rounded",
         )
-    chosen = _pick(value, below, above, cap, midpoint)
+    return _Rule(below, above, how, tolerance, midpoint)
+
+
+def round_dose(
+    value: float, drug: str, drug_class: str, unit: str, cap: float | None, policy: Policy
+) -> Rounded:
+    rule = _rule(value, drug, drug_class, unit, policy)
+    if rule is None:
+        return Rounded(value, None, 0.0)
+    if isinstance(rule, Rounded):
+        return rule
+    chosen = _pick(value, rule.below, rule.above, cap, rule.midpoint)
     if chosen is None:
-        return Rounded(value, None, 0.0, f"no {how} amount at or below the cap; not rounded")
+        return Rounded(value, None, 0.0, f"no {rule.how} amount at or below the cap; not rounded")
     deviation = 100 * (chosen - value) / value
-    if tolerance is not None and abs(deviation) > tolerance + 1e-9:
+    if abs(deviation) > rule.tolerance + 1e-9:
         note = (
             f"the nearest amount ({fmt(chosen)} {unit}, {deviation:+.1f} %) is more than "
-            f"{fmt(tolerance)} % away ({how}); not rounded"
+            f"{fmt(rule.tolerance)} % away ({rule.how}); not rounded"
         )
         return Rounded(value, None, 0.0, note)
-    return Rounded(chosen, how, deviation)
+    return Rounded(chosen, rule.how, deviation)
+
+
+def rule_for(
+    amount: float,
+    value: float,
+    drug: str,
+    drug_class: str,
+    unit: str,
+    cap: float | None,
+    policy: Policy,
+) -> str | None:
+    """The policy's rounding rule, when ``amount`` is one of the two amounts it offers around
+    ``value`` (the one it picks, or the other within its tolerance and the cap): an ordered dose
+    rounded by the rule, rather than a different dose."""
+    rule = _rule(value, drug, drug_class, unit, policy)
+    if rule is None or isinstance(rule, Rounded):
+        return None
+    for option in (rule.below, rule.above):
+        if option is None or not math.isclose(option, amount, rel_tol=1e-6):
+            continue
+        if cap is not None and option > cap + 1e-12:
+            continue
+        if abs(100 * (option - value) / value) <= rule.tolerance + 1e-9:
+            return rule.how
+    return None

@@ -68,18 +68,19 @@ def expand(
     cycles: int,
     phase: int = 1,
     starts: Sequence[date] | None = None,
+    first_cycle: int = 1,
 ) -> list[Administration]:
     """Every order on every listed day of every cycle it is given in, in date order.
 
     ``dose_for(order_index, cycle)`` gives the dose; ``starts`` overrides a cycle's first day
     (delays: one date per cycle). Administrations on the same date keep the order of the regimen file.
+    The cycles are numbered from ``first_cycle`` (an order for cycle 3 schedules that cycle alone).
     """
     out: list[Administration] = []
     orders = list(enumerate(regimen.drugs))
-    for cycle in range(1, cycles + 1):
-        first = (
-            starts[cycle - 1] if starts else cycle_start(start, cycle, regimen.cycle_length_days)
-        )
+    for k in range(cycles):
+        cycle = first_cycle + k
+        first = starts[k] if starts else cycle_start(start, k + 1, regimen.cycle_length_days)
         todays = sorted((day, i) for i, o in orders if o.given_in(cycle) for day in o.days)
         out += [
             Administration(

@@ -20,6 +20,8 @@ NAMES = {
     "plan-output": "dosecalc plan --format json (docs/outputs.md)",
     "check-output": "dosecalc check --format json (docs/outputs.md)",
     "bsa-output": "dosecalc bsa --format json (docs/outputs.md)",
+    "order": "an order file (YAML; docs/order.md)",
+    "verify-output": "dosecalc verify --format json (docs/outputs.md)",
 }
 
 
@@ -33,6 +35,10 @@ def get(name: str) -> dict[str, Any]:
         return {"$schema": DRAFT, **schema, "title": "dosecalc regimen file"}
     if key == "course":
         return _course()
+    if key == "order":
+        from dosecalc.order import OrderFile
+
+        return {"$schema": DRAFT, **OrderFile.model_json_schema(), "title": "dosecalc order file"}
     path = HERE / f"{key}.schema.json"
     if key not in NAMES or not path.is_file():
         from dosecalc.errors import did_you_mean

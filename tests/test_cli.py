@@ -208,6 +208,7 @@ def test_regimens_list_show_validate_schema(cli, tmp_path: Path) -> None:
 def test_every_command_has_help_with_an_example(cli) -> None:
     for cmd in (
         ["plan"],
+        ["verify"],
         ["bsa"],
         ["regimens", "list"],
         ["regimens", "show"],

@@ -114,6 +114,15 @@ def test_every_policy_key_and_file_field_is_documented() -> None:
         *(f for m in course.KINDS.values() for f in m.model_fields),
     ]
     assert not lacking("course.md", course_fields), "docs/course.md"
+    from dosecalc import order
+
+    order_fields = [
+        *order.OrderFile.model_fields,
+        *order.PatientBlock.model_fields,
+        *order.LineModel.model_fields,
+        *order.AckModel.model_fields,
+    ]
+    assert not lacking("order.md", order_fields), "docs/order.md"
 
 
 def test_docs_links_point_at_pages_that_exist() -> None:
@@ -135,7 +144,10 @@ def test_dosecalc_docs_prints_each_page(run) -> None:
     assert wrong.returncode == 2 and "did you mean history?" in wrong.stderr
 
 
-@pytest.mark.parametrize("name", ["regimen", "course", "plan-output", "check-output", "bsa-output"])
+@pytest.mark.parametrize(
+    "name",
+    ["regimen", "course", "order", "plan-output", "check-output", "bsa-output", "verify-output"],
+)
 def test_every_schema_is_printed_and_valid(run, name: str) -> None:
     from jsonschema import Draft202012Validator
 
@@ -170,10 +182,13 @@ def test_outputs_validate_against_the_schemas_a_user_has(run, tmp_path: Path) ->
         "bsa-output",
         json.loads(run("bsa", "--height", "175cm", "--weight", "70kg", "--format", "json").stdout),
     )
+    order = ROOT / "examples" / "order-ec-cycle2.yaml"
+    valid("verify-output", json.loads(run("verify", str(order), "--format", "json").stdout))
     # the file schemas accept the library's files
     for name, files in (
         ("regimen", (ROOT / "regimens").glob("*.yaml")),
         ("course", (ROOT / "examples").glob("chen-*.yaml")),
+        ("order", (ROOT / "examples").glob("order-*.yaml")),
     ):
         schema = json.loads(run("schema", name).stdout)
         for f in files:

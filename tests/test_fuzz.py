@@ -33,6 +33,7 @@ FUZZ = settings(
 RUNNER = CliRunner()
 PLAN_SCHEMA = schema("plan-output")
 CHECK_SCHEMA = schema("check-output")
+VERIFY_SCHEMA = schema("verify-output")
 
 
 def invoke(args: list[str]) -> tuple[int, str, str]:
@@ -51,7 +52,7 @@ def assert_contract(args: list[str], code: int, out: str, err: str) -> None:
         assert out == "", (args, out[:200])  # nothing half-printed
     elif "json" in args and not {"-h", "--help"} & set(args):
         data = json.loads(out)
-        target = CHECK_SCHEMA if args[0] == "check" else PLAN_SCHEMA if args[0] == "plan" else None
+        target = {"check": CHECK_SCHEMA, "plan": PLAN_SCHEMA, "verify": VERIFY_SCHEMA}.get(args[0])
         if target is not None:
             jsonschema.validate(data, target)
 
@@ -984,3 +985,155 @@ def test_output_file_is_never_left_half_written(cli, tmp_path: Path) -> None:
     out = tmp_path / "plan.json"
     code, _, _ = cli("plan", "dia", "--height", "1.75", "--weight", "70kg", "--output", str(out))
     assert code == 2 and not out.exists() and not list(tmp_path.iterdir())
+
+
+# ---------------------------------------------------------------- door 4: written orders
+
+GOOD_ORDER = {
+    "order": "F-1",
+    "regimen": "ec",
+    "regimen_version": "1",
+    "cycle": 2,
+    "start": "2026-12-22",
+    "patient": {"height": "175 cm", "weight": "70 kg", "bsa": "1.84 m2", "measured": "2026-11-28"},
+    "lines": [
+        {"drug": "epirubicin", "dose": "166 mg", "day": 1, "route": "IV"},
+        {"drug": "cyclophosphamide", "dose": "1107 mg", "day": 1, "route": "IV"},
+    ],
+    "acknowledged": [
+        {"code": "ORDER_DOSE_DEVIATION", "drug": "epirubicin", "reason": "r", "by": "b"}
+    ],
+}
+ORDER_KEYS = [
+    "order",
+    "regimen",
+    "regimen_version",
+    "cycle",
+    "start",
+    "patient",
+    "lines",
+    "acknowledged",
+    "drug",
+    "dose",
+    "day",
+    "route",
+    "height",
+    "weight",
+    "bsa",
+    "measured",
+    "age",
+    "id",
+    "code",
+    "reason",
+    "by",
+    "colour",
+]
+order_scalars = st.one_of(
+    scalars,
+    st.sampled_from(
+        ["1.5 g", "500 mcg", "15 units", "1e9 mg", "0 mg", "-5 mg", "166 mg/m2", "IV", "PO",
+         "intrathecal", "ddp-epi", "map", "regimens/ec.yaml", "../x.yaml", "2099-01-01",
+         "1900-01-01", "ORDER_LINE_MISSING", "DOSE_ABOVE_USUAL_MAXIMUM", "P1", 22, 400]
+    ),
+)  # fmt: skip
+order_values = st.recursive(
+    order_scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.sampled_from(ORDER_KEYS), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@st.composite
+def order_documents(draw: st.DrawFn) -> str:
+    doc = json.loads(json.dumps(GOOD_ORDER))
+    for _ in range(draw(st.integers(1, 4))):
+        targets: list[dict] = [doc]
+        for key in ("patient", "lines", "acknowledged"):
+            value = doc.get(key)
+            if isinstance(value, dict):
+                targets.append(value)
+            elif isinstance(value, list):
+                targets += [x for x in value if isinstance(x, dict)]
+        target = draw(st.sampled_from(targets))
+        key = draw(st.sampled_from(ORDER_KEYS))
+        if draw(st.integers(0, 4)) == 0:
+            target.pop(key, None)
+        elif key == "lines" and target is doc and draw(st.booleans()):
+            target[key] = [dict(x) for x in GOOD_ORDER["lines"]] * draw(st.integers(0, 3))
+        else:
+            target[key] = draw(order_values)
+    try:
+        return yaml.safe_dump(doc, allow_unicode=True)
+    except Exception:
+        return yaml.safe_dump(GOOD_ORDER)
+
+
+@FUZZ
+@given(st.one_of(order_documents(), st.sampled_from(HOSTILE), st.text(max_size=200)), st.booleans())
+def test_fuzz_order_files(tmp_path_factory, text: str, current: bool) -> None:
+    path = tmp_path_factory.mktemp("o") / "order.yaml"
+    path.write_text(text, encoding="utf-8")
+    args = ["verify", str(path), "--format", "json"]
+    if current:
+        args += ["--height", "172cm", "--weight", "68kg"]
+    code, out, err = invoke(args)
+    assert_contract(args, code, out, err)
+
+
+def _bundle() -> dict:
+    code, out, _ = invoke(
+        ["plan", "ec", "--height", "175cm", "--weight", "70kg", "--start", "2026-11-10",
+         "--cycles", "2", "--format", "fhir"]
+    )  # fmt: skip
+    assert code == 0
+    return json.loads(out)
+
+
+BUNDLE = None
+FHIR_KEYS = ["resourceType", "status", "dosageInstruction", "doseAndRate", "doseQuantity",
+             "value", "unit", "code", "system", "timing", "event", "sequence", "route", "text",
+             "medicationCodeableConcept", "groupIdentifier", "valueQuantity", "effectiveDateTime",
+             "entry", "resource", "repeat", "boundsPeriod", "start", "coding", "gender",
+             "birthDate", "medicationReference", "reference"]  # fmt: skip
+
+
+@st.composite
+def bundles(draw: st.DrawFn) -> str:
+    global BUNDLE
+    if BUNDLE is None:
+        BUNDLE = _bundle()
+    doc = json.loads(json.dumps(BUNDLE))
+    for _ in range(draw(st.integers(1, 4))):
+        # walk down to a random dict inside the bundle
+        node: object = doc
+        for _ in range(draw(st.integers(0, 6))):
+            children = (
+                [v for v in node.values() if isinstance(v, dict | list)]
+                if isinstance(node, dict)
+                else [v for v in node if isinstance(v, dict | list)]
+                if isinstance(node, list)
+                else []
+            )
+            if not children:
+                break
+            node = draw(st.sampled_from(children))
+        if isinstance(node, dict):
+            key = draw(st.sampled_from(FHIR_KEYS))
+            if draw(st.integers(0, 3)) == 0:
+                node.pop(key, None)
+            else:
+                node[key] = draw(order_values)
+    return json.dumps(doc)
+
+
+@FUZZ
+@given(st.one_of(bundles(), st.text(max_size=100).map(lambda t: "{" + t)))
+def test_fuzz_fhir_orders(tmp_path_factory, text: str) -> None:
+    path = tmp_path_factory.mktemp("f") / "order.json"
+    path.write_text(text, encoding="utf-8")
+    args = ["verify", str(path), "--cycle", "2", "--height", "175cm", "--weight", "70kg",
+            "--format", "json"]  # fmt: skip
+    code, out, err = invoke(args)
+    assert_contract(args, code, out, err)

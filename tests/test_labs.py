@@ -532,8 +532,12 @@ def test_a_gate_without_values_says_it_was_not_checked() -> None:
 
 
 def test_gates_are_validated_in_regimen_files(tmp_path: Path, run) -> None:
-    text = (rg.library_dir() / "ec.yaml").read_text().replace(
-        "\ndrugs:", "\n  - lab: neutrophils\n    at_least: 1.5\n    otherwise: wait\ndrugs:"
+    text = (
+        (rg.library_dir() / "ec.yaml")
+        .read_text()
+        .replace(
+            "\ndrugs:", "\n  - lab: neutrophils\n    at_least: 1.5\n    otherwise: wait\ndrugs:"
+        )
     )
     path = write(tmp_path, "bad.yaml", text.replace("id: ec", "id: bad"))
     r = run("regimens", "validate", str(path))

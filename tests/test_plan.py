@@ -121,9 +121,9 @@ def test_cap_units_weight_and_flat(tmp_path: Path) -> None:
     )
     assert by_drug["cisplatin"].dose == pytest.approx(180.0)  # 2 mg/kg × 90 kg
     assert by_drug["prednisone"].dose == 100.0
-    assert [
-        w.code for w in plan.warnings if w.drug == "vincristine" and w.severity != "info"
-    ] == ["DOSE_CAPPED"]
+    assert [w.code for w in plan.warnings if w.drug == "vincristine" and w.severity != "info"] == [
+        "DOSE_CAPPED"
+    ]
 
 
 def test_mg_per_m2_dose_needs_a_bsa(tmp_path: Path) -> None:

@@ -197,3 +197,34 @@ def test_bsa_and_regimen_views_fit_80_columns(tmp_path: Path) -> None:
     shown = screen(["regimens", "show", "mfolfox6"], 80, tmp_path)
     whole(shown, 80, ["fluorouracil", "2,400 mg/m²", "continuous infusion over 46 h"])
     compare("regimens-show-mfolfox6-80", shown)
+
+
+ORDER_189 = """order: MRN123-EC-C2-b
+regimen: ec
+regimen_version: "1"
+cycle: 2
+start: 2026-12-22
+prescriber: Dr A. Example
+patient: {height: 175 cm, weight: 70 kg, bsa: 1.84 m2, measured: 2026-11-28}
+lines:
+  - {drug: epirubicin, dose: 189 mg, day: 1, route: IV}
+  - {drug: fluorouracil, dose: 500 mg, day: 1, route: IV}
+"""
+
+
+@needs_tmux
+@pytest.mark.parametrize("width", [80, 120])
+def test_verify_holds_in_a_terminal(tmp_path: Path, width: int) -> None:
+    (tmp_path / "order.yaml").write_text(ORDER_189)
+    shown = screen(
+        ["verify", "order.yaml", "--height", "175cm", "--weight", "70kg", "--prior",
+         "epirubicin=90mg/m2"],
+        width,
+        tmp_path,
+        height=80,
+    )  # fmt: skip
+    whole(shown, width, ["HOLD", "epiRUBicin", "189 mg", "166 mg", "+13.8%", "OUTSIDE ±5%",
+                         "NOT IN REGIMEN", "MISSING", "1,106.8 mg", "Tue 2026-12-22"])  # fmt: skip
+    assert shown.lstrip().startswith("HOLD")
+    assert shown.index("CRITICAL") < shown.index("WARNING") < shown.index("INFO")
+    compare(f"verify-hold-{width}", shown)
