@@ -1258,9 +1258,9 @@ def verify(
         ),
     ] = None,
     cycle: Annotated[
-        int | None,
+        str | None,
         typer.Option(
-            "--cycle", min=1, help="For a FHIR bundle of several cycles: the cycle to verify."
+            "--cycle", help="For a FHIR bundle of several cycles: the cycle to verify."
         ),
     ] = None,
     start: Annotated[
@@ -1299,9 +1299,10 @@ def verify(
             Options(
                 order=order, height=height, weight=weight, bsa=bsa, formula=formula, sex=sex,
                 age=age, scr=scr, gfr=gfr, lab=lab, labs=labs, adjust_organ=adjust_organ,
-                previous_weight=previous_weight, regimen=regimen, cycle=cycle, start=start,
+                previous_weight=previous_weight, regimen=regimen,
+                cycle=_whole(cycle, "--cycle", 1, _max_cycles(), "a cycle number"), start=start,
                 history=history, prior=prior, again=again, patient=patient, db=db,
-                chest_rt=chest_rt, equivalence=equivalence, policy=policy, sets=set_,
+                chest_rt=chest_rt, equivalence=_equivalence(equivalence), policy=policy, sets=set_,
                 format=format, record=record, by=by,
             )
         )  # fmt: skip

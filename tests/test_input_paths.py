@@ -189,6 +189,18 @@ def test_whole_number_options_of_other_commands(run, tmp_path: Path) -> None:
     refused(run(*check, "--jobs", str(2**64)), "--jobs:", "is too large a number")
 
 
+def test_verify_reads_its_numbers_strictly(run, tmp_path: Path) -> None:
+    order = Path(__file__).resolve().parent.parent / "examples" / "order-ec-cycle2.yaml"
+    refused(run("verify", str(order), "--cycle", "1_0"), "--cycle: '1_0' has an underscore")
+    refused(run("verify", str(order), "--cycle", str(2**64)), "--cycle:", "is too large")
+    refused(run("verify", str(order), "--equivalence", ""), "--equivalence: an empty value")
+    text = order.read_text(encoding="utf-8")
+    bad = write(tmp_path, "o.yaml", text.replace("cycle: 2", "cycle: 02"))
+    refused(run("verify", str(bad)), "o.yaml:6: cycle: '02' has a leading zero")
+    bad = write(tmp_path, "o.yaml", text.replace("dose: 166 mg", "dose: 1_66 mg"))
+    refused(run("verify", str(bad)), "'1_66' has an underscore")
+
+
 # ---------------------------------------------------------------- heights
 
 
@@ -263,7 +275,10 @@ def test_set_values_are_checked_when_loaded_even_by_policy_show(
         ),
         ('[cumulative]\nequivalence = ""\n', "p.toml:2: cumulative.equivalence: an empty value"),
         ('[cumulative]\nequivalence = "bogus"\n', "'bogus' is not an equivalence table"),
-        ("[cumulative]\nequivalence = true\n", "'true' is not the name of a table; give one of esc-2022"),
+        (
+            "[cumulative]\nequivalence = true\n",
+            "'true' is not the name of a table; give one of esc-2022",
+        ),
         ('[cumulative]\nequivalence = ["esc-2022"]\n', "['esc-2022'] is not the name of a table"),
         (
             '[cumulative.options]\nEPI = "bogus"\n',
