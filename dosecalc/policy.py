@@ -9,6 +9,7 @@ user's config folder when it exists.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Callable
@@ -460,7 +461,7 @@ def show(value: Any, key: str = "") -> str:
         return "; ".join(f"{k}: {show(v)}" for k, v in value.items()) or "none"
     if isinstance(value, list | tuple):
         return ", ".join(show(v) for v in value)
-    if isinstance(value, float):
+    if isinstance(value, float) and math.isfinite(value):
         from dosecalc.numbers import fmt
 
         return fmt(value, None if value != int(value) else 0)
@@ -561,10 +562,14 @@ def _toml_number_problems(text: str, source: str) -> list[Problem]:
     for m in _TOML_TOKEN.finditer(code):
         token = m.group()
         if _TOML_NUMBER.fullmatch(token):
-            why = strict.problem(token, signed=True)
-            if why is not None:
+            try:  # the form, and the value: 1E1000 is infinity, 2**64 past any integer
+                if token.lstrip("+-").isdigit():
+                    strict.integer(token, signed=True)
+                else:
+                    strict.decimal(token, signed=True)
+            except strict.NumberError as e:
                 line = code.count("\n", 0, m.start()) + 1
-                problems.append(Problem(why, _toml_key(lines, line), source, line))
+                problems.append(Problem(str(e), _toml_key(lines, line), source, line))
     return problems
 
 

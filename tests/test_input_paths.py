@@ -300,7 +300,16 @@ def test_set_values_are_checked_when_loaded_even_by_policy_show(
             "p.toml:2: rounding.strengths.cisplatin: '5_0'",
         ),
         ("[bsa]\ncap_m2 = " + "1" * 5000 + "\n", "p.toml:2: bsa.cap_m2: '11111111111111111111…'"),
-        ("[bsa]\ncap_m2 = " + "9" * 30 + "\n", "is outside 0.5-4"),
+        (
+            "[bsa]\ncap_m2 = " + "9" * 30 + "\n",
+            "bsa.cap_m2: '999999999999999999999999999999' is too large",
+        ),
+        ("[bsa]\ncap_m2 = " + "9" * 18 + "\n", "is outside 0.5-4"),
+        (
+            "[cumulative]\nequivalence = 1E1000\n",
+            "p.toml:2: cumulative.equivalence: '1E1000' is too large",
+        ),
+        ("[bsa]\ncap_m2 = 1e400\n", "p.toml:2: bsa.cap_m2: '1e400' is too large a number"),
         ("a = " + "[" * 5000 + "]" * 5000 + "\n", "not valid TOML: nested too deeply"),
     ],
 )
