@@ -10,7 +10,7 @@ import inspect
 import os
 import sys
 import traceback
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -563,7 +563,7 @@ def plan(
         identity = _identity(patient_name, mrn, birth_date, patient, fmt)
         from dosecalc import course as crs
         from dosecalc import patient as pt
-        from dosecalc.dosing import parse_modifications
+        from dosecalc.dosing import modification_names, parse_modifications
         from dosecalc.errors import fail
         from dosecalc.plan import make_plan, parse_start
 
@@ -601,7 +601,7 @@ def plan(
             )
             person = _with_labs(person, collected)
             factors = _factors(chest_rt, person.age_years)
-            rows, notices = _rows(history, prior, patient, db, person.bsa_m2, again)
+            rows, notices, names = _rows(history, prior, patient, db, person.bsa_m2, again)
             if is_course:
                 if reduce or escalate:
                     raise fail(
@@ -627,6 +627,7 @@ def plan(
                     rules,
                     delays,
                     mode,
+                    names=names,
                     notices=notices,
                     labs=collected,
                     adjust_organ=adjust_organ,
@@ -652,6 +653,7 @@ def plan(
                 delays={c: d for (_, c), d in delays.items()},
                 delay_mode=mode,
                 actual_dates=actual_dates,
+                names=names + modification_names(mods),
                 notices=notices,
                 labs=collected,
                 adjust_organ=adjust_organ,
@@ -761,9 +763,10 @@ def _rows(
     db: str | None,
     bsa_m2: float | None,
     again: bool,
-) -> tuple[list[Any], list[Any]]:
+) -> tuple[list[Any], list[Any], list[Any]]:
     """The prior rows of the one patient a plan is for (files, --prior and the ledger), each
-    administration once (or, ``again``, repeats counted and said), and what reading them found."""
+    administration once (or, ``again``, repeats counted and said), what reading them found, and
+    the abbreviations their drug names were read through."""
     from dosecalc import history as hist
     from dosecalc.cumulative import refuse_repeats
     from dosecalc.errors import fail
@@ -777,7 +780,7 @@ def _rows(
             f"the history names {len(loaded.patients)} patients; a plan is "
             "for one: give that patient's rows only (dosecalc check reads them all)",
         )
-    return loaded.all_rows(), loaded.notes.get(None, [])
+    return loaded.all_rows(), loaded.notes.get(None, []), loaded.names_read()
 
 
 def _collect_labs(texts: list[str] | None, files: list[Path] | None) -> Any:
@@ -1006,6 +1009,11 @@ def check(
         else:
             _from_ledger(loaded, patient, db)
         proposed = rg.load(next) if next is not None else None
+        from dosecalc.plan import name_alerts
+
+        read = name_alerts(
+            rules, loaded.names_read(), proposed.names_read if proposed is not None else ()
+        )
         chk.preflight(loaded, person, proposed, rules, again)
         named = list(loaded.patients) != [None]  # a patient column: per-patient output
         count = len(loaded.patients)
@@ -1024,8 +1032,9 @@ def check(
             )
         args = (person, factors, table, proposed, n_cycles, rules)
         if named and (count != 1 or all_patients):
-            return _check_many(loaded, fmt, details, only_over, workers, args)
+            return _check_many(loaded, fmt, details, only_over, workers, args, read)
         [r] = list(chk.check_history(loaded, *args))
+        r.warnings[:0] = read  # the abbreviations read, before the patient's own warnings
         if given_labs:
             r = chk.with_labs(r, values, person, proposed, rules)
         from dosecalc import notices
@@ -1043,6 +1052,7 @@ def check(
         elif fmt == "csv":
             from dosecalc import summary
 
+            _notices_to_stderr(read)  # the CSV holds totals only
             sys.stdout.write(summary.csv_text(summary.csv_rows(r, only_over), header=True))
         else:
             from dosecalc import render
@@ -1058,10 +1068,18 @@ def _cpus() -> int:
 
 
 def _check_many(
-    loaded: Any, fmt: str, details: bool, only: str | None, jobs: int, args: tuple[Any, ...]
+    loaded: Any,
+    fmt: str,
+    details: bool,
+    only: str | None,
+    jobs: int,
+    args: tuple[Any, ...],
+    read: Sequence[Any] = (),
 ) -> int:
     """A check of several patients: JSON, CSV, every patient in full (--details) or, by
-    default, one status line per patient over a threshold and the counts."""
+    default, one status line per patient over a threshold and the counts. ``read``: notices
+    about the files and options, not one patient (the abbreviations read): beside the patients
+    in JSON, on standard error with CSV, before the patients in a table."""
     from dosecalc import check as chk
 
     only = only.strip().lower() if only else None
@@ -1079,10 +1097,16 @@ def _check_many(
                     out.write(block if first else b",\n" + block)
                     first = False
                 advance(n)
+        if read:
+            from dosecalc.jsontext import to_json_line
+
+            listed = ",\n".join(to_json_line(w.as_dict()) for w in read)
+            out.write(f'\n], "warnings": [\n{listed}'.encode())
         out.write(b"\n]}\n")
     elif fmt == "csv":
         from dosecalc import summary
 
+        _notices_to_stderr(read)
         sys.stdout.write(summary.csv_text([], header=True))
         with _progress(total) as advance:
             for block, crit, n in chk.blocks(loaded, jobs, "csv", only, *args):
@@ -1093,6 +1117,8 @@ def _check_many(
         from dosecalc import render, summary
 
         console = render.console()
+        if read:
+            console.print(render.alerts_table(list(read)))
         with _progress(total, console) as advance:
             for r in chk.check_history(loaded, *args):
                 critical |= r.critical
@@ -1100,8 +1126,22 @@ def _check_many(
                     console.print(render.check_view([r], with_charts=False))
                 advance(1)
     else:
+        _notices_to_stderr(read)
         return _audit(chk.blocks(loaded, jobs, "summary", only, *args), total, only)
     return ExitCode.CRITICAL if critical else ExitCode.OK
+
+
+def _notices_to_stderr(alerts: Sequence[Any]) -> None:
+    """``notice: …`` lines on standard error, wrapped between words on a terminal."""
+    import shutil
+    import textwrap
+
+    width = shutil.get_terminal_size().columns if sys.stderr.isatty() else 0
+    for alert in alerts:
+        line = f"notice: {alert.message}"
+        if width > 20:
+            line = textwrap.fill(line, width - 1, subsequent_indent="  ", break_long_words=False)
+        print(line, file=sys.stderr)
 
 
 class _progress:
@@ -1259,9 +1299,7 @@ def verify(
     ] = None,
     cycle: Annotated[
         str | None,
-        typer.Option(
-            "--cycle", help="For a FHIR bundle of several cycles: the cycle to verify."
-        ),
+        typer.Option("--cycle", help="For a FHIR bundle of several cycles: the cycle to verify."),
     ] = None,
     start: Annotated[
         str | None,
@@ -1438,6 +1476,8 @@ def regimens_validate(
                 if isinstance(opened, crs.Course):
                     crs.check_references(opened)
                 print(f"ok: {f}")
+                for read in getattr(opened, "names_read", ()):
+                    print(f"  notice: {read.message}")
             except DosecalcError as e:
                 bad += 1
                 for problem in e.problems:
@@ -1635,6 +1675,15 @@ def _record_line(r: dict[str, Any]) -> str:
     )
 
 
+def _name_notices(texts: Any) -> None:
+    """Before a ledger write: the abbreviations among the drug names, as notices on stderr, or a
+    refusal under the policy names.abbreviations = refuse (the policy in force by default)."""
+    from dosecalc import drugs
+    from dosecalc.plan import name_alerts
+
+    _notices_to_stderr(name_alerts(_policy(None, None), drugs.names_read(texts)))
+
+
 @ledger_app.command("record", cls=_Command)
 def ledger_record(
     patient: Annotated[str, typer.Option("--patient", help="The patient's id.")],
@@ -1689,6 +1738,7 @@ def ledger_record(
             _whole(day, "--day", -366, 366, "a day of a cycle"),
             note,
         )
+        _name_notices([(entry.drug, None, None, "--drug")])
         ledger = Ledger(db, create=True)
         [seq] = ledger.record([entry], by=by, again=again)
         [r] = [x for x in ledger.records(entry.patient) if x["seq"] == seq]
@@ -1742,6 +1792,7 @@ def ledger_import(
             from dosecalc.errors import FileError, Problem
 
             raise FileError(Problem("holds no administration to import", file=str(file)))
+        _name_notices((e.drug, None, None, e.source) for e in entries)
         ledger = lg.Ledger(db, create=True)
 
         def announce(n: int) -> None:

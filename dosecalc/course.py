@@ -376,12 +376,14 @@ def make_course_plan(
     delays: dict[tuple[int, int], int] | None = None,
     delay_mode: str = "shift",
     today: date | None = None,
+    names: Any = (),
     notices: Any = (),
     labs: Any = None,
     adjust_organ: bool = False,
 ) -> Any:
     """Plan every phase of ``course`` on one calendar, lifetime totals carried through
-    (``notices``: what reading the history found, as for a single regimen's plan)."""
+    (``notices``: what reading the history found, as for a single regimen's plan; ``names``:
+    drug names read through abbreviations outside the course: histories, --prior)."""
     from dosecalc import organ as og
     from dosecalc.alerts import INFO, WARNING, Alert
     from dosecalc.labs import Labs
@@ -390,6 +392,7 @@ def make_course_plan(
         _regimen_alerts,
         assemble,
         lab_alerts,
+        name_alerts,
         require_bsa,
         schedule_regimen,
         short_intervals,
@@ -413,6 +416,7 @@ def make_course_plan(
     ]
     phases: list[Phase] = []
     administrations: list[Any] = []
+    reads: list[Any] = []  # the regimens' abbreviations, reported once after the loop
     seen_regimens: set[str] = set()
     previous_end: date | None = None
     last_regimen: Phase | None = None
@@ -494,6 +498,7 @@ def make_course_plan(
             tuple(starts),
             note=ph.note,
         )
+        reads += reg.names_read
         if (reg.sha256 or reg.id) not in seen_regimens:  # each version of a file once
             warnings += _regimen_alerts(reg, today)
             seen_regimens.add(reg.sha256 or reg.id)
@@ -518,6 +523,7 @@ def make_course_plan(
     if delays:
         (p, c), _ = next(iter(delays.items()))
         raise fail("--delay", f"phase {p} is not a regimen phase of this course (cycle {c})")
+    warnings += name_alerts(policy, reads, names)
     warnings += notices
     return assemble(
         patient,

@@ -11,7 +11,7 @@ above the cap.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dosecalc import drugs, strict
 from dosecalc.errors import fail
@@ -32,6 +32,11 @@ class Modification:
     percent: float
     from_cycle: int
     reason: str
+    written: str | None = field(default=None, compare=False)  # the drug name as given
+
+    @property
+    def option(self) -> str:
+        return "--reduce" if self.percent < 0 else "--escalate"
 
     def describe(self) -> str:
         kind = "reduced" if self.percent < 0 else "escalated"
@@ -370,8 +375,13 @@ def parse_modifications(
                     f"'{text}' and another modification both apply to "
                     f"{drug or 'all drugs'} from cycle {cycle}; give one",
                 )
-        out.append(Modification(drug, sign * pct, cycle, reason.strip()))
+        out.append(Modification(drug, sign * pct, cycle, reason.strip(), name))
     return out
+
+
+def modification_names(mods: list[Modification]) -> list[drugs.NameRead]:
+    """The abbreviations the drug names of --reduce/--escalate were read through."""
+    return drugs.names_read((m.written, None, None, m.option) for m in mods if m.drug is not None)
 
 
 def _drug_in(name: str, regimen_drugs: set[str], option: str) -> str:

@@ -334,6 +334,8 @@ class History:
     sources: list[str] = field(default_factory=list)
     regimens: list[str] = field(default_factory=lambda: [""])
     ids: list[str] = field(default_factory=lambda: [""])
+    # each drug name as written → where it was first read ((file, line), or ("--prior", 0))
+    written: dict[str, tuple[str, int]] = field(default_factory=dict)
     _codes: dict[str, int] = field(default_factory=dict)
     _regimen_codes: dict[str, int] = field(default_factory=lambda: {"": 0})
     _id_codes: dict[str, int] = field(default_factory=lambda: {"": 0})
@@ -412,6 +414,20 @@ class History:
 
     def all_rows(self) -> list[Row]:
         return [r for p in self.patients for r in self.rows(p)]
+
+    def note_name(self, text: Any, source: str, line: int | None) -> None:
+        """Remember where a drug name as written was first read (for :meth:`names_read`)."""
+        if isinstance(text, str) and text.strip():
+            self.written.setdefault(text.strip(), (source, line or 0))
+
+    def names_read(self) -> list[drugs.NameRead]:
+        """The abbreviations the drug names of these rows were read through, once each."""
+        return drugs.names_read(
+            (text, None, None, "--prior")
+            if source == "--prior"
+            else (text, source, line or None, None)
+            for text, (source, line) in self.written.items()
+        )
 
     def add_prior(self, row: Row) -> None:
         if "--prior" not in self.sources:
@@ -616,6 +632,7 @@ def _scan_rows(
                         today,
                     )
                     ordinal = dates[values[i_date]] = when.toordinal()
+                    history.note_name(values[i_drug], source, line)
                     _, factor, per_m2, _ = _drug_and_unit(
                         values[i_drug].strip(), values[i_unit].strip()
                     )
@@ -733,7 +750,7 @@ def _scan_parallel(
     if history.patients or history.names:
         _merge(history, _pack(first))  # type: ignore[arg-type]
     else:  # the first file: its first range becomes the history as it is
-        for attr in ("patients", "names", "regimens", "_codes", "_regimen_codes"):
+        for attr in ("patients", "names", "regimens", "written", "_codes", "_regimen_codes"):
             setattr(history, attr, getattr(first, attr))
     for part in parts:
         _merge(history, part)  # type: ignore[arg-type]
@@ -786,7 +803,9 @@ FIRST_EXTRA = 0.1
 # What a worker sends back for its range: drug names, regimen names, patients in order with
 # their row counts, and each Columns slot of all its patients end to end (a few large arrays
 # pickle in milliseconds; 20,000 Columns objects would take most of a second).
-_Packed = tuple[list[str], list[str], list["str | None"], list[int], list[Any]]
+_Packed = tuple[
+    list[str], list[str], list["str | None"], list[int], list[Any], dict[str, tuple[str, int]]
+]
 
 
 def _scan_range(task: tuple[Any, ...], pack: bool = True) -> _Packed | History | None:
@@ -814,12 +833,14 @@ def _pack(part: History) -> _Packed:
         for flat, slot in zip(slots, Columns.__slots__, strict=True):
             flat.extend(getattr(cols, slot))
     counts = [len(cols) for cols in part.patients.values()]
-    return part.names, part.regimens, list(part.patients), counts, slots
+    return part.names, part.regimens, list(part.patients), counts, slots, part.written
 
 
 def _merge(history: History, packed: _Packed) -> None:
     """Add the rows of a packed range (a later range of the same file) to ``history``."""
-    names, regimens, patients, counts, slots = packed
+    names, regimens, patients, counts, slots, written = packed
+    for text, (source, line) in written.items():
+        history.note_name(text, source, line)
     drug_codes = [history.code(name) for name in names]
     regimen_codes = [history.regimen_code(name) for name in regimens]
     by_slot = dict(zip(Columns.__slots__, slots, strict=True))
@@ -879,6 +900,8 @@ def scan_yaml(path: Path, history: History, today: date) -> None:
             rows.append((parse_row(item, f"{source}:{line}", today), line))
         except ValueError as e:
             problems.append(Problem(str(e), file=source, line=line))
+            continue
+        history.note_name(item.get("drug"), source, line)
     if problems:
         raise refuse(problems)
     for row, line in rows:
@@ -901,6 +924,7 @@ def load(
             scan_csv(path, history, today, jobs)
     for text in priors:
         history.add_prior(parse_prior(text))
+        history.note_name(text.partition("=")[0], "--prior", 0)
     history.check_patients()
     return history
 

@@ -912,12 +912,13 @@ def _fhir_drug(res: dict[str, Any], medications: dict[str, Any]) -> str:
     names = [concept.get("text")] + [c.get("display") for c in concept.get("coding") or []]
     from dosecalc import drugs
 
-    for name in names:
+    for name in names:  # the first name dosecalc knows, as written (so an abbreviation is seen)
         if isinstance(name, str) and name.strip():
             try:
-                return drugs.lookup(name.strip()).name
-            except DosecalcError:
+                drugs.lookup(name.strip())
+            except ValueError:
                 continue
+            return name.strip()
     raise ValueError(
         f"no drug dosecalc knows in the medication's text or codings ({', '.join(map(str, names))})"
     )

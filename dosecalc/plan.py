@@ -12,11 +12,12 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
-from dosecalc import __version__, cumulative
+from dosecalc import __version__, cumulative, drugs
 from dosecalc.alerts import CRITICAL, INFO, WARNING, Alert
 from dosecalc.ceilings import RiskFactors
 from dosecalc.cumulative import Event, Fit, Total
 from dosecalc.dosing import Dose, Modification, above_usual_maximum, calculate, modification_for
+from dosecalc.drugs import NameRead
 from dosecalc.errors import fail
 from dosecalc.history import Row
 from dosecalc.numbers import fmt
@@ -469,6 +470,7 @@ def make_plan(
     delays: dict[int, int] | None = None,
     delay_mode: str = "shift",
     actual_dates: bool = False,
+    names: Sequence[NameRead] = (),
     notices: Sequence[Alert] = (),
     labs: Any = None,
     adjust_organ: bool = False,
@@ -477,6 +479,8 @@ def make_plan(
     """Plan ``regimen`` for ``patient``; ``history`` rows are the prior lifetime exposure
     (``notices``: what reading them found, e.g. repeats counted again).
 
+    ``names``: drug names read through abbreviations elsewhere (history files, --prior,
+    --reduce), reported with the regimen's own (ABBREVIATION_READ) or refused by policy.
     ``labs`` (labs.Labs) are the patient's laboratory values: organ-function bands are checked
     for every drug (and applied to the doses only with ``adjust_organ``), and the regimen's lab
     gates against each cycle's day 1.
@@ -493,6 +497,7 @@ def make_plan(
     from dosecalc.policy import load as load_policy
 
     policy = policy or load_policy()
+    read = name_alerts(policy, regimen.names_read, names)
     require_bsa(patient)
     if first_cycle != 1 and (actual_dates or delays):
         raise fail(None, "a plan from a later cycle takes no delays or actual dates")
@@ -576,7 +581,9 @@ def make_plan(
         n,
         tuple(starts),
     )
-    warnings = _regimen_alerts(regimen, today) + warnings + short_intervals(phase, first_cycle)
+    warnings = (
+        _regimen_alerts(regimen, today) + read + warnings + short_intervals(phase, first_cycle)
+    )
     if assumed:
         warnings.append(
             Alert(
@@ -601,6 +608,12 @@ def make_plan(
         organ=assessed,
         adjust_organ=adjust_organ,
     )
+
+
+def name_alerts(policy: Policy, *groups: Sequence[NameRead]) -> list[Alert]:
+    """ABBREVIATION_READ once per abbreviation read anywhere; a refusal under the policy
+    ``names.abbreviations = refuse``."""
+    return drugs.abbreviation_alerts(drugs.merge_reads(*groups), policy["names.abbreviations"])  # type: ignore[return-value]
 
 
 def lab_alerts(
@@ -758,6 +771,8 @@ def assemble(
     administrations = sorted(administrations, key=lambda a: a.date)
     cardiac = [ph.total_gy for ph in phases if ph.cardiac and ph.total_gy]
     factors = factors or RiskFactors(age_years=patient.age_years)
+    if factors.age_on is None:  # the age given is the age when the plan starts
+        factors = replace(factors, age_on=phases[0].start)
     if cardiac:
         gy = (factors.cardiac_radiation_gy or 0.0) + sum(x for x in cardiac if x)
         factors = replace(factors, cardiac_radiation_gy=gy)

@@ -127,13 +127,12 @@ def _table(kind: str) -> Callable[[Any], dict[str, Any]]:
         if not isinstance(value, dict):
             raise ValueError("must be a table of drug = value")
         from dosecalc import drugs
+        from dosecalc.ceilings import EQUIVALENT
 
         out: dict[str, Any] = {}
         for name, item in value.items():
-            try:
-                drug = drugs.lookup(str(name)).name
-            except ValueError as e:
-                raise EntryError(str(name), str(e)) from None
+            equivalent = drugs.fold(str(name)) == drugs.fold(EQUIVALENT)
+            drug = EQUIVALENT if kind == "ceiling options" and equivalent else _policy_drug(name)
             if kind == "numbers":
                 numbers = []
                 for x in item if isinstance(item, list) and item else [None]:
@@ -160,26 +159,42 @@ def _table(kind: str) -> Callable[[Any], dict[str, Any]]:
                             f"{', '.join(entry.options)}",
                         )
                     item = item.strip()
-                if not isinstance(item, str) or not item.strip():
-                    raise EntryError(str(name), "give the name of one of the drug's options")
-                out[drug] = item
+                out[drug] = _option_name(str(name), item)
         return out
 
     return check
+
+
+def _policy_drug(name: Any) -> str:
+    """A drug named in a policy table: its canonical name. A policy is written once and
+    reviewed, so it names drugs in full: an abbreviation is an error here (ISMP)."""
+    from dosecalc import drugs
+
+    try:
+        found, abbreviation = drugs.resolve(str(name))
+    except ValueError as e:
+        raise EntryError(str(name), str(e)) from None
+    if abbreviation:
+        raise EntryError(
+            str(name), f"write the full generic name ({found.name}), not an abbreviation"
+        )
+    return found.name
+
+
+def _option_name(name: str, item: Any) -> str:
+    if not isinstance(item, str) or not item.strip():
+        raise EntryError(name, "give the name of one of the drug's options")
+    return item.strip()
 
 
 def _drug_percents(value: Any) -> dict[str, float]:
     """A mapping drug → percent (0-50), e.g. verify.tolerance_percent_by_drug."""
     if not isinstance(value, dict):
         raise ValueError("must be a table of drug = percent")
-    from dosecalc import drugs
 
     out: dict[str, float] = {}
     for name, item in value.items():
-        try:
-            drug = drugs.lookup(str(name)).name
-        except ValueError as e:
-            raise EntryError(str(name), str(e)) from None
+        drug = _policy_drug(name)
         try:
             number = _number(0, 50)(item)
         except ValueError as e:
@@ -402,6 +417,14 @@ SETTINGS: dict[str, Setting] = {
             "each drug's default option in data/ceilings.yaml",
             _table("ceiling options"),
             "drug = ceiling option name",
+        ),
+        Setting(
+            "names.abbreviations",
+            "accept",
+            "accept the abbreviations regimens and histories commonly use (DDP, EPI, IFO), each "
+            "reported as read; ISMP recommends full generic names: 'refuse' enforces that",
+            _choice("accept", "refuse"),
+            "accept (each read reported) | refuse (every abbreviated drug name is an error)",
         ),
     )
 }

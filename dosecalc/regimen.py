@@ -719,6 +719,32 @@ class Regimen(_Strict):
         max_length=20,
         description="lab gates checked before each cycle; [] when the sources state none",
     )
+    _names_read: tuple[drugs.NameRead, ...] = PrivateAttr(default=())
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _read_names(cls, data: Any, handler: Any, info: ValidationInfo) -> Regimen:
+        """Remember the drug names written as abbreviations, with file:line when loaded from a
+        file (the loader passes ``source`` and ``lines`` in the context)."""
+        regimen = handler(data)
+        if isinstance(data, dict) and isinstance(data.get("drugs"), list):
+            context = info.context or {}
+            source, lines = context.get("source"), context.get("lines") or {}
+            where = None if source else f"regimen {regimen.id}"
+            regimen._names_read = tuple(
+                drugs.names_read(
+                    (item.get("drug"), source, lines.get(("drugs", i, "drug")), where)
+                    for i, item in enumerate(data["drugs"])
+                    if isinstance(item, dict)
+                )
+            )
+        return regimen
+
+    @property
+    def names_read(self) -> tuple[drugs.NameRead, ...]:
+        """The abbreviations this regimen's drug names were read through (for ABBREVIATION_READ)."""
+        return self._names_read
+
     _sha256: str | None = PrivateAttr(None)
 
     @model_validator(mode="after")
@@ -766,12 +792,24 @@ def validate(data: Any, lines: dict[Any, int], source: str, sha256: str | None =
     from dosecalc.datafile import validate as validate_model
 
     length = data.get("cycle_length_days") if isinstance(data, dict) else None
-    regimen = validate_model(Regimen, data, lines, source, {"cycle_length_days": length})
+    context = {"cycle_length_days": length, "source": _shown(source), "lines": lines}
+    regimen = validate_model(Regimen, data, lines, source, context)
     problems = rules.problems(regimen, lines, source)
     if problems:
         raise FileError(*problems)
     regimen._sha256 = sha256
     return regimen
+
+
+def _shown(source: str) -> str:
+    """A library file as ``regimens/dia.yaml``; any other path as given."""
+    path = Path(source)
+    try:
+        if path.resolve().parent == library_dir().resolve():
+            return f"regimens/{path.name}"
+    except OSError:
+        pass
+    return source
 
 
 def load_file(path: Path) -> Regimen:

@@ -686,18 +686,30 @@ def ledger_csv(records: list[dict[str, Any]]) -> str:
     return out.getvalue()
 
 
+# Warnings a CSV of administrations carries in its last column, "notice": each on the first row of
+# its drug (else the first row), once.
+CSV_NOTICES = ("ABBREVIATION_READ",)
+
+
 def plan_csv(plan: Plan) -> str:
     out = io.StringIO()
-    writer = DictWriter(out, CSV_COLUMNS)
+    writer = DictWriter(out, (*CSV_COLUMNS, "notice"))
     writer.writeheader()
-    for a in plan.administrations:
+    notices: dict[int, list[str]] = {}
+    for w in plan.warnings:
+        if w.code in CSV_NOTICES:
+            at = next((i for i, a in enumerate(plan.administrations) if a.dose.drug == w.drug), 0)
+            notices.setdefault(at, []).append(f"{w.code}: {w.message}")
+    for i, a in enumerate(plan.administrations):
         row = a.as_dict()
         row["trace"] = " | ".join(row["trace"])  # type: ignore[arg-type]
         infusion = row["infusion"] or {}
         row["infusion_type"] = infusion.get("type")  # type: ignore[union-attr]
         row["infusion_hours"] = infusion.get("duration_h")  # type: ignore[union-attr]
         row["rate_per_h"] = infusion.get("rate_per_h")  # type: ignore[union-attr]
-        writer.writerow({k: row[k] for k in CSV_COLUMNS})
+        writer.writerow(
+            {k: row[k] for k in CSV_COLUMNS} | {"notice": " | ".join(notices.get(i, []))}
+        )
     return out.getvalue()
 
 
