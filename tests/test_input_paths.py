@@ -281,8 +281,8 @@ def test_set_values_are_checked_when_loaded_even_by_policy_show(
         ),
         ('[cumulative]\nequivalence = ["esc-2022"]\n', "['esc-2022'] is not the name of a table"),
         (
-            '[cumulative.options]\nEPI = "bogus"\n',
-            "p.toml:2: cumulative.options: EPI: 'bogus' is not",
+            '[cumulative.options]\nepirubicin = "bogus"\n',
+            "p.toml:2: cumulative.options: epirubicin: 'bogus' is not",
         ),
         ('[cumulative.options]\npaclitaxel = "x"\n', "no lifetime ceiling for paclitaxel"),
         ("[bsa]\ncap_m2 = true\n", "p.toml:2: bsa.cap_m2: 'true' is not a number"),
