@@ -445,7 +445,8 @@ def plan(
         str | None, typer.Option(help="Cycle 1 day 1, YYYY-MM-DD (default today).")
     ] = None,
     cycles: Annotated[
-        int | None, typer.Option(help="Number of cycles (default: the regimen's).")
+        str | None,
+        typer.Option(help="Number of cycles (default: the regimen's)."),
     ] = None,
     history: History = None,
     prior: Prior = None,
@@ -567,6 +568,8 @@ def plan(
         from dosecalc.plan import make_plan, parse_start
 
         rules = _policy(policy, set_)
+        n_cycles = _whole(cycles, "--cycles", 1, _max_cycles(), "a number of cycles")
+        table = _equivalence(equivalence)
         other = _policy(compare_policy, None) if compare_policy is not None else None
         if other is not None and fmt not in ("table", "json"):
             raise fail(
@@ -619,7 +622,7 @@ def plan(
                     first,
                     rows,
                     factors,
-                    equivalence,
+                    table,
                     None,
                     rules,
                     delays,
@@ -641,10 +644,10 @@ def plan(
                 opened,
                 person,
                 start=start,
-                cycles=cycles,
+                cycles=n_cycles,
                 history=rows,
                 factors=factors,
-                equivalence=equivalence,
+                equivalence=table,
                 policy=rules,
                 modifications=mods,
                 delays={c: d for (_, c), d in delays.items()},
@@ -826,6 +829,47 @@ def _policy(path: Path | None, sets: list[str] | None) -> Any:
     return pol.load(path or pol.default_path(), pol.parse_sets(sets))
 
 
+MAX_JOBS = 256
+
+
+def _max_cycles() -> int:
+    from dosecalc.regimen import MAX_CYCLES
+
+    return MAX_CYCLES
+
+
+def _whole(
+    value: str | None, option: str, lo: int, hi: int, what: str = "a whole number"
+) -> int | None:
+    """A whole-number option (``--cycles 4``), read by :mod:`dosecalc.strict`: ASCII digits
+    only (``1_75``, ``١٧٥``, ``4.0`` and ``99999999999999999999`` are refused), from lo to hi."""
+    if value is None:
+        return None
+    from dosecalc import strict
+    from dosecalc.errors import fail
+
+    try:
+        n = strict.integer(value, signed=lo < 0)
+    except ValueError as e:
+        raise fail(option, f"{e}; give {what} from {lo} to {hi}") from None
+    if not lo <= n <= hi:
+        raise fail(option, f"{n} is not {what}; give {lo} to {hi}")
+    return n
+
+
+def _equivalence(value: str | None) -> str | None:
+    """--equivalence: a table name (an empty value is an error, never the default table)."""
+    if value is None:
+        return None
+    from dosecalc.errors import fail
+    from dosecalc.policy import SETTINGS
+
+    try:
+        return SETTINGS["cumulative.equivalence"].check(value)  # type: ignore[no-any-return]
+    except ValueError as e:
+        raise fail("--equivalence", str(e)) from None
+
+
 def _factors(chest_rt: str | None, age: float | None, person: Any = None) -> Any:
     from dosecalc.ceilings import RiskFactors
     from dosecalc.patient import parse_chest_rt
@@ -859,7 +903,8 @@ def check(
         ),
     ] = None,
     cycles: Annotated[
-        int | None, typer.Option(help="With --next: the number of cycles proposed.")
+        str | None,
+        typer.Option(help="With --next: the number of cycles proposed."),
     ] = None,
     height: Height = None,
     weight: Weight = None,
@@ -897,9 +942,8 @@ def check(
         ),
     ] = None,
     jobs: Annotated[
-        int | None,
+        str | None,
         typer.Option(
-            min=1,
             help="Worker processes that read a large CSV history and check its patients "
             "(default: one per CPU; 1: none).",
         ),
@@ -929,6 +973,9 @@ def check(
 
         if cycles is not None and next is None:
             raise fail("--cycles", "--cycles counts the cycles of --next REGIMEN; give --next")
+        n_cycles = _whole(cycles, "--cycles", 1, _max_cycles(), "a number of cycles")
+        n_jobs = _whole(jobs, "--jobs", 1, MAX_JOBS, "a number of worker processes")
+        table = _equivalence(equivalence)
         if all_patients:
             if history or prior or patient is not None or chart is not None:
                 raise fail(
@@ -953,7 +1000,7 @@ def check(
         factors = _factors(chest_rt, person.age_years, person)
         from dosecalc import history as hist
 
-        workers = jobs or _cpus()
+        workers = n_jobs or _cpus()
         loaded = hist.load(history or [], prior or [], jobs=workers)
         if all_patients:
             from dosecalc.ledger import Ledger
@@ -983,7 +1030,7 @@ def check(
                 f"a chart shows one patient; the history names {count} patients ({shown}"
                 f"{', …' if count > 3 else ''}): give one patient's rows",
             )
-        args = (person, factors, equivalence, proposed, cycles, rules)
+        args = (person, factors, table, proposed, n_cycles, rules)
         if named and (count != 1 or all_patients):
             return _check_many(loaded, fmt, details, only_over, workers, args, read)
         [r] = list(chk.check_history(loaded, *args))
@@ -1251,10 +1298,8 @@ def verify(
         ),
     ] = None,
     cycle: Annotated[
-        int | None,
-        typer.Option(
-            "--cycle", min=1, help="For a FHIR bundle of several cycles: the cycle to verify."
-        ),
+        str | None,
+        typer.Option("--cycle", help="For a FHIR bundle of several cycles: the cycle to verify."),
     ] = None,
     start: Annotated[
         str | None,
@@ -1292,9 +1337,10 @@ def verify(
             Options(
                 order=order, height=height, weight=weight, bsa=bsa, formula=formula, sex=sex,
                 age=age, scr=scr, gfr=gfr, lab=lab, labs=labs, adjust_organ=adjust_organ,
-                previous_weight=previous_weight, regimen=regimen, cycle=cycle, start=start,
+                previous_weight=previous_weight, regimen=regimen,
+                cycle=_whole(cycle, "--cycle", 1, _max_cycles(), "a cycle number"), start=start,
                 history=history, prior=prior, again=again, patient=patient, db=db,
-                chest_rt=chest_rt, equivalence=equivalence, policy=policy, sets=set_,
+                chest_rt=chest_rt, equivalence=_equivalence(equivalence), policy=policy, sets=set_,
                 format=format, record=record, by=by,
             )
         )  # fmt: skip
@@ -1650,8 +1696,8 @@ def ledger_record(
         str | None, typer.Option("--bsa", help="The BSA that day in m² (for an mg dose).")
     ] = None,
     regimen: Annotated[str | None, typer.Option(help="The regimen it was part of.")] = None,
-    cycle: Annotated[int | None, typer.Option(help="Its cycle number.", min=1)] = None,
-    day: Annotated[int | None, typer.Option(help="Its day in the cycle.")] = None,
+    cycle: Annotated[str | None, typer.Option(help="Its cycle number.")] = None,
+    day: Annotated[str | None, typer.Option(help="Its day in the cycle.")] = None,
     note: Annotated[str | None, typer.Option(help="A free-text note.")] = None,
     by: By = None,
     again: Again = False,
@@ -1681,7 +1727,16 @@ def ledger_record(
             )
         bsa_text = f"{parse_bsa(bsa):g}" if bsa is not None else None
         entry = Entry(
-            patient.strip(), date_.strip(), drug, number, unit, bsa_text, regimen, cycle, day, note
+            patient.strip(),
+            date_.strip(),
+            drug,
+            number,
+            unit,
+            bsa_text,
+            regimen,
+            _whole(cycle, "--cycle", 1, _max_cycles(), "a cycle number"),
+            _whole(day, "--day", -366, 366, "a day of a cycle"),
+            note,
         )
         _name_notices([(entry.drug, None, None, "--drug")])
         ledger = Ledger(db, create=True)
@@ -1815,7 +1870,10 @@ def ledger_list(
 
 @ledger_app.command("void", cls=_Command)
 def ledger_void(
-    seq: Annotated[int, typer.Argument(help="The number of the record to void (see ledger list).")],
+    seq: Annotated[
+        str,
+        typer.Argument(help="The number of the record to void (see ledger list)."),
+    ],
     patient: Annotated[str, typer.Option("--patient", help="Whose record it is (a safety check).")],
     reason: Annotated[str, typer.Option("--reason", help="Why it is voided.")],
     by: By = None,
@@ -1828,10 +1886,12 @@ def ledger_void(
 
     def work() -> int:
         from dosecalc.ledger import Ledger
+        from dosecalc.strict import MAX_INT
 
+        record = _whole(seq, "SEQ", 1, MAX_INT, "a record number")
         ledger = Ledger(db)
-        number = ledger.void(seq, patient.strip(), reason, by=by)
-        print(f"recorded #{number}: voids #{seq} of patient {patient.strip()} in {ledger}")
+        number = ledger.void(record, patient.strip(), reason, by=by)
+        print(f"recorded #{number}: voids #{record} of patient {patient.strip()} in {ledger}")
         return ExitCode.OK
 
     _run(work)

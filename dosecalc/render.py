@@ -6,7 +6,6 @@ Numbers in tables follow ISMP (``numbers.fmt``); JSON and CSV carry unrounded nu
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import date
 from typing import Any
@@ -15,6 +14,7 @@ from rich.console import Console, Group
 from rich.text import Text
 
 from dosecalc.alerts import Alert
+from dosecalc.csvout import DictWriter
 from dosecalc.cumulative import Total
 from dosecalc.jsontext import to_json, to_json_line  # noqa: F401  (render.to_json)
 from dosecalc.layout import Column, Grid, Hanging, pipe_width
@@ -411,10 +411,10 @@ def policy_lines(plan: Plan) -> list[str]:
     return out
 
 
-def policy_value(value: Any) -> str:
+def policy_value(value: Any, key: str = "") -> str:
     from dosecalc.policy import show
 
-    return show(value)
+    return show(value, key)
 
 
 def policy_table(rules: Any) -> Grid:
@@ -432,7 +432,7 @@ def policy_table(rules: Any) -> Grid:
         under_indent=2,
     )
     for key, setting in SETTINGS.items():
-        table.add_row(key, policy_value(rules.values[key]), rules.origins[key], setting.why)
+        table.add_row(key, policy_value(rules.values[key], key), rules.origins[key], setting.why)
     return table
 
 
@@ -674,7 +674,7 @@ def ledger_csv(records: list[dict[str, Any]]) -> str:
     from dosecalc.history import COLUMNS
 
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+    writer = DictWriter(out, COLUMNS)
     writer.writeheader()
     for r in records:
         if r["kind"] != "dose" or r["voided_by"]:
@@ -693,8 +693,7 @@ CSV_NOTICES = ("ABBREVIATION_READ",)
 
 def plan_csv(plan: Plan) -> str:
     out = io.StringIO()
-    columns = (*CSV_COLUMNS, "notice")
-    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+    writer = DictWriter(out, (*CSV_COLUMNS, "notice"))
     writer.writeheader()
     notices: dict[int, list[str]] = {}
     for w in plan.warnings:
