@@ -10,6 +10,7 @@ each remembering which option, which modifiers and which sources produced it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -35,32 +36,22 @@ class Level(_Strict):
     per: Literal["kg"] | None = None
 
 
-class Option(_Strict):
-    threshold: Level | None = None
-    limit: Level | None = None
-    note: str | None = None
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Option:
-        if self.threshold and self.limit and self.threshold.value > self.limit.value:
-            raise ValueError("threshold is above limit")
-        return self
-
-
 class When(_Strict):
+    """A condition on the patient; every key given must hold. Ages are in years as given
+    (decimals allowed) and compared exactly as the source words them: ``age_above: 65`` is
+    "age > 65" (65 is not above it, 65.01 is), ``age_at_least: 65`` is "65 or over"."""
+
     cardiac_radiation: bool | None = None
     cardiac_radiation_gy_at_least: float | None = None
     age_below: float | None = None
     age_at_least: float | None = None
+    age_above: float | None = None
+    # the age at the first anthracycline-type dose (plan or history): known and below N
+    exposure_began_below_age: float | None = None
+    # true: that age is not known (no age given, or a dateless --prior anthracycline)
+    exposure_age_unknown: bool | None = None
     with_drug: str | None = None
     weight_known: bool | None = None  # the patient's weight and BSA are both known
-
-
-class Modifier(_Strict):
-    when: When
-    threshold: Level | None = None
-    limit: Level | None = None
-    message: str
 
 
 class Monitor(_Strict):
@@ -71,6 +62,26 @@ class Monitor(_Strict):
     source: str
     verified: bool
     when: When | None = None
+
+
+class Option(_Strict):
+    threshold: Level | None = None
+    limit: Level | None = None
+    note: str | None = None
+    monitor: list[Monitor] = []  # levels of this option only (with the drug's own monitor)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Option:
+        if self.threshold and self.limit and self.threshold.value > self.limit.value:
+            raise ValueError("threshold is above limit")
+        return self
+
+
+class Modifier(_Strict):
+    when: When
+    threshold: Level | None = None
+    limit: Level | None = None
+    message: str
 
 
 class DrugCeiling(_Strict):
@@ -123,6 +134,7 @@ class CeilingFile(_Strict):
         for d in self.drugs:
             for o in d.options.values():
                 cited += [lv.source for lv in (o.threshold, o.limit) if lv]
+                cited += [m.source for m in o.monitor]
             for m in d.modifiers:
                 cited += [lv.source for lv in (m.threshold, m.limit) if lv]
             cited += [m.source for m in d.monitor]
@@ -143,7 +155,15 @@ class RiskFactors:
 
     cardiac_radiation_gy: float | None = None  # prior or concurrent RT to a field with the heart
     age_years: float | None = None
+    age_on: date | None = None  # the day ``age_years`` refers to (a plan's start; a check's today)
+    first_exposure_age: float | None = None  # at the first anthracycline-type dose (computed)
     kg_per_m2: float | None = None  # weight / BSA, to convert a per-kg ceiling (mg/kg → mg/m²)
+
+    def age_at(self, day: date) -> float | None:
+        """The age on ``day``, from the age given on ``age_on`` (None when either is unknown)."""
+        if self.age_years is None or self.age_on is None:
+            return None
+        return self.age_years + (day - self.age_on).days / 365.25
 
     def matches(self, when: When | None, exposed: frozenset[str]) -> bool:
         if when is None:
@@ -158,6 +178,13 @@ class RiskFactors:
             checks.append(self.age_years is not None and self.age_years < when.age_below)
         if when.age_at_least is not None:
             checks.append(self.age_years is not None and self.age_years >= when.age_at_least)
+        if when.age_above is not None:
+            checks.append(self.age_years is not None and self.age_years > when.age_above)
+        if when.exposure_began_below_age is not None:
+            began = self.first_exposure_age
+            checks.append(began is not None and began < when.exposure_began_below_age)
+        if when.exposure_age_unknown is not None:
+            checks.append((self.first_exposure_age is None) == when.exposure_age_unknown)
         if when.with_drug is not None:
             checks.append(when.with_drug in exposed)
         if when.weight_known is not None:
@@ -286,7 +313,7 @@ class CeilingBook:
             threshold = limit
         monitor = tuple(
             MonitorLevel(m.at, m.severity, m.code, m.message, m.source)
-            for m in entry.monitor
+            for m in (*entry.monitor, *option.monitor)
             if factors.matches(m.when, exposed)
         )
         return Ceiling(

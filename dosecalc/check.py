@@ -10,7 +10,7 @@ from __future__ import annotations
 import gc
 import os
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from itertools import compress
 from typing import Any
@@ -405,6 +405,8 @@ def _check(
     from dosecalc.policy import load as load_policy
 
     policy = policy or load_policy()
+    if factors.age_on is None:  # the age given is the age today
+        factors = replace(factors, age_on=date.today())
     table = table or policy["cumulative.equivalence"]
     options = options or policy["cumulative.options"]
     book = ceilings.book()

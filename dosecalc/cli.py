@@ -10,7 +10,7 @@ import inspect
 import os
 import sys
 import traceback
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -445,7 +445,8 @@ def plan(
         str | None, typer.Option(help="Cycle 1 day 1, YYYY-MM-DD (default today).")
     ] = None,
     cycles: Annotated[
-        int | None, typer.Option(help="Number of cycles (default: the regimen's).")
+        str | None,
+        typer.Option(help="Number of cycles (default: the regimen's)."),
     ] = None,
     history: History = None,
     prior: Prior = None,
@@ -562,11 +563,13 @@ def plan(
         identity = _identity(patient_name, mrn, birth_date, patient, fmt)
         from dosecalc import course as crs
         from dosecalc import patient as pt
-        from dosecalc.dosing import parse_modifications
+        from dosecalc.dosing import modification_names, parse_modifications
         from dosecalc.errors import fail
         from dosecalc.plan import make_plan, parse_start
 
         rules = _policy(policy, set_)
+        n_cycles = _whole(cycles, "--cycles", 1, _max_cycles(), "a number of cycles")
+        table = _equivalence(equivalence)
         other = _policy(compare_policy, None) if compare_policy is not None else None
         if other is not None and fmt not in ("table", "json"):
             raise fail(
@@ -598,7 +601,7 @@ def plan(
             )
             person = _with_labs(person, collected)
             factors = _factors(chest_rt, person.age_years)
-            rows, notices = _rows(history, prior, patient, db, person.bsa_m2, again)
+            rows, notices, names = _rows(history, prior, patient, db, person.bsa_m2, again)
             if is_course:
                 if reduce or escalate:
                     raise fail(
@@ -619,11 +622,12 @@ def plan(
                     first,
                     rows,
                     factors,
-                    equivalence,
+                    table,
                     None,
                     rules,
                     delays,
                     mode,
+                    names=names,
                     notices=notices,
                     labs=collected,
                     adjust_organ=adjust_organ,
@@ -640,15 +644,16 @@ def plan(
                 opened,
                 person,
                 start=start,
-                cycles=cycles,
+                cycles=n_cycles,
                 history=rows,
                 factors=factors,
-                equivalence=equivalence,
+                equivalence=table,
                 policy=rules,
                 modifications=mods,
                 delays={c: d for (_, c), d in delays.items()},
                 delay_mode=mode,
                 actual_dates=actual_dates,
+                names=names + modification_names(mods),
                 notices=notices,
                 labs=collected,
                 adjust_organ=adjust_organ,
@@ -758,9 +763,10 @@ def _rows(
     db: str | None,
     bsa_m2: float | None,
     again: bool,
-) -> tuple[list[Any], list[Any]]:
+) -> tuple[list[Any], list[Any], list[Any]]:
     """The prior rows of the one patient a plan is for (files, --prior and the ledger), each
-    administration once (or, ``again``, repeats counted and said), and what reading them found."""
+    administration once (or, ``again``, repeats counted and said), what reading them found, and
+    the abbreviations their drug names were read through."""
     from dosecalc import history as hist
     from dosecalc.cumulative import refuse_repeats
     from dosecalc.errors import fail
@@ -774,7 +780,7 @@ def _rows(
             f"the history names {len(loaded.patients)} patients; a plan is "
             "for one: give that patient's rows only (dosecalc check reads them all)",
         )
-    return loaded.all_rows(), loaded.notes.get(None, [])
+    return loaded.all_rows(), loaded.notes.get(None, []), loaded.names_read()
 
 
 def _collect_labs(texts: list[str] | None, files: list[Path] | None) -> Any:
@@ -823,6 +829,47 @@ def _policy(path: Path | None, sets: list[str] | None) -> Any:
     return pol.load(path or pol.default_path(), pol.parse_sets(sets))
 
 
+MAX_JOBS = 256
+
+
+def _max_cycles() -> int:
+    from dosecalc.regimen import MAX_CYCLES
+
+    return MAX_CYCLES
+
+
+def _whole(
+    value: str | None, option: str, lo: int, hi: int, what: str = "a whole number"
+) -> int | None:
+    """A whole-number option (``--cycles 4``), read by :mod:`dosecalc.strict`: ASCII digits
+    only (``1_75``, ``١٧٥``, ``4.0`` and ``99999999999999999999`` are refused), from lo to hi."""
+    if value is None:
+        return None
+    from dosecalc import strict
+    from dosecalc.errors import fail
+
+    try:
+        n = strict.integer(value, signed=lo < 0)
+    except ValueError as e:
+        raise fail(option, f"{e}; give {what} from {lo} to {hi}") from None
+    if not lo <= n <= hi:
+        raise fail(option, f"{n} is not {what}; give {lo} to {hi}")
+    return n
+
+
+def _equivalence(value: str | None) -> str | None:
+    """--equivalence: a table name (an empty value is an error, never the default table)."""
+    if value is None:
+        return None
+    from dosecalc.errors import fail
+    from dosecalc.policy import SETTINGS
+
+    try:
+        return SETTINGS["cumulative.equivalence"].check(value)  # type: ignore[no-any-return]
+    except ValueError as e:
+        raise fail("--equivalence", str(e)) from None
+
+
 def _factors(chest_rt: str | None, age: float | None, person: Any = None) -> Any:
     from dosecalc.ceilings import RiskFactors
     from dosecalc.patient import parse_chest_rt
@@ -856,7 +903,8 @@ def check(
         ),
     ] = None,
     cycles: Annotated[
-        int | None, typer.Option(help="With --next: the number of cycles proposed.")
+        str | None,
+        typer.Option(help="With --next: the number of cycles proposed."),
     ] = None,
     height: Height = None,
     weight: Weight = None,
@@ -894,9 +942,8 @@ def check(
         ),
     ] = None,
     jobs: Annotated[
-        int | None,
+        str | None,
         typer.Option(
-            min=1,
             help="Worker processes that read a large CSV history and check its patients "
             "(default: one per CPU; 1: none).",
         ),
@@ -926,6 +973,9 @@ def check(
 
         if cycles is not None and next is None:
             raise fail("--cycles", "--cycles counts the cycles of --next REGIMEN; give --next")
+        n_cycles = _whole(cycles, "--cycles", 1, _max_cycles(), "a number of cycles")
+        n_jobs = _whole(jobs, "--jobs", 1, MAX_JOBS, "a number of worker processes")
+        table = _equivalence(equivalence)
         if all_patients:
             if history or prior or patient is not None or chart is not None:
                 raise fail(
@@ -950,7 +1000,7 @@ def check(
         factors = _factors(chest_rt, person.age_years, person)
         from dosecalc import history as hist
 
-        workers = jobs or _cpus()
+        workers = n_jobs or _cpus()
         loaded = hist.load(history or [], prior or [], jobs=workers)
         if all_patients:
             from dosecalc.ledger import Ledger
@@ -959,6 +1009,11 @@ def check(
         else:
             _from_ledger(loaded, patient, db)
         proposed = rg.load(next) if next is not None else None
+        from dosecalc.plan import name_alerts
+
+        read = name_alerts(
+            rules, loaded.names_read(), proposed.names_read if proposed is not None else ()
+        )
         chk.preflight(loaded, person, proposed, rules, again)
         named = list(loaded.patients) != [None]  # a patient column: per-patient output
         count = len(loaded.patients)
@@ -975,10 +1030,11 @@ def check(
                 f"a chart shows one patient; the history names {count} patients ({shown}"
                 f"{', …' if count > 3 else ''}): give one patient's rows",
             )
-        args = (person, factors, equivalence, proposed, cycles, rules)
+        args = (person, factors, table, proposed, n_cycles, rules)
         if named and (count != 1 or all_patients):
-            return _check_many(loaded, fmt, details, only_over, workers, args)
+            return _check_many(loaded, fmt, details, only_over, workers, args, read)
         [r] = list(chk.check_history(loaded, *args))
+        r.warnings[:0] = read  # the abbreviations read, before the patient's own warnings
         if given_labs:
             r = chk.with_labs(r, values, person, proposed, rules)
         from dosecalc import notices
@@ -996,6 +1052,7 @@ def check(
         elif fmt == "csv":
             from dosecalc import summary
 
+            _notices_to_stderr(read)  # the CSV holds totals only
             sys.stdout.write(summary.csv_text(summary.csv_rows(r, only_over), header=True))
         else:
             from dosecalc import render
@@ -1011,10 +1068,18 @@ def _cpus() -> int:
 
 
 def _check_many(
-    loaded: Any, fmt: str, details: bool, only: str | None, jobs: int, args: tuple[Any, ...]
+    loaded: Any,
+    fmt: str,
+    details: bool,
+    only: str | None,
+    jobs: int,
+    args: tuple[Any, ...],
+    read: Sequence[Any] = (),
 ) -> int:
     """A check of several patients: JSON, CSV, every patient in full (--details) or, by
-    default, one status line per patient over a threshold and the counts."""
+    default, one status line per patient over a threshold and the counts. ``read``: notices
+    about the files and options, not one patient (the abbreviations read): beside the patients
+    in JSON, on standard error with CSV, before the patients in a table."""
     from dosecalc import check as chk
 
     only = only.strip().lower() if only else None
@@ -1032,10 +1097,16 @@ def _check_many(
                     out.write(block if first else b",\n" + block)
                     first = False
                 advance(n)
+        if read:
+            from dosecalc.jsontext import to_json_line
+
+            listed = ",\n".join(to_json_line(w.as_dict()) for w in read)
+            out.write(f'\n], "warnings": [\n{listed}'.encode())
         out.write(b"\n]}\n")
     elif fmt == "csv":
         from dosecalc import summary
 
+        _notices_to_stderr(read)
         sys.stdout.write(summary.csv_text([], header=True))
         with _progress(total) as advance:
             for block, crit, n in chk.blocks(loaded, jobs, "csv", only, *args):
@@ -1046,6 +1117,8 @@ def _check_many(
         from dosecalc import render, summary
 
         console = render.console()
+        if read:
+            console.print(render.alerts_table(list(read)))
         with _progress(total, console) as advance:
             for r in chk.check_history(loaded, *args):
                 critical |= r.critical
@@ -1053,8 +1126,22 @@ def _check_many(
                     console.print(render.check_view([r], with_charts=False))
                 advance(1)
     else:
+        _notices_to_stderr(read)
         return _audit(chk.blocks(loaded, jobs, "summary", only, *args), total, only)
     return ExitCode.CRITICAL if critical else ExitCode.OK
+
+
+def _notices_to_stderr(alerts: Sequence[Any]) -> None:
+    """``notice: …`` lines on standard error, wrapped between words on a terminal."""
+    import shutil
+    import textwrap
+
+    width = shutil.get_terminal_size().columns if sys.stderr.isatty() else 0
+    for alert in alerts:
+        line = f"notice: {alert.message}"
+        if width > 20:
+            line = textwrap.fill(line, width - 1, subsequent_indent="  ", break_long_words=False)
+        print(line, file=sys.stderr)
 
 
 class _progress:
@@ -1211,10 +1298,8 @@ def verify(
         ),
     ] = None,
     cycle: Annotated[
-        int | None,
-        typer.Option(
-            "--cycle", min=1, help="For a FHIR bundle of several cycles: the cycle to verify."
-        ),
+        str | None,
+        typer.Option("--cycle", help="For a FHIR bundle of several cycles: the cycle to verify."),
     ] = None,
     start: Annotated[
         str | None,
@@ -1252,9 +1337,10 @@ def verify(
             Options(
                 order=order, height=height, weight=weight, bsa=bsa, formula=formula, sex=sex,
                 age=age, scr=scr, gfr=gfr, lab=lab, labs=labs, adjust_organ=adjust_organ,
-                previous_weight=previous_weight, regimen=regimen, cycle=cycle, start=start,
+                previous_weight=previous_weight, regimen=regimen,
+                cycle=_whole(cycle, "--cycle", 1, _max_cycles(), "a cycle number"), start=start,
                 history=history, prior=prior, again=again, patient=patient, db=db,
-                chest_rt=chest_rt, equivalence=equivalence, policy=policy, sets=set_,
+                chest_rt=chest_rt, equivalence=_equivalence(equivalence), policy=policy, sets=set_,
                 format=format, record=record, by=by,
             )
         )  # fmt: skip
@@ -1390,6 +1476,8 @@ def regimens_validate(
                 if isinstance(opened, crs.Course):
                     crs.check_references(opened)
                 print(f"ok: {f}")
+                for read in getattr(opened, "names_read", ()):
+                    print(f"  notice: {read.message}")
             except DosecalcError as e:
                 bad += 1
                 for problem in e.problems:
@@ -1601,6 +1689,16 @@ def _record_line(r: dict[str, Any]) -> str:
     )
 
 
+def _name_notices(texts: Any) -> list[Any]:
+    """Before a ledger write: the abbreviations among the drug names, as notices to print once
+    the write is done, or a refusal under the policy names.abbreviations = refuse (the policy
+    in force by default)."""
+    from dosecalc import drugs
+    from dosecalc.plan import name_alerts
+
+    return name_alerts(_policy(None, None), drugs.names_read(texts))
+
+
 @ledger_app.command("record", cls=_Command)
 def ledger_record(
     patient: Annotated[str, typer.Option("--patient", help="The patient's id.")],
@@ -1613,8 +1711,8 @@ def ledger_record(
         str | None, typer.Option("--bsa", help="The BSA that day in m² (for an mg dose).")
     ] = None,
     regimen: Annotated[str | None, typer.Option(help="The regimen it was part of.")] = None,
-    cycle: Annotated[int | None, typer.Option(help="Its cycle number.", min=1)] = None,
-    day: Annotated[int | None, typer.Option(help="Its day in the cycle.")] = None,
+    cycle: Annotated[str | None, typer.Option(help="Its cycle number.")] = None,
+    day: Annotated[str | None, typer.Option(help="Its day in the cycle.")] = None,
     note: Annotated[str | None, typer.Option(help="A free-text note.")] = None,
     time_: Annotated[
         str | None,
@@ -1662,14 +1760,16 @@ def ledger_record(
             unit,
             bsa_text,
             regimen,
-            cycle,
-            day,
+            _whole(cycle, "--cycle", 1, _max_cycles(), "a cycle number"),
+            _whole(day, "--day", -366, 366, "a day of a cycle"),
             note,
             time=time_.strip() if time_ is not None else None,
             source_id=admin_id.strip() if admin_id is not None else None,
         )
-        ledger = Ledger(db, create=True)
+        ledger = Ledger(db, create=True)  # a damaged ledger is refused before any notice
+        notices = _name_notices([(entry.drug, None, None, "--drug")])
         [seq] = ledger.record([entry], by=by, again=again, high_dose=allow_high_dose)
+        _notices_to_stderr(notices)
         _say_warnings(ledger)
         [r] = [x for x in ledger.records(entry.patient) if x["seq"] == seq]
         if fmt == "json":
@@ -1723,7 +1823,8 @@ def ledger_import(
             from dosecalc.errors import FileError, Problem
 
             raise FileError(Problem("holds no administration to import", file=str(file)))
-        ledger = lg.Ledger(db, create=True)
+        ledger = lg.Ledger(db, create=True)  # a damaged ledger is refused before any notice
+        notices = _name_notices((e.drug, None, None, e.source) for e in entries)
 
         def announce(n: int) -> None:
             print(f"writing {n} records to {ledger} ...", file=sys.stderr, flush=True)
@@ -1737,6 +1838,7 @@ def ledger_import(
             before_write=announce,
             high_dose=allow_high_dose,
         )
+        _notices_to_stderr(notices)
         _say_warnings(ledger)
         patients = sorted({e.patient for e in entries})
         summary = {
@@ -1802,7 +1904,10 @@ def ledger_list(
 
 @ledger_app.command("void", cls=_Command)
 def ledger_void(
-    seq: Annotated[int, typer.Argument(help="The number of the record to void (see ledger list).")],
+    seq: Annotated[
+        str,
+        typer.Argument(help="The number of the record to void (see ledger list)."),
+    ],
     patient: Annotated[str, typer.Option("--patient", help="Whose record it is (a safety check).")],
     reason: Annotated[str, typer.Option("--reason", help="Why it is voided.")],
     by: By = None,
@@ -1815,11 +1920,13 @@ def ledger_void(
 
     def work() -> int:
         from dosecalc.ledger import Ledger
+        from dosecalc.strict import MAX_INT
 
+        record = _whole(seq, "SEQ", 1, MAX_INT, "a record number")
         ledger = Ledger(db)
-        number = ledger.void(seq, patient.strip(), reason, by=by)
+        number = ledger.void(record, patient.strip(), reason, by=by)
         _say_warnings(ledger)
-        print(f"recorded #{number}: voids #{seq} of patient {patient.strip()} in {ledger}")
+        print(f"recorded #{number}: voids #{record} of patient {patient.strip()} in {ledger}")
         return ExitCode.OK
 
     _run(work)

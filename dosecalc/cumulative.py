@@ -487,6 +487,7 @@ def evaluate_items(
     """The evaluation itself, on compact items (see :data:`Item`)."""
     items.sort()  # by (date, sequence): the sequence is unique, so nothing after it is compared
     exposed = frozenset(map(itemgetter(2), items)) | frozenset(extra_exposed)
+    factors = _with_first_exposure(factors, items, book.anthracyclines())
     setup = _setup(book, factors, table, tuple(sorted((options or {}).items())), exposed)
     eq, ceilings, agents = setup.eq, setup.ceilings, setup.agents
     alerts = list(setup.alerts)
@@ -511,6 +512,24 @@ def evaluate_items(
             )
         )
     return Result(totals, alerts, ceilings, eq, items, bool(agents))
+
+
+def _with_first_exposure(
+    factors: RiskFactors, items: list[Item], agents: frozenset[str]
+) -> RiskFactors:
+    """``factors`` with the age at the first anthracycline-type dose of the (sorted) items: the
+    age given, moved to that day. Unknown (None) without an age, or when an anthracycline comes
+    as a dateless --prior amount (it was given at some unknown time)."""
+    if factors.age_years is None or factors.age_on is None:
+        return factors  # no age: unknown, whatever the dates (a pharmacy-wide check, often)
+    first = next((it[0] for it in items if it[2] in agents), None)
+    age = None
+    if first:  # an ordinal; 0 is a dateless --prior amount
+        age = factors.age_at(date.fromordinal(first))
+    age = None if age is None else round(age, 2)
+    if age == factors.first_exposure_age:
+        return factors
+    return replace(factors, first_exposure_age=age)
 
 
 @dataclass(frozen=True, eq=False)

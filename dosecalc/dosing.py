@@ -11,9 +11,9 @@ above the cap.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from dosecalc import drugs
+from dosecalc import drugs, strict
 from dosecalc.errors import fail
 from dosecalc.numbers import fmt
 from dosecalc.patient import Patient
@@ -32,6 +32,11 @@ class Modification:
     percent: float
     from_cycle: int
     reason: str
+    written: str | None = field(default=None, compare=False)  # the drug name as given
+
+    @property
+    def option(self) -> str:
+        return "--reduce" if self.percent < 0 else "--escalate"
 
     def describe(self) -> str:
         kind = "reduced" if self.percent < 0 else "escalated"
@@ -319,7 +324,7 @@ def above_usual_maximum(dose: Dose, patient: Patient) -> str | None:
     )
 
 
-_MOD = re.compile(r"^\s*(?P<drug>[^=]+?)\s*=\s*(?P<pct>[0-9.]+)\s*%?\s*(?:@\s*(?P<cycle>\d+))?\s*$")
+_MOD = re.compile(r"^\s*(?P<drug>[^=]+?)\s*=\s*(?P<pct>[^%@]+?)\s*%?\s*(?:@\s*(?P<cycle>.+?))?\s*$")
 
 
 def parse_modifications(
@@ -349,11 +354,16 @@ def parse_modifications(
             )
         name = m.group("drug").strip()
         drug = None if name.lower() == "all" else _drug_in(name, regimen_drugs, option)
-        pct = float(m.group("pct"))
         top = 90.0 if sign < 0 else 100.0
+        try:
+            pct = strict.decimal(m.group("pct"))
+            cycle = strict.integer(m.group("cycle")) if m.group("cycle") else 1
+        except ValueError as e:
+            raise fail(
+                option, f"'{text}': {e}; write DRUG=PERCENT[@CYCLE], e.g. cisplatin=25%@3"
+            ) from None
         if not 0 < pct <= top:
             raise fail(option, f"'{text}': the percentage must be above 0 and at most {top:g}")
-        cycle = int(m.group("cycle") or 1)
         if cycle < 1:
             raise fail(option, f"'{text}': cycles are numbered from 1")
         for other in out:
@@ -365,8 +375,13 @@ def parse_modifications(
                     f"'{text}' and another modification both apply to "
                     f"{drug or 'all drugs'} from cycle {cycle}; give one",
                 )
-        out.append(Modification(drug, sign * pct, cycle, reason.strip()))
+        out.append(Modification(drug, sign * pct, cycle, reason.strip(), name))
     return out
+
+
+def modification_names(mods: list[Modification]) -> list[drugs.NameRead]:
+    """The abbreviations the drug names of --reduce/--escalate were read through."""
+    return drugs.names_read((m.written, None, None, m.option) for m in mods if m.drug is not None)
 
 
 def _drug_in(name: str, regimen_drugs: set[str], option: str) -> str:

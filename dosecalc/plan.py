@@ -12,11 +12,12 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
-from dosecalc import __version__, cumulative
+from dosecalc import __version__, cumulative, drugs
 from dosecalc.alerts import CRITICAL, INFO, WARNING, Alert
 from dosecalc.ceilings import RiskFactors
 from dosecalc.cumulative import Event, Fit, Total
 from dosecalc.dosing import Dose, Modification, above_usual_maximum, calculate, modification_for
+from dosecalc.drugs import NameRead
 from dosecalc.errors import fail
 from dosecalc.history import Row
 from dosecalc.numbers import fmt
@@ -251,14 +252,12 @@ def parse_start(text: str | date | None, today: date | None = None) -> tuple[dat
     """The start date and whether it was assumed (today)."""
     if text is None:
         return (today or date.today()), True
-    if isinstance(text, date):
-        return text, False
+    from dosecalc.strict import plan_date
+
     try:
-        return date.fromisoformat(text.strip()), False
-    except ValueError:
-        raise fail(
-            "--start", f"'{text}' is not a date; write it as YYYY-MM-DD, e.g. 2026-12-01"
-        ) from None
+        return plan_date(text), False
+    except ValueError as e:
+        raise fail("--start", str(e)) from None
 
 
 def review_dict(r: Regimen) -> dict[str, object]:
@@ -471,6 +470,7 @@ def make_plan(
     delays: dict[int, int] | None = None,
     delay_mode: str = "shift",
     actual_dates: bool = False,
+    names: Sequence[NameRead] = (),
     notices: Sequence[Alert] = (),
     labs: Any = None,
     adjust_organ: bool = False,
@@ -479,6 +479,8 @@ def make_plan(
     """Plan ``regimen`` for ``patient``; ``history`` rows are the prior lifetime exposure
     (``notices``: what reading them found, e.g. repeats counted again).
 
+    ``names``: drug names read through abbreviations elsewhere (history files, --prior,
+    --reduce), reported with the regimen's own (ABBREVIATION_READ) or refused by policy.
     ``labs`` (labs.Labs) are the patient's laboratory values: organ-function bands are checked
     for every drug (and applied to the doses only with ``adjust_organ``), and the regimen's lab
     gates against each cycle's day 1.
@@ -495,15 +497,25 @@ def make_plan(
     from dosecalc.policy import load as load_policy
 
     policy = policy or load_policy()
+    read = name_alerts(policy, regimen.names_read, names)
     require_bsa(patient)
     if first_cycle != 1 and (actual_dates or delays):
         raise fail(None, "a plan from a later cycle takes no delays or actual dates")
     given = _given(regimen, history) if actual_dates else {}
     if given and start is None:
-        start = min(given.values(), key=lambda g: g[0])[0].isoformat()
+        start = min(given.values(), key=lambda g: g[0])[0]
+        from dosecalc.strict import EARLIEST_DATE
+
+        if start < EARLIEST_DATE:
+            raise fail(
+                "--actual-dates",
+                f"the history's cycles of {regimen.id} start on {start.isoformat()}, before "
+                f"{EARLIEST_DATE.isoformat()}; check the dates, cycle and day of its rows",
+            )
     first, assumed = parse_start(start, today)
     n = check_cycles(regimen.cycles if cycles is None else cycles)
     fixed = {c: g[0] for c, g in given.items() if c <= n}
+    check_changes(regimen, n, modifications, delays or {}, fixed)
     starts = cycle_starts(first, n, regimen.cycle_length_days, delays or {}, delay_mode, fixed)
     from dosecalc import organ as og
     from dosecalc.labs import Labs
@@ -569,7 +581,9 @@ def make_plan(
         n,
         tuple(starts),
     )
-    warnings = _regimen_alerts(regimen, today) + warnings + short_intervals(phase, first_cycle)
+    warnings = (
+        _regimen_alerts(regimen, today) + read + warnings + short_intervals(phase, first_cycle)
+    )
     if assumed:
         warnings.append(
             Alert(
@@ -594,6 +608,12 @@ def make_plan(
         organ=assessed,
         adjust_organ=adjust_organ,
     )
+
+
+def name_alerts(policy: Policy, *groups: Sequence[NameRead]) -> list[Alert]:
+    """ABBREVIATION_READ once per abbreviation read anywhere; a refusal under the policy
+    ``names.abbreviations = refuse``."""
+    return drugs.abbreviation_alerts(drugs.merge_reads(*groups), policy["names.abbreviations"])  # type: ignore[return-value]
 
 
 def lab_alerts(
@@ -654,6 +674,50 @@ def require_bsa(patient: Patient) -> None:
         )
 
 
+def check_changes(
+    regimen: Regimen,
+    n: int,
+    modifications: Sequence[Modification],
+    delays: dict[int, int],
+    fixed: dict[int, date],
+) -> None:
+    """Refuse a delay or a dose modification that would change nothing: of a cycle the plan does
+    not have, of a cycle dated by the history, or of a drug not given from that cycle on."""
+    for cycle in sorted(delays):
+        if cycle > n:
+            raise fail(
+                "--delay",
+                f"cycle {cycle} is delayed, but the plan has {n} cycle{'s' if n != 1 else ''}; "
+                f"give a cycle from 1 to {n} (or more --cycles)",
+            )
+        if cycle in fixed:
+            raise fail(
+                "--delay",
+                f"cycle {cycle} is dated by the history (--actual-dates), so a delay of it "
+                "would change nothing; leave it out",
+            )
+    for m in modifications:
+        option = "--reduce" if m.percent < 0 else "--escalate"
+        what = m.drug or "all drugs"
+        if m.from_cycle > n:
+            raise fail(
+                option,
+                f"{what} from cycle {m.from_cycle}, but the plan has {n} "
+                f"cycle{'s' if n != 1 else ''}; give a cycle from 1 to {n} (or more --cycles)",
+            )
+        if not any(
+            o.given_in(c)
+            for o in regimen.drugs
+            if m.drug is None or o.drug == m.drug
+            for c in range(m.from_cycle, n + 1)
+        ):
+            raise fail(
+                option,
+                f"{what} is not given from cycle {m.from_cycle} on in this plan, so the "
+                "modification would change nothing",
+            )
+
+
 def check_cycles(n: object) -> int:
     if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_CYCLES:
         raise fail("--cycles", f"{n!r} is not a number of cycles; give 1 to {MAX_CYCLES}")
@@ -707,6 +771,8 @@ def assemble(
     administrations = sorted(administrations, key=lambda a: a.date)
     cardiac = [ph.total_gy for ph in phases if ph.cardiac and ph.total_gy]
     factors = factors or RiskFactors(age_years=patient.age_years)
+    if factors.age_on is None:  # the age given is the age when the plan starts
+        factors = replace(factors, age_on=phases[0].start)
     if cardiac:
         gy = (factors.cardiac_radiation_gy or 0.0) + sum(x for x in cardiac if x)
         factors = replace(factors, cardiac_radiation_gy=gy)

@@ -6,7 +6,6 @@ Numbers in tables follow ISMP (``numbers.fmt``); JSON and CSV carry unrounded nu
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import date
 from typing import Any
@@ -15,6 +14,7 @@ from rich.console import Console, Group
 from rich.text import Text
 
 from dosecalc.alerts import Alert
+from dosecalc.csvout import DictWriter
 from dosecalc.cumulative import Total
 from dosecalc.jsontext import to_json, to_json_line  # noqa: F401  (render.to_json)
 from dosecalc.layout import Column, Grid, Hanging, pipe_width
@@ -411,10 +411,10 @@ def policy_lines(plan: Plan) -> list[str]:
     return out
 
 
-def policy_value(value: Any) -> str:
+def policy_value(value: Any, key: str = "") -> str:
     from dosecalc.policy import show
 
-    return show(value)
+    return show(value, key)
 
 
 def policy_table(rules: Any) -> Grid:
@@ -432,7 +432,7 @@ def policy_table(rules: Any) -> Grid:
         under_indent=2,
     )
     for key, setting in SETTINGS.items():
-        table.add_row(key, policy_value(rules.values[key]), rules.origins[key], setting.why)
+        table.add_row(key, policy_value(rules.values[key], key), rules.origins[key], setting.why)
     return table
 
 
@@ -676,7 +676,7 @@ def ledger_csv(records: list[dict[str, Any]]) -> str:
     from dosecalc.history import COLUMNS
 
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+    writer = DictWriter(out, COLUMNS)
     writer.writeheader()
     for r in records:
         if r["kind"] != "dose" or r["voided_by"]:
@@ -691,18 +691,30 @@ def ledger_csv(records: list[dict[str, Any]]) -> str:
     return out.getvalue()
 
 
+# Warnings a CSV of administrations carries in its last column, "notice": each on the first row of
+# its drug (else the first row), once.
+CSV_NOTICES = ("ABBREVIATION_READ",)
+
+
 def plan_csv(plan: Plan) -> str:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer = DictWriter(out, (*CSV_COLUMNS, "notice"))
     writer.writeheader()
-    for a in plan.administrations:
+    notices: dict[int, list[str]] = {}
+    for w in plan.warnings:
+        if w.code in CSV_NOTICES:
+            at = next((i for i, a in enumerate(plan.administrations) if a.dose.drug == w.drug), 0)
+            notices.setdefault(at, []).append(f"{w.code}: {w.message}")
+    for i, a in enumerate(plan.administrations):
         row = a.as_dict()
         row["trace"] = " | ".join(row["trace"])  # type: ignore[arg-type]
         infusion = row["infusion"] or {}
         row["infusion_type"] = infusion.get("type")  # type: ignore[union-attr]
         row["infusion_hours"] = infusion.get("duration_h")  # type: ignore[union-attr]
         row["rate_per_h"] = infusion.get("rate_per_h")  # type: ignore[union-attr]
-        writer.writerow({k: row[k] for k in CSV_COLUMNS})
+        writer.writerow(
+            {k: row[k] for k in CSV_COLUMNS} | {"notice": " | ".join(notices.get(i, []))}
+        )
     return out.getvalue()
 
 

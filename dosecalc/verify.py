@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from dosecalc import __version__
+from dosecalc import __version__, drugs
 from dosecalc.alerts import CRITICAL, INFO, SEVERITIES, WARNING, Alert
 from dosecalc.dosing import Dose, above_usual_maximum
 from dosecalc.errors import FileError, Problem
@@ -248,14 +248,16 @@ def verify(
     order_bsa_m2: float | None = None,
     history: Any = (),
     notices: Any = (),
+    names: Any = (),
     factors: Any = None,
     equivalence: str | None = None,
     today: date | None = None,
     plan_options: dict[str, Any] | None = None,
 ) -> Verification:
     """Check ``order`` (one cycle of ``regimen``) for ``patient``; ``history`` rows are the prior
-    lifetime exposure (files, --prior and the ledger), ``notices`` what reading them found.
-    ``plan_options`` are passed to make_plan as they are (e.g. labs)."""
+    lifetime exposure (files, --prior and the ledger), ``notices`` what reading them found,
+    ``names`` the abbreviations their drug names were read through (the order's own lines are
+    added here). ``plan_options`` are passed to make_plan as they are (e.g. labs)."""
     assert order.cycle is not None and order.start is not None
     today = today or date.today()
     expected_plan = make_plan(
@@ -269,6 +271,7 @@ def verify(
         equivalence=equivalence,
         policy=policy,
         notices=notices,
+        names=[*names, *order_names(order)],
         today=today,
         **(plan_options or {}),
     )
@@ -304,6 +307,11 @@ def verify(
         datetime.now(UTC),
         tolerance_for("", patient, policy)[0],
     )
+
+
+def order_names(order: Order) -> list[drugs.NameRead]:
+    """The abbreviations the order's lines name their drugs with (ABBREVIATION_READ)."""
+    return drugs.names_read((ln.given_as or ln.drug, None, None, ln.where) for ln in order.lines)
 
 
 def compare(

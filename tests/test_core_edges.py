@@ -113,16 +113,14 @@ def test_the_trace_says_every_step_in_words() -> None:
 
 
 def test_the_single_dose_guard_per_basis_and_at_its_boundary() -> None:
+    """Cisplatin's guard is 120 mg/m² (Le Chevalier 1994: 120 mg/m² on one day)."""
     person = build_patient("170cm", "70kg")
-    exact = calculate(order(drug="cisplatin", dose="150 mg/m2"), person)
-    above = calculate(order(drug="cisplatin", dose="151 mg/m2"), person)
-    flat = calculate(order(drug="cisplatin", dose=f"{151 * person.bsa_m2!r} mg"), person)
+    exact = calculate(order(drug="cisplatin", dose="120 mg/m2"), person)
+    above = calculate(order(drug="cisplatin", dose="121 mg/m2"), person)
+    flat = calculate(order(drug="cisplatin", dose=f"{121 * person.bsa_m2!r} mg"), person)
     assert above_usual_maximum(exact, person) is None  # at the guard: not above it
     message = above_usual_maximum(above, person)
-    assert (
-        message
-        and "151 mg/m², above the usual maximum single dose of 150 mg/m2 (unverified)" in message
-    )
+    assert message and "121 mg/m², above the usual maximum single dose of 120 mg/m2 (Le " in message
     assert above_usual_maximum(flat, person)  # a flat dose is compared per m² too
     per_kg = calculate(order(drug="trastuzumab", dose="12 mg/kg"), person)
     assert "12 mg/kg, above the usual maximum single dose of 8 mg/kg (" in (

@@ -85,8 +85,11 @@ def test_the_divided_reading_stays_under_the_ceiling(cli) -> None:
     code, out, _ = cli("plan", DIVIDED, "--format", "json")
     data = json.loads(out)
     epi = next(t for t in data["cumulative"] if t["drug"] == "epirubicin")
-    assert code == 0 and epi["total"] == pytest.approx(11 * 40 + 4 * 50)  # 640 mg/m²
+    assert epi["total"] == pytest.approx(11 * 40 + 4 * 50)  # 640 mg/m²
     assert not [w for w in data["warnings"] if w["code"].startswith("CUMULATIVE")]
+    # critical (exit 1) only for cisplatin 140 mg/m², above the usual maximum single dose
+    critical = {(w["code"], w["drug"]) for w in data["warnings"] if w["severity"] == "critical"}
+    assert code == 1 and critical == {("DOSE_ABOVE_USUAL_MAXIMUM", "cisplatin")}
 
 
 def test_the_reference_table_groups_by_phase_and_shows_oral_runs(cli) -> None:
@@ -155,7 +158,7 @@ def test_an_unclassified_site_must_say_whether_it_is_cardiac(cli, tmp_path: Path
         ),
         (
             "course: x\nphases:\n  - event: surgery\n    date: 2026-02-30\n",
-            "c.yaml:4: phases[0].date: input should be a valid date",
+            "c.yaml:4: phases[0].date: '2026-02-30' is not a date; write it as YYYY-MM-DD",
         ),
     ],
 )

@@ -19,7 +19,7 @@ ABBREVIATIONS = {  # issue 2 and seed-case.md: abbreviations used in real orders
     "DOX": "doxorubicin",
     "CTX": "cyclophosphamide",
     "VCR": "vincristine",
-    "MTX": "methotrexate",
+    "HD-MTX": "methotrexate",
     "5-FU": "fluorouracil",
     "5FU": "fluorouracil",
     "5 fu": "fluorouracil",

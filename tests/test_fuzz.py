@@ -59,6 +59,38 @@ def assert_contract(args: list[str], code: int, out: str, err: str) -> None:
 
 # ---------------------------------------------------------------- door 1: command-line options
 
+# Number forms that YAML 1.1, YAML 1.2, TOML, Python or a spreadsheet read differently, or not at
+# all (issue 15): each must be refused with exit 2 wherever it comes in.
+NUMBER_FORMS = [
+    "070",
+    "0175",
+    "021",
+    "010",
+    "08",
+    "1_0",
+    "1_75",
+    "1:30",
+    "0x1F",
+    "0o17",
+    "0b101",
+    ".inf",
+    "-.inf",
+    ".nan",
+    "١٧٥",
+    "１７５",
+    "1٧5",
+    "−3",
+    "1e3",
+    "1e400",
+    ".5",
+    "5.",
+    "+5",
+    "99999999999999999999",
+    "-99999999999999999999",
+    str(2**63),
+    str(2**63 - 1),
+    "1" * 5000,
+]
 nasty = st.sampled_from(
     [
         "",
@@ -156,6 +188,30 @@ nasty = st.sampled_from(
         "\u202e",
         "💊",
         "a" * 300,
+        # issue 15: number forms that read differently elsewhere, and overflows
+        *NUMBER_FORMS,
+        "9999-12-31",
+        "0001-01-01",
+        "2199-12-31",
+        "cisplatin=1.2.3%",
+        "cisplatin=25%@99999999999999999999",
+        "epirubicin=20%@6",
+        "all=1_0%",
+        "5=7",
+        "2=1_75",
+        "2=99999999999999999999",
+        "1.99999999999999999999=3",
+        "5ft-3in",
+        "5' -9\"",
+        "5ft 13in",
+        "5ft12in",
+        "carboplatin.gfr_cap_ml_min=",
+        "carboplatin.gfr_cap_ml_min=1_25",
+        "cumulative.equivalence=",
+        "cumulative.equivalence=bogus",
+        "cumulative.options=x",
+        "bsa.cap_m2=0x2",
+        "epirubicin=1_0mg/m2",
     ]
 )
 values = st.one_of(
@@ -491,6 +547,8 @@ cells = st.one_of(
             "dia",
             "1",
             "",
+            "=HYPERLINK(1)",
+            *NUMBER_FORMS,
         ]
     ),
 )
@@ -545,6 +603,174 @@ def test_fuzz_history_yaml(tmp_path_factory, rows: list[dict]) -> None:
     path = tmp_path_factory.mktemp("h") / "h.yaml"
     path.write_text(yaml.safe_dump(rows, allow_unicode=True), encoding="utf-8")
     args = ["check", "--history", str(path), "--format", "json"]
+    code, out, err = invoke(args)
+    assert_contract(args, code, out, err)
+
+
+# ---------------------------------------------------------------- door 4: numbers as written
+# (issue 15) Raw number texts, put where a number goes in every kind of input: exit 0/1 with a
+# valid result when the text is a number written the one way, else exit 2; never exit 3.
+
+HALF = settings(FUZZ, max_examples=max(N // 2, 10), deadline=30000)  # a loaded CI machine
+raw_numbers = st.one_of(
+    st.sampled_from(NUMBER_FORMS),
+    st.integers(-(2**70), 2**70).map(str),
+    st.from_regex(r"\A[+-]?[0-9_]{0,6}(\.[0-9_]{0,4})?([eE][+-]?[0-9]{1,4})?\Z"),
+    st.text(alphabet="0123456789_.:+-eExob١٧５", min_size=1, max_size=8),
+)
+far_dates = st.builds(
+    lambda y, m, d: f"{y:04d}-{m:02d}-{d:02d}",
+    st.integers(0, 9999),
+    st.integers(1, 12),
+    st.integers(1, 31),
+)
+
+REGIMEN_TEMPLATE = """id: fuzz
+name: fuzz
+cycle_length_days: {0}
+cycles: {1}
+sources: [fixture]
+drugs:
+  - drug: cisplatin
+    dose: {2} mg/m2
+    days: {3}
+  - drug: vincristine
+    dose: {4}
+    days: [1, {5}]
+    max_dose: {6} mg
+"""
+COURSE_TEMPLATE = """course: fuzz
+patient:
+  height: {0}
+  weight: {1}
+  age: {2}
+phases:
+  - radiotherapy: IMRT
+    site: chest
+    dose_per_fraction: {3} Gy
+    fractions: {4}
+    start: {5}
+    cardiac: {6}
+  - regimen: ec
+    cycles: {7}
+"""
+
+
+@HALF
+@given(
+    st.sampled_from([REGIMEN_TEMPLATE, COURSE_TEMPLATE]),
+    st.lists(
+        st.one_of(raw_numbers, st.sampled_from(["21", "2", "1.4", "8", "1"])),
+        min_size=8,
+        max_size=8,
+    ),
+    st.sampled_from(["true", "false", "no", "0", "1", '""', "off"]),
+    st.one_of(far_dates, st.just("2026-01-05")),
+)
+def test_fuzz_raw_numbers_in_regimen_and_course_files(
+    tmp_path_factory, template: str, numbers: list[str], cardiac: str, start: str
+) -> None:
+    if template is COURSE_TEMPLATE:
+        numbers[5], numbers[6] = start, cardiac
+    path = tmp_path_factory.mktemp("n") / "r.yaml"
+    path.write_text(template.format(*numbers), encoding="utf-8")
+    args = ["plan", str(path), "--bsa", "1.8", "--format", "json"]
+    if template is REGIMEN_TEMPLATE:
+        args += ["--start", start]
+    code, out, err = invoke(args)
+    assert_contract(args, code, out, err)
+
+
+plain_or_raw = st.one_of(raw_numbers, st.sampled_from(["40", "1.8", "1", "2", "4", "21"]))
+
+
+@HALF
+@given(
+    st.lists(
+        st.fixed_dictionaries(
+            {
+                "date": st.one_of(far_dates, st.just("2020-01-06")),
+                "dose": plain_or_raw,
+                "bsa_m2": plain_or_raw,
+                "cycle": plain_or_raw,
+                "day": plain_or_raw,
+            }
+        ),
+        min_size=1,
+        max_size=3,
+    ),
+    st.booleans(),
+)
+def test_fuzz_raw_numbers_in_history_files(
+    tmp_path_factory, rows: list[dict], as_yaml: bool
+) -> None:
+    folder = tmp_path_factory.mktemp("n")
+    if as_yaml:
+        path = folder / "h.yaml"
+        path.write_text(
+            "".join(
+                "- drug: epirubicin\n  unit: mg\n  regimen: ec\n"
+                + "".join(f"  {k}: {v}\n" for k, v in r.items())
+                for r in rows
+            ),
+            encoding="utf-8",
+        )
+    else:
+        path = folder / "h.csv"
+        path.write_text(
+            "drug,unit,regimen,date,dose,bsa_m2,cycle,day\n"
+            + "".join(f"epirubicin,mg,ec,{','.join(r.values())}\n" for r in rows),
+            encoding="utf-8",
+        )
+    for args in (
+        ["check", "--history", str(path), "--bsa", "1.8", "--format", "json"],
+        [
+            "plan",
+            "ec",
+            "--bsa",
+            "1.8",
+            "--history",
+            str(path),
+            "--actual-dates",
+            "--format",
+            "json",
+        ],
+    ):
+        code, out, err = invoke(args)
+        assert_contract(args, code, out, err)
+
+
+@HALF
+@given(st.data())
+def test_fuzz_raw_numbers_in_options(data: st.DataObject) -> None:
+    n = data.draw(raw_numbers)
+    m = data.draw(raw_numbers)
+    kind = data.draw(
+        st.sampled_from(["cycles", "delay", "reduce", "escalate", "start", "check", "lab"])
+    )
+    args = ["plan", data.draw(st.sampled_from(["ec", "dia"])), "--bsa", "1.8"]
+    if kind == "cycles":
+        args += ["--cycles", n]
+    elif kind == "delay":
+        args += ["--delay", f"{n}={m}"]
+    elif kind in ("reduce", "escalate"):
+        drug = data.draw(st.sampled_from(["all", "cisplatin", "epirubicin"]))
+        args += [f"--{kind}", f"{drug}={n}%@{m}", "--reason", "fuzz"]
+    elif kind == "lab":
+        lab = data.draw(
+            st.sampled_from(["anc={}x10^{}/L", "platelets={}x10^{}/L", "scr={}e{}mg/dL"])
+        )
+        args += ["--lab", lab.format(n, m), "--start", "2026-12-01"]
+    elif kind == "start":
+        args += [
+            "--start",
+            data.draw(far_dates),
+            "--cycles",
+            data.draw(st.sampled_from(["1", "100"])),
+        ]
+    else:
+        args = ["check", "--prior", f"epirubicin={n}mg/m2", "--next", "ec", "--cycles", m]
+        args += ["--jobs", data.draw(st.one_of(raw_numbers, st.just("1")))]
     code, out, err = invoke(args)
     assert_contract(args, code, out, err)
 
@@ -637,6 +863,74 @@ def test_fuzz_lab_file(tmp_path_factory, text: str, regimen: str) -> None:
     ]
     code, out, err = invoke(args)
     assert_contract(args, code, out, err)
+
+
+toml_numbers = st.one_of(
+    raw_numbers.filter(lambda t: "\n" not in t and '"' not in t),
+    st.sampled_from(['""', '" "', '"none"', '"None"', '"off"', '"bogus"', "true", "[]", "[1, 2]"]),
+)
+
+
+@HALF
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(
+                [
+                    ("carboplatin", "gfr_cap_ml_min"),
+                    ("carboplatin", "scr_floor_mg_dl"),
+                    ("bsa", "cap_m2"),
+                    ("rounding", "increment_mg"),
+                    ("cumulative", "equivalence"),
+                    ("weight", "change_threshold_percent"),
+                ]
+            ),
+            toml_numbers,
+        ),
+        max_size=3,
+        unique_by=lambda x: x[0],
+    ),
+    st.integers(0, 3),
+)
+def test_fuzz_raw_numbers_in_policy_files(tmp_path_factory, items: list, depth: int) -> None:
+    lines = []
+    for (section, key), value in items:
+        lines += [f"[{section}]", f"{key} = {value}"]
+    if depth:
+        lines.append("[rounding.strengths]")
+        lines.append("cisplatin = " + "[" * 10**depth + "1" + "]" * 10**depth)
+    path = tmp_path_factory.mktemp("p") / "p.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for args in (
+        ["policy", "show", "--policy", str(path), "--format", "json"],
+        [
+            "plan",
+            "carboplatin-paclitaxel",
+            "--bsa",
+            "1.8",
+            "--gfr",
+            "90mL/min",
+            "--policy",
+            str(path),
+        ],
+    ):
+        code, out, err = invoke(args)
+        assert_contract(args, code, out, err)
+
+
+@settings(FUZZ, max_examples=max(N // 8, 10))
+@given(raw_numbers, raw_numbers, raw_numbers)
+def test_fuzz_raw_numbers_in_ledger_options(
+    tmp_path_factory, cycle: str, day: str, seq: str
+) -> None:
+    db = f"sqlite:///{tmp_path_factory.mktemp('l') / 'l.db'}"
+    record = ["ledger", "record", "--patient", "P1", "--date", "2025-01-06", "--drug", "EPI"]
+    record += ["--dose", "40mg/m2", "--cycle", cycle, "--day", day, "--db", db]
+    code, out, err = invoke(record)
+    assert_contract(record, code, out, err)
+    void = ["ledger", "void", seq, "--patient", "P1", "--reason", "fuzz", "--db", db]
+    code, out, err = invoke(void)
+    assert code in (0, 2) and "Traceback" not in err, (void, code, err)
 
 
 # ---------------------------------------------------------------- the error contract

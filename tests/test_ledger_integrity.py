@@ -356,9 +356,11 @@ HUGE = "99999999999999999999"
         ({"--note": "n" * 2001}, "--note: the note is 2,001 characters long"),
         ({"--regimen": "R" * 300}, "--regimen: the regimen is 300 characters long"),
         ({"--by": "b" * 201}, "--by: the name is 201 characters long"),
-        ({"--cycle": HUGE}, "--cycle: the cycle 99999999999999999999 is outside 1 to 9,999"),
-        ({"--cycle": str(2**31)}, "is outside 1 to 9,999"),
-        ({"--day": str(-(2**63))}, "--day: the day"),
+        ({"--cycle": HUGE}, "--cycle: '99999999999999999999' is too large a number; give a cycle"),
+        ({"--cycle": str(2**31)}, "--cycle: 2147483648 is not a cycle number; give 1 to 500"),
+        ({"--cycle": "501"}, "--cycle: 501 is not a cycle number; give 1 to 500"),
+        ({"--day": str(-(2**63))}, "--day: '-9223372036854775808' is too large a number"),
+        ({"--day": "367"}, "--day: 367"),
         ({"--id": "x" * 101}, "--id: id 'xxxxxxxxxxxxxxxxxxxx…' is longer than 100 characters"),
         ({"--time": "25:00"}, "is not a time of day"),
         ({"--patient": "A\tB"}, "a control character (U+0009)"),
@@ -441,12 +443,12 @@ def test_a_dose_far_above_the_usual_maximum_is_refused(run, ledger_url: str, tmp
     f = write(
         tmp_path,
         "h.csv",
-        "date,drug,dose,unit,bsa_m2\n2024-02-05,EPI,90,mg/m2,\n2024-03-05,EPI,360,mg,1.8\n"
-        "2024-04-05,cisplatin,1200,mg/m2,\n",
+        "date,drug,dose,unit,bsa_m2\n2024-02-05,epirubicin,90,mg/m2,\n2024-03-05,epirubicin,360,mg,1.8\n"
+        "2024-04-05,cisplatin,1000,mg/m2,\n",
     )
     p = _ok(run("ledger", "import", str(f), "--patient", "B", "--db", ledger_url), 2)
     assert "h.csv:3: epirubicin 360 mg is above" in p.stderr
-    assert "h.csv:4: cisplatin 1200 mg/m2 is above" in p.stderr and "h.csv:2" not in p.stderr
+    assert "h.csv:4: cisplatin 1000 mg/m2 is above" in p.stderr and "h.csv:2" not in p.stderr
     assert len(sql(ledger_url, "SELECT seq FROM dosecalc_records")) == 1
 
 

@@ -75,7 +75,13 @@ def test_the_reference_course_exports_to_a_calendar_that_imports_cleanly(cli, tm
     cal, events = events_of(out.read_bytes())
     assert len(events) == len({str(e["UID"]) for e in events})
     critical = [e for e in events if "CRITICAL:" in str(e["DESCRIPTION"])]
-    assert [e.decoded("dtstart").isoformat() for e in critical] == ["2019-03-07"]
+    # the epirubicin limit, and cisplatin 140 mg/m² (above the usual maximum single dose of
+    # 120 mg/m², Le Chevalier 1994) on day 1 of DDP+EPI and DDP+IFO
+    assert [e.decoded("dtstart").isoformat() for e in critical] == [
+        "2019-03-07",
+        "2021-05-17",
+        "2021-08-09",
+    ]
     assert any("phase 6" in str(e["SUMMARY"]) for e in events)  # anlotinib days
 
 
@@ -184,7 +190,7 @@ def test_the_reference_order_sheet_shows_the_critical_warning_first(cli, tmp_pat
     cli("plan", REFERENCE, "--format", "html", "--output", str(html))
     pages, text, _ = pdf_of(html, tmp_path)
     assert pages >= 5
-    critical = text.index("Critical: do not give without review (1)")
+    critical = text.index("Critical: do not give without review (3)")  # + cisplatin 140 ×2
     assert critical < text.index("Patient details") < text.index("Lifetime cumulative exposure")
     assert "epirubicin exceeds its 1,000 mg/m² limit" in text
     # a screenshot: the critical box is drawn in red near the top of the page

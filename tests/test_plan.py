@@ -124,6 +124,8 @@ def test_cap_units_weight_and_flat(tmp_path: Path) -> None:
     assert [w.code for w in plan.warnings if w.drug == "vincristine" and w.severity != "info"] == [
         "DOSE_CAPPED"
     ]
+    # the file writes VCR: read as vincristine, and said so (ISMP: full generic names)
+    assert "ABBREVIATION_READ" in [w.code for w in plan.warnings if w.drug == "vincristine"]
 
 
 def test_mg_per_m2_dose_needs_a_bsa(tmp_path: Path) -> None:

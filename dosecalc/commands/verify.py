@@ -80,7 +80,7 @@ def run(o: Options) -> int:
     collected = cli._collect_labs(o.lab, o.labs)
     person, source, order_bsa = _patient(o, order, rules)
     person = cli._with_labs(person, collected)
-    rows, notices = _prior(o, person.bsa_m2)
+    rows, notices, names = _prior(o, person.bsa_m2)
     factors = cli._factors(o.chest_rt, person.age_years)
     result = verify(
         order,
@@ -91,6 +91,7 @@ def run(o: Options) -> int:
         order_bsa_m2=order_bsa,
         history=rows,
         notices=notices,
+        names=names,
         factors=factors,
         equivalence=o.equivalence,
         plan_options={"labs": collected, "adjust_organ": o.adjust_organ},
@@ -224,7 +225,7 @@ def _order_bsa(order: Any, formula: str | None, rules: Any) -> float | None:
         ) from None
 
 
-def _prior(o: Options, bsa_m2: float | None) -> tuple[list[Any], list[Any]]:
+def _prior(o: Options, bsa_m2: float | None) -> tuple[list[Any], list[Any], list[Any]]:
     """The prior exposure, as for plan (history files, --prior, the patient's ledger doses). A
     patient with no dose in the ledger yet (a first cycle) is said, not refused, so that the
     check can still be recorded."""
@@ -241,7 +242,7 @@ def _prior(o: Options, bsa_m2: float | None) -> tuple[list[Any], list[Any]]:
 
             from dosecalc.alerts import WARNING, Alert
 
-            rows, notices = cli._rows(o.history, o.prior, None, None, bsa_m2, o.again)
+            rows, notices, names = cli._rows(o.history, o.prior, None, None, bsa_m2, o.again)
             close = difflib.get_close_matches(pid, known, n=3, cutoff=0.6)
             hint = f" (did you mean {', '.join(close)}?)" if close else ""
             said = Alert(
@@ -250,5 +251,5 @@ def _prior(o: Options, bsa_m2: float | None) -> tuple[list[Any], list[Any]]:
                 f"patient {pid} has no dose in the ledger {ledger}{hint}: no prior exposure "
                 "was read from it; check the id (a first treatment has none)",
             )
-            return rows, [*notices, said]
+            return rows, [*notices, said], names
     return cli._rows(o.history, o.prior, o.patient, o.db, bsa_m2, o.again)

@@ -374,17 +374,20 @@ def _drug(res: MedicationAdministration, medications: dict[str, Medication]) -> 
     ]
     from dosecalc import drugs
 
-    found: dict[str, str] = {}
+    found: dict[str, tuple[str, str]] = {}  # drug → (where, the name as written)
     for where, name in names:
         if name and name.strip():
             try:
-                found.setdefault(drugs.lookup(name.strip()).name, f"{where} '{name.strip()}'")
-            except DosecalcError:
+                known, abbreviation = drugs.resolve(name.strip())
+            except (DosecalcError, ValueError):
                 continue
+            # an abbreviation kept as written, so that it is reported as read
+            written = name.strip() if abbreviation else known.name
+            found.setdefault(known.name, (f"{where} '{name.strip()}'", written))
     if len(found) > 1:
-        said = "; ".join(f"{w} is {d}" for d, w in found.items())
+        said = "; ".join(f"{w} is {d}" for d, (w, _) in found.items())
         raise ValueError(f"{field} names more than one drug ({said}): which was given?")
     if not found:
         shown = ", ".join(repr(n) for _, n in names if n) or "nothing"
         raise ValueError(f"{field} names no drug dosecalc knows ({shown})")
-    return next(iter(found))
+    return next(iter(found.values()))[1]  # as written, so an abbreviation is reported

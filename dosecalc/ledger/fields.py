@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dosecalc.history import MAX_ID_CHARS
+from dosecalc.regimen import MAX_CYCLE_LENGTH_DAYS, MAX_CYCLES
 
 INT32 = 2**31 - 1  # PostgreSQL's INTEGER; SQLite's is wider, the bound is the same on both
 
@@ -50,8 +51,8 @@ SPECS = (
     Spec("unit", "the unit", 40),  # the unit as written
     Spec("bsa_m2", "the BSA", 20),
     Spec("regimen", "the regimen", 200),
-    Spec("cycle", "the cycle", low=1, high=9999),
-    Spec("day", "the day", low=-366, high=366),  # a cycle is at most a year long
+    Spec("cycle", "the cycle", low=1, high=MAX_CYCLES),  # the regimen bound, as --cycle
+    Spec("day", "the day", low=-MAX_CYCLE_LENGTH_DAYS, high=MAX_CYCLE_LENGTH_DAYS),
     Spec("note", "the note", 2000, multiline=True),
     Spec("voids", "the record number", low=1, high=INT32, index=True),  # what a void cancels
     Spec("reason", "the reason", 2000, multiline=True),  # a void's, or a high dose's

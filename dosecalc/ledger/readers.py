@@ -80,6 +80,8 @@ def history_rows(path: Path, data: bytes) -> list[tuple[int | None, dict[str, An
     import csv
     import io
 
+    from dosecalc.csvout import unescape
+
     source = str(path)
     try:
         text = data.decode("utf-8-sig")
@@ -102,7 +104,7 @@ def history_rows(path: Path, data: bytes) -> list[tuple[int | None, dict[str, An
                         line=reader.line_num,
                     )
                 )
-            rows.append((reader.line_num, {k.strip(): v for k, v in raw.items()}))
+            rows.append((reader.line_num, {k.strip(): unescape(v) for k, v in raw.items()}))
     except csv.Error as e:
         raise FileError(
             Problem(f"not a valid CSV file ({e})", file=source, line=reader.line_num)
