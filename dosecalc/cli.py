@@ -1663,6 +1663,20 @@ Again = Annotated[
         help="Record a dose identical to one already recorded (a real second administration).",
     ),
 ]
+HighDose = Annotated[
+    str | None,
+    typer.Option(
+        "--allow-high-dose",
+        metavar="REASON",
+        help="Record a dose above its drug's usual maximum single dose, saying why (kept with "
+        "the record). A dose at ten times that maximum or more is never recorded.",
+    ),
+]
+
+
+def _say_warnings(ledger: Any) -> None:
+    for line in ledger.warnings:
+        print(f"warning: {line}", file=sys.stderr)
 
 
 def _record_line(r: dict[str, Any]) -> str:
@@ -1675,13 +1689,14 @@ def _record_line(r: dict[str, Any]) -> str:
     )
 
 
-def _name_notices(texts: Any) -> None:
-    """Before a ledger write: the abbreviations among the drug names, as notices on stderr, or a
-    refusal under the policy names.abbreviations = refuse (the policy in force by default)."""
+def _name_notices(texts: Any) -> list[Any]:
+    """Before a ledger write: the abbreviations among the drug names, as notices to print once
+    the write is done, or a refusal under the policy names.abbreviations = refuse (the policy
+    in force by default)."""
     from dosecalc import drugs
     from dosecalc.plan import name_alerts
 
-    _notices_to_stderr(name_alerts(_policy(None, None), drugs.names_read(texts)))
+    return name_alerts(_policy(None, None), drugs.names_read(texts))
 
 
 @ledger_app.command("record", cls=_Command)
@@ -1699,8 +1714,19 @@ def ledger_record(
     cycle: Annotated[str | None, typer.Option(help="Its cycle number.")] = None,
     day: Annotated[str | None, typer.Option(help="Its day in the cycle.")] = None,
     note: Annotated[str | None, typer.Option(help="A free-text note.")] = None,
+    time_: Annotated[
+        str | None,
+        typer.Option(
+            "--time", help="The time it was given, HH:MM (tells two doses of a day apart)."
+        ),
+    ] = None,
+    admin_id: Annotated[
+        str | None,
+        typer.Option("--id", help="The administration's id in the source system (e.g. the MAR)."),
+    ] = None,
     by: By = None,
     again: Again = False,
+    allow_high_dose: HighDose = None,
     db: Db = None,
     format: Fmt = "table",
 ) -> None:
@@ -1737,10 +1763,14 @@ def ledger_record(
             _whole(cycle, "--cycle", 1, _max_cycles(), "a cycle number"),
             _whole(day, "--day", -366, 366, "a day of a cycle"),
             note,
+            time=time_.strip() if time_ is not None else None,
+            source_id=admin_id.strip() if admin_id is not None else None,
         )
-        _name_notices([(entry.drug, None, None, "--drug")])
-        ledger = Ledger(db, create=True)
-        [seq] = ledger.record([entry], by=by, again=again)
+        ledger = Ledger(db, create=True)  # a damaged ledger is refused before any notice
+        notices = _name_notices([(entry.drug, None, None, "--drug")])
+        [seq] = ledger.record([entry], by=by, again=again, high_dose=allow_high_dose)
+        _notices_to_stderr(notices)
+        _say_warnings(ledger)
         [r] = [x for x in ledger.records(entry.patient) if x["seq"] == seq]
         if fmt == "json":
             sys.stdout.write(render.to_json({"ledger": str(ledger), "recorded": [r]}))
@@ -1768,6 +1798,7 @@ def ledger_import(
     ] = None,
     by: By = None,
     again: Again = False,
+    allow_high_dose: HighDose = None,
     db: Db = None,
     format: Fmt = "table",
 ) -> None:
@@ -1792,8 +1823,8 @@ def ledger_import(
             from dosecalc.errors import FileError, Problem
 
             raise FileError(Problem("holds no administration to import", file=str(file)))
-        _name_notices((e.drug, None, None, e.source) for e in entries)
-        ledger = lg.Ledger(db, create=True)
+        ledger = lg.Ledger(db, create=True)  # a damaged ledger is refused before any notice
+        notices = _name_notices((e.drug, None, None, e.source) for e in entries)
 
         def announce(n: int) -> None:
             print(f"writing {n} records to {ledger} ...", file=sys.stderr, flush=True)
@@ -1805,7 +1836,10 @@ def ledger_import(
             source_sha256=sha,
             source_file=str(file),
             before_write=announce,
+            high_dose=allow_high_dose,
         )
+        _notices_to_stderr(notices)
+        _say_warnings(ledger)
         patients = sorted({e.patient for e in entries})
         summary = {
             "ledger": str(ledger),
@@ -1891,6 +1925,7 @@ def ledger_void(
         record = _whole(seq, "SEQ", 1, MAX_INT, "a record number")
         ledger = Ledger(db)
         number = ledger.void(record, patient.strip(), reason, by=by)
+        _say_warnings(ledger)
         print(f"recorded #{number}: voids #{record} of patient {patient.strip()} in {ledger}")
         return ExitCode.OK
 
@@ -1948,9 +1983,22 @@ def ledger_verify(
             "in the chain, which catches a chain rewritten from that record on.",
         ),
     ] = None,
+    accept_head: Annotated[
+        bool,
+        typer.Option(
+            "--accept-head",
+            help="After a deliberate restore from a backup: accept the ledger's head although "
+            "it is older than the one this machine last saw (the records after it are then "
+            "reported, not hidden).",
+        ),
+    ] = False,
     format: Fmt = "table",
 ) -> None:
-    """Check the ledger's integrity: exit 1 if a record was edited, deleted or damaged.
+    """Check the ledger's integrity: exit 1 if a record was edited, removed or damaged.
+
+    Checks the database file, every record and link of the hash chain, the count of records
+    against the chain head, and the newest head this machine saw (kept in your state folder,
+    or $DOSECALC_STATE_DIR): removing the newest records shows too.
 
     Example: dosecalc ledger verify
     """
@@ -1965,7 +2013,11 @@ def ledger_verify(
             12 <= len(anchor) <= 64 and all(c in "0123456789abcdefABCDEF" for c in anchor)
         ):
             raise fail("--anchor", "give a record hash: 12 to 64 hexadecimal characters")
-        report = Ledger(db).verify(anchor)
+        ledger = Ledger(db)
+        report = ledger.verify(anchor, accept_head=accept_head)
+        _say_warnings(ledger)
+        for line in report["accepted"]:
+            print(f"accepted (--accept-head): {line}", file=sys.stderr)
         if fmt == "json":
             sys.stdout.write(render.to_json(report))
         elif report["ok"]:

@@ -664,6 +664,8 @@ def ledger_records(records: list[dict[str, Any]], where: str) -> Grid:
                 r["source"],
             ]
             status = f"VOIDED by #{r['voided_by']}" if r["voided_by"] else "in force"
+            if r.get("reason"):  # a dose above the usual maximum, and why it was accepted
+                status += f"; above the usual maximum: {r['reason']}"
         table.add_row(str(r["seq"]), *row, status, style="dim strike" if r["voided_by"] else None)
     return table
 
@@ -679,7 +681,10 @@ def ledger_csv(records: list[dict[str, Any]]) -> str:
     for r in records:
         if r["kind"] != "dose" or r["voided_by"]:
             continue
-        row = {k: r.get(k) for k in COLUMNS if k not in ("drug", "note")}  # no time, id
+        # the history's `id` column is the ledger's source_id (its `id` would read as a record)
+        row = {
+            k: r.get("source_id" if k == "id" else k) for k in COLUMNS if k not in ("drug", "note")
+        }
         row["drug"] = r["drug_given"]
         row["note"] = f"ledger #{r['seq']}" + (f": {r['note']}" if r["note"] else "")
         writer.writerow(row)
