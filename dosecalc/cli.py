@@ -768,12 +768,12 @@ def _rows(
     administration once (or, ``again``, repeats counted and said), what reading them found, and
     the abbreviations their drug names were read through."""
     from dosecalc import history as hist
-    from dosecalc.cumulative import refuse_repeats
+    from dosecalc.cumulative import screen
     from dosecalc.errors import fail
 
     loaded = hist.load(history or [], prior or [])
     _from_ledger(loaded, patient, db)
-    refuse_repeats(loaded, lambda _: bsa_m2, again)
+    screen(loaded, lambda _: bsa_m2, again)
     if len(loaded.patients) > 1:
         raise fail(
             "--history",

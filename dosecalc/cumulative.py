@@ -351,6 +351,86 @@ def refuse_repeats(
         raise FileError(*problems)
 
 
+def screen(
+    history: History, bsa_of: Callable[[str | None], float | None], again: bool = False
+) -> None:
+    """What every total is built on, checked before it is (CONTRACT §12): each administration
+    once (:func:`refuse_repeats`), and each row against its drug's usual maximum single dose
+    (:func:`high_doses`)."""
+    refuse_repeats(history, bsa_of, again)
+    high_doses(history, bsa_of)
+
+
+def high_doses(history: History, bsa_of: Callable[[str | None], float | None]) -> None:
+    """A history row above its drug's usual maximum single dose is counted as written and
+    flagged (HISTORY_DOSE_HIGH in ``history.notes``, per patient and drug, naming the rows); a
+    row at ten times that maximum or more is a unit or decimal slip and is refused (exit 2,
+    naming each). Ledger records met the same guard when recorded, and a ``--prior`` amount is a
+    lifetime total, not one dose."""
+    from dosecalc import single_dose
+
+    units = [drugs.book().drugs[name].dose_unit for name in history.names]
+    guarded = [single_dose.guarded(name) for name in history.names]
+    if not any(guarded):
+        return
+    ledger = history.sources.index(LEDGER_SOURCE) if LEDGER_SOURCE in history.sources else -1
+    problems: list[Problem] = []
+    slips = 0
+    for patient, cols in history.patients.items():
+        high: dict[str, list[str]] = {}
+        bsa = bsa_of(patient)
+        for i in range(len(cols)):
+            code = cols.drug[i]
+            if not guarded[code] or not cols.date[i] or cols.file[i] == ledger:
+                continue
+            over = single_dose.excess(
+                history.names[code],
+                cols.amount[i],
+                units[code],
+                bool(cols.per_m2[i]),
+                cols.bsa[i] or bsa,
+                f"{fmt(cols.amount[i])} {units[code]}{'/m2' if cols.per_m2[i] else ''}",
+            )
+            if over is None:
+                continue
+            where = history.where(cols, i)
+            if over.slip:
+                slips += 1
+                if len(problems) < MAX_REPEATS_LISTED:
+                    problems.append(Problem(slip_text(where, over.text)))
+            else:
+                high.setdefault(history.names[code], []).append(f"{where}: {over.text}")
+        for drug, found in high.items():
+            history.notes.setdefault(patient, []).append(high_dose_alert(drug, found))
+    if problems:
+        if slips > len(problems):
+            problems.append(
+                Problem(f"and {slips - len(problems)} more rows at ten times the usual maximum")
+            )
+        raise FileError(*problems)
+
+
+def slip_text(where: str, text: str) -> str:
+    return (
+        f"{where}: {text}: a unit or decimal slip, not counted; correct the row (a lifetime "
+        "total written as one number goes in --prior DRUG=AMOUNT)"
+    )
+
+
+def high_dose_alert(drug: str, found: list[str]) -> Alert:
+    """HISTORY_DOSE_HIGH for one patient's rows of ``drug`` above its usual maximum single dose
+    (``found``: "where: what", in the history's order)."""
+    n = len(found) - 1
+    more = f" (and {n} more row{'s' if n > 1 else ''})" if n else ""
+    return Alert(
+        WARNING,
+        "HISTORY_DOSE_HIGH",
+        f"{found[0]}{more}; counted as written: check the row against the chart (a lifetime "
+        "total written as one row belongs in --prior DRUG=AMOUNT)",
+        drug=drug,
+    )
+
+
 def _repeated(n: int) -> str:
     return "1 administration repeats" if n == 1 else f"{n} administrations repeat"
 

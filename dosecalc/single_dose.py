@@ -44,6 +44,11 @@ def _guard(drug: str) -> tuple[Any, Any] | None:
     return guard, parse_dose(guard.dose)
 
 
+def guarded(drug: str) -> bool:
+    """Whether ``drug`` has a usual maximum single dose to compare with."""
+    return _guard(drug) is not None
+
+
 def excess(
     drug: str, amount: float, unit: str, per_m2: bool, bsa_m2: float | None, given: str
 ) -> Excess | None:
