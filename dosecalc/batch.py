@@ -1084,7 +1084,7 @@ w AS (
                   '"cycle":null,"day":null,"date":null,"message":"BSA used: ', p.described, '"}}')
     FROM p WHERE {{given}} IS NULL AND p.hbsa IS NOT NULL
     UNION ALL
-    SELECT n.pid, 4, NULL, 0, false, 0.0, 0, false, n.j FROM notes n JOIN p ON p.pid = n.pid)
+    SELECT n.pid, 4, NULL, n.k, false, 0.0, 0, false, n.j FROM notes n JOIN p ON p.pid = n.pid)
 SELECT pid, j, critical FROM w ORDER BY pid, part, kd, ko, ke, kb, kl
 """
 
@@ -1237,9 +1237,16 @@ def _compute(batch: Batch, settings: Settings, again: bool) -> Checked:
     anthracyclines = ceilings.book().anthracyclines()
     codes = [str(i) for i, name in enumerate(batch.totals) if name in anthracyclines] or ["-1"]
     con.execute(PINFO.format(given=given, anthracyclines=", ".join(codes)))
-    notes = _repeats(batch, again)  # the reference's order: repeats, then rows without a BSA
+    # the reference's order: repeats, doses above the usual maximum, then rows without a BSA
+    notes = _repeats(batch, again)
+    notes += _high_doses(batch)
     _refuse_missing_bsa(batch)
-    _table(con, "notes", "pid BIGINT, j VARCHAR", notes)
+    _table(
+        con,
+        "notes",
+        "pid BIGINT, k INTEGER, j VARCHAR",
+        [(p, k, j) for k, (p, j) in enumerate(notes)],
+    )
     keys = _exposures(con, settings)
     exposures = _exposure_tables(con, keys, batch.totals, settings)
     equivalent = len(batch.totals) - 1
@@ -1276,6 +1283,51 @@ def _refuse_missing_bsa(batch: Batch) -> None:
         except DosecalcError as e:
             problems.append(e.problems[0])
     raise FileError(*_capped(problems, total, "rows"))
+
+
+# rows that may be above their drug's usual maximum single dose: the value single_dose.excess
+# compares (its conservative BSA or weight where the row has none), a little loose; each found
+# row is then judged by the reference's own function
+HIGH = """
+SELECT p.pid, p.pat, r.src, r.line, n.drug, r.amount, r.per_m2, coalesce(r.bsa, p.pbsa)
+FROM rows r JOIN g ON g.dc = r.dc JOIN pinfo p ON p.pat = r.pat JOIN names n ON n.dc = r.dc
+JOIN srcs s ON s.src = r.src
+WHERE NOT s.ledger AND (CASE g.basis
+    WHEN 'bsa' THEN CASE WHEN r.per_m2 THEN r.amount
+                         ELSE r.amount / coalesce(r.bsa, p.pbsa, {bsa_high}) END
+    WHEN 'flat' THEN CASE WHEN NOT r.per_m2 THEN r.amount
+                          ELSE r.amount * coalesce(r.bsa, p.pbsa, {bsa_low}) END
+    ELSE (CASE WHEN r.per_m2 THEN r.amount * coalesce(r.bsa, p.pbsa, {bsa_low})
+               ELSE r.amount END) / {heaviest} END) > g.amount * 0.999999
+ORDER BY p.pid, r.ord
+"""
+
+
+def _high_doses(batch: Batch) -> list[tuple[int, str]]:
+    """The rows above their usual maximum single dose: unit slips refused, else each patient's
+    HISTORY_DOSE_HIGH notes (as JSON, by patient), as the reference judges them."""
+    from dosecalc import drugs, single_dose
+    from dosecalc.patient import BSA_M2, WEIGHT_KG
+
+    guards = []
+    for dc, name in enumerate(batch.totals):
+        found = single_dose.spec(name) if name in drugs.book().drugs else None
+        if found is not None and found[2] == drugs.book().drugs[name].dose_unit:
+            guards.append((dc, found[0], found[1]))
+    if not guards:
+        return []
+    _table(batch.con, "g", "dc INTEGER, basis VARCHAR, amount DOUBLE", guards)
+    query = HIGH.format(bsa_low=BSA_M2[0], bsa_high=BSA_M2[1], heaviest=WEIGHT_KG[1])
+    pids: dict[str, int] = {}
+
+    def found() -> Any:
+        for pid, pat, src, line, drug, amount, per_m2, bsa in batch.con.execute(query).fetchall():
+            over = cumulative.row_excess(drug, amount, per_m2, bsa)
+            if over is not None:
+                pids[pat] = pid
+                yield pat, drug, batch.sources[src].where(line), over
+
+    return [(pids[p], _json(a.as_dict())) for p, a in cumulative.judge_high_doses(found())]
 
 
 def _repeats(batch: Batch, again: bool) -> list[tuple[int, str]]:

@@ -293,9 +293,7 @@ def preflight(
     gave, or a proposed regimen that needs one."""
     from dosecalc.policy import load as load_policy
 
-    cumulative.refuse_repeats(
-        history, lambda name: _bsa_of_columns(patient, history, name)[0], again
-    )
+    cumulative.screen(history, lambda name: _bsa_of_columns(patient, history, name)[0], again)
     if patient is not None and patient.bsa_m2 is not None:
         return  # every row converts with it, and a proposed regimen doses with it
     book = ceilings.book()

@@ -445,7 +445,8 @@ def plan(
         str | None, typer.Option(help="Cycle 1 day 1, YYYY-MM-DD (default today).")
     ] = None,
     cycles: Annotated[
-        int | None, typer.Option(help="Number of cycles (default: the regimen's).")
+        str | None,
+        typer.Option(help="Number of cycles (default: the regimen's)."),
     ] = None,
     history: History = None,
     prior: Prior = None,
@@ -567,6 +568,8 @@ def plan(
         from dosecalc.plan import make_plan, parse_start
 
         rules = _policy(policy, set_)
+        n_cycles = _whole(cycles, "--cycles", 1, _max_cycles(), "a number of cycles")
+        table = _equivalence(equivalence)
         other = _policy(compare_policy, None) if compare_policy is not None else None
         if other is not None and fmt not in ("table", "json"):
             raise fail(
@@ -619,7 +622,7 @@ def plan(
                     first,
                     rows,
                     factors,
-                    equivalence,
+                    table,
                     None,
                     rules,
                     delays,
@@ -641,10 +644,10 @@ def plan(
                 opened,
                 person,
                 start=start,
-                cycles=cycles,
+                cycles=n_cycles,
                 history=rows,
                 factors=factors,
-                equivalence=equivalence,
+                equivalence=table,
                 policy=rules,
                 modifications=mods,
                 delays={c: d for (_, c), d in delays.items()},
@@ -765,12 +768,12 @@ def _rows(
     administration once (or, ``again``, repeats counted and said), what reading them found, and
     the abbreviations their drug names were read through."""
     from dosecalc import history as hist
-    from dosecalc.cumulative import refuse_repeats
+    from dosecalc.cumulative import screen
     from dosecalc.errors import fail
 
     loaded = hist.load(history or [], prior or [])
     _from_ledger(loaded, patient, db)
-    refuse_repeats(loaded, lambda _: bsa_m2, again)
+    screen(loaded, lambda _: bsa_m2, again)
     if len(loaded.patients) > 1:
         raise fail(
             "--history",
@@ -826,6 +829,47 @@ def _policy(path: Path | None, sets: list[str] | None) -> Any:
     return pol.load(path or pol.default_path(), pol.parse_sets(sets))
 
 
+MAX_JOBS = 256
+
+
+def _max_cycles() -> int:
+    from dosecalc.regimen import MAX_CYCLES
+
+    return MAX_CYCLES
+
+
+def _whole(
+    value: str | None, option: str, lo: int, hi: int, what: str = "a whole number"
+) -> int | None:
+    """A whole-number option (``--cycles 4``), read by :mod:`dosecalc.strict`: ASCII digits
+    only (``1_75``, ``١٧٥``, ``4.0`` and ``99999999999999999999`` are refused), from lo to hi."""
+    if value is None:
+        return None
+    from dosecalc import strict
+    from dosecalc.errors import fail
+
+    try:
+        n = strict.integer(value, signed=lo < 0)
+    except ValueError as e:
+        raise fail(option, f"{e}; give {what} from {lo} to {hi}") from None
+    if not lo <= n <= hi:
+        raise fail(option, f"{n} is not {what}; give {lo} to {hi}")
+    return n
+
+
+def _equivalence(value: str | None) -> str | None:
+    """--equivalence: a table name (an empty value is an error, never the default table)."""
+    if value is None:
+        return None
+    from dosecalc.errors import fail
+    from dosecalc.policy import SETTINGS
+
+    try:
+        return SETTINGS["cumulative.equivalence"].check(value)  # type: ignore[no-any-return]
+    except ValueError as e:
+        raise fail("--equivalence", str(e)) from None
+
+
 def _factors(chest_rt: str | None, age: float | None, person: Any = None) -> Any:
     from dosecalc.ceilings import RiskFactors
     from dosecalc.patient import parse_chest_rt
@@ -859,7 +903,8 @@ def check(
         ),
     ] = None,
     cycles: Annotated[
-        int | None, typer.Option(help="With --next: the number of cycles proposed.")
+        str | None,
+        typer.Option(help="With --next: the number of cycles proposed."),
     ] = None,
     height: Height = None,
     weight: Weight = None,
@@ -906,9 +951,8 @@ def check(
         ),
     ] = None,
     jobs: Annotated[
-        int | None,
+        str | None,
         typer.Option(
-            min=1,
             help="Threads of the analytics engine that checks histories naming many patients, "
             "Parquet histories and the ledger audit (default: one per CPU).",
         ),
@@ -948,6 +992,9 @@ def check(
 
         if cycles is not None and next is None:
             raise fail("--cycles", "--cycles counts the cycles of --next REGIMEN; give --next")
+        n_cycles = _whole(cycles, "--cycles", 1, _max_cycles(), "a number of cycles")
+        n_jobs = _whole(jobs, "--jobs", 1, MAX_JOBS, "a number of engine threads")
+        table = _equivalence(equivalence)
         if all_patients:
             if history or prior or patient is not None or chart is not None:
                 raise fail(
@@ -982,9 +1029,9 @@ def check(
                     "out --next, --prior, --patient, --chart and --lab (give one patient's rows "
                     "in a CSV or YAML file for those)",
                 )
-            settings = batch.settings(person, factors, equivalence, rules)
+            settings = batch.settings(person, factors, table, rules)
             code = _pharmacy(
-                history or [], db, all_patients, settings, again, fmt, details, over, jobs, rules
+                history or [], db, all_patients, settings, again, fmt, details, over, n_jobs, rules
             )
             if code is not None:
                 return code
@@ -1019,7 +1066,7 @@ def check(
                 f"a chart shows one patient; the history names {count} patients ({shown}"
                 f"{', …' if count > 3 else ''}): give one patient's rows",
             )
-        args = (person, factors, equivalence, proposed, cycles, rules)
+        args = (person, factors, table, proposed, n_cycles, rules)
         if named and (count != 1 or all_patients):
             return _check_many(loaded, fmt, details, over, args, read)
         [r] = list(chk.check_history(loaded, *args))
@@ -1368,10 +1415,8 @@ def verify(
         ),
     ] = None,
     cycle: Annotated[
-        int | None,
-        typer.Option(
-            "--cycle", min=1, help="For a FHIR bundle of several cycles: the cycle to verify."
-        ),
+        str | None,
+        typer.Option("--cycle", help="For a FHIR bundle of several cycles: the cycle to verify."),
     ] = None,
     start: Annotated[
         str | None,
@@ -1409,9 +1454,10 @@ def verify(
             Options(
                 order=order, height=height, weight=weight, bsa=bsa, formula=formula, sex=sex,
                 age=age, scr=scr, gfr=gfr, lab=lab, labs=labs, adjust_organ=adjust_organ,
-                previous_weight=previous_weight, regimen=regimen, cycle=cycle, start=start,
+                previous_weight=previous_weight, regimen=regimen,
+                cycle=_whole(cycle, "--cycle", 1, _max_cycles(), "a cycle number"), start=start,
                 history=history, prior=prior, again=again, patient=patient, db=db,
-                chest_rt=chest_rt, equivalence=equivalence, policy=policy, sets=set_,
+                chest_rt=chest_rt, equivalence=_equivalence(equivalence), policy=policy, sets=set_,
                 format=format, record=record, by=by,
             )
         )  # fmt: skip
@@ -1734,6 +1780,20 @@ Again = Annotated[
         help="Record a dose identical to one already recorded (a real second administration).",
     ),
 ]
+HighDose = Annotated[
+    str | None,
+    typer.Option(
+        "--allow-high-dose",
+        metavar="REASON",
+        help="Record a dose above its drug's usual maximum single dose, saying why (kept with "
+        "the record). A dose at ten times that maximum or more is never recorded.",
+    ),
+]
+
+
+def _say_warnings(ledger: Any) -> None:
+    for line in ledger.warnings:
+        print(f"warning: {line}", file=sys.stderr)
 
 
 def _record_line(r: dict[str, Any]) -> str:
@@ -1746,13 +1806,14 @@ def _record_line(r: dict[str, Any]) -> str:
     )
 
 
-def _name_notices(texts: Any) -> None:
-    """Before a ledger write: the abbreviations among the drug names, as notices on stderr, or a
-    refusal under the policy names.abbreviations = refuse (the policy in force by default)."""
+def _name_notices(texts: Any) -> list[Any]:
+    """Before a ledger write: the abbreviations among the drug names, as notices to print once
+    the write is done, or a refusal under the policy names.abbreviations = refuse (the policy
+    in force by default)."""
     from dosecalc import drugs
     from dosecalc.plan import name_alerts
 
-    _notices_to_stderr(name_alerts(_policy(None, None), drugs.names_read(texts)))
+    return name_alerts(_policy(None, None), drugs.names_read(texts))
 
 
 @ledger_app.command("record", cls=_Command)
@@ -1767,11 +1828,22 @@ def ledger_record(
         str | None, typer.Option("--bsa", help="The BSA that day in m² (for an mg dose).")
     ] = None,
     regimen: Annotated[str | None, typer.Option(help="The regimen it was part of.")] = None,
-    cycle: Annotated[int | None, typer.Option(help="Its cycle number.", min=1)] = None,
-    day: Annotated[int | None, typer.Option(help="Its day in the cycle.")] = None,
+    cycle: Annotated[str | None, typer.Option(help="Its cycle number.")] = None,
+    day: Annotated[str | None, typer.Option(help="Its day in the cycle.")] = None,
     note: Annotated[str | None, typer.Option(help="A free-text note.")] = None,
+    time_: Annotated[
+        str | None,
+        typer.Option(
+            "--time", help="The time it was given, HH:MM (tells two doses of a day apart)."
+        ),
+    ] = None,
+    admin_id: Annotated[
+        str | None,
+        typer.Option("--id", help="The administration's id in the source system (e.g. the MAR)."),
+    ] = None,
     by: By = None,
     again: Again = False,
+    allow_high_dose: HighDose = None,
     db: Db = None,
     format: Fmt = "table",
 ) -> None:
@@ -1798,11 +1870,24 @@ def ledger_record(
             )
         bsa_text = f"{parse_bsa(bsa):g}" if bsa is not None else None
         entry = Entry(
-            patient.strip(), date_.strip(), drug, number, unit, bsa_text, regimen, cycle, day, note
+            patient.strip(),
+            date_.strip(),
+            drug,
+            number,
+            unit,
+            bsa_text,
+            regimen,
+            _whole(cycle, "--cycle", 1, _max_cycles(), "a cycle number"),
+            _whole(day, "--day", -366, 366, "a day of a cycle"),
+            note,
+            time=time_.strip() if time_ is not None else None,
+            source_id=admin_id.strip() if admin_id is not None else None,
         )
-        _name_notices([(entry.drug, None, None, "--drug")])
-        ledger = Ledger(db, create=True)
-        [seq] = ledger.record([entry], by=by, again=again)
+        ledger = Ledger(db, create=True)  # a damaged ledger is refused before any notice
+        notices = _name_notices([(entry.drug, None, None, "--drug")])
+        [seq] = ledger.record([entry], by=by, again=again, high_dose=allow_high_dose)
+        _notices_to_stderr(notices)
+        _say_warnings(ledger)
         [r] = [x for x in ledger.records(entry.patient) if x["seq"] == seq]
         if fmt == "json":
             sys.stdout.write(render.to_json({"ledger": str(ledger), "recorded": [r]}))
@@ -1830,6 +1915,7 @@ def ledger_import(
     ] = None,
     by: By = None,
     again: Again = False,
+    allow_high_dose: HighDose = None,
     db: Db = None,
     format: Fmt = "table",
 ) -> None:
@@ -1854,8 +1940,8 @@ def ledger_import(
             from dosecalc.errors import FileError, Problem
 
             raise FileError(Problem("holds no administration to import", file=str(file)))
-        _name_notices((e.drug, None, None, e.source) for e in entries)
-        ledger = lg.Ledger(db, create=True)
+        ledger = lg.Ledger(db, create=True)  # a damaged ledger is refused before any notice
+        notices = _name_notices((e.drug, None, None, e.source) for e in entries)
 
         def announce(n: int) -> None:
             print(f"writing {n} records to {ledger} ...", file=sys.stderr, flush=True)
@@ -1867,7 +1953,10 @@ def ledger_import(
             source_sha256=sha,
             source_file=str(file),
             before_write=announce,
+            high_dose=allow_high_dose,
         )
+        _notices_to_stderr(notices)
+        _say_warnings(ledger)
         patients = sorted({e.patient for e in entries})
         summary = {
             "ledger": str(ledger),
@@ -1932,7 +2021,10 @@ def ledger_list(
 
 @ledger_app.command("void", cls=_Command)
 def ledger_void(
-    seq: Annotated[int, typer.Argument(help="The number of the record to void (see ledger list).")],
+    seq: Annotated[
+        str,
+        typer.Argument(help="The number of the record to void (see ledger list)."),
+    ],
     patient: Annotated[str, typer.Option("--patient", help="Whose record it is (a safety check).")],
     reason: Annotated[str, typer.Option("--reason", help="Why it is voided.")],
     by: By = None,
@@ -1945,10 +2037,13 @@ def ledger_void(
 
     def work() -> int:
         from dosecalc.ledger import Ledger
+        from dosecalc.strict import MAX_INT
 
+        record = _whole(seq, "SEQ", 1, MAX_INT, "a record number")
         ledger = Ledger(db)
-        number = ledger.void(seq, patient.strip(), reason, by=by)
-        print(f"recorded #{number}: voids #{seq} of patient {patient.strip()} in {ledger}")
+        number = ledger.void(record, patient.strip(), reason, by=by)
+        _say_warnings(ledger)
+        print(f"recorded #{number}: voids #{record} of patient {patient.strip()} in {ledger}")
         return ExitCode.OK
 
     _run(work)
@@ -2005,9 +2100,22 @@ def ledger_verify(
             "in the chain, which catches a chain rewritten from that record on.",
         ),
     ] = None,
+    accept_head: Annotated[
+        bool,
+        typer.Option(
+            "--accept-head",
+            help="After a deliberate restore from a backup: accept the ledger's head although "
+            "it is older than the one this machine last saw (the records after it are then "
+            "reported, not hidden).",
+        ),
+    ] = False,
     format: Fmt = "table",
 ) -> None:
-    """Check the ledger's integrity: exit 1 if a record was edited, deleted or damaged.
+    """Check the ledger's integrity: exit 1 if a record was edited, removed or damaged.
+
+    Checks the database file, every record and link of the hash chain, the count of records
+    against the chain head, and the newest head this machine saw (kept in your state folder,
+    or $DOSECALC_STATE_DIR): removing the newest records shows too.
 
     Example: dosecalc ledger verify
     """
@@ -2022,7 +2130,11 @@ def ledger_verify(
             12 <= len(anchor) <= 64 and all(c in "0123456789abcdefABCDEF" for c in anchor)
         ):
             raise fail("--anchor", "give a record hash: 12 to 64 hexadecimal characters")
-        report = Ledger(db).verify(anchor)
+        ledger = Ledger(db)
+        report = ledger.verify(anchor, accept_head=accept_head)
+        _say_warnings(ledger)
+        for line in report["accepted"]:
+            print(f"accepted (--accept-head): {line}", file=sys.stderr)
         if fmt == "json":
             sys.stdout.write(render.to_json(report))
         elif report["ok"]:

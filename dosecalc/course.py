@@ -13,9 +13,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    WithJsonSchema,
+    field_validator,
+)
 
 from dosecalc.errors import FileError, Problem, fail
 from dosecalc.regimen import MAX_CYCLES
@@ -60,12 +71,27 @@ class _Strict(BaseModel):
 Text = str
 
 
+def _date(value: object) -> date:
+    """A date in a course file: text YYYY-MM-DD within the dates dosecalc plans (a bare number
+    is not read as seconds since 1970, as pydantic would)."""
+    from dosecalc.strict import plan_date
+
+    return plan_date(value if isinstance(value, str) else repr(value))
+
+
+IsoDate = Annotated[
+    date, PlainValidator(_date), WithJsonSchema({"type": "string", "format": "date"})
+]
+# A measurement in the patient block: text with its unit, or a bare number (never true/false).
+Measure = StrictStr | StrictInt | StrictFloat
+
+
 class RegimenPhase(_Strict):
     regimen: str = Field(
         min_length=1, description="library id or a regimen file (relative to the course file)"
     )
     cycles: StrictInt | None = Field(None, ge=1, le=MAX_CYCLES)
-    start: date | None = None
+    start: IsoDate | None = None
     name: str | None = None
     note: str | None = None
 
@@ -73,31 +99,37 @@ class RegimenPhase(_Strict):
 class RadiotherapyPhase(_Strict):
     radiotherapy: str = Field(min_length=1, description="a label, e.g. 'IMRT'")
     site: str = Field(min_length=1)
-    dose_per_fraction: str = Field(description="e.g. '3 Gy' or '300 cGy'")
+    dose_per_fraction: StrictStr = Field(description="e.g. '3 Gy' or '300 cGy'")
     fractions: StrictInt = Field(ge=1, le=60)
-    start: date | None = None
-    cardiac: bool | None = Field(
+    start: IsoDate | None = None
+    cardiac: StrictBool | None = Field(
         None,
         description="whether the field includes the heart; "
         "required for sites dosecalc does not classify",
     )
     note: str | None = None
 
+    @field_validator("dose_per_fraction")
+    @classmethod
+    def _positive(cls, text: str) -> str:
+        gy_per_fraction(text)
+        return text
+
 
 class EventPhase(_Strict):
     event: str = Field(min_length=1, description="e.g. 'surgery: tumour resection'")
-    date: date
+    date: IsoDate
     note: str | None = None
 
 
 class PatientBlock(_Strict):
-    height: str | float | None = None
-    weight: str | float | None = None
-    bsa: str | float | None = None
+    height: Measure | None = None
+    weight: Measure | None = None
+    bsa: Measure | None = None
     sex: str | None = None
-    age: str | float | None = None
-    scr: str | float | None = None
-    gfr: str | float | None = None
+    age: Measure | None = None
+    scr: Measure | None = None
+    gfr: Measure | None = None
     assumptions: list[str] = []
     note: str | None = None
 
@@ -230,21 +262,28 @@ def check_mode(mode: str) -> str:
 
 def parse_delays(items: list[str] | None) -> dict[tuple[int, int], int]:
     """``--delay 3=7`` (cycle 3 of phase 1) or ``--delay 2.3=7`` (phase 2, cycle 3)."""
+    from dosecalc import strict
+
     out: dict[tuple[int, int], int] = {}
     for item in items or []:
         key, sep, value = item.partition("=")
         parts = key.strip().split(".")
-        try:
-            if not sep or len(parts) > 2:
-                raise ValueError
-            phase, cycle = (1, int(parts[0])) if len(parts) == 1 else (int(parts[0]), int(parts[1]))
-            days = int(value.strip())
-        except ValueError:
+        if not sep or len(parts) > 2:
             raise fail(
                 "--delay",
                 f"'{item}' is not CYCLE=DAYS or PHASE.CYCLE=DAYS; e.g. 3=7 "
                 "delays cycle 3 by 7 days",
+            )
+        try:
+            numbers = [strict.integer(part) for part in parts]
+            days = strict.integer(value)
+        except ValueError as e:
+            raise fail(
+                "--delay",
+                f"'{item}' is not CYCLE=DAYS or PHASE.CYCLE=DAYS: {e}; e.g. 3=7 delays cycle 3 "
+                "by 7 days",
             ) from None
+        phase, cycle = (1, numbers[0]) if len(numbers) == 1 else (numbers[0], numbers[1])
         if phase < 1 or cycle < 1:
             raise fail("--delay", f"'{item}': phases and cycles are numbered from 1")
         if not 1 <= days <= 365:
@@ -255,15 +294,26 @@ def parse_delays(items: list[str] | None) -> dict[tuple[int, int], int]:
     return out
 
 
-def rt_dose_gy(text: str, where: str) -> float:
+def gy_per_fraction(text: str) -> float:
+    """``'3 Gy'`` / ``'300 cGy'`` → 3.0; ValueError unless a radiation dose above zero (a zero
+    or negative dose would also take the field out of the cardiac total of the ceilings)."""
+    from dosecalc.errors import DosecalcError
     from dosecalc.units import measure
 
     try:
-        return measure(text, "dose_per_fraction", "Gy", bare=None, examples="3 Gy or 300 cGy")
-    except Exception as e:  # an InputError: report it against the file
-        raise FileError(
-            Problem(str(e).split(": ", 1)[-1], field="dose_per_fraction", file=where)
-        ) from None
+        gy = measure(text, "dose_per_fraction", "Gy", bare=None, examples="3 Gy or 300 cGy")
+    except DosecalcError as e:
+        raise ValueError(e.problems[0].message) from None
+    if not gy > 0:
+        raise ValueError(f"'{text}' is not above zero; give the dose of each fraction, e.g. 3 Gy")
+    return gy
+
+
+def rt_dose_gy(text: str, where: str) -> float:
+    try:
+        return gy_per_fraction(text)
+    except ValueError as e:
+        raise FileError(Problem(str(e), field="dose_per_fraction", file=where)) from None
 
 
 def is_cardiac(phase: RadiotherapyPhase, where: str, line: int | None) -> bool:

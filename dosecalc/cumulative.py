@@ -349,6 +349,101 @@ def refuse_repeats(
         raise FileError(*problems)
 
 
+def screen(
+    history: History, bsa_of: Callable[[str | None], float | None], again: bool = False
+) -> None:
+    """What every total is built on, checked before it is (CONTRACT §12): each administration
+    once (:func:`refuse_repeats`), and each row against its drug's usual maximum single dose
+    (:func:`high_doses`)."""
+    refuse_repeats(history, bsa_of, again)
+    high_doses(history, bsa_of)
+
+
+def high_doses(history: History, bsa_of: Callable[[str | None], float | None]) -> None:
+    """A history row above its drug's usual maximum single dose is counted as written and
+    flagged (HISTORY_DOSE_HIGH in ``history.notes``, per patient and drug, naming the rows); a
+    row at ten times that maximum or more is a unit or decimal slip and is refused (exit 2,
+    naming each). Ledger records met the same guard when recorded, and a ``--prior`` amount is a
+    lifetime total, not one dose."""
+    from dosecalc import single_dose
+
+    guarded = [single_dose.guarded(name) for name in history.names]
+    if not any(guarded):
+        return
+    ledger = history.sources.index(LEDGER_SOURCE) if LEDGER_SOURCE in history.sources else -1
+
+    def found() -> Iterator[tuple[Any, str, str, Any]]:
+        for patient, cols in history.patients.items():
+            bsa = bsa_of(patient)
+            for i in range(len(cols)):
+                code = cols.drug[i]
+                if not guarded[code] or not cols.date[i] or cols.file[i] == ledger:
+                    continue
+                drug = history.names[code]
+                over = row_excess(drug, cols.amount[i], bool(cols.per_m2[i]), cols.bsa[i] or bsa)
+                if over is not None:
+                    yield patient, drug, history.where(cols, i), over
+
+    for patient, alert in judge_high_doses(found()):
+        history.notes.setdefault(patient, []).append(alert)
+
+
+def row_excess(drug: str, amount: float, per_m2: bool, bsa_m2: float | None) -> Any:
+    """How far one history row (``amount`` in the drug's dose unit) is above the drug's usual
+    maximum single dose (single_dose.Excess), or None."""
+    from dosecalc import single_dose
+
+    unit = drugs.book().drugs[drug].dose_unit
+    given = f"{fmt(amount)} {unit}{'/m2' if per_m2 else ''}"
+    return single_dose.excess(drug, amount, unit, per_m2, bsa_m2, given)
+
+
+def judge_high_doses(found: Iterable[tuple[Any, str, str, Any]]) -> list[tuple[Any, Alert]]:
+    """From the rows above their usual maximum (patient, drug, where, Excess; in the history's
+    order): refuse the unit slips (FileError naming each, up to MAX_REPEATS_LISTED), else each
+    patient's HISTORY_DOSE_HIGH alerts, one per drug in the order first found."""
+    problems: list[Problem] = []
+    slips = 0
+    high: dict[Any, dict[str, list[str]]] = {}
+    for patient, drug, where, over in found:
+        if over.slip:
+            slips += 1
+            if len(problems) < MAX_REPEATS_LISTED:
+                problems.append(Problem(slip_text(where, over.text)))
+        else:
+            high.setdefault(patient, {}).setdefault(drug, []).append(f"{where}: {over.text}")
+    if problems:
+        if slips > len(problems):
+            problems.append(
+                Problem(f"and {slips - len(problems)} more rows at ten times the usual maximum")
+            )
+        raise FileError(*problems)
+    return [
+        (p, high_dose_alert(d, rows)) for p, drugs_ in high.items() for d, rows in drugs_.items()
+    ]
+
+
+def slip_text(where: str, text: str) -> str:
+    return (
+        f"{where}: {text}: a unit or decimal slip, not counted; correct the row (a lifetime "
+        "total written as one number goes in --prior DRUG=AMOUNT)"
+    )
+
+
+def high_dose_alert(drug: str, found: list[str]) -> Alert:
+    """HISTORY_DOSE_HIGH for one patient's rows of ``drug`` above its usual maximum single dose
+    (``found``: "where: what", in the history's order)."""
+    n = len(found) - 1
+    more = f" (and {n} more row{'s' if n > 1 else ''})" if n else ""
+    return Alert(
+        WARNING,
+        "HISTORY_DOSE_HIGH",
+        f"{found[0]}{more}; counted as written: check the row against the chart (a lifetime "
+        "total written as one row belongs in --prior DRUG=AMOUNT)",
+        drug=drug,
+    )
+
+
 def _repeated(n: int) -> str:
     return "1 administration repeats" if n == 1 else f"{n} administrations repeat"
 

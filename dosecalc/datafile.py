@@ -29,6 +29,14 @@ def _describe(error: Any, model: type[BaseModel]) -> str:
     if kind in ("value_error", "assertion_error") and "error" in ctx:
         return str(ctx["error"])
     given = error.get("input")
+    if kind == "bool_type":
+        return f"{given!r} is not a yes/no value here; write true or false"
+    if kind in ("int_type", "float_type") and isinstance(given, str):  # 1_0, 1:30 (text in YAML)
+        from dosecalc import strict
+
+        why = strict.problem(given, signed=True, integer=kind == "int_type")
+        if why is not None:
+            return why
     shown = f" (got {given!r})" if not isinstance(given, dict | list) else ""
     return f"{error['msg'][0].lower()}{error['msg'][1:]}{shown}"
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from dosecalc import drugs
+from dosecalc import drugs, strict
 from dosecalc.errors import fail
 from dosecalc.numbers import fmt
 from dosecalc.patient import Patient
@@ -324,7 +324,7 @@ def above_usual_maximum(dose: Dose, patient: Patient) -> str | None:
     )
 
 
-_MOD = re.compile(r"^\s*(?P<drug>[^=]+?)\s*=\s*(?P<pct>[0-9.]+)\s*%?\s*(?:@\s*(?P<cycle>\d+))?\s*$")
+_MOD = re.compile(r"^\s*(?P<drug>[^=]+?)\s*=\s*(?P<pct>[^%@]+?)\s*%?\s*(?:@\s*(?P<cycle>.+?))?\s*$")
 
 
 def parse_modifications(
@@ -354,11 +354,16 @@ def parse_modifications(
             )
         name = m.group("drug").strip()
         drug = None if name.lower() == "all" else _drug_in(name, regimen_drugs, option)
-        pct = float(m.group("pct"))
         top = 90.0 if sign < 0 else 100.0
+        try:
+            pct = strict.decimal(m.group("pct"))
+            cycle = strict.integer(m.group("cycle")) if m.group("cycle") else 1
+        except ValueError as e:
+            raise fail(
+                option, f"'{text}': {e}; write DRUG=PERCENT[@CYCLE], e.g. cisplatin=25%@3"
+            ) from None
         if not 0 < pct <= top:
             raise fail(option, f"'{text}': the percentage must be above 0 and at most {top:g}")
-        cycle = int(m.group("cycle") or 1)
         if cycle < 1:
             raise fail(option, f"'{text}': cycles are numbered from 1")
         for other in out:

@@ -19,7 +19,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from dosecalc import drugs, units
+from dosecalc import drugs, strict, units
+from dosecalc.csvout import unescape
 from dosecalc.errors import FileError, Problem, fail
 from dosecalc.patient import BSA_M2
 
@@ -79,22 +80,23 @@ def dose_unit(text: str) -> tuple[float, bool, str]:
     )
 
 
-def _number(value: Any, what: str) -> float:
-    if isinstance(value, bool):
-        raise ValueError(f"{what} {value!r} is not a number")
-    if isinstance(value, int | float):
-        number = float(value)
-    else:
-        text = str(value).strip()
-        if "," in text:
-            raise ValueError(f"{what} '{text}' has a comma; write the number without it")
-        try:
-            number = float(text)
-        except ValueError:
-            raise ValueError(f"{what} '{text}' is not a number") from None
-    if not math.isfinite(number):
-        raise ValueError(f"{what} '{value}' is not a finite number")
-    return number
+def _number(value: Any, what: str, signed: bool = False) -> float:
+    """A number of a row (CSV text, or a YAML number), read by :func:`dosecalc.strict.number`."""
+    try:
+        return strict.number(value.strip() if isinstance(value, str) else value, signed=signed)
+    except ValueError as e:
+        raise ValueError(f"{what} {e}") from None
+
+
+_MAXIMUM: dict[str, int] = {}  # column → its largest value (cycle, day), from the regimen bounds
+
+
+def _maximum(what: str) -> int:
+    if not _MAXIMUM:  # once; the regimen module (and pydantic) only when a row has a cycle or day
+        from dosecalc.regimen import MAX_CYCLE_LENGTH_DAYS, MAX_CYCLES
+
+        _MAXIMUM.update(cycle=MAX_CYCLES, day=MAX_CYCLE_LENGTH_DAYS)
+    return _MAXIMUM.get(what, strict.MAX_INT)
 
 
 def _dose_number(value: Any) -> float:
@@ -109,16 +111,24 @@ def _dose_number(value: Any) -> float:
                 f"dose '{value.strip()}' holds a unit: put the number in the dose column "
                 f"({number}) and the unit in the unit column ({unit_text})"
             )
-    return _number(value, "dose")
+    return _number(value, "dose", signed=True)
 
 
 def _int(value: Any, what: str, minimum: int) -> int | None:
+    """A whole number of a row (cycle, day), or None when the cell is empty. A cycle is at most
+    the regimen bound (500) and a day at most the longest cycle (366 days): a larger one is a
+    slip, and would carry a date beyond the calendar."""
     if value is None or value == "":
         return None
-    number = _number(value, what)
-    if number != int(number) or number < minimum:
-        raise ValueError(f"{what} '{value}' is not a whole number of at least {minimum}")
-    return int(number)
+    try:
+        number = strict.whole(value.strip() if isinstance(value, str) else value, signed=True)
+    except ValueError as e:
+        raise ValueError(f"{what} {e}") from None
+    if not minimum <= number <= _maximum(what):
+        raise ValueError(
+            f"{what} '{value}' is not a whole number from {minimum} to {_maximum(what)}"
+        )
+    return number
 
 
 def _text(value: Any) -> str | None:
@@ -159,12 +169,15 @@ def _ident(value: Any) -> str | None:
 
 @lru_cache(maxsize=65536)
 def _date(text: str) -> date:
-    if len(text) != 10:
-        raise ValueError(f"date '{text}' is not a date; write it as YYYY-MM-DD")
     try:
-        return date.fromisoformat(text)
+        when = strict.iso_date(text)
     except ValueError:
-        raise ValueError(f"date '{text}' is not a date; write it as YYYY-MM-DD") from None
+        raise ValueError(f"date '{text[:40]}' is not a date; write it as YYYY-MM-DD") from None
+    if when < strict.EARLIEST_DATE:
+        raise ValueError(
+            f"date {text} is before {strict.EARLIEST_DATE.isoformat()}; check the year"
+        )
+    return when
 
 
 @lru_cache(maxsize=4096)
@@ -209,7 +222,7 @@ def parse_fields(
         _dose_number(dose)  # "90 mg/m2" in the dose column says so, rather than "no unit"
         raise ValueError("the unit is missing")
     drug, factor, per_m2, unit = _drug_and_unit(name, unit_name)
-    amount = _dose_number(dose)
+    amount = _dose_number(dose)  # below zero: refused just below, with why
     if amount <= 0:
         raise ValueError(
             f"dose {dose} is not above zero; a history lists doses given (a correction is a "
@@ -563,6 +576,7 @@ def _scan_rows(
     dates: dict[str, int] = {}
     kinds: dict[tuple[str, str], tuple[int, float, bool]] = {}
     bsas: dict[str, float] = {"": 0.0}
+    amounts: dict[str, float] = {}  # dose text → number, each distinct text read strictly once
     limit = MAX_ROW_AMOUNT
     patients = history.patients
     appenders: dict[str | None, tuple[Any, ...]] = {}  # patient text → its Columns and appends
@@ -587,10 +601,9 @@ def _scan_rows(
                 kind = kinds.get((values[i_drug], values[i_unit]))
                 bsa = bsas.get(values[i_bsa]) if i_bsa is not None else 0.0
                 dose = values[i_dose]
-                try:
-                    amount = float(dose) if "," not in dose else math.nan
-                except ValueError:
-                    amount = math.nan  # parse_fields says what is wrong with it
+                amount = amounts.get(dose, math.nan)  # parse_fields says what is wrong
+                if amount != amount and len(amounts) < 100_000 and not strict.problem(dose):
+                    amount = amounts[dose] = float(dose)
                 if (
                     ordinal is None
                     or kind is None
@@ -622,7 +635,7 @@ def _scan_rows(
                 raw = values[i_patient] if i_patient is not None else None
                 add = appenders.get(raw)
                 if add is None:
-                    patient = _text(raw)
+                    patient = _text(unescape(raw) if raw else raw)
                     if i_patient is not None and patient is None:
                         raise ValueError(
                             "the patient is missing: in a history with a patient "
@@ -645,11 +658,11 @@ def _scan_rows(
                         values[i] if i is not None else "" for i in optional
                     )
                     extra = (
-                        history.regimen_code(_text(regimen) or ""),
+                        history.regimen_code(_text(unescape(regimen)) or ""),
                         _int(cycle, "cycle", 1) or 0,
                         _int(day, "day", -366) or 0,
                         _minutes(_time(time)),
-                        history.id_code(_ident(ident) or ""),
+                        history.id_code(_ident(unescape(ident)) or ""),
                     )
             except ValueError as e:
                 problems.append(Problem(str(e), file=source, line=line))

@@ -252,14 +252,12 @@ def parse_start(text: str | date | None, today: date | None = None) -> tuple[dat
     """The start date and whether it was assumed (today)."""
     if text is None:
         return (today or date.today()), True
-    if isinstance(text, date):
-        return text, False
+    from dosecalc.strict import plan_date
+
     try:
-        return date.fromisoformat(text.strip()), False
-    except ValueError:
-        raise fail(
-            "--start", f"'{text}' is not a date; write it as YYYY-MM-DD, e.g. 2026-12-01"
-        ) from None
+        return plan_date(text), False
+    except ValueError as e:
+        raise fail("--start", str(e)) from None
 
 
 def review_dict(r: Regimen) -> dict[str, object]:
@@ -505,10 +503,19 @@ def make_plan(
         raise fail(None, "a plan from a later cycle takes no delays or actual dates")
     given = _given(regimen, history) if actual_dates else {}
     if given and start is None:
-        start = min(given.values(), key=lambda g: g[0])[0].isoformat()
+        start = min(given.values(), key=lambda g: g[0])[0]
+        from dosecalc.strict import EARLIEST_DATE
+
+        if start < EARLIEST_DATE:
+            raise fail(
+                "--actual-dates",
+                f"the history's cycles of {regimen.id} start on {start.isoformat()}, before "
+                f"{EARLIEST_DATE.isoformat()}; check the dates, cycle and day of its rows",
+            )
     first, assumed = parse_start(start, today)
     n = check_cycles(regimen.cycles if cycles is None else cycles)
     fixed = {c: g[0] for c, g in given.items() if c <= n}
+    check_changes(regimen, n, modifications, delays or {}, fixed)
     starts = cycle_starts(first, n, regimen.cycle_length_days, delays or {}, delay_mode, fixed)
     from dosecalc import organ as og
     from dosecalc.labs import Labs
@@ -665,6 +672,50 @@ def require_bsa(patient: Patient) -> None:
             "--height/--weight",
             "a plan needs the patient's BSA; give --height and --weight, or --bsa",
         )
+
+
+def check_changes(
+    regimen: Regimen,
+    n: int,
+    modifications: Sequence[Modification],
+    delays: dict[int, int],
+    fixed: dict[int, date],
+) -> None:
+    """Refuse a delay or a dose modification that would change nothing: of a cycle the plan does
+    not have, of a cycle dated by the history, or of a drug not given from that cycle on."""
+    for cycle in sorted(delays):
+        if cycle > n:
+            raise fail(
+                "--delay",
+                f"cycle {cycle} is delayed, but the plan has {n} cycle{'s' if n != 1 else ''}; "
+                f"give a cycle from 1 to {n} (or more --cycles)",
+            )
+        if cycle in fixed:
+            raise fail(
+                "--delay",
+                f"cycle {cycle} is dated by the history (--actual-dates), so a delay of it "
+                "would change nothing; leave it out",
+            )
+    for m in modifications:
+        option = "--reduce" if m.percent < 0 else "--escalate"
+        what = m.drug or "all drugs"
+        if m.from_cycle > n:
+            raise fail(
+                option,
+                f"{what} from cycle {m.from_cycle}, but the plan has {n} "
+                f"cycle{'s' if n != 1 else ''}; give a cycle from 1 to {n} (or more --cycles)",
+            )
+        if not any(
+            o.given_in(c)
+            for o in regimen.drugs
+            if m.drug is None or o.drug == m.drug
+            for c in range(m.from_cycle, n + 1)
+        ):
+            raise fail(
+                option,
+                f"{what} is not given from cycle {m.from_cycle} on in this plan, so the "
+                "modification would change nothing",
+            )
 
 
 def check_cycles(n: object) -> int:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dosecalc import strict
 from dosecalc.errors import FileError, Problem, fail
 
 
@@ -35,29 +36,30 @@ def _choice(*names: str) -> Callable[[Any], str]:
             from dosecalc.errors import did_you_mean
 
             hint = did_you_mean(value, names) if isinstance(value, str) else ""
-            raise ValueError(f"{show(value)!r} is not one of {', '.join(names)}{hint}")
+            shown = "an empty value" if value == "" else repr(show(value))
+            raise ValueError(f"{shown} is not one of {', '.join(names)}{hint}")
         return value.strip().lower()
 
     return check
 
 
 def _number(lo: float, hi: float, none: bool = False) -> Callable[[Any], float | None]:
+    """A number from ``lo`` to ``hi`` (read by :mod:`dosecalc.strict`); with ``none``, also the
+    word ``none`` for no limit. An empty value is an error, never "no limit"."""
+    valid = f"give a number from {lo:g} to {hi:g}" + (", or none for no limit" if none else "")
+
     def check(value: Any) -> float | None:
-        if none and (
-            value is None
-            or value is False
-            or str(value).strip().lower() in ("none", "off", "false", "")
-        ):
+        if isinstance(value, str) and not value.strip():
+            raise ValueError(f"the value is empty; {valid}")
+        if none and (value is None or (isinstance(value, str) and value.strip().lower() == "none")):
             return None
         if isinstance(value, bool):
-            raise ValueError(f"{show(value)!r} is not a number")
+            raise ValueError(f"{show(value)!r} is not a number; {valid}")
         try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise ValueError(
-                f"{show(value)!r} is not a number" + (" or none" if none else "")
-            ) from None
-        if not (math.isfinite(number) and lo <= number <= hi):
+            number = strict.number(value)
+        except ValueError as e:
+            raise ValueError(f"{e}; {valid}") from None
+        if not lo <= number <= hi:
             raise ValueError(f"{show(value)} is outside {lo:g}-{hi:g}")
         return number
 
@@ -67,12 +69,47 @@ def _number(lo: float, hi: float, none: bool = False) -> Callable[[Any], float |
 def _bool(value: Any) -> bool:
     if isinstance(value, bool):
         return value
-    text = str(value).strip().lower()
+    text = value.strip().lower() if isinstance(value, str) else None
     if text in ("true", "yes", "on"):
         return True
     if text in ("false", "no", "off"):
         return False
-    raise ValueError(f"{show(value)!r} is not true or false")
+    shown = "an empty value" if text == "" else repr(show(value))
+    raise ValueError(f"{shown} is not true or false")
+
+
+def _formula(value: Any) -> str:
+    from dosecalc.errors import DosecalcError
+    from dosecalc.patient import bsa_formula
+
+    if not isinstance(value, str):
+        raise ValueError(f"{show(value)!r} is not a formula name")
+    try:
+        return bsa_formula(value)
+    except DosecalcError as e:
+        raise ValueError(e.problems[0].message) from None
+
+
+def _equivalence(value: Any) -> str | None:
+    """The name of an equivalence table of the ceilings data (None: the data's default)."""
+    if value is None:
+        return None
+    from dosecalc.ceilings import book
+    from dosecalc.errors import did_you_mean
+
+    tables = book().tables
+    if not isinstance(value, str):
+        shown = repr(value) if isinstance(value, list | dict) else repr(show(value))
+        raise ValueError(
+            f"{shown} is not the name of a table; give one of {', '.join(tables)} (in quotes)"
+        )
+    if value.strip().lower() not in tables:
+        shown = "an empty value" if value == "" else repr(show(value))
+        hint = did_you_mean(value, tuple(tables)) if isinstance(value, str) else ""
+        raise ValueError(
+            f"{shown} is not an equivalence table; give one of {', '.join(tables)}{hint}"
+        )
+    return value.strip().lower()
 
 
 class EntryError(ValueError):
@@ -94,25 +131,34 @@ def _table(kind: str) -> Callable[[Any], dict[str, Any]]:
 
         out: dict[str, Any] = {}
         for name, item in value.items():
-            if kind == "options" and drugs.fold(str(name)) == drugs.fold(EQUIVALENT):
-                out[EQUIVALENT] = _option_name(str(name), item)
-                continue
-            drug = _policy_drug(name)
+            equivalent = drugs.fold(str(name)) == drugs.fold(EQUIVALENT)
+            drug = EQUIVALENT if kind == "ceiling options" and equivalent else _policy_drug(name)
             if kind == "numbers":
-                if (
-                    not isinstance(item, list)
-                    or not item
-                    or not all(
-                        isinstance(x, int | float)
-                        and not isinstance(x, bool)
-                        and x > 0
-                        and math.isfinite(x)
-                        for x in item
-                    )
-                ):
+                numbers = []
+                for x in item if isinstance(item, list) and item else [None]:
+                    try:
+                        numbers.append(strict.number(x) if isinstance(x, int | float) else 0.0)
+                    except ValueError:
+                        numbers.append(0.0)
+                if not all(x > 0 for x in numbers):
                     raise EntryError(str(name), "give a list of positive numbers (mg or units)")
-                out[drug] = sorted(float(x) for x in item)
+                out[drug] = sorted(numbers)
             else:
+                if kind == "ceiling options":
+                    from dosecalc.ceilings import book
+
+                    entry = book().entries.get(drug)
+                    if entry is None:
+                        raise EntryError(
+                            str(name), f"dosecalc tracks no lifetime ceiling for {drug}"
+                        )
+                    if not isinstance(item, str) or item.strip() not in entry.options:
+                        raise EntryError(
+                            str(name),
+                            f"{show(item)!r} is not a ceiling option for {drug}; give one of "
+                            f"{', '.join(entry.options)}",
+                        )
+                    item = item.strip()
                 out[drug] = _option_name(str(name), item)
         return out
 
@@ -136,9 +182,9 @@ def _policy_drug(name: Any) -> str:
 
 
 def _option_name(name: str, item: Any) -> str:
-    if not isinstance(item, str):
+    if not isinstance(item, str) or not item.strip():
         raise EntryError(name, "give the name of one of the drug's options")
-    return item
+    return item.strip()
 
 
 def _drug_percents(value: Any) -> dict[str, float]:
@@ -164,7 +210,7 @@ SETTINGS: dict[str, Setting] = {
             "bsa.formula",
             "mosteller",
             "Mosteller 1987, the formula most oncology protocols and ASCO use",
-            lambda v: __import__("dosecalc.patient", fromlist=["x"]).bsa_formula(str(v)),
+            _formula,
             "BSA formula when --formula is not given",
         ),
         Setting(
@@ -319,7 +365,7 @@ SETTINGS: dict[str, Setting] = {
             "cumulative.equivalence",
             None,
             "the default table of data/ceilings.yaml (ESC 2022)",
-            lambda v: None if v is None else str(v),
+            _equivalence,
             "doxorubicin-equivalence table",
         ),
         Setting(
@@ -369,7 +415,7 @@ SETTINGS: dict[str, Setting] = {
             "cumulative.options",
             {},
             "each drug's default option in data/ceilings.yaml",
-            _table("options"),
+            _table("ceiling options"),
             "drug = ceiling option name",
         ),
         Setting(
@@ -398,13 +444,13 @@ class Policy:
         """'carboplatin.gfr_cap_ml_min = 125 (default: FDA 2010 / NCCN ...)'."""
         origin = self.origins[key]
         why = f"default: {SETTINGS[key].why}" if origin == "default" else f"from {origin}"
-        return f"{key} = {_show(self.values[key])}, {why}"
+        return f"{key} = {_show(self.values[key], key)}, {why}"
 
     def short(self, key: str) -> str:
         """'carboplatin.gfr_cap_ml_min = 125' plus where it came from unless the default."""
         origin = self.origins[key]
         tail = "" if origin == "default" else f" ({origin})"
-        return f"{key} = {_show(self.values[key])}{tail}"
+        return f"{key} = {_show(self.values[key], key)}{tail}"
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -417,18 +463,28 @@ class Policy:
         }
 
 
-def show(value: Any) -> str:
+def none_text(key: str) -> str:
+    """What a value of None means for ``key``: no limit, or (equivalence) the data's default."""
+    if key == "cumulative.equivalence":
+        from dosecalc.ceilings import book
+
+        return f"{book().data.equivalence.default} (the data's default)"
+    return "none"
+
+
+def show(value: Any, key: str = "") -> str:
     """A policy value as it is written in a policy file: ``none``, ``true``/``false``, ``0.7``,
-    ``cisplatin: 10, 50, 100`` (never Python's ``[50.0, 150.0]`` or ``False``)."""
+    ``cisplatin: 10, 50, 100`` (never Python's ``[50.0, 150.0]`` or ``False``); with ``key``,
+    what None means for it (the equivalence table: the data's default)."""
     if value is None:
-        return "none"
+        return none_text(key)
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, dict):
         return "; ".join(f"{k}: {show(v)}" for k, v in value.items()) or "none"
     if isinstance(value, list | tuple):
         return ", ".join(show(v) for v in value)
-    if isinstance(value, float):
+    if isinstance(value, float) and math.isfinite(value):
         from dosecalc.numbers import fmt
 
         return fmt(value, None if value != int(value) else 0)
@@ -466,6 +522,92 @@ def _line_of(text: str, section: str, key: str) -> int | None:
     return None
 
 
+_TOML_TOKEN = re.compile(r"[^\s=,\[\]{}]+")
+_TOML_NUMBER = re.compile(
+    r"[+-]?(?:0[xob][0-9A-Fa-f_]+|[0-9][0-9_]*(?:\.[0-9_]+)?(?:[eE][+-]?[0-9_]+)?|inf|nan)"
+)
+
+
+def _toml_code(text: str) -> str:
+    """``text`` with the contents of its strings and comments blanked out (newlines kept), so
+    that what is left is keys, punctuation and bare values. ``text`` is valid TOML."""
+    out = list(text)
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "#":
+            end = text.find("\n", i)
+            end = n if end < 0 else end
+        elif text.startswith('"""', i) or text.startswith("'''", i):
+            quote = text[i : i + 3]
+            end = i + 3
+            while True:
+                end = text.find(quote, end)
+                if end < 0:
+                    end = n
+                    break
+                if quote == '"""' and _escaped(text, end):
+                    end += 1
+                    continue
+                end += 3
+                while end < n and text[end] == quote[0]:  # up to two quotes before the close
+                    end += 1
+                break
+        elif c in "\"'":
+            end = i + 1
+            while end < n and text[end] != c and text[end] != "\n":
+                end += 2 if c == '"' and text[end] == "\\" else 1
+            end = min(end + 1, n)
+        else:
+            i += 1
+            continue
+        for k in range(i, end):
+            if out[k] != "\n":
+                out[k] = " "
+        i = end
+    return "".join(out)
+
+
+def _escaped(text: str, at: int) -> bool:
+    slashes = 0
+    while at - slashes - 1 >= 0 and text[at - slashes - 1] == "\\":
+        slashes += 1
+    return slashes % 2 == 1
+
+
+def _toml_number_problems(text: str, source: str) -> list[Problem]:
+    """The numbers of a TOML policy that :mod:`dosecalc.strict` does not read as written: TOML
+    itself reads ``1_25`` as 125, ``0x7D`` as 125 and allows ``inf``; dosecalc reads every number
+    of every file one way (digits, one decimal point, an optional exponent)."""
+    problems = []
+    code = _toml_code(text)
+    lines = code.splitlines()
+    for m in _TOML_TOKEN.finditer(code):
+        token = m.group()
+        if _TOML_NUMBER.fullmatch(token):
+            try:  # the form, and the value: 1E1000 is infinity, 2**64 past any integer
+                if token.lstrip("+-").isdigit():
+                    strict.integer(token, signed=True)
+                else:
+                    strict.decimal(token, signed=True)
+            except strict.NumberError as e:
+                line = code.count("\n", 0, m.start()) + 1
+                problems.append(Problem(str(e), _toml_key(lines, line), source, line))
+    return problems
+
+
+def _toml_key(lines: list[str], line: int) -> str | None:
+    """``section.key`` of the assignment on ``line`` (1-based), if it is on that line."""
+    key = re.match(r"\s*([A-Za-z0-9_.-]+)\s*=", lines[line - 1])
+    if key is None:
+        return None
+    for previous in reversed(lines[: line - 1]):
+        head = re.match(r"\s*\[\s*([A-Za-z0-9_.-]+)\s*\]", previous)
+        if head:
+            return f"{head.group(1)}.{key.group(1)}"
+    return key.group(1)
+
+
 def load(path: Path | None = None, overrides: dict[str, tuple[Any, str]] | None = None) -> Policy:
     """The policy in force: defaults, then the file, then command-line overrides."""
     values = {k: s.default for k, s in SETTINGS.items()}
@@ -485,7 +627,15 @@ def load(path: Path | None = None, overrides: dict[str, tuple[Any, str]] | None 
             raise FileError(
                 Problem(f"not valid TOML: {e}", file=source, line=int(m.group(1)) if m else None)
             ) from None
-        problems = []
+        except RecursionError:
+            raise FileError(Problem("not valid TOML: nested too deeply", file=source)) from None
+        except ValueError:  # an integer of thousands of digits (Python's int limit)
+            data = None
+        problems = _toml_number_problems(text, source)
+        if data is None and not problems:
+            problems = [Problem("not valid TOML: a number too large to read", file=source)]
+        if problems:
+            raise FileError(*problems)
         for section, table in data.items():
             if not isinstance(table, dict):
                 problems.append(
@@ -523,7 +673,7 @@ def load(path: Path | None = None, overrides: dict[str, tuple[Any, str]] | None 
                         Problem(f"{e}; {SETTINGS[key].help}", field=key, file=source, line=line)
                     )
         if problems:
-            raise FileError(*problems)
+            raise FileError(*sorted(problems, key=lambda p: p.line or 0))
     for key, (value, origin) in (overrides or {}).items():
         if key not in SETTINGS:
             raise fail("--set", f"'{key}' is not a policy setting; see dosecalc policy show")

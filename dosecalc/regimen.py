@@ -28,7 +28,7 @@ from pydantic import (
     model_validator,
 )
 
-from dosecalc import drugs, units
+from dosecalc import drugs, strict, units
 from dosecalc.errors import FileError, Problem
 
 MAX_CYCLE_LENGTH_DAYS = 366
@@ -91,9 +91,9 @@ def parse_dose(value: Any) -> DoseSpec:
     auc = _AUC.match(value)
     if auc:
         try:
-            target = float(auc.group("num"))
-        except ValueError:
-            raise ValueError(f"'{value}' is not a dose; {valid}") from None
+            target = strict.decimal(auc.group("num"))
+        except ValueError as e:
+            raise ValueError(f"'{value}' is not a dose: {e}; {valid}") from None
         if not (math.isfinite(target) and 0 < target <= MAX_AUC):
             raise ValueError(f"'{value}': a target AUC must be above 0 and at most {MAX_AUC:g}")
         return DoseSpec(target, "mg", "auc", value)
@@ -142,10 +142,15 @@ def parse_days(value: Any) -> tuple[int, ...]:
             days.append(item)
     elif isinstance(value, str) and value.strip():
         for part in value.split(","):
-            m = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", part)
+            m = re.fullmatch(r"\s*([^-\s]+)\s*(?:-\s*([^-\s]+)\s*)?", part)
             if not m:
                 raise ValueError(f"'{part.strip()}' in '{value}' is not a day or range; {valid}")
-            first, last = int(m.group(1)), int(m.group(2) or m.group(1))
+            try:
+                first = strict.integer(m.group(1))
+                last = strict.integer(m.group(2)) if m.group(2) else first
+            except ValueError as e:
+                where = f"in '{value.strip()}': " if part.strip() != m.group(1) else ""
+                raise ValueError(f"{where}{e}; {valid}") from None
             if last < first:
                 raise ValueError(f"'{part.strip()}' runs backwards; write it as {last}-{first}")
             if last - first > MAX_CYCLE_LENGTH_DAYS:
@@ -176,11 +181,15 @@ def parse_cycles(value: Any) -> tuple[int, int | None]:
     if isinstance(value, int) and not isinstance(value, bool):
         first, last = value, value
     elif isinstance(value, str):
-        m = re.fullmatch(r"\s*(\d+)\s*(?:(-)\s*(\d+)?\s*)?", value)
+        m = re.fullmatch(r"\s*([^-\s]+)\s*(?:(-)\s*([^-\s]+)?\s*)?", value)
         if not m:
             raise ValueError(f"'{value}' is not a cycle or range; {valid}")
-        first = int(m.group(1))
-        last = int(m.group(3)) if m.group(3) else (None if m.group(2) else first)
+        try:
+            first = strict.integer(m.group(1))
+            last = strict.integer(m.group(3)) if m.group(3) else (None if m.group(2) else first)
+        except ValueError as e:
+            where = f"in '{value.strip()}': " if value.strip() != m.group(1) else ""
+            raise ValueError(f"{where}{e}; {valid}") from None
     else:
         raise ValueError(f"{value!r} is not a cycle range; {valid}")
     if first < 1:
@@ -224,12 +233,7 @@ Text = Annotated[str, Field(min_length=1)]
 def _iso_date(value: Any) -> date:
     if isinstance(value, date):
         return value
-    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    raise ValueError(f"{value!r} is not a date; write it as YYYY-MM-DD, e.g. 2026-03-01")
+    return strict.iso_date(value)  # YYYY-MM-DD in ASCII digits
 
 
 IsoDate = Annotated[
@@ -361,13 +365,13 @@ def _limit(target: str, bare: str | None, what: str, examples: str, top: float) 
     def parse(value: Any) -> Limit:
         if isinstance(value, bool) or not isinstance(value, int | float | str):
             raise ValueError(f"{value!r} is not {what}; write e.g. {examples}")
-        if isinstance(value, str):
-            try:
+        try:
+            if isinstance(value, str):
                 number, unit_text = units.split(value)
-            except ValueError as e:
-                raise ValueError(f"{e}; write e.g. {examples}") from None
-        else:
-            number, unit_text = float(value), ""
+            else:
+                number, unit_text = strict.number(value, signed=True), ""
+        except ValueError as e:
+            raise ValueError(f"{e}; write e.g. {examples}") from None
         if not unit_text:
             if bare is None:
                 raise ValueError(f"{value!r} has no unit; write e.g. {examples}")
@@ -404,9 +408,9 @@ def _percent(value: Any) -> float:
         raise ValueError(f"{value!r} is not a percent; {valid}")
     text = value.strip().removesuffix("%").strip() if isinstance(value, str) else value
     try:
-        number = float(text)
-    except ValueError:
-        raise ValueError(f"{value!r} is not a percent; {valid}") from None
+        number = strict.number(text, signed=True)  # below zero: refused below, with why
+    except ValueError as e:
+        raise ValueError(f"{value!r} is not a percent ({e}); {valid}") from None
     if not (math.isfinite(number) and 0 < number <= 100):
         raise ValueError(f"{value!r}: a rule may lower a dose, never raise it; {valid}")
     return number

@@ -6,7 +6,6 @@ Numbers in tables follow ISMP (``numbers.fmt``); JSON and CSV carry unrounded nu
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import date
 from typing import Any
@@ -15,6 +14,7 @@ from rich.console import Console, Group
 from rich.text import Text
 
 from dosecalc.alerts import Alert
+from dosecalc.csvout import DictWriter
 from dosecalc.cumulative import Total
 from dosecalc.jsontext import to_json, to_json_line  # noqa: F401  (render.to_json)
 from dosecalc.layout import Column, Grid, Hanging, pipe_width
@@ -411,10 +411,10 @@ def policy_lines(plan: Plan) -> list[str]:
     return out
 
 
-def policy_value(value: Any) -> str:
+def policy_value(value: Any, key: str = "") -> str:
     from dosecalc.policy import show
 
-    return show(value)
+    return show(value, key)
 
 
 def policy_table(rules: Any) -> Grid:
@@ -432,7 +432,7 @@ def policy_table(rules: Any) -> Grid:
         under_indent=2,
     )
     for key, setting in SETTINGS.items():
-        table.add_row(key, policy_value(rules.values[key]), rules.origins[key], setting.why)
+        table.add_row(key, policy_value(rules.values[key], key), rules.origins[key], setting.why)
     return table
 
 
@@ -664,6 +664,8 @@ def ledger_records(records: list[dict[str, Any]], where: str) -> Grid:
                 r["source"],
             ]
             status = f"VOIDED by #{r['voided_by']}" if r["voided_by"] else "in force"
+            if r.get("reason"):  # a dose above the usual maximum, and why it was accepted
+                status += f"; above the usual maximum: {r['reason']}"
         table.add_row(str(r["seq"]), *row, status, style="dim strike" if r["voided_by"] else None)
     return table
 
@@ -674,12 +676,15 @@ def ledger_csv(records: list[dict[str, Any]]) -> str:
     from dosecalc.history import COLUMNS
 
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+    writer = DictWriter(out, COLUMNS)
     writer.writeheader()
     for r in records:
         if r["kind"] != "dose" or r["voided_by"]:
             continue
-        row = {k: r.get(k) for k in COLUMNS if k not in ("drug", "note")}  # no time, id
+        # the history's `id` column is the ledger's source_id (its `id` would read as a record)
+        row = {
+            k: r.get("source_id" if k == "id" else k) for k in COLUMNS if k not in ("drug", "note")
+        }
         row["drug"] = r["drug_given"]
         row["note"] = f"ledger #{r['seq']}" + (f": {r['note']}" if r["note"] else "")
         writer.writerow(row)
@@ -693,8 +698,7 @@ CSV_NOTICES = ("ABBREVIATION_READ",)
 
 def plan_csv(plan: Plan) -> str:
     out = io.StringIO()
-    columns = (*CSV_COLUMNS, "notice")
-    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+    writer = DictWriter(out, (*CSV_COLUMNS, "notice"))
     writer.writeheader()
     notices: dict[int, list[str]] = {}
     for w in plan.warnings:

@@ -5,10 +5,10 @@ Plain text, no rich: worker processes build these for their chunk of patients (c
 
 from __future__ import annotations
 
-import csv
 import io
 from typing import Any
 
+from dosecalc.csvout import Writer
 from dosecalc.numbers import fmt
 
 LEVELS = ("threshold", "limit")  # --only-over
@@ -114,7 +114,7 @@ def csv_rows(r: Any, only: str | None = None) -> list[list[Any]]:
 
 def csv_text(rows: list[list[Any]], header: bool = False) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = Writer(out)
     if header:
         writer.writerow(CSV_COLUMNS)
     writer.writerows(rows)

@@ -2,14 +2,14 @@
 
 Clinical notations are normalised before pint sees them (``mg/m2``, ``mg/m²`` and ``g/m^2``
 become ``m**2``; ``5ft9in`` becomes feet plus inches). pint resolves each distinct unit text
-once (cached); the number is parsed by us, so that a unit without a number, a comma, ``nan`` or
-``inf`` can never slip through. The core works in floats of fixed units (cm, kg, m², mg, units),
+once (cached); the number is read by :mod:`dosecalc.strict` (ASCII digits, one decimal point,
+an optional exponent such as ``1e3 mg``), so that a unit without a number, a comma, an
+underscore, a Unicode digit, ``nan`` or ``inf`` can never slip through. The core works in floats of fixed units (cm, kg, m², mg, units),
 so pint stays at the boundary.
 """
 
 from __future__ import annotations
 
-import math
 import re
 import sys
 from functools import lru_cache
@@ -23,10 +23,14 @@ if TYPE_CHECKING:  # pragma: no cover
 
 _DEFINITIONS = Path(__file__).with_name("units.txt")
 
-_NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
-_QUANTITY = re.compile(rf"^\s*(?P<num>{_NUMBER})\s*(?P<unit>.*?)\s*$")
+# The text a number could be, for messages that name what is wrong with it (a Unicode digit,
+# an underscore, a second decimal point, a sign...): strict.decimal decides what it is.
+_NUMBER = r"[+-]?[\d_.,:]*\d[\d_.,:]*(?:[eE][+-]?\d+)?|[+-]?\.?(?:nan|inf(?:inity)?)(?![A-Za-z])"
+_QUANTITY = re.compile(rf"^\s*(?P<num>{_NUMBER})\s*(?P<unit>.*?)\s*$", re.IGNORECASE | re.DOTALL)
+_PREFIXED = re.compile(r"\s*([+-]?0[xXoObB][0-9A-Fa-f_]+)")
 _FEET_INCHES = re.compile(
-    rf"^\s*(?P<ft>{_NUMBER})\s*(?:ft|feet|foot|')\s*(?P<inch>{_NUMBER})\s*(?:in|inch|inches|\")?\s*$"
+    rf"^\s*(?P<ft>{_NUMBER})\s*(?:ft|feet|foot|')\s*(?P<inch>{_NUMBER})\s*(?:in|inch|inches|\")?\s*$",
+    re.IGNORECASE,
 )
 _U_OR_IU = re.compile(r"(?<![A-Za-z])(?:I?U|iu|mU|MU)(?![A-Za-z])")
 _UNIT_CHARS = re.compile(r"^[A-Za-zµμ0-9/ *^²³.()]*$")
@@ -138,25 +142,55 @@ def kind_of(unit_text: str) -> str | None:
 
 
 def split(text: str) -> tuple[float, str]:
-    """``'120 mg/m2'`` → ``(120.0, 'mg/m2')``. ValueError for anything else."""
+    """``'120 mg/m2'`` → ``(120.0, 'mg/m2')``. ValueError for anything else (the number is read
+    by :func:`dosecalc.strict.decimal`: ASCII digits, one decimal point, an optional exponent).
+    A sign is read, so that a negative weight or dose is refused by its own range with the
+    range in the message; feet and inches (:func:`feet_inches`) take no sign."""
+    from dosecalc import strict
+
     number, unit_text = split_text(text)
-    value = float(number)
-    if not math.isfinite(value):
-        raise ValueError(f"'{text}' is not a finite number")
-    return value, unit_text
+    return strict.decimal(number, signed=True), unit_text
 
 
 def split_text(text: str) -> tuple[str, str]:
-    """``'120 mg/m2'`` → ``('120', 'mg/m2')``: the number as typed, and the unit text."""
+    """``'120 mg/m2'`` → ``('120', 'mg/m2')``: the number as typed, and the unit text.
+    The number is checked as :func:`split` reads it (ValueError saying what is wrong)."""
+    from dosecalc import strict
+
     if "," in text:
         raise ValueError(
             f"'{text}' has a comma, which could be a decimal or a thousands separator; "
             "write the number without it (1000, 1.5)"
         )
+    prefixed = _PREFIXED.match(text)
+    if prefixed:  # 0x1F, 0o17, 0b101: say so rather than "'x1F' is not a unit"
+        strict.decimal(prefixed.group(1))
     m = _QUANTITY.match(text)
     if not m:
         raise ValueError(f"'{text}' does not start with a number")
+    strict.decimal(m.group("num"), signed=True)  # a minus sign: each quantity's range says why
     return m.group("num"), m.group("unit")
+
+
+def feet_inches(text: str) -> float | None:
+    """``'5ft9in'`` / ``5'9"`` → cm; None if ``text`` is not feet followed by inches.
+    Feet are a whole number and the inches after them below 12 (``5ft 13in`` is refused)."""
+    from dosecalc import strict
+
+    fi = _FEET_INCHES.match(text)
+    if not fi:
+        return None
+    try:
+        feet = strict.integer(fi.group("ft"))
+        inches = strict.decimal(fi.group("inch"))
+    except ValueError as e:
+        raise ValueError(f"'{text.strip()}' is not a height in feet and inches: {e}") from None
+    if inches >= 12:
+        raise ValueError(
+            f"'{text.strip()}' has {inches:g} inches after the feet; inches after feet are 0 to "
+            "under 12 (write 6ft1in, or 73in)"
+        )
+    return feet * 30.48 + inches * 2.54
 
 
 def measure(
@@ -172,17 +206,20 @@ def measure(
     ``bare`` is the unit a bare number means (``None``: a unit is required).
     Errors name the ``field`` and show ``examples`` of valid input.
     """
+    from dosecalc import strict
+
     if isinstance(text, bool):
         raise fail(field, f"{text!r} is not a quantity; give e.g. {examples}")
-    if isinstance(text, int | float):
-        text = repr(float(text))
-    fi = _FEET_INCHES.match(text)
     try:
-        if fi:
-            if target != "cm":
-                raise ValueError(f"'{text}' is a height in feet and inches")
-            return float(fi.group("ft")) * 30.48 + float(fi.group("inch")) * 2.54
-        value, unit_text = split(text)
+        if isinstance(text, int | float):  # from a YAML file
+            value, unit_text = strict.number(text, signed=True), ""
+        else:
+            cm = feet_inches(text)
+            if cm is not None:
+                if target != "cm":
+                    raise ValueError(f"'{text}' is a height in feet and inches")
+                return cm
+            value, unit_text = split(text)
         if not unit_text:
             if bare is None:
                 raise ValueError(f"'{text}' has no unit")

@@ -4,6 +4,12 @@
 - Dates stay text (no implicit timestamps): the models parse them and report file:line.
 - Only ``true``/``false`` are booleans (``no``, ``on``, ``off`` stay text: ``route: no`` is
   not ``False``).
+- Numbers are resolved as YAML 1.2 resolves them and read by :mod:`dosecalc.strict`. A plain
+  scalar that YAML 1.2 reads as a number but that is not written the one strict way is
+  refused with its line, both YAML readings where they differ, and how to write it: ``070``
+  (56 in YAML 1.1, 70 in 1.2), ``0x1F``, ``.inf``, a 5,000-digit number. What only YAML 1.1
+  reads as a number (``1_0``, ``1:30``, ``0b101``) is text, as in YAML 1.2; a number field
+  refuses it when it reads that text (strictly, as every number), a text field keeps it.
 - Duplicate keys are refused (PyYAML silently keeps the last one).
 - Anchors and aliases are refused: a clinical file is read top to bottom, and aliases are
   how "billion laughs" documents blow up.
@@ -22,6 +28,7 @@ from typing import Any
 
 import yaml
 
+from dosecalc import strict
 from dosecalc.errors import FileError, Problem
 from dosecalc.numbers import article
 
@@ -31,8 +38,74 @@ MAX_DEPTH = 32
 Loc = tuple[str | int, ...]
 
 
+# Every plain scalar that the YAML 1.2 core schema reads as a number (decimal, hexadecimal,
+# octal, infinity, NaN): one tag, whose constructor reads it strictly. The forms only YAML 1.1
+# reads as numbers (1_000, 1:30, 0b101) stay text, as in YAML 1.2; a number field reads its
+# text with the same strict reader and refuses them, a text field (a time 14:30, a note)
+# keeps them as written.
+_NUMBER_TAG = "tag:dosecalc,2025:number"
+_NUMBER_FORMS = re.compile(
+    r"""^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?
+    |0o[0-7]+
+    |0x[0-9a-fA-F]+
+    |[-+]?\.(?:inf|Inf|INF)
+    |\.(?:nan|NaN|NAN))$""",
+    re.X,
+)
+_INTEGER = re.compile(r"[-+]?[0-9]+", re.ASCII)
+
+
+def _core_1_2(text: str) -> object:
+    """What the YAML 1.2 core schema reads ``text`` as (a number, or the text itself)."""
+    if re.fullmatch(r"[-+]?[0-9]+", text):
+        return int(text)
+    if re.fullmatch(r"0o[0-7]+", text):
+        return int(text[2:], 8)
+    if re.fullmatch(r"0x[0-9a-fA-F]+", text):
+        return int(text, 16)
+    if re.fullmatch(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?", text):
+        return float(text)
+    if re.fullmatch(r"[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)", text):
+        return float(text.replace(".", ""))
+    return text
+
+
+def _number_message(text: str, why: str) -> str:
+    """``why`` plus, when YAML 1.1 and 1.2 read ``text`` differently, both readings."""
+
+    def shown(value: object) -> str:
+        return (
+            "text"
+            if isinstance(value, str)
+            else f"{value:g}"
+            if isinstance(value, float)
+            else str(value)
+        )
+
+    try:
+        old = yaml.safe_load(text) if len(text) <= strict.MAX_CHARS else None
+    except (yaml.YAMLError, ValueError):
+        old = None
+    new = _core_1_2(text) if len(text) <= strict.MAX_CHARS else None
+    both = ""
+    if old is not None and new is not None and shown(old) != shown(new):
+        both = f" (YAML 1.1 reads it as {shown(old)}, YAML 1.2 as {shown(new)})"
+    return f"{why}{both}; or put it in quotes if it is text"
+
+
 class _Loader(yaml.SafeLoader):
-    """SafeLoader without timestamps, with strict booleans, no duplicate keys, no aliases."""
+    """SafeLoader without timestamps, with strict booleans and numbers, no duplicate keys, no
+    aliases."""
+
+    def construct_number(self, node: Any) -> Any:
+        text = node.value
+        try:
+            if _INTEGER.fullmatch(text):
+                return strict.integer(text, signed=True)
+            return strict.decimal(text, signed=True)
+        except strict.NumberError as e:
+            self._number_problems.append((node, _number_message(text, str(e))))  # type: ignore[attr-defined]
+            return text
 
     def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
         event = self.peek_event()
@@ -75,25 +148,34 @@ _Loader.yaml_implicit_resolvers = {
     first: [
         (tag, regexp)
         for tag, regexp in resolvers
-        if tag not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool")
+        if tag
+        not in (
+            "tag:yaml.org,2002:timestamp",
+            "tag:yaml.org,2002:bool",
+            "tag:yaml.org,2002:int",
+            "tag:yaml.org,2002:float",
+        )
     ]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+_Loader.add_implicit_resolver(_NUMBER_TAG, _NUMBER_FORMS, list("-+0123456789."))
+_Loader.add_constructor(_NUMBER_TAG, _Loader.construct_number)
 _Loader.add_implicit_resolver(
     "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
 )
 
 
-def _walk(node: Any, loc: Loc, lines: dict[Loc, int]) -> None:
+def _walk(node: Any, loc: Loc, lines: dict[Loc, int], paths: dict[int, Loc]) -> None:
     lines[loc] = node.start_mark.line + 1
+    paths[id(node)] = loc
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
-            _walk(value_node, (*loc, key), lines)
+            _walk(value_node, (*loc, key), lines, paths)
             lines[(*loc, key)] = key_node.start_mark.line + 1  # a key's own line, not its value's
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _walk(item, (*loc, i), lines)
+            _walk(item, (*loc, i), lines, paths)
 
 
 def read_text(path: Path, what: str, max_bytes: int = MAX_BYTES) -> str:
@@ -143,13 +225,27 @@ def parse(text: str, source: str) -> tuple[Any, dict[Loc, int]]:
             )
         ) from None
     loader._depth_stack = []  # type: ignore[attr-defined]
+    loader._number_problems = []  # type: ignore[attr-defined]
     try:
         node = loader.get_single_node()
         if node is None:
             return None, {}
         lines: dict[Loc, int] = {}
-        _walk(node, (), lines)
+        paths: dict[int, Loc] = {}
+        _walk(node, (), lines, paths)
         data = loader.construct_document(node)
+        if loader._number_problems:  # type: ignore[attr-defined]
+            raise FileError(
+                *(
+                    Problem(
+                        message,
+                        field=key_path(paths.get(id(bad), ())) or None,
+                        file=source,
+                        line=bad.start_mark.line + 1,
+                    )
+                    for bad, message in loader._number_problems  # type: ignore[attr-defined]
+                )
+            )
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         message = " ".join(filter(None, [e.context, e.problem]))

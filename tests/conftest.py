@@ -116,3 +116,10 @@ def sql(url: str, statement: str, **params: object) -> list[tuple]:
         rows = [tuple(r) for r in result] if result.returns_rows else []
     engine.dispose()
     return rows
+
+
+# The witness of each ledger's head (dosecalc/ledger/witness.py) goes to a folder of the test
+# session, never into the user's own state folder; subprocesses inherit it.
+os.environ.setdefault(
+    "DOSECALC_STATE_DIR", os.path.join(__import__("tempfile").mkdtemp(prefix="dosecalc-state-"))
+)

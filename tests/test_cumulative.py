@@ -478,7 +478,7 @@ def test_plan_with_enough_dia_cycles_exits_1(cli) -> None:
         ("date,drug,dose,unit\n2019-01-01,TAX,40,mg/m2\n", "h.csv:2: 'TAX' is ambiguous"),
         (
             "date,drug,dose,unit\n2019-01-01,EPI,1e400,mg/m2\n",
-            "h.csv:2: dose '1e400' is not a finite",
+            "h.csv:2: dose '1e400' is too large a number",
         ),
     ],
 )

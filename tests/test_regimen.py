@@ -125,7 +125,7 @@ def test_max_dose_must_be_absolute(tmp_path: Path) -> None:
         ("0", "day 0 is before day 1"),
         ("3-1", "runs backwards"),
         ("1,1", "day 1 is listed twice"),
-        ("d1", "'d1' in 'd1' is not a day or range"),
+        ("d1", "'d1' is not a number; write days as"),
         ("[1, 2.5]", "2.5 is not a day number"),
         ("true", "True is not a day"),
         ("[]", "[] is not a list of days"),

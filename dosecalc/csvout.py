@@ -1,0 +1,69 @@
+"""Every CSV dosecalc writes goes through these writers (``plan --format csv``, ``check --format
+csv``, ``ledger export``): formula injection is neutralised.
+
+A spreadsheet (Excel, LibreOffice Calc, Google Sheets) runs a cell that begins with ``=``,
+``+``, ``-`` or ``@`` as a formula, and a tab or carriage return at the start can hide one; a
+patient id ``=HYPERLINK("http://…")`` or a regimen route written into a CSV would run on the
+pharmacist's computer. As OWASP recommends ("CSV Injection"), such a text cell gets a single
+quote in front, which the spreadsheet shows as text and does not evaluate.
+
+The rule, exactly:
+
+- A text cell (``str``) that begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
+  is written with ``'`` in front. So is a text cell that begins with quotes followed by one of
+  them (``'=x`` becomes ``''=x``), so that reading undoes the escape exactly (:func:`unescape`).
+- A number (``int``, ``float``) is written as the number: dosecalc writes only the number itself,
+  and a spreadsheet reads ``-3`` (a day before day 1 in a ledger export) as the number −3, not a
+  formula. Doses, totals, percentages, BSAs and cycles in dosecalc's CSVs are never negative; a
+  day can be.
+- Nothing else changes: other text, empty cells, ``True``/``False``.
+
+dosecalc's own CSV readers (history files, ``ledger import``) apply :func:`unescape` to text
+cells, so a ``ledger export`` reads back as it was recorded.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from typing import Any
+
+_FORMULA = re.compile(r"'*[=+\-@\t\r]")
+
+
+def cell(value: Any) -> Any:
+    """One cell as written: a text cell a spreadsheet would run gets ``'`` in front."""
+    if isinstance(value, str) and _FORMULA.match(value):
+        return "'" + value
+    return value
+
+
+def unescape(text: str) -> str:
+    """The text a cell written by :func:`cell` had: ``'=x`` → ``=x``, ``''=x`` → ``'=x``."""
+    if text.startswith("'") and _FORMULA.match(text, 1):
+        return text[1:]
+    return text
+
+
+class Writer:
+    """``csv.writer`` with ``\n`` line ends whose every cell goes through :func:`cell`."""
+
+    def __init__(self, f: Any) -> None:
+        self._writer = csv.writer(f, lineterminator="\n")
+
+    def writerow(self, row: Any) -> Any:
+        return self._writer.writerow([cell(v) for v in row])
+
+    def writerows(self, rows: Any) -> None:
+        for row in rows:
+            self.writerow(row)
+
+
+class DictWriter(csv.DictWriter):  # type: ignore[type-arg]
+    """``csv.DictWriter`` with ``\\n`` line ends whose every cell goes through :func:`cell`."""
+
+    def __init__(self, f: Any, fieldnames: Any) -> None:
+        super().__init__(f, fieldnames=fieldnames, lineterminator="\n")
+
+    def writerow(self, rowdict: Any) -> Any:
+        return super().writerow({k: cell(v) for k, v in rowdict.items()})
