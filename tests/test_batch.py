@@ -55,6 +55,11 @@ ROWS = [
     ("Doxil", "mg", ["90"]),
     ("epi", "mg/m2", ["90"]),
     ("cisplatin injection", "mg", ["150"]),
+    # above the usual maximum single dose (HISTORY_DOSE_HIGH), or at ten times it (refused)
+    ("epirubicin", "mg/m2", ["200", "600", "1500"]),
+    ("epirubicin", "mg", ["700", "1000"]),
+    ("cisplatin", "mg/m2", ["160"]),
+    ("vincristine", "mg", ["4"]),
 ]
 # the same numbers, written as people write them (every form the strict reader takes)
 SPELLINGS = {"100": ["100", "100.0", "1e2", "1E2", " 100 "], "0.6": ["0.6", ".6", "0.60"]}
