@@ -2,16 +2,24 @@
 its baseline take turns within each round), ratios to the
 baseline each target is stated against, printed next to the target.
 
-    python bench/bench.py            # all four figures (generates a 1M-row history once)
-    python bench/bench.py --quick    # fewer runs, 100k/1M-row history only for figure 4
+    python bench/bench.py            # every figure (generates its histories once, in .data/)
+    python bench/bench.py --quick    # fewer runs
+    python bench/bench.py --huge     # also 100,000,000 rows (a 4 GB file, generated once)
+    python bench/bench.py --only check ledger   # some sections: startup, check, ledger
 
-Targets (issue 7):
+Targets (issue 7, start-up):
   1. dosecalc --help / --version / completion  <= 1.3 x  python -c "import typer"
   2. dosecalc plan dia ... --format json        <= 1.25 x python -c "import typer, pint, yaml,
                                                             rich.console, pydantic"
   3. a 100-cycle, 10-drug course                <= 1.3 x  a one-cycle plan
-  4. dosecalc check on 1,000,000 rows / 20,000 patients <= 3 x a csv.DictReader pass over the
-     same file; peak memory < 300 MB; 10 x the rows costs <= 11 x the time
+Targets (issue 21, registry scale):
+  4. check --format json on 1,000,000 rows / 20,000 patients <= 1.5 x a DuckDB query of the same
+     totals that a pharmacist would write (REFERENCE_QUERY)
+  5. 10,000,000 rows / 200,000 patients: peak memory < 1 GB; time <= 11 x the 1M figure
+  6. (--huge) 100,000,000 rows / 2,000,000 patients: completes; time and memory printed
+  7. a PostgreSQL ledger of 1,000,000 records / 20,000 patients: check --all-patients --format
+     json <= 2 x the same check of its export (ledger export, a CSV file); dosecalc's own
+     memory < 300 MB
 Exit status 1 if any target is missed.
 """
 
@@ -28,6 +36,7 @@ import tempfile
 import time
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 PY = sys.executable
@@ -50,7 +59,9 @@ def timed(cmds: dict[str, Cmd], runs: int) -> dict[str, float]:
     for round_ in range(runs + 1):
         for name, (cmd, env) in cmds.items():
             t = time.perf_counter()
-            p = subprocess.run(cmd, capture_output=True, env=env or ENV, check=False)
+            p = subprocess.run(
+                cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env or ENV, check=False
+            )
             if round_:
                 times[name].append(time.perf_counter() - t)
             if p.returncode not in (0, 1):
@@ -60,15 +71,23 @@ def timed(cmds: dict[str, Cmd], runs: int) -> dict[str, float]:
     return {name: statistics.median(ts) for name, ts in times.items()}
 
 
-def peak_mb(cmd: list[str]) -> float:
-    """Peak resident memory of ``cmd`` (MB), from a wrapper process whose only child it is."""
+def measured(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """Wall time (s) and peak resident memory (MB) of one run of ``cmd``, from a wrapper process
+    whose only child it is (its output goes nowhere)."""
     probe = (
-        "import resource, subprocess, sys; subprocess.run(sys.argv[1:], "
-        "stdout=subprocess.DEVNULL); "
-        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+        "import resource, subprocess, sys, time; t = time.perf_counter(); "
+        "p = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE); "
+        "t = time.perf_counter() - t; "
+        "sys.stderr.write(p.stderr.decode()[-500:] if p.returncode not in (0, 1) else ''); "
+        "print(p.returncode, t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
     )
-    out = subprocess.run([PY, "-c", probe, *cmd], capture_output=True, text=True, check=True)
-    return int(out.stdout.strip()) / 1024
+    out = subprocess.run(
+        [PY, "-c", probe, *cmd], capture_output=True, text=True, check=True, env=env or ENV
+    )
+    code, seconds, kb = out.stdout.split()
+    if code not in ("0", "1"):
+        raise SystemExit(f"{' '.join(cmd)} failed ({code}): {out.stderr}")
+    return float(seconds), int(kb) / 1024
 
 
 EPOCH = date(1970, 1, 1)
@@ -103,13 +122,52 @@ def generate_history(path: Path, rows: int, patients: int, seed: int = 7) -> Non
                 f.write(f"{date},{drug},{dose},{unit},{bsa_cell},P{p:05d}\n")
 
 
-def csv_pass_cmd(path: Path) -> list[str]:
-    return [
-        PY,
-        "-c",
-        "import csv, sys\nfor row in csv.DictReader(open(sys.argv[1], newline='')): pass",
-        str(path),
-    ]
+def scaled(source: Path, path: Path, copies: int) -> None:
+    """``copies`` copies of a history, each with patients of their own (P00001 becomes
+    A00001, B00001, …): the 100,000,000-row history from the 10,000,000-row one."""
+    with path.open("wb") as out:
+        for k in range(copies):
+            mark = bytes([ord("A") + k])
+            with source.open("rb") as f:
+                header = f.readline()
+                if k == 0:
+                    out.write(header)
+                while block := f.read(1 << 24):
+                    rest = f.readline()  # whole lines
+                    out.write((block + rest).replace(b",P", b"," + mark))
+
+
+# The same totals, the way a pharmacist who knows SQL would get them from DuckDB: names and
+# units normalised, absolute doses of per-m² drugs divided by the row's BSA, anthracyclines also
+# summed as doxorubicin equivalents (ESC 2022 factors), one row per patient and total.
+REFERENCE_QUERY = """
+WITH h AS (SELECT * FROM read_csv(?)),
+names(given, drug) AS (VALUES ('EPI', 'epirubicin'), ('DDP', 'cisplatin')),
+rows AS (
+    SELECT patient, coalesce(n.drug, h.drug) AS drug,
+           CASE WHEN unit = 'g/m2' THEN dose * 1000
+                WHEN unit = 'mg' AND coalesce(n.drug, h.drug) <> 'carboplatin' THEN dose / bsa_m2
+                ELSE dose END AS amount
+    FROM h LEFT JOIN names n ON n.given = h.drug),
+totals AS (
+    SELECT patient, drug, sum(amount) AS total FROM rows GROUP BY ALL
+    UNION ALL
+    SELECT patient, 'doxorubicin equivalent',
+           sum(amount * CASE drug WHEN 'epirubicin' THEN 0.8 ELSE 1 END)
+    FROM rows WHERE drug IN ('epirubicin', 'doxorubicin') GROUP BY ALL)
+SELECT * FROM totals ORDER BY patient, drug
+"""
+
+
+def reference_cmd(path: Path) -> list[str]:
+    query = REFERENCE_QUERY.replace("?", "$path")
+    script = (
+        "import duckdb, sys\n"
+        "duckdb.execute('SET enable_progress_bar = false')\n"
+        f"rel = duckdb.sql({query!r}, params={{'path': sys.argv[1]}})\n"
+        "rel.write_csv('/dev/stdout')\n"
+    )
+    return [PY, "-c", script, str(path)]
 
 
 COURSE = """\
@@ -157,12 +215,53 @@ TYPER_FLOOR = (
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="fewer runs")
+    parser.add_argument("--huge", action="store_true", help="also 100,000,000 rows (4 GB)")
+    parser.add_argument(
+        "--only", nargs="+", choices=("startup", "check", "ledger"), help="some sections only"
+    )
     parser.add_argument("--data", type=Path, default=HERE / ".data", help="history cache folder")
     args = parser.parse_args()
     runs = 5 if args.quick else 11
+    sections = set(args.only or ("startup", "check", "ledger"))
     rows: list[tuple[str, float, float, float, str]] = []  # name, value, baseline, target, unit
     info: list[tuple[str, float, float, str]] = []  # name, value, baseline, what (no target)
+    memory: list[tuple[str, float, float | None]] = []  # name, MB, target MB
+    if "startup" in sections:
+        startup(runs, rows, info)
+    args.data.mkdir(exist_ok=True)
+    if "check" in sections:
+        pharmacy(args, rows, info, memory)
+    if "ledger" in sections:
+        ledger(args, rows, info, memory)
 
+    print(
+        f"\n{'figure':<44} {'median':>9} {'baseline':>9} {'ratio':>7} {'target':>7}  ok  baseline"
+    )
+    ok = True
+    for name, value, base, target, what in rows:
+        ratio = value / base
+        good = ratio <= target
+        ok &= good
+        print(
+            f"{name:<44} {_t(value):>9} {_t(base):>9} {ratio:>7.2f} "
+            f"{target:>7.2f}  {'✓' if good else '✗':<3} {what}"
+        )
+    for name, value, base, what in info:
+        print(f"{name:<44} {_t(value):>9} {_t(base):>9} {value / base:>7.2f} {'-':>7}  -   {what}")
+    for name, mb, limit in memory:
+        good = limit is None or mb < limit
+        ok &= good
+        target = f"<{limit:.0f}MB" if limit else "-"
+        mark = ("✓" if good else "✗") if limit else "-"
+        print(f"{name:<44} {mb:>7.0f}MB {'':>9} {'':>7} {target:>7}  {mark}")
+    return 0 if ok else 1
+
+
+def _t(seconds: float) -> str:
+    return f"{seconds * 1000:.0f}ms" if seconds < 10 else f"{seconds:.1f}s"
+
+
+def startup(runs: int, rows: list[Any], info: list[Any]) -> None:
     # 1. start-up of --help, --version and completion against import typer
     complete = {
         **ENV,
@@ -185,58 +284,32 @@ def main() -> int:
     # 2. a plan against importing what we depend on; the floor under it: an empty typer command
     # with as many options as `plan`, parsed with values (typer coerces each through pydantic),
     # shown for information, no target
-    plan = [
-        DOSECALC,
-        "plan",
-        "dia",
-        "--height",
-        "175cm",
-        "--weight",
-        "70kg",
-        "--start",
-        "2026-12-01",
-        "--format",
-        "json",
-    ]
+    plan = [DOSECALC, "plan", "dia", "--height", "175cm", "--weight", "70kg", "--start",
+            "2026-12-01", "--format", "json"]  # fmt: skip
     # dosecalc imports pint without numpy (dosecalc/units.py), which the baseline's pint
     # imports: the same imports with numpy hidden show what our own work costs on top
     no_numpy = (
         "import sys; sys.modules['numpy'] = None\nimport typer, pint, yaml, rich.console, pydantic"
     )
-    t = timed(
-        {
-            "deps": ([PY, "-c", "import typer, pint, yaml, rich.console, pydantic"], None),
-            "deps-numpy": ([PY, "-c", no_numpy], None),
-            "plan": (plan, None),
-            "floor": ([PY, "-c", TYPER_FLOOR, *[f"--o{i}=1" for i in range(OPTIONS)]], None),
-        },
-        runs,
-    )
-    rows.append(
-        (
-            "2. dosecalc plan dia --format json",
-            t["plan"],
-            t["deps"],
-            1.25,
-            "import typer, pint, yaml, rich.console, pydantic",
+    with tempfile.TemporaryDirectory() as tmp:
+        one = Path(tmp) / "one.csv"  # one patient's history: the reference engine, no DuckDB
+        one.write_text("date,drug,dose,unit\n2024-01-02,epirubicin,90,mg/m2\n", encoding="utf-8")
+        t = timed(
+            {
+                "deps": ([PY, "-c", "import typer, pint, yaml, rich.console, pydantic"], None),
+                "deps-numpy": ([PY, "-c", no_numpy], None),
+                "plan": (plan, None),
+                "check": ([DOSECALC, "check", "--history", str(one), "--format", "json"], None),
+                "floor": ([PY, "-c", TYPER_FLOOR, *[f"--o{i}=1" for i in range(OPTIONS)]], None),
+            },
+            runs,
         )
-    )
-    info.append(
-        (
-            "   plan against those imports without numpy",
-            t["plan"],
-            t["deps-numpy"],
-            "the same, pint without numpy",
-        )
-    )
-    info.append(
-        (
-            "   floor: empty typer command, same options",
-            t["floor"],
-            t["deps"],
-            "import typer, pint, yaml, rich.console, pydantic",
-        )
-    )
+    deps = "import typer, pint, yaml, rich.console, pydantic"
+    rows.append(("2. dosecalc plan dia --format json", t["plan"], t["deps"], 1.25, deps))
+    info.append(("   one patient's check --format json", t["check"], t["deps"], deps))
+    info.append(("   plan against those imports without numpy", t["plan"], t["deps-numpy"],
+                 "the same, pint without numpy"))  # fmt: skip
+    info.append(("   floor: empty typer command, same options", t["floor"], t["deps"], deps))
 
     # 3. a 100-cycle, 10-drug course against a one-cycle plan
     with tempfile.TemporaryDirectory() as tmp:
@@ -253,51 +326,75 @@ def main() -> int:
         )
     rows.append(("3. 100-cycle 10-drug course", t["100"], t["1"], 1.3, "one-cycle plan"))
 
-    # 4. check over a million rows
-    args.data.mkdir(exist_ok=True)
-    big = args.data / "history-1m.csv"
-    small = args.data / "history-100k.csv"
-    if not big.exists():
-        print("generating the 1,000,000-row history (once) ...", file=sys.stderr)
-        generate_history(big, 1_000_000, 20_000)
-    if not small.exists():
-        generate_history(small, 100_000, 2_000)
-    check_runs = 3 if args.quick else 5
-    check = [DOSECALC, "check", "--history", str(big), "--format", "json"]
-    check_small = [DOSECALC, "check", "--history", str(small), "--format", "json"]
-    t = timed(
-        {"big": (check, None), "csv": (csv_pass_cmd(big), None), "small": (check_small, None)},
-        check_runs,
-    )
-    t_big, t_csv, t_small = t["big"], t["csv"], t["small"]
-    rows.append(("4. check 1M rows / 20k patients", t_big, t_csv, 3.0, "csv.DictReader pass"))
-    rows.append(("4. check: 10x the rows", t_big, t_small, 11.0, "check on 100k rows"))
-    mb = peak_mb(check)
 
-    print(
-        f"\n{'figure':<40} {'median':>9} {'baseline':>9} {'ratio':>7} {'target':>7}  ok  baseline"
-    )
-    ok = True
-    for name, value, base, target, what in rows:
-        ratio = value / base
-        good = ratio <= target
-        ok &= good
-        print(
-            f"{name:<40} {value * 1000:>7.0f}ms {base * 1000:>7.0f}ms {ratio:>7.2f} "
-            f"{target:>7.2f}  {'yes' if good else 'NO ':<3} {what}"
-        )
-    for name, value, base, what in info:
-        print(
-            f"{name:<40} {value * 1000:>7.0f}ms {base * 1000:>7.0f}ms {value / base:>7.2f} "
-            f"{'-':>7}  -   {what}"
-        )
-    good = mb < 300
-    ok &= good
-    print(
-        f"{'4. check peak memory':<40} {mb:>7.0f}MB {'':>9} {'':>7} {'300MB':>7}  "
-        f"{'yes' if good else 'NO '}"
-    )
-    return 0 if ok else 1
+def history(data: Path, rows: int) -> Path:
+    """The bench's history of ``rows`` rows (50 a patient), generated once into ``data``."""
+    names = {10**6: "1m", 10**7: "10m", 10**8: "100m"}
+    path = data / f"history-{names[rows]}.csv"
+    if not path.exists():
+        print(f"generating the {rows:,}-row history (once) ...", file=sys.stderr)
+        if rows == 10**8:
+            scaled(history(data, 10**7), path, 10)
+        else:
+            generate_history(path, rows, rows // 50)
+    return path
+
+
+def pharmacy(args: Any, rows: list[Any], info: list[Any], memory: list[Any]) -> None:
+    # 4. a check of a million rows against a pharmacist's own DuckDB query of the same totals
+    big = history(args.data, 10**6)
+    check = [DOSECALC, "check", "--history", str(big), "--format", "json"]
+    t = timed({"check": (check, None), "reference": (reference_cmd(big), None)},
+              3 if args.quick else 5)  # fmt: skip
+    rows.append(("4. check 1M rows / 20k patients (JSON)", t["check"], t["reference"], 1.5,
+                 "DuckDB query of the same totals"))  # fmt: skip
+    seconds, mb = measured(check)
+    memory.append(("4. check 1M rows: peak memory", mb, None))
+    # 5. ten times the rows: memory and time
+    ten = history(args.data, 10**7)
+    times, peaks = [], []
+    for _ in range(1 if args.quick else 3):
+        seconds, mb = measured([DOSECALC, "check", "--history", str(ten), "--format", "json"])
+        times.append(seconds)
+        peaks.append(mb)
+    rows.append(("5. check 10M rows / 200k patients (JSON)", statistics.median(times),
+                 t["check"], 11.0, "check of 1M rows"))  # fmt: skip
+    memory.append(("5. check 10M rows: peak memory", max(peaks), 1024))
+    if args.huge:  # 6. a hundred times the rows, once
+        huge = history(args.data, 10**8)
+        seconds, mb = measured([DOSECALC, "check", "--history", str(huge), "--format", "json"])
+        info.append(("6. check 100M rows / 2M patients (JSON)", seconds, t["check"],
+                     "check of 1M rows"))  # fmt: skip
+        memory.append(("6. check 100M rows: peak memory", mb, None))
+
+
+def ledger(args: Any, rows: list[Any], info: list[Any], memory: list[Any]) -> None:
+    """7. A pharmacy's PostgreSQL ledger of a million records: the audit computed in the
+    database against the same audit of its export (a throw-away server, as the tests start)."""
+    sys.path.insert(0, str(HERE.parent))
+    from tests import pg
+
+    big = history(args.data, 10**6)
+    with pg.server() as server, pg.database(server) as url, tempfile.TemporaryDirectory() as tmp:
+        env = {**ENV, "DOSECALC_DB": url}
+        print("recording the 1,000,000-row history in a PostgreSQL ledger ...", file=sys.stderr)
+        started = time.perf_counter()
+        load = subprocess.run([DOSECALC, "ledger", "import", str(big), "--again"], env=env,
+                              capture_output=True, text=True)  # fmt: skip
+        if load.returncode != 0:
+            raise SystemExit(f"ledger import failed: {load.stderr[-500:]}")
+        info.append(("   (ledger import of 1M rows, once)", time.perf_counter() - started, 1.0,
+                     "seconds"))  # fmt: skip
+        export = Path(tmp) / "export.csv"
+        with export.open("wb") as f:
+            subprocess.run([DOSECALC, "ledger", "export"], env=env, stdout=f, check=True)
+        audit = [DOSECALC, "check", "--all-patients", "--format", "json"]
+        same = [DOSECALC, "check", "--history", str(export), "--format", "json"]
+        t = timed({"ledger": (audit, env), "export": (same, None)}, 3 if args.quick else 5)
+        rows.append(("7. ledger audit, PostgreSQL, 1M records", t["ledger"], t["export"], 2.0,
+                     "the same check of its export"))  # fmt: skip
+        seconds, mb = measured(audit, env)
+        memory.append(("7. ledger audit: dosecalc's peak memory", mb, 300))
 
 
 if __name__ == "__main__":

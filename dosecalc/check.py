@@ -7,8 +7,6 @@ line, else the patient's latest ``bsa_m2`` in the history (and the output says w
 
 from __future__ import annotations
 
-import gc
-import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -19,7 +17,7 @@ from dosecalc import ceilings, cumulative
 from dosecalc.alerts import CRITICAL, INFO, WARNING, Alert
 from dosecalc.ceilings import RiskFactors
 from dosecalc.cumulative import Fit, Total
-from dosecalc.errors import DosecalcError, Problem, fail
+from dosecalc.errors import fail
 from dosecalc.history import Columns, History, Row
 from dosecalc.numbers import fmt, plural
 from dosecalc.patient import Patient
@@ -240,29 +238,15 @@ def check_history(
         )
 
 
-# Patients per task of a parallel check, and the history size from which workers pay off
-# (starting a worker costs ~20 ms; a patient's check ~0.5 ms).
+# Patients per block of a check of many patients by the reference (check --next over many
+# patients; the engine checks pharmacy-wide histories: dosecalc/batch.py)
 CHUNK = 250
-PARALLEL_ROWS = 50_000
-_forked: tuple[Any, ...] = ()  # what forked workers inherit: (history, check_history arguments)
-
-
-def json_lines(history: History, jobs: int, *args: Any) -> Iterator[tuple[bytes, bool]]:
-    """The patients' checks as lines of JSON in UTF-8 (several joined by ",\\n" when they come
-    from a worker), each block with whether any of its patients is critical, in history order.
-
-    With ``jobs`` > 1 and a history of at least PARALLEL_ROWS rows, that many forked worker
-    processes check the patients, CHUNK at a time, and the lines still come in history order:
-    the output is the same byte for byte (tests/test_check_parallel.py).
-    """
-    for block, critical, _ in blocks(history, jobs, "json", None, *args):
-        yield block, critical
 
 
 def blocks(
-    history: History, jobs: int, kind: str, only: str | None, *args: Any
+    history: History, kind: str, only: str | None, *args: Any
 ) -> Iterator[tuple[Any, bool, int]]:
-    """The patients' checks in history order, a block at a time, as ``kind``:
+    """The patients' checks in history order, CHUNK patients a block, as ``kind``:
 
     - ``json``: lines of JSON in UTF-8 joined by ",\\n" (b"" when none is left);
     - ``summary``: a list of (status line or None, worst level or None) per patient;
@@ -270,30 +254,15 @@ def blocks(
 
     Each block comes with whether any of its patients is critical and how many patients it
     covers. ``only`` ('threshold' or 'limit') keeps the patients (CSV: the rows) over that.
-    With ``jobs`` > 1 and at least PARALLEL_ROWS rows, forked workers check CHUNK patients each
-    and the blocks still come in history order: the same output as one process.
     """
-    names = list(history.patients)
-    rows = sum(len(c) for c in history.patients.values())
-    chunks = [names[i : i + CHUNK] for i in range(0, len(names), CHUNK)]
-    jobs = workers(jobs, len(chunks), rows)
-    if jobs == 1:
-        for r in check_history(history, *args):
-            yield _block(kind, only, [r])
-        return
-    import multiprocessing
-
-    global _forked
-    _forked = (history, args, kind, only)
-    gc.freeze()  # the workers' collector then never walks the history's objects (nor copies them)
-    try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            for block in pool.imap(_chunk, chunks):
-                if isinstance(block[0], Problem):  # a refusal, as the serial check would raise it
-                    raise DosecalcError(*block)
-                yield block  # type: ignore[misc]
-    finally:
-        _forked = ()
+    chunk: list[PatientCheck] = []
+    for r in check_history(history, *args):
+        chunk.append(r)
+        if len(chunk) == CHUNK:
+            yield _block(kind, only, chunk)
+            chunk = []
+    if chunk:
+        yield _block(kind, only, chunk)
 
 
 def _block(kind: str, only: str | None, checks: list[PatientCheck]) -> tuple[Any, bool, int]:
@@ -310,22 +279,6 @@ def _block(kind: str, only: str | None, checks: list[PatientCheck]) -> tuple[Any
     kept = [r for r in checks if summary.passes(summary.worst(r), only)]
     lines = ",\n".join(to_json_line(r.as_dict()) for r in kept)
     return lines.encode(), critical, len(checks)
-
-
-def workers(jobs: int, chunks: int, rows: int) -> int:
-    """Worker processes for a check of ``chunks`` chunks of patients and ``rows`` rows; 1: none.
-    Workers are forked (POSIX only), and below PARALLEL_ROWS cost more than they save."""
-    if rows < PARALLEL_ROWS or not hasattr(os, "fork"):
-        return 1
-    return max(1, min(jobs, chunks))
-
-
-def _chunk(names: list[str | None]) -> tuple[Any, bool, int] | tuple[Problem, ...]:
-    history, args, kind, only = _forked
-    try:
-        return _block(kind, only, list(check_history(history, *args, names=names)))
-    except DosecalcError as e:  # its problems travel back to the parent; the exception would not
-        return e.problems
 
 
 def preflight(

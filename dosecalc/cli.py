@@ -941,11 +941,20 @@ def check(
             "threshold or limit.",
         ),
     ] = None,
+    patients_over: Annotated[
+        str | None,
+        typer.Option(
+            "--patients-over",
+            help="The same as --only-over, for the audit of a pharmacy: only the patients at or "
+            "over a threshold, or over a limit (threshold or limit); of the history files or, "
+            "with --all-patients, of the ledger.",
+        ),
+    ] = None,
     jobs: Annotated[
         str | None,
         typer.Option(
-            help="Worker processes that read a large CSV history and check its patients "
-            "(default: one per CPU; 1: none).",
+            help="Threads of the analytics engine that checks histories naming many patients, "
+            "Parquet histories and the ledger audit (default: one per CPU).",
         ),
     ] = None,
 ) -> None:
@@ -961,20 +970,30 @@ def check(
         from dosecalc import regimen as rg
         from dosecalc.errors import fail
 
-        if only_over is not None and only_over.strip().lower() not in ("threshold", "limit"):
-            from dosecalc.errors import did_you_mean
+        for name, value in (("--only-over", only_over), ("--patients-over", patients_over)):
+            if value is not None and value.strip().lower() not in ("threshold", "limit"):
+                from dosecalc.errors import did_you_mean
 
-            raise fail(
-                "--only-over",
-                f"'{only_over}' is not a level{did_you_mean(only_over, ('threshold', 'limit'))}; "
-                "give threshold or limit",
-            )
+                raise fail(
+                    name,
+                    f"'{value}' is not a level{did_you_mean(value, ('threshold', 'limit'))}; "
+                    "give threshold or limit",
+                )
+        over = None
+        for value in (patients_over, only_over):
+            over = over or (value.strip().lower() if value is not None else None)
+        if (
+            only_over is not None
+            and patients_over is not None
+            and (only_over.strip().lower() != over)
+        ):
+            raise fail("--patients-over", "says the same as --only-over: give one of them")
         _check_targets(None, chart, force)
 
         if cycles is not None and next is None:
             raise fail("--cycles", "--cycles counts the cycles of --next REGIMEN; give --next")
         n_cycles = _whole(cycles, "--cycles", 1, _max_cycles(), "a number of cycles")
-        n_jobs = _whole(jobs, "--jobs", 1, MAX_JOBS, "a number of worker processes")
+        n_jobs = _whole(jobs, "--jobs", 1, MAX_JOBS, "a number of engine threads")
         table = _equivalence(equivalence)
         if all_patients:
             if history or prior or patient is not None or chart is not None:
@@ -998,10 +1017,27 @@ def check(
         if given_labs and all_patients:
             raise fail("--lab", "lab values are one patient's; --all-patients audits many")
         factors = _factors(chest_rt, person.age_years, person)
+        from dosecalc import batch
+
+        one = next is not None or prior or patient is not None or chart is not None or given_labs
+        parquet = any(p.suffix.lower() == ".parquet" for p in history or [])
+        if all_patients or parquet or (not one and batch.wanted(history or [])):
+            if one:
+                raise fail(
+                    "--all-patients" if all_patients else "--history",
+                    "the ledger audit and a Parquet history check every patient at once: leave "
+                    "out --next, --prior, --patient, --chart and --lab (give one patient's rows "
+                    "in a CSV or YAML file for those)",
+                )
+            settings = batch.settings(person, factors, table, rules)
+            code = _pharmacy(
+                history or [], db, all_patients, settings, again, fmt, details, over, n_jobs, rules
+            )
+            if code is not None:
+                return code
         from dosecalc import history as hist
 
-        workers = n_jobs or _cpus()
-        loaded = hist.load(history or [], prior or [], jobs=workers)
+        loaded = hist.load(history or [], prior or [])
         if all_patients:
             from dosecalc.ledger import Ledger
 
@@ -1032,7 +1068,7 @@ def check(
             )
         args = (person, factors, table, proposed, n_cycles, rules)
         if named and (count != 1 or all_patients):
-            return _check_many(loaded, fmt, details, only_over, workers, args, read)
+            return _check_many(loaded, fmt, details, over, args, read)
         [r] = list(chk.check_history(loaded, *args))
         r.warnings[:0] = read  # the abbreviations read, before the patient's own warnings
         if given_labs:
@@ -1053,7 +1089,7 @@ def check(
             from dosecalc import summary
 
             _notices_to_stderr(read)  # the CSV holds totals only
-            sys.stdout.write(summary.csv_text(summary.csv_rows(r, only_over), header=True))
+            sys.stdout.write(summary.csv_text(summary.csv_rows(r, over), header=True))
         else:
             from dosecalc import render
 
@@ -1063,16 +1099,11 @@ def check(
     _run(work)
 
 
-def _cpus() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
 def _check_many(
     loaded: Any,
     fmt: str,
     details: bool,
     only: str | None,
-    jobs: int,
     args: tuple[Any, ...],
     read: Sequence[Any] = (),
 ) -> int:
@@ -1087,11 +1118,11 @@ def _check_many(
     critical = False
     if fmt == "json":
         sys.stdout.flush()
-        out = sys.stdout.buffer  # the blocks come UTF-8 encoded (by the workers)
+        out = sys.stdout.buffer  # the blocks come UTF-8 encoded
         out.write(b'{"patients": [\n')
         first = True
         with _progress(total) as advance:
-            for block, crit, n in chk.blocks(loaded, jobs, "json", only, *args):
+            for block, crit, n in chk.blocks(loaded, "json", only, *args):
                 critical |= crit
                 if block:
                     out.write(block if first else b",\n" + block)
@@ -1109,7 +1140,7 @@ def _check_many(
         _notices_to_stderr(read)
         sys.stdout.write(summary.csv_text([], header=True))
         with _progress(total) as advance:
-            for block, crit, n in chk.blocks(loaded, jobs, "csv", only, *args):
+            for block, crit, n in chk.blocks(loaded, "csv", only, *args):
                 critical |= crit
                 sys.stdout.write(block)
                 advance(n)
@@ -1127,8 +1158,94 @@ def _check_many(
                 advance(1)
     else:
         _notices_to_stderr(read)
-        return _audit(chk.blocks(loaded, jobs, "summary", only, *args), total, only)
+        return _audit(chk.blocks(loaded, "summary", only, *args), total, only)
     return ExitCode.CRITICAL if critical else ExitCode.OK
+
+
+def _pharmacy(
+    files: list[Path],
+    db: str | None,
+    ledger: bool,
+    settings: Any,
+    again: bool,
+    fmt: str,
+    details: bool,
+    only: str | None,
+    jobs: int | None,
+    rules: Any,
+) -> int | None:
+    """A check of every patient by the engine (dosecalc/batch.py): of history files, or of the
+    whole ledger (dosecalc/audit.py). The same outputs as the reference's check of many
+    patients; None when a history turns out to name one patient (the reference checks it)."""
+    from dosecalc import batch, summary
+
+    if ledger:
+        from dosecalc import audit
+
+        loaded = audit.load(db, jobs)
+    else:
+        loaded = batch.load(files, jobs=jobs)
+    with loaded:
+        from dosecalc.plan import name_alerts
+
+        read = name_alerts(rules, loaded.names_read())  # the abbreviations read (or refused)
+        checked = batch.check(loaded, settings, again)
+        total = checked.patients
+        parquet = any(s.kind == "parquet" for s in loaded.sources)
+        if total == 1 and not ledger and not parquet:
+            return None  # one patient: the reference's output for one patient
+        if not loaded.patient_column:  # a Parquet history of one patient, without a column
+            [(line, _)] = list(checked.lines())
+            r = batch.from_json(line)
+            r.warnings[:0] = read  # the abbreviations read, before the patient's own warnings
+            if fmt == "json":
+                from dosecalc.jsontext import to_json
+
+                sys.stdout.write(to_json(r.as_dict()))
+            elif fmt == "csv":
+                _notices_to_stderr(read)  # the CSV holds totals only
+                sys.stdout.write(summary.csv_text(summary.csv_rows(r, only), header=True))
+            else:
+                from dosecalc import render
+
+                render.console().print(render.check_view([r], with_charts=False))
+        elif fmt == "json":
+            sys.stdout.flush()
+            out = sys.stdout.buffer
+            out.write(b'{"patients": [\n')
+            with _progress(total) as advance:
+                for n, (line, _) in enumerate(checked.lines(only)):
+                    out.write(b",\n" + line if n else line)
+                advance(total)
+            if read:
+                from dosecalc.jsontext import to_json_line
+
+                listed = ",\n".join(to_json_line(w.as_dict()) for w in read)
+                out.write(f'\n], "warnings": [\n{listed}'.encode())
+            out.write(b"\n]}\n")
+        elif fmt == "csv":
+            _notices_to_stderr(read)
+            sys.stdout.write(summary.csv_text([], header=True))
+            with _progress(total) as advance:
+                for line, _ in checked.lines(only):
+                    sys.stdout.write(
+                        summary.csv_text(summary.csv_rows(batch.from_json(line), only))
+                    )
+                advance(total)
+        elif details:
+            from dosecalc import render
+
+            console = render.console()
+            if read:
+                console.print(render.alerts_table(list(read)))
+            with _progress(total, console) as advance:
+                for line, _ in checked.lines(only):
+                    console.print(render.check_view([batch.from_json(line)], with_charts=False))
+                advance(total)
+        else:
+            _notices_to_stderr(read)
+            _audit(checked.summary(), total, only)
+        return ExitCode.CRITICAL if checked.critical else ExitCode.OK
 
 
 def _notices_to_stderr(alerts: Sequence[Any]) -> None:

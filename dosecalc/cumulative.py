@@ -333,13 +333,11 @@ def refuse_repeats(
         if again and pairs:
             j, i, _, _ = pairs[0]
             history.notes.setdefault(patient, []).append(
-                Alert(
-                    INFO,
-                    "REPEAT_COUNTED",
-                    f"{_repeated(len(pairs))} another of the same day, drug and dose "
-                    f"(first: {history.where(cols, i)} repeats {history.where(cols, j)}): "
-                    "counted again, since --again says it was given again",
-                    drug=history.names[cols.drug[i]],
+                repeat_counted(
+                    len(pairs),
+                    history.where(cols, i),
+                    history.where(cols, j),
+                    history.names[cols.drug[i]],
                 )
             )
             continue
@@ -369,45 +367,60 @@ def high_doses(history: History, bsa_of: Callable[[str | None], float | None]) -
     lifetime total, not one dose."""
     from dosecalc import single_dose
 
-    units = [drugs.book().drugs[name].dose_unit for name in history.names]
     guarded = [single_dose.guarded(name) for name in history.names]
     if not any(guarded):
         return
     ledger = history.sources.index(LEDGER_SOURCE) if LEDGER_SOURCE in history.sources else -1
+
+    def found() -> Iterator[tuple[Any, str, str, Any]]:
+        for patient, cols in history.patients.items():
+            bsa = bsa_of(patient)
+            for i in range(len(cols)):
+                code = cols.drug[i]
+                if not guarded[code] or not cols.date[i] or cols.file[i] == ledger:
+                    continue
+                drug = history.names[code]
+                over = row_excess(drug, cols.amount[i], bool(cols.per_m2[i]), cols.bsa[i] or bsa)
+                if over is not None:
+                    yield patient, drug, history.where(cols, i), over
+
+    for patient, alert in judge_high_doses(found()):
+        history.notes.setdefault(patient, []).append(alert)
+
+
+def row_excess(drug: str, amount: float, per_m2: bool, bsa_m2: float | None) -> Any:
+    """How far one history row (``amount`` in the drug's dose unit) is above the drug's usual
+    maximum single dose (single_dose.Excess), or None."""
+    from dosecalc import single_dose
+
+    unit = drugs.book().drugs[drug].dose_unit
+    given = f"{fmt(amount)} {unit}{'/m2' if per_m2 else ''}"
+    return single_dose.excess(drug, amount, unit, per_m2, bsa_m2, given)
+
+
+def judge_high_doses(found: Iterable[tuple[Any, str, str, Any]]) -> list[tuple[Any, Alert]]:
+    """From the rows above their usual maximum (patient, drug, where, Excess; in the history's
+    order): refuse the unit slips (FileError naming each, up to MAX_REPEATS_LISTED), else each
+    patient's HISTORY_DOSE_HIGH alerts, one per drug in the order first found."""
     problems: list[Problem] = []
     slips = 0
-    for patient, cols in history.patients.items():
-        high: dict[str, list[str]] = {}
-        bsa = bsa_of(patient)
-        for i in range(len(cols)):
-            code = cols.drug[i]
-            if not guarded[code] or not cols.date[i] or cols.file[i] == ledger:
-                continue
-            over = single_dose.excess(
-                history.names[code],
-                cols.amount[i],
-                units[code],
-                bool(cols.per_m2[i]),
-                cols.bsa[i] or bsa,
-                f"{fmt(cols.amount[i])} {units[code]}{'/m2' if cols.per_m2[i] else ''}",
-            )
-            if over is None:
-                continue
-            where = history.where(cols, i)
-            if over.slip:
-                slips += 1
-                if len(problems) < MAX_REPEATS_LISTED:
-                    problems.append(Problem(slip_text(where, over.text)))
-            else:
-                high.setdefault(history.names[code], []).append(f"{where}: {over.text}")
-        for drug, found in high.items():
-            history.notes.setdefault(patient, []).append(high_dose_alert(drug, found))
+    high: dict[Any, dict[str, list[str]]] = {}
+    for patient, drug, where, over in found:
+        if over.slip:
+            slips += 1
+            if len(problems) < MAX_REPEATS_LISTED:
+                problems.append(Problem(slip_text(where, over.text)))
+        else:
+            high.setdefault(patient, {}).setdefault(drug, []).append(f"{where}: {over.text}")
     if problems:
         if slips > len(problems):
             problems.append(
                 Problem(f"and {slips - len(problems)} more rows at ten times the usual maximum")
             )
         raise FileError(*problems)
+    return [
+        (p, high_dose_alert(d, rows)) for p, drugs_ in high.items() for d, rows in drugs_.items()
+    ]
 
 
 def slip_text(where: str, text: str) -> str:
@@ -438,15 +451,40 @@ def _repeated(n: int) -> str:
 def _repeat_text(
     history: History, patient: str | None, cols: Any, j: int, i: int, a: float, b: float
 ) -> str:
-    drug = history.names[cols.drug[i]]
+    return repeat_text(
+        history.where(cols, i),
+        history.where(cols, j),
+        patient,
+        history.names[cols.drug[i]],
+        _day(cols.date[i]),
+        a,
+        b,
+    )
+
+
+def repeat_text(
+    where: str, first: str, patient: str | None, drug: str, day: date, a: float, b: float
+) -> str:
+    """The refusal of a row (at ``where``) that repeats another (at ``first``): the same
+    administration, amounts ``a`` and ``b`` in the drug's tracking unit. Also the batch path's."""
     unit = tracking_unit(drug, ceilings_book()).replace("m2", "m²")
     who = f"patient {patient}, " if patient is not None else ""
     amounts = f"{fmt(a)} {unit}" if fmt(a) == fmt(b) else f"{fmt(a)} and {fmt(b)} {unit}"
     return (
-        f"{history.where(cols, i)} repeats {history.where(cols, j)} ({who}{drug} on "
-        f"{_day(cols.date[i])}, {amounts}): the same administration would count twice toward "
-        "its lifetime total; remove one, tell them apart with a time or id column, or give "
-        "--again if it really was given twice"
+        f"{where} repeats {first} ({who}{drug} on {day}, {amounts}): the same administration "
+        "would count twice toward its lifetime total; remove one, tell them apart with a time "
+        "or id column, or give --again if it really was given twice"
+    )
+
+
+def repeat_counted(n: int, where: str, first: str, drug: str) -> Alert:
+    """The note that ``n`` repeated administrations of a patient were counted (--again)."""
+    return Alert(
+        INFO,
+        "REPEAT_COUNTED",
+        f"{_repeated(n)} another of the same day, drug and dose (first: {where} repeats "
+        f"{first}): counted again, since --again says it was given again",
+        drug=drug,
     )
 
 

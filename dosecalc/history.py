@@ -10,9 +10,7 @@ little more than reading it.
 from __future__ import annotations
 
 import csv
-import io
 import math
-import os
 from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -486,11 +484,6 @@ def _open_csv(path: Path) -> Any:
     )
 
 
-# Byte size of a CSV history from which its rows are read by forked workers, a range of the
-# file each (about 50,000 rows; below that, forking costs more than it saves).
-PARALLEL_BYTES = 2_000_000
-
-
 @dataclass(frozen=True)
 class _Layout:
     """Where a CSV history's columns are, from its header."""
@@ -542,12 +535,9 @@ def _read_error(e: Exception, source: str, line: int) -> FileError:
     return FileError(Problem(f"not valid CSV: {e}", file=source, line=line + 1))
 
 
-def scan_csv(path: Path, history: History, today: date, jobs: int = 1) -> None:
-    """Read a CSV history into ``history``, checking every row (the first bad one refuses).
-
-    With ``jobs`` > 1, a file of PARALLEL_BYTES or more is read by that many forked workers,
-    a range of whole rows each (:func:`_scan_parallel`); the result is the same.
-    """
+def scan_csv(path: Path, history: History, today: date) -> None:
+    """Read a CSV history into ``history``, checking every row (all bad rows refuse it).
+    A pharmacy-wide history is read by the analytics engine instead (:mod:`dosecalc.batch`)."""
     source = str(path)
     handle = _open_csv(path)
     reader = csv.reader(handle, strict=True)
@@ -561,18 +551,15 @@ def scan_csv(path: Path, history: History, today: date, jobs: int = 1) -> None:
         layout = _layout(header, source)
         file = len(history.sources)
         history.sources.append(source)
-        ids = layout.optional[4] is not None  # ids are codes of this history: read serially
-        if jobs > 1 and not ids and _scan_parallel(path, layout, history, file, today, jobs):
-            return
-        _scan_rows(reader, 0, layout, history, file, today, source)
+        _scan_rows(reader, layout, history, file, today, source)
     finally:
         handle.close()
 
 
 def _scan_rows(
-    reader: Any, offset: int, layout: _Layout, history: History, file: int, today: date, source: str
+    reader: Any, layout: _Layout, history: History, file: int, today: date, source: str
 ) -> None:
-    """The rows ``reader`` gives (row n on line ``offset + reader.line_num``) into ``history``.
+    """The rows ``reader`` gives (each on line ``reader.line_num``) into ``history``.
 
     The loop resolves each distinct date, drug/unit pair and BSA text once; a row it cannot
     take as it is goes through :func:`parse_fields`, which says what is wrong.
@@ -593,11 +580,11 @@ def _scan_rows(
     limit = MAX_ROW_AMOUNT
     patients = history.patients
     appenders: dict[str | None, tuple[Any, ...]] = {}  # patient text → its Columns and appends
-    line = offset + reader.line_num
+    line = reader.line_num
     problems: list[Problem] = []  # every bad row, reported together at the end
     try:
         for values in reader:
-            line = offset + reader.line_num
+            line = reader.line_num
             if not values:
                 continue  # a blank line is not a row
             if len(values) != width:
@@ -713,149 +700,20 @@ MAX_PROBLEMS = 20  # bad rows reported one by one; the rest are counted
 
 def refuse(problems: list[Problem]) -> FileError:
     """Every bad row of a file in one error: at most MAX_PROBLEMS listed, the rest counted."""
-    if len(problems) <= MAX_PROBLEMS:
-        return FileError(*problems)
-    rest = len(problems) - MAX_PROBLEMS
-    last = problems[-1]
+    return refuse_first(problems[:MAX_PROBLEMS], len(problems), problems[-1])
+
+
+def refuse_first(first: list[Problem], total: int, last: Problem) -> FileError:
+    """The same error from the first MAX_PROBLEMS bad rows, how many there are, and the last
+    (what the analytics engine knows of a file's bad rows: dosecalc.batch)."""
+    if total <= MAX_PROBLEMS:
+        return FileError(*first)
+    rest = total - MAX_PROBLEMS
     tail = Problem(
         f"and {rest} more bad row{'s' if rest != 1 else ''} (the last on line {last.line})",
         file=last.file,
     )
-    return FileError(*problems[:MAX_PROBLEMS], tail, total=len(problems))
-
-
-def _scan_parallel(
-    path: Path, layout: _Layout, history: History, file: int, today: date, jobs: int
-) -> bool:
-    """Read the rows of a large CSV history in ranges of whole rows, the first in this process
-    and each other in a forked worker, and merge them into ``history`` in file order: patients,
-    drugs and regimens come out in the order of their first row, as a serial read gives them.
-    False (and ``history`` untouched) if the file is small or cannot be cut (see
-    :func:`_row_ranges`), or if any range holds a bad row: the serial read then says which
-    row, as it always does."""
-    ranges = _row_ranges(path, jobs)
-    if ranges is None:
-        return False
-    import multiprocessing
-
-    drugs.book()  # loaded once here, inherited by the workers
-    units.registry()
-    tasks = [(path, start, end, line, layout, file, today) for start, end, line in ranges]
-    with multiprocessing.get_context("fork").Pool(len(tasks) - 1) as pool:
-        later = pool.map_async(_scan_range, tasks[1:])
-        first = _scan_range(tasks[0], pack=False)
-        parts = later.get()
-    if first is None or any(part is None for part in parts):
-        return False
-    if history.patients or history.names:
-        _merge(history, _pack(first))  # type: ignore[arg-type]
-    else:  # the first file: its first range becomes the history as it is
-        for attr in ("patients", "names", "regimens", "written", "_codes", "_regimen_codes"):
-            setattr(history, attr, getattr(first, attr))
-    for part in parts:
-        _merge(history, part)  # type: ignore[arg-type]
-    return True
-
-
-def _row_ranges(path: Path, parts: int) -> list[tuple[int, int, int]] | None:
-    """``parts`` byte ranges (start, end, line of the first row) that cover the rows after the
-    header, each cut at a line end outside quotes (after an even count of '"', as in any valid
-    CSV); None for a file under PARALLEL_BYTES or without POSIX fork."""
-    size = path.stat().st_size
-    if size < PARALLEL_BYTES or not hasattr(os, "fork"):
-        return None
-    with path.open("rb") as f:
-
-        def count(start: int, end: int) -> tuple[int, int]:  # line ends and quotes, by blocks
-            f.seek(start)
-            lines = quotes = 0
-            for _ in range(start, end, 1 << 22):
-                block = f.read(min(1 << 22, end - f.tell()))
-                lines, quotes = lines + block.count(b"\n"), quotes + block.count(b'"')
-            return lines, quotes
-
-        header = f.readline()
-        start, line, quotes = len(header), 2, header.count(b'"')
-        if not header.endswith(b"\n") or quotes % 2:
-            return None
-        ranges = []
-        body = size - start
-        for k in range(1, parts + 1):  # the first range, this process's, a little larger (below)
-            share = (k + FIRST_EXTRA) / (parts + FIRST_EXTRA)
-            end = size if k == parts else max(start, len(header) + int(body * share))
-            lines, more = count(start, end)
-            cut = end == size
-            while not cut:  # on to the next line end outside quotes
-                rest = f.readline()
-                end += len(rest)
-                lines, more = lines + rest.count(b"\n"), more + rest.count(b'"')
-                cut = end == size or (quotes + more) % 2 == 0
-            if end > start:
-                ranges.append((start, end, line))
-            start, line, quotes = end, line + lines, quotes + more
-    return ranges if len(ranges) > 1 else None
-
-
-# The share of rows this process reads beyond an even one (in ranges): a worker also packs
-# and sends its rows, and this process then merges them (on 1M rows, 0.2-0.5 s of waiting).
-FIRST_EXTRA = 0.1
-
-# What a worker sends back for its range: drug names, regimen names, patients in order with
-# their row counts, and each Columns slot of all its patients end to end (a few large arrays
-# pickle in milliseconds; 20,000 Columns objects would take most of a second).
-_Packed = tuple[
-    list[str], list[str], list["str | None"], list[int], list[Any], dict[str, tuple[str, int]]
-]
-
-
-def _scan_range(task: tuple[Any, ...], pack: bool = True) -> _Packed | History | None:
-    """One range of rows as a History of its own, packed for the trip back from a worker
-    (None: a bad row or byte in it)."""
-    path, start, end, line, layout, file, today = task
-    with path.open("rb") as f:
-        f.seek(start)
-        data = f.read(end - start)
-    part = History()
-    text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", newline="")  # decoded as read
-    reader = csv.reader(text, strict=True)
-    try:
-        _scan_rows(reader, line - 1, layout, part, file, today, str(path))
-    except FileError:
-        return None
-    if reader.line_num != data.count(b"\n") + (not data.endswith(b"\n")):
-        return None  # line ends csv sees but the byte ranges did not count: read it serially
-    return _pack(part) if pack else part
-
-
-def _pack(part: History) -> _Packed:
-    slots = [getattr(Columns(), slot) for slot in Columns.__slots__]
-    for cols in part.patients.values():
-        for flat, slot in zip(slots, Columns.__slots__, strict=True):
-            flat.extend(getattr(cols, slot))
-    counts = [len(cols) for cols in part.patients.values()]
-    return part.names, part.regimens, list(part.patients), counts, slots, part.written
-
-
-def _merge(history: History, packed: _Packed) -> None:
-    """Add the rows of a packed range (a later range of the same file) to ``history``."""
-    names, regimens, patients, counts, slots, written = packed
-    for text, (source, line) in written.items():
-        history.note_name(text, source, line)
-    drug_codes = [history.code(name) for name in names]
-    regimen_codes = [history.regimen_code(name) for name in regimens]
-    by_slot = dict(zip(Columns.__slots__, slots, strict=True))
-    if drug_codes != list(range(len(drug_codes))):
-        by_slot["drug"] = array("H", map(drug_codes.__getitem__, by_slot["drug"]))
-    if regimen_codes != list(range(len(regimen_codes))):
-        by_slot["regimen"] = array("H", map(regimen_codes.__getitem__, by_slot["regimen"]))
-    start = 0
-    for name, n in zip(patients, counts, strict=True):
-        cols = history.patients.get(name)
-        if cols is None:
-            cols = history.patients[name] = Columns()
-        for slot, flat in by_slot.items():
-            getattr(cols, slot).extend(flat[start : start + n])
-        start += n
+    return FileError(*first[:MAX_PROBLEMS], tail, total=total)
 
 
 def yaml_items(text: str, source: str) -> list[tuple[int | None, dict[str, Any]]]:
@@ -911,8 +769,9 @@ def scan_yaml(path: Path, history: History, today: date) -> None:
 def load(
     paths: Iterable[Path], priors: Iterable[str] = (), today: date | None = None, jobs: int = 1
 ) -> History:
-    """Every history file and --prior amount, per patient (all-or-nothing); ``jobs`` > 1 reads
-    a large CSV file in that many worker processes (:func:`scan_csv`)."""
+    """Every history file and --prior amount, per patient (all-or-nothing). ``jobs`` is left
+    from an older signature and not used: the analytics engine reads pharmacy-wide histories
+    (:mod:`dosecalc.batch`)."""
     today = today or date.today()
     history = History()
     paths = list(paths)
@@ -921,7 +780,7 @@ def load(
         if path.suffix.lower() in (".yaml", ".yml"):
             scan_yaml(path, history, today)
         else:
-            scan_csv(path, history, today, jobs)
+            scan_csv(path, history, today)
     for text in priors:
         history.add_prior(parse_prior(text))
         history.note_name(text.partition("=")[0], "--prior", 0)

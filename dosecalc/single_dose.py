@@ -49,6 +49,14 @@ def guarded(drug: str) -> bool:
     return _guard(drug) is not None
 
 
+def spec(drug: str) -> tuple[str, float, str] | None:
+    """The basis (bsa, flat, weight), amount and unit of ``drug``'s usual maximum single dose."""
+    found = _guard(drug)
+    if found is None:
+        return None
+    return found[1].basis, found[1].amount, found[1].unit
+
+
 def excess(
     drug: str, amount: float, unit: str, per_m2: bool, bsa_m2: float | None, given: str
 ) -> Excess | None:
