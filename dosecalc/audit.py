@@ -217,7 +217,7 @@ class LedgerBatch(Batch):
         walker = threading.Thread(target=walk, name="ledger-walk")
         walker.start()  # the chain walk runs here while the database computes
         try:
-            with self.ledger.read() as conn:
+            with self.ledger.read(scratch=True) as conn:  # its temporary tables
                 if conn is None or not self.ledger._ready:
                     raise FileError(
                         Problem(f"{self.ledger} holds no dosecalc ledger yet", field="--db")
@@ -331,7 +331,9 @@ class LedgerBatch(Batch):
             "b.first_ord AS line FROM ba0 b JOIN names n ON n.dc = b.dc"
         )
         batch._table(duck, "srcs", "src INTEGER, prefix VARCHAR, ledger BOOLEAN", [(0, "", True)])
-        batch._table(duck, "notes", "pid BIGINT, j VARCHAR", [])
+        batch._table(
+            duck, "notes", "pid BIGINT, k INTEGER, j VARCHAR", []
+        )  # no repeats or high doses: ledger records
         patients = duck.execute("SELECT count(*) FROM pinfo").fetchall()[0][0]
         return batch.Checked(self, settings, patients, equivalent)
 

@@ -452,6 +452,7 @@ def test_the_summary_csv_and_json_of_many_patients_are_the_references(
     rules = _policy({})
     person = Patient(None, None, None, "given")
     loaded = hist.load([path], (), date.today())
+    check.preflight(loaded, person, None, rules)  # repeats and doses above the usual maximum
     checks = list(check.check_history(loaded, person, RiskFactors(), None, None, None, rules))
     shown = [r for r in checks if summary.passes(summary.worst(r), over)]
     flag = ["--patients-over", over] if over else []

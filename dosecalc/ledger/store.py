@@ -382,9 +382,10 @@ class Ledger:
         return engine
 
     @contextmanager
-    def _connection(self, write: bool) -> Iterator[Any]:
+    def _connection(self, write: bool, scratch: bool = False) -> Iterator[Any]:
         """A transaction; database errors become one clear sentence (exit 2). A PostgreSQL read
-        sees one snapshot throughout (repeatable read), as a SQLite read does."""
+        sees one snapshot throughout (repeatable read), as a SQLite read does, and is read-only
+        unless ``scratch`` (the audit's temporary tables; it writes no ledger table)."""
         from sqlalchemy.exc import DBAPIError, NoSuchModuleError
 
         try:
@@ -393,7 +394,7 @@ class Ledger:
                     conn = conn.execution_options(dosecalc_write=True)
                 elif not self.sqlite:
                     conn = conn.execution_options(
-                        isolation_level="REPEATABLE READ", postgresql_readonly=True
+                        isolation_level="REPEATABLE READ", postgresql_readonly=not scratch
                     )
                 with conn.begin():
                     yield conn
@@ -457,15 +458,16 @@ class Ledger:
         self._save_pending()  # committed: note the new head as this user's witness
 
     @contextmanager
-    def read(self) -> Iterator[Any]:
-        """A read transaction (``self._ready`` says whether the ledger holds any table yet)."""
+    def read(self, scratch: bool = False) -> Iterator[Any]:
+        """A read transaction (``self._ready`` says whether the ledger holds any table yet);
+        ``scratch``: one that may make temporary tables (PostgreSQL's audit)."""
         self._load_witness()
         if self.path is not None and not self.path.exists():  # nothing written yet
             self._refuse_gone()
             self._ready = False
             yield None
             return
-        with self._connection(write=False) as conn:
+        with self._connection(write=False, scratch=scratch) as conn:
             self._ready = self._schema(conn)
             if not self._ready:
                 self._refuse_gone()
