@@ -160,9 +160,11 @@ def test_ceiling_options_of_the_policy_are_applied(cli, tmp_path: Path) -> None:
     assert [t.limit for t in default.totals if t.drug == "idarubicin"] == [120.0]
     assert [(t.threshold, t.limit) for t in uk.totals if t.drug == "idarubicin"] == [(150.0, None)]
     policy = write(tmp_path, "p.toml", '[cumulative.options]\nidarubicin = "uk-smpc"\n')
-    history = write(tmp_path, "h.csv", "date,drug,dose,unit\n2020-01-01,idarubicin,130,mg/m2\n")
-    assert cli("check", "--history", str(history))[0] == 1  # 130 > 120: the German limit
-    assert cli("check", "--history", str(history), "--policy", str(policy))[0] == 0
+    # a lifetime total as one number (one row of 130 mg/m² would be ten times the usual single
+    # dose: refused as a unit slip)
+    prior = "idarubicin=130mg/m2"
+    assert cli("check", "--prior", prior)[0] == 1  # 130 > 120: the German limit
+    assert cli("check", "--prior", prior, "--policy", str(policy))[0] == 0
 
 
 def test_totals_carry_their_ceilings_into_the_output() -> None:
