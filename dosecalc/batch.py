@@ -103,6 +103,9 @@ def _macros(con: Any) -> None:
             WHEN ascii(s) <= 32 OR ascii(s) >= 133 OR ascii(right(s, 1)) <= 32
                  OR ascii(right(s, 1)) >= 133
             THEN regexp_replace(s, '^{_SPACE_CLASS}+|{_SPACE_CLASS}+$', '', 'g') ELSE s END;
+        -- csvout.unescape: the leading quote dosecalc's CSV writer puts before a formula
+        CREATE MACRO unesc(s) AS CASE WHEN regexp_matches(s, '^''+[=+@\\-\\t\\r]')
+            THEN s[2:] ELSE s END;
         -- repr() of a float: DuckDB's shortest round-trip text is Python's
         CREATE MACRO num(x) AS CAST(CAST(x AS DOUBLE) AS VARCHAR);
         CREATE MACRO numornull(x) AS coalesce(num(x), 'null');
@@ -461,7 +464,10 @@ class Batch:
                 ("time", "t_time", "tt"),
             )
         )
-        ident = ("nullif(pystrip(r.id), '')", "length(pystrip(r.id)) <= " + str(hist.MAX_ID_CHARS))
+        ident = (
+            "nullif(pystrip(unesc(r.id)), '')",
+            "length(pystrip(unesc(r.id))) <= " + str(hist.MAX_ID_CHARS),
+        )
         if "id" not in given:
             ident = ("NULL", "true")
         pat = ("r.pat_s", "r.pat_s <> ''") if with_patient else ("''", "true")
@@ -483,7 +489,7 @@ class Batch:
                            AND isfinite(TRY_CAST(dose_s AS DOUBLE)) AS dose_ok,
                          TRY_CAST(dose_s AS DOUBLE) AS dose_v
                   FROM (SELECT raw.*, pystrip(dose) AS dose_s,
-                               {"pystrip(patient)" if with_patient else "''"} AS pat_s
+                               {"pystrip(unesc(patient))" if with_patient else "''"} AS pat_s
                         FROM ({self._union()}) raw) r) r
             LEFT JOIN t_date td ON td.t = r.date
             LEFT JOIN t_kind tk ON tk.drug_t = r.drug AND tk.unit_t = r.unit
