@@ -43,16 +43,9 @@ def load(db: str | None, jobs: int | None = None, today: date | None = None) -> 
 
 
 def _refuse(ledger: Any, report: dict[str, Any]) -> None:
+    """A ledger whose walk found a problem is not used for a total (the ledger's own words)."""
     if not report["ok"]:
-        problems = report["problems"]
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise FileError(
-            Problem(
-                f"the ledger {ledger} does not verify: {problems[0]}{more}; it is not used for a "
-                "total: run `dosecalc ledger verify`",
-                field="--db",
-            )
-        )
+        raise ledger._untrusted(report["problems"], "it is not used for a total")
 
 
 def _head(ledger: Any) -> int:
