@@ -1,6 +1,6 @@
 """A check of many patients, short: one status line per patient over a ceiling, CSV rows.
 
-Plain text, no rich: worker processes build these for their chunk of patients (check.blocks).
+Plain text, no rich: built for each patient of a long check as it streams (check.blocks).
 """
 
 from __future__ import annotations
