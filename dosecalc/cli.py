@@ -1,6 +1,6 @@
 """The ``dosecalc`` command line: parse options, call the core, hand results to render.
 
-The only place where errors become exit codes (CONTRACT §2). Heavy modules (pint, yaml,
+The only place where errors become exit codes (docs/commands.md). Heavy modules (pint, yaml,
 pydantic models, rich tables) are imported inside the commands, so that ``--help``,
 ``--version`` and shell completion stay fast.
 """
@@ -803,7 +803,7 @@ def _with_labs(person: Any, values: Any) -> Any:
 
 
 def _from_ledger(loaded: Any, patient: str | None, db: str | None) -> None:
-    """Add one patient's recorded doses from the ledger (CONTRACT §8) to ``loaded``."""
+    """Add one patient's recorded doses from the ledger to ``loaded``."""
     from dosecalc.errors import fail
 
     if patient is None:

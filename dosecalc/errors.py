@@ -1,4 +1,4 @@
-"""Errors the core raises and the exit codes the CLI turns them into (CONTRACT section 2).
+"""Errors the core raises and the exit codes the CLI turns them into.
 
 Every error a user can cause is a :class:`DosecalcError`: it carries the input it is about
 (an option name or a file:line and key path) and what would be valid, so that the CLI prints

@@ -1,4 +1,4 @@
-"""The single-dose guard (CONTRACT §12): a dose given against the drug's usual maximum single
+"""The single-dose guard: a dose given against the drug's usual maximum single
 dose, the ``max_single_dose`` of the drug data (the same figure a plan warns against).
 
 A dose above that maximum may be real (a high-dose protocol) and needs an explicit word before
