@@ -1128,12 +1128,7 @@ def _check_many(
                     out.write(block if first else b",\n" + block)
                     first = False
                 advance(n)
-        if read:
-            from dosecalc.jsontext import to_json_line
-
-            listed = ",\n".join(to_json_line(w.as_dict()) for w in read)
-            out.write(f'\n], "warnings": [\n{listed}'.encode())
-        out.write(b"\n]}\n")
+        out.write(_json_end(read))
     elif fmt == "csv":
         from dosecalc import summary
 
@@ -1160,6 +1155,17 @@ def _check_many(
         _notices_to_stderr(read)
         return _audit(chk.blocks(loaded, "summary", only, *args), total, only)
     return ExitCode.CRITICAL if critical else ExitCode.OK
+
+
+def _json_end(read: Sequence[Any]) -> bytes:
+    """The end of a JSON check of many patients: the notices about the files (``read``) beside
+    the patients, then the closing brackets."""
+    if not read:
+        return b"\n]}\n"
+    from dosecalc.jsontext import to_json_line
+
+    listed = ",\n".join(to_json_line(w.as_dict()) for w in read)
+    return f'\n], "warnings": [\n{listed}\n]}}\n'.encode()
 
 
 def _pharmacy(
@@ -1217,12 +1223,7 @@ def _pharmacy(
                 for n, (line, _) in enumerate(checked.lines(only)):
                     out.write(b",\n" + line if n else line)
                 advance(total)
-            if read:
-                from dosecalc.jsontext import to_json_line
-
-                listed = ",\n".join(to_json_line(w.as_dict()) for w in read)
-                out.write(f'\n], "warnings": [\n{listed}'.encode())
-            out.write(b"\n]}\n")
+            out.write(_json_end(read))
         elif fmt == "csv":
             _notices_to_stderr(read)
             sys.stdout.write(summary.csv_text([], header=True))
