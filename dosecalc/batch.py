@@ -237,7 +237,7 @@ class Batch:
             for c in TEXT_COLUMNS
         )
         self.con.execute(
-            f"CREATE OR REPLACE VIEW raw_{src} AS SELECT {src} AS src, k, {line} AS line, "
+            f"CREATE OR REPLACE VIEW scan_{src} AS SELECT {src} AS src, k, {line} AS line, "
             f"{cols} FROM {relation}"
         )
 
@@ -347,60 +347,43 @@ class Batch:
 
     def _distinct_texts(self) -> None:
         """Read each distinct text of the columns the Python reader resolves, once, with its
-        own functions; the engine joins the verdicts to the rows (tables t_*). A CSV file the
-        engine does not read as one row a line goes to Python's csv module first."""
-        while True:
-            self.con.execute("DROP TABLE IF EXISTS reject_errors")
-            self.con.execute("DROP TABLE IF EXISTS reject_scans")
-            try:
-                counts, texts = self._scan_texts()
-            except Exception:  # the engine could not read some CSV file (mixed line ends, …)
-                culprits = self._unreadable()
-                if not culprits:
-                    raise
-                for src in culprits:
-                    self._slow_csv(src)
-                continue
-            odd = {
-                i
-                for i, s in enumerate(self.sources)
-                if s.kind == "csv" and not s.slow and _lines(s.path) != counts.get(i, 0) + 1
-            }
-            odd |= self._rejected()
-            if not odd:
-                break
-            for src in sorted(odd):
+        own functions; the engine joins the verdicts to the rows (tables t_*). Each source is
+        read once, into table raw_N; a CSV file the engine does not read as one row a line goes
+        to Python's csv module instead."""
+        for src, source in enumerate(self.sources):
+            if not self._materialize(src):
                 self._slow_csv(src)
+                self._materialize(src)
+        counts, texts = self._scan_texts()
         for i, s in enumerate(self.sources):
             s.rows = counts.get(i, 0)
         self.totals = _resolve(self.con, texts, self.today)
 
-    def _rejected(self) -> set[int]:
-        """The CSV sources with rows the engine's reader refused (wrong width, bad quotes, …)."""
+    def _materialize(self, src: int) -> bool:
+        """Table raw_N of source N, read once; False if the engine's CSV reader could not read
+        the file as one row a line (then Python's csv module reads it)."""
+        source = self.sources[src]
+        fast = source.kind == "csv" and not source.slow
+        self.con.execute("DROP TABLE IF EXISTS reject_errors")
+        self.con.execute("DROP TABLE IF EXISTS reject_scans")
         try:
-            paths = self.con.execute(
-                "SELECT DISTINCT s.file_path FROM reject_errors e "
-                "JOIN reject_scans s USING (scan_id, file_id)"
-            ).fetchall()
-        except Exception:  # no reject tables: nothing was refused
-            return set()
-        refused = {p for (p,) in paths}
-        return {
-            i
-            for i, s in enumerate(self.sources)
-            if s.kind == "csv" and not s.slow and str(s.path) in refused
-        }
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE raw_{src} AS SELECT * FROM scan_{src}")
+        except Exception:  # mixed line ends, an unclosed quote, …
+            if fast:
+                return False
+            raise
+        if not fast:
+            return True
+        (rows,) = self.con.execute(f"SELECT count(*) FROM raw_{src}").fetchone()
+        return _lines(source.path) == rows + 1 and not self._rejected()
 
-    def _unreadable(self) -> list[int]:
-        out = []
-        for i, s in enumerate(self.sources):
-            if s.kind != "csv" or s.slow:
-                continue
-            try:
-                self.con.execute(f"SELECT count(*) FROM raw_{i}").fetchall()
-            except Exception:
-                out.append(i)
-        return out
+    def _rejected(self) -> bool:
+        """Whether the engine's CSV reader refused rows of the file it just read (wrong width,
+        bad quotes, …)."""
+        try:
+            return bool(self.con.execute("SELECT count(*) FROM reject_errors").fetchone()[0])
+        except Exception:  # no reject table: nothing was refused
+            return False
 
     def _scan_texts(self) -> tuple[dict[int, int], dict[str, list[Any]]]:
         """Rows per source, and the distinct texts of the columns the reader resolves (only
