@@ -350,7 +350,7 @@ class Batch:
         own functions; the engine joins the verdicts to the rows (tables t_*). Each source is
         read once, into table raw_N; a CSV file the engine does not read as one row a line goes
         to Python's csv module instead."""
-        for src, source in enumerate(self.sources):
+        for src in range(len(self.sources)):
             if not self._materialize(src):
                 self._slow_csv(src)
                 self._materialize(src)
