@@ -101,7 +101,16 @@ def _maximum(what: str) -> int:
 
 def _dose_number(value: Any) -> float:
     """The dose column's number; a dose written with its unit says to split them."""
-    if isinstance(value, str) and value.strip():
+    if isinstance(value, str):
+        return _dose_text(str(value))
+    return _number(value, "dose", signed=True)
+
+
+@lru_cache(maxsize=65536)
+def _dose_text(value: str) -> float:
+    """:func:`_dose_number` of a text, read once for each distinct text (a ledger's walk reads
+    a million doses, of a few thousand texts)."""
+    if value.strip():
         try:
             number, unit_text = units.split_text(value)
         except ValueError:

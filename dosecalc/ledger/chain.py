@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from array import array
 from datetime import date
 from json.encoder import encode_basestring as _encode
 from typing import Any
@@ -114,9 +115,7 @@ def damage(r: Any) -> list[str]:
     return []
 
 
-def _meaning(
-    r: Any, kinds: dict[int, tuple[str, str]], voided: dict[int, int], keep: Any = None
-) -> list[str]:
+def _meaning(r: Any, kinds: Any, voided: dict[int, int], keep: Any = None) -> list[str]:
     """What is wrong with what a (well-formed) record says: a dose that no longer reads as a
     dose, a void of something that is not an earlier dose of its patient, a second void. Each
     dose read is passed to ``keep`` (seq, patient, row), if given."""
@@ -144,6 +143,39 @@ def _meaning(
     return []
 
 
+class Doses:
+    """Which records are doses, and whose, for the voids that point back at them: ``doses[seq]
+    = (kind, patient)``; ``doses.get(seq)`` is ``("dose", patient)`` for a dose, else None.
+    Compact for a walk of a million records (an array of patient numbers in seq order)."""
+
+    def __init__(self) -> None:
+        self._owner = array("q", [-1])  # [seq]: the patient's number, -1 if not a dose
+        self._other: dict[int, int] = {}  # the same, for a seq out of order
+        self._number: dict[str, int] = {}
+        self._names: list[str] = []
+
+    def __setitem__(self, seq: int, value: tuple[str, str]) -> None:
+        kind, patient = value
+        code = -1
+        if kind == "dose":
+            code = self._number.setdefault(patient, len(self._names))
+            if code == len(self._names):
+                self._names.append(patient)
+        if seq == len(self._owner):
+            self._owner.append(code)
+        else:
+            self._other[seq] = code
+
+    def get(self, seq: Any) -> tuple[str, str] | None:
+        if seq in self._other:  # a later record of the same seq: as a dict, the last one
+            code = self._other[seq]
+        elif type(seq) is int and 0 < seq < len(self._owner):
+            code = self._owner[seq]
+        else:
+            return None
+        return ("dose", self._names[code]) if code >= 0 else None
+
+
 class Walk:
     """A walk over a whole chain, record by record in order: every link, the numbering, what
     the voids point at, that every dose still reads as a dose, and (at the end) the head."""
@@ -153,7 +185,7 @@ class Walk:
         self.doses: list[tuple[int, str, hist.Row]] = []  # with ``keep``: every dose read
         self.counts = {"records": 0, "doses": 0, "voids": 0, "checks": 0}
         self.prev, self.expected, self.last = GENESIS, 1, 0
-        self.kinds: dict[int, tuple[str, str]] = {}
+        self.kinds = Doses()
         self.voided: dict[int, int] = {}
         self.patients: set[str] = set()
         self.anchor = anchor
@@ -209,7 +241,7 @@ def check_part(rows: list[Any], head: tuple[int, str]) -> list[str]:
     after it holds: its fields and hash, both its links, and the head at the chain's end. Cheap
     (a lookup per record), and what makes one patient's total trustworthy without a walk."""
     out: list[str] = []
-    kinds: dict[int, tuple[str, str]] = {}
+    kinds = Doses()
     voided: dict[int, int] = {}
     last, head_hash = head
     for r in rows:

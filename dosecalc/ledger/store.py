@@ -927,7 +927,7 @@ class Ledger:
         walk = Walk(keep=keep)
         if not problems:
             query = select(*self._columns).order_by(RECORDS.c.seq)
-            for r in conn.execute(query.execution_options(yield_per=5000)).mappings():
+            for r in _dicts(conn.execute(query.execution_options(yield_per=5000))):
                 walk.add(r)
             walk.finish(head)
             problems = walk.problems
@@ -1071,7 +1071,7 @@ class Ledger:
                 damage.append("the ledger's id is missing or unreadable: it was altered")
             query = select(*self._columns).order_by(RECORDS.c.seq)
             try:
-                for r in conn.execute(query.execution_options(yield_per=5000)).mappings():
+                for r in _dicts(conn.execute(query.execution_options(yield_per=5000))):
                     walk.add(r)
                 count = conn.execute(select(func.count()).select_from(RECORDS)).scalar()
             except DBAPIError as e:
@@ -1114,3 +1114,11 @@ def _check_lookup(patient: str) -> None:
     bad = fields.problem("patient", patient)
     if bad:
         raise fail("--patient", bad)
+
+
+def _dicts(result: Any) -> Iterator[dict[str, Any]]:
+    """The rows of a query as plain dicts (a walk reads each record's fields several times; a
+    plain dict answers in a tenth of the time of SQLAlchemy's row mapping)."""
+    keys = list(result.keys())
+    for row in result:
+        yield dict(zip(keys, row, strict=True))
