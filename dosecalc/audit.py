@@ -197,7 +197,7 @@ class LedgerBatch(Batch):
 
         def walk() -> None:
             try:
-                walked["report"] = self.ledger.verify()
+                walked["report"] = self.ledger.verify_whole()
             except BaseException as e:  # noqa: BLE001 - handed to the main thread
                 walked["error"] = e
 
@@ -216,6 +216,11 @@ class LedgerBatch(Batch):
                         Problem(f"{self.ledger} holds no dosecalc ledger yet", field="--db")
                     )
                 checked = self._stage1(conn, text, head, settings)
+        except Exception:  # a record that does not read: the walk says which, and why
+            walker.join()
+            if "report" in walked:
+                _refuse(self.ledger, walked["report"])
+            raise
         finally:
             walker.join()
         if "error" in walked:

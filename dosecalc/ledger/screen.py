@@ -1,0 +1,165 @@
+"""The walk of a PostgreSQL ledger's chain, as queries in the database (for the audit).
+
+:class:`dosecalc.ledger.chain.Walk` is the definition: record by record in Python, every field
+within its bound, every hash recomputed, every link, the numbering, what the voids point at,
+every check record, every dose read as a history row. A million records take it a minute. The
+screen asks the database the same questions at once, and is sound one way only: it passes a
+ledger when each of the walk's checks holds, and anything it cannot answer for (a table not as
+dosecalc made it, a database without sha256(), any record it flags) is walked instead, so the
+words a pharmacist reads about a damaged ledger are always the walk's.
+
+* **Fields and hashes.** Each field's bound (fields.SPECS) as a condition, and each record's
+  hash recomputed: the compact JSON of its fields with sorted keys, as chain.digest writes it
+  (PostgreSQL's to_json escapes a string exactly as Python's json module does with
+  ensure_ascii=False: ``\\"``, ``\\\\``, ``\\b \\f \\n \\r \\t``, other control characters as
+  lower-case ``\\u00xx``; tests/test_ledger_screen.py holds the two to each other).
+* **Links and numbering.** Each record's previous hash is the hash of the record numbered one
+  before it, from #1 (whose previous hash is GENESIS); the head, count and witness are the
+  ledger's own lookups (``Ledger._state``).
+* **Meaning.** Each void points at an earlier dose of its patient, no dose is voided twice, no
+  record is of another kind; check records are few and read by verifyrecord.problems_of; each
+  distinct value of a dose's fields is read by the history reader itself (history.parse_row,
+  one field or the drug, dose and unit together, varied on a row that reads), which is the
+  whole of what reading a row checks.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from dosecalc import history as hist
+from dosecalc.ledger import chain, fields
+
+# a row the history reader takes; each distinct value of a dose's fields is tried in it
+GOOD_ROW = {"date": "2000-01-01", "drug": "cisplatin", "dose": "1", "unit": "mg/m2"}
+
+# the SQL type of each field as dosecalc creates it (fields._tables)
+_INTEGER = "integer"
+
+
+def _type(spec: fields.Spec) -> tuple[str, int | None]:
+    if not spec.text:
+        return _INTEGER, None
+    if spec.multiline or spec.length > 1000:
+        return "text", None
+    return "character varying", spec.length
+
+
+def _q(name: str) -> str:
+    return '"' + name + '"'
+
+
+def _sound_sql(present: set[str]) -> str:
+    """A record within every bound (fields.problems with stored=True: PostgreSQL's text holds no
+    NUL, and the column types are checked first)."""
+    terms = []
+    for s in fields.SPECS:
+        if s.name not in present:
+            continue
+        col = _q(s.name)
+        if s.required:
+            terms.append(f"{col} IS NOT NULL")
+        if s.text:
+            terms.append(f"({col} IS NULL OR length({col}) <= {s.length})")
+        else:
+            terms.append(f"({col} IS NULL OR {col} BETWEEN {s.low} AND {s.high})")
+    return " AND ".join(terms)
+
+
+def _digest_sql(present: set[str]) -> str:
+    """chain.digest in SQL: SHA-256 of the compact JSON of the fields, keys sorted, the later
+    fields only when they hold a value."""
+    parts = []
+    for key in sorted(chain.FIELDS + chain.LATER):
+        if key not in present:
+            continue
+        col = _q(key)
+        value = f"{col}::text" if not fields.SPEC[key].text else f"to_json({col})::text"
+        part = f"',\"{key}\":' || coalesce({value}, 'null')"
+        if key in chain.LATER:
+            part = f"CASE WHEN {col} IS NULL THEN '' ELSE {part} END"
+        parts.append(part)
+    text = "'{' || substr(" + " || ".join(parts) + ", 2) || '}'"
+    return f"encode(sha256(convert_to({text}, 'UTF8')), 'hex')"
+
+
+def _types_as_made(conn: Any, present: set[str]) -> bool:
+    rows = conn.exec_driver_sql(
+        "SELECT column_name, data_type, character_maximum_length FROM information_schema.columns "
+        "WHERE table_name = 'dosecalc_records' AND table_schema = current_schema()"
+    ).all()
+    found = {name: (kind, length) for name, kind, length in rows}
+    return set(found) == present and all(
+        found[s.name] == _type(s) for s in fields.SPECS if s.name in present
+    )
+
+
+def _none_flagged(conn: Any, sql: str) -> bool:
+    return conn.exec_driver_sql(sql).scalar() == 0
+
+
+def _doses_read(conn: Any, present: set[str]) -> bool:
+    """Every dose record reads as a history row (chain.dose_row), from its distinct values."""
+    where = "FROM dosecalc_records WHERE kind = 'dose'"
+    alone = [c for c in ("date", "bsa_m2", "cycle", "day", "time") if c in present]
+    tries: list[dict[str, Any]] = []
+    for column in alone:
+        for (value,) in conn.exec_driver_sql(f"SELECT DISTINCT {_q(column)} {where}"):
+            tries.append({column: value})
+    for drug, dose, unit in conn.exec_driver_sql(f"SELECT DISTINCT drug, dose, unit {where}"):
+        tries.append({"drug": drug, "dose": dose, "unit": unit})
+    if "source_id" in present:  # an id longer than the reader takes (the column is shorter)
+        long = f"SELECT DISTINCT source_id {where} AND length(source_id) > {hist.MAX_ID_CHARS}"
+        tries += [{"id": value} for (value,) in conn.exec_driver_sql(long)]
+    for values in tries:
+        try:
+            hist.parse_row({**GOOD_ROW, **values}, "", date.max)
+        except ValueError:
+            return False
+    return True
+
+
+def _checks_read(conn: Any, columns: list[Any]) -> bool:
+    from sqlalchemy import select
+
+    from dosecalc.ledger.fields import RECORDS
+    from dosecalc.verifyrecord import problems_of
+
+    query = select(*columns).where(RECORDS.c.kind == "check")
+    return not any(problems_of(dict(r)) for r in conn.execute(query).mappings())
+
+
+def passes(conn: Any, columns: list[Any]) -> bool:
+    """Whether every check of a walk of the whole chain holds, asked of the database (False
+    also when it cannot say: then walk). The head, count and witness are checked apart."""
+    present = {c.name for c in columns}
+    if not _types_as_made(conn, present):
+        return False
+    genesis = chain.GENESIS
+    return (
+        _none_flagged(
+            conn,
+            f"SELECT count(*) FROM dosecalc_records WHERE NOT coalesce({_sound_sql(present)} "
+            f"AND kind IN ('dose', 'void', 'check') AND {_digest_sql(present)} = hash, false)",
+        )
+        and _none_flagged(
+            conn,
+            "SELECT count(*) FROM (SELECT seq, prev_hash, lag(hash) OVER (ORDER BY seq) AS before, "
+            "row_number() OVER (ORDER BY seq) AS n FROM dosecalc_records) r "
+            f"WHERE NOT coalesce(seq = n AND prev_hash = coalesce(before, '{genesis}'), false)",
+        )
+        and _none_flagged(
+            conn,
+            "SELECT count(*) FROM dosecalc_records v LEFT JOIN dosecalc_records d "
+            "ON d.seq = v.voids WHERE v.kind = 'void' AND NOT coalesce(d.kind = 'dose' "
+            "AND d.patient = v.patient AND v.voids < v.seq, false)",
+        )
+        and _none_flagged(
+            conn,
+            "SELECT count(*) FROM (SELECT voids FROM dosecalc_records WHERE kind = 'void' "
+            "GROUP BY voids HAVING count(*) > 1) twice",
+        )
+        and _checks_read(conn, columns)
+        and _doses_read(conn, present)
+    )
