@@ -220,12 +220,15 @@ class Batch:
         return source
 
     def _csv_view(self, source: Source, src: int) -> None:
-        """The file as the engine reads it: one row a line after the header, every column text."""
+        """The file as the engine reads it: one row a line after the header, every column text.
+        Its lines are at most the reader's default 2 MB (its buffer is 16 of them, within the
+        engine's memory whatever the file's size); a longer line goes to Python's csv module,
+        which refuses it with its line."""
         types = ", ".join(f"'{c}': 'VARCHAR'" for c in source.columns)
         scan = (
             f"read_csv({_literal(str(source.path))}, header = true, columns = {{{types}}}, "
             "delim = ',', quote = '\"', escape = '\"', auto_detect = false, strict_mode = true, "
-            "store_rejects = true, null_padding = false, max_line_size = 100000000)"
+            "store_rejects = true, null_padding = false)"
         )
         self._view(src, f"(SELECT row_number() OVER () AS k, * FROM {scan})", source, "k + 1")
 

@@ -401,6 +401,21 @@ def test_rows_of_the_wrong_width_and_bad_quotes_are_named_as_python_names_them(
     assert problems == [f"{path}:2: byte 0xff is not UTF-8; save the file as UTF-8"]
 
 
+def test_a_line_of_megabytes_is_refused_with_its_line(tmp_path: Path, run) -> None:
+    """The engine's reader takes lines of up to 2 MB (its buffer stays within its memory,
+    whatever the size of the file); a longer one is read by Python's csv module, which refuses
+    it at its line: never an out-of-memory error, never a skipped row."""
+    path = tmp_path / "long.csv"
+    path.write_text(
+        "date,drug,dose,unit,bsa_m2,patient\n2024-01-02,epirubicin,40,mg/m2,,P1\n"
+        f"2024-01-03,epirubicin,40,mg/m2,,P{'9' * 3_000_000}\n2024-01-04,epirubicin,40,mg/m2,,P2\n",
+        encoding="utf-8",
+    )
+    p = run("check", "--history", str(path), "--format", "json")
+    assert p.returncode == 2 and p.stdout == "", p.stderr
+    assert f"{path}:3: not valid CSV" in p.stderr and "Traceback" not in p.stderr
+
+
 def test_several_files_and_the_same_file_twice(tmp_path: Path) -> None:
     a = _write(tmp_path / "a.csv", BASE[:2], HEADER[:6])
     b = _write(tmp_path / "b.csv", BASE[2:], HEADER[:6])
