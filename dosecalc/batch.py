@@ -230,7 +230,8 @@ class Batch:
             "delim = ',', quote = '\"', escape = '\"', auto_detect = false, strict_mode = true, "
             "store_rejects = true, null_padding = false)"
         )
-        self._view(src, f"(SELECT row_number() OVER () AS k, * FROM {scan})", source, "k + 1")
+        # the row's number and line are its place in the table it is read into (_materialize)
+        self._view(src, f"(SELECT NULL::BIGINT AS k, * FROM {scan})", source, "k")
 
     def _view(self, src: int, relation: str, source: Source, line: str) -> None:
         cols = ", ".join(
@@ -363,18 +364,27 @@ class Batch:
         self.totals = _resolve(self.con, texts, self.today)
 
     def _materialize(self, src: int) -> bool:
-        """Table raw_N of source N, read once; False if the engine's CSV reader could not read
-        the file as one row a line (then Python's csv module reads it)."""
+        """Source N read once, into a table (stored_N, seen through raw_N); False if the
+        engine's CSV reader could not read the file as one row a line (then Python's csv module
+        reads it)."""
         source = self.sources[src]
         fast = source.kind == "csv" and not source.slow
         self.con.execute("DROP TABLE IF EXISTS reject_errors")
         self.con.execute("DROP TABLE IF EXISTS reject_scans")
         try:
-            self.con.execute(f"CREATE OR REPLACE TEMP TABLE raw_{src} AS SELECT * FROM scan_{src}")
+            self.con.execute(
+                f"CREATE OR REPLACE TEMP TABLE stored_{src} AS SELECT * FROM scan_{src}"
+            )
         except Exception:  # mixed line ends, an unclosed quote, …
             if fast:
                 return False
             raise
+        # a CSV file read by the engine: its rows are stored in the file's order (the engine
+        # preserves insertion order), so a row's place is its number, the header line 1
+        place = "REPLACE (rowid + 1 AS k, rowid + 2 AS line)" if fast else ""
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP VIEW raw_{src} AS SELECT * {place} FROM stored_{src}"
+        )
         if not fast:
             return True
         (rows,) = self.con.execute(f"SELECT count(*) FROM raw_{src}").fetchone()
