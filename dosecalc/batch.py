@@ -939,8 +939,17 @@ def _exact(con: Any, exposures: Exposures, rows: int, eq: int) -> None:
     matrix, padded with zeros after its end, streams of similar length together)."""
     import numpy as np
 
-    tot: list[Any] = []  # arrays of pid, eid, tc, value
-    cx: list[Any] = []  # arrays of gi, level slot, running total
+    con.execute("CREATE OR REPLACE TABLE tot (pid BIGINT, eid BIGINT, tc BIGINT, value DOUBLE)")
+    con.execute("CREATE OR REPLACE TABLE cx0 (ord BIGINT, lvl BIGINT, total DOUBLE, tc BIGINT)")
+
+    def store(table: str, names: tuple[str, ...], parts: list[Any]) -> None:
+        """A part's arrays into a table of the engine (Python keeps none of them)."""
+        if parts:
+            con.register("part_np", {n: np.concatenate([p[i] for p in parts])
+                                     for i, n in enumerate(names)})  # fmt: skip
+            con.execute(f"INSERT INTO {table} SELECT {', '.join(names)} FROM part_np")
+            con.unregister("part_np")
+
     # levels as arrays indexed [eid, tc, slot]: bound (inf: none) and strict
     eids, tcs = exposures.shape
     slots = max((len(v) for v in exposures.levels.values()), default=0)
@@ -956,6 +965,7 @@ def _exact(con: Any, exposures: Exposures, rows: int, eq: int) -> None:
         amt = np.asarray(a["amt"], dtype=np.float64)
         if len(gi) == 0:
             continue
+        cx: list[Any] = []  # arrays of gi, level slot, running total, total code
         new = np.ones(len(gi), dtype=bool)
         new[1:] = (pid[1:] != pid[:-1]) | (tc[1:] != tc[:-1])
         starts = np.flatnonzero(new)
@@ -981,23 +991,8 @@ def _exact(con: Any, exposures: Exposures, rows: int, eq: int) -> None:
                 at = starts[seg[crossed]] + hit[crossed].argmax(axis=1)
                 cx.append((gi[at], np.full(len(at), j), sums[at], tc[at]))
         last = starts + lengths - 1
-        tot.append((pid[last], eid[last], tc[last], sums[last]))
-
-    def arrays(parts: list[Any], names: tuple[str, ...], types: tuple[Any, ...]) -> dict[str, Any]:
-        return {
-            name: np.concatenate([p[i] for p in parts]).astype(typ)
-            if parts
-            else np.zeros(0, dtype=typ)
-            for i, (name, typ) in enumerate(zip(names, types, strict=True))
-        }
-
-    i64, f64 = np.int64, np.float64
-    con.register("tot_np", arrays(tot, ("pid", "eid", "tc", "value"), (i64, i64, i64, f64)))
-    con.register("cx_np", arrays(cx, ("ord", "lvl", "total", "tc"), (i64, i64, f64, i64)))
-    con.execute("CREATE OR REPLACE TABLE tot AS SELECT * FROM tot_np")
-    con.execute("CREATE OR REPLACE TABLE cx0 AS SELECT * FROM cx_np")
-    con.unregister("tot_np")
-    con.unregister("cx_np")
+        store("tot", ("pid", "eid", "tc", "value"), [(pid[last], eid[last], tc[last], sums[last])])
+        store("cx0", ("ord", "lvl", "total", "tc"), cx)
     con.execute(
         """
         CREATE OR REPLACE TABLE cx AS
