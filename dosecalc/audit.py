@@ -271,8 +271,10 @@ class LedgerBatch(Batch):
         _pg_table(conn, text, "dc_pe", "ekey integer[], fa text, eid integer", numbered)
         conn.execute(
             text(
+                # an equality the planner can hash (IS NOT DISTINCT FROM compared every
+                # patient with every exposure: 9.5 s of a million records); fa is a date or NULL
                 "UPDATE dc_pinfo p SET eid = e.eid FROM dc_pe e "
-                "WHERE e.ekey = p.ekey AND e.fa IS NOT DISTINCT FROM p.fa"
+                "WHERE e.ekey = p.ekey AND coalesce(e.fa, '') = coalesce(p.fa, '')"
             )
         )
         exposures = batch._exposure_tables(duck, keys, self.totals, settings)

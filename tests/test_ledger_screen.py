@@ -74,7 +74,8 @@ def _digests(db: str) -> list[tuple[str, str]]:
     ledger = Ledger(db)
     with ledger.read() as conn:
         present = {c.name for c in ledger._columns}
-        query = f"SELECT hash, {screen._digest_sql(present)} FROM dosecalc_records ORDER BY seq"
+        digest, laterals = screen._digest_sql(present)
+        query = f"SELECT r.hash, {digest} FROM dosecalc_records r, {laterals} ORDER BY r.seq"
         return [tuple(r) for r in conn.exec_driver_sql(query)]
 
 
@@ -94,7 +95,7 @@ def test_the_database_hashes_every_record_as_the_walk_does(run, pg_db, tmp_path)
                                       blacklist_categories=("Cs",)), max_size=12),
                 min_size=1, max_size=20))  # fmt: skip
 def test_postgresql_escapes_a_string_as_python(postgres_server, texts) -> None:
-    """The kernel of the hash: a string's JSON text, in PostgreSQL and in Python's json module
+    """The kernel of the hash: a row's JSON text, in PostgreSQL and in Python's json module
     (every character PostgreSQL's text holds: all but NUL and lone surrogates)."""
     import sqlalchemy
 
@@ -105,10 +106,13 @@ def test_postgresql_escapes_a_string_as_python(postgres_server, texts) -> None:
     )
     with engine.connect() as conn:
         got = conn.execute(
-            sqlalchemy.text("SELECT to_json(t)::text FROM unnest(CAST(:a AS text[])) t"),
+            sqlalchemy.text(
+                "SELECT row_to_json(x)::text FROM (SELECT t AS s, 7 AS n, NULL::text AS z "
+                "FROM unnest(CAST(:a AS text[])) WITH ORDINALITY u(t, i) ORDER BY i) x"
+            ),
             {"a": every},
         ).scalars()
-        assert list(got) == [encode_basestring(t) for t in every]
+        assert list(got) == [f'{{"s":{encode_basestring(t)},"n":7,"z":null}}' for t in every]
     engine.dispose()
 
 

@@ -10,9 +10,10 @@ words a pharmacist reads about a damaged ledger are always the walk's.
 
 * **Fields and hashes.** Each field's bound (fields.SPECS) as a condition, and each record's
   hash recomputed: the compact JSON of its fields with sorted keys, as chain.digest writes it
-  (PostgreSQL's to_json escapes a string exactly as Python's json module does with
-  ensure_ascii=False: ``\\"``, ``\\\\``, ``\\b \\f \\n \\r \\t``, other control characters as
-  lower-case ``\\u00xx``; tests/test_ledger_screen.py holds the two to each other).
+  (PostgreSQL's row_to_json writes a string as its to_json does, which escapes exactly as
+  Python's json module does with ensure_ascii=False: ``\\"``, ``\\\\``, ``\\b \\f \\n \\r \\t``,
+  other control characters as lower-case ``\\u00xx``; tests/test_ledger_screen.py holds the
+  two to each other).
 * **Links and numbering.** Each record's previous hash is the hash of the record numbered one
   before it, from #1 (whose previous hash is GENESIS); the head, count and witness are the
   ledger's own lookups (``Ledger._state``).
@@ -57,7 +58,7 @@ def _sound_sql(present: set[str]) -> str:
     for s in fields.SPECS:
         if s.name not in present:
             continue
-        col = _q(s.name)
+        col = "r." + _q(s.name)
         if s.required:
             terms.append(f"{col} IS NOT NULL")
         if s.text:
@@ -67,21 +68,25 @@ def _sound_sql(present: set[str]) -> str:
     return " AND ".join(terms)
 
 
-def _digest_sql(present: set[str]) -> str:
+def _digest_sql(present: set[str]) -> tuple[str, str]:
     """chain.digest in SQL: SHA-256 of the compact JSON of the fields, keys sorted, the later
-    fields only when they hold a value."""
-    parts = []
-    for key in sorted(chain.FIELDS + chain.LATER):
-        if key not in present:
-            continue
-        col = _q(key)
-        value = f"{col}::text" if not fields.SPEC[key].text else f"to_json({col})::text"
-        part = f"',\"{key}\":' || coalesce({value}, 'null')"
-        if key in chain.LATER:
-            part = f"CASE WHEN {col} IS NULL THEN '' ELSE {part} END"
-        parts.append(part)
-    text = "'{' || substr(" + " || ".join(parts) + ", 2) || '}'"
-    return f"encode(sha256(convert_to({text}, 'UTF8')), 'hex')"
+    fields only when they hold a value. PostgreSQL's row_to_json writes a row as json.dumps
+    writes a dict with separators (",", ":"): each field a key in the row's order, a text as
+    to_json escapes it, a whole number as its digits, NULL as null. Returns (the hash, the
+    LATERAL subqueries of the rows it reads: one for each set of later fields present)."""
+    later = [k for k in chain.LATER if k in present]
+    variants = []  # (condition, alias) from the most fields to none
+    laterals = []
+    for n in range(2 ** len(later)):
+        given = [k for i, k in enumerate(later) if n >> i & 1]
+        keys = sorted([k for k in chain.FIELDS if k in present] + given)
+        alias = "j" + "".join(str(n >> i & 1) for i in range(len(later)))
+        laterals.append(f"LATERAL (SELECT {', '.join('r.' + _q(k) for k in keys)}) {alias}")
+        test = [f"r.{_q(k)} IS {'NOT ' if k in given else ''}NULL" for k in later]
+        variants.append((" AND ".join(test) or "true", alias))
+    cases = " ".join(f"WHEN {test} THEN row_to_json({alias})::text" for test, alias in variants)
+    text = f"CASE {cases} END"
+    return f"encode(sha256(convert_to({text}, 'UTF8')), 'hex')", ", ".join(laterals)
 
 
 def _types_as_made(conn: Any, present: set[str]) -> bool:
@@ -137,11 +142,13 @@ def passes(conn: Any, columns: list[Any]) -> bool:
     if not _types_as_made(conn, present):
         return False
     genesis = chain.GENESIS
+    digest, laterals = _digest_sql(present)
     return (
         _none_flagged(
             conn,
-            f"SELECT count(*) FROM dosecalc_records WHERE NOT coalesce({_sound_sql(present)} "
-            f"AND kind IN ('dose', 'void', 'check') AND {_digest_sql(present)} = hash, false)",
+            f"SELECT count(*) FROM dosecalc_records r, {laterals} "
+            f"WHERE NOT coalesce({_sound_sql(present)} AND r.kind IN ('dose', 'void', 'check') "
+            f"AND {digest} = r.hash, false)",
         )
         and _none_flagged(
             conn,
