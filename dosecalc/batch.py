@@ -5,7 +5,8 @@ single patient's check use it, and this path is proven equal to it (tests/test_b
 is computed here is the same clinical rules as queries:
 
 * **Reading.** A CSV history is read by DuckDB's CSV reader, every column as text (never cast
-  by DuckDB); a Parquet history natively, each column cast to text. Each distinct date, drug
+  by DuckDB), once, into a table whose row order is the file's (a row's place is its number);
+  a Parquet history natively, each column cast to text. Each distinct date, drug
   and unit, BSA, cycle, day and time text is read once by the Python reader's own functions
   (:mod:`dosecalc.history`), and a dose by a regular expression that is the strict number rule;
   a row any of them refuses is reported with file:line in the Python reader's words (up to
