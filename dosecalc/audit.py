@@ -12,9 +12,10 @@ the ledger lives.
   records are streamed into the engine (in batches; it spills to disk beyond its memory) and
   checked there exactly as a history file's rows are.
 
-A ledger whose chain does not verify is not used for a total (CONTRACT §12): the chain is walked
-first (on PostgreSQL, while the database computes), and the audit counts the records up to the
-head the walk checked.
+A ledger whose chain does not verify is not used for a total: on SQLite the chain is walked
+first; on PostgreSQL, while the database computes the totals, it also answers the walk's
+questions (:mod:`dosecalc.ledger.screen`), and a ledger it flags is walked in Python for the
+words. The audit counts the records up to the head that was checked.
 """
 
 from __future__ import annotations
