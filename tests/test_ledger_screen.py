@@ -160,14 +160,16 @@ DAMAGE = [
 
 @pytest.mark.parametrize(("tamper", "rechain"), DAMAGE)
 def test_damage_sends_the_audit_to_the_walk(run, pg_db, tmp_path, tamper, rechain) -> None:
+    """The audit and the export of every record ask the database first; the walk refuses."""
     _odd_ledger(run, pg_db, tmp_path)
     assert _passes(pg_db)
     sql(pg_db, tamper)
     if rechain:
         _rechain(pg_db)
     assert not _passes(pg_db)
-    p = _ok(run("check", "--all-patients", "--db", pg_db, "--format", "json"), 2)
-    assert p.stdout == "" and "failed its integrity check" in p.stderr, p.stderr
+    for args in (["check", "--all-patients", "--format", "json"], ["ledger", "export"]):
+        p = _ok(run(*args, "--db", pg_db), 2)
+        assert p.stdout == "" and "failed its integrity check" in p.stderr, p.stderr
     _ok(run("ledger", "verify", "--db", pg_db), 1)  # the walk agrees
 
 

@@ -959,7 +959,8 @@ class Ledger:
                     if r["patient"] == patient
                 ]
             else:
-                self._walked(conn)
+                if not self._screened(conn):  # every record: the whole chain checked
+                    self._walked(conn)
                 query = select(*self._columns).order_by(RECORDS.c.seq)
                 out = [
                     {c.name: r.get(c.name) for c in RECORDS.columns}
@@ -1045,27 +1046,31 @@ class Ledger:
 
     # integrity -------------------------------------------------------------------------------
 
-    def verify_whole(self) -> dict[str, Any]:
-        """:meth:`verify` of the whole chain for an audit of every patient: on PostgreSQL the
-        walk's checks are asked of the database (dosecalc/ledger/screen.py); a ledger they do
-        not pass outright is walked, and the report is the walk's."""
-        if self.sqlite:
-            return self.verify()
+    def _screened(self, conn: Any) -> bool:
+        """Whether the whole chain passes the walk's checks, asked of the database: PostgreSQL
+        only (dosecalc/ledger/screen.py); False where it cannot say (then walk)."""
+        if self.sqlite or not self._ready:
+            return False
         from sqlalchemy.exc import DBAPIError
 
         from dosecalc.ledger import screen
 
+        try:
+            with conn.begin_nested():  # a query that fails (no sha256()): walk instead
+                head = self._head(conn)
+                return not self._state(conn, head) and screen.passes(conn, self._columns)
+        except DBAPIError:
+            return False
+
+    def verify_whole(self) -> dict[str, Any]:
+        """:meth:`verify` of the whole chain for an audit of every patient: on PostgreSQL the
+        walk's checks are asked of the database; a ledger they do not pass outright is walked,
+        and the report is the walk's."""
         passed = False
         with self.read() as conn:
-            if self._ready:
-                head = self._head(conn)
-                try:
-                    with conn.begin_nested():  # a query that fails (no sha256()): walk instead
-                        passed = not self._state(conn, head) and screen.passes(conn, self._columns)
-                except DBAPIError:
-                    passed = False
-                if passed:
-                    self._note_head(conn)
+            if self._screened(conn):
+                passed = True
+                self._note_head(conn)
         if not passed:
             return self.verify()
         self._save_pending()
