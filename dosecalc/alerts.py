@@ -1,4 +1,4 @@
-"""Warnings attached to a plan or a check (CONTRACT §6-7): severity, code, where, message.
+"""Warnings attached to a plan or a check: severity, code, where, message.
 
 Called ``Alert`` here so as not to shadow Python's ``warnings``; serialised as "warnings".
 """

@@ -889,7 +889,7 @@ WHERE r.per_m2 <> r.m2 AND r.bsa IS NULL AND p.pbsa IS NULL
 ORDER BY p.pid, r.ord
 """
 
-# the same administration twice (CONTRACT §12): for each later row, the first earlier row of
+# the same administration twice: for each later row, the first earlier row of
 # the same patient, date and drug that no time or id tells apart and whose amount, in the unit
 # of the drug's total, is within REPEAT_TOLERANCE of it (two ledger records are not compared)
 REPEATS = """

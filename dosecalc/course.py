@@ -1,4 +1,4 @@
-"""Treatment courses (CONTRACT §4): regimens in sequence, radiotherapy and events on one calendar.
+"""Treatment courses: regimens in sequence, radiotherapy and events on one calendar.
 
 A course file lists phases in order. A regimen phase names a library id or a regimen file
 (relative to the course file) with its cycles and an optional start (default: the day after

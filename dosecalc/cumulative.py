@@ -1,6 +1,6 @@
 """Lifetime totals: every exposure in date order, running totals, ceilings, equivalents, projection.
 
-The running total of each drug is checked after every administration (CONTRACT §7): the first
+The running total of each drug is checked after every administration: the first
 administration at which it becomes ``>= threshold`` gives CUMULATIVE_THRESHOLD_REACHED
 (warning), the first at which it becomes ``> limit`` gives CUMULATIVE_LIMIT_EXCEEDED
 (critical). Anthracycline-type agents also feed a doxorubicin-equivalent total through a named
@@ -35,12 +35,12 @@ REL_TOL = 1e-11
 
 
 def reached(total: float, threshold: float) -> bool:
-    """A threshold is reached when the total becomes >= it (CONTRACT §7)."""
+    """A threshold is reached when the total becomes >= it."""
     return total >= threshold * (1 - REL_TOL)
 
 
 def exceeded(total: float, limit: float) -> bool:
-    """A limit is exceeded when the total becomes > it (CONTRACT §7)."""
+    """A limit is exceeded when the total becomes > it."""
     return total > limit * (1 + REL_TOL)
 
 
@@ -260,7 +260,7 @@ def bsa_assumed(bsa: BsaUse) -> list[Alert]:
 
 # ---------------------------------------------------------------- one administration, once
 
-# Two rows of one patient, date and drug are the same administration (CONTRACT §12) when their
+# Two rows of one patient, date and drug are the same administration when their
 # amounts, in the unit the drug's lifetime total is kept in, differ by at most this share and no
 # time or id tells them apart. A record of the dose as given is often the protocol dose rounded
 # (dose-rounding policies round within 10 %: HOPA position statement, Fahrenbruch et al., J Oncol
@@ -352,7 +352,7 @@ def refuse_repeats(
 def screen(
     history: History, bsa_of: Callable[[str | None], float | None], again: bool = False
 ) -> None:
-    """What every total is built on, checked before it is (CONTRACT §12): each administration
+    """What every total is built on, checked before it is: each administration
     once (:func:`refuse_repeats`), and each row against its drug's usual maximum single dose
     (:func:`high_doses`)."""
     refuse_repeats(history, bsa_of, again)

@@ -2,7 +2,7 @@
 rounding, with a trace.
 
 Pure functions of plain values. The order of operations is fixed (prior-art lesson 2): a
-patient-dependent rule of the regimen (children, infants: CONTRACT §11) replaces or scales the
+patient-dependent rule of the regimen (children, infants) replaces or scales the
 protocol dose first, a reduction or escalation applies to the calculated dose, the regimen's cap
 (``max_dose``) applies to the modified dose, and rounding comes last and never pushes a dose
 above the cap.
@@ -229,7 +229,7 @@ def calculate(
 def rule_step(
     order: DrugOrder, spec: DoseSpec, patient: Patient, trace: list[str]
 ) -> tuple[RuleUse | None, DoseSpec, DoseSpec | None]:
-    """The regimen's patient-dependent rule (CONTRACT §11), first in the order of operations:
+    """The regimen's patient-dependent rule, first in the order of operations:
     (the rule that applies, the dose spec to calculate from, the order's dose it replaced)."""
     from dosecalc.rules import select
 

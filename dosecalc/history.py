@@ -1,4 +1,4 @@
-"""Prior administrations from a history file (CONTRACT §5): CSV, or YAML with the same fields.
+"""Prior administrations from a history file (docs/history.md): CSV, or YAML with the same fields.
 
 Every row is checked and either taken or refused with file:line (exit 2); no row is ever
 skipped. Doses stay as given (amount + unit + the row's BSA); conversion to the unit a drug's
@@ -726,7 +726,7 @@ def refuse_first(first: list[Problem], total: int, last: Problem) -> FileError:
 
 
 def yaml_items(text: str, source: str) -> list[tuple[int | None, dict[str, Any]]]:
-    """The administrations of a YAML history (CONTRACT §5) with their lines, columns checked."""
+    """The administrations of a YAML history (docs/history.md) with their lines, columns checked."""
     from dosecalc import yamlfile
 
     data, lines = yamlfile.parse(text, source)
@@ -798,7 +798,7 @@ def load(
 
 
 def _refuse_same_file(paths: list[Path]) -> None:
-    """The same file given twice would count every dose in it twice (CONTRACT §12)."""
+    """The same file given twice would count every dose in it twice (docs/history.md)."""
     seen: dict[tuple[int, int], Path] = {}
     for path in paths:
         try:

@@ -1,4 +1,4 @@
-"""JSON text for machine output (CONTRACT §4): kept apart from :mod:`dosecalc.render`, so that
+"""JSON text for machine output: kept apart from :mod:`dosecalc.render`, so that
 ``--format json`` never imports rich."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Regimen files (CONTRACT §3): the models, their YAML loader with file:line errors, the library.
+"""Regimen files: the models, their YAML loader with file:line errors, the library.
 
 A dose's basis follows from its unit and is never guessed: ``mg/m2`` is per BSA, ``mg/kg`` per
 weight, ``mg`` flat, ``AUC 5`` carboplatin by Calvert. ``dose`` is the dose on each listed day;

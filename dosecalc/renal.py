@@ -2,7 +2,7 @@
 drug's organ-function rule reads (:func:`kidney_function`), computed once per plan.
 
 Calvert AH et al. J Clin Oncol 1989;7:1748-56: dose (mg) = target AUC × (GFR + 25).
-The GFR is a clearance in mL/min: given with ``--gfr`` (used as given, CONTRACT §1), or
+The GFR is a clearance in mL/min: given with ``--gfr`` (used as given), or
 estimated by Cockcroft–Gault (Nephron 1976;16:31-41) from age, sex, weight and serum
 creatinine, under the policy's weight choice, creatinine floor and GFR cap (FDA 2010 / NCCN).
 Calvert's formula was derived in patients with GFRs of 33-135 mL/min (Calvert 1989, as Shibata

@@ -671,7 +671,7 @@ def ledger_records(records: list[dict[str, Any]], where: str) -> Grid:
 
 
 def ledger_csv(records: list[dict[str, Any]]) -> str:
-    """The doses in force as a history file (CONTRACT §5) that ``check --history`` reads back;
+    """The doses in force as a history file (docs/history.md) that ``check --history`` reads back;
     the note says which ledger record each row is."""
     from dosecalc.history import COLUMNS
 

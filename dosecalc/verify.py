@@ -1,4 +1,4 @@
-"""Verifying a written order (CONTRACT §9): each line against the plan engine's dose for that
+"""Verifying a written order: each line against the plan engine's dose for that
 drug, cycle and day, then the whole order, then the prescriber's acknowledgements, then a verdict.
 
 Independent recomputation means the same engine as ``plan``, never a copy of its arithmetic:

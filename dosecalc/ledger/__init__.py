@@ -1,4 +1,4 @@
-"""The patient ledger (CONTRACT §8): every administration recorded, per patient, for life.
+"""The patient ledger: every administration recorded, per patient, for life.
 
 Three rooms: :mod:`.store` (the tables, where the ledger is, recording and reading records),
 :mod:`.chain` (the hash chain and its checks) and :mod:`.readers` (files to import: history

@@ -1,4 +1,4 @@
-"""Files to import into the ledger: history CSV and YAML (CONTRACT §5), FHIR R4 Bundles of
+"""Files to import into the ledger: history CSV and YAML, FHIR R4 Bundles of
 MedicationAdministrations. Each becomes a list of :class:`Entry`, checked by the ledger as it
 records them."""
 
@@ -76,7 +76,7 @@ def entries_from_rows(
 
 
 def history_rows(path: Path, data: bytes) -> list[tuple[int | None, dict[str, Any]]]:
-    """The rows of a history CSV or YAML (CONTRACT §5), with their line numbers."""
+    """The rows of a history CSV or YAML, with their line numbers."""
     import csv
     import io
 

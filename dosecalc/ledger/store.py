@@ -1,4 +1,4 @@
-"""The ledger's storage (CONTRACT §8): every administration recorded, per patient, for life.
+"""The ledger's storage: every administration recorded, per patient, for life.
 
 Storage is SQLAlchemy Core: SQLite by default (a file in the user's data folder, WAL, mode
 0600) or PostgreSQL by URL for a pharmacy shared by many users.
@@ -71,7 +71,7 @@ OPTION = {
 
 
 def _to_2(conn: Any) -> None:
-    """Schema 2: an administration's time and its id in the source system (CONTRACT §12), and
+    """Schema 2: an administration's time and its id in the source system, and
     an index of what each void cancels (one patient's voids found without a scan)."""
     from sqlalchemy import text
 
@@ -796,7 +796,7 @@ class Ledger:
 
     def _refuse_repeats(self, conn: Any, rows: list[hist.Row], entries: list[Entry]) -> None:
         """Refuse an entry that is the same administration as another entry, or (with ``conn``)
-        as an active record of its patient: the identity ``check`` uses (CONTRACT §12), from
+        as an active record of its patient: the identity ``check`` uses, from
         :func:`dosecalc.cumulative.repeats`."""
         from dosecalc import cumulative
 
@@ -907,7 +907,7 @@ class Ledger:
         return rows
 
     def _checked_patient(self, conn: Any, patient: str) -> list[dict[str, Any]]:
-        """One patient's records, after the chain they rest on is checked (CONTRACT §12)."""
+        """One patient's records, after the chain they rest on is checked."""
         head = self._head(conn)
         problems = self._state(conn, head)
         rows = self._patient_rows(conn, patient)
@@ -1006,8 +1006,8 @@ class Ledger:
     def add_to(self, history: hist.History, patient: str | None) -> int:
         """Add one patient's active doses to ``history`` as the history's own patient (they join
         any --history rows and --prior amounts given for the same person), or, with ``None``,
-        every patient's under their id. The chain they rest on is checked first (CONTRACT
-        §12): one patient's part of it, or all of it. Refuse an id the ledger does not know: a
+        every patient's under their id. The chain they rest on is checked first: one
+        patient's part of it, or all of it. Refuse an id the ledger does not know: a
         typo would otherwise read as no exposure at all."""
 
         if patient is not None:
