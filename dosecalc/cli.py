@@ -10,7 +10,7 @@ import inspect
 import os
 import sys
 import traceback
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -1115,46 +1115,76 @@ def _check_many(
 
     only = only.strip().lower() if only else None
     total = len(loaded.patients)
-    critical = False
     if fmt == "json":
-        sys.stdout.flush()
-        out = sys.stdout.buffer  # the blocks come UTF-8 encoded
-        out.write(b'{"patients": [\n')
-        first = True
-        with _progress(total) as advance:
-            for block, crit, n in chk.blocks(loaded, "json", only, *args):
-                critical |= crit
-                if block:
-                    out.write(block if first else b",\n" + block)
-                    first = False
-                advance(n)
-        out.write(_json_end(read))
+        critical = _write_json(chk.blocks(loaded, "json", only, *args), total, read)
     elif fmt == "csv":
+        critical = _write_csv(chk.blocks(loaded, "csv", only, *args), total, read)
+    elif details:
         from dosecalc import summary
 
-        _notices_to_stderr(read)
-        sys.stdout.write(summary.csv_text([], header=True))
-        with _progress(total) as advance:
-            for block, crit, n in chk.blocks(loaded, "csv", only, *args):
-                critical |= crit
-                sys.stdout.write(block)
-                advance(n)
-    elif details:
-        from dosecalc import render, summary
-
-        console = render.console()
-        if read:
-            console.print(render.alerts_table(list(read)))
-        with _progress(total, console) as advance:
-            for r in chk.check_history(loaded, *args):
-                critical |= r.critical
-                if summary.passes(summary.worst(r), only):
-                    console.print(render.check_view([r], with_charts=False))
-                advance(1)
+        results = chk.check_history(loaded, *args)
+        shown = ((r, summary.passes(summary.worst(r), only), 1) for r in results)
+        critical = _write_details(shown, total, read)
     else:
         _notices_to_stderr(read)
         return _audit(chk.blocks(loaded, "summary", only, *args), total, only)
     return ExitCode.CRITICAL if critical else ExitCode.OK
+
+
+def _write_json(blocks: Iterable[tuple[bytes, bool, int]], total: int, read: Sequence[Any]) -> bool:
+    """Many patients' checks as one JSON document, written as they come: each block (the JSON
+    of one or more patients, UTF-8; whether critical; how many patients it covers), then the
+    notices about the files beside them. Whether any block was critical."""
+    critical, first = False, True
+    sys.stdout.flush()
+    out = sys.stdout.buffer
+    out.write(b'{"patients": [\n')
+    with _progress(total) as advance:
+        for block, crit, n in blocks:
+            critical |= crit
+            if block:
+                out.write(block if first else b",\n" + block)
+                first = False
+            advance(n)
+    out.write(_json_end(read))
+    return critical
+
+
+def _write_csv(blocks: Iterable[tuple[str, bool, int]], total: int, read: Sequence[Any]) -> bool:
+    """Many patients' totals as CSV (the notices on standard error): blocks as for JSON."""
+    from dosecalc import summary
+
+    _notices_to_stderr(read)
+    critical = False
+    sys.stdout.write(summary.csv_text([], header=True))
+    with _progress(total) as advance:
+        for block, crit, n in blocks:
+            critical |= crit
+            if block:
+                sys.stdout.write(block)
+            advance(n)
+    return critical
+
+
+def _write_details(
+    results: Iterable[tuple[Any, bool, int]], total: int, read: Sequence[Any]
+) -> bool:
+    """Every patient in full (--details), the notices first: (check, whether shown, how many
+    patients it covers). Whether any check was critical."""
+    from dosecalc import render
+
+    console = render.console()
+    if read:
+        console.print(render.alerts_table(list(read)))
+    critical = False
+    with _progress(total, console) as advance:
+        for r, shown, n in results:
+            if r is not None:
+                critical |= r.critical
+                if shown:
+                    console.print(render.check_view([r], with_charts=False))
+            advance(n)
+    return critical
 
 
 def _json_end(read: Sequence[Any]) -> bytes:
@@ -1216,37 +1246,30 @@ def _pharmacy(
 
                 render.console().print(render.check_view([r], with_charts=False))
         elif fmt == "json":
-            sys.stdout.flush()
-            out = sys.stdout.buffer
-            out.write(b'{"patients": [\n')
-            with _progress(total) as advance:
-                for n, (line, _) in enumerate(checked.lines(only)):
-                    out.write(b",\n" + line if n else line)
-                advance(total)
-            out.write(_json_end(read))
+            _write_json(_selected(checked.lines(only), total, lambda line: line), total, read)
         elif fmt == "csv":
-            _notices_to_stderr(read)
-            sys.stdout.write(summary.csv_text([], header=True))
-            with _progress(total) as advance:
-                for line, _ in checked.lines(only):
-                    sys.stdout.write(
-                        summary.csv_text(summary.csv_rows(batch.from_json(line), only))
-                    )
-                advance(total)
+            rows = _selected(
+                checked.lines(only),
+                total,
+                lambda line: summary.csv_text(summary.csv_rows(batch.from_json(line), only)),
+            )
+            _write_csv(rows, total, read)
         elif details:
-            from dosecalc import render
-
-            console = render.console()
-            if read:
-                console.print(render.alerts_table(list(read)))
-            with _progress(total, console) as advance:
-                for line, _ in checked.lines(only):
-                    console.print(render.check_view([batch.from_json(line)], with_charts=False))
-                advance(total)
+            shown = _selected(checked.lines(only), total, batch.from_json)
+            _write_details(((r, r is not None, n) for r, _, n in shown), total, read)
         else:
             _notices_to_stderr(read)
             _audit(checked.summary(), total, only)
         return ExitCode.CRITICAL if checked.critical else ExitCode.OK
+
+
+def _selected(lines: Iterable[tuple[bytes, bool]], total: int, made: Callable[[bytes], Any]) -> Any:
+    """The engine's lines of the patients selected, each made into what is written, as blocks
+    (item, critical, 0); then the progress of all ``total`` patients (the engine checked them
+    all before the first line)."""
+    for line, critical in lines:
+        yield made(line), critical, 0
+    yield None, False, total
 
 
 def _notices_to_stderr(alerts: Sequence[Any]) -> None:
