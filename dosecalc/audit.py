@@ -142,9 +142,12 @@ WHERE r.per_m2 <> r.m2 AND r.bsa IS NULL AND p.pbsa IS NULL
 ORDER BY p.pid, r.ord
 """
 
-# running totals: a window sum in PostgreSQL adds the rows of its frame one after another
+# Running totals: a window sum in PostgreSQL adds the rows of its frame one after another (the
+# reference's additions in its order). Every amount is above zero (the chain's check reads each
+# dose as a history row does), so a running total only grows: a level is first crossed by the
+# row that reaches it when the row before did not. One pass gives each total (its last row) and
+# each first crossing; nothing of the running sums is stored.
 RUN = """
-CREATE TEMP TABLE dc_run AS
 WITH c AS (
     SELECT p.pid, p.eid, r.dc, r.d, r.ord, r.cycle, r.day,
            CASE WHEN r.per_m2 = r.m2 THEN r.amount
@@ -155,23 +158,21 @@ s AS (
     SELECT pid, eid, dc AS tc, d, ord, cycle, day, amt FROM c
     UNION ALL
     SELECT c.pid, c.eid, {eq}, c.d, c.ord, c.cycle, c.day, c.amt * e.factor
-    FROM c JOIN dc_eqf e ON e.eid = c.eid AND e.dc = c.dc)
-SELECT s.*, sum(amt) OVER w AS run, row_number() OVER w AS n,
-       count(*) OVER (PARTITION BY pid, tc) AS len
-FROM s
-WINDOW w AS (PARTITION BY pid, tc ORDER BY d, ord ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
-"""
-
-TOTALS = "SELECT pid, eid, tc, run FROM dc_run WHERE n = len"
-
-CROSSINGS = """
-WITH f AS (
-    SELECT r.pid, r.tc, l.lvl, min(r.n) AS n
-    FROM dc_run r JOIN dc_lv l ON l.eid = r.eid AND l.tc = r.tc
-    WHERE (l.strict AND r.run > l.bound) OR (NOT l.strict AND r.run >= l.bound)
-    GROUP BY r.pid, r.tc, l.lvl)
-SELECT r.pid, r.eid, r.tc, f.lvl, r.d, r.ord, r.cycle, r.day, r.run
-FROM f JOIN dc_run r ON r.pid = f.pid AND r.tc = f.tc AND r.n = f.n
+    FROM c JOIN dc_eqf e ON e.eid = c.eid AND e.dc = c.dc),
+run AS (
+    SELECT s.*, sum(amt) OVER w AS run
+    FROM s
+    WINDOW w AS (PARTITION BY pid, tc ORDER BY d, ord
+                 ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)),
+steps AS (
+    SELECT run.*, lag(run) OVER w AS before, lead(ord) OVER w IS NULL AS last
+    FROM run
+    WINDOW w AS (PARTITION BY pid, tc ORDER BY d, ord))
+SELECT t.pid, t.eid, t.tc, t.last, l.lvl, t.d, t.ord, t.cycle, t.day, t.run
+FROM steps t LEFT JOIN dc_lv l ON l.eid = t.eid AND l.tc = t.tc
+    AND CASE WHEN l.strict THEN t.run > l.bound AND NOT coalesce(t.before > l.bound, false)
+             ELSE t.run >= l.bound AND NOT coalesce(t.before >= l.bound, false) END
+WHERE t.last OR l.lvl IS NOT NULL
 """
 
 ASSUMED = """
@@ -180,6 +181,12 @@ FROM dc_rows r JOIN dc_pinfo p ON p.pat = r.pat
 WHERE r.per_m2 <> r.m2 AND r.bsa IS NULL
 GROUP BY p.pid, r.dc
 """
+
+
+# this transaction's settings: the sorts and hashes of a pharmacy's records in memory (the
+# server's default of 4 MB sorts a million rows on disk), and the window's rows planned to be
+# all read (a cursor is otherwise planned for its first tenth)
+SESSION = ("work_mem = '256MB'", "cursor_tuple_fraction = 1.0")
 
 
 class LedgerBatch(Batch):
@@ -231,6 +238,8 @@ class LedgerBatch(Batch):
 
     def _stage1(self, conn: Any, text: Any, head: int, settings: Settings) -> batch.Checked:
         duck = self.con
+        for setting in SESSION:
+            conn.execute(text(f"SET LOCAL {setting}"))
         pairs = conn.execute(
             text(
                 "SELECT DISTINCT drug, unit FROM dosecalc_records "
@@ -296,8 +305,6 @@ class LedgerBatch(Batch):
             duck.execute("SELECT eid, dc, factor FROM eqf").fetchall(),
         )
         equivalent = len(self.totals) - 1
-        conn.execute(text(RUN.format(eq=equivalent)))
-        conn.execute(text("ANALYZE dc_run"))
         # what comes back: per patient, never the records
         _pull(
             conn,
@@ -309,20 +316,24 @@ class LedgerBatch(Batch):
             "hbsa_line BIGINT, pbsa DOUBLE",
         )
         duck.execute("ALTER TABLE pinfo ADD COLUMN hbsa_src INTEGER DEFAULT 0")
-        _pull(conn, text, duck, TOTALS, "tot", "pid BIGINT, eid INTEGER, tc INTEGER, value DOUBLE")
         _pull(
             conn,
             text,
             duck,
-            CROSSINGS,
-            "cx0",
-            "pid BIGINT, eid INTEGER, tc INTEGER, lvl INTEGER, d DATE, ord BIGINT, "
-            "cycle INTEGER, day INTEGER, tot_at DOUBLE",
+            RUN.format(eq=equivalent),
+            "steps",
+            "pid BIGINT, eid INTEGER, tc INTEGER, last BOOLEAN, lvl INTEGER, d DATE, ord BIGINT, "
+            "cycle INTEGER, day INTEGER, run DOUBLE",
+        )
+        duck.execute(
+            "CREATE OR REPLACE TABLE tot AS SELECT DISTINCT pid, eid, tc, run AS value "
+            "FROM steps WHERE last"
         )
         duck.execute(
             "CREATE OR REPLACE TABLE cx AS SELECT pid, eid, tc, lvl, d, ord, 0 AS src, "
-            "ord AS line, cycle, day, tot_at FROM cx0"
+            "ord AS line, cycle, day, run AS tot_at FROM steps WHERE lvl IS NOT NULL"
         )
+        duck.execute("DROP TABLE steps")
         _pull(
             conn, text, duck, ASSUMED, "ba0", "pid BIGINT, dc INTEGER, n BIGINT, first_ord BIGINT"
         )
