@@ -61,8 +61,10 @@ def _sound_sql(present: set[str]) -> str:
         col = "r." + _q(s.name)
         if s.required:
             terms.append(f"{col} IS NOT NULL")
-        if s.text:
-            terms.append(f"({col} IS NULL OR length({col}) <= {s.length})")
+        if s.text:  # no more characters than bytes: the count only for a long text
+            terms.append(
+                f"({col} IS NULL OR octet_length({col}) <= {s.length} OR length({col}) <= {s.length})"
+            )
         else:
             terms.append(f"({col} IS NULL OR {col} BETWEEN {s.low} AND {s.high})")
     return " AND ".join(terms)
@@ -105,21 +107,32 @@ def _none_flagged(conn: Any, sql: str) -> bool:
 
 
 def _doses_read(conn: Any, present: set[str]) -> bool:
-    """Every dose record reads as a history row (chain.dose_row), from its distinct values."""
-    where = "FROM dosecalc_records WHERE kind = 'dose'"
-    alone = [c for c in ("date", "bsa_m2", "cycle", "day", "time") if c in present]
-    tries: list[dict[str, Any]] = []
-    for column in alone:
-        for (value,) in conn.exec_driver_sql(f"SELECT DISTINCT {_q(column)} {where}"):
-            tries.append({column: value})
-    for drug, dose, unit in conn.exec_driver_sql(f"SELECT DISTINCT drug, dose, unit {where}"):
-        tries.append({"drug": drug, "dose": dose, "unit": unit})
-    if "source_id" in present:  # an id longer than the reader takes (the column is shorter)
-        long = f"SELECT DISTINCT source_id {where} AND length(source_id) > {hist.MAX_ID_CHARS}"
-        tries += [{"id": value} for (value,) in conn.exec_driver_sql(long)]
-    for values in tries:
+    """Every dose record reads as a history row (chain.dose_row), from its distinct values, in
+    one scan of the records: those of each field alone, and of the drug, dose and unit together
+    (and each id longer than the reader takes: the column is shorter)."""
+    given = [(n, _q(n)) for n in ("date", "bsa_m2", "cycle", "day", "time") if n in present]
+    given += [("drug", "drug"), ("dose", "dose"), ("unit", "unit")]
+    long_id = "NULL"
+    if "source_id" in present:
+        long_id = f"CASE WHEN length(source_id) > {hist.MAX_ID_CHARS} THEN source_id END"
+        given.append(("id", "long_id"))
+    columns = ", ".join(c for _, c in given)
+    sets = [f"({c})" for n, c in given if n not in ("drug", "dose", "unit")] + [
+        "(drug, dose, unit)"
+    ]
+    rows = conn.exec_driver_sql(
+        f"SELECT GROUPING({columns}), {columns} "
+        f"FROM (SELECT *, {long_id} AS long_id FROM dosecalc_records WHERE kind = 'dose') r "
+        f"GROUP BY GROUPING SETS ({', '.join(sets)})"
+    )
+    width = len(given)
+    for g, *values in rows:
+        row = {n: v for i, ((n, _), v) in enumerate(zip(given, values, strict=True))
+               if not g >> (width - 1 - i) & 1}  # fmt: skip
+        if "id" in row and row["id"] is None:  # no id longer than the reader takes
+            continue
         try:
-            hist.parse_row({**GOOD_ROW, **values}, "", date.max)
+            hist.parse_row({**GOOD_ROW, **row}, "", date.max)
         except ValueError:
             return False
     return True
