@@ -390,21 +390,25 @@ def _pg_table(conn: Any, text: Any, name: str, decl: str, rows: list[tuple[Any, 
 
 
 def _pull(conn: Any, text: Any, duck: Any, query: str, table: str, decl: str) -> None:
-    """Stream a query's rows from PostgreSQL into a table of the engine, FETCH at a time."""
-    import numpy as np
+    """A query's rows from PostgreSQL into a table of the engine: copied out as CSV (the server
+    sends while the file is written, no row becomes a Python object), through a file in the
+    engine's spill folder, which the engine reads with the types of ``decl``."""
+    import os
 
-    duck.execute(f"CREATE OR REPLACE TABLE {table} ({decl})")
-    names = [part.split()[0] for part in decl.split(",")]
-    result = conn.execution_options(stream_results=True).execute(text(query))
-    while rows := result.fetchmany(FETCH):
-        columns = list(zip(*rows, strict=True))
-        arrays = {}
-        for name, values in zip(names, columns, strict=True):
-            arrays[name] = np.array(values, dtype=object)
-        duck.register("pulled", arrays)
-        casts = ", ".join(
-            f"CAST(pulled.{n} AS {part.split()[1]})"
-            for n, part in zip(names, decl.split(","), strict=True)
-        )
-        duck.execute(f"INSERT INTO {table} SELECT {casts} FROM pulled")
-        duck.unregister("pulled")
+    (spill,) = duck.execute("SELECT current_setting('temp_directory')").fetchone()
+    path = os.path.join(spill, table + ".csv")
+    cursor = conn.connection.dbapi_connection.cursor()
+    with open(path, "wb") as f, cursor.copy(f"COPY ({query}) TO STDOUT (FORMAT csv)") as copy:
+        for block in copy:
+            f.write(block)
+    columns = ", ".join(
+        f"'{name}': '{kind}'" for name, kind in (part.split() for part in decl.split(","))
+    )
+    # a text is quoted when it is empty (NULL is not): read as written
+    duck.execute(
+        f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM read_csv(?, header = false, "
+        f"columns = {{{columns}}}, quote = '\"', escape = '\"', allow_quoted_nulls = false, "
+        "auto_detect = false, strict_mode = true)",
+        [path],
+    )
+    os.remove(path)

@@ -96,6 +96,8 @@ def engine(jobs: int | None, spill: str) -> Any:
             "disabled_optimizers": "build_side_probe_side",
         },
     )
+    # the database file goes with the spill folder: nothing to write into it on closing
+    con.execute("PRAGMA disable_checkpoint_on_shutdown")
     _macros(con)
     return con
 

@@ -658,17 +658,20 @@ def _refused(url: str, entries: list, sha: str, path: Path, high: str | None = N
     rows=histories(USUAL, "90"),
     bsa=st.sampled_from([None, 1.8]),
     table=st.sampled_from([None, "ighg-2025"]),
+    name=st.sampled_from(["P", 'O"Brien, J. ', "Ünï 病人 ", "=1+", "'quoted'\\"]),
 )
 def test_the_postgresql_audit_is_the_reference_for_random_ledgers(
-    tmp_path: Path, postgres_server: str, rows, bsa, table
+    tmp_path: Path, postgres_server: str, rows, bsa, table, name
 ) -> None:
     """The audit's stage 1 in PostgreSQL (running sums, first crossings found where a total
-    reaches a level the row before did not, thresholds hit exactly) against the reference's
-    reading of the same ledger, byte for byte."""
+    reaches a level the row before did not, thresholds hit exactly, patients named with quotes,
+    commas and letters of any script, sent back as CSV) against the reference's reading of the
+    same ledger, byte for byte."""
     from dosecalc import audit
     from dosecalc import ledger as lg
     from tests import pg
 
+    rows = [[*r[:5], name + r[5][1:], *r[6:]] for r in rows]
     path = _write(tmp_path / "h.csv", rows)
     person = Patient(None, None, bsa, "given")
     rules = _policy({})
