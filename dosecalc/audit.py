@@ -2,11 +2,11 @@
 the ledger lives.
 
 * **PostgreSQL** (a pharmacy's shared ledger): the rows are converted, totalled and their first
-  crossings found by queries in the database (STAGE1 below: the engine's stage 1 in PostgreSQL's
-  SQL). PostgreSQL adds a running window sum one row after another, so its totals are the
-  reference's additions in the reference's order. What comes back is per patient (totals,
-  crossings, BSA notes), streamed into the engine, which writes the text (:mod:`dosecalc.batch`,
-  stage 2). dosecalc never holds the records.
+  crossings found by queries in the database (STAGE1 and RUN below: the engine's stage 1 in
+  PostgreSQL's SQL). PostgreSQL adds a running window sum one row after another, so its totals
+  are the reference's additions in the reference's order. What comes back is per patient
+  (totals, crossings, BSA notes), copied out as CSV into the engine, which writes the text
+  (:mod:`dosecalc.batch`, stage 2). dosecalc never holds the records.
 * **SQLite** (one user's ledger): DuckDB's SQLite reader is an extension it would download, and
   SQLite from 3.43 on sums floats with a compensation the reference does not make; so the
   records are streamed into the engine (in batches; it spills to disk beyond its memory) and
