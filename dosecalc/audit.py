@@ -120,10 +120,12 @@ WHERE r.kind = 'dose' AND r.seq <= {head}
                     WHERE kind = 'void' AND voids IS NOT NULL AND seq <= {head});
 ANALYZE dc_rows;
 CREATE TEMP TABLE dc_pinfo AS
-WITH p AS (
-    SELECT pat, min(ord) AS first_ord, array_agg(DISTINCT dc ORDER BY dc) AS ekey,
-           min(d) FILTER (WHERE dc IN ({anthracyclines})) AS fa
-    FROM dc_rows GROUP BY pat),
+WITH pd AS (  -- each patient's drugs first (hashed), then the patient
+    SELECT pat, dc, min(ord) AS first_ord, min(d) AS first_d FROM dc_rows GROUP BY pat, dc),
+p AS (
+    SELECT pat, min(first_ord) AS first_ord, array_agg(dc ORDER BY dc) AS ekey,
+           min(first_d) FILTER (WHERE dc IN ({anthracyclines})) AS fa
+    FROM pd GROUP BY pat),
 b AS (
     SELECT pat, bsa, d, ord,
            row_number() OVER (PARTITION BY pat ORDER BY d DESC, ord DESC) AS r
