@@ -85,6 +85,8 @@ def _number(value: Any, what: str, signed: bool = False) -> float:
     try:
         return strict.number(value.strip() if isinstance(value, str) else value, signed=signed)
     except ValueError as e:
+        if str(e) == strict.problem(""):  # an empty cell: say which number is missing
+            raise ValueError(f"{what} is empty; write its number") from None
         raise ValueError(f"{what} {e}") from None
 
 
@@ -132,6 +134,8 @@ def _int(value: Any, what: str, minimum: int) -> int | None:
     try:
         number = strict.whole(value.strip() if isinstance(value, str) else value, signed=True)
     except ValueError as e:
+        if str(e) == strict.problem(""):  # an empty cell: say which number is missing
+            raise ValueError(f"{what} is empty; write its number") from None
         raise ValueError(f"{what} {e}") from None
     if not minimum <= number <= _maximum(what):
         raise ValueError(
