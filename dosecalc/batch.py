@@ -1322,7 +1322,7 @@ def _refuse_missing_bsa(batch: Batch) -> None:
 # compares (its conservative BSA or weight where the row has none), a little loose; each found
 # row is then judged by the reference's own function
 HIGH = """
-SELECT p.pid, p.pat, r.src, r.line, n.drug, r.amount, r.per_m2, coalesce(r.bsa, p.pbsa)
+SELECT p.pid, p.pat, r.src, r.line, n.drug, r.amount, r.per_m2, coalesce(r.bsa, p.pbsa), r.d
 FROM rows r JOIN g ON g.dc = r.dc JOIN pinfo p ON p.pat = r.pat JOIN names n ON n.dc = r.dc
 JOIN srcs s ON s.src = r.src
 WHERE NOT s.ledger AND (CASE g.basis
@@ -1354,11 +1354,13 @@ def _high_doses(batch: Batch) -> list[tuple[int, str]]:
     pids: dict[str, int] = {}
 
     def found() -> Any:
-        for pid, pat, src, line, drug, amount, per_m2, bsa in batch.con.execute(query).fetchall():
+        for pid, pat, src, line, drug, amount, per_m2, bsa, d in batch.con.execute(
+            query
+        ).fetchall():
             over = cumulative.row_excess(drug, amount, per_m2, bsa)
             if over is not None:
                 pids[pat] = pid
-                yield pat, drug, batch.sources[src].where(line), over
+                yield pat, drug, batch.sources[src].where(line), over, d
 
     return [(pids[p], _json(a.as_dict())) for p, a in cumulative.judge_high_doses(found())]
 

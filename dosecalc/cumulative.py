@@ -382,7 +382,7 @@ def high_doses(history: History, bsa_of: Callable[[str | None], float | None]) -
                 drug = history.names[code]
                 over = row_excess(drug, cols.amount[i], bool(cols.per_m2[i]), cols.bsa[i] or bsa)
                 if over is not None:
-                    yield patient, drug, history.where(cols, i), over
+                    yield patient, drug, history.where(cols, i), over, _day(cols.date[i])
 
     for patient, alert in judge_high_doses(found()):
         history.notes.setdefault(patient, []).append(alert)
@@ -398,20 +398,24 @@ def row_excess(drug: str, amount: float, per_m2: bool, bsa_m2: float | None) -> 
     return single_dose.excess(drug, amount, unit, per_m2, bsa_m2, given)
 
 
-def judge_high_doses(found: Iterable[tuple[Any, str, str, Any]]) -> list[tuple[Any, Alert]]:
-    """From the rows above their usual maximum (patient, drug, where, Excess; in the history's
-    order): refuse the unit slips (FileError naming each, up to MAX_REPEATS_LISTED), else each
-    patient's HISTORY_DOSE_HIGH alerts, one per drug in the order first found."""
+def judge_high_doses(
+    found: Iterable[tuple[Any, str, str, Any, date]],
+) -> list[tuple[Any, Alert]]:
+    """From the rows above their usual maximum (patient, drug, where, Excess, date; in the
+    history's order): refuse the unit slips (FileError naming each, up to MAX_REPEATS_LISTED),
+    else each patient's HISTORY_DOSE_HIGH alerts, one per drug in the order first found, dated
+    by its first row."""
     problems: list[Problem] = []
     slips = 0
-    high: dict[Any, dict[str, list[str]]] = {}
-    for patient, drug, where, over in found:
+    high: dict[Any, dict[str, list[tuple[str, date]]]] = {}
+    for patient, drug, where, over, day in found:
         if over.slip:
             slips += 1
             if len(problems) < MAX_REPEATS_LISTED:
                 problems.append(Problem(slip_text(where, over.text)))
         else:
-            high.setdefault(patient, {}).setdefault(drug, []).append(f"{where}: {over.text}")
+            rows = high.setdefault(patient, {}).setdefault(drug, [])
+            rows.append((f"{where}: {over.text}", day))
     if problems:
         if slips > len(problems):
             problems.append(
@@ -430,17 +434,18 @@ def slip_text(where: str, text: str) -> str:
     )
 
 
-def high_dose_alert(drug: str, found: list[str]) -> Alert:
+def high_dose_alert(drug: str, found: list[tuple[str, date]]) -> Alert:
     """HISTORY_DOSE_HIGH for one patient's rows of ``drug`` above its usual maximum single dose
-    (``found``: "where: what", in the history's order)."""
+    (``found``: "where: what" and the row's date, in the history's order), dated by the first."""
     n = len(found) - 1
     more = f" (and {n} more row{'s' if n > 1 else ''})" if n else ""
     return Alert(
         WARNING,
         "HISTORY_DOSE_HIGH",
-        f"{found[0]}{more}; counted as written: check the row against the chart (a lifetime "
+        f"{found[0][0]}{more}; counted as written: check the row against the chart (a lifetime "
         "total written as one row belongs in --prior DRUG=AMOUNT)",
         drug=drug,
+        date=found[0][1],
     )
 
 

@@ -46,6 +46,9 @@ def test_a_row_above_the_usual_maximum_is_counted_and_flagged_naming_the_row(
     assert "(and 1 more row)" in high["epirubicin"]["message"]
     assert "--prior" in high["epirubicin"]["message"]
     assert high["cisplatin"]["message"].startswith(f"{h}:4: cisplatin 1,000 mg/m2 is above")
+    # dated by the first row it names (the table shows the date in its Where column)
+    assert high["epirubicin"]["date"] == "2024-03-05"
+    assert high["cisplatin"]["date"] == "2024-04-05"
 
 
 def test_a_usual_dose_is_not_flagged(run, tmp_path: Path) -> None:
