@@ -298,10 +298,13 @@ def _basis(
 
 
 def above_usual_maximum(dose: Dose, patient: Patient) -> str | None:
-    """A sentence when the dose is above the drug's usual maximum single dose (ten-fold guard)."""
-    guard = drugs.lookup(dose.drug).max_single_dose
-    if guard is None:
+    """A sentence when the dose is above the drug's usual maximum single dose (ten-fold guard),
+    or, for a dose given as a bolus, above the drug's usual maximum bolus where it has one."""
+    single = drugs.lookup(dose.drug).max_single_dose
+    if single is None:
         return None
+    bolus = dose.infusion is not None and dose.infusion.type == "bolus" and single.bolus
+    guard = single.bolus if bolus and single.bolus else single
     spec = parse_dose(guard.dose)
     if spec.basis == "bsa" and patient.bsa_m2:
         given, unit = dose.dose / patient.bsa_m2, f"{dose.unit}/m²"
@@ -319,8 +322,8 @@ def above_usual_maximum(dose: Dose, patient: Patient) -> str | None:
     verified = "" if guard.verified else " (unverified)"
     return (
         f"{dose.drug} {fmt(dose.dose)} {dose.unit} is {fmt(given)} {unit}, above the usual "
-        f"maximum single dose of {guard.dose}{verified} ({guard.source}); check for a "
-        "unit or decimal error before giving it"
+        f"maximum {'bolus' if bolus else 'single dose'} of {guard.dose}{verified} "
+        f"({guard.source}); check for a unit or decimal error before giving it"
     )
 
 

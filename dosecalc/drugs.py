@@ -67,6 +67,16 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
 
+class BolusGuard(_Strict):
+    """The highest dose given as one bolus in established protocols, for a drug whose infusions
+    are far larger (fluorouracil: a bolus of the 46-h infusion's dose is a fatal error)."""
+
+    dose: str
+    source: str = Field(min_length=1)
+    verified: bool
+    note: str | None = None
+
+
 class SingleDoseGuard(_Strict):
     """The highest single-administration dose used in established protocols (ten-fold guard)."""
 
@@ -74,6 +84,7 @@ class SingleDoseGuard(_Strict):
     source: str = Field(min_length=1)
     verified: bool
     note: str | None = None
+    bolus: BolusGuard | None = None  # the guard for a regimen line given as a bolus
 
 
 class Drug(_Strict):

@@ -510,11 +510,22 @@ def _missing_alerts(order: Order, missing: list[Administration]) -> list[Alert]:
     return out
 
 
-def _flat(ln: OrderLine) -> Dose:
-    """An ordered amount as a dose (for lifetime totals and the single-dose guard)."""
+def _flat(ln: OrderLine, infusion: Any = None) -> Dose:
+    """An ordered amount as a dose (for lifetime totals and the single-dose guard; given as
+    ``infusion``, the regimen line's, where the order line matches one)."""
     spec = DoseSpec(ln.amount, ln.unit, "flat", ln.written)
     return Dose(
-        ln.drug, ln.route or "", "flat", spec, ln.amount, ln.amount, False, ln.amount, ln.unit, ()
+        ln.drug,
+        ln.route or "",
+        "flat",
+        spec,
+        ln.amount,
+        ln.amount,
+        False,
+        ln.amount,
+        ln.unit,
+        (),
+        infusion=infusion,
     )
 
 
@@ -552,7 +563,8 @@ def _guards(checks: list[LineCheck], plan: Plan, patient: Patient) -> list[Alert
         ln = c.line
         if (ln.drug, ln.day) in flagged:
             continue
-        above = above_usual_maximum(_flat(ln), patient)
+        infusion = c.expected.dose.infusion if c.expected else None
+        above = above_usual_maximum(_flat(ln, infusion), patient)
         if above:
             flagged.add((ln.drug, ln.day))
             out.append(

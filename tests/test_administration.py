@@ -154,6 +154,80 @@ drugs:
     )
 
 
+def _bolus_alerts(data: dict) -> list[dict]:
+    return [
+        w
+        for w in data["warnings"]
+        if w["code"] == "DOSE_ABOVE_USUAL_MAXIMUM" and w["drug"] == "fluorouracil"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("infusion", "bolus_guard"),
+    [
+        ("{type: bolus}", True),  # 2,400 mg/m2 pushed at once: above the 600 mg/m2 bolus
+        ("{type: continuous, duration: 46 h}", False),  # the same dose over 46 h is usual
+        ('"bolus"', False),  # free text: dosecalc cannot read how it is given
+    ],
+)
+def test_an_infusion_dose_on_a_bolus_line_is_critical(
+    run, tmp_path: Path, infusion: str, bolus_guard: bool
+) -> None:
+    reg = write(
+        tmp_path,
+        "r.yaml",
+        f"""id: r
+name: R
+cycle_length_days: 14
+sources: ["test"]
+drugs:
+  - drug: fluorouracil
+    dose: 2400 mg/m2
+    days: 1
+    infusion: {infusion}
+""",
+    )
+    p = run("plan", str(reg), "--bsa", "1.8", "--start", "2026-12-01", "--format", "json")
+    alerts = _bolus_alerts(json.loads(p.stdout))
+    if bolus_guard:
+        assert p.returncode == 1, p.stderr
+        assert [a["severity"] for a in alerts] == ["critical"]
+        assert (
+            "4,320 mg is 2,400 mg/m², above the usual maximum bolus of 600 mg/m2"
+            in (alerts[0]["message"])
+        )
+        assert "Bonadonna" in alerts[0]["message"]
+    else:
+        assert alerts == [], alerts
+
+
+def test_verify_holds_a_bolus_written_at_the_infusion_dose(run, tmp_path: Path) -> None:
+    def order(bolus_mg: int) -> Path:
+        return write(
+            tmp_path,
+            f"o{bolus_mg}.yaml",
+            f"""regimen: mfolfox6
+cycle: 1
+start: 2026-12-07
+patient: {{bsa: 1.8 m2}}
+lines:
+  - {{drug: oxaliplatin, dose: 153 mg, day: 1}}
+  - {{drug: leucovorin, dose: 720 mg, day: 1}}
+  - {{drug: fluorouracil, dose: {bolus_mg} mg, day: 1}}
+  - {{drug: fluorouracil, dose: 4320 mg, day: 1}}
+""",
+        )
+
+    good = run("verify", str(order(720)), "--bsa", "1.8", "--format", "json")
+    assert _bolus_alerts(json.loads(good.stdout)) == []
+    bad = run("verify", str(order(4320)), "--bsa", "1.8", "--format", "json")
+    data = json.loads(bad.stdout)
+    assert bad.returncode == 1 and data["verdict"] == "hold"
+    (alert,) = _bolus_alerts(data)
+    assert alert["message"].startswith("as ordered: fluorouracil 4,320 mg is 2,400 mg/m², above")
+    assert "usual maximum bolus of 600 mg/m2" in alert["message"]
+
+
 # ---------------------------------------------------------------- the order sheet on paper
 
 

@@ -466,7 +466,10 @@ def test_plan_with_enough_dia_cycles_exits_1(cli) -> None:
             "h.csv:2: date 2099-01-01 is in the future",
         ),
         ("date,drug,dose,unit\n2019-01-01,EPI,0,mg/m2\n", "h.csv:2: dose 0 is not above zero"),
-        ("date,drug,dose,unit\n2019-01-01,EPI,,mg/m2\n", "h.csv:2: dose is empty; write its number"),
+        (
+            "date,drug,dose,unit\n2019-01-01,EPI,,mg/m2\n",
+            "h.csv:2: dose is empty; write its number",
+        ),
         (
             "date,drug,dose,unit\n2019-01-01,EPI,40,units\n",
             "h.csv:2: epirubicin is dosed in mg, but this row is in 'units'",

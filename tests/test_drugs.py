@@ -82,6 +82,11 @@ def test_every_single_dose_guard_parses_and_cites_a_source() -> None:
         spec = parse_dose(guard.dose)
         assert spec.unit == d.dose_unit, d.name
         assert len(guard.source) > 15, d.name
+        if guard.bolus is not None:  # a bolus guard: the same basis and unit, and lower
+            bolus = parse_dose(guard.bolus.dose)
+            assert (bolus.basis, bolus.unit) == (spec.basis, spec.unit), d.name
+            assert bolus.amount < spec.amount, d.name
+            assert len(guard.bolus.source) > 15, d.name
 
 
 def test_the_library_drugs_are_all_known() -> None:
