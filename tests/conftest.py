@@ -56,8 +56,10 @@ def run(tmp_path: Path):
 
 @pytest.fixture
 def cli():
-    """Invoke the typer app in-process; returns (exit_code, stdout, stderr)."""
-    runner = CliRunner()
+    """Invoke the typer app in-process; returns (exit_code, stdout, stderr). The output is a
+    pipe's, 120 columns as for ``run`` (whatever COLUMNS the test process has: pytest-xdist's
+    workers have 80)."""
+    runner = CliRunner(env={"COLUMNS": "120"})
 
     def _cli(*args: str) -> tuple[int, str, str]:
         result = runner.invoke(app, list(args), catch_exceptions=False)
