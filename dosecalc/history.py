@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -180,12 +181,20 @@ def _ident(value: Any) -> str | None:
     return text
 
 
+_STAMP = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}.*", re.ASCII)
+
+
 @lru_cache(maxsize=65536)
 def _date(text: str) -> date:
     try:
         when = strict.iso_date(text)
     except ValueError:
-        raise ValueError(f"date '{text[:40]}' is not a date; write it as YYYY-MM-DD") from None
+        hint = ""
+        if _STAMP.fullmatch(text):  # a warehouse's timestamp: which day it is can hang on a zone
+            hint = " (the date only: a time of day goes in the time column as HH:MM)"
+        raise ValueError(
+            f"date '{text[:40]}' is not a date; write it as YYYY-MM-DD{hint}"
+        ) from None
     if when < strict.EARLIEST_DATE:
         raise ValueError(
             f"date {text} is before {strict.EARLIEST_DATE.isoformat()}; check the year"

@@ -462,6 +462,11 @@ def test_plan_with_enough_dia_cycles_exits_1(cli) -> None:
             "h.csv:2: date '2019-13-01' is not a date; write it as YYYY-MM-DD",
         ),
         (
+            "date,drug,dose,unit\n2019-01-01 08:30:00,EPI,40,mg/m2\n",
+            "h.csv:2: date '2019-01-01 08:30:00' is not a date; write it as YYYY-MM-DD (the date "
+            "only: a time of day goes in the time column as HH:MM)",
+        ),
+        (
             "date,drug,dose,unit\n2099-01-01,EPI,40,mg/m2\n",
             "h.csv:2: date 2099-01-01 is in the future",
         ),
