@@ -16,6 +16,7 @@ import re
 import shlex
 import shutil
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -50,7 +51,9 @@ P004,2019-01-05,doxorubicin,600,mg/m2,1.7
 def screen(args: list[str], width: int, cwd: Path, height: int = 50) -> str:
     """Run dosecalc ``args`` in a tmux pane ``width`` columns wide; what the pane shows."""
     assert TMUX, "tmux is required (DOSECALC_REQUIRE_TMUX)"
-    socket = cwd / f"tmux-{width}.sock"
+    # a server of its own for each screen: a socket reused at once after kill-server can meet
+    # the old server still exiting ("server exited unexpectedly"), on a loaded machine
+    socket = Path(tempfile.mkdtemp(prefix="dc-tmux-")) / "s"
     command = " ".join(shlex.quote(a) for a in [*dosecalc_exe(), *args])
     env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "NO_COLOR")}
     env["TERM"] = "xterm-256color"
@@ -86,6 +89,7 @@ def screen(args: list[str], width: int, cwd: Path, height: int = 50) -> str:
         assert END in text, f"dosecalc did not finish in the terminal:\n{text}"
     finally:
         subprocess.run([*tmux, "kill-server"], capture_output=True)
+        shutil.rmtree(socket.parent, ignore_errors=True)
     lines = [line.rstrip() for line in text.split(END)[0].splitlines()]
     while lines and not lines[-1]:
         lines.pop()
