@@ -1165,6 +1165,11 @@ class Checked:
         )
         return "AND p.pid IN (SELECT pid FROM sel)", "AND t.pid IN (SELECT pid FROM sel)"
 
+    def noted(self, code: str) -> int:
+        """How many patients have a note (HISTORY_DOSE_HIGH, REPEAT_COUNTED) of ``code``."""
+        query = "SELECT count(DISTINCT pid) FROM notes WHERE json_extract_string(j, '$.code') = ?"
+        return int(self.batch.con.execute(query, [code]).fetchall()[0][0])
+
     def lines(self, over: str | None = None) -> Iterator[tuple[bytes, bool]]:
         """Each patient's check as a line of JSON (UTF-8), and whether it is critical."""
         s = self.settings

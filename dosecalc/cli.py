@@ -239,7 +239,7 @@ def _run(work: Callable[[], int], bounded: bool = False) -> None:
         print(
             f"dosecalc: internal error ({type(e).__name__}). This is a bug in dosecalc "
             f"{__version__}; please report it with the command you ran (leave out patient "
-            "data) and the output of the same command with --debug.",
+            "data) and the output of the same command run as dosecalc --debug COMMAND ...",
             file=sys.stderr,
         )
         raise typer.Exit(ExitCode.INTERNAL) from None
@@ -1127,8 +1127,27 @@ def _check_many(
         critical = _write_details(shown, total, read)
     else:
         _notices_to_stderr(read)
-        return _audit(chk.blocks(loaded, "summary", only, *args), total, only)
+        code = _audit(chk.blocks(loaded, "summary", only, *args), total, only)
+        _say_high_doses(
+            sum(
+                any(a.code == "HISTORY_DOSE_HIGH" for a in notes)
+                for notes in loaded.notes.values()
+            )
+        )
+        return code
     return ExitCode.CRITICAL if critical else ExitCode.OK
+
+
+def _say_high_doses(patients: int) -> None:
+    """After the summary of many patients (which lists only those over a threshold): how many
+    have history rows above their drug's usual maximum single dose, on standard error."""
+    if patients:
+        who = "1 patient has" if patients == 1 else f"{patients:,} patients have"
+        print(
+            f"notice: {who} history rows above their drug's usual maximum single dose, counted "
+            "as written (HISTORY_DOSE_HIGH); --details or --format json names each row",
+            file=sys.stderr,
+        )
 
 
 def _write_json(blocks: Iterable[tuple[bytes, bool, int]], total: int, read: Sequence[Any]) -> bool:
@@ -1260,6 +1279,7 @@ def _pharmacy(
         else:
             _notices_to_stderr(read)
             _audit(checked.summary(), total, only)
+            _say_high_doses(checked.noted("HISTORY_DOSE_HIGH"))
         return ExitCode.CRITICAL if checked.critical else ExitCode.OK
 
 

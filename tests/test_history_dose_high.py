@@ -104,3 +104,31 @@ def test_prior_totals_and_ledger_records_are_not_flagged(run, tmp_path: Path) ->
     data = json.loads(r.stdout)
     assert _total(data, "epirubicin") == 200
     assert _high(data["warnings"]) == []
+
+
+def test_the_summary_of_many_patients_says_how_many_have_such_rows(run, tmp_path: Path) -> None:
+    # the summary lists only the patients over a threshold: the flagged rows are counted on
+    # standard error, by the engine and by the patient-by-patient check (--next) alike
+    h = tmp_path / "many.csv"
+    h.write_text(
+        "date,drug,dose,unit,bsa_m2,patient\n"
+        "2024-01-01,epirubicin,190,mg/m2,,A\n"
+        "2024-01-02,cisplatin,150,mg/m2,,B\n"
+        "2024-01-03,cisplatin,75,mg/m2,,C\n",
+        encoding="utf-8",
+    )
+    for extra in ([], ["--next", "ec", "--bsa", "1.8"]):
+        r = run("check", "--history", str(h), *extra)
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.endswith("3 patients checked: 0 over a threshold, 0 over a limit\n")
+        assert (
+            "notice: 2 patients have history rows above their drug's usual maximum single "
+            "dose, counted as written (HISTORY_DOSE_HIGH)" in r.stderr
+        ), extra
+    h.write_text(
+        "date,drug,dose,unit,patient\n2024-01-03,cisplatin,75,mg/m2,C\n"
+        "2024-01-04,cisplatin,75,mg/m2,D\n",
+        encoding="utf-8",
+    )
+    r = run("check", "--history", str(h))
+    assert r.returncode == 0 and "HISTORY_DOSE_HIGH" not in r.stderr
