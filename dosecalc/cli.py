@@ -1130,8 +1130,7 @@ def _check_many(
         code = _audit(chk.blocks(loaded, "summary", only, *args), total, only)
         _say_high_doses(
             sum(
-                any(a.code == "HISTORY_DOSE_HIGH" for a in notes)
-                for notes in loaded.notes.values()
+                any(a.code == "HISTORY_DOSE_HIGH" for a in notes) for notes in loaded.notes.values()
             )
         )
         return code
