@@ -1142,10 +1142,9 @@ def _say_high_doses(patients: int) -> None:
     have history rows above their drug's usual maximum single dose, on standard error."""
     if patients:
         who = "1 patient has" if patients == 1 else f"{patients:,} patients have"
-        print(
-            f"notice: {who} history rows above their drug's usual maximum single dose, counted "
-            "as written (HISTORY_DOSE_HIGH); --details or --format json names each row",
-            file=sys.stderr,
+        _notice(
+            f"{who} history rows above their drug's usual maximum single dose, counted as "
+            "written (HISTORY_DOSE_HIGH); --details or --format json names each row"
         )
 
 
@@ -1293,15 +1292,20 @@ def _selected(lines: Iterable[tuple[bytes, bool]], total: int, made: Callable[[b
 
 def _notices_to_stderr(alerts: Sequence[Any]) -> None:
     """``notice: …`` lines on standard error, wrapped between words on a terminal."""
+    for alert in alerts:
+        _notice(alert.message)
+
+
+def _notice(message: str) -> None:
+    """``notice: message`` on standard error, wrapped between words on a terminal."""
     import shutil
     import textwrap
 
     width = shutil.get_terminal_size().columns if sys.stderr.isatty() else 0
-    for alert in alerts:
-        line = f"notice: {alert.message}"
-        if width > 20:
-            line = textwrap.fill(line, width - 1, subsequent_indent="  ", break_long_words=False)
-        print(line, file=sys.stderr)
+    line = f"notice: {message}"
+    if width > 20:
+        line = textwrap.fill(line, width - 1, subsequent_indent="  ", break_long_words=False)
+    print(line, file=sys.stderr)
 
 
 class _progress:
