@@ -303,8 +303,9 @@ def above_usual_maximum(dose: Dose, patient: Patient) -> str | None:
     single = drugs.lookup(dose.drug).max_single_dose
     if single is None:
         return None
-    bolus = dose.infusion is not None and dose.infusion.type == "bolus" and single.bolus
-    guard = single.bolus if bolus and single.bolus else single
+    given_as_bolus = dose.infusion is not None and dose.infusion.type == "bolus"
+    bolus = single.bolus if given_as_bolus else None
+    guard = bolus or single
     spec = parse_dose(guard.dose)
     if spec.basis == "bsa" and patient.bsa_m2:
         given, unit = dose.dose / patient.bsa_m2, f"{dose.unit}/m²"
@@ -322,7 +323,7 @@ def above_usual_maximum(dose: Dose, patient: Patient) -> str | None:
     verified = "" if guard.verified else " (unverified)"
     return (
         f"{dose.drug} {fmt(dose.dose)} {dose.unit} is {fmt(given)} {unit}, above the usual "
-        f"maximum {'bolus' if bolus else 'single dose'} of {guard.dose}{verified} "
+        f"maximum {'single dose' if bolus is None else 'bolus'} of {guard.dose}{verified} "
         f"({guard.source}); check for a unit or decimal error before giving it"
     )
 
