@@ -290,6 +290,29 @@ def test_a_tampered_record_is_not_used_for_a_total(run, ledger_url: str) -> None
     assert _prior(run, ledger_url, "OTHER") == pytest.approx(350.0)
 
 
+def test_nothing_is_recorded_for_a_patient_whose_records_were_altered(
+    run, ledger_url: str, tmp_path: Path
+) -> None:
+    """A write checks the records of the patients it adds to (the head and count are checked
+    for every write): it used to append the dose and only then, reading it back, refuse the
+    ledger with exit 2, so a dose said not to be recorded was."""
+    _seven(run, ledger_url)
+    sql(ledger_url, "UPDATE dosecalc_records SET dose = '5' WHERE seq = 3")
+    count = "SELECT count(*) FROM dosecalc_records"
+    history = write(tmp_path, "p.csv", "date,drug,dose,unit\n2024-10-05,epirubicin,50,mg/m2\n")
+    for args in (
+        ["ledger", "record", "--db", ledger_url, "--patient", "P", "--date", "2024-09-05", *EPI],
+        ["ledger", "record", "--db", ledger_url, "--patient", "P", "--date", "2024-09-05", *EPI,
+         "--again"],
+        ["ledger", "import", str(history), "--patient", "P", "--db", ledger_url],
+    ):  # fmt: skip
+        _refused(run(*args), "record #3 was changed after it was recorded", "nothing was recorded")
+        assert sql(ledger_url, count) == [(7,)], args
+    # another patient's dose rests on records the change did not touch: recorded
+    _ok(run("ledger", "record", "--db", ledger_url, "--patient", "Q", "--date", "2024-09-05", *EPI))
+    assert sql(ledger_url, count) == [(8,)]
+
+
 def test_a_forged_void_of_another_patient_is_caught(run, ledger_url: str) -> None:
     """A void whose patient is not the dose's (written behind dosecalc's back, chain and all,
     at the end) would cancel the dose: the patient's check looks at every void of their

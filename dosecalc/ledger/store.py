@@ -763,8 +763,12 @@ class Ledger:
         with self.write() as conn:
             if source_sha256 and not again:
                 self._refuse_reimport(conn, source_sha256, source_file)
+            # each patient's records as their chain holds them: a patient whose records were
+            # altered gets nothing more (the record would be refused at its next read)
+            head = self._head(conn)
+            known = {p: self._patient_checked(conn, p, head) for p in {e.patient for e in entries}}
             if not again:
-                self._refuse_repeats(conn, parsed, entries)
+                self._refuse_repeats(known, parsed, entries)
             if before_write is not None:
                 before_write(len(rows))
             return self._append(conn, rows)
@@ -794,17 +798,22 @@ class Ledger:
             f"patient {entry.patient}: {entry.drug} {entry.dose} {entry.unit} on {entry.date}{at}"
         )
 
-    def _refuse_repeats(self, conn: Any, rows: list[hist.Row], entries: list[Entry]) -> None:
-        """Refuse an entry that is the same administration as another entry, or (with ``conn``)
-        as an active record of its patient: the identity ``check`` uses, from
-        :func:`dosecalc.cumulative.repeats`."""
+    def _refuse_repeats(
+        self,
+        known: dict[str, list[dict[str, Any]]] | None,
+        rows: list[hist.Row],
+        entries: list[Entry],
+    ) -> None:
+        """Refuse an entry that is the same administration as another entry, or (with
+        ``known``, each patient's records) as an active record of its patient: the identity
+        ``check`` uses, from :func:`dosecalc.cumulative.repeats`."""
         from dosecalc import cumulative
 
         history = hist.History()
         history.sources += [hist.LEDGER_SOURCE, "\0entries"]  # files 0 and 1
-        if conn is not None:
-            for patient in sorted({e.patient for e in entries}):
-                for r in self._active(self._patient_rows(conn, patient)):
+        if known is not None:
+            for patient in sorted(known):
+                for r in self._active(known[patient]):
                     history.add(dose_row(r), patient, 0, r["seq"])
         for k, (row, entry) in enumerate(zip(rows, entries, strict=True)):
             history.add(row, entry.patient, 1, k)  # after the records: always the later row
@@ -915,6 +924,15 @@ class Ledger:
             problems = chain.check_part(rows, head)
         if problems:
             raise self._untrusted(problems, "it is not used for a total")
+        return rows
+
+    def _patient_checked(self, conn: Any, patient: str, head: Any) -> list[dict[str, Any]]:
+        """In a write (which checked the head and the count): one patient's records, checked
+        as :meth:`_checked_patient` checks them; refused, with nothing written, if they fail."""
+        rows = self._patient_rows(conn, patient)
+        problems = chain.check_part(rows, head) if head is not None else []
+        if problems:
+            raise self._untrusted(problems, "nothing was recorded")
         return rows
 
     def _walked(self, conn: Any, keep: bool = False) -> Walk:
