@@ -305,6 +305,7 @@ def test_nothing_is_recorded_for_a_patient_whose_records_were_altered(
         ["ledger", "record", "--db", ledger_url, "--patient", "P", "--date", "2024-09-05", *EPI,
          "--again"],
         ["ledger", "import", str(history), "--patient", "P", "--db", ledger_url],
+        ["ledger", "void", "5", "--patient", "P", "--reason", "wrong day", "--db", ledger_url],
     ):  # fmt: skip
         _refused(run(*args), "record #3 was changed after it was recorded", "nothing was recorded")
         assert sql(ledger_url, count) == [(7,)], args

@@ -880,6 +880,7 @@ class Ledger:
             ).scalar()
             if done is not None:
                 raise fail("SEQ", f"record #{seq} is already voided by #{done}")
+            self._patient_checked(conn, patient, self._head(conn))  # as a dose's write does
             [number] = self._append(conn, [row])
         return number
 
