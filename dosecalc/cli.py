@@ -2185,12 +2185,17 @@ def ledger_verify(
         if fmt == "json":
             sys.stdout.write(render.to_json(report))
         elif report["ok"]:
+
+            def n(count: int, what: str) -> str:
+                return f"{count:,} {what}{'' if count == 1 else 's'}"
+
+            parts = [n(report["doses"], "dose"), n(report["voids"], "void")]
+            if report.get("checks"):
+                parts.append(n(report["checks"], "checked order"))
             print(
-                f"ledger {report['ledger']} is intact: {report['records']} records "
-                f"({report['doses']} doses, {report['voids']} voids"
-                + (f", {report['checks']} checked orders" if report.get("checks") else "")
-                + f") of {report['patients']} "
-                f"patient{'s' if report['patients'] != 1 else ''}; head #{report['head']['seq']} {report['head']['hash']}"
+                f"ledger {report['ledger']} is intact: {n(report['records'], 'record')} "
+                f"({', '.join(parts)}) of {n(report['patients'], 'patient')}; "
+                f"head #{report['head']['seq']} {report['head']['hash']}"
             )
         else:
             print(f"ledger {report['ledger']} FAILED verification:")
