@@ -766,7 +766,11 @@ class Ledger:
             # each patient's records as their chain holds them: a patient whose records were
             # altered gets nothing more (the record would be refused at its next read)
             head = self._head(conn)
-            known = {p: self._patient_checked(conn, p, head) for p in {e.patient for e in entries}}
+            patients = {e.patient for e in entries}
+            present = self._present(conn, patients)  # a new patient has nothing to check yet
+            known = {
+                p: self._patient_checked(conn, p, head) if p in present else [] for p in patients
+            }
             if not again:
                 self._refuse_repeats(known, parsed, entries)
             if before_write is not None:
@@ -926,6 +930,18 @@ class Ledger:
         if problems:
             raise self._untrusted(problems, "it is not used for a total")
         return rows
+
+    @staticmethod
+    def _present(conn: Any, patients: set[str]) -> set[str]:
+        """Which of ``patients`` have any record yet (one indexed query per 500)."""
+        from sqlalchemy import select
+
+        ordered, found = sorted(patients), set()
+        for start in range(0, len(ordered), 500):
+            chunk = ordered[start : start + 500]
+            query = select(RECORDS.c.patient).where(RECORDS.c.patient.in_(chunk)).distinct()
+            found.update(conn.execute(query).scalars())
+        return found
 
     def _patient_checked(self, conn: Any, patient: str, head: Any) -> list[dict[str, Any]]:
         """In a write (which checked the head and the count): one patient's records, checked
