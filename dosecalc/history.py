@@ -81,14 +81,20 @@ def dose_unit(text: str) -> tuple[float, bool, str]:
     )
 
 
+def _unreadable(what: str, e: ValueError) -> ValueError:
+    """A row's number that :mod:`dosecalc.strict` refused, named by its column (an empty cell
+    says so: "dose is empty; write its number")."""
+    if str(e) == strict.problem(""):
+        return ValueError(f"{what} is empty; write its number")
+    return ValueError(f"{what} {e}")
+
+
 def _number(value: Any, what: str, signed: bool = False) -> float:
     """A number of a row (CSV text, or a YAML number), read by :func:`dosecalc.strict.number`."""
     try:
         return strict.number(value.strip() if isinstance(value, str) else value, signed=signed)
     except ValueError as e:
-        if str(e) == strict.problem(""):  # an empty cell: say which number is missing
-            raise ValueError(f"{what} is empty; write its number") from None
-        raise ValueError(f"{what} {e}") from None
+        raise _unreadable(what, e) from None
 
 
 _MAXIMUM: dict[str, int] = {}  # column → its largest value (cycle, day), from the regimen bounds
@@ -135,9 +141,7 @@ def _int(value: Any, what: str, minimum: int) -> int | None:
     try:
         number = strict.whole(value.strip() if isinstance(value, str) else value, signed=True)
     except ValueError as e:
-        if str(e) == strict.problem(""):  # an empty cell: say which number is missing
-            raise ValueError(f"{what} is empty; write its number") from None
-        raise ValueError(f"{what} {e}") from None
+        raise _unreadable(what, e) from None
     if not minimum <= number <= _maximum(what):
         raise ValueError(
             f"{what} '{value}' is not a whole number from {minimum} to {_maximum(what)}"
