@@ -769,7 +769,7 @@ class Ledger:
             patients = {e.patient for e in entries}
             present = self._present(conn, patients)  # a new patient has nothing to check yet
             known = {
-                p: self._patient_checked(conn, p, head) if p in present else [] for p in patients
+                p: self._checked_patient(conn, p, head) if p in present else [] for p in patients
             }
             if not again:
                 self._refuse_repeats(known, parsed, entries)
@@ -884,7 +884,7 @@ class Ledger:
             ).scalar()
             if done is not None:
                 raise fail("SEQ", f"record #{seq} is already voided by #{done}")
-            self._patient_checked(conn, patient, self._head(conn))  # as a dose's write does
+            self._checked_patient(conn, patient, self._head(conn))  # as a dose's write does
             [number] = self._append(conn, [row])
         return number
 
@@ -920,15 +920,20 @@ class Ledger:
         rows.sort(key=lambda x: x["seq"] if isinstance(x["seq"], int) else 0)
         return rows
 
-    def _checked_patient(self, conn: Any, patient: str) -> list[dict[str, Any]]:
-        """One patient's records, after the chain they rest on is checked."""
-        head = self._head(conn)
-        problems = self._state(conn, head)
+    def _checked_patient(
+        self, conn: Any, patient: str, write_head: Any = None
+    ) -> list[dict[str, Any]]:
+        """One patient's records, after the chain they rest on is checked. In a write (which
+        checked the head and the count when it began: ``write_head``), a failure means nothing
+        is written."""
+        head = write_head or self._head(conn)
+        problems = [] if write_head else self._state(conn, head)
         rows = self._patient_rows(conn, patient)
         if not problems and head is not None:
             problems = chain.check_part(rows, head)
         if problems:
-            raise self._untrusted(problems, "it is not used for a total")
+            consequence = "nothing was recorded" if write_head else "it is not used for a total"
+            raise self._untrusted(problems, consequence)
         return rows
 
     @staticmethod
@@ -942,15 +947,6 @@ class Ledger:
             query = select(RECORDS.c.patient).where(RECORDS.c.patient.in_(chunk)).distinct()
             found.update(conn.execute(query).scalars())
         return found
-
-    def _patient_checked(self, conn: Any, patient: str, head: Any) -> list[dict[str, Any]]:
-        """In a write (which checked the head and the count): one patient's records, checked
-        as :meth:`_checked_patient` checks them; refused, with nothing written, if they fail."""
-        rows = self._patient_rows(conn, patient)
-        problems = chain.check_part(rows, head) if head is not None else []
-        if problems:
-            raise self._untrusted(problems, "nothing was recorded")
-        return rows
 
     def _walked(self, conn: Any, keep: bool = False) -> Walk:
         """The whole chain walked (for a read of every patient; ``keep``: with every dose
