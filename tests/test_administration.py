@@ -30,6 +30,13 @@ MFOLFOX6 = [
     "1",
 ]
 PDFTOPPM = shutil.which("pdftoppm")
+# a test regimen's first five lines (its drugs follow, from line 6)
+HEAD = """id: r
+name: R
+cycle_length_days: 14
+sources: ["test"]
+drugs:
+"""
 
 
 def fluorouracil(items: list[dict]) -> tuple[dict, dict]:
@@ -119,12 +126,8 @@ def test_a_structured_infusion_is_validated_with_file_and_line(run, tmp_path: Pa
     bad = write(
         tmp_path,
         "bad.yaml",
-        """id: bad
-name: Bad
-cycle_length_days: 14
-sources: ["test"]
-drugs:
-  - drug: fluorouracil
+        HEAD
+        + """  - drug: fluorouracil
     dose: 2400 mg/m2
     days: 1
     infusion:
@@ -176,12 +179,8 @@ def test_an_infusion_dose_on_a_bolus_line_is_critical(
     reg = write(
         tmp_path,
         "r.yaml",
-        f"""id: r
-name: R
-cycle_length_days: 14
-sources: ["test"]
-drugs:
-  - drug: fluorouracil
+        HEAD
+        + f"""  - drug: fluorouracil
     dose: 2400 mg/m2
     days: 1
     infusion: {infusion}
