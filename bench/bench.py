@@ -286,7 +286,7 @@ def startup(runs: int, rows: list[Any], info: list[Any]) -> None:
     # shown for information, no target
     plan = [DOSECALC, "plan", "dia", "--height", "175cm", "--weight", "70kg", "--start",
             "2026-12-01", "--format", "json"]  # fmt: skip
-    # dosecalc imports pint without numpy (dosecalc/units.py), which the baseline's pint
+    # dosecalc imports pint without numpy (dosecalc/base/units.py), which the baseline's pint
     # imports: the same imports with numpy hidden show what our own work costs on top
     no_numpy = (
         "import sys; sys.modules['numpy'] = None\nimport typer, pint, yaml, rich.console, pydantic"

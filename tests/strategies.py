@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from dosecalc.patient import HEIGHT_CM, WEIGHT_KG
+from dosecalc.clinical.patient import HEIGHT_CM, WEIGHT_KG
 
 # Adults: 140-210 cm, 35-200 kg, with BMI kept between 13 and 70 by the filter below.
 adult_heights = st.floats(140, 210, allow_nan=False)

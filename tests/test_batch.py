@@ -1,4 +1,4 @@
-"""The engine's check of many patients (dosecalc/batch.py) says exactly what the reference says.
+"""The engine's check of many patients (dosecalc/pharmacy/batch.py) says exactly what the reference says.
 
 The per-patient Python engine (history.load, check.preflight, check.check_history) is the
 reference. Random multi-patient histories (mixed units, per-row BSA, equivalents, modifiers,
@@ -18,12 +18,13 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from dosecalc import batch, check, policy
-from dosecalc import history as hist
-from dosecalc.ceilings import RiskFactors
-from dosecalc.errors import DosecalcError
-from dosecalc.jsontext import to_json_line
-from dosecalc.patient import Patient
+from dosecalc.base.errors import DosecalcError
+from dosecalc.base.jsontext import to_json_line
+from dosecalc.clinical import check, policy
+from dosecalc.clinical.patient import Patient
+from dosecalc.data.ceilings import RiskFactors
+from dosecalc.inputs import history as hist
+from dosecalc.pharmacy import batch
 
 TODAY = date(2026, 6, 1)
 HEADER = ["date", "drug", "dose", "unit", "bsa_m2", "patient", "cycle", "day", "time", "id"]
@@ -112,7 +113,7 @@ def _policy(options: dict[str, str]) -> policy.Policy:
 def _read(rules, loaded) -> list[str]:
     """The notices of the abbreviations the drug names were read through (ABBREVIATION_READ,
     each at its first file:line), as JSON lines."""
-    from dosecalc.plan import name_alerts
+    from dosecalc.clinical.plan import name_alerts
 
     return [to_json_line(a.as_dict()) for a in name_alerts(rules, loaded.names_read())]
 
@@ -214,11 +215,11 @@ FIELDS = {
 }
 
 
-# texts the one strict number reader refuses and Python's float() reads (dosecalc/strict.py,
+# texts the one strict number reader refuses and Python's float() reads (dosecalc/base/strict.py,
 # branch i15-input): once the reader of one patient's file refuses them too, the property
 # holds the engine to its messages for them as well
 STRICT = ["1_0", "+5", "070", "١٢", "１２", "0x1F", "1:30", "00.5", "5e+400"]
-if importlib.util.find_spec("dosecalc.strict") is not None:
+if importlib.util.find_spec("dosecalc.base.strict") is not None:
     FIELDS["dose"] += STRICT
     FIELDS["bsa_m2"] += ["1_8", "+1.8", "01.8"]
     FIELDS["cycle"] += ["1_0", "+2", "02"]
@@ -465,7 +466,7 @@ def test_the_summary_csv_and_json_of_many_patients_are_the_references(
     """What the engine prints for a history of many patients is what the reference prints
     (check.blocks, summary): the summary lines and counts, CSV rows, JSON; --only-over and
     --patients-over keep the same patients."""
-    from dosecalc import summary
+    from dosecalc.outputs import summary
 
     rows = BASE + [["2024-02-03", "doxorubicin", "600", "mg/m2", "", "P3"]]
     path = _write(tmp_path / "h.csv", rows, HEADER[:6])
@@ -489,7 +490,7 @@ def test_the_summary_csv_and_json_of_many_patients_are_the_references(
     want = summary.csv_text([row for r in checks for row in summary.csv_rows(r, over)], True)
     assert p.stdout == want
     p = run("check", "--history", str(path), "--format", "json", *flag)
-    from dosecalc.plan import name_alerts
+    from dosecalc.clinical.plan import name_alerts
 
     read = name_alerts(rules, loaded.names_read())  # the abbreviations read (EPI)
     patients = ",\n".join(to_json_line(r.as_dict()) for r in shown)
@@ -672,8 +673,8 @@ def test_the_postgresql_audit_is_the_reference_for_random_ledgers(
     reaches a level the row before did not, thresholds hit exactly, patients named with quotes,
     commas and letters of any script, sent back as CSV) against the reference's reading of the
     same ledger, byte for byte."""
-    from dosecalc import audit
     from dosecalc import ledger as lg
+    from dosecalc.pharmacy import audit
     from tests import pg
 
     rows = [[*r[:5], name + r[5][1:], *r[6:]] for r in rows]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 
-from dosecalc.bsa import FORMULAS, boyd, mosteller, schlich
+from dosecalc.clinical.bsa import FORMULAS, boyd, mosteller, schlich
 from tests.strategies import adult_heights, adult_weights
 
 # (height cm, weight kg) → {formula: m²}; clinical.md §1, "Worked examples"

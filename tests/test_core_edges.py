@@ -11,16 +11,17 @@ from pathlib import Path
 
 import pytest
 
-from dosecalc import ceilings, cumulative
-from dosecalc import policy as pol
-from dosecalc import regimen as rg
-from dosecalc.bsa import livingston_lee
-from dosecalc.ceilings import RiskFactors
-from dosecalc.check import check_patient
-from dosecalc.dosing import Modification, above_usual_maximum, calculate
-from dosecalc.history import Row, parse_prior
-from dosecalc.patient import build_patient
-from dosecalc.plan import make_plan
+from dosecalc.clinical import cumulative
+from dosecalc.clinical import policy as pol
+from dosecalc.clinical.bsa import livingston_lee
+from dosecalc.clinical.check import check_patient
+from dosecalc.clinical.dosing import Modification, above_usual_maximum, calculate
+from dosecalc.clinical.patient import build_patient
+from dosecalc.clinical.plan import make_plan
+from dosecalc.data import ceilings
+from dosecalc.data import regimen as rg
+from dosecalc.data.ceilings import RiskFactors
+from dosecalc.inputs.history import Row, parse_prior
 from tests.conftest import write
 
 BOOK = ceilings.book()
@@ -316,8 +317,8 @@ def test_a_pharmacy_history_converts_each_row_with_its_own_bsa(tmp_path: Path) -
     """The column-wise path of `check` on a multi-patient history: an mg row of a per-m²
     ceiling is divided by its row's BSA, a per-m² row of a drug tracked in mg is multiplied by
     it, and a row without a BSA uses the current patient's with a warning naming the row."""
-    from dosecalc import history as hist
-    from dosecalc.check import check_history
+    from dosecalc.clinical.check import check_history
+    from dosecalc.inputs import history as hist
 
     f = write(
         tmp_path,
@@ -343,8 +344,8 @@ def test_a_pharmacy_history_converts_each_row_with_its_own_bsa(tmp_path: Path) -
 
 
 def test_a_crossing_in_a_pharmacy_history_names_its_row_date_cycle_and_day(tmp_path) -> None:
-    from dosecalc import history as hist
-    from dosecalc.check import check_history
+    from dosecalc.clinical.check import check_history
+    from dosecalc.inputs import history as hist
 
     f = write(
         tmp_path,
@@ -383,7 +384,7 @@ def test_the_chart_series_is_the_running_total_per_date() -> None:
 
 
 def test_a_modification_names_its_drug_percent_and_first_cycle() -> None:
-    from dosecalc.dosing import modification_for, parse_modifications
+    from dosecalc.clinical.dosing import modification_for, parse_modifications
 
     drugs_ = {"cisplatin", "epirubicin", "ifosfamide"}
     mods = parse_modifications(["DDP=25%@3", "all=10%"], ["epirubicin=20%@2"], " renal ", drugs_)
@@ -415,7 +416,7 @@ def test_a_modification_names_its_drug_percent_and_first_cycle() -> None:
     ],
 )
 def test_a_modification_out_of_bounds_is_refused(reduce, escalate, message) -> None:
-    from dosecalc.dosing import parse_modifications
+    from dosecalc.clinical.dosing import parse_modifications
 
     with pytest.raises(ValueError, match=message) as e:
         parse_modifications(reduce, escalate, "why", {"cisplatin", "epirubicin"})
@@ -424,7 +425,7 @@ def test_a_modification_out_of_bounds_is_refused(reduce, escalate, message) -> N
 
 
 def test_the_largest_reduction_and_escalation_are_accepted() -> None:
-    from dosecalc.dosing import parse_modifications
+    from dosecalc.clinical.dosing import parse_modifications
 
     [r] = parse_modifications(["cisplatin=90%"], None, "x", {"cisplatin"})
     [e] = parse_modifications(None, ["cisplatin=100%"], "x", {"cisplatin"})

@@ -11,14 +11,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dosecalc import ceilings, cumulative
-from dosecalc import regimen as rg
-from dosecalc.ceilings import EQUIVALENT, RiskFactors
-from dosecalc.check import check_patient
-from dosecalc.errors import DosecalcError
-from dosecalc.history import Row, parse_prior
-from dosecalc.patient import build_patient
-from dosecalc.plan import make_plan
+from dosecalc.base.errors import DosecalcError
+from dosecalc.clinical import cumulative
+from dosecalc.clinical.check import check_patient
+from dosecalc.clinical.patient import build_patient
+from dosecalc.clinical.plan import make_plan
+from dosecalc.data import ceilings
+from dosecalc.data import regimen as rg
+from dosecalc.data.ceilings import EQUIVALENT, RiskFactors
+from dosecalc.inputs.history import Row, parse_prior
 from tests.conftest import schema, write
 
 BOOK = ceilings.book()
@@ -567,7 +568,7 @@ def test_rows_of_files_with_and_without_regimen_columns_keep_their_own_file_and_
 ) -> None:
     """The scan fills a file's file/regimen/cycle/day columns once when it has no such columns;
     a patient's rows from several files must still line up, row by row."""
-    from dosecalc import history as hist
+    from dosecalc.inputs import history as hist
 
     plain = tmp_path / "plain.csv"
     plain.write_text(

@@ -93,8 +93,10 @@ def test_every_warning_code_is_documented() -> None:
 
 
 def test_every_policy_key_and_file_field_is_documented() -> None:
-    from dosecalc import course, history, regimen
-    from dosecalc.policy import SETTINGS
+    from dosecalc.clinical.policy import SETTINGS
+    from dosecalc.data import regimen
+    from dosecalc.inputs import history
+    from dosecalc.workflows import course
 
     def lacking(page: str, names) -> list[str]:
         text = (DOCS / page).read_text(encoding="utf-8")
@@ -114,7 +116,7 @@ def test_every_policy_key_and_file_field_is_documented() -> None:
         *(f for m in course.KINDS.values() for f in m.model_fields),
     ]
     assert not lacking("course.md", course_fields), "docs/course.md"
-    from dosecalc import order
+    from dosecalc.inputs import order
 
     order_fields = [
         *order.OrderFile.model_fields,

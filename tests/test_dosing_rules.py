@@ -10,14 +10,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dosecalc import policy as pol
-from dosecalc import regimen as rg
-from dosecalc.dosing import calculate, parse_modifications
-from dosecalc.errors import DosecalcError, InputError
-from dosecalc.patient import build_patient, devine_ibw, parse_scr
-from dosecalc.plan import make_plan
-from dosecalc.renal import cockcroft_gault
-from dosecalc.rounding import generated_bands, round_dose
+from dosecalc.base.errors import DosecalcError, InputError
+from dosecalc.clinical import policy as pol
+from dosecalc.clinical.dosing import calculate, parse_modifications
+from dosecalc.clinical.patient import build_patient, devine_ibw, parse_scr
+from dosecalc.clinical.plan import make_plan
+from dosecalc.clinical.renal import cockcroft_gault
+from dosecalc.clinical.rounding import generated_bands, round_dose
+from dosecalc.data import regimen as rg
 from tests.conftest import write
 
 CARBO = """\

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from dosecalc import drugs
-from dosecalc.regimen import parse_dose
+from dosecalc.data import drugs
+from dosecalc.data.regimen import parse_dose
 
 ABBREVIATIONS = {  # issue 2 and seed-case.md: abbreviations used in real orders and exports
     "DDP": "cisplatin",
@@ -97,7 +97,7 @@ def test_the_library_drugs_are_all_known() -> None:
 
 
 def test_the_fast_loader_reads_the_packaged_data_as_the_strict_one_does() -> None:
-    from dosecalc import ceilings
+    from dosecalc.data import ceilings
 
     assert drugs.load(trusted=True).drugs == drugs.load().drugs
     assert ceilings.load(trusted=True).data == ceilings.load().data

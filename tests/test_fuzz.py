@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from dosecalc.cli import app
-from dosecalc.regimen import library_ids
+from dosecalc.data.regimen import library_ids
 from tests.conftest import schema
 
 N = int(os.environ.get("DOSECALC_FUZZ_EXAMPLES", "400"))

@@ -82,8 +82,8 @@ def test_the_wheel_ships_the_library_and_the_data(wheel: Path) -> None:
     assert {
         "dosecalc/data/drugs.yaml",
         "dosecalc/data/ceilings.yaml",
-        "dosecalc/units.txt",
-        "dosecalc/templates/plan.html.j2",
+        "dosecalc/base/units.txt",
+        "dosecalc/outputs/templates/plan.html.j2",
     } <= names
 
 

@@ -1,7 +1,7 @@
 """Laboratory values, organ-function bands and lab gates (issue 17, CONTRACT §10).
 
 Band boundaries are pinned to the words of their source: the value at each edge and just past
-it. Conversions are pinned to the molar masses and definitions named in dosecalc/labs.py.
+it. Conversions are pinned to the molar masses and definitions named in dosecalc/clinical/labs.py.
 """
 
 from __future__ import annotations
@@ -18,13 +18,13 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dosecalc import labs as lb
-from dosecalc import organ, renal
-from dosecalc import regimen as rg
-from dosecalc.errors import DosecalcError, FileError
-from dosecalc.patient import build_patient
-from dosecalc.plan import make_plan
-from dosecalc.policy import load as load_policy
+from dosecalc.base.errors import DosecalcError, FileError
+from dosecalc.clinical import labs as lb
+from dosecalc.clinical import organ, renal
+from dosecalc.clinical.patient import build_patient
+from dosecalc.clinical.plan import make_plan
+from dosecalc.clinical.policy import load as load_policy
+from dosecalc.data import regimen as rg
 from tests.conftest import schema, write
 
 TODAY = date(2026, 11, 30)
@@ -82,7 +82,7 @@ def test_enzymes_in_u_per_litre_katal_or_times_uln() -> None:
 
 
 def test_u_alone_stays_refused_as_a_dose_unit() -> None:
-    from dosecalc.regimen import parse_dose
+    from dosecalc.data.regimen import parse_dose
 
     with pytest.raises(ValueError, match="ISMP"):
         parse_dose("15 U")

@@ -621,7 +621,7 @@ def test_recording_and_voiding_keep_the_chain_and_the_exposure(tmp_path: Path) -
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from dosecalc import history as hist
+    from dosecalc.inputs import history as hist
     from dosecalc.ledger import Entry, Ledger, LedgerError
 
     op = st.one_of(

@@ -243,7 +243,7 @@ def test_json_lines_refuse_nan_and_round_trip() -> None:
 
     import pytest
 
-    from dosecalc import render
+    from dosecalc.outputs import render
 
     record = {"drug": "epirubicin", "total": 450.0, "date": None, "tags": ["a", "é"]}
     assert json.loads(render.to_json_line(record)) == record

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from dosecalc.errors import InputError
-from dosecalc.patient import build_patient
+from dosecalc.base.errors import InputError
+from dosecalc.clinical.patient import build_patient
 
 
 def message(**kwargs: str) -> str:

@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dosecalc import regimen as rg
-from dosecalc.bsa import mosteller
-from dosecalc.errors import InputError
-from dosecalc.patient import build_patient
-from dosecalc.plan import make_plan
+from dosecalc.base.errors import InputError
+from dosecalc.clinical.bsa import mosteller
+from dosecalc.clinical.patient import build_patient
+from dosecalc.clinical.plan import make_plan
+from dosecalc.data import regimen as rg
 from tests.conftest import write
 from tests.strategies import adults, bsas, cycles
 

@@ -15,17 +15,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dosecalc import ceilings, cumulative
-from dosecalc import policy as pol
-from dosecalc import regimen as rg
-from dosecalc.bsa import FORMULAS
-from dosecalc.ceilings import RiskFactors
-from dosecalc.check import check_patient
-from dosecalc.dosing import calculate
-from dosecalc.history import Row, parse_prior
-from dosecalc.patient import build_patient
-from dosecalc.plan import make_plan
-from dosecalc.renal import cockcroft_gault
+from dosecalc.clinical import cumulative
+from dosecalc.clinical import policy as pol
+from dosecalc.clinical.bsa import FORMULAS
+from dosecalc.clinical.check import check_patient
+from dosecalc.clinical.dosing import calculate
+from dosecalc.clinical.patient import build_patient
+from dosecalc.clinical.plan import make_plan
+from dosecalc.clinical.renal import cockcroft_gault
+from dosecalc.data import ceilings
+from dosecalc.data import regimen as rg
+from dosecalc.data.ceilings import RiskFactors
+from dosecalc.inputs.history import Row, parse_prior
 from tests.strategies import adults, bsas, cycles
 
 BOOK = ceilings.book()
@@ -98,7 +99,7 @@ def test_a_divided_total_adds_up_to_the_total(total, days) -> None:
     st.floats(1, 10),
 )
 def test_carboplatin_never_exceeds_auc_times_150_with_the_gfr_cap(age, kg, scr, sex, auc) -> None:
-    from dosecalc.renal import for_calvert
+    from dosecalc.clinical.renal import for_calvert
 
     person = build_patient(
         "170cm",

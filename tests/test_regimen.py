@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from dosecalc import regimen as rg
-from dosecalc.errors import FileError
+from dosecalc.base.errors import FileError
+from dosecalc.data import regimen as rg
 from tests.conftest import ROOT, write
 
 GOOD = """\

@@ -14,13 +14,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dosecalc import policy as pol
-from dosecalc import regimen as rg
-from dosecalc.bsa import mosteller
-from dosecalc.dosing import calculate
-from dosecalc.errors import DosecalcError, InputError
-from dosecalc.patient import build_patient
-from dosecalc.plan import make_plan
+from dosecalc.base.errors import DosecalcError, InputError
+from dosecalc.clinical import policy as pol
+from dosecalc.clinical.bsa import mosteller
+from dosecalc.clinical.dosing import calculate
+from dosecalc.clinical.patient import build_patient
+from dosecalc.clinical.plan import make_plan
+from dosecalc.data import regimen as rg
 from tests import strategies as S
 from tests.conftest import ROOT, schema, write
 
@@ -544,7 +544,7 @@ def test_daunorubicin_under_two_years_is_checked_per_kg(tmp_path: Path) -> None:
     infant = build_patient("75cm", "9kg", age="1")
     bsa = mosteller(75, 9)
     prior = 9 * 9.5 / bsa  # 9.5 mg/kg given before, in mg/m²: one more 1 mg/kg crosses 10 mg/kg
-    from dosecalc import history
+    from dosecalc.inputs import history
 
     rows = history.load([], [f"daunorubicin={prior}mg/m2"]).all_rows()
     plan = make_plan(reg, infant, start="2026-12-01", cycles=1, history=rows)

@@ -12,8 +12,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dosecalc import csvout, strict, yamlfile
-from dosecalc.errors import FileError
+from dosecalc.base import strict
+from dosecalc.base.errors import FileError
+from dosecalc.data import yamlfile
+from dosecalc.outputs import csvout
 
 
 @pytest.mark.parametrize(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from dosecalc.errors import InputError
-from dosecalc.patient import parse_height, parse_weight
-from dosecalc.regimen import parse_dose
-from dosecalc.units import measure
+from dosecalc.base.errors import InputError
+from dosecalc.base.units import measure
+from dosecalc.clinical.patient import parse_height, parse_weight
+from dosecalc.data.regimen import parse_dose
 
 
 @pytest.mark.parametrize(

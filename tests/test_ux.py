@@ -178,8 +178,8 @@ def test_help_shows_choices_and_no_python_types(run) -> None:
 
 
 def test_wording_is_made_right_where_it_is_made() -> None:
-    from dosecalc.numbers import article, percent, plural, signed
-    from dosecalc.policy import show
+    from dosecalc.base.numbers import article, percent, plural, signed
+    from dosecalc.clinical.policy import show
 
     assert (article("age"), article("height"), article("order")) == (
         "an age",

@@ -14,8 +14,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dosecalc.regimen import library_ids
-from dosecalc.regimen import load as load_regimen
+from dosecalc.data.regimen import library_ids
+from dosecalc.data.regimen import load as load_regimen
 from tests.conftest import schema, write
 from tests.strategies import adults
 
@@ -749,12 +749,12 @@ def test_what_a_bundle_cannot_say_is_refused_naming_the_entry(
 
 
 def test_the_verdict_view_fits_80_columns(tmp_path: Path) -> None:
-    from dosecalc import order as od
-    from dosecalc import patient as pt
-    from dosecalc import policy as pol
-    from dosecalc import render
-    from dosecalc.verify import verify
-    from dosecalc.verifyview import view
+    from dosecalc.clinical import patient as pt
+    from dosecalc.clinical import policy as pol
+    from dosecalc.clinical.verify import verify
+    from dosecalc.inputs import order as od
+    from dosecalc.outputs import render
+    from dosecalc.outputs.verifyview import view
 
     order = ec_order()
     order["lines"][0]["dose"] = "189 mg"

@@ -15,8 +15,8 @@ from datetime import date
 from json.encoder import encode_basestring as _encode
 from typing import Any
 
-from dosecalc import history as hist
-from dosecalc.errors import DosecalcError, FileError, Problem
+from dosecalc.base.errors import DosecalcError, FileError, Problem
+from dosecalc.inputs import history as hist
 from dosecalc.ledger import fields
 
 GENESIS = "0" * 64  # the "previous hash" of the first record
@@ -129,7 +129,7 @@ def _meaning(r: Any, kinds: Any, voided: dict[int, int], keep: Any = None) -> li
             keep((seq, r["patient"], row))
         return []
     if r["kind"] == "check":  # a verified order (dosecalc.verifyrecord): no dose
-        from dosecalc.verifyrecord import problems_of
+        from dosecalc.ledger.checks import problems_of
 
         return [f"check #{seq} {p}" for p in problems_of(r)]
     if r["kind"] != "void":

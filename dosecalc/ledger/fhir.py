@@ -26,8 +26,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from dosecalc import history as hist
-from dosecalc.errors import DosecalcError, FileError, Problem
+from dosecalc.base.errors import DosecalcError, FileError, Problem
+from dosecalc.inputs import history as hist
 from dosecalc.ledger.store import Entry
 
 UCUM = "http://unitsofmeasure.org"
@@ -372,7 +372,7 @@ def _drug(res: MedicationAdministration, medications: dict[str, Medication]) -> 
     names = [("text", concept.text)] + [
         (f"coding[{i}].display", c.display) for i, c in enumerate(concept.coding or [])
     ]
-    from dosecalc import drugs
+    from dosecalc.data import drugs
 
     found: dict[str, tuple[str, str]] = {}  # drug → (where, the name as written)
     for where, name in names:

@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from dosecalc.history import MAX_ID_CHARS
-from dosecalc.regimen import MAX_CYCLE_LENGTH_DAYS, MAX_CYCLES
+from dosecalc.data.regimen import MAX_CYCLE_LENGTH_DAYS, MAX_CYCLES
+from dosecalc.inputs.history import MAX_ID_CHARS
 
 INT32 = 2**31 - 1  # PostgreSQL's INTEGER; SQLite's is wider, the bound is the same on both
 

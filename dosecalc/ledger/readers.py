@@ -8,8 +8,8 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from dosecalc import history as hist
-from dosecalc.errors import FileError, Problem
+from dosecalc.base.errors import FileError, Problem
+from dosecalc.inputs import history as hist
 from dosecalc.ledger.store import SOURCE_LIMIT, Entry
 
 
@@ -80,7 +80,7 @@ def history_rows(path: Path, data: bytes) -> list[tuple[int | None, dict[str, An
     import csv
     import io
 
-    from dosecalc.csvout import unescape
+    from dosecalc.outputs.csvout import unescape
 
     source = str(path)
     try:

@@ -29,7 +29,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from dosecalc import history as hist
+from dosecalc.inputs import history as hist
 from dosecalc.ledger import chain, fields
 
 # a row the history reader takes; each distinct value of a dose's fields is tried in it
@@ -141,8 +141,8 @@ def _doses_read(conn: Any, present: set[str]) -> bool:
 def _checks_read(conn: Any, columns: list[Any]) -> bool:
     from sqlalchemy import select
 
+    from dosecalc.ledger.checks import problems_of
     from dosecalc.ledger.fields import RECORDS
-    from dosecalc.verifyrecord import problems_of
 
     query = select(*columns).where(RECORDS.c.kind == "check")
     return not any(problems_of(dict(r)) for r in conn.execute(query).mappings())

@@ -38,8 +38,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from dosecalc import history as hist
-from dosecalc.errors import DosecalcError, FileError, Problem, fail
+from dosecalc.base.errors import DosecalcError, FileError, Problem, fail
+from dosecalc.inputs import history as hist
 from dosecalc.ledger import chain, fields, witness
 from dosecalc.ledger.chain import FIELDS, GENESIS, Walk, digest, dose_row
 from dosecalc.ledger.fields import INT32, META, METADATA, RECORDS
@@ -689,7 +689,7 @@ class Ledger:
         another entry unless ``again`` (a real second administration); one above its drug's
         usual maximum single dose unless ``high_dose`` gives the reason (kept with it); one
         at ten times that maximum or more always (a unit slip)."""
-        from dosecalc.single_dose import excess
+        from dosecalc.clinical.single_dose import excess
 
         today = today or date.today()
         rows, parsed, problems = [], [], []
@@ -811,7 +811,7 @@ class Ledger:
         """Refuse an entry that is the same administration as another entry, or (with
         ``known``, each patient's records) as an active record of its patient: the identity
         ``check`` uses, from :func:`dosecalc.cumulative.repeats`."""
-        from dosecalc import cumulative
+        from dosecalc.clinical import cumulative
 
         history = hist.History()
         history.sources += [hist.LEDGER_SOURCE, "\0entries"]  # files 0 and 1

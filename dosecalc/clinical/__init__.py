@@ -1,0 +1,1 @@
+"""The clinical rules, pure: BSA, the patient, kidney function, organ bands, doses, rules for children, rounding, schedules, lifetime totals, what verify decides. No I/O; imports only base and data."""

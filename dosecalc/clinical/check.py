@@ -1,0 +1,456 @@
+"""``dosecalc check``: lifetime exposure from histories, per patient, and what still fits.
+
+A history with a ``patient`` column is checked patient by patient; without one, all rows are
+one patient's. The BSA that converts rows without ``bsa_m2`` is the one given on the command
+line, else the patient's latest ``bsa_m2`` in the history (and the output says which).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from itertools import compress
+from typing import Any
+
+from dosecalc.base.alerts import CRITICAL, INFO, WARNING, Alert
+from dosecalc.base.errors import fail
+from dosecalc.base.numbers import fmt, plural
+from dosecalc.clinical import cumulative
+from dosecalc.clinical.cumulative import Fit, Total
+from dosecalc.clinical.patient import Patient
+from dosecalc.clinical.policy import Policy
+from dosecalc.data import ceilings
+from dosecalc.data.ceilings import RiskFactors
+from dosecalc.data.regimen import Regimen
+from dosecalc.inputs.history import Columns, History, Row
+
+
+@dataclass(frozen=True)
+class Next:
+    """How many more full cycles of a proposed regimen fit under the ceilings."""
+
+    regimen: str
+    cycles_within_threshold: int
+    cycles_within_limit: int
+    threshold_bound_by: str | None  # the total that binds first
+    limit_bound_by: str | None
+    fits: dict[str, Fit]
+    requested: int | None  # --cycles, to say whether that many fit
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "regimen": self.regimen,
+            "cycles_within_threshold": self.cycles_within_threshold,
+            "cycles_within_limit": self.cycles_within_limit,
+            "threshold_bound_by": self.threshold_bound_by,
+            "limit_bound_by": self.limit_bound_by,
+            "cycles_requested": self.requested,
+            "by_drug": [
+                {
+                    "drug": f.drug,
+                    "unit": f.unit,
+                    "threshold": f.threshold,
+                    "limit": f.limit,
+                    "cycles_within_threshold": f.within_threshold,
+                    "cycles_within_limit": f.within_limit,
+                }
+                for f in self.fits.values()
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class PatientCheck:
+    patient: str | None
+    bsa_m2: float | None
+    cumulative: list[Total]
+    warnings: list[Alert]
+    next: Next | None = None
+    result: Any = None  # the cumulative.Result behind the totals (for charts)
+    labs: Any = None  # labs.Labs, when lab values were given
+    kidney: Any = None  # renal.Kidney, when lab values or --scr were given
+    organ: list[Any] | None = None  # organ.Assessment per order of the --next regimen
+
+    @property
+    def critical(self) -> bool:
+        return any(w.severity == CRITICAL for w in self.warnings)
+
+    def as_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {}
+        if self.patient is not None:
+            out["patient"] = self.patient
+        out["bsa_m2"] = self.bsa_m2
+        out["cumulative"] = [t.as_dict() for t in self.cumulative]
+        out["warnings"] = [w.as_dict() for w in self.warnings]
+        if self.next is not None:
+            out["next"] = self.next.as_dict()
+        if self.kidney is not None:
+            from dosecalc.clinical.plan import organ_as_list
+
+            out["labs"] = self.labs.as_list() if self.labs else []
+            out["renal"] = self.kidney.as_dict()
+            out["organ_function"] = organ_as_list(self.organ or [], False)
+        return out
+
+
+def with_labs(
+    r: PatientCheck, labs: Any, patient: Patient, proposed: Regimen | None, policy: Policy
+) -> PatientCheck:
+    """The check with the patient's lab values and kidney function, and what the organ-function
+    data says for each drug of the proposed regimen (doses are not changed by a check)."""
+    from dataclasses import replace
+
+    from dosecalc.clinical import organ
+
+    values = organ.values_for(patient, labs, policy)
+    assessed: list[Any] = []
+    alerts: list[Alert] = []
+    for order in proposed.drugs if proposed is not None else []:
+        a = organ.assess(order.drug, values, policy["organ.options"], order.per_day)
+        if a is None:
+            continue
+        assessed.append(a)
+        for alert in organ.alerts(a, applied=False):
+            if alert not in alerts:
+                alerts.append(alert)
+    return replace(r, warnings=r.warnings + alerts, labs=labs, kidney=values.kidney, organ=assessed)
+
+
+def _bsa(patient: Patient | None, rows: Sequence[Row]) -> tuple[float | None, str]:
+    if patient is not None and patient.bsa_m2 is not None:
+        how = "given" if patient.bsa_formula == "given" else patient.bsa_formula
+        return patient.bsa_m2, f"the current BSA {patient.bsa_m2:.2f} m² ({how})"
+    dated = [r for r in rows if r.bsa_m2 is not None and r.date is not None]
+    if not dated:
+        return None, ""
+    latest = max(dated, key=lambda r: r.date or date.min)
+    return latest.bsa_m2, (
+        f"the latest bsa_m2 in the history, {latest.bsa_m2:.2f} m² on "
+        f"{latest.date} ({latest.where})"
+    )
+
+
+def pattern_cycles(regimen: Regimen) -> int:
+    """How many cycles show every distinct cycle of the regimen (after that the last repeats)."""
+    marks = [1]
+    for o in regimen.drugs:
+        if o.cycles is not None:
+            first, last = o.cycles
+            marks += [first, last + 1 if last is not None else first]
+    return max(marks)
+
+
+def next_cycles(
+    regimen: Regimen, patient: Patient, bsa_m2: float | None, policy: Policy, who: str = ""
+) -> list[list[cumulative.Event]]:
+    """The regimen's distinct cycles for this patient, as contributions to lifetime totals.
+
+    Without a BSA this is still exact where the BSA cancels out: a per-m² dose without a cap or
+    rounding adds its protocol amount to a per-m² total, and a flat dose adds itself to an
+    absolute one. Anything else needs the BSA and says so.
+    """
+    from dataclasses import replace
+
+    from dosecalc.clinical.plan import by_cycle, plan_events, schedule_regimen
+
+    book = ceilings.book()
+    n = pattern_cycles(regimen)
+    if bsa_m2 is not None:
+        person = replace(patient, bsa_m2=bsa_m2)
+        administrations, _ = schedule_regimen(regimen, person, policy, date.today(), n)
+        return by_cycle(plan_events(administrations, bsa_m2, book))
+    out: list[list[cumulative.Event]] = []
+    for cycle in range(1, n + 1):
+        events = []
+        for o in regimen.drugs:
+            if not o.given_in(cycle):
+                continue
+            spec = o.per_day
+            per_m2 = cumulative.tracking_unit(o.drug, book).endswith("/m2")
+            exact = (
+                o.max_dose is None
+                and policy["rounding.method"] == "none"
+                and ((spec.basis == "bsa" and per_m2) or (spec.basis == "flat" and not per_m2))
+            )
+            if not exact:
+                raise fail(
+                    "--next",
+                    f"to fit {regimen.id}{' for patient ' + who if who else ''}, "
+                    f"{o.drug} ({spec.describe()}) needs the patient's BSA: give --bsa (or "
+                    "--height and --weight), or bsa_m2 in the history",
+                )
+            events += [
+                cumulative.Event(o.drug, spec.amount, True, None, 1, cycle, day) for day in o.days
+            ]
+        out.append(sorted(events, key=lambda e: e.day or 0))
+    return out
+
+
+def check_patient(
+    rows: Sequence[Row],
+    patient: Patient | None,
+    factors: RiskFactors,
+    table: str | None = None,
+    options: dict[str, str] | None = None,
+    proposed: Regimen | None = None,
+    requested: int | None = None,
+    name: str | None = None,
+    policy: Policy | None = None,
+) -> PatientCheck:
+    """Lifetime exposure of one patient's rows, and what of ``proposed`` still fits."""
+    bsa_m2, described = _bsa(patient, rows)
+    use = cumulative.BsaUse(bsa_m2, described)
+    items = cumulative.event_items(cumulative.from_rows(rows, ceilings.book(), use))
+    return _check(
+        items, lambda e: e, use, patient, factors, table, options, proposed, requested, name, policy
+    )
+
+
+def check_history(
+    history: History,
+    patient: Patient | None,
+    factors: RiskFactors,
+    table: str | None = None,
+    proposed: Regimen | None = None,
+    requested: int | None = None,
+    policy: Policy | None = None,
+    names: Sequence[str | None] | None = None,
+) -> Iterator[PatientCheck]:
+    """Every patient of a (possibly pharmacy-wide) history (or those ``names``), in order."""
+    book = ceilings.book()
+    for name in history.patients if names is None else names:
+        bsa_m2, described = _bsa_of_columns(patient, history, name)
+        use = cumulative.BsaUse(bsa_m2, described)
+        items, make_event = cumulative.column_items(history, name, book, use)
+        yield _check(
+            items,
+            make_event,
+            use,
+            patient,
+            factors,
+            table,
+            None,
+            proposed,
+            requested,
+            name,
+            policy,
+            history.notes.get(name, ()),
+        )
+
+
+# Patients per block of a check of many patients by the reference (check --next over many
+# patients; the engine checks pharmacy-wide histories: dosecalc/pharmacy/batch.py)
+CHUNK = 250
+
+
+def blocks(
+    history: History, kind: str, only: str | None, *args: Any
+) -> Iterator[tuple[Any, bool, int]]:
+    """The patients' checks in history order, CHUNK patients a block, as ``kind``:
+
+    - ``json``: lines of JSON in UTF-8 joined by ",\\n" (b"" when none is left);
+    - ``summary``: a list of (status line or None, worst level or None) per patient;
+    - ``csv``: CSV rows as text (summary.csv_rows, without a header).
+
+    Each block comes with whether any of its patients is critical and how many patients it
+    covers. ``only`` ('threshold' or 'limit') keeps the patients (CSV: the rows) over that.
+    """
+    chunk: list[PatientCheck] = []
+    for r in check_history(history, *args):
+        chunk.append(r)
+        if len(chunk) == CHUNK:
+            yield _block(kind, only, chunk)
+            chunk = []
+    if chunk:
+        yield _block(kind, only, chunk)
+
+
+def _block(kind: str, only: str | None, checks: list[PatientCheck]) -> tuple[Any, bool, int]:
+    from dosecalc.outputs import summary
+
+    critical = any(r.critical for r in checks)
+    if kind == "summary":
+        return [(summary.status_line(r), summary.worst(r)) for r in checks], critical, len(checks)
+    if kind == "csv":
+        rows = [row for r in checks for row in summary.csv_rows(r, only)]
+        return summary.csv_text(rows), critical, len(checks)
+    from dosecalc.base.jsontext import to_json_line
+
+    kept = [r for r in checks if summary.passes(summary.worst(r), only)]
+    lines = ",\n".join(to_json_line(r.as_dict()) for r in kept)
+    return lines.encode(), critical, len(checks)
+
+
+def preflight(
+    history: History,
+    patient: Patient | None,
+    proposed: Regimen | None,
+    policy: Policy,
+    again: bool = False,
+) -> None:
+    """Refuse now, before any output, what would fail half-way through a long check: an
+    administration that would count twice (unless ``again``), a row that needs a BSA no one
+    gave, or a proposed regimen that needs one."""
+    from dosecalc.clinical.policy import load as load_policy
+
+    cumulative.screen(history, lambda name: _bsa_of_columns(patient, history, name)[0], again)
+    if patient is not None and patient.bsa_m2 is not None:
+        return  # every row converts with it, and a proposed regimen doses with it
+    book = ceilings.book()
+    targets = [cumulative.tracking_unit(n, book).endswith("/m2") for n in history.names]
+    for name, cols in history.patients.items():
+        if _latest_bsa_row(cols) >= 0:
+            continue
+        for i in range(len(cols)):
+            if cols.per_m2[i] != targets[cols.drug[i]] and not cols.bsa[i]:
+                cumulative.from_rows(
+                    [history.rows(name)[i]], book, cumulative.BsaUse(None, "")
+                )  # raises, naming the row
+        if proposed is not None:
+            next_cycles(
+                proposed, patient or _placeholder(), None, policy or load_policy(), name or ""
+            )
+
+
+def _bsa_of_columns(
+    patient: Patient | None, history: History, name: str | None
+) -> tuple[float | None, str]:
+    if patient is not None and patient.bsa_m2 is not None:
+        return _bsa(patient, ())
+    cols = history.patients[name]
+    best = _latest_bsa_row(cols)
+    if best < 0:
+        return None, ""
+    return cols.bsa[best], (
+        f"the latest bsa_m2 in the history, {cols.bsa[best]:.2f} m² on "
+        f"{date.fromordinal(cols.date[best])} ({history.where(cols, best)})"
+    )
+
+
+def _latest_bsa_row(cols: Columns) -> int:
+    """The row of the latest dated bsa_m2 (of several that day, the last); -1 if none."""
+    latest = max(compress(cols.date, cols.bsa), default=0)
+    if not latest:
+        return -1
+    backwards = cols.date[::-1]
+    k = backwards.index(latest)
+    while not cols.bsa[len(cols) - 1 - k]:
+        k = backwards.index(latest, k + 1)
+    return len(cols) - 1 - k
+
+
+def _check(
+    items: list[cumulative.Item],
+    make_event: Any,
+    use: cumulative.BsaUse,
+    patient: Patient | None,
+    factors: RiskFactors,
+    table: str | None,
+    options: dict[str, str] | None,
+    proposed: Regimen | None,
+    requested: int | None,
+    name: str | None,
+    policy: Policy | None,
+    notes: Sequence[Alert] = (),
+) -> PatientCheck:
+    from dosecalc.clinical.policy import load as load_policy
+
+    policy = policy or load_policy()
+    if factors.age_on is None:  # the age given is the age today
+        factors = replace(factors, age_on=date.today())
+    table = table or policy["cumulative.equivalence"]
+    options = options or policy["cumulative.options"]
+    book = ceilings.book()
+    bsa_m2, described = use.bsa_m2, use.described
+    alerts: list[Alert] = []
+    nxt = None
+    extra: list[str] = []
+    cycles: list[list[cumulative.Event]] = []
+    if proposed is not None:
+        cycles = next_cycles(proposed, patient or _placeholder(), bsa_m2, policy, name or "")
+        extra = [e.drug for cycle in cycles for e in cycle]
+    result = cumulative.evaluate_items(items, make_event, book, factors, table, options, extra)
+    alerts += cumulative.bsa_assumed(use) + result.alerts
+    if proposed is not None:
+        prior = {t.drug: t.total for t in result.totals}
+        eq = result.equivalence if cumulative.EQUIVALENT in result.ceilings else None
+        fits = cumulative.cycles_fit(prior, cumulative.repeat_last(cycles), result.ceilings, eq)
+        nxt = _next(proposed.id, fits, requested)
+        alerts += _next_alerts(nxt)
+    if bsa_m2 is not None and (patient is None or patient.bsa_m2 is None):
+        alerts.append(Alert(INFO, "BSA_FROM_HISTORY", f"BSA used: {described}"))
+    alerts += notes
+    return PatientCheck(name, bsa_m2, result.totals, alerts, nxt, result)
+
+
+def _placeholder() -> Patient:
+    return Patient(None, None, None, "given")
+
+
+def _next(regimen: str, fits: dict[str, Fit], requested: int | None) -> Next:
+    cap = cumulative.MAX_PROJECTED_CYCLES
+
+    def bound(attr: str) -> tuple[int, str | None]:
+        best, who = cap, None
+        for drug, f in fits.items():
+            value = getattr(f, attr)
+            if value is not None and value < best:
+                best, who = value, drug
+        return best, who
+
+    thr, thr_by = bound("within_threshold")
+    lim, lim_by = bound("within_limit")
+    return Next(regimen, thr, lim, thr_by, lim_by, fits, requested)
+
+
+def _next_alerts(n: Next) -> list[Alert]:
+    """What fits, and for ``--cycles N`` what N cycles would cross: past a limit is as critical
+    here as in a plan of those cycles, reaching a threshold a warning."""
+    out = []
+    if n.threshold_bound_by is not None:
+        out.append(
+            Alert(
+                INFO,
+                "NEXT_CYCLES_FIT",
+                f"{n.regimen}: {plural(n.cycles_within_threshold, 'more full cycle')} "
+                f"{'keeps' if n.cycles_within_threshold == 1 else 'keep'} every total below "
+                f"its threshold ({n.threshold_bound_by} binds first); {n.cycles_within_limit} "
+                f"{'keeps' if n.cycles_within_limit == 1 else 'keep'} every total within its limit"
+                + (f" ({n.limit_bound_by} binds first)" if n.limit_bound_by else ""),
+            )
+        )
+    if n.requested is None:
+        return out
+    asked = f"{plural(n.requested, 'cycle')} of {n.regimen}"
+    if n.requested > n.cycles_within_limit:
+        out.append(
+            Alert(
+                CRITICAL,
+                "NEXT_EXCEEDS_LIMIT",
+                f"{asked} would take {n.limit_bound_by} past its limit; at most "
+                f"{n.cycles_within_limit} fit within it",
+                drug=n.limit_bound_by,
+            )
+        )
+    elif n.requested > n.cycles_within_threshold:
+        out.append(
+            Alert(
+                WARNING,
+                "NEXT_REACHES_THRESHOLD",
+                f"{asked} would take {n.threshold_bound_by} to its threshold; "
+                f"{n.cycles_within_threshold} fit below it",
+                drug=n.threshold_bound_by,
+            )
+        )
+    return out
+
+
+def describe_fit(f: Fit) -> str:
+    unit = f.unit.replace("m2", "m²")
+    parts = []
+    if f.threshold is not None:
+        parts.append(f"{f.within_threshold} below the {fmt(f.threshold)} {unit} threshold")
+    if f.limit is not None:
+        parts.append(f"{f.within_limit} within the {fmt(f.limit)} {unit} limit")
+    return f"{f.drug}: " + ", ".join(parts)

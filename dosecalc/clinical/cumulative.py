@@ -1,0 +1,912 @@
+"""Lifetime totals: every exposure in date order, running totals, ceilings, equivalents, projection.
+
+The running total of each drug is checked after every administration: the first
+administration at which it becomes ``>= threshold`` gives CUMULATIVE_THRESHOLD_REACHED
+(warning), the first at which it becomes ``> limit`` gives CUMULATIVE_LIMIT_EXCEEDED
+(critical). Anthracycline-type agents also feed a doxorubicin-equivalent total through a named
+factor table; its own ceiling is checked when the exposure holds more than one such agent.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date
+from functools import lru_cache
+from itertools import accumulate
+from operator import itemgetter
+from types import MappingProxyType
+from typing import Any, NamedTuple
+
+from dosecalc.base.alerts import CRITICAL, INFO, WARNING, Alert
+from dosecalc.base.errors import FileError, Problem, fail
+from dosecalc.base.numbers import fmt
+from dosecalc.data import drugs
+from dosecalc.data.ceilings import EQUIVALENT, Ceiling, CeilingBook, RiskFactors
+from dosecalc.data.ceilings import book as ceilings_book
+from dosecalc.inputs.history import LEDGER_SOURCE, History, Row
+
+MAX_PROJECTED_CYCLES = 500
+# Totals are sums of floats (mg converted to mg/m² with a BSA): a relative tolerance far below
+# any clinical meaning keeps representation noise (449.99999999999994) from deciding a crossing.
+REL_TOL = 1e-11
+
+
+def reached(total: float, threshold: float) -> bool:
+    """A threshold is reached when the total becomes >= it."""
+    return total >= threshold * (1 - REL_TOL)
+
+
+def exceeded(total: float, limit: float) -> bool:
+    """A limit is exceeded when the total becomes > it."""
+    return total > limit * (1 + REL_TOL)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One administration's contribution to a lifetime total, in the total's unit."""
+
+    drug: str
+    amount: float
+    planned: bool  # part of the plan being made (else prior exposure)
+    date: date | None = None
+    phase: int | None = None
+    cycle: int | None = None
+    day: int | None = None
+    where: str = ""  # "file:line", "--prior", or "" for a plan
+
+    def place(self) -> str:
+        if self.planned:
+            phase = f"phase {self.phase} " if self.phase and self.phase > 1 else ""
+            return f"at {phase}cycle {self.cycle} day {self.day} ({self.date})"
+        if self.date is None:
+            return f"in the prior exposure given ({self.where})"
+        return f"on {self.date} ({self.where})"
+
+    def located(self) -> dict[str, object]:
+        return {
+            "phase": self.phase if self.planned else None,
+            "cycle": self.cycle,
+            "day": self.day,
+            "date": self.date,
+        }
+
+
+@dataclass(frozen=True)
+class Total:
+    """Cumulative exposure to one drug (or the doxorubicin-equivalent total)."""
+
+    drug: str
+    unit: str
+    prior: float = 0.0
+    planned: float = 0.0
+    threshold: float | None = None
+    limit: float | None = None
+    ceiling: Ceiling | None = None
+    extra: Mapping[str, object] = field(default_factory=dict)
+
+    @property
+    def total(self) -> float:
+        return self.prior + self.planned
+
+    def as_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "drug": self.drug,
+            "unit": self.unit,
+            "prior": self.prior,
+            "planned": self.planned,
+            "total": self.total,
+            "threshold": self.threshold,
+            "limit": self.limit,
+            "percent_of_threshold": 100 * self.total / self.threshold if self.threshold else None,
+            "percent_of_limit": 100 * self.total / self.limit if self.limit else None,
+            "headroom_to_threshold": self.threshold - self.total if self.threshold else None,
+            "headroom_to_limit": self.limit - self.total if self.limit else None,
+        }
+        c = self.ceiling
+        if c is not None:
+            out.update(
+                toxicity=c.toxicity,
+                ceiling_option=c.option,
+                adjustments=list(c.adjustments),
+                sources=list(c.sources),
+            )
+        out.update((k, list(v) if isinstance(v, tuple) else v) for k, v in self.extra.items())
+        return out
+
+
+@lru_cache(maxsize=1024)
+def tracking_unit(drug: str, book: CeilingBook) -> str:
+    """The unit a drug's lifetime total is kept in: its ceiling's, else its dosing basis."""
+    unit = book.unit(drug)
+    if unit is not None:
+        return unit
+    d = drugs.book().drugs[drug]
+    guard = d.max_single_dose
+    if guard is not None and guard.dose.replace(" ", "").lower().endswith(("/m2", "/m²", "/m^2")):
+        return f"{d.dose_unit}/m2"
+    return d.dose_unit
+
+
+# ---------------------------------------------------------------- exposures
+
+
+@dataclass
+class BsaUse:
+    """The BSA that stands in for rows without one, and who used it (for BSA_ASSUMED)."""
+
+    bsa_m2: float | None
+    described: str  # "the current BSA 1.84 m² (mosteller)"
+    used: dict[str, list[str]] = field(default_factory=dict)  # drug → rows converted with it
+
+
+def _convert(row: Row, target: str, bsa: BsaUse) -> float:
+    per_m2_target = target.endswith("/m2")
+    if row.per_m2 == per_m2_target:
+        return row.amount
+    row_bsa = row.bsa_m2
+    if row_bsa is None:
+        if bsa.bsa_m2 is None:
+            given = f"{fmt(row.amount)} {row.unit}{'/m²' if row.per_m2 else ''}"
+            raise _row_error(
+                row,
+                f"{given} of {row.drug} cannot be converted to "
+                f"{target.replace('m2', 'm²')}, the unit its lifetime total is kept "
+                "in: give bsa_m2 on the row, or the patient's --bsa (or --height "
+                "and --weight)",
+            )
+        row_bsa = bsa.bsa_m2
+        bsa.used.setdefault(row.drug, []).append(row.where)
+    return row.amount / row_bsa if per_m2_target else row.amount * row_bsa
+
+
+def _row_error(row: Row, message: str) -> Exception:
+    if row.where == "--prior":
+        return fail("--prior", message)
+    file, _, line = row.where.rpartition(":")
+    return FileError(
+        Problem(message, file=file or row.where, line=int(line) if line.isdigit() else None)
+    )
+
+
+def from_rows(rows: Iterable[Row], book: CeilingBook, bsa: BsaUse) -> list[Event]:
+    out = []
+    for row in rows:
+        unit = tracking_unit(row.drug, book)
+        out.append(
+            Event(
+                row.drug,
+                _convert(row, unit, bsa),
+                False,
+                row.date,
+                None,
+                row.cycle,
+                row.day,
+                row.where,
+            )
+        )
+    return out
+
+
+@lru_cache(maxsize=100_000)
+def _day(ordinal: int) -> date:
+    return date.fromordinal(ordinal)
+
+
+def column_items(
+    history: History, patient: str | None, book: CeilingBook, bsa: BsaUse
+) -> tuple[list[Item], Callable[[Any], Event]]:
+    """One patient's history rows as evaluation items (the fast path for large histories):
+    no Event is made unless a row crosses a level (then ``make_event(i)`` makes it)."""
+    cols = history.patients[patient]
+    names = history.names
+    targets = [tracking_unit(n, book).endswith("/m2") for n in names]
+    dates, codes, amounts, per_m2, bsas = cols.date, cols.drug, cols.amount, cols.per_m2, cols.bsa
+    items: list[Item] = []
+    append = items.append
+    for i in range(len(cols)):
+        code = codes[i]
+        amount = amounts[i]
+        if per_m2[i] != targets[code]:
+            row_bsa = bsas[i] or _fallback_bsa(history, patient, i, bsa)
+            amount = amount / row_bsa if targets[code] else amount * row_bsa
+        append((dates[i], i, names[code], amount, False, i))
+    items_amount = [it[3] for it in items]  # by row, before evaluate_items sorts ``items``
+
+    def make_event(i: Any) -> Event:
+        ordinal = cols.date[i]
+        return Event(
+            names[cols.drug[i]],
+            items_amount[i],
+            False,
+            _day(ordinal) if ordinal else None,
+            None,
+            cols.cycle[i] or None,
+            cols.day[i] or None,
+            history.where(cols, i),
+        )
+
+    return items, make_event
+
+
+def _fallback_bsa(history: History, patient: str | None, i: int, bsa: BsaUse) -> float:
+    """The BSA that stands in for a row without one (or an error naming the row)."""
+    if bsa.bsa_m2 is None:
+        row = history.rows(patient)[i]
+        _convert(row, tracking_unit(row.drug, ceilings_book()), bsa)  # raises with the row
+    cols = history.patients[patient]
+    bsa.used.setdefault(history.names[cols.drug[i]], []).append(history.where(cols, i))
+    return float(bsa.bsa_m2)  # type: ignore[arg-type]
+
+
+def bsa_assumed(bsa: BsaUse) -> list[Alert]:
+    out = []
+    for drug, wheres in bsa.used.items():
+        n = len(wheres)
+        rows = "row" if n == 1 else f"{n} rows"
+        out.append(
+            Alert(
+                WARNING,
+                "BSA_ASSUMED",
+                f"{drug}: {rows} without bsa_m2 (first: {wheres[0]}) converted with {bsa.described}; "
+                "give bsa_m2 on each row for the BSA of that day",
+                drug=drug,
+            )
+        )
+    return out
+
+
+# ---------------------------------------------------------------- one administration, once
+
+# Two rows of one patient, date and drug are the same administration when their
+# amounts, in the unit the drug's lifetime total is kept in, differ by at most this share and no
+# time or id tells them apart. A record of the dose as given is often the protocol dose rounded
+# (dose-rounding policies round within 10 %: HOPA position statement, Fahrenbruch et al., J Oncol
+# Pharm Pract 2018;24(4):310-318), so a rounded record and the per-m² dose are one administration.
+REPEAT_TOLERANCE = 0.10
+MAX_REPEATS_LISTED = 20
+
+
+def repeats(
+    history: History, patient: str | None, bsa_m2: float | None
+) -> list[tuple[int, int, float, float]]:
+    """Pairs of one patient's rows that are the same administration: (earlier row, later row,
+    their amounts in the drug's tracking unit). Rows without a date (--prior) are never
+    compared, nor two ledger records (the ledger refuses its own repeats unless ``--again``)."""
+    cols = history.patients[patient]
+    keys = [d << 16 | c for d, c in zip(cols.date, cols.drug, strict=True)]
+    if len(set(keys)) == len(keys):
+        return []
+    seen: dict[int, list[int]] = {}
+    pairs = []
+    book = ceilings_book()
+    ledger = history.sources.index(LEDGER_SOURCE) if LEDGER_SOURCE in history.sources else -1
+    for i, key in enumerate(keys):
+        if not cols.date[i]:
+            continue
+        earlier = seen.setdefault(key, [])
+        for j in earlier:
+            if cols.file[i] == cols.file[j] == ledger:
+                continue
+            if _told_apart(cols.time, i, j) or _told_apart(cols.ident, i, j):
+                continue
+            target = tracking_unit(history.names[cols.drug[i]], book).endswith("/m2")
+            a = _in_unit(cols, j, target, (cols.bsa[i], bsa_m2))
+            b = _in_unit(cols, i, target, (cols.bsa[j], bsa_m2))
+            if a is not None and b is not None and abs(a - b) <= REPEAT_TOLERANCE * max(a, b):
+                pairs.append((j, i, a, b))
+                break
+        earlier.append(i)
+    return pairs
+
+
+def _told_apart(column: Any, i: int, j: int) -> bool:
+    """Whether an optional column (0: not given) holds two different values for rows i, j."""
+    return bool(column[i] and column[j] and column[i] != column[j])
+
+
+def _in_unit(cols: Any, i: int, per_m2: bool, fallbacks: tuple[Any, ...]) -> float | None:
+    """Row i's amount per m² or absolute (``per_m2``), converted with its own BSA, else the first
+    of ``fallbacks`` given (the other row's BSA that day, the patient's); None if none is."""
+    amount = cols.amount[i]
+    if bool(cols.per_m2[i]) == per_m2:
+        return amount
+    bsa = cols.bsa[i] or next((b for b in fallbacks if b), None)
+    if not bsa:
+        return None
+    return amount / bsa if per_m2 else amount * bsa
+
+
+def refuse_repeats(
+    history: History, bsa_of: Callable[[str | None], float | None], again: bool = False
+) -> None:
+    """Refuse (exit 2, naming both rows) an administration that reaches a lifetime total twice,
+    or with ``again`` (they are real second administrations) count it and say so in
+    ``history.notes``. ``bsa_of(patient)`` is the BSA that converts rows without one."""
+    problems: list[Problem] = []
+    found = 0
+    for patient, cols in history.patients.items():
+        pairs = repeats(history, patient, bsa_of(patient))
+        found += len(pairs)
+        if again and pairs:
+            j, i, _, _ = pairs[0]
+            history.notes.setdefault(patient, []).append(
+                repeat_counted(
+                    len(pairs),
+                    history.where(cols, i),
+                    history.where(cols, j),
+                    history.names[cols.drug[i]],
+                )
+            )
+            continue
+        for j, i, a, b in pairs[: MAX_REPEATS_LISTED - len(problems)]:
+            problems.append(Problem(_repeat_text(history, patient, cols, j, i, a, b)))
+    if problems:
+        if found > len(problems):
+            problems.append(Problem(f"and {found - len(problems)} more repeated administrations"))
+        raise FileError(*problems)
+
+
+def screen(
+    history: History, bsa_of: Callable[[str | None], float | None], again: bool = False
+) -> None:
+    """What every total is built on, checked before it is: each administration
+    once (:func:`refuse_repeats`), and each row against its drug's usual maximum single dose
+    (:func:`high_doses`)."""
+    refuse_repeats(history, bsa_of, again)
+    high_doses(history, bsa_of)
+
+
+def high_doses(history: History, bsa_of: Callable[[str | None], float | None]) -> None:
+    """A history row above its drug's usual maximum single dose is counted as written and
+    flagged (HISTORY_DOSE_HIGH in ``history.notes``, per patient and drug, naming the rows); a
+    row at ten times that maximum or more is a unit or decimal slip and is refused (exit 2,
+    naming each). Ledger records met the same guard when recorded, and a ``--prior`` amount is a
+    lifetime total, not one dose."""
+    from dosecalc.clinical import single_dose
+
+    guarded = [single_dose.guarded(name) for name in history.names]
+    if not any(guarded):
+        return
+    ledger = history.sources.index(LEDGER_SOURCE) if LEDGER_SOURCE in history.sources else -1
+
+    def found() -> Iterator[tuple[Any, str, str, Any]]:
+        for patient, cols in history.patients.items():
+            bsa = bsa_of(patient)
+            for i in range(len(cols)):
+                code = cols.drug[i]
+                if not guarded[code] or not cols.date[i] or cols.file[i] == ledger:
+                    continue
+                drug = history.names[code]
+                over = row_excess(drug, cols.amount[i], bool(cols.per_m2[i]), cols.bsa[i] or bsa)
+                if over is not None:
+                    yield patient, drug, history.where(cols, i), over, _day(cols.date[i])
+
+    for patient, alert in judge_high_doses(found()):
+        history.notes.setdefault(patient, []).append(alert)
+
+
+def row_excess(drug: str, amount: float, per_m2: bool, bsa_m2: float | None) -> Any:
+    """How far one history row (``amount`` in the drug's dose unit) is above the drug's usual
+    maximum single dose (single_dose.Excess), or None."""
+    from dosecalc.clinical import single_dose
+
+    unit = drugs.book().drugs[drug].dose_unit
+    given = f"{fmt(amount)} {unit}{'/m2' if per_m2 else ''}"
+    return single_dose.excess(drug, amount, unit, per_m2, bsa_m2, given)
+
+
+def judge_high_doses(
+    found: Iterable[tuple[Any, str, str, Any, date]],
+) -> list[tuple[Any, Alert]]:
+    """From the rows above their usual maximum (patient, drug, where, Excess, date; in the
+    history's order): refuse the unit slips (FileError naming each, up to MAX_REPEATS_LISTED),
+    else each patient's HISTORY_DOSE_HIGH alerts, one per drug in the order first found, dated
+    by its first row."""
+    problems: list[Problem] = []
+    slips = 0
+    high: dict[Any, dict[str, list[tuple[str, date]]]] = {}
+    for patient, drug, where, over, day in found:
+        if over.slip:
+            slips += 1
+            if len(problems) < MAX_REPEATS_LISTED:
+                problems.append(Problem(slip_text(where, over.text)))
+        else:
+            rows = high.setdefault(patient, {}).setdefault(drug, [])
+            rows.append((f"{where}: {over.text}", day))
+    if problems:
+        if slips > len(problems):
+            problems.append(
+                Problem(f"and {slips - len(problems)} more rows at ten times the usual maximum")
+            )
+        raise FileError(*problems)
+    return [
+        (p, high_dose_alert(d, rows)) for p, drugs_ in high.items() for d, rows in drugs_.items()
+    ]
+
+
+def slip_text(where: str, text: str) -> str:
+    return (
+        f"{where}: {text}: a unit or decimal slip, not counted; correct the row (a lifetime "
+        "total written as one number goes in --prior DRUG=AMOUNT)"
+    )
+
+
+def high_dose_alert(drug: str, found: list[tuple[str, date]]) -> Alert:
+    """HISTORY_DOSE_HIGH for one patient's rows of ``drug`` above its usual maximum single dose
+    (``found``: "where: what" and the row's date, in the history's order), dated by the first."""
+    n = len(found) - 1
+    more = f" (and {n} more row{'s' if n > 1 else ''})" if n else ""
+    return Alert(
+        WARNING,
+        "HISTORY_DOSE_HIGH",
+        f"{found[0][0]}{more}; counted as written: check the row against the chart (a lifetime "
+        "total written as one row belongs in --prior DRUG=AMOUNT)",
+        drug=drug,
+        date=found[0][1],
+    )
+
+
+def _repeated(n: int) -> str:
+    return "1 administration repeats" if n == 1 else f"{n} administrations repeat"
+
+
+def _repeat_text(
+    history: History, patient: str | None, cols: Any, j: int, i: int, a: float, b: float
+) -> str:
+    return repeat_text(
+        history.where(cols, i),
+        history.where(cols, j),
+        patient,
+        history.names[cols.drug[i]],
+        _day(cols.date[i]),
+        a,
+        b,
+    )
+
+
+def repeat_text(
+    where: str, first: str, patient: str | None, drug: str, day: date, a: float, b: float
+) -> str:
+    """The refusal of a row (at ``where``) that repeats another (at ``first``): the same
+    administration, amounts ``a`` and ``b`` in the drug's tracking unit. Also the batch path's."""
+    unit = tracking_unit(drug, ceilings_book()).replace("m2", "m²")
+    who = f"patient {patient}, " if patient is not None else ""
+    amounts = f"{fmt(a)} {unit}" if fmt(a) == fmt(b) else f"{fmt(a)} and {fmt(b)} {unit}"
+    return (
+        f"{where} repeats {first} ({who}{drug} on {day}, {amounts}): the same administration "
+        "would count twice toward its lifetime total; remove one, tell them apart with a time "
+        "or id column, or give --again if it really was given twice"
+    )
+
+
+def repeat_counted(n: int, where: str, first: str, drug: str) -> Alert:
+    """The note that ``n`` repeated administrations of a patient were counted (--again)."""
+    return Alert(
+        INFO,
+        "REPEAT_COUNTED",
+        f"{_repeated(n)} another of the same day, drug and dose (first: {where} repeats "
+        f"{first}): counted again, since --again says it was given again",
+        drug=drug,
+    )
+
+
+# ---------------------------------------------------------------- the running totals
+
+
+@dataclass(frozen=True)
+class Equivalence:
+    table: str
+    title: str
+    factors: dict[str, float]  # agent → factor, for agents the table covers
+    missing: dict[str, str]  # anthracycline-type agent → why it is left out
+
+
+@lru_cache(maxsize=16)
+def equivalence(book: CeilingBook, name: str | None) -> Equivalence:
+    key, table = book.table(name)
+    factors = {d: f.factor for d, f in table.factors.items() if f.factor is not None}
+    missing = {
+        d: (
+            table.factors[d].note
+            if d in table.factors and table.factors[d].note
+            else f"{key} gives no factor for it"
+        )
+        for d in book.anthracyclines()
+        if d not in factors
+    }
+    return Equivalence(key, table.title, factors, missing)
+
+
+def with_equivalents(events: Iterable[Event], eq: Equivalence) -> Iterator[Event]:
+    """The events, each anthracycline one followed by its doxorubicin-equivalent share."""
+    for e in events:
+        yield e
+        f = eq.factors.get(e.drug)
+        if f is not None:
+            yield Event(
+                EQUIVALENT, e.amount * f, e.planned, e.date, e.phase, e.cycle, e.day, e.where
+            )
+
+
+_NO_EXTRA: Mapping[str, object] = MappingProxyType({})
+
+# One contribution to a total in the evaluation loop: (date ordinal, 0 for an undated prior
+# amount; sequence; drug; amount in its tracking unit; planned; a reference that
+# ``make_event`` turns into the Event an alert names).
+Item = tuple[int, int, str, float, bool, Any]
+
+
+@dataclass(frozen=True)
+class Result:
+    totals: list[Total]
+    alerts: list[Alert]
+    ceilings: Mapping[str, Ceiling]  # the ceilings checked (incl. the equivalent when it applies)
+    equivalence: Equivalence
+    items: list[Item] = field(default_factory=list)  # in date order
+    with_equivalent: bool = False  # whether anthracyclines add to the equivalent total
+
+    def series(self, drugs: Iterable[str] | None = None) -> dict[str, list[tuple[date, float]]]:
+        """Each drug's running lifetime total after each date (for charts); amounts without a
+        date (--prior) start the line on the first date."""
+        wanted = set(drugs) if drugs is not None else None
+        first = next((it[0] for it in self.items if it[0]), 0)
+        factors = self.equivalence.factors if self.with_equivalent else {}
+        out: dict[str, list[tuple[date, float]]] = {}
+        totals: dict[str, float] = {}
+        for ordinal, _, drug, amount, _, _ in self.items:
+            when = ordinal or first
+            if not when:
+                continue
+            shares = [(drug, amount)]
+            if drug in factors:
+                shares.append((EQUIVALENT, amount * factors[drug]))
+            for name, value in shares:
+                if wanted is not None and name not in wanted:
+                    continue
+                total = totals[name] = totals.get(name, 0.0) + value
+                points = out.setdefault(name, [])
+                day = _day(when)
+                if points and points[-1][0] == day:
+                    points[-1] = (day, total)
+                else:
+                    points.append((day, total))
+        return out
+
+
+def evaluate(
+    events: list[Event],
+    book: CeilingBook,
+    factors: RiskFactors,
+    table: str | None = None,
+    options: dict[str, str] | None = None,
+    extra_exposed: Iterable[str] = (),
+) -> Result:
+    """Running totals over ``events`` (in date order, prior amounts first) and their warnings."""
+    return evaluate_items(
+        event_items(events), lambda e: e, book, factors, table, options, extra_exposed
+    )
+
+
+def event_items(events: Iterable[Event]) -> list[Item]:
+    """Events as evaluation items, each item referring to its own event."""
+    return [
+        (e.date.toordinal() if e.date else 0, i, e.drug, e.amount, e.planned, e)
+        for i, e in enumerate(events)
+    ]
+
+
+def evaluate_items(
+    items: list[Item],
+    make_event: Callable[[Any], Event],
+    book: CeilingBook,
+    factors: RiskFactors,
+    table: str | None = None,
+    options: dict[str, str] | None = None,
+    extra_exposed: Iterable[str] = (),
+) -> Result:
+    """The evaluation itself, on compact items (see :data:`Item`)."""
+    items.sort()  # by (date, sequence): the sequence is unique, so nothing after it is compared
+    exposed = frozenset(map(itemgetter(2), items)) | frozenset(extra_exposed)
+    factors = _with_first_exposure(factors, items, book.anthracyclines())
+    setup = _setup(book, factors, table, tuple(sorted((options or {}).items())), exposed)
+    eq, ceilings, agents = setup.eq, setup.ceilings, setup.agents
+    alerts = list(setup.alerts)
+    prior: dict[str, float] = {}
+    planned: dict[str, float] = {}
+    eq_factors = eq.factors if agents else {}
+    alerts += _crossings(items, make_event, ceilings, setup.levels, eq_factors, prior, planned)
+    units, extras = setup.units, setup.extras
+    totals = []
+    for drug in sorted(set(prior) | set(planned), key=lambda d: (d == EQUIVALENT, d)):
+        c = ceilings.get(drug)
+        totals.append(
+            Total(
+                drug,
+                units[drug],
+                prior.get(drug, 0.0),
+                planned.get(drug, 0.0),
+                c.threshold if c else None,
+                c.limit if c else None,
+                c,
+                extras.get(drug, _NO_EXTRA),
+            )
+        )
+    return Result(totals, alerts, ceilings, eq, items, bool(agents))
+
+
+def _with_first_exposure(
+    factors: RiskFactors, items: list[Item], agents: frozenset[str]
+) -> RiskFactors:
+    """``factors`` with the age at the first anthracycline-type dose of the (sorted) items: the
+    age given, moved to that day. Unknown (None) without an age, or when an anthracycline comes
+    as a dateless --prior amount (it was given at some unknown time)."""
+    if factors.age_years is None or factors.age_on is None:
+        return factors  # no age: unknown, whatever the dates (a pharmacy-wide check, often)
+    first = next((it[0] for it in items if it[2] in agents), None)
+    age = None
+    if first:  # an ordinal; 0 is a dateless --prior amount
+        age = factors.age_at(date.fromordinal(first))
+    age = None if age is None else round(age, 2)
+    if age == factors.first_exposure_age:
+        return factors
+    return replace(factors, first_exposure_age=age)
+
+
+@dataclass(frozen=True, eq=False)
+class _Setup:
+    """What an evaluation needs that depends only on the drugs exposed and the policy: the same
+    for thousands of patients of a pharmacy-wide check (memoised)."""
+
+    eq: Equivalence
+    ceilings: Mapping[str, Ceiling]
+    agents: list[str]
+    alerts: tuple[Alert, ...]
+    levels: Mapping[str, tuple[_Level, ...]]
+    units: Mapping[str, str]  # the unit of each total
+    extras: Mapping[str, Mapping[str, object]]  # the equivalent total's own fields
+
+
+@lru_cache(maxsize=4096)
+def _setup(
+    book: CeilingBook,
+    factors: RiskFactors,
+    table: str | None,
+    options: tuple[tuple[str, str], ...],
+    exposed: frozenset[str],
+) -> _Setup:
+    eq = equivalence(book, table)
+    chosen = dict(options)
+    ceilings: dict[str, Ceiling] = {}
+    for drug in sorted(exposed):
+        c = book.resolve(drug, factors, exposed, chosen)
+        if c is not None:
+            ceilings[drug] = c
+    agents = sorted(a for a in exposed if a in eq.factors and a in book.anthracyclines())
+    eq_ceiling = book.resolve(EQUIVALENT, factors, exposed, chosen) if agents else None
+    checked = len(agents) > 1
+    if eq_ceiling is not None:
+        ceilings[EQUIVALENT] = (
+            eq_ceiling if checked else replace(eq_ceiling, threshold=None, limit=None)
+        )
+    alerts = tuple(
+        Alert(
+            WARNING,
+            "EQUIVALENCE_NOT_AVAILABLE",
+            f"{agent} is left out of the doxorubicin-equivalent total: {eq.missing[agent]} "
+            f"({eq.table}); its own ceiling still applies",
+            drug=agent,
+        )
+        for agent in sorted(exposed & set(eq.missing))
+    )
+    levels = {drug: _levels(c) for drug, c in ceilings.items()}
+    units = {d: tracking_unit(d, book) for d in exposed} | {EQUIVALENT: "mg/m2"}
+    extras = {}
+    if agents:
+        note = (
+            f"{' and '.join(agents)} combined with {eq.table} factors; its ceiling is checked "
+            "because the exposure holds more than one anthracycline-type agent"
+            if checked
+            else f"only {agents[0]} counts toward it, so {agents[0]}'s own ceiling applies and "
+            "this total's is not checked"
+        )
+        extras[EQUIVALENT] = MappingProxyType(
+            {
+                "equivalence_table": eq.table,
+                "agents": tuple(agents),
+                "checked": checked,
+                "note": note,
+            }
+        )
+    # shared by every patient with the same exposure: read-only so no caller can alter another's
+    return _Setup(
+        eq,
+        MappingProxyType(ceilings),
+        agents,
+        alerts,
+        MappingProxyType(levels),
+        MappingProxyType(units),
+        MappingProxyType(extras),
+    )
+
+
+class _Level(NamedTuple):
+    """A level a running total can cross, with what its alert says that does not change."""
+
+    bound: float  # the total that crosses it
+    strict: int  # 1: only a total above the bound crosses it (a limit), 0: one at it too
+    severity: str
+    code: str
+    head: str  # "epirubicin reaches its 900 mg/m² threshold (…)", or a monitor's message
+    tail: str  # " [the ceiling's adjustments]", after the place and total
+    unit: str  # as printed: mg/m²
+    monitor: bool
+
+
+def _levels(c: Ceiling) -> tuple[_Level, ...]:
+    """A ceiling's levels, sorted by the total that crosses them (a limit is crossed *above*
+    its value: its bound sits just above it; ``>=`` a threshold, ``>`` a limit)."""
+    unit = c.unit.replace("m2", "m²")
+    tail = f" [{'; '.join(c.adjustments)}]" if c.adjustments else ""
+    levels = []
+    if c.threshold is not None:
+        head = f"{c.drug} reaches its {fmt(c.threshold)} {unit} threshold ({c.toxicity})"
+        levels.append(
+            _Level(
+                c.threshold * (1 - REL_TOL),
+                0,
+                WARNING,
+                "CUMULATIVE_THRESHOLD_REACHED",
+                head,
+                tail,
+                unit,
+                False,
+            )
+        )
+    if c.limit is not None:
+        head = f"{c.drug} exceeds its {fmt(c.limit)} {unit} limit ({c.toxicity})"
+        levels.append(
+            _Level(
+                c.limit * (1 + REL_TOL),
+                1,
+                CRITICAL,
+                "CUMULATIVE_LIMIT_EXCEEDED",
+                head,
+                tail,
+                unit,
+                False,
+            )
+        )
+    levels += [
+        _Level(m.at * (1 - REL_TOL), 0, m.severity, m.code, m.message, "", unit, True)
+        for m in c.monitor
+    ]
+    return tuple(sorted(levels, key=lambda lv: (lv.bound, lv.strict)))
+
+
+def _crossings(
+    items: list[Item],
+    make_event: Callable[[Any], Event],
+    ceilings: Mapping[str, Ceiling],
+    levels: Mapping[str, tuple[_Level, ...]],
+    eq_factors: dict[str, float],
+    prior: dict[str, float],
+    planned: dict[str, float],
+) -> list[Alert]:
+    """Each total's running sums over the items in date order (anthracyclines also add their
+    share to the doxorubicin-equivalent total), and an alert at the first item whose running
+    total crosses each level. Totals only grow, so the crossing is a binary search."""
+    streams: dict[str, list[Item]] = defaultdict(list)
+    for it in items:
+        streams[it[2]].append(it)
+    values = {name: [it[3] for it in stream] for name, stream in streams.items()}
+    if eq_factors:
+        shares = [it for it in items if it[2] in eq_factors]
+        streams[EQUIVALENT] = shares
+        values[EQUIVALENT] = [it[3] * eq_factors[it[2]] for it in shares]
+    found: list[tuple[tuple[int, int, bool, float], Alert]] = []
+    any_planned = any(map(itemgetter(4), items))
+    for name, stream in streams.items():
+        if not stream:
+            continue
+        sums = list(accumulate(values[name]))
+        if not any_planned:
+            prior[name] = sums[-1]
+        else:
+            for it, value in zip(stream, values[name], strict=True):
+                bucket = planned if it[4] else prior
+                bucket[name] = bucket.get(name, 0.0) + value
+        ceiling = ceilings.get(name)
+        if ceiling is None:
+            continue
+        for level in levels[name]:
+            bound = level.bound
+            at = bisect_right(sums, bound) if level.strict else bisect_left(sums, bound)
+            if at < len(sums):
+                it = stream[at]
+                alert = _crossing_alert(make_event(it[5]), ceiling.drug, level, sums[at])
+                found.append(((it[0], it[1], name == EQUIVALENT, bound), alert))
+    found.sort(key=lambda pair: pair[0])
+    return [alert for _, alert in found]
+
+
+def _crossing_alert(e: Event, drug: str, level: _Level, total: float) -> Alert:
+    if level.monitor:
+        text = f"{level.head} [{drug} {fmt(total)} {level.unit} {e.place()}]"
+    else:
+        text = f"{level.head} {e.place()}: total {fmt(total)} {level.unit}{level.tail}"
+    return Alert(level.severity, level.code, text, drug=drug, **e.located())  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- projection
+
+
+@dataclass(frozen=True)
+class Fit:
+    """How many full cycles of a regimen fit under one drug's ceilings."""
+
+    drug: str
+    unit: str
+    threshold: float | None
+    limit: float | None
+    within_threshold: int | None  # None: no threshold, or it never binds within the cap
+    within_limit: int | None
+
+
+def cycles_fit(
+    start: dict[str, float],
+    cycles: Iterator[list[Event]],
+    ceilings: Mapping[str, Ceiling],
+    eq: Equivalence | None,
+    cap: int = MAX_PROJECTED_CYCLES,
+) -> dict[str, Fit]:
+    """Replay whole cycles on top of ``start`` totals; per drug, the full cycles that keep the
+    total below its threshold (``<``) and at or under its limit (``<=``)."""
+    totals = dict(start)
+    fits: dict[str, list[int | None]] = {}
+    touched: set[str] = set()
+    for n in range(1, cap + 1):
+        try:
+            events = next(cycles)
+        except StopIteration:
+            break
+        stream = list(with_equivalents(events, eq)) if eq else events
+        for e in stream:
+            totals[e.drug] = totals.get(e.drug, 0.0) + e.amount
+            touched.add(e.drug)
+        for drug in touched:
+            c = ceilings.get(drug)
+            if c is None or (c.threshold is None and c.limit is None):
+                continue
+            slot = fits.setdefault(drug, [None, None])
+            total = totals[drug]
+            if slot[0] is None and c.threshold is not None and reached(total, c.threshold):
+                slot[0] = n - 1
+            if slot[1] is None and c.limit is not None and exceeded(total, c.limit):
+                slot[1] = n - 1
+        done = all(
+            (c.threshold is None or fits.get(d, [None])[0] is not None)
+            and (c.limit is None or fits.get(d, [None, None])[1] is not None)
+            for d, c in ceilings.items()
+            if d in touched
+        )
+        if touched and done:
+            break
+    out = {}
+    for drug in touched:
+        c = ceilings.get(drug)
+        if c is None or (c.threshold is None and c.limit is None):
+            continue
+        # a total already past a level is past it after the first cycle too: 0 cycles fit
+        thr, lim = fits.get(drug, [None, None])
+        out[drug] = Fit(drug, c.unit, c.threshold, c.limit, thr, lim)
+    return out
+
+
+def repeat_last(cycles: list[list[Event]]) -> Iterator[list[Event]]:
+    """The given cycles, then the last one again and again (the regimen continued)."""
+    yield from cycles
+    while cycles:
+        yield cycles[-1]

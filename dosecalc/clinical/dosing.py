@@ -1,0 +1,407 @@
+"""The dose engine: protocol dose → rule → basis → organ function → modification → cap →
+rounding, with a trace.
+
+Pure functions of plain values. The order of operations is fixed (prior-art lesson 2): a
+patient-dependent rule of the regimen (children, infants) replaces or scales the
+protocol dose first, a reduction or escalation applies to the calculated dose, the regimen's cap
+(``max_dose``) applies to the modified dose, and rounding comes last and never pushes a dose
+above the cap.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from dosecalc.base import strict
+from dosecalc.base.errors import fail
+from dosecalc.base.numbers import fmt
+from dosecalc.clinical.patient import Patient
+from dosecalc.clinical.policy import Policy
+from dosecalc.clinical.renal import Renal
+from dosecalc.clinical.rounding import round_dose
+from dosecalc.clinical.rules import RuleUse
+from dosecalc.data import drugs
+from dosecalc.data.regimen import DoseSpec, DrugOrder, Infusion, parse_dose
+
+
+@dataclass(frozen=True)
+class Modification:
+    """A dose reduction (negative percent) or escalation, for one drug or all, from a cycle on."""
+
+    drug: str | None  # None: every drug of the regimen
+    percent: float
+    from_cycle: int
+    reason: str
+    written: str | None = field(default=None, compare=False)  # the drug name as given
+
+    @property
+    def option(self) -> str:
+        return "--reduce" if self.percent < 0 else "--escalate"
+
+    def describe(self) -> str:
+        kind = "reduced" if self.percent < 0 else "escalated"
+        return f"{kind} {fmt(abs(self.percent))} % from cycle {self.from_cycle} ({self.reason})"
+
+
+@dataclass(frozen=True)
+class Dose:
+    """The dose of one drug order for one patient on one administration day."""
+
+    drug: str
+    route: str
+    basis: str  # "bsa" | "weight" | "flat" | "auc"
+    protocol: DoseSpec  # the protocol dose per administration day
+    calculated: float  # protocol × basis: the standard dose, in ``unit``
+    modified: float  # after a reduction or escalation
+    capped: bool
+    dose: float  # to give, in ``unit``
+    unit: str  # "mg" or "units"
+    trace: tuple[str, ...]
+    modification: Modification | None = None
+    rounding: str | None = None
+    deviation_percent: float = 0.0
+    rounding_note: str | None = None
+    cap: float | None = None
+    organ_percent: float | None = None  # the organ-function band applied (--adjust-organ)
+    infusion: Infusion | None = None  # how it is given (the regimen's infusion)
+    note: str | None = None  # the regimen's note on this order
+    rule: RuleUse | None = None  # the patient-dependent rule that applied
+    regimen_dose: DoseSpec | None = None  # the order's own dose, when a rule replaced it
+
+    @property
+    def rule_factor(self) -> float:
+        """The rule's percent as a factor (1 without a percent rule)."""
+        if self.rule is None or self.rule.rule.percent is None:
+            return 1.0
+        return self.rule.rule.percent / 100
+
+    @property
+    def protocol_text(self) -> str:
+        return self.protocol.describe()
+
+    @property
+    def before_rounding(self) -> float:
+        """The dose before its rounding step (after every step before it): what an order is
+        compared with (verify)."""
+        if not self.rounding:
+            return self.dose
+        return self.dose / (1 + self.deviation_percent / 100)
+
+    @property
+    def rate_per_hour(self) -> float | None:
+        """A continuous or intermittent infusion's rate in ``unit`` per hour."""
+        i = self.infusion
+        if i is None or i.type not in ("continuous", "intermittent") or not i.duration:
+            return None
+        return self.dose / i.duration
+
+    @property
+    def infusion_text(self) -> str:
+        """How it is given, without the route or the order's note: ``'bolus'``, ``'continuous
+        infusion over 46 h (93.9 mg/h), via pump'``; '' when the regimen does not say."""
+        i = self.infusion
+        if i is None:
+            return ""
+        rate = self.rate_per_hour if i.type == "continuous" else None
+        text = i.kind() + (f" ({fmt(rate)} {self.unit}/h)" if rate is not None else "")
+        return ", ".join([text, *(x for x in (i.note, i.text if i.type else None) if x)])
+
+    @property
+    def how(self) -> str:
+        """:attr:`infusion_text`, then the regimen's note on the order after a semicolon."""
+        return "; ".join(x for x in (self.infusion_text, self.note) if x)
+
+    @property
+    def given_as(self) -> str:
+        """The route and how it is given: ``'IV continuous infusion over 46 h (93.9 mg/h), …'``."""
+        how = self.how
+        if self.infusion is None and how:
+            return f"{self.route}; {how}"
+        return f"{self.route} {how}".strip()
+
+    @property
+    def exact_per_m2(self) -> float | None:
+        """The dose per m² without the round trip through mg (which can turn 450 into
+        449.99999999999994 at a ceiling): the protocol amount × the modification, when the dose
+        was calculated from the BSA and neither capped nor rounded."""
+        if self.basis != "bsa" or self.capped or self.rounding:
+            return None
+        factor = 1 + self.modification.percent / 100 if self.modification else 1.0
+        if self.organ_percent is not None:
+            factor *= self.organ_percent / 100
+        return self.protocol.amount * self.rule_factor * factor
+
+
+def calculate(
+    order: DrugOrder,
+    patient: Patient,
+    policy: Policy | None = None,
+    modification: Modification | None = None,
+    renal: Renal | None = None,
+    organ: tuple[float, str] | None = None,
+) -> Dose:
+    """The dose of ``order`` for ``patient`` on one of its days. ``organ``: (percent, why) of an
+    organ-function band to apply (organ.assess), after the basis and before any modification."""
+    from dosecalc.clinical.policy import load as load_policy
+
+    policy = policy or load_policy()
+    spec = order.per_day
+    drug = drugs.lookup(order.drug)
+    trace: list[str] = []
+    if order.total_dose is not None:
+        trace.append(
+            f"protocol: total {order.total_dose.describe()} per cycle divided over "
+            f"{len(order.days)} days = {spec.describe()} per day"
+        )
+    elif order.infusion is not None and order.infusion.type == "continuous":
+        hours = fmt(order.infusion.duration or 0)
+        if len(order.days) == 1:
+            trace.append(
+                f"protocol: {spec.describe()}, the total over {hours} h of a continuous "
+                f"infusion started on day {order.days[0]}"
+            )
+        else:
+            trace.append(
+                f"protocol: {spec.describe()} on each listed day, each the total over "
+                f"{hours} h of a continuous infusion"
+            )
+    else:
+        trace.append(f"protocol: {spec.describe()} on each listed day")
+    use, spec, regimen_dose = rule_step(order, spec, patient, trace)
+    calculated = _basis(order, spec, patient, renal, trace)
+    calculated = rule_percent_step(use, calculated, spec.unit, trace)
+    dose = calculated
+    if organ is not None:
+        dose = calculated * organ[0] / 100
+        trace.append(
+            f"organ function: {fmt(organ[0])} % ({organ[1]}): {fmt(calculated)} → "
+            f"{fmt(dose)} {spec.unit}"
+        )
+    if modification is not None:
+        before = dose
+        dose = before * (1 + modification.percent / 100)
+        trace.append(f"{modification.describe()}: {fmt(before)} → {fmt(dose)} {spec.unit}")
+    modified = dose
+    capped = False
+    cap = order.max_dose.amount if order.max_dose is not None else None
+    if cap is not None and dose > cap:
+        dose, capped = cap, True
+        trace.append(
+            f"capped at max_dose {order.max_dose.describe()}"  # type: ignore[union-attr]
+            f" (calculated {fmt(modified)} {spec.unit})"
+        )
+    rounded = None
+    if spec.basis != "flat":
+        rounded = round_dose(dose, drug.name, drug.drug_class, spec.unit, cap, policy)
+        if rounded.method:
+            trace.append(
+                f"rounded ({rounded.method}): {fmt(dose)} → {fmt(rounded.dose)} "
+                f"{spec.unit} ({rounded.deviation_percent:+.1f} %)"
+            )
+            dose = rounded.dose
+        elif rounded.note:
+            trace.append(rounded.note)
+    trace.append(f"dose: {fmt(dose)} {spec.unit}")
+    return Dose(
+        drug=order.drug,
+        route=order.default_route,
+        basis=spec.basis,
+        protocol=spec,
+        calculated=calculated,
+        modified=modified,
+        capped=capped,
+        dose=dose,
+        unit=spec.unit,
+        trace=tuple(trace),
+        modification=modification,
+        rounding=rounded.method if rounded else None,
+        deviation_percent=rounded.deviation_percent if rounded else 0.0,
+        rounding_note=rounded.note if rounded else None,
+        cap=cap,
+        organ_percent=organ[0] if organ is not None else None,
+        infusion=order.infusion,
+        note=order.note,
+        rule=use,
+        regimen_dose=regimen_dose,
+    )
+
+
+def rule_step(
+    order: DrugOrder, spec: DoseSpec, patient: Patient, trace: list[str]
+) -> tuple[RuleUse | None, DoseSpec, DoseSpec | None]:
+    """The regimen's patient-dependent rule, first in the order of operations:
+    (the rule that applies, the dose spec to calculate from, the order's dose it replaced)."""
+    from dosecalc.clinical.rules import select
+
+    use = select(order, patient)
+    if use is None:
+        return None, spec, None
+    if use.rule.dose is None:
+        return use, spec, None
+    new = use.rule.dose
+    trace.append(
+        f"{use.label} ({use.why}; source: {use.rule.source}): {new.describe()} on each "
+        f"listed day replaces {spec.describe()}"
+    )
+    return use, new, spec
+
+
+def rule_percent_step(use: RuleUse | None, calculated: float, unit: str, trace: list[str]) -> float:
+    """A percent rule scales the calculated dose (a rule never raises a dose: percent ≤ 100)."""
+    if use is None or use.rule.percent is None:
+        return calculated
+    value = calculated * use.rule.percent / 100
+    trace.append(
+        f"{use.label} ({use.why}; source: {use.rule.source}): {use.rule.percent:g} % of "
+        f"{fmt(calculated)} = {fmt(value)} {unit}"
+    )
+    return value
+
+
+def _basis(
+    order: DrugOrder, spec: DoseSpec, patient: Patient, renal: Renal | None, trace: list[str]
+) -> float:
+    if spec.basis == "bsa":
+        if patient.bsa_m2 is None:
+            raise fail(
+                "--height/--weight",
+                f"{order.drug} is dosed per m², so the BSA is needed; "
+                "give --height and --weight, or --bsa",
+            )
+        how = "given" if patient.bsa_formula == "given" else patient.bsa_formula
+        if patient.weight_basis != "actual" and how != "given":
+            how += f", {patient.weight_basis} weight {fmt(patient.dosing_weight_kg or 0)} kg"
+        if patient.bsa_uncapped_m2 is not None:
+            how += f", capped from {patient.bsa_uncapped_m2:.4f} m² by policy bsa.cap_m2"
+        value = spec.amount * patient.bsa_m2
+        trace.append(f"× BSA {patient.bsa_m2:.4f} m² ({how}) = {fmt(value)} {spec.unit}")
+        return value
+    if spec.basis == "weight":
+        weight = patient.dosing_weight_kg or patient.weight_kg
+        if weight is None:
+            raise fail("--weight", f"{order.drug} is dosed per kg, so --weight is needed")
+        value = spec.amount * weight
+        trace.append(
+            f"× weight {fmt(weight)} kg ({patient.weight_basis}) = {fmt(value)} {spec.unit}"
+        )
+        return value
+    if spec.basis == "flat":
+        trace.append(f"flat dose = {fmt(spec.amount)} {spec.unit}")
+        return spec.amount
+    assert renal is not None, "AUC doses need the renal function"
+    trace.extend(renal.trace)
+    value = spec.amount * (renal.gfr_ml_min + 25.0)
+    trace.append(
+        f"Calvert: AUC {fmt(spec.amount)} × (GFR {fmt(renal.gfr_ml_min)} + 25) = {fmt(value)} mg"
+    )
+    return value
+
+
+def above_usual_maximum(dose: Dose, patient: Patient) -> str | None:
+    """A sentence when the dose is above the drug's usual maximum single dose (ten-fold guard),
+    or, for a dose given as a bolus, above the drug's usual maximum bolus where it has one."""
+    single = drugs.lookup(dose.drug).max_single_dose
+    if single is None:
+        return None
+    given_as_bolus = dose.infusion is not None and dose.infusion.type == "bolus"
+    bolus = single.bolus if given_as_bolus else None
+    guard = bolus or single
+    spec = parse_dose(guard.dose)
+    if spec.basis == "bsa" and patient.bsa_m2:
+        given, unit = dose.dose / patient.bsa_m2, f"{dose.unit}/m²"
+    elif spec.basis == "weight" and (patient.dosing_weight_kg or patient.weight_kg):
+        given, unit = (
+            dose.dose / float(patient.dosing_weight_kg or patient.weight_kg or 1),
+            f"{dose.unit}/kg",
+        )
+    elif spec.basis == "flat":
+        given, unit = dose.dose, dose.unit
+    else:
+        return None
+    if given <= spec.amount * (1 + 1e-9):
+        return None
+    verified = "" if guard.verified else " (unverified)"
+    return (
+        f"{dose.drug} {fmt(dose.dose)} {dose.unit} is {fmt(given)} {unit}, above the usual "
+        f"maximum {'single dose' if bolus is None else 'bolus'} of {guard.dose}{verified} "
+        f"({guard.source}); check for a unit or decimal error before giving it"
+    )
+
+
+_MOD = re.compile(r"^\s*(?P<drug>[^=]+?)\s*=\s*(?P<pct>[^%@]+?)\s*%?\s*(?:@\s*(?P<cycle>.+?))?\s*$")
+
+
+def parse_modifications(
+    reduce: list[str] | None,
+    escalate: list[str] | None,
+    reason: str | None,
+    regimen_drugs: set[str],
+) -> list[Modification]:
+    """``--reduce cisplatin=25%@3`` / ``--escalate all=20%``; a reason is required."""
+    items = [("--reduce", r, -1) for r in reduce or []] + [
+        ("--escalate", e, 1) for e in escalate or []
+    ]
+    if not items:
+        return []
+    if not reason or not reason.strip():
+        raise fail(
+            "--reason",
+            "a dose reduction or escalation needs a --reason (it is printed "
+            "with every modified dose)",
+        )
+    out: list[Modification] = []
+    for option, text, sign in items:
+        m = _MOD.match(text)
+        if not m:
+            raise fail(
+                option, f"'{text}' is not DRUG=PERCENT[@CYCLE]; e.g. cisplatin=25%@3 or all=20%"
+            )
+        name = m.group("drug").strip()
+        drug = None if name.lower() == "all" else _drug_in(name, regimen_drugs, option)
+        top = 90.0 if sign < 0 else 100.0
+        try:
+            pct = strict.decimal(m.group("pct"))
+            cycle = strict.integer(m.group("cycle")) if m.group("cycle") else 1
+        except ValueError as e:
+            raise fail(
+                option, f"'{text}': {e}; write DRUG=PERCENT[@CYCLE], e.g. cisplatin=25%@3"
+            ) from None
+        if not 0 < pct <= top:
+            raise fail(option, f"'{text}': the percentage must be above 0 and at most {top:g}")
+        if cycle < 1:
+            raise fail(option, f"'{text}': cycles are numbered from 1")
+        for other in out:
+            if other.from_cycle == cycle and (
+                other.drug is None or drug is None or other.drug == drug
+            ):
+                raise fail(
+                    option,
+                    f"'{text}' and another modification both apply to "
+                    f"{drug or 'all drugs'} from cycle {cycle}; give one",
+                )
+        out.append(Modification(drug, sign * pct, cycle, reason.strip(), name))
+    return out
+
+
+def modification_names(mods: list[Modification]) -> list[drugs.NameRead]:
+    """The abbreviations the drug names of --reduce/--escalate were read through."""
+    return drugs.names_read((m.written, None, None, m.option) for m in mods if m.drug is not None)
+
+
+def _drug_in(name: str, regimen_drugs: set[str], option: str) -> str:
+    try:
+        drug = drugs.lookup(name).name
+    except ValueError as e:
+        raise fail(option, str(e)) from None
+    if drug not in regimen_drugs:
+        raise fail(
+            option, f"{drug} is not part of this regimen ({', '.join(sorted(regimen_drugs))})"
+        )
+    return drug
+
+
+def modification_for(mods: list[Modification], drug: str, cycle: int) -> Modification | None:
+    """The modification in force for ``drug`` in ``cycle``: the latest that has started."""
+    found = [m for m in mods if m.from_cycle <= cycle and (m.drug is None or m.drug == drug)]
+    return max(found, key=lambda m: (m.from_cycle, m.drug is not None), default=None)

@@ -1,0 +1,488 @@
+"""Organ-function dose adjustments: the data file (``data/organ.yaml``), and what it says for
+one drug at the patient's laboratory values.
+
+The API verify and plan share (pure functions of plain values)::
+
+    values = organ.values_for(patient, labs, policy)         # labs + kidney function, once
+    a = organ.assess("epirubicin", values, policy, protocol=spec)
+    a.factor        # the dose multiplier the bands ask for (None: no band changes the dose)
+    organ.alerts(a, standard=162, adjusted=81, unit="mg", applied=False)
+
+Bands are read from the drug's option in force (policy ``organ.options``, else the file's
+default). When several bands match (bilirubin and AST for epirubicin), the lowest dose wins; an
+``avoid`` band makes the drug contraindicated whatever else matches.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from dosecalc.base.numbers import fmt
+
+DATA = Path(__file__).parents[1] / "data" / "organ.yaml"
+LABS_IN_RULES = ("bilirubin", "direct_bilirubin", "ast", "alt", "alp", "scr", "kidney")
+ESTIMATES = {
+    "cockcroft-gault": "Cockcroft-Gault creatinine clearance",
+    "ckd-epi-deindexed": "CKD-EPI 2021 eGFR de-indexed to the patient's BSA",
+}
+UNITS = {
+    "bilirubin": ("mg/dL", "xULN"),
+    "direct_bilirubin": ("mg/dL", "xULN"),
+    "ast": ("xULN", "U/L"),
+    "alt": ("xULN", "U/L"),
+    "alp": ("xULN", "U/L"),
+    "scr": ("mg/dL",),
+    "kidney": ("mL/min",),
+}
+
+
+def per_m2(text: str) -> Any:
+    from dosecalc.data.regimen import parse_dose
+
+    try:
+        spec = parse_dose(text)
+    except ValueError:
+        return None
+    return spec if spec.basis == "bsa" else None
+
+
+def low(b: dict[str, Any]) -> tuple[float, bool] | None:
+    """A band's lower bound and whether it is inclusive ('at_least') or not ('above')."""
+    if b.get("at_least") is not None:
+        return float(b["at_least"]), True
+    if b.get("above") is not None:
+        return float(b["above"]), False
+    return None
+
+
+def high(b: dict[str, Any]) -> tuple[float, bool] | None:
+    if b.get("at_most") is not None:
+        return float(b["at_most"]), True
+    if b.get("below") is not None:
+        return float(b["below"]), False
+    return None
+
+
+def contains(b: dict[str, Any], x: float) -> bool:
+    lo, hi = low(b), high(b)
+    if lo is not None and (x < lo[0] or (x == lo[0] and not lo[1])):
+        return False
+    return not (hi is not None and (x > hi[0] or (x == hi[0] and not hi[1])))
+
+
+def describe(b: dict[str, Any], unit: str) -> str:
+    """'≥ 1.2 and ≤ 3 mg/dL', '< 30 mL/min'."""
+    parts = []
+    lo, hi = low(b), high(b)
+    if lo is not None:
+        parts.append(f"{'≥' if lo[1] else '>'} {fmt(lo[0])}")
+    if hi is not None:
+        parts.append(f"{'≤' if hi[1] else '<'} {fmt(hi[0])}")
+    return f"{' and '.join(parts)} {unit.replace('xULN', '× ULN')}"
+
+
+def action(b: dict[str, Any]) -> str:
+    for name in ("percent", "dose_at_most", "avoid", "no_recommendation"):
+        if b.get(name) is not None:
+            return name
+    raise ValueError("a band without an action")
+
+
+# ---------------------------------------------------------------- loading
+
+
+class OrganBook:
+    """The organ-function data as plain values (the file's mappings), per drug."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+        self.entries: dict[str, dict[str, Any]] = {d["drug"]: d for d in data["drugs"]}
+
+    def option(
+        self, drug: str, options: dict[str, str] | None = None
+    ) -> tuple[str, dict[str, Any]] | None:
+        entry = self.entries.get(drug)
+        if entry is None:
+            return None
+        name = (options or {}).get(drug, entry["default"])
+        if name not in entry["options"]:
+            from dosecalc.base.errors import fail
+
+            raise fail(
+                "organ.options",
+                f"'{name}' is not an organ-function option for {drug}; give one of "
+                f"{', '.join(entry['options'])}",
+            )
+        return name, entry["options"][name]
+
+    def cite(self, key: str) -> str:
+        return str(self.data["sources"][key]["cite"])
+
+
+def load(path: Path | None = None, trusted: bool = False) -> OrganBook:
+    """The data file, validated with file:line errors (organ_file); ``trusted`` (the packaged
+    file, which the tests validate strictly) is read as plain YAML, without the models."""
+    from dosecalc.data import drugs
+
+    source = path or DATA
+    if trusted:
+        import yaml
+
+        from dosecalc.data.yamlfile import read_text
+
+        data = yaml.load(
+            read_text(source, "organ-function data"),
+            Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader),
+        )
+    else:
+        from dosecalc.data import yamlfile
+        from dosecalc.data.datafile import validate
+        from dosecalc.data.organ import OrganFile
+
+        data, lines = yamlfile.load(source, "organ-function data")
+        validate(OrganFile, data, lines, str(source))
+    book = drugs.book()
+    for entry in data["drugs"]:
+        if entry["drug"] not in book.drugs:
+            raise ValueError(f"organ-function data: '{entry['drug']}' is not a canonical drug name")
+    return OrganBook(data)
+
+
+@lru_cache(maxsize=1)
+def book() -> OrganBook:
+    from dosecalc.base.errors import DosecalcError
+    from dosecalc.data.drugs import DataError
+
+    try:
+        return load(trusted=True)
+    except (DosecalcError, ValueError, KeyError, TypeError) as e:
+        raise DataError(f"the packaged organ-function data is damaged: {e}") from e
+
+
+# ---------------------------------------------------------------- the patient's values
+
+
+class Values(NamedTuple):
+    """Everything an organ-function rule can read: the lab values and the kidney function."""
+
+    labs: Any  # labs.Labs
+    kidney: Any  # renal.Kidney
+    uln: dict[str, float]  # lab -> upper limit of normal, in the lab's unit (policy labs.uln.*)
+    uln_from: dict[str, str]  # lab -> "labs.uln.ast_u_l = 48 (default: ...)"
+
+    def read(self, lab: str, unit: str, estimate: str | None = None) -> tuple[float | None, str]:
+        """(value in ``unit``, how it reads) or (None, why it cannot be read)."""
+        from dosecalc.clinical import labs as lb
+
+        if lab == "kidney":
+            assert estimate is not None
+            return self.kidney.value(estimate)
+        v = self.labs.latest(lab)
+        if v is None:
+            return None, ""
+        if v.unit == unit or (unit == "mg/dL" and v.unit == "mg/dL"):
+            return v.value, v.shown()
+        base = self.uln.get(lab)
+        if base is None:
+            return None, f"{v.shown()} cannot be compared in {unit}: set labs.uln.{lab}"
+        if unit == lb.ULN:
+            x = v.value / base
+            return x, (f"{v.shown()} = {fmt(x)} × ULN ({self.uln_from[lab]})")
+        x = v.value * base
+        return x, f"{v.shown()} = {fmt(x)} {unit} ({self.uln_from[lab]})"
+
+
+ULN_KEYS = {
+    "bilirubin": "labs.uln.bilirubin_mg_dl",
+    "ast": "labs.uln.ast_u_l",
+    "alt": "labs.uln.alt_u_l",
+    "alp": "labs.uln.alp_u_l",
+}
+
+
+def uln_of(policy: Any) -> tuple[dict[str, float], dict[str, str]]:
+    uln, origin = {}, {}
+    for lab, key in ULN_KEYS.items():
+        value = policy[key]
+        if value is not None:
+            uln[lab] = float(value)
+            origin[lab] = policy.describe(key)
+    return uln, origin
+
+
+def values_for(patient: Any, labs: Any, policy: Any) -> Values:
+    """The patient's lab values and kidney function (computed once, for every drug)."""
+    from dosecalc.clinical import renal
+
+    crcl = labs.latest("crcl")
+    kidney = renal.kidney_function(patient, policy, crcl.value if crcl else None)
+    uln, origin = uln_of(policy)
+    return Values(labs, kidney, uln, origin)
+
+
+# ---------------------------------------------------------------- one drug
+
+
+class Finding(NamedTuple):
+    """A band that matches the patient's value."""
+
+    lab: str
+    value: float
+    reading: str  # 'bilirubin 2 mg/dL (2026-11-28)' or the kidney estimate's trace
+    band: str  # '≥ 1.2 and ≤ 3 mg/dL'
+    action: str  # percent | dose_at_most | avoid | no_recommendation
+    percent: float | None  # of the dose; for dose_at_most, relative to the protocol dose
+    dose_at_most: str | None
+    text: str | None  # the source's words for the band
+    source: str  # short citation
+    source_key: str
+    verified: bool
+    note: str | None
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "lab": self.lab,
+            "value": self.value,
+            "reading": self.reading,
+            "band": self.band,
+            "action": self.action,
+            "percent": self.percent,
+            "dose_at_most": self.dose_at_most,
+            "source": self.source,
+            "verified": self.verified,
+            "note": self.note,
+        }
+
+
+class Assessment(NamedTuple):
+    """What the organ-function data says for one drug order at the patient's values."""
+
+    drug: str
+    option: str
+    findings: tuple[Finding, ...]
+    missing: tuple[str, ...]  # what would be checked, for labs not given
+    unreadable: tuple[str, ...]  # values given that could not be read (why)
+    percent: float | None  # the dose to give, in % (the lowest band); None: unchanged
+    avoid: bool
+    no_recommendation: bool
+
+    @property
+    def factor(self) -> float | None:
+        return None if self.percent is None else self.percent / 100.0
+
+
+def assess(
+    drug: str,
+    values: Values,
+    options: dict[str, str] | None = None,
+    protocol: Any = None,
+    data: OrganBook | None = None,
+) -> Assessment | None:
+    """The organ-function assessment of ``drug`` (None: the data has no rule for it).
+
+    ``protocol`` is the order's per-day DoseSpec: it decides rules limited to high doses and
+    turns a ``dose_at_most`` band into a percentage (only for doses per m²)."""
+    data = data or book()
+    chosen = data.option(drug, options)
+    if chosen is None:
+        return None
+    name, option = chosen
+    findings: list[Finding] = []
+    missing: list[str] = []
+    unreadable: list[str] = []
+    for rule in option["rules"]:
+        lab, unit, estimate = rule["lab"], rule["unit"], rule.get("estimate")
+        when = rule.get("when")
+        if when is not None and protocol is not None:
+            floor = per_m2(when["dose_at_least"])
+            if protocol.basis == "bsa" and protocol.amount < floor.amount:
+                continue
+        value, reading = values.read(lab, unit, estimate)
+        if value is None:
+            what = _lab_words(lab, estimate)
+            if reading:
+                unreadable.append(f"{what}: {reading}")
+            else:
+                missing.append(what)
+            continue
+        for band in rule["bands"]:
+            if not contains(band, value):
+                continue
+            also_ok, also_words = True, []
+            for cond in band.get("also") or []:
+                other, words = values.read(cond["lab"], cond["unit"])
+                if other is None:
+                    also_ok = False
+                    (unreadable if words else missing).append(
+                        f"{cond['lab']} (for the band {lab} {describe(band, unit)} "
+                        f"with {cond['lab']} {describe(cond, cond['unit'])})"
+                        + (f": {words}" if words else "")
+                    )
+                    break
+                if not contains(cond, other):
+                    also_ok = False
+                    break
+                also_words.append(f"{words}, {cond['lab']} {describe(cond, cond['unit'])}")
+            if not also_ok:
+                continue
+            percent = band.get("percent")
+            limit = band.get("dose_at_most")
+            if limit is not None:
+                percent = _percent_of(limit, protocol)
+            findings.append(
+                Finding(
+                    lab=lab if lab != "kidney" else ESTIMATES[estimate or ""],
+                    value=value,
+                    reading=reading + ("; " + "; ".join(also_words) if also_words else ""),
+                    band=f"{_band_lab(lab, estimate)} {describe(band, unit)}"
+                    + "".join(
+                        f" with {c['lab']} {describe(c, c['unit'])}" for c in band.get("also") or []
+                    ),
+                    action=action(band),
+                    percent=None if percent is None else float(percent),
+                    dose_at_most=limit,
+                    text=band.get("text"),
+                    source=data.cite(band["source"]),
+                    source_key=band["source"],
+                    verified=bool(band["verified"]),
+                    note=band.get("note"),
+                )
+            )
+    avoid = any(f.action == "avoid" for f in findings)
+    norec = any(f.action == "no_recommendation" for f in findings)
+    percents = [f.percent for f in findings if f.percent is not None and f.percent < 100]
+    return Assessment(
+        drug,
+        name,
+        tuple(findings),
+        tuple(dict.fromkeys(missing)),
+        tuple(dict.fromkeys(unreadable)),
+        min(percents) if percents else None,
+        avoid,
+        norec,
+    )
+
+
+def _percent_of(limit: str, protocol: Any) -> float | None:
+    """A 'dose_at_most 20 mg/m2' band as a percentage of the protocol's dose per m² (None when
+    the protocol dose is not per m², or already at or under the limit)."""
+    cap = per_m2(limit)
+    if protocol is None or protocol.basis != "bsa" or protocol.unit != cap.unit:
+        return None
+    if protocol.amount <= cap.amount:
+        return None
+    return 100.0 * cap.amount / protocol.amount
+
+
+def _band_lab(lab: str, estimate: str | None) -> str:
+    if lab == "kidney":
+        return "CrCl" if estimate == "cockcroft-gault" else "eGFR (CKD-EPI, de-indexed)"
+    return lab
+
+
+def _lab_words(lab: str, estimate: str | None) -> str:
+    if lab == "kidney":
+        return (
+            f"kidney function ({ESTIMATES[estimate or '']}: --scr with --age, --sex and "
+            "--weight, or a measured --lab crcl)"
+        )
+    return lab
+
+
+# ---------------------------------------------------------------- warnings
+
+
+def alerts(
+    a: Assessment,
+    standard: float | None = None,
+    adjusted: float | None = None,
+    unit: str = "mg",
+    applied: bool = False,
+    where: dict[str, Any] | None = None,
+) -> list[Any]:
+    """The warnings of one assessment: ORGAN_FUNCTION_ADJUSTMENT / _CONTRAINDICATION /
+    _NO_RECOMMENDATION (critical), and one line for the labs that would have been checked."""
+    from dosecalc.base.alerts import CRITICAL, INFO, WARNING, Alert
+
+    where = dict(where or {})
+    out: list[Alert] = []
+    for f in a.findings:
+        said = f" ({f.text})" if f.text else ""
+        doubt = "" if f.verified else f" [unverified: {f.note}]"
+        head = f"{a.drug}: {f.reading} is in the band {f.band}{said}"
+        tail = f"; source: {f.source}, option {a.option}{doubt}"
+        if f.action == "avoid":
+            out.append(
+                Alert(
+                    CRITICAL,
+                    "ORGAN_FUNCTION_CONTRAINDICATION",
+                    f"{head}: avoid {a.drug}{tail}",
+                    drug=a.drug,
+                    **where,
+                )
+            )
+        elif f.action == "no_recommendation":
+            out.append(
+                Alert(
+                    CRITICAL,
+                    "ORGAN_FUNCTION_NO_RECOMMENDATION",
+                    f"{head}: the source has no dose for this range; decide with the "
+                    f"prescriber before giving {a.drug}{tail}",
+                    drug=a.drug,
+                    **where,
+                )
+            )
+        else:
+            if f.percent is None:
+                what = (
+                    f"at most {f.dose_at_most}: the protocol dose is already at or under it, "
+                    "or is not per m², so no change"
+                )
+            else:
+                what = f"{fmt(f.percent)} % of the dose"
+                if f.dose_at_most:
+                    what = f"at most {f.dose_at_most} = {what}"
+                if standard is not None and f.percent == a.percent and adjusted is not None:
+                    what += f": {fmt(standard)} → {fmt(adjusted)} {unit}"
+                if f.percent == a.percent:
+                    what += (
+                        ", applied (--adjust-organ)"
+                        if applied
+                        else ", not applied: the doses shown are unadjusted (give "
+                        "--adjust-organ to plan the adjusted dose)"
+                    )
+            out.append(
+                Alert(
+                    CRITICAL,
+                    "ORGAN_FUNCTION_ADJUSTMENT",
+                    f"{head} → {what}{tail}",
+                    drug=a.drug,
+                    **where,
+                )
+            )
+    if a.unreadable:
+        out.append(
+            Alert(
+                WARNING,
+                "ORGAN_FUNCTION_NOT_CHECKED",
+                f"{a.drug}: not checked against the organ-function data ({a.option}): "
+                + "; ".join(a.unreadable),
+                drug=a.drug,
+                **where,
+            )
+        )
+    if a.missing:
+        out.append(
+            Alert(
+                INFO,
+                "ORGAN_FUNCTION_NOT_CHECKED",
+                f"{a.drug}: its dose depends on "
+                + " and ".join(a.missing)
+                + f" (organ-function data, option {a.option}); not given, so not checked",
+                drug=a.drug,
+                **where,
+            )
+        )
+    return out

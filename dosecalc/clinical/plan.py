@@ -1,0 +1,1101 @@
+"""A plan: one patient, one regimen, dated doses, lifetime totals, projection and warnings.
+
+This is the API the CLI calls::
+
+    make_plan(regimen, patient, start="2026-12-01", cycles=11, history=rows)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from typing import Any
+
+from dosecalc import __version__
+from dosecalc.base.alerts import CRITICAL, INFO, WARNING, Alert
+from dosecalc.base.errors import fail
+from dosecalc.base.numbers import fmt
+from dosecalc.clinical import cumulative
+from dosecalc.clinical.cumulative import Event, Fit, Total
+from dosecalc.clinical.dosing import (
+    Dose,
+    Modification,
+    above_usual_maximum,
+    calculate,
+    modification_for,
+)
+from dosecalc.clinical.patient import Patient
+from dosecalc.clinical.policy import Policy
+from dosecalc.clinical.schedule import Administration, expand
+from dosecalc.data import drugs
+from dosecalc.data.ceilings import RiskFactors
+from dosecalc.data.drugs import NameRead
+from dosecalc.data.regimen import MAX_CYCLES, Regimen
+from dosecalc.inputs.history import Row
+
+
+@dataclass(frozen=True)
+class Projection:
+    """Where one drug's ceilings fall in this plan, and how many full cycles fit under them."""
+
+    fit: Fit
+    threshold_at: Alert | None  # the crossing inside this plan, if any
+    limit_at: Alert | None
+    before: float  # the total before this plan
+    after: float  # the total after it
+    lines: tuple[str, ...]  # one sentence per ceiling
+
+    @property
+    def message(self) -> str:
+        return ". ".join(self.lines)
+
+    def as_dict(self) -> dict[str, object]:
+        def at(a: Alert | None) -> dict[str, object] | None:
+            if a is None:
+                return None
+            return {
+                "phase": a.phase,
+                "cycle": a.cycle,
+                "day": a.day,
+                "date": a.date.isoformat() if a.date else None,
+            }
+
+        f = self.fit
+        return {
+            "drug": f.drug,
+            "unit": f.unit,
+            "threshold": f.threshold,
+            "limit": f.limit,
+            "threshold_reached_at": at(self.threshold_at),
+            "limit_exceeded_at": at(self.limit_at),
+            "cycles_within_threshold": f.within_threshold,
+            "cycles_within_limit": f.within_limit,
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One entry of a course (a single-regimen plan has one): regimen, radiotherapy or event."""
+
+    number: int
+    kind: str  # "regimen" | "radiotherapy" | "event"
+    label: str
+    start: date
+    end: date | None = None  # the day after it ends (None for an event)
+    regimen: Regimen | None = None
+    cycles: int = 0
+    cycle_starts: tuple[date, ...] = ()
+    fraction_dates: tuple[date, ...] = ()
+    site: str | None = None
+    dose_per_fraction_gy: float | None = None
+    cardiac: bool | None = None
+    note: str | None = None
+
+    @property
+    def total_gy(self) -> float | None:
+        if self.dose_per_fraction_gy is None:
+            return None
+        return self.dose_per_fraction_gy * len(self.fraction_dates)
+
+    def as_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "phase": self.number,
+            "kind": self.kind,
+            "label": self.label,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat() if self.end else None,
+            "note": self.note,
+        }
+        if self.regimen is not None:
+            out.update(
+                regimen=self.regimen.id,
+                regimen_sha256=self.regimen.sha256,
+                regimen_status=self.regimen.status,
+                cycles=self.cycles,
+                cycle_length_days=self.regimen.cycle_length_days,
+                cycle_starts=[d.isoformat() for d in self.cycle_starts],
+            )
+        if self.kind == "radiotherapy":
+            out.update(
+                site=self.site,
+                dose_per_fraction_gy=self.dose_per_fraction_gy,
+                fractions=len(self.fraction_dates),
+                total_gy=self.total_gy,
+                cardiac=self.cardiac,
+                fraction_dates=[d.isoformat() for d in self.fraction_dates],
+            )
+        return out
+
+
+@dataclass(frozen=True)
+class Plan:
+    patient: Patient
+    regimen: Regimen | None  # the regimen of a single-regimen plan
+    start: date
+    cycles: int
+    administrations: list[Administration]
+    cumulative: list[Total]
+    warnings: list[Alert] = field(default_factory=list)
+    projection: list[Projection] = field(default_factory=list)
+    equivalence: str | None = None
+    factors: RiskFactors = RiskFactors()
+    policy: Policy | None = None
+    phases: list[Phase] = field(default_factory=list)
+    course: Any = None  # a dosecalc.course.Course
+    totals_after: dict[int, dict[str, float]] = field(default_factory=dict)  # phase → drug → total
+    result: Any = None  # the cumulative.Result behind the totals (for charts)
+    labs: Any = None  # labs.Labs given for this patient
+    kidney: Any = None  # renal.Kidney: the kidney function every drug's rule reads
+    organ: list[Any] = field(default_factory=list)  # organ.Assessment per drug order
+    adjust_organ: bool = False  # whether organ-function bands changed the doses
+
+    @property
+    def critical(self) -> bool:
+        return any(w.severity == CRITICAL for w in self.warnings)
+
+    def changes(self) -> list[str]:
+        """The dose modifications and delays this plan applies, one phrase each."""
+        out: list[str] = []
+        seen = set()
+        for a in self.administrations:
+            m = a.dose.modification
+            if m is not None and m not in seen:
+                seen.add(m)
+                out.append(f"{m.drug or 'all drugs'} {m.describe()}")
+        for ph in self.phases:
+            length = ph.regimen.cycle_length_days if ph.regimen is not None else None
+            for c in range(2, len(ph.cycle_starts) + 1):
+                gap = (ph.cycle_starts[c - 1] - ph.cycle_starts[c - 2]).days
+                if length is not None and gap > length:
+                    at = f"phase {ph.number} " if self.course is not None else ""
+                    late = gap - length
+                    out.append(
+                        f"{at}cycle {c} starts {late} day{'s' if late != 1 else ''} late "
+                        f"({gap} days after cycle {c - 1})"
+                    )
+        return out
+
+    def as_dict(self) -> dict[str, object]:
+        patient = self.patient.as_dict()
+        patient["cardiac_radiation_gy"] = self.factors.cardiac_radiation_gy
+        if self.course is not None:
+            head = self.course.head
+            described: dict[str, object] = {
+                "id": head.course,
+                "name": head.name or head.course,
+                "course": True,
+                "sha256": self.course.sha256,
+                "start": self.start.isoformat(),
+                "sources": list(head.sources),
+                "assumptions": list(head.assumptions)
+                + list(head.patient.assumptions if head.patient else []),
+                "unverified": list(head.unverified),
+                "notes": list(head.notes),
+                "phases": [
+                    {**ph.as_dict(), "totals_after": self.totals_after.get(ph.number, {})}
+                    for ph in self.phases
+                ],
+            }
+        else:
+            r = self.regimen
+            assert r is not None
+            described = {
+                "id": r.id,
+                "name": r.name,
+                "cycle_length_days": r.cycle_length_days,
+                "cycles": self.cycles,
+                "start": self.start.isoformat(),
+                "version": r.version,
+                **review_dict(r),
+                "sources": list(r.sources),
+                "assumptions": list(r.assumptions),
+                "unverified": list(r.unverified),
+                "notes": list(r.notes),
+                "cycle_starts": [d.isoformat() for d in self.phases[0].cycle_starts],
+            }
+        return {
+            "dosecalc_version": __version__,
+            "patient": patient,
+            "regimen": described,
+            "equivalence_table": self.equivalence,
+            "policy": self.policy.as_dict() if self.policy else None,
+            "administrations": [a.as_dict() for a in self.administrations],
+            "cumulative": [t.as_dict() for t in self.cumulative],
+            "projection": [p.as_dict() for p in self.projection],
+            "labs": self.labs.as_list() if self.labs else [],
+            "renal": self.kidney.as_dict() if self.kidney is not None else None,
+            "organ_function": organ_as_list(self.organ, self.adjust_organ),
+            "changes": self.changes(),
+            "warnings": [w.as_dict() for w in self.warnings],
+        }
+
+
+def organ_as_list(assessments: Sequence[Any], applied: bool) -> list[dict[str, object]]:
+    """Per drug with organ-function data: the option, the bands that matched, what is missing."""
+    out: list[dict[str, object]] = []
+    seen: set[tuple[str, float | None]] = set()
+    for a in assessments:
+        key = (a.drug, a.percent)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(
+            {
+                "drug": a.drug,
+                "option": a.option,
+                "percent": a.percent,
+                "avoid": a.avoid,
+                "no_recommendation": a.no_recommendation,
+                "applied": applied and a.percent is not None,
+                "findings": [f.as_dict() for f in a.findings],
+                "not_checked": list(a.missing) + list(a.unreadable),
+            }
+        )
+    return out
+
+
+def parse_start(text: str | date | None, today: date | None = None) -> tuple[date, bool]:
+    """The start date and whether it was assumed (today)."""
+    if text is None:
+        return (today or date.today()), True
+    from dosecalc.base.strict import plan_date
+
+    try:
+        return plan_date(text), False
+    except ValueError as e:
+        raise fail("--start", str(e)) from None
+
+
+def review_dict(r: Regimen) -> dict[str, object]:
+    """The regimen's review status and the SHA-256 of its file (plan JSON, additive)."""
+    return {
+        "status": r.status,
+        "approved_by": r.approved_by,
+        "approved_on": r.approved_on.isoformat() if r.approved_on else None,
+        "review_due": r.review_due.isoformat() if r.review_due else None,
+        "sha256": r.sha256,
+    }
+
+
+def review_alerts(regimen: Regimen, today: date | None = None) -> list[Alert]:
+    """REGIMEN_NOT_APPROVED (info for a draft, critical for a retired regimen) and
+    REGIMEN_REVIEW_OVERDUE (warning: an approved regimen past its review_due date)."""
+    today = today or date.today()
+    r = regimen
+    if r.status == "retired":
+        approved = f" (approved by {r.approved_by} on {r.approved_on})" if r.approved_by else ""
+        return [
+            Alert(
+                CRITICAL,
+                "REGIMEN_NOT_APPROVED",
+                f"{r.id} is retired{approved}: it is no longer approved for use; plan with the "
+                "regimen that replaced it",
+            )
+        ]
+    if r.status == "draft":
+        return [
+            Alert(
+                INFO,
+                "REGIMEN_NOT_APPROVED",
+                f"{r.id} is a draft: no clinician has approved this version of the file; check "
+                "every dose against its source before use",
+            )
+        ]
+    if r.review_due is not None and r.review_due < today:
+        return [
+            Alert(
+                WARNING,
+                "REGIMEN_REVIEW_OVERDUE",
+                f"{r.id} was approved by {r.approved_by} on {r.approved_on}, and its review was "
+                f"due on {r.review_due}: have it reviewed again",
+            )
+        ]
+    return []
+
+
+def _regimen_alerts(regimen: Regimen, today: date | None = None) -> list[Alert]:
+    out = review_alerts(regimen, today)
+    out += [
+        Alert(WARNING, "REGIMEN_UNVERIFIED", f"{regimen.id}: unverified: {text}")
+        for text in regimen.unverified
+    ]
+    out += [
+        Alert(INFO, "REGIMEN_ASSUMPTION", f"{regimen.id}: assumed: {text}")
+        for text in regimen.assumptions
+    ]
+    return out
+
+
+def _capped(administrations: list[Administration]) -> list[Alert]:
+    """DOSE_CAPPED once per drug order, at its first capped administration."""
+    out: list[Alert] = []
+    seen: set[tuple[str, str]] = set()
+    for a in administrations:
+        d = a.dose
+        key = (d.drug, d.protocol.text)
+        if d.capped and key not in seen:
+            seen.add(key)
+            out.append(
+                Alert(
+                    WARNING,
+                    "DOSE_CAPPED",
+                    f"{d.drug}: {d.protocol_text} gives {fmt(d.calculated)} {d.unit}, capped at "
+                    f"{fmt(d.dose)} {d.unit} (max_dose of the regimen)",
+                    drug=d.drug,
+                    phase=a.phase,
+                    cycle=a.cycle,
+                    day=a.day,
+                    date=a.date,
+                )
+            )
+    return out
+
+
+def plan_events(
+    administrations: Sequence[Administration], bsa_m2: float, book: cumulative.CeilingBook
+) -> list[Event]:
+    """Planned administrations as contributions to lifetime totals (mg → mg/m² with the BSA)."""
+    units: dict[str, str] = {}
+    out = []
+    for a in administrations:
+        d = a.dose
+        unit = units.get(d.drug) or units.setdefault(d.drug, cumulative.tracking_unit(d.drug, book))
+        exact = d.exact_per_m2
+        amount = (
+            (exact if exact is not None else d.dose / bsa_m2) if unit.endswith("/m2") else d.dose
+        )
+        out.append(Event(d.drug, amount, True, a.date, a.phase, a.cycle, a.day))
+    return out
+
+
+def by_cycle(events: Sequence[Event]) -> list[list[Event]]:
+    cycles: dict[tuple[int | None, int | None], list[Event]] = {}
+    for e in events:
+        cycles.setdefault((e.phase, e.cycle), []).append(e)
+    return list(cycles.values())
+
+
+def _projections(
+    result: cumulative.Result, events: list[Event], phases: list[Phase]
+) -> list[Projection]:
+    """Per drug with a ceiling: where this plan crosses it, and how many full cycles of the
+    phase it falls in (else the drug's last phase) fit under it from that phase's start."""
+    prior = {t.drug: t.prior for t in result.totals}
+    after = {t.drug: t.total for t in result.totals}
+    eq = result.equivalence if cumulative.EQUIVALENT in result.ceilings else None
+    firsts: dict[tuple[str, str], Alert] = {}
+    for a in result.alerts:
+        if a.drug and a.code in ("CUMULATIVE_THRESHOLD_REACHED", "CUMULATIVE_LIMIT_EXCEEDED"):
+            firsts.setdefault((a.drug, a.code), a)
+    stream = sorted(events, key=lambda e: e.date or date.min)
+    if eq is not None:
+        stream = list(cumulative.with_equivalents(stream, eq))
+    by_phase = {ph.number: ph for ph in phases}
+    out = []
+    for drug, c in sorted(
+        result.ceilings.items(), key=lambda kv: (kv[0] == cumulative.EQUIVALENT, kv[0])
+    ):
+        if c.threshold is None and c.limit is None:
+            continue
+        mine = [e for e in stream if e.drug == drug]
+        if not mine:
+            continue
+        thr = firsts.get((drug, "CUMULATIVE_THRESHOLD_REACHED"))
+        lim = firsts.get((drug, "CUMULATIVE_LIMIT_EXCEEDED"))
+        crossing = next((a for a in (thr, lim) if a is not None and a.phase), None)
+        number = crossing.phase if crossing else mine[-1].phase
+        phase_events = [e for e in events if e.phase == number]
+        first = min(e.date or date.min for e in phase_events)
+        start = dict(prior)
+        for e in stream:
+            if (e.date or date.min) < first:
+                start[e.drug] = start.get(e.drug, 0.0) + e.amount
+        fits = cumulative.cycles_fit(
+            start, cumulative.repeat_last(by_cycle(phase_events)), result.ceilings, eq
+        )
+        if drug not in fits:
+            continue
+        f = fits[drug]
+        ph = by_phase[number]  # type: ignore[index]
+        out.append(
+            Projection(
+                f,
+                thr if thr and thr.phase else None,
+                lim if lim and lim.phase else None,
+                prior.get(drug, 0.0),
+                after.get(drug, 0.0),
+                _projection_text(f, thr, lim, ph, len(phases) > 1),
+            )
+        )
+    return out
+
+
+def _projection_text(
+    f: Fit, thr: Alert | None, lim: Alert | None, phase: Phase, course: bool
+) -> tuple[str, ...]:
+    unit = f.unit.replace("m2", "m²")
+    assert phase.regimen is not None
+    of = f" of {phase.regimen.id}" if course else ""
+    where = f"phase {phase.number} has" if course else "this plan has"
+    parts = []
+    for value, word, alert, fit, rel in (
+        (f.threshold, "threshold", thr, f.within_threshold, "below"),
+        (f.limit, "limit", lim, f.within_limit, "within"),
+    ):
+        if value is None:
+            continue
+        verb = "reaches" if word == "threshold" else "exceeds"
+        if alert is not None and alert.phase is None:
+            head = f"{f.drug} was already past its {fmt(value)} {unit} {word} before this plan"
+        elif alert is not None:
+            at_phase = f"phase {alert.phase} " if course else ""
+            head = (
+                f"{f.drug} {verb} its {fmt(value)} {unit} {word} at {at_phase}cycle "
+                f"{alert.cycle} day {alert.day} ({alert.date})"
+            )
+        else:
+            head = f"{f.drug} stays {rel} its {fmt(value)} {unit} {word} in this plan"
+        count = f"at least {cumulative.MAX_PROJECTED_CYCLES}" if fit is None else str(fit)
+        noun, verb = ("full cycle", "fits") if fit == 1 else ("full cycles", "fit")
+        parts.append(f"{head}; {count} {noun}{of} {verb} {rel} it ({where} {phase.cycles})")
+    return tuple(parts)
+
+
+def make_plan(
+    regimen: Regimen,
+    patient: Patient,
+    start: date | str | None = None,
+    cycles: int | None = None,
+    today: date | None = None,
+    history: Sequence[Row] = (),
+    factors: RiskFactors | None = None,
+    equivalence: str | None = None,
+    options: dict[str, str] | None = None,
+    policy: Policy | None = None,
+    modifications: Sequence[Modification] = (),
+    delays: dict[int, int] | None = None,
+    delay_mode: str = "shift",
+    actual_dates: bool = False,
+    names: Sequence[NameRead] = (),
+    notices: Sequence[Alert] = (),
+    labs: Any = None,
+    adjust_organ: bool = False,
+    first_cycle: int = 1,
+) -> Plan:
+    """Plan ``regimen`` for ``patient``; ``history`` rows are the prior lifetime exposure
+    (``notices``: what reading them found, e.g. repeats counted again).
+
+    ``names``: drug names read through abbreviations elsewhere (history files, --prior,
+    --reduce), reported with the regimen's own (ABBREVIATION_READ) or refused by policy.
+    ``labs`` (labs.Labs) are the patient's laboratory values: organ-function bands are checked
+    for every drug (and applied to the doses only with ``adjust_organ``), and the regimen's lab
+    gates against each cycle's day 1.
+
+    ``first_cycle`` numbers the cycles from a later one: ``start`` is then that cycle's day 1
+    and the cycles before it are not part of the plan (an order for cycle 3 is checked against a
+    plan of cycle 3 alone, the earlier cycles being in the history).
+
+    With ``actual_dates``, history rows of this regimen that name their cycle (and day) date
+    those cycles; their administrations count once, from the history, and the later cycles
+    follow them (``delay_mode`` shift) or keep the original grid (keep).
+    """
+    from dosecalc.clinical.policy import load as load_policy
+    from dosecalc.workflows.course import cycle_starts
+
+    policy = policy or load_policy()
+    read = name_alerts(policy, regimen.names_read, names)
+    require_bsa(patient)
+    if first_cycle != 1 and (actual_dates or delays):
+        raise fail(None, "a plan from a later cycle takes no delays or actual dates")
+    given = _given(regimen, history) if actual_dates else {}
+    if given and start is None:
+        start = min(given.values(), key=lambda g: g[0])[0]
+        from dosecalc.base.strict import EARLIEST_DATE
+
+        if start < EARLIEST_DATE:
+            raise fail(
+                "--actual-dates",
+                f"the history's cycles of {regimen.id} start on {start.isoformat()}, before "
+                f"{EARLIEST_DATE.isoformat()}; check the dates, cycle and day of its rows",
+            )
+    first, assumed = parse_start(start, today)
+    n = check_cycles(regimen.cycles if cycles is None else cycles)
+    fixed = {c: g[0] for c, g in given.items() if c <= n}
+    check_changes(regimen, n, modifications, delays or {}, fixed)
+    starts = cycle_starts(first, n, regimen.cycle_length_days, delays or {}, delay_mode, fixed)
+    from dosecalc.clinical import organ as og
+    from dosecalc.clinical.labs import Labs
+
+    labs = labs if labs is not None else Labs()
+    values = og.values_for(patient, labs, policy)
+    assessed: list[Any] = []
+    administrations, warnings = schedule_regimen(
+        regimen,
+        patient,
+        policy,
+        first,
+        n,
+        modifications,
+        1,
+        starts,
+        organ_values=values,
+        adjust_organ=adjust_organ,
+        assessed=assessed,
+        first_cycle=first_cycle,
+    )
+    warnings += lab_alerts(regimen, labs, starts, policy, values, 1, first_cycle=first_cycle)
+    if given:
+        done = [
+            a
+            for a in administrations
+            if a.cycle in given and (a.dose.drug, a.day) in given[a.cycle][1]
+        ]
+        administrations = [a for a in administrations if a not in done]
+        warnings.append(
+            Alert(
+                INFO,
+                "GIVEN_FROM_HISTORY",
+                f"{len(done)} administrations of {regimen.id} cycle(s) "
+                f"{', '.join(map(str, sorted(given)))} are in the history: they are "
+                "dated and counted from it, not again in this plan",
+            )
+        )
+        past = [a for a in administrations if a.date < (today or date.today())]
+        if past:
+            a = past[0]
+            warnings.append(
+                Alert(
+                    WARNING,
+                    "PLANNED_IN_THE_PAST",
+                    f"{len(past)} planned administrations not in the history are dated before "
+                    f"today (first: {a.dose.drug} cycle {a.cycle} day {a.day}, {a.date}): record "
+                    "them in the history if they were given",
+                    drug=a.dose.drug,
+                    phase=1,
+                    cycle=a.cycle,
+                    day=a.day,
+                    date=a.date,
+                )
+            )
+    phase = Phase(
+        1,
+        "regimen",
+        regimen.name,
+        starts[0],
+        starts[-1] + timedelta(days=regimen.cycle_length_days),
+        regimen,
+        n,
+        tuple(starts),
+    )
+    warnings = (
+        _regimen_alerts(regimen, today) + read + warnings + short_intervals(phase, first_cycle)
+    )
+    if assumed:
+        warnings.append(
+            Alert(
+                INFO,
+                "START_DATE_ASSUMED",
+                f"no --start given: cycle 1 day 1 is today, {first.isoformat()}",
+            )
+        )
+    warnings += notices
+    return assemble(
+        patient,
+        [phase],
+        administrations,
+        warnings,
+        history,
+        factors,
+        equivalence,
+        options,
+        policy,
+        labs=labs,
+        kidney=values.kidney,
+        organ=assessed,
+        adjust_organ=adjust_organ,
+    )
+
+
+def name_alerts(policy: Policy, *groups: Sequence[NameRead]) -> list[Alert]:
+    """ABBREVIATION_READ once per abbreviation read anywhere; a refusal under the policy
+    ``names.abbreviations = refuse``."""
+    return drugs.abbreviation_alerts(drugs.merge_reads(*groups), policy["names.abbreviations"])  # type: ignore[return-value]
+
+
+def lab_alerts(
+    regimen: Regimen,
+    labs: Any,
+    starts: Sequence[date],
+    policy: Policy,
+    values: Any,
+    phase: int,
+    first: bool = True,
+    first_cycle: int = 1,
+) -> list[Alert]:
+    """The regimen's lab gates, cycle by cycle, and (for the first regimen of a plan) the
+    staleness of the values organ-function checks read, against its first cycle's day 1."""
+    from dosecalc.clinical import labs as lb
+
+    age = policy["labs.max_age_days"]
+    gates = [g.spec for g in regimen.gates or []]
+    out = lb.check_gates(
+        gates, labs, starts, age, regimen.id, phase, values.uln, not first, first_cycle
+    )
+    if not first:
+        return out
+    gated = {g.lab for g in gates}
+    used = [
+        v
+        for name in ("bilirubin", "direct_bilirubin", "ast", "alt", "alp", "scr", "crcl")
+        if name not in gated and (v := labs.latest(name)) is not None
+    ]
+    if starts:
+        out += lb.stale(used, starts[0], age, f"{regimen.id} cycle {first_cycle} day 1")
+    return out
+
+
+def _given(
+    regimen: Regimen, history: Sequence[Row]
+) -> dict[int, tuple[date, set[tuple[str, int]]]]:
+    """History rows of this regimen by cycle: (the cycle's actual first day, (drug, day) given)."""
+    out: dict[int, tuple[date, set[tuple[str, int]]]] = {}
+    for r in history:
+        if r.regimen is None or r.cycle is None or r.date is None:
+            continue
+        if r.regimen.strip().lower() != regimen.id:
+            continue
+        day = r.day or 1
+        first = r.date - timedelta(days=day - 1)
+        start, keys = out.get(r.cycle, (first, set()))
+        keys.add((r.drug, day))
+        out[r.cycle] = (min(start, first), keys)
+    return out
+
+
+def require_bsa(patient: Patient) -> None:
+    if patient.bsa_m2 is None:
+        raise fail(
+            "--height/--weight",
+            "a plan needs the patient's BSA; give --height and --weight, or --bsa",
+        )
+
+
+def check_changes(
+    regimen: Regimen,
+    n: int,
+    modifications: Sequence[Modification],
+    delays: dict[int, int],
+    fixed: dict[int, date],
+) -> None:
+    """Refuse a delay or a dose modification that would change nothing: of a cycle the plan does
+    not have, of a cycle dated by the history, or of a drug not given from that cycle on."""
+    for cycle in sorted(delays):
+        if cycle > n:
+            raise fail(
+                "--delay",
+                f"cycle {cycle} is delayed, but the plan has {n} cycle{'s' if n != 1 else ''}; "
+                f"give a cycle from 1 to {n} (or more --cycles)",
+            )
+        if cycle in fixed:
+            raise fail(
+                "--delay",
+                f"cycle {cycle} is dated by the history (--actual-dates), so a delay of it "
+                "would change nothing; leave it out",
+            )
+    for m in modifications:
+        option = "--reduce" if m.percent < 0 else "--escalate"
+        what = m.drug or "all drugs"
+        if m.from_cycle > n:
+            raise fail(
+                option,
+                f"{what} from cycle {m.from_cycle}, but the plan has {n} "
+                f"cycle{'s' if n != 1 else ''}; give a cycle from 1 to {n} (or more --cycles)",
+            )
+        if not any(
+            o.given_in(c)
+            for o in regimen.drugs
+            if m.drug is None or o.drug == m.drug
+            for c in range(m.from_cycle, n + 1)
+        ):
+            raise fail(
+                option,
+                f"{what} is not given from cycle {m.from_cycle} on in this plan, so the "
+                "modification would change nothing",
+            )
+
+
+def check_cycles(n: object) -> int:
+    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_CYCLES:
+        raise fail("--cycles", f"{n!r} is not a number of cycles; give 1 to {MAX_CYCLES}")
+    return n
+
+
+def short_intervals(phase: Phase, first_cycle: int = 1) -> list[Alert]:
+    """SHORT_INTERVAL where a cycle starts sooner than the cycle length after the one before
+    (cycles numbered from ``first_cycle``)."""
+    assert phase.regimen is not None
+    length = phase.regimen.cycle_length_days
+    out = []
+    for c in range(2, len(phase.cycle_starts) + 1):
+        gap = (phase.cycle_starts[c - 1] - phase.cycle_starts[c - 2]).days
+        if gap < length:
+            out.append(
+                Alert(
+                    WARNING,
+                    "SHORT_INTERVAL",
+                    f"{phase.regimen.id} cycle {c + first_cycle - 1} starts {gap} days after "
+                    f"cycle {c + first_cycle - 2}, sooner than its {length}-day cycle length",
+                    phase=phase.number,
+                    cycle=c + first_cycle - 1,
+                    day=1,
+                    date=phase.cycle_starts[c - 1],
+                )
+            )
+    return out
+
+
+def assemble(
+    patient: Patient,
+    phases: list[Phase],
+    administrations: list[Administration],
+    warnings: list[Alert],
+    history: Sequence[Row],
+    factors: RiskFactors | None,
+    equivalence: str | None,
+    options: dict[str, str] | None,
+    policy: Policy,
+    course: Any = None,
+    labs: Any = None,
+    kidney: Any = None,
+    organ: list[Any] | None = None,
+    adjust_organ: bool = False,
+) -> Plan:
+    """Lifetime totals, warnings and projection over the dated administrations of all phases."""
+    from dosecalc.data import ceilings
+
+    require_bsa(patient)
+    administrations = sorted(administrations, key=lambda a: a.date)
+    cardiac = [ph.total_gy for ph in phases if ph.cardiac and ph.total_gy]
+    factors = factors or RiskFactors(age_years=patient.age_years)
+    if factors.age_on is None:  # the age given is the age when the plan starts
+        factors = replace(factors, age_on=phases[0].start)
+    if cardiac:
+        gy = (factors.cardiac_radiation_gy or 0.0) + sum(x for x in cardiac if x)
+        factors = replace(factors, cardiac_radiation_gy=gy)
+    if patient.weight_kg is not None and patient.bsa_m2 and factors.kg_per_m2 is None:
+        # a per-kg ceiling (daunorubicin under 2 years: 10 mg/kg) in mg/m² for this patient
+        factors = replace(factors, kg_per_m2=patient.weight_kg / patient.bsa_m2)
+    warnings = _patient_alerts(patient, policy) + _once(warnings)
+    book = ceilings.book()
+    bsa = cumulative.BsaUse(patient.bsa_m2, _bsa_words(patient))
+    events = cumulative.from_rows(history, book, bsa)
+    planned = plan_events(administrations, patient.bsa_m2, book)
+    result = cumulative.evaluate(
+        events + planned,
+        book,
+        factors,
+        equivalence or policy["cumulative.equivalence"],
+        options or policy["cumulative.options"],
+    )
+    warnings += cumulative.bsa_assumed(bsa) + result.alerts
+    projection = _projections(result, planned, phases)
+    single = phases[0].regimen if course is None else None
+    return Plan(
+        patient,
+        single,
+        phases[0].start,
+        phases[0].cycles,
+        administrations,
+        result.totals,
+        warnings,
+        projection,
+        result.equivalence.table,
+        factors,
+        policy,
+        phases,
+        course,
+        _totals_after(result, planned, phases),
+        result,
+        labs,
+        kidney,
+        list(organ or []),
+        adjust_organ,
+    )
+
+
+_ONCE_CODES = ("ORGAN_FUNCTION_NOT_CHECKED", "LAB_STALE")
+
+
+def _once(alerts: list[Alert]) -> list[Alert]:
+    """Lines that would repeat across phases or orders (a lab not given for a drug, one stale
+    value) are said once."""
+    seen: set[tuple[str, str | None, str]] = set()
+    out = []
+    for a in alerts:
+        if a.code in _ONCE_CODES:
+            key = (a.code, a.drug, a.message)
+            if key in seen:
+                continue
+            seen.add(key)
+        out.append(a)
+    return out
+
+
+def _totals_after(
+    result: cumulative.Result, planned: list[Event], phases: list[Phase]
+) -> dict[int, dict[str, float]]:
+    """Lifetime totals (prior included) at the end of each regimen phase, carried through."""
+    eq = result.equivalence if any(t.drug == cumulative.EQUIVALENT for t in result.totals) else None
+    stream = sorted(planned, key=lambda e: e.date or date.min)
+    if eq is not None:
+        stream = list(cumulative.with_equivalents(stream, eq))
+    out: dict[int, dict[str, float]] = {}
+    for ph in phases:
+        mine = [e for e in stream if e.phase == ph.number]
+        if not mine:
+            continue
+        last = max(e.date or date.min for e in mine)
+        totals = {t.drug: t.prior for t in result.totals}
+        for e in stream:
+            if (e.date or date.min) <= last:
+                totals[e.drug] = totals.get(e.drug, 0.0) + e.amount
+        out[ph.number] = totals
+    return out
+
+
+def schedule_regimen(
+    regimen: Regimen,
+    patient: Patient,
+    policy: Policy,
+    first: date,
+    cycles: int,
+    modifications: Sequence[Modification] = (),
+    phase: int = 1,
+    starts: Sequence[date] | None = None,
+    organ_values: Any = None,
+    adjust_organ: bool = False,
+    assessed: list[Any] | None = None,
+    first_cycle: int = 1,
+) -> tuple[list[Administration], list[Alert]]:
+    """The dated administrations of one regimen, and the warnings about its doses.
+
+    With ``organ_values`` (organ.values_for) every order is checked against the organ-function
+    data once; its band is applied to the dose only with ``adjust_organ``. The assessments are
+    appended to ``assessed``."""
+    from dosecalc.clinical import organ as og
+    from dosecalc.clinical import renal as rn
+    from dosecalc.clinical.rules import effective
+
+    # the basis after each order's rule: an infant's per-kg carboplatin needs no GFR
+    needs_gfr = any(effective(o, patient).basis == "auc" for o in regimen.drugs)
+    measured = organ_values.kidney.measured_ml_min if organ_values is not None else None
+    renal = rn.for_calvert(patient, policy, measured) if needs_gfr else None
+    cache: dict[tuple[int, Modification | None], Dose] = {}
+    assessments: dict[int, Any] = {}
+
+    def assessment(i: int) -> Any:
+        if organ_values is None:
+            return None
+        if i not in assessments:
+            order = regimen.drugs[i]
+            assessments[i] = og.assess(
+                order.drug, organ_values, policy["organ.options"], effective(order, patient)
+            )
+        return assessments[i]
+
+    def dose_for(i: int, cycle: int) -> Dose:
+        order = regimen.drugs[i]
+        mod = modification_for(list(modifications), order.drug, cycle)
+        key = (i, mod)
+        if key not in cache:
+            a = assessment(i)
+            step = None
+            if adjust_organ and a is not None and a.percent is not None:
+                step = (a.percent, f"{a.drug} organ-function band, option {a.option}")
+            cache[key] = calculate(order, patient, policy, mod, renal, step)
+        return cache[key]
+
+    administrations = expand(regimen, dose_for, first, cycles, phase, starts, first_cycle)
+    warnings = _capped(administrations) + _dose_alerts(administrations, patient)
+    warnings += small_child_alerts(regimen, patient, phase)
+    if renal is not None:
+        warnings += [
+            Alert(WARNING, "GFR_ABOVE_CAP", w, drug="carboplatin", phase=phase)
+            for w in renal.warnings
+        ]
+        warnings += [
+            Alert(CRITICAL, "GFR_BELOW_CALVERT_RANGE", w, drug="carboplatin", phase=phase)
+            for w in renal.critical
+        ]
+    warnings += _organ_alerts(regimen, administrations, assessments, adjust_organ)
+    if assessed is not None:
+        assessed += [a for _, a in sorted(assessments.items()) if a is not None]
+    return administrations, warnings
+
+
+def _organ_alerts(
+    regimen: Regimen,
+    administrations: list[Administration],
+    assessments: dict[int, Any],
+    applied: bool,
+) -> list[Alert]:
+    """Per drug order, at its first administration: what the organ-function data says."""
+    from dosecalc.clinical import organ as og
+
+    out: list[Alert] = []
+    for i, a in sorted(assessments.items()):
+        if a is None:
+            continue
+        order = regimen.drugs[i]
+        spec = order.per_day
+        first = next(
+            (
+                x
+                for x in administrations
+                if x.dose.drug == order.drug and spec in (x.dose.protocol, x.dose.regimen_dose)
+            ),
+            None,
+        )
+        where: dict[str, Any] = {}
+        standard = adjusted = None
+        unit = "mg"
+        if first is not None:
+            where = dict(phase=first.phase, cycle=first.cycle, day=first.day, date=first.date)
+            standard, unit = first.dose.calculated, first.dose.unit
+            if a.percent is not None:
+                adjusted = standard * a.percent / 100
+        out += og.alerts(a, standard, adjusted, unit, applied, where)
+    return out
+
+
+def _dose_alerts(administrations: list[Administration], patient: Patient) -> list[Alert]:
+    """Once per distinct dose: above the usual maximum, modified, or not rounded as asked."""
+    out: list[Alert] = []
+    seen: set[int] = set()
+    for a in administrations:
+        d = a.dose
+        if id(d) in seen:
+            continue
+        seen.add(id(d))
+        where = dict(drug=d.drug, phase=a.phase, cycle=a.cycle, day=a.day, date=a.date)
+        above = above_usual_maximum(d, patient)
+        if above:
+            out.append(Alert(CRITICAL, "DOSE_ABOVE_USUAL_MAXIMUM", above, **where))  # type: ignore[arg-type]
+        if d.modification is not None:
+            out.append(
+                Alert(
+                    INFO,
+                    "DOSE_MODIFIED",
+                    f"{d.drug}: standard {fmt(d.calculated)} "
+                    f"{d.unit}, {d.modification.describe()} → {fmt(d.dose)} {d.unit}",
+                    **where,
+                )
+            )  # type: ignore[arg-type]
+        if d.rounding_note:
+            out.append(Alert(INFO, "ROUNDING_SKIPPED", f"{d.drug}: {d.rounding_note}", **where))  # type: ignore[arg-type]
+        if d.rule is not None:
+            out.append(Alert(INFO, "DOSE_RULE_APPLIED", rule_message(d), **where))  # type: ignore[arg-type]
+    return out
+
+
+SMALL_CHILD_KG = 10.0  # Cancer Council Australia: BSA dosing under 10 kg risks overdose
+
+
+def small_child_alerts(regimen: Regimen, patient: Patient, phase: int = 1) -> list[Alert]:
+    """SMALL_CHILD_BSA_DOSING: a drug dosed per m² (no rule of the regimen replacing it) for a
+    patient under 10 kg."""
+    from dosecalc.clinical.rules import effective
+
+    weight = patient.weight_kg
+    if weight is None or weight >= SMALL_CHILD_KG:
+        return []
+    out = []
+    for order in regimen.drugs:
+        if effective(order, patient).basis != "bsa":
+            continue
+        ruled = " and none of its rules applies" if order.rules else ", and it gives no rule"
+        out.append(
+            Alert(
+                WARNING,
+                "SMALL_CHILD_BSA_DOSING",
+                f"{order.drug} is dosed per m² for a patient of {fmt(weight)} kg{ruled} for "
+                f"small children in {regimen.id}: BSA dosing under {fmt(SMALL_CHILD_KG)} kg can "
+                "lead to significant overdoses (Cancer Council Australia, paediatric dose "
+                "calculation); check the protocol's dosing for infants and small children",
+                drug=order.drug,
+                phase=phase,
+            )
+        )
+    return out
+
+
+def rule_message(d: Dose) -> str:
+    """``vincristine: rule 1 (BSA 0.3464 m² is below 0.6 m2) gives 0.05 mg/kg instead of
+    1.5 mg/m² (source: ...)``."""
+    assert d.rule is not None
+    r = d.rule.rule
+    if r.dose is not None and d.regimen_dose is not None:
+        what = f"gives {r.dose.describe()} instead of {d.regimen_dose.describe()}"
+    else:
+        what = f"gives {r.percent:g} % of {d.protocol.describe()}"
+    return f"{d.drug}: {d.rule.label} ({d.rule.why}) {what} (source: {r.source})"
+
+
+def _patient_alerts(p: Patient, policy: Policy) -> list[Alert]:
+    out = []
+    if p.bsa_uncapped_m2 is not None:
+        out.append(
+            Alert(
+                WARNING,
+                "BSA_CAPPED",
+                f"BSA {p.bsa_uncapped_m2:.2f} m² capped at "
+                f"{p.bsa_m2:.2f} m² ({policy.describe('bsa.cap_m2')})",
+            )
+        )
+    if p.weight_basis != "actual" and p.dosing_weight_kg is not None:
+        out.append(
+            Alert(
+                INFO,
+                "DOSING_WEIGHT",
+                f"doses use {p.weight_basis} body weight "
+                f"{fmt(p.dosing_weight_kg)} kg, not the actual {fmt(p.weight_kg or 0)} kg "
+                f"({policy.describe('weight.dosing_weight')})",
+            )
+        )
+    if p.bsa_formula == "given" and p.calculated_bsa_m2 and p.bsa_m2:
+        diff = 100 * (p.bsa_m2 / p.calculated_bsa_m2 - 1)
+        if abs(diff) > 10:
+            out.append(
+                Alert(
+                    WARNING,
+                    "BSA_MISMATCH",
+                    f"the given BSA {p.bsa_m2:.2f} m² is "
+                    f"{diff:+.0f} % from the {p.calculated_bsa_m2:.2f} m² the height "
+                    "and weight give; check which is right",
+                )
+            )
+    if p.previous_weight_kg is not None and p.weight_kg is not None:
+        change = 100 * (p.weight_kg / p.previous_weight_kg - 1)
+        key = "weight.change_threshold_percent"
+        if p.age_years is not None and p.age_years < policy["weight.child_below_age_years"]:
+            key = "weight.change_threshold_percent_child"
+        limit = policy[key]
+        if abs(change) > limit:
+            out.append(
+                Alert(
+                    WARNING,
+                    "WEIGHT_CHANGED",
+                    f"weight {fmt(p.weight_kg)} kg is {change:+.1f} % from the previous "
+                    f"{fmt(p.previous_weight_kg)} kg, more than {fmt(limit)} %: confirm "
+                    "the weight and recalculate "
+                    f"({policy.describe(key)})",
+                )
+            )
+    return out
+
+
+def _bsa_words(p: Patient) -> str:
+    how = "given" if p.bsa_formula == "given" else p.bsa_formula
+    return f"the current BSA {p.bsa_m2:.2f} m² ({how})"

@@ -1,0 +1,695 @@
+"""Institution policy: every contested dosing choice as a named, cited, overridable value.
+
+Real pharmacies disagree (carboplatin GFR cap, BSA cap, dosing weight, rounding, anthracycline
+equivalence...). Each choice is a setting with a default, the source that default follows, and
+where the value in force came from: the default, a policy file (TOML) or ``--set KEY=VALUE``.
+The policy file is ``--policy FILE``, else ``$DOSECALC_POLICY``, else ``policy.toml`` in the
+user's config folder when it exists.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dosecalc.base import strict
+from dosecalc.base.errors import FileError, Problem, fail
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    default: Any
+    why: str  # the source the default follows
+    check: Callable[[Any], Any]  # value → normalised value; ValueError with what is valid
+    help: str
+
+
+def _choice(*names: str) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if not isinstance(value, str) or value.strip().lower() not in names:
+            from dosecalc.base.errors import did_you_mean
+
+            hint = did_you_mean(value, names) if isinstance(value, str) else ""
+            shown = "an empty value" if value == "" else repr(show(value))
+            raise ValueError(f"{shown} is not one of {', '.join(names)}{hint}")
+        return value.strip().lower()
+
+    return check
+
+
+def _number(lo: float, hi: float, none: bool = False) -> Callable[[Any], float | None]:
+    """A number from ``lo`` to ``hi`` (read by :mod:`dosecalc.strict`); with ``none``, also the
+    word ``none`` for no limit. An empty value is an error, never "no limit"."""
+    valid = f"give a number from {lo:g} to {hi:g}" + (", or none for no limit" if none else "")
+
+    def check(value: Any) -> float | None:
+        if isinstance(value, str) and not value.strip():
+            raise ValueError(f"the value is empty; {valid}")
+        if none and (value is None or (isinstance(value, str) and value.strip().lower() == "none")):
+            return None
+        if isinstance(value, bool):
+            raise ValueError(f"{show(value)!r} is not a number; {valid}")
+        try:
+            number = strict.number(value)
+        except ValueError as e:
+            raise ValueError(f"{e}; {valid}") from None
+        if not lo <= number <= hi:
+            raise ValueError(f"{show(value)} is outside {lo:g}-{hi:g}")
+        return number
+
+    return check
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = value.strip().lower() if isinstance(value, str) else None
+    if text in ("true", "yes", "on"):
+        return True
+    if text in ("false", "no", "off"):
+        return False
+    shown = "an empty value" if text == "" else repr(show(value))
+    raise ValueError(f"{shown} is not true or false")
+
+
+def _formula(value: Any) -> str:
+    from dosecalc.base.errors import DosecalcError
+    from dosecalc.clinical.patient import bsa_formula
+
+    if not isinstance(value, str):
+        raise ValueError(f"{show(value)!r} is not a formula name")
+    try:
+        return bsa_formula(value)
+    except DosecalcError as e:
+        raise ValueError(e.problems[0].message) from None
+
+
+def _equivalence(value: Any) -> str | None:
+    """The name of an equivalence table of the ceilings data (None: the data's default)."""
+    if value is None:
+        return None
+    from dosecalc.base.errors import did_you_mean
+    from dosecalc.data.ceilings import book
+
+    tables = book().tables
+    if not isinstance(value, str):
+        shown = repr(value) if isinstance(value, list | dict) else repr(show(value))
+        raise ValueError(
+            f"{shown} is not the name of a table; give one of {', '.join(tables)} (in quotes)"
+        )
+    if value.strip().lower() not in tables:
+        shown = "an empty value" if value == "" else repr(show(value))
+        hint = did_you_mean(value, tuple(tables)) if isinstance(value, str) else ""
+        raise ValueError(
+            f"{shown} is not an equivalence table; give one of {', '.join(tables)}{hint}"
+        )
+    return value.strip().lower()
+
+
+class EntryError(ValueError):
+    """A bad entry of a table setting; ``entry`` is its key, so the message can name its line."""
+
+    def __init__(self, entry: str, message: str) -> None:
+        super().__init__(f"{entry}: {message}")
+        self.entry = entry
+
+
+def _table(kind: str) -> Callable[[Any], dict[str, Any]]:
+    """A mapping drug → list of positive numbers (strengths, band doses) or → option name."""
+
+    def check(value: Any) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise ValueError("must be a table of drug = value")
+        from dosecalc.data import drugs
+        from dosecalc.data.ceilings import EQUIVALENT
+
+        out: dict[str, Any] = {}
+        for name, item in value.items():
+            equivalent = drugs.fold(str(name)) == drugs.fold(EQUIVALENT)
+            drug = EQUIVALENT if kind == "ceiling options" and equivalent else _policy_drug(name)
+            if kind == "numbers":
+                numbers = []
+                for x in item if isinstance(item, list) and item else [None]:
+                    try:
+                        numbers.append(strict.number(x) if isinstance(x, int | float) else 0.0)
+                    except ValueError:
+                        numbers.append(0.0)
+                if not all(x > 0 for x in numbers):
+                    raise EntryError(str(name), "give a list of positive numbers (mg or units)")
+                out[drug] = sorted(numbers)
+            else:
+                if kind == "ceiling options":
+                    from dosecalc.data.ceilings import book
+
+                    entry = book().entries.get(drug)
+                    if entry is None:
+                        raise EntryError(
+                            str(name), f"dosecalc tracks no lifetime ceiling for {drug}"
+                        )
+                    if not isinstance(item, str) or item.strip() not in entry.options:
+                        raise EntryError(
+                            str(name),
+                            f"{show(item)!r} is not a ceiling option for {drug}; give one of "
+                            f"{', '.join(entry.options)}",
+                        )
+                    item = item.strip()
+                out[drug] = _option_name(str(name), item)
+        return out
+
+    return check
+
+
+def _policy_drug(name: Any) -> str:
+    """A drug named in a policy table: its canonical name. A policy is written once and
+    reviewed, so it names drugs in full: an abbreviation is an error here (ISMP)."""
+    from dosecalc.data import drugs
+
+    try:
+        found, abbreviation = drugs.resolve(str(name))
+    except ValueError as e:
+        raise EntryError(str(name), str(e)) from None
+    if abbreviation:
+        raise EntryError(
+            str(name), f"write the full generic name ({found.name}), not an abbreviation"
+        )
+    return found.name
+
+
+def _option_name(name: str, item: Any) -> str:
+    if not isinstance(item, str) or not item.strip():
+        raise EntryError(name, "give the name of one of the drug's options")
+    return item.strip()
+
+
+def _drug_percents(value: Any) -> dict[str, float]:
+    """A mapping drug → percent (0-50), e.g. verify.tolerance_percent_by_drug."""
+    if not isinstance(value, dict):
+        raise ValueError("must be a table of drug = percent")
+
+    out: dict[str, float] = {}
+    for name, item in value.items():
+        drug = _policy_drug(name)
+        try:
+            number = _number(0, 50)(item)
+        except ValueError as e:
+            raise EntryError(str(name), f"{e}; give a percent from 0 to 50") from None
+        out[drug] = number  # type: ignore[assignment]
+    return out
+
+
+SETTINGS: dict[str, Setting] = {
+    s.key: s
+    for s in (
+        Setting(
+            "bsa.formula",
+            "mosteller",
+            "Mosteller 1987, the formula most oncology protocols and ASCO use",
+            _formula,
+            "BSA formula when --formula is not given",
+        ),
+        Setting(
+            "bsa.cap_m2",
+            None,
+            "ASCO 2012/2021 (Griggs et al.): full weight-based dosing, no routine BSA cap",
+            _number(0.5, 4.0, none=True),
+            "cap the BSA used for dosing (m²), or none",
+        ),
+        Setting(
+            "weight.dosing_weight",
+            "actual",
+            "ASCO 2012/2021 (Griggs et al.): actual body weight for cytotoxic dosing",
+            _choice("actual", "ideal", "adjusted"),
+            "weight used for BSA and per-kg doses: actual, ideal (Devine) or adjusted",
+        ),
+        Setting(
+            "weight.change_threshold_percent",
+            10.0,
+            "10 % is common practice (Mass General Brigham uses 5 %; COSA: no evidence)",
+            _number(0.1, 100),
+            "warn when weight changed more than this since --previous-weight",
+        ),
+        Setting(
+            "weight.change_threshold_percent_child",
+            5.0,
+            "NIH Clinical Center: 5 % in paediatrics, 10 % in adults (APHON forum, 2022); "
+            "Texas Children's uses 10 %",
+            _number(0.1, 100),
+            "the same for a child (age below weight.child_below_age_years; needs --age)",
+        ),
+        Setting(
+            "weight.child_below_age_years",
+            18.0,
+            "dosecalc's paediatric cut-off, as for the paediatric ceilings (labels do not define "
+            "'children')",
+            _number(1, 30),
+            "a patient younger than this is a child for weight.change_threshold_percent_child "
+            "and verify.tolerance_percent_child",
+        ),
+        Setting(
+            "carboplatin.gfr_cap_ml_min",
+            125.0,
+            "FDA 2010 / NCCN: cap an estimated GFR at 125 mL/min (eviQ/ADDIKD: do not cap)",
+            _number(20, 250, none=True),
+            "cap on an estimated GFR in Calvert, or none",
+        ),
+        Setting(
+            "carboplatin.cap_given_gfr",
+            False,
+            "a GFR given with --gfr is used as given; dosecalc warns when it is above the cap",
+            _bool,
+            "also cap a GFR given with --gfr",
+        ),
+        Setting(
+            "carboplatin.scr_floor_mg_dl",
+            0.7,
+            "NCCN carboplatin dosing template (Appendix B): consider a minimum SCr of 0.7 mg/dL",
+            _number(0.1, 2.0, none=True),
+            "raise a lower serum creatinine to this, or none",
+        ),
+        Setting(
+            "carboplatin.cockcroft_gault_weight",
+            "adjusted-if-bmi-25",
+            "NCCN template: if BMI >= 25 consider adjusted body weight (IBW + 0.4 x (TBW - IBW))",
+            _choice("actual", "ideal", "adjusted", "adjusted-if-bmi-25"),
+            "weight Cockcroft-Gault uses",
+        ),
+        Setting(
+            "rounding.method",
+            "none",
+            "no rounding unless the institution chooses it",
+            _choice("none", "increment", "strengths", "percent", "bands"),
+            "none | increment | strengths | percent (HOPA) | bands (NHS England rule)",
+        ),
+        Setting(
+            "rounding.increment_mg",
+            1.0,
+            "a common pharmacy increment for intravenous doses",
+            _number(0.001, 1000),
+            "increment for rounding.method = increment or percent",
+        ),
+        Setting(
+            "rounding.tolerance_percent",
+            10.0,
+            "HOPA position statement (Fahrenbruch et al. 2018): rounding within 10 % is acceptable",
+            _number(0, 50),
+            "largest deviation allowed for rounding.method = percent",
+        ),
+        Setting(
+            "rounding.band_percent_chemotherapy",
+            6.0,
+            "NHS England dose banding: bands lie within 6 % for standard chemotherapy (NICE KTT22)",
+            _number(0, 20),
+            "band width for cytotoxics",
+        ),
+        Setting(
+            "rounding.band_percent_biologic",
+            10.0,
+            "NHS England dose banding: within 10 % for biological drugs (NICE KTT22)",
+            _number(0, 30),
+            "band width for antibodies and conjugates",
+        ),
+        Setting(
+            "rounding.strengths",
+            {},
+            "none configured: the institution lists its vial or tablet strengths",
+            _table("numbers"),
+            "drug = [strengths in mg or units]",
+        ),
+        Setting(
+            "rounding.bands",
+            {},
+            "none configured: without a table, bands are generated by the NHS rule",
+            _table("numbers"),
+            "drug = [band doses in mg or units] (e.g. the national tables)",
+        ),
+        Setting(
+            "verify.tolerance_percent",
+            5.0,
+            "Mass General Brigham order entry: a dose that recalculation would change by more "
+            "than 5 % must be approved again before it is given (clinicalhelp.mgb.org, Dose "
+            "Modifications)",
+            _number(0, 50),
+            "largest deviation of an ordered dose from the recomputed one that verify accepts",
+        ),
+        Setting(
+            "verify.tolerance_percent_by_drug",
+            {},
+            "none configured: every drug has verify.tolerance_percent",
+            _drug_percents,
+            "drug = percent: a drug's own tolerance, e.g. carboplatin = 10",
+        ),
+        Setting(
+            "verify.tolerance_percent_child",
+            None,
+            "none configured: a child's doses have the same tolerance unless the institution "
+            "sets a tighter one",
+            _number(0, 50, none=True),
+            "tolerance for a child (younger than weight.child_below_age_years; needs the age); "
+            "the smaller of it and the drug's own applies",
+        ),
+        Setting(
+            "verify.measurement_max_age_days",
+            30.0,
+            "Mass General Brigham order entry: the chemotherapy weight must be re-entered every "
+            "30 days for oncology patients (clinicalhelp.mgb.org, Chemo vs. Non-Chemo Weight)",
+            _number(1, 3650),
+            "warn (MEASUREMENT_STALE) when the order's measurements are older than this on day 1",
+        ),
+        Setting(
+            "cumulative.equivalence",
+            None,
+            "the default table of data/ceilings.yaml (ESC 2022)",
+            _equivalence,
+            "doxorubicin-equivalence table",
+        ),
+        Setting(
+            "labs.max_age_days",
+            3.0,
+            "the UK standard: blood tests within 3 days of treatment (Chambers P et al. "
+            "Cancer Med 2021, doi:10.1002/cam4.4316)",
+            _number(0, 60),
+            "a lab value older than this many days before a cycle's day 1 is stale",
+        ),
+        Setting(
+            "labs.uln.bilirubin_mg_dl",
+            1.0,
+            "Mayo Clinic adult reference range 0.1-1.0 mg/dL (laboratories differ: set yours)",
+            _number(0.1, 5, none=True),
+            "upper limit of normal for total bilirubin (mg/dL), for bands in × ULN",
+        ),
+        Setting(
+            "labs.uln.ast_u_l",
+            48.0,
+            "Mayo Clinic adult reference range 8-48 U/L (laboratories differ: set yours)",
+            _number(5, 500, none=True),
+            "upper limit of normal for AST (U/L), to read U/L values against × ULN bands",
+        ),
+        Setting(
+            "labs.uln.alt_u_l",
+            55.0,
+            "Mayo Clinic adult reference range 7-55 U/L (laboratories differ: set yours)",
+            _number(5, 500, none=True),
+            "upper limit of normal for ALT (U/L)",
+        ),
+        Setting(
+            "labs.uln.alp_u_l",
+            115.0,
+            "Mayo Clinic adult reference range 45-115 U/L (laboratories differ: set yours)",
+            _number(10, 2000, none=True),
+            "upper limit of normal for alkaline phosphatase (U/L)",
+        ),
+        Setting(
+            "organ.options",
+            {},
+            "each drug's default option in data/organ.yaml",
+            _table("options"),
+            "drug = organ-function option name (e.g. bleomycin = uk-renal-drug-handbook)",
+        ),
+        Setting(
+            "cumulative.options",
+            {},
+            "each drug's default option in data/ceilings.yaml",
+            _table("ceiling options"),
+            "drug = ceiling option name",
+        ),
+        Setting(
+            "names.abbreviations",
+            "accept",
+            "accept the abbreviations regimens and histories commonly use (DDP, EPI, IFO), each "
+            "reported as read; ISMP recommends full generic names: 'refuse' enforces that",
+            _choice("accept", "refuse"),
+            "accept (each read reported) | refuse (every abbreviated drug name is an error)",
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Policy:
+    values: dict[str, Any]
+    origins: dict[str, str]  # key → "default" | "file:line" | "--set" | "--formula" ...
+    file: str | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.values[key]
+
+    def describe(self, key: str) -> str:
+        """'carboplatin.gfr_cap_ml_min = 125 (default: FDA 2010 / NCCN ...)'."""
+        origin = self.origins[key]
+        why = f"default: {SETTINGS[key].why}" if origin == "default" else f"from {origin}"
+        return f"{key} = {_show(self.values[key], key)}, {why}"
+
+    def short(self, key: str) -> str:
+        """'carboplatin.gfr_cap_ml_min = 125' plus where it came from unless the default."""
+        origin = self.origins[key]
+        tail = "" if origin == "default" else f" ({origin})"
+        return f"{key} = {_show(self.values[key], key)}{tail}"
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            key: {
+                "value": self.values[key],
+                "from": self.origins[key],
+                "default_follows": SETTINGS[key].why,
+            }
+            for key in SETTINGS
+        }
+
+
+def none_text(key: str) -> str:
+    """What a value of None means for ``key``: no limit, or (equivalence) the data's default."""
+    if key == "cumulative.equivalence":
+        from dosecalc.data.ceilings import book
+
+        return f"{book().data.equivalence.default} (the data's default)"
+    return "none"
+
+
+def show(value: Any, key: str = "") -> str:
+    """A policy value as it is written in a policy file: ``none``, ``true``/``false``, ``0.7``,
+    ``cisplatin: 10, 50, 100`` (never Python's ``[50.0, 150.0]`` or ``False``); with ``key``,
+    what None means for it (the equivalence table: the data's default)."""
+    if value is None:
+        return none_text(key)
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {show(v)}" for k, v in value.items()) or "none"
+    if isinstance(value, list | tuple):
+        return ", ".join(show(v) for v in value)
+    if isinstance(value, float) and math.isfinite(value):
+        from dosecalc.base.numbers import fmt
+
+        return fmt(value, None if value != int(value) else 0)
+    return str(value)
+
+
+_show = show
+
+
+def default_path() -> Path | None:
+    env = os.environ.get("DOSECALC_POLICY")
+    if env:
+        return Path(env)
+    try:
+        from platformdirs import user_config_dir
+    except ImportError:  # pragma: no cover - platformdirs is a dependency
+        return None
+    path = Path(user_config_dir("dosecalc")) / "policy.toml"
+    return path if path.is_file() else None
+
+
+def _line_of(text: str, section: str, key: str) -> int | None:
+    lines = text.splitlines()
+    current = ""
+    for n, line in enumerate(lines, 1):
+        head = re.match(r"^\s*\[\s*([^\]]+?)\s*\]", line)
+        if head:
+            current = head.group(1)
+            continue
+        if current == section and re.match(rf"^\s*\"?{re.escape(key)}\"?\s*=", line):
+            return n
+    for n, line in enumerate(lines, 1):
+        if re.match(rf"^\s*\[\s*{re.escape(section + '.' + key)}\s*\]", line):
+            return n
+    return None
+
+
+_TOML_TOKEN = re.compile(r"[^\s=,\[\]{}]+")
+_TOML_NUMBER = re.compile(
+    r"[+-]?(?:0[xob][0-9A-Fa-f_]+|[0-9][0-9_]*(?:\.[0-9_]+)?(?:[eE][+-]?[0-9_]+)?|inf|nan)"
+)
+
+
+def _toml_code(text: str) -> str:
+    """``text`` with the contents of its strings and comments blanked out (newlines kept), so
+    that what is left is keys, punctuation and bare values. ``text`` is valid TOML."""
+    out = list(text)
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "#":
+            end = text.find("\n", i)
+            end = n if end < 0 else end
+        elif text.startswith('"""', i) or text.startswith("'''", i):
+            quote = text[i : i + 3]
+            end = i + 3
+            while True:
+                end = text.find(quote, end)
+                if end < 0:
+                    end = n
+                    break
+                if quote == '"""' and _escaped(text, end):
+                    end += 1
+                    continue
+                end += 3
+                while end < n and text[end] == quote[0]:  # up to two quotes before the close
+                    end += 1
+                break
+        elif c in "\"'":
+            end = i + 1
+            while end < n and text[end] != c and text[end] != "\n":
+                end += 2 if c == '"' and text[end] == "\\" else 1
+            end = min(end + 1, n)
+        else:
+            i += 1
+            continue
+        for k in range(i, end):
+            if out[k] != "\n":
+                out[k] = " "
+        i = end
+    return "".join(out)
+
+
+def _escaped(text: str, at: int) -> bool:
+    slashes = 0
+    while at - slashes - 1 >= 0 and text[at - slashes - 1] == "\\":
+        slashes += 1
+    return slashes % 2 == 1
+
+
+def _toml_number_problems(text: str, source: str) -> list[Problem]:
+    """The numbers of a TOML policy that :mod:`dosecalc.strict` does not read as written: TOML
+    itself reads ``1_25`` as 125, ``0x7D`` as 125 and allows ``inf``; dosecalc reads every number
+    of every file one way (digits, one decimal point, an optional exponent)."""
+    problems = []
+    code = _toml_code(text)
+    lines = code.splitlines()
+    for m in _TOML_TOKEN.finditer(code):
+        token = m.group()
+        if _TOML_NUMBER.fullmatch(token):
+            try:  # the form, and the value: 1E1000 is infinity, 2**64 past any integer
+                if token.lstrip("+-").isdigit():
+                    strict.integer(token, signed=True)
+                else:
+                    strict.decimal(token, signed=True)
+            except strict.NumberError as e:
+                line = code.count("\n", 0, m.start()) + 1
+                problems.append(Problem(str(e), _toml_key(lines, line), source, line))
+    return problems
+
+
+def _toml_key(lines: list[str], line: int) -> str | None:
+    """``section.key`` of the assignment on ``line`` (1-based), if it is on that line."""
+    key = re.match(r"\s*([A-Za-z0-9_.-]+)\s*=", lines[line - 1])
+    if key is None:
+        return None
+    for previous in reversed(lines[: line - 1]):
+        head = re.match(r"\s*\[\s*([A-Za-z0-9_.-]+)\s*\]", previous)
+        if head:
+            return f"{head.group(1)}.{key.group(1)}"
+    return key.group(1)
+
+
+def load(path: Path | None = None, overrides: dict[str, tuple[Any, str]] | None = None) -> Policy:
+    """The policy in force: defaults, then the file, then command-line overrides."""
+    values = {k: s.default for k, s in SETTINGS.items()}
+    origins = dict.fromkeys(SETTINGS, "default")
+    source = None
+    if path is not None:
+        import tomllib
+
+        from dosecalc.data.yamlfile import read_text
+
+        text = read_text(path, "policy", 1_000_000)
+        source = str(path)
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as e:
+            m = re.search(r"line (\d+)", str(e))
+            raise FileError(
+                Problem(f"not valid TOML: {e}", file=source, line=int(m.group(1)) if m else None)
+            ) from None
+        except RecursionError:
+            raise FileError(Problem("not valid TOML: nested too deeply", file=source)) from None
+        except ValueError:  # an integer of thousands of digits (Python's int limit)
+            data = None
+        problems = _toml_number_problems(text, source)
+        if data is None and not problems:
+            problems = [Problem("not valid TOML: a number too large to read", file=source)]
+        if problems:
+            raise FileError(*problems)
+        for section, table in data.items():
+            if not isinstance(table, dict):
+                problems.append(
+                    Problem(
+                        f"'{section}' must be a [section]; sections: "
+                        f"{', '.join(sorted({k.split('.')[0] for k in SETTINGS}))}",
+                        file=source,
+                        line=_line_of(text, "", section),
+                    )
+                )
+                continue
+            for name, value in table.items():
+                key = f"{section}.{name}"
+                line = _line_of(text, section, name)
+                if key not in SETTINGS:
+                    valid = [k.split(".", 1)[1] for k in SETTINGS if k.startswith(section + ".")]
+                    problems.append(
+                        Problem(
+                            f"unknown setting; valid in [{section}]: {', '.join(valid)}"
+                            if valid
+                            else f"unknown section '{section}'",
+                            field=key,
+                            file=source,
+                            line=line,
+                        )
+                    )
+                    continue
+                try:
+                    values[key] = SETTINGS[key].check(value)
+                    origins[key] = f"{source}:{line}" if line else source
+                except ValueError as e:
+                    if isinstance(e, EntryError):
+                        line = _line_of(text, key, e.entry) or line
+                    problems.append(
+                        Problem(f"{e}; {SETTINGS[key].help}", field=key, file=source, line=line)
+                    )
+        if problems:
+            raise FileError(*sorted(problems, key=lambda p: p.line or 0))
+    for key, (value, origin) in (overrides or {}).items():
+        if key not in SETTINGS:
+            raise fail("--set", f"'{key}' is not a policy setting; see dosecalc policy show")
+        try:
+            values[key] = SETTINGS[key].check(value)
+        except ValueError as e:
+            raise fail(origin, f"{key}: {e}; {SETTINGS[key].help}") from None
+        origins[key] = origin
+    return Policy(values, origins, source)
+
+
+def parse_sets(items: list[str] | None) -> dict[str, tuple[Any, str]]:
+    out: dict[str, tuple[Any, str]] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise fail("--set", f"'{item}' is not KEY=VALUE; e.g. carboplatin.gfr_cap_ml_min=none")
+        out[key.strip()] = (value.strip(), "--set")
+    return out

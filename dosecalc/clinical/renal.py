@@ -1,0 +1,282 @@
+"""Renal function: the GFR for carboplatin's Calvert dose, and the kidney function every other
+drug's organ-function rule reads (:func:`kidney_function`), computed once per plan.
+
+Calvert AH et al. J Clin Oncol 1989;7:1748-56: dose (mg) = target AUC × (GFR + 25).
+The GFR is a clearance in mL/min: given with ``--gfr`` (used as given), or
+estimated by Cockcroft–Gault (Nephron 1976;16:31-41) from age, sex, weight and serum
+creatinine, under the policy's weight choice, creatinine floor and GFR cap (FDA 2010 / NCCN).
+Calvert's formula was derived in patients with GFRs of 33-135 mL/min (Calvert 1989, as Shibata
+et al. Cancer Chemother Pharmacol 2015, PMID 25957958, state it; droracle.ai quotes 33-136):
+below that range it overdoses (the same abstract: 'the Calvert formula causes carboplatin
+overdosing by overestimating the carboplatin clearance'), so such a GFR is flagged critical.
+
+CKD-EPI 2021 (race-free; Inker LA et al. N Engl J Med 2021;385:1737-49, the equation as the
+National Kidney Foundation prints it): eGFR = 142 x min(SCr/k,1)^a x max(SCr/k,1)^-1.200 x
+0.9938^age [x 1.012 female], k = 0.7 (F) / 0.9 (M), a = -0.241 (F) / -0.302 (M), in
+mL/min/1.73 m²; ADDIKD and eviQ de-index it to the patient's BSA for dosing (x BSA / 1.73).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from dosecalc.base.errors import DosecalcError, fail
+from dosecalc.base.numbers import fmt
+from dosecalc.clinical.patient import Patient, adjusted_weight, devine_ibw
+from dosecalc.clinical.policy import Policy
+
+CALVERT_GFR_ML_MIN = (33.0, 135.0)  # the GFRs Calvert's formula was derived in
+
+
+@dataclass(frozen=True)
+class Renal:
+    gfr_ml_min: float  # the value used in Calvert
+    source: str  # "given" | "cockcroft-gault"
+    uncapped_ml_min: float | None  # the estimate before the cap, when the cap lowered it
+    trace: tuple[str, ...]
+    warnings: tuple[str, ...] = ()
+    critical: tuple[str, ...] = ()  # a GFR below the range Calvert's formula was derived in
+
+
+def cockcroft_gault(age_years: float, weight_kg: float, scr_mg_dl: float, sex: str) -> float:
+    """CrCl (mL/min) = (140 − age) × weight / (72 × SCr), × 0.85 for women."""
+    crcl = (140.0 - age_years) * weight_kg / (72.0 * scr_mg_dl)
+    return crcl * 0.85 if sex == "female" else crcl
+
+
+def for_calvert(patient: Patient, policy: Policy, measured: float | None = None) -> Renal:
+    """The GFR for Calvert (flagged when below the range the formula was derived in), or an
+    error that says what is missing. ``measured``: a measured creatinine clearance (--lab crcl),
+    used as given like --gfr."""
+    found = _for_calvert(patient, policy, measured)
+    lo = CALVERT_GFR_ML_MIN[0]
+    if found.gfr_ml_min >= lo:
+        return found
+    from dataclasses import replace
+
+    how = "as given" if found.source == "given" else "by Cockcroft-Gault"
+    return replace(
+        found,
+        critical=(
+            f"carboplatin: the GFR {fmt(found.gfr_ml_min)} mL/min ({how}) is below the "
+            f"{fmt(lo)}-{fmt(CALVERT_GFR_ML_MIN[1])} mL/min the Calvert formula was derived in "
+            "(Calvert 1989); below it the formula overestimates carboplatin clearance and "
+            "overdoses: check the creatinine and measure the GFR before dosing",
+        ),
+    )
+
+
+def _for_calvert(patient: Patient, policy: Policy, measured: float | None) -> Renal:
+    cap = policy["carboplatin.gfr_cap_ml_min"]
+    cap_why = policy.describe("carboplatin.gfr_cap_ml_min")
+    if patient.gfr_ml_min is not None or measured is not None:
+        gfr = patient.gfr_ml_min if patient.gfr_ml_min is not None else measured
+        assert gfr is not None
+        option = "--gfr" if patient.gfr_ml_min is not None else "--lab crcl, measured"
+        trace = [f"GFR {fmt(gfr)} mL/min as given ({option})"]
+        warnings: list[str] = []
+        if cap is not None and gfr > cap:
+            if policy["carboplatin.cap_given_gfr"]:
+                trace.append(f"capped at {fmt(cap)} mL/min ({cap_why})")
+                return Renal(cap, "given", gfr, tuple(trace))
+            warnings.append(
+                f"--gfr {fmt(gfr)} mL/min is above the {fmt(cap)} mL/min cap and was used as "
+                "given (a measured clearance needs no cap); if it is an estimate, FDA/NCCN cap "
+                f"it at {fmt(cap)} (--set carboplatin.cap_given_gfr=true)"
+            )
+        return Renal(gfr, "given", None, tuple(trace), tuple(warnings))
+    missing = [
+        n
+        for n, v in (
+            ("--scr", patient.scr_mg_dl),
+            ("--age", patient.age_years),
+            ("--sex", patient.sex),
+            ("--weight", patient.weight_kg),
+        )
+        if v is None
+    ]
+    if missing:
+        raise fail(
+            missing[0],
+            "carboplatin is dosed by AUC (Calvert), which needs the GFR: "
+            "give --gfr, or --scr with --age, --sex and --weight for Cockcroft-Gault "
+            f"(missing: {', '.join(missing)})",
+        )
+    assert patient.scr_mg_dl is not None and patient.age_years is not None
+    assert patient.sex is not None and patient.weight_kg is not None
+    trace = []
+    scr = patient.scr_mg_dl
+    floor = policy["carboplatin.scr_floor_mg_dl"]
+    if floor is not None and scr < floor:
+        trace.append(
+            f"SCr {fmt(scr)} mg/dL raised to {fmt(floor)} "
+            f"({policy.describe('carboplatin.scr_floor_mg_dl')})"
+        )
+        scr = floor
+    weight, which = _cg_weight(patient, policy)
+    crcl = cockcroft_gault(patient.age_years, weight, scr, patient.sex)
+    trace.append(
+        f"Cockcroft-Gault: (140 − {fmt(patient.age_years)} y) × {fmt(weight)} kg ({which}) / "
+        f"(72 × SCr {fmt(scr)} mg/dL){' × 0.85 (female)' if patient.sex == 'female' else ''}"
+        f" = {fmt(crcl)} mL/min"
+    )
+    if cap is not None and crcl > cap:
+        trace.append(f"capped at {fmt(cap)} mL/min ({cap_why})")
+        return Renal(cap, "cockcroft-gault", crcl, tuple(trace))
+    return Renal(crcl, "cockcroft-gault", None, tuple(trace))
+
+
+def _cg_weight(patient: Patient, policy: Policy) -> tuple[float, str]:
+    rule = policy["carboplatin.cockcroft_gault_weight"]
+    actual = patient.weight_kg
+    assert actual is not None
+    if rule == "actual":
+        return actual, "actual weight"
+    if patient.height_cm is None or patient.sex is None:
+        raise fail(
+            "--height",
+            f"Cockcroft-Gault with {rule} body weight (policy "
+            "carboplatin.cockcroft_gault_weight) needs --height and --sex",
+        )
+    ideal = devine_ibw(patient.height_cm, patient.sex)
+    if rule == "ideal":
+        return ideal, "ideal weight, Devine"
+    bmi = actual / (patient.height_cm / 100) ** 2
+    if rule == "adjusted-if-bmi-25" and bmi < 25:
+        return actual, f"actual weight, BMI {bmi:.1f} < 25"
+    if actual <= ideal:
+        return actual, "actual weight, not above ideal"
+    return adjusted_weight(actual, ideal), f"adjusted weight, BMI {bmi:.1f}"
+
+
+# ---------------------------------------------------------------- kidney function for every drug
+
+
+class Kidney(NamedTuple):
+    """The patient's kidney function, computed once for every drug whose dose depends on it."""
+
+    scr_mg_dl: float | None
+    measured_ml_min: float | None  # --lab crcl: wins over any estimate
+    cockcroft_gault_ml_min: float | None
+    cockcroft_gault_trace: str  # how it was computed, or why it could not be
+    ckd_epi_ml_min_173: float | None  # CKD-EPI 2021, mL/min/1.73 m²
+    ckd_epi_ml_min: float | None  # de-indexed to the patient's BSA
+    ckd_epi_trace: str
+
+    def value(self, estimate: str) -> tuple[float | None, str]:
+        """(mL/min, how it was obtained) for a rule that names ``estimate``; a measured
+        clearance wins. (None, why not) when it cannot be had."""
+        if self.measured_ml_min is not None:
+            return self.measured_ml_min, (
+                f"measured creatinine clearance {fmt(self.measured_ml_min)} mL/min (--lab crcl)"
+            )
+        if self.scr_mg_dl is None:
+            return None, ""  # nothing given to estimate from: a lab not given, not an error
+        if estimate == "cockcroft-gault":
+            v, trace = self.cockcroft_gault_ml_min, self.cockcroft_gault_trace
+            return v, (
+                f"CrCl {fmt(v)} mL/min (Cockcroft-Gault, SCr {fmt(self.scr_mg_dl)} mg/dL)"
+                if v is not None
+                else trace
+            )
+        if estimate == "ckd-epi-deindexed":
+            v, trace = self.ckd_epi_ml_min, self.ckd_epi_trace
+            return v, (
+                f"eGFR {fmt(v)} mL/min (CKD-EPI 2021 {fmt(self.ckd_epi_ml_min_173 or 0)} "
+                "mL/min/1.73 m², de-indexed to the BSA)"
+                if v is not None
+                else trace
+            )
+        raise ValueError(f"unknown kidney-function estimate {estimate!r}")
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "scr_mg_dl": self.scr_mg_dl,
+            "measured_crcl_ml_min": self.measured_ml_min,
+            "cockcroft_gault_ml_min": self.cockcroft_gault_ml_min,
+            "cockcroft_gault": self.cockcroft_gault_trace,
+            "ckd_epi_2021_ml_min_per_1_73m2": self.ckd_epi_ml_min_173,
+            "ckd_epi_2021_ml_min": self.ckd_epi_ml_min,
+            "ckd_epi_2021": self.ckd_epi_trace,
+        }
+
+    def summary(self) -> str:
+        """'CrCl 41.3 mL/min (Cockcroft-Gault); eGFR 47 mL/min/1.73 m² (CKD-EPI 2021) = 43 mL/min'."""
+        parts = []
+        if self.measured_ml_min is not None:
+            parts.append(f"measured CrCl {fmt(self.measured_ml_min)} mL/min (used for every drug)")
+        if self.cockcroft_gault_ml_min is not None:
+            parts.append(f"CrCl {fmt(self.cockcroft_gault_ml_min)} mL/min (Cockcroft-Gault)")
+        if self.ckd_epi_ml_min_173 is not None:
+            de = (
+                f" = {fmt(self.ckd_epi_ml_min)} mL/min at the patient's BSA"
+                if self.ckd_epi_ml_min is not None
+                else ""
+            )
+            parts.append(f"eGFR {fmt(self.ckd_epi_ml_min_173)} mL/min/1.73 m² (CKD-EPI 2021){de}")
+        return "; ".join(parts)
+
+
+def ckd_epi_2021(scr_mg_dl: float, age_years: float, sex: str) -> float:
+    """eGFR in mL/min/1.73 m² (CKD-EPI 2021 creatinine equation, race-free)."""
+    female = sex == "female"
+    k, a = (0.7, -0.241) if female else (0.9, -0.302)
+    ratio = scr_mg_dl / k
+    egfr = 142.0 * min(ratio, 1.0) ** a * max(ratio, 1.0) ** -1.200 * 0.9938**age_years
+    return egfr * 1.012 if female else egfr
+
+
+ADULT_YEARS = 18.0  # both equations were derived in adults
+
+
+def kidney_function(patient: Patient, policy: Policy, measured: float | None = None) -> Kidney:
+    """Cockcroft-Gault (the carboplatin code and its weight policy, without carboplatin's SCr
+    floor and GFR cap, which are dose choices for Calvert) and CKD-EPI 2021, each with how it
+    was computed or why it could not be."""
+    scr, age, sex, weight = patient.scr_mg_dl, patient.age_years, patient.sex, patient.weight_kg
+    missing = [
+        n
+        for n, v in (("--scr", scr), ("--age", age), ("--sex", sex), ("--weight", weight))
+        if v is None
+    ]
+    cg: float | None = None
+    if missing:
+        cg_trace = f"Cockcroft-Gault not computed: needs {', '.join(missing)}"
+    elif age is not None and age < ADULT_YEARS:
+        cg_trace = (
+            f"Cockcroft-Gault not computed: it was derived in adults and the patient is "
+            f"{fmt(age)} years old; give a measured clearance (--lab crcl)"
+        )
+    else:
+        assert scr is not None and age is not None and sex is not None
+        try:
+            used, which = _cg_weight(patient, policy)
+        except DosecalcError as e:
+            why = e.problems[0].message.removeprefix("Cockcroft-Gault ")
+            cg_trace = f"Cockcroft-Gault not computed: {why}"
+        else:
+            cg = cockcroft_gault(age, used, scr, sex)
+            cg_trace = (
+                f"Cockcroft-Gault: (140 − {fmt(age)} y) × {fmt(used)} kg ({which}) / "
+                f"(72 × SCr {fmt(scr)} mg/dL){' × 0.85 (female)' if sex == 'female' else ''}"
+                f" = {fmt(cg)} mL/min"
+            )
+    epi = epi_abs = None
+    gaps = [n for n, v in (("--scr", scr), ("--age", age), ("--sex", sex)) if v is None]
+    if gaps:
+        epi_trace = f"CKD-EPI 2021 not computed: needs {', '.join(gaps)}"
+    elif age is not None and age < ADULT_YEARS:
+        epi_trace = f"CKD-EPI 2021 not computed: it is for adults (the patient is {fmt(age)})"
+    else:
+        assert scr is not None and age is not None and sex is not None
+        epi = ckd_epi_2021(scr, age, sex)
+        epi_trace = (
+            f"CKD-EPI 2021: SCr {fmt(scr)} mg/dL, {fmt(age)} y, {sex} = {fmt(epi)} mL/min/1.73 m²"
+        )
+        if patient.bsa_m2 is not None:
+            epi_abs = epi * patient.bsa_m2 / 1.73
+            epi_trace += f", × BSA {patient.bsa_m2:.2f} m² / 1.73 = {fmt(epi_abs)} mL/min"
+        else:
+            epi_trace += "; not de-indexed (no BSA)"
+    return Kidney(scr, measured, cg, cg_trace, epi, epi_abs, epi_trace)

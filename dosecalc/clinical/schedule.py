@@ -1,0 +1,91 @@
+"""Cycles and days → dated administrations. Cycle length counts start to start."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from dosecalc.clinical.dosing import Dose
+from dosecalc.data.regimen import Regimen
+
+
+@dataclass(frozen=True)
+class Administration:
+    phase: int
+    cycle: int  # 1-based within its phase
+    day: int  # 1-based within its cycle
+    date: date
+    regimen: str
+    dose: Dose
+
+    def as_dict(self) -> dict[str, object]:
+        d = self.dose
+        mod = d.modification
+        return {
+            "phase": self.phase,
+            "cycle": self.cycle,
+            "day": self.day,
+            "date": self.date.isoformat(),
+            "regimen": self.regimen,
+            "drug": d.drug,
+            "route": d.route,
+            "basis": d.basis,
+            "protocol_dose": d.protocol.amount,
+            "protocol_unit": d.protocol.per_unit,
+            "calculated_dose": d.calculated,
+            "organ_percent": d.organ_percent,
+            "modified_dose": d.modified,
+            "modification": None
+            if mod is None
+            else {"percent": mod.percent, "from_cycle": mod.from_cycle, "reason": mod.reason},
+            "capped": d.capped,
+            "max_dose": d.cap,
+            "rounding": d.rounding,
+            "deviation_percent": d.deviation_percent,
+            "dose": d.dose,
+            "unit": d.unit,
+            "trace": list(d.trace),
+            "infusion": None
+            if d.infusion is None
+            else {**d.infusion.as_dict(), "rate_per_h": d.rate_per_hour},
+            "note": d.note,
+            "given_as": d.given_as,
+            "rule": d.rule.as_dict() if d.rule is not None else None,
+            "regimen_dose": d.regimen_dose.amount if d.regimen_dose is not None else None,
+            "regimen_dose_unit": d.regimen_dose.per_unit if d.regimen_dose is not None else None,
+        }
+
+
+def cycle_start(start: date, cycle: int, cycle_length_days: int) -> date:
+    return start + timedelta(days=(cycle - 1) * cycle_length_days)
+
+
+def expand(
+    regimen: Regimen,
+    dose_for: Callable[[int, int], Dose],
+    start: date,
+    cycles: int,
+    phase: int = 1,
+    starts: Sequence[date] | None = None,
+    first_cycle: int = 1,
+) -> list[Administration]:
+    """Every order on every listed day of every cycle it is given in, in date order.
+
+    ``dose_for(order_index, cycle)`` gives the dose; ``starts`` overrides a cycle's first day
+    (delays: one date per cycle). Administrations on the same date keep the order of the regimen file.
+    The cycles are numbered from ``first_cycle`` (an order for cycle 3 schedules that cycle alone).
+    """
+    out: list[Administration] = []
+    orders = list(enumerate(regimen.drugs))
+    for k in range(cycles):
+        cycle = first_cycle + k
+        first = starts[k] if starts else cycle_start(start, k + 1, regimen.cycle_length_days)
+        todays = sorted((day, i) for i, o in orders if o.given_in(cycle) for day in o.days)
+        out += [
+            Administration(
+                phase, cycle, day, first + timedelta(days=day - 1), regimen.id, dose_for(i, cycle)
+            )
+            for day, i in todays
+        ]
+    return out

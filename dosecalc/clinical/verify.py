@@ -1,0 +1,849 @@
+"""Verifying a written order: each line against the plan engine's dose for that
+drug, cycle and day, then the whole order, then the prescriber's acknowledgements, then a verdict.
+
+Independent recomputation means the same engine as ``plan``, never a copy of its arithmetic:
+:func:`dosecalc.plan.make_plan` plans the order's cycle alone (``first_cycle``) from the patient
+and the prior exposure, and everything it warns about (ceilings, single-dose guards, organ
+function, lab gates, weight change, the regimen's own notes) comes with it. The lifetime totals
+are then counted again with the doses as ordered (:func:`dosecalc.plan.assemble`), since those
+are what the patient will be given.
+
+The expected dose of a line is the plan's dose before rounding; a dose outside the tolerance
+that is what the policy's rounding or banding gives (or its other neighbour within the rounding
+tolerance) is ``ok`` and names the rule it matches.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from dosecalc import __version__
+from dosecalc.base.alerts import CRITICAL, INFO, SEVERITIES, WARNING, Alert
+from dosecalc.base.errors import FileError, Problem
+from dosecalc.base.numbers import fmt
+from dosecalc.clinical.dosing import Dose, above_usual_maximum
+from dosecalc.clinical.patient import Patient
+from dosecalc.clinical.plan import Plan, assemble, make_plan, organ_as_list, review_dict
+from dosecalc.clinical.policy import Policy
+from dosecalc.clinical.schedule import Administration
+from dosecalc.data import drugs
+from dosecalc.data.regimen import DoseSpec, Regimen
+from dosecalc.inputs.order import Acknowledgement, Order, OrderLine, date_of
+
+RELEASE, NOTES, HOLD = "release", "release-with-notes", "hold"
+OK, OUTSIDE, NOT_IN_REGIMEN, WRONG_ROUTE = (
+    "ok",
+    "outside-tolerance",
+    "not-in-regimen",
+    "wrong-route",
+)
+SAME = 1e-6  # relative difference under which an ordered amount is the amount a rule gives
+
+# Route words orders use → the route they mean (anything else is compared as written).
+_ROUTES = {
+    "IV": (
+        "iv",
+        "intravenous",
+        "intravenously",
+        "ivpb",
+        "iv infusion",
+        "iv push",
+        "ivp",
+        "iv bolus",
+        "civ",
+        "continuous iv",
+        "intravenous infusion",
+    ),
+    "PO": ("po", "oral", "orally", "by mouth", "per os", "p.o."),
+    "SC": ("sc", "subcut", "subcutaneous", "subcutaneously", "sq", "s.c.", "s/c"),
+    "IM": ("im", "intramuscular", "intramuscularly", "i.m."),
+    "IT": ("it", "intrathecal", "intrathecally", "i.t."),
+}
+_ROUTE_OF = {w.replace(".", ""): k for k, words in _ROUTES.items() for w in words}
+
+
+def route_key(text: str) -> str:
+    """'i.v.' / 'Intravenous' / 'IV push' → 'IV'; an unknown route is folded as written."""
+    folded = " ".join(text.strip().lower().replace(".", "").split())
+    return _ROUTE_OF.get(folded, folded.upper())
+
+
+@dataclass(frozen=True)
+class LineCheck:
+    """One line of the order against the plan (``expected`` is None for a line not in it)."""
+
+    line: OrderLine
+    expected: Administration | None
+    tolerance: float
+    tolerance_from: str
+    status: str
+    trace: tuple[str, ...]
+    rounding: str | None = None  # the rounding rule the ordered dose matches
+
+    @property
+    def expected_amount(self) -> float | None:
+        return self.expected.dose.before_rounding if self.expected is not None else None
+
+    @property
+    def deviation(self) -> float | None:
+        e = self.expected_amount
+        return None if e is None else 100 * (self.line.amount - e) / e
+
+    def as_dict(self) -> dict[str, object]:
+        ln, a = self.line, self.expected
+        return {
+            "drug": ln.drug,
+            "day": ln.day,
+            "date": None,
+            "route": ln.route,
+            "ordered": ln.amount,
+            "unit": ln.unit,
+            "written": ln.written,
+            "expected": self.expected_amount,
+            "expected_after_rounding": a.dose.dose if a is not None else None,
+            "expected_route": a.dose.route if a is not None else None,
+            "deviation_percent": self.deviation,
+            "tolerance_percent": self.tolerance,
+            "tolerance_from": self.tolerance_from,
+            "status": self.status,
+            "rounding_rule": self.rounding,
+            "where": ln.where,
+            "trace": list(self.trace),
+        }
+
+
+@dataclass(frozen=True)
+class Verification:
+    order: Order
+    regimen: Regimen
+    plan: Plan  # the plan of the order's cycle (expected doses, lifetime totals as ordered)
+    patient_from: str  # "command line" | "order"
+    order_bsa_m2: float | None
+    lines: list[LineCheck]
+    missing: list[Administration]
+    warnings: list[Alert]
+    acknowledged: list[tuple[Alert, Acknowledgement]]
+    checked_at: datetime
+    tolerance_percent: float
+    recorded: dict[str, Any] | None = field(default=None)
+
+    @property
+    def verdict(self) -> str:
+        severities = {w.severity for w in self.warnings}
+        return HOLD if CRITICAL in severities else NOTES if WARNING in severities else RELEASE
+
+    @property
+    def critical(self) -> bool:
+        return self.verdict == HOLD
+
+    def as_dict(self) -> dict[str, object]:
+        r, o, p = self.regimen, self.order, self.plan
+        patient = p.patient.as_dict()
+        patient.update(
+            measurements_from=self.patient_from,
+            order_bsa_m2=self.order_bsa_m2,
+            measured=o.patient.measured.isoformat() if o.patient.measured else None,
+            id=o.patient.id,
+        )
+        lines = []
+        for c in self.lines:
+            d = c.as_dict()
+            d["date"] = date_of(o.start, c.line.day).isoformat() if o.start else None
+            lines.append(d)
+        acks = [
+            {**a.as_dict(), "matched": [w.code for w, x in self.acknowledged if x is a]}
+            for a in o.acknowledged
+        ]
+        return {
+            "dosecalc_version": __version__,
+            "order": o.id,
+            "verdict": self.verdict,
+            "checked_at": self.checked_at.isoformat(timespec="seconds"),
+            "order_file": {"path": o.source, "sha256": o.sha256, "format": o.format},
+            "regimen": {
+                "id": r.id,
+                "name": r.name,
+                "version": r.version,
+                "version_ordered": o.regimen_version,
+                **review_dict(r),  # review status and the file's SHA-256
+                "cycle_length_days": r.cycle_length_days,
+                "cycles": r.cycles,
+                "cycle": o.cycle,
+                "start": o.start.isoformat() if o.start else None,
+                "sources": list(r.sources),
+            },
+            "patient": patient,
+            "prescriber": o.prescriber,
+            "tolerance_percent": self.tolerance_percent,
+            "lines": lines,
+            "missing": [
+                {
+                    "drug": a.dose.drug,
+                    "day": a.day,
+                    "date": a.date.isoformat(),
+                    "route": a.dose.route,
+                    "expected": a.dose.before_rounding,
+                    "unit": a.dose.unit,
+                }
+                for a in self.missing
+            ],
+            "acknowledged": acks,
+            "not_read": list(o.not_read),
+            "labs": p.labs.as_list() if p.labs else [],
+            "renal": p.kidney.as_dict() if p.kidney is not None else None,
+            "organ_function": organ_as_list(p.organ, p.adjust_organ),
+            "cumulative": [t.as_dict() for t in p.cumulative],
+            "warnings": [w.as_dict() for w in self.warnings],
+            **({"recorded": self.recorded} if self.recorded is not None else {}),
+        }
+
+
+# ---------------------------------------------------------------- tolerance and rounding
+
+
+def tolerance_for(drug: str, patient: Patient, policy: Policy) -> tuple[float, str]:
+    """The tolerance of one drug's lines and the policy value it comes from."""
+    own = policy["verify.tolerance_percent_by_drug"]
+    if drug in own:
+        value, why = own[drug], f"verify.tolerance_percent_by_drug.{drug} = {fmt(own[drug])}"
+    else:
+        value, why = policy["verify.tolerance_percent"], policy.short("verify.tolerance_percent")
+    child = policy["verify.tolerance_percent_child"]
+    if child is not None and is_child(patient, policy) and child < value:
+        value, why = child, f"{policy.short('verify.tolerance_percent_child')}, a child"
+    return value, why
+
+
+def is_child(patient: Patient, policy: Policy) -> bool:
+    age = patient.age_years
+    return age is not None and age < policy["weight.child_below_age_years"]  # one cut-off
+
+
+def rounding_rule(ordered: float, dose: Dose, policy: Policy) -> str | None:
+    """The policy rounding rule ``ordered`` follows for this dose, if it is one of the two amounts
+    the rule offers around the dose before rounding (within the rule's own tolerance)."""
+    from dosecalc.clinical import rounding
+    from dosecalc.data import drugs
+
+    if dose.basis == "flat":
+        return None
+    drug = drugs.lookup(dose.drug)
+    return rounding.rule_for(
+        ordered, dose.before_rounding, drug.name, drug.drug_class, dose.unit, dose.cap, policy
+    )
+
+
+# ---------------------------------------------------------------- the comparison
+
+
+def verify(
+    order: Order,
+    regimen: Regimen,
+    patient: Patient,
+    policy: Policy,
+    *,
+    patient_from: str,
+    order_bsa_m2: float | None = None,
+    history: Any = (),
+    notices: Any = (),
+    names: Any = (),
+    factors: Any = None,
+    equivalence: str | None = None,
+    today: date | None = None,
+    plan_options: dict[str, Any] | None = None,
+) -> Verification:
+    """Check ``order`` (one cycle of ``regimen``) for ``patient``; ``history`` rows are the prior
+    lifetime exposure (files, --prior and the ledger), ``notices`` what reading them found,
+    ``names`` the abbreviations their drug names were read through (the order's own lines are
+    added here). ``plan_options`` are passed to make_plan as they are (e.g. labs)."""
+    assert order.cycle is not None and order.start is not None
+    today = today or date.today()
+    expected_plan = make_plan(
+        regimen,
+        patient,
+        start=order.start,
+        cycles=1,
+        first_cycle=order.cycle,
+        history=history,
+        factors=factors,
+        equivalence=equivalence,
+        policy=policy,
+        notices=notices,
+        names=[*names, *order_names(order)],
+        today=today,
+        **(plan_options or {}),
+    )
+    checks, missing, line_alerts = compare(order, regimen, expected_plan, patient, policy)
+    given = _as_ordered(expected_plan, checks, patient, history, factors, equivalence, policy)
+    ceiling = set(expected_plan.result.alerts)
+    warnings = [w for w in expected_plan.warnings if w not in ceiling]
+    warnings += given.result.alerts + line_alerts
+    warnings += _guards(checks, expected_plan, patient)
+    warnings += _order_alerts(order, regimen, patient, policy, patient_from, order_bsa_m2, today)
+    warnings += _history_alerts(order, regimen, history)
+    warnings, acknowledged = acknowledge(warnings, order.acknowledged)
+    warnings.sort(key=lambda w: SEVERITIES.index(w.severity), reverse=True)  # most severe first
+    plan = replace(
+        given,
+        warnings=[],
+        projection=[],
+        labs=expected_plan.labs,
+        kidney=expected_plan.kidney,
+        organ=expected_plan.organ,
+        adjust_organ=expected_plan.adjust_organ,
+    )
+    return Verification(
+        order,
+        regimen,
+        plan,
+        patient_from,
+        order_bsa_m2,
+        checks,
+        missing,
+        warnings,
+        acknowledged,
+        datetime.now(UTC),
+        tolerance_for("", patient, policy)[0],
+    )
+
+
+def order_names(order: Order) -> list[drugs.NameRead]:
+    """The abbreviations the order's lines name their drugs with (ABBREVIATION_READ)."""
+    return drugs.names_read((ln.given_as or ln.drug, None, None, ln.where) for ln in order.lines)
+
+
+def compare(
+    order: Order, regimen: Regimen, plan: Plan, patient: Patient, policy: Policy
+) -> tuple[list[LineCheck], list[Administration], list[Alert]]:
+    """Each line against the plan's dose for its drug and day; what is missing; their warnings."""
+    expected: dict[tuple[str, int], list[Administration]] = defaultdict(list)
+    for a in plan.administrations:
+        expected[(a.dose.drug, a.day)].append(a)
+    grouped: dict[tuple[str, int], list[int]] = defaultdict(list)
+    for i, ln in enumerate(order.lines):
+        grouped[(ln.drug, ln.day)].append(i)
+    pairs: dict[int, Administration] = {}
+    for key, indices in grouped.items():
+        options = expected.get(key, [])
+        ranked = sorted(
+            (abs(math.log(order.lines[i].amount / a.dose.before_rounding)), i, j)
+            for i in indices
+            for j, a in enumerate(options)
+        )
+        taken_l: set[int] = set()
+        taken_e: set[int] = set()
+        for _, i, j in ranked:
+            if i not in taken_l and j not in taken_e:
+                pairs[i] = options[j]
+                taken_l.add(i)
+                taken_e.add(j)
+    matched = {id(a) for a in pairs.values()}
+    missing = [a for a in plan.administrations if id(a) not in matched]
+    extra = [i for i in range(len(order.lines)) if i not in pairs]
+    checks: list[LineCheck | None] = [None] * len(order.lines)
+    alerts: list[Alert] = []
+    for i, a in pairs.items():
+        check, more = _check_line(order, order.lines[i], a, patient, policy)
+        checks[i] = check
+        alerts += more
+    absorbed: set[int] = set()
+    for i in extra:
+        ln = order.lines[i]
+        check, alert, used = _unexpected(order, regimen, ln, missing, absorbed, patient, policy)
+        checks[i] = check
+        alerts.append(alert)
+        absorbed |= used
+    alerts += _missing_alerts(order, [a for a in missing if id(a) not in absorbed])
+    return [c for c in checks if c is not None], missing, alerts
+
+
+def _where(order: Order, day: int | None, drug: str | None) -> dict[str, Any]:
+    when = date_of(order.start, day) if order.start and day else None
+    return {"drug": drug, "phase": 1, "cycle": order.cycle, "day": day, "date": when}
+
+
+def _check_line(
+    order: Order, ln: OrderLine, a: Administration, patient: Patient, policy: Policy
+) -> tuple[LineCheck, list[Alert]]:
+    d = a.dose
+    tol, why = tolerance_for(ln.drug, patient, policy)
+    expected = d.before_rounding
+    deviation = 100 * (ln.amount - expected) / expected
+    trace = list(d.trace)
+    if d.rounding:
+        trace.append(f"expected before rounding: {fmt(expected)} {d.unit}")
+    amount = f"{fmt(ln.amount)} {ln.unit}"
+    shown = ln.written if ln.written == amount else f"{ln.written} = {amount}"
+    trace.append(
+        f"ordered {shown} ({ln.where}): {deviation:+.1f} % from {fmt(expected)} {d.unit}; "
+        f"tolerance {fmt(tol)} % ({why})"
+    )
+    rule = rounding_rule(ln.amount, d, policy)
+    alerts: list[Alert] = []
+    status = OK
+    if abs(deviation) > tol + 1e-9:
+        if rule is not None:
+            trace.append(f"outside the tolerance, but it is the policy's rounding: {rule}")
+        else:
+            status = OUTSIDE
+            alerts.append(
+                Alert(
+                    CRITICAL,
+                    "ORDER_DOSE_DEVIATION",
+                    f"{ln.drug} day {ln.day}: ordered {fmt(ln.amount)} {ln.unit} is "
+                    f"{deviation:+.1f} % from the {fmt(expected)} {d.unit} recomputed "
+                    f"({d.protocol_text}{', capped at max_dose' if d.capped else ''}), outside "
+                    f"the ±{fmt(tol)} % tolerance ({why}); the "
+                    "prescriber must confirm or correct it",
+                    **_where(order, ln.day, ln.drug),
+                )
+            )
+    elif rule is not None:
+        trace.append(f"matches the policy's rounding: {rule}")
+    if ln.route is not None and route_key(ln.route) != route_key(d.route):
+        alerts.append(
+            Alert(
+                CRITICAL,
+                "ORDER_ROUTE_MISMATCH",
+                f"{ln.drug} day {ln.day}: ordered {ln.route}, the regimen gives it {d.route}",
+                **_where(order, ln.day, ln.drug),
+            )
+        )
+        status = status if status != OK else WRONG_ROUTE
+        trace.append(f"route: ordered {ln.route}, the regimen's is {d.route}")
+    elif ln.route is None:
+        trace.append(f"route not written on the order; the regimen's is {d.route}")
+    return LineCheck(ln, a, tol, why, status, tuple(trace), rule), alerts
+
+
+def _unexpected(
+    order: Order,
+    regimen: Regimen,
+    ln: OrderLine,
+    missing: list[Administration],
+    absorbed: set[int],
+    patient: Patient,
+    policy: Policy,
+) -> tuple[LineCheck, Alert, set[int]]:
+    """A line the plan of this cycle does not give: why, and the missing dose it may stand for
+    (the same drug on another day: a wrong day)."""
+    tol, why = tolerance_for(ln.drug, patient, policy)
+    orders = [o for o in regimen.drugs if o.drug == ln.drug]
+    used: set[int] = set()
+    if not orders:
+        reason = f"{ln.drug} is not part of {regimen.id}"
+    elif not any(o.given_in(order.cycle or 1) for o in orders):
+        cycles = ", ".join(_cycles_text(o.cycles) for o in orders)
+        reason = f"{regimen.id} gives {ln.drug} in cycle{'s' if '-' in cycles else ''} {cycles}, not in cycle {order.cycle}"
+    else:
+        days = sorted({d for o in orders if o.given_in(order.cycle or 1) for d in o.days})
+        instead = [a for a in missing if a.dose.drug == ln.drug and id(a) not in absorbed]
+        if ln.day not in days:
+            reason = (
+                f"{regimen.id} gives {ln.drug} on day{'s' if len(days) > 1 else ''} "
+                f"{_days_text(days)} of the cycle, not on day {ln.day}"
+            )
+            if instead:
+                used.add(id(instead[0]))
+                reason += (
+                    f"; the order has no day-{instead[0].day} line of it (wrong day?), "
+                    f"which is {fmt(instead[0].dose.before_rounding)} {instead[0].dose.unit}"
+                )
+        else:
+            n = sum(1 for o in orders if o.given_in(order.cycle or 1) and ln.day in o.days)
+            reason = (
+                f"a further line of {ln.drug} on day {ln.day}: {regimen.id} gives it "
+                f"{'once' if n == 1 else f'{n} times'} that day, and the order already has "
+                f"{'that' if n == 1 else 'those'}"
+            )
+    alert = Alert(
+        CRITICAL,
+        "ORDER_LINE_UNEXPECTED",
+        f"{ln.drug} {fmt(ln.amount)} {ln.unit} on day {ln.day} ({ln.where}): {reason}",
+        **_where(order, ln.day, ln.drug),
+    )
+    trace = (f"ordered {ln.written} ({ln.where})", reason)
+    return LineCheck(ln, None, tol, why, NOT_IN_REGIMEN, trace), alert, used
+
+
+def _cycles_text(cycles: tuple[int, int | None] | None) -> str:
+    if cycles is None:
+        return "all"
+    first, last = cycles
+    return f"{first}-" if last is None else (f"{first}" if first == last else f"{first}-{last}")
+
+
+def _days_text(days: list[int]) -> str:
+    out: list[str] = []
+    run: list[int] = []
+    for d in days + [-1]:
+        if run and d == run[-1] + 1:
+            run.append(d)
+            continue
+        if run:
+            out.append(f"{run[0]}-{run[-1]}" if len(run) > 2 else ", ".join(map(str, run)))
+        run = [d]
+    return ", ".join(out)
+
+
+def _missing_alerts(order: Order, missing: list[Administration]) -> list[Alert]:
+    by_drug: dict[str, list[Administration]] = defaultdict(list)
+    for a in missing:
+        by_drug[a.dose.drug].append(a)
+    out = []
+    for drug, items in by_drug.items():
+        days = sorted({a.day for a in items})
+        doses = sorted({fmt(a.dose.before_rounding) for a in items})
+        first = items[0]
+        out.append(
+            Alert(
+                WARNING,
+                "ORDER_LINE_MISSING",
+                f"{drug} on day{'s' if len(days) > 1 else ''} {_days_text(days)} "
+                f"({' / '.join(doses)} {first.dose.unit}) is not on the order: omitted on "
+                "purpose? (then acknowledge it with a reason)",
+                **_where(order, first.day, drug),
+            )
+        )
+    return out
+
+
+def _flat(ln: OrderLine, infusion: Any = None) -> Dose:
+    """An ordered amount as a dose (for lifetime totals and the single-dose guard; given as
+    ``infusion``, the regimen line's, where the order line matches one)."""
+    spec = DoseSpec(ln.amount, ln.unit, "flat", ln.written)
+    return Dose(
+        ln.drug,
+        ln.route or "",
+        "flat",
+        spec,
+        ln.amount,
+        ln.amount,
+        False,
+        ln.amount,
+        ln.unit,
+        (),
+        infusion=infusion,
+    )
+
+
+def _as_ordered(
+    plan: Plan,
+    checks: list[LineCheck],
+    patient: Patient,
+    history: Any,
+    factors: Any,
+    equivalence: str | None,
+    policy: Policy,
+) -> Plan:
+    """The lifetime totals with the doses as ordered (the plan engine's own assembly)."""
+    given = []
+    for c in checks:
+        ln = c.line
+        when = date_of(plan.start, ln.day)
+        regimen = plan.regimen.id if plan.regimen else ""
+        cycle = (
+            c.expected.cycle
+            if c.expected
+            else plan.administrations[0].cycle
+            if plan.administrations
+            else 1
+        )
+        given.append(Administration(1, cycle, ln.day, when, regimen, _flat(ln)))
+    return assemble(patient, plan.phases, given, [], history, factors, equivalence, None, policy)
+
+
+def _guards(checks: list[LineCheck], plan: Plan, patient: Patient) -> list[Alert]:
+    """The single-dose guard on each dose as ordered, where the plan's own dose passed it."""
+    flagged = {(w.drug, w.day) for w in plan.warnings if w.code == "DOSE_ABOVE_USUAL_MAXIMUM"}
+    out = []
+    for c in checks:
+        ln = c.line
+        if (ln.drug, ln.day) in flagged:
+            continue
+        infusion = c.expected.dose.infusion if c.expected else None
+        above = above_usual_maximum(_flat(ln, infusion), patient)
+        if above:
+            flagged.add((ln.drug, ln.day))
+            out.append(
+                Alert(
+                    CRITICAL,
+                    "DOSE_ABOVE_USUAL_MAXIMUM",
+                    f"as ordered: {above}",
+                    drug=ln.drug,
+                    phase=1,
+                    cycle=c.expected.cycle if c.expected else None,
+                    day=ln.day,
+                    date=date_of(plan.start, ln.day),
+                )
+            )
+    return out
+
+
+def _order_alerts(
+    order: Order,
+    regimen: Regimen,
+    patient: Patient,
+    policy: Policy,
+    patient_from: str,
+    order_bsa: float | None,
+    today: date,
+) -> list[Alert]:
+    """The order as a whole: its BSA, the age of its measurements, version, cycle, what a
+    bundle did not say."""
+    out: list[Alert] = []
+    m = order.patient
+    tol, why = tolerance_for("", patient, policy)
+    start = order.start
+    assert start is not None
+    if patient_from == "order":
+        out.append(
+            Alert(
+                INFO,
+                "ORDER_MEASUREMENTS_FROM_ORDER",
+                "no current measurements were given, so the doses were recomputed from the "
+                "order's own measurements: only the arithmetic and the protocol were checked, "
+                "not the measurements (give --height and --weight, or --bsa)",
+            )
+        )
+    if order_bsa is not None and patient.bsa_m2:
+        diff = 100 * (order_bsa - patient.bsa_m2) / patient.bsa_m2
+        if abs(diff) > tol + 1e-9:
+            if patient.bsa_formula == "given":
+                against = f"the given {patient.bsa_m2:.2f} m²"
+            else:
+                whose = "the current" if patient_from == "command line" else "the order's own"
+                against = (
+                    f"the {patient.bsa_m2:.2f} m² that {whose} height and weight give "
+                    f"({patient.bsa_formula})"
+                )
+            out.append(
+                Alert(
+                    CRITICAL,
+                    "ORDER_BSA_MISMATCH",
+                    f"the order's BSA {order_bsa:.2f} m² is {diff:+.1f} % from {against}, "
+                    f"outside the ±{fmt(tol)} % tolerance ({why})",
+                )
+            )
+    if m.measured is not None:
+        if m.measured > today:
+            raise FileError(
+                Problem(
+                    f"the measurements are dated {m.measured}, after today ({today})",
+                    field="patient.measured",
+                    file=order.source,
+                )
+            )
+        age = (start - m.measured).days
+        limit = policy["verify.measurement_max_age_days"]
+        if age > limit and patient_from != "order":
+            out.append(
+                Alert(
+                    INFO,
+                    "ORDER_MEASUREMENTS_OLD",
+                    f"the order's measurements were taken on {m.measured}, {age} days before "
+                    f"day 1; the doses were checked against the current ones given",
+                )
+            )
+        elif age > limit:
+            out.append(
+                Alert(
+                    WARNING,
+                    "MEASUREMENT_STALE",
+                    f"the order's measurements were taken on {m.measured}, {age} days before "
+                    f"day 1 ({start}): more than {fmt(limit)} days "
+                    f"({policy.describe('verify.measurement_max_age_days')}); weigh the patient "
+                    "again and recalculate",
+                )
+            )
+    elif m.any_size and patient_from == "order":
+        out.append(
+            Alert(
+                WARNING,
+                "MEASUREMENT_UNDATED",
+                "the order does not say when its height and weight were measured "
+                "(patient.measured), so their age could not be checked",
+            )
+        )
+    if order.regimen_version is not None and order.regimen_version != regimen.version:
+        out.append(
+            Alert(
+                WARNING,
+                "ORDER_REGIMEN_VERSION",
+                f"the order was written from {regimen.id} version {order.regimen_version}; "
+                f"the regimen file is version {regimen.version or '(none given)'}: check that "
+                "the protocol did not change",
+            )
+        )
+    if order.regimen_sha256 is not None and order.regimen_sha256 != regimen.sha256:
+        out.append(
+            Alert(
+                WARNING,
+                "ORDER_REGIMEN_VERSION",
+                f"the order was written from a regimen file with SHA-256 "
+                f"{order.regimen_sha256[:12]}…; {regimen.id}'s file is now "
+                f"{(regimen.sha256 or '?')[:12]}…: it changed since (dosecalc regimens diff "
+                "shows how)",
+            )
+        )
+    if order.cycle and order.cycle > regimen.cycles:
+        out.append(
+            Alert(
+                WARNING,
+                "ORDER_CYCLE_BEYOND_REGIMEN",
+                f"this order is for cycle {order.cycle}; {regimen.id} plans "
+                f"{regimen.cycles} cycle{'s' if regimen.cycles != 1 else ''}",
+                cycle=order.cycle,
+            )
+        )
+    if order.start_assumed:
+        out.append(
+            Alert(
+                WARNING,
+                "ORDER_START_ASSUMED",
+                f"the bundle does not number its days: day 1 is taken as its first date, {start} "
+                "(give --start if the cycle began earlier)",
+            )
+        )
+    if patient.age_years is None and policy["verify.tolerance_percent_child"] is not None:
+        out.append(
+            Alert(
+                WARNING,
+                "VERIFY_AGE_UNKNOWN",
+                "the policy sets a tolerance for children (verify.tolerance_percent_child) but "
+                "the patient's age is not known, so the adult tolerance was used (give --age)",
+            )
+        )
+    out += [Alert(INFO, "ORDER_FIELD_NOT_CHECKED", text) for text in order.not_read]
+    return out
+
+
+def _history_alerts(order: Order, regimen: Regimen, history: Any) -> list[Alert]:
+    """The interval since the last cycle of this regimen in the ledger or history, and a cycle
+    number already recorded."""
+    start = order.start
+    assert start is not None
+    length = regimen.cycle_length_days
+    last_days = {o.drug: max(o.days) for o in regimen.drugs}
+    best: tuple[date, str] | None = None
+    repeat: tuple[date, str] | None = None
+    for r in history:
+        if r.date is None or r.drug not in last_days:
+            continue
+        tagged = r.regimen is not None and r.regimen.strip().lower() == regimen.id
+        if r.regimen is not None and not tagged:
+            continue  # another regimen's administration of the same drug
+        if tagged and r.day is not None:
+            first = r.date - timedelta(days=r.day - 1)
+        else:  # the earliest its cycle can have begun: never a false alarm
+            first = r.date - timedelta(days=last_days[r.drug] - 1)
+        if first < start and (best is None or first > best[0]):
+            best = (first, r.where)
+        if (
+            tagged
+            and r.cycle == order.cycle
+            and start - timedelta(days=length * (order.cycle or 1))
+            <= r.date
+            <= start + timedelta(days=length)
+        ):
+            repeat = repeat or (r.date, r.where)
+    out = []
+    if (order.cycle or 1) > 1:
+        from dosecalc.data import ceilings
+
+        book = ceilings.book()
+        counted = {r.drug for r in history}
+        unknown = sorted(
+            {
+                o.drug
+                for o in regimen.drugs
+                if o.drug not in counted and book.unit(o.drug) is not None
+            }
+        )
+        if unknown:
+            out.append(
+                Alert(
+                    WARNING,
+                    "PRIOR_EXPOSURE_UNKNOWN",
+                    f"this is cycle {order.cycle}, but no earlier dose of {', '.join(unknown)} "
+                    "was given (--patient, --history or --prior): the lifetime totals count "
+                    "this cycle only",
+                )
+            )
+    if best is not None and (start - best[0]).days < length:
+        gap = (start - best[0]).days
+        out.append(
+            Alert(
+                WARNING,
+                "SHORT_INTERVAL",
+                f"{regimen.id} cycle {order.cycle} starts {gap} days after the last cycle "
+                f"recorded (its day 1 on or after {best[0]}, {best[1]}), sooner than its "
+                f"{length}-day cycle length",
+                phase=1,
+                cycle=order.cycle,
+                day=1,
+                date=start,
+            )
+        )
+    if repeat is not None:
+        out.append(
+            Alert(
+                WARNING,
+                "ORDER_CYCLE_RECORDED",
+                f"cycle {order.cycle} of {regimen.id} is already recorded as given "
+                f"({repeat[1]}, {repeat[0]}): is this order a repeat?",
+                phase=1,
+                cycle=order.cycle,
+            )
+        )
+    return out
+
+
+# ---------------------------------------------------------------- acknowledgements
+
+
+def acknowledge(
+    warnings: list[Alert], acks: tuple[Acknowledgement, ...]
+) -> tuple[list[Alert], list[tuple[Alert, Acknowledgement]]]:
+    """Acknowledged warnings keep their code and name the acknowledgement; a critical becomes a
+    warning (never dropped). An acknowledgement that matches nothing is itself a warning."""
+    out: list[Alert] = []
+    matched: list[tuple[Alert, Acknowledgement]] = []
+    used: set[int] = set()
+    for w in warnings:
+        ack = next((a for a in acks if a.code == w.code and a.drug == w.drug), None)
+        if ack is None:
+            out.append(w)
+            continue
+        used.add(id(ack))
+        was = "critical, " if w.severity == CRITICAL else ""
+        new = replace(
+            w,
+            severity=WARNING if w.severity == CRITICAL else w.severity,
+            message=f"{w.message} [{was}{ack.describe()} ({ack.where})]",
+        )
+        out.append(new)
+        matched.append((new, ack))
+    for a in acks:
+        if id(a) in used:
+            continue
+        same = sorted({w.drug for w in warnings if w.code == a.code and w.drug})
+        hint = ""
+        if same and a.drug is None:
+            hint = f"; warnings of this code name a drug ({', '.join(same)}): name it too"
+        elif same:
+            hint = f"; this order's {a.code} warnings are about {', '.join(same)}"
+        out.append(
+            Alert(
+                WARNING,
+                "ORDER_ACKNOWLEDGEMENT_UNMATCHED",
+                f"the acknowledgement of {a.code}{' for ' + a.drug if a.drug else ''} "
+                f"({a.where}, by {a.by}) matches no warning of this order{hint}",
+                drug=a.drug,
+            )
+        )
+    return out, matched

@@ -1,0 +1,350 @@
+"""Drug monographs: canonical names, synonyms, class, default route, dose unit, single-dose guard.
+
+The data lives in ``data/drugs.yaml`` (reviewed like code, a source on every number). Names are
+matched exactly after folding case and dropping spaces, hyphens, dots and underscores
+(``5-FU`` = ``5fu`` = ``5 FU``); a name that does not match as written is tried once more without
+its salt and dosage-form words (``doxorubicin HCl``, ``cisplatin injection``), never without a
+word that names another formulation (``liposomal``). Fuzzy matching only suggests names in an
+error, never picks a drug. An abbreviation that real orders use for two drugs (``TAX``, ``MTX``)
+is refused with both names; the other abbreviations are accepted, and :meth:`DrugBook.resolve`
+says when a name was read through one, so that every reader can report it (:class:`NameRead`,
+:func:`names_read`) and an institution can refuse them (policy ``names.abbreviations``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+DATA = Path(__file__).with_name("drugs.yaml")
+
+_FOLD = re.compile(r"[\s\-._]+")
+_WORDS = re.compile(r"[\s\-._,/()]+")
+
+# Salt and dosage-form words a name may carry without naming another product: dropped when a
+# name does not match as written ("doxorubicin hydrochloride", "cisplatin injection").
+SALT_WORDS = frozenset(
+    """hcl hydrochloride dihydrochloride sulfate sulphate sodium disodium phosphate mesylate
+    mesilate citrate tartrate bitartrate acetate maleate dimaleate trihydrate monohydrate
+    injection inj for infusion solution concentrate powder lyophilised lyophilized usp bp""".split()
+)
+# Words that name a different formulation: never dropped, and a name holding one is never
+# matched to (or suggested as) a conventional drug, nor the other way round.
+_SPECIAL = re.compile(
+    r"liposom|pegylat|^peg$|^nab$|albumin|protein|lipid|implant|wafer|topical|hyaluronidase"
+    r"|subcutaneous|depot"
+)
+
+
+def fold(text: str) -> str:
+    """The matching key of a drug name: ``'5-FU'`` → ``'5fu'``."""
+    return _FOLD.sub("", text.strip().lower())
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in _WORDS.split(text.strip().lower()) if w]
+
+
+def strip_salt(text: str) -> str:
+    """The matching key without salt and dosage-form words: ``'doxorubicin HCl'`` →
+    ``'doxorubicin'`` (``''`` if nothing else is left)."""
+    return "".join(w for w in _words(text) if w not in SALT_WORDS)
+
+
+def special_form(text: str) -> bool:
+    """Whether a name names a special formulation (liposomal, pegylated, nab-, implant, ...)."""
+    return any(_SPECIAL.search(w) for w in _words(text))
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
+
+
+class BolusGuard(_Strict):
+    """The highest dose given as one bolus in established protocols, for a drug whose infusions
+    are far larger (fluorouracil: a bolus of the 46-h infusion's dose is a fatal error)."""
+
+    dose: str
+    source: str = Field(min_length=1)
+    verified: bool
+    note: str | None = None
+
+
+class SingleDoseGuard(_Strict):
+    """The highest single-administration dose used in established protocols (ten-fold guard)."""
+
+    dose: str
+    source: str = Field(min_length=1)
+    verified: bool
+    note: str | None = None
+    bolus: BolusGuard | None = None  # the guard for a regimen line given as a bolus
+
+
+class Drug(_Strict):
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9 -]*$")
+    drug_class: str = Field(alias="class", min_length=1)
+    route: str = Field(min_length=1)
+    dose_unit: Literal["mg", "units"]
+    synonyms: tuple[str, ...] = ()
+    abbreviations: tuple[str, ...] = ()  # accepted, always reported (ISMP: write the full name)
+    tall_man: str | None = None
+    max_single_dose: SingleDoseGuard | None = None
+    note: str | None = None
+
+    @property
+    def display(self) -> str:
+        """Name for printed orders: tall-man lettering where the FDA/ISMP list has it."""
+        return self.tall_man or self.name
+
+
+class DrugFile(_Strict):
+    version: int
+    sources: dict[str, str] = {}
+    ambiguous: dict[str, list[str]] = {}
+    not_supported: dict[str, str] = {}
+    drugs: list[Drug] = Field(min_length=1)
+
+
+# A suggestion must be this close (difflib ratio of the folded names) to be offered at all, and a
+# rival this close to the best; rivals must share the best one's class.
+SUGGEST_CUTOFF = 0.8
+SUGGEST_RIVALS = 0.05
+
+
+class DrugBook:
+    """All monographs, indexed by folded name, synonym and abbreviation."""
+
+    def __init__(
+        self,
+        drugs: list[Drug],
+        ambiguous: dict[str, list[str]],
+        sources: dict[str, str],
+        not_supported: dict[str, str] | None = None,
+    ) -> None:
+        self.drugs = {d.name: d for d in drugs}
+        self.sources = sources
+        self._index: dict[str, str] = {}
+        self._abbreviations: set[str] = set()  # folded keys that are abbreviations
+        self._ambiguous = {fold(k): (k, v) for k, v in ambiguous.items()}
+        self._unsupported = {fold(k): (k, v) for k, v in (not_supported or {}).items()}
+        for d in drugs:
+            for text in (d.name, *d.synonyms, *d.abbreviations):
+                key = fold(text)
+                other = self._index.get(key)
+                if other is not None and other != d.name:
+                    raise ValueError(f"drug data: '{text}' names both {other} and {d.name}")
+                if key in self._ambiguous or key in self._unsupported:
+                    raise ValueError(
+                        f"drug data: '{text}' of {d.name} is also listed as ambiguous or "
+                        "not supported"
+                    )
+                self._index[key] = d.name
+            self._abbreviations.update(fold(a) for a in d.abbreviations)
+        for text, names in self._ambiguous.values():
+            unknown = [n for n in names if n not in self.drugs]
+            if unknown:
+                raise ValueError(f"drug data: ambiguous '{text}' names unknown {unknown}")
+        # the same names without salt words ("doxorubicin hydrochloride liposome" → "doxorubicin
+        # liposome"): a second chance for a name that does not match as written
+        self._stripped: dict[str, str] = {}
+        for key, name in self._index.items():
+            self._stripped.setdefault(key, name)
+        for d in drugs:
+            for text in (d.name, *d.synonyms, *d.abbreviations):
+                key = strip_salt(text)
+                other = self._stripped.get(key)
+                if other is not None and other != d.name:
+                    raise ValueError(
+                        f"drug data: '{text}' without its salt words names both {other} and "
+                        f"{d.name}"
+                    )
+                if key:
+                    self._stripped[key] = d.name
+                    if fold(text) in self._abbreviations:
+                        self._abbreviations.add(key)
+
+    def resolve(self, text: str) -> tuple[Drug, bool]:
+        """The drug a name, synonym or abbreviation means, and whether it was read through an
+        abbreviation; ValueError saying why not (ambiguous, not supported, unknown: with the
+        closest names)."""
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError("a drug name is required")
+        name, key = self._find(text)
+        if name is not None:
+            return self.drugs[name], key in self._abbreviations
+        text = text.strip() if len(text) <= 80 else f"{text.strip()[:77]}..."  # as shown
+        if key in self._ambiguous:
+            shown, names = self._ambiguous[key]
+            raise ValueError(
+                f"'{text}' is ambiguous: real orders use it for {' and '.join(names)}; "
+                "write the generic name"
+            )
+        if key in self._unsupported:
+            shown, what = self._unsupported[key]
+            raise ValueError(f"'{text}' is {what}; dosecalc does not dose it")
+        special = special_form(text)
+        names = self.closest(key, special=special)
+        hint = f"; did you mean {' or '.join(names)}?" if names else ""
+        if special:
+            raise ValueError(
+                f"'{text}' names a special formulation (liposomal, pegylated, protein-bound, "
+                "implant, subcutaneous, ...) that dosecalc does not know; it is not "
+                f"interchangeable with the conventional drug{hint}"
+            )
+        raise ValueError(f"'{text}' is not a drug dosecalc knows{hint}")
+
+    def _find(self, text: str) -> tuple[str | None, str]:
+        """(the drug's name or None, the key it was matched by)."""
+        key = fold(text)
+        if key not in self._index and key not in self._ambiguous:
+            key = strip_salt(text) or key  # "doxorubicin HCl", "cisplatin injection"
+        return self._index.get(key) or self._stripped.get(key), key
+
+    def lookup(self, text: str) -> Drug:
+        """The drug a name, synonym or abbreviation means (see :meth:`resolve`)."""
+        return self.resolve(text)[0]
+
+    def closest(self, key: str, n: int = 3, special: bool = False) -> list[str]:
+        """Drug names nearly spelled ``key`` (difflib), best first; rivals of the best only from
+        its class, and only of the same kind of formulation (special or conventional)."""
+        if len(key) < 5:  # short codes: no guessing
+            return []
+        keys = [k for k, name in self._index.items() if self._special(name) == special]
+        close = difflib.get_close_matches(key, keys, n=20, cutoff=SUGGEST_CUTOFF)
+        if not close:
+            return []
+        ratio = {k: difflib.SequenceMatcher(None, key, k).ratio() for k in close}
+        best = self.drugs[self._index[close[0]]]
+        rivals = [
+            self._index[k]
+            for k in close
+            if ratio[k] >= ratio[close[0]] - SUGGEST_RIVALS
+            and self.drugs[self._index[k]].drug_class == best.drug_class
+        ]
+        return list(dict.fromkeys([best.name, *rivals]))[:n]
+
+    def _special(self, name: str) -> bool:
+        return special_form(name) or name in ("calaspargase pegol", "pegaspargase")
+
+    def __contains__(self, text: str) -> bool:
+        return isinstance(text, str) and bool(text.strip()) and self._find(text)[0] is not None
+
+
+@dataclass(frozen=True)
+class NameRead:
+    """A drug name read through an abbreviation: what was written, where, and the drug."""
+
+    text: str
+    drug: str
+    file: str | None = None  # the file, with ``line``; or None with ``option``
+    line: int | None = None
+    option: str | None = None  # "--prior", "--reduce", "--drug", "ledger record #12", ...
+
+    @property
+    def where(self) -> str:
+        if self.file is not None:
+            return f"{self.file}:{self.line}" if self.line else self.file
+        return self.option or "input"
+
+    @property
+    def message(self) -> str:
+        return (
+            f"'{self.text}' ({self.where}) was read as {self.drug}: an abbreviation; ISMP "
+            "recommends the full generic name"
+        )
+
+
+def names_read(texts: Iterable[tuple[str, str | None, int | None, str | None]]) -> list[NameRead]:
+    """The abbreviations among names as written, once per abbreviation (its first place).
+
+    Each item is ``(text as written, file, line, option)``; names that are not abbreviations,
+    or do not resolve (their reader reports that), are left out.
+    """
+    out: dict[str, NameRead] = {}
+    drug_book = book()
+    for text, file, line, option in texts:
+        if not isinstance(text, str) or not text.strip():
+            continue
+        key = fold(text)
+        if key in out:
+            continue
+        try:
+            drug, abbreviation = drug_book.resolve(text)
+        except ValueError:
+            continue
+        if abbreviation:
+            out[key] = NameRead(text.strip(), drug.name, file, line, option)
+    return list(out.values())
+
+
+def merge_reads(*groups: Iterable[NameRead]) -> list[NameRead]:
+    """Several readers' abbreviations as one list, once per abbreviation (the first place)."""
+    out: dict[str, NameRead] = {}
+    for group in groups:
+        for r in group:
+            out.setdefault(fold(r.text), r)
+    return list(out.values())
+
+
+ACCEPT, REFUSE = "accept", "refuse"
+
+
+def abbreviation_alerts(reads: Iterable[NameRead], mode: str = ACCEPT) -> list[object]:
+    """ABBREVIATION_READ notices (severity info) for the abbreviations read; with the policy
+    ``names.abbreviations = refuse``, a refusal naming every one of them (exit 2)."""
+    from dosecalc.base.alerts import INFO, Alert
+    from dosecalc.base.errors import DosecalcError, Problem
+
+    reads = merge_reads(reads)
+    if mode == REFUSE and reads:
+        raise DosecalcError(
+            *(
+                Problem(
+                    f"'{r.text}' is an abbreviation of {r.drug}; the policy "
+                    "names.abbreviations = refuse requires the full generic name",
+                    field=r.option if r.file is None else None,
+                    file=r.file,
+                    line=r.line,
+                )
+                for r in reads
+            )
+        )
+    return [Alert(INFO, "ABBREVIATION_READ", r.message, drug=r.drug) for r in reads]
+
+
+def load(path: Path | None = None, trusted: bool = False) -> DrugBook:
+    """Load and check a drug data file (the packaged one by default)."""
+    from dosecalc.data.datafile import load_model
+
+    data = load_model(path or DATA, DrugFile, "drug data", trusted=trusted)
+    return DrugBook(data.drugs, data.ambiguous, data.sources, data.not_supported)
+
+
+class DataError(RuntimeError):
+    """The packaged data is damaged: a bug or a broken installation (exit 3), not user input."""
+
+
+@lru_cache(maxsize=1)
+def book() -> DrugBook:
+    from dosecalc.base.errors import DosecalcError
+
+    try:
+        return load(trusted=True)
+    except (DosecalcError, ValueError) as e:
+        raise DataError(f"the packaged drug data is damaged: {e}") from e
+
+
+def lookup(text: str) -> Drug:
+    return book().lookup(text)
+
+
+def resolve(text: str) -> tuple[Drug, bool]:
+    """The drug ``text`` names and whether it was an abbreviation (see DrugBook.resolve)."""
+    return book().resolve(text)

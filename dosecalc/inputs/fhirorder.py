@@ -1,0 +1,557 @@
+"""An order as a FHIR R4 Bundle of MedicationRequests: the bundle ``plan --format fhir`` writes,
+or one an EHR sends.
+
+Each resource dosecalc reads (MedicationRequest, Medication, Observation, Patient) is first
+validated with the typed FHIR models of ``fhir.resources`` (R4B, which keeps R4's
+MedicationRequest), so a malformed element (a dose value that is text, an unknown element, a
+wrong type) is refused with its path rather than misread. The reader then maps what it can:
+
+- the drug from ``medicationCodeableConcept`` (text, then coding displays) or a
+  ``medicationReference`` to a Medication in the bundle;
+- the dose from ``dosageInstruction.doseAndRate.doseQuantity`` (the entry typed ``ordered`` when
+  there are several), in mg, g, mcg (UCUM ``ug``) or units (UCUM ``[U]``);
+- the day from ``timing.event`` (or ``timing.repeat.boundsPeriod.start``): for dosecalc's own
+  bundles ``sequence`` is the cycle day, otherwise the day counts from ``--start`` (or the first
+  date of the bundle, said in the output);
+- the route from ``route`` (text, or SNOMED CT codes of IV, PO, SC, IM, IT);
+- height, weight and BSA from Observations (LOINC 8302-2, 29463-7 / 3141-9, 8277-6) with their
+  dates; sex and age from the Patient.
+
+What it cannot read refuses the bundle with the entry named (a dose range, a repeating timing, a
+dose without a unit, two untyped doses); what it reads but does not check (infusion rates,
+maximum doses, other resources) is listed in the output.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from dosecalc.base.errors import FileError, Problem
+from dosecalc.inputs.order import Measurements, Order, OrderLine, canonical_drug, parse_amount
+
+READ = ("MedicationRequest", "Medication", "Observation", "Patient")
+NOT_AN_ORDER = {"cancelled", "entered-in-error", "stopped", "completed"}
+LOINC = {
+    "8302-2": "height",
+    "8306-3": "height",  # body height, lying
+    "29463-7": "weight",
+    "3141-9": "weight",  # body weight, measured
+    "8277-6": "bsa",
+}
+UCUM_UNITS = {"[U]": "units", "U": "units", "ug": "mcg", "[IU]": "IU", "[iU]": "IU"}
+SNOMED_ROUTES = {
+    "47625008": "IV",
+    "26643006": "PO",
+    "34206005": "SC",
+    "78421000": "IM",
+    "72607000": "IT",
+}
+DOSECALC_GROUP = "urn:dosecalc:cycle"
+LEDGER_ID = "urn:dosecalc:ledger"  # the Patient identifier plan --format fhir writes for --patient
+_GROUP = re.compile(r"^(?P<regimen>[^/]+)/phase-(?P<phase>\d+)/cycle-(?P<cycle>\d+)$")
+
+
+@dataclass
+class _Request:
+    index: int
+    where: str
+    drug: str
+    given_as: str
+    amount: float
+    unit: str
+    written: str
+    when: date | None
+    sequence: int | None
+    route: str | None
+    group: tuple[str, int, int] | None  # dosecalc's (regimen, phase, cycle)
+    prescriber: str | None
+
+
+def read_bundle(
+    text: str,
+    source: str,
+    sha: str,
+    base: Path | None = None,
+    regimen: str | None = None,
+    cycle: int | None = None,
+    start: date | None = None,
+) -> Order:
+    """The order a bundle holds: the MedicationRequests of one cycle (``cycle``/``regimen`` pick
+    one from a bundle of several cycles, such as a whole plan's; ``start`` is day 1 when the
+    bundle does not number its days)."""
+    try:
+        bundle = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise FileError(Problem(f"not valid JSON: {e.msg}", file=source, line=e.lineno)) from None
+    except RecursionError:
+        raise FileError(Problem("the JSON is nested too deeply", file=source)) from None
+    if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
+        raise FileError(
+            Problem(
+                "a JSON order is a FHIR R4 Bundle of MedicationRequests (resourceType: Bundle)",
+                file=source,
+            )
+        )
+    entries = bundle.get("entry")
+    if not isinstance(entries, list) or not entries:
+        raise FileError(Problem("the Bundle has no entries", file=source))
+    problems: list[Problem] = []
+    resources: list[tuple[int, Any, str | None]] = []
+    skipped: dict[str, int] = {}
+    for i, e in enumerate(entries):
+        res = e.get("resource") if isinstance(e, dict) else None
+        kind = res.get("resourceType") if isinstance(res, dict) else None
+        if kind not in READ:
+            name = str(kind) if isinstance(kind, str) and kind else "entry without a resource"
+            skipped[name] = skipped.get(name, 0) + 1
+            continue
+        model = _validate(str(kind), res, f"{source} entry {i}", problems)
+        if model is not None:
+            full = e.get("fullUrl") if isinstance(e.get("fullUrl"), str) else None
+            resources.append((i, model, full))
+    if problems:
+        raise FileError(*problems[:30])
+    medications = _medications(resources)
+    requests: list[_Request] = []
+    not_read: list[str] = []
+    unchecked: dict[str, int] = {}
+    for i, res, _ in resources:
+        if res.get_resource_type() != "MedicationRequest":
+            continue
+        where = f"{source} entry {i}"
+        if res.status in NOT_AN_ORDER:
+            not_read.append(f"entry {i}: status {res.status}, not an order to give: not verified")
+            continue
+        try:
+            requests.append(_request(i, res, medications, where, unchecked))
+        except ValueError as e:
+            problems.append(Problem(str(e), file=where))
+    if problems:
+        raise FileError(*problems[:30])
+    if not requests:
+        raise FileError(Problem("the Bundle holds no MedicationRequest to verify", file=source))
+    requests, regimen, cycle, others = _one_cycle(requests, source, regimen, cycle)
+    lines, start, assumed = _days(requests, source, start)
+    if others:
+        not_read.append(
+            f"not verified: {others} request{'s' if others > 1 else ''} of other cycles in the "
+            "bundle (verify each cycle on its own with --cycle)"
+        )
+    not_read += [
+        f"not checked: {what} ({n} request{'s' if n > 1 else ''})" for what, n in unchecked.items()
+    ]
+    not_read += [
+        f"not read: {n} {kind} resource{'s' if n > 1 else ''}"
+        for kind, n in sorted(skipped.items())
+    ]
+    ident = bundle.get("identifier")
+    order_id = (ident.get("value") if isinstance(ident, dict) else None) or bundle.get("id")
+    return Order(
+        source=source,
+        sha256=sha,
+        format="fhir",
+        lines=tuple(lines),
+        regimen=regimen,
+        cycle=cycle,
+        start=start,
+        id=str(order_id)[:200] if isinstance(order_id, str | int) and str(order_id) else None,
+        patient=_patient(resources, start),
+        prescriber=next((r.prescriber for r in requests if r.prescriber), None),
+        base=base,
+        not_read=tuple(not_read),
+        start_assumed=assumed,
+    )
+
+
+def _validate(kind: str, res: dict[str, Any], where: str, problems: list[Problem]) -> Any:
+    """The resource as a typed R4B model, or None with its problems added."""
+    import pydantic
+    from fhir.resources.R4B import get_fhir_model_class
+
+    try:
+        return get_fhir_model_class(kind).model_validate(res)
+    except pydantic.ValidationError as e:
+        for err in e.errors()[:10]:
+            path = _path(err["loc"])
+            problems.append(
+                Problem(f"{kind}{'.' + path if path else ''}: {_message(err)}", file=where)
+            )
+    except (ValueError, TypeError, KeyError, AttributeError) as e:  # fhir_core's own refusals
+        problems.append(Problem(f"{kind}: not a valid FHIR R4 resource ({e})", file=where))
+    return None
+
+
+def _path(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif isinstance(part, str) and not part.startswith("function-"):
+            out += f".{part}" if out else part
+    return out
+
+
+def _message(err: dict[str, Any]) -> str:
+    if err["type"] == "extra_forbidden":
+        return "is not an element of this FHIR R4 resource"
+    if err["type"] == "missing":
+        return "this required element is missing"
+    msg = str(err["msg"])
+    return msg[0].lower() + msg[1:] if msg else "is not valid"
+
+
+def _medications(resources: list[tuple[int, Any, str | None]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for _, res, full in resources:
+        if res.get_resource_type() == "Medication":
+            for ref in (f"Medication/{res.id}" if res.id else None, full):
+                if ref:
+                    out[ref] = res
+    return out
+
+
+def _concept_names(concept: Any) -> list[str]:
+    if concept is None:
+        return []
+    names = [concept.text] + [c.display for c in concept.coding or []]
+    return [n for n in names if isinstance(n, str) and n.strip()]
+
+
+def _drug(res: Any, medications: dict[str, Any]) -> tuple[str, str]:
+    """(canonical drug, the name as written)."""
+    concept = res.medicationCodeableConcept
+    if concept is None:
+        ref = res.medicationReference.reference if res.medicationReference else None
+        contained = {f"#{c.id}": c for c in res.contained or [] if c.id}
+        medication = medications.get(ref or "") or contained.get(ref or "")
+        if medication is None:
+            raise ValueError(
+                f"the medication {ref or '(none)'} is not in the bundle; give "
+                "medicationCodeableConcept or include the Medication resource"
+            )
+        concept = medication.code
+    names = _concept_names(concept)
+    for name in names:
+        try:
+            return canonical_drug(name.strip()), name.strip()
+        except ValueError:
+            continue
+    codes = (
+        [f"{c.system or '?'}|{c.code}" for c in (concept.coding or []) if c.code] if concept else []
+    )
+    raise ValueError(
+        "no drug dosecalc knows in the medication's text or coding displays "
+        f"({', '.join(names + codes) or 'none given'}); dosecalc reads drug names, not codes alone"
+    )
+
+
+def _dose(dosage: Any, drug: str) -> tuple[float, str, str]:
+    rates = dosage.doseAndRate or []
+    doses = [r for r in rates if r.doseQuantity is not None]
+    if not doses:
+        if any(r.doseRange is not None for r in rates):
+            raise ValueError("the dose is a range (doseRange); an order to verify gives one dose")
+        raise ValueError(
+            "there is no dosageInstruction.doseAndRate.doseQuantity: no dose to verify"
+        )
+    if len(doses) > 1:
+        ordered = [
+            r for r in doses if r.type and any(c.code == "ordered" for c in r.type.coding or [])
+        ]
+        if len(ordered) != 1:
+            raise ValueError(
+                "several doses (doseAndRate) without one typed 'ordered': which one is to be "
+                "given is unclear"
+            )
+        doses = ordered
+    q = doses[0].doseQuantity
+    if q.value is None:
+        raise ValueError("doseQuantity has no value")
+    unit = q.unit or q.code
+    if q.code in UCUM_UNITS and (q.system or "").endswith("unitsofmeasure.org"):
+        unit = UCUM_UNITS[q.code]
+    if not unit:
+        raise ValueError(f"the dose {q.value} has no unit")
+    written = f"{q.value} {unit}"
+    amount, target = parse_amount(written, drug)
+    if q.comparator:
+        raise ValueError(f"the dose is '{q.comparator} {written}', not one dose to give")
+    return amount, target, written
+
+
+def _when(dosage: Any) -> date | None:
+    t = dosage.timing
+    if t is None:
+        return None
+    repeat = t.repeat
+    if repeat is not None:
+        many = (repeat.count or 1) > 1 or (repeat.frequency or 1) > 1 or repeat.period
+        if many or repeat.timeOfDay or repeat.dayOfWeek:
+            raise ValueError(
+                "a repeating timing (timing.repeat) is not read: give one MedicationRequest "
+                "(or one dosageInstruction) per administration day"
+            )
+    events = t.event or []
+    if len(events) > 1:
+        raise ValueError("several timing.event dates in one dosage: give one per administration")
+    if events:
+        return _date(events[0])
+    bounds = repeat.boundsPeriod if repeat is not None else None
+    if bounds is not None and bounds.start is not None:
+        return _date(bounds.start)
+    return None
+
+
+def _date(value: Any) -> date:
+    if isinstance(value, date):
+        return value.date() if hasattr(value, "date") and callable(value.date) else value
+    return date.fromisoformat(str(value)[:10])
+
+
+def _route(dosage: Any) -> str | None:
+    concept = dosage.route
+    if concept is None:
+        return None
+    for c in concept.coding or []:
+        if c.code in SNOMED_ROUTES:
+            return SNOMED_ROUTES[c.code]
+    names = _concept_names(concept)
+    if names:
+        return names[0].strip()
+    codes = [c.code for c in concept.coding or [] if c.code]
+    return codes[0] if codes else None
+
+
+_UNCHECKED = (
+    ("rateQuantity", "infusion rate (doseAndRate.rate)"),
+    ("rateRange", "infusion rate (doseAndRate.rate)"),
+    ("rateRatio", "infusion rate (doseAndRate.rate)"),
+)
+_UNCHECKED_DOSAGE = (
+    ("maxDosePerAdministration", "maximum dose per administration"),
+    ("maxDosePerPeriod", "maximum dose per period"),
+    ("maxDosePerLifetime", "maximum lifetime dose"),
+    ("method", "method of administration"),
+    ("site", "site of administration"),
+    ("additionalInstruction", "additional instructions"),
+    ("patientInstruction", "patient instructions"),
+    ("asNeededBoolean", "as-needed"),
+    ("asNeededCodeableConcept", "as-needed"),
+)
+
+
+def _request(
+    i: int, res: Any, medications: dict[str, Any], where: str, unchecked: dict[str, int]
+) -> _Request:
+    drug, given_as = _drug(res, medications)
+    dosages = res.dosageInstruction or []
+    if len(dosages) != 1:
+        raise ValueError(
+            f"{drug}: {len(dosages)} dosageInstructions; dosecalc reads one per "
+            "MedicationRequest (one request per administration day)"
+        )
+    dosage = dosages[0]
+    amount, unit, written = _dose(dosage, drug)
+    seen = set()
+    for rate in dosage.doseAndRate or []:
+        for name, what in _UNCHECKED:
+            if getattr(rate, name, None) is not None:
+                seen.add(what)
+    for name, what in _UNCHECKED_DOSAGE:
+        if getattr(dosage, name, None) not in (None, [], False):
+            seen.add(what)
+    for what in seen:
+        unchecked[what] = unchecked.get(what, 0) + 1
+    group = None
+    gid = res.groupIdentifier
+    if gid is not None and gid.system == DOSECALC_GROUP and gid.value:
+        m = _GROUP.match(gid.value)
+        if m:
+            group = (m.group("regimen"), int(m.group("phase")), int(m.group("cycle")))
+    requester = res.requester.display if res.requester is not None else None
+    return _Request(
+        i,
+        where,
+        drug,
+        given_as if given_as.lower() != drug else "",
+        amount,
+        unit,
+        written,
+        _when(dosage),
+        dosage.sequence if group is not None else None,
+        _route(dosage),
+        group,
+        requester,
+    )
+
+
+def _one_cycle(
+    requests: list[_Request], source: str, regimen: str | None, cycle: int | None
+) -> tuple[list[_Request], str | None, int | None, int]:
+    """The requests of one cycle, its regimen and number, and how many others were left out."""
+    groups = {r.group for r in requests}
+    if None in groups:
+        if len(groups) > 1:
+            raise FileError(
+                Problem(
+                    "the bundle mixes dosecalc's cycle-numbered requests with others; "
+                    "verify one cycle's requests at a time",
+                    file=source,
+                )
+            )
+        return requests, regimen, cycle, 0
+    keys = sorted(groups, key=lambda g: (g[1], g[2]))  # type: ignore[index]
+    chosen = [
+        g
+        for g in keys
+        if (cycle is None or g[2] == cycle)  # type: ignore[index]
+        and (regimen is None or g[0] == regimen.strip().lower())  # type: ignore[index]
+    ]
+    if len(chosen) > 1 and len({(g[0], g[2]) for g in chosen}) == 1:  # type: ignore[index]
+        raise FileError(
+            Problem(
+                f"the bundle is a course's: {chosen[0][0]} cycle {chosen[0][2]} is in several "  # type: ignore[index]
+                "phases; export the plan of that phase's regimen on its own to verify it",
+                file=source,
+            )
+        )
+    if len(chosen) != 1:
+        shown = chosen or keys
+        listed = ", ".join(dict.fromkeys(f"{g[0]} cycle {g[2]}" for g in shown[:12]))  # type: ignore[index]
+        how = "give --cycle N (and --regimen ID)" if chosen else "check --cycle and --regimen"
+        found = "several cycles" if chosen else "no cycle that matches"
+        raise FileError(
+            Problem(f"the bundle holds {found} ({listed}); {how} to pick one", file=source)
+        )
+    g = chosen[0]
+    mine = [r for r in requests if r.group == g]
+    name, _, number = g  # type: ignore[misc]
+    return mine, (regimen or name), number, len(requests) - len(mine)
+
+
+def _days(
+    requests: list[_Request], source: str, start: date | None
+) -> tuple[list[OrderLine], date | None, bool]:
+    """Order lines with their day numbers, day 1, and whether day 1 was assumed."""
+    from dosecalc.inputs.order import day_of
+
+    undated = [r for r in requests if r.when is None]
+    if undated:
+        raise FileError(
+            *[
+                Problem(
+                    "no date (timing.event or timing.repeat.boundsPeriod.start) says when "
+                    "this dose is given",
+                    file=r.where,
+                )
+                for r in undated[:20]
+            ]
+        )
+    assumed = False
+    numbered = [r for r in requests if r.sequence is not None]
+    if start is None and numbered:
+        firsts = {r.when - timedelta(days=r.sequence - 1) for r in numbered}  # type: ignore[operator]
+        if len(firsts) > 1:
+            raise FileError(
+                Problem(
+                    "the requests' dates and day numbers (sequence) disagree about the cycle's "
+                    f"day 1 ({', '.join(sorted(d.isoformat() for d in firsts))})",
+                    file=source,
+                )
+            )
+        start = firsts.pop()
+    if start is None:
+        start = min(r.when for r in requests)  # type: ignore[type-var]
+        assumed = True
+    lines = []
+    problems = []
+    for r in requests:
+        day = day_of(start, r.when)  # type: ignore[arg-type]
+        if r.sequence is not None and r.sequence != day:
+            problems.append(
+                Problem(
+                    f"{r.drug}: dated {r.when} (day {day} from {start}) but numbered day "
+                    f"{r.sequence}",
+                    file=r.where,
+                )
+            )
+        if day < 1:
+            problems.append(
+                Problem(f"{r.drug}: dated {r.when}, before day 1 ({start})", file=r.where)
+            )
+            continue
+        lines.append(
+            OrderLine(r.drug, r.amount, r.unit, r.written, day, r.route, r.where, r.given_as)
+        )
+    if problems:
+        raise FileError(*problems[:30])
+    return lines, start, assumed
+
+
+def _quantity(obs: Any) -> tuple[float, str] | None:
+    q = obs.valueQuantity
+    if q is None or q.value is None:
+        return None
+    unit = q.unit or q.code or ""
+    if q.code == "[lb_av]":
+        unit = "lb"
+    if q.code == "[in_i]":
+        unit = "in"
+    return float(q.value), unit
+
+
+def _patient(resources: list[tuple[int, Any, str | None]], start: date | None) -> Measurements:
+    found: dict[str, tuple[date | None, str]] = {}
+    sex = age = ident = None
+    for _, res, _ in resources:
+        kind = res.get_resource_type()
+        if kind == "Observation" and res.status not in ("entered-in-error", "cancelled"):
+            codes = [c.code for c in (res.code.coding or []) if c.system == "http://loinc.org"]
+            what = next((LOINC[c] for c in codes if c in LOINC), None)
+            value = _quantity(res)
+            if what is None or value is None:
+                continue
+            try:
+                when = _date(res.effectiveDateTime) if res.effectiveDateTime is not None else None
+            except ValueError:
+                when = None  # a partial date (2026-11): undated, so it cannot count as recent
+            text = f"{value[0]:g} {value[1]}".strip()
+            if what == "bsa":
+                text = f"{value[0]:g}"  # m² is the only unit of a BSA
+            old = found.get(what)
+            if old is None or (when is not None and (old[0] is None or when > old[0])):
+                found[what] = (when, text)
+        elif kind == "Patient":
+            if res.gender in ("male", "female"):
+                sex = res.gender
+            ids = {
+                (i.system or "", (i.type.text if i.type else None) or ""): i.value
+                for i in res.identifier or []
+                if i.value
+            }
+            ident = next((v for (system, _), v in ids.items() if system == LEDGER_ID), None)
+            ident = ident or next((v for (_, kind), v in ids.items() if kind == "MRN"), None)
+            born = None
+            if res.birthDate is not None:
+                try:
+                    born = _date(res.birthDate)
+                except ValueError:  # a partial birth date (a year): no age from it
+                    born = None
+            if born is not None and start is not None:
+                years = start.year - born.year - ((start.month, start.day) < (born.month, born.day))
+                age = f"{max(years, 0)}y"
+    size = found.get("weight") or found.get("bsa") or found.get("height")
+    return Measurements(
+        height=found["height"][1] if "height" in found else None,
+        weight=found["weight"][1] if "weight" in found else None,
+        bsa=found["bsa"][1] if "bsa" in found else None,
+        measured=size[0] if size else None,
+        sex=sex,
+        age=age,
+        id=ident,
+    )

@@ -1,0 +1,446 @@
+"""Written orders to verify: the order model and its two readers (a YAML order file, and a FHIR R4
+Bundle of MedicationRequests such as ``plan --format fhir`` writes or an EHR sends).
+
+An order is one cycle of one regimen for one patient: the lines as written (drug, absolute dose,
+day, route), the measurements the prescriber used and any acknowledged warnings. Both readers
+return the same :class:`Order`; every problem of a file is reported at once, with file:line for
+YAML and the entry for FHIR (exit 2). Nothing here computes a dose: :mod:`dosecalc.verify`
+compares an order with the plan engine's doses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    StrictInt,
+    WithJsonSchema,
+    field_validator,
+)
+
+from dosecalc.base.errors import DosecalcError, FileError, Problem
+from dosecalc.data import drugs
+from dosecalc.data.regimen import MAX_CYCLE_LENGTH_DAYS, MAX_CYCLES
+
+MAX_BYTES = 5_000_000  # an order (or a bundle of one patient's requests) is small
+MAX_LINES = 500
+ABSOLUTE = "write the dose to give as an absolute amount, e.g. 258 mg, 1.5 g, 500 mcg or 15 units"
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    """One dose as written: ``amount`` in ``unit`` (the drug's dose unit, mg or units)."""
+
+    drug: str  # canonical name
+    amount: float
+    unit: str
+    written: str  # the dose as written, e.g. "1.5 g"
+    day: int  # day of the cycle, 1-based
+    route: str | None
+    where: str  # "order.yaml:12" or "bundle.json entry 5"
+    given_as: str = ""  # the drug name as written, when it differs from the canonical name
+
+
+@dataclass(frozen=True)
+class Measurements:
+    """The measurements the prescriber used (texts as written; parsed by dosecalc.patient)."""
+
+    height: str | float | None = None
+    weight: str | float | None = None
+    bsa: str | float | None = None
+    measured: date | None = None
+    sex: str | None = None
+    age: str | float | None = None
+    scr: str | float | None = None
+    gfr: str | float | None = None
+    id: str | None = None  # the patient's id on the order
+
+    @property
+    def any_size(self) -> bool:
+        return any(v is not None for v in (self.height, self.weight, self.bsa))
+
+
+@dataclass(frozen=True)
+class Acknowledgement:
+    """A warning the prescriber acknowledged, as an exception order does: code, drug, why, who."""
+
+    code: str
+    drug: str | None
+    reason: str
+    by: str
+    where: str
+
+    def describe(self) -> str:
+        return f"acknowledged by {self.by}: {self.reason}"
+
+    def as_dict(self) -> dict[str, object]:
+        return {"code": self.code, "drug": self.drug, "reason": self.reason, "by": self.by}
+
+
+@dataclass(frozen=True)
+class Order:
+    source: str  # the file as given
+    sha256: str  # of the file's bytes
+    format: str  # "yaml" | "fhir"
+    lines: tuple[OrderLine, ...]
+    regimen: str | None = None  # library id or path (None: give --regimen)
+    cycle: int | None = None
+    start: date | None = None  # the cycle's day 1
+    id: str | None = None
+    regimen_version: str | None = None
+    regimen_sha256: str | None = None
+    patient: Measurements = field(default_factory=Measurements)
+    acknowledged: tuple[Acknowledgement, ...] = ()
+    prescriber: str | None = None
+    base: Path | None = None  # the folder a relative regimen path is read from
+    not_read: tuple[str, ...] = ()  # what a FHIR reader saw and did not check
+    start_assumed: bool = False  # a bundle gave dates but no day numbers: its first date is day 1
+
+
+# ---------------------------------------------------------------- values people write
+
+
+def parse_iso_date(value: Any) -> date:
+    """``2026-12-01`` (text; YAML dates stay text) → date; ValueError with what is valid."""
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not re.fullmatch(r"\s*\d{4}-\d{2}-\d{2}\s*", value):
+        raise ValueError(f"{value!r} is not a date; write it as YYYY-MM-DD, e.g. 2026-12-01")
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError(f"'{value.strip()}' is not a calendar date") from None
+
+
+def parse_amount(value: Any, drug: str) -> tuple[float, str]:
+    """``'1.5 g'`` → ``(1500.0, 'mg')`` in the drug's dose unit; ValueError with what is valid."""
+    from dosecalc.base import units
+
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ValueError(f"{value!r} is not a dose; {ABSOLUTE}")
+    if isinstance(value, int | float):
+        raise ValueError(f"{value!r} has no unit; {ABSOLUTE}")
+    try:
+        number, unit_text = units.split(value)
+    except ValueError as e:
+        raise ValueError(f"{e}; {ABSOLUTE}") from None
+    if not unit_text:
+        raise ValueError(f"'{value}' has no unit; {ABSOLUTE}")
+    target = drugs.lookup(drug).dose_unit
+    try:
+        amount = number * units.factor(unit_text, target)
+    except units.DimensionError:
+        per = " (the order gives the amount to give, not the protocol dose per m² or kg)"
+        raise ValueError(
+            f"'{value}' {units.kind_of(unit_text) and 'is ' + units.kind_of(unit_text) or 'is'}"
+            f", not {'a mass' if target == 'mg' else 'a number of units'}"
+            f"{per if '/' in unit_text else ''}; {ABSOLUTE}"
+        ) from None
+    if not (math.isfinite(amount) and amount > 0):
+        raise ValueError(f"'{value}': a dose must be above zero")
+    if amount > 100_000:
+        raise ValueError(
+            f"'{value}' is not a plausible single dose (above 100,000 {target}); check the unit"
+        )
+    return amount, target
+
+
+def canonical_drug(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not a drug name")
+    try:
+        return drugs.lookup(value).name
+    except DosecalcError as e:
+        raise ValueError(e.problems[0].message) from None
+
+
+def _checked(parse: Any, what: str) -> Any:
+    """A validator that checks a measurement with dosecalc.patient's parser, keeps it as written."""
+
+    def check(value: Any) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise ValueError(f"{value!r} is not a {what}")
+        try:
+            parse(value)
+        except DosecalcError as e:
+            raise ValueError(e.problems[0].message) from None
+        return value
+
+    return PlainValidator(check)
+
+
+def _patient_parsers() -> dict[str, Any]:
+    from dosecalc.clinical import patient as pt
+
+    return {
+        "height": pt.parse_height,
+        "weight": pt.parse_weight,
+        "bsa": pt.parse_bsa,
+        "sex": pt.parse_sex,
+        "age": pt.parse_age,
+        "scr": pt.parse_scr,
+        "gfr": pt.parse_gfr,
+    }
+
+
+def _lazy(name: str, what: str) -> Any:
+    return _checked(lambda v: _patient_parsers()[name](v if name != "sex" else str(v)), what)
+
+
+QUANTITY = WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "number"}, {"type": "null"}]})
+
+
+def _text_id(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ValueError(f"{value!r} is not an id; write it as text")
+    text = str(value).strip()
+    if not text or len(text) > 200:
+        raise ValueError("an id is 1 to 200 characters")
+    return text
+
+
+# ---------------------------------------------------------------- the YAML order file
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+
+
+Text = Annotated[str, Field(min_length=1, max_length=2000)]
+IsoDate = Annotated[
+    date,
+    PlainValidator(parse_iso_date),
+    WithJsonSchema({"type": "string", "format": "date", "examples": ["2026-12-01"]}),
+]
+Id = Annotated[
+    str,
+    PlainValidator(_text_id),
+    WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "integer"}]}),
+]
+
+
+class PatientBlock(_Strict):
+    """The measurements the prescriber used."""
+
+    id: Id | None = Field(None, description="the patient's id (checked against --patient)")
+    height: Annotated[str | float | None, _lazy("height", "height"), QUANTITY] = None
+    weight: Annotated[str | float | None, _lazy("weight", "weight"), QUANTITY] = None
+    bsa: Annotated[str | float | None, _lazy("bsa", "BSA"), QUANTITY] = Field(
+        None, description="the BSA written on the order"
+    )
+    measured: IsoDate | None = Field(None, description="when height and weight were measured")
+    sex: Annotated[
+        str | None,
+        _lazy("sex", "sex"),
+        WithJsonSchema({"enum": ["male", "female", "m", "f", None]}),
+    ] = None
+    age: Annotated[str | float | None, _lazy("age", "age"), QUANTITY] = None
+    scr: Annotated[str | float | None, _lazy("scr", "serum creatinine"), QUANTITY] = None
+    gfr: Annotated[str | float | None, _lazy("gfr", "GFR"), QUANTITY] = None
+    note: Text | None = None
+
+
+class LineModel(_Strict):
+    drug: str = Field(description="name or synonym, as in a regimen")
+    dose: str | int | float = Field(description="the dose written: absolute (mg, g, mcg, units)")
+    day: StrictInt = Field(ge=1, le=MAX_CYCLE_LENGTH_DAYS, description="day of the cycle")
+    route: Text | None = None
+    note: Text | None = None
+
+    @field_validator("drug", mode="before")
+    @classmethod
+    def _drug(cls, value: Any) -> str:
+        return canonical_drug(value)
+
+    @field_validator("dose", mode="after")
+    @classmethod
+    def _dose(cls, value: Any, info: Any) -> Any:
+        drug = info.data.get("drug")
+        if drug is not None:
+            parse_amount(value, drug)
+        elif isinstance(value, int | float):
+            raise ValueError(f"{value!r} has no unit; {ABSOLUTE}")
+        return value
+
+
+class AckModel(_Strict):
+    code: str = Field(pattern=r"^[A-Z][A-Z0-9_]*$", max_length=64)
+    drug: str | None = None
+    reason: Text
+    by: Text
+
+    @field_validator("drug", mode="before")
+    @classmethod
+    def _drug(cls, value: Any) -> str | None:
+        from dosecalc.data.ceilings import EQUIVALENT
+
+        if isinstance(value, str) and " ".join(value.lower().split()) == EQUIVALENT:
+            return EQUIVALENT  # the doxorubicin-equivalent total's own warnings
+        return None if value is None else canonical_drug(value)
+
+    @field_validator("reason", "by")
+    @classmethod
+    def _said(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("say it: an acknowledgement needs a reason and who gives it")
+        return value.strip()
+
+
+class OrderFile(_Strict):
+    """An order file: one cycle of one regimen, as written (docs/order.md)."""
+
+    order: Id | None = Field(None, description="the order's own id")
+    regimen: Text = Field(description="library id or path (relative to this file)")
+    regimen_version: Id | None = None
+    regimen_sha256: str | None = Field(
+        None, pattern=r"^[0-9a-f]{64}$", description="the SHA-256 of the regimen file ordered from"
+    )
+    cycle: StrictInt = Field(ge=1, le=MAX_CYCLES, description="the cycle this order is for")
+    start: IsoDate = Field(description="that cycle's day 1")
+    patient: PatientBlock | None = None
+    prescriber: Text | None = None
+    lines: list[LineModel] = Field(min_length=1, max_length=MAX_LINES)
+    acknowledged: list[AckModel] = Field([], max_length=100)
+    note: Text | None = None
+
+    @field_validator("regimen_version", mode="before")
+    @classmethod
+    def _version(cls, value: Any) -> Any:
+        if isinstance(value, float):
+            raise ValueError(f'{value!r}: write the version in quotes, e.g. "1.0"')
+        return value
+
+
+def read_bytes(path: Path) -> tuple[bytes, str]:
+    """The order file's bytes and their SHA-256 (what a recorded check names)."""
+    from dosecalc.data.yamlfile import read_text
+
+    read_text(path, "order", MAX_BYTES)  # exists, size, UTF-8: one clear message each
+    data = path.read_bytes()
+    return data, hashlib.sha256(data).hexdigest()
+
+
+def read(
+    path: Path, regimen: str | None = None, cycle: int | None = None, start: date | None = None
+) -> Order:
+    """An order file (YAML) or a FHIR R4 Bundle (JSON), by its content. ``regimen``, ``cycle``
+    and ``start`` pick one cycle of a bundle (and say what a bundle does not); a YAML order
+    states them itself, and a different value is refused."""
+    data, sha = read_bytes(path)
+    text = data.decode("utf-8-sig")
+    if path.suffix.lower() == ".json" or _is_fhir(text):
+        from dosecalc.inputs.fhirorder import read_bundle
+
+        return read_bundle(text, str(path), sha, path.parent, regimen, cycle, start)
+    order = read_yaml(text, str(path), sha, path.parent)
+    for option, given, own in (
+        ("--regimen", regimen, order.regimen),
+        ("--cycle", cycle, order.cycle),
+        ("--start", start, order.start),
+    ):
+        if given is not None and given != own:
+            raise FileError(
+                Problem(
+                    f"the order file says {option[2:]} {own}, {option} says {given}; an order "
+                    f"file states its own {option[2:]} (the option is for FHIR bundles)",
+                    field=option,
+                    file=str(path),
+                )
+            )
+    return order
+
+
+def _is_fhir(text: str) -> bool:
+    """JSON with a resourceType (a YAML order may also start with '{': a flow mapping)."""
+    if not text.lstrip().startswith("{"):
+        return False
+    import json
+
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(data, dict) and "resourceType" in data
+
+
+def read_yaml(text: str, source: str, sha: str, base: Path | None = None) -> Order:
+    from dosecalc.data import datafile, yamlfile
+
+    data, lines = yamlfile.parse(text, source)
+    if isinstance(data, dict) and ("course" in data or "drugs" in data):
+        what = "a course" if "course" in data else "a regimen"
+        raise FileError(
+            Problem(
+                f"this is {what} file, not an order; `dosecalc plan` reads it (an order names "
+                "its regimen, cycle, start and lines)",
+                file=source,
+            )
+        )
+    model = datafile.validate(OrderFile, data, lines, source)
+
+    def at(*loc: Any) -> str:
+        line = yamlfile.line_of(lines, loc)
+        return f"{source}:{line}" if line else source
+
+    order_lines = []
+    for i, ln in enumerate(model.lines):
+        amount, unit = parse_amount(ln.dose, ln.drug)
+        raw = data["lines"][i]["drug"]
+        order_lines.append(
+            OrderLine(
+                ln.drug,
+                amount,
+                unit,
+                str(ln.dose).strip(),
+                ln.day,
+                ln.route.strip() if ln.route else None,
+                at("lines", i),
+                raw.strip() if raw.strip().lower() != ln.drug else "",
+            )
+        )
+    p = model.patient
+    measurements = (
+        Measurements(p.height, p.weight, p.bsa, p.measured, p.sex, p.age, p.scr, p.gfr, p.id)
+        if p is not None
+        else Measurements()
+    )
+    acks = tuple(
+        Acknowledgement(a.code, a.drug, a.reason, a.by, at("acknowledged", i))
+        for i, a in enumerate(model.acknowledged)
+    )
+    return Order(
+        source=source,
+        sha256=sha,
+        format="yaml",
+        lines=tuple(order_lines),
+        regimen=model.regimen.strip(),
+        cycle=model.cycle,
+        start=model.start,
+        id=model.order,
+        regimen_version=model.regimen_version,
+        regimen_sha256=model.regimen_sha256,
+        patient=measurements,
+        acknowledged=acks,
+        prescriber=model.prescriber,
+        base=base,
+    )
+
+
+def day_of(start: date, when: date) -> int:
+    return (when - start).days + 1
+
+
+def date_of(start: date, day: int) -> date:
+    return start + timedelta(days=day - 1)

@@ -1,0 +1,161 @@
+"""The record of an order's check in the ledger (``verify --record``): who checked which order
+(its SHA-256), when, and what they found.
+
+A check is one more record of the ledger's chained table, of kind ``check``: the hash chain
+covers it like a dose, ``ledger verify`` checks it, and it is never a dose (nothing reads it
+into a lifetime total). The columns it uses:
+
+- ``patient``, ``date`` (the cycle's day 1), ``regimen``, ``cycle``, ``bsa_m2`` (the BSA the
+  doses were recomputed with);
+- ``source_sha256``: the order file's SHA-256; ``source``: ``dosecalc verify FILE``;
+- ``reason``: the verdict (release, release-with-notes, hold);
+- ``note``: a small JSON object: the order id, the verdict, each line (ordered, expected,
+  deviation, status), what was missing, the critical codes and acknowledgements, and which
+  check of this order it is. A second check of the same order by someone else is the
+  independent double check (ASCO/ONS standards, Neuss et al. 2016) and names the first.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import replace
+from typing import Any
+
+from dosecalc.base.numbers import fmt
+
+KIND = "check"
+VERDICTS = ("release", "release-with-notes", "hold")
+NOTE_LIMIT = 1900  # the ledger's note holds 2,000 characters
+
+
+def note(result: Any, check: int, first: Any, independent: bool) -> str:
+    """The check's note: JSON, within the ledger's bound (lines beyond it are counted, and the
+    order's SHA-256 names the file that has them all)."""
+    lines = []
+    for c in result.lines:
+        ln = c.line
+        expected = c.expected_amount
+        dev = c.deviation
+        lines.append(
+            f"day {ln.day} {ln.drug} {fmt(ln.amount)} {ln.unit}"
+            + (f" / {fmt(expected)} {ln.unit} {dev:+.1f} %" if expected is not None else "")
+            + f" {c.status}"
+        )
+    data: dict[str, Any] = {
+        "verdict": result.verdict,
+        "order": result.order.id,
+        "check": check,
+        "double_check_of": first,
+        "independent": independent,
+        "lines": lines,
+        "missing": [f"day {a.day} {a.dose.drug}" for a in result.missing],
+        "critical": sorted({w.code for w in result.warnings if w.severity == "critical"}),
+        "acknowledged": [f"{a.code} {a.drug or ''}".strip() for a in result.order.acknowledged],
+        "measurements_from": result.patient_from,
+    }
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    omitted = 0
+    while len(text) > NOTE_LIMIT and data["lines"]:
+        data["lines"].pop()
+        omitted += 1
+        data["lines_omitted"] = omitted
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    if len(text) > NOTE_LIMIT:  # a huge list of missing doses or codes: the counts only
+        for key in ("missing", "critical", "acknowledged"):
+            data[key] = len(data[key]) if isinstance(data[key], list) else data[key]
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))[:NOTE_LIMIT]
+    return text
+
+
+def record(result: Any, patient: str, db: str | None, by: str | None) -> Any:
+    """Append the check to ``patient``'s ledger; the result, with what was recorded."""
+    from sqlalchemy import select
+
+    from dosecalc.ledger import FIELDS, RECORDS, Ledger
+
+    o = result.order
+    ledger = Ledger(db, create=True)
+    with ledger.write() as conn:
+        stamp = ledger._stamp(by, str(uuid.uuid4()))
+        earlier = conn.execute(
+            select(RECORDS.c.seq, RECORDS.c.recorded_by)
+            .where(
+                RECORDS.c.kind == KIND,
+                RECORDS.c.patient == patient,
+                RECORDS.c.source_sha256 == o.sha256,
+            )
+            .order_by(RECORDS.c.seq)
+        ).all()
+        others = [e for e in earlier if e.recorded_by != stamp["recorded_by"]]
+        first = others[0].seq if others else None
+        independent = bool(others)
+        row = {k: None for k in FIELDS if k not in ("seq", "prev_hash")}
+        row.update(
+            kind=KIND,
+            patient=patient,
+            date=o.start.isoformat(),
+            regimen=result.regimen.id,
+            cycle=o.cycle,
+            bsa_m2=f"{result.plan.patient.bsa_m2:.4f}",
+            note=note(result, len(earlier) + 1, first, independent),
+            reason=result.verdict,
+            source=f"dosecalc verify {o.source}"[:5000],
+            source_sha256=o.sha256,
+            **stamp,
+        )
+        [seq] = ledger._append(conn, [row])
+    if independent:
+        what = f"the independent double check of #{first} (by {others[0].recorded_by})"
+    elif earlier:
+        what = (
+            f"check {len(earlier) + 1} of this order, again by {stamp['recorded_by']}: not an "
+            "independent double check (that needs a second person)"
+        )
+    else:
+        what = "the first check of this order; a second person's check makes the double check"
+    recorded = {
+        "ledger": str(ledger),
+        "seq": seq,
+        "patient": patient,
+        "by": stamp["recorded_by"],
+        "at": stamp["recorded_at"],
+        "check": len(earlier) + 1,
+        "double_check_of": first,
+        "independent": independent,
+        "summary": f"recorded as #{seq} in {ledger} by {stamp['recorded_by']}: {what}",
+    }
+    return replace(result, recorded=recorded)
+
+
+def problems_of(r: Any) -> list[str]:
+    """What is wrong with a stored check (for ``ledger verify``): it must still say which order
+    (a SHA-256), what verdict, and carry its note as JSON."""
+    out = []
+    sha = r["source_sha256"] or ""
+    if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
+        out.append("does not name the order's SHA-256")
+    if r["reason"] not in VERDICTS:
+        out.append(f"has no verdict (found {r['reason']!r})")
+    try:
+        data = json.loads(r["note"] or "")
+        if not isinstance(data, dict) or data.get("verdict") != r["reason"]:
+            out.append("has a note that does not match its verdict")
+    except ValueError:
+        out.append("has a note that is not the check's JSON")
+    return out
+
+
+def describe(r: dict[str, Any]) -> tuple[str, str]:
+    """(what, status) of a stored check, for ``ledger list``."""
+    try:
+        data = json.loads(r.get("note") or "{}")
+    except ValueError:
+        data = {}
+    order = data.get("order") or r["source_sha256"][:12]
+    what = f"verified order {order}: {r['regimen']} cycle {r['cycle']}"
+    if data.get("independent"):
+        status = f"{r['reason']}, independent double check of #{data.get('double_check_of')}"
+    else:
+        status = f"{r['reason']} (check {data.get('check', 1)})"
+    return what, status

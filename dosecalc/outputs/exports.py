@@ -1,0 +1,254 @@
+"""A plan for use outside the terminal: an iCalendar file and a FHIR R4 bundle.
+
+- ICS (RFC 5545, with the icalendar library): one all-day event per administration day, every
+  drug of that day in it with dose and basis; the UID depends only on what the event *is*
+  (plan identity, phase, cycle, day), so a re-exported plan updates the events it made rather
+  than adding new ones.
+- FHIR R4: a Bundle with the Patient (measurements only), one MedicationRequest per
+  administration (dose, route, date, the dosing basis) and a CarePlan that ties them together.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from dosecalc import __version__
+from dosecalc.base.numbers import fmt
+
+NAMESPACE = uuid.UUID("6f0b9b4e-5a39-4c36-9d7e-3c1f4f6a2d10")  # dosecalc's own UUID namespace
+
+
+def plan_identity(plan: Any) -> str:
+    """What identifies a plan across re-exports: regimen or course, start, patient id."""
+    what = plan.course.id if plan.course is not None else plan.regimen.id
+    return f"{what}|{plan.start.isoformat()}|{getattr(plan, 'patient_id', None) or ''}"
+
+
+def _uid(plan: Any, phase: int, cycle: int, day: int) -> str:
+    digest = hashlib.sha256(f"{plan_identity(plan)}|{phase}|{cycle}|{day}".encode()).hexdigest()
+    return f"{digest[:32]}@dosecalc"
+
+
+def to_ics(plan: Any, now: datetime | None = None) -> bytes:
+    from icalendar import Calendar, Event
+
+    now = now or datetime.now(UTC)
+    cal = Calendar()
+    cal.add("prodid", f"-//dosecalc//dosecalc {__version__}//EN")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    name = plan.course.head.name if plan.course is not None else plan.regimen.name
+    cal.add("x-wr-calname", f"Chemotherapy: {name}")
+    days: dict[tuple[Any, ...], list[Any]] = defaultdict(list)
+    for a in plan.administrations:
+        days[(a.date, a.phase, a.cycle, a.day, a.regimen)].append(a)
+    warnings = defaultdict(list)
+    for w in plan.warnings:
+        if w.date is not None and w.severity in ("warning", "critical"):
+            warnings[w.date].append(w)
+    for (when, phase, cycle, day, regimen), given in sorted(days.items(), key=lambda kv: kv[0][:4]):
+        event = Event()
+        event.add("uid", _uid(plan, phase, cycle, day))
+        event.add("dtstamp", now)
+        event.add("dtstart", when)
+        event.add("dtend", when + timedelta(days=1))
+        event.add(
+            "summary",
+            f"Chemotherapy: {regimen} cycle {cycle} day {day}"
+            + (f" (phase {phase})" if plan.course is not None else ""),
+        )
+        lines = [
+            f"{a.dose.drug} {fmt(a.dose.dose)} {a.dose.unit} {_how(a.dose)} "
+            f"({a.dose.protocol_text}, {a.dose.basis})"
+            + (f": {a.dose.note}" if a.dose.note else "")
+            for a in given
+        ]
+        lines += [f"{w.severity.upper()}: {w.message}" for w in warnings.get(when, [])]
+        lines.append(
+            f"Calculated by dosecalc {__version__}; verify against the order before giving."
+        )
+        event.add("description", "\n".join(lines))
+        event.add("categories", ["Chemotherapy"])
+        event.add("transp", "TRANSPARENT")
+        cal.add_component(event)
+    return cal.to_ical()
+
+
+# ---------------------------------------------------------------- FHIR R4
+
+UCUM = "http://unitsofmeasure.org"
+
+
+def _ref_id(plan: Any, *parts: object) -> str:
+    return str(uuid.uuid5(NAMESPACE, "|".join([plan_identity(plan), *map(str, parts)])))
+
+
+def _how(d: Any) -> str:
+    """The route and how it is given, without the order's note: 'IV continuous infusion over
+    46 h (96.2 mg/h), via pump'."""
+    return f"{d.route} {d.infusion_text}".strip()
+
+
+def _dosage(a: Any, basis: str, code: str) -> dict[str, Any]:
+    """One administration's dosageInstruction: when, how (bolus, an infusion over a time, a
+    continuous infusion with its rate), how much, and the regimen's note."""
+    d = a.dose
+    timing: dict[str, Any] = {"event": [a.date.isoformat()]}
+    dose_and_rate: dict[str, Any] = {
+        "type": {"text": basis},
+        "doseQuantity": {"value": round(d.dose, 6), "unit": d.unit, "system": UCUM, "code": code},
+    }
+    out: dict[str, Any] = {
+        "sequence": a.day,
+        "text": f"{fmt(d.dose)} {d.unit} {_how(d)} on {a.date.isoformat()} "
+        f"({d.protocol_text}, {basis}); cycle {a.cycle} day {a.day}",
+        "timing": timing,
+        "route": {"text": d.route},
+        "doseAndRate": [dose_and_rate],
+    }
+    infusion = d.infusion
+    if infusion is not None:
+        if infusion.duration is not None:
+            timing["repeat"] = {"duration": round(infusion.duration, 4), "durationUnit": "h"}
+        if infusion.type is not None:
+            out["method"] = {"text": infusion.kind()}
+        if d.rate_per_hour is not None and infusion.type == "continuous":
+            dose_and_rate["rateQuantity"] = {
+                "value": round(d.rate_per_hour, 6),
+                "unit": f"{d.unit}/h",
+                "system": UCUM,
+                "code": f"{code}/h",
+            }
+    notes = [x for x in (infusion.note if infusion else None, d.note) if x]
+    if notes:
+        out["additionalInstruction"] = [{"text": text} for text in notes]
+    return out
+
+
+def to_fhir(plan: Any, identity: dict[str, str | None] | None = None) -> dict[str, Any]:
+    """A FHIR R4 Bundle (type collection) of the plan; ``identity`` (name, mrn, birth_date,
+    patient_id) as given on the command line goes into the Patient resource."""
+    p = plan.patient
+    patient_id = _ref_id(plan, "patient")
+    careplan_id = _ref_id(plan, "careplan")
+    entries: list[dict[str, Any]] = []
+    observations = []
+    for code, display, value, unit in (
+        ("8302-2", "Body height", p.height_cm, "cm"),
+        ("29463-7", "Body weight", p.weight_kg, "kg"),
+        ("8277-6", "Body surface area", p.bsa_m2, "m2"),
+    ):
+        if value is None:
+            continue
+        oid = _ref_id(plan, "observation", code)
+        observations.append(oid)
+        entries.append(
+            {
+                "fullUrl": f"urn:uuid:{oid}",
+                "resource": {
+                    "resourceType": "Observation",
+                    "id": oid,
+                    "status": "final",
+                    "code": {
+                        "coding": [
+                            {"system": "http://loinc.org", "code": code, "display": display}
+                        ],
+                        "text": display,
+                    },
+                    "subject": {"reference": f"urn:uuid:{patient_id}"},
+                    "effectiveDateTime": plan.start.isoformat(),
+                    "valueQuantity": {
+                        "value": round(value, 4),
+                        "unit": unit,
+                        "system": UCUM,
+                        "code": unit,
+                    },
+                    **(
+                        {"method": {"text": f"{p.bsa_formula} formula"}} if code == "8277-6" else {}
+                    ),
+                },
+            }
+        )
+    requests = []
+    for a in plan.administrations:
+        d = a.dose
+        rid = _ref_id(plan, "request", a.phase, a.cycle, a.day, d.drug, d.protocol.text)
+        requests.append(rid)
+        unit = "mg" if d.unit == "mg" else "[U]"
+        basis = {
+            "bsa": "per body surface area",
+            "weight": "per body weight",
+            "flat": "flat dose",
+            "auc": "carboplatin by target AUC (Calvert)",
+        }[d.basis]
+        entries.append(
+            {
+                "fullUrl": f"urn:uuid:{rid}",
+                "resource": {
+                    "resourceType": "MedicationRequest",
+                    "id": rid,
+                    "status": "draft",
+                    "intent": "plan",
+                    "medicationCodeableConcept": {"text": d.drug},
+                    "subject": {"reference": f"urn:uuid:{patient_id}"},
+                    "basedOn": [{"reference": f"urn:uuid:{careplan_id}"}],
+                    "supportingInformation": [{"reference": f"urn:uuid:{o}"} for o in observations],
+                    "groupIdentifier": {
+                        "system": "urn:dosecalc:cycle",
+                        "value": f"{a.regimen}/phase-{a.phase}/cycle-{a.cycle}",
+                    },
+                    "note": [{"text": " | ".join(d.trace)}],
+                    "dosageInstruction": [_dosage(a, basis, unit)],
+                },
+            }
+        )
+    name = plan.course.head.name if plan.course is not None else plan.regimen.name
+    careplan = {
+        "resourceType": "CarePlan",
+        "id": careplan_id,
+        "status": "draft",
+        "intent": "plan",
+        "title": name,
+        "subject": {"reference": f"urn:uuid:{patient_id}"},
+        "period": {
+            "start": plan.start.isoformat(),
+            "end": max(a.date for a in plan.administrations).isoformat(),
+        },
+        "description": f"Planned by dosecalc {__version__}: {len(requests)} administrations",
+        "activity": [{"reference": {"reference": f"urn:uuid:{r}"}} for r in requests],
+        "note": [
+            {"text": f"{w.severity}: {w.message}"}
+            for w in plan.warnings
+            if w.severity in ("warning", "critical")
+        ][:50],
+    }
+    patient: dict[str, Any] = {"resourceType": "Patient", "id": patient_id}
+    if p.sex in ("male", "female"):
+        patient["gender"] = p.sex
+    identity = identity or {}
+    identifiers = []
+    if identity.get("mrn"):
+        identifiers.append({"type": {"text": "MRN"}, "value": identity["mrn"]})
+    if identity.get("patient_id"):
+        identifiers.append({"system": "urn:dosecalc:ledger", "value": identity["patient_id"]})
+    if identifiers:
+        patient["identifier"] = identifiers
+    if identity.get("name"):
+        patient["name"] = [{"text": identity["name"]}]
+    if identity.get("birth_date"):
+        patient["birthDate"] = identity["birth_date"]
+    return {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "id": _ref_id(plan, "bundle"),
+        "meta": {"tag": [{"system": "urn:dosecalc", "code": f"dosecalc-{__version__}"}]},
+        "entry": [
+            {"fullUrl": f"urn:uuid:{patient_id}", "resource": patient},
+            {"fullUrl": f"urn:uuid:{careplan_id}", "resource": careplan},
+            *entries,
+        ],
+    }

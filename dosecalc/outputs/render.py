@@ -1,0 +1,926 @@
+"""Turning results into what people read: rich tables, JSON, CSV.
+
+Only this module (and the CLI) decides how things look; the core returns plain values.
+Numbers in tables follow ISMP (``numbers.fmt``); JSON and CSV carry unrounded numbers.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from typing import Any
+
+from rich.console import Console, Group
+from rich.text import Text
+
+from dosecalc.base.alerts import Alert
+from dosecalc.base.jsontext import to_json, to_json_line  # noqa: F401  (render.to_json)
+from dosecalc.base.numbers import fmt, percent
+from dosecalc.clinical.cumulative import Total
+from dosecalc.clinical.plan import Plan
+from dosecalc.outputs.csvout import DictWriter
+from dosecalc.outputs.layout import Column, Grid, Hanging, pipe_width
+
+REGIMEN_CODES = ("REGIMEN_UNVERIFIED", "REGIMEN_ASSUMPTION")
+SEVERITY_STYLE = {"info": "cyan", "warning": "yellow", "critical": "bold red"}
+
+
+def _day(d: date) -> str:
+    return f"{d:%a} {d.isoformat()}"
+
+
+def _name(drug: str) -> str:
+    from dosecalc.data import drugs
+
+    return drugs.book().drugs[drug].display if drug in drugs.book().drugs else drug
+
+
+def _unit(unit: str) -> str:
+    return unit.replace("/m2", "/m²")
+
+
+def patient_line(plan: Plan) -> str:
+    p = plan.patient
+    parts = []
+    if p.height_cm is not None:
+        parts.append(f"height {fmt(p.height_cm)} cm")
+    if p.weight_kg is not None:
+        parts.append(f"weight {fmt(p.weight_kg)} kg")
+    how = "given" if p.bsa_formula == "given" else f"{p.bsa_formula.capitalize()} formula"
+    parts.append(f"BSA {p.bsa_m2:.2f} m² ({how})")
+    if p.sex:
+        parts.append(p.sex)
+    if p.age_years is not None:
+        parts.append(f"age {fmt(p.age_years)} y")
+    return ", ".join(parts)
+
+
+def lab_lines(labs: Any, kidney: Any) -> list[str]:
+    """'Labs: anc 1.2 ×10⁹/L (2026-11-28), bilirubin 2 mg/dL' and 'Kidney: CrCl ...'."""
+    out = []
+    if labs:
+        latest = {v.name: v for v in labs.values}  # the latest of each (oldest first)
+        shown = [v.shown() for v in latest.values()]
+        older = len(labs.values) - len(latest)
+        out.append(
+            "Labs: " + ", ".join(shown) + (f" (and {older} earlier values)" if older else "")
+        )
+    if kidney is not None and kidney.summary():
+        out.append(f"Kidney: {kidney.summary()}")
+    return out
+
+
+RANK = {"critical": 0, "warning": 1, "info": 2}
+
+
+def where(a: Alert) -> str:
+    """``'phase 2, cycle 9, day 2, 2027-03-24'`` (the parts an alert has)."""
+    return ", ".join(
+        x
+        for x in (
+            f"phase {a.phase}" if a.phase and a.phase > 1 else "",
+            f"cycle {a.cycle}" if a.cycle else "",
+            f"day {a.day}" if a.day else "",
+            a.date.isoformat() if a.date else "",
+        )
+        if x
+    )
+
+
+def alerts_table(alerts: list[Alert]) -> Grid:
+    """Warnings, the most severe first (each group in the order they happened)."""
+    alerts = sorted(alerts, key=lambda a: RANK[a.severity])
+    table = Grid(
+        [
+            Column("Severity"),
+            Column("Code"),
+            Column("Where"),
+            Column("Message", wrap=30, under=1),
+        ],
+        title="Warnings",
+        under_at=1,
+    )
+    for a in alerts:
+        table.add_row(
+            Text(a.severity, style=SEVERITY_STYLE[a.severity]), a.code, where(a), a.message
+        )
+    return table
+
+
+def header_lines(plan: Plan) -> list[Text]:
+    """The lines above a plan's doses, in order. Each is one Text (``Label: …``); add a line by
+    appending to this list."""
+    lines: list[Text] = []
+    if plan.course is not None:
+        c = plan.course.head
+        title = Text(f"Course: {c.name or c.course}", style="bold")
+        title.append(f"  [{c.course}]", style="")
+    else:
+        r = plan.regimen
+        assert r is not None
+        title = Text(f"{r.name}", style="bold")
+        title.append(f"  [{r.id}{' v' + r.version if r.version else ''}]", style="")
+    lines.append(title)
+    if plan.course is None:
+        lines.append(Text(f"Review: {review_words(plan.regimen)}"))
+    lines.append(Text(f"Patient: {patient_line(plan)}"))
+    lines += [Text(line) for line in lab_lines(plan.labs, plan.kidney)]
+    if plan.course is None:
+        r = plan.regimen
+        assert r is not None
+        lines.append(
+            Text(
+                f"Schedule: {plan.cycles} cycle{'s' if plan.cycles != 1 else ''} of "
+                f"{r.cycle_length_days} days (start to start) from {_day(plan.start)}"
+            )
+        )
+        sources = list(r.sources)
+        more_at = f"dosecalc regimens show {r.id}"
+    else:
+        ends = [ph.end or ph.start for ph in plan.phases]
+        lines.append(
+            Text(
+                f"Calendar: {len(plan.phases)} phases from {_day(plan.start)} to {_day(max(ends))}"
+            )
+        )
+        sources = (
+            list(plan.course.head.sources)
+            or [s for ph in plan.phases if ph.regimen for s in ph.regimen.sources][:1]
+        )
+        more_at = "the course file"
+    if sources:
+        more = f" (and {len(sources) - 1} more: {more_at})" if len(sources) > 1 else ""
+        lines.append(Text(f"Source: {sources[0]}{more}"))
+    changes = changes_lines(plan)
+    if changes:
+        lines.append(Text(f"Changed: {'; '.join(changes)}"))
+    policy = policy_lines(plan)
+    if policy:
+        lines.append(Text(f"Policy: {'; '.join(policy)} (dosecalc policy show explains each)"))
+    return lines
+
+
+def changes_lines(plan: Plan) -> list[str]:
+    """The delays and dose modifications this plan applies, one phrase each."""
+    return plan.changes()
+
+
+def plan_header(plan: Plan) -> Group:
+    return Group(*(Hanging(line) for line in header_lines(plan)))
+
+
+def review_words(r: Any, with_hash: bool = True) -> str:
+    """``'draft (not approved), sha256 1a2b3c4d5e6f'``: how far a regimen was reviewed, and
+    which version of the file this is."""
+    if r.status == "approved":
+        words = f"approved by {r.approved_by} on {r.approved_on}"
+    else:
+        words = f"{r.status} (not approved)"
+    return words + (f", sha256 {r.sha256[:12]}" if r.sha256 and with_hash else "")
+
+
+def _rows(plan: Plan, administrations: list[Any]) -> list[tuple[Any, list[Any]]]:
+    """(first administration, row cells) in order; a run of 3+ identical oral daily doses of a
+    drug within a cycle becomes one row with a day range."""
+    rows: list[tuple[Any, list[Any]]] = []
+    runs: dict[tuple[Any, ...], list[Any]] = {}
+    for a in administrations:
+        d = a.dose
+        key = (a.phase, a.cycle, d.drug, d.route, d.dose, d.protocol.text)
+        run = runs.get(key)
+        if d.route.upper() == "PO" and run and a.day == run[-1].day + 1:
+            run.append(a)
+            continue
+        runs[key] = [a]
+        rows.append((a, runs[key]))
+    out = []
+    for first, run in rows:
+        d = first.dose
+        last = run[-1]
+        compact = len(run) >= 3
+        day = f"{first.day}-{last.day}" if compact else str(first.day)
+        when = f"{_day(first.date)} → {_day(last.date)}" if compact else _day(first.date)
+        dose = f"{fmt(d.dose)} {d.unit}" + (" daily" if compact else "")
+        if not compact and len(run) > 1:  # a short run: one row per day after all
+            for a in run:
+                out.append(
+                    (
+                        a,
+                        [
+                            str(a.cycle),
+                            str(a.day),
+                            _day(a.date),
+                            _name(d.drug),
+                            d,
+                            f"{fmt(d.dose)} {d.unit}",
+                        ],
+                    )
+                )
+            continue
+        out.append((first, [str(first.cycle), day, when, _name(d.drug), d, dose]))
+    return out
+
+
+def _dose_table(plan: Plan, administrations: list[Any], notes: dict[str, int]) -> Grid:
+    """The doses of one phase. How each is given is in its row; a regimen's note on an order
+    is numbered once in ``notes`` and its number shown in the rows (see plan_table)."""
+    modified = any(a.dose.modification or a.dose.organ_percent for a in administrations)
+    given = any(a.dose.infusion or a.dose.note for a in administrations)
+    columns = [
+        Column("Cycle", justify="right"),
+        Column("Day", justify="right"),
+        Column("Date"),
+        Column("Drug"),
+    ]
+    if modified:
+        columns.append(Column("Standard", justify="right", under=3, label="standard {}"))
+    columns += [
+        Column("Dose", justify="right"),
+        Column("Route"),
+        Column("Basis", under=4, label="basis {}"),
+    ]
+    if given:
+        columns.append(Column("Given as", wrap=18, under=1, max_lines=3))
+    columns.append(Column("Calculation", wrap=24, under=2))
+    table = Grid(columns, under_at=2)
+    previous = None
+    for a, cells in _rows(plan, administrations):
+        d = cells[4]
+        if previous is not None and a.cycle != previous:
+            table.add_section()
+        previous = a.cycle
+        row: list[Any] = cells[:4]
+        if modified:
+            row.append(f"{fmt(d.calculated)} {d.unit}" if d.modification or d.organ_percent else "")
+        row += [Text(cells[5], style="bold"), d.route, d.protocol_text]
+        if given:
+            how = d.infusion_text
+            if d.note:
+                number = notes.setdefault(f"{_name(d.drug)}: {d.note}", len(notes) + 1)
+                how = f"{how} (note {number})" if how else f"see note {number}"
+            row.append(how)
+        row.append(_calculation(plan, d))
+        table.add_row(*row)
+    return table
+
+
+def plan_table(plan: Plan) -> Group:
+    course = plan.course is not None
+    body: list[Any] = []
+    notes: dict[str, int] = {}
+    for ph in plan.phases:
+        mine = [a for a in plan.administrations if a.phase == ph.number]
+        if course:
+            body.append(Text(""))
+            body.append(Hanging(Text(f"Phase {ph.number}: {_phase_title(ph)}", style="bold")))
+        if mine:
+            body.append(_dose_table(plan, mine, notes))
+        if course and mine:
+            totals = plan.totals_after.get(ph.number, {})
+            shown = [
+                t
+                for t in plan.cumulative
+                if t.drug in totals and (t.threshold is not None or t.limit is not None)
+            ]
+            if shown:
+                body.append(
+                    Hanging(
+                        Text(
+                            "lifetime after this phase: "
+                            + "; ".join(
+                                f"{t.drug} {fmt(totals[t.drug])} {_unit(t.unit)}"
+                                + (
+                                    f" ({percent(totals[t.drug], t.limit)} of limit)"
+                                    if t.limit
+                                    else ""
+                                )
+                                for t in shown
+                            ),
+                            style="italic",
+                        ),
+                        indent=4,
+                        first=2,
+                    )
+                )
+    if notes:
+        body += [Text(""), Text("Notes", style="bold")]
+        body += [Hanging(f"{n}. {text}", indent=5, first=2) for text, n in notes.items()]
+    table = Group(*body)
+    parts: list[Any] = [plan_header(plan), table]
+    if plan.cumulative:
+        parts += [Text(""), cumulative_table(plan.cumulative)]
+        from dosecalc.outputs.chart import charts
+
+        parts += charts(plan.result, plan.cumulative)
+    if plan.projection:
+        parts.append(Text("Projection", style="bold"))
+        parts += [Hanging(line, indent=4, first=2) for p in plan.projection for line in p.lines]
+        parts.append(Text(""))
+    about = [w for w in plan.warnings if w.code in REGIMEN_CODES]
+    others = [w for w in plan.warnings if w.code not in REGIMEN_CODES]
+    if others:
+        parts.append(alerts_table(others))
+        parts.append(Text(""))
+    if about:
+        where = (
+            "the course and regimen files"
+            if course
+            else (f"dosecalc regimens show {plan.regimen.id}" if plan.regimen else "")
+        )
+        parts.append(Hanging(Text(f"About the regimen data (see: {where})", style="bold")))
+        grid = Grid([Column(""), Column("", wrap=20)], show_header=False, indent=2)
+        for w in about:
+            grid.add_row(Text(w.severity, style=SEVERITY_STYLE[w.severity]), w.message)
+        parts.append(grid)
+    return Group(*parts)
+
+
+def _phase_title(ph: Any) -> str:
+    if ph.kind == "event":
+        return f"{_day(ph.start)}: {ph.label}" + (f" ({ph.note})" if ph.note else "")
+    if ph.kind == "radiotherapy":
+        fractions = len(ph.fraction_dates)
+        cardiac = "field includes the heart" if ph.cardiac else "not a cardiac field"
+        return (
+            f"radiotherapy {ph.label}, {ph.site}: {fractions} × "
+            f"{fmt(ph.dose_per_fraction_gy)} Gy = {fmt(ph.total_gy)} Gy, weekdays "
+            f"{_day(ph.fraction_dates[0])} → {_day(ph.fraction_dates[-1])} ({cardiac})"
+        )
+    r = ph.regimen
+    label = f" ({ph.label})" if ph.label and ph.label != r.name else ""
+    return (
+        f"{r.id}{label}: {ph.cycles} cycle{'s' if ph.cycles != 1 else ''} of "
+        f"{r.cycle_length_days} days from {_day(ph.start)}"
+    )
+
+
+def _calculation(plan: Plan, d: Any) -> str:
+    p = plan.patient
+    if d.basis == "bsa":
+        text = f"{d.protocol_text} × {p.bsa_m2:.4f} m²"
+    elif d.basis == "weight":
+        text = f"{d.protocol_text} × {fmt(p.dosing_weight_kg or p.weight_kg)} kg"
+    elif d.basis == "auc":
+        gfr = (d.calculated / d.protocol.amount) - 25
+        text = f"{d.protocol_text} × (GFR {fmt(gfr)} + 25)"
+    else:
+        text = "flat"
+    if d.rule is not None:
+        percent = d.rule.rule.percent
+        text += f", {d.rule.label}" + (f" {percent:g} %" if percent is not None else "")
+    if d.organ_percent is not None:
+        text += f" × {fmt(d.organ_percent)} % (organ function)"
+    if d.modification is not None:
+        text += f", {d.modification.percent:+g} %"
+    if d.capped:
+        text += f" = {fmt(d.modified)} {d.unit}, capped"
+    if d.rounding:
+        text += f", rounded {d.deviation_percent:+.1f} %"
+    return text
+
+
+def policy_lines(plan: Plan) -> list[str]:
+    """The policy values that shaped this plan's numbers: the carboplatin rules when an AUC
+    dose was calculated, the rounding rules when rounding is on, any other value changed from
+    its default, and the policy file."""
+    from dosecalc.clinical.policy import SETTINGS
+
+    rules = plan.policy
+    if rules is None:
+        return []
+    drugs_here = {a.dose.drug for a in plan.administrations}
+    auc = any(a.dose.basis == "auc" for a in plan.administrations)
+    rounding = rules["rounding.method"] != "none"
+    out = [f"file {rules.file}"] if rules.file else []
+    for key, setting in SETTINGS.items():
+        value = rules.values[key]
+        if key.startswith("carboplatin."):
+            shown = auc
+        elif key.startswith("rounding."):
+            shown = rounding and value != setting.default
+        else:
+            shown = value != setting.default
+        if isinstance(value, dict):
+            value = {k: v for k, v in value.items() if k in drugs_here}
+            shown = shown and bool(value)
+            if shown:
+                out.append(f"{key} = {policy_value(value)}")
+            continue
+        if shown:
+            out.append(rules.short(key).split(" (")[0])
+    return out
+
+
+def policy_value(value: Any, key: str = "") -> str:
+    from dosecalc.clinical.policy import show
+
+    return show(value, key)
+
+
+def policy_table(rules: Any) -> Grid:
+    from dosecalc.clinical.policy import SETTINGS
+
+    table = Grid(
+        [
+            Column("Setting"),
+            Column("Value"),
+            Column("From", under=2, label="from {}"),
+            Column("Default follows", wrap=30, under=1),
+        ],
+        title=f"Policy in force ({rules.file or 'defaults; no policy file'})",
+        under_at=0,
+        under_indent=2,
+    )
+    for key, setting in SETTINGS.items():
+        table.add_row(key, policy_value(rules.values[key], key), rules.origins[key], setting.why)
+    return table
+
+
+def _pct(part: float, whole: float | None) -> str:
+    return percent(part, whole)
+
+
+def exposure_bar(t: Total, width: int = 24) -> Text:
+    """A bar of the total against its ceiling: │ marks the threshold, the end the limit."""
+    scale = t.limit or t.threshold
+    if not scale:
+        return Text("")
+    filled = min(width, round(width * t.total / scale))
+    mark = round(width * t.threshold / scale) if t.threshold and t.limit else None
+    if t.limit is not None and t.total > t.limit:
+        style = "bold red"
+    elif t.threshold is not None and t.total >= t.threshold:
+        style = "yellow"
+    else:
+        style = "green"
+    bar = Text()
+    for i in range(width):
+        if mark is not None and i == mark:
+            bar.append("│", style="bold")
+        bar.append("█" if i < filled else "·", style=style if i < filled else "dim")
+    if t.total > scale:
+        bar.append("▶", style=style)
+    return bar
+
+
+NOT_CHECKED = "single agent: this total's ceiling is not checked (the drug's own ceiling is)"
+
+
+def cumulative_table(totals: list[Total], planned: bool = True) -> Grid:
+    """Lifetime totals; in a plan with prior and planned parts, in a check with headroom bars."""
+    columns = [Column("Drug"), Column("Unit")]
+    if planned:
+        columns += [
+            Column("Prior", justify="right", under=1, label="prior {}", quiet=("0",)),
+            Column("This plan", justify="right", under=2, label="this plan {}"),
+        ]
+    columns += [
+        Column("Total", justify="right"),
+        Column("Threshold", justify="right"),
+        Column("Limit", justify="right"),
+    ]
+    if planned:
+        columns.append(Column("% of limit", justify="right"))
+    else:
+        columns += [
+            Column(
+                "% of thr.", justify="right", under=2, label="{} of the threshold", quiet=("—",)
+            ),
+            Column("% of limit", justify="right"),
+            Column("Headroom", justify="right", under=3, label="headroom {}", quiet=("—",)),
+            Column("0 ─ threshold │ limit", under=1, label="0 ─ threshold │ limit  {}"),
+        ]
+    table = Grid(columns, title="Cumulative exposure", under_at=0, under_indent=2)
+    for t in totals:
+        cells: list[Any] = [_name(t.drug), _unit(t.unit)]
+        if planned:
+            cells += [fmt(t.prior), fmt(t.planned)]
+        cells += [
+            Text(fmt(t.total), style="bold"),
+            fmt(t.threshold) if t.threshold is not None else "—",
+            fmt(t.limit) if t.limit is not None else "—",
+        ]
+        if planned:
+            cells.append(_pct(t.total, t.limit))
+        else:
+            headroom = t.limit - t.total if t.limit is not None else None
+            cells += [
+                _pct(t.total, t.threshold),
+                _pct(t.total, t.limit),
+                fmt(headroom) if headroom is not None else "—",
+                exposure_bar(t),
+            ]
+        note = NOT_CHECKED if t.extra.get("checked") is False else None
+        table.add_row(*cells, note=note)
+    return table
+
+
+def check_view(results: list[Any], with_charts: bool = True) -> Group:
+    parts: list[Any] = []
+    for r in results:
+        if r.patient is not None:
+            parts.append(Text(f"Patient {r.patient}", style="bold"))
+        labs = lab_lines(getattr(r, "labs", None), getattr(r, "kidney", None))
+        parts += [Text(line) for line in labs]
+        parts.append(cumulative_table(r.cumulative, planned=False))
+        if with_charts:
+            from dosecalc.outputs.chart import charts
+
+            parts += charts(r.result, r.cumulative)
+        if r.next is not None:
+            parts += next_lines(r.next)
+        if r.warnings:
+            parts.append(alerts_table(r.warnings))
+    return Group(*parts)
+
+
+def cycles(n: int | None, verb: str = "", what: str = "full cycle") -> str:
+    """``'1 more full cycle keeps'``, ``'3 more full cycles keep'`` (``verb`` agrees)."""
+    one = n == 1
+    return f"{n} more {what}{'' if one else 's'}" + (f" {verb}{'s' if one else ''}" if verb else "")
+
+
+def next_lines(n: Any) -> list[Any]:
+    """What of a proposed regimen still fits, as the check's 'Next:' block."""
+    out: list[Any] = [Text(f"Next: {n.regimen}", style="bold")]
+    out.append(
+        Hanging(
+            f"{cycles(n.cycles_within_threshold, 'keep')} every total below its threshold"
+            + (f" ({n.threshold_bound_by} binds first)" if n.threshold_bound_by else ""),
+            indent=4,
+            first=2,
+        )
+    )
+    out.append(
+        Hanging(
+            f"{cycles(n.cycles_within_limit, 'keep')} every total within its limit"
+            + (f" ({n.limit_bound_by} binds first)" if n.limit_bound_by else ""),
+            indent=4,
+            first=2,
+        )
+    )
+    return out
+
+
+CSV_COLUMNS = (
+    "phase",
+    "cycle",
+    "day",
+    "date",
+    "regimen",
+    "drug",
+    "route",
+    "basis",
+    "protocol_dose",
+    "protocol_unit",
+    "calculated_dose",
+    "dose",
+    "unit",
+    "capped",
+    "trace",
+    "given_as",
+    "infusion_type",
+    "infusion_hours",
+    "rate_per_h",
+    "note",
+)
+
+
+def audit_line(r: Any) -> str | None:
+    """One patient's status for a pharmacy-wide audit, or None if no total is over a threshold:
+    ``P00012: LIMIT EXCEEDED: epirubicin 1,020 mg/m² (102% of limit 1,000)``."""
+    from dosecalc.clinical.cumulative import exceeded, reached
+
+    parts, worst = [], "threshold reached"
+    for t in r.cumulative:
+        if t.limit and exceeded(t.total, t.limit):
+            level, kind, worst = t.limit, "limit", "LIMIT EXCEEDED"
+        elif t.threshold and reached(t.total, t.threshold):
+            level, kind = t.threshold, "threshold"
+        else:
+            continue
+        parts.append(
+            f"{_name(t.drug)} {fmt(t.total)} {_unit(t.unit)} "
+            f"({fmt(100 * t.total / level, 0)}% of {kind} {fmt(level)})"
+        )
+    return f"{r.patient}: {worst}: {'; '.join(parts)}" if parts else None
+
+
+def ledger_patients(people: list[dict[str, Any]], where: str) -> Group:
+    table = Grid(
+        [
+            Column("patient"),
+            Column("doses in force", justify="right"),
+            Column("first"),
+            Column("last"),
+        ],
+        title=f"Patients in the ledger {where}",
+    )
+    for p in people:
+        table.add_row(p["patient"], str(p["doses"]), p["first"] or "", p["last"] or "")
+    if not people:
+        return Group(Hanging(Text(table.title or "", style="bold")), Text("no doses recorded yet"))
+    return Group(table)
+
+
+def ledger_records(records: list[dict[str, Any]], where: str) -> Grid:
+    table = Grid(
+        [
+            Column("#", justify="right"),
+            Column("date"),
+            Column("drug"),
+            Column("dose", justify="right"),
+            Column("BSA m²", justify="right", under=4, label="BSA {} m²"),
+            Column("recorded (UTC)", under=3, label="recorded {} UTC"),
+            Column("by", under=2, label="by {}"),
+            Column("source", under=1, label="from {}"),
+            Column("status", wrap=16),
+        ],
+        title=f"Patient {records[0]['patient']}: {len(records)} records in {where}",
+        under_at=1,
+    )
+    for r in records:
+        recorded = r["recorded_at"][:16].replace("T", " ")
+        if r["kind"] == "void":
+            row = ["", "", "", "", recorded, r["recorded_by"], r["source"]]
+            status = f"voids #{r['voids']}: {r['reason']}"
+        elif r["kind"] == "check":  # a verified order, beside the doses (verify --record)
+            from dosecalc.ledger.checks import describe
+
+            what, status = describe(r)
+            row = [r["date"], what, "", r["bsa_m2"] or "", recorded, r["recorded_by"], r["source"]]
+        else:
+            drug = _name(r["drug"])
+            if r["drug_given"].lower() != r["drug"]:
+                drug += f" ({r['drug_given']})"
+            dose = f"{r['dose']} {_unit(r['unit'])}"
+            row = [
+                r["date"],
+                drug,
+                dose,
+                r["bsa_m2"] or "",
+                recorded,
+                r["recorded_by"],
+                r["source"],
+            ]
+            status = f"VOIDED by #{r['voided_by']}" if r["voided_by"] else "in force"
+            if r.get("reason"):  # a dose above the usual maximum, and why it was accepted
+                status += f"; above the usual maximum: {r['reason']}"
+        table.add_row(str(r["seq"]), *row, status, style="dim strike" if r["voided_by"] else None)
+    return table
+
+
+def ledger_csv(records: list[dict[str, Any]]) -> str:
+    """The doses in force as a history file (docs/history.md) that ``check --history`` reads back;
+    the note says which ledger record each row is."""
+    from dosecalc.inputs.history import COLUMNS
+
+    out = io.StringIO()
+    writer = DictWriter(out, COLUMNS)
+    writer.writeheader()
+    for r in records:
+        if r["kind"] != "dose" or r["voided_by"]:
+            continue
+        # the history's `id` column is the ledger's source_id (its `id` would read as a record)
+        row = {
+            k: r.get("source_id" if k == "id" else k) for k in COLUMNS if k not in ("drug", "note")
+        }
+        row["drug"] = r["drug_given"]
+        row["note"] = f"ledger #{r['seq']}" + (f": {r['note']}" if r["note"] else "")
+        writer.writerow(row)
+    return out.getvalue()
+
+
+# Warnings a CSV of administrations carries in its last column, "notice": each on the first row of
+# its drug (else the first row), once.
+CSV_NOTICES = ("ABBREVIATION_READ",)
+
+
+def plan_csv(plan: Plan) -> str:
+    out = io.StringIO()
+    writer = DictWriter(out, (*CSV_COLUMNS, "notice"))
+    writer.writeheader()
+    notices: dict[int, list[str]] = {}
+    for w in plan.warnings:
+        if w.code in CSV_NOTICES:
+            at = next((i for i, a in enumerate(plan.administrations) if a.dose.drug == w.drug), 0)
+            notices.setdefault(at, []).append(f"{w.code}: {w.message}")
+    for i, a in enumerate(plan.administrations):
+        row = a.as_dict()
+        row["trace"] = " | ".join(row["trace"])  # type: ignore[arg-type]
+        infusion = row["infusion"] or {}
+        row["infusion_type"] = infusion.get("type")  # type: ignore[union-attr]
+        row["infusion_hours"] = infusion.get("duration_h")  # type: ignore[union-attr]
+        row["rate_per_h"] = infusion.get("rate_per_h")  # type: ignore[union-attr]
+        writer.writerow(
+            {k: row[k] for k in CSV_COLUMNS} | {"notice": " | ".join(notices.get(i, []))}
+        )
+    return out.getvalue()
+
+
+def console(file: Any = None, width: int | None = None) -> Console:
+    """A console for ``file``: a terminal's own width (``COLUMNS`` when set); anything else
+    ``COLUMNS`` when set, else a fixed 120 columns (layout.PIPE_WIDTH)."""
+    c = Console(file=file, highlight=False, soft_wrap=False)
+    if not c.is_terminal:
+        c = Console(file=file, highlight=False, width=width or pipe_width(), color_system=None)
+    return c
+
+
+def to_text(renderable: Any, width: int | None = None) -> str:
+    buf = io.StringIO()
+    Console(file=buf, width=width or pipe_width(), color_system=None, highlight=False).print(
+        renderable
+    )
+    return buf.getvalue()
+
+
+def bsa_table(data: dict[str, Any]) -> Grid:
+    from dosecalc.base.numbers import signed
+
+    table = Grid(
+        [
+            Column("Formula"),
+            Column("BSA", justify="right"),
+            Column("vs Mosteller", justify="right", under=2, label="{} vs Mosteller"),
+            Column("Citation", wrap=24, under=1),
+        ],
+        title=f"BSA for {fmt(data['height_cm'])} cm, {fmt(data['weight_kg'])} kg",
+        under_at=1,
+    )
+    rows = data.get("results") or [data]
+    ref = next((r["bsa_m2"] for r in rows if r["formula"] == "mosteller"), None)
+    for r in rows:
+        value = r["bsa_m2"]
+        shown = f"{value:.4f} m²" if value is not None else r.get("note", "—")
+        diff = signed(100 * (value / ref - 1)) if value is not None and ref else ""
+        table.add_row(r["formula"], shown, diff, r.get("citation", ""))
+    return table
+
+
+def regimen_summary(r: Any) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "name": r.name,
+        "indication": r.indication,
+        "cycle_length_days": r.cycle_length_days,
+        "cycles": r.cycles,
+        "drugs": [o.drug for o in r.drugs],
+    }
+
+
+def regimens_table(regs: list[Any]) -> Grid:
+    table = Grid(
+        [
+            Column("Id"),
+            Column("Name", wrap=24),
+            Column("Cycle", justify="right"),
+            Column("Cycles", justify="right"),
+        ]
+    )
+    for r in regs:
+        table.add_row(r.id, r.name, f"{r.cycle_length_days} d", str(r.cycles))
+    return table
+
+
+def _days(days: tuple[int, ...]) -> str:
+    """(1, 2, 3, 8) → '1-3, 8'."""
+    runs: list[list[int]] = []
+    for d in days:
+        if runs and d == runs[-1][-1] + 1:
+            runs[-1].append(d)
+        else:
+            runs.append([d])
+    return ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
+
+
+def regimen_detail(r: Any) -> dict[str, Any]:
+    out = regimen_summary(r)
+    out.update(
+        version=r.version,
+        sources=list(r.sources),
+        assumptions=list(r.assumptions),
+        unverified=list(r.unverified),
+        notes=list(r.notes),
+        drugs=[
+            {
+                "drug": o.drug,
+                "dose": o.per_day.amount,
+                "dose_unit": o.per_day.per_unit,
+                "dose_written": o.protocol.text,
+                "written_as": "total_dose" if o.total_dose is not None else "dose",
+                "days": list(o.days),
+                "route": o.default_route,
+                "max_dose": o.max_dose.amount if o.max_dose else None,
+                "per_cycle": o.per_day.amount * len(o.days) if o.per_day.basis != "auc" else None,
+                "infusion": o.infusion.describe() if o.infusion else None,
+                "infusion_detail": o.infusion.as_dict() if o.infusion else None,
+                "note": o.note,
+                "source": o.source,
+                "rules": [
+                    {
+                        "when": x.when.describe(),
+                        "dose": x.dose.text if x.dose else None,
+                        "percent": x.percent,
+                        "source": x.source,
+                        "name": x.name,
+                    }
+                    for x in o.rules
+                ],
+            }
+            for o in r.drugs
+        ],
+        gates=None
+        if r.gates is None
+        else [
+            {
+                "lab": g.lab,
+                "at_least": g.spec.at_least,
+                "at_most": g.spec.at_most,
+                "unit": g.spec.unit,
+                "otherwise": g.otherwise,
+                "source": g.source,
+                "note": g.note,
+            }
+            for g in r.gates
+        ],
+    )
+    from dosecalc.clinical.plan import review_dict
+
+    out.update(review_dict(r))
+    return out
+
+
+def regimen_view(r: Any) -> Group:
+    title = Text(f"{r.name}", style="bold")
+    title.append(f"  [{r.id}{' v' + r.version if r.version else ''}]", style="")
+    lines = [title]
+    if r.indication:
+        lines.append(Text(f"Indication: {r.indication}"))
+    lines.append(Text(f"Review: {review_words(r)}"))
+    lines.append(
+        Text(f"Cycle: {r.cycle_length_days} days start to start; default {r.cycles} cycles")
+    )
+    head = Group(*(Hanging(line) for line in lines))
+    table = Grid(
+        [
+            Column("Drug"),
+            Column("Dose per day", wrap=14),
+            Column("Days"),
+            Column("Per cycle", under=3, label="{} per cycle"),
+            Column("Route"),
+            Column("Cap", under=2, label="cap {}"),
+            Column("Given as / note", wrap=20, under=1, max_lines=3),
+        ],
+        under_at=0,
+        under_indent=2,
+    )
+    for o in r.drugs:
+        per_day = o.per_day
+        written = (
+            f"{per_day.describe()} (total {o.total_dose.describe()} ÷ {len(o.days)})"
+            if o.total_dose is not None
+            else per_day.describe()
+        )
+        per_cycle = (
+            per_day.describe(per_day.amount * len(o.days)) if per_day.basis != "auc" else "—"
+        )
+        table.add_row(
+            _name(o.drug),
+            written,
+            _days(o.days),
+            per_cycle,
+            o.default_route,
+            o.max_dose.describe() if o.max_dose else "",
+            "; ".join(x for x in (o.infusion.describe() if o.infusion else None, o.note) if x),
+        )
+    parts: list[Any] = [head, Text(""), table]
+    ruled = [
+        f"{_name(o.drug)} rule {i}: when {x.when.describe()}: {x.action()} (source: {x.source})"
+        for o in r.drugs
+        for i, x in enumerate(o.rules, 1)
+    ]
+    for title, items in (
+        ("Rules for children and infants (the first that matches applies)", ruled),
+        ("Sources", r.sources),
+        ("Assumptions", r.assumptions),
+        ("Unverified", r.unverified),
+        ("Notes", r.notes),
+    ):
+        if items:
+            parts.append(Text(f"{title}:", style="bold"))
+            parts += [Hanging(f"- {item}", indent=4, first=2) for item in items]
+    if r.gates is not None:
+        parts.append(Text("Lab gates (before each cycle):", style="bold"))
+        if not r.gates:
+            parts.append(Text("  none stated in the sources"))
+        parts += [
+            Hanging(
+                f"- {g.spec.text}, otherwise {g.otherwise}"
+                + (f" ({g.source})" if g.source else ""),
+                indent=4,
+                first=2,
+            )
+            for g in r.gates
+        ]
+    return Group(*parts)

@@ -1,0 +1,244 @@
+"""The printable order sheet and treatment calendar (``--format html``), from a Jinja2 template.
+
+Self-contained: inline CSS with print rules for A4 or Letter (``--paper``), the lifetime chart
+inlined as SVG; no script, no external file.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections import defaultdict
+from datetime import date, datetime
+from typing import Any
+
+from dosecalc import __version__
+from dosecalc.base.numbers import fmt
+
+PAPERS = {"a4": "A4", "letter": "letter"}
+
+
+def _where(w: Any) -> str:
+    parts = [
+        f"phase {w.phase}" if w.phase and w.phase > 1 else "",
+        f"cycle {w.cycle}" if w.cycle else "",
+        f"day {w.day}" if w.day else "",
+        w.date.isoformat() if w.date else "",
+    ]
+    text = ", ".join(p for p in parts if p)
+    return f"[{text}]" if text else ""
+
+
+def _calendar(plan: Any) -> list[dict[str, Any]]:
+    by_day: dict[date, list[str]] = defaultdict(list)
+    for a in plan.administrations:
+        by_day[a.date].append(f"{a.dose.drug} {fmt(a.dose.dose)} {a.dose.unit}")
+    for ph in plan.phases:
+        if ph.kind == "event":
+            by_day[ph.start].append(ph.label)
+        for d in ph.fraction_dates:
+            by_day[d].append(f"RT {fmt(ph.dose_per_fraction_gy)} Gy")
+    months = sorted({(d.year, d.month) for d in by_day})
+    out = []
+    for year, month in months:
+        cells = []
+        for week in calendar.Calendar().monthdatescalendar(year, month):
+            for d in week:
+                inside = d.month == month
+                items = by_day.get(d, []) if inside else []
+                if len(items) > 4:
+                    items = items[:3] + [f"+{len(items) - 3} more"]
+                cells.append({"day": d.day if inside else None, "entries": items})
+        out.append({"title": f"{calendar.month_name[month]} {year}", "cells": cells})
+    return out
+
+
+def identification(identity: dict[str, str | None] | None) -> list[tuple[str, str | None]]:
+    """The patient identification block: (label, value or None for a line to fill by hand).
+    Only what was given is printed; nothing is invented."""
+    identity = identity or {}
+    rows: list[tuple[str, str | None]] = [
+        ("Name", identity.get("name")),
+        ("Date of birth", identity.get("birth_date")),
+        ("MRN", identity.get("mrn")),
+    ]
+    if identity.get("patient_id"):
+        rows.append(("Ledger patient id", identity["patient_id"]))
+    return rows
+
+
+def render(
+    plan: Any,
+    paper: str = "a4",
+    now: datetime | None = None,
+    identity: dict[str, str | None] | None = None,
+) -> str:
+    import jinja2
+
+    from dosecalc.outputs import render as text_render
+
+    if paper not in PAPERS:
+        from dosecalc.base.errors import fail
+
+        raise fail("--paper", f"'{paper}' is not a paper size here; give a4 or letter")
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("dosecalc.outputs", "templates"),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    p = plan.patient
+    measures = [
+        ("Height", f"{fmt(p.height_cm)} cm" if p.height_cm is not None else None),
+        ("Weight", f"{fmt(p.weight_kg)} kg" if p.weight_kg is not None else None),
+        (
+            "BSA",
+            f"{p.bsa_m2:.2f} m² ("
+            + ("measured/prescribed" if p.bsa_formula == "given" else p.bsa_formula + " formula")
+            + ")",
+        ),
+    ]
+    patient = [
+        (label, value)
+        for label, value in (
+            (
+                "Dosing weight",
+                f"{fmt(p.dosing_weight_kg)} kg ({p.weight_basis})"
+                if p.dosing_weight_kg is not None
+                else "—",
+            ),
+            ("Sex", p.sex or "—"),
+            ("Age", f"{fmt(p.age_years)} y" if p.age_years else "—"),
+            ("Serum creatinine", f"{fmt(p.scr_mg_dl)} mg/dL" if p.scr_mg_dl else "—"),
+            ("GFR given", f"{fmt(p.gfr_ml_min)} mL/min" if p.gfr_ml_min else "—"),
+        )
+    ]
+    if plan.course is not None:
+        head = plan.course.head
+        title = head.name or head.course
+        sources = (
+            list(head.sources)
+            or [s for ph in plan.phases if ph.regimen for s in ph.regimen.sources][:3]
+        )
+        assumptions = (
+            list(head.assumptions)
+            + list(head.unverified)
+            + (list(head.patient.assumptions) if head.patient else [])
+        )
+        regimen = [
+            ("Course", head.course),
+            ("Phases", str(len(plan.phases))),
+            ("Start", plan.start.isoformat()),
+        ]
+        if plan.course.sha256:
+            regimen.append(("Course file SHA-256", plan.course.sha256))
+        for ph in plan.phases:
+            if ph.regimen is not None:
+                regimen.append(
+                    (
+                        f"Phase {ph.number}: {ph.regimen.id}",
+                        text_render.review_words(ph.regimen, with_hash=False)
+                        + (f"; SHA-256 {ph.regimen.sha256}" if ph.regimen.sha256 else ""),
+                    )
+                )
+    else:
+        r = plan.regimen
+        title = r.name
+        sources = list(r.sources)
+        assumptions = list(r.assumptions) + list(r.unverified)
+        regimen = [
+            ("Regimen", f"{r.id}" + (f" v{r.version}" if r.version else "")),
+            ("Cycle length", f"{r.cycle_length_days} days (start to start)"),
+            ("Cycles", str(plan.cycles)),
+            ("Start", plan.start.isoformat()),
+            ("Review", text_render.review_words(r, with_hash=False)),
+        ]
+        if r.sha256:
+            regimen.append(("Regimen file SHA-256", r.sha256))
+    phases = []
+    for ph in plan.phases:
+        mine = [a for a in plan.administrations if a.phase == ph.number]
+        rows = [
+            {
+                "cycle": a.cycle,
+                "day": a.day,
+                "date": f"{a.date:%a} {a.date.isoformat()}",
+                "iso": a.date.isoformat(),
+                "weekday": f"{a.date:%A}",
+                "drug": text_render._name(a.dose.drug),
+                "dose": f"{fmt(a.dose.dose)} {a.dose.unit}",
+                "route": a.dose.route,
+                "given_as": a.dose.infusion_text,
+                "note": a.dose.note,
+                "protocol": a.dose.protocol_text,
+                "calculation": text_render._calculation(plan, a.dose),
+            }
+            for a in mine
+        ]
+        phases.append(
+            {
+                "number": ph.number,
+                "title": text_render._phase_title(ph) if plan.course is not None else "",
+                "rows": rows,
+            }
+        )
+    totals = []
+    for t in plan.cumulative:
+        unit = t.unit.replace("m2", "m²")
+        pct = 100 * t.total / t.limit if t.limit else None
+        totals.append(
+            {
+                "drug": t.drug,
+                "unit": unit,
+                "prior": fmt(t.prior),
+                "planned": fmt(t.planned),
+                "total": fmt(t.total),
+                "threshold": fmt(t.threshold) if t.threshold is not None else "—",
+                "limit": fmt(t.limit) if t.limit is not None else "—",
+                "percent": f"{pct:.0f} %" if pct is not None else "—",
+                "style": "critical"
+                if t.limit and t.total > t.limit
+                else "warning"
+                if t.threshold and t.total >= t.threshold
+                else "",
+            }
+        )
+    chart_svg = _chart_svg(plan)
+    shown = [w for w in plan.warnings if w.code not in text_render.REGIMEN_CODES]
+    alerts = [{"where": _where(w), "message": w.message} for w in shown]
+    severities = [w.severity for w in shown]
+    return env.get_template("plan.html.j2").render(
+        title=title,
+        identity=f"{plan.start.isoformat()} · {len(plan.administrations)} administrations",
+        generated=(now or datetime.now()).strftime("%Y-%m-%d %H:%M"),
+        version=__version__,
+        paper=paper,
+        paper_css=PAPERS[paper],
+        critical=[a for a, s in zip(alerts, severities, strict=True) if s == "critical"],
+        warnings=[a for a, s in zip(alerts, severities, strict=True) if s == "warning"],
+        patient=patient,
+        identification=identification(identity),
+        measures=measures,
+        regimen=regimen,
+        sources=sources,
+        assumptions=assumptions,
+        phases=phases,
+        totals=totals,
+        projection=[line for pr in plan.projection for line in pr.lines],
+        chart=chart_svg,
+        calendar=_calendar(plan),
+        policy="; ".join(text_render.policy_lines(plan)) or "defaults",
+    )
+
+
+def _chart_svg(plan: Any) -> str | None:
+    import io
+    import re
+
+    from dosecalc.outputs import chart
+
+    if not chart.with_ceiling(plan.cumulative) or plan.result is None:
+        return None
+    buffer = io.BytesIO()
+    chart.draw(buffer, "svg", plan.result, plan.cumulative, "Lifetime exposure")
+    svg = buffer.getvalue().decode("utf-8")
+    return re.sub(r"^.*?(<svg)", r"\1", svg, flags=re.S)  # drop the XML prologue

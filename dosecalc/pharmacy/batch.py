@@ -1,0 +1,1514 @@
+"""Pharmacy-wide checks on an analytics engine: DuckDB reads, checks and totals the histories.
+
+The per-patient Python engine (:mod:`dosecalc.cumulative`) is the reference: a plan and a
+single patient's check use it, and this path is proven equal to it (tests/test_batch.py). What
+is computed here is the same clinical rules as queries:
+
+* **Reading.** A CSV history is read by DuckDB's CSV reader, every column as text (never cast
+  by DuckDB), once, into a table whose row order is the file's (a row's place is its number);
+  a Parquet history natively, each column cast to text. Each distinct date, drug
+  and unit, BSA, cycle, day and time text is read once by the Python reader's own functions
+  (:mod:`dosecalc.history`), and a dose by a regular expression that is the strict number rule;
+  a row any of them refuses is reported with file:line in the Python reader's words (up to
+  MAX_PROBLEMS, then how many more), and nothing is counted. A CSV file the engine cannot read
+  as one row a line (a line break inside quotes, a blank line, mixed line ends, a row of the
+  wrong width) is read by Python's csv module instead, which knows every row's line.
+* **The ceilings.** The levels in force for a patient depend on what the patient was exposed to
+  (a modifier ``with_drug``), on the risk factors and the options given: each distinct exposure
+  is resolved once by :func:`dosecalc.cumulative._setup` (the reference's own resolution) into
+  rows of small tables (levels, equivalence factors, the JSON of each total) that the queries
+  join.
+* **The totals.** Each row converted to the unit its total is kept in (its own BSA, else the
+  patient's), anthracyclines also added to the doxorubicin-equivalent total, sorted by
+  patient, total, date and row. A float sum depends on the order of its additions, and the
+  reference adds one amount after another in date order; DuckDB's window sums add in another
+  order (a segment tree) and its ordered aggregates sort every group anew, so the running sums
+  are numpy's cumsum over the engine's sorted columns (:func:`_exact`): the same additions, in
+  the same order, many patients at once. Totals and first crossings (``>=`` a threshold, ``>``
+  a limit, the reference's own bounds with REL_TOL) come from them.
+* **The output.** Each patient's JSON is assembled from fragments the engine writes (the head,
+  the totals, the warnings, in the reference's order); its number and string formatting is
+  Python's (``repr`` of a float, ``{:,.1f}``, json.dumps of a string), which tests/test_batch.py
+  holds to the reference byte for byte.
+
+A PostgreSQL ledger runs the same stage 1 as queries in the database, where a running window
+sum adds one row after another (:mod:`dosecalc.audit`); the engine writes the text.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from dosecalc.base.errors import FileError, Problem
+from dosecalc.base.jsontext import to_json_line
+from dosecalc.clinical import cumulative
+from dosecalc.data import ceilings
+from dosecalc.data.ceilings import EQUIVALENT, RiskFactors
+from dosecalc.inputs import history as hist
+
+MAX_PROBLEMS = 20  # bad rows listed; then how many more
+MEMORY_LIMIT = "512MB"  # the engine's working memory; it spills to a temporary folder beyond
+# the typed rows of a check of up to this many rows are kept in memory (a million: 0.3 s
+# sooner); more go to the database file, compressed (ten million in memory: 33 s, 945 MB at
+# the peak, against 28 s and 835 MB in the file)
+IN_MEMORY_ROWS = 2_000_000
+BATCH_ROWS = 100_000  # rows per insert when Python feeds the engine (odd CSV files, SQLite)
+
+TEXT_COLUMNS = ("date", "drug", "dose", "unit", "bsa_m2", "patient", "regimen", "cycle", "day")
+TEXT_COLUMNS += ("time", "id")
+assert set(TEXT_COLUMNS) == set(hist.COLUMNS) - {"note"}
+
+# Python's str.strip() removes these (str.isspace: written out, as scanning every code point
+# took a quarter of a second at import; tests/test_batch.py checks the list against Python's)
+_SPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+_SPACE += "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+assert all(ord(c) <= 32 or ord(c) >= 133 for c in _SPACE)  # the engine's quick test (pystrip)
+_SPACE_CLASS = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in _SPACE) + "]"
+# the strict number rule for a dose (unsigned): digits, one decimal point, an optional exponent,
+# no leading zero, no sign, underscore, comma, NaN or infinity; at most 40 characters
+DOSE_RULE = r"((0|[1-9][0-9]*)(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?"
+MAX_NUMBER_CHARS = 40
+
+
+def engine(jobs: int | None, spill: str) -> Any:
+    """A DuckDB connection with ``jobs`` threads and bounded memory (it spills to ``spill``)."""
+    import duckdb
+
+    # a database file in the spill folder rather than memory: the engine compresses what it
+    # stores there and keeps only what it works on in memory (a tenth of the memory for a
+    # pharmacy's rows; the folder goes when the check ends)
+    con = duckdb.connect(
+        os.path.join(spill, "work.duckdb"),
+        config={
+            "threads": max(1, jobs or os.cpu_count() or 1),
+            "memory_limit": MEMORY_LIMIT,
+            "temp_directory": spill,
+            "preserve_insertion_order": True,
+            # a scan of a CSV file looks tiny to the planner (it cannot count the rows before
+            # reading them): keep the hash tables on the small side, as the joins are written
+            "disabled_optimizers": "build_side_probe_side",
+        },
+    )
+    # the database file goes with the spill folder: nothing to write into it on closing
+    con.execute("PRAGMA disable_checkpoint_on_shutdown")
+    _macros(con)
+    return con
+
+
+def _macros(con: Any) -> None:
+    """Python's text of numbers and strings, in the engine (tests/test_batch.py holds them to it)."""
+    con.execute(
+        f"""
+        CREATE MACRO pystrip(s) AS CASE
+            WHEN ascii(s) <= 32 OR ascii(s) >= 133 OR ascii(right(s, 1)) <= 32
+                 OR ascii(right(s, 1)) >= 133
+            THEN regexp_replace(s, '^{_SPACE_CLASS}+|{_SPACE_CLASS}+$', '', 'g') ELSE s END;
+        -- csvout.unescape: the leading quote dosecalc's CSV writer puts before a formula
+        CREATE MACRO unesc(s) AS CASE WHEN regexp_matches(s, '^''+[=+@\\-\\t\\r]')
+            THEN s[2:] ELSE s END;
+        -- repr() of a float: DuckDB's shortest round-trip text is Python's
+        CREATE MACRO num(x) AS CAST(CAST(x AS DOUBLE) AS VARCHAR);
+        CREATE MACRO numornull(x) AS coalesce(num(x), 'null');
+        -- json.dumps(s, ensure_ascii=False): DuckDB writes \\u001F where Python writes \\u001f
+        CREATE MACRO jstr(s) AS CASE WHEN regexp_matches(s, '[\\x00-\\x1f]')
+            THEN replace(replace(replace(replace(replace(replace(replace(replace(replace(
+                 to_json(s)::VARCHAR, '\\u000B', '\\u000b'), '\\u000E', '\\u000e'),
+                 '\\u000F', '\\u000f'), '\\u001A', '\\u001a'), '\\u001B', '\\u001b'),
+                 '\\u001C', '\\u001c'), '\\u001D', '\\u001d'), '\\u001E', '\\u001e'),
+                 '\\u001F', '\\u001f')
+            ELSE to_json(s)::VARCHAR END;
+        CREATE MACRO jesc(s) AS jstr(s)[2:-2];
+        -- dosecalc.numbers.fmt
+        CREATE MACRO fmtd(x, d) AS CASE WHEN d = 0 THEN format('{{:,.0f}}', x)
+            ELSE rtrim(rtrim(format('{{:,.{{}}f}}', x, d), '0'), '.') END;
+        CREATE MACRO fmt0(t) AS CASE WHEN t = '-0' OR t = '' THEN '0' ELSE t END;
+        CREATE MACRO fmt(x) AS fmt0(CASE
+            WHEN abs(x) >= 10 THEN fmtd(x, 1)
+            WHEN abs(x) >= 1 THEN fmtd(x, 2)
+            WHEN x = 0 THEN fmtd(x, 0)
+            ELSE fmtd(x, CAST(2 - floor(log10(abs(x))) AS INTEGER)) END);
+        """
+    )
+
+
+# ---------------------------------------------------------------- reading and checking rows
+
+
+@dataclass
+class Source:
+    """One history file, or the ledger."""
+
+    name: str  # the file as given (in messages), or hist.LEDGER_SOURCE
+    kind: str  # "csv" | "parquet" | "ledger"
+    columns: tuple[str, ...] = ()
+    path: Path | None = None
+    rows: int = 0
+    slow: bool = False  # read by Python's csv module (line breaks in quotes, blank lines, …)
+    # what Python's csv module refused (rows of the wrong width, then any unreadable rest):
+    # the first MAX_PROBLEMS, how many, and the last
+    refused: list[Problem] = field(default_factory=list)
+    refused_count: int = 0
+    refused_last: Problem | None = None
+
+    def where(self, line: int) -> str:
+        if self.kind == "ledger":
+            return f"ledger record #{line}"
+        return f"{self.name}:{line}"
+
+
+class Batch:
+    """Histories loaded into the engine: table ``rows`` holds every checked administration."""
+
+    def __init__(self, today: date, jobs: int | None = None, patient_column: bool = True) -> None:
+        self.today = today
+        self.patient_column = patient_column
+        self.sources: list[Source] = []
+        self.totals: list[str] = []  # the totals a check can have, in output order
+        self._written: dict[str, tuple[str, int]] = {}  # drug text → where first written
+        self._spill = tempfile.mkdtemp(prefix="dosecalc-")
+        self.con = engine(jobs, self._spill)
+
+    def close(self) -> None:
+        self.con.close()
+        shutil.rmtree(self._spill, ignore_errors=True)
+
+    def __enter__(self) -> Batch:
+        return self
+
+    def compute(self, settings: Settings, again: bool) -> Checked:
+        return _compute(self, settings, again)
+
+    def names_read(self) -> list[Any]:
+        """The abbreviations the drug names of these rows were read through, once each, at
+        their first place (as history.History.names_read)."""
+        from dosecalc.data import drugs
+
+        return drugs.names_read(
+            (text, name, line or None, None) for text, (name, line) in self._written.items()
+        )
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # reading --------------------------------------------------------------------------------
+
+    def add_file(self, path: Path) -> None:
+        src = len(self.sources)
+        if path.suffix.lower() == ".parquet":
+            source = self._parquet(path, src)
+        else:
+            source = self._csv(path, src)
+        self.sources.append(source)
+
+    def _csv(self, path: Path, src: int) -> Source:
+        name = str(path)
+        handle = _open(path)
+        try:
+            reader = csv.reader(handle, strict=True)
+            try:
+                header = next(reader)
+            except StopIteration:
+                raise FileError(Problem("the history file is empty", file=name)) from None
+            except (csv.Error, UnicodeDecodeError) as e:
+                raise hist._read_error(e, name, 1) from None
+            hist._layout(header, name)  # the reader's own checks and messages
+        finally:
+            handle.close()
+        columns = tuple(c.strip() for c in header)
+        source = Source(name, "csv", columns, path)
+        self._csv_view(source, src)
+        return source
+
+    def _csv_view(self, source: Source, src: int) -> None:
+        """The file as the engine reads it: one row a line after the header, every column text.
+        Its lines are at most the reader's default 2 MB (its buffer is 16 of them, within the
+        engine's memory whatever the file's size); a longer line goes to Python's csv module,
+        which refuses it with its line."""
+        types = ", ".join(f"'{c}': 'VARCHAR'" for c in source.columns)
+        scan = (
+            f"read_csv({_literal(str(source.path))}, header = true, columns = {{{types}}}, "
+            "delim = ',', quote = '\"', escape = '\"', auto_detect = false, strict_mode = true, "
+            "store_rejects = true, null_padding = false)"
+        )
+        # the row's number and line are its place in the table it is read into (_materialize)
+        self._view(src, f"(SELECT NULL::BIGINT AS k, * FROM {scan})", source, "k")
+
+    def _view(self, src: int, relation: str, source: Source, line: str) -> None:
+        cols = ", ".join(
+            f"coalesce(CAST({_ident(c)} AS VARCHAR), '') AS {_ident(c)}"
+            if c in source.columns
+            else f"'' AS {_ident(c)}"
+            for c in TEXT_COLUMNS
+        )
+        self.con.execute(
+            f"CREATE OR REPLACE VIEW scan_{src} AS SELECT {src} AS src, k, {line} AS line, "
+            f"{cols} FROM {relation}"
+        )
+
+    def _parquet(self, path: Path, src: int) -> Source:
+        name = str(path)
+        try:
+            hist.open_checked(path, 1 << 62, lambda p: p.open("rb").close())
+            described = self.con.execute(
+                f"DESCRIBE SELECT * FROM read_parquet({_literal(name)})"
+            ).fetchall()
+        except FileError:
+            raise
+        except Exception as e:  # not a Parquet file, or a damaged one
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise FileError(
+                Problem(f"is not a Parquet file dosecalc can read ({first})", file=name)
+            ) from None
+        columns = tuple(str(row[0]) for row in described)
+        hist._check_columns(columns, name, None)
+        source = Source(name, "parquet", tuple(c.strip() for c in columns), path)
+        relation = (
+            f"(SELECT file_row_number + 1 AS k, * FROM read_parquet({_literal(name)}, "
+            "file_row_number = true))"
+        )
+        # a Parquet file has no lines: a row is named by its number (1 for the first row)
+        self._view(src, relation, source, "k")
+        return source
+
+    def add_rows(self, source: Source, batches: Iterator[list[tuple[Any, ...]]]) -> None:
+        """Rows fed by Python, each (line, then each of TEXT_COLUMNS as text), in order."""
+        source.columns = source.columns or TEXT_COLUMNS
+        self.sources.append(source)
+        self._feed(len(self.sources) - 1, batches)
+
+    def _feed(self, src: int, batches: Iterator[list[tuple[Any, ...]]]) -> None:
+        source = self.sources[src]
+        names = ", ".join(f"{_ident(c)} VARCHAR" for c in TEXT_COLUMNS)
+        self.con.execute(f"CREATE OR REPLACE TABLE fed_{src} (k BIGINT, line BIGINT, {names})")
+        k = 0
+        for batch in batches:
+            if not batch:
+                continue
+            columns = [list(c) for c in zip(*batch, strict=True)]
+            ks = list(range(k + 1, k + len(batch) + 1))
+            k += len(batch)
+            unnest = ", ".join(f"unnest(${i + 2})" for i in range(len(columns)))
+            self.con.execute(f"INSERT INTO fed_{src} SELECT unnest($1), {unnest}", [ks, *columns])
+        source.rows = k
+        self._view(src, f"fed_{src}", Source(source.name, source.kind, TEXT_COLUMNS), "line")
+
+    def _slow_csv(self, src: int) -> None:
+        """Read a CSV file with Python's csv module (which knows the line of every row)."""
+        source = self.sources[src]
+        assert source.path is not None
+        source.slow = True
+        source.refused, source.refused_count, source.refused_last = [], 0, None
+        width = len(source.columns)
+        index = [source.columns.index(c) if c in source.columns else None for c in TEXT_COLUMNS]
+
+        def refuse(problem: Problem) -> None:
+            source.refused_count += 1
+            source.refused_last = problem
+            if len(source.refused) < MAX_PROBLEMS:
+                source.refused.append(problem)
+
+        def batches() -> Iterator[list[tuple[Any, ...]]]:
+            handle = _open(source.path)  # type: ignore[arg-type]
+            reader = csv.reader(handle, strict=True)
+            line = 1
+            batch: list[tuple[Any, ...]] = []
+            try:
+                next(reader)
+                for values in reader:
+                    line = reader.line_num
+                    if not values:
+                        continue  # a blank line is not a row
+                    if len(values) != width:
+                        refuse(
+                            Problem(
+                                f"this row has {len(values)} fields, the header has {width}",
+                                file=source.name,
+                                line=line,
+                            )
+                        )
+                        continue
+                    batch.append((line, *(values[i] if i is not None else "" for i in index)))
+                    if len(batch) >= BATCH_ROWS:
+                        yield batch
+                        batch = []
+            except (csv.Error, UnicodeDecodeError) as e:  # nothing after it can be read
+                refuse(hist._read_error(e, source.name, line).problems[0])
+            finally:
+                handle.close()
+            yield batch
+
+        self._feed(src, batches())
+
+    def _union(self) -> str:
+        return " UNION ALL ".join(f"SELECT * FROM raw_{i}" for i in range(len(self.sources)))
+
+    # checking -------------------------------------------------------------------------------
+
+    def check_rows(self) -> None:
+        """Every row of every source checked; refuse the lot with the bad rows, file:line."""
+        self._distinct_texts()
+        self._rows()
+
+    def _distinct_texts(self) -> None:
+        """Read each distinct text of the columns the Python reader resolves, once, with its
+        own functions; the engine joins the verdicts to the rows (tables t_*). Each source is
+        read once, into table raw_N; a CSV file the engine does not read as one row a line goes
+        to Python's csv module instead."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        import numpy  # noqa: F401 - loaded before the thread, so pint never hides it (units._pint)
+
+        # while the engine reads (it lets go of Python meanwhile): the reader's drug book and
+        # units, the ceilings, and the lines of each CSV file counted
+        with ThreadPoolExecutor(2, thread_name_prefix="dosecalc-read") as pool:
+            warm = pool.submit(_warm)
+            lines = {
+                src: pool.submit(_lines, s.path)
+                for src, s in enumerate(self.sources)
+                if s.kind == "csv" and not s.slow
+            }
+            for src in range(len(self.sources)):
+                if not self._materialize(src, lines.get(src)):
+                    self._slow_csv(src)
+                    self._materialize(src, None)
+            warm.result()
+        counts, texts = self._scan_texts()
+        for i, s in enumerate(self.sources):
+            s.rows = counts.get(i, 0)
+        self.totals = _resolve(self.con, texts, self.today)
+
+    def _materialize(self, src: int, lines: Any) -> bool:
+        """Source N read once, into a table (stored_N, seen through raw_N); False if the
+        engine's CSV reader could not read the file as one row a line (then Python's csv module
+        reads it)."""
+        source = self.sources[src]
+        fast = source.kind == "csv" and not source.slow
+        self.con.execute("DROP TABLE IF EXISTS reject_errors")
+        self.con.execute("DROP TABLE IF EXISTS reject_scans")
+        try:
+            self.con.execute(
+                f"CREATE OR REPLACE TEMP TABLE stored_{src} AS SELECT * FROM scan_{src}"
+            )
+        except Exception:  # mixed line ends, an unclosed quote, …
+            if fast:
+                return False
+            raise
+        # a CSV file read by the engine: its rows are stored in the file's order (the engine
+        # preserves insertion order), so a row's place is its number, the header line 1
+        place = "REPLACE (rowid + 1 AS k, rowid + 2 AS line)" if fast else ""
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP VIEW raw_{src} AS SELECT * {place} FROM stored_{src}"
+        )
+        if not fast:
+            return True
+        (rows,) = self.con.execute(f"SELECT count(*) FROM raw_{src}").fetchone()
+        return lines.result() == rows + 1 and not self._rejected()
+
+    def _rejected(self) -> bool:
+        """Whether the engine's CSV reader refused rows of the file it just read (wrong width,
+        bad quotes, …)."""
+        try:
+            return bool(self.con.execute("SELECT count(*) FROM reject_errors").fetchone()[0])
+        except Exception:  # no reject table: nothing was refused
+            return False
+
+    def _scan_texts(self) -> tuple[dict[int, int], dict[str, list[Any]]]:
+        """Rows per source, and the distinct texts of the columns the reader resolves (only
+        of the columns some source has)."""
+        given = {c for s in self.sources for c in s.columns}
+        sets = [("src",), ("date",), ("drug", "unit"), ("drug",)]
+        sets += [(c,) for c in ("bsa_m2", "cycle", "day", "time") if c in given]
+        columns = list(dict.fromkeys(c for group in sets for c in group))
+        rows = self.con.execute(
+            f"""
+            SELECT grouping({", ".join(columns)}) AS g, {", ".join(columns)}, count(*) AS n,
+                   min(src * 1099511627776 + k) AS first, arg_min(line, src * 1099511627776 + k)
+            FROM ({self._union()})
+            GROUP BY GROUPING SETS ({", ".join("(" + ", ".join(g) + ")" for g in sets)})
+            """
+        ).fetchall()
+        counts: dict[int, int] = {}
+        texts: dict[str, list[Any]] = {c: [] for c in ("date", "kind", "bsa_m2", "cycle", "day")}
+        texts["time"] = []
+        width = len(columns)
+        first: list[tuple[int, str, int]] = []  # where each drug text is first written
+        for g, *values, n, at, line in rows:
+            used = [c for i, c in enumerate(columns) if not g >> (width - 1 - i) & 1]
+            value = dict(zip(columns, values, strict=True))
+            if used == ["src"]:
+                counts[value["src"]] = n
+            elif used == ["drug", "unit"]:
+                texts["kind"].append((value["drug"], value["unit"]))
+            elif used == ["drug"]:
+                first.append((at, value["drug"], line))
+            else:
+                texts[used[0]].append(value[used[0]])
+        self._written = {}
+        for at, text, line in sorted(first):
+            if text.strip():
+                source = self.sources[at >> 40]
+                self._written.setdefault(text.strip(), (source.name, line))
+        return counts, texts
+
+    def _rows(self) -> None:
+        """Table ``rows``: every row, typed; ``ok`` says whether the reader takes it."""
+        with_patient = self.patient_column
+        given = {c for s in self.sources for c in s.columns}
+
+        def optional(column: str, table: str, alias: str) -> tuple[str, str, str]:
+            """(value, ok, join) of an optional column resolved by a t_* table."""
+            if column not in given:
+                return "NULL", "true", ""
+            return (
+                f"{alias}.v",
+                f"{alias}.ok",
+                f"LEFT JOIN {table} {alias} ON {alias}.t = r.{_ident(column)}",
+            )
+
+        bsa, cycle, day, tm = (
+            optional(c, t, a)
+            for c, t, a in (
+                ("bsa_m2", "t_bsa", "tb"),
+                ("cycle", "t_cycle", "tc"),
+                ("day", "t_day", "tdy"),
+                ("time", "t_time", "tt"),
+            )
+        )
+        ident = (
+            "nullif(pystrip(unesc(r.id)), '')",
+            "length(pystrip(unesc(r.id))) <= " + str(hist.MAX_ID_CHARS),
+        )
+        if "id" not in given:
+            ident = ("NULL", "true")
+        pat = ("r.pat_s", "r.pat_s <> ''") if with_patient else ("''", "true")
+        small = sum(s.rows for s in self.sources) <= IN_MEMORY_ROWS
+        self.con.execute(
+            f"""
+            CREATE OR REPLACE {"TEMP TABLE" if small else "TABLE"} rows AS
+            SELECT r.src, r.line, r.src * 1099511627776 + r.k AS ord,
+                   {pat[0]} AS pat, td.d, tk.dc, tk.per_m2, tk.m2,
+                   CASE WHEN dose_ok THEN dose_v * tk.factor END AS amount,
+                   {bsa[0]} AS bsa, {cycle[0]} AS cycle, {day[0]} AS day, {tm[0]} AS tm,
+                   {ident[0]} AS ident,
+                   coalesce(td.ok AND tk.ok AND {bsa[1]} AND {cycle[1]} AND {day[1]} AND {tm[1]}
+                            AND dose_ok AND dose_v > 0
+                            AND dose_v * tk.factor <= {hist.MAX_ROW_AMOUNT!r}
+                            AND {pat[1]} AND {ident[1]}, false) AS ok
+            FROM (SELECT r.*,
+                         regexp_full_match(dose_s, '{DOSE_RULE}')
+                           AND length(dose_s) <= {MAX_NUMBER_CHARS}
+                           AND isfinite(TRY_CAST(dose_s AS DOUBLE)) AS dose_ok,
+                         TRY_CAST(dose_s AS DOUBLE) AS dose_v
+                  FROM (SELECT raw.*, pystrip(dose) AS dose_s,
+                               {"pystrip(unesc(patient))" if with_patient else "''"} AS pat_s
+                        FROM ({self._union()}) raw) r) r
+            LEFT JOIN t_date td ON td.t = r.date
+            LEFT JOIN t_kind tk ON tk.drug_t = r.drug AND tk.unit_t = r.unit
+            {bsa[2]} {cycle[2]} {day[2]} {tm[2]}
+            """
+        )
+        counts = dict(
+            self.con.execute("SELECT src, count(*) FROM rows WHERE NOT ok GROUP BY src").fetchall()
+        )
+        bad = [i for i, s in enumerate(self.sources) if counts.get(i) or s.refused_count]
+        if bad:
+            raise self._refusal(bad[0], counts.get(bad[0], 0))
+
+    def _refusal(self, src: int, count: int) -> FileError:
+        """Every bad row of a source, as the reader refuses a file (history.refuse): the first
+        MAX_PROBLEMS in line order, then how many more and the line of the last."""
+        source = self.sources[src]
+        names = ("src", "k", "line", *TEXT_COLUMNS)
+
+        def refused(order: str, limit: int) -> list[Problem]:
+            if not count:
+                return []
+            rows = self.con.execute(
+                f"""
+                SELECT raw.* FROM raw_{src} raw
+                JOIN (SELECT ord - {src} * 1099511627776 AS k FROM rows
+                      WHERE NOT ok AND src = {src} ORDER BY ord {order} LIMIT {limit}) b
+                USING (k) ORDER BY k
+                """
+            ).fetchall()
+            out = []
+            for values in rows:
+                raw = dict(zip(names, values, strict=True))
+                why = row_problem(raw, source, self.patient_column, self.today)
+                out.append(Problem(why, file=source.name, line=raw["line"]))
+            return out
+
+        first = sorted(refused("ASC", MAX_PROBLEMS) + source.refused, key=lambda p: p.line or 0)[
+            :MAX_PROBLEMS
+        ]
+        lasts = refused("DESC", 1) + [p for p in (source.refused_last,) if p is not None]
+        last = max(lasts, key=lambda p: p.line or 0)
+        return hist.refuse_first(first, count + source.refused_count, last)
+
+
+def _capped(problems: list[Problem], total: int, what: str) -> list[Problem]:
+    if total > len(problems):
+        return [*problems, Problem(f"and {total - len(problems)} more bad {what}")]
+    return problems
+
+
+def row_problem(raw: dict[str, Any], source: Source, with_patient: bool, today: date) -> str:
+    """What the Python reader says about a row the engine refused (its checks, its order)."""
+    try:
+        hist.parse_fields(raw["date"], raw["drug"], raw["dose"], raw["unit"], raw["bsa_m2"], today)
+        if with_patient and hist._text(raw["patient"]) is None:
+            return (
+                "the patient is missing: in a history with a patient column, every row names "
+                "its patient"
+            )
+        hist.parse_row(raw, source.where(raw["line"]), today)
+    except ValueError as e:
+        return str(e)
+    # the engine's number rule is the strict one (one reader for every number)
+    return f"dose '{hist._text(raw['dose'])}' is not a number"
+
+
+def _resolve(con: Any, texts: dict[str, list[Any]], today: date) -> list[str]:
+    """The Python reader's verdict on each distinct text, as tables the rows join (t_*); the
+    totals a check can have, in their order: the drugs by name, then the equivalent."""
+
+    def verdict(fn: Any, text: Any) -> tuple[bool, Any]:
+        try:
+            return True, fn(text)
+        except ValueError:
+            return False, None
+
+    def day(t: str) -> date:
+        text = hist._text(t)
+        if text is None:
+            raise ValueError("the date is missing")
+        when = hist._date(text)
+        if when > today:
+            raise ValueError("in the future")
+        return when
+
+    def kind(pair: tuple[str, str]) -> tuple[str, float, bool]:
+        drug_t, unit_t = (hist._text(x) for x in pair)
+        if drug_t is None or unit_t is None:
+            raise ValueError("missing")
+        drug, factor, per_m2, _ = hist._drug_and_unit(drug_t, unit_t)
+        return drug, factor, per_m2
+
+    _table(
+        con,
+        "t_date",
+        "t VARCHAR, ok BOOLEAN, d DATE",
+        [(t, *verdict(day, t)) for t in texts["date"]],
+    )
+    kinds = [(pair, *verdict(kind, pair)) for pair in texts["kind"]]
+    names = sorted({v[0] for _, ok, v in kinds if ok}) + [EQUIVALENT]
+    code = {name: i for i, name in enumerate(names)}
+    book = ceilings.book()
+    _table(
+        con,
+        "t_kind",
+        "drug_t VARCHAR, unit_t VARCHAR, ok BOOLEAN, canonical VARCHAR, factor DOUBLE, "
+        "per_m2 BOOLEAN, dc INTEGER, m2 BOOLEAN",
+        [
+            (
+                *pair,
+                ok,
+                *(v or (None, None, None)),
+                code[v[0]] if ok else None,
+                cumulative.tracking_unit(v[0], book).endswith("/m2") if ok else None,
+            )
+            for pair, ok, v in kinds
+        ],
+    )
+
+    def bsa(t: str) -> float | None:
+        return None if t == "" else hist._bsa(t.strip())
+
+    def number(fn: Any) -> Any:
+        return lambda t: fn(t) or None
+
+    simple = {
+        "t_bsa": ("bsa_m2", bsa, "DOUBLE"),
+        "t_cycle": ("cycle", number(lambda t: hist._int(t, "cycle", 1)), "INTEGER"),
+        "t_day": ("day", number(lambda t: hist._int(t, "day", -366)), "INTEGER"),
+        "t_time": ("time", lambda t: hist._minutes(hist._time(t)) or None, "INTEGER"),
+    }
+    for name, (key, fn, typ) in simple.items():
+        _table(
+            con, name, f"t VARCHAR, ok BOOLEAN, v {typ}", [(t, *verdict(fn, t)) for t in texts[key]]
+        )
+    return names
+
+
+def _warm() -> None:
+    """Load what reading the distinct texts needs: the drug book, pint's units, the ceilings."""
+    hist._drug_and_unit("cisplatin", "mg/m2")
+    ceilings.book()
+
+
+def _lines(path: Path | None) -> int:
+    """Lines of a file as Python's csv module counts them (``\\n``, ``\\r\\n`` or ``\\r``
+    ends a line), up to its last text (line ends after it close no row)."""
+    assert path is not None
+    ends = 0
+    prev_cr = False
+    with path.open("rb") as f:
+        while block := f.read(1 << 24):
+            ends += block.count(b"\n") + block.count(b"\r") - block.count(b"\r\n")
+            if prev_cr and block.startswith(b"\n"):
+                ends -= 1
+            prev_cr = block.endswith(b"\r")
+        tail, pos = b"", f.tell()
+        while pos > 0:
+            step = min(1 << 16, pos)
+            f.seek(pos - step)
+            chunk = f.read(step)
+            text = chunk.rstrip(b"\r\n")
+            tail = chunk[len(text) :] + tail
+            if text:
+                break
+            pos -= step
+    ends -= tail.count(b"\n") + tail.count(b"\r") - tail.count(b"\r\n")
+    return ends + 1
+
+
+def _open(path: Path) -> Any:
+    """A CSV history opened as text (no size limit: the engine spills to disk, Python's csv
+    module streams)."""
+    return hist.open_checked(
+        path, 1 << 62, lambda p: p.open(encoding="utf-8-sig", errors="strict", newline="")
+    )
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+# ---------------------------------------------------------------- the ceilings, as tables
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What every patient of a check shares: the BSA given, risk factors, table and options."""
+
+    bsa_m2: float | None  # the current BSA given on the command line (else each patient's)
+    described: str  # how that BSA came about ("the current BSA 1.84 m² (given)")
+    factors: RiskFactors
+    table: str
+    options: tuple[tuple[str, str], ...]
+
+
+def _json(value: Any) -> str:
+    return to_json_line(value)
+
+
+def _esc(text: str) -> str:
+    """``text`` as it stands inside a JSON string."""
+    return to_json_line(text)[1:-1]
+
+
+# the keys of Total.as_dict() that the engine computes, in their order
+_COMPUTED = (
+    "prior",
+    "planned",
+    "total",
+    "threshold",
+    "limit",
+    "percent_of_threshold",
+    "percent_of_limit",
+    "headroom_to_threshold",
+    "headroom_to_limit",
+)
+
+
+@dataclass(frozen=True)
+class Exposures:
+    """The reference's resolution of each distinct exposure's ceilings, as plain rows."""
+
+    levels: dict[tuple[int, int], list[tuple[int, float, bool]]]  # (eid, tc) → (lvl, bound, strict)
+    shape: tuple[int, int]  # 1 + the largest exposure code, the number of totals
+
+
+def number_exposures(
+    pairs: list[tuple[Any, Any]], settings: Settings
+) -> tuple[list[tuple[Any, Any, int]], list[tuple[int, list[int], float | None]]]:
+    """Number the distinct exposures of the patients: the drugs a patient had (codes) and, when
+    an age is given, the age at the first anthracycline-type dose (``fa``, its date), on which
+    ceilings and surveillance levels depend (cumulative._with_first_exposure). From the
+    distinct (codes, fa) pairs: each pair with its number, and (number, codes, age) of each."""
+    f = settings.factors
+    found: dict[tuple[tuple[int, ...], float | None], int] = {}
+    rows = []
+    for ekey, fa in pairs:
+        age = None
+        if f.age_years is not None and f.age_on is not None and fa is not None:
+            when = fa if isinstance(fa, date) else date.fromisoformat(fa)
+            age = round(f.age_at(when), 2)  # type: ignore[arg-type]
+        eid = found.setdefault((tuple(ekey), age), len(found) + 1)
+        rows.append((list(ekey), fa, eid))
+    return rows, [(eid, list(key), age) for (key, age), eid in found.items()]
+
+
+def _exposures(con: Any, settings: Settings) -> list[tuple[int, list[int], float | None]]:
+    """Number the distinct exposures of table pinfo (its column eid)."""
+    pairs = con.execute("SELECT DISTINCT ekey, fa FROM pinfo").fetchall()
+    rows, keys = number_exposures(pairs, settings)
+    _table(con, "pe", "ekey INTEGER[], fa DATE, eid INTEGER", rows)
+    con.execute(
+        "CREATE OR REPLACE TABLE pinfo AS SELECT p.* REPLACE (e.eid AS eid) FROM pinfo p "
+        "JOIN pe e ON e.ekey = p.ekey AND e.fa IS NOT DISTINCT FROM p.fa ORDER BY p.pid"
+    )
+    return keys
+
+
+def _exposure_tables(
+    con: Any, keys: list[tuple[int, list[int], float | None]], names: list[str], settings: Settings
+) -> Exposures:
+    """For each distinct exposure (the drugs a patient had, as codes into ``names``), the
+    reference's resolution of its ceilings (cumulative._setup) as rows of small tables: levels
+    (lv), equivalence factors (eqf), the fixed JSON of each total (tm) and the fixed warnings
+    (ew). ``names`` are the totals in their order: drugs by name, then the equivalent."""
+    book = ceilings.book()
+    code = {name: i for i, name in enumerate(names)}
+    lv, eqf, tm, ew = [], [], [], []
+    levels: dict[tuple[int, int], list[tuple[int, float, bool]]] = {}
+    for eid, codes, age in keys:
+        exposed = frozenset(names[c] for c in codes)
+        factors = replace(settings.factors, first_exposure_age=age)
+        setup = cumulative._setup(book, factors, settings.table, settings.options, exposed)
+        for name in sorted(exposed | ({EQUIVALENT} if setup.agents else set())):
+            tc = code[name]
+            c = setup.ceilings.get(name)
+            sample = cumulative.Total(
+                name,
+                setup.units[name],
+                0.0,
+                0.0,
+                c.threshold if c else None,
+                c.limit if c else None,
+                c,
+                setup.extras.get(name, cumulative._NO_EXTRA),
+            ).as_dict()
+            keys_ = list(sample)
+            if keys_[:2] != ["drug", "unit"] or tuple(keys_[2:11]) != _COMPUTED:
+                raise AssertionError(f"Total.as_dict() changed its keys: {keys_}")
+            head = _json({"drug": sample["drug"], "unit": sample["unit"]})[:-1] + ',"prior":'
+            rest = {k: sample[k] for k in keys_[11:]}
+            tail = "," + _json(rest)[1:] if rest else "}"
+            tm.append(
+                (eid, tc, head, tail, sample["threshold"], sample["limit"], name, sample["unit"])
+            )
+            for n, level in enumerate(setup.levels.get(name, ())):
+                levels.setdefault((eid, tc), []).append((n, level.bound, bool(level.strict)))
+                drug = c.drug if c else name
+                lv.append(
+                    (
+                        eid,
+                        tc,
+                        n,
+                        level.bound,
+                        level.severity,
+                        level.code,
+                        _esc(level.head),
+                        _esc(level.tail),
+                        _esc(level.unit),
+                        level.monitor,
+                        _esc(drug),
+                        _json(drug),
+                    )
+                )
+        if setup.agents:
+            eqf += [(eid, code[d], f) for d, f in setup.eq.factors.items() if d in exposed]
+        if setup.alerts:
+            ew.append((eid, ",".join(_json(a.as_dict()) for a in setup.alerts)))
+    _table(
+        con,
+        "lv",
+        "eid INTEGER, tc INTEGER, lvl INTEGER, bound DOUBLE, severity VARCHAR, code VARCHAR, "
+        "head VARCHAR, tail VARCHAR, unit VARCHAR, monitor BOOLEAN, drug_esc VARCHAR, "
+        "drug_json VARCHAR",
+        lv,
+    )
+    _table(con, "eqf", "eid INTEGER, dc INTEGER, factor DOUBLE", eqf)
+    _table(
+        con,
+        "tm",
+        "eid INTEGER, tc INTEGER, head VARCHAR, tail VARCHAR, threshold DOUBLE, lim DOUBLE, "
+        "name VARCHAR, unit VARCHAR",
+        tm,
+    )
+    _table(con, "ew", "eid INTEGER, j VARCHAR", ew)
+    return Exposures(levels, (1 + max((e for e, _, _ in keys), default=0), len(names)))
+
+
+def _table(con: Any, name: str, decl: str, rows: list[tuple[Any, ...]]) -> None:
+    """A temporary table of Python rows."""
+    _columns(con, name, decl, [list(c) for c in zip(*rows, strict=True)] if rows else [])
+
+
+def _columns(con: Any, name: str, decl: str, columns: list[list[Any]]) -> None:
+    """A temporary table of Python columns (lists of equal length)."""
+    con.execute(f"CREATE OR REPLACE TABLE {name} ({decl})")
+    if columns and columns[0]:
+        unnest = ", ".join(f"unnest(${i + 1})" for i in range(len(columns)))
+        con.execute(f"INSERT INTO {name} SELECT {unnest}", columns)
+
+
+# ---------------------------------------------------------------- stage 1: rows → totals
+# Input: table rows (every checked administration: patient, order, where, date, drug code dc,
+# amount in mg or units, per m² or not, m2: whether the drug's total counts per m², BSA, …).
+
+PINFO = """
+CREATE OR REPLACE TABLE pinfo AS
+WITH p AS (
+    SELECT pat, min(ord) AS first_ord, list(DISTINCT dc ORDER BY dc) AS ekey,
+           arg_max({{'bsa': bsa, 'd': d, 'src': src, 'line': line}}, {{'d': d, 'ord': ord}})
+               FILTER (WHERE bsa IS NOT NULL) AS h,
+           min(d) FILTER (WHERE dc IN ({anthracyclines})) AS fa
+    FROM rows GROUP BY pat)
+SELECT row_number() OVER (ORDER BY first_ord) AS pid, 0 AS eid,
+       pat, first_ord, ekey, fa, h.bsa AS hbsa, h.d AS hbsa_d, h.src AS hbsa_src,
+       h.line AS hbsa_line, coalesce({given}, h.bsa) AS pbsa
+FROM p
+"""
+
+# rows whose amount must be converted with a BSA that no one gave
+NO_BSA = """
+SELECT p.pid, r.src, r.line, r.d, n.drug, r.amount, r.per_m2
+FROM rows r JOIN pinfo p ON p.pat = r.pat JOIN names n ON n.dc = r.dc
+WHERE r.per_m2 <> r.m2 AND r.bsa IS NULL AND p.pbsa IS NULL
+ORDER BY p.pid, r.ord
+"""
+
+# the same administration twice: for each later row, the first earlier row of
+# the same patient, date and drug that no time or id tells apart and whose amount, in the unit
+# of the drug's total, is within REPEAT_TOLERANCE of it (two ledger records are not compared)
+REPEATS = """
+WITH k AS (SELECT pat, d, dc FROM rows GROUP BY pat, d, dc HAVING count(*) > 1),
+dup AS (SELECT r.* FROM rows r SEMI JOIN k ON k.pat = r.pat AND k.d = r.d AND k.dc = r.dc),
+pairs AS (
+    SELECT p.pid, b.ord AS i_ord, a.ord AS j_ord, b.src AS i_src, b.line AS i_line,
+           a.src AS j_src, a.line AS j_line, b.d, n.drug,
+           CASE WHEN a.per_m2 = a.m2 THEN a.amount
+                WHEN a.m2 THEN a.amount / coalesce(a.bsa, b.bsa, p.pbsa)
+                ELSE a.amount * coalesce(a.bsa, b.bsa, p.pbsa) END AS av,
+           CASE WHEN b.per_m2 = b.m2 THEN b.amount
+                WHEN b.m2 THEN b.amount / coalesce(b.bsa, a.bsa, p.pbsa)
+                ELSE b.amount * coalesce(b.bsa, a.bsa, p.pbsa) END AS bv
+    FROM dup b
+    JOIN dup a ON a.pat = b.pat AND a.d = b.d AND a.dc = b.dc AND a.ord < b.ord
+    JOIN pinfo p ON p.pat = b.pat
+    JOIN names n ON n.dc = b.dc
+    JOIN srcs sa ON sa.src = a.src
+    JOIN srcs sb ON sb.src = b.src
+    WHERE NOT (sa.ledger AND sb.ledger)
+      AND NOT (a.tm IS NOT NULL AND b.tm IS NOT NULL AND a.tm <> b.tm)
+      AND NOT (a.ident IS NOT NULL AND b.ident IS NOT NULL AND a.ident <> b.ident)),
+found AS (
+    SELECT *, row_number() OVER (PARTITION BY pid, i_ord ORDER BY j_ord) AS k
+    FROM pairs
+    WHERE av IS NOT NULL AND bv IS NOT NULL AND abs(av - bv) <= {tolerance} * greatest(av, bv))
+SELECT pid, i_ord, j_ord, i_src, i_line, j_src, j_line, d, drug, av, bv
+FROM found WHERE k = 1
+"""
+
+# each administration's contribution to each total (tc: the total's code, in output order),
+# in the unit the total is kept in, sorted as the totals add them
+STREAMS = """
+WITH c AS (
+    SELECT p.pid, p.eid, r.dc, r.d, r.ord,
+           CASE WHEN r.per_m2 = r.m2 THEN r.amount
+                WHEN r.m2 THEN r.amount / coalesce(r.bsa, p.pbsa)
+                ELSE r.amount * coalesce(r.bsa, p.pbsa) END AS amt
+    FROM rows r JOIN pinfo p ON p.pat = r.pat
+    WHERE hash(r.pat) % {parts} = {part})
+SELECT pid, eid, dc AS tc, ord, amt FROM (
+    SELECT pid, eid, dc, d, ord, amt FROM c
+    UNION ALL
+    SELECT c.pid, c.eid, {eq}, c.d, c.ord, c.amt * e.factor
+    FROM c JOIN eqf e ON e.eid = c.eid AND e.dc = c.dc)
+ORDER BY pid, dc, d, ord
+"""
+PART_ROWS = 1_500_000  # rows of the patients whose running sums are made at a time
+
+
+# rows converted with the patient's BSA for want of their own (BSA_ASSUMED), per drug
+ASSUMED = """
+CREATE OR REPLACE TABLE ba AS
+WITH a AS (
+    SELECT p.pid, r.dc, count(*) AS n, min(r.ord) AS first_ord
+    FROM rows r JOIN pinfo p ON p.pat = r.pat
+    WHERE r.per_m2 <> r.m2 AND r.bsa IS NULL
+    GROUP BY p.pid, r.dc)
+SELECT a.pid, n.drug, a.n, a.first_ord, r.src, r.line
+FROM rows r JOIN a ON a.first_ord = r.ord JOIN names n ON n.dc = a.dc
+"""
+
+
+def _exact(con: Any, exposures: Exposures, rows: int, eq: int) -> None:
+    """Lifetime totals (table tot) and first crossings (table cx) from each administration's
+    contribution to each total (STREAMS), a part of the patients at a time.
+
+    A float sum depends on the order of its additions; the reference adds each total's amounts
+    one by one in date order. DuckDB's window sums add in another order (a segment tree), and
+    its ordered aggregates sort each group anew, so the running sums are made here: numpy's
+    cumsum is the same sequential addition, done for many streams at once (each a row of a
+    matrix, padded with zeros after its end, streams of similar length together)."""
+    import numpy as np
+
+    con.execute("CREATE OR REPLACE TABLE tot (pid BIGINT, eid BIGINT, tc BIGINT, value DOUBLE)")
+    con.execute("CREATE OR REPLACE TABLE cx0 (ord BIGINT, lvl BIGINT, total DOUBLE, tc BIGINT)")
+
+    def store(table: str, names: tuple[str, ...], parts: list[Any]) -> None:
+        """A part's arrays into a table of the engine (Python keeps none of them)."""
+        if parts:
+            con.register("part_np", {n: np.concatenate([p[i] for p in parts])
+                                     for i, n in enumerate(names)})  # fmt: skip
+            con.execute(f"INSERT INTO {table} SELECT {', '.join(names)} FROM part_np")
+            con.unregister("part_np")
+
+    # levels as arrays indexed [eid, tc, slot]: bound (inf: none) and strict
+    eids, tcs = exposures.shape
+    slots = max((len(v) for v in exposures.levels.values()), default=0)
+    bound = np.full((eids, tcs, max(slots, 1)), np.inf)
+    strict = np.zeros((eids, tcs, max(slots, 1)), dtype=bool)
+    for (e, t), lvls in exposures.levels.items():
+        for j, (_, b, s) in enumerate(lvls):
+            bound[e, t, j], strict[e, t, j] = b, s
+    parts = max(1, -(-rows // PART_ROWS))
+    for part in range(parts):
+        a = con.execute(STREAMS.format(parts=parts, part=part, eq=eq)).fetchnumpy()
+        gi, pid, eid, tc = (np.asarray(a[k], dtype=np.int64) for k in ("ord", "pid", "eid", "tc"))
+        amt = np.asarray(a["amt"], dtype=np.float64)
+        if len(gi) == 0:
+            continue
+        cx: list[Any] = []  # arrays of gi, level slot, running total, total code
+        new = np.ones(len(gi), dtype=bool)
+        new[1:] = (pid[1:] != pid[:-1]) | (tc[1:] != tc[:-1])
+        starts = np.flatnonzero(new)
+        lengths = np.diff(np.append(starts, len(gi)))
+        sums = np.empty_like(amt)
+        # streams of similar length (within a factor of two) share a matrix
+        width = (2 ** np.ceil(np.log2(lengths))).astype(np.int64)
+        for w in np.unique(width):
+            seg = np.flatnonzero(width == w)
+            lens = lengths[seg]
+            rows = np.repeat(np.arange(len(seg)), lens)
+            offset = np.arange(lens.sum()) - np.repeat(np.cumsum(lens) - lens, lens)
+            where = np.repeat(starts[seg], lens) + offset
+            m = np.zeros((len(seg), int(w)))
+            m[rows, offset] = amt[where]
+            c = np.cumsum(m, axis=1)  # sequential, row by row: the reference's additions
+            sums[where] = c[rows, offset]
+            s_eid, s_tc = eid[starts[seg]], tc[starts[seg]]
+            for j in range(slots):
+                b = bound[s_eid, s_tc, j]
+                hit = np.where(strict[s_eid, s_tc, j][:, None], c > b[:, None], c >= b[:, None])
+                crossed = np.flatnonzero(hit[np.arange(len(seg)), lens - 1])
+                at = starts[seg[crossed]] + hit[crossed].argmax(axis=1)
+                cx.append((gi[at], np.full(len(at), j), sums[at], tc[at]))
+        last = starts + lengths - 1
+        store("tot", ("pid", "eid", "tc", "value"), [(pid[last], eid[last], tc[last], sums[last])])
+        store("cx0", ("ord", "lvl", "total", "tc"), cx)
+    con.execute(
+        """
+        CREATE OR REPLACE TABLE cx AS
+        SELECT p.pid, p.eid, c.tc, c.lvl, r.d, r.ord, r.src,
+               r.line, r.cycle, r.day, c.total AS tot_at
+        FROM rows r JOIN cx0 c ON c.ord = r.ord JOIN pinfo p ON p.pat = r.pat
+        """
+    )
+
+
+# ---------------------------------------------------------------- stage 2: the output
+# Each patient's JSON is assembled from three sorted streams of fragments the engine writes:
+# the head, the totals and the warnings (in the reference's order), as UTF-8 bytes (half the
+# time of handing Python each fragment as a str, and nothing to encode before writing).
+
+CHUNK = 5_000  # patients per query (bounds the memory of the output)
+
+
+def _where(source: str, line: str) -> str:
+    """SQL for ``file:line`` (or ``ledger record #N``), escaped for a JSON string."""
+    return (
+        f"concat(CASE WHEN {source}.ledger THEN 'ledger record #' ELSE {source}.prefix END, "
+        f"CAST({line} AS VARCHAR))"
+    )
+
+
+DESCRIBED = f"""
+SELECT p.*, CASE WHEN {{given}} IS NOT NULL THEN {{described}}
+                 WHEN p.hbsa IS NOT NULL THEN concat('the latest bsa_m2 in the history, ',
+                      printf('%.2f', p.hbsa), ' m² on ', CAST(p.hbsa_d AS VARCHAR), ' (',
+                      {_where("sh", "p.hbsa_line")}, ')') END AS described
+FROM pinfo p LEFT JOIN srcs sh ON sh.src = p.hbsa_src
+WHERE p.pid BETWEEN $lo AND $hi {{selected}}
+"""
+
+HEADS = """
+SELECT pid, encode(concat('{', CASE WHEN {named} THEN concat('"patient":', jstr(pat), ',') ELSE '' END,
+                   '"bsa_m2":', numornull(pbsa), ',"cumulative":['))
+FROM pinfo p WHERE pid BETWEEN $lo AND $hi {selected}
+ORDER BY pid
+"""
+
+# the fields of a total without a ceiling, as they stand in its JSON
+_NO_CEILING = "".join(f',"{k}":null' for k in _COMPUTED[3:])
+
+TOTALS_JSON = f"""
+SELECT t.pid, encode(concat(m.head, num(t.value), ',"planned":0.0,"total":', num(t.value),
+    CASE WHEN m.threshold IS NULL AND m.lim IS NULL THEN '{_NO_CEILING}'
+    ELSE concat(',"threshold":', numornull(m.threshold), ',"limit":', numornull(m.lim),
+        ',"percent_of_threshold":', numornull(100 * t.value / m.threshold),
+        ',"percent_of_limit":', numornull(100 * t.value / m.lim),
+        ',"headroom_to_threshold":', numornull(m.threshold - t.value),
+        ',"headroom_to_limit":', numornull(m.lim - t.value)) END, m.tail))
+FROM tot t JOIN tm m ON m.eid = t.eid AND m.tc = t.tc
+WHERE t.pid BETWEEN $lo AND $hi {{selected_t}}
+ORDER BY t.pid, t.tc
+"""
+
+
+WARNINGS_JSON = f"""
+WITH p AS ({DESCRIBED}),
+w AS (
+    SELECT b.pid, 0 AS part, NULL::DATE AS kd, b.first_ord AS ko, false AS ke, 0.0 AS kb,
+           0 AS kl, false AS critical,
+           concat('{{"severity":"warning","code":"BSA_ASSUMED","drug":', jstr(b.drug),
+                  ',"phase":null,"cycle":null,"day":null,"date":null,"message":"', jesc(b.drug),
+                  ': ', CASE WHEN b.n = 1 THEN 'row' ELSE concat(b.n, ' rows') END,
+                  ' without bsa_m2 (first: ', {_where("sb", "b.line")}, ') converted with ',
+                  p.described, '; give bsa_m2 on each row for the BSA of that day"}}') AS j
+    FROM ba b JOIN p ON p.pid = b.pid JOIN srcs sb ON sb.src = b.src
+    UNION ALL
+    SELECT p.pid, 1, NULL, 0, false, 0.0, 0, false, ew.j FROM p JOIN ew ON ew.eid = p.eid
+    UNION ALL
+    SELECT c.pid, 2, c.d, c.ord, c.tc = {{eq}}, l.bound, l.lvl, l.severity = 'critical',
+           concat('{{"severity":"', l.severity, '","code":"', l.code, '","drug":', l.drug_json,
+                  ',"phase":null,"cycle":', coalesce(CAST(c.cycle AS VARCHAR), 'null'),
+                  ',"day":', coalesce(CAST(c.day AS VARCHAR), 'null'),
+                  ',"date":"', CAST(c.d AS VARCHAR), '","message":"',
+                  CASE WHEN l.monitor
+                       THEN concat(l.head, ' [', l.drug_esc, ' ', fmt(c.tot_at), ' ', l.unit, ' on ',
+                                   CAST(c.d AS VARCHAR), ' (', {_where("sc", "c.line")}, ')]')
+                       ELSE concat(l.head, ' on ', CAST(c.d AS VARCHAR), ' (',
+                                   {_where("sc", "c.line")}, '): total ', fmt(c.tot_at), ' ',
+                                   l.unit, l.tail) END,
+                  '"}}')
+    FROM cx c JOIN p ON p.pid = c.pid
+    JOIN lv l ON l.eid = c.eid AND l.tc = c.tc AND l.lvl = c.lvl
+    JOIN srcs sc ON sc.src = c.src
+    UNION ALL
+    SELECT p.pid, 3, NULL, 0, false, 0.0, 0, false,
+           concat('{{"severity":"info","code":"BSA_FROM_HISTORY","drug":null,"phase":null,',
+                  '"cycle":null,"day":null,"date":null,"message":"BSA used: ', p.described, '"}}')
+    FROM p WHERE {{given}} IS NULL AND p.hbsa IS NOT NULL
+    UNION ALL
+    SELECT n.pid, 4, NULL, n.k, false, 0.0, 0, false, n.j FROM notes n JOIN p ON p.pid = n.pid)
+SELECT pid, encode(j), critical FROM w ORDER BY pid, part, kd, ko, ke, kb, kl
+"""
+
+
+def _fill(template: str, **values: Any) -> str:
+    """``template`` with each ``{name}`` replaced (the SQL holds braces of its own)."""
+    for name, value in values.items():
+        template = template.replace("{" + name + "}", str(value))
+    return template
+
+
+# patients with a total at or over its threshold (or over its limit), for --patients-over
+OVER = {
+    "threshold": ("CUMULATIVE_THRESHOLD_REACHED", "CUMULATIVE_LIMIT_EXCEEDED"),
+    "limit": ("CUMULATIVE_LIMIT_EXCEEDED",),
+}
+
+
+@dataclass(frozen=True)
+class _Shown:
+    """What a status line reads of a patient's check."""
+
+    patient: str
+    cumulative: list[Any]
+
+
+def _in(values: Sequence[str]) -> str:
+    return "(" + ", ".join(_literal(v) for v in values) + ")"
+
+
+@dataclass
+class Checked:
+    """The checks of every patient, in the engine, ready to be written out in patient order."""
+
+    batch: Batch
+    settings: Settings
+    patients: int
+    equivalent: int  # the code of the doxorubicin-equivalent total
+
+    def _select(self, over: str | None) -> tuple[str, str]:
+        if over is None:
+            return "", ""
+        self.batch.con.execute(
+            "CREATE OR REPLACE TABLE sel AS SELECT DISTINCT c.pid FROM cx c "
+            "JOIN lv l ON l.eid = c.eid AND l.tc = c.tc AND l.lvl = c.lvl "
+            f"WHERE l.code IN {_in(OVER[over])}"
+        )
+        return "AND p.pid IN (SELECT pid FROM sel)", "AND t.pid IN (SELECT pid FROM sel)"
+
+    def noted(self, code: str) -> int:
+        """How many patients have a note (HISTORY_DOSE_HIGH, REPEAT_COUNTED) of ``code``."""
+        query = "SELECT count(DISTINCT pid) FROM notes WHERE json_extract_string(j, '$.code') = ?"
+        return int(self.batch.con.execute(query, [code]).fetchall()[0][0])
+
+    def lines(self, over: str | None = None) -> Iterator[tuple[bytes, bool]]:
+        """Each patient's check as a line of JSON (UTF-8), and whether it is critical."""
+        s = self.settings
+        selected, selected_t = self._select(over)
+        given = "NULL" if s.bsa_m2 is None else repr(s.bsa_m2)
+        named = "true" if self.batch.patient_column else "false"
+        heads = _fill(HEADS, named=named, selected=selected)
+        totals = _fill(TOTALS_JSON, selected_t=selected_t)
+        warnings = _fill(
+            WARNINGS_JSON,
+            given=given,
+            described=_literal(_esc(s.described)),
+            selected=selected,
+            eq=self.equivalent,
+        )
+        con = self.batch.con
+        for lo in range(1, self.patients + 1, CHUNK):
+            bounds = {"lo": lo, "hi": lo + CHUNK - 1}
+            head = con.execute(heads, bounds).fetchall()
+            tots = iter(con.execute(totals, bounds).fetchall())
+            warns = iter(con.execute(warnings, bounds).fetchall())
+            t = next(tots, None)
+            w = next(warns, None)
+            for pid, text in head:
+                parts, warn, critical = [], [], False
+                while t is not None and t[0] == pid:
+                    parts.append(t[1])
+                    t = next(tots, None)
+                while w is not None and w[0] == pid:
+                    warn.append(w[1])
+                    critical |= w[2]
+                    w = next(warns, None)
+                yield (
+                    b"".join((text, b",".join(parts), b'],"warnings":[', b",".join(warn), b"]}")),
+                    critical,
+                )
+
+    def summary(self) -> Iterator[tuple[list[tuple[str | None, str | None]], bool, int]]:
+        """The blocks the summary of a check of many patients is printed from (as the
+        reference's check.blocks gives them): for each patient with a total over a ceiling,
+        (status line, worst level), whether critical, and how many patients the block covers."""
+        from dosecalc.outputs import summary
+
+        done = 0
+        for pid, name, totals, critical in self.audit(None):
+            shown = _Shown(name, totals)
+            yield [(summary.status_line(shown), summary.worst(shown))], critical, pid - done
+            done = pid
+        yield [], False, self.patients - done
+
+    def audit(self, over: str | None = "threshold") -> Iterator[tuple[int, str, list[Any], bool]]:
+        """Patients over a threshold (or a limit): their number (1 for the first), id, totals
+        with a ceiling, and whether they are critical."""
+        selected, _ = self._select(over)
+        rows = self.batch.con.execute(
+            f"""
+            SELECT p.pid, p.pat, m.name, m.unit, t.value, m.threshold, m.lim,
+                   p.pid IN (SELECT c.pid FROM cx c JOIN lv l ON l.eid = c.eid AND l.tc = c.tc
+                             AND l.lvl = c.lvl WHERE l.severity = 'critical') AS critical
+            FROM tot t JOIN pinfo p ON p.pid = t.pid
+            JOIN tm m ON m.eid = t.eid AND m.tc = t.tc
+            WHERE (m.threshold IS NOT NULL OR m.lim IS NOT NULL) {selected}
+            ORDER BY p.pid, t.tc
+            """
+        ).fetchall()
+        current, totals, name, crit = None, [], "", False
+        for pid, pat, total, unit, value, threshold, limit, critical in rows:
+            if pid != current:
+                if current is not None:
+                    yield current, name, totals, crit
+                current, totals, name, crit = pid, [], pat, critical
+            totals.append(cumulative.Total(total, unit, value, 0.0, threshold, limit))
+        if current is not None:
+            yield current, name, totals, crit
+
+    @property
+    def critical(self) -> bool:
+        return bool(
+            self.batch.con.execute(
+                "SELECT count(*) FROM cx c JOIN lv l ON l.eid = c.eid AND l.tc = c.tc "
+                "AND l.lvl = c.lvl WHERE l.severity = 'critical'"
+            ).fetchall()[0][0]
+        )
+
+
+def check(batch: Batch, settings: Settings, again: bool = False) -> Checked:
+    """Stage 1: the refusals first (nothing is written before them), then the tables the
+    output is assembled from (in the ledger's database for a PostgreSQL ledger)."""
+    return batch.compute(settings, again)
+
+
+def _compute(batch: Batch, settings: Settings, again: bool) -> Checked:
+    """Stage 1 over ``rows``, in the engine."""
+    con = batch.con
+    given = "NULL" if settings.bsa_m2 is None else f"CAST({settings.bsa_m2!r} AS DOUBLE)"
+    _table(
+        con,
+        "srcs",
+        "src INTEGER, prefix VARCHAR, ledger BOOLEAN",
+        [(i, _esc(s.name + ":"), s.kind == "ledger") for i, s in enumerate(batch.sources)],
+    )
+    _table(con, "names", "dc INTEGER, drug VARCHAR", list(enumerate(batch.totals)))
+    anthracyclines = ceilings.book().anthracyclines()
+    codes = [str(i) for i, name in enumerate(batch.totals) if name in anthracyclines] or ["-1"]
+    con.execute(PINFO.format(given=given, anthracyclines=", ".join(codes)))
+    # the reference's order: repeats, doses above the usual maximum, then rows without a BSA
+    notes = _repeats(batch, again)
+    notes += _high_doses(batch)
+    _refuse_missing_bsa(batch)
+    _table(
+        con,
+        "notes",
+        "pid BIGINT, k INTEGER, j VARCHAR",
+        [(p, k, j) for k, (p, j) in enumerate(notes)],
+    )
+    keys = _exposures(con, settings)
+    exposures = _exposure_tables(con, keys, batch.totals, settings)
+    equivalent = len(batch.totals) - 1
+    con.execute(ASSUMED)
+    patients = con.execute("SELECT count(*) FROM pinfo").fetchall()[0][0]
+    _exact(con, exposures, sum(s.rows for s in batch.sources), equivalent)
+    return Checked(batch, settings, patients, equivalent)
+
+
+def _refuse_missing_bsa(batch: Batch) -> None:
+    """A row whose amount needs a BSA (mg of a drug counted per m², or the reverse) when neither
+    the row nor the patient has one: the reference's message for each (up to MAX_PROBLEMS)."""
+    rows = batch.con.execute(NO_BSA + f" LIMIT {MAX_PROBLEMS}").fetchall()
+    if not rows:
+        return
+    total = batch.con.execute(f"SELECT count(*) FROM ({NO_BSA})").fetchall()[0][0]
+    from dosecalc.base.errors import DosecalcError
+    from dosecalc.data import drugs
+
+    book = ceilings.book()
+    problems = []
+    for _, src, line, d, drug, amount, per_m2 in rows:
+        row = hist.Row(
+            d,
+            drug,
+            amount,
+            drugs.book().drugs[drug].dose_unit,
+            per_m2,
+            None,
+            where=batch.sources[src].where(line),
+        )
+        try:
+            cumulative.from_rows([row], book, cumulative.BsaUse(None, ""))
+        except DosecalcError as e:
+            problems.append(e.problems[0])
+    raise FileError(*_capped(problems, total, "rows"))
+
+
+# rows that may be above their drug's usual maximum single dose: the value single_dose.excess
+# compares (its conservative BSA or weight where the row has none), a little loose; each found
+# row is then judged by the reference's own function
+HIGH = """
+SELECT p.pid, p.pat, r.src, r.line, n.drug, r.amount, r.per_m2, coalesce(r.bsa, p.pbsa), r.d
+FROM rows r JOIN g ON g.dc = r.dc JOIN pinfo p ON p.pat = r.pat JOIN names n ON n.dc = r.dc
+JOIN srcs s ON s.src = r.src
+WHERE NOT s.ledger AND (CASE g.basis
+    WHEN 'bsa' THEN CASE WHEN r.per_m2 THEN r.amount
+                         ELSE r.amount / coalesce(r.bsa, p.pbsa, {bsa_high}) END
+    WHEN 'flat' THEN CASE WHEN NOT r.per_m2 THEN r.amount
+                          ELSE r.amount * coalesce(r.bsa, p.pbsa, {bsa_low}) END
+    ELSE (CASE WHEN r.per_m2 THEN r.amount * coalesce(r.bsa, p.pbsa, {bsa_low})
+               ELSE r.amount END) / {heaviest} END) > g.amount * 0.999999
+ORDER BY p.pid, r.ord
+"""
+
+
+def _high_doses(batch: Batch) -> list[tuple[int, str]]:
+    """The rows above their usual maximum single dose: unit slips refused, else each patient's
+    HISTORY_DOSE_HIGH notes (as JSON, by patient), as the reference judges them."""
+    from dosecalc.clinical import single_dose
+    from dosecalc.clinical.patient import BSA_M2, WEIGHT_KG
+    from dosecalc.data import drugs
+
+    guards = []
+    for dc, name in enumerate(batch.totals):
+        found = single_dose.spec(name) if name in drugs.book().drugs else None
+        if found is not None and found[2] == drugs.book().drugs[name].dose_unit:
+            guards.append((dc, found[0], found[1]))
+    if not guards:
+        return []
+    _table(batch.con, "g", "dc INTEGER, basis VARCHAR, amount DOUBLE", guards)
+    query = HIGH.format(bsa_low=BSA_M2[0], bsa_high=BSA_M2[1], heaviest=WEIGHT_KG[1])
+    pids: dict[str, int] = {}
+
+    def found() -> Any:
+        for pid, pat, src, line, drug, amount, per_m2, bsa, d in batch.con.execute(
+            query
+        ).fetchall():
+            over = cumulative.row_excess(drug, amount, per_m2, bsa)
+            if over is not None:
+                pids[pat] = pid
+                yield pat, drug, batch.sources[src].where(line), over, d
+
+    return [(pids[p], _json(a.as_dict())) for p, a in cumulative.judge_high_doses(found())]
+
+
+def _repeats(batch: Batch, again: bool) -> list[tuple[int, str]]:
+    """Refuse a repeated administration, naming both rows; or (``again``) the REPEAT_COUNTED
+    note of each patient who has one (as JSON, by patient)."""
+    con = batch.con
+    query = REPEATS.format(tolerance=repr(cumulative.REPEAT_TOLERANCE))
+    con.execute(f"CREATE OR REPLACE TABLE rp AS {query}")
+    found = con.execute("SELECT count(*) FROM rp").fetchall()[0][0]
+    if not found:
+        return []
+    where = batch.sources
+    if not again:
+        first = con.execute(
+            "SELECT rp.*, p.pat FROM rp JOIN pinfo p USING (pid) ORDER BY pid, i_ord "
+            f"LIMIT {cumulative.MAX_REPEATS_LISTED}"
+        ).fetchall()
+        problems = [
+            Problem(
+                cumulative.repeat_text(
+                    where[i_src].where(i_line),
+                    where[j_src].where(j_line),
+                    pat if batch.patient_column else None,
+                    drug,
+                    d,
+                    av,
+                    bv,
+                )
+            )
+            for _, _, _, i_src, i_line, j_src, j_line, d, drug, av, bv, pat in first
+        ]
+        if found > len(problems):
+            problems.append(Problem(f"and {found - len(problems)} more repeated administrations"))
+        raise FileError(*problems)
+    notes = []
+    for pid, n, i_src, i_line, j_src, j_line, drug in con.execute(
+        """
+        SELECT pid, count(*) OVER (PARTITION BY pid), i_src, i_line, j_src, j_line, drug
+        FROM rp QUALIFY row_number() OVER (PARTITION BY pid ORDER BY i_ord) = 1
+        """
+    ).fetchall():
+        alert = cumulative.repeat_counted(
+            n, where[i_src].where(i_line), where[j_src].where(j_line), drug
+        )
+        notes.append((pid, _json(alert.as_dict())))
+    return notes
+
+
+def load(paths: Sequence[Path], today: date | None = None, jobs: int | None = None) -> Batch:
+    """Every row of the history files (CSV, Parquet) checked in the engine (all-or-nothing)."""
+    hist._refuse_same_file(list(paths))
+    batch = Batch(today or date.today(), jobs)
+    try:
+        for path in paths:
+            batch.add_file(path)
+        named = ["patient" in s.columns for s in batch.sources]
+        batch.patient_column = any(named)
+        if batch.patient_column and not all(named):
+            raise FileError(
+                Problem(
+                    "this file has no patient column, but others name patients; give every "
+                    "file a patient column (or none)",
+                    file=batch.sources[named.index(False)].name,
+                )
+            )
+        batch.check_rows()
+    except BaseException:
+        batch.close()
+        raise
+    return batch
+
+
+def wanted(paths: Sequence[Path]) -> bool:
+    """Whether the engine checks these histories: CSV files that all name patients in a column,
+    or any Parquet file (YAML histories, and a CSV file without a patient column, are one
+    patient's: the reference reads them)."""
+    if not paths or any(p.suffix.lower() in (".yaml", ".yml") for p in paths):
+        return False
+    if any(p.suffix.lower() == ".parquet" for p in paths):
+        return True
+    for path in paths:
+        try:
+            with path.open(encoding="utf-8-sig", errors="strict", newline="") as f:
+                header = next(csv.reader(f), [])
+        except (OSError, UnicodeDecodeError, csv.Error):
+            return False  # the reference's reader says what is wrong with it
+        if "patient" not in (c.strip() for c in header):
+            return False
+    return True
+
+
+def settings(person: Any, factors: RiskFactors, table: str | None, rules: Any) -> Settings:
+    """What every patient of a check shares, from the command line and the policy."""
+    from dosecalc.clinical.check import _bsa
+
+    given, described = _bsa(person, ())
+    if factors.age_on is None:  # the age given is the age today (as check._check says)
+        factors = replace(factors, age_on=date.today())
+    return Settings(
+        given,
+        described,
+        factors,
+        table or rules["cumulative.equivalence"],
+        tuple(sorted(rules["cumulative.options"].items())),
+    )
+
+
+def from_json(line: bytes) -> Any:
+    """A patient's check from its JSON line (for the terminal table)."""
+    import json
+
+    from dosecalc.base.alerts import Alert
+    from dosecalc.clinical.check import PatientCheck
+
+    data = json.loads(line)
+    totals = [
+        cumulative.Total(
+            t["drug"],
+            t["unit"],
+            t["prior"],
+            t["planned"],
+            t["threshold"],
+            t["limit"],
+            None,
+            {k: t[k] for k in ("checked",) if k in t},
+        )
+        for t in data["cumulative"]
+    ]
+    alerts = [
+        Alert(
+            w["severity"],
+            w["code"],
+            w["message"],
+            w["drug"],
+            w["phase"],
+            w["cycle"],
+            w["day"],
+            date.fromisoformat(w["date"]) if w["date"] else None,
+        )
+        for w in data["warnings"]
+    ]
+    return PatientCheck(data.get("patient"), data["bsa_m2"], totals, alerts)

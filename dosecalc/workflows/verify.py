@@ -1,0 +1,255 @@
+"""``dosecalc verify ORDER``: read the order, build the patient, load the prior exposure, compare,
+print the verdict (and record it in the ledger). The typer options live in cli.py."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dosecalc.base.errors import DosecalcError, ExitCode, FileError, Problem, fail
+
+
+@dataclass(frozen=True)
+class Options:
+    """verify's command line, as typed."""
+
+    order: Path
+    height: str | None = None
+    weight: str | None = None
+    bsa: str | None = None
+    formula: str | None = None
+    sex: str | None = None
+    age: str | None = None
+    scr: str | None = None
+    gfr: str | None = None
+    lab: list[str] | None = None
+    labs: list[Path] | None = None
+    adjust_organ: bool = False
+    previous_weight: str | None = None
+    regimen: str | None = None
+    cycle: int | None = None
+    start: str | None = None
+    history: list[Path] | None = None
+    prior: list[str] | None = None
+    again: bool = False
+    patient: str | None = None
+    db: str | None = None
+    chest_rt: str | None = None
+    equivalence: str | None = None
+    policy: Path | None = None
+    sets: list[str] | None = None
+    format: str = "table"
+    record: bool = False
+    by: str | None = None
+
+
+def run(o: Options) -> int:
+    from dosecalc import cli
+    from dosecalc.clinical.plan import parse_start
+    from dosecalc.clinical.verify import verify
+    from dosecalc.inputs import order as od
+
+    fmt = cli._check_format(o.format, ("table", "json"))
+    if o.by is not None and not o.record:
+        raise fail("--by", "--by names who records the check; give --record too")
+    if o.record and o.patient is None:
+        raise fail("--record", "a check is recorded in a patient's ledger: give --patient ID")
+    rules = cli._policy(o.policy, o.sets)
+    start = parse_start(o.start)[0] if o.start is not None else None
+    order = od.read(o.order, o.regimen, o.cycle, start)
+    if order.regimen is None:
+        raise fail(
+            "--regimen",
+            "the bundle does not say which regimen it orders; give --regimen ID or FILE",
+        )
+    if order.cycle is None:
+        raise fail("--cycle", "the bundle does not say which cycle it orders; give --cycle N")
+    regimen = _regimen(order, o.regimen is not None)
+    if o.patient is not None and order.patient.id is not None:
+        if o.patient.strip() != order.patient.id:
+            raise FileError(
+                Problem(
+                    f"the order is for patient {order.patient.id}, not --patient "
+                    f"{o.patient.strip()}: check that this is the right patient's order",
+                    field="patient.id",
+                    file=order.source,
+                )
+            )
+    collected = cli._collect_labs(o.lab, o.labs)
+    person, source, order_bsa = _patient(o, order, rules)
+    person = cli._with_labs(person, collected)
+    rows, notices, names = _prior(o, person.bsa_m2)
+    factors = cli._factors(o.chest_rt, person.age_years)
+    result = verify(
+        order,
+        regimen,
+        person,
+        rules,
+        patient_from=source,
+        order_bsa_m2=order_bsa,
+        history=rows,
+        notices=notices,
+        names=names,
+        factors=factors,
+        equivalence=o.equivalence,
+        plan_options={"labs": collected, "adjust_organ": o.adjust_organ},
+    )
+    if o.record:
+        from dosecalc.ledger.checks import record
+
+        result = record(result, o.patient.strip(), o.db, o.by)  # type: ignore[union-attr]
+    if fmt == "json":
+        from dosecalc.base.jsontext import to_json
+
+        sys.stdout.write(to_json(result.as_dict()))
+    else:
+        from dosecalc.outputs import render
+        from dosecalc.outputs.verifyview import view
+
+        render.console().print(view(result))
+    return ExitCode.CRITICAL if result.critical else ExitCode.OK
+
+
+def _regimen(order: Any, from_option: bool) -> Any:
+    """The order's regimen: a library id, or a file (relative to the order file, or to the
+    current folder for --regimen)."""
+    from dosecalc.workflows import course as crs
+
+    ref = order.regimen
+    looks_like_file = ref.lower().endswith((".yaml", ".yml")) or "/" in ref
+    if (
+        looks_like_file
+        and not from_option
+        and order.base is not None
+        and not Path(ref).is_absolute()
+    ):
+        ref = str(order.base / ref)
+    try:
+        opened = crs.open_file(ref)
+    except FileError as e:
+        if from_option:
+            raise
+        raise FileError(
+            Problem(e.problems[0].message, field="regimen", file=order.source)
+        ) from None
+    if isinstance(opened, crs.Course):
+        raise FileError(
+            Problem(
+                f"{ref} is a course; an order is for one cycle of one regimen: name that "
+                "phase's regimen",
+                field="regimen",
+                file=order.source,
+            )
+        )
+    return opened
+
+
+def _patient(o: Options, order: Any, rules: Any) -> tuple[Any, str, float | None]:
+    """The patient to recompute with, where the measurements came from, and the order's BSA
+    (written, or from its own height and weight) to compare."""
+    from dosecalc.clinical import patient as pt
+
+    m = order.patient
+    current = any(v is not None for v in (o.height, o.weight, o.bsa))
+    common = dict(
+        sex=o.sex if o.sex is not None else m.sex,
+        age=o.age if o.age is not None else m.age,
+        scr=o.scr if o.scr is not None else m.scr,
+        gfr=o.gfr if o.gfr is not None else m.gfr,
+    )
+    if current:
+        previous = o.previous_weight
+        if previous is None and o.weight is not None and m.weight is not None:
+            previous = m.weight  # the weight the prescriber used: warn if it changed since
+        person = pt.build_patient(
+            o.height,
+            o.weight,
+            o.bsa,
+            o.formula,
+            common["sex"],
+            common["age"],
+            scr=common["scr"],
+            gfr=common["gfr"],
+            previous_weight=previous,
+            policy=rules,
+        )
+        return person, "command line", _order_bsa(order, o.formula, rules)
+    if not m.any_size:
+        raise fail(
+            "--height/--weight",
+            "no measurements to recompute the doses with: give the patient's current --height "
+            "and --weight (or --bsa), or write them in the order's patient block",
+        )
+    measured = m.height is not None and m.weight is not None
+    try:
+        person = pt.build_patient(
+            m.height if measured else None,
+            m.weight if measured else None,
+            None if measured else m.bsa,
+            o.formula,
+            common["sex"],
+            common["age"],
+            scr=common["scr"],
+            gfr=common["gfr"],
+            previous_weight=o.previous_weight,
+            policy=rules,
+        )
+    except DosecalcError as e:
+        if not any(
+            p.field in ("--height/--weight", "--height", "--weight", "--bsa") for p in e.problems
+        ):
+            raise
+        raise FileError(
+            *(Problem(p.message, field="patient", file=order.source) for p in e.problems)
+        ) from None
+    order_bsa = pt.parse_bsa(m.bsa) if measured and m.bsa is not None else None
+    return person, "order", order_bsa
+
+
+def _order_bsa(order: Any, formula: str | None, rules: Any) -> float | None:
+    """The BSA the order was written with: as written, else from its height and weight."""
+    from dosecalc.clinical import patient as pt
+
+    m = order.patient
+    if m.bsa is not None:
+        return pt.parse_bsa(m.bsa)
+    if m.height is None or m.weight is None:
+        return None
+    try:
+        return pt.build_patient(m.height, m.weight, None, formula, m.sex, policy=rules).bsa_m2
+    except DosecalcError as e:
+        raise FileError(
+            *(Problem(p.message, field="patient", file=order.source) for p in e.problems)
+        ) from None
+
+
+def _prior(o: Options, bsa_m2: float | None) -> tuple[list[Any], list[Any], list[Any]]:
+    """The prior exposure, as for plan (history files, --prior, the patient's ledger doses). A
+    patient with no dose in the ledger yet (a first cycle) is said, not refused, so that the
+    check can still be recorded."""
+    from dosecalc import cli
+
+    pid = o.patient.strip() if o.patient is not None else None
+    if pid:
+        from dosecalc.ledger import Ledger
+
+        ledger = Ledger(o.db, create=o.record)
+        known = [p["patient"] for p in ledger.patients()]
+        if pid not in known:
+            import difflib
+
+            from dosecalc.base.alerts import WARNING, Alert
+
+            rows, notices, names = cli._rows(o.history, o.prior, None, None, bsa_m2, o.again)
+            close = difflib.get_close_matches(pid, known, n=3, cutoff=0.6)
+            hint = f" (did you mean {', '.join(close)}?)" if close else ""
+            said = Alert(
+                WARNING,
+                "PATIENT_NOT_IN_LEDGER",
+                f"patient {pid} has no dose in the ledger {ledger}{hint}: no prior exposure "
+                "was read from it; check the id (a first treatment has none)",
+            )
+            return rows, [*notices, said], names
+    return cli._rows(o.history, o.prior, o.patient, o.db, bsa_m2, o.again)
