@@ -22,6 +22,7 @@ from dosecalc.base.errors import DosecalcError
 from dosecalc.base.jsontext import to_json_line
 from dosecalc.clinical import check, policy
 from dosecalc.clinical.patient import Patient
+from dosecalc.data import records
 from dosecalc.data.ceilings import RiskFactors
 from dosecalc.inputs import history as hist
 from dosecalc.pharmacy import batch
@@ -564,7 +565,7 @@ def test_the_ledger_audit_is_the_reference_check_of_every_patient(
     path = _write(tmp_path / "h.csv", rows)
     env = {"DOSECALC_DB": ledger_url}
     assert run("ledger", "import", str(path), env=env).returncode == 0
-    loaded = hist.History()
+    loaded = records.History()
     Ledger(ledger_url).add_to(loaded, None)
     person = Patient(None, None, None, "given")
     rules = _policy({})
@@ -623,7 +624,7 @@ def test_checked_orders_in_the_ledger_are_walked_but_never_doses(
         assert "recorded as #" in p.stdout, p.stderr
     report = json.loads(run("ledger", "verify", "--format", "json", env=env).stdout)
     assert (report["checks"], report["doses"]) == (2, len(BASE))
-    loaded = hist.History()
+    loaded = records.History()
     Ledger(ledger_url).add_to(loaded, None)
     person = Patient(None, None, None, "given")
     rules = _policy({})
@@ -690,7 +691,7 @@ def test_the_postgresql_audit_is_the_reference_for_random_ledgers(
         if refused:
             event("refused by the ledger (a unit slip)")
             return
-        loaded = hist.History()
+        loaded = records.History()
         lg.Ledger(url).add_to(loaded, None)
         want, want_problems, got, got_problems = [], [], [], []
         try:

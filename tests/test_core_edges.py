@@ -21,7 +21,8 @@ from dosecalc.clinical.plan import make_plan
 from dosecalc.data import ceilings
 from dosecalc.data import regimen as rg
 from dosecalc.data.ceilings import RiskFactors
-from dosecalc.inputs.history import Row, parse_prior
+from dosecalc.data.records import Row
+from dosecalc.inputs.history import parse_prior
 from tests.conftest import write
 
 BOOK = ceilings.book()

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dosecalc.workflows.course import cycle_starts, fractions
+from dosecalc.clinical.schedule import cycle_starts, fractions
 from tests.conftest import ROOT, schema, write
 
 REFERENCE = str(ROOT / "examples" / "chen-2023-pelvic-osteosarcoma.yaml")

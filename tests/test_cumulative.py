@@ -16,10 +16,11 @@ from dosecalc.clinical import cumulative
 from dosecalc.clinical.check import check_patient
 from dosecalc.clinical.patient import build_patient
 from dosecalc.clinical.plan import make_plan
-from dosecalc.data import ceilings
+from dosecalc.data import ceilings, records
 from dosecalc.data import regimen as rg
 from dosecalc.data.ceilings import EQUIVALENT, RiskFactors
-from dosecalc.inputs.history import Row, parse_prior
+from dosecalc.data.records import Row
+from dosecalc.inputs.history import parse_prior
 from tests.conftest import schema, write
 
 BOOK = ceilings.book()
@@ -596,4 +597,4 @@ def test_rows_of_files_with_and_without_regimen_columns_keep_their_own_file_and_
         (date(2020, 1, 1), None),
     ]
     for cols in loaded.patients.values():  # every column as long as the rows
-        assert {len(getattr(cols, c)) for c in hist.Columns.__slots__} == {len(cols)}
+        assert {len(getattr(cols, c)) for c in records.Columns.__slots__} == {len(cols)}

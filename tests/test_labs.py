@@ -24,7 +24,10 @@ from dosecalc.clinical import organ, renal
 from dosecalc.clinical.patient import build_patient
 from dosecalc.clinical.plan import make_plan
 from dosecalc.clinical.policy import load as load_policy
+from dosecalc.data import labs as lab_data
+from dosecalc.data import organ as organ_data
 from dosecalc.data import regimen as rg
+from dosecalc.inputs import labs as lab_input
 from tests.conftest import schema, write
 
 TODAY = date(2026, 11, 30)
@@ -32,7 +35,7 @@ POLICY = load_policy()
 
 
 def value(name: str, text: str) -> float:
-    return lb.parse_value(name, text)[0]
+    return lab_data.parse_value(name, text)[0]
 
 
 # ---------------------------------------------------------------- units
@@ -76,9 +79,9 @@ def test_enzymes_in_u_per_litre_katal_or_times_uln() -> None:
     assert value("ast", "80 IU/L") == 80
     assert value("alt", "1ukat/L") == pytest.approx(60)
     assert value("alt", "500nkat/L") == pytest.approx(30)
-    assert lb.parse_value("ast", "2.5xULN") == (2.5, "xULN")
-    assert lb.parse_value("ast", "2.5 × ULN") == (2.5, "xULN")
-    assert lb.parse_value("bilirubin", "1.5xULN") == (1.5, "xULN")
+    assert lab_data.parse_value("ast", "2.5xULN") == (2.5, "xULN")
+    assert lab_data.parse_value("ast", "2.5 × ULN") == (2.5, "xULN")
+    assert lab_data.parse_value("bilirubin", "1.5xULN") == (1.5, "xULN")
 
 
 def test_u_alone_stays_refused_as_a_dose_unit() -> None:
@@ -109,13 +112,13 @@ def test_u_alone_stays_refused_as_a_dose_unit() -> None:
 )
 def test_implausible_or_malformed_values_are_refused(name: str, text: str, words: str) -> None:
     with pytest.raises(DosecalcError) as e:
-        lb.parse_value(name, text)
+        lab_data.parse_value(name, text)
     assert words in str(e.value)
 
 
 def test_unknown_lab_is_refused_with_the_names_known() -> None:
     with pytest.raises(DosecalcError) as e:
-        lb.parse_lab("neutrophils=1.5x10^9/L")
+        lab_input.parse_lab("neutrophils=1.5x10^9/L")
     assert "anc, platelets, hb, bilirubin" in str(e.value)
 
 
@@ -131,21 +134,21 @@ def test_unknown_lab_is_refused_with_the_names_known() -> None:
 )
 def test_lab_option_format(text: str, words: str) -> None:
     with pytest.raises(DosecalcError) as e:
-        lb.parse_lab(text, TODAY)
+        lab_input.parse_lab(text, TODAY)
     assert words in str(e.value)
 
 
 def test_conflicting_values_and_mixed_dating_are_refused() -> None:
     with pytest.raises(DosecalcError, match="two different anc values"):
-        lb.collect(["anc=1.2x10^9/L@2026-11-28", "anc=1.5x10^9/L@2026-11-28"], today=TODAY)
+        lab_input.collect(["anc=1.2x10^9/L@2026-11-28", "anc=1.5x10^9/L@2026-11-28"], today=TODAY)
     with pytest.raises(DosecalcError, match="some anc values have a date"):
-        lb.collect(["anc=1.2x10^9/L@2026-11-28", "anc=1.5x10^9/L"], today=TODAY)
-    same = lb.collect(["anc=1.2x10^9/L@2026-11-28", "anc=1200/uL@2026-11-28"], today=TODAY)
+        lab_input.collect(["anc=1.2x10^9/L@2026-11-28", "anc=1.5x10^9/L"], today=TODAY)
+    same = lab_input.collect(["anc=1.2x10^9/L@2026-11-28", "anc=1200/uL@2026-11-28"], today=TODAY)
     assert len(same.values) == 1  # one result, given twice in two notations
 
 
 def test_scr_given_twice_must_agree() -> None:
-    labs = lb.collect(["scr=88.4umol/L"])
+    labs = lab_input.collect(["scr=88.4umol/L"])
     assert lb.reconcile_scr(None, labs) == pytest.approx(1.0, rel=1e-3)
     assert lb.reconcile_scr(labs.values[0].value, labs) == labs.values[0].value
     with pytest.raises(DosecalcError, match="give one creatinine"):
@@ -168,7 +171,7 @@ def test_lab_file_reports_every_bad_row_with_its_line(tmp_path: Path) -> None:
         ",bilirubin,2,mg/dL\n",
     )
     with pytest.raises(FileError) as e:
-        lb.read_file(path, TODAY)
+        lab_input.read_file(path, TODAY)
     lines = [(p.line, p.message) for p in e.value.problems]
     assert [n for n, _ in lines] == [3, 4, 5, 6, 7]
     assert all(p.file == str(path) for p in e.value.problems)
@@ -181,15 +184,15 @@ def test_lab_file_reports_every_bad_row_with_its_line(tmp_path: Path) -> None:
 
 def test_lab_file_header_and_values(tmp_path: Path) -> None:
     with pytest.raises(FileError, match="unknown column"):
-        lb.read_file(write(tmp_path, "a.csv", "date,name,value,unit,patient\n"), TODAY)
+        lab_input.read_file(write(tmp_path, "a.csv", "date,name,value,unit,patient\n"), TODAY)
     with pytest.raises(FileError, match="empty"):
-        lb.read_file(write(tmp_path, "b.csv", "\n\n"), TODAY)
+        lab_input.read_file(write(tmp_path, "b.csv", "\n\n"), TODAY)
     good = write(
         tmp_path,
         "c.csv",
         "\ufeffDate,Name,Value,Unit\r\n2026-11-27,bilirubin,36,umol/L\r\n2026-11-29,anc,1.5,G/L\r\n",
     )
-    values = lb.collect(files=[good], today=TODAY)
+    values = lab_input.collect(files=[good], today=TODAY)
     assert [v.name for v in values.values] == ["bilirubin", "anc"]
     assert values.latest("bilirubin").value == pytest.approx(2.10478, rel=1e-4)
     assert values.latest("anc").where == "c.csv:3"
@@ -199,12 +202,12 @@ def test_lab_file_header_and_values(tmp_path: Path) -> None:
 
 
 def test_packaged_organ_data_loads_with_the_strict_loader() -> None:
-    book = organ.load()  # the file:line loader, not the fast path
+    book = organ_data.load()  # the file:line loader, not the fast path
     assert len(book.entries) >= 21
 
 
 def test_every_band_has_a_source_and_a_verified_mark() -> None:
-    data = yaml.safe_load(organ.DATA.read_text())
+    data = yaml.safe_load(organ_data.DATA.read_text())
     bands = [
         (d["drug"], name, b)
         for d in data["drugs"]
@@ -231,11 +234,11 @@ REQUIRED = {
 
 
 def test_the_required_drugs_are_covered() -> None:
-    assert REQUIRED <= set(organ.book().entries)
+    assert REQUIRED <= set(organ_data.book().entries)
 
 
-def _load_text(tmp_path: Path, text: str) -> organ.OrganBook:
-    return organ.load(write(tmp_path, "organ.yaml", text))
+def _load_text(tmp_path: Path, text: str) -> organ_data.OrganBook:
+    return organ_data.load(write(tmp_path, "organ.yaml", text))
 
 
 BASE = """version: 1
@@ -305,7 +308,7 @@ def test_touching_bands_are_not_an_overlap(tmp_path: Path) -> None:
 
 
 def values_with(labs: list[str] = (), crcl: float | None = None) -> organ.Values:
-    given = lb.collect([*labs, *([f"crcl={crcl!r}mL/min"] if crcl is not None else [])])
+    given = lab_input.collect([*labs, *([f"crcl={crcl!r}mL/min"] if crcl is not None else [])])
     patient = build_patient(bsa="1.8", require_bsa=False)
     return organ.values_for(patient, given, POLICY)
 
@@ -452,7 +455,7 @@ protocols = st.sampled_from(
 @settings(max_examples=60, deadline=None)
 @given(protocols, st.lists(lab_texts, max_size=5, unique_by=lambda t: t.split("=")[0]))
 def test_an_adjustment_never_raises_a_dose(regimen: str, texts: list[str]) -> None:
-    labs = lb.collect(texts)
+    labs = lab_input.collect(texts)
     patient = build_patient("170cm", "70kg", age="60", sex="female", scr="0.9mg/dL")
     if labs.latest("scr"):
         patient = replace(patient, scr_mg_dl=labs.latest("scr").value)
@@ -468,7 +471,7 @@ def test_an_adjustment_never_raises_a_dose(regimen: str, texts: list[str]) -> No
 @settings(max_examples=30, deadline=None)
 @given(protocols)
 def test_adjust_organ_changes_nothing_when_no_band_applies(regimen: str) -> None:
-    normal = lb.collect(
+    normal = lab_input.collect(
         ["bilirubin=0.5mg/dL", "direct_bilirubin=0.1mg/dL", "ast=20U/L", "alt=20U/L",
          "alp=80U/L", "crcl=100mL/min"]
     )  # fmt: skip
@@ -491,7 +494,7 @@ def gate_alerts(texts: list[str], regimen: str = "ec", cycles: int = 4) -> list:
         build_patient(bsa="1.8"),
         start="2026-12-01",
         cycles=cycles,
-        labs=lb.collect(texts, today=TODAY),
+        labs=lab_input.collect(texts, today=TODAY),
     )
     return [w for w in plan.warnings if w.code.startswith("LAB_")]
 

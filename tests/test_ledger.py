@@ -621,7 +621,7 @@ def test_recording_and_voiding_keep_the_chain_and_the_exposure(tmp_path: Path) -
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from dosecalc.inputs import history as hist
+    from dosecalc.data.records import History
     from dosecalc.ledger import Entry, Ledger, LedgerError
 
     op = st.one_of(
@@ -652,7 +652,7 @@ def test_recording_and_voiding_keep_the_chain_and_the_exposure(tmp_path: Path) -
                     n += 1
             for patient in ("A", "B"):
                 expected = sum(d for p, d in model.values() if p == patient)
-                h = hist.History()
+                h = History()
                 if expected:
                     ledger.add_to(h, patient)
                     got = sum(h.patients[None].amount)

@@ -26,7 +26,8 @@ from dosecalc.clinical.renal import cockcroft_gault
 from dosecalc.data import ceilings
 from dosecalc.data import regimen as rg
 from dosecalc.data.ceilings import RiskFactors
-from dosecalc.inputs.history import Row, parse_prior
+from dosecalc.data.records import Row
+from dosecalc.inputs.history import parse_prior
 from tests.strategies import adults, bsas, cycles
 
 BOOK = ceilings.book()

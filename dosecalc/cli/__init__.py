@@ -785,7 +785,7 @@ def _rows(
 
 def _collect_labs(texts: list[str] | None, files: list[Path] | None) -> Any:
     """The lab values given (--lab, --labs), merged and checked."""
-    from dosecalc.clinical import labs as lb
+    from dosecalc.inputs import labs as lb
 
     return lb.collect(texts or [], files or [])
 

@@ -22,8 +22,8 @@ from dosecalc.clinical.patient import Patient
 from dosecalc.clinical.policy import Policy
 from dosecalc.data import ceilings
 from dosecalc.data.ceilings import RiskFactors
+from dosecalc.data.records import Columns, History, Row
 from dosecalc.data.regimen import Regimen
-from dosecalc.inputs.history import Columns, History, Row
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from dosecalc.base.numbers import fmt
 from dosecalc.data import drugs
 from dosecalc.data.ceilings import EQUIVALENT, Ceiling, CeilingBook, RiskFactors
 from dosecalc.data.ceilings import book as ceilings_book
-from dosecalc.inputs.history import LEDGER_SOURCE, History, Row
+from dosecalc.data.records import LEDGER_SOURCE, History, Row
 
 MAX_PROJECTED_CYCLES = 500
 # Totals are sums of floats (mg converted to mg/m² with a BSA): a relative tolerance far below

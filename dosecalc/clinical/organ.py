@@ -15,150 +15,12 @@ default). When several bands match (bilirubin and AST for epirubicin), the lowes
 
 from __future__ import annotations
 
-from functools import lru_cache
-from pathlib import Path
 from typing import Any, NamedTuple
 
 from dosecalc.base.numbers import fmt
-
-DATA = Path(__file__).parents[1] / "data" / "organ.yaml"
-LABS_IN_RULES = ("bilirubin", "direct_bilirubin", "ast", "alt", "alp", "scr", "kidney")
-ESTIMATES = {
-    "cockcroft-gault": "Cockcroft-Gault creatinine clearance",
-    "ckd-epi-deindexed": "CKD-EPI 2021 eGFR de-indexed to the patient's BSA",
-}
-UNITS = {
-    "bilirubin": ("mg/dL", "xULN"),
-    "direct_bilirubin": ("mg/dL", "xULN"),
-    "ast": ("xULN", "U/L"),
-    "alt": ("xULN", "U/L"),
-    "alp": ("xULN", "U/L"),
-    "scr": ("mg/dL",),
-    "kidney": ("mL/min",),
-}
-
-
-def per_m2(text: str) -> Any:
-    from dosecalc.data.regimen import parse_dose
-
-    try:
-        spec = parse_dose(text)
-    except ValueError:
-        return None
-    return spec if spec.basis == "bsa" else None
-
-
-def low(b: dict[str, Any]) -> tuple[float, bool] | None:
-    """A band's lower bound and whether it is inclusive ('at_least') or not ('above')."""
-    if b.get("at_least") is not None:
-        return float(b["at_least"]), True
-    if b.get("above") is not None:
-        return float(b["above"]), False
-    return None
-
-
-def high(b: dict[str, Any]) -> tuple[float, bool] | None:
-    if b.get("at_most") is not None:
-        return float(b["at_most"]), True
-    if b.get("below") is not None:
-        return float(b["below"]), False
-    return None
-
-
-def contains(b: dict[str, Any], x: float) -> bool:
-    lo, hi = low(b), high(b)
-    if lo is not None and (x < lo[0] or (x == lo[0] and not lo[1])):
-        return False
-    return not (hi is not None and (x > hi[0] or (x == hi[0] and not hi[1])))
-
-
-def describe(b: dict[str, Any], unit: str) -> str:
-    """'≥ 1.2 and ≤ 3 mg/dL', '< 30 mL/min'."""
-    parts = []
-    lo, hi = low(b), high(b)
-    if lo is not None:
-        parts.append(f"{'≥' if lo[1] else '>'} {fmt(lo[0])}")
-    if hi is not None:
-        parts.append(f"{'≤' if hi[1] else '<'} {fmt(hi[0])}")
-    return f"{' and '.join(parts)} {unit.replace('xULN', '× ULN')}"
-
-
-def action(b: dict[str, Any]) -> str:
-    for name in ("percent", "dose_at_most", "avoid", "no_recommendation"):
-        if b.get(name) is not None:
-            return name
-    raise ValueError("a band without an action")
-
+from dosecalc.data.organ import ESTIMATES, OrganBook, action, book, contains, describe, per_m2
 
 # ---------------------------------------------------------------- loading
-
-
-class OrganBook:
-    """The organ-function data as plain values (the file's mappings), per drug."""
-
-    def __init__(self, data: dict[str, Any]) -> None:
-        self.data = data
-        self.entries: dict[str, dict[str, Any]] = {d["drug"]: d for d in data["drugs"]}
-
-    def option(
-        self, drug: str, options: dict[str, str] | None = None
-    ) -> tuple[str, dict[str, Any]] | None:
-        entry = self.entries.get(drug)
-        if entry is None:
-            return None
-        name = (options or {}).get(drug, entry["default"])
-        if name not in entry["options"]:
-            from dosecalc.base.errors import fail
-
-            raise fail(
-                "organ.options",
-                f"'{name}' is not an organ-function option for {drug}; give one of "
-                f"{', '.join(entry['options'])}",
-            )
-        return name, entry["options"][name]
-
-    def cite(self, key: str) -> str:
-        return str(self.data["sources"][key]["cite"])
-
-
-def load(path: Path | None = None, trusted: bool = False) -> OrganBook:
-    """The data file, validated with file:line errors (organ_file); ``trusted`` (the packaged
-    file, which the tests validate strictly) is read as plain YAML, without the models."""
-    from dosecalc.data import drugs
-
-    source = path or DATA
-    if trusted:
-        import yaml
-
-        from dosecalc.data.yamlfile import read_text
-
-        data = yaml.load(
-            read_text(source, "organ-function data"),
-            Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader),
-        )
-    else:
-        from dosecalc.data import yamlfile
-        from dosecalc.data.datafile import validate
-        from dosecalc.data.organ import OrganFile
-
-        data, lines = yamlfile.load(source, "organ-function data")
-        validate(OrganFile, data, lines, str(source))
-    book = drugs.book()
-    for entry in data["drugs"]:
-        if entry["drug"] not in book.drugs:
-            raise ValueError(f"organ-function data: '{entry['drug']}' is not a canonical drug name")
-    return OrganBook(data)
-
-
-@lru_cache(maxsize=1)
-def book() -> OrganBook:
-    from dosecalc.base.errors import DosecalcError
-    from dosecalc.data.drugs import DataError
-
-    try:
-        return load(trusted=True)
-    except (DosecalcError, ValueError, KeyError, TypeError) as e:
-        raise DataError(f"the packaged organ-function data is damaged: {e}") from e
 
 
 # ---------------------------------------------------------------- the patient's values
@@ -174,7 +36,7 @@ class Values(NamedTuple):
 
     def read(self, lab: str, unit: str, estimate: str | None = None) -> tuple[float | None, str]:
         """(value in ``unit``, how it reads) or (None, why it cannot be read)."""
-        from dosecalc.clinical import labs as lb
+        from dosecalc.data import labs as lb
 
         if lab == "kidney":
             assert estimate is not None

@@ -9,22 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from dosecalc.base.bounds import AGE_YEARS, BMI, BSA_M2, GFR_ML_MIN, HEIGHT_CM, SCR_MG_DL, WEIGHT_KG
 from dosecalc.base.errors import fail
 from dosecalc.base.numbers import article
 from dosecalc.base.units import measure
 from dosecalc.clinical.bsa import DEFAULT_FORMULA, FORMULAS
+from dosecalc.data.labs import CREATININE_G_PER_MOL
 
 if TYPE_CHECKING:  # pragma: no cover
     from dosecalc.clinical.policy import Policy
 
-# Plausibility bounds for input checking (not dosing limits). Wide enough for a preterm
-# neonate and for the tallest and heaviest patients on record, narrow enough to catch unit
-# slips (metres or inches typed as bare numbers, pounds as kg, grams as kg).
-HEIGHT_CM = (30.0, 260.0)
-WEIGHT_KG = (0.5, 400.0)
-BSA_M2 = (0.05, 4.0)
-BMI = (5.0, 120.0)  # kg/m²: catches a height and a weight that cannot belong to one person
-AGE_YEARS = (0.0, 120.0)
 SEXES = {"male": "male", "m": "male", "female": "female", "f": "female"}
 
 
@@ -125,10 +119,6 @@ def parse_chest_rt(text: str | float) -> float:
     return _in_range(gy, (0.0, 100.0), "--chest-rt", "cardiac-region radiation dose", "Gy", "")
 
 
-# Creatinine molar mass 113.12 g/mol (PubChem CID 588): 1 mg/dL = 88.4 µmol/L.
-CREATININE_G_PER_MOL = 113.12
-SCR_MG_DL = (0.1, 25.0)
-GFR_ML_MIN = (1.0, 250.0)
 
 
 def parse_scr(text: str | float) -> float:

@@ -27,12 +27,12 @@ from dosecalc.clinical.dosing import (
 )
 from dosecalc.clinical.patient import Patient
 from dosecalc.clinical.policy import Policy
-from dosecalc.clinical.schedule import Administration, expand
+from dosecalc.clinical.schedule import Administration, cycle_starts, expand
 from dosecalc.data import drugs
 from dosecalc.data.ceilings import RiskFactors
 from dosecalc.data.drugs import NameRead
+from dosecalc.data.records import Row
 from dosecalc.data.regimen import MAX_CYCLES, Regimen
-from dosecalc.inputs.history import Row
 
 
 @dataclass(frozen=True)
@@ -502,7 +502,6 @@ def make_plan(
     follow them (``delay_mode`` shift) or keep the original grid (keep).
     """
     from dosecalc.clinical.policy import load as load_policy
-    from dosecalc.workflows.course import cycle_starts
 
     policy = policy or load_policy()
     read = name_alerts(policy, regimen.names_read, names)
@@ -526,7 +525,7 @@ def make_plan(
     check_changes(regimen, n, modifications, delays or {}, fixed)
     starts = cycle_starts(first, n, regimen.cycle_length_days, delays or {}, delay_mode, fixed)
     from dosecalc.clinical import organ as og
-    from dosecalc.clinical.labs import Labs
+    from dosecalc.data.labs import Labs
 
     labs = labs if labs is not None else Labs()
     values = og.values_for(patient, labs, policy)

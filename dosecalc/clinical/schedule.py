@@ -89,3 +89,40 @@ def expand(
             for day, i in todays
         ]
     return out
+
+
+def fractions(start: date, count: int) -> list[date]:
+    """``count`` radiotherapy fractions on consecutive weekdays from ``start`` (Monday-Friday)."""
+    out: list[date] = []
+    day = start
+    while len(out) < count:
+        if day.weekday() < 5:
+            out.append(day)
+        day += timedelta(days=1)
+    return out
+
+
+def cycle_starts(
+    start: date,
+    cycles: int,
+    length: int,
+    delays: dict[int, int],
+    mode: str,
+    fixed: dict[int, date] | None = None,
+) -> list[date]:
+    """First days of each cycle. ``shift``: a delay (or an actual date in ``fixed``) moves that
+    cycle and all later ones; ``keep``: it moves only that cycle, the later ones keep the
+    original grid."""
+    fixed = fixed or {}
+    starts: list[date] = []
+    for c in range(1, cycles + 1):
+        if c in fixed:
+            starts.append(fixed[c])
+            continue
+        extra = timedelta(days=delays.get(c, 0))
+        if mode == "keep" or c == 1:
+            base = start + timedelta(days=(c - 1) * length)
+        else:
+            base = starts[-1] + timedelta(days=length)
+        starts.append(base + extra)
+    return starts

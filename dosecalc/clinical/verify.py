@@ -31,8 +31,8 @@ from dosecalc.clinical.plan import Plan, assemble, make_plan, organ_as_list, rev
 from dosecalc.clinical.policy import Policy
 from dosecalc.clinical.schedule import Administration
 from dosecalc.data import drugs
+from dosecalc.data.order import Acknowledgement, Order, OrderLine, date_of
 from dosecalc.data.regimen import DoseSpec, Regimen
-from dosecalc.inputs.order import Acknowledgement, Order, OrderLine, date_of
 
 RELEASE, NOTES, HOLD = "release", "release-with-notes", "hold"
 OK, OUTSIDE, NOT_IN_REGIMEN, WRONG_ROUTE = (

@@ -648,7 +648,7 @@ class Gate(_Strict):
     @classmethod
     def _known(cls, value: Any) -> str:
         from dosecalc.base.errors import DosecalcError
-        from dosecalc.clinical import labs
+        from dosecalc.data import labs
 
         if not isinstance(value, str):
             raise ValueError(f"{value!r} is not a laboratory test name")
@@ -666,7 +666,7 @@ class Gate(_Strict):
     def spec(self) -> Any:
         """The gate as plain values (labs.GateSpec), bounds in the lab's unit."""
         from dosecalc.base.errors import DosecalcError
-        from dosecalc.clinical import labs
+        from dosecalc.data import labs
 
         if self.at_least is None and self.at_most is None:
             raise ValueError("a gate needs at_least or at_most (e.g. at_least: 1.5 x10^9/L)")
@@ -789,13 +789,13 @@ def library_ids() -> list[str]:
 def validate(data: Any, lines: dict[Any, int], source: str, sha256: str | None = None) -> Regimen:
     """Validate parsed YAML as a regimen; every problem reported with file:line at once.
     ``sha256`` is the digest of the file's bytes, kept with the regimen (plans print it)."""
-    from dosecalc.clinical import rules
+    from dosecalc.data import regimen_rules
     from dosecalc.data.datafile import validate as validate_model
 
     length = data.get("cycle_length_days") if isinstance(data, dict) else None
     context = {"cycle_length_days": length, "source": _shown(source), "lines": lines}
     regimen = validate_model(Regimen, data, lines, source, context)
-    problems = rules.problems(regimen, lines, source)
+    problems = regimen_rules.problems(regimen, lines, source)
     if problems:
         raise FileError(*problems)
     regimen._sha256 = sha256

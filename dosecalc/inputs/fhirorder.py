@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from dosecalc.base.errors import FileError, Problem
-from dosecalc.inputs.order import Measurements, Order, OrderLine, canonical_drug, parse_amount
+from dosecalc.data.order import Measurements, Order, OrderLine, canonical_drug, day_of, parse_amount
 
 READ = ("MedicationRequest", "Medication", "Observation", "Patient")
 NOT_AN_ORDER = {"cancelled", "entered-in-error", "stopped", "completed"}
@@ -438,7 +438,6 @@ def _days(
     requests: list[_Request], source: str, start: date | None
 ) -> tuple[list[OrderLine], date | None, bool]:
     """Order lines with their day numbers, day 1, and whether day 1 was assumed."""
-    from dosecalc.inputs.order import day_of
 
     undated = [r for r in requests if r.when is None]
     if undated:

@@ -11,10 +11,7 @@ compares an order with the plan engine's doses.
 from __future__ import annotations
 
 import hashlib
-import math
-import re
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -29,139 +26,23 @@ from pydantic import (
 )
 
 from dosecalc.base.errors import DosecalcError, FileError, Problem
-from dosecalc.data import drugs
+from dosecalc.data.order import (
+    ABSOLUTE,
+    Acknowledgement,
+    Measurements,
+    Order,
+    OrderLine,
+    canonical_drug,
+    parse_amount,
+    parse_iso_date,
+)
 from dosecalc.data.regimen import MAX_CYCLE_LENGTH_DAYS, MAX_CYCLES
 
 MAX_BYTES = 5_000_000  # an order (or a bundle of one patient's requests) is small
 MAX_LINES = 500
-ABSOLUTE = "write the dose to give as an absolute amount, e.g. 258 mg, 1.5 g, 500 mcg or 15 units"
-
-
-@dataclass(frozen=True)
-class OrderLine:
-    """One dose as written: ``amount`` in ``unit`` (the drug's dose unit, mg or units)."""
-
-    drug: str  # canonical name
-    amount: float
-    unit: str
-    written: str  # the dose as written, e.g. "1.5 g"
-    day: int  # day of the cycle, 1-based
-    route: str | None
-    where: str  # "order.yaml:12" or "bundle.json entry 5"
-    given_as: str = ""  # the drug name as written, when it differs from the canonical name
-
-
-@dataclass(frozen=True)
-class Measurements:
-    """The measurements the prescriber used (texts as written; parsed by dosecalc.patient)."""
-
-    height: str | float | None = None
-    weight: str | float | None = None
-    bsa: str | float | None = None
-    measured: date | None = None
-    sex: str | None = None
-    age: str | float | None = None
-    scr: str | float | None = None
-    gfr: str | float | None = None
-    id: str | None = None  # the patient's id on the order
-
-    @property
-    def any_size(self) -> bool:
-        return any(v is not None for v in (self.height, self.weight, self.bsa))
-
-
-@dataclass(frozen=True)
-class Acknowledgement:
-    """A warning the prescriber acknowledged, as an exception order does: code, drug, why, who."""
-
-    code: str
-    drug: str | None
-    reason: str
-    by: str
-    where: str
-
-    def describe(self) -> str:
-        return f"acknowledged by {self.by}: {self.reason}"
-
-    def as_dict(self) -> dict[str, object]:
-        return {"code": self.code, "drug": self.drug, "reason": self.reason, "by": self.by}
-
-
-@dataclass(frozen=True)
-class Order:
-    source: str  # the file as given
-    sha256: str  # of the file's bytes
-    format: str  # "yaml" | "fhir"
-    lines: tuple[OrderLine, ...]
-    regimen: str | None = None  # library id or path (None: give --regimen)
-    cycle: int | None = None
-    start: date | None = None  # the cycle's day 1
-    id: str | None = None
-    regimen_version: str | None = None
-    regimen_sha256: str | None = None
-    patient: Measurements = field(default_factory=Measurements)
-    acknowledged: tuple[Acknowledgement, ...] = ()
-    prescriber: str | None = None
-    base: Path | None = None  # the folder a relative regimen path is read from
-    not_read: tuple[str, ...] = ()  # what a FHIR reader saw and did not check
-    start_assumed: bool = False  # a bundle gave dates but no day numbers: its first date is day 1
 
 
 # ---------------------------------------------------------------- values people write
-
-
-def parse_iso_date(value: Any) -> date:
-    """``2026-12-01`` (text; YAML dates stay text) → date; ValueError with what is valid."""
-    if isinstance(value, date):
-        return value
-    if not isinstance(value, str) or not re.fullmatch(r"\s*\d{4}-\d{2}-\d{2}\s*", value):
-        raise ValueError(f"{value!r} is not a date; write it as YYYY-MM-DD, e.g. 2026-12-01")
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise ValueError(f"'{value.strip()}' is not a calendar date") from None
-
-
-def parse_amount(value: Any, drug: str) -> tuple[float, str]:
-    """``'1.5 g'`` → ``(1500.0, 'mg')`` in the drug's dose unit; ValueError with what is valid."""
-    from dosecalc.base import units
-
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise ValueError(f"{value!r} is not a dose; {ABSOLUTE}")
-    if isinstance(value, int | float):
-        raise ValueError(f"{value!r} has no unit; {ABSOLUTE}")
-    try:
-        number, unit_text = units.split(value)
-    except ValueError as e:
-        raise ValueError(f"{e}; {ABSOLUTE}") from None
-    if not unit_text:
-        raise ValueError(f"'{value}' has no unit; {ABSOLUTE}")
-    target = drugs.lookup(drug).dose_unit
-    try:
-        amount = number * units.factor(unit_text, target)
-    except units.DimensionError:
-        per = " (the order gives the amount to give, not the protocol dose per m² or kg)"
-        raise ValueError(
-            f"'{value}' {units.kind_of(unit_text) and 'is ' + units.kind_of(unit_text) or 'is'}"
-            f", not {'a mass' if target == 'mg' else 'a number of units'}"
-            f"{per if '/' in unit_text else ''}; {ABSOLUTE}"
-        ) from None
-    if not (math.isfinite(amount) and amount > 0):
-        raise ValueError(f"'{value}': a dose must be above zero")
-    if amount > 100_000:
-        raise ValueError(
-            f"'{value}' is not a plausible single dose (above 100,000 {target}); check the unit"
-        )
-    return amount, target
-
-
-def canonical_drug(value: Any) -> str:
-    if not isinstance(value, str):
-        raise ValueError(f"{value!r} is not a drug name")
-    try:
-        return drugs.lookup(value).name
-    except DosecalcError as e:
-        raise ValueError(e.problems[0].message) from None
 
 
 def _checked(parse: Any, what: str) -> Any:
@@ -438,9 +319,3 @@ def read_yaml(text: str, source: str, sha: str, base: Path | None = None) -> Ord
     )
 
 
-def day_of(start: date, when: date) -> int:
-    return (when - start).days + 1
-
-
-def date_of(start: date, day: int) -> date:
-    return start + timedelta(days=day - 1)

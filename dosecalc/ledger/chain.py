@@ -16,6 +16,7 @@ from json.encoder import encode_basestring as _encode
 from typing import Any
 
 from dosecalc.base.errors import DosecalcError, FileError, Problem
+from dosecalc.data import records
 from dosecalc.inputs import history as hist
 from dosecalc.ledger import fields
 
@@ -92,7 +93,7 @@ def digest(record: Any) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def dose_row(r: Any) -> hist.Row:
+def dose_row(r: Any) -> records.Row:
     """A stored dose record, read back through the history checks."""
     where = f"ledger record #{r['seq']}"
     try:  # the history's id is the ledger's source_id
@@ -182,7 +183,7 @@ class Walk:
 
     def __init__(self, anchor: str | None = None, keep: bool = False) -> None:
         self.problems: list[str] = []
-        self.doses: list[tuple[int, str, hist.Row]] = []  # with ``keep``: every dose read
+        self.doses: list[tuple[int, str, records.Row]] = []  # with ``keep``: every dose read
         self.counts = {"records": 0, "doses": 0, "voids": 0, "checks": 0}
         self.prev, self.expected, self.last = GENESIS, 1, 0
         self.kinds = Doses()

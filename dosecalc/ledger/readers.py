@@ -80,7 +80,7 @@ def history_rows(path: Path, data: bytes) -> list[tuple[int | None, dict[str, An
     import csv
     import io
 
-    from dosecalc.outputs.csvout import unescape
+    from dosecalc.base.csvout import unescape
 
     source = str(path)
     try:

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from dosecalc.base.errors import DosecalcError, FileError, Problem, fail
+from dosecalc.data import records
 from dosecalc.inputs import history as hist
 from dosecalc.ledger import chain, fields, witness
 from dosecalc.ledger.chain import FIELDS, GENESIS, Walk, digest, dose_row
@@ -286,7 +287,7 @@ class EntryError(ValueError):
         self.field = field
 
 
-def check_entry(entry: Entry, today: date) -> hist.Row:
+def check_entry(entry: Entry, today: date) -> records.Row:
     """The dose an entry stands for, through the same checks as a history row (its time and id
     too)."""
     if not entry.patient or not entry.patient.strip():
@@ -305,7 +306,7 @@ def check_entry(entry: Entry, today: date) -> hist.Row:
     when, drug, amount, unit, per_m2, bsa = hist.parse_fields(
         entry.date, entry.drug, entry.dose, entry.unit, entry.bsa_m2, today
     )
-    return hist.Row(
+    return records.Row(
         when,
         drug,
         amount,
@@ -805,7 +806,7 @@ class Ledger:
     def _refuse_repeats(
         self,
         known: dict[str, list[dict[str, Any]]] | None,
-        rows: list[hist.Row],
+        rows: list[records.Row],
         entries: list[Entry],
     ) -> None:
         """Refuse an entry that is the same administration as another entry, or (with
@@ -813,8 +814,8 @@ class Ledger:
         ``check`` uses, from :func:`dosecalc.cumulative.repeats`."""
         from dosecalc.clinical import cumulative
 
-        history = hist.History()
-        history.sources += [hist.LEDGER_SOURCE, "\0entries"]  # files 0 and 1
+        history = records.History()
+        history.sources += [records.LEDGER_SOURCE, "\0entries"]  # files 0 and 1
         if known is not None:
             for patient in sorted(known):
                 for r in self._active(known[patient]):
@@ -1034,7 +1035,7 @@ class Ledger:
                 for p, n, first, last in conn.execute(query)
             ]
 
-    def add_to(self, history: hist.History, patient: str | None) -> int:
+    def add_to(self, history: records.History, patient: str | None) -> int:
         """Add one patient's active doses to ``history`` as the history's own patient (they join
         any --history rows and --prior amounts given for the same person), or, with ``None``,
         every patient's under their id. The chain they rest on is checked first: one
@@ -1043,9 +1044,9 @@ class Ledger:
 
         if patient is not None:
             _check_lookup(patient)
-        if hist.LEDGER_SOURCE not in history.sources:
-            history.sources.append(hist.LEDGER_SOURCE)
-        file = history.sources.index(hist.LEDGER_SOURCE)
+        if records.LEDGER_SOURCE not in history.sources:
+            history.sources.append(records.LEDGER_SOURCE)
+        file = history.sources.index(records.LEDGER_SOURCE)
         n = 0
         with self.read() as conn:
             if self._ready and patient is not None:

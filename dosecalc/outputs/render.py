@@ -14,11 +14,11 @@ from rich.console import Console, Group
 from rich.text import Text
 
 from dosecalc.base.alerts import Alert
+from dosecalc.base.csvout import DictWriter
 from dosecalc.base.jsontext import to_json, to_json_line  # noqa: F401  (render.to_json)
 from dosecalc.base.numbers import fmt, percent
 from dosecalc.clinical.cumulative import Total
 from dosecalc.clinical.plan import Plan
-from dosecalc.outputs.csvout import DictWriter
 from dosecalc.outputs.layout import Column, Grid, Hanging, pipe_width
 
 REGIMEN_CODES = ("REGIMEN_UNVERIFIED", "REGIMEN_ASSUMPTION")

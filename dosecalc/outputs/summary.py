@@ -8,8 +8,8 @@ from __future__ import annotations
 import io
 from typing import Any
 
+from dosecalc.base.csvout import Writer
 from dosecalc.base.numbers import fmt
-from dosecalc.outputs.csvout import Writer
 
 LEVELS = ("threshold", "limit")  # --only-over
 CSV_COLUMNS = (

@@ -27,7 +27,7 @@ from typing import Any
 
 from dosecalc.base.errors import FileError, Problem
 from dosecalc.clinical import cumulative
-from dosecalc.data import ceilings
+from dosecalc.data import ceilings, records
 from dosecalc.inputs import history as hist
 from dosecalc.pharmacy import batch
 from dosecalc.pharmacy.batch import Batch, Settings, Source
@@ -93,7 +93,7 @@ def _sqlite(ledger: Any, jobs: int | None, today: date) -> Batch:
                 while rows := result.fetchmany(FETCH):
                     yield [(seq, *(_text(v) for v in values), "", "") for seq, *values in rows]
 
-        loaded.add_rows(Source(hist.LEDGER_SOURCE, "ledger"), batches())
+        loaded.add_rows(Source(records.LEDGER_SOURCE, "ledger"), batches())
         loaded.check_rows()
     except BaseException:
         loaded.close()
@@ -199,7 +199,7 @@ class LedgerBatch(Batch):
     def __init__(self, ledger: Any, today: date, jobs: int | None) -> None:
         super().__init__(today, jobs)
         self.ledger = ledger
-        self.sources.append(Source(hist.LEDGER_SOURCE, "ledger"))
+        self.sources.append(Source(records.LEDGER_SOURCE, "ledger"))
 
     def compute(self, settings: Settings, again: bool) -> batch.Checked:
         from sqlalchemy import text
@@ -365,7 +365,7 @@ class LedgerBatch(Batch):
         problems = []
         for _, seq, d, dc, amount, per_m2 in rows:
             drug = self.totals[dc]
-            row = hist.Row(
+            row = records.Row(
                 date.fromisoformat(d),
                 drug,
                 amount,

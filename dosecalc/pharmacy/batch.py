@@ -50,7 +50,7 @@ from typing import Any
 from dosecalc.base.errors import FileError, Problem
 from dosecalc.base.jsontext import to_json_line
 from dosecalc.clinical import cumulative
-from dosecalc.data import ceilings
+from dosecalc.data import ceilings, records
 from dosecalc.data.ceilings import EQUIVALENT, RiskFactors
 from dosecalc.inputs import history as hist
 
@@ -146,7 +146,7 @@ def _macros(con: Any) -> None:
 class Source:
     """One history file, or the ledger."""
 
-    name: str  # the file as given (in messages), or hist.LEDGER_SOURCE
+    name: str  # the file as given (in messages), or records.LEDGER_SOURCE
     kind: str  # "csv" | "parquet" | "ledger"
     columns: tuple[str, ...] = ()
     path: Path | None = None
@@ -639,7 +639,7 @@ def _resolve(con: Any, texts: dict[str, list[Any]], today: date) -> list[str]:
         "t_bsa": ("bsa_m2", bsa, "DOUBLE"),
         "t_cycle": ("cycle", number(lambda t: hist._int(t, "cycle", 1)), "INTEGER"),
         "t_day": ("day", number(lambda t: hist._int(t, "day", -366)), "INTEGER"),
-        "t_time": ("time", lambda t: hist._minutes(hist._time(t)) or None, "INTEGER"),
+        "t_time": ("time", lambda t: records.minutes(hist._time(t)) or None, "INTEGER"),
     }
     for name, (key, fn, typ) in simple.items():
         _table(
@@ -1308,7 +1308,7 @@ def _refuse_missing_bsa(batch: Batch) -> None:
     book = ceilings.book()
     problems = []
     for _, src, line, d, drug, amount, per_m2 in rows:
-        row = hist.Row(
+        row = records.Row(
             d,
             drug,
             amount,

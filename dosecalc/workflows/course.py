@@ -29,6 +29,7 @@ from pydantic import (
 )
 
 from dosecalc.base.errors import FileError, Problem, fail
+from dosecalc.clinical.schedule import cycle_starts, fractions
 from dosecalc.data.regimen import MAX_CYCLES
 
 # Radiotherapy sites and whether their field includes the heart (clinical.md §2c: count only
@@ -213,43 +214,6 @@ def validate(
 # ---------------------------------------------------------------- calendars
 
 
-def fractions(start: date, count: int) -> list[date]:
-    """``count`` radiotherapy fractions on consecutive weekdays from ``start`` (Monday-Friday)."""
-    out: list[date] = []
-    day = start
-    while len(out) < count:
-        if day.weekday() < 5:
-            out.append(day)
-        day += timedelta(days=1)
-    return out
-
-
-def cycle_starts(
-    start: date,
-    cycles: int,
-    length: int,
-    delays: dict[int, int],
-    mode: str,
-    fixed: dict[int, date] | None = None,
-) -> list[date]:
-    """First days of each cycle. ``shift``: a delay (or an actual date in ``fixed``) moves that
-    cycle and all later ones; ``keep``: it moves only that cycle, the later ones keep the
-    original grid."""
-    fixed = fixed or {}
-    starts: list[date] = []
-    for c in range(1, cycles + 1):
-        if c in fixed:
-            starts.append(fixed[c])
-            continue
-        extra = timedelta(days=delays.get(c, 0))
-        if mode == "keep" or c == 1:
-            base = start + timedelta(days=(c - 1) * length)
-        else:
-            base = starts[-1] + timedelta(days=length)
-        starts.append(base + extra)
-    return starts
-
-
 def check_mode(mode: str) -> str:
     if mode not in ("shift", "keep"):
         raise fail(
@@ -386,7 +350,6 @@ def make_course_plan(
     drug names read through abbreviations outside the course: histories, --prior)."""
     from dosecalc.base.alerts import INFO, WARNING, Alert
     from dosecalc.clinical import organ as og
-    from dosecalc.clinical.labs import Labs
     from dosecalc.clinical.plan import (
         Phase,
         _regimen_alerts,
@@ -398,6 +361,7 @@ def make_course_plan(
         short_intervals,
     )
     from dosecalc.clinical.policy import load as load_policy
+    from dosecalc.data.labs import Labs
 
     policy = policy or load_policy()
     require_bsa(patient)

@@ -1,0 +1,365 @@
+"""Laboratory tests as dosecalc knows them: each test's unit, plausible range and notations, a
+value with its unit and date, one patient's values, and a regimen's gate as plain values.
+
+Every unit goes through the one pint registry (base/units.py): counts per volume (``x10^9/L``,
+``G/L``, ``/nL``, ``/uL``, ``/mm3``), concentrations (``mg/dL``, ``g/L``; molar ``umol/L`` with
+the molar mass named below), enzyme activities (``U/L``, ``IU/L``, ``ukat/L``: U = umol/min,
+kat = mol/s) and clearances (``mL/min``). Enzymes and bilirubin may also be given as multiples
+of the upper limit of normal (``2.5xULN``). Values are kept in one unit per lab (:data:`KINDS`);
+an implausible value is refused with the valid range, never clamped. Reading ``--lab`` and lab
+files is the inputs layer's (inputs/labs.py); gates are judged by the clinical layer
+(clinical/labs.py).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from datetime import date
+from typing import NamedTuple
+
+from dosecalc.base.bounds import GFR_ML_MIN, SCR_MG_DL
+from dosecalc.base.errors import fail
+from dosecalc.base.numbers import fmt
+
+# Molar masses for molar units (umol/L -> mg/dL: x umol/L * M g/mol = x*M/10000 mg/dL).
+# Creatinine 113.12 g/mol (PubChem CID 588): 1 mg/dL = 88.4 µmol/L (also --scr).
+# Bilirubin 584.66 g/mol (PubChem CID 5280352): 1 mg/dL = 17.1 umol/L.
+CREATININE_G_PER_MOL = 113.12
+
+
+# Molar masses for molar units (umol/L -> mg/dL: x umol/L * M g/mol = x*M/10000 mg/dL).
+# Creatinine 113.12 g/mol (PubChem CID 588; the constant patient.py uses for --scr).
+# Bilirubin 584.66 g/mol (PubChem CID 5280352): 1 mg/dL = 17.1 umol/L.
+BILIRUBIN_G_PER_MOL = 584.66
+
+
+COUNT = "x10^9/L"
+
+
+ULN = "xULN"
+
+
+class Kind(NamedTuple):
+    """What one laboratory test is and how dosecalc reads it."""
+
+    name: str
+    what: str  # for messages: "absolute neutrophil count"
+    unit: str  # the unit values are kept in
+    bounds: tuple[float, float]  # plausible values in ``unit`` (input checking, not clinical)
+    examples: str
+    uln: bool = False  # may be given as a multiple of the upper limit of normal
+    molar_mass: float | None = None  # g/mol, for umol/L
+
+
+def _kinds() -> dict[str, Kind]:
+
+    return {
+        k.name: k
+        for k in (
+            # Wide enough for leukaemic and thrombocythaemic counts; negative or absurd values
+            # are unit slips (1200 given as x10^9/L instead of /uL).
+            Kind(
+                "anc",
+                "absolute neutrophil count",
+                COUNT,
+                (0.0, 100.0),
+                "1.5x10^9/L, 1500/uL, 1.5/nL or 1.5G/L",
+            ),
+            Kind(
+                "platelets",
+                "platelet count",
+                COUNT,
+                (0.0, 3000.0),
+                "100x10^9/L, 100000/uL or 100G/L",
+            ),
+            Kind("hb", "haemoglobin", "g/dL", (1.0, 25.0), "12g/dL or 120g/L"),
+            Kind(
+                "bilirubin",
+                "total bilirubin",
+                "mg/dL",
+                (0.0, 60.0),
+                "1.2mg/dL, 20umol/L or 1.5xULN",
+                uln=True,
+                molar_mass=BILIRUBIN_G_PER_MOL,
+            ),
+            Kind(
+                "direct_bilirubin",
+                "direct (conjugated) bilirubin",
+                "mg/dL",
+                (0.0, 50.0),
+                "0.3mg/dL or 5umol/L",
+                uln=True,
+                molar_mass=BILIRUBIN_G_PER_MOL,
+            ),
+            Kind(
+                "ast",
+                "aspartate aminotransferase (AST)",
+                "U/L",
+                (0.0, 20000.0),
+                "80U/L or 2.5xULN",
+                uln=True,
+            ),
+            Kind(
+                "alt",
+                "alanine aminotransferase (ALT)",
+                "U/L",
+                (0.0, 20000.0),
+                "80U/L or 2.5xULN",
+                uln=True,
+            ),
+            Kind(
+                "alp", "alkaline phosphatase", "U/L", (0.0, 10000.0), "300U/L or 2.5xULN", uln=True
+            ),
+            Kind(
+                "scr",
+                "serum creatinine",
+                "mg/dL",
+                SCR_MG_DL,
+                "0.9mg/dL or 80umol/L",
+                molar_mass=CREATININE_G_PER_MOL,
+            ),
+            Kind("crcl", "measured creatinine clearance", "mL/min", GFR_ML_MIN, "60mL/min"),
+        )
+    }
+
+
+KINDS = _kinds()
+
+
+ULN_BOUNDS = (0.0, 500.0)  # a multiple of the upper limit of normal
+
+
+def kind(name: str, field_name: str = "--lab") -> Kind:
+    found = KINDS.get(name.strip().lower())
+    if found is None:
+        raise fail(
+            field_name,
+            f"'{name[:40]}' is not a laboratory test dosecalc knows; give one of "
+            f"{', '.join(KINDS)}",
+        )
+    return found
+
+
+class LabValue(NamedTuple):
+    """One laboratory result: its value in its lab's unit (or ``xULN``), and when it was taken."""
+
+    name: str
+    value: float
+    unit: str
+    date: date | None
+    where: str  # "--lab" or "labs.csv:3"
+    text: str  # the value as written, e.g. "2.0mg/dL"
+
+    def shown(self) -> str:
+        """'bilirubin 2 mg/dL (2026-11-28)'."""
+        when = f" ({self.date.isoformat()})" if self.date else " (undated)"
+        return f"{self.name} {fmt(self.value)} {display_unit(self.unit)}{when}"
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "value": self.value,
+            "unit": self.unit,
+            "date": self.date.isoformat() if self.date else None,
+            "as_given": self.text,
+            "from": self.where,
+        }
+
+
+def display_unit(unit: str) -> str:
+    return {COUNT: "×10⁹/L", ULN: "× ULN"}.get(unit, unit)
+
+
+_TEN = (r"^(?:[x×*]\s*)?10\s*(?:\^|\*\*)?\s*(?P<exp>[0-9⁰¹²³⁴⁵⁶⁷⁸⁹]{1,2})\s*(?P<rest>.*)$", 0)
+
+
+_SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
+
+
+_PER_VOLUME = (r"^(?:cells\s*)?/\s*(?P<vol>[A-Za-zµμ]+(?:\s*(?:\^|\*\*)?\s*[23³])?)$", 0)
+
+
+_ENZYME = (
+    r"^(?P<prefix>[µμun]?)(?P<kind>kat|IU|U|units?)\s*/\s*(?P<vol>[mdµμu]?L)$",
+    re.IGNORECASE,
+)
+
+
+_TIMES_ULN = (r"^(?:[x×*]|times)?\s*ULN$", re.IGNORECASE)
+
+
+def _match(pattern: tuple[str, int], text: str) -> re.Match[str] | None:
+    """Patterns are compiled on first use (re's cache): a plan without labs never needs them."""
+    return re.match(pattern[0], text, pattern[1])
+
+
+def _count_factor(unit_text: str) -> float:
+    """Multiplier from a count unit to x10^9/L: 'x10^9/L' 1, '/uL' 0.001, 'G/L' 1, '/nL' 1."""
+    from dosecalc.base import units
+
+    text = unit_text.strip().replace(" ", "").replace("µ", "u").replace("μ", "u")
+    scale = 1.0
+    if text.upper() in ("G/L", "GPT/L"):
+        return 1.0
+    if text.upper() in ("K/UL", "THOU/UL"):
+        text, scale = "/uL", 1e3
+    if text.lower() == "/nl":  # units.txt has no nano- prefix (it would admit 'ng' as a dose)
+        text, scale = "/uL", 1e3
+    m = _match(_TEN, text)
+    if m:
+        scale = 10.0 ** int(m.group("exp").translate(_SUPERSCRIPT))
+        text = m.group("rest")
+    pv = _match(_PER_VOLUME, text)
+    if not pv:
+        raise ValueError("is not a count per volume")
+    try:
+        per_litre = units.factor(f"1/{pv.group('vol')}", "1/L")
+    except ValueError:
+        raise ValueError("is not a count per volume") from None
+    return scale * per_litre / 1e9
+
+
+def _enzyme_factor(unit_text: str) -> float:
+    """Multiplier to U/L. U/L is accepted here (an enzyme activity, U = umol/min) although 'U'
+    alone is refused as a dose unit (units.py); kat = mol/s, so 1 ukat/L = 60 U/L."""
+    from dosecalc.base import units
+
+    m = _match(_ENZYME, unit_text.strip().replace(" ", ""))
+    if not m:
+        raise ValueError("is not an enzyme activity")
+    vol = m.group("vol").replace("µ", "u").replace("μ", "u")
+    prefix = m.group("prefix").replace("µ", "u").replace("μ", "u")
+    try:
+        if m.group("kind").lower() == "kat":
+            # in umol/s, so that no nano- prefix is needed in the registry
+            scale = {"": 1e6, "u": 1.0, "n": 1e-3}[prefix]
+            return scale * units.factor(f"umol/s/{vol}", "umol/min/L")
+        if prefix:
+            raise ValueError
+        return units.factor(f"umol/min/{vol}", "umol/min/L")
+    except ValueError:
+        raise ValueError("is not an enzyme activity") from None
+
+
+def parse_value(name: str, text: str, field_name: str = "--lab") -> tuple[float, str]:
+    """``parse_value('bilirubin', '36umol/L')`` -> ``(2.105..., 'mg/dL')``; the unit is the
+    lab's, or ``xULN``. Refuses a value without a unit, of the wrong kind, or implausible."""
+    from dosecalc.base import units
+
+    k = kind(name, field_name)
+    valid = (
+        f"give e.g. {k.name}={k.examples.split(',')[0].split(' or ')[0]} ({k.examples})"
+        if field_name == "--lab"
+        else f"give e.g. {k.examples}"
+    )
+    try:
+        number, unit_text = units.split(text)
+    except ValueError as e:
+        raise fail(field_name, f"{k.name}: {e}; {valid}") from None
+    unit_text = unit_text.strip()
+    if not unit_text:
+        raise fail(field_name, f"{k.name}: '{text}' has no unit; {valid}")
+    unit = k.unit
+    try:
+        if k.uln and _match(_TIMES_ULN, unit_text):
+            value, unit = number, ULN
+        elif k.unit == COUNT:
+            value = number * _count_factor(unit_text)
+        elif k.unit == "U/L":
+            value = number * _enzyme_factor(unit_text)
+        elif k.unit == "mL/min":
+            if "1.73" in unit_text:
+                raise ValueError(
+                    "is normalised to 1.73 m²; give the patient's own clearance in mL/min"
+                )
+            value = number * units.factor(unit_text, "mL/min")
+        elif k.molar_mass is not None and "mol" in unit_text:
+            value = number * units.factor(unit_text, "umol/L") * k.molar_mass / 10_000.0
+        else:
+            value = number * units.factor(unit_text, k.unit)
+    except ValueError as e:
+        shown = str(e).removeprefix(f"'{unit_text}' ")
+        raise fail(field_name, f"{k.name}: '{text}' {shown}; {valid}") from None
+    lo, hi = ULN_BOUNDS if unit == ULN else k.bounds
+    if not (math.isfinite(value) and lo <= value <= hi):
+        raise fail(
+            field_name,
+            f"{k.name} {_big(value)} {display_unit(unit)} (from '{text}') is not a plausible "
+            f"{k.what}; give a value between {fmt(lo)} and {fmt(hi)} {display_unit(unit)}",
+        )
+    return value, unit
+
+
+def _big(value: float) -> str:
+    return fmt(value) if abs(value) < 1e9 else f"{value:.3g}"
+
+
+class Labs(NamedTuple):
+    """All laboratory values given for one patient, oldest first (undated ones first)."""
+
+    values: tuple[LabValue, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.values)
+
+    def of(self, name: str) -> list[LabValue]:
+        return [v for v in self.values if v.name == name]
+
+    def latest(self, name: str) -> LabValue | None:
+        mine = self.of(name)
+        return mine[-1] if mine else None
+
+    def as_list(self) -> list[dict[str, object]]:
+        return [v.as_dict() for v in self.values]
+
+
+def merge(values: Sequence[LabValue]) -> Labs:
+    seen: dict[tuple[str, date | None], LabValue] = {}
+    kept: list[LabValue] = []
+    for v in values:
+        key = (v.name, v.date)
+        other = seen.get(key)
+        if other is not None:
+            if other.unit == v.unit and math.isclose(other.value, v.value, rel_tol=1e-9):
+                continue  # the same result twice (a file and --lab): one result
+            when = v.date.isoformat() if v.date else "without a date"
+            raise fail(
+                "--lab",
+                f"two different {v.name} values {when}: {other.text} ({other.where}) and "
+                f"{v.text} ({v.where}); give the one that is right",
+            )
+        seen[key] = v
+        kept.append(v)
+    for name in {v.name for v in kept}:
+        mine = [v for v in kept if v.name == name]
+        if any(v.date is None for v in mine) and any(v.date is not None for v in mine):
+            raise fail(
+                "--lab",
+                f"some {name} values have a date and some do not, so which is the latest is "
+                "unclear; give a date (@YYYY-MM-DD) for every value of a lab, or for none",
+            )
+    kept.sort(key=lambda v: v.date or date.min)
+    return Labs(tuple(kept))
+
+
+class GateSpec(NamedTuple):
+    """One lab gate of a regimen, as plain values (regimen.Gate is its file form)."""
+
+    lab: str
+    at_least: float | None
+    at_most: float | None
+    unit: str
+    otherwise: str
+    source: str | None = None
+    text: str = ""  # "anc ≥ 1.5 ×10⁹/L"
+
+
+def gate_requirement(g: GateSpec) -> str:
+    parts = []
+    if g.at_least is not None:
+        parts.append(f"≥ {fmt(g.at_least)}")
+    if g.at_most is not None:
+        parts.append(f"≤ {fmt(g.at_most)}")
+    return f"{g.lab} {' and '.join(parts)} {display_unit(g.unit)}"

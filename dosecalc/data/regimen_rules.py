@@ -1,0 +1,120 @@
+"""Whether a regimen file's patient-dependent rules make sense (checked when the file is loaded).
+
+A rule's ``when`` is a box in (BSA, weight, age): ``bsa_below`` and ``weight_below`` are upper
+bounds (strict), ``age_at_least`` and ``age_below`` a half-open interval of years. The first
+rule whose box holds the patient applies (the clinical layer's ``rules.select``). :func:`problems`
+reports, with file:line, a rule that can never match (an empty box), a rule that is dead because
+the earlier rules together already hold every patient it would (its box lies inside their union),
+and a rule dose the drug cannot take.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from typing import TYPE_CHECKING, Any
+
+from dosecalc.base.errors import Problem
+
+if TYPE_CHECKING:  # the regimen loader imports this module
+    from dosecalc.data.regimen import DoseSpec, DrugOrder, Regimen, RuleWhen
+
+INF = math.inf
+
+
+def _box(when: RuleWhen) -> tuple[tuple[float, float], ...]:
+    """(bsa, weight, age) intervals [low, high) of the patients the condition holds for."""
+    return (
+        (0.0, when.bsa_below.value if when.bsa_below else INF),
+        (0.0, when.weight_below.value if when.weight_below else INF),
+        (
+            when.age_at_least.value if when.age_at_least else 0.0,
+            when.age_below.value if when.age_below else INF,
+        ),
+    )
+
+
+def _empty(box: tuple[tuple[float, float], ...]) -> bool:
+    return any(low >= high for low, high in box)
+
+
+def _inside(inner: tuple[tuple[float, float], ...], outer: tuple[tuple[float, float], ...]) -> bool:
+    return all(o[0] <= i[0] and i[1] <= o[1] for i, o in zip(inner, outer, strict=True))
+
+
+def covered_by(rule: int, boxes: list[tuple[tuple[float, float], ...]]) -> list[int]:
+    """The earlier rules (0-based) that together hold every patient rule ``rule`` would; empty
+    when some patient reaches it. Exact: the space is cut at every bound of every rule into
+    cells, and a cell of the rule's box must lie inside one earlier box."""
+    mine = boxes[rule]
+    earlier = [(i, b) for i, b in enumerate(boxes[:rule]) if not _empty(b)]
+    if not earlier:
+        return []
+    cuts = [sorted({x for b in boxes for x in b[d]} | {0.0, INF}) for d in range(3)]
+    cells_per_dim = [
+        [
+            (lo, hi)
+            for lo, hi in itertools.pairwise(cuts[d])
+            if mine[d][0] <= lo and hi <= mine[d][1]
+        ]
+        for d in range(3)
+    ]
+    used: set[int] = set()
+    for cell in itertools.product(*cells_per_dim):
+        holder = next((i for i, b in earlier if _inside(cell, b)), None)
+        if holder is None:
+            return []
+        used.add(holder)
+    return sorted(used)
+
+
+def problems(regimen: Regimen, lines: dict[Any, int], source: str) -> list[Problem]:
+    """Every problem of the regimen's rules, with file:line (empty when they are sound)."""
+    from dosecalc.data import drugs
+    from dosecalc.data.yamlfile import key_path, line_of
+
+    out: list[Problem] = []
+
+    def report(loc: tuple[Any, ...], message: str) -> None:
+        out.append(Problem(message, field=key_path(loc), file=source, line=line_of(lines, loc)))
+
+    for i, order in enumerate(regimen.drugs):
+        drug = drugs.lookup(order.drug)
+        boxes = [_box(r.when) for r in order.rules]
+        for j, rule in enumerate(order.rules):
+            loc = ("drugs", i, "rules", j)
+            if rule.dose is not None:
+                message = _dose_problem(order, rule.dose, drug.dose_unit)
+                if message:
+                    report((*loc, "dose"), message)
+            if _empty(boxes[j]):
+                report(
+                    (*loc, "when"),
+                    f"rule {j + 1} can never match: no patient is {rule.when.describe()}",
+                )
+                continue
+            cover = covered_by(j, boxes)
+            if cover:
+                names = " and ".join(
+                    f"rule {k + 1} ({order.rules[k].when.describe()})" for k in cover
+                )
+                report(
+                    (*loc, "when"),
+                    f"rule {j + 1} ({rule.when.describe()}) can never apply: {names} "
+                    f"{'already matches' if len(cover) == 1 else 'already match'} every patient "
+                    "it would, and the first rule that matches wins; put the narrower rule first",
+                )
+    return out
+
+
+def _dose_problem(order: DrugOrder, spec: DoseSpec, dose_unit: str) -> str | None:
+    if spec.basis == "auc":
+        if order.drug != "carboplatin":
+            return f"an AUC dose is only valid for carboplatin, not {order.drug}"
+        return None
+    if spec.unit != dose_unit:
+        return (
+            f"{order.drug} is dosed in {dose_unit}, but the rule's dose '{spec.text}' is in "
+            f"{spec.unit}"
+        )
+    return None

@@ -1,0 +1,148 @@
+"""Laboratory values as people and laboratories send them: ``--lab NAME=VALUE[@YYYY-MM-DD]``
+(``--lab anc=1.2x10^9/L@2026-11-28``) and lab files (CSV ``date,name,value,unit``, as a
+laboratory exports them), read into :class:`dosecalc.data.labs.Labs`. Every bad row of a file is
+reported with file:line, all at once."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+
+from dosecalc.base.errors import DosecalcError, FileError, Problem, fail
+from dosecalc.data.labs import KINDS, Labs, LabValue, kind, merge, parse_value
+
+
+def parse_date(text: str, field_name: str, today: date | None = None) -> date:
+    text = text.strip()
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text, re.ASCII):
+            raise ValueError
+        when = date.fromisoformat(text)
+    except ValueError:
+        raise fail(field_name, f"'{text[:40]}' is not a date; write YYYY-MM-DD") from None
+    if when > (today or date.today()):
+        raise fail(
+            field_name,
+            f"{when.isoformat()} is in the future: a sample's date is the day it was taken",
+        )
+    return when
+
+
+def parse_lab(text: str, today: date | None = None) -> LabValue:
+    """``'anc=1.2x10^9/L@2026-11-28'`` -> a :class:`LabValue`."""
+    name, sep, rest = text.partition("=")
+    if not sep or not name.strip() or not rest.strip():
+        raise fail(
+            "--lab",
+            f"'{text[:60]}' is not NAME=VALUE[@YYYY-MM-DD]; e.g. anc=1.2x10^9/L@2026-11-28 "
+            f"(names: {', '.join(KINDS)})",
+        )
+    value_text, at, when = rest.partition("@")
+    k = kind(name)
+    value, unit = parse_value(k.name, value_text.strip())
+    return LabValue(
+        k.name,
+        value,
+        unit,
+        parse_date(when, "--lab", today) if at else None,
+        "--lab",
+        value_text.strip(),
+    )
+
+
+COLUMNS = ("date", "name", "value", "unit")
+
+
+MAX_FILE_BYTES = 5_000_000
+
+
+def read_file(path: Path, today: date | None = None) -> list[LabValue]:
+    """A lab file (CSV with the columns date, name, value, unit; a header row first). Every bad
+    row is reported, each with file:line, in one error."""
+    from dosecalc.data.yamlfile import read_text
+
+    source = str(path)
+    text = read_text(path, "lab", MAX_FILE_BYTES)
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), strict=True))
+    except csv.Error as e:
+        raise FileError(Problem(f"not valid CSV: {e}", file=source)) from None
+    numbered = [(n, r) for n, r in enumerate(rows, 1) if any(c.strip() for c in r)]
+    if not numbered:
+        raise FileError(
+            Problem(f"the lab file is empty; its header is {','.join(COLUMNS)}", file=source)
+        )
+    head_line, head = numbered[0]
+    names = [c.strip().lower() for c in head]
+    unknown = [c for c in names if c not in COLUMNS]
+    missing = [c for c in COLUMNS if c not in names]
+    if unknown or missing or len(set(names)) != len(names):
+        what = []
+        if unknown:
+            what.append(f"unknown column(s) {', '.join(repr(c) for c in unknown)}")
+        if missing:
+            what.append(f"missing column(s) {', '.join(missing)}")
+        if len(set(names)) != len(names):
+            what.append("a column is named twice")
+        raise FileError(
+            Problem(
+                f"{'; '.join(what)}; the header must name the columns {','.join(COLUMNS)}",
+                file=source,
+                line=head_line,
+            )
+        )
+    at = {c: names.index(c) for c in COLUMNS}
+    out: list[LabValue] = []
+    problems: list[Problem] = []
+    for line, row in numbered[1:]:
+        if len(row) != len(names):
+            problems.append(
+                Problem(
+                    f"has {len(row)} fields; the header has {len(names)}", file=source, line=line
+                )
+            )
+            continue
+        cell = {c: row[i].strip() for c, i in at.items()}
+        try:
+            if not cell["date"]:
+                raise fail("date", "is empty; every row of a lab file needs its sample date")
+            when = parse_date(cell["date"], "date", today)
+            k = kind(cell["name"], "name")
+            if not re.fullmatch(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", cell["value"]):
+                raise fail("value", f"'{cell['value'][:40]}' is not a number")
+            value, unit = parse_value(k.name, f"{cell['value']} {cell['unit']}", "value/unit")
+        except DosecalcError as e:  # one clear sentence for this row, with its line
+            problems += [
+                Problem(p.message, field=p.field, file=source, line=line) for p in e.problems
+            ]
+            continue
+        out.append(
+            LabValue(
+                k.name,
+                value,
+                unit,
+                when,
+                f"{path.name}:{line}",
+                f"{cell['value']} {cell['unit']}".strip(),
+            )
+        )
+    if problems:
+        raise FileError(*problems)
+    return out
+
+
+def collect(
+    texts: Iterable[str] = (),
+    files: Iterable[Path] = (),
+    today: date | None = None,
+) -> Labs:
+    """The values of ``--lab`` options and lab files, merged and checked: one lab's values are
+    all dated or all undated, and two different values of one lab on one date are refused."""
+    values = [parse_lab(t, today) for t in texts]
+    for path in files:
+        values += read_file(Path(path), today)
+    return merge(values)
