@@ -137,7 +137,7 @@ def engine(paths, bsa, factors, table, rules, again=False) -> tuple[list[str], l
     try:
         with batch.load(paths, TODAY, jobs=2) as loaded:
             checked = batch.check(loaded, batch.settings(person, factors, table, rules), again)
-            return [line.decode() for line, _ in checked.lines()] + _read(rules, loaded), []
+            return [to_json_line(r.as_dict()) for r in checked.checks()] + _read(rules, loaded), []
     except DosecalcError as e:
         return [], [str(p) for p in e.problems]
 
@@ -703,7 +703,7 @@ def test_the_postgresql_audit_is_the_reference_for_random_ledgers(
         try:
             with audit.load(url, jobs=2) as ledger:
                 checked = batch.check(ledger, batch.settings(person, RiskFactors(), table, rules))
-                got = [line.decode() for line, _ in checked.lines()]
+                got = [to_json_line(r.as_dict()) for r in checked.checks()]
         except DosecalcError as e:
             got_problems = [str(p) for p in e.problems]
     event("refused" if want_problems else "checked")

@@ -1249,8 +1249,7 @@ def _pharmacy(
         if total == 1 and not ledger and not parquet:
             return None  # one patient: the reference's output for one patient
         if not loaded.patient_column:  # a Parquet history of one patient, without a column
-            [(line, _)] = list(checked.lines())
-            r = batch.from_json(line)
+            [r] = list(checked.checks())
             r.warnings[:0] = read  # the abbreviations read, before the patient's own warnings
             if fmt == "json":
                 from dosecalc.base.jsontext import to_json
@@ -1264,16 +1263,21 @@ def _pharmacy(
 
                 render.console().print(render.check_view([r], with_charts=False))
         elif fmt == "json":
-            _write_json(_selected(checked.lines(only), total, lambda line: line), total, read)
+            from dosecalc.base.jsontext import to_json_line
+
+            lines = _selected(
+                checked.checks(only), total, lambda r: to_json_line(r.as_dict()).encode()
+            )
+            _write_json(lines, total, read)
         elif fmt == "csv":
             rows = _selected(
-                checked.lines(only),
+                checked.checks(only),
                 total,
-                lambda line: summary.csv_text(summary.csv_rows(batch.from_json(line), only)),
+                lambda r: summary.csv_text(summary.csv_rows(r, only)),
             )
             _write_csv(rows, total, read)
         elif details:
-            shown = _selected(checked.lines(only), total, batch.from_json)
+            shown = _selected(checked.checks(only), total, lambda r: r)
             _write_details(((r, r is not None, n) for r, _, n in shown), total, read)
         else:
             _notices_to_stderr(read)
@@ -1282,12 +1286,12 @@ def _pharmacy(
         return ExitCode.CRITICAL if checked.critical else ExitCode.OK
 
 
-def _selected(lines: Iterable[tuple[bytes, bool]], total: int, made: Callable[[bytes], Any]) -> Any:
-    """The engine's lines of the patients selected, each made into what is written, as blocks
+def _selected(checks: Iterable[Any], total: int, made: Callable[[Any], Any]) -> Any:
+    """The engine's checks of the patients selected, each made into what is written, as blocks
     (item, critical, 0); then the progress of all ``total`` patients (the engine checked them
-    all before the first line)."""
-    for line, critical in lines:
-        yield made(line), critical, 0
+    all before the first check)."""
+    for r in checks:
+        yield made(r), r.critical, 0
     yield None, False, total
 
 

@@ -125,10 +125,17 @@ def _bsa(patient: Patient | None, rows: Sequence[Row]) -> tuple[float | None, st
     if not dated:
         return None, ""
     latest = max(dated, key=lambda r: r.date or date.min)
-    return latest.bsa_m2, (
-        f"the latest bsa_m2 in the history, {latest.bsa_m2:.2f} m² on "
-        f"{latest.date} ({latest.where})"
-    )
+    return latest.bsa_m2, history_bsa(latest.bsa_m2, latest.date, latest.where)  # type: ignore[arg-type]
+
+
+def history_bsa(bsa_m2: float, day: date, where: str) -> str:
+    """How a BSA taken from the history reads: the patient's latest ``bsa_m2``."""
+    return f"the latest bsa_m2 in the history, {bsa_m2:.2f} m² on {day} ({where})"
+
+
+def bsa_used(described: str) -> Alert:
+    """The BSA a check converted rows with, when no BSA was given (from the history)."""
+    return Alert(INFO, "BSA_FROM_HISTORY", f"BSA used: {described}")
 
 
 def pattern_cycles(regimen: Regimen) -> int:
@@ -322,10 +329,8 @@ def _bsa_of_columns(
     best = _latest_bsa_row(cols)
     if best < 0:
         return None, ""
-    return cols.bsa[best], (
-        f"the latest bsa_m2 in the history, {cols.bsa[best]:.2f} m² on "
-        f"{date.fromordinal(cols.date[best])} ({history.where(cols, best)})"
-    )
+    day = date.fromordinal(cols.date[best])
+    return cols.bsa[best], history_bsa(cols.bsa[best], day, history.where(cols, best))
 
 
 def _latest_bsa_row(cols: Columns) -> int:
@@ -379,7 +384,7 @@ def _check(
         nxt = _next(proposed.id, fits, requested)
         alerts += _next_alerts(nxt)
     if bsa_m2 is not None and (patient is None or patient.bsa_m2 is None):
-        alerts.append(Alert(INFO, "BSA_FROM_HISTORY", f"BSA used: {described}"))
+        alerts.append(bsa_used(described))
     alerts += notes
     return PatientCheck(name, bsa_m2, result.totals, alerts, nxt, result)
 

@@ -242,20 +242,20 @@ def _fallback_bsa(history: History, patient: str | None, i: int, bsa: BsaUse) ->
 
 
 def bsa_assumed(bsa: BsaUse) -> list[Alert]:
-    out = []
-    for drug, wheres in bsa.used.items():
-        n = len(wheres)
-        rows = "row" if n == 1 else f"{n} rows"
-        out.append(
-            Alert(
-                WARNING,
-                "BSA_ASSUMED",
-                f"{drug}: {rows} without bsa_m2 (first: {wheres[0]}) converted with {bsa.described}; "
-                "give bsa_m2 on each row for the BSA of that day",
-                drug=drug,
-            )
-        )
-    return out
+    return [bsa_assumed_alert(d, len(w), w[0], bsa.described) for d, w in bsa.used.items()]
+
+
+def bsa_assumed_alert(drug: str, n: int, first: str, described: str) -> Alert:
+    """``n`` rows of ``drug`` without their own BSA (the first at ``first``) were converted with
+    the patient's BSA (``described``)."""
+    rows = "row" if n == 1 else f"{n} rows"
+    return Alert(
+        WARNING,
+        "BSA_ASSUMED",
+        f"{drug}: {rows} without bsa_m2 (first: {first}) converted with {described}; "
+        "give bsa_m2 on each row for the BSA of that day",
+        drug=drug,
+    )
 
 
 # ---------------------------------------------------------------- one administration, once
@@ -531,7 +531,7 @@ def with_equivalents(events: Iterable[Event], eq: Equivalence) -> Iterator[Event
             )
 
 
-_NO_EXTRA: Mapping[str, object] = MappingProxyType({})
+NO_EXTRA: Mapping[str, object] = MappingProxyType({})
 
 # One contribution to a total in the evaluation loop: (date ordinal, 0 for an undated prior
 # amount; sequence; drug; amount in its tracking unit; planned; a reference that
@@ -611,30 +611,37 @@ def evaluate_items(
     items.sort()  # by (date, sequence): the sequence is unique, so nothing after it is compared
     exposed = frozenset(map(itemgetter(2), items)) | frozenset(extra_exposed)
     factors = _with_first_exposure(factors, items, book.anthracyclines())
-    setup = _setup(book, factors, table, tuple(sorted((options or {}).items())), exposed)
+    setup = setup_for(book, factors, table, tuple(sorted((options or {}).items())), exposed)
     eq, ceilings, agents = setup.eq, setup.ceilings, setup.agents
     alerts = list(setup.alerts)
     prior: dict[str, float] = {}
     planned: dict[str, float] = {}
     eq_factors = eq.factors if agents else {}
     alerts += _crossings(items, make_event, ceilings, setup.levels, eq_factors, prior, planned)
-    units, extras = setup.units, setup.extras
-    totals = []
+    totals = totals_of(setup, prior, planned)
+    return Result(totals, alerts, ceilings, eq, items, bool(agents))
+
+
+def totals_of(s: Setup, prior: Mapping[str, float], planned: Mapping[str, float]) -> list[Total]:
+    """Each total of one patient (drugs by name, then the doxorubicin equivalent) with the
+    ceiling in force for that patient's exposure; the engines of many patients make theirs here
+    too, from the sums they computed."""
+    out = []
     for drug in sorted(set(prior) | set(planned), key=lambda d: (d == EQUIVALENT, d)):
-        c = ceilings.get(drug)
-        totals.append(
+        c = s.ceilings.get(drug)
+        out.append(
             Total(
                 drug,
-                units[drug],
+                s.units[drug],
                 prior.get(drug, 0.0),
                 planned.get(drug, 0.0),
                 c.threshold if c else None,
                 c.limit if c else None,
                 c,
-                extras.get(drug, _NO_EXTRA),
+                s.extras.get(drug, NO_EXTRA),
             )
         )
-    return Result(totals, alerts, ceilings, eq, items, bool(agents))
+    return out
 
 
 def _with_first_exposure(
@@ -656,7 +663,7 @@ def _with_first_exposure(
 
 
 @dataclass(frozen=True, eq=False)
-class _Setup:
+class Setup:
     """What an evaluation needs that depends only on the drugs exposed and the policy: the same
     for thousands of patients of a pharmacy-wide check (memoised)."""
 
@@ -664,19 +671,19 @@ class _Setup:
     ceilings: Mapping[str, Ceiling]
     agents: list[str]
     alerts: tuple[Alert, ...]
-    levels: Mapping[str, tuple[_Level, ...]]
+    levels: Mapping[str, tuple[Level, ...]]
     units: Mapping[str, str]  # the unit of each total
     extras: Mapping[str, Mapping[str, object]]  # the equivalent total's own fields
 
 
 @lru_cache(maxsize=4096)
-def _setup(
+def setup_for(
     book: CeilingBook,
     factors: RiskFactors,
     table: str | None,
     options: tuple[tuple[str, str], ...],
     exposed: frozenset[str],
-) -> _Setup:
+) -> Setup:
     eq = equivalence(book, table)
     chosen = dict(options)
     ceilings: dict[str, Ceiling] = {}
@@ -721,7 +728,7 @@ def _setup(
             }
         )
     # shared by every patient with the same exposure: read-only so no caller can alter another's
-    return _Setup(
+    return Setup(
         eq,
         MappingProxyType(ceilings),
         agents,
@@ -732,7 +739,7 @@ def _setup(
     )
 
 
-class _Level(NamedTuple):
+class Level(NamedTuple):
     """A level a running total can cross, with what its alert says that does not change."""
 
     bound: float  # the total that crosses it
@@ -745,7 +752,7 @@ class _Level(NamedTuple):
     monitor: bool
 
 
-def _levels(c: Ceiling) -> tuple[_Level, ...]:
+def _levels(c: Ceiling) -> tuple[Level, ...]:
     """A ceiling's levels, sorted by the total that crosses them (a limit is crossed *above*
     its value: its bound sits just above it; ``>=`` a threshold, ``>`` a limit)."""
     unit = c.unit.replace("m2", "m²")
@@ -754,7 +761,7 @@ def _levels(c: Ceiling) -> tuple[_Level, ...]:
     if c.threshold is not None:
         head = f"{c.drug} reaches its {fmt(c.threshold)} {unit} threshold ({c.toxicity})"
         levels.append(
-            _Level(
+            Level(
                 c.threshold * (1 - REL_TOL),
                 0,
                 WARNING,
@@ -768,7 +775,7 @@ def _levels(c: Ceiling) -> tuple[_Level, ...]:
     if c.limit is not None:
         head = f"{c.drug} exceeds its {fmt(c.limit)} {unit} limit ({c.toxicity})"
         levels.append(
-            _Level(
+            Level(
                 c.limit * (1 + REL_TOL),
                 1,
                 CRITICAL,
@@ -780,7 +787,7 @@ def _levels(c: Ceiling) -> tuple[_Level, ...]:
             )
         )
     levels += [
-        _Level(m.at * (1 - REL_TOL), 0, m.severity, m.code, m.message, "", unit, True)
+        Level(m.at * (1 - REL_TOL), 0, m.severity, m.code, m.message, "", unit, True)
         for m in c.monitor
     ]
     return tuple(sorted(levels, key=lambda lv: (lv.bound, lv.strict)))
@@ -790,7 +797,7 @@ def _crossings(
     items: list[Item],
     make_event: Callable[[Any], Event],
     ceilings: Mapping[str, Ceiling],
-    levels: Mapping[str, tuple[_Level, ...]],
+    levels: Mapping[str, tuple[Level, ...]],
     eq_factors: dict[str, float],
     prior: dict[str, float],
     planned: dict[str, float],
@@ -826,13 +833,13 @@ def _crossings(
             at = bisect_right(sums, bound) if level.strict else bisect_left(sums, bound)
             if at < len(sums):
                 it = stream[at]
-                alert = _crossing_alert(make_event(it[5]), ceiling.drug, level, sums[at])
+                alert = crossing_alert(make_event(it[5]), ceiling.drug, level, sums[at])
                 found.append(((it[0], it[1], name == EQUIVALENT, bound), alert))
     found.sort(key=lambda pair: pair[0])
     return [alert for _, alert in found]
 
 
-def _crossing_alert(e: Event, drug: str, level: _Level, total: float) -> Alert:
+def crossing_alert(e: Event, drug: str, level: Level, total: float) -> Alert:
     if level.monitor:
         text = f"{level.head} [{drug} {fmt(total)} {level.unit} {e.place()}]"
     else:

@@ -119,8 +119,6 @@ def parse_chest_rt(text: str | float) -> float:
     return _in_range(gy, (0.0, 100.0), "--chest-rt", "cardiac-region radiation dose", "Gy", "")
 
 
-
-
 def parse_scr(text: str | float) -> float:
     """Serum creatinine in mg/dL (``0.9mg/dL``) or µmol/L (``80umol/L``) → mg/dL."""
     examples = "0.9mg/dL or 80umol/L"

@@ -199,8 +199,6 @@ class OrganFile(_Strict):
 DATA = Path(__file__).parents[1] / "data" / "organ.yaml"
 
 
-
-
 ESTIMATES = {
     "cockcroft-gault": "Cockcroft-Gault creatinine clearance",
     "ckd-epi-deindexed": "CKD-EPI 2021 eGFR de-indexed to the patient's BSA",

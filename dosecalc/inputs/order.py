@@ -317,5 +317,3 @@ def read_yaml(text: str, source: str, sha: str, base: Path | None = None) -> Ord
         prescriber=model.prescriber,
         base=base,
     )
-
-

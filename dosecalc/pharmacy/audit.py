@@ -346,12 +346,9 @@ class LedgerBatch(Batch):
             "CREATE OR REPLACE TABLE ba AS SELECT b.pid, n.drug, b.n, b.first_ord, 0 AS src, "
             "b.first_ord AS line FROM ba0 b JOIN names n ON n.dc = b.dc"
         )
-        batch._table(duck, "srcs", "src INTEGER, prefix VARCHAR, ledger BOOLEAN", [(0, "", True)])
-        batch._table(
-            duck, "notes", "pid BIGINT, k INTEGER, j VARCHAR", []
-        )  # no repeats or high doses: ledger records
         patients = duck.execute("SELECT count(*) FROM pinfo").fetchall()[0][0]
-        return batch.Checked(self, settings, patients, equivalent)
+        # no notes: the ledger refuses repeats and high doses when they are recorded
+        return batch.Checked(self, settings, patients, equivalent, exposures.setups, {})
 
     def _refuse_missing_bsa(self, conn: Any, text: Any) -> None:
         rows = conn.execute(text(NO_BSA + f" LIMIT {batch.MAX_PROBLEMS}")).fetchall()

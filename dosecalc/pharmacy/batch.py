@@ -15,7 +15,7 @@ is computed here is the same clinical rules as queries:
   wrong width) is read by Python's csv module instead, which knows every row's line.
 * **The ceilings.** The levels in force for a patient depend on what the patient was exposed to
   (a modifier ``with_drug``), on the risk factors and the options given: each distinct exposure
-  is resolved once by :func:`dosecalc.cumulative._setup` (the reference's own resolution) into
+  is resolved once by :func:`dosecalc.cumulative.setup_for` (the reference's own resolution) into
   rows of small tables (levels, equivalence factors, the JSON of each total) that the queries
   join.
 * **The totals.** Each row converted to the unit its total is kept in (its own BSA, else the
@@ -38,6 +38,7 @@ sum adds one row after another (:mod:`dosecalc.audit`); the engine writes the te
 from __future__ import annotations
 
 import csv
+import itertools
 import os
 import shutil
 import tempfile
@@ -47,9 +48,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from dosecalc.base.alerts import Alert
 from dosecalc.base.errors import FileError, Problem
-from dosecalc.base.jsontext import to_json_line
+from dosecalc.clinical import check as chk
 from dosecalc.clinical import cumulative
+from dosecalc.clinical.check import PatientCheck
 from dosecalc.data import ceilings, records
 from dosecalc.data.ceilings import EQUIVALENT, RiskFactors
 from dosecalc.inputs import history as hist
@@ -114,27 +117,6 @@ def _macros(con: Any) -> None:
         -- csvout.unescape: the leading quote dosecalc's CSV writer puts before a formula
         CREATE MACRO unesc(s) AS CASE WHEN regexp_matches(s, '^''+[=+@\\-\\t\\r]')
             THEN s[2:] ELSE s END;
-        -- repr() of a float: DuckDB's shortest round-trip text is Python's
-        CREATE MACRO num(x) AS CAST(CAST(x AS DOUBLE) AS VARCHAR);
-        CREATE MACRO numornull(x) AS coalesce(num(x), 'null');
-        -- json.dumps(s, ensure_ascii=False): DuckDB writes \\u001F where Python writes \\u001f
-        CREATE MACRO jstr(s) AS CASE WHEN regexp_matches(s, '[\\x00-\\x1f]')
-            THEN replace(replace(replace(replace(replace(replace(replace(replace(replace(
-                 to_json(s)::VARCHAR, '\\u000B', '\\u000b'), '\\u000E', '\\u000e'),
-                 '\\u000F', '\\u000f'), '\\u001A', '\\u001a'), '\\u001B', '\\u001b'),
-                 '\\u001C', '\\u001c'), '\\u001D', '\\u001d'), '\\u001E', '\\u001e'),
-                 '\\u001F', '\\u001f')
-            ELSE to_json(s)::VARCHAR END;
-        CREATE MACRO jesc(s) AS jstr(s)[2:-2];
-        -- dosecalc.numbers.fmt
-        CREATE MACRO fmtd(x, d) AS CASE WHEN d = 0 THEN format('{{:,.0f}}', x)
-            ELSE rtrim(rtrim(format('{{:,.{{}}f}}', x, d), '0'), '.') END;
-        CREATE MACRO fmt0(t) AS CASE WHEN t = '-0' OR t = '' THEN '0' ELSE t END;
-        CREATE MACRO fmt(x) AS fmt0(CASE
-            WHEN abs(x) >= 10 THEN fmtd(x, 1)
-            WHEN abs(x) >= 1 THEN fmtd(x, 2)
-            WHEN x = 0 THEN fmtd(x, 0)
-            ELSE fmtd(x, CAST(2 - floor(log10(abs(x))) AS INTEGER)) END);
         """
     )
 
@@ -710,33 +692,13 @@ class Settings:
     options: tuple[tuple[str, str], ...]
 
 
-def _json(value: Any) -> str:
-    return to_json_line(value)
-
-
-def _esc(text: str) -> str:
-    """``text`` as it stands inside a JSON string."""
-    return to_json_line(text)[1:-1]
-
-
-# the keys of Total.as_dict() that the engine computes, in their order
-_COMPUTED = (
-    "prior",
-    "planned",
-    "total",
-    "threshold",
-    "limit",
-    "percent_of_threshold",
-    "percent_of_limit",
-    "headroom_to_threshold",
-    "headroom_to_limit",
-)
-
-
 @dataclass(frozen=True)
 class Exposures:
-    """The reference's resolution of each distinct exposure's ceilings, as plain rows."""
+    """The reference's resolution of each distinct exposure's ceilings: its setup (the
+    ceilings, levels, units and fixed warnings every patient of that exposure shares) and its
+    levels as plain numbers for the running sums."""
 
+    setups: dict[int, cumulative.Setup]  # eid → the reference's setup of that exposure
     levels: dict[tuple[int, int], list[tuple[int, float, bool]]]  # (eid, tc) → (lvl, bound, strict)
     shape: tuple[int, int]  # 1 + the largest exposure code, the number of totals
 
@@ -777,80 +739,40 @@ def _exposure_tables(
     con: Any, keys: list[tuple[int, list[int], float | None]], names: list[str], settings: Settings
 ) -> Exposures:
     """For each distinct exposure (the drugs a patient had, as codes into ``names``), the
-    reference's resolution of its ceilings (cumulative._setup) as rows of small tables: levels
-    (lv), equivalence factors (eqf), the fixed JSON of each total (tm) and the fixed warnings
-    (ew). ``names`` are the totals in their order: drugs by name, then the equivalent."""
+    reference's resolution of its ceilings (cumulative.setup_for), and its numbers as small
+    tables the queries join: levels (lv: bound, severity and code of each level of each total),
+    equivalence factors (eqf) and each total's threshold and limit (tm). ``names`` are the
+    totals in their order: drugs by name, then the equivalent. No text is made here: every
+    message is the reference's, made from these numbers when the output is written."""
     book = ceilings.book()
     code = {name: i for i, name in enumerate(names)}
-    lv, eqf, tm, ew = [], [], [], []
+    lv, eqf, tm = [], [], []
     levels: dict[tuple[int, int], list[tuple[int, float, bool]]] = {}
+    setups: dict[int, cumulative.Setup] = {}
     for eid, codes, age in keys:
         exposed = frozenset(names[c] for c in codes)
         factors = replace(settings.factors, first_exposure_age=age)
-        setup = cumulative._setup(book, factors, settings.table, settings.options, exposed)
+        setup = setups[eid] = cumulative.setup_for(
+            book, factors, settings.table, settings.options, exposed
+        )
         for name in sorted(exposed | ({EQUIVALENT} if setup.agents else set())):
             tc = code[name]
             c = setup.ceilings.get(name)
-            sample = cumulative.Total(
-                name,
-                setup.units[name],
-                0.0,
-                0.0,
-                c.threshold if c else None,
-                c.limit if c else None,
-                c,
-                setup.extras.get(name, cumulative._NO_EXTRA),
-            ).as_dict()
-            keys_ = list(sample)
-            if keys_[:2] != ["drug", "unit"] or tuple(keys_[2:11]) != _COMPUTED:
-                raise AssertionError(f"Total.as_dict() changed its keys: {keys_}")
-            head = _json({"drug": sample["drug"], "unit": sample["unit"]})[:-1] + ',"prior":'
-            rest = {k: sample[k] for k in keys_[11:]}
-            tail = "," + _json(rest)[1:] if rest else "}"
-            tm.append(
-                (eid, tc, head, tail, sample["threshold"], sample["limit"], name, sample["unit"])
-            )
+            tm.append((eid, tc, c.threshold if c else None, c.limit if c else None))
             for n, level in enumerate(setup.levels.get(name, ())):
                 levels.setdefault((eid, tc), []).append((n, level.bound, bool(level.strict)))
-                drug = c.drug if c else name
-                lv.append(
-                    (
-                        eid,
-                        tc,
-                        n,
-                        level.bound,
-                        level.severity,
-                        level.code,
-                        _esc(level.head),
-                        _esc(level.tail),
-                        _esc(level.unit),
-                        level.monitor,
-                        _esc(drug),
-                        _json(drug),
-                    )
-                )
+                lv.append((eid, tc, n, level.bound, level.severity, level.code))
         if setup.agents:
             eqf += [(eid, code[d], f) for d, f in setup.eq.factors.items() if d in exposed]
-        if setup.alerts:
-            ew.append((eid, ",".join(_json(a.as_dict()) for a in setup.alerts)))
     _table(
         con,
         "lv",
-        "eid INTEGER, tc INTEGER, lvl INTEGER, bound DOUBLE, severity VARCHAR, code VARCHAR, "
-        "head VARCHAR, tail VARCHAR, unit VARCHAR, monitor BOOLEAN, drug_esc VARCHAR, "
-        "drug_json VARCHAR",
+        "eid INTEGER, tc INTEGER, lvl INTEGER, bound DOUBLE, severity VARCHAR, code VARCHAR",
         lv,
     )
     _table(con, "eqf", "eid INTEGER, dc INTEGER, factor DOUBLE", eqf)
-    _table(
-        con,
-        "tm",
-        "eid INTEGER, tc INTEGER, head VARCHAR, tail VARCHAR, threshold DOUBLE, lim DOUBLE, "
-        "name VARCHAR, unit VARCHAR",
-        tm,
-    )
-    _table(con, "ew", "eid INTEGER, j VARCHAR", ew)
-    return Exposures(levels, (1 + max((e for e, _, _ in keys), default=0), len(names)))
+    _table(con, "tm", "eid INTEGER, tc INTEGER, threshold DOUBLE, lim DOUBLE", tm)
+    return Exposures(setups, levels, (1 + max((e for e, _, _ in keys), default=0), len(names)))
 
 
 def _table(con: Any, name: str, decl: str, rows: list[tuple[Any, ...]]) -> None:
@@ -1033,100 +955,11 @@ def _exact(con: Any, exposures: Exposures, rows: int, eq: int) -> None:
 
 
 # ---------------------------------------------------------------- stage 2: the output
-# Each patient's JSON is assembled from three sorted streams of fragments the engine writes:
-# the head, the totals and the warnings (in the reference's order), as UTF-8 bytes (half the
-# time of handing Python each fragment as a str, and nothing to encode before writing).
+# The engine hands back numbers: each patient's totals, first crossings, rows converted with the
+# patient's BSA. Each patient's check is then made by the reference's own functions (the same
+# Total, Alert and PatientCheck, the same words), a chunk of patients at a time.
 
 CHUNK = 5_000  # patients per query (bounds the memory of the output)
-
-
-def _where(source: str, line: str) -> str:
-    """SQL for ``file:line`` (or ``ledger record #N``), escaped for a JSON string."""
-    return (
-        f"concat(CASE WHEN {source}.ledger THEN 'ledger record #' ELSE {source}.prefix END, "
-        f"CAST({line} AS VARCHAR))"
-    )
-
-
-DESCRIBED = f"""
-SELECT p.*, CASE WHEN {{given}} IS NOT NULL THEN {{described}}
-                 WHEN p.hbsa IS NOT NULL THEN concat('the latest bsa_m2 in the history, ',
-                      printf('%.2f', p.hbsa), ' m² on ', CAST(p.hbsa_d AS VARCHAR), ' (',
-                      {_where("sh", "p.hbsa_line")}, ')') END AS described
-FROM pinfo p LEFT JOIN srcs sh ON sh.src = p.hbsa_src
-WHERE p.pid BETWEEN $lo AND $hi {{selected}}
-"""
-
-HEADS = """
-SELECT pid, encode(concat('{', CASE WHEN {named} THEN concat('"patient":', jstr(pat), ',') ELSE '' END,
-                   '"bsa_m2":', numornull(pbsa), ',"cumulative":['))
-FROM pinfo p WHERE pid BETWEEN $lo AND $hi {selected}
-ORDER BY pid
-"""
-
-# the fields of a total without a ceiling, as they stand in its JSON
-_NO_CEILING = "".join(f',"{k}":null' for k in _COMPUTED[3:])
-
-TOTALS_JSON = f"""
-SELECT t.pid, encode(concat(m.head, num(t.value), ',"planned":0.0,"total":', num(t.value),
-    CASE WHEN m.threshold IS NULL AND m.lim IS NULL THEN '{_NO_CEILING}'
-    ELSE concat(',"threshold":', numornull(m.threshold), ',"limit":', numornull(m.lim),
-        ',"percent_of_threshold":', numornull(100 * t.value / m.threshold),
-        ',"percent_of_limit":', numornull(100 * t.value / m.lim),
-        ',"headroom_to_threshold":', numornull(m.threshold - t.value),
-        ',"headroom_to_limit":', numornull(m.lim - t.value)) END, m.tail))
-FROM tot t JOIN tm m ON m.eid = t.eid AND m.tc = t.tc
-WHERE t.pid BETWEEN $lo AND $hi {{selected_t}}
-ORDER BY t.pid, t.tc
-"""
-
-
-WARNINGS_JSON = f"""
-WITH p AS ({DESCRIBED}),
-w AS (
-    SELECT b.pid, 0 AS part, NULL::DATE AS kd, b.first_ord AS ko, false AS ke, 0.0 AS kb,
-           0 AS kl, false AS critical,
-           concat('{{"severity":"warning","code":"BSA_ASSUMED","drug":', jstr(b.drug),
-                  ',"phase":null,"cycle":null,"day":null,"date":null,"message":"', jesc(b.drug),
-                  ': ', CASE WHEN b.n = 1 THEN 'row' ELSE concat(b.n, ' rows') END,
-                  ' without bsa_m2 (first: ', {_where("sb", "b.line")}, ') converted with ',
-                  p.described, '; give bsa_m2 on each row for the BSA of that day"}}') AS j
-    FROM ba b JOIN p ON p.pid = b.pid JOIN srcs sb ON sb.src = b.src
-    UNION ALL
-    SELECT p.pid, 1, NULL, 0, false, 0.0, 0, false, ew.j FROM p JOIN ew ON ew.eid = p.eid
-    UNION ALL
-    SELECT c.pid, 2, c.d, c.ord, c.tc = {{eq}}, l.bound, l.lvl, l.severity = 'critical',
-           concat('{{"severity":"', l.severity, '","code":"', l.code, '","drug":', l.drug_json,
-                  ',"phase":null,"cycle":', coalesce(CAST(c.cycle AS VARCHAR), 'null'),
-                  ',"day":', coalesce(CAST(c.day AS VARCHAR), 'null'),
-                  ',"date":"', CAST(c.d AS VARCHAR), '","message":"',
-                  CASE WHEN l.monitor
-                       THEN concat(l.head, ' [', l.drug_esc, ' ', fmt(c.tot_at), ' ', l.unit, ' on ',
-                                   CAST(c.d AS VARCHAR), ' (', {_where("sc", "c.line")}, ')]')
-                       ELSE concat(l.head, ' on ', CAST(c.d AS VARCHAR), ' (',
-                                   {_where("sc", "c.line")}, '): total ', fmt(c.tot_at), ' ',
-                                   l.unit, l.tail) END,
-                  '"}}')
-    FROM cx c JOIN p ON p.pid = c.pid
-    JOIN lv l ON l.eid = c.eid AND l.tc = c.tc AND l.lvl = c.lvl
-    JOIN srcs sc ON sc.src = c.src
-    UNION ALL
-    SELECT p.pid, 3, NULL, 0, false, 0.0, 0, false,
-           concat('{{"severity":"info","code":"BSA_FROM_HISTORY","drug":null,"phase":null,',
-                  '"cycle":null,"day":null,"date":null,"message":"BSA used: ', p.described, '"}}')
-    FROM p WHERE {{given}} IS NULL AND p.hbsa IS NOT NULL
-    UNION ALL
-    SELECT n.pid, 4, NULL, n.k, false, 0.0, 0, false, n.j FROM notes n JOIN p ON p.pid = n.pid)
-SELECT pid, encode(j), critical FROM w ORDER BY pid, part, kd, ko, ke, kb, kl
-"""
-
-
-def _fill(template: str, **values: Any) -> str:
-    """``template`` with each ``{name}`` replaced (the SQL holds braces of its own)."""
-    for name, value in values.items():
-        template = template.replace("{" + name + "}", str(value))
-    return template
-
 
 # patients with a total at or over its threshold (or over its limit), for --patients-over
 OVER = {
@@ -1134,17 +967,31 @@ OVER = {
     "limit": ("CUMULATIVE_LIMIT_EXCEEDED",),
 }
 
+HEADS = """
+SELECT p.pid, p.pat, p.eid, p.pbsa, p.hbsa, p.hbsa_d, p.hbsa_src, p.hbsa_line
+FROM pinfo p WHERE p.pid BETWEEN $lo AND $hi {selected} ORDER BY p.pid
+"""
+TOTALS = """
+SELECT p.pid, t.tc, t.value FROM tot t JOIN pinfo p ON p.pid = t.pid
+WHERE p.pid BETWEEN $lo AND $hi {selected} ORDER BY p.pid, t.tc
+"""
+# in the reference's order of its warnings: by date, row, own total before the equivalent, level
+CROSSINGS = """
+SELECT p.pid, c.tc, c.lvl, c.d, c.src, c.line, c.cycle, c.day, c.tot_at
+FROM cx c JOIN pinfo p ON p.pid = c.pid
+WHERE p.pid BETWEEN $lo AND $hi {selected} ORDER BY p.pid, c.d, c.ord, c.tc = $eq, c.lvl
+"""
+CONVERTED = """
+SELECT p.pid, b.drug, b.n, b.src, b.line FROM ba b JOIN pinfo p ON p.pid = b.pid
+WHERE p.pid BETWEEN $lo AND $hi {selected} ORDER BY p.pid, b.first_ord
+"""
 
-@dataclass(frozen=True)
-class _Shown:
-    """What a status line reads of a patient's check."""
 
-    patient: str
-    cumulative: list[Any]
-
-
-def _in(values: Sequence[str]) -> str:
-    return "(" + ", ".join(_literal(v) for v in values) + ")"
+def _by_patient(rows: list[tuple[Any, ...]]) -> dict[int, list[tuple[Any, ...]]]:
+    out: dict[int, list[tuple[Any, ...]]] = {}
+    for row in rows:
+        out.setdefault(row[0], []).append(row)
+    return out
 
 
 @dataclass
@@ -1155,58 +1002,80 @@ class Checked:
     settings: Settings
     patients: int
     equivalent: int  # the code of the doxorubicin-equivalent total
+    setups: dict[int, cumulative.Setup]  # each exposure's (eid) setup, as the reference made it
+    notes: dict[int, list[Alert]]  # each patient's (pid) notes: repeats counted, high doses
 
-    def _select(self, over: str | None) -> tuple[str, str]:
+    def _select(self, over: str | None) -> str:
         if over is None:
-            return "", ""
+            return ""
+        codes = ", ".join(_literal(c) for c in OVER[over])
         self.batch.con.execute(
             "CREATE OR REPLACE TABLE sel AS SELECT DISTINCT c.pid FROM cx c "
             "JOIN lv l ON l.eid = c.eid AND l.tc = c.tc AND l.lvl = c.lvl "
-            f"WHERE l.code IN {_in(OVER[over])}"
+            f"WHERE l.code IN ({codes})"
         )
-        return "AND p.pid IN (SELECT pid FROM sel)", "AND t.pid IN (SELECT pid FROM sel)"
+        return "AND p.pid IN (SELECT pid FROM sel)"
 
     def noted(self, code: str) -> int:
         """How many patients have a note (HISTORY_DOSE_HIGH, REPEAT_COUNTED) of ``code``."""
-        query = "SELECT count(DISTINCT pid) FROM notes WHERE json_extract_string(j, '$.code') = ?"
-        return int(self.batch.con.execute(query, [code]).fetchall()[0][0])
+        return sum(any(a.code == code for a in alerts) for alerts in self.notes.values())
 
-    def lines(self, over: str | None = None) -> Iterator[tuple[bytes, bool]]:
-        """Each patient's check as a line of JSON (UTF-8), and whether it is critical."""
-        s = self.settings
-        selected, selected_t = self._select(over)
-        given = "NULL" if s.bsa_m2 is None else repr(s.bsa_m2)
-        named = "true" if self.batch.patient_column else "false"
-        heads = _fill(HEADS, named=named, selected=selected)
-        totals = _fill(TOTALS_JSON, selected_t=selected_t)
-        warnings = _fill(
-            WARNINGS_JSON,
-            given=given,
-            described=_literal(_esc(s.described)),
-            selected=selected,
-            eq=self.equivalent,
-        )
+    def checks(self, over: str | None = None) -> Iterator[PatientCheck]:
+        """Each patient's check (``over``: of the patients at or over a threshold, or over a
+        limit), in patient order, made from the engine's numbers by the reference's functions."""
+        selected = self._select(over)
         con = self.batch.con
         for lo in range(1, self.patients + 1, CHUNK):
             bounds = {"lo": lo, "hi": lo + CHUNK - 1}
-            head = con.execute(heads, bounds).fetchall()
-            tots = iter(con.execute(totals, bounds).fetchall())
-            warns = iter(con.execute(warnings, bounds).fetchall())
-            t = next(tots, None)
-            w = next(warns, None)
-            for pid, text in head:
-                parts, warn, critical = [], [], False
-                while t is not None and t[0] == pid:
-                    parts.append(t[1])
-                    t = next(tots, None)
-                while w is not None and w[0] == pid:
-                    warn.append(w[1])
-                    critical |= w[2]
-                    w = next(warns, None)
-                yield (
-                    b"".join((text, b",".join(parts), b'],"warnings":[', b",".join(warn), b"]}")),
-                    critical,
+            heads = con.execute(HEADS.format(selected=selected), bounds).fetchall()
+            totals = _by_patient(con.execute(TOTALS.format(selected=selected), bounds).fetchall())
+            crossed = _by_patient(
+                con.execute(
+                    CROSSINGS.format(selected=selected), bounds | {"eq": self.equivalent}
+                ).fetchall()
+            )
+            converted = _by_patient(
+                con.execute(CONVERTED.format(selected=selected), bounds).fetchall()
+            )
+            for head in heads:
+                pid = head[0]
+                yield self._check(
+                    head, totals.get(pid, ()), crossed.get(pid, ()), converted.get(pid, ())
                 )
+
+    def _check(
+        self, head: tuple[Any, ...], totals: Any, crossed: Any, converted: Any
+    ) -> PatientCheck:
+        """One patient's check, as the reference's check_history makes it (check._check)."""
+        pid, pat, eid, pbsa, hbsa, hbsa_d, hbsa_src, hbsa_line = head
+        sources, names, given = self.batch.sources, self.batch.totals, self.settings.bsa_m2
+        setup = self.setups[eid]
+        if given is not None:
+            described = self.settings.described
+        elif hbsa is not None:
+            described = chk.history_bsa(hbsa, hbsa_d, sources[hbsa_src].where(hbsa_line))
+        else:
+            described = ""
+        alerts = [
+            cumulative.bsa_assumed_alert(drug, n, sources[src].where(line), described)
+            for _, drug, n, src, line in converted
+        ]
+        alerts += setup.alerts
+        for _, tc, lvl, d, src, line, cycle, day, total in crossed:
+            name = names[tc]
+            event = cumulative.Event(
+                name, 0.0, False, d, None, cycle, day, sources[src].where(line)
+            )
+            ceiling = setup.ceilings[name]
+            alerts.append(
+                cumulative.crossing_alert(event, ceiling.drug, setup.levels[name][lvl], total)
+            )
+        if given is None and hbsa is not None:
+            alerts.append(chk.bsa_used(described))
+        alerts += self.notes.get(pid, ())
+        prior = {names[tc]: value for _, tc, value in totals}
+        patient = pat if self.batch.patient_column else None
+        return PatientCheck(patient, pbsa, cumulative.totals_of(setup, prior, {}), alerts)
 
     def summary(self) -> Iterator[tuple[list[tuple[str | None, str | None]], bool, int]]:
         """The blocks the summary of a check of many patients is printed from (as the
@@ -1224,10 +1093,10 @@ class Checked:
     def audit(self, over: str | None = "threshold") -> Iterator[tuple[int, str, list[Any], bool]]:
         """Patients over a threshold (or a limit): their number (1 for the first), id, totals
         with a ceiling, and whether they are critical."""
-        selected, _ = self._select(over)
+        selected = self._select(over)
         rows = self.batch.con.execute(
             f"""
-            SELECT p.pid, p.pat, m.name, m.unit, t.value, m.threshold, m.lim,
+            SELECT p.pid, p.pat, p.eid, t.tc, t.value,
                    p.pid IN (SELECT c.pid FROM cx c JOIN lv l ON l.eid = c.eid AND l.tc = c.tc
                              AND l.lvl = c.lvl WHERE l.severity = 'critical') AS critical
             FROM tot t JOIN pinfo p ON p.pid = t.pid
@@ -1236,15 +1105,12 @@ class Checked:
             ORDER BY p.pid, t.tc
             """
         ).fetchall()
-        current, totals, name, crit = None, [], "", False
-        for pid, pat, total, unit, value, threshold, limit, critical in rows:
-            if pid != current:
-                if current is not None:
-                    yield current, name, totals, crit
-                current, totals, name, crit = pid, [], pat, critical
-            totals.append(cumulative.Total(total, unit, value, 0.0, threshold, limit))
-        if current is not None:
-            yield current, name, totals, crit
+        names = self.batch.totals
+        for pid, group in itertools.groupby(rows, key=lambda r: r[0]):
+            group = list(group)
+            _, pat, eid, _, _, critical = group[0]
+            prior = {names[tc]: value for _, _, _, tc, value, _ in group}
+            yield pid, pat, cumulative.totals_of(self.setups[eid], prior, {}), critical
 
     @property
     def critical(self) -> bool:
@@ -1254,6 +1120,14 @@ class Checked:
                 "AND l.lvl = c.lvl WHERE l.severity = 'critical'"
             ).fetchall()[0][0]
         )
+
+
+@dataclass(frozen=True)
+class _Shown:
+    """What a status line reads of a patient's check."""
+
+    patient: str
+    cumulative: list[Any]
 
 
 def check(batch: Batch, settings: Settings, again: bool = False) -> Checked:
@@ -1269,8 +1143,8 @@ def _compute(batch: Batch, settings: Settings, again: bool) -> Checked:
     _table(
         con,
         "srcs",
-        "src INTEGER, prefix VARCHAR, ledger BOOLEAN",
-        [(i, _esc(s.name + ":"), s.kind == "ledger") for i, s in enumerate(batch.sources)],
+        "src INTEGER, ledger BOOLEAN",
+        [(i, s.kind == "ledger") for i, s in enumerate(batch.sources)],
     )
     _table(con, "names", "dc INTEGER, drug VARCHAR", list(enumerate(batch.totals)))
     anthracyclines = ceilings.book().anthracyclines()
@@ -1280,19 +1154,16 @@ def _compute(batch: Batch, settings: Settings, again: bool) -> Checked:
     notes = _repeats(batch, again)
     notes += _high_doses(batch)
     _refuse_missing_bsa(batch)
-    _table(
-        con,
-        "notes",
-        "pid BIGINT, k INTEGER, j VARCHAR",
-        [(p, k, j) for k, (p, j) in enumerate(notes)],
-    )
+    noted: dict[int, list[Alert]] = {}
+    for pid, alert in notes:
+        noted.setdefault(pid, []).append(alert)
     keys = _exposures(con, settings)
     exposures = _exposure_tables(con, keys, batch.totals, settings)
     equivalent = len(batch.totals) - 1
     con.execute(ASSUMED)
     patients = con.execute("SELECT count(*) FROM pinfo").fetchall()[0][0]
     _exact(con, exposures, sum(s.rows for s in batch.sources), equivalent)
-    return Checked(batch, settings, patients, equivalent)
+    return Checked(batch, settings, patients, equivalent, exposures.setups, noted)
 
 
 def _refuse_missing_bsa(batch: Batch) -> None:
@@ -1342,9 +1213,9 @@ ORDER BY p.pid, r.ord
 """
 
 
-def _high_doses(batch: Batch) -> list[tuple[int, str]]:
+def _high_doses(batch: Batch) -> list[tuple[int, Alert]]:
     """The rows above their usual maximum single dose: unit slips refused, else each patient's
-    HISTORY_DOSE_HIGH notes (as JSON, by patient), as the reference judges them."""
+    HISTORY_DOSE_HIGH notes (by patient), as the reference judges them."""
     from dosecalc.clinical import single_dose
     from dosecalc.clinical.patient import BSA_M2, WEIGHT_KG
     from dosecalc.data import drugs
@@ -1369,12 +1240,12 @@ def _high_doses(batch: Batch) -> list[tuple[int, str]]:
                 pids[pat] = pid
                 yield pat, drug, batch.sources[src].where(line), over, d
 
-    return [(pids[p], _json(a.as_dict())) for p, a in cumulative.judge_high_doses(found())]
+    return [(pids[p], a) for p, a in cumulative.judge_high_doses(found())]
 
 
-def _repeats(batch: Batch, again: bool) -> list[tuple[int, str]]:
+def _repeats(batch: Batch, again: bool) -> list[tuple[int, Alert]]:
     """Refuse a repeated administration, naming both rows; or (``again``) the REPEAT_COUNTED
-    note of each patient who has one (as JSON, by patient)."""
+    note of each patient who has one (by patient)."""
     con = batch.con
     query = REPEATS.format(tolerance=repr(cumulative.REPEAT_TOLERANCE))
     con.execute(f"CREATE OR REPLACE TABLE rp AS {query}")
@@ -1414,7 +1285,7 @@ def _repeats(batch: Batch, again: bool) -> list[tuple[int, str]]:
         alert = cumulative.repeat_counted(
             n, where[i_src].where(i_line), where[j_src].where(j_line), drug
         )
-        notes.append((pid, _json(alert.as_dict())))
+        notes.append((pid, alert))
     return notes
 
 
@@ -1475,40 +1346,3 @@ def settings(person: Any, factors: RiskFactors, table: str | None, rules: Any) -
         table or rules["cumulative.equivalence"],
         tuple(sorted(rules["cumulative.options"].items())),
     )
-
-
-def from_json(line: bytes) -> Any:
-    """A patient's check from its JSON line (for the terminal table)."""
-    import json
-
-    from dosecalc.base.alerts import Alert
-    from dosecalc.clinical.check import PatientCheck
-
-    data = json.loads(line)
-    totals = [
-        cumulative.Total(
-            t["drug"],
-            t["unit"],
-            t["prior"],
-            t["planned"],
-            t["threshold"],
-            t["limit"],
-            None,
-            {k: t[k] for k in ("checked",) if k in t},
-        )
-        for t in data["cumulative"]
-    ]
-    alerts = [
-        Alert(
-            w["severity"],
-            w["code"],
-            w["message"],
-            w["drug"],
-            w["phase"],
-            w["cycle"],
-            w["day"],
-            date.fromisoformat(w["date"]) if w["date"] else None,
-        )
-        for w in data["warnings"]
-    ]
-    return PatientCheck(data.get("patient"), data["bsa_m2"], totals, alerts)
