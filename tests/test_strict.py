@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from dosecalc.base import strict
 from dosecalc.base.errors import FileError
 from dosecalc.data import yamlfile
-from dosecalc.outputs import csvout
+from dosecalc.base import csvout
 
 
 @pytest.mark.parametrize(
