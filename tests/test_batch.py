@@ -20,11 +20,12 @@ from hypothesis import strategies as st
 
 from dosecalc.base.errors import DosecalcError
 from dosecalc.base.jsontext import to_json_line
-from dosecalc.clinical import check, policy
+from dosecalc.clinical import check
 from dosecalc.clinical.patient import Patient
 from dosecalc.data import records
 from dosecalc.data.ceilings import RiskFactors
 from dosecalc.inputs import history as hist
+from dosecalc.inputs import policy
 from dosecalc.pharmacy import batch
 
 TODAY = date(2026, 6, 1)

@@ -269,7 +269,14 @@ def test_start_up_commands_import_no_engine_and_no_heavy_library(
     heavy = {m for m in loaded if m.split(".")[0] in {"pint", "yaml", "pydantic", "rich", "numpy"}}
     assert heavy == set()
     ours = {m for m in loaded if m.split(".")[0] == "dosecalc"}
-    assert ours == {"dosecalc", "dosecalc.__main__", "dosecalc.cli", "dosecalc.base", "dosecalc.base.errors"}
+    # the command line's own modules (the app, the options, each command's module) and errors
+    assert {m for m in ours if not m.startswith("dosecalc.cli.")} == {
+        "dosecalc",
+        "dosecalc.__main__",
+        "dosecalc.cli",
+        "dosecalc.base",
+        "dosecalc.base.errors",
+    }
 
 
 def test_a_plan_converts_units_with_pint_but_never_imports_numpy(tmp_path: Path) -> None:

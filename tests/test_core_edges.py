@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from dosecalc.clinical import cumulative
-from dosecalc.clinical import policy as pol
 from dosecalc.clinical.bsa import livingston_lee
 from dosecalc.clinical.check import check_patient
 from dosecalc.clinical.dosing import Modification, above_usual_maximum, calculate
@@ -22,6 +21,7 @@ from dosecalc.data import ceilings
 from dosecalc.data import regimen as rg
 from dosecalc.data.ceilings import RiskFactors
 from dosecalc.data.records import Row
+from dosecalc.inputs import policy as pol
 from dosecalc.inputs.history import parse_prior
 from tests.conftest import write
 

@@ -11,13 +11,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dosecalc.base.errors import DosecalcError, InputError
-from dosecalc.clinical import policy as pol
 from dosecalc.clinical.dosing import calculate, parse_modifications
 from dosecalc.clinical.patient import build_patient, devine_ibw, parse_scr
 from dosecalc.clinical.plan import make_plan
 from dosecalc.clinical.renal import cockcroft_gault
 from dosecalc.clinical.rounding import generated_bands, round_dose
 from dosecalc.data import regimen as rg
+from dosecalc.inputs import policy as pol
 from tests.conftest import write
 
 CARBO = """\

@@ -23,11 +23,11 @@ from dosecalc.clinical import labs as lb
 from dosecalc.clinical import organ, renal
 from dosecalc.clinical.patient import build_patient
 from dosecalc.clinical.plan import make_plan
-from dosecalc.clinical.policy import load as load_policy
 from dosecalc.data import labs as lab_data
 from dosecalc.data import organ as organ_data
 from dosecalc.data import regimen as rg
 from dosecalc.inputs import labs as lab_input
+from dosecalc.inputs.policy import load as load_policy
 from tests.conftest import schema, write
 
 TODAY = date(2026, 11, 30)

@@ -16,7 +16,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dosecalc.clinical import cumulative
-from dosecalc.clinical import policy as pol
 from dosecalc.clinical.bsa import FORMULAS
 from dosecalc.clinical.check import check_patient
 from dosecalc.clinical.dosing import calculate
@@ -27,6 +26,7 @@ from dosecalc.data import ceilings
 from dosecalc.data import regimen as rg
 from dosecalc.data.ceilings import RiskFactors
 from dosecalc.data.records import Row
+from dosecalc.inputs import policy as pol
 from dosecalc.inputs.history import parse_prior
 from tests.strategies import adults, bsas, cycles
 

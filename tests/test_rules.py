@@ -15,12 +15,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dosecalc.base.errors import DosecalcError, InputError
-from dosecalc.clinical import policy as pol
 from dosecalc.clinical.bsa import mosteller
 from dosecalc.clinical.dosing import calculate
 from dosecalc.clinical.patient import build_patient
 from dosecalc.clinical.plan import make_plan
 from dosecalc.data import regimen as rg
+from dosecalc.inputs import policy as pol
 from tests import strategies as S
 from tests.conftest import ROOT, schema, write
 

@@ -12,10 +12,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dosecalc.base import strict
+from dosecalc.base import csvout, strict
 from dosecalc.base.errors import FileError
 from dosecalc.data import yamlfile
-from dosecalc.base import csvout
 
 
 @pytest.mark.parametrize(

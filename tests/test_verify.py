@@ -750,9 +750,9 @@ def test_what_a_bundle_cannot_say_is_refused_naming_the_entry(
 
 def test_the_verdict_view_fits_80_columns(tmp_path: Path) -> None:
     from dosecalc.clinical import patient as pt
-    from dosecalc.clinical import policy as pol
     from dosecalc.clinical.verify import verify
     from dosecalc.inputs import order as od
+    from dosecalc.inputs import policy as pol
     from dosecalc.outputs import render
     from dosecalc.outputs.verifyview import view
 

@@ -180,3 +180,22 @@ def plan_date(text: Any) -> date:
             f"({EARLIEST_DATE.isoformat()} to {LATEST_DATE.isoformat()})"
         )
     return value
+
+
+def whole_option(
+    value: str | None, option: str, lo: int, hi: int, what: str = "a whole number"
+) -> int | None:
+    """A whole-number option (``--cycles 4``) as :func:`integer` reads it (``1_75``, ``١٧٥``,
+    ``4.0`` and ``99999999999999999999`` are refused), from ``lo`` to ``hi``; None when not
+    given. The error names the option."""
+    if value is None:
+        return None
+    from dosecalc.base.errors import fail
+
+    try:
+        n = integer(value, signed=lo < 0)
+    except ValueError as e:
+        raise fail(option, f"{e}; give {what} from {lo} to {hi}") from None
+    if not lo <= n <= hi:
+        raise fail(option, f"{n} is not {what}; give {lo} to {hi}")
+    return n

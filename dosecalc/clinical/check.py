@@ -117,7 +117,7 @@ def with_labs(
     return replace(r, warnings=r.warnings + alerts, labs=labs, kidney=values.kidney, organ=assessed)
 
 
-def _bsa(patient: Patient | None, rows: Sequence[Row]) -> tuple[float | None, str]:
+def bsa_of(patient: Patient | None, rows: Sequence[Row]) -> tuple[float | None, str]:
     if patient is not None and patient.bsa_m2 is not None:
         how = "given" if patient.bsa_formula == "given" else patient.bsa_formula
         return patient.bsa_m2, f"the current BSA {patient.bsa_m2:.2f} m² ({how})"
@@ -206,7 +206,7 @@ def check_patient(
     policy: Policy | None = None,
 ) -> PatientCheck:
     """Lifetime exposure of one patient's rows, and what of ``proposed`` still fits."""
-    bsa_m2, described = _bsa(patient, rows)
+    bsa_m2, described = bsa_of(patient, rows)
     use = cumulative.BsaUse(bsa_m2, described)
     items = cumulative.event_items(cumulative.from_rows(rows, ceilings.book(), use))
     return _check(
@@ -246,49 +246,6 @@ def check_history(
         )
 
 
-# Patients per block of a check of many patients by the reference (check --next over many
-# patients; the engine checks pharmacy-wide histories: dosecalc/pharmacy/batch.py)
-CHUNK = 250
-
-
-def blocks(
-    history: History, kind: str, only: str | None, *args: Any
-) -> Iterator[tuple[Any, bool, int]]:
-    """The patients' checks in history order, CHUNK patients a block, as ``kind``:
-
-    - ``json``: lines of JSON in UTF-8 joined by ",\\n" (b"" when none is left);
-    - ``summary``: a list of (status line or None, worst level or None) per patient;
-    - ``csv``: CSV rows as text (summary.csv_rows, without a header).
-
-    Each block comes with whether any of its patients is critical and how many patients it
-    covers. ``only`` ('threshold' or 'limit') keeps the patients (CSV: the rows) over that.
-    """
-    chunk: list[PatientCheck] = []
-    for r in check_history(history, *args):
-        chunk.append(r)
-        if len(chunk) == CHUNK:
-            yield _block(kind, only, chunk)
-            chunk = []
-    if chunk:
-        yield _block(kind, only, chunk)
-
-
-def _block(kind: str, only: str | None, checks: list[PatientCheck]) -> tuple[Any, bool, int]:
-    from dosecalc.outputs import summary
-
-    critical = any(r.critical for r in checks)
-    if kind == "summary":
-        return [(summary.status_line(r), summary.worst(r)) for r in checks], critical, len(checks)
-    if kind == "csv":
-        rows = [row for r in checks for row in summary.csv_rows(r, only)]
-        return summary.csv_text(rows), critical, len(checks)
-    from dosecalc.base.jsontext import to_json_line
-
-    kept = [r for r in checks if summary.passes(summary.worst(r), only)]
-    lines = ",\n".join(to_json_line(r.as_dict()) for r in kept)
-    return lines.encode(), critical, len(checks)
-
-
 def preflight(
     history: History,
     patient: Patient | None,
@@ -299,7 +256,7 @@ def preflight(
     """Refuse now, before any output, what would fail half-way through a long check: an
     administration that would count twice (unless ``again``), a row that needs a BSA no one
     gave, or a proposed regimen that needs one."""
-    from dosecalc.clinical.policy import load as load_policy
+    from dosecalc.clinical.policy import defaults
 
     cumulative.screen(history, lambda name: _bsa_of_columns(patient, history, name)[0], again)
     if patient is not None and patient.bsa_m2 is not None:
@@ -315,16 +272,14 @@ def preflight(
                     [history.rows(name)[i]], book, cumulative.BsaUse(None, "")
                 )  # raises, naming the row
         if proposed is not None:
-            next_cycles(
-                proposed, patient or _placeholder(), None, policy or load_policy(), name or ""
-            )
+            next_cycles(proposed, patient or _placeholder(), None, policy or defaults(), name or "")
 
 
 def _bsa_of_columns(
     patient: Patient | None, history: History, name: str | None
 ) -> tuple[float | None, str]:
     if patient is not None and patient.bsa_m2 is not None:
-        return _bsa(patient, ())
+        return bsa_of(patient, ())
     cols = history.patients[name]
     best = _latest_bsa_row(cols)
     if best < 0:
@@ -359,9 +314,9 @@ def _check(
     policy: Policy | None,
     notes: Sequence[Alert] = (),
 ) -> PatientCheck:
-    from dosecalc.clinical.policy import load as load_policy
+    from dosecalc.clinical.policy import defaults
 
-    policy = policy or load_policy()
+    policy = policy or defaults()
     if factors.age_on is None:  # the age given is the age today
         factors = replace(factors, age_on=date.today())
     table = table or policy["cumulative.equivalence"]
@@ -459,3 +414,30 @@ def describe_fit(f: Fit) -> str:
     if f.limit is not None:
         parts.append(f"{f.within_limit} within the {fmt(f.limit)} {unit} limit")
     return f"{f.drug}: " + ", ".join(parts)
+
+
+# ---------------------------------------------------------------- levels reached
+
+LEVELS = ("threshold", "limit")  # --patients-over
+
+
+def level_of(t: Any) -> str | None:
+    """'limit' when a total is over its limit, 'threshold' when it reached its threshold."""
+    if t.limit and cumulative.exceeded(t.total, t.limit):
+        return "limit"
+    if t.threshold and cumulative.reached(t.total, t.threshold):
+        return "threshold"
+    return None
+
+
+def worst(r: Any) -> str | None:
+    """The patient's worst level over all totals ('limit', 'threshold' or None)."""
+    levels = {level_of(t) for t in r.cumulative}
+    return "limit" if "limit" in levels else "threshold" if "threshold" in levels else None
+
+
+def passes(level: str | None, only: str | None) -> bool:
+    """Whether something at ``level`` is shown under ``--only-over only`` (None: all)."""
+    if only is None:
+        return True
+    return level == "limit" if only == "limit" else level is not None

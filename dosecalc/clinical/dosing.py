@@ -143,9 +143,9 @@ def calculate(
 ) -> Dose:
     """The dose of ``order`` for ``patient`` on one of its days. ``organ``: (percent, why) of an
     organ-function band to apply (organ.assess), after the basis and before any modification."""
-    from dosecalc.clinical.policy import load as load_policy
+    from dosecalc.clinical.policy import defaults
 
-    policy = policy or load_policy()
+    policy = policy or defaults()
     spec = order.per_day
     drug = drugs.lookup(order.drug)
     trace: list[str] = []

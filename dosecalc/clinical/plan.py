@@ -315,7 +315,7 @@ def review_alerts(regimen: Regimen, today: date | None = None) -> list[Alert]:
     return []
 
 
-def _regimen_alerts(regimen: Regimen, today: date | None = None) -> list[Alert]:
+def regimen_alerts(regimen: Regimen, today: date | None = None) -> list[Alert]:
     out = review_alerts(regimen, today)
     out += [
         Alert(WARNING, "REGIMEN_UNVERIFIED", f"{regimen.id}: unverified: {text}")
@@ -501,9 +501,9 @@ def make_plan(
     those cycles; their administrations count once, from the history, and the later cycles
     follow them (``delay_mode`` shift) or keep the original grid (keep).
     """
-    from dosecalc.clinical.policy import load as load_policy
+    from dosecalc.clinical.policy import defaults
 
-    policy = policy or load_policy()
+    policy = policy or defaults()
     read = name_alerts(policy, regimen.names_read, names)
     require_bsa(patient)
     if first_cycle != 1 and (actual_dates or delays):
@@ -589,7 +589,7 @@ def make_plan(
         tuple(starts),
     )
     warnings = (
-        _regimen_alerts(regimen, today) + read + warnings + short_intervals(phase, first_cycle)
+        regimen_alerts(regimen, today) + read + warnings + short_intervals(phase, first_cycle)
     )
     if assumed:
         warnings.append(

@@ -114,7 +114,7 @@ def _dose_text(value: str) -> float:
     return _number(value, "dose", signed=True)
 
 
-def _int(value: Any, what: str, minimum: int) -> int | None:
+def int_cell(value: Any, what: str, minimum: int) -> int | None:
     """A whole number of a row (cycle, day), or None when the cell is empty. A cycle is at most
     the regimen bound (500) and a day at most the longest cycle (366 days): a larger one is a
     slip, and would carry a date beyond the calendar."""
@@ -131,7 +131,7 @@ def _int(value: Any, what: str, minimum: int) -> int | None:
     return number
 
 
-def _text(value: Any) -> str | None:
+def text_cell(value: Any) -> str | None:
     if value is None:
         return None
     text = str(value).strip()
@@ -141,9 +141,9 @@ def _text(value: Any) -> str | None:
 MAX_ID_CHARS = 100
 
 
-def _time(value: Any) -> str | None:
+def time_cell(value: Any) -> str | None:
     """An optional ``time`` field: ``HH:MM`` on the 24-hour clock (or empty)."""
-    text = _text(value)
+    text = text_cell(value)
     if text is None:
         return None
     hours, sep, minutes = text.partition(":")
@@ -159,9 +159,9 @@ def _time(value: Any) -> str | None:
     return text
 
 
-def _ident(value: Any) -> str | None:
+def ident_cell(value: Any) -> str | None:
     """An optional ``id`` field: the administration's id in the source system."""
-    text = _text(value)
+    text = text_cell(value)
     if text is not None and len(text) > MAX_ID_CHARS:
         raise ValueError(f"id '{text[:20]}…' is longer than {MAX_ID_CHARS} characters")
     return text
@@ -171,7 +171,7 @@ _STAMP = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}.*", re.ASCII)
 
 
 @lru_cache(maxsize=65536)
-def _date(text: str) -> date:
+def date_cell(text: str) -> date:
     try:
         when = strict.iso_date(text)
     except ValueError:
@@ -189,7 +189,7 @@ def _date(text: str) -> date:
 
 
 @lru_cache(maxsize=4096)
-def _drug_and_unit(drug_text: str, unit_text: str) -> tuple[str, float, bool, str]:
+def drug_and_unit(drug_text: str, unit_text: str) -> tuple[str, float, bool, str]:
     """(drug, factor to mg or units, per m², unit) for a row's drug and unit texts."""
     drug = _drug(drug_text)
     factor, per_m2, unit = dose_unit(unit_text)
@@ -200,7 +200,7 @@ def _drug_and_unit(drug_text: str, unit_text: str) -> tuple[str, float, bool, st
 
 
 @lru_cache(maxsize=4096)
-def _bsa(text: str) -> float:
+def bsa_cell(text: str) -> float:
     bsa = _number(text, "bsa_m2")
     lo, hi = BSA_M2
     if not lo <= bsa <= hi:
@@ -213,23 +213,23 @@ def parse_fields(
 ) -> tuple[date, str, float, str, bool, float | None]:
     """Check the fields of one history row: (date, drug, amount in mg or units, unit, per m²,
     BSA or None). ValueError says what is wrong. Distinct texts are resolved once (cached)."""
-    text = _text(date_text)
+    text = text_cell(date_text)
     if text is None:
         raise ValueError("the date is missing")
-    when = _date(text)
+    when = date_cell(text)
     if when > today:
         raise ValueError(
             f"date {text} is in the future (today is {today.isoformat()}); a "
             "history lists doses already given"
         )
-    name = _text(drug_text)
+    name = text_cell(drug_text)
     if name is None:
         raise ValueError("the drug is missing")
-    unit_name = _text(unit_text)
+    unit_name = text_cell(unit_text)
     if unit_name is None:
         _dose_number(dose)  # "90 mg/m2" in the dose column says so, rather than "no unit"
         raise ValueError("the unit is missing")
-    drug, factor, per_m2, unit = _drug_and_unit(name, unit_name)
+    drug, factor, per_m2, unit = drug_and_unit(name, unit_name)
     amount = _dose_number(dose)  # below zero: refused just below, with why
     if amount <= 0:
         raise ValueError(
@@ -242,7 +242,7 @@ def parse_fields(
             f"dose {dose} {unit_name} is not a plausible single administration "
             f"(above {MAX_ROW_AMOUNT:,.0f} {unit}); check the unit"
         )
-    row_bsa = None if bsa is None or bsa == "" else _bsa(str(bsa).strip())
+    row_bsa = None if bsa is None or bsa == "" else bsa_cell(str(bsa).strip())
     return when, drug, amount, unit, per_m2, row_bsa
 
 
@@ -258,17 +258,17 @@ def parse_row(raw: dict[str, Any], where: str, today: date) -> Row:
         unit,
         per_m2,
         bsa,
-        _text(raw.get("patient")),
-        _text(raw.get("regimen")),
-        _int(raw.get("cycle"), "cycle", 1),
-        _int(raw.get("day"), "day", -366),
+        text_cell(raw.get("patient")),
+        text_cell(raw.get("regimen")),
+        int_cell(raw.get("cycle"), "cycle", 1),
+        int_cell(raw.get("day"), "day", -366),
         where,
-        _time(raw.get("time")),
-        _ident(raw.get("id")),
+        time_cell(raw.get("time")),
+        ident_cell(raw.get("id")),
     )
 
 
-def _check_columns(columns: Iterable[str], source: str, line: int | None) -> None:
+def check_columns(columns: Iterable[str], source: str, line: int | None) -> None:
     given = [c.strip() for c in columns]
     unknown = [c for c in given if c not in COLUMNS]
     missing = [c for c in REQUIRED if c not in given]
@@ -320,7 +320,7 @@ def _open_csv(path: Path) -> Any:
 
 
 @dataclass(frozen=True)
-class _Layout:
+class Layout:
     """Where a CSV history's columns are, from its header."""
 
     width: int
@@ -333,7 +333,7 @@ class _Layout:
     optional: tuple[int | None, ...]  # regimen, cycle, day, time, id
 
 
-def _layout(header: list[str], source: str) -> _Layout:
+def read_layout(header: list[str], source: str) -> Layout:
     if len(header) == 1 and (";" in header[0] or "\t" in header[0]):
         sep = "semicolons" if ";" in header[0] else "tabs"
         raise FileError(
@@ -343,9 +343,9 @@ def _layout(header: list[str], source: str) -> _Layout:
                 line=1,
             )
         )
-    _check_columns(header, source, 1)
+    check_columns(header, source, 1)
     col = {name.strip(): i for i, name in enumerate(header)}
-    return _Layout(
+    return Layout(
         len(header),
         col["date"],
         col["drug"],
@@ -357,7 +357,7 @@ def _layout(header: list[str], source: str) -> _Layout:
     )
 
 
-def _read_error(e: Exception, source: str, line: int) -> FileError:
+def read_error(e: Exception, source: str, line: int) -> FileError:
     """A CSV or UTF-8 error met reading the row after ``line``, as one clear sentence."""
     if isinstance(e, UnicodeDecodeError):
         return FileError(
@@ -382,8 +382,8 @@ def scan_csv(path: Path, history: History, today: date) -> None:
         except StopIteration:
             raise FileError(Problem("the history file is empty", file=source)) from None
         except (csv.Error, UnicodeDecodeError) as e:
-            raise _read_error(e, source, 1) from None
-        layout = _layout(header, source)
+            raise read_error(e, source, 1) from None
+        layout = read_layout(header, source)
         file = len(history.sources)
         history.sources.append(source)
         _scan_rows(reader, layout, history, file, today, source)
@@ -392,7 +392,7 @@ def scan_csv(path: Path, history: History, today: date) -> None:
 
 
 def _scan_rows(
-    reader: Any, layout: _Layout, history: History, file: int, today: date, source: str
+    reader: Any, layout: Layout, history: History, file: int, today: date, source: str
 ) -> None:
     """The rows ``reader`` gives (each on line ``reader.line_num``) into ``history``.
 
@@ -455,7 +455,7 @@ def _scan_rows(
                     )
                     ordinal = dates[values[i_date]] = when.toordinal()
                     history.note_name(values[i_drug], source, line)
-                    _, factor, per_m2, _ = _drug_and_unit(
+                    _, factor, per_m2, _ = drug_and_unit(
                         values[i_drug].strip(), values[i_unit].strip()
                     )
                     kind = kinds[(values[i_drug], values[i_unit])] = (
@@ -470,7 +470,7 @@ def _scan_rows(
                 raw = values[i_patient] if i_patient is not None else None
                 add = appenders.get(raw)
                 if add is None:
-                    patient = _text(unescape(raw) if raw else raw)
+                    patient = text_cell(unescape(raw) if raw else raw)
                     if i_patient is not None and patient is None:
                         raise ValueError(
                             "the patient is missing: in a history with a patient "
@@ -493,11 +493,11 @@ def _scan_rows(
                         values[i] if i is not None else "" for i in optional
                     )
                     extra = (
-                        history.regimen_code(_text(unescape(regimen)) or ""),
-                        _int(cycle, "cycle", 1) or 0,
-                        _int(day, "day", -366) or 0,
-                        minutes(_time(time)),
-                        history.id_code(_ident(unescape(ident)) or ""),
+                        history.regimen_code(text_cell(unescape(regimen)) or ""),
+                        int_cell(cycle, "cycle", 1) or 0,
+                        int_cell(day, "day", -366) or 0,
+                        minutes(time_cell(time)),
+                        history.id_code(ident_cell(unescape(ident)) or ""),
                     )
             except ValueError as e:
                 problems.append(Problem(str(e), file=source, line=line))
@@ -527,7 +527,7 @@ def _scan_rows(
                 for column in (cols.regimen, cols.cycle, cols.day, cols.time, cols.ident):
                     column.extend(array(column.typecode, [0]) * n)
     except (csv.Error, UnicodeDecodeError) as e:
-        raise refuse([*problems, *_read_error(e, source, line).problems]) from None
+        raise refuse([*problems, *read_error(e, source, line).problems]) from None
 
 
 MAX_PROBLEMS = 20  # bad rows reported one by one; the rest are counted
@@ -575,7 +575,7 @@ def yaml_items(text: str, source: str) -> list[tuple[int | None, dict[str, Any]]
                     line=line,
                 )
             )
-        _check_columns([str(k) for k in item], source, line)
+        check_columns([str(k) for k in item], source, line)
         out.append((line, item))
     return out
 
@@ -610,7 +610,7 @@ def load(
     today = today or date.today()
     history = History()
     paths = list(paths)
-    _refuse_same_file(paths)
+    refuse_same_file(paths)
     for path in paths:
         if path.suffix.lower() in (".yaml", ".yml"):
             scan_yaml(path, history, today)
@@ -623,7 +623,7 @@ def load(
     return history
 
 
-def _refuse_same_file(paths: list[Path]) -> None:
+def refuse_same_file(paths: list[Path]) -> None:
     """The same file given twice would count every dose in it twice (docs/history.md)."""
     seen: dict[tuple[int, int], Path] = {}
     for path in paths:

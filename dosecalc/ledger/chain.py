@@ -130,7 +130,7 @@ def _meaning(r: Any, kinds: Any, voided: dict[int, int], keep: Any = None) -> li
             keep((seq, r["patient"], row))
         return []
     if r["kind"] == "check":  # a verified order (dosecalc.verifyrecord): no dose
-        from dosecalc.ledger.checks import problems_of
+        from dosecalc.ledger.check_record import problems_of
 
         return [f"check #{seq} {p}" for p in problems_of(r)]
     if r["kind"] != "void":

@@ -23,10 +23,7 @@ from dataclasses import replace
 from typing import Any
 
 from dosecalc.base.numbers import fmt
-
-KIND = "check"
-VERDICTS = ("release", "release-with-notes", "hold")
-NOTE_LIMIT = 1900  # the ledger's note holds 2,000 characters
+from dosecalc.ledger.check_record import KIND, NOTE_LIMIT
 
 
 def note(result: Any, check: int, first: Any, independent: bool) -> str:
@@ -72,7 +69,9 @@ def record(result: Any, patient: str, db: str | None, by: str | None) -> Any:
     """Append the check to ``patient``'s ledger; the result, with what was recorded."""
     from sqlalchemy import select
 
-    from dosecalc.ledger import FIELDS, RECORDS, Ledger
+    from dosecalc.ledger.chain import FIELDS
+    from dosecalc.ledger.fields import RECORDS
+    from dosecalc.ledger.store import Ledger
 
     o = result.order
     ledger = Ledger(db, create=True)
@@ -128,34 +127,3 @@ def record(result: Any, patient: str, db: str | None, by: str | None) -> Any:
     return replace(result, recorded=recorded)
 
 
-def problems_of(r: Any) -> list[str]:
-    """What is wrong with a stored check (for ``ledger verify``): it must still say which order
-    (a SHA-256), what verdict, and carry its note as JSON."""
-    out = []
-    sha = r["source_sha256"] or ""
-    if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
-        out.append("does not name the order's SHA-256")
-    if r["reason"] not in VERDICTS:
-        out.append(f"has no verdict (found {r['reason']!r})")
-    try:
-        data = json.loads(r["note"] or "")
-        if not isinstance(data, dict) or data.get("verdict") != r["reason"]:
-            out.append("has a note that does not match its verdict")
-    except ValueError:
-        out.append("has a note that is not the check's JSON")
-    return out
-
-
-def describe(r: dict[str, Any]) -> tuple[str, str]:
-    """(what, status) of a stored check, for ``ledger list``."""
-    try:
-        data = json.loads(r.get("note") or "{}")
-    except ValueError:
-        data = {}
-    order = data.get("order") or r["source_sha256"][:12]
-    what = f"verified order {order}: {r['regimen']} cycle {r['cycle']}"
-    if data.get("independent"):
-        status = f"{r['reason']}, independent double check of #{data.get('double_check_of')}"
-    else:
-        status = f"{r['reason']} (check {data.get('check', 1)})"
-    return what, status

@@ -26,7 +26,7 @@ def entries_from_rows(
     out, problems = [], []
     for line, raw in rows:
         where = f"{source}:{line}" if line else source
-        own = hist._text(raw.get("patient"))
+        own = hist.text_cell(raw.get("patient"))
         if patient is not None and own is not None and own != patient:
             problems.append(
                 Problem(
@@ -47,8 +47,8 @@ def entries_from_rows(
             )
             continue
         try:
-            cycle = hist._int(raw.get("cycle"), "cycle", 1)
-            day = hist._int(raw.get("day"), "day", -366)
+            cycle = hist.int_cell(raw.get("cycle"), "cycle", 1)
+            day = hist.int_cell(raw.get("day"), "day", -366)
         except ValueError as e:
             problems.append(Problem(str(e), file=source, line=line))
             continue
@@ -61,13 +61,13 @@ def entries_from_rows(
                 str(raw.get("dose") if raw.get("dose") is not None else "").strip(),
                 str(raw.get("unit") or "").strip(),
                 str(bsa).strip() if bsa not in (None, "") else None,
-                hist._text(raw.get("regimen")),
+                hist.text_cell(raw.get("regimen")),
                 cycle,
                 day,
-                hist._text(raw.get("note")),
+                hist.text_cell(raw.get("note")),
                 where,
-                hist._text(raw.get("time")),
-                hist._text(raw.get("id")),
+                hist.text_cell(raw.get("time")),
+                hist.text_cell(raw.get("id")),
             )
         )
     if problems:
@@ -93,7 +93,7 @@ def history_rows(path: Path, data: bytes) -> list[tuple[int | None, dict[str, An
     try:
         if reader.fieldnames is None:
             raise FileError(Problem("the file is empty", file=source))
-        hist._check_columns([c.strip() for c in reader.fieldnames], source, 1)
+        hist.check_columns([c.strip() for c in reader.fieldnames], source, 1)
         rows = []
         for raw in reader:
             if None in raw or None in raw.values():

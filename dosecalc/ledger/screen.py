@@ -141,7 +141,7 @@ def _doses_read(conn: Any, present: set[str]) -> bool:
 def _checks_read(conn: Any, columns: list[Any]) -> bool:
     from sqlalchemy import select
 
-    from dosecalc.ledger.checks import problems_of
+    from dosecalc.ledger.check_record import problems_of
     from dosecalc.ledger.fields import RECORDS
 
     query = select(*columns).where(RECORDS.c.kind == "check")

@@ -296,11 +296,11 @@ def check_entry(entry: Entry, today: date) -> records.Row:
     if bad:
         raise EntryError("patient", bad)
     try:
-        time_ = hist._time(entry.time)
+        time_ = hist.time_cell(entry.time)
     except ValueError as e:
         raise EntryError("time", str(e)) from None
     try:
-        ident = hist._ident(entry.source_id)
+        ident = hist.ident_cell(entry.source_id)
     except ValueError as e:
         raise EntryError("source_id", str(e)) from None
     when, drug, amount, unit, per_m2, bsa = hist.parse_fields(

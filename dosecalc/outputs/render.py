@@ -29,13 +29,13 @@ def _day(d: date) -> str:
     return f"{d:%a} {d.isoformat()}"
 
 
-def _name(drug: str) -> str:
+def display_name(drug: str) -> str:
     from dosecalc.data import drugs
 
     return drugs.book().drugs[drug].display if drug in drugs.book().drugs else drug
 
 
-def _unit(unit: str) -> str:
+def unit_text(unit: str) -> str:
     return unit.replace("/m2", "/m²")
 
 
@@ -210,14 +210,14 @@ def _rows(plan: Plan, administrations: list[Any]) -> list[tuple[Any, list[Any]]]
                             str(a.cycle),
                             str(a.day),
                             _day(a.date),
-                            _name(d.drug),
+                            display_name(d.drug),
                             d,
                             f"{fmt(d.dose)} {d.unit}",
                         ],
                     )
                 )
             continue
-        out.append((first, [str(first.cycle), day, when, _name(d.drug), d, dose]))
+        out.append((first, [str(first.cycle), day, when, display_name(d.drug), d, dose]))
     return out
 
 
@@ -256,10 +256,10 @@ def _dose_table(plan: Plan, administrations: list[Any], notes: dict[str, int]) -
         if given:
             how = d.infusion_text
             if d.note:
-                number = notes.setdefault(f"{_name(d.drug)}: {d.note}", len(notes) + 1)
+                number = notes.setdefault(f"{display_name(d.drug)}: {d.note}", len(notes) + 1)
                 how = f"{how} (note {number})" if how else f"see note {number}"
             row.append(how)
-        row.append(_calculation(plan, d))
+        row.append(calculation(plan, d))
         table.add_row(*row)
     return table
 
@@ -272,7 +272,7 @@ def plan_table(plan: Plan) -> Group:
         mine = [a for a in plan.administrations if a.phase == ph.number]
         if course:
             body.append(Text(""))
-            body.append(Hanging(Text(f"Phase {ph.number}: {_phase_title(ph)}", style="bold")))
+            body.append(Hanging(Text(f"Phase {ph.number}: {phase_title(ph)}", style="bold")))
         if mine:
             body.append(_dose_table(plan, mine, notes))
         if course and mine:
@@ -288,7 +288,7 @@ def plan_table(plan: Plan) -> Group:
                         Text(
                             "lifetime after this phase: "
                             + "; ".join(
-                                f"{t.drug} {fmt(totals[t.drug])} {_unit(t.unit)}"
+                                f"{t.drug} {fmt(totals[t.drug])} {unit_text(t.unit)}"
                                 + (
                                     f" ({percent(totals[t.drug], t.limit)} of limit)"
                                     if t.limit
@@ -335,7 +335,7 @@ def plan_table(plan: Plan) -> Group:
     return Group(*parts)
 
 
-def _phase_title(ph: Any) -> str:
+def phase_title(ph: Any) -> str:
     if ph.kind == "event":
         return f"{_day(ph.start)}: {ph.label}" + (f" ({ph.note})" if ph.note else "")
     if ph.kind == "radiotherapy":
@@ -354,7 +354,7 @@ def _phase_title(ph: Any) -> str:
     )
 
 
-def _calculation(plan: Plan, d: Any) -> str:
+def calculation(plan: Plan, d: Any) -> str:
     p = plan.patient
     if d.basis == "bsa":
         text = f"{d.protocol_text} × {p.bsa_m2:.4f} m²"
@@ -492,7 +492,7 @@ def cumulative_table(totals: list[Total], planned: bool = True) -> Grid:
         ]
     table = Grid(columns, title="Cumulative exposure", under_at=0, under_indent=2)
     for t in totals:
-        cells: list[Any] = [_name(t.drug), _unit(t.unit)]
+        cells: list[Any] = [display_name(t.drug), unit_text(t.unit)]
         if planned:
             cells += [fmt(t.prior), fmt(t.planned)]
         cells += [
@@ -600,7 +600,7 @@ def audit_line(r: Any) -> str | None:
         else:
             continue
         parts.append(
-            f"{_name(t.drug)} {fmt(t.total)} {_unit(t.unit)} "
+            f"{display_name(t.drug)} {fmt(t.total)} {unit_text(t.unit)} "
             f"({fmt(100 * t.total / level, 0)}% of {kind} {fmt(level)})"
         )
     return f"{r.patient}: {worst}: {'; '.join(parts)}" if parts else None
@@ -645,15 +645,15 @@ def ledger_records(records: list[dict[str, Any]], where: str) -> Grid:
             row = ["", "", "", "", recorded, r["recorded_by"], r["source"]]
             status = f"voids #{r['voids']}: {r['reason']}"
         elif r["kind"] == "check":  # a verified order, beside the doses (verify --record)
-            from dosecalc.ledger.checks import describe
+            from dosecalc.ledger.check_record import describe
 
             what, status = describe(r)
             row = [r["date"], what, "", r["bsa_m2"] or "", recorded, r["recorded_by"], r["source"]]
         else:
-            drug = _name(r["drug"])
+            drug = display_name(r["drug"])
             if r["drug_given"].lower() != r["drug"]:
                 drug += f" ({r['drug_given']})"
-            dose = f"{r['dose']} {_unit(r['unit'])}"
+            dose = f"{r['dose']} {unit_text(r['unit'])}"
             row = [
                 r["date"],
                 drug,
@@ -886,7 +886,7 @@ def regimen_view(r: Any) -> Group:
             per_day.describe(per_day.amount * len(o.days)) if per_day.basis != "auc" else "—"
         )
         table.add_row(
-            _name(o.drug),
+            display_name(o.drug),
             written,
             _days(o.days),
             per_cycle,
@@ -896,7 +896,7 @@ def regimen_view(r: Any) -> Group:
         )
     parts: list[Any] = [head, Text(""), table]
     ruled = [
-        f"{_name(o.drug)} rule {i}: when {x.when.describe()}: {x.action()} (source: {x.source})"
+        f"{display_name(o.drug)} rule {i}: when {x.when.describe()}: {x.action()} (source: {x.source})"
         for o in r.drugs
         for i, x in enumerate(o.rules, 1)
     ]

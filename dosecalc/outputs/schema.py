@@ -79,3 +79,10 @@ def topics() -> dict[str, str]:
         first = path.read_text(encoding="utf-8").splitlines()[0].lstrip("# ").strip()
         out[path.stem.lower()] = first
     return out
+
+
+def page(key: str) -> Path:
+    """The file of the documentation page ``key`` (as :func:`topics` names it: README.md is
+    ``readme``)."""
+    [path] = [p for p in docs_dir().glob("*.md") if p.stem.lower() == key]
+    return path

@@ -164,20 +164,20 @@ def render(
                 "date": f"{a.date:%a} {a.date.isoformat()}",
                 "iso": a.date.isoformat(),
                 "weekday": f"{a.date:%A}",
-                "drug": text_render._name(a.dose.drug),
+                "drug": text_render.display_name(a.dose.drug),
                 "dose": f"{fmt(a.dose.dose)} {a.dose.unit}",
                 "route": a.dose.route,
                 "given_as": a.dose.infusion_text,
                 "note": a.dose.note,
                 "protocol": a.dose.protocol_text,
-                "calculation": text_render._calculation(plan, a.dose),
+                "calculation": text_render.calculation(plan, a.dose),
             }
             for a in mine
         ]
         phases.append(
             {
                 "number": ph.number,
-                "title": text_render._phase_title(ph) if plan.course is not None else "",
+                "title": text_render.phase_title(ph) if plan.course is not None else "",
                 "rows": rows,
             }
         )

@@ -1,6 +1,6 @@
 """A check of many patients, short: one status line per patient over a ceiling, CSV rows.
 
-Plain text, no rich: built for each patient of a long check as it streams (check.blocks).
+Plain text, no rich: built for each patient of a long check as it streams.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from typing import Any
 
 from dosecalc.base.csvout import Writer
 from dosecalc.base.numbers import fmt
+from dosecalc.clinical.check import level_of, passes
 
-LEVELS = ("threshold", "limit")  # --only-over
 CSV_COLUMNS = (
     "patient",
     "drug",
@@ -33,30 +33,6 @@ def _display(drug: str) -> str:
 
     book = drugs.book().drugs
     return book[drug].display if drug in book else drug
-
-
-def level_of(t: Any) -> str | None:
-    """'limit' when a total is over its limit, 'threshold' when it reached its threshold."""
-    from dosecalc.clinical.cumulative import exceeded, reached
-
-    if t.limit and exceeded(t.total, t.limit):
-        return "limit"
-    if t.threshold and reached(t.total, t.threshold):
-        return "threshold"
-    return None
-
-
-def worst(r: Any) -> str | None:
-    """The patient's worst level over all totals ('limit', 'threshold' or None)."""
-    levels = {level_of(t) for t in r.cumulative}
-    return "limit" if "limit" in levels else "threshold" if "threshold" in levels else None
-
-
-def passes(level: str | None, only: str | None) -> bool:
-    """Whether something at ``level`` is shown under ``--only-over only`` (None: all)."""
-    if only is None:
-        return True
-    return level == "limit" if only == "limit" else level is not None
 
 
 def status_line(r: Any) -> str | None:

@@ -15,7 +15,14 @@ from rich.text import Text
 from dosecalc.base.numbers import fmt
 from dosecalc.clinical.verify import HOLD, NOTES, OK, OUTSIDE, RELEASE, WRONG_ROUTE, Verification
 from dosecalc.outputs.layout import Column, Grid
-from dosecalc.outputs.render import RANK, SEVERITY_STYLE, _name, _unit, lab_lines, patient_line
+from dosecalc.outputs.render import (
+    RANK,
+    SEVERITY_STYLE,
+    display_name,
+    lab_lines,
+    patient_line,
+    unit_text,
+)
 
 VERDICT = {
     RELEASE: ("RELEASE", "bold green"),
@@ -113,10 +120,10 @@ def lines_table(v: Verification) -> Grid:
                 n,
                 [
                     str(ln.day),
-                    _name(ln.drug),
+                    display_name(ln.drug),
                     route,
-                    f"{fmt(ln.amount)} {_unit(ln.unit)}",
-                    f"{fmt(expected)} {_unit(ln.unit)}" if expected is not None else "—",
+                    f"{fmt(ln.amount)} {unit_text(ln.unit)}",
+                    f"{fmt(expected)} {unit_text(ln.unit)}" if expected is not None else "—",
                     _dev(dev),
                     Text(word, style=style),
                 ],
@@ -131,10 +138,10 @@ def lines_table(v: Verification) -> Grid:
                 n,
                 [
                     str(a.day),
-                    _name(d.drug),
+                    display_name(d.drug),
                     d.route,
                     "—",
-                    f"{fmt(d.before_rounding)} {_unit(d.unit)}",
+                    f"{fmt(d.before_rounding)} {unit_text(d.unit)}",
                     "",
                     Text(word, style=style),
                 ],
@@ -172,9 +179,9 @@ def lifetime(v: Verification) -> Text | None:
     for x in shown:
         level = x.limit if x.limit is not None else x.threshold
         kind = "limit" if x.limit is not None else "threshold"
-        unit = _unit(x.unit)
+        unit = unit_text(x.unit)
         t.append(
-            f"  {_name(x.drug)}: {fmt(x.prior)} before + {fmt(x.planned)} = {fmt(x.total)} "
+            f"  {display_name(x.drug)}: {fmt(x.prior)} before + {fmt(x.planned)} = {fmt(x.total)} "
             f"{unit}, {fmt(100 * x.total / level, 0)} % of the {fmt(level)} {unit} {kind}\n"
         )
     return t

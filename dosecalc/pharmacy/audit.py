@@ -254,7 +254,7 @@ class LedgerBatch(Batch):
         kinds = []
         for drug_text, unit_text in pairs:
             try:
-                drug, factor, per_m2, _ = hist._drug_and_unit(drug_text, unit_text)
+                drug, factor, per_m2, _ = hist.drug_and_unit(drug_text, unit_text)
             except ValueError as e:  # the walk says which record; this says why
                 raise FileError(
                     Problem(
@@ -291,7 +291,7 @@ class LedgerBatch(Batch):
                 "WHERE e.ekey = p.ekey AND coalesce(e.fa, '') = coalesce(p.fa, '')"
             )
         )
-        exposures = batch._exposure_tables(duck, keys, self.totals, settings)
+        exposures = batch.exposure_tables(duck, keys, self.totals, settings)
         levels = duck.execute("SELECT eid, tc, lvl, bound FROM lv").fetchall()
         strict = {(e, t, lvl): s for (e, t), v in exposures.levels.items() for lvl, _, s in v}
         _pg_table(
@@ -341,7 +341,7 @@ class LedgerBatch(Batch):
         _pull(
             conn, text, duck, ASSUMED, "ba0", "pid BIGINT, dc INTEGER, n BIGINT, first_ord BIGINT"
         )
-        batch._table(duck, "names", "dc INTEGER, drug VARCHAR", list(enumerate(self.totals)))
+        batch.duck_table(duck, "names", "dc INTEGER, drug VARCHAR", list(enumerate(self.totals)))
         duck.execute(
             "CREATE OR REPLACE TABLE ba AS SELECT b.pid, n.drug, b.n, b.first_ord, 0 AS src, "
             "b.first_ord AS line FROM ba0 b JOIN names n ON n.dc = b.dc"
@@ -375,7 +375,7 @@ class LedgerBatch(Batch):
                 cumulative.from_rows([row], book, cumulative.BsaUse(None, ""))
             except DosecalcError as e:
                 problems.append(e.problems[0])
-        raise FileError(*batch._capped(problems, total, "records"))
+        raise FileError(*batch.capped(problems, total, "records"))
 
 
 def _pg_table(conn: Any, text: Any, name: str, decl: str, rows: list[tuple[Any, ...]]) -> None:

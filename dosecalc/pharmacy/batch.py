@@ -200,8 +200,8 @@ class Batch:
             except StopIteration:
                 raise FileError(Problem("the history file is empty", file=name)) from None
             except (csv.Error, UnicodeDecodeError) as e:
-                raise hist._read_error(e, name, 1) from None
-            hist._layout(header, name)  # the reader's own checks and messages
+                raise hist.read_error(e, name, 1) from None
+            hist.read_layout(header, name)  # the reader's own checks and messages
         finally:
             handle.close()
         columns = tuple(c.strip() for c in header)
@@ -250,7 +250,7 @@ class Batch:
                 Problem(f"is not a Parquet file dosecalc can read ({first})", file=name)
             ) from None
         columns = tuple(str(row[0]) for row in described)
-        hist._check_columns(columns, name, None)
+        hist.check_columns(columns, name, None)
         source = Source(name, "parquet", tuple(c.strip() for c in columns), path)
         relation = (
             f"(SELECT file_row_number + 1 AS k, * FROM read_parquet({_literal(name)}, "
@@ -322,7 +322,7 @@ class Batch:
                         yield batch
                         batch = []
             except (csv.Error, UnicodeDecodeError) as e:  # nothing after it can be read
-                refuse(hist._read_error(e, source.name, line).problems[0])
+                refuse(hist.read_error(e, source.name, line).problems[0])
             finally:
                 handle.close()
             yield batch
@@ -536,7 +536,7 @@ class Batch:
         return hist.refuse_first(first, count + source.refused_count, last)
 
 
-def _capped(problems: list[Problem], total: int, what: str) -> list[Problem]:
+def capped(problems: list[Problem], total: int, what: str) -> list[Problem]:
     if total > len(problems):
         return [*problems, Problem(f"and {total - len(problems)} more bad {what}")]
     return problems
@@ -546,7 +546,7 @@ def row_problem(raw: dict[str, Any], source: Source, with_patient: bool, today: 
     """What the Python reader says about a row the engine refused (its checks, its order)."""
     try:
         hist.parse_fields(raw["date"], raw["drug"], raw["dose"], raw["unit"], raw["bsa_m2"], today)
-        if with_patient and hist._text(raw["patient"]) is None:
+        if with_patient and hist.text_cell(raw["patient"]) is None:
             return (
                 "the patient is missing: in a history with a patient column, every row names "
                 "its patient"
@@ -555,7 +555,7 @@ def row_problem(raw: dict[str, Any], source: Source, with_patient: bool, today: 
     except ValueError as e:
         return str(e)
     # the engine's number rule is the strict one (one reader for every number)
-    return f"dose '{hist._text(raw['dose'])}' is not a number"
+    return f"dose '{hist.text_cell(raw['dose'])}' is not a number"
 
 
 def _resolve(con: Any, texts: dict[str, list[Any]], today: date) -> list[str]:
@@ -569,22 +569,22 @@ def _resolve(con: Any, texts: dict[str, list[Any]], today: date) -> list[str]:
             return False, None
 
     def day(t: str) -> date:
-        text = hist._text(t)
+        text = hist.text_cell(t)
         if text is None:
             raise ValueError("the date is missing")
-        when = hist._date(text)
+        when = hist.date_cell(text)
         if when > today:
             raise ValueError("in the future")
         return when
 
     def kind(pair: tuple[str, str]) -> tuple[str, float, bool]:
-        drug_t, unit_t = (hist._text(x) for x in pair)
+        drug_t, unit_t = (hist.text_cell(x) for x in pair)
         if drug_t is None or unit_t is None:
             raise ValueError("missing")
-        drug, factor, per_m2, _ = hist._drug_and_unit(drug_t, unit_t)
+        drug, factor, per_m2, _ = hist.drug_and_unit(drug_t, unit_t)
         return drug, factor, per_m2
 
-    _table(
+    duck_table(
         con,
         "t_date",
         "t VARCHAR, ok BOOLEAN, d DATE",
@@ -594,7 +594,7 @@ def _resolve(con: Any, texts: dict[str, list[Any]], today: date) -> list[str]:
     names = sorted({v[0] for _, ok, v in kinds if ok}) + [EQUIVALENT]
     code = {name: i for i, name in enumerate(names)}
     book = ceilings.book()
-    _table(
+    duck_table(
         con,
         "t_kind",
         "drug_t VARCHAR, unit_t VARCHAR, ok BOOLEAN, canonical VARCHAR, factor DOUBLE, "
@@ -612,19 +612,19 @@ def _resolve(con: Any, texts: dict[str, list[Any]], today: date) -> list[str]:
     )
 
     def bsa(t: str) -> float | None:
-        return None if t == "" else hist._bsa(t.strip())
+        return None if t == "" else hist.bsa_cell(t.strip())
 
     def number(fn: Any) -> Any:
         return lambda t: fn(t) or None
 
     simple = {
         "t_bsa": ("bsa_m2", bsa, "DOUBLE"),
-        "t_cycle": ("cycle", number(lambda t: hist._int(t, "cycle", 1)), "INTEGER"),
-        "t_day": ("day", number(lambda t: hist._int(t, "day", -366)), "INTEGER"),
-        "t_time": ("time", lambda t: records.minutes(hist._time(t)) or None, "INTEGER"),
+        "t_cycle": ("cycle", number(lambda t: hist.int_cell(t, "cycle", 1)), "INTEGER"),
+        "t_day": ("day", number(lambda t: hist.int_cell(t, "day", -366)), "INTEGER"),
+        "t_time": ("time", lambda t: records.minutes(hist.time_cell(t)) or None, "INTEGER"),
     }
     for name, (key, fn, typ) in simple.items():
-        _table(
+        duck_table(
             con, name, f"t VARCHAR, ok BOOLEAN, v {typ}", [(t, *verdict(fn, t)) for t in texts[key]]
         )
     return names
@@ -632,7 +632,7 @@ def _resolve(con: Any, texts: dict[str, list[Any]], today: date) -> list[str]:
 
 def _warm() -> None:
     """Load what reading the distinct texts needs: the drug book, pint's units, the ceilings."""
-    hist._drug_and_unit("cisplatin", "mg/m2")
+    hist.drug_and_unit("cisplatin", "mg/m2")
     ceilings.book()
 
 
@@ -727,7 +727,7 @@ def _exposures(con: Any, settings: Settings) -> list[tuple[int, list[int], float
     """Number the distinct exposures of table pinfo (its column eid)."""
     pairs = con.execute("SELECT DISTINCT ekey, fa FROM pinfo").fetchall()
     rows, keys = number_exposures(pairs, settings)
-    _table(con, "pe", "ekey INTEGER[], fa DATE, eid INTEGER", rows)
+    duck_table(con, "pe", "ekey INTEGER[], fa DATE, eid INTEGER", rows)
     con.execute(
         "CREATE OR REPLACE TABLE pinfo AS SELECT p.* REPLACE (e.eid AS eid) FROM pinfo p "
         "JOIN pe e ON e.ekey = p.ekey AND e.fa IS NOT DISTINCT FROM p.fa ORDER BY p.pid"
@@ -735,7 +735,7 @@ def _exposures(con: Any, settings: Settings) -> list[tuple[int, list[int], float
     return keys
 
 
-def _exposure_tables(
+def exposure_tables(
     con: Any, keys: list[tuple[int, list[int], float | None]], names: list[str], settings: Settings
 ) -> Exposures:
     """For each distinct exposure (the drugs a patient had, as codes into ``names``), the
@@ -764,18 +764,18 @@ def _exposure_tables(
                 lv.append((eid, tc, n, level.bound, level.severity, level.code))
         if setup.agents:
             eqf += [(eid, code[d], f) for d, f in setup.eq.factors.items() if d in exposed]
-    _table(
+    duck_table(
         con,
         "lv",
         "eid INTEGER, tc INTEGER, lvl INTEGER, bound DOUBLE, severity VARCHAR, code VARCHAR",
         lv,
     )
-    _table(con, "eqf", "eid INTEGER, dc INTEGER, factor DOUBLE", eqf)
-    _table(con, "tm", "eid INTEGER, tc INTEGER, threshold DOUBLE, lim DOUBLE", tm)
+    duck_table(con, "eqf", "eid INTEGER, dc INTEGER, factor DOUBLE", eqf)
+    duck_table(con, "tm", "eid INTEGER, tc INTEGER, threshold DOUBLE, lim DOUBLE", tm)
     return Exposures(setups, levels, (1 + max((e for e, _, _ in keys), default=0), len(names)))
 
 
-def _table(con: Any, name: str, decl: str, rows: list[tuple[Any, ...]]) -> None:
+def duck_table(con: Any, name: str, decl: str, rows: list[tuple[Any, ...]]) -> None:
     """A temporary table of Python rows."""
     _columns(con, name, decl, [list(c) for c in zip(*rows, strict=True)] if rows else [])
 
@@ -1077,18 +1077,15 @@ class Checked:
         patient = pat if self.batch.patient_column else None
         return PatientCheck(patient, pbsa, cumulative.totals_of(setup, prior, {}), alerts)
 
-    def summary(self) -> Iterator[tuple[list[tuple[str | None, str | None]], bool, int]]:
-        """The blocks the summary of a check of many patients is printed from (as the
-        reference's check.blocks gives them): for each patient with a total over a ceiling,
-        (status line, worst level), whether critical, and how many patients the block covers."""
-        from dosecalc.outputs import summary
-
+    def over_a_level(self) -> Iterator[tuple[Any, bool, int]]:
+        """The patients over a threshold, for the summary of a check of many patients (as the
+        reference's check gives them): (patient: its id and totals, critical, patients it
+        accounts for); then (None, whether any patient is critical, the rest)."""
         done = 0
         for pid, name, totals, critical in self.audit(None):
-            shown = _Shown(name, totals)
-            yield [(summary.status_line(shown), summary.worst(shown))], critical, pid - done
+            yield _Shown(name, totals), critical, pid - done
             done = pid
-        yield [], False, self.patients - done
+        yield None, self.critical, self.patients - done
 
     def audit(self, over: str | None = "threshold") -> Iterator[tuple[int, str, list[Any], bool]]:
         """Patients over a threshold (or a limit): their number (1 for the first), id, totals
@@ -1140,13 +1137,13 @@ def _compute(batch: Batch, settings: Settings, again: bool) -> Checked:
     """Stage 1 over ``rows``, in the engine."""
     con = batch.con
     given = "NULL" if settings.bsa_m2 is None else f"CAST({settings.bsa_m2!r} AS DOUBLE)"
-    _table(
+    duck_table(
         con,
         "srcs",
         "src INTEGER, ledger BOOLEAN",
         [(i, s.kind == "ledger") for i, s in enumerate(batch.sources)],
     )
-    _table(con, "names", "dc INTEGER, drug VARCHAR", list(enumerate(batch.totals)))
+    duck_table(con, "names", "dc INTEGER, drug VARCHAR", list(enumerate(batch.totals)))
     anthracyclines = ceilings.book().anthracyclines()
     codes = [str(i) for i, name in enumerate(batch.totals) if name in anthracyclines] or ["-1"]
     con.execute(PINFO.format(given=given, anthracyclines=", ".join(codes)))
@@ -1158,7 +1155,7 @@ def _compute(batch: Batch, settings: Settings, again: bool) -> Checked:
     for pid, alert in notes:
         noted.setdefault(pid, []).append(alert)
     keys = _exposures(con, settings)
-    exposures = _exposure_tables(con, keys, batch.totals, settings)
+    exposures = exposure_tables(con, keys, batch.totals, settings)
     equivalent = len(batch.totals) - 1
     con.execute(ASSUMED)
     patients = con.execute("SELECT count(*) FROM pinfo").fetchall()[0][0]
@@ -1192,7 +1189,7 @@ def _refuse_missing_bsa(batch: Batch) -> None:
             cumulative.from_rows([row], book, cumulative.BsaUse(None, ""))
         except DosecalcError as e:
             problems.append(e.problems[0])
-    raise FileError(*_capped(problems, total, "rows"))
+    raise FileError(*capped(problems, total, "rows"))
 
 
 # rows that may be above their drug's usual maximum single dose: the value single_dose.excess
@@ -1227,7 +1224,7 @@ def _high_doses(batch: Batch) -> list[tuple[int, Alert]]:
             guards.append((dc, found[0], found[1]))
     if not guards:
         return []
-    _table(batch.con, "g", "dc INTEGER, basis VARCHAR, amount DOUBLE", guards)
+    duck_table(batch.con, "g", "dc INTEGER, basis VARCHAR, amount DOUBLE", guards)
     query = HIGH.format(bsa_low=BSA_M2[0], bsa_high=BSA_M2[1], heaviest=WEIGHT_KG[1])
     pids: dict[str, int] = {}
 
@@ -1291,7 +1288,7 @@ def _repeats(batch: Batch, again: bool) -> list[tuple[int, Alert]]:
 
 def load(paths: Sequence[Path], today: date | None = None, jobs: int | None = None) -> Batch:
     """Every row of the history files (CSV, Parquet) checked in the engine (all-or-nothing)."""
-    hist._refuse_same_file(list(paths))
+    hist.refuse_same_file(list(paths))
     batch = Batch(today or date.today(), jobs)
     try:
         for path in paths:
@@ -1334,9 +1331,8 @@ def wanted(paths: Sequence[Path]) -> bool:
 
 def settings(person: Any, factors: RiskFactors, table: str | None, rules: Any) -> Settings:
     """What every patient of a check shares, from the command line and the policy."""
-    from dosecalc.clinical.check import _bsa
 
-    given, described = _bsa(person, ())
+    given, described = chk.bsa_of(person, ())
     if factors.age_on is None:  # the age given is the age today (as check._check says)
         factors = replace(factors, age_on=date.today())
     return Settings(

@@ -352,18 +352,18 @@ def make_course_plan(
     from dosecalc.clinical import organ as og
     from dosecalc.clinical.plan import (
         Phase,
-        _regimen_alerts,
         assemble,
         lab_alerts,
         name_alerts,
+        regimen_alerts,
         require_bsa,
         schedule_regimen,
         short_intervals,
     )
-    from dosecalc.clinical.policy import load as load_policy
+    from dosecalc.clinical.policy import defaults
     from dosecalc.data.labs import Labs
 
-    policy = policy or load_policy()
+    policy = policy or defaults()
     require_bsa(patient)
     labs = labs if labs is not None else Labs()
     values = og.values_for(patient, labs, policy)
@@ -464,7 +464,7 @@ def make_course_plan(
         )
         reads += reg.names_read
         if (reg.sha256 or reg.id) not in seen_regimens:  # each version of a file once
-            warnings += _regimen_alerts(reg, today)
+            warnings += regimen_alerts(reg, today)
             seen_regimens.add(reg.sha256 or reg.id)
         if last_regimen is not None and last_regimen.end and phase.start < last_regimen.end:
             warnings.append(

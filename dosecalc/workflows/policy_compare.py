@@ -12,8 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from dosecalc.base.numbers import fmt
-
 
 @dataclass(frozen=True)
 class Row:
@@ -112,56 +110,3 @@ def compare(plan: Any, other: Any) -> Comparison:
         (plan.patient.bsa_m2, other.patient.bsa_m2),
         (plan.critical, other.critical),
     )
-
-
-def table(c: Comparison) -> Any:
-    from rich import box
-    from rich.console import Group
-    from rich.table import Table
-    from rich.text import Text
-
-    head = Text(f"\nPolicy comparison: in force vs {c.file}\n", style="bold")
-    if not c.settings:
-        head.append("  the two policies set every value alike\n")
-    for key, v, o in c.settings:
-        head.append(f"  {key}: {_show(v)} → {_show(o)}\n")
-    if c.bsa[0] != c.bsa[1]:
-        head.append(f"  BSA {c.bsa[0]:.4f} m² → {c.bsa[1]:.4f} m²\n")
-    if c.critical[0] != c.critical[1]:
-        head.append(
-            "  the other policy's plan "
-            + ("has" if c.critical[1] else "has no")
-            + " critical warning\n"
-        )
-    t = Table(box=box.SIMPLE_HEAD, header_style="bold", show_edge=False, pad_edge=False)
-    for col in ("Cycle", "Day", "Date", "Drug", "In force", "Other policy", "Difference"):
-        t.add_column(
-            col,
-            justify="right"
-            if col in ("Cycle", "Day", "In force", "Other policy", "Difference")
-            else "left",
-        )
-    for r in c.rows:
-        diff = r.difference_percent
-        t.add_row(
-            str(r.cycle) if r.phase == 1 else f"{r.phase}.{r.cycle}",
-            str(r.day),
-            r.date,
-            r.drug,
-            f"{fmt(r.dose)} {r.unit}",
-            f"{fmt(r.other)} {r.unit}" if r.other is not None else "—",
-            "" if diff is None or abs(diff) < 1e-9 else Text(f"{diff:+.1f} %", style="bold"),
-        )
-    count = len(c.changed)
-    foot = Text(f"{count} of {len(c.rows)} doses differ\n")
-    return Group(head, t, foot)
-
-
-def _show(value: Any) -> str:
-    if value is None:
-        return "none"
-    if isinstance(value, dict):
-        return ", ".join(f"{k}: {v}" for k, v in value.items()) or "—"
-    if isinstance(value, float):
-        return fmt(value)
-    return str(value)

@@ -1,19 +1,19 @@
-"""``dosecalc verify ORDER``: read the order, build the patient, load the prior exposure, compare,
-print the verdict (and record it in the ledger). The typer options live in cli.py."""
+"""``dosecalc verify ORDER``: read the order, build the patient, load the prior exposure, compare
+(clinical/verify.py decides), and record the check in the ledger when asked. Printing the verdict
+is the command line's (cli/verify.py)."""
 
 from __future__ import annotations
 
-import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from dosecalc.base.errors import DosecalcError, ExitCode, FileError, Problem, fail
+from dosecalc.base.errors import DosecalcError, FileError, Problem, fail
 
 
 @dataclass(frozen=True)
-class Options:
-    """verify's command line, as typed."""
+class VerifyRequest:
+    """verify's options, as typed (None: not given)."""
 
     order: Path
     height: str | None = None
@@ -29,7 +29,7 @@ class Options:
     adjust_organ: bool = False
     previous_weight: str | None = None
     regimen: str | None = None
-    cycle: int | None = None
+    cycle: str | None = None
     start: str | None = None
     history: list[Path] | None = None
     prior: list[str] | None = None
@@ -40,25 +40,33 @@ class Options:
     equivalence: str | None = None
     policy: Path | None = None
     sets: list[str] | None = None
-    format: str = "table"
     record: bool = False
     by: str | None = None
 
+    @classmethod
+    def of(cls, options: dict[str, Any]) -> VerifyRequest:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in options.items() if k in names})
 
-def run(o: Options) -> int:
-    from dosecalc import cli
+
+def run(o: VerifyRequest) -> Any:
+    """The order checked (clinical.verify.Verification), recorded in the ledger with --record."""
+    from dosecalc.base import strict
     from dosecalc.clinical.plan import parse_start
     from dosecalc.clinical.verify import verify
+    from dosecalc.data.regimen import MAX_CYCLES
     from dosecalc.inputs import order as od
+    from dosecalc.workflows import gather
 
-    fmt = cli._check_format(o.format, ("table", "json"))
     if o.by is not None and not o.record:
         raise fail("--by", "--by names who records the check; give --record too")
     if o.record and o.patient is None:
         raise fail("--record", "a check is recorded in a patient's ledger: give --patient ID")
-    rules = cli._policy(o.policy, o.sets)
+    cycle = strict.whole_option(o.cycle, "--cycle", 1, MAX_CYCLES, "a cycle number")
+    table = gather.equivalence(o.equivalence)
+    rules = gather.policy(o.policy, o.sets)
     start = parse_start(o.start)[0] if o.start is not None else None
-    order = od.read(o.order, o.regimen, o.cycle, start)
+    order = od.read(o.order, o.regimen, cycle, start)
     if order.regimen is None:
         raise fail(
             "--regimen",
@@ -77,11 +85,10 @@ def run(o: Options) -> int:
                     file=order.source,
                 )
             )
-    collected = cli._collect_labs(o.lab, o.labs)
+    labs = gather.labs(o.lab, o.labs)
     person, source, order_bsa = _patient(o, order, rules)
-    person = cli._with_labs(person, collected)
-    rows, notices, names = _prior(o, person.bsa_m2)
-    factors = cli._factors(o.chest_rt, person.age_years)
+    person = gather.with_labs(person, labs)
+    prior = _prior(o, person.bsa_m2)
     result = verify(
         order,
         regimen,
@@ -89,27 +96,18 @@ def run(o: Options) -> int:
         rules,
         patient_from=source,
         order_bsa_m2=order_bsa,
-        history=rows,
-        notices=notices,
-        names=names,
-        factors=factors,
-        equivalence=o.equivalence,
-        plan_options={"labs": collected, "adjust_organ": o.adjust_organ},
+        history=prior.rows,
+        notices=prior.notices,
+        names=prior.names,
+        factors=gather.factors(o.chest_rt, person.age_years),
+        equivalence=table,
+        plan_options={"labs": labs, "adjust_organ": o.adjust_organ},
     )
     if o.record:
         from dosecalc.ledger.checks import record
 
         result = record(result, o.patient.strip(), o.db, o.by)  # type: ignore[union-attr]
-    if fmt == "json":
-        from dosecalc.base.jsontext import to_json
-
-        sys.stdout.write(to_json(result.as_dict()))
-    else:
-        from dosecalc.outputs import render
-        from dosecalc.outputs.verifyview import view
-
-        render.console().print(view(result))
-    return ExitCode.CRITICAL if result.critical else ExitCode.OK
+    return result
 
 
 def _regimen(order: Any, from_option: bool) -> Any:
@@ -146,7 +144,7 @@ def _regimen(order: Any, from_option: bool) -> Any:
     return opened
 
 
-def _patient(o: Options, order: Any, rules: Any) -> tuple[Any, str, float | None]:
+def _patient(o: VerifyRequest, order: Any, rules: Any) -> tuple[Any, str, float | None]:
     """The patient to recompute with, where the measurements came from, and the order's BSA
     (written, or from its own height and weight) to compare."""
     from dosecalc.clinical import patient as pt
@@ -225,11 +223,11 @@ def _order_bsa(order: Any, formula: str | None, rules: Any) -> float | None:
         ) from None
 
 
-def _prior(o: Options, bsa_m2: float | None) -> tuple[list[Any], list[Any], list[Any]]:
+def _prior(o: VerifyRequest, bsa_m2: float | None) -> Any:
     """The prior exposure, as for plan (history files, --prior, the patient's ledger doses). A
     patient with no dose in the ledger yet (a first cycle) is said, not refused, so that the
     check can still be recorded."""
-    from dosecalc import cli
+    from dosecalc.workflows import gather
 
     pid = o.patient.strip() if o.patient is not None else None
     if pid:
@@ -242,7 +240,7 @@ def _prior(o: Options, bsa_m2: float | None) -> tuple[list[Any], list[Any], list
 
             from dosecalc.base.alerts import WARNING, Alert
 
-            rows, notices, names = cli._rows(o.history, o.prior, None, None, bsa_m2, o.again)
+            prior = gather.prior(o.history, o.prior, None, None, bsa_m2, o.again)
             close = difflib.get_close_matches(pid, known, n=3, cutoff=0.6)
             hint = f" (did you mean {', '.join(close)}?)" if close else ""
             said = Alert(
@@ -251,5 +249,5 @@ def _prior(o: Options, bsa_m2: float | None) -> tuple[list[Any], list[Any], list
                 f"patient {pid} has no dose in the ledger {ledger}{hint}: no prior exposure "
                 "was read from it; check the id (a first treatment has none)",
             )
-            return rows, [*notices, said], names
-    return cli._rows(o.history, o.prior, o.patient, o.db, bsa_m2, o.again)
+            return gather.Prior(prior.rows, [*prior.notices, said], prior.names)
+    return gather.prior(o.history, o.prior, o.patient, o.db, bsa_m2, o.again)

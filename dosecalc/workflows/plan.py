@@ -1,0 +1,181 @@
+"""``dosecalc plan``: one patient, one regimen or a course, every dose on every dated day.
+
+The request holds the options as typed; :func:`run` reads them (policy, patient, labs, the
+prior exposure), plans, and returns the plan (and, with ``compare_policy``, the same plan under
+another policy). Turning it into a table, JSON, CSV, iCalendar, FHIR or an order sheet is the
+command line's (cli/plan.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from dosecalc.base.errors import fail
+
+
+@dataclass(frozen=True)
+class PlanRequest:
+    """plan's options, as typed (None: not given)."""
+
+    regimen: str
+    height: str | None = None
+    weight: str | None = None
+    bsa: str | None = None
+    formula: str | None = None
+    sex: str | None = None
+    age: str | None = None
+    scr: str | None = None
+    gfr: str | None = None
+    lab: list[str] | None = None
+    labs: list[Path] | None = None
+    adjust_organ: bool = False
+    start: str | None = None
+    cycles: str | None = None
+    history: list[Path] | None = None
+    prior: list[str] | None = None
+    again: bool = False
+    patient: str | None = None
+    db: str | None = None
+    chest_rt: str | None = None
+    equivalence: str | None = None
+    previous_weight: str | None = None
+    reduce: list[str] | None = None
+    escalate: list[str] | None = None
+    reason: str | None = None
+    delay: list[str] | None = None
+    delay_mode: str = "shift"
+    actual_dates: bool = False
+    policy: Path | None = None
+    set_: list[str] | None = None
+    compare_policy: Path | None = None
+
+    @classmethod
+    def of(cls, options: dict[str, Any]) -> PlanRequest:
+        """The request from a command's options (those that are not the plan's are left out)."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in options.items() if k in names})
+
+
+@dataclass(frozen=True)
+class PlanOutcome:
+    plan: Any  # clinical.plan.Plan
+    compared: Any = None  # the same plan under the --compare-policy policy
+
+
+def run(req: PlanRequest) -> PlanOutcome:
+    from dosecalc.base import strict
+    from dosecalc.data.regimen import MAX_CYCLES
+    from dosecalc.inputs import history as hist
+    from dosecalc.workflows import course as crs
+    from dosecalc.workflows import gather, notices
+
+    rules = gather.policy(req.policy, req.set_)
+    n_cycles = strict.whole_option(req.cycles, "--cycles", 1, MAX_CYCLES, "a number of cycles")
+    table = gather.equivalence(req.equivalence)
+    other = gather.policy(req.compare_policy, None) if req.compare_policy is not None else None
+    opened = crs.open_file(req.regimen)
+    is_course = isinstance(opened, crs.Course)
+    block = opened.head.patient if is_course and opened.head.patient else None
+    delays = crs.parse_delays(req.delay)
+    mode = crs.check_mode(req.delay_mode)
+    labs = gather.labs(req.lab, req.labs)
+
+    def make(rules: Any) -> Any:
+        person = _patient(req, block, rules, labs)
+        factors = gather.factors(req.chest_rt, person.age_years)
+        prior = gather.prior(req.history, req.prior, req.patient, req.db, person.bsa_m2, req.again)
+        if is_course:
+            return _course(req, opened, person, prior, factors, table, rules, delays, mode, labs)
+        return _regimen(req, opened, person, prior, factors, table, rules, delays, mode, labs,
+                        n_cycles)  # fmt: skip
+
+    plan = make(rules)
+    compared = make(other) if other is not None else None
+    given = {name: getattr(req, name) for name in notices.PATIENT_OPTIONS}
+    priors = [hist.parse_prior(text) for text in req.prior or []]
+    plan.warnings.extend(
+        notices.overrides(block, given, req.regimen) + notices.untracked_priors(priors, plan.result)
+    )
+    return PlanOutcome(plan, compared)
+
+
+def _patient(req: PlanRequest, block: Any, rules: Any, labs: Any) -> Any:
+    """The patient: the options given, else the course file's ``patient:`` block."""
+    from dosecalc.clinical import patient as pt
+    from dosecalc.workflows import gather
+
+    def pick(name: str) -> Any:
+        value = getattr(req, name)
+        return value if value is not None or block is None else getattr(block, name)
+
+    person = pt.build_patient(
+        pick("height"),
+        pick("weight"),
+        pick("bsa"),
+        req.formula,
+        pick("sex"),
+        pick("age"),
+        scr=pick("scr"),
+        gfr=pick("gfr"),
+        previous_weight=req.previous_weight,
+        policy=rules,
+    )
+    return gather.with_labs(person, labs)
+
+
+def _course(req: PlanRequest, course: Any, person: Any, prior: Any, factors: Any, table: Any,
+            rules: Any, delays: Any, mode: str, labs: Any) -> Any:  # fmt: skip
+    from dosecalc.clinical.plan import parse_start
+    from dosecalc.workflows import course as crs
+
+    if req.reduce or req.escalate:
+        raise fail(
+            "--reduce",
+            "dose modifications apply to one regimen; plan the phase's regimen on its own to "
+            "modify its doses",
+        )
+    if req.cycles is not None or req.actual_dates:
+        raise fail(
+            "--cycles" if req.cycles is not None else "--actual-dates",
+            "a course file sets the cycles and dates of each phase; change the course file instead",
+        )
+    first = parse_start(req.start)[0] if req.start is not None else None
+    return crs.make_course_plan(
+        course, person, first, prior.rows, factors, table, None, rules, delays, mode,
+        names=prior.names, notices=prior.notices, labs=labs, adjust_organ=req.adjust_organ,
+    )  # fmt: skip
+
+
+def _regimen(req: PlanRequest, regimen: Any, person: Any, prior: Any, factors: Any, table: Any,
+             rules: Any, delays: Any, mode: str, labs: Any, n_cycles: int | None) -> Any:  # fmt: skip
+    from dosecalc.clinical.dosing import modification_names, parse_modifications
+    from dosecalc.clinical.plan import make_plan
+
+    extra = [p for p, _ in delays if p != 1]
+    if extra:
+        raise fail(
+            "--delay",
+            f"a single regimen has one phase; phase {extra[0]} does not exist (write CYCLE=DAYS)",
+        )
+    drugs = {o.drug for o in regimen.drugs}
+    mods = parse_modifications(req.reduce, req.escalate, req.reason, drugs)
+    return make_plan(
+        regimen,
+        person,
+        start=req.start,
+        cycles=n_cycles,
+        history=prior.rows,
+        factors=factors,
+        equivalence=table,
+        policy=rules,
+        modifications=mods,
+        delays={c: d for (_, c), d in delays.items()},
+        delay_mode=mode,
+        actual_dates=req.actual_dates,
+        names=prior.names + modification_names(mods),
+        notices=prior.notices,
+        labs=labs,
+        adjust_organ=req.adjust_organ,
+    )

@@ -1,0 +1,45 @@
+"""``dosecalc regimens …``: the library, and the validation of regimen and course files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+def library() -> list[Any]:
+    """Every regimen of the packaged library, by id."""
+    from dosecalc.data import regimen as rg
+
+    return [rg.load_file(rg.library_dir() / f"{i}.yaml") for i in rg.library_ids()]
+
+
+@dataclass
+class Validated:
+    """One file checked: its problems (none: valid) and the notices about it."""
+
+    path: Path
+    problems: list[Any] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+
+
+def files_of(paths: list[Path]) -> list[Path]:
+    """The files named, and the YAML files of the folders named."""
+    out: list[Path] = []
+    for p in paths:
+        out.extend(sorted(p.glob("*.yaml")) + sorted(p.glob("*.yml")) if p.is_dir() else [p])
+    return out
+
+
+def validate(path: Path) -> Validated:
+    """A regimen or course file checked as plan would read it (a course with its regimens)."""
+    from dosecalc.base.errors import DosecalcError
+    from dosecalc.workflows import course as crs
+
+    try:
+        opened = crs.open_file(str(path))
+        if isinstance(opened, crs.Course):
+            crs.check_references(opened)
+    except DosecalcError as e:
+        return Validated(path, list(e.problems))
+    return Validated(path, [], [read.message for read in getattr(opened, "names_read", ())])
