@@ -1,4 +1,5 @@
-"""Shared fixtures: the installed console script, the CLI runner, the contract schemas."""
+"""Shared fixtures: the installed console script, the CLI runner, the output schemas (the
+package's own, the only copy)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ settings.register_profile("dosecalc", deadline=None)
 settings.load_profile("dosecalc")
 
 ROOT = Path(__file__).resolve().parent.parent
-CONTRACT = Path(__file__).with_name("contract")
+SCHEMAS = Path(__file__).resolve().parents[1] / "dosecalc" / "outputs" / "schemas"  # the only copy
 DIA = ["plan", "dia", "--height", "175cm", "--weight", "70kg", "--start", "2026-12-01"]
 
 
@@ -69,7 +70,7 @@ def cli():
 
 
 def schema(name: str) -> dict:
-    return json.loads((CONTRACT / f"{name}.schema.json").read_text())
+    return json.loads((SCHEMAS / f"{name}.schema.json").read_text())
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:

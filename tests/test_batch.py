@@ -466,7 +466,7 @@ def test_the_summary_csv_and_json_of_many_patients_are_the_references(
     tmp_path: Path, run, over: str | None
 ) -> None:
     """What the engine prints for a history of many patients is what the reference prints
-    (check.blocks, summary): the summary lines and counts, CSV rows, JSON; --only-over and
+    (check_history, summary): the summary lines and counts, CSV rows, JSON; --only-over and
     --patients-over keep the same patients."""
     from dosecalc.outputs import summary
 
@@ -477,12 +477,12 @@ def test_the_summary_csv_and_json_of_many_patients_are_the_references(
     loaded = hist.load([path], (), date.today())
     check.preflight(loaded, person, None, rules)  # repeats and doses above the usual maximum
     checks = list(check.check_history(loaded, person, RiskFactors(), None, None, None, rules))
-    shown = [r for r in checks if summary.passes(summary.worst(r), over)]
+    shown = [r for r in checks if check.passes(check.worst(r), over)]
     flag = ["--patients-over", over] if over else []
     p = run("check", "--history", str(path), *flag)
     assert p.returncode == 1, p.stderr
     lines = [summary.status_line(r) for r in shown if summary.status_line(r)]
-    counts = [summary.worst(r) for r in checks]
+    counts = [check.worst(r) for r in checks]
     lines.append(
         f"3 patients checked: {sum(c is not None for c in counts)} over a threshold, "
         f"{counts.count('limit')} over a limit"

@@ -725,15 +725,41 @@ def test_an_ehr_bundle_is_read_and_what_is_not_checked_is_said(cli, tmp_path: Pa
             lambda b: b["entry"][2]["resource"]["dosageInstruction"][0]["doseAndRate"][1][
                 "doseQuantity"
             ].update(value="abc"),
-            "MedicationRequest.dosageInstruction[0].doseAndRate[1].doseQuantity.value",
+            "resource.dosageInstruction[0].doseAndRate[1].doseQuantity.value is a string; a JSON "
+            "number is due",
+        ),
+        (
+            lambda b: b["entry"][2]["resource"]["dosageInstruction"][0]["doseAndRate"][1][
+                "doseQuantity"
+            ].update(value="90.2"),
+            "doseQuantity.value is a string; a JSON number is due",
+        ),
+        (
+            lambda b: b["entry"][2]["resource"]["dosageInstruction"][0]["doseAndRate"][1][
+                "doseQuantity"
+            ].update(unit="mg", system="http://unitsofmeasure.org", code="g"),
+            "doseQuantity.unit 'mg' is not the unit its UCUM code 'g' says",
+        ),
+        (
+            lambda b: b["entry"][0]["resource"]["code"].update(text="doxorubicin"),
+            "names more than one drug",
         ),
         (
             lambda b: b["entry"][0]["resource"]["code"]["coding"][0].update(display="Zzyzx"),
-            "no drug dosecalc knows in the medication's text or coding displays",
+            "code names no drug dosecalc knows ('Zzyzx'",
         ),
         (lambda b: b.update(resourceType="Parameters"), "a JSON order is a FHIR R4 Bundle"),
     ],
-    ids=["range", "repeat", "bad-value", "unknown-drug", "not-a-bundle"],
+    ids=[
+        "range",
+        "repeat",
+        "bad-value",
+        "number-as-text",
+        "unit-not-its-code",
+        "text-and-coding-disagree",
+        "unknown-drug",
+        "not-a-bundle",
+    ],
 )
 def test_what_a_bundle_cannot_say_is_refused_naming_the_entry(
     cli, tmp_path: Path, change, message: str

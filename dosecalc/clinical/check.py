@@ -15,7 +15,7 @@ from typing import Any
 
 from dosecalc.base.alerts import CRITICAL, INFO, WARNING, Alert
 from dosecalc.base.errors import fail
-from dosecalc.base.numbers import fmt, plural
+from dosecalc.base.numbers import plural
 from dosecalc.clinical import cumulative
 from dosecalc.clinical.cumulative import Fit, Total
 from dosecalc.clinical.patient import Patient
@@ -404,16 +404,6 @@ def _next_alerts(n: Next) -> list[Alert]:
             )
         )
     return out
-
-
-def describe_fit(f: Fit) -> str:
-    unit = f.unit.replace("m2", "m²")
-    parts = []
-    if f.threshold is not None:
-        parts.append(f"{f.within_threshold} below the {fmt(f.threshold)} {unit} threshold")
-    if f.limit is not None:
-        parts.append(f"{f.within_limit} within the {fmt(f.limit)} {unit} limit")
-    return f"{f.drug}: " + ", ".join(parts)
 
 
 # ---------------------------------------------------------------- levels reached

@@ -41,7 +41,6 @@ OK, OUTSIDE, NOT_IN_REGIMEN, WRONG_ROUTE = (
     "not-in-regimen",
     "wrong-route",
 )
-SAME = 1e-6  # relative difference under which an ordered amount is the amount a rule gives
 
 # Route words orders use → the route they mean (anything else is compared as written).
 _ROUTES = {

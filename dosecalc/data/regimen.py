@@ -246,7 +246,6 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
-INFUSION_TYPES = ("bolus", "intermittent", "continuous")
 MAX_INFUSION_HOURS = 24 * 28
 
 

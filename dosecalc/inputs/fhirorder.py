@@ -1,15 +1,18 @@
 """An order as a FHIR R4 Bundle of MedicationRequests: the bundle ``plan --format fhir`` writes,
 or one an EHR sends.
 
-Each resource dosecalc reads (MedicationRequest, Medication, Observation, Patient) is first
-validated with the typed FHIR models of ``fhir.resources`` (R4B, which keeps R4's
-MedicationRequest), so a malformed element (a dose value that is text, an unknown element, a
-wrong type) is refused with its path rather than misread. The reader then maps what it can:
+The bundle is read by the one strict FHIR policy (inputs/fhir.py): the JSON types of every
+field dosecalc reads are checked as written (a dose value that is text is refused with its
+entry and path), then each resource dosecalc reads (MedicationRequest, Medication, Observation,
+Patient) is validated with the typed FHIR models of ``fhir.resources`` (R4B, which keeps R4's
+MedicationRequest), so an unknown element or a wrong type is refused with its path rather than
+misread. The reader then maps what it can:
 
-- the drug from ``medicationCodeableConcept`` (text, then coding displays) or a
-  ``medicationReference`` to a Medication in the bundle;
+- the drug from ``medicationCodeableConcept`` (its text and coding displays must name one drug)
+  or a ``medicationReference`` to a Medication in the bundle;
 - the dose from ``dosageInstruction.doseAndRate.doseQuantity`` (the entry typed ``ordered`` when
-  there are several), in mg, g, mcg (UCUM ``ug``) or units (UCUM ``[U]``);
+  there are several), in mg, g, mcg (UCUM ``ug``) or units (UCUM ``[U]``); its UCUM code is its
+  unit, and a unit text that says otherwise is refused;
 - the day from ``timing.event`` (or ``timing.repeat.boundsPeriod.start``): for dosecalc's own
   bundles ``sequence`` is the cycle day, otherwise the day counts from ``--start`` (or the first
   date of the bundle, said in the output);
@@ -24,15 +27,16 @@ maximum doses, other resources) is listed in the output.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from dosecalc.base.errors import FileError, Problem
-from dosecalc.data.order import Measurements, Order, OrderLine, canonical_drug, day_of, parse_amount
+from dosecalc.data.order import Measurements, Order, OrderLine, day_of, parse_amount
+from dosecalc.inputs import fhir
 
 READ = ("MedicationRequest", "Medication", "Observation", "Patient")
 NOT_AN_ORDER = {"cancelled", "entered-in-error", "stopped", "completed"}
@@ -43,7 +47,6 @@ LOINC = {
     "3141-9": "weight",  # body weight, measured
     "8277-6": "bsa",
 }
-UCUM_UNITS = {"[U]": "units", "U": "units", "ug": "mcg", "[IU]": "IU", "[iU]": "IU"}
 SNOMED_ROUTES = {
     "47625008": "IV",
     "26643006": "PO",
@@ -54,6 +57,45 @@ SNOMED_ROUTES = {
 DOSECALC_GROUP = "urn:dosecalc:cycle"
 LEDGER_ID = "urn:dosecalc:ledger"  # the Patient identifier plan --format fhir writes for --patient
 _GROUP = re.compile(r"^(?P<regimen>[^/]+)/phase-(?P<phase>\d+)/cycle-(?P<cycle>\d+)$")
+
+
+class _DoseAndRate(fhir.Shape):
+    doseQuantity: fhir.Quantity | None = None
+
+
+class _Dosage(fhir.Shape):
+    sequence: Decimal | None = None
+    doseAndRate: list[_DoseAndRate] | None = None
+    route: fhir.CodeableConcept | None = None
+
+
+class _MedicationRequest(fhir.Shape):
+    """The fields of a MedicationRequest dosecalc reads, in their JSON types."""
+
+    status: str
+    medicationCodeableConcept: fhir.CodeableConcept | None = None
+    medicationReference: fhir.Reference | None = None
+    dosageInstruction: list[_Dosage] | None = None
+
+
+class _Observation(fhir.Shape):
+    status: str
+    code: fhir.CodeableConcept
+    effectiveDateTime: str | None = None
+    valueQuantity: fhir.Quantity | None = None
+
+
+class _Patient(fhir.Shape):
+    gender: str | None = None
+    birthDate: str | None = None
+
+
+SHAPES: dict[str, type[fhir.Shape]] = {
+    "MedicationRequest": _MedicationRequest,
+    "Medication": fhir.Medication,
+    "Observation": _Observation,
+    "Patient": _Patient,
+}
 
 
 @dataclass
@@ -84,36 +126,32 @@ def read_bundle(
     """The order a bundle holds: the MedicationRequests of one cycle (``cycle``/``regimen`` pick
     one from a bundle of several cycles, such as a whole plan's; ``start`` is day 1 when the
     bundle does not number its days)."""
-    try:
-        bundle = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise FileError(Problem(f"not valid JSON: {e.msg}", file=source, line=e.lineno)) from None
-    except RecursionError:
-        raise FileError(Problem("the JSON is nested too deeply", file=source)) from None
-    if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
-        raise FileError(
-            Problem(
-                "a JSON order is a FHIR R4 Bundle of MedicationRequests (resourceType: Bundle)",
-                file=source,
-            )
-        )
-    entries = bundle.get("entry")
-    if not isinstance(entries, list) or not entries:
+    bundle = fhir.parse(
+        text.encode(), source, "a JSON order is a FHIR R4 Bundle of MedicationRequests"
+    )
+    if not bundle.get("entry"):
         raise FileError(Problem("the Bundle has no entries", file=source))
-    problems: list[Problem] = []
+    items, problems = fhir.entries(bundle, source)
     resources: list[tuple[int, Any, str | None]] = []
     skipped: dict[str, int] = {}
-    for i, e in enumerate(entries):
-        res = e.get("resource") if isinstance(e, dict) else None
-        kind = res.get("resourceType") if isinstance(res, dict) else None
+    for i, res, full in items:
+        kind = res.get("resourceType")
         if kind not in READ:
             name = str(kind) if isinstance(kind, str) and kind else "entry without a resource"
             skipped[name] = skipped.get(name, 0) + 1
             continue
-        model = _validate(str(kind), res, f"{source} entry {i}", problems)
+        where = f"{source} entry {i}"
+        try:
+            fhir.shape(SHAPES[str(kind)], res, "resource")
+        except ValueError as e:
+            problems.append(Problem(str(e), file=where))
+            continue
+        model = _validate(str(kind), res, where, problems)
         if model is not None:
-            full = e.get("fullUrl") if isinstance(e.get("fullUrl"), str) else None
             resources.append((i, model, full))
+    skipped_entries = len(bundle.get("entry") or []) - len(items)
+    if skipped_entries:
+        skipped["entry without a resource"] = skipped_entries
     if problems:
         raise FileError(*problems[:30])
     medications = _medications(resources)
@@ -223,8 +261,8 @@ def _concept_names(concept: Any) -> list[str]:
 
 
 def _drug(res: Any, medications: dict[str, Any]) -> tuple[str, str]:
-    """(canonical drug, the name as written)."""
-    concept = res.medicationCodeableConcept
+    """(canonical drug, the name as written): the one drug the medication names."""
+    concept, field = res.medicationCodeableConcept, "medicationCodeableConcept"
     if concept is None:
         ref = res.medicationReference.reference if res.medicationReference else None
         contained = {f"#{c.id}": c for c in res.contained or [] if c.id}
@@ -234,20 +272,13 @@ def _drug(res: Any, medications: dict[str, Any]) -> tuple[str, str]:
                 f"the medication {ref or '(none)'} is not in the bundle; give "
                 "medicationCodeableConcept or include the Medication resource"
             )
-        concept = medication.code
-    names = _concept_names(concept)
-    for name in names:
-        try:
-            return canonical_drug(name.strip()), name.strip()
-        except ValueError:
-            continue
-    codes = (
-        [f"{c.system or '?'}|{c.code}" for c in (concept.coding or []) if c.code] if concept else []
-    )
-    raise ValueError(
-        "no drug dosecalc knows in the medication's text or coding displays "
-        f"({', '.join(names + codes) or 'none given'}); dosecalc reads drug names, not codes alone"
-    )
+        concept, field = medication.code, f"Medication {ref}: code"
+    shown = fhir.CodeableConcept(
+        text=concept.text if concept else None,
+        coding=[fhir.Coding(system=c.system, code=c.code, display=c.display)
+                for c in (concept.coding or [])] if concept else None,
+    )  # fmt: skip
+    return fhir.drug_named(shown, field)
 
 
 def _dose(dosage: Any, drug: str) -> tuple[float, str, str]:
@@ -272,11 +303,8 @@ def _dose(dosage: Any, drug: str) -> tuple[float, str, str]:
     q = doses[0].doseQuantity
     if q.value is None:
         raise ValueError("doseQuantity has no value")
-    unit = q.unit or q.code
-    if q.code in UCUM_UNITS and (q.system or "").endswith("unitsofmeasure.org"):
-        unit = UCUM_UNITS[q.code]
-    if not unit:
-        raise ValueError(f"the dose {q.value} has no unit")
+    field = "dosageInstruction.doseAndRate.doseQuantity"
+    unit = fhir.dose_unit(fhir.Quantity(unit=q.unit, system=q.system, code=q.code), field)
     written = f"{q.value} {unit}"
     amount, target = parse_amount(written, drug)
     if q.comparator:

@@ -125,5 +125,3 @@ def record(result: Any, patient: str, db: str | None, by: str | None) -> Any:
         "summary": f"recorded as #{seq} in {ledger} by {stamp['recorded_by']}: {what}",
     }
     return replace(result, recorded=recorded)
-
-

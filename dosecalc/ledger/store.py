@@ -548,11 +548,6 @@ class Ledger:
 
     # the state of the chain ------------------------------------------------------------------
 
-    def _meta(self, conn: Any) -> dict[str, Any]:
-        from sqlalchemy import select
-
-        return dict(conn.execute(select(META.c.key, META.c.value)).all())
-
     def _head(self, conn: Any, lock: bool = False) -> tuple[int, str] | None:
         """The stored chain head (number and hash of the newest record); None if unreadable."""
         from sqlalchemy import select

@@ -272,13 +272,6 @@ def _rstrip(line: Text) -> Text:
     return line
 
 
-def hanging(prefix: str, text: str, indent: int = 2, style: str | None = None) -> Grid:
-    """``prefix`` then ``text`` wrapped under itself: a two-column grid without a header."""
-    grid = Grid([Column("", style=style), Column("", wrap=20)], show_header=False, indent=indent)
-    grid.add_row(prefix, text)
-    return grid
-
-
 class Hanging:
     """A paragraph wrapped at the print width, its continuation lines indented."""
 

@@ -586,26 +586,6 @@ CSV_COLUMNS = (
 )
 
 
-def audit_line(r: Any) -> str | None:
-    """One patient's status for a pharmacy-wide audit, or None if no total is over a threshold:
-    ``P00012: LIMIT EXCEEDED: epirubicin 1,020 mg/m² (102% of limit 1,000)``."""
-    from dosecalc.clinical.cumulative import exceeded, reached
-
-    parts, worst = [], "threshold reached"
-    for t in r.cumulative:
-        if t.limit and exceeded(t.total, t.limit):
-            level, kind, worst = t.limit, "limit", "LIMIT EXCEEDED"
-        elif t.threshold and reached(t.total, t.threshold):
-            level, kind = t.threshold, "threshold"
-        else:
-            continue
-        parts.append(
-            f"{display_name(t.drug)} {fmt(t.total)} {unit_text(t.unit)} "
-            f"({fmt(100 * t.total / level, 0)}% of {kind} {fmt(level)})"
-        )
-    return f"{r.patient}: {worst}: {'; '.join(parts)}" if parts else None
-
-
 def ledger_patients(people: list[dict[str, Any]], where: str) -> Group:
     table = Grid(
         [
