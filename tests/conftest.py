@@ -33,8 +33,9 @@ def dosecalc_exe() -> list[str]:
 
 
 @pytest.fixture
-def run(tmp_path: Path):
-    """Run the installed ``dosecalc`` in a subprocess, from a folder outside the repository."""
+def process(tmp_path: Path):
+    """Run the installed ``dosecalc`` in a subprocess, from a folder outside the repository:
+    for what only a real process shows (start-up, signals, the garbage collector, imports)."""
 
     def _run(
         *args: str,
@@ -50,6 +51,37 @@ def run(tmp_path: Path):
             env={**os.environ, "COLUMNS": "120", **(env or {})},
             input=input,
             timeout=60,
+        )
+
+    return _run
+
+
+@pytest.fixture
+def run(tmp_path: Path):
+    """Run ``dosecalc`` in this process, as the program runs it (the commands built on demand,
+    errors turned into exit codes), from a folder outside the repository; returns what a
+    subprocess would (returncode, stdout, stderr). The output is a pipe's, 120 columns wide."""
+    from dosecalc.cli import command
+
+    program = command()
+
+    def _run(
+        *args: str,
+        cwd: Path | None = None,
+        env: dict[str, str] | None = None,
+        input: str | None = None,
+    ) -> subprocess.CompletedProcess[str]:
+        runner = CliRunner(env={"COLUMNS": "120", **(env or {})})
+        here = os.getcwd()
+        os.chdir(cwd or tmp_path)
+        try:
+            result = runner.invoke(program, list(args), input=input, prog_name="dosecalc")
+        finally:
+            os.chdir(here)
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        return subprocess.CompletedProcess(
+            ["dosecalc", *args], result.exit_code, result.stdout, result.stderr
         )
 
     return _run

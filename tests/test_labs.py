@@ -296,12 +296,21 @@ def test_the_data_file_is_validated_on_load(tmp_path: Path, bands: str, words: s
 
 
 def test_touching_bands_are_not_an_overlap(tmp_path: Path) -> None:
-    _load_text(
+    """Bands that share an edge load, and the edge belongs to exactly one of them."""
+    book = _load_text(
         tmp_path,
         BASE
         + "              - {at_least: 30, at_most: 50, percent: 75, source: s, verified: true}\n"
         "              - {below: 30, avoid: true, source: s, verified: true}\n",
     )
+    _, option = book.option("capecitabine")  # type: ignore[misc]
+    upper, lower = option["rules"][0]["bands"]
+    for value, holds in ((30.0, upper), (29.999, lower), (50.0, upper)):
+        assert [organ_data.contains(b, value) for b in (upper, lower)] == [
+            holds is upper,
+            holds is lower,
+        ]
+    assert not any(organ_data.contains(b, 50.001) for b in (upper, lower))
 
 
 # ---------------------------------------------------------------- bands at their edges

@@ -16,6 +16,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import dosecalc_exe, schema, sql, write
 
@@ -613,58 +615,58 @@ def test_the_audit_shows_a_progress_bar_on_a_terminal(run, tmp_path: Path, monke
     assert "checking patients" not in piped.stderr
 
 
-def test_recording_and_voiding_keep_the_chain_and_the_exposure(tmp_path: Path) -> None:
+_OPS = st.lists(
+    st.one_of(
+        st.tuples(st.just("dose"), st.sampled_from(["A", "B"]), st.integers(1, 150)),
+        st.tuples(st.just("void"), st.sampled_from(["A", "B"]), st.integers(0, 30)),
+    ),
+    max_size=12,
+)
+
+
+@settings(max_examples=25, deadline=None)
+@given(_OPS)
+def test_recording_and_voiding_keep_the_chain_and_the_exposure(
+    ops: list[tuple[str, str, int]],
+) -> None:
     """Any sequence of records and voids (library level, SQLite): the ledger's exposure equals a
     plain model of it, every number is used once, and the chain verifies."""
     import tempfile
 
-    from hypothesis import given, settings
-    from hypothesis import strategies as st
-
     from dosecalc.data.records import History
     from dosecalc.ledger import Entry, Ledger, LedgerError
 
-    op = st.one_of(
-        st.tuples(st.just("dose"), st.sampled_from(["A", "B"]), st.integers(1, 150)),
-        st.tuples(st.just("void"), st.sampled_from(["A", "B"]), st.integers(0, 30)),
-    )
-
-    @settings(max_examples=25, deadline=None)
-    @given(st.lists(op, max_size=12))
-    def check(ops: list[tuple[str, str, int]]) -> None:
-        with tempfile.TemporaryDirectory(dir=tmp_path) as folder:
-            ledger = Ledger(f"sqlite:///{folder}/l.db", create=True)
-            model: dict[int, tuple[str, float]] = {}  # seq → (patient, dose) in force
-            n = 0
-            for kind, patient, value in ops:
-                if kind == "dose":
-                    [seq] = ledger.record(
-                        [Entry(patient, "2024-01-05", "epirubicin", str(value), "mg/m2")],
-                        again=True,
-                    )
-                    model[seq] = (patient, float(value))
-                    n += 1
-                    assert seq == n
-                elif model:
-                    target = sorted(model)[value % len(model)]
-                    ledger.void(target, model[target][0], "test")
-                    del model[target]
-                    n += 1
-            for patient in ("A", "B"):
-                expected = sum(d for p, d in model.values() if p == patient)
-                h = History()
-                if expected:
-                    ledger.add_to(h, patient)
-                    got = sum(h.patients[None].amount)
-                    assert got == pytest.approx(expected)
-            if n == 0:  # nothing recorded: there is no ledger to verify
-                with pytest.raises(LedgerError, match="holds no dosecalc ledger yet"):
-                    ledger.verify()
-                return
-            report = ledger.verify()
-            assert report["ok"] and report["records"] == n
-
-    check()
+    with tempfile.TemporaryDirectory() as folder:
+        ledger = Ledger(f"sqlite:///{folder}/l.db", create=True)
+        model: dict[int, tuple[str, float]] = {}  # seq → (patient, dose) in force
+        n = 0
+        for kind, patient, value in ops:
+            if kind == "dose":
+                [seq] = ledger.record(
+                    [Entry(patient, "2024-01-05", "epirubicin", str(value), "mg/m2")],
+                    again=True,
+                )
+                model[seq] = (patient, float(value))
+                n += 1
+                assert seq == n
+            elif model:
+                target = sorted(model)[value % len(model)]
+                ledger.void(target, model[target][0], "test")
+                del model[target]
+                n += 1
+        for patient in ("A", "B"):
+            expected = sum(d for p, d in model.values() if p == patient)
+            h = History()
+            if expected:
+                ledger.add_to(h, patient)
+                got = sum(h.patients[None].amount)
+                assert got == pytest.approx(expected)
+        if n == 0:  # nothing recorded: there is no ledger to verify
+            with pytest.raises(LedgerError, match="holds no dosecalc ledger yet"):
+                ledger.verify()
+            return
+        report = ledger.verify()
+        assert report["ok"] and report["records"] == n
 
 
 def test_a_pharmacist_role_with_the_documented_grants_can_record_but_not_rewrite(

@@ -14,7 +14,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from dosecalc.ledger import chain
 from tests.conftest import sql, write
 
 EPI = ("--drug", "epirubicin", "--dose", "50mg/m2")
@@ -721,19 +724,11 @@ def test_a_witness_that_cannot_be_kept_or_read(run, sqlite_url, tmp_path) -> Non
     )
 
 
-def test_the_quick_hash_is_the_defined_one() -> None:
+_VALUE = st.one_of(st.none(), st.integers(-(2**70), 2**70), st.text(max_size=30))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from([*chain.FIELDS, *chain.LATER]), _VALUE))
+def test_the_quick_hash_is_the_defined_one(record: dict) -> None:
     """digest() writes the text json.dumps would, without it; any record, any text."""
-    from hypothesis import given, settings
-    from hypothesis import strategies as st
-
-    from dosecalc.ledger import chain
-
-    value = st.one_of(st.none(), st.integers(-(2**70), 2**70), st.text(max_size=30))
-    keys = st.sampled_from([*chain.FIELDS, *chain.LATER])
-
-    @settings(max_examples=300, deadline=None)
-    @given(st.dictionaries(keys, value))
-    def check(record: dict) -> None:
-        assert chain.digest(record) == chain._slow_digest(record)
-
-    check()
+    assert chain.digest(record) == chain.slow_digest(record)

@@ -304,8 +304,12 @@ def test_next_cycles_past_a_limit_are_as_critical_as_in_a_plan(run, tmp_path: Pa
     threshold = run(
         "check", "--history", str(history), "--next", "ddp-epi", "--cycles", "4", "--format", "json"
     )
-    codes = {w["code"]: w["severity"] for w in json.loads(threshold.stdout)["warnings"]}
-    assert codes.get("NEXT_REACHES_THRESHOLD") == "warning" or codes.get("NEXT_EXCEEDS_LIMIT")
+    data = json.loads(threshold.stdout)
+    codes = {w["code"]: w["severity"] for w in data["warnings"]}
+    # 700 + 4 × 50 mg/m² of epirubicin: past the 900 threshold, within the 1,000 limit
+    assert (data["next"]["cycles_within_threshold"], data["next"]["cycles_within_limit"]) == (3, 6)
+    assert codes["NEXT_REACHES_THRESHOLD"] == "warning" and "NEXT_EXCEEDS_LIMIT" not in codes
+    assert threshold.returncode == 0
 
 
 # ---------------------------------------------------------------- a history of many patients

@@ -178,11 +178,10 @@ def test_ddp_epi_holds_on_cisplatin_140_unless_acknowledged(cli, tmp_path: Path)
         "--format", "json",
     )  # fmt: skip
     planned = json.loads(out)["warnings"]
-    flagged = any(
-        w["code"] == "DOSE_ABOVE_USUAL_MAXIMUM" and w["drug"] == "cisplatin" for w in planned
-    )
-    if not flagged:
-        pytest.skip("the drug data does not yet flag cisplatin 140 mg/m² (issue 16)")
+    flagged = [
+        w for w in planned if w["code"] == "DOSE_ABOVE_USUAL_MAXIMUM" and w["drug"] == "cisplatin"
+    ]
+    assert [w["severity"] for w in flagged] == ["critical"]  # 140 mg/m² is above 120 mg/m²
     order = _order_of("ddp-epi", {"cisplatin": "258 mg", "epirubicin": "92 mg"})
     code, data = verify_json(cli, save(tmp_path, order), *PATIENT)
     assert code == 1 and "DOSE_ABOVE_USUAL_MAXIMUM" in codes(data, "critical")

@@ -193,8 +193,7 @@ def _main(
 
     The file formats, the outputs and every warning code: dosecalc docs.
     """
-    if debug:
-        state["debug"] = True
+    state["debug"] = debug or bool(os.environ.get("DOSECALC_DEBUG"))
 
 
 policy_app = typer.Typer(

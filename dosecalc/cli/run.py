@@ -26,7 +26,7 @@ def run(work: Callable[[], int], bounded: bool = False) -> None:
     """
     from dosecalc.base.errors import DosecalcError
 
-    if not bounded:
+    if not bounded and not gc.isenabled():  # started by __main__ (not, say, in a test)
         gc.freeze()
         gc.enable()
     try:
