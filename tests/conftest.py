@@ -58,12 +58,10 @@ def process(tmp_path: Path):
 
 @pytest.fixture
 def run(tmp_path: Path):
-    """Run ``dosecalc`` in this process, as the program runs it (the commands built on demand,
-    errors turned into exit codes), from a folder outside the repository; returns what a
-    subprocess would (returncode, stdout, stderr). The output is a pipe's, 120 columns wide."""
-    from dosecalc.cli import command
-
-    program = command()
+    """Run ``dosecalc`` in this process (errors turned into exit codes as the program does),
+    from a folder outside the repository; returns what a subprocess would (returncode, stdout,
+    stderr). The output is a pipe's, 120 columns wide. That the program builds its commands
+    on demand and shows the same is tested apart (test_cli.py)."""
 
     def _run(
         *args: str,
@@ -75,7 +73,7 @@ def run(tmp_path: Path):
         here = os.getcwd()
         os.chdir(cwd or tmp_path)
         try:
-            result = runner.invoke(program, list(args), input=input, prog_name="dosecalc")
+            result = runner.invoke(app, list(args), input=input, prog_name="dosecalc")
         finally:
             os.chdir(here)
         if result.exception is not None and not isinstance(result.exception, SystemExit):

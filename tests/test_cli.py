@@ -301,7 +301,7 @@ def test_a_plan_converts_units_with_pint_but_never_imports_numpy(tmp_path: Path)
     assert "numpy" in runs["--chart"] and chart.stat().st_size > 1000
 
 
-def test_the_program_builds_commands_lazily_with_the_same_help_and_errors(run) -> None:
+def test_the_program_builds_commands_lazily_with_the_same_help_and_errors(process) -> None:
     """main() builds only the command it runs (cli._Commands); what a user sees is the same as
     when typer builds them all (``app()``, as the in-process tests run it)."""
     import subprocess
@@ -309,7 +309,7 @@ def test_the_program_builds_commands_lazily_with_the_same_help_and_errors(run) -
 
     eager = "import sys; sys.argv[0] = 'dosecalc'; from dosecalc.cli import app; app()"
     for args in (["--help"], ["regimens", "--help"], ["plan", "--help"], ["pla"], []):
-        lazy = run(*args)
+        lazy = process(*args)
         built = subprocess.run(
             [sys.executable, "-c", eager, *args],
             capture_output=True,
