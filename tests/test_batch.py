@@ -142,7 +142,10 @@ def engine(paths, bsa, factors, table, rules, again=False) -> tuple[list[str], l
         return [], [str(p) for p in e.problems]
 
 
-@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=int(os.environ.get("DOSECALC_ENGINE_EXAMPLES", "200")),
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(
     rows=histories(),
     bsa=st.sampled_from([None, None, 1.8, 1.73]),
@@ -654,8 +657,17 @@ def _refused(url: str, entries: list, sha: str, path: Path, high: str | None = N
     return []
 
 
+@pytest.fixture
+def one_database(postgres_server: str):
+    """One PostgreSQL database for all the examples of a property (each empties it first)."""
+    from tests import pg
+
+    with pg.database(postgres_server) as url:
+        yield url
+
+
 @settings(
-    max_examples=int(os.environ.get("DOSECALC_AUDIT_EXAMPLES", "25")),
+    max_examples=int(os.environ.get("DOSECALC_AUDIT_EXAMPLES", "200")),
     deadline=None,
     suppress_health_check=list(HealthCheck),
 )
@@ -666,7 +678,7 @@ def _refused(url: str, entries: list, sha: str, path: Path, high: str | None = N
     name=st.sampled_from(["P", 'O"Brien, J. ', "Ünï 病人 ", "=1+", "'quoted'\\"]),
 )
 def test_the_postgresql_audit_is_the_reference_for_random_ledgers(
-    tmp_path: Path, postgres_server: str, rows, bsa, table, name
+    tmp_path: Path, one_database: str, rows, bsa, table, name
 ) -> None:
     """The audit's stage 1 in PostgreSQL (running sums, first crossings found where a total
     reaches a level the row before did not, thresholds hit exactly, patients named with quotes,
@@ -680,30 +692,30 @@ def test_the_postgresql_audit_is_the_reference_for_random_ledgers(
     path = _write(tmp_path / "h.csv", rows)
     person = Patient(None, None, bsa, "given")
     rules = _policy({})
-    with pg.database(postgres_server) as url:
-        data, sha = lg.read_source(path)
-        entries = lg.entries_from_rows(lg.history_rows(path, data), str(path), None)
-        refused = _refused(url, entries, sha, path)
-        if refused and all("--allow-high-dose" in str(p) for p in refused):
-            refused = _refused(url, entries, sha, path, "as given")  # above the usual maximum
-        if refused:
-            event("refused by the ledger (a unit slip)")
-            return
-        loaded = records.History()
-        lg.Ledger(url).add_to(loaded, None)
-        want, want_problems, got, got_problems = [], [], [], []
-        try:
-            check.preflight(loaded, person, None, rules, True)
-            results = check.check_history(loaded, person, RiskFactors(), table, None, None, rules)
-            want = [to_json_line(r.as_dict()) for r in results]
-        except DosecalcError as e:
-            want_problems = [str(p) for p in e.problems]
-        try:
-            with audit.load(url, jobs=2) as ledger:
-                checked = batch.check(ledger, batch.settings(person, RiskFactors(), table, rules))
-                got = [to_json_line(r.as_dict()) for r in checked.checks()]
-        except DosecalcError as e:
-            got_problems = [str(p) for p in e.problems]
+    url = pg.emptied(one_database)  # each example on an empty database
+    data, sha = lg.read_source(path)
+    entries = lg.entries_from_rows(lg.history_rows(path, data), str(path), None)
+    refused = _refused(url, entries, sha, path)
+    if refused and all("--allow-high-dose" in str(p) for p in refused):
+        refused = _refused(url, entries, sha, path, "as given")  # above the usual maximum
+    if refused:
+        event("refused by the ledger (a unit slip)")
+        return
+    loaded = records.History()
+    lg.Ledger(url).add_to(loaded, None)
+    want, want_problems, got, got_problems = [], [], [], []
+    try:
+        check.preflight(loaded, person, None, rules, True)
+        results = check.check_history(loaded, person, RiskFactors(), table, None, None, rules)
+        want = [to_json_line(r.as_dict()) for r in results]
+    except DosecalcError as e:
+        want_problems = [str(p) for p in e.problems]
+    try:
+        with audit.load(url, jobs=2) as ledger:
+            checked = batch.check(ledger, batch.settings(person, RiskFactors(), table, rules))
+            got = [to_json_line(r.as_dict()) for r in checked.checks()]
+    except DosecalcError as e:
+        got_problems = [str(p) for p in e.problems]
     event("refused" if want_problems else "checked")
     event("a limit exceeded" if "LIMIT_EXCEEDED" in "".join(want) else "no limit exceeded")
     assert got == want
