@@ -118,6 +118,7 @@ def _many(m: Any, fmt: str, details: bool) -> int:
     default, one status line per patient over a threshold and the counts. The notices about
     the files and options (``m.read``) go beside the patients in JSON, on standard error with
     CSV, before the patients in a table."""
+    said = any(a.severity == "critical" for a in m.read)  # e.g. a --bsa that does not fit
     if fmt == "json":
         critical = _write_json(m.checks(), m.total, m.read)
     elif fmt == "csv":
@@ -134,7 +135,7 @@ def _many(m: Any, fmt: str, details: bool) -> int:
                 f"{who} history rows above their drug's usual maximum single dose, counted as "
                 "written (HISTORY_DOSE_HIGH); --details or --format json names each row"
             )
-    return ExitCode.CRITICAL if critical else ExitCode.OK
+    return ExitCode.CRITICAL if critical or said else ExitCode.OK
 
 
 def _write_json(checks: Iterable[tuple[Any, bool, int]], total: int, read: Sequence[Any]) -> bool:

@@ -320,7 +320,20 @@ Record = Annotated[
 ]
 CheckedBy = Annotated[
     str | None,
-    typer.Option("--by", help="With --record: who checked (default: your user name)."),
+    typer.Option(
+        "--by",
+        help="Who checks: with --record, who checked (default: your user name); with "
+        "--acknowledge, who acknowledges (required).",
+    ),
+]
+Acknowledge = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--acknowledge",
+        help="The verifying pharmacist acknowledges a warning of this order, CODE[:DRUG[:DAY]]="
+        "REASON (with --by): it then releases with notes; repeatable. What an order may not "
+        "acknowledge itself (policy verify.acknowledge) only this releases.",
+    ),
 ]
 
 # ledger -------------------------------------------------------------------------------------

@@ -79,6 +79,7 @@ METAVARS = {
     "--drug": "DRUG",
     "--anchor": "HASH",
     "--by": "NAME",
+    "--acknowledge": "CODE[:DRUG[:DAY]]=REASON",
     "--mrn": "MRN",
     "--patient-name": "NAME",
 }

@@ -5,6 +5,7 @@ from typing import Any
 
 from dosecalc.base.errors import ExitCode
 from dosecalc.cli.options import (
+    Acknowledge,
     Again,
     Age,
     Bsa,
@@ -68,6 +69,7 @@ def verify(
     format: Fmt = "table",
     record: Record = False,
     by: CheckedBy = None,
+    acknowledge: Acknowledge = None,
 ) -> None:
     """Verify a written order: every line recomputed, the whole order checked, a verdict.
 

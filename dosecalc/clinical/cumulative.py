@@ -75,6 +75,29 @@ class Event:
 
 
 @dataclass(frozen=True)
+class Consulted:
+    """Where a patient's prior lifetime exposure was looked up for a plan or an order: history
+    files, the patient's ledger records, ``--prior`` amounts (per drug). What none of them
+    covers is unknown, never zero."""
+
+    history: bool = False
+    ledger: bool = False
+    prior: frozenset[str] = frozenset()  # the drugs given with --prior
+
+    def sources(self, drug: str, agents: Iterable[str] = ()) -> tuple[str, ...]:
+        """Where ``drug``'s prior exposure comes from (empty: nowhere, unknown). The
+        doxorubicin-equivalent total is known from --prior only when every agent that adds to
+        it was given."""
+        out = [
+            name for name, looked in (("history", self.history), ("ledger", self.ledger)) if looked
+        ]
+        wanted = set(agents) if drug == EQUIVALENT else {drug}
+        if wanted and wanted <= self.prior:
+            out.append("prior")
+        return tuple(out)
+
+
+@dataclass(frozen=True)
 class Total:
     """Cumulative exposure to one drug (or the doxorubicin-equivalent total)."""
 
@@ -86,16 +109,24 @@ class Total:
     limit: float | None = None
     ceiling: Ceiling | None = None
     extra: Mapping[str, object] = field(default_factory=dict)
+    # where the prior exposure came from (a plan, an order): () when nothing was consulted, so
+    # the prior is unknown (not zero) and the total counts the planned doses only; None where
+    # the total is of the exposure read (a check)
+    prior_source: tuple[str, ...] | None = None
 
     @property
     def total(self) -> float:
         return self.prior + self.planned
 
+    @property
+    def prior_known(self) -> bool:
+        return self.prior_source is None or bool(self.prior_source)
+
     def as_dict(self) -> dict[str, object]:
         out: dict[str, object] = {
             "drug": self.drug,
             "unit": self.unit,
-            "prior": self.prior,
+            "prior": self.prior if self.prior_known else None,
             "planned": self.planned,
             "total": self.total,
             "threshold": self.threshold,
@@ -114,6 +145,9 @@ class Total:
                 sources=list(c.sources),
             )
         out.update((k, list(v) if isinstance(v, tuple) else v) for k, v in self.extra.items())
+        if self.prior_source is not None:
+            s = self.prior_source
+            out["prior_source"] = "none" if not s else s[0] if len(s) == 1 else list(s)
         return out
 
 

@@ -483,6 +483,7 @@ def make_plan(
     labs: Any = None,
     adjust_organ: bool = False,
     first_cycle: int = 1,
+    consulted: cumulative.Consulted | None = None,
 ) -> Plan:
     """Plan ``regimen`` for ``patient``; ``history`` rows are the prior lifetime exposure
     (``notices``: what reading them found, e.g. repeats counted again).
@@ -496,6 +497,9 @@ def make_plan(
     ``first_cycle`` numbers the cycles from a later one: ``start`` is then that cycle's day 1
     and the cycles before it are not part of the plan (an order for cycle 3 is checked against a
     plan of cycle 3 alone, the earlier cycles being in the history).
+
+    ``consulted``: where the prior exposure was looked up (history files, the ledger, --prior);
+    a lifetime total nothing covers is unknown, said so (LIFETIME_EXPOSURE_UNKNOWN), never 0.
 
     With ``actual_dates``, history rows of this regimen that name their cycle (and day) date
     those cycles; their administrations count once, from the history, and the later cycles
@@ -614,6 +618,7 @@ def make_plan(
         kidney=values.kidney,
         organ=assessed,
         adjust_organ=adjust_organ,
+        consulted=consulted,
     )
 
 
@@ -770,8 +775,11 @@ def assemble(
     kidney: Any = None,
     organ: list[Any] | None = None,
     adjust_organ: bool = False,
+    consulted: cumulative.Consulted | None = None,
 ) -> Plan:
-    """Lifetime totals, warnings and projection over the dated administrations of all phases."""
+    """Lifetime totals, warnings and projection over the dated administrations of all phases.
+    ``consulted`` says where the prior exposure was looked up: a total that nothing covers has
+    an unknown prior (never zero) and, with a lifetime ceiling, LIFETIME_EXPOSURE_UNKNOWN."""
     from dosecalc.data import ceilings
 
     require_bsa(patient)
@@ -799,6 +807,13 @@ def assemble(
         options or policy["cumulative.options"],
     )
     warnings += cumulative.bsa_assumed(bsa) + result.alerts
+    totals = result.totals
+    if consulted is not None:
+        totals = [
+            replace(t, prior_source=consulted.sources(t.drug, t.extra.get("agents", ())))  # type: ignore[arg-type]
+            for t in totals
+        ]
+        warnings += [lifetime_unknown(t) for t in totals if not t.prior_known and _ceiling(t)]
     projection = _projections(result, planned, phases)
     single = phases[0].regimen if course is None else None
     return Plan(
@@ -807,7 +822,7 @@ def assemble(
         phases[0].start,
         phases[0].cycles,
         administrations,
-        result.totals,
+        totals,
         warnings,
         projection,
         result.equivalence.table,
@@ -821,6 +836,35 @@ def assemble(
         kidney,
         list(organ or []),
         adjust_organ,
+    )
+
+
+def _ceiling(t: Total) -> bool:
+    return t.threshold is not None or t.limit is not None
+
+
+def lifetime_unknown(t: Total) -> Alert:
+    """A total with a lifetime ceiling whose prior exposure nobody looked up."""
+    from dosecalc.data.ceilings import EQUIVALENT
+
+    unit = t.unit.replace("m2", "m²")
+    level = (
+        f"limit of {fmt(t.limit)} {unit}"
+        if t.limit is not None
+        else (f"threshold of {fmt(t.threshold)} {unit}")
+    )
+    give = (
+        f"--prior {t.drug}=AMOUNT (--prior {t.drug}=0{t.unit} when there was none)"
+        if t.drug != EQUIVALENT
+        else "--prior DRUG=AMOUNT for each anthracycline given before"
+    )
+    return Alert(
+        WARNING,
+        "LIFETIME_EXPOSURE_UNKNOWN",
+        f"{t.drug} has a lifetime {level}, and no prior exposure was looked up: its total "
+        f"({fmt(t.total)} {unit}) counts these doses only. Give the patient's history "
+        f"(--history FILE), their ledger (--patient ID) or the amount given elsewhere ({give})",
+        drug=t.drug,
     )
 
 
@@ -1063,18 +1107,7 @@ def _patient_alerts(p: Patient, policy: Policy) -> list[Alert]:
                 f"({policy.describe('weight.dosing_weight')})",
             )
         )
-    if p.bsa_formula == "given" and p.calculated_bsa_m2 and p.bsa_m2:
-        diff = 100 * (p.bsa_m2 / p.calculated_bsa_m2 - 1)
-        if abs(diff) > 10:
-            out.append(
-                Alert(
-                    WARNING,
-                    "BSA_MISMATCH",
-                    f"the given BSA {p.bsa_m2:.2f} m² is "
-                    f"{diff:+.0f} % from the {p.calculated_bsa_m2:.2f} m² the height "
-                    "and weight give; check which is right",
-                )
-            )
+    out += given_bsa_alerts(p, policy)
     if p.previous_weight_kg is not None and p.weight_kg is not None:
         change = 100 * (p.weight_kg / p.previous_weight_kg - 1)
         key = "weight.change_threshold_percent"
@@ -1093,6 +1126,28 @@ def _patient_alerts(p: Patient, policy: Policy) -> list[Alert]:
                 )
             )
     return out
+
+
+def given_bsa_alerts(p: Patient, policy: Policy) -> list[Alert]:
+    """A BSA given with --bsa that the height and weight given with it do not support: the one
+    plausibility rule for a given BSA, in plan, check and verify alike (critical beyond the
+    policy's tolerance)."""
+    if not (p.bsa_formula == "given" and p.calculated_bsa_m2 and p.bsa_m2):
+        return []
+    diff = 100 * (p.bsa_m2 / p.calculated_bsa_m2 - 1)
+    limit = policy["bsa.given_tolerance_percent"]
+    if abs(diff) <= limit + 1e-9:
+        return []
+    return [
+        Alert(
+            CRITICAL,
+            "BSA_MISMATCH",
+            f"the given BSA {p.bsa_m2:.2f} m² is {diff:+.1f} % from the "
+            f"{p.calculated_bsa_m2:.2f} m² the height and weight give, more than "
+            f"{policy.short('bsa.given_tolerance_percent')} %: the doses follow the given BSA, "
+            "so check which is right",
+        )
+    ]
 
 
 def _bsa_words(p: Patient) -> str:

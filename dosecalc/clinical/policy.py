@@ -10,6 +10,7 @@ user's config folder when it exists.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -183,6 +184,33 @@ def _option_name(name: str, item: Any) -> str:
     return item.strip()
 
 
+# Codes no order file may acknowledge for itself, whatever the policy says: a lifetime limit
+# passed, a dose the order leaves out, a cycle the regimen does not have (the contract's tiers).
+# A dose at twice the recomputed one or more, or a tenth or less (a unit or decimal slip), is
+# held to the same rule by verify itself.
+PHARMACIST_ONLY = ("CUMULATIVE_LIMIT_EXCEEDED", "ORDER_LINE_MISSING", "ORDER_CYCLE_UNKNOWN")
+TIERS = ("order", "pharmacist")
+
+
+def _tiers(value: Any) -> dict[str, str]:
+    """verify.acknowledge: warning CODE = order | pharmacist (who may acknowledge it)."""
+    if not isinstance(value, dict):
+        raise ValueError("must be a table of CODE = order or pharmacist")
+    out = dict.fromkeys(PHARMACIST_ONLY, "pharmacist")
+    for code, tier in value.items():
+        name = str(code).strip()
+        if not re.fullmatch(r"[A-Z][A-Z0-9_]*", name):
+            raise EntryError(str(code), "is not a warning code (e.g. DOSE_ABOVE_USUAL_MAXIMUM)")
+        if not isinstance(tier, str) or tier.strip().lower() not in TIERS:
+            raise EntryError(name, f"{show(tier)!r} is not order or pharmacist")
+        if name in PHARMACIST_ONLY and tier.strip().lower() != "pharmacist":
+            raise EntryError(
+                name, "only the verifying pharmacist may acknowledge it; an order cannot release it"
+            )
+        out[name] = tier.strip().lower()
+    return out
+
+
 def _drug_percents(value: Any) -> dict[str, float]:
     """A mapping drug → percent (0-50), e.g. verify.tolerance_percent_by_drug."""
     if not isinstance(value, dict):
@@ -325,6 +353,16 @@ SETTINGS: dict[str, Setting] = {
             "drug = [band doses in mg or units] (e.g. the national tables)",
         ),
         Setting(
+            "bsa.given_tolerance_percent",
+            5.0,
+            "the tolerance of a recomputed dose (verify.tolerance_percent: Mass General Brigham "
+            "order entry, a dose that moves more than 5 % must be approved again): a BSA that "
+            "far from the one the height and weight give changes every dose that much",
+            _number(0, 50),
+            "largest difference of a given BSA (--bsa) from the BSA of the height and weight "
+            "given with it before it is critical (BSA_MISMATCH)",
+        ),
+        Setting(
             "verify.tolerance_percent",
             5.0,
             "Mass General Brigham order entry: a dose that recalculation would change by more "
@@ -348,6 +386,17 @@ SETTINGS: dict[str, Setting] = {
             _number(0, 50, none=True),
             "tolerance for a child (younger than weight.child_below_age_years; needs the age); "
             "the smaller of it and the drug's own applies",
+        ),
+        Setting(
+            "verify.acknowledge",
+            dict.fromkeys(PHARMACIST_ONLY, "pharmacist"),
+            "dosecalc's tiers: an order may not acknowledge a lifetime limit passed, a dose it "
+            "leaves out or a cycle the regimen does not have (nor a dose at 2 × the recomputed "
+            "one or more, or a tenth or less); only the verifying pharmacist may, with "
+            "verify --acknowledge and --by",
+            _tiers,
+            "CODE = order | pharmacist: who may acknowledge a warning (an order's own "
+            "acknowledged: entry, or the verifying pharmacist's --acknowledge)",
         ),
         Setting(
             "verify.measurement_max_age_days",

@@ -31,7 +31,7 @@ from dosecalc.clinical.plan import Plan, assemble, make_plan, organ_as_list, rev
 from dosecalc.clinical.policy import Policy
 from dosecalc.clinical.schedule import Administration
 from dosecalc.data import drugs
-from dosecalc.data.order import Acknowledgement, Order, OrderLine, date_of
+from dosecalc.data.order import ORDER, PHARMACIST, Acknowledgement, Order, OrderLine, date_of
 from dosecalc.data.regimen import DoseSpec, Regimen
 
 RELEASE, NOTES, HOLD = "release", "release-with-notes", "hold"
@@ -129,6 +129,7 @@ class Verification:
     checked_at: datetime
     tolerance_percent: float
     recorded: dict[str, Any] | None = field(default=None)
+    pharmacist: tuple[Acknowledgement, ...] = ()  # the verifying pharmacist's (--acknowledge)
 
     @property
     def verdict(self) -> str:
@@ -155,7 +156,7 @@ class Verification:
             lines.append(d)
         acks = [
             {**a.as_dict(), "matched": [w.code for w, x in self.acknowledged if x is a]}
-            for a in o.acknowledged
+            for a in o.acknowledged + self.pharmacist
         ]
         return {
             "dosecalc_version": __version__,
@@ -254,6 +255,8 @@ def verify(
     equivalence: str | None = None,
     today: date | None = None,
     plan_options: dict[str, Any] | None = None,
+    consulted: Any = None,
+    pharmacist: tuple[Acknowledgement, ...] = (),
 ) -> Verification:
     """Check ``order`` (one cycle of ``regimen``) for ``patient``; ``history`` rows are the prior
     lifetime exposure (files, --prior and the ledger), ``notices`` what reading them found,
@@ -274,17 +277,21 @@ def verify(
         notices=notices,
         names=[*names, *order_names(order)],
         today=today,
+        consulted=consulted,
         **(plan_options or {}),
     )
     checks, missing, line_alerts = compare(order, regimen, expected_plan, patient, policy)
-    given = _as_ordered(expected_plan, checks, patient, history, factors, equivalence, policy)
+    given = _as_ordered(
+        expected_plan, checks, patient, history, factors, equivalence, policy, consulted
+    )
     ceiling = set(expected_plan.result.alerts)
     warnings = [w for w in expected_plan.warnings if w not in ceiling]
     warnings += given.result.alerts + line_alerts
     warnings += _guards(checks, expected_plan, patient)
     warnings += _order_alerts(order, regimen, patient, policy, patient_from, order_bsa_m2, today)
     warnings += _history_alerts(order, regimen, history)
-    warnings, acknowledged = acknowledge(warnings, order.acknowledged)
+    acks = order.acknowledged + tuple(pharmacist)
+    warnings, acknowledged = acknowledge(warnings, acks, policy, line_ratios(checks))
     warnings.sort(key=lambda w: SEVERITIES.index(w.severity), reverse=True)  # most severe first
     plan = replace(
         given,
@@ -307,6 +314,7 @@ def verify(
         acknowledged,
         datetime.now(UTC),
         tolerance_for("", patient, policy)[0],
+        pharmacist=tuple(pharmacist),
     )
 
 
@@ -500,11 +508,13 @@ def _missing_alerts(order: Order, missing: list[Administration]) -> list[Alert]:
         first = items[0]
         out.append(
             Alert(
-                WARNING,
+                CRITICAL,
                 "ORDER_LINE_MISSING",
                 f"{drug} on day{'s' if len(days) > 1 else ''} {_days_text(days)} "
-                f"({' / '.join(doses)} {first.dose.unit}) is not on the order: omitted on "
-                "purpose? (then acknowledge it with a reason)",
+                f"({' / '.join(doses)} {first.dose.unit}) is not on the order: the order does "
+                "not account for every dose of the cycle. Omitted on purpose? Only the verifying "
+                f"pharmacist can release it (--acknowledge ORDER_LINE_MISSING:{drug}=REASON "
+                "--by NAME)",
                 **_where(order, first.day, drug),
             )
         )
@@ -538,6 +548,7 @@ def _as_ordered(
     factors: Any,
     equivalence: str | None,
     policy: Policy,
+    consulted: Any = None,
 ) -> Plan:
     """The lifetime totals with the doses as ordered (the plan engine's own assembly)."""
     given = []
@@ -553,7 +564,10 @@ def _as_ordered(
             else 1
         )
         given.append(Administration(1, cycle, ln.day, when, regimen, _flat(ln)))
-    return assemble(patient, plan.phases, given, [], history, factors, equivalence, None, policy)
+    return assemble(
+        patient, plan.phases, given, [], history, factors, equivalence, None, policy,
+        consulted=consulted,
+    )  # fmt: skip
 
 
 def _guards(checks: list[LineCheck], plan: Plan, patient: Patient) -> list[Alert]:
@@ -671,31 +685,38 @@ def _order_alerts(
     if order.regimen_version is not None and order.regimen_version != regimen.version:
         out.append(
             Alert(
-                WARNING,
-                "ORDER_REGIMEN_VERSION",
-                f"the order was written from {regimen.id} version {order.regimen_version}; "
-                f"the regimen file is version {regimen.version or '(none given)'}: check that "
-                "the protocol did not change",
+                CRITICAL,
+                "ORDER_REGIMEN_VERSION_MISMATCH",
+                f"the order was written from {regimen.id} version {order.regimen_version}; the "
+                f"regimen it is checked against is version {regimen.version or '(none given)'} "
+                f"(sha256 {(regimen.sha256 or '?')[:12]}): the doses were recomputed from a "
+                "protocol the prescriber may not have used. Compare the two versions "
+                f"(dosecalc regimens diff OLD.yaml {regimen.id}) and have the order rewritten "
+                "from the version in force",
             )
         )
     if order.regimen_sha256 is not None and order.regimen_sha256 != regimen.sha256:
         out.append(
             Alert(
-                WARNING,
-                "ORDER_REGIMEN_VERSION",
+                CRITICAL,
+                "ORDER_REGIMEN_VERSION_MISMATCH",
                 f"the order was written from a regimen file with SHA-256 "
                 f"{order.regimen_sha256[:12]}…; {regimen.id}'s file is now "
-                f"{(regimen.sha256 or '?')[:12]}…: it changed since (dosecalc regimens diff "
-                "shows how)",
+                f"{(regimen.sha256 or '?')[:12]}…: it changed since. Compare the two "
+                f"(dosecalc regimens diff OLD.yaml {regimen.id}) and have the order rewritten "
+                "from the file in force",
             )
         )
     if order.cycle and order.cycle > regimen.cycles:
         out.append(
             Alert(
-                WARNING,
-                "ORDER_CYCLE_BEYOND_REGIMEN",
-                f"this order is for cycle {order.cycle}; {regimen.id} plans "
-                f"{regimen.cycles} cycle{'s' if regimen.cycles != 1 else ''}",
+                CRITICAL,
+                "ORDER_CYCLE_UNKNOWN",
+                f"this order is for cycle {order.cycle}; {regimen.id} has "
+                f"{regimen.cycles} cycle{'s' if regimen.cycles != 1 else ''}: a cycle the "
+                "regimen does not have. Only the verifying pharmacist can release it "
+                "(--acknowledge ORDER_CYCLE_UNKNOWN=REASON --by NAME), e.g. when the protocol "
+                "continues beyond the regimen's cycles",
                 cycle=order.cycle,
             )
         )
@@ -805,20 +826,65 @@ def _history_alerts(order: Order, regimen: Regimen, history: Any) -> list[Alert]
 # ---------------------------------------------------------------- acknowledgements
 
 
+SLIP = (0.1, 2.0)  # ordered / recomputed at or below, at or above: only the pharmacist releases
+
+
+def line_ratios(checks: list[LineCheck]) -> dict[tuple[str, int], float]:
+    """(drug, day) → ordered / recomputed, for the lines the plan gives."""
+    out: dict[tuple[str, int], float] = {}
+    for c in checks:
+        e = c.expected_amount
+        if e:
+            out[(c.line.drug, c.line.day)] = c.line.amount / e
+    return out
+
+
+def tier_of(w: Alert, policy: Policy, ratios: dict[tuple[str, int], float]) -> str:
+    """Who may acknowledge ``w``: ``order`` (the prescriber, in the order) or ``pharmacist``
+    (the verifying pharmacist only, on the command line). A dose at twice the recomputed one or
+    more, or a tenth or less (a unit or decimal slip), is the pharmacist's whatever the code."""
+    ratio = ratios.get((w.drug or "", w.day or 0))
+    if w.code == "ORDER_DOSE_DEVIATION" and ratio is not None:
+        if ratio >= SLIP[1] or ratio <= SLIP[0]:
+            return PHARMACIST
+    return policy["verify.acknowledge"].get(w.code, ORDER)  # type: ignore[no-any-return]
+
+
+def _covers(a: Acknowledgement, w: Alert) -> bool:
+    """An acknowledgement covers its code on its drug (and day, when it names one): nothing
+    else."""
+    return a.code == w.code and a.drug == w.drug and (a.day is None or a.day == w.day)
+
+
 def acknowledge(
-    warnings: list[Alert], acks: tuple[Acknowledgement, ...]
+    warnings: list[Alert],
+    acks: tuple[Acknowledgement, ...],
+    policy: Policy | None = None,
+    ratios: dict[tuple[str, int], float] | None = None,
 ) -> tuple[list[Alert], list[tuple[Alert, Acknowledgement]]]:
     """Acknowledged warnings keep their code and name the acknowledgement; a critical becomes a
-    warning (never dropped). An acknowledgement that matches nothing is itself a warning."""
+    warning (never dropped). An acknowledgement in a hand that may not release the warning (an
+    order's own, for a code only the pharmacist may acknowledge) leaves it as it is and is
+    itself reported; one that matches nothing is a warning."""
+    from dosecalc.clinical.policy import defaults
+
+    policy = policy or defaults()
     out: list[Alert] = []
     matched: list[tuple[Alert, Acknowledgement]] = []
     used: set[int] = set()
+    refused: list[tuple[Acknowledgement, Alert]] = []
     for w in warnings:
-        ack = next((a for a in acks if a.code == w.code and a.drug == w.drug), None)
-        if ack is None:
+        mine = [a for a in acks if _covers(a, w)]
+        if not mine:
             out.append(w)
             continue
-        used.add(id(ack))
+        used.update(id(a) for a in mine)
+        allowed = tier_of(w, policy, ratios or {})
+        ack = next((a for a in mine if allowed == ORDER or a.tier == PHARMACIST), None)
+        if ack is None:  # only the order's hand, for a warning only the pharmacist may release
+            out.append(w)
+            refused += [(a, w) for a in mine]
+            continue
         was = "critical, " if w.severity == CRITICAL else ""
         new = replace(
             w,
@@ -827,6 +893,21 @@ def acknowledge(
         )
         out.append(new)
         matched.append((new, ack))
+    for a, w in refused:
+        day = f":{w.day}" if w.day is not None else ""
+        drug = f":{w.drug}" if w.drug else (":" if day else "")
+        out.append(
+            Alert(
+                WARNING,
+                "ORDER_ACKNOWLEDGEMENT_NOT_ALLOWED",
+                f"the order's acknowledgement of {a.covers()} ({a.where}, by {a.by}) does not "
+                f"release it: only the verifying pharmacist may acknowledge "
+                f"{_what(w, ratios or {})} (verify --acknowledge {w.code}{drug}{day}=REASON "
+                "--by NAME)",
+                drug=w.drug,
+                day=w.day,
+            )
+        )
     for a in acks:
         if id(a) in used:
             continue
@@ -835,14 +916,27 @@ def acknowledge(
         if same and a.drug is None:
             hint = f"; warnings of this code name a drug ({', '.join(same)}): name it too"
         elif same:
+            days = sorted({w.day for w in warnings if w.code == a.code and w.day is not None})
             hint = f"; this order's {a.code} warnings are about {', '.join(same)}"
+            if a.day is not None and days:
+                hint += f" on day{'s' if len(days) > 1 else ''} {_days_text(days)}"
         out.append(
             Alert(
                 WARNING,
                 "ORDER_ACKNOWLEDGEMENT_UNMATCHED",
-                f"the acknowledgement of {a.code}{' for ' + a.drug if a.drug else ''} "
-                f"({a.where}, by {a.by}) matches no warning of this order{hint}",
+                f"the acknowledgement of {a.covers()} ({a.where}, by {a.by}) matches no warning "
+                f"of this order{hint}",
                 drug=a.drug,
             )
         )
     return out, matched
+
+
+def _what(w: Alert, ratios: dict[tuple[str, int], float]) -> str:
+    ratio = ratios.get((w.drug or "", w.day or 0))
+    if w.code == "ORDER_DOSE_DEVIATION" and ratio is not None:
+        if ratio >= SLIP[1]:
+            return f"a dose {fmt(ratio, 1)} times the recomputed one"
+        if ratio <= SLIP[0]:
+            return f"a dose {fmt(100 * ratio)} % of the recomputed one (a unit slip?)"
+    return w.code

@@ -52,21 +52,45 @@ class Measurements:
         return any(v is not None for v in (self.height, self.weight, self.bsa))
 
 
+ORDER, PHARMACIST = "order", "pharmacist"  # who acknowledges: the prescriber, or the verifier
+
+
 @dataclass(frozen=True)
 class Acknowledgement:
-    """A warning the prescriber acknowledged, as an exception order does: code, drug, why, who."""
+    """A warning acknowledged, as an exception order does: the code and the line it covers
+    (drug; day: None for every day of that drug in this order; cycle: the order's), why, who,
+    and in whose hand: the order's (the prescriber's) or the verifying pharmacist's
+    (``verify --acknowledge``). It covers nothing else."""
 
     code: str
     drug: str | None
     reason: str
     by: str
     where: str
+    day: int | None = None
+    cycle: int | None = None
+    tier: str = ORDER
 
     def describe(self) -> str:
-        return f"acknowledged by {self.by}: {self.reason}"
+        who = "the verifying pharmacist " if self.tier == PHARMACIST else ""
+        return f"acknowledged by {who}{self.by}: {self.reason}"
+
+    def covers(self) -> str:
+        """'ORDER_DOSE_DEVIATION for epirubicin day 2'."""
+        drug = f" for {self.drug}" if self.drug else ""
+        day = f" day {self.day}" if self.day is not None else ""
+        return f"{self.code}{drug}{day}"
 
     def as_dict(self) -> dict[str, object]:
-        return {"code": self.code, "drug": self.drug, "reason": self.reason, "by": self.by}
+        return {
+            "code": self.code,
+            "drug": self.drug,
+            "cycle": self.cycle,
+            "day": self.day,
+            "reason": self.reason,
+            "by": self.by,
+            "tier": self.tier,
+        }
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from pydantic import (
 from dosecalc.base.errors import DosecalcError, FileError, Problem
 from dosecalc.data.order import (
     ABSOLUTE,
+    ORDER,
     Acknowledgement,
     Measurements,
     Order,
@@ -159,6 +160,10 @@ class LineModel(_Strict):
 class AckModel(_Strict):
     code: str = Field(pattern=r"^[A-Z][A-Z0-9_]*$", max_length=64)
     drug: str | None = None
+    cycle: StrictInt | None = Field(None, ge=1, le=MAX_CYCLES, description="the order's cycle")
+    day: StrictInt | None = Field(
+        None, ge=1, le=MAX_CYCLE_LENGTH_DAYS, description="the day it covers (none: every day)"
+    )
     reason: Text
     by: Text
 
@@ -297,8 +302,23 @@ def read_yaml(text: str, source: str, sha: str, base: Path | None = None) -> Ord
         if p is not None
         else Measurements()
     )
+    wrong = [
+        Problem(
+            f"acknowledges cycle {a.cycle}, but this order is for cycle {model.cycle}: an "
+            "acknowledgement covers a line of this order only",
+            field=f"acknowledged[{i}].cycle",
+            file=source,
+            line=yamlfile.line_of(lines, ("acknowledged", i, "cycle")),
+        )
+        for i, a in enumerate(model.acknowledged)
+        if a.cycle is not None and a.cycle != model.cycle
+    ]
+    if wrong:
+        raise FileError(*wrong)
     acks = tuple(
-        Acknowledgement(a.code, a.drug, a.reason, a.by, at("acknowledged", i))
+        Acknowledgement(
+            a.code, a.drug, a.reason, a.by, at("acknowledged", i), a.day, model.cycle, ORDER
+        )
         for i, a in enumerate(model.acknowledged)
     )
     return Order(

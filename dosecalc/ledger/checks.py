@@ -78,7 +78,7 @@ def record(result: Any, patient: str, db: str | None, by: str | None) -> Any:
     with ledger.write() as conn:
         stamp = ledger._stamp(by, str(uuid.uuid4()))
         earlier = conn.execute(
-            select(RECORDS.c.seq, RECORDS.c.recorded_by)
+            select(RECORDS.c.seq, RECORDS.c.recorded_by, RECORDS.c.os_user)
             .where(
                 RECORDS.c.kind == KIND,
                 RECORDS.c.patient == patient,
@@ -86,9 +86,13 @@ def record(result: Any, patient: str, db: str | None, by: str | None) -> Any:
             )
             .order_by(RECORDS.c.seq)
         ).all()
-        others = [e for e in earlier if e.recorded_by != stamp["recorded_by"]]
-        first = others[0].seq if others else None
-        independent = bool(others)
+        # a double check is independent only when someone else did it: another name than
+        # every earlier checker's, and another account at the keyboard (--by alone is a word
+        # anyone can type)
+        independent = bool(earlier) and all(
+            e.recorded_by != stamp["recorded_by"] and e.os_user != stamp["os_user"] for e in earlier
+        )
+        first = earlier[0].seq if independent else None
         row = {k: None for k in FIELDS if k not in ("seq", "prev_hash")}
         row.update(
             kind=KIND,
@@ -105,14 +109,21 @@ def record(result: Any, patient: str, db: str | None, by: str | None) -> Any:
         )
         [seq] = ledger._append(conn, [row])
     if independent:
-        what = f"the independent double check of #{first} (by {others[0].recorded_by})"
+        what = f"the independent double check of #{first} (by {earlier[0].recorded_by})"
+        kind = "independent"
     elif earlier:
+        same = {e.recorded_by for e in earlier if e.recorded_by == stamp["recorded_by"]} or {
+            f"the account {stamp['os_user']}"
+        }
         what = (
-            f"check {len(earlier) + 1} of this order, again by {stamp['recorded_by']}: not an "
+            f"check {len(earlier) + 1} of this order, a re-check: it was checked before by "
+            f"{', '.join(sorted(same))} (the same name or the same account), so it is not an "
             "independent double check (that needs a second person)"
         )
+        kind = "re-check"
     else:
         what = "the first check of this order; a second person's check makes the double check"
+        kind = "first"
     recorded = {
         "ledger": str(ledger),
         "seq": seq,
@@ -122,6 +133,7 @@ def record(result: Any, patient: str, db: str | None, by: str | None) -> Any:
         "check": len(earlier) + 1,
         "double_check_of": first,
         "independent": independent,
+        "kind": kind,
         "summary": f"recorded as #{seq} in {ledger} by {stamp['recorded_by']}: {what}",
     }
     return replace(result, recorded=recorded)

@@ -466,6 +466,12 @@ def exposure_bar(t: Total, width: int = 24) -> Text:
 NOT_CHECKED = "single agent: this total's ceiling is not checked (the drug's own ceiling is)"
 
 
+def prior_text(t: Total) -> str:
+    """A total's prior exposure as printed: 'not given' when nothing was looked up (unknown,
+    never 0)."""
+    return fmt(t.prior) if t.prior_known else "not given"
+
+
 def cumulative_table(totals: list[Total], planned: bool = True) -> Grid:
     """Lifetime totals; in a plan with prior and planned parts, in a check with headroom bars."""
     columns = [Column("Drug"), Column("Unit")]
@@ -494,7 +500,7 @@ def cumulative_table(totals: list[Total], planned: bool = True) -> Grid:
     for t in totals:
         cells: list[Any] = [display_name(t.drug), unit_text(t.unit)]
         if planned:
-            cells += [fmt(t.prior), fmt(t.planned)]
+            cells += [prior_text(t), fmt(t.planned)]
         cells += [
             Text(fmt(t.total), style="bold"),
             fmt(t.threshold) if t.threshold is not None else "—",

@@ -189,7 +189,7 @@ def render(
             {
                 "drug": t.drug,
                 "unit": unit,
-                "prior": fmt(t.prior),
+                "prior": text_render.prior_text(t),
                 "planned": fmt(t.planned),
                 "total": fmt(t.total),
                 "threshold": fmt(t.threshold) if t.threshold is not None else "—",

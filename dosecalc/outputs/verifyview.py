@@ -180,9 +180,12 @@ def lifetime(v: Verification) -> Text | None:
         level = x.limit if x.limit is not None else x.threshold
         kind = "limit" if x.limit is not None else "threshold"
         unit = unit_text(x.unit)
+        before = f"{fmt(x.prior)} before" if x.prior_known else "before: not given"
         t.append(
-            f"  {display_name(x.drug)}: {fmt(x.prior)} before + {fmt(x.planned)} = {fmt(x.total)} "
-            f"{unit}, {fmt(100 * x.total / level, 0)} % of the {fmt(level)} {unit} {kind}\n"
+            f"  {display_name(x.drug)}: {before} + {fmt(x.planned)} = {fmt(x.total)} "
+            f"{unit}, {fmt(100 * x.total / level, 0)} % of the {fmt(level)} {unit} {kind}"
+            + ("" if x.prior_known else " (this order's doses only)")
+            + "\n"
         )
     return t
 

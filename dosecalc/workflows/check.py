@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from dosecalc.base.errors import fail
+from dosecalc.clinical.plan import given_bsa_alerts
 
 LEVELS = ("threshold", "limit")
 MAX_JOBS = 256
@@ -140,11 +141,12 @@ def run(req: CheckRequest) -> One | Many:
         raise fail("--lab", "lab values are one patient's; --all-patients audits many")
     factors = gather.factors(req.chest_rt, person.age_years, person)
     settings = (person, factors, table, rules)
+    said = given_bsa_alerts(person, rules)  # a --bsa the height and weight do not support
     if _by_engine(req, given_labs):
-        many = _engine(req, settings, over, jobs)
+        many = _engine(req, settings, over, jobs, said)
         if many is not None:
             return many
-    return _reference(req, settings, over, n_cycles, values, given_labs)
+    return _reference(req, settings, over, n_cycles, values, given_labs, said)
 
 
 def _by_engine(req: CheckRequest, given_labs: bool) -> bool:
@@ -170,7 +172,11 @@ def _by_engine(req: CheckRequest, given_labs: bool) -> bool:
 
 
 def _engine(
-    req: CheckRequest, settings: tuple[Any, ...], over: str | None, jobs: int | None
+    req: CheckRequest,
+    settings: tuple[Any, ...],
+    over: str | None,
+    jobs: int | None,
+    said: list[Any],
 ) -> Any:
     """Every patient, by the engine (pharmacy/batch.py, pharmacy/audit.py); None when a history
     turns out to name one patient (the reference checks it)."""
@@ -182,7 +188,7 @@ def _engine(
         audit.load(req.db, jobs) if req.all_patients else batch.load(req.history or [], jobs=jobs)
     )
     try:
-        read = name_alerts(rules, loaded.names_read())  # the abbreviations read (or refused)
+        read = said + name_alerts(rules, loaded.names_read())  # the abbreviations read
         checked = batch.check(loaded, batch.settings(person, factors, table, rules), req.again)
         parquet = any(s.kind == "parquet" for s in loaded.sources)
         if checked.patients == 1 and not req.all_patients and not parquet:
@@ -221,6 +227,7 @@ def _reference(
     n_cycles: int | None,
     values: Any,
     given_labs: bool,
+    said: list[Any],
 ) -> One | Many:
     """Patient by patient, by the reference (clinical/check.py)."""
     from dosecalc.clinical import check as chk
@@ -238,7 +245,7 @@ def _reference(
     else:
         gather.from_ledger(loaded, req.patient, req.db)
     proposed = rg.load(req.next) if req.next is not None else None
-    read = name_alerts(rules, loaded.names_read(), proposed.names_read if proposed else ())
+    read = said + name_alerts(rules, loaded.names_read(), proposed.names_read if proposed else ())
     chk.preflight(loaded, person, proposed, rules, req.again)
     named = list(loaded.patients) != [None]  # a patient column: per-patient output
     count = len(loaded.patients)

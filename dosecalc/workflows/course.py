@@ -344,6 +344,7 @@ def make_course_plan(
     notices: Any = (),
     labs: Any = None,
     adjust_organ: bool = False,
+    consulted: Any = None,
 ) -> Any:
     """Plan every phase of ``course`` on one calendar, lifetime totals carried through
     (``notices``: what reading the history found, as for a single regimen's plan; ``names``:
@@ -504,6 +505,7 @@ def make_course_plan(
         kidney=values.kidney,
         organ=assessed,
         adjust_organ=adjust_organ,
+        consulted=consulted,
     )
 
 

@@ -22,6 +22,7 @@ class Prior:
     rows: list[Any]  # records.Row, each administration once
     notices: list[Any]  # what reading them found (Alerts)
     names: list[Any]  # the abbreviations their drug names were read through (drugs.NameRead)
+    consulted: Any  # cumulative.Consulted: where it was looked up (what none covers is unknown)
 
 
 def policy(path: Path | None, sets: list[str] | None) -> Any:
@@ -101,7 +102,7 @@ def prior(
 ) -> Prior:
     """The prior rows of the one patient a plan or an order is for (files, --prior and the
     ledger), each administration once (or, ``again``, repeats counted and said)."""
-    from dosecalc.clinical.cumulative import screen
+    from dosecalc.clinical.cumulative import Consulted, screen
     from dosecalc.inputs import history as hist
 
     loaded = hist.load(history or [], priors or [])
@@ -113,4 +114,10 @@ def prior(
             f"the history names {len(loaded.patients)} patients; a plan is "
             "for one: give that patient's rows only (dosecalc check reads them all)",
         )
-    return Prior(loaded.all_rows(), loaded.notes.get(None, []), loaded.names_read())
+    rows = loaded.all_rows()
+    consulted = Consulted(
+        history=bool(history),
+        ledger=patient is not None,
+        prior=frozenset(r.drug for r in rows if r.where == "--prior"),
+    )
+    return Prior(rows, loaded.notes.get(None, []), loaded.names_read(), consulted)

@@ -145,6 +145,7 @@ def _course(req: PlanRequest, course: Any, person: Any, prior: Any, factors: Any
     return crs.make_course_plan(
         course, person, first, prior.rows, factors, table, None, rules, delays, mode,
         names=prior.names, notices=prior.notices, labs=labs, adjust_organ=req.adjust_organ,
+        consulted=prior.consulted,
     )  # fmt: skip
 
 
@@ -178,4 +179,5 @@ def _regimen(req: PlanRequest, regimen: Any, person: Any, prior: Any, factors: A
         notices=prior.notices,
         labs=labs,
         adjust_organ=req.adjust_organ,
+        consulted=prior.consulted,
     )

@@ -4,7 +4,7 @@ is the command line's (cli/verify.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,7 @@ class VerifyRequest:
     sets: list[str] | None = None
     record: bool = False
     by: str | None = None
+    acknowledge: list[str] | None = None  # the verifying pharmacist's: CODE[:DRUG[:DAY]]=REASON
 
     @classmethod
     def of(cls, options: dict[str, Any]) -> VerifyRequest:
@@ -58,8 +59,17 @@ def run(o: VerifyRequest) -> Any:
     from dosecalc.inputs import order as od
     from dosecalc.workflows import gather
 
-    if o.by is not None and not o.record:
-        raise fail("--by", "--by names who records the check; give --record too")
+    if o.by is not None and not o.record and not o.acknowledge:
+        raise fail(
+            "--by",
+            "--by names who records the check or acknowledges a warning; give --record or "
+            "--acknowledge too",
+        )
+    if o.acknowledge and (o.by is None or not o.by.strip()):
+        raise fail(
+            "--acknowledge",
+            "an acknowledgement names who gives it: give --by NAME (the verifying pharmacist)",
+        )
     if o.record and o.patient is None:
         raise fail("--record", "a check is recorded in a patient's ledger: give --patient ID")
     cycle = strict.whole_option(o.cycle, "--cycle", 1, MAX_CYCLES, "a cycle number")
@@ -99,9 +109,13 @@ def run(o: VerifyRequest) -> Any:
         history=prior.rows,
         notices=prior.notices,
         names=prior.names,
+        consulted=prior.consulted,
         factors=gather.factors(o.chest_rt, person.age_years),
         equivalence=table,
         plan_options={"labs": labs, "adjust_organ": o.adjust_organ},
+        pharmacist=tuple(
+            acknowledgement(text, o.by or "", order.cycle) for text in o.acknowledge or []
+        ),
     )
     if o.record:
         from dosecalc.ledger.checks import record
@@ -249,5 +263,39 @@ def _prior(o: VerifyRequest, bsa_m2: float | None) -> Any:
                 f"patient {pid} has no dose in the ledger {ledger}{hint}: no prior exposure "
                 "was read from it; check the id (a first treatment has none)",
             )
-            return gather.Prior(prior.rows, [*prior.notices, said], prior.names)
+            consulted = replace(prior.consulted, ledger=True)  # looked up: none there yet
+            return gather.Prior(prior.rows, [*prior.notices, said], prior.names, consulted)
     return gather.prior(o.history, o.prior, o.patient, o.db, bsa_m2, o.again)
+
+
+def acknowledgement(text: str, by: str, cycle: int | None) -> Any:
+    """``--acknowledge CODE[:DRUG[:DAY]]=REASON``: the verifying pharmacist's acknowledgement of
+    one warning of this order (``by``: who; the order's ``cycle``)."""
+    import re
+
+    from dosecalc.base import strict
+    from dosecalc.data.order import PHARMACIST, Acknowledgement, canonical_drug
+    from dosecalc.data.regimen import MAX_CYCLE_LENGTH_DAYS
+
+    what, sep, reason = text.partition("=")
+    parts = [p.strip() for p in what.split(":")]
+    valid = (
+        "give CODE[:DRUG[:DAY]]=REASON, e.g. ORDER_LINE_MISSING:cyclophosphamide=given yesterday"
+    )
+    if not sep or not reason.strip() or not 1 <= len(parts) <= 3:
+        raise fail("--acknowledge", f"'{text[:80]}' is not CODE[:DRUG[:DAY]]=REASON; {valid}")
+    code = parts[0]
+    if not re.fullmatch(r"[A-Z][A-Z0-9_]*", code):
+        raise fail("--acknowledge", f"'{code[:40]}' is not a warning code (upper case); {valid}")
+    drug = None
+    if len(parts) > 1 and parts[1]:
+        try:
+            drug = canonical_drug(parts[1])
+        except ValueError as e:
+            raise fail("--acknowledge", str(e)) from None
+    day = None
+    if len(parts) > 2:
+        day = strict.whole_option(parts[2], "--acknowledge", 1, MAX_CYCLE_LENGTH_DAYS, "a day")
+    return Acknowledgement(
+        code, drug, reason.strip(), by.strip(), "--acknowledge", day, cycle, PHARMACIST
+    )
