@@ -200,7 +200,7 @@ def test_an_acknowledgement_that_matches_nothing_is_a_warning(cli, tmp_path: Pat
     assert "matches no warning" in w["message"]
 
 
-def test_a_lifetime_limit_counts_the_prior_exposure_and_can_be_acknowledged(
+def test_a_lifetime_limit_counts_the_prior_exposure_and_only_the_pharmacist_releases_it(
     cli, tmp_path: Path
 ) -> None:
     path = save(tmp_path, ec_order())
@@ -208,10 +208,24 @@ def test_a_lifetime_limit_counts_the_prior_exposure_and_can_be_acknowledged(
     assert code == 1 and "CUMULATIVE_LIMIT_EXCEEDED" in codes(data, "critical")
     [epi] = [t for t in data["cumulative"] if t["drug"] == "epirubicin"]
     assert epi["prior"] == 950 and epi["total"] == pytest.approx(950 + 166 / 1.844662, rel=1e-4)
-    ack = {"code": "CUMULATIVE_LIMIT_EXCEEDED", "drug": "epirubicin", "reason": "r", "by": "b"}
+    assert epi["prior_source"] == "prior"
+    # the order's own acknowledgement (reason "ok") does not release a lifetime limit passed
+    ack = {"code": "CUMULATIVE_LIMIT_EXCEEDED", "drug": "epirubicin", "reason": "ok", "by": "b"}
     path = save(tmp_path, ec_order(acknowledged=[ack]))
     code, data = verify_json(cli, path, *PATIENT, "--prior", "epirubicin=950mg/m2")
-    assert code == 0 and "CUMULATIVE_LIMIT_EXCEEDED" in codes(data, "warning")
+    assert code == 1 and data["verdict"] == "hold"
+    assert "CUMULATIVE_LIMIT_EXCEEDED" in codes(data, "critical")
+    [w] = [w for w in data["warnings"] if w["code"] == "ORDER_ACKNOWLEDGEMENT_NOT_ALLOWED"]
+    assert "only the verifying pharmacist may acknowledge CUMULATIVE_LIMIT_EXCEEDED" in w["message"]
+    # the verifying pharmacist, named, on the command line: released with notes
+    pharmacist = ["--acknowledge", "CUMULATIVE_LIMIT_EXCEEDED:epirubicin=cardiology cleared"]
+    code, data = verify_json(
+        cli, path, *PATIENT, "--prior", "epirubicin=950mg/m2", *pharmacist, "--by", "Pharm C"
+    )
+    assert code == 0 and data["verdict"] == "release-with-notes"
+    assert "CUMULATIVE_LIMIT_EXCEEDED" in codes(data, "warning")
+    [mine] = [a for a in data["acknowledged"] if a["tier"] == "pharmacist"]
+    assert (mine["by"], mine["matched"]) == ("Pharm C", ["CUMULATIVE_LIMIT_EXCEEDED"])
 
 
 def test_lifetime_totals_count_the_doses_as_ordered(cli, tmp_path: Path) -> None:
@@ -348,7 +362,7 @@ def test_orders_built_from_plans_verify_clean(cli, tmp_path_factory, regimen_id,
         "--start", order["start"], "--cycles", "1", "--format", "json", *extra,
     )  # fmt: skip
     planned = {w["code"] for w in json.loads(out)["warnings"] if w["severity"] != "info"}
-    allowed = planned | {"PRIOR_EXPOSURE_UNKNOWN", "ORDER_CYCLE_BEYOND_REGIMEN"}
+    allowed = planned | {"PRIOR_EXPOSURE_UNKNOWN"}
     assert codes(data, "critical") | codes(data, "warning") <= allowed, data["warnings"]
 
 
@@ -437,7 +451,8 @@ def test_route_bsa_version_and_cycle_checks(cli, tmp_path: Path) -> None:
     code, data = verify_json(cli, save(tmp_path, order), *PATIENT)
     assert code == 1
     assert {"ORDER_ROUTE_MISMATCH", "ORDER_BSA_MISMATCH"} <= codes(data, "critical")
-    assert {"ORDER_REGIMEN_VERSION", "ORDER_CYCLE_BEYOND_REGIMEN"} <= codes(data, "warning")
+    # a version the library does not hold, a cycle the regimen does not have: held
+    assert {"ORDER_REGIMEN_VERSION_MISMATCH", "ORDER_CYCLE_UNKNOWN"} <= codes(data, "critical")
     [route] = [w for w in data["warnings"] if w["code"] == "ORDER_ROUTE_MISMATCH"]
     assert route["drug"] == "epirubicin"
     assert [ln["status"] for ln in data["lines"]] == ["wrong-route", "ok"]
@@ -446,12 +461,13 @@ def test_route_bsa_version_and_cycle_checks(cli, tmp_path: Path) -> None:
 def test_a_regimen_file_changed_since_the_order_was_written(cli, tmp_path: Path) -> None:
     code, data = verify_json(cli, save(tmp_path, ec_order()), *PATIENT)
     sha = data["regimen"]["sha256"]
-    assert len(sha) == 64 and "ORDER_REGIMEN_VERSION" not in codes(data)
+    assert len(sha) == 64 and "ORDER_REGIMEN_VERSION_MISMATCH" not in codes(data)
     code, data = verify_json(cli, save(tmp_path, ec_order(regimen_sha256=sha)), *PATIENT)
-    assert "ORDER_REGIMEN_VERSION" not in codes(data)
+    assert "ORDER_REGIMEN_VERSION_MISMATCH" not in codes(data)
     code, data = verify_json(cli, save(tmp_path, ec_order(regimen_sha256="0" * 64)), *PATIENT)
-    [w] = [w for w in data["warnings"] if w["code"] == "ORDER_REGIMEN_VERSION"]
-    assert "changed since" in w["message"] and w["severity"] == "warning"
+    [w] = [w for w in data["warnings"] if w["code"] == "ORDER_REGIMEN_VERSION_MISMATCH"]
+    assert "changed since" in w["message"] and w["severity"] == "critical"
+    assert "dosecalc regimens diff" in w["message"]
 
 
 def test_without_current_measurements_the_output_says_only_arithmetic_was_checked(
@@ -592,6 +608,7 @@ def test_a_plan_exported_as_fhir_comes_back_and_verifies_clean(cli, tmp_path: Pa
         assert {w["code"] for w in data["warnings"] if w["severity"] != "info"} <= {
             "REGIMEN_UNVERIFIED",
             "PRIOR_EXPOSURE_UNKNOWN",
+            "LIFETIME_EXPOSURE_UNKNOWN",  # no history, ledger or --prior: said, never zero
         }
         assert any("6 requests of other cycles" in w["message"] for w in data["warnings"])
 
@@ -798,7 +815,9 @@ def test_the_verdict_view_fits_80_columns(tmp_path: Path) -> None:
     text = render.to_text(view(result), width=80)
     assert max(len(line.rstrip()) for line in text.splitlines()) <= 80
     first = text.splitlines()[0]
-    assert first.strip().startswith("HOLD") and "2 critical" in first
+    # the deviation, the line not in the regimen and the line missing (critical: only the
+    # pharmacist may let an order leave a dose out)
+    assert first.strip().startswith("HOLD") and "3 critical" in first
     table = text[text.index("Day   Drug") :]
     assert "OUTSIDE ±5%" in table and "NOT IN REGIMEN" in table and "MISSING" in table
     reasons = text[text.index("Reasons") :]
@@ -825,23 +844,29 @@ def test_recorded_checks_are_in_the_chain_and_the_second_person_makes_the_double
     assert first["recorded"]["check"] == 1 and first["recorded"]["independent"] is False
     assert "PATIENT_NOT_IN_LEDGER" in codes(first, "warning")  # a first cycle: no doses yet
     p = run(*base, "--by", "A. Pharmacist")  # the same person again: not independent
-    assert "not an independent double check" in p.stdout
+    assert "not an independent double" in p.stdout and "re-check" in p.stdout
+    # another name typed at the same account is a re-check too, never the independent check
     p = run(*base, "--by", "B. Pharmacist", "--format", "json")
+    again = json.loads(p.stdout)["recorded"]
+    assert (again["kind"], again["independent"]) == ("re-check", False)
+    # another person: a name no earlier check bears, at another account
+    other = {"USER": "cpharm", "LOGNAME": "cpharm", "LNAME": "cpharm", "USERNAME": "cpharm"}
+    p = run(*base, "--by", "C. Pharmacist", "--format", "json", env=other)
     second = json.loads(p.stdout)["recorded"]
     assert second["independent"] is True and second["double_check_of"] == first["recorded"]["seq"]
     # verifying records no dose, and the ledger still verifies
     p = run("ledger", "verify", "--db", ledger_url, "--format", "json")
     report = json.loads(p.stdout)
     assert p.returncode == 0 and report["ok"], report["problems"]
-    assert report["checks"] == 3 and report["doses"] == 0
+    assert report["checks"] == 4 and report["doses"] == 0
     p = run("ledger", "verify", "--db", ledger_url)
-    assert "3 checked orders" in p.stdout
+    assert "4 checked orders" in p.stdout
     # the checks sit beside the doses of the patient
     run("ledger", "record", "--patient", "MRN7", "--date", MEASURED.isoformat(), "--drug", "EPI",
         "--dose", "90mg/m2", "--bsa", "1.84", "--db", ledger_url)  # fmt: skip
     p = run("ledger", "list", "--patient", "MRN7", "--db", ledger_url, "--format", "json")
     kinds = [r["kind"] for r in json.loads(p.stdout)["records"]]
-    assert kinds == ["check", "check", "check", "dose"]
+    assert kinds == ["check", "check", "check", "check", "dose"]
     p = run("ledger", "list", "--patient", "MRN7", "--db", ledger_url)
     assert "verified order" in p.stdout and "independent" in p.stdout
     p = run("ledger", "export", "--patient", "MRN7", "--db", ledger_url)
@@ -875,7 +900,9 @@ def test_record_needs_a_patient_and_by_needs_record(cli, tmp_path: Path) -> None
     code, _, err = cli("verify", str(path), *PATIENT, "--record")
     assert code == 2 and "give --patient ID" in err
     code, _, err = cli("verify", str(path), *PATIENT, "--by", "me")
-    assert code == 2 and "give --record too" in err
+    assert code == 2 and "give --record or --acknowledge too" in err
+    code, _, err = cli("verify", str(path), *PATIENT, "--acknowledge", "ORDER_LINE_MISSING=x")
+    assert code == 2 and "give --by NAME" in err
 
 
 # ---------------------------------------------------------------- labs and organ function
