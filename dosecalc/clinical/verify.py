@@ -738,6 +738,15 @@ def _order_alerts(
                 "the patient's age is not known, so the adult tolerance was used (give --age)",
             )
         )
+    out += [
+        Alert(
+            CRITICAL,
+            "ORDER_STATUS_NOT_ACTIVE",
+            f"{text}: not an active order (only active or draft requests are given): confirm "
+            "with the prescriber which doses stand",
+        )
+        for text in order.inactive
+    ]
     out += [Alert(INFO, "ORDER_FIELD_NOT_CHECKED", text) for text in order.not_read]
     return out
 

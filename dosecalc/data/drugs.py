@@ -1,20 +1,25 @@
 """Drug monographs: canonical names, synonyms, class, default route, dose unit, single-dose guard.
 
-The data lives in ``data/drugs.yaml`` (reviewed like code, a source on every number). Names are
-matched exactly after folding case and dropping spaces, hyphens, dots and underscores
-(``5-FU`` = ``5fu`` = ``5 FU``); a name that does not match as written is tried once more without
-its salt and dosage-form words (``doxorubicin HCl``, ``cisplatin injection``), never without a
-word that names another formulation (``liposomal``). Fuzzy matching only suggests names in an
-error, never picks a drug. An abbreviation that real orders use for two drugs (``TAX``, ``MTX``)
-is refused with both names; the other abbreviations are accepted, and :meth:`DrugBook.resolve`
-says when a name was read through one, so that every reader can report it (:class:`NameRead`,
-:func:`names_read`) and an institution can refuse them (policy ``names.abbreviations``).
+The data lives in ``data/drugs.yaml`` (reviewed like code, a source on every number). A name or
+synonym is matched exactly after Unicode NFKC normalisation (a no-break space is a space,
+full-width letters are letters), case folding and whitespace folding (runs of spaces are one);
+nothing else is forgiven: ``epi-rubicin`` is not epirubicin, and a name holding an invisible
+character (a zero-width space) is refused saying so. Abbreviations, being codes, are matched
+without their spaces, hyphens and dots (``5-FU`` = ``5FU`` = ``5 FU``). A name that does not
+match as written is tried once more without its salt and dosage-form words (``doxorubicin HCl``,
+``cisplatin injection``), never without a word that names another formulation (``liposomal``).
+Fuzzy matching only suggests names in an error, never picks a drug. An abbreviation that real
+orders use for two drugs (``TAX``, ``MTX``) is refused with both names; the other abbreviations
+are accepted, and :meth:`DrugBook.resolve` says when a name was read through one, so that every
+reader can report it (:class:`NameRead`, :func:`names_read`) and an institution can refuse them
+(policy ``names.abbreviations``).
 """
 
 from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -25,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 DATA = Path(__file__).with_name("drugs.yaml")
 
-_FOLD = re.compile(r"[\s\-._]+")
+_SEPARATORS = re.compile(r"[\s\-._]+")
 _WORDS = re.compile(r"[\s\-._,/()]+")
 
 # Salt and dosage-form words a name may carry without naming another product: dropped when a
@@ -44,8 +49,25 @@ _SPECIAL = re.compile(
 
 
 def fold(text: str) -> str:
-    """The matching key of a drug name: ``'5-FU'`` → ``'5fu'``."""
-    return _FOLD.sub("", text.strip().lower())
+    """The matching key of a drug name: NFKC, case and whitespace folded
+    (``'Doxorubicin\u00a0HCl'`` → ``'doxorubicin hcl'``)."""
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def code(text: str) -> str:
+    """The matching key of an abbreviation (a code): folded without spaces, hyphens and dots
+    (``'5-FU'``, ``'5 fu'`` → ``'5fu'``)."""
+    return _SEPARATORS.sub("", fold(text))
+
+
+def invisible(text: str) -> str | None:
+    """The first invisible or control character of ``text`` (a zero-width space, a soft
+    hyphen, a direction mark), named, or None."""
+    for i, c in enumerate(text):
+        if unicodedata.category(c) in ("Cf", "Cc", "Co", "Cn") and c not in "\t\n\r":
+            name = unicodedata.name(c, f"U+{ord(c):04X}")
+            return f"an invisible character ({name}, U+{ord(c):04X}) at position {i + 1}"
+    return None
 
 
 def _words(text: str) -> list[str]:
@@ -54,8 +76,9 @@ def _words(text: str) -> list[str]:
 
 def strip_salt(text: str) -> str:
     """The matching key without salt and dosage-form words: ``'doxorubicin HCl'`` →
-    ``'doxorubicin'`` (``''`` if nothing else is left)."""
-    return "".join(w for w in _words(text) if w not in SALT_WORDS)
+    ``'doxorubicin'`` (``''`` if nothing else is left). Only whole words go: the rest of the
+    name stays as written."""
+    return " ".join(w for w in fold(text).split() if w.strip(",()") not in SALT_WORDS)
 
 
 def special_form(text: str) -> bool:
@@ -132,32 +155,31 @@ class DrugBook:
         self.sources = sources
         self._index: dict[str, str] = {}
         self._abbreviations: set[str] = set()  # folded keys that are abbreviations
-        self._ambiguous = {fold(k): (k, v) for k, v in ambiguous.items()}
-        self._unsupported = {fold(k): (k, v) for k, v in (not_supported or {}).items()}
+        self._ambiguous = {code(k): (k, v) for k, v in ambiguous.items()}
+        self._unsupported = {code(k): (k, v) for k, v in (not_supported or {}).items()}
+        self._codes: dict[str, str] = {}  # abbreviations, by code()
         for d in drugs:
-            for text in (d.name, *d.synonyms, *d.abbreviations):
-                key = fold(text)
-                other = self._index.get(key)
+            spellings = [(fold(t), t, self._index) for t in (d.name, *d.synonyms)]
+            spellings += [(code(a), a, self._codes) for a in d.abbreviations]
+            for key, text, index in spellings:
+                other = index.get(key)
                 if other is not None and other != d.name:
                     raise ValueError(f"drug data: '{text}' names both {other} and {d.name}")
-                if key in self._ambiguous or key in self._unsupported:
+                if code(text) in self._ambiguous or code(text) in self._unsupported:
                     raise ValueError(
                         f"drug data: '{text}' of {d.name} is also listed as ambiguous or "
                         "not supported"
                     )
-                self._index[key] = d.name
-            self._abbreviations.update(fold(a) for a in d.abbreviations)
+                index[key] = d.name
         for text, names in self._ambiguous.values():
             unknown = [n for n in names if n not in self.drugs]
             if unknown:
                 raise ValueError(f"drug data: ambiguous '{text}' names unknown {unknown}")
-        # the same names without salt words ("doxorubicin hydrochloride liposome" → "doxorubicin
-        # liposome"): a second chance for a name that does not match as written
-        self._stripped: dict[str, str] = {}
-        for key, name in self._index.items():
-            self._stripped.setdefault(key, name)
+        # the names and synonyms without salt words ("doxorubicin hydrochloride liposome" →
+        # "doxorubicin liposome"): a second chance for a name that does not match as written
+        self._stripped: dict[str, str] = dict(self._index)
         for d in drugs:
-            for text in (d.name, *d.synonyms, *d.abbreviations):
+            for text in (d.name, *d.synonyms):
                 key = strip_salt(text)
                 other = self._stripped.get(key)
                 if other is not None and other != d.name:
@@ -167,66 +189,81 @@ class DrugBook:
                     )
                 if key:
                     self._stripped[key] = d.name
-                    if fold(text) in self._abbreviations:
-                        self._abbreviations.add(key)
 
     def resolve(self, text: str) -> tuple[Drug, bool]:
         """The drug a name, synonym or abbreviation means, and whether it was read through an
-        abbreviation; ValueError saying why not (ambiguous, not supported, unknown: with the
-        closest names)."""
+        abbreviation; ValueError saying why not (an invisible character, ambiguous, not
+        supported, unknown: with the closest names)."""
         if not isinstance(text, str) or not text.strip():
             raise ValueError("a drug name is required")
-        name, key = self._find(text)
+        shown = text.strip() if len(text) <= 80 else f"{text.strip()[:77]}..."  # as shown
+        hidden = invisible(text)
+        if hidden:
+            raise ValueError(f"'{shown}' holds {hidden}: type the name again without it")
+        name, abbreviation = self._find(text)
         if name is not None:
-            return self.drugs[name], key in self._abbreviations
-        text = text.strip() if len(text) <= 80 else f"{text.strip()[:77]}..."  # as shown
+            return self.drugs[name], abbreviation
+        key = code(text)
         if key in self._ambiguous:
-            shown, names = self._ambiguous[key]
+            _, names = self._ambiguous[key]
             raise ValueError(
-                f"'{text}' is ambiguous: real orders use it for {' and '.join(names)}; "
+                f"'{shown}' is ambiguous: real orders use it for {' and '.join(names)}; "
                 "write the generic name"
             )
         if key in self._unsupported:
-            shown, what = self._unsupported[key]
-            raise ValueError(f"'{text}' is {what}; dosecalc does not dose it")
+            _, what = self._unsupported[key]
+            raise ValueError(f"'{shown}' is {what}; dosecalc does not dose it")
         special = special_form(text)
-        names = self.closest(key, special=special)
+        names = self.closest(fold(text), special=special)
         hint = f"; did you mean {' or '.join(names)}?" if names else ""
         if special:
             raise ValueError(
-                f"'{text}' names a special formulation (liposomal, pegylated, protein-bound, "
+                f"'{shown}' names a special formulation (liposomal, pegylated, protein-bound, "
                 "implant, subcutaneous, ...) that dosecalc does not know; it is not "
                 f"interchangeable with the conventional drug{hint}"
             )
-        raise ValueError(f"'{text}' is not a drug dosecalc knows{hint}")
+        raise ValueError(f"'{shown}' is not a drug dosecalc knows{hint}")
 
-    def _find(self, text: str) -> tuple[str | None, str]:
-        """(the drug's name or None, the key it was matched by)."""
+    def _find(self, text: str) -> tuple[str | None, bool]:
+        """(the drug's name or None, whether it was read through an abbreviation): the name or
+        a synonym as written, an abbreviation, then the name without its salt words."""
         key = fold(text)
-        if key not in self._index and key not in self._ambiguous:
-            key = strip_salt(text) or key  # "doxorubicin HCl", "cisplatin injection"
-        return self._index.get(key) or self._stripped.get(key), key
+        if key in self._index:
+            return self._index[key], False
+        if code(text) in self._codes and code(text) not in self._ambiguous:
+            return self._codes[code(text)], True
+        stripped = strip_salt(text)
+        if stripped and stripped in self._stripped:
+            return self._stripped[stripped], False
+        if stripped and code(stripped) in self._codes:  # "EPI injection"
+            return self._codes[code(stripped)], True
+        return None, False
 
     def lookup(self, text: str) -> Drug:
         """The drug a name, synonym or abbreviation means (see :meth:`resolve`)."""
         return self.resolve(text)[0]
 
     def closest(self, key: str, n: int = 3, special: bool = False) -> list[str]:
-        """Drug names nearly spelled ``key`` (difflib), best first; rivals of the best only from
-        its class, and only of the same kind of formulation (special or conventional)."""
+        """Drug names nearly spelled ``key`` (folded; difflib), best first; rivals of the best
+        only from its class, and only of the same kind of formulation (special or
+        conventional)."""
         if len(key) < 5:  # short codes: no guessing
             return []
         keys = [k for k, name in self._index.items() if self._special(name) == special]
-        close = difflib.get_close_matches(key, keys, n=20, cutoff=SUGGEST_CUTOFF)
+        probe = code(key)
+        close = difflib.get_close_matches(
+            probe, [code(k) for k in keys], n=20, cutoff=SUGGEST_CUTOFF
+        )
         if not close:
             return []
-        ratio = {k: difflib.SequenceMatcher(None, key, k).ratio() for k in close}
-        best = self.drugs[self._index[close[0]]]
+        by_code = {code(k): k for k in keys}
+        ratio = {k: difflib.SequenceMatcher(None, probe, k).ratio() for k in close}
+        best = self.drugs[self._index[by_code[close[0]]]]
         rivals = [
-            self._index[k]
+            self._index[by_code[k]]
             for k in close
             if ratio[k] >= ratio[close[0]] - SUGGEST_RIVALS
-            and self.drugs[self._index[k]].drug_class == best.drug_class
+            and self.drugs[self._index[by_code[k]]].drug_class == best.drug_class
         ]
         return list(dict.fromkeys([best.name, *rivals]))[:n]
 
@@ -272,7 +309,7 @@ def names_read(texts: Iterable[tuple[str, str | None, int | None, str | None]]) 
     for text, file, line, option in texts:
         if not isinstance(text, str) or not text.strip():
             continue
-        key = fold(text)
+        key = code(text)
         if key in out:
             continue
         try:
@@ -289,7 +326,7 @@ def merge_reads(*groups: Iterable[NameRead]) -> list[NameRead]:
     out: dict[str, NameRead] = {}
     for group in groups:
         for r in group:
-            out.setdefault(fold(r.text), r)
+            out.setdefault(code(r.text), r)
     return list(out.values())
 
 

@@ -6,13 +6,13 @@ clinical layer's (clinical/verify.py)."""
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from dosecalc.base.bounds import dose_problem
 from dosecalc.base.errors import DosecalcError
 from dosecalc.data import drugs
 
@@ -111,6 +111,7 @@ class Order:
     base: Path | None = None  # the folder a relative regimen path is read from
     not_read: tuple[str, ...] = ()  # what a FHIR reader saw and did not check
     start_assumed: bool = False  # a bundle gave dates but no day numbers: its first date is day 1
+    inactive: tuple[str, ...] = ()  # requests of a bundle whose status is not active or draft
 
 
 def parse_iso_date(value: Any) -> date:
@@ -149,12 +150,9 @@ def parse_amount(value: Any, drug: str) -> tuple[float, str]:
             f", not {'a mass' if target == 'mg' else 'a number of units'}"
             f"{per if '/' in unit_text else ''}; {ABSOLUTE}"
         ) from None
-    if not (math.isfinite(amount) and amount > 0):
-        raise ValueError(f"'{value}': a dose must be above zero")
-    if amount > 100_000:
-        raise ValueError(
-            f"'{value}' is not a plausible single dose (above 100,000 {target}); check the unit"
-        )
+    bad = dose_problem(amount, target)
+    if bad:
+        raise ValueError(f"'{value}' {bad}")
     return amount, target
 
 

@@ -206,3 +206,25 @@ def minutes(time: str | None) -> int:
 
 def clock(minutes: int) -> str | None:
     return f"{(minutes - 1) // 60:02d}:{(minutes - 1) % 60:02d}" if minutes else None
+
+
+def patient_id(text: str) -> str:
+    """A patient's id as every reader takes it (history files, the engine, the ledger, orders,
+    ``--patient``): stripped of surrounding spaces, and refused (ValueError) when it holds an
+    invisible or control character (``P1`` and ``P1`` + a zero-width space would be two
+    patients) or characters that Unicode reads as others (full-width ``Ｐ１`` is ``P1``)."""
+    import unicodedata
+
+    from dosecalc.data.drugs import invisible
+
+    shown = text.strip()
+    hidden = invisible(shown)
+    if hidden:
+        raise ValueError(f"the patient id {shown[:60]!r} holds {hidden}: type it again without it")
+    plain = unicodedata.normalize("NFKC", shown)
+    if plain != shown:
+        raise ValueError(
+            f"the patient id {shown[:60]!r} is written with characters that read as "
+            f"{plain[:60]!r} (full-width or compatibility forms): write it as {plain[:60]!r}"
+        )
+    return shown

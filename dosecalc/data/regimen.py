@@ -29,13 +29,13 @@ from pydantic import (
 )
 
 from dosecalc.base import strict, units
+from dosecalc.base.bounds import DOSE, dose_problem
 from dosecalc.base.errors import FileError, Problem
 from dosecalc.data import drugs
 
 MAX_CYCLE_LENGTH_DAYS = 366
 MAX_CYCLES = 500
-# No protocol doses 100 g (or 100,000 units) per m², per kg or at once; above it is a unit slip.
-MAX_AMOUNT = 100_000.0
+MAX_AMOUNT = DOSE[1]  # no protocol doses 100 g (or 100,000 units) per m², per kg or at once
 MAX_AUC = 10.0  # mg/mL·min; the highest carboplatin targets in use are 7.5-8 (GOG-158: 7.5)
 
 # basis → (canonical unit of the amount, unit per what)
@@ -109,14 +109,10 @@ def parse_dose(value: Any) -> DoseSpec:
             amount = number * units.factor(unit_text, target)
         except ValueError:
             continue
-        if not (math.isfinite(amount) and amount > 0):
-            raise ValueError(f"'{value}': a dose must be a number above zero")
-        if amount > MAX_AMOUNT:
-            raise ValueError(
-                f"'{value}' is not a plausible dose (above {MAX_AMOUNT:,.0f} {unit} "
-                f"{'per ' + basis if basis != 'flat' else 'in one dose'}); check "
-                "the unit"
-            )
+        shown = f"{unit}/m²" if basis == "bsa" else f"{unit}/kg" if basis == "weight" else unit
+        bad = dose_problem(amount, shown)
+        if bad:
+            raise ValueError(f"'{value}' {bad}")
         return DoseSpec(amount, unit, basis, value)
     try:
         units.unit(unit_text)

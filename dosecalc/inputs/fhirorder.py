@@ -39,7 +39,7 @@ from dosecalc.data.order import Measurements, Order, OrderLine, day_of, parse_am
 from dosecalc.inputs import fhir
 
 READ = ("MedicationRequest", "Medication", "Observation", "Patient")
-NOT_AN_ORDER = {"cancelled", "entered-in-error", "stopped", "completed"}
+ACTIVE = {"active", "draft"}  # a request in any other status is not an order to give now
 LOINC = {
     "8302-2": "height",
     "8306-3": "height",  # body height, lying
@@ -156,17 +156,17 @@ def read_bundle(
         raise FileError(*problems[:30])
     medications = _medications(resources)
     requests: list[_Request] = []
+    inactive: list[str] = []  # requests whose status is not active or draft
     not_read: list[str] = []
     unchecked: dict[str, int] = {}
     for i, res, _ in resources:
         if res.get_resource_type() != "MedicationRequest":
             continue
         where = f"{source} entry {i}"
-        if res.status in NOT_AN_ORDER:
-            not_read.append(f"entry {i}: status {res.status}, not an order to give: not verified")
-            continue
         try:
             requests.append(_request(i, res, medications, where, unchecked))
+            if res.status not in ACTIVE:
+                inactive.append(f"{where}: {requests[-1].drug} has status '{res.status}'")
         except ValueError as e:
             problems.append(Problem(str(e), file=where))
     if problems:
@@ -198,11 +198,12 @@ def read_bundle(
         cycle=cycle,
         start=start,
         id=str(order_id)[:200] if isinstance(order_id, str | int) and str(order_id) else None,
-        patient=_patient(resources, start),
+        patient=_patient(resources, start, source),
         prescriber=next((r.prescriber for r in requests if r.prescriber), None),
         base=base,
         not_read=tuple(not_read),
         start_assumed=assumed,
+        inactive=tuple(inactive),
     )
 
 
@@ -532,10 +533,16 @@ def _quantity(obs: Any) -> tuple[float, str] | None:
     return float(q.value), unit
 
 
-def _patient(resources: list[tuple[int, Any, str | None]], start: date | None) -> Measurements:
+def _patient(
+    resources: list[tuple[int, Any, str | None]], start: date | None, source: str
+) -> Measurements:
+    """The measurements the bundle's Observations give (the latest of each; two different
+    values of one measurement on one day, or both undated, are refused), sex and age."""
     found: dict[str, tuple[date | None, str]] = {}
+    seen: dict[tuple[str, date | None], tuple[str, int]] = {}
+    conflicts: list[Problem] = []
     sex = age = ident = None
-    for _, res, _ in resources:
+    for i, res, _ in resources:
         kind = res.get_resource_type()
         if kind == "Observation" and res.status not in ("entered-in-error", "cancelled"):
             codes = [c.code for c in (res.code.coding or []) if c.system == "http://loinc.org"]
@@ -550,6 +557,16 @@ def _patient(resources: list[tuple[int, Any, str | None]], start: date | None) -
             text = f"{value[0]:g} {value[1]}".strip()
             if what == "bsa":
                 text = f"{value[0]:g}"  # m² is the only unit of a BSA
+            other = seen.setdefault((what, when), (text, i))
+            if other[0] != text:
+                day = f"on {when}" if when else "without a date"
+                conflicts.append(
+                    Problem(
+                        f"two different {what} Observations {day}: {other[0]} (entry {other[1]}) "
+                        f"and {text} (entry {i}); which is right?",
+                        file=source,
+                    )
+                )
             old = found.get(what)
             if old is None or (when is not None and (old[0] is None or when > old[0])):
                 found[what] = (when, text)
@@ -572,6 +589,8 @@ def _patient(resources: list[tuple[int, Any, str | None]], start: date | None) -
             if born is not None and start is not None:
                 years = start.year - born.year - ((start.month, start.day) < (born.month, born.day))
                 age = f"{max(years, 0)}y"
+    if conflicts:
+        raise FileError(*conflicts)
     size = found.get("weight") or found.get("bsa") or found.get("height")
     return Measurements(
         height=found["height"][1] if "height" in found else None,

@@ -21,18 +21,19 @@ from pathlib import Path
 from typing import Any
 
 from dosecalc.base import strict, units
+from dosecalc.base.bounds import DOSE, PRIOR, dose_problem
 from dosecalc.base.csvout import unescape
 from dosecalc.base.errors import FileError, Problem, fail
 from dosecalc.clinical.patient import BSA_M2
 from dosecalc.data import drugs
-from dosecalc.data.records import Columns, History, Row, minutes
+from dosecalc.data.records import Columns, History, Row, minutes, patient_id
 
 REQUIRED = ("date", "drug", "dose", "unit")
 OPTIONAL = ("bsa_m2", "patient", "regimen", "cycle", "day", "note", "time", "id")
 COLUMNS = REQUIRED + OPTIONAL
 MAX_HISTORY_BYTES = 2_000_000_000  # a pharmacy-wide export; the YAML form is capped lower
-MAX_ROW_AMOUNT = 1_000_000.0  # mg (1 kg) or units in one administration: a unit slip above it
-MAX_PRIOR_AMOUNT = 10_000_000.0  # a lifetime total given with --prior
+MAX_ROW_AMOUNT = DOSE[1]  # mg or units in one administration: a unit slip above it
+MAX_PRIOR_AMOUNT = PRIOR[1]  # a lifetime total given with --prior
 
 # unit text → (basis, unit): basis "bsa" (per m²) or "flat" (absolute); unit "mg" or "units"
 _KINDS = (
@@ -138,6 +139,12 @@ def text_cell(value: Any) -> str | None:
     return text or None
 
 
+def patient_cell(value: Any) -> str | None:
+    """The patient column's text, held to the one rule of a patient id (records.patient_id)."""
+    text = text_cell(value)
+    return None if text is None else patient_id(text)
+
+
 MAX_ID_CHARS = 100
 
 
@@ -237,11 +244,9 @@ def parse_fields(
             "new row in the ledger, not a zero or negative dose)"
         )
     amount *= factor
-    if amount > MAX_ROW_AMOUNT:
-        raise ValueError(
-            f"dose {dose} {unit_name} is not a plausible single administration "
-            f"(above {MAX_ROW_AMOUNT:,.0f} {unit}); check the unit"
-        )
+    bad = dose_problem(amount, unit + ("/m²" if per_m2 else ""))
+    if bad:
+        raise ValueError(f"dose {dose} {unit_name} {bad}")
     row_bsa = None if bsa is None or bsa == "" else bsa_cell(str(bsa).strip())
     return when, drug, amount, unit, per_m2, row_bsa
 
@@ -258,7 +263,7 @@ def parse_row(raw: dict[str, Any], where: str, today: date) -> Row:
         unit,
         per_m2,
         bsa,
-        text_cell(raw.get("patient")),
+        patient_cell(raw.get("patient")),
         text_cell(raw.get("regimen")),
         int_cell(raw.get("cycle"), "cycle", 1),
         int_cell(raw.get("day"), "day", -366),
@@ -412,7 +417,7 @@ def _scan_rows(
     kinds: dict[tuple[str, str], tuple[int, float, bool]] = {}
     bsas: dict[str, float] = {"": 0.0}
     amounts: dict[str, float] = {}  # dose text → number, each distinct text read strictly once
-    limit = MAX_ROW_AMOUNT
+    low, limit = DOSE  # the one bound of a dose (base/bounds.py)
     patients = history.patients
     appenders: dict[str | None, tuple[Any, ...]] = {}  # patient text → its Columns and appends
     line = reader.line_num
@@ -443,7 +448,7 @@ def _scan_rows(
                     ordinal is None
                     or kind is None
                     or bsa is None
-                    or not (0 < amount * (kind[1] if kind else 1) <= limit)
+                    or not (low <= amount * (kind[1] if kind else 1) <= limit)
                 ):
                     when, drug, amount, _, per_m2, row_bsa = parse_fields(
                         values[i_date],
@@ -470,7 +475,7 @@ def _scan_rows(
                 raw = values[i_patient] if i_patient is not None else None
                 add = appenders.get(raw)
                 if add is None:
-                    patient = text_cell(unescape(raw) if raw else raw)
+                    patient = patient_cell(unescape(raw) if raw else raw)
                     if i_patient is not None and patient is None:
                         raise ValueError(
                             "the patient is missing: in a history with a patient "
@@ -659,8 +664,8 @@ def parse_prior(text: str) -> Row:
         expected = drugs.book().drugs[drug].dose_unit
         if unit != expected:
             raise ValueError(f"{drug} is dosed in {expected}, not '{unit_text}'")
-        if not number > 0:
-            raise ValueError(f"'{amount_text}' is not above zero")
+        if not number >= 0:  # zero says there was none: known, not unknown
+            raise ValueError(f"'{amount_text}' is below zero")
         if number * factor > MAX_PRIOR_AMOUNT:
             raise ValueError(f"'{amount_text}' is not a plausible lifetime exposure")
     except ValueError as e:

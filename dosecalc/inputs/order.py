@@ -37,6 +37,7 @@ from dosecalc.data.order import (
     parse_amount,
     parse_iso_date,
 )
+from dosecalc.data.records import patient_id
 from dosecalc.data.regimen import MAX_CYCLE_LENGTH_DAYS, MAX_CYCLES
 
 MAX_BYTES = 5_000_000  # an order (or a bundle of one patient's requests) is small
@@ -117,6 +118,12 @@ class PatientBlock(_Strict):
     """The measurements the prescriber used."""
 
     id: Id | None = Field(None, description="the patient's id (checked against --patient)")
+
+    @field_validator("id")
+    @classmethod
+    def _patient(cls, value: str | None) -> str | None:
+        return None if value is None else patient_id(value)
+
     height: Annotated[str | float | None, _lazy("height", "height"), QUANTITY] = None
     weight: Annotated[str | float | None, _lazy("weight", "weight"), QUANTITY] = None
     bsa: Annotated[str | float | None, _lazy("bsa", "BSA"), QUANTITY] = Field(

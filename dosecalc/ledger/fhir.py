@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 from dosecalc.base.errors import FileError, Problem
+from dosecalc.data.records import patient_id
 from dosecalc.inputs import fhir
 from dosecalc.ledger.store import Entry
 
@@ -122,7 +123,7 @@ def _entry(
     where: str,
 ) -> Entry:
     subject = (res.subject.reference if res.subject else None) or ""
-    own = subject.split("/", 1)[1] if subject.startswith("Patient/") else None
+    own = patient_id(subject.split("/", 1)[1]) if subject.startswith("Patient/") else None
     if patient is not None and own is not None and own != patient:
         raise ValueError(f"this administration is for {subject}, not --patient {patient}")
     if patient is None and own is None:

@@ -26,7 +26,11 @@ def entries_from_rows(
     out, problems = [], []
     for line, raw in rows:
         where = f"{source}:{line}" if line else source
-        own = hist.text_cell(raw.get("patient"))
+        try:
+            own = hist.patient_cell(raw.get("patient"))
+        except ValueError as e:
+            problems.append(Problem(str(e), file=source, line=line))
+            continue
         if patient is not None and own is not None and own != patient:
             problems.append(
                 Problem(

@@ -49,6 +49,8 @@ from pathlib import Path
 from typing import Any
 
 from dosecalc.base.alerts import Alert
+from dosecalc.base.bounds import DOSE
+from dosecalc.base.csvout import unescape
 from dosecalc.base.errors import FileError, Problem
 from dosecalc.clinical import check as chk
 from dosecalc.clinical import cumulative
@@ -407,7 +409,7 @@ class Batch:
         of the columns some source has)."""
         given = {c for s in self.sources for c in s.columns}
         sets = [("src",), ("date",), ("drug", "unit"), ("drug",)]
-        sets += [(c,) for c in ("bsa_m2", "cycle", "day", "time") if c in given]
+        sets += [(c,) for c in ("bsa_m2", "cycle", "day", "time", "patient") if c in given]
         columns = list(dict.fromkeys(c for group in sets for c in group))
         rows = self.con.execute(
             f"""
@@ -420,6 +422,7 @@ class Batch:
         counts: dict[int, int] = {}
         texts: dict[str, list[Any]] = {c: [] for c in ("date", "kind", "bsa_m2", "cycle", "day")}
         texts["time"] = []
+        texts["patient"] = []
         width = len(columns)
         first: list[tuple[int, str, int]] = []  # where each drug text is first written
         for g, *values, n, at, line in rows:
@@ -470,7 +473,9 @@ class Batch:
         )
         if "id" not in given:
             ident = ("NULL", "true")
-        pat = ("r.pat_s", "r.pat_s <> ''") if with_patient else ("''", "true")
+        # a patient id is read by the reader's own rule (records.patient_id), once per text
+        pat = ("tp.v", "tp.ok AND tp.v IS NOT NULL") if with_patient else ("''", "true")
+        pat_join = "LEFT JOIN t_patient tp ON tp.t = r.patient" if with_patient else ""
         small = sum(s.rows for s in self.sources) <= IN_MEMORY_ROWS
         self.con.execute(
             f"""
@@ -481,20 +486,19 @@ class Batch:
                    {bsa[0]} AS bsa, {cycle[0]} AS cycle, {day[0]} AS day, {tm[0]} AS tm,
                    {ident[0]} AS ident,
                    coalesce(td.ok AND tk.ok AND {bsa[1]} AND {cycle[1]} AND {day[1]} AND {tm[1]}
-                            AND dose_ok AND dose_v > 0
-                            AND dose_v * tk.factor <= {hist.MAX_ROW_AMOUNT!r}
+                            AND dose_ok AND dose_v * tk.factor >= {DOSE[0]!r}
+                            AND dose_v * tk.factor <= {DOSE[1]!r}
                             AND {pat[1]} AND {ident[1]}, false) AS ok
             FROM (SELECT r.*,
                          regexp_full_match(dose_s, '{DOSE_RULE}')
                            AND length(dose_s) <= {MAX_NUMBER_CHARS}
                            AND isfinite(TRY_CAST(dose_s AS DOUBLE)) AS dose_ok,
                          TRY_CAST(dose_s AS DOUBLE) AS dose_v
-                  FROM (SELECT raw.*, pystrip(dose) AS dose_s,
-                               {"pystrip(unesc(patient))" if with_patient else "''"} AS pat_s
+                  FROM (SELECT raw.*, pystrip(dose) AS dose_s
                         FROM ({self._union()}) raw) r) r
             LEFT JOIN t_date td ON td.t = r.date
             LEFT JOIN t_kind tk ON tk.drug_t = r.drug AND tk.unit_t = r.unit
-            {bsa[2]} {cycle[2]} {day[2]} {tm[2]}
+            {bsa[2]} {cycle[2]} {day[2]} {tm[2]} {pat_join}
             """
         )
         counts = dict(
@@ -622,6 +626,7 @@ def _resolve(con: Any, texts: dict[str, list[Any]], today: date) -> list[str]:
         "t_cycle": ("cycle", number(lambda t: hist.int_cell(t, "cycle", 1)), "INTEGER"),
         "t_day": ("day", number(lambda t: hist.int_cell(t, "day", -366)), "INTEGER"),
         "t_time": ("time", lambda t: records.minutes(hist.time_cell(t)) or None, "INTEGER"),
+        "t_patient": ("patient", lambda t: hist.patient_cell(unescape(t)), "VARCHAR"),
     }
     for name, (key, fn, typ) in simple.items():
         duck_table(

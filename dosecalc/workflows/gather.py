@@ -73,14 +73,26 @@ def factors(chest_rt: str | None, age: float | None, person: Any = None) -> Any:
     return RiskFactors(cardiac_radiation_gy=gy, age_years=age, kg_per_m2=ratio)
 
 
+def patient_option(text: str, option: str = "--patient") -> str:
+    """A patient id given on the command line, held to the one rule of a patient id (the
+    history files', the ledger's and the orders')."""
+    from dosecalc.data.records import patient_id
+
+    if not text.strip():
+        raise fail(option, "the patient id is empty")
+    try:
+        return patient_id(text)
+    except ValueError as e:
+        raise fail(option, str(e)) from None
+
+
 def from_ledger(loaded: Any, patient: str | None, db: str | None) -> None:
     """Add one patient's recorded doses from the ledger to ``loaded`` (a records.History)."""
     if patient is None:
         if db is not None:
             raise fail("--db", "--db names the ledger of --patient ID; give --patient")
         return
-    if not patient.strip():
-        raise fail("--patient", "the patient id is empty")
+    patient = patient_option(patient)
     if list(loaded.patients) not in ([], [None]):
         raise fail(
             "--patient",
@@ -89,7 +101,7 @@ def from_ledger(loaded: Any, patient: str | None, db: str | None) -> None:
         )
     from dosecalc.ledger import Ledger
 
-    Ledger(db).add_to(loaded, patient.strip())
+    Ledger(db).add_to(loaded, patient)
 
 
 def prior(

@@ -64,8 +64,10 @@ def record(
         raise fail(
             "--dose", f"'{dose}' has no unit; write e.g. {dose.strip()}mg/m2 or {dose.strip()}mg"
         )
+    from dosecalc.workflows.gather import patient_option
+
     entry = Entry(
-        patient.strip(),
+        patient_option(patient),
         day.strip(),
         drug,
         number,
@@ -97,8 +99,9 @@ def import_file(
     """A file of one patient's past administrations, all or nothing (``ledger import``):
     what was written, and the summary of the import."""
     from dosecalc import ledger as lg
+    from dosecalc.workflows.gather import patient_option
 
-    who = patient.strip() if patient is not None else None
+    who = patient_option(patient) if patient is not None else None
     data, sha = lg.read_source(file)
     skipped: list[str] = []
     if file.suffix.lower() == ".json":
@@ -140,7 +143,9 @@ def void(
 
     record = strict.whole_option(seq, "SEQ", 1, strict.MAX_INT, "a record number")
     ledger = Ledger(db)
-    return ledger, record, ledger.void(record, patient.strip(), reason, by=by)
+    from dosecalc.workflows.gather import patient_option
+
+    return ledger, record, ledger.void(record, patient_option(patient), reason, by=by)
 
 
 def verify(db: str | None, anchor: str | None, accept_head: bool) -> tuple[Any, dict[str, Any]]:
@@ -160,7 +165,9 @@ def records(db: str | None, patient: str | None) -> tuple[Any, list[dict[str, An
     from dosecalc.ledger import Ledger
 
     ledger = Ledger(db)
-    return ledger, ledger.records(patient.strip() if patient is not None else None)
+    from dosecalc.workflows.gather import patient_option
+
+    return ledger, ledger.records(patient_option(patient) if patient is not None else None)
 
 
 def patients(db: str | None) -> tuple[Any, list[dict[str, Any]]]:

@@ -59,6 +59,8 @@ def run(o: VerifyRequest) -> Any:
     from dosecalc.inputs import order as od
     from dosecalc.workflows import gather
 
+    if o.patient is not None:
+        o = replace(o, patient=gather.patient_option(o.patient))
     if o.by is not None and not o.record and not o.acknowledge:
         raise fail(
             "--by",
