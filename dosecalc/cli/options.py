@@ -25,7 +25,21 @@ Formula = Annotated[
 Sex = Annotated[str | None, typer.Option(help="male or female.")]
 Age = Annotated[str | None, typer.Option(help="Age, e.g. 29 or 29y.")]
 Scr = Annotated[str | None, typer.Option(help="Serum creatinine, e.g. 0.9mg/dL or 80umol/L.")]
-Gfr = Annotated[str | None, typer.Option(help="GFR / creatinine clearance, e.g. 90mL/min.")]
+Gfr = Annotated[
+    str | None,
+    typer.Option(
+        help="GFR / creatinine clearance, e.g. 90mL/min: read as an estimate, held to the "
+        "policy's cap (carboplatin.gfr_cap_ml_min) unless --gfr-measured."
+    ),
+]
+GfrMeasured = Annotated[
+    bool,
+    typer.Option(
+        "--gfr-measured",
+        help="The --gfr value was measured (e.g. a 24-hour urine or nuclear clearance): used as "
+        "measured, not capped; a value above the cap shows the dose at the cap beside it.",
+    ),
+]
 Lab = Annotated[
     list[str] | None,
     typer.Option(

@@ -295,6 +295,12 @@ def _basis(
     trace.append(
         f"Calvert: AUC {fmt(spec.amount)} × (GFR {fmt(renal.gfr_ml_min)} + 25) = {fmt(value)} mg"
     )
+    if renal.cap_ml_min is not None:  # a measured GFR above the cap: the dose at the cap too
+        at_cap = spec.amount * (renal.cap_ml_min + 25.0)
+        trace.append(
+            f"at the {fmt(renal.cap_ml_min)} mL/min cap (for an estimated GFR) it would be "
+            f"AUC {fmt(spec.amount)} × ({fmt(renal.cap_ml_min)} + 25) = {fmt(at_cap)} mg"
+        )
     return value
 
 

@@ -37,6 +37,7 @@ class Patient:
     bsa_uncapped_m2: float | None = None  # set when policy bsa.cap_m2 lowered the BSA
     scr_mg_dl: float | None = None
     gfr_ml_min: float | None = None  # given with --gfr
+    gfr_measured: bool = False  # --gfr-measured: the --gfr value was measured, not estimated
     previous_weight_kg: float | None = None
 
     def as_dict(self) -> dict[str, object]:
@@ -53,6 +54,7 @@ class Patient:
             "bsa_uncapped_m2": self.bsa_uncapped_m2,
             "scr_mg_dl": self.scr_mg_dl,
             "gfr_ml_min": self.gfr_ml_min,
+            "gfr_measured": self.gfr_measured if self.gfr_ml_min is not None else None,
         }
 
 
@@ -195,6 +197,7 @@ def build_patient(
     previous_weight: str | float | None = None,
     policy: Policy | None = None,
     require_bsa: bool = True,
+    gfr_measured: bool = False,
 ) -> Patient:
     """Parse and check a patient's measurements; compute the BSA unless it was given.
 
@@ -208,10 +211,13 @@ def build_patient(
     extra = {
         "scr_mg_dl": parse_scr(scr) if scr is not None else None,
         "gfr_ml_min": parse_gfr(gfr) if gfr is not None else None,
+        "gfr_measured": gfr_measured,
         "previous_weight_kg": (
             parse_weight(previous_weight) if previous_weight is not None else None
         ),
     }
+    if gfr_measured and gfr is None:
+        raise fail("--gfr-measured", "says the --gfr value was measured: give --gfr too")
     if h is not None and w is not None:
         check_bmi(h, w)
     if bsa is not None and formula is not None:

@@ -285,9 +285,10 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "carboplatin.cap_given_gfr",
             False,
-            "a GFR given with --gfr is used as given; dosecalc warns when it is above the cap",
+            "a measured clearance (--gfr with --gfr-measured, --lab crcl) is used as measured; "
+            "dosecalc warns when it is above the cap and shows the dose at the cap beside it",
             _bool,
-            "also cap a GFR given with --gfr",
+            "also cap a measured GFR (an estimated one is always held to the cap)",
         ),
         Setting(
             "carboplatin.scr_floor_mg_dl",

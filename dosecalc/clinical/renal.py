@@ -2,9 +2,12 @@
 drug's organ-function rule reads (:func:`kidney_function`), computed once per plan.
 
 Calvert AH et al. J Clin Oncol 1989;7:1748-56: dose (mg) = target AUC × (GFR + 25).
-The GFR is a clearance in mL/min: given with ``--gfr`` (used as given), or
-estimated by Cockcroft–Gault (Nephron 1976;16:31-41) from age, sex, weight and serum
-creatinine, under the policy's weight choice, creatinine floor and GFR cap (FDA 2010 / NCCN).
+The GFR is a clearance in mL/min: given with ``--gfr`` (an estimate unless ``--gfr-measured``
+says it was measured; ``--lab crcl=`` is a measured clearance), or estimated by Cockcroft–Gault
+(Nephron 1976;16:31-41) from age, sex, weight and serum creatinine, under the policy's weight
+choice and creatinine floor. An estimate is held to the policy's GFR cap (FDA 2010 / NCCN: cap
+an estimated GFR at 125 mL/min); a measured clearance is used as measured, and one above the cap
+shows the dose at the cap beside it.
 Calvert's formula was derived in patients with GFRs of 33-135 mL/min (Calvert 1989, as Shibata
 et al. Cancer Chemother Pharmacol 2015, PMID 25957958, state it; droracle.ai quotes 33-136):
 below that range it overdoses (the same abstract: 'the Calvert formula causes carboplatin
@@ -37,6 +40,8 @@ class Renal:
     trace: tuple[str, ...]
     warnings: tuple[str, ...] = ()
     critical: tuple[str, ...] = ()  # a GFR below the range Calvert's formula was derived in
+    measured: bool = False  # a measured clearance (--gfr-measured, --lab crcl)
+    cap_ml_min: float | None = None  # the policy's cap a measured GFR was above (both doses)
 
 
 def cockcroft_gault(age_years: float, weight_kg: float, scr_mg_dl: float, sex: str) -> float:
@@ -73,19 +78,27 @@ def _for_calvert(patient: Patient, policy: Policy, measured: float | None) -> Re
     if patient.gfr_ml_min is not None or measured is not None:
         gfr = patient.gfr_ml_min if patient.gfr_ml_min is not None else measured
         assert gfr is not None
-        option = "--gfr" if patient.gfr_ml_min is not None else "--lab crcl, measured"
+        was_measured = patient.gfr_measured if patient.gfr_ml_min is not None else True
+        if patient.gfr_ml_min is None:
+            option = "--lab crcl: a measured clearance"
+        elif was_measured:
+            option = "--gfr with --gfr-measured: a measured clearance"
+        else:
+            option = "--gfr: an estimate (say --gfr-measured if it was measured)"
         trace = [f"GFR {fmt(gfr)} mL/min as given ({option})"]
         warnings: list[str] = []
         if cap is not None and gfr > cap:
-            if policy["carboplatin.cap_given_gfr"]:
+            if not was_measured or policy["carboplatin.cap_given_gfr"]:
                 trace.append(f"capped at {fmt(cap)} mL/min ({cap_why})")
-                return Renal(cap, "given", gfr, tuple(trace))
+                return Renal(cap, "given", gfr, tuple(trace), measured=was_measured)
             warnings.append(
-                f"--gfr {fmt(gfr)} mL/min is above the {fmt(cap)} mL/min cap and was used as "
-                "given (a measured clearance needs no cap); if it is an estimate, FDA/NCCN cap "
-                f"it at {fmt(cap)} (--set carboplatin.cap_given_gfr=true)"
+                f"the measured GFR {fmt(gfr)} mL/min is above the {fmt(cap)} mL/min cap "
+                f"({policy.short('carboplatin.gfr_cap_ml_min')}), which holds for estimates: "
+                "the dose uses it as measured, and the dose at the cap is shown beside it; "
+                "check that it was measured (--set carboplatin.cap_given_gfr=true caps it too)"
             )
-        return Renal(gfr, "given", None, tuple(trace), tuple(warnings))
+            return Renal(gfr, "given", None, tuple(trace), tuple(warnings), (), True, cap)
+        return Renal(gfr, "given", None, tuple(trace), tuple(warnings), measured=was_measured)
     missing = [
         n
         for n, v in (

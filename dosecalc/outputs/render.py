@@ -52,6 +52,10 @@ def patient_line(plan: Plan) -> str:
         parts.append(p.sex)
     if p.age_years is not None:
         parts.append(f"age {fmt(p.age_years)} y")
+    if p.gfr_ml_min is not None:
+        parts.append(
+            f"GFR {fmt(p.gfr_ml_min)} mL/min ({'measured' if p.gfr_measured else 'estimate'})"
+        )
     return ", ".join(parts)
 
 

@@ -28,6 +28,7 @@ class PlanRequest:
     age: str | None = None
     scr: str | None = None
     gfr: str | None = None
+    gfr_measured: bool = False
     lab: list[str] | None = None
     labs: list[Path] | None = None
     adjust_organ: bool = False
@@ -121,6 +122,7 @@ def _patient(req: PlanRequest, block: Any, rules: Any, labs: Any) -> Any:
         gfr=pick("gfr"),
         previous_weight=req.previous_weight,
         policy=rules,
+        gfr_measured=req.gfr_measured,
     )
     return gather.with_labs(person, labs)
 

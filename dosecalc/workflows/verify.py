@@ -24,6 +24,7 @@ class VerifyRequest:
     age: str | None = None
     scr: str | None = None
     gfr: str | None = None
+    gfr_measured: bool = False
     lab: list[str] | None = None
     labs: list[Path] | None = None
     adjust_organ: bool = False
@@ -188,6 +189,7 @@ def _patient(o: VerifyRequest, order: Any, rules: Any) -> tuple[Any, str, float 
             gfr=common["gfr"],
             previous_weight=previous,
             policy=rules,
+            gfr_measured=o.gfr_measured,
         )
         return person, "command line", _order_bsa(order, o.formula, rules)
     if not m.any_size:
@@ -209,6 +211,7 @@ def _patient(o: VerifyRequest, order: Any, rules: Any) -> tuple[Any, str, float 
             gfr=common["gfr"],
             previous_weight=o.previous_weight,
             policy=rules,
+            gfr_measured=o.gfr_measured and o.gfr is not None,
         )
     except DosecalcError as e:
         if not any(
