@@ -732,7 +732,23 @@ def setup_for(
         ceilings[EQUIVALENT] = (
             eq_ceiling if checked else replace(eq_ceiling, threshold=None, limit=None)
         )
-    alerts = tuple(
+    unverified = book.unverified(eq.table)
+    doubtful = [a for a in agents if a in unverified]
+    used = (
+        (
+            Alert(
+                WARNING,
+                "UNVERIFIED_DATA_USED",
+                f"the {eq.table} equivalence factors for {', '.join(doubtful)} "
+                f"({', '.join(f'{unverified[a]:g}' for a in doubtful)}) are marked unverified in the "
+                "drug data (not read in their source) and were used because the policy allows "
+                "unverified data (data.allow_unverified)",
+            ),
+        )
+        if doubtful
+        else ()
+    )
+    alerts = used + tuple(
         Alert(
             WARNING,
             "EQUIVALENCE_NOT_AVAILABLE",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from dosecalc.base import strict
 from dosecalc.base.errors import fail
@@ -302,6 +303,39 @@ def _basis(
             f"AUC {fmt(spec.amount)} × ({fmt(renal.cap_ml_min)} + 25) = {fmt(at_cap)} mg"
         )
     return value
+
+
+def usual_maximum_alert(
+    dose: Dose, patient: Patient, policy: Policy, where: dict[str, Any], prefix: str = ""
+) -> Any:
+    """DOSE_ABOVE_USUAL_MAXIMUM (critical) for a dose above its drug's usual maximum single dose
+    (or bolus), or None. A guard the drug data marks unverified decides nothing unless the
+    policy allows unverified data (data.allow_unverified): the dose above it is then said as
+    DOSE_GUARD_UNVERIFIED (warning), naming the number, never passed over in silence."""
+    from dosecalc.base.alerts import CRITICAL, WARNING, Alert
+
+    above = above_usual_maximum(dose, patient)
+    if not above:
+        return None
+    if _guard(dose).verified or policy["data.allow_unverified"]:
+        return Alert(CRITICAL, "DOSE_ABOVE_USUAL_MAXIMUM", f"{prefix}{above}", **where)
+    return Alert(
+        WARNING,
+        "DOSE_GUARD_UNVERIFIED",
+        f"{prefix}{above}; that maximum is marked unverified in the drug data, so it holds "
+        "nothing unless the institution allows unverified data (data.allow_unverified): check "
+        "the dose against the protocol",
+        **where,
+    )
+
+
+def _guard(dose: Dose) -> Any:
+    """The guard a dose is held to: the drug's usual maximum bolus for a bolus where it has one,
+    else its usual maximum single dose."""
+    single = drugs.lookup(dose.drug).max_single_dose
+    given_as_bolus = dose.infusion is not None and dose.infusion.type == "bolus"
+    bolus = single.bolus if given_as_bolus and single is not None else None
+    return bolus or single
 
 
 def above_usual_maximum(dose: Dose, patient: Patient) -> str | None:

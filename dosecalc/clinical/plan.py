@@ -21,9 +21,9 @@ from dosecalc.clinical.cumulative import Event, Fit, Total
 from dosecalc.clinical.dosing import (
     Dose,
     Modification,
-    above_usual_maximum,
     calculate,
     modification_for,
+    usual_maximum_alert,
 )
 from dosecalc.clinical.patient import Patient
 from dosecalc.clinical.policy import Policy
@@ -961,7 +961,7 @@ def schedule_regimen(
         return cache[key]
 
     administrations = expand(regimen, dose_for, first, cycles, phase, starts, first_cycle)
-    warnings = _capped(administrations) + _dose_alerts(administrations, patient)
+    warnings = _capped(administrations) + _dose_alerts(administrations, patient, policy)
     warnings += small_child_alerts(regimen, patient, phase)
     if renal is not None:
         warnings += [
@@ -1013,7 +1013,9 @@ def _organ_alerts(
     return out
 
 
-def _dose_alerts(administrations: list[Administration], patient: Patient) -> list[Alert]:
+def _dose_alerts(
+    administrations: list[Administration], patient: Patient, policy: Policy
+) -> list[Alert]:
     """Once per distinct dose: above the usual maximum, modified, or not rounded as asked."""
     out: list[Alert] = []
     seen: set[int] = set()
@@ -1023,9 +1025,9 @@ def _dose_alerts(administrations: list[Administration], patient: Patient) -> lis
             continue
         seen.add(id(d))
         where = dict(drug=d.drug, phase=a.phase, cycle=a.cycle, day=a.day, date=a.date)
-        above = above_usual_maximum(d, patient)
-        if above:
-            out.append(Alert(CRITICAL, "DOSE_ABOVE_USUAL_MAXIMUM", above, **where))  # type: ignore[arg-type]
+        above = usual_maximum_alert(d, patient, policy, where)
+        if above is not None:
+            out.append(above)
         if d.modification is not None:
             out.append(
                 Alert(

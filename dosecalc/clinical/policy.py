@@ -354,6 +354,16 @@ SETTINGS: dict[str, Setting] = {
             "drug = [band doses in mg or units] (e.g. the national tables)",
         ),
         Setting(
+            "data.allow_unverified",
+            False,
+            "dosecalc's data marks every number not read in its cited source verified: false "
+            "(dosecalc/data/REVIEW.md lists them); such numbers decide nothing unless the "
+            "institution, having checked them, says so",
+            _bool,
+            "use numbers of the drug data marked unverified (an equivalence table's factors, a "
+            "usual maximum single dose); every output then names them",
+        ),
+        Setting(
             "bsa.given_tolerance_percent",
             5.0,
             "the tolerance of a recomputed dose (verify.tolerance_percent: Mass General Brigham "

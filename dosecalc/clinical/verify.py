@@ -25,7 +25,7 @@ from dosecalc import __version__
 from dosecalc.base.alerts import CRITICAL, INFO, SEVERITIES, WARNING, Alert
 from dosecalc.base.errors import FileError, Problem
 from dosecalc.base.numbers import fmt
-from dosecalc.clinical.dosing import Dose, above_usual_maximum
+from dosecalc.clinical.dosing import Dose, usual_maximum_alert
 from dosecalc.clinical.patient import Patient
 from dosecalc.clinical.plan import Plan, assemble, make_plan, organ_as_list, review_dict
 from dosecalc.clinical.policy import Policy
@@ -572,28 +572,27 @@ def _as_ordered(
 
 def _guards(checks: list[LineCheck], plan: Plan, patient: Patient) -> list[Alert]:
     """The single-dose guard on each dose as ordered, where the plan's own dose passed it."""
-    flagged = {(w.drug, w.day) for w in plan.warnings if w.code == "DOSE_ABOVE_USUAL_MAXIMUM"}
+    codes = ("DOSE_ABOVE_USUAL_MAXIMUM", "DOSE_GUARD_UNVERIFIED")
+    flagged = {(w.drug, w.day) for w in plan.warnings if w.code in codes}
     out = []
     for c in checks:
         ln = c.line
         if (ln.drug, ln.day) in flagged:
             continue
         infusion = c.expected.dose.infusion if c.expected else None
-        above = above_usual_maximum(_flat(ln, infusion), patient)
-        if above:
+        where = dict(
+            drug=ln.drug,
+            phase=1,
+            cycle=c.expected.cycle if c.expected else None,
+            day=ln.day,
+            date=date_of(plan.start, ln.day),
+        )
+        above = usual_maximum_alert(
+            _flat(ln, infusion), patient, plan.policy, where, "as ordered: "
+        )
+        if above is not None:
             flagged.add((ln.drug, ln.day))
-            out.append(
-                Alert(
-                    CRITICAL,
-                    "DOSE_ABOVE_USUAL_MAXIMUM",
-                    f"as ordered: {above}",
-                    drug=ln.drug,
-                    phase=1,
-                    cycle=c.expected.cycle if c.expected else None,
-                    day=ln.day,
-                    date=date_of(plan.start, ln.day),
-                )
-            )
+            out.append(above)
     return out
 
 

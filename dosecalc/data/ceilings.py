@@ -252,6 +252,14 @@ class CeilingBook:
             )
         return key, self.tables[key]
 
+    def unverified(self, name: str | None) -> dict[str, float]:
+        """The factors of equivalence table ``name`` that were not read in its source (each
+        drug's factor), for the rule that unverified numbers decide nothing by default."""
+        _, table = self.table(name)
+        return {
+            d: f.factor for d, f in table.factors.items() if f.factor is not None and not f.verified
+        }
+
     def unit(self, drug: str) -> str | None:
         entry = self.entries.get(drug)
         return entry.unit if entry else None

@@ -116,7 +116,7 @@ def run(req: CheckRequest) -> One | Many:
         raise fail("--cycles", "--cycles counts the cycles of --next REGIMEN; give --next")
     n_cycles = strict.whole_option(req.cycles, "--cycles", 1, MAX_CYCLES, "a number of cycles")
     jobs = strict.whole_option(req.jobs, "--jobs", 1, MAX_JOBS, "a number of engine threads")
-    table = gather.equivalence(req.equivalence)
+
     if req.all_patients:
         if req.history or req.prior or req.patient is not None or req.chart is not None:
             raise fail(
@@ -130,6 +130,7 @@ def run(req: CheckRequest) -> One | Many:
             "(from the ledger) or --all-patients",
         )
     rules = gather.policy(req.policy, req.set_)
+    table = gather.equivalence(req.equivalence, rules)
     person = pt.build_patient(
         req.height, req.weight, req.bsa, req.formula, req.sex, req.age, scr=req.scr,
         policy=rules, require_bsa=False,

@@ -49,16 +49,34 @@ def with_labs(person: Any, values: Any) -> Any:
     return replace(person, scr_mg_dl=scr)
 
 
-def equivalence(value: str | None) -> str | None:
-    """``--equivalence``: a table name (an empty value is an error, never the default table)."""
-    if value is None:
-        return None
+def equivalence(value: str | None, rules: Any = None) -> str | None:
+    """``--equivalence``: a table name (an empty value is an error, never the default table).
+    With the policy in force (``rules``): the table in force (the option's, else the policy's)
+    is refused when its factors are unverified, unless the policy allows unverified data."""
     from dosecalc.clinical.policy import SETTINGS
 
-    try:
-        return SETTINGS["cumulative.equivalence"].check(value)  # type: ignore[no-any-return]
-    except ValueError as e:
-        raise fail("--equivalence", str(e)) from None
+    name = None
+    if value is not None:
+        try:
+            name = SETTINGS["cumulative.equivalence"].check(value)
+        except ValueError as e:
+            raise fail("--equivalence", str(e)) from None
+    if rules is not None and not rules["data.allow_unverified"]:
+        from dosecalc.data import ceilings
+
+        chosen = name or rules["cumulative.equivalence"]
+        doubtful = ceilings.book().unverified(chosen) if chosen is not None else {}
+        if doubtful:
+            where = "--equivalence" if name is not None else rules.origins["cumulative.equivalence"]
+            listed = ", ".join(f"{d} {f:g}" for d, f in doubtful.items())
+            raise fail(
+                where,
+                f"the {chosen} equivalence table's factors are marked unverified in the data "
+                f"({listed}: not read in its source); dosecalc uses no unverified number unless "
+                "the institution allows it (--set data.allow_unverified=true, or the policy "
+                "file): choose a verified table (dosecalc policy show lists them)",
+            )
+    return name  # type: ignore[no-any-return]
 
 
 def factors(chest_rt: str | None, age: float | None, person: Any = None) -> Any:

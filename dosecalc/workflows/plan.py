@@ -74,7 +74,7 @@ def run(req: PlanRequest) -> PlanOutcome:
 
     rules = gather.policy(req.policy, req.set_)
     n_cycles = strict.whole_option(req.cycles, "--cycles", 1, MAX_CYCLES, "a number of cycles")
-    table = gather.equivalence(req.equivalence)
+    table = gather.equivalence(req.equivalence, rules)
     other = gather.policy(req.compare_policy, None) if req.compare_policy is not None else None
     opened = crs.open_file(req.regimen)
     is_course = isinstance(opened, crs.Course)

@@ -76,8 +76,8 @@ def run(o: VerifyRequest) -> Any:
     if o.record and o.patient is None:
         raise fail("--record", "a check is recorded in a patient's ledger: give --patient ID")
     cycle = strict.whole_option(o.cycle, "--cycle", 1, MAX_CYCLES, "a cycle number")
-    table = gather.equivalence(o.equivalence)
     rules = gather.policy(o.policy, o.sets)
+    table = gather.equivalence(o.equivalence, rules)
     start = parse_start(o.start)[0] if o.start is not None else None
     order = od.read(o.order, o.regimen, cycle, start)
     if order.regimen is None:
