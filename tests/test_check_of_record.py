@@ -1,0 +1,287 @@
+"""Verify as the check of record (issue 29): the unknown is never shown as safe, and an order is
+released only when every line of its cycle was proven. Each case is the outside check's, run as
+a pharmacist would run it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from tests.conftest import schema, write
+from tests.test_verify import PATIENT, START, codes, ec_order, save, verify_json
+
+PLAN_SCHEMA = schema("plan-output")
+CHECK_SCHEMA = schema("check-output")
+
+
+def _plan(cli, *args: str) -> tuple[int, dict]:
+    code, out, err = cli("plan", *args, "--start", START.isoformat(), "--format", "json")
+    assert code in (0, 1), err
+    data = json.loads(out)
+    jsonschema.validate(data, PLAN_SCHEMA)
+    return code, data
+
+
+# ---------------------------------------------------------------- unknown shown as unknown
+
+
+def test_no_history_consulted_is_not_a_prior_of_zero(cli, tmp_path: Path) -> None:
+    path = save(tmp_path, ec_order())
+    code, data = verify_json(cli, path, "--height", "165cm", "--weight", "62kg")
+    [epi] = [t for t in data["cumulative"] if t["drug"] == "epirubicin"]
+    assert (epi["prior"], epi["prior_source"]) == (None, "none")
+    [w] = [w for w in data["warnings"] if w["code"] == "LIFETIME_EXPOSURE_UNKNOWN"]
+    assert w["severity"] == "warning" and w["drug"] == "epirubicin"
+    for way in ("--history FILE", "--patient ID", "--prior epirubicin="):
+        assert way in w["message"]
+    assert data["verdict"] != "release"  # nothing proves the lifetime total
+    _, out, _ = cli("verify", str(path), "--height", "165cm", "--weight", "62kg")
+    assert "before: not given" in out and "0 before" not in out
+    # looked up, and none: known
+    code, data = verify_json(
+        cli, path, "--height", "165cm", "--weight", "62kg", "--prior", "epirubicin=0mg/m2"
+    )
+    [epi] = [t for t in data["cumulative"] if t["drug"] == "epirubicin"]
+    assert (epi["prior"], epi["prior_source"]) == (0.0, "prior")
+    assert "LIFETIME_EXPOSURE_UNKNOWN" not in codes(data)
+
+
+def test_a_plan_says_so_too_and_a_history_file_is_a_source(cli, tmp_path: Path) -> None:
+    _, data = _plan(cli, "ec", *PATIENT)
+    assert {t["drug"]: t["prior_source"] for t in data["cumulative"]}["epirubicin"] == "none"
+    assert "LIFETIME_EXPOSURE_UNKNOWN" in codes(data, "warning")
+    history = write(tmp_path, "h.csv", "date,drug,dose,unit\n2024-01-05,cisplatin,50,mg/m2\n")
+    _, data = _plan(cli, "ec", *PATIENT, "--history", str(history))
+    [epi] = [t for t in data["cumulative"] if t["drug"] == "epirubicin"]
+    assert (epi["prior"], epi["prior_source"]) == (0.0, "history")
+    assert "LIFETIME_EXPOSURE_UNKNOWN" not in codes(data)
+    _, out, _ = cli("plan", "ec", *PATIENT, "--start", START.isoformat())
+    assert "not given" in out
+
+
+def test_a_given_bsa_far_from_the_height_and_weight_is_critical(cli) -> None:
+    code, data = _plan(cli, "ec", "--height", "175cm", "--weight", "70kg", "--bsa", "2.5")
+    [w] = [w for w in data["warnings"] if w["code"] == "BSA_MISMATCH"]
+    assert code == 1 and w["severity"] == "critical" and "+35.5 %" in w["message"]
+    code, data = _plan(
+        cli, "ec", "--height", "175cm", "--weight", "70kg", "--bsa", "2.5",
+        "--set", "bsa.given_tolerance_percent=40",
+    )  # fmt: skip
+    assert "BSA_MISMATCH" not in codes(data)  # widened by the policy: said by policy show
+    code, out, _ = cli(
+        "check", "--prior", "epirubicin=300mg/m2", "--height", "175cm", "--weight", "70kg",
+        "--bsa", "2.5", "--format", "json",
+    )  # fmt: skip
+    assert code == 1 and "BSA_MISMATCH" in {w["code"] for w in json.loads(out)["warnings"]}
+
+
+def test_an_unverified_equivalence_table_is_refused_unless_the_institution_allows_it(cli) -> None:
+    args = ["check", "--prior", "epirubicin=500mg/m2", "--prior", "doxorubicin=200mg/m2"]
+    code, _, err = cli(*args, "--equivalence", "cog-ltfu-v5")
+    assert code == 2 and "unverified" in err and "data.allow_unverified" in err
+    code, out, _ = cli(
+        *args, "--equivalence", "cog-ltfu-v5", "--set", "data.allow_unverified=true",
+        "--format", "json",
+    )  # fmt: skip
+    data = json.loads(out)
+    jsonschema.validate(data, CHECK_SCHEMA)
+    [w] = [w for w in data["warnings"] if w["code"] == "UNVERIFIED_DATA_USED"]
+    assert "cog-ltfu-v5" in w["message"] and "epirubicin" in w["message"]
+    code, _, _ = cli(*args)  # the default table, verified: the limit is passed
+    assert code == 1
+
+
+def test_an_estimated_gfr_is_capped_and_a_measured_one_shows_both_doses(cli) -> None:
+    args = ["carboplatin-paclitaxel", *PATIENT, "--gfr", "150mL/min"]
+    _, data = _plan(cli, *args)
+    [carbo] = [a for a in data["administrations"] if a["drug"] == "carboplatin"][:1]
+    assert carbo["dose"] == pytest.approx(750) and data["patient"]["gfr_measured"] is False
+    assert any("an estimate" in line for line in carbo["trace"])
+    _, data = _plan(cli, *args, "--gfr-measured")
+    [carbo] = [a for a in data["administrations"] if a["drug"] == "carboplatin"][:1]
+    assert carbo["dose"] == pytest.approx(875)
+    assert any("at the 125 mL/min cap" in line and "750 mg" in line for line in carbo["trace"])
+    assert "GFR_ABOVE_CAP" in codes(data, "warning")
+    _, out, _ = cli("plan", *args, "--start", START.isoformat())
+    assert "GFR 150 mL/min (estimate)" in out
+
+
+# ---------------------------------------------------------------- released only when proven
+
+
+def test_an_order_without_a_line_of_its_cycle_is_held_and_only_the_pharmacist_releases_it(
+    cli, tmp_path: Path
+) -> None:
+    order = ec_order()
+    order["lines"] = order["lines"][:1]  # no cyclophosphamide
+    code, data = verify_json(cli, save(tmp_path, order), *PATIENT)
+    assert code == 1 and "ORDER_LINE_MISSING" in codes(data, "critical")
+    ack = {"code": "ORDER_LINE_MISSING", "drug": "cyclophosphamide", "reason": "x", "by": "Dr A"}
+    path = save(tmp_path, ec_order(lines=order["lines"], acknowledged=[ack]))
+    code, data = verify_json(cli, path, *PATIENT)
+    assert code == 1 and "ORDER_ACKNOWLEDGEMENT_NOT_ALLOWED" in codes(data, "warning")
+    code, data = verify_json(
+        cli, path, *PATIENT, "--acknowledge", "ORDER_LINE_MISSING:cyclophosphamide=given "
+        "yesterday on the ward", "--by", "Pharm C",
+    )  # fmt: skip
+    assert code == 0 and data["verdict"] == "release-with-notes"
+
+
+@pytest.mark.parametrize("cycle", [5, 99])
+def test_a_cycle_the_regimen_does_not_have_is_held(cli, tmp_path: Path, cycle: int) -> None:
+    code, data = verify_json(cli, save(tmp_path, ec_order(cycle=cycle)), *PATIENT)
+    assert code == 1 and "ORDER_CYCLE_UNKNOWN" in codes(data, "critical")
+
+
+def test_an_order_from_another_version_of_the_regimen_is_held(cli, tmp_path: Path) -> None:
+    code, data = verify_json(cli, save(tmp_path, ec_order(regimen_version="2")), *PATIENT)
+    assert code == 1 and "ORDER_REGIMEN_VERSION_MISMATCH" in codes(data, "critical")
+
+
+def test_acknowledgements_cover_their_own_line_and_tier_only(cli, tmp_path: Path) -> None:
+    # a ten-fold epirubicin dose, its deviation and maximum acknowledged in the order: held
+    lines = [
+        {"drug": "epirubicin", "dose": "1660 mg", "day": 1, "route": "IV"},
+        {"drug": "cyclophosphamide", "dose": "1107 mg", "day": 1, "route": "IV"},
+    ]
+    acks = [
+        {"code": c, "drug": "epirubicin", "reason": "as intended", "by": "Dr A"}
+        for c in ("ORDER_DOSE_DEVIATION", "DOSE_ABOVE_USUAL_MAXIMUM")
+    ]
+    code, data = verify_json(
+        cli, save(tmp_path, ec_order(lines=lines, acknowledged=acks)), *PATIENT
+    )
+    assert code == 1 and "ORDER_DOSE_DEVIATION" in codes(data, "critical")
+    [w] = [w for w in data["warnings"] if w["code"] == "ORDER_ACKNOWLEDGEMENT_NOT_ALLOWED"]
+    assert "10 times the recomputed one" in w["message"]
+    # an acknowledgement of a cycle that is not the order's is refused, with its line
+    bad = [{"code": "ORDER_DOSE_DEVIATION", "drug": "epirubicin", "cycle": 3, "reason": "r",
+            "by": "b"}]  # fmt: skip
+    code, out, err = cli("verify", str(save(tmp_path, ec_order(acknowledged=bad))), *PATIENT)
+    assert code == 2 and "acknowledged[0].cycle" in err and "cycle 2" in err
+
+
+def test_an_acknowledgement_of_one_day_does_not_release_another(cli, tmp_path: Path) -> None:
+    """dia gives epirubicin on days 1-3: a +8 % on day 2 acknowledged for day 2 does not
+    release a +30 % on day 3 (before, an acknowledgement covered every day of its drug)."""
+    _, out, _ = cli(
+        "plan", "dia", *PATIENT, "--start", START.isoformat(), "--cycles", "1", "--format",
+        "json",
+    )  # fmt: skip
+    doses = {(a["drug"], a["day"]): a["dose"] for a in json.loads(out)["administrations"]}
+    lines = [
+        {"drug": d, "dose": f"{v * {2: 1.08, 3: 1.3}.get(day, 1) if d == 'epirubicin' else v:.1f} mg",
+         "day": day, "route": "IV"}
+        for (d, day), v in sorted(doses.items())
+    ]  # fmt: skip
+    ack = {"code": "ORDER_DOSE_DEVIATION", "drug": "epirubicin", "day": 2, "reason": "rounded up",
+           "by": "Dr A"}  # fmt: skip
+    order = {"regimen": "dia", "cycle": 1, "start": START.isoformat(), "lines": lines,
+             "acknowledged": [ack]}  # fmt: skip
+    code, data = verify_json(cli, save(tmp_path, order), *PATIENT)
+    held = [w for w in data["warnings"] if w["code"] == "ORDER_DOSE_DEVIATION"]
+    assert code == 1
+    assert {(w["day"], w["severity"]) for w in held} == {(2, "warning"), (3, "critical")}
+
+
+# ---------------------------------------------------------------- FHIR read strictly
+
+
+def _bundle(cli, tmp_path: Path) -> dict:
+    _, out, _ = cli("plan", "ec", *PATIENT, "--start", START.isoformat(), "--cycles", "1",
+                    "--format", "fhir")  # fmt: skip
+    return json.loads(out)
+
+
+def _requests(bundle: dict) -> list[dict]:
+    return [
+        e["resource"]
+        for e in bundle["entry"]
+        if e["resource"]["resourceType"] == "MedicationRequest"
+    ]
+
+
+@pytest.mark.parametrize(
+    "status", ["on-hold", "cancelled", "entered-in-error", "stopped", "completed", "bogus"]
+)
+def test_a_request_that_is_not_active_is_held_naming_its_status(
+    cli, tmp_path: Path, status: str
+) -> None:
+    bundle = _bundle(cli, tmp_path)
+    _requests(bundle)[0]["status"] = status
+    path = write(tmp_path, "b.json", json.dumps(bundle))
+    code, data = verify_json(cli, path, *PATIENT, "--cycle", "1")
+    [w] = [w for w in data["warnings"] if w["code"] == "ORDER_STATUS_NOT_ACTIVE"]
+    assert code == 1 and w["severity"] == "critical" and f"'{status}'" in w["message"]
+
+
+def test_conflicting_observations_are_refused(cli, tmp_path: Path) -> None:
+    bundle = _bundle(cli, tmp_path)
+    weight = next(
+        e for e in bundle["entry"]
+        if e["resource"]["resourceType"] == "Observation"
+        and e["resource"]["code"]["coding"][0]["code"] == "29463-7"
+    )  # fmt: skip
+    other = json.loads(json.dumps(weight))
+    other["fullUrl"] += "-2"
+    other["resource"]["id"] += "-2"
+    other["resource"]["valueQuantity"]["value"] = 80
+    bundle["entry"].append(other)
+    path = write(tmp_path, "b.json", json.dumps(bundle))
+    code, _, err = cli("verify", str(path), "--cycle", "1")
+    assert code == 2 and "two different weight Observations" in err
+
+
+# ---------------------------------------------------------------- names, ids and doses
+
+
+def test_a_drug_name_is_matched_exactly_after_folding(cli, tmp_path: Path) -> None:
+    lines = [
+        {"drug": "epi-rubicin", "dose": "166 mg", "day": 1},
+        {"drug": "cyclophosphamide", "dose": "1107 mg", "day": 1},
+    ]
+    code, _, err = cli("verify", str(save(tmp_path, ec_order(lines=lines))), *PATIENT)
+    assert (
+        code == 2 and "'epi-rubicin' is not a drug dosecalc knows; did you mean epirubicin?" in err
+    )
+    lines[0]["drug"] = "EPIRUBICIN\u00a0HCL"  # a no-break space and a salt word: documented rules
+    code, data = verify_json(cli, save(tmp_path, ec_order(lines=lines)), *PATIENT)
+    assert [ln["drug"] for ln in data["lines"]] == ["epirubicin", "cyclophosphamide"]
+    lines[0]["drug"] = "epirubicin\u200b"
+    code, _, err = cli("verify", str(save(tmp_path, ec_order(lines=lines))), *PATIENT)
+    assert code == 2 and "ZERO WIDTH SPACE" in err
+
+
+@pytest.mark.parametrize("patients", ["P1\u200b", "\uff30\uff11"])  # ZWSP; full-width P1
+def test_a_patient_id_with_invisible_or_compatibility_characters_is_refused(
+    run, tmp_path: Path, patients: str
+) -> None:
+    rows = f"P1,2024-01-01,doxorubicin,300,mg/m2\n{patients},2024-01-02,doxorubicin,300,mg/m2\n"
+    path = write(tmp_path, "h.csv", "patient,date,drug,dose,unit\n" + rows)
+    p = run("check", "--history", str(path))
+    assert p.returncode == 2 and f"{path}:3" in p.stderr and "the patient id" in p.stderr
+
+
+def test_a_near_zero_dose_is_refused_in_every_reader(run, tmp_path: Path) -> None:
+    one = write(tmp_path, "one.csv", "date,drug,dose,unit\n2024-01-01,epirubicin,1e-320,mg/m2\n")
+    many = write(
+        tmp_path,
+        "many.csv",
+        "patient,date,drug,dose,unit\nP1,2024-01-01,epirubicin,1e-320,mg/m2\n"
+        "P2,2024-01-01,epirubicin,40,mg/m2\n",
+    )
+    for path in (one, many):
+        p = run("check", "--history", str(path))
+        assert p.returncode == 2 and f"{path}:2" in p.stderr and "below 0.001" in p.stderr
+
+
+def test_every_docs_topic_opens(run) -> None:
+    listed = run("docs").stdout.splitlines()
+    topics = [line.split()[0] for line in listed if not line.startswith("(")]
+    assert "readme" in topics
+    for topic in topics:
+        p = run("docs", topic)
+        assert p.returncode == 0 and p.stdout.startswith("#"), (topic, p.stderr)
