@@ -112,12 +112,21 @@ def test_adjusted_weight_for_cockcroft_gault_when_bmi_is_25_or_more(tmp_path: Pa
     assert plan.administrations[0].dose.dose == pytest.approx(5 * (gfr + 25))
 
 
-def test_a_given_gfr_is_used_as_given_and_flagged_above_the_cap(tmp_path: Path) -> None:
-    plan = carbo_plan(tmp_path, 6, gfr="140mL/min")
-    assert plan.administrations[0].dose.dose == pytest.approx(6 * 165)
-    assert [w.code for w in plan.warnings if w.code == "GFR_ABOVE_CAP"] == ["GFR_ABOVE_CAP"]
+def test_a_given_gfr_is_an_estimate_held_to_the_cap_unless_it_was_measured(tmp_path: Path) -> None:
+    """--gfr is an estimate unless --gfr-measured says otherwise: an estimate is capped at
+    125 mL/min (FDA 2010); a measured GFR is used as given and flagged above the cap, unless the
+    institution caps measured values too (carboplatin.cap_given_gfr)."""
+    estimate = carbo_plan(tmp_path, 6, gfr="140mL/min")
+    assert estimate.administrations[0].dose.dose == pytest.approx(6 * 150)
+    measured = carbo_plan(tmp_path, 6, gfr="140mL/min", gfr_measured=True)
+    assert measured.administrations[0].dose.dose == pytest.approx(6 * 165)
+    assert [w.code for w in measured.warnings if w.code == "GFR_ABOVE_CAP"] == ["GFR_ABOVE_CAP"]
     capped = carbo_plan(
-        tmp_path, 6, pol.load(None, {"carboplatin.cap_given_gfr": ("true", "x")}), gfr="140mL/min"
+        tmp_path,
+        6,
+        pol.load(None, {"carboplatin.cap_given_gfr": ("true", "x")}),
+        gfr="140mL/min",
+        gfr_measured=True,
     )
     assert capped.administrations[0].dose.dose == pytest.approx(900)
 

@@ -331,7 +331,8 @@ def test_numbers_in_toml_strings_and_comments_are_not_numbers(run, tmp_path: Pat
 
 
 def test_no_limit_is_said_explicitly_and_shown_as_none(run, tmp_path: Path) -> None:
-    carbo = ["plan", "carboplatin-paclitaxel", "--bsa", "1.8", "--gfr", "200mL/min", *START]
+    carbo = ["plan", "carboplatin-paclitaxel", "--bsa", "1.8", "--gfr", "200mL/min",
+             "--gfr-measured", *START]  # fmt: skip
     capped = run(*carbo, "--set", "carboplatin.cap_given_gfr=true", "--format", "json")
     uncapped = run(
         *carbo,

@@ -854,7 +854,7 @@ def lifetime_unknown(t: Total) -> Alert:
         else (f"threshold of {fmt(t.threshold)} {unit}")
     )
     give = (
-        f"--prior {t.drug}=AMOUNT (--prior {t.drug}=0{t.unit} when there was none)"
+        f"--prior {t.drug}=AMOUNT; --prior {t.drug}=0{t.unit} says there was none"
         if t.drug != EQUIVALENT
         else "--prior DRUG=AMOUNT for each anthracycline given before"
     )
@@ -863,7 +863,8 @@ def lifetime_unknown(t: Total) -> Alert:
         "LIFETIME_EXPOSURE_UNKNOWN",
         f"{t.drug} has a lifetime {level}, and no prior exposure was looked up: its total "
         f"({fmt(t.total)} {unit}) counts these doses only. Give the patient's history "
-        f"(--history FILE), their ledger (--patient ID) or the amount given elsewhere ({give})",
+        f"(--history FILE), their ledger (--patient ID) or the amount given elsewhere "
+        f"({give})",
         drug=t.drug,
     )
 

@@ -203,16 +203,16 @@ class DrugBook:
         name, abbreviation = self._find(text)
         if name is not None:
             return self.drugs[name], abbreviation
-        key = code(text)
-        if key in self._ambiguous:
-            _, names = self._ambiguous[key]
-            raise ValueError(
-                f"'{shown}' is ambiguous: real orders use it for {' and '.join(names)}; "
-                "write the generic name"
-            )
-        if key in self._unsupported:
-            _, what = self._unsupported[key]
-            raise ValueError(f"'{shown}' is {what}; dosecalc does not dose it")
+        for key in dict.fromkeys((code(text), code(strip_salt(text)))):  # "Marqibo injection"
+            if key in self._ambiguous:
+                _, names = self._ambiguous[key]
+                raise ValueError(
+                    f"'{shown}' is ambiguous: real orders use it for {' and '.join(names)}; "
+                    "write the generic name"
+                )
+            if key in self._unsupported:
+                _, what = self._unsupported[key]
+                raise ValueError(f"'{shown}' is {what}; dosecalc does not dose it")
         special = special_form(text)
         names = self.closest(fold(text), special=special)
         hint = f"; did you mean {' or '.join(names)}?" if names else ""

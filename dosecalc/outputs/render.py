@@ -427,7 +427,7 @@ def policy_table(rules: Any) -> Grid:
     table = Grid(
         [
             Column("Setting"),
-            Column("Value"),
+            Column("Value", wrap=28),
             Column("From", under=2, label="from {}"),
             Column("Default follows", wrap=30, under=1),
         ],
