@@ -249,6 +249,8 @@ def parse(text: str, source: str) -> tuple[Any, dict[Loc, int]]:
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         message = " ".join(filter(None, [e.context, e.problem]))
+        if "alias" in message:  # a star allele written bare: DPYD: *1/*2A
+            message += '; a value that starts with * is text only in quotes, e.g. "*1/*2A"'
         raise FileError(
             Problem(f"not valid YAML: {message}", file=source, line=mark.line + 1 if mark else None)
         ) from None
