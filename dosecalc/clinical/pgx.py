@@ -127,7 +127,7 @@ def parse(gene_text: str, value: Any, where: str, data: PgxBook | None = None) -
         phenotype = table.get(f"{names[0]}/{names[1]}") or table[f"{names[1]}/{names[0]}"]
         return Genotype(gene, text, where, names, labels, functions, None, phenotype)
     total = float(a["activity_value"]) + float(b["activity_value"])
-    note = _same_haplotype(data, gene, names)
+    note = _same_haplotype(data, gene, names, total)
     return Genotype(gene, text, where, names, labels, functions, total, _phenotype(g, total), note)
 
 
@@ -156,18 +156,24 @@ def _phenotype(g: dict[str, Any], score: float) -> str:
     )
 
 
-def _same_haplotype(data: PgxBook, gene: str, names: tuple[str, str]) -> str | None:
+def _same_haplotype(data: PgxBook, gene: str, names: tuple[str, str], total: float) -> str | None:
     """The words for two variants written as two alleles that usually sit on one haplotype
-    (c.1129-5923C>G and c.1236G>A: HapB3)."""
-    for pair in data.genes[gene].get("same_haplotype") or []:
+    (c.1129-5923C>G and c.1236G>A: HapB3), with the score of each reading."""
+    g = data.genes[gene]
+    normal = next(
+        float(v["activity_value"]) for v in g["allele_values"] if v["function"] == "normal"
+    )
+    for pair in g.get("same_haplotype") or []:
         variants = {data.allele(gene, v)["name"] for v in pair["variants"]}  # type: ignore[index]
         if set(names) == variants and names[0] != names[1]:
+            one = data.allele(gene, pair["counts_as"])
+            together = normal + float(one["activity_value"])  # type: ignore[index]
             return (
                 f"{' and '.join(pair['variants'])} are the two variants of {pair['counts_as']}: "
-                f"reported together they are usually one {pair['counts_as']} allele (activity "
-                "score 1.5); written as two alleles they are scored as one on each gene copy "
-                "(activity score 1, the lower). The starting dose is the same under CPIC and "
-                f"DPWG (50 %); check the laboratory report (source: {data.cite(pair['source'])})"
+                f"reported together they are usually one {pair['counts_as']} allele beside a "
+                f"normal one (activity score {fmt(together)}); written as two alleles they are "
+                f"scored as one on each gene copy (activity score {fmt(total)}, the lower): "
+                f"check the laboratory report (source: {data.cite(pair['source'])})"
             )
     return None
 
