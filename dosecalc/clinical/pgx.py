@@ -285,7 +285,8 @@ class Assessment(NamedTuple):
             "avoid": "AVOID: the dose shown is the standard dose, not to be given as planned",
             "no_recommendation": "no dose from the genotype alone: the dose shown is the "
             "standard dose, to be decided with the prescriber",
-            "dose_at_most": f"at most {self.dose_at_most}: the protocol dose is at or under it",
+            "dose_at_most": f"at most {self.dose_at_most}: not lowered (the protocol dose is at "
+            "or under it, or not per m²)",
         }.get(self.action or "", "no change")
         return f"pharmacogenomics: {what} ({why})"
 
