@@ -58,6 +58,16 @@ LabFiles = Annotated[
         dir_okay=False,
     ),
 ]
+Genotype = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--genotype",
+        help="A pharmacogenomic result GENE=A/B, in quotes: DPYD='*1/*2A', "
+        "DPYD='c.1905+1G>A/c.1236G>A', DPYD=AS:1 (an activity score), UGT1A1='*28/*28'; "
+        "repeatable. Fluorouracil, capecitabine and irinotecan doses follow it "
+        "(docs/pharmacogenomics.md).",
+    ),
+]
 History = Annotated[
     list[Path] | None,
     typer.Option(

@@ -71,6 +71,8 @@ class PatientCheck:
     labs: Any = None  # labs.Labs, when lab values were given
     kidney: Any = None  # renal.Kidney, when lab values or --scr were given
     organ: list[Any] | None = None  # organ.Assessment per order of the --next regimen
+    genotypes: dict[str, Any] | None = None  # gene → pgx.Genotype, when --genotype was given
+    pgx: list[Any] | None = None  # pgx.Assessment per order of the --next regimen
 
     @property
     def critical(self) -> bool:
@@ -91,6 +93,11 @@ class PatientCheck:
             out["labs"] = self.labs.as_list() if self.labs else []
             out["renal"] = self.kidney.as_dict()
             out["organ_function"] = organ_as_list(self.organ or [], False)
+        if self.genotypes is not None:
+            from dosecalc.clinical import pgx
+
+            out["genotype"] = pgx.as_dict(self.genotypes)
+            out["pharmacogenomics"] = pgx.as_list(self.pgx or [])
         return out
 
 
@@ -115,6 +122,24 @@ def with_labs(
             if alert not in alerts:
                 alerts.append(alert)
     return replace(r, warnings=r.warnings + alerts, labs=labs, kidney=values.kidney, organ=assessed)
+
+
+def with_genotypes(
+    r: PatientCheck, genotypes: dict[str, Any], proposed: Regimen | None, policy: Policy
+) -> PatientCheck:
+    """The check with what the pharmacogenomic data says for each drug of the proposed regimen
+    at the patient's genotypes (its cycles were fitted with the adjusted doses)."""
+    from dosecalc.clinical import pgx
+
+    assessed: list[Any] = []
+    alerts: list[Alert] = []
+    for order in proposed.drugs if proposed is not None else []:
+        a = pgx.assess(order.drug, genotypes, policy["pgx.options"], order.per_day)
+        if a is None:
+            continue
+        assessed.append(a)
+        alerts += [x for x in pgx.alerts(a, policy) if x not in alerts]
+    return replace(r, warnings=r.warnings + alerts, genotypes=genotypes, pgx=assessed)
 
 
 def bsa_of(patient: Patient | None, rows: Sequence[Row]) -> tuple[float | None, str]:
@@ -149,9 +174,15 @@ def pattern_cycles(regimen: Regimen) -> int:
 
 
 def next_cycles(
-    regimen: Regimen, patient: Patient, bsa_m2: float | None, policy: Policy, who: str = ""
+    regimen: Regimen,
+    patient: Patient,
+    bsa_m2: float | None,
+    policy: Policy,
+    who: str = "",
+    genotypes: dict[str, Any] | None = None,
 ) -> list[list[cumulative.Event]]:
-    """The regimen's distinct cycles for this patient, as contributions to lifetime totals.
+    """The regimen's distinct cycles for this patient, as contributions to lifetime totals
+    (with ``genotypes``, at the doses the pharmacogenomic data gives).
 
     Without a BSA this is still exact where the BSA cancels out: a per-m² dose without a cap or
     rounding adds its protocol amount to a per-m² total, and a flat dose adds itself to an
@@ -159,13 +190,16 @@ def next_cycles(
     """
     from dataclasses import replace
 
+    from dosecalc.clinical import pgx
     from dosecalc.clinical.plan import by_cycle, plan_events, schedule_regimen
 
     book = ceilings.book()
     n = pattern_cycles(regimen)
     if bsa_m2 is not None:
         person = replace(patient, bsa_m2=bsa_m2)
-        administrations, _ = schedule_regimen(regimen, person, policy, date.today(), n)
+        administrations, _ = schedule_regimen(
+            regimen, person, policy, date.today(), n, genotypes=genotypes
+        )
         return by_cycle(plan_events(administrations, bsa_m2, book))
     out: list[list[cumulative.Event]] = []
     for cycle in range(1, n + 1):
@@ -187,8 +221,12 @@ def next_cycles(
                     f"{o.drug} ({spec.describe()}) needs the patient's BSA: give --bsa (or "
                     "--height and --weight), or bsa_m2 in the history",
                 )
+            found = (
+                pgx.assess(o.drug, genotypes, policy["pgx.options"], spec) if genotypes else None
+            )
+            amount = spec.amount * (found.percent / 100 if found and found.percent else 1.0)
             events += [
-                cumulative.Event(o.drug, spec.amount, True, None, 1, cycle, day) for day in o.days
+                cumulative.Event(o.drug, amount, True, None, 1, cycle, day) for day in o.days
             ]
         out.append(sorted(events, key=lambda e: e.day or 0))
     return out
@@ -223,8 +261,10 @@ def check_history(
     requested: int | None = None,
     policy: Policy | None = None,
     names: Sequence[str | None] | None = None,
+    genotypes: dict[str, Any] | None = None,
 ) -> Iterator[PatientCheck]:
-    """Every patient of a (possibly pharmacy-wide) history (or those ``names``), in order."""
+    """Every patient of a (possibly pharmacy-wide) history (or those ``names``), in order
+    (``genotypes``: the one patient's, for the doses of the proposed regimen)."""
     book = ceilings.book()
     for name in history.patients if names is None else names:
         bsa_m2, described = _bsa_of_columns(patient, history, name)
@@ -243,6 +283,7 @@ def check_history(
             name,
             policy,
             history.notes.get(name, ()),
+            genotypes,
         )
 
 
@@ -313,6 +354,7 @@ def _check(
     name: str | None,
     policy: Policy | None,
     notes: Sequence[Alert] = (),
+    genotypes: dict[str, Any] | None = None,
 ) -> PatientCheck:
     from dosecalc.clinical.policy import defaults
 
@@ -328,7 +370,9 @@ def _check(
     extra: list[str] = []
     cycles: list[list[cumulative.Event]] = []
     if proposed is not None:
-        cycles = next_cycles(proposed, patient or _placeholder(), bsa_m2, policy, name or "")
+        cycles = next_cycles(
+            proposed, patient or _placeholder(), bsa_m2, policy, name or "", genotypes
+        )
         extra = [e.drug for cycle in cycles for e in cycle]
     result = cumulative.evaluate_items(items, make_event, book, factors, table, options, extra)
     alerts += cumulative.bsa_assumed(use) + result.alerts

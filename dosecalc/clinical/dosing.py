@@ -1,5 +1,5 @@
-"""The dose engine: protocol dose → rule → basis → organ function → modification → cap →
-rounding, with a trace.
+"""The dose engine: protocol dose → rule → basis → organ function → pharmacogenomics →
+modification → cap → rounding, with a trace.
 
 Pure functions of plain values. The order of operations is fixed (prior-art lesson 2): a
 patient-dependent rule of the regimen (children, infants) replaces or scales the
@@ -65,6 +65,7 @@ class Dose:
     rounding_note: str | None = None
     cap: float | None = None
     organ_percent: float | None = None  # the organ-function band applied (--adjust-organ)
+    pgx: Any = None  # the pharmacogenomic assessment of the order (clinical.pgx.Assessment)
     infusion: Infusion | None = None  # how it is given (the regimen's infusion)
     note: str | None = None  # the regimen's note on this order
     rule: RuleUse | None = None  # the patient-dependent rule that applied
@@ -76,6 +77,11 @@ class Dose:
         if self.rule is None or self.rule.rule.percent is None:
             return 1.0
         return self.rule.rule.percent / 100
+
+    @property
+    def pgx_percent(self) -> float | None:
+        """The percent of the standard dose the patient's genotype gave (None: unchanged)."""
+        return self.pgx.percent if self.pgx is not None else None
 
     @property
     def protocol_text(self) -> str:
@@ -131,6 +137,8 @@ class Dose:
         factor = 1 + self.modification.percent / 100 if self.modification else 1.0
         if self.organ_percent is not None:
             factor *= self.organ_percent / 100
+        if self.pgx_percent is not None:
+            factor *= self.pgx_percent / 100
         return self.protocol.amount * self.rule_factor * factor
 
 
@@ -141,9 +149,12 @@ def calculate(
     modification: Modification | None = None,
     renal: Renal | None = None,
     organ: tuple[float, str] | None = None,
+    pgx: Any = None,
 ) -> Dose:
     """The dose of ``order`` for ``patient`` on one of its days. ``organ``: (percent, why) of an
-    organ-function band to apply (organ.assess), after the basis and before any modification."""
+    organ-function band to apply (organ.assess), after the basis and before any modification;
+    ``pgx``: the order's pharmacogenomic assessment (pgx.assess), its percent applied after
+    the organ function's (both are of the standard starting dose), its reading always traced."""
     from dosecalc.clinical.policy import defaults
 
     policy = policy or defaults()
@@ -179,6 +190,13 @@ def calculate(
             f"organ function: {fmt(organ[0])} % ({organ[1]}): {fmt(calculated)} → "
             f"{fmt(dose)} {spec.unit}"
         )
+    if pgx is not None:
+        if pgx.percent is None:
+            trace.append(pgx.trace())
+        else:
+            before = dose
+            dose = before * pgx.percent / 100
+            trace.append(f"{pgx.trace()}: {fmt(before)} → {fmt(dose)} {spec.unit}")
     if modification is not None:
         before = dose
         dose = before * (1 + modification.percent / 100)
@@ -221,6 +239,7 @@ def calculate(
         rounding_note=rounded.note if rounded else None,
         cap=cap,
         organ_percent=organ[0] if organ is not None else None,
+        pgx=pgx,
         infusion=order.infusion,
         note=order.note,
         rule=use,

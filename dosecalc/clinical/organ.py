@@ -192,7 +192,7 @@ def assess(
             percent = band.get("percent")
             limit = band.get("dose_at_most")
             if limit is not None:
-                percent = _percent_of(limit, protocol)
+                percent = percent_of(limit, protocol)
             findings.append(
                 Finding(
                     lab=lab if lab != "kidney" else ESTIMATES[estimate or ""],
@@ -227,7 +227,7 @@ def assess(
     )
 
 
-def _percent_of(limit: str, protocol: Any) -> float | None:
+def percent_of(limit: str, protocol: Any) -> float | None:
     """A 'dose_at_most 20 mg/m2' band as a percentage of the protocol's dose per m² (None when
     the protocol dose is not per m², or already at or under the limit)."""
     cap = per_m2(limit)

@@ -150,6 +150,8 @@ class Plan:
     kidney: Any = None  # renal.Kidney: the kidney function every drug's rule reads
     organ: list[Any] = field(default_factory=list)  # organ.Assessment per drug order
     adjust_organ: bool = False  # whether organ-function bands changed the doses
+    genotypes: dict[str, Any] = field(default_factory=dict)  # gene → pgx.Genotype given
+    pgx: list[Any] = field(default_factory=list)  # pgx.Assessment per drug order
 
     @property
     def critical(self) -> bool:
@@ -178,8 +180,11 @@ class Plan:
         return out
 
     def as_dict(self) -> dict[str, object]:
+        from dosecalc.clinical import pgx
+
         patient = self.patient.as_dict()
         patient["cardiac_radiation_gy"] = self.factors.cardiac_radiation_gy
+        patient["genotype"] = pgx.as_dict(self.genotypes)
         if self.course is not None:
             head = self.course.head
             described: dict[str, object] = {
@@ -227,6 +232,7 @@ class Plan:
             "labs": self.labs.as_list() if self.labs else [],
             "renal": self.kidney.as_dict() if self.kidney is not None else None,
             "organ_function": organ_as_list(self.organ, self.adjust_organ),
+            "pharmacogenomics": pgx.as_list(self.pgx),
             "changes": self.changes(),
             "warnings": [w.as_dict() for w in self.warnings],
         }
@@ -484,6 +490,7 @@ def make_plan(
     adjust_organ: bool = False,
     first_cycle: int = 1,
     consulted: cumulative.Consulted | None = None,
+    genotypes: dict[str, Any] | None = None,
 ) -> Plan:
     """Plan ``regimen`` for ``patient``; ``history`` rows are the prior lifetime exposure
     (``notices``: what reading them found, e.g. repeats counted again).
@@ -492,7 +499,9 @@ def make_plan(
     --reduce), reported with the regimen's own (ABBREVIATION_READ) or refused by policy.
     ``labs`` (labs.Labs) are the patient's laboratory values: organ-function bands are checked
     for every drug (and applied to the doses only with ``adjust_organ``), and the regimen's lab
-    gates against each cycle's day 1.
+    gates against each cycle's day 1. ``genotypes`` (gene → pgx.Genotype) are the patient's:
+    every drug with pharmacogenomic data is checked against them and its dose adjusted (a drug
+    whose gene is not given is flagged PGX_NOT_TESTED).
 
     ``first_cycle`` numbers the cycles from a later one: ``start`` is then that cycle's day 1
     and the cycles before it are not part of the plan (an order for cycle 3 is checked against a
@@ -534,6 +543,8 @@ def make_plan(
     labs = labs if labs is not None else Labs()
     values = og.values_for(patient, labs, policy)
     assessed: list[Any] = []
+    genotypes = dict(genotypes or {})
+    read_pgx: list[Any] = []
     administrations, warnings = schedule_regimen(
         regimen,
         patient,
@@ -547,6 +558,8 @@ def make_plan(
         adjust_organ=adjust_organ,
         assessed=assessed,
         first_cycle=first_cycle,
+        genotypes=genotypes,
+        assessed_pgx=read_pgx,
     )
     warnings += lab_alerts(regimen, labs, starts, policy, values, 1, first_cycle=first_cycle)
     if given:
@@ -619,6 +632,8 @@ def make_plan(
         organ=assessed,
         adjust_organ=adjust_organ,
         consulted=consulted,
+        genotypes=genotypes,
+        pgx=read_pgx,
     )
 
 
@@ -776,6 +791,8 @@ def assemble(
     organ: list[Any] | None = None,
     adjust_organ: bool = False,
     consulted: cumulative.Consulted | None = None,
+    genotypes: dict[str, Any] | None = None,
+    pgx: list[Any] | None = None,
 ) -> Plan:
     """Lifetime totals, warnings and projection over the dated administrations of all phases.
     ``consulted`` says where the prior exposure was looked up: a total that nothing covers has
@@ -836,6 +853,8 @@ def assemble(
         kidney,
         list(organ or []),
         adjust_organ,
+        dict(genotypes or {}),
+        list(pgx or []),
     )
 
 
@@ -869,7 +888,14 @@ def lifetime_unknown(t: Total) -> Alert:
     )
 
 
-_ONCE_CODES = ("ORGAN_FUNCTION_NOT_CHECKED", "LAB_STALE")
+# said once per drug however many orders or phases give it (mFOLFOX6 gives fluorouracil twice)
+_ONCE_CODES = (
+    "ORGAN_FUNCTION_NOT_CHECKED",
+    "LAB_STALE",
+    "PGX_NOT_TESTED",
+    "PGX_CONTRAINDICATION",
+    "PGX_NO_RECOMMENDATION",
+)
 
 
 def _once(alerts: list[Alert]) -> list[Alert]:
@@ -922,13 +948,18 @@ def schedule_regimen(
     adjust_organ: bool = False,
     assessed: list[Any] | None = None,
     first_cycle: int = 1,
+    genotypes: dict[str, Any] | None = None,
+    assessed_pgx: list[Any] | None = None,
 ) -> tuple[list[Administration], list[Alert]]:
     """The dated administrations of one regimen, and the warnings about its doses.
 
     With ``organ_values`` (organ.values_for) every order is checked against the organ-function
     data once; its band is applied to the dose only with ``adjust_organ``. The assessments are
-    appended to ``assessed``."""
+    appended to ``assessed``. With ``genotypes`` (gene → pgx.Genotype; empty: none given) every
+    order is checked against the pharmacogenomic data once and its adjustment applied; those
+    assessments are appended to ``assessed_pgx``."""
     from dosecalc.clinical import organ as og
+    from dosecalc.clinical import pgx as px
     from dosecalc.clinical import renal as rn
     from dosecalc.clinical.rules import effective
 
@@ -949,6 +980,18 @@ def schedule_regimen(
             )
         return assessments[i]
 
+    pgx_found: dict[int, Any] = {}
+
+    def pgx_of(i: int) -> Any:
+        if genotypes is None:
+            return None
+        if i not in pgx_found:
+            order = regimen.drugs[i]
+            pgx_found[i] = px.assess(
+                order.drug, genotypes, policy["pgx.options"], effective(order, patient)
+            )
+        return pgx_found[i]
+
     def dose_for(i: int, cycle: int) -> Dose:
         order = regimen.drugs[i]
         mod = modification_for(list(modifications), order.drug, cycle)
@@ -958,7 +1001,7 @@ def schedule_regimen(
             step = None
             if adjust_organ and a is not None and a.percent is not None:
                 step = (a.percent, f"{a.drug} organ-function band, option {a.option}")
-            cache[key] = calculate(order, patient, policy, mod, renal, step)
+            cache[key] = calculate(order, patient, policy, mod, renal, step, pgx_of(i))
         return cache[key]
 
     administrations = expand(regimen, dose_for, first, cycles, phase, starts, first_cycle)
@@ -974,9 +1017,54 @@ def schedule_regimen(
             for w in renal.critical
         ]
     warnings += _organ_alerts(regimen, administrations, assessments, adjust_organ)
+    warnings += _pgx_alerts(regimen, administrations, pgx_found, policy)
     if assessed is not None:
         assessed += [a for _, a in sorted(assessments.items()) if a is not None]
+    if assessed_pgx is not None:
+        assessed_pgx += [a for _, a in sorted(pgx_found.items()) if a is not None]
     return administrations, warnings
+
+
+def _first(regimen: Regimen, i: int, administrations: list[Administration]) -> Any:
+    """The first administration of the regimen's ``i``-th drug order (None: not in this plan)."""
+    order = regimen.drugs[i]
+    spec = order.per_day
+    return next(
+        (
+            x
+            for x in administrations
+            if x.dose.drug == order.drug and spec in (x.dose.protocol, x.dose.regimen_dose)
+        ),
+        None,
+    )
+
+
+def _pgx_alerts(
+    regimen: Regimen,
+    administrations: list[Administration],
+    assessments: dict[int, Any],
+    policy: Policy,
+) -> list[Alert]:
+    """Per drug order, at its first administration: what the pharmacogenomic data says (the
+    standard and the adjusted dose of that administration)."""
+    from dosecalc.clinical import pgx as px
+
+    out: list[Alert] = []
+    for i, a in sorted(assessments.items()):
+        if a is None:
+            continue
+        first = _first(regimen, i, administrations)
+        where: dict[str, Any] = {}
+        standard = adjusted = None
+        unit = "mg"
+        if first is not None:
+            where = dict(phase=first.phase, cycle=first.cycle, day=first.day, date=first.date)
+            unit = first.dose.unit
+            if a.percent is not None:
+                adjusted = first.dose.calculated * (first.dose.organ_percent or 100) / 100
+                standard, adjusted = adjusted, adjusted * a.percent / 100
+        out += px.alerts(a, policy, standard, adjusted, unit, where)
+    return out
 
 
 def _organ_alerts(
@@ -992,16 +1080,7 @@ def _organ_alerts(
     for i, a in sorted(assessments.items()):
         if a is None:
             continue
-        order = regimen.drugs[i]
-        spec = order.per_day
-        first = next(
-            (
-                x
-                for x in administrations
-                if x.dose.drug == order.drug and spec in (x.dose.protocol, x.dose.regimen_dose)
-            ),
-            None,
-        )
+        first = _first(regimen, i, administrations)
         where: dict[str, Any] = {}
         standard = adjusted = None
         unit = "mg"

@@ -468,6 +468,25 @@ SETTINGS: dict[str, Setting] = {
             "drug = organ-function option name (e.g. bleomycin = uk-renal-drug-handbook)",
         ),
         Setting(
+            "pgx.options",
+            {},
+            "each drug's default option in data/pgx.yaml: CPIC for fluorouracil and "
+            "capecitabine, DPWG for irinotecan, the label for liposomal irinotecan",
+            _table("options"),
+            "drug = pharmacogenomic option name (e.g. fluorouracil = dpwg)",
+        ),
+        Setting(
+            "pgx.not_tested_severity",
+            "warning",
+            "EMA 2020 (test for DPD deficiency before starting fluorouracil or capecitabine) "
+            "and the FDA labels' boxed warning since February 2026 (test for DPYD variants "
+            "before starting unless immediate treatment is necessary): a warning, so that urgent "
+            "treatment is not blocked",
+            _choice("info", "warning", "critical"),
+            "severity of PGX_NOT_TESTED: a drug with a pharmacogenomic guideline ordered "
+            "without a genotype for its gene (info, warning or critical)",
+        ),
+        Setting(
             "cumulative.options",
             {},
             "each drug's default option in data/ceilings.yaml",

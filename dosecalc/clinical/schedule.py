@@ -35,6 +35,7 @@ class Administration:
             "protocol_unit": d.protocol.per_unit,
             "calculated_dose": d.calculated,
             "organ_percent": d.organ_percent,
+            "pgx": d.pgx.adjustment() if d.pgx is not None else None,
             "modified_dose": d.modified,
             "modification": None
             if mod is None

@@ -141,9 +141,12 @@ class Verification:
         return self.verdict == HOLD
 
     def as_dict(self) -> dict[str, object]:
+        from dosecalc.clinical import pgx
+
         r, o, p = self.regimen, self.order, self.plan
         patient = p.patient.as_dict()
         patient.update(
+            genotype=pgx.as_dict(p.genotypes),
             measurements_from=self.patient_from,
             order_bsa_m2=self.order_bsa_m2,
             measured=o.patient.measured.isoformat() if o.patient.measured else None,
@@ -196,6 +199,7 @@ class Verification:
             "labs": p.labs.as_list() if p.labs else [],
             "renal": p.kidney.as_dict() if p.kidney is not None else None,
             "organ_function": organ_as_list(p.organ, p.adjust_organ),
+            "pharmacogenomics": pgx.as_list(p.pgx),
             "cumulative": [t.as_dict() for t in p.cumulative],
             "warnings": [w.as_dict() for w in self.warnings],
             **({"recorded": self.recorded} if self.recorded is not None else {}),
@@ -301,6 +305,8 @@ def verify(
         kidney=expected_plan.kidney,
         organ=expected_plan.organ,
         adjust_organ=expected_plan.adjust_organ,
+        genotypes=expected_plan.genotypes,
+        pgx=expected_plan.pgx,
     )
     return Verification(
         order,
@@ -403,7 +409,7 @@ def _check_line(
                     "ORDER_DOSE_DEVIATION",
                     f"{ln.drug} day {ln.day}: ordered {fmt(ln.amount)} {ln.unit} is "
                     f"{deviation:+.1f} % from the {fmt(expected)} {d.unit} recomputed "
-                    f"({d.protocol_text}{', capped at max_dose' if d.capped else ''}), outside "
+                    f"({d.protocol_text}{_adjusted(d)}{', capped at max_dose' if d.capped else ''}), outside "
                     f"the ±{fmt(tol)} % tolerance ({why}); the "
                     "prescriber must confirm or correct it",
                     **_where(order, ln.day, ln.drug),
@@ -425,6 +431,17 @@ def _check_line(
     elif ln.route is None:
         trace.append(f"route not written on the order; the regimen's is {d.route}")
     return LineCheck(ln, a, tol, why, status, tuple(trace), rule), alerts
+
+
+def _adjusted(d: Dose) -> str:
+    """The percentages the expected dose carries, for the deviation's message."""
+    out = ""
+    if d.organ_percent is not None:
+        out += f" × {fmt(d.organ_percent)} % for organ function"
+    if d.pgx_percent is not None:
+        g = d.pgx.genotype
+        out += f" × {fmt(d.pgx_percent)} % for {d.pgx.gene} {g.given} (PGX_DOSE_ADJUSTMENT)"
+    return out
 
 
 def _unexpected(

@@ -17,7 +17,7 @@ import math
 import re
 from collections.abc import Sequence
 from datetime import date
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from dosecalc.base.bounds import GFR_ML_MIN, SCR_MG_DL
 from dosecalc.base.errors import fail
@@ -300,6 +300,7 @@ class Labs(NamedTuple):
     """All laboratory values given for one patient, oldest first (undated ones first)."""
 
     values: tuple[LabValue, ...] = ()
+    genotypes: tuple[Any, ...] = ()  # pgx.Genotype of the lab files' genotype rows
 
     def __bool__(self) -> bool:
         return bool(self.values)

@@ -46,6 +46,7 @@ class Measurements:
     scr: str | float | None = None
     gfr: str | float | None = None
     id: str | None = None  # the patient's id on the order
+    genotype: tuple[tuple[str, str, str], ...] = ()  # (gene, result, file:line) as written
 
     @property
     def any_size(self) -> bool:

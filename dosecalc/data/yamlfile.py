@@ -93,6 +93,9 @@ def _number_message(text: str, why: str) -> str:
     return f"{why}{both}; or put it in quotes if it is text"
 
 
+STAR_HINT = '; a value that starts with * is text only in quotes, e.g. "*1/*2A"'
+
+
 class _Loader(yaml.SafeLoader):
     """SafeLoader without timestamps, with strict booleans and numbers, no duplicate keys, no
     aliases."""
@@ -110,8 +113,10 @@ class _Loader(yaml.SafeLoader):
     def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
         event = self.peek_event()
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            star = isinstance(event, yaml.AliasEvent) and re.match(r"\d", event.anchor or "")
             raise yaml.MarkedYAMLError(
-                problem="YAML anchors and aliases (& and *) are not allowed; write the values out",
+                problem="YAML anchors and aliases (& and *) are not allowed; write the values out"
+                + (STAR_HINT if star else ""),  # a star allele written bare: DPYD: *1
                 problem_mark=event.start_mark,
             )
         if len(self._depth_stack) >= MAX_DEPTH:
@@ -249,6 +254,8 @@ def parse(text: str, source: str) -> tuple[Any, dict[Loc, int]]:
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         message = " ".join(filter(None, [e.context, e.problem]))
+        if "while scanning an alias" in message:  # a star allele written bare: DPYD: *1/*2A
+            message += STAR_HINT
         raise FileError(
             Problem(f"not valid YAML: {message}", file=source, line=mark.line + 1 if mark else None)
         ) from None

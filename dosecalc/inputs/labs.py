@@ -1,7 +1,11 @@
 """Laboratory values as people and laboratories send them: ``--lab NAME=VALUE[@YYYY-MM-DD]``
 (``--lab anc=1.2x10^9/L@2026-11-28``) and lab files (CSV ``date,name,value,unit``, as a
 laboratory exports them), read into :class:`dosecalc.data.labs.Labs`. Every bad row of a file is
-reported with file:line, all at once."""
+reported with file:line, all at once.
+
+A lab file may also carry a pharmacogenomic result: a row whose name is a gene (``DPYD``,
+``UGT1A1``), whose value is the genotype (``*1/*2A``, ``AS:1``) and whose unit is empty or
+``genotype``; it is read as ``--genotype`` reads it (clinical/pgx.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ import re
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from dosecalc.base.errors import DosecalcError, FileError, Problem, fail
 from dosecalc.data.labs import KINDS, Labs, LabValue, kind, merge, parse_value
@@ -35,6 +40,12 @@ def parse_date(text: str, field_name: str, today: date | None = None) -> date:
 def parse_lab(text: str, today: date | None = None) -> LabValue:
     """``'anc=1.2x10^9/L@2026-11-28'`` -> a :class:`LabValue`."""
     name, sep, rest = text.partition("=")
+    if sep and _gene(name):
+        raise fail(
+            "--lab",
+            f"{name.strip()} is a gene, not a laboratory test: give its result with --genotype "
+            f"{name.strip()}=A/B (or a row of a lab file)",
+        )
     if not sep or not name.strip() or not rest.strip():
         raise fail(
             "--lab",
@@ -60,9 +71,16 @@ COLUMNS = ("date", "name", "value", "unit")
 MAX_FILE_BYTES = 5_000_000
 
 
-def read_file(path: Path, today: date | None = None) -> list[LabValue]:
-    """A lab file (CSV with the columns date, name, value, unit; a header row first). Every bad
-    row is reported, each with file:line, in one error."""
+def _gene(name: str) -> str | None:
+    from dosecalc.data.pgx import book
+
+    return book().gene(name)
+
+
+def read_file(path: Path, today: date | None = None) -> list[Any]:
+    """A lab file (CSV with the columns date, name, value, unit; a header row first): its
+    LabValues, and a pgx.Genotype for each row that names a gene. Every bad row is reported,
+    each with file:line, in one error."""
     from dosecalc.data.yamlfile import read_text
 
     source = str(path)
@@ -96,7 +114,7 @@ def read_file(path: Path, today: date | None = None) -> list[LabValue]:
             )
         )
     at = {c: names.index(c) for c in COLUMNS}
-    out: list[LabValue] = []
+    out: list[Any] = []
     problems: list[Problem] = []
     for line, row in numbered[1:]:
         if len(row) != len(names):
@@ -111,6 +129,9 @@ def read_file(path: Path, today: date | None = None) -> list[LabValue]:
             if not cell["date"]:
                 raise fail("date", "is empty; every row of a lab file needs its sample date")
             when = parse_date(cell["date"], "date", today)
+            if _gene(cell["name"]):
+                out.append(_genotype(cell, f"{path.name}:{line}"))
+                continue
             k = kind(cell["name"], "name")
             if not re.fullmatch(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", cell["value"]):
                 raise fail("value", f"'{cell['value'][:40]}' is not a number")
@@ -142,7 +163,23 @@ def collect(
 ) -> Labs:
     """The values of ``--lab`` options and lab files, merged and checked: one lab's values are
     all dated or all undated, and two different values of one lab on one date are refused."""
-    values = [parse_lab(t, today) for t in texts]
+    values: list[Any] = [parse_lab(t, today) for t in texts]
     for path in files:
         values += read_file(Path(path), today)
-    return merge(values)
+    from dosecalc.clinical import pgx
+
+    genotypes: dict[str, Any] = {}
+    for g in values:
+        if isinstance(g, pgx.Genotype):
+            pgx.add(genotypes, g)
+    merged = merge([v for v in values if isinstance(v, LabValue)])
+    return merged._replace(genotypes=tuple(genotypes.values()))
+
+
+def _genotype(cell: dict[str, str], where: str) -> Any:
+    """A lab file's genotype row (a gene's name, its result, an empty unit or 'genotype')."""
+    from dosecalc.clinical import pgx
+
+    if cell["unit"].lower() not in ("", "genotype"):
+        raise fail("unit", f"'{cell['unit'][:40]}': a genotype row's unit is empty or 'genotype'")
+    return pgx.parse(cell["name"], cell["value"], "value")._replace(where=where)

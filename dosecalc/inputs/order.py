@@ -85,6 +85,52 @@ def _lazy(name: str, what: str) -> Any:
 QUANTITY = WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "number"}, {"type": "null"}]})
 
 
+def _genotype(value: Any) -> Any:
+    """``genotype:`` as a mapping gene → result or a list of GENE=RESULT, each read as
+    ``--genotype`` reads it (an unknown gene or allele is refused); kept as written."""
+    from dosecalc.clinical import pgx
+
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        items = list(value.items())
+    elif isinstance(value, list):
+        bad = next((x for x in value if not isinstance(x, str) or "=" not in x), None)
+        if bad is not None:
+            raise ValueError(f"{bad!r} is not GENE=RESULT; e.g. DPYD=*1/*2A (in quotes)")
+        items = [tuple(x.partition("=")[::2]) for x in value]
+    else:
+        raise ValueError(
+            f'{value!r} is not a genotype list; write a mapping (DPYD: "*1/*2A") or a list '
+            "of GENE=RESULT (- DPYD=*1/*2A)"
+        )
+    found: dict[str, Any] = {}
+    for gene, result in items:
+        if not isinstance(gene, str) or not isinstance(result, str):
+            raise ValueError(
+                f'{gene!r}: write each result as text, GENE: "A/B" (in quotes: a star '
+                "name such as *1 is YAML syntax otherwise)"
+            )
+        try:
+            pgx.add(found, pgx.parse(gene, result, "patient.genotype"))
+        except DosecalcError as e:
+            raise ValueError(e.problems[0].message) from None
+    return value
+
+
+GENOTYPE = WithJsonSchema(
+    {
+        "anyOf": [
+            {"type": "object", "additionalProperties": {"type": "string"}},
+            {"type": "array", "items": {"type": "string", "pattern": "="}},
+            {"type": "null"},
+        ],
+        "description": "pharmacogenomic results: DPYD: '*1/*2A' (or a list of DPYD=*1/*2A)",
+        "examples": [{"DPYD": "*1/*2A", "UGT1A1": "*1/*28"}],
+    }
+)
+
+
 def _text_id(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise ValueError(f"{value!r} is not an id; write it as text")
@@ -138,6 +184,9 @@ class PatientBlock(_Strict):
     age: Annotated[str | float | None, _lazy("age", "age"), QUANTITY] = None
     scr: Annotated[str | float | None, _lazy("scr", "serum creatinine"), QUANTITY] = None
     gfr: Annotated[str | float | None, _lazy("gfr", "GFR"), QUANTITY] = None
+    genotype: Annotated[dict[str, str] | list[str] | None, PlainValidator(_genotype), GENOTYPE] = (
+        None
+    )
     note: Text | None = None
 
 
@@ -255,6 +304,17 @@ def read(
     return order
 
 
+def _genotypes(value: Any, at: Any) -> tuple[tuple[str, str, str], ...]:
+    """The block's genotype results as (gene, result, file:line)."""
+    if isinstance(value, dict):
+        return tuple((g, r, at("patient", "genotype", g)) for g, r in value.items())
+    out = []
+    for i, item in enumerate(value or []):
+        gene, _, result = item.partition("=")
+        out.append((gene, result, at("patient", "genotype", i)))
+    return tuple(out)
+
+
 def _is_fhir(text: str) -> bool:
     """JSON with a resourceType (a YAML order may also start with '{': a flow mapping)."""
     if not text.lstrip().startswith("{"):
@@ -305,7 +365,18 @@ def read_yaml(text: str, source: str, sha: str, base: Path | None = None) -> Ord
         )
     p = model.patient
     measurements = (
-        Measurements(p.height, p.weight, p.bsa, p.measured, p.sex, p.age, p.scr, p.gfr, p.id)
+        Measurements(
+            p.height,
+            p.weight,
+            p.bsa,
+            p.measured,
+            p.sex,
+            p.age,
+            p.scr,
+            p.gfr,
+            p.id,
+            _genotypes(p.genotype, at),
+        )  # fmt: skip
         if p is not None
         else Measurements()
     )

@@ -228,7 +228,7 @@ def _rows(plan: Plan, administrations: list[Any]) -> list[tuple[Any, list[Any]]]
 def _dose_table(plan: Plan, administrations: list[Any], notes: dict[str, int]) -> Grid:
     """The doses of one phase. How each is given is in its row; a regimen's note on an order
     is numbered once in ``notes`` and its number shown in the rows (see plan_table)."""
-    modified = any(a.dose.modification or a.dose.organ_percent for a in administrations)
+    modified = any(_changed(a.dose) for a in administrations)
     given = any(a.dose.infusion or a.dose.note for a in administrations)
     columns = [
         Column("Cycle", justify="right"),
@@ -255,7 +255,7 @@ def _dose_table(plan: Plan, administrations: list[Any], notes: dict[str, int]) -
         previous = a.cycle
         row: list[Any] = cells[:4]
         if modified:
-            row.append(f"{fmt(d.calculated)} {d.unit}" if d.modification or d.organ_percent else "")
+            row.append(f"{fmt(d.calculated)} {d.unit}" if _changed(d) else "")
         row += [Text(cells[5], style="bold"), d.route, d.protocol_text]
         if given:
             how = d.infusion_text
@@ -266,6 +266,12 @@ def _dose_table(plan: Plan, administrations: list[Any], notes: dict[str, int]) -
         row.append(calculation(plan, d))
         table.add_row(*row)
     return table
+
+
+def _changed(d: Any) -> bool:
+    """Whether a dose differs from the standard one (a modification, an organ-function or a
+    pharmacogenomic percent): the table then shows the standard dose beside it."""
+    return bool(d.modification or d.organ_percent or d.pgx_percent)
 
 
 def plan_table(plan: Plan) -> Group:
@@ -374,6 +380,11 @@ def calculation(plan: Plan, d: Any) -> str:
         text += f", {d.rule.label}" + (f" {percent:g} %" if percent is not None else "")
     if d.organ_percent is not None:
         text += f" × {fmt(d.organ_percent)} % (organ function)"
+    if d.pgx_percent is not None:
+        text += f" × {fmt(d.pgx_percent)} % ({d.pgx.gene})"
+    elif d.pgx is not None and d.pgx.action in ("avoid", "no_recommendation"):
+        what = "AVOID" if d.pgx.action == "avoid" else "no dose from genotype"
+        text += f", {d.pgx.gene}: {what}"
     if d.modification is not None:
         text += f", {d.modification.percent:+g} %"
     if d.capped:

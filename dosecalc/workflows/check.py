@@ -44,6 +44,7 @@ class CheckRequest:
     scr: str | None = None
     lab: list[str] | None = None
     labs: list[Path] | None = None
+    genotype: list[str] | None = None
     chest_rt: str | None = None
     equivalence: str | None = None
     policy: Path | None = None
@@ -136,6 +137,12 @@ def run(req: CheckRequest) -> One | Many:
         policy=rules, require_bsa=False,
     )  # fmt: skip
     values = gather.labs(req.lab, req.labs)
+    if req.genotype and req.next is None:
+        raise fail(
+            "--genotype",
+            "a genotype changes the doses of a proposed regimen: give --next REGIMEN (a plan "
+            "or a verify takes it too)",
+        )
     person = gather.with_labs(person, values)
     given_labs = bool(values) or person.scr_mg_dl is not None
     if given_labs and req.all_patients:
@@ -263,13 +270,22 @@ def _reference(
             f"a chart shows one patient; the history names {count} patients ({shown}"
             f"{', …' if count > 3 else ''}): give one patient's rows",
         )
+    genotypes = gather.genotypes(req.genotype, values) if proposed is not None else {}
+    if genotypes and count > 1:
+        raise fail(
+            "--genotype",
+            f"a genotype is one patient's, and the history names {count} patients; give that "
+            "patient's rows only",
+        )
     args = (person, factors, table, proposed, n_cycles, rules)
     if named and (count != 1 or req.all_patients):
         return _many(loaded, over, args, read)
-    [r] = list(chk.check_history(loaded, *args))
+    [r] = list(chk.check_history(loaded, *args, genotypes=genotypes or None))
     r.warnings[:0] = read  # the abbreviations read, before the patient's own warnings
     if given_labs:
         r = chk.with_labs(r, values, person, proposed, rules)
+    if genotypes:
+        r = chk.with_genotypes(r, genotypes, proposed, rules)
     r.warnings.extend(notices.untracked_priors(loaded.all_rows(), r.result))
     return One(r, named, read, over)
 

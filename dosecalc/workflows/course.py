@@ -345,10 +345,12 @@ def make_course_plan(
     labs: Any = None,
     adjust_organ: bool = False,
     consulted: Any = None,
+    genotypes: dict[str, Any] | None = None,
 ) -> Any:
     """Plan every phase of ``course`` on one calendar, lifetime totals carried through
     (``notices``: what reading the history found, as for a single regimen's plan; ``names``:
-    drug names read through abbreviations outside the course: histories, --prior)."""
+    drug names read through abbreviations outside the course: histories, --prior;
+    ``genotypes``: the patient's, as for a single regimen's plan)."""
     from dosecalc.base.alerts import INFO, WARNING, Alert
     from dosecalc.clinical import organ as og
     from dosecalc.clinical.plan import (
@@ -369,6 +371,8 @@ def make_course_plan(
     labs = labs if labs is not None else Labs()
     values = og.values_for(patient, labs, policy)
     assessed: list[Any] = []
+    genotypes = dict(genotypes or {})
+    read_pgx: list[Any] = []
     delays = dict(delays or {})
     head = course.head
     warnings: list[Alert] = [
@@ -450,6 +454,8 @@ def make_course_plan(
             organ_values=values,
             adjust_organ=adjust_organ,
             assessed=assessed,
+            genotypes=genotypes,
+            assessed_pgx=read_pgx,
         )
         alerts += lab_alerts(reg, labs, starts, policy, values, i, last_regimen is None)
         phase = Phase(
@@ -506,6 +512,8 @@ def make_course_plan(
         organ=assessed,
         adjust_organ=adjust_organ,
         consulted=consulted,
+        genotypes=genotypes,
+        pgx=read_pgx,
     )
 
 

@@ -39,6 +39,17 @@ def labs(texts: list[str] | None, files: list[Path] | None) -> Any:
     return lab_input.collect(texts or [], files or [])
 
 
+def genotypes(texts: list[str] | None, values: Any = None) -> dict[str, Any]:
+    """The genotypes given: ``--genotype GENE=VALUE`` and the lab files' genotype rows (two
+    different results for one gene are refused)."""
+    from dosecalc.clinical import pgx
+
+    found = pgx.collect(texts or [])
+    for g in getattr(values, "genotypes", ()):
+        pgx.add(found, g)
+    return found
+
+
 def with_labs(person: Any, values: Any) -> Any:
     """The patient with the creatinine the labs carry (refused when the labs contradict --scr,
     or a measured clearance contradicts --gfr)."""

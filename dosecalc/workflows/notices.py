@@ -3,7 +3,8 @@
 - ``--prior DRUG=AMOUNT`` for a drug with no lifetime ceiling, no monitoring level and no
   equivalence factor adds to a total that checks nothing (PRIOR_NOT_TRACKED).
 - A patient option given on the command line over a course file's ``patient:`` block wins, and
-  the output says which value it replaced (PATIENT_OPTION_OVERRIDES_FILE).
+  the output says which value it replaced (PATIENT_OPTION_OVERRIDES_FILE); so does a genotype
+  given (``--genotype``, a lab file) over an order's ``genotype:``.
 """
 
 from __future__ import annotations
@@ -64,3 +65,27 @@ def overrides(block: Any, given: dict[str, Any], source: str) -> list[Alert]:
             )
         )
     return out
+
+
+def genotype_overrides(
+    given: dict[str, Any], written: dict[str, Any], source: str
+) -> tuple[dict[str, Any], list[Alert]]:
+    """The genotypes in force: those given (``--genotype``, lab files) over those an order's
+    ``patient:`` block writes, gene by gene, and a notice for each written result replaced by
+    a different one."""
+    from dosecalc.clinical import pgx
+
+    out, said = dict(written), []
+    for gene, g in given.items():
+        w = written.get(gene)
+        if w is not None and not pgx.same(w, g):
+            said.append(
+                Alert(
+                    INFO,
+                    "PATIENT_OPTION_OVERRIDES_FILE",
+                    f"{gene} {g.given} ({g.where}) is used instead of {gene} {w.given} in the "
+                    f"patient block of {source} ({w.where})",
+                )
+            )
+        out[gene] = g
+    return out, said

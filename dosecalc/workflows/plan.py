@@ -32,6 +32,7 @@ class PlanRequest:
     lab: list[str] | None = None
     labs: list[Path] | None = None
     adjust_organ: bool = False
+    genotype: list[str] | None = None
     start: str | None = None
     cycles: str | None = None
     history: list[Path] | None = None
@@ -82,15 +83,17 @@ def run(req: PlanRequest) -> PlanOutcome:
     delays = crs.parse_delays(req.delay)
     mode = crs.check_mode(req.delay_mode)
     labs = gather.labs(req.lab, req.labs)
+    genotypes = gather.genotypes(req.genotype, labs)
 
     def make(rules: Any) -> Any:
         person = _patient(req, block, rules, labs)
         factors = gather.factors(req.chest_rt, person.age_years)
         prior = gather.prior(req.history, req.prior, req.patient, req.db, person.bsa_m2, req.again)
         if is_course:
-            return _course(req, opened, person, prior, factors, table, rules, delays, mode, labs)
+            return _course(req, opened, person, prior, factors, table, rules, delays, mode, labs,
+                           genotypes)  # fmt: skip
         return _regimen(req, opened, person, prior, factors, table, rules, delays, mode, labs,
-                        n_cycles)  # fmt: skip
+                        n_cycles, genotypes)  # fmt: skip
 
     plan = make(rules)
     compared = make(other) if other is not None else None
@@ -128,7 +131,7 @@ def _patient(req: PlanRequest, block: Any, rules: Any, labs: Any) -> Any:
 
 
 def _course(req: PlanRequest, course: Any, person: Any, prior: Any, factors: Any, table: Any,
-            rules: Any, delays: Any, mode: str, labs: Any) -> Any:  # fmt: skip
+            rules: Any, delays: Any, mode: str, labs: Any, genotypes: Any) -> Any:  # fmt: skip
     from dosecalc.clinical.plan import parse_start
     from dosecalc.workflows import course as crs
 
@@ -148,11 +151,13 @@ def _course(req: PlanRequest, course: Any, person: Any, prior: Any, factors: Any
         course, person, first, prior.rows, factors, table, None, rules, delays, mode,
         names=prior.names, notices=prior.notices, labs=labs, adjust_organ=req.adjust_organ,
         consulted=prior.consulted,
+        genotypes=genotypes,
     )  # fmt: skip
 
 
 def _regimen(req: PlanRequest, regimen: Any, person: Any, prior: Any, factors: Any, table: Any,
-             rules: Any, delays: Any, mode: str, labs: Any, n_cycles: int | None) -> Any:  # fmt: skip
+             rules: Any, delays: Any, mode: str, labs: Any, n_cycles: int | None,
+             genotypes: Any) -> Any:  # fmt: skip
     from dosecalc.clinical.dosing import modification_names, parse_modifications
     from dosecalc.clinical.plan import make_plan
 
@@ -182,4 +187,5 @@ def _regimen(req: PlanRequest, regimen: Any, person: Any, prior: Any, factors: A
         labs=labs,
         adjust_organ=req.adjust_organ,
         consulted=prior.consulted,
+        genotypes=genotypes,
     )

@@ -28,6 +28,7 @@ class VerifyRequest:
     lab: list[str] | None = None
     labs: list[Path] | None = None
     adjust_organ: bool = False
+    genotype: list[str] | None = None
     previous_weight: str | None = None
     regimen: str | None = None
     cycle: str | None = None
@@ -99,6 +100,7 @@ def run(o: VerifyRequest) -> Any:
                 )
             )
     labs = gather.labs(o.lab, o.labs)
+    genotypes, said = _genotypes(o, order, labs)
     person, source, order_bsa = _patient(o, order, rules)
     person = gather.with_labs(person, labs)
     prior = _prior(o, person.bsa_m2)
@@ -110,12 +112,12 @@ def run(o: VerifyRequest) -> Any:
         patient_from=source,
         order_bsa_m2=order_bsa,
         history=prior.rows,
-        notices=prior.notices,
+        notices=[*prior.notices, *said],
         names=prior.names,
         consulted=prior.consulted,
         factors=gather.factors(o.chest_rt, person.age_years),
         equivalence=table,
-        plan_options={"labs": labs, "adjust_organ": o.adjust_organ},
+        plan_options={"labs": labs, "adjust_organ": o.adjust_organ, "genotypes": genotypes},
         pharmacist=tuple(
             acknowledgement(text, o.by or "", order.cycle) for text in o.acknowledge or []
         ),
@@ -125,6 +127,18 @@ def run(o: VerifyRequest) -> Any:
 
         result = record(result, o.patient.strip(), o.db, o.by)  # type: ignore[union-attr]
     return result
+
+
+def _genotypes(o: VerifyRequest, order: Any, labs: Any) -> tuple[dict[str, Any], list[Any]]:
+    """The patient's genotypes: those given (--genotype, lab files) over the order's own
+    ``genotype:`` (each one replaced is said), and the notices."""
+    from dosecalc.clinical import pgx
+    from dosecalc.workflows import gather, notices
+
+    written: dict[str, Any] = {}
+    for gene, result, where in order.patient.genotype:
+        pgx.add(written, pgx.parse(gene, result, where))
+    return notices.genotype_overrides(gather.genotypes(o.genotype, labs), written, order.source)
 
 
 def _regimen(order: Any, from_option: bool) -> Any:
