@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from dosecalc.base.numbers import fmt
+from dosecalc.data.labs import display_unit
 from dosecalc.data.regimen import DoseSpec, DrugOrder, Gate, Infusion, Limit, Regimen, Rule
 
 # How each field is shown. Every field of the models is named (tests/test_rules.py fails when a
@@ -272,33 +273,23 @@ def _gates(old: list[Gate] | None, new: list[Gate] | None) -> list[Difference]:
         for field in type(o).model_fields:
             if field == "lab":
                 continue
-            if field in ("at_least", "at_most"):
-                was, now = getattr(so, field), getattr(sv, field)
-                if (_key(was), so.unit) == (_key(now), sv.unit):
+            if field in ("at_least", "at_most"):  # in the lab's unit: 1500/uL is 1.5 x10^9/L
+                bounds = [(getattr(s, field), s.unit) for s in (so, sv)]
+                if _key(bounds[0]) == _key(bounds[1]):
                     continue
-                shown = [
-                    "—" if x is None else f"{fmt(x)} {_unit(s.unit)}"
-                    for x, s in ((was, so), (now, sv))
-                ]
+                was, now = (None if x is None else f"{fmt(x)} {display_unit(u)}" for x, u in bounds)
             else:
                 was, now = getattr(o, field), getattr(v, field)
                 if _key(was) == _key(now):
                     continue
-                shown = [_show(was), _show(now)]
             add(
                 f"gate.{field}",
                 "changed",
-                shown[0],
-                shown[1],
-                f"{label}: {field} {shown[0]} → {shown[1]}",
+                _plain(was),
+                _plain(now),
+                f"{label}: {field} {_show(was)} → {_show(now)}",
             )
     return out
-
-
-def _unit(unit: str) -> str:
-    from dosecalc.data.labs import display_unit
-
-    return display_unit(unit)
 
 
 def _orders(a: Regimen, b: Regimen) -> list[Difference]:
@@ -426,7 +417,9 @@ def _infusion(old: Infusion | None, new: Infusion | None, add: Any) -> None:
 
 
 def _hours(h: float | None) -> str:
-    return "—" if h is None else f"{fmt(h)} h"
+    if h is None:
+        return "—"
+    return f"{fmt(h * 60)} min" if h < 1 else f"{fmt(h)} h"
 
 
 def _rules(old: DrugOrder, new: DrugOrder, add: Any) -> None:
