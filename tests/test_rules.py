@@ -657,6 +657,37 @@ def test_diff_reports_an_infusion_change_in_text_and_json(run, tmp_path: Path) -
     assert differences[0]["field"] == "infusion.text"
 
 
+def test_diff_reports_schedule_route_and_rule_changes(run, tmp_path: Path) -> None:
+    rule = (
+        "    rules:\n      - when: {age_below: 1}\n        percent: 50\n        source: fixture\n"
+    )
+    old = ec_changed(
+        tmp_path, ("  - drug: cyclophosphamide\n", f"{rule}  - drug: cyclophosphamide\n")
+    )
+    old = write(tmp_path, "old.yaml", old.read_text())
+    new = ec_changed(
+        tmp_path,
+        ("cycle_length_days: 21", "cycle_length_days: 28"),
+        ("cycles: 4", "cycles: 6"),
+        ("    days: 1\n    route: IV\n  - drug: cyclo", "    days: 1,8\n    route: IV\n  - drug: cyclo"),
+        ("  - drug: cyclophosphamide\n", f"{rule.replace('50', '75')}  - drug: cyclophosphamide\n"),
+        ("    dose: 600 mg/m2\n    days: 1\n    route: IV", "    dose: 600 mg/m2\n    days: 1\n    route: PO\n    cycles: 1-4"),
+    )  # fmt: skip
+    code, shown, differences = diff(run, old, new)
+    assert code == 1 and shown == [
+        "~ regimen cycle_length_days: 21 → 28",
+        "~ regimen cycles: 4 → 6",
+        "~ epirubicin: days 1 → 1, 8",
+        "~ epirubicin: rule 1 when age below 1 year: 50 % (source: fixture) → "
+        "when age below 1 year: 75 % (source: fixture)",
+        "~ cyclophosphamide: route IV → PO",
+        "~ cyclophosphamide: cycles every cycle → cycles 1-4",
+    ]
+    assert [d["field"] for d in differences] == [
+        *("cycle_length_days", "cycles", "days", "rules", "route", "cycles"),
+    ]
+
+
 def test_the_diff_knows_every_field_of_the_regimen_models() -> None:
     """A field added to a model of the regimen file must be named in the diff's tables, where
     it is decided how it is shown."""
