@@ -239,6 +239,29 @@ def test_a_critical_about_the_whole_plan_reaches_every_administration(cli, tmp_p
     )
 
 
+def test_a_failed_lab_gate_reaches_every_day_of_its_cycle(cli, tmp_path) -> None:
+    import csv
+    import io
+
+    text = (ROOT / "regimens" / "dia.yaml").read_text(encoding="utf-8")
+    assert "\ngates: []" in text
+    gated = tmp_path / "dia-gated.yaml"
+    gated.write_text(
+        text.replace(
+            "\ngates: []", "\ngates:\n  - lab: anc\n    at_least: 1.5 x10^9/L\n    otherwise: delay"
+        ),
+        encoding="utf-8",
+    )
+    code, out, _ = cli(
+        *("plan", str(gated), "--height", "175cm", "--weight", "70kg", "--start", "2026-12-01"),
+        *("--lab", "anc=0.5x10^9/L@2026-11-30", "--format", "csv"),
+    )
+    rows = list(csv.DictReader(io.StringIO(out)))
+    failed = [(r["cycle"], r["day"]) for r in rows if "CRITICAL LAB_GATE_FAILED" in r["notice"]]
+    assert code == 1 and failed == [(r["cycle"], r["day"]) for r in rows if r["cycle"] == "1"]
+    assert {day for _, day in failed} == {"1", "2", "3", "4", "5"}
+
+
 def test_fhir_observations_carry_no_invented_date(cli) -> None:
     code, out, _ = cli(*DIA, "--format", "fhir")
     observations = resources(json.loads(out), "Observation")
