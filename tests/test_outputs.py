@@ -74,14 +74,18 @@ def test_the_reference_course_exports_to_a_calendar_that_imports_cleanly(cli, tm
     assert code == 1, err  # the epirubicin limit: the plan still exports
     cal, events = events_of(out.read_bytes())
     assert len(events) == len({str(e["UID"]) for e in events})
-    critical = [e for e in events if "CRITICAL:" in str(e["DESCRIPTION"])]
-    # the epirubicin limit, and cisplatin 140 mg/m² (above the usual maximum single dose of
-    # 120 mg/m², Le Chevalier 1994) on day 1 of DDP+EPI and DDP+IFO
+    critical = [e for e in events if "CRITICAL " in str(e["DESCRIPTION"])]
+    # the epirubicin limit where it is crossed, and cisplatin 140 mg/m² (above the usual maximum
+    # single dose of 120 mg/m², Le Chevalier 1994) on day 1 of every cycle of DDP+EPI (4) and
+    # DDP+IFO (2): a warning about a dose is carried wherever that dose is given
     assert [e.decoded("dtstart").isoformat() for e in critical] == [
         "2019-03-07",
-        "2021-05-17",
-        "2021-08-09",
+        *("2021-05-17", "2021-06-07", "2021-06-28", "2021-07-19"),
+        *("2021-08-09", "2021-08-30"),
     ]
+    assert "CUMULATIVE_LIMIT_EXCEEDED: epirubicin exceeds" in str(critical[0]["DESCRIPTION"])
+    assert all("DOSE_ABOVE_USUAL_MAXIMUM: cisplatin" in str(e["DESCRIPTION"]) for e in critical[1:])
+    assert "REGIMEN_UNVERIFIED" in str(cal["X-WR-CALDESC"])  # the plan's own, in the header
     assert any("phase 6" in str(e["SUMMARY"]) for e in events)  # anlotinib days
 
 
@@ -117,6 +121,152 @@ def test_fhir_bundle_of_the_reference_course_validates(cli) -> None:
     code, out, _ = cli("plan", REFERENCE, "--format", "fhir")
     bundle = Bundle.model_validate(json.loads(out))
     assert sum(e.resource.get_resource_type() == "MedicationRequest" for e in bundle.entry) == 147
+
+
+# ---------------------------------------------------------------- warnings in every export
+
+# CrCl 36.5 mL/min (Cockcroft-Gault): cisplatin is to be avoided (organ-function data), and its
+# 140 mg/m² of DDP+EPI is above the usual maximum single dose (120 mg/m²): two criticals that
+# name cycle 1 day 1 and hold for every cisplatin dose of the plan
+CISPLATIN_TO_AVOID = [
+    *("plan", "ddp-epi", "--height", "175cm", "--weight", "70kg"),
+    *("--age", "60", "--sex", "male", "--scr", "2.13mg/dL", "--start", "2026-12-01"),
+]
+CISPLATIN_CRITICALS = ("DOSE_ABOVE_USUAL_MAXIMUM", "ORGAN_FUNCTION_CONTRAINDICATION")
+
+
+def resources(bundle: dict, kind: str) -> list[dict]:
+    return [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == kind]
+
+
+def test_a_dose_to_avoid_carries_its_criticals_in_the_csv(cli) -> None:
+    import csv
+    import io
+
+    code, out, _ = cli(*CISPLATIN_TO_AVOID, "--format", "json")
+    warnings = json.loads(out)["warnings"]
+    assert code == 1 and {w["code"] for w in warnings if w["severity"] == "critical"} == set(
+        CISPLATIN_CRITICALS
+    )
+    assert "CrCl 36.5 mL/min" in next(
+        w["message"] for w in warnings if w["code"] == CISPLATIN_CRITICALS[1]
+    )
+    code, out, _ = cli(*CISPLATIN_TO_AVOID, "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert code == 1 and [r["drug"] for r in rows] == ["cisplatin", "epirubicin"] * 4
+    for row in rows:
+        notice = row["notice"].split(" | ")
+        if row["drug"] == "cisplatin":  # every cycle's, not only the first that the warning names
+            assert [n.split(":")[0] for n in notice[:2]] == [
+                f"CRITICAL {c}" for c in CISPLATIN_CRITICALS
+            ]
+            assert "CrCl 36.5 mL/min" in notice[1] and "avoid cisplatin" in notice[1]
+        else:
+            assert "CRITICAL" not in row["notice"]
+    # the plan's own warning at the first row; a warning of one administration on that one only
+    assert "WARNING REGIMEN_UNVERIFIED: ddp-epi" in rows[0]["notice"]
+    assert "REGIMEN_UNVERIFIED" not in rows[2]["notice"]
+    ototoxicity = [r["cycle"] for r in rows if "WARNING OTOTOXICITY_MONITORING" in r["notice"]]
+    assert ototoxicity == ["3"]  # 400 mg/m² reached at cycle 3
+
+
+def test_a_dose_to_avoid_carries_its_criticals_on_each_fhir_request(cli) -> None:
+    from fhir.resources.R4B.bundle import Bundle
+
+    code, out, _ = cli(*CISPLATIN_TO_AVOID, "--format", "fhir")
+    assert code == 1
+    bundle = json.loads(out)
+    Bundle.model_validate(bundle)  # valid FHIR R4, DetectedIssues included
+    issues = {f"urn:uuid:{i['id']}": i for i in resources(bundle, "DetectedIssue")}
+    requests = resources(bundle, "MedicationRequest")
+    assert len(requests) == 8
+    for request in requests:
+        own = [issues[ref["reference"]] for ref in request.get("detectedIssue", [])]
+        notes = [n["text"] for n in request["note"]]
+        if request["medicationCodeableConcept"]["text"] != "cisplatin":
+            assert not own and not any("CRITICAL" in n for n in notes)
+            continue
+        high = [i for i in own if i["severity"] == "high"]
+        assert [i["code"]["coding"][0]["code"] for i in high] == list(CISPLATIN_CRITICALS)
+        for issue in high:
+            assert f"urn:uuid:{request['id']}" in [r["reference"] for r in issue["implicated"]]
+            assert issue["code"]["coding"][0]["system"] == "urn:dosecalc:warning"
+        assert "CrCl 36.5 mL/min" in high[1]["detail"]
+        assert [n.split(":")[0] for n in notes[1:3]] == [
+            f"CRITICAL {c}" for c in CISPLATIN_CRITICALS
+        ]
+    [careplan] = resources(bundle, "CarePlan")
+    assert careplan["note"][0]["text"].startswith("critical: ")  # most severe first, as before
+
+
+def test_a_dose_to_avoid_carries_its_criticals_in_each_calendar_event(cli) -> None:
+    code, out, _ = cli(*CISPLATIN_TO_AVOID, "--format", "ics")
+    cal, events = events_of(out.encode())
+    assert code == 1 and len(events) == 4
+    for event in events:
+        description = str(event["DESCRIPTION"])
+        for critical in CISPLATIN_CRITICALS:
+            assert f"CRITICAL {critical}: cisplatin" in description
+    assert "REGIMEN_UNVERIFIED" in str(cal["X-WR-CALDESC"])
+
+
+def test_a_critical_about_the_whole_plan_reaches_every_administration(cli, tmp_path) -> None:
+    import csv
+    import io
+
+    text = (ROOT / "regimens" / "ec.yaml").read_text(encoding="utf-8")
+    retired = tmp_path / "ec-retired.yaml"
+    retired.write_text(
+        text.replace(
+            "status: draft  # no clinician has approved this file yet",
+            "status: retired\napproved_by: Dr A\napproved_on: 2020-01-01",
+        ),
+        encoding="utf-8",
+    )
+    plan = ["plan", str(retired), "--height", "175cm", "--weight", "70kg", "--start", "2026-12-01"]
+    code, out, _ = cli(*plan, "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert code == 1 and len(rows) == 8
+    assert all(r["notice"].startswith("CRITICAL REGIMEN_NOT_APPROVED: ") for r in rows)
+    code, out, _ = cli(*plan, "--format", "fhir")
+    bundle = json.loads(out)
+    [issue] = resources(bundle, "DetectedIssue")
+    assert issue["severity"] == "high" and len(issue["implicated"]) == 8
+    assert all(len(r["detectedIssue"]) == 1 for r in resources(bundle, "MedicationRequest"))
+    code, out, _ = cli(*plan, "--format", "ics")
+    assert all(
+        "CRITICAL REGIMEN_NOT_APPROVED" in str(e["DESCRIPTION"]) for e in events_of(out.encode())[1]
+    )
+
+
+def test_a_failed_lab_gate_reaches_every_day_of_its_cycle(cli, tmp_path) -> None:
+    import csv
+    import io
+
+    text = (ROOT / "regimens" / "dia.yaml").read_text(encoding="utf-8")
+    assert "\ngates: []" in text
+    gated = tmp_path / "dia-gated.yaml"
+    gated.write_text(
+        text.replace(
+            "\ngates: []", "\ngates:\n  - lab: anc\n    at_least: 1.5 x10^9/L\n    otherwise: delay"
+        ),
+        encoding="utf-8",
+    )
+    code, out, _ = cli(
+        *("plan", str(gated), "--height", "175cm", "--weight", "70kg", "--start", "2026-12-01"),
+        *("--lab", "anc=0.5x10^9/L@2026-11-30", "--format", "csv"),
+    )
+    rows = list(csv.DictReader(io.StringIO(out)))
+    failed = [(r["cycle"], r["day"]) for r in rows if "CRITICAL LAB_GATE_FAILED" in r["notice"]]
+    assert code == 1 and failed == [(r["cycle"], r["day"]) for r in rows if r["cycle"] == "1"]
+    assert {day for _, day in failed} == {"1", "2", "3", "4", "5"}
+
+
+def test_fhir_observations_carry_no_invented_date(cli) -> None:
+    code, out, _ = cli(*DIA, "--format", "fhir")
+    observations = resources(json.loads(out), "Observation")
+    assert len(observations) == 3  # height, weight, BSA
+    assert not any(k.startswith("effective") for o in observations for k in o)
 
 
 # ---------------------------------------------------------------- the order sheet

@@ -502,6 +502,242 @@ def test_diff_of_bad_input_exits_2(run, tmp_path: Path) -> None:
     assert r.returncode == 2 and "is a course file" in r.stderr
 
 
+EC = ROOT / "regimens" / "ec.yaml"
+EC_GATES = EC.read_text(encoding="utf-8")
+EC_GATES = EC_GATES[EC_GATES.index("gates:") : EC_GATES.index("drugs:")]
+
+
+def ec_changed(tmp_path: Path, *edits: tuple[str, str]) -> Path:
+    """The library's EC with each (old text, new text) replaced once."""
+    text = EC.read_text(encoding="utf-8")
+    for old, new in edits:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    return write(tmp_path, "ec-changed.yaml", text)
+
+
+def diff(run, old: str | Path, new: str | Path) -> tuple[int, list[str], list[dict]]:
+    """Exit code, the table's difference lines, the JSON differences (validated)."""
+    from jsonschema import Draft202012Validator
+
+    table = run("regimens", "diff", str(old), str(new))
+    js = run("regimens", "diff", str(old), str(new), "--format", "json")
+    assert js.returncode == table.returncode, js.stderr
+    data = json.loads(js.stdout)
+    errors = list(Draft202012Validator(schema("regimens-diff-output")).iter_errors(data))
+    assert not errors, errors[0]
+    assert data["identical"] == (table.returncode == 0)
+    lines = [ln for ln in table.stdout.splitlines() if ln[:2] in ("~ ", "+ ", "- ")]
+    return table.returncode, lines, data["differences"]
+
+
+@pytest.mark.parametrize(
+    "edits, lines, fields",
+    [
+        (  # the ANC gate lowered
+            [("at_least: 1.5 x10^9/L", "at_least: 0.5 x10^9/L")],
+            ["~ regimen gate anc: at_least 1.5 ×10⁹/L → 0.5 ×10⁹/L"],
+            [("gate.at_least", "anc", "1.5 ×10⁹/L", "0.5 ×10⁹/L")],
+        ),
+        (  # the gate's action
+            [("otherwise: delay", "otherwise: stop")],
+            ["~ regimen gate anc: otherwise delay → stop"],
+            [("gate.otherwise", "anc", "delay", "stop")],
+        ),
+        (  # every gate removed: the sources now state none
+            [(EC_GATES, "gates: []\n")],
+            ["- regimen gate anc removed: anc ≥ 1.5 ×10⁹/L, otherwise delay; source: Epirubicin",
+             "- regimen gate platelets removed: platelets ≥ 100 ×10⁹/L, otherwise delay; source:"],
+            [("gate", "anc", None, None), ("gate", "platelets", None, None)],
+        ),
+        (  # every gate removed, and gates no longer stated at all
+            [(EC_GATES, "")],
+            ["~ regimen gates: 2 gates → not stated", "- regimen gate anc removed:",
+             "- regimen gate platelets removed:"],
+            [("gates", None, "2 gates", "not stated"), ("gate", "anc", None, None),
+             ("gate", "platelets", None, None)],
+        ),
+        (  # a gate added, with an upper bound in × ULN
+            [("drugs:", "  - lab: bilirubin\n    at_most: 1.5 xULN\n    otherwise: 'reduce 50%'\ndrugs:")],
+            ["+ regimen gate bilirubin added: bilirubin ≤ 1.5 × ULN, otherwise reduce 50%"],
+            [("gate", "bilirubin", None, None)],
+        ),
+        (  # the bound moved from a lower to an upper one
+            [("at_least: 100 x10^9/L", "at_most: 100 x10^9/L")],
+            ["~ regimen gate platelets: at_least 100 ×10⁹/L → —",
+             "~ regimen gate platelets: at_most — → 100 ×10⁹/L"],
+            [("gate.at_least", "platelets", "100 ×10⁹/L", None),
+             ("gate.at_most", "platelets", None, "100 ×10⁹/L")],
+        ),
+    ],
+)  # fmt: skip
+def test_diff_reports_every_change_of_a_lab_gate(run, tmp_path, edits, lines, fields) -> None:
+    code, shown, differences = diff(run, "ec", ec_changed(tmp_path, *edits))
+    assert code == 1
+    assert len(shown) == len(lines)
+    assert all(s.startswith(expected) for s, expected in zip(shown, lines, strict=True)), shown
+    got = [(d["field"], d["gate"], d["old"], d["new"]) for d in differences]
+    assert [g[:2] for g in got] == [f[:2] for f in fields]
+    assert all(d["drug"] is None for d in differences)
+    for (_, _, old, new), (_, _, want_old, want_new) in zip(got, fields, strict=True):
+        assert (old, new) == (want_old, want_new) or want_old is want_new is None
+
+
+def test_diff_reads_a_gate_as_dosecalc_does(run, tmp_path: Path) -> None:
+    same = ec_changed(tmp_path, ("at_least: 1.5 x10^9/L", "at_least: 1500/uL"))
+    code, shown, differences = diff(run, "ec", same)
+    assert (code, shown, differences) == (0, [], [])
+
+
+def test_diff_reports_a_change_of_review_status(run, tmp_path: Path) -> None:
+    retired = ec_changed(
+        tmp_path,
+        (
+            "status: draft  # no clinician has approved this file yet",
+            "status: retired\napproved_by: Dr A\napproved_on: 2024-01-01",
+        ),
+    )
+    code, shown, differences = diff(run, "ec", retired)
+    assert code == 1 and shown == [
+        "~ regimen status: draft → retired",
+        "~ regimen approved_by: — → Dr A",
+        "~ regimen approved_on: — → 2024-01-01",
+    ]
+    assert differences[0] | {"text": ""} == {
+        "drug": None, "order": None, "gate": None, "field": "status", "change": "changed",
+        "old": "draft", "new": "retired", "text": "",
+    }  # fmt: skip
+
+
+def test_diff_reports_a_cap_added_changed_or_removed(run, tmp_path: Path) -> None:
+    capped = ec_changed(
+        tmp_path, ("    dose: 90 mg/m2\n", "    dose: 90 mg/m2\n    max_dose: 150 mg\n")
+    )
+    code, shown, differences = diff(run, "ec", capped)
+    assert (code, shown) == (1, ["~ epirubicin: max_dose none → 150 mg"])
+    assert [(d["drug"], d["field"], d["old"], d["new"]) for d in differences] == [
+        ("epirubicin", "max_dose", None, "150 mg")
+    ]
+    lower = write(tmp_path, "lower.yaml", capped.read_text().replace("150 mg", "0.12 g"))
+    assert diff(run, capped, lower)[1] == ["~ epirubicin: max_dose 150 mg → 120 mg"]
+    assert diff(run, lower, "ec")[1] == ["~ epirubicin: max_dose 120 mg → none"]
+
+
+def test_diff_reports_an_infusion_change_in_text_and_json(run, tmp_path: Path) -> None:
+    given = ec_changed(
+        tmp_path,
+        (
+            "    dose: 90 mg/m2\n",
+            "    dose: 90 mg/m2\n    infusion: {type: bolus, source: label}\n",
+        ),
+    )
+    code, shown, differences = diff(run, "ec", given)
+    assert (code, shown) == (1, ["~ epirubicin: infusion — → bolus"])
+    longer = write(
+        tmp_path,
+        "longer.yaml",
+        given.read_text().replace(
+            "{type: bolus, source: label}", "{type: intermittent, duration: 30 min, source: label}"
+        ),
+    )
+    code, shown, differences = diff(run, given, longer)
+    assert code == 1 and shown == [
+        "~ epirubicin: infusion type bolus → intermittent",
+        "~ epirubicin: infusion duration — → 30 min",
+    ]
+    assert [(d["field"], d["old"], d["new"]) for d in differences] == [
+        ("infusion.type", "bolus", "intermittent"),
+        ("infusion.duration", None, 0.5),
+    ]
+    # the short form, free text (it broke the JSON output before: exit 3)
+    old, new = two_versions(tmp_path)
+    text = old.read_text().replace('infusion: "48 h continuous', 'infusion: "24 h continuous')
+    code, shown, differences = diff(run, old, write(tmp_path, "map-24h.yaml", text))
+    assert code == 1 and shown[0].startswith("~ doxorubicin: infusion text 48 h continuous")
+    assert differences[0]["field"] == "infusion.text"
+
+
+def test_diff_reports_schedule_route_and_rule_changes(run, tmp_path: Path) -> None:
+    rule = (
+        "    rules:\n      - when: {age_below: 1}\n        percent: 50\n        source: fixture\n"
+    )
+    old = ec_changed(
+        tmp_path, ("  - drug: cyclophosphamide\n", f"{rule}  - drug: cyclophosphamide\n")
+    )
+    old = write(tmp_path, "old.yaml", old.read_text())
+    new = ec_changed(
+        tmp_path,
+        ("cycle_length_days: 21", "cycle_length_days: 28"),
+        ("cycles: 4", "cycles: 6"),
+        ("    days: 1\n    route: IV\n  - drug: cyclo", "    days: 1,8\n    route: IV\n  - drug: cyclo"),
+        ("  - drug: cyclophosphamide\n", f"{rule.replace('50', '75')}  - drug: cyclophosphamide\n"),
+        ("    dose: 600 mg/m2\n    days: 1\n    route: IV", "    dose: 600 mg/m2\n    days: 1\n    route: PO\n    cycles: 1-4"),
+    )  # fmt: skip
+    code, shown, differences = diff(run, old, new)
+    assert code == 1 and shown == [
+        "~ regimen cycle_length_days: 21 → 28",
+        "~ regimen cycles: 4 → 6",
+        "~ epirubicin: days 1 → 1, 8",
+        "~ epirubicin: rule 1 when age below 1 year: 50 % (source: fixture) → "
+        "when age below 1 year: 75 % (source: fixture)",
+        "~ cyclophosphamide: route IV → PO",
+        "~ cyclophosphamide: cycles every cycle → cycles 1-4",
+    ]
+    assert [d["field"] for d in differences] == [
+        *("cycle_length_days", "cycles", "days", "rules", "route", "cycles"),
+    ]
+
+
+def test_the_diff_knows_every_field_of_the_regimen_models() -> None:
+    """A field added to a model of the regimen file must be named in the diff's tables, where
+    it is decided how it is shown."""
+    from dosecalc.workflows import regimen_diff as rd
+
+    for model, table in (
+        (rg.Regimen, rd.REGIMEN_FIELDS),
+        (rg.DrugOrder, rd.ORDER_FIELDS),
+        (rg.Gate, rd.GATE_FIELDS),
+        (rg.Infusion, rd.INFUSION_FIELDS),
+        (rg.Rule, rd.RULE_FIELDS),
+        (rg.RuleWhen, rd.WHEN_FIELDS),
+    ):
+        assert set(model.model_fields) == set(table), model.__name__
+
+
+def test_a_field_the_diff_does_not_name_is_still_compared() -> None:
+    """Exhaustive by construction: a model field the tables do not know yet is compared as a
+    value, in a drug order, a gate and the regimen itself."""
+    from dosecalc.workflows import regimen_diff as rd
+
+    class Order(rg.DrugOrder):
+        supportive: bool = False
+
+    class Gate(rg.Gate):
+        repeat: str | None = None
+
+    class Regimen(rg.Regimen):
+        review_board: str | None = None
+
+    base = rg.load("ec")
+
+    def fields(model: object) -> dict:
+        return {name: getattr(model, name) for name in type(model).model_fields}
+
+    def version(flag: bool, repeat: str | None, board: str | None) -> rg.Regimen:
+        drugs = [Order.model_construct(**fields(base.drugs[0]), supportive=flag), *base.drugs[1:]]
+        gates = [Gate.model_construct(**fields(g), repeat=repeat) for g in base.gates or []]
+        data = fields(base) | {"drugs": drugs, "gates": gates, "review_board": board}
+        return Regimen.model_construct(**data)
+
+    found = rd.compare(version(False, None, None), version(True, "weekly", "OC-1"))
+    assert [(d.drug, d.gate, d.field, d.old, d.new) for d in found] == [
+        ("epirubicin", None, "supportive", False, True),
+        (None, "anc", "gate.repeat", None, "weekly"),
+        (None, "platelets", "gate.repeat", None, "weekly"),
+        (None, None, "review_board", None, "OC-1"),
+    ]
+
+
 # ---------------------------------------------------------------- plan --compare-policy
 
 

@@ -613,6 +613,28 @@ def test_a_plan_exported_as_fhir_comes_back_and_verifies_clean(cli, tmp_path: Pa
         assert any("6 requests of other cycles" in w["message"] for w in data["warnings"])
 
 
+def test_an_exported_bundle_s_measurements_are_undated_and_said_to_be(cli, tmp_path: Path) -> None:
+    """plan --format fhir is not told when height and weight were measured, so its Observations
+    carry no date; verify reads them as undated (never as measured on the plan's start, which
+    would pass the stale-measurement check), says so, and still verifies the doses."""
+    first = TODAY - timedelta(days=200)  # a plan that began long ago: its start is no measurement
+    code, out, _ = cli("plan", "ec", *PATIENT, "--start", first.isoformat(), "--format", "fhir")
+    bundle = write(tmp_path, "plan.json", out)
+    code, data = verify_json(cli, bundle, "--cycle", "4")  # the order's own measurements
+    assert data["patient"]["measurements_from"] == "order" and data["patient"]["measured"] is None
+    assert "MEASUREMENT_UNDATED" in codes(data, "warning") and "MEASUREMENT_STALE" not in codes(
+        data
+    )
+    [undated] = [w for w in data["warnings"] if w["code"] == "MEASUREMENT_UNDATED"]
+    assert "its Observations carry no effectiveDateTime" in undated["message"]
+    assert [ln["status"] for ln in data["lines"]] == ["ok", "ok"]
+    code, out, _ = cli("verify", str(bundle), "--cycle", "4")
+    said = " ".join(out.split())  # as wrapped at the width
+    assert "the order: BSA 1.84 m², measured: not stated" in said and str(first) not in said
+    code, data = verify_json(cli, bundle, *PATIENT, "--cycle", "4")  # current measurements given
+    assert "MEASUREMENT_UNDATED" not in codes(data) and data["patient"]["measured"] is None
+
+
 def _ehr_bundle(**dosage_extra: object) -> dict:
     """A bundle as an EHR might send it: a Medication referenced by the request, coded routes,
     an 'ordered' and a 'calculated' dose, a bounds period instead of events."""

@@ -98,9 +98,11 @@ def regimens_diff(
     new: Annotated[str, typer.Argument(help="The new version: a regimen file or a library id.")],
     format: Fmt = "table",
 ) -> None:
-    """What differs between two versions of a regimen, dose by dose: drugs added or removed,
-    doses, days, routes, caps, rules, cycle length and review status. Exit 0 when they are the
-    same, 1 when they differ (like diff), 2 when a file is not a valid regimen.
+    """What differs between two versions of a regimen, dose by dose: every field dosecalc reads
+    (drugs added or removed, doses, days, routes, cycles, caps, infusions, patient rules, lab
+    gates and their bounds and actions, cycle length, review status, notes and sources). Exit 0
+    when they are the same, 1 when they differ (like diff), 2 when a file is not a valid
+    regimen.
 
     Example: dosecalc regimens diff map my-map.yaml
     """

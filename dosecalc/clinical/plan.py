@@ -238,6 +238,81 @@ class Plan:
         }
 
 
+# Which administrations a warning concerns. A warning names the administrations that match every
+# one of drug, phase, cycle, day and date it gives (a drug the plan does not give, such as the
+# doxorubicin-equivalent total, does not narrow; phase alone names none). Some hold beyond the
+# administration they name: one about a computed dose wherever that dose is given, one about a
+# drug order and the patient's organ function wherever that order is given, a lab gate's on
+# every day of its cycle. How a file was read (an abbreviation) concerns no administration.
+PER_DOSE = frozenset(
+    (
+        "DOSE_ABOVE_USUAL_MAXIMUM",
+        "DOSE_CAPPED",
+        "DOSE_MODIFIED",
+        "ROUNDING_SKIPPED",
+        "DOSE_RULE_APPLIED",
+    )
+)
+PER_ORDER = frozenset(
+    (
+        "ORGAN_FUNCTION_CONTRAINDICATION",
+        "ORGAN_FUNCTION_ADJUSTMENT",
+        "ORGAN_FUNCTION_NOT_CHECKED",
+        "ORGAN_FUNCTION_NO_RECOMMENDATION",
+    )
+)
+PER_CYCLE = frozenset(("LAB_GATE_FAILED", "LAB_GATE_NOT_CHECKED", "LAB_GATE_PENDING", "LAB_STALE"))
+NO_ADMINISTRATION = frozenset(("ABBREVIATION_READ",))
+
+
+def alerts_by_administration(plan: Plan) -> tuple[list[list[Alert]], list[Alert]]:
+    """Per administration of ``plan`` (in its order) the warnings that concern it, and the
+    warnings that concern none (the plan as a whole), each in the plan's order."""
+    given = {a.dose.drug for a in plan.administrations}
+    per: list[list[Alert]] = [[] for _ in plan.administrations]
+    whole: list[Alert] = []
+    for w in plan.warnings:
+        named = [] if w.code in NO_ADMINISTRATION else _named(w, plan.administrations, given)
+        if not named:
+            whole.append(w)
+            continue
+        doses = [plan.administrations[i].dose for i in named]
+        orders = {
+            (plan.administrations[i].phase, d.drug, d.protocol)
+            for i, d in zip(named, doses, strict=True)
+        }
+        exact = set(named)
+        for i, a in enumerate(plan.administrations):
+            if (
+                i in exact
+                or (w.code in PER_DOSE and any(a.dose is d for d in doses))
+                or (w.code in PER_ORDER and (a.phase, a.dose.drug, a.dose.protocol) in orders)
+            ):
+                per[i].append(w)
+    return per, whole
+
+
+def _named(w: Alert, administrations: Sequence[Administration], given: set[str]) -> list[int]:
+    cycle_wide = w.code in PER_CYCLE
+    wants = {
+        "drug": w.drug if w.drug in given else None,
+        "cycle": w.cycle,
+        "day": None if cycle_wide else w.day,
+        "date": None if cycle_wide else w.date,
+    }
+    if all(v is None for v in wants.values()):
+        return []
+    wants["phase"] = w.phase
+    return [
+        i
+        for i, a in enumerate(administrations)
+        if all(
+            v is None or v == (a.dose.drug if k == "drug" else getattr(a, k))
+            for k, v in wants.items()
+        )
+    ]
+
+
 def organ_as_list(assessments: Sequence[Any], applied: bool) -> list[dict[str, object]]:
     """Per drug with organ-function data: the option, the bands that matched, what is missing."""
     out: list[dict[str, object]] = []

@@ -694,8 +694,13 @@ def _order_alerts(
             Alert(
                 WARNING,
                 "MEASUREMENT_UNDATED",
-                "the order does not say when its height and weight were measured "
-                "(patient.measured), so their age could not be checked",
+                "the order does not say when its height and weight were measured ("
+                + (
+                    "its Observations carry no effectiveDateTime"
+                    if order.format == "fhir"
+                    else "patient.measured"
+                )
+                + "), so their age could not be checked",
             )
         )
     if order.regimen_version is not None and order.regimen_version != regimen.version:

@@ -4,8 +4,14 @@
   drug of that day in it with dose and basis; the UID depends only on what the event *is*
   (plan identity, phase, cycle, day), so a re-exported plan updates the events it made rather
   than adding new ones.
-- FHIR R4: a Bundle with the Patient (measurements only), one MedicationRequest per
-  administration (dose, route, date, the dosing basis) and a CarePlan that ties them together.
+- FHIR R4: a Bundle with the Patient (measurements only, undated: dosecalc is not told when
+  they were taken), one MedicationRequest per administration (dose, route, date, the dosing
+  basis), a DetectedIssue per warning that concerns administrations (implicating their requests)
+  and a CarePlan that ties them together.
+
+Every export carries each warning and critical on every administration it concerns (the CSV's
+``notice``, the request's ``detectedIssue`` and ``note``, the day's event), every critical about
+the plan as a whole on every administration, and the plan's own warnings in its header.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from dosecalc import __version__
+from dosecalc.base.alerts import CRITICAL, INFO, SEVERITIES, Alert
 from dosecalc.base.numbers import fmt
 
 NAMESPACE = uuid.UUID("6f0b9b4e-5a39-4c36-9d7e-3c1f4f6a2d10")  # dosecalc's own UUID namespace
@@ -28,13 +35,37 @@ def plan_identity(plan: Any) -> str:
     return f"{what}|{plan.start.isoformat()}|{getattr(plan, 'patient_id', None) or ''}"
 
 
+def label(w: Alert) -> str:
+    """``'CRITICAL ORGAN_FUNCTION_CONTRAINDICATION: cisplatin: CrCl 36.5 mL/min …'``."""
+    return f"{w.severity.upper()} {w.code}: {w.message}"
+
+
+def carried(plan: Any) -> tuple[list[list[Alert]], list[Alert]]:
+    """What every export carries, most severe first: per administration (in the plan's order)
+    each warning and critical that concerns it and every critical about the plan as a whole;
+    and the whole plan's warnings and criticals, for the export's header. Info notes stay in
+    the table and the JSON."""
+    from dosecalc.clinical.plan import alerts_by_administration
+
+    per, whole = alerts_by_administration(plan)
+    header = _severest(w for w in whole if w.severity != INFO)
+    everywhere = [w for w in header if w.severity == CRITICAL]
+    return [_severest([*(w for w in ws if w.severity != INFO), *everywhere]) for ws in per], header
+
+
+def _severest(alerts: Any) -> list[Alert]:
+    """``alerts`` once each (the same warning may concern several administrations of one day),
+    most severe first, otherwise in their order."""
+    return sorted(dict.fromkeys(alerts), key=lambda w: -SEVERITIES.index(w.severity))
+
+
 def _uid(plan: Any, phase: int, cycle: int, day: int) -> str:
     digest = hashlib.sha256(f"{plan_identity(plan)}|{phase}|{cycle}|{day}".encode()).hexdigest()
     return f"{digest[:32]}@dosecalc"
 
 
 def to_ics(plan: Any, now: datetime | None = None) -> bytes:
-    from icalendar import Calendar, Event
+    from icalendar import Calendar, Event, vText
 
     now = now or datetime.now(UTC)
     cal = Calendar()
@@ -43,14 +74,16 @@ def to_ics(plan: Any, now: datetime | None = None) -> bytes:
     cal.add("calscale", "GREGORIAN")
     name = plan.course.head.name if plan.course is not None else plan.regimen.name
     cal.add("x-wr-calname", f"Chemotherapy: {name}")
-    days: dict[tuple[Any, ...], list[Any]] = defaultdict(list)
-    for a in plan.administrations:
-        days[(a.date, a.phase, a.cycle, a.day, a.regimen)].append(a)
-    warnings = defaultdict(list)
-    for w in plan.warnings:
-        if w.date is not None and w.severity in ("warning", "critical"):
-            warnings[w.date].append(w)
-    for (when, phase, cycle, day, regimen), given in sorted(days.items(), key=lambda kv: kv[0][:4]):
+    per, header = carried(plan)
+    if header:
+        cal.add("x-wr-caldesc", vText("\n".join(label(w) for w in header)))
+    days: dict[tuple[Any, ...], list[int]] = defaultdict(list)
+    for i, a in enumerate(plan.administrations):
+        days[(a.date, a.phase, a.cycle, a.day, a.regimen)].append(i)
+    for (when, phase, cycle, day, regimen), indices in sorted(
+        days.items(), key=lambda kv: kv[0][:4]
+    ):
+        given = [plan.administrations[i] for i in indices]
         event = Event()
         event.add("uid", _uid(plan, phase, cycle, day))
         event.add("dtstamp", now)
@@ -67,7 +100,7 @@ def to_ics(plan: Any, now: datetime | None = None) -> bytes:
             + (f": {a.dose.note}" if a.dose.note else "")
             for a in given
         ]
-        lines += [f"{w.severity.upper()}: {w.message}" for w in warnings.get(when, [])]
+        lines += [label(w) for w in _severest(w for i in indices for w in per[i])]
         lines.append(
             f"Calculated by dosecalc {__version__}; verify against the order before giving."
         )
@@ -81,6 +114,16 @@ def to_ics(plan: Any, now: datetime | None = None) -> bytes:
 # ---------------------------------------------------------------- FHIR R4
 
 UCUM = "http://unitsofmeasure.org"
+WARNING_CODES = "urn:dosecalc:warning"  # the codes of docs/warnings.md
+
+
+def _ref(uid: str) -> dict[str, str]:
+    return {"reference": f"urn:uuid:{uid}"}
+
+
+def _where(w: Alert) -> tuple[object, ...]:
+    """What tells one warning from another, for its DetectedIssue's stable id."""
+    return (w.code, w.drug, w.phase, w.cycle, w.day, w.date, w.message)
 
 
 def _ref_id(plan: Any, *parts: object) -> str:
@@ -160,7 +203,8 @@ def to_fhir(plan: Any, identity: dict[str, str | None] | None = None) -> dict[st
                         "text": display,
                     },
                     "subject": {"reference": f"urn:uuid:{patient_id}"},
-                    "effectiveDateTime": plan.start.isoformat(),
+                    # no effectiveDateTime: dosecalc is not told when they were measured, and
+                    # the plan's start is not that date (verify would read them as fresh)
                     "valueQuantity": {
                         "value": round(value, 4),
                         "unit": unit,
@@ -173,8 +217,10 @@ def to_fhir(plan: Any, identity: dict[str, str | None] | None = None) -> dict[st
                 },
             }
         )
+    per, _ = carried(plan)
+    issues = {_where(w): (w, _ref_id(plan, "issue", *_where(w))) for ws in per for w in ws}
     requests = []
-    for a in plan.administrations:
+    for a, alerts in zip(plan.administrations, per, strict=True):
         d = a.dose
         rid = _ref_id(plan, "request", a.phase, a.cycle, a.day, d.drug, d.protocol.text)
         requests.append(rid)
@@ -201,8 +247,32 @@ def to_fhir(plan: Any, identity: dict[str, str | None] | None = None) -> dict[st
                         "system": "urn:dosecalc:cycle",
                         "value": f"{a.regimen}/phase-{a.phase}/cycle-{a.cycle}",
                     },
-                    "note": [{"text": " | ".join(d.trace)}],
+                    **(
+                        {"detectedIssue": [_ref(issues[_where(w)][1]) for w in alerts]}
+                        if alerts
+                        else {}
+                    ),
+                    "note": [{"text": " | ".join(d.trace)}, *({"text": label(w)} for w in alerts)],
                     "dosageInstruction": [_dosage(a, basis, unit)],
+                },
+            }
+        )
+    for key, (w, iid) in issues.items():
+        implicated = [
+            r for r, alerts in zip(requests, per, strict=True) if key in map(_where, alerts)
+        ]
+        entries.append(
+            {
+                "fullUrl": f"urn:uuid:{iid}",
+                "resource": {
+                    "resourceType": "DetectedIssue",
+                    "id": iid,
+                    "status": "final",
+                    "code": {"coding": [{"system": WARNING_CODES, "code": w.code}], "text": w.code},
+                    "severity": {"critical": "high", "warning": "moderate"}[w.severity],
+                    "patient": _ref(patient_id),
+                    "implicated": [_ref(r) for r in implicated],
+                    "detail": w.message,
                 },
             }
         )
@@ -222,8 +292,7 @@ def to_fhir(plan: Any, identity: dict[str, str | None] | None = None) -> dict[st
         "activity": [{"reference": {"reference": f"urn:uuid:{r}"}} for r in requests],
         "note": [
             {"text": f"{w.severity}: {w.message}"}
-            for w in plan.warnings
-            if w.severity in ("warning", "critical")
+            for w in _severest(w for w in plan.warnings if w.severity != INFO)
         ][:50],
     }
     patient: dict[str, Any] = {"resourceType": "Patient", "id": patient_id}

@@ -698,6 +698,11 @@ CSV_NOTICES = ("ABBREVIATION_READ",)
 
 
 def plan_csv(plan: Plan) -> str:
+    """One row per administration. ``notice``: an abbreviation read, at the drug's first row;
+    every warning and critical that concerns the row, and every critical about the plan, with
+    its severity; the plan's own warnings at the first row (the CSV has no header of its own)."""
+    from dosecalc.outputs.exports import carried, label
+
     out = io.StringIO()
     writer = DictWriter(out, (*CSV_COLUMNS, "notice"))
     writer.writeheader()
@@ -706,6 +711,10 @@ def plan_csv(plan: Plan) -> str:
         if w.code in CSV_NOTICES:
             at = next((i for i, a in enumerate(plan.administrations) if a.dose.drug == w.drug), 0)
             notices.setdefault(at, []).append(f"{w.code}: {w.message}")
+    per, header = carried(plan)
+    for i, alerts in enumerate(per):
+        extra = alerts + [w for w in header if w not in alerts] if i == 0 else alerts
+        notices.setdefault(i, []).extend(label(w) for w in extra)
     for i, a in enumerate(plan.administrations):
         row = a.as_dict()
         row["trace"] = " | ".join(row["trace"])  # type: ignore[arg-type]

@@ -71,6 +71,8 @@ def header(v: Verification) -> Group:
         order_said.append(f"BSA {v.order_bsa_m2:.2f} m²")
     if o.patient.measured is not None:
         order_said.append(f"measured {o.patient.measured}")
+    elif o.patient.any_size:
+        order_said.append("measured: not stated")
     if order_said:
         said.append(f"; the order: {', '.join(order_said)}", style="")
     grid.add_row("", said)

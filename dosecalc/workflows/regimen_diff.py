@@ -1,18 +1,75 @@
 """What differs between two versions of a regimen, dose by dose (``dosecalc regimens diff``).
 
 Two regimens are compared by what dosecalc reads from them, not by their bytes: ``2 g/m2`` and
-``2000 mg/m2`` are the same dose, a comment is no difference. Drug orders are paired by drug
-(the first cisplatin order with the first, the second with the second); an order without a
-partner was added or removed.
+``2000 mg/m2`` are the same dose, ``1.5 x10^9/L`` and ``1500/uL`` the same gate, a comment is
+no difference. Drug orders are paired by drug (the first cisplatin order with the first, the
+second with the second), gates by lab, rules by their place; one without a partner was added or
+removed.
+
+The comparison is exhaustive by construction: every field of every model of the regimen file
+is compared (the tables below say how each is shown; a field they do not name is still compared,
+as its value), so no change that can change a dose or a decision goes unreported.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dosecalc.data.regimen import DoseSpec, DrugOrder, Regimen, Rule
+from pydantic import BaseModel
+
+from dosecalc.base.numbers import fmt
+from dosecalc.data.labs import display_unit
+from dosecalc.data.regimen import DoseSpec, DrugOrder, Gate, Infusion, Limit, Regimen, Rule
+
+# How each field is shown. Every field of the models is named (tests/test_rules.py fails when a
+# field is added to a model without being named here); one that is not is compared as a value.
+REGIMEN_FIELDS = {
+    **dict.fromkeys(
+        (
+            "id",
+            "name",
+            "indication",
+            "version",
+            "cycle_length_days",
+            "cycles",
+            "status",
+            "approved_by",
+            "approved_on",
+            "review_due",
+        ),
+        "value",
+    ),
+    **dict.fromkeys(("sources", "assumptions", "unverified", "notes"), "items"),
+    "drugs": "orders",
+    "gates": "gates",
+}
+ORDER_FIELDS = {
+    "drug": "pairs the orders",
+    "dose": "dose",
+    "total_dose": "dose",
+    "days": "days",
+    "route": "route (the drug's own when not written)",
+    "max_dose": "max_dose",
+    "cycles": "cycles",
+    "infusion": "field by field",
+    "note": "value",
+    "source": "value",
+    "rules": "one by one",
+}
+GATE_FIELDS = {
+    "lab": "pairs the gates",
+    "at_least": "bound in the lab's unit",
+    "at_most": "bound in the lab's unit",
+    "otherwise": "value",
+    "source": "value",
+    "note": "value",
+}
+INFUSION_FIELDS = dict.fromkeys(("type", "duration", "note", "source", "text"), "value")
+RULE_FIELDS = dict.fromkeys(("when", "dose", "percent", "source", "name", "note"), "in its text")
+WHEN_FIELDS = dict.fromkeys(("bsa_below", "weight_below", "age_below", "age_at_least"), "text")
 
 
 @dataclass(frozen=True)
@@ -24,11 +81,13 @@ class Difference:
     old: Any
     new: Any
     text: str  # one line a person reads
+    gate: str | None = None  # the lab of the gate (fields gate, gates and gate.*)
 
     def as_dict(self) -> dict[str, object]:
         return {
             "drug": self.drug,
             "order": self.order,
+            "gate": self.gate,
             "field": self.field,
             "change": self.change,
             "old": self.old,
@@ -56,13 +115,53 @@ def _cycles(c: tuple[int, int | None] | None) -> str:
     return f"cycle {first}" if first == last else f"cycles {first}-{last}"
 
 
-def _spec(s: DoseSpec | None) -> tuple[float, str, str] | None:
-    return None if s is None else (round(s.amount, 9), s.unit, s.basis)
+def _key(v: Any) -> Any:
+    """What dosecalc reads from a value, to compare: a dose as its amount, unit and basis
+    (``2 g/m2`` is ``2000 mg/m2``), a bound as its number, a model field by field."""
+    if isinstance(v, DoseSpec):
+        return (round(v.amount, 9), v.unit, v.basis)
+    if isinstance(v, Limit):
+        return round(v.value, 9)
+    if isinstance(v, float):
+        return round(v, 9)
+    if isinstance(v, BaseModel):
+        return tuple((name, _key(getattr(v, name))) for name in type(v).model_fields)
+    if isinstance(v, list | tuple):
+        return tuple(_key(x) for x in v)
+    return v
+
+
+def _show(v: Any) -> str:
+    if v is None:
+        return "—"
+    if isinstance(v, DoseSpec):
+        return v.describe()
+    if isinstance(v, Limit):
+        return v.text
+    if isinstance(v, Infusion):
+        return v.describe()
+    if isinstance(v, float):
+        return fmt(v)
+    if isinstance(v, BaseModel):
+        return ", ".join(f"{k} {_show(getattr(v, k))}" for k in type(v).model_fields)
+    if isinstance(v, list | tuple):
+        return ", ".join(map(_show, v))
+    return v.isoformat() if hasattr(v, "isoformat") else str(v)
+
+
+def _plain(v: Any) -> Any:
+    """A value for the JSON output: text, a number, a list of them or null."""
+    if v is None or isinstance(v, bool | int | float | str):
+        return v
+    if isinstance(v, list | tuple) and all(isinstance(x, int | float | str) for x in v):
+        return list(v)
+    return _show(v)
 
 
 def _rule(r: Rule) -> str:
     name = f" '{r.name}'" if r.name else ""
-    return f"when {r.when.describe()}: {r.action()}{name} (source: {r.source})"
+    note = f"; {r.note}" if r.note else ""
+    return f"when {r.when.describe()}: {r.action()}{name} (source: {r.source}{note})"
 
 
 def _order_text(o: DrugOrder) -> str:
@@ -75,6 +174,12 @@ def _order_text(o: DrugOrder) -> str:
     )
 
 
+def _gate_text(g: Gate) -> str:
+    spec = g.spec
+    source = f"; source: {g.source}" if g.source else ""
+    return f"{spec.text}, otherwise {g.otherwise}{source}"
+
+
 def _pct(old: float, new: float) -> str:
     return f", {100 * (new / old - 1):+.1f} %" if old else ""
 
@@ -82,10 +187,16 @@ def _pct(old: float, new: float) -> str:
 def compare(a: Regimen, b: Regimen) -> list[Difference]:
     """Every difference between regimen ``a`` (the old) and ``b`` (the new)."""
     out: list[Difference] = []
-
-    def meta(field: str, old: Any, new: Any) -> None:
-        if old != new:
-            shown = lambda v: "—" if v is None else str(v)  # noqa: E731
+    for field in type(a).model_fields:
+        old, new = getattr(a, field), getattr(b, field)
+        kind = REGIMEN_FIELDS.get(field, "value")
+        if kind == "orders":
+            out += _orders(a, b)
+        elif kind == "gates":
+            out += _gates(old, new)
+        elif kind == "items":
+            out += _items(field, list(old), list(new))
+        elif _key(old) != _key(new):
             out.append(
                 Difference(
                     None,
@@ -94,63 +205,98 @@ def compare(a: Regimen, b: Regimen) -> list[Difference]:
                     "changed",
                     _plain(old),
                     _plain(new),
-                    f"{field}: {shown(old)} → {shown(new)}",
+                    f"{field}: {_show(old)} → {_show(new)}",
                 )
             )
-
-    for field in (
-        "id",
-        "name",
-        "indication",
-        "version",
-        "status",
-        "approved_by",
-        "approved_on",
-        "review_due",
-        "cycle_length_days",
-        "cycles",
-    ):
-        meta(field, getattr(a, field), getattr(b, field))
-    for field in ("sources", "assumptions", "unverified", "notes"):
-        old, new = list(getattr(a, field)), list(getattr(b, field))
-        for item in old:
-            if item not in new:
-                out.append(
-                    Difference(None, None, field, "removed", item, None, f"{field} - {item}")
-                )
-        for item in new:
-            if item not in old:
-                out.append(Difference(None, None, field, "added", None, item, f"{field} + {item}"))
-    out += _orders(a, b)
     return out
 
 
-def _plain(v: Any) -> Any:
-    return v.isoformat() if hasattr(v, "isoformat") else v
+def _items(field: str, old: list[Any], new: list[Any]) -> list[Difference]:
+    out = [
+        Difference(None, None, field, "removed", x, None, f"{field} - {x}")
+        for x in old
+        if x not in new
+    ]
+    return out + [
+        Difference(None, None, field, "added", None, x, f"{field} + {x}")
+        for x in new
+        if x not in old
+    ]
 
 
-def _pairs(a: Regimen, b: Regimen) -> list[tuple[str, int, DrugOrder | None, DrugOrder | None]]:
-    """(drug, occurrence, old order, new order), in the new file's order, removed ones last."""
+def _paired(
+    old: Sequence[Any], new: Sequence[Any], name: Callable[[Any], str]
+) -> list[tuple[str, int, Any, Any]]:
+    """(name, occurrence, old item, new item), in the new file's order, removed ones last."""
 
-    def numbered(r: Regimen) -> dict[tuple[str, int], DrugOrder]:
+    def numbered(items: Sequence[Any]) -> dict[tuple[str, int], Any]:
         seen: dict[str, int] = {}
         out = {}
-        for o in r.drugs:
-            seen[o.drug] = seen.get(o.drug, 0) + 1
-            out[(o.drug, seen[o.drug])] = o
+        for item in items:
+            seen[name(item)] = seen.get(name(item), 0) + 1
+            out[(name(item), seen[name(item)])] = item
         return out
 
-    old, new = numbered(a), numbered(b)
-    keys = list(new) + [k for k in old if k not in new]
-    return [(d, n, old.get((d, n)), new.get((d, n))) for d, n in keys]
+    a, b = numbered(old), numbered(new)
+    keys = list(b) + [k for k in a if k not in b]
+    return [(n, i, a.get((n, i)), b.get((n, i))) for n, i in keys]
+
+
+def _gates(old: list[Gate] | None, new: list[Gate] | None) -> list[Difference]:
+    """Gates paired by lab. ``gates: []`` (the sources state none) is not an unstated list."""
+    out: list[Difference] = []
+    if (old is None) != (new is None):
+        o, v = (
+            "not stated"
+            if g is None
+            else f"{len(g)} gate{'s' if len(g) != 1 else ''}"
+            if g
+            else "none (the sources state none)"
+            for g in (old, new)
+        )
+        out.append(Difference(None, None, "gates", "changed", o, v, f"gates: {o} → {v}"))
+    pairs = _paired(old or [], new or [], lambda g: g.lab)
+    several = {lab for lab, n, _, _ in pairs if n > 1}
+    for lab, n, o, v in pairs:
+        label = f"gate {lab}" + (f" ({n})" if lab in several else "")
+
+        def add(field: str, change: str, was: Any, now: Any, text: str, lab: str = lab) -> None:
+            out.append(Difference(None, None, field, change, was, now, text, gate=lab))
+
+        if o is None:
+            add("gate", "added", None, _gate_text(v), f"{label} added: {_gate_text(v)}")
+            continue
+        if v is None:
+            add("gate", "removed", _gate_text(o), None, f"{label} removed: {_gate_text(o)}")
+            continue
+        so, sv = o.spec, v.spec
+        for field in type(o).model_fields:
+            if field == "lab":
+                continue
+            if field in ("at_least", "at_most"):  # in the lab's unit: 1500/uL is 1.5 x10^9/L
+                bounds = [(getattr(s, field), s.unit) for s in (so, sv)]
+                if _key(bounds[0]) == _key(bounds[1]):
+                    continue
+                was, now = (None if x is None else f"{fmt(x)} {display_unit(u)}" for x, u in bounds)
+            else:
+                was, now = getattr(o, field), getattr(v, field)
+                if _key(was) == _key(now):
+                    continue
+            add(
+                f"gate.{field}",
+                "changed",
+                _plain(was),
+                _plain(now),
+                f"{label}: {field} {_show(was)} → {_show(now)}",
+            )
+    return out
 
 
 def _orders(a: Regimen, b: Regimen) -> list[Difference]:
     out: list[Difference] = []
-    several = {
-        o.drug for r in (a, b) for o in r.drugs if sum(x.drug == o.drug for x in r.drugs) > 1
-    }
-    for drug, n, old, new in _pairs(a, b):
+    pairs = _paired(a.drugs, b.drugs, lambda o: o.drug)
+    several = {drug for drug, n, _, _ in pairs if n > 1}
+    for drug, n, old, new in pairs:
         label = f"{drug} (order {n})" if drug in several else drug
         order = n if drug in several else None
 
@@ -167,77 +313,127 @@ def _orders(a: Regimen, b: Regimen) -> list[Difference]:
             out.append(Difference(drug, order, field, change, o, v, f"{label}: {text}"))
 
         if old is None:
-            assert new is not None
             add("drug", "added", None, _order_text(new), f"added: {_order_text(new)}")
             continue
         if new is None:
             add("drug", "removed", _order_text(old), None, f"removed: {_order_text(old)}")
             continue
-        po, pn = old.per_day, new.per_day
-        if _spec(po) != _spec(pn):
-            same = po.basis == pn.basis and po.unit == pn.unit
-            cycle_o, cycle_n = po.amount * len(old.days), pn.amount * len(new.days)
-            per_cycle = (
-                f" (per cycle {po.describe(cycle_o)} → {pn.describe(cycle_n)}"
-                f"{_pct(cycle_o, cycle_n)})"
-                if same and po.basis != "auc"
-                else ""
-            )
-            add(
-                "dose",
-                "changed",
-                po.text,
-                pn.text,
-                f"dose {po.describe()} → {pn.describe()} on each listed day"
-                + (_pct(po.amount, pn.amount) if same and not per_cycle else "")
-                + per_cycle,
-            )
-        elif (old.total_dose is None) != (new.total_dose is None):
-            add(
-                "written_as",
-                "changed",
-                "total_dose" if old.total_dose else "dose",
-                "total_dose" if new.total_dose else "dose",
-                "the same dose per day, now written as "
-                + ("a total divided over the days" if new.total_dose else "a dose per day"),
-            )
-        if old.days != new.days:
-            add(
-                "days",
-                "changed",
-                list(old.days),
-                list(new.days),
-                f"days {_days(old.days)} → {_days(new.days)}",
-            )
-        for field, o, v in (
-            ("route", old.default_route, new.default_route),
-            ("cycles", _cycles(old.cycles), _cycles(new.cycles)),
-            ("infusion", old.infusion, new.infusion),
-            ("note", old.note, new.note),
-            ("source", old.source, new.source),
-        ):
-            if o != v:
-                add(field, "changed", o, v, f"{field} {o or '—'} → {v or '—'}")
-        if _spec(old.max_dose) != _spec(new.max_dose):
-            o = old.max_dose.describe() if old.max_dose else None
-            v = new.max_dose.describe() if new.max_dose else None
-            add("max_dose", "changed", o, v, f"max_dose {o or 'none'} → {v or 'none'}")
-        _rules(old, new, add)
+        for field in type(old).model_fields:
+            kind = ORDER_FIELDS.get(field, "value")
+            if field in ("drug", "total_dose"):
+                continue  # the pair's name; a total_dose is compared with the dose
+            if field == "dose":
+                _dose(old, new, add)
+            elif field == "days" and old.days != new.days:
+                add(
+                    "days",
+                    "changed",
+                    list(old.days),
+                    list(new.days),
+                    f"days {_days(old.days)} → {_days(new.days)}",
+                )
+            elif field == "route" and old.default_route != new.default_route:
+                add(
+                    "route",
+                    "changed",
+                    old.default_route,
+                    new.default_route,
+                    f"route {old.default_route} → {new.default_route}",
+                )
+            elif field == "cycles" and old.cycles != new.cycles:
+                o, v = _cycles(old.cycles), _cycles(new.cycles)
+                add("cycles", "changed", o, v, f"cycles {o} → {v}")
+            elif field == "max_dose" and _key(old.max_dose) != _key(new.max_dose):
+                o = old.max_dose.describe() if old.max_dose else None
+                v = new.max_dose.describe() if new.max_dose else None
+                add("max_dose", "changed", o, v, f"max_dose {o or 'none'} → {v or 'none'}")
+            elif field == "infusion":
+                _infusion(old.infusion, new.infusion, add)
+            elif field == "rules":
+                _rules(old, new, add)
+            elif kind == "value" and _key(getattr(old, field)) != _key(getattr(new, field)):
+                o, v = getattr(old, field), getattr(new, field)
+                add(field, "changed", _plain(o), _plain(v), f"{field} {_show(o)} → {_show(v)}")
     return out
+
+
+def _dose(old: DrugOrder, new: DrugOrder, add: Any) -> None:
+    po, pn = old.per_day, new.per_day
+    if _key(po) != _key(pn):
+        same = po.basis == pn.basis and po.unit == pn.unit
+        cycle_o, cycle_n = po.amount * len(old.days), pn.amount * len(new.days)
+        per_cycle = (
+            f" (per cycle {po.describe(cycle_o)} → {pn.describe(cycle_n)}{_pct(cycle_o, cycle_n)})"
+            if same and po.basis != "auc"
+            else ""
+        )
+        add(
+            "dose",
+            "changed",
+            po.text,
+            pn.text,
+            f"dose {po.describe()} → {pn.describe()} on each listed day"
+            + (_pct(po.amount, pn.amount) if same and not per_cycle else "")
+            + per_cycle,
+        )
+    elif (old.total_dose is None) != (new.total_dose is None):
+        add(
+            "written_as",
+            "changed",
+            "total_dose" if old.total_dose else "dose",
+            "total_dose" if new.total_dose else "dose",
+            "the same dose per day, now written as "
+            + ("a total divided over the days" if new.total_dose else "a dose per day"),
+        )
+
+
+def _infusion(old: Infusion | None, new: Infusion | None, add: Any) -> None:
+    """How it is given: the whole when one side has none, else field by field."""
+    if _key(old) == _key(new):
+        return
+    if old is None or new is None:
+        o, v = _show(old), _show(new)
+        add(
+            "infusion",
+            "changed",
+            None if old is None else o,
+            None if new is None else v,
+            f"infusion {o} → {v}",
+        )
+        return
+    for field in type(old).model_fields:
+        o, v = getattr(old, field), getattr(new, field)
+        if _key(o) != _key(v):
+            hours = field == "duration"
+            so = _hours(o) if hours else _show(o)
+            sv = _hours(v) if hours else _show(v)
+            add(
+                f"infusion.{field}",
+                "changed",
+                _plain(o),
+                _plain(v),
+                f"infusion {field} {so} → {sv}",
+            )
+
+
+def _hours(h: float | None) -> str:
+    if h is None:
+        return "—"
+    return f"{fmt(h * 60)} min" if h < 1 else f"{fmt(h)} h"
 
 
 def _rules(old: DrugOrder, new: DrugOrder, add: Any) -> None:
     for i in range(max(len(old.rules), len(new.rules))):
-        o = _rule(old.rules[i]) if i < len(old.rules) else None
-        v = _rule(new.rules[i]) if i < len(new.rules) else None
-        if o == v:
+        o = old.rules[i] if i < len(old.rules) else None
+        v = new.rules[i] if i < len(new.rules) else None
+        if _key(o) == _key(v):
             continue
         if o is None:
-            add("rules", "added", None, v, f"rule {i + 1} added: {v}")
+            add("rules", "added", None, _rule(v), f"rule {i + 1} added: {_rule(v)}")
         elif v is None:
-            add("rules", "removed", o, None, f"rule {i + 1} removed: {o}")
+            add("rules", "removed", _rule(o), None, f"rule {i + 1} removed: {_rule(o)}")
         else:
-            add("rules", "changed", o, v, f"rule {i + 1} {o} → {v}")
+            add("rules", "changed", _rule(o), _rule(v), f"rule {i + 1} {_rule(o)} → {_rule(v)}")
 
 
 def describe(ref: str, path: Path, r: Regimen) -> dict[str, object]:
