@@ -131,6 +131,7 @@ def test_fhir_bundle_of_the_reference_course_validates(cli) -> None:
 CISPLATIN_TO_AVOID = [
     *("plan", "ddp-epi", "--height", "175cm", "--weight", "70kg"),
     *("--age", "60", "--sex", "male", "--scr", "2.13mg/dL", "--start", "2026-12-01"),
+    *("--prior", "epirubicin=0mg/m2"),  # none before: the lifetime total is known
 ]
 CISPLATIN_CRITICALS = ("DOSE_ABOVE_USUAL_MAXIMUM", "ORGAN_FUNCTION_CONTRAINDICATION")
 
@@ -223,7 +224,8 @@ def test_a_critical_about_the_whole_plan_reaches_every_administration(cli, tmp_p
         ),
         encoding="utf-8",
     )
-    plan = ["plan", str(retired), "--height", "175cm", "--weight", "70kg", "--start", "2026-12-01"]
+    plan = ["plan", str(retired), "--height", "175cm", "--weight", "70kg", "--start", "2026-12-01",
+            "--prior", "epirubicin=0mg/m2"]  # fmt: skip
     code, out, _ = cli(*plan, "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(out)))
     assert code == 1 and len(rows) == 8
