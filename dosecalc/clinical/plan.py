@@ -233,7 +233,8 @@ class Plan:
 
 
 def organ_as_list(assessments: Sequence[Any], applied: bool) -> list[dict[str, object]]:
-    """Per drug with organ-function data: the option, the bands that matched, what is missing."""
+    """Per drug with organ-function data: the option, the bands that matched, what is missing,
+    and the organs the data holds no band for."""
     out: list[dict[str, object]] = []
     seen: set[tuple[str, float | None]] = set()
     for a in assessments:
@@ -251,6 +252,16 @@ def organ_as_list(assessments: Sequence[Any], applied: bool) -> list[dict[str, o
                 "applied": applied and a.percent is not None,
                 "findings": [f.as_dict() for f in a.findings],
                 "not_checked": list(a.missing) + list(a.unreadable),
+                "no_adjustment_data": [
+                    {
+                        "organ": g["organ"],
+                        "source": g["cite"],
+                        "verified": g["verified"],
+                        "text": g.get("text"),
+                        "note": g.get("note"),
+                    }
+                    for g in a.no_data
+                ],
             }
         )
     return out
