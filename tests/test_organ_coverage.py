@@ -202,3 +202,55 @@ def test_the_audit_patient_falls_in_a_docetaxel_eu_band() -> None:
     point.update({("ast", "xULN"): 4.0, ("alt", "xULN"): 4.0, ("alp", "xULN"): 3.0})
     point[("bilirubin", "xULN")] = 0.8
     assert not problems(option, point)
+
+
+def engine_values(point: dict[tuple[str, str], float]) -> Any:
+    """The patient of ``point`` as the engine reads one: lab values in each rule's unit, the
+    kidney function a measured clearance at a BSA of 1.73 m² (indexed = absolute)."""
+    from dosecalc.clinical import organ, renal
+    from dosecalc.data.labs import Labs, LabValue
+    from dosecalc.inputs.policy import load
+
+    kidney = next((v for (lab, _), v in point.items() if lab == "kidney"), None)
+    labs = Labs(
+        tuple(
+            LabValue(lab, v, unit, None, "test", f"{v}{unit}")
+            for (lab, unit), v in point.items()
+            if lab != "kidney"
+        )
+    )
+    k = renal.Kidney(1.0, kidney, None, "", None, None, "", bsa_m2=1.73)
+    uln, origin = organ.uln_of(load())
+    return organ.Values(labs, k, uln, origin)
+
+
+def one_value_per_lab(point: dict[tuple[str, str], float]) -> dict[tuple[str, str], float]:
+    """A patient has one value of each lab: measures of one lab in two units take the first."""
+    first: dict[str, float] = {}
+    for (lab, _), v in sorted(point.items()):
+        first.setdefault(lab, v)
+    return {m: first[m[0]] for m in point}
+
+
+@pytest.mark.parametrize("drug, name, option", OPTIONS, ids=[f"{d}/{n}" for d, n, _ in OPTIONS])
+def test_the_engine_finds_exactly_the_bands_the_data_holds(
+    drug: str, name: str, option: dict[str, Any]
+) -> None:
+    """organ.assess at the same points: every band that holds is a finding, none other, and
+    nothing is reported missing (one outcome: a band per rule, or the usual dose)."""
+    from dosecalc.clinical import organ
+
+    @settings(max_examples=100, deadline=None, derandomize=True)
+    @given(points(option))
+    def holds(point: dict[tuple[str, str], float]) -> None:
+        point = one_value_per_lab(point)
+        a = organ.assess(drug, engine_values(point), {drug: name})
+        expected = [
+            b["source"] for r in option["rules"] for b in r["bands"] if in_band(b, r, point)
+        ]
+        assert sorted(f.source_key for f in a.findings) == sorted(expected), point
+        assert not a.missing and not a.unreadable, (point, a.missing, a.unreadable)
+        if not expected:
+            assert a.percent is None and not a.avoid and not a.no_recommendation
+
+    holds()

@@ -634,6 +634,33 @@ def name_alerts(policy: Policy, *groups: Sequence[NameRead]) -> list[Alert]:
     return drugs.abbreviation_alerts(drugs.merge_reads(*groups), policy["names.abbreviations"])  # type: ignore[return-value]
 
 
+def gate_specs(regimen: Regimen, policy: Policy) -> list[Any]:
+    """The regimen's gates as plain values, each gate with options under the option the policy
+    picks (``gates.options``: "regimen.lab" = option), else its default. A policy entry for
+    this regimen that names no gate with options, or an option the gate lacks, is refused."""
+    chosen = {
+        key.split(".", 1)[1]: option
+        for key, option in policy["gates.options"].items()
+        if key.split(".", 1)[0] == regimen.id
+    }
+    gates = regimen.gates or []
+    optional = {g.lab for g in gates if g.options}
+    for lab in chosen:
+        if lab not in optional:
+            raise fail(
+                "gates.options",
+                f"{regimen.id}.{lab}: {regimen.id} has no {lab} gate with options"
+                + (f"; gates with options: {', '.join(sorted(optional))}" if optional else ""),
+            )
+    out = []
+    for g in gates:
+        try:
+            out.append(g.spec_for(chosen.get(g.lab)) if g.options else g.spec)
+        except ValueError as e:
+            raise fail("gates.options", f"{regimen.id}.{g.lab}: {e}") from None
+    return out
+
+
 def lab_alerts(
     regimen: Regimen,
     labs: Any,
@@ -649,7 +676,7 @@ def lab_alerts(
     from dosecalc.clinical import labs as lb
 
     age = policy["labs.max_age_days"]
-    gates = [g.spec for g in regimen.gates or []]
+    gates = gate_specs(regimen, policy)
     out = lb.check_gates(
         gates, labs, starts, age, regimen.id, phase, values.uln, not first, first_cycle
     )

@@ -362,6 +362,7 @@ class GateSpec(NamedTuple):
     otherwise: str
     source: str | None = None
     text: str = ""  # "anc ≥ 1.5 ×10⁹/L"
+    option: str = ""  # the gate's option in force, where its sources disagree
 
 
 def gate_requirement(g: GateSpec) -> str:
