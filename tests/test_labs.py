@@ -552,7 +552,12 @@ def test_values_dated_for_later_cycles_check_those_cycles() -> None:
 def test_a_gate_without_values_says_it_was_not_checked() -> None:
     found = gate_alerts([])
     assert {w.code for w in found} == {"LAB_GATE_NOT_CHECKED"}
-    assert all(w.severity == "info" for w in found)
+    # issue 30: an ANC or platelet count not given before a gated (myelosuppressive) cycle is a
+    # warning, no longer a notice
+    assert all(w.severity == "warning" for w in found)
+    assert all(
+        "myelosuppressive cycle is not started without the count" in w.message for w in found
+    )
 
 
 def test_gates_are_validated_in_regimen_files(tmp_path: Path, run) -> None:
