@@ -287,6 +287,11 @@ def _lab_words(lab: str, estimate: str | None) -> str:
 # ---------------------------------------------------------------- warnings
 
 
+def _and(items: tuple[str, ...]) -> str:
+    """'bilirubin', 'bilirubin and ast', 'bilirubin, ast and scr'."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
 def alerts(
     a: Assessment,
     standard: float | None = None,
@@ -371,17 +376,13 @@ def alerts(
             )
         )
     if a.missing:
-        kidney = (
-            "; a drug whose dose depends on kidney function is not checked without it"
-            if a.kidney_missing
-            else ""
-        )
+        kidney = "; give it before dosing" if a.kidney_missing else ""
         out.append(
             Alert(
                 WARNING if a.kidney_missing else INFO,
                 "ORGAN_FUNCTION_NOT_CHECKED",
                 f"{a.drug}: its dose depends on "
-                + " and ".join(a.missing)
+                + _and(a.missing)
                 + f" (organ-function data, option {a.option}); not given, so not checked{kidney}",
                 drug=a.drug,
                 **where,
