@@ -222,7 +222,9 @@ def assess(
                 percent = _percent_of(limit, protocol)
             findings.append(
                 Finding(
-                    lab=lab if lab != "kidney" else ESTIMATES[estimate or ""],
+                    lab=lab
+                    if lab != "kidney"
+                    else ESTIMATES["schwartz-bedside" if child else estimate or ""],
                     value=value,
                     reading=reading + ("; " + "; ".join(also_words) if also_words else ""),
                     band=f"{_band_lab(lab, unit)} {describe(band, unit)}"
