@@ -211,11 +211,15 @@ def test_every_band_has_a_source_and_a_verified_mark() -> None:
     bands = [
         (d["drug"], name, b)
         for d in data["drugs"]
-        for name, o in d["options"].items()
+        for name, o in (d.get("options") or {}).items()
         for r in o["rules"]
         for b in r["bands"]
     ]
     assert len(bands) > 50
+    # a drug without bands for an organ says so, with its source (issue 30)
+    bands += [
+        (d["drug"], "no data", g) for d in data["drugs"] for g in d.get("no_adjustment_data", [])
+    ]
     for drug, option, b in bands:
         assert b["source"] in data["sources"], (drug, option, b)
         assert isinstance(b["verified"], bool), (drug, option, b)
@@ -241,7 +245,12 @@ def _load_text(tmp_path: Path, text: str) -> organ_data.OrganBook:
     return organ_data.load(write(tmp_path, "organ.yaml", text))
 
 
-BASE = """version: 1
+BASE = """version: 2
+kidney_estimates:
+  cockcroft-gault: {unit: mL/min, formula: "CG", source: s}
+  schwartz-bedside: {unit: mL/min/1.73m2, formula: "0.413 x h / SCr", source: s}
+child_kidney_estimate:
+  {estimate: schwartz-bedside, below_age_years: 18, policy: organ.kidney_estimate_child, source: s}
 sources:
   s: {cite: "a source", text: "its words"}
 drugs:
@@ -420,7 +429,10 @@ def test_docetaxel_needs_both_transaminase_and_alkaline_phosphatase() -> None:
 
 def test_high_dose_methotrexate_rule_only_for_high_doses() -> None:
     assert percent("methotrexate", crcl=50.0, dose="12 g/m2") == "avoid"
-    assert percent("methotrexate", crcl=50.0, dose="40 mg/m2") is None
+    # issue 30: a low dose now has its own rule (50 % at CrCl 20-50, Cancer Manag Res 2017 as
+    # the audit cites it, unverified); data version 1 said nothing below 500 mg/m2
+    assert percent("methotrexate", crcl=50.0, dose="40 mg/m2") == 50
+    assert percent("methotrexate", crcl=50.01, dose="40 mg/m2") is None
 
 
 def test_a_measured_clearance_wins_over_the_estimate() -> None:
@@ -540,7 +552,12 @@ def test_values_dated_for_later_cycles_check_those_cycles() -> None:
 def test_a_gate_without_values_says_it_was_not_checked() -> None:
     found = gate_alerts([])
     assert {w.code for w in found} == {"LAB_GATE_NOT_CHECKED"}
-    assert all(w.severity == "info" for w in found)
+    # issue 30: an ANC or platelet count not given before a gated (myelosuppressive) cycle is a
+    # warning, no longer a notice
+    assert all(w.severity == "warning" for w in found)
+    assert all(
+        "myelosuppressive cycle is not started without the count" in w.message for w in found
+    )
 
 
 def test_gates_are_validated_in_regimen_files(tmp_path: Path, run) -> None:

@@ -605,10 +605,14 @@ def test_a_plan_exported_as_fhir_comes_back_and_verifies_clean(cli, tmp_path: Pa
         assert data["regimen"]["cycle"] == cycle
         assert abs(data["lines"][0]["deviation_percent"]) < 1e-4
         assert data["order_file"]["format"] == "fhir"
+        # issue 30: no ANC/platelet count before a gated cycle, and no kidney function for a
+        # drug dosed by it (cyclophosphamide, CrCl < 10: 75 %), are warnings (were notices)
         assert {w["code"] for w in data["warnings"] if w["severity"] != "info"} <= {
             "REGIMEN_UNVERIFIED",
             "PRIOR_EXPOSURE_UNKNOWN",
             "LIFETIME_EXPOSURE_UNKNOWN",  # no history, ledger or --prior: said, never zero
+            "LAB_GATE_NOT_CHECKED",
+            "ORGAN_FUNCTION_NOT_CHECKED",
         }
         assert any("6 requests of other cycles" in w["message"] for w in data["warnings"])
 

@@ -12,6 +12,7 @@ BSA_M2 = (0.05, 4.0)
 BMI = (5.0, 120.0)  # kg/m²: catches a height and a weight that cannot belong to one person
 AGE_YEARS = (0.0, 120.0)
 SCR_MG_DL = (0.1, 25.0)
+BUN_MG_DL = (1.0, 300.0)  # blood urea nitrogen: uraemia rarely exceeds 200 mg/dL
 GFR_ML_MIN = (1.0, 250.0)
 
 # One administration, in mg or units (per m², per kg or flat, as written): below a microgram or

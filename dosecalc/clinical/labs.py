@@ -54,6 +54,11 @@ def reconcile_crcl(gfr_ml_min: float | None, labs: Labs) -> float | None:
 # ---------------------------------------------------------------- gates and staleness
 
 
+# A regimen that gates its cycles on these counts is myelosuppressive: a count not given before
+# such a cycle is a warning, not a notice (issue 30).
+BLOOD_COUNTS = ("anc", "platelets")
+
+
 def _short(source: str | None) -> str:
     """A source's name for a message: its text up to the first quotation or colon."""
     if not source:
@@ -109,16 +114,22 @@ def check_gates(
     failed: dict[tuple[int, str], tuple[LabValue, dict[str, Any], list[str]]] = {}
     for g in gates:
         mine = labs.of(g.lab)
-        needs = gate_requirement(g)
+        needs = gate_requirement(g) + (f" (option {g.option})" if g.option else "")
         if not mine:
+            count = g.lab in BLOOD_COUNTS
             out.append(
                 Alert(
-                    INFO,
+                    WARNING if count else INFO,
                     "LAB_GATE_NOT_CHECKED",
                     f"{regimen}: gate {needs} (otherwise {g.otherwise}"
                     f"{'; ' + _short(g.source) if g.source else ''}) not checked: no {g.lab} value was "
                     f"given; give --lab {g.lab}=VALUE@DATE (taken within {fmt(max_age_days)} days "
-                    "before the cycle's day 1)",
+                    "before the cycle's day 1)"
+                    + (
+                        "; a myelosuppressive cycle is not started without the count"
+                        if count
+                        else ""
+                    ),
                     phase=phase,
                     cycle=first_cycle,
                     day=1,

@@ -40,11 +40,11 @@ class Values(NamedTuple):
 
         if lab == "kidney":
             assert estimate is not None
-            return self.kidney.value(estimate)
+            return self.kidney.value(estimate, unit)
         v = self.labs.latest(lab)
         if v is None:
             return None, ""
-        if v.unit == unit or (unit == "mg/dL" and v.unit == "mg/dL"):
+        if v.unit == unit:
             return v.value, v.shown()
         base = self.uln.get(lab)
         if base is None:
@@ -86,14 +86,16 @@ def values_for(patient: Any, labs: Any, policy: Any) -> Values:
 
 # ---------------------------------------------------------------- one drug
 
+CHILD = "adult band applied to a child; the paediatric protocol governs"
+
 
 class Finding(NamedTuple):
     """A band that matches the patient's value."""
 
     lab: str
     value: float
-    reading: str  # 'bilirubin 2 mg/dL (2026-11-28)' or the kidney estimate's trace
-    band: str  # '≥ 1.2 and ≤ 3 mg/dL'
+    reading: str  # 'CrCl 40 mL/min by Cockcroft-Gault, actual weight (SCr 1.5 mg/dL)'
+    band: str  # '≥ 40 and ≤ 50 mL/min'
     action: str  # percent | dose_at_most | avoid | no_recommendation
     percent: float | None  # of the dose; for dose_at_most, relative to the protocol dose
     dose_at_most: str | None
@@ -102,6 +104,7 @@ class Finding(NamedTuple):
     source_key: str
     verified: bool
     note: str | None
+    child: bool = False  # an adult band read with a child's kidney function
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -115,6 +118,7 @@ class Finding(NamedTuple):
             "source": self.source,
             "verified": self.verified,
             "note": self.note,
+            "child": self.child,
         }
 
 
@@ -122,17 +126,36 @@ class Assessment(NamedTuple):
     """What the organ-function data says for one drug order at the patient's values."""
 
     drug: str
-    option: str
+    option: str  # '' when the data holds no bands for the drug (only no_data)
     findings: tuple[Finding, ...]
     missing: tuple[str, ...]  # what would be checked, for labs not given
     unreadable: tuple[str, ...]  # values given that could not be read (why)
     percent: float | None  # the dose to give, in % (the lowest band); None: unchanged
     avoid: bool
     no_recommendation: bool
+    no_data: tuple[dict[str, Any], ...] = ()  # organs the data holds no band for (and why)
+    chosen: str = ""  # 'the data's default' or 'policy organ.options'
+    kidney_missing: bool = False  # a kidney rule's function was not given
 
     @property
     def factor(self) -> float | None:
         return None if self.percent is None else self.percent / 100.0
+
+
+def applies(when: dict[str, Any] | None, protocol: Any) -> bool:
+    """Whether a rule limited by ``when`` applies to an order of ``protocol`` (a DoseSpec; None:
+    not known, every rule applies)."""
+    if when is None or protocol is None:
+        return True
+    if when.get("dose_basis") is not None:
+        return bool(protocol.basis == when["dose_basis"])
+    if when.get("dose_at_least") is not None:
+        floor = per_m2(when["dose_at_least"])
+        return not (protocol.basis == "bsa" and protocol.amount < floor.amount)
+    if when.get("dose_below") is not None:
+        ceiling = per_m2(when["dose_below"])
+        return not (protocol.basis == "bsa" and protocol.amount >= ceiling.amount)
+    return True
 
 
 def assess(
@@ -142,25 +165,27 @@ def assess(
     protocol: Any = None,
     data: OrganBook | None = None,
 ) -> Assessment | None:
-    """The organ-function assessment of ``drug`` (None: the data has no rule for it).
+    """The organ-function assessment of ``drug`` (None: the data does not name it).
 
-    ``protocol`` is the order's per-day DoseSpec: it decides rules limited to high doses and
-    turns a ``dose_at_most`` band into a percentage (only for doses per m²)."""
+    ``protocol`` is the order's per-day DoseSpec: it decides rules limited to some doses
+    (``when``) and turns a ``dose_at_most`` band into a percentage (only for doses per m²)."""
     data = data or book()
+    if drug not in data.entries:
+        return None
+    no_data = tuple({**g, "cite": data.cite(g["source"])} for g in data.no_data(drug))
     chosen = data.option(drug, options)
     if chosen is None:
-        return None
+        return Assessment(drug, "", (), (), (), None, False, False, no_data)
     name, option = chosen
+    how = "policy organ.options" if (options or {}).get(drug) else "the data's default"
     findings: list[Finding] = []
     missing: list[str] = []
     unreadable: list[str] = []
+    kidney_missing = False
     for rule in option["rules"]:
         lab, unit, estimate = rule["lab"], rule["unit"], rule.get("estimate")
-        when = rule.get("when")
-        if when is not None and protocol is not None:
-            floor = per_m2(when["dose_at_least"])
-            if protocol.basis == "bsa" and protocol.amount < floor.amount:
-                continue
+        if not applies(rule.get("when"), protocol):
+            continue
         value, reading = values.read(lab, unit, estimate)
         if value is None:
             what = _lab_words(lab, estimate)
@@ -168,7 +193,9 @@ def assess(
                 unreadable.append(f"{what}: {reading}")
             else:
                 missing.append(what)
+                kidney_missing = kidney_missing or lab == "kidney"
             continue
+        child = lab == "kidney" and values.kidney.child and values.kidney.measured_ml_min is None
         for band in rule["bands"]:
             if not contains(band, value):
                 continue
@@ -195,10 +222,12 @@ def assess(
                 percent = percent_of(limit, protocol)
             findings.append(
                 Finding(
-                    lab=lab if lab != "kidney" else ESTIMATES[estimate or ""],
+                    lab=lab
+                    if lab != "kidney"
+                    else ESTIMATES["schwartz-bedside" if child else estimate or ""],
                     value=value,
                     reading=reading + ("; " + "; ".join(also_words) if also_words else ""),
-                    band=f"{_band_lab(lab, estimate)} {describe(band, unit)}"
+                    band=f"{_band_lab(lab, unit)} {describe(band, unit)}"
                     + "".join(
                         f" with {c['lab']} {describe(c, c['unit'])}" for c in band.get("also") or []
                     ),
@@ -210,6 +239,7 @@ def assess(
                     source_key=band["source"],
                     verified=bool(band["verified"]),
                     note=band.get("note"),
+                    child=child,
                 )
             )
     avoid = any(f.action == "avoid" for f in findings)
@@ -224,6 +254,9 @@ def assess(
         min(percents) if percents else None,
         avoid,
         norec,
+        no_data,
+        how,
+        kidney_missing,
     )
 
 
@@ -238,9 +271,9 @@ def percent_of(limit: str, protocol: Any) -> float | None:
     return 100.0 * cap.amount / protocol.amount
 
 
-def _band_lab(lab: str, estimate: str | None) -> str:
+def _band_lab(lab: str, unit: str) -> str:
     if lab == "kidney":
-        return "CrCl" if estimate == "cockcroft-gault" else "eGFR (CKD-EPI, de-indexed)"
+        return "kidney function"
     return lab
 
 
@@ -256,6 +289,11 @@ def _lab_words(lab: str, estimate: str | None) -> str:
 # ---------------------------------------------------------------- warnings
 
 
+def _and(items: tuple[str, ...]) -> str:
+    """'bilirubin', 'bilirubin and ast', 'bilirubin, ast and scr'."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
 def alerts(
     a: Assessment,
     standard: float | None = None,
@@ -265,7 +303,10 @@ def alerts(
     where: dict[str, Any] | None = None,
 ) -> list[Any]:
     """The warnings of one assessment: ORGAN_FUNCTION_ADJUSTMENT / _CONTRAINDICATION /
-    _NO_RECOMMENDATION (critical), and one line for the labs that would have been checked."""
+    _NO_RECOMMENDATION (critical), each naming the measure that decided (the value, how it was
+    obtained), the band, the option and the source; a line for the labs that would have been
+    checked (a warning for kidney function, which a renally handled drug's dose needs); and
+    ORGAN_FUNCTION_NO_DATA for an organ the data holds no band for."""
     from dosecalc.base.alerts import CRITICAL, INFO, WARNING, Alert
 
     where = dict(where or {})
@@ -273,14 +314,15 @@ def alerts(
     for f in a.findings:
         said = f" ({f.text})" if f.text else ""
         doubt = "" if f.verified else f" [unverified: {f.note}]"
-        head = f"{a.drug}: {f.reading} is in the band {f.band}{said}"
-        tail = f"; source: {f.source}, option {a.option}{doubt}"
+        child = f" [{CHILD}]" if f.child else ""
+        head = f"{a.drug}: {f.reading}; {a.drug} band {f.band}{said}"
+        tail = f" ({f.source}; option {a.option}, {a.chosen}){doubt}{child}"
         if f.action == "avoid":
             out.append(
                 Alert(
                     CRITICAL,
                     "ORGAN_FUNCTION_CONTRAINDICATION",
-                    f"{head}: avoid {a.drug}{tail}",
+                    f"{head} → avoid {a.drug}{tail}",
                     drug=a.drug,
                     **where,
                 )
@@ -290,7 +332,7 @@ def alerts(
                 Alert(
                     CRITICAL,
                     "ORGAN_FUNCTION_NO_RECOMMENDATION",
-                    f"{head}: the source has no dose for this range; decide with the "
+                    f"{head} → the source has no dose for this range; decide with the "
                     f"prescriber before giving {a.drug}{tail}",
                     drug=a.drug,
                     **where,
@@ -329,20 +371,40 @@ def alerts(
             Alert(
                 WARNING,
                 "ORGAN_FUNCTION_NOT_CHECKED",
-                f"{a.drug}: not checked against the organ-function data ({a.option}): "
+                f"{a.drug}: not checked against the organ-function data (option {a.option}): "
                 + "; ".join(a.unreadable),
                 drug=a.drug,
                 **where,
             )
         )
     if a.missing:
+        kidney = "; give it before dosing" if a.kidney_missing else ""
+        out.append(
+            Alert(
+                WARNING if a.kidney_missing else INFO,
+                "ORGAN_FUNCTION_NOT_CHECKED",
+                f"{a.drug}: its dose depends on "
+                + _and(a.missing)
+                + f" (organ-function data, option {a.option}); not given, so not checked{kidney}",
+                drug=a.drug,
+                **where,
+            )
+        )
+    for gap in a.no_data:
+        organ = "kidney" if gap["organ"] == "renal" else "liver"
+        if gap.get("verified"):
+            why = (
+                f"the source states no {organ}-function dose"
+                + (f" ({gap['text']})" if gap.get("text") else "")
+                + f"; source: {gap['cite']}"
+            )
+        else:
+            why = f"dosecalc holds no {organ}-function band for it (unverified: {gap.get('note')})"
         out.append(
             Alert(
                 INFO,
-                "ORGAN_FUNCTION_NOT_CHECKED",
-                f"{a.drug}: its dose depends on "
-                + " and ".join(a.missing)
-                + f" (organ-function data, option {a.option}); not given, so not checked",
+                "ORGAN_FUNCTION_NO_DATA",
+                f"{a.drug}: {organ} function not checked: {why}",
                 drug=a.drug,
                 **where,
             )

@@ -314,7 +314,8 @@ def _named(w: Alert, administrations: Sequence[Administration], given: set[str])
 
 
 def organ_as_list(assessments: Sequence[Any], applied: bool) -> list[dict[str, object]]:
-    """Per drug with organ-function data: the option, the bands that matched, what is missing."""
+    """Per drug with organ-function data: the option, the bands that matched, what is missing,
+    and the organs the data holds no band for."""
     out: list[dict[str, object]] = []
     seen: set[tuple[str, float | None]] = set()
     for a in assessments:
@@ -332,6 +333,16 @@ def organ_as_list(assessments: Sequence[Any], applied: bool) -> list[dict[str, o
                 "applied": applied and a.percent is not None,
                 "findings": [f.as_dict() for f in a.findings],
                 "not_checked": list(a.missing) + list(a.unreadable),
+                "no_adjustment_data": [
+                    {
+                        "organ": g["organ"],
+                        "source": g["cite"],
+                        "verified": g["verified"],
+                        "text": g.get("text"),
+                        "note": g.get("note"),
+                    }
+                    for g in a.no_data
+                ],
             }
         )
     return out
@@ -718,6 +729,33 @@ def name_alerts(policy: Policy, *groups: Sequence[NameRead]) -> list[Alert]:
     return drugs.abbreviation_alerts(drugs.merge_reads(*groups), policy["names.abbreviations"])  # type: ignore[return-value]
 
 
+def gate_specs(regimen: Regimen, policy: Policy) -> list[Any]:
+    """The regimen's gates as plain values, each gate with options under the option the policy
+    picks (``gates.options``: "regimen.lab" = option), else its default. A policy entry for
+    this regimen that names no gate with options, or an option the gate lacks, is refused."""
+    chosen = {
+        key.split(".", 1)[1]: option
+        for key, option in policy["gates.options"].items()
+        if key.split(".", 1)[0] == regimen.id
+    }
+    gates = regimen.gates or []
+    optional = {g.lab for g in gates if g.options}
+    for lab in chosen:
+        if lab not in optional:
+            raise fail(
+                "gates.options",
+                f"{regimen.id}.{lab}: {regimen.id} has no {lab} gate with options"
+                + (f"; gates with options: {', '.join(sorted(optional))}" if optional else ""),
+            )
+    out = []
+    for g in gates:
+        try:
+            out.append(g.spec_for(chosen.get(g.lab)) if g.options else g.spec)
+        except ValueError as e:
+            raise fail("gates.options", f"{regimen.id}.{g.lab}: {e}") from None
+    return out
+
+
 def lab_alerts(
     regimen: Regimen,
     labs: Any,
@@ -733,7 +771,7 @@ def lab_alerts(
     from dosecalc.clinical import labs as lb
 
     age = policy["labs.max_age_days"]
-    gates = [g.spec for g in regimen.gates or []]
+    gates = gate_specs(regimen, policy)
     out = lb.check_gates(
         gates, labs, starts, age, regimen.id, phase, values.uln, not first, first_cycle
     )

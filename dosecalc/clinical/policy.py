@@ -17,6 +17,13 @@ from typing import Any
 
 from dosecalc.base import strict
 
+# The widest rounding, banding or verification tolerance a policy may set: the HOPA position
+# statement (Fahrenbruch R et al. J Oncol Pract 2018) accepts rounding cytotoxic and biologic
+# doses within 10 % of the ordered dose, and NHS England dose banding stays within 6 % (standard
+# chemotherapy) and 10 % (biologicals, NICE KTT22). A dose further from the computed one than
+# that is not rounding; applying the same bound to verification is dosecalc's choice.
+TOLERANCE_MAX_PERCENT = 10.0
+
 
 @dataclass(frozen=True)
 class Setting:
@@ -211,8 +218,35 @@ def _tiers(value: Any) -> dict[str, str]:
     return out
 
 
+def _gate_options(value: Any) -> dict[str, str]:
+    """A mapping "<regimen>.<lab>" → the name of one of that gate's options (checked against
+    the regimen when it is planned). TOML's dotted key (mfolfox6.platelets = ...) is a nested
+    table: it is read the same."""
+    import re
+
+    if not isinstance(value, dict):
+        raise ValueError('must be a table of "regimen.lab" = option')
+    flat: dict[str, Any] = {}
+    for name, item in value.items():
+        if isinstance(item, dict):
+            flat.update({f"{name}.{lab}": v for lab, v in item.items()})
+        else:
+            flat[str(name)] = item
+    out: dict[str, str] = {}
+    for name, item in flat.items():
+        key = name.strip().lower()
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]*\.[a-z_]+", key):
+            raise EntryError(
+                name, 'name a regimen\'s gate as "regimen.lab", e.g. "mfolfox6.platelets"'
+            )
+        if not isinstance(item, str) or not item.strip():
+            raise EntryError(name, "give the name of one of the gate's options")
+        out[key] = item.strip()
+    return out
+
+
 def _drug_percents(value: Any) -> dict[str, float]:
-    """A mapping drug → percent (0-50), e.g. verify.tolerance_percent_by_drug."""
+    """A mapping drug → percent (0-10), e.g. verify.tolerance_percent_by_drug."""
     if not isinstance(value, dict):
         raise ValueError("must be a table of drug = percent")
 
@@ -220,9 +254,11 @@ def _drug_percents(value: Any) -> dict[str, float]:
     for name, item in value.items():
         drug = _policy_drug(name)
         try:
-            number = _number(0, 50)(item)
+            number = _number(0, TOLERANCE_MAX_PERCENT)(item)
         except ValueError as e:
-            raise EntryError(str(name), f"{e}; give a percent from 0 to 50") from None
+            raise EntryError(
+                str(name), f"{e}; give a percent from 0 to {TOLERANCE_MAX_PERCENT:g}"
+            ) from None
         out[drug] = number  # type: ignore[assignment]
     return out
 
@@ -322,21 +358,21 @@ SETTINGS: dict[str, Setting] = {
             "rounding.tolerance_percent",
             10.0,
             "HOPA position statement (Fahrenbruch et al. 2018): rounding within 10 % is acceptable",
-            _number(0, 50),
+            _number(0, TOLERANCE_MAX_PERCENT),
             "largest deviation allowed for rounding.method = percent",
         ),
         Setting(
             "rounding.band_percent_chemotherapy",
             6.0,
             "NHS England dose banding: bands lie within 6 % for standard chemotherapy (NICE KTT22)",
-            _number(0, 20),
+            _number(0, TOLERANCE_MAX_PERCENT),
             "band width for cytotoxics",
         ),
         Setting(
             "rounding.band_percent_biologic",
             10.0,
             "NHS England dose banding: within 10 % for biological drugs (NICE KTT22)",
-            _number(0, 30),
+            _number(0, TOLERANCE_MAX_PERCENT),
             "band width for antibodies and conjugates",
         ),
         Setting(
@@ -379,7 +415,7 @@ SETTINGS: dict[str, Setting] = {
             "Mass General Brigham order entry: a dose that recalculation would change by more "
             "than 5 % must be approved again before it is given (clinicalhelp.mgb.org, Dose "
             "Modifications)",
-            _number(0, 50),
+            _number(0, TOLERANCE_MAX_PERCENT),
             "largest deviation of an ordered dose from the recomputed one that verify accepts",
         ),
         Setting(
@@ -391,10 +427,12 @@ SETTINGS: dict[str, Setting] = {
         ),
         Setting(
             "verify.tolerance_percent_child",
-            None,
-            "none configured: a child's doses have the same tolerance unless the institution "
-            "sets a tighter one",
-            _number(0, 50, none=True),
+            5.0,
+            "the adult default's source, as no paediatric figure was found: Mass General Brigham "
+            "order entry, a dose that recalculation changes by more than 5 % is approved again "
+            "(clinicalhelp.mgb.org); so a child keeps 5 % when verify.tolerance_percent is "
+            "loosened",
+            _number(0, TOLERANCE_MAX_PERCENT, none=True),
             "tolerance for a child (younger than weight.child_below_age_years; needs the age); "
             "the smaller of it and the drug's own applies",
         ),
@@ -485,6 +523,34 @@ SETTINGS: dict[str, Setting] = {
             _choice("info", "warning", "critical"),
             "severity of PGX_NOT_TESTED: a drug with a pharmacogenomic guideline ordered "
             "without a genotype for its gene (info, warning or critical)",
+        ),
+        Setting(
+            "organ.cockcroft_gault_weight",
+            "actual",
+            "the labels that band by Cockcroft-Gault name the equation without a weight "
+            "adjustment (pemetrexed, Fludara, capecitabine label texts); NCCN's adjusted weight "
+            "is for carboplatin's Calvert dose. That the labels mean actual weight was not read "
+            "in their text",
+            _choice("actual", "ideal", "adjusted", "adjusted-if-bmi-25", "same-as-carboplatin"),
+            "weight Cockcroft-Gault uses for organ-function bands (not carboplatin's Calvert "
+            "dose): actual, ideal, adjusted, adjusted-if-bmi-25 or same-as-carboplatin",
+        ),
+        Setting(
+            "organ.kidney_estimate_child",
+            "schwartz-bedside",
+            "Schwartz GJ et al. J Am Soc Nephrol 2009: bedside eGFR = 0.413 x height (cm) / SCr "
+            "(mg/dL), mL/min/1.73 m²; National Kidney Foundation: for children 1-18 years",
+            _choice("schwartz-bedside", "measured-only"),
+            "kidney function of a patient under 18 for organ-function bands: schwartz-bedside "
+            "(from 1 year) or measured-only (a measured --lab crcl)",
+        ),
+        Setting(
+            "gates.options",
+            {},
+            "each gate's default option in its regimen file (mfolfox6 platelets: the US "
+            "oxaliplatin label's 75 x10^9/L)",
+            _gate_options,
+            "regimen.lab = gate option name (e.g. mfolfox6.platelets = eu-smpc)",
         ),
         Setting(
             "cumulative.options",

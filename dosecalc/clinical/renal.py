@@ -140,8 +140,15 @@ def _for_calvert(patient: Patient, policy: Policy, measured: float | None) -> Re
     return Renal(crcl, "cockcroft-gault", None, tuple(trace))
 
 
-def _cg_weight(patient: Patient, policy: Policy) -> tuple[float, str]:
-    rule = policy["carboplatin.cockcroft_gault_weight"]
+def _cg_weight(
+    patient: Patient, policy: Policy, key: str = "carboplatin.cockcroft_gault_weight"
+) -> tuple[float, str]:
+    """The weight Cockcroft-Gault uses under the policy ``key`` (carboplatin's Calvert dose, or
+    the organ-function bands' own choice) and how it reads."""
+    rule = policy[key]
+    if rule == "same-as-carboplatin":
+        key = "carboplatin.cockcroft_gault_weight"
+        rule = policy[key]
     actual = patient.weight_kg
     assert actual is not None
     if rule == "actual":
@@ -149,8 +156,7 @@ def _cg_weight(patient: Patient, policy: Policy) -> tuple[float, str]:
     if patient.height_cm is None or patient.sex is None:
         raise fail(
             "--height",
-            f"Cockcroft-Gault with {rule} body weight (policy "
-            "carboplatin.cockcroft_gault_weight) needs --height and --sex",
+            f"Cockcroft-Gault with {rule} body weight (policy {key}) needs --height and --sex",
         )
     ideal = devine_ibw(patient.height_cm, patient.sex)
     if rule == "ideal":
@@ -165,6 +171,19 @@ def _cg_weight(patient: Patient, policy: Policy) -> tuple[float, str]:
 
 # ---------------------------------------------------------------- kidney function for every drug
 
+PER_173 = "mL/min/1.73m2"
+ADULT_YEARS = 18.0  # Cockcroft-Gault and CKD-EPI were derived in adults
+# Bedside Schwartz (Schwartz GJ et al. J Am Soc Nephrol 2009;20:629-37): eGFR (mL/min/1.73 m²)
+# = 0.413 x height (cm) / SCr (mg/dL, IDMS-traceable); the National Kidney Foundation: 'for use
+# in children 1-18 years old' (data/organ.yaml, source schwartz-2009).
+SCHWARTZ_K = 0.413
+SCHWARTZ_YEARS = (1.0, 18.0)
+
+
+def bedside_schwartz(height_cm: float, scr_mg_dl: float) -> float:
+    """eGFR in mL/min/1.73 m² (bedside Schwartz 2009)."""
+    return SCHWARTZ_K * height_cm / scr_mg_dl
+
 
 class Kidney(NamedTuple):
     """The patient's kidney function, computed once for every drug whose dose depends on it."""
@@ -176,32 +195,67 @@ class Kidney(NamedTuple):
     ckd_epi_ml_min_173: float | None  # CKD-EPI 2021, mL/min/1.73 m²
     ckd_epi_ml_min: float | None  # de-indexed to the patient's BSA
     ckd_epi_trace: str
+    bsa_m2: float | None = None
+    child: bool = False  # younger than 18: every kidney rule reads the child's estimate
+    schwartz_ml_min_173: float | None = None  # bedside Schwartz 2009 (children 1-18 years)
+    schwartz_trace: str = ""
+    cockcroft_gault_weight: str = ""  # 'actual weight', 'adjusted weight, BMI 31.2'
 
-    def value(self, estimate: str) -> tuple[float | None, str]:
-        """(mL/min, how it was obtained) for a rule that names ``estimate``; a measured
-        clearance wins. (None, why not) when it cannot be had."""
-        if self.measured_ml_min is not None:
-            return self.measured_ml_min, (
-                f"measured creatinine clearance {fmt(self.measured_ml_min)} mL/min (--lab crcl)"
-            )
-        if self.scr_mg_dl is None:
-            return None, ""  # nothing given to estimate from: a lab not given, not an error
+    def native(self, estimate: str) -> tuple[float | None, str, str]:
+        """(value, its unit, how it reads) of the estimate a rule names, for this patient: a
+        child's rules read bedside Schwartz; (None, '', why not) when it cannot be had."""
+        scr = f"SCr {fmt(self.scr_mg_dl or 0)} mg/dL"
+        if self.child:
+            v = self.schwartz_ml_min_173
+            if v is None:
+                return None, "", self.schwartz_trace
+            return v, PER_173, f"eGFR {fmt(v)} mL/min/1.73 m² by bedside Schwartz 2009 ({scr})"
         if estimate == "cockcroft-gault":
-            v, trace = self.cockcroft_gault_ml_min, self.cockcroft_gault_trace
-            return v, (
-                f"CrCl {fmt(v)} mL/min (Cockcroft-Gault, SCr {fmt(self.scr_mg_dl)} mg/dL)"
-                if v is not None
-                else trace
+            v = self.cockcroft_gault_ml_min
+            if v is None:
+                return None, "", self.cockcroft_gault_trace
+            return (
+                v,
+                "mL/min",
+                (f"CrCl {fmt(v)} mL/min by Cockcroft-Gault, {self.cockcroft_gault_weight} ({scr})"),
             )
-        if estimate == "ckd-epi-deindexed":
-            v, trace = self.ckd_epi_ml_min, self.ckd_epi_trace
-            return v, (
-                f"eGFR {fmt(v)} mL/min (CKD-EPI 2021 {fmt(self.ckd_epi_ml_min_173 or 0)} "
-                "mL/min/1.73 m², de-indexed to the BSA)"
-                if v is not None
-                else trace
-            )
+        if estimate in ("ckd-epi-2021", "ckd-epi-deindexed"):
+            v = self.ckd_epi_ml_min_173
+            if v is None:
+                return None, "", self.ckd_epi_trace
+            return v, PER_173, f"eGFR {fmt(v)} mL/min/1.73 m² by CKD-EPI 2021 ({scr})"
         raise ValueError(f"unknown kidney-function estimate {estimate!r}")
+
+    def value(self, estimate: str, unit: str = "mL/min") -> tuple[float | None, str]:
+        """(value in ``unit``, how it was obtained) for a rule that names ``estimate`` and
+        compares in ``unit`` (mL/min, or mL/min/1.73m2: indexed to 1.73 m² of BSA). A measured
+        clearance wins; like is compared with like (× 1.73 / BSA, or × BSA / 1.73). (None, why
+        not) when it cannot be had; (None, '') when nothing was given to estimate from."""
+        if self.measured_ml_min is not None:
+            v, native, reading = (
+                self.measured_ml_min,
+                "mL/min",
+                f"measured creatinine clearance {fmt(self.measured_ml_min)} mL/min (--lab crcl)",
+            )
+        elif self.scr_mg_dl is None:
+            return None, ""  # nothing given to estimate from: a lab not given, not an error
+        else:
+            found, native, reading = self.native(estimate)
+            if found is None:
+                return None, reading
+            v = found
+        if native == unit:
+            return v, reading
+        if self.bsa_m2 is None:
+            return None, (
+                f"{reading} cannot be compared with bands in {_shown(unit)} without the BSA "
+                "(give --height and --weight, or --bsa)"
+            )
+        if unit == PER_173:
+            x = v * 1.73 / self.bsa_m2
+            return x, f"{reading} = {fmt(x)} mL/min/1.73 m² at BSA {self.bsa_m2:.2f} m²"
+        x = v * self.bsa_m2 / 1.73
+        return x, f"{reading} = {fmt(x)} mL/min at BSA {self.bsa_m2:.2f} m²"
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -212,6 +266,9 @@ class Kidney(NamedTuple):
             "ckd_epi_2021_ml_min_per_1_73m2": self.ckd_epi_ml_min_173,
             "ckd_epi_2021_ml_min": self.ckd_epi_ml_min,
             "ckd_epi_2021": self.ckd_epi_trace,
+            "child": self.child,
+            "bedside_schwartz_ml_min_per_1_73m2": self.schwartz_ml_min_173,
+            "bedside_schwartz": self.schwartz_trace,
         }
 
     def summary(self) -> str:
@@ -228,7 +285,15 @@ class Kidney(NamedTuple):
                 else ""
             )
             parts.append(f"eGFR {fmt(self.ckd_epi_ml_min_173)} mL/min/1.73 m² (CKD-EPI 2021){de}")
+        if self.schwartz_ml_min_173 is not None:
+            parts.append(
+                f"eGFR {fmt(self.schwartz_ml_min_173)} mL/min/1.73 m² (bedside Schwartz, child)"
+            )
         return "; ".join(parts)
+
+
+def _shown(unit: str) -> str:
+    return "mL/min/1.73 m²" if unit == PER_173 else unit
 
 
 def ckd_epi_2021(scr_mg_dl: float, age_years: float, sex: str) -> float:
@@ -240,13 +305,10 @@ def ckd_epi_2021(scr_mg_dl: float, age_years: float, sex: str) -> float:
     return egfr * 1.012 if female else egfr
 
 
-ADULT_YEARS = 18.0  # both equations were derived in adults
-
-
 def kidney_function(patient: Patient, policy: Policy, measured: float | None = None) -> Kidney:
-    """Cockcroft-Gault (the carboplatin code and its weight policy, without carboplatin's SCr
-    floor and GFR cap, which are dose choices for Calvert) and CKD-EPI 2021, each with how it
-    was computed or why it could not be."""
+    """Cockcroft-Gault (the weight of policy organ.cockcroft_gault_weight; without carboplatin's
+    SCr floor and GFR cap, which are dose choices for Calvert), CKD-EPI 2021 and, for a child,
+    bedside Schwartz 2009, each with how it was computed or why it could not be."""
     scr, age, sex, weight = patient.scr_mg_dl, patient.age_years, patient.sex, patient.weight_kg
     missing = [
         n
@@ -254,6 +316,7 @@ def kidney_function(patient: Patient, policy: Policy, measured: float | None = N
         if v is None
     ]
     cg: float | None = None
+    which = ""
     if missing:
         cg_trace = f"Cockcroft-Gault not computed: needs {', '.join(missing)}"
     elif age is not None and age < ADULT_YEARS:
@@ -264,14 +327,15 @@ def kidney_function(patient: Patient, policy: Policy, measured: float | None = N
     else:
         assert scr is not None and age is not None and sex is not None
         try:
-            used, which = _cg_weight(patient, policy)
+            used, which = _cg_weight(patient, policy, "organ.cockcroft_gault_weight")
         except DosecalcError as e:
             why = e.problems[0].message.removeprefix("Cockcroft-Gault ")
             cg_trace = f"Cockcroft-Gault not computed: {why}"
         else:
             cg = cockcroft_gault(age, used, scr, sex)
             cg_trace = (
-                f"Cockcroft-Gault: (140 − {fmt(age)} y) × {fmt(used)} kg ({which}) / "
+                f"Cockcroft-Gault: (140 − {fmt(age)} y) × {fmt(used)} kg ({which}, "
+                f"{policy.short('organ.cockcroft_gault_weight')}) / "
                 f"(72 × SCr {fmt(scr)} mg/dL){' × 0.85 (female)' if sex == 'female' else ''}"
                 f" = {fmt(cg)} mL/min"
             )
@@ -292,4 +356,44 @@ def kidney_function(patient: Patient, policy: Policy, measured: float | None = N
             epi_trace += f", × BSA {patient.bsa_m2:.2f} m² / 1.73 = {fmt(epi_abs)} mL/min"
         else:
             epi_trace += "; not de-indexed (no BSA)"
-    return Kidney(scr, measured, cg, cg_trace, epi, epi_abs, epi_trace)
+    child = age is not None and age < ADULT_YEARS
+    schwartz, schwartz_trace = _schwartz(patient, policy) if child else (None, "")
+    return Kidney(
+        scr,
+        measured,
+        cg,
+        cg_trace,
+        epi,
+        epi_abs,
+        epi_trace,
+        patient.bsa_m2,
+        child,
+        schwartz,
+        schwartz_trace,
+        which,
+    )
+
+
+def _schwartz(patient: Patient, policy: Policy) -> tuple[float | None, str]:
+    """A child's bedside Schwartz eGFR, or why it is not computed."""
+    age, scr, height = patient.age_years, patient.scr_mg_dl, patient.height_cm
+    assert age is not None
+    if policy["organ.kidney_estimate_child"] == "measured-only":
+        return None, (
+            f"the patient is {fmt(age)} years old and "
+            f"{policy.short('organ.kidney_estimate_child')}: give a measured clearance "
+            "(--lab crcl)"
+        )
+    if age < SCHWARTZ_YEARS[0]:
+        return None, (
+            f"the patient is {fmt(age)} years old: bedside Schwartz is for children 1-18 years "
+            "and adult equations do not apply; give a measured clearance (--lab crcl)"
+        )
+    if scr is None or height is None:
+        need = " and ".join(n for n, v in (("--scr", scr), ("--height", height)) if v is None)
+        return None, f"bedside Schwartz (a child's eGFR) not computed: needs {need}"
+    v = bedside_schwartz(height, scr)
+    return v, (
+        f"bedside Schwartz 2009 (the patient is {fmt(age)} years old): 0.413 × {fmt(height)} cm "
+        f"/ SCr {fmt(scr)} mg/dL = {fmt(v)} mL/min/1.73 m²"
+    )

@@ -268,6 +268,7 @@ def verify(
     added here). ``plan_options`` are passed to make_plan as they are (e.g. labs)."""
     assert order.cycle is not None and order.start is not None
     today = today or date.today()
+    order = with_auc_amounts(order, patient, policy, (plan_options or {}).get("labs"))
     expected_plan = make_plan(
         regimen,
         patient,
@@ -322,6 +323,31 @@ def verify(
         tolerance_for("", patient, policy)[0],
         pharmacist=tuple(pharmacist),
     )
+
+
+def with_auc_amounts(order: Order, patient: Patient, policy: Policy, labs: Any = None) -> Order:
+    """The order with each line written as a target AUC (carboplatin ``AUC 6``) turned into the
+    mg it means for this patient: Calvert, AUC × (GFR + 25), with the GFR the plan uses (--gfr,
+    a measured --lab crcl, or Cockcroft-Gault under the policy's weight, floor and cap). The
+    line is then compared with the plan's dose like any other; its trace shows the sum."""
+    if not any(ln.auc is not None for ln in order.lines):
+        return order
+    from dosecalc.clinical import renal
+
+    crcl = labs.latest("crcl") if labs else None
+    gfr = renal.for_calvert(patient, policy, crcl.value if crcl else None).gfr_ml_min
+    lines = tuple(
+        replace(
+            ln,
+            amount=ln.auc * (gfr + 25.0),
+            unit="mg",
+            written=f"{ln.written} (Calvert: AUC {fmt(ln.auc)} × (GFR {fmt(gfr)} + 25))",
+        )
+        if ln.auc is not None
+        else ln
+        for ln in order.lines
+    )
+    return replace(order, lines=lines)
 
 
 def order_names(order: Order) -> list[drugs.NameRead]:
@@ -750,7 +776,13 @@ def _order_alerts(
                 "(give --start if the cycle began earlier)",
             )
         )
-    if patient.age_years is None and policy["verify.tolerance_percent_child"] is not None:
+    child = policy["verify.tolerance_percent_child"]
+    adult = [
+        policy["verify.tolerance_percent"],
+        *policy["verify.tolerance_percent_by_drug"].values(),
+    ]
+    if patient.age_years is None and child is not None and any(t > child for t in adult):
+        # only where a child's tolerance is tighter than an adult one (the defaults are equal)
         out.append(
             Alert(
                 WARNING,

@@ -51,7 +51,13 @@ class When(_Strict):
     # true: that age is not known (no age given, or a dateless --prior anthracycline)
     exposure_age_unknown: bool | None = None
     with_drug: str | None = None
+    with_drugs: list[str] | None = None  # every one of these drugs is in the exposure
+    without_drug: str | None = None  # this drug is not in the exposure
     weight_known: bool | None = None  # the patient's weight and BSA are both known
+
+    def drugs(self) -> set[str]:
+        """The drugs whose presence this condition reads."""
+        return {d for d in (self.with_drug, self.without_drug, *(self.with_drugs or [])) if d}
 
 
 class Monitor(_Strict):
@@ -64,24 +70,26 @@ class Monitor(_Strict):
     when: When | None = None
 
 
+class Modifier(_Strict):
+    when: When
+    threshold: Level | None = None
+    limit: Level | None = None
+    message: str
+
+
 class Option(_Strict):
     threshold: Level | None = None
     limit: Level | None = None
     note: str | None = None
     monitor: list[Monitor] = []  # levels of this option only (with the drug's own monitor)
+    monitor_from: str | None = None  # also the monitor levels of this other option
+    modifiers: list[Modifier] = []  # lower the levels under this option only (with the drug's)
 
     @model_validator(mode="after")
     def _ordered(self) -> Option:
         if self.threshold and self.limit and self.threshold.value > self.limit.value:
             raise ValueError("threshold is above limit")
         return self
-
-
-class Modifier(_Strict):
-    when: When
-    threshold: Level | None = None
-    limit: Level | None = None
-    message: str
 
 
 class DrugCeiling(_Strict):
@@ -100,6 +108,10 @@ class DrugCeiling(_Strict):
     def _default_exists(self) -> DrugCeiling:
         if self.default not in self.options:
             raise ValueError(f"default '{self.default}' is not one of the options")
+        for name, o in self.options.items():
+            other = o.monitor_from
+            if other is not None and (other not in self.options or other == name):
+                raise ValueError(f"option {name}: monitor_from '{other}' is not another option")
         return self
 
 
@@ -135,6 +147,8 @@ class CeilingFile(_Strict):
             for o in d.options.values():
                 cited += [lv.source for lv in (o.threshold, o.limit) if lv]
                 cited += [m.source for m in o.monitor]
+                for m in o.modifiers:
+                    cited += [lv.source for lv in (m.threshold, m.limit) if lv]
             for m in d.modifiers:
                 cited += [lv.source for lv in (m.threshold, m.limit) if lv]
             cited += [m.source for m in d.monitor]
@@ -187,6 +201,10 @@ class RiskFactors:
             checks.append((self.first_exposure_age is None) == when.exposure_age_unknown)
         if when.with_drug is not None:
             checks.append(when.with_drug in exposed)
+        if when.with_drugs is not None:
+            checks.append(all(d in exposed for d in when.with_drugs))
+        if when.without_drug is not None:
+            checks.append(when.without_drug not in exposed)
         if when.weight_known is not None:
             checks.append((self.kg_per_m2 is not None) == when.weight_known)
         return all(checks)
@@ -230,10 +248,12 @@ class CeilingBook:
         self._anthracyclines = frozenset(d for d, e in self.entries.items() if e.anthracycline_type)
         # the drugs whose presence changes a ceiling (with_drug conditions): part of the key
         self._with_drugs = frozenset(
-            w.with_drug
+            drug
             for d in data.drugs
-            for w in [m.when for m in d.modifiers] + [m.when for m in d.monitor if m.when]
-            if w.with_drug
+            for w in [m.when for m in d.modifiers]
+            + [m.when for o in d.options.values() for m in (*o.modifiers, *o.monitor) if m.when]
+            + [m.when for m in d.monitor if m.when]
+            for drug in w.drugs()
         )
 
     @property
@@ -303,7 +323,7 @@ class CeilingBook:
         limit = option.limit.value if option.limit else None
         sources = [lv.source for lv in (option.threshold, option.limit) if lv]
         adjustments: list[str] = []
-        for m in entry.modifiers:
+        for m in (*entry.modifiers, *option.modifiers):
             if not factors.matches(m.when, exposed):
                 continue
             changed = False
@@ -319,9 +339,10 @@ class CeilingBook:
                 adjustments.append(m.message + _per_kg_words(m, factors))
         if threshold is not None and limit is not None and threshold > limit:
             threshold = limit
+        shared = entry.options[option.monitor_from].monitor if option.monitor_from else []
         monitor = tuple(
             MonitorLevel(m.at, m.severity, m.code, m.message, m.source)
-            for m in (*entry.monitor, *option.monitor)
+            for m in (*entry.monitor, *option.monitor, *shared)
             if factors.matches(m.when, exposed)
         )
         return Ceiling(
@@ -365,7 +386,8 @@ def load(path: Path | None = None, trusted: bool = False) -> CeilingBook:
         levels = [lv for o in entry.options.values() for lv in (o.threshold, o.limit) if lv]
         if any(lv.per for lv in levels):
             raise ValueError(f"ceilings data: {entry.drug}: a per-kg level belongs in a modifier")
-        per_kg = [lv for m in entry.modifiers for lv in (m.threshold, m.limit) if lv and lv.per]
+        mods = [*entry.modifiers, *(m for o in entry.options.values() for m in o.modifiers)]
+        per_kg = [lv for m in mods for lv in (m.threshold, m.limit) if lv and lv.per]
         if per_kg and entry.unit != "mg/m2":
             raise ValueError(f"ceilings data: {entry.drug}: per-kg levels need unit mg/m2")
     for table in data.equivalence.tables.values():

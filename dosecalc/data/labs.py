@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any, NamedTuple
 
-from dosecalc.base.bounds import GFR_ML_MIN, SCR_MG_DL
+from dosecalc.base.bounds import BUN_MG_DL, GFR_ML_MIN, SCR_MG_DL
 from dosecalc.base.errors import fail
 from dosecalc.base.numbers import fmt
 
@@ -120,6 +120,9 @@ def _kinds() -> dict[str, Kind]:
                 "0.9mg/dL or 80umol/L",
                 molar_mass=CREATININE_G_PER_MOL,
             ),
+            # Blood urea nitrogen, for the melphalan IV label's 'BUN >= 30 mg/dL' (organ.yaml).
+            # Urea in mmol/L is refused: dosecalc holds no cited urea-to-BUN factor yet.
+            Kind("bun", "blood urea nitrogen (BUN)", "mg/dL", BUN_MG_DL, "30mg/dL"),
             Kind("crcl", "measured creatinine clearance", "mL/min", GFR_ML_MIN, "60mL/min"),
         )
     }
@@ -275,6 +278,11 @@ def parse_value(name: str, text: str, field_name: str = "--lab") -> tuple[float,
                     "is normalised to 1.73 m²; give the patient's own clearance in mL/min"
                 )
             value = number * units.factor(unit_text, "mL/min")
+        elif k.name == "bun" and "mol" in unit_text:
+            raise ValueError(
+                "is a molar urea concentration; dosecalc holds no cited factor from urea to "
+                "blood urea nitrogen, so give BUN in mg/dL"
+            )
         elif k.molar_mass is not None and "mol" in unit_text:
             value = number * units.factor(unit_text, "umol/L") * k.molar_mass / 10_000.0
         else:
@@ -355,6 +363,7 @@ class GateSpec(NamedTuple):
     otherwise: str
     source: str | None = None
     text: str = ""  # "anc ≥ 1.5 ×10⁹/L"
+    option: str = ""  # the gate's option in force, where its sources disagree
 
 
 def gate_requirement(g: GateSpec) -> str:

@@ -16,12 +16,17 @@ from dosecalc.base.bounds import dose_problem
 from dosecalc.base.errors import DosecalcError
 from dosecalc.data import drugs
 
-ABSOLUTE = "write the dose to give as an absolute amount, e.g. 258 mg, 1.5 g, 500 mcg or 15 units"
+ABSOLUTE = (
+    "write the dose to give as an absolute amount, e.g. 258 mg, 1.5 g, 500 mcg or 15 units "
+    "(carboplatin also as its target AUC, e.g. AUC 6)"
+)
 
 
 @dataclass(frozen=True)
 class OrderLine:
-    """One dose as written: ``amount`` in ``unit`` (the drug's dose unit, mg or units)."""
+    """One dose as written: ``amount`` in ``unit`` (the drug's dose unit, mg or units). A
+    carboplatin line written as a target AUC (``AUC 6``) has ``auc`` and no amount yet (0):
+    verify turns it into mg with the patient's GFR (Calvert), as the plan does."""
 
     drug: str  # canonical name
     amount: float
@@ -31,6 +36,7 @@ class OrderLine:
     route: str | None
     where: str  # "order.yaml:12" or "bundle.json entry 5"
     given_as: str = ""  # the drug name as written, when it differs from the canonical name
+    auc: float | None = None  # a target AUC as written (carboplatin), mg/mL·min
 
 
 @dataclass(frozen=True)
@@ -127,9 +133,35 @@ def parse_iso_date(value: Any) -> date:
         raise ValueError(f"'{value.strip()}' is not a calendar date") from None
 
 
+AUC_DRUG = "carboplatin"  # the one drug dosed by a target AUC (Calvert), as in regimens
+
+
+def parse_auc(value: Any, drug: str) -> float | None:
+    """A dose written as a target AUC (``'AUC 6'``, ``'AUC 6 mg/mL·min'``) → 6.0; None when the
+    dose is not written as an AUC; ValueError for an AUC of a drug not dosed by one, or out of
+    range."""
+    if not isinstance(value, str) or not value.strip().lower().startswith("auc"):
+        return None
+    if drug != AUC_DRUG:
+        raise ValueError(
+            f"'{value}' is a target AUC, and only carboplatin is dosed by one (Calvert); {ABSOLUTE}"
+        )
+    from dosecalc.data.regimen import parse_dose
+
+    spec = parse_dose(value)  # the regimen's reader: 'AUC 5', at most 10 mg/mL·min
+    return spec.amount
+
+
 def parse_amount(value: Any, drug: str) -> tuple[float, str]:
     """``'1.5 g'`` → ``(1500.0, 'mg')`` in the drug's dose unit; ValueError with what is valid."""
     from dosecalc.base import units
+
+    if isinstance(value, str) and value.strip().lower().startswith("auc"):
+        parse_auc(value, drug)  # a non-carboplatin AUC: the clear sentence
+        raise ValueError(
+            f"'{value}': a target AUC is written in an order file (dose: AUC 6), not here; "
+            f"{ABSOLUTE}"
+        )
 
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise ValueError(f"{value!r} is not a dose; {ABSOLUTE}")

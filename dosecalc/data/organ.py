@@ -53,8 +53,11 @@ class Bounds(_Strict):
         return describe(self.model_dump(), unit)
 
 
+Lab = Literal["bilirubin", "direct_bilirubin", "ast", "alt", "alp", "scr", "bun"]
+
+
 class Also(Bounds):
-    lab: Literal["bilirubin", "direct_bilirubin", "ast", "alt", "alp", "scr"]
+    lab: Lab
     unit: str
 
 
@@ -96,20 +99,34 @@ class Band(Bounds):
 
 
 class When(_Strict):
-    dose_at_least: str
+    """The orders a rule is for: per-m² doses at or above a dose (``dose_at_least``), below one
+    (``dose_below``: also every dose not per m²), or only doses per m² (``dose_basis: bsa``, not
+    an AUC, flat or per-kg dose). Exactly one condition."""
+
+    dose_at_least: str | None = None
+    dose_below: str | None = None
+    dose_basis: Literal["bsa"] | None = None
     source: str
 
     @model_validator(mode="after")
-    def _dose(self) -> When:
-        if per_m2(self.dose_at_least) is None:
-            raise ValueError(f"dose_at_least '{self.dose_at_least}' must be a dose per m²")
+    def _one(self) -> When:
+        given = [k for k in ("dose_at_least", "dose_below", "dose_basis") if getattr(self, k)]
+        if len(given) != 1:
+            raise ValueError(
+                "a `when` names exactly one condition: dose_at_least, dose_below or dose_basis "
+                f"(found: {', '.join(given) or 'none'})"
+            )
+        for key in ("dose_at_least", "dose_below"):
+            text = getattr(self, key)
+            if text is not None and per_m2(text) is None:
+                raise ValueError(f"{key} '{text}' must be a dose per m²")
         return self
 
 
 class Rule(_Strict):
-    lab: Literal["bilirubin", "direct_bilirubin", "ast", "alt", "alp", "scr", "kidney"]
+    lab: Literal["bilirubin", "direct_bilirubin", "ast", "alt", "alp", "scr", "bun", "kidney"]
     unit: str
-    estimate: Literal["cockcroft-gault", "ckd-epi-deindexed"] | None = None
+    estimate: Literal["cockcroft-gault", "ckd-epi-2021", "ckd-epi-deindexed"] | None = None
     estimate_source: str | None = None
     when: When | None = None
     bands: list[Band] = Field(min_length=1)
@@ -159,33 +176,93 @@ class Source(_Strict):
     text: str
 
 
-class DrugEntry(_Strict):
-    drug: str
-    default: str
-    why_default: str
-    options: dict[str, Option] = Field(min_length=1)
+class NoData(_Strict):
+    """An organ for which dosecalc holds no band for a drug: a source that says no adjustment
+    is defined (``verified``), or none read (a gap, not a statement)."""
+
+    organ: Literal["renal", "hepatic"]
+    source: str
+    verified: bool
+    text: str | None = None
+    note: str | None = None
 
     @model_validator(mode="after")
-    def _default_exists(self) -> DrugEntry:
-        if self.default not in self.options:
-            raise ValueError(f"default '{self.default}' is not one of the options")
+    def _noted(self) -> NoData:
+        if not self.verified and not self.note:
+            raise ValueError("an unverified entry needs a note saying what could not be checked")
         return self
 
 
+class DrugEntry(_Strict):
+    drug: str
+    default: str | None = None
+    why_default: str | None = None
+    options: dict[str, Option] = {}
+    no_adjustment_data: list[NoData] = []
+
+    @model_validator(mode="after")
+    def _default_exists(self) -> DrugEntry:
+        if not self.options and not self.no_adjustment_data:
+            raise ValueError("a drug needs options, or no_adjustment_data saying why it has none")
+        if self.options:
+            if self.default is None or self.why_default is None:
+                raise ValueError("a drug with options names its default and why_default")
+            if self.default not in self.options:
+                raise ValueError(f"default '{self.default}' is not one of the options")
+        elif self.default is not None:
+            raise ValueError("a default names one of the options, and this drug has none")
+        organs = [n.organ for n in self.no_adjustment_data]
+        if len(set(organs)) != len(organs):
+            raise ValueError("no_adjustment_data lists an organ twice")
+        return self
+
+
+class Estimate(_Strict):
+    """A kidney-function estimate a rule may name, documented in the data file."""
+
+    unit: Literal["mL/min", "mL/min/1.73m2"]
+    formula: str
+    source: str
+    weight_policy: str | None = None
+    adults_only: bool = False
+    ages: str | None = None
+
+
+class ChildEstimate(_Strict):
+    estimate: Literal["schwartz-bedside"]
+    below_age_years: Literal[18]  # the age renal.py computes it below (adult equations above)
+    policy: str
+    source: str
+
+
 class OrganFile(_Strict):
-    version: int
+    version: Literal[2]
+    kidney_estimates: dict[str, Estimate]
+    child_kidney_estimate: ChildEstimate
     sources: dict[str, Source]
     drugs: list[DrugEntry]
 
     @model_validator(mode="after")
     def _references(self) -> OrganFile:
-        cited: list[str] = []
+        cited: list[str] = [e.source for e in self.kidney_estimates.values()]
+        cited.append(self.child_kidney_estimate.source)
+        unknown: list[str] = []
         for d in self.drugs:
+            cited += [n.source for n in d.no_adjustment_data]
             for o in d.options.values():
                 for r in o.rules:
                     cited += [b.source for b in r.bands]
                     cited += [r.estimate_source] if r.estimate_source else []
                     cited += [r.when.source] if r.when else []
+                    if r.estimate is not None and r.estimate not in self.kidney_estimates:
+                        unknown.append(r.estimate)
+        if unknown:
+            raise ValueError(
+                f"kidney estimates named but not listed in kidney_estimates: "
+                f"{', '.join(sorted(set(unknown)))}"
+            )
+        if self.child_kidney_estimate.estimate not in self.kidney_estimates:
+            raise ValueError("child_kidney_estimate names an estimate not in kidney_estimates")
         missing = sorted(set(cited) - set(self.sources))
         if missing:
             raise ValueError(f"sources cited but not defined: {', '.join(missing)}")
@@ -201,8 +278,13 @@ DATA = Path(__file__).parents[1] / "data" / "organ.yaml"
 
 ESTIMATES = {
     "cockcroft-gault": "Cockcroft-Gault creatinine clearance",
+    "ckd-epi-2021": "CKD-EPI 2021 eGFR",
     "ckd-epi-deindexed": "CKD-EPI 2021 eGFR de-indexed to the patient's BSA",
+    "schwartz-bedside": "bedside Schwartz eGFR (children)",
 }
+
+
+PER_173 = "mL/min/1.73m2"  # a kidney rule's unit when its thresholds are indexed to 1.73 m²
 
 
 UNITS = {
@@ -212,7 +294,8 @@ UNITS = {
     "alt": ("xULN", "U/L"),
     "alp": ("xULN", "U/L"),
     "scr": ("mg/dL",),
-    "kidney": ("mL/min",),
+    "bun": ("mg/dL",),
+    "kidney": ("mL/min", PER_173),
 }
 
 
@@ -258,7 +341,12 @@ def describe(b: dict[str, Any], unit: str) -> str:
         parts.append(f"{'≥' if lo[1] else '>'} {fmt(lo[0])}")
     if hi is not None:
         parts.append(f"{'≤' if hi[1] else '<'} {fmt(hi[0])}")
-    return f"{' and '.join(parts)} {unit.replace('xULN', '× ULN')}"
+    return f"{' and '.join(parts)} {shown_unit(unit)}"
+
+
+def shown_unit(unit: str) -> str:
+    """A band's unit as a message shows it: '× ULN', 'mL/min/1.73 m²'."""
+    return {"xULN": "× ULN", PER_173: "mL/min/1.73 m²"}.get(unit, unit)
 
 
 def action(b: dict[str, Any]) -> str:
@@ -278,19 +366,45 @@ class OrganBook:
     def option(
         self, drug: str, options: dict[str, str] | None = None
     ) -> tuple[str, dict[str, Any]] | None:
+        """The option in force for ``drug`` (policy ``organ.options``, else the file's default);
+        None when the data has no bands for it."""
         entry = self.entries.get(drug)
         if entry is None:
             return None
-        name = (options or {}).get(drug, entry["default"])
-        if name not in entry["options"]:
+        chosen = (options or {}).get(drug)
+        names = entry.get("options") or {}
+        if not names:
+            if chosen is not None:
+                from dosecalc.base.errors import fail
+
+                raise fail(
+                    "organ.options",
+                    f"'{chosen}' is not an organ-function option for {drug}: the data holds no "
+                    f"bands for {drug} (only a 'no adjustment data' notice), so remove it",
+                )
+            return None
+        name = chosen or entry["default"]
+        if name not in names:
             from dosecalc.base.errors import fail
 
             raise fail(
                 "organ.options",
                 f"'{name}' is not an organ-function option for {drug}; give one of "
-                f"{', '.join(entry['options'])}",
+                f"{', '.join(names)}",
             )
-        return name, entry["options"][name]
+        return name, names[name]
+
+    def no_data(self, drug: str) -> list[dict[str, Any]]:
+        """The organs the data holds no band for, for ``drug`` (with the source saying so)."""
+        entry = self.entries.get(drug)
+        return list((entry or {}).get("no_adjustment_data") or [])
+
+    def default(self, drug: str) -> str | None:
+        entry = self.entries.get(drug)
+        return None if entry is None else entry.get("default")
+
+    def estimate(self, name: str) -> dict[str, Any]:
+        return dict(self.data["kidney_estimates"][name])
 
     def cite(self, key: str) -> str:
         return str(self.data["sources"][key]["cite"])

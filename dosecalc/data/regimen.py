@@ -618,8 +618,19 @@ class DrugOrder(_Strict):
         return self.route or drugs.lookup(self.drug).route
 
 
+class GateOption(_Strict):
+    """One reading of a gate where sources disagree (e.g. the US label's and the EU SmPC's)."""
+
+    at_least: str | float | None = Field(None, description="e.g. '75 x10^9/L'")
+    at_most: str | float | None = Field(None, description="e.g. '1.5 xULN'")
+    source: Text
+    note: Text | None = None
+
+
 class Gate(_Strict):
-    """A lab gate checked before each cycle, e.g. ANC at least 1.5 x10^9/L."""
+    """A lab gate checked before each cycle, e.g. ANC at least 1.5 x10^9/L. Where sources
+    disagree, the bounds are named ``options`` (each with its source), one the ``default``;
+    policy ``gates.options`` ("regimen.lab" = option) picks another."""
 
     lab: str = Field(description="anc, platelets, hb, bilirubin, ast, alt, alp, scr, crcl, ...")
     at_least: str | float | None = Field(None, description="e.g. '1.5 x10^9/L'")
@@ -629,6 +640,11 @@ class Gate(_Strict):
     )
     source: Text | None = None
     note: Text | None = None
+    options: dict[str, GateOption] | None = Field(
+        None, description="named readings where sources disagree, each with its bounds and source"
+    )
+    default: str | None = Field(None, description="the option used unless the policy picks one")
+    why_default: Text | None = None
 
     @field_validator("otherwise", mode="before")
     @classmethod
@@ -654,21 +670,56 @@ class Gate(_Strict):
 
     @model_validator(mode="after")
     def _bound(self) -> Gate:
-        self.spec  # noqa: B018  (parses both bounds; a ValueError names what is wrong)
+        if self.options is not None:
+            if self.at_least is not None or self.at_most is not None or self.source is not None:
+                raise ValueError(
+                    "a gate with options gives its bounds and source in each option, not beside "
+                    "them"
+                )
+            if not self.options:
+                raise ValueError("options lists at least one reading")
+            if self.default not in self.options or self.why_default is None:
+                raise ValueError(
+                    f"a gate with options names its default (one of {', '.join(self.options)}) "
+                    "and why_default"
+                )
+            for name in self.options:
+                self.spec_for(name)
+        elif self.default is not None or self.why_default is not None:
+            raise ValueError("default and why_default belong to a gate with options")
+        else:
+            self.spec  # noqa: B018  (parses both bounds; a ValueError names what is wrong)
         return self
 
     @property
     def spec(self) -> Any:
-        """The gate as plain values (labs.GateSpec), bounds in the lab's unit."""
+        """The gate as plain values (labs.GateSpec), bounds in the lab's unit (the default
+        option's, for a gate with options)."""
+        return self.spec_for(None)
+
+    def spec_for(self, option: str | None) -> Any:
+        """The gate under ``option`` (None: the default); ValueError for an unknown option."""
         from dosecalc.base.errors import DosecalcError
         from dosecalc.data import labs
 
-        if self.at_least is None and self.at_most is None:
+        chosen = ""
+        at_least, at_most, source = self.at_least, self.at_most, self.source
+        if self.options is not None:
+            chosen = option or self.default or ""
+            if chosen not in self.options:
+                raise ValueError(
+                    f"'{chosen}' is not an option of the {self.lab} gate; give one of "
+                    f"{', '.join(self.options)}"
+                )
+            picked = self.options[chosen]
+            at_least, at_most, source = picked.at_least, picked.at_most, picked.source
+        elif option is not None:
+            raise ValueError(f"the {self.lab} gate has no options")
+        if at_least is None and at_most is None:
             raise ValueError("a gate needs at_least or at_most (e.g. at_least: 1.5 x10^9/L)")
         bounds: dict[str, float] = {}
         unit = None
-        for key in ("at_least", "at_most"):
-            raw = getattr(self, key)
+        for key, raw in (("at_least", at_least), ("at_most", at_most)):
             if raw is None:
                 continue
             if isinstance(raw, bool) or not isinstance(raw, str):
@@ -684,9 +735,9 @@ class Gate(_Strict):
         if lo is not None and hi is not None and lo > hi:
             raise ValueError("at_least is above at_most, so no value could pass")
         assert unit is not None
-        spec = labs.GateSpec(self.lab, lo, hi, unit, self.otherwise, self.source)
+        spec = labs.GateSpec(self.lab, lo, hi, unit, self.otherwise, source)
         return labs.GateSpec(
-            spec.lab, lo, hi, unit, self.otherwise, self.source, labs.gate_requirement(spec)
+            spec.lab, lo, hi, unit, self.otherwise, source, labs.gate_requirement(spec), chosen
         )
 
 

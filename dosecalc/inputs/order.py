@@ -35,6 +35,7 @@ from dosecalc.data.order import (
     OrderLine,
     canonical_drug,
     parse_amount,
+    parse_auc,
     parse_iso_date,
 )
 from dosecalc.data.records import patient_id
@@ -192,7 +193,10 @@ class PatientBlock(_Strict):
 
 class LineModel(_Strict):
     drug: str = Field(description="name or synonym, as in a regimen")
-    dose: str | int | float = Field(description="the dose written: absolute (mg, g, mcg, units)")
+    dose: str | int | float = Field(
+        description="the dose written: absolute (mg, g, mcg, units), or carboplatin's target "
+        "AUC (AUC 6)"
+    )
     day: StrictInt = Field(ge=1, le=MAX_CYCLE_LENGTH_DAYS, description="day of the cycle")
     route: Text | None = None
     note: Text | None = None
@@ -207,7 +211,8 @@ class LineModel(_Strict):
     def _dose(cls, value: Any, info: Any) -> Any:
         drug = info.data.get("drug")
         if drug is not None:
-            parse_amount(value, drug)
+            if parse_auc(value, drug) is None:
+                parse_amount(value, drug)
         elif isinstance(value, int | float):
             raise ValueError(f"{value!r} has no unit; {ABSOLUTE}")
         return value
@@ -349,7 +354,8 @@ def read_yaml(text: str, source: str, sha: str, base: Path | None = None) -> Ord
 
     order_lines = []
     for i, ln in enumerate(model.lines):
-        amount, unit = parse_amount(ln.dose, ln.drug)
+        auc = parse_auc(ln.dose, ln.drug)
+        amount, unit = (0.0, "mg") if auc is not None else parse_amount(ln.dose, ln.drug)
         raw = data["lines"][i]["drug"]
         order_lines.append(
             OrderLine(
@@ -361,6 +367,7 @@ def read_yaml(text: str, source: str, sha: str, base: Path | None = None) -> Ord
                 ln.route.strip() if ln.route else None,
                 at("lines", i),
                 raw.strip() if raw.strip().lower() != ln.drug else "",
+                auc,
             )
         )
     p = model.patient

@@ -531,8 +531,12 @@ def cumulative_table(totals: list[Total], planned: bool = True) -> Grid:
                 fmt(headroom) if headroom is not None else "—",
                 exposure_bar(t),
             ]
-        note = NOT_CHECKED if t.extra.get("checked") is False else None
-        table.add_row(*cells, note=note)
+        notes = [NOT_CHECKED] if t.extra.get("checked") is False else []
+        if not notes and t.ceiling is not None and t.ceiling.adjustments:
+            # why a ceiling is lower than the drug's usual one (e.g. doxorubicin 400 with
+            # cyclophosphamide): the ceilings data's own words
+            notes.append("ceiling lowered: " + "; ".join(t.ceiling.adjustments))
+        table.add_row(*cells, note="; ".join(notes) or None)
     return table
 
 
@@ -849,8 +853,20 @@ def regimen_detail(r: Any) -> dict[str, Any]:
                 "at_most": g.spec.at_most,
                 "unit": g.spec.unit,
                 "otherwise": g.otherwise,
-                "source": g.source,
+                "source": g.spec.source,
                 "note": g.note,
+                "option": g.default,
+                "options": None
+                if g.options is None
+                else {
+                    name: {
+                        "at_least": g.spec_for(name).at_least,
+                        "at_most": g.spec_for(name).at_most,
+                        "source": o.source,
+                        "note": o.note,
+                    }
+                    for name, o in g.options.items()
+                },
             }
             for g in r.gates
         ],
@@ -927,7 +943,14 @@ def regimen_view(r: Any) -> Group:
         parts += [
             Hanging(
                 f"- {g.spec.text}, otherwise {g.otherwise}"
-                + (f" ({g.source})" if g.source else ""),
+                + (f" ({g.spec.source})" if g.spec.source else "")
+                + (
+                    f"; option {g.default} (default) of "
+                    + "; ".join(f"{name}: {g.spec_for(name).text}" for name in g.options)
+                    + f": {g.why_default} (policy gates.options picks another)"
+                    if g.options
+                    else ""
+                ),
                 indent=4,
                 first=2,
             )
