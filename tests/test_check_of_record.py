@@ -285,3 +285,93 @@ def test_every_docs_topic_opens(run) -> None:
     for topic in topics:
         p = run("docs", topic)
         assert p.returncode == 0 and p.stdout.startswith("#"), (topic, p.stderr)
+
+
+# ---------------------------------------------------------------- every lab value is judged
+
+
+def _started(days_ago: int = 5) -> dict:
+    """An EC order whose day 1 was ``days_ago`` days ago (verified late), measured the day
+    before."""
+    from datetime import date, timedelta
+
+    day1 = date.today() - timedelta(days=days_ago)
+    order = ec_order(start=day1.isoformat())
+    order["patient"]["measured"] = (day1 - timedelta(days=1)).isoformat()
+    return order
+
+
+def _on(order: dict, days: int) -> str:
+    from datetime import date, timedelta
+
+    return (date.fromisoformat(order["start"]) + timedelta(days=days)).isoformat()
+
+
+def test_a_count_after_day_1_never_clears_the_gate(cli, tmp_path: Path) -> None:
+    """A good ANC drawn the day after day 1 cannot clear the cycle's gate: the gate was not
+    checked (a warning for a count), and the order is not released."""
+    order = _started()
+    path = save(tmp_path, order)
+    _, data = verify_json(cli, path, *PATIENT, "--prior", "epirubicin=90mg/m2",
+                          "--lab", f"anc=2G/L@{_on(order, 1)}",
+                          "--lab", f"platelets=200G/L@{_on(order, 1)}")  # fmt: skip
+    gates = [w for w in data["warnings"] if w["code"] == "LAB_GATE_NOT_CHECKED"]
+    assert {w["severity"] for w in gates} == {"warning"} and len(gates) == 2
+    assert all("after day 1, so it cannot clear it" in w["message"] for w in gates)
+    assert data["verdict"] != "release"
+
+
+def test_a_failing_count_after_day_1_holds_the_order(cli, tmp_path: Path) -> None:
+    """A good ANC before day 1 and a failing one the day after: the failing one is judged."""
+    order = _started()
+    path = save(tmp_path, order)
+    code, data = verify_json(cli, path, *PATIENT, "--prior", "epirubicin=90mg/m2",
+                             "--lab", f"anc=2G/L@{_on(order, -1)}",
+                             "--lab", f"anc=0.4G/L@{_on(order, 1)}",
+                             "--lab", f"platelets=200G/L@{_on(order, -1)}")  # fmt: skip
+    [failed] = [w for w in data["warnings"] if w["code"] == "LAB_GATE_FAILED"]
+    assert code == 1 and failed["severity"] == "critical"
+    assert "anc 0.4" in failed["message"] and "1 days after day 1" in failed["message"]
+    assert data["verdict"] == "hold"
+
+
+@pytest.mark.parametrize("regimen", ["r-chop-21", "map"])
+def test_a_regimen_without_gates_is_held_to_the_default_gates(cli, regimen: str) -> None:
+    """The outside check's case: R-CHOP or MAP with ANC 0.2 and platelets 20 said nothing."""
+    from datetime import date
+
+    drawn = date.today().isoformat()  # a week before day 1: stale, and judged all the same
+    assert START > date.today()
+    code, data = _plan(cli, regimen, *PATIENT, "--cycles", "1", "--lab", f"anc=0.2G/L@{drawn}",
+                       "--lab", f"platelets=20G/L@{drawn}")  # fmt: skip
+    failed = [w for w in data["warnings"] if w["code"] == "LAB_GATE_FAILED"]
+    assert code == 1 and len(failed) == 2
+    assert all("dosecalc's default gate" in w["message"] for w in failed)
+    _, data = _plan(cli, regimen, *PATIENT, "--cycles", "1", "--set", "gates.default=false",
+                    "--lab", f"anc=0.2G/L@{drawn}")  # fmt: skip
+    [said] = [w for w in data["warnings"] if w["code"] == "LAB_NOT_GATED"]
+    assert said["severity"] == "warning" and "gates.default = false" in said["message"]
+
+
+def test_abvd_leaves_out_the_anc_gate_with_its_reason_and_keeps_the_platelets(cli) -> None:
+    from datetime import date
+
+    drawn = date.today().isoformat()
+    code, data = _plan(cli, "abvd", *PATIENT, "--cycles", "1", "--lab", f"anc=0.8G/L@{drawn}",
+                       "--lab", f"platelets=50G/L@{drawn}")  # fmt: skip
+    [failed] = [w for w in data["warnings"] if w["code"] == "LAB_GATE_FAILED"]
+    assert code == 1 and "platelets 50" in failed["message"]
+    [said] = [w for w in data["warnings"] if w["code"] == "LAB_NOT_GATED"]
+    assert "anc 0.8" in said["message"] and "uncomplicated neutropenia" in said["message"]
+
+
+def test_a_regimen_cannot_leave_out_a_gate_it_states(cli, tmp_path: Path) -> None:
+    from tests.test_labs import MTX_LOW
+
+    text = MTX_LOW.replace(
+        "gates: []",
+        "gates:\n  - {lab: anc, at_least: 1 x10^9/L, otherwise: delay, source: x}\n"
+        "not_gated:\n  - {lab: anc, reason: r, source: s}",
+    )
+    code, _, err = cli("regimens", "validate", str(write(tmp_path, "r.yaml", text)))
+    assert code == 2 and "not_gated: anc is a gate of this regimen" in err

@@ -331,9 +331,18 @@ def values_with(labs: list[str] = (), crcl: float | None = None) -> organ.Values
     return organ.values_for(patient, given, POLICY)
 
 
-def percent(drug: str, labs: list[str] = (), crcl: float | None = None, dose: str = "") -> Any:
+def percent(
+    drug: str,
+    labs: list[str] = (),
+    crcl: float | None = None,
+    dose: str = "",
+    allow_unverified: bool = True,
+) -> Any:
+    """The band's percent (unverified bands allowed unless said: the data is what is tested)."""
     spec = rg.parse_dose(dose) if dose else None
-    a = organ.assess(drug, values_with(labs, crcl), protocol=spec)
+    a = organ.assess(
+        drug, values_with(labs, crcl), protocol=spec, allow_unverified=allow_unverified
+    )
     assert a is not None
     return "avoid" if a.avoid else ("no data" if a.no_recommendation else a.percent)
 
@@ -433,6 +442,39 @@ def test_high_dose_methotrexate_rule_only_for_high_doses() -> None:
     # the audit cites it, unverified); data version 1 said nothing below 500 mg/m2
     assert percent("methotrexate", crcl=50.0, dose="40 mg/m2") == 50
     assert percent("methotrexate", crcl=50.01, dose="40 mg/m2") is None
+    # issue 29: that band is unverified, so it lowers nothing unless data.allow_unverified
+    assert percent("methotrexate", crcl=50.0, dose="40 mg/m2", allow_unverified=False) is None
+
+
+MTX_LOW = """\
+id: mtx-low
+name: low-dose methotrexate (fixture)
+cycle_length_days: 7
+sources: ["fixture"]
+gates: []
+drugs:
+  - drug: methotrexate
+    dose: 40 mg/m2
+    days: 1
+    route: IV
+"""
+
+
+def test_an_unverified_band_is_said_but_not_applied_unless_the_institution_allows_it(
+    run, tmp_path: Path
+) -> None:
+    """Low-dose methotrexate at CrCl 40 mL/min falls in an unverified band (50 %): the plan
+    reports it, says it is not applied, and keeps the dose; data.allow_unverified applies it."""
+    args = ["plan", str(write(tmp_path, "mtx.yaml", MTX_LOW)), "--bsa", "1.8", "--lab", "crcl=40mL/min", "--adjust-organ",
+            "--start", "2026-12-01", "--format", "json"]  # fmt: skip
+    default = json.loads(run(*args).stdout)
+    allowed = json.loads(run(*args, "--set", "data.allow_unverified=true").stdout)
+    [kept] = [a["dose"] for a in default["administrations"] if a["drug"] == "methotrexate"]
+    [lowered] = [a["dose"] for a in allowed["administrations"] if a["drug"] == "methotrexate"]
+    assert lowered == pytest.approx(kept / 2)
+    said = next(w for w in default["warnings"] if w["code"] == "ORGAN_FUNCTION_ADJUSTMENT")
+    assert "not applied: this band is unverified" in said["message"]
+    assert "data.allow_unverified" in said["message"]
 
 
 def test_a_measured_clearance_wins_over_the_estimate() -> None:

@@ -819,11 +819,19 @@ def test_a_childs_weight_change_is_flagged_from_5_percent(
     assert not [w for w in plan.warnings if w.code == "WEIGHT_CHANGED"]
 
 
-def test_a_small_child_dosed_per_m2_is_warned(tmp_path: Path) -> None:
+def test_a_small_child_dosed_per_m2_is_held(tmp_path: Path) -> None:
     plan = make_plan(rg.load("map"), build_patient("60cm", "6kg", age="0.5"), start="2026-12-01")
     small = [w for w in plan.warnings if w.code == "SMALL_CHILD_BSA_DOSING"]
     assert {w.drug for w in small} == {"cisplatin", "doxorubicin", "methotrexate"}
-    assert all(w.severity == "warning" and "Cancer Council Australia" in w.message for w in small)
+    assert all(w.severity == "critical" and "Cancer Council Australia" in w.message for w in small)
+    # each threshold crossed is named: 6 kg, 0.5 years, BSA 0.32 m²
+    assert all(
+        "children.small_weight_kg" in w.message
+        and "children.infant_below_age_years" in w.message
+        and "children.small_bsa_m2" in w.message
+        and "UNVERIFIED" in w.message
+        for w in small
+    )
     reg = rg.load_file(regimen_file(tmp_path, PER_KG))
     plan = make_plan(reg, build_patient("60cm", "6kg"), start="2026-12-01")
     assert not [w for w in plan.warnings if w.code == "SMALL_CHILD_BSA_DOSING"]
@@ -836,3 +844,61 @@ def test_the_map_file_says_its_sources_give_no_rules() -> None:
     assert all(not o.rules for o in reg.drugs)
     assert any("Dosing rules for small children" in u for u in reg.unverified)
     assert math.isfinite(len(reg.unverified))
+
+
+@pytest.mark.parametrize(
+    ("height", "weight", "age", "crossed"),
+    [
+        # the issue's case: 11 months, 11 kg, BSA 0.48 m² (weight alone would not flag it)
+        ("75cm", "11kg", "0.92", {"children.infant_below_age_years", "children.small_bsa_m2"}),
+        ("75cm", "11kg", None, {"children.small_bsa_m2"}),  # BSA 0.48 m², no age given
+        ("80cm", "12kg", "0.9", {"children.infant_below_age_years"}),  # BSA 0.52: also BSA
+        ("100cm", "16kg", "3", set()),  # BSA 0.67 m², 3 years: none
+    ],
+)
+def test_an_infant_or_small_child_is_flagged_by_weight_age_or_bsa(
+    height: str, weight: str, age: str | None, crossed: set[str]
+) -> None:
+    """R-CHOP has no rules for children: every per-m² drug of an infant or a child below
+    0.6 m² is SMALL_CHILD_BSA_DOSING (critical), naming the thresholds crossed."""
+    person = build_patient(height, weight, age=age)
+    plan = make_plan(rg.load("r-chop-21"), person, start="2026-12-08", cycles=1)
+    small = [w for w in plan.warnings if w.code == "SMALL_CHILD_BSA_DOSING"]
+    if person.bsa_m2 is not None and person.bsa_m2 < 0.6:
+        crossed = crossed | {"children.small_bsa_m2"}
+    if not crossed:
+        assert not small
+        return
+    assert {w.drug for w in small} == {"rituximab", "cyclophosphamide", "doxorubicin",
+                                       "vincristine"}  # fmt: skip
+    assert all(w.severity == "critical" for w in small)
+    for key in ("children.small_weight_kg", "children.infant_below_age_years",
+                "children.small_bsa_m2"):  # fmt: skip
+        assert (key in small[0].message) is (key in crossed)
+
+
+def test_a_child_on_a_regimen_that_says_nothing_of_children_is_warned() -> None:
+    """A 12-year-old on R-CHOP (no rules, no children: statement): CHILD_DOSING_NOT_STATED;
+    on MAP (its sources dose every age enrolled per m², said in children:) nothing; an adult
+    nothing."""
+
+    def codes(regimen: str, age: str) -> set[str]:
+        person = build_patient("150cm", "40kg", age=age)
+        plan = make_plan(rg.load(regimen), person, start="2026-12-08", cycles=1)
+        return {w.code for w in plan.warnings}
+
+    assert "CHILD_DOSING_NOT_STATED" in codes("r-chop-21", "12")
+    assert "CHILD_DOSING_NOT_STATED" not in codes("map", "12")
+    assert "CHILD_DOSING_NOT_STATED" not in codes("r-chop-21", "30")
+    assert "SMALL_CHILD_BSA_DOSING" not in codes("r-chop-21", "12")
+
+
+def test_the_child_thresholds_are_policy_settings() -> None:
+    """children.small_bsa_m2 = 0.4 no longer flags a BSA of 0.48 m² (no age, 11 kg)."""
+    rules = pol.load(None, {"children.small_bsa_m2": ("0.4", "--set")})
+    person = build_patient("75cm", "11kg", policy=rules)
+    plan = make_plan(rg.load("r-chop-21"), person, start="2026-12-08", cycles=1, policy=rules)
+    assert not [w for w in plan.warnings if w.code == "SMALL_CHILD_BSA_DOSING"]
+    default = make_plan(rg.load("r-chop-21"), build_patient("75cm", "11kg"),
+                        start="2026-12-08", cycles=1)  # fmt: skip
+    assert [w for w in default.warnings if w.code == "SMALL_CHILD_BSA_DOSING"]

@@ -114,7 +114,13 @@ def with_labs(
     assessed: list[Any] = []
     alerts: list[Alert] = []
     for order in proposed.drugs if proposed is not None else []:
-        a = organ.assess(order.drug, values, policy["organ.options"], order.per_day)
+        a = organ.assess(
+            order.drug,
+            values,
+            policy["organ.options"],
+            order.per_day,
+            allow_unverified=policy["data.allow_unverified"],
+        )
         if a is None:
             continue
         assessed.append(a)

@@ -95,8 +95,10 @@ def check_gates(
     A value belongs to the first cycle whose day 1 is on or after the day it was taken (an
     undated value to cycle 1); each cycle is checked with the latest value that belongs to it.
     Older than ``max_age_days`` before that day 1: LAB_STALE. Below (above) the gate:
-    LAB_GATE_FAILED. Cycles no value belongs to get one line saying which labs to repeat, and
-    a gate no value is given for one line saying it was not checked. With ``earlier`` (a later
+    LAB_GATE_FAILED. A value taken after the last cycle's day 1 belongs to no cycle: it cannot
+    clear a gate, but one that fails it is LAB_GATE_FAILED all the same. The cycle about to
+    start with no value of a gated lab: LAB_GATE_NOT_CHECKED (a warning for a blood count);
+    later cycles no value belongs to get one line saying which labs to repeat. With ``earlier`` (a later
     phase of a course), values older than the age limit before this phase's first day 1
     belong to the phases before it and are not used here. The cycles are numbered from
     ``first_cycle`` (verify checks an order's cycle alone).
@@ -113,41 +115,42 @@ def check_gates(
     pending: dict[int, list[str]] = {}
     failed: dict[tuple[int, str], tuple[LabValue, dict[str, Any], list[str]]] = {}
     for g in gates:
-        mine = labs.of(g.lab)
         needs = gate_requirement(g) + (f" (option {g.option})" if g.option else "")
+        rule = f"{needs} (otherwise {g.otherwise}" + (f"; {_short(g.source)})" if g.source else ")")
+        mine = labs.of(g.lab)
         if not mine:
-            count = g.lab in BLOOD_COUNTS
-            out.append(
-                Alert(
-                    WARNING if count else INFO,
-                    "LAB_GATE_NOT_CHECKED",
-                    f"{regimen}: gate {needs} (otherwise {g.otherwise}"
-                    f"{'; ' + _short(g.source) if g.source else ''}) not checked: no {g.lab} value was "
-                    f"given; give --lab {g.lab}=VALUE@DATE (taken within {fmt(max_age_days)} days "
-                    "before the cycle's day 1)"
-                    + (
-                        "; a myelosuppressive cycle is not started without the count"
-                        if count
-                        else ""
-                    ),
-                    phase=phase,
-                    cycle=first_cycle,
-                    day=1,
-                    date=starts[0],
-                )
-            )
+            out.append(_not_given(g, needs, regimen, max_age_days, None, phase, number(1),
+                                  starts[0]))  # fmt: skip
             continue
         by_cycle: dict[int, LabValue] = {}
+        after: list[LabValue] = []  # taken after the last cycle's day 1: they clear nothing
         for v in mine:
             if earlier and (v.date is None or (starts[0] - v.date).days > max_age_days):
                 continue
             cycle = _cycle_of(v.date, starts)
-            if cycle is not None:
+            if cycle is None:
+                after.append(v)
+            else:
                 by_cycle[cycle] = v  # the latest (values are oldest first)
+        for v in after:  # a count after day 1 cannot clear the gate, but a failing one holds
+            value = _in_unit(v, g.unit, uln or {})
+            if value is not None and _fails(g, value):
+                day1 = starts[-1]
+                where = dict(phase=phase, cycle=number(len(starts)), day=1, date=day1)
+                failed.setdefault((len(starts), g.lab), (v, where, []))[2].append(
+                    f"{rule}, taken {(v.date - day1).days} days after day 1 "  # type: ignore[operator]
+                    f"({day1.isoformat()}): a value after day 1 cannot clear the gate, and a "
+                    "failing one still judges the cycle"
+                )
         for c in range(1, len(starts) + 1):
             v = by_cycle.get(c)
             if v is None:
-                pending.setdefault(c, []).append(g.lab)
+                if c == 1 and not earlier:  # the cycle about to start
+                    later = [v for v in mine if v not in by_cycle.values()]
+                    out.append(_not_given(g, needs, regimen, max_age_days, later, phase,
+                                          number(1), starts[0]))  # fmt: skip
+                else:
+                    pending.setdefault(c, []).append(g.lab)
                 continue
             day1 = starts[c - 1]
             where = dict(phase=phase, cycle=number(c), day=1, date=day1)
@@ -175,13 +178,8 @@ def check_gates(
                     )
                 )
                 continue
-            low = g.at_least is not None and value < g.at_least
-            high = g.at_most is not None and value > g.at_most
-            if low or high:
-                failed.setdefault((c, g.lab), (v, where, []))[2].append(
-                    f"{needs} (otherwise {g.otherwise}"
-                    + (f"; {_short(g.source)})" if g.source else ")")
-                )
+            if _fails(g, value):
+                failed.setdefault((c, g.lab), (v, where, []))[2].append(rule)
     for (c, _lab), (v, where, which) in sorted(failed.items()):
         out.append(
             Alert(
@@ -210,6 +208,48 @@ def check_gates(
             )
         )
     return out
+
+
+def _fails(g: GateSpec, value: float) -> bool:
+    return (g.at_least is not None and value < g.at_least) or (
+        g.at_most is not None and value > g.at_most
+    )
+
+
+def _not_given(
+    g: GateSpec,
+    needs: str,
+    regimen: str,
+    max_age_days: float,
+    later: list[LabValue] | None,
+    phase: int,
+    cycle: int,
+    day1: date,
+) -> Any:
+    """LAB_GATE_NOT_CHECKED for the cycle about to start: no value of the gated lab given
+    (``later`` None), or none taken on or before its day 1 (``later``: those taken after it,
+    which cannot clear it); a warning for a blood count."""
+    from dosecalc.base.alerts import INFO, WARNING, Alert
+
+    count = g.lab in BLOOD_COUNTS
+    given = (
+        f"no {g.lab} value was given"
+        if later is None
+        else f"no {g.lab} value taken on or before day 1 ({day1.isoformat()}) was given"
+        + (f" ({', '.join(v.shown() for v in later)}: after day 1, so it cannot clear it)")
+    )
+    return Alert(
+        WARNING if count else INFO,
+        "LAB_GATE_NOT_CHECKED",
+        f"{regimen}: gate {needs} (otherwise {g.otherwise}"
+        f"{'; ' + _short(g.source) if g.source else ''}) not checked: {given}; give --lab "
+        f"{g.lab}=VALUE@DATE (taken within {fmt(max_age_days)} days before the cycle's day 1)"
+        + ("; a myelosuppressive cycle is not started without the count" if count else ""),
+        phase=phase,
+        cycle=cycle,
+        day=1,
+        date=day1,
+    )
 
 
 def _cycle_of(when: date | None, starts: Sequence[date]) -> int | None:

@@ -105,6 +105,7 @@ class Finding(NamedTuple):
     verified: bool
     note: str | None
     child: bool = False  # an adult band read with a child's kidney function
+    applicable: bool = True  # verified, or unverified data allowed (data.allow_unverified)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -119,6 +120,7 @@ class Finding(NamedTuple):
             "verified": self.verified,
             "note": self.note,
             "child": self.child,
+            "applicable": self.applicable,
         }
 
 
@@ -164,11 +166,15 @@ def assess(
     options: dict[str, str] | None = None,
     protocol: Any = None,
     data: OrganBook | None = None,
+    allow_unverified: bool = False,
 ) -> Assessment | None:
     """The organ-function assessment of ``drug`` (None: the data does not name it).
 
     ``protocol`` is the order's per-day DoseSpec: it decides rules limited to some doses
-    (``when``) and turns a ``dose_at_most`` band into a percentage (only for doses per m²)."""
+    (``when``) and turns a ``dose_at_most`` band into a percentage (only for doses per m²).
+    A band marked unverified is reported but never lowers the dose unless
+    ``allow_unverified`` (policy data.allow_unverified); its avoid or no-dose finding holds
+    whatever the policy, being the cautious reading."""
     data = data or book()
     if drug not in data.entries:
         return None
@@ -240,11 +246,14 @@ def assess(
                     verified=bool(band["verified"]),
                     note=band.get("note"),
                     child=child,
+                    applicable=bool(band["verified"]) or allow_unverified,
                 )
             )
     avoid = any(f.action == "avoid" for f in findings)
     norec = any(f.action == "no_recommendation" for f in findings)
-    percents = [f.percent for f in findings if f.percent is not None and f.percent < 100]
+    percents = [
+        f.percent for f in findings if f.percent is not None and f.percent < 100 and f.applicable
+    ]
     return Assessment(
         drug,
         name,
@@ -348,9 +357,15 @@ def alerts(
                 what = f"{fmt(f.percent)} % of the dose"
                 if f.dose_at_most:
                     what = f"at most {f.dose_at_most} = {what}"
-                if standard is not None and f.percent == a.percent and adjusted is not None:
+                if not f.applicable:
+                    what += (
+                        ", not applied: this band is unverified in dosecalc's data and decides "
+                        "nothing unless the institution, having checked it, allows unverified "
+                        "data (data.allow_unverified)"
+                    )
+                elif standard is not None and f.percent == a.percent and adjusted is not None:
                     what += f": {fmt(standard)} → {fmt(adjusted)} {unit}"
-                if f.percent == a.percent:
+                if f.applicable and f.percent == a.percent:
                     what += (
                         ", applied (--adjust-organ)"
                         if applied

@@ -753,6 +753,85 @@ def gate_specs(regimen: Regimen, policy: Policy) -> list[Any]:
             out.append(g.spec_for(chosen.get(g.lab)) if g.options else g.spec)
         except ValueError as e:
             raise fail("gates.options", f"{regimen.id}.{g.lab}: {e}") from None
+    return out or default_gates(regimen, policy)
+
+
+# drug classes (data/drugs.yaml) whose regimens are not held to the default count gates
+NOT_MYELOSUPPRESSIVE = (
+    "monoclonal antibody",
+    "tyrosine kinase inhibitor",
+    "other targeted agent",
+    "hormonal agent",
+    "corticosteroid",
+    "supportive care",
+)
+DEFAULT_GATES = (
+    ("anc", "gates.default_anc_at_least", "the epirubicin, paclitaxel and pemetrexed labels"),
+    ("platelets", "gates.default_platelets_at_least", "the epirubicin and paclitaxel labels"),
+)
+
+
+def default_gates(regimen: Regimen, policy: Policy) -> list[Any]:
+    """The policy's default ANC and platelet gates (gates.default) for a regimen whose sources
+    state no gate and that gives a myelosuppressive drug, less those it leaves out with a cited
+    reason (``not_gated``). Never added to a regimen's own gates."""
+    from dosecalc.data.regimen import Gate
+
+    if regimen.gates or not policy["gates.default"] or not myelosuppressive(regimen):
+        return []
+    left_out = {n.lab for n in regimen.not_gated}
+    return [
+        Gate(
+            lab=lab,
+            at_least=f"{fmt(policy[key])} x10^9/L",
+            otherwise="delay",
+            source=f"dosecalc's default gate (policy {key}, after {after}), not stated in "
+            f"{regimen.id}'s sources",
+        ).spec
+        for lab, key, after in DEFAULT_GATES
+        if lab not in left_out
+    ]
+
+
+def myelosuppressive(regimen: Regimen) -> bool:
+    """Whether the regimen gives a drug of a class held to count gates (not only antibodies,
+    kinase inhibitors, hormonal, corticosteroid or supportive agents)."""
+    return any(drugs.lookup(o.drug).drug_class not in NOT_MYELOSUPPRESSIVE for o in regimen.drugs)
+
+
+def not_gated_alerts(
+    regimen: Regimen, labs: Any, gated: set[str], policy: Policy, where: dict[str, Any]
+) -> list[Alert]:
+    """LAB_NOT_GATED: a blood count given below the default gate that no gate judges, and why
+    (the regimen leaves the default out with its reason, gives no myelosuppressive drug, or
+    the policy has no default gates)."""
+    from dosecalc.clinical.labs import BLOOD_COUNTS
+    from dosecalc.data.labs import COUNT
+
+    reasons = {n.lab: f"{n.reason} ({n.source})" for n in regimen.not_gated}
+    out = []
+    for lab in BLOOD_COUNTS:
+        v = labs.latest(lab)
+        if v is None or lab in gated:
+            continue
+        if lab in reasons:
+            why = f"{regimen.id} leaves out the default {lab} gate: {reasons[lab]}"
+        elif not policy["gates.default"]:
+            why = "the policy applies no default gates (gates.default = false)"
+        else:
+            why = f"{regimen.id} gives no myelosuppressive drug, so no default count gate applies"
+        key = dict((lab, key) for lab, key, _ in DEFAULT_GATES)[lab]
+        if v.unit != COUNT or v.value >= policy[key]:
+            continue
+        out.append(
+            Alert(
+                WARNING,
+                "LAB_NOT_GATED",
+                f"{v.shown()} is below the default gate ({fmt(policy[key])} ×10⁹/L, {key}), "
+                f"and no gate of {regimen.id} judges it: {why}; the prescriber decides",
+                **where,
+            )
+        )
     return out
 
 
@@ -775,9 +854,12 @@ def lab_alerts(
     out = lb.check_gates(
         gates, labs, starts, age, regimen.id, phase, values.uln, not first, first_cycle
     )
+    gated = {g.lab for g in gates}
+    if starts:
+        where = dict(phase=phase, cycle=first_cycle, day=1, date=starts[0])
+        out += not_gated_alerts(regimen, labs, gated, policy, where)
     if not first:
         return out
-    gated = {g.lab for g in gates}
     used = [
         v
         for name in ("bilirubin", "direct_bilirubin", "ast", "alt", "alp", "scr", "crcl")
@@ -1089,7 +1171,11 @@ def schedule_regimen(
         if i not in assessments:
             order = regimen.drugs[i]
             assessments[i] = og.assess(
-                order.drug, organ_values, policy["organ.options"], effective(order, patient)
+                order.drug,
+                organ_values,
+                policy["organ.options"],
+                effective(order, patient),
+                allow_unverified=policy["data.allow_unverified"],
             )
         return assessments[i]
 
@@ -1119,7 +1205,7 @@ def schedule_regimen(
 
     administrations = expand(regimen, dose_for, first, cycles, phase, starts, first_cycle)
     warnings = _capped(administrations) + _dose_alerts(administrations, patient, policy)
-    warnings += small_child_alerts(regimen, patient, phase)
+    warnings += small_child_alerts(regimen, patient, policy, phase)
     if renal is not None:
         warnings += [
             Alert(WARNING, "GFR_ABOVE_CAP", w, drug="carboplatin", phase=phase)
@@ -1238,31 +1324,73 @@ def _dose_alerts(
     return out
 
 
-SMALL_CHILD_KG = 10.0  # Cancer Council Australia: BSA dosing under 10 kg risks overdose
+# the short citation of each child threshold (the policy's why says it in full)
+CHILD_CITES = {
+    "children.small_weight_kg": "Cancer Council Australia: BSA dosing under 10 kg can overdose",
+    "children.infant_below_age_years": "PMID 8523060, COG task force 2017: infants are dosed apart",
+    "children.small_bsa_m2": "UNVERIFIED threshold; 0.5 m² was read, for busulfan banding",
+}
 
 
-def small_child_alerts(regimen: Regimen, patient: Patient, phase: int = 1) -> list[Alert]:
-    """SMALL_CHILD_BSA_DOSING: a drug dosed per m² (no rule of the regimen replacing it) for a
-    patient under 10 kg."""
-    from dosecalc.clinical.rules import effective
+def small_child_alerts(
+    regimen: Regimen, patient: Patient, policy: Policy, phase: int = 1
+) -> list[Alert]:
+    """SMALL_CHILD_BSA_DOSING (critical): a drug dosed per m², no rule of the regimen replacing
+    it, for a patient under the policy's weight, age or BSA for infants and small children
+    (children.*), each threshold named with its source. CHILD_DOSING_NOT_STATED (warning): a
+    child (younger than weight.child_below_age_years) on a regimen that has no rule for
+    children and does not say how its sources dose them (``children:``)."""
+    from dosecalc.clinical.rules import effective, select
 
-    weight = patient.weight_kg
-    if weight is None or weight >= SMALL_CHILD_KG:
-        return []
+    weight, age, bsa = patient.weight_kg, patient.age_years, patient.bsa_m2
+    small = [
+        (f"weight {fmt(weight)} kg", "under", policy["children.small_weight_kg"], "kg", key)
+        for key in ["children.small_weight_kg"]
+        if weight is not None and weight < policy[key]
+    ]
+    small += [
+        (f"age {fmt(age)} years", "under", policy[key], "year", key)
+        for key in ["children.infant_below_age_years"]
+        if age is not None and age < policy[key]
+    ]
+    small += [
+        (f"BSA {fmt(bsa)} m²", "below", policy[key], "m²", key)
+        for key in ["children.small_bsa_m2"]
+        if bsa is not None and bsa < policy[key]
+    ]
     out = []
-    for order in regimen.drugs:
-        if effective(order, patient).basis != "bsa":
-            continue
-        ruled = " and none of its rules applies" if order.rules else ", and it gives no rule"
+    if small:
+        why = "; ".join(
+            f"{what} is {word} {fmt(limit)} {unit} ({key}; {CHILD_CITES[key]})"
+            for what, word, limit, unit, key in small
+        )
+        for order in regimen.drugs:
+            if effective(order, patient).basis != "bsa" or select(order, patient) is not None:
+                continue  # not per m², or a rule of the protocol doses this patient
+            ruled = " and none of its rules applies" if order.rules else ", and it gives no rule"
+            out.append(
+                Alert(
+                    CRITICAL,
+                    "SMALL_CHILD_BSA_DOSING",
+                    f"{order.drug} is dosed per m² in {regimen.id}{ruled} for this patient: "
+                    f"{why}. Check the protocol's dosing for infants and small children before "
+                    "giving it",
+                    drug=order.drug,
+                    phase=phase,
+                )
+            )
+        return out
+    child = age is not None and age < policy["weight.child_below_age_years"]
+    if child and regimen.children is None and not any(o.rules for o in regimen.drugs):
         out.append(
             Alert(
                 WARNING,
-                "SMALL_CHILD_BSA_DOSING",
-                f"{order.drug} is dosed per m² for a patient of {fmt(weight)} kg{ruled} for "
-                f"small children in {regimen.id}: BSA dosing under {fmt(SMALL_CHILD_KG)} kg can "
-                "lead to significant overdoses (Cancer Council Australia, paediatric dose "
-                "calculation); check the protocol's dosing for infants and small children",
-                drug=order.drug,
+                "CHILD_DOSING_NOT_STATED",
+                f"the patient is a child (age {fmt(age)} years, under "
+                f"weight.child_below_age_years = {fmt(policy['weight.child_below_age_years'])}) "
+                f"and {regimen.id} has no dosing rule for children nor says how its sources "
+                "dose them (children:): its doses are as written for adults; check the "
+                "paediatric protocol",
                 phase=phase,
             )
         )

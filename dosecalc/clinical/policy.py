@@ -553,6 +553,63 @@ SETTINGS: dict[str, Setting] = {
             "regimen.lab = gate option name (e.g. mfolfox6.platelets = eu-smpc)",
         ),
         Setting(
+            "gates.default",
+            True,
+            "every lab value given is judged: a regimen whose sources state no count gate is "
+            "held to these defaults when it gives a myelosuppressive drug (any class but "
+            "monoclonal antibodies, kinase inhibitors, other targeted, hormonal, corticosteroid "
+            "and supportive agents); a regimen may leave out a default gate with a cited reason "
+            "(not_gated)",
+            _bool,
+            "true or false: default ANC and platelet gates for a regimen that states none",
+        ),
+        Setting(
+            "gates.default_anc_at_least",
+            1.5,
+            "epirubicin US label (delay day 1 until ANC >= 1,500/mm3 and platelets >= "
+            "100,000/mm3); the paclitaxel, pemetrexed and docetaxel labels give the same ANC (read "
+            "in label copies); carboplatin asks 2.0, doxorubicin in AC 1.0, so it is a default, "
+            "never applied over a regimen's own gates",
+            _number(0.5, 3),
+            "default ANC gate, x10^9/L (0.5-3)",
+        ),
+        Setting(
+            "gates.default_platelets_at_least",
+            100.0,
+            "epirubicin US label (platelets >= 100,000/mm3 before day 1); the paclitaxel and "
+            "pemetrexed labels give the same (read in label copies)",
+            _number(25, 200),
+            "default platelet gate, x10^9/L (25-200)",
+        ),
+        Setting(
+            "children.small_weight_kg",
+            10.0,
+            "Cancer Council Australia, Cancer Guidelines Wiki (paediatric dose calculation): BSA "
+            "dosing under 10 kg can lead to significant overdoses; above 10 kg dose by BSA unless "
+            "an approved protocol says otherwise",
+            _number(1, 30),
+            "SMALL_CHILD_BSA_DOSING below this weight, kg",
+        ),
+        Setting(
+            "children.infant_below_age_years",
+            1.0,
+            "PMID 8523060 (children under 1 year: reduced doses calculated on body weight are "
+            "normally recommended); COG Chemotherapy Standardization Task Force (Balis et al., "
+            "Pediatr Blood Cancer 2017, in the CHOP summary read): BSA dosing of infants causes "
+            "excessive toxicity, so infants have separate dosing methods",
+            _number(0, 3),
+            "SMALL_CHILD_BSA_DOSING below this age, years (needs --age)",
+        ),
+        Setting(
+            "children.small_bsa_m2",
+            0.6,
+            "UNVERIFIED: 0.6 m² is the cut-off protocols commonly use for per-kg dosing, but it "
+            "was not read in a retrieved paediatric source; the nearest read is 0.5 m² (BSA-banded "
+            "busulfan for infants and children, Balis et al.); 0.6 flags more children than 0.5",
+            _number(0.2, 1.5),
+            "SMALL_CHILD_BSA_DOSING below this BSA, m²",
+        ),
+        Setting(
             "cumulative.options",
             {},
             "each drug's default option in data/ceilings.yaml",

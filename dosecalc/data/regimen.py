@@ -741,6 +741,21 @@ class Gate(_Strict):
         )
 
 
+class NotGated(_Strict):
+    """A default gate (policy gates.default) this regimen leaves out, and the cited reason."""
+
+    lab: Literal["anc", "platelets"] = Field(description="the default gate left out")
+    reason: Text
+    source: Text
+
+
+class Children(_Strict):
+    """How the regimen's sources dose children (e.g. one per-m² dose for every age enrolled)."""
+
+    statement: Text
+    source: Text
+
+
 class Regimen(_Strict):
     """A regimen file (docs/regimen.md)."""
 
@@ -765,6 +780,14 @@ class Regimen(_Strict):
         None,
         max_length=20,
         description="lab gates checked before each cycle; [] when the sources state none",
+    )
+    not_gated: list[NotGated] = Field(
+        [],
+        max_length=2,
+        description="default gates (policy gates.default) the regimen leaves out, with reason",
+    )
+    children: Children | None = Field(
+        None, description="how the sources dose children, where they say (with the source)"
     )
     _names_read: tuple[drugs.NameRead, ...] = PrivateAttr(default=())
 
@@ -810,6 +833,19 @@ class Regimen(_Strict):
             raise ValueError(
                 f"review_due {self.review_due} is not after approved_on {self.approved_on}"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _not_gated(self) -> Regimen:
+        own = {g.lab for g in self.gates or []}
+        for n in self.not_gated:
+            if n.lab in own:
+                raise ValueError(
+                    f"not_gated: {n.lab} is a gate of this regimen; a regimen leaves out only "
+                    "a default gate it does not state"
+                )
+        if len({n.lab for n in self.not_gated}) < len(self.not_gated):
+            raise ValueError("not_gated names a lab twice")
         return self
 
     @property

@@ -874,7 +874,23 @@ def regimen_detail(r: Any) -> dict[str, Any]:
     from dosecalc.clinical.plan import review_dict
 
     out.update(review_dict(r))
+    out.update(
+        default_gates=[
+            {"lab": g.lab, "at_least": g.at_least, "unit": g.unit, "otherwise": g.otherwise}
+            for g in _default_gates(r)
+        ],
+        not_gated=[n.model_dump() for n in r.not_gated],
+        children=None if r.children is None else r.children.model_dump(),
+    )
     return out
+
+
+def _default_gates(r: Any) -> list[Any]:
+    """The default count gates the regimen is held to under the default policy."""
+    from dosecalc.clinical import policy
+    from dosecalc.clinical.plan import default_gates
+
+    return default_gates(r, policy.defaults())
 
 
 def regimen_view(r: Any) -> Group:
@@ -936,24 +952,51 @@ def regimen_view(r: Any) -> Group:
         if items:
             parts.append(Text(f"{title}:", style="bold"))
             parts += [Hanging(f"- {item}", indent=4, first=2) for item in items]
-    if r.gates is not None:
-        parts.append(Text("Lab gates (before each cycle):", style="bold"))
-        if not r.gates:
-            parts.append(Text("  none stated in the sources"))
-        parts += [
-            Hanging(
-                f"- {g.spec.text}, otherwise {g.otherwise}"
-                + (f" ({g.spec.source})" if g.spec.source else "")
-                + (
-                    f"; option {g.default} (default) of "
-                    + "; ".join(f"{name}: {g.spec_for(name).text}" for name in g.options)
-                    + f": {g.why_default} (policy gates.options picks another)"
-                    if g.options
-                    else ""
-                ),
-                indent=4,
-                first=2,
+    parts.append(Text("Lab gates (before each cycle):", style="bold"))
+    if not r.gates:
+        parts.append(
+            Text("  none stated in the sources" if r.gates is not None else "  none stated")
+        )
+        defaults = _default_gates(r)
+        if defaults:
+            parts.append(
+                Hanging(
+                    "- held to the default gates (policy gates.default): "
+                    + "; ".join(f"{g.text}, otherwise {g.otherwise}" for g in defaults),
+                    indent=4,
+                    first=2,
+                )
             )
-            for g in r.gates
+        elif not r.not_gated:
+            parts.append(
+                Hanging(
+                    "- no default gates: none of its drugs is of a class held to count gates "
+                    "(policy gates.default)",
+                    indent=4,
+                    first=2,
+                )
+            )
+        parts += [
+            Hanging(f"- no default {n.lab} gate: {n.reason} ({n.source})", indent=4, first=2)
+            for n in r.not_gated
         ]
+    parts += [
+        Hanging(
+            f"- {g.spec.text}, otherwise {g.otherwise}"
+            + (f" ({g.spec.source})" if g.spec.source else "")
+            + (
+                f"; option {g.default} (default) of "
+                + "; ".join(f"{name}: {g.spec_for(name).text}" for name in g.options)
+                + f": {g.why_default} (policy gates.options picks another)"
+                if g.options
+                else ""
+            ),
+            indent=4,
+            first=2,
+        )
+        for g in r.gates or []
+    ]
+    if r.children is not None:
+        parts.append(Text("Children:", style="bold"))
+        parts.append(Hanging(f"- {r.children.statement} ({r.children.source})", indent=4, first=2))
     return Group(*parts)

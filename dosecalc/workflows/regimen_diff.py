@@ -45,6 +45,8 @@ REGIMEN_FIELDS = {
     **dict.fromkeys(("sources", "assumptions", "unverified", "notes"), "items"),
     "drugs": "orders",
     "gates": "gates",
+    "not_gated": "value (a default gate left out, its reason and source)",
+    "children": "value (how the sources dose children)",
 }
 ORDER_FIELDS = {
     "drug": "pairs the orders",
@@ -66,6 +68,9 @@ GATE_FIELDS = {
     "otherwise": "value",
     "source": "value",
     "note": "value",
+    "options": "value (each named reading's bounds and source)",
+    "default": "value (the option in force)",
+    "why_default": "value",
 }
 INFUSION_FIELDS = dict.fromkeys(("type", "duration", "note", "source", "text"), "value")
 RULE_FIELDS = dict.fromkeys(("when", "dose", "percent", "source", "name", "note"), "in its text")
