@@ -913,6 +913,37 @@ def test_a_schema_1_ledger_is_read_as_it_is_and_upgraded_by_a_write(run, ledger_
     assert report["ok"] and report["records"] == 8
 
 
+def test_a_schema_2_ledger_is_linked_from_each_patients_next_record(run, ledger_url) -> None:
+    """Records written before schema 3 carry no links and keep their hashes; a patient's next
+    record counts every record of theirs before it, so from then on one of those moved away
+    is caught by their read. A patient with no record since reads as before (SECURITY.md)."""
+    _seven(run, ledger_url)  # P: #1–#7
+    _seven(run, ledger_url, "Q")  # Q: #8–#14
+    _as_of_schema(ledger_url, 2)
+    hashes = sql(ledger_url, "SELECT hash FROM dosecalc_records ORDER BY seq")
+    assert _prior(run, ledger_url) == pytest.approx(350.0)
+    _ok(run("ledger", "verify", "--db", ledger_url))
+    _ok(run(*_record_args(ledger_url, **{"--patient": "P"})))  # #15
+    assert sql(ledger_url, "SELECT value FROM dosecalc_meta WHERE key = 'schema_version'") == [
+        ("3",)
+    ]
+    assert sql(ledger_url, "SELECT hash FROM dosecalc_records WHERE seq <= 14 ORDER BY seq") == (
+        hashes
+    )
+    links = "SELECT seq, patient_seq, patient_prev_hash FROM dosecalc_records"
+    assert sql(ledger_url, f"{links} WHERE patient_seq IS NOT NULL") == [(15, 8, hashes[6][0])]
+    _ok(run("ledger", "verify", "--db", ledger_url))
+    sql(ledger_url, "UPDATE dosecalc_records SET patient = 'P9' WHERE seq = 3")
+    _refused(
+        run("check", "--patient", "P", "--db", ledger_url),
+        "patient P's record #15 is number 8 of theirs, yet the ledger holds 6",
+    )
+    sql(ledger_url, "UPDATE dosecalc_records SET patient = 'Q9' WHERE seq = 10")
+    assert _prior(run, ledger_url, "Q") == pytest.approx(300.0)  # not seen by Q's read
+    _refused(run("check", "--patient", "Q9", "--db", ledger_url), "record #10 was changed")
+    _ok(run("ledger", "verify", "--db", ledger_url), 1)
+
+
 def test_a_witness_that_cannot_be_kept_or_read(run, sqlite_url, tmp_path) -> None:
     blocked = write(tmp_path, "not-a-folder", "x")
     p = _ok(run(*_record_args(sqlite_url), env={"DOSECALC_STATE_DIR": str(blocked)}))
