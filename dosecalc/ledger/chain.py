@@ -20,10 +20,9 @@ checks every patient's links as it goes.
 What one patient's read cannot see: that a record of theirs lies beyond their newest, moved
 to another id with its links rewritten to fit there (its hash then fails, so ``ledger
 verify``, a read of every patient, and the other patient's read refuse it; the count of
-records and the witness of the head cover a removal of the ledger's newest records); and
-among records written before schema 3, which carry no links, a record moved away after the
-patient's last linked one (the count of their first linked record covers every record of
-theirs before it).
+records and the witness of the head cover a removal of the ledger's newest records); and a
+record written before schema 3 (no links) moved away from a patient with no record written
+since (their first record written since counts every record of theirs before it).
 """
 
 from __future__ import annotations

@@ -6,11 +6,14 @@ Storage is SQLAlchemy Core: SQLite by default (a file in the user's data folder,
 * Records are appended, never edited or deleted: a correction is a ``void`` record naming the
   record it cancels. Every record says who (the ``--by`` name and the OS user), when, and from
   what source (the command, or the file and line it was imported from).
-* Every record is a link of a hash chain (:mod:`.chain`); the newest head this user saw is
-  kept outside the database (:mod:`.witness`). Nothing is read for a total, nor written, before
-  the part of the chain it rests on is checked: one patient's records and their links, the
-  head, the count of records and the witness (a lookup per record); ``verify`` and a read of
-  every patient walk the whole chain.
+* Every record is a link of a hash chain (:mod:`.chain`), and of its patient's own chain
+  within it (schema 3: its number among the patient's records and the hash of their record
+  before it); the newest head this user saw is kept outside the database (:mod:`.witness`).
+  Nothing is read for a total, nor written, before the part of the chain it rests on is
+  checked: one patient's records, their links to the records on both sides and to each other
+  from their first, any record still linked to one of theirs under another id, the head, the
+  count of records and the witness (a lookup per record of the patient); ``verify`` and a
+  read of every patient walk the whole chain.
 * A ledger is only ever started at a path where there is nothing: a file that exists and is
   not a ledger (empty, cut short, another database) is refused, never started again.
 * Appends are serialised: ``BEGIN IMMEDIATE`` on SQLite, a row lock on the chain head on
