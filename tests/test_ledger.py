@@ -356,15 +356,14 @@ def test_verify_catches_edits_deletions_and_a_rewritten_chain(
     rows = sql(ledger_url, "SELECT * FROM dosecalc_records ORDER BY seq")
     prev = ledger.GENESIS
     columns = [c.name for c in ledger.RECORDS.columns]
-    for values in rows:  # one patient's records: their links are the chain's
+    for values in rows:
         r = dict(zip(columns, values, strict=True))
         r["dose"] = "1" if r["seq"] == 1 else r["dose"]
-        r["prev_hash"] = r["patient_prev_hash"] = prev
+        r["prev_hash"] = prev
         r["hash"] = prev = ledger.digest(r)
         sql(
             ledger_url,
-            "UPDATE dosecalc_records SET dose = :dose, prev_hash = :p, patient_prev_hash = :p, "
-            "hash = :h WHERE seq = :seq",
+            "UPDATE dosecalc_records SET dose = :dose, prev_hash = :p, hash = :h WHERE seq = :seq",
             dose=r["dose"],
             p=r["prev_hash"],
             h=r["hash"],

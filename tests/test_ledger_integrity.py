@@ -405,8 +405,8 @@ def test_a_record_moved_to_another_patient_is_caught_by_the_patients_read(
             "record #5 was changed after it was recorded",
         ),
         (  # the same, its links made to fit P9's first record: P1's count shows the gap
-            "UPDATE dosecalc_records SET patient = 'P9', patient_seq = 1, "
-            f"patient_prev_hash = '{chain.GENESIS}' WHERE seq = 5",
+            "UPDATE dosecalc_records SET patient = 'P9', patient_seq = 1, patient_prev_seq = 0 "
+            "WHERE seq = 5",
             "patient P1's record #7 is number 4 of theirs, yet the ledger holds 2 of theirs "
             "before it: a record of theirs was moved to another patient or removed",
             "P9",
@@ -464,9 +464,8 @@ def test_what_a_patients_read_cannot_see(run, ledger_url, tmp_path) -> None:
     fit there leaves P1's records a perfect chain of their own; its hash fails, so ledger
     verify, the audit and the other patient's read refuse it."""
     _doxorubicin(run, ledger_url, tmp_path, others=True)
-    [(p2_newest,)] = sql(ledger_url, "SELECT hash FROM dosecalc_records WHERE seq = 8")
     sql(ledger_url, "UPDATE dosecalc_records SET patient = 'P2', patient_seq = 5, "
-                    "patient_prev_hash = :h WHERE seq = 12", h=p2_newest)  # fmt: skip
+                    "patient_prev_seq = 8 WHERE seq = 12")  # fmt: skip
     p = _ok(run("check", "--patient", "P1", "--db", ledger_url, "--format", "json"))
     [dox] = [t for t in json.loads(p.stdout)["cumulative"] if t["drug"] == "doxorubicin"]
     assert dox["prior"] == pytest.approx(525.0)
@@ -930,8 +929,8 @@ def test_a_schema_2_ledger_is_linked_from_each_patients_next_record(run, ledger_
     assert sql(ledger_url, "SELECT hash FROM dosecalc_records WHERE seq <= 14 ORDER BY seq") == (
         hashes
     )
-    links = "SELECT seq, patient_seq, patient_prev_hash FROM dosecalc_records"
-    assert sql(ledger_url, f"{links} WHERE patient_seq IS NOT NULL") == [(15, 8, hashes[6][0])]
+    links = "SELECT seq, patient_seq, patient_prev_seq FROM dosecalc_records"
+    assert sql(ledger_url, f"{links} WHERE patient_seq IS NOT NULL") == [(15, 8, 7)]
     _ok(run("ledger", "verify", "--db", ledger_url))
     sql(ledger_url, "UPDATE dosecalc_records SET patient = 'P9' WHERE seq = 3")
     _refused(

@@ -157,10 +157,10 @@ DAMAGE = [
     # each patient's links (schema 3): P0's records are #2 and the void #13
     ("UPDATE dosecalc_records SET patient = 'P1' WHERE seq = 1", True),  # P1's #4 follows it
     ("UPDATE dosecalc_records SET patient_seq = 3 WHERE seq = 13", True),
-    ("UPDATE dosecalc_records SET patient_prev_hash = prev_hash WHERE seq = 13", True),
+    ("UPDATE dosecalc_records SET patient_prev_seq = 1 WHERE seq = 13", True),
     ("UPDATE dosecalc_records SET patient_seq = NULL WHERE seq = 13", True),  # one link of two
     (
-        "UPDATE dosecalc_records SET patient_seq = NULL, patient_prev_hash = NULL WHERE seq = 13",
+        "UPDATE dosecalc_records SET patient_seq = NULL, patient_prev_seq = NULL WHERE seq = 13",
         True,
     ),  # fmt: skip
     ("ALTER TABLE dosecalc_records ALTER COLUMN cycle TYPE text", False),

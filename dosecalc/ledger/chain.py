@@ -6,16 +6,19 @@ whole chain after the edit is caught only against a head noted earlier (``verify
 the chain is tamper-evident, not tamper-proof.
 
 **Each patient's records are a chain of their own within it** (schema 3). A record also
-carries, under its hash, its number among its patient's records (``patient_seq``: 1 for their
-first) and the hash of their record before it (``patient_prev_hash``: GENESIS for their
-first). One patient's read (:func:`check_part`) fetches only that patient's records, by the
-patient index, and sees them count 1, 2, 3 … each linking to the one before: a record of
-theirs moved to another patient id, or removed from among them, leaves a gap; a record moved
-in from another patient breaks its own hash and the count. A record that links to one of the
-patient's records but now carries another id (their newest, moved away by an UPDATE of its
-patient) is found by the index of ``patient_prev_hash``. So a patient's read costs a lookup
-per record of theirs, whatever the ledger's size; the walk of the whole chain (:class:`Walk`)
-checks every patient's links as it goes.
+carries, under its hash, how many records of its patient there are up to it
+(``patient_seq``: 1 for their first) and the number of their record before it
+(``patient_prev_seq``: 0 for their first). One patient's read (:func:`check_part`) fetches
+only that patient's records, by the patient index, and sees them count 1, 2, 3 … each naming
+the one before: a record of theirs moved to another patient id, or removed from among them,
+leaves a gap; a record moved in from another patient breaks its own hash and the count. A
+record that names one of the patient's records as its patient's previous one but now carries
+another id (their newest, moved away by an UPDATE of its patient) is found by the index of
+``patient_prev_seq``. So a patient's read costs a lookup per record of theirs, whatever the
+ledger's size; the walk of the whole chain (:class:`Walk`) checks every patient's links as it
+goes. A link by number is as sound as one by hash here, and a fraction of its size (an integer
+and its index, not 64 characters and theirs): the record it names is itself checked, its hash
+and its links to the records on both sides, by the same read.
 
 What one patient's read cannot see: that a record of theirs lies beyond their newest, moved
 to another id with its links rewritten to fit there (its hash then fails, so ``ledger
@@ -70,7 +73,7 @@ FIELDS = (
 
 
 # the links of a record to its patient's record before it (schema 3)
-LINKS = ("patient_seq", "patient_prev_hash")
+LINKS = ("patient_seq", "patient_prev_seq")
 # fields added with schemas 2 and 3: in the hash only when they hold a value, so that every
 # record written before them keeps its hash
 LATER = ("time", "source_id", *LINKS)
@@ -101,7 +104,7 @@ def digest(record: Any) -> str:
     get = record.get
     parts = []
     given = (get("time") is not None, get("source_id") is not None)
-    given += (get("patient_seq") is not None, get("patient_prev_hash") is not None)
+    given += (get("patient_seq") is not None, get("patient_prev_seq") is not None)
     for k in _ORDER[given]:
         v = get(k)
         if v is None:
@@ -139,11 +142,11 @@ def damage(r: Any) -> list[str]:
     return []
 
 
-def link_problem(r: Any, before: int, last: str, linked: bool) -> str | None:
+def link_problem(r: Any, before: int, last: int, linked: bool) -> str | None:
     """What is wrong with how a sound record links to its patient's records before it in the
-    ledger: ``before`` of them, the newest with hash ``last`` (GENESIS: none); ``linked``: one
-    of them carries links (every record written since schema 3 does)."""
-    n, prev = r.get("patient_seq"), r.get("patient_prev_hash")
+    ledger: ``before`` of them, the newest numbered ``last`` (0: none); ``linked``: one of them
+    carries links (every record written since schema 3 does)."""
+    n, prev = r.get("patient_seq"), r.get("patient_prev_seq")
     if n == before + 1 and prev == last:
         return None
     name = f"patient {r['patient']}'s record #{r['seq']}"
@@ -155,8 +158,11 @@ def link_problem(r: Any, before: int, last: str, linked: bool) -> str | None:
             "it: a record of theirs was moved to another patient or removed"
         )
     return (
-        f"{name} does not follow their record before it: a record was moved in from another "
-        "patient, or the links were altered"
+        f"{name} does not follow their record before it (#{last}): a record was moved in from "
+        "another patient, or the links were altered"
+        if last
+        else f"{name} is not their first, yet the ledger holds none of theirs before it: a "
+        "record was moved in from another patient, or the links were altered"
     )
 
 
@@ -233,8 +239,8 @@ class Walk:
         self.kinds = Doses()
         self.voided: dict[int, int] = {}
         self.patients: set[str] = set()
-        # each patient's records so far: (how many, the newest's hash, whether any is linked)
-        self.tails: dict[str, tuple[int, str, bool]] = {}
+        # each patient's records so far: (how many, the newest's number, whether any is linked)
+        self.tails: dict[str, tuple[int, int, bool]] = {}
         self.anchor = anchor
         self.anchored = anchor is None
         self._keep = self.doses.append if keep else None
@@ -260,14 +266,14 @@ class Walk:
         self.prev, self.expected, self.last = r["hash"], seq + 1, seq
         patient = r["patient"]
         if isinstance(patient, str):  # an edited record still takes its place among theirs
-            before, last, linked = self.tails.get(patient, (0, GENESIS, False))
+            before, last, linked = self.tails.get(patient, (0, 0, False))
             bad = None if broken else link_problem(r, before, last, linked)
             n = r.get("patient_seq")
             if bad:  # said once: their records after it are counted on from its number
                 self.problems.append(bad)
             count = n if bad and type(n) is int else before + 1
-            has_links = n is not None or r.get("patient_prev_hash") is not None
-            self.tails[patient] = (count, r["hash"], linked or has_links)
+            has_links = n is not None or r.get("patient_prev_seq") is not None
+            self.tails[patient] = (count, seq, linked or has_links)
         if broken:
             return True
         self.patients.add(patient)
@@ -326,21 +332,21 @@ def check_part(rows: list[Any], head: tuple[int, str], patient: str) -> list[str
         kinds[seq] = (r["kind"], r["patient"])
     if out:
         return out
-    before, last, linked, theirs = 0, GENESIS, False, {}
+    before, last, linked = 0, 0, False
     for r in rows:
         if r["patient"] == patient:
             bad = link_problem(r, before, last, linked)
             if bad:
                 return [bad]
-            before, last = before + 1, r["hash"]
+            before, last = before + 1, r["seq"]
             linked = linked or r.get("patient_seq") is not None
-            theirs[last] = r["seq"]
+    theirs = {r["seq"] for r in rows if r["patient"] == patient}
     for r in rows:
-        if r["patient"] != patient and r.get("patient_prev_hash") in theirs:
+        if r["patient"] != patient and r.get("patient_prev_seq") in theirs:
             return [
                 f"record #{r['seq']} was recorded after patient {patient}'s record "
-                f"#{theirs[r['patient_prev_hash']]} as theirs, but now names patient "
-                f"{r['patient']}: it was moved to another patient"
+                f"#{r['patient_prev_seq']} as theirs, but now names patient {r['patient']}: "
+                "it was moved to another patient"
             ]
     for r in rows:
         out += _meaning(r, kinds, voided)

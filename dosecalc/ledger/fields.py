@@ -68,9 +68,9 @@ SPECS = (
     Spec("time", "the time", 5, since=2),  # HH:MM, when the source says
     Spec("source_id", "the administration id", MAX_ID_CHARS, since=2),  # in the source system
     # the record's place among its patient's records (chain.py): how many of theirs up to it,
-    # and the hash of the one before it (GENESIS for their first)
-    Spec("patient_seq", "the patient's record number", low=1, high=INT32, since=3),
-    Spec("patient_prev_hash", "the patient's previous hash", 64, index=True, since=3),
+    # and the number of the one before it (0 for their first)
+    Spec("patient_seq", "the patient's record count", low=1, high=INT32, since=3),
+    Spec("patient_prev_seq", "the patient's previous record", high=INT32, index=True, since=3),
 )
 SPEC = {s.name: s for s in SPECS}
 

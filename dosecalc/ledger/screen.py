@@ -17,10 +17,9 @@ words a pharmacist reads about a damaged ledger are always the walk's.
 * **Links and numbering.** Each record's previous hash is the hash of the record numbered one
   before it, from #1 (whose previous hash is GENESIS); the head, count and witness are the
   ledger's own lookups (``Ledger._state``). Each patient's records (schema 3, chain.py): a
-  record with links is its patient's record numbered one more than theirs before it, linked
-  to the hash of the last of them (GENESIS for their first); one without links has no linked
-  record of its patient before it; one link without the other is flagged (the hash's
-  variants take the two together).
+  record with links counts one more than theirs before it and names the last of them (0 for
+  their first); one without links has no linked record of its patient before it; one link
+  without the other is flagged (the hash's variants take the two together).
 * **Meaning.** Each void points at an earlier dose of its patient, no dose is voided twice, no
   record is of another kind; check records are few and read by verifyrecord.problems_of; each
   distinct value of a dose's fields is read by the history reader itself (history.parse_row,
@@ -118,13 +117,13 @@ def _patients_linked(conn: Any, present: set[str]) -> bool:
         return True
     return _none_flagged(
         conn,
-        "SELECT count(*) FROM (SELECT patient_seq, patient_prev_hash, "
-        "row_number() OVER w AS n, lag(hash) OVER w AS before, bool_or(patient_seq IS NOT NULL) "
-        "OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS linked "
+        "SELECT count(*) FROM (SELECT patient_seq, patient_prev_seq, "
+        "row_number() OVER w AS n, lag(seq, 1, 0) OVER w AS before, bool_or(patient_seq IS NOT "
+        "NULL) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS linked "
         "FROM dosecalc_records WINDOW w AS (PARTITION BY patient ORDER BY seq)) r "
-        "WHERE NOT coalesce(CASE WHEN patient_seq IS NULL AND patient_prev_hash IS NULL "
-        "THEN NOT coalesce(linked, false) ELSE patient_seq = n AND patient_prev_hash = "
-        f"coalesce(before, '{chain.GENESIS}') END, false)",
+        "WHERE NOT coalesce(CASE WHEN patient_seq IS NULL AND patient_prev_seq IS NULL "
+        "THEN NOT coalesce(linked, false) ELSE patient_seq = n AND patient_prev_seq = before "
+        "END, false)",
     )
 
 

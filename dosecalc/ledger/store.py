@@ -7,13 +7,13 @@ Storage is SQLAlchemy Core: SQLite by default (a file in the user's data folder,
   record it cancels. Every record says who (the ``--by`` name and the OS user), when, and from
   what source (the command, or the file and line it was imported from).
 * Every record is a link of a hash chain (:mod:`.chain`), and of its patient's own chain
-  within it (schema 3: its number among the patient's records and the hash of their record
-  before it); the newest head this user saw is kept outside the database (:mod:`.witness`).
-  Nothing is read for a total, nor written, before the part of the chain it rests on is
-  checked: one patient's records, their links to the records on both sides and to each other
-  from their first, any record still linked to one of theirs under another id, the head, the
-  count of records and the witness (a lookup per record of the patient); ``verify`` and a
-  read of every patient walk the whole chain.
+  within it (schema 3: how many records of its patient there are up to it, and the number of
+  their record before it); the newest head this user saw is kept outside the database
+  (:mod:`.witness`). Nothing is read for a total, nor written, before the part of the chain
+  it rests on is checked: one patient's records, their links to the records on both sides and
+  to each other from their first, any record still naming one of theirs as its patient's
+  previous record under another id, the head, the count of records and the witness (a lookup
+  per record of the patient); ``verify`` and a read of every patient walk the whole chain.
 * A ledger is only ever started at a path where there is nothing: a file that exists and is
   not a ledger (empty, cut short, another database) is refused, never started again.
 * Appends are serialised: ``BEGIN IMMEDIATE`` on SQLite, a row lock on the chain head on
@@ -91,11 +91,11 @@ def _to_3(conn: Any) -> None:
     from sqlalchemy import text
 
     conn.execute(text("ALTER TABLE dosecalc_records ADD COLUMN patient_seq INTEGER"))
-    conn.execute(text("ALTER TABLE dosecalc_records ADD COLUMN patient_prev_hash VARCHAR(64)"))
+    conn.execute(text("ALTER TABLE dosecalc_records ADD COLUMN patient_prev_seq INTEGER"))
     conn.execute(
         text(
-            "CREATE INDEX ix_dosecalc_records_patient_prev_hash "
-            "ON dosecalc_records (patient_prev_hash)"
+            "CREATE INDEX ix_dosecalc_records_patient_prev_seq "
+            "ON dosecalc_records (patient_prev_seq)"
         )
     )
 
@@ -667,19 +667,19 @@ class Ledger:
             for name, message in fields.problems(row, stored=True)[:1]:
                 raise fail(OPTION.get(name), message)
         known = known or {}
-        tails = {}  # each patient's records so far: how many, and the newest's hash
+        tails = {}  # each patient's records so far: how many, and the newest's number
         for p in {row["patient"] for row in rows}:
             records = known[p] if p in known else self._checked_patient(conn, p, head)
-            theirs = [r for r in records if r["patient"] == p]
-            tails[p] = (len(theirs), theirs[-1]["hash"] if theirs else GENESIS)
+            theirs = [r["seq"] for r in records if r["patient"] == p]
+            tails[p] = (len(theirs), theirs[-1] if theirs else 0)
         seq, prev = head
         numbers = []
         for row in rows:
             seq += 1
             n, before = tails[row["patient"]]
-            row.update(seq=seq, prev_hash=prev, patient_seq=n + 1, patient_prev_hash=before)
+            row.update(seq=seq, prev_hash=prev, patient_seq=n + 1, patient_prev_seq=before)
             row["hash"] = prev = digest(row)
-            tails[row["patient"]] = (n + 1, prev)
+            tails[row["patient"]] = (n + 1, seq)
             numbers.append(seq)
         for start in range(0, len(rows), 5000):
             conn.execute(insert(RECORDS), rows[start : start + 5000])
@@ -946,11 +946,11 @@ class Ledger:
             (target, r.c.voids == target.c.seq),
         )
         queries = [own, voids]
-        if any(c.name == "patient_prev_hash" for c in self._columns):  # schema 3 on
+        if any(c.name == "patient_prev_seq" for c in self._columns):  # schema 3 on
             queries.append(
                 query(
                     and_(target.c.patient == patient, r.c.patient != patient),
-                    (target, r.c.patient_prev_hash == target.c.hash),
+                    (target, r.c.patient_prev_seq == target.c.seq),
                 )
             )
         found = {x["seq"]: dict(x) for q in queries for x in conn.execute(q).mappings()}
