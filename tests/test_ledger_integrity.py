@@ -520,6 +520,13 @@ def test_a_blob_where_a_dose_should_be(run, sqlite_url: str) -> None:
     sql(sqlite_url, "UPDATE dosecalc_records SET dose = '50', cycle = 1.5 WHERE seq = 2")
     p = _ok(run("ledger", "verify", "--db", sqlite_url), 1)
     assert "the cycle is a decimal number (1.5), not a whole number" in p.stdout
+    sql(sqlite_url, "UPDATE dosecalc_records SET cycle = NULL WHERE seq = 2")
+    sql(sqlite_url, "UPDATE dosecalc_records SET patient_seq = 3.5, patient_prev_seq = -1 "
+                    "WHERE seq = 4")  # fmt: skip
+    p = _ok(run("ledger", "verify", "--db", sqlite_url), 1)
+    assert "record #4: the patient's record count is a decimal number (3.5)" in p.stdout
+    assert "record #4: the patient's previous record -1 is outside 0 to 2,147,483,647" in p.stdout
+    _refused(run("check", "--patient", "P", "--db", sqlite_url), "record count is a decimal")
 
 
 def test_a_damaged_head_or_id_is_refused_not_a_crash(run, ledger_url: str) -> None:
