@@ -17,8 +17,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dosecalc.ledger import chain
-from tests.conftest import sql, write
+from dosecalc.ledger import chain, fields
+from tests.conftest import DIA, sql, write
 
 EPI = ("--drug", "epirubicin", "--dose", "50mg/m2")
 
@@ -328,6 +328,188 @@ def test_a_forged_void_of_another_patient_is_caught(run, ledger_url: str) -> Non
     _refused(run("check", "--patient", "P", "--db", ledger_url), "failed its integrity check")
 
 
+# ------------------------------------------------------------ each patient's records linked
+
+
+def _doxorubicin(run, db: str, tmp_path: Path, others: bool = False) -> None:
+    """Eight doxorubicin 75 mg/m² records of P1, imported: 600 mg/m², 109 % of the limit; with
+    ``others``, four records of P2 between them (P1's are #1, #3, #5, #7 and #9–#12)."""
+    rows = []
+    for month in range(1, 9):
+        rows.append(f"2024-{month:02d}-05,doxorubicin,75,mg/m2,P1\n")
+        if others and month <= 4:
+            rows.append(f"2024-{month:02d}-06,doxorubicin,50,mg/m2,P2\n")
+    f = write(tmp_path, "dox.csv", "date,drug,dose,unit,patient\n" + "".join(rows))
+    _ok(run("ledger", "import", str(f), "--db", db))
+
+
+def _patient_reads(db: str, tmp_path: Path, patient: str = "P1") -> list[list[str]]:
+    """check, plan and verify of one patient."""
+    from datetime import date, timedelta
+
+    today = date.today()
+    order = write(
+        tmp_path,
+        "order.yaml",
+        f"regimen: ec\ncycle: 1\nstart: '{today + timedelta(days=7)}'\n"
+        f"patient: {{height: 175 cm, weight: 70 kg, measured: '{today - timedelta(days=2)}'}}\n"
+        "lines:\n  - {drug: epirubicin, dose: 166 mg, day: 1, route: IV}\n"
+        "  - {drug: cyclophosphamide, dose: 1107 mg, day: 1, route: IV}\n",
+    )
+    return [
+        ["check", "--patient", patient, "--db", db],
+        [*DIA, "--patient", patient, "--db", db],
+        ["verify", str(order), "--height", "175cm", "--weight", "70kg", "--patient", patient,
+         "--db", db],
+    ]  # fmt: skip
+
+
+def _doxorubicin_prior(run, db: str, patient: str = "P1") -> float:
+    p = _ok(run("check", "--patient", patient, "--db", db, "--format", "json"), 1)
+    [dox] = [t for t in json.loads(p.stdout)["cumulative"] if t["drug"] == "doxorubicin"]
+    return dox["prior"]
+
+
+def test_a_record_moved_to_another_patient_is_caught_by_the_patients_read(
+    run, ledger_url, tmp_path
+) -> None:
+    """Issue 29, item 14: record #1 of P1 given P9's id read 525 mg/m² (95 %, exit 0) where
+    600 (109 %, exit 1) is the truth: P1's read saw only the records that still carry P1."""
+    _doxorubicin(run, ledger_url, tmp_path)
+    reads = _patient_reads(ledger_url, tmp_path)
+    for args in reads:
+        _ok(run(*args), 1)  # above the limit: exit 1
+    assert _doxorubicin_prior(run, ledger_url) == pytest.approx(600.0)
+    sql(ledger_url, "UPDATE dosecalc_records SET patient = 'P9' WHERE seq = 1")
+    for args in reads:
+        _refused(
+            run(*args),
+            "failed its integrity check: patient P1's record #2 is number 2 of theirs, yet the "
+            "ledger holds 0 of theirs before it: a record of theirs was moved to another patient",
+            "Run `dosecalc ledger verify`",
+        )
+    for args in _patient_reads(ledger_url, tmp_path, "P9"):
+        _refused(run(*args), "record #1 was changed after it was recorded", "ledger verify")
+    p = _ok(run("ledger", "verify", "--db", ledger_url), 1)
+    assert "record #1 was changed" in p.stdout and "patient P1's record #2 is number 2" in p.stdout
+    _refused(run("check", "--all-patients", "--db", ledger_url), "failed its integrity check")
+
+
+@pytest.mark.parametrize(
+    ("tamper", "says", "other", "other_says"),
+    [
+        (  # one of P1's records moved to P2: it still links to P1's record before it
+            "UPDATE dosecalc_records SET patient = 'P2' WHERE seq = 5",
+            "record #5 was changed after it was recorded",
+            "P2",
+            "record #5 was changed after it was recorded",
+        ),
+        (  # the same, its links made to fit P9's first record: P1's count shows the gap
+            "UPDATE dosecalc_records SET patient = 'P9', patient_seq = 1, patient_prev_seq = 0 "
+            "WHERE seq = 5",
+            "patient P1's record #7 is number 4 of theirs, yet the ledger holds 2 of theirs "
+            "before it: a record of theirs was moved to another patient or removed",
+            "P9",
+            "record #5 was changed after it was recorded",
+        ),
+        (  # P1's newest record moved to P2
+            "UPDATE dosecalc_records SET patient = 'P2' WHERE seq = 12",
+            "record #12 was changed after it was recorded",
+            "P2",
+            "record #12 was changed after it was recorded",
+        ),
+        (  # one of P2's records moved in: its hash, and it still links to P2's
+            "UPDATE dosecalc_records SET patient = 'P1' WHERE seq = 4",
+            "record #4 was changed after it was recorded",
+            "P2",
+            "record #4 was changed after it was recorded",
+        ),
+        (  # one of P1's records deleted from among theirs: the count of records, and the links
+            "DELETE FROM dosecalc_records WHERE seq = 5",
+            "the chain head numbers 12 records, the ledger holds 11",
+            "P2",
+            "the chain head numbers 12 records, the ledger holds 11",
+        ),
+    ],
+    ids=["moved-out", "moved-out-links-rewritten", "newest-moved-out", "moved-in", "deleted"],
+)
+def test_a_patients_read_proves_their_records_are_all_there(
+    run, ledger_url, tmp_path, tamper, says, other, other_says
+) -> None:
+    _doxorubicin(run, ledger_url, tmp_path, others=True)
+    assert _doxorubicin_prior(run, ledger_url) == pytest.approx(600.0)
+    sql(ledger_url, tamper)
+    for args in _patient_reads(ledger_url, tmp_path):
+        _refused(run(*args), "failed its integrity check", says, "dosecalc ledger verify")
+    _refused(run("check", "--patient", other, "--db", ledger_url), other_says)
+    _ok(run("ledger", "verify", "--db", ledger_url), 1)
+
+
+def test_a_deleted_record_copied_back_under_another_id_is_caught(run, ledger_url, tmp_path):
+    """A record removed from among P1's and put back as P9's, so that the count of records
+    holds: it still links to P1's record before it."""
+    _doxorubicin(run, ledger_url, tmp_path, others=True)
+    columns = ", ".join(f'"{s.name}"' for s in fields.SPECS)
+    [row] = sql(ledger_url, f"SELECT {columns} FROM dosecalc_records WHERE seq = 3")
+    sql(ledger_url, "DELETE FROM dosecalc_records WHERE seq = 3")
+    copy = {**dict(zip([s.name for s in fields.SPECS], row, strict=True)), "patient": "P9"}
+    sql(ledger_url, f"INSERT INTO dosecalc_records ({columns}) VALUES "
+                    f"({', '.join(':' + s.name for s in fields.SPECS)})", **copy)  # fmt: skip
+    for args in _patient_reads(ledger_url, tmp_path):
+        _refused(run(*args), "record #3 was changed after it was recorded")
+
+
+def test_what_a_patients_read_cannot_see(run, ledger_url, tmp_path) -> None:
+    """SECURITY.md: a patient's newest record moved to another id with its links rewritten to
+    fit there leaves P1's records a perfect chain of their own; its hash fails, so ledger
+    verify, the audit and the other patient's read refuse it."""
+    _doxorubicin(run, ledger_url, tmp_path, others=True)
+    sql(ledger_url, "UPDATE dosecalc_records SET patient = 'P2', patient_seq = 5, "
+                    "patient_prev_seq = 8 WHERE seq = 12")  # fmt: skip
+    p = _ok(run("check", "--patient", "P1", "--db", ledger_url, "--format", "json"))
+    [dox] = [t for t in json.loads(p.stdout)["cumulative"] if t["drug"] == "doxorubicin"]
+    assert dox["prior"] == pytest.approx(525.0)
+    _refused(run("check", "--patient", "P2", "--db", ledger_url), "record #12 was changed")
+    _refused(run("check", "--all-patients", "--db", ledger_url), "record #12 was changed")
+    _ok(run("ledger", "verify", "--db", ledger_url), 1)
+
+
+def test_a_patients_read_does_not_walk_the_ledger(run, ledger_url, tmp_path, monkeypatch):
+    """P1's read checks P1's 8 records (fields and hash) of 2,012, with a few statements, each
+    finding its rows by an index but the count of records; ledger verify checks all of them."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    _doxorubicin(run, ledger_url, tmp_path, others=True)
+    rows = "".join(f"2020-01-{1 + i % 28:02d},cisplatin,10,mg/m2,Q{i % 500}\n" for i in range(2000))
+    big = write(tmp_path, "big.csv", f"date,drug,dose,unit,patient\n{rows}")
+    _ok(run("ledger", "import", str(big), "--db", ledger_url))
+    checked: list[int] = []
+    sent: list[tuple[str, object]] = []
+    damage = chain.damage
+    monkeypatch.setattr(chain, "damage", lambda r: checked.append(r["seq"]) or damage(r))
+
+    def listener(conn, cursor, statement, parameters, context, executemany) -> None:
+        sent.append((statement, parameters))
+
+    event.listen(Engine, "before_cursor_execute", listener)
+    try:
+        _ok(run("check", "--patient", "P1", "--db", ledger_url), 1)
+        assert checked == [1, 3, 5, 7, 9, 10, 11, 12] and len(sent) < 20, sent
+        if ledger_url.startswith("sqlite"):
+            conn = sqlite3.connect(ledger_url.removeprefix("sqlite:///"))
+            for statement, parameters in sent:
+                if "dosecalc_records" in statement and "count(" not in statement:
+                    plan = conn.execute("EXPLAIN QUERY PLAN " + statement, parameters).fetchall()
+                    assert not [d for *_, d in plan if d.startswith("SCAN")], (statement, plan)
+            conn.close()
+        checked.clear()
+        _ok(run("ledger", "verify", "--db", ledger_url))
+        assert len(checked) == 2012
+    finally:
+        event.remove(Engine, "before_cursor_execute", listener)
+
+
 def test_a_blob_where_a_dose_should_be(run, sqlite_url: str) -> None:
     _seven(run, sqlite_url)
     sql(sqlite_url, "UPDATE dosecalc_records SET dose = X'3530' WHERE seq = 2")
@@ -338,6 +520,13 @@ def test_a_blob_where_a_dose_should_be(run, sqlite_url: str) -> None:
     sql(sqlite_url, "UPDATE dosecalc_records SET dose = '50', cycle = 1.5 WHERE seq = 2")
     p = _ok(run("ledger", "verify", "--db", sqlite_url), 1)
     assert "the cycle is a decimal number (1.5), not a whole number" in p.stdout
+    sql(sqlite_url, "UPDATE dosecalc_records SET cycle = NULL WHERE seq = 2")
+    sql(sqlite_url, "UPDATE dosecalc_records SET patient_seq = 3.5, patient_prev_seq = -1 "
+                    "WHERE seq = 4")  # fmt: skip
+    p = _ok(run("ledger", "verify", "--db", sqlite_url), 1)
+    assert "record #4: the patient's record count is a decimal number (3.5)" in p.stdout
+    assert "record #4: the patient's previous record -1 is outside 0 to 2,147,483,647" in p.stdout
+    _refused(run("check", "--patient", "P", "--db", sqlite_url), "record count is a decimal")
 
 
 def test_a_damaged_head_or_id_is_refused_not_a_crash(run, ledger_url: str) -> None:
@@ -683,29 +872,82 @@ def test_the_bundles_accepted_here_are_valid_r4b(tmp_path) -> None:
 # ------------------------------------------------------------ schema 1, the witness, the hash
 
 
-def _to_schema_1(db: str) -> None:
-    """Take a new ledger back to schema 1 (no time or source_id, no index of voids)."""
-    sql(db, "DROP INDEX ix_dosecalc_records_voids")
-    sql(db, 'ALTER TABLE dosecalc_records DROP COLUMN "time"')
-    sql(db, "ALTER TABLE dosecalc_records DROP COLUMN source_id")
-    sql(db, "UPDATE dosecalc_meta SET value = '1' WHERE key = 'schema_version'")
+def _as_of_schema(db: str, version: int) -> None:
+    """Make a new ledger one an older dosecalc wrote, at schema ``version``: its records
+    without the fields of later schemas, hashed and chained as that dosecalc hashed them, the
+    later columns and their indexes gone, and this machine's witness of the newer chain
+    forgotten (it never saw that one)."""
+    from dosecalc.ledger import Ledger, fields, witness
+
+    names = [s.name for s in fields.SPECS]
+    later = [s.name for s in fields.SPECS if s.since > version]
+    columns = ", ".join(f'"{n}"' for n in names)
+    rows = sql(db, f"SELECT {columns} FROM dosecalc_records ORDER BY seq")
+    prev, last = chain.GENESIS, 0
+    for values in rows:
+        r = {**dict(zip(names, values, strict=True)), **dict.fromkeys(later), "prev_hash": prev}
+        r["hash"] = chain.digest(r)
+        sql(db, "UPDATE dosecalc_records SET hash = :h, prev_hash = :p WHERE seq = :s",
+            h=r["hash"], p=prev, s=r["seq"])  # fmt: skip
+        prev, last = r["hash"], r["seq"]
+    sql(db, "UPDATE dosecalc_meta SET value = :v WHERE key = 'head'", v=f"{last} {prev}")
+    for s in fields.SPECS[::-1]:
+        if s.since > version:
+            if s.index:
+                sql(db, f"DROP INDEX ix_dosecalc_records_{s.name}")
+            sql(db, f'ALTER TABLE dosecalc_records DROP COLUMN "{s.name}"')
+    if version < 2:
+        sql(db, "DROP INDEX ix_dosecalc_records_voids")
+    sql(db, "UPDATE dosecalc_meta SET value = :v WHERE key = 'schema_version'", v=str(version))
+    witness.path_for(Ledger(db).url).unlink()
 
 
 def test_a_schema_1_ledger_is_read_as_it_is_and_upgraded_by_a_write(run, ledger_url) -> None:
     _seven(run, ledger_url)
+    _as_of_schema(ledger_url, 1)
     hashes = sql(ledger_url, "SELECT hash FROM dosecalc_records ORDER BY seq")
-    _to_schema_1(ledger_url)
     assert _prior(run, ledger_url) == pytest.approx(350.0)  # read without an upgrade
     _ok(run("ledger", "verify", "--db", ledger_url))
     _ok(run(*_record_args(ledger_url, **{"--patient": "P", "--time": "10:00"})))
     assert sql(ledger_url, "SELECT value FROM dosecalc_meta WHERE key = 'schema_version'") == [
-        ("2",)
+        ("3",)
     ]
     assert (
         sql(ledger_url, "SELECT hash FROM dosecalc_records WHERE seq <= 7 ORDER BY seq") == hashes
     )
     report = json.loads(_ok(run("ledger", "verify", "--db", ledger_url, "--format", "json")).stdout)
     assert report["ok"] and report["records"] == 8
+
+
+def test_a_schema_2_ledger_is_linked_from_each_patients_next_record(run, ledger_url) -> None:
+    """Records written before schema 3 carry no links and keep their hashes; a patient's next
+    record counts every record of theirs before it, so from then on one of those moved away
+    is caught by their read. A patient with no record since reads as before (SECURITY.md)."""
+    _seven(run, ledger_url)  # P: #1–#7
+    _seven(run, ledger_url, "Q")  # Q: #8–#14
+    _as_of_schema(ledger_url, 2)
+    hashes = sql(ledger_url, "SELECT hash FROM dosecalc_records ORDER BY seq")
+    assert _prior(run, ledger_url) == pytest.approx(350.0)
+    _ok(run("ledger", "verify", "--db", ledger_url))
+    _ok(run(*_record_args(ledger_url, **{"--patient": "P"})))  # #15
+    assert sql(ledger_url, "SELECT value FROM dosecalc_meta WHERE key = 'schema_version'") == [
+        ("3",)
+    ]
+    assert sql(ledger_url, "SELECT hash FROM dosecalc_records WHERE seq <= 14 ORDER BY seq") == (
+        hashes
+    )
+    links = "SELECT seq, patient_seq, patient_prev_seq FROM dosecalc_records"
+    assert sql(ledger_url, f"{links} WHERE patient_seq IS NOT NULL") == [(15, 8, 7)]
+    _ok(run("ledger", "verify", "--db", ledger_url))
+    sql(ledger_url, "UPDATE dosecalc_records SET patient = 'P9' WHERE seq = 3")
+    _refused(
+        run("check", "--patient", "P", "--db", ledger_url),
+        "patient P's record #15 is number 8 of theirs, yet the ledger holds 6",
+    )
+    sql(ledger_url, "UPDATE dosecalc_records SET patient = 'Q9' WHERE seq = 10")
+    assert _prior(run, ledger_url, "Q") == pytest.approx(300.0)  # not seen by Q's read
+    _refused(run("check", "--patient", "Q9", "--db", ledger_url), "record #10 was changed")
+    _ok(run("ledger", "verify", "--db", ledger_url), 1)
 
 
 def test_a_witness_that_cannot_be_kept_or_read(run, sqlite_url, tmp_path) -> None:

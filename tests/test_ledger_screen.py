@@ -154,6 +154,15 @@ DAMAGE = [
     ("UPDATE dosecalc_records SET voids = 99 WHERE kind = 'void'", True),  # nothing there
     ("UPDATE dosecalc_records SET patient = 'P1' WHERE kind = 'void'", True),
     ("DELETE FROM dosecalc_records WHERE seq = 6", True),
+    # each patient's links (schema 3): P0's records are #2 and the void #13
+    ("UPDATE dosecalc_records SET patient = 'P1' WHERE seq = 1", True),  # P1's #4 follows it
+    ("UPDATE dosecalc_records SET patient_seq = 3 WHERE seq = 13", True),
+    ("UPDATE dosecalc_records SET patient_prev_seq = 1 WHERE seq = 13", True),
+    ("UPDATE dosecalc_records SET patient_seq = NULL WHERE seq = 13", True),  # one link of two
+    (
+        "UPDATE dosecalc_records SET patient_seq = NULL, patient_prev_seq = NULL WHERE seq = 13",
+        True,
+    ),  # fmt: skip
     ("ALTER TABLE dosecalc_records ALTER COLUMN cycle TYPE text", False),
 ]
 
@@ -181,3 +190,20 @@ def test_a_rewritten_chain_of_sound_records_passes_both(run, pg_db, tmp_path) ->
     assert _passes(pg_db)
     elsewhere = {"DOSECALC_STATE_DIR": str(tmp_path / "a-machine-that-never-saw-it")}
     _ok(run("ledger", "verify", "--db", pg_db, env=elsewhere))
+
+
+def test_an_upgraded_ledger_passes_both(run, pg_db, tmp_path) -> None:
+    """Records of schema 2 (no links) and of schema 3 after them, for one patient and others:
+    the database hashes each as the walk does, and passes the links as the walk does."""
+    from tests.test_ledger_integrity import _as_of_schema
+
+    _odd_ledger(run, pg_db, tmp_path)
+    _as_of_schema(pg_db, 2)
+    for patient in ("P0", "P1", "new"):
+        _ok(run("ledger", "record", "--patient", patient, "--date", "2024-11-05", "--drug",
+                "cisplatin", "--dose", "50mg/m2", "--db", pg_db))  # fmt: skip
+    assert all(stored == computed for stored, computed in _digests(pg_db))
+    assert sql(pg_db, "SELECT patient, patient_seq FROM dosecalc_records WHERE patient_seq "
+                      "IS NOT NULL ORDER BY seq") == [("P0", 3), ("P1", 2), ("new", 1)]  # fmt: skip
+    assert _passes(pg_db)
+    _ok(run("ledger", "verify", "--db", pg_db))

@@ -4,11 +4,34 @@ Every record carries the SHA-256 of its own fields and of the record before it. 
 the chain shows an edit or a deletion made behind dosecalc's back; someone who rewrites the
 whole chain after the edit is caught only against a head noted earlier (``verify --anchor``):
 the chain is tamper-evident, not tamper-proof.
+
+**Each patient's records are a chain of their own within it** (schema 3). A record also
+carries, under its hash, how many records of its patient there are up to it
+(``patient_seq``: 1 for their first) and the number of their record before it
+(``patient_prev_seq``: 0 for their first). One patient's read (:func:`check_part`) fetches
+only that patient's records, by the patient index, and sees them count 1, 2, 3 … each naming
+the one before: a record of theirs moved to another patient id, or removed from among them,
+leaves a gap; a record moved in from another patient breaks its own hash and the count. A
+record that names one of the patient's records as its patient's previous one but now carries
+another id (their newest, moved away by an UPDATE of its patient) is found by the index of
+``patient_prev_seq``. So a patient's read costs a lookup per record of theirs, whatever the
+ledger's size; the walk of the whole chain (:class:`Walk`) checks every patient's links as it
+goes. A link by number is as sound as one by hash here, and a fraction of its size (an integer
+and its index, not 64 characters and theirs): the record it names is itself checked, its hash
+and its links to the records on both sides, by the same read.
+
+What one patient's read cannot see: that a record of theirs lies beyond their newest, moved
+to another id with its links rewritten to fit there (its hash then fails, so ``ledger
+verify``, a read of every patient, and the other patient's read refuse it; the count of
+records and the witness of the head cover a removal of the ledger's newest records); and a
+record written before schema 3 (no links) moved away from a patient with no record written
+since (their first record written since counts every record of theirs before it).
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from array import array
 from datetime import date
@@ -49,9 +72,11 @@ FIELDS = (
 )
 
 
-# fields added with schema 2: in the hash only when they hold a value, so that every record
-# written before them keeps its hash
-LATER = ("time", "source_id")
+# the links of a record to its patient's record before it (schema 3)
+LINKS = ("patient_seq", "patient_prev_seq")
+# fields added with schemas 2 and 3: in the hash only when they hold a value, so that every
+# record written before them keeps its hash
+LATER = ("time", "source_id", *LINKS)
 
 
 def slow_digest(record: Any) -> str:
@@ -66,9 +91,8 @@ def slow_digest(record: Any) -> str:
 
 # the keys in the order json.dumps(sort_keys=True) writes them, with or without each later one
 _ORDER = {
-    (t, s): sorted(FIELDS + (("time",) if t else ()) + (("source_id",) if s else ()))
-    for t in (False, True)
-    for s in (False, True)
+    given: sorted(FIELDS + tuple(k for k, g in zip(LATER, given, strict=True) if g))
+    for given in itertools.product((False, True), repeat=len(LATER))
 }
 _KEY = {k: json.dumps(k) + ":" for k in FIELDS + LATER}
 
@@ -79,7 +103,9 @@ def digest(record: Any) -> str:
     record); anything but text, whole numbers and nulls goes the slow way."""
     get = record.get
     parts = []
-    for k in _ORDER[get("time") is not None, get("source_id") is not None]:
+    given = (get("time") is not None, get("source_id") is not None)
+    given += (get("patient_seq") is not None, get("patient_prev_seq") is not None)
+    for k in _ORDER[given]:
         v = get(k)
         if v is None:
             parts.append(_KEY[k] + "null")
@@ -114,6 +140,30 @@ def damage(r: Any) -> list[str]:
     if digest(r) != r["hash"]:
         return [f"{name} was changed after it was recorded"]
     return []
+
+
+def link_problem(r: Any, before: int, last: int, linked: bool) -> str | None:
+    """What is wrong with how a sound record links to its patient's records before it in the
+    ledger: ``before`` of them, the newest numbered ``last`` (0: none); ``linked``: one of them
+    carries links (every record written since schema 3 does)."""
+    n, prev = r.get("patient_seq"), r.get("patient_prev_seq")
+    if n == before + 1 and prev == last:
+        return None
+    name = f"patient {r['patient']}'s record #{r['seq']}"
+    if n is None and prev is None:  # written before schema 3
+        return f"{name} has no links, unlike theirs before it: it was altered" if linked else None
+    if isinstance(n, int) and n > before + 1:
+        return (
+            f"{name} is number {n} of theirs, yet the ledger holds {before} of theirs before "
+            "it: a record of theirs was moved to another patient or removed"
+        )
+    return (
+        f"{name} does not follow their record before it (#{last}): a record was moved in from "
+        "another patient, or the links were altered"
+        if last
+        else f"{name} is not their first, yet the ledger holds none of theirs before it: a "
+        "record was moved in from another patient, or the links were altered"
+    )
 
 
 def _meaning(r: Any, kinds: Any, voided: dict[int, int], keep: Any = None) -> list[str]:
@@ -189,6 +239,8 @@ class Walk:
         self.kinds = Doses()
         self.voided: dict[int, int] = {}
         self.patients: set[str] = set()
+        # each patient's records so far: (how many, the newest's number, whether any is linked)
+        self.tails: dict[str, tuple[int, int, bool]] = {}
         self.anchor = anchor
         self.anchored = anchor is None
         self._keep = self.doses.append if keep else None
@@ -212,9 +264,19 @@ class Walk:
         if self.anchor and r["hash"].startswith(self.anchor.lower()):
             self.anchored = True
         self.prev, self.expected, self.last = r["hash"], seq + 1, seq
+        patient = r["patient"]
+        if isinstance(patient, str):  # an edited record still takes its place among theirs
+            before, last, linked = self.tails.get(patient, (0, 0, False))
+            bad = None if broken else link_problem(r, before, last, linked)
+            n = r.get("patient_seq")
+            if bad:  # said once: their records after it are counted on from its number
+                self.problems.append(bad)
+            count = n if bad and type(n) is int else before + 1
+            has_links = n is not None or r.get("patient_prev_seq") is not None
+            self.tails[patient] = (count, seq, linked or has_links)
         if broken:
             return True
-        self.patients.add(r["patient"])
+        self.patients.add(patient)
         self.kinds[seq] = (r["kind"], r["patient"])
         if r["kind"] in ("dose", "void", "check"):
             self.counts[r["kind"] + "s"] += 1
@@ -236,11 +298,13 @@ class Walk:
             )
 
 
-def check_part(rows: list[Any], head: tuple[int, str]) -> list[str]:
-    """Check part of a chain (one patient's records and the voids of them), each record with
-    ``_prev``, the hash of the record before it, and ``_next``, the previous hash the record
-    after it holds: its fields and hash, both its links, and the head at the chain's end. Cheap
-    (a lookup per record), and what makes one patient's total trustworthy without a walk."""
+def check_part(rows: list[Any], head: tuple[int, str], patient: str) -> list[str]:
+    """Check part of a chain: one patient's records, every void of them and every record that
+    links to one of them as its patient's record before it (whoever's each claims to be), each
+    with ``_prev``, the hash of the record before it, and ``_next``, the previous hash the
+    record after it holds: its fields and hash, both its links, the head at the chain's end,
+    and the patient's records linked one to the next from their first. Cheap (a lookup per
+    record), and what makes one patient's total trustworthy without a walk."""
     out: list[str] = []
     kinds = Doses()
     voided: dict[int, int] = {}
@@ -268,6 +332,22 @@ def check_part(rows: list[Any], head: tuple[int, str]) -> list[str]:
         kinds[seq] = (r["kind"], r["patient"])
     if out:
         return out
+    before, last, linked = 0, 0, False
+    for r in rows:
+        if r["patient"] == patient:
+            bad = link_problem(r, before, last, linked)
+            if bad:
+                return [bad]
+            before, last = before + 1, r["seq"]
+            linked = linked or r.get("patient_seq") is not None
+    theirs = {r["seq"] for r in rows if r["patient"] == patient}
+    for r in rows:
+        if r["patient"] != patient and r.get("patient_prev_seq") in theirs:
+            return [
+                f"record #{r['seq']} was recorded after patient {patient}'s record "
+                f"#{r['patient_prev_seq']} as theirs, but now names patient {r['patient']}: "
+                "it was moved to another patient"
+            ]
     for r in rows:
         out += _meaning(r, kinds, voided)
     return out

@@ -32,6 +32,7 @@ class Spec:
     multiline: bool = False  # a free text that may hold line breaks and tabs
     unique: bool = False
     index: bool = False
+    since: int = 1  # the ledger schema that added the field
 
     @property
     def text(self) -> bool:
@@ -64,12 +65,14 @@ SPECS = (
     Spec("batch", "the batch", 36, required=True),
     Spec("prev_hash", "the previous hash", 64, required=True, unique=True),  # no fork
     Spec("hash", "the hash", 64, required=True, unique=True),
-    # schema 2
-    Spec("time", "the time", 5),  # HH:MM, when the source says
-    Spec("source_id", "the administration id", MAX_ID_CHARS),  # its id in the source system
+    Spec("time", "the time", 5, since=2),  # HH:MM, when the source says
+    Spec("source_id", "the administration id", MAX_ID_CHARS, since=2),  # in the source system
+    # the record's place among its patient's records (chain.py): how many of theirs up to it,
+    # and the number of the one before it (0 for their first)
+    Spec("patient_seq", "the patient's record count", low=1, high=INT32, since=3),
+    Spec("patient_prev_seq", "the patient's previous record", high=INT32, index=True, since=3),
 )
 SPEC = {s.name: s for s in SPECS}
-SCHEMA_1 = frozenset(SPEC) - {"time", "source_id"}
 
 
 def _tables() -> Any:

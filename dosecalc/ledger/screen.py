@@ -16,7 +16,10 @@ words a pharmacist reads about a damaged ledger are always the walk's.
   two to each other).
 * **Links and numbering.** Each record's previous hash is the hash of the record numbered one
   before it, from #1 (whose previous hash is GENESIS); the head, count and witness are the
-  ledger's own lookups (``Ledger._state``).
+  ledger's own lookups (``Ledger._state``). Each patient's records (schema 3, chain.py): a
+  record with links counts one more than theirs before it and names the last of them (0 for
+  their first); one without links has no linked record of its patient before it; one link
+  without the other is flagged (the hash's variants take the two together).
 * **Meaning.** Each void points at an earlier dose of its patient, no dose is voided twice, no
   record is of another kind; check records are few and read by verifyrecord.problems_of; each
   distinct value of a dose's fields is read by the history reader itself (history.parse_row,
@@ -75,16 +78,18 @@ def _digest_sql(present: set[str]) -> tuple[str, str]:
     fields only when they hold a value. PostgreSQL's row_to_json writes a row as json.dumps
     writes a dict with separators (",", ":"): each field a key in the row's order, a text as
     to_json escapes it, a whole number as its digits, NULL as null. Returns (the hash, the
-    LATERAL subqueries of the rows it reads: one for each set of later fields present)."""
-    later = [k for k in chain.LATER if k in present]
+    LATERAL subqueries of the rows it reads: one for each set of later fields present, the
+    patient's two links together; NULL for a record with one link only, which is flagged)."""
+    later = [(k,) for k in chain.LATER if k in present and k not in chain.LINKS]
+    later += [chain.LINKS] if chain.LINKS[0] in present else []
     variants = []  # (condition, alias) from the most fields to none
     laterals = []
     for n in range(2 ** len(later)):
-        given = [k for i, k in enumerate(later) if n >> i & 1]
+        given = [k for i, unit in enumerate(later) if n >> i & 1 for k in unit]
         keys = sorted([k for k in chain.FIELDS if k in present] + given)
         alias = "j" + "".join(str(n >> i & 1) for i in range(len(later)))
         laterals.append(f"LATERAL (SELECT {', '.join('r.' + _q(k) for k in keys)}) {alias}")
-        test = [f"r.{_q(k)} IS {'NOT ' if k in given else ''}NULL" for k in later]
+        test = [f"r.{_q(k)} IS {'NOT ' if k in given else ''}NULL" for unit in later for k in unit]
         variants.append((" AND ".join(test) or "true", alias))
     cases = " ".join(f"WHEN {test} THEN row_to_json({alias})::text" for test, alias in variants)
     text = f"CASE {cases} END"
@@ -104,6 +109,22 @@ def _types_as_made(conn: Any, present: set[str]) -> bool:
 
 def _none_flagged(conn: Any, sql: str) -> bool:
     return conn.exec_driver_sql(sql).scalar() == 0
+
+
+def _patients_linked(conn: Any, present: set[str]) -> bool:
+    """Every patient's records linked one to the next (chain.link_problem), from their first."""
+    if chain.LINKS[0] not in present:  # schema 2: no record has links
+        return True
+    return _none_flagged(
+        conn,
+        "SELECT count(*) FROM (SELECT patient_seq, patient_prev_seq, "
+        "row_number() OVER w AS n, lag(seq, 1, 0) OVER w AS before, bool_or(patient_seq IS NOT "
+        "NULL) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS linked "
+        "FROM dosecalc_records WINDOW w AS (PARTITION BY patient ORDER BY seq)) r "
+        "WHERE NOT coalesce(CASE WHEN patient_seq IS NULL AND patient_prev_seq IS NULL "
+        "THEN NOT coalesce(linked, false) ELSE patient_seq = n AND patient_prev_seq = before "
+        "END, false)",
+    )
 
 
 def _doses_read(conn: Any, present: set[str]) -> bool:
@@ -169,6 +190,7 @@ def passes(conn: Any, columns: list[Any]) -> bool:
             "row_number() OVER (ORDER BY seq) AS n FROM dosecalc_records) r "
             f"WHERE NOT coalesce(seq = n AND prev_hash = coalesce(before, '{genesis}'), false)",
         )
+        and _patients_linked(conn, present)
         and _none_flagged(
             conn,
             "SELECT count(*) FROM dosecalc_records v LEFT JOIN dosecalc_records d "

@@ -6,11 +6,14 @@ Storage is SQLAlchemy Core: SQLite by default (a file in the user's data folder,
 * Records are appended, never edited or deleted: a correction is a ``void`` record naming the
   record it cancels. Every record says who (the ``--by`` name and the OS user), when, and from
   what source (the command, or the file and line it was imported from).
-* Every record is a link of a hash chain (:mod:`.chain`); the newest head this user saw is
-  kept outside the database (:mod:`.witness`). Nothing is read for a total, nor written, before
-  the part of the chain it rests on is checked: one patient's records and their links, the
-  head, the count of records and the witness (a lookup per record); ``verify`` and a read of
-  every patient walk the whole chain.
+* Every record is a link of a hash chain (:mod:`.chain`), and of its patient's own chain
+  within it (schema 3: how many records of its patient there are up to it, and the number of
+  their record before it); the newest head this user saw is kept outside the database
+  (:mod:`.witness`). Nothing is read for a total, nor written, before the part of the chain
+  it rests on is checked: one patient's records, their links to the records on both sides and
+  to each other from their first, any record still naming one of theirs as its patient's
+  previous record under another id, the head, the count of records and the witness (a lookup
+  per record of the patient); ``verify`` and a read of every patient walk the whole chain.
 * A ledger is only ever started at a path where there is nothing: a file that exists and is
   not a ledger (empty, cut short, another database) is refused, never started again.
 * Appends are serialised: ``BEGIN IMMEDIATE`` on SQLite, a row lock on the chain head on
@@ -45,7 +48,7 @@ from dosecalc.ledger import chain, fields, witness
 from dosecalc.ledger.chain import FIELDS, GENESIS, Walk, digest, dose_row
 from dosecalc.ledger.fields import INT32, META, METADATA, RECORDS
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SOURCE_LIMIT = 50_000_000  # bytes of one import file
 NEEDS_PSYCOPG = "a PostgreSQL ledger needs the psycopg driver: pip install 'dosecalc[postgres]'"
 RECORD_SOURCE = "dosecalc ledger record"
@@ -81,8 +84,24 @@ def _to_2(conn: Any) -> None:
     conn.execute(text("CREATE INDEX ix_dosecalc_records_voids ON dosecalc_records (voids)"))
 
 
+def _to_3(conn: Any) -> None:
+    """Schema 3: each record's links to its patient's record before it (chain.py), and an index
+    of them (a record moved away from a patient found by their read). Records written before
+    keep their hashes: the links are hashed only where they hold a value."""
+    from sqlalchemy import text
+
+    conn.execute(text("ALTER TABLE dosecalc_records ADD COLUMN patient_seq INTEGER"))
+    conn.execute(text("ALTER TABLE dosecalc_records ADD COLUMN patient_prev_seq INTEGER"))
+    conn.execute(
+        text(
+            "CREATE INDEX ix_dosecalc_records_patient_prev_seq "
+            "ON dosecalc_records (patient_prev_seq)"
+        )
+    )
+
+
 # Each entry upgrades the schema by one version: MIGRATIONS[0] takes version 1 to 2, and so on.
-MIGRATIONS: list[Any] = [_to_2]
+MIGRATIONS: list[Any] = [_to_2, _to_3]
 
 
 class LedgerError(DosecalcError):
@@ -505,7 +524,9 @@ class Ledger:
                 f"reads schema {SCHEMA_VERSION}: upgrade dosecalc"
             )
         present = {c["name"] for c in inspector.get_columns(RECORDS.name)}
-        missing_columns = sorted(fields.SCHEMA_1 - present)
+        missing_columns = [
+            s.name for s in fields.SPECS if s.since <= int(version) and s.name not in present
+        ]
         if missing_columns:
             raise _error(
                 f"the ledger {self} is damaged: its records have no {', '.join(missing_columns)}"
@@ -631,8 +652,13 @@ class Ledger:
 
     # writing ---------------------------------------------------------------------------------
 
-    def _append(self, conn: Any, rows: list[dict[str, Any]]) -> list[int]:
-        """Chain and insert ``rows`` after the head (the caller holds the write lock)."""
+    def _append(
+        self, conn: Any, rows: list[dict[str, Any]], known: dict[str, list[Any]] | None = None
+    ) -> list[int]:
+        """Chain and insert ``rows`` after the head, each linked to its patient's record before
+        it (the caller holds the write lock). ``known``: each patient's records as
+        :meth:`_checked_patient` read them in this write; a patient not in it is checked here,
+        so no record is linked onto a patient's damaged records."""
         from sqlalchemy import insert, update
 
         head = self._head(conn)
@@ -640,13 +666,20 @@ class Ledger:
         for row in rows:  # every writer's rows, whatever checked them before (verifyrecord)
             for name, message in fields.problems(row, stored=True)[:1]:
                 raise fail(OPTION.get(name), message)
+        known = known or {}
+        tails = {}  # each patient's records so far: how many, and the newest's number
+        for p in {row["patient"] for row in rows}:
+            records = known[p] if p in known else self._checked_patient(conn, p, head)
+            theirs = [r["seq"] for r in records if r["patient"] == p]
+            tails[p] = (len(theirs), theirs[-1] if theirs else 0)
         seq, prev = head
         numbers = []
         for row in rows:
             seq += 1
-            row["seq"] = seq
-            row["prev_hash"] = prev
+            n, before = tails[row["patient"]]
+            row.update(seq=seq, prev_hash=prev, patient_seq=n + 1, patient_prev_seq=before)
             row["hash"] = prev = digest(row)
+            tails[row["patient"]] = (n + 1, seq)
             numbers.append(seq)
         for start in range(0, len(rows), 5000):
             conn.execute(insert(RECORDS), rows[start : start + 5000])
@@ -771,7 +804,7 @@ class Ledger:
                 self._refuse_repeats(known, parsed, entries)
             if before_write is not None:
                 before_write(len(rows))
-            return self._append(conn, rows)
+            return self._append(conn, rows, known)
 
     def _refuse_reimport(self, conn: Any, sha: str, source_file: str | None) -> None:
         from sqlalchemy import func, select
@@ -880,14 +913,15 @@ class Ledger:
             ).scalar()
             if done is not None:
                 raise fail("SEQ", f"record #{seq} is already voided by #{done}")
-            self._checked_patient(conn, patient, self._head(conn))  # as a dose's write does
-            [number] = self._append(conn, [row])
+            known = self._checked_patient(conn, patient, self._head(conn))  # as a dose's write
+            [number] = self._append(conn, [row], {patient: known})
         return number
 
     # reading ---------------------------------------------------------------------------------
 
     def _patient_rows(self, conn: Any, patient: str) -> list[dict[str, Any]]:
-        """One patient's records and every void of them (whoever's), in order, each with the
+        """One patient's records, every void of them and every record linked to one of them as
+        its patient's previous record (whoever's each claims to be), in order, each with the
         hash of the record before it (``_prev``) and the previous hash the record after it
         holds (``_next``): what :func:`chain.check_part` needs. Index lookups only."""
         from sqlalchemy import and_, select
@@ -911,10 +945,16 @@ class Ledger:
             and_(target.c.patient == patient, r.c.kind == "void", r.c.patient != patient),
             (target, r.c.voids == target.c.seq),
         )
-        rows = [dict(x) for x in conn.execute(own).mappings()]
-        rows += [dict(x) for x in conn.execute(voids).mappings()]
-        rows.sort(key=lambda x: x["seq"] if isinstance(x["seq"], int) else 0)
-        return rows
+        queries = [own, voids]
+        if any(c.name == "patient_prev_seq" for c in self._columns):  # schema 3 on
+            queries.append(
+                query(
+                    and_(target.c.patient == patient, r.c.patient != patient),
+                    (target, r.c.patient_prev_seq == target.c.seq),
+                )
+            )
+        found = {x["seq"]: dict(x) for q in queries for x in conn.execute(q).mappings()}
+        return sorted(found.values(), key=lambda x: x["seq"] if isinstance(x["seq"], int) else 0)
 
     def _checked_patient(
         self, conn: Any, patient: str, write_head: Any = None
@@ -926,7 +966,7 @@ class Ledger:
         problems = [] if write_head else self._state(conn, head)
         rows = self._patient_rows(conn, patient)
         if not problems and head is not None:
-            problems = chain.check_part(rows, head)
+            problems = chain.check_part(rows, head, patient)
         if problems:
             consequence = "nothing was recorded" if write_head else "it is not used for a total"
             raise self._untrusted(problems, consequence)
