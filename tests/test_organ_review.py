@@ -49,11 +49,19 @@ def warnings_of(data: dict[str, Any], code: str, drug: str | None = None) -> lis
     ]
 
 
-def assess(drug: str, labs: list[str] = (), option: str | None = None, dose: str = "", **body):
+def assess(
+    drug: str,
+    labs: list[str] = (),
+    option: str | None = None,
+    dose: str = "",
+    allow_unverified: bool = False,
+    **body,
+):
     patient = build_patient(**({"bsa": "1.8", "require_bsa": False} | body))
     values = organ.values_for(patient, lab_input.collect(list(labs)), POLICY)
     spec = rg.parse_dose(dose) if dose else None
-    return organ.assess(drug, values, {drug: option} if option else None, spec)
+    options = {drug: option} if option else None
+    return organ.assess(drug, values, options, spec, allow_unverified=allow_unverified)
 
 
 def outcome(a: Any) -> Any:
@@ -154,8 +162,16 @@ def test_cisplatin_alert_names_the_measure_the_band_the_option_and_the_source(ru
     ],
 )
 def test_cisplatin_options(option: str, crcl: float, expected: Any) -> None:
-    a = assess("cisplatin", [f"crcl={crcl}mL/min"], option)
+    """The data's bands, read as an institution that allowed unverified data would read them;
+    without that permission an unverified reduction is reported and not applied."""
+    a = assess("cisplatin", [f"crcl={crcl}mL/min"], option, allow_unverified=True)
     assert outcome(a) == expected
+    strict = assess("cisplatin", [f"crcl={crcl}mL/min"], option)
+    unverified = [f for f in strict.findings if not f.verified]
+    if isinstance(expected, int) and unverified:
+        assert outcome(strict) is None and not any(f.applicable for f in unverified)
+    else:
+        assert outcome(strict) == expected
 
 
 def test_cisplatin_kintzel_dorr_band_says_it_is_unverified() -> None:
@@ -183,8 +199,10 @@ def test_addikd_compares_indexed_egfr_with_per_1_73_thresholds() -> None:
     scr = 1.9
     egfr = renal.ckd_epi_2021(scr, 60, "male")
     assert 30 <= egfr < 45 and 45 <= egfr * 2.2 / 1.73 < 60
-    a = assess("cisplatin", option="addikd", bsa="2.2", age="60", sex="male", scr=f"{scr}mg/dL")
+    body = {"bsa": "2.2", "age": "60", "sex": "male", "scr": f"{scr}mg/dL"}
+    a = assess("cisplatin", option="addikd", allow_unverified=True, **body)
     assert outcome(a) == 50
+    assert outcome(assess("cisplatin", option="addikd", **body)) is None  # unverified: not applied
     [f] = a.findings
     assert "mL/min/1.73 m² by CKD-EPI 2021" in f.reading and "1.73 m²" in f.band
 
