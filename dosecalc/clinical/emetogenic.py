@@ -283,17 +283,21 @@ def _day(items: Sequence[Any], patient: Any, book: Book, option: str, agents: di
     )
 
 
-def cover(days: Sequence[DayRisk], book: Book, option: str) -> dict[tuple[int, int], int]:
-    """(phase, cycle) → the last day prophylaxis covers: the last day with a classified drug plus
-    the option's days after completion (ASCO 2020: 2; an option silent on it: the default's)."""
+def cover(days: Sequence[DayRisk], book: Book, option: str) -> dict[tuple[int, int], list[int]]:
+    """(phase, cycle) → the last day prophylaxis covers after each block of consecutive
+    treatment days: the block's last day plus the option's days after completion (ASCO 2020: 2;
+    an option silent on it: the default's)."""
     rule = book.multiday.get(option) or {}
-    after = rule.get(
-        "days_after_completion", book.multiday[book.default_option]["days_after_completion"]
-    )
-    last: dict[tuple[int, int], int] = {}
+    default = book.multiday[book.default_option]["days_after_completion"]
+    after = rule.get("days_after_completion", default)
+    ends: dict[tuple[int, int], list[int]] = {}
     for d in days:
-        last[(d.phase, d.cycle)] = max(last.get((d.phase, d.cycle), 0), d.day)
-    return {k: v + after for k, v in last.items()}
+        mine = ends.setdefault((d.phase, d.cycle), [])
+        if mine and d.day == mine[-1] + 1:
+            mine[-1] = d.day
+        elif not mine or d.day > mine[-1]:
+            mine.append(d.day)
+    return {k: [v + after for v in last] for k, last in ends.items()}
 
 
 def unclassified_alerts(

@@ -179,8 +179,8 @@ class Plan:
                 "note": rule.get("note"),
             },
             "cover": [
-                {"phase": ph, "cycle": c, "to_day": day}
-                for (ph, c), day in em.cover(self.emetogenic, book(), option).items()
+                {"phase": ph, "cycle": c, "to_days": days}
+                for (ph, c), days in em.cover(self.emetogenic, book(), option).items()
             ],
         }
 

@@ -34,6 +34,17 @@ class OrderLine:
 
 
 @dataclass(frozen=True)
+class CareItem:
+    """Supportive care the order states that is not a dosed drug (hydration, alkalinisation,
+    level monitoring), matched with the regimen's ``supportive_care`` by kind and drug."""
+
+    kind: str  # hydration | alkalinisation | monitoring | other
+    serves: str  # the drug it goes with (canonical name)
+    text: str | None
+    where: str  # "order.yaml:20"
+
+
+@dataclass(frozen=True)
 class Measurements:
     """The measurements the prescriber used (texts as written; parsed by dosecalc.patient)."""
 
@@ -87,6 +98,7 @@ class Order:
     base: Path | None = None  # the folder a relative regimen path is read from
     not_read: tuple[str, ...] = ()  # what a FHIR reader saw and did not check
     start_assumed: bool = False  # a bundle gave dates but no day numbers: its first date is day 1
+    supportive_care: tuple[CareItem, ...] = ()  # hydration, alkalinisation, ... as stated
 
 
 def parse_iso_date(value: Any) -> date:

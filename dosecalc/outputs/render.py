@@ -394,7 +394,7 @@ def emetogenic_lines(plan: Plan) -> list[str]:
     summary = plan.emetogenic_summary()
     option = str(summary["option"])
     out = [f"Emetogenic risk (acute; {NAMES[option]}, policy emetogenic.option)"]
-    cover = {(c["phase"], c["cycle"]): c["to_day"] for c in summary["cover"]}  # type: ignore[attr-defined]
+    cover = {(c["phase"], c["cycle"]): tuple(c["to_days"]) for c in summary["cover"]}  # type: ignore[attr-defined]
     groups: dict[tuple[int, tuple[Any, ...]], list[int]] = {}
     for key in dict.fromkeys((d.phase, d.cycle) for d in plan.emetogenic):
         days = [d for d in plan.emetogenic if (d.phase, d.cycle) == key]
@@ -416,9 +416,11 @@ def emetogenic_lines(plan: Plan) -> list[str]:
             )
         days = "; ".join(f"{day_ranges(d)} {WORDS[lv]} ({why})" for d, lv, why in spans)
         after = summary["multiday"]["days_after_completion"]  # type: ignore[index]
+        ends = [str(x) for x in pattern[-1]]
+        to = f"day {ends[0]}" if len(ends) == 1 else f"days {', '.join(ends)}"
         out.append(
-            f"{where}: {days}; prophylaxis to day {pattern[-1]} ({after} days after the "
-            "last chemotherapy day)"
+            f"{where}: {days}; prophylaxis to {to} ({after} days after each block of "
+            "treatment days)"
         )
     seen: dict[str, Any] = {}
     for d in plan.emetogenic:
