@@ -200,4 +200,6 @@ def _days(days: list[int]) -> str:
             runs[-1].append(d)
         else:
             runs.append([d])
-    return "days " + ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 2 else ", ".join(map(str, r)) for r in runs)
+    return "days " + ", ".join(
+        f"{r[0]}-{r[-1]}" if len(r) > 2 else ", ".join(map(str, r)) for r in runs
+    )
