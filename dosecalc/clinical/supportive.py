@@ -25,11 +25,12 @@ def combine_parts(
     options: list[Administration], lines: int
 ) -> tuple[list[Administration], dict[int, list[int]]]:
     """The timed doses of one supportive line on one day (mesna at 0, 4 and 8 h) as one dose,
-    their day total, when the order writes that day in another number of lines (one line for
-    the day's mesna); else as they are. Also: the combined dose's id → the parts' ids."""
+    their day total, when the order writes that day in one line (the day's mesna); else as they
+    are (each line against one dose: a dose left out is missing). Also: the combined dose's id
+    → the parts' ids."""
     if (
         len(options) < 2
-        or lines == len(options)
+        or lines != 1
         or any(a.at_h is None for a in options)
         or len({id(a.dose) for a in options}) != 1
     ):

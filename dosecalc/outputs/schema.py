@@ -22,6 +22,7 @@ NAMES = {
     "bsa-output": "dosecalc bsa --format json (docs/outputs.md)",
     "order": "an order file (YAML; docs/order.md)",
     "verify-output": "dosecalc verify --format json (docs/outputs.md)",
+    "mtx-output": "dosecalc mtx --format json (docs/outputs.md)",
 }
 
 
