@@ -12,6 +12,7 @@ unclassified, never given a borrowed class. The prophylaxis is the option's text
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -59,6 +60,7 @@ class DayRisk:
     agents: str | None  # the institution's own agents (policy emetogenic.agents)
     notes: tuple[str, ...]
     unclassified: tuple[str, ...]
+    until_day: int = 0  # the last day a drug of this day runs (a continuous infusion: later)
 
     @property
     def words(self) -> str:
@@ -165,14 +167,16 @@ def assess(
     book: Book,
     option: str,
     agents: dict[str, str],
+    unclassified: set[str] | None = None,
 ) -> list[DayRisk]:
-    """Each day of the plan with at least one classified drug, in date order."""
+    """Each day of the plan with at least one classified drug, in date order; the drugs no
+    guideline classifies as read are added to ``unclassified``."""
     days: dict[tuple[int, int, int], list[Any]] = defaultdict(list)
     for a in administrations:
         days[(a.phase, a.cycle, a.day)].append(a)
     out = []
     for items in sorted(days.values(), key=lambda v: v[0].date):
-        risk = _day(items, patient, book, option, agents)
+        risk = _day(items, patient, book, option, agents, unclassified)
         if risk is None:
             continue
         others = []
@@ -212,7 +216,8 @@ def _amounts(
     return {k: (v[0], v[1]) for k, v in total.items()}
 
 
-def _day(items: Sequence[Any], patient: Any, book: Book, option: str, agents: dict[str, str]) -> DayRisk | None:  # fmt: skip
+def _day(items: Sequence[Any], patient: Any, book: Book, option: str, agents: dict[str, str],
+         lost: set[str] | None = None) -> DayRisk | None:  # fmt: skip
     first = items[0]
     notes: list[str] = []
     levels: list[tuple[DrugLevel, Class]] = []
@@ -225,6 +230,8 @@ def _day(items: Sequence[Any], patient: Any, book: Book, option: str, agents: di
         notes += said
         if c is None:
             unclassified.append(drug)
+            if lost is not None:
+                lost.add(drug)
             continue
         levels.append((DrugLevel(drug, c.level or "", c.source, c.verified, used, c.band_text), c))  # type: ignore[arg-type]
         key = _escalated(c, used, patient, notes, auc)
@@ -280,6 +287,7 @@ def _day(items: Sequence[Any], patient: Any, book: Book, option: str, agents: di
         agent,
         tuple(dict.fromkeys(notes)),
         tuple(unclassified),
+        _runs_until(items),
     )
 
 
@@ -293,39 +301,34 @@ def cover(days: Sequence[DayRisk], book: Book, option: str) -> dict[tuple[int, i
     ends: dict[tuple[int, int], list[int]] = {}
     for d in days:
         mine = ends.setdefault((d.phase, d.cycle), [])
-        if mine and d.day == mine[-1] + 1:
-            mine[-1] = d.day
-        elif not mine or d.day > mine[-1]:
-            mine.append(d.day)
+        last = max(d.day, d.until_day)
+        if mine and d.day <= mine[-1] + 1:
+            mine[-1] = max(mine[-1], last)
+        else:
+            mine.append(last)
     return {k: [v + after for v in last] for k, last in ends.items()}
 
 
-def unclassified_alerts(
-    days: Sequence[DayRisk], administrations: Sequence[Any], book: Book
-) -> list[Alert]:
+def _runs_until(items: Sequence[Any]) -> int:
+    """The last day the day's drugs run: a continuous infusion of H hours started on day D may
+    end on day D + ceil(H / 24) (it starts at some time of day D)."""
+    last = items[0].day
+    for a in items:
+        i = a.dose.infusion
+        if i is not None and i.type == "continuous" and i.duration and not a.dose.serves:
+            last = max(last, a.day + math.ceil(i.duration / 24))
+    return last
+
+
+def unclassified_alerts(drugs: set[str]) -> list[Alert]:
     """EMETOGENIC_RISK_UNCLASSIFIED once per drug no option classifies (e.g. oral anlotinib)."""
-    seen = set()
-    out = []
-    drugs = [d for day in days for d in day.unclassified]
-    drugs += [
-        a.dose.drug
-        for a in administrations
-        if a.dose.drug not in book.drugs
-        and a.dose.drug not in book.not_classified
-        and a.dose.drug not in book.antiemetics
-        and not getattr(a, "serves", None)
-    ]
-    for drug in drugs:
-        if drug in seen:
-            continue
-        seen.add(drug)
-        out.append(
-            Alert(
-                INFO,
-                "EMETOGENIC_RISK_UNCLASSIFIED",
-                f"{drug}: no emetic risk class in the guidelines as read (data/emetogenic.yaml); "
-                "its days' risk is not stated from it: decide its antiemetic prophylaxis locally",
-                drug=drug,
-            )
+    return [
+        Alert(
+            INFO,
+            "EMETOGENIC_RISK_UNCLASSIFIED",
+            f"{drug}: no emetic risk class in the guidelines as read (data/emetogenic.yaml); "
+            "its days' risk is not stated from it: decide its antiemetic prophylaxis locally",
+            drug=drug,
         )
-    return out
+        for drug in sorted(drugs)
+    ]

@@ -854,14 +854,16 @@ def assemble(
     from dosecalc.clinical import emetogenic as em
     from dosecalc.data.emetogenic import book as emetic_book
 
+    lost: set[str] = set()
     risks = em.assess(
         administrations,
         patient,
         emetic_book(),
         policy["emetogenic.option"],
         policy["emetogenic.agents"],
+        lost,
     )
-    warnings += em.unclassified_alerts(risks, administrations, emetic_book())
+    warnings += em.unclassified_alerts(lost)
     single = phases[0].regimen if course is None else None
     return Plan(
         patient,

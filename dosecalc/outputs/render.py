@@ -18,6 +18,7 @@ from dosecalc.base.csvout import DictWriter
 from dosecalc.base.jsontext import to_json, to_json_line  # noqa: F401  (render.to_json)
 from dosecalc.base.numbers import fmt, percent
 from dosecalc.clinical.cumulative import Total
+from dosecalc.clinical.dosing import timing_text
 from dosecalc.clinical.plan import Plan
 from dosecalc.outputs.layout import Column, Grid, Hanging, pipe_width
 
@@ -686,6 +687,8 @@ CSV_COLUMNS = (
     "infusion_hours",
     "rate_per_h",
     "note",
+    "for",
+    "at_hours",
 )
 
 
@@ -895,7 +898,15 @@ def regimen_detail(r: Any) -> dict[str, Any]:
                 "days": list(o.days),
                 "route": o.default_route,
                 "max_dose": o.max_dose.amount if o.max_dose else None,
-                "per_cycle": o.per_day.amount * len(o.days) if o.per_day.basis != "auc" else None,
+                "per_cycle": (
+                    o.per_day.amount * len(o.days) * len(o.at_hours or [0])
+                    if o.per_day.basis != "auc" and not o.per_day.relative
+                    else None
+                ),
+                "supportive": o.supportive,
+                "for": o.serves,
+                "at_hours": o.at_hours,
+                "required": o.required if o.supportive else None,
                 "infusion": o.infusion.describe() if o.infusion else None,
                 "infusion_detail": o.infusion.as_dict() if o.infusion else None,
                 "note": o.note,
@@ -912,6 +923,18 @@ def regimen_detail(r: Any) -> dict[str, Any]:
                 ],
             }
             for o in r.drugs
+        ],
+        supportive_care=[
+            {
+                "kind": c.kind,
+                "for": c.serves,
+                "days": list(c.days) if c.days else None,
+                "required": c.required,
+                "text": c.text,
+                "source": c.source,
+                "note": c.note,
+            }
+            for c in r.supportive_care
         ],
         gates=None
         if r.gates is None
@@ -965,8 +988,13 @@ def regimen_view(r: Any) -> Group:
             if o.total_dose is not None
             else per_day.describe()
         )
+        times = len(o.at_hours or [0])
+        if times > 1:
+            written = f"{times} × {written}"
         per_cycle = (
-            per_day.describe(per_day.amount * len(o.days)) if per_day.basis != "auc" else "—"
+            per_day.describe(per_day.amount * len(o.days) * times)
+            if per_day.basis != "auc" and not per_day.relative
+            else "—"
         )
         table.add_row(
             display_name(o.drug),
@@ -975,9 +1003,23 @@ def regimen_view(r: Any) -> Group:
             per_cycle,
             o.default_route,
             o.max_dose.describe() if o.max_dose else "",
-            "; ".join(x for x in (o.infusion.describe() if o.infusion else None, o.note) if x),
+            "; ".join(
+                x
+                for x in (
+                    f"for {o.serves}, {timing_text(o)}" if o.at_hours else None,
+                    o.infusion.describe() if o.infusion else None,
+                    o.note,
+                )
+                if x
+            ),
         )
     parts: list[Any] = [head, Text(""), table]
+    if r.supportive_care:
+        parts += [Text("Supportive care (not dosed):")]
+        parts += [
+            Hanging(f"  - {c.kind} with {c.serves}: {c.text} (source: {c.source})", indent=4)
+            for c in r.supportive_care
+        ]
     ruled = [
         f"{display_name(o.drug)} rule {i}: when {x.when.describe()}: {x.action()} (source: {x.source})"
         for o in r.drugs
