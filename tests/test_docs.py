@@ -148,7 +148,16 @@ def test_dosecalc_docs_prints_each_page(run) -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["regimen", "course", "order", "plan-output", "check-output", "bsa-output", "verify-output"],
+    [
+        "regimen",
+        "course",
+        "order",
+        "plan-output",
+        "check-output",
+        "bsa-output",
+        "verify-output",
+        "mtx-output",
+    ],
 )
 def test_every_schema_is_printed_and_valid(run, name: str) -> None:
     from jsonschema import Draft202012Validator

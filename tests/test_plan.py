@@ -179,9 +179,10 @@ def test_dates_lie_inside_their_cycle_and_count_is_cycles_times_days(
         first = start + (a.cycle - 1) * length
         assert first <= a.date < first + length
         assert a.date == first + timedelta(days=a.day - 1)
-    by_drug: dict[tuple[str, str], list[tuple[date, float]]] = {}
+    by_drug: dict[tuple[str, str, str | None], list[tuple[date, float]]] = {}
     for a in plan.administrations:  # a timed supportive line: several doses a day, by the hour
         when = (a.date, (a.at_h or 0) % 24)
-        by_drug.setdefault((a.dose.drug, a.dose.protocol.text), []).append(when)
+        key = (a.dose.drug, a.dose.protocol.text, a.dose.note)  # ondansetron before and after
+        by_drug.setdefault(key, []).append(when)
     for dates in by_drug.values():
         assert dates == sorted(dates) and len(set(dates)) == len(dates)
