@@ -452,7 +452,11 @@ def two_versions(tmp_path: Path) -> tuple[Path, Path]:
         "    rules:\n      - when: {bsa_below: 0.6 m2}\n        dose: 1.25 mg/kg\n"
         '        source: "fixture"\n',
     )
-    text += "  - drug: ifosfamide\n    dose: 3 g/m2\n    days: 1-4\n"
+    text = text.replace(
+        "supportive_care:\n",
+        "  - drug: ifosfamide\n    dose: 3 g/m2\n    days: 1-4\nsupportive_care:\n",
+        1,
+    )
     new = write(tmp_path, "map-v2.yaml", text)
     return old, new
 
@@ -518,7 +522,8 @@ def test_compare_policy_shows_each_dose_under_both_policies(run, tmp_path: Path)
     first = data["administrations"][0]
     assert first["drug"] == "cisplatin" and first["other_dose"] == pytest.approx(240, abs=2.5)
     assert first["difference_percent"] < 0
-    assert data["doses_changed"] == len(data["administrations"]) == 9
+    # 9 doses of the protocol and 15 of mesna, which follow the ifosfamide they are dosed from
+    assert data["doses_changed"] == len(data["administrations"]) == 24
     refused = run(*args, "--format", "csv")
     assert refused.returncode == 2 and "--compare-policy" in refused.stderr
 
@@ -586,7 +591,8 @@ def test_a_childs_weight_change_is_flagged_from_5_percent(
 def test_a_small_child_dosed_per_m2_is_warned(tmp_path: Path) -> None:
     plan = make_plan(rg.load("map"), build_patient("60cm", "6kg", age="0.5"), start="2026-12-01")
     small = [w for w in plan.warnings if w.code == "SMALL_CHILD_BSA_DOSING"]
-    assert {w.drug for w in small} == {"cisplatin", "doxorubicin", "methotrexate"}
+    # leucovorin rescue (15 mg/m², eviQ) is dosed per m² too
+    assert {w.drug for w in small} == {"cisplatin", "doxorubicin", "methotrexate", "leucovorin"}
     assert all(w.severity == "warning" and "Cancer Council Australia" in w.message for w in small)
     reg = rg.load_file(regimen_file(tmp_path, PER_KG))
     plan = make_plan(reg, build_patient("60cm", "6kg"), start="2026-12-01")
