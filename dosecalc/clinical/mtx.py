@@ -398,6 +398,7 @@ def _alerts(
         "judge": "glucarpidase may be indicated if the creatinine rise is significant",
         "creatinine-needed": "glucarpidase may be indicated: give the creatinine",
         "not-covered": "glucarpidase: this infusion length is not covered by the consensus",
+        "not-yet": "glucarpidase: no level yet at the consensus's first time (36 h); draw it",
     }
     g = words.get(glucarpidase, "glucarpidase is not indicated by the consensus lines")
     out = []
