@@ -420,7 +420,7 @@ def emetogenic_lines(plan: Plan) -> list[str]:
         ends = [str(x) for x in pattern[-1]]
         to = f"day {ends[0]}" if len(ends) == 1 else f"days {', '.join(ends)}"
         out.append(
-            f"{where}: {days}; prophylaxis to {to} ({after} days after each block of "
+            f"{where}: {days}; prophylaxis at least to {to} ({after} days after each block of "
             "treatment days)"
         )
     seen: dict[str, Any] = {}
