@@ -70,6 +70,14 @@ def test_mesna_keeps_the_ratio_when_ifosfamide_is_reduced(run) -> None:
     )
 
 
+def test_a_reduction_of_all_drugs_reduces_mesna_once(run) -> None:
+    data = plan_json(run, "dia", "--cycles", "1", "--reduce", "all=25%", "--reason", "neutropenia")
+    ifo = next(a for a in data["administrations"] if a["drug"] == "ifosfamide")
+    mesna = next(a for a in data["administrations"] if a["drug"] == "mesna")
+    assert mesna["dose"] == pytest.approx(0.2 * ifo["dose"])  # not reduced a second time
+    assert mesna["modification"] is None
+
+
 def test_plan_map_shows_the_leucovorin_rescue_schedule_and_the_level_draws(run) -> None:
     data = plan_json(run, "map", "--cycles", "1")
     rescue = [a for a in data["administrations"] if a["drug"] == "leucovorin"]

@@ -282,11 +282,7 @@ def relative(
     ]
     calculated = factor * served.dose
     trace.append(
-        f"{spec.describe().replace(f' of {spec.of}', '')} of {spec.of} {fmt(served.dose)} "
-        f"{served.unit} = {fmt(calculated)} {spec.unit}"
-        if spec.basis == "percent"
-        else f"{fmt(spec.amount)} × {spec.of} {fmt(served.dose)} {served.unit} = "
-        f"{fmt(calculated)} {spec.unit}"
+        f"{spec.describe()} {fmt(served.dose)} {served.unit} = {fmt(calculated)} {spec.unit}"
     )
     dose = calculated
     if modification is not None:

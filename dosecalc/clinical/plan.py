@@ -975,7 +975,8 @@ def schedule_regimen(
         key = (i, mod)
         served = regimen.served(order)
         if order.protocol.relative and served is not None:
-            base = dose_for(served, cycle)
+            base = dose_for(served, cycle)  # carries an 'all' modification already: keep the ratio
+            mod = mod if mod is not None and mod.drug == order.drug else None
             if (i, mod, id(base)) not in cache:
                 cache[(i, mod, id(base))] = relative(order, base, mod)
             return cache[(i, mod, id(base))]
