@@ -21,7 +21,9 @@ def test_plan_table_shows_the_whole_schedule(cli) -> None:
     assert "BSA 1.84 m² (Mosteller formula)" in out
     assert "2 cycles of 14 days (start to start) from Tue 2026-12-01" in out
     assert out.count("221.4 mg") == 2  # cisplatin 120 mg/m² × 1.8447 m², ISMP style
-    assert out.count("3,689.3 mg") == 10  # ifosfamide 2 g/m² → mg, thousands separator
+    # ifosfamide 2 g/m² → mg, thousands separator: its 10 doses, and the 10 days of mesna
+    # dosed from them ("20 % of ifosfamide 3,689.3 mg")
+    assert out.count("3,689.3 mg") == 20 and out.count("3 × 737.9 mg") == 10
     assert "Sat 2026-12-19" in out  # cycle 2 day 5
 
 
@@ -30,7 +32,8 @@ def test_plan_json_matches_the_contract_schema(cli) -> None:
     assert code == 0
     data = json.loads(out)
     jsonschema.validate(data, schema("plan-output"))
-    assert len(data["administrations"]) == 18
+    assert len([a for a in data["administrations"] if not a["supportive"]]) == 18
+    assert len([a for a in data["administrations"] if a["drug"] == "mesna"]) == 30
     first = data["administrations"][0]
     assert {
         k: first[k] for k in ("phase", "cycle", "day", "date", "drug", "route", "basis", "unit")
@@ -53,7 +56,11 @@ def test_plan_csv_one_row_per_administration_with_trace(cli) -> None:
     code, out, _ = cli(*DIA, "--format", "csv")
     assert code == 0
     rows = list(csv.DictReader(io.StringIO(out)))
-    assert len(rows) == 18
+    assert len([r for r in rows if not r["for"]]) == 18
+    mesna = [r for r in rows if r["drug"] == "mesna"]
+    assert len(mesna) == 30 and {(r["for"], r["at_hours"]) for r in mesna} == {
+        ("ifosfamide", h) for h in ("0.0", "4.0", "8.0")
+    }
     assert rows[0]["drug"] == "cisplatin" and rows[0]["trace"].startswith("protocol: 120 mg/m²")
 
 

@@ -33,7 +33,10 @@ def test_the_reference_course_runs_as_it_is_and_matches_the_contract(reference) 
     jsonschema.validate(reference, schema("plan-output"))
     assert reference["regimen"]["id"] == "chen-2023-pelvic-osteosarcoma"
     # DIA 2 + 9 cycles × 9 administrations, anlotinib 2 × 14 days, DDP+EPI 4 × 2, DDP+IFO 2 × 6
-    assert len(reference["administrations"]) == 11 * 9 + 28 + 8 + 12
+    given = reference["administrations"]
+    assert len([a for a in given if not a["supportive"]]) == 11 * 9 + 28 + 8 + 12
+    # mesna with each ifosfamide dose: 3 a day on days 1-5 of DIA (11 cycles) and DDP+IFO (2)
+    assert len([a for a in given if a["drug"] == "mesna"]) == (11 + 2) * 5 * 3
     assert {a["regimen"] for a in reference["administrations"]} == {
         "dia",
         "anlotinib",

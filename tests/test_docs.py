@@ -150,7 +150,7 @@ def test_dosecalc_docs_prints_each_page(run) -> None:
     "name",
     [
         *("regimen", "course", "order", "plan-output", "check-output", "bsa-output"),
-        *("verify-output", "regimens-diff-output"),
+        *("verify-output", "regimens-diff-output", "mtx-output"),
     ],
 )
 def test_every_schema_is_printed_and_valid(run, name: str) -> None:

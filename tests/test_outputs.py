@@ -99,7 +99,8 @@ def test_fhir_bundle_validates_as_r4(cli) -> None:
     data = json.loads(out)
     bundle = Bundle.model_validate(data)  # raises on any invalid resource
     kinds = [e.resource.get_resource_type() for e in bundle.entry]
-    assert kinds.count("MedicationRequest") == 18 and kinds.count("CarePlan") == 1
+    # 18 doses of the protocol and 30 of mesna (3 on each ifosfamide day), each a request
+    assert kinds.count("MedicationRequest") == 48 and kinds.count("CarePlan") == 1
     request = next(
         e.resource for e in bundle.entry if e.resource.get_resource_type() == "MedicationRequest"
     )
@@ -112,7 +113,7 @@ def test_fhir_bundle_validates_as_r4(cli) -> None:
     careplan = next(
         e.resource for e in bundle.entry if e.resource.get_resource_type() == "CarePlan"
     )
-    assert len(careplan.activity) == 18
+    assert len(careplan.activity) == 48
 
 
 def test_fhir_bundle_of_the_reference_course_validates(cli) -> None:
@@ -120,7 +121,8 @@ def test_fhir_bundle_of_the_reference_course_validates(cli) -> None:
 
     code, out, _ = cli("plan", REFERENCE, "--format", "fhir")
     bundle = Bundle.model_validate(json.loads(out))
-    assert sum(e.resource.get_resource_type() == "MedicationRequest" for e in bundle.entry) == 147
+    requests = sum(e.resource.get_resource_type() == "MedicationRequest" for e in bundle.entry)
+    assert requests == 147 + (11 + 2) * 5 * 3  # and mesna with every ifosfamide dose
 
 
 # ---------------------------------------------------------------- warnings in every export
@@ -330,7 +332,7 @@ def test_the_order_sheet_prints_on_a4_and_letter(cli, tmp_path: Path, paper: str
     assert code == 0
     pages, text, (width, height) = pdf_of(html, tmp_path)
     assert (round(width), round(height)) == size
-    assert 2 <= pages <= 6
+    assert 2 <= pages <= 8  # 7 since the sheet carries mesna and the supportive care (issue 32)
     for expected in (
         "Chemotherapy order sheet: DIA: cisplatin, epirubicin, ifosfamide",
         "BSA: 1.84 m² (mosteller formula)",
@@ -341,6 +343,9 @@ def test_the_order_sheet_prints_on_a4_and_letter(cli, tmp_path: Path, paper: str
         "Signatures",
         "Pharmacist (double check of every dose)",
         "December 2026",
+        "3 × 737.9 mg",  # mesna, each dose initialled at its hour
+        "hydration with cisplatin",
+        "highly emetogenic",
     ):
         assert expected in text, expected
 

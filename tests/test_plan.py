@@ -30,6 +30,7 @@ def test_dia_two_cycles_eighteen_administrations_with_dates_and_doses() -> None:
     rows = [
         (a.cycle, a.day, a.date.isoformat(), a.dose.drug, round(a.dose.dose, 4))
         for a in plan.administrations
+        if a.serves is None  # the protocol's own lines (mesna serves ifosfamide: test_supportive)
     ]
     assert len(rows) == 18
     cis, epi, ifo = (round(x * BSA_175_70, 4) for x in (120, 40, 2000))
@@ -61,7 +62,9 @@ def test_every_dose_carries_its_trace() -> None:
 
 
 def test_cycles_option_overrides_the_regimen_default() -> None:
-    assert len(dia_plan(cycles=11).administrations) == 11 * 9
+    plan = dia_plan(cycles=11)
+    assert len([a for a in plan.administrations if a.serves is None]) == 11 * 9
+    assert len([a for a in plan.administrations if a.dose.drug == "mesna"]) == 11 * 5 * 3
 
 
 def test_cycles_out_of_range_is_refused() -> None:
@@ -166,15 +169,20 @@ def test_dates_lie_inside_their_cycle_and_count_is_cycles_times_days(
     r = rg.load(regimen_id)
     plan = make_plan(r, build_patient("175cm", "70kg", gfr="90mL/min"), start=start, cycles=n)
     assert len(plan.administrations) == sum(
-        len(o.days) for c in range(1, n + 1) for o in r.drugs if o.given_in(c)
+        len(o.days) * len(o.at_hours or [0])
+        for c in range(1, n + 1)
+        for o in r.drugs
+        if r.given_in(o, c)
     )
     length = timedelta(days=r.cycle_length_days)
     for a in plan.administrations:
         first = start + (a.cycle - 1) * length
         assert first <= a.date < first + length
         assert a.date == first + timedelta(days=a.day - 1)
-    by_drug: dict[tuple[str, str], list[date]] = {}
-    for a in plan.administrations:
-        by_drug.setdefault((a.dose.drug, a.dose.protocol.text), []).append(a.date)
+    by_drug: dict[tuple[str, str, str | None], list[tuple[date, float]]] = {}
+    for a in plan.administrations:  # a timed supportive line: several doses a day, by the hour
+        when = (a.date, (a.at_h or 0) % 24)
+        key = (a.dose.drug, a.dose.protocol.text, a.dose.note)  # ondansetron before and after
+        by_drug.setdefault(key, []).append(when)
     for dates in by_drug.values():
         assert dates == sorted(dates) and len(set(dates)) == len(dates)

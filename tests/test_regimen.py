@@ -63,7 +63,7 @@ def test_all_errors_of_a_file_are_reported_at_once(tmp_path: Path) -> None:
     assert ps == [
         "r.yaml:4: colour: unknown key 'colour'; valid keys here: id, name, indication, "
         "version, cycle_length_days, cycles, sources, assumptions, unverified, notes, status, "
-        "approved_by, approved_on, review_due, drugs, gates, not_gated, children",
+        "approved_by, approved_on, review_due, drugs, gates, not_gated, children, supportive_care",
         "r.yaml:10: drugs[0].dose: 100 has no unit; write e.g. '120 mg/m2', '2 g/m2', "
         "'10 units/m2', '5 mg/kg', '12 mg' or 'AUC 5'",
         "r.yaml:15: drugs[1].days: day 30 is after the end of the 21-day cycle; days must lie "

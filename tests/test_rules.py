@@ -452,7 +452,11 @@ def two_versions(tmp_path: Path) -> tuple[Path, Path]:
         "    rules:\n      - when: {bsa_below: 0.6 m2}\n        dose: 1.25 mg/kg\n"
         '        source: "fixture"\n',
     )
-    text += "  - drug: ifosfamide\n    dose: 3 g/m2\n    days: 1-4\n"
+    text = text.replace(
+        "supportive_care:\n",
+        "  - drug: ifosfamide\n    dose: 3 g/m2\n    days: 1-4\nsupportive_care:\n",
+        1,
+    )
     new = write(tmp_path, "map-v2.yaml", text)
     return old, new
 
@@ -710,7 +714,7 @@ def test_a_field_the_diff_does_not_name_is_still_compared() -> None:
     from dosecalc.workflows import regimen_diff as rd
 
     class Order(rg.DrugOrder):
-        supportive: bool = False
+        preparation: str | None = None
 
     class Gate(rg.Gate):
         repeat: str | None = None
@@ -723,15 +727,15 @@ def test_a_field_the_diff_does_not_name_is_still_compared() -> None:
     def fields(model: object) -> dict:
         return {name: getattr(model, name) for name in type(model).model_fields}
 
-    def version(flag: bool, repeat: str | None, board: str | None) -> rg.Regimen:
-        drugs = [Order.model_construct(**fields(base.drugs[0]), supportive=flag), *base.drugs[1:]]
+    def version(how: str | None, repeat: str | None, board: str | None) -> rg.Regimen:
+        drugs = [Order.model_construct(**fields(base.drugs[0]), preparation=how), *base.drugs[1:]]
         gates = [Gate.model_construct(**fields(g), repeat=repeat) for g in base.gates or []]
         data = fields(base) | {"drugs": drugs, "gates": gates, "review_board": board}
         return Regimen.model_construct(**data)
 
-    found = rd.compare(version(False, None, None), version(True, "weekly", "OC-1"))
+    found = rd.compare(version(None, None, None), version("in 100 mL", "weekly", "OC-1"))
     assert [(d.drug, d.gate, d.field, d.old, d.new) for d in found] == [
-        ("epirubicin", None, "supportive", False, True),
+        ("epirubicin", None, "preparation", None, "in 100 mL"),
         (None, "anc", "gate.repeat", None, "weekly"),
         (None, "platelets", "gate.repeat", None, "weekly"),
         (None, None, "review_board", None, "OC-1"),
@@ -754,7 +758,8 @@ def test_compare_policy_shows_each_dose_under_both_policies(run, tmp_path: Path)
     first = data["administrations"][0]
     assert first["drug"] == "cisplatin" and first["other_dose"] == pytest.approx(240, abs=2.5)
     assert first["difference_percent"] < 0
-    assert data["doses_changed"] == len(data["administrations"]) == 9
+    # 9 doses of the protocol and 15 of mesna, which follow the ifosfamide they are dosed from
+    assert data["doses_changed"] == len(data["administrations"]) == 24
     refused = run(*args, "--format", "csv")
     assert refused.returncode == 2 and "--compare-policy" in refused.stderr
 
@@ -822,7 +827,8 @@ def test_a_childs_weight_change_is_flagged_from_5_percent(
 def test_a_small_child_dosed_per_m2_is_held(tmp_path: Path) -> None:
     plan = make_plan(rg.load("map"), build_patient("60cm", "6kg", age="0.5"), start="2026-12-01")
     small = [w for w in plan.warnings if w.code == "SMALL_CHILD_BSA_DOSING"]
-    assert {w.drug for w in small} == {"cisplatin", "doxorubicin", "methotrexate"}
+    # leucovorin rescue (15 mg/m², eviQ) is dosed per m² too
+    assert {w.drug for w in small} == {"cisplatin", "doxorubicin", "methotrexate", "leucovorin"}
     assert all(w.severity == "critical" and "Cancer Council Australia" in w.message for w in small)
     # each threshold crossed is named: 6 kg, 0.5 years, BSA 0.32 m²
     assert all(

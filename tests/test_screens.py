@@ -130,9 +130,14 @@ def test_plan_dia_in_a_terminal(tmp_path: Path, width: int) -> None:
         shown,
         width,
         [
-            "CISplatin      221.4 mg",
-            "epiRUBicin      73.8 mg",
-            "ifosfamide   3,689.3 mg",
+            "CISplatin",
+            "221.4 mg",
+            "epiRUBicin",
+            "73.8 mg",
+            "ifosfamide",
+            "3,689.3 mg",
+            "3 × 737.9 mg",  # mesna, 20 % of ifosfamide at 0, 4 and 8 h
+            "20 % of ifosfamide",
             "Tue 2026-12-01",
             "Sat 2026-12-19",
             "120 mg/m² × 1.8447 m²",

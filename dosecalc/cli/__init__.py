@@ -11,7 +11,7 @@ from dosecalc.cli.program import VERSION, app, command  # noqa: F401 (app: the t
 
 # each module registers its commands on the app, in the order --help lists them
 # isort: off
-from dosecalc.cli import plan, check, verify, bsa, regimens, docs, policy, ledger  # noqa: F401
+from dosecalc.cli import plan, check, verify, mtx, bsa, regimens, docs, policy, ledger  # noqa: F401
 # isort: on
 
 

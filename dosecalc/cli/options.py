@@ -44,9 +44,10 @@ Lab = Annotated[
     list[str] | None,
     typer.Option(
         "--lab",
-        help="A laboratory value NAME=VALUE[@YYYY-MM-DD] (the date the sample was taken), e.g. "
-        "anc=1.2x10^9/L@2026-11-28, bilirubin=36umol/L, ast=2.5xULN; repeatable. Names: anc, "
-        "platelets, hb, bilirubin, direct_bilirubin, ast, alt, alp, scr, crcl (measured).",
+        help="A laboratory value NAME=VALUE[@YYYY-MM-DD[THH:MM]] (when the sample was taken), "
+        "e.g. anc=1.2x10^9/L@2026-11-28, bilirubin=36umol/L, ast=2.5xULN, "
+        "mtx=12umol/L@2026-12-03T14:00; repeatable. Names: anc, platelets, hb, bilirubin, "
+        "direct_bilirubin, ast, alt, alp, scr, crcl (measured), mtx (methotrexate level).",
     ),
 ]
 LabFiles = Annotated[
@@ -290,6 +291,24 @@ Jobs = Annotated[
     typer.Option(
         help="Threads of the analytics engine that checks histories naming many patients, "
         "Parquet histories and the ledger audit (default: one per CPU)."
+    ),
+]
+
+# mtx ----------------------------------------------------------------------------------------
+InfusionStart = Annotated[
+    str | None,
+    typer.Option(
+        "--infusion-start",
+        help="When the methotrexate infusion started, YYYY-MM-DDTHH:MM: every level is judged "
+        "by the hours since it (never guessed).",
+    ),
+]
+InfusionDuration = Annotated[
+    str | None,
+    typer.Option(
+        "--infusion-duration",
+        help="How long the infusion ran, e.g. 4h or 24h (the glucarpidase consensus differs "
+        "for 24 h or less and 36-42 h).",
     ),
 ]
 

@@ -50,6 +50,8 @@ METAVARS = {
     "--scr": "SCR",
     "--gfr": "GFR",
     "--start": "YYYY-MM-DD",
+    "--infusion-start": "YYYY-MM-DDTHH:MM",
+    "--infusion-duration": "HOURS",
     "--date": "YYYY-MM-DD",
     "--birth-date": "YYYY-MM-DD",
     "--cycles": "N",

@@ -11,6 +11,7 @@ above the cap.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,6 +71,10 @@ class Dose:
     note: str | None = None  # the regimen's note on this order
     rule: RuleUse | None = None  # the patient-dependent rule that applied
     regimen_dose: DoseSpec | None = None  # the order's own dose, when a rule replaced it
+    serves: str | None = None  # a supportive line: the drug of the regimen it serves
+    at_hours: tuple[float, ...] = ()  # its doses, in hours from the start of the line served
+    required: bool = True  # a supportive line an order of the line served must carry
+    source: str | None = None  # the regimen line's source
 
     @property
     def rule_factor(self) -> float:
@@ -108,11 +113,18 @@ class Dose:
         """How it is given, without the route or the order's note: ``'bolus'``, ``'continuous
         infusion over 46 h (93.9 mg/h), via pump'``; '' when the regimen does not say."""
         i = self.infusion
+        timing = self.timing
         if i is None:
-            return ""
+            return timing
         rate = self.rate_per_hour if i.type == "continuous" else None
         text = i.kind() + (f" ({fmt(rate)} {self.unit}/h)" if rate is not None else "")
+        text += f" {timing}" if timing else ""
         return ", ".join([text, *(x for x in (i.note, i.text if i.type else None) if x)])
+
+    @property
+    def timing(self) -> str:
+        """``'at 0, 4 and 8 h from the start of ifosfamide'`` (a timed supportive line)."""
+        return hours_text(self.at_hours, self.serves)
 
     @property
     def how(self) -> str:
@@ -180,6 +192,9 @@ def calculate(
             )
     else:
         trace.append(f"protocol: {spec.describe()} on each listed day")
+    timing = timing_text(order)
+    if timing:
+        trace[-1] += f", {timing}"
     use, spec, regimen_dose = rule_step(order, spec, patient, trace)
     calculated = _basis(order, spec, patient, renal, trace)
     calculated = rule_percent_step(use, calculated, spec.unit, trace)
@@ -244,6 +259,79 @@ def calculate(
         note=order.note,
         rule=use,
         regimen_dose=regimen_dose,
+        **_supportive(order),
+    )
+
+
+def _supportive(order: DrugOrder) -> dict[str, object]:
+    return {
+        "serves": order.serves,
+        "at_hours": tuple(order.at_hours or ()),
+        "required": order.required,
+        "source": order.source,
+    }
+
+
+def timing_text(order: DrugOrder) -> str:
+    """``'at 0, 4 and 8 h from the start of ifosfamide'`` for a line with at_hours."""
+    return hours_text(order.at_hours or (), order.serves)
+
+
+def hours_text(at_hours: Sequence[float], serves: str | None) -> str:
+    hours = [fmt(h) for h in at_hours]
+    if not hours:
+        return ""
+    listed = hours[0] if len(hours) == 1 else f"{', '.join(hours[:-1])} and {hours[-1]}"
+    return f"at {listed} h from the start of {serves}"
+
+
+def relative(
+    order: DrugOrder,
+    served: Dose,
+    modification: Modification | None = None,
+) -> Dose:
+    """A supportive line dosed from the line it serves (percent_of, ratio_to): its share of
+    that line's dose to give on the same day (after that line's caps, rounding and
+    modifications: the label keeps the ratio when the dose is adjusted), then its own
+    modification and cap. It is not rounded."""
+    spec = order.protocol
+    factor = spec.amount / 100 if spec.basis == "percent" else spec.amount
+    timing = timing_text(order)
+    trace = [
+        f"protocol: {spec.describe()}'s dose on the same day" + (f", {timing}" if timing else "")
+    ]
+    calculated = factor * served.dose
+    trace.append(
+        f"{spec.describe()} {fmt(served.dose)} {served.unit} = {fmt(calculated)} {spec.unit}"
+    )
+    dose = calculated
+    if modification is not None:
+        dose = calculated * (1 + modification.percent / 100)
+        trace.append(f"{modification.describe()}: {fmt(calculated)} → {fmt(dose)} {spec.unit}")
+    modified = dose
+    cap = order.max_dose.amount if order.max_dose is not None else None
+    capped = cap is not None and dose > cap
+    if capped:
+        dose = cap  # type: ignore[assignment]
+        trace.append(f"capped at max_dose {order.max_dose.describe()} (calculated {fmt(modified)} "  # type: ignore[union-attr]
+                     f"{spec.unit})")  # fmt: skip
+    trace.append(f"dose: {fmt(dose)} {spec.unit}")
+    return Dose(
+        drug=order.drug,
+        route=order.default_route,
+        basis=spec.basis,
+        protocol=spec,
+        calculated=calculated,
+        modified=modified,
+        capped=capped,
+        dose=dose,
+        unit=spec.unit,
+        trace=tuple(trace),
+        modification=modification,
+        cap=cap,
+        infusion=order.infusion,
+        note=order.note,
+        **_supportive(order),  # type: ignore[arg-type]
     )
 
 

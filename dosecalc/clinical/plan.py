@@ -23,6 +23,7 @@ from dosecalc.clinical.dosing import (
     Modification,
     calculate,
     modification_for,
+    relative,
     usual_maximum_alert,
 )
 from dosecalc.clinical.patient import Patient
@@ -152,6 +153,38 @@ class Plan:
     adjust_organ: bool = False  # whether organ-function bands changed the doses
     genotypes: dict[str, Any] = field(default_factory=dict)  # gene → pgx.Genotype given
     pgx: list[Any] = field(default_factory=list)  # pgx.Assessment per drug order
+    emetogenic: list[Any] = field(default_factory=list)  # emetogenic.DayRisk per day
+
+    def supportive_care(self) -> list[tuple[Phase, Any]]:
+        """The non-dosed supportive care of each regimen phase: (phase, regimen.Care)."""
+        return [(ph, c) for ph in self.phases if ph.regimen for c in ph.regimen.supportive_care]
+
+    def emetogenic_summary(self) -> dict[str, object]:
+        """The option in force, what its default follows, and how long prophylaxis lasts."""
+        from dosecalc.clinical import emetogenic as em
+        from dosecalc.data.emetogenic import book
+
+        option = self.policy["emetogenic.option"] if self.policy else book().default_option
+        rule = book().multiday.get(option) or book().multiday[book().default_option]
+        highest = book().highest_agent
+        return {
+            "option": option,
+            "highest_agent_rule": {
+                "text": highest["rule"],
+                "source": book().cite(highest["source"]),
+                "verified": highest["verified"],
+            },
+            "multiday": {
+                "days_after_completion": rule.get("days_after_completion"),
+                "source": book().cite(rule["source"]),
+                "verified": rule["verified"],
+                "note": rule.get("note"),
+            },
+            "cover": [
+                {"phase": ph, "cycle": c, "to_days": days}
+                for (ph, c), days in em.cover(self.emetogenic, book(), option).items()
+            ],
+        }
 
     @property
     def critical(self) -> bool:
@@ -234,6 +267,22 @@ class Plan:
             "organ_function": organ_as_list(self.organ, self.adjust_organ),
             "pharmacogenomics": pgx.as_list(self.pgx),
             "changes": self.changes(),
+            "supportive_care": [
+                {
+                    "phase": ph.number,
+                    "regimen": ph.regimen.id if ph.regimen else None,
+                    "kind": c.kind,
+                    "for": c.serves,
+                    "days": list(c.days) if c.days else None,
+                    "required": c.required,
+                    "text": c.text,
+                    "source": c.source,
+                    "note": c.note,
+                }
+                for ph, c in self.supportive_care()
+            ],
+            "emetogenic_risk": [d.as_dict() for d in self.emetogenic],
+            "emetogenic": self.emetogenic_summary(),
             "warnings": [w.as_dict() for w in self.warnings],
         }
 
@@ -453,6 +502,8 @@ def plan_events(
     out = []
     for a in administrations:
         d = a.dose
+        if d.serves is not None:  # supportive care: no lifetime total
+            continue
         unit = units.get(d.drug) or units.setdefault(d.drug, cumulative.tracking_unit(d.drug, book))
         exact = d.exact_per_m2
         amount = (
@@ -1027,6 +1078,19 @@ def assemble(
         ]
         warnings += [lifetime_unknown(t) for t in totals if not t.prior_known and _ceiling(t)]
     projection = _projections(result, planned, phases)
+    from dosecalc.clinical import emetogenic as em
+    from dosecalc.data.emetogenic import book as emetic_book
+
+    lost: set[str] = set()
+    risks = em.assess(
+        administrations,
+        patient,
+        emetic_book(),
+        policy["emetogenic.option"],
+        policy["emetogenic.agents"],
+        lost,
+    )
+    warnings += em.unclassified_alerts(lost)
     single = phases[0].regimen if course is None else None
     return Plan(
         patient,
@@ -1050,6 +1114,7 @@ def assemble(
         adjust_organ,
         dict(genotypes or {}),
         list(pgx or []),
+        risks,
     )
 
 
@@ -1162,7 +1227,7 @@ def schedule_regimen(
     needs_gfr = any(effective(o, patient).basis == "auc" for o in regimen.drugs)
     measured = organ_values.kidney.measured_ml_min if organ_values is not None else None
     renal = rn.for_calvert(patient, policy, measured) if needs_gfr else None
-    cache: dict[tuple[int, Modification | None], Dose] = {}
+    cache: dict[tuple[Any, ...], Dose] = {}
     assessments: dict[int, Any] = {}
 
     def assessment(i: int) -> Any:
@@ -1195,6 +1260,13 @@ def schedule_regimen(
         order = regimen.drugs[i]
         mod = modification_for(list(modifications), order.drug, cycle)
         key = (i, mod)
+        served = regimen.served(order)
+        if order.protocol.relative and served is not None:
+            base = dose_for(served, cycle)  # carries an 'all' modification already: keep the ratio
+            mod = mod if mod is not None and mod.drug == order.drug else None
+            if (i, mod, id(base)) not in cache:
+                cache[(i, mod, id(base))] = relative(order, base, mod)
+            return cache[(i, mod, id(base))]
         if key not in cache:
             a = assessment(i)
             step = None

@@ -263,6 +263,25 @@ def _drug_percents(value: Any) -> dict[str, float]:
     return out
 
 
+def _agents(value: Any) -> dict[str, str]:
+    """emetogenic.agents: prophylaxis key or level → the institution's agents, free text."""
+    from dosecalc.data.emetogenic import KEYS
+
+    if not isinstance(value, dict):
+        raise ValueError('must be a table of level = text, e.g. high = "..."')
+    out: dict[str, str] = {}
+    for name, item in value.items():
+        key = str(name).strip().lower()
+        if key not in KEYS:
+            raise EntryError(
+                str(name), f"is not a level or prophylaxis key; give {', '.join(KEYS)}"
+            )
+        if not isinstance(item, str) or not item.strip() or len(item) > 500:
+            raise EntryError(str(name), "give the agents as text (at most 500 characters)")
+        out[key] = " ".join(item.split())
+    return out
+
+
 SETTINGS: dict[str, Setting] = {
     s.key: s
     for s in (
@@ -615,6 +634,23 @@ SETTINGS: dict[str, Setting] = {
             "each drug's default option in data/ceilings.yaml",
             _table("ceiling options"),
             "drug = ceiling option name",
+        ),
+        Setting(
+            "emetogenic.option",
+            "asco-2020",
+            "ASCO 2020 (Hesketh et al., J Clin Oncol 2020;38:2782): its per-agent table was read in "
+            "full; MASCC/ESMO 2023 is encoded where verified (data/emetogenic.yaml)",
+            _choice("asco-2020", "mascc-esmo-2023", "nccn-chart"),
+            "emetogenic risk classes and prophylaxis: asco-2020, mascc-esmo-2023 or nccn-chart "
+            "(a secondary chart from NCCN, for contrast)",
+        ),
+        Setting(
+            "emetogenic.agents",
+            {},
+            "none configured: a plan names the guideline's classes of antiemetics only",
+            _agents,
+            "level or prophylaxis key = the institution's own antiemetic agents, free text "
+            '(e.g. high = "aprepitant 125 mg PO ..."), shown with the class',
         ),
         Setting(
             "names.abbreviations",

@@ -18,6 +18,12 @@ class Administration:
     date: date
     regimen: str
     dose: Dose
+    at_h: float | None = None  # a timed supportive dose: hours from the start of its line's dose
+
+    @property
+    def serves(self) -> str | None:
+        """The drug this administration's supportive line serves (None: not supportive)."""
+        return self.dose.serves
 
     def as_dict(self) -> dict[str, object]:
         d = self.dose
@@ -55,6 +61,10 @@ class Administration:
             "rule": d.rule.as_dict() if d.rule is not None else None,
             "regimen_dose": d.regimen_dose.amount if d.regimen_dose is not None else None,
             "regimen_dose_unit": d.regimen_dose.per_unit if d.regimen_dose is not None else None,
+            "supportive": d.serves is not None,
+            "for": d.serves,
+            "at_hours": self.at_h,
+            "source": d.source,
         }
 
 
@@ -82,12 +92,24 @@ def expand(
     for k in range(cycles):
         cycle = first_cycle + k
         first = starts[k] if starts else cycle_start(start, k + 1, regimen.cycle_length_days)
-        todays = sorted((day, i) for i, o in orders if o.given_in(cycle) for day in o.days)
+        todays = sorted(
+            (day + int((h or 0) // 24), i, h)
+            for i, o in orders
+            if regimen.given_in(o, cycle)
+            for day in o.days
+            for h in o.at_hours or [None]
+        )
         out += [
             Administration(
-                phase, cycle, day, first + timedelta(days=day - 1), regimen.id, dose_for(i, cycle)
+                phase,
+                cycle,
+                day,
+                first + timedelta(days=day - 1),
+                regimen.id,
+                dose_for(i, cycle),
+                h,
             )
-            for day, i in todays
+            for day, i, h in todays
         ]
     return out
 

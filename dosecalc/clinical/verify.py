@@ -25,6 +25,7 @@ from dosecalc import __version__
 from dosecalc.base.alerts import CRITICAL, INFO, SEVERITIES, WARNING, Alert
 from dosecalc.base.errors import FileError, Problem
 from dosecalc.base.numbers import fmt
+from dosecalc.clinical import supportive as sp
 from dosecalc.clinical.dosing import Dose, usual_maximum_alert
 from dosecalc.clinical.patient import Patient
 from dosecalc.clinical.plan import Plan, assemble, make_plan, organ_as_list, review_dict
@@ -105,6 +106,7 @@ class LineCheck:
             "expected": self.expected_amount,
             "expected_after_rounding": a.dose.dose if a is not None else None,
             "expected_route": a.dose.route if a is not None else None,
+            "for": a.dose.serves if a is not None else None,
             "deviation_percent": self.deviation,
             "tolerance_percent": self.tolerance,
             "tolerance_from": self.tolerance_from,
@@ -195,6 +197,10 @@ class Verification:
                 for a in self.missing
             ],
             "acknowledged": acks,
+            "supportive_care": [
+                {"kind": c.kind, "for": c.serves, "text": c.text, "where": c.where}
+                for c in o.supportive_care
+            ],
             "not_read": list(o.not_read),
             "labs": p.labs.as_list() if p.labs else [],
             "renal": p.kidney.as_dict() if p.kidney is not None else None,
@@ -366,8 +372,10 @@ def compare(
     for i, ln in enumerate(order.lines):
         grouped[(ln.drug, ln.day)].append(i)
     pairs: dict[int, Administration] = {}
+    covers: dict[int, list[int]] = {}  # a day total of a supportive line's doses → its doses
     for key, indices in grouped.items():
-        options = expected.get(key, [])
+        options, combined = sp.combine_parts(expected.get(key, []), len(indices))
+        covers.update(combined)
         ranked = sorted(
             (abs(math.log(order.lines[i].amount / a.dose.before_rounding)), i, j)
             for i in indices
@@ -380,7 +388,7 @@ def compare(
                 pairs[i] = options[j]
                 taken_l.add(i)
                 taken_e.add(j)
-    matched = {id(a) for a in pairs.values()}
+    matched = {x for a in pairs.values() for x in covers.get(id(a), [id(a)])}
     missing = [a for a in plan.administrations if id(a) not in matched]
     extra = [i for i in range(len(order.lines)) if i not in pairs]
     checks: list[LineCheck | None] = [None] * len(order.lines)
@@ -392,11 +400,17 @@ def compare(
     absorbed: set[int] = set()
     for i in extra:
         ln = order.lines[i]
+        if sp.is_antiemetic(ln, regimen):
+            tol, why = tolerance_for(ln.drug, patient, policy)
+            checks[i] = LineCheck(ln, None, tol, why, sp.ANTIEMETIC, sp.antiemetic_trace(ln))
+            continue
         check, alert, used = _unexpected(order, regimen, ln, missing, absorbed, patient, policy)
         checks[i] = check
         alerts.append(alert)
         absorbed |= used
-    alerts += _missing_alerts(order, [a for a in missing if id(a) not in absorbed])
+    held, rest = sp.missing_lines(order, [a for a in missing if id(a) not in absorbed])
+    alerts += held + _missing_alerts(order, rest) + sp.missing_care(order, regimen)
+    alerts += sp.antiemetic_alerts(order, plan.emetogenic)
     return [c for c in checks if c is not None], missing, alerts
 
 
@@ -597,6 +611,8 @@ def _as_ordered(
     given = []
     for c in checks:
         ln = c.line
+        if c.status == sp.ANTIEMETIC or (c.expected is not None and c.expected.dose.serves):
+            continue  # supportive care: no lifetime total
         when = date_of(plan.start, ln.day)
         regimen = plan.regimen.id if plan.regimen else ""
         cycle = (

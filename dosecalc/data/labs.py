@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime, time
 from typing import Any, NamedTuple
 
 from dosecalc.base.bounds import BUN_MG_DL, GFR_ML_MIN, SCR_MG_DL
@@ -33,6 +33,11 @@ CREATININE_G_PER_MOL = 113.12
 # Creatinine 113.12 g/mol (PubChem CID 588; the constant patient.py uses for --scr).
 # Bilirubin 584.66 g/mol (PubChem CID 5280352): 1 mg/dL = 17.1 umol/L.
 BILIRUBIN_G_PER_MOL = 584.66
+
+# Methotrexate C20H22N8O5, 454.44 g/mol (USP 35 monograph; data/supportive.yaml hdmtx.molar_mass,
+# where it is cited): 1 mg/L = 2.2005 umol/L. Levels are kept in umol/L (= micromolar, uM).
+METHOTREXATE_G_PER_MOL = 454.44
+MOLAR = "umol/L"
 
 
 COUNT = "x10^9/L"
@@ -124,6 +129,16 @@ def _kinds() -> dict[str, Kind]:
             # Urea in mmol/L is refused: dosecalc holds no cited urea-to-BUN factor yet.
             Kind("bun", "blood urea nitrogen (BUN)", "mg/dL", BUN_MG_DL, "30mg/dL"),
             Kind("crcl", "measured creatinine clearance", "mL/min", GFR_ML_MIN, "60mL/min"),
+            # A plasma methotrexate level: up to about 1,000 umol/L at the end of a 12 g/m2
+            # infusion (US methotrexate label, osteosarcoma); 10,000 leaves room for overdose.
+            Kind(
+                "mtx",
+                "plasma methotrexate level",
+                MOLAR,
+                (0.0, 10_000.0),
+                "12umol/L, 12uM, 12µmol/L or 5.45mg/L",
+                molar_mass=METHOTREXATE_G_PER_MOL,
+            ),
         )
     }
 
@@ -154,11 +169,25 @@ class LabValue(NamedTuple):
     date: date | None
     where: str  # "--lab" or "labs.csv:3"
     text: str  # the value as written, e.g. "2.0mg/dL"
+    time: time | None = None  # when in the day the sample was taken (HH:MM), if given
+
+    @property
+    def taken(self) -> datetime | None:
+        """The date and time the sample was taken (None without a time)."""
+        if self.date is None or self.time is None:
+            return None
+        return datetime.combine(self.date, self.time)
+
+    @property
+    def when(self) -> str:
+        """'2026-12-03T14:00', '2026-12-03' or 'undated'."""
+        if self.taken is not None:
+            return self.taken.isoformat(timespec="minutes")
+        return self.date.isoformat() if self.date else "undated"
 
     def shown(self) -> str:
         """'bilirubin 2 mg/dL (2026-11-28)'."""
-        when = f" ({self.date.isoformat()})" if self.date else " (undated)"
-        return f"{self.name} {fmt(self.value)} {display_unit(self.unit)}{when}"
+        return f"{self.name} {fmt(self.value)} {display_unit(self.unit)} ({self.when})"
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -166,6 +195,7 @@ class LabValue(NamedTuple):
             "value": self.value,
             "unit": self.unit,
             "date": self.date.isoformat() if self.date else None,
+            "time": self.time.isoformat(timespec="minutes") if self.time else None,
             "as_given": self.text,
             "from": self.where,
         }
@@ -283,6 +313,8 @@ def parse_value(name: str, text: str, field_name: str = "--lab") -> tuple[float,
                 "is a molar urea concentration; dosecalc holds no cited factor from urea to "
                 "blood urea nitrogen, so give BUN in mg/dL"
             )
+        elif k.unit == MOLAR:
+            value = number * _molar_factor(unit_text, k.molar_mass)
         elif k.molar_mass is not None and "mol" in unit_text:
             value = number * units.factor(unit_text, "umol/L") * k.molar_mass / 10_000.0
         else:
@@ -298,6 +330,20 @@ def parse_value(name: str, text: str, field_name: str = "--lab") -> tuple[float,
             f"{k.what}; give a value between {fmt(lo)} and {fmt(hi)} {display_unit(unit)}",
         )
     return value, unit
+
+
+def _molar_factor(unit_text: str, molar_mass: float | None) -> float:
+    """Multiplier to umol/L: 'umol/L', 'µmol/L', 'uM' and 'µM' (micromolar) as they are; a mass
+    concentration ('mg/L', 'ug/mL') through the molar mass, strictly (no rounding)."""
+    from dosecalc.base import units
+
+    text = unit_text.strip().replace("μ", "µ")
+    if re.fullmatch(r"[uµ]M", text):
+        return 1.0
+    if "mol" in text:
+        return units.factor(text, MOLAR)
+    assert molar_mass is not None
+    return units.factor(text, "mg/L") / molar_mass * 1000.0
 
 
 def _big(value: float) -> str:
@@ -325,15 +371,15 @@ class Labs(NamedTuple):
 
 
 def merge(values: Sequence[LabValue]) -> Labs:
-    seen: dict[tuple[str, date | None], LabValue] = {}
+    seen: dict[tuple[str, date | None, time | None], LabValue] = {}
     kept: list[LabValue] = []
     for v in values:
-        key = (v.name, v.date)
+        key = (v.name, v.date, v.time)
         other = seen.get(key)
         if other is not None:
             if other.unit == v.unit and math.isclose(other.value, v.value, rel_tol=1e-9):
                 continue  # the same result twice (a file and --lab): one result
-            when = v.date.isoformat() if v.date else "without a date"
+            when = v.when if v.date else "without a date"
             raise fail(
                 "--lab",
                 f"two different {v.name} values {when}: {other.text} ({other.where}) and "
@@ -349,7 +395,7 @@ def merge(values: Sequence[LabValue]) -> Labs:
                 f"some {name} values have a date and some do not, so which is the latest is "
                 "unclear; give a date (@YYYY-MM-DD) for every value of a lab, or for none",
             )
-    kept.sort(key=lambda v: v.date or date.min)
+    kept.sort(key=lambda v: (v.date or date.min, v.time or time.min))
     return Labs(tuple(kept))
 
 

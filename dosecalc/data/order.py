@@ -40,6 +40,17 @@ class OrderLine:
 
 
 @dataclass(frozen=True)
+class CareItem:
+    """Supportive care the order states that is not a dosed drug (hydration, alkalinisation,
+    level monitoring), matched with the regimen's ``supportive_care`` by kind and drug."""
+
+    kind: str  # hydration | alkalinisation | monitoring | other
+    serves: str  # the drug it goes with (canonical name)
+    text: str | None
+    where: str  # "order.yaml:20"
+
+
+@dataclass(frozen=True)
 class Measurements:
     """The measurements the prescriber used (texts as written; parsed by dosecalc.patient)."""
 
@@ -119,6 +130,7 @@ class Order:
     not_read: tuple[str, ...] = ()  # what a FHIR reader saw and did not check
     start_assumed: bool = False  # a bundle gave dates but no day numbers: its first date is day 1
     inactive: tuple[str, ...] = ()  # requests of a bundle whose status is not active or draft
+    supportive_care: tuple[CareItem, ...] = ()  # hydration, alkalinisation, ... as stated
 
 
 def parse_iso_date(value: Any) -> date:

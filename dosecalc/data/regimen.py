@@ -60,23 +60,36 @@ class DoseSpec:
 
     amount: float
     unit: str  # "mg" or "units" (AUC: "mg")
-    basis: str  # "bsa" | "weight" | "flat" | "auc"
+    basis: str  # "bsa" | "weight" | "flat" | "auc" | "percent" | "ratio" (of the line ``of``)
     text: str  # as written in the file
+    of: str | None = None  # percent and ratio: the drug whose dose that day it is taken from
 
     def describe(self, amount: float | None = None) -> str:
-        """``'40 mg/m²'``, ``'2 mg'``, ``'AUC 5'`` (ISMP number style)."""
+        """``'40 mg/m²'``, ``'2 mg'``, ``'AUC 5'``, ``'20 % of ifosfamide'`` (ISMP number style)."""
         from dosecalc.base.numbers import fmt
 
         value = self.amount if amount is None else amount
         if self.basis == "auc":
             return f"AUC {fmt(value)}"
+        if self.basis == "percent":
+            return f"{fmt(value)} % of {self.of}"
+        if self.basis == "ratio":
+            return f"{fmt(value)} × {self.of}"
         return f"{fmt(value)} {self.unit}{_PER[self.basis]}"
 
     @property
+    def relative(self) -> bool:
+        """A dose taken from another line's dose that day (percent_of, ratio_to)."""
+        return self.basis in ("percent", "ratio")
+
+    @property
     def per_unit(self) -> str:
-        """Unit of ``amount`` in JSON: ``mg/m2``, ``mg/kg``, ``mg``, ``units/m2``, ``AUC``."""
+        """Unit of ``amount`` in JSON: ``mg/m2``, ``mg/kg``, ``mg``, ``units/m2``, ``AUC``,
+        ``percent`` or ``ratio`` (of the dose of the line served)."""
         if self.basis == "auc":
             return "mg/mL*min"
+        if self.relative:
+            return self.basis
         return {"bsa": f"{self.unit}/m2", "weight": f"{self.unit}/kg", "flat": self.unit}[
             self.basis
         ]
@@ -421,6 +434,33 @@ Percent = Annotated[
 ]
 
 
+MAX_AT_HOURS = 24 * 7.0  # a supportive dose timed from its line's start: within a week
+
+
+def _relative(value: Any) -> float:
+    """A supportive line's ``percent`` or ``ratio``: a number above 0 and at most 1,000."""
+    valid = "write a number above 0 and at most 1,000, e.g. 20 (percent) or 10 (ratio)"
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"{value!r} is not a number; {valid}")
+    text = value.strip().removesuffix("%").strip() if isinstance(value, str) else value
+    try:
+        number = strict.number(text, signed=True)
+    except ValueError as e:
+        raise ValueError(f"{value!r} is not a number ({e}); {valid}") from None
+    if not (math.isfinite(number) and 0 < number <= 1000):
+        raise ValueError(f"{value!r}: {valid}")
+    return number
+
+
+RelativeNumber = Annotated[
+    float,
+    PlainValidator(_relative),
+    WithJsonSchema(
+        {"anyOf": [{"type": "number", "exclusiveMinimum": 0, "maximum": 1000}, {"type": "string"}]}
+    ),
+]
+
+
 class RuleWhen(_Strict):
     """When a rule applies: every condition given must hold (``below`` is strict, ``at_least``
     includes the bound: BSA exactly 0.6 m² is not below 0.6 m²)."""
@@ -515,6 +555,39 @@ class DrugOrder(_Strict):
         max_length=20,
         description="patient-dependent rules (children, infants); the first that matches applies",
     )
+    supportive: bool = Field(
+        False,
+        description="a supportive-care line (mesna, leucovorin rescue, dexrazoxane, an "
+        "antiemetic): dosed like any line, and it names the line it serves with `for`",
+    )
+    serves: str | None = Field(
+        None, alias="for", description="the drug of this regimen the supportive line serves"
+    )
+    percent_of: str | None = Field(
+        None, description="the dose is `percent` % of this drug's dose on the same day"
+    )
+    percent: RelativeNumber | None = Field(
+        None, description="with percent_of: the percent (w/w) of that dose, e.g. 20"
+    )
+    ratio_to: str | None = Field(
+        None, description="the dose is `ratio` times this drug's dose on the same day"
+    )
+    ratio: RelativeNumber | None = Field(
+        None, description="with ratio_to: the factor, e.g. 10 (dexrazoxane 10:1)"
+    )
+    at_hours: list[Annotated[float, Field(ge=0, le=MAX_AT_HOURS)]] | None = Field(
+        None,
+        min_length=1,
+        max_length=24,
+        description="one administration at each of these hours after the START of the served "
+        "line's dose on each listed day, e.g. [0, 4, 8]; a dose 24 h or more later falls on a "
+        "later day",
+    )
+    required: bool = Field(
+        True,
+        description="a supportive line an order must carry when it orders the line served "
+        "(verify: ORDER_SUPPORTIVE_MISSING); false: an ordinary line of the protocol",
+    )
 
     @field_validator("days")
     @classmethod
@@ -545,19 +618,36 @@ class DrugOrder(_Strict):
             )
         return infusion
 
-    @field_validator("drug", mode="before")
+    @field_validator("drug", "serves", "percent_of", "ratio_to", mode="before")
     @classmethod
-    def _canonical(cls, value: Any) -> str:
+    def _canonical(cls, value: Any) -> str | None:
+        if value is None:
+            return None
         if not isinstance(value, str):
             raise ValueError(f"{value!r} is not a drug name")
         return drugs.lookup(value).name
 
+    @field_validator("at_hours")
+    @classmethod
+    def _hours(cls, hours: list[float] | None) -> list[float] | None:
+        if hours is not None and sorted(set(hours)) != hours:
+            raise ValueError("list the hours once each, in order, e.g. [0, 4, 8]")
+        return hours
+
     @model_validator(mode="after")
     def _consistent(self) -> DrugOrder:
-        if (self.dose is None) == (self.total_dose is None):
+        self._supportive_keys()
+        forms = [self.dose, self.total_dose, self.percent_of, self.ratio_to]
+        if sum(x is not None for x in forms) != 1:
+            if not self.supportive:
+                raise ValueError(
+                    "give either 'dose' (the dose on each listed day) or 'total_dose' (a total "
+                    "divided over the days), exactly one of them"
+                )
             raise ValueError(
-                "give either 'dose' (the dose on each listed day) or 'total_dose' (a total "
-                "divided over the days), exactly one of them"
+                "give exactly one of 'dose' (the dose on each listed day), 'total_dose' (a "
+                "total divided over the days), 'percent_of' (with percent) or 'ratio_to' (with "
+                "ratio)"
             )
         spec = self.protocol
         drug = drugs.lookup(self.drug)
@@ -593,11 +683,46 @@ class DrugOrder(_Strict):
                 )
         return self
 
+    def _supportive_keys(self) -> None:
+        """The keys of a supportive line belong to one, and go in pairs."""
+        given = [
+            k
+            for k in ("serves", "percent_of", "ratio_to", "at_hours")
+            if getattr(self, k) is not None
+        ]
+        if not self.supportive and (given or not self.required):
+            shown = [("for" if k == "serves" else k) for k in given] or ["required"]
+            raise ValueError(
+                f"{', '.join(shown)} belong{'s' if len(shown) == 1 else ''} to a supportive "
+                "line: add 'supportive: true' and 'for: DRUG' (the line it serves)"
+            )
+        if self.supportive and self.serves is None:
+            raise ValueError("a supportive line names the line it serves: add 'for: DRUG'")
+        for key, number in (("percent_of", "percent"), ("ratio_to", "ratio")):
+            if (getattr(self, key) is None) != (getattr(self, number) is None):
+                raise ValueError(f"'{key}' and '{number}' go together: give both, e.g. "
+                                 f"{key}: {self.serves or 'ifosfamide'} and {number}: 20")  # fmt: skip
+            if getattr(self, key) is not None and getattr(self, key) != self.serves:
+                raise ValueError(
+                    f"{key} names the line the dose is taken from: it must be the line 'for' "
+                    f"names ({self.serves})"
+                )
+
     @property
     def protocol(self) -> DoseSpec:
+        if self.percent_of is not None and self.percent is not None:
+            text = f"{self.percent:g} % of {self.percent_of}"
+            return DoseSpec(self.percent, self.unit_of_drug, "percent", text, self.percent_of)
+        if self.ratio_to is not None and self.ratio is not None:
+            text = f"{self.ratio:g} × {self.ratio_to}"
+            return DoseSpec(self.ratio, self.unit_of_drug, "ratio", text, self.ratio_to)
         spec = self.dose if self.dose is not None else self.total_dose
         assert spec is not None
         return spec
+
+    @property
+    def unit_of_drug(self) -> str:
+        return drugs.lookup(self.drug).dose_unit
 
     @property
     def per_day(self) -> DoseSpec:
@@ -756,6 +881,29 @@ class Children(_Strict):
     source: Text
 
 
+class Care(_Strict):
+    """Supportive care the regimen requires around a line that is not a dosed drug: hydration,
+    urine alkalinisation, level monitoring. Shown in the plan; an order that orders the line it
+    serves must state it (verify: ORDER_SUPPORTIVE_MISSING) unless ``required`` is false."""
+
+    kind: Literal["hydration", "alkalinisation", "monitoring", "other"] = Field(
+        description="hydration, alkalinisation, monitoring or other"
+    )
+    serves: str = Field(alias="for", description="the drug of this regimen it goes with")
+    days: Days | None = Field(None, description="the days of the cycle (default: that drug's)")
+    required: bool = Field(True, description="an order of that drug must state it")
+    text: Text = Field(description="what the protocol (or the label used instead) says, in words")
+    source: Text = Field(description="where it comes from")
+    note: Text | None = None
+
+    @field_validator("serves", mode="before")
+    @classmethod
+    def _canonical(cls, value: Any) -> str:
+        if not isinstance(value, str):
+            raise ValueError(f"{value!r} is not a drug name")
+        return drugs.lookup(value).name
+
+
 class Regimen(_Strict):
     """A regimen file (docs/regimen.md)."""
 
@@ -788,6 +936,12 @@ class Regimen(_Strict):
     )
     children: Children | None = Field(
         None, description="how the sources dose children, where they say (with the source)"
+    )
+    supportive_care: list[Care] = Field(
+        [],
+        max_length=50,
+        description="supportive care that is not a dosed drug (hydration, alkalinisation, "
+        "monitoring), each with the line it serves and its source",
     )
     _names_read: tuple[drugs.NameRead, ...] = PrivateAttr(default=())
 
@@ -852,6 +1006,21 @@ class Regimen(_Strict):
     def sha256(self) -> str | None:
         """SHA-256 of the file's bytes as loaded (None for a regimen built in memory)."""
         return self._sha256
+
+    def served(self, order: DrugOrder) -> int | None:
+        """The index of the line a supportive line serves (None: not a supportive line)."""
+        if order.serves is None:
+            return None
+        return next(
+            (i for i, o in enumerate(self.drugs) if o.drug == order.serves and not o.supportive),
+            None,
+        )
+
+    def given_in(self, order: DrugOrder, cycle: int) -> bool:
+        """Whether ``order`` is given in ``cycle``: its own cycles, and for a supportive line
+        those of the line it serves."""
+        i = self.served(order)
+        return order.given_in(cycle) and (i is None or self.drugs[i].given_in(cycle))
 
 
 # ---------------------------------------------------------------- loading and the library

@@ -104,7 +104,71 @@ def problems(regimen: Regimen, lines: dict[Any, int], source: str) -> list[Probl
                     f"{'already matches' if len(cover) == 1 else 'already match'} every patient "
                     "it would, and the first rule that matches wins; put the narrower rule first",
                 )
+    supportive_problems(regimen, report)
     return out
+
+
+def supportive_problems(regimen: Regimen, report: Any) -> None:
+    """A supportive line serves one line of this regimen, on that line's days (when its dose or
+    its timing is taken from it), and its timed doses stay inside the cycle; a supportive-care
+    item goes with a drug of the regimen."""
+    from dosecalc.base.numbers import fmt
+
+    length = regimen.cycle_length_days
+    own = [o for o in regimen.drugs if not o.supportive]
+    for i, order in enumerate(regimen.drugs):
+        if not order.supportive or order.serves is None:
+            continue
+        served = [o for o in own if o.drug == order.serves]
+        if order.serves == order.drug or len(served) != 1:
+            why = (
+                "a line cannot serve itself"
+                if order.serves == order.drug
+                else f"{regimen.id} has no line of {order.serves} (not a supportive line)"
+                if not served
+                else f"{regimen.id} has {len(served)} lines of {order.serves}: a supportive line "
+                "serves one; split the regimen or give the dose on its own basis"
+            )
+            report(("drugs", i, "for"), why)
+            continue
+        line = served[0]
+        if order.protocol.relative and line.unit_of_drug != order.unit_of_drug:
+            report(
+                ("drugs", i, "percent_of" if order.percent_of else "ratio_to"),
+                f"{order.drug} is dosed in {order.unit_of_drug} and {line.drug} in "
+                f"{line.unit_of_drug}: a dose in one cannot be a share of the other",
+            )
+        if order.protocol.relative or order.at_hours:
+            extra = [d for d in order.days if d not in line.days]
+            if extra:
+                report(
+                    ("drugs", i, "days"),
+                    f"day {', '.join(map(str, extra))}: {line.drug} is given on days "
+                    f"{', '.join(map(str, line.days))}; a line dosed or timed from it is listed "
+                    "on its days (at_hours counts from its start, and may run into the next day)",
+                )
+        late = [
+            (d, h) for d in order.days for h in order.at_hours or () if d + int(h // 24) > length
+        ]
+        if late:
+            d, h = late[0]
+            report(
+                ("drugs", i, "at_hours"),
+                f"{fmt(h)} h after day {d} is after the end of the {length}-day cycle",
+            )
+    drugs_given = {o.drug for o in own}
+    for j, care in enumerate(regimen.supportive_care):
+        if care.serves not in drugs_given:
+            report(
+                ("supportive_care", j, "for"),
+                f"{regimen.id} has no line of {care.serves}; name one of "
+                f"{', '.join(sorted(drugs_given))}",
+            )
+        if care.days and care.days[-1] > length:
+            report(
+                ("supportive_care", j, "days"),
+                f"day {care.days[-1]} is after the end of the {length}-day cycle",
+            )
 
 
 def _dose_problem(order: DrugOrder, spec: DoseSpec, dose_unit: str) -> str | None:

@@ -1,5 +1,6 @@
 """Laboratory values as people and laboratories send them: ``--lab NAME=VALUE[@YYYY-MM-DD]``
-(``--lab anc=1.2x10^9/L@2026-11-28``) and lab files (CSV ``date,name,value,unit``, as a
+(``--lab anc=1.2x10^9/L@2026-11-28``; with the time the sample was taken,
+``--lab mtx=12umol/L@2026-12-03T14:00``) and lab files (CSV ``date,name,value,unit``, as a
 laboratory exports them), read into :class:`dosecalc.data.labs.Labs`. Every bad row of a file is
 reported with file:line, all at once.
 
@@ -13,7 +14,7 @@ import csv
 import io
 import re
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, time
 from pathlib import Path
 from typing import Any
 
@@ -22,19 +23,28 @@ from dosecalc.data.labs import KINDS, Labs, LabValue, kind, merge, parse_value
 
 
 def parse_date(text: str, field_name: str, today: date | None = None) -> date:
+    return parse_when(text, field_name, today)[0]
+
+
+def parse_when(text: str, field_name: str, today: date | None = None) -> tuple[date, time | None]:
+    """``2026-12-03`` or ``2026-12-03T14:00`` (when the sample was taken) → (date, time)."""
     text = text.strip()
+    m = re.fullmatch(r"(\d{4}-\d{2}-\d{2})(?:T(\d{2}):(\d{2}))?", text, re.ASCII)
     try:
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text, re.ASCII):
+        if not m:
             raise ValueError
-        when = date.fromisoformat(text)
+        when = date.fromisoformat(m.group(1))
+        at = time(int(m.group(2)), int(m.group(3))) if m.group(2) else None
     except ValueError:
-        raise fail(field_name, f"'{text[:40]}' is not a date; write YYYY-MM-DD") from None
+        raise fail(
+            field_name, f"'{text[:40]}' is not a date; write YYYY-MM-DD or YYYY-MM-DDTHH:MM"
+        ) from None
     if when > (today or date.today()):
         raise fail(
             field_name,
             f"{when.isoformat()} is in the future: a sample's date is the day it was taken",
         )
-    return when
+    return when, at
 
 
 def parse_lab(text: str, today: date | None = None) -> LabValue:
@@ -49,20 +59,15 @@ def parse_lab(text: str, today: date | None = None) -> LabValue:
     if not sep or not name.strip() or not rest.strip():
         raise fail(
             "--lab",
-            f"'{text[:60]}' is not NAME=VALUE[@YYYY-MM-DD]; e.g. anc=1.2x10^9/L@2026-11-28 "
+            f"'{text[:60]}' is not NAME=VALUE[@YYYY-MM-DD[THH:MM]]; e.g. "
+            f"anc=1.2x10^9/L@2026-11-28 or mtx=12umol/L@2026-12-03T14:00 "
             f"(names: {', '.join(KINDS)})",
         )
     value_text, at, when = rest.partition("@")
     k = kind(name)
     value, unit = parse_value(k.name, value_text.strip())
-    return LabValue(
-        k.name,
-        value,
-        unit,
-        parse_date(when, "--lab", today) if at else None,
-        "--lab",
-        value_text.strip(),
-    )
+    day, clock = parse_when(when, "--lab", today) if at else (None, None)
+    return LabValue(k.name, value, unit, day, "--lab", value_text.strip(), clock)
 
 
 COLUMNS = ("date", "name", "value", "unit")
@@ -128,7 +133,7 @@ def read_file(path: Path, today: date | None = None) -> list[Any]:
         try:
             if not cell["date"]:
                 raise fail("date", "is empty; every row of a lab file needs its sample date")
-            when = parse_date(cell["date"], "date", today)
+            when, clock = parse_when(cell["date"], "date", today)
             if _gene(cell["name"]):
                 out.append(_genotype(cell, f"{path.name}:{line}"))
                 continue
@@ -149,6 +154,7 @@ def read_file(path: Path, today: date | None = None) -> list[Any]:
                 when,
                 f"{path.name}:{line}",
                 f"{cell['value']} {cell['unit']}".strip(),
+                clock,
             )
         )
     if problems:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -30,6 +30,7 @@ from dosecalc.data.order import (
     ABSOLUTE,
     ORDER,
     Acknowledgement,
+    CareItem,
     Measurements,
     Order,
     OrderLine,
@@ -245,6 +246,21 @@ class AckModel(_Strict):
         return value.strip()
 
 
+class CareModel(_Strict):
+    """Supportive care the order states that is not a dosed drug (docs/order.md)."""
+
+    kind: Literal["hydration", "alkalinisation", "monitoring", "other"] = Field(
+        description="hydration, alkalinisation, monitoring or other"
+    )
+    serves: str = Field(alias="for", description="the drug it goes with, e.g. cisplatin")
+    text: Text | None = Field(None, description="what is ordered, e.g. '1 L NaCl 0.9 % over 2 h'")
+
+    @field_validator("serves", mode="before")
+    @classmethod
+    def _drug(cls, value: Any) -> str:
+        return canonical_drug(value)
+
+
 class OrderFile(_Strict):
     """An order file: one cycle of one regimen, as written (docs/order.md)."""
 
@@ -260,6 +276,12 @@ class OrderFile(_Strict):
     prescriber: Text | None = None
     lines: list[LineModel] = Field(min_length=1, max_length=MAX_LINES)
     acknowledged: list[AckModel] = Field([], max_length=100)
+    supportive_care: list[CareModel] = Field(
+        [],
+        max_length=100,
+        description="hydration, alkalinisation, monitoring ordered with the lines (the regimen's "
+        "supportive_care)",
+    )
     note: Text | None = None
 
     @field_validator("regimen_version", mode="before")
@@ -406,7 +428,12 @@ def read_yaml(text: str, source: str, sha: str, base: Path | None = None) -> Ord
         )
         for i, a in enumerate(model.acknowledged)
     )
+    care = tuple(
+        CareItem(c.kind, c.serves, c.text, at("supportive_care", i))
+        for i, c in enumerate(model.supportive_care)
+    )
     return Order(
+        supportive_care=care,
         source=source,
         sha256=sha,
         format="yaml",

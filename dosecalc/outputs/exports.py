@@ -222,7 +222,8 @@ def to_fhir(plan: Any, identity: dict[str, str | None] | None = None) -> dict[st
     requests = []
     for a, alerts in zip(plan.administrations, per, strict=True):
         d = a.dose
-        rid = _ref_id(plan, "request", a.phase, a.cycle, a.day, d.drug, d.protocol.text)
+        at = () if a.at_h is None else (f"at {a.at_h:g} h",)  # a supportive line's timed doses
+        rid = _ref_id(plan, "request", a.phase, a.cycle, a.day, d.drug, d.protocol.text, *at)
         requests.append(rid)
         unit = "mg" if d.unit == "mg" else "[U]"
         basis = {
@@ -230,6 +231,8 @@ def to_fhir(plan: Any, identity: dict[str, str | None] | None = None) -> dict[st
             "weight": "per body weight",
             "flat": "flat dose",
             "auc": "carboplatin by target AUC (Calvert)",
+            "percent": f"percent of the {d.serves} dose",
+            "ratio": f"ratio to the {d.serves} dose",
         }[d.basis]
         entries.append(
             {

@@ -18,6 +18,7 @@ from dosecalc.base.csvout import DictWriter
 from dosecalc.base.jsontext import to_json, to_json_line  # noqa: F401  (render.to_json)
 from dosecalc.base.numbers import fmt, percent
 from dosecalc.clinical.cumulative import Total
+from dosecalc.clinical.dosing import timing_text
 from dosecalc.clinical.plan import Plan
 from dosecalc.outputs.layout import Column, Grid, Hanging, pipe_width
 
@@ -188,8 +189,17 @@ def _rows(plan: Plan, administrations: list[Any]) -> list[tuple[Any, list[Any]]]
     drug within a cycle becomes one row with a day range."""
     rows: list[tuple[Any, list[Any]]] = []
     runs: dict[tuple[Any, ...], list[Any]] = {}
+    parts: dict[tuple[Any, ...], list[Any]] = {}  # the timed doses of a supportive line on a day
     for a in administrations:
         d = a.dose
+        if a.at_h is not None:
+            key = (a.phase, a.cycle, a.day, id(d))
+            if key in parts:
+                parts[key].append(a)
+                continue
+            parts[key] = [a]
+            rows.append((a, [a]))
+            continue
         key = (a.phase, a.cycle, d.drug, d.route, d.dose, d.protocol.text)
         run = runs.get(key)
         if d.route.upper() == "PO" and run and a.day == run[-1].day + 1:
@@ -200,6 +210,12 @@ def _rows(plan: Plan, administrations: list[Any]) -> list[tuple[Any, list[Any]]]
     out = []
     for first, run in rows:
         d = first.dose
+        if first.at_h is not None:
+            n = len(parts[(first.phase, first.cycle, first.day, id(d))])
+            times = f"{n} × " if n > 1 else ""
+            cells = [str(first.cycle), str(first.day), _day(first.date), display_name(d.drug)]
+            out.append((first, [*cells, d, f"{times}{fmt(d.dose)} {d.unit}"]))
+            continue
         last = run[-1]
         compact = len(run) >= 3
         day = f"{first.day}-{last.day}" if compact else str(first.day)
@@ -315,6 +331,14 @@ def plan_table(plan: Plan) -> Group:
     if notes:
         body += [Text(""), Text("Notes", style="bold")]
         body += [Hanging(f"{n}. {text}", indent=5, first=2) for text, n in notes.items()]
+    care = supportive_lines(plan)
+    if care:
+        body += [Text(""), Text("Supportive care (not dosed here)", style="bold")]
+        body += [Hanging(line, indent=4, first=2) for line in care]
+    risk = emetogenic_lines(plan)
+    if risk:
+        body += [Text(""), Text(risk[0], style="bold")]
+        body += [Hanging(line, indent=4, first=2) for line in risk[1:]]
     table = Group(*body)
     parts: list[Any] = [plan_header(plan), table]
     if plan.cumulative:
@@ -345,6 +369,83 @@ def plan_table(plan: Plan) -> Group:
     return Group(*parts)
 
 
+def day_ranges(days: list[int]) -> str:
+    """``[1, 2, 3, 5]`` → ``'days 1-3, 5'``; ``[1]`` → ``'day 1'``."""
+    runs: list[list[int]] = []
+    for d in sorted(days):
+        if runs and d == runs[-1][-1] + 1:
+            runs[-1].append(d)
+        else:
+            runs.append([d])
+    parts = [f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs]
+    return f"day{'s' if len(days) > 1 else ''} {', '.join(parts)}"
+
+
+def supportive_lines(plan: Plan) -> list[str]:
+    """The regimens' non-dosed supportive care, one line each: 'hydration with cisplatin, day 1
+    (required on the order): ...'."""
+    out = []
+    course = plan.course is not None
+    for ph, c in plan.supportive_care():
+        days = list(c.days) if c.days else None
+        when = f", {day_ranges(days)}" if days else ""
+        at = f"phase {ph.number}: " if course else ""
+        need = "required on the order" if c.required else "not required on the order"
+        out.append(f"{at}{c.kind} with {c.serves}{when} ({need}): {c.text}")
+    return out
+
+
+def emetogenic_lines(plan: Plan) -> list[str]:
+    """The title, then per phase (and run of cycles alike) each day's acute emetogenic risk,
+    the prophylaxis of each level, the institution's agents and what the other options say."""
+    from dosecalc.clinical.emetogenic import NAMES, WORDS
+
+    if not plan.emetogenic:
+        return []
+    summary = plan.emetogenic_summary()
+    option = str(summary["option"])
+    out = [f"Emetogenic risk (acute; {NAMES[option]}, policy emetogenic.option)"]
+    cover = {(c["phase"], c["cycle"]): tuple(c["to_days"]) for c in summary["cover"]}  # type: ignore[attr-defined]
+    groups: dict[tuple[int, tuple[Any, ...]], list[int]] = {}
+    for key in dict.fromkeys((d.phase, d.cycle) for d in plan.emetogenic):
+        days = [d for d in plan.emetogenic if (d.phase, d.cycle) == key]
+        pattern = tuple((d.day, d.level, d.why) for d in days) + (cover[key],)
+        groups.setdefault((key[0], pattern), []).append(key[1])
+    several = len(groups) > 1 or plan.course is not None
+    for (phase, pattern), cycles in groups.items():
+        spans: list[tuple[list[int], str, str]] = []
+        for day, level, why in pattern[:-1]:
+            if spans and spans[-1][1:] == (level, why) and day == spans[-1][0][-1] + 1:
+                spans[-1][0].append(day)
+            else:
+                spans.append(([day], level, why))
+        where = "each cycle"
+        if several:
+            at = f"phase {phase}, " if plan.course is not None else ""
+            where = f"{at}cycle{'s' if len(cycles) > 1 else ''} " + (
+                f"{cycles[0]}-{cycles[-1]}" if len(cycles) > 1 else str(cycles[0])
+            )
+        days = "; ".join(f"{day_ranges(d)} {WORDS[lv]} ({why})" for d, lv, why in spans)
+        after = summary["multiday"]["days_after_completion"]  # type: ignore[index]
+        ends = [str(x) for x in pattern[-1]]
+        to = f"day {ends[0]}" if len(ends) == 1 else f"days {', '.join(ends)}"
+        out.append(
+            f"{where}: {days}; prophylaxis at least to {to} ({after} days after each block of "
+            "treatment days)"
+        )
+    seen: dict[str, Any] = {}
+    for d in plan.emetogenic:
+        seen.setdefault(d.prophylaxis_key, d)
+    for key, d in seen.items():
+        unverified = "" if d.prophylaxis_verified else " (unverified)"
+        out.append(f"{key}: {d.prophylaxis}{unverified}")
+        if d.agents:
+            out.append(f"{key}, this institution: {d.agents}")
+    notes = dict.fromkeys(n for d in plan.emetogenic for n in d.notes)
+    out += [f"note: {n}" for n in notes]
+    return out
+
+
 def phase_title(ph: Any) -> str:
     if ph.kind == "event":
         return f"{_day(ph.start)}: {ph.label}" + (f" ({ph.note})" if ph.note else "")
@@ -373,6 +474,9 @@ def calculation(plan: Plan, d: Any) -> str:
     elif d.basis == "auc":
         gfr = (d.calculated / d.protocol.amount) - 25
         text = f"{d.protocol_text} × (GFR {fmt(gfr)} + 25)"
+    elif d.protocol.relative:
+        factor = d.protocol.amount / 100 if d.basis == "percent" else d.protocol.amount
+        text = f"{d.protocol_text} {fmt(d.calculated / factor)} {d.unit}"
     else:
         text = "flat"
     if d.rule is not None:
@@ -608,6 +712,8 @@ CSV_COLUMNS = (
     "infusion_hours",
     "rate_per_h",
     "note",
+    "for",
+    "at_hours",
 )
 
 
@@ -826,7 +932,15 @@ def regimen_detail(r: Any) -> dict[str, Any]:
                 "days": list(o.days),
                 "route": o.default_route,
                 "max_dose": o.max_dose.amount if o.max_dose else None,
-                "per_cycle": o.per_day.amount * len(o.days) if o.per_day.basis != "auc" else None,
+                "per_cycle": (
+                    o.per_day.amount * len(o.days) * len(o.at_hours or [0])
+                    if o.per_day.basis != "auc" and not o.per_day.relative
+                    else None
+                ),
+                "supportive": o.supportive,
+                "for": o.serves,
+                "at_hours": o.at_hours,
+                "required": o.required if o.supportive else None,
                 "infusion": o.infusion.describe() if o.infusion else None,
                 "infusion_detail": o.infusion.as_dict() if o.infusion else None,
                 "note": o.note,
@@ -843,6 +957,18 @@ def regimen_detail(r: Any) -> dict[str, Any]:
                 ],
             }
             for o in r.drugs
+        ],
+        supportive_care=[
+            {
+                "kind": c.kind,
+                "for": c.serves,
+                "days": list(c.days) if c.days else None,
+                "required": c.required,
+                "text": c.text,
+                "source": c.source,
+                "note": c.note,
+            }
+            for c in r.supportive_care
         ],
         gates=None
         if r.gates is None
@@ -924,8 +1050,13 @@ def regimen_view(r: Any) -> Group:
             if o.total_dose is not None
             else per_day.describe()
         )
+        times = len(o.at_hours or [0])
+        if times > 1:
+            written = f"{times} × {written}"
         per_cycle = (
-            per_day.describe(per_day.amount * len(o.days)) if per_day.basis != "auc" else "—"
+            per_day.describe(per_day.amount * len(o.days) * times)
+            if per_day.basis != "auc" and not per_day.relative
+            else "—"
         )
         table.add_row(
             display_name(o.drug),
@@ -934,9 +1065,23 @@ def regimen_view(r: Any) -> Group:
             per_cycle,
             o.default_route,
             o.max_dose.describe() if o.max_dose else "",
-            "; ".join(x for x in (o.infusion.describe() if o.infusion else None, o.note) if x),
+            "; ".join(
+                x
+                for x in (
+                    f"for {o.serves}, {timing_text(o)}" if o.at_hours else None,
+                    o.infusion.describe() if o.infusion else None,
+                    o.note,
+                )
+                if x
+            ),
         )
     parts: list[Any] = [head, Text(""), table]
+    if r.supportive_care:
+        parts += [Text("Supportive care (not dosed):")]
+        parts += [
+            Hanging(f"  - {c.kind} with {c.serves}: {c.text} (source: {c.source})", indent=4)
+            for c in r.supportive_care
+        ]
     ruled = [
         f"{display_name(o.drug)} rule {i}: when {x.when.describe()}: {x.action()} (source: {x.source})"
         for o in r.drugs

@@ -23,6 +23,7 @@ NAMES = {
     "order": "an order file (YAML; docs/order.md)",
     "verify-output": "dosecalc verify --format json (docs/outputs.md)",
     "regimens-diff-output": "dosecalc regimens diff --format json (docs/commands.md)",
+    "mtx-output": "dosecalc mtx --format json (docs/outputs.md)",
 }
 
 

@@ -28,10 +28,31 @@ def _where(w: Any) -> str:
     return f"[{text}]" if text else ""
 
 
+def timed_groups(administrations: list[Any]) -> tuple[list[Any], dict[int, list[float]]]:
+    """The timed doses of one supportive line on one day (mesna at 0, 4 and 8 h) as one row:
+    the first of them, and id(first) → their hours (an untimed administration: [])."""
+    out: list[Any] = []
+    times: dict[int, list[float]] = {}
+    firsts: dict[tuple[Any, ...], Any] = {}
+    for a in administrations:
+        key = (a.phase, a.cycle, a.day, id(a.dose))
+        if a.at_h is not None and key in firsts:
+            times[id(firsts[key])].append(a.at_h)
+            continue
+        if a.at_h is not None:
+            firsts[key] = a
+        out.append(a)
+        times[id(a)] = [a.at_h] if a.at_h is not None else []
+    return out, times
+
+
 def _calendar(plan: Any) -> list[dict[str, Any]]:
     by_day: dict[date, list[str]] = defaultdict(list)
-    for a in plan.administrations:
-        by_day[a.date].append(f"{a.dose.drug} {fmt(a.dose.dose)} {a.dose.unit}")
+    shown, times = timed_groups(list(plan.administrations))
+    for a in shown:
+        n = len(times[id(a)])
+        many = f"{n} × " if n > 1 else ""
+        by_day[a.date].append(f"{a.dose.drug} {many}{fmt(a.dose.dose)} {a.dose.unit}")
     for ph in plan.phases:
         if ph.kind == "event":
             by_day[ph.start].append(ph.label)
@@ -156,7 +177,7 @@ def render(
             regimen.append(("Regimen file SHA-256", r.sha256))
     phases = []
     for ph in plan.phases:
-        mine = [a for a in plan.administrations if a.phase == ph.number]
+        mine, times = timed_groups([a for a in plan.administrations if a.phase == ph.number])
         rows = [
             {
                 "cycle": a.cycle,
@@ -165,7 +186,9 @@ def render(
                 "iso": a.date.isoformat(),
                 "weekday": f"{a.date:%A}",
                 "drug": text_render.display_name(a.dose.drug),
-                "dose": f"{fmt(a.dose.dose)} {a.dose.unit}",
+                "dose": (f"{len(times[id(a)])} × " if len(times[id(a)]) > 1 else "")
+                + f"{fmt(a.dose.dose)} {a.dose.unit}",
+                "times": [fmt(h) for h in times[id(a)]] if len(times[id(a)]) > 1 else [],
                 "route": a.dose.route,
                 "given_as": a.dose.infusion_text,
                 "note": a.dose.note,
@@ -224,6 +247,8 @@ def render(
         phases=phases,
         totals=totals,
         projection=[line for pr in plan.projection for line in pr.lines],
+        supportive=text_render.supportive_lines(plan),
+        emetogenic=text_render.emetogenic_lines(plan),
         chart=chart_svg,
         calendar=_calendar(plan),
         policy="; ".join(text_render.policy_lines(plan)) or "defaults",

@@ -115,6 +115,8 @@ def lines_table(v: Verification) -> Grid:
             word = "ok, rounded"
         elif c.status == OUTSIDE:
             word = f"OUTSIDE ±{fmt(c.tolerance)}%"
+        if c.expected is not None and c.expected.dose.serves:
+            word += f", for {c.expected.dose.serves}"  # a supportive line names the line served
         route = ln.route or (f"({c.expected.dose.route})" if c.expected else "")
         rows.append(
             (
@@ -134,6 +136,8 @@ def lines_table(v: Verification) -> Grid:
     for n, a in enumerate(v.missing, len(v.lines)):
         d = a.dose
         word, style = STATUS["missing"]
+        if d.serves:
+            word += f", for {d.serves}"
         rows.append(
             (
                 a.day,

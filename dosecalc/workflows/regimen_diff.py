@@ -47,6 +47,7 @@ REGIMEN_FIELDS = {
     "gates": "gates",
     "not_gated": "value (a default gate left out, its reason and source)",
     "children": "value (how the sources dose children)",
+    "supportive_care": "value (hydration, alkalinisation, monitoring: each item and its source)",
 }
 ORDER_FIELDS = {
     "drug": "pairs the orders",
@@ -60,6 +61,11 @@ ORDER_FIELDS = {
     "note": "value",
     "source": "value",
     "rules": "one by one",
+    # a supportive line (mesna, leucovorin rescue): what it serves and how it is dosed from it
+    **dict.fromkeys(
+        ("supportive", "serves", "percent_of", "percent", "ratio_to", "ratio", "at_hours"), "value"
+    ),
+    "required": "value (an order must give it)",
 }
 GATE_FIELDS = {
     "lab": "pairs the gates",

@@ -1,0 +1,407 @@
+"""Supportive care (issue 32): supportive lines dosed against the line they serve, the care that
+is not dosed, each day's emetogenic risk, and what verify holds an order for."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from dosecalc.data import emetogenic, labs, supportive
+from tests.conftest import schema, write
+
+PATIENT = ["--height", "175cm", "--weight", "70kg"]
+START = "2026-12-01"
+PLAN_SCHEMA = schema("plan-output")
+VERIFY_SCHEMA = schema("verify-output")
+
+
+def plan_json(run, regimen: str, *args: str) -> dict:
+    p = run("plan", regimen, *PATIENT, "--start", START, "--format", "json", *args)
+    assert p.returncode in (0, 1), p.stderr
+    data = json.loads(p.stdout)
+    jsonschema.validate(data, PLAN_SCHEMA)
+    return data
+
+
+def plan_table(run, regimen: str, *args: str) -> str:
+    p = run("plan", regimen, *PATIENT, "--start", START, *args, env={"COLUMNS": "80"})
+    assert p.returncode in (0, 1), p.stderr
+    return p.stdout
+
+
+# ---------------------------------------------------------------- plan: the issue's "done when"
+
+
+def test_plan_dia_doses_mesna_against_ifosfamide_on_each_day(run) -> None:
+    data = plan_json(run, "dia", "--cycles", "1")
+    ifo = {a["day"]: a for a in data["administrations"] if a["drug"] == "ifosfamide"}
+    mesna = [a for a in data["administrations"] if a["drug"] == "mesna"]
+    assert sorted({a["day"] for a in mesna}) == sorted(ifo) == [1, 2, 3, 4, 5]
+    for day, served in ifo.items():
+        mine = [a for a in mesna if a["day"] == day]
+        assert [a["at_hours"] for a in mine] == [0, 4, 8]
+        for a in mine:
+            assert a["supportive"] is True and a["for"] == "ifosfamide"
+            assert a["basis"] == "percent" and a["protocol_dose"] == 20
+            assert a["dose"] == pytest.approx(0.2 * served["dose"])  # Mesnex label 2.1
+            assert "20 % of ifosfamide 3,689.3 mg = 737.9 mg" in a["trace"]
+    table = plan_table(run, "dia", "--cycles", "1")
+    assert table.count("3 × 737.9 mg") == 5
+    assert "20 % of ifosfamide" in table and "0, 4 and 8 h from the start of ifosfamide" in table
+    # mesna has no lifetime total
+    assert "mesna" not in {t["drug"] for t in data["cumulative"]}
+
+
+def test_mesna_keeps_the_ratio_when_ifosfamide_is_reduced(run) -> None:
+    data = plan_json(
+        run, "dia", "--cycles", "1", "--reduce", "ifosfamide=25%", "--reason", "haematuria"
+    )
+    ifo = next(a for a in data["administrations"] if a["drug"] == "ifosfamide")
+    mesna = next(a for a in data["administrations"] if a["drug"] == "mesna")
+    assert (
+        mesna["dose"]
+        == pytest.approx(0.2 * ifo["dose"])
+        == pytest.approx(0.2 * 0.75 * 3689.3, rel=1e-4)
+    )
+
+
+def test_a_reduction_of_all_drugs_reduces_mesna_once(run) -> None:
+    data = plan_json(run, "dia", "--cycles", "1", "--reduce", "all=25%", "--reason", "neutropenia")
+    ifo = next(a for a in data["administrations"] if a["drug"] == "ifosfamide")
+    mesna = next(a for a in data["administrations"] if a["drug"] == "mesna")
+    assert mesna["dose"] == pytest.approx(0.2 * ifo["dose"])  # not reduced a second time
+    assert mesna["modification"] is None
+
+
+def test_plan_map_shows_the_leucovorin_rescue_schedule_and_the_level_draws(run) -> None:
+    data = plan_json(run, "map", "--cycles", "1")
+    rescue = [a for a in data["administrations"] if a["drug"] == "leucovorin"]
+    assert [(a["day"], a["at_hours"]) for a in rescue] == [
+        (day, h) for day in (23, 30) for h in (24, 30, 36, 42)
+    ]  # eviQ 1901: 15 mg/m² every 6 h (4 doses) on days 23 and 30, from 24 h after the start
+    assert {a["for"] for a in rescue} == {"methotrexate"}
+    assert all(a["protocol_dose"] == 15 and a["protocol_unit"] == "mg/m2" for a in rescue)
+    care = {(c["kind"], c["for"]) for c in data["supportive_care"]}
+    assert care == {
+        ("monitoring", "methotrexate"),
+        ("hydration", "methotrexate"),
+        ("alkalinisation", "methotrexate"),
+        ("hydration", "cisplatin"),
+    }
+    table = plan_table(run, "map", "--cycles", "1")
+    assert "4 × 27.7 mg" in table and "24, 30, 36 and 42 h from the start of" in table
+    assert "monitoring with methotrexate" in table and "methotrexate level and serum" in table
+    assert "urine pH above 7.0" in " ".join(table.split())
+
+
+def test_plan_ddp_epi_shows_the_cisplatin_hydration_and_highly_emetogenic(run) -> None:
+    table = plan_table(run, "ddp-epi", "--cycles", "1")
+    flat = " ".join(table.split())
+    assert "hydration with cisplatin, day 1 (required on the order)" in flat
+    assert "day 1 highly emetogenic (cisplatin)" in flat
+    assert "NK1 receptor antagonist + 5-HT3 receptor antagonist + dexamethasone" in flat
+    data = plan_json(run, "ddp-epi", "--cycles", "1")
+    [day] = data["emetogenic_risk"]
+    assert day["level"] == "high" and day["because"] == "cisplatin"
+    assert "Hesketh" in day["source"] and day["verified"] is True
+    assert "olanzapine" in day["prophylaxis"]
+
+
+def test_every_plan_line_fits_80_columns(run) -> None:
+    for regimen in ("dia", "map", "ddp-epi", "ddp-ifo", "ap", "ac"):
+        for line in plan_table(run, regimen, "--cycles", "1").splitlines():
+            assert len(line) <= 80, (regimen, line)
+
+
+# ---------------------------------------------------------------- emetogenic risk
+
+
+def test_dia_day_1_high_days_2_to_5_moderate_and_the_nccn_chart_differs(run) -> None:
+    data = plan_json(run, "dia", "--cycles", "1")
+    levels = {d["day"]: d["level"] for d in data["emetogenic_risk"]}
+    assert levels == {1: "high", 2: "moderate", 3: "moderate", 4: "moderate", 5: "moderate"}
+    day2 = data["emetogenic_risk"][1]
+    assert any("NCCN chart gives high (ifosfamide ≥ 2,000 mg/m²)" in n for n in day2["notes"])
+    assert data["emetogenic"]["cover"] == [{"phase": 1, "cycle": 1, "to_days": [7]}]
+    chart = plan_json(run, "dia", "--cycles", "1", "--set", "emetogenic.option=nccn-chart")
+    assert {d["level"] for d in chart["emetogenic_risk"]} == {"high"}
+
+
+def test_the_ac_combination_is_high_and_mascc_says_its_restriction(run) -> None:
+    [day] = plan_json(run, "ac", "--cycles", "1")["emetogenic_risk"]
+    assert day["level"] == "high" and day["prophylaxis_key"] == "high-ac"
+    assert day["because"] == "anthracycline + cyclophosphamide"
+    [mascc] = plan_json(run, "ac", "--cycles", "1", "--set", "emetogenic.option=mascc-esmo-2023")[
+        "emetogenic_risk"
+    ]
+    assert mascc["level"] == "high"
+    assert any("women with breast cancer" in n for n in mascc["notes"])
+    assert "no dexamethasone beyond day 1" in mascc["prophylaxis"]
+
+
+def test_the_institution_names_its_own_agents(run, tmp_path: Path) -> None:
+    policy = write(
+        tmp_path,
+        "policy.toml",
+        '[emetogenic.agents]\nhigh = "aprepitant 125 mg PO, ondansetron 8 mg IV, '
+        'dexamethasone 12 mg, olanzapine 5 mg"\n',
+    )
+    data = plan_json(run, "ddp-epi", "--cycles", "1", "--policy", str(policy))
+    assert data["emetogenic_risk"][0]["institution_agents"].startswith("aprepitant 125 mg")
+    assert "high, this institution: aprepitant 125 mg" in plan_table(
+        run, "ddp-epi", "--cycles", "1", "--policy", str(policy)
+    )
+    bad = write(tmp_path, "bad.toml", '[emetogenic.agents]\nextreme = "x"\n')
+    p = run("plan", "ddp-epi", *PATIENT, "--policy", str(bad))
+    assert p.returncode == 2 and "bad.toml:2" in p.stderr and "extreme" in p.stderr
+
+
+@pytest.mark.parametrize(
+    ("per_m2", "level", "verified"),
+    [(1600.0, "high", True), (1500.0, "moderate", False), (1499.0, "moderate", True)],
+)
+def test_cyclophosphamide_bands_at_1500_mg_m2(per_m2: float, level: str, verified: bool) -> None:
+    """ASCO 2020 Table 1: '>1,500 mg/m2' High, '<1,500' Moderate; exactly 1,500 is unassigned
+    there and placed in moderate as an unverified choice."""
+    from dosecalc.clinical.emetogenic import drug_class
+
+    c, _, notes = drug_class(emetogenic.book(), "cyclophosphamide", "asco-2020", per_m2, None)
+    assert c is not None and c.level == level and c.verified is verified
+    assert bool(notes) is (not verified)
+
+
+def test_anlotinib_is_unclassified_not_given_a_borrowed_class(run) -> None:
+    data = plan_json(run, "anlotinib", "--cycles", "1")
+    assert data["emetogenic_risk"] == []
+    assert any(w["code"] == "EMETOGENIC_RISK_UNCLASSIFIED" for w in data["warnings"])
+
+
+def test_every_class_and_prophylaxis_cites_a_source_with_its_verified_flag() -> None:
+    book = emetogenic.book()
+    for drug, options in book.drugs.items():
+        for option, classes in options.items():
+            for c in classes:
+                assert c.source and isinstance(c.verified, bool), (drug, option)
+                assert c.level is not None or c.fallback or not c.verified, (drug, option)
+    for option, table in book.prophylaxis.items():
+        for key, entry in table.items():
+            assert entry["source"] and isinstance(entry["verified"], bool), (option, key)
+
+
+def test_the_methotrexate_molar_mass_is_the_one_the_data_cites() -> None:
+    assert labs.METHOTREXATE_G_PER_MOL == supportive.hdmtx().molar_mass == 454.44
+
+
+# ---------------------------------------------------------------- regimen files
+
+
+SUPPORTIVE = """\
+id: s
+name: S
+cycle_length_days: 14
+sources: [x]
+drugs:
+  - {drug: ifosfamide, dose: 2 g/m2, days: 1-3}
+  - drug: mesna
+    supportive: true
+    for: ifosfamide
+    percent_of: ifosfamide
+    percent: 20
+    at_hours: [0, 4, 8]
+    days: 1-3
+"""
+
+
+CASES = [
+    (
+        "    for: ifosfamide\n    percent_of: ifosfamide\n",
+        "    for: cisplatin\n    percent_of: cisplatin\n",
+        "s.yaml:9: drugs[1].for",
+        "s has no line of cisplatin",
+    ),
+    ("    percent: 20\n", "", "s.yaml:7: drugs[1]", "'percent_of' and 'percent' go together"),
+    ("    supportive: true\n", "", "s.yaml:7: drugs[1]", "belong to a supportive line"),
+    (
+        "    days: 1-3\n",
+        "    days: 1-4\n",
+        "s.yaml:13: drugs[1].days",
+        "day 4: ifosfamide is given on days 1, 2, 3",
+    ),
+    ("[0, 4, 8]", "[0, 4, 300]", "s.yaml:12: drugs[1].at_hours[2]", "less than or equal to 168"),
+    ("[0, 4, 8]", "[0, 8, 4]", "s.yaml:12: drugs[1].at_hours", "in order"),
+    ("percent: 20", "percent: 0", "s.yaml:11: drugs[1].percent", "above 0 and at most 1,000"),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "where", "says"), CASES)
+def test_supportive_lines_are_validated_with_file_line(
+    run, tmp_path: Path, old: str, new: str, where: str, says: str
+) -> None:
+    assert old in SUPPORTIVE
+    path = write(tmp_path, "s.yaml", SUPPORTIVE.replace(old, new))
+    p = run("regimens", "validate", str(path), cwd=tmp_path)
+    assert p.returncode == 2
+    assert where in p.stderr and says in p.stderr, p.stderr
+
+
+def test_a_timed_dose_past_the_cycle_end_is_refused(run, tmp_path: Path) -> None:
+    text = SUPPORTIVE.replace("cycle_length_days: 14", "cycle_length_days: 3")
+    path = write(tmp_path, "s.yaml", text.replace("[0, 4, 8]", "[0, 4, 24]"))
+    p = run("regimens", "validate", str(path), cwd=tmp_path)
+    assert p.returncode == 2 and "24 h after day 3 is after the end of the 3-day cycle" in p.stderr
+
+
+def test_the_library_files_validate_and_their_schema_accepts_them(run) -> None:
+    from jsonschema import Draft202012Validator
+
+    from dosecalc.data.regimen import library_dir
+
+    regimen_schema = json.loads(run("schema", "regimen").stdout)
+    for name in ("dia", "ddp-ifo", "ddp-epi", "ap", "map"):
+        path = library_dir() / f"{name}.yaml"
+        assert run("regimens", "validate", str(path)).returncode == 0
+        data = json.loads(json.dumps(yaml.safe_load(path.read_text()), default=str))
+        assert not list(Draft202012Validator(regimen_schema).iter_errors(data)), name
+
+
+# ---------------------------------------------------------------- verify
+
+
+def order_from_plan(run, regimen: str, **extra: object) -> dict:
+    """Cycle 1 of ``regimen`` as planned for 175 cm / 70 kg: every line, the supportive care
+    the regimen requires, and an antiemetic line on each treatment day."""
+    start = (date.today() + timedelta(days=7)).isoformat()
+    p = run("plan", regimen, *PATIENT, "--start", start, "--cycles", "1", "--format", "json")
+    plan = json.loads(p.stdout)
+    lines = [
+        {"drug": a["drug"], "dose": f"{a['dose']!r} {a['unit']}", "day": a["day"], "route": "IV"}
+        for a in plan["administrations"]
+    ]
+    days = sorted({a["day"] for a in plan["administrations"] if not a["supportive"]})
+    lines += [{"drug": "ondansetron", "dose": "8 mg", "day": d, "route": "IV"} for d in days]
+    order = {
+        "regimen": regimen,
+        "cycle": 1,
+        "start": start,
+        "patient": {"height": "175 cm", "weight": "70 kg"},
+        "lines": lines,
+        "supportive_care": [{"kind": c["kind"], "for": c["for"]} for c in plan["supportive_care"]],
+    }
+    order.update(extra)
+    return order
+
+
+def verify(run, tmp_path: Path, order: dict) -> tuple[int, dict]:
+    path = write(tmp_path, "order.yaml", yaml.safe_dump(order, sort_keys=False))
+    p = run("verify", str(path), *PATIENT, "--format", "json")
+    assert p.returncode in (0, 1), p.stderr
+    data = json.loads(p.stdout)
+    jsonschema.validate(data, VERIFY_SCHEMA)
+    return p.returncode, data
+
+
+def found(data: dict, code: str) -> list[dict]:
+    return [w for w in data["warnings"] if w["code"] == code]
+
+
+def test_a_complete_dia_order_has_no_supportive_finding(run, tmp_path: Path) -> None:
+    code, data = verify(run, tmp_path, order_from_plan(run, "dia"))
+    assert not found(data, "ORDER_SUPPORTIVE_MISSING") and not found(data, "ORDER_DOSE_DEVIATION")
+    assert not found(data, "ORDER_ANTIEMETIC_MISSING") and data["missing"] == []
+    statuses = {(ln["drug"], ln["status"]) for ln in data["lines"]}
+    assert ("ondansetron", "antiemetic") in statuses and ("mesna", "ok") in statuses
+    assert {ln["for"] for ln in data["lines"] if ln["drug"] == "mesna"} == {"ifosfamide"}
+
+
+def test_a_dia_order_without_mesna_is_held(run, tmp_path: Path) -> None:
+    order = order_from_plan(run, "dia")
+    order["lines"] = [ln for ln in order["lines"] if ln["drug"] != "mesna"]
+    code, data = verify(run, tmp_path, order)
+    assert code == 1 and data["verdict"] == "hold"
+    [w] = found(data, "ORDER_SUPPORTIVE_MISSING")
+    assert w["severity"] == "critical" and w["drug"] == "mesna"
+    assert "mesna on days 1-5" in w["message"] and "gives ifosfamide on days 1-5" in w["message"]
+    assert "MESNEX" in w["message"]
+    assert not found(data, "ORDER_LINE_MISSING")
+
+
+def test_mesna_at_40_percent_where_the_protocol_says_60_is_held_naming_the_deviation(
+    run, tmp_path: Path
+) -> None:
+    order = order_from_plan(run, "dia")
+    ifo = {
+        ln["day"]: float(ln["dose"].split()[0])
+        for ln in order["lines"]
+        if ln["drug"] == "ifosfamide"
+    }
+    order["lines"] = [ln for ln in order["lines"] if ln["drug"] != "mesna"] + [
+        {"drug": "mesna", "dose": f"{0.4 * dose:.1f} mg", "day": day, "route": "IV"}
+        for day, dose in ifo.items()
+    ]
+    code, data = verify(run, tmp_path, order)
+    assert code == 1 and data["verdict"] == "hold"
+    deviations = [w for w in found(data, "ORDER_DOSE_DEVIATION") if w["drug"] == "mesna"]
+    assert len(deviations) == 5
+    assert "-33.3 % from the 2,213.6 mg recomputed (60 % of ifosfamide)" in deviations[0]["message"]
+    # the same day written at 60 % in one line is the day's total: ok
+    order["lines"] = [ln for ln in order["lines"] if ln["drug"] != "mesna"] + [
+        {"drug": "mesna", "dose": f"{0.6 * dose:.1f} mg", "day": day, "route": "IV"}
+        for day, dose in ifo.items()
+    ]
+    code, data = verify(run, tmp_path, order)
+    assert not found(data, "ORDER_DOSE_DEVIATION") and not found(data, "ORDER_SUPPORTIVE_MISSING")
+
+
+def test_one_of_the_three_mesna_doses_left_out_is_held(run, tmp_path: Path) -> None:
+    order = order_from_plan(run, "dia")
+    last = max(i for i, ln in enumerate(order["lines"]) if ln["drug"] == "mesna")
+    del order["lines"][last]
+    code, data = verify(run, tmp_path, order)
+    [w] = found(data, "ORDER_SUPPORTIVE_MISSING")
+    assert code == 1 and "mesna on day 5 (737.9 mg" in w["message"]
+
+
+def test_cisplatin_without_hydration_is_held(run, tmp_path: Path) -> None:
+    order = order_from_plan(run, "ddp-epi", supportive_care=[])
+    code, data = verify(run, tmp_path, order)
+    [w] = found(data, "ORDER_SUPPORTIVE_MISSING")
+    assert code == 1 and w["drug"] == "cisplatin"
+    assert "cisplatin on day 1 without hydration" in w["message"]
+    assert "appropriate pre-treatment hydration" in w["message"]
+
+
+def test_high_dose_methotrexate_without_leucovorin_is_held(run, tmp_path: Path) -> None:
+    order = order_from_plan(run, "map")
+    order["lines"] = [ln for ln in order["lines"] if ln["drug"] != "leucovorin"]
+    code, data = verify(run, tmp_path, order)
+    [w] = found(data, "ORDER_SUPPORTIVE_MISSING")
+    assert code == 1 and w["drug"] == "leucovorin"
+    assert "leucovorin on days 23, 30" in w["message"]
+    assert "gives methotrexate on days 22, 29" in w["message"]
+
+
+def test_leucovorin_is_not_required_when_methotrexate_is_not_ordered(run, tmp_path: Path) -> None:
+    order = order_from_plan(run, "map")
+    order["lines"] = [
+        ln for ln in order["lines"] if ln["drug"] not in ("leucovorin", "methotrexate")
+    ]
+    code, data = verify(run, tmp_path, order)
+    assert not found(data, "ORDER_SUPPORTIVE_MISSING")
+    assert {w["drug"] for w in found(data, "ORDER_LINE_MISSING")} == {"leucovorin", "methotrexate"}
+
+
+def test_a_highly_emetogenic_order_with_no_antiemetic_line_gets_a_warning(
+    run, tmp_path: Path
+) -> None:
+    order = order_from_plan(run, "ddp-epi")
+    order["lines"] = [ln for ln in order["lines"] if ln["drug"] != "ondansetron"]
+    code, data = verify(run, tmp_path, order)
+    [w] = found(data, "ORDER_ANTIEMETIC_MISSING")
+    assert w["severity"] == "warning" and w["day"] == 1
+    assert "day 1 is highly emetogenic (cisplatin; ASCO 2020)" in w["message"]
+    assert "NK1 receptor antagonist" in w["message"]
