@@ -465,13 +465,15 @@ def _notes(
         )
     if base is None or not current:
         missing = (
-            "a baseline (drawn before the start)" if base is None else "a value after the start"
+            "no baseline serum creatinine (drawn before the start)"
+            if base is None
+            else "no serum creatinine after the start"
         )
         out.append(
             Alert(
                 WARNING,
                 "MTX_CREATININE_MISSING",
-                f"no serum creatinine {missing} was given: the label's acute kidney injury "
+                f"{missing} was given: the label's acute kidney injury "
                 "criterion and the consensus's creatinine condition could not be checked "
                 "(--lab scr=VALUE@YYYY-MM-DDTHH:MM)",
                 drug="methotrexate",
