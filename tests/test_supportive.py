@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from dosecalc.data import emetogenic, labs, supportive
-from tests.conftest import schema, write
+from tests.conftest import ROOT, schema, write
 
 PATIENT = ["--height", "175cm", "--weight", "70kg"]
 START = "2026-12-01"
@@ -254,6 +254,61 @@ def test_a_timed_dose_past_the_cycle_end_is_refused(run, tmp_path: Path) -> None
     path = write(tmp_path, "s.yaml", text.replace("[0, 4, 8]", "[0, 4, 24]"))
     p = run("regimens", "validate", str(path), cwd=tmp_path)
     assert p.returncode == 2 and "24 h after day 3 is after the end of the 3-day cycle" in p.stderr
+
+
+IFOSFAMIDE_ALONE = """\
+id: ifo-alone
+name: ifosfamide with cisplatin, nothing around them
+cycle_length_days: 21
+sources: ["a user's file"]
+gates: []
+drugs:
+  - {drug: cisplatin, dose: 100 mg/m2, days: 1, route: IV}
+  - {drug: ifosfamide, dose: 2 g/m2, days: 1-3, route: IV}
+"""
+
+
+def test_a_regimen_giving_ifosfamide_without_mesna_is_critical_everywhere(
+    run, tmp_path: Path
+) -> None:
+    """Unknown is never zero: a user's regimen with ifosfamide and no mesna line, or cisplatin
+    with no hydration, is said in plan (exit 1 for the mesna) and by regimens validate."""
+    path = write(tmp_path, "ifo.yaml", IFOSFAMIDE_ALONE)
+    p = run("plan", str(path), *PATIENT, "--start", START, "--format", "json",
+            "--prior", "epirubicin=0mg/m2")  # fmt: skip
+    assert p.returncode == 1, p.stderr
+    found = [
+        w for w in json.loads(p.stdout)["warnings"] if w["code"] == "REGIMEN_SUPPORTIVE_MISSING"
+    ]
+    assert sorted((w["drug"], w["severity"]) for w in found) == [
+        ("cisplatin", "warning"),
+        ("ifosfamide", "critical"),
+    ]
+    assert "MESNEX" in next(w["message"] for w in found if w["drug"] == "ifosfamide")
+    checked = run("regimens", "validate", str(path))
+    assert checked.returncode == 0
+    assert "critical REGIMEN_SUPPORTIVE_MISSING: ifo-alone gives ifosfamide" in checked.stdout
+    # with the mesna line and the hydration, nothing is said
+    dia = (ROOT / "regimens" / "dia.yaml").read_text(encoding="utf-8")
+    around = dia[dia.index("  - drug: mesna\n") :]
+    whole = write(
+        tmp_path, "ifo-mesna.yaml", IFOSFAMIDE_ALONE + around.replace("days: 1-5", "days: 1-3")
+    )
+    p = run("plan", str(whole), *PATIENT, "--start", START, "--format", "json")
+    assert p.returncode in (0, 1), p.stderr
+    assert not [
+        w for w in json.loads(p.stdout)["warnings"] if w["code"] == "REGIMEN_SUPPORTIVE_MISSING"
+    ]
+
+
+def test_every_library_and_example_regimen_carries_what_its_drugs_require(run) -> None:
+    from dosecalc.clinical.supportive import regimen_gaps
+    from dosecalc.data import regimen as rg
+
+    files = [*(ROOT / "regimens").glob("*.yaml"), ROOT / "examples" / "dia-divided-epirubicin.yaml"]
+    assert len(files) > 10
+    for path in files:
+        assert regimen_gaps(rg.load(str(path))) == [], path
 
 
 def test_the_library_files_validate_and_their_schema_accepts_them(run) -> None:

@@ -29,6 +29,7 @@ from dosecalc.clinical.dosing import (
 from dosecalc.clinical.patient import Patient
 from dosecalc.clinical.policy import Policy
 from dosecalc.clinical.schedule import Administration, cycle_starts, expand
+from dosecalc.clinical.supportive import regimen_gaps
 from dosecalc.data import drugs
 from dosecalc.data.ceilings import RiskFactors
 from dosecalc.data.drugs import NameRead
@@ -466,7 +467,7 @@ def regimen_alerts(regimen: Regimen, today: date | None = None) -> list[Alert]:
         Alert(INFO, "REGIMEN_ASSUMPTION", f"{regimen.id}: assumed: {text}")
         for text in regimen.assumptions
     ]
-    return out
+    return out + regimen_gaps(regimen)
 
 
 def _capped(administrations: list[Administration]) -> list[Alert]:

@@ -204,3 +204,41 @@ def _days(days: list[int]) -> str:
     return "days " + ", ".join(
         f"{r[0]}-{r[-1]}" if len(r) > 2 else ", ".join(map(str, r)) for r in runs
     )
+
+
+def regimen_gaps(regimen: Regimen) -> list[Alert]:
+    """REGIMEN_SUPPORTIVE_MISSING for a drug the regimen gives without the supportive line or
+    care the supportive-care data requires with it (ifosfamide without mesna: critical;
+    cisplatin without hydration: warning). A line counts when it is that drug, marked
+    ``supportive`` and ``for`` the drug; care when it is of that kind and for the drug."""
+    from dosecalc.data.supportive import requirements
+
+    out = []
+    given = {o.drug for o in regimen.drugs if not o.supportive}
+    for need in requirements():
+        if need.drug not in given:
+            continue
+        if need.line is not None:
+            present = any(
+                o.supportive and o.drug == need.line and o.serves == need.drug
+                for o in regimen.drugs
+            )
+            what = f"no {need.line} line (supportive: true, for: {need.drug})"
+        else:
+            present = any(
+                c.kind == need.care and c.serves == need.drug for c in regimen.supportive_care
+            )
+            what = f"no {need.care} for it (supportive_care: kind {need.care}, for {need.drug})"
+        if present:
+            continue
+        unverified = "" if need.verified else " [unverified]"
+        out.append(
+            Alert(
+                CRITICAL if need.severity == CRITICAL else WARNING,
+                "REGIMEN_SUPPORTIVE_MISSING",
+                f"{regimen.id} gives {need.drug} with {what}: it needs {need.text} "
+                f"({need.source}){unverified}; add it to the regimen file, citing the protocol",
+                drug=need.drug,
+            )
+        )
+    return out

@@ -163,17 +163,63 @@ def parse(data: dict[str, Any]) -> HdMtx:
 
 
 @lru_cache(maxsize=1)
-def hdmtx() -> HdMtx:
+def _data() -> dict[str, Any]:
     import yaml
 
-    from dosecalc.data.drugs import DataError
     from dosecalc.data.yamlfile import read_text
 
+    return yaml.load(  # type: ignore[no-any-return]
+        read_text(DATA, "supportive-care data"),
+        Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader),
+    )
+
+
+_DAMAGED = (ValueError, KeyError, TypeError, AttributeError, StopIteration, IndexError)
+
+
+@lru_cache(maxsize=1)
+def hdmtx() -> HdMtx:
+    from dosecalc.data.drugs import DataError
+
     try:
-        data = yaml.load(
-            read_text(DATA, "supportive-care data"),
-            Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader),
-        )
-        return parse(data)
-    except (ValueError, KeyError, TypeError, AttributeError, StopIteration, IndexError) as e:
+        return parse(_data())
+    except _DAMAGED as e:
         raise DataError(f"the packaged supportive-care data is damaged: {e}") from e
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """A drug a regimen may not give without a supportive line (``line``) or care (``care``)."""
+
+    drug: str
+    line: str | None
+    care: str | None
+    severity: str
+    text: str
+    source: str  # the citation
+    verified: bool
+
+
+@lru_cache(maxsize=1)
+def requirements() -> tuple[Requirement, ...]:
+    """The file's ``required_with`` list, each with its citation."""
+    from dosecalc.data.drugs import DataError
+
+    try:
+        data = _data()
+        sources = {k: str(v.get("cite", v)) for k, v in data["sources"].items()}
+        return tuple(
+            Requirement(
+                r["drug"],
+                r.get("line"),
+                r.get("care"),
+                r["severity"],
+                r["text"],
+                sources[r["source"]],
+                bool(r["verified"]),
+            )
+            for r in data["required_with"]
+        )
+    except _DAMAGED as e:
+        raise DataError(f"the packaged supportive-care data is damaged: {e}") from e
+

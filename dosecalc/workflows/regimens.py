@@ -42,4 +42,9 @@ def validate(path: Path) -> Validated:
             crs.check_references(opened)
     except DosecalcError as e:
         return Validated(path, list(e.problems))
-    return Validated(path, [], [read.message for read in getattr(opened, "names_read", ())])
+    from dosecalc.clinical.supportive import regimen_gaps
+
+    notices = [read.message for read in getattr(opened, "names_read", ())]
+    if not isinstance(opened, crs.Course):  # a course's regimens are checked when it is planned
+        notices += [f"{a.severity} {a.code}: {a.message}" for a in regimen_gaps(opened)]
+    return Validated(path, [], notices)
