@@ -222,4 +222,3 @@ def requirements() -> tuple[Requirement, ...]:
         )
     except _DAMAGED as e:
         raise DataError(f"the packaged supportive-care data is damaged: {e}") from e
-
