@@ -573,3 +573,17 @@ def test_an_auc_is_refused_where_it_cannot_be(run, tmp_path, carboplatin, paclit
 def test_an_auc_order_without_a_gfr_says_what_to_give(run, tmp_path: Path) -> None:
     p = run("verify", str(auc_order(tmp_path, "AUC 5")), "--height", "170cm", "--weight", "70kg")
     assert p.returncode == 2 and "which needs the GFR: give --gfr" in p.stderr
+
+
+@pytest.mark.parametrize("given", [["--scr", "6mg/dL"], ["--lab", "scr=6mg/dL"]])
+def test_scr_given_either_way_reaches_the_epirubicin_creatinine_band(run, given) -> None:
+    """`--scr` is the serum creatinine as `--lab scr=` is: before, the epirubicin band on scr
+    (> 5 mg/dL, US label) never saw --scr and said 'scr not given'."""
+    data = plan_json(
+        run, "ec", "--height", "175cm", "--weight", "70kg", "--age", "52", "--sex", "female",
+        *given, "--cycles", "1", "--prior", "epirubicin=0mg/m2",
+    )  # fmt: skip
+    [found] = warnings_of(data, "ORGAN_FUNCTION_NO_RECOMMENDATION", "epirubicin")
+    assert "scr 6 mg/dL" in found["message"]
+    for w in warnings_of(data, "ORGAN_FUNCTION_NOT_CHECKED", "epirubicin"):
+        assert "scr" not in w["message"]

@@ -77,10 +77,17 @@ def uln_of(policy: Any) -> tuple[dict[str, float], dict[str, str]]:
 def values_for(patient: Any, labs: Any, policy: Any) -> Values:
     """The patient's lab values and kidney function (computed once, for every drug)."""
     from dosecalc.clinical import renal
+    from dosecalc.data.labs import LabValue, merge
 
     crcl = labs.latest("crcl")
     kidney = renal.kidney_function(patient, policy, crcl.value if crcl else None)
     uln, origin = uln_of(policy)
+    scr = getattr(patient, "scr_mg_dl", None)
+    if scr is not None and labs.latest("scr") is None:
+        # --scr is the serum creatinine as --lab scr= is (reconcile_scr refuses two that
+        # differ): a band on scr (epirubicin above 5 mg/dL) reads it, undated
+        given = LabValue("scr", float(scr), "mg/dL", None, "--scr", f"{fmt(scr)}mg/dL")
+        labs = labs._replace(values=merge([*labs.values, given]).values)
     return Values(labs, kidney, uln, origin)
 
 

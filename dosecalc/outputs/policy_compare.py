@@ -44,11 +44,17 @@ def table(c: Comparison) -> Any:
             r.drug,
             f"{fmt(r.dose)} {r.unit}",
             f"{fmt(r.other)} {r.unit}" if r.other is not None else "—",
-            "" if diff is None or abs(diff) < 1e-9 else Text(f"{diff:+.1f} %", style="bold"),
+            "" if diff is None or abs(diff) < 1e-9 else Text(_percent(diff), style="bold"),
         )
     count = len(c.changed)
     foot = Text(f"{count} of {len(c.rows)} doses differ\n")
     return Group(head, t, foot)
+
+
+def _percent(diff: float) -> str:
+    """+12.5 %; a difference too small for one decimal keeps two significant digits
+    (-0.0054 %), never a '-0.0 %' beside a count of doses that differ."""
+    return f"{diff:+.1f} %" if abs(diff) >= 0.05 else f"{diff:+.2g} %"
 
 
 def _show(value: Any) -> str:
