@@ -66,7 +66,8 @@ def squeeze(text: str) -> str:
 def missing(shown_lines: list[str], real: str, command: str) -> list[str]:
     """The pieces of what the page shows that the real output does not hold."""
     if "--format json" in command:
-        pieces = re.findall(r'"(?:[^"\\]|\\.)*"', "\n".join(shown_lines))
+        quoted = re.findall(r'"((?:[^"\\]|\\.)*)"', "\n".join(shown_lines))
+        pieces = [piece for q in quoted for piece in q.split("…") if piece.strip()]
         return [p for p in pieces if p not in real]
     lines = [squeeze(ln) for ln in real.splitlines()]
     gone = []
