@@ -244,12 +244,15 @@ def test_regimens_validate_shows_the_abbreviations_a_file_uses(run, tmp_path: Pa
     regimen = write(tmp_path, "abbr.yaml", ABBREVIATED)
     p = run("regimens", "validate", str(regimen))
     assert p.returncode == 0
-    assert p.stdout.splitlines()[1:] == [
+    assert p.stdout.splitlines()[1:3] == [
         f"  notice: 'DDP' ({regimen}:7) was read as cisplatin: an abbreviation; ISMP recommends "
         "the full generic name",
         f"  notice: 'EPI' ({regimen}:10) was read as epirubicin: an abbreviation; ISMP recommends "
         "the full generic name",
     ]
+    # the file gives cisplatin with no hydration in its supportive_care: said too
+    [gap] = p.stdout.splitlines()[3:]
+    assert gap.startswith("  notice: warning REGIMEN_SUPPORTIVE_MISSING: abbreviated gives cisplatin")
 
 
 def test_policy_can_refuse_abbreviations_altogether(cli, run, tmp_path: Path) -> None:
