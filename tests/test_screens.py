@@ -48,14 +48,17 @@ P004,2019-01-05,doxorubicin,600,mg/m2,1.7
 """
 
 
-def screen(args: list[str], width: int, cwd: Path, height: int = 50) -> str:
+def screen(
+    args: list[str], width: int, cwd: Path, height: int = 50, env: dict[str, str] | None = None
+) -> str:
     """Run dosecalc ``args`` in a tmux pane ``width`` columns wide; what the pane shows."""
     assert TMUX, "tmux is required (DOSECALC_REQUIRE_TMUX)"
     # a server of its own for each screen: a socket reused at once after kill-server can meet
     # the old server still exiting ("server exited unexpectedly"), on a loaded machine
     socket = Path(tempfile.mkdtemp(prefix="dc-tmux-")) / "s"
     command = " ".join(shlex.quote(a) for a in [*dosecalc_exe(), *args])
-    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "NO_COLOR")}
+    drop = ("COLUMNS", "LINES", "NO_COLOR", "PAGER", "MANPAGER", "LESS")
+    env = {k: v for k, v in os.environ.items() if k not in drop} | (env or {})
     env["TERM"] = "xterm-256color"
     tmux = [TMUX, "-S", str(socket), "-f", "/dev/null"]
     subprocess.run(
@@ -237,3 +240,20 @@ def test_verify_holds_in_a_terminal(tmp_path: Path, width: int) -> None:
     assert shown.lstrip().startswith("HOLD")
     assert shown.index("CRITICAL") < shown.index("WARNING") < shown.index("INFO")
     compare(f"verify-hold-{width}", shown)
+
+
+@needs_tmux
+def test_docs_are_rendered_for_the_terminal_through_a_pager(tmp_path: Path) -> None:
+    # a page that fits the screen: less (LESS=FRX) shows it and quits, leaving it on the screen
+    shown = screen(["docs", "readme"], 80, tmp_path)
+    whole(shown, 80, ["dosecalc documentation", "pharmacogenomics.md", "warnings.md"])
+    assert "|---|" not in shown and "`" not in shown and "[commands.md]" not in shown
+    row = next(line for line in shown.splitlines() if "pharmacogenomics.md" in line)
+    assert "DPYD and UGT1A1" in row  # the table reflowed into 80 columns, not a pipe row
+    compare("docs-readme-80", shown)
+    # a long page with its wide table, through the PAGER given
+    shown = screen(["docs", "warnings"], 80, tmp_path, env={"PAGER": "cat"})
+    codes = re.findall(r"`([A-Z][A-Z0-9_]+)`", (GOLDEN.parent.parent / "docs" / "warnings.md")
+                       .read_text(encoding="utf-8"))  # fmt: skip
+    whole(shown, 80, codes)  # no code cut or folded
+    compare("docs-warnings-80", shown)

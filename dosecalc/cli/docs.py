@@ -18,6 +18,9 @@ def docs(
 ) -> None:
     """Read the documentation: file formats, outputs, warning codes, every command.
 
+    In a terminal the page is rendered at its width, through a pager ($PAGER, else less);
+    piped, it is the Markdown as written.
+
     Example: dosecalc docs history
     """
 
@@ -38,7 +41,14 @@ def docs(
                 f"'{topic}' is not a page here{did_you_mean(key, tuple(pages))}; give one of "
                 f"{', '.join(pages)}",
             )
-        sys.stdout.write(sch.page(key).read_text(encoding="utf-8"))
+        text = sch.page(key).read_text(encoding="utf-8")
+        if not sys.stdout.isatty():  # piped or to a file: the Markdown as written
+            sys.stdout.write(text)
+            return ExitCode.OK
+        from dosecalc.outputs.docpage import show
+        from dosecalc.outputs.render import console
+
+        show(text, console())
         return ExitCode.OK
 
     run(work, bounded=True)

@@ -1,0 +1,69 @@
+"""A documentation page for a terminal: its Markdown rendered at the terminal's width (paragraphs
+and tables reflowed, no word of a table cut), shown through a pager (``dosecalc docs TOPIC``)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+from rich import box
+from rich.console import Console, ConsoleOptions
+from rich.markdown import Markdown, TableElement
+from rich.pager import Pager
+from rich.table import Table
+
+
+class _Table(TableElement):
+    """A Markdown table that reflows to the width: each column at least as wide as its longest
+    word (a warning code, an option), so that words are never cut, only the lines between them;
+    where the longest words of all columns are wider than the page, the longest fold (those of
+    the first column, which names what a row is about, last)."""
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Table]:
+        head = self.header.row.cells if self.header and self.header.row else []
+        rows = [[c.content for c in row.cells] for row in (self.body.rows if self.body else [])]
+        table = Table(box=box.SIMPLE, pad_edge=False, show_edge=True, collapse_padding=True)
+        columns = [
+            [w for r in [head, *rows] if n < len(r) for w in _words(r[n])] for n in range(len(head))
+        ]
+        longest = [max((len(w) for w in words), default=1) for words in columns]
+        widths = list(longest)
+        room = options.max_width - 3 * len(head) - 1  # less the edges and gaps between columns
+        while sum(widths) > room and max(widths) > 8:  # the longest words fold, the first
+            rest = widths[1:] if max(widths[1:], default=0) > 8 else widths  # column's last
+            widths[widths.index(max(rest), 1 if rest is not widths else 0)] -= 1
+        for cell, width, most in zip(head, widths, longest, strict=True):
+            heading = cell.content.copy()
+            heading.stylize("markdown.table.header")
+            narrow = width if width < most else None  # rich's own minimum is the longest word
+            table.add_column(heading, min_width=width, max_width=narrow, overflow="fold")
+        for row in rows:
+            table.add_row(*row)
+        yield table
+
+
+def _words(cell: Any) -> list[str]:
+    return str(getattr(cell, "plain", cell)).split()
+
+
+class _Markdown(Markdown):
+    elements = {**Markdown.elements, "table_open": _Table}
+
+
+class _Less(Pager):
+    """The user's ``PAGER`` (or ``MANPAGER``), else ``less`` told to keep colours, to quit at once
+    when the page fits the screen and to leave the page on it (``LESS=FRX``, as git does)."""
+
+    def show(self, content: str) -> None:
+        import pydoc
+
+        if not (os.environ.get("PAGER") or os.environ.get("MANPAGER")):
+            os.environ.setdefault("LESS", "FRX")
+        pydoc.pager(content)
+
+
+def show(text: str, console: Console) -> None:
+    """``text`` (Markdown) rendered at ``console``'s width, through the pager."""
+    with console.pager(pager=_Less(), styles=True):
+        console.print(_Markdown(text))  # links: their text (the pager drops the link)
