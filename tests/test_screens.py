@@ -49,14 +49,21 @@ P004,2019-01-05,doxorubicin,600,mg/m2,1.7
 
 
 def screen(
-    args: list[str], width: int, cwd: Path, height: int = 50, env: dict[str, str] | None = None
+    args: list[str],
+    width: int,
+    cwd: Path,
+    height: int = 50,
+    env: dict[str, str] | None = None,
+    pipe: str = "",
 ) -> str:
-    """Run dosecalc ``args`` in a tmux pane ``width`` columns wide; what the pane shows."""
+    """Run dosecalc ``args`` in a tmux pane ``width`` columns wide (its output piped into the
+    shell command ``pipe`` when given); what the pane shows."""
     assert TMUX, "tmux is required (DOSECALC_REQUIRE_TMUX)"
     # a server of its own for each screen: a socket reused at once after kill-server can meet
     # the old server still exiting ("server exited unexpectedly"), on a loaded machine
     socket = Path(tempfile.mkdtemp(prefix="dc-tmux-")) / "s"
     command = " ".join(shlex.quote(a) for a in [*dosecalc_exe(), *args])
+    command += f" | {pipe}" if pipe else ""
     drop = ("COLUMNS", "LINES", "NO_COLOR", "PAGER", "MANPAGER", "LESS")
     env = {k: v for k, v in os.environ.items() if k not in drop} | (env or {})
     env["TERM"] = "xterm-256color"
@@ -257,3 +264,12 @@ def test_docs_are_rendered_for_the_terminal_through_a_pager(tmp_path: Path) -> N
                        .read_text(encoding="utf-8"))  # fmt: skip
     whole(shown, 80, codes)  # no code cut or folded
     compare("docs-warnings-80", shown)
+
+
+@needs_tmux
+def test_piped_output_takes_the_width_of_the_terminal_it_was_typed_in(tmp_path: Path) -> None:
+    # COLUMNS is not exported (screen() drops it): the pipe is laid out at the terminal's 80
+    shown = screen(DIA, 80, tmp_path, pipe="cat")
+    whole(shown, 80, ["CISplatin", "221.4 mg", "Tue 2026-12-01", "120 mg/m² × 1.8447 m²"])
+    assert "   Calculation" not in shown  # at 80 the calculation moves under its row
+    assert shown == screen(DIA, 80, tmp_path)  # as the terminal itself shows it

@@ -290,13 +290,34 @@ class Hanging:
 
 
 def pipe_width() -> int:
-    """The width of output that is not a terminal: ``COLUMNS`` when set, else PIPE_WIDTH."""
+    """The width of output that is not a terminal (a pipe, a file): ``COLUMNS`` when set, else
+    the width of the terminal the command was typed in (the controlling terminal, else the one
+    standard error is on: ``dosecalc plan … | less`` in 80 columns is 80 wide), else
+    PIPE_WIDTH."""
     import os
+    import sys
 
     text = os.environ.get("COLUMNS", "").strip()
     if text.isdigit() and 20 <= int(text) <= 1000:
         return int(text)
+    for width in (_tty_width, lambda: os.get_terminal_size(sys.stderr.fileno()).columns):
+        try:
+            columns = width()
+        except (OSError, ValueError, AttributeError):  # no such terminal
+            continue
+        if 20 <= columns <= 1000:
+            return columns
     return PIPE_WIDTH
 
 
-PIPE_WIDTH = 120  # columns of output written to a pipe or a file when COLUMNS is not set
+def _tty_width() -> int:
+    import os
+
+    fd = os.open("/dev/tty", os.O_RDONLY | os.O_NOCTTY)
+    try:
+        return os.get_terminal_size(fd).columns
+    finally:
+        os.close(fd)
+
+
+PIPE_WIDTH = 80  # columns of output neither COLUMNS nor a terminal gives a width to

@@ -840,7 +840,7 @@ def plan_csv(plan: Plan) -> str:
 
 def console(file: Any = None, width: int | None = None) -> Console:
     """A console for ``file``: a terminal's own width (``COLUMNS`` when set); anything else
-    ``COLUMNS`` when set, else a fixed 120 columns (layout.PIPE_WIDTH)."""
+    layout.pipe_width (``COLUMNS``, else the terminal typed in, else 80)."""
     c = Console(file=file, highlight=False, soft_wrap=False)
     if not c.is_terminal:
         c = Console(file=file, highlight=False, width=width or pipe_width(), color_system=None)

@@ -1,0 +1,36 @@
+"""What a person meets at a terminal (issue 34): widths without COLUMNS, options typed with a
+space, bare numbers, the BSA cap said, help that fits 80 columns, and messages that say why."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from tests.conftest import DIA, dosecalc_exe
+
+
+def test_output_with_no_terminal_and_no_columns_is_80_wide(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    p = subprocess.run(
+        [*dosecalc_exe(), *DIA],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        start_new_session=True,  # no controlling terminal, standard error a pipe
+    )
+    assert p.returncode == 0, p.stderr
+    widest = max(len(line) for line in p.stdout.splitlines())
+    assert 70 < widest <= 80, widest
+    wide = subprocess.run(
+        [*dosecalc_exe(), *DIA],
+        cwd=tmp_path,
+        env=env | {"COLUMNS": "120"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        start_new_session=True,
+    )
+    assert max(len(line) for line in wide.stdout.splitlines()) > 80  # COLUMNS still decides
