@@ -34,3 +34,18 @@ def test_output_with_no_terminal_and_no_columns_is_80_wide(tmp_path: Path) -> No
         start_new_session=True,
     )
     assert max(len(line) for line in wide.stdout.splitlines()) > 80  # COLUMNS still decides
+
+
+def test_a_value_typed_apart_from_its_unit_is_explained_for_every_command(run) -> None:
+    p = run("plan", "dia", "--height", "175", "cm", "--weight", "70", "kg")
+    assert p.returncode == 2
+    assert "unexpected extra" not in p.stderr
+    assert "--height 175 cm: the unit is a word apart; write 175cm without a space" in p.stderr
+    assert '(quote it ("70 kg")' in p.stderr.replace("or quote", "(quote")
+    p = run("bsa", "--height=175", "cm", "--weight", "70kg")
+    assert p.returncode == 2 and "--height 175 cm:" in p.stderr and "write 175cm" in p.stderr
+    p = run("check", "--prior", "epirubicin=90", "mg/m2", "--bsa", "1.8")
+    assert p.returncode == 2 and "write epirubicin=90mg/m2 without a space" in p.stderr
+    # another extra argument is still said as click says it
+    p = run("ledger", "list", "--patient", "P1", "P2")
+    assert p.returncode == 2 and "unexpected extra argument" in p.stderr

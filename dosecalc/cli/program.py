@@ -93,7 +93,18 @@ FORMATS = {  # --format choices per command (each command checks its own with ru
 
 
 class Command(_PlainHelp, TyperCommand):
-    """A command whose --help names each value the way a person types it (METAVARS)."""
+    """A command whose --help names each value the way a person types it (METAVARS), and that
+    says what an option's value typed with a space (``--height 175 cm``) should have been."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        given = list(args)
+        try:
+            return super().parse_args(ctx, args)
+        except Exception as e:  # typer's own click's UsageError
+            hint = _spaced_values(given, str(getattr(e, "message", "")))
+            if hint is None:
+                raise
+            raise type(e)(hint, ctx) from None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -111,6 +122,33 @@ class Command(_PlainHelp, TyperCommand):
                 param.metavar = shown
                 param.display_type_rich = lambda ctx: None  # type: ignore[method-assign]
                 param._usage_display_name = lambda shown=shown: shown  # type: ignore[attr-defined]
+
+
+def _spaced_values(given: list[str], message: str) -> str | None:
+    """For click's "unexpected extra arguments (cm kg)": the options whose number was typed apart
+    from its unit (``--height 175 cm``), and how to write them; None when that is not it."""
+    import re
+
+    found = re.fullmatch(r"Got unexpected extra argument(?:s|\(s\))? \((.*)\)", message)
+    if found is None:
+        return None
+    extra = found.group(1).split()
+    spaced = []
+    for i, token in enumerate(given):
+        name, _, value = token.partition("=") if token.startswith("--") else (token, "", "")
+        if not name.startswith("-") or i + 1 >= len(given):
+            continue
+        value, unit = (value, given[i + 1]) if value else (given[i + 1 : i + 3] + [""])[:2]
+        if (
+            re.search(r"(^|=)[+-]?[\d.,]*\d$", value)
+            and unit in extra
+            and re.match(r"[^\W\d_]", unit)
+        ):
+            spaced.append(
+                f"{name} {value} {unit}: the unit is a word apart; write {value}{unit} without "
+                f'a space, or quote it ("{value} {unit}")'
+            )
+    return "; ".join(spaced) or None
 
 
 app = typer.Typer(
