@@ -49,3 +49,28 @@ def test_a_value_typed_apart_from_its_unit_is_explained_for_every_command(run) -
     # another extra argument is still said as click says it
     p = run("ledger", "list", "--patient", "P1", "P2")
     assert p.returncode == 2 and "unexpected extra argument" in p.stderr
+
+
+def test_a_bare_weight_is_said_read_as_kg_and_an_implausible_bmi_warned(run) -> None:
+    import json
+
+    p = run("plan", "dia", "--height", "175", "--weight", "154", "--start", "2026-12-01")
+    assert p.returncode == 0, p.stderr
+    assert "height 175 (read as cm), weight 154 (read as kg), BSA" in " ".join(p.stdout.split())
+    assert "BMI_IMPLAUSIBLE" not in p.stdout  # BMI 50: heavy, not implausible
+    p = run(*DIA)
+    assert "Patient: height 175 cm, weight 70 kg, BSA" in p.stdout
+    # 154 (lb meant) at 150 cm: BMI 68
+    p = run("plan", "dia", "--height", "150cm", "--weight", "154", "--start", "2026-12-01",
+            "--format", "json")  # fmt: skip
+    [bmi] = [w for w in json.loads(p.stdout)["warnings"] if w["code"] == "BMI_IMPLAUSIBLE"]
+    assert bmi["severity"] == "warning"
+    assert "BMI of 68 kg/m², above weight.bmi_warn_above = 60" in bmi["message"]
+    assert "(a bare number: 154 read as kg)" in bmi["message"] and "154lb" in bmi["message"]
+    # low, with units given, and the policy's bound moved
+    p = run("plan", "dia", "--height", "175cm", "--weight", "30kg", "--format", "json")
+    [bmi] = [w for w in json.loads(p.stdout)["warnings"] if w["code"] == "BMI_IMPLAUSIBLE"]
+    assert "below weight.bmi_warn_below = 12" in bmi["message"] and "bare" not in bmi["message"]
+    p = run("plan", "dia", "--height", "175cm", "--weight", "30kg", "--format", "json",
+            "--set", "weight.bmi_warn_below=9")  # fmt: skip
+    assert "BMI_IMPLAUSIBLE" not in p.stdout

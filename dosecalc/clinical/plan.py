@@ -1503,6 +1503,7 @@ def _patient_alerts(p: Patient, policy: Policy) -> list[Alert]:
             )
         )
     out += given_bsa_alerts(p, policy)
+    out += bmi_alerts(p, policy)
     if p.previous_weight_kg is not None and p.weight_kg is not None:
         change = 100 * (p.weight_kg / p.previous_weight_kg - 1)
         key = "weight.change_threshold_percent"
@@ -1521,6 +1522,36 @@ def _patient_alerts(p: Patient, policy: Policy) -> list[Alert]:
                 )
             )
     return out
+
+
+def bmi_alerts(p: Patient, policy: Policy) -> list[Alert]:
+    """A height and a weight that give an implausible BMI (within the bounds that refuse them):
+    a unit slip, most often a weight in pounds typed as a bare number and read as kg."""
+    if p.height_cm is None or p.weight_kg is None:
+        return []
+    bmi = p.weight_kg / (p.height_cm / 100.0) ** 2
+    low, high = policy["weight.bmi_warn_below"], policy["weight.bmi_warn_above"]
+    if low <= bmi <= high:
+        return []
+    key = "weight.bmi_warn_below" if bmi < low else "weight.bmi_warn_above"
+    bare = ", ".join(
+        f"{fmt(value)} read as {unit}"
+        for value, unit, flag in (
+            (p.height_cm, "cm", p.height_bare),
+            (p.weight_kg, "kg", p.weight_bare),
+        )
+        if flag
+    )
+    return [
+        Alert(
+            WARNING,
+            "BMI_IMPLAUSIBLE",
+            f"height {fmt(p.height_cm)} cm and weight {fmt(p.weight_kg)} kg give a BMI of "
+            f"{bmi:.0f} kg/m², {'below' if bmi < low else 'above'} {policy.short(key)}: check "
+            f"both{f' (a bare number: {bare})' if bare else ''}; a weight in pounds is written "
+            "154lb, a height in inches 69in",
+        )
+    ]
 
 
 def given_bsa_alerts(p: Patient, policy: Policy) -> list[Alert]:

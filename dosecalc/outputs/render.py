@@ -44,9 +44,9 @@ def patient_line(plan: Plan) -> str:
     p = plan.patient
     parts = []
     if p.height_cm is not None:
-        parts.append(f"height {fmt(p.height_cm)} cm")
+        parts.append(f"height {fmt(p.height_cm)} {'(read as cm)' if p.height_bare else 'cm'}")
     if p.weight_kg is not None:
-        parts.append(f"weight {fmt(p.weight_kg)} kg")
+        parts.append(f"weight {fmt(p.weight_kg)} {'(read as kg)' if p.weight_bare else 'kg'}")
     how = "given" if p.bsa_formula == "given" else f"{p.bsa_formula.capitalize()} formula"
     parts.append(f"BSA {p.bsa_m2:.2f} m² ({how})")
     if p.sex:
