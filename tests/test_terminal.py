@@ -74,3 +74,15 @@ def test_a_bare_weight_is_said_read_as_kg_and_an_implausible_bmi_warned(run) -> 
     p = run("plan", "dia", "--height", "175cm", "--weight", "30kg", "--format", "json",
             "--set", "weight.bmi_warn_below=9")  # fmt: skip
     assert "BMI_IMPLAUSIBLE" not in p.stdout
+
+
+def test_a_capped_bsa_says_the_formula_s_bsa_and_the_cap_with_its_policy_key(run) -> None:
+    args = ["plan", "dia", "--height", "190cm", "--weight", "125kg", "--start", "2026-12-01"]
+    p = run(*args, "--set", "bsa.cap_m2=2")
+    line = " ".join(p.stdout.split())
+    assert "BSA 2.57 m² (Mosteller), capped at 2.00 m² (policy bsa.cap_m2)" in line
+    assert "BSA 2.00 m² (Mosteller formula)" not in line
+    sheet = run(*args, "--set", "bsa.cap_m2=2", "--format", "html").stdout
+    assert "2.57 m² (mosteller formula), capped at 2.00 m² (policy bsa.cap_m2)" in sheet
+    p = run(*args)  # no cap: as before
+    assert "BSA 2.57 m² (Mosteller formula)" in " ".join(p.stdout.split())

@@ -48,7 +48,13 @@ def patient_line(plan: Plan) -> str:
     if p.weight_kg is not None:
         parts.append(f"weight {fmt(p.weight_kg)} {'(read as kg)' if p.weight_bare else 'kg'}")
     how = "given" if p.bsa_formula == "given" else f"{p.bsa_formula.capitalize()} formula"
-    parts.append(f"BSA {p.bsa_m2:.2f} m² ({how})")
+    if p.bsa_uncapped_m2 is not None:  # the formula's BSA, then the one doses use
+        parts.append(
+            f"BSA {p.bsa_uncapped_m2:.2f} m² ({p.bsa_formula.capitalize()}), capped at "
+            f"{p.bsa_m2:.2f} m² (policy bsa.cap_m2)"
+        )
+    else:
+        parts.append(f"BSA {p.bsa_m2:.2f} m² ({how})")
     if p.sex:
         parts.append(p.sex)
     if p.age_years is not None:
