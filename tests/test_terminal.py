@@ -86,3 +86,34 @@ def test_a_capped_bsa_says_the_formula_s_bsa_and_the_cap_with_its_policy_key(run
     assert "2.57 m² (mosteller formula), capped at 2.00 m² (policy bsa.cap_m2)" in sheet
     p = run(*args)  # no cap: as before
     assert "BSA 2.57 m² (Mosteller formula)" in " ".join(p.stdout.split())
+
+
+COMMANDS = [
+    *("plan", "check", "verify", "mtx", "bsa", "docs", "schema"),
+    *("regimens list", "regimens show", "regimens validate", "regimens diff", "regimens schema"),
+    *("policy show", "ledger record", "ledger import", "ledger list", "ledger void"),
+    *("ledger export", "ledger verify"),
+]
+
+
+def test_help_fits_80_columns_and_never_cuts_a_summary_or_a_name(process, run) -> None:
+    import re
+
+    for group in ([], ["regimens"], ["ledger"], ["policy"]):  # the program's own lazy lists
+        p = process(*group, "--help", env={"COLUMNS": "80"})
+        assert p.returncode == 0, p.stderr
+        listed = p.stdout.split("Commands:")[1].splitlines()[1:]
+        assert listed and all(len(line) <= 80 for line in listed), p.stdout
+        assert not any(line.rstrip().endswith("...") for line in listed), p.stdout
+    for command in COMMANDS:
+        p = run(*command.split(), "--help", env={"COLUMNS": "80"})
+        assert p.returncode == 0, (command, p.stderr)
+        lines = p.stdout.splitlines()
+        assert all(len(line) <= 80 for line in lines), command
+        # a line never ends inside a hyphenated name (cog-|ltfu-v5, --previous-|weight)
+        assert not [line for line in lines if re.search(r"\w-$", line)], (command, p.stdout)
+        for name, metavar in re.findall(r"--([a-z]+(?:-[a-z]+)+) ([A-Z][A-Z-]*)\b", p.stdout):
+            assert metavar != name.upper(), (command, name)  # --patients-over PATIENTS-OVER
+    p = run("check", "--help", env={"COLUMNS": "80"})
+    assert "cog-ltfu-v5" in " ".join(p.stdout.split()).replace("or cog", "")
+    assert "--patients-over threshold|limit" in p.stdout

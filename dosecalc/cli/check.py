@@ -41,7 +41,7 @@ from dosecalc.cli.program import Command, app
 from dosecalc.cli.run import Progress, check_format, check_targets, notice, notices_to_stderr, run
 
 
-@app.command(cls=Command)
+@app.command(cls=Command, short_help="Check lifetime exposure against the ceilings.")
 def check(
     history: History = None,
     patient: LedgerPatient = None,

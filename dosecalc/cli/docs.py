@@ -10,7 +10,7 @@ from dosecalc.cli.program import Command, app
 from dosecalc.cli.run import run
 
 
-@app.command("docs", cls=Command)
+@app.command("docs", cls=Command, short_help="Read the documentation: formats, outputs, warnings.")
 def docs(
     topic: Annotated[
         str | None, typer.Argument(help="A page: commands, regimen, history, outputs, ...")
@@ -54,7 +54,7 @@ def docs(
     run(work, bounded=True)
 
 
-@app.command("schema", cls=Command)
+@app.command("schema", cls=Command, short_help="Print the JSON Schema of a file or an output.")
 def schema(
     name: Annotated[
         str | None,

@@ -53,7 +53,7 @@ from dosecalc.cli.run import check_format, check_targets, emit, run
 FORMATS = ("table", "json", "csv", "ics", "html", "fhir")
 
 
-@app.command(cls=Command)
+@app.command(cls=Command, short_help="Plan a regimen for one patient: every dose, dated.")
 def plan(
     regimen: RegimenArg,
     height: Height = None,

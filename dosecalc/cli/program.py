@@ -15,9 +15,38 @@ from typer.models import TyperInfo
 from dosecalc import __version__
 
 
+class _Formatter(TyperCommand.context_class.formatter_class):  # type: ignore[name-defined,misc]
+    """click's help formatter, which wraps lines between words only: never after the hyphen of
+    a name (``cog-ltfu-v5``, ``--previous-weight``), which is to be read and typed whole."""
+
+    def write_text(self, text: str) -> None:
+        self._unbroken(super().write_text, text)
+
+    def write_dl(self, rows: Any, *args: Any, **kwargs: Any) -> None:
+        rows = [(term, text.replace("-", NB_HYPHEN)) for term, text in rows]
+        self._unbroken(super().write_dl, rows, *args, **kwargs)
+
+    def _unbroken(self, write: Callable[..., None], first: Any, *args: Any, **kw: Any) -> None:
+        start = len(self.buffer)
+        if isinstance(first, str):
+            first = first.replace("-", NB_HYPHEN)
+        write(first, *args, **kw)
+        self.buffer[start:] = [s.replace(NB_HYPHEN, "-") for s in self.buffer[start:]]
+
+
+NB_HYPHEN = "\u2011"  # a hyphen textwrap does not break after, put back once wrapped
+
+
+class _Context(TyperCommand.context_class):  # type: ignore[name-defined,misc]
+    formatter_class = _Formatter
+
+
 class _PlainHelp:
     """typer's help flag has no default, so at every parse (every Tab press too) typer coerces
-    its None through pydantic, whose import costs ~70 ms. A False default is a plain bool."""
+    its None through pydantic, whose import costs ~70 ms. A False default is a plain bool.
+    Help is wrapped between words only (_Formatter)."""
+
+    context_class = _Context
 
     def get_help_option(self, ctx: Any) -> Any:
         option = super().get_help_option(ctx)  # type: ignore[misc]
@@ -163,7 +192,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 regimens_app = typer.Typer(
-    cls=Group, help="List, show and validate regimen files.", no_args_is_help=True
+    cls=Group, help="List, show, validate and compare regimen files.", no_args_is_help=True
 )
 app.add_typer(regimens_app, name="regimens")
 
@@ -244,6 +273,7 @@ app.add_typer(policy_app, name="policy")
 ledger_app = typer.Typer(
     cls=Group,
     help="The patient ledger: record, import, list, void, export and verify administrations.",
+    short_help="The patient ledger: record, list, export, verify.",
     no_args_is_help=True,
 )
 app.add_typer(ledger_app, name="ledger")

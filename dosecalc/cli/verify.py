@@ -41,7 +41,7 @@ from dosecalc.cli.program import Command, app
 from dosecalc.cli.run import check_format, run
 
 
-@app.command(cls=Command)
+@app.command(cls=Command, short_help="Verify a written order, line by line: release or hold.")
 def verify(
     order: OrderArg,
     height: Height = None,
