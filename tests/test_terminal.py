@@ -117,3 +117,44 @@ def test_help_fits_80_columns_and_never_cuts_a_summary_or_a_name(process, run) -
     p = run("check", "--help", env={"COLUMNS": "80"})
     assert "cog-ltfu-v5" in " ".join(p.stdout.split()).replace("or cog", "")
     assert "--patients-over threshold|limit" in p.stdout
+
+
+HISTORY = "date,drug,dose,unit,bsa_m2\n2019-01-05,epirubicin,500,mg/m2,\n"
+PHARMACY = (
+    "patient,date,drug,dose,unit,bsa_m2\n"
+    "P1,2019-01-05,epirubicin,950,mg/m2,\nP2,2019-01-05,doxorubicin,100,mg/m2,\n"
+)
+
+
+def test_check_and_verify_write_output_as_plan_does(run, tmp_path: Path) -> None:
+    import json
+
+    from tests.conftest import ROOT, write
+
+    history = write(tmp_path, "h.csv", HISTORY)
+    p = run("check", "--history", str(history), "--format", "json", "-o", "c.json")
+    assert p.returncode == 0 and p.stdout == "" and "wrote c.json" in p.stderr
+    assert json.loads((tmp_path / "c.json").read_text())["cumulative"][0]["total"] == 500
+    p = run("check", "--history", str(history), "--output", "c.txt")
+    assert p.returncode == 0 and "Cumulative exposure" in (tmp_path / "c.txt").read_text()
+    again = run("check", "--history", str(history), "--output", "c.txt")
+    assert again.returncode == 2 and "--output: " in again.stderr and "--force" in again.stderr
+    assert run("check", "--history", str(history), "-o", "c.txt", "--force").returncode == 0
+    many = write(tmp_path, "many.csv", PHARMACY)  # many patients, written as they come
+    p = run("check", "--history", str(many), "--format", "json", "-o", "m.json")
+    patients = json.loads((tmp_path / "m.json").read_text())["patients"]
+    assert p.returncode == 0 and [x["patient"] for x in patients] == ["P1", "P2"]
+    p = run("check", "--history", str(many), "--format", "csv", "-o", "m.csv")
+    assert (tmp_path / "m.csv").read_text().startswith("patient,")
+    order = ROOT / "examples" / "order-ec-cycle2.yaml"
+    args = ["verify", str(order), "--height", "175cm", "--weight", "70kg"]
+    p = run(*args, "--prior", "epirubicin=0mg/m2", "-o", "v.json", "--format", "json")
+    assert p.returncode in (0, 1) and p.stdout == "", p.stderr
+    assert "verdict" in json.loads((tmp_path / "v.json").read_text())
+    p = run(*args, "--prior", "epirubicin=0mg/m2", "-o", "v.txt")
+    assert (
+        "RELEASE" in (tmp_path / "v.txt").read_text() or "HOLD" in (tmp_path / "v.txt").read_text()
+    )
+    # refused input: no file at all
+    p = run(*args, "--weight", "-3kg", "-o", "bad.txt")
+    assert p.returncode == 2 and not (tmp_path / "bad.txt").exists()
