@@ -158,3 +158,24 @@ def test_check_and_verify_write_output_as_plan_does(run, tmp_path: Path) -> None
     # refused input: no file at all
     p = run(*args, "--weight", "-3kg", "-o", "bad.txt")
     assert p.returncode == 2 and not (tmp_path / "bad.txt").exists()
+
+
+def test_plan_csv_writes_true_false_and_the_dose_as_shown(run) -> None:
+    import csv
+    import io
+
+    p = run("plan", "r-chop-21", "--height", "180cm", "--weight", "95kg", "--cycles", "1",
+            "--start", "2026-12-10", "--format", "csv")  # fmt: skip
+    rows = list(csv.DictReader(io.StringIO(p.stdout)))
+    header = next(csv.reader(io.StringIO(p.stdout)))
+    assert header[header.index("dose") + 1] == "dose_shown"
+    assert {r["capped"] for r in rows} == {"true", "false"}
+    [vcr] = [r for r in rows if r["drug"] == "vincristine"]
+    assert vcr["capped"] == "true" and vcr["dose_shown"] == "2" and float(vcr["dose"]) == 2
+    [cyclo] = [r for r in rows if r["drug"] == "cyclophosphamide"]
+    assert "," not in cyclo["dose_shown"] and float(cyclo["dose_shown"]) == round(
+        float(cyclo["dose"]), 1
+    )
+    table = run("plan", "r-chop-21", "--height", "180cm", "--weight", "95kg", "--cycles", "1",
+                "--start", "2026-12-10").stdout  # fmt: skip
+    assert f"{float(cyclo['dose_shown']):,.1f} mg" in table

@@ -710,6 +710,7 @@ CSV_COLUMNS = (
     "protocol_unit",
     "calculated_dose",
     "dose",
+    "dose_shown",
     "unit",
     "capped",
     "trace",
@@ -834,6 +835,7 @@ def plan_csv(plan: Plan) -> str:
     for i, a in enumerate(plan.administrations):
         row = a.as_dict()
         row["trace"] = " | ".join(row["trace"])  # type: ignore[arg-type]
+        row["dose_shown"] = fmt(a.dose.dose).replace(",", "")  # as the table prints it
         infusion = row["infusion"] or {}
         row["infusion_type"] = infusion.get("type")  # type: ignore[union-attr]
         row["infusion_hours"] = infusion.get("duration_h")  # type: ignore[union-attr]
