@@ -179,3 +179,31 @@ def test_plan_csv_writes_true_false_and_the_dose_as_shown(run) -> None:
     table = run("plan", "r-chop-21", "--height", "180cm", "--weight", "95kg", "--cycles", "1",
                 "--start", "2026-12-10").stdout  # fmt: skip
     assert f"{float(cyclo['dose_shown']):,.1f} mg" in table
+
+
+def test_a_date_that_is_no_day_says_so_on_every_path(run, tmp_path: Path) -> None:
+    from tests.conftest import ROOT, write
+
+    why = "'2025-02-30' is not a date: there is no 30 February (February 2025 has 28 days)"
+    history = write(tmp_path, "misc.csv", "date,drug,dose,unit,bsa_m2\n2025-02-30,EPI,5,mg/m2,\n")
+    p = run("check", "--history", str(history))
+    assert p.returncode == 2 and f"misc.csv:2: date {why}" in p.stderr
+    p = run("plan", "dia", "--height", "175cm", "--weight", "70kg", "--start", "2025-02-30")
+    assert p.returncode == 2 and f"--start: {why}" in p.stderr
+    labs = write(tmp_path, "labs.csv", "date,name,value,unit\n2025-02-30,anc,2,x10^9/L\n")
+    p = run("plan", "dia", "--height", "175cm", "--weight", "70kg", "--labs", str(labs))
+    assert p.returncode == 2 and why in p.stderr
+    p = run("plan", "dia", "--height", "175cm", "--weight", "70kg", "--format", "html",
+            "--birth-date", "2025-02-30")  # fmt: skip
+    assert p.returncode == 2 and f"--birth-date: {why}" in p.stderr
+    order = (ROOT / "examples" / "order-ec-cycle2.yaml").read_text(encoding="utf-8")
+    bad = write(tmp_path, "o.yaml", "\n".join(
+        "start: 2025-02-30" if line.startswith("start:") else line for line in order.splitlines()
+    ))  # fmt: skip
+    p = run("verify", str(bad), "--height", "175cm", "--weight", "70kg")
+    assert p.returncode == 2 and f"start: {why}" in p.stderr
+    p = run("mtx", "--infusion-start", "2025-02-30T10:00", "--infusion-duration", "4h",
+            "--lab", "methotrexate=10umol/L@2025-03-01T10:00")  # fmt: skip
+    assert p.returncode == 2 and f"--infusion-start: {why}" in p.stderr
+    p = run("plan", "dia", "--height", "175cm", "--weight", "70kg", "--start", "2025-13-01")
+    assert "there is no month 13" in p.stderr

@@ -191,12 +191,12 @@ def _identity(
         if not value.strip():
             raise fail(option, "is empty")
     if birth is not None:
-        from datetime import date
+        from dosecalc.base import strict
 
         try:
-            date.fromisoformat(birth.strip())
-        except ValueError:
-            raise fail("--birth-date", f"'{birth}' is not a date; write it as YYYY-MM-DD") from None
+            strict.iso_date(birth)
+        except ValueError as e:
+            raise fail("--birth-date", str(e)) from None
     return {
         "name": name.strip() if name else None,
         "mrn": mrn.strip() if mrn else None,
