@@ -207,3 +207,21 @@ def test_a_date_that_is_no_day_says_so_on_every_path(run, tmp_path: Path) -> Non
     assert p.returncode == 2 and f"--infusion-start: {why}" in p.stderr
     p = run("plan", "dia", "--height", "175cm", "--weight", "70kg", "--start", "2025-13-01")
     assert "there is no month 13" in p.stderr
+
+
+def test_a_plan_wholly_in_the_past_is_warned(run) -> None:
+    import json
+    from datetime import date, timedelta
+
+    def warnings(start: date) -> list[dict]:
+        p = run("plan", "ec", "--height", "175cm", "--weight", "70kg", "--start",
+                start.isoformat(), "--prior", "epirubicin=0mg/m2", "--format", "json")  # fmt: skip
+        return [w for w in json.loads(p.stdout)["warnings"] if w["code"] == "PLAN_IN_THE_PAST"]
+
+    year_ago = date.today() - timedelta(days=365)
+    [w] = warnings(year_ago)
+    assert w["severity"] == "warning"
+    assert f"cycle 1 day 1 is {year_ago.isoformat()}" in w["message"]
+    assert "check the year of the start date" in w["message"]
+    assert warnings(date.today()) == []
+    assert warnings(date.today() - timedelta(days=30)) == []  # its last cycles are still ahead

@@ -420,6 +420,26 @@ def review_dict(r: Regimen) -> dict[str, object]:
     }
 
 
+def past_plan_alerts(plan: Plan, today: date | None = None) -> list[Alert]:
+    """PLAN_IN_THE_PAST when every administration of a plan is dated before today: most often a
+    year typed wrong in the start date. Not when the history explains the past (its cycles were
+    given, or PLANNED_IN_THE_PAST already says which were not recorded)."""
+    today = today or date.today()
+    dates = [a.date for a in plan.administrations]
+    explained = {"PLANNED_IN_THE_PAST", "GIVEN_FROM_HISTORY"}
+    if not dates or max(dates) >= today or any(w.code in explained for w in plan.warnings):
+        return []
+    return [
+        Alert(
+            WARNING,
+            "PLAN_IN_THE_PAST",
+            f"the whole plan is in the past: cycle 1 day 1 is {plan.start.isoformat()} and the "
+            f"last administration {max(dates).isoformat()}, {(today - max(dates)).days} days "
+            f"before today ({today.isoformat()}); check the year of the start date",
+        )
+    ]
+
+
 def review_alerts(regimen: Regimen, today: date | None = None) -> list[Alert]:
     """REGIMEN_NOT_APPROVED (info for a draft, critical for a retired regimen) and
     REGIMEN_REVIEW_OVERDUE (warning: an approved regimen past its review_due date)."""
