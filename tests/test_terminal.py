@@ -225,3 +225,29 @@ def test_a_plan_wholly_in_the_past_is_warned(run) -> None:
     assert "check the year of the start date" in w["message"]
     assert warnings(date.today()) == []
     assert warnings(date.today() - timedelta(days=30)) == []  # its last cycles are still ahead
+
+
+def test_lab_names_of_real_exports_are_read_as_documented(run, tmp_path: Path) -> None:
+    import json
+    import re
+
+    from dosecalc.data.labs import SYNONYMS
+    from tests.conftest import ROOT, write
+
+    documented = (ROOT / "docs" / "labs.md").read_text(encoding="utf-8")
+    for name, aliases in SYNONYMS.items():
+        row = next(line for line in documented.splitlines() if f"| `{name}`" in line
+                   or f"`, `{name}` |" in line)  # fmt: skip
+        assert all(f"`{a}`" in row for a in aliases), (name, row)
+    labs = write(tmp_path, "export.csv", "date,name,value,unit\n"
+                 "2026-12-01,Neutrophils,2.1,x10^9/L\n2026-12-01,PLT,180,x10^9/L\n"
+                 "2026-12-01,creatinine,80,umol/L\n2026-12-01,Total Bilirubin,10,umol/L\n")  # fmt: skip
+    p = run("plan", "ec", "--height", "175cm", "--weight", "70kg", "--start", "2026-12-02",
+            "--labs", str(labs), "--prior", "epirubicin=0mg/m2", "--format", "json")  # fmt: skip
+    assert p.returncode in (0, 1), p.stderr
+    given = {v["name"] for v in json.loads(p.stdout)["labs"]}
+    assert given == {"anc", "platelets", "scr", "bilirubin"}
+    p = run("plan", "ec", "--height", "175cm", "--weight", "70kg", "--lab", "wbc=3x10^9/L")
+    assert p.returncode == 2 and re.search(r"'wbc' is not a laboratory test.*synonym", p.stderr)
+    p = run("plan", "ec", "--height", "175cm", "--weight", "70kg", "--lab", "neutrophils=60%")
+    assert p.returncode == 2 and "--lab: anc: '60%' is not a count" in p.stderr
