@@ -273,3 +273,27 @@ def test_piped_output_takes_the_width_of_the_terminal_it_was_typed_in(tmp_path: 
     whole(shown, 80, ["CISplatin", "221.4 mg", "Tue 2026-12-01", "120 mg/m² × 1.8447 m²"])
     assert "   Calculation" not in shown  # at 80 the calculation moves under its row
     assert shown == screen(DIA, 80, tmp_path)  # as the terminal itself shows it
+
+
+RCHOP = ["plan", "r-chop-21", "--height", "180cm", "--weight", "95kg", "--age", "78", "--sex",
+         "male", "--formula", "dubois", "--start", "2026-12-10", "--cycles", "1"]  # fmt: skip
+
+
+@needs_tmux
+def test_a_row_with_a_date_range_and_a_ledger_s_checks_fit_80_columns(tmp_path: Path) -> None:
+    shown = screen(RCHOP, 80, tmp_path)
+    whole(shown, 80, ["Thu 2026-12-10 →", "Mon 2026-12-14", "predniSONE", "100 mg daily"])
+    header = next(line for line in shown.splitlines() if line.startswith("Cycle"))
+    assert header.rstrip().endswith(("Route", "Basis")), header  # one line, not wrapped
+    compare("plan-r-chop-21-range-80", shown)
+    db = tmp_path / "ledger.db"
+    order = Path(__file__).resolve().parents[1] / "examples" / "order-ec-cycle2.yaml"
+    for args in (
+        ["ledger", "record", "--patient", "MRN123", "--date", "2026-12-01", "--drug",
+         "epirubicin", "--dose", "90mg/m2", "--by", "Dr A", "--db", str(db)],
+        ["verify", str(order), "--height", "175cm", "--weight", "70kg", "--patient", "MRN123",
+         "--db", str(db), "--record", "--by", "Dr B"],
+    ):  # fmt: skip
+        subprocess.run([*dosecalc_exe(), *args], cwd=tmp_path, capture_output=True, check=False)
+    shown = screen(["ledger", "list", "--patient", "MRN123", "--db", str(db)], 80, tmp_path)
+    whole(shown, 80, ["release-with-notes", "epiRUBicin", "90 mg/m²", "2026-12-22"])

@@ -251,3 +251,11 @@ def test_lab_names_of_real_exports_are_read_as_documented(run, tmp_path: Path) -
     assert p.returncode == 2 and re.search(r"'wbc' is not a laboratory test.*synonym", p.stderr)
     p = run("plan", "ec", "--height", "175cm", "--weight", "70kg", "--lab", "neutrophils=60%")
     assert p.returncode == 2 and "--lab: anc: '60%' is not a count" in p.stderr
+
+
+def test_a_url_is_never_broken_across_lines(run) -> None:
+    p = run("regimens", "show", "ec", env={"COLUMNS": "80"})
+    url = "https://scribd.com/document/657245282/EC-Epirubicin-Cyclophosphamide-Adjuvant-Neo-Adjuvant-Regimen-Protocol-V1-0"  # noqa: E501
+    lines = p.stdout.splitlines()
+    assert any(line.strip() == url for line in lines), p.stdout  # whole, on a line of its own
+    assert all(len(line) <= 80 for line in lines if "://" not in line)

@@ -17,8 +17,7 @@ from rich.table import Table
 class _Table(TableElement):
     """A Markdown table that reflows to the width: each column at least as wide as its longest
     word (a warning code, an option), so that words are never cut, only the lines between them;
-    where the longest words of all columns are wider than the page, the longest fold (those of
-    the first column, which names what a row is about, last)."""
+    where the longest words of all columns are wider than the page, some fold (_narrowed)."""
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Table]:
         head = self.header.row.cells if self.header and self.header.row else []
@@ -30,9 +29,8 @@ class _Table(TableElement):
         longest = [max((len(w) for w in words), default=1) for words in columns]
         widths = list(longest)
         room = options.max_width - 3 * len(head) - 1  # less the edges and gaps between columns
-        while sum(widths) > room and max(widths) > 8:  # the longest words fold, the first
-            rest = widths[1:] if max(widths[1:], default=0) > 8 else widths  # column's last
-            widths[widths.index(max(rest), 1 if rest is not widths else 0)] -= 1
+        while sum(widths) > room and max(widths) > 8:
+            widths[_narrowed(widths)] -= 1
         for cell, width, most in zip(head, widths, longest, strict=True):
             heading = cell.content.copy()
             heading.stylize("markdown.table.header")
@@ -41,6 +39,17 @@ class _Table(TableElement):
         for row in rows:
             table.add_row(*row)
         yield table
+
+
+def _narrowed(widths: list[int]) -> int:
+    """The column whose longest word folds next: the widest of the middle columns (a default,
+    a severity: mostly short), then the last (the description), the first (the name) last."""
+    n = len(widths)
+    for group in (range(1, n - 1), range(n - 1, n), range(n)):
+        wide = [i for i in group if widths[i] > 8]
+        if wide:
+            return max(wide, key=lambda i: widths[i])
+    return 0
 
 
 def _words(cell: Any) -> list[str]:

@@ -287,6 +287,8 @@ def _dose_table(plan: Plan, administrations: list[Any], notes: dict[str, int]) -
             row.append(how)
         row.append(calculation(plan, d))
         table.add_row(*row)
+    if any("→" in r.cells[2].plain for r in table.rows):  # a range of days: its two dates may
+        table.columns[2] = Column("Date", wrap=len("Thu 2026-12-10 →"))  # stand one above the other
     return table
 
 
@@ -746,7 +748,7 @@ def ledger_records(records: list[dict[str, Any]], where: str) -> Grid:
         [
             Column("#", justify="right"),
             Column("date"),
-            Column("drug"),
+            Column("drug", wrap=10),  # a checked order's description wraps; a drug is a word
             Column("dose", justify="right"),
             Column("BSA m²", justify="right", under=4, label="BSA {} m²"),
             Column("recorded (UTC)", under=3, label="recorded {} UTC"),
@@ -846,18 +848,26 @@ def plan_csv(plan: Plan) -> str:
     return out.getvalue()
 
 
+class _Uncropped(Console):
+    """A console that prints a line wider than its width whole: the layouts fit every line but
+    a URL (layout.unbroken), which a terminal shows on two rows and is still one URL."""
+
+    def print(self, *objects: Any, crop: bool = False, **kwargs: Any) -> None:
+        super().print(*objects, crop=crop, **kwargs)
+
+
 def console(file: Any = None, width: int | None = None) -> Console:
     """A console for ``file``: a terminal's own width (``COLUMNS`` when set); anything else
     layout.pipe_width (``COLUMNS``, else the terminal typed in, else 80)."""
-    c = Console(file=file, highlight=False, soft_wrap=False)
+    c = _Uncropped(file=file, highlight=False, soft_wrap=False)
     if not c.is_terminal:
-        c = Console(file=file, highlight=False, width=width or pipe_width(), color_system=None)
+        c = _Uncropped(file=file, highlight=False, width=width or pipe_width(), color_system=None)
     return c
 
 
 def to_text(renderable: Any, width: int | None = None) -> str:
     buf = io.StringIO()
-    Console(file=buf, width=width or pipe_width(), color_system=None, highlight=False).print(
+    _Uncropped(file=buf, width=width or pipe_width(), color_system=None, highlight=False).print(
         renderable
     )
     return buf.getvalue()
