@@ -275,14 +275,15 @@ def test_piped_output_takes_the_width_of_the_terminal_it_was_typed_in(tmp_path: 
     assert shown == screen(DIA, 80, tmp_path)  # as the terminal itself shows it
 
 
+# the plan, a year later: a plan wholly in the past would add PLAN_IN_THE_PAST one day
 RCHOP = ["plan", "r-chop-21", "--height", "180cm", "--weight", "95kg", "--age", "78", "--sex",
-         "male", "--formula", "dubois", "--start", "2026-12-10", "--cycles", "1"]  # fmt: skip
+         "male", "--formula", "dubois", "--start", "2027-12-09", "--cycles", "1"]  # fmt: skip
 
 
 @needs_tmux
 def test_a_row_with_a_date_range_and_a_ledger_s_checks_fit_80_columns(tmp_path: Path) -> None:
     shown = screen(RCHOP, 80, tmp_path)
-    whole(shown, 80, ["Thu 2026-12-10 →", "Mon 2026-12-14", "predniSONE", "100 mg daily"])
+    whole(shown, 80, ["Thu 2027-12-09 →", "Mon 2027-12-13", "predniSONE", "100 mg daily"])
     header = next(line for line in shown.splitlines() if line.startswith("Cycle"))
     assert header.rstrip().endswith(("Route", "Basis")), header  # one line, not wrapped
     compare("plan-r-chop-21-range-80", shown)
