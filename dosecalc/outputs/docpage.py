@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from typing import Any
 
 from rich import box
 from rich.console import Console, ConsoleOptions
@@ -20,22 +19,23 @@ class _Table(TableElement):
     where the longest words of all columns are wider than the page, some fold (_narrowed)."""
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Table]:
-        head = self.header.row.cells if self.header and self.header.row else []
+        head = [c.content for c in self.header.row.cells] if self.header and self.header.row else []
         rows = [[c.content for c in row.cells] for row in (self.body.rows if self.body else [])]
-        table = Table(box=box.SIMPLE, pad_edge=False, show_edge=True, collapse_padding=True)
-        columns = [
-            [w for r in [head, *rows] if n < len(r) for w in _words(r[n])] for n in range(len(head))
-        ]
-        longest = [max((len(w) for w in words), default=1) for words in columns]
-        widths = list(longest)
-        room = options.max_width - 3 * len(head) - 1  # less the edges and gaps between columns
+        cells = [[r[n].plain for r in [head, *rows] if n < len(r)] for n in range(len(head))]
+        widths = [max((len(w) for c in column for w in c.split()), default=1) for column in cells]
+        room = options.max_width - 2 * len(head)  # less the edges and the gaps between columns
         while sum(widths) > room and max(widths) > 8:
             widths[_narrowed(widths)] -= 1
-        for cell, width, most in zip(head, widths, longest, strict=True):
-            heading = cell.content.copy()
+        natural = [max((len(c) for c in column), default=1) for column in cells]
+        while sum(widths) < room and any(w < n for w, n in zip(widths, natural, strict=True)):
+            want = [n - w for w, n in zip(widths, natural, strict=True)]  # the room left goes
+            widths[want.index(max(want))] += 1  # to the columns with the most text to wrap
+        # fixed widths: rich's own sharing would widen a column back to its longest word
+        table = Table(box=box.SIMPLE, pad_edge=False, show_edge=True, collapse_padding=True)
+        for heading, width in zip(head, widths, strict=True):
+            heading = heading.copy()
             heading.stylize("markdown.table.header")
-            narrow = width if width < most else None  # rich's own minimum is the longest word
-            table.add_column(heading, min_width=width, max_width=narrow, overflow="fold")
+            table.add_column(heading, width=width, overflow="fold")
         for row in rows:
             table.add_row(*row)
         yield table
@@ -50,10 +50,6 @@ def _narrowed(widths: list[int]) -> int:
         if wide:
             return max(wide, key=lambda i: widths[i])
     return 0
-
-
-def _words(cell: Any) -> list[str]:
-    return str(getattr(cell, "plain", cell)).split()
 
 
 class _Markdown(Markdown):
