@@ -259,3 +259,24 @@ def test_a_url_is_never_broken_across_lines(run) -> None:
     lines = p.stdout.splitlines()
     assert any(line.strip() == url for line in lines), p.stdout  # whole, on a line of its own
     assert all(len(line) <= 80 for line in lines if "://" not in line)
+
+
+def test_every_docs_page_renders_within_the_width_with_its_names_whole() -> None:
+    import io
+    import re
+
+    from rich.console import Console
+
+    from dosecalc.outputs.docpage import _Markdown
+    from tests.conftest import ROOT
+
+    for page in sorted((ROOT / "docs").glob("*.md")):
+        text = page.read_text(encoding="utf-8")
+        for width in (60, 80, 120):
+            out = io.StringIO()
+            Console(file=out, width=width, color_system=None).print(_Markdown(text))
+            lines = [line.rstrip() for line in out.getvalue().splitlines()]
+            assert all(len(line) <= width for line in lines), (page.name, width)
+            if width == 80 and page.name in ("warnings.md", "policy.md"):
+                names = re.findall(r"^\| `([^`]+)`", text, re.MULTILINE)  # first column
+                assert names and all(any(n in line for line in lines) for n in names), page.name
