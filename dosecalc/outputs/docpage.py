@@ -5,18 +5,22 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import Any
 
 from rich import box
 from rich.console import Console, ConsoleOptions
 from rich.markdown import Markdown, TableElement
+from rich.padding import Padding
 from rich.pager import Pager
 from rich.table import Table
+from rich.text import Text
 
 
 class _Table(TableElement):
     """A Markdown table that reflows to the width: each column at least as wide as its longest
     word (a warning code, an option), so that words are never cut, only the lines between them;
-    where the longest words of all columns are wider than the page, some fold (_narrowed)."""
+    where the longest words of all columns are wider than the page, some fold (_narrowed), or,
+    with more than three columns, each row is a block of its own (_records)."""
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Table]:
         head = [c.content for c in self.header.row.cells] if self.header and self.header.row else []
@@ -24,6 +28,9 @@ class _Table(TableElement):
         cells = [[r[n].plain for r in [head, *rows] if n < len(r)] for n in range(len(head))]
         widths = [max((len(w) for c in column for w in c.split()), default=1) for column in cells]
         room = options.max_width - 2 * len(head)  # less the edges and the gaps between columns
+        if sum(widths) > room and len(head) > 3:  # too many columns: one block per row
+            yield from _records(head, rows)
+            return
         while sum(widths) > room and max(widths) > 8:
             widths[_narrowed(widths)] -= 1
         natural = [max((len(c) for c in column), default=1) for column in cells]
@@ -39,6 +46,17 @@ class _Table(TableElement):
         for row in rows:
             table.add_row(*row)
         yield table
+
+
+def _records(head: list[Text], rows: list[list[Text]]) -> Iterator[Any]:
+    """A table too wide for the page, one block per row: its first cell, then each other cell
+    under it as ``header: value``, wrapped between words."""
+    for row in rows:
+        yield Text.assemble(" ", (row[0].copy() if row else Text("")), style="bold")
+        for heading, cell in zip(head[1:], row[1:], strict=False):
+            if cell.plain.strip():
+                yield Padding(Text.assemble((f"{heading.plain}: ", "italic"), cell), (0, 0, 0, 3))
+    yield Text("")
 
 
 def _narrowed(widths: list[int]) -> int:
