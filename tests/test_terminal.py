@@ -46,6 +46,11 @@ def test_a_value_typed_apart_from_its_unit_is_explained_for_every_command(run) -
     assert p.returncode == 2 and "--height 175 cm:" in p.stderr and "write 175cm" in p.stderr
     p = run("check", "--prior", "epirubicin=90", "mg/m2", "--bsa", "1.8")
     assert p.returncode == 2 and "write epirubicin=90mg/m2 without a space" in p.stderr
+    # the regimen last: REGIMEN took "cm", and both are still explained
+    p = run("plan", "--height", "175", "cm", "--weight", "70", "kg", "dia")
+    assert p.returncode == 2 and "write 175cm" in p.stderr and "write 70kg" in p.stderr
+    p = run("plan", "dia", "--cycles", "2", "foo")  # not a unit: as click says it
+    assert p.returncode == 2 and "unexpected extra argument" in p.stderr
     # another extra argument is still said as click says it
     p = run("ledger", "list", "--patient", "P1", "P2")
     assert p.returncode == 2 and "unexpected extra argument" in p.stderr

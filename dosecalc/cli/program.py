@@ -153,26 +153,27 @@ class Command(_PlainHelp, TyperCommand):
                 param._usage_display_name = lambda shown=shown: shown  # type: ignore[attr-defined]
 
 
+# the units recognised typed apart from their number (a word with a / is one too); an argument
+# may have taken one for its value (plan --height 175 cm --weight 70 kg dia reads REGIMEN=cm)
+_UNITS = {"cm", "m", "mm", "in", "ft", "kg", "g", "lb", "lbs", "mg", "mcg", "ug", "µg", "units",
+          "m2", "ml", "l", "gy", "cgy", "y", "years", "months", "h", "%"}  # fmt: skip
+
+
 def _spaced_values(given: list[str], message: str) -> str | None:
     """For click's "unexpected extra arguments (cm kg)": the options whose number was typed apart
     from its unit (``--height 175 cm``), and how to write them; None when that is not it."""
     import re
 
-    found = re.fullmatch(r"Got unexpected extra argument(?:s|\(s\))? \((.*)\)", message)
-    if found is None:
+    if not re.fullmatch(r"Got unexpected extra argument(?:s|\(s\))? \((.*)\)", message):
         return None
-    extra = found.group(1).split()
     spaced = []
     for i, token in enumerate(given):
         name, _, value = token.partition("=") if token.startswith("--") else (token, "", "")
         if not name.startswith("-") or i + 1 >= len(given):
             continue
         value, unit = (value, given[i + 1]) if value else (given[i + 1 : i + 3] + [""])[:2]
-        if (
-            re.search(r"(^|=)[+-]?[\d.,]*\d$", value)
-            and unit in extra
-            and re.match(r"[^\W\d_]", unit)
-        ):
+        known = unit.lower() in _UNITS or ("/" in unit and re.match(r"[^\W\d_]", unit))
+        if re.search(r"(^|=)[+-]?[\d.,]*\d$", value) and known:
             spaced.append(
                 f"{name} {value} {unit}: the unit is a word apart; write {value}{unit} without "
                 f'a space, or quote it ("{value} {unit}")'
