@@ -161,7 +161,8 @@ def test_an_unclassified_site_must_say_whether_it_is_cardiac(cli, tmp_path: Path
         ),
         (
             "course: x\nphases:\n  - event: surgery\n    date: 2026-02-30\n",
-            "c.yaml:4: phases[0].date: '2026-02-30' is not a date; write it as YYYY-MM-DD",
+            "c.yaml:4: phases[0].date: '2026-02-30' is not a date: there is no 30 February (February "
+            "2026 has 28 days)",
         ),
     ],
 )

@@ -461,7 +461,7 @@ def test_plan_with_enough_dia_cycles_exits_1(cli) -> None:
         ("date;drug;dose;unit\n", "the columns are separated by semicolons"),
         (
             "date,drug,dose,unit\n2019-13-01,EPI,40,mg/m2\n",
-            "h.csv:2: date '2019-13-01' is not a date; write it as YYYY-MM-DD",
+            "h.csv:2: date '2019-13-01' is not a date: there is no month 13 (a month is 01 to 12)",
         ),
         (
             "date,drug,dose,unit\n2019-01-01 08:30:00,EPI,40,mg/m2\n",

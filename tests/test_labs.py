@@ -118,7 +118,7 @@ def test_implausible_or_malformed_values_are_refused(name: str, text: str, words
 
 def test_unknown_lab_is_refused_with_the_names_known() -> None:
     with pytest.raises(DosecalcError) as e:
-        lab_input.parse_lab("neutrophils=1.5x10^9/L")
+        lab_input.parse_lab("wbc=1.5x10^9/L")
     assert "anc, platelets, hb, bilirubin" in str(e.value)
 
 
@@ -606,9 +606,7 @@ def test_gates_are_validated_in_regimen_files(tmp_path: Path, run) -> None:
     text = (
         (rg.library_dir() / "ec.yaml")
         .read_text()
-        .replace(
-            "\ndrugs:", "\n  - lab: neutrophils\n    at_least: 1.5\n    otherwise: wait\ndrugs:"
-        )
+        .replace("\ndrugs:", "\n  - lab: wbc\n    at_least: 1.5\n    otherwise: wait\ndrugs:")
     )
     path = write(tmp_path, "bad.yaml", text.replace("id: ec", "id: bad"))
     r = run("regimens", "validate", str(path))

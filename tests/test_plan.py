@@ -77,7 +77,7 @@ def test_bad_start_date() -> None:
         dia_plan(start="2026-13-01")
     assert (
         str(e.value)
-        == "--start: '2026-13-01' is not a date; write it as YYYY-MM-DD, e.g. 2026-12-01"
+        == "--start: '2026-13-01' is not a date: there is no month 13 (a month is 01 to 12)"
     )
 
 

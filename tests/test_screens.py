@@ -48,14 +48,24 @@ P004,2019-01-05,doxorubicin,600,mg/m2,1.7
 """
 
 
-def screen(args: list[str], width: int, cwd: Path, height: int = 50) -> str:
-    """Run dosecalc ``args`` in a tmux pane ``width`` columns wide; what the pane shows."""
+def screen(
+    args: list[str],
+    width: int,
+    cwd: Path,
+    height: int = 50,
+    env: dict[str, str] | None = None,
+    pipe: str = "",
+) -> str:
+    """Run dosecalc ``args`` in a tmux pane ``width`` columns wide (its output piped into the
+    shell command ``pipe`` when given); what the pane shows."""
     assert TMUX, "tmux is required (DOSECALC_REQUIRE_TMUX)"
     # a server of its own for each screen: a socket reused at once after kill-server can meet
     # the old server still exiting ("server exited unexpectedly"), on a loaded machine
     socket = Path(tempfile.mkdtemp(prefix="dc-tmux-")) / "s"
     command = " ".join(shlex.quote(a) for a in [*dosecalc_exe(), *args])
-    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "NO_COLOR")}
+    command += f" | {pipe}" if pipe else ""
+    drop = ("COLUMNS", "LINES", "NO_COLOR", "PAGER", "MANPAGER", "LESS")
+    env = {k: v for k, v in os.environ.items() if k not in drop} | (env or {})
     env["TERM"] = "xterm-256color"
     tmux = [TMUX, "-S", str(socket), "-f", "/dev/null"]
     subprocess.run(
@@ -237,3 +247,54 @@ def test_verify_holds_in_a_terminal(tmp_path: Path, width: int) -> None:
     assert shown.lstrip().startswith("HOLD")
     assert shown.index("CRITICAL") < shown.index("WARNING") < shown.index("INFO")
     compare(f"verify-hold-{width}", shown)
+
+
+@needs_tmux
+def test_docs_are_rendered_for_the_terminal_through_a_pager(tmp_path: Path) -> None:
+    # a page that fits the screen: less (LESS=FRX) shows it and quits, leaving it on the screen
+    shown = screen(["docs", "readme"], 80, tmp_path)
+    whole(shown, 80, ["dosecalc documentation", "pharmacogenomics.md", "warnings.md"])
+    assert "|---|" not in shown and "`" not in shown and "[commands.md]" not in shown
+    row = next(line for line in shown.splitlines() if "pharmacogenomics.md" in line)
+    assert "DPYD and UGT1A1" in row  # the table reflowed into 80 columns, not a pipe row
+    compare("docs-readme-80", shown)
+    # a long page with its wide table, through the PAGER given
+    shown = screen(["docs", "warnings"], 80, tmp_path, env={"PAGER": "cat"})
+    codes = re.findall(r"`([A-Z][A-Z0-9_]+)`", (GOLDEN.parent.parent / "docs" / "warnings.md")
+                       .read_text(encoding="utf-8"))  # fmt: skip
+    whole(shown, 80, codes)  # no code cut or folded
+    compare("docs-warnings-80", shown)
+
+
+@needs_tmux
+def test_piped_output_takes_the_width_of_the_terminal_it_was_typed_in(tmp_path: Path) -> None:
+    # COLUMNS is not exported (screen() drops it): the pipe is laid out at the terminal's 80
+    shown = screen(DIA, 80, tmp_path, pipe="cat")
+    whole(shown, 80, ["CISplatin", "221.4 mg", "Tue 2026-12-01", "120 mg/m² × 1.8447 m²"])
+    assert "   Calculation" not in shown  # at 80 the calculation moves under its row
+    assert shown == screen(DIA, 80, tmp_path)  # as the terminal itself shows it
+
+
+# the issue's plan, a year later: a plan wholly in the past would add PLAN_IN_THE_PAST one day
+RCHOP = ["plan", "r-chop-21", "--height", "180cm", "--weight", "95kg", "--age", "78", "--sex",
+         "male", "--formula", "dubois", "--start", "2027-12-09", "--cycles", "1"]  # fmt: skip
+
+
+@needs_tmux
+def test_a_row_with_a_date_range_and_a_ledger_s_checks_fit_80_columns(tmp_path: Path) -> None:
+    shown = screen(RCHOP, 80, tmp_path)
+    whole(shown, 80, ["Thu 2027-12-09 →", "Mon 2027-12-13", "predniSONE", "100 mg daily"])
+    header = next(line for line in shown.splitlines() if line.startswith("Cycle"))
+    assert header.rstrip().endswith(("Route", "Basis")), header  # one line, not wrapped
+    compare("plan-r-chop-21-range-80", shown)
+    db = tmp_path / "ledger.db"
+    order = Path(__file__).resolve().parents[1] / "examples" / "order-ec-cycle2.yaml"
+    for args in (
+        ["ledger", "record", "--patient", "MRN123", "--date", "2026-12-01", "--drug",
+         "epirubicin", "--dose", "90mg/m2", "--by", "Dr A", "--db", str(db)],
+        ["verify", str(order), "--height", "175cm", "--weight", "70kg", "--patient", "MRN123",
+         "--db", str(db), "--record", "--by", "Dr B"],
+    ):  # fmt: skip
+        subprocess.run([*dosecalc_exe(), *args], cwd=tmp_path, capture_output=True, check=False)
+    shown = screen(["ledger", "list", "--patient", "MRN123", "--db", str(db)], 80, tmp_path)
+    whole(shown, 80, ["release-with-notes", "epiRUBicin", "90 mg/m²", "2026-12-22"])

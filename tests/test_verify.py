@@ -563,7 +563,7 @@ def test_a_malformed_order_is_refused_with_every_problem_and_its_line(cli, tmp_p
     code, out, err = cli("verify", str(path), *PATIENT)
     assert code == 2 and out == ""
     assert f"{path}:2: cycle: input should be greater than or equal to 1" in err
-    assert f"{path}:3: start: '2026-13-01' is not a calendar date" in err
+    assert f"{path}:3: start: '2026-13-01' is not a date: there is no month 13" in err
     assert f"{path}:5: patient.height: 1.75 cm is not a plausible height" in err
     assert f"{path}:7: lines[0].drug: 'epirubicn' is not a drug dosecalc knows" in err
     assert f"{path}:8: lines[0].dose: 166 has no unit" in err

@@ -16,7 +16,8 @@ The rule, exactly:
   and a spreadsheet reads ``-3`` (a day before day 1 in a ledger export) as the number −3, not a
   formula. Doses, totals, percentages, BSAs and cycles in dosecalc's CSVs are never negative; a
   day can be.
-- Nothing else changes: other text, empty cells, ``True``/``False``.
+- A truth value (``bool``) is written ``true`` or ``false``, as JSON writes it.
+- Nothing else changes: other text, empty cells.
 
 dosecalc's own CSV readers (history files, ``ledger import``) apply :func:`unescape` to text
 cells, so a ``ledger export`` reads back as it was recorded.
@@ -32,7 +33,10 @@ _FORMULA = re.compile(r"'*[=+\-@\t\r]")
 
 
 def cell(value: Any) -> Any:
-    """One cell as written: a text cell a spreadsheet would run gets ``'`` in front."""
+    """One cell as written: a text cell a spreadsheet would run gets ``'`` in front; a truth
+    value is ``true`` or ``false``, as in JSON (not Python's ``True``)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, str) and _FORMULA.match(value):
         return "'" + value
     return value

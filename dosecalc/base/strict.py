@@ -168,7 +168,23 @@ def iso_date(text: Any) -> date:
     try:
         return date.fromisoformat(t)
     except ValueError:  # 2026-02-30
-        raise NumberError(f"'{t}' is not a date; write it as YYYY-MM-DD, e.g. 2026-12-01") from None
+        raise NumberError(f"'{t}' is not a date: {no_such_day(t)}") from None
+
+
+def no_such_day(text: str) -> str:
+    """Why ``YYYY-MM-DD`` digits name no day: ``'there is no 30 February (February 2025 has 28
+    days)'``, ``'there is no month 13'``, ``'there is no year 0'``."""
+    import calendar
+
+    year, month, day = (int(part) for part in text.split("-"))
+    if year == 0:
+        return "there is no year 0"
+    if not 1 <= month <= 12:
+        return f"there is no month {month} (a month is 01 to 12)"
+    name, days = calendar.month_name[month], calendar.monthrange(year, month)[1]
+    if day == 0:
+        return f"there is no day 0 (a day of {name} is 01 to {days})"
+    return f"there is no {day} {name} ({name} {year} has {days} days)"
 
 
 def plan_date(text: Any) -> date:

@@ -193,6 +193,19 @@ def feet_inches(text: str) -> float | None:
     return feet * 30.48 + inches * 2.54
 
 
+def is_bare(text: str | float | int) -> bool:
+    """Whether a measurement was typed as a bare number (``154``, no unit): what :func:`measure`
+    reads in its ``bare`` unit. False for anything :func:`measure` would refuse."""
+    if isinstance(text, bool):
+        return False
+    if isinstance(text, int | float):
+        return True
+    try:
+        return feet_inches(text) is None and not split(text)[1]
+    except ValueError:
+        return False
+
+
 def measure(
     text: str | float | int,
     field: str,

@@ -11,7 +11,7 @@ from dosecalc.cli.program import Command, app
 from dosecalc.cli.run import check_format, run
 
 
-@app.command(cls=Command)
+@app.command(cls=Command, short_help="Body-surface area by one formula or all of them.")
 def bsa(
     height: Annotated[str, typer.Option(help="Height, e.g. 175cm, 1.75m, 5ft9in.")],
     weight: Annotated[str, typer.Option(help="Weight, e.g. 70kg, 154lb.")],

@@ -12,12 +12,12 @@ from dosecalc.cli.options import (
     AllPatients,
     Bsa,
     ChartFile,
-    ChartForce,
     ChestRt,
     Db,
     Details,
     Equivalence,
     Fmt,
+    ForceBoth,
     Formula,
     Genotype,
     Height,
@@ -29,6 +29,7 @@ from dosecalc.cli.options import (
     Next,
     NextCycles,
     OnlyOver,
+    Output,
     PatientsOver,
     PolicyFile,
     Prior,
@@ -38,10 +39,18 @@ from dosecalc.cli.options import (
     Weight,
 )  # fmt: skip
 from dosecalc.cli.program import Command, app
-from dosecalc.cli.run import Progress, check_format, check_targets, notice, notices_to_stderr, run
+from dosecalc.cli.run import (
+    Progress,
+    check_format,
+    check_targets,
+    notice,
+    notices_to_stderr,
+    output_to,
+    run,
+)
 
 
-@app.command(cls=Command)
+@app.command(cls=Command, short_help="Check lifetime exposure against the ceilings.")
 def check(
     history: History = None,
     patient: LedgerPatient = None,
@@ -66,8 +75,9 @@ def check(
     policy: PolicyFile = None,
     set_: Sets = None,
     chart: ChartFile = None,
-    force: ChartForce = False,
     format: Fmt = "table",
+    output: Output = None,
+    force: ForceBoth = False,
     details: Details = False,
     patients_over: PatientsOver = None,
     only_over: OnlyOver = None,
@@ -82,12 +92,19 @@ def check(
 
 
 def _check(o: dict[str, Any]) -> int:
-    from dosecalc.workflows.check import CheckRequest, Many
+    from dosecalc.workflows.check import CheckRequest
     from dosecalc.workflows.check import run as check_of
 
     fmt = check_format(o["format"], ("table", "json", "csv"))
-    check_targets(None, o["chart"], o["force"])
+    check_targets(o["output"], o["chart"], o["force"])
     outcome = check_of(CheckRequest.of(o))
+    with output_to(o["output"], o["force"]):
+        return _write(outcome, fmt, o)
+
+
+def _write(outcome: Any, fmt: str, o: dict[str, Any]) -> int:
+    from dosecalc.workflows.check import Many
+
     if isinstance(outcome, Many):
         try:
             return _many(outcome, fmt, o["details"])

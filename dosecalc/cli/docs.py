@@ -10,13 +10,16 @@ from dosecalc.cli.program import Command, app
 from dosecalc.cli.run import run
 
 
-@app.command("docs", cls=Command)
+@app.command("docs", cls=Command, short_help="Read the documentation: formats, outputs, warnings.")
 def docs(
     topic: Annotated[
         str | None, typer.Argument(help="A page: commands, regimen, history, outputs, ...")
     ] = None,
 ) -> None:
     """Read the documentation: file formats, outputs, warning codes, every command.
+
+    In a terminal the page is rendered at its width, through a pager ($PAGER, else less);
+    piped, it is the Markdown as written.
 
     Example: dosecalc docs history
     """
@@ -38,13 +41,20 @@ def docs(
                 f"'{topic}' is not a page here{did_you_mean(key, tuple(pages))}; give one of "
                 f"{', '.join(pages)}",
             )
-        sys.stdout.write(sch.page(key).read_text(encoding="utf-8"))
+        text = sch.page(key).read_text(encoding="utf-8")
+        if not sys.stdout.isatty():  # piped or to a file: the Markdown as written
+            sys.stdout.write(text)
+            return ExitCode.OK
+        from dosecalc.outputs.docpage import show
+        from dosecalc.outputs.render import console
+
+        show(text, console())
         return ExitCode.OK
 
     run(work, bounded=True)
 
 
-@app.command("schema", cls=Command)
+@app.command("schema", cls=Command, short_help="Print the JSON Schema of a file or an output.")
 def schema(
     name: Annotated[
         str | None,

@@ -61,7 +61,7 @@ def _record_line(r: dict[str, Any]) -> str:
     )
 
 
-@ledger_app.command("record", cls=Command)
+@ledger_app.command("record", cls=Command, short_help="Record one administration in the ledger.")
 def ledger_record(
     patient: RecordPatient,
     date_: RecordDate,
@@ -102,7 +102,9 @@ def ledger_record(
     run(work)
 
 
-@ledger_app.command("import", cls=Command)
+@ledger_app.command(
+    "import", cls=Command, short_help="Import a patient's past administrations, all or nothing."
+)
 def ledger_import(
     file: ImportFile,
     patient: ImportPatient = None,
@@ -143,7 +145,7 @@ def ledger_import(
     run(work)
 
 
-@ledger_app.command("list", cls=Command)
+@ledger_app.command("list", cls=Command, short_help="List one patient's records, or every patient.")
 def ledger_list(patient: ListPatient = None, db: Db = None, format: Fmt = "table") -> None:
     """List one patient's records (voided ones marked), or every patient in the ledger.
 
@@ -172,7 +174,7 @@ def ledger_list(patient: ListPatient = None, db: Db = None, format: Fmt = "table
     run(work)
 
 
-@ledger_app.command("void", cls=Command)
+@ledger_app.command("void", cls=Command, short_help="Void a record: a new record cancels it.")
 def ledger_void(
     seq: VoidSeq, patient: VoidPatient, reason: VoidReason, by: By = None, db: Db = None
 ) -> None:
@@ -192,7 +194,9 @@ def ledger_void(
     run(work)
 
 
-@ledger_app.command("export", cls=Command)
+@ledger_app.command(
+    "export", cls=Command, short_help="Export the doses in force (CSV) or the audit trail."
+)
 def ledger_export(
     patient: ExportPatient = None,
     db: Db = None,
@@ -222,7 +226,9 @@ def ledger_export(
     run(work)
 
 
-@ledger_app.command("verify", cls=Command)
+@ledger_app.command(
+    "verify", cls=Command, short_help="Check the ledger's integrity (exit 1 if damaged)."
+)
 def ledger_verify(
     db: Db = None, anchor: Anchor = None, accept_head: AcceptHead = False, format: Fmt = "table"
 ) -> None:

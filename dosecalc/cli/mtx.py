@@ -10,7 +10,7 @@ from dosecalc.cli.program import Command, app
 from dosecalc.cli.run import check_format, run
 
 
-@app.command(cls=Command)
+@app.command(cls=Command, short_help="High-dose methotrexate levels: leucovorin, glucarpidase.")
 def mtx(
     infusion_start: InfusionStart = None,
     infusion_duration: InfusionDuration = None,

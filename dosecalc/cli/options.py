@@ -134,6 +134,9 @@ Output = Annotated[
     ),
 ]
 Force = Annotated[bool, typer.Option("--force", help="Overwrite an existing --output file.")]
+ForceBoth = Annotated[
+    bool, typer.Option("--force", help="Overwrite an existing --output or --chart file.")
+]
 Db = Annotated[
     str | None,
     typer.Option(
@@ -267,7 +270,6 @@ Next = Annotated[
 NextCycles = Annotated[
     str | None, typer.Option("--cycles", help="With --next: the number of cycles proposed.")
 ]
-ChartForce = Annotated[bool, typer.Option("--force", help="Overwrite an existing --chart file.")]
 Details = Annotated[
     bool,
     typer.Option(

@@ -1,6 +1,5 @@
 """``dosecalc plan``: its options, and the plan written in the format asked for."""
 
-from pathlib import Path
 from typing import Any
 
 from dosecalc.base.errors import ExitCode
@@ -21,7 +20,7 @@ from dosecalc.cli.options import (
     Equivalence,
     Escalate,
     Fmt,
-    Force,
+    ForceBoth,
     Formula,
     Genotype,
     Gfr,
@@ -48,12 +47,12 @@ from dosecalc.cli.options import (
     Weight,
 )  # fmt: skip
 from dosecalc.cli.program import Command, app
-from dosecalc.cli.run import check_format, check_targets, emit, run
+from dosecalc.cli.run import check_format, check_targets, output_to, put, run
 
 FORMATS = ("table", "json", "csv", "ics", "html", "fhir")
 
 
-@app.command(cls=Command)
+@app.command(cls=Command, short_help="Plan a regimen for one patient: every dose, dated.")
 def plan(
     regimen: RegimenArg,
     height: Height = None,
@@ -95,7 +94,7 @@ def plan(
     compare_policy: ComparePolicy = None,
     format: Fmt = "table",
     output: Output = None,
-    force: Force = False,
+    force: ForceBoth = False,
 ) -> None:
     """Plan a regimen for one patient: every dose on every dated day, with its basis.
 
@@ -119,7 +118,6 @@ def _plan(o: dict[str, Any]) -> int:
         )
     outcome = plan_of(PlanRequest.of(o))
     result = outcome.plan
-    text = _text(outcome, fmt, o["paper"], identity, o["output"])
     if o["chart"] is not None:
         from dosecalc.outputs.chart import save
 
@@ -127,13 +125,13 @@ def _plan(o: dict[str, Any]) -> int:
         save(
             o["chart"], result.result, result.cumulative, f"Lifetime exposure: {title}", o["force"]
         )
-    if text:
-        emit(text, o["output"], o["force"])
+    with output_to(o["output"], o["force"]):
+        put(_text(outcome, fmt, o["paper"], identity))
     return ExitCode.CRITICAL if result.critical else ExitCode.OK
 
 
-def _text(outcome: Any, fmt: str, paper: str, identity: dict[str, Any], output: Path | None) -> Any:
-    """The plan as ``fmt`` (a table goes straight to the terminal when there is no --output)."""
+def _text(outcome: Any, fmt: str, paper: str, identity: dict[str, Any]) -> str | bytes:
+    """The plan as ``fmt`` (a table is printed to standard output as it is laid out)."""
     from dosecalc.base.jsontext import to_json
 
     result, compared = outcome.plan, outcome.compared
@@ -170,10 +168,8 @@ def _text(outcome: Any, fmt: str, paper: str, identity: dict[str, Any], output: 
         from dosecalc.workflows.policy_compare import compare
 
         table = Group(table, compare_table(compare(result, compared)))
-    if output is None:
-        render.console().print(table)
-        return ""
-    return render.to_text(table)
+    render.console().print(table)
+    return ""
 
 
 def _identity(
@@ -195,12 +191,12 @@ def _identity(
         if not value.strip():
             raise fail(option, "is empty")
     if birth is not None:
-        from datetime import date
+        from dosecalc.base import strict
 
         try:
-            date.fromisoformat(birth.strip())
-        except ValueError:
-            raise fail("--birth-date", f"'{birth}' is not a date; write it as YYYY-MM-DD") from None
+            strict.iso_date(birth)
+        except ValueError as e:
+            raise fail("--birth-date", str(e)) from None
     return {
         "name": name.strip() if name else None,
         "mrn": mrn.strip() if mrn else None,

@@ -15,9 +15,38 @@ from typer.models import TyperInfo
 from dosecalc import __version__
 
 
+class _Formatter(TyperCommand.context_class.formatter_class):  # type: ignore[name-defined,misc]
+    """click's help formatter, which wraps lines between words only: never after the hyphen of
+    a name (``cog-ltfu-v5``, ``--previous-weight``), which is to be read and typed whole."""
+
+    def write_text(self, text: str) -> None:
+        self._unbroken(super().write_text, text)
+
+    def write_dl(self, rows: Any, *args: Any, **kwargs: Any) -> None:
+        rows = [(term, text.replace("-", NB_HYPHEN)) for term, text in rows]
+        self._unbroken(super().write_dl, rows, *args, **kwargs)
+
+    def _unbroken(self, write: Callable[..., None], first: Any, *args: Any, **kw: Any) -> None:
+        start = len(self.buffer)
+        if isinstance(first, str):
+            first = first.replace("-", NB_HYPHEN)
+        write(first, *args, **kw)
+        self.buffer[start:] = [s.replace(NB_HYPHEN, "-") for s in self.buffer[start:]]
+
+
+NB_HYPHEN = "\u2011"  # a hyphen textwrap does not break after, put back once wrapped
+
+
+class _Context(TyperCommand.context_class):  # type: ignore[name-defined,misc]
+    formatter_class = _Formatter
+
+
 class _PlainHelp:
     """typer's help flag has no default, so at every parse (every Tab press too) typer coerces
-    its None through pydantic, whose import costs ~70 ms. A False default is a plain bool."""
+    its None through pydantic, whose import costs ~70 ms. A False default is a plain bool.
+    Help is wrapped between words only (_Formatter)."""
+
+    context_class = _Context
 
     def get_help_option(self, ctx: Any) -> Any:
         option = super().get_help_option(ctx)  # type: ignore[misc]
@@ -93,7 +122,18 @@ FORMATS = {  # --format choices per command (each command checks its own with ru
 
 
 class Command(_PlainHelp, TyperCommand):
-    """A command whose --help names each value the way a person types it (METAVARS)."""
+    """A command whose --help names each value the way a person types it (METAVARS), and that
+    says what an option's value typed with a space (``--height 175 cm``) should have been."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        given = list(args)
+        try:
+            return super().parse_args(ctx, args)
+        except Exception as e:  # typer's own click's UsageError
+            hint = _spaced_values(given, str(getattr(e, "message", "")))
+            if hint is None:
+                raise
+            raise type(e)(hint, ctx) from None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -113,6 +153,34 @@ class Command(_PlainHelp, TyperCommand):
                 param._usage_display_name = lambda shown=shown: shown  # type: ignore[attr-defined]
 
 
+# the units recognised typed apart from their number (a word with a / is one too); an argument
+# may have taken one for its value (plan --height 175 cm --weight 70 kg dia reads REGIMEN=cm)
+_UNITS = {"cm", "m", "mm", "in", "ft", "kg", "g", "lb", "lbs", "mg", "mcg", "ug", "µg", "units",
+          "m2", "ml", "l", "gy", "cgy", "y", "years", "months", "h", "%"}  # fmt: skip
+
+
+def _spaced_values(given: list[str], message: str) -> str | None:
+    """For click's "unexpected extra arguments (cm kg)": the options whose number was typed apart
+    from its unit (``--height 175 cm``), and how to write them; None when that is not it."""
+    import re
+
+    if not re.fullmatch(r"Got unexpected extra argument(?:s|\(s\))? \((.*)\)", message):
+        return None
+    spaced = []
+    for i, token in enumerate(given):
+        name, _, value = token.partition("=") if token.startswith("--") else (token, "", "")
+        if not name.startswith("-") or i + 1 >= len(given):
+            continue
+        value, unit = (value, given[i + 1]) if value else (given[i + 1 : i + 3] + [""])[:2]
+        known = unit.lower() in _UNITS or ("/" in unit and re.match(r"[^\W\d_]", unit))
+        if re.search(r"(^|=)[+-]?[\d.,]*\d$", value) and known:
+            spaced.append(
+                f"{name} {value} {unit}: the unit is a word apart; write {value}{unit} without "
+                f'a space, or quote it ("{value} {unit}")'
+            )
+    return "; ".join(spaced) or None
+
+
 app = typer.Typer(
     cls=Group,
     name="dosecalc",
@@ -125,7 +193,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 regimens_app = typer.Typer(
-    cls=Group, help="List, show and validate regimen files.", no_args_is_help=True
+    cls=Group, help="List, show, validate and compare regimen files.", no_args_is_help=True
 )
 app.add_typer(regimens_app, name="regimens")
 
@@ -206,6 +274,7 @@ app.add_typer(policy_app, name="policy")
 ledger_app = typer.Typer(
     cls=Group,
     help="The patient ledger: record, import, list, void, export and verify administrations.",
+    short_help="The patient ledger: record, list, export, verify.",
     no_args_is_help=True,
 )
 app.add_typer(ledger_app, name="ledger")

@@ -34,7 +34,9 @@ def regimens_list(format: Fmt = "table") -> None:
     run(work, bounded=True)
 
 
-@regimens_app.command("show", cls=Command)
+@regimens_app.command(
+    "show", cls=Command, short_help="Show one regimen: drugs, doses, days and sources."
+)
 def regimens_show(
     regimen: Annotated[str, typer.Argument(help="Library id or a regimen YAML file.")],
     format: Fmt = "table",
@@ -59,7 +61,9 @@ def regimens_show(
     run(work, bounded=True)
 
 
-@regimens_app.command("validate", cls=Command)
+@regimens_app.command(
+    "validate", cls=Command, short_help="Check regimen and course files: every problem at once."
+)
 def regimens_validate(
     paths: Annotated[list[Path], typer.Argument(help="Regimen files or folders of them.")],
 ) -> None:
@@ -92,7 +96,9 @@ def regimens_validate(
     run(work, bounded=True)
 
 
-@regimens_app.command("diff", cls=Command)
+@regimens_app.command(
+    "diff", cls=Command, short_help="Compare two versions of a regimen, dose by dose."
+)
 def regimens_diff(
     old: Annotated[str, typer.Argument(help="The old version: a regimen file or a library id.")],
     new: Annotated[str, typer.Argument(help="The new version: a regimen file or a library id.")],

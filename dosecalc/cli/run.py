@@ -6,7 +6,8 @@ import gc
 import os
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -61,16 +62,39 @@ def run(work: Callable[[], int], bounded: bool = False) -> None:
 
 def emit(text: str | bytes, output: Path | None, force: bool) -> None:
     """Print ``text``, or write it to ``output`` atomically (never a partial file)."""
+    with output_to(output, force):
+        put(text)
+
+
+def put(text: str | bytes) -> None:
+    """``text`` on standard output (bytes as they are: an iCalendar's CRLF)."""
+    if isinstance(text, bytes):
+        sys.stdout.flush()
+        sys.stdout.buffer.write(text)
+    else:
+        sys.stdout.write(text)
+
+
+@contextmanager
+def output_to(output: Path | None, force: bool) -> Iterator[None]:
+    """What the command prints to standard output inside, written to ``output`` instead when it
+    is given: whole and atomically (never a partial file; nothing when the command fails), laid
+    out as for a pipe, then ``wrote FILE`` on standard error. The one path of every --output
+    (plan, check, verify, ledger export)."""
     if output is None:
-        if isinstance(text, bytes):
-            sys.stdout.flush()
-            sys.stdout.buffer.write(text)
-        else:
-            sys.stdout.write(text)
+        yield
         return
+    import io
+    from contextlib import redirect_stdout
+
     from dosecalc.outputs.outfile import write_atomic
 
-    write_atomic(output, text, force=force)
+    data = io.BytesIO()
+    text = io.TextIOWrapper(data, encoding="utf-8", newline="\n", write_through=True)
+    with redirect_stdout(text):
+        yield
+    text.flush()
+    write_atomic(output, data.getvalue(), force=force)
     print(f"wrote {output}", file=sys.stderr)
 
 

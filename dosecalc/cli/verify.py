@@ -15,6 +15,7 @@ from dosecalc.cli.options import (
     Equivalence,
     ExpectOrgan,
     Fmt,
+    Force,
     Formula,
     Genotype,
     Gfr,
@@ -29,6 +30,7 @@ from dosecalc.cli.options import (
     OrderCycle,
     OrderRegimen,
     OrderStart,
+    Output,
     PolicyFile,
     Prior,
     Record,
@@ -38,10 +40,10 @@ from dosecalc.cli.options import (
     Weight,
 )  # fmt: skip
 from dosecalc.cli.program import Command, app
-from dosecalc.cli.run import check_format, run
+from dosecalc.cli.run import check_format, check_targets, output_to, run
 
 
-@app.command(cls=Command)
+@app.command(cls=Command, short_help="Verify a written order, line by line: release or hold.")
 def verify(
     order: OrderArg,
     height: Height = None,
@@ -71,6 +73,8 @@ def verify(
     policy: PolicyFile = None,
     set_: Sets = None,
     format: Fmt = "table",
+    output: Output = None,
+    force: Force = False,
     record: Record = False,
     by: CheckedBy = None,
     acknowledge: Acknowledge = None,
@@ -91,14 +95,16 @@ def _verify(o: dict[str, Any]) -> int:
     from dosecalc.workflows.verify import run as verify_order
 
     fmt = check_format(o["format"], ("table", "json"))
+    check_targets(o["output"], None, o["force"])
     result = verify_order(VerifyRequest.of(o))
-    if fmt == "json":
-        from dosecalc.base.jsontext import to_json
+    with output_to(o["output"], o["force"]):
+        if fmt == "json":
+            from dosecalc.base.jsontext import to_json
 
-        sys.stdout.write(to_json(result.as_dict()))
-    else:
-        from dosecalc.outputs import render
-        from dosecalc.outputs.verifyview import view
+            sys.stdout.write(to_json(result.as_dict()))
+        else:
+            from dosecalc.outputs import render
+            from dosecalc.outputs.verifyview import view
 
-        render.console().print(view(result))
+            render.console().print(view(result))
     return ExitCode.CRITICAL if result.critical else ExitCode.OK

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from dosecalc.base.bounds import AGE_YEARS, BMI, BSA_M2, GFR_ML_MIN, HEIGHT_CM, SCR_MG_DL, WEIGHT_KG
 from dosecalc.base.errors import fail
 from dosecalc.base.numbers import article
-from dosecalc.base.units import measure
+from dosecalc.base.units import is_bare, measure
 from dosecalc.clinical.bsa import DEFAULT_FORMULA, FORMULAS
 from dosecalc.data.labs import CREATININE_G_PER_MOL
 
@@ -39,6 +39,8 @@ class Patient:
     gfr_ml_min: float | None = None  # given with --gfr
     gfr_measured: bool = False  # --gfr-measured: the --gfr value was measured, not estimated
     previous_weight_kg: float | None = None
+    height_bare: bool = False  # the height was a bare number, read as cm
+    weight_bare: bool = False  # the weight was a bare number, read as kg
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -242,6 +244,8 @@ def build_patient(
     name = bsa_formula(formula) if formula is not None else default
     calculated = calculate_bsa(h, dosing, name, s) if h is not None and dosing is not None else None
     common = dict(
+        height_bare=height is not None and is_bare(height),
+        weight_bare=weight is not None and is_bare(weight),
         sex=s,
         age_years=a,
         dosing_weight_kg=dosing,

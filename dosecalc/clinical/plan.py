@@ -421,6 +421,26 @@ def review_dict(r: Regimen) -> dict[str, object]:
     }
 
 
+def past_plan_alerts(plan: Plan, today: date | None = None) -> list[Alert]:
+    """PLAN_IN_THE_PAST when every administration of a plan is dated before today: most often a
+    year typed wrong in the start date. Not when the history explains the past (its cycles were
+    given, or PLANNED_IN_THE_PAST already says which were not recorded)."""
+    today = today or date.today()
+    dates = [a.date for a in plan.administrations]
+    explained = {"PLANNED_IN_THE_PAST", "GIVEN_FROM_HISTORY"}
+    if not dates or max(dates) >= today or any(w.code in explained for w in plan.warnings):
+        return []
+    return [
+        Alert(
+            WARNING,
+            "PLAN_IN_THE_PAST",
+            f"the whole plan is in the past: cycle 1 day 1 is {plan.start.isoformat()} and the "
+            f"last administration {max(dates).isoformat()}, {(today - max(dates)).days} days "
+            f"before today ({today.isoformat()}); check the year of the start date",
+        )
+    ]
+
+
 def review_alerts(regimen: Regimen, today: date | None = None) -> list[Alert]:
     """REGIMEN_NOT_APPROVED (info for a draft, critical for a retired regimen) and
     REGIMEN_REVIEW_OVERDUE (warning: an approved regimen past its review_due date)."""
@@ -1504,6 +1524,7 @@ def _patient_alerts(p: Patient, policy: Policy) -> list[Alert]:
             )
         )
     out += given_bsa_alerts(p, policy)
+    out += bmi_alerts(p, policy)
     if p.previous_weight_kg is not None and p.weight_kg is not None:
         change = 100 * (p.weight_kg / p.previous_weight_kg - 1)
         key = "weight.change_threshold_percent"
@@ -1522,6 +1543,36 @@ def _patient_alerts(p: Patient, policy: Policy) -> list[Alert]:
                 )
             )
     return out
+
+
+def bmi_alerts(p: Patient, policy: Policy) -> list[Alert]:
+    """A height and a weight that give an implausible BMI (within the bounds that refuse them):
+    a unit slip, most often a weight in pounds typed as a bare number and read as kg."""
+    if p.height_cm is None or p.weight_kg is None:
+        return []
+    bmi = p.weight_kg / (p.height_cm / 100.0) ** 2
+    low, high = policy["weight.bmi_warn_below"], policy["weight.bmi_warn_above"]
+    if low <= bmi <= high:
+        return []
+    key = "weight.bmi_warn_below" if bmi < low else "weight.bmi_warn_above"
+    bare = ", ".join(
+        f"{fmt(value)} read as {unit}"
+        for value, unit, flag in (
+            (p.height_cm, "cm", p.height_bare),
+            (p.weight_kg, "kg", p.weight_bare),
+        )
+        if flag
+    )
+    return [
+        Alert(
+            WARNING,
+            "BMI_IMPLAUSIBLE",
+            f"height {fmt(p.height_cm)} cm and weight {fmt(p.weight_kg)} kg give a BMI of "
+            f"{bmi:.0f} kg/m², {'below' if bmi < low else 'above'} {policy.short(key)}: check "
+            f"both{f' (a bare number: {bare})' if bare else ''}; a weight in pounds is written "
+            "154lb, a height in inches 69in",
+        )
+    ]
 
 
 def given_bsa_alerts(p: Patient, policy: Policy) -> list[Alert]:

@@ -331,6 +331,23 @@ SETTINGS: dict[str, Setting] = {
             "and verify.tolerance_percent_child",
         ),
         Setting(
+            "weight.bmi_warn_below",
+            12.0,
+            "dosecalc's screen for a height or weight slip, not a clinical threshold (no guideline "
+            "names one): well below WHO's severe thinness (BMI under 16)",
+            _number(5, 18.5),
+            "warn (BMI_IMPLAUSIBLE) when the height and weight give a BMI below this",
+        ),
+        Setting(
+            "weight.bmi_warn_above",
+            60.0,
+            "dosecalc's screen for a unit slip (a weight in lb read as kg), not a clinical "
+            "threshold (no guideline names one): well above WHO's obesity class III (BMI 40 or "
+            "more)",
+            _number(40, 120),
+            "warn (BMI_IMPLAUSIBLE) when the height and weight give a BMI above this",
+        ),
+        Setting(
             "carboplatin.gfr_cap_ml_min",
             125.0,
             "FDA 2010 / NCCN: cap an estimated GFR at 125 mL/min (eviQ/ADDIKD: do not cap)",

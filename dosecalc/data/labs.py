@@ -149,13 +149,37 @@ KINDS = _kinds()
 ULN_BOUNDS = (0.0, 500.0)  # a multiple of the upper limit of normal
 
 
+# Names laboratory systems export for the tests above (docs/labs.md lists them): each stands for
+# one test only. Left out as ambiguous: "neutrophils %" and "wbc" (not an absolute neutrophil
+# count), "urea" (not BUN: no cited factor), "creatinine clearance" estimated vs measured is
+# the user's to say (crcl is a measured one).
+SYNONYMS = {
+    "anc": ("neutrophils", "neutrophil_count", "absolute_neutrophil_count", "abs_neutrophils",
+            "neut", "neuts"),
+    "platelets": ("plt", "plts", "platelet", "platelet_count"),
+    "hb": ("hgb", "haemoglobin", "hemoglobin"),
+    "bilirubin": ("total_bilirubin", "bilirubin_total", "tbil", "t_bili"),
+    "direct_bilirubin": ("conjugated_bilirubin", "bilirubin_direct", "dbil"),
+    "ast": ("sgot", "aspartate_aminotransferase"),
+    "alt": ("sgpt", "alanine_aminotransferase"),
+    "alp": ("alkaline_phosphatase", "alk_phos"),
+    "scr": ("creatinine", "serum_creatinine", "creat"),
+    "crcl": ("measured_creatinine_clearance",),
+    "mtx": ("methotrexate", "methotrexate_level"),
+}  # fmt: skip
+_BY_NAME = {alias: name for name, aliases in SYNONYMS.items() for alias in aliases}
+
+
 def kind(name: str, field_name: str = "--lab") -> Kind:
-    found = KINDS.get(name.strip().lower())
+    """The test called ``name``: its own name or a synonym (case, spaces, ``-`` and ``_``
+    alike: ``Neutrophils``, ``PLT``, ``total bilirubin``)."""
+    key = re.sub(r"[\s_-]+", "_", name.strip().lower())
+    found = KINDS.get(key) or KINDS.get(_BY_NAME.get(key, ""))
     if found is None:
         raise fail(
             field_name,
             f"'{name[:40]}' is not a laboratory test dosecalc knows; give one of "
-            f"{', '.join(KINDS)}",
+            f"{', '.join(KINDS)} (or a synonym docs/labs.md lists, such as plt or creatinine)",
         )
     return found
 

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from dosecalc.base import strict
 from dosecalc.base.bounds import dose_problem
 from dosecalc.base.errors import DosecalcError
 from dosecalc.data import drugs
@@ -139,10 +140,7 @@ def parse_iso_date(value: Any) -> date:
         return value
     if not isinstance(value, str) or not re.fullmatch(r"\s*\d{4}-\d{2}-\d{2}\s*", value):
         raise ValueError(f"{value!r} is not a date; write it as YYYY-MM-DD, e.g. 2026-12-01")
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise ValueError(f"'{value.strip()}' is not a calendar date") from None
+    return strict.iso_date(value)  # a date that is no day says why (2025-02-30)
 
 
 AUC_DRUG = "carboplatin"  # the one drug dosed by a target AUC (Calvert), as in regimens

@@ -181,13 +181,13 @@ _STAMP = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}.*", re.ASCII)
 def date_cell(text: str) -> date:
     try:
         when = strict.iso_date(text)
-    except ValueError:
-        hint = ""
+    except ValueError as e:
         if _STAMP.fullmatch(text):  # a warehouse's timestamp: which day it is can hang on a zone
             hint = " (the date only: a time of day goes in the time column as HH:MM)"
-        raise ValueError(
-            f"date '{text[:40]}' is not a date; write it as YYYY-MM-DD{hint}"
-        ) from None
+            raise ValueError(
+                f"date '{text[:40]}' is not a date; write it as YYYY-MM-DD{hint}"
+            ) from None
+        raise ValueError(f"date {e}") from None
     if when < strict.EARLIEST_DATE:
         raise ValueError(
             f"date {text} is before {strict.EARLIEST_DATE.isoformat()}; check the year"

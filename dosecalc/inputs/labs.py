@@ -18,6 +18,7 @@ from datetime import date, time
 from pathlib import Path
 from typing import Any
 
+from dosecalc.base import strict
 from dosecalc.base.errors import DosecalcError, FileError, Problem, fail
 from dosecalc.data.labs import KINDS, Labs, LabValue, kind, merge, parse_value
 
@@ -30,6 +31,11 @@ def parse_when(text: str, field_name: str, today: date | None = None) -> tuple[d
     """``2026-12-03`` or ``2026-12-03T14:00`` (when the sample was taken) → (date, time)."""
     text = text.strip()
     m = re.fullmatch(r"(\d{4}-\d{2}-\d{2})(?:T(\d{2}):(\d{2}))?", text, re.ASCII)
+    if m:  # a date that is no day (2025-02-30) says why, as every date reader does
+        try:
+            strict.iso_date(m.group(1))
+        except ValueError as e:
+            raise fail(field_name, str(e)) from None
     try:
         if not m:
             raise ValueError

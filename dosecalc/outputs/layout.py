@@ -4,7 +4,8 @@ A :class:`Grid` is a rich renderable laid out at the width it is printed at. Its
 three kinds:
 
 - whole (the default): a drug name, a dose with its unit, a date. Never wrapped, never cut.
-- prose (``wrap=N``): a message or a calculation; wraps, but not narrower than N characters.
+- prose (``wrap=N``): a message or a calculation; wraps between words, but not narrower than N
+  characters nor than its longest word.
 - movable (``under=K``): when the row does not fit, the column leaves the row and its value is
   printed on a line under it (the column with the lowest K first), labelled where a bare value
   would be unclear. A moved column's value is never dropped.
@@ -29,14 +30,29 @@ _GLUE = "\ue000"  # stands for a space that must not break while a text is wrapp
 
 
 def wrap(text: Text, console: Console, width: int) -> list[Text]:
-    """``text`` wrapped at ``width``, never between a number and its unit nor inside a date."""
+    """``text`` wrapped at ``width``, never between a number and its unit nor inside a date;
+    a URL wider than ``width`` is never broken: it stands whole on a line of its own, wider
+    than the others (:func:`unbroken` prints it so)."""
+    import re
+
+    plain = glue(text.plain, _GLUE)
+    # a URL too wide for a line stands in as a word exactly one line wide, put back once wrapped
+    urls = {
+        chr(0xE100 + k) * width: url
+        for k, url in enumerate(u for u in re.findall(r"\S*://\S+", plain) if len(u) > width)
+    }
+    for marker, url in urls.items():
+        plain = plain.replace(url, marker, 1)
     glued = text.copy()
-    glued.plain = glue(text.plain, _GLUE)
+    glued.plain = plain
     glued.spans[:] = text.spans
     out = []
     for line in glued.wrap(console, width):
         fixed = Text(line.plain.replace(_GLUE, " "), style=line.style, end="")
         fixed.spans[:] = line.spans
+        for marker, url in urls.items():
+            if marker in fixed.plain:
+                fixed = Text(fixed.plain.replace(marker, url), style=line.style, end="")
         out.append(fixed)
     return out
 
@@ -117,6 +133,17 @@ class Grid:
     def _longest(self, i: int) -> int:
         return max((r.cells[i].cell_len for r in self.rows), default=0)
 
+    def _narrowest(self, i: int) -> int:
+        """The narrowest a prose column wraps to: its ``wrap``, or its longest word (a number
+        with its unit, a date, ``release-with-notes``), which is never cut; a URL aside (wrap)."""
+        words = (
+            len(w)
+            for r in self.rows
+            for w in glue(r.cells[i].plain, _GLUE).split()
+            if "://" not in w
+        )
+        return max([self.columns[i].wrap or 0, *words])
+
     def layout(self, width: int) -> tuple[list[int], dict[int, int], int]:
         """(inline column indexes, {column: width}, gap) for ``width`` characters."""
         natural = self._natural()
@@ -138,7 +165,7 @@ class Grid:
         inline, sizes, gap = best
         for i in inline:  # nothing fits: prose at its narrowest, the rest folds at the edge
             if self.columns[i].wrap:
-                sizes[i] = min(natural[i], self.columns[i].wrap or natural[i])
+                sizes[i] = min(natural[i], self._narrowest(i))
         return inline, sizes, gap
 
     def _fit(
@@ -160,7 +187,7 @@ class Grid:
         for n, i in enumerate(prose):
             share = left // (len(prose) - n)
             col = self.columns[i]
-            if share < (col.wrap or 0):
+            if share < self._narrowest(i):
                 return None
             if col.max_lines and col.under is not None and self._longest(i) > share * col.max_lines:
                 return None
@@ -253,7 +280,7 @@ class Grid:
         for line in self.lines(options.max_width, console):
             line.no_wrap = False
             line.overflow = "fold"
-            yield line
+            yield unbroken(line, options.max_width)
 
 
 def _justify(cell: Text | str, width: int, how: str, last: bool) -> Text:
@@ -265,6 +292,14 @@ def _justify(cell: Text | str, width: int, how: str, last: bool) -> Text:
     if how == "right":
         return Text(" " * space) + text
     return text if last else text + Text(" " * space)
+
+
+def unbroken(line: Text, width: int) -> Text:
+    """A line wider than ``width`` because it holds a URL is printed as it is (a terminal shows
+    its end on the next row, and the URL stays one to copy or open); any other is folded."""
+    if line.cell_len > width and "://" in line.plain:
+        line.no_wrap, line.overflow = True, "ignore"
+    return line
 
 
 def _rstrip(line: Text) -> Text:
@@ -286,17 +321,38 @@ class Hanging:
             pad = self.first if n == 0 else self.indent
             out = Text(" " * pad) + line
             out.rstrip()
-            yield out
+            yield unbroken(out, options.max_width)
 
 
 def pipe_width() -> int:
-    """The width of output that is not a terminal: ``COLUMNS`` when set, else PIPE_WIDTH."""
+    """The width of output that is not a terminal (a pipe, a file): ``COLUMNS`` when set, else
+    the width of the terminal the command was typed in (the controlling terminal, else the one
+    standard error is on: ``dosecalc plan … | less`` in 80 columns is 80 wide), else
+    PIPE_WIDTH."""
     import os
+    import sys
 
     text = os.environ.get("COLUMNS", "").strip()
     if text.isdigit() and 20 <= int(text) <= 1000:
         return int(text)
+    for width in (_tty_width, lambda: os.get_terminal_size(sys.stderr.fileno()).columns):
+        try:
+            columns = width()
+        except (OSError, ValueError, AttributeError):  # no such terminal
+            continue
+        if 20 <= columns <= 1000:
+            return columns
     return PIPE_WIDTH
 
 
-PIPE_WIDTH = 120  # columns of output written to a pipe or a file when COLUMNS is not set
+def _tty_width() -> int:
+    import os
+
+    fd = os.open("/dev/tty", os.O_RDONLY | os.O_NOCTTY)
+    try:
+        return os.get_terminal_size(fd).columns
+    finally:
+        os.close(fd)
+
+
+PIPE_WIDTH = 80  # columns of output neither COLUMNS nor a terminal gives a width to

@@ -44,11 +44,17 @@ def patient_line(plan: Plan) -> str:
     p = plan.patient
     parts = []
     if p.height_cm is not None:
-        parts.append(f"height {fmt(p.height_cm)} cm")
+        parts.append(f"height {fmt(p.height_cm)} {'(read as cm)' if p.height_bare else 'cm'}")
     if p.weight_kg is not None:
-        parts.append(f"weight {fmt(p.weight_kg)} kg")
+        parts.append(f"weight {fmt(p.weight_kg)} {'(read as kg)' if p.weight_bare else 'kg'}")
     how = "given" if p.bsa_formula == "given" else f"{p.bsa_formula.capitalize()} formula"
-    parts.append(f"BSA {p.bsa_m2:.2f} m² ({how})")
+    if p.bsa_uncapped_m2 is not None:  # the formula's BSA, then the one doses use
+        parts.append(
+            f"BSA {p.bsa_uncapped_m2:.2f} m² ({p.bsa_formula.capitalize()}), capped at "
+            f"{p.bsa_m2:.2f} m² (policy bsa.cap_m2)"
+        )
+    else:
+        parts.append(f"BSA {p.bsa_m2:.2f} m² ({how})")
     if p.sex:
         parts.append(p.sex)
     if p.age_years is not None:
@@ -281,6 +287,8 @@ def _dose_table(plan: Plan, administrations: list[Any], notes: dict[str, int]) -
             row.append(how)
         row.append(calculation(plan, d))
         table.add_row(*row)
+    if any("→" in r.cells[2].plain for r in table.rows):  # a range of days: its two dates may
+        table.columns[2] = Column("Date", wrap=len("Thu 2026-12-10 →"))  # stand one above the other
     return table
 
 
@@ -704,6 +712,7 @@ CSV_COLUMNS = (
     "protocol_unit",
     "calculated_dose",
     "dose",
+    "dose_shown",
     "unit",
     "capped",
     "trace",
@@ -739,7 +748,7 @@ def ledger_records(records: list[dict[str, Any]], where: str) -> Grid:
         [
             Column("#", justify="right"),
             Column("date"),
-            Column("drug"),
+            Column("drug", wrap=10),  # a checked order's description wraps; a drug is a word
             Column("dose", justify="right"),
             Column("BSA m²", justify="right", under=4, label="BSA {} m²"),
             Column("recorded (UTC)", under=3, label="recorded {} UTC"),
@@ -828,6 +837,7 @@ def plan_csv(plan: Plan) -> str:
     for i, a in enumerate(plan.administrations):
         row = a.as_dict()
         row["trace"] = " | ".join(row["trace"])  # type: ignore[arg-type]
+        row["dose_shown"] = fmt(a.dose.dose).replace(",", "")  # as the table prints it
         infusion = row["infusion"] or {}
         row["infusion_type"] = infusion.get("type")  # type: ignore[union-attr]
         row["infusion_hours"] = infusion.get("duration_h")  # type: ignore[union-attr]
@@ -838,18 +848,26 @@ def plan_csv(plan: Plan) -> str:
     return out.getvalue()
 
 
+class _Uncropped(Console):
+    """A console that prints a line wider than its width whole: the layouts fit every line but
+    a URL (layout.unbroken), which a terminal shows on two rows and is still one URL."""
+
+    def print(self, *objects: Any, crop: bool = False, **kwargs: Any) -> None:
+        super().print(*objects, crop=crop, **kwargs)
+
+
 def console(file: Any = None, width: int | None = None) -> Console:
     """A console for ``file``: a terminal's own width (``COLUMNS`` when set); anything else
-    ``COLUMNS`` when set, else a fixed 120 columns (layout.PIPE_WIDTH)."""
-    c = Console(file=file, highlight=False, soft_wrap=False)
+    layout.pipe_width (``COLUMNS``, else the terminal typed in, else 80)."""
+    c = _Uncropped(file=file, highlight=False, soft_wrap=False)
     if not c.is_terminal:
-        c = Console(file=file, highlight=False, width=width or pipe_width(), color_system=None)
+        c = _Uncropped(file=file, highlight=False, width=width or pipe_width(), color_system=None)
     return c
 
 
 def to_text(renderable: Any, width: int | None = None) -> str:
     buf = io.StringIO()
-    Console(file=buf, width=width or pipe_width(), color_system=None, highlight=False).print(
+    _Uncropped(file=buf, width=width or pipe_width(), color_system=None, highlight=False).print(
         renderable
     )
     return buf.getvalue()

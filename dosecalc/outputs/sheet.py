@@ -115,7 +115,10 @@ def render(
             "BSA",
             f"{p.bsa_m2:.2f} m² ("
             + ("measured/prescribed" if p.bsa_formula == "given" else p.bsa_formula + " formula")
-            + ")",
+            + ")"
+            if p.bsa_uncapped_m2 is None
+            else f"{p.bsa_uncapped_m2:.2f} m² ({p.bsa_formula} formula), capped at "
+            f"{p.bsa_m2:.2f} m² (policy bsa.cap_m2)",
         ),
     ]
     patient = [

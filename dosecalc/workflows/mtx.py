@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from dosecalc.base import strict
 from dosecalc.base.errors import fail
 
 
@@ -56,6 +57,11 @@ def infusion_start(text: str | None) -> datetime:
             "guesses it",
         )
     m = re.fullmatch(r"\s*(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2})\s*", text, re.ASCII)
+    if m:  # a date that is no day (2025-02-30) says why, as every date reader does
+        try:
+            strict.iso_date(m.group(1))
+        except ValueError as e:
+            raise fail("--infusion-start", str(e)) from None
     try:
         if not m:
             raise ValueError

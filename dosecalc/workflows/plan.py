@@ -68,6 +68,7 @@ class PlanOutcome:
 
 def run(req: PlanRequest) -> PlanOutcome:
     from dosecalc.base import strict
+    from dosecalc.clinical.plan import past_plan_alerts
     from dosecalc.data.regimen import MAX_CYCLES
     from dosecalc.inputs import history as hist
     from dosecalc.workflows import course as crs
@@ -102,6 +103,7 @@ def run(req: PlanRequest) -> PlanOutcome:
     plan.warnings.extend(
         notices.overrides(block, given, req.regimen) + notices.untracked_priors(priors, plan.result)
     )
+    plan.warnings.extend(past_plan_alerts(plan))
     return PlanOutcome(plan, compared)
 
 
