@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,11 @@ settings.register_profile("dosecalc", deadline=None)
 settings.load_profile("dosecalc")
 
 ROOT = Path(__file__).resolve().parent.parent
+# The day the tests take as today (dosecalc/base/clock.py), for dosecalc in this process and in
+# every subprocess: a test's fixed dates (a plan from 2026-12-01, a lab "a week ago") keep their
+# meaning whatever day the suite runs. Set DOSECALC_TODAY to run it as of another day.
+os.environ.setdefault("DOSECALC_TODAY", "2026-12-07")
+TODAY = date.fromisoformat(os.environ["DOSECALC_TODAY"])
 SCHEMAS = Path(__file__).resolve().parents[1] / "dosecalc" / "outputs" / "schemas"  # the only copy
 DIA = ["plan", "dia", "--height", "175cm", "--weight", "70kg", "--start", "2026-12-01"]
 

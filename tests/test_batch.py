@@ -26,6 +26,7 @@ from dosecalc.data.ceilings import RiskFactors
 from dosecalc.inputs import history as hist
 from dosecalc.inputs import policy
 from dosecalc.pharmacy import batch
+from tests.conftest import TODAY as RUN_DAY  # the day dosecalc takes as today
 
 TODAY = date(2026, 6, 1)
 HEADER = ["date", "drug", "dose", "unit", "bsa_m2", "patient", "cycle", "day", "time", "id"]
@@ -474,7 +475,7 @@ def test_the_summary_csv_and_json_of_many_patients_are_the_references(
     path = _write(tmp_path / "h.csv", rows, HEADER[:6])
     rules = _policy({})
     person = Patient(None, None, None, "given")
-    loaded = hist.load([path], (), date.today())
+    loaded = hist.load([path], (), RUN_DAY)
     check.preflight(loaded, person, None, rules)  # repeats and doses above the usual maximum
     checks = list(check.check_history(loaded, person, RiskFactors(), None, None, None, rules))
     shown = [r for r in checks if check.passes(check.worst(r), over)]
@@ -579,7 +580,7 @@ def test_the_ledger_audit_is_the_reference_check_of_every_patient(
     assert p.returncode == 1, p.stderr
     assert p.stdout == '{"patients": [\n' + ",\n".join(want) + "\n]}\n"
     # an age: P1 and P2 began anthracyclines before 40 (IGHG surveillance), P3 after
-    age = round(40 + (date.today() - date(2024, 2, 1)).days / 365.25, 2)
+    age = round(40 + (RUN_DAY - date(2024, 2, 1)).days / 365.25, 2)
     factors = RiskFactors(age_years=age)
     want = [
         to_json_line(r.as_dict())

@@ -10,7 +10,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from tests.conftest import schema, write
+from tests.conftest import TODAY, schema, write
 from tests.test_verify import PATIENT, START, codes, ec_order, save, verify_json
 
 PLAN_SCHEMA = schema("plan-output")
@@ -293,9 +293,9 @@ def test_every_docs_topic_opens(run) -> None:
 def _started(days_ago: int = 5) -> dict:
     """An EC order whose day 1 was ``days_ago`` days ago (verified late), measured the day
     before."""
-    from datetime import date, timedelta
+    from datetime import timedelta
 
-    day1 = date.today() - timedelta(days=days_ago)
+    day1 = TODAY - timedelta(days=days_ago)
     order = ec_order(start=day1.isoformat())
     order["patient"]["measured"] = (day1 - timedelta(days=1)).isoformat()
     return order
@@ -338,10 +338,9 @@ def test_a_failing_count_after_day_1_holds_the_order(cli, tmp_path: Path) -> Non
 @pytest.mark.parametrize("regimen", ["r-chop-21", "map"])
 def test_a_regimen_without_gates_is_held_to_the_default_gates(cli, regimen: str) -> None:
     """The outside check's case: R-CHOP or MAP with ANC 0.2 and platelets 20 said nothing."""
-    from datetime import date
 
-    drawn = date.today().isoformat()  # a week before day 1: stale, and judged all the same
-    assert START > date.today()
+    drawn = TODAY.isoformat()  # a week before day 1: stale, and judged all the same
+    assert START > TODAY
     code, data = _plan(cli, regimen, *PATIENT, "--cycles", "1", "--lab", f"anc=0.2G/L@{drawn}",
                        "--lab", f"platelets=20G/L@{drawn}")  # fmt: skip
     failed = [w for w in data["warnings"] if w["code"] == "LAB_GATE_FAILED"]
@@ -354,9 +353,8 @@ def test_a_regimen_without_gates_is_held_to_the_default_gates(cli, regimen: str)
 
 
 def test_abvd_leaves_out_the_anc_gate_with_its_reason_and_keeps_the_platelets(cli) -> None:
-    from datetime import date
 
-    drawn = date.today().isoformat()
+    drawn = TODAY.isoformat()
     code, data = _plan(cli, "abvd", *PATIENT, "--cycles", "1", "--lab", f"anc=0.8G/L@{drawn}",
                        "--lab", f"platelets=50G/L@{drawn}")  # fmt: skip
     [failed] = [w for w in data["warnings"] if w["code"] == "LAB_GATE_FAILED"]

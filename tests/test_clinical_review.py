@@ -252,7 +252,9 @@ def test_regimens_validate_shows_the_abbreviations_a_file_uses(run, tmp_path: Pa
     ]
     # the file gives cisplatin with no hydration in its supportive_care: said too
     [gap] = p.stdout.splitlines()[3:]
-    assert gap.startswith("  notice: warning REGIMEN_SUPPORTIVE_MISSING: abbreviated gives cisplatin")
+    assert gap.startswith(
+        "  notice: warning REGIMEN_SUPPORTIVE_MISSING: abbreviated gives cisplatin"
+    )
 
 
 def test_policy_can_refuse_abbreviations_altogether(cli, run, tmp_path: Path) -> None:

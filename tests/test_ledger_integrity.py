@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dosecalc.ledger import chain, fields
-from tests.conftest import DIA, sql, write
+from tests.conftest import DIA, TODAY, sql, write
 
 EPI = ("--drug", "epirubicin", "--dose", "50mg/m2")
 
@@ -345,9 +345,9 @@ def _doxorubicin(run, db: str, tmp_path: Path, others: bool = False) -> None:
 
 def _patient_reads(db: str, tmp_path: Path, patient: str = "P1") -> list[list[str]]:
     """check, plan and verify of one patient."""
-    from datetime import date, timedelta
+    from datetime import timedelta
 
-    today = date.today()
+    today = TODAY
     order = write(
         tmp_path,
         "order.yaml",

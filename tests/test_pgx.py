@@ -5,7 +5,7 @@ action applied to the dose in plan and expected by verify, and PGX_NOT_TESTED by
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import jsonschema
@@ -15,7 +15,7 @@ import yaml
 from dosecalc.base.errors import DosecalcError, FileError
 from dosecalc.clinical import pgx
 from dosecalc.data import pgx as pgx_data
-from tests.conftest import schema, write
+from tests.conftest import TODAY, schema, write
 
 MFOLFOX6 = ["plan", "mfolfox6", "--bsa", "1.8", "--start", "2026-12-01", "--cycles", "1"]
 # A FOLFIRI-type regimen: irinotecan 180 mg/m2 with a fluorouracil bolus and infusion.
@@ -326,11 +326,11 @@ def test_check_takes_a_genotype_with_next(run) -> None:
 
 # ---------------------------------------------------------------- verify
 
-START = date.today() + timedelta(days=7)
+START = TODAY + timedelta(days=7)
 
 
 def mfolfox6_order(tmp_path: Path, fluorouracil: tuple[str, str], genotype=None) -> Path:
-    patient: dict = {"bsa": "1.8 m2", "measured": date.today().isoformat()}
+    patient: dict = {"bsa": "1.8 m2", "measured": TODAY.isoformat()}
     if genotype is not None:
         patient["genotype"] = genotype
     order = {

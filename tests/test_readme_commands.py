@@ -93,6 +93,7 @@ def test_every_command_of_the_page_runs_as_shown(page: str, tmp_path: Path) -> N
     shutil.copytree(ROOT / "examples", tmp_path / "examples")
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("DOSECALC_")},
+        "DOSECALC_TODAY": os.environ["DOSECALC_TODAY"],  # the tests' today (conftest.py)
         "COLUMNS": "120",
         "HOME": str(tmp_path / "home"),
         "XDG_CONFIG_HOME": str(tmp_path / "config"),

@@ -7,7 +7,7 @@ import hashlib
 import json
 import math
 import shutil
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -22,7 +22,7 @@ from dosecalc.clinical.plan import make_plan
 from dosecalc.data import regimen as rg
 from dosecalc.inputs import policy as pol
 from tests import strategies as S
-from tests.conftest import ROOT, schema, write
+from tests.conftest import ROOT, TODAY, schema, write
 
 VCR = """\
 id: vcr-rules
@@ -356,8 +356,8 @@ def test_a_draft_says_so_and_a_retired_regimen_is_critical(run, tmp_path: Path) 
 
 
 def test_an_approved_regimen_past_its_review_date_warns(run, tmp_path: Path) -> None:
-    past = (date.today() - timedelta(days=1)).isoformat()
-    future = (date.today() + timedelta(days=30)).isoformat()
+    past = (TODAY - timedelta(days=1)).isoformat()
+    future = (TODAY + timedelta(days=30)).isoformat()
     ok = status_file(
         tmp_path,
         f"status: approved\napproved_by: Dr A\napproved_on: 2024-01-02\nreview_due: {future}",
@@ -382,7 +382,7 @@ def test_an_approved_regimen_past_its_review_date_warns(run, tmp_path: Path) -> 
         ("status: final", "input should be 'draft', 'approved' or 'retired'"),
         ("approved_by: Dr A", "a draft has no approved_by or approved_on"),
         (
-            f"status: approved\napproved_by: A\napproved_on: {date.today() + timedelta(days=2)}",
+            f"status: approved\napproved_by: A\napproved_on: {TODAY + timedelta(days=2)}",
             "is in the future",
         ),
         (

@@ -4,7 +4,7 @@ is not dosed, each day's emetogenic risk, and what verify holds an order for."""
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import jsonschema
@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from dosecalc.data import emetogenic, labs, supportive
-from tests.conftest import ROOT, schema, write
+from tests.conftest import ROOT, TODAY, schema, write
 
 PATIENT = ["--height", "175cm", "--weight", "70kg"]
 START = "2026-12-01"
@@ -330,7 +330,7 @@ def test_the_library_files_validate_and_their_schema_accepts_them(run) -> None:
 def order_from_plan(run, regimen: str, **extra: object) -> dict:
     """Cycle 1 of ``regimen`` as planned for 175 cm / 70 kg: every line, the supportive care
     the regimen requires, and an antiemetic line on each treatment day."""
-    start = (date.today() + timedelta(days=7)).isoformat()
+    start = (TODAY + timedelta(days=7)).isoformat()
     p = run("plan", regimen, *PATIENT, "--start", start, "--cycles", "1", "--format", "json")
     plan = json.loads(p.stdout)
     lines = [

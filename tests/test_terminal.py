@@ -7,7 +7,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from tests.conftest import DIA, dosecalc_exe
+from tests.conftest import DIA, TODAY, dosecalc_exe
 
 
 def test_output_with_no_terminal_and_no_columns_is_80_wide(tmp_path: Path) -> None:
@@ -223,13 +223,13 @@ def test_a_plan_wholly_in_the_past_is_warned(run) -> None:
                 start.isoformat(), "--prior", "epirubicin=0mg/m2", "--format", "json")  # fmt: skip
         return [w for w in json.loads(p.stdout)["warnings"] if w["code"] == "PLAN_IN_THE_PAST"]
 
-    year_ago = date.today() - timedelta(days=365)
+    year_ago = TODAY - timedelta(days=365)
     [w] = warnings(year_ago)
     assert w["severity"] == "warning"
     assert f"cycle 1 day 1 is {year_ago.isoformat()}" in w["message"]
     assert "check the year of the start date" in w["message"]
-    assert warnings(date.today()) == []
-    assert warnings(date.today() - timedelta(days=30)) == []  # its last cycles are still ahead
+    assert warnings(TODAY) == []
+    assert warnings(TODAY - timedelta(days=30)) == []  # its last cycles are still ahead
 
 
 def test_lab_names_of_real_exports_are_read_as_documented(run, tmp_path: Path) -> None:

@@ -16,11 +16,10 @@ from hypothesis import strategies as st
 
 from dosecalc.data.regimen import library_ids
 from dosecalc.data.regimen import load as load_regimen
-from tests.conftest import schema, write
+from tests.conftest import TODAY, schema, write
 from tests.strategies import adults
 
 VERIFY_SCHEMA = schema("verify-output")
-TODAY = date.today()
 START = TODAY + timedelta(days=7)  # the cycle's day 1: next week
 MEASURED = TODAY - timedelta(days=2)
 PATIENT = ["--height", "175cm", "--weight", "70kg"]

@@ -13,6 +13,7 @@ from datetime import date
 from itertools import compress
 from typing import Any
 
+from dosecalc.base import clock
 from dosecalc.base.alerts import CRITICAL, INFO, WARNING, Alert
 from dosecalc.base.errors import fail
 from dosecalc.base.numbers import plural
@@ -204,7 +205,7 @@ def next_cycles(
     if bsa_m2 is not None:
         person = replace(patient, bsa_m2=bsa_m2)
         administrations, _ = schedule_regimen(
-            regimen, person, policy, date.today(), n, genotypes=genotypes
+            regimen, person, policy, clock.today(), n, genotypes=genotypes
         )
         return by_cycle(plan_events(administrations, bsa_m2, book))
     out: list[list[cumulative.Event]] = []
@@ -366,7 +367,7 @@ def _check(
 
     policy = policy or defaults()
     if factors.age_on is None:  # the age given is the age today
-        factors = replace(factors, age_on=date.today())
+        factors = replace(factors, age_on=clock.today())
     table = table or policy["cumulative.equivalence"]
     options = options or policy["cumulative.options"]
     book = ceilings.book()

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from dosecalc import __version__
+from dosecalc.base import clock
 from dosecalc.base.alerts import CRITICAL, INFO, WARNING, Alert
 from dosecalc.base.errors import fail
 from dosecalc.base.numbers import fmt
@@ -401,7 +402,7 @@ def organ_as_list(assessments: Sequence[Any], applied: bool) -> list[dict[str, o
 def parse_start(text: str | date | None, today: date | None = None) -> tuple[date, bool]:
     """The start date and whether it was assumed (today)."""
     if text is None:
-        return (today or date.today()), True
+        return (today or clock.today()), True
     from dosecalc.base.strict import plan_date
 
     try:
@@ -425,7 +426,7 @@ def past_plan_alerts(plan: Plan, today: date | None = None) -> list[Alert]:
     """PLAN_IN_THE_PAST when every administration of a plan is dated before today: most often a
     year typed wrong in the start date. Not when the history explains the past (its cycles were
     given, or PLANNED_IN_THE_PAST already says which were not recorded)."""
-    today = today or date.today()
+    today = today or clock.today()
     dates = [a.date for a in plan.administrations]
     explained = {"PLANNED_IN_THE_PAST", "GIVEN_FROM_HISTORY"}
     if not dates or max(dates) >= today or any(w.code in explained for w in plan.warnings):
@@ -444,7 +445,7 @@ def past_plan_alerts(plan: Plan, today: date | None = None) -> list[Alert]:
 def review_alerts(regimen: Regimen, today: date | None = None) -> list[Alert]:
     """REGIMEN_NOT_APPROVED (info for a draft, critical for a retired regimen) and
     REGIMEN_REVIEW_OVERDUE (warning: an approved regimen past its review_due date)."""
-    today = today or date.today()
+    today = today or clock.today()
     r = regimen
     if r.status == "retired":
         approved = f" (approved by {r.approved_by} on {r.approved_on})" if r.approved_by else ""
@@ -736,7 +737,7 @@ def make_plan(
                 "dated and counted from it, not again in this plan",
             )
         )
-        past = [a for a in administrations if a.date < (today or date.today())]
+        past = [a for a in administrations if a.date < (today or clock.today())]
         if past:
             a = past[0]
             warnings.append(

@@ -22,6 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from dosecalc import __version__
+from dosecalc.base import clock
 from dosecalc.base.alerts import CRITICAL, INFO, SEVERITIES, WARNING, Alert
 from dosecalc.base.errors import FileError, Problem
 from dosecalc.base.numbers import fmt
@@ -273,7 +274,7 @@ def verify(
     ``names`` the abbreviations their drug names were read through (the order's own lines are
     added here). ``plan_options`` are passed to make_plan as they are (e.g. labs)."""
     assert order.cycle is not None and order.start is not None
-    today = today or date.today()
+    today = today or clock.today()
     order = with_auc_amounts(order, patient, policy, (plan_options or {}).get("labs"))
     expected_plan = make_plan(
         regimen,

@@ -28,7 +28,7 @@ from pydantic import (
     model_validator,
 )
 
-from dosecalc.base import strict, units
+from dosecalc.base import clock, strict, units
 from dosecalc.base.bounds import DOSE, dose_problem
 from dosecalc.base.errors import FileError, Problem
 from dosecalc.data import drugs
@@ -981,7 +981,7 @@ class Regimen(_Strict):
             raise ValueError(
                 "a draft has no approved_by or approved_on; set status: approved, or remove them"
             )
-        if self.approved_on and self.approved_on > date.today():
+        if self.approved_on and self.approved_on > clock.today():
             raise ValueError(f"approved_on {self.approved_on} is in the future")
         if self.approved_on and self.review_due and self.review_due <= self.approved_on:
             raise ValueError(

@@ -20,7 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from dosecalc.base import strict, units
+from dosecalc.base import clock, strict, units
 from dosecalc.base.bounds import DOSE, PRIOR, dose_problem
 from dosecalc.base.csvout import unescape
 from dosecalc.base.errors import FileError, Problem, fail
@@ -612,7 +612,7 @@ def load(
     """Every history file and --prior amount, per patient (all-or-nothing). ``jobs`` is left
     from an older signature and not used: the analytics engine reads pharmacy-wide histories
     (:mod:`dosecalc.batch`)."""
-    today = today or date.today()
+    today = today or clock.today()
     history = History()
     paths = list(paths)
     refuse_same_file(paths)

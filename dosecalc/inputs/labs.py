@@ -18,7 +18,7 @@ from datetime import date, time
 from pathlib import Path
 from typing import Any
 
-from dosecalc.base import strict
+from dosecalc.base import clock, strict
 from dosecalc.base.errors import DosecalcError, FileError, Problem, fail
 from dosecalc.data.labs import KINDS, Labs, LabValue, kind, merge, parse_value
 
@@ -45,7 +45,7 @@ def parse_when(text: str, field_name: str, today: date | None = None) -> tuple[d
         raise fail(
             field_name, f"'{text[:40]}' is not a date; write YYYY-MM-DD or YYYY-MM-DDTHH:MM"
         ) from None
-    if when > (today or date.today()):
+    if when > (today or clock.today()):
         raise fail(
             field_name,
             f"{when.isoformat()} is in the future: a sample's date is the day it was taken",

@@ -41,6 +41,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from dosecalc.base import clock
 from dosecalc.base.errors import DosecalcError, FileError, Problem, fail
 from dosecalc.data import records
 from dosecalc.inputs import history as hist
@@ -720,7 +721,7 @@ class Ledger:
         at ten times that maximum or more always (a unit slip)."""
         from dosecalc.clinical.single_dose import excess
 
-        today = today or date.today()
+        today = today or clock.today()
         rows, parsed, problems = [], [], []
         high = (high_dose or "").strip() if high_dose is not None else None
         if high is not None and not high:

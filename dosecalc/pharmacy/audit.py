@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
+from dosecalc.base import clock
 from dosecalc.base.errors import FileError, Problem
 from dosecalc.clinical import cumulative
 from dosecalc.data import ceilings, records
@@ -41,8 +42,8 @@ def load(db: str | None, jobs: int | None = None, today: date | None = None) -> 
 
     ledger = Ledger(db)
     if ledger.sqlite:
-        return _sqlite(ledger, jobs, today or date.today())
-    return LedgerBatch(ledger, today or date.today(), jobs)
+        return _sqlite(ledger, jobs, today or clock.today())
+    return LedgerBatch(ledger, today or clock.today(), jobs)
 
 
 def _refuse(ledger: Any, report: dict[str, Any]) -> None:

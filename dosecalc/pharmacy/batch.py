@@ -48,6 +48,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from dosecalc.base import clock
 from dosecalc.base.alerts import Alert
 from dosecalc.base.bounds import DOSE
 from dosecalc.base.csvout import unescape
@@ -1294,7 +1295,7 @@ def _repeats(batch: Batch, again: bool) -> list[tuple[int, Alert]]:
 def load(paths: Sequence[Path], today: date | None = None, jobs: int | None = None) -> Batch:
     """Every row of the history files (CSV, Parquet) checked in the engine (all-or-nothing)."""
     hist.refuse_same_file(list(paths))
-    batch = Batch(today or date.today(), jobs)
+    batch = Batch(today or clock.today(), jobs)
     try:
         for path in paths:
             batch.add_file(path)
@@ -1339,7 +1340,7 @@ def settings(person: Any, factors: RiskFactors, table: str | None, rules: Any) -
 
     given, described = chk.bsa_of(person, ())
     if factors.age_on is None:  # the age given is the age today (as check._check says)
-        factors = replace(factors, age_on=date.today())
+        factors = replace(factors, age_on=clock.today())
     return Settings(
         given,
         described,
