@@ -373,3 +373,53 @@ def test_a_regimen_cannot_leave_out_a_gate_it_states(cli, tmp_path: Path) -> Non
     )
     code, _, err = cli("regimens", "validate", str(write(tmp_path, "r.yaml", text)))
     assert code == 2 and "not_gated: anc is a gate of this regimen" in err
+
+
+# ---------------------------------------------------------------- what a slip looks like
+
+
+def _deviation_messages(cli, tmp_path: Path, lines: list[dict]) -> dict[str, str]:
+    code, data = verify_json(cli, save(tmp_path, ec_order(lines=lines)), *PATIENT)
+    assert code == 1
+    return {
+        w["drug"]: w["message"]
+        for w in data["warnings"]
+        if w["code"] in ("ORDER_DOSE_DEVIATION", "ORDER_LINE_UNEXPECTED", "ORDER_LINE_MISSING")
+    }
+
+
+def test_a_ten_fold_dose_is_named_a_decimal_or_unit_slip(cli, tmp_path: Path) -> None:
+    found = _deviation_messages(cli, tmp_path, [
+        {"drug": "epirubicin", "dose": "1660 mg", "day": 1, "route": "IV"},
+        {"drug": "cyclophosphamide", "dose": "110.7 mg", "day": 1, "route": "IV"},
+    ])  # fmt: skip
+    assert "(decimal or unit slip? ten times the dose)" in found["epirubicin"]
+    assert "(decimal or unit slip? a tenth of it)" in found["cyclophosphamide"]
+    near = _deviation_messages(cli, tmp_path, [
+        {"drug": "epirubicin", "dose": "250 mg", "day": 1, "route": "IV"},
+        {"drug": "cyclophosphamide", "dose": "1107 mg", "day": 1, "route": "IV"},
+    ])  # fmt: skip
+    assert "slip" not in near["epirubicin"]  # +51 %: a deviation, not a power of ten
+
+
+def test_two_doses_swapped_between_lines_are_named(cli, tmp_path: Path) -> None:
+    found = _deviation_messages(cli, tmp_path, [
+        {"drug": "epirubicin", "dose": "1107 mg", "day": 1, "route": "IV"},
+        {"drug": "cyclophosphamide", "dose": "166 mg", "day": 1, "route": "IV"},
+    ])  # fmt: skip
+    assert "swapped with cyclophosphamide?" in found["epirubicin"]
+    assert "swapped with epirubicin?" in found["cyclophosphamide"]
+
+
+def test_a_look_alike_drug_in_place_of_the_regimens_is_named(cli, tmp_path: Path) -> None:
+    """Doxorubicin written where EC gives epirubicin: one critical that names the epirubicin
+    line it may stand for, not an unexplained extra line and a separate missing one."""
+    found = _deviation_messages(cli, tmp_path, [
+        {"drug": "doxorubicin", "dose": "166 mg", "day": 1, "route": "IV"},
+        {"drug": "cyclophosphamide", "dose": "1107 mg", "day": 1, "route": "IV"},
+    ])  # fmt: skip
+    assert set(found) == {"doxorubicin"}
+    assert (
+        "no day-1 line of epirubicin, another anthracycline (look-alike or substitution?)"
+        in (found["doxorubicin"])
+    )

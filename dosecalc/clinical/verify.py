@@ -409,6 +409,7 @@ def compare(
         checks[i] = check
         alerts.append(alert)
         absorbed |= used
+    alerts = _swapped(order, checks, alerts)
     held, rest = sp.missing_lines(order, [a for a in missing if id(a) not in absorbed])
     alerts += held + _missing_alerts(order, rest) + sp.missing_care(order, regimen)
     alerts += sp.antiemetic_alerts(order, plan.emetogenic)
@@ -451,7 +452,7 @@ def _check_line(
                     f"{ln.drug} day {ln.day}: ordered {fmt(ln.amount)} {ln.unit} is "
                     f"{deviation:+.1f} % from the {fmt(expected)} {d.unit} recomputed "
                     f"({d.protocol_text}{_adjusted(d)}{', capped at max_dose' if d.capped else ''}), outside "
-                    f"the ±{fmt(tol)} % tolerance ({why}); the "
+                    f"the ±{fmt(tol)} % tolerance ({why}){_slip(ln.amount / expected)}; the "
                     "prescriber must confirm or correct it",
                     **_where(order, ln.day, ln.drug),
                 )
@@ -472,6 +473,48 @@ def _check_line(
     elif ln.route is None:
         trace.append(f"route not written on the order; the regimen's is {d.route}")
     return LineCheck(ln, a, tol, why, status, tuple(trace), rule), alerts
+
+
+def _slip(ratio: float) -> str:
+    """' (decimal or unit slip? ten times the dose)' when the ordered dose is a power of ten
+    (10, 100, 1,000, or a tenth...) of the recomputed one, within 3 %."""
+    for power in (1, 2, 3):
+        for factor, words in ((10**power, "times"), (10**-power, "a")):
+            if abs(ratio / factor - 1) <= 0.03:
+                size = {1: "ten", 2: "a hundred", 3: "a thousand"}[power]
+                what = f"{size} times the dose" if words == "times" else f"{_part(power)} of it"
+                return f" (decimal or unit slip? {what})"
+    return ""
+
+
+def _part(power: int) -> str:
+    return {1: "a tenth", 2: "a hundredth", 3: "a thousandth"}[power]
+
+
+def _swapped(order: Order, checks: list[LineCheck | None], alerts: list[Alert]) -> list[Alert]:
+    """Two lines of one day each outside its tolerance whose doses are the other's recomputed
+    dose: the deviations say "swapped with X?"."""
+    outside = [c for c in checks if c is not None and c.status == OUTSIDE and c.expected_amount]
+    hints: dict[tuple[str, int], str] = {}
+    for a in outside:
+        for b in outside:
+            if a is b or a.line.day != b.line.day or a.line.drug == b.line.drug:
+                continue
+            ea, eb = a.expected_amount, b.expected_amount
+            if (
+                abs(a.line.amount / eb - 1) * 100 <= b.tolerance + 1e-9
+                and abs(b.line.amount / ea - 1) * 100 <= a.tolerance + 1e-9
+            ):
+                hints[(a.line.drug, a.line.day)] = (
+                    f"; swapped with {b.line.drug}? the order's {fmt(a.line.amount)} "
+                    f"{a.line.unit} is {b.line.drug}'s recomputed dose"
+                )
+    return [
+        replace(w, message=w.message + hints[(w.drug or "", w.day or 0)])
+        if w.code == "ORDER_DOSE_DEVIATION" and (w.drug or "", w.day or 0) in hints
+        else w
+        for w in alerts
+    ]
 
 
 def _adjusted(d: Dose) -> str:
@@ -501,6 +544,22 @@ def _unexpected(
     used: set[int] = set()
     if not orders:
         reason = f"{ln.drug} is not part of {regimen.id}"
+        kind = drugs.lookup(ln.drug).drug_class
+        alike = [
+            a
+            for a in missing
+            if a.day == ln.day
+            and id(a) not in absorbed
+            and drugs.lookup(a.dose.drug).drug_class == kind
+        ]
+        if alike:
+            other = alike[0]
+            used.add(id(other))
+            reason += (
+                f"; the order has no day-{ln.day} line of {other.dose.drug}, another {kind} "
+                f"(look-alike or substitution?), which is {fmt(other.dose.before_rounding)} "
+                f"{other.dose.unit}"
+            )
     elif not any(o.given_in(order.cycle or 1) for o in orders):
         cycles = ", ".join(_cycles_text(o.cycles) for o in orders)
         reason = f"{regimen.id} gives {ln.drug} in cycle{'s' if '-' in cycles else ''} {cycles}, not in cycle {order.cycle}"
