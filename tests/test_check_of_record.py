@@ -423,3 +423,19 @@ def test_a_look_alike_drug_in_place_of_the_regimens_is_named(cli, tmp_path: Path
         "no day-1 line of epirubicin, another anthracycline (look-alike or substitution?)"
         in (found["doxorubicin"])
     )
+
+
+def test_a_drug_left_out_of_the_equivalent_is_not_said_to_have_a_ceiling_it_lacks(cli) -> None:
+    """Liposomal doxorubicin has only monitoring levels: 'its own ceiling still applies' was
+    wrong for it; doxorubicin-type agents with a ceiling keep that sentence."""
+    code, out, _ = cli(
+        "check", "--prior", "liposomal doxorubicin=200mg/m2", "--prior", "doxorubicin=100mg/m2",
+        "--format", "json",
+    )  # fmt: skip
+    assert code in (0, 1)
+    [w] = [w for w in json.loads(out)["warnings"] if w["code"] == "EQUIVALENCE_NOT_AVAILABLE"]
+    assert w["drug"] == "liposomal doxorubicin"
+    assert "own ceiling still applies" not in w["message"]
+    assert (
+        "no lifetime ceiling of its own in dosecalc's data, only monitoring levels" in w["message"]
+    )

@@ -753,7 +753,7 @@ def setup_for(
             WARNING,
             "EQUIVALENCE_NOT_AVAILABLE",
             f"{agent} is left out of the doxorubicin-equivalent total: {eq.missing[agent]} "
-            f"({eq.table}); its own ceiling still applies",
+            f"({eq.table}); {_own_ceiling(ceilings.get(agent))}",
             drug=agent,
         )
         for agent in sorted(exposed & set(eq.missing))
@@ -800,6 +800,16 @@ class Level(NamedTuple):
     tail: str  # " [the ceiling's adjustments]", after the place and total
     unit: str  # as printed: mg/m²
     monitor: bool
+
+
+def _own_ceiling(c: Ceiling | None) -> str:
+    """What still watches a drug left out of the equivalent total: its own ceiling, only a
+    monitoring level, or nothing in dosecalc's data (never 'its own ceiling' it does not have)."""
+    if c is not None and (c.limit is not None or c.threshold is not None):
+        return "its own ceiling still applies"
+    if c is not None:
+        return "it has no lifetime ceiling of its own in dosecalc's data, only monitoring levels"
+    return "it has no lifetime ceiling of its own in dosecalc's data: its total is not checked"
 
 
 def _levels(c: Ceiling) -> tuple[Level, ...]:
