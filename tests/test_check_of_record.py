@@ -439,3 +439,13 @@ def test_a_drug_left_out_of_the_equivalent_is_not_said_to_have_a_ceiling_it_lack
     assert (
         "no lifetime ceiling of its own in dosecalc's data, only monitoring levels" in w["message"]
     )
+
+
+def test_a_prior_in_mg_is_told_how_to_write_it_not_to_give_a_row_it_has_not(cli) -> None:
+    code, _, err = cli("check", "--prior", "epirubicin=300mg")
+    assert code == 2 and "write it per m² (--prior epirubicin=AMOUNTmg/m2)" in err
+    assert "on the row" not in err
+    code, out, _ = cli("check", "--prior", "epirubicin=300mg", "--bsa", "1.8", "--format", "json")
+    [w] = [w for w in json.loads(out)["warnings"] if w["code"] == "BSA_ASSUMED"]
+    assert "the --prior amount, an absolute dose, was converted with" in w["message"]
+    assert "each row" not in w["message"]

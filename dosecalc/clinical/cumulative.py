@@ -188,8 +188,13 @@ def _convert(row: Row, target: str, bsa: BsaUse) -> float:
                 row,
                 f"{given} of {row.drug} cannot be converted to "
                 f"{target.replace('m2', 'm²')}, the unit its lifetime total is kept "
-                "in: give bsa_m2 on the row, or the patient's --bsa (or --height "
-                "and --weight)",
+                "in: "
+                + (
+                    f"write it per m² (--prior {row.drug}=AMOUNTmg/m2), or give"
+                    if row.where == "--prior"
+                    else "give bsa_m2 on the row, or"
+                )
+                + " the patient's --bsa (or --height and --weight)",
             )
         row_bsa = bsa.bsa_m2
         bsa.used.setdefault(row.drug, []).append(row.where)
@@ -282,14 +287,18 @@ def bsa_assumed(bsa: BsaUse) -> list[Alert]:
 def bsa_assumed_alert(drug: str, n: int, first: str, described: str) -> Alert:
     """``n`` rows of ``drug`` without their own BSA (the first at ``first``) were converted with
     the patient's BSA (``described``)."""
-    rows = "row" if n == 1 else f"{n} rows"
-    return Alert(
-        WARNING,
-        "BSA_ASSUMED",
-        f"{drug}: {rows} without bsa_m2 (first: {first}) converted with {described}; "
-        "give bsa_m2 on each row for the BSA of that day",
-        drug=drug,
-    )
+    if n == 1 and first == "--prior":  # an amount typed on the command line has no rows
+        message = (
+            f"{drug}: the --prior amount, an absolute dose, was converted with {described}; "
+            f"write it per m² (--prior {drug}=AMOUNTmg/m2) if the BSA it was given at differed"
+        )
+    else:
+        rows = "row" if n == 1 else f"{n} rows"
+        message = (
+            f"{drug}: {rows} without bsa_m2 (first: {first}) converted with {described}; "
+            "give bsa_m2 on each row for the BSA of that day"
+        )
+    return Alert(WARNING, "BSA_ASSUMED", message, drug=drug)
 
 
 # ---------------------------------------------------------------- one administration, once
