@@ -273,6 +273,22 @@ def parse_row(raw: dict[str, Any], where: str, today: date) -> Row:
     )
 
 
+def looks_like(columns: Iterable[str], expected: str) -> str:
+    """What a file that is not a ``expected`` ('history' or 'lab') file seems to be, from its
+    header: '; it looks like a lab file ...', or ''."""
+    names = {c.strip().lower() for c in columns}
+    if any(c.lstrip().startswith("<") for c in names):
+        return (
+            "; the file looks like an HTML or XML page (saved from a browser?), not a CSV "
+            "file: export the data as CSV"
+        )
+    if expected == "history" and {"name", "value"} <= names and "drug" not in names:
+        return "; it looks like a lab file (date,name,value,unit): give it with --labs"
+    if expected == "lab" and {"drug", "dose"} <= names:
+        return "; it looks like a history of doses (date,drug,dose,unit): give it with --history"
+    return ""
+
+
 def check_columns(columns: Iterable[str], source: str, line: int | None) -> None:
     given = [c.strip() for c in columns]
     unknown = [c for c in given if c not in COLUMNS]
@@ -281,7 +297,8 @@ def check_columns(columns: Iterable[str], source: str, line: int | None) -> None
         raise FileError(
             Problem(
                 f"unknown column{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}; "
-                f"valid columns: {', '.join(COLUMNS)} (date, drug, dose and unit are required)",
+                f"valid columns: {', '.join(COLUMNS)} (date, drug, dose and unit are required)"
+                + looks_like(given, "history"),
                 file=source,
                 line=line,
             )

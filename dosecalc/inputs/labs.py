@@ -21,6 +21,7 @@ from typing import Any
 from dosecalc.base import clock, strict
 from dosecalc.base.errors import DosecalcError, FileError, Problem, fail
 from dosecalc.data.labs import KINDS, Labs, LabValue, kind, merge, parse_value
+from dosecalc.inputs.history import looks_like
 
 
 def parse_date(text: str, field_name: str, today: date | None = None) -> date:
@@ -119,7 +120,8 @@ def read_file(path: Path, today: date | None = None) -> list[Any]:
             what.append("a column is named twice")
         raise FileError(
             Problem(
-                f"{'; '.join(what)}; the header must name the columns {','.join(COLUMNS)}",
+                f"{'; '.join(what)}; the header must name the columns {','.join(COLUMNS)}"
+                + looks_like(names, "lab"),
                 file=source,
                 line=head_line,
             )
