@@ -29,3 +29,15 @@ def test_a_web_page_saved_as_csv_is_named(run, tmp_path: Path) -> None:
     for args in (["check", "--history", str(page)], ["plan", "dia", *PERSON, "--labs", str(page)]):
         p = run(*args)
         assert p.returncode == 2 and "looks like an HTML or XML page" in p.stderr, p.stderr
+
+
+def test_an_edited_copy_that_keeps_the_library_id_and_version_is_said(run, tmp_path) -> None:
+    text = (ROOT / "regimens" / "ec.yaml").read_text(encoding="utf-8")
+    assert "dose: 90 mg/m2" in text
+    copy = write(tmp_path, "my-ec.yaml", text.replace("dose: 90 mg/m2", "dose: 100 mg/m2"))
+    p = run("regimens", "diff", "ec", str(copy))
+    assert p.returncode == 1
+    assert "note: both files call themselves ec v1 but their contents differ" in p.stdout
+    renamed = write(tmp_path, "ec2.yaml", text.replace('version: "1"', 'version: "1-local"'))
+    p = run("regimens", "diff", "ec", str(renamed))
+    assert "call themselves" not in p.stdout  # its own version: nothing to say

@@ -451,12 +451,28 @@ def describe(ref: str, path: Path, r: Regimen) -> dict[str, object]:
     return {"ref": ref, "path": str(path), "id": r.id, "version": r.version, "sha256": r.sha256}
 
 
+def same_claim(a: dict[str, Any], b: dict[str, Any]) -> str | None:
+    """Two files that call themselves the same id and version with different contents: an
+    edited copy that keeps the library's name, which a plan's header would not tell apart."""
+    if a["id"] != b["id"] or a["version"] != b["version"] or a["sha256"] == b["sha256"]:
+        return None
+    v = f" v{a['version']}" if a["version"] else " (no version)"
+    return (
+        f"both files call themselves {a['id']}{v} but their contents differ (sha256 "
+        f"{str(a['sha256'])[:12]} and {str(b['sha256'])[:12]}): give the edited one its own "
+        "id or version, so that a plan made from it cannot be taken for the other"
+    )
+
+
 def as_text(a: dict[str, Any], b: dict[str, Any], diffs: list[Difference]) -> str:
     def who(x: dict[str, Any]) -> str:
         v = f" v{x['version']}" if x["version"] else ""
         return f"{x['id']}{v} ({x['path']}, sha256 {str(x['sha256'])[:12]})"
 
     lines = [f"--- {who(a)}", f"+++ {who(b)}"]
+    claim = same_claim(a, b)
+    if claim:
+        lines.append(f"note: {claim}")
     if not diffs:
         same = a["sha256"] == b["sha256"]
         lines.append(
