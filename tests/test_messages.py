@@ -41,3 +41,20 @@ def test_an_edited_copy_that_keeps_the_library_id_and_version_is_said(run, tmp_p
     renamed = write(tmp_path, "ec2.yaml", text.replace('version: "1"', 'version: "1-local"'))
     p = run("regimens", "diff", "ec", str(renamed))
     assert "call themselves" not in p.stdout  # its own version: nothing to say
+
+
+def test_an_infant_age_with_an_adult_body_is_said_and_the_age_reads_as_people_say_it(run) -> None:
+    import json
+
+    base = ["plan", "ec", "--height", "175cm", "--weight", "70kg", "--start", "2026-12-20",
+            "--cycles", "1", "--prior", "epirubicin=0mg/m2"]  # fmt: skip
+    p = run(*base, "--age", "6weeks")
+    assert "age 6 weeks" in p.stdout and "0.115" not in p.stdout
+    data = json.loads(run(*base, "--age", "6weeks", "--format", "json").stdout)
+    [w] = [w for w in data["warnings"] if w["code"] == "AGE_SIZE_IMPLAUSIBLE"]
+    assert w["severity"] == "warning" and "height 175 cm and weight 70 kg" in w["message"]
+    assert "age 18 months" in run(*base, "--age", "18months").stdout
+    toddler = ["plan", "ec", "--height", "80cm", "--weight", "11kg", "--age", "18months",
+               "--start", "2026-12-20", "--cycles", "1", "--format", "json"]  # fmt: skip
+    codes = {w["code"] for w in json.loads(run(*toddler).stdout)["warnings"]}
+    assert "AGE_SIZE_IMPLAUSIBLE" not in codes  # a toddler's size: nothing to say

@@ -65,3 +65,19 @@ def article(word: str) -> str:
     """``'an age'``, ``'a height'``, ``'an order'``, ``'a unit'``: the word with its article."""
     vowel = word[:1].lower() in "aeio" or (word[:1].lower() == "u" and not word.startswith("uni"))
     return f"{'an' if vowel else 'a'} {word}"
+
+
+def age_text(years: float) -> str:
+    """An age as people say it: '29 y'; under 2 years in months ('18 months'), under 2 months in
+    weeks ('6 weeks'), under a week in days; 0 is a newborn."""
+    if years >= 2:
+        return f"{fmt(years)} y"
+    if years <= 0:
+        return "0 (newborn)"
+    months = years * 12
+    if months >= 2:
+        return f"{fmt(round(months, 1))} months"
+    weeks = years * 365.25 / 7
+    if weeks >= 1:
+        return f"{fmt(round(weeks, 1))} weeks"
+    return f"{fmt(round(years * 365.25))} days"

@@ -16,7 +16,7 @@ from dosecalc import __version__
 from dosecalc.base import clock
 from dosecalc.base.alerts import CRITICAL, INFO, WARNING, Alert
 from dosecalc.base.errors import fail
-from dosecalc.base.numbers import fmt
+from dosecalc.base.numbers import age_text, fmt
 from dosecalc.clinical import cumulative
 from dosecalc.clinical.cumulative import Event, Fit, Total
 from dosecalc.clinical.dosing import (
@@ -1443,7 +1443,7 @@ def small_child_alerts(
         if weight is not None and weight < policy[key]
     ]
     small += [
-        (f"age {fmt(age)} years", "under", policy[key], "year", key)
+        (f"age {age_text(age)}", "under", policy[key], "year", key)
         for key in ["children.infant_below_age_years"]
         if age is not None and age < policy[key]
     ]
@@ -1480,7 +1480,7 @@ def small_child_alerts(
             Alert(
                 WARNING,
                 "CHILD_DOSING_NOT_STATED",
-                f"the patient is a child (age {fmt(age)} years, under "
+                f"the patient is a child (age {age_text(age)}, under "
                 f"weight.child_below_age_years = {fmt(policy['weight.child_below_age_years'])}) "
                 f"and {regimen.id} has no dosing rule for children nor says how its sources "
                 "dose them (children:): its doses are as written for adults; check the "
@@ -1526,6 +1526,7 @@ def _patient_alerts(p: Patient, policy: Policy) -> list[Alert]:
         )
     out += given_bsa_alerts(p, policy)
     out += bmi_alerts(p, policy)
+    out += age_size_alerts(p)
     if p.previous_weight_kg is not None and p.weight_kg is not None:
         change = 100 * (p.weight_kg / p.previous_weight_kg - 1)
         key = "weight.change_threshold_percent"
@@ -1572,6 +1573,38 @@ def bmi_alerts(p: Patient, policy: Policy) -> list[Alert]:
             f"{bmi:.0f} kg/m², {'below' if bmi < low else 'above'} {policy.short(key)}: check "
             f"both{f' (a bare number: {bare})' if bare else ''}; a weight in pounds is written "
             "154lb, a height in inches 69in",
+        )
+    ]
+
+
+# An infant or toddler (under 2 years) is never this large: well above the WHO Child Growth
+# Standards' +3 SD at 24 months (length about 97 cm, weight about 17 kg for boys; the figures
+# as remembered, not re-read in the standards): a size this far above them is an adult's, and
+# the age is the slip (--age 0, a month count typed as years).
+TODDLER_YEARS, TODDLER_MAX_CM, TODDLER_MAX_KG = 2.0, 120.0, 30.0
+
+
+def age_size_alerts(p: Patient) -> list[Alert]:
+    """AGE_SIZE_IMPLAUSIBLE: an age under 2 years with an adult's height or weight."""
+    if p.age_years is None or p.age_years >= TODDLER_YEARS:
+        return []
+    big = [
+        f"{what} {fmt(value)} {unit}"
+        for what, value, unit, bound in (
+            ("height", p.height_cm, "cm", TODDLER_MAX_CM),
+            ("weight", p.weight_kg, "kg", TODDLER_MAX_KG),
+        )
+        if value is not None and value > bound
+    ]
+    if not big:
+        return []
+    return [
+        Alert(
+            WARNING,
+            "AGE_SIZE_IMPLAUSIBLE",
+            f"age {age_text(p.age_years)} with {' and '.join(big)}: no child under 2 years is "
+            f"this size (over {fmt(TODDLER_MAX_CM)} cm or {fmt(TODDLER_MAX_KG)} kg, far above the "
+            "WHO growth standards' +3 SD at 24 months); check --age (years, or e.g. 18months)",
         )
     ]
 

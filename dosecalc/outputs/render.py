@@ -16,7 +16,7 @@ from rich.text import Text
 from dosecalc.base.alerts import Alert
 from dosecalc.base.csvout import DictWriter
 from dosecalc.base.jsontext import to_json, to_json_line  # noqa: F401  (render.to_json)
-from dosecalc.base.numbers import fmt, percent
+from dosecalc.base.numbers import age_text, fmt, percent
 from dosecalc.clinical.cumulative import Total
 from dosecalc.clinical.dosing import timing_text
 from dosecalc.clinical.plan import Plan
@@ -58,7 +58,7 @@ def patient_line(plan: Plan) -> str:
     if p.sex:
         parts.append(p.sex)
     if p.age_years is not None:
-        parts.append(f"age {fmt(p.age_years)} y")
+        parts.append(f"age {age_text(p.age_years)}")
     if p.gfr_ml_min is not None:
         parts.append(
             f"GFR {fmt(p.gfr_ml_min)} mL/min ({'measured' if p.gfr_measured else 'estimate'})"

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from dosecalc import __version__
-from dosecalc.base.numbers import fmt
+from dosecalc.base.numbers import age_text, fmt
 
 PAPERS = {"a4": "A4", "letter": "letter"}
 
@@ -131,7 +131,7 @@ def render(
                 else "—",
             ),
             ("Sex", p.sex or "—"),
-            ("Age", f"{fmt(p.age_years)} y" if p.age_years else "—"),
+            ("Age", age_text(p.age_years) if p.age_years is not None else "—"),
             ("Serum creatinine", f"{fmt(p.scr_mg_dl)} mg/dL" if p.scr_mg_dl else "—"),
             ("GFR given", f"{fmt(p.gfr_ml_min)} mL/min" if p.gfr_ml_min else "—"),
         )
