@@ -330,3 +330,29 @@ def test_the_program_builds_commands_lazily_with_the_same_help_and_errors(proces
             built.stdout,
             built.stderr,
         ), args
+
+
+@pytest.mark.parametrize(
+    ("words", "cword", "expected"),
+    [
+        ("dosecalc plan dd", "2", ["ddp-epi", "ddp-ifo"]),
+        ("dosecalc regimens show ma", "3", ["map"]),
+        ("dosecalc plan dia --formula du", "4", ["dubois"]),
+        ("dosecalc bsa --formula sch", "3", ["schlich"]),
+        ("dosecalc docs sup", "2", ["supportive"]),
+    ],
+)
+def test_tab_offers_regimen_ids_formula_names_and_docs_pages(words, cword, expected) -> None:
+    """Issue 34: through typer's completion protocol, as bash asks for it (a path typed is
+    still the shell's file completion)."""
+    import os
+    import subprocess
+
+    from tests.conftest import dosecalc_exe
+
+    env = {**os.environ, "_DOSECALC_COMPLETE": "complete_bash", "COMP_WORDS": words}
+    p = subprocess.run(
+        dosecalc_exe(), env={**env, "COMP_CWORD": cword}, capture_output=True, text=True,
+        timeout=60,
+    )  # fmt: skip
+    assert p.stdout.split() == expected, p.stderr

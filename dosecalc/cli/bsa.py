@@ -6,6 +6,7 @@ from typing import Annotated
 import typer
 
 from dosecalc.base.errors import ExitCode
+from dosecalc.cli import complete
 from dosecalc.cli.options import Fmt, Sex
 from dosecalc.cli.program import Command, app
 from dosecalc.cli.run import check_format, run
@@ -15,7 +16,9 @@ from dosecalc.cli.run import check_format, run
 def bsa(
     height: Annotated[str, typer.Option(help="Height, e.g. 175cm, 1.75m, 5ft9in.")],
     weight: Annotated[str, typer.Option(help="Weight, e.g. 70kg, 154lb.")],
-    formula: Annotated[str, typer.Option(help="A formula name, or 'all'.")] = "mosteller",
+    formula: Annotated[
+        str, typer.Option(help="A formula name, or 'all'.", autocompletion=complete.formulas)
+    ] = "mosteller",
     sex: Sex = None,
     format: Fmt = "table",
 ) -> None:

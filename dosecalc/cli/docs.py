@@ -6,6 +6,7 @@ from typing import Annotated
 import typer
 
 from dosecalc.base.errors import ExitCode
+from dosecalc.cli import complete
 from dosecalc.cli.program import Command, app
 from dosecalc.cli.run import run
 
@@ -13,7 +14,10 @@ from dosecalc.cli.run import run
 @app.command("docs", cls=Command, short_help="Read the documentation: formats, outputs, warnings.")
 def docs(
     topic: Annotated[
-        str | None, typer.Argument(help="A page: commands, regimen, history, outputs, ...")
+        str | None,
+        typer.Argument(
+            help="A page: commands, regimen, history, outputs, ...", autocompletion=complete.topics
+        ),
     ] = None,
 ) -> None:
     """Read the documentation: file formats, outputs, warning codes, every command.

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from dosecalc.cli import complete
+
 Height = Annotated[
     str | None, typer.Option(help="Height, e.g. 175cm, 1.75m, 69in, 5ft9in (bare number: cm).")
 ]
@@ -19,7 +21,8 @@ Formula = Annotated[
     str | None,
     typer.Option(
         help="BSA formula (default mosteller): mosteller, dubois, haycock, gehan-george, boyd, "
-        "fujimoto, takahira, shuter-aslani, schlich (needs --sex), livingston-lee, yu-2010."
+        "fujimoto, takahira, shuter-aslani, schlich (needs --sex), livingston-lee, yu-2010.",
+        autocompletion=complete.formulas,
     ),
 ]
 Sex = Annotated[str | None, typer.Option(help="male or female.")]
@@ -160,7 +163,12 @@ LedgerPatient = Annotated[
 
 
 # plan ---------------------------------------------------------------------------------------
-RegimenArg = Annotated[str, typer.Argument(help="Library id (e.g. dia) or a regimen YAML file.")]
+RegimenArg = Annotated[
+    str,
+    typer.Argument(
+        help="Library id (e.g. dia) or a regimen YAML file.", autocompletion=complete.regimens
+    ),
+]
 AdjustOrgan = Annotated[
     bool,
     typer.Option(

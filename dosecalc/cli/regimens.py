@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from dosecalc.base.errors import ExitCode
+from dosecalc.cli import complete
 from dosecalc.cli.options import Fmt
 from dosecalc.cli.program import Command, regimens_app
 from dosecalc.cli.run import check_format, run
@@ -38,7 +39,10 @@ def regimens_list(format: Fmt = "table") -> None:
     "show", cls=Command, short_help="Show one regimen: drugs, doses, days and sources."
 )
 def regimens_show(
-    regimen: Annotated[str, typer.Argument(help="Library id or a regimen YAML file.")],
+    regimen: Annotated[
+        str,
+        typer.Argument(help="Library id or a regimen YAML file.", autocompletion=complete.regimens),
+    ],
     format: Fmt = "table",
 ) -> None:
     """Show one regimen: its drugs, doses, days, sources, assumptions and notes.
@@ -100,8 +104,20 @@ def regimens_validate(
     "diff", cls=Command, short_help="Compare two versions of a regimen, dose by dose."
 )
 def regimens_diff(
-    old: Annotated[str, typer.Argument(help="The old version: a regimen file or a library id.")],
-    new: Annotated[str, typer.Argument(help="The new version: a regimen file or a library id.")],
+    old: Annotated[
+        str,
+        typer.Argument(
+            help="The old version: a regimen file or a library id.",
+            autocompletion=complete.regimens,
+        ),
+    ],
+    new: Annotated[
+        str,
+        typer.Argument(
+            help="The new version: a regimen file or a library id.",
+            autocompletion=complete.regimens,
+        ),
+    ],
     format: Fmt = "table",
 ) -> None:
     """What differs between two versions of a regimen, dose by dose: every field dosecalc reads

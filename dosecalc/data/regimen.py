@@ -31,6 +31,7 @@ from pydantic import (
 from dosecalc.base import clock, strict, units
 from dosecalc.base.bounds import DOSE, dose_problem
 from dosecalc.base.errors import FileError, Problem
+from dosecalc.base.library import library_dir, library_ids  # noqa: F401  (regimen.library_*)
 from dosecalc.data import drugs
 
 MAX_CYCLE_LENGTH_DAYS = 366
@@ -1024,17 +1025,6 @@ class Regimen(_Strict):
 
 
 # ---------------------------------------------------------------- loading and the library
-
-
-def library_dir() -> Path:
-    """The packaged regimen library (``dosecalc/regimens`` in a wheel, ``regimens/`` in a clone)."""
-    here = Path(__file__).resolve().parents[1]  # the package
-    installed = here / "regimens"
-    return installed if installed.is_dir() else here.parent / "regimens"
-
-
-def library_ids() -> list[str]:
-    return sorted(p.stem for p in library_dir().glob("*.yaml"))
 
 
 def validate(data: Any, lines: dict[Any, int], source: str, sha256: str | None = None) -> Regimen:
