@@ -58,3 +58,35 @@ def test_an_infant_age_with_an_adult_body_is_said_and_the_age_reads_as_people_sa
                "--start", "2026-12-20", "--cycles", "1", "--format", "json"]  # fmt: skip
     codes = {w["code"] for w in json.loads(run(*toddler).stdout)["warnings"]}
     assert "AGE_SIZE_IMPLAUSIBLE" not in codes  # a toddler's size: nothing to say
+
+
+VALIDATE = """\
+id: my-ec
+name: my ec
+cycle_length_days: 21
+sources: ["x"]
+gates: []
+status: approved
+drugs:
+  - drug: epirubicin
+    dose: 90 mg/m2
+    days: 1
+    max_dose: 800 mg
+"""
+
+
+def test_regimens_validate_speaks_plainly_and_at_the_right_line(run, tmp_path) -> None:
+    path = write(tmp_path, "r.yaml", VALIDATE)
+    p = run("regimens", "validate", str(path))
+    assert p.returncode == 2
+    # the status line (6), not the file's first line
+    assert f"{path}:6: status: status approved needs approved_by" in p.stderr
+    path = write(tmp_path, "r.yaml", VALIDATE.replace("max_dose: 800 mg", "max_dose: 800"))
+    p = run("regimens", "validate", str(path))
+    assert "max_dose: 800 has no unit; write an absolute amount, e.g. '2 mg'" in p.stderr
+    assert "mg/m2" not in p.stderr.split("max_dose:")[1]  # a cap is never per m² or an AUC
+    bad = VALIDATE.replace("id: my-ec", "id: My EC!").replace('sources: ["x"]', "sources: []")
+    p = run("regimens", "validate", str(write(tmp_path, "r.yaml", bad)))
+    assert "id: 'My EC!' is not valid here: write lowercase letters, digits and hyphens" in p.stderr
+    assert "sources: needs at least 1 item; the file gives 0" in p.stderr
+    assert "should" not in p.stderr  # no pydantic wording

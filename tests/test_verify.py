@@ -579,7 +579,7 @@ def test_a_malformed_order_is_refused_with_every_problem_and_its_line(cli, tmp_p
         ("id: x\ncycle_length_days: 21\ndrugs: []\n", "this is a regimen file, not an order"),
         (
             "regimen: ec\ncycle: 1\nstart: 2026-12-01\nlines: []\n",
-            "lines: list should have at least 1 item",
+            "lines: needs at least 1 item; the file gives 0",
         ),
     ],
 )

@@ -70,3 +70,12 @@ def did_you_mean(value: str, choices: list[str] | tuple[str, ...]) -> str:
 
     close = difflib.get_close_matches(value.strip().lower(), list(choices), n=2, cutoff=0.6)
     return f" (did you mean {' or '.join(close)}?)" if close else ""
+
+
+class KeyProblem(ValueError):
+    """A problem a whole-model check finds with one key (``status`` of a regimen): reported at
+    that key's file:line instead of the model's first line."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key

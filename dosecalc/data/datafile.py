@@ -38,7 +38,36 @@ def _describe(error: Any, model: type[BaseModel]) -> str:
         if why is not None:
             return why
     shown = f" (got {given!r})" if not isinstance(given, dict | list) else ""
+    plain = _plain(kind, ctx, given)
+    if plain is not None:
+        return plain
     return f"{error['msg'][0].lower()}{error['msg'][1:]}{shown}"
+
+
+# The patterns of the data models, in words
+PATTERNS = {
+    "^[a-z0-9][a-z0-9-]*$": "lowercase letters, digits and hyphens, e.g. my-ec",
+    "^[a-z0-9][a-z0-9 -]*$": "lowercase letters, digits, spaces and hyphens",
+    "^[A-Z][A-Z0-9_]*$": "capital letters, digits and underscores, e.g. DOSE_ABOVE_USUAL_MAXIMUM",
+}
+
+
+def _plain(kind: str, ctx: dict[str, Any], given: Any) -> str | None:
+    """pydantic's wording ('list should have at least 1 item after validation') in plain
+    words, for the errors a person writing a file meets most."""
+    if kind == "too_short":
+        n = ctx.get("min_length", 1)
+        return f"needs at least {n} item{'s' if n != 1 else ''}; the file gives {ctx.get('actual_length', 0)}"
+    if kind == "too_long":
+        n = ctx.get("max_length")
+        return f"takes at most {n} items; the file gives {ctx.get('actual_length')}"
+    if kind == "string_pattern_mismatch":
+        words = PATTERNS.get(str(ctx.get("pattern")))
+        if words:
+            return f"{given!r} is not valid here: write {words}"
+    if kind == "string_too_short":
+        return "is empty; write a text"
+    return None
 
 
 def _valid_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> str:
@@ -71,8 +100,13 @@ def _model_in(annotation: Any) -> Any:
 
 
 def errors_of(exc: pydantic.ValidationError, model: type[BaseModel]) -> Iterator[tuple[Any, str]]:
+    from dosecalc.base.errors import KeyProblem
+
     for error in exc.errors():
         loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and "[" in p))
+        cause = (error.get("ctx") or {}).get("error")
+        if isinstance(cause, KeyProblem):  # a whole-model check about one key: at that key
+            loc = (*loc, cause.key)
         yield loc, _describe(error, model)
 
 

@@ -30,7 +30,7 @@ from pydantic import (
 
 from dosecalc.base import clock, strict, units
 from dosecalc.base.bounds import DOSE, dose_problem
-from dosecalc.base.errors import FileError, Problem
+from dosecalc.base.errors import FileError, KeyProblem, Problem
 from dosecalc.base.library import library_dir, library_ids  # noqa: F401  (regimen.library_*)
 from dosecalc.data import drugs
 
@@ -96,9 +96,17 @@ class DoseSpec:
         ]
 
 
-def parse_dose(value: Any) -> DoseSpec:
+DOSE_EXAMPLES = "write e.g. '120 mg/m2', '2 g/m2', '10 units/m2', '5 mg/kg', '12 mg' or 'AUC 5'"
+CAP_EXAMPLES = "write an absolute amount, e.g. '2 mg', '800 mg' or '20 g'"
+
+
+def parse_cap(value: Any) -> DoseSpec:
+    """A ``max_dose``: read as a dose, its examples the absolute amounts a cap takes."""
+    return parse_dose(value, CAP_EXAMPLES)
+
+
+def parse_dose(value: Any, valid: str = DOSE_EXAMPLES) -> DoseSpec:
     """``'2 g/m2'`` → ``DoseSpec(2000, 'mg', 'bsa')``; ValueError with what would be valid."""
-    valid = "write e.g. '120 mg/m2', '2 g/m2', '10 units/m2', '5 mg/kg', '12 mg' or 'AUC 5'"
     if isinstance(value, int | float) and not isinstance(value, bool):
         raise ValueError(f"{value!r} has no unit; {valid}")
     if not isinstance(value, str):
@@ -183,6 +191,11 @@ Dose = Annotated[
     DoseSpec,
     PlainValidator(parse_dose),
     WithJsonSchema({"type": "string", "examples": ["120 mg/m2", "2 g/m2", "2 mg", "AUC 5"]}),
+]
+Cap = Annotated[
+    DoseSpec,
+    PlainValidator(parse_cap),
+    WithJsonSchema({"type": "string", "examples": ["2 mg", "20 g"]}),
 ]
 
 
@@ -537,7 +550,7 @@ class DrugOrder(_Strict):
     total_dose: Dose | None = Field(None, description="per-cycle total divided over the days")
     days: Days
     route: Text | None = Field(None, description="IV, PO, SC, ...; default: the drug's")
-    max_dose: Dose | None = Field(None, description="cap on one administration, e.g. '2 mg'")
+    max_dose: Cap | None = Field(None, description="cap on one administration, e.g. '2 mg'")
     cycles: Cycles | None = Field(
         None,
         description="the cycles this order is given in, e.g. "
@@ -975,18 +988,21 @@ class Regimen(_Strict):
     @model_validator(mode="after")
     def _review(self) -> Regimen:
         if self.status == "approved" and (self.approved_by is None or self.approved_on is None):
-            raise ValueError(
-                "status approved needs approved_by (who) and approved_on (YYYY-MM-DD, when)"
+            raise KeyProblem(
+                "status",
+                "status approved needs approved_by (who) and approved_on (YYYY-MM-DD, when)",
             )
         if self.status == "draft" and (self.approved_by or self.approved_on):
-            raise ValueError(
-                "a draft has no approved_by or approved_on; set status: approved, or remove them"
+            raise KeyProblem(
+                "status",
+                "a draft has no approved_by or approved_on; set status: approved, or remove them",
             )
         if self.approved_on and self.approved_on > clock.today():
-            raise ValueError(f"approved_on {self.approved_on} is in the future")
+            raise KeyProblem("approved_on", f"approved_on {self.approved_on} is in the future")
         if self.approved_on and self.review_due and self.review_due <= self.approved_on:
-            raise ValueError(
-                f"review_due {self.review_due} is not after approved_on {self.approved_on}"
+            raise KeyProblem(
+                "review_due",
+                f"review_due {self.review_due} is not after approved_on {self.approved_on}",
             )
         return self
 
