@@ -90,3 +90,15 @@ def test_regimens_validate_speaks_plainly_and_at_the_right_line(run, tmp_path) -
     assert "id: 'My EC!' is not valid here: write lowercase letters, digits and hyphens" in p.stderr
     assert "sources: needs at least 1 item; the file gives 0" in p.stderr
     assert "should" not in p.stderr  # no pydantic wording
+
+
+def test_a_dose_in_mg_recorded_without_its_bsa_is_said_when_recorded(run, tmp_path) -> None:
+    db = ["--db", f"sqlite:///{tmp_path / 'l.db'}"]
+    env = {"DOSECALC_STATE_DIR": str(tmp_path / "state")}
+    base = ["ledger", "record", *db, "--patient", "P1", "--drug", "epirubicin"]
+    p = run(*base, "--date", "2026-11-01", "--dose", "153mg", env=env)
+    assert p.returncode == 0
+    assert "epirubicin: a dose in mg was recorded without the BSA of that day" in p.stderr
+    for more in (["--dose", "153mg", "--bsa", "1.8"], ["--dose", "83mg/m2"]):
+        p = run(*base, "--date", "2026-11-02", *more, "--again", env=env)
+        assert p.returncode == 0 and "without the BSA" not in p.stderr, p.stderr

@@ -164,6 +164,26 @@ def tracking_unit(drug: str, book: CeilingBook) -> str:
     return d.dose_unit
 
 
+def dose_without_bsa(drug: str, unit: str, per_m2: bool, bsa_given: bool) -> Alert | None:
+    """DOSE_WITHOUT_BSA when an absolute dose of a drug whose lifetime total is kept per m²
+    is recorded without the BSA of its day: every later check must convert it with a BSA
+    given then (today's, not that day's), so it is said when it is recorded."""
+    if per_m2 or bsa_given:
+        return None
+    kept = tracking_unit(drug, ceilings_book())
+    if not kept.endswith("/m2"):
+        return None
+    return Alert(
+        WARNING,
+        "DOSE_WITHOUT_BSA",
+        f"{drug}: a dose in {unit} was recorded without the BSA of that day, and its lifetime "
+        f"total is kept in {kept.replace('m2', 'm²')}: every check of this patient will need a "
+        "BSA to convert it (--bsa, or --height and --weight) and will use the current one; if "
+        "the BSA of that day is known, void the record and record it again with --bsa",
+        drug=drug,
+    )
+
+
 # ---------------------------------------------------------------- exposures
 
 

@@ -84,7 +84,14 @@ def record(
     notices = _name_notices([(entry.drug, None, None, "--drug")])
     [seq] = ledger.record([entry], by=by, again=again, high_dose=high_dose)
     [written] = [x for x in ledger.records(entry.patient) if x["seq"] == seq]
-    return Written(ledger, [written], notices, [])
+    from dosecalc.clinical.cumulative import dose_without_bsa
+    from dosecalc.data import drugs
+
+    unit_text = unit.strip().replace("²", "2").replace(" ", "")
+    late = dose_without_bsa(
+        drugs.lookup(entry.drug).name, unit, unit_text.endswith("/m2"), entry.bsa_m2 is not None
+    )
+    return Written(ledger, [written], notices + ([late] if late else []), [])
 
 
 def import_file(
