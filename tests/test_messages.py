@@ -102,3 +102,16 @@ def test_a_dose_in_mg_recorded_without_its_bsa_is_said_when_recorded(run, tmp_pa
     for more in (["--dose", "153mg", "--bsa", "1.8"], ["--dose", "83mg/m2"]):
         p = run(*base, "--date", "2026-11-02", *more, "--again", env=env)
         assert p.returncode == 0 and "without the BSA" not in p.stderr, p.stderr
+
+
+def test_the_json_shape_follows_the_file_not_the_count_of_patients(run, tmp_path) -> None:
+    import json
+
+    one = write(
+        tmp_path, "one.csv", "patient,date,drug,dose,unit\nP1,2025-01-01,epirubicin,40,mg/m2\n"
+    )
+    data = json.loads(run("check", "--history", str(one), "--format", "json").stdout)
+    assert list(data) == ["patients"] and [p["patient"] for p in data["patients"]] == ["P1"]
+    bare = write(tmp_path, "bare.csv", "date,drug,dose,unit\n2025-01-01,epirubicin,40,mg/m2\n")
+    data = json.loads(run("check", "--history", str(bare), "--format", "json").stdout)
+    assert "patients" not in data and "cumulative" in data
