@@ -115,3 +115,22 @@ def test_the_json_shape_follows_the_file_not_the_count_of_patients(run, tmp_path
     bare = write(tmp_path, "bare.csv", "date,drug,dose,unit\n2025-01-01,epirubicin,40,mg/m2\n")
     data = json.loads(run("check", "--history", str(bare), "--format", "json").stdout)
     assert "patients" not in data and "cumulative" in data
+
+
+def test_every_problem_of_a_lab_file_comes_at_once(run, tmp_path) -> None:
+    """A bad date and two different values of one lab on one day: one error, both problems
+    (before, the conflict came only after the date was fixed)."""
+    labs = write(
+        tmp_path,
+        "labs.csv",
+        "date,name,value,unit\n2026-11-31,anc,1,x10^9/L\n2026-11-28,anc,1,x10^9/L\n"
+        "2026-11-28,anc,2,x10^9/L\n2026-11-28,anc,1,x10^9/L\n",
+    )
+    p = run("plan", "dia", *PERSON, "--labs", str(labs))
+    assert p.returncode == 2
+    assert f"{labs}:2: date: '2026-11-31' is not a date" in p.stderr
+    assert (
+        f"{labs}:4: a second anc value for 2026-11-28: 2 x10^9/L, and 1 x10^9/L at labs.csv:3"
+        in (p.stderr)
+    )
+    assert ":5:" not in p.stderr  # the same value again is the same result, not a conflict

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from collections.abc import Iterable
 from datetime import date, time
@@ -165,8 +166,31 @@ def read_file(path: Path, today: date | None = None) -> list[Any]:
                 clock,
             )
         )
+    problems += _conflicts([v for v in out if isinstance(v, LabValue)], source)
     if problems:
-        raise FileError(*problems)
+        raise FileError(*sorted(problems, key=lambda p: p.line or 0))
+    return out
+
+
+def _conflicts(values: list[LabValue], source: str) -> list[Problem]:
+    """Two different values of one lab at one date (and time) in the file, each pair with its
+    lines: said with the file's other problems, not in a second round once those are fixed."""
+    first: dict[tuple[Any, ...], LabValue] = {}
+    out = []
+    for v in values:
+        key = (v.name, v.date, v.time)
+        seen = first.setdefault(key, v)
+        if seen is v or (seen.unit == v.unit and math.isclose(seen.value, v.value, rel_tol=1e-9)):
+            continue
+        line = int(v.where.rsplit(":", 1)[1])
+        out.append(
+            Problem(
+                f"a second {v.name} value for {v.when}: {v.text}, and "
+                f"{seen.text} at {seen.where}; give the one that is right",
+                file=source,
+                line=line,
+            )
+        )
     return out
 
 
