@@ -48,7 +48,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from dosecalc.base.alerts import Alert
+from dosecalc.base.alerts import CRITICAL, Alert
 from dosecalc.base.bounds import DOSE
 from dosecalc.base.csvout import unescape
 from dosecalc.base.errors import FileError, Problem
@@ -986,6 +986,14 @@ SELECT p.pid, c.tc, c.lvl, c.d, c.src, c.line, c.cycle, c.day, c.tot_at
 FROM cx c JOIN pinfo p ON p.pid = c.pid
 WHERE p.pid BETWEEN $lo AND $hi {selected} ORDER BY p.pid, c.d, c.ord, c.tc = $eq, c.lvl
 """
+LEAN_HEADS = """
+SELECT p.pid, p.pat, p.eid, p.pbsa
+FROM pinfo p WHERE p.pid BETWEEN $lo AND $hi {selected} ORDER BY p.pid
+"""
+LEAN_CROSSINGS = """
+SELECT c.pid, c.tc, c.lvl, c.d FROM cx c JOIN pinfo p ON p.pid = c.pid
+WHERE c.pid BETWEEN $lo AND $hi {selected} ORDER BY c.pid, c.d, c.ord, c.tc = $eq, c.lvl
+"""
 CONVERTED = """
 SELECT p.pid, b.drug, b.n, b.src, b.line FROM ba b JOIN pinfo p ON p.pid = b.pid
 WHERE p.pid BETWEEN $lo AND $hi {selected} ORDER BY p.pid, b.first_ord
@@ -1046,6 +1054,46 @@ class Checked:
                 pid = head[0]
                 yield self._check(
                     head, totals.get(pid, ()), crossed.get(pid, ()), converted.get(pid, ())
+                )
+
+    def numbers(self, over: str | None = None) -> Iterator[Numbers]:
+        """Each patient's numbers (``over``: of the patients at or over a threshold, or over a
+        limit), in patient order: the totals and the first crossings the engine computed, and
+        whether the check the reference's functions make of them is critical (for what prints
+        numbers only: a CSV of totals)."""
+        selected = self._select(over)
+        con = self.batch.con
+        names, named = self.batch.totals, self.batch.patient_column
+        critical_setup = {
+            eid: any(a.severity == CRITICAL for a in s.alerts) for eid, s in self.setups.items()
+        }
+        critical_notes = {
+            pid: any(a.severity == CRITICAL for a in alerts) for pid, alerts in self.notes.items()
+        }
+        for lo in range(1, self.patients + 1, CHUNK):
+            bounds = {"lo": lo, "hi": lo + CHUNK - 1}
+            heads = con.execute(LEAN_HEADS.format(selected=selected), bounds).fetchall()
+            totals = _by_patient(con.execute(TOTALS.format(selected=selected), bounds).fetchall())
+            crossed = _by_patient(
+                con.execute(
+                    LEAN_CROSSINGS.format(selected=selected), bounds | {"eq": self.equivalent}
+                ).fetchall()
+            )
+            for pid, pat, eid, pbsa in heads:
+                setup = self.setups[eid]
+                crossings = [(names[tc], lvl, d) for _, tc, lvl, d in crossed.get(pid, ())]
+                critical = (
+                    critical_setup[eid]
+                    or critical_notes.get(pid, False)
+                    or any(setup.levels[n][lvl].severity == CRITICAL for n, lvl, _ in crossings)
+                )
+                yield Numbers(
+                    pat if named else None,
+                    pbsa,
+                    setup,
+                    [(names[tc], value) for _, tc, value in totals.get(pid, ())],
+                    crossings,
+                    critical,
                 )
 
     def _check(
@@ -1122,6 +1170,18 @@ class Checked:
                 "AND l.lvl = c.lvl WHERE l.severity = 'critical'"
             ).fetchall()[0][0]
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Numbers:
+    """One patient's numbers, as the engine computed them: what a check of totals prints."""
+
+    patient: str | None
+    bsa_m2: float | None
+    setup: cumulative.Setup  # the ceilings and levels in force for the patient's exposure
+    totals: list[tuple[str, float]]  # (total, lifetime amount), in the reference's order
+    crossings: list[tuple[str, int, date]]  # (total, level: its place in setup.levels, date)
+    critical: bool  # whether the patient's check (its warnings) is critical
 
 
 @dataclass(frozen=True)
