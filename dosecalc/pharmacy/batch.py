@@ -853,19 +853,23 @@ FROM found WHERE k = 1
 
 # each administration's contribution to each total (tc: the total's code, in output order),
 # in the unit the total is kept in, sorted as the totals add them
+CONTRIBUTIONS = """
+CREATE OR REPLACE {kind} contrib AS
+SELECT p.pid, p.eid, r.dc, r.d, r.ord,
+       CASE WHEN r.per_m2 = r.m2 THEN r.amount
+            WHEN r.m2 THEN r.amount / coalesce(r.bsa, p.pbsa)
+            ELSE r.amount * coalesce(r.bsa, p.pbsa) END AS amt
+FROM rows r JOIN pinfo p ON p.pat = r.pat
+"""
+# a part of the patients (pid lo to hi): a range, which the engine finds without reading the
+# others where the rows come patient by patient (as exports do)
 STREAMS = """
-WITH c AS (
-    SELECT p.pid, p.eid, r.dc, r.d, r.ord,
-           CASE WHEN r.per_m2 = r.m2 THEN r.amount
-                WHEN r.m2 THEN r.amount / coalesce(r.bsa, p.pbsa)
-                ELSE r.amount * coalesce(r.bsa, p.pbsa) END AS amt
-    FROM rows r JOIN pinfo p ON p.pat = r.pat
-    WHERE hash(r.pat) % {parts} = {part})
 SELECT pid, eid, dc AS tc, ord, amt FROM (
-    SELECT pid, eid, dc, d, ord, amt FROM c
+    SELECT pid, eid, dc, d, ord, amt FROM contrib WHERE pid BETWEEN {lo} AND {hi}
     UNION ALL
     SELECT c.pid, c.eid, {eq}, c.d, c.ord, c.amt * e.factor
-    FROM c JOIN eqf e ON e.eid = c.eid AND e.dc = c.dc)
+    FROM contrib c JOIN eqf e ON e.eid = c.eid AND e.dc = c.dc
+    WHERE c.pid BETWEEN {lo} AND {hi})
 ORDER BY pid, dc, d, ord
 """
 PART_ROWS = 1_500_000  # rows of the patients whose running sums are made at a time
@@ -914,9 +918,17 @@ def _exact(con: Any, exposures: Exposures, rows: int, eq: int) -> None:
     for (e, t), lvls in exposures.levels.items():
         for j, (_, b, s) in enumerate(lvls):
             bound[e, t, j], strict[e, t, j] = b, s
-    parts = max(1, -(-rows // PART_ROWS))
-    for part in range(parts):
-        a = con.execute(STREAMS.format(parts=parts, part=part, eq=eq)).fetchnumpy()
+    con.execute(CONTRIBUTIONS.format(kind="TEMP TABLE" if rows <= IN_MEMORY_ROWS else "TABLE"))
+    # parts of consecutive patients of about PART_ROWS rows each
+    counts = con.execute(
+        "SELECT pid, count(*) AS n FROM contrib GROUP BY pid ORDER BY pid"
+    ).fetchnumpy()
+    ends = np.cumsum(np.asarray(counts["n"], dtype=np.int64))
+    pids = np.asarray(counts["pid"], dtype=np.int64)
+    cuts = np.searchsorted(ends, np.arange(PART_ROWS, int(ends[-1]) if len(ends) else 0, PART_ROWS))
+    bounds = [int(pids[i]) for i in np.unique(cuts)] + ([int(pids[-1])] if len(pids) else [])
+    for lo, hi in zip([0, *[b + 1 for b in bounds[:-1]]], bounds, strict=True):
+        a = con.execute(STREAMS.format(lo=lo, hi=hi, eq=eq)).fetchnumpy()
         gi, pid, eid, tc = (np.asarray(a[k], dtype=np.int64) for k in ("ord", "pid", "eid", "tc"))
         amt = np.asarray(a["amt"], dtype=np.float64)
         if len(gi) == 0:
@@ -955,8 +967,10 @@ def _exact(con: Any, exposures: Exposures, rows: int, eq: int) -> None:
         SELECT p.pid, p.eid, c.tc, c.lvl, r.d, r.ord, r.src,
                r.line, r.cycle, r.day, c.total AS tot_at
         FROM rows r JOIN cx0 c ON c.ord = r.ord JOIN pinfo p ON p.pat = r.pat
+        ORDER BY p.pid
         """
     )
+    con.execute("DROP TABLE contrib")
 
 
 # ---------------------------------------------------------------- stage 2: the output
