@@ -979,6 +979,7 @@ def _exact(con: Any, exposures: Exposures, rows: int, eq: int) -> None:
 # Total, Alert and PatientCheck, the same words), a chunk of patients at a time.
 
 CHUNK = 5_000  # patients per query (bounds the memory of the output)
+NUMBERS_CHUNK = 50_000  # patients per query of their numbers only (a few rows each)
 
 # patients with a total at or over its threshold (or over its limit), for --patients-over
 OVER = {
@@ -992,13 +993,14 @@ FROM pinfo p WHERE p.pid BETWEEN $lo AND $hi {selected} ORDER BY p.pid
 """
 TOTALS = """
 SELECT p.pid, t.tc, t.value FROM tot t JOIN pinfo p ON p.pid = t.pid
-WHERE p.pid BETWEEN $lo AND $hi {selected} ORDER BY p.pid, t.tc
+WHERE t.pid BETWEEN $lo AND $hi AND p.pid BETWEEN $lo AND $hi {selected} ORDER BY p.pid, t.tc
 """
 # in the reference's order of its warnings: by date, row, own total before the equivalent, level
 CROSSINGS = """
 SELECT p.pid, c.tc, c.lvl, c.d, c.src, c.line, c.cycle, c.day, c.tot_at
 FROM cx c JOIN pinfo p ON p.pid = c.pid
-WHERE p.pid BETWEEN $lo AND $hi {selected} ORDER BY p.pid, c.d, c.ord, c.tc = $eq, c.lvl
+WHERE c.pid BETWEEN $lo AND $hi AND p.pid BETWEEN $lo AND $hi {selected}
+ORDER BY p.pid, c.d, c.ord, c.tc = $eq, c.lvl
 """
 LEAN_HEADS = """
 SELECT p.pid, p.pat, p.eid, p.pbsa
@@ -1006,7 +1008,8 @@ FROM pinfo p WHERE p.pid BETWEEN $lo AND $hi {selected} ORDER BY p.pid
 """
 LEAN_CROSSINGS = """
 SELECT c.pid, c.tc, c.lvl, c.d FROM cx c JOIN pinfo p ON p.pid = c.pid
-WHERE c.pid BETWEEN $lo AND $hi {selected} ORDER BY c.pid, c.d, c.ord, c.tc = $eq, c.lvl
+WHERE c.pid BETWEEN $lo AND $hi AND p.pid BETWEEN $lo AND $hi {selected}
+ORDER BY c.pid, c.d, c.ord, c.tc = $eq, c.lvl
 """
 CONVERTED = """
 SELECT p.pid, b.drug, b.n, b.src, b.line FROM ba b JOIN pinfo p ON p.pid = b.pid
@@ -1084,8 +1087,8 @@ class Checked:
         critical_notes = {
             pid: any(a.severity == CRITICAL for a in alerts) for pid, alerts in self.notes.items()
         }
-        for lo in range(1, self.patients + 1, CHUNK):
-            bounds = {"lo": lo, "hi": lo + CHUNK - 1}
+        for lo in range(1, self.patients + 1, NUMBERS_CHUNK):
+            bounds = {"lo": lo, "hi": lo + NUMBERS_CHUNK - 1}
             heads = con.execute(LEAN_HEADS.format(selected=selected), bounds).fetchall()
             totals = _by_patient(con.execute(TOTALS.format(selected=selected), bounds).fetchall())
             crossed = _by_patient(
