@@ -927,7 +927,8 @@ def _exact(con: Any, exposures: Exposures, rows: int, eq: int) -> None:
     pids = np.asarray(counts["pid"], dtype=np.int64)
     cuts = np.searchsorted(ends, np.arange(PART_ROWS, int(ends[-1]) if len(ends) else 0, PART_ROWS))
     bounds = [int(pids[i]) for i in np.unique(cuts)] + ([int(pids[-1])] if len(pids) else [])
-    for lo, hi in zip([0, *[b + 1 for b in bounds[:-1]]], bounds, strict=True):
+    lows = [0, *[b + 1 for b in bounds[:-1]]][: len(bounds)]  # no patient, no part
+    for lo, hi in zip(lows, bounds, strict=True):
         a = con.execute(STREAMS.format(lo=lo, hi=hi, eq=eq)).fetchnumpy()
         gi, pid, eid, tc = (np.asarray(a[k], dtype=np.int64) for k in ("ord", "pid", "eid", "tc"))
         amt = np.asarray(a["amt"], dtype=np.float64)
