@@ -26,10 +26,11 @@ is computed here is the same clinical rules as queries:
   are numpy's cumsum over the engine's sorted columns (:func:`_exact`): the same additions, in
   the same order, many patients at once. Totals and first crossings (``>=`` a threshold, ``>``
   a limit, the reference's own bounds with REL_TOL) come from them.
-* **The output.** Each patient's JSON is assembled from fragments the engine writes (the head,
-  the totals, the warnings, in the reference's order); its number and string formatting is
-  Python's (``repr`` of a float, ``{:,.1f}``, json.dumps of a string), which tests/test_batch.py
-  holds to the reference byte for byte.
+* **The output.** The engine hands back numbers (each patient's totals, first crossings, rows
+  converted with the patient's BSA), a few rows per patient; each patient's check is made from
+  them by the reference's own functions (Total, Alert, PatientCheck: the same words), and a CSV
+  of totals by the reference's own row function from the totals and first crossings alone
+  (:meth:`Checked.numbers`), which tests/test_batch.py holds to the reference byte for byte.
 
 A PostgreSQL ledger runs the same stage 1 as queries in the database, where a running window
 sum adds one row after another (:mod:`dosecalc.audit`); the engine writes the text.
