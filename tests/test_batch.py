@@ -579,6 +579,16 @@ def test_the_ledger_audit_is_the_reference_check_of_every_patient(
     p = run("check", "--all-patients", "--format", "json", env=env)
     assert p.returncode == 1, p.stderr
     assert p.stdout == '{"patients": [\n' + ",\n".join(want) + "\n]}\n"
+    # the CSV of totals, made from the engine's numbers alone, is the reference's
+    from dosecalc.outputs import summary
+
+    checks = list(check.check_history(loaded, person, RiskFactors(), None, None, None, rules))
+    for over in (None, "threshold", "limit"):
+        flag = ["--patients-over", over] if over else []
+        p = run("check", "--all-patients", "--format", "csv", *flag, env=env)
+        shown = [r for r in checks if check.passes(check.worst(r), over)]
+        rows = [row for r in shown for row in summary.csv_rows(r, over)]
+        assert (p.returncode, p.stdout) == (1, summary.csv_text(rows, True)), p.stderr
     # an age: P1 and P2 began anthracyclines before 40 (IGHG surveillance), P3 after
     age = round(40 + (RUN_DAY - date(2024, 2, 1)).days / 365.25, 2)
     factors = RiskFactors(age_years=age)

@@ -62,6 +62,11 @@ class Writer:
         for row in rows:
             self.writerow(row)
 
+    def write_cells(self, rows: Any) -> None:
+        """Rows each of whose cells went through :func:`cell` already (numbers, and text made
+        by it: a check's totals, many patients at a time)."""
+        self._writer.writerows(rows)
+
 
 class DictWriter(csv.DictWriter):  # type: ignore[type-arg]
     """``csv.DictWriter`` with ``\\n`` line ends whose every cell goes through :func:`cell`."""

@@ -140,6 +140,8 @@ def _many(m: Any, fmt: str, details: bool) -> int:
     said = any(a.severity == "critical" for a in m.read)  # e.g. a --bsa that does not fit
     if fmt == "json":
         critical = _write_json(m.checks(), m.total, m.read)
+    elif fmt == "csv" and m.numbers is not None:
+        critical = _write_numbers_csv(m.numbers(), m.total, m.read, m.over)
     elif fmt == "csv":
         critical = _write_csv(m.checks(), m.total, m.read, m.over)
     elif details:
@@ -198,6 +200,32 @@ def _write_csv(
             if r is not None:
                 sys.stdout.write(summary.csv_text(summary.csv_rows(r, over)))
             advance(n)
+    return critical
+
+
+def _write_numbers_csv(
+    numbers: Iterable[tuple[Any, bool, int]], total: int, read: Sequence[Any], over: str | None
+) -> bool:
+    """:func:`_write_csv` from the numbers the engine computed (the same rows, made by the same
+    function from the totals and first crossings, without the checks' warnings)."""
+    from dosecalc.base.csvout import Writer
+    from dosecalc.outputs import summary
+
+    notices_to_stderr(read)
+    critical = False
+    sys.stdout.write(summary.csv_text([], header=True))
+    writer = Writer(sys.stdout)
+    rows: list[list[Any]] = []
+    with Progress(total) as advance:
+        for n, crit, done in numbers:
+            critical |= crit
+            if n is not None:
+                rows += summary.numbers_rows(n, over)
+                if len(rows) >= 10_000:
+                    writer.write_cells(rows)
+                    rows = []
+            advance(done)
+    writer.write_cells(rows)
     return critical
 
 

@@ -464,9 +464,14 @@ LEVELS = ("threshold", "limit")  # --patients-over
 
 def level_of(t: Any) -> str | None:
     """'limit' when a total is over its limit, 'threshold' when it reached its threshold."""
-    if t.limit and cumulative.exceeded(t.total, t.limit):
+    return level(t.total, t.threshold, t.limit)
+
+
+def level(total: float, threshold: float | None, limit: float | None) -> str | None:
+    """'limit' when ``total`` is over ``limit``, 'threshold' when it reached ``threshold``."""
+    if limit and cumulative.exceeded(total, limit):
         return "limit"
-    if t.threshold and cumulative.reached(t.total, t.threshold):
+    if threshold and cumulative.reached(total, threshold):
         return "threshold"
     return None
 

@@ -6,11 +6,13 @@ Plain text, no rich: built for each patient of a long check as it streams.
 from __future__ import annotations
 
 import io
+from functools import lru_cache
 from typing import Any
 
-from dosecalc.base.csvout import Writer
+from dosecalc.base.csvout import Writer, cell
 from dosecalc.base.numbers import fmt
-from dosecalc.clinical.check import level_of, passes
+from dosecalc.clinical.check import level, level_of, passes
+from dosecalc.clinical.cumulative import totals_of
 
 CSV_COLUMNS = (
     "patient",
@@ -66,25 +68,71 @@ def first_crossings(r: Any) -> dict[tuple[str, str], str]:
 def csv_rows(r: Any, only: str | None = None) -> list[list[Any]]:
     """One row per drug (and equivalent total) of one patient's check."""
     crossed = first_crossings(r)
+    patient = r.patient or ""
+    return [
+        csv_row(patient, t.drug, t.unit, t.total, t.threshold, t.limit, crossed, r.bsa_m2)
+        for t in r.cumulative
+        if passes(level_of(t), only)
+    ]
+
+
+def csv_row(
+    patient: str,
+    drug: str,
+    unit: str,
+    total: float,
+    threshold: float | None,
+    limit: float | None,
+    crossed: dict[tuple[str, str], str],
+    bsa_m2: float | None,
+) -> list[Any]:
+    """The CSV row of one total of one patient (``crossed``: as :func:`first_crossings`)."""
+    return [
+        patient,
+        drug,
+        unit,
+        total,
+        "" if threshold is None else threshold,
+        "" if limit is None else limit,
+        "" if not threshold else round(100 * total / threshold, 1),
+        "" if not limit else round(100 * total / limit, 1),
+        crossed.get((drug, "threshold"), ""),
+        crossed.get((drug, "limit"), ""),
+        "" if bsa_m2 is None else bsa_m2,
+    ]
+
+
+@lru_cache(maxsize=65536)
+def _shape(setup: Any, total: str) -> tuple[str, str, float | None, float | None]:
+    """A total's name, unit, threshold and limit for a patient of ``setup``'s exposure (as
+    cumulative.totals_of makes each Total), its text cells as the CSV writer writes them."""
+    [t] = totals_of(setup, {total: 0.0}, {})
+    return cell(t.drug), cell(t.unit), t.threshold, t.limit
+
+
+@lru_cache(maxsize=65536)
+def _crossing(setup: Any, total: str, lvl: int) -> tuple[str, str] | None:
+    """What a crossing of level ``lvl`` of ``total`` is in :func:`first_crossings`: the
+    (drug, 'threshold'|'limit') of the warning the reference makes of it (crossing_alert: the
+    ceiling's drug, the level's code), None for another level."""
+    kind = _FIRST.get(setup.levels[total][lvl].code)
+    return None if kind is None else (cell(setup.ceilings[total].drug), kind)
+
+
+def numbers_rows(n: Any, only: str | None = None) -> list[list[Any]]:
+    """:func:`csv_rows` of a patient's check made from the numbers an engine computed
+    (pharmacy.batch.Numbers: totals, first crossings), every cell as the CSV writer writes it."""
+    crossed: dict[tuple[str, str], str] = {}
+    for total, lvl, d in n.crossings:
+        key = _crossing(n.setup, total, lvl)
+        if key is not None and key not in crossed:
+            crossed[key] = d.isoformat()
+    patient = cell(n.patient or "")
     rows = []
-    for t in r.cumulative:
-        if not passes(level_of(t), only):
-            continue
-        rows.append(
-            [
-                r.patient or "",
-                t.drug,
-                t.unit,
-                t.total,
-                "" if t.threshold is None else t.threshold,
-                "" if t.limit is None else t.limit,
-                "" if not t.threshold else round(100 * t.total / t.threshold, 1),
-                "" if not t.limit else round(100 * t.total / t.limit, 1),
-                crossed.get((t.drug, "threshold"), ""),
-                crossed.get((t.drug, "limit"), ""),
-                "" if r.bsa_m2 is None else r.bsa_m2,
-            ]
-        )
+    for total, value in n.totals:
+        drug, unit, threshold, limit = _shape(n.setup, total)
+        if only is None or passes(level(value, threshold, limit), only):
+            rows.append(csv_row(patient, drug, unit, value, threshold, limit, crossed, n.bsa_m2))
     return rows
 
 

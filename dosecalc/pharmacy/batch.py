@@ -26,10 +26,11 @@ is computed here is the same clinical rules as queries:
   are numpy's cumsum over the engine's sorted columns (:func:`_exact`): the same additions, in
   the same order, many patients at once. Totals and first crossings (``>=`` a threshold, ``>``
   a limit, the reference's own bounds with REL_TOL) come from them.
-* **The output.** Each patient's JSON is assembled from fragments the engine writes (the head,
-  the totals, the warnings, in the reference's order); its number and string formatting is
-  Python's (``repr`` of a float, ``{:,.1f}``, json.dumps of a string), which tests/test_batch.py
-  holds to the reference byte for byte.
+* **The output.** The engine hands back numbers (each patient's totals, first crossings, rows
+  converted with the patient's BSA), a few rows per patient; each patient's check is made from
+  them by the reference's own functions (Total, Alert, PatientCheck: the same words), and a CSV
+  of totals by the reference's own row function from the totals and first crossings alone
+  (:meth:`Checked.numbers`), which tests/test_batch.py holds to the reference byte for byte.
 
 A PostgreSQL ledger runs the same stage 1 as queries in the database, where a running window
 sum adds one row after another (:mod:`dosecalc.audit`); the engine writes the text.
@@ -49,7 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from dosecalc.base import clock
-from dosecalc.base.alerts import Alert
+from dosecalc.base.alerts import CRITICAL, Alert
 from dosecalc.base.bounds import DOSE
 from dosecalc.base.csvout import unescape
 from dosecalc.base.errors import FileError, Problem
@@ -854,19 +855,23 @@ FROM found WHERE k = 1
 
 # each administration's contribution to each total (tc: the total's code, in output order),
 # in the unit the total is kept in, sorted as the totals add them
+CONTRIBUTIONS = """
+CREATE OR REPLACE {kind} contrib AS
+SELECT p.pid, p.eid, r.dc, r.d, r.ord,
+       CASE WHEN r.per_m2 = r.m2 THEN r.amount
+            WHEN r.m2 THEN r.amount / coalesce(r.bsa, p.pbsa)
+            ELSE r.amount * coalesce(r.bsa, p.pbsa) END AS amt
+FROM rows r JOIN pinfo p ON p.pat = r.pat
+"""
+# a part of the patients (pid lo to hi): a range, which the engine finds without reading the
+# others where the rows come patient by patient (as exports do)
 STREAMS = """
-WITH c AS (
-    SELECT p.pid, p.eid, r.dc, r.d, r.ord,
-           CASE WHEN r.per_m2 = r.m2 THEN r.amount
-                WHEN r.m2 THEN r.amount / coalesce(r.bsa, p.pbsa)
-                ELSE r.amount * coalesce(r.bsa, p.pbsa) END AS amt
-    FROM rows r JOIN pinfo p ON p.pat = r.pat
-    WHERE hash(r.pat) % {parts} = {part})
 SELECT pid, eid, dc AS tc, ord, amt FROM (
-    SELECT pid, eid, dc, d, ord, amt FROM c
+    SELECT pid, eid, dc, d, ord, amt FROM contrib WHERE pid BETWEEN {lo} AND {hi}
     UNION ALL
     SELECT c.pid, c.eid, {eq}, c.d, c.ord, c.amt * e.factor
-    FROM c JOIN eqf e ON e.eid = c.eid AND e.dc = c.dc)
+    FROM contrib c JOIN eqf e ON e.eid = c.eid AND e.dc = c.dc
+    WHERE c.pid BETWEEN {lo} AND {hi})
 ORDER BY pid, dc, d, ord
 """
 PART_ROWS = 1_500_000  # rows of the patients whose running sums are made at a time
@@ -915,9 +920,18 @@ def _exact(con: Any, exposures: Exposures, rows: int, eq: int) -> None:
     for (e, t), lvls in exposures.levels.items():
         for j, (_, b, s) in enumerate(lvls):
             bound[e, t, j], strict[e, t, j] = b, s
-    parts = max(1, -(-rows // PART_ROWS))
-    for part in range(parts):
-        a = con.execute(STREAMS.format(parts=parts, part=part, eq=eq)).fetchnumpy()
+    con.execute(CONTRIBUTIONS.format(kind="TEMP TABLE" if rows <= IN_MEMORY_ROWS else "TABLE"))
+    # parts of consecutive patients of about PART_ROWS rows each
+    counts = con.execute(
+        "SELECT pid, count(*) AS n FROM contrib GROUP BY pid ORDER BY pid"
+    ).fetchnumpy()
+    ends = np.cumsum(np.asarray(counts["n"], dtype=np.int64))
+    pids = np.asarray(counts["pid"], dtype=np.int64)
+    cuts = np.searchsorted(ends, np.arange(PART_ROWS, int(ends[-1]) if len(ends) else 0, PART_ROWS))
+    bounds = [int(pids[i]) for i in np.unique(cuts)] + ([int(pids[-1])] if len(pids) else [])
+    lows = [0, *[b + 1 for b in bounds[:-1]]][: len(bounds)]  # no patient, no part
+    for lo, hi in zip(lows, bounds, strict=True):
+        a = con.execute(STREAMS.format(lo=lo, hi=hi, eq=eq)).fetchnumpy()
         gi, pid, eid, tc = (np.asarray(a[k], dtype=np.int64) for k in ("ord", "pid", "eid", "tc"))
         amt = np.asarray(a["amt"], dtype=np.float64)
         if len(gi) == 0:
@@ -956,8 +970,10 @@ def _exact(con: Any, exposures: Exposures, rows: int, eq: int) -> None:
         SELECT p.pid, p.eid, c.tc, c.lvl, r.d, r.ord, r.src,
                r.line, r.cycle, r.day, c.total AS tot_at
         FROM rows r JOIN cx0 c ON c.ord = r.ord JOIN pinfo p ON p.pat = r.pat
+        ORDER BY p.pid
         """
     )
+    con.execute("DROP TABLE contrib")
 
 
 # ---------------------------------------------------------------- stage 2: the output
@@ -966,6 +982,7 @@ def _exact(con: Any, exposures: Exposures, rows: int, eq: int) -> None:
 # Total, Alert and PatientCheck, the same words), a chunk of patients at a time.
 
 CHUNK = 5_000  # patients per query (bounds the memory of the output)
+NUMBERS_CHUNK = 50_000  # patients per query of their numbers only (a few rows each)
 
 # patients with a total at or over its threshold (or over its limit), for --patients-over
 OVER = {
@@ -979,13 +996,23 @@ FROM pinfo p WHERE p.pid BETWEEN $lo AND $hi {selected} ORDER BY p.pid
 """
 TOTALS = """
 SELECT p.pid, t.tc, t.value FROM tot t JOIN pinfo p ON p.pid = t.pid
-WHERE p.pid BETWEEN $lo AND $hi {selected} ORDER BY p.pid, t.tc
+WHERE t.pid BETWEEN $lo AND $hi AND p.pid BETWEEN $lo AND $hi {selected} ORDER BY p.pid, t.tc
 """
 # in the reference's order of its warnings: by date, row, own total before the equivalent, level
 CROSSINGS = """
 SELECT p.pid, c.tc, c.lvl, c.d, c.src, c.line, c.cycle, c.day, c.tot_at
 FROM cx c JOIN pinfo p ON p.pid = c.pid
-WHERE p.pid BETWEEN $lo AND $hi {selected} ORDER BY p.pid, c.d, c.ord, c.tc = $eq, c.lvl
+WHERE c.pid BETWEEN $lo AND $hi AND p.pid BETWEEN $lo AND $hi {selected}
+ORDER BY p.pid, c.d, c.ord, c.tc = $eq, c.lvl
+"""
+LEAN_HEADS = """
+SELECT p.pid, p.pat, p.eid, p.pbsa
+FROM pinfo p WHERE p.pid BETWEEN $lo AND $hi {selected} ORDER BY p.pid
+"""
+LEAN_CROSSINGS = """
+SELECT c.pid, c.tc, c.lvl, c.d FROM cx c JOIN pinfo p ON p.pid = c.pid
+WHERE c.pid BETWEEN $lo AND $hi AND p.pid BETWEEN $lo AND $hi {selected}
+ORDER BY c.pid, c.d, c.ord, c.tc = $eq, c.lvl
 """
 CONVERTED = """
 SELECT p.pid, b.drug, b.n, b.src, b.line FROM ba b JOIN pinfo p ON p.pid = b.pid
@@ -1047,6 +1074,46 @@ class Checked:
                 pid = head[0]
                 yield self._check(
                     head, totals.get(pid, ()), crossed.get(pid, ()), converted.get(pid, ())
+                )
+
+    def numbers(self, over: str | None = None) -> Iterator[Numbers]:
+        """Each patient's numbers (``over``: of the patients at or over a threshold, or over a
+        limit), in patient order: the totals and the first crossings the engine computed, and
+        whether the check the reference's functions make of them is critical (for what prints
+        numbers only: a CSV of totals)."""
+        selected = self._select(over)
+        con = self.batch.con
+        names, named = self.batch.totals, self.batch.patient_column
+        critical_setup = {
+            eid: any(a.severity == CRITICAL for a in s.alerts) for eid, s in self.setups.items()
+        }
+        critical_notes = {
+            pid: any(a.severity == CRITICAL for a in alerts) for pid, alerts in self.notes.items()
+        }
+        for lo in range(1, self.patients + 1, NUMBERS_CHUNK):
+            bounds = {"lo": lo, "hi": lo + NUMBERS_CHUNK - 1}
+            heads = con.execute(LEAN_HEADS.format(selected=selected), bounds).fetchall()
+            totals = _by_patient(con.execute(TOTALS.format(selected=selected), bounds).fetchall())
+            crossed = _by_patient(
+                con.execute(
+                    LEAN_CROSSINGS.format(selected=selected), bounds | {"eq": self.equivalent}
+                ).fetchall()
+            )
+            for pid, pat, eid, pbsa in heads:
+                setup = self.setups[eid]
+                crossings = [(names[tc], lvl, d) for _, tc, lvl, d in crossed.get(pid, ())]
+                critical = (
+                    critical_setup[eid]
+                    or critical_notes.get(pid, False)
+                    or any(setup.levels[n][lvl].severity == CRITICAL for n, lvl, _ in crossings)
+                )
+                yield Numbers(
+                    pat if named else None,
+                    pbsa,
+                    setup,
+                    [(names[tc], value) for _, tc, value in totals.get(pid, ())],
+                    crossings,
+                    critical,
                 )
 
     def _check(
@@ -1123,6 +1190,18 @@ class Checked:
                 "AND l.lvl = c.lvl WHERE l.severity = 'critical'"
             ).fetchall()[0][0]
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Numbers:
+    """One patient's numbers, as the engine computed them: what a check of totals prints."""
+
+    patient: str | None
+    bsa_m2: float | None
+    setup: cumulative.Setup  # the ceilings and levels in force for the patient's exposure
+    totals: list[tuple[str, float]]  # (total, lifetime amount), in the reference's order
+    crossings: list[tuple[str, int, date]]  # (total, level: its place in setup.levels, date)
+    critical: bool  # whether the patient's check (its warnings) is critical
 
 
 @dataclass(frozen=True)

@@ -88,6 +88,10 @@ class Many:
     over_a_level: Callable[[], Iterator[tuple[Any, bool, int]]]
     high_doses: Callable[[], int]
     close: Callable[[], None] = field(default=lambda: None)
+    # from the engine: each selected patient's numbers (pharmacy.batch.Numbers: totals, first
+    # crossings, critical), then (None, whether any is critical, all of them), for what prints
+    # totals only (CSV); None: make them from checks()
+    numbers: Callable[[], Iterator[tuple[Any, bool, int]]] | None = None
 
 
 def over_level(req: CheckRequest) -> str | None:
@@ -217,6 +221,11 @@ def _engine(
         # the engine checked every patient before the first: all are done, some critical?
         yield None, checked.critical, checked.patients
 
+    def numbers() -> Iterator[tuple[Any, bool, int]]:
+        for n in checked.numbers(over):
+            yield n, n.critical, 0
+        yield None, checked.critical, checked.patients
+
     return Many(
         checked.patients,
         over,
@@ -225,6 +234,7 @@ def _engine(
         checked.over_a_level,
         lambda: checked.noted("HISTORY_DOSE_HIGH"),
         loaded.close,
+        numbers,
     )
 
 
