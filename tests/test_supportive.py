@@ -460,3 +460,13 @@ def test_a_highly_emetogenic_order_with_no_antiemetic_line_gets_a_warning(
     assert w["severity"] == "warning" and w["day"] == 1
     assert "day 1 is highly emetogenic (cisplatin; ASCO 2020)" in w["message"]
     assert "NK1 receptor antagonist" in w["message"]
+
+
+def test_a_mesna_line_written_as_an_ordinary_line_counts_as_present(run, tmp_path: Path) -> None:
+    text = IFOSFAMIDE_ALONE + "  - {drug: mesna, dose: 400 mg/m2, days: 1-3, route: IV}\n"
+    p = run("plan", str(write(tmp_path, "m.yaml", text)), *PATIENT, "--start", START,
+            "--format", "json", "--prior", "epirubicin=0mg/m2")  # fmt: skip
+    gaps = [
+        w for w in json.loads(p.stdout)["warnings"] if w["code"] == "REGIMEN_SUPPORTIVE_MISSING"
+    ]
+    assert [w["drug"] for w in gaps] == ["cisplatin"]  # the hydration is still missing

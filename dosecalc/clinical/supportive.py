@@ -209,8 +209,9 @@ def _days(days: list[int]) -> str:
 def regimen_gaps(regimen: Regimen) -> list[Alert]:
     """REGIMEN_SUPPORTIVE_MISSING for a drug the regimen gives without the supportive line or
     care the supportive-care data requires with it (ifosfamide without mesna: critical;
-    cisplatin without hydration: warning). A line counts when it is that drug, marked
-    ``supportive`` and ``for`` the drug; care when it is of that kind and for the drug."""
+    cisplatin without hydration: warning). A line counts when it is that drug (best written
+    ``supportive: true, for: ifosfamide``, so that it follows the ifosfamide dose); care when it
+    is of that kind and for the drug."""
     from dosecalc.data.supportive import requirements
 
     out = []
@@ -218,11 +219,8 @@ def regimen_gaps(regimen: Regimen) -> list[Alert]:
     for need in requirements():
         if need.drug not in given:
             continue
-        if need.line is not None:
-            present = any(
-                o.supportive and o.drug == need.line and o.serves == need.drug
-                for o in regimen.drugs
-            )
+        if need.line is not None:  # a line of that drug, linked to the one it serves or not
+            present = any(o.drug == need.line for o in regimen.drugs)
             what = f"no {need.line} line (supportive: true, for: {need.drug})"
         else:
             present = any(
