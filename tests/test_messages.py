@@ -134,3 +134,14 @@ def test_every_problem_of_a_lab_file_comes_at_once(run, tmp_path) -> None:
         in (p.stderr)
     )
     assert ":5:" not in p.stderr  # the same value again is the same result, not a conflict
+
+
+def test_a_unit_read_as_the_regimen_is_named_never_a_look_alike_regimen(run) -> None:
+    """`plan --height 175 cm --weight 70kg` (no regimen after the command): 'cm' became the
+    regimen and was answered 'did you mean ec or ac?', which could start a wrong plan."""
+    from dosecalc.data.regimen import UNIT_WORDS, library_ids
+
+    p = run("plan", "--height", "175", "cm", "--weight", "70kg")
+    assert p.returncode == 2
+    assert "'cm' is a unit, not a regimen" in p.stderr and "did you mean" not in p.stderr
+    assert not set(library_ids()) & UNIT_WORDS

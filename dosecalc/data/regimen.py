@@ -1110,6 +1110,15 @@ def resolve(ref: str) -> Path:
         import difflib
 
         ids = library_ids()
+        if key in UNIT_WORDS:  # '--height 175 cm' before the regimen: the unit was read as it
+            raise FileError(
+                Problem(
+                    f"'{ref[:80]}' is a unit, not a regimen: a value and its unit were written "
+                    "apart (write 175cm, or quote it: \"175 cm\"), so the unit was read as the "
+                    f"regimen; name the regimen after the command (library: {', '.join(ids)})",
+                    field="REGIMEN",
+                )
+            )
         close = difflib.get_close_matches(key, ids, n=3, cutoff=0.5)
         hint = f"; did you mean {' or '.join(close)}?" if close else ""
         raise FileError(
@@ -1120,6 +1129,13 @@ def resolve(ref: str) -> Path:
             )
         )
     return path
+
+
+# The units people type after a number; never a regimen id (the library's ids are not these).
+UNIT_WORDS = frozenset(
+    "cm m mm in inch inches ft kg g lb lbs mg mcg ug m2 mg/m2 g/m2 mg/kg ml/min umol/l "
+    "mg/dl y years months weeks".split()
+)
 
 
 def load(ref: str) -> Regimen:
