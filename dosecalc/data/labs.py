@@ -394,23 +394,33 @@ class Labs(NamedTuple):
         return [v.as_dict() for v in self.values]
 
 
-def merge(values: Sequence[LabValue]) -> Labs:
+def clashes(
+    values: Sequence[LabValue],
+) -> tuple[list[LabValue], list[tuple[LabValue, LabValue]]]:
+    """The values, a result given twice (a file and --lab) kept once, and each pair (first,
+    other) of two different results of one lab at one date and time."""
     seen: dict[tuple[str, date | None, time | None], LabValue] = {}
     kept: list[LabValue] = []
+    pairs: list[tuple[LabValue, LabValue]] = []
     for v in values:
-        key = (v.name, v.date, v.time)
-        other = seen.get(key)
-        if other is not None:
-            if other.unit == v.unit and math.isclose(other.value, v.value, rel_tol=1e-9):
-                continue  # the same result twice (a file and --lab): one result
-            when = v.when if v.date else "without a date"
-            raise fail(
-                "--lab",
-                f"two different {v.name} values {when}: {other.text} ({other.where}) and "
-                f"{v.text} ({v.where}); give the one that is right",
-            )
-        seen[key] = v
-        kept.append(v)
+        other = seen.setdefault((v.name, v.date, v.time), v)
+        if other is v:
+            kept.append(v)
+        elif not (other.unit == v.unit and math.isclose(other.value, v.value, rel_tol=1e-9)):
+            pairs.append((other, v))
+    return kept, pairs
+
+
+def merge(values: Sequence[LabValue]) -> Labs:
+    kept, pairs = clashes(values)
+    if pairs:
+        other, v = pairs[0]
+        when = v.when if v.date else "without a date"
+        raise fail(
+            "--lab",
+            f"two different {v.name} values {when}: {other.text} ({other.where}) and "
+            f"{v.text} ({v.where}); give the one that is right",
+        )
     for name in {v.name for v in kept}:
         mine = [v for v in kept if v.name == name]
         if any(v.date is None for v in mine) and any(v.date is not None for v in mine):

@@ -1114,7 +1114,7 @@ def resolve(ref: str) -> Path:
             raise FileError(
                 Problem(
                     f"'{ref[:80]}' is a unit, not a regimen: a value and its unit were written "
-                    "apart (write 175cm, or quote it: \"175 cm\"), so the unit was read as the "
+                    'apart (write 175cm, or quote it: "175 cm"), so the unit was read as the '
                     f"regimen; name the regimen after the command (library: {', '.join(ids)})",
                     field="REGIMEN",
                 )

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 import re
 from collections.abc import Iterable
 from datetime import date, time
@@ -21,7 +20,7 @@ from typing import Any
 
 from dosecalc.base import clock, strict
 from dosecalc.base.errors import DosecalcError, FileError, Problem, fail
-from dosecalc.data.labs import KINDS, Labs, LabValue, kind, merge, parse_value
+from dosecalc.data.labs import KINDS, Labs, LabValue, clashes, kind, merge, parse_value
 from dosecalc.inputs.history import looks_like
 
 
@@ -175,23 +174,15 @@ def read_file(path: Path, today: date | None = None) -> list[Any]:
 def _conflicts(values: list[LabValue], source: str) -> list[Problem]:
     """Two different values of one lab at one date (and time) in the file, each pair with its
     lines: said with the file's other problems, not in a second round once those are fixed."""
-    first: dict[tuple[Any, ...], LabValue] = {}
-    out = []
-    for v in values:
-        key = (v.name, v.date, v.time)
-        seen = first.setdefault(key, v)
-        if seen is v or (seen.unit == v.unit and math.isclose(seen.value, v.value, rel_tol=1e-9)):
-            continue
-        line = int(v.where.rsplit(":", 1)[1])
-        out.append(
-            Problem(
-                f"a second {v.name} value for {v.when}: {v.text}, and "
-                f"{seen.text} at {seen.where}; give the one that is right",
-                file=source,
-                line=line,
-            )
+    return [
+        Problem(
+            f"a second {v.name} value for {v.when}: {v.text}, and "
+            f"{seen.text} at {seen.where}; give the one that is right",
+            file=source,
+            line=int(v.where.rsplit(":", 1)[1]),
         )
-    return out
+        for seen, v in clashes(values)[1]
+    ]
 
 
 def collect(
