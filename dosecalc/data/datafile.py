@@ -153,9 +153,7 @@ def load_model(
         import yaml
 
         try:
-            text = yamlfile.read_text(path, what)
-            fast = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-            return model.model_validate(fast, context=context)
+            return model.model_validate(yamlfile.read_trusted(path, what), context=context)
         except (yaml.YAMLError, pydantic.ValidationError):
             pass
     data, lines = yamlfile.load(path, what)

@@ -178,16 +178,10 @@ def parse(data: dict[str, Any]) -> Book:
 
 @lru_cache(maxsize=1)
 def book() -> Book:
-    import yaml
-
     from dosecalc.data.drugs import DataError
-    from dosecalc.data.yamlfile import read_text
+    from dosecalc.data.yamlfile import read_trusted
 
     try:
-        data = yaml.load(
-            read_text(DATA, "emetogenic-risk data"),
-            Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader),
-        )
-        return parse(data)
+        return parse(read_trusted(DATA, "emetogenic-risk data"))
     except (ValueError, KeyError, TypeError, AttributeError) as e:
         raise DataError(f"the packaged emetogenic-risk data is damaged: {e}") from e

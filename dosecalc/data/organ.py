@@ -414,24 +414,9 @@ def load(path: Path | None = None, trusted: bool = False) -> OrganBook:
     """The data file, validated with file:line errors (organ_file); ``trusted`` (the packaged
     file, which the tests validate strictly) is read as plain YAML, without the models."""
     from dosecalc.data import drugs
+    from dosecalc.data.yamlfile import load_data
 
-    source = path or DATA
-    if trusted:
-        import yaml
-
-        from dosecalc.data.yamlfile import read_text
-
-        data = yaml.load(
-            read_text(source, "organ-function data"),
-            Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader),
-        )
-    else:
-        from dosecalc.data import yamlfile
-        from dosecalc.data.datafile import validate
-        from dosecalc.data.organ import OrganFile
-
-        data, lines = yamlfile.load(source, "organ-function data")
-        validate(OrganFile, data, lines, str(source))
+    data = load_data(path or DATA, "organ-function data", OrganFile, trusted)
     book = drugs.book()
     for entry in data["drugs"]:
         if entry["drug"] not in book.drugs:

@@ -469,23 +469,9 @@ def load(path: Path | None = None, trusted: bool = False) -> PgxBook:
     """The data file, validated with file:line errors (PgxFile); ``trusted`` (the packaged
     file, which the tests validate strictly) is read as plain YAML, without the models."""
     from dosecalc.data import drugs
+    from dosecalc.data.yamlfile import load_data
 
-    source = path or DATA
-    if trusted:
-        import yaml
-
-        from dosecalc.data.yamlfile import read_text
-
-        data = yaml.load(
-            read_text(source, "pharmacogenomics data"),
-            Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader),
-        )
-    else:
-        from dosecalc.data import yamlfile
-        from dosecalc.data.datafile import validate
-
-        data, lines = yamlfile.load(source, "pharmacogenomics data")
-        validate(PgxFile, data, lines, str(source))
+    data = load_data(path or DATA, "pharmacogenomics data", PgxFile, trusted)
     book = drugs.book()
     for entry in data["drugs"]:
         if entry["drug"] not in book.drugs:

@@ -164,14 +164,9 @@ def parse(data: dict[str, Any]) -> HdMtx:
 
 @lru_cache(maxsize=1)
 def _data() -> dict[str, Any]:
-    import yaml
+    from dosecalc.data.yamlfile import read_trusted
 
-    from dosecalc.data.yamlfile import read_text
-
-    return yaml.load(  # type: ignore[no-any-return]
-        read_text(DATA, "supportive-care data"),
-        Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader),
-    )
+    return read_trusted(DATA, "supportive-care data")  # type: ignore[no-any-return]
 
 
 _DAMAGED = (ValueError, KeyError, TypeError, AttributeError, StopIteration, IndexError)
