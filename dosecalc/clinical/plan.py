@@ -7,7 +7,7 @@ This is the API the CLI calls::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
@@ -273,13 +273,7 @@ class Plan:
                 {
                     "phase": ph.number,
                     "regimen": ph.regimen.id if ph.regimen else None,
-                    "kind": c.kind,
-                    "for": c.serves,
-                    "days": list(c.days) if c.days else None,
-                    "required": c.required,
-                    "text": c.text,
-                    "source": c.source,
-                    "note": c.note,
+                    **c.as_dict(),
                 }
                 for ph, c in self.supportive_care()
             ],
@@ -1343,21 +1337,31 @@ def _pgx_alerts(
     from dosecalc.clinical import pgx as px
 
     out: list[Alert] = []
-    for i, a in sorted(assessments.items()):
-        if a is None:
-            continue
-        first = _first(regimen, i, administrations)
-        where: dict[str, Any] = {}
+    for a, first, where in _at_first(regimen, administrations, assessments):
         standard = adjusted = None
         unit = "mg"
         if first is not None:
-            where = dict(phase=first.phase, cycle=first.cycle, day=first.day, date=first.date)
             unit = first.dose.unit
             if a.percent is not None:
                 adjusted = first.dose.calculated * (first.dose.organ_percent or 100) / 100
                 standard, adjusted = adjusted, adjusted * a.percent / 100
         out += px.alerts(a, policy, standard, adjusted, unit, where)
     return out
+
+
+def _at_first(
+    regimen: Regimen, administrations: list[Administration], assessments: dict[int, Any]
+) -> Iterator[tuple[Any, Administration | None, dict[str, Any]]]:
+    """Each drug order's assessment (by order index) with the order's first administration
+    and where that is (phase, cycle, day, date; empty when it has none)."""
+    for i, a in sorted(assessments.items()):
+        if a is None:
+            continue
+        first = _first(regimen, i, administrations)
+        where: dict[str, Any] = {}
+        if first is not None:
+            where = dict(phase=first.phase, cycle=first.cycle, day=first.day, date=first.date)
+        yield a, first, where
 
 
 def _organ_alerts(
@@ -1370,15 +1374,10 @@ def _organ_alerts(
     from dosecalc.clinical import organ as og
 
     out: list[Alert] = []
-    for i, a in sorted(assessments.items()):
-        if a is None:
-            continue
-        first = _first(regimen, i, administrations)
-        where: dict[str, Any] = {}
+    for a, first, where in _at_first(regimen, administrations, assessments):
         standard = adjusted = None
         unit = "mg"
         if first is not None:
-            where = dict(phase=first.phase, cycle=first.cycle, day=first.day, date=first.date)
             standard, unit = first.dose.calculated, first.dose.unit
             if a.percent is not None:
                 adjusted = standard * a.percent / 100

@@ -917,6 +917,18 @@ class Care(_Strict):
             raise ValueError(f"{value!r} is not a drug name")
         return drugs.lookup(value).name
 
+    def as_dict(self) -> dict[str, object]:
+        """As the JSON outputs give it (plan, regimens show)."""
+        return {
+            "kind": self.kind,
+            "for": self.serves,
+            "days": list(self.days) if self.days else None,
+            "required": self.required,
+            "text": self.text,
+            "source": self.source,
+            "note": self.note,
+        }
+
 
 class Regimen(_Strict):
     """A regimen file (docs/regimen.md)."""

@@ -976,18 +976,7 @@ def regimen_detail(r: Any) -> dict[str, Any]:
             }
             for o in r.drugs
         ],
-        supportive_care=[
-            {
-                "kind": c.kind,
-                "for": c.serves,
-                "days": list(c.days) if c.days else None,
-                "required": c.required,
-                "text": c.text,
-                "source": c.source,
-                "note": c.note,
-            }
-            for c in r.supportive_care
-        ],
+        supportive_care=[c.as_dict() for c in r.supportive_care],
         gates=None
         if r.gates is None
         else [
