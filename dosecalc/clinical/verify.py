@@ -475,20 +475,24 @@ def _check_line(
     return LineCheck(ln, a, tol, why, status, tuple(trace), rule), alerts
 
 
+# A dose this many times the recomputed one (within 3 %) is a decimal or unit slip, in words
+SLIPS = {
+    10.0: "ten times the dose",
+    100.0: "a hundred times the dose",
+    1000.0: "a thousand times the dose",
+    0.1: "a tenth of it",
+    0.01: "a hundredth of it",
+    0.001: "a thousandth of it",
+}
+
+
 def _slip(ratio: float) -> str:
     """' (decimal or unit slip? ten times the dose)' when the ordered dose is a power of ten
     (10, 100, 1,000, or a tenth...) of the recomputed one, within 3 %."""
-    for power in (1, 2, 3):
-        for factor, words in ((10**power, "times"), (10**-power, "a")):
-            if abs(ratio / factor - 1) <= 0.03:
-                size = {1: "ten", 2: "a hundred", 3: "a thousand"}[power]
-                what = f"{size} times the dose" if words == "times" else f"{_part(power)} of it"
-                return f" (decimal or unit slip? {what})"
+    for factor, words in SLIPS.items():
+        if abs(ratio / factor - 1) <= 0.03:
+            return f" (decimal or unit slip? {words})"
     return ""
-
-
-def _part(power: int) -> str:
-    return {1: "a tenth", 2: "a hundredth", 3: "a thousandth"}[power]
 
 
 def _swapped(order: Order, checks: list[LineCheck | None], alerts: list[Alert]) -> list[Alert]:
