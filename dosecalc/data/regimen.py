@@ -424,19 +424,24 @@ WeightLimit = _limit("kg", None, "a weight", "'10 kg'", 400.0)
 AgeLimit = _limit("year", "years", "an age", "1 (years), '18 months' or '2 years'", 120.0)
 
 
-def _percent(value: Any) -> float:
-    """A rule's ``percent``: a number above 0 and at most 100 (``50`` or ``'50 %'``)."""
-    valid = "write the percent of the dose to give, e.g. 50 or '75 %' (above 0, at most 100)"
+def _bounded(value: Any, top: float, what: str, valid: str, beyond: str = "") -> float:
+    """A number above 0 and at most ``top``, written bare or with a '%' (``50``, ``'75 %'``)."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise ValueError(f"{value!r} is not a percent; {valid}")
+        raise ValueError(f"{value!r} is not {what}; {valid}")
     text = value.strip().removesuffix("%").strip() if isinstance(value, str) else value
     try:
         number = strict.number(text, signed=True)  # below zero: refused below, with why
     except ValueError as e:
-        raise ValueError(f"{value!r} is not a percent ({e}); {valid}") from None
-    if not (math.isfinite(number) and 0 < number <= 100):
-        raise ValueError(f"{value!r}: a rule may lower a dose, never raise it; {valid}")
+        raise ValueError(f"{value!r} is not {what} ({e}); {valid}") from None
+    if not (math.isfinite(number) and 0 < number <= top):
+        raise ValueError(f"{value!r}: {beyond}{valid}")
     return number
+
+
+def _percent(value: Any) -> float:
+    """A rule's ``percent``: a number above 0 and at most 100 (``50`` or ``'50 %'``)."""
+    valid = "write the percent of the dose to give, e.g. 50 or '75 %' (above 0, at most 100)"
+    return _bounded(value, 100, "a percent", valid, "a rule may lower a dose, never raise it; ")
 
 
 Percent = Annotated[
@@ -454,16 +459,7 @@ MAX_AT_HOURS = 24 * 7.0  # a supportive dose timed from its line's start: within
 def _relative(value: Any) -> float:
     """A supportive line's ``percent`` or ``ratio``: a number above 0 and at most 1,000."""
     valid = "write a number above 0 and at most 1,000, e.g. 20 (percent) or 10 (ratio)"
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise ValueError(f"{value!r} is not a number; {valid}")
-    text = value.strip().removesuffix("%").strip() if isinstance(value, str) else value
-    try:
-        number = strict.number(text, signed=True)
-    except ValueError as e:
-        raise ValueError(f"{value!r} is not a number ({e}); {valid}") from None
-    if not (math.isfinite(number) and 0 < number <= 1000):
-        raise ValueError(f"{value!r}: {valid}")
-    return number
+    return _bounded(value, 1000, "a number", valid)
 
 
 RelativeNumber = Annotated[
