@@ -19,6 +19,7 @@ import pytest
 from tests.conftest import schema, write
 
 START = "2026-12-02T10:00"
+CLOCK = ["--infusion-start", START, "--infusion-duration", "4h"]  # a 4-h infusion from START
 SCHEMA = schema("mtx-output")
 BASELINE = "scr=0.7mg/dL@2026-12-02T08:00"
 
@@ -183,10 +184,7 @@ def test_units_are_converted_strictly(run, text: str, umol_l: float) -> None:
         (["--infusion-start", "2026-12-02 10:00"], "--infusion-start", "YYYY-MM-DDTHH:MM"),
         (
             [
-                "--infusion-start",
-                START,
-                "--infusion-duration",
-                "4h",
+                *CLOCK,
                 "--lab",
                 "mtx=5umol/L@2026-12-03",
             ],
@@ -195,10 +193,7 @@ def test_units_are_converted_strictly(run, text: str, umol_l: float) -> None:
         ),  # fmt: skip
         (
             [
-                "--infusion-start",
-                START,
-                "--infusion-duration",
-                "4h",
+                *CLOCK,
                 "--lab",
                 "mtx=5umol/L@2026-12-02T09:00",
             ],
@@ -207,10 +202,7 @@ def test_units_are_converted_strictly(run, text: str, umol_l: float) -> None:
         ),  # fmt: skip
         (
             [
-                "--infusion-start",
-                START,
-                "--infusion-duration",
-                "4h",
+                *CLOCK,
                 "--lab",
                 f"mtx=5nmol/L@{at(24)}",
             ],
@@ -219,10 +211,7 @@ def test_units_are_converted_strictly(run, text: str, umol_l: float) -> None:
         ),  # fmt: skip
         (
             [
-                "--infusion-start",
-                START,
-                "--infusion-duration",
-                "4h",
+                *CLOCK,
                 "--lab",
                 f"mtx=5umol/L@{at(24)}",
                 "--lab",
@@ -233,10 +222,7 @@ def test_units_are_converted_strictly(run, text: str, umol_l: float) -> None:
         ),  # fmt: skip
         (
             [
-                "--infusion-start",
-                START,
-                "--infusion-duration",
-                "4h",
+                *CLOCK,
                 "--lab",
                 f"mtx=5umol/L@{at(24)}",
                 "--lab",
