@@ -139,6 +139,14 @@ def _kind(data: Any) -> str:
     return f"a {type(data).__name__}"
 
 
+def load_validated(path: Path, what: str, model: type[BaseModel]) -> Any:
+    """A data file's plain data, validated against ``model`` with every problem at its
+    file:line (the packaged files are read with :func:`yamlfile.read_trusted` instead)."""
+    data, lines = yamlfile.load(path, what)
+    validate(model, data, lines, str(path))
+    return data
+
+
 def load_model(
     path: Path,
     model: type[M],

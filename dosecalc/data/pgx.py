@@ -469,9 +469,14 @@ def load(path: Path | None = None, trusted: bool = False) -> PgxBook:
     """The data file, validated with file:line errors (PgxFile); ``trusted`` (the packaged
     file, which the tests validate strictly) is read as plain YAML, without the models."""
     from dosecalc.data import drugs
-    from dosecalc.data.yamlfile import load_data
+    from dosecalc.data.yamlfile import read_trusted
 
-    data = load_data(path or DATA, "pharmacogenomics data", PgxFile, trusted)
+    if trusted:  # pydantic is imported only to validate another file
+        data = read_trusted(path or DATA, "pharmacogenomics data")
+    else:
+        from dosecalc.data.datafile import load_validated
+
+        data = load_validated(path or DATA, "pharmacogenomics data", PgxFile)
     book = drugs.book()
     for entry in data["drugs"]:
         if entry["drug"] not in book.drugs:

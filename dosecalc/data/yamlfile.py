@@ -196,18 +196,6 @@ def read_trusted(path: Path, what: str) -> Any:
     return yaml.load(read_text(path, what), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
-def load_data(path: Path, what: str, model: Any, trusted: bool = False) -> Any:
-    """A data file's plain data: trusted, :func:`read_trusted`; else validated against the
-    pydantic ``model`` with every problem at its file:line (pydantic is imported only then)."""
-    if trusted:
-        return read_trusted(path, what)
-    from dosecalc.data.datafile import validate
-
-    data, lines = load(path, what)
-    validate(model, data, lines, str(path))
-    return data
-
-
 def _read(path: Path, what: str, max_bytes: int = MAX_BYTES) -> tuple[str, bytes]:
     """A file's text and the bytes it was decoded from."""
     try:
