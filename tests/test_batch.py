@@ -9,6 +9,7 @@ patient, the refusals and the exit status must be the same, byte for byte.
 from __future__ import annotations
 
 import json
+import math
 import os
 from datetime import date, timedelta
 from pathlib import Path
@@ -79,6 +80,9 @@ def histories(draw: st.DrawFn, kinds: list = ROWS, other: str = "99999") -> list
     """Rows of a history naming 1 to 5 patients, in any order, some administrations twice."""
     patients = draw(st.integers(1, 5))
     start = TODAY - timedelta(days=400)
+    # ids a CSV writes quoted or with a formula's quote in front, as well as plain ones
+    names = [draw(st.sampled_from([f"P{p}", f"Smith, J{p}", f'say "{p}"', f"=A{p}", f"-{p}"]))
+             for p in range(patients)]  # fmt: skip
     rows: list[list[str]] = []
     for p in range(patients):
         for _ in range(draw(st.integers(1, 25))):
@@ -88,7 +92,7 @@ def histories(draw: st.DrawFn, kinds: list = ROWS, other: str = "99999") -> list
             day = start + timedelta(days=draw(st.integers(0, 40)) * 7)
             bsa = draw(st.sampled_from(BSAS))
             cycle = draw(st.sampled_from(["", "", "1", "3"]))
-            rows.append([day.isoformat(), drug, dose, unit, bsa, f"P{p}", cycle, "", "", ""])
+            rows.append([day.isoformat(), drug, dose, unit, bsa, names[p], cycle, "", "", ""])
     for row in draw(st.lists(st.sampled_from(rows), max_size=3)):  # the same day's dose again
         again = list(row)
         again[8] = draw(st.sampled_from(["", "", "08:00"]))  # a time can tell them apart
@@ -121,24 +125,33 @@ def _read(rules, loaded) -> list[str]:
 
 
 def reference(paths, bsa, factors, table, rules, again=False) -> tuple[list[str], list[str]]:
-    """(the JSON line of each patient, then of each abbreviation notice; the problems refused)
-    by the per-patient engine."""
+    """(the JSON line of each patient, then of each abbreviation notice, then the CSV of
+    totals and whether any check is critical; the problems refused) by the per-patient engine."""
+    from dosecalc.outputs import summary
+
     person = Patient(None, None, bsa, "given")
     try:
         loaded = hist.load(paths, (), TODAY)
         check.preflight(loaded, person, None, rules, again)
-        results = check.check_history(loaded, person, factors, table, None, None, rules)
-        return [to_json_line(r.as_dict()) for r in results] + _read(rules, loaded), []
+        results = list(check.check_history(loaded, person, factors, table, None, None, rules))
+        totals = summary.csv_text([row for r in results for row in summary.csv_rows(r)])
+        lines = [to_json_line(r.as_dict()) for r in results] + _read(rules, loaded)
+        return [*lines, totals, str(any(r.critical for r in results))], []
     except DosecalcError as e:
         return [], [str(p) for p in e.problems]
 
 
 def engine(paths, bsa, factors, table, rules, again=False) -> tuple[list[str], list[str]]:
+    """:func:`reference`'s by the engine (the CSV of totals as the engine writes it)."""
+    from dosecalc.outputs import summary
+
     person = Patient(None, None, bsa, "given")
     try:
         with batch.load(paths, TODAY, jobs=2) as loaded:
             checked = batch.check(loaded, batch.settings(person, factors, table, rules), again)
-            return [to_json_line(r.as_dict()) for r in checked.checks()] + _read(rules, loaded), []
+            lines = [to_json_line(r.as_dict()) for r in checked.checks()] + _read(rules, loaded)
+            totals = "".join(text for text, _ in summary.numbers_csv(checked))
+            return [*lines, totals, str(checked.any_critical)], []
     except DosecalcError as e:
         return [], [str(p) for p in e.problems]
 
@@ -241,6 +254,38 @@ def test_the_engine_strips_what_python_strips() -> None:
     assert set(batch._SPACE) == {c for c in map(chr, range(0x110000)) if c.isspace()}
 
 
+def test_the_engine_writes_a_number_as_python_does(tmp_path: Path) -> None:
+    """The CSV of totals the engine writes (summary.numbers_csv): its text of a double is
+    Python's repr, and its tenths (printf %.1f below 1e15, Python's own above) Python's
+    round(x, 1), for doubles of every size, exact halves and the binade edges."""
+    import random
+    import struct
+
+    rnd = random.Random(31)
+    values = [rnd.random() * 10 ** rnd.uniform(-9, 20) for _ in range(100_000)]
+    values += [struct.unpack("d", struct.pack("Q", rnd.getrandbits(63)))[0] for _ in range(50_000)]
+    values += [i / 1000 for i in range(0, 200_000, 7)] + [i / 20 for i in range(4000)]  # halves
+    values += [
+        0.0,
+        5e-324,
+        1e-4,
+        9.999999999999999e-05,
+        1e15,
+        1e16,
+        2.0**53,
+        1.7976931348623157e308,
+    ]
+    values = [v for v in values if math.isfinite(v)]
+    con = batch.engine(1, str(tmp_path))
+    con.create_function("tenths_py", lambda x: repr(round(x, 1)), ["DOUBLE"], "VARCHAR")
+    con.execute(batch.TENTHS)
+    got = con.execute(
+        "SELECT CAST(v AS VARCHAR), tenths(v) FROM (SELECT unnest($1) AS v)", [values]
+    ).fetchall()
+    con.close()
+    assert got == [(repr(v), repr(round(v, 1))) for v in values]
+
+
 @settings(max_examples=80, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     rows=st.lists(
@@ -333,7 +378,7 @@ def _same_as_reference(paths: list[Path], bsa: float | None = None) -> list[str]
     want = reference(paths, bsa, RiskFactors(), None, rules)
     got = engine(paths, bsa, RiskFactors(), None, rules)
     assert got == want
-    return got[0]
+    return got[0][:-2]  # the JSON lines (then come the CSV of totals and whether critical)
 
 
 BASE = [

@@ -26,6 +26,7 @@ cells, so a ``ledger export`` reads back as it was recorded.
 from __future__ import annotations
 
 import csv
+import io
 import re
 from typing import Any
 
@@ -40,6 +41,14 @@ def cell(value: Any) -> Any:
     if isinstance(value, str) and _FORMULA.match(value):
         return "'" + value
     return value
+
+
+def written(value: Any) -> str:
+    """The text of one cell (already through :func:`cell`) as the CSV writer writes it: quoted
+    where it holds a comma, a quote or a line break."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerow([value, ""])
+    return out.getvalue()[:-2]  # the row's other, empty cell and its line end
 
 
 def unescape(text: str) -> str:

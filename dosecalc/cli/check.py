@@ -140,6 +140,8 @@ def _many(m: Any, fmt: str, details: bool) -> int:
     said = any(a.severity == "critical" for a in m.read)  # e.g. a --bsa that does not fit
     if fmt == "json":
         critical = _write_json(m.checks(), m.total, m.read)
+    elif fmt == "csv" and m.engine is not None and m.over is None:
+        critical = _write_totals_csv(m.engine, m.total, m.read)
     elif fmt == "csv" and m.numbers is not None:
         critical = _write_numbers_csv(m.numbers(), m.total, m.read, m.over)
     elif fmt == "csv":
@@ -227,6 +229,19 @@ def _write_numbers_csv(
             advance(done)
     writer.write_cells(rows)
     return critical
+
+
+def _write_totals_csv(checked: Any, total: int, read: Sequence[Any]) -> bool:
+    """:func:`_write_numbers_csv` of every patient, the text written by the engine."""
+    from dosecalc.outputs import summary
+
+    notices_to_stderr(read)
+    sys.stdout.write(summary.csv_text([], header=True))
+    with Progress(total) as advance:
+        for text, done in summary.numbers_csv(checked):
+            sys.stdout.write(text)
+            advance(done)
+    return checked.any_critical
 
 
 def _write_details(

@@ -6,10 +6,11 @@ Plain text, no rich: built for each patient of a long check as it streams.
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
-from dosecalc.base.csvout import Writer, cell
+from dosecalc.base.csvout import Writer, cell, written
 from dosecalc.base.numbers import fmt
 from dosecalc.clinical.check import level, level_of, passes
 from dosecalc.clinical.cumulative import totals_of
@@ -134,6 +135,33 @@ def numbers_rows(n: Any, only: str | None = None) -> list[list[Any]]:
         if only is None or passes(level(value, threshold, limit), only):
             rows.append(csv_row(patient, drug, unit, value, threshold, limit, crossed, n.bsa_m2))
     return rows
+
+
+def numbers_csv(checked: Any) -> Iterator[tuple[str, int]]:
+    """:func:`numbers_rows` of every patient of an engine's check (pharmacy.batch.Checked),
+    all of them (no --patients-over), as text the engine writes: (text, patients it accounts
+    for). Every text cell is this module's (:func:`_shape`, :func:`_crossing`, :func:`cell`);
+    the engine writes the numbers as Python does (tests/test_batch.py holds the text to
+    :func:`csv_rows` of the reference's checks)."""
+
+    def shape(setup: Any, total: str) -> tuple[Any, ...]:
+        drug, unit, threshold, limit = _shape(setup, total)
+        return (
+            written(drug),
+            written(unit),
+            "" if threshold is None else written(threshold),
+            "" if limit is None else written(limit),
+            float(threshold) if threshold else None,  # csv_row: no percentage of a 0 or None
+            float(limit) if limit else None,
+        )
+
+    def crossing(setup: Any, total: str, lvl: int) -> tuple[str, str] | None:
+        key = _crossing(setup, total, lvl)
+        return None if key is None else (written(key[0]), key[1])
+
+    return checked.totals_csv(
+        shape, crossing, lambda p: written(cell(p)), lambda x: written(round(x, 1))
+    )
 
 
 def csv_text(rows: list[list[Any]], header: bool = False) -> str:

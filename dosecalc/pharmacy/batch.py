@@ -1020,6 +1020,38 @@ WHERE p.pid BETWEEN $lo AND $hi {selected} ORDER BY p.pid, b.first_ord
 """
 
 
+# The CSV of totals written by the engine from the numbers (Checked.totals_csv): every text
+# cell is made in Python by the output's own functions (tables cs, ck, pc); the engine writes the
+# numbers, its text of a double being Python's repr (tests/test_batch.py holds it to it) and
+# printf's %.1f Python's round(x, 1) below 1e15 (above, Python's own: tenths_py)
+TOTALS_CSV = """
+WITH x AS (
+    SELECT c.pid, k.drug, k.kind, min(c.d) AS d
+    FROM cx c JOIN ck k ON k.eid = c.eid AND k.tc = c.tc AND k.lvl = c.lvl
+    WHERE c.pid BETWEEN $lo AND $hi GROUP BY ALL),
+r AS (
+    SELECT t.pid, t.tc,
+           {patient} || ',' || s.drug || ',' || s.unit || ',' || CAST(t.value AS VARCHAR)
+           || ',' || s.thr || ',' || s.lim
+           || ',' || CASE WHEN s.thr_v IS NULL THEN '' ELSE tenths(100 * t.value / s.thr_v) END
+           || ',' || CASE WHEN s.lim_v IS NULL THEN '' ELSE tenths(100 * t.value / s.lim_v) END
+           || ',' || coalesce(CAST(xt.d AS VARCHAR), '') || ',' || coalesce(CAST(xl.d AS VARCHAR), '')
+           || ',' || coalesce(CAST(p.pbsa AS VARCHAR), '') || chr(10) AS line
+    FROM tot t JOIN pinfo p ON p.pid = t.pid
+    LEFT JOIN cs s ON s.eid = t.eid AND s.tc = t.tc
+    LEFT JOIN pc ON pc.pat = p.pat
+    LEFT JOIN x xt ON xt.pid = t.pid AND xt.drug = s.drug AND xt.kind = 'threshold'
+    LEFT JOIN x xl ON xl.pid = t.pid AND xl.drug = s.drug AND xl.kind = 'limit'
+    WHERE t.pid BETWEEN $lo AND $hi AND p.pid BETWEEN $lo AND $hi)
+SELECT count(*), count(line), coalesce(string_agg(line, '' ORDER BY pid, tc), '') FROM r
+"""
+TENTHS = "CREATE OR REPLACE MACRO tenths(x) AS "
+TENTHS += "CASE WHEN x < 1e15 THEN printf('%.1f', x) ELSE tenths_py(x) END"
+# a patient id whose cell the output's function may change (a formula's quote, CSV quotes):
+# these go through it; any other is written as it is
+MAY_CHANGE = "[=+\\-@\\t\\r\\n,\"']"
+
+
 def _by_patient(rows: list[tuple[Any, ...]]) -> dict[int, list[tuple[Any, ...]]]:
     out: dict[int, list[tuple[Any, ...]]] = {}
     for row in rows:
@@ -1115,6 +1147,69 @@ class Checked:
                     crossings,
                     critical,
                 )
+
+    def totals_csv(
+        self, shape: Any, crossing: Any, patient: Any, tenths: Any
+    ) -> Iterator[tuple[str, int]]:
+        """The CSV rows of every patient's totals (Numbers as :func:`summary.numbers_rows`
+        writes them), as text the engine writes, NUMBERS_CHUNK patients at a time: (text,
+        patients it accounts for). The text cells come from Python: ``shape(setup, total)`` →
+        (drug, unit, threshold, limit as written; threshold and limit as numbers, None where
+        no percentage of it is shown), ``crossing(setup, total, lvl)`` → (drug, 'threshold' or
+        'limit') or None, ``patient(id)`` → the id as written, ``tenths(x)`` → round(x, 1) as
+        written (for the rare x the engine's printf does not write as Python does)."""
+        import duckdb
+
+        con, names = self.batch.con, self.batch.totals
+        pairs = con.execute("SELECT DISTINCT eid, tc FROM tot").fetchall()
+        duck_table(
+            con,
+            "cs",
+            "eid INTEGER, tc INTEGER, drug VARCHAR, unit VARCHAR, thr VARCHAR, lim VARCHAR, "
+            "thr_v DOUBLE, lim_v DOUBLE",
+            [(e, t, *shape(self.setups[e], names[t])) for e, t in pairs],
+        )
+        levels = con.execute("SELECT eid, tc, lvl FROM lv").fetchall()
+        keys = [(e, t, lvl, crossing(self.setups[e], names[t], lvl)) for e, t, lvl in levels]
+        duck_table(
+            con,
+            "ck",
+            "eid INTEGER, tc INTEGER, lvl INTEGER, drug VARCHAR, kind VARCHAR",
+            [(e, t, lvl, *key) for e, t, lvl, key in keys if key is not None],
+        )
+        named = self.batch.patient_column
+        odd = con.execute(
+            f"SELECT DISTINCT pat FROM pinfo WHERE regexp_matches(pat, {_literal(MAY_CHANGE)})"
+        ).fetchall()
+        duck_table(con, "pc", "pat VARCHAR, shown VARCHAR", [(p, patient(p)) for (p,) in odd])
+        try:
+            con.remove_function("tenths_py")
+        except Exception:  # not made yet
+            pass
+        con.create_function(
+            "tenths_py", tenths, [duckdb.sqltypes.DOUBLE], duckdb.sqltypes.VARCHAR,
+            side_effects=False,
+        )  # fmt: skip
+        con.execute(TENTHS)
+        who = "coalesce(pc.shown, p.pat)" if named else "''"
+        query = TOTALS_CSV.format(patient=who)
+        for lo in range(1, self.patients + 1, NUMBERS_CHUNK):
+            hi = min(lo + NUMBERS_CHUNK - 1, self.patients)
+            rows, lines, text = con.execute(query, {"lo": lo, "hi": hi}).fetchone()
+            if rows != lines:  # a total without its row: never written short
+                raise RuntimeError(f"{rows - lines} totals of patients {lo}-{hi} have no row")
+            yield text, hi - lo + 1
+
+    @property
+    def any_critical(self) -> bool:
+        """Whether any patient's check is critical: a crossing, a warning of the ceilings in
+        force for the patient's exposure, or a note (as Numbers.critical, for all of them)."""
+        used = {e for (e,) in self.batch.con.execute("SELECT DISTINCT eid FROM pinfo").fetchall()}
+        return (
+            self.critical
+            or any(a.severity == CRITICAL for e in used for a in self.setups[e].alerts)
+            or any(a.severity == CRITICAL for alerts in self.notes.values() for a in alerts)
+        )
 
     def _check(
         self, head: tuple[Any, ...], totals: Any, crossed: Any, converted: Any

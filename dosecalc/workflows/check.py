@@ -92,6 +92,9 @@ class Many:
     # crossings, critical), then (None, whether any is critical, all of them), for what prints
     # totals only (CSV); None: make them from checks()
     numbers: Callable[[], Iterator[tuple[Any, bool, int]]] | None = None
+    # the engine's check itself (pharmacy.batch.Checked), for a CSV of every patient's totals
+    # the engine writes (outputs.summary.numbers_csv); None when there is none
+    engine: Any = None
 
 
 def over_level(req: CheckRequest) -> str | None:
@@ -235,6 +238,7 @@ def _engine(
         lambda: checked.noted("HISTORY_DOSE_HIGH"),
         loaded.close,
         numbers,
+        checked,
     )
 
 
