@@ -16,7 +16,8 @@ Targets (issue 31, registry scale restated: like for like, medians of the same r
 machine's core count printed):
   4. check --format csv on 1,000,000 rows / 20,000 patients <= 2 x a DuckDB query of the same
      totals that a pharmacist would write (REFERENCE_QUERY; the CSV is that query's content:
-     one row per patient and total, with threshold, limit and the dates they were reached)
+     one row per patient and total, with threshold, limit and the dates they were reached);
+     and its CSV and JSON byte for byte those of the per-patient engine (bench/reference.py)
   5. 10,000,000 rows / 200,000 patients: check --format csv <= 1.5 x the reference query;
      check (the summary table) and --format json <= 2.5 x it
   6. 10,000,000 rows: peak memory < 1 GB for every format; (--huge) 100,000,000 rows /
@@ -234,11 +235,12 @@ def main() -> int:
     rows: list[tuple[str, float, float, float, str]] = []  # name, value, baseline, target, unit
     info: list[tuple[str, float, float, str]] = []  # name, value, baseline, what (no target)
     memory: list[tuple[str, float, float | None]] = []  # name, MB, target MB
+    identical: list[tuple[str, bool]] = []  # name, whether the output is the reference's
     if "startup" in sections:
         startup(runs, rows, info)
     args.data.mkdir(exist_ok=True)
     if "check" in sections:
-        pharmacy(args, rows, info, memory)
+        pharmacy(args, rows, info, memory, identical)
     if "ledger" in sections:
         ledger(args, rows, info, memory)
 
@@ -263,6 +265,9 @@ def main() -> int:
         target = f"<{limit:.0f}MB" if limit else "-"
         mark = ("✓" if good else "✗") if limit else "-"
         print(f"{name:<44} {mb:>7.0f}MB {'':>9} {'':>7} {target:>7}  {mark}")
+    for name, good in identical:
+        ok &= good
+        print(f"{name:<80} {'✓' if good else '✗'}")
     return 0 if ok else 1
 
 
@@ -349,7 +354,9 @@ def history(data: Path, rows: int) -> Path:
     return path
 
 
-def pharmacy(args: Any, rows: list[Any], info: list[Any], memory: list[Any]) -> None:
+def pharmacy(
+    args: Any, rows: list[Any], info: list[Any], memory: list[Any], identical: list[Any]
+) -> None:
     # 4. a check of a million rows against a pharmacist's own DuckDB query of the same totals
     big = history(args.data, 10**6)
 
@@ -357,6 +364,7 @@ def pharmacy(args: Any, rows: list[Any], info: list[Any], memory: list[Any]) -> 
         return [DOSECALC, "check", "--history", str(path), "--format", fmt]
 
     formats = ("csv", "table", "json")
+    same(big, identical)
     cmds = {"reference": (reference_cmd(big), None)}
     cmds |= {fmt: (check(big, fmt), None) for fmt in formats}
     t = timed(cmds, 3 if args.quick else 5)
@@ -391,6 +399,25 @@ def pharmacy(args: Any, rows: list[Any], info: list[Any], memory: list[Any]) -> 
             took, mb = measured(check(huge, fmt))
             info.append((f"6. check 100M rows / 2M patients ({fmt})", took, seconds, what))
             memory.append((f"6. check 100M rows ({fmt}): peak memory", mb, None))
+
+
+def same(path: Path, checks: list[Any]) -> None:
+    """The engine's CSV and JSON of ``path`` against the per-patient engine's (bench/reference.py):
+    byte for byte, or the target is missed."""
+    with tempfile.TemporaryDirectory() as tmp:
+        want = {fmt: Path(tmp) / f"reference.{fmt}" for fmt in ("csv", "json")}
+        print(
+            f"checking {path.name} by the per-patient engine (the reference) ...", file=sys.stderr
+        )
+        subprocess.run([PY, str(HERE / "reference.py"), str(path), str(want["csv"]),
+                        str(want["json"])], check=True, env=ENV)  # fmt: skip
+        for fmt, reference in want.items():
+            got = subprocess.run(
+                [DOSECALC, "check", "--history", str(path), "--format", fmt],
+                capture_output=True, env=ENV, check=False,
+            )  # fmt: skip
+            checks.append((f"4. {path.name} --format {fmt}: the reference's, byte for byte",
+                           got.stdout == reference.read_bytes()))  # fmt: skip
 
 
 def ledger(args: Any, rows: list[Any], info: list[Any], memory: list[Any]) -> None:
