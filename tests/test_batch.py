@@ -242,11 +242,18 @@ FIELDS["cycle"] += ["1_0", "+2", "02"]
 
 
 def test_the_engine_reads_a_dose_by_the_strict_number_rule(tmp_path: Path) -> None:
+    """The engine reads each dose text by the reader's own function: what it refuses, with
+    the reader's words, and what it takes ('+5' is 5, as the reader reads it)."""
     rows = [["2024-01-02", "epirubicin", dose, "mg/m2", "", "P1"] for dose in STRICT]
     rows += [["2024-01-03", "epirubicin", dose, "mg/m2", "", "P2"] for dose in (" 5 ", "5.", ".5")]
     path = _write(tmp_path / "h.csv", rows, HEADER[:6])
     _, problems = engine([path], None, RiskFactors(), None, _policy({}))
-    assert [p.split(": ")[0] for p in problems] == [f"{path}:{n}" for n in range(2, 11)]
+    refused = [n for n in range(2, 11) if n != 3]  # every one but '+5'
+    assert [p.split(": ")[0] for p in problems] == [f"{path}:{n}" for n in refused]
+    assert "070" in problems[1] and "leading zero" in problems[1]
+    taken = _write(tmp_path / "plus.csv", [rows[1], rows[-1]], HEADER[:6])
+    got = engine([taken], None, RiskFactors(), None, _policy({}))
+    assert got == reference([taken], None, RiskFactors(), None, _policy({})) and got[1] == []
 
 
 def test_the_engine_strips_what_python_strips() -> None:

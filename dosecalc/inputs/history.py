@@ -91,7 +91,7 @@ def _maximum(what: str) -> int:
     return _MAXIMUM.get(what, strict.MAX_INT)
 
 
-def _dose_number(value: Any) -> float:
+def dose_number(value: Any) -> float:
     """The dose column's number; a dose written with its unit says to split them."""
     if isinstance(value, str):
         return _dose_text(str(value))
@@ -100,7 +100,7 @@ def _dose_number(value: Any) -> float:
 
 @lru_cache(maxsize=65536)
 def _dose_text(value: str) -> float:
-    """:func:`_dose_number` of a text, read once for each distinct text (a ledger's walk reads
+    """:func:`dose_number` of a text, read once for each distinct text (a ledger's walk reads
     a million doses, of a few thousand texts)."""
     if value.strip():
         try:
@@ -234,10 +234,10 @@ def parse_fields(
         raise ValueError("the drug is missing")
     unit_name = text_cell(unit_text)
     if unit_name is None:
-        _dose_number(dose)  # "90 mg/m2" in the dose column says so, rather than "no unit"
+        dose_number(dose)  # "90 mg/m2" in the dose column says so, rather than "no unit"
         raise ValueError("the unit is missing")
     drug, factor, per_m2, unit = drug_and_unit(name, unit_name)
-    amount = _dose_number(dose)  # below zero: refused just below, with why
+    amount = dose_number(dose)  # below zero: refused just below, with why
     if amount <= 0:
         raise ValueError(
             f"dose {dose} is not above zero; a history lists doses given (a correction is a "

@@ -7,9 +7,9 @@ is computed here is the same clinical rules as queries:
 * **Reading.** A CSV history is read by DuckDB's CSV reader, every column as text (never cast
   by DuckDB), once, into a table whose row order is the file's (a row's place is its number);
   a Parquet history natively, each column cast to text. Each distinct date, drug
-  and unit, BSA, cycle, day and time text is read once by the Python reader's own functions
-  (:mod:`dosecalc.history`), and a dose by a regular expression that is the strict number rule;
-  a row any of them refuses is reported with file:line in the Python reader's words (up to
+  and unit, dose, BSA, cycle, day, time and patient text is read once by the Python reader's
+  own functions (:mod:`dosecalc.history`: one strict reader for every number); a row any of
+  them refuses is reported with file:line in the Python reader's words (up to
   MAX_PROBLEMS, then how many more), and nothing is counted. A CSV file the engine cannot read
   as one row a line (a line break inside quotes, a blank line, mixed line ends, a row of the
   wrong width) is read by Python's csv module instead, which knows every row's line.
@@ -79,10 +79,6 @@ _SPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\
 _SPACE += "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 assert all(ord(c) <= 32 or ord(c) >= 133 for c in _SPACE)  # the engine's quick test (pystrip)
 _SPACE_CLASS = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in _SPACE) + "]"
-# the strict number rule for a dose (unsigned): digits, one decimal point, an optional exponent,
-# no leading zero, no sign, underscore, comma, NaN or infinity; at most 40 characters
-DOSE_RULE = r"((0|[1-9][0-9]*)(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?"
-MAX_NUMBER_CHARS = 40
 
 
 def engine(jobs: int | None, spill: str) -> Any:
@@ -410,7 +406,7 @@ class Batch:
         """Rows per source, and the distinct texts of the columns the reader resolves (only
         of the columns some source has)."""
         given = {c for s in self.sources for c in s.columns}
-        sets = [("src",), ("date",), ("drug", "unit"), ("drug",)]
+        sets = [("src",), ("date",), ("drug", "unit"), ("drug",), ("dose",)]
         sets += [(c,) for c in ("bsa_m2", "cycle", "day", "time", "patient") if c in given]
         columns = list(dict.fromkeys(c for group in sets for c in group))
         rows = self.con.execute(
@@ -422,7 +418,8 @@ class Batch:
             """
         ).fetchall()
         counts: dict[int, int] = {}
-        texts: dict[str, list[Any]] = {c: [] for c in ("date", "kind", "bsa_m2", "cycle", "day")}
+        texts: dict[str, list[Any]] = {c: [] for c in ("date", "kind", "dose", "bsa_m2", "cycle")}
+        texts["day"] = []
         texts["time"] = []
         texts["patient"] = []
         width = len(columns)
@@ -484,21 +481,16 @@ class Batch:
             CREATE OR REPLACE {"TEMP TABLE" if small else "TABLE"} rows AS
             SELECT r.src, r.line, r.src * 1099511627776 + r.k AS ord,
                    {pat[0]} AS pat, td.d, tk.dc, tk.per_m2, tk.m2,
-                   CASE WHEN dose_ok THEN dose_v * tk.factor END AS amount,
+                   CASE WHEN tn.ok THEN tn.v * tk.factor END AS amount,
                    {bsa[0]} AS bsa, {cycle[0]} AS cycle, {day[0]} AS day, {tm[0]} AS tm,
                    {ident[0]} AS ident,
                    coalesce(td.ok AND tk.ok AND {bsa[1]} AND {cycle[1]} AND {day[1]} AND {tm[1]}
-                            AND dose_ok AND dose_v * tk.factor >= {DOSE[0]!r}
-                            AND dose_v * tk.factor <= {DOSE[1]!r}
+                            AND tn.ok AND tn.v * tk.factor >= {DOSE[0]!r}
+                            AND tn.v * tk.factor <= {DOSE[1]!r}
                             AND {pat[1]} AND {ident[1]}, false) AS ok
-            FROM (SELECT r.*,
-                         regexp_full_match(dose_s, '{DOSE_RULE}')
-                           AND length(dose_s) <= {MAX_NUMBER_CHARS}
-                           AND isfinite(TRY_CAST(dose_s AS DOUBLE)) AS dose_ok,
-                         TRY_CAST(dose_s AS DOUBLE) AS dose_v
-                  FROM (SELECT raw.*, pystrip(dose) AS dose_s
-                        FROM ({self._union()}) raw) r) r
+            FROM ({self._union()}) r
             LEFT JOIN t_date td ON td.t = r.date
+            LEFT JOIN t_dose tn ON tn.t = r.dose
             LEFT JOIN t_kind tk ON tk.drug_t = r.drug AND tk.unit_t = r.unit
             {bsa[2]} {cycle[2]} {day[2]} {tm[2]} {pat_join}
             """
@@ -560,8 +552,8 @@ def row_problem(raw: dict[str, Any], source: Source, with_patient: bool, today: 
         hist.parse_row(raw, source.where(raw["line"]), today)
     except ValueError as e:
         return str(e)
-    # the engine's number rule is the strict one (one reader for every number)
-    return f"dose '{hist.text_cell(raw['dose'])}' is not a number"
+    # the engine joins the reader's verdicts on each text: a row only it refuses is a fault
+    return f"this row could not be read ({', '.join(f'{k} {v!r}' for k, v in raw.items())})"
 
 
 def _resolve(con: Any, texts: dict[str, list[Any]], today: date) -> list[str]:
@@ -623,7 +615,14 @@ def _resolve(con: Any, texts: dict[str, list[Any]], today: date) -> list[str]:
     def number(fn: Any) -> Any:
         return lambda t: fn(t) or None
 
+    def dose(t: str) -> float:
+        amount = hist.dose_number(t)  # the reader's, for the dose column (its text as written)
+        if not amount > 0:
+            raise ValueError("not above zero")
+        return amount
+
     simple = {
+        "t_dose": ("dose", dose, "DOUBLE"),
         "t_bsa": ("bsa_m2", bsa, "DOUBLE"),
         "t_cycle": ("cycle", number(lambda t: hist.int_cell(t, "cycle", 1)), "INTEGER"),
         "t_day": ("day", number(lambda t: hist.int_cell(t, "day", -366)), "INTEGER"),
