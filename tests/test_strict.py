@@ -274,3 +274,30 @@ def test_the_writer_escapes_every_text_cell_and_keeps_numbers() -> None:
     writer.writerow({"a": "=1+1", "b": -3, "c": "@x"})
     rows = list(csv.reader(io.StringIO(out.getvalue())))
     assert rows == [["a", "b", "c"], ["'=1+1", "-3", "'@x"]]
+
+
+def test_the_packaged_data_kept_parsed_is_never_stale(tmp_path, monkeypatch) -> None:
+    """read_trusted keeps what it parsed in the cache folder under the file's digest: the
+    second read is the first's, an edited file is read anew, and a damaged or unwritable cache
+    is passed by."""
+    import marshal
+
+    import yaml
+
+    from dosecalc.data.ceilings import DATA
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    path = tmp_path / "ceilings.yaml"
+    path.write_bytes(DATA.read_bytes())
+    want = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert yamlfile.read_trusted(path, "data") == want
+    [kept] = (tmp_path / "cache").rglob("*.marshal")
+    assert yamlfile.read_trusted(path, "data") == want  # from the cache
+    path.write_text(path.read_text(encoding="utf-8") + "\nadded: 1\n", encoding="utf-8")
+    assert yamlfile.read_trusted(path, "data") == {**want, "added": 1}  # not the stale one
+    path.write_bytes(DATA.read_bytes())
+    for damaged in (kept.read_bytes()[:-9], kept.read_bytes()[:32] + marshal.dumps({"a": 1})):
+        kept.write_bytes(damaged)  # cut short, or other data behind the digest
+        assert yamlfile.read_trusted(path, "data") == want  # parsed again
+    monkeypatch.setenv("XDG_CACHE_HOME", str(path))  # a file where the folder should be
+    assert yamlfile.read_trusted(path, "data") == want

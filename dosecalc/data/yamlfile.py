@@ -21,6 +21,8 @@ numbers, so that validation errors can point at the line.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -190,10 +192,39 @@ def read_text(path: Path, what: str, max_bytes: int = MAX_BYTES) -> str:
 
 def read_trusted(path: Path, what: str) -> Any:
     """The packaged data (which the tests read with the strict loader): plain YAML through
-    LibYAML's C loader where it is installed, without the line map or the models."""
-    import yaml
+    LibYAML's C loader where it is installed, without the line map or the models. What it
+    reads is kept in the user's cache folder under the SHA-256 of the file's bytes (marshal:
+    plain data only, behind its own digest), so a plan does not parse 400 kB of YAML each time
+    (0.1 s); an edited file has another digest and is read anew, and a cache that is damaged
+    or cannot be read or written is passed by."""
+    import hashlib
+    import marshal
 
-    return yaml.load(read_text(path, what), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    text, data = _read(path, what)
+    cached = _cache_folder() / f"{path.stem}-{hashlib.sha256(data).hexdigest()}.marshal"
+    try:
+        kept = cached.read_bytes()  # the digest of what follows, then what was read
+        if hashlib.sha256(kept[32:]).digest() == kept[:32]:
+            return marshal.loads(kept[32:])
+    except (OSError, ValueError, EOFError, TypeError):
+        pass
+    value = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    part = cached.with_name(f"{cached.name}.{os.getpid()}.part")
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        payload = marshal.dumps(value)
+        part.write_bytes(hashlib.sha256(payload).digest() + payload)
+        part.replace(cached)  # whole or not at all, whoever else writes it meanwhile
+    except (OSError, ValueError):
+        with contextlib.suppress(OSError):
+            part.unlink(missing_ok=True)
+    return value
+
+
+def _cache_folder() -> Path:
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("dosecalc", appauthor=False)) / "data"
 
 
 def _read(path: Path, what: str, max_bytes: int = MAX_BYTES) -> tuple[str, bytes]:
