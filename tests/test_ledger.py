@@ -615,6 +615,41 @@ def test_the_audit_shows_a_progress_bar_on_a_terminal(run, tmp_path: Path, monke
     assert "checking patients" not in piped.stderr
 
 
+def test_output_sent_to_a_file_stays_there_while_the_bar_is_drawn(run, tmp_path: Path) -> None:
+    """``dosecalc check --history big.csv > report.txt`` typed at a terminal: the bar is drawn
+    on the terminal (standard error) and every line of the report, table, CSV or JSON, still
+    goes to the file, as it does with no terminal at all (the bar once took them to the screen)."""
+    import pty
+
+    rows = "".join(f"2023-01-10,epirubicin,{900 + p},mg/m2,,Q{p}\n" for p in range(40))
+    history = write(tmp_path, "q.csv", "date,drug,dose,unit,bsa_m2,patient\n" + rows)
+    env = {**os.environ, "DOSECALC_PROGRESS_AFTER": "0"}
+    cases = [["table"], ["json"], ["csv", "--patients-over", "threshold"], ["csv"]]
+    for fmt, *more in cases:
+        args = ["check", "--history", str(history), "--format", fmt, *more]
+        piped = run(*args)
+        master, slave = pty.openpty()
+        report = tmp_path / f"report-{len(more)}.{fmt}"
+        with report.open("wb") as out:
+            p = subprocess.Popen([*dosecalc_exe(), *args], stdout=out, stderr=slave, env=env)
+        os.close(slave)
+        shown = bytearray()
+        while True:
+            try:
+                data = os.read(master, 4096)
+            except OSError:  # the program closed the terminal
+                break
+            if not data:
+                break
+            shown.extend(data)
+        os.close(master)
+        assert p.wait(timeout=60) == piped.returncode
+        # the bar was drawn (every patient's CSV of totals is written in one go: no bar)
+        assert (b"checking patients" in shown) == bool(more or fmt != "csv"), fmt
+        assert report.read_text(encoding="utf-8") == piped.stdout, fmt
+        assert b"Q39" not in shown, fmt  # no line of the report on the terminal
+
+
 _OPS = st.lists(
     st.one_of(
         st.tuples(st.just("dose"), st.sampled_from(["A", "B"]), st.integers(1, 150)),

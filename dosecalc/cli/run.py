@@ -143,6 +143,16 @@ def notice(message: str) -> None:
     print(line, file=sys.stderr)
 
 
+def _same_terminal() -> bool:
+    """Whether standard output and standard error are the same terminal."""
+    try:
+        return sys.stdout.isatty() and os.ttyname(sys.stdout.fileno()) == os.ttyname(
+            sys.stderr.fileno()
+        )
+    except (OSError, ValueError, AttributeError):  # no file descriptor behind one of them
+        return False
+
+
 class Progress:
     """A progress bar of patients checked, on standard error, once the work has taken more than
     a second, and only when standard error is a terminal. ``advance(n)`` as patients are done.
@@ -185,6 +195,9 @@ class Progress:
                 if self.console is None or not self.console.is_terminal
                 else self.console,
                 transient=True,
+                # what is written to standard output prints above the bar only when it goes to
+                # the same terminal: output sent to a file or a pipe stays there
+                redirect_stdout=_same_terminal(),
             )
             self.bar.start()
             self.task = self.bar.add_task("check", total=self.total)
