@@ -644,8 +644,10 @@ def test_output_sent_to_a_file_stays_there_while_the_bar_is_drawn(run, tmp_path:
             shown.extend(data)
         os.close(master)
         assert p.wait(timeout=60) == piped.returncode
-        # the bar was drawn (every patient's CSV of totals is written in one go: no bar)
+        # the bar was drawn (every patient's CSV of totals is written in one go: no bar), after
+        # what was said while the histories were read
         assert (b"checking patients" in shown) == bool(more or fmt != "csv"), fmt
+        assert b"reading and checking the histories" in shown, fmt
         assert report.read_text(encoding="utf-8") == piped.stdout, fmt
         assert b"Q39" not in shown, fmt  # no line of the report on the terminal
 

@@ -41,6 +41,7 @@ from dosecalc.cli.options import (
 from dosecalc.cli.program import Command, app
 from dosecalc.cli.run import (
     Progress,
+    Working,
     check_format,
     check_targets,
     notice,
@@ -97,7 +98,8 @@ def _check(o: dict[str, Any]) -> int:
 
     fmt = check_format(o["format"], ("table", "json", "csv"))
     check_targets(o["output"], o["chart"], o["force"])
-    outcome = check_of(CheckRequest.of(o))
+    with Working("reading and checking the histories"):
+        outcome = check_of(CheckRequest.of(o))
     with output_to(o["output"], o["force"]):
         return _write(outcome, fmt, o)
 

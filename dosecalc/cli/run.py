@@ -153,21 +153,67 @@ def _same_terminal() -> bool:
         return False
 
 
+def _delay() -> float:
+    """Seconds of work before a progress indicator appears: DOSECALC_PROGRESS_AFTER, else 1."""
+    try:
+        return float(os.environ.get("DOSECALC_PROGRESS_AFTER", "1"))
+    except ValueError:
+        return 1.0
+
+
+class Working:
+    """``what`` beside a spinner on standard error while work that writes nothing yet goes on
+    (reading and checking a pharmacy's histories: minutes for a hundred million rows), once it
+    has taken more than a second, only when standard error is a terminal; erased before
+    anything is written, or an error said."""
+
+    def __init__(self, what: str) -> None:
+        import threading
+
+        self.what, self.live, self.done = what, None, False
+        self.lock = threading.Lock()
+        self.timer = threading.Timer(_delay(), self._show)
+        self.timer.daemon = True
+
+    def __enter__(self) -> "Working":
+        if sys.stderr.isatty():
+            self.timer.start()
+        return self
+
+    def _show(self) -> None:
+        from rich.console import Console
+        from rich.live import Live
+        from rich.spinner import Spinner
+
+        with self.lock:
+            if not self.done:
+                self.live = Live(
+                    Spinner("dots", self.what),
+                    console=Console(file=sys.stderr),
+                    transient=True,
+                    redirect_stdout=False,
+                    redirect_stderr=False,
+                )
+                self.live.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        with self.lock:
+            self.done = True
+            self.timer.cancel()
+            if self.live is not None:
+                self.live.stop()
+
+
 class Progress:
     """A progress bar of patients checked, on standard error, once the work has taken more than
     a second, and only when standard error is a terminal. ``advance(n)`` as patients are done.
     With a ``console`` on the same terminal, its lines print above the bar."""
 
-    DELAY = 1.0  # seconds; DOSECALC_PROGRESS_AFTER changes it
-
     def __init__(self, total: int, console: Any = None) -> None:
         import time
 
         self.total, self.console, self.started = total, console, time.monotonic()
-        try:
-            self.delay = float(os.environ.get("DOSECALC_PROGRESS_AFTER", self.DELAY))
-        except ValueError:
-            self.delay = self.DELAY
+        self.delay = _delay()
         self.bar: Any = None
         self.done = 0
 
