@@ -409,32 +409,38 @@ class Batch:
         sets = [("src",), ("date",), ("drug", "unit"), ("drug",), ("dose",)]
         sets += [(c,) for c in ("bsa_m2", "cycle", "day", "time", "patient") if c in given]
         columns = list(dict.fromkeys(c for group in sets for c in group))
-        rows = self.con.execute(
+        result = self.con.execute(
             f"""
             SELECT grouping({", ".join(columns)}) AS g, {", ".join(columns)}, count(*) AS n,
                    min(src * 1099511627776 + k) AS first, arg_min(line, src * 1099511627776 + k)
             FROM ({self._union()})
             GROUP BY GROUPING SETS ({", ".join("(" + ", ".join(g) + ")" for g in sets)})
             """
-        ).fetchall()
+        )
         counts: dict[int, int] = {}
         texts: dict[str, list[Any]] = {c: [] for c in ("date", "kind", "dose", "bsa_m2", "cycle")}
         texts["day"] = []
         texts["time"] = []
-        texts["patient"] = []
+        # the patient ids, millions in a registry, are read a part at a time (the verdicts go
+        # into t_patient through a connection of their own while this result streams)
+        patients = _Patients(self.con)
         width = len(columns)
         first: list[tuple[int, str, int]] = []  # where each drug text is first written
-        for g, *values, n, at, line in rows:
-            used = [c for i, c in enumerate(columns) if not g >> (width - 1 - i) & 1]
-            value = dict(zip(columns, values, strict=True))
-            if used == ["src"]:
-                counts[value["src"]] = n
-            elif used == ["drug", "unit"]:
-                texts["kind"].append((value["drug"], value["unit"]))
-            elif used == ["drug"]:
-                first.append((at, value["drug"], line))
-            else:
-                texts[used[0]].append(value[used[0]])
+        while rows := result.fetchmany(BATCH_ROWS):
+            for g, *values, n, at, line in rows:
+                used = [c for i, c in enumerate(columns) if not g >> (width - 1 - i) & 1]
+                value = dict(zip(columns, values, strict=True))
+                if used == ["src"]:
+                    counts[value["src"]] = n
+                elif used == ["drug", "unit"]:
+                    texts["kind"].append((value["drug"], value["unit"]))
+                elif used == ["drug"]:
+                    first.append((at, value["drug"], line))
+                elif used == ["patient"]:
+                    patients.add(value["patient"])
+                else:
+                    texts[used[0]].append(value[used[0]])
+        patients.close()
         self._written = {}
         for at, text, line in sorted(first):
             if text.strip():
@@ -560,12 +566,6 @@ def _resolve(con: Any, texts: dict[str, list[Any]], today: date) -> list[str]:
     """The Python reader's verdict on each distinct text, as tables the rows join (t_*); the
     totals a check can have, in their order: the drugs by name, then the equivalent."""
 
-    def verdict(fn: Any, text: Any) -> tuple[bool, Any]:
-        try:
-            return True, fn(text)
-        except ValueError:
-            return False, None
-
     def day(t: str) -> date:
         text = hist.text_cell(t)
         if text is None:
@@ -586,9 +586,9 @@ def _resolve(con: Any, texts: dict[str, list[Any]], today: date) -> list[str]:
         con,
         "t_date",
         "t VARCHAR, ok BOOLEAN, d DATE",
-        [(t, *verdict(day, t)) for t in texts["date"]],
+        [(t, *_verdict(day, t)) for t in texts["date"]],
     )
-    kinds = [(pair, *verdict(kind, pair)) for pair in texts["kind"]]
+    kinds = [(pair, *_verdict(kind, pair)) for pair in texts["kind"]]
     names = sorted({v[0] for _, ok, v in kinds if ok}) + [EQUIVALENT]
     code = {name: i for i, name in enumerate(names)}
     book = ceilings.book()
@@ -627,13 +627,51 @@ def _resolve(con: Any, texts: dict[str, list[Any]], today: date) -> list[str]:
         "t_cycle": ("cycle", number(lambda t: hist.int_cell(t, "cycle", 1)), "INTEGER"),
         "t_day": ("day", number(lambda t: hist.int_cell(t, "day", -366)), "INTEGER"),
         "t_time": ("time", lambda t: records.minutes(hist.time_cell(t)) or None, "INTEGER"),
-        "t_patient": ("patient", lambda t: hist.patient_cell(unescape(t)), "VARCHAR"),
     }
     for name, (key, fn, typ) in simple.items():
         duck_table(
-            con, name, f"t VARCHAR, ok BOOLEAN, v {typ}", [(t, *verdict(fn, t)) for t in texts[key]]
+            con,
+            name,
+            f"t VARCHAR, ok BOOLEAN, v {typ}",
+            [(t, *_verdict(fn, t)) for t in texts[key]],
         )
     return names
+
+
+def _verdict(fn: Any, text: Any) -> tuple[bool, Any]:
+    """(True, what the reader makes of ``text``) or (False, None) where it refuses it."""
+    try:
+        return True, fn(text)
+    except ValueError:
+        return False, None
+
+
+class _Patients:
+    """Table t_patient: each distinct patient id text with the reader's verdict (as
+    records.patient_id reads it, once per text), written BATCH_ROWS texts at a time."""
+
+    def __init__(self, con: Any) -> None:
+        self.con = con.cursor()  # its own connection: the texts stream from the other
+        self.con.execute("CREATE OR REPLACE TABLE t_patient (t VARCHAR, ok BOOLEAN, v VARCHAR)")
+        self.texts: list[str] = []
+
+    def add(self, text: str) -> None:
+        self.texts.append(text)
+        if len(self.texts) >= BATCH_ROWS:
+            self._write()
+
+    def _write(self) -> None:
+        rows = [(t, *_verdict(lambda x: hist.patient_cell(unescape(x)), t)) for t in self.texts]
+        if rows:
+            columns = [list(c) for c in zip(*rows, strict=True)]
+            self.con.execute(
+                "INSERT INTO t_patient SELECT unnest($1), unnest($2), unnest($3)", columns
+            )
+        self.texts = []
+
+    def close(self) -> None:
+        self._write()
+        self.con.close()
 
 
 def _warm() -> None:
