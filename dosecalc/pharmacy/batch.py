@@ -1122,23 +1122,27 @@ class Checked:
         """How many patients have a note (HISTORY_DOSE_HIGH, REPEAT_COUNTED) of ``code``."""
         return sum(any(a.code == code for a in alerts) for alerts in self.notes.values())
 
+    def _parts(
+        self, over: str | None, size: int, heads: str, *queries: str
+    ) -> Iterator[tuple[list[Any], list[dict[int, list[Any]]]]]:
+        """The patients (``over``: those at or over a threshold, or over a limit) ``size`` at a
+        time, in patient order: each part's rows of ``heads``, and of each of ``queries`` its
+        rows by patient."""
+        selected = self._select(over)
+
+        def rows(query: str, bounds: dict[str, int]) -> list[Any]:
+            params = bounds | ({"eq": self.equivalent} if "$eq" in query else {})
+            return self.batch.con.execute(query.format(selected=selected), params).fetchall()
+
+        for lo in range(1, self.patients + 1, size):
+            bounds = {"lo": lo, "hi": lo + size - 1}
+            yield rows(heads, bounds), [_by_patient(rows(q, bounds)) for q in queries]
+
     def checks(self, over: str | None = None) -> Iterator[PatientCheck]:
         """Each patient's check (``over``: of the patients at or over a threshold, or over a
         limit), in patient order, made from the engine's numbers by the reference's functions."""
-        selected = self._select(over)
-        con = self.batch.con
-        for lo in range(1, self.patients + 1, CHUNK):
-            bounds = {"lo": lo, "hi": lo + CHUNK - 1}
-            heads = con.execute(HEADS.format(selected=selected), bounds).fetchall()
-            totals = _by_patient(con.execute(TOTALS.format(selected=selected), bounds).fetchall())
-            crossed = _by_patient(
-                con.execute(
-                    CROSSINGS.format(selected=selected), bounds | {"eq": self.equivalent}
-                ).fetchall()
-            )
-            converted = _by_patient(
-                con.execute(CONVERTED.format(selected=selected), bounds).fetchall()
-            )
+        parts = self._parts(over, CHUNK, HEADS, TOTALS, CROSSINGS, CONVERTED)
+        for heads, (totals, crossed, converted) in parts:
             for head in heads:
                 pid = head[0]
                 yield self._check(
@@ -1150,8 +1154,6 @@ class Checked:
         limit), in patient order: the totals and the first crossings the engine computed, and
         whether the check the reference's functions make of them is critical (for what prints
         numbers only: a CSV of totals)."""
-        selected = self._select(over)
-        con = self.batch.con
         names, named = self.batch.totals, self.batch.patient_column
         critical_setup = {
             eid: any(a.severity == CRITICAL for a in s.alerts) for eid, s in self.setups.items()
@@ -1159,15 +1161,8 @@ class Checked:
         critical_notes = {
             pid: any(a.severity == CRITICAL for a in alerts) for pid, alerts in self.notes.items()
         }
-        for lo in range(1, self.patients + 1, NUMBERS_CHUNK):
-            bounds = {"lo": lo, "hi": lo + NUMBERS_CHUNK - 1}
-            heads = con.execute(LEAN_HEADS.format(selected=selected), bounds).fetchall()
-            totals = _by_patient(con.execute(TOTALS.format(selected=selected), bounds).fetchall())
-            crossed = _by_patient(
-                con.execute(
-                    LEAN_CROSSINGS.format(selected=selected), bounds | {"eq": self.equivalent}
-                ).fetchall()
-            )
+        parts = self._parts(over, NUMBERS_CHUNK, LEAN_HEADS, TOTALS, LEAN_CROSSINGS)
+        for heads, (totals, crossed) in parts:
             for pid, pat, eid, pbsa in heads:
                 setup = self.setups[eid]
                 crossings = [(names[tc], lvl, d) for _, tc, lvl, d in crossed.get(pid, ())]
