@@ -166,7 +166,7 @@ def _many(m: Any, fmt: str, details: bool) -> int:
 def _write_json(checks: Iterable[tuple[Any, bool, int]], total: int, read: Sequence[Any]) -> bool:
     """Many patients' checks as one JSON document, written as they come, then the notices about
     the files beside them. Whether any patient was critical."""
-    from dosecalc.base.jsontext import to_json_line
+    from dosecalc.base.jsontext import to_json_bytes, to_json_line
 
     critical, first = False, True
     sys.stdout.flush()
@@ -176,7 +176,7 @@ def _write_json(checks: Iterable[tuple[Any, bool, int]], total: int, read: Seque
         for r, crit, n in checks:
             critical |= crit
             if r is not None:
-                line = to_json_line(r.as_dict()).encode()
+                line = to_json_bytes(r.as_dict())
                 out.write(line if first else b",\n" + line)
                 first = False
             advance(n)
