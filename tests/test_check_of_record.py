@@ -164,6 +164,35 @@ def test_acknowledgements_cover_their_own_line_and_tier_only(cli, tmp_path: Path
     assert code == 2 and "acknowledged[0].cycle" in err and "cycle 2" in err
 
 
+@pytest.mark.parametrize("dose", ["16.5 mg", "16.9 mg", "17 mg", "17.1 mg"])
+def test_the_order_cannot_release_a_dose_its_deviation_calls_a_slip(
+    cli, tmp_path: Path, dose: str
+) -> None:
+    """Epirubicin 166 mg recomputed; 17 mg is 0.102 × it, which the deviation calls "a tenth of
+    it": a suspected slip, which only the pharmacist may release (before, only a tenth or less
+    was held, so 16.9 to 17.1 mg were released by the order's own acknowledgement)."""
+    lines = [
+        {"drug": "epirubicin", "dose": dose, "day": 1, "route": "IV"},
+        {"drug": "cyclophosphamide", "dose": "1107 mg", "day": 1, "route": "IV"},
+    ]
+    ack = [{"code": "ORDER_DOSE_DEVIATION", "drug": "epirubicin", "reason": "intended",
+            "by": "Dr X"}]  # fmt: skip
+    order = save(tmp_path, ec_order(lines=lines, acknowledged=ack))
+    code, data = verify_json(cli, order, *PATIENT, "--prior", "epirubicin=0mg/m2")
+    [dev] = [w for w in data["warnings"] if w["code"] == "ORDER_DOSE_DEVIATION"]
+    assert "a tenth of it" in dev["message"]
+    assert (code, data["verdict"], dev["severity"]) == (1, "hold", "critical")
+    [w] = [w for w in data["warnings"] if w["code"] == "ORDER_ACKNOWLEDGEMENT_NOT_ALLOWED"]
+    assert "(a unit slip?)" in w["message"]
+    # the pharmacist may
+    code, data = verify_json(
+        cli, order, *PATIENT, "--prior", "epirubicin=0mg/m2",
+        "--acknowledge", "ORDER_DOSE_DEVIATION:epirubicin=a tenth intended", "--by", "PharmD Y",
+    )  # fmt: skip
+    [dev] = [w for w in data["warnings"] if w["code"] == "ORDER_DOSE_DEVIATION"]
+    assert dev["severity"] == "warning" and data["verdict"] == "release-with-notes"
+
+
 def test_an_acknowledgement_of_one_day_does_not_release_another(cli, tmp_path: Path) -> None:
     """dia gives epirubicin on days 1-3: a +8 % on day 2 acknowledged for day 2 does not
     release a +30 % on day 3 (before, an acknowledgement covered every day of its drug)."""

@@ -486,13 +486,20 @@ SLIPS = {
 }
 
 
-def _slip(ratio: float) -> str:
-    """' (decimal or unit slip? ten times the dose)' when the ordered dose is a power of ten
-    (10, 100, 1,000, or a tenth...) of the recomputed one, within 3 %."""
+def slip_words(ratio: float) -> str | None:
+    """'ten times the dose', 'a tenth of it', … when the ordered dose is a power of ten (10,
+    100, 1,000, or a tenth...) of the recomputed one, within 3 %: a suspected decimal or unit
+    slip (the one rule for the deviation's words and for who may acknowledge it)."""
     for factor, words in SLIPS.items():
         if abs(ratio / factor - 1) <= 0.03:
-            return f" (decimal or unit slip? {words})"
-    return ""
+            return words
+    return None
+
+
+def _slip(ratio: float) -> str:
+    """' (decimal or unit slip? ten times the dose)' for a suspected slip, else ''."""
+    words = slip_words(ratio)
+    return f" (decimal or unit slip? {words})" if words else ""
 
 
 def _swapped(order: Order, checks: list[LineCheck | None], alerts: list[Alert]) -> list[Alert]:
@@ -984,10 +991,11 @@ def line_ratios(checks: list[LineCheck]) -> dict[tuple[str, int], float]:
 def tier_of(w: Alert, policy: Policy, ratios: dict[tuple[str, int], float]) -> str:
     """Who may acknowledge ``w``: ``order`` (the prescriber, in the order) or ``pharmacist``
     (the verifying pharmacist only, on the command line). A dose at twice the recomputed one or
-    more, or a tenth or less (a unit or decimal slip), is the pharmacist's whatever the code."""
+    more, or a tenth or less, or a suspected unit or decimal slip (:func:`slip_words`: a tenth
+    within 3 %, 0.103 included), is the pharmacist's whatever the code."""
     ratio = ratios.get((w.drug or "", w.day or 0))
     if w.code == "ORDER_DOSE_DEVIATION" and ratio is not None:
-        if ratio >= SLIP[1] or ratio <= SLIP[0]:
+        if ratio >= SLIP[1] or ratio <= SLIP[0] or slip_words(ratio):
             return PHARMACIST
     return policy["verify.acknowledge"].get(w.code, ORDER)  # type: ignore[no-any-return]
 
@@ -1079,6 +1087,6 @@ def _what(w: Alert, ratios: dict[tuple[str, int], float]) -> str:
     if w.code == "ORDER_DOSE_DEVIATION" and ratio is not None:
         if ratio >= SLIP[1]:
             return f"a dose {fmt(ratio, 1)} times the recomputed one"
-        if ratio <= SLIP[0]:
+        if ratio <= SLIP[0] or slip_words(ratio):
             return f"a dose {fmt(100 * ratio)} % of the recomputed one (a unit slip?)"
     return w.code
