@@ -5,6 +5,7 @@ a pharmacist would run it."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import jsonschema
@@ -162,6 +163,24 @@ def test_acknowledgements_cover_their_own_line_and_tier_only(cli, tmp_path: Path
             "by": "b"}]  # fmt: skip
     code, out, err = cli("verify", str(save(tmp_path, ec_order(acknowledged=bad))), *PATIENT)
     assert code == 2 and "acknowledged[0].cycle" in err and "cycle 2" in err
+
+
+def test_counts_without_a_date_do_not_release_an_order(cli, tmp_path: Path) -> None:
+    """The outside check: --lab anc=2x10^9/L --lab platelets=200x10^9/L (no @date) gave a plain
+    release, the counts possibly months old."""
+    path = save(tmp_path, ec_order())
+    dated = f"@{(TODAY - timedelta(days=1)).isoformat()}"
+    known = [*PATIENT, "--prior", "epirubicin=0mg/m2"]
+    code, data = verify_json(
+        cli, path, *known, "--lab", f"anc=2x10^9/L{dated}", "--lab", f"platelets=200x10^9/L{dated}"
+    )
+    assert "LAB_UNDATED" not in codes(data)
+    code, data = verify_json(
+        cli, path, *known, "--lab", "anc=2x10^9/L", "--lab", "platelets=200x10^9/L"
+    )
+    assert code == 0 and data["verdict"] == "release-with-notes"
+    undated = [w for w in data["warnings"] if w["code"] == "LAB_UNDATED"]
+    assert {w["severity"] for w in undated} == {"warning"} and len(undated) == 2
 
 
 @pytest.mark.parametrize("dose", ["16.5 mg", "16.9 mg", "17 mg", "17.1 mg"])

@@ -581,6 +581,17 @@ def test_gate_edges_and_staleness() -> None:
     assert len(stale) == 1 and stale[0].severity == "warning" and "11 days" in stale[0].message
 
 
+def test_an_undated_count_is_judged_but_its_age_is_said_unknown() -> None:
+    found = gate_alerts(["anc=2x10^9/L", "platelets=200G/L@2026-11-28"])
+    undated = [w for w in found if w.code == "LAB_UNDATED"]
+    assert len(undated) == 1 and undated[0].severity == "warning" and undated[0].cycle == 1
+    assert "anc" in undated[0].message and "--lab anc=VALUE@YYYY-MM-DD" in undated[0].message
+    assert not [w for w in found if w.code == "LAB_GATE_FAILED"]
+    # an undated count that fails the gate still fails it
+    found = gate_alerts(["anc=0.5x10^9/L", "platelets=200G/L@2026-11-28"])
+    assert {"LAB_GATE_FAILED", "LAB_UNDATED"} <= {w.code for w in found}
+
+
 def test_values_dated_for_later_cycles_check_those_cycles() -> None:
     found = gate_alerts(
         ["anc=2x10^9/L@2026-11-28", "anc=0.9x10^9/L@2026-11-30",  # noqa: ISC001

@@ -94,7 +94,7 @@ def check_gates(
 
     A value belongs to the first cycle whose day 1 is on or after the day it was taken (an
     undated value to cycle 1); each cycle is checked with the latest value that belongs to it.
-    Older than ``max_age_days`` before that day 1: LAB_STALE. Below (above) the gate:
+    Older than ``max_age_days`` before that day 1: LAB_STALE; undated: LAB_UNDATED. Below (above) the gate:
     LAB_GATE_FAILED. A value taken after the last cycle's day 1 belongs to no cycle: it cannot
     clear a gate, but one that fails it is LAB_GATE_FAILED all the same. The cycle about to
     start with no value of a gated lab: LAB_GATE_NOT_CHECKED (a warning for a blood count);
@@ -154,7 +154,19 @@ def check_gates(
                 continue
             day1 = starts[c - 1]
             where = dict(phase=phase, cycle=number(c), day=1, date=day1)
-            if v.date is not None and (day1 - v.date).days > max_age_days:
+            if v.date is None:  # it may be months old: the gate is judged, its age is unknown
+                out.append(
+                    Alert(
+                        WARNING,
+                        "LAB_UNDATED",
+                        f"{regimen} cycle {number(c)}: {v.shown()} has no date, so whether it "
+                        f"was taken within labs.max_age_days = {fmt(max_age_days)} days before "
+                        f"day 1 ({day1.isoformat()}) is unknown: give --lab "
+                        f"{v.name}=VALUE@YYYY-MM-DD",
+                        **where,  # type: ignore[arg-type]
+                    )
+                )
+            elif (day1 - v.date).days > max_age_days:
                 out.append(
                     Alert(
                         WARNING,
