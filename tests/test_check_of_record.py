@@ -183,6 +183,26 @@ def test_counts_without_a_date_do_not_release_an_order(cli, tmp_path: Path) -> N
     assert {w["severity"] for w in undated} == {"warning"} and len(undated) == 2
 
 
+def test_an_option_that_replaces_the_orders_age_or_creatinine_is_said(cli, tmp_path: Path) -> None:
+    """The order was written for a child of 4; --age 40 replaced it without a word (and with it
+    the child's tolerance); --scr 0.9 replaced the order's 3.0 mg/dL the same way."""
+    order = ec_order()
+    order["patient"] |= {"age": 4, "scr": "3.0 mg/dL"}
+    path = save(tmp_path, order)
+    code, data = verify_json(cli, path, *PATIENT, "--age", "40", "--scr", "0.9mg/dL")
+    said = [w for w in data["warnings"] if w["code"] == "PATIENT_OPTION_OVERRIDES_FILE"]
+    assert {w["severity"] for w in said} == {"warning"}
+    text = " ".join(w["message"] for w in said)
+    assert "--age 40 is used instead of age 4" in text and "--scr 0.9mg/dL" in text
+    assert data["verdict"] != "release"
+    # the same values: nothing to say
+    code, data = verify_json(cli, path, *PATIENT, "--age", "4", "--scr", "3.0mg/dL")
+    assert "PATIENT_OPTION_OVERRIDES_FILE" not in codes(data)
+    # a lab creatinine against the order's: the order's is named, not an --scr nobody typed
+    code, out, err = cli("verify", str(path), *PATIENT, "--lab", f"scr=0.9mg/dL@{TODAY}")
+    assert code == 2 and "the order's patient.scr" in err and "--scr gives" not in err
+
+
 @pytest.mark.parametrize("dose", ["16.5 mg", "16.9 mg", "17 mg", "17.1 mg"])
 def test_the_order_cannot_release_a_dose_its_deviation_calls_a_slip(
     cli, tmp_path: Path, dose: str

@@ -20,17 +20,18 @@ from dosecalc.data.labs import ULN, GateSpec, Labs, LabValue, display_unit, gate
 # ---------------------------------------------------------------- the collection
 
 
-def reconcile_scr(scr_mg_dl: float | None, labs: Labs) -> float | None:
-    """``--scr`` and ``--lab scr=`` are the same value: both given and different is refused;
-    the creatinine used is the one given (the latest lab value when only labs are given)."""
+def reconcile_scr(scr_mg_dl: float | None, labs: Labs, given_as: str = "--scr") -> float | None:
+    """``--scr`` (or an order's ``patient.scr``: ``given_as``) and ``--lab scr=`` are the same
+    value: both given and different is refused; the creatinine used is the one given (the
+    latest lab value when only labs are given)."""
     latest = labs.latest("scr")
     if latest is None:
         return scr_mg_dl
     # the same creatinine in two notations agrees to half a µmol/L (0.006 mg/dL)
     if scr_mg_dl is not None and not math.isclose(scr_mg_dl, latest.value, abs_tol=0.006):
         raise fail(
-            "--scr",
-            f"--scr gives {fmt(scr_mg_dl)} mg/dL but the latest scr lab value is "
+            "--scr" if given_as == "--scr" else "--lab",
+            f"{given_as} gives {fmt(scr_mg_dl)} mg/dL but the latest scr lab value is "
             f"{latest.text} ({fmt(latest.value)} mg/dL, {latest.where}); give one creatinine",
         )
     return latest.value

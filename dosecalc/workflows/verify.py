@@ -59,7 +59,8 @@ def run(o: VerifyRequest) -> Any:
     from dosecalc.clinical.verify import verify
     from dosecalc.data.regimen import MAX_CYCLES
     from dosecalc.inputs import order as od
-    from dosecalc.workflows import gather
+    from dosecalc.base.alerts import WARNING
+    from dosecalc.workflows import gather, notices
 
     if o.patient is not None:
         o = replace(o, patient=gather.patient_option(o.patient))
@@ -102,7 +103,16 @@ def run(o: VerifyRequest) -> Any:
     labs = gather.labs(o.lab, o.labs)
     genotypes, said = _genotypes(o, order, labs)
     person, source, order_bsa = _patient(o, order, rules)
-    person = gather.with_labs(person, labs)
+    from_order = f"the order's patient.scr ({order.source})"
+    person = gather.with_labs(person, labs, "--scr" if o.scr is not None else from_order)
+    # the order's age, sex, creatinine or GFR replaced by a different option: said, as a
+    # warning (the prescriber dosed with the other value)
+    said += [
+        replace(a, severity=WARNING)
+        for a in notices.overrides(
+            order.patient, {k: getattr(o, k) for k in ("sex", "age", "scr", "gfr")}, order.source
+        )
+    ]
     prior = _prior(o, person.bsa_m2)
     result = verify(
         order,
