@@ -630,6 +630,28 @@ def test_a_plan_exported_as_fhir_comes_back_and_verifies_clean(cli, tmp_path: Pa
         assert any("6 requests of other cycles" in w["message"] for w in data["warnings"])
 
 
+def test_a_bundle_planned_from_a_regimen_file_verifies_with_that_file(cli, tmp_path: Path) -> None:
+    """--regimen FILE picks the bundle's cycles by the file's id, which the requests carry (it
+    was compared with the path: "the bundle holds no cycle that matches")."""
+    mine = tmp_path / "our-ec.yaml"
+    mine.write_text(
+        (Path(__file__).parents[1] / "regimens" / "ec.yaml")
+        .read_text()
+        .replace("id: ec\n", "id: our-ec\n")
+    )
+    first = START - timedelta(days=21)
+    code, out, err = cli(
+        "plan", str(mine), *PATIENT, "--start", first.isoformat(), "--format", "fhir"
+    )
+    assert code in (0, 1), err
+    bundle = write(tmp_path, "plan.json", out)
+    code, data = verify_json(cli, bundle, *PATIENT, "--regimen", str(mine), "--cycle", "2")
+    assert data["regimen"]["id"] == "our-ec" and data["regimen"]["cycle"] == 2
+    assert [ln["status"] for ln in data["lines"]] == ["ok", "ok"] and data["missing"] == []
+    code, _, err = cli("verify", str(bundle), *PATIENT, "--regimen", "ec", "--cycle", "2")
+    assert code == 2 and "no cycle that matches (our-ec cycle 1" in err
+
+
 def test_an_exported_bundle_s_measurements_are_undated_and_said_to_be(cli, tmp_path: Path) -> None:
     """plan --format fhir is not told when height and weight were measured, so its Observations
     carry no date; verify reads them as undated (never as measured on the plan's start, which
