@@ -630,6 +630,24 @@ def test_a_plan_exported_as_fhir_comes_back_and_verifies_clean(cli, tmp_path: Pa
         assert any("6 requests of other cycles" in w["message"] for w in data["warnings"])
 
 
+@pytest.mark.parametrize(
+    ("written", "above"),
+    [("221 mg", False), ("221.36 mg", False), ("221.4 mg", False), ("0.22136 g", False),
+     ("222 mg", True), ("221.5 mg", True)],
+)  # fmt: skip
+def test_a_dose_at_the_maximum_rounded_as_written_is_not_above_it(
+    cli, tmp_path: Path, written: str, above: bool
+) -> None:
+    """DIA's cisplatin is the usual maximum, 120 mg/m² × 1.8447 m² = 221.359 mg: 221.36 mg is
+    that dose written to 0.01 mg, and was held as "120 mg/m², above the usual maximum of 120
+    mg/m2"; 222 mg is above it whatever it was rounded from."""
+    order = {"regimen": "dia", "cycle": 1, "start": START.isoformat(),
+             "lines": [{"drug": "cisplatin", "dose": written, "day": 1, "route": "IV"}]}  # fmt: skip
+    code, data = verify_json(cli, save(tmp_path, order), *PATIENT)
+    found = [w for w in data["warnings"] if w["code"] == "DOSE_ABOVE_USUAL_MAXIMUM"]
+    assert bool(found) == above, found
+
+
 def test_a_bundle_planned_from_a_regimen_file_verifies_with_that_file(cli, tmp_path: Path) -> None:
     """--regimen FILE picks the bundle's cycles by the file's id, which the requests carry (it
     was compared with the path: "the bundle holds no cycle that matches")."""

@@ -718,12 +718,25 @@ def _guards(checks: list[LineCheck], plan: Plan, patient: Patient) -> list[Alert
             date=date_of(plan.start, ln.day),
         )
         above = usual_maximum_alert(
-            _flat(ln, infusion), patient, plan.policy, where, "as ordered: "
+            _flat(ln, infusion), patient, plan.policy, where, "as ordered: ", _written_to(ln)
         )
         if above is not None:
             flagged.add((ln.drug, ln.day))
             out.append(above)
     return out
+
+
+def _written_to(ln: OrderLine) -> float:
+    """Half the last digit of a dose as written, in the dose's unit (221.36 mg: 0.005 mg;
+    0.22136 g: 0.005 mg too); 0 where the text does not show its digits plainly."""
+    import re
+
+    found = re.fullmatch(r"\s*(\d+)(?:\.(\d*))?\s*[^\d.eE+-].*", ln.written)
+    if found is None:
+        return 0.0
+    number = float(found[1] + "." + (found[2] or ""))
+    half = 0.5 * 10.0 ** -len(found[2] or "")
+    return ln.amount * half / number if number > 0 else 0.0
 
 
 def _order_alerts(
