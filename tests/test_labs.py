@@ -699,6 +699,26 @@ def test_carboplatin_gfr_below_the_calvert_range_is_critical(run) -> None:
     assert "33-135" in codes["GFR_BELOW_CALVERT_RANGE"]["message"]
 
 
+@pytest.mark.parametrize(
+    ("height", "weight", "age", "scr"), [("120cm", "25kg", "8", "0.5mg/dL"),
+                                         ("50cm", "3kg", "0.2", "0.3mg/dL")]
+)  # fmt: skip
+def test_a_childs_carboplatin_is_never_dosed_by_cockcroft_gault(
+    run, height: str, weight: str, age: str, scr: str
+) -> None:
+    """The adult formula gave an 8-year-old 452 mg and an infant 167 mg (55 mg/kg) with exit 0,
+    while the same plan's kidney function said Cockcroft-Gault is not computed under 18."""
+    args = ("plan", "carboplatin-paclitaxel", "--height", height, "--weight", weight, "--age",
+            age, "--sex", "male", "--start", "2026-12-01", "--cycles", "1", "--format", "json")  # fmt: skip
+    r = run(*args, "--scr", scr)
+    assert r.returncode == 2 and r.stdout == ""
+    assert "Cockcroft-Gault was derived in adults" in r.stderr and "--gfr-measured" in r.stderr
+    r = run(*args, "--gfr", "90mL/min", "--gfr-measured")  # a measured GFR: Calvert as given
+    assert r.returncode in (0, 1), r.stderr
+    [carbo] = [a for a in json.loads(r.stdout)["administrations"] if a["drug"] == "carboplatin"]
+    assert carbo["dose"] == pytest.approx(5 * (90 + 25))  # AUC 5 × (GFR 90 + 25)
+
+
 def test_scr_and_lab_scr_must_agree(run) -> None:
     r = run(*EC, "--scr", "1mg/dL", "--lab", "scr=2mg/dL")
     assert r.returncode == 2 and "give one creatinine" in r.stderr and r.stdout == ""
