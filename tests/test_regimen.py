@@ -242,3 +242,21 @@ def test_reference_case_regimens_match_the_report(
     r = rg.load(regimen)
     total = sum(o.per_day.amount * len(o.days) for o in r.drugs if o.drug == drug)
     assert total == pytest.approx(per_cycle)
+
+
+def test_a_vinca_by_any_route_but_iv_is_refused_at_its_line(tmp_path: Path) -> None:
+    """Vincristine, vinblastine and vinorelbine are fatal by any route but IV (their labels):
+    intrathecal vincristine planned normally, its only warning about the dose's size."""
+    path = tmp_path / "it.yaml"
+    path.write_text(
+        "id: it\nname: it\ncycle_length_days: 21\nsources: [test]\ndrugs:\n"
+        "  - {drug: vincristine, dose: 1.4 mg/m2, days: 1, max_dose: 2 mg, route: intrathecal}\n"
+        "  - {drug: vinorelbine, dose: 25 mg/m2, days: 1, route: i.v.}\n"
+        "  - {drug: vinblastine, dose: 6 mg/m2, days: 1, route: IT}\n"
+    )
+    with pytest.raises(FileError) as e:
+        rg.load(str(path))
+    text = str(e.value)
+    assert "it.yaml:6: drugs[0].route: vincristine is for IV use only, fatal" in text
+    assert "it.yaml:8: drugs[2].route: vinblastine is for IV use only" in text
+    assert "vinorelbine" not in text  # i.v. is IV

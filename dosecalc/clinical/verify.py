@@ -44,35 +44,6 @@ OK, OUTSIDE, NOT_IN_REGIMEN, WRONG_ROUTE = (
     "wrong-route",
 )
 
-# Route words orders use → the route they mean (anything else is compared as written).
-_ROUTES = {
-    "IV": (
-        "iv",
-        "intravenous",
-        "intravenously",
-        "ivpb",
-        "iv infusion",
-        "iv push",
-        "ivp",
-        "iv bolus",
-        "civ",
-        "continuous iv",
-        "intravenous infusion",
-    ),
-    "PO": ("po", "oral", "orally", "by mouth", "per os", "p.o."),
-    "SC": ("sc", "subcut", "subcutaneous", "subcutaneously", "sq", "s.c.", "s/c"),
-    "IM": ("im", "intramuscular", "intramuscularly", "i.m."),
-    "IT": ("it", "intrathecal", "intrathecally", "i.t."),
-}
-_ROUTE_OF = {w.replace(".", ""): k for k, words in _ROUTES.items() for w in words}
-
-
-def route_key(text: str) -> str:
-    """'i.v.' / 'Intravenous' / 'IV push' → 'IV'; an unknown route is folded as written."""
-    folded = " ".join(text.strip().lower().replace(".", "").split())
-    return _ROUTE_OF.get(folded, folded.upper())
-
-
 @dataclass(frozen=True)
 class LineCheck:
     """One line of the order against the plan (``expected`` is None for a line not in it)."""
@@ -459,12 +430,13 @@ def _check_line(
             )
     elif rule is not None:
         trace.append(f"matches the policy's rounding: {rule}")
-    if ln.route is not None and route_key(ln.route) != route_key(d.route):
+    if ln.route is not None and drugs.route_key(ln.route) != drugs.route_key(d.route):
         alerts.append(
             Alert(
                 CRITICAL,
                 "ORDER_ROUTE_MISMATCH",
-                f"{ln.drug} day {ln.day}: ordered {ln.route}, the regimen gives it {d.route}",
+                f"{ln.drug} day {ln.day}: ordered {ln.route}, the regimen gives it {d.route}"
+                + (f"; {fatal}" if (fatal := drugs.wrong_route(ln.drug, ln.route)) else ""),
                 **_where(order, ln.day, ln.drug),
             )
         )

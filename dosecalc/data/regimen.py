@@ -661,6 +661,9 @@ class DrugOrder(_Strict):
             )
         spec = self.protocol
         drug = drugs.lookup(self.drug)
+        fatal = drugs.wrong_route(self.drug, self.route) if self.route is not None else None
+        if fatal is not None:
+            raise KeyProblem("route", fatal)
         if spec.basis == "auc":
             if self.drug != "carboplatin":
                 raise ValueError(f"an AUC dose is only valid for carboplatin, not {self.drug}")
