@@ -1433,8 +1433,9 @@ def small_child_alerts(
     """SMALL_CHILD_BSA_DOSING (critical): a drug dosed per m², no rule of the regimen replacing
     it, for a patient under the policy's weight, age or BSA for infants and small children
     (children.*), each threshold named with its source. CHILD_DOSING_NOT_STATED (warning): a
-    child (younger than weight.child_below_age_years) on a regimen that has no rule for
-    children and does not say how its sources dose them (``children:``)."""
+    child (younger than weight.child_below_age_years, an infant or small child too) on a
+    regimen that has no rule for children and does not say how its sources dose them
+    (``children:``)."""
     from dosecalc.clinical.rules import effective, select
 
     weight, age, bsa = patient.weight_kg, patient.age_years, patient.bsa_m2
@@ -1474,7 +1475,8 @@ def small_child_alerts(
                     phase=phase,
                 )
             )
-        return out
+    # an infant or small child is a child too: the flat and per-kg doses of a regimen that says
+    # nothing of children are an adult's (anlotinib 12 mg for a 3-kg infant said nothing)
     child = age is not None and age < policy["weight.child_below_age_years"]
     if child and regimen.children is None and not any(o.rules for o in regimen.drugs):
         out.append(
