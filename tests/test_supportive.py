@@ -301,6 +301,28 @@ def test_a_regimen_giving_ifosfamide_without_mesna_is_critical_everywhere(
     ]
 
 
+@pytest.mark.parametrize(("dose", "held"), [("12 g/m2", True), ("600 mg/m2", True),
+                                            ("500 mg/m2", False), ("40 mg/m2", False)])  # fmt: skip
+def test_high_dose_methotrexate_without_leucovorin_is_critical(
+    run, tmp_path: Path, dose: str, held: bool
+) -> None:
+    """Methotrexate 12 g/m² with no leucovorin line planned with exit 0 and nothing said; high
+    dose is above 500 mg/m² (Howard 2016), and a low dose needs no rescue."""
+    text = (
+        f"id: hdmtx\nname: hdmtx\ncycle_length_days: 21\nsources: [test]\ngates: []\ndrugs:\n"
+        f"  - {{drug: methotrexate, dose: {dose}, max_dose: 20 g, days: 1, route: IV}}\n"
+    )
+    p = run("plan", str(write(tmp_path, "m.yaml", text)), *PATIENT, "--start", START,
+            "--format", "json")  # fmt: skip
+    found = [
+        w for w in json.loads(p.stdout)["warnings"] if w["code"] == "REGIMEN_SUPPORTIVE_MISSING"
+    ]
+    assert bool(found) is held
+    if held:
+        assert p.returncode == 1 and found[0]["severity"] == "critical"
+        assert "leucovorin" in found[0]["message"] and "500 mg/m2" in found[0]["message"]
+
+
 def test_every_library_and_example_regimen_carries_what_its_drugs_require(run) -> None:
     from dosecalc.clinical.supportive import regimen_gaps
     from dosecalc.data import regimen as rg

@@ -217,7 +217,7 @@ def regimen_gaps(regimen: Regimen) -> list[Alert]:
     out = []
     given = {o.drug for o in regimen.drugs if not o.supportive}
     for need in requirements():
-        if need.drug not in given:
+        if need.drug not in given or not _above(need, regimen):
             continue
         if need.line is not None:  # a line of that drug, linked to the one it serves or not
             present = any(o.drug == need.line for o in regimen.drugs)
@@ -240,3 +240,20 @@ def regimen_gaps(regimen: Regimen) -> list[Alert]:
             )
         )
     return out
+
+
+def _above(need: Any, regimen: Regimen) -> bool:
+    """Whether ``regimen`` gives ``need.drug`` at a dose the requirement holds for: any dose, or
+    one above ``need.above`` (high-dose methotrexate: above 500 mg/m²). A dose not per m² (per
+    kg, flat, a rule's) is held to it too: whether it is high cannot be told without the
+    patient."""
+    if need.above is None:
+        return True
+    limit, _unit = need.above
+    for o in regimen.drugs:
+        if o.drug != need.drug or o.supportive:
+            continue
+        spec = o.protocol
+        if spec.basis != "bsa" or spec.amount > limit:
+            return True
+    return False
