@@ -60,11 +60,15 @@ def reconcile_crcl(gfr_ml_min: float | None, labs: Labs) -> float | None:
 BLOOD_COUNTS = ("anc", "platelets")
 
 
-def _short(source: str | None) -> str:
-    """A source's name for a message: its text up to the first quotation or colon."""
+def _short(source: str | None, most: int = 200) -> str:
+    """A source's name for a message: its text up to the first quotation or colon, cut between
+    words (with an ellipsis) beyond ``most`` characters, never inside a word."""
     if not source:
         return ""
-    return re.split(r":\s|\s'|,\s'", source, maxsplit=1)[0].strip()[:120]
+    name = re.split(r":\s|\s'|,\s'", source, maxsplit=1)[0].strip()
+    if len(name) <= most:
+        return name
+    return name[:most].rsplit(" ", 1)[0].rstrip(",;( ") + "…"
 
 
 def _in_unit(v: LabValue, unit: str, uln: dict[str, float]) -> float | None:
