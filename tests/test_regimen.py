@@ -260,3 +260,16 @@ def test_a_vinca_by_any_route_but_iv_is_refused_at_its_line(tmp_path: Path) -> N
     assert "it.yaml:6: drugs[0].route: vincristine is for IV use only, fatal" in text
     assert "it.yaml:8: drugs[2].route: vinblastine is for IV use only" in text
     assert "vinorelbine" not in text  # i.v. is IV
+
+
+def test_a_source_of_spaces_is_no_citation(tmp_path: Path) -> None:
+    path = tmp_path / "blank.yaml"
+    path.write_text(
+        "id: blank\nname: blank\ncycle_length_days: 21\nsources: ['   ']\ndrugs:\n"
+        "  - {drug: cisplatin, dose: 75 mg/m2, days: 1, source: ' '}\n"
+    )
+    with pytest.raises(FileError) as e:
+        rg.load(str(path))
+    text = str(e.value)
+    assert "blank.yaml:4: sources[0]: '   ' is not valid here: write some text" in text
+    assert "blank.yaml:6: drugs[0].source" in text  # every problem of the file at once

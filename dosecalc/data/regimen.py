@@ -251,7 +251,7 @@ Days = Annotated[
         }
     ),
 ]
-Text = Annotated[str, Field(min_length=1)]
+Text = Annotated[str, Field(min_length=1, pattern=r"\S")]  # some text, not only spaces
 
 
 def _iso_date(value: Any) -> date:
