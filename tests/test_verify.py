@@ -1009,3 +1009,17 @@ def test_lab_gates_and_organ_function_come_from_the_plan_engine(cli, tmp_path: P
     half = 0.5 * 90 * math.sqrt(175 * 70 / 3600)  # the band: half the dose (Mosteller BSA)
     assert epi["status"] == "ok" and epi["expected"] == pytest.approx(half, rel=1e-6)
     assert "ORDER_DOSE_DEVIATION" not in codes(data)
+
+
+@pytest.mark.parametrize(
+    ("dose", "said"), [("166 mg/day", "'166 mg/day' is not a mass (the order gives"),
+                       ("166 mL", "'166 mL' is not a mass;"),
+                       ("90 mg/m2", "'90 mg/m2' is a mass per m², not a mass")]
+)  # fmt: skip
+def test_a_dose_in_a_unit_that_is_no_mass_is_refused_in_plain_words(
+    cli, tmp_path: Path, dose: str, said: str
+) -> None:
+    lines = [{"drug": "epirubicin", "dose": dose, "day": 1, "route": "IV"},
+             {"drug": "cyclophosphamide", "dose": "1107 mg", "day": 1, "route": "IV"}]  # fmt: skip
+    code, _, err = cli("verify", str(save(tmp_path, ec_order(lines=lines))), *PATIENT)
+    assert code == 2 and said in err and "is, not" not in err, err
