@@ -50,6 +50,17 @@ def test_no_history_consulted_is_not_a_prior_of_zero(cli, tmp_path: Path) -> Non
     assert "LIFETIME_EXPOSURE_UNKNOWN" not in codes(data)
 
 
+def test_a_part_known_equivalent_total_says_what_it_counts(cli) -> None:
+    """--prior doxorubicin=300mg/m2 and no epirubicin history: the equivalent's total counts the
+    300 (it said "counts these doses only" while it did)."""
+    _, data = _plan(cli, "ec", *PATIENT, "--prior", "doxorubicin=300mg/m2")
+    [w] = [w for w in data["warnings"] if w["code"] == "LIFETIME_EXPOSURE_UNKNOWN"
+           and w["drug"] == "doxorubicin equivalent"]  # fmt: skip
+    assert "counts these doses and the 300 mg/m² stated" in w["message"]
+    assert "not every prior exposure was looked up" in w["message"]
+    assert "these doses only" not in w["message"]
+
+
 def test_a_plan_says_so_too_and_a_history_file_is_a_source(cli, tmp_path: Path) -> None:
     _, data = _plan(cli, "ec", *PATIENT)
     assert {t["drug"]: t["prior_source"] for t in data["cumulative"]}["epirubicin"] == "none"

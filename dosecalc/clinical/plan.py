@@ -1155,11 +1155,17 @@ def lifetime_unknown(t: Total) -> Alert:
         if t.drug != EQUIVALENT
         else "--prior DRUG=AMOUNT for each anthracycline given before"
     )
+    # the equivalent's prior can be part known (--prior doxorubicin=300mg/m2, no epirubicin)
+    looked, counted = (
+        ("no prior exposure was", "these doses only")
+        if not t.prior
+        else ("not every prior exposure was", f"these doses and the {fmt(t.prior)} {unit} stated")
+    )
     return Alert(
         WARNING,
         "LIFETIME_EXPOSURE_UNKNOWN",
-        f"{t.drug} has a lifetime {level}, and no prior exposure was looked up: its total "
-        f"({fmt(t.total)} {unit}) counts these doses only. Give the patient's history "
+        f"{t.drug} has a lifetime {level}, and {looked} looked up: its total "
+        f"({fmt(t.total)} {unit}) counts {counted}. Give the patient's history "
         f"(--history FILE), their ledger (--patient ID) or the amount given elsewhere "
         f"({give})",
         drug=t.drug,
