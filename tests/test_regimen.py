@@ -273,3 +273,18 @@ def test_a_source_of_spaces_is_no_citation(tmp_path: Path) -> None:
     text = str(e.value)
     assert "blank.yaml:4: sources[0]: '   ' is not valid here: write some text" in text
     assert "blank.yaml:6: drugs[0].source" in text  # every problem of the file at once
+
+
+def test_a_file_here_named_like_a_library_id_is_refused_as_unclear(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """A file 'dia' in the current folder (cisplatin 1,489 mg) replaced the library's dia
+    without a word: its header said [dia]."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dia").write_text((ROOT / "regimens" / "dia.yaml").read_text())
+    with pytest.raises(FileError) as e:
+        rg.resolve("dia")
+    assert "both a library regimen and a file in this folder" in str(e.value)
+    assert rg.resolve("./dia") == Path("./dia")
+    (tmp_path / "map").mkdir()  # a folder of that name is no file: the library's
+    assert rg.resolve("map").name == "map.yaml"
