@@ -288,3 +288,12 @@ def test_a_file_here_named_like_a_library_id_is_refused_as_unclear(
     assert rg.resolve("./dia") == Path("./dia")
     (tmp_path / "map").mkdir()  # a folder of that name is no file: the library's
     assert rg.resolve("map").name == "map.yaml"
+
+
+def test_a_tab_for_indentation_is_said_so(tmp_path: Path) -> None:
+    path = tmp_path / "tab.yaml"
+    path.write_text("id: t\nname: t\ncycle_length_days: 21\nsources: [x]\ndrugs:\n"
+                    "\t- {drug: cisplatin, dose: 75 mg/m2, days: 1}\n")  # fmt: skip
+    with pytest.raises(FileError) as e:
+        rg.load(str(path))
+    assert "tab.yaml:6:" in str(e.value) and "indent with spaces, not tabs" in str(e.value)
