@@ -222,11 +222,23 @@ def regimen_gaps(regimen: Regimen) -> list[Alert]:
         if need.line is not None:  # a line of that drug, linked to the one it serves or not
             present = any(o.drug == need.line for o in regimen.drugs)
             what = f"no {need.line} line (supportive: true, for: {need.drug})"
+            bare = _uncovered(need, regimen) if present and need.same_day else []
+            if bare:  # mesna on days 1-3 of an ifosfamide given on days 1-5
+                present = False
+                what = f"no {need.line} on {_days(bare)} of it (its {need.line} line's days)"
         else:
-            present = any(
-                c.kind == need.care and c.serves == need.drug for c in regimen.supportive_care
-            )
+            cares = [
+                c for c in regimen.supportive_care if c.kind == need.care and c.serves == need.drug
+            ]
+            present = bool(cares)
             what = f"no {need.care} for it (supportive_care: kind {need.care}, for {need.drug})"
+            if present and all(c.days for c in cares):  # care on stated days only
+                covered = {d for c in cares for d in c.days or ()}
+                given = {d for o in regimen.drugs if o.drug == need.drug for d in o.days}
+                bare = sorted(given - covered)
+                if bare:  # hydration on day 15 for a cisplatin on day 1
+                    present = False
+                    what = f"no {need.care} on {_days(bare)} of it (its {need.care}'s days)"
         if present:
             continue
         unverified = "" if need.verified else " [unverified]"
@@ -257,3 +269,15 @@ def _above(need: Any, regimen: Regimen) -> bool:
         if spec.basis != "bsa" or spec.amount > limit:
             return True
     return False
+
+
+def _uncovered(need: Any, regimen: Regimen) -> list[int]:
+    """The days of the cycle ``regimen`` gives ``need.drug`` and no ``need.line`` line."""
+    given: set[int] = set()
+    covered: set[int] = set()
+    for o in regimen.drugs:
+        if o.drug == need.drug and not o.supportive:
+            given.update(o.days)
+        elif o.drug == need.line:
+            covered.update(o.days)
+    return sorted(given - covered)

@@ -194,6 +194,7 @@ class Requirement:
     source: str  # the citation
     verified: bool
     above: tuple[float, str] | None = None  # only for a dose above this (500, "mg/m2")
+    same_day: bool = False  # the line on every day the drug is given (mesna), not only once
 
 
 def _above(text: str | None) -> tuple[float, str] | None:
@@ -224,6 +225,7 @@ def requirements() -> tuple[Requirement, ...]:
                 sources[r["source"]],
                 bool(r["verified"]),
                 _above(r.get("above")),
+                bool(r.get("same_day", False)),
             )
             for r in data["required_with"]
         )
