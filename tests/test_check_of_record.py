@@ -5,6 +5,7 @@ a pharmacist would run it."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import jsonschema
@@ -47,6 +48,17 @@ def test_no_history_consulted_is_not_a_prior_of_zero(cli, tmp_path: Path) -> Non
     [epi] = [t for t in data["cumulative"] if t["drug"] == "epirubicin"]
     assert (epi["prior"], epi["prior_source"]) == (0.0, "prior")
     assert "LIFETIME_EXPOSURE_UNKNOWN" not in codes(data)
+
+
+def test_a_part_known_equivalent_total_says_what_it_counts(cli) -> None:
+    """--prior doxorubicin=300mg/m2 and no epirubicin history: the equivalent's total counts the
+    300 (it said "counts these doses only" while it did)."""
+    _, data = _plan(cli, "ec", *PATIENT, "--prior", "doxorubicin=300mg/m2")
+    [w] = [w for w in data["warnings"] if w["code"] == "LIFETIME_EXPOSURE_UNKNOWN"
+           and w["drug"] == "doxorubicin equivalent"]  # fmt: skip
+    assert "counts these doses and the 300 mg/m² stated" in w["message"]
+    assert "not every prior exposure was looked up" in w["message"]
+    assert "these doses only" not in w["message"]
 
 
 def test_a_plan_says_so_too_and_a_history_file_is_a_source(cli, tmp_path: Path) -> None:
@@ -162,6 +174,73 @@ def test_acknowledgements_cover_their_own_line_and_tier_only(cli, tmp_path: Path
             "by": "b"}]  # fmt: skip
     code, out, err = cli("verify", str(save(tmp_path, ec_order(acknowledged=bad))), *PATIENT)
     assert code == 2 and "acknowledged[0].cycle" in err and "cycle 2" in err
+
+
+def test_counts_without_a_date_do_not_release_an_order(cli, tmp_path: Path) -> None:
+    """The outside check: --lab anc=2x10^9/L --lab platelets=200x10^9/L (no @date) gave a plain
+    release, the counts possibly months old."""
+    path = save(tmp_path, ec_order())
+    dated = f"@{(TODAY - timedelta(days=1)).isoformat()}"
+    known = [*PATIENT, "--prior", "epirubicin=0mg/m2"]
+    code, data = verify_json(
+        cli, path, *known, "--lab", f"anc=2x10^9/L{dated}", "--lab", f"platelets=200x10^9/L{dated}"
+    )
+    assert "LAB_UNDATED" not in codes(data)
+    code, data = verify_json(
+        cli, path, *known, "--lab", "anc=2x10^9/L", "--lab", "platelets=200x10^9/L"
+    )
+    assert code == 0 and data["verdict"] == "release-with-notes"
+    undated = [w for w in data["warnings"] if w["code"] == "LAB_UNDATED"]
+    assert {w["severity"] for w in undated} == {"warning"} and len(undated) == 2
+
+
+def test_an_option_that_replaces_the_orders_age_or_creatinine_is_said(cli, tmp_path: Path) -> None:
+    """The order was written for a child of 4; --age 40 replaced it without a word (and with it
+    the child's tolerance); --scr 0.9 replaced the order's 3.0 mg/dL the same way."""
+    order = ec_order()
+    order["patient"] |= {"age": 4, "scr": "3.0 mg/dL"}
+    path = save(tmp_path, order)
+    code, data = verify_json(cli, path, *PATIENT, "--age", "40", "--scr", "0.9mg/dL")
+    said = [w for w in data["warnings"] if w["code"] == "PATIENT_OPTION_OVERRIDES_FILE"]
+    assert {w["severity"] for w in said} == {"warning"}
+    text = " ".join(w["message"] for w in said)
+    assert "--age 40 is used instead of age 4" in text and "--scr 0.9mg/dL" in text
+    assert data["verdict"] != "release"
+    # the same values: nothing to say
+    code, data = verify_json(cli, path, *PATIENT, "--age", "4", "--scr", "3.0mg/dL")
+    assert "PATIENT_OPTION_OVERRIDES_FILE" not in codes(data)
+    # a lab creatinine against the order's: the order's is named, not an --scr nobody typed
+    code, out, err = cli("verify", str(path), *PATIENT, "--lab", f"scr=0.9mg/dL@{TODAY}")
+    assert code == 2 and "the order's patient.scr" in err and "--scr gives" not in err
+
+
+@pytest.mark.parametrize("dose", ["16.5 mg", "16.9 mg", "17 mg", "17.1 mg"])
+def test_the_order_cannot_release_a_dose_its_deviation_calls_a_slip(
+    cli, tmp_path: Path, dose: str
+) -> None:
+    """Epirubicin 166 mg recomputed; 17 mg is 0.102 × it, which the deviation calls "a tenth of
+    it": a suspected slip, which only the pharmacist may release (before, only a tenth or less
+    was held, so 16.9 to 17.1 mg were released by the order's own acknowledgement)."""
+    lines = [
+        {"drug": "epirubicin", "dose": dose, "day": 1, "route": "IV"},
+        {"drug": "cyclophosphamide", "dose": "1107 mg", "day": 1, "route": "IV"},
+    ]
+    ack = [{"code": "ORDER_DOSE_DEVIATION", "drug": "epirubicin", "reason": "intended",
+            "by": "Dr X"}]  # fmt: skip
+    order = save(tmp_path, ec_order(lines=lines, acknowledged=ack))
+    code, data = verify_json(cli, order, *PATIENT, "--prior", "epirubicin=0mg/m2")
+    [dev] = [w for w in data["warnings"] if w["code"] == "ORDER_DOSE_DEVIATION"]
+    assert "a tenth of it" in dev["message"]
+    assert (code, data["verdict"], dev["severity"]) == (1, "hold", "critical")
+    [w] = [w for w in data["warnings"] if w["code"] == "ORDER_ACKNOWLEDGEMENT_NOT_ALLOWED"]
+    assert "(a unit slip?)" in w["message"]
+    # the pharmacist may
+    code, data = verify_json(
+        cli, order, *PATIENT, "--prior", "epirubicin=0mg/m2",
+        "--acknowledge", "ORDER_DOSE_DEVIATION:epirubicin=a tenth intended", "--by", "PharmD Y",
+    )  # fmt: skip
+    [dev] = [w for w in data["warnings"] if w["code"] == "ORDER_DOSE_DEVIATION"]
+    assert dev["severity"] == "warning" and data["verdict"] == "release-with-notes"
 
 
 def test_an_acknowledgement_of_one_day_does_not_release_another(cli, tmp_path: Path) -> None:

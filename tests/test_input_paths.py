@@ -574,3 +574,21 @@ def test_a_patient_id_cannot_become_a_formula_in_ledger_export(run, tmp_path: Pa
     assert sorted(x["patient"] for x in json.loads(back.stdout)["patients"]) == sorted(
         [who, "@P2", "'+P3"]
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [("h.csv", "date,drug,dose,unit\n"), ("h.yaml", "[]\n"),
+     ("p.csv", "date,drug,dose,unit,patient\n\n")],
+)  # fmt: skip
+def test_a_history_of_no_administrations_is_never_read_as_no_prior_exposure(
+    run, tmp_path: Path, name: str, text: str
+) -> None:
+    """A header-only export (a wrong filter) planned with epirubicin 'before: 0' and no word;
+    check said '0 patients checked', exit 0. Both paths, the reader's and the engine's, refuse
+    it the same way."""
+    history = write(tmp_path, name, text)
+    for args in ((*DIA, "--history", str(history)), ("check", "--history", str(history))):
+        p = run(*args)
+        assert p.returncode == 2 and p.stdout == "", args
+        assert "holds no administrations" in p.stderr and "--prior DRUG=0mg/m2" in p.stderr

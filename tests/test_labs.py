@@ -581,6 +581,17 @@ def test_gate_edges_and_staleness() -> None:
     assert len(stale) == 1 and stale[0].severity == "warning" and "11 days" in stale[0].message
 
 
+def test_an_undated_count_is_judged_but_its_age_is_said_unknown() -> None:
+    found = gate_alerts(["anc=2x10^9/L", "platelets=200G/L@2026-11-28"])
+    undated = [w for w in found if w.code == "LAB_UNDATED"]
+    assert len(undated) == 1 and undated[0].severity == "warning" and undated[0].cycle == 1
+    assert "anc" in undated[0].message and "--lab anc=VALUE@YYYY-MM-DD" in undated[0].message
+    assert not [w for w in found if w.code == "LAB_GATE_FAILED"]
+    # an undated count that fails the gate still fails it
+    found = gate_alerts(["anc=0.5x10^9/L", "platelets=200G/L@2026-11-28"])
+    assert {"LAB_GATE_FAILED", "LAB_UNDATED"} <= {w.code for w in found}
+
+
 def test_values_dated_for_later_cycles_check_those_cycles() -> None:
     found = gate_alerts(
         ["anc=2x10^9/L@2026-11-28", "anc=0.9x10^9/L@2026-11-30",  # noqa: ISC001
@@ -686,6 +697,26 @@ def test_carboplatin_gfr_below_the_calvert_range_is_critical(run) -> None:
     codes = {w["code"]: w for w in json.loads(r.stdout)["warnings"]}
     assert codes["GFR_BELOW_CALVERT_RANGE"]["severity"] == "critical"
     assert "33-135" in codes["GFR_BELOW_CALVERT_RANGE"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("height", "weight", "age", "scr"), [("120cm", "25kg", "8", "0.5mg/dL"),
+                                         ("50cm", "3kg", "0.2", "0.3mg/dL")]
+)  # fmt: skip
+def test_a_childs_carboplatin_is_never_dosed_by_cockcroft_gault(
+    run, height: str, weight: str, age: str, scr: str
+) -> None:
+    """The adult formula gave an 8-year-old 452 mg and an infant 167 mg (55 mg/kg) with exit 0,
+    while the same plan's kidney function said Cockcroft-Gault is not computed under 18."""
+    args = ("plan", "carboplatin-paclitaxel", "--height", height, "--weight", weight, "--age",
+            age, "--sex", "male", "--start", "2026-12-01", "--cycles", "1", "--format", "json")  # fmt: skip
+    r = run(*args, "--scr", scr)
+    assert r.returncode == 2 and r.stdout == ""
+    assert "Cockcroft-Gault was derived in adults" in r.stderr and "--gfr-measured" in r.stderr
+    r = run(*args, "--gfr", "90mL/min", "--gfr-measured")  # a measured GFR: Calvert as given
+    assert r.returncode in (0, 1), r.stderr
+    [carbo] = [a for a in json.loads(r.stdout)["administrations"] if a["drug"] == "carboplatin"]
+    assert carbo["dose"] == pytest.approx(5 * (90 + 25))  # AUC 5 × (GFR 90 + 25)
 
 
 def test_scr_and_lab_scr_must_agree(run) -> None:

@@ -28,7 +28,7 @@ def test_grams_given_as_kilograms_are_refused() -> None:
 def test_height_and_weight_that_cannot_belong_to_one_person() -> None:
     # 69 (inches typed as a bare number, read as cm) with 70 kg → BMI 147
     assert message(height="69", weight="70") == (
-        "--height/--weight: 69 cm with 70 kg gives a BMI of 147 kg/m², which is not plausible "
+        "--height/--weight: 69 cm with 70 kg gives a BMI of 147.0 kg/m², which is not plausible "
         "(valid 5-120); check the units: a bare number means cm for height and kg for weight"
     )
 

@@ -242,3 +242,58 @@ def test_reference_case_regimens_match_the_report(
     r = rg.load(regimen)
     total = sum(o.per_day.amount * len(o.days) for o in r.drugs if o.drug == drug)
     assert total == pytest.approx(per_cycle)
+
+
+def test_a_vinca_by_any_route_but_iv_is_refused_at_its_line(tmp_path: Path) -> None:
+    """Vincristine, vinblastine and vinorelbine are fatal by any route but IV (their labels):
+    intrathecal vincristine planned normally, its only warning about the dose's size."""
+    path = tmp_path / "it.yaml"
+    path.write_text(
+        "id: it\nname: it\ncycle_length_days: 21\nsources: [test]\ndrugs:\n"
+        "  - {drug: vincristine, dose: 1.4 mg/m2, days: 1, max_dose: 2 mg, route: intrathecal}\n"
+        "  - {drug: vinorelbine, dose: 25 mg/m2, days: 1, route: i.v.}\n"
+        "  - {drug: vinblastine, dose: 6 mg/m2, days: 1, route: IT}\n"
+    )
+    with pytest.raises(FileError) as e:
+        rg.load(str(path))
+    text = str(e.value)
+    assert "it.yaml:6: drugs[0].route: vincristine is for IV use only, fatal" in text
+    assert "it.yaml:8: drugs[2].route: vinblastine is for IV use only" in text
+    assert "vinorelbine" not in text  # i.v. is IV
+
+
+def test_a_source_of_spaces_is_no_citation(tmp_path: Path) -> None:
+    path = tmp_path / "blank.yaml"
+    path.write_text(
+        "id: blank\nname: blank\ncycle_length_days: 21\nsources: ['   ']\ndrugs:\n"
+        "  - {drug: cisplatin, dose: 75 mg/m2, days: 1, source: ' '}\n"
+    )
+    with pytest.raises(FileError) as e:
+        rg.load(str(path))
+    text = str(e.value)
+    assert "blank.yaml:4: sources[0]: '   ' is not valid here: write some text" in text
+    assert "blank.yaml:6: drugs[0].source" in text  # every problem of the file at once
+
+
+def test_a_file_here_named_like_a_library_id_is_refused_as_unclear(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """A file 'dia' in the current folder (cisplatin 1,489 mg) replaced the library's dia
+    without a word: its header said [dia]."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dia").write_text((ROOT / "regimens" / "dia.yaml").read_text())
+    with pytest.raises(FileError) as e:
+        rg.resolve("dia")
+    assert "both a library regimen and a file in this folder" in str(e.value)
+    assert rg.resolve("./dia") == Path("./dia")
+    (tmp_path / "map").mkdir()  # a folder of that name is no file: the library's
+    assert rg.resolve("map").name == "map.yaml"
+
+
+def test_a_tab_for_indentation_is_said_so(tmp_path: Path) -> None:
+    path = tmp_path / "tab.yaml"
+    path.write_text("id: t\nname: t\ncycle_length_days: 21\nsources: [x]\ndrugs:\n"
+                    "\t- {drug: cisplatin, dose: 75 mg/m2, days: 1}\n")  # fmt: skip
+    with pytest.raises(FileError) as e:
+        rg.load(str(path))
+    assert "tab.yaml:6:" in str(e.value) and "indent with spaces, not tabs" in str(e.value)

@@ -894,6 +894,12 @@ def test_a_child_on_a_regimen_that_says_nothing_of_children_is_warned() -> None:
         return {w.code for w in plan.warnings}
 
     assert "CHILD_DOSING_NOT_STATED" in codes("r-chop-21", "12")
+    # an infant is a child too: anlotinib's flat 12 mg for a 3-kg infant said nothing at all
+    infant = build_patient("50cm", "3kg", age="0.2")
+    plan = make_plan(rg.load("anlotinib"), infant, start="2026-12-08", cycles=1)
+    assert "CHILD_DOSING_NOT_STATED" in {w.code for w in plan.warnings}
+    plan = make_plan(rg.load("r-chop-21"), infant, start="2026-12-08", cycles=1)
+    assert {"CHILD_DOSING_NOT_STATED", "SMALL_CHILD_BSA_DOSING"} <= {w.code for w in plan.warnings}
     assert "CHILD_DOSING_NOT_STATED" not in codes("map", "12")
     assert "CHILD_DOSING_NOT_STATED" not in codes("r-chop-21", "30")
     assert "SMALL_CHILD_BSA_DOSING" not in codes("r-chop-21", "12")

@@ -301,6 +301,53 @@ def test_a_regimen_giving_ifosfamide_without_mesna_is_critical_everywhere(
     ]
 
 
+@pytest.mark.parametrize(("dose", "held"), [("12 g/m2", True), ("600 mg/m2", True),
+                                            ("500 mg/m2", False), ("40 mg/m2", False)])  # fmt: skip
+def test_high_dose_methotrexate_without_leucovorin_is_critical(
+    run, tmp_path: Path, dose: str, held: bool
+) -> None:
+    """Methotrexate 12 g/m² with no leucovorin line planned with exit 0 and nothing said; high
+    dose is above 500 mg/m² (Howard 2016), and a low dose needs no rescue."""
+    text = (
+        f"id: hdmtx\nname: hdmtx\ncycle_length_days: 21\nsources: [test]\ngates: []\ndrugs:\n"
+        f"  - {{drug: methotrexate, dose: {dose}, max_dose: 20 g, days: 1, route: IV}}\n"
+    )
+    p = run("plan", str(write(tmp_path, "m.yaml", text)), *PATIENT, "--start", START,
+            "--format", "json")  # fmt: skip
+    found = [
+        w for w in json.loads(p.stdout)["warnings"] if w["code"] == "REGIMEN_SUPPORTIVE_MISSING"
+    ]
+    assert bool(found) is held
+    if held:
+        assert p.returncode == 1 and found[0]["severity"] == "critical"
+        assert "leucovorin" in found[0]["message"] and "500 mg/m2" in found[0]["message"]
+
+
+def test_supportive_care_must_cover_every_day_of_the_drug_it_serves(run, tmp_path: Path) -> None:
+    """Mesna on days 1-3 of an ifosfamide given on days 1-5, and hydration on day 15 of a
+    cisplatin given on day 1, passed as present."""
+    dia = (ROOT / "regimens" / "dia.yaml").read_text(encoding="utf-8")
+    around = dia[dia.index("  - drug: mesna\n") :]
+    short = write(
+        tmp_path, "short.yaml", IFOSFAMIDE_ALONE.replace("days: 1-3", "days: 1-5")
+        + around.replace("days: 1-5", "days: 1-3")
+    )  # fmt: skip
+    p = run("plan", str(short), *PATIENT, "--start", START, "--format", "json")
+    found = {
+        w["drug"]: w for w in json.loads(p.stdout)["warnings"]
+        if w["code"] == "REGIMEN_SUPPORTIVE_MISSING"
+    }  # fmt: skip
+    assert found["ifosfamide"]["severity"] == "critical" and p.returncode == 1
+    assert "no mesna on days 4, 5 of it" in found["ifosfamide"]["message"]
+    assert "cisplatin" not in found  # dia's hydration: day 1, cisplatin's day
+    late = write(tmp_path, "late.yaml", short.read_text().replace(
+        "    for: cisplatin\n    days: 1\n", "    for: cisplatin\n    days: 15\n", 1))  # fmt: skip
+    p = run("plan", str(late), *PATIENT, "--start", START, "--format", "json")
+    found = {w["drug"]: w for w in json.loads(p.stdout)["warnings"]
+             if w["code"] == "REGIMEN_SUPPORTIVE_MISSING"}  # fmt: skip
+    assert "no hydration on day 1 of it" in found["cisplatin"]["message"], found
+
+
 def test_every_library_and_example_regimen_carries_what_its_drugs_require(run) -> None:
     from dosecalc.clinical.supportive import regimen_gaps
     from dosecalc.data import regimen as rg

@@ -56,6 +56,31 @@ def test_a_value_typed_apart_from_its_unit_is_explained_for_every_command(run) -
     assert p.returncode == 2 and "unexpected extra argument" in p.stderr
 
 
+def test_an_option_given_twice_with_two_values_is_refused_for_every_command(run) -> None:
+    """click kept the last one: verify --weight 80kg --weight 70kg released what --weight 70kg
+    --weight 80kg held, the other weight dropped without a word."""
+    for args in (
+        ("verify", "order.yaml", "--height", "175cm", "--weight", "80kg", "--weight", "70kg"),
+        ("plan", "dia", "--height=175cm", "--height", "180cm"),
+        ("check", "--history", "h.csv", "-o", "a.csv", "--output", "b.csv"),
+        ("verify", "order.yaml", "--scr", "0.9mg/dL", "--scr", "3.0mg/dL"),
+    ):
+        p = run(*args)
+        assert p.returncode == 2, args
+        assert "is given twice" in p.stderr and "give it once" in p.stderr, p.stderr
+    p = run("plan", "dia", "--height", "175cm", "--weight", "80kg", "--weight", "70kg")
+    assert "--weight is given twice (80kg, then 70kg)" in p.stderr
+    p = run("check", "--history", "h.csv", "-o", "a.csv", "--output", "b.csv")
+    assert "-o/--output is given twice (a.csv, then b.csv)" in p.stderr
+    # the same value twice drops nothing; options that repeat still add up
+    p = run("bsa", "--height", "175cm", "--weight", "70kg", "--weight", "70kg", "--format", "json")
+    assert p.returncode == 0, p.stderr
+    p = run("plan", "dia", "--height", "175cm", "--weight", "70kg", "--start", "2026-12-01",
+            "--lab", "anc=2x10^9/L", "--lab", "platelets=200x10^9/L", "--format", "json")  # fmt: skip
+    assert p.returncode in (0, 1) and "is given twice" not in p.stderr, p.stderr
+    assert '"platelets"' in p.stdout and '"anc"' in p.stdout
+
+
 def test_a_bare_weight_is_said_read_as_kg_and_an_implausible_bmi_warned(run) -> None:
     import json
 

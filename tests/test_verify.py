@@ -630,6 +630,46 @@ def test_a_plan_exported_as_fhir_comes_back_and_verifies_clean(cli, tmp_path: Pa
         assert any("6 requests of other cycles" in w["message"] for w in data["warnings"])
 
 
+@pytest.mark.parametrize(
+    ("written", "above"),
+    [("221 mg", False), ("221.36 mg", False), ("221.4 mg", False), ("0.22136 g", False),
+     ("222 mg", True), ("221.5 mg", True)],
+)  # fmt: skip
+def test_a_dose_at_the_maximum_rounded_as_written_is_not_above_it(
+    cli, tmp_path: Path, written: str, above: bool
+) -> None:
+    """DIA's cisplatin is the usual maximum, 120 mg/m² × 1.8447 m² = 221.359 mg: 221.36 mg is
+    that dose written to 0.01 mg, and was held as "120 mg/m², above the usual maximum of 120
+    mg/m2"; 222 mg is above it whatever it was rounded from."""
+    order = {"regimen": "dia", "cycle": 1, "start": START.isoformat(),
+             "lines": [{"drug": "cisplatin", "dose": written, "day": 1, "route": "IV"}]}  # fmt: skip
+    code, data = verify_json(cli, save(tmp_path, order), *PATIENT)
+    found = [w for w in data["warnings"] if w["code"] == "DOSE_ABOVE_USUAL_MAXIMUM"]
+    assert bool(found) == above, found
+
+
+def test_a_bundle_planned_from_a_regimen_file_verifies_with_that_file(cli, tmp_path: Path) -> None:
+    """--regimen FILE picks the bundle's cycles by the file's id, which the requests carry (it
+    was compared with the path: "the bundle holds no cycle that matches")."""
+    mine = tmp_path / "our-ec.yaml"
+    mine.write_text(
+        (Path(__file__).parents[1] / "regimens" / "ec.yaml")
+        .read_text()
+        .replace("id: ec\n", "id: our-ec\n")
+    )
+    first = START - timedelta(days=21)
+    code, out, err = cli(
+        "plan", str(mine), *PATIENT, "--start", first.isoformat(), "--format", "fhir"
+    )
+    assert code in (0, 1), err
+    bundle = write(tmp_path, "plan.json", out)
+    code, data = verify_json(cli, bundle, *PATIENT, "--regimen", str(mine), "--cycle", "2")
+    assert data["regimen"]["id"] == "our-ec" and data["regimen"]["cycle"] == 2
+    assert [ln["status"] for ln in data["lines"]] == ["ok", "ok"] and data["missing"] == []
+    code, _, err = cli("verify", str(bundle), *PATIENT, "--regimen", "ec", "--cycle", "2")
+    assert code == 2 and "no cycle that matches (our-ec cycle 1" in err
+
+
 def test_an_exported_bundle_s_measurements_are_undated_and_said_to_be(cli, tmp_path: Path) -> None:
     """plan --format fhir is not told when height and weight were measured, so its Observations
     carry no date; verify reads them as undated (never as measured on the plan's start, which
@@ -969,3 +1009,17 @@ def test_lab_gates_and_organ_function_come_from_the_plan_engine(cli, tmp_path: P
     half = 0.5 * 90 * math.sqrt(175 * 70 / 3600)  # the band: half the dose (Mosteller BSA)
     assert epi["status"] == "ok" and epi["expected"] == pytest.approx(half, rel=1e-6)
     assert "ORDER_DOSE_DEVIATION" not in codes(data)
+
+
+@pytest.mark.parametrize(
+    ("dose", "said"), [("166 mg/day", "'166 mg/day' is not a mass (the order gives"),
+                       ("166 mL", "'166 mL' is not a mass;"),
+                       ("90 mg/m2", "'90 mg/m2' is a mass per m², not a mass")]
+)  # fmt: skip
+def test_a_dose_in_a_unit_that_is_no_mass_is_refused_in_plain_words(
+    cli, tmp_path: Path, dose: str, said: str
+) -> None:
+    lines = [{"drug": "epirubicin", "dose": dose, "day": 1, "route": "IV"},
+             {"drug": "cyclophosphamide", "dose": "1107 mg", "day": 1, "route": "IV"}]  # fmt: skip
+    code, _, err = cli("verify", str(save(tmp_path, ec_order(lines=lines))), *PATIENT)
+    assert code == 2 and said in err and "is, not" not in err, err

@@ -69,14 +69,14 @@ Genotype = Annotated[
         help="A pharmacogenomic result GENE=A/B, in quotes: DPYD='*1/*2A', "
         "DPYD='c.1905+1G>A/c.1236G>A', DPYD=AS:1 (an activity score), UGT1A1='*28/*28'; "
         "repeatable. Fluorouracil, capecitabine and irinotecan doses follow it "
-        "(docs/pharmacogenomics.md).",
+        "(dosecalc docs pharmacogenomics).",
     ),
 ]
 History = Annotated[
     list[Path] | None,
     typer.Option(
         "--history",
-        help="Prior administrations, a history file (CSV or YAML: docs/history.md); repeatable.",
+        help="Prior administrations, a history file (CSV or YAML: dosecalc docs history); repeatable.",
         dir_okay=False,
     ),
 ]
@@ -129,7 +129,7 @@ ChartFile = Annotated[
         dir_okay=False,
     ),
 ]
-Fmt = Annotated[str, typer.Option("--format", help="Output format (docs/outputs.md).")]
+Fmt = Annotated[str, typer.Option("--format", help="Output format (dosecalc docs outputs).")]
 Output = Annotated[
     Path | None,
     typer.Option(
@@ -434,7 +434,7 @@ RecordId = Annotated[
 ImportFile = Annotated[
     Path,
     typer.Argument(
-        help="A history CSV or YAML (docs/history.md), or a FHIR R4 Bundle of "
+        help="A history CSV or YAML (dosecalc docs history), or a FHIR R4 Bundle of "
         "MedicationAdministrations (.json)."
     ),
 ]
@@ -457,7 +457,7 @@ ExportFormat = Annotated[
     str,
     typer.Option(
         "--format",
-        help="csv: a history file of the doses in force (docs/history.md); json: the whole "
+        help="csv: a history file of the doses in force (dosecalc docs history); json: the whole "
         "audit trail, voids and hashes included.",
     ),
 ]

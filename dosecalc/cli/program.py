@@ -135,6 +135,17 @@ class Command(_PlainHelp, TyperCommand):
                 raise
             raise type(e)(hint, ctx) from None
 
+    def make_parser(self, ctx: Any) -> Any:
+        """click keeps the last of an option given twice (``--weight 80kg --weight 70kg``):
+        the other is dropped without a word. An option that takes one value refuses a second,
+        different one."""
+        parser = super().make_parser(ctx)
+        options = {id(o): o for o in (*parser._long_opt.values(), *parser._short_opt.values())}
+        for option in options.values():
+            if option.action == "store":
+                option.process = _once(option, option.process, ctx)
+        return parser
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for param in self.params:
@@ -151,6 +162,22 @@ class Command(_PlainHelp, TyperCommand):
                 param.metavar = shown
                 param.display_type_rich = lambda ctx: None  # type: ignore[method-assign]
                 param._usage_display_name = lambda shown=shown: shown  # type: ignore[attr-defined]
+
+
+def _once(option: Any, process: Callable[[Any, Any], None], ctx: Any) -> Callable[..., None]:
+    def once(value: Any, state: Any) -> None:
+        before = state.opts.get(option.dest, value)
+        if before != value:
+            name = "/".join([*option._short_opts, *option._long_opts])
+            usage_error = typer.BadParameter.__mro__[1]  # typer's own click's UsageError
+            raise usage_error(
+                f"{name} is given twice ({before}, then {value}): give it once, with the value "
+                "meant",
+                ctx,
+            )
+        process(value, state)
+
+    return once
 
 
 # the units recognised typed apart from their number (a word with a / is one too); an argument

@@ -413,15 +413,21 @@ def _basis(
 
 
 def usual_maximum_alert(
-    dose: Dose, patient: Patient, policy: Policy, where: dict[str, Any], prefix: str = ""
+    dose: Dose,
+    patient: Patient,
+    policy: Policy,
+    where: dict[str, Any],
+    prefix: str = "",
+    written_to: float = 0.0,
 ) -> Any:
     """DOSE_ABOVE_USUAL_MAXIMUM (critical) for a dose above its drug's usual maximum single dose
     (or bolus), or None. A guard the drug data marks unverified decides nothing unless the
     policy allows unverified data (data.allow_unverified): the dose above it is then said as
-    DOSE_GUARD_UNVERIFIED (warning), naming the number, never passed over in silence."""
+    DOSE_GUARD_UNVERIFIED (warning), naming the number, never passed over in silence.
+    ``written_to``: half the last digit of a dose as written (221.36 mg: 0.005 mg)."""
     from dosecalc.base.alerts import CRITICAL, WARNING, Alert
 
-    above = above_usual_maximum(dose, patient)
+    above = above_usual_maximum(dose, patient, written_to)
     if not above:
         return None
     if _guard(dose).verified or policy["data.allow_unverified"]:
@@ -445,9 +451,12 @@ def _guard(dose: Dose) -> Any:
     return bolus or single
 
 
-def above_usual_maximum(dose: Dose, patient: Patient) -> str | None:
+def above_usual_maximum(dose: Dose, patient: Patient, written_to: float = 0.0) -> str | None:
     """A sentence when the dose is above the drug's usual maximum single dose (ten-fold guard),
-    or, for a dose given as a bolus, above the drug's usual maximum bolus where it has one."""
+    or, for a dose given as a bolus, above the drug's usual maximum bolus where it has one. A
+    dose as written (``written_to``: half its last digit) is above only when every dose it
+    rounds from is: 221.36 mg is the 221.359 mg of 120 mg/m² × 1.8447 m² rounded, not above
+    120 mg/m²."""
     single = drugs.lookup(dose.drug).max_single_dose
     if single is None:
         return None
@@ -456,17 +465,15 @@ def above_usual_maximum(dose: Dose, patient: Patient) -> str | None:
     guard = bolus or single
     spec = parse_dose(guard.dose)
     if spec.basis == "bsa" and patient.bsa_m2:
-        given, unit = dose.dose / patient.bsa_m2, f"{dose.unit}/m²"
+        per, unit = patient.bsa_m2, f"{dose.unit}/m²"
     elif spec.basis == "weight" and (patient.dosing_weight_kg or patient.weight_kg):
-        given, unit = (
-            dose.dose / float(patient.dosing_weight_kg or patient.weight_kg or 1),
-            f"{dose.unit}/kg",
-        )
+        per, unit = float(patient.dosing_weight_kg or patient.weight_kg or 1), f"{dose.unit}/kg"
     elif spec.basis == "flat":
-        given, unit = dose.dose, dose.unit
+        per, unit = 1.0, dose.unit
     else:
         return None
-    if given <= spec.amount * (1 + 1e-9):
+    given = dose.dose / per
+    if (dose.dose - written_to) / per <= spec.amount * (1 + 1e-9):
         return None
     verified = "" if guard.verified else " (unverified)"
     return (

@@ -20,17 +20,18 @@ from dosecalc.data.labs import ULN, GateSpec, Labs, LabValue, display_unit, gate
 # ---------------------------------------------------------------- the collection
 
 
-def reconcile_scr(scr_mg_dl: float | None, labs: Labs) -> float | None:
-    """``--scr`` and ``--lab scr=`` are the same value: both given and different is refused;
-    the creatinine used is the one given (the latest lab value when only labs are given)."""
+def reconcile_scr(scr_mg_dl: float | None, labs: Labs, given_as: str = "--scr") -> float | None:
+    """``--scr`` (or an order's ``patient.scr``: ``given_as``) and ``--lab scr=`` are the same
+    value: both given and different is refused; the creatinine used is the one given (the
+    latest lab value when only labs are given)."""
     latest = labs.latest("scr")
     if latest is None:
         return scr_mg_dl
     # the same creatinine in two notations agrees to half a µmol/L (0.006 mg/dL)
     if scr_mg_dl is not None and not math.isclose(scr_mg_dl, latest.value, abs_tol=0.006):
         raise fail(
-            "--scr",
-            f"--scr gives {fmt(scr_mg_dl)} mg/dL but the latest scr lab value is "
+            "--scr" if given_as == "--scr" else "--lab",
+            f"{given_as} gives {fmt(scr_mg_dl)} mg/dL but the latest scr lab value is "
             f"{latest.text} ({fmt(latest.value)} mg/dL, {latest.where}); give one creatinine",
         )
     return latest.value
@@ -59,11 +60,15 @@ def reconcile_crcl(gfr_ml_min: float | None, labs: Labs) -> float | None:
 BLOOD_COUNTS = ("anc", "platelets")
 
 
-def _short(source: str | None) -> str:
-    """A source's name for a message: its text up to the first quotation or colon."""
+def _short(source: str | None, most: int = 200) -> str:
+    """A source's name for a message: its text up to the first quotation or colon, cut between
+    words (with an ellipsis) beyond ``most`` characters, never inside a word."""
     if not source:
         return ""
-    return re.split(r":\s|\s'|,\s'", source, maxsplit=1)[0].strip()[:120]
+    name = re.split(r":\s|\s'|,\s'", source, maxsplit=1)[0].strip()
+    if len(name) <= most:
+        return name
+    return name[:most].rsplit(" ", 1)[0].rstrip(",;( ") + "…"
 
 
 def _in_unit(v: LabValue, unit: str, uln: dict[str, float]) -> float | None:
@@ -94,7 +99,7 @@ def check_gates(
 
     A value belongs to the first cycle whose day 1 is on or after the day it was taken (an
     undated value to cycle 1); each cycle is checked with the latest value that belongs to it.
-    Older than ``max_age_days`` before that day 1: LAB_STALE. Below (above) the gate:
+    Older than ``max_age_days`` before that day 1: LAB_STALE; undated: LAB_UNDATED. Below (above) the gate:
     LAB_GATE_FAILED. A value taken after the last cycle's day 1 belongs to no cycle: it cannot
     clear a gate, but one that fails it is LAB_GATE_FAILED all the same. The cycle about to
     start with no value of a gated lab: LAB_GATE_NOT_CHECKED (a warning for a blood count);
@@ -154,7 +159,19 @@ def check_gates(
                 continue
             day1 = starts[c - 1]
             where = dict(phase=phase, cycle=number(c), day=1, date=day1)
-            if v.date is not None and (day1 - v.date).days > max_age_days:
+            if v.date is None:  # it may be months old: the gate is judged, its age is unknown
+                out.append(
+                    Alert(
+                        WARNING,
+                        "LAB_UNDATED",
+                        f"{regimen} cycle {number(c)}: {v.shown()} has no date, so whether it "
+                        f"was taken within labs.max_age_days = {fmt(max_age_days)} days before "
+                        f"day 1 ({day1.isoformat()}) is unknown: give --lab "
+                        f"{v.name}=VALUE@YYYY-MM-DD",
+                        **where,  # type: ignore[arg-type]
+                    )
+                )
+            elif (day1 - v.date).days > max_age_days:
                 out.append(
                     Alert(
                         WARNING,

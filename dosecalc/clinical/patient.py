@@ -180,7 +180,7 @@ def check_bmi(height_cm: float, weight_kg: float) -> None:
     if not lo <= bmi <= hi:
         raise fail(
             "--height/--weight",
-            f"{height_cm:g} cm with {weight_kg:g} kg gives a BMI of {bmi:.0f} kg/m², which is not "
+            f"{height_cm:g} cm with {weight_kg:g} kg gives a BMI of {bmi:.1f} kg/m², which is not "
             f"plausible (valid {lo:g}-{hi:g}); check the units: a bare number means cm for height "
             "and kg for weight",
         )

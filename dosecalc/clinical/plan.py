@@ -306,7 +306,9 @@ PER_ORDER = frozenset(
         "ORGAN_FUNCTION_NO_RECOMMENDATION",
     )
 )
-PER_CYCLE = frozenset(("LAB_GATE_FAILED", "LAB_GATE_NOT_CHECKED", "LAB_GATE_PENDING", "LAB_STALE"))
+PER_CYCLE = frozenset(
+    ("LAB_GATE_FAILED", "LAB_GATE_NOT_CHECKED", "LAB_GATE_PENDING", "LAB_STALE", "LAB_UNDATED")
+)
 NO_ADMINISTRATION = frozenset(("ABBREVIATION_READ",))
 
 
@@ -1153,11 +1155,17 @@ def lifetime_unknown(t: Total) -> Alert:
         if t.drug != EQUIVALENT
         else "--prior DRUG=AMOUNT for each anthracycline given before"
     )
+    # the equivalent's prior can be part known (--prior doxorubicin=300mg/m2, no epirubicin)
+    looked, counted = (
+        ("no prior exposure was", "these doses only")
+        if not t.prior
+        else ("not every prior exposure was", f"these doses and the {fmt(t.prior)} {unit} stated")
+    )
     return Alert(
         WARNING,
         "LIFETIME_EXPOSURE_UNKNOWN",
-        f"{t.drug} has a lifetime {level}, and no prior exposure was looked up: its total "
-        f"({fmt(t.total)} {unit}) counts these doses only. Give the patient's history "
+        f"{t.drug} has a lifetime {level}, and {looked} looked up: its total "
+        f"({fmt(t.total)} {unit}) counts {counted}. Give the patient's history "
         f"(--history FILE), their ledger (--patient ID) or the amount given elsewhere "
         f"({give})",
         drug=t.drug,
@@ -1431,8 +1439,9 @@ def small_child_alerts(
     """SMALL_CHILD_BSA_DOSING (critical): a drug dosed per m², no rule of the regimen replacing
     it, for a patient under the policy's weight, age or BSA for infants and small children
     (children.*), each threshold named with its source. CHILD_DOSING_NOT_STATED (warning): a
-    child (younger than weight.child_below_age_years) on a regimen that has no rule for
-    children and does not say how its sources dose them (``children:``)."""
+    child (younger than weight.child_below_age_years, an infant or small child too) on a
+    regimen that has no rule for children and does not say how its sources dose them
+    (``children:``)."""
     from dosecalc.clinical.rules import effective, select
 
     weight, age, bsa = patient.weight_kg, patient.age_years, patient.bsa_m2
@@ -1472,7 +1481,8 @@ def small_child_alerts(
                     phase=phase,
                 )
             )
-        return out
+    # an infant or small child is a child too: the flat and per-kg doses of a regimen that says
+    # nothing of children are an adult's (anlotinib 12 mg for a 3-kg infant said nothing)
     child = age is not None and age < policy["weight.child_below_age_years"]
     if child and regimen.children is None and not any(o.rules for o in regimen.drugs):
         out.append(

@@ -118,6 +118,15 @@ def _for_calvert(patient: Patient, policy: Policy, measured: float | None) -> Re
         )
     assert patient.scr_mg_dl is not None and patient.age_years is not None
     assert patient.sex is not None and patient.weight_kg is not None
+    if patient.age_years < ADULT_YEARS:  # as kidney_function says: no adult estimate for a child
+        raise fail(
+            "--gfr",
+            f"carboplatin is dosed by AUC (Calvert), which needs the GFR in mL/min; the patient "
+            f"is {fmt(patient.age_years)} years old, and Cockcroft-Gault was derived in adults "
+            "(it is not computed under 18): give a measured GFR (--gfr VALUE with "
+            "--gfr-measured, or --lab crcl=VALUE@DATE), or dose by the protocol's rule for "
+            "children (rules: in the regimen)",
+        )
     trace = []
     scr = patient.scr_mg_dl
     floor = policy["carboplatin.scr_floor_mg_dl"]

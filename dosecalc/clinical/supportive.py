@@ -217,16 +217,28 @@ def regimen_gaps(regimen: Regimen) -> list[Alert]:
     out = []
     given = {o.drug for o in regimen.drugs if not o.supportive}
     for need in requirements():
-        if need.drug not in given:
+        if need.drug not in given or not _above(need, regimen):
             continue
         if need.line is not None:  # a line of that drug, linked to the one it serves or not
             present = any(o.drug == need.line for o in regimen.drugs)
             what = f"no {need.line} line (supportive: true, for: {need.drug})"
+            bare = _uncovered(need, regimen) if present and need.same_day else []
+            if bare:  # mesna on days 1-3 of an ifosfamide given on days 1-5
+                present = False
+                what = f"no {need.line} on {_days(bare)} of it (its {need.line} line's days)"
         else:
-            present = any(
-                c.kind == need.care and c.serves == need.drug for c in regimen.supportive_care
-            )
+            cares = [
+                c for c in regimen.supportive_care if c.kind == need.care and c.serves == need.drug
+            ]
+            present = bool(cares)
             what = f"no {need.care} for it (supportive_care: kind {need.care}, for {need.drug})"
+            if present and all(c.days for c in cares):  # care on stated days only
+                covered = {d for c in cares for d in c.days or ()}
+                given = {d for o in regimen.drugs if o.drug == need.drug for d in o.days}
+                bare = sorted(given - covered)
+                if bare:  # hydration on day 15 for a cisplatin on day 1
+                    present = False
+                    what = f"no {need.care} on {_days(bare)} of it (its {need.care}'s days)"
         if present:
             continue
         unverified = "" if need.verified else " [unverified]"
@@ -240,3 +252,32 @@ def regimen_gaps(regimen: Regimen) -> list[Alert]:
             )
         )
     return out
+
+
+def _above(need: Any, regimen: Regimen) -> bool:
+    """Whether ``regimen`` gives ``need.drug`` at a dose the requirement holds for: any dose, or
+    one above ``need.above`` (high-dose methotrexate: above 500 mg/m²). A dose not per m² (per
+    kg, flat, a rule's) is held to it too: whether it is high cannot be told without the
+    patient."""
+    if need.above is None:
+        return True
+    limit, _unit = need.above
+    for o in regimen.drugs:
+        if o.drug != need.drug or o.supportive:
+            continue
+        spec = o.protocol
+        if spec.basis != "bsa" or spec.amount > limit:
+            return True
+    return False
+
+
+def _uncovered(need: Any, regimen: Regimen) -> list[int]:
+    """The days of the cycle ``regimen`` gives ``need.drug`` and no ``need.line`` line."""
+    given: set[int] = set()
+    covered: set[int] = set()
+    for o in regimen.drugs:
+        if o.drug == need.drug and not o.supportive:
+            given.update(o.days)
+        elif o.drug == need.line:
+            covered.update(o.days)
+    return sorted(given - covered)

@@ -44,35 +44,6 @@ OK, OUTSIDE, NOT_IN_REGIMEN, WRONG_ROUTE = (
     "wrong-route",
 )
 
-# Route words orders use → the route they mean (anything else is compared as written).
-_ROUTES = {
-    "IV": (
-        "iv",
-        "intravenous",
-        "intravenously",
-        "ivpb",
-        "iv infusion",
-        "iv push",
-        "ivp",
-        "iv bolus",
-        "civ",
-        "continuous iv",
-        "intravenous infusion",
-    ),
-    "PO": ("po", "oral", "orally", "by mouth", "per os", "p.o."),
-    "SC": ("sc", "subcut", "subcutaneous", "subcutaneously", "sq", "s.c.", "s/c"),
-    "IM": ("im", "intramuscular", "intramuscularly", "i.m."),
-    "IT": ("it", "intrathecal", "intrathecally", "i.t."),
-}
-_ROUTE_OF = {w.replace(".", ""): k for k, words in _ROUTES.items() for w in words}
-
-
-def route_key(text: str) -> str:
-    """'i.v.' / 'Intravenous' / 'IV push' → 'IV'; an unknown route is folded as written."""
-    folded = " ".join(text.strip().lower().replace(".", "").split())
-    return _ROUTE_OF.get(folded, folded.upper())
-
-
 @dataclass(frozen=True)
 class LineCheck:
     """One line of the order against the plan (``expected`` is None for a line not in it)."""
@@ -459,12 +430,13 @@ def _check_line(
             )
     elif rule is not None:
         trace.append(f"matches the policy's rounding: {rule}")
-    if ln.route is not None and route_key(ln.route) != route_key(d.route):
+    if ln.route is not None and drugs.route_key(ln.route) != drugs.route_key(d.route):
         alerts.append(
             Alert(
                 CRITICAL,
                 "ORDER_ROUTE_MISMATCH",
-                f"{ln.drug} day {ln.day}: ordered {ln.route}, the regimen gives it {d.route}",
+                f"{ln.drug} day {ln.day}: ordered {ln.route}, the regimen gives it {d.route}"
+                + (f"; {fatal}" if (fatal := drugs.wrong_route(ln.drug, ln.route)) else ""),
                 **_where(order, ln.day, ln.drug),
             )
         )
@@ -486,13 +458,20 @@ SLIPS = {
 }
 
 
-def _slip(ratio: float) -> str:
-    """' (decimal or unit slip? ten times the dose)' when the ordered dose is a power of ten
-    (10, 100, 1,000, or a tenth...) of the recomputed one, within 3 %."""
+def slip_words(ratio: float) -> str | None:
+    """'ten times the dose', 'a tenth of it', … when the ordered dose is a power of ten (10,
+    100, 1,000, or a tenth...) of the recomputed one, within 3 %: a suspected decimal or unit
+    slip (the one rule for the deviation's words and for who may acknowledge it)."""
     for factor, words in SLIPS.items():
         if abs(ratio / factor - 1) <= 0.03:
-            return f" (decimal or unit slip? {words})"
-    return ""
+            return words
+    return None
+
+
+def _slip(ratio: float) -> str:
+    """' (decimal or unit slip? ten times the dose)' for a suspected slip, else ''."""
+    words = slip_words(ratio)
+    return f" (decimal or unit slip? {words})" if words else ""
 
 
 def _swapped(order: Order, checks: list[LineCheck | None], alerts: list[Alert]) -> list[Alert]:
@@ -711,12 +690,25 @@ def _guards(checks: list[LineCheck], plan: Plan, patient: Patient) -> list[Alert
             date=date_of(plan.start, ln.day),
         )
         above = usual_maximum_alert(
-            _flat(ln, infusion), patient, plan.policy, where, "as ordered: "
+            _flat(ln, infusion), patient, plan.policy, where, "as ordered: ", _written_to(ln)
         )
         if above is not None:
             flagged.add((ln.drug, ln.day))
             out.append(above)
     return out
+
+
+def _written_to(ln: OrderLine) -> float:
+    """Half the last digit of a dose as written, in the dose's unit (221.36 mg: 0.005 mg;
+    0.22136 g: 0.005 mg too); 0 where the text does not show its digits plainly."""
+    import re
+
+    found = re.fullmatch(r"\s*(\d+)(?:\.(\d*))?\s*[^\d.eE+-].*", ln.written)
+    if found is None:
+        return 0.0
+    number = float(found[1] + "." + (found[2] or ""))
+    half = 0.5 * 10.0 ** -len(found[2] or "")
+    return ln.amount * half / number if number > 0 else 0.0
 
 
 def _order_alerts(
@@ -984,10 +976,11 @@ def line_ratios(checks: list[LineCheck]) -> dict[tuple[str, int], float]:
 def tier_of(w: Alert, policy: Policy, ratios: dict[tuple[str, int], float]) -> str:
     """Who may acknowledge ``w``: ``order`` (the prescriber, in the order) or ``pharmacist``
     (the verifying pharmacist only, on the command line). A dose at twice the recomputed one or
-    more, or a tenth or less (a unit or decimal slip), is the pharmacist's whatever the code."""
+    more, or a tenth or less, or a suspected unit or decimal slip (:func:`slip_words`: a tenth
+    within 3 %, 0.103 included), is the pharmacist's whatever the code."""
     ratio = ratios.get((w.drug or "", w.day or 0))
     if w.code == "ORDER_DOSE_DEVIATION" and ratio is not None:
-        if ratio >= SLIP[1] or ratio <= SLIP[0]:
+        if ratio >= SLIP[1] or ratio <= SLIP[0] or slip_words(ratio):
             return PHARMACIST
     return policy["verify.acknowledge"].get(w.code, ORDER)  # type: ignore[no-any-return]
 
@@ -1079,6 +1072,6 @@ def _what(w: Alert, ratios: dict[tuple[str, int], float]) -> str:
     if w.code == "ORDER_DOSE_DEVIATION" and ratio is not None:
         if ratio >= SLIP[1]:
             return f"a dose {fmt(ratio, 1)} times the recomputed one"
-        if ratio <= SLIP[0]:
+        if ratio <= SLIP[0] or slip_words(ratio):
             return f"a dose {fmt(100 * ratio)} % of the recomputed one (a unit slip?)"
     return w.code

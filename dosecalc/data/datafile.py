@@ -49,6 +49,7 @@ PATTERNS = {
     "^[a-z0-9][a-z0-9-]*$": "lowercase letters, digits and hyphens, e.g. my-ec",
     "^[a-z0-9][a-z0-9 -]*$": "lowercase letters, digits, spaces and hyphens",
     "^[A-Z][A-Z0-9_]*$": "capital letters, digits and underscores, e.g. DOSE_ABOVE_USUAL_MAXIMUM",
+    "\\S": "some text, not only spaces",
 }
 
 

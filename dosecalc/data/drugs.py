@@ -110,6 +110,13 @@ class SingleDoseGuard(_Strict):
     bolus: BolusGuard | None = None  # the guard for a regimen line given as a bolus
 
 
+class RouteOnly(_Strict):
+    """The one route a drug may be given by: any other is fatal (the vinca alkaloids' labels)."""
+
+    route: str = Field(min_length=1)
+    source: str = Field(min_length=1)
+
+
 class Drug(_Strict):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9 -]*$")
     drug_class: str = Field(alias="class", min_length=1)
@@ -119,6 +126,7 @@ class Drug(_Strict):
     abbreviations: tuple[str, ...] = ()  # accepted, always reported (ISMP: write the full name)
     tall_man: str | None = None
     max_single_dose: SingleDoseGuard | None = None
+    route_only: RouteOnly | None = None
     note: str | None = None
 
     @property
@@ -385,3 +393,44 @@ def lookup(text: str) -> Drug:
 def resolve(text: str) -> tuple[Drug, bool]:
     """The drug ``text`` names and whether it was an abbreviation (see DrugBook.resolve)."""
     return book().resolve(text)
+
+
+# Route words regimens and orders use → the route they mean (anything else is compared as
+# written).
+_ROUTES = {
+    "IV": (
+        "iv",
+        "intravenous",
+        "intravenously",
+        "ivpb",
+        "iv infusion",
+        "iv push",
+        "ivp",
+        "iv bolus",
+        "civ",
+        "continuous iv",
+        "intravenous infusion",
+    ),
+    "PO": ("po", "oral", "orally", "by mouth", "per os", "p.o."),
+    "SC": ("sc", "subcut", "subcutaneous", "subcutaneously", "sq", "s.c.", "s/c"),
+    "IM": ("im", "intramuscular", "intramuscularly", "i.m."),
+    "IT": ("it", "intrathecal", "intrathecally", "i.t."),
+}
+_ROUTE_OF = {w.replace(".", ""): k for k, words in _ROUTES.items() for w in words}
+
+
+def route_key(text: str) -> str:
+    """'i.v.' / 'Intravenous' / 'IV push' → 'IV'; an unknown route is folded as written."""
+    folded = " ".join(text.strip().lower().replace(".", "").split())
+    return _ROUTE_OF.get(folded, folded.upper())
+
+
+def wrong_route(drug: str, route: str) -> str | None:
+    """Why ``route`` is never to be used for ``drug`` (its label: fatal by any other), or None."""
+    only = lookup(drug).route_only
+    if only is None or route_key(route) == route_key(only.route):
+        return None
+    return (
+        f"{drug} is for {only.route} use only, fatal if given by any other route ({only.source}); "
+        f"route '{route}' is never used for it"
+    )

@@ -179,7 +179,7 @@ def kind(name: str, field_name: str = "--lab") -> Kind:
         raise fail(
             field_name,
             f"'{name[:40]}' is not a laboratory test dosecalc knows; give one of "
-            f"{', '.join(KINDS)} (or a synonym docs/labs.md lists, such as plt or creatinine)",
+            f"{', '.join(KINDS)} (or a synonym dosecalc docs labs lists, such as plt or creatinine)",
         )
     return found
 

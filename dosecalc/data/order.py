@@ -188,9 +188,10 @@ def parse_amount(value: Any, drug: str) -> tuple[float, str]:
         amount = number * units.factor(unit_text, target)
     except units.DimensionError:
         per = " (the order gives the amount to give, not the protocol dose per m² or kg)"
+        kind = units.kind_of(unit_text)
         raise ValueError(
-            f"'{value}' {units.kind_of(unit_text) and 'is ' + units.kind_of(unit_text) or 'is'}"
-            f", not {'a mass' if target == 'mg' else 'a number of units'}"
+            f"'{value}' is {kind + ', not' if kind else 'not'} "
+            f"{'a mass' if target == 'mg' else 'a number of units'}"
             f"{per if '/' in unit_text else ''}; {ABSOLUTE}"
         ) from None
     bad = dose_problem(amount, target)

@@ -251,7 +251,7 @@ Days = Annotated[
         }
     ),
 ]
-Text = Annotated[str, Field(min_length=1)]
+Text = Annotated[str, Field(min_length=1, pattern=r"\S")]  # some text, not only spaces
 
 
 def _iso_date(value: Any) -> date:
@@ -661,6 +661,9 @@ class DrugOrder(_Strict):
             )
         spec = self.protocol
         drug = drugs.lookup(self.drug)
+        fatal = drugs.wrong_route(self.drug, self.route) if self.route is not None else None
+        if fatal is not None:
+            raise KeyProblem("route", fatal)
         if spec.basis == "auc":
             if self.drug != "carboplatin":
                 raise ValueError(f"an AUC dose is only valid for carboplatin, not {self.drug}")
@@ -1103,16 +1106,27 @@ def resolve(ref: str) -> Path:
     candidate = Path(ref)
     try:
         looks_like_file = (
-            candidate.suffix.lower() in (".yaml", ".yml") or "/" in ref or candidate.exists()
+            candidate.suffix.lower() in (".yaml", ".yml") or "/" in ref or candidate.is_file()
         )
         is_file = looks_like_file and candidate.is_file()
     except (OSError, ValueError):  # a name too long or with a NUL byte is no file of ours
         looks_like_file, is_file = True, False
+    key = ref.strip().lower()
+    bare = "/" not in ref and candidate.suffix.lower() not in (".yaml", ".yml")
+    if is_file and bare and re.fullmatch(r"[a-z0-9][a-z0-9-]{0,63}", key):
+        if (library_dir() / f"{key}.yaml").is_file():  # a file here named like a library id
+            raise FileError(
+                Problem(
+                    f"'{ref[:80]}' is both a library regimen and a file in this folder, so which "
+                    f"is meant is unclear: write ./{ref[:80]} for the file; for the library's, "
+                    "rename the file or run from another folder",
+                    field="REGIMEN",
+                )
+            )
     if looks_like_file:
         if not is_file:
             raise FileError(Problem("no such regimen or course file", file=ref[:200]))
         return candidate
-    key = ref.strip().lower()
     path = library_dir() / f"{key}.yaml"
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,63}", key) or not path.is_file():
         import difflib

@@ -193,6 +193,18 @@ class Requirement:
     text: str
     source: str  # the citation
     verified: bool
+    above: tuple[float, str] | None = None  # only for a dose above this (500, "mg/m2")
+    same_day: bool = False  # the line on every day the drug is given (mesna), not only once
+
+
+def _above(text: str | None) -> tuple[float, str] | None:
+    """'500 mg/m2' → (500.0, 'mg/m2'): the dose a requirement starts above (mg per m² only)."""
+    if text is None:
+        return None
+    number, unit = text.split()
+    if unit != "mg/m2":
+        raise ValueError(f"above: {text!r} is not a dose in mg/m2")
+    return float(number), unit
 
 
 @lru_cache(maxsize=1)
@@ -212,6 +224,8 @@ def requirements() -> tuple[Requirement, ...]:
                 r["text"],
                 sources[r["source"]],
                 bool(r["verified"]),
+                _above(r.get("above")),
+                bool(r.get("same_day", False)),
             )
             for r in data["required_with"]
         )

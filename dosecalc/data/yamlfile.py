@@ -295,6 +295,8 @@ def parse(text: str, source: str) -> tuple[Any, dict[Loc, int]]:
         message = " ".join(filter(None, [e.context, e.problem]))
         if "while scanning an alias" in message:  # a star allele written bare: DPYD: *1/*2A
             message += STAR_HINT
+        if "'\\t'" in message:  # pyyaml shows the tab as '\t'
+            message += "; indent with spaces, not tabs (YAML does not allow tabs for indentation)"
         raise FileError(
             Problem(f"not valid YAML: {message}", file=source, line=mark.line + 1 if mark else None)
         ) from None

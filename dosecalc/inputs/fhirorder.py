@@ -122,10 +122,12 @@ def read_bundle(
     regimen: str | None = None,
     cycle: int | None = None,
     start: date | None = None,
+    regimen_id: str | None = None,
 ) -> Order:
     """The order a bundle holds: the MedicationRequests of one cycle (``cycle``/``regimen`` pick
-    one from a bundle of several cycles, such as a whole plan's; ``start`` is day 1 when the
-    bundle does not number its days)."""
+    one from a bundle of several cycles, such as a whole plan's, ``regimen`` by its id:
+    ``regimen_id`` when it names a file; ``start`` is day 1 when the bundle does not number its
+    days)."""
     bundle = fhir.parse(
         text.encode(), source, "a JSON order is a FHIR R4 Bundle of MedicationRequests"
     )
@@ -173,7 +175,7 @@ def read_bundle(
         raise FileError(*problems[:30])
     if not requests:
         raise FileError(Problem("the Bundle holds no MedicationRequest to verify", file=source))
-    requests, regimen, cycle, others = _one_cycle(requests, source, regimen, cycle)
+    requests, regimen, cycle, others = _one_cycle(requests, source, regimen, cycle, regimen_id)
     lines, start, assumed = _days(requests, source, start)
     if others:
         not_read.append(
@@ -420,9 +422,14 @@ def _request(
 
 
 def _one_cycle(
-    requests: list[_Request], source: str, regimen: str | None, cycle: int | None
+    requests: list[_Request],
+    source: str,
+    regimen: str | None,
+    cycle: int | None,
+    regimen_id: str | None = None,
 ) -> tuple[list[_Request], str | None, int | None, int]:
     """The requests of one cycle, its regimen and number, and how many others were left out."""
+    wanted = (regimen_id or regimen or "").strip().lower() or None
     groups = {r.group for r in requests}
     if None in groups:
         if len(groups) > 1:
@@ -439,7 +446,7 @@ def _one_cycle(
         g
         for g in keys
         if (cycle is None or g[2] == cycle)  # type: ignore[index]
-        and (regimen is None or g[0] == regimen.strip().lower())  # type: ignore[index]
+        and (wanted is None or g[0] == wanted)  # type: ignore[index]
     ]
     if len(chosen) > 1 and len({(g[0], g[2]) for g in chosen}) == 1:  # type: ignore[index]
         raise FileError(

@@ -392,6 +392,18 @@ def read_error(e: Exception, source: str, line: int) -> FileError:
     return FileError(Problem(f"not valid CSV: {e}", file=source, line=line + 1))
 
 
+# A history of no administrations (a header only, an empty YAML list) is refused: it proves
+# nothing of the patient's prior exposure, yet would be counted as none (a wrong export filter)
+NO_ROWS = (
+    "the history file holds no administrations, only {what}: it would count as no prior "
+    "exposure; give the rows, or say the patient had none with --prior DRUG=0mg/m2"
+)
+
+
+def _rows_read(history: History) -> int:
+    return sum(len(cols.amount) for cols in history.patients.values())
+
+
 def scan_csv(path: Path, history: History, today: date) -> None:
     """Read a CSV history into ``history``, checking every row (all bad rows refuse it).
     A pharmacy-wide history is read by the analytics engine instead (:mod:`dosecalc.batch`)."""
@@ -408,7 +420,10 @@ def scan_csv(path: Path, history: History, today: date) -> None:
         layout = read_layout(header, source)
         file = len(history.sources)
         history.sources.append(source)
+        before = _rows_read(history)
         _scan_rows(reader, layout, history, file, today, source)
+        if _rows_read(history) == before:
+            raise FileError(Problem(NO_ROWS.format(what="its header"), file=source))
     finally:
         handle.close()
 
@@ -607,6 +622,8 @@ def scan_yaml(path: Path, history: History, today: date) -> None:
 
     source = str(path)
     items = yaml_items(yamlfile.read_text(path, "history", 10_000_000), source)
+    if not items:
+        raise FileError(Problem(NO_ROWS.format(what="an empty list"), file=source))
     file = len(history.sources)
     history.sources.append(source)
     rows, problems = [], []

@@ -302,17 +302,22 @@ def read_bytes(path: Path) -> tuple[bytes, str]:
 
 
 def read(
-    path: Path, regimen: str | None = None, cycle: int | None = None, start: date | None = None
+    path: Path,
+    regimen: str | None = None,
+    cycle: int | None = None,
+    start: date | None = None,
+    regimen_id: str | None = None,
 ) -> Order:
     """An order file (YAML) or a FHIR R4 Bundle (JSON), by its content. ``regimen``, ``cycle``
-    and ``start`` pick one cycle of a bundle (and say what a bundle does not); a YAML order
+    and ``start`` pick one cycle of a bundle (and say what a bundle does not; ``regimen_id``:
+    the id of the regimen file ``regimen`` names, which a bundle's requests carry); a YAML order
     states them itself, and a different value is refused."""
     data, sha = read_bytes(path)
     text = data.decode("utf-8-sig")
     if path.suffix.lower() == ".json" or _is_fhir(text):
         from dosecalc.inputs.fhirorder import read_bundle
 
-        return read_bundle(text, str(path), sha, path.parent, regimen, cycle, start)
+        return read_bundle(text, str(path), sha, path.parent, regimen, cycle, start, regimen_id)
     order = read_yaml(text, str(path), sha, path.parent)
     for option, given, own in (
         ("--regimen", regimen, order.regimen),

@@ -15,15 +15,15 @@ HERE = Path(__file__).with_name("schemas")
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
 NAMES = {
-    "regimen": "a regimen file (YAML; docs/regimen.md)",
-    "course": "a course file (YAML; docs/course.md)",
-    "plan-output": "dosecalc plan --format json (docs/outputs.md)",
-    "check-output": "dosecalc check --format json (docs/outputs.md)",
-    "bsa-output": "dosecalc bsa --format json (docs/outputs.md)",
-    "order": "an order file (YAML; docs/order.md)",
-    "verify-output": "dosecalc verify --format json (docs/outputs.md)",
-    "regimens-diff-output": "dosecalc regimens diff --format json (docs/commands.md)",
-    "mtx-output": "dosecalc mtx --format json (docs/outputs.md)",
+    "regimen": "a regimen file (YAML; dosecalc docs regimen)",
+    "course": "a course file (YAML; dosecalc docs course)",
+    "plan-output": "dosecalc plan --format json (dosecalc docs outputs)",
+    "check-output": "dosecalc check --format json (dosecalc docs outputs)",
+    "bsa-output": "dosecalc bsa --format json (dosecalc docs outputs)",
+    "order": "an order file (YAML; dosecalc docs order)",
+    "verify-output": "dosecalc verify --format json (dosecalc docs outputs)",
+    "regimens-diff-output": "dosecalc regimens diff --format json (dosecalc docs commands)",
+    "mtx-output": "dosecalc mtx --format json (dosecalc docs outputs)",
 }
 
 

@@ -365,6 +365,9 @@ class Batch:
         counts, texts = self._scan_texts()
         for i, s in enumerate(self.sources):
             s.rows = counts.get(i, 0)
+            if not s.rows and not s.refused_count:  # as the reader refuses it (hist.NO_ROWS)
+                what = "its header" if s.kind == "csv" else "its columns"
+                raise FileError(Problem(hist.NO_ROWS.format(what=what), file=s.name))
         self.totals = _resolve(self.con, texts, self.today)
 
     def _materialize(self, src: int, lines: Any) -> bool:

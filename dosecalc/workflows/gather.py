@@ -50,12 +50,12 @@ def genotypes(texts: list[str] | None, values: Any = None) -> dict[str, Any]:
     return found
 
 
-def with_labs(person: Any, values: Any) -> Any:
+def with_labs(person: Any, values: Any, scr_given_as: str = "--scr") -> Any:
     """The patient with the creatinine the labs carry (refused when the labs contradict --scr,
-    or a measured clearance contradicts --gfr)."""
+    or an order's creatinine: ``scr_given_as``, or a measured clearance contradicts --gfr)."""
     from dosecalc.clinical import labs as lab_rules
 
-    scr = lab_rules.reconcile_scr(person.scr_mg_dl, values)
+    scr = lab_rules.reconcile_scr(person.scr_mg_dl, values, scr_given_as)
     lab_rules.reconcile_crcl(person.gfr_ml_min, values)
     return replace(person, scr_mg_dl=scr)
 

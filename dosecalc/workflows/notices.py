@@ -34,7 +34,7 @@ def untracked_priors(rows: Sequence[Any], result: Any) -> list[Alert]:
                 "PRIOR_NOT_TRACKED",
                 f"--prior {r.drug}: dosecalc has no lifetime ceiling, monitoring level or "
                 f"equivalence factor for {r.drug}, so this amount is added to its total but "
-                "checks nothing (the tracked drugs: docs/ceilings.md)",
+                "checks nothing (the tracked drugs: dosecalc docs ceilings)",
                 drug=r.drug,
             )
         )

@@ -59,7 +59,8 @@ def run(o: VerifyRequest) -> Any:
     from dosecalc.clinical.verify import verify
     from dosecalc.data.regimen import MAX_CYCLES
     from dosecalc.inputs import order as od
-    from dosecalc.workflows import gather
+    from dosecalc.base.alerts import WARNING
+    from dosecalc.workflows import gather, notices
 
     if o.patient is not None:
         o = replace(o, patient=gather.patient_option(o.patient))
@@ -80,7 +81,7 @@ def run(o: VerifyRequest) -> Any:
     rules = gather.policy(o.policy, o.sets)
     table = gather.equivalence(o.equivalence, rules)
     start = parse_start(o.start)[0] if o.start is not None else None
-    order = od.read(o.order, o.regimen, cycle, start)
+    order = od.read(o.order, o.regimen, cycle, start, _regimen_id(o.regimen))
     if order.regimen is None:
         raise fail(
             "--regimen",
@@ -102,7 +103,16 @@ def run(o: VerifyRequest) -> Any:
     labs = gather.labs(o.lab, o.labs)
     genotypes, said = _genotypes(o, order, labs)
     person, source, order_bsa = _patient(o, order, rules)
-    person = gather.with_labs(person, labs)
+    from_order = f"the order's patient.scr ({order.source})"
+    person = gather.with_labs(person, labs, "--scr" if o.scr is not None else from_order)
+    # the order's age, sex, creatinine or GFR replaced by a different option: said, as a
+    # warning (the prescriber dosed with the other value)
+    said += [
+        replace(a, severity=WARNING)
+        for a in notices.overrides(
+            order.patient, {k: getattr(o, k) for k in ("sex", "age", "scr", "gfr")}, order.source
+        )
+    ]
     prior = _prior(o, person.bsa_m2)
     result = verify(
         order,
@@ -141,15 +151,29 @@ def _genotypes(o: VerifyRequest, order: Any, labs: Any) -> tuple[dict[str, Any],
     return notices.genotype_overrides(gather.genotypes(o.genotype, labs), written, order.source)
 
 
+def _looks_like_file(ref: str) -> bool:
+    return ref.lower().endswith((".yaml", ".yml")) or "/" in ref
+
+
+def _regimen_id(ref: str | None) -> str | None:
+    """The id of the regimen file --regimen names (a bundle's requests carry the id, not the
+    path); None for a library id."""
+    from dosecalc.workflows import course as crs
+
+    if ref is None or not _looks_like_file(ref):
+        return None
+    opened = crs.open_file(ref)
+    return None if isinstance(opened, crs.Course) else str(opened.id)
+
+
 def _regimen(order: Any, from_option: bool) -> Any:
     """The order's regimen: a library id, or a file (relative to the order file, or to the
     current folder for --regimen)."""
     from dosecalc.workflows import course as crs
 
     ref = order.regimen
-    looks_like_file = ref.lower().endswith((".yaml", ".yml")) or "/" in ref
     if (
-        looks_like_file
+        _looks_like_file(ref)
         and not from_option
         and order.base is not None
         and not Path(ref).is_absolute()
