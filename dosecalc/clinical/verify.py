@@ -44,6 +44,7 @@ OK, OUTSIDE, NOT_IN_REGIMEN, WRONG_ROUTE = (
     "wrong-route",
 )
 
+
 @dataclass(frozen=True)
 class LineCheck:
     """One line of the order against the plan (``expected`` is None for a line not in it)."""

@@ -55,11 +55,11 @@ class VerifyRequest:
 def run(o: VerifyRequest) -> Any:
     """The order checked (clinical.verify.Verification), recorded in the ledger with --record."""
     from dosecalc.base import strict
+    from dosecalc.base.alerts import WARNING
     from dosecalc.clinical.plan import parse_start
     from dosecalc.clinical.verify import verify
     from dosecalc.data.regimen import MAX_CYCLES
     from dosecalc.inputs import order as od
-    from dosecalc.base.alerts import WARNING
     from dosecalc.workflows import gather, notices
 
     if o.patient is not None:
