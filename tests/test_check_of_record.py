@@ -528,3 +528,16 @@ def test_a_prior_in_mg_is_told_how_to_write_it_not_to_give_a_row_it_has_not(cli)
     [w] = [w for w in json.loads(out)["warnings"] if w["code"] == "BSA_ASSUMED"]
     assert "the --prior amount, an absolute dose, was converted with" in w["message"]
     assert "each row" not in w["message"]
+
+
+def test_an_order_s_lifetime_total_is_one_number(cli, tmp_path: Path) -> None:
+    """An order above the plan's dose (epirubicin 189 mg for 166): the cumulative line said
+    102.5 mg/m² and LIFETIME_EXPOSURE_UNKNOWN 'its total (90 mg/m²)', the recomputed one."""
+    lines = [{"drug": "epirubicin", "dose": "189 mg", "day": 1, "route": "IV"},
+             {"drug": "cyclophosphamide", "dose": "1107 mg", "day": 1, "route": "IV"}]  # fmt: skip
+    _, data = verify_json(cli, save(tmp_path, ec_order(lines=lines)), *PATIENT)
+    [epi] = [t for t in data["cumulative"] if t["drug"] == "epirubicin"]
+    [w] = [w for w in data["warnings"]
+           if w["code"] == "LIFETIME_EXPOSURE_UNKNOWN" and w["drug"] == "epirubicin"]  # fmt: skip
+    assert f"its total ({epi['total']:.1f} mg/m²)" in w["message"], (epi, w["message"])
+    assert epi["total"] > 100  # 189 mg / 1.8447 m², not the recomputed 90

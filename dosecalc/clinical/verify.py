@@ -268,8 +268,12 @@ def verify(
     given = _as_ordered(
         expected_plan, checks, patient, history, factors, equivalence, policy, consulted
     )
+    # the lifetime totals are the order's (as ordered), never the recomputed plan's: its
+    # ceilings' alerts, and the total a LIFETIME_EXPOSURE_UNKNOWN names
     ceiling = set(expected_plan.result.alerts)
-    warnings = [w for w in expected_plan.warnings if w not in ceiling]
+    unknown = "LIFETIME_EXPOSURE_UNKNOWN"
+    warnings = [w for w in expected_plan.warnings if w not in ceiling and w.code != unknown]
+    warnings += [w for w in given.warnings if w.code == unknown]
     warnings += given.result.alerts + line_alerts
     warnings += _guards(checks, expected_plan, patient)
     warnings += _order_alerts(order, regimen, patient, policy, patient_from, order_bsa_m2, today)
