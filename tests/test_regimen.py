@@ -297,3 +297,11 @@ def test_a_tab_for_indentation_is_said_so(tmp_path: Path) -> None:
     with pytest.raises(FileError) as e:
         rg.load(str(path))
     assert "tab.yaml:6:" in str(e.value) and "indent with spaces, not tabs" in str(e.value)
+
+
+def test_an_order_file_given_as_a_regimen_is_said_in_one_sentence() -> None:
+    """Thirteen 'required key is missing' and 'unknown key' errors, each listing nineteen keys."""
+    with pytest.raises(FileError) as e:
+        rg.load(str(ROOT / "examples" / "order-ec-cycle2.yaml"))
+    assert len(e.value.problems) == 1
+    assert "this is an order file, not a regimen; `dosecalc verify` reads it" in str(e.value)

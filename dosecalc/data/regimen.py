@@ -1060,6 +1060,14 @@ def validate(data: Any, lines: dict[Any, int], source: str, sha256: str | None =
     from dosecalc.data import regimen_rules
     from dosecalc.data.datafile import validate as validate_model
 
+    if isinstance(data, dict) and "lines" in data and "drugs" not in data:
+        raise FileError(  # as an order file read as one says it is a regimen
+            Problem(
+                "this is an order file, not a regimen; `dosecalc verify` reads it (a regimen "
+                "lists its drugs, doses and days)",
+                file=source,
+            )
+        )
     length = data.get("cycle_length_days") if isinstance(data, dict) else None
     context = {"cycle_length_days": length, "source": _shown(source), "lines": lines}
     regimen = validate_model(Regimen, data, lines, source, context)
