@@ -592,3 +592,13 @@ def test_a_history_of_no_administrations_is_never_read_as_no_prior_exposure(
         p = run(*args)
         assert p.returncode == 2 and p.stdout == "", args
         assert "holds no administrations" in p.stderr and "--prior DRUG=0mg/m2" in p.stderr
+
+
+def test_a_header_of_many_unknown_columns_is_said_in_a_short_sentence(run, tmp_path: Path) -> None:
+    """200,000 columns named x made a 1 MB error listing every one."""
+    wide = tmp_path / "wide.csv"
+    wide.write_text("date,drug,dose,unit," + ",".join(["x"] * 200_000 + [f"c{i}" for i in range(20)])
+                    + "\n2026-01-01,cisplatin,50,mg/m2," + ",".join(["1"] * 200_020) + "\n")  # fmt: skip
+    p = run("check", "--history", str(wide))
+    assert p.returncode == 2 and len(p.stderr) < 1000, len(p.stderr)
+    assert "unknown columns 'x', 'c0'" in p.stderr and "and 11 more" in p.stderr

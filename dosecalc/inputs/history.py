@@ -290,13 +290,18 @@ def looks_like(columns: Iterable[str], expected: str) -> str:
 
 
 def check_columns(columns: Iterable[str], source: str, line: int | None) -> None:
+    from collections import Counter
+
     given = [c.strip() for c in columns]
-    unknown = [c for c in given if c not in COLUMNS]
+    unknown = list(dict.fromkeys(c for c in given if c not in COLUMNS))
     missing = [c for c in REQUIRED if c not in given]
     if unknown:
+        shown = ", ".join(repr(c[:40]) for c in unknown[:10])
+        if len(unknown) > 10:  # a header of 200,000 names made a 1 MB message
+            shown += f" and {len(unknown) - 10:,} more"
         raise FileError(
             Problem(
-                f"unknown column{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}; "
+                f"unknown column{'s' if len(unknown) > 1 else ''} {shown}; "
                 f"valid columns: {', '.join(COLUMNS)} (date, drug, dose and unit are required)"
                 + looks_like(given, "history"),
                 file=source,
@@ -312,7 +317,7 @@ def check_columns(columns: Iterable[str], source: str, line: int | None) -> None
                 line=line,
             )
         )
-    duplicated = sorted({c for c in given if given.count(c) > 1})
+    duplicated = sorted(c for c, n in Counter(given).items() if n > 1)
     if duplicated:
         raise FileError(Problem(f"column {duplicated[0]!r} appears twice", file=source, line=line))
 
