@@ -305,3 +305,30 @@ def test_an_order_file_given_as_a_regimen_is_said_in_one_sentence() -> None:
         rg.load(str(ROOT / "examples" / "order-ec-cycle2.yaml"))
     assert len(e.value.problems) == 1
     assert "this is an order file, not a regimen; `dosecalc verify` reads it" in str(e.value)
+
+
+@pytest.mark.parametrize(
+    ("lines", "said"),
+    [
+        # an exact copy: the day's cisplatin doubled without a word
+        ("  - {drug: cisplatin, dose: 75 mg/m2, days: 1}\n" * 2, "on day 1 of every cycle"),
+        # a split dose: each line under vincristine's 2 mg cap, the day's 3.7 mg above it
+        ("  - {drug: vincristine, dose: 1 mg/m2, days: 1}\n"
+         "  - {drug: vincristine, dose: 1 mg/m2, days: 1, max_dose: 2 mg}\n", "every cycle"),
+        # a loading dose's cycles overlapping the maintenance's
+        ("  - {drug: trastuzumab, dose: 8 mg/kg, days: 1, cycles: 1-2}\n"
+         "  - {drug: trastuzumab, dose: 6 mg/kg, days: 1, cycles: 2-}\n", "on day 1 of cycle 2"),
+    ],
+)  # fmt: skip
+def test_one_drug_on_one_day_by_two_lines_is_refused(tmp_path: Path, lines: str, said: str) -> None:
+    path = tmp_path / "two.yaml"
+    path.write_text("id: two\nname: two\ncycle_length_days: 21\nsources: [x]\ndrugs:\n" + lines)
+    with pytest.raises(FileError) as e:
+        rg.load(str(path))
+    assert "two.yaml:7: drugs[1].drug:" in str(e.value) and said in str(e.value)
+    assert "and line 1 (drugs[0])" in str(e.value)
+
+
+def test_a_bolus_and_an_infusion_of_one_drug_on_one_day_are_two_doses() -> None:
+    reg = rg.load("mfolfox6")  # fluorouracil 400 mg/m2 bolus and 2,400 mg/m2 over 46 h, day 1
+    assert [o.drug for o in reg.drugs].count("fluorouracil") == 2

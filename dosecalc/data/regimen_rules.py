@@ -105,7 +105,49 @@ def problems(regimen: Regimen, lines: dict[Any, int], source: str) -> list[Probl
                     "it would, and the first rule that matches wins; put the narrower rule first",
                 )
     supportive_problems(regimen, report)
+    _same_drug_same_day(regimen, report)
     return out
+
+
+def _same_drug_same_day(regimen: Regimen, report: Any) -> None:
+    """Two lines giving one drug the same way (route, bolus or infusion) on the same day of a
+    cycle (an exact copy, a split dose, a loading dose's cycles overlapping the
+    maintenance's): each line is held to the usual maximum and its cap alone while the day's
+    total is their sum, so it is refused; several doses a day are one line (at_hours). A
+    bolus and an infusion of one drug on one day (mFOLFOX6's fluorouracil) are two doses."""
+    from dosecalc.data.drugs import route_key
+
+    def how(o: DrugOrder) -> tuple[str | None, str]:  # a bolus and an infusion are two doses
+        return (o.infusion.type if o.infusion else None, route_key(o.default_route))
+
+    seen: dict[tuple[str, int], int] = {}
+    for i, order in enumerate(regimen.drugs):
+        first, last = order.cycles or (1, None)
+        if order.supportive:
+            continue
+        for j in range(i):
+            other = regimen.drugs[j]
+            if other.drug != order.drug or other.supportive or how(other) != how(order):
+                continue
+            o_first, o_last = other.cycles or (1, None)
+            low = max(first, o_first)
+            high = min(x for x in (last, o_last, 10**9) if x is not None)
+            days = sorted(set(order.days) & set(other.days))
+            if low <= high and days and (order.drug, j) not in seen:
+                seen[(order.drug, j)] = i
+                if low == high:
+                    cycles = f"cycle {low}"
+                elif high < 10**9:
+                    cycles = f"cycles {low}-{high}"
+                else:
+                    cycles = "every cycle" if low == 1 else f"cycles {low} on"
+                report(
+                    ("drugs", i, "drug"),
+                    f"{order.drug} is given by this line and line {j + 1} (drugs[{j}]) on day "
+                    f"{days[0]} of {cycles}: each line would be held to the usual maximum and its "
+                    "cap alone while the day's dose is their sum; write one line per drug and "
+                    "day (several doses a day: at_hours), or make their cycles apart",
+                )
 
 
 def supportive_problems(regimen: Regimen, report: Any) -> None:
