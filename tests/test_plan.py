@@ -186,3 +186,26 @@ def test_dates_lie_inside_their_cycle_and_count_is_cycles_times_days(
         by_drug.setdefault(key, []).append(when)
     for dates in by_drug.values():
         assert dates == sorted(dates) and len(set(dates)) == len(dates)
+
+
+def test_a_line_given_in_none_of_the_cycles_planned_is_said(run, tmp_path: Path) -> None:
+    """Trastuzumab from cycle 5 in a plan of 4 never appeared and nothing said so; a regimen
+    whose only line starts after its cycles planned nothing at all, exit 0."""
+    import json
+
+    head = "id: late\nname: late\ncycle_length_days: 21\nsources: [x]\ngates: []\n"
+    late = tmp_path / "late.yaml"
+    late.write_text(head + "cycles: 4\ndrugs:\n  - {drug: paclitaxel, dose: 175 mg/m2, days: 1}\n"
+                    "  - {drug: trastuzumab, dose: 6 mg/kg, days: 1, cycles: 5-}\n")  # fmt: skip
+    args = ("--height", "175cm", "--weight", "70kg", "--start", "2026-12-01", "--format", "json")
+    data = json.loads(run("plan", str(late), *args).stdout)
+    [w] = [w for w in data["warnings"] if w["code"] == "LINE_NOT_PLANNED"]
+    assert w["severity"] == "info" and "trastuzumab (cycles 5 on)" in w["message"]
+    data = json.loads(run("plan", str(late), *args, "--cycles", "5").stdout)
+    assert "LINE_NOT_PLANNED" not in {w["code"] for w in data["warnings"]}
+    none = tmp_path / "none.yaml"
+    none.write_text(head + "cycles: 3\ndrugs:\n"
+                    "  - {drug: trastuzumab, dose: 6 mg/kg, days: 1, cycles: 5-9}\n")  # fmt: skip
+    data = json.loads(run("plan", str(none), *args).stdout)
+    [w] = [w for w in data["warnings"] if w["code"] == "LINE_NOT_PLANNED"]
+    assert w["severity"] == "warning" and "the plan gives no drug at all" in w["message"]

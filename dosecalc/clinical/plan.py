@@ -717,6 +717,8 @@ def make_plan(
         assessed_pgx=read_pgx,
     )
     warnings += lab_alerts(regimen, labs, starts, policy, values, 1, first_cycle=first_cycle)
+    if first_cycle == 1:  # a plan from cycle 1 (verify checks one cycle: not its business)
+        warnings += lines_not_planned(regimen, n)
     if given:
         done = [
             a
@@ -1007,6 +1009,36 @@ def check_changes(
                 f"{what} is not given from cycle {m.from_cycle} on in this plan, so the "
                 "modification would change nothing",
             )
+
+
+def lines_not_planned(regimen: Regimen, n: int, phase: int = 1) -> list[Alert]:
+    """LINE_NOT_PLANNED for each drug line of ``regimen`` given in none of the ``n`` cycles
+    planned (``cycles: 5-`` in a plan of 4): a notice, or a warning when the plan gives no drug
+    at all. A line the plan leaves out is said, never dropped without a word."""
+    idle = [
+        o for o in regimen.drugs
+        if not o.supportive and not any(regimen.given_in(o, c) for c in range(1, n + 1))
+    ]  # fmt: skip
+    if not idle:
+        return []
+    every = len(idle) == sum(not o.supportive for o in regimen.drugs)
+    out = []
+    for o in idle:
+        first, last = o.cycles or (1, None)
+        given = f"cycles {first}-{last}" if last is not None else f"cycles {first} on"
+        out.append(
+            Alert(
+                WARNING if every else INFO,
+                "LINE_NOT_PLANNED",
+                f"{regimen.id}: {o.drug} ({given}) is given in none of the {n} cycle"
+                f"{'s' if n != 1 else ''} planned"
+                + (": the plan gives no drug at all" if every else "")
+                + f"; plan {first} cycles or more (--cycles) to see it",
+                drug=o.drug,
+                phase=phase,
+            )
+        )
+    return out
 
 
 def check_cycles(n: object) -> int:
