@@ -768,6 +768,7 @@ def _order_alerts(
                     f"the measurements are dated {m.measured}, after today ({today})",
                     field="patient.measured",
                     file=order.source,
+                    line=order.line_of("patient.measured"),
                 )
             )
         age = (start - m.measured).days

@@ -6,6 +6,8 @@ clinical layer's (clinical/verify.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -132,6 +134,11 @@ class Order:
     start_assumed: bool = False  # a bundle gave dates but no day numbers: its first date is day 1
     inactive: tuple[str, ...] = ()  # requests of a bundle whose status is not active or draft
     supportive_care: tuple[CareItem, ...] = ()  # hydration, alkalinisation, ... as stated
+    key_lines: Mapping[str, int] = field(default_factory=dict)  # "patient.id" → its line
+
+    def line_of(self, key: str) -> int | None:
+        """The file's line of a key (``regimen``, ``patient.measured``), where it has one."""
+        return self.key_lines.get(key)
 
 
 def parse_iso_date(value: Any) -> date:

@@ -453,4 +453,10 @@ def read_yaml(text: str, source: str, sha: str, base: Path | None = None) -> Ord
         acknowledged=acks,
         prescriber=model.prescriber,
         base=base,
+        key_lines={
+            ".".join(k): n
+            for k in (("regimen",), ("cycle",), ("start",), ("patient", "id"),
+                      ("patient", "measured"))  # fmt: skip
+            if (n := yamlfile.line_of(lines, k)) is not None
+        },
     )

@@ -98,6 +98,7 @@ def run(o: VerifyRequest) -> Any:
                     f"{o.patient.strip()}: check that this is the right patient's order",
                     field="patient.id",
                     file=order.source,
+                    line=order.line_of("patient.id"),
                 )
             )
     labs = gather.labs(o.lab, o.labs)
@@ -185,7 +186,12 @@ def _regimen(order: Any, from_option: bool) -> Any:
         if from_option:
             raise
         raise FileError(
-            Problem(e.problems[0].message, field="regimen", file=order.source)
+            Problem(
+                f"{e.problems[0].message} ({ref})",
+                field="regimen",
+                file=order.source,
+                line=order.line_of("regimen"),
+            )
         ) from None
     if isinstance(opened, crs.Course):
         raise FileError(
@@ -194,6 +200,7 @@ def _regimen(order: Any, from_option: bool) -> Any:
                 "phase's regimen",
                 field="regimen",
                 file=order.source,
+                line=order.line_of("regimen"),
             )
         )
     return opened
