@@ -602,3 +602,27 @@ def test_a_header_of_many_unknown_columns_is_said_in_a_short_sentence(run, tmp_p
     p = run("check", "--history", str(wide))
     assert p.returncode == 2 and len(p.stderr) < 1000, len(p.stderr)
     assert "unknown columns 'x', 'c0'" in p.stderr and "and 11 more" in p.stderr
+
+
+def test_one_bsa_for_a_pharmacy_file_is_refused(run, tmp_path: Path) -> None:
+    """--bsa 2.3 converted patient B's 200 mg rows at A's BSA, over B's own history BSA: B's
+    threshold, reached without it, vanished ('0 over a threshold'), exit 0."""
+    rows = "".join(f"B,2020-01-{d:02d},epirubicin,200,mg,{'2.0' if d == 1 else ''}\n"
+                   for d in range(1, 11))  # fmt: skip
+    text = "patient,date,drug,dose,unit,bsa_m2\nA,2024-01-01,epirubicin,90,mg/m2,\n" + rows
+    for name in ("h.csv", "h.yaml"):
+        if name == "h.yaml":
+            text = "".join(
+                f"- {{patient: '{p}', date: {d}, drug: {g}, dose: {n}, unit: {u}"
+                + (f", bsa_m2: {b}}}\n" if b else "}\n")
+                for p, d, g, n, u, b in (line.split(",") for line in text.split()[1:])
+            )
+        history = write(tmp_path, name, text)
+        p = run("check", "--history", str(history))
+        assert p.returncode == 0 and "B: threshold reached" in p.stdout, (name, p.stderr)
+        for given in (("--bsa", "2.3"), ("--height", "190cm", "--weight", "100kg")):
+            p = run("check", "--history", str(history), *given)
+            assert p.returncode == 2 and p.stdout == "", (name, given)
+            assert "is one patient's, and the history names 2 patients" in p.stderr
+    p = run("check", "--all-patients", "--bsa", "1.8")
+    assert p.returncode == 2 and "--all-patients audits many" in p.stderr

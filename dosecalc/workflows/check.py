@@ -154,6 +154,8 @@ def run(req: CheckRequest) -> One | Many:
     given_labs = bool(values) or person.scr_mg_dl is not None
     if given_labs and req.all_patients:
         raise fail("--lab", "lab values are one patient's; --all-patients audits many")
+    if req.all_patients:
+        _one_body(req, 0)
     factors = gather.factors(req.chest_rt, person.age_years, person)
     settings = (person, factors, table, rules)
     said = given_bsa_alerts(person, rules)  # a --bsa the height and weight do not support
@@ -162,6 +164,22 @@ def run(req: CheckRequest) -> One | Many:
         if many is not None:
             return many
     return _reference(req, settings, over, n_cycles, values, given_labs, said)
+
+
+def _one_body(req: CheckRequest, count: int) -> None:
+    """A BSA, height or weight is one patient's: applied to every patient of a pharmacy file it
+    converted each one's absolute doses with it, over their own history's BSA, without a
+    word. Refused for a check of several patients (``count``; 0: the ledger audit)."""
+    given = [n for n, v in (("--bsa", req.bsa), ("--height", req.height), ("--weight", req.weight))
+             if v is not None]  # fmt: skip
+    if given:
+        many = f"the history names {count:,} patients" if count else "--all-patients audits many"
+        raise fail(
+            given[0],
+            f"a BSA, height or weight is one patient's, and {many}: each patient's absolute "
+            "doses are converted with the bsa_m2 of their own rows (give it in the history), "
+            "or check that patient's rows alone with theirs",
+        )
 
 
 def _by_engine(req: CheckRequest, given_labs: bool) -> bool:
@@ -209,6 +227,8 @@ def _engine(
         if checked.patients == 1 and not req.all_patients and not parquet:
             loaded.close()
             return None  # one patient: the reference's output for one patient
+        if checked.patients > 1:
+            _one_body(req, checked.patients)
         if not loaded.patient_column:  # a Parquet history of one patient, without a column
             [r] = list(checked.checks())
             r.warnings[:0] = read  # the abbreviations read, before the patient's own warnings
@@ -277,6 +297,8 @@ def _reference(
             f"lab values are one patient's, and the history names {count} patients; "
             "give that patient's rows only",
         )
+    if count > 1:
+        _one_body(req, count)
     if req.chart is not None and count > 1:
         shown = ", ".join(str(p) for p in list(loaded.patients)[:3])
         raise fail(
