@@ -626,3 +626,19 @@ def test_one_bsa_for_a_pharmacy_file_is_refused(run, tmp_path: Path) -> None:
             assert "is one patient's, and the history names 2 patients" in p.stderr
     p = run("check", "--all-patients", "--bsa", "1.8")
     assert p.returncode == 2 and "--all-patients audits many" in p.stderr
+
+
+def test_a_yaml_patient_id_read_as_a_number_is_refused(run, tmp_path: Path) -> None:
+    """101.10 and 101.1, unquoted, were one patient '101.1' with both doses summed."""
+    text = ("- {patient: 101.10, date: 2020-01-01, drug: epirubicin, dose: 100, unit: mg/m2}\n"
+            "- {patient: 101.1, date: 2020-02-01, drug: epirubicin, dose: 100, unit: mg/m2}\n")  # fmt: skip
+    p = run("check", "--history", str(write(tmp_path, "h.yaml", text)), "--format", "csv")
+    assert p.returncode == 2 and p.stdout == ""
+    assert "h.yaml:1: the patient id 101.1 was read as a number" in p.stderr
+    quoted = text.replace("101.10,", "'101.10',").replace("101.1,", "'101.1',")
+    p = run("check", "--history", str(write(tmp_path, "q.yaml", quoted)), "--format", "csv")
+    assert p.returncode == 0 and "101.10," in p.stdout and "101.1," in p.stdout, p.stderr
+    whole = text.replace("101.10", "1011").replace(
+        "101.1,", "1012,"
+    )  # whole numbers keep their text
+    assert run("check", "--history", str(write(tmp_path, "w.yaml", whole))).returncode == 0

@@ -140,7 +140,14 @@ def text_cell(value: Any) -> str | None:
 
 
 def patient_cell(value: Any) -> str | None:
-    """The patient column's text, held to the one rule of a patient id (records.patient_id)."""
+    """The patient column's text, held to the one rule of a patient id (records.patient_id).
+    A YAML id read as a number other than a whole one (101.10, 12E4, true) has lost how it was
+    written, and two patients can become one (101.10 and 101.1): refused, to be quoted."""
+    if isinstance(value, bool | float):
+        raise ValueError(
+            f"the patient id {value!r} was read as a number, which loses how it was written "
+            "(101.10 and 101.1 would be one patient): put it in quotes, e.g. patient: '101.10'"
+        )
     text = text_cell(value)
     return None if text is None else patient_id(text)
 
