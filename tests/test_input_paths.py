@@ -642,3 +642,11 @@ def test_a_yaml_patient_id_read_as_a_number_is_refused(run, tmp_path: Path) -> N
         "101.1,", "1012,"
     )  # whole numbers keep their text
     assert run("check", "--history", str(write(tmp_path, "w.yaml", whole))).returncode == 0
+
+
+def test_one_drug_given_twice_by_prior_is_refused(run) -> None:
+    """--prior EPI=90mg/m2 --prior epirubicin=90mg/m2 was summed to 180 without a word."""
+    p = run(*DIA, "--prior", "EPI=90mg/m2", "--prior", "epirubicin=90mg/m2")
+    assert p.returncode == 2 and "are both epirubicin" in p.stderr and p.stdout == ""
+    p = run(*DIA, "--prior", "doxorubicin=90mg/m2", "--prior", "epirubicin=90mg/m2")
+    assert p.returncode in (0, 1), p.stderr  # two drugs: two amounts

@@ -667,8 +667,17 @@ def load(
             scan_yaml(path, history, today)
         else:
             scan_csv(path, history, today)
+    first: dict[str, str] = {}
     for text in priors:
-        history.add_prior(parse_prior(text))
+        row = parse_prior(text)
+        if row.drug in first:  # EPI=90 and epirubicin=90: one amount twice, or two courses?
+            raise fail(
+                "--prior",
+                f"{first[row.drug]} and {text.strip()} are both {row.drug}: give its lifetime "
+                "amount given elsewhere once (the courses summed), so that no amount counts twice",
+            )
+        first[row.drug] = text.strip()
+        history.add_prior(row)
         history.note_name(text.partition("=")[0], "--prior", 0)
     history.check_patients()
     return history
