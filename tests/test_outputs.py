@@ -47,6 +47,9 @@ def test_ics_one_event_per_administration_day_with_every_drug(run) -> None:
         "ifosfamide 3,689.3 mg IV",
     ):
         assert text in description
+    # mesna's three timed doses: each says which it is (they read as nine boluses a day)
+    for k, hour in enumerate((0, 4, 8), 1):
+        assert f"mesna 737.9 mg (dose {k} of 3, at {hour} h) IV bolus" in description
     assert all({"UID", "DTSTAMP", "DTSTART"} <= set(e) for e in events)
     # RFC 5545 §3.1: content lines are folded at 75 octets
     assert max(len(line) for line in p.stdout.split(b"\r\n")) <= 75

@@ -95,7 +95,7 @@ def to_ics(plan: Any, now: datetime | None = None) -> bytes:
             + (f" (phase {phase})" if plan.course is not None else ""),
         )
         lines = [
-            f"{a.dose.drug} {fmt(a.dose.dose)} {a.dose.unit} {_how(a.dose)} "
+            f"{a.dose.drug} {fmt(a.dose.dose)} {a.dose.unit}{_which(a)} {_how(a.dose)} "
             f"({a.dose.protocol_text}, {a.dose.basis})"
             + (f": {a.dose.note}" if a.dose.note else "")
             for a in given
@@ -130,6 +130,15 @@ def _ref_id(plan: Any, *parts: object) -> str:
     return str(uuid.uuid5(NAMESPACE, "|".join([plan_identity(plan), *map(str, parts)])))
 
 
+def _which(a: Any) -> str:
+    """' (dose 2 of 3, at 4 h)' for one of a timed supportive line's doses (mesna at 0, 4 and
+    8 h), so that its three requests or calendar lines are not read as nine doses; else ''."""
+    hours = a.dose.at_hours
+    if a.at_h is None or a.at_h not in hours:
+        return ""
+    return f" (dose {hours.index(a.at_h) + 1} of {len(hours)}, at {fmt(a.at_h)} h)"
+
+
 def _how(d: Any) -> str:
     """The route and how it is given, without the order's note: 'IV continuous infusion over
     46 h (96.2 mg/h), via pump'."""
@@ -147,7 +156,7 @@ def _dosage(a: Any, basis: str, code: str) -> dict[str, Any]:
     }
     out: dict[str, Any] = {
         "sequence": a.day,
-        "text": f"{fmt(d.dose)} {d.unit} {_how(d)} on {a.date.isoformat()} "
+        "text": f"{fmt(d.dose)} {d.unit}{_which(a)} {_how(d)} on {a.date.isoformat()} "
         f"({d.protocol_text}, {basis}); cycle {a.cycle} day {a.day}",
         "timing": timing,
         "route": {"text": d.route},
