@@ -762,6 +762,13 @@ def test_compare_policy_shows_each_dose_under_both_policies(run, tmp_path: Path)
     assert data["doses_changed"] == len(data["administrations"]) == 24
     refused = run(*args, "--format", "csv")
     assert refused.returncode == 2 and "--compare-policy" in refused.stderr
+    # the data's default equivalence table named in the other policy is no change, and a
+    # value is shown as policy show writes it
+    named = write(tmp_path, "named.toml", '[cumulative]\nequivalence = "esc-2022"\n'
+                  '[rounding]\nstrengths = {cisplatin = [10, 50]}\n')  # fmt: skip
+    table = run(*args[:-1], str(named)).stdout
+    assert "cumulative.equivalence" not in table, table
+    assert "rounding.strengths: none → cisplatin: 10, 50" in table
 
 
 # ---------------------------------------------------------------- paediatric limits

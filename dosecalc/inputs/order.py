@@ -455,8 +455,13 @@ def read_yaml(text: str, source: str, sha: str, base: Path | None = None) -> Ord
         base=base,
         key_lines={
             ".".join(k): n
-            for k in (("regimen",), ("cycle",), ("start",), ("patient", "id"),
-                      ("patient", "measured"))  # fmt: skip
+            for k in (
+                ("regimen",),
+                ("cycle",),
+                ("start",),
+                ("patient", "id"),
+                ("patient", "measured"),
+            )  # fmt: skip
             if (n := yamlfile.line_of(lines, k)) is not None
         },
     )

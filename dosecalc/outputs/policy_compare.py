@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from dosecalc.base.numbers import fmt
+from dosecalc.clinical.policy import show
 from dosecalc.workflows.policy_compare import Comparison
 
 
@@ -18,7 +19,7 @@ def table(c: Comparison) -> Any:
     if not c.settings:
         head.append("  the two policies set every value alike\n")
     for key, v, o in c.settings:
-        head.append(f"  {key}: {_show(v)} → {_show(o)}\n")
+        head.append(f"  {key}: {show(v, key)} → {show(o, key)}\n")
     if c.bsa[0] != c.bsa[1]:
         head.append(f"  BSA {c.bsa[0]:.4f} m² → {c.bsa[1]:.4f} m²\n")
     if c.critical[0] != c.critical[1]:
@@ -55,13 +56,3 @@ def _percent(diff: float) -> str:
     """+12.5 %; a difference too small for one decimal keeps two significant digits
     (-0.0054 %), never a '-0.0 %' beside a count of doses that differ."""
     return f"{diff:+.1f} %" if abs(diff) >= 0.05 else f"{diff:+.2g} %"
-
-
-def _show(value: Any) -> str:
-    if value is None:
-        return "none"
-    if isinstance(value, dict):
-        return ", ".join(f"{k}: {v}" for k, v in value.items()) or "—"
-    if isinstance(value, float):
-        return fmt(value)
-    return str(value)

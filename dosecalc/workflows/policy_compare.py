@@ -77,7 +77,9 @@ def _key(a: Any, seen: dict[tuple[Any, ...], int]) -> tuple[Any, ...]:
 
 def compare(plan: Any, other: Any) -> Comparison:
     """``plan`` (the policy in force) against ``other`` (the same plan under another policy)."""
-    from dosecalc.clinical.policy import SETTINGS
+    from dosecalc.clinical.policy import SETTINGS, show
+
+    default = " (the data's default)"
 
     seen: dict[tuple[Any, ...], int] = {}
     theirs = {_key(a, seen): a for a in other.administrations}
@@ -98,10 +100,13 @@ def compare(plan: Any, other: Any) -> Comparison:
             )
         )
     mine, yours = plan.policy, other.policy
-    settings = [
+    settings = [  # a value left to the data's default and that default named are one value
         (key, mine.values[key], yours.values[key])
         for key in SETTINGS
-        if mine is not None and yours is not None and mine.values[key] != yours.values[key]
+        if mine is not None
+        and yours is not None
+        and show(mine.values[key], key).removesuffix(default)
+        != show(yours.values[key], key).removesuffix(default)
     ]
     return Comparison(
         yours.file if yours is not None else None,
