@@ -762,3 +762,12 @@ def test_the_table_header_shows_labs_and_kidney_function(run) -> None:
     )  # fmt: skip
     assert "Labs: anc 2.1 ×10⁹/L (2026-11-29)" in r.stdout
     assert "Kidney: CrCl" in r.stdout and "CKD-EPI 2021" in r.stdout
+
+
+def test_a_count_of_zero_in_the_labs_notation_is_read() -> None:
+    """anc=0x10^9/L (a real count of zero) was refused as the hexadecimal number 0x10."""
+    found = gate_alerts(["anc=0x10^9/L@2026-11-29", "platelets=150x10^9/L@2026-11-29"])
+    [failed] = [w for w in found if w.code == "LAB_GATE_FAILED"]
+    assert "anc 0 ×10⁹/L (2026-11-29)" in failed.message
+    with pytest.raises(Exception, match="hexadecimal"):
+        lab_input.collect(["anc=0x1F"], today=TODAY)

@@ -27,7 +27,8 @@ _DEFINITIONS = Path(__file__).with_name("units.txt")
 # an underscore, a second decimal point, a sign...): strict.decimal decides what it is.
 _NUMBER = r"[+-]?[\d_.,:]*\d[\d_.,:]*(?:[eE][+-]?\d+)?|[+-]?\.?(?:nan|inf(?:inity)?)(?![A-Za-z])"
 _QUANTITY = re.compile(rf"^\s*(?P<num>{_NUMBER})\s*(?P<unit>.*?)\s*$", re.IGNORECASE | re.DOTALL)
-_PREFIXED = re.compile(r"\s*([+-]?0[xXoObB][0-9A-Fa-f_]+)")
+# 0x1F, 0o17, 0b101: refused; but 0x10^9/L is a count of zero in the lab's own notation
+_PREFIXED = re.compile(r"\s*([+-]?0[xXoObB](?![xX]?10\^)[0-9A-Fa-f_]+)")
 _FEET_INCHES = re.compile(
     rf"^\s*(?P<ft>{_NUMBER})\s*(?:ft|feet|foot|')\s*(?P<inch>{_NUMBER})\s*(?:in|inch|inches|\")?\s*$",
     re.IGNORECASE,
