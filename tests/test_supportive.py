@@ -465,7 +465,15 @@ def test_one_of_the_three_mesna_doses_left_out_is_held(run, tmp_path: Path) -> N
     del order["lines"][last]
     code, data = verify(run, tmp_path, order)
     [w] = found(data, "ORDER_SUPPORTIVE_MISSING")
-    assert code == 1 and "mesna on day 5 (737.9 mg" in w["message"]
+    # it said "mesna on day 5 (737.9 mg a day ...) is not on the order" of a day with two doses
+    assert code == 1 and "1 of the 3 mesna doses a day on day 5 (737.9 mg each" in w["message"]
+    # a fourth mesna line on a day: the regimen gives it three times that day, not once
+    order = order_from_plan(run, "dia")
+    extra = next(ln for ln in order["lines"] if ln["drug"] == "mesna" and ln["day"] == 2)
+    order["lines"].append(dict(extra))
+    code, data = verify(run, tmp_path, order)
+    [w] = [w for w in found(data, "ORDER_LINE_UNEXPECTED") if w["drug"] == "mesna"]
+    assert "dia gives it 3 times that day" in w["message"]
 
 
 def test_cisplatin_without_hydration_is_held(run, tmp_path: Path) -> None:

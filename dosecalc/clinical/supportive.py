@@ -90,12 +90,23 @@ def missing_lines(
         per_day = len([a for a in items if a.day == first.day])
         amount = f"{per_day} × {fmt(d.dose)}" if per_day > 1 else fmt(d.dose)
         timing = f", {d.timing}" if d.timing else ""
+        whole = max(len(d.at_hours), 1)  # the doses a day the regimen gives
+        if per_day < whole:  # some of the day's doses are on the order: say which are not
+            what = (
+                f"{per_day} of the {whole} {drug} doses a day on {_days(days)} ({fmt(d.dose)} "
+                f"{d.unit} each: {d.protocol.describe()}{timing}) "
+                + ("is" if per_day == 1 else "are")
+            )
+        else:
+            what = (
+                f"{drug} on {_days(days)} ({amount} {d.unit} a day: {d.protocol.describe()}"
+                f"{timing}) is"
+            )
         alerts.append(
             Alert(
                 CRITICAL,
                 "ORDER_SUPPORTIVE_MISSING",
-                f"{drug} on {_days(days)} ({amount} {d.unit} a day: {d.protocol.describe()}"
-                f"{timing}) is not on the order, which gives {d.serves} on {_days(served)}: "
+                f"{what} not on the order, which gives {d.serves} on {_days(served)}: "
                 f"the regimen requires it with {d.serves}{_short(d.source)}; add it, or "
                 "acknowledge why it is left out",
                 drug=drug,

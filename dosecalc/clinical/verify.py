@@ -566,7 +566,11 @@ def _unexpected(
                     f"which is {fmt(instead[0].dose.before_rounding)} {instead[0].dose.unit}"
                 )
         else:
-            n = sum(1 for o in orders if o.given_in(order.cycle or 1) and ln.day in o.days)
+            n = sum(  # each line's timed doses count (mesna at 0, 4 and 8 h: 3 a day)
+                max(len(o.at_hours or ()), 1)
+                for o in orders
+                if o.given_in(order.cycle or 1) and ln.day in o.days
+            )
             reason = (
                 f"a further line of {ln.drug} on day {ln.day}: {regimen.id} gives it "
                 f"{'once' if n == 1 else f'{n} times'} that day, and the order already has "
