@@ -310,3 +310,17 @@ def test_every_docs_page_renders_within_the_width_with_its_names_whole() -> None
             if width == 80 and page.name in ("warnings.md", "policy.md"):
                 names = re.findall(r"^\| `([^`]+)`", text, re.MULTILINE)  # first column
                 assert names and all(any(n in line for line in lines) for n in names), page.name
+
+
+def test_a_plan_on_a_narrow_terminal_keeps_every_dose_whole(tmp_path: Path) -> None:
+    """Below 59 columns the table folded at the edge: '221.4' on one line and 'mg  IV' on the
+    next. The date and the route now move under the row, as the basis does."""
+    env = {**os.environ, "COLUMNS": "40"}
+    p = subprocess.run([*dosecalc_exe(), *DIA, "--cycles", "1"], cwd=tmp_path, env=env,
+                       capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    table = lines[next(i for i, ln in enumerate(lines) if ln.startswith("Cycle")) :]
+    assert max(len(ln) for ln in table[:40]) <= 40
+    assert any(ln.rstrip().endswith("CISplatin        221.4 mg") for ln in table)
+    assert any("Tue 2026-12-01 · route IV" in ln for ln in table)

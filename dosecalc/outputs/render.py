@@ -255,14 +255,14 @@ def _dose_table(plan: Plan, administrations: list[Any], notes: dict[str, int]) -
     columns = [
         Column("Cycle", justify="right"),
         Column("Day", justify="right"),
-        Column("Date"),
+        Column("Date", under=6, label="{}"),  # moves last, on a very narrow terminal
         Column("Drug"),
     ]
     if modified:
         columns.append(Column("Standard", justify="right", under=3, label="standard {}"))
     columns += [
         Column("Dose", justify="right"),
-        Column("Route"),
+        Column("Route", under=5, label="route {}"),  # last to move: under 59 columns
         Column("Basis", under=4, label="basis {}"),
     ]
     if given:
