@@ -342,6 +342,15 @@ def test_the_program_builds_commands_lazily_with_the_same_help_and_errors(proces
         ("dosecalc plan dia --formula du", "4", ["dubois"]),
         ("dosecalc bsa --formula sch", "3", ["schlich"]),
         ("dosecalc docs sup", "2", ["supportive"]),
+        # a plan doses with one formula: 'all' (which it refuses) was offered
+        ("dosecalc plan dia --formula a", "4", []),
+        ("dosecalc bsa --formula a", "3", ["all"]),
+        # values, not file names
+        ("dosecalc plan dia --format ", "4", ["table", "json", "csv", "ics", "html", "fhir"]),
+        ("dosecalc check --format ", "3", ["table", "json", "csv"]),
+        ("dosecalc verify o.yaml --format ", "4", ["table", "json"]),
+        ("dosecalc plan dia --sex f", "4", ["female"]),
+        ("dosecalc plan dia --equivalence fe", "4", ["feijen-2019"]),
     ],
 )
 def test_tab_offers_regimen_ids_formula_names_and_docs_pages(words, cword, expected) -> None:

@@ -1,7 +1,10 @@
 """What Tab offers for an argument or option (through typer's completion protocol): regimen ids,
-BSA formula names, documentation pages. Light: a Tab press imports no engine."""
+BSA formula names, output formats, sexes, equivalence tables, documentation pages. Light: a
+Tab press imports no engine."""
 
 from __future__ import annotations
+
+import typer
 
 
 def regimens(incomplete: str) -> list[str]:
@@ -12,9 +15,34 @@ def regimens(incomplete: str) -> list[str]:
 
 
 def formulas(incomplete: str) -> list[str]:
+    """BSA formulas and 'all' (dosecalc bsa shows them side by side)."""
     from dosecalc.clinical.bsa import FORMULAS
 
     return [f for f in [*FORMULAS, "all"] if f.startswith(incomplete.lower())]
+
+
+def formula(incomplete: str) -> list[str]:
+    """One BSA formula, for a command that doses with it (plan, check, verify: no 'all')."""
+    return [f for f in formulas(incomplete) if f != "all"]
+
+
+def formats(ctx: typer.Context, incomplete: str) -> list[str]:
+    """The output formats of the command being typed."""
+    from dosecalc.cli.program import FORMATS
+
+    name = getattr(getattr(ctx, "command", None), "name", "") or ""
+    return [f for f in FORMATS.get(name, "table|json").split("|") if f.startswith(incomplete)]
+
+
+def sexes(incomplete: str) -> list[str]:
+    return [s for s in ("male", "female") if s.startswith(incomplete.lower())]
+
+
+def tables(incomplete: str) -> list[str]:
+    """The doxorubicin-equivalence tables of the ceilings data."""
+    from dosecalc.data.ceilings import book
+
+    return [t for t in book().tables if t.startswith(incomplete.lower())]
 
 
 def topics(incomplete: str) -> list[str]:

@@ -22,10 +22,10 @@ Formula = Annotated[
     typer.Option(
         help="BSA formula (default mosteller): mosteller, dubois, haycock, gehan-george, boyd, "
         "fujimoto, takahira, shuter-aslani, schlich (needs --sex), livingston-lee, yu-2010.",
-        autocompletion=complete.formulas,
+        autocompletion=complete.formula,
     ),
 ]
-Sex = Annotated[str | None, typer.Option(help="male or female.")]
+Sex = Annotated[str | None, typer.Option(help="male or female.", autocompletion=complete.sexes)]
 Age = Annotated[str | None, typer.Option(help="Age, e.g. 29 or 29y.")]
 Scr = Annotated[str | None, typer.Option(help="Serum creatinine, e.g. 0.9mg/dL or 80umol/L.")]
 Gfr = Annotated[
@@ -103,6 +103,7 @@ Equivalence = Annotated[
         "--equivalence",
         help="Doxorubicin-equivalence "
         "table: esc-2022 (default), feijen-2019, ighg-2025 or cog-ltfu-v5.",
+        autocompletion=complete.tables,
     ),
 ]
 PolicyFile = Annotated[
@@ -129,7 +130,12 @@ ChartFile = Annotated[
         dir_okay=False,
     ),
 ]
-Fmt = Annotated[str, typer.Option("--format", help="Output format (dosecalc docs outputs).")]
+Fmt = Annotated[
+    str,
+    typer.Option(
+        "--format", help="Output format (dosecalc docs outputs).", autocompletion=complete.formats
+    ),
+]
 Output = Annotated[
     Path | None,
     typer.Option(
