@@ -260,9 +260,9 @@ def build_patient(
         if require_bsa:
             missing = " and ".join(o for o, v in (("--height", h), ("--weight", w)) if v is None)
             raise fail(
-                missing,
-                f"{missing} {'is' if ' and ' not in missing else 'are'} needed to "
-                "calculate the BSA; give --height and --weight, or a measured --bsa",
+                None,  # the sentence names the options itself
+                f"{missing} {'is' if ' and ' not in missing else 'are'} needed to calculate the "
+                "BSA; give --height and --weight, or a measured --bsa",
             )
         return Patient(h, w, None, name, **common)
     _in_range(
