@@ -650,3 +650,20 @@ def test_one_drug_given_twice_by_prior_is_refused(run) -> None:
     assert p.returncode == 2 and "are both epirubicin" in p.stderr and p.stdout == ""
     p = run(*DIA, "--prior", "doxorubicin=90mg/m2", "--prior", "epirubicin=90mg/m2")
     assert p.returncode in (0, 1), p.stderr  # two drugs: two amounts
+
+
+def test_messages_name_what_was_given(run, tmp_path: Path) -> None:
+    """Three messages the outside check found: 'PATH: no regimen files found' named no folder,
+    'bad.parquet: is not a Parquet file' read oddly, and ledger record's date error named no
+    option."""
+    folder = tmp_path / "adir"
+    folder.mkdir()
+    p = run("regimens", "validate", str(folder))
+    assert p.returncode == 2 and f"{folder}: no regimen files found" in p.stderr
+    bad = tmp_path / "bad.parquet"
+    bad.write_bytes(b"PAR1xx")
+    p = run("check", "--history", str(bad))
+    assert p.returncode == 2 and "bad.parquet: not a Parquet file dosecalc can read" in p.stderr
+    p = run("ledger", "record", "--patient", "P1", "--date", "2026-13-01", "--drug", "cisplatin",
+            "--dose", "50mg/m2", "--db", str(tmp_path / "l.db"))  # fmt: skip
+    assert p.returncode == 2 and "--date: '2026-13-01' is not a date" in p.stderr

@@ -93,7 +93,11 @@ def regimens_validate(
             for message in checked.notices:
                 print(f"  notice: {message}")
         if not files:
-            print("Error: PATH: no regimen files found", file=sys.stderr)
+            given = ", ".join(str(p) for p in paths)
+            print(
+                f"Error: {given}: no regimen files found (.yaml or .yml files, or folders of them)",
+                file=sys.stderr,
+            )
             return ExitCode.INVALID
         return ExitCode.INVALID if bad else ExitCode.OK
 

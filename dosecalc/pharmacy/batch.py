@@ -247,7 +247,7 @@ class Batch:
         except Exception as e:  # not a Parquet file, or a damaged one
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise FileError(
-                Problem(f"is not a Parquet file dosecalc can read ({first})", file=name)
+                Problem(f"not a Parquet file dosecalc can read ({first})", file=name)
             ) from None
         columns = tuple(str(row[0]) for row in described)
         hist.check_columns(columns, name, None)

@@ -64,6 +64,10 @@ def record(
         raise fail(
             "--dose", f"'{dose}' has no unit; write e.g. {dose.strip()}mg/m2 or {dose.strip()}mg"
         )
+    try:  # the option named, as every other option's error names it
+        strict.iso_date(day.strip())
+    except ValueError as e:
+        raise fail("--date", str(e)) from None
     from dosecalc.workflows.gather import patient_option
 
     entry = Entry(
