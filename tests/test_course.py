@@ -279,3 +279,16 @@ def test_fractions_are_weekdays_and_consecutive(start: date, count: int) -> None
 def test_shifted_cycles_never_come_closer_than_the_cycle_length(n, length, delays) -> None:
     starts = cycle_starts(date(2026, 1, 1), n, length, delays, "shift")
     assert all((b - a).days >= length for a, b in zip(starts, starts[1:], strict=False))
+
+
+def test_a_phase_naming_a_course_file_says_courses_do_not_nest(run, tmp_path: Path) -> None:
+    """Eight 'id: this required key is missing' errors at the inner file's line 1."""
+    inner = tmp_path / "inner.yaml"
+    inner.write_text("course: inner\nphases:\n  - regimen: ec\n    cycles: 1\n")
+    outer = tmp_path / "outer.yaml"
+    outer.write_text("course: outer\nphases:\n  - regimen: ec\n    cycles: 1\n    start: 2026-12-01\n"
+                     "  - regimen: inner.yaml\n    cycles: 1\n")  # fmt: skip
+    p = run("plan", str(outer), "--height", "175cm", "--weight", "70kg")
+    assert p.returncode == 2 and p.stderr.count("Error") == 1, p.stderr
+    assert "outer.yaml:6: phases[1].regimen: inner.yaml: this is a course file" in p.stderr
+    assert "courses do not nest" in p.stderr

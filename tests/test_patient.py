@@ -77,6 +77,5 @@ def test_unknown_formula_lists_the_valid_ones() -> None:
 
 def test_missing_weight_is_named() -> None:
     assert message(height="175cm") == (
-        "--weight is needed to calculate the BSA; give --height and --weight, "
-        "or a measured --bsa"
+        "--weight is needed to calculate the BSA; give --height and --weight, or a measured --bsa"
     )

@@ -1060,6 +1060,14 @@ def validate(data: Any, lines: dict[Any, int], source: str, sha256: str | None =
     from dosecalc.data import regimen_rules
     from dosecalc.data.datafile import validate as validate_model
 
+    if isinstance(data, dict) and "course" in data and "drugs" not in data:
+        raise FileError(
+            Problem(
+                "this is a course file, not a regimen: a course's phases each name a regimen "
+                "(courses do not nest)",
+                file=source,
+            )
+        )
     if isinstance(data, dict) and "lines" in data and "drugs" not in data:
         raise FileError(  # as an order file read as one says it is a regimen
             Problem(

@@ -321,7 +321,13 @@ def _regimen(course: Course, i: int, ref: str) -> Any:
         path = (course.path.parent / ref) if not Path(ref).is_absolute() else Path(ref)
         if not path.is_file():
             raise FileError(Problem(f"no regimen file {path}", **where))  # type: ignore[arg-type]
-        return rg.load_file(path)
+        try:
+            return rg.load_file(path)
+        except FileError as e:
+            message = e.problems[0].message
+            if len(e.problems) == 1 and message.startswith("this is a course file"):
+                raise FileError(Problem(f"{ref}: {message}", **where)) from None  # type: ignore[arg-type]
+            raise
     try:
         return rg.load(ref)
     except FileError as e:
