@@ -418,12 +418,16 @@ def test_quoted_line_breaks_blank_lines_crlf_and_a_bom_keep_every_line_number(
 
 
 def test_a_history_of_no_rows_and_of_one_patient(tmp_path: Path, run) -> None:
-    """No rows: no patient (as the reference says). One patient named in a column: the
-    reference's output for one patient (the engine hands it over)."""
+    """No rows: refused by both, in the same words (a header alone would count as no prior
+    exposure). One patient named in a column: the reference's output for one patient (the
+    engine hands it over)."""
     empty = _write(tmp_path / "empty.csv", [], HEADER[:6])
-    assert _same_as_reference([empty]) == []
+    rules = _policy({})
+    got = engine([empty], None, RiskFactors(), None, rules)
+    assert got == reference([empty], None, RiskFactors(), None, rules)
+    assert "holds no administrations, only its header" in str(got[1])
     p = run("check", "--history", str(empty), "--format", "json")
-    assert (p.returncode, p.stdout) == (0, '{"patients": [\n\n]}\n')
+    assert p.returncode == 2 and p.stdout == "" and "holds no administrations" in p.stderr
     one = _write(tmp_path / "one.csv", BASE[:2], HEADER[:6])
     p = run("check", "--history", str(one), "--format", "json")
     assert p.returncode == 0 and p.stdout.startswith('{\n  "patients": [\n    {\n')
