@@ -347,6 +347,27 @@ def test_check_next_counts_cycles_per_the_contract() -> None:
     assert result.next.threshold_bound_by == "epirubicin"
 
 
+def test_a_proposed_regimen_never_moves_the_day_a_past_dose_crossed_a_level(run, tmp_path) -> None:
+    """8 x 75 mg/m2 doxorubicin: over the 550 limit on 2022-09-26. With --next ec, whose
+    cyclophosphamide lowers the limit to 400 for what is given with it, the past crossing moved
+    to 2022-08-15 'against 400 [prior or concomitant cyclophosphamide]', a drug not yet given."""
+    rows = "".join(f"2022-{m:02d}-{d:02d},doxorubicin,75,mg/m2\n" for m, d in
+                   ((5, 2), (5, 23), (6, 13), (7, 4), (7, 25), (8, 15), (9, 5), (9, 26)))  # fmt: skip
+    h = tmp_path / "h.csv"
+    h.write_text("date,drug,dose,unit\n" + rows)
+
+    def crossings(*extra: str) -> tuple[list[str], dict]:
+        data = json.loads(run("check", "--history", str(h), *extra, "--format", "json").stdout)
+        found = [w["message"] for w in data["warnings"] if w["code"] == "CUMULATIVE_LIMIT_EXCEEDED"]
+        return found, data.get("next") or {}
+
+    alone, _ = crossings()
+    ahead, nxt = crossings("--next", "ec", "--bsa", "1.8")
+    assert alone == ahead and "550 mg/m² limit" in alone[0] and "2022-09-26" in alone[0]
+    limits = {b["drug"]: b["limit"] for b in nxt["by_drug"]}
+    assert limits["doxorubicin equivalent"] == 400  # what fits from now on: the lower limit
+
+
 def test_check_next_without_a_bsa_when_it_cancels_out() -> None:
     result = check_patient(
         [parse_prior("epirubicin=600mg/m2")], None, RiskFactors(), proposed=rg.load("ddp-epi")

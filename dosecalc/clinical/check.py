@@ -381,12 +381,20 @@ def _check(
             proposed, patient or _placeholder(), bsa_m2, policy, name or "", genotypes
         )
         extra = [e.drug for cycle in cycles for e in cycle]
-    result = cumulative.evaluate_items(items, make_event, book, factors, table, options, extra)
+    # the history is judged by the ceilings of its own exposure: a drug of the proposed
+    # regimen (cyclophosphamide lowering doxorubicin's limit) changes the cycles that fit, never
+    # the day a past dose crossed a level
+    result = cumulative.evaluate_items(items, make_event, book, factors, table, options, [])
     alerts += cumulative.bsa_assumed(use) + result.alerts
     if proposed is not None:
-        prior = {t.drug: t.total for t in result.totals}
-        eq = result.equivalence if cumulative.EQUIVALENT in result.ceilings else None
-        fits = cumulative.cycles_fit(prior, cumulative.repeat_last(cycles), result.ceilings, eq)
+        ahead = result
+        if extra:
+            ahead = cumulative.evaluate_items(
+                items, make_event, book, factors, table, options, extra
+            )
+        prior = {t.drug: t.total for t in ahead.totals}
+        eq = ahead.equivalence if cumulative.EQUIVALENT in ahead.ceilings else None
+        fits = cumulative.cycles_fit(prior, cumulative.repeat_last(cycles), ahead.ceilings, eq)
         nxt = _next(proposed.id, fits, requested)
         alerts += _next_alerts(nxt)
     if bsa_m2 is not None and (patient is None or patient.bsa_m2 is None):
