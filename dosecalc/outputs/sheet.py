@@ -189,8 +189,9 @@ def render(
                 "iso": a.date.isoformat(),
                 "weekday": f"{a.date:%A}",
                 "drug": text_render.display_name(a.dose.drug),
-                "dose": (f"{len(times[id(a)])} × " if len(times[id(a)]) > 1 else "")
-                + f"{fmt(a.dose.dose)} {a.dose.unit}",
+                # may break after "3 ×", never inside "737.9 mg" (the column is narrow)
+                "dose": (f"{len(times[id(a)])}\u00a0× " if len(times[id(a)]) > 1 else "")
+                + f"{fmt(a.dose.dose)}\u00a0{a.dose.unit}",
                 "times": [fmt(h) for h in times[id(a)]] if len(times[id(a)]) > 1 else [],
                 "route": a.dose.route,
                 "given_as": a.dose.infusion_text,
