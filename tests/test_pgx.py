@@ -381,6 +381,8 @@ def test_verify_reads_the_orders_genotype_and_the_command_line_wins(run, tmp_pat
     assert code == 0  # tested normal on the command line: the full dose is right
     [said] = by_code(data, "PATIENT_OPTION_OVERRIDES_FILE")
     assert "DPYD *1/*1 (--genotype) is used instead of DPYD *1/*2A" in said["message"]
+    # the prescriber dosed for *1/*2A: a warning, never a plain release (it was a notice)
+    assert said["severity"] == "warning" and data["verdict"] == "release-with-notes"
     as_list = mfolfox6_order(tmp_path, ("360 mg", "2160 mg"), ["DPYD=c.1905+1G>A/*1"])
     assert verify_json(run, as_list)[1]["verdict"] == "release-with-notes"
 

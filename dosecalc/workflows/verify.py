@@ -106,14 +106,12 @@ def run(o: VerifyRequest) -> Any:
     person, source, order_bsa = _patient(o, order, rules)
     from_order = f"the order's patient.scr ({order.source})"
     person = gather.with_labs(person, labs, "--scr" if o.scr is not None else from_order)
-    # the order's age, sex, creatinine or GFR replaced by a different option: said, as a
-    # warning (the prescriber dosed with the other value)
-    said += [
-        replace(a, severity=WARNING)
-        for a in notices.overrides(
-            order.patient, {k: getattr(o, k) for k in ("sex", "age", "scr", "gfr")}, order.source
-        )
-    ]
+    # the order's genotype, age, sex, creatinine or GFR replaced by a different one: said, as
+    # a warning (the prescriber dosed with the other value)
+    said += notices.overrides(
+        order.patient, {k: getattr(o, k) for k in ("sex", "age", "scr", "gfr")}, order.source
+    )
+    said = [replace(a, severity=WARNING) for a in said]
     prior = _prior(o, person.bsa_m2)
     result = verify(
         order,
