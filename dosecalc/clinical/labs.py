@@ -164,8 +164,8 @@ def check_gates(
                     Alert(
                         WARNING,
                         "LAB_UNDATED",
-                        f"{regimen} cycle {number(c)}: {v.shown()} has no date, so whether it "
-                        f"was taken within labs.max_age_days = {fmt(max_age_days)} days before "
+                        f"{regimen} cycle {number(c)}: {v.shown()}: whether it was taken "
+                        f"within labs.max_age_days = {fmt(max_age_days)} days before "
                         f"day 1 ({day1.isoformat()}) is unknown: give --lab "
                         f"{v.name}=VALUE@YYYY-MM-DD",
                         **where,  # type: ignore[arg-type]
