@@ -667,3 +667,9 @@ def test_messages_name_what_was_given(run, tmp_path: Path) -> None:
     p = run("ledger", "record", "--patient", "P1", "--date", "2026-13-01", "--drug", "cisplatin",
             "--dose", "50mg/m2", "--db", str(tmp_path / "l.db"))  # fmt: skip
     assert p.returncode == 2 and "--date: '2026-13-01' is not a date" in p.stderr
+
+
+def test_capitalised_column_names_are_said_to_be_lower_case(run, tmp_path: Path) -> None:
+    text = "Patient,Date,Drug,Dose,Unit\nP1,2024-01-01,epirubicin,90,mg/m2\n"
+    p = run("check", "--history", str(write(tmp_path, "cap.csv", text)))
+    assert p.returncode == 2 and "column names are lower case: write 'patient'" in p.stderr

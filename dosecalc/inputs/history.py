@@ -306,6 +306,9 @@ def check_columns(columns: Iterable[str], source: str, line: int | None) -> None
         shown = ", ".join(repr(c[:40]) for c in unknown[:10])
         if len(unknown) > 10:  # a header of 200,000 names made a 1 MB message
             shown += f" and {len(unknown) - 10:,} more"
+        cased = [c for c in unknown if c.lower() in COLUMNS]
+        if cased:  # Patient,Date,…: the names are right, their case is not
+            shown += f" (column names are lower case: write {cased[0].lower()!r})"
         raise FileError(
             Problem(
                 f"unknown column{'s' if len(unknown) > 1 else ''} {shown}; "
