@@ -292,3 +292,21 @@ def test_a_phase_naming_a_course_file_says_courses_do_not_nest(run, tmp_path: Pa
     assert p.returncode == 2 and p.stderr.count("Error") == 1, p.stderr
     assert "outer.yaml:6: phases[1].regimen: inner.yaml: this is a course file" in p.stderr
     assert "courses do not nest" in p.stderr
+
+
+def test_a_course_phase_says_a_line_it_does_not_give(run, tmp_path: Path) -> None:
+    """LINE_NOT_PLANNED in a course names its phase (courses schedule each phase themselves)."""
+    import json
+
+    (tmp_path / "late.yaml").write_text(
+        "id: late\nname: late\ncycle_length_days: 21\nsources: [x]\ngates: []\ndrugs:\n"
+        "  - {drug: paclitaxel, dose: 175 mg/m2, days: 1}\n"
+        "  - {drug: trastuzumab, dose: 6 mg/kg, days: 1, cycles: 5-}\n"
+    )
+    course = tmp_path / "c.yaml"
+    course.write_text("course: c\nphases:\n  - regimen: ec\n    cycles: 1\n    start: 2026-12-01\n"
+                      "  - regimen: late.yaml\n    cycles: 2\n")  # fmt: skip
+    p = run("plan", str(course), "--height", "175cm", "--weight", "70kg", "--format", "json")
+    assert p.returncode in (0, 1), p.stderr
+    [w] = [w for w in json.loads(p.stdout)["warnings"] if w["code"] == "LINE_NOT_PLANNED"]
+    assert w["phase"] == 2 and "trastuzumab (cycles 5 on)" in w["message"]

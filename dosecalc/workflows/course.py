@@ -363,6 +363,7 @@ def make_course_plan(
         Phase,
         assemble,
         lab_alerts,
+        lines_not_planned,
         name_alerts,
         regimen_alerts,
         require_bsa,
@@ -464,6 +465,7 @@ def make_course_plan(
             assessed_pgx=read_pgx,
         )
         alerts += lab_alerts(reg, labs, starts, policy, values, i, last_regimen is None)
+        alerts += lines_not_planned(reg, n, phase=i)
         phase = Phase(
             i,
             "regimen",
