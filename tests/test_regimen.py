@@ -329,6 +329,18 @@ def test_one_drug_on_one_day_by_two_lines_is_refused(tmp_path: Path, lines: str,
     assert "and line 1 (drugs[0])" in str(e.value)
 
 
-def test_a_bolus_and_an_infusion_of_one_drug_on_one_day_are_two_doses() -> None:
+def test_a_bolus_and_an_infusion_of_one_drug_on_one_day_are_two_doses(tmp_path: Path) -> None:
     reg = rg.load("mfolfox6")  # fluorouracil 400 mg/m2 bolus and 2,400 mg/m2 over 46 h, day 1
     assert [o.drug for o in reg.drugs].count("fluorouracil") == 2
+    head = "id: two\nname: two\ncycle_length_days: 21\nsources: [x]\ndrugs:\n"
+    for lines in (
+        # capecitabine twice a day, told apart by their notes
+        "  - {drug: capecitabine, dose: 1000 mg/m2, days: 1-14, route: PO, note: morning}\n"
+        "  - {drug: capecitabine, dose: 1000 mg/m2, days: 1-14, route: PO, note: evening}\n",
+        # the short form of infusion: words
+        "  - {drug: fluorouracil, dose: 400 mg/m2, days: 1, infusion: 'bolus, 15 min'}\n"
+        "  - {drug: fluorouracil, dose: 2400 mg/m2, days: 1, infusion: '46 h continuous'}\n",
+    ):
+        path = tmp_path / "two.yaml"
+        path.write_text(head + lines)
+        assert len(rg.load(str(path)).drugs) == 2

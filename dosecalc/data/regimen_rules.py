@@ -117,8 +117,16 @@ def _same_drug_same_day(regimen: Regimen, report: Any) -> None:
     bolus and an infusion of one drug on one day (mFOLFOX6's fluorouracil) are two doses."""
     from dosecalc.data.drugs import route_key
 
-    def how(o: DrugOrder) -> tuple[str | None, str]:  # a bolus and an infusion are two doses
-        return (o.infusion.type if o.infusion else None, route_key(o.default_route))
+    def how(o: DrugOrder) -> tuple[str | None, str | None, str, str | None]:
+        """How a line says it is given: a bolus and an infusion, a morning and an evening dose
+        (their notes), two routes are two doses; two lines alike in all of them are one."""
+        infusion = o.infusion
+        return (
+            infusion.type if infusion else None,
+            (infusion.text or "").strip().lower() if infusion else None,
+            route_key(o.default_route),
+            (o.note or "").strip().lower() or None,
+        )
 
     seen: dict[tuple[str, int], int] = {}
     for i, order in enumerate(regimen.drugs):
@@ -146,7 +154,8 @@ def _same_drug_same_day(regimen: Regimen, report: Any) -> None:
                     f"{order.drug} is given by this line and line {j + 1} (drugs[{j}]) on day "
                     f"{days[0]} of {cycles}: each line would be held to the usual maximum and its "
                     "cap alone while the day's dose is their sum; write one line per drug and "
-                    "day (several doses a day: at_hours), or make their cycles apart",
+                    "day, make their cycles apart, or say how the doses differ (a note such as "
+                    "'morning' and 'evening', a route, bolus or infusion)",
                 )
 
 
