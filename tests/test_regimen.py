@@ -257,9 +257,17 @@ def test_a_vinca_by_any_route_but_iv_is_refused_at_its_line(tmp_path: Path) -> N
     with pytest.raises(FileError) as e:
         rg.load(str(path))
     text = str(e.value)
-    assert "it.yaml:6: drugs[0].route: vincristine is for IV use only, fatal" in text
-    assert "it.yaml:8: drugs[2].route: vinblastine is for IV use only" in text
+    assert "it.yaml:6: drugs[0].route: vincristine is given IV only, fatal" in text
+    assert "it.yaml:8: drugs[2].route: vinblastine is given IV only" in text
     assert "vinorelbine" not in text  # i.v. is IV
+    # every wording of IV is IV (the minibag ISMP recommends among them), and vinorelbine has
+    # oral capsules too
+    for route in ("IV minibag", "IV drip", "slow IV push", "IV-push", "intravenous bolus",
+                  "IV piggyback"):  # fmt: skip
+        path.write_text("id: it\nname: it\ncycle_length_days: 21\nsources: [x]\ndrugs:\n"
+                        f"  - {{drug: vincristine, dose: 1.4 mg/m2, days: 1, route: {route}}}\n"
+                        "  - {drug: vinorelbine, dose: 60 mg/m2, days: 8, route: PO}\n")  # fmt: skip
+        assert len(rg.load(str(path)).drugs) == 2, route
 
 
 def test_a_source_of_spaces_is_no_citation(tmp_path: Path) -> None:

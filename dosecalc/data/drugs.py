@@ -113,7 +113,7 @@ class SingleDoseGuard(_Strict):
 class RouteOnly(_Strict):
     """The one route a drug may be given by: any other is fatal (the vinca alkaloids' labels)."""
 
-    route: str = Field(min_length=1)
+    routes: tuple[str, ...] = Field(min_length=1)  # IV; vinorelbine also PO (its capsules)
     source: str = Field(min_length=1)
 
 
@@ -425,12 +425,25 @@ def route_key(text: str) -> str:
     return _ROUTE_OF.get(folded, folded.upper())
 
 
+def route_family(text: str) -> str:
+    """The route a wording names: route_key's, or IV for any wording that says intravenous ('IV
+    minibag', 'slow IV push', 'IV-push', 'intravenous bolus'); else the wording folded."""
+    key = route_key(text)
+    if key in _ROUTES:
+        return key
+    words = re.split(r"[\s\-()/,;:.]+", text.strip().lower())
+    if any(w in ("iv", "ivpb", "civ") or w.startswith("intraven") for w in words):
+        return "IV"
+    return key
+
+
 def wrong_route(drug: str, route: str) -> str | None:
     """Why ``route`` is never to be used for ``drug`` (its label: fatal by any other), or None."""
     only = lookup(drug).route_only
-    if only is None or route_key(route) == route_key(only.route):
+    if only is None or route_family(route) in {route_key(r) for r in only.routes}:
         return None
+    allowed = " or ".join(only.routes)
     return (
-        f"{drug} is for {only.route} use only, fatal if given by any other route ({only.source}); "
-        f"route '{route}' is never used for it"
+        f"{drug} is given {allowed} only, fatal by any other route ({only.source}); route "
+        f"'{route}' is never used for it"
     )
