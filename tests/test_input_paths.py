@@ -673,3 +673,15 @@ def test_capitalised_column_names_are_said_to_be_lower_case(run, tmp_path: Path)
     text = "Patient,Date,Drug,Dose,Unit\nP1,2024-01-01,epirubicin,90,mg/m2\n"
     p = run("check", "--history", str(write(tmp_path, "cap.csv", text)))
     assert p.returncode == 2 and "column names are lower case: write 'patient'" in p.stderr
+
+
+def test_a_file_name_that_is_not_utf8_still_gives_json(run, tmp_path: Path) -> None:
+    """orjson refused the lone surrogate Python reads such a byte as: an internal error, exit 3."""
+    import os
+
+    name = os.fsdecode(b"h\xff.csv")
+    (tmp_path / name).write_text("date,drug,dose,unit,bsa_m2\n2024-01-08,epirubicin,74,mg,\n")
+    p = run("check", "--history", str(tmp_path / name), "--bsa", "1.8", "--format", "json")
+    assert p.returncode == 0, p.stderr
+    data = json.loads(p.stdout)
+    assert any("\udcff" in w["message"] for w in data["warnings"])  # the name, escaped

@@ -20,7 +20,10 @@ _INDENTED = _LINE | orjson.OPT_INDENT_2
 def to_json_bytes(data: Any) -> bytes:
     """Compact JSON on one line, UTF-8, for one record of a long stream."""
     _refuse_non_finite(data)
-    return orjson.dumps(data, option=_LINE)
+    try:
+        return orjson.dumps(data, option=_LINE)
+    except orjson.JSONEncodeError:  # a text no UTF-8 can hold (a file name's stray byte)
+        return _escaped(data, None).encode()
 
 
 def to_json_line(data: Any) -> str:
@@ -30,7 +33,20 @@ def to_json_line(data: Any) -> str:
 def to_json(data: Any) -> str:
     """JSON indented by two spaces, ending with a new line."""
     _refuse_non_finite(data)
-    return orjson.dumps(data, option=_INDENTED).decode() + "\n"
+    try:
+        return orjson.dumps(data, option=_INDENTED).decode() + "\n"
+    except orjson.JSONEncodeError:
+        return _escaped(data, 2) + "\n"
+
+
+def _escaped(data: Any, indent: int | None) -> str:
+    """The standard library's JSON with every non-ASCII character escaped: a lone surrogate (a
+    byte of a file name that is not UTF-8, as Python reads it) is written as \\udcff, which any
+    reader parses, where orjson refuses it."""
+    import json
+
+    separators = (",", ":") if indent is None else (",", ": ")
+    return json.dumps(data, indent=indent, allow_nan=False, separators=separators)
 
 
 def _refuse_non_finite(data: Any) -> None:
