@@ -366,6 +366,10 @@ def test_a_proposed_regimen_never_moves_the_day_a_past_dose_crossed_a_level(run,
     assert alone == ahead and "550 mg/m² limit" in alone[0] and "2022-09-26" in alone[0]
     limits = {b["drug"]: b["limit"] for b in nxt["by_drug"]}
     assert limits["doxorubicin equivalent"] == 400  # what fits from now on: the lower limit
+    # and not one cycle fits: said, critical, with the limit in force with EC's drugs
+    p = run("check", "--history", str(h), "--next", "ec", "--bsa", "1.8", "--format", "json")
+    [w] = [w for w in json.loads(p.stdout)["warnings"] if w["code"] == "NEXT_EXCEEDS_LIMIT"]
+    assert p.returncode == 1 and w["severity"] == "critical" and "400 mg/m² limit" in w["message"]
 
 
 def test_check_next_without_a_bsa_when_it_cancels_out() -> None:

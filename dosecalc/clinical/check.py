@@ -16,7 +16,7 @@ from typing import Any
 from dosecalc.base import clock
 from dosecalc.base.alerts import CRITICAL, INFO, WARNING, Alert
 from dosecalc.base.errors import fail
-from dosecalc.base.numbers import plural
+from dosecalc.base.numbers import fmt, plural
 from dosecalc.clinical import cumulative
 from dosecalc.clinical.cumulative import Fit, Total
 from dosecalc.clinical.patient import Patient
@@ -396,7 +396,11 @@ def _check(
         eq = ahead.equivalence if cumulative.EQUIVALENT in ahead.ceilings else None
         fits = cumulative.cycles_fit(prior, cumulative.repeat_last(cycles), ahead.ceilings, eq)
         nxt = _next(proposed.id, fits, requested)
-        alerts += _next_alerts(nxt)
+        past = {a.drug for a in alerts if a.code == "CUMULATIVE_LIMIT_EXCEEDED"}
+        alerts += [  # "not one cycle fits" says nothing a history over that limit has not said
+            a for a in _next_alerts(nxt)
+            if not (nxt.requested is None and a.code == "NEXT_EXCEEDS_LIMIT" and a.drug in past)
+        ]  # fmt: skip
     if bsa_m2 is not None and (patient is None or patient.bsa_m2 is None):
         alerts.append(bsa_used(described))
     alerts += notes
@@ -440,6 +444,20 @@ def _next_alerts(n: Next) -> list[Alert]:
             )
         )
     if n.requested is None:
+        bound = n.fits.get(n.limit_bound_by or "")
+        if n.cycles_within_limit == 0 and bound is not None and bound.limit is not None:
+            # not one cycle: the total is past the limit in force with the regimen's drugs
+            # (cyclophosphamide lowers doxorubicin's), which the history's own table may not show
+            out.append(
+                Alert(
+                    CRITICAL,
+                    "NEXT_EXCEEDS_LIMIT",
+                    f"{n.regimen}: not one full cycle fits: {n.limit_bound_by} would pass its "
+                    f"{fmt(bound.limit)} {bound.unit.replace('m2', 'm²')} limit with the first "
+                    f"(the limit in force with {n.regimen}'s drugs)",
+                    drug=n.limit_bound_by,
+                )
+            )
         return out
     asked = f"{plural(n.requested, 'cycle')} of {n.regimen}"
     if n.requested > n.cycles_within_limit:
