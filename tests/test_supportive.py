@@ -348,6 +348,28 @@ def test_supportive_care_must_cover_every_day_of_the_drug_it_serves(run, tmp_pat
     assert "no hydration on day 1 of it" in found["cisplatin"]["message"], found
 
 
+def test_low_dose_methotrexate_and_a_multi_day_mesna_infusion_are_no_gap(tmp_path: Path) -> None:
+    """12 mg intrathecal and 2.5 mg/kg oral methotrexate got the high-dose leucovorin critical;
+    mesna as one 72-h infusion from day 1 was 'missing on days 2, 3' of ifosfamide."""
+    from dosecalc.clinical.supportive import regimen_gaps
+    from dosecalc.data import regimen as rg
+
+    head = "id: t\nname: t\ncycle_length_days: 21\nsources: [x]\ngates: []\ndrugs:\n"
+    low = write(tmp_path, "low.yaml", head
+                + "  - {drug: methotrexate, dose: 12 mg, days: 1, route: intrathecal}\n"
+                "  - {drug: methotrexate, dose: 2.5 mg/kg, days: 8, route: PO}\n")  # fmt: skip
+    assert regimen_gaps(rg.load(str(low))) == []
+    flat = write(tmp_path, "flat.yaml", head
+                 + "  - {drug: methotrexate, dose: 5 g, days: 1, max_dose: 20 g}\n")  # fmt: skip
+    assert [a.drug for a in regimen_gaps(rg.load(str(flat)))] == ["methotrexate"]
+    cont = write(tmp_path, "cont.yaml", head
+                 + "  - {drug: ifosfamide, dose: 3 g/m2, days: 1-3,"
+                 " infusion: {type: intermittent, duration: 3 h}}\n"
+                 "  - {drug: mesna, supportive: true, for: ifosfamide, dose: 9000 mg/m2, days: 1,"
+                 " infusion: {type: continuous, duration: 72 h}}\n")  # fmt: skip
+    assert regimen_gaps(rg.load(str(cont))) == []
+
+
 def test_every_library_and_example_regimen_carries_what_its_drugs_require(run) -> None:
     from dosecalc.clinical.supportive import regimen_gaps
     from dosecalc.data import regimen as rg

@@ -7,6 +7,7 @@ the plan of the order's cycle; clinical/verify.py calls them.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
@@ -270,6 +271,8 @@ def _above(need: Any, regimen: Regimen) -> bool:
     one above ``need.above`` (high-dose methotrexate: above 500 mg/m²). A dose not per m² (per
     kg, flat, a rule's) is held to it too: whether it is high cannot be told without the
     patient."""
+    from dosecalc.clinical.patient import BSA_M2, WEIGHT_KG
+
     if need.above is None:
         return True
     limit, _unit = need.above
@@ -277,7 +280,15 @@ def _above(need: Any, regimen: Regimen) -> bool:
         if o.drug != need.drug or o.supportive:
             continue
         spec = o.protocol
-        if spec.basis != "bsa" or spec.amount > limit:
+        # the most mg/m² a dose can be for any patient dosecalc takes: per m² as written; a
+        # flat dose at the smallest BSA; a dose per kg at the most kg per m² (the heaviest
+        # weight over the largest BSA); a 12 mg intrathecal dose is never high-dose
+        most = {
+            "bsa": spec.amount,
+            "flat": spec.amount / BSA_M2[0],
+            "weight": spec.amount * WEIGHT_KG[1] / BSA_M2[1],
+        }.get(spec.basis, math.inf)
+        if most > limit:
             return True
     return False
 
@@ -289,6 +300,10 @@ def _uncovered(need: Any, regimen: Regimen) -> list[int]:
     for o in regimen.drugs:
         if o.drug == need.drug and not o.supportive:
             given.update(o.days)
-        elif o.drug == need.line:
-            covered.update(o.days)
+        elif o.drug == need.line:  # a continuous infusion covers every day it runs (72 h: 3)
+            i = o.infusion
+            span = 1
+            if i is not None and i.type == "continuous" and i.duration:
+                span = max(1, math.ceil(i.duration / 24))
+            covered.update(d + k for d in o.days for k in range(span))
     return sorted(given - covered)
