@@ -244,19 +244,33 @@ def test_reference_case_regimens_match_the_report(
     assert total == pytest.approx(per_cycle)
 
 
+def small_regimen(tmp_path: Path, name: str, lines: str, sources: str = "[x]") -> Path:
+    """A regimen file ``name`` of the drug orders ``lines`` (YAML, from line 6) under the least
+    header a regimen needs."""
+    path = tmp_path / name
+    path.write_text(f"id: t\nname: t\ncycle_length_days: 21\nsources: {sources}\ndrugs:\n" + lines)
+    return path
+
+
+def refusal(path: Path) -> str:
+    """What loading the regimen file ``path`` refuses, as one text."""
+    with pytest.raises(FileError) as e:
+        rg.load(str(path))
+    return str(e.value)
+
+
 def test_a_vinca_by_any_route_but_iv_is_refused_at_its_line(tmp_path: Path) -> None:
     """Vincristine, vinblastine and vinorelbine are fatal by any route but IV (their labels):
     intrathecal vincristine planned normally, its only warning about the dose's size."""
-    path = tmp_path / "it.yaml"
-    path.write_text(
-        "id: it\nname: it\ncycle_length_days: 21\nsources: [test]\ndrugs:\n"
-        "  - {drug: vincristine, dose: 1.4 mg/m2, days: 1, max_dose: 2 mg, route: intrathecal}\n"
-        "  - {drug: vinorelbine, dose: 25 mg/m2, days: 1, route: i.v.}\n"
-        "  - {drug: vinblastine, dose: 6 mg/m2, days: 1, route: IT}\n"
+    text = refusal(
+        small_regimen(
+            tmp_path,
+            "it.yaml",
+            "  - {drug: vincristine, dose: 1.4 mg/m2, days: 1, max_dose: 2 mg, route: intrathecal}\n"
+            "  - {drug: vinorelbine, dose: 25 mg/m2, days: 1, route: i.v.}\n"
+            "  - {drug: vinblastine, dose: 6 mg/m2, days: 1, route: IT}\n",
+        )
     )
-    with pytest.raises(FileError) as e:
-        rg.load(str(path))
-    text = str(e.value)
     assert "it.yaml:6: drugs[0].route: vincristine is given IV only, fatal" in text
     assert "it.yaml:8: drugs[2].route: vinblastine is given IV only" in text
     assert "vinorelbine" not in text  # i.v. is IV
@@ -264,21 +278,15 @@ def test_a_vinca_by_any_route_but_iv_is_refused_at_its_line(tmp_path: Path) -> N
     # oral capsules too
     for route in ("IV minibag", "IV drip", "slow IV push", "IV-push", "intravenous bolus",
                   "IV piggyback"):  # fmt: skip
-        path.write_text("id: it\nname: it\ncycle_length_days: 21\nsources: [x]\ndrugs:\n"
-                        f"  - {{drug: vincristine, dose: 1.4 mg/m2, days: 1, route: {route}}}\n"
-                        "  - {drug: vinorelbine, dose: 60 mg/m2, days: 8, route: PO}\n")  # fmt: skip
+        path = small_regimen(tmp_path, "iv.yaml",
+                             f"  - {{drug: vincristine, dose: 1.4 mg/m2, days: 1, route: {route}}}\n"
+                             "  - {drug: vinorelbine, dose: 60 mg/m2, days: 8, route: PO}\n")  # fmt: skip
         assert len(rg.load(str(path)).drugs) == 2, route
 
 
 def test_a_source_of_spaces_is_no_citation(tmp_path: Path) -> None:
-    path = tmp_path / "blank.yaml"
-    path.write_text(
-        "id: blank\nname: blank\ncycle_length_days: 21\nsources: ['   ']\ndrugs:\n"
-        "  - {drug: cisplatin, dose: 75 mg/m2, days: 1, source: ' '}\n"
-    )
-    with pytest.raises(FileError) as e:
-        rg.load(str(path))
-    text = str(e.value)
+    lines = "  - {drug: cisplatin, dose: 75 mg/m2, days: 1, source: ' '}\n"
+    text = refusal(small_regimen(tmp_path, "blank.yaml", lines, sources="['   ']"))
     assert "blank.yaml:4: sources[0]: '   ' is not valid here: write some text" in text
     assert "blank.yaml:6: drugs[0].source" in text  # every problem of the file at once
 
@@ -299,12 +307,10 @@ def test_a_file_here_named_like_a_library_id_is_refused_as_unclear(
 
 
 def test_a_tab_for_indentation_is_said_so(tmp_path: Path) -> None:
-    path = tmp_path / "tab.yaml"
-    path.write_text("id: t\nname: t\ncycle_length_days: 21\nsources: [x]\ndrugs:\n"
-                    "\t- {drug: cisplatin, dose: 75 mg/m2, days: 1}\n")  # fmt: skip
-    with pytest.raises(FileError) as e:
-        rg.load(str(path))
-    assert "tab.yaml:6:" in str(e.value) and "indent with spaces, not tabs" in str(e.value)
+    text = refusal(
+        small_regimen(tmp_path, "tab.yaml", "\t- {drug: cisplatin, dose: 75 mg/m2, days: 1}\n")
+    )
+    assert "tab.yaml:6:" in text and "indent with spaces, not tabs" in text
 
 
 def test_an_order_file_given_as_a_regimen_is_said_in_one_sentence() -> None:
@@ -329,18 +335,14 @@ def test_an_order_file_given_as_a_regimen_is_said_in_one_sentence() -> None:
     ],
 )  # fmt: skip
 def test_one_drug_on_one_day_by_two_lines_is_refused(tmp_path: Path, lines: str, said: str) -> None:
-    path = tmp_path / "two.yaml"
-    path.write_text("id: two\nname: two\ncycle_length_days: 21\nsources: [x]\ndrugs:\n" + lines)
-    with pytest.raises(FileError) as e:
-        rg.load(str(path))
-    assert "two.yaml:7: drugs[1].drug:" in str(e.value) and said in str(e.value)
-    assert "and line 1 (drugs[0])" in str(e.value)
+    text = refusal(small_regimen(tmp_path, "two.yaml", lines))
+    assert "two.yaml:7: drugs[1].drug:" in text and said in text
+    assert "and line 1 (drugs[0])" in text
 
 
 def test_a_bolus_and_an_infusion_of_one_drug_on_one_day_are_two_doses(tmp_path: Path) -> None:
     reg = rg.load("mfolfox6")  # fluorouracil 400 mg/m2 bolus and 2,400 mg/m2 over 46 h, day 1
     assert [o.drug for o in reg.drugs].count("fluorouracil") == 2
-    head = "id: two\nname: two\ncycle_length_days: 21\nsources: [x]\ndrugs:\n"
     for lines in (
         # capecitabine twice a day, told apart by their notes
         "  - {drug: capecitabine, dose: 1000 mg/m2, days: 1-14, route: PO, note: morning}\n"
@@ -349,6 +351,4 @@ def test_a_bolus_and_an_infusion_of_one_drug_on_one_day_are_two_doses(tmp_path: 
         "  - {drug: fluorouracil, dose: 400 mg/m2, days: 1, infusion: 'bolus, 15 min'}\n"
         "  - {drug: fluorouracil, dose: 2400 mg/m2, days: 1, infusion: '46 h continuous'}\n",
     ):
-        path = tmp_path / "two.yaml"
-        path.write_text(head + lines)
-        assert len(rg.load(str(path)).drugs) == 2
+        assert len(rg.load(str(small_regimen(tmp_path, "two.yaml", lines))).drugs) == 2
