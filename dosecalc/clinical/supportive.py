@@ -245,9 +245,7 @@ def regimen_gaps(regimen: Regimen) -> list[Alert]:
             present = bool(cares)
             what = f"no {need.care} for it (supportive_care: kind {need.care}, for {need.drug})"
             if present and all(c.days for c in cares):  # care on stated days only
-                covered = {d for c in cares for d in c.days or ()}
-                given = {d for o in regimen.drugs if o.drug == need.drug for d in o.days}
-                bare = sorted(given - covered)
+                bare = _bare(regimen, need.drug, {d for c in cares for d in c.days or ()})
                 if bare:  # hydration on day 15 for a cisplatin on day 1
                     present = False
                     what = f"no {need.care} on {_days(bare)} of it (its {need.care}'s days)"
@@ -295,15 +293,19 @@ def _above(need: Any, regimen: Regimen) -> bool:
 
 def _uncovered(need: Any, regimen: Regimen) -> list[int]:
     """The days of the cycle ``regimen`` gives ``need.drug`` and no ``need.line`` line."""
-    given: set[int] = set()
     covered: set[int] = set()
     for o in regimen.drugs:
-        if o.drug == need.drug and not o.supportive:
-            given.update(o.days)
-        elif o.drug == need.line:  # a continuous infusion covers every day it runs (72 h: 3)
+        if o.drug == need.line:  # a continuous infusion covers every day it runs (72 h: 3)
             i = o.infusion
             span = 1
             if i is not None and i.type == "continuous" and i.duration:
                 span = max(1, math.ceil(i.duration / 24))
             covered.update(d + k for d in o.days for k in range(span))
+    return _bare(regimen, need.drug, covered)
+
+
+def _bare(regimen: Regimen, drug: str, covered: set[int]) -> list[int]:
+    """The days of the cycle ``regimen`` gives ``drug`` (its own lines) that ``covered`` misses:
+    the one rule of a supportive line's days and of supportive care's."""
+    given = {d for o in regimen.drugs if o.drug == drug and not o.supportive for d in o.days}
     return sorted(given - covered)

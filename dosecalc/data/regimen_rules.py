@@ -128,7 +128,7 @@ def _same_drug_same_day(regimen: Regimen, report: Any) -> None:
             (o.note or "").strip().lower() or None,
         )
 
-    seen: dict[tuple[str, int], int] = {}
+    seen: set[tuple[str, int]] = set()  # an earlier line already reported with a later one
     for i, order in enumerate(regimen.drugs):
         first, last = order.cycles or (1, None)
         if order.supportive:
@@ -142,7 +142,7 @@ def _same_drug_same_day(regimen: Regimen, report: Any) -> None:
             high = min(x for x in (last, o_last, 10**9) if x is not None)
             days = sorted(set(order.days) & set(other.days))
             if low <= high and days and (order.drug, j) not in seen:
-                seen[(order.drug, j)] = i
+                seen.add((order.drug, j))
                 if low == high:
                     cycles = f"cycle {low}"
                 elif high < 10**9:
