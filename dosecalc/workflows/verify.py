@@ -61,6 +61,7 @@ def run(o: VerifyRequest) -> Any:
     from dosecalc.data.regimen import MAX_CYCLES
     from dosecalc.inputs import order as od
     from dosecalc.workflows import gather, notices
+    from dosecalc.workflows.course import Course
 
     if o.patient is not None:
         o = replace(o, patient=gather.patient_option(o.patient))
@@ -81,7 +82,9 @@ def run(o: VerifyRequest) -> Any:
     rules = gather.policy(o.policy, o.sets)
     table = gather.equivalence(o.equivalence, rules)
     start = parse_start(o.start)[0] if o.start is not None else None
-    order = od.read(o.order, o.regimen, cycle, start, _regimen_id(o.regimen))
+    named = _option_file(o.regimen)  # a --regimen FILE, read once
+    file_id = None if named is None or isinstance(named, Course) else str(named.id)
+    order = od.read(o.order, o.regimen, cycle, start, file_id)
     if order.regimen is None:
         raise fail(
             "--regimen",
@@ -89,7 +92,7 @@ def run(o: VerifyRequest) -> Any:
         )
     if order.cycle is None:
         raise fail("--cycle", "the bundle does not say which cycle it orders; give --cycle N")
-    regimen = _regimen(order, o.regimen is not None)
+    regimen = _regimen(order, o.regimen is not None, named)
     if o.patient is not None and order.patient.id is not None:
         if o.patient.strip() != order.patient.id:
             raise FileError(
@@ -154,20 +157,19 @@ def _looks_like_file(ref: str) -> bool:
     return ref.lower().endswith((".yaml", ".yml")) or "/" in ref
 
 
-def _regimen_id(ref: str | None) -> str | None:
-    """The id of the regimen file --regimen names (a bundle's requests carry the id, not the
-    path); None for a library id."""
+def _option_file(ref: str | None) -> Any:
+    """The regimen (or course) file --regimen names, read (a bundle's requests carry its id, not
+    its path); None for a library id or no --regimen."""
     from dosecalc.workflows import course as crs
 
     if ref is None or not _looks_like_file(ref):
         return None
-    opened = crs.open_file(ref)
-    return None if isinstance(opened, crs.Course) else str(opened.id)
+    return crs.open_file(ref)
 
 
-def _regimen(order: Any, from_option: bool) -> Any:
+def _regimen(order: Any, from_option: bool, named: Any = None) -> Any:
     """The order's regimen: a library id, or a file (relative to the order file, or to the
-    current folder for --regimen)."""
+    current folder for --regimen; ``named``: that file, already read)."""
     from dosecalc.workflows import course as crs
 
     ref = order.regimen
@@ -179,7 +181,7 @@ def _regimen(order: Any, from_option: bool) -> Any:
     ):
         ref = str(order.base / ref)
     try:
-        opened = crs.open_file(ref)
+        opened = named if named is not None else crs.open_file(ref)
     except FileError as e:
         if from_option:
             raise
