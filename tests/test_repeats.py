@@ -165,3 +165,32 @@ def test_the_same_patient_on_another_day_or_another_patient_is_not_a_repeat(
         header=HEADER + ",patient",
     )
     assert run("check", "--history", str(h), "--format", "json").returncode == 0
+
+
+@pytest.mark.parametrize("patients", [False, True], ids=["one patient", "pharmacy file"])
+def test_every_problem_of_a_history_is_named_at_once(run, tmp_path: Path, patients) -> None:
+    """A repeat, a unit slip and rows no BSA converts, in one refusal (they came one per run:
+    fixing the repeat then showed the slip, then the first row without a BSA); one patient's
+    file and a pharmacy file (the engine) name the same rows in the same words."""
+    rows = [
+        "2026-01-01,epirubicin,60,mg/m2,",
+        "2026-01-01,epirubicin,60,mg/m2,",
+        "2026-02-01,epirubicin,1600,mg/m2,",
+    ]
+    other = ["2026-02-05,doxorubicin,130,mg,", "2026-03-05,doxorubicin,140,mg,"]
+    if patients:
+        rows = [f"{r},A" for r in rows] + [f"{r},B" for r in other]
+        h = _csv(tmp_path / "h.csv", *rows, header=HEADER + ",patient")
+    else:
+        # one patient: rows without a BSA convert with the file's own when it has one
+        h = _csv(tmp_path / "h.csv", *rows)
+        other_h = _csv(tmp_path / "o.csv", *other)
+    r = run("check", "--history", str(h), *([] if patients else ["--history", str(other_h)]))
+    assert r.returncode == 2 and r.stdout == ""
+    lines = r.stderr.splitlines()
+    assert lines[0] == "Error: 4 problems:", r.stderr
+    assert f"{h}:3 repeats {h}:2" in lines[1]
+    assert lines[2].startswith(f"  {h}:4: epirubicin 1,600 mg/m2 is 10.7 times")
+    b = h if patients else other_h
+    assert lines[3].startswith(f"  {b}:{5 if patients else 2}: 130 mg of doxorubicin cannot be")
+    assert lines[4].startswith(f"  {b}:{6 if patients else 3}: 140 mg of doxorubicin cannot be")

@@ -15,7 +15,7 @@ from typing import Any
 
 from dosecalc.base import clock
 from dosecalc.base.alerts import CRITICAL, INFO, WARNING, Alert
-from dosecalc.base.errors import fail
+from dosecalc.base.errors import DosecalcError, FileError, Problem, fail
 from dosecalc.base.numbers import fmt, plural
 from dosecalc.clinical import cumulative
 from dosecalc.clinical.cumulative import Fit, Total
@@ -306,21 +306,44 @@ def preflight(
     gave, or a proposed regimen that needs one."""
     from dosecalc.clinical.policy import defaults
 
-    cumulative.screen(history, lambda name: _bsa_of_columns(patient, history, name)[0], again)
+    problems = cumulative.screen(
+        history, lambda name: _bsa_of_columns(patient, history, name)[0], again
+    )
+    problems += _unconvertible(history, patient)
+    if problems:
+        raise FileError(*problems)
+    if proposed is None or (patient is not None and patient.bsa_m2 is not None):
+        return  # a proposed regimen doses with the patient's BSA
+    for name, cols in history.patients.items():
+        if _latest_bsa_row(cols) < 0:
+            next_cycles(proposed, patient or _placeholder(), None, policy or defaults(), name or "")
+
+
+def _unconvertible(history: History, patient: Patient | None) -> list[Problem]:
+    """Each row whose amount needs a BSA (mg of a drug counted per m², or the reverse) when
+    neither the row, nor any row of its patient, nor the patient gives one: the problem naming
+    it, up to cumulative.MAX_REPEATS_LISTED, then how many more."""
     if patient is not None and patient.bsa_m2 is not None:
-        return  # every row converts with it, and a proposed regimen doses with it
+        return []  # every row converts with it
     book = ceilings.book()
     targets = [cumulative.tracking_unit(n, book).endswith("/m2") for n in history.names]
+    problems: list[Problem] = []
+    found = 0
     for name, cols in history.patients.items():
         if _latest_bsa_row(cols) >= 0:
             continue
         for i in range(len(cols)):
             if cols.per_m2[i] != targets[cols.drug[i]] and not cols.bsa[i]:
-                cumulative.from_rows(
-                    [history.rows(name)[i]], book, cumulative.BsaUse(None, "")
-                )  # raises, naming the row
-        if proposed is not None:
-            next_cycles(proposed, patient or _placeholder(), None, policy or defaults(), name or "")
+                found += 1
+                if len(problems) < cumulative.MAX_REPEATS_LISTED:
+                    row = history.rows(name)[i]
+                    try:
+                        cumulative.from_rows([row], book, cumulative.BsaUse(None, ""))
+                    except DosecalcError as e:  # the reference's words for the row
+                        problems += e.problems
+    if found > len(problems):
+        problems.append(Problem(f"and {found - len(problems)} more bad rows"))
+    return problems
 
 
 def _bsa_of_columns(

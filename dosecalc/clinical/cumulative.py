@@ -382,12 +382,12 @@ def _in_unit(cols: Any, i: int, per_m2: bool, fallbacks: tuple[Any, ...]) -> flo
     return amount / bsa if per_m2 else amount * bsa
 
 
-def refuse_repeats(
+def repeat_problems(
     history: History, bsa_of: Callable[[str | None], float | None], again: bool = False
-) -> None:
-    """Refuse (exit 2, naming both rows) an administration that reaches a lifetime total twice,
-    or with ``again`` (they are real second administrations) count it and say so in
-    ``history.notes``. ``bsa_of(patient)`` is the BSA that converts rows without one."""
+) -> list[Problem]:
+    """An administration that reaches a lifetime total twice, as the problems that refuse it
+    (naming both rows); or with ``again`` (they are real second administrations) none, each
+    patient's count said in ``history.notes``. ``bsa_of(patient)`` converts rows without one."""
     problems: list[Problem] = []
     found = 0
     for patient, cols in history.patients.items():
@@ -406,36 +406,34 @@ def refuse_repeats(
             continue
         for j, i, a, b in pairs[: MAX_REPEATS_LISTED - len(problems)]:
             problems.append(Problem(_repeat_text(history, patient, cols, j, i, a, b)))
-    if problems:
-        if found > len(problems):
-            problems.append(Problem(f"and {found - len(problems)} more repeated administrations"))
-        raise FileError(*problems)
+    if found > len(problems) and not again:
+        problems.append(Problem(f"and {found - len(problems)} more repeated administrations"))
+    return problems
 
 
 def screen(
     history: History, bsa_of: Callable[[str | None], float | None], again: bool = False
-) -> None:
-    """What every total is built on, checked before it is: each administration
-    once (:func:`refuse_repeats`), and each row against its drug's usual maximum single dose
-    (:func:`high_doses`)."""
-    refuse_repeats(history, bsa_of, again)
-    high_doses(history, bsa_of)
+) -> list[Problem]:
+    """What every total is built on, checked before it is, as the problems that refuse the
+    history (all of them, for one error): each administration once (:func:`repeat_problems`),
+    and each row against its drug's usual maximum single dose (:func:`high_doses`)."""
+    return repeat_problems(history, bsa_of, again) + high_doses(history, bsa_of)
 
 
-def high_doses(history: History, bsa_of: Callable[[str | None], float | None]) -> None:
+def high_doses(history: History, bsa_of: Callable[[str | None], float | None]) -> list[Problem]:
     """A history row above its drug's usual maximum single dose is counted as written and
     flagged (HISTORY_DOSE_HIGH in ``history.notes``, per patient and drug, naming the rows); a
-    row at ten times that maximum or more is a unit or decimal slip and is refused (exit 2,
-    naming each). Ledger records met the same guard when recorded, and a ``--prior`` amount is a
-    lifetime total, not one dose."""
+    row at ten times that maximum or more is a unit or decimal slip: the problems returned
+    refuse it (naming each). Ledger records met the same guard when recorded, and a ``--prior``
+    amount is a lifetime total, not one dose."""
     from dosecalc.clinical import single_dose
 
     guarded = [single_dose.guarded(name) for name in history.names]
     if not any(guarded):
-        return
+        return []
     ledger = history.sources.index(LEDGER_SOURCE) if LEDGER_SOURCE in history.sources else -1
 
-    def found() -> Iterator[tuple[Any, str, str, Any]]:
+    def found() -> Iterator[tuple[Any, str, str, Any, date]]:
         for patient, cols in history.patients.items():
             bsa = bsa_of(patient)
             for i in range(len(cols)):
@@ -447,8 +445,10 @@ def high_doses(history: History, bsa_of: Callable[[str | None], float | None]) -
                 if over is not None:
                     yield patient, drug, history.where(cols, i), over, _day(cols.date[i])
 
-    for patient, alert in judge_high_doses(found()):
+    problems, alerts = judge_high_doses(found())
+    for patient, alert in alerts:
         history.notes.setdefault(patient, []).append(alert)
+    return problems
 
 
 def row_excess(drug: str, amount: float, per_m2: bool, bsa_m2: float | None) -> Any:
@@ -463,11 +463,11 @@ def row_excess(drug: str, amount: float, per_m2: bool, bsa_m2: float | None) -> 
 
 def judge_high_doses(
     found: Iterable[tuple[Any, str, str, Any, date]],
-) -> list[tuple[Any, Alert]]:
+) -> tuple[list[Problem], list[tuple[Any, Alert]]]:
     """From the rows above their usual maximum (patient, drug, where, Excess, date; in the
-    history's order): refuse the unit slips (FileError naming each, up to MAX_REPEATS_LISTED),
-    else each patient's HISTORY_DOSE_HIGH alerts, one per drug in the order first found, dated
-    by its first row."""
+    history's order): the problems that refuse the unit slips (naming each, up to
+    MAX_REPEATS_LISTED), and each patient's HISTORY_DOSE_HIGH alerts, one per drug in the order
+    first found, dated by its first row."""
     problems: list[Problem] = []
     slips = 0
     high: dict[Any, dict[str, list[tuple[str, date]]]] = {}
@@ -479,13 +479,11 @@ def judge_high_doses(
         else:
             rows = high.setdefault(patient, {}).setdefault(drug, [])
             rows.append((f"{where}: {over.text}", day))
-    if problems:
-        if slips > len(problems):
-            problems.append(
-                Problem(f"and {slips - len(problems)} more rows at ten times the usual maximum")
-            )
-        raise FileError(*problems)
-    return [
+    if slips > len(problems):
+        problems.append(
+            Problem(f"and {slips - len(problems)} more rows at ten times the usual maximum")
+        )
+    return problems, [
         (p, high_dose_alert(d, rows)) for p, drugs_ in high.items() for d, rows in drugs_.items()
     ]
 

@@ -1362,10 +1362,14 @@ def _compute(batch: Batch, settings: Settings, again: bool) -> Checked:
     anthracyclines = ceilings.book().anthracyclines()
     codes = [str(i) for i, name in enumerate(batch.totals) if name in anthracyclines] or ["-1"]
     con.execute(PINFO.format(given=given, anthracyclines=", ".join(codes)))
-    # the reference's order: repeats, doses above the usual maximum, then rows without a BSA
-    notes = _repeats(batch, again)
-    notes += _high_doses(batch)
-    _refuse_missing_bsa(batch)
+    # every refusal at once, in the reference's order: repeats, doses at ten times the usual
+    # maximum, then rows without a BSA
+    problems, notes = _repeats(batch, again)
+    slips, high = _high_doses(batch)
+    problems += slips + _missing_bsa(batch)
+    if problems:
+        raise FileError(*problems)
+    notes += high
     noted: dict[int, list[Alert]] = {}
     for pid, alert in notes:
         noted.setdefault(pid, []).append(alert)
@@ -1378,12 +1382,12 @@ def _compute(batch: Batch, settings: Settings, again: bool) -> Checked:
     return Checked(batch, settings, patients, equivalent, exposures.setups, noted)
 
 
-def _refuse_missing_bsa(batch: Batch) -> None:
+def _missing_bsa(batch: Batch) -> list[Problem]:
     """A row whose amount needs a BSA (mg of a drug counted per m², or the reverse) when neither
     the row nor the patient has one: the reference's message for each (up to MAX_PROBLEMS)."""
     rows = batch.con.execute(NO_BSA + f" LIMIT {MAX_PROBLEMS}").fetchall()
     if not rows:
-        return
+        return []
     total = batch.con.execute(f"SELECT count(*) FROM ({NO_BSA})").fetchall()[0][0]
     from dosecalc.base.errors import DosecalcError
     from dosecalc.data import drugs
@@ -1404,7 +1408,7 @@ def _refuse_missing_bsa(batch: Batch) -> None:
             cumulative.from_rows([row], book, cumulative.BsaUse(None, ""))
         except DosecalcError as e:
             problems.append(e.problems[0])
-    raise FileError(*capped(problems, total, "rows"))
+    return capped(problems, total, "rows")
 
 
 # rows that may be above their drug's usual maximum single dose: the value single_dose.excess
@@ -1425,9 +1429,10 @@ ORDER BY p.pid, r.ord
 """
 
 
-def _high_doses(batch: Batch) -> list[tuple[int, Alert]]:
-    """The rows above their usual maximum single dose: unit slips refused, else each patient's
-    HISTORY_DOSE_HIGH notes (by patient), as the reference judges them."""
+def _high_doses(batch: Batch) -> tuple[list[Problem], list[tuple[int, Alert]]]:
+    """The rows above their usual maximum single dose: the problems that refuse the unit
+    slips, and each patient's HISTORY_DOSE_HIGH notes (by patient), as the reference judges
+    them."""
     from dosecalc.clinical import single_dose
     from dosecalc.clinical.patient import BSA_M2, WEIGHT_KG
     from dosecalc.data import drugs
@@ -1438,7 +1443,7 @@ def _high_doses(batch: Batch) -> list[tuple[int, Alert]]:
         if found is not None and found[2] == drugs.book().drugs[name].dose_unit:
             guards.append((dc, found[0], found[1]))
     if not guards:
-        return []
+        return [], []
     duck_table(batch.con, "g", "dc INTEGER, basis VARCHAR, amount DOUBLE", guards)
     query = HIGH.format(bsa_low=BSA_M2[0], bsa_high=BSA_M2[1], heaviest=WEIGHT_KG[1])
     pids: dict[str, int] = {}
@@ -1452,18 +1457,19 @@ def _high_doses(batch: Batch) -> list[tuple[int, Alert]]:
                 pids[pat] = pid
                 yield pat, drug, batch.sources[src].where(line), over, d
 
-    return [(pids[p], a) for p, a in cumulative.judge_high_doses(found())]
+    problems, alerts = cumulative.judge_high_doses(found())
+    return problems, [(pids[p], a) for p, a in alerts]
 
 
-def _repeats(batch: Batch, again: bool) -> list[tuple[int, Alert]]:
-    """Refuse a repeated administration, naming both rows; or (``again``) the REPEAT_COUNTED
-    note of each patient who has one (by patient)."""
+def _repeats(batch: Batch, again: bool) -> tuple[list[Problem], list[tuple[int, Alert]]]:
+    """The problems that refuse a repeated administration, naming both rows; or (``again``)
+    the REPEAT_COUNTED note of each patient who has one (by patient)."""
     con = batch.con
     query = REPEATS.format(tolerance=repr(cumulative.REPEAT_TOLERANCE))
     con.execute(f"CREATE OR REPLACE TABLE rp AS {query}")
     found = con.execute("SELECT count(*) FROM rp").fetchall()[0][0]
     if not found:
-        return []
+        return [], []
     where = batch.sources
     if not again:
         first = con.execute(
@@ -1486,7 +1492,7 @@ def _repeats(batch: Batch, again: bool) -> list[tuple[int, Alert]]:
         ]
         if found > len(problems):
             problems.append(Problem(f"and {found - len(problems)} more repeated administrations"))
-        raise FileError(*problems)
+        return problems, []
     notes = []
     for pid, n, i_src, i_line, j_src, j_line, drug in con.execute(
         """
@@ -1498,7 +1504,7 @@ def _repeats(batch: Batch, again: bool) -> list[tuple[int, Alert]]:
             n, where[i_src].where(i_line), where[j_src].where(j_line), drug
         )
         notes.append((pid, alert))
-    return notes
+    return [], notes
 
 
 def load(paths: Sequence[Path], today: date | None = None, jobs: int | None = None) -> Batch:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from dosecalc.base.errors import fail
+from dosecalc.base.errors import FileError, fail
 
 
 @dataclass(frozen=True)
@@ -148,7 +148,9 @@ def prior(
 
     loaded = hist.load(history or [], priors or [])
     from_ledger(loaded, patient, db)
-    screen(loaded, lambda _: bsa_m2, again)
+    problems = screen(loaded, lambda _: bsa_m2, again)
+    if problems:
+        raise FileError(*problems)
     if len(loaded.patients) > 1:
         raise fail(
             "--history",
