@@ -336,6 +336,44 @@ def test_strict_both_keeps_the_stop_for_every_anthracycline(run, tmp_path: Path)
     assert (combined["threshold"], combined["limit"]) == (400, 400)
 
 
+def test_one_anthracycline_with_a_co_therapy_is_warned_at_the_combined_400(
+    run, tmp_path: Path
+) -> None:
+    """EC and FEC-100 (epirubicin, cyclophosphamide, no doxorubicin): the combined total's
+    re-assessment at 400 is checked (it was shown in the table and never fired); its limit is
+    not (epirubicin's own 1,000 mg/m² stops it, not 550 / 0.8 = 687.5); strict-both stops
+    FEC-100 x 6 at 480."""
+    plan = ["plan", "fec-100", "--bsa", "1.8", "--start", START, "--format", "json"]
+    data = json.loads(run(*plan).stdout)
+    combined = ceiling(data, "doxorubicin equivalent")
+    assert (combined["threshold"], combined["limit"], combined["total"]) == (400, None, 480)
+    [w] = [w for w in data["warnings"] if w["code"] == "CUMULATIVE_THRESHOLD_REACHED"]
+    assert (w["drug"], w["cycle"]) == ("doxorubicin equivalent", 5)  # 500 mg/m² of epirubicin
+    assert not [w for w in data["warnings"] if w["severity"] == "critical"]
+    # far past 687.5 mg/m² of epirubicin: only its own limit is exceeded
+    data = json.loads(
+        run(
+            "check",
+            "--prior",
+            "epirubicin=1040mg/m2",
+            "--prior",
+            "cyclophosphamide=2400mg/m2",
+            "--format",
+            "json",
+        ).stdout
+    )
+    assert [(w["code"], w["drug"]) for w in data["warnings"] if w["severity"] == "critical"] == [
+        ("CUMULATIVE_LIMIT_EXCEEDED", "epirubicin")
+    ]
+    strict = policy_file(
+        tmp_path, '[cumulative.options]\n"doxorubicin equivalent" = "strict-both"\n'
+    )
+    r = run(*plan, "--policy", str(strict))
+    assert r.returncode == 1
+    [w] = [w for w in json.loads(r.stdout)["warnings"] if w["code"] == "CUMULATIVE_LIMIT_EXCEEDED"]
+    assert (w["drug"], w["cycle"]) == ("doxorubicin equivalent", 6)  # 480 > 400
+
+
 # ---------------------------------------------------------------- missing drugs
 
 

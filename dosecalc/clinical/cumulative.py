@@ -4,7 +4,8 @@ The running total of each drug is checked after every administration: the first
 administration at which it becomes ``>= threshold`` gives CUMULATIVE_THRESHOLD_REACHED
 (warning), the first at which it becomes ``> limit`` gives CUMULATIVE_LIMIT_EXCEEDED
 (critical). Anthracycline-type agents also feed a doxorubicin-equivalent total through a named
-factor table; its own ceiling is checked when the exposure holds more than one such agent.
+factor table; its own ceiling is checked when the exposure holds more than one such agent, or
+when a cardiotoxic co-therapy lowers it and the one agent is not doxorubicin.
 """
 
 from __future__ import annotations
@@ -754,11 +755,21 @@ def setup_for(
             ceilings[drug] = c
     agents = sorted(a for a in exposed if a in eq.factors and a in book.anthracyclines())
     eq_ceiling = book.resolve(EQUIVALENT, factors, exposed, chosen) if agents else None
-    checked = len(agents) > 1
+    # the combined total checks more than one agent; or one agent, not doxorubicin (whose own
+    # ceiling then says the same), when a cardiotoxic co-therapy lowers it (data: ceilings.yaml
+    # header item 3, docs/ceilings.md)
+    lowered = eq_ceiling is not None and bool(eq_ceiling.adjustments) and agents != ["doxorubicin"]
+    checked = len(agents) > 1 or lowered
     if eq_ceiling is not None:
-        ceilings[EQUIVALENT] = (
-            eq_ceiling if checked else replace(eq_ceiling, threshold=None, limit=None)
-        )
+        if not checked:
+            eq_ceiling = replace(eq_ceiling, threshold=None, limit=None)
+        elif len(agents) == 1:
+            # one agent: its own label's limit governs; the combined total adds only what the
+            # co-therapy lowered (the re-assessment threshold; the limit under strict-both)
+            base = book.resolve(EQUIVALENT, RiskFactors(), frozenset(agents), chosen)
+            if base is not None and eq_ceiling.limit == base.limit:
+                eq_ceiling = replace(eq_ceiling, limit=None)
+        ceilings[EQUIVALENT] = eq_ceiling
     unverified = book.unverified(eq.table)
     doubtful = [a for a in agents if a in unverified]
     used = (
@@ -789,13 +800,21 @@ def setup_for(
     units = {d: tracking_unit(d, book) for d in exposed} | {EQUIVALENT: "mg/m2"}
     extras = {}
     if agents:
-        note = (
-            f"{' and '.join(agents)} combined with {eq.table} factors; its ceiling is checked "
-            "because the exposure holds more than one anthracycline-type agent"
-            if checked
-            else f"only {agents[0]} counts toward it, so {agents[0]}'s own ceiling applies and "
-            "this total's is not checked"
-        )
+        if len(agents) > 1:
+            note = (
+                f"{' and '.join(agents)} combined with {eq.table} factors; its ceiling is "
+                "checked because the exposure holds more than one anthracycline-type agent"
+            )
+        elif checked:
+            note = (
+                f"only {agents[0]} counts toward it ({eq.table} factor); its ceiling is checked "
+                f"as well as {agents[0]}'s own because a cardiotoxic co-therapy lowers it"
+            )
+        else:
+            note = (
+                f"only {agents[0]} counts toward it, so {agents[0]}'s own ceiling applies and "
+                "this total's is not checked"
+            )
         extras[EQUIVALENT] = MappingProxyType(
             {
                 "equivalence_table": eq.table,
