@@ -34,8 +34,11 @@ def test_no_history_consulted_is_not_a_prior_of_zero(cli, tmp_path: Path) -> Non
     code, data = verify_json(cli, path, "--height", "165cm", "--weight", "62kg")
     [epi] = [t for t in data["cumulative"] if t["drug"] == "epirubicin"]
     assert (epi["prior"], epi["prior_source"]) == (None, "none")
-    [w] = [w for w in data["warnings"] if w["code"] == "LIFETIME_EXPOSURE_UNKNOWN"]
-    assert w["severity"] == "warning" and w["drug"] == "epirubicin"
+    unknown = [w for w in data["warnings"] if w["code"] == "LIFETIME_EXPOSURE_UNKNOWN"]
+    # epirubicin's own limit, and (cyclophosphamide) the combined re-assessment at 400
+    assert [w["drug"] for w in unknown] == ["epirubicin", "doxorubicin equivalent"]
+    w = unknown[0]
+    assert w["severity"] == "warning"
     for way in ("--history FILE", "--patient ID", "--prior epirubicin="):
         assert way in w["message"]
     assert data["verdict"] != "release"  # nothing proves the lifetime total

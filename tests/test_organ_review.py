@@ -625,3 +625,23 @@ def test_scr_given_either_way_reaches_the_epirubicin_creatinine_band(run, given)
     assert "scr 6 mg/dL" in found["message"]
     for w in warnings_of(data, "ORGAN_FUNCTION_NOT_CHECKED", "epirubicin"):
         assert "scr" not in w["message"]
+
+
+@pytest.mark.parametrize("measured", [[], ["--gfr-measured"]], ids=["estimate", "measured"])
+def test_a_gfr_given_with_the_gfr_option_reaches_the_kidney_bands(run, measured) -> None:
+    """--gfr fed Calvert only: cisplatin at a GFR of 30 was planned in full with 'kidney
+    function not given, so not checked' (and verify released it); carboplatin at 14 mL/min was
+    dosed by Calvert without the label's 'below 15: no recommendation'."""
+    data = plan_json(
+        run, "ddp-epi", "--bsa", "1.8", "--gfr", "30mL/min", *measured, "--cycles", "1",
+        "--prior", "epirubicin=0mg/m2",
+    )  # fmt: skip
+    [found] = warnings_of(data, "ORGAN_FUNCTION_CONTRAINDICATION", "cisplatin")
+    how = "measured, --gfr-measured" if measured else "an estimate, --gfr"
+    assert f"GFR 30 mL/min as given ({how})" in found["message"]
+    assert not warnings_of(data, "ORGAN_FUNCTION_NOT_CHECKED", "cisplatin")
+    data = plan_json(
+        run, "carboplatin-paclitaxel", "--bsa", "1.8", "--gfr", "14mL/min", *measured,
+        "--cycles", "1",
+    )  # fmt: skip
+    assert warnings_of(data, "ORGAN_FUNCTION_NO_RECOMMENDATION", "carboplatin")

@@ -208,7 +208,12 @@ def assess(
                 missing.append(what)
                 kidney_missing = kidney_missing or lab == "kidney"
             continue
-        child = lab == "kidney" and values.kidney.child and values.kidney.measured_ml_min is None
+        child = (
+            lab == "kidney"
+            and values.kidney.child
+            and values.kidney.measured_ml_min is None
+            and values.kidney.gfr_ml_min is None
+        )
         for band in rule["bands"]:
             if not contains(band, value):
                 continue

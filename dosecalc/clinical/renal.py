@@ -209,6 +209,8 @@ class Kidney(NamedTuple):
     schwartz_ml_min_173: float | None = None  # bedside Schwartz 2009 (children 1-18 years)
     schwartz_trace: str = ""
     cockcroft_gault_weight: str = ""  # 'actual weight', 'adjusted weight, BMI 31.2'
+    gfr_ml_min: float | None = None  # --gfr (or the order's gfr): after a measured --lab crcl
+    gfr_measured: bool = False  # --gfr-measured
 
     def native(self, estimate: str) -> tuple[float | None, str, str]:
         """(value, its unit, how it reads) of the estimate a rule names, for this patient: a
@@ -246,6 +248,8 @@ class Kidney(NamedTuple):
                 "mL/min",
                 f"measured creatinine clearance {fmt(self.measured_ml_min)} mL/min (--lab crcl)",
             )
+        elif self.gfr_ml_min is not None:
+            v, native, reading = self.gfr_ml_min, "mL/min", self.gfr_words()
         elif self.scr_mg_dl is None:
             return None, ""  # nothing given to estimate from: a lab not given, not an error
         else:
@@ -266,10 +270,15 @@ class Kidney(NamedTuple):
         x = v * self.bsa_m2 / 1.73
         return x, f"{reading} = {fmt(x)} mL/min at BSA {self.bsa_m2:.2f} m²"
 
+    def gfr_words(self, more: str = "") -> str:
+        how = "measured, --gfr-measured" if self.gfr_measured else "an estimate, --gfr"
+        return f"GFR {fmt(self.gfr_ml_min or 0)} mL/min as given ({how}{more})"
+
     def as_dict(self) -> dict[str, object]:
         return {
             "scr_mg_dl": self.scr_mg_dl,
             "measured_crcl_ml_min": self.measured_ml_min,
+            "given_gfr_ml_min": self.gfr_ml_min,
             "cockcroft_gault_ml_min": self.cockcroft_gault_ml_min,
             "cockcroft_gault": self.cockcroft_gault_trace,
             "ckd_epi_2021_ml_min_per_1_73m2": self.ckd_epi_ml_min_173,
@@ -285,6 +294,8 @@ class Kidney(NamedTuple):
         parts = []
         if self.measured_ml_min is not None:
             parts.append(f"measured CrCl {fmt(self.measured_ml_min)} mL/min (used for every drug)")
+        elif self.gfr_ml_min is not None:
+            parts.append(self.gfr_words("; used for every drug"))
         if self.cockcroft_gault_ml_min is not None:
             parts.append(f"CrCl {fmt(self.cockcroft_gault_ml_min)} mL/min (Cockcroft-Gault)")
         if self.ckd_epi_ml_min_173 is not None:
@@ -380,6 +391,8 @@ def kidney_function(patient: Patient, policy: Policy, measured: float | None = N
         schwartz,
         schwartz_trace,
         which,
+        patient.gfr_ml_min,
+        patient.gfr_measured,
     )
 
 
