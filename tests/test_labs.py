@@ -63,14 +63,15 @@ def test_counts_are_kept_in_10_9_per_litre(text: str, expected: float) -> None:
 
 
 def test_bilirubin_and_creatinine_molar_units() -> None:
-    # bilirubin 584.66 g/mol (PubChem CID 5280352): 17.1 umol/L = 1 mg/dL
-    assert value("bilirubin", "17.104umol/L") == pytest.approx(1.0, rel=1e-4)
-    assert value("bilirubin", "36 µmol/L") == pytest.approx(36 * 584.66 / 10_000)
+    # the factors laboratories print (AMA SI conversion table): bilirubin 17.1 umol/L and
+    # creatinine 88.4 umol/L = 1 mg/dL, exactly, so a value on a band's edge stays on it
+    assert value("bilirubin", "17.1umol/L") == pytest.approx(1.0, rel=1e-12)
+    assert value("bilirubin", "20.52umol/L") == pytest.approx(1.2, rel=1e-12)
+    assert value("bilirubin", "36 µmol/L") == pytest.approx(36 / 17.1)
     assert value("bilirubin", "2.0mg/dL") == 2.0
     assert value("bilirubin", "20mg/L") == pytest.approx(2.0)
-    # creatinine 113.12 g/mol (PubChem CID 588): 88.4 umol/L = 1 mg/dL
-    assert value("scr", "88.4umol/L") == pytest.approx(1.0, rel=1e-3)
-    assert value("scr", "0.106mmol/L") == pytest.approx(106 * 113.12 / 10_000)
+    assert value("scr", "88.4umol/L") == pytest.approx(1.0, rel=1e-12)
+    assert value("scr", "0.106mmol/L") == pytest.approx(106 / 88.4)
 
 
 def test_enzymes_in_u_per_litre_katal_or_times_uln() -> None:
@@ -194,7 +195,7 @@ def test_lab_file_header_and_values(tmp_path: Path) -> None:
     )
     values = lab_input.collect(files=[good], today=TODAY)
     assert [v.name for v in values.values] == ["bilirubin", "anc"]
-    assert values.latest("bilirubin").value == pytest.approx(2.10478, rel=1e-4)
+    assert values.latest("bilirubin").value == pytest.approx(36 / 17.1)
     assert values.latest("anc").where == "c.csv:3"
 
 

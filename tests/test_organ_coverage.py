@@ -27,6 +27,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dosecalc.base.numbers import settled
 from dosecalc.data import organ as organ_data
 
 # the plausible range of each measure, in the unit a rule states it (input bounds, not clinical)
@@ -103,7 +104,9 @@ def in_band(band: dict[str, Any], rule: dict[str, Any], point: dict[tuple[str, s
 
 
 def _not_better(cond: dict[str, Any], lab: str, x: float) -> bool:
-    """Whether ``x`` is at least as bad as the values ``cond`` admits (past its better edge)."""
+    """Whether ``x`` is at least as bad as the values ``cond`` admits (past its better edge),
+    ``x`` settled as the bands compare it (a value within float noise of an edge is on it)."""
+    x = settled(x)
     if worse_is_lower(lab):
         hi = organ_data.high(cond)
         return hi is None or x < hi[0] or (x == hi[0] and hi[1])

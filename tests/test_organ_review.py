@@ -645,3 +645,40 @@ def test_a_gfr_given_with_the_gfr_option_reaches_the_kidney_bands(run, measured)
         "--cycles", "1",
     )  # fmt: skip
     assert warnings_of(data, "ORGAN_FUNCTION_NO_RECOMMENDATION", "carboplatin")
+
+
+@pytest.mark.parametrize(
+    "scr, percent",
+    [
+        # (140 - 68) x 60 / (72 x 1.2) = 50 exactly, computed as 50.00000000000001: the band
+        # 40-50 mL/min (50 %), not > 50 (75 %)
+        ("1.2mg/dL", 50),
+        # 88.4 umol/L is 1 mg/dL as laboratories convert it: CrCl 60, the band 50-60 (75 %);
+        # by the molar mass it was 0.99998 mg/dL, CrCl 60.001, printed 60 and given in full
+        ("88.4umol/L", 75),
+    ],
+)
+def test_a_clearance_on_a_band_edge_is_in_the_band_it_is_printed_in(run, scr, percent) -> None:
+    data = plan_json(
+        run, "ddp-epi", "--height", "170cm", "--weight", "60kg", "--age", "68", "--sex", "male",
+        "--scr", scr, "--adjust-organ", "--cycles", "1", "--prior", "epirubicin=0mg/m2",
+    )  # fmt: skip
+    [found] = warnings_of(data, "ORGAN_FUNCTION_ADJUSTMENT", "cisplatin")
+    assert f"→ {percent} % of the dose" in found["message"]
+    [dose] = [a for a in data["administrations"] if a["drug"] == "cisplatin"]
+    assert (dose["organ_percent"], dose["dose"]) == (
+        percent,
+        dose["calculated_dose"] * percent / 100,
+    )
+
+
+def test_a_bilirubin_in_umol_per_l_is_in_the_band_of_its_mg_per_dl(run) -> None:
+    """20.52 umol/L is 1.2 mg/dL (17.1 umol/L per mg/dL): epirubicin's band from 1.2 mg/dL
+    halves the dose (it read 1.1997 mg/dL, printed 1.2, and gave it in full)."""
+    labs = ["--lab", "anc=2x10^9/L@2026-12-07", "--lab", "platelets=200x10^9/L@2026-12-07"]
+    data = plan_json(
+        run, "ec", "--bsa", "1.8", "--cycles", "1", "--adjust-organ", *labs,
+        "--lab", "bilirubin=20.52umol/L@2026-12-07",
+    )  # fmt: skip
+    [dose] = [a for a in data["administrations"] if a["drug"] == "epirubicin"]
+    assert (dose["organ_percent"], dose["dose"]) == (50, 81)

@@ -38,6 +38,13 @@ def fmt(value: float, decimals: int | None = None) -> str:
     return "0" if text in ("-0", "") else text
 
 
+def settled(value: float) -> float:
+    """``value`` to 12 significant digits: without the noise of binary arithmetic, so that a
+    value computed to lie on a band's edge is on it (Cockcroft-Gault's 72 y, 60 kg, 1.2 mg/dL
+    is 50.00000000000001 mL/min, not above 50)."""
+    return float(f"{value:.12g}") if math.isfinite(value) else value
+
+
 def percent(part: float, whole: float | None, decimals: int = 0) -> str:
     """``part`` as a percentage of ``whole``: ``'1,010 %'``, ``'95 %'``; ``'—'`` without a whole."""
     if not whole:

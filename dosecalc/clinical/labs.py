@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 
 from dosecalc.base.errors import fail
-from dosecalc.base.numbers import fmt
+from dosecalc.base.numbers import fmt, settled
 from dosecalc.data.labs import ULN, GateSpec, Labs, LabValue, display_unit, gate_requirement
 
 # ---------------------------------------------------------------- lab files
@@ -228,6 +228,7 @@ def check_gates(
 
 
 def _fails(g: GateSpec, value: float) -> bool:
+    value = settled(value)  # 1,500/uL is 1.5 x10^9/L, whatever the arithmetic of the units
     return (g.at_least is not None and value < g.at_least) or (
         g.at_most is not None and value > g.at_most
     )

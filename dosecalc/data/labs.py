@@ -23,16 +23,14 @@ from dosecalc.base.bounds import BUN_MG_DL, GFR_ML_MIN, SCR_MG_DL
 from dosecalc.base.errors import fail
 from dosecalc.base.numbers import fmt
 
-# Molar masses for molar units (umol/L -> mg/dL: x umol/L * M g/mol = x*M/10000 mg/dL).
-# Creatinine 113.12 g/mol (PubChem CID 588): 1 mg/dL = 88.4 µmol/L (also --scr).
-# Bilirubin 584.66 g/mol (PubChem CID 5280352): 1 mg/dL = 17.1 umol/L.
-CREATININE_G_PER_MOL = 113.12
-
-
-# Molar masses for molar units (umol/L -> mg/dL: x umol/L * M g/mol = x*M/10000 mg/dL).
-# Creatinine 113.12 g/mol (PubChem CID 588; the constant patient.py uses for --scr).
-# Bilirubin 584.66 g/mol (PubChem CID 5280352): 1 mg/dL = 17.1 umol/L.
-BILIRUBIN_G_PER_MOL = 584.66
+# umol/L -> mg/dL: x umol/L * M g/mol / 10000 = x*M/10000 mg/dL. Creatinine and bilirubin are
+# converted by the factors laboratories print, so that a value reported in umol/L lands in the
+# band its mg/dL value does (the AMA Manual of Style SI conversion table: 1 mg/dL creatinine =
+# 88.4 umol/L, bilirubin, total = 17.1 umol/L). Their molar masses, 113.12 g/mol (PubChem CID 588)
+# and 584.66 g/mol (CID 5280352), give 88.40 and 17.104: 20.52 umol/L of bilirubin read as
+# 1.1997 mg/dL, printed 1.2 and kept out of the band from 1.2 mg/dL.
+CREATININE_G_PER_MOL = 10_000 / 88.4  # also --scr
+BILIRUBIN_G_PER_MOL = 10_000 / 17.1
 
 # Methotrexate C20H22N8O5, 454.44 g/mol (USP 35 monograph; data/supportive.yaml hdmtx.molar_mass,
 # where it is cited): 1 mg/L = 2.2005 umol/L. Levels are kept in umol/L (= micromolar, uM).

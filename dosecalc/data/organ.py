@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from dosecalc.base.numbers import fmt
+from dosecalc.base.numbers import fmt, settled
 
 
 class _Strict(BaseModel):
@@ -327,6 +327,8 @@ def high(b: dict[str, Any]) -> tuple[float, bool] | None:
 
 
 def contains(b: dict[str, Any], x: float) -> bool:
+    """Whether band ``b`` holds ``x`` (settled: a value computed to lie on an edge is on it)."""
+    x = settled(x)
     lo, hi = low(b), high(b)
     if lo is not None and (x < lo[0] or (x == lo[0] and not lo[1])):
         return False
