@@ -921,3 +921,41 @@ def test_the_child_thresholds_are_policy_settings() -> None:
     default = make_plan(rg.load("r-chop-21"), build_patient("75cm", "11kg"),
                         start="2026-12-08", cycles=1)  # fmt: skip
     assert [w for w in default.warnings if w.code == "SMALL_CHILD_BSA_DOSING"]
+
+
+INFANT_RULE = """id: kids-vcr
+name: "vincristine with an infant rule"
+cycle_length_days: 7
+cycles: 1
+sources: ["test"]
+drugs:
+  - drug: vincristine
+    dose: 1.5 mg/m2
+    max_dose: 2 mg
+    days: 1
+    route: IV
+    rules:
+      - when: {age_below: 1}
+        dose: 0.05 mg/kg
+        source: "infant rule"
+"""
+
+
+def test_a_date_of_birth_gives_the_age_and_an_age_it_contradicts_is_refused(
+    run, tmp_path: Path
+) -> None:
+    """An infant born 2026-06-01 planned with --age 5 was dosed as a 5-year-old (0.4 mg, not
+    0.05 mg/kg = 0.35 mg) on a sheet printing both the date of birth and 'Age: 5 y'."""
+    regimen = tmp_path / "kids.yaml"
+    regimen.write_text(INFANT_RULE, encoding="utf-8")
+    args = ["plan", str(regimen), "--birth-date", "2026-06-01", "--height", "65cm", "--weight",
+            "7kg", "--start", "2026-12-07", "--format", "fhir"]  # fmt: skip
+    r = run(*args, "--age", "5")
+    assert r.returncode == 2 and r.stdout == ""
+    assert "--age 5 contradicts --birth-date 2026-06-01: 0.517 y on the plan's start" in r.stderr
+    for agreeing in ([], ["--age", "6mo"]):
+        r = run(*args, *agreeing)
+        assert r.returncode in (0, 1), r.stderr
+        assert "0.35 mg IV on 2026-12-07 (0.05 mg/kg" in r.stdout
+    r = run(*args[:-4], "--start", "2026-05-01", "--format", "fhir")
+    assert r.returncode == 2 and "2026-06-01 is after the plan's start, 2026-05-01" in r.stderr

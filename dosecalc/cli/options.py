@@ -232,7 +232,8 @@ BirthDate = Annotated[
     str | None,
     typer.Option(
         "--birth-date",
-        help="The patient's date of birth, YYYY-MM-DD, for the order sheet and the FHIR bundle.",
+        help="The patient's date of birth, YYYY-MM-DD, for the order sheet and the FHIR bundle; "
+        "it gives the age on the plan's start (an --age it contradicts is refused).",
     ),
 ]
 Delay = Annotated[

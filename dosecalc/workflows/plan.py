@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from dosecalc.base.errors import fail
+from dosecalc.base.numbers import fmt
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class PlanRequest:
     policy: Path | None = None
     set_: list[str] | None = None
     compare_policy: Path | None = None
+    birth_date: str | None = None  # --birth-date (the sheet's and FHIR's): the age on the start
 
     @classmethod
     def of(cls, options: dict[str, Any]) -> PlanRequest:
@@ -86,8 +88,10 @@ def run(req: PlanRequest) -> PlanOutcome:
     labs = gather.labs(req.lab, req.labs)
     genotypes = gather.genotypes(req.genotype, labs)
 
+    age = _age_from_birth(req, opened, block)
+
     def make(rules: Any) -> Any:
-        person = _patient(req, block, rules, labs)
+        person = _patient(req, block, rules, labs, age)
         factors = gather.factors(req.chest_rt, person.age_years)
         prior = gather.prior(req.history, req.prior, req.patient, req.db, person.bsa_m2, req.again)
         if is_course:
@@ -107,12 +111,48 @@ def run(req: PlanRequest) -> PlanOutcome:
     return PlanOutcome(plan, compared)
 
 
-def _patient(req: PlanRequest, block: Any, rules: Any, labs: Any) -> Any:
-    """The patient: the options given, else the course file's ``patient:`` block."""
+def _age_from_birth(req: PlanRequest, opened: Any, block: Any) -> str | None:
+    """The age on the plan's start from ``--birth-date`` (its days, as --age reads them), or
+    None without one; an --age (or the course file's) that the date of birth contradicts is
+    refused: the sheet would print both, and a rule by age would dose by one of them."""
+    from dosecalc.base import strict
+    from dosecalc.clinical import patient as pt
+    from dosecalc.clinical.plan import parse_start
+
+    if req.birth_date is None:
+        return None
+    try:
+        born = strict.iso_date(req.birth_date)
+    except ValueError as e:
+        raise fail("--birth-date", str(e)) from None
+    phases = getattr(opened, "phases", None)
+    written = next((ph.start for ph in phases or () if getattr(ph, "start", None)), None)
+    start = parse_start(req.start)[0] if req.start is not None or written is None else written
+    days = (start - born).days
+    if days < 0:
+        raise fail("--birth-date", f"{born} is after the plan's start, {start}")
+    age = req.age if req.age is not None or block is None else block.age
+    if age is not None:
+        given, years = pt.parse_age(age), days / 365.25
+        whole = given >= 1 and given == int(given)  # '5': 5 to 6 years
+        if (int(years) != given) if whole else abs(years - given) >= 1 / 12:
+            raise fail(
+                "--age",
+                f"--age {age} contradicts --birth-date {born}: {fmt(years)} y on the plan's "
+                f"start, {start}; give the date of birth alone (it gives the age)",
+            )
+    return f"{days} days"
+
+
+def _patient(req: PlanRequest, block: Any, rules: Any, labs: Any, age: str | None = None) -> Any:
+    """The patient: the options given, else the course file's ``patient:`` block (the age
+    from the date of birth when one is given)."""
     from dosecalc.clinical import patient as pt
     from dosecalc.workflows import gather
 
     def pick(name: str) -> Any:
+        if name == "age" and age is not None:
+            return age
         value = getattr(req, name)
         return value if value is not None or block is None else getattr(block, name)
 
