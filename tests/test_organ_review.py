@@ -682,3 +682,22 @@ def test_a_bilirubin_in_umol_per_l_is_in_the_band_of_its_mg_per_dl(run) -> None:
     )  # fmt: skip
     [dose] = [a for a in data["administrations"] if a["drug"] == "epirubicin"]
     assert (dose["organ_percent"], dose["dose"]) == (50, 81)
+
+
+def test_a_reduction_is_of_the_capped_dose_not_lost_under_the_cap(run) -> None:
+    """Vincristine 1.4 mg/m² at 2.9 m² (4.06 mg, capped at 2 mg) halved for a direct bilirubin
+    above 3 mg/dL: 1 mg (it was 4.06 → 2.03 mg, capped back to 2 mg: the reduction lost)."""
+    labs = ["--lab", "anc=2x10^9/L@2026-12-07", "--lab", "platelets=200x10^9/L@2026-12-07"]
+    for bsa, calculated in (("2.9", 4.06), ("1.8", 2.52)):
+        data = plan_json(
+            run, "r-chop-21", "--bsa", bsa, "--adjust-organ", "--cycles", "1", *labs,
+            "--lab", "direct_bilirubin=3.5mg/dL@2026-12-07", "--prior", "doxorubicin=0mg/m2",
+        )  # fmt: skip
+        [d] = [a for a in data["administrations"] if a["drug"] == "vincristine"]
+        assert (d["calculated_dose"], d["dose"], d["capped"]) == (calculated, 1, True)
+        [w] = warnings_of(data, "ORGAN_FUNCTION_ADJUSTMENT", "vincristine")
+        assert "→ 50 % of the dose: 2 → 1 mg" in w["message"]
+        [w] = warnings_of(data, "DOSE_CAPPED", "vincristine")
+        assert w["message"].endswith(
+            "capped at 2 mg (max_dose of the regimen) before its percentages"
+        )

@@ -5,7 +5,8 @@ Pure functions of plain values. The order of operations is fixed (prior-art less
 patient-dependent rule of the regimen (children, infants) replaces or scales the
 protocol dose first, a reduction or escalation applies to the calculated dose, the regimen's cap
 (``max_dose``) applies to the modified dose, and rounding comes last and never pushes a dose
-above the cap.
+above the cap. A dose above its cap is capped before its percentages too (organ function,
+genotype, modification): each is of the dose that would be given.
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ class Dose:
     deviation_percent: float = 0.0
     rounding_note: str | None = None
     cap: float | None = None
+    capped_first: bool = False  # capped before its percentages (organ, genotype, modification)
     organ_percent: float | None = None  # the organ-function band applied (--adjust-organ)
     pgx: Any = None  # the pharmacogenomic assessment of the order (clinical.pgx.Assessment)
     infusion: Infusion | None = None  # how it is given (the regimen's infusion)
@@ -82,6 +84,12 @@ class Dose:
         if self.rule is None or self.rule.rule.percent is None:
             return 1.0
         return self.rule.rule.percent / 100
+
+    @property
+    def standard(self) -> float:
+        """The dose the percentages (organ function, genotype, modification) are of: the
+        calculated dose, capped first when it was."""
+        return self.cap if self.capped_first and self.cap is not None else self.calculated
 
     @property
     def pgx_percent(self) -> float | None:
@@ -199,10 +207,22 @@ def calculate(
     calculated = _basis(order, spec, patient, renal, trace)
     calculated = rule_percent_step(use, calculated, spec.unit, trace)
     dose = calculated
-    if organ is not None:
-        dose = calculated * organ[0] / 100
+    cap = order.max_dose.amount if order.max_dose is not None else None
+    percents = organ is not None or getattr(pgx, "percent", None) is not None or modification
+    capped_first = bool(percents) and cap is not None and calculated > cap
+    if capped_first:
+        # a reduction is of the dose that would be given: 50 % of vincristine's capped 2 mg
+        # is 1 mg, not 50 % of 4.06 mg capped back to 2 mg (the reduction lost)
+        dose = cap  # type: ignore[assignment]
         trace.append(
-            f"organ function: {fmt(organ[0])} % ({organ[1]}): {fmt(calculated)} → "
+            f"capped at max_dose {order.max_dose.describe()} before the percentages below"  # type: ignore[union-attr]
+            f" (calculated {fmt(calculated)} {spec.unit}): each is of the dose that would be given"
+        )
+    if organ is not None:
+        before = dose
+        dose = before * organ[0] / 100
+        trace.append(
+            f"organ function: {fmt(organ[0])} % ({organ[1]}): {fmt(before)} → "
             f"{fmt(dose)} {spec.unit}"
         )
     if pgx is not None:
@@ -217,8 +237,7 @@ def calculate(
         dose = before * (1 + modification.percent / 100)
         trace.append(f"{modification.describe()}: {fmt(before)} → {fmt(dose)} {spec.unit}")
     modified = dose
-    capped = False
-    cap = order.max_dose.amount if order.max_dose is not None else None
+    capped = capped_first
     if cap is not None and dose > cap:
         dose, capped = cap, True
         trace.append(
@@ -253,6 +272,7 @@ def calculate(
         deviation_percent=rounded.deviation_percent if rounded else 0.0,
         rounding_note=rounded.note if rounded else None,
         cap=cap,
+        capped_first=capped_first,
         organ_percent=organ[0] if organ is not None else None,
         pgx=pgx,
         infusion=order.infusion,

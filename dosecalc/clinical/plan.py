@@ -487,6 +487,14 @@ def regimen_alerts(regimen: Regimen, today: date | None = None) -> list[Alert]:
     return out + regimen_gaps(regimen)
 
 
+def _gives(d: Dose) -> str:
+    """What gave the calculated dose: the protocol, and a child's percent rule if one applied
+    ('1.5 mg/m² × 80 % (rule 1)': the rule's percent is in the calculated dose)."""
+    if d.rule is None or d.rule.rule.percent is None:
+        return f"{d.protocol_text} gives"
+    return f"{d.protocol_text} × {d.rule.rule.percent:g} % ({d.rule.label}) gives"
+
+
 def _capped(administrations: list[Administration]) -> list[Alert]:
     """DOSE_CAPPED once per drug order, at its first capped administration."""
     out: list[Alert] = []
@@ -500,8 +508,9 @@ def _capped(administrations: list[Administration]) -> list[Alert]:
                 Alert(
                     WARNING,
                     "DOSE_CAPPED",
-                    f"{d.drug}: {d.protocol_text} gives {fmt(d.calculated)} {d.unit}, capped at "
-                    f"{fmt(d.dose)} {d.unit} (max_dose of the regimen)",
+                    f"{d.drug}: {_gives(d)} {fmt(d.calculated)} {d.unit}, capped at "
+                    f"{fmt(d.cap or d.dose)} {d.unit} (max_dose of the regimen)"
+                    + (" before its percentages" if d.capped_first else ""),
                     drug=d.drug,
                     phase=a.phase,
                     cycle=a.cycle,
@@ -1383,7 +1392,7 @@ def _pgx_alerts(
         if first is not None:
             unit = first.dose.unit
             if a.percent is not None:
-                adjusted = first.dose.calculated * (first.dose.organ_percent or 100) / 100
+                adjusted = first.dose.standard * (first.dose.organ_percent or 100) / 100
                 standard, adjusted = adjusted, adjusted * a.percent / 100
         out += px.alerts(a, policy, standard, adjusted, unit, where)
     return out
@@ -1418,7 +1427,7 @@ def _organ_alerts(
         standard = adjusted = None
         unit = "mg"
         if first is not None:
-            standard, unit = first.dose.calculated, first.dose.unit
+            standard, unit = first.dose.standard, first.dose.unit
             if a.percent is not None:
                 adjusted = standard * a.percent / 100
         out += og.alerts(a, standard, adjusted, unit, applied, where)
@@ -1445,7 +1454,7 @@ def _dose_alerts(
                 Alert(
                     INFO,
                     "DOSE_MODIFIED",
-                    f"{d.drug}: standard {fmt(d.calculated)} "
+                    f"{d.drug}: standard {fmt(d.standard)} "
                     f"{d.unit}, {d.modification.describe()} → {fmt(d.dose)} {d.unit}",
                     **where,
                 )

@@ -427,7 +427,7 @@ def _check_line(
                     "ORDER_DOSE_DEVIATION",
                     f"{ln.drug} day {ln.day}: ordered {fmt(ln.amount)} {ln.unit} is "
                     f"{deviation:+.1f} % from the {fmt(expected)} {d.unit} recomputed "
-                    f"({d.protocol_text}{_adjusted(d)}{', capped at max_dose' if d.capped else ''}), outside "
+                    f"({d.protocol_text}{_adjusted(d)}{', capped at max_dose' if d.capped and not d.capped_first else ''}), outside "
                     f"the ±{fmt(tol)} % tolerance ({why}){_slip(ln.amount / expected)}; the "
                     "prescriber must confirm or correct it",
                     **_where(order, ln.day, ln.drug),
@@ -507,7 +507,7 @@ def _swapped(order: Order, checks: list[LineCheck | None], alerts: list[Alert]) 
 
 def _adjusted(d: Dose) -> str:
     """The percentages the expected dose carries, for the deviation's message."""
-    out = ""
+    out = f", capped at max_dose {fmt(d.cap)} {d.unit} first" if d.capped_first else ""
     if d.organ_percent is not None:
         out += f" × {fmt(d.organ_percent)} % for organ function"
     if d.pgx_percent is not None:

@@ -594,8 +594,9 @@ def _patient(
                 except ValueError:  # a partial birth date (a year): no age from it
                     born = None
             if born is not None and start is not None:
-                years = start.year - born.year - ((start.month, start.day) < (born.month, born.day))
-                age = f"{max(years, 0)}y"
+                # in days, as --age reads them: whole years made a 9-month-old 0 y, in a rule
+                # for those under 6 months
+                age = f"{max((start - born).days, 0)} days"
     if conflicts:
         raise FileError(*conflicts)
     size = found.get("weight") or found.get("bsa") or found.get("height")

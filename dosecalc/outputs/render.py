@@ -277,7 +277,7 @@ def _dose_table(plan: Plan, administrations: list[Any], notes: dict[str, int]) -
         previous = a.cycle
         row: list[Any] = cells[:4]
         if modified:
-            row.append(f"{fmt(d.calculated)} {d.unit}" if _changed(d) else "")
+            row.append(f"{fmt(d.standard)} {d.unit}" if _changed(d) else "")
         row += [Text(cells[5], style="bold"), d.route, d.protocol_text]
         if given:
             how = d.infusion_text
@@ -490,6 +490,8 @@ def calculation(plan: Plan, d: Any) -> str:
     if d.rule is not None:
         percent = d.rule.rule.percent
         text += f", {d.rule.label}" + (f" {percent:g} %" if percent is not None else "")
+    if d.capped_first:
+        text += f" = {fmt(d.calculated)} {d.unit}, capped at {fmt(d.cap)} {d.unit}"
     if d.organ_percent is not None:
         text += f" × {fmt(d.organ_percent)} % (organ function)"
     if d.pgx_percent is not None:
@@ -499,7 +501,7 @@ def calculation(plan: Plan, d: Any) -> str:
         text += f", {d.pgx.gene}: {what}"
     if d.modification is not None:
         text += f", {d.modification.percent:+g} %"
-    if d.capped:
+    if d.capped and d.modified > (d.cap or d.modified):
         text += f" = {fmt(d.modified)} {d.unit}, capped"
     if d.rounding:
         text += f", rounded {d.deviation_percent:+.1f} %"
