@@ -518,6 +518,40 @@ def test_a_parquet_history_is_read_natively(tmp_path: Path, run) -> None:
     assert f"({parquet}:12)" in p.stdout  # the row over the limit
 
 
+@pytest.mark.parametrize(
+    "row",
+    [
+        ' "P2",2024-01-02,epirubicin,100,mg/m2',  # the engine read P2 (over its limit), the
+        'P2,2024-01-02,epirubicin, "100",mg/m2',  # reference a patient '"P2"' (under it)
+        '"P2" ,2024-01-02,epirubicin,100,mg/m2',
+        'P2,2024-01-02,epirubicin,100,"mg/m2"\t',
+    ],
+)
+def test_a_quote_beside_a_space_is_read_by_both_paths_alike(tmp_path: Path, row: str) -> None:
+    """A space before an opening quote makes the quotes text to Python's csv module, while
+    the engine's reader dropped them: the same file was over a limit on one path only."""
+    path = tmp_path / "h.csv"
+    rows = [f"P2,2023-{m:02d}-01,epirubicin,100,mg/m2" for m in range(1, 11)]
+    path.write_text("patient,date,drug,dose,unit\n" + "\n".join([*rows, row]) + "\n")
+    want = reference([path], None, RiskFactors(), None, _policy({}))
+    assert want[1], "refused"
+    assert engine([path], None, RiskFactors(), None, _policy({})) == want
+
+
+def test_a_parquet_column_named_with_spaces_is_read(tmp_path: Path, run) -> None:
+    import duckdb
+
+    parquet = tmp_path / "h.parquet"
+    with duckdb.connect() as con:
+        con.execute(
+            "COPY (SELECT 'P1' AS \" patient\", '2024-01-02' AS date, 'epirubicin' AS drug, "
+            f"40.0 AS \"dose \", 'mg/m2' AS unit) TO '{parquet}' (FORMAT parquet)"
+        )
+    p = run("check", "--history", str(parquet), "--format", "csv")
+    assert p.returncode == 0, p.stderr
+    assert "P1,epirubicin,mg/m2,40.0," in p.stdout
+
+
 @pytest.mark.parametrize("over", [None, "threshold", "limit"])
 def test_the_summary_csv_and_json_of_many_patients_are_the_references(
     tmp_path: Path, run, over: str | None

@@ -135,7 +135,15 @@ def int_cell(value: Any, what: str, minimum: int) -> int | None:
 def text_cell(value: Any) -> str | None:
     if value is None:
         return None
-    text = str(value).strip()
+    raw = str(value)
+    text = raw.strip()
+    if text.startswith('"') and raw[0].isspace():
+        # CSV: ' "B"' is the text ' "B"', quotes and all (a quote opens a field only at its
+        # start), which other readers take as B: one patient would become two
+        raise ValueError(
+            f"{text[:40]!r} has a space before its opening quote, so the quotes are part of "
+            "the text: remove the space before the quote"
+        )
     return text or None
 
 

@@ -252,8 +252,10 @@ class Batch:
         columns = tuple(str(row[0]) for row in described)
         hist.check_columns(columns, name, None)
         source = Source(name, "parquet", tuple(c.strip() for c in columns), path)
+        spaced = [f"{_ident(c)} AS {_ident(c.strip())}" for c in columns if c != c.strip()]
+        rename = f" RENAME ({', '.join(spaced)})" if spaced else ""  # ' patient' is patient
         relation = (
-            f"(SELECT file_row_number + 1 AS k, * FROM read_parquet({_literal(name)}, "
+            f"(SELECT file_row_number + 1 AS k, *{rename} FROM read_parquet({_literal(name)}, "
             "file_row_number = true))"
         )
         # a Parquet file has no lines: a row is named by its number (1 for the first row)
@@ -683,18 +685,29 @@ def _warm() -> None:
     ceilings.book()
 
 
+# a quote beside a space or tab: Python's csv module and the engine's reader read ' "B"' and
+# '"B" ,' differently (the text ' "B"' and a refusal, where the engine reads B): such a file is
+# read by Python's csv module, the reference's reader
+SPACED_QUOTES = (b' "', b'" ', b'\t"', b'"\t')
+
+
 def _lines(path: Path | None) -> int:
     """Lines of a file as Python's csv module counts them (``\\n``, ``\\r\\n`` or ``\\r``
     ends a line), up to its last text (line ends after it close no row)."""
     assert path is not None
     ends = 0
     prev_cr = False
+    last = b""
     with path.open("rb") as f:
         while block := f.read(1 << 24):
             ends += block.count(b"\n") + block.count(b"\r") - block.count(b"\r\n")
             if prev_cr and block.startswith(b"\n"):
                 ends -= 1
             prev_cr = block.endswith(b"\r")
+            seam = last + block[:1]
+            if any(q in block or q == seam for q in SPACED_QUOTES):
+                return -1  # read by Python's csv module, as the reference reads it
+            last = block[-1:]
         tail, pos = b"", f.tell()
         while pos > 0:
             step = min(1 << 16, pos)
