@@ -302,12 +302,15 @@ def test_a_regimen_giving_ifosfamide_without_mesna_is_critical_everywhere(
 
 
 @pytest.mark.parametrize(("dose", "held"), [("12 g/m2", True), ("600 mg/m2", True),
-                                            ("500 mg/m2", False), ("40 mg/m2", False)])  # fmt: skip
+                                            ("500 mg/m2", True), ("499 mg/m2", False),
+                                            ("40 mg/m2", False)])  # fmt: skip
 def test_high_dose_methotrexate_without_leucovorin_is_critical(
     run, tmp_path: Path, dose: str, held: bool
 ) -> None:
     """Methotrexate 12 g/m² with no leucovorin line planned with exit 0 and nothing said; high
-    dose is above 500 mg/m² (Howard 2016), and a low dose needs no rescue."""
+    dose is 500 mg/m² or more (UpToDate; the one definition, which the organ-function data's
+    high-dose kidney rule reads too: exactly 500 was high there and not here), and a low dose
+    needs no rescue."""
     text = (
         f"id: hdmtx\nname: hdmtx\ncycle_length_days: 21\nsources: [test]\ngates: []\ndrugs:\n"
         f"  - {{drug: methotrexate, dose: {dose}, max_dose: 20 g, days: 1, route: IV}}\n"
@@ -320,7 +323,7 @@ def test_high_dose_methotrexate_without_leucovorin_is_critical(
     assert bool(found) is held
     if held:
         assert p.returncode == 1 and found[0]["severity"] == "critical"
-        assert "leucovorin" in found[0]["message"] and "500 mg/m2" in found[0]["message"]
+        assert "leucovorin" in found[0]["message"] and "500 mg/m2 or more" in found[0]["message"]
 
 
 def test_supportive_care_must_cover_every_day_of_the_drug_it_serves(run, tmp_path: Path) -> None:
@@ -547,3 +550,22 @@ def test_a_mesna_line_written_as_an_ordinary_line_counts_as_present(run, tmp_pat
         w for w in json.loads(p.stdout)["warnings"] if w["code"] == "REGIMEN_SUPPORTIVE_MISSING"
     ]
     assert [w["drug"] for w in gaps] == ["cisplatin"]  # the hydration is still missing
+
+
+HEAD = "id: t\nname: t\ncycle_length_days: 21\nsources: [x]\ngates: []\n"
+
+
+@pytest.mark.parametrize(("dose", "high"), [("500 mg/m2", True), ("499 mg/m2", False)])
+def test_one_definition_of_high_dose_methotrexate_for_rescue_and_kidney(
+    run, tmp_path: Path, dose: str, high: bool
+) -> None:
+    """The supportive data held leucovorin to 'above 500 mg/m2' while the organ data's
+    high-dose kidney rule began at 500: exactly 500 mg/m² was high for one and not the other.
+    One definition (>= 500 mg/m², supportive.yaml hdmtx.definition.high_dose) now serves both."""
+    text = HEAD + f"drugs:\n  - {{drug: methotrexate, dose: {dose}, days: 1, route: IV}}\n"
+    p = run("plan", str(write(tmp_path, "m.yaml", text)), *PATIENT, "--age", "60", "--sex",
+            "male", "--scr", "1.6mg/dL", "--start", START, "--format", "json")  # fmt: skip
+    codes = {w["code"] for w in json.loads(p.stdout)["warnings"]}
+    assert ("REGIMEN_SUPPORTIVE_MISSING" in codes) is high  # leucovorin rescue required
+    assert ("ORGAN_FUNCTION_CONTRAINDICATION" in codes) is high  # CrCl < 60: the high-dose rule
+    assert ("ORGAN_FUNCTION_ADJUSTMENT" in codes) is not high  # the low-dose rule's 50 %

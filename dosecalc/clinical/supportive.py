@@ -266,14 +266,16 @@ def regimen_gaps(regimen: Regimen) -> list[Alert]:
 
 def _above(need: Any, regimen: Regimen) -> bool:
     """Whether ``regimen`` gives ``need.drug`` at a dose the requirement holds for: any dose, or
-    one above ``need.above`` (high-dose methotrexate: above 500 mg/m²). A dose not per m² (per
-    kg, flat, a rule's) is held to it too: whether it is high cannot be told without the
+    (``need.high_dose``) one at or above the high dose of the one definition (data/supportive.py
+    ``high_dose``: 500 mg/m², which organ.yaml's high-dose kidney rule reads too). A dose not per
+    m² (per kg, flat, a rule's) is held to it too: whether it is high cannot be told without the
     patient."""
     from dosecalc.clinical.patient import BSA_M2, WEIGHT_KG
+    from dosecalc.data.supportive import high_dose
 
-    if need.above is None:
+    if not need.high_dose:
         return True
-    limit, _unit = need.above
+    limit = high_dose().at_least
     for o in regimen.drugs:
         if o.drug != need.drug or o.supportive:
             continue
@@ -286,7 +288,7 @@ def _above(need: Any, regimen: Regimen) -> bool:
             "flat": spec.amount / BSA_M2[0],
             "weight": spec.amount * WEIGHT_KG[1] / BSA_M2[1],
         }.get(spec.basis, math.inf)
-        if most > limit:
+        if most >= limit:
             return True
     return False
 

@@ -183,6 +183,34 @@ def hdmtx() -> HdMtx:
 
 
 @dataclass(frozen=True)
+class HighDose:
+    """The one definition of high-dose methotrexate (``hdmtx.definition.high_dose``): per-m²
+    doses at or above ``at_least`` mg/m². The leucovorin requirement and organ.yaml's
+    ``when: {hdmtx: ...}`` both read it."""
+
+    at_least: float  # mg/m2, inclusive
+    source: str  # the citation
+    verified: bool
+    text: str
+
+
+@lru_cache(maxsize=1)
+def high_dose() -> HighDose:
+    from dosecalc.data.drugs import DataError
+
+    try:
+        data = _data()
+        entry = data["hdmtx"]["definition"]["high_dose"]
+        amount, unit = _mg_per_m2(entry["at_least"])
+        if not isinstance(entry["verified"], bool):
+            raise ValueError("high_dose needs its verified flag")
+        sources = {k: str(v.get("cite", v)) for k, v in data["sources"].items()}
+        return HighDose(amount, sources[entry["source"]], entry["verified"], entry["text"])
+    except _DAMAGED as e:
+        raise DataError(f"the packaged supportive-care data is damaged: {e}") from e
+
+
+@dataclass(frozen=True)
 class Requirement:
     """A drug a regimen may not give without a supportive line (``line``) or care (``care``)."""
 
@@ -193,17 +221,15 @@ class Requirement:
     text: str
     source: str  # the citation
     verified: bool
-    above: tuple[float, str] | None = None  # only for a dose above this (500, "mg/m2")
+    high_dose: bool = False  # only at the high dose of :func:`high_dose` (methotrexate)
     same_day: bool = False  # the line on every day the drug is given (mesna), not only once
 
 
-def _above(text: str | None) -> tuple[float, str] | None:
-    """'500 mg/m2' → (500.0, 'mg/m2'): the dose a requirement starts above (mg per m² only)."""
-    if text is None:
-        return None
-    number, unit = text.split()
+def _mg_per_m2(text: str) -> tuple[float, str]:
+    """'500 mg/m2' → (500.0, 'mg/m2') (mg per m² only)."""
+    number, unit = str(text).split()
     if unit != "mg/m2":
-        raise ValueError(f"above: {text!r} is not a dose in mg/m2")
+        raise ValueError(f"{text!r} is not a dose in mg/m2")
     return float(number), unit
 
 
@@ -224,7 +250,7 @@ def requirements() -> tuple[Requirement, ...]:
                 r["text"],
                 sources[r["source"]],
                 bool(r["verified"]),
-                _above(r.get("above")),
+                bool(r.get("high_dose", False)),
                 bool(r.get("same_day", False)),
             )
             for r in data["required_with"]
