@@ -302,12 +302,15 @@ def test_a_regimen_giving_ifosfamide_without_mesna_is_critical_everywhere(
 
 
 @pytest.mark.parametrize(("dose", "held"), [("12 g/m2", True), ("600 mg/m2", True),
-                                            ("500 mg/m2", False), ("40 mg/m2", False)])  # fmt: skip
+                                            ("500 mg/m2", True), ("499 mg/m2", False),
+                                            ("40 mg/m2", False)])  # fmt: skip
 def test_high_dose_methotrexate_without_leucovorin_is_critical(
     run, tmp_path: Path, dose: str, held: bool
 ) -> None:
     """Methotrexate 12 g/m² with no leucovorin line planned with exit 0 and nothing said; high
-    dose is above 500 mg/m² (Howard 2016), and a low dose needs no rescue."""
+    dose is 500 mg/m² or more (UpToDate; the one definition, which the organ-function data's
+    high-dose kidney rule reads too: exactly 500 was high there and not here), and a low dose
+    needs no rescue."""
     text = (
         f"id: hdmtx\nname: hdmtx\ncycle_length_days: 21\nsources: [test]\ngates: []\ndrugs:\n"
         f"  - {{drug: methotrexate, dose: {dose}, max_dose: 20 g, days: 1, route: IV}}\n"
@@ -320,7 +323,7 @@ def test_high_dose_methotrexate_without_leucovorin_is_critical(
     assert bool(found) is held
     if held:
         assert p.returncode == 1 and found[0]["severity"] == "critical"
-        assert "leucovorin" in found[0]["message"] and "500 mg/m2" in found[0]["message"]
+        assert "leucovorin" in found[0]["message"] and "500 mg/m2 or more" in found[0]["message"]
 
 
 def test_supportive_care_must_cover_every_day_of_the_drug_it_serves(run, tmp_path: Path) -> None:
@@ -539,11 +542,156 @@ def test_a_highly_emetogenic_order_with_no_antiemetic_line_gets_a_warning(
     assert "NK1 receptor antagonist" in w["message"]
 
 
-def test_a_mesna_line_written_as_an_ordinary_line_counts_as_present(run, tmp_path: Path) -> None:
+def test_a_mesna_line_written_as_an_ordinary_line_does_not_count(run, tmp_path: Path) -> None:
+    """It did (commit b461d0b): a line not linked with ``for:`` serves no ifosfamide (it does
+    not follow its dose), and an ordinary leucovorin line was rescue the same way. It is named,
+    with what would be valid."""
     text = IFOSFAMIDE_ALONE + "  - {drug: mesna, dose: 400 mg/m2, days: 1-3, route: IV}\n"
     p = run("plan", str(write(tmp_path, "m.yaml", text)), *PATIENT, "--start", START,
             "--format", "json", "--prior", "epirubicin=0mg/m2")  # fmt: skip
-    gaps = [
-        w for w in json.loads(p.stdout)["warnings"] if w["code"] == "REGIMEN_SUPPORTIVE_MISSING"
+    gaps = {
+        w["drug"]: w
+        for w in json.loads(p.stdout)["warnings"]
+        if w["code"] == "REGIMEN_SUPPORTIVE_MISSING"
+    }
+    assert sorted(gaps) == ["cisplatin", "ifosfamide"] and p.returncode == 1
+    assert (
+        "its mesna line (m.yaml:9, drugs[2]) not a supportive line for it (write supportive: "
+        "true, for: ifosfamide)" in gaps["ifosfamide"]["message"].replace(f"{tmp_path}/", "")
+    )
+
+
+# ---------------------------------------------------------------- a supportive line must cover
+
+HEAD = "id: t\nname: t\ncycle_length_days: 21\nsources: [x]\ngates: []\n"
+IFO = HEAD + "drugs:\n  - {drug: ifosfamide, dose: 2 g/m2, days: 1-5, route: IV}\n"
+MESNA = "  - {drug: mesna, supportive: true, for: ifosfamide, route: IV, "
+MTX = HEAD + "drugs:\n  - {drug: methotrexate, dose: 12 g/m2, max_dose: 20 g, days: 1, route: IV}\n"
+LV = "  - {drug: leucovorin, supportive: true, for: methotrexate, route: IV, "
+CIS = HEAD + "drugs:\n  - {drug: cisplatin, dose: 75 mg/m2, days: 1, route: IV}\n"
+
+
+def gap(run, tmp_path: Path, text: str) -> tuple[str, str] | None:
+    """The REGIMEN_SUPPORTIVE_MISSING of a regimen file (severity, message), as `regimens
+    validate` says it and `plan` warns it (the same one)."""
+    path = write(tmp_path, "t.yaml", text)
+    checked = run("regimens", "validate", str(path))
+    assert checked.returncode == 0, checked.stderr
+    p = run("plan", str(path), "--bsa", "1.8", "--start", START, "--format", "json")
+    assert p.returncode in (0, 1), p.stderr
+    found = [
+        (w["severity"], w["message"])
+        for w in json.loads(p.stdout)["warnings"]
+        if w["code"] == "REGIMEN_SUPPORTIVE_MISSING"
     ]
-    assert [w["drug"] for w in gaps] == ["cisplatin"]  # the hydration is still missing
+    assert len(found) <= 1, found
+    if found:
+        assert f"{found[0][0]} REGIMEN_SUPPORTIVE_MISSING: {found[0][1]}" in checked.stdout
+        found = [(found[0][0], found[0][1].replace(f"{tmp_path}/", ""))]
+        assert p.returncode == (1 if found[0][0] == "critical" else p.returncode)
+    return found[0] if found else None
+
+
+HELD = [
+    # the tester's files: amount, a flat dose against a dose per m², timing, the drug served
+    (IFO + MESNA + "percent_of: ifosfamide, percent: 20, at_hours: [0], days: 1-5}\n",
+     "critical", "mesna on days 1-5 at 20 % of that day's ifosfamide dose (its mesna line: "
+     "t.yaml:8, drugs[1]), below the 60 % (MESNEX US label 2.1) a day"),
+    (IFO + MESNA + "dose: 1 mg, days: 1-5}\n",
+     "critical", "its mesna line (t.yaml:8, drugs[1]) at 1 mg a dose, which cannot be compared "
+     "with ifosfamide at 2,000 mg/m² (mg with mg/m²)"),
+    (IFO + MESNA + "percent_of: ifosfamide, percent: 20, at_hours: [24, 28, 32], days: 1-5}\n",
+     "critical", "no mesna on day 1 of it (its mesna line: t.yaml:8, drugs[1]; 24, 28, 32 h from "
+     "the start of ifosfamide fall on a later day)"),
+    (MTX + "  - {drug: cisplatin, dose: 60 mg/m2, days: 1, route: IV}\n"
+     + LV.replace("for: methotrexate", "for: cisplatin")
+     + "dose: 15 mg/m2, at_hours: [24, 30, 36, 42], days: 1}\n"
+     "supportive_care:\n  - {kind: hydration, for: cisplatin, text: h, source: s}\n",
+     "critical", "its leucovorin line (t.yaml:9, drugs[2]) serving cisplatin, not methotrexate"),
+    (MTX + LV + "dose: 15 mg/m2, at_hours: [0], days: 1}\n",
+     "critical", "its leucovorin line (t.yaml:8, drugs[1]) timed from 0 h, before rescue starts "
+     "24 h (US methotrexate label, leucovorin rescue table) after the start of methotrexate"),
+    (MTX + "  - {drug: leucovorin, dose: 15 mg/m2, days: 2, route: IV}\n",
+     "critical", "its leucovorin line (t.yaml:8, drugs[1]) not a supportive line for it"),
+    (CIS + "supportive_care:\n  - {kind: hydration, for: cisplatin, required: false, text: h, "
+     "source: s}\n",
+     "warning", "its hydration (t.yaml:9, supportive_care[0]) marked required: false, so an "
+     "order of cisplatin may leave it out"),
+    # the same cause, other ways
+    (IFO + MESNA + "percent_of: ifosfamide, percent: 20, at_hours: [0, 4, 8], days: 1-5, "
+     "required: false}\n",
+     "critical", "its mesna line (t.yaml:8, drugs[1]) marked required: false"),
+    (IFO + MESNA + "percent_of: ifosfamide, percent: 20, at_hours: [0, 4, 8], days: 1-5, "
+     "cycles: '1'}\n",
+     "critical", "its mesna line (t.yaml:8, drugs[1]) given in cycle 1 only, ifosfamide in every "
+     "cycle"),
+    (IFO.replace("2 g/m2", "3000 mg") + MESNA + "dose: 1000 mg, at_hours: [0], days: 1-5}\n",
+     "critical", "mesna on days 1-5 at 33.3 % of that day's ifosfamide dose"),
+    (IFO + MESNA.replace("route: IV", "route: PO")
+     + "percent_of: ifosfamide, percent: 20, at_hours: [0, 4, 8], days: 1-5}\n",
+     "critical", "at 60 % of that day's ifosfamide dose (its mesna line: t.yaml:8, drugs[1]), "
+     "below the 100 % (Skyscape mesna monograph, IV-oral schedule) a day"),
+    (MTX + LV + "dose: 15 mg/m2, days: 1}\n",
+     "critical", "not timed from the start of methotrexate (no at_hours)"),
+    (MTX + LV + "dose: 5 mg, at_hours: [24, 30], days: 1}\n",
+     "critical", "at 5 mg a dose, below the 15 mg (US methotrexate label, leucovorin rescue "
+     "table) a dose"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "severity", "says"), HELD)
+def test_a_supportive_line_that_does_not_cover_its_drug_is_reported_naming_it(
+    run, tmp_path: Path, text: str, severity: str, says: str
+) -> None:
+    """The regimen checks looked only at which days a supportive drug was on: mesna at 20 % once
+    a day, 1 mg flat, or 24 h late, leucovorin for cisplatin, at 0 h or not supportive, and
+    hydration marked required: false all validated and planned with nothing said."""
+    found = gap(run, tmp_path, text)
+    assert found is not None, text
+    assert found[0] == severity and says in found[1], found[1]
+    assert "citing the protocol" in found[1]  # what would be valid
+
+
+COVERED = [
+    IFO + MESNA + "percent_of: ifosfamide, percent: 20, at_hours: [0, 4, 8], days: 1-5}\n",
+    IFO + MESNA + "ratio_to: ifosfamide, ratio: 0.6, days: 1-5}\n",
+    IFO + MESNA + "dose: 1200 mg/m2, days: 1-5}\n",
+    IFO.replace("2 g/m2", "3000 mg") + MESNA + "dose: 600 mg, at_hours: [0, 4, 8], days: 1-5}\n",
+    IFO  # the label's IV-oral schedule: 20 % IV at 0 h, 40 % PO at 2 and 6 h
+    + (MESNA + "percent_of: ifosfamide, percent: 20, at_hours: [0], days: 1-5}\n")
+    + MESNA.replace("route: IV", "route: PO")
+    + "percent_of: ifosfamide, percent: 40, at_hours: [2, 6], days: 1-5, note: oral}\n",
+    IFO  # a line that covers, and an optional one beside it: the optional one is not named
+    + (MESNA + "percent_of: ifosfamide, percent: 20, at_hours: [0, 4, 8], days: 1-5}\n")
+    + MESNA.replace("route: IV", "route: PO")
+    + "dose: 1 mg, days: 1-5, required: false}\n",
+    MTX + LV + "dose: 15 mg/m2, at_hours: [24, 30, 36, 42], days: 1}\n",
+    MTX + LV + "dose: 15 mg, at_hours: [24, 30, 36, 42, 48, 54, 60, 66, 72, 78], days: 1}\n",
+    CIS + "supportive_care:\n  - {kind: hydration, for: cisplatin, text: h, source: s}\n",
+]
+
+
+@pytest.mark.parametrize("text", COVERED)
+def test_a_supportive_line_that_covers_its_drug_is_not_reported(
+    run, tmp_path: Path, text: str
+) -> None:
+    """The label's schedules as written (mesna 20 % at 0, 4 and 8 h; 60 % in one dose; in its
+    own mg/m² or mg against the same; the IV-oral schedule's 100 %), leucovorin 15 mg/m² or
+    15 mg from 24 h, hydration for cisplatin: nothing said."""
+    assert gap(run, tmp_path, text) is None
+
+
+@pytest.mark.parametrize(("dose", "high"), [("500 mg/m2", True), ("499 mg/m2", False)])
+def test_one_definition_of_high_dose_methotrexate_for_rescue_and_kidney(
+    run, tmp_path: Path, dose: str, high: bool
+) -> None:
+    """The supportive data held leucovorin to 'above 500 mg/m2' while the organ data's
+    high-dose kidney rule began at 500: exactly 500 mg/m² was high for one and not the other.
+    One definition (>= 500 mg/m², supportive.yaml hdmtx.definition.high_dose) now serves both."""
+    text = HEAD + f"drugs:\n  - {{drug: methotrexate, dose: {dose}, days: 1, route: IV}}\n"
+    p = run("plan", str(write(tmp_path, "m.yaml", text)), *PATIENT, "--age", "60", "--sex",
+            "male", "--scr", "1.6mg/dL", "--start", START, "--format", "json")  # fmt: skip
+    codes = {w["code"] for w in json.loads(p.stdout)["warnings"]}
+    assert ("REGIMEN_SUPPORTIVE_MISSING" in codes) is high  # leucovorin rescue required
+    assert ("ORGAN_FUNCTION_CONTRAINDICATION" in codes) is high  # CrCl < 60: the high-dose rule
+    assert ("ORGAN_FUNCTION_ADJUSTMENT" in codes) is not high  # the low-dose rule's 50 %

@@ -158,12 +158,20 @@ def applies(when: dict[str, Any] | None, protocol: Any) -> bool:
         return True
     if when.get("dose_basis") is not None:
         return bool(protocol.basis == when["dose_basis"])
+    floor = ceiling = None
+    if when.get("hdmtx") is not None:  # the one definition of high-dose methotrexate
+        from dosecalc.data.supportive import high_dose
+
+        level = high_dose().at_least
+        floor, ceiling = (level, None) if when["hdmtx"] else (None, level)
     if when.get("dose_at_least") is not None:
-        floor = per_m2(when["dose_at_least"])
-        return not (protocol.basis == "bsa" and protocol.amount < floor.amount)
+        floor = per_m2(when["dose_at_least"]).amount
     if when.get("dose_below") is not None:
-        ceiling = per_m2(when["dose_below"])
-        return not (protocol.basis == "bsa" and protocol.amount >= ceiling.amount)
+        ceiling = per_m2(when["dose_below"]).amount
+    if floor is not None:
+        return not (protocol.basis == "bsa" and protocol.amount < floor)
+    if ceiling is not None:
+        return not (protocol.basis == "bsa" and protocol.amount >= ceiling)
     return True
 
 

@@ -220,88 +220,319 @@ def _days(days: list[int]) -> str:
 
 def regimen_gaps(regimen: Regimen) -> list[Alert]:
     """REGIMEN_SUPPORTIVE_MISSING for a drug the regimen gives without the supportive line or
-    care the supportive-care data requires with it (ifosfamide without mesna: critical;
-    cisplatin without hydration: warning). A line counts when it is that drug (best written
-    ``supportive: true, for: ifosfamide``, so that it follows the ifosfamide dose); care when it
-    is of that kind and for the drug."""
+    care the supportive-care data requires with it, proven to cover it (ifosfamide without
+    mesna: critical; cisplatin without hydration: warning). A line counts only when it is that
+    drug, ``supportive: true``, ``for`` the drug, required, given in the drug's cycles, timed no
+    earlier than the data allows (leucovorin: from 24 h after the start of methotrexate) and at
+    an amount a source gives, compared like with like (mesna: the day's total against the same
+    day's ifosfamide dose); together the lines counted must cover every day of the drug. Care
+    counts when it is of that kind, for the drug, required, and on every day of the drug."""
     from dosecalc.data.supportive import requirements
 
     out = []
-    given = {o.drug for o in regimen.drugs if not o.supportive}
     for need in requirements():
-        if need.drug not in given or not _above(need, regimen):
+        served = [
+            i
+            for i, o in enumerate(regimen.drugs)
+            if o.drug == need.drug and not o.supportive and _needs(need, o)
+        ]
+        if not served:
             continue
-        if need.line is not None:  # a line of that drug, linked to the one it serves or not
-            present = any(o.drug == need.line for o in regimen.drugs)
-            what = f"no {need.line} line (supportive: true, for: {need.drug})"
-            bare = _uncovered(need, regimen) if present and need.same_day else []
-            if bare:  # mesna on days 1-3 of an ifosfamide given on days 1-5
-                present = False
-                what = f"no {need.line} on {_days(bare)} of it (its {need.line} line's days)"
-        else:
-            cares = [
-                c for c in regimen.supportive_care if c.kind == need.care and c.serves == need.drug
-            ]
-            present = bool(cares)
-            what = f"no {need.care} for it (supportive_care: kind {need.care}, for {need.drug})"
-            if present and all(c.days for c in cares):  # care on stated days only
-                bare = _bare(regimen, need.drug, {d for c in cares for d in c.days or ()})
-                if bare:  # hydration on day 15 for a cisplatin on day 1
-                    present = False
-                    what = f"no {need.care} on {_days(bare)} of it (its {need.care}'s days)"
-        if present:
+        found = _line_gap(need, regimen, served) if need.line else _care_gap(need, regimen)
+        if found is None:
             continue
+        what, fix = found
         unverified = "" if need.verified else " [unverified]"
         out.append(
             Alert(
                 CRITICAL if need.severity == CRITICAL else WARNING,
                 "REGIMEN_SUPPORTIVE_MISSING",
                 f"{regimen.id} gives {need.drug} with {what}: it needs {need.text} "
-                f"({need.source}){unverified}; add it to the regimen file, citing the protocol",
+                f"({need.source}){unverified}; {fix}",
                 drug=need.drug,
             )
         )
     return out
 
 
-def _above(need: Any, regimen: Regimen) -> bool:
-    """Whether ``regimen`` gives ``need.drug`` at a dose the requirement holds for: any dose, or
-    one above ``need.above`` (high-dose methotrexate: above 500 mg/m²). A dose not per m² (per
-    kg, flat, a rule's) is held to it too: whether it is high cannot be told without the
-    patient."""
+def _needs(need: Any, o: Any) -> bool:
+    """Whether the line ``o`` of ``need.drug`` is given at a dose the requirement holds for: any
+    dose, or (``need.high_dose``) one at or above the high dose of the one definition
+    (data/supportive.py ``high_dose``: 500 mg/m²). A dose not per m² (per kg, flat, a rule's) is
+    held to it when it could be high for some patient dosecalc takes: a flat dose at the smallest
+    BSA, a dose per kg at the most kg per m² (the heaviest weight over the largest BSA); a 12 mg
+    intrathecal dose never is."""
     from dosecalc.clinical.patient import BSA_M2, WEIGHT_KG
+    from dosecalc.data.supportive import high_dose
 
-    if need.above is None:
+    if not need.high_dose:
         return True
-    limit, _unit = need.above
-    for o in regimen.drugs:
-        if o.drug != need.drug or o.supportive:
+    spec = o.protocol
+    most = {
+        "bsa": spec.amount,
+        "flat": spec.amount / BSA_M2[0],
+        "weight": spec.amount * WEIGHT_KG[1] / BSA_M2[1],
+    }.get(spec.basis, math.inf)
+    return bool(most >= high_dose().at_least)
+
+
+def _cycles(c: tuple[int, int | None] | None) -> str:
+    first, last = c or (1, None)
+    if last is None:
+        return "every cycle" if first == 1 else f"cycles {first} on"
+    return f"cycle {first}" if first == last else f"cycles {first}-{last}"
+
+
+def _within(inner: tuple[int, int | None] | None, outer: tuple[int, int | None] | None) -> bool:
+    """Whether every cycle of ``inner`` is one of ``outer`` (None: every cycle)."""
+    if outer is None:
+        return True
+    (a, b), (c, d) = inner or (1, None), outer
+    return c <= a and (d is None or (b is not None and b <= d))
+
+
+def _refused(need: Any, regimen: Regimen, o: Any) -> str | None:
+    """Why the line ``o`` of ``need.line`` does not count for ``need.drug`` (None: it may)."""
+    from dosecalc.base.numbers import fmt
+
+    drug, line = need.drug, need.line
+    if not o.supportive:
+        return f"not a supportive line for it (write supportive: true, for: {drug})"
+    if o.serves != drug:
+        return f"serving {o.serves}, not {drug} (for: {o.serves})"
+    if not o.required:
+        return f"marked required: false, so an order of {drug} may leave it out"
+    served = regimen.drugs[regimen.served(o)]  # type: ignore[index]  # validated: one line
+    if not _within(served.cycles, o.cycles):
+        return f"given in {_cycles(o.cycles)} only, {drug} in {_cycles(served.cycles)}"
+    if need.start_at_h is not None:  # leucovorin: rescue, timed from the drug's start
+        start = need.start_at_h
+        if not o.at_hours:
+            return (
+                f"not timed from the start of {drug} (no at_hours), so it cannot be shown to "
+                f"start when rescue does, {start.cited()} after the start of {drug}"
+            )
+        if o.at_hours[0] < start.value:
+            return (
+                f"timed from {fmt(o.at_hours[0])} h, before rescue starts "
+                f"{start.cited()} after the start of {drug}"
+            )
+    if need.dose_flat is not None or need.dose_per_m2 is not None:  # each dose at least
+        least = {"flat": need.dose_flat, "bsa": need.dose_per_m2}
+        shown = " or ".join(n.cited() for n in least.values() if n is not None)
+        for spec in _doses(o):
+            bound = least.get(spec.basis)
+            if bound is None or spec.relative:
+                return (
+                    f"at {spec.describe()} a dose, which cannot be compared with the least "
+                    f"{line} dose a read source gives ({shown}): write it in mg or mg/m2"
+                )
+            if spec.amount < bound.value:
+                return (
+                    f"at {spec.describe()} a dose, below the {bound.cited()} a dose a read "
+                    f"source gives for {line}"
+                )
+    return None
+
+
+def _doses(o: Any) -> list[Any]:
+    """Every dose per administration a line can give: its own and each rule's (a rule's
+    percent scales its own dose)."""
+    from dosecalc.data.regimen import DoseSpec
+
+    spec = o.per_day
+    out = [spec]
+    for r in o.rules:
+        if r.dose is not None:
+            out.append(r.dose)
+        elif r.percent is not None:
+            p = float(r.percent)
+            out.append(DoseSpec(spec.amount * p / 100, spec.unit, spec.basis, spec.text, spec.of))
+    return out
+
+
+def _spread(o: Any) -> dict[int, float]:
+    """The share of one administration of ``o`` given on each day of the cycle: its day; a
+    continuous infusion over the days it runs, by its hours on each (72 h from day 1: a third
+    on each of days 1-3)."""
+    i = o.infusion
+    if i is not None and i.type == "continuous" and i.duration and i.duration > 24:
+        span = math.ceil(i.duration / 24)
+        return {k: min(24.0, i.duration - 24 * k) / i.duration for k in range(span)}
+    return {0: 1.0}
+
+
+def _line_gap(need: Any, regimen: Regimen, served: list[int]) -> tuple[str, str] | None:
+    """What keeps ``need.line`` from covering ``need.drug`` (None: its lines cover it), and
+    what would be valid."""
+    drug, line = need.drug, need.line
+    fix = _fix(need)
+    mine = [(i, o) for i, o in enumerate(regimen.drugs) if o.drug == line]
+    if not mine:
+        return f"no {line} line (supportive: true, for: {drug})", fix
+    refused, counted = [], []
+    for i, o in mine:
+        why = _refused(need, regimen, o)
+        if why:
+            refused.append(f"its {line} line ({regimen.where('drugs', i)}) {why}")
+        else:
+            counted.append((i, o))
+    gaps: list[str] = []
+    if not counted:
+        gaps = refused
+    elif need.daily_percent is not None:  # mesna: the day's share of the drug
+        notes, short = _shares(need, regimen, served, counted)
+        gaps = refused + notes + short if short is not None else []
+    elif need.same_day or need.start_at_h is not None:  # on every day of it
+        if need.start_at_h is not None:  # a rescue counts on the day of the dose it serves
+            covered = {d for _, o in counted for d in o.days}
+        else:  # a continuous infusion: every day it runs
+            covered = {d + k for _, o in counted for d in o.days for k in _spread(o)}
+        days = sorted({d for i in served for d in regimen.drugs[i].days})
+        bare = [d for d in days if d not in covered]
+        if bare:
+            ours = ", ".join(regimen.where("drugs", i) for i, _ in counted)
+            gaps = [*refused, f"no {line} on {_days(bare)} of it (its {line} line: {ours})"]
+    # lines that do not count are named only when those that do leave the drug uncovered
+    return ("; ".join(gaps), fix) if gaps else None
+
+
+def _shares(
+    need: Any, regimen: Regimen, served: list[int], counted: list[tuple[int, Any]]
+) -> tuple[list[str], list[str] | None]:
+    """Mesna: on each day of the drug, the day's doses of the lines counted as a share of the
+    same day's dose of the drug (a timed dose on the day at_hours puts it), like with like.
+    Returns the lines that cannot be compared (why), and what falls short (None: the lines
+    compared cover every day)."""
+    from dosecalc.base.numbers import fmt
+    from dosecalc.data.drugs import route_key
+
+    drug, line = need.drug, need.line
+    if len(served) != 1:  # a supportive line serves one line (validated): none counted here
+        return [], [f"{len(served)} lines of {drug}: a {line} line serves one"]
+    base = regimen.drugs[served[0]]
+    given: dict[int, float] = defaultdict(float)  # the drug, in administrations of its line
+    for d in base.days:
+        for k, f in _spread(base).items():
+            given[d + k] += f
+    share: dict[int, float] = defaultdict(float)  # the line, in % of one administration
+    oral: set[int] = set()
+    clauses = []
+    skipped: list[tuple[int, Any]] = []  # lines that cannot be compared
+    for i, o in counted:
+        at = regimen.where("drugs", i)
+        if o.protocol.relative and any(r.dose is not None for r in o.rules):
+            clauses.append(
+                f"its {line} line ({at}) at {o.per_day.describe()}, with a patient rule's own "
+                f"dose, which cannot be compared with {drug}: give the rule a percent instead"
+            )
+            skipped.append((i, o))
             continue
-        spec = o.protocol
-        # the most mg/m² a dose can be for any patient dosecalc takes: per m² as written; a
-        # flat dose at the smallest BSA; a dose per kg at the most kg per m² (the heaviest
-        # weight over the largest BSA); a 12 mg intrathecal dose is never high-dose
-        most = {
-            "bsa": spec.amount,
-            "flat": spec.amount / BSA_M2[0],
-            "weight": spec.amount * WEIGHT_KG[1] / BSA_M2[1],
-        }.get(spec.basis, math.inf)
-        if most > limit:
-            return True
-    return False
+        if o.protocol.relative:  # its share, after any rule's percent (the least)
+            scale = min([1.0] + [float(r.percent) / 100 for r in o.rules if r.percent is not None])
+            percent = o.protocol.amount * (100.0 if o.protocol.basis == "ratio" else 1.0) * scale
+        else:
+            mine, theirs = _doses(o), _doses(base)
+            if len(mine) > 1 or len(theirs) > 1 or mine[0].basis != theirs[0].basis:
+                clauses.append(
+                    f"its {line} line ({at}) at {o.per_day.describe()} a dose, which cannot be "
+                    f"compared with {drug} at {base.per_day.describe()}"
+                    + (" (each with its own patient rules)" if len(mine) + len(theirs) > 2
+                       else f" ({_basis(mine[0])} with {_basis(theirs[0])})")
+                    + f": write it as percent_of: {drug}, or in the unit {drug} is dosed in"
+                )  # fmt: skip
+                skipped.append((i, o))
+                continue
+            percent = 100.0 * mine[0].amount / theirs[0].amount
+        po = route_key(o.default_route) == "PO"
+        for d in o.days:
+            for h in o.at_hours or [0.0]:
+                for k, f in _spread(o).items():
+                    day = d + int(h // 24) + k
+                    share[day] += percent * f
+                    if po:
+                        oral.add(day)
+    compared = [(i, o) for i, o in counted if all(i != j for j, _ in skipped)]
+    if not compared:  # no line could be compared: the notes say why
+        return clauses, []
+    gaps: list[str] = []
+    days = sorted(given)
+    bare = [d for d in days if share[d] <= 0]
+    ours = ", ".join(regimen.where("drugs", i) for i, _ in compared)
+    late = sorted({h for _, o in compared for h in o.at_hours or () if h >= 24})
+    if bare:
+        when = (
+            f"; {', '.join(fmt(h) for h in late)} h from the start of {drug} fall on a later day"
+            if late
+            else ""
+        )
+        gaps.append(f"no {line} on {_days(bare)} of it (its {line} line: {ours}{when})")
+    short: dict[tuple[float, str], list[int]] = defaultdict(list)
+    for d in days:
+        least = need.daily_percent_oral if d in oral and need.daily_percent_oral else None
+        least = least or need.daily_percent
+        day_share = share[d] / given[d]
+        if 0 < day_share < least.value - 1e-9:
+            short[(round(day_share, 1), least.cited())].append(d)
+    for (got, least_text), on in short.items():
+        gaps.append(
+            f"{line} on {_days(on)} at {fmt(got)} % of that day's {drug} dose (its {line} line: "
+            f"{ours}), below the {least_text} a day"
+        )
+    return clauses, gaps or None
 
 
-def _uncovered(need: Any, regimen: Regimen) -> list[int]:
-    """The days of the cycle ``regimen`` gives ``need.drug`` and no ``need.line`` line."""
-    covered: set[int] = set()
-    for o in regimen.drugs:
-        if o.drug == need.line:  # a continuous infusion covers every day it runs (72 h: 3)
-            i = o.infusion
-            span = 1
-            if i is not None and i.type == "continuous" and i.duration:
-                span = max(1, math.ceil(i.duration / 24))
-            covered.update(d + k for d in o.days for k in range(span))
-    return _bare(regimen, need.drug, covered)
+def _basis(spec: Any) -> str:
+    return {"bsa": "mg/m²", "weight": "mg/kg", "flat": "mg", "auc": "AUC"}.get(
+        spec.basis, spec.basis
+    )
+
+
+def _fix(need: Any) -> str:
+    """What a valid line would be, with the data's numbers."""
+    drug, line = need.drug, need.line
+    if need.daily_percent is not None:
+        more = need.daily_percent_oral
+        oral = f", {more.cited()} on a day with an oral dose" if more else ""
+        return (
+            f"write {line} as supportive: true, for: {drug}, on every {drug} day, at least "
+            f"{need.daily_percent.cited()} of the same day's {drug} dose a day{oral} (e.g. "
+            f"percent_of: {drug}, percent: 20, at_hours: [0, 4, 8]), citing the protocol"
+        )
+    if need.start_at_h is not None:
+        least = " or ".join(n.cited() for n in (need.dose_flat, need.dose_per_m2) if n)
+        return (
+            f"write {line} as supportive: true, for: {drug}, on each {drug} day, with at_hours "
+            f"from {need.start_at_h.cited()} after the start of {drug} (e.g. [24, 30, 36, 42]) "
+            f"and at least {least} a dose, citing the protocol"
+        )
+    return "add it to the regimen file, citing the protocol"
+
+
+def _care_gap(need: Any, regimen: Regimen) -> tuple[str, str] | None:
+    """What keeps the regimen's care of ``need.care`` from covering ``need.drug``."""
+    drug, care = need.drug, need.care
+    fix = (
+        f"state it in supportive_care (kind: {care}, for: {drug}, on every {drug} day, "
+        "required), citing the protocol"
+    )
+    mine = [
+        (j, c) for j, c in enumerate(regimen.supportive_care) if c.kind == care and c.serves == drug
+    ]
+    if not mine:
+        return f"no {care} for it (supportive_care: kind {care}, for {drug})", fix
+    counted = [c for _, c in mine if c.required]
+    if counted:
+        if all(c.days for c in counted):  # care on stated days only
+            bare = _bare(regimen, drug, {d for c in counted for d in c.days or ()})
+            if bare:  # hydration on day 15 for a cisplatin on day 1
+                return f"no {care} on {_days(bare)} of it (its {care}'s days)", fix
+        return None
+    return "; ".join(
+        f"its {care} ({regimen.where('supportive_care', j)}) marked required: false, so an "
+        f"order of {drug} may leave it out"
+        for j, _ in mine
+    ), fix
 
 
 def _bare(regimen: Regimen, drug: str, covered: set[int]) -> list[int]:

@@ -100,21 +100,32 @@ class Band(Bounds):
 
 class When(_Strict):
     """The orders a rule is for: per-m² doses at or above a dose (``dose_at_least``), below one
-    (``dose_below``: also every dose not per m²), or only doses per m² (``dose_basis: bsa``, not
-    an AUC, flat or per-kg dose). Exactly one condition."""
+    (``dose_below``: also every dose not per m²), only doses per m² (``dose_basis: bsa``, not
+    an AUC, flat or per-kg dose), or methotrexate at or above (``hdmtx: true``) or below
+    (``hdmtx: false``) the high dose of the one definition (supportive.yaml's
+    ``hdmtx.definition.high_dose``, which carries its source). Exactly one condition."""
 
     dose_at_least: str | None = None
     dose_below: str | None = None
     dose_basis: Literal["bsa"] | None = None
-    source: str
+    hdmtx: bool | None = None
+    source: str | None = None
 
     @model_validator(mode="after")
     def _one(self) -> When:
-        given = [k for k in ("dose_at_least", "dose_below", "dose_basis") if getattr(self, k)]
+        keys = ("dose_at_least", "dose_below", "dose_basis", "hdmtx")
+        given = [k for k in keys if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError(
-                "a `when` names exactly one condition: dose_at_least, dose_below or dose_basis "
-                f"(found: {', '.join(given) or 'none'})"
+                "a `when` names exactly one condition: dose_at_least, dose_below, dose_basis or "
+                f"hdmtx (found: {', '.join(given) or 'none'})"
+            )
+        if self.hdmtx is None and not self.source:
+            raise ValueError("a `when` names its source (hdmtx takes the definition's)")
+        if self.hdmtx is not None and self.source:
+            raise ValueError(
+                "hdmtx takes its source from supportive.yaml's hdmtx.definition.high_dose: "
+                "remove source"
             )
         for key in ("dose_at_least", "dose_below"):
             text = getattr(self, key)
@@ -253,7 +264,7 @@ class OrganFile(_Strict):
                 for r in o.rules:
                     cited += [b.source for b in r.bands]
                     cited += [r.estimate_source] if r.estimate_source else []
-                    cited += [r.when.source] if r.when else []
+                    cited += [r.when.source] if r.when and r.when.source else []
                     if r.estimate is not None and r.estimate not in self.kidney_estimates:
                         unknown.append(r.estimate)
         if unknown:

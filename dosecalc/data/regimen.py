@@ -987,7 +987,22 @@ class Regimen(_Strict):
                     if isinstance(item, dict)
                 )
             )
+            if source:
+                regimen._lines = {
+                    (key, i): f"{source}:{lines[(key, i)]}"
+                    for key in ("drugs", "supportive_care")
+                    for i in range(len(data.get(key) or ()))
+                    if (key, i) in lines
+                }
         return regimen
+
+    _lines: dict[tuple[str, int], str] = PrivateAttr(default_factory=dict)
+
+    def where(self, key: str, index: int) -> str:
+        """Where an item of the file is: ``dia.yaml:48, drugs[6]`` (``drugs[6]`` for a regimen
+        not read from a file)."""
+        at = self._lines.get((key, index))
+        return f"{at}, {key}[{index}]" if at else f"{key}[{index}]"
 
     @property
     def names_read(self) -> tuple[drugs.NameRead, ...]:

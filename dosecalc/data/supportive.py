@@ -183,8 +183,55 @@ def hdmtx() -> HdMtx:
 
 
 @dataclass(frozen=True)
+class Figure:
+    """A number a requirement holds a supportive line to, with where it comes from."""
+
+    value: float
+    unit: str  # '%', 'h', 'mg', 'mg/m2'
+    source: str  # the source's short name
+    verified: bool
+    text: str
+
+    def cited(self) -> str:
+        """'60 % (MESNEX US label 2.1)': the number and its source, short."""
+        from dosecalc.base.numbers import fmt
+
+        unverified = ", unverified" if not self.verified else ""
+        return f"{fmt(self.value)} {self.unit} ({self.source}{unverified})"
+
+
+@dataclass(frozen=True)
+class HighDose:
+    """The one definition of high-dose methotrexate (``hdmtx.definition.high_dose``): per-m²
+    doses at or above ``at_least`` mg/m². The leucovorin requirement and organ.yaml's
+    ``when: {hdmtx: ...}`` both read it."""
+
+    at_least: float  # mg/m2, inclusive
+    source: str  # the citation
+    verified: bool
+    text: str
+
+
+@lru_cache(maxsize=1)
+def high_dose() -> HighDose:
+    from dosecalc.data.drugs import DataError
+
+    try:
+        data = _data()
+        entry = data["hdmtx"]["definition"]["high_dose"]
+        amount, unit = _mg_per_m2(entry["at_least"])
+        if not isinstance(entry["verified"], bool):
+            raise ValueError("high_dose needs its verified flag")
+        sources = {k: str(v.get("cite", v)) for k, v in data["sources"].items()}
+        return HighDose(amount, sources[entry["source"]], entry["verified"], entry["text"])
+    except _DAMAGED as e:
+        raise DataError(f"the packaged supportive-care data is damaged: {e}") from e
+
+
+@dataclass(frozen=True)
 class Requirement:
-    """A drug a regimen may not give without a supportive line (``line``) or care (``care``)."""
+    """A drug a regimen may not give without a supportive line (``line``) or care (``care``),
+    and what such a line must prove to count (the numbers below, each with its source)."""
 
     drug: str
     line: str | None
@@ -193,18 +240,37 @@ class Requirement:
     text: str
     source: str  # the citation
     verified: bool
-    above: tuple[float, str] | None = None  # only for a dose above this (500, "mg/m2")
+    high_dose: bool = False  # only at the high dose of :func:`high_dose` (methotrexate)
     same_day: bool = False  # the line on every day the drug is given (mesna), not only once
+    daily_percent: Figure | None = None  # the day's line at least this % of the drug's
+    daily_percent_oral: Figure | None = None  # ... on a day with an oral dose of the line
+    start_at_h: Figure | None = None  # each dose at least this long after the drug's start
+    dose_flat: Figure | None = None  # each dose at least this, when written in mg
+    dose_per_m2: Figure | None = None  # ... when written in mg/m2
 
 
-def _above(text: str | None) -> tuple[float, str] | None:
-    """'500 mg/m2' → (500.0, 'mg/m2'): the dose a requirement starts above (mg per m² only)."""
-    if text is None:
-        return None
-    number, unit = text.split()
+def _mg_per_m2(text: str) -> tuple[float, str]:
+    """'500 mg/m2' → (500.0, 'mg/m2') (mg per m² only)."""
+    number, unit = str(text).split()
     if unit != "mg/m2":
-        raise ValueError(f"above: {text!r} is not a dose in mg/m2")
+        raise ValueError(f"{text!r} is not a dose in mg/m2")
     return float(number), unit
+
+
+def _number(entry: Any, sources: dict[str, str], unit: str) -> Figure | None:
+    if entry is None:
+        return None
+    if not isinstance(entry.get("verified"), bool) or entry.get("source") not in sources:
+        raise ValueError(f"needs its source and verified flag: {entry}")
+    value = entry["value"]
+    if isinstance(value, str):  # '15 mg', '10 mg/m2'
+        number, written = value.split()
+        if written != unit:
+            raise ValueError(f"{value!r} is not in {unit}")
+        value = number
+    return Figure(
+        float(value), unit, sources[entry["source"]], entry["verified"], entry.get("text", "")
+    )
 
 
 @lru_cache(maxsize=1)
@@ -215,19 +281,30 @@ def requirements() -> tuple[Requirement, ...]:
     try:
         data = _data()
         sources = {k: str(v.get("cite", v)) for k, v in data["sources"].items()}
-        return tuple(
-            Requirement(
-                r["drug"],
-                r.get("line"),
-                r.get("care"),
-                r["severity"],
-                r["text"],
-                sources[r["source"]],
-                bool(r["verified"]),
-                _above(r.get("above")),
-                bool(r.get("same_day", False)),
+        shorts = {k: str(v.get("short") or v.get("cite", v)) for k, v in data["sources"].items()}
+        out = []
+        for r in data["required_with"]:
+            dose = r.get("dose_at_least") or {}
+            out.append(
+                Requirement(
+                    r["drug"],
+                    r.get("line"),
+                    r.get("care"),
+                    r["severity"],
+                    r["text"],
+                    sources[r["source"]],
+                    bool(r["verified"]),
+                    bool(r.get("high_dose", False)),
+                    bool(r.get("same_day", False)),
+                    _number(r.get("daily_percent_at_least"), shorts, "%"),
+                    _number(r.get("daily_percent_at_least_with_oral"), shorts, "%"),
+                    _number(r.get("start_at_h_at_least"), shorts, "h"),
+                    _number(dose.get("flat"), shorts, "mg"),
+                    _number(dose.get("per_m2"), shorts, "mg/m2"),
+                )
             )
-            for r in data["required_with"]
-        )
+        if any(r.high_dose for r in out):
+            high_dose()  # the definition it reads is readable
+        return tuple(out)
     except _DAMAGED as e:
         raise DataError(f"the packaged supportive-care data is damaged: {e}") from e
