@@ -192,7 +192,8 @@ def review_words(r: Any, with_hash: bool = True) -> str:
 
 def _rows(plan: Plan, administrations: list[Any]) -> list[tuple[Any, list[Any]]]:
     """(first administration, row cells) in order; a run of 3+ identical oral daily doses of a
-    drug within a cycle becomes one row with a day range."""
+    drug within a cycle becomes one row with a day range. Identical: all the row shows, its
+    note too (a morning and an evening line of one drug are two runs, each with its own note)."""
     rows: list[tuple[Any, list[Any]]] = []
     runs: dict[tuple[Any, ...], list[Any]] = {}
     parts: dict[tuple[Any, ...], list[Any]] = {}  # the timed doses of a supportive line on a day
@@ -206,7 +207,7 @@ def _rows(plan: Plan, administrations: list[Any]) -> list[tuple[Any, list[Any]]]
             parts[key] = [a]
             rows.append((a, [a]))
             continue
-        key = (a.phase, a.cycle, d.drug, d.route, d.dose, d.protocol.text)
+        key = (a.phase, a.cycle, d.drug, d.route, d.dose, d.protocol.text, d.how)
         run = runs.get(key)
         if d.route.upper() == "PO" and run and a.day == run[-1].day + 1:
             run.append(a)
@@ -244,7 +245,8 @@ def _rows(plan: Plan, administrations: list[Any]) -> list[tuple[Any, list[Any]]]
                 )
             continue
         out.append((first, [str(first.cycle), day, when, display_name(d.drug), d, dose]))
-    return out
+    place = {id(a): n for n, a in enumerate(administrations)}
+    return sorted(out, key=lambda row: place[id(row[0])])  # a short run's days: in date order
 
 
 def _dose_table(plan: Plan, administrations: list[Any], notes: dict[str, int]) -> Grid:
