@@ -357,3 +357,16 @@ def test_chart_panels_share_a_dated_axis_with_labelled_ceilings(run, tmp_path: P
         "last dose 2019-07-05: 30",
     ):
         assert label in comments, label
+
+
+def test_the_check_table_says_its_headroom_is_to_the_limit(cli, tmp_path: Path) -> None:
+    """Beside '% of thr.', a bare 'Headroom' read as the headroom to the threshold: a patient at
+    950 of a 900 threshold showed 'Headroom 50'. The column is the headroom to the limit."""
+    history = tmp_path / "h.csv"
+    history.write_text("date,drug,dose,unit\n2024-01-02,epirubicin,950,mg/m2\n")
+    code, out, _ = cli("check", "--history", str(history))
+    assert code == 0, out
+    header = next(line for line in out.splitlines() if line.startswith("Drug "))
+    assert "To limit" in header and "Headroom" not in header
+    row = next(line for line in out.splitlines() if line.startswith("epiRUBicin"))
+    assert row.split()[-1 if "█" not in row else -2] == "50"

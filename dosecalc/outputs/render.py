@@ -622,7 +622,7 @@ def cumulative_table(totals: list[Total], planned: bool = True) -> Grid:
                 "% of thr.", justify="right", under=2, label="{} of the threshold", quiet=("—",)
             ),
             Column("% of limit", justify="right"),
-            Column("Headroom", justify="right", under=3, label="headroom {}", quiet=("—",)),
+            Column("To limit", justify="right", under=3, label="{} to the limit", quiet=("—",)),
             Column("0 ─ threshold │ limit", under=1, label="0 ─ threshold │ limit  {}"),
         ]
     table = Grid(columns, title="Cumulative exposure", under_at=0, under_indent=2)
