@@ -7,7 +7,7 @@ Numbers in tables follow ISMP (``numbers.fmt``); JSON and CSV carry unrounded nu
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from rich.console import Console, Group
@@ -148,11 +148,9 @@ def header_lines(plan: Plan) -> list[Text]:
         sources = list(r.sources)
         more_at = f"dosecalc regimens show {r.id}"
     else:
-        ends = [ph.end or ph.start for ph in plan.phases]
-        lines.append(
-            Text(
-                f"Calendar: {len(plan.phases)} phases from {_day(plan.start)} to {_day(max(ends))}"
-            )
+        last = max(ph.end - timedelta(days=1) if ph.end else ph.start for ph in plan.phases)
+        lines.append(  # a phase's end is the day after its last (exclusive); printed: the last
+            Text(f"Calendar: {len(plan.phases)} phases from {_day(plan.start)} to {_day(last)}")
         )
         sources = (
             list(plan.course.head.sources)
