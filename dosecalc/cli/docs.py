@@ -62,9 +62,7 @@ def docs(
 def schema(
     name: Annotated[
         str | None,
-        typer.Argument(
-            help="regimen, course, plan-output, check-output or bsa-output; none: list them."
-        ),
+        typer.Argument(help="regimen, course, order, plan-output, ...; none: list them all."),
     ] = None,
 ) -> None:
     """Print the JSON Schema of a file dosecalc reads or of the JSON it writes (docs/).

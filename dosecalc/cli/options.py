@@ -172,7 +172,8 @@ LedgerPatient = Annotated[
 RegimenArg = Annotated[
     str,
     typer.Argument(
-        help="Library id (e.g. dia) or a regimen YAML file.", autocompletion=complete.regimens
+        help="Library id (e.g. dia), or a regimen or course YAML file.",
+        autocompletion=complete.regimens,
     ),
 ]
 AdjustOrgan = Annotated[
