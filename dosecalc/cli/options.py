@@ -279,7 +279,9 @@ AllPatients = Annotated[
 Next = Annotated[
     str | None,
     typer.Option(
-        "--next", help="A proposed regimen: how many more full cycles fit under the ceilings?"
+        "--next",
+        help="A proposed regimen: how many more full cycles fit under the ceilings?",
+        autocompletion=complete.regimens,
     ),
 ]
 NextCycles = Annotated[
