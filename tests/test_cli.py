@@ -342,6 +342,8 @@ def test_the_program_builds_commands_lazily_with_the_same_help_and_errors(proces
         ("dosecalc plan dia --formula du", "4", ["dubois"]),
         ("dosecalc bsa --formula sch", "3", ["schlich"]),
         ("dosecalc docs sup", "2", ["supportive"]),
+        ("dosecalc schema re", "2", ["regimen", "regimens-diff-output"]),
+        ("dosecalc check --next dd", "3", ["ddp-epi", "ddp-ifo"]),
         # a plan doses with one formula: 'all' (which it refuses) was offered
         ("dosecalc plan dia --formula a", "4", []),
         ("dosecalc bsa --formula a", "3", ["all"]),

@@ -446,8 +446,23 @@ def test_ighg_2023_levels_apply_to_caya_survivors_only(cli) -> None:
     unknown = _surveillance(cli)
     assert len(unknown) == 2 and all(
         "for survivors of childhood, adolescent and young-adult cancer" in m
-        and "cannot tell whether they apply" in m
+        and "cannot tell whether they apply (it was given no age)" in m
         for m in unknown
+    )
+
+
+def test_the_surveillance_levels_say_why_the_age_they_need_is_unknown(cli) -> None:
+    """An age given with a dateless --prior epirubicin: the levels say the --prior amount has no
+    date, not that dosecalc 'was given no age (or a prior anthracycline without a date)'."""
+    undated = _surveillance(cli, "--age", "52", "--prior", "epirubicin=90mg/m2")
+    assert len(undated) == 2 and all(
+        m.count("(a --prior anthracycline amount has no date: the age it was given at is unknown)")
+        == 1
+        and "no age" not in m
+        for m in undated
+    )
+    assert all(
+        "(it was given no age)" in m for m in _surveillance(cli, "--prior", "epirubicin=90mg/m2")
     )
 
 

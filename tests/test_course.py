@@ -310,3 +310,20 @@ def test_a_course_phase_says_a_line_it_does_not_give(run, tmp_path: Path) -> Non
     assert p.returncode in (0, 1), p.stderr
     [w] = [w for w in json.loads(p.stdout)["warnings"] if w["code"] == "LINE_NOT_PLANNED"]
     assert w["phase"] == 2 and "trastuzumab (cycles 5 on)" in w["message"]
+
+
+def test_the_calendar_line_prints_the_last_day_and_the_json_end_stays_exclusive(cli) -> None:
+    """A phase's JSON `end` is the day after its last day (other tools rely on it); the table's
+    'Calendar: … to DAY' read inclusive and named that day after: it names the last day."""
+    _, text, _ = cli("plan", REFERENCE, "--format", "json")
+    phases = json.loads(text)["regimen"]["phases"]
+    last = phases[-1]
+    assert (
+        last["end"]
+        == (
+            date.fromisoformat(last["cycle_starts"][-1]) + timedelta(days=last["cycle_length_days"])
+        ).isoformat()
+        == "2021-09-20"
+    )
+    _, out, _ = cli("plan", REFERENCE)
+    assert "Calendar: 8 phases from Wed 2018-09-19 to Sun 2021-09-19\n" in out

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from dosecalc.outputs.schema import NAMES as SCHEMAS
 from tests.conftest import DIA, ROOT
 
 DOCS = ROOT / "docs"
@@ -92,6 +93,18 @@ def test_every_warning_code_is_documented() -> None:
     assert not missing, f"undocumented in docs/warnings.md: {missing}"
 
 
+def test_the_monitoring_codes_are_the_rows_warnings_md_says_they_are() -> None:
+    """warnings.md names the first and the last row of the ceiling data's monitoring codes:
+    the rows between them are those codes, no more (ORDER_* and MTX_* rows came after)."""
+    text = (DOCS / "warnings.md").read_text(encoding="utf-8")
+    first, last = re.search(r"The codes from `(\w+)` to `(\w+)` are monitoring", text).groups()
+    rows = re.findall(r"^\| `(\w+)` \|", text, re.M)
+    between = set(rows[rows.index(first) : rows.index(last) + 1])
+    data = (ROOT / "dosecalc" / "data" / "ceilings.yaml").read_text(encoding="utf-8")
+    monitoring = set(re.findall(r"^\s*code: (\w+)", data, re.M))
+    assert between == monitoring - {"CUMULATIVE_LIMIT_NOT_CHECKED"}
+
+
 def test_every_policy_key_and_file_field_is_documented() -> None:
     from dosecalc.clinical.policy import SETTINGS
     from dosecalc.data import regimen
@@ -146,13 +159,24 @@ def test_dosecalc_docs_prints_each_page(run) -> None:
     assert wrong.returncode == 2 and "did you mean history?" in wrong.stderr
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        *("regimen", "course", "order", "plan-output", "check-output", "bsa-output"),
-        *("verify-output", "regimens-diff-output", "mtx-output"),
-    ],
-)
+def test_the_docs_list_every_topic_and_every_schema() -> None:
+    """The lists a user reads, against the program's own: `dosecalc docs`'s pages in
+    commands.md, `dosecalc schema`'s names in commands.md and docs/README.md."""
+    from dosecalc.outputs.schema import topics
+
+    def named(text: str) -> set[str]:
+        return set(re.findall(r"`([a-z-]+)`", text))
+
+    docs_part = section("commands.md", "dosecalc docs")
+    assert set(topics()) <= named(docs_part), set(topics()) - named(docs_part)
+    schema_part = section("commands.md", "dosecalc schema")
+    assert set(SCHEMAS) <= named(schema_part), set(SCHEMAS) - named(schema_part)
+    index = (DOCS / "README.md").read_text(encoding="utf-8")
+    listed = index[index.index("JSON Schemas:") :].split("\n\n")[0]
+    assert set(SCHEMAS) <= named(listed), set(SCHEMAS) - named(listed)
+
+
+@pytest.mark.parametrize("name", list(SCHEMAS))
 def test_every_schema_is_printed_and_valid(run, name: str) -> None:
     from jsonschema import Draft202012Validator
 

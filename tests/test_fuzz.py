@@ -460,7 +460,7 @@ def test_fuzz_raw_bytes_as_a_regimen(tmp_path_factory, data: bytes) -> None:
     path = tmp_path_factory.mktemp("b") / "r.yaml"
     path.write_bytes(data)
     code, out, err = invoke(["regimens", "validate", str(path)])
-    assert code in (0, 2) and "Traceback" not in err, (data, err)
+    assert code in (0, 1, 2) and "Traceback" not in err, (data, err)
 
 
 policy_values = st.one_of(

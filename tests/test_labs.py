@@ -772,3 +772,17 @@ def test_a_count_of_zero_in_the_labs_notation_is_read() -> None:
     assert "anc 0 ×10⁹/L (2026-11-29)" in failed.message
     with pytest.raises(Exception, match="hexadecimal"):
         lab_input.collect(["anc=0x1F"], today=TODAY)
+
+
+def test_a_value_just_below_a_gate_is_printed_below_it(cli) -> None:
+    """1,499/µL and 74.95 ×10⁹/L fail the gates anc ≥ 1.5 and platelets ≥ 75: printed rounded
+    ('anc 1.5', 'platelets 75') they read as meeting them, in the Labs line and in the warning."""
+    code, out, _ = cli(
+        "plan", "mfolfox6", "--bsa", "1.8", "--start", "2026-12-08", "--cycles", "1",
+        "--lab", "anc=1499/uL@2026-12-07", "--lab", "platelets=74.95x10^9/L@2026-12-07",
+    )  # fmt: skip
+    assert code == 1
+    said = " ".join(out.split())
+    assert "Labs: anc 1.499 ×10⁹/L (2026-12-07), platelets 74.95 ×10⁹/L (2026-12-07)" in said
+    assert "anc 1.499 ×10⁹/L (2026-12-07) fails the gate anc ≥ 1.5" in said
+    assert "platelets 74.95 ×10⁹/L (2026-12-07) fails the gate platelets ≥ 75" in said

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -420,3 +421,36 @@ def test_json_lines_refuse_nan_and_round_trip() -> None:
     for bad in (math.nan, math.inf):
         with pytest.raises(ValueError):
             render.to_json_line({"total": bad})
+
+
+TWICE_DAILY = """\
+id: capox-notes
+name: "capecitabine twice a day, with oxaliplatin"
+cycle_length_days: 21
+sources: ["a user's file"]
+gates: []
+drugs:
+  - {drug: oxaliplatin, dose: 130 mg/m2, days: 1}
+  - {drug: capecitabine, dose: 1000 mg/m2, days: 1-14, route: PO, note: morning}
+  - {drug: capecitabine, dose: 1000 mg/m2, days: 1-14, route: PO, note: evening}
+"""
+
+
+@pytest.mark.parametrize("days", ["1-14", "1-2"])
+def test_each_line_of_one_drug_keeps_its_own_note_number(cli, tmp_path: Path, days: str) -> None:
+    """A morning and an evening line of one drug, otherwise alike: every row says its own note
+    (from day 2 both said the evening's), as the JSON's note does; a run is one line's days."""
+    from tests.conftest import write
+
+    path = write(tmp_path, "r.yaml", TWICE_DAILY.replace("1-14", days))
+    args = ("plan", str(path), "--bsa", "1.8", "--start", "2026-12-15", "--cycles", "1")
+    code, out, _ = cli(*args)
+    assert code == 0, out
+    assert "1. capecitabine: morning" in out and "2. capecitabine: evening" in out
+    table = out[: out.index("\nNotes\n")]
+    runs = 1 if days == "1-14" else 2  # 14 days: one row a line; 2 days: one row a day
+    assert table.count(" capecitabine ") == 2 * runs
+    assert re.findall(r"see note (\d+)", table) == ["1", "2"] * runs
+    _, text, _ = cli(*args, "--format", "json")
+    notes = [a["note"] for a in json.loads(text)["administrations"] if a["drug"] == "capecitabine"]
+    assert notes == ["morning", "evening"] * (14 if days == "1-14" else 2)

@@ -286,7 +286,9 @@ def test_a_regimen_giving_ifosfamide_without_mesna_is_critical_everywhere(
     ]
     assert "MESNEX" in next(w["message"] for w in found if w["drug"] == "ifosfamide")
     checked = run("regimens", "validate", str(path))
-    assert checked.returncode == 0
+    assert checked.returncode == 1  # as plan: valid, with a critical finding; never "ok"
+    assert checked.stdout.startswith(f"critical: {path} (valid, with a critical finding)\n")
+    assert "ok:" not in checked.stdout
     assert "critical REGIMEN_SUPPORTIVE_MISSING: ifo-alone gives ifosfamide" in checked.stdout
     # with the mesna line and the hydration, nothing is said
     dia = (ROOT / "regimens" / "dia.yaml").read_text(encoding="utf-8")

@@ -357,3 +357,35 @@ def test_chart_panels_share_a_dated_axis_with_labelled_ceilings(run, tmp_path: P
         "last dose 2019-07-05: 30",
     ):
         assert label in comments, label
+
+
+def test_the_check_table_says_its_headroom_is_to_the_limit(cli, tmp_path: Path) -> None:
+    """Beside '% of thr.', a bare 'Headroom' read as the headroom to the threshold: a patient at
+    950 of a 900 threshold showed 'Headroom 50'. The column is the headroom to the limit."""
+    history = tmp_path / "h.csv"
+    history.write_text("date,drug,dose,unit\n2024-01-02,epirubicin,950,mg/m2\n")
+    code, out, _ = cli("check", "--history", str(history))
+    assert code == 0, out
+    header = next(line for line in out.splitlines() if line.startswith("Drug "))
+    assert "To limit" in header and "Headroom" not in header
+    row = next(line for line in out.splitlines() if line.startswith("epiRUBicin"))
+    assert row.split()[-1 if "█" not in row else -2] == "50"
+
+
+def test_a_path_that_is_no_regimen_file_says_what_it_is(cli, tmp_path: Path) -> None:
+    """A folder or a device was 'no such regimen or course file', though the path exists; an
+    order's unknown regimen id ended with the id again, '… r-chop-21) (ecx)'."""
+    code, _, err = cli("plan", str(tmp_path), "--bsa", "1.8")
+    assert code == 2 and err.strip().endswith(": a folder, not a regimen or course file"), err
+    code, _, err = cli("plan", "/dev/null", "--bsa", "1.8")
+    assert code == 2 and "/dev/null: not a regular file (a device or a pipe)" in err, err
+    code, _, err = cli("plan", str(tmp_path / "none.yaml"), "--bsa", "1.8")
+    assert code == 2 and "none.yaml: no such regimen or course file" in err, err
+    order = (ROOT / "examples" / "order-ec-cycle2.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "o.yaml"
+    path.write_text(re.sub(r"(?m)^regimen: .*$", "regimen: ecx", order), encoding="utf-8")
+    code, _, err = cli("verify", str(path), "--height", "175cm", "--weight", "70kg")
+    assert code == 2 and "did you mean ec?" in err and err.strip().endswith("r-chop-21)"), err
+    path.write_text(re.sub(r"(?m)^regimen: .*$", "regimen: none.yaml", order), encoding="utf-8")
+    code, _, err = cli("verify", str(path), "--height", "175cm", "--weight", "70kg")
+    assert code == 2 and f"regimen: {tmp_path / 'none.yaml'}: no such regimen" in err, err

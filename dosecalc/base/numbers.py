@@ -23,15 +23,7 @@ def fmt(value: float, decimals: int | None = None) -> str:
     if not math.isfinite(value):
         return str(value)
     if decimals is None:
-        magnitude = abs(value)
-        if magnitude >= 10:
-            decimals = 1
-        elif magnitude >= 1:
-            decimals = 2
-        elif magnitude == 0:
-            decimals = 0
-        else:
-            decimals = 2 - math.floor(math.log10(magnitude))
+        decimals = _decimals(value)
     text = f"{value:,.{decimals}f}"
     if "." in text:
         text = text.rstrip("0").rstrip(".")
@@ -43,6 +35,32 @@ def settled(value: float) -> float:
     value computed to lie on a band's edge is on it (Cockcroft-Gault's 72 y, 60 kg, 1.2 mg/dL
     is 50.00000000000001 mL/min, not above 50)."""
     return float(f"{value:.12g}") if math.isfinite(value) else value
+
+
+def _decimals(value: float) -> int:
+    """:func:`fmt`'s decimals: one from 10 up, two from 1 to 10, three significant below 1."""
+    magnitude = abs(value)
+    if magnitude >= 10:
+        return 1
+    if magnitude >= 1:
+        return 2
+    return 0 if magnitude == 0 else 2 - math.floor(math.log10(magnitude))
+
+
+def measured(value: float) -> str:
+    """A measurement, compared with gates and bands: :func:`fmt`'s digits, and more while
+    rounding would land it on a rounder number, which may be the very limit it is compared with
+    (``1.499`` → ``'1.499'``, not ``'1.5'``; ``74.95`` → ``'74.95'``; ``180`` → ``'180'``)."""
+    if not math.isfinite(value) or value == 0:
+        return fmt(value)
+    decimals = _decimals(value)
+    most = max(decimals, 9 - math.floor(math.log10(abs(value))))  # ten significant digits
+    while decimals < most:
+        text = f"{value:.{decimals}f}"
+        if not text.endswith("0") or math.isclose(float(text), value, rel_tol=1e-9):
+            break
+        decimals += 1
+    return fmt(value, decimals)
 
 
 def percent(part: float, whole: float | None, decimals: int = 0) -> str:

@@ -1,6 +1,6 @@
 """What Tab offers for an argument or option (through typer's completion protocol): regimen ids,
-BSA formula names, output formats, sexes, equivalence tables, documentation pages. Light: a
-Tab press imports no engine."""
+BSA formula names, output formats, sexes, equivalence tables, documentation pages, schema
+names. Light: a Tab press imports no engine."""
 
 from __future__ import annotations
 
@@ -49,3 +49,9 @@ def topics(incomplete: str) -> list[str]:
     from dosecalc.outputs.schema import topics as pages
 
     return [t for t in pages() if t.startswith(incomplete.lower())]
+
+
+def schemas(incomplete: str) -> list[str]:
+    from dosecalc.outputs.schema import NAMES
+
+    return [n for n in NAMES if n.startswith(incomplete.lower())]

@@ -34,8 +34,9 @@ def docs(
 
         pages = sch.topics()
         if topic is None:
+            wide = max(map(len, pages))
             for key, title in pages.items():
-                print(f"{key:<10} {title}")
+                print(f"{key:<{wide}}  {title}")
             print(f"(the pages are in {sch.docs_dir()}; dosecalc docs TOPIC prints one)")
             return ExitCode.OK
         key = topic.strip().lower().removesuffix(".md")
@@ -63,7 +64,8 @@ def schema(
     name: Annotated[
         str | None,
         typer.Argument(
-            help="regimen, course, plan-output, check-output or bsa-output; none: list them."
+            help="regimen, course, order, plan-output, ...; none: list them all.",
+            autocompletion=complete.schemas,
         ),
     ] = None,
 ) -> None:
@@ -79,8 +81,9 @@ def schema(
         from dosecalc.outputs import schema as sch
 
         if name is None:
+            wide = max(map(len, sch.NAMES))
             for key, what in sch.NAMES.items():
-                print(f"{key:<14} {what}")
+                print(f"{key:<{wide}}  {what}")
             return ExitCode.OK
         try:
             data = sch.get(name)

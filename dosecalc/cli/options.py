@@ -172,7 +172,8 @@ LedgerPatient = Annotated[
 RegimenArg = Annotated[
     str,
     typer.Argument(
-        help="Library id (e.g. dia) or a regimen YAML file.", autocompletion=complete.regimens
+        help="Library id (e.g. dia), or a regimen or course YAML file.",
+        autocompletion=complete.regimens,
     ),
 ]
 AdjustOrgan = Annotated[
@@ -279,7 +280,9 @@ AllPatients = Annotated[
 Next = Annotated[
     str | None,
     typer.Option(
-        "--next", help="A proposed regimen: how many more full cycles fit under the ceilings?"
+        "--next",
+        help="A proposed regimen: how many more full cycles fit under the ceilings?",
+        autocompletion=complete.regimens,
     ),
 ]
 NextCycles = Annotated[

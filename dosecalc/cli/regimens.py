@@ -72,7 +72,7 @@ def regimens_validate(
     paths: Annotated[list[Path], typer.Argument(help="Regimen files or folders of them.")],
 ) -> None:
     """Check regimen and course files; report every problem with file:line. Exit 2 if any is
-    invalid.
+    invalid, 1 if a valid one has a critical finding (as plan of it would).
 
     Example: dosecalc regimens validate regimens/*.yaml
     """
@@ -81,7 +81,7 @@ def regimens_validate(
         from dosecalc.workflows.regimens import files_of, validate
 
         files = files_of(paths)
-        bad = 0
+        bad = critical = 0
         for f in files:
             checked = validate(f)
             if checked.problems:
@@ -89,7 +89,12 @@ def regimens_validate(
                 for problem in checked.problems:
                     print(f"Error: {problem}", file=sys.stderr)
                 continue
-            print(f"ok: {f}")
+            critical += checked.critical
+            print(
+                f"critical: {f} (valid, with a critical finding)"
+                if checked.critical
+                else f"ok: {f}"
+            )
             for message in checked.notices:
                 print(f"  notice: {message}")
         if not files:
@@ -99,7 +104,9 @@ def regimens_validate(
                 file=sys.stderr,
             )
             return ExitCode.INVALID
-        return ExitCode.INVALID if bad else ExitCode.OK
+        if bad:
+            return ExitCode.INVALID
+        return ExitCode.CRITICAL if critical else ExitCode.OK
 
     run(work, bounded=True)
 

@@ -192,7 +192,8 @@ def _option_name(name: str, item: Any) -> str:
 
 
 # Codes no order file may acknowledge for itself, whatever the policy says: a lifetime limit
-# passed, a dose the order leaves out, a cycle the regimen does not have (the contract's tiers).
+# passed, a dose the order leaves out, a cycle the regimen does not have (the pharmacist tier of
+# verify.acknowledge, docs/policy.md).
 # A dose at twice the recomputed one or more, or a tenth or less (a unit or decimal slip), is
 # held to the same rule by verify itself.
 PHARMACIST_ONLY = ("CUMULATIVE_LIMIT_EXCEEDED", "ORDER_LINE_MISSING", "ORDER_CYCLE_UNKNOWN")

@@ -341,7 +341,9 @@ class CeilingBook:
             threshold = limit
         shared = entry.options[option.monitor_from].monitor if option.monitor_from else []
         monitor = tuple(
-            MonitorLevel(m.at, m.severity, m.code, m.message, m.source)
+            MonitorLevel(
+                m.at, m.severity, m.code, m.message + _why_age_unknown(m, factors), m.source
+            )
             for m in (*entry.monitor, *option.monitor, *shared)
             if factors.matches(m.when, exposed)
         )
@@ -356,6 +358,16 @@ class CeilingBook:
             tuple(adjustments),
             monitor,
         )
+
+
+def _why_age_unknown(m: Monitor, factors: RiskFactors) -> str:
+    """Why the age at the first anthracycline is unknown, after the message of a level that
+    applies because it is: no age was given, or an anthracycline amount came without a date."""
+    if m.when is None or not m.when.exposure_age_unknown:
+        return ""
+    if factors.age_years is None or factors.age_on is None:
+        return " (it was given no age)"
+    return " (a --prior anthracycline amount has no date: the age it was given at is unknown)"
 
 
 def _per_kg_words(m: Modifier, factors: RiskFactors) -> str:

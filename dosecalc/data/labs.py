@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 
 from dosecalc.base.bounds import BUN_MG_DL, GFR_ML_MIN, SCR_MG_DL
 from dosecalc.base.errors import fail
-from dosecalc.base.numbers import fmt
+from dosecalc.base.numbers import fmt, measured
 
 # umol/L -> mg/dL: x umol/L * M g/mol / 10000 = x*M/10000 mg/dL. Creatinine and bilirubin are
 # converted by the factors laboratories print, so that a value reported in umol/L lands in the
@@ -208,8 +208,8 @@ class LabValue(NamedTuple):
         return self.date.isoformat() if self.date else "undated"
 
     def shown(self) -> str:
-        """'bilirubin 2 mg/dL (2026-11-28)'."""
-        return f"{self.name} {fmt(self.value)} {display_unit(self.unit)} ({self.when})"
+        """'bilirubin 2 mg/dL (2026-11-28)', 'anc 1.499 ×10⁹/L (2026-12-07)': the value unrounded."""
+        return f"{self.name} {measured(self.value)} {display_unit(self.unit)} ({self.when})"
 
     def as_dict(self) -> dict[str, object]:
         return {

@@ -1132,6 +1132,18 @@ def check_library_id(regimen: Regimen, path: Path, lines: dict[Any, int]) -> Reg
     return regimen
 
 
+def _not_a_file(path: Path) -> str:
+    """Why ``path`` is not a regimen or course file: nothing there, or something else there."""
+    try:
+        if path.is_dir():
+            return "a folder, not a regimen or course file"
+        if path.exists():
+            return "not a regular file (a device or a pipe), not a regimen or course file"
+    except (OSError, ValueError):
+        pass
+    return "no such regimen or course file"
+
+
 def resolve(ref: str) -> Path:
     """A library id (case-insensitive) or a path to a YAML file → the file's path."""
     candidate = Path(ref)
@@ -1156,7 +1168,7 @@ def resolve(ref: str) -> Path:
             )
     if looks_like_file:
         if not is_file:
-            raise FileError(Problem("no such regimen or course file", file=ref[:200]))
+            raise FileError(Problem(_not_a_file(candidate), file=ref[:200]))
         return candidate
     path = library_dir() / f"{key}.yaml"
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,63}", key) or not path.is_file():

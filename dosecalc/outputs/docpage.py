@@ -1,5 +1,6 @@
 """A documentation page for a terminal: its Markdown rendered at the terminal's width (paragraphs
-and tables reflowed, no word of a table cut), shown through a pager (``dosecalc docs TOPIC``)."""
+and tables reflowed, no word of a table cut; code blocks as written, never wrapped), shown
+through a pager (``dosecalc docs TOPIC``)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from typing import Any
 
 from rich import box
 from rich.console import Console, ConsoleOptions
-from rich.markdown import Markdown, TableElement
+from rich.markdown import CodeBlock, Markdown, TableElement
 from rich.padding import Padding
 from rich.pager import Pager
+from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
@@ -70,8 +72,21 @@ def _narrowed(widths: list[int]) -> int:
     return 0
 
 
+class _Code(CodeBlock):
+    """A code block as written: each line whole, never wrapped nor padded (a command or a file
+    to copy); a line wider than the page runs past its edge (``show`` does not crop)."""
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Text]:
+        code = str(self.text).rstrip()
+        shown = Syntax(code, self.lexer_name, theme=self.theme).highlight(code)
+        yield Text("")
+        for line in shown.split("\n"):
+            yield Text.assemble(" ", line, no_wrap=True, overflow="ignore")
+        yield Text("")
+
+
 class _Markdown(Markdown):
-    elements = {**Markdown.elements, "table_open": _Table}
+    elements = {**Markdown.elements, "table_open": _Table, "fence": _Code, "code_block": _Code}
 
 
 class _Less(Pager):
@@ -89,4 +104,4 @@ class _Less(Pager):
 def show(text: str, console: Console) -> None:
     """``text`` (Markdown) rendered at ``console``'s width, through the pager."""
     with console.pager(pager=_Less(), styles=True):
-        console.print(_Markdown(text))  # links: their text (the pager drops the link)
+        console.print(_Markdown(text), crop=False)  # links: their text (the pager drops the link)

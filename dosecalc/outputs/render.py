@@ -7,7 +7,7 @@ Numbers in tables follow ISMP (``numbers.fmt``); JSON and CSV carry unrounded nu
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from rich.console import Console, Group
@@ -148,11 +148,9 @@ def header_lines(plan: Plan) -> list[Text]:
         sources = list(r.sources)
         more_at = f"dosecalc regimens show {r.id}"
     else:
-        ends = [ph.end or ph.start for ph in plan.phases]
-        lines.append(
-            Text(
-                f"Calendar: {len(plan.phases)} phases from {_day(plan.start)} to {_day(max(ends))}"
-            )
+        last = max(ph.end - timedelta(days=1) if ph.end else ph.start for ph in plan.phases)
+        lines.append(  # a phase's end is the day after its last (exclusive); printed: the last
+            Text(f"Calendar: {len(plan.phases)} phases from {_day(plan.start)} to {_day(last)}")
         )
         sources = (
             list(plan.course.head.sources)
@@ -192,7 +190,8 @@ def review_words(r: Any, with_hash: bool = True) -> str:
 
 def _rows(plan: Plan, administrations: list[Any]) -> list[tuple[Any, list[Any]]]:
     """(first administration, row cells) in order; a run of 3+ identical oral daily doses of a
-    drug within a cycle becomes one row with a day range."""
+    drug within a cycle becomes one row with a day range. Identical: all the row shows, its
+    note too (a morning and an evening line of one drug are two runs, each with its own note)."""
     rows: list[tuple[Any, list[Any]]] = []
     runs: dict[tuple[Any, ...], list[Any]] = {}
     parts: dict[tuple[Any, ...], list[Any]] = {}  # the timed doses of a supportive line on a day
@@ -206,7 +205,7 @@ def _rows(plan: Plan, administrations: list[Any]) -> list[tuple[Any, list[Any]]]
             parts[key] = [a]
             rows.append((a, [a]))
             continue
-        key = (a.phase, a.cycle, d.drug, d.route, d.dose, d.protocol.text)
+        key = (a.phase, a.cycle, d.drug, d.route, d.dose, d.protocol.text, d.how)
         run = runs.get(key)
         if d.route.upper() == "PO" and run and a.day == run[-1].day + 1:
             run.append(a)
@@ -244,7 +243,8 @@ def _rows(plan: Plan, administrations: list[Any]) -> list[tuple[Any, list[Any]]]
                 )
             continue
         out.append((first, [str(first.cycle), day, when, display_name(d.drug), d, dose]))
-    return out
+    place = {id(a): n for n, a in enumerate(administrations)}
+    return sorted(out, key=lambda row: place[id(row[0])])  # a short run's days: in date order
 
 
 def _dose_table(plan: Plan, administrations: list[Any], notes: dict[str, int]) -> Grid:
@@ -622,7 +622,7 @@ def cumulative_table(totals: list[Total], planned: bool = True) -> Grid:
                 "% of thr.", justify="right", under=2, label="{} of the threshold", quiet=("—",)
             ),
             Column("% of limit", justify="right"),
-            Column("Headroom", justify="right", under=3, label="headroom {}", quiet=("—",)),
+            Column("To limit", justify="right", under=3, label="{} to the limit", quiet=("—",)),
             Column("0 ─ threshold │ limit", under=1, label="0 ─ threshold │ limit  {}"),
         ]
     table = Grid(columns, title="Cumulative exposure", under_at=0, under_indent=2)

@@ -16,11 +16,13 @@ def library() -> list[Any]:
 
 @dataclass
 class Validated:
-    """One file checked: its problems (none: valid) and the notices about it."""
+    """One file checked: its problems (none: valid), the notices about it, and whether one of
+    them is critical (plan of it would exit 1)."""
 
     path: Path
     problems: list[Any] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
+    critical: bool = False
 
 
 def files_of(paths: list[Path]) -> list[Path]:
@@ -45,6 +47,6 @@ def validate(path: Path) -> Validated:
     from dosecalc.clinical.supportive import regimen_gaps
 
     notices = [read.message for read in getattr(opened, "names_read", ())]
-    if not isinstance(opened, crs.Course):  # a course's regimens are checked when it is planned
-        notices += [f"{a.severity} {a.code}: {a.message}" for a in regimen_gaps(opened)]
-    return Validated(path, [], notices)
+    gaps = [] if isinstance(opened, crs.Course) else regimen_gaps(opened)  # a course's: at plan
+    notices += [f"{a.severity} {a.code}: {a.message}" for a in gaps]
+    return Validated(path, [], notices, any(a.severity == "critical" for a in gaps))

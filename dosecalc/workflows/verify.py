@@ -185,9 +185,10 @@ def _regimen(order: Any, from_option: bool, named: Any = None) -> Any:
     except FileError as e:
         if from_option:
             raise
+        first = e.problems[0]  # a file's problem names the file (and line); an id's, the id
         raise FileError(
             Problem(
-                f"{e.problems[0].message} ({ref})",
+                str(first) if first.file else first.message,
                 field="regimen",
                 file=order.source,
                 line=order.line_of("regimen"),
