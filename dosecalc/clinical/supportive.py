@@ -296,13 +296,17 @@ def _refused(need: Any, regimen: Regimen, o: Any) -> str | None:
     from dosecalc.base.numbers import fmt
 
     drug, line = need.drug, need.line
+    lines = [x for x in regimen.drugs if x.drug == drug and not x.supportive]
     if not o.supportive:
-        return f"not a supportive line for it (write supportive: true, for: {drug})"
-    if o.serves != drug:
+        # an ordinary line of mesna beside the one line of ifosfamide is mesna all the same:
+        # its days and amount are checked as a linked line's; a rescue must say when it starts
+        if need.start_at_h is not None or len(lines) != 1:
+            return f"not a supportive line for it (write supportive: true, for: {drug})"
+    elif o.serves != drug:
         return f"serving {o.serves}, not {drug} (for: {o.serves})"
     if not o.required:
         return f"marked required: false, so an order of {drug} may leave it out"
-    served = regimen.drugs[regimen.served(o)]  # type: ignore[index]  # validated: one line
+    served = regimen.drugs[regimen.served(o)] if o.supportive else lines[0]  # type: ignore[index]
     if not _within(served.cycles, o.cycles):
         return f"given in {_cycles(o.cycles)} only, {drug} in {_cycles(served.cycles)}"
     if need.start_at_h is not None:  # leucovorin: rescue, timed from the drug's start
