@@ -5,8 +5,8 @@ Pure functions of plain values. The order of operations is fixed (prior-art less
 patient-dependent rule of the regimen (children, infants) replaces or scales the
 protocol dose first, a reduction or escalation applies to the calculated dose, the regimen's cap
 (``max_dose``) applies to the modified dose, and rounding comes last and never pushes a dose
-above the cap. A dose above its cap is capped before its percentages too (organ function,
-genotype, modification): each is of the dose that would be given.
+above the cap. A dose above its cap is capped before a reduction too (organ function,
+genotype, modification): each percent is of the dose that would be given.
 """
 
 from __future__ import annotations
@@ -208,8 +208,13 @@ def calculate(
     calculated = rule_percent_step(use, calculated, spec.unit, trace)
     dose = calculated
     cap = order.max_dose.amount if order.max_dose is not None else None
-    percents = organ is not None or getattr(pgx, "percent", None) is not None or modification
-    capped_first = bool(percents) and cap is not None and calculated > cap
+    reductions = [
+        organ[0] if organ is not None else None,
+        getattr(pgx, "percent", None),
+        100 + modification.percent if modification is not None else None,
+    ]
+    reduced = any(p is not None and p < 100 for p in reductions)
+    capped_first = reduced and cap is not None and calculated > cap  # (an escalation: the cap)
     if capped_first:
         # a reduction is of the dose that would be given: 50 % of vincristine's capped 2 mg
         # is 1 mg, not 50 % of 4.06 mg capped back to 2 mg (the reduction lost)
