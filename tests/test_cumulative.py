@@ -623,3 +623,22 @@ def test_rows_of_files_with_and_without_regimen_columns_keep_their_own_file_and_
     ]
     for cols in loaded.patients.values():  # every column as long as the rows
         assert {len(getattr(cols, c)) for c in records.Columns.__slots__} == {len(cols)}
+
+
+def test_a_total_past_a_limit_never_prints_as_the_limit(run, tmp_path: Path) -> None:
+    """550.004 mg/m² of doxorubicin exceeds its 550 limit: it was printed '550 mg/m² (100 % of
+    limit 550)' in the message, the table, the pharmacy summary and verify, with a headroom 0."""
+    r = run("check", "--prior", "doxorubicin=550.004mg/m2", "--format", "json")
+    [w] = [w for w in json.loads(r.stdout)["warnings"] if w["code"] == "CUMULATIVE_LIMIT_EXCEEDED"]
+    assert w["message"].endswith("total 550.004 mg/m²")
+    table = run("check", "--prior", "doxorubicin=550.004mg/m2").stdout
+    assert "550.004" in table and "100.001 %" in table and "-0.004" in table
+    history = tmp_path / "h.csv"
+    history.write_text(
+        "patient,date,drug,dose,unit\nA,2023-01-01,doxorubicin,540,mg/m2\n"
+        "A,2023-02-01,doxorubicin,10.004,mg/m2\nB,2023-01-01,epirubicin,50,mg/m2\n"
+    )
+    summary = run("check", "--history", str(history)).stdout
+    assert "A: LIMIT EXCEEDED: DOXOrubicin 550.004 mg/m² (100.001 % of limit 550)" in summary
+    # a total that is not past a level prints as before
+    assert "450.5" in run("check", "--prior", "doxorubicin=450.5mg/m2").stdout

@@ -132,3 +132,19 @@ def test_the_summary_of_many_patients_says_how_many_have_such_rows(run, tmp_path
     )
     r = run("check", "--history", str(h))
     assert r.returncode == 0 and "HISTORY_DOSE_HIGH" not in r.stderr
+
+
+def test_a_dose_made_with_a_bsa_written_to_two_places_is_not_called_high(
+    run, tmp_path: Path
+) -> None:
+    """221.4 mg of cisplatin (120 mg/m² x 1.8447 m², as a plan prints it) recorded with the
+    BSA 1.84 is 120.3 mg/m²: it was flagged above the usual maximum of 120 mg/m² on every row
+    of the reference case. 230 mg is still flagged, its per-m² figure named."""
+    h = tmp_path / "h.csv"
+    h.write_text("date,drug,dose,unit,bsa_m2\n2024-01-01,cisplatin,221.4,mg,1.84\n")
+    data = json.loads(run("check", "--history", str(h), "--format", "json").stdout)
+    assert not [w for w in data["warnings"] if w["code"] == "HISTORY_DOSE_HIGH"]
+    h.write_text("date,drug,dose,unit,bsa_m2\n2024-01-01,cisplatin,230,mg,1.84\n")
+    data = json.loads(run("check", "--history", str(h), "--format", "json").stdout)
+    [w] = [w for w in data["warnings"] if w["code"] == "HISTORY_DOSE_HIGH"]
+    assert "(125 mg/m² at its BSA of 1.84 m²)" in w["message"]

@@ -63,11 +63,25 @@ def measured(value: float) -> str:
     return fmt(value, decimals)
 
 
+def past(value: float, *levels: float | None) -> str:
+    """``value`` as :func:`fmt` writes it, with the digits it takes not to print as a level it
+    is not (a total of 550.004 against the 550 limit it exceeds: ``'550.004'``, not ``'550'``)."""
+    text = fmt(value)
+    if any(lv is not None and value != lv and text == fmt(lv) for lv in levels):
+        return measured(value)
+    return text
+
+
 def percent(part: float, whole: float | None, decimals: int = 0) -> str:
-    """``part`` as a percentage of ``whole``: ``'1,010 %'``, ``'95 %'``; ``'—'`` without a whole."""
+    """``part`` as a percentage of ``whole``: ``'1,010 %'``, ``'95 %'``; ``'—'`` without a whole;
+    more digits where a part that is not the whole would print as 100 % (``'100.001 %'``)."""
     if not whole:
         return "—"
-    return f"{fmt(100 * part / whole, decimals)} %"
+    share = 100 * part / whole
+    text = fmt(share, decimals)
+    if part != whole and text == fmt(100.0, decimals):
+        text = measured(share)
+    return f"{text} %"
 
 
 def signed(value: float, decimals: int = 1, unit: str = " %") -> str:

@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 
 from dosecalc.base.alerts import CRITICAL, INFO, WARNING, Alert
 from dosecalc.base.errors import FileError, Problem, fail
-from dosecalc.base.numbers import fmt
+from dosecalc.base.numbers import fmt, past
 from dosecalc.data import drugs
 from dosecalc.data.ceilings import EQUIVALENT, Ceiling, CeilingBook, RiskFactors
 from dosecalc.data.ceilings import book as ceilings_book
@@ -846,6 +846,7 @@ class Level(NamedTuple):
     tail: str  # " [the ceiling's adjustments]", after the place and total
     unit: str  # as printed: mg/m²
     monitor: bool
+    at: float | None = None  # the threshold's or limit's own value, as its message names it
 
 
 def _own_ceiling(c: Ceiling | None) -> str:
@@ -876,6 +877,7 @@ def _levels(c: Ceiling) -> tuple[Level, ...]:
                 tail,
                 unit,
                 False,
+                c.threshold,
             )
         )
     if c.limit is not None:
@@ -890,6 +892,7 @@ def _levels(c: Ceiling) -> tuple[Level, ...]:
                 tail,
                 unit,
                 False,
+                c.limit,
             )
         )
     levels += [
@@ -949,7 +952,7 @@ def crossing_alert(e: Event, drug: str, level: Level, total: float) -> Alert:
     if level.monitor:
         text = f"{level.head} [{drug} {fmt(total)} {level.unit} {e.place()}]"
     else:
-        text = f"{level.head} {e.place()}: total {fmt(total)} {level.unit}{level.tail}"
+        text = f"{level.head} {e.place()}: total {past(total, level.at)} {level.unit}{level.tail}"
     return Alert(level.severity, level.code, text, drug=drug, **e.located())  # type: ignore[arg-type]
 
 

@@ -57,6 +57,14 @@ def spec(drug: str) -> tuple[str, float, str] | None:
     return found[1].basis, found[1].amount, found[1].unit
 
 
+def _written(bsa_m2: float) -> float:
+    """Half the last place a BSA is written to, at most 0.005 m² (1.84: 0.005; 1.8447: 0.00005):
+    how far the BSA a dose was made with may lie from it."""
+    text = repr(float(bsa_m2))
+    places = len(text.partition(".")[2]) if "e" not in text else 0
+    return min(0.5 * 10.0**-places, 0.005)
+
+
 def excess(
     drug: str, amount: float, unit: str, per_m2: bool, bsa_m2: float | None, given: str
 ) -> Excess | None:
@@ -71,11 +79,15 @@ def excess(
         return None
     bsa_low, bsa_high = BSA_M2
     assumed = ""
+    half = _written(bsa_m2) if bsa_m2 else 0.0
     if spec.basis == "bsa":
         if per_m2:
             value = amount
         elif bsa_m2:
-            value = amount / bsa_m2
+            # a BSA written to 0.01 m² is within 0.005 of the one the dose was made with
+            # (221.4 mg, 120 mg/m² x 1.8447 m², is 120.3 mg/m² at 1.84 m²: not above 120)
+            value = amount / (bsa_m2 + half)
+            assumed = f" ({fmt(amount / bsa_m2)} {unit}/m² at its BSA of {fmt(bsa_m2)} m²)"
         else:
             value = amount / bsa_high
             assumed = f" even at the largest plausible BSA of {fmt(bsa_high)} m²"
@@ -83,7 +95,7 @@ def excess(
         if not per_m2:
             value = amount
         elif bsa_m2:
-            value = amount * bsa_m2
+            value = amount * (bsa_m2 - half)
         else:
             value = amount * bsa_low
             assumed = f" even at the smallest plausible BSA of {fmt(bsa_low)} m²"

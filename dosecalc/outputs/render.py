@@ -16,7 +16,7 @@ from rich.text import Text
 from dosecalc.base.alerts import Alert
 from dosecalc.base.csvout import DictWriter
 from dosecalc.base.jsontext import to_json, to_json_line  # noqa: F401  (render.to_json)
-from dosecalc.base.numbers import age_text, fmt, percent
+from dosecalc.base.numbers import age_text, fmt, past, percent
 from dosecalc.clinical.cumulative import Total
 from dosecalc.clinical.dosing import timing_text
 from dosecalc.clinical.plan import Plan
@@ -631,7 +631,7 @@ def cumulative_table(totals: list[Total], planned: bool = True) -> Grid:
         if planned:
             cells += [prior_text(t), fmt(t.planned)]
         cells += [
-            Text(fmt(t.total), style="bold"),
+            Text(past(t.total, t.threshold, t.limit), style="bold"),
             fmt(t.threshold) if t.threshold is not None else "—",
             fmt(t.limit) if t.limit is not None else "—",
         ]
@@ -642,7 +642,7 @@ def cumulative_table(totals: list[Total], planned: bool = True) -> Grid:
             cells += [
                 _pct(t.total, t.threshold),
                 _pct(t.total, t.limit),
-                fmt(headroom) if headroom is not None else "—",
+                past(headroom, 0.0) if headroom is not None else "—",
                 exposure_bar(t),
             ]
         notes = [NOT_CHECKED] if t.extra.get("checked") is False else []

@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 from dosecalc.base.csvout import Writer, cell, written
-from dosecalc.base.numbers import fmt
+from dosecalc.base.numbers import fmt, past, percent
 from dosecalc.clinical.check import level, level_of, passes
 from dosecalc.clinical.cumulative import totals_of
 
@@ -50,8 +50,8 @@ def status_line(r: Any) -> str | None:
         if kind == "limit":
             worst_word = "LIMIT EXCEEDED"
         parts.append(
-            f"{_display(t.drug)} {fmt(t.total)} {t.unit.replace('/m2', '/m²')} "
-            f"({fmt(100 * t.total / level, 0)} % of {kind} {fmt(level)})"
+            f"{_display(t.drug)} {past(t.total, level)} {t.unit.replace('/m2', '/m²')} "
+            f"({percent(t.total, level)} of {kind} {fmt(level)})"
         )
     return f"{r.patient}: {worst_word}: {'; '.join(parts)}" if parts else None
 

@@ -12,7 +12,7 @@ from typing import Any
 from rich.console import Group
 from rich.text import Text
 
-from dosecalc.base.numbers import fmt
+from dosecalc.base.numbers import fmt, past, percent
 from dosecalc.clinical.verify import HOLD, NOTES, OK, OUTSIDE, RELEASE, WRONG_ROUTE, Verification
 from dosecalc.outputs.layout import Column, Grid
 from dosecalc.outputs.render import (
@@ -188,8 +188,8 @@ def lifetime(v: Verification) -> Text | None:
         unit = unit_text(x.unit)
         before = f"{fmt(x.prior)} before" if x.prior_known else "before: not given"
         t.append(
-            f"  {display_name(x.drug)}: {before} + {fmt(x.planned)} = {fmt(x.total)} "
-            f"{unit}, {fmt(100 * x.total / level, 0)} % of the {fmt(level)} {unit} {kind}"
+            f"  {display_name(x.drug)}: {before} + {fmt(x.planned)} = {past(x.total, level)} "
+            f"{unit}, {percent(x.total, level)} of the {fmt(level)} {unit} {kind}"
             + ("" if x.prior_known else " (this order's doses only)")
             + "\n"
         )
