@@ -642,3 +642,18 @@ def test_a_total_past_a_limit_never_prints_as_the_limit(run, tmp_path: Path) -> 
     assert "A: LIMIT EXCEEDED: DOXOrubicin 550.004 mg/m² (100.001 % of limit 550)" in summary
     # a total that is not past a level prints as before
     assert "450.5" in run("check", "--prior", "doxorubicin=450.5mg/m2").stdout
+
+
+def test_a_ceiling_lower_at_some_ages_is_named_when_no_age_was_given(run) -> None:
+    """320 mg/m² of daunorubicin without an age was 58 % of the adult 550 limit, silently; a
+    child's is 300 mg/m² (10 mg/kg under 2 years)."""
+    args = ["check", "--prior", "daunorubicin=320mg/m2", "--height", "85cm", "--weight", "12kg"]
+    data = json.loads(run(*args, "--format", "json").stdout)
+    [w] = [w for w in data["warnings"] if w["code"] == "CEILING_AGE_NOT_GIVEN"]
+    assert w["severity"] == "warning" and w["drug"] == "daunorubicin"
+    assert "past the 225.4 mg/m² limit its ceiling has at some ages" in w["message"]
+    for quiet in (["--age", "30"], ["--age", "4"]):  # an age: its own ceiling, said as such
+        data = json.loads(run(*args, *quiet, "--format", "json").stdout)
+        assert not [w for w in data["warnings"] if w["code"] == "CEILING_AGE_NOT_GIVEN"]
+    low = ["check", "--prior", "daunorubicin=200mg/m2", "--format", "json"]
+    assert "CEILING_AGE_NOT_GIVEN" not in run(*low).stdout

@@ -681,6 +681,7 @@ def evaluate_items(
     eq_factors = eq.factors if agents else {}
     alerts += _crossings(items, make_event, ceilings, setup.levels, eq_factors, prior, planned)
     totals = totals_of(setup, prior, planned)
+    alerts += age_not_given(setup, totals)
     return Result(totals, alerts, ceilings, eq, items, bool(agents))
 
 
@@ -736,6 +737,72 @@ class Setup:
     levels: Mapping[str, tuple[Level, ...]]
     units: Mapping[str, str]  # the unit of each total
     extras: Mapping[str, Mapping[str, object]]  # the equivalent total's own fields
+    # without an age: each drug whose ceiling is lower at some ages (daunorubicin in children)
+    age_lowered: Mapping[str, AgeLowered]
+
+
+class AgeLowered(NamedTuple):
+    """The lowest threshold or limit a drug's ceiling has at some age, for a check without one."""
+
+    value: float
+    kind: str  # "threshold" | "limit"
+    why: str  # the data's message for it
+
+
+# ages either side of every age condition of the ceiling data (under 2, under 18; over 65, 70)
+AGE_PROBES = (1.0, 10.0, 17.0, 66.0, 71.0)
+
+
+def _age_lowered(
+    book: CeilingBook,
+    factors: RiskFactors,
+    exposed: frozenset[str],
+    chosen: dict[str, str],
+    ceilings: Mapping[str, Ceiling],
+) -> dict[str, AgeLowered]:
+    """Without an age, each drug's lowest threshold or limit at some age, where it is below the
+    one checked (the adult's): an unknown age is said, never taken as an adult's."""
+    if factors.age_years is not None:
+        return {}
+    out: dict[str, AgeLowered] = {}
+    for drug, c in ceilings.items():
+        if drug == EQUIVALENT:
+            continue
+        for age in AGE_PROBES:
+            other = book.resolve(drug, replace(factors, age_years=age), exposed, chosen)
+            if other is None or not other.adjustments:
+                continue
+            for kind, now, then in (
+                ("limit", c.limit, other.limit),  # a limit, where the two are one value
+                ("threshold", c.threshold, other.threshold),
+            ):
+                low = out.get(drug)
+                if then is not None and (now is None or then < now):
+                    if low is None or then < low.value:
+                        out[drug] = AgeLowered(then, kind, other.adjustments[-1])
+    return out
+
+
+def age_not_given(setup: Setup, totals: Iterable[Total]) -> list[Alert]:
+    """CEILING_AGE_NOT_GIVEN for each total past a threshold or limit its drug has at some ages
+    (the paediatric 300 mg/m² of daunorubicin) when no age was given: the adult's was checked."""
+    out = []
+    for t in totals:
+        low = setup.age_lowered.get(t.drug)
+        if low is None or t.total < low.value * (1 - REL_TOL):
+            continue
+        unit = t.unit.replace("m2", "m²")
+        out.append(
+            Alert(
+                WARNING,
+                "CEILING_AGE_NOT_GIVEN",
+                f"{t.drug} {past(t.total, low.value)} {unit} is past the {fmt(low.value)} {unit} "
+                f"{low.kind} its ceiling has at some ages ({low.why}); no age was given, so "
+                "the adult's ceiling was checked: give --age",
+                drug=t.drug,
+            )
+        )
+    return out
 
 
 @lru_cache(maxsize=4096)
@@ -832,6 +899,7 @@ def setup_for(
         MappingProxyType(levels),
         MappingProxyType(units),
         MappingProxyType(extras),
+        MappingProxyType(_age_lowered(book, factors, exposed, chosen, ceilings)),
     )
 
 

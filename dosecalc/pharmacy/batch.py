@@ -1286,12 +1286,14 @@ class Checked:
             alerts.append(
                 cumulative.crossing_alert(event, ceiling.drug, setup.levels[name][lvl], total)
             )
+        prior = {names[tc]: value for _, tc, value in totals}
+        made = cumulative.totals_of(setup, prior, {})
+        alerts += cumulative.age_not_given(setup, made)
         if given is None and hbsa is not None:
             alerts.append(chk.bsa_used(described))
         alerts += self.notes.get(pid, ())
-        prior = {names[tc]: value for _, tc, value in totals}
         patient = pat if self.batch.patient_column else None
-        return PatientCheck(patient, pbsa, cumulative.totals_of(setup, prior, {}), alerts)
+        return PatientCheck(patient, pbsa, made, alerts)
 
     def over_a_level(self) -> Iterator[tuple[Any, bool, int]]:
         """The patients over a threshold, for the summary of a check of many patients (as the
