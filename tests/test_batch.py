@@ -538,6 +538,20 @@ def test_a_quote_beside_a_space_is_read_by_both_paths_alike(tmp_path: Path, row:
     assert engine([path], None, RiskFactors(), None, _policy({})) == want
 
 
+@pytest.mark.parametrize("patients", [True, False], ids=["engine", "reference"])
+def test_the_bad_rows_of_every_file_are_named_at_once(tmp_path: Path, patients: bool) -> None:
+    """Two files with bad rows: both named (only the first file's were)."""
+    head = "patient,date,drug,dose,unit\n" if patients else "date,drug,dose,unit\n"
+    who = "P1," if patients else ""
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    a.write_text(f"{head}{who}2024-01-01,epirubicin,abc,mg/m2\n")
+    b.write_text(f"{head}{who}2024-13-01,epirubicin,40,mg/m2\n")
+    want = [f"{a}:2: dose 'abc' is not a number", f"{b}:2: date '2024-13-01' is not a date"]
+    for run_ in (reference, engine) if patients else (reference,):
+        problems = run_([a, b], None, RiskFactors(), None, _policy({}))[1]
+        assert [p[: len(w)] for p, w in zip(problems, want, strict=True)] == want
+
+
 def test_a_parquet_column_named_with_spaces_is_read(tmp_path: Path, run) -> None:
     import duckdb
 

@@ -673,11 +673,17 @@ def load(
     history = History()
     paths = list(paths)
     refuse_same_file(paths)
+    problems: list[Problem] = []  # every file's, in one error
     for path in paths:
-        if path.suffix.lower() in (".yaml", ".yml"):
-            scan_yaml(path, history, today)
-        else:
-            scan_csv(path, history, today)
+        try:
+            if path.suffix.lower() in (".yaml", ".yml"):
+                scan_yaml(path, history, today)
+            else:
+                scan_csv(path, history, today)
+        except FileError as e:
+            problems += e.problems
+    if problems:
+        raise FileError(*problems)
     first: dict[str, str] = {}
     for text in priors:
         row = parse_prior(text)

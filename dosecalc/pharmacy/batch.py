@@ -510,8 +510,8 @@ class Batch:
             self.con.execute("SELECT src, count(*) FROM rows WHERE NOT ok GROUP BY src").fetchall()
         )
         bad = [i for i, s in enumerate(self.sources) if counts.get(i) or s.refused_count]
-        if bad:
-            raise self._refusal(bad[0], counts.get(bad[0], 0))
+        if bad:  # every bad file's rows, in one error (as the reader refuses them: hist.load)
+            raise FileError(*[p for i in bad for p in self._refusal(i, counts.get(i, 0)).problems])
 
     def _refusal(self, src: int, count: int) -> FileError:
         """Every bad row of a source, as the reader refuses a file (history.refuse): the first
