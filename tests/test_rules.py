@@ -959,3 +959,22 @@ def test_a_date_of_birth_gives_the_age_and_an_age_it_contradicts_is_refused(
         assert "0.35 mg IV on 2026-12-07 (0.05 mg/kg" in r.stdout
     r = run(*args[:-4], "--start", "2026-05-01", "--format", "fhir")
     assert r.returncode == 2 and "2026-06-01 is after the plan's start, 2026-05-01" in r.stderr
+
+
+def test_a_rule_by_age_is_held_to_the_age_on_each_cycles_day_1(run, tmp_path: Path) -> None:
+    """An infant of 0.9 years on a weekly plan from 2026-12-07 turns 1 in January: the
+    infant's rule (0.05 mg/kg) held for all ten cycles, the age frozen at the start."""
+    regimen = tmp_path / "kids.yaml"
+    regimen.write_text(INFANT_RULE.replace("cycles: 1", "cycles: 10"), encoding="utf-8")
+    r = run("plan", str(regimen), "--age", "0.9", "--height", "65cm", "--weight", "7kg",
+            "--start", "2026-12-07", "--cycles", "10", "--format", "json")  # fmt: skip
+    assert r.returncode in (0, 1), r.stderr
+    doses = [a for a in json.loads(r.stdout)["administrations"] if a["drug"] == "vincristine"]
+    infant = [a["cycle"] for a in doses if a["rule"] and "below 1 y" in a["rule"]["matched"]]
+    # 0.9 y + 35 days = 0.996 y (cycle 6, 2027-01-11); + 42 days = 1.015 y (cycle 7)
+    assert infant == [1, 2, 3, 4, 5, 6]
+    assert [a["dose"] for a in doses[:6]] == pytest.approx([0.35] * 6)  # 0.05 mg/kg x 7 kg
+    # from cycle 7, the regimen's own 1.5 mg/m² x 0.3555 m² (Mosteller, 65 cm, 7 kg)
+    assert [a["rule"] for a in doses[6:]] == [None] * 4
+    assert [a["dose"] for a in doses[6:]] == pytest.approx([1.5 * (65 * 7 / 3600) ** 0.5] * 4)
+    assert "age 0.995825 y is below 1 y" in doses[5]["rule"]["matched"]

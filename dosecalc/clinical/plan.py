@@ -29,7 +29,7 @@ from dosecalc.clinical.dosing import (
 )
 from dosecalc.clinical.patient import Patient
 from dosecalc.clinical.policy import Policy
-from dosecalc.clinical.schedule import Administration, cycle_starts, expand
+from dosecalc.clinical.schedule import Administration, cycle_start, cycle_starts, expand
 from dosecalc.clinical.supportive import regimen_gaps
 from dosecalc.data import drugs
 from dosecalc.data.ceilings import RiskFactors
@@ -1275,8 +1275,13 @@ def schedule_regimen(
     first_cycle: int = 1,
     genotypes: dict[str, Any] | None = None,
     assessed_pgx: list[Any] | None = None,
+    age_on: date | None = None,
 ) -> tuple[list[Administration], list[Alert]]:
     """The dated administrations of one regimen, and the warnings about its doses.
+
+    The patient's age is their age on ``age_on`` (default: ``first``, the regimen's start): a
+    rule by age is held to the age on each cycle's day 1 (an infant of 0.9 years is 1 a month
+    later, and the infant's rule no longer applies).
 
     With ``organ_values`` (organ.values_for) every order is checked against the organ-function
     data once; its band is applied to the dose only with ``adjust_organ``. The assessments are
@@ -1321,10 +1326,21 @@ def schedule_regimen(
             )
         return pgx_found[i]
 
+    by_age = [any(r.when.age_below or r.when.age_at_least for r in o.rules) for o in regimen.drugs]
+
+    def aged(cycle: int) -> Patient:
+        """The patient as old as on the cycle's day 1."""
+        k = cycle - first_cycle
+        day1 = starts[k] if starts else cycle_start(first, k + 1, regimen.cycle_length_days)
+        assert patient.age_years is not None
+        years = patient.age_years + (day1 - (age_on or first)).days / 365.25
+        return replace(patient, age_years=round(years, 6))
+
     def dose_for(i: int, cycle: int) -> Dose:
         order = regimen.drugs[i]
         mod = modification_for(list(modifications), order.drug, cycle)
-        key = (i, mod)
+        who = aged(cycle) if by_age[i] and patient.age_years is not None else patient
+        key = (i, mod, who.age_years)
         served = regimen.served(order)
         if order.protocol.relative and served is not None:
             base = dose_for(served, cycle)  # carries an 'all' modification already: keep the ratio
@@ -1337,7 +1353,7 @@ def schedule_regimen(
             step = None
             if adjust_organ and a is not None and a.percent is not None:
                 step = (a.percent, f"{a.drug} organ-function band, option {a.option}")
-            cache[key] = calculate(order, patient, policy, mod, renal, step, pgx_of(i))
+            cache[key] = calculate(order, who, policy, mod, renal, step, pgx_of(i))
         return cache[key]
 
     administrations = expand(regimen, dose_for, first, cycles, phase, starts, first_cycle)

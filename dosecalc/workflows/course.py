@@ -463,6 +463,7 @@ def make_course_plan(
             assessed=assessed,
             genotypes=genotypes,
             assessed_pgx=read_pgx,
+            age_on=phases[0].start if phases else first,  # the age given: on the course's start
         )
         alerts += lab_alerts(reg, labs, starts, policy, values, i, last_regimen is None)
         alerts += lines_not_planned(reg, n, phase=i)
