@@ -872,7 +872,7 @@ def test_the_map_file_says_its_sources_give_no_rules() -> None:
 def test_an_infant_or_small_child_is_flagged_by_weight_age_or_bsa(
     height: str, weight: str, age: str | None, crossed: set[str]
 ) -> None:
-    """R-CHOP has no rules for children: every per-m² drug of an infant or a child below
+    """R-CHOP has no rules for children: every per-m² or flat drug of an infant or a child below
     0.6 m² is SMALL_CHILD_BSA_DOSING (critical), naming the thresholds crossed."""
     person = build_patient(height, weight, age=age)
     plan = make_plan(rg.load("r-chop-21"), person, start="2026-12-08", cycles=1)
@@ -882,8 +882,11 @@ def test_an_infant_or_small_child_is_flagged_by_weight_age_or_bsa(
     if not crossed:
         assert not small
         return
+    # prednisone's flat 100 mg is an adult's dose (it was not flagged)
     assert {w.drug for w in small} == {"rituximab", "cyclophosphamide", "doxorubicin",
-                                       "vincristine"}  # fmt: skip
+                                       "vincristine", "prednisone"}  # fmt: skip
+    [flat] = [w for w in small if w.drug == "prednisone"]
+    assert flat.message.startswith("prednisone is dosed as a flat dose in r-chop-21")
     assert all(w.severity == "critical" for w in small)
     for key in ("children.small_weight_kg", "children.infant_below_age_years",
                 "children.small_bsa_m2"):  # fmt: skip

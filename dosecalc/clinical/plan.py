@@ -1493,8 +1493,8 @@ CHILD_CITES = {
 def small_child_alerts(
     regimen: Regimen, patient: Patient, policy: Policy, phase: int = 1
 ) -> list[Alert]:
-    """SMALL_CHILD_BSA_DOSING (critical): a drug dosed per m², no rule of the regimen replacing
-    it, for a patient under the policy's weight, age or BSA for infants and small children
+    """SMALL_CHILD_BSA_DOSING (critical): a drug dosed per m² or flat, no rule of the regimen
+    replacing it, for a patient under the policy's weight, age or BSA for infants and small children
     (children.*), each threshold named with its source. CHILD_DOSING_NOT_STATED (warning): a
     child (younger than weight.child_below_age_years, an infant or small child too) on a
     regimen that has no rule for children and does not say how its sources dose them
@@ -1524,14 +1524,17 @@ def small_child_alerts(
             for what, word, limit, unit, key in small
         )
         for order in regimen.drugs:
-            if effective(order, patient).basis != "bsa" or select(order, patient) is not None:
-                continue  # not per m², or a rule of the protocol doses this patient
+            basis = effective(order, patient).basis
+            if basis not in ("bsa", "flat") or select(order, patient) is not None:
+                continue  # per kg or by AUC, or a rule of the protocol doses this patient
             ruled = " and none of its rules applies" if order.rules else ", and it gives no rule"
+            # a flat dose is an adult's (prednisone 100 mg for a 6-kg infant said nothing)
+            how = "per m²" if basis == "bsa" else "as a flat dose"
             out.append(
                 Alert(
                     CRITICAL,
                     "SMALL_CHILD_BSA_DOSING",
-                    f"{order.drug} is dosed per m² in {regimen.id}{ruled} for this patient: "
+                    f"{order.drug} is dosed {how} in {regimen.id}{ruled} for this patient: "
                     f"{why}. Check the protocol's dosing for infants and small children before "
                     "giving it",
                     drug=order.drug,
