@@ -701,3 +701,14 @@ def test_a_reduction_is_of_the_capped_dose_not_lost_under_the_cap(run) -> None:
         assert w["message"].endswith(
             "capped at 2 mg (max_dose of the regimen) before its percentages"
         )
+
+
+def test_an_estimated_gfr_never_overrules_the_creatinine(run) -> None:
+    """--gfr 90 (an estimate, e.g. an order's old one) with today's SCr 1.6 mg/dL (CrCl 41.3):
+    the kidney bands read the creatinine (cisplatin 50 %), as before --gfr reached them."""
+    data = plan_json(
+        run, "ap", "--height", "170cm", "--weight", "70kg", "--age", "60", "--sex", "female",
+        "--cycles", "1", "--gfr", "90mL/min", "--scr", "1.6mg/dL", "--prior", "doxorubicin=0mg/m2",
+    )  # fmt: skip
+    [found] = warnings_of(data, "ORGAN_FUNCTION_ADJUSTMENT", "cisplatin")
+    assert "CrCl 41.3 mL/min by Cockcroft-Gault" in found["message"]

@@ -220,7 +220,7 @@ def assess(
             lab == "kidney"
             and values.kidney.child
             and values.kidney.measured_ml_min is None
-            and values.kidney.gfr_ml_min is None
+            and not values.kidney.gfr_used
         )
         for band in rule["bands"]:
             if not contains(band, value):

@@ -248,8 +248,8 @@ class Kidney(NamedTuple):
                 "mL/min",
                 f"measured creatinine clearance {fmt(self.measured_ml_min)} mL/min (--lab crcl)",
             )
-        elif self.gfr_ml_min is not None:
-            v, native, reading = self.gfr_ml_min, "mL/min", self.gfr_words()
+        elif self.gfr_used:
+            v, native, reading = self.gfr_ml_min or 0.0, "mL/min", self.gfr_words()
         elif self.scr_mg_dl is None:
             return None, ""  # nothing given to estimate from: a lab not given, not an error
         else:
@@ -269,6 +269,13 @@ class Kidney(NamedTuple):
             return x, f"{reading} = {fmt(x)} mL/min/1.73 m² at BSA {self.bsa_m2:.2f} m²"
         x = v * self.bsa_m2 / 1.73
         return x, f"{reading} = {fmt(x)} mL/min at BSA {self.bsa_m2:.2f} m²"
+
+    @property
+    def gfr_used(self) -> bool:
+        """Whether the --gfr given decides the kidney bands: measured, or an estimate where no
+        serum creatinine gives the data's own (an order's old estimate never overrules the
+        creatinine of today)."""
+        return self.gfr_ml_min is not None and (self.gfr_measured or self.scr_mg_dl is None)
 
     def gfr_words(self, more: str = "") -> str:
         how = "measured, --gfr-measured" if self.gfr_measured else "an estimate, --gfr"
@@ -294,8 +301,10 @@ class Kidney(NamedTuple):
         parts = []
         if self.measured_ml_min is not None:
             parts.append(f"measured CrCl {fmt(self.measured_ml_min)} mL/min (used for every drug)")
-        elif self.gfr_ml_min is not None:
+        elif self.gfr_used:
             parts.append(self.gfr_words("; used for every drug"))
+        elif self.gfr_ml_min is not None:
+            parts.append(self.gfr_words("; Calvert only: the kidney bands read the SCr"))
         if self.cockcroft_gault_ml_min is not None:
             parts.append(f"CrCl {fmt(self.cockcroft_gault_ml_min)} mL/min (Cockcroft-Gault)")
         if self.ckd_epi_ml_min_173 is not None:
