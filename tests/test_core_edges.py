@@ -454,3 +454,14 @@ def test_the_trace_says_which_bsa_and_weight_a_dose_came_from() -> None:
     d = calculate(order(drug="carboplatin", dose="5 mg/kg"), p, ideal)
     assert d.dose == pytest.approx(5 * p.dosing_weight_kg)
     assert any(f"× weight {p.dosing_weight_kg:.1f} kg (ideal)" in t for t in d.trace)
+
+
+def test_an_age_from_a_date_of_birth_is_whole_on_a_birthday() -> None:
+    from datetime import date
+
+    from dosecalc.base.clock import years_old
+
+    assert years_old(date(2008, 12, 8), date(2026, 12, 8)) == 18.0  # an adult, not 17.999
+    assert years_old(date(2008, 12, 8), date(2026, 12, 7)) < 18
+    assert years_old(date(2008, 2, 29), date(2026, 3, 1)) == 18.0  # 1 March in common years
+    assert years_old(date(2026, 6, 1), date(2026, 12, 7)) == pytest.approx(189 / 365)

@@ -955,11 +955,15 @@ def test_a_date_of_birth_gives_the_age_and_an_age_it_contradicts_is_refused(
             "7kg", "--start", "2026-12-07", "--format", "fhir"]  # fmt: skip
     r = run(*args, "--age", "5")
     assert r.returncode == 2 and r.stdout == ""
-    assert "--age 5 contradicts --birth-date 2026-06-01: 0.517 y on the plan's start" in r.stderr
+    assert "--age 5 contradicts --birth-date 2026-06-01: 0.518 y on the plan's start" in r.stderr
     for agreeing in ([], ["--age", "6mo"]):
         r = run(*args, *agreeing)
         assert r.returncode in (0, 1), r.stderr
         assert "0.35 mg IV on 2026-12-07 (0.05 mg/kg" in r.stdout
+    # on a birthday the age is whole: 6 on the 6th (days / 365.25 made it 5.997, and --age 6
+    # a contradiction); 18 on the 18th, an adult
+    r = run(*args[:2], "--birth-date", "2020-12-07", "--age", "6", *args[4:])
+    assert r.returncode in (0, 1), r.stderr
     r = run(*args[:-4], "--start", "2026-05-01", "--format", "fhir")
     assert r.returncode == 2 and "2026-06-01 is after the plan's start, 2026-05-01" in r.stderr
 

@@ -34,6 +34,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from dosecalc.base import clock
 from dosecalc.base.errors import FileError, Problem
 from dosecalc.data.order import Measurements, Order, OrderLine, day_of, parse_amount
 from dosecalc.inputs import fhir
@@ -594,9 +595,9 @@ def _patient(
                 except ValueError:  # a partial birth date (a year): no age from it
                     born = None
             if born is not None and start is not None:
-                # in days, as --age reads them: whole years made a 9-month-old 0 y, in a rule
-                # for those under 6 months
-                age = f"{max((start - born).days, 0)} days"
+                # in years and their part, as --age reads them: whole years made a 9-month-old
+                # 0 y, in a rule for those under 6 months
+                age = repr(clock.years_old(born, start)) if start >= born else "0"
     if conflicts:
         raise FileError(*conflicts)
     size = found.get("weight") or found.get("bsa") or found.get("height")

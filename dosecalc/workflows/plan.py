@@ -112,10 +112,10 @@ def run(req: PlanRequest) -> PlanOutcome:
 
 
 def _age_from_birth(req: PlanRequest, opened: Any, block: Any) -> str | None:
-    """The age on the plan's start from ``--birth-date`` (its days, as --age reads them), or
+    """The age on the plan's start from ``--birth-date`` (in years, as --age reads them), or
     None without one; an --age (or the course file's) that the date of birth contradicts is
     refused: the sheet would print both, and a rule by age would dose by one of them."""
-    from dosecalc.base import strict
+    from dosecalc.base import clock, strict
     from dosecalc.clinical import patient as pt
     from dosecalc.clinical.plan import parse_start
 
@@ -128,12 +128,12 @@ def _age_from_birth(req: PlanRequest, opened: Any, block: Any) -> str | None:
     phases = getattr(opened, "phases", None)
     written = next((ph.start for ph in phases or () if getattr(ph, "start", None)), None)
     start = parse_start(req.start)[0] if req.start is not None or written is None else written
-    days = (start - born).days
-    if days < 0:
+    if start < born:
         raise fail("--birth-date", f"{born} is after the plan's start, {start}")
+    years = clock.years_old(born, start)
     age = req.age if req.age is not None or block is None else block.age
     if age is not None:
-        given, years = pt.parse_age(age), days / 365.25
+        given = pt.parse_age(age)
         whole = given >= 1 and given == int(given)  # '5': 5 to 6 years
         if (int(years) != given) if whole else abs(years - given) >= 1 / 12:
             raise fail(
@@ -141,7 +141,7 @@ def _age_from_birth(req: PlanRequest, opened: Any, block: Any) -> str | None:
                 f"--age {age} contradicts --birth-date {born}: {fmt(years)} y on the plan's "
                 f"start, {start}; give the date of birth alone (it gives the age)",
             )
-    return f"{days} days"
+    return repr(years)  # in years, as --age reads a bare number
 
 
 def _patient(req: PlanRequest, block: Any, rules: Any, labs: Any, age: str | None = None) -> Any:
