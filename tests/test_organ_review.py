@@ -712,3 +712,17 @@ def test_an_estimated_gfr_never_overrules_the_creatinine(run) -> None:
     )  # fmt: skip
     [found] = warnings_of(data, "ORGAN_FUNCTION_ADJUSTMENT", "cisplatin")
     assert "CrCl 41.3 mL/min by Cockcroft-Gault" in found["message"]
+
+
+def test_an_organ_band_not_applied_advises_the_share_of_the_capped_dose(run) -> None:
+    """Without --adjust-organ the band is advice: '4.06 → 2.03 mg' (above the 2 mg cap) read
+    as the dose to write; it is 2 → 1 mg, and standard_dose says what the percent is of."""
+    labs = ["--lab", "anc=2x10^9/L@2026-12-07", "--lab", "platelets=200x10^9/L@2026-12-07"]
+    data = plan_json(
+        run, "r-chop-21", "--bsa", "2.9", "--cycles", "1", *labs,
+        "--lab", "direct_bilirubin=3.5mg/dL@2026-12-07", "--prior", "doxorubicin=0mg/m2",
+    )  # fmt: skip
+    [w] = warnings_of(data, "ORGAN_FUNCTION_ADJUSTMENT", "vincristine")
+    assert "→ 50 % of the dose: 2 → 1 mg, not applied" in w["message"]
+    [d] = [a for a in data["administrations"] if a["drug"] == "vincristine"]
+    assert (d["calculated_dose"], d["standard_dose"], d["dose"]) == (4.06, 2, 2)

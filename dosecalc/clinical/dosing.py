@@ -87,9 +87,9 @@ class Dose:
 
     @property
     def standard(self) -> float:
-        """The dose the percentages (organ function, genotype, modification) are of: the
-        calculated dose, capped first when it was."""
-        return self.cap if self.capped_first and self.cap is not None else self.calculated
+        """The dose the percentages (organ function, genotype, modification) are of, applied or
+        advised: the calculated dose within its cap (50 % of vincristine's capped 2 mg is 1 mg)."""
+        return min(self.calculated, self.cap) if self.cap is not None else self.calculated
 
     @property
     def pgx_percent(self) -> float | None:

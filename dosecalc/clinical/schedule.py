@@ -40,6 +40,7 @@ class Administration:
             "protocol_dose": d.protocol.amount,
             "protocol_unit": d.protocol.per_unit,
             "calculated_dose": d.calculated,
+            "standard_dose": d.standard,
             "organ_percent": d.organ_percent,
             "pgx": d.pgx.adjustment() if d.pgx is not None else None,
             "modified_dose": d.modified,
