@@ -703,3 +703,32 @@ def test_one_definition_of_high_dose_methotrexate_for_rescue_and_kidney(
     assert ("REGIMEN_SUPPORTIVE_MISSING" in codes) is high  # leucovorin rescue required
     assert ("ORGAN_FUNCTION_CONTRAINDICATION" in codes) is high  # CrCl < 60: the high-dose rule
     assert ("ORGAN_FUNCTION_ADJUSTMENT" in codes) is not high  # the low-dose rule's 50 %
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # 25 mg of methotrexate by mouth is 500 mg/m² only at the 0.05 m² bound of what
+        # dosecalc takes: not high-dose (it became a critical with the >= 500 definition)
+        MTX.replace(
+            "dose: 12 g/m2, max_dose: 20 g, days: 1, route: IV", "dose: 25 mg, days: 1, route: PO"
+        ),
+        # a patient rule on both lines (an infant's 50 %): each line's own dose is compared
+        MTX.replace(
+            "route: IV}", "route: IV, rules: [{when: {age_below: 1}, percent: 50, source: x}]}"
+        )
+        + LV
+        + "dose: 15 mg/m2, at_hours: [42, 48, 54], days: 1, rules: [{when: {age_below: "
+        "1}, percent: 50, source: x}]}\n",
+        # an infant's per-kg ifosfamide rule does not make an adult's mesna line incomparable
+        IFO.replace(
+            "route: IV}",
+            "route: IV, rules: [{when: {bsa_below: 0.6 m2}, dose: 100 mg/kg, source: x}]}",
+        )
+        + MESNA
+        + "dose: 1.2 g/m2, days: 1-5, infusion: with ifosfamide}\n",
+    ],
+    ids=["25 mg flat", "rules on both", "infant rule on the drug"],
+)
+def test_patient_rules_and_bounds_raise_no_false_critical(run, tmp_path: Path, text: str) -> None:
+    assert gap(run, tmp_path, text) is None

@@ -273,7 +273,10 @@ def _needs(need: Any, o: Any) -> bool:
         "flat": spec.amount / BSA_M2[0],
         "weight": spec.amount * WEIGHT_KG[1] / BSA_M2[1],
     }.get(spec.basis, math.inf)
-    return bool(most >= high_dose().at_least)
+    # per m² as written: the definition's edge; converted at the extreme bounds, only beyond it
+    # (25 mg flat is 500 mg/m² at 0.05 m², a bound of what dosecalc takes, not of a patient)
+    edge = high_dose().at_least
+    return bool(most >= edge if spec.basis == "bsa" else most > edge)
 
 
 def _cycles(c: tuple[int, int | None] | None) -> str:
@@ -324,7 +327,7 @@ def _refused(need: Any, regimen: Regimen, o: Any) -> str | None:
     if need.dose_flat is not None or need.dose_per_m2 is not None:  # each dose at least
         least = {"flat": need.dose_flat, "bsa": need.dose_per_m2}
         shown = " or ".join(n.cited() for n in least.values() if n is not None)
-        for spec in _doses(o):
+        for spec in [o.per_day]:  # its own dose: a rule's is the protocol's for a patient
             bound = least.get(spec.basis)
             if bound is None or spec.relative:
                 return (
@@ -337,22 +340,6 @@ def _refused(need: Any, regimen: Regimen, o: Any) -> str | None:
                     f"source gives for {line}"
                 )
     return None
-
-
-def _doses(o: Any) -> list[Any]:
-    """Every dose per administration a line can give: its own and each rule's (a rule's
-    percent scales its own dose)."""
-    from dosecalc.data.regimen import DoseSpec
-
-    spec = o.per_day
-    out = [spec]
-    for r in o.rules:
-        if r.dose is not None:
-            out.append(r.dose)
-        elif r.percent is not None:
-            p = float(r.percent)
-            out.append(DoseSpec(spec.amount * p / 100, spec.unit, spec.basis, spec.text, spec.of))
-    return out
 
 
 def _spread(o: Any) -> dict[int, float]:
@@ -425,29 +412,22 @@ def _shares(
     skipped: list[tuple[int, Any]] = []  # lines that cannot be compared
     for i, o in counted:
         at = regimen.where("drugs", i)
-        if o.protocol.relative and any(r.dose is not None for r in o.rules):
-            clauses.append(
-                f"its {line} line ({at}) at {o.per_day.describe()}, with a patient rule's own "
-                f"dose, which cannot be compared with {drug}: give the rule a percent instead"
-            )
-            skipped.append((i, o))
-            continue
-        if o.protocol.relative:  # its share, after any rule's percent (the least)
-            scale = min([1.0] + [float(r.percent) / 100 for r in o.rules if r.percent is not None])
-            percent = o.protocol.amount * (100.0 if o.protocol.basis == "ratio" else 1.0) * scale
+        # the lines' own doses: a patient rule's is the protocol's for that patient (an infant's
+        # per-kg ifosfamide does not make an adult's mesna line fall short)
+        if o.protocol.relative:  # its share of the drug's dose
+            percent = o.protocol.amount * (100.0 if o.protocol.basis == "ratio" else 1.0)
         else:
-            mine, theirs = _doses(o), _doses(base)
-            if len(mine) > 1 or len(theirs) > 1 or mine[0].basis != theirs[0].basis:
+            mine, theirs = o.per_day, base.per_day
+            if mine.basis != theirs.basis:
                 clauses.append(
-                    f"its {line} line ({at}) at {o.per_day.describe()} a dose, which cannot be "
-                    f"compared with {drug} at {base.per_day.describe()}"
-                    + (" (each with its own patient rules)" if len(mine) + len(theirs) > 2
-                       else f" ({_basis(mine[0])} with {_basis(theirs[0])})")
-                    + f": write it as percent_of: {drug}, or in the unit {drug} is dosed in"
-                )  # fmt: skip
+                    f"its {line} line ({at}) at {mine.describe()} a dose, which cannot be "
+                    f"compared with {drug} at {theirs.describe()} ({_basis(mine)} with "
+                    f"{_basis(theirs)}): write it as percent_of: {drug}, or in the unit {drug} "
+                    "is dosed in"
+                )
                 skipped.append((i, o))
                 continue
-            percent = 100.0 * mine[0].amount / theirs[0].amount
+            percent = 100.0 * mine.amount / theirs.amount
         po = route_key(o.default_route) == "PO"
         for d in o.days:
             for h in o.at_hours or [0.0]:
