@@ -715,11 +715,11 @@ def test_one_definition_of_high_dose_methotrexate_for_rescue_and_kidney(
         ),
         # a patient rule on both lines (an infant's 50 %): each line's own dose is compared
         MTX.replace(
-            "route: IV}", "route: IV, rules: [{when: {age_below: 1}, percent: 50, source: x}]}"
+            "route: IV}", "route: IV, rules: [{when: {bsa_below: 0.6 m2}, percent: 50, source: x}]}"
         )
         + LV
-        + "dose: 15 mg/m2, at_hours: [42, 48, 54], days: 1, rules: [{when: {age_below: "
-        "1}, percent: 50, source: x}]}\n",
+        + "dose: 15 mg/m2, at_hours: [42, 48, 54], days: 1, rules: [{when: {bsa_below: "
+        "0.6 m2}, percent: 50, source: x}]}\n",
         # an infant's per-kg ifosfamide rule does not make an adult's mesna line incomparable
         IFO.replace(
             "route: IV}",
