@@ -660,11 +660,14 @@ def test_the_trace_keeps_the_order_of_operations(run) -> None:
     assert r.returncode == 1, r.stderr
     [vcr] = [a for a in json.loads(r.stdout)["administrations"] if a["drug"] == "vincristine"]
     steps = [line.split(":")[0].split(" ")[0] for line in vcr["trace"]]
-    assert steps == ["protocol", "×", "organ", "reduced", "capped", "dose"]
-    # 1.4 mg/m2 x 3.5 m2 = 4.9 mg; x 50 % (organ) = 2.45; - 10 % = 2.205; capped at 2 mg
+    # a reduction is of the dose that would be given: capped first (it was 4.9 mg x 50 % =
+    # 2.45, - 10 % = 2.205, capped back to 2 mg: both reductions lost)
+    assert steps == ["protocol", "×", "capped", "organ", "reduced", "dose"]
+    # 1.4 mg/m2 x 3.5 m2 = 4.9 mg, capped at 2 mg; x 50 % (organ) = 1; - 10 % = 0.9
     assert vcr["calculated_dose"] == pytest.approx(4.9)
-    assert vcr["modified_dose"] == pytest.approx(2.205)
-    assert vcr["dose"] == 2.0
+    assert vcr["standard_dose"] == 2.0
+    assert vcr["modified_dose"] == pytest.approx(0.9)
+    assert vcr["dose"] == pytest.approx(0.9)
 
 
 def test_done_when_capecitabine_moderate_renal_impairment(run, tmp_path: Path) -> None:

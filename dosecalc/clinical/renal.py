@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from dosecalc.base.errors import DosecalcError, fail
-from dosecalc.base.numbers import fmt
+from dosecalc.base.numbers import fmt, measured
 from dosecalc.clinical.patient import Patient, adjusted_weight, devine_ibw
 from dosecalc.clinical.policy import Policy
 
@@ -214,13 +214,15 @@ class Kidney(NamedTuple):
 
     def native(self, estimate: str) -> tuple[float | None, str, str]:
         """(value, its unit, how it reads) of the estimate a rule names, for this patient: a
-        child's rules read bedside Schwartz; (None, '', why not) when it cannot be had."""
-        scr = f"SCr {fmt(self.scr_mg_dl or 0)} mg/dL"
+        child's rules read bedside Schwartz; (None, '', why not) when it cannot be had. The
+        value is printed with the digits it takes not to look like a band's edge it is not
+        (CrCl 50.04, not 50, beside a band above 50)."""
+        scr = f"SCr {measured(self.scr_mg_dl or 0)} mg/dL"
         if self.child:
             v = self.schwartz_ml_min_173
             if v is None:
                 return None, "", self.schwartz_trace
-            return v, PER_173, f"eGFR {fmt(v)} mL/min/1.73 m² by bedside Schwartz 2009 ({scr})"
+            return v, PER_173, f"eGFR {measured(v)} mL/min/1.73 m² by bedside Schwartz 2009 ({scr})"
         if estimate == "cockcroft-gault":
             v = self.cockcroft_gault_ml_min
             if v is None:
@@ -228,13 +230,15 @@ class Kidney(NamedTuple):
             return (
                 v,
                 "mL/min",
-                (f"CrCl {fmt(v)} mL/min by Cockcroft-Gault, {self.cockcroft_gault_weight} ({scr})"),
+                (
+                    f"CrCl {measured(v)} mL/min by Cockcroft-Gault, {self.cockcroft_gault_weight} ({scr})"
+                ),
             )
         if estimate in ("ckd-epi-2021", "ckd-epi-deindexed"):
             v = self.ckd_epi_ml_min_173
             if v is None:
                 return None, "", self.ckd_epi_trace
-            return v, PER_173, f"eGFR {fmt(v)} mL/min/1.73 m² by CKD-EPI 2021 ({scr})"
+            return v, PER_173, f"eGFR {measured(v)} mL/min/1.73 m² by CKD-EPI 2021 ({scr})"
         raise ValueError(f"unknown kidney-function estimate {estimate!r}")
 
     def value(self, estimate: str, unit: str = "mL/min") -> tuple[float | None, str]:
