@@ -59,6 +59,13 @@ class FileError(DosecalcError):
     """A regimen, course, history, drug-data or policy file is not valid."""
 
 
+def together(errors: list[DosecalcError]) -> FileError:
+    """The errors of several files as one, every problem listed and counted (a file's list may
+    be capped: its ``total`` counts the rows its tail names)."""
+    problems = [p for e in errors for p in e.problems]
+    return FileError(*problems, total=sum(e.total for e in errors))
+
+
 def fail(field: str | None, message: str) -> InputError:
     """Shorthand: ``raise fail("--height", "...")``."""
     return InputError(field, message)

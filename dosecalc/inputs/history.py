@@ -23,7 +23,7 @@ from typing import Any
 from dosecalc.base import clock, strict, units
 from dosecalc.base.bounds import DOSE, PRIOR, dose_problem
 from dosecalc.base.csvout import unescape
-from dosecalc.base.errors import FileError, Problem, fail
+from dosecalc.base.errors import FileError, Problem, fail, together
 from dosecalc.clinical.patient import BSA_M2
 from dosecalc.data import drugs
 from dosecalc.data.records import Columns, History, Row, minutes, patient_id
@@ -673,7 +673,7 @@ def load(
     history = History()
     paths = list(paths)
     refuse_same_file(paths)
-    problems: list[Problem] = []  # every file's, in one error
+    refused: list[FileError] = []  # every file's, in one error
     for path in paths:
         try:
             if path.suffix.lower() in (".yaml", ".yml"):
@@ -681,9 +681,9 @@ def load(
             else:
                 scan_csv(path, history, today)
         except FileError as e:
-            problems += e.problems
-    if problems:
-        raise FileError(*problems)
+            refused.append(e)
+    if refused:
+        raise together(refused)
     first: dict[str, str] = {}
     for text in priors:
         row = parse_prior(text)

@@ -53,7 +53,7 @@ from dosecalc.base import clock
 from dosecalc.base.alerts import CRITICAL, Alert
 from dosecalc.base.bounds import DOSE
 from dosecalc.base.csvout import unescape
-from dosecalc.base.errors import FileError, Problem
+from dosecalc.base.errors import FileError, Problem, together
 from dosecalc.clinical import check as chk
 from dosecalc.clinical import cumulative
 from dosecalc.clinical.check import PatientCheck
@@ -511,7 +511,7 @@ class Batch:
         )
         bad = [i for i, s in enumerate(self.sources) if counts.get(i) or s.refused_count]
         if bad:  # every bad file's rows, in one error (as the reader refuses them: hist.load)
-            raise FileError(*[p for i in bad for p in self._refusal(i, counts.get(i, 0)).problems])
+            raise together([self._refusal(i, counts.get(i, 0)) for i in bad])
 
     def _refusal(self, src: int, count: int) -> FileError:
         """Every bad row of a source, as the reader refuses a file (history.refuse): the first
