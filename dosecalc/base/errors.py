@@ -59,6 +59,13 @@ class FileError(DosecalcError):
     """A regimen, course, history, drug-data or policy file is not valid."""
 
 
+def capped(problems: list[Problem], total: int, what: str) -> list[Problem]:
+    """``problems`` (the first of ``total`` bad ``what``), then how many more."""
+    if total > len(problems):
+        return [*problems, Problem(f"and {total - len(problems)} more bad {what}")]
+    return problems
+
+
 def together(errors: list[DosecalcError]) -> FileError:
     """The errors of several files as one, every problem listed and counted (a file's list may
     be capped: its ``total`` counts the rows its tail names)."""

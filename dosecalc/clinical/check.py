@@ -15,7 +15,7 @@ from typing import Any
 
 from dosecalc.base import clock
 from dosecalc.base.alerts import CRITICAL, INFO, WARNING, Alert
-from dosecalc.base.errors import DosecalcError, FileError, Problem, fail
+from dosecalc.base.errors import DosecalcError, FileError, Problem, capped, fail
 from dosecalc.base.numbers import fmt, plural
 from dosecalc.clinical import cumulative
 from dosecalc.clinical.cumulative import Fit, Total
@@ -341,9 +341,7 @@ def _unconvertible(history: History, patient: Patient | None) -> list[Problem]:
                         cumulative.from_rows([row], book, cumulative.BsaUse(None, ""))
                     except DosecalcError as e:  # the reference's words for the row
                         problems += e.problems
-    if found > len(problems):
-        problems.append(Problem(f"and {found - len(problems)} more bad rows"))
-    return problems
+    return capped(problems, found, "rows")
 
 
 def _bsa_of_columns(

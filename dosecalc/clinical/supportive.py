@@ -327,18 +327,18 @@ def _refused(need: Any, regimen: Regimen, o: Any) -> str | None:
     if need.dose_flat is not None or need.dose_per_m2 is not None:  # each dose at least
         least = {"flat": need.dose_flat, "bsa": need.dose_per_m2}
         shown = " or ".join(n.cited() for n in least.values() if n is not None)
-        for spec in [o.per_day]:  # its own dose: a rule's is the protocol's for a patient
-            bound = least.get(spec.basis)
-            if bound is None or spec.relative:
-                return (
-                    f"at {spec.describe()} a dose, which cannot be compared with the least "
-                    f"{line} dose a read source gives ({shown}): write it in mg or mg/m2"
-                )
-            if spec.amount < bound.value:
-                return (
-                    f"at {spec.describe()} a dose, below the {bound.cited()} a dose a read "
-                    f"source gives for {line}"
-                )
+        spec = o.per_day  # its own dose: a rule's is the protocol's for a patient
+        bound = least.get(spec.basis)
+        if bound is None or spec.relative:
+            return (
+                f"at {spec.describe()} a dose, which cannot be compared with the least "
+                f"{line} dose a read source gives ({shown}): write it in mg or mg/m2"
+            )
+        if spec.amount < bound.value:
+            return (
+                f"at {spec.describe()} a dose, below the {bound.cited()} a dose a read "
+                f"source gives for {line}"
+            )
     return None
 
 

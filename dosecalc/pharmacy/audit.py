@@ -26,7 +26,7 @@ from datetime import date
 from typing import Any
 
 from dosecalc.base import clock
-from dosecalc.base.errors import FileError, Problem
+from dosecalc.base.errors import FileError, Problem, capped
 from dosecalc.clinical import cumulative
 from dosecalc.data import ceilings, records
 from dosecalc.inputs import history as hist
@@ -376,7 +376,7 @@ class LedgerBatch(Batch):
                 cumulative.from_rows([row], book, cumulative.BsaUse(None, ""))
             except DosecalcError as e:
                 problems.append(e.problems[0])
-        raise FileError(*batch.capped(problems, total, "records"))
+        raise FileError(*capped(problems, total, "records"))
 
 
 def _pg_table(conn: Any, text: Any, name: str, decl: str, rows: list[tuple[Any, ...]]) -> None:

@@ -53,7 +53,7 @@ from dosecalc.base import clock
 from dosecalc.base.alerts import CRITICAL, Alert
 from dosecalc.base.bounds import DOSE
 from dosecalc.base.csvout import unescape
-from dosecalc.base.errors import FileError, Problem, together
+from dosecalc.base.errors import FileError, Problem, capped, together
 from dosecalc.clinical import check as chk
 from dosecalc.clinical import cumulative
 from dosecalc.clinical.check import PatientCheck
@@ -543,12 +543,6 @@ class Batch:
         lasts = refused("DESC", 1) + [p for p in (source.refused_last,) if p is not None]
         last = max(lasts, key=lambda p: p.line or 0)
         return hist.refuse_first(first, count + source.refused_count, last)
-
-
-def capped(problems: list[Problem], total: int, what: str) -> list[Problem]:
-    if total > len(problems):
-        return [*problems, Problem(f"and {total - len(problems)} more bad {what}")]
-    return problems
 
 
 def row_problem(raw: dict[str, Any], source: Source, with_patient: bool, today: date) -> str:
