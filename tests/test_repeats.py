@@ -194,3 +194,45 @@ def test_every_problem_of_a_history_is_named_at_once(run, tmp_path: Path, patien
     b = h if patients else other_h
     assert lines[3].startswith(f"  {b}:{5 if patients else 2}: 130 mg of doxorubicin cannot be")
     assert lines[4].startswith(f"  {b}:{6 if patients else 3}: 140 mg of doxorubicin cannot be")
+
+
+@pytest.mark.parametrize("bsa", ["1.8", "2.2"])
+@pytest.mark.parametrize("patients", [False, True], ids=["one patient", "pharmacy file"])
+def test_a_dose_per_m2_and_an_absolute_one_without_a_bsa_of_that_day_may_be_one(
+    run, tmp_path: Path, bsa: str, patients: bool
+) -> None:
+    """40 mg/m² and 72 mg on one day, neither row with bsa_m2, are one administration if the
+    patient's BSA that day was 1.8 m²: the BSA of today (--bsa) does not decide it (at --bsa 2.2
+    they were counted twice, 40 + 32.7, with a BSA_ASSUMED note only); both paths refuse it."""
+    rows = ["2019-01-05,epirubicin,40,mg/m2,", "2019-01-05,epirubicin,72,mg,"]
+    header = HEADER + (",patient" if patients else "")
+    h = _csv(tmp_path / "h.csv", *[r + (",A" if patients else "") for r in rows], header=header)
+    r = run("check", "--history", str(h), "--bsa", bsa, "--format", "json")
+    assert r.returncode == 2 and r.stdout == "", r.stdout
+    who = "patient A, " if patients else ""
+    assert (
+        f"{h}:3 may repeat {h}:2 ({who}epirubicin on 2019-01-05, 40 mg/m² and 72 mg): neither "
+        "row gives the bsa_m2 of that day, and at 1.8 m² they are one dose" in r.stderr
+    ), r.stderr
+    again = run("check", "--history", str(h), "--bsa", bsa, "--format", "json", "--again")
+    assert again.returncode == 0, again.stderr
+    data = json.loads(again.stdout)
+    data = data["patients"][0] if patients else data
+    total = next(t["total"] for t in data["cumulative"] if t["drug"] == "epirubicin")
+    assert total == pytest.approx(40 + 72 / float(bsa))
+    # the BSA of that day on either row decides it: 72 mg at 2.2 m² is 32.7 mg/m², another dose
+    given = _csv(
+        tmp_path / "g.csv",
+        *[r + ("2.2" if k else "") + (",A" if patients else "") for k, r in enumerate(rows)],
+        header=header,
+    )
+    r = run("check", "--history", str(given), "--bsa", bsa, "--format", "json")
+    assert r.returncode == 0, r.stderr
+
+
+def test_doses_no_bsa_makes_one_are_two_administrations(run, tmp_path: Path) -> None:
+    # 40 mg/m² and 400 mg would be one dose only at 10 m², outside any BSA dosecalc takes
+    h = _csv(tmp_path / "h.csv", "2019-01-05,epirubicin,40,mg/m2,", "2019-01-05,epirubicin,400,mg,")
+    r = run("check", "--history", str(h), "--bsa", "2", "--format", "json")
+    assert r.returncode == 0, r.stderr
+    assert _epirubicin_total(r.stdout) == pytest.approx(40 + 200)

@@ -22,6 +22,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from dosecalc.base.alerts import CRITICAL, INFO, WARNING, Alert
+from dosecalc.base.bounds import BSA_M2
 from dosecalc.base.errors import FileError, Problem, fail
 from dosecalc.base.numbers import fmt, past
 from dosecalc.data import drugs
@@ -333,12 +334,10 @@ REPEAT_TOLERANCE = 0.10
 MAX_REPEATS_LISTED = 20
 
 
-def repeats(
-    history: History, patient: str | None, bsa_m2: float | None
-) -> list[tuple[int, int, float, float]]:
-    """Pairs of one patient's rows that are the same administration: (earlier row, later row,
-    their amounts in the drug's tracking unit). Rows without a date (--prior) are never
-    compared, nor two ledger records (the ledger refuses its own repeats unless ``--again``)."""
+def repeats(history: History, patient: str | None) -> list[Repeat]:
+    """Pairs of one patient's rows that are, or may be, the same administration (earlier row
+    first). Rows without a date (--prior) are never compared, nor two ledger records (the ledger
+    refuses its own repeats unless ``--again``)."""
     cols = history.patients[patient]
     keys = [d << 16 | c for d, c in zip(cols.date, cols.drug, strict=True)]
     if len(set(keys)) == len(keys):
@@ -356,31 +355,63 @@ def repeats(
                 continue
             if _told_apart(cols.time, i, j) or _told_apart(cols.ident, i, j):
                 continue
-            target = tracking_unit(history.names[cols.drug[i]], book).endswith("/m2")
-            a = _in_unit(cols, j, target, (cols.bsa[i], bsa_m2))
-            b = _in_unit(cols, i, target, (cols.bsa[j], bsa_m2))
-            if a is not None and b is not None and abs(a - b) <= REPEAT_TOLERANCE * max(a, b):
-                pairs.append((j, i, a, b))
+            unit = tracking_unit(history.names[cols.drug[i]], book)
+            pair = same_administration(
+                (cols.amount[j], bool(cols.per_m2[j]), cols.bsa[j]),
+                (cols.amount[i], bool(cols.per_m2[i]), cols.bsa[i]),
+                unit.endswith("/m2"),
+            )
+            if pair is not None:
+                pairs.append(Repeat(j, i, *pair))
                 break
         earlier.append(i)
     return pairs
 
 
+class Repeat(NamedTuple):
+    """Rows ``first`` and ``later`` of a patient: one administration, their amounts ``a`` and
+    ``b`` in the unit of the drug's total; or (``written``: neither row's BSA converts one into
+    the other's form) as written, which may be the same administration."""
+
+    first: int
+    later: int
+    a: float
+    b: float
+    written: tuple[bool, bool] | None  # each row's per-m² form, when the amounts are as written
+
+
+def same_administration(
+    first: tuple[float, bool, float | None], later: tuple[float, bool, float | None], per_m2: bool
+) -> tuple[float, float, tuple[bool, bool] | None] | None:
+    """Whether two rows (amount, per-m² form, own BSA) of one patient, day and drug, that nothing
+    tells apart, are the same administration: their amounts in the unit of the drug's total
+    (``per_m2``), each converted with its own BSA, else the other row's of that day, within
+    REPEAT_TOLERANCE. Neither row's BSA: rows of one form compare as written, and a dose per m²
+    beside an absolute one may be the same administration at some BSA this patient could have
+    had, so it is one unless the BSA that makes them equal is outside BSA_M2. (The patient's
+    BSA of today, or the one assumed for the history, is never the BSA of that day.)"""
+    (x, x_m2, x_bsa), (y, y_m2, y_bsa) = first, later
+    day_bsa = x_bsa or y_bsa
+    if day_bsa or (x_m2 == per_m2 and y_m2 == per_m2):
+        a = _converted(x, x_m2, per_m2, x_bsa or day_bsa)
+        b = _converted(y, y_m2, per_m2, y_bsa or day_bsa)
+        return (a, b, None) if abs(a - b) <= REPEAT_TOLERANCE * max(a, b) else None
+    if x_m2 == y_m2:
+        return (x, y, (x_m2, y_m2)) if abs(x - y) <= REPEAT_TOLERANCE * max(x, y) else None
+    bsa = y / x if x_m2 else x / y  # the BSA at which the two would be one dose
+    return (x, y, (x_m2, y_m2)) if BSA_M2[0] <= bsa <= BSA_M2[1] else None
+
+
+def _converted(amount: float, m2: bool, per_m2: bool, bsa: float | None) -> float:
+    if m2 == per_m2:
+        return amount
+    assert bsa  # a row that needs converting has a BSA of its own or of that day here
+    return amount / bsa if per_m2 else amount * bsa
+
+
 def _told_apart(column: Any, i: int, j: int) -> bool:
     """Whether an optional column (0: not given) holds two different values for rows i, j."""
     return bool(column[i] and column[j] and column[i] != column[j])
-
-
-def _in_unit(cols: Any, i: int, per_m2: bool, fallbacks: tuple[Any, ...]) -> float | None:
-    """Row i's amount per m² or absolute (``per_m2``), converted with its own BSA, else the first
-    of ``fallbacks`` given (the other row's BSA that day, the patient's); None if none is."""
-    amount = cols.amount[i]
-    if bool(cols.per_m2[i]) == per_m2:
-        return amount
-    bsa = cols.bsa[i] or next((b for b in fallbacks if b), None)
-    if not bsa:
-        return None
-    return amount / bsa if per_m2 else amount * bsa
 
 
 def repeat_problems(
@@ -392,10 +423,10 @@ def repeat_problems(
     problems: list[Problem] = []
     found = 0
     for patient, cols in history.patients.items():
-        pairs = repeats(history, patient, bsa_of(patient))
+        pairs = repeats(history, patient)
         found += len(pairs)
         if again and pairs:
-            j, i, _, _ = pairs[0]
+            j, i = pairs[0][:2]
             history.notes.setdefault(patient, []).append(
                 repeat_counted(
                     len(pairs),
@@ -405,8 +436,8 @@ def repeat_problems(
                 )
             )
             continue
-        for j, i, a, b in pairs[: MAX_REPEATS_LISTED - len(problems)]:
-            problems.append(Problem(_repeat_text(history, patient, cols, j, i, a, b)))
+        for pair in pairs[: MAX_REPEATS_LISTED - len(problems)]:
+            problems.append(Problem(_repeat_text(history, patient, cols, pair)))
     if found > len(problems) and not again:
         problems.append(Problem(f"and {found - len(problems)} more repeated administrations"))
     return problems
@@ -515,32 +546,47 @@ def _repeated(n: int) -> str:
     return "1 administration repeats" if n == 1 else f"{n} administrations repeat"
 
 
-def _repeat_text(
-    history: History, patient: str | None, cols: Any, j: int, i: int, a: float, b: float
-) -> str:
+def _repeat_text(history: History, patient: str | None, cols: Any, pair: Repeat) -> str:
     return repeat_text(
-        history.where(cols, i),
-        history.where(cols, j),
+        history.where(cols, pair.later),
+        history.where(cols, pair.first),
         patient,
-        history.names[cols.drug[i]],
-        _day(cols.date[i]),
-        a,
-        b,
+        history.names[cols.drug[pair.later]],
+        _day(cols.date[pair.later]),
+        (pair.a, pair.b, pair.written),
     )
 
 
 def repeat_text(
-    where: str, first: str, patient: str | None, drug: str, day: date, a: float, b: float
+    where: str,
+    first: str,
+    patient: str | None,
+    drug: str,
+    day: date,
+    amounts: tuple[float, float, tuple[bool, bool] | None],
 ) -> str:
-    """The refusal of a row (at ``where``) that repeats another (at ``first``): the same
-    administration, amounts ``a`` and ``b`` in the drug's tracking unit. Also the batch path's."""
-    unit = tracking_unit(drug, ceilings_book()).replace("m2", "m²")
+    """The refusal of a row (at ``where``) that repeats another (at ``first``): the amounts of
+    the earlier and the later row in the drug's tracking unit, or as written (with each row's
+    per-m² form) when no BSA of theirs converts one into the other. Also the batch path's."""
+    a, b, written = amounts
+    unit = tracking_unit(drug, ceilings_book()).removesuffix("/m2")
     who = f"patient {patient}, " if patient is not None else ""
-    amounts = f"{fmt(a)} {unit}" if fmt(a) == fmt(b) else f"{fmt(a)} and {fmt(b)} {unit}"
+    if written is None or written[0] == written[1]:
+        per_m2 = written[0] if written else tracking_unit(drug, ceilings_book()).endswith("/m2")
+        shown = f"{unit}/m²" if per_m2 else unit
+        both = f"{fmt(a)} {shown}" if fmt(a) == fmt(b) else f"{fmt(a)} and {fmt(b)} {shown}"
+        return (
+            f"{where} repeats {first} ({who}{drug} on {day}, {both}): the same administration "
+            "would count twice toward its lifetime total; remove one, tell them apart with a "
+            "time or id column, or give --again if it really was given twice"
+        )
+    m2, flat = (a, b) if written[0] else (b, a)
+    both = f"{fmt(a)} {unit}{'/m²' * written[0]} and {fmt(b)} {unit}{'/m²' * written[1]}"
     return (
-        f"{where} repeats {first} ({who}{drug} on {day}, {amounts}): the same administration "
-        "would count twice toward its lifetime total; remove one, tell them apart with a time "
-        "or id column, or give --again if it really was given twice"
+        f"{where} may repeat {first} ({who}{drug} on {day}, {both}): neither row gives the "
+        f"bsa_m2 of that day, and at {fmt(flat / m2)} m² they are one dose, which would count "
+        "twice toward its lifetime total; give bsa_m2, remove one, tell them apart with a time "
+        "or id column, or give --again if both were given"
     )
 
 

@@ -853,15 +853,20 @@ class Ledger:
             history.add(row, entry.patient, 1, k)  # after the records: always the later row
         problems = []
         for patient, cols in history.patients.items():
-            for j, i, _, _ in cumulative.repeats(history, patient, None):
+            for j, i, *_, written in cumulative.repeats(history, patient):
                 entry = entries[cols.line[i]]
+                maybe = written is not None and written[0] != written[1]
                 if cols.file[j] == 0:
-                    text = f"is already recorded as #{cols.line[j]}"
+                    text = f"{'may be' if maybe else 'is'} already recorded as #{cols.line[j]}"
                 else:
-                    text = (
-                        f"repeats {entries[cols.line[j]].source} (the same dose once converted, "
-                        "and no time or id tells them apart)"
+                    text = f"{'may repeat' if maybe else 'repeats'} {entries[cols.line[j]].source}"
+                if maybe:
+                    text += (
+                        " (a dose per m² and an absolute one, without the bsa_m2 of that day to "
+                        "tell whether they are one dose)"
                     )
+                elif cols.file[j] != 0:
+                    text += " (the same dose once converted, and no time or id tells them apart)"
                 problems.append(
                     self._problem(
                         entry,

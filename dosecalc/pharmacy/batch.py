@@ -51,7 +51,7 @@ from typing import Any
 
 from dosecalc.base import clock
 from dosecalc.base.alerts import CRITICAL, Alert
-from dosecalc.base.bounds import DOSE
+from dosecalc.base.bounds import BSA_M2, DOSE
 from dosecalc.base.csvout import unescape
 from dosecalc.base.errors import FileError, Problem, capped, together
 from dosecalc.clinical import check as chk
@@ -868,21 +868,26 @@ WHERE r.per_m2 <> r.m2 AND r.bsa IS NULL AND p.pbsa IS NULL
 ORDER BY p.pid, r.ord
 """
 
-# the same administration twice: for each later row, the first earlier row of
-# the same patient, date and drug that no time or id tells apart and whose amount, in the unit
-# of the drug's total, is within REPEAT_TOLERANCE of it (two ledger records are not compared)
+# the same administration twice: for each later row, the first earlier row of the same patient,
+# date and drug that no time or id tells apart and that is the same administration by
+# cumulative.same_administration: amounts in the unit of the drug's total, each converted with its
+# own BSA else the other row's, within REPEAT_TOLERANCE; neither row's BSA, as written (wm: each
+# row's per-m² form), one form within the tolerance, a dose per m² and an absolute one when the
+# BSA that makes them one dose is within BSA_M2 (two ledger records are not compared)
 REPEATS = """
 WITH k AS (SELECT pat, d, dc FROM rows GROUP BY pat, d, dc HAVING count(*) > 1),
 dup AS (SELECT r.* FROM rows r SEMI JOIN k ON k.pat = r.pat AND k.d = r.d AND k.dc = r.dc),
 pairs AS (
     SELECT p.pid, b.ord AS i_ord, a.ord AS j_ord, b.src AS i_src, b.line AS i_line,
            a.src AS j_src, a.line AS j_line, b.d, n.drug,
-           CASE WHEN a.per_m2 = a.m2 THEN a.amount
-                WHEN a.m2 THEN a.amount / coalesce(a.bsa, b.bsa, p.pbsa)
-                ELSE a.amount * coalesce(a.bsa, b.bsa, p.pbsa) END AS av,
-           CASE WHEN b.per_m2 = b.m2 THEN b.amount
-                WHEN b.m2 THEN b.amount / coalesce(b.bsa, a.bsa, p.pbsa)
-                ELSE b.amount * coalesce(b.bsa, a.bsa, p.pbsa) END AS bv
+           coalesce(a.bsa, b.bsa) IS NULL AND NOT (a.per_m2 = a.m2 AND b.per_m2 = b.m2) AS asis,
+           CASE WHEN asis OR a.per_m2 = a.m2 THEN a.amount
+                WHEN a.m2 THEN a.amount / coalesce(a.bsa, b.bsa)
+                ELSE a.amount * coalesce(a.bsa, b.bsa) END AS av,
+           CASE WHEN asis OR b.per_m2 = b.m2 THEN b.amount
+                WHEN b.m2 THEN b.amount / coalesce(b.bsa, a.bsa)
+                ELSE b.amount * coalesce(b.bsa, a.bsa) END AS bv,
+           a.per_m2 AS a_m2, b.per_m2 AS b_m2
     FROM dup b
     JOIN dup a ON a.pat = b.pat AND a.d = b.d AND a.dc = b.dc AND a.ord < b.ord
     JOIN pinfo p ON p.pat = b.pat
@@ -895,8 +900,11 @@ pairs AS (
 found AS (
     SELECT *, row_number() OVER (PARTITION BY pid, i_ord ORDER BY j_ord) AS k
     FROM pairs
-    WHERE av IS NOT NULL AND bv IS NOT NULL AND abs(av - bv) <= {tolerance} * greatest(av, bv))
-SELECT pid, i_ord, j_ord, i_src, i_line, j_src, j_line, d, drug, av, bv
+    WHERE CASE WHEN asis AND a_m2 <> b_m2
+               THEN (CASE WHEN a_m2 THEN bv / av ELSE av / bv END) BETWEEN {bsa_low} AND {bsa_high}
+               ELSE abs(av - bv) <= {tolerance} * greatest(av, bv) END)
+SELECT pid, i_ord, j_ord, i_src, i_line, j_src, j_line, d, drug, av, bv,
+       CASE WHEN asis THEN [a_m2, b_m2] END AS wm
 FROM found WHERE k = 1
 """
 
@@ -1474,7 +1482,10 @@ def _repeats(batch: Batch, again: bool) -> tuple[list[Problem], list[tuple[int, 
     """The problems that refuse a repeated administration, naming both rows; or (``again``)
     the REPEAT_COUNTED note of each patient who has one (by patient)."""
     con = batch.con
-    query = REPEATS.format(tolerance=repr(cumulative.REPEAT_TOLERANCE))
+    low, high = BSA_M2
+    query = REPEATS.format(
+        tolerance=repr(cumulative.REPEAT_TOLERANCE), bsa_low=repr(low), bsa_high=repr(high)
+    )
     con.execute(f"CREATE OR REPLACE TABLE rp AS {query}")
     found = con.execute("SELECT count(*) FROM rp").fetchall()[0][0]
     if not found:
@@ -1493,11 +1504,10 @@ def _repeats(batch: Batch, again: bool) -> tuple[list[Problem], list[tuple[int, 
                     pat if batch.patient_column else None,
                     drug,
                     d,
-                    av,
-                    bv,
+                    (av, bv, tuple(wm) if wm else None),
                 )
             )
-            for _, _, _, i_src, i_line, j_src, j_line, d, drug, av, bv, pat in first
+            for _, _, _, i_src, i_line, j_src, j_line, d, drug, av, bv, wm, pat in first
         ]
         if found > len(problems):
             problems.append(Problem(f"and {found - len(problems)} more repeated administrations"))
