@@ -1023,3 +1023,20 @@ def test_a_dose_in_a_unit_that_is_no_mass_is_refused_in_plain_words(
              {"drug": "cyclophosphamide", "dose": "1107 mg", "day": 1, "route": "IV"}]  # fmt: skip
     code, _, err = cli("verify", str(save(tmp_path, ec_order(lines=lines))), *PATIENT)
     assert code == 2 and said in err and "is, not" not in err, err
+
+
+@pytest.mark.parametrize("text", ["none", "N/A", "No hydration", "not given."])
+def test_a_supportive_item_whose_text_says_nothing_is_ordered_is_refused(
+    cli, tmp_path: Path, text: str
+) -> None:
+    """An order stating cisplatin's hydration as `text: none` counted as hydration stated
+    (release): the item now is refused, naming its line, as what it says it is."""
+    order = _order_of(
+        "ddp-epi",
+        {"cisplatin": "258 mg", "epirubicin": "92 mg", "ondansetron": "8 mg"},
+        supportive_care=[{"kind": "hydration", "for": "cisplatin", "text": text}],
+    )
+    code, out, err = cli("verify", str(save(tmp_path, order)), *PATIENT, "--format", "json")
+    assert code == 2 and out == "", out
+    assert f"text {text!r} says no hydration is ordered" in err and "Traceback" not in err
+    assert "order.yaml:" in err, err

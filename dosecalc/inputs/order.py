@@ -23,6 +23,7 @@ from pydantic import (
     StrictInt,
     WithJsonSchema,
     field_validator,
+    model_validator,
 )
 
 from dosecalc.base.errors import DosecalcError, FileError, Problem
@@ -259,6 +260,24 @@ class CareModel(_Strict):
     @classmethod
     def _drug(cls, value: Any) -> str:
         return canonical_drug(value)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> CareModel:
+        said = " ".join((self.text or "").lower().replace(".", " ").split())
+        if said in NOTHING_ORDERED or said == f"no {self.kind}":
+            raise ValueError(
+                f"text {self.text!r} says no {self.kind} is ordered, yet the item states it: "
+                f"leave the item out (and acknowledge why, if the regimen requires it) or "
+                "write what is ordered"
+            )
+        return self
+
+
+# what a supportive care item's text says when nothing is ordered (the item would count as stated)
+NOTHING_ORDERED = frozenset(
+    ("none", "no", "nil", "n/a", "na", "-", "--", "0", "omitted", "withheld", "held",
+     "not given", "not ordered", "not required", "not needed", "not applicable")
+)  # fmt: skip
 
 
 class OrderFile(_Strict):
