@@ -236,3 +236,46 @@ def test_doses_no_bsa_makes_one_are_two_administrations(run, tmp_path: Path) -> 
     r = run("check", "--history", str(h), "--bsa", "2", "--format", "json")
     assert r.returncode == 0, r.stderr
     assert _epirubicin_total(r.stdout) == pytest.approx(40 + 200)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".yaml"], ids=["engine", "reference"])
+def test_patient_ids_that_differ_only_in_case_are_named_in_every_format(
+    run, tmp_path: Path, suffix: str
+) -> None:
+    """P001 and p001 were two patients without a word: one patient under two ids has each total
+    split in two (500 + 500 mg/m² of epirubicin, never past 900). Kept apart (ids are
+    case-sensitive in many systems), and said in every format, by the engine and the reference."""
+    rows = [("P001", "2019-01-05"), ("p001", "2019-02-05"), ("B", "2019-01-05")]
+    if suffix == ".csv":
+        h = _csv(
+            tmp_path / "h.csv",
+            *[f"{d},epirubicin,500,mg/m2,,{p}" for p, d in rows],
+            header=HEADER + ",patient",
+        )
+    else:
+        h = tmp_path / "h.yaml"
+        h.write_text(
+            "".join(
+                f"- {{patient: {p}, date: {d}, drug: epirubicin, dose: 500, unit: mg/m2}}\n"
+                for p, d in rows
+            ),
+            encoding="utf-8",
+        )
+    said = "patient ids that differ only in case: 'P001' and 'p001'; each is checked as a patient"
+    r = run("check", "--history", str(h), "--format", "json")
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    [w] = [w for w in data["warnings"] if w["code"] == "PATIENT_IDS_ALIKE"]
+    assert said in w["message"] and w["severity"] == "warning"
+    assert [p["patient"] for p in data["patients"]] == ["P001", "p001", "B"]
+    for fmt in ("table", "csv"):
+        r = run("check", "--history", str(h), "--format", fmt)
+        assert r.returncode == 0 and said in r.stderr, (fmt, r.stderr)
+    alone = _csv(
+        tmp_path / "b.csv",
+        "2019-01-05,epirubicin,40,mg/m2,,B",
+        "2019-01-05,epirubicin,40,mg/m2,,b2",
+        header=HEADER + ",patient",
+    )
+    r = run("check", "--history", str(alone), "--format", "json")
+    assert "PATIENT_IDS_ALIKE" not in r.stdout

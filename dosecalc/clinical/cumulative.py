@@ -414,12 +414,10 @@ def _told_apart(column: Any, i: int, j: int) -> bool:
     return bool(column[i] and column[j] and column[i] != column[j])
 
 
-def repeat_problems(
-    history: History, bsa_of: Callable[[str | None], float | None], again: bool = False
-) -> list[Problem]:
+def repeat_problems(history: History, again: bool = False) -> list[Problem]:
     """An administration that reaches a lifetime total twice, as the problems that refuse it
     (naming both rows); or with ``again`` (they are real second administrations) none, each
-    patient's count said in ``history.notes``. ``bsa_of(patient)`` converts rows without one."""
+    patient's count said in ``history.notes``."""
     problems: list[Problem] = []
     found = 0
     for patient, cols in history.patients.items():
@@ -449,7 +447,29 @@ def screen(
     """What every total is built on, checked before it is, as the problems that refuse the
     history (all of them, for one error): each administration once (:func:`repeat_problems`),
     and each row against its drug's usual maximum single dose (:func:`high_doses`)."""
-    return repeat_problems(history, bsa_of, again) + high_doses(history, bsa_of)
+    return repeat_problems(history, again) + high_doses(history, bsa_of)
+
+
+def ids_alike(patients: Iterable[str | None]) -> list[Alert]:
+    """PATIENT_IDS_ALIKE when patient ids differ only in case (P001, p001): they are checked as
+    different patients, and one patient under two ids would have each total split between them."""
+    groups: dict[str, list[str]] = {}
+    for patient in patients:
+        if patient is not None:
+            groups.setdefault(patient.lower(), []).append(patient)
+    alike = [" and ".join(repr(p) for p in g) for g in groups.values() if len(g) > 1]
+    if not alike:
+        return []
+    more = f" (and {len(alike) - 3} more)" if len(alike) > 3 else ""
+    return [
+        Alert(
+            WARNING,
+            "PATIENT_IDS_ALIKE",
+            f"patient ids that differ only in case: {'; '.join(alike[:3])}{more}; each is "
+            "checked as a patient of its own, with its own totals: if they are one patient, "
+            "write one id in every row",
+        )
+    ]
 
 
 def high_doses(history: History, bsa_of: Callable[[str | None], float | None]) -> list[Problem]:

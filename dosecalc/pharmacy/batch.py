@@ -1136,6 +1136,15 @@ class Checked:
         )
         return "AND p.pid IN (SELECT pid FROM sel)"
 
+    def ids_alike(self) -> list[Alert]:
+        """PATIENT_IDS_ALIKE when patient ids differ only in case (the engine finds the
+        candidates; cumulative.ids_alike decides and words it, as for the reference)."""
+        candidates = self.batch.con.execute(
+            "SELECT pat FROM pinfo WHERE lower(pat) IN "
+            "(SELECT lower(pat) FROM pinfo GROUP BY 1 HAVING count(*) > 1) ORDER BY pid"
+        ).fetchall()
+        return cumulative.ids_alike(p for (p,) in candidates)
+
     def noted(self, code: str) -> int:
         """How many patients have a note (HISTORY_DOSE_HIGH, REPEAT_COUNTED) of ``code``."""
         return sum(any(a.code == code for a in alerts) for alerts in self.notes.values())

@@ -223,6 +223,7 @@ def _engine(
     try:
         read = said + name_alerts(rules, loaded.names_read())  # the abbreviations read
         checked = batch.check(loaded, batch.settings(person, factors, table, rules), req.again)
+        read += checked.ids_alike()
         parquet = any(s.kind == "parquet" for s in loaded.sources)
         if checked.patients == 1 and not req.all_patients and not parquet:
             loaded.close()
@@ -273,6 +274,7 @@ def _reference(
 ) -> One | Many:
     """Patient by patient, by the reference (clinical/check.py)."""
     from dosecalc.clinical import check as chk
+    from dosecalc.clinical import cumulative
     from dosecalc.clinical.plan import name_alerts
     from dosecalc.data import regimen as rg
     from dosecalc.inputs import history as hist
@@ -289,6 +291,7 @@ def _reference(
     proposed = rg.load(req.next) if req.next is not None else None
     read = said + name_alerts(rules, loaded.names_read(), proposed.names_read if proposed else ())
     chk.preflight(loaded, person, proposed, rules, req.again)
+    read += cumulative.ids_alike(loaded.patients)
     named = list(loaded.patients) != [None]  # a patient column: per-patient output
     count = len(loaded.patients)
     if given_labs and count > 1:
