@@ -118,6 +118,11 @@ def test_a_given_gfr_is_an_estimate_held_to_the_cap_unless_it_was_measured(tmp_p
     institution caps measured values too (carboplatin.cap_given_gfr)."""
     estimate = carbo_plan(tmp_path, 6, gfr="140mL/min")
     assert estimate.administrations[0].dose.dose == pytest.approx(6 * 150)
+    # the cap lowered the dose a sixth: said, not only in the trace (GFR_CAPPED)
+    [said] = [w for w in estimate.warnings if w.code == "GFR_CAPPED"]
+    assert said.severity == "info" and "GFR 140 mL/min is above the policy's cap" in said.message
+    assert "--gfr without --gfr-measured is an estimate" in said.message
+    assert said.message.endswith("Calvert uses 125 mL/min")
     measured = carbo_plan(tmp_path, 6, gfr="140mL/min", gfr_measured=True)
     assert measured.administrations[0].dose.dose == pytest.approx(6 * 165)
     assert [w.code for w in measured.warnings if w.code == "GFR_ABOVE_CAP"] == ["GFR_ABOVE_CAP"]
@@ -129,6 +134,9 @@ def test_a_given_gfr_is_an_estimate_held_to_the_cap_unless_it_was_measured(tmp_p
         gfr_measured=True,
     )
     assert capped.administrations[0].dose.dose == pytest.approx(900)
+    [said] = [w for w in capped.warnings if w.code == "GFR_CAPPED"]
+    assert "caps a measured one too" in said.message
+    assert not [w for w in measured.warnings if w.code == "GFR_CAPPED"]
 
 
 def test_auc_without_a_way_to_get_the_gfr_is_refused(tmp_path: Path) -> None:

@@ -1368,6 +1368,9 @@ def schedule_regimen(
             Alert(CRITICAL, "GFR_BELOW_CALVERT_RANGE", w, drug="carboplatin", phase=phase)
             for w in renal.critical
         ]
+        capped = renal.capped()
+        if capped is not None:
+            warnings.append(Alert(INFO, "GFR_CAPPED", capped, drug="carboplatin", phase=phase))
     warnings += _organ_alerts(regimen, administrations, assessments, adjust_organ)
     warnings += _pgx_alerts(regimen, administrations, pgx_found, policy)
     if assessed is not None:

@@ -43,6 +43,22 @@ class Renal:
     measured: bool = False  # a measured clearance (--gfr-measured, --lab crcl)
     cap_ml_min: float | None = None  # the policy's cap a measured GFR was above (both doses)
 
+    def capped(self) -> str | None:
+        """What the cap did to a GFR it lowered (GFR_CAPPED), else None."""
+        if self.uncapped_ml_min is None:
+            return None
+        if self.measured:
+            why = "the policy caps a measured one too (carboplatin.cap_given_gfr)"
+        elif self.source == "given":
+            why = "--gfr without --gfr-measured is an estimate (say --gfr-measured if measured)"
+        else:
+            why = "Cockcroft-Gault's is an estimate"
+        return (
+            f"carboplatin: the GFR {fmt(self.uncapped_ml_min)} mL/min is above the policy's "
+            f"cap (carboplatin.gfr_cap_ml_min), and {why}: Calvert uses "
+            f"{fmt(self.gfr_ml_min)} mL/min"
+        )
+
 
 def cockcroft_gault(age_years: float, weight_kg: float, scr_mg_dl: float, sex: str) -> float:
     """CrCl (mL/min) = (140 − age) × weight / (72 × SCr), × 0.85 for women."""
