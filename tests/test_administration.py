@@ -200,31 +200,60 @@ def test_an_infusion_dose_on_a_bolus_line_is_critical(
         assert alerts == [], alerts
 
 
-def test_verify_holds_a_bolus_written_at_the_infusion_dose(run, tmp_path: Path) -> None:
-    def order(bolus_mg: int) -> Path:
-        return write(
-            tmp_path,
-            f"o{bolus_mg}.yaml",
-            f"""regimen: mfolfox6
+def _mfolfox6(tmp_path: Path, bolus: str, pump: str, name: str = "o.yaml") -> Path:
+    return write(
+        tmp_path,
+        name,
+        f"""regimen: mfolfox6
 cycle: 1
 start: 2026-12-07
 patient: {{bsa: 1.8 m2}}
 lines:
   - {{drug: oxaliplatin, dose: 153 mg, day: 1}}
   - {{drug: leucovorin, dose: 720 mg, day: 1}}
-  - {{drug: fluorouracil, dose: {bolus_mg} mg, day: 1}}
-  - {{drug: fluorouracil, dose: 4320 mg, day: 1}}
-""",
-        )
+  - {{drug: fluorouracil, dose: {bolus}, day: 1{", infusion: {type: bolus}" if bolus else ""}}}
+  - {{drug: fluorouracil, dose: {pump}, day: 1, infusion: {{type: continuous, duration: 46 h}}}}
+""".replace("dose: , ", ""),
+    )
 
-    good = run("verify", str(order(720)), "--bsa", "1.8", "--format", "json")
-    assert _bolus_alerts(json.loads(good.stdout)) == []
-    bad = run("verify", str(order(4320)), "--bsa", "1.8", "--format", "json")
+
+def test_verify_holds_a_bolus_written_at_the_infusion_dose(run, tmp_path: Path) -> None:
+    good = run("verify", str(_mfolfox6(tmp_path, "720 mg", "4320 mg")), "--bsa", "1.8",
+               "--format", "json")  # fmt: skip
+    assert good.returncode == 0 and _bolus_alerts(json.loads(good.stdout)) == [], good.stdout
+    # the two doses swapped, each line saying how it is given: the bolus line is held
+    bad = run("verify", str(_mfolfox6(tmp_path, "4320 mg", "720 mg")), "--bsa", "1.8",
+              "--format", "json")  # fmt: skip
     data = json.loads(bad.stdout)
     assert bad.returncode == 1 and data["verdict"] == "hold"
     (alert,) = _bolus_alerts(data)
     assert alert["message"].startswith("as ordered: fluorouracil 4,320 mg is 2,400 mg/m², above")
     assert "usual maximum bolus of 600 mg/m2" in alert["message"]
+
+
+def test_verify_holds_lines_that_do_not_say_which_is_the_bolus(run, tmp_path: Path) -> None:
+    """The two fluorouracil lines of mFOLFOX6 without `infusion:` were paired by their amounts:
+    4,320 mg noted 'IV bolus push' and 720 mg noted 'over 46 h' were released. Where the regimen
+    gives a drug in several ways on a day, each line must say which it is."""
+    text = _mfolfox6(tmp_path, "4320 mg", "720 mg").read_text(encoding="utf-8")
+    text = text.replace(", infusion: {type: bolus}", ', note: "IV bolus push"')
+    text = text.replace(", infusion: {type: continuous, duration: 46 h}", ', note: "pump 46 h"')
+    path = write(tmp_path, "notes.yaml", text)
+    r = run("verify", str(path), "--bsa", "1.8", "--format", "json")
+    data = json.loads(r.stdout)
+    assert r.returncode == 1 and data["verdict"] == "hold", r.stdout
+    said = [w for w in data["warnings"] if w["code"] == "ORDER_GIVEN_AS_NOT_STATED"]
+    assert [w["severity"] for w in said] == ["critical", "critical"]
+    assert (
+        "notes.yaml:8) does not say which it is: paired by its amount with continuous"
+        in (said[0]["message"])
+    )
+    # a line that says a way the regimen does not give it at that dose
+    wrong = text.replace('note: "IV bolus push"', "infusion: {type: continuous, duration: 24 h}")
+    r = run("verify", str(write(tmp_path, "w.yaml", wrong)), "--bsa", "1.8", "--format", "json")
+    data = json.loads(r.stdout)
+    [w] = [w for w in data["warnings"] if w["code"] == "ORDER_GIVEN_AS_DIFFERS"]
+    assert w["severity"] == "critical" and "says continuous infusion over 24 h" in w["message"]
 
 
 # ---------------------------------------------------------------- the order sheet on paper

@@ -341,8 +341,20 @@ def mfolfox6_order(tmp_path: Path, fluorouracil: tuple[str, str], genotype=None)
         "lines": [
             {"drug": "oxaliplatin", "dose": "153 mg", "day": 1, "route": "IV"},
             {"drug": "leucovorin", "dose": "720 mg", "day": 1, "route": "IV"},
-            {"drug": "fluorouracil", "dose": fluorouracil[0], "day": 1, "route": "IV"},
-            {"drug": "fluorouracil", "dose": fluorouracil[1], "day": 1, "route": "IV"},
+            {
+                "drug": "fluorouracil",
+                "dose": fluorouracil[0],
+                "day": 1,
+                "route": "IV",
+                "infusion": {"type": "bolus"},
+            },
+            {
+                "drug": "fluorouracil",
+                "dose": fluorouracil[1],
+                "day": 1,
+                "route": "IV",
+                "infusion": {"type": "continuous", "duration": "46 h"},
+            },
         ],
     }
     return write(tmp_path, "order.yaml", yaml.safe_dump(order, sort_keys=False))

@@ -290,11 +290,22 @@ def clean_order(cli, regimen_id: str, height: float, weight: float, cycle: int =
                 "dose": f"{a['dose']!r} {a['unit']}",
                 "day": a["day"],
                 "route": a["route"],
+                **_given_as(a["infusion"]),
             }
             for a in mine
         ],
         # the hydration, alkalinisation and level monitoring the regimen requires
         "supportive_care": [{"kind": c["kind"], "for": c["for"]} for c in plan["supportive_care"]],
+    }
+
+
+def _given_as(infusion: dict | None) -> dict:
+    """How the plan gives a dose, as an order's line states it (infusion: type, duration)."""
+    if not infusion or not infusion["type"]:
+        return {}
+    hours = infusion["duration_h"]
+    return {
+        "infusion": {"type": infusion["type"], **({"duration": f"{hours!r} h"} if hours else {})}
     }
 
 

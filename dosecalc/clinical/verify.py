@@ -350,17 +350,29 @@ def compare(
         grouped[(ln.drug, ln.day)].append(i)
     pairs: dict[int, Administration] = {}
     covers: dict[int, list[int]] = {}  # a day total of a supportive line's doses → its doses
+    ways: dict[tuple[str, int], str] = {}  # a drug and day the regimen gives in several ways
     for key, indices in grouped.items():
         options, combined = sp.combine_parts(expected.get(key, []), len(indices))
         covers.update(combined)
         ranked = sorted(
-            (abs(math.log(order.lines[i].amount / a.dose.before_rounding)), i, j)
+            (
+                not _fits(order.lines[i], a),  # a line that says how it is given, with its kind
+                abs(math.log(order.lines[i].amount / a.dose.before_rounding)),
+                i,
+                j,
+            )
             for i in indices
             for j, a in enumerate(options)
         )
+        if len({_way(a.dose.infusion) for a in options}) > 1:
+            ways[key] = ", ".join(
+                f"{a.dose.infusion.kind() if a.dose.infusion else 'as written'} "
+                f"({fmt(a.dose.dose)} {a.dose.unit})"
+                for a in options
+            )
         taken_l: set[int] = set()
         taken_e: set[int] = set()
-        for _, i, j in ranked:
+        for *_, i, j in ranked:
             if i not in taken_l and j not in taken_e:
                 pairs[i] = options[j]
                 taken_l.add(i)
@@ -371,9 +383,10 @@ def compare(
     checks: list[LineCheck | None] = [None] * len(order.lines)
     alerts: list[Alert] = []
     for i, a in pairs.items():
-        check, more = _check_line(order, order.lines[i], a, patient, policy)
+        ln = order.lines[i]
+        check, more = _check_line(order, ln, a, patient, policy)
         checks[i] = check
-        alerts += more
+        alerts += more + _given_as(order, ln, a, ways.get((ln.drug, ln.day)))
     absorbed: set[int] = set()
     for i in extra:
         ln = order.lines[i]
@@ -390,6 +403,53 @@ def compare(
     alerts += held + _missing_alerts(order, rest) + sp.missing_care(order, regimen)
     alerts += sp.antiemetic_alerts(order, plan.emetogenic)
     return [c for c in checks if c is not None], missing, alerts
+
+
+def _way(infusion: Any) -> tuple[str, float | None] | None:
+    """How a dose is given, as verify compares it: a structured infusion's type and hours."""
+    if infusion is None or infusion.type is None:
+        return None
+    return infusion.type, None if infusion.duration is None else round(infusion.duration, 6)
+
+
+def _fits(ln: OrderLine, a: Administration) -> bool:
+    """Whether how the line says it is given (if it says) agrees with the regimen line's."""
+    said, given = _way(ln.infusion), _way(a.dose.infusion)
+    if said is None or given is None:
+        return True
+    return said[0] == given[0] and (None in (said[1], given[1]) or said[1] == given[1])
+
+
+def _given_as(order: Order, ln: OrderLine, a: Administration, ways: str | None) -> list[Alert]:
+    """A line whose stated way of giving differs from the regimen line it was paired with, or
+    that does not say it where the regimen gives its drug on that day in several ways (a bolus
+    and a 46-h infusion of fluorouracil): the pairing by amount alone proves nothing of which
+    is given how, and the amounts of a bolus and an infusion swapped would pass."""
+    where = _where(order, ln.day, ln.drug)
+    if not _fits(ln, a):
+        return [
+            Alert(
+                CRITICAL,
+                "ORDER_GIVEN_AS_DIFFERS",
+                f"{ln.drug} day {ln.day}: the order's line ({ln.where}) says "
+                f"{ln.infusion.kind()}; the regimen gives the {fmt(a.dose.dose)} {a.dose.unit} "
+                f"dose it matches as {a.dose.infusion.kind()}",
+                **where,
+            )
+        ]
+    if ways is None or ln.infusion is not None:
+        return []
+    return [
+        Alert(
+            CRITICAL,
+            "ORDER_GIVEN_AS_NOT_STATED",
+            f"{ln.drug} day {ln.day}: the regimen gives it in several ways ({ways}), and the "
+            f"order's line ({ln.where}) does not say which it is: paired by its amount with "
+            f"{a.dose.infusion.kind() if a.dose.infusion else 'the line as written'}; state it "
+            "on the line (infusion: {type: bolus} or {type: continuous, duration: 46 h})",
+            **where,
+        )
+    ]
 
 
 def _where(order: Order, day: int | None, drug: str | None) -> dict[str, Any]:
@@ -690,7 +750,7 @@ def _guards(checks: list[LineCheck], plan: Plan, patient: Patient) -> list[Alert
         ln = c.line
         if (ln.drug, ln.day) in flagged:
             continue
-        infusion = c.expected.dose.infusion if c.expected else None
+        infusion = ln.infusion or (c.expected.dose.infusion if c.expected else None)
         where = dict(
             drug=ln.drug,
             phase=1,

@@ -39,6 +39,7 @@ class OrderLine:
     where: str  # "order.yaml:12" or "bundle.json entry 5"
     given_as: str = ""  # the drug name as written, when it differs from the canonical name
     auc: float | None = None  # a target AUC as written (carboplatin), mg/mL·min
+    infusion: Any = None  # how it is given, as the order states it (regimen.Infusion), or None
 
 
 @dataclass(frozen=True)

@@ -113,6 +113,7 @@ class _Request:
     route: str | None
     group: tuple[str, int, int] | None  # dosecalc's (regimen, phase, cycle)
     prescriber: str | None
+    infusion: Any = None  # how it is given (regimen.Infusion), from method and timing duration
 
 
 def read_bundle(
@@ -394,7 +395,10 @@ def _request(
         for name, what in _UNCHECKED:
             if getattr(rate, name, None) is not None:
                 seen.add(what)
+    infusion = _given_as(dosage)
     for name, what in _UNCHECKED_DOSAGE:
+        if name == "method" and infusion is not None:
+            continue  # read: how it is given, compared with the regimen's
         if getattr(dosage, name, None) not in (None, [], False):
             seen.add(what)
     for what in seen:
@@ -419,7 +423,39 @@ def _request(
         _route(dosage),
         group,
         requester,
+        infusion,
     )
+
+
+_METHOD = re.compile(r"(?P<type>bolus|infusion|continuous infusion)(?: over .*)?", re.IGNORECASE)
+
+
+def _given_as(dosage: Any) -> Any:
+    """How a dose is given, from ``method`` as dosecalc writes it (``bolus``, ``infusion over
+    2 h``, ``continuous infusion over 46 h``) and ``timing.repeat.duration``; None otherwise."""
+    from dosecalc.data.regimen import Infusion
+
+    method = dosage.method
+    text = (method.text or "").strip() if method is not None else ""
+    found = _METHOD.fullmatch(text)
+    if found is None:
+        return None
+    kind = {"bolus": "bolus", "infusion": "intermittent"}.get(found["type"].lower(), "continuous")
+    repeat = dosage.timing.repeat if dosage.timing is not None else None
+    hours = None
+    if repeat is not None and repeat.duration is not None:
+        unit = {"h": 1.0, "min": 1 / 60, "d": 24.0}.get(str(repeat.durationUnit or ""))
+        if unit is None:
+            return None
+        hours = float(repeat.duration) * unit
+    if kind != "bolus" and hours is None:
+        return None
+    try:
+        return Infusion.model_validate(
+            {"type": kind, "duration": None if hours is None else f"{hours!r} h"}
+        )
+    except ValueError:
+        return None  # a duration dosecalc does not take: method stays listed as not checked
 
 
 def _one_cycle(
@@ -522,7 +558,17 @@ def _days(
             )
             continue
         lines.append(
-            OrderLine(r.drug, r.amount, r.unit, r.written, day, r.route, r.where, r.given_as)
+            OrderLine(
+                r.drug,
+                r.amount,
+                r.unit,
+                r.written,
+                day,
+                r.route,
+                r.where,
+                r.given_as,
+                infusion=r.infusion,
+            )  # fmt: skip
         )
     if problems:
         raise FileError(*problems[:30])

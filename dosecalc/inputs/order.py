@@ -41,7 +41,7 @@ from dosecalc.data.order import (
     parse_iso_date,
 )
 from dosecalc.data.records import patient_id
-from dosecalc.data.regimen import MAX_CYCLE_LENGTH_DAYS, MAX_CYCLES
+from dosecalc.data.regimen import MAX_CYCLE_LENGTH_DAYS, MAX_CYCLES, Infusion
 
 MAX_BYTES = 5_000_000  # an order (or a bundle of one patient's requests) is small
 MAX_LINES = 500
@@ -201,7 +201,22 @@ class LineModel(_Strict):
     )
     day: StrictInt = Field(ge=1, le=MAX_CYCLE_LENGTH_DAYS, description="day of the cycle")
     route: Text | None = None
+    infusion: Infusion | None = Field(
+        None,
+        description="how it is given, as in a regimen: {type: bolus|intermittent|continuous, "
+        "duration: '46 h'}; needed where the regimen gives the drug two ways on one day",
+    )
     note: Text | None = None
+
+    @field_validator("infusion", mode="after")
+    @classmethod
+    def _typed(cls, value: Infusion | None) -> Infusion | None:
+        if value is not None and value.type is None:
+            raise ValueError(
+                "give its type, e.g. {type: bolus} or {type: continuous, duration: 46 h}: "
+                "verify compares it with the regimen's"
+            )
+        return value
 
     @field_validator("drug", mode="before")
     @classmethod
@@ -414,6 +429,7 @@ def read_yaml(text: str, source: str, sha: str, base: Path | None = None) -> Ord
                 at("lines", i),
                 raw.strip() if raw.strip().lower() != ln.drug else "",
                 auc,
+                ln.infusion,
             )
         )
     p = model.patient
