@@ -726,3 +726,27 @@ def test_an_organ_band_not_applied_advises_the_share_of_the_capped_dose(run) -> 
     assert "→ 50 % of the dose: 2 → 1 mg, not applied" in w["message"]
     [d] = [a for a in data["administrations"] if a["drug"] == "vincristine"]
     assert (d["calculated_dose"], d["standard_dose"], d["dose"]) == (4.06, 2, 2)
+
+
+@pytest.mark.parametrize(
+    ("total", "said"), [("4mg/dL", "warning"), ("3mg/dL", None), ("51.3umol/L", None)]
+)
+def test_a_total_bilirubin_decides_what_it_can_of_a_direct_bilirubin_band(
+    run, total: str, said: str | None
+) -> None:
+    """Vincristine's band reads the direct bilirubin (above 3 mg/dL: 50 %). A total of 4 mg/dL
+    was an info note 'not given, so not checked' beside doxorubicin's critical: the direct may be
+    above 3, so it is a warning that asks for it. A total of at most 3 mg/dL rules the band out
+    (the direct is a part of the total): nothing to ask."""
+    labs = ["--lab", "anc=2x10^9/L@2026-12-07", "--lab", "platelets=200x10^9/L@2026-12-07"]
+    data = plan_json(
+        run, "r-chop-21", "--bsa", "1.8", "--cycles", "1", *labs,
+        "--lab", f"bilirubin={total}@2026-12-07", "--prior", "doxorubicin=0mg/m2",
+    )  # fmt: skip
+    found = warnings_of(data, "ORGAN_FUNCTION_NOT_CHECKED", "vincristine")
+    assert [w["severity"] for w in found] == ([said] if said else [])
+    if said:
+        assert (
+            "direct bilirubin: not given, and the total (bilirubin 4 mg/dL" in found[0]["message"]
+        )
+        assert "possibly > 3 mg/dL: give the direct bilirubin" in found[0]["message"]

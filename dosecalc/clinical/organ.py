@@ -18,7 +18,16 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from dosecalc.base.numbers import fmt
-from dosecalc.data.organ import ESTIMATES, OrganBook, action, book, contains, describe, per_m2
+from dosecalc.data.organ import (
+    ESTIMATES,
+    OrganBook,
+    action,
+    below_every_band,
+    book,
+    contains,
+    describe,
+    per_m2,
+)
 
 # ---------------------------------------------------------------- loading
 
@@ -208,6 +217,17 @@ def assess(
         if not applies(rule.get("when"), protocol):
             continue
         value, reading = values.read(lab, unit, estimate)
+        if value is None and lab == "direct_bilirubin" and not reading:
+            total, words = values.read("bilirubin", unit)
+            if total is not None and below_every_band(rule["bands"], total):
+                continue  # the direct bilirubin is at most the total: no band can hold it
+            if total is not None:
+                unreadable.append(
+                    f"direct bilirubin: not given, and the total ({words}) leaves it possibly "
+                    f"{' or '.join(describe(b, unit) for b in rule['bands'])}: give the direct "
+                    "bilirubin"
+                )
+                continue
         if value is None:
             what = _lab_words(lab, estimate)
             if reading:

@@ -346,6 +346,17 @@ def contains(b: dict[str, Any], x: float) -> bool:
     return not (hi is not None and (x > hi[0] or (x == hi[0] and not hi[1])))
 
 
+def below_every_band(bands: list[dict[str, Any]], x: float) -> bool:
+    """Whether no value at most ``x`` lies in any of ``bands`` (a part is at most its whole: a
+    total bilirubin below every band of the direct bilirubin rules them all out)."""
+    x = settled(x)
+    for b in bands:
+        lo = low(b)
+        if lo is None or x > lo[0] or (x == lo[0] and lo[1]):
+            return False
+    return True
+
+
 def describe(b: dict[str, Any], unit: str) -> str:
     """'≥ 1.2 and ≤ 3 mg/dL', '< 30 mL/min'."""
     parts = []
