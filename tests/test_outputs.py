@@ -63,13 +63,20 @@ def DIA_CMD() -> list[str]:
 
 
 def test_ics_uids_are_stable_so_a_re_export_updates_the_calendar() -> None:
-    a = subprocess.run([*DIA_CMD(), "--format", "ics"], capture_output=True).stdout
+    def uids(cmd: list[str], *who: str) -> tuple[list[str], bytes]:
+        out = subprocess.run([*cmd, *who, "--format", "ics"], capture_output=True).stdout
+        return [str(e["UID"]) for e in events_of(out)[1]], out
+
+    uids_a, a = uids(DIA_CMD(), "--mrn", "P1")
     heavier = [x if x != "70kg" else "75kg" for x in DIA_CMD()]
-    b = subprocess.run([*heavier, "--format", "ics"], capture_output=True).stdout
-    uids_a = [str(e["UID"]) for e in events_of(a)[1]]
-    uids_b = [str(e["UID"]) for e in events_of(b)[1]]
+    uids_b, b = uids(heavier, "--mrn", "P1")
     assert uids_a == uids_b and len(set(uids_a)) == len(uids_a)
     assert str(events_of(a)[1][0]["DESCRIPTION"]) != str(events_of(b)[1][0]["DESCRIPTION"])
+    # another patient on the same regimen from the same day: events of their own (they had the
+    # same UIDs, and importing one calendar replaced the other patient's doses); without an
+    # identity, nothing tells two patients apart: each export has its own
+    assert not set(uids(heavier, "--mrn", "P2")[0]) & set(uids_a)
+    assert not set(uids(DIA_CMD())[0]) & set(uids(DIA_CMD())[0])
 
 
 def test_the_reference_course_exports_to_a_calendar_that_imports_cleanly(cli, tmp_path) -> None:

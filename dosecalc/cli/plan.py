@@ -149,7 +149,7 @@ def _text(outcome: Any, fmt: str, paper: str, identity: dict[str, Any]) -> str |
     if fmt == "ics":
         from dosecalc.outputs.exports import to_ics
 
-        return to_ics(result)
+        return to_ics(result, identity=identity)
     if fmt == "fhir":
         from dosecalc.outputs.exports import to_fhir
 
@@ -182,11 +182,11 @@ def _identity(
     for option, value in given.items():
         if value is None:
             continue
-        if fmt not in ("html", "fhir"):
+        if fmt not in ("html", "fhir", "ics"):
             raise fail(
                 option,
-                "identifies the patient on the order sheet and in the FHIR bundle only: give "
-                "--format html or --format fhir",
+                "identifies the patient on the order sheet, in the FHIR bundle and in the "
+                "calendar's event ids only: give --format html, fhir or ics",
             )
         if not value.strip():
             raise fail(option, "is empty")

@@ -29,10 +29,17 @@ from dosecalc.base.numbers import fmt
 NAMESPACE = uuid.UUID("6f0b9b4e-5a39-4c36-9d7e-3c1f4f6a2d10")  # dosecalc's own UUID namespace
 
 
-def plan_identity(plan: Any) -> str:
-    """What identifies a plan across re-exports: regimen or course, start, patient id."""
+def plan_identity(plan: Any, identity: dict[str, str | None] | None = None) -> str:
+    """What identifies a plan across re-exports: regimen or course, start, and the patient as
+    given (--patient, --mrn, --patient-name with --birth-date). Without any, nothing tells two
+    patients on one regimen from one start apart: each export gets ids of its own (a calendar or
+    FHIR store would otherwise replace one patient's doses with another's)."""
     what = plan.course.id if plan.course is not None else plan.regimen.id
-    return f"{what}|{plan.start.isoformat()}|{getattr(plan, 'patient_id', None) or ''}"
+    given = identity or {}
+    who = [given.get(k) or "" for k in ("patient_id", "mrn", "name", "birth_date")]
+    if not any(who):
+        who = [f"export {uuid.uuid4()}"]
+    return "|".join([what, plan.start.isoformat(), *who])
 
 
 def label(w: Alert) -> str:
@@ -59,14 +66,19 @@ def _severest(alerts: Any) -> list[Alert]:
     return sorted(dict.fromkeys(alerts), key=lambda w: -SEVERITIES.index(w.severity))
 
 
-def _uid(plan: Any, phase: int, cycle: int, day: int) -> str:
-    digest = hashlib.sha256(f"{plan_identity(plan)}|{phase}|{cycle}|{day}".encode()).hexdigest()
+def _uid(identity: str, phase: int, cycle: int, day: int) -> str:
+    digest = hashlib.sha256(f"{identity}|{phase}|{cycle}|{day}".encode()).hexdigest()
     return f"{digest[:32]}@dosecalc"
 
 
-def to_ics(plan: Any, now: datetime | None = None) -> bytes:
+def to_ics(
+    plan: Any, now: datetime | None = None, identity: dict[str, str | None] | None = None
+) -> bytes:
+    """The plan as an iCalendar file: one all-day event per administration day; UIDs that stay
+    the same across re-exports for one patient as identified (``identity``, see plan_identity)."""
     from icalendar import Calendar, Event, vText
 
+    ident = plan_identity(plan, identity)
     now = now or datetime.now(UTC)
     cal = Calendar()
     cal.add("prodid", f"-//dosecalc//dosecalc {__version__}//EN")
@@ -85,7 +97,7 @@ def to_ics(plan: Any, now: datetime | None = None) -> bytes:
     ):
         given = [plan.administrations[i] for i in indices]
         event = Event()
-        event.add("uid", _uid(plan, phase, cycle, day))
+        event.add("uid", _uid(ident, phase, cycle, day))
         event.add("dtstamp", now)
         event.add("dtstart", when)
         event.add("dtend", when + timedelta(days=1))
@@ -126,8 +138,8 @@ def _where(w: Alert) -> tuple[object, ...]:
     return (w.code, w.drug, w.phase, w.cycle, w.day, w.date, w.message)
 
 
-def _ref_id(plan: Any, *parts: object) -> str:
-    return str(uuid.uuid5(NAMESPACE, "|".join([plan_identity(plan), *map(str, parts)])))
+def _ref_id(ident: str, *parts: object) -> str:
+    return str(uuid.uuid5(NAMESPACE, "|".join([ident, *map(str, parts)])))
 
 
 def _which(a: Any) -> str:
@@ -185,8 +197,9 @@ def to_fhir(plan: Any, identity: dict[str, str | None] | None = None) -> dict[st
     """A FHIR R4 Bundle (type collection) of the plan; ``identity`` (name, mrn, birth_date,
     patient_id) as given on the command line goes into the Patient resource."""
     p = plan.patient
-    patient_id = _ref_id(plan, "patient")
-    careplan_id = _ref_id(plan, "careplan")
+    ident = plan_identity(plan, identity)
+    patient_id = _ref_id(ident, "patient")
+    careplan_id = _ref_id(ident, "careplan")
     entries: list[dict[str, Any]] = []
     observations = []
     for code, display, value, unit in (
@@ -196,7 +209,7 @@ def to_fhir(plan: Any, identity: dict[str, str | None] | None = None) -> dict[st
     ):
         if value is None:
             continue
-        oid = _ref_id(plan, "observation", code)
+        oid = _ref_id(ident, "observation", code)
         observations.append(oid)
         entries.append(
             {
@@ -227,12 +240,12 @@ def to_fhir(plan: Any, identity: dict[str, str | None] | None = None) -> dict[st
             }
         )
     per, _ = carried(plan)
-    issues = {_where(w): (w, _ref_id(plan, "issue", *_where(w))) for ws in per for w in ws}
+    issues = {_where(w): (w, _ref_id(ident, "issue", *_where(w))) for ws in per for w in ws}
     requests = []
     for a, alerts in zip(plan.administrations, per, strict=True):
         d = a.dose
         at = () if a.at_h is None else (f"at {a.at_h:g} h",)  # a supportive line's timed doses
-        rid = _ref_id(plan, "request", a.phase, a.cycle, a.day, d.drug, d.protocol.text, *at)
+        rid = _ref_id(ident, "request", a.phase, a.cycle, a.day, d.drug, d.protocol.text, *at)
         requests.append(rid)
         unit = "mg" if d.unit == "mg" else "[U]"
         basis = {
@@ -325,7 +338,7 @@ def to_fhir(plan: Any, identity: dict[str, str | None] | None = None) -> dict[st
     return {
         "resourceType": "Bundle",
         "type": "collection",
-        "id": _ref_id(plan, "bundle"),
+        "id": _ref_id(ident, "bundle"),
         "meta": {"tag": [{"system": "urn:dosecalc", "code": f"dosecalc-{__version__}"}]},
         "entry": [
             {"fullUrl": f"urn:uuid:{patient_id}", "resource": patient},
