@@ -112,7 +112,8 @@ def test_identification_options_refused_where_nothing_would_print_them(run) -> N
     p = run(*MFOLFOX6, "--mrn", "A-17")
     assert p.returncode == 2
     assert (
-        "--mrn: identifies the patient on the order sheet, in the FHIR bundle and in the" in p.stderr
+        "--mrn: identifies the patient on the order sheet, in the FHIR bundle and in the"
+        in p.stderr
     )
 
 

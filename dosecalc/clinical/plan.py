@@ -310,6 +310,9 @@ PER_CYCLE = frozenset(
     ("LAB_GATE_FAILED", "LAB_GATE_NOT_CHECKED", "LAB_GATE_PENDING", "LAB_STALE", "LAB_UNDATED")
 )
 NO_ADMINISTRATION = frozenset(("ABBREVIATION_READ",))
+# a lifetime total past a threshold or limit: every later dose of the drug is past it too (an
+# export that marked only the dose that crossed it showed the later ones without the limit)
+ONWARD = frozenset(("CUMULATIVE_THRESHOLD_REACHED", "CUMULATIVE_LIMIT_EXCEEDED"))
 
 
 def alerts_by_administration(plan: Plan) -> tuple[list[list[Alert]], list[Alert]]:
@@ -334,9 +337,19 @@ def alerts_by_administration(plan: Plan) -> tuple[list[list[Alert]], list[Alert]
                 i in exact
                 or (w.code in PER_DOSE and any(a.dose is d for d in doses))
                 or (w.code in PER_ORDER and (a.phase, a.dose.drug, a.dose.protocol) in orders)
+                or (w.code in ONWARD and a.dose.drug == w.drug and _on_or_after(a, w))
             ):
                 per[i].append(w)
     return per, whole
+
+
+def _on_or_after(a: Administration, w: Alert) -> bool:
+    """Whether administration ``a`` comes at or after where warning ``w`` is (its date, else its
+    phase, cycle and day)."""
+    if w.date is not None and a.date is not None:
+        return a.date >= w.date
+    at = (w.phase or 0, w.cycle or 0, w.day or 0)
+    return (a.phase, a.cycle, a.day) >= at
 
 
 def _named(w: Alert, administrations: Sequence[Administration], given: set[str]) -> list[int]:
