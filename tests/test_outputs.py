@@ -474,3 +474,18 @@ def test_each_line_of_one_drug_keeps_its_own_note_number(cli, tmp_path: Path, da
     _, text, _ = cli(*args, "--format", "json")
     notes = [a["note"] for a in json.loads(text)["administrations"] if a["drug"] == "capecitabine"]
     assert notes == ["morning", "evening"] * (14 if days == "1-14" else 2)
+
+
+def test_a_reduced_dose_says_so_in_the_calendar(cli) -> None:
+    """'doxorubicin 91.5 mg IV (50 mg/m², bsa)' at 2.44 m² contradicted itself: the reduction and
+    its reason (DOSE_MODIFIED, a note) stayed in the table; now each export carries it."""
+    code, out, err = cli(
+        "plan", "r-chop-21", "--height", "195cm", "--weight", "110kg", "--start", "2027-03-15",
+        "--cycles", "2", "--reduce", "doxorubicin=25%@2", "--reason", "neutropenia",
+        "--format", "ics",
+    )  # fmt: skip
+    assert code == 0, err
+    _, events = events_of(out.encode() if isinstance(out, str) else out)
+    said = [str(e["DESCRIPTION"]) for e in events if "DOSE_MODIFIED" in str(e["DESCRIPTION"])]
+    assert len(said) == 1 and "doxorubicin 91.5 mg" in said[0]
+    assert "standard 122 mg, reduced 25 % from cycle 2 (neutropenia) → 91.5 mg" in said[0]

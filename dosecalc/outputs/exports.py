@@ -57,7 +57,14 @@ def carried(plan: Any) -> tuple[list[list[Alert]], list[Alert]]:
     per, whole = alerts_by_administration(plan)
     header = _severest(w for w in whole if w.severity != INFO)
     everywhere = [w for w in header if w.severity == CRITICAL]
-    return [_severest([*(w for w in ws if w.severity != INFO), *everywhere]) for ws in per], header
+    return [_severest([*(w for w in ws if _carried(w)), *everywhere]) for ws in per], header
+
+
+def _carried(w: Alert) -> bool:
+    """Whether an administration's export carries ``w``: warnings and criticals, and the note
+    that its dose is not the standard one (DOSE_MODIFIED: a calendar line '90.4 mg (50 mg/m²)'
+    at 2.41 m² contradicts itself without the reduction and its reason)."""
+    return w.severity != INFO or w.code == "DOSE_MODIFIED"
 
 
 def _severest(alerts: Any) -> list[Alert]:
