@@ -489,3 +489,17 @@ def test_a_reduced_dose_says_so_in_the_calendar(cli) -> None:
     said = [str(e["DESCRIPTION"]) for e in events if "DOSE_MODIFIED" in str(e["DESCRIPTION"])]
     assert len(said) == 1 and "doxorubicin 91.5 mg" in said[0]
     assert "standard 122 mg, reduced 25 % from cycle 2 (neutropenia) → 91.5 mg" in said[0]
+
+
+@needs_browser
+def test_the_course_sheet_prints_every_file_hash_whole(cli, tmp_path: Path) -> None:
+    """The course file's and each phase's regimen SHA-256 ran off the right edge of the A4 page
+    (cut mid-hash): they tie each dose to one version of a file, so each is printed whole."""
+    html = tmp_path / "course.html"
+    code, _, err = cli("plan", REFERENCE, "--format", "html", "--output", str(html))
+    assert code == 1, err  # the epirubicin limit: the sheet still prints
+    import hashlib
+
+    _, text, _ = pdf_of(html, tmp_path)
+    flat = "".join(text.split())
+    assert hashlib.sha256(Path(REFERENCE).read_bytes()).hexdigest() in flat
