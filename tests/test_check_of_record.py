@@ -544,3 +544,12 @@ def test_an_order_s_lifetime_total_is_one_number(cli, tmp_path: Path) -> None:
            if w["code"] == "LIFETIME_EXPOSURE_UNKNOWN" and w["drug"] == "epirubicin"]  # fmt: skip
     assert f"its total ({epi['total']:.1f} mg/m²)" in w["message"], (epi, w["message"])
     assert epi["total"] > 100  # 189 mg / 1.8447 m², not the recomputed 90
+
+
+def test_a_prior_per_m2_of_a_drug_kept_in_mg_is_told_so(cli) -> None:
+    """--prior vincristine=1mg/m2 (vincristine's total is kept in mg) was told it was 'an
+    absolute dose' to be written per m²: the reverse of what it was."""
+    code, out, _ = cli("check", "--prior", "vincristine=1mg/m2", "--bsa", "1.8", "--format", "json")
+    [w] = [w for w in json.loads(out)["warnings"] if w["code"] == "BSA_ASSUMED"]
+    assert "the --prior amount, written per m², was converted with" in w["message"]
+    assert "write it in mg (--prior vincristine=AMOUNTmg)" in w["message"]

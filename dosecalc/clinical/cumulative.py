@@ -310,9 +310,14 @@ def bsa_assumed_alert(drug: str, n: int, first: str, described: str) -> Alert:
     """``n`` rows of ``drug`` without their own BSA (the first at ``first``) were converted with
     the patient's BSA (``described``)."""
     if n == 1 and first == "--prior":  # an amount typed on the command line has no rows
+        unit = tracking_unit(drug, ceilings_book())
+        if unit.endswith("/m2"):
+            was, write = "an absolute dose", f"per m² (--prior {drug}=AMOUNT{unit})"
+        else:  # kept absolute (vincristine in mg): the amount was written per m²
+            was, write = "written per m²", f"in {unit} (--prior {drug}=AMOUNT{unit})"
         message = (
-            f"{drug}: the --prior amount, an absolute dose, was converted with {described}; "
-            f"write it per m² (--prior {drug}=AMOUNTmg/m2) if the BSA it was given at differed"
+            f"{drug}: the --prior amount, {was}, was converted with {described}; write it "
+            f"{write} if the BSA it was given at differed"
         )
     else:
         rows = "row" if n == 1 else f"{n} rows"
