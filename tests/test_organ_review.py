@@ -750,3 +750,14 @@ def test_a_total_bilirubin_decides_what_it_can_of_a_direct_bilirubin_band(
             "direct bilirubin: not given, and the total (bilirubin 4 mg/dL" in found[0]["message"]
         )
         assert "possibly > 3 mg/dL: give the direct bilirubin" in found[0]["message"]
+
+
+def test_a_given_gfr_is_printed_with_the_digits_that_keep_it_off_a_band_edge(run) -> None:
+    """A measured GFR of 39.99 mL/min read 'GFR 40 mL/min' beside the band '< 40' it is in."""
+    data = plan_json(
+        run, "ap", "--height", "170cm", "--weight", "70kg", "--cycles", "1",
+        "--gfr", "39.99mL/min", "--gfr-measured", "--prior", "doxorubicin=0mg/m2",
+    )  # fmt: skip
+    found = [w["message"] for w in data["warnings"] if w["drug"] == "cisplatin"]
+    assert any("GFR 39.99 mL/min as given" in m for m in found), found
+    assert not any("GFR 40 mL/min" in m for m in found)

@@ -266,7 +266,7 @@ class Kidney(NamedTuple):
             v, native, reading = (
                 self.measured_ml_min,
                 "mL/min",
-                f"measured creatinine clearance {fmt(self.measured_ml_min)} mL/min (--lab crcl)",
+                f"measured creatinine clearance {measured(self.measured_ml_min)} mL/min (--lab crcl)",
             )
         elif self.gfr_used:
             v, native, reading = self.gfr_ml_min or 0.0, "mL/min", self.gfr_words()
@@ -299,7 +299,7 @@ class Kidney(NamedTuple):
 
     def gfr_words(self, more: str = "") -> str:
         how = "measured, --gfr-measured" if self.gfr_measured else "an estimate, --gfr"
-        return f"GFR {fmt(self.gfr_ml_min or 0)} mL/min as given ({how}{more})"
+        return f"GFR {measured(self.gfr_ml_min or 0)} mL/min as given ({how}{more})"
 
     def as_dict(self) -> dict[str, object]:
         return {
