@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from dosecalc.data.regimen import library_ids
 from dosecalc.data.regimen import load as load_regimen
-from tests.conftest import TODAY, schema, write
+from tests.conftest import ROOT, TODAY, schema, write
 from tests.strategies import adults
 
 VERIFY_SCHEMA = schema("verify-output")
@@ -1051,3 +1051,21 @@ def test_a_supportive_item_whose_text_says_nothing_is_ordered_is_refused(
     assert code == 2 and out == "", out
     assert f"text {text!r} says no hydration is ordered" in err and "Traceback" not in err
     assert "order.yaml:" in err, err
+
+
+def test_an_order_cannot_bring_its_own_copy_of_a_library_regimen(cli, tmp_path: Path) -> None:
+    """An order naming `regimen: ec.yaml`, a copy of the library's EC (same id, name, version)
+    with epirubicin 120 mg/m² for 90, was released at 221 mg: only the file's SHA-256 differed."""
+    text = (ROOT / "regimens" / "ec.yaml").read_text(encoding="utf-8")
+    assert "dose: 90 mg/m2" in text
+    write(tmp_path, "ec.yaml", text.replace("dose: 90 mg/m2", "dose: 120 mg/m2", 1))
+    order = ec_order()
+    order["regimen"] = "ec.yaml"
+    code, data = verify_json(cli, save(tmp_path, order), *PATIENT)
+    assert code == 1 and data["verdict"] == "hold"
+    [w] = [w for w in data["warnings"] if w["code"] == "ORDER_REGIMEN_VERSION_MISMATCH"]
+    assert "that is not the library's ec" in w["message"] and w["severity"] == "critical"
+    # the library's own file, named by its path, is the library's regimen
+    order["regimen"] = str(ROOT / "regimens" / "ec.yaml")
+    code, data = verify_json(cli, save(tmp_path, order), *PATIENT)
+    assert "ORDER_REGIMEN_VERSION_MISMATCH" not in {w["code"] for w in data["warnings"]}

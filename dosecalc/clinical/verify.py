@@ -34,7 +34,7 @@ from dosecalc.clinical.policy import Policy
 from dosecalc.clinical.schedule import Administration
 from dosecalc.data import drugs
 from dosecalc.data.order import ORDER, PHARMACIST, Acknowledgement, Order, OrderLine, date_of
-from dosecalc.data.regimen import DoseSpec, Regimen
+from dosecalc.data.regimen import DoseSpec, Regimen, library_sha256
 
 RELEASE, NOTES, HOLD = "release", "release-with-notes", "hold"
 OK, OUTSIDE, NOT_IN_REGIMEN, WRONG_ROUTE = (
@@ -882,6 +882,20 @@ def _order_alerts(
                 "protocol the prescriber may not have used. Compare the two versions "
                 f"(dosecalc regimens diff OLD.yaml {regimen.id}) and have the order rewritten "
                 "from the version in force",
+            )
+        )
+    library = library_sha256(regimen.id)
+    if library is not None and regimen.sha256 is not None and library != regimen.sha256:
+        out.append(
+            Alert(
+                CRITICAL,
+                "ORDER_REGIMEN_VERSION_MISMATCH",
+                f"the order names a regimen file with the id {regimen.id} (sha256 "
+                f"{regimen.sha256[:12]}…) that is not the library's {regimen.id} (sha256 "
+                f"{library[:12]}…): the doses were recomputed from a protocol that is not the one "
+                f"in force. Compare them (dosecalc regimens diff FILE {regimen.id}); verify "
+                f"against the library's (regimen: {regimen.id}), or give the file an id of its "
+                "own if it is another protocol",
             )
         )
     if order.regimen_sha256 is not None and order.regimen_sha256 != regimen.sha256:

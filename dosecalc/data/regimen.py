@@ -1112,6 +1112,14 @@ def _shown(source: str) -> str:
     return source
 
 
+def library_sha256(regimen_id: str) -> str | None:
+    """The SHA-256 of the library's file of that id (None: the library has none)."""
+    import hashlib
+
+    path = library_dir() / f"{regimen_id}.yaml"
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+
+
 def load_file(path: Path) -> Regimen:
     from dosecalc.data import yamlfile
 
