@@ -446,41 +446,63 @@ def usual_maximum_alert(
     written_to: float = 0.0,
 ) -> Any:
     """DOSE_ABOVE_USUAL_MAXIMUM (critical) for a dose above its drug's usual maximum single dose
-    (or bolus), or None. A guard the drug data marks unverified decides nothing unless the
-    policy allows unverified data (data.allow_unverified): the dose above it is then said as
-    DOSE_GUARD_UNVERIFIED (warning), naming the number, never passed over in silence.
-    ``written_to``: half the last digit of a dose as written (221.36 mg: 0.005 mg)."""
-    from dosecalc.base.alerts import CRITICAL, WARNING, Alert
-
-    above = above_usual_maximum(dose, patient, written_to)
-    if not above:
+    (or bolus), or None (guard_alert says which). ``written_to``: half the last digit of a dose
+    as written (221.36 mg: 0.005 mg)."""
+    found = usual_maximum_excess(dose, patient, written_to)
+    if found is None:
         return None
-    if _guard(dose).verified or policy["data.allow_unverified"]:
-        return Alert(CRITICAL, "DOSE_ABOVE_USUAL_MAXIMUM", f"{prefix}{above}", **where)
+    text, ratio, verified = found
+    return guard_alert(f"{prefix}{text}", ratio, verified, policy, where)
+
+
+def guard_alert(
+    text: str, ratio: float, verified: bool, policy: Policy, where: dict[str, Any]
+) -> Any:
+    """The one alert of a dose above its drug's usual maximum single dose (or bolus), on every
+    path (plan, course, verify, validate): ``text`` says the dose and the guard, ``ratio`` is
+    how many times the guard the dose is at least. DOSE_ABOVE_USUAL_MAXIMUM (critical) when the
+    guard is verified, when the policy allows unverified data (data.allow_unverified), or when
+    the dose is ten times the guard or more (single_dose.TEN_FOLD: a unit or decimal slip past
+    doubt, whatever the guard's review); else DOSE_GUARD_UNVERIFIED (warning), naming the
+    number, never passed over in silence."""
+    from dosecalc.base.alerts import CRITICAL, WARNING, Alert
+    from dosecalc.clinical.single_dose import TEN_FOLD
+
+    if verified or policy["data.allow_unverified"]:
+        return Alert(CRITICAL, "DOSE_ABOVE_USUAL_MAXIMUM", text, **where)
+    if ratio >= TEN_FOLD:
+        return Alert(
+            CRITICAL,
+            "DOSE_ABOVE_USUAL_MAXIMUM",
+            f"{text}; that maximum is marked unverified in the drug data, but the dose is "
+            f"{fmt(TEN_FOLD)} times it or more: a unit or decimal slip past doubt",
+            **where,
+        )
     return Alert(
         WARNING,
         "DOSE_GUARD_UNVERIFIED",
-        f"{prefix}{above}; that maximum is marked unverified in the drug data, so it holds "
+        f"{text}; that maximum is marked unverified in the drug data, so it holds "
         "nothing unless the institution allows unverified data (data.allow_unverified): check "
         "the dose against the protocol",
         **where,
     )
 
 
-def _guard(dose: Dose) -> Any:
-    """The guard a dose is held to: the drug's usual maximum bolus for a bolus where it has one,
-    else its usual maximum single dose."""
-    single = drugs.lookup(dose.drug).max_single_dose
-    given_as_bolus = dose.infusion is not None and dose.infusion.type == "bolus"
-    bolus = single.bolus if given_as_bolus and single is not None else None
-    return bolus or single
-
-
 def above_usual_maximum(dose: Dose, patient: Patient, written_to: float = 0.0) -> str | None:
     """A sentence when the dose is above the drug's usual maximum single dose (ten-fold guard),
-    or, for a dose given as a bolus, above the drug's usual maximum bolus where it has one. A
-    dose as written (``written_to``: half its last digit) is above only when every dose it
-    rounds from is: 221.36 mg is the 221.359 mg of 120 mg/m² × 1.8447 m² rounded, not above
+    or None (usual_maximum_excess)."""
+    found = usual_maximum_excess(dose, patient, written_to)
+    return None if found is None else found[0]
+
+
+def usual_maximum_excess(
+    dose: Dose, patient: Patient, written_to: float = 0.0
+) -> tuple[str, float, bool] | None:
+    """When the dose is above the drug's usual maximum single dose (ten-fold guard), or, for a
+    dose given as a bolus, above the drug's usual maximum bolus where it has one: the sentence,
+    how many times the guard the dose is at least, and whether the guard is verified; else
+    None. A dose as written (``written_to``: half its last digit) is above only when every dose
+    it rounds from is: 221.36 mg is the 221.359 mg of 120 mg/m² × 1.8447 m² rounded, not above
     120 mg/m²."""
     single = drugs.lookup(dose.drug).max_single_dose
     if single is None:
@@ -498,13 +520,16 @@ def above_usual_maximum(dose: Dose, patient: Patient, written_to: float = 0.0) -
     else:
         return None
     given = dose.dose / per
-    if (dose.dose - written_to) / per <= spec.amount * (1 + 1e-9):
+    least = (dose.dose - written_to) / per
+    if least <= spec.amount * (1 + 1e-9):
         return None
     verified = "" if guard.verified else " (unverified)"
     return (
         f"{dose.drug} {fmt(dose.dose)} {dose.unit} is {fmt(given)} {unit}, above the usual "
         f"maximum {'single dose' if bolus is None else 'bolus'} of {guard.dose}{verified} "
-        f"({guard.source}); check for a unit or decimal error before giving it"
+        f"({guard.source}); check for a unit or decimal error before giving it",
+        least / spec.amount,
+        guard.verified,
     )
 
 
