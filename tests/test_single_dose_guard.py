@@ -97,3 +97,124 @@ def test_ten_fold_above_an_unverified_maximum_as_ordered_holds_verify(run, tmp_p
     found = guard_warnings(json.loads(p.stdout))
     assert [(w["severity"], w["code"]) for w in found] == [("critical", "DOSE_ABOVE_USUAL_MAXIMUM")]
     assert found[0]["message"].startswith("as ordered: gemcitabine 30,000 mg")
+
+
+# ---------------------------------------------------------------- the day's total
+
+
+def test_two_lines_of_one_drug_on_one_day_are_summed(run, tmp_path: Path) -> None:
+    """Doxorubicin 75 mg/m² written twice on day 1 is 150 mg/m² that day (usual maximum
+    90 mg/m² for one administration day): each line alone passed, and the plan said nothing."""
+    path = regimen(
+        tmp_path,
+        "dox-split",
+        line("doxorubicin", "75 mg/m2", note="first half"),
+        line("doxorubicin", "75 mg/m2", note="second half"),
+    )
+    code, data = plan_json(run, path, "--prior", "doxorubicin=0mg/m2")
+    [w] = guard_warnings(data)
+    assert code == 1 and (w["severity"], w["day"]) == ("critical", 1)
+    assert (
+        "276.7 mg in one day, 138.3 mg on dox-split day 1 (first half) + 138.3 mg on "
+        in (w["message"])
+    )
+    assert "is 150 mg/m², above the usual maximum single dose of 90 mg/m2 for one " in w["message"]
+
+
+def test_a_twice_daily_drug_is_held_to_its_daily_maximum(run, tmp_path: Path) -> None:
+    """Capecitabine's usual maximum is 2500 mg/m² a day (1250 mg/m² twice daily): 2500 mg/m²
+    morning and evening is 5000 mg/m² a day; once per distinct pair of doses, not per day."""
+    path = regimen(
+        tmp_path,
+        "cape2x",
+        line("capecitabine", "2500 mg/m2", "1-14", route="PO", note="morning"),
+        line("capecitabine", "2500 mg/m2", "1-14", route="PO", note="evening"),
+    )
+    code, data = plan_json(run, path, "--genotype", "DPYD=*1/*1")
+    [w] = guard_warnings(data)
+    assert code == 1 and w["severity"] == "critical" and "5,000 mg/m²" in w["message"]
+    correct = regimen(
+        tmp_path,
+        "cape",
+        line("capecitabine", "1250 mg/m2", "1-14", route="PO", note="morning"),
+        line("capecitabine", "1250 mg/m2", "1-14", route="PO", note="evening"),
+    )
+    assert guard_warnings(plan_json(run, correct, "--genotype", "DPYD=*1/*1")[1]) == []
+
+
+def test_two_phases_of_a_course_on_one_day_are_summed(run, tmp_path: Path) -> None:
+    """Two EC phases starting the same day give epirubicin 90 mg/m² twice on that day: 180 mg/m²
+    against the usual maximum of 150 mg/m²."""
+    start = TODAY.isoformat()
+    course = write(
+        tmp_path,
+        "course.yaml",
+        f"course: c\nphases:\n  - regimen: ec\n    cycles: 1\n    start: {start}\n"
+        f"  - regimen: ec\n    cycles: 1\n    start: {start}\n",
+    )
+    code, data = plan_json(run, course, "--prior", "epirubicin=0mg/m2", patient=PATIENT)
+    [w] = guard_warnings(data)
+    assert code == 1 and w["severity"] == "critical" and w["phase"] is None
+    assert "on phase 1, ec day 1 + " in w["message"] and "on phase 2, ec day 1" in w["message"]
+
+
+def test_a_bolus_and_an_infusion_of_fluorouracil_are_held_each_to_its_own_guard(
+    run, tmp_path: Path
+) -> None:
+    """Fluorouracil's data holds a bolus to 600 mg/m² and one infusion to 3200 mg/m² (one
+    administration there is one bolus or one infusion): FOLFOX6's 400 mg/m² bolus and 3000 mg/m²
+    46-h infusion on day 1 (3400 mg/m² together) is no finding; two 400 mg/m² boluses on one
+    day are 800 mg/m² of boluses."""
+    infusion = {"type": "continuous", "duration": "46 h"}
+    folfox6 = regimen(
+        tmp_path,
+        "folfox6",
+        line("fluorouracil", "400 mg/m2", infusion={"type": "bolus"}),
+        line("fluorouracil", "3000 mg/m2", infusion=infusion),
+    )
+    assert guard_warnings(plan_json(run, folfox6)[1]) == []
+    twice = regimen(
+        tmp_path,
+        "bolus2x",
+        line("fluorouracil", "400 mg/m2", infusion={"type": "bolus"}, note="a"),
+        line("fluorouracil", "400 mg/m2", infusion={"type": "bolus"}, note="b"),
+    )
+    [w] = guard_warnings(plan_json(run, twice)[1])
+    assert "800 mg/m², above the usual maximum bolus of 600 mg/m2 for one" in w["message"]
+
+
+def test_no_library_regimen_gains_a_guard_finding_for_an_adult(run) -> None:
+    """The day's total adds nothing to the packaged regimens as written (mFOLFOX6's bolus and
+    infusion, mesna and leucovorin at their hours): the guard's only findings for a 175 cm,
+    70 kg adult are cisplatin 140 mg/m² of the reference case's DDP regimens."""
+    from dosecalc.data.regimen import library_ids
+
+    found = set()
+    for rid in library_ids():
+        _, data = plan_json(run, rid, "--age", "50", "--sex", "male", "--scr", "0.9mg/dL")
+        found |= {(rid, w["drug"], w["code"]) for w in guard_warnings(data)}
+    assert found == {
+        ("ddp-epi", "cisplatin", "DOSE_ABOVE_USUAL_MAXIMUM"),
+        ("ddp-ifo", "cisplatin", "DOSE_ABOVE_USUAL_MAXIMUM"),
+    }
+
+
+def test_two_lines_of_one_drug_as_ordered_are_summed_in_verify(run, tmp_path: Path) -> None:
+    order = {
+        "regimen": "ec",
+        "cycle": 1,
+        "start": (TODAY + timedelta(days=7)).isoformat(),
+        "patient": {"height": "175 cm", "weight": "70 kg", "measured": TODAY.isoformat()},
+        "lines": [
+            {"drug": "epirubicin", "dose": "166 mg", "day": 1, "route": "IV"},
+            {"drug": "epirubicin", "dose": "166 mg", "day": 1, "route": "IV"},
+            {"drug": "cyclophosphamide", "dose": "1107 mg", "day": 1, "route": "IV"},
+        ],
+    }
+    written = write(tmp_path, "order.yaml", yaml.safe_dump(order, sort_keys=False))
+    p = run("verify", str(written), *PATIENT, "--prior", "epirubicin=0mg/m2", "--format", "json")
+    assert p.returncode == 1, p.stderr
+    [w] = guard_warnings(json.loads(p.stdout))
+    assert w["message"].startswith("as ordered: epirubicin 332 mg in one day, 166 mg on ec day 1")
+    assert w["message"].count("order.yaml:") == 2  # each line where it was written
+    assert "), is 180 mg/m²" in w["message"]

@@ -496,14 +496,15 @@ def above_usual_maximum(dose: Dose, patient: Patient, written_to: float = 0.0) -
 
 
 def usual_maximum_excess(
-    dose: Dose, patient: Patient, written_to: float = 0.0
+    dose: Dose, patient: Patient, written_to: float = 0.0, summed: str = ""
 ) -> tuple[str, float, bool] | None:
     """When the dose is above the drug's usual maximum single dose (ten-fold guard), or, for a
     dose given as a bolus, above the drug's usual maximum bolus where it has one: the sentence,
     how many times the guard the dose is at least, and whether the guard is verified; else
     None. A dose as written (``written_to``: half its last digit) is above only when every dose
     it rounds from is: 221.36 mg is the 221.359 mg of 120 mg/m² × 1.8447 m² rounded, not above
-    120 mg/m²."""
+    120 mg/m². ``summed``: the lines whose doses of one day ``dose`` adds up (the guard is the
+    usual maximum of one administration day), named in the sentence."""
     single = drugs.lookup(dose.drug).max_single_dose
     if single is None:
         return None
@@ -524,10 +525,14 @@ def usual_maximum_excess(
     if least <= spec.amount * (1 + 1e-9):
         return None
     verified = "" if guard.verified else " (unverified)"
+    what = "single dose" if bolus is None else "bolus"
+    total, day = f"{fmt(dose.dose)} {dose.unit}", ""
+    if summed:
+        total, day = f"{total} in one day, {summed},", " for one administration day"
     return (
-        f"{dose.drug} {fmt(dose.dose)} {dose.unit} is {fmt(given)} {unit}, above the usual "
-        f"maximum {'single dose' if bolus is None else 'bolus'} of {guard.dose}{verified} "
-        f"({guard.source}); check for a unit or decimal error before giving it",
+        f"{dose.drug} {total} is {fmt(given)} {unit}, above the usual maximum {what} of "
+        f"{guard.dose}{day}{verified} ({guard.source}); check for a unit or decimal error "
+        "before giving it",
         least / spec.amount,
         guard.verified,
     )
