@@ -218,3 +218,75 @@ def test_two_lines_of_one_drug_as_ordered_are_summed_in_verify(run, tmp_path: Pa
     assert w["message"].startswith("as ordered: epirubicin 332 mg in one day, 166 mg on ec day 1")
     assert w["message"].count("order.yaml:") == 2  # each line where it was written
     assert "), is 180 mg/m²" in w["message"]
+
+
+# ---------------------------------------------------------------- regimens validate
+
+
+def validate(run, path: Path) -> tuple[int, str]:
+    p = run("regimens", "validate", str(path))
+    assert p.returncode in (0, 1), p.stderr
+    return p.returncode, p.stdout
+
+
+def test_validate_reports_a_dose_above_the_usual_maximum_as_plan_does(run, tmp_path: Path) -> None:
+    """Doxorubicin 600 mg/m² and 60 g/m² were "ok" (exit 0) while plan of the same file is
+    critical: per m² against a per-m² guard needs no patient."""
+    for dose, shown in (("600 mg/m2", "600 mg/m²"), ("60 g/m2", "60,000 mg/m²")):
+        path = regimen(tmp_path, "dox", line("doxorubicin", dose))
+        code, out = validate(run, path)
+        assert code == 1 and out.startswith("critical: ")
+        assert f"critical DOSE_ABOVE_USUAL_MAXIMUM: doxorubicin {dose} (dox line 1) is {shown}" in (
+            out
+        )
+        assert plan_json(run, path, "--prior", "doxorubicin=0mg/m2")[0] == 1
+
+
+def test_validate_judges_across_bases_only_at_the_bounds(run, tmp_path: Path) -> None:
+    """A flat dose against a per-m² guard is judged at the largest BSA dosecalc takes (4 m²):
+    doxorubicin 400 mg is 100 mg/m² there (critical); 60 mg/kg is 7.5 mg/m² at 0.5 kg and 4 m²,
+    so validate leaves it to plan, which has the patient."""
+    code, out = validate(run, regimen(tmp_path, "flat", line("doxorubicin", "400 mg")))
+    assert code == 1 and "is 100 mg/m² even at the largest BSA dosecalc takes (4 m²)" in out
+    assert validate(run, regimen(tmp_path, "kg", line("doxorubicin", "60 mg/kg")))[0] == 0
+
+
+def test_validate_sums_a_day_and_says_what_an_unverified_guard_says(run, tmp_path: Path) -> None:
+    path = regimen(
+        tmp_path,
+        "dox-split",
+        line("doxorubicin", "75 mg/m2", note="first half"),
+        line("doxorubicin", "75 mg/m2", note="second half"),
+    )
+    code, out = validate(run, path)
+    assert code == 1
+    assert "75 mg/m2 on day 1 (dox-split line 1: first half) + 75 mg/m2 on day 1" in out
+    code, out = validate(run, regimen(tmp_path, "gem6x", line("gemcitabine", "9000 mg/m2")))
+    assert code == 0 and "notice: warning DOSE_GUARD_UNVERIFIED: gemcitabine 9000 mg/m2" in out
+    code, out = validate(run, regimen(tmp_path, "gem20x", line("gemcitabine", "20000 mg/m2")))
+    assert code == 1 and "slip past doubt" in out
+
+
+def test_validate_a_course_judges_its_phases_regimens(run, tmp_path: Path) -> None:
+    regimen(tmp_path, "dox10x", line("doxorubicin", "600 mg/m2"))
+    course = write(
+        tmp_path,
+        "course.yaml",
+        "course: c\nphases:\n  - regimen: dox10x.yaml\n    cycles: 1\n    start: 2026-12-07\n",
+    )
+    code, out = validate(run, course)
+    assert code == 1 and "doxorubicin 600 mg/m2 (dox10x line 1)" in out
+
+
+def test_the_library_validates_as_it_plans(run) -> None:
+    """Only the reference case's cisplatin 140 mg/m² (ddp-epi, ddp-ifo) is above its usual
+    maximum among the packaged regimens; every other validates ok."""
+    from tests.conftest import ROOT
+
+    p = run("regimens", "validate", str(ROOT / "regimens"))
+    assert p.returncode == 1
+    flagged = [ln for ln in p.stdout.splitlines() if ln.startswith("critical:")]
+    assert [ln.split("/")[-1] for ln in flagged] == [
+        "ddp-epi.yaml (valid, with a critical finding)",
+        "ddp-ifo.yaml (valid, with a critical finding)",
+    ]
