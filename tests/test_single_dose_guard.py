@@ -290,3 +290,46 @@ def test_the_library_validates_as_it_plans(run) -> None:
         "ddp-epi.yaml (valid, with a critical finding)",
         "ddp-ifo.yaml (valid, with a critical finding)",
     ]
+
+
+# ---------------------------------------------------------------- a cap does not hide a slip
+
+
+VCR14 = line("vincristine", "14 mg/m2", max_dose="2 mg")
+
+
+def test_a_ten_fold_vincristine_capped_at_2_mg_is_critical(run, tmp_path: Path) -> None:
+    """Vincristine 14 mg/m² (meant 1.4) with max_dose 2 mg planned 2 mg with only DOSE_CAPPED
+    (exit 0) for a 4-year-old of 0.67 m² (1.4 mg/m² is 0.93 mg) and for an adult alike; the
+    label's usual dose per m² is at most 2 mg/m² (children), so the dose per m² before the cap
+    is judged against it."""
+    path = regimen(tmp_path, "vcr14", VCR14)
+    for patient in (["--height", "100", "--weight", "16", "--age", "4"], PATIENT):
+        code, data = plan_json(run, path, patient=[*patient, "--start", TODAY.isoformat()])
+        [w] = guard_warnings(data)
+        assert code == 1 and (w["severity"], w["code"]) == ("critical", "DOSE_ABOVE_USUAL_MAXIMUM")
+        assert "vincristine 2 mg (capped from " in w["message"]
+        assert "is 14 mg/m², above the usual maximum single dose of 2 mg/m2" in w["message"]
+    code, out = validate(run, path)
+    assert code == 1 and "vincristine 14 mg/m2 (before its cap of 2 mg) (vcr14 line 1)" in out
+
+
+def test_vincristine_as_the_label_doses_it_is_no_finding(run, tmp_path: Path) -> None:
+    """1.4 mg/m² (max 2 mg) and AEWS0031's 2 mg/m² (max 2 mg), for a small child and an adult:
+    nothing (R-CHOP-21's line too)."""
+    for dose in ("1.4 mg/m2", "2 mg/m2"):
+        path = regimen(tmp_path, "vcr", line("vincristine", dose, max_dose="2 mg"))
+        assert validate(run, path)[0] == 0
+        for patient in (["--height", "100", "--weight", "16", "--age", "4"], PATIENT):
+            _, data = plan_json(run, path, patient=[*patient, "--start", TODAY.isoformat()])
+            assert guard_warnings(data) == [], dose
+
+
+def test_a_flat_2_mg_of_vincristine_for_a_small_child_is_above_2_mg_per_m2(
+    run, tmp_path: Path
+) -> None:
+    """2 mg given to a child of 0.67 m² is 3 mg/m², above the most the label gives per m²."""
+    path = regimen(tmp_path, "vcr2", line("vincristine", "2 mg"))
+    patient = ["--height", "100", "--weight", "16", "--age", "4", "--start", TODAY.isoformat()]
+    [w] = guard_warnings(plan_json(run, path, patient=patient)[1])
+    assert w["severity"] == "critical" and "is 3 mg/m²" in w["message"]

@@ -524,7 +524,7 @@ def usual_maximum_excess(
     given = dose.dose / per
     least = (dose.dose - written_to) / per
     if least <= spec.amount * (1 + 1e-9):
-        return None
+        return _above_per_m2(dose, patient, written_to, single.per_m2)
     total = f"{fmt(dose.dose)} {dose.unit}"
     if summed:
         total = f"{total} in one day, {summed},"
@@ -533,6 +533,29 @@ def usual_maximum_excess(
         least / spec.amount,
         guard.verified,
     )
+
+
+def _above_per_m2(
+    dose: Dose, patient: Patient, written_to: float, guard: Any
+) -> tuple[str, float, bool] | None:
+    """A dose per m² above the drug's usual maximum per m² (``per_m2`` of its absolute guard:
+    vincristine 2 mg/m²), judged on the dose before a regimen's max_dose caps it as well as on
+    the dose given: 14 mg/m² written for 1.4 and capped to 2 mg is above it for every patient,
+    and 2 mg is 3 mg/m² for a child of 0.67 m²."""
+    if guard is None or not patient.bsa_m2:
+        return None
+    limit = parse_dose(guard.dose)
+    if limit.basis != "bsa" or limit.unit != dose.unit:
+        return None
+    amount = max(dose.calculated, dose.dose)
+    least = (amount - written_to) / patient.bsa_m2
+    if least <= limit.amount * (1 + 1e-9):
+        return None
+    given = f"{fmt(dose.dose)} {dose.unit}"
+    if dose.capped and dose.calculated > dose.dose:
+        given += f" (capped from {fmt(dose.calculated)} {dose.unit})"
+    per = f"{fmt(amount / patient.bsa_m2)} {dose.unit}/m²"
+    return guard_sentence(dose.drug, given, per, guard, False), least / limit.amount, guard.verified
 
 
 def guard_sentence(
@@ -586,6 +609,7 @@ def regimen_guard_alerts(regimen: Regimen, policy: Policy) -> list[Alert]:
                 [(i, o, value, how)] * n
             )
         if value <= limit.amount * (1 + 1e-9):
+            out += _line_per_m2(regimen, i, o, spec, single.per_m2, policy)
             continue
         capped = f" capped at {o.max_dose.text}" if o.max_dose is not None else ""
         text = guard_sentence(
@@ -621,6 +645,28 @@ def regimen_guard_alerts(regimen: Regimen, policy: Policy) -> list[Alert]:
             where = dict(drug=drug, day=d)
             out.append(guard_alert(text, value / limit.amount, guard.verified, policy, where))
     return out
+
+
+def _line_per_m2(
+    regimen: Regimen, i: int, o: DrugOrder, spec: DoseSpec, guard: Any, policy: Policy
+) -> list[Alert]:
+    """A line's own dose against its drug's usual maximum per m² (``per_m2``), before its
+    max_dose cap, as plan judges it (_above_per_m2); across bases at the bounds (_least)."""
+    if guard is None:
+        return []
+    limit = parse_dose(guard.dose)
+    if limit.basis != "bsa" or limit.unit != spec.unit:
+        return []
+    value, how = _least(spec, None, "bsa")
+    if value <= limit.amount * (1 + 1e-9):
+        return []
+    capped = f" (before its cap of {o.max_dose.text})" if o.max_dose is not None else ""
+    text = guard_sentence(
+        o.drug, f"{spec.text}{capped} ({regimen.id} line {i + 1})",
+        f"{fmt(value)} {spec.unit}/m²{how}", guard, False,
+    )  # fmt: skip
+    where = dict(drug=o.drug, day=o.days[0])
+    return [guard_alert(text, value / limit.amount, guard.verified, policy, where)]
 
 
 def _together(lines: list[DrugOrder]) -> bool:
