@@ -87,6 +87,10 @@ def test_every_single_dose_guard_parses_and_cites_a_source() -> None:
             assert (bolus.basis, bolus.unit) == (spec.basis, spec.unit), d.name
             assert bolus.amount < spec.amount, d.name
             assert len(guard.bolus.source) > 15, d.name
+        if guard.per_m2 is not None:  # a usual maximum per m² beside an absolute guard
+            per_m2 = parse_dose(guard.per_m2.dose)
+            assert (spec.basis, per_m2.basis, per_m2.unit) == ("flat", "bsa", spec.unit), d.name
+            assert len(guard.per_m2.source) > 15, d.name
 
 
 def test_the_library_drugs_are_all_known() -> None:

@@ -393,7 +393,13 @@ def test_the_library_files_validate_and_their_schema_accepts_them(run) -> None:
     regimen_schema = json.loads(run("schema", "regimen").stdout)
     for name in ("dia", "ddp-ifo", "ddp-epi", "ap", "map"):
         path = library_dir() / f"{name}.yaml"
-        assert run("regimens", "validate", str(path)).returncode == 0
+        p = run("regimens", "validate", str(path))
+        # valid, with no supportive gap; the reference case's cisplatin 140 mg/m² is above its
+        # usual maximum single dose (120 mg/m²), critical in validate as in plan
+        cisplatin_140 = name in ("ddp-ifo", "ddp-epi")
+        assert p.returncode == (1 if cisplatin_140 else 0), p.stdout
+        assert "REGIMEN_SUPPORTIVE_MISSING" not in p.stdout
+        assert ("DOSE_ABOVE_USUAL_MAXIMUM: cisplatin 140 mg/m2" in p.stdout) == cisplatin_140
         data = json.loads(json.dumps(yaml.safe_load(path.read_text()), default=str))
         assert not list(Draft202012Validator(regimen_schema).iter_errors(data)), name
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dosecalc.base import strict
+from dosecalc.base.alerts import Alert
 from dosecalc.base.errors import fail
 from dosecalc.base.numbers import fmt
 from dosecalc.clinical.patient import Patient
@@ -25,7 +26,7 @@ from dosecalc.clinical.renal import Renal
 from dosecalc.clinical.rounding import round_dose
 from dosecalc.clinical.rules import RuleUse
 from dosecalc.data import drugs
-from dosecalc.data.regimen import DoseSpec, DrugOrder, Infusion, parse_dose
+from dosecalc.data.regimen import DoseSpec, DrugOrder, Infusion, Regimen, parse_dose
 
 
 @dataclass(frozen=True)
@@ -446,42 +447,65 @@ def usual_maximum_alert(
     written_to: float = 0.0,
 ) -> Any:
     """DOSE_ABOVE_USUAL_MAXIMUM (critical) for a dose above its drug's usual maximum single dose
-    (or bolus), or None. A guard the drug data marks unverified decides nothing unless the
-    policy allows unverified data (data.allow_unverified): the dose above it is then said as
-    DOSE_GUARD_UNVERIFIED (warning), naming the number, never passed over in silence.
-    ``written_to``: half the last digit of a dose as written (221.36 mg: 0.005 mg)."""
-    from dosecalc.base.alerts import CRITICAL, WARNING, Alert
-
-    above = above_usual_maximum(dose, patient, written_to)
-    if not above:
+    (or bolus), or None (guard_alert says which). ``written_to``: half the last digit of a dose
+    as written (221.36 mg: 0.005 mg)."""
+    found = usual_maximum_excess(dose, patient, written_to)
+    if found is None:
         return None
-    if _guard(dose).verified or policy["data.allow_unverified"]:
-        return Alert(CRITICAL, "DOSE_ABOVE_USUAL_MAXIMUM", f"{prefix}{above}", **where)
+    text, ratio, verified = found
+    return guard_alert(f"{prefix}{text}", ratio, verified, policy, where)
+
+
+def guard_alert(
+    text: str, ratio: float, verified: bool, policy: Policy, where: dict[str, Any]
+) -> Any:
+    """The one alert of a dose above its drug's usual maximum single dose (or bolus), on every
+    path (plan, course, verify, validate): ``text`` says the dose and the guard, ``ratio`` is
+    how many times the guard the dose is at least. DOSE_ABOVE_USUAL_MAXIMUM (critical) when the
+    guard is verified, when the policy allows unverified data (data.allow_unverified), or when
+    the dose is ten times the guard or more (single_dose.TEN_FOLD: a unit or decimal slip past
+    doubt, whatever the guard's review); else DOSE_GUARD_UNVERIFIED (warning), naming the
+    number, never passed over in silence."""
+    from dosecalc.base.alerts import CRITICAL, WARNING, Alert
+    from dosecalc.clinical.single_dose import TEN_FOLD
+
+    if verified or policy["data.allow_unverified"]:
+        return Alert(CRITICAL, "DOSE_ABOVE_USUAL_MAXIMUM", text, **where)
+    if ratio >= TEN_FOLD:
+        return Alert(
+            CRITICAL,
+            "DOSE_ABOVE_USUAL_MAXIMUM",
+            f"{text}; that maximum is marked unverified in the drug data, but the dose is "
+            f"{fmt(TEN_FOLD)} times it or more: a unit or decimal slip past doubt",
+            **where,
+        )
     return Alert(
         WARNING,
         "DOSE_GUARD_UNVERIFIED",
-        f"{prefix}{above}; that maximum is marked unverified in the drug data, so it holds "
+        f"{text}; that maximum is marked unverified in the drug data, so it holds "
         "nothing unless the institution allows unverified data (data.allow_unverified): check "
         "the dose against the protocol",
         **where,
     )
 
 
-def _guard(dose: Dose) -> Any:
-    """The guard a dose is held to: the drug's usual maximum bolus for a bolus where it has one,
-    else its usual maximum single dose."""
-    single = drugs.lookup(dose.drug).max_single_dose
-    given_as_bolus = dose.infusion is not None and dose.infusion.type == "bolus"
-    bolus = single.bolus if given_as_bolus and single is not None else None
-    return bolus or single
-
-
 def above_usual_maximum(dose: Dose, patient: Patient, written_to: float = 0.0) -> str | None:
     """A sentence when the dose is above the drug's usual maximum single dose (ten-fold guard),
-    or, for a dose given as a bolus, above the drug's usual maximum bolus where it has one. A
-    dose as written (``written_to``: half its last digit) is above only when every dose it
-    rounds from is: 221.36 mg is the 221.359 mg of 120 mg/m² × 1.8447 m² rounded, not above
-    120 mg/m²."""
+    or None (usual_maximum_excess)."""
+    found = usual_maximum_excess(dose, patient, written_to)
+    return None if found is None else found[0]
+
+
+def usual_maximum_excess(
+    dose: Dose, patient: Patient, written_to: float = 0.0, summed: str = ""
+) -> tuple[str, float, bool] | None:
+    """When the dose is above the drug's usual maximum single dose (ten-fold guard), or, for a
+    dose given as a bolus, above the drug's usual maximum bolus where it has one: the sentence,
+    how many times the guard the dose is at least, and whether the guard is verified; else
+    None. A dose as written (``written_to``: half its last digit) is above only when every dose
+    it rounds from is: 221.36 mg is the 221.359 mg of 120 mg/m² × 1.8447 m² rounded, not above
+    120 mg/m². ``summed``: the lines whose doses of one day ``dose`` adds up (the guard is the
+    usual maximum of one administration day), named in the sentence."""
     single = drugs.lookup(dose.drug).max_single_dose
     if single is None:
         return None
@@ -498,14 +522,192 @@ def above_usual_maximum(dose: Dose, patient: Patient, written_to: float = 0.0) -
     else:
         return None
     given = dose.dose / per
-    if (dose.dose - written_to) / per <= spec.amount * (1 + 1e-9):
-        return None
-    verified = "" if guard.verified else " (unverified)"
+    least = (dose.dose - written_to) / per
+    if least <= spec.amount * (1 + 1e-9):
+        return _above_per_m2(dose, patient, written_to, single.per_m2)
+    total = f"{fmt(dose.dose)} {dose.unit}"
+    if summed:
+        total = f"{total} in one day, {summed},"
     return (
-        f"{dose.drug} {fmt(dose.dose)} {dose.unit} is {fmt(given)} {unit}, above the usual "
-        f"maximum {'single dose' if bolus is None else 'bolus'} of {guard.dose}{verified} "
-        f"({guard.source}); check for a unit or decimal error before giving it"
+        guard_sentence(dose.drug, total, f"{fmt(given)} {unit}", guard, bolus is not None, summed),
+        least / spec.amount,
+        guard.verified,
     )
+
+
+def _above_per_m2(
+    dose: Dose, patient: Patient, written_to: float, guard: Any
+) -> tuple[str, float, bool] | None:
+    """A dose per m² above the drug's usual maximum per m² (``per_m2`` of its absolute guard:
+    vincristine 2 mg/m²), judged on the dose before a regimen's max_dose caps it as well as on
+    the dose given: 14 mg/m² written for 1.4 and capped to 2 mg is above it for every patient,
+    and 2 mg is 3 mg/m² for a child of 0.67 m²."""
+    if guard is None or not patient.bsa_m2:
+        return None
+    limit = parse_dose(guard.dose)
+    if limit.basis != "bsa" or limit.unit != dose.unit:
+        return None
+    amount = max(dose.calculated, dose.dose)
+    least = (amount - written_to) / patient.bsa_m2
+    if least <= limit.amount * (1 + 1e-9):
+        return None
+    given = f"{fmt(dose.dose)} {dose.unit}"
+    if dose.capped and dose.calculated > dose.dose:
+        given += f" (capped from {fmt(dose.calculated)} {dose.unit})"
+    per = f"{fmt(amount / patient.bsa_m2)} {dose.unit}/m²"
+    return guard_sentence(dose.drug, given, per, guard, False), least / limit.amount, guard.verified
+
+
+def guard_sentence(
+    drug: str, dose: str, given: str, guard: Any, bolus: bool, summed: str = ""
+) -> str:
+    """The one sentence of a dose above its drug's usual maximum single dose (or bolus): ``dose``
+    as given (``600 mg/m2 on day 1``), ``given`` in the guard's basis (``600 mg/m²``, or ``at least
+    …`` where it depends on a patient); ``summed``: a day's total."""
+    verified = "" if guard.verified else " (unverified)"
+    day = " for one administration day" if summed else ""
+    return (
+        f"{drug} {dose} is {given}, above the usual maximum {'bolus' if bolus else 'single dose'} "
+        f"of {guard.dose}{day}{verified} ({guard.source}); check for a unit or decimal error "
+        "before giving it"
+    )
+
+
+def regimen_guard_alerts(regimen: Regimen, policy: Policy) -> list[Alert]:
+    """What the single-dose guard finds in a regimen as written, without a patient (regimens
+    validate): each line's own dose (a child's rule, a reduction or an organ band lowers it
+    only for some patients; an adult plan gives it as written) and each day's total of a drug,
+    held as plan holds them (guard_alert), where the dose and the guard can be compared without
+    a patient: per m² with per m², per kg with per kg, flat with flat exactly; across bases only
+    at the bounds of what dosecalc takes (base/bounds.py: a flat dose at the largest BSA, a dose
+    per kg at the lightest weight over the largest BSA, as supportive care's high dose is judged
+    at them), and a ``max_dose`` cap at the most it can lower the dose. AUC doses (carboplatin:
+    the dose depends on the kidney function) and relative doses are not judged here."""
+    found: dict[tuple[str, bool], dict[int, list[tuple[int, Any, float, str]]]] = {}
+    out: list[Alert] = []
+    for i, o in enumerate(regimen.drugs):
+        single = drugs.lookup(o.drug).max_single_dose
+        spec = o.per_day
+        if single is None or spec.basis not in ("bsa", "weight", "flat"):
+            continue
+        is_bolus = (
+            single.bolus is not None and o.infusion is not None and o.infusion.type == "bolus"
+        )
+        guard = single.bolus if is_bolus and single.bolus is not None else single
+        limit = parse_dose(guard.dose)
+        if limit.unit != spec.unit:
+            continue
+        least = _least(spec, o.max_dose, limit.basis)
+        value, how = least
+        unit = {"bsa": f"{spec.unit}/m²", "weight": f"{spec.unit}/kg"}.get(limit.basis, spec.unit)
+        per_day: dict[int, int] = {}
+        for d in o.days:
+            for h in o.at_hours or [0.0]:
+                per_day[d + int(h // 24)] = per_day.get(d + int(h // 24), 0) + 1
+        for d, n in per_day.items():
+            found.setdefault((o.drug, is_bolus), {}).setdefault(d, []).extend(
+                [(i, o, value, how)] * n
+            )
+        if value <= limit.amount * (1 + 1e-9):
+            out += _line_per_m2(regimen, i, o, spec, single.per_m2, policy)
+            continue
+        capped = f" capped at {o.max_dose.text}" if o.max_dose is not None else ""
+        text = guard_sentence(
+            o.drug, f"{spec.text}{capped} ({regimen.id} line {i + 1})", f"{fmt(value)} {unit}{how}", guard,
+            is_bolus,
+        )  # fmt: skip
+        where = dict(drug=o.drug, day=o.days[0])
+        out.append(guard_alert(text, value / limit.amount, guard.verified, policy, where))
+    seen: set[tuple[int, ...]] = set()
+    for (drug, is_bolus), days in found.items():
+        single = drugs.lookup(drug).max_single_dose
+        assert single is not None
+        guard = single.bolus if is_bolus and single.bolus is not None else single
+        limit = parse_dose(guard.dose)
+        for d, given in sorted(days.items()):
+            lines = tuple(i for i, *_ in given)
+            if len(given) < 2 or lines in seen or not _together([o for _, o, *_ in given]):
+                continue
+            seen.add(lines)
+            value = sum(v for _, _, v, _ in given)
+            if value <= limit.amount * (1 + 1e-9):
+                continue
+            unit = {"bsa": "/m²", "weight": "/kg"}.get(limit.basis, "")
+            bound = "at least " if any(how for *_, how in given) else ""
+            summed = " + ".join(
+                f"{o.per_day.text} on day {d} ({regimen.id} line {i + 1}{': ' + o.note if o.note else ''})"
+                for i, o, *_ in given
+            )
+            text = guard_sentence(
+                drug, f"in one day, {summed},", f"{bound}{fmt(value)} {limit.unit}{unit}", guard,
+                is_bolus, summed,
+            )  # fmt: skip
+            where = dict(drug=drug, day=d)
+            out.append(guard_alert(text, value / limit.amount, guard.verified, policy, where))
+    return out
+
+
+def _line_per_m2(
+    regimen: Regimen, i: int, o: DrugOrder, spec: DoseSpec, guard: Any, policy: Policy
+) -> list[Alert]:
+    """A line's own dose against its drug's usual maximum per m² (``per_m2``), before its
+    max_dose cap, as plan judges it (_above_per_m2); across bases at the bounds (_least)."""
+    if guard is None:
+        return []
+    limit = parse_dose(guard.dose)
+    if limit.basis != "bsa" or limit.unit != spec.unit:
+        return []
+    value, how = _least(spec, None, "bsa")
+    if value <= limit.amount * (1 + 1e-9):
+        return []
+    capped = f" (before its cap of {o.max_dose.text})" if o.max_dose is not None else ""
+    text = guard_sentence(
+        o.drug, f"{spec.text}{capped} ({regimen.id} line {i + 1})",
+        f"{fmt(value)} {spec.unit}/m²{how}", guard, False,
+    )  # fmt: skip
+    where = dict(drug=o.drug, day=o.days[0])
+    return [guard_alert(text, value / limit.amount, guard.verified, policy, where)]
+
+
+def _together(lines: list[DrugOrder]) -> bool:
+    """Whether the lines are all given in one cycle at least (their ``cycles`` overlap)."""
+    first = max((o.cycles or (1, None))[0] for o in lines)
+    lasts = [last for o in lines if (last := (o.cycles or (1, None))[1]) is not None]
+    return not lasts or first <= min(lasts)
+
+
+def _least(spec: DoseSpec, cap: DoseSpec | None, basis: str) -> tuple[float, str]:
+    """The least a dose of ``spec`` (within its flat ``cap``) can be, per ``basis`` (the guard's:
+    bsa, weight or flat), for any patient dosecalc takes, and how that was found ("" when it
+    is the dose as written)."""
+    from dosecalc.base.bounds import BSA_M2, WEIGHT_KG
+
+    small_m2, large_m2 = BSA_M2
+    light, heavy = WEIGHT_KG
+    at = {
+        ("flat", "bsa"): (1 / large_m2, f"even at the largest BSA dosecalc takes ({fmt(large_m2)} m²)"),
+        ("weight", "bsa"): (
+            light / large_m2,
+            f"even at the lightest weight over the largest BSA dosecalc takes ({fmt(light)} kg, "
+            f"{fmt(large_m2)} m²)",
+        ),
+        ("bsa", "flat"): (small_m2, f"even at the smallest BSA dosecalc takes ({fmt(small_m2)} m²)"),
+        ("weight", "flat"): (light, f"even at the lightest weight dosecalc takes ({fmt(light)} kg)"),
+        ("flat", "weight"): (1 / heavy, f"even at the heaviest weight dosecalc takes ({fmt(heavy)} kg)"),
+        ("bsa", "weight"): (
+            small_m2 / heavy,
+            f"even at the smallest BSA over the heaviest weight dosecalc takes ({fmt(small_m2)} "
+            f"m², {fmt(heavy)} kg)",
+        ),
+    }  # fmt: skip
+    factor, how = at.get((spec.basis, basis), (1.0, ""))
+    value, how = spec.amount * factor, (f" {how}" if how else "")
+    if cap is not None:
+        top, cap_how = at.get(("flat", basis), (1.0, ""))
+        if cap.amount * top < value:
+            value = cap.amount * top
+            how = f" (its cap{' ' + cap_how if cap_how else ''})"
+    return value, how
 
 
 _MOD = re.compile(r"^\s*(?P<drug>[^=]+?)\s*=\s*(?P<pct>[^%@]+?)\s*%?\s*(?:@\s*(?P<cycle>.+?))?\s*$")

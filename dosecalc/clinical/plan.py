@@ -23,9 +23,11 @@ from dosecalc.clinical.dosing import (
     Dose,
     Modification,
     calculate,
+    guard_alert,
     modification_for,
     relative,
     usual_maximum_alert,
+    usual_maximum_excess,
 )
 from dosecalc.clinical.patient import Patient
 from dosecalc.clinical.policy import Policy
@@ -1142,6 +1144,7 @@ def assemble(
         options or policy["cumulative.options"],
     )
     warnings += cumulative.bsa_assumed(bsa) + result.alerts
+    warnings += day_total_alerts(administrations, patient, policy)
     totals = result.totals
     if consulted is not None:
         totals = [
@@ -1496,6 +1499,60 @@ def _dose_alerts(
         if d.rule is not None:
             out.append(Alert(INFO, "DOSE_RULE_APPLIED", rule_message(d), **where))  # type: ignore[arg-type]
     return out
+
+
+def day_total_alerts(
+    administrations: Sequence[Administration], patient: Patient, policy: Policy, prefix: str = ""
+) -> list[Alert]:
+    """The single-dose guard on each day's total of a drug: the drug data's usual maximum single
+    dose is the most for ONE administration day (data/drugs.yaml), so where two administrations
+    or more of one drug fall on one date (two lines of a regimen, a twice-daily or timed line,
+    two phases of a course), their sum is held to it, with the lines summed named. A drug whose
+    data has a usual maximum bolus (fluorouracil) sums its bolus lines against that and its other
+    lines against the single dose, as each line alone is held (one administration there is one
+    bolus or one infusion). The alert is guard_alert's, as a line alone above it, once per
+    distinct set of doses (on its first day), as a line's is once per distinct dose."""
+    groups: dict[tuple[str, date, bool], list[Administration]] = {}
+    for a in administrations:
+        d = a.dose
+        single = drugs.lookup(d.drug).max_single_dose
+        if single is None:
+            continue
+        bolus = single.bolus is not None and d.infusion is not None and d.infusion.type == "bolus"
+        groups.setdefault((d.drug, a.date, bolus), []).append(a)
+    out: list[Alert] = []
+    seen: set[tuple[Any, ...]] = set()  # once per distinct set of doses (its first day)
+    for (drug, when, _), group in groups.items():
+        if len(group) < 2 or len({a.dose.unit for a in group}) != 1:
+            continue
+        doses = tuple(sorted((a.phase, id(a.dose), a.at_h or 0.0) for a in group))
+        if doses in seen:
+            continue
+        seen.add(doses)
+        first = group[0]
+        total = replace(first.dose, dose=sum(a.dose.dose for a in group))
+        phases = len({a.phase for a in group}) > 1
+        summed = " + ".join(_line_named(a, phases) for a in group)
+        found = usual_maximum_excess(total, patient, summed=summed)
+        if found is None:
+            continue
+        text, ratio, verified = found
+        where: dict[str, Any] = dict(drug=drug, date=when)
+        for key in ("phase", "cycle", "day"):
+            values = {getattr(a, key) for a in group}
+            where[key] = values.pop() if len(values) == 1 else None
+        out.append(guard_alert(f"{prefix}{text}", ratio, verified, policy, where))
+    return out
+
+
+def _line_named(a: Administration, phases: bool) -> str:
+    """One administration of a day's total, as the day-total alert names it."""
+    where = f"phase {a.phase}, " if phases else ""
+    where += f"{a.regimen} day {a.day}" if a.regimen else f"day {a.day}"
+    if a.at_h is not None:
+        where += f" at {fmt(a.at_h)} h"
+    note = f" ({a.dose.note})" if a.dose.note else ""
+    return f"{fmt(a.dose.dose)} {a.dose.unit} on {where}{note}"
 
 
 # the short citation of each child threshold (the policy's why says it in full)

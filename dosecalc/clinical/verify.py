@@ -29,7 +29,14 @@ from dosecalc.base.numbers import fmt
 from dosecalc.clinical import supportive as sp
 from dosecalc.clinical.dosing import Dose, usual_maximum_alert
 from dosecalc.clinical.patient import Patient
-from dosecalc.clinical.plan import Plan, assemble, make_plan, organ_as_list, review_dict
+from dosecalc.clinical.plan import (
+    Plan,
+    assemble,
+    day_total_alerts,
+    make_plan,
+    organ_as_list,
+    review_dict,
+)
 from dosecalc.clinical.policy import Policy
 from dosecalc.clinical.schedule import Administration
 from dosecalc.data import drugs
@@ -276,6 +283,7 @@ def verify(
     warnings += [w for w in given.warnings if w.code == unknown]
     warnings += given.result.alerts + line_alerts
     warnings += _guards(checks, expected_plan, patient)
+    warnings += _day_totals(checks, expected_plan, patient)
     warnings += _order_alerts(order, regimen, patient, policy, patient_from, order_bsa_m2, today)
     warnings += _history_alerts(order, regimen, history)
     acks = order.acknowledged + tuple(pharmacist)
@@ -765,6 +773,25 @@ def _guards(checks: list[LineCheck], plan: Plan, patient: Patient) -> list[Alert
             flagged.add((ln.drug, ln.day))
             out.append(above)
     return out
+
+
+def _day_totals(checks: list[LineCheck], plan: Plan, patient: Patient) -> list[Alert]:
+    """The single-dose guard on each day's total of a drug as ordered (plan.day_total_alerts),
+    where the plan's own doses did not already go above it that day."""
+    codes = ("DOSE_ABOVE_USUAL_MAXIMUM", "DOSE_GUARD_UNVERIFIED")
+    flagged = {(w.drug, w.day) for w in plan.warnings if w.code in codes}
+    regimen = plan.regimen.id if plan.regimen else ""
+    given = []
+    for c in checks:
+        ln = c.line
+        if (ln.drug, ln.day) in flagged or c.status == sp.ANTIEMETIC:
+            continue
+        infusion = c.expected.dose.infusion if c.expected else None
+        cycle = c.expected.cycle if c.expected else 1
+        when = date_of(plan.start, ln.day)
+        dose = replace(_flat(ln, infusion), note=ln.where)  # the line, where it was written
+        given.append(Administration(1, cycle, ln.day, when, regimen, dose))
+    return day_total_alerts(given, patient, plan.policy, "as ordered: ")
 
 
 def _written_to(ln: OrderLine) -> float:

@@ -100,6 +100,17 @@ class BolusGuard(_Strict):
     note: str | None = None
 
 
+class PerM2Guard(_Strict):
+    """The highest dose per m² a label gives for a drug whose usual maximum single dose is
+    absolute (vincristine: 2 mg): a ten-fold slip in the dose per m² that the absolute cap of a
+    regimen line would hide (14 mg/m² for 1.4, capped to 2 mg) is judged against it."""
+
+    dose: str = Field(pattern=r"/m2$")
+    source: str = Field(min_length=1)
+    verified: bool
+    note: str | None = None
+
+
 class SingleDoseGuard(_Strict):
     """The highest single-administration dose used in established protocols (ten-fold guard)."""
 
@@ -108,6 +119,9 @@ class SingleDoseGuard(_Strict):
     verified: bool
     note: str | None = None
     bolus: BolusGuard | None = None  # the guard for a regimen line given as a bolus
+    # a second usual maximum per m², for a drug whose guard is absolute (vincristine: 2 mg, and
+    # 2 mg/m² in children): the dose per m² is held to it before a regimen's max_dose caps it
+    per_m2: PerM2Guard | None = None
 
 
 class RouteOnly(_Strict):

@@ -538,6 +538,17 @@ def open_file(ref: str) -> Any:
     return rg.check_library_id(rg.validate(data, lines, str(path), digest), path, lines)
 
 
+def phase_regimens(course: Course) -> list[Any]:
+    """The regimen of each of a course's regimen phases, once each (the references checked)."""
+    out: list[Any] = []
+    for i, ph in enumerate(course.phases, 1):
+        if isinstance(ph, RegimenPhase):
+            found = _regimen(course, i, ph.regimen)
+            if all(found is not r for r in out):
+                out.append(found)
+    return out
+
+
 def check_references(course: Course) -> None:
     """Load every regimen a course refers to (errors name the course file and line)."""
     problems: list[Problem] = []

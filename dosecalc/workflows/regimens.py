@@ -44,9 +44,15 @@ def validate(path: Path) -> Validated:
             crs.check_references(opened)
     except DosecalcError as e:
         return Validated(path, list(e.problems))
+    from dosecalc.clinical.dosing import regimen_guard_alerts
+    from dosecalc.clinical.policy import defaults
     from dosecalc.clinical.supportive import regimen_gaps
 
     notices = [read.message for read in getattr(opened, "names_read", ())]
     gaps = [] if isinstance(opened, crs.Course) else regimen_gaps(opened)  # a course's: at plan
+    # the single-dose guard on each regimen as written, a course's phases' too (their days
+    # together only at plan, with their dates)
+    regimens = crs.phase_regimens(opened) if isinstance(opened, crs.Course) else [opened]
+    gaps += [a for r in regimens for a in regimen_guard_alerts(r, defaults())]
     notices += [f"{a.severity} {a.code}: {a.message}" for a in gaps]
     return Validated(path, [], notices, any(a.severity == "critical" for a in gaps))
