@@ -246,6 +246,57 @@ def test_the_order_cannot_release_a_dose_its_deviation_calls_a_slip(
     assert dev["severity"] == "warning" and data["verdict"] == "release-with-notes"
 
 
+@pytest.mark.parametrize(("dose", "held"), [("331 mg", True), ("299 mg", True), ("282 mg", False)])
+def test_a_doubled_dose_rounded_down_is_still_the_pharmacists(
+    cli, tmp_path: Path, dose: str, held: bool
+) -> None:
+    """Epirubicin 166 mg recomputed: 331 mg (1.994 ×, a doubled dose rounded down) was released
+    by the order's own acknowledgement, "twice or more" being >= 2.0 exactly; twice now means
+    within 10 % of it (1.8 ×), the most a policy lets rounding or tolerance move a dose."""
+    lines = [
+        {"drug": "epirubicin", "dose": dose, "day": 1, "route": "IV"},
+        {"drug": "cyclophosphamide", "dose": "1107 mg", "day": 1, "route": "IV"},
+    ]
+    acks = [
+        {"code": c, "drug": "epirubicin", "reason": "intended", "by": "Dr X"}
+        for c in ("ORDER_DOSE_DEVIATION", "DOSE_ABOVE_USUAL_MAXIMUM")
+    ]
+    order = save(tmp_path, ec_order(lines=lines, acknowledged=acks))
+    code, data = verify_json(cli, order, *PATIENT, "--prior", "epirubicin=0mg/m2")
+    [dev] = [w for w in data["warnings"] if w["code"] == "ORDER_DOSE_DEVIATION"]
+    refused = [w for w in data["warnings"] if w["code"] == "ORDER_ACKNOWLEDGEMENT_NOT_ALLOWED"]
+    if not held:
+        assert dev["severity"] == "warning" and not refused
+        return
+    assert (code, data["verdict"], dev["severity"]) == (1, "hold", "critical")
+    assert "times the recomputed one" in refused[0]["message"]
+
+
+def test_a_full_fluorouracil_dose_for_a_dpyd_intermediate_metaboliser_is_the_pharmacists(
+    cli, tmp_path: Path
+) -> None:
+    """mFOLFOX6 with DPYD *1/*2A (50 %): the full bolus and infusion, each rounded down a few mg
+    (1.998 × and 1.99995 ×), acknowledged in the order, were released with notes."""
+    order = {
+        "order": "F-DPYD", "regimen": "mfolfox6", "cycle": 1, "start": START.isoformat(),
+        "patient": {"height": "175 cm", "weight": "70 kg", "genotype": {"DPYD": "*1/*2A"}},
+        "lines": [
+            {"drug": "oxaliplatin", "dose": "157 mg", "day": 1, "route": "IV"},
+            {"drug": "leucovorin", "dose": "738 mg", "day": 1, "route": "IV"},
+            {"drug": "fluorouracil", "dose": "737 mg", "day": 1, "route": "IV",
+             "infusion": {"type": "bolus"}},
+            {"drug": "fluorouracil", "dose": "4427 mg", "day": 1, "route": "IV",
+             "infusion": {"type": "continuous", "duration": "46 h"}},
+        ],
+        "acknowledged": [{"code": "ORDER_DOSE_DEVIATION", "drug": "fluorouracil",
+                          "reason": "full dose intended", "by": "Dr X"}],
+    }  # fmt: skip
+    code, data = verify_json(cli, save(tmp_path, order), *PATIENT)
+    devs = [w for w in data["warnings"] if w["code"] == "ORDER_DOSE_DEVIATION"]
+    assert len(devs) == 2 and {w["severity"] for w in devs} == {"critical"}
+    assert (code, data["verdict"]) == (1, "hold")
+
+
 def test_an_acknowledgement_of_one_day_does_not_release_another(cli, tmp_path: Path) -> None:
     """dia gives epirubicin on days 1-3: a +8 % on day 2 acknowledged for day 2 does not
     release a +30 % on day 3 (before, an acknowledgement covered every day of its drug)."""

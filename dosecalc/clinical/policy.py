@@ -194,8 +194,8 @@ def _option_name(name: str, item: Any) -> str:
 # Codes no order file may acknowledge for itself, whatever the policy says: a lifetime limit
 # passed, a dose the order leaves out, a cycle the regimen does not have (the pharmacist tier of
 # verify.acknowledge, docs/policy.md).
-# A dose at twice the recomputed one or more, or a tenth or less (a unit or decimal slip), is
-# held to the same rule by verify itself.
+# A dose at twice the recomputed one or more, or a tenth or less (a unit or decimal slip), each
+# within 10 % (1.8 ×, 0.11 ×), is held to the same rule by verify itself (verify.dose_slip).
 PHARMACIST_ONLY = ("CUMULATIVE_LIMIT_EXCEEDED", "ORDER_LINE_MISSING", "ORDER_CYCLE_UNKNOWN")
 TIERS = ("order", "pharmacist")
 
@@ -478,7 +478,8 @@ SETTINGS: dict[str, Setting] = {
             dict.fromkeys(PHARMACIST_ONLY, "pharmacist"),
             "dosecalc's tiers: an order may not acknowledge a lifetime limit passed, a dose it "
             "leaves out or a cycle the regimen does not have (nor a dose at 2 × the recomputed "
-            "one or more, or a tenth or less); only the verifying pharmacist may, with "
+            "one or more, or a tenth or less, each within 10 %: 1.8 ×, 0.11 ×); only the "
+            "verifying pharmacist may, with "
             "verify --acknowledge and --by",
             _tiers,
             "CODE = order | pharmacist: who may acknowledge a warning (an order's own "
