@@ -1054,13 +1054,18 @@ Held = dict[tuple[str, str, int], str]  # (code, drug, day) → why only the pha
 
 def pharmacist_only(checks: list[LineCheck]) -> Held:
     """The warnings of these lines that only the verifying pharmacist may acknowledge whatever
-    the policy says of their code, each with why: a dose deviation :func:`dose_slip` names. Two
-    lines of one drug and day (a bolus and an infusion): either one makes it the pharmacist's."""
+    the policy says of their code, each with why: a dose deviation :func:`dose_slip` names, and a
+    route mismatch to a route the drug's label calls fatal (drugs.wrong_route: vincristine
+    intrathecal), a never event no prescriber's acknowledgement releases. Two lines of one drug
+    and day (a bolus and an infusion): either one makes it the pharmacist's."""
     out: Held = {}
     for c in checks:
-        e = c.expected_amount
-        if e and (why := dose_slip(c.line.amount / e)):
-            out.setdefault(("ORDER_DOSE_DEVIATION", c.line.drug, c.line.day), why)
+        ln, e = c.line, c.expected_amount
+        if e and (why := dose_slip(ln.amount / e)):
+            out.setdefault(("ORDER_DOSE_DEVIATION", ln.drug, ln.day), why)
+        if c.status == WRONG_ROUTE and ln.route and drugs.wrong_route(ln.drug, ln.route):
+            route = f"{ln.drug} {ln.route}, a route its label calls fatal"
+            out.setdefault(("ORDER_ROUTE_MISMATCH", ln.drug, ln.day), route)
     return out
 
 
