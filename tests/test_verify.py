@@ -855,6 +855,29 @@ def test_an_ehr_bundle_is_read_and_what_is_not_checked_is_said(cli, tmp_path: Pa
             "code names no drug dosecalc knows ('Zzyzx'",
         ),
         (lambda b: b.update(resourceType="Parameters"), "a JSON order is a FHIR R4 Bundle"),
+        (  # the outside check: text IV, coded intrathecal, was read as IV without a word
+            lambda b: b["entry"][2]["resource"]["dosageInstruction"][0].update(
+                route={
+                    "text": "IV",
+                    "coding": [
+                        {
+                            "system": "http://snomed.info/sct",
+                            "code": "35223008",
+                            "display": "Intrathecal route",
+                        }
+                    ],
+                }
+            ),  # fmt: skip
+            "route names more than one route (text 'IV' is IV; coding[0].display 'Intrathecal "
+            "route' is IT): which is meant?",
+        ),
+        (  # the SNOMED code is IV, the text intrathecal: the code won silently
+            lambda b: b["entry"][2]["resource"]["dosageInstruction"][0]["route"].update(
+                text="intrathecal"
+            ),
+            "route names more than one route (text 'intrathecal' is IT; coding[0].code 47625008 "
+            "is IV)",
+        ),
     ],
     ids=[
         "range",
@@ -865,6 +888,8 @@ def test_an_ehr_bundle_is_read_and_what_is_not_checked_is_said(cli, tmp_path: Pa
         "text-and-coding-disagree",
         "unknown-drug",
         "not-a-bundle",
+        "route-text-iv-coded-intrathecal",
+        "route-code-iv-text-intrathecal",
     ],
 )
 def test_what_a_bundle_cannot_say_is_refused_naming_the_entry(
