@@ -549,6 +549,30 @@ def test_the_order_patient_must_be_the_ledger_patient(cli, tmp_path: Path, sqlit
     assert code == 2 and "the order is for patient MRN1, not --patient MRN2" in err
 
 
+def test_the_order_patient_must_be_the_history_patient(cli, tmp_path: Path) -> None:
+    """An order for MRN123 with a --history whose patient column says P001: the other
+    patient's epirubicin was counted without a word. Refused as --patient P001 is."""
+    order = ec_order()
+    order["patient"]["id"] = "MRN123"
+    other = write(
+        tmp_path,
+        "other.csv",
+        "patient,date,drug,dose,unit,bsa_m2,regimen,cycle,day\n"
+        f"P001,{START - timedelta(days=21)},epirubicin,90,mg/m2,1.84,ec,1,1\n",
+    )
+    code, out, err = cli("verify", str(save(tmp_path, order)), *PATIENT, "--history", str(other))
+    said = " ".join(err.split())
+    assert code == 2 and out == ""
+    assert "order.yaml:" in said
+    assert "patient.id: the order is for patient MRN123, not patient P001 of --history" in said
+    assert "other.csv:2" in said
+    # the same patient's history, or one without a patient column: read
+    mine = write(tmp_path, "mine.csv", other.read_text().replace("P001", "MRN123"))
+    code, data = verify_json(cli, save(tmp_path, order), *PATIENT, "--history", str(mine))
+    [epi] = [t for t in data["cumulative"] if t["drug"] == "epirubicin"]
+    assert epi["prior_source"] == "history" and epi["prior"] == pytest.approx(90)
+
+
 # ---------------------------------------------------------------- malformed orders
 
 
