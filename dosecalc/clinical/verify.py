@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -279,7 +280,7 @@ def verify(
     warnings += _order_alerts(order, regimen, patient, policy, patient_from, order_bsa_m2, today)
     warnings += _history_alerts(order, regimen, history)
     acks = order.acknowledged + tuple(pharmacist)
-    warnings, acknowledged = acknowledge(warnings, acks, policy, pharmacist_only(checks))
+    warnings, acknowledged = acknowledge(warnings, acks, policy, pharmacist_only(checks, missing))
     warnings.sort(key=lambda w: SEVERITIES.index(w.severity), reverse=True)  # most severe first
     plan = replace(
         given,
@@ -1052,12 +1053,14 @@ def dose_slip(ratio: float) -> str | None:
 Held = dict[tuple[str, str, int], str]  # (code, drug, day) → why only the pharmacist may
 
 
-def pharmacist_only(checks: list[LineCheck]) -> Held:
+def pharmacist_only(checks: list[LineCheck], missing: Sequence[Administration] = ()) -> Held:
     """The warnings of these lines that only the verifying pharmacist may acknowledge whatever
     the policy says of their code, each with why: a dose deviation :func:`dose_slip` names, and a
     route mismatch to a route the drug's label calls fatal (drugs.wrong_route: vincristine
-    intrathecal), a never event no prescriber's acknowledgement releases. Two lines of one drug
-    and day (a bolus and an infusion): either one makes it the pharmacist's."""
+    intrathecal), a never event no prescriber's acknowledgement releases; and a dosed supportive
+    line left out (mesna, leucovorin rescue: ORDER_SUPPORTIVE_MISSING), a dose left out as an
+    ORDER_LINE_MISSING is, whatever the policy says. Two lines of one drug and day (a bolus and
+    an infusion): either one makes it the pharmacist's."""
     out: Held = {}
     for c in checks:
         ln, e = c.line, c.expected_amount
@@ -1066,6 +1069,10 @@ def pharmacist_only(checks: list[LineCheck]) -> Held:
         if c.status == WRONG_ROUTE and ln.route and drugs.wrong_route(ln.drug, ln.route):
             route = f"{ln.drug} {ln.route}, a route its label calls fatal"
             out.setdefault(("ORDER_ROUTE_MISMATCH", ln.drug, ln.day), route)
+    for a in missing:
+        if a.dose.serves:
+            left = f"a dose of {a.dose.drug} left out, as ORDER_LINE_MISSING"
+            out.setdefault(("ORDER_SUPPORTIVE_MISSING", a.dose.drug, a.day), left)
     return out
 
 
