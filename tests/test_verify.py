@@ -1100,3 +1100,56 @@ def test_a_supportive_item_whose_text_says_nothing_is_ordered_is_refused(
     assert code == 2 and out == "", out
     assert f"text {text!r} says no hydration is ordered" in err and "Traceback" not in err
     assert "order.yaml:" in err, err
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("hydration omitted (fluid restriction)", "omitted"),
+        ("0 mL", "0 ml"),
+        ("TBD", "tbd"),
+        ("nothing", "nothing"),
+        ("see note", "see note"),
+        ("no hydration (fluid restricted)", "no hydration"),
+        ("NaCl 0.9 % 0 L", "0 l"),
+        ("withheld today", "withheld"),
+    ],
+)
+def test_a_supportive_text_that_withholds_or_defers_is_refused(
+    cli, tmp_path: Path, text: str, why: str
+) -> None:
+    """The outside check: 'hydration omitted (fluid restriction)', '0 mL', 'TBD', 'nothing',
+    'see note' counted as hydration stated (only a short list of whole texts was refused)."""
+    order = _order_of(
+        "ddp-epi",
+        {"cisplatin": "258 mg", "epirubicin": "92 mg", "ondansetron": "8 mg"},
+        supportive_care=[{"kind": "hydration", "for": "cisplatin", "text": text}],
+    )
+    code, out, err = cli("verify", str(save(tmp_path, order)), *PATIENT, "--format", "json")
+    said = " ".join(err.split())
+    assert code == 2 and out == "", out
+    assert f"text {text!r} says no hydration is ordered ({why!r})" in said, err
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1 L NaCl 0.9 % over 2 h, no potassium",
+        "10 mL/kg NaCl 0.9 % before, 0.5 L after",
+        "appropriate pre-treatment hydration; maintain hydration and urine output for 24 h",
+        "2 L/m2/day",
+    ],
+)
+def test_a_supportive_text_that_states_what_is_given_is_read(
+    cli, tmp_path: Path, text: str
+) -> None:
+    order = _order_of(
+        "ddp-epi",
+        {"cisplatin": "258 mg", "epirubicin": "92 mg", "ondansetron": "8 mg"},
+        supportive_care=[{"kind": "hydration", "for": "cisplatin", "text": text}],
+    )
+    code, data = verify_json(cli, save(tmp_path, order), *PATIENT)
+    assert not [
+        w for w in data["warnings"]
+        if w["code"] == "ORDER_SUPPORTIVE_MISSING" and w["drug"] == "cisplatin"
+    ]  # fmt: skip
