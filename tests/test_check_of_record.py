@@ -246,6 +246,108 @@ def test_the_order_cannot_release_a_dose_its_deviation_calls_a_slip(
     assert dev["severity"] == "warning" and data["verdict"] == "release-with-notes"
 
 
+@pytest.mark.parametrize(("dose", "held"), [("331 mg", True), ("299 mg", True), ("282 mg", False)])
+def test_a_doubled_dose_rounded_down_is_still_the_pharmacists(
+    cli, tmp_path: Path, dose: str, held: bool
+) -> None:
+    """Epirubicin 166 mg recomputed: 331 mg (1.994 ×, a doubled dose rounded down) was released
+    by the order's own acknowledgement, "twice or more" being >= 2.0 exactly; twice now means
+    within 10 % of it (1.8 ×), the most a policy lets rounding or tolerance move a dose."""
+    lines = [
+        {"drug": "epirubicin", "dose": dose, "day": 1, "route": "IV"},
+        {"drug": "cyclophosphamide", "dose": "1107 mg", "day": 1, "route": "IV"},
+    ]
+    acks = [
+        {"code": c, "drug": "epirubicin", "reason": "intended", "by": "Dr X"}
+        for c in ("ORDER_DOSE_DEVIATION", "DOSE_ABOVE_USUAL_MAXIMUM")
+    ]
+    order = save(tmp_path, ec_order(lines=lines, acknowledged=acks))
+    code, data = verify_json(cli, order, *PATIENT, "--prior", "epirubicin=0mg/m2")
+    [dev] = [w for w in data["warnings"] if w["code"] == "ORDER_DOSE_DEVIATION"]
+    refused = [w for w in data["warnings"] if w["code"] == "ORDER_ACKNOWLEDGEMENT_NOT_ALLOWED"]
+    if not held:
+        assert dev["severity"] == "warning" and not refused
+        return
+    assert (code, data["verdict"], dev["severity"]) == (1, "hold", "critical")
+    assert "times the recomputed one" in refused[0]["message"]
+
+
+def test_a_full_fluorouracil_dose_for_a_dpyd_intermediate_metaboliser_is_the_pharmacists(
+    cli, tmp_path: Path
+) -> None:
+    """mFOLFOX6 with DPYD *1/*2A (50 %): the full bolus and infusion, each rounded down a few mg
+    (1.998 × and 1.99995 ×), acknowledged in the order, were released with notes."""
+    order = {
+        "order": "F-DPYD", "regimen": "mfolfox6", "cycle": 1, "start": START.isoformat(),
+        "patient": {"height": "175 cm", "weight": "70 kg", "genotype": {"DPYD": "*1/*2A"}},
+        "lines": [
+            {"drug": "oxaliplatin", "dose": "157 mg", "day": 1, "route": "IV"},
+            {"drug": "leucovorin", "dose": "738 mg", "day": 1, "route": "IV"},
+            {"drug": "fluorouracil", "dose": "737 mg", "day": 1, "route": "IV",
+             "infusion": {"type": "bolus"}},
+            {"drug": "fluorouracil", "dose": "4427 mg", "day": 1, "route": "IV",
+             "infusion": {"type": "continuous", "duration": "46 h"}},
+        ],
+        "acknowledged": [{"code": "ORDER_DOSE_DEVIATION", "drug": "fluorouracil",
+                          "reason": "full dose intended", "by": "Dr X"}],
+    }  # fmt: skip
+    code, data = verify_json(cli, save(tmp_path, order), *PATIENT)
+    devs = [w for w in data["warnings"] if w["code"] == "ORDER_DOSE_DEVIATION"]
+    assert len(devs) == 2 and {w["severity"] for w in devs} == {"critical"}
+    assert (code, data["verdict"]) == (1, "hold")
+
+
+def _rchop(vincristine_route: str, acknowledged: list[dict]) -> dict:
+    """R-CHOP-21 cycle 1 for 175 cm / 70 kg, with its antiemetics."""
+    lines = [
+        ("rituximab", "692 mg", 1, "IV"), ("cyclophosphamide", "1383 mg", 1, "IV"),
+        ("doxorubicin", "92 mg", 1, "IV"), ("vincristine", "2 mg", 1, vincristine_route),
+        *[("prednisone", "100 mg", day, "PO") for day in range(1, 6)],
+        ("ondansetron", "8 mg", 1, "IV"), ("dexamethasone", "12 mg", 1, "IV"),
+        ("aprepitant", "125 mg", 1, "PO"),
+    ]  # fmt: skip
+    return {
+        "order": "RCHOP", "regimen": "r-chop-21", "cycle": 1, "start": START.isoformat(),
+        "patient": {"height": "175 cm", "weight": "70 kg"},
+        "lines": [{"drug": d, "dose": x, "day": n, "route": r} for d, x, n, r in lines],
+        "acknowledged": acknowledged,
+    }  # fmt: skip
+
+
+def test_a_route_the_label_calls_fatal_is_the_pharmacists_to_release(cli, tmp_path: Path) -> None:
+    """Vincristine ordered IT (fatal: its label), the order acknowledging its own route mismatch:
+    it was released with notes. A route the drug data calls fatal is the verifying pharmacist's
+    to acknowledge, as a unit slip is; another route mismatch stays the order's."""
+    known = [*PATIENT, "--age", "50", "--sex", "male", "--scr", "0.9mg/dL",
+             "--prior", "doxorubicin=0mg/m2", "--prior", "vincristine=0mg"]  # fmt: skip
+    for lab in ("anc=3x10^9/L", "platelets=200x10^9/L", "bilirubin=0.5mg/dL", "ast=20U/L",
+                "alt=20U/L"):  # fmt: skip
+        known += ["--lab", f"{lab}@{TODAY.isoformat()}"]
+    ack = [{"code": "ORDER_ROUTE_MISMATCH", "drug": "vincristine", "reason": "as intended",
+            "by": "Dr X"}]  # fmt: skip
+    path = save(tmp_path, _rchop("IT", ack))
+    code, data = verify_json(cli, path, *known)
+    [route] = [w for w in data["warnings"] if w["code"] == "ORDER_ROUTE_MISMATCH"]
+    assert (code, data["verdict"], route["severity"]) == (1, "hold", "critical")
+    [w] = [w for w in data["warnings"] if w["code"] == "ORDER_ACKNOWLEDGEMENT_NOT_ALLOWED"]
+    assert "vincristine IT, a route its label calls fatal" in w["message"]
+    assert "--acknowledge ORDER_ROUTE_MISMATCH:vincristine:1=REASON" in w["message"]
+    code, data = verify_json(
+        cli, path, *known, "--acknowledge", "ORDER_ROUTE_MISMATCH:vincristine=checked",
+        "--by", "PharmD Y",
+    )  # fmt: skip
+    [route] = [w for w in data["warnings"] if w["code"] == "ORDER_ROUTE_MISMATCH"]
+    assert route["severity"] == "warning" and "PharmD Y" in route["message"]
+    # a mismatch no label calls fatal (prednisone IV for PO) stays the order's to acknowledge
+    order = _rchop("IV", [{"code": "ORDER_ROUTE_MISMATCH", "drug": "prednisone", "day": 1,
+                           "reason": "cannot swallow", "by": "Dr X"}])  # fmt: skip
+    order["lines"][4]["route"] = "IV"
+    code, data = verify_json(cli, save(tmp_path, order), *known)
+    assert "ORDER_ACKNOWLEDGEMENT_NOT_ALLOWED" not in codes(data)
+    [route] = [w for w in data["warnings"] if w["code"] == "ORDER_ROUTE_MISMATCH"]
+    assert route["severity"] == "warning"
+
+
 def test_an_acknowledgement_of_one_day_does_not_release_another(cli, tmp_path: Path) -> None:
     """dia gives epirubicin on days 1-3: a +8 % on day 2 acknowledged for day 2 does not
     release a +30 % on day 3 (before, an acknowledgement covered every day of its drug)."""

@@ -509,6 +509,39 @@ def test_one_of_the_three_mesna_doses_left_out_is_held(run, tmp_path: Path) -> N
     assert "dia gives it 3 times that day" in w["message"]
 
 
+def test_a_mesna_day_left_out_is_the_pharmacists_to_release_as_a_missing_line(
+    run, tmp_path: Path
+) -> None:
+    """A whole day of mesna left out, acknowledged in the order itself, was released with notes,
+    while a dose left out (ORDER_LINE_MISSING) is the verifying pharmacist's: a dosed supportive
+    line left out takes the same tier. Non-dosed care left out stays the order's."""
+    order = order_from_plan(run, "dia")
+    order["lines"] = [ln for ln in order["lines"] if not (ln["drug"] == "mesna" and ln["day"] == 3)]
+    order["acknowledged"] = [
+        {"code": "ORDER_SUPPORTIVE_MISSING", "drug": "mesna", "reason": "x", "by": "Dr X"}
+    ]
+    path = write(tmp_path, "order.yaml", yaml.safe_dump(order, sort_keys=False))
+    p = run("verify", str(path), *PATIENT, "--format", "json")
+    data = json.loads(p.stdout)
+    [w] = found(data, "ORDER_SUPPORTIVE_MISSING")
+    assert (p.returncode, w["severity"], w["day"]) == (1, "critical", 3)
+    assert "only the verifying pharmacist can release it" in w["message"]
+    [refused] = found(data, "ORDER_ACKNOWLEDGEMENT_NOT_ALLOWED")
+    assert "a dose of mesna left out, as ORDER_LINE_MISSING" in refused["message"]
+    ack = ["--acknowledge", "ORDER_SUPPORTIVE_MISSING:mesna=given on the ward", "--by", "Ph Y"]
+    p = run("verify", str(path), *PATIENT, "--format", "json", *ack)
+    [w] = found(json.loads(p.stdout), "ORDER_SUPPORTIVE_MISSING")
+    assert w["severity"] == "warning" and "Ph Y" in w["message"]
+    # cisplatin's hydration left out, acknowledged in the order: the order's to acknowledge
+    order = order_from_plan(run, "ddp-epi", supportive_care=[])
+    order["acknowledged"] = [
+        {"code": "ORDER_SUPPORTIVE_MISSING", "drug": "cisplatin", "reason": "x", "by": "Dr X"}
+    ]
+    code, data = verify(run, tmp_path, order)
+    [w] = found(data, "ORDER_SUPPORTIVE_MISSING")
+    assert w["severity"] == "warning" and not found(data, "ORDER_ACKNOWLEDGEMENT_NOT_ALLOWED")
+
+
 def test_cisplatin_without_hydration_is_held(run, tmp_path: Path) -> None:
     order = order_from_plan(run, "ddp-epi", supportive_care=[])
     code, data = verify(run, tmp_path, order)

@@ -549,6 +549,30 @@ def test_the_order_patient_must_be_the_ledger_patient(cli, tmp_path: Path, sqlit
     assert code == 2 and "the order is for patient MRN1, not --patient MRN2" in err
 
 
+def test_the_order_patient_must_be_the_history_patient(cli, tmp_path: Path) -> None:
+    """An order for MRN123 with a --history whose patient column says P001: the other
+    patient's epirubicin was counted without a word. Refused as --patient P001 is."""
+    order = ec_order()
+    order["patient"]["id"] = "MRN123"
+    other = write(
+        tmp_path,
+        "other.csv",
+        "patient,date,drug,dose,unit,bsa_m2,regimen,cycle,day\n"
+        f"P001,{START - timedelta(days=21)},epirubicin,90,mg/m2,1.84,ec,1,1\n",
+    )
+    code, out, err = cli("verify", str(save(tmp_path, order)), *PATIENT, "--history", str(other))
+    said = " ".join(err.split())
+    assert code == 2 and out == ""
+    assert "order.yaml:" in said
+    assert "patient.id: the order is for patient MRN123, not patient P001 of --history" in said
+    assert "other.csv:2" in said
+    # the same patient's history, or one without a patient column: read
+    mine = write(tmp_path, "mine.csv", other.read_text().replace("P001", "MRN123"))
+    code, data = verify_json(cli, save(tmp_path, order), *PATIENT, "--history", str(mine))
+    [epi] = [t for t in data["cumulative"] if t["drug"] == "epirubicin"]
+    assert epi["prior_source"] == "history" and epi["prior"] == pytest.approx(90)
+
+
 # ---------------------------------------------------------------- malformed orders
 
 
@@ -855,6 +879,29 @@ def test_an_ehr_bundle_is_read_and_what_is_not_checked_is_said(cli, tmp_path: Pa
             "code names no drug dosecalc knows ('Zzyzx'",
         ),
         (lambda b: b.update(resourceType="Parameters"), "a JSON order is a FHIR R4 Bundle"),
+        (  # the outside check: text IV, coded intrathecal, was read as IV without a word
+            lambda b: b["entry"][2]["resource"]["dosageInstruction"][0].update(
+                route={
+                    "text": "IV",
+                    "coding": [
+                        {
+                            "system": "http://snomed.info/sct",
+                            "code": "35223008",
+                            "display": "Intrathecal route",
+                        }
+                    ],
+                }
+            ),  # fmt: skip
+            "route names more than one route (text 'IV' is IV; coding[0].display 'Intrathecal "
+            "route' is IT): which is meant?",
+        ),
+        (  # the SNOMED code is IV, the text intrathecal: the code won silently
+            lambda b: b["entry"][2]["resource"]["dosageInstruction"][0]["route"].update(
+                text="intrathecal"
+            ),
+            "route names more than one route (text 'intrathecal' is IT; coding[0].code 47625008 "
+            "is IV)",
+        ),
     ],
     ids=[
         "range",
@@ -865,6 +912,8 @@ def test_an_ehr_bundle_is_read_and_what_is_not_checked_is_said(cli, tmp_path: Pa
         "text-and-coding-disagree",
         "unknown-drug",
         "not-a-bundle",
+        "route-text-iv-coded-intrathecal",
+        "route-code-iv-text-intrathecal",
     ],
 )
 def test_what_a_bundle_cannot_say_is_refused_naming_the_entry(
@@ -1069,3 +1118,56 @@ def test_an_order_cannot_bring_its_own_copy_of_a_library_regimen(cli, tmp_path: 
     order["regimen"] = str(ROOT / "regimens" / "ec.yaml")
     code, data = verify_json(cli, save(tmp_path, order), *PATIENT)
     assert "ORDER_REGIMEN_VERSION_MISMATCH" not in {w["code"] for w in data["warnings"]}
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("hydration omitted (fluid restriction)", "omitted"),
+        ("0 mL", "0 ml"),
+        ("TBD", "tbd"),
+        ("nothing", "nothing"),
+        ("see note", "see note"),
+        ("no hydration (fluid restricted)", "no hydration"),
+        ("NaCl 0.9 % 0 L", "0 l"),
+        ("withheld today", "withheld"),
+    ],
+)
+def test_a_supportive_text_that_withholds_or_defers_is_refused(
+    cli, tmp_path: Path, text: str, why: str
+) -> None:
+    """The outside check: 'hydration omitted (fluid restriction)', '0 mL', 'TBD', 'nothing',
+    'see note' counted as hydration stated (only a short list of whole texts was refused)."""
+    order = _order_of(
+        "ddp-epi",
+        {"cisplatin": "258 mg", "epirubicin": "92 mg", "ondansetron": "8 mg"},
+        supportive_care=[{"kind": "hydration", "for": "cisplatin", "text": text}],
+    )
+    code, out, err = cli("verify", str(save(tmp_path, order)), *PATIENT, "--format", "json")
+    said = " ".join(err.split())
+    assert code == 2 and out == "", out
+    assert f"text {text!r} says no hydration is ordered ({why!r})" in said, err
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1 L NaCl 0.9 % over 2 h, no potassium",
+        "10 mL/kg NaCl 0.9 % before, 0.5 L after",
+        "appropriate pre-treatment hydration; maintain hydration and urine output for 24 h",
+        "2 L/m2/day",
+    ],
+)
+def test_a_supportive_text_that_states_what_is_given_is_read(
+    cli, tmp_path: Path, text: str
+) -> None:
+    order = _order_of(
+        "ddp-epi",
+        {"cisplatin": "258 mg", "epirubicin": "92 mg", "ondansetron": "8 mg"},
+        supportive_care=[{"kind": "hydration", "for": "cisplatin", "text": text}],
+    )
+    code, data = verify_json(cli, save(tmp_path, order), *PATIENT)
+    assert not [
+        w for w in data["warnings"]
+        if w["code"] == "ORDER_SUPPORTIVE_MISSING" and w["drug"] == "cisplatin"
+    ]  # fmt: skip

@@ -194,8 +194,10 @@ def _option_name(name: str, item: Any) -> str:
 # Codes no order file may acknowledge for itself, whatever the policy says: a lifetime limit
 # passed, a dose the order leaves out, a cycle the regimen does not have (the pharmacist tier of
 # verify.acknowledge, docs/policy.md).
-# A dose at twice the recomputed one or more, or a tenth or less (a unit or decimal slip), is
-# held to the same rule by verify itself.
+# A dose at twice the recomputed one or more, or a tenth or less (a unit or decimal slip), each
+# within 10 % (1.8 ×, 0.11 ×), a route the drug's label calls fatal and a dosed supportive line
+# left out (ORDER_SUPPORTIVE_MISSING of mesna), are held to the same rule by verify itself
+# (verify.pharmacist_only).
 PHARMACIST_ONLY = ("CUMULATIVE_LIMIT_EXCEEDED", "ORDER_LINE_MISSING", "ORDER_CYCLE_UNKNOWN")
 TIERS = ("order", "pharmacist")
 
@@ -478,8 +480,10 @@ SETTINGS: dict[str, Setting] = {
             dict.fromkeys(PHARMACIST_ONLY, "pharmacist"),
             "dosecalc's tiers: an order may not acknowledge a lifetime limit passed, a dose it "
             "leaves out or a cycle the regimen does not have (nor a dose at 2 × the recomputed "
-            "one or more, or a tenth or less); only the verifying pharmacist may, with "
-            "verify --acknowledge and --by",
+            "one or more, or a tenth or less, each within 10 %: 1.8 ×, 0.11 ×, nor a route the "
+            "drug's label calls fatal, nor a dosed supportive line left out); only the verifying "
+            "pharmacist may, with verify "
+            "--acknowledge and --by",
             _tiers,
             "CODE = order | pharmacist: who may acknowledge a warning (an order's own "
             "acknowledged: entry, or the verifying pharmacist's --acknowledge)",

@@ -108,8 +108,9 @@ def missing_lines(
                 CRITICAL,
                 "ORDER_SUPPORTIVE_MISSING",
                 f"{what} not on the order, which gives {d.serves} on {_days(served)}: "
-                f"the regimen requires it with {d.serves}{_short(d.source)}; add it, or "
-                "acknowledge why it is left out",
+                f"the regimen requires it with {d.serves}{_short(d.source)}; add it. Left out on "
+                "purpose? As for any dose left out, only the verifying pharmacist can release it "
+                f"(--acknowledge ORDER_SUPPORTIVE_MISSING:{drug}=REASON --by NAME)",
                 drug=drug,
                 phase=1,
                 cycle=order.cycle,

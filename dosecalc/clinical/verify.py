@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -37,7 +38,7 @@ from dosecalc.clinical.plan import (
     organ_as_list,
     review_dict,
 )
-from dosecalc.clinical.policy import Policy
+from dosecalc.clinical.policy import TOLERANCE_MAX_PERCENT, Policy
 from dosecalc.clinical.schedule import Administration
 from dosecalc.data import drugs
 from dosecalc.data.order import ORDER, PHARMACIST, Acknowledgement, Order, OrderLine, date_of
@@ -287,7 +288,7 @@ def verify(
     warnings += _order_alerts(order, regimen, patient, policy, patient_from, order_bsa_m2, today)
     warnings += _history_alerts(order, regimen, history)
     acks = order.acknowledged + tuple(pharmacist)
-    warnings, acknowledged = acknowledge(warnings, acks, policy, line_ratios(checks))
+    warnings, acknowledged = acknowledge(warnings, acks, policy, pharmacist_only(checks, missing))
     warnings.sort(key=lambda w: SEVERITIES.index(w.severity), reverse=True)  # most severe first
     plan = replace(
         given,
@@ -1071,28 +1072,57 @@ def _history_alerts(order: Order, regimen: Regimen, history: Any) -> list[Alert]
 # ---------------------------------------------------------------- acknowledgements
 
 
-SLIP = (0.1, 2.0)  # ordered / recomputed at or below, at or above: only the pharmacist releases
+# Only the verifying pharmacist releases a dose at twice the recomputed one or more, or a tenth
+# or less: "twice" and "a tenth" within TOLERANCE_MAX_PERCENT (10 %), the most any policy may
+# allow a dose to move by rounding, banding or tolerance, so that a doubled dose rounded down
+# (1.997 ×, or 1.9 × after a 5 % band) is still a doubled dose: 1.8 × or more, 0.11 × or less.
+SLIP_MARGIN = TOLERANCE_MAX_PERCENT / 100
+SLIP = (0.1 * (1 + SLIP_MARGIN), 2.0 * (1 - SLIP_MARGIN))
 
 
-def line_ratios(checks: list[LineCheck]) -> dict[tuple[str, int], float]:
-    """(drug, day) → ordered / recomputed, for the lines the plan gives."""
-    out: dict[tuple[str, int], float] = {}
+def dose_slip(ratio: float) -> str | None:
+    """Why a dose ``ratio`` × the recomputed one is the pharmacist's to release ('a dose 2 times
+    the recomputed one', 'a dose 10 % of ... (a unit slip?)'), or None: the one rule, for every
+    dose line, whatever the policy says of ORDER_DOSE_DEVIATION."""
+    if ratio >= SLIP[1]:
+        return f"a dose {fmt(ratio, 1)} times the recomputed one"
+    if ratio <= SLIP[0] or slip_words(ratio):
+        return f"a dose {fmt(100 * ratio)} % of the recomputed one (a unit slip?)"
+    return None
+
+
+Held = dict[tuple[str, str, int], str]  # (code, drug, day) → why only the pharmacist may
+
+
+def pharmacist_only(checks: list[LineCheck], missing: Sequence[Administration] = ()) -> Held:
+    """The warnings of these lines that only the verifying pharmacist may acknowledge whatever
+    the policy says of their code, each with why: a dose deviation :func:`dose_slip` names, and a
+    route mismatch to a route the drug's label calls fatal (drugs.wrong_route: vincristine
+    intrathecal), a never event no prescriber's acknowledgement releases; and a dosed supportive
+    line left out (mesna, leucovorin rescue: ORDER_SUPPORTIVE_MISSING), a dose left out as an
+    ORDER_LINE_MISSING is, whatever the policy says. Two lines of one drug and day (a bolus and
+    an infusion): either one makes it the pharmacist's."""
+    out: Held = {}
     for c in checks:
-        e = c.expected_amount
-        if e:
-            out[(c.line.drug, c.line.day)] = c.line.amount / e
+        ln, e = c.line, c.expected_amount
+        if e and (why := dose_slip(ln.amount / e)):
+            out.setdefault(("ORDER_DOSE_DEVIATION", ln.drug, ln.day), why)
+        if c.status == WRONG_ROUTE and ln.route and drugs.wrong_route(ln.drug, ln.route):
+            route = f"{ln.drug} {ln.route}, a route its label calls fatal"
+            out.setdefault(("ORDER_ROUTE_MISMATCH", ln.drug, ln.day), route)
+    for a in missing:
+        if a.dose.serves:
+            left = f"a dose of {a.dose.drug} left out, as ORDER_LINE_MISSING"
+            out.setdefault(("ORDER_SUPPORTIVE_MISSING", a.dose.drug, a.day), left)
     return out
 
 
-def tier_of(w: Alert, policy: Policy, ratios: dict[tuple[str, int], float]) -> str:
+def tier_of(w: Alert, policy: Policy, held: Held) -> str:
     """Who may acknowledge ``w``: ``order`` (the prescriber, in the order) or ``pharmacist``
-    (the verifying pharmacist only, on the command line). A dose at twice the recomputed one or
-    more, or a tenth or less, or a suspected unit or decimal slip (:func:`slip_words`: a tenth
-    within 3 %, 0.103 included), is the pharmacist's whatever the code."""
-    ratio = ratios.get((w.drug or "", w.day or 0))
-    if w.code == "ORDER_DOSE_DEVIATION" and ratio is not None:
-        if ratio >= SLIP[1] or ratio <= SLIP[0] or slip_words(ratio):
-            return PHARMACIST
+    (the verifying pharmacist only, on the command line): the pharmacist's where ``held`` (see
+    :func:`pharmacist_only`) names it, else as the policy's verify.acknowledge says."""
+    if (w.code, w.drug or "", w.day or 0) in held:
+        return PHARMACIST
     return policy["verify.acknowledge"].get(w.code, ORDER)  # type: ignore[no-any-return]
 
 
@@ -1106,7 +1136,7 @@ def acknowledge(
     warnings: list[Alert],
     acks: tuple[Acknowledgement, ...],
     policy: Policy | None = None,
-    ratios: dict[tuple[str, int], float] | None = None,
+    held: Held | None = None,
 ) -> tuple[list[Alert], list[tuple[Alert, Acknowledgement]]]:
     """Acknowledged warnings keep their code and name the acknowledgement; a critical becomes a
     warning (never dropped). An acknowledgement in a hand that may not release the warning (an
@@ -1125,7 +1155,7 @@ def acknowledge(
             out.append(w)
             continue
         used.update(id(a) for a in mine)
-        allowed = tier_of(w, policy, ratios or {})
+        allowed = tier_of(w, policy, held or {})
         ack = next((a for a in mine if allowed == ORDER or a.tier == PHARMACIST), None)
         if ack is None:  # only the order's hand, for a warning only the pharmacist may release
             out.append(w)
@@ -1140,6 +1170,7 @@ def acknowledge(
         out.append(new)
         matched.append((new, ack))
     for a, w in refused:
+        what = (held or {}).get((w.code, w.drug or "", w.day or 0), w.code)
         day = f":{w.day}" if w.day is not None else ""
         drug = f":{w.drug}" if w.drug else (":" if day else "")
         out.append(
@@ -1148,8 +1179,7 @@ def acknowledge(
                 "ORDER_ACKNOWLEDGEMENT_NOT_ALLOWED",
                 f"the order's acknowledgement of {a.covers()} ({a.where}, by {a.by}) does not "
                 f"release it: only the verifying pharmacist may acknowledge "
-                f"{_what(w, ratios or {})} (verify --acknowledge {w.code}{drug}{day}=REASON "
-                "--by NAME)",
+                f"{what} (verify --acknowledge {w.code}{drug}{day}=REASON --by NAME)",
                 drug=w.drug,
                 day=w.day,
             )
@@ -1176,13 +1206,3 @@ def acknowledge(
             )
         )
     return out, matched
-
-
-def _what(w: Alert, ratios: dict[tuple[str, int], float]) -> str:
-    ratio = ratios.get((w.drug or "", w.day or 0))
-    if w.code == "ORDER_DOSE_DEVIATION" and ratio is not None:
-        if ratio >= SLIP[1]:
-            return f"a dose {fmt(ratio, 1)} times the recomputed one"
-        if ratio <= SLIP[0] or slip_words(ratio):
-            return f"a dose {fmt(100 * ratio)} % of the recomputed one (a unit slip?)"
-    return w.code

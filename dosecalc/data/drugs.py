@@ -451,6 +451,18 @@ def route_family(text: str) -> str:
     return key
 
 
+def route_named(text: str) -> str | None:
+    """The route (IV, PO, SC, IM, IT) a wording names, or None when it names none dosecalc knows
+    or several: route_family's, or the one route word it holds (SNOMED's 'Intrathecal route',
+    'oral tablet'; 'it' alone is no route word here)."""
+    family = route_family(text)
+    if family in _ROUTES:
+        return family
+    words = re.split(r"[\s\-()/,;:]+", text.strip().lower().replace(".", ""))
+    found = {_ROUTE_OF[w] for w in words if w in _ROUTE_OF and w != "it"}
+    return found.pop() if len(found) == 1 else None
+
+
 def wrong_route(drug: str, route: str) -> str | None:
     """Why ``route`` is never to be used for ``drug`` (its label: fatal by any other), or None."""
     only = lookup(drug).route_only

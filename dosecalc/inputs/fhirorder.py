@@ -347,9 +347,29 @@ def _date(value: Any) -> date:
 
 
 def _route(dosage: Any) -> str | None:
+    """The route of a dosage: its SNOMED code's, else its text or display. Its text, displays and
+    codes must name one route (a text 'IV' coded intrathecal is refused, as a medication whose
+    text and coding name two drugs is)."""
+    from dosecalc.data import drugs
+
     concept = dosage.route
     if concept is None:
         return None
+    named = [("text", concept.text)]
+    for i, c in enumerate(concept.coding or []):
+        named += [
+            (f"coding[{i}].code {c.code}", SNOMED_ROUTES.get(c.code or "")),
+            (f"coding[{i}].display", c.display),
+        ]
+    found: dict[str, str] = {}  # route → where it is named, and how
+    for where, name in named:
+        if isinstance(name, str) and name.strip() and (route := drugs.route_named(name)):
+            found.setdefault(route, f"{where} '{name.strip()}'" if "code" not in where else where)
+    if len(found) > 1:
+        said = "; ".join(f"{w} is {r}" for r, w in found.items())
+        raise ValueError(
+            f"dosageInstruction.route names more than one route ({said}): which is meant?"
+        )
     for c in concept.coding or []:
         if c.code in SNOMED_ROUTES:
             return SNOMED_ROUTES[c.code]

@@ -11,6 +11,7 @@ compares an order with the plan engine's doses.
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -278,17 +279,38 @@ class CareModel(_Strict):
 
     @model_validator(mode="after")
     def _ordered(self) -> CareModel:
-        said = " ".join((self.text or "").lower().replace(".", " ").split())
-        if said in NOTHING_ORDERED or said == f"no {self.kind}":
+        why = nothing_ordered(self.text or "", self.kind)
+        if why is not None:
             raise ValueError(
-                f"text {self.text!r} says no {self.kind} is ordered, yet the item states it: "
-                f"leave the item out (and acknowledge why, if the regimen requires it) or "
-                "write what is ordered"
+                f"text {self.text!r} says no {self.kind} is ordered ({why!r}), yet the item "
+                "states it: leave the item out (and acknowledge why, if the regimen requires it) "
+                "or write what is ordered"
             )
         return self
 
 
+def nothing_ordered(text: str, kind: str) -> str | None:
+    """What in a supportive care item's text says nothing is ordered (the item would count as
+    stated), or None: the whole text one of NOTHING_ORDERED, or 'no hydration', or a word that
+    withholds or defers it anywhere in it ('hydration omitted (fluid restriction)', 'TBD', 'see
+    note'), or a volume of 0 ('0 mL'). 'no potassium' in '1 L NaCl 0.9 %, no potassium' is not."""
+    said = " ".join(text.lower().replace(".", " ").split())
+    if said in NOTHING_ORDERED:
+        return said
+    for pattern in (rf"\bno {kind}\b", NOT_ORDERED, ZERO_VOLUME):
+        found = re.search(pattern, text.lower())
+        if found:
+            return found.group(0)
+    return None
+
+
 # what a supportive care item's text says when nothing is ordered (the item would count as stated)
+NOT_ORDERED = (
+    r"\b(?:omit|omits|omitted|omitting|withheld|withhold|withholding|nothing|none|nil|tbd|tbc|"
+    r"to be (?:decided|determined|confirmed)|see (?:the )?notes?|not (?:given|ordered|required|"
+    r"needed|applicable))\b"
+)
+ZERO_VOLUME = r"(?<![\d.,])0+(?:[.,]0+)?\s*(?:ml|l|litres?|liters?|cc)\b"
 NOTHING_ORDERED = frozenset(
     ("none", "no", "nil", "n/a", "na", "-", "--", "0", "omitted", "withheld", "held",
      "not given", "not ordered", "not required", "not needed", "not applicable")

@@ -95,15 +95,7 @@ def run(o: VerifyRequest) -> Any:
     regimen = _regimen(order, o.regimen is not None, named)
     if o.patient is not None and order.patient.id is not None:
         if o.patient.strip() != order.patient.id:
-            raise FileError(
-                Problem(
-                    f"the order is for patient {order.patient.id}, not --patient "
-                    f"{o.patient.strip()}: check that this is the right patient's order",
-                    field="patient.id",
-                    file=order.source,
-                    line=order.line_of("patient.id"),
-                )
-            )
+            raise other_patient(order, f"--patient {o.patient.strip()}", "order")
     labs = gather.labs(o.lab, o.labs)
     genotypes, said = _genotypes(o, order, labs)
     person, source, order_bsa = _patient(o, order, rules)
@@ -116,6 +108,9 @@ def run(o: VerifyRequest) -> Any:
     )
     said = [replace(a, severity=WARNING) for a in said]
     prior = _prior(o, person.bsa_m2)
+    for row in prior.rows:  # a history file's rows name their patient: the order's, or refused
+        if order.patient.id is not None and row.patient and row.patient != order.patient.id:
+            raise other_patient(order, f"patient {row.patient} of --history {row.where}", "history")
     result = verify(
         order,
         regimen,
@@ -139,6 +134,20 @@ def run(o: VerifyRequest) -> Any:
 
         result = record(result, o.patient.strip(), o.db, o.by)  # type: ignore[union-attr]
     return result
+
+
+def other_patient(order: Any, other: str, what: str) -> FileError:
+    """The refusal of an order checked against another patient's ``what`` (order, history):
+    "the order is for patient MRN123, not --patient P001: ...", at the order's patient.id."""
+    return FileError(
+        Problem(
+            f"the order is for patient {order.patient.id}, not {other}: check that this is the "
+            f"right patient's {what}",
+            field="patient.id",
+            file=order.source,
+            line=order.line_of("patient.id"),
+        )
+    )
 
 
 def _genotypes(o: VerifyRequest, order: Any, labs: Any) -> tuple[dict[str, Any], list[Any]]:
