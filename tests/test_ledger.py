@@ -326,6 +326,55 @@ def test_fhir_bundle_import(run, sqlite_url: str, tmp_path: Path) -> None:
     assert len(_records(run, sqlite_url)) == 2
 
 
+def test_one_fhir_administration_imported_again_in_another_offset_is_refused(
+    run, ledger_url: str, tmp_path: Path
+) -> None:
+    """adm-777 given 2024-02-05T23:30-05:00, re-exported as 2024-02-06T04:30Z (the same instant)
+    became two records on two days, counted twice (200 mg/m² for 100), exit 0: its id in the
+    source system is the same, so it is the same administration."""
+
+    def given(ident: str, when: str) -> str:
+        return _bundle({**_admin("completed", "epirubicin", 100, "mg/m2", when), "id": ident})
+
+    first = write(tmp_path, "local.json", given("adm-777", "2024-02-05T23:30:00-05:00"))
+    _ok(run("ledger", "import", str(first), "--db", ledger_url))
+    for name, when, day in [
+        ("utc.json", "2024-02-06T04:30:00Z", "on 2024-02-05, then on 2024-02-06"),
+        ("other.json", "2024-02-05T22:30:00-06:00", "epirubicin on 2024-02-05: one"),
+    ]:
+        again = write(tmp_path, name, given("adm-777", when))
+        refused = _ok(run("ledger", "import", str(again), "--db", ledger_url), 2)
+        assert "is already recorded as #1 (the same id adm-777 in the source system" in (
+            refused.stderr
+        ), refused.stderr
+        assert day in refused.stderr
+    _ok(run("ledger", "import", str(again), "--again", "--db", ledger_url))  # really twice
+    assert len(_records(run, ledger_url, "F1")) == 2
+    # a history row with the id of a ledger record is the same administration too
+    h = write(
+        tmp_path, "h.csv", "date,drug,dose,unit,id\n2024-02-07,epirubicin,100,mg/m2,adm-777\n"
+    )
+    p = _ok(run("check", "--patient", "F1", "--history", str(h), "--db", ledger_url), 2)
+    assert "the same id adm-777 in the source system" in p.stderr, p.stderr
+
+
+def test_one_resource_twice_in_a_bundle_is_refused(run, sqlite_url: str, tmp_path: Path) -> None:
+    """FHIR bdl-7: adm-1 completed and adm-1 entered-in-error in one Bundle recorded the dose."""
+    done = {**_admin("completed", "epirubicin", 100, "mg/m2", "2024-01-05"), "id": "adm-1"}
+    error = {**done, "status": "entered-in-error"}
+    same_url = {"resourceType": "Bundle", "type": "collection",
+                "entry": [{"fullUrl": "urn:uuid:adm-1", "resource": r} for r in (done, error)]}  # fmt: skip
+    f = write(tmp_path, "b.json", json.dumps(same_url))
+    p = _ok(run("ledger", "import", str(f), "--db", sqlite_url), 2)
+    assert "b.json entry 1: the fullUrl urn:uuid:adm-1 is that of entry 0 too" in p.stderr
+    g = write(tmp_path, "c.json", _bundle(done, error))  # other fullUrls, one resource id
+    p = _ok(run("ledger", "import", str(g), "--db", sqlite_url), 2)
+    assert "c.json entry 1: the resource MedicationAdministration/adm-1 is that of entry 0" in (
+        p.stderr
+    )
+    assert not Path(sqlite_url.removeprefix("sqlite:///")).exists()
+
+
 def test_verify_catches_edits_deletions_and_a_rewritten_chain(
     run, ledger_url: str, tmp_path: Path
 ) -> None:

@@ -932,14 +932,25 @@ class Ledger:
             history.add(row, entry.patient, 1, k)  # after the records: always the later row
         problems = []
         for patient, cols in history.patients.items():
-            for j, i, *_, written in cumulative.repeats(history, patient):
+            for pair in cumulative.repeats(history, patient):
+                j, i, written = pair.first, pair.later, pair.written
                 entry = entries[cols.line[i]]
                 maybe = written is not None and written[0] != written[1]
                 if cols.file[j] == 0:
                     text = f"{'may be' if maybe else 'is'} already recorded as #{cols.line[j]}"
                 else:
                     text = f"{'may repeat' if maybe else 'repeats'} {entries[cols.line[j]].source}"
-                if maybe:
+                if pair.ident is not None:
+                    text += (
+                        " ("
+                        + cumulative.same_id_details(
+                            pair.ident,
+                            (history.names[cols.drug[j]], date.fromordinal(cols.date[j])),
+                            (history.names[cols.drug[i]], date.fromordinal(cols.date[i])),
+                        )
+                        + ": one administration)"
+                    )
+                elif maybe:
                     text += (
                         " (a dose per m² and an absolute one, without the bsa_m2 of that day to "
                         "tell whether they are one dose)"
