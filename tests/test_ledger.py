@@ -177,6 +177,32 @@ def test_void_is_a_new_record_and_the_dose_stops_counting(run, ledger_url: str) 
     _ok(run("ledger", "verify", "--db", ledger_url))
 
 
+def test_an_export_with_a_dose_recorded_again_reads_back_to_the_same_totals(
+    run, ledger_url: str, tmp_path: Path
+) -> None:
+    """Two doxorubicin 60 mg/m² of one day, the second recorded with --again: the export gave
+    both rows nothing to tell them apart, so `check --history` and `ledger import` of it refused
+    it as a repeat; and every export → import → export added another "ledger #N: " to notes."""
+    for extra in ([], ["--again"]):
+        _ok(run("ledger", "record", "--db", ledger_url, "--patient", "R", "--date", "2024-01-05",
+                "--drug", "doxorubicin", "--dose", "60mg/m2", "--note", "cycle 1", *extra))  # fmt: skip
+    want = _totals(_ok(run("check", "--patient", "R", "--db", ledger_url, "--format", "json")))
+    assert want["doxorubicin"] == pytest.approx(120.0)
+    exported = tmp_path / "exp.csv"
+    _ok(run("ledger", "export", "--db", ledger_url, "-o", str(exported)))
+    rows = exported.read_text(encoding="utf-8").splitlines()
+    assert [r.split(",")[-2:] for r in rows[1:]] == [["", "ledger #1"], ["", "ledger #2"]]
+    assert all(",cycle 1," in r for r in rows[1:])
+    checked = _ok(run("check", "--history", str(exported), "--format", "json"))
+    [patient] = json.loads(checked.stdout)["patients"]
+    assert {t["drug"]: t["total"] for t in patient["cumulative"]} == want
+    second = f"sqlite:///{tmp_path / 'second.db'}"
+    _ok(run("ledger", "import", str(exported), "--db", second))
+    assert _totals(_ok(run("check", "--patient", "R", "--db", second, "--format", "json"))) == want
+    round_trip = _ok(run("ledger", "export", "--db", second)).stdout
+    assert round_trip.splitlines() == rows  # the notes as recorded, the ids kept
+
+
 def _records(run, db: str, patient: str | None = None) -> list[dict]:
     args = ["--patient", patient] if patient else []
     p = _ok(run("ledger", "export", "--format", "json", "--db", db, *args))
