@@ -238,6 +238,7 @@ FIELDS = {
 # the property holds the engine to the reader's messages for them as well
 STRICT = ["1_0", "+5", "070", "١٢", "１２", "0x1F", "1:30", "00.5", "5e+400"]
 FIELDS["dose"] += STRICT
+FIELDS["dose"] += ["'+5", "''+5", "'-5"]  # a dose as dosecalc's CSV writer guards it
 FIELDS["bsa_m2"] += ["1_8", "+1.8", "01.8"]
 FIELDS["cycle"] += ["1_0", "+2", "02"]
 

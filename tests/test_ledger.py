@@ -203,6 +203,29 @@ def test_an_export_with_a_dose_recorded_again_reads_back_to_the_same_totals(
     assert round_trip.splitlines() == rows  # the notes as recorded, the ids kept
 
 
+def test_a_dose_written_with_a_plus_reads_back_from_the_export(
+    run, sqlite_url: str, tmp_path: Path
+) -> None:
+    """`--dose +5mg/m2` is exported '+5 (the formula guard): `check --history` refused it
+    ("dose ''+5' is not a number") where `ledger import` took it; one reader of a dose now."""
+    for day, dose in (("2024-01-03", "+5mg/m2"), ("2024-01-04", "50mg/m2")):
+        _ok(run("ledger", "record", "--db", sqlite_url, "--patient", "N", "--date", day,
+                "--drug", "cisplatin", "--dose", dose))  # fmt: skip
+    exported = tmp_path / "exp.csv"
+    _ok(run("ledger", "export", "--db", sqlite_url, "-o", str(exported)))
+    assert ",'+5," in exported.read_text(encoding="utf-8")
+    checked = _ok(run("check", "--history", str(exported), "--format", "json"))  # the engine
+    [patient] = json.loads(checked.stdout)["patients"]
+    assert {t["drug"]: t["total"] for t in patient["cumulative"]}["cisplatin"] == 55
+    one = write(tmp_path, "one.csv", "date,drug,dose,unit\n2024-01-03,cisplatin,'+5,mg/m2\n")
+    assert _totals(_ok(run("check", "--history", str(one), "--format", "json")))["cisplatin"] == 5
+    second = f"sqlite:///{tmp_path / 'second.db'}"
+    _ok(run("ledger", "import", str(exported), "--db", second))
+    assert _totals(_ok(run("check", "--patient", "N", "--db", second, "--format", "json"))) == {
+        t["drug"]: t["total"] for t in patient["cumulative"]
+    }
+
+
 def _records(run, db: str, patient: str | None = None) -> list[dict]:
     args = ["--patient", patient] if patient else []
     p = _ok(run("ledger", "export", "--format", "json", "--db", db, *args))
