@@ -226,6 +226,27 @@ def test_a_dose_written_with_a_plus_reads_back_from_the_export(
     }
 
 
+def test_patient_ids_alike_in_the_ledger_are_said(run, ledger_url: str, tmp_path: Path) -> None:
+    """MRN123 and mrn123 in one ledger were two patients without a word: check --patient MRN123
+    read 600 mg/m² of 1,100, exit 0. The history's PATIENT_IDS_ALIKE, by the same function."""
+    for month in range(1, 4):
+        who = "MRN123" if month < 3 else "mrn123"
+        p = _ok(_record(run, ledger_url, who, f"2024-{month:02d}-01", "epirubicin", "100mg/m2"))
+        said = "PATIENT_IDS_ALIKE: patient ids that differ only in case: 'mrn123' and 'MRN123'"
+        assert (said in p.stderr) == (month == 3), p.stderr  # once: when the new id comes
+    checked = json.loads(_ok(run("check", "--patient", "MRN123", "--db", ledger_url,
+                                 "--format", "json")).stdout)  # fmt: skip
+    [alike] = [w for w in checked["warnings"] if w["code"] == "PATIENT_IDS_ALIKE"]
+    assert "'MRN123' and 'mrn123'" in alike["message"] and alike["severity"] == "warning"
+    plan = _ok(run("plan", "ddp-epi", "--bsa", "1.8", "--patient", "mrn123", "--db", ledger_url,
+                   "--cycles", "1", "--format", "json"), 1)  # fmt: skip
+    assert "PATIENT_IDS_ALIKE" in [w["code"] for w in json.loads(plan.stdout)["warnings"]]
+    other = _ok(run("check", "--patient", "B7", "--db", ledger_url, "--format", "json"), 2)
+    assert "PATIENT_IDS_ALIKE" not in other.stdout
+    unknown = _ok(run("check", "--patient", "Mrn123", "--db", ledger_url), 2)
+    assert "did you mean MRN123, mrn123?" in unknown.stderr
+
+
 def _records(run, db: str, patient: str | None = None) -> list[dict]:
     args = ["--patient", patient] if patient else []
     p = _ok(run("ledger", "export", "--format", "json", "--db", db, *args))

@@ -877,6 +877,7 @@ class Ledger:
             head = self._head(conn)
             patients = {e.patient for e in entries}
             present = self._present(conn, patients)  # a new patient has nothing to check yet
+            self._say_alike(conn, patients - present)
             known = {
                 p: self._checked_patient(conn, p, head) if p in present else [] for p in patients
             }
@@ -885,6 +886,16 @@ class Ledger:
             if before_write is not None:
                 before_write(len(rows))
             return self._append(conn, rows, known)
+
+    def _say_alike(self, conn: Any, new: set[str]) -> None:
+        """A notice for each new patient id equal to an id of the ledger apart from case."""
+        from dosecalc.clinical import cumulative
+
+        if not new:
+            return
+        for patient, others in sorted(self._alike(conn, new).items()):
+            for alert in cumulative.ids_alike([patient, *others]) if others else []:
+                self.warnings.append(f"{alert.code}: {alert.message}")
 
     def _refuse_reimport(self, conn: Any, sha: str, source_file: str | None) -> None:
         from sqlalchemy import func, select
@@ -1068,6 +1079,28 @@ class Ledger:
             raise self._untrusted(problems, consequence)
         return rows
 
+    def _alike(self, conn: Any, patients: set[str]) -> dict[str, list[str]]:
+        """For each of ``patients``, the other ids of the ledger equal to it apart from case (as
+        :func:`dosecalc.clinical.cumulative.ids_alike` compares them): from the table of
+        patients (schema 4), else the records' ids."""
+        from sqlalchemy import select
+
+        query = select(PATIENTS.c.patient) if self._tails else select(RECORDS.c.patient).distinct()
+        wanted = {p.lower() for p in patients}
+        known = [p for (p,) in conn.execute(query) if isinstance(p, str) and p.lower() in wanted]
+        return {p: sorted(k for k in known if k != p and k.lower() == p.lower()) for p in patients}
+
+    def alike_alerts(self, patient: str) -> list[Any]:
+        """PATIENT_IDS_ALIKE (built by the clinical layer's function, as for a history) when the
+        ledger holds records under an id equal to ``patient`` apart from case."""
+        from dosecalc.clinical import cumulative
+
+        with self.read() as conn:
+            if not self._ready:
+                return []
+            others = self._alike(conn, {patient})[patient]
+        return cumulative.ids_alike([patient, *others]) if others else []
+
     @staticmethod
     def _present(conn: Any, patients: set[str]) -> set[str]:
         """Which of ``patients`` have any record yet (one indexed query per 500)."""
@@ -1185,6 +1218,12 @@ class Ledger:
                 for r in self._active(mine):
                     history.add(dose_row(r), None, file, r["seq"])
                     n += 1
+                others = self._alike(conn, {patient})[patient]
+                if others and n:
+                    from dosecalc.clinical import cumulative
+
+                    notes = history.notes.setdefault(None, [])
+                    notes += cumulative.ids_alike([patient, *others])
             elif self._ready:
                 walk = self._walked(conn, keep=True)
                 voided = walk.voided
@@ -1200,7 +1239,10 @@ class Ledger:
         import difflib
 
         known = [p["patient"] for p in self.patients()]
-        close = difflib.get_close_matches(patient, known, n=3, cutoff=0.6)
+        alike = [p for p in known if p != patient and p.lower() == patient.lower()]
+        close = alike + [
+            p for p in difflib.get_close_matches(patient, known, n=3, cutoff=0.6) if p not in alike
+        ]
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         return (
             f"patient {patient} has no doses in the ledger {self}{hint} (`dosecalc ledger list` "
