@@ -806,7 +806,8 @@ TYPE_CONFUSION = [
 
 @pytest.mark.parametrize(("over", "says"), TYPE_CONFUSION)
 def test_fhir_fields_of_the_wrong_json_type(run, sqlite_url, tmp_path, over, says) -> None:
-    f = write(tmp_path, "mar.json", _bundle(_admin(), _admin(**over)))
+    # two administrations, two ids (one id twice is one resource given twice: refused, bdl-7)
+    f = write(tmp_path, "mar.json", _bundle(_admin(), _admin(**{"id": "a2", **over})))
     _refused(run("ledger", "import", str(f), "--db", sqlite_url), "mar.json entry 1: ", says)
 
 
