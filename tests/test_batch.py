@@ -92,7 +92,8 @@ def histories(draw: st.DrawFn, kinds: list = ROWS, other: str = "99999") -> list
             day = start + timedelta(days=draw(st.integers(0, 40)) * 7)
             bsa = draw(st.sampled_from(BSAS))
             cycle = draw(st.sampled_from(["", "", "1", "3"]))
-            rows.append([day.isoformat(), drug, dose, unit, bsa, names[p], cycle, "", "", ""])
+            ident = draw(st.sampled_from(["", "", "", "", "A2", "A3"]))  # one source id twice
+            rows.append([day.isoformat(), drug, dose, unit, bsa, names[p], cycle, "", "", ident])
     for row in draw(st.lists(st.sampled_from(rows), max_size=3)):  # the same day's dose again
         again = list(row)
         again[8] = draw(st.sampled_from(["", "", "08:00"]))  # a time can tell them apart
@@ -237,6 +238,7 @@ FIELDS = {
 # the property holds the engine to the reader's messages for them as well
 STRICT = ["1_0", "+5", "070", "١٢", "１２", "0x1F", "1:30", "00.5", "5e+400"]
 FIELDS["dose"] += STRICT
+FIELDS["dose"] += ["'+5", "''+5", "'-5"]  # a dose as dosecalc's CSV writer guards it
 FIELDS["bsa_m2"] += ["1_8", "+1.8", "01.8"]
 FIELDS["cycle"] += ["1_0", "+2", "02"]
 

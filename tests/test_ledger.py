@@ -177,6 +177,76 @@ def test_void_is_a_new_record_and_the_dose_stops_counting(run, ledger_url: str) 
     _ok(run("ledger", "verify", "--db", ledger_url))
 
 
+def test_an_export_with_a_dose_recorded_again_reads_back_to_the_same_totals(
+    run, ledger_url: str, tmp_path: Path
+) -> None:
+    """Two doxorubicin 60 mg/m² of one day, the second recorded with --again: the export gave
+    both rows nothing to tell them apart, so `check --history` and `ledger import` of it refused
+    it as a repeat; and every export → import → export added another "ledger #N: " to notes."""
+    for extra in ([], ["--again"]):
+        _ok(run("ledger", "record", "--db", ledger_url, "--patient", "R", "--date", "2024-01-05",
+                "--drug", "doxorubicin", "--dose", "60mg/m2", "--note", "cycle 1", *extra))  # fmt: skip
+    want = _totals(_ok(run("check", "--patient", "R", "--db", ledger_url, "--format", "json")))
+    assert want["doxorubicin"] == pytest.approx(120.0)
+    exported = tmp_path / "exp.csv"
+    _ok(run("ledger", "export", "--db", ledger_url, "-o", str(exported)))
+    rows = exported.read_text(encoding="utf-8").splitlines()
+    assert [r.split(",")[-2:] for r in rows[1:]] == [["", "ledger #1"], ["", "ledger #2"]]
+    assert all(",cycle 1," in r for r in rows[1:])
+    checked = _ok(run("check", "--history", str(exported), "--format", "json"))
+    [patient] = json.loads(checked.stdout)["patients"]
+    assert {t["drug"]: t["total"] for t in patient["cumulative"]} == want
+    second = f"sqlite:///{tmp_path / 'second.db'}"
+    _ok(run("ledger", "import", str(exported), "--db", second))
+    assert _totals(_ok(run("check", "--patient", "R", "--db", second, "--format", "json"))) == want
+    round_trip = _ok(run("ledger", "export", "--db", second)).stdout
+    assert round_trip.splitlines() == rows  # the notes as recorded, the ids kept
+
+
+def test_a_dose_written_with_a_plus_reads_back_from_the_export(
+    run, sqlite_url: str, tmp_path: Path
+) -> None:
+    """`--dose +5mg/m2` is exported '+5 (the formula guard): `check --history` refused it
+    ("dose ''+5' is not a number") where `ledger import` took it; one reader of a dose now."""
+    for day, dose in (("2024-01-03", "+5mg/m2"), ("2024-01-04", "50mg/m2")):
+        _ok(run("ledger", "record", "--db", sqlite_url, "--patient", "N", "--date", day,
+                "--drug", "cisplatin", "--dose", dose))  # fmt: skip
+    exported = tmp_path / "exp.csv"
+    _ok(run("ledger", "export", "--db", sqlite_url, "-o", str(exported)))
+    assert ",'+5," in exported.read_text(encoding="utf-8")
+    checked = _ok(run("check", "--history", str(exported), "--format", "json"))  # the engine
+    [patient] = json.loads(checked.stdout)["patients"]
+    assert {t["drug"]: t["total"] for t in patient["cumulative"]}["cisplatin"] == 55
+    one = write(tmp_path, "one.csv", "date,drug,dose,unit\n2024-01-03,cisplatin,'+5,mg/m2\n")
+    assert _totals(_ok(run("check", "--history", str(one), "--format", "json")))["cisplatin"] == 5
+    second = f"sqlite:///{tmp_path / 'second.db'}"
+    _ok(run("ledger", "import", str(exported), "--db", second))
+    assert _totals(_ok(run("check", "--patient", "N", "--db", second, "--format", "json"))) == {
+        t["drug"]: t["total"] for t in patient["cumulative"]
+    }
+
+
+def test_patient_ids_alike_in_the_ledger_are_said(run, ledger_url: str, tmp_path: Path) -> None:
+    """MRN123 and mrn123 in one ledger were two patients without a word: check --patient MRN123
+    read 600 mg/m² of 1,100, exit 0. The history's PATIENT_IDS_ALIKE, by the same function."""
+    for month in range(1, 4):
+        who = "MRN123" if month < 3 else "mrn123"
+        p = _ok(_record(run, ledger_url, who, f"2024-{month:02d}-01", "epirubicin", "100mg/m2"))
+        said = "PATIENT_IDS_ALIKE: patient ids that differ only in case: 'mrn123' and 'MRN123'"
+        assert (said in p.stderr) == (month == 3), p.stderr  # once: when the new id comes
+    checked = json.loads(_ok(run("check", "--patient", "MRN123", "--db", ledger_url,
+                                 "--format", "json")).stdout)  # fmt: skip
+    [alike] = [w for w in checked["warnings"] if w["code"] == "PATIENT_IDS_ALIKE"]
+    assert "'MRN123' and 'mrn123'" in alike["message"] and alike["severity"] == "warning"
+    plan = _ok(run("plan", "ddp-epi", "--bsa", "1.8", "--patient", "mrn123", "--db", ledger_url,
+                   "--cycles", "1", "--format", "json"), 1)  # fmt: skip
+    assert "PATIENT_IDS_ALIKE" in [w["code"] for w in json.loads(plan.stdout)["warnings"]]
+    other = _ok(run("check", "--patient", "B7", "--db", ledger_url, "--format", "json"), 2)
+    assert "PATIENT_IDS_ALIKE" not in other.stdout
+    unknown = _ok(run("check", "--patient", "Mrn123", "--db", ledger_url), 2)
+    assert "did you mean MRN123, mrn123?" in unknown.stderr
+
+
 def _records(run, db: str, patient: str | None = None) -> list[dict]:
     args = ["--patient", patient] if patient else []
     p = _ok(run("ledger", "export", "--format", "json", "--db", db, *args))
@@ -326,6 +396,55 @@ def test_fhir_bundle_import(run, sqlite_url: str, tmp_path: Path) -> None:
     assert len(_records(run, sqlite_url)) == 2
 
 
+def test_one_fhir_administration_imported_again_in_another_offset_is_refused(
+    run, ledger_url: str, tmp_path: Path
+) -> None:
+    """adm-777 given 2024-02-05T23:30-05:00, re-exported as 2024-02-06T04:30Z (the same instant)
+    became two records on two days, counted twice (200 mg/m² for 100), exit 0: its id in the
+    source system is the same, so it is the same administration."""
+
+    def given(ident: str, when: str) -> str:
+        return _bundle({**_admin("completed", "epirubicin", 100, "mg/m2", when), "id": ident})
+
+    first = write(tmp_path, "local.json", given("adm-777", "2024-02-05T23:30:00-05:00"))
+    _ok(run("ledger", "import", str(first), "--db", ledger_url))
+    for name, when, day in [
+        ("utc.json", "2024-02-06T04:30:00Z", "on 2024-02-05, then on 2024-02-06"),
+        ("other.json", "2024-02-05T22:30:00-06:00", "epirubicin on 2024-02-05: one"),
+    ]:
+        again = write(tmp_path, name, given("adm-777", when))
+        refused = _ok(run("ledger", "import", str(again), "--db", ledger_url), 2)
+        assert "is already recorded as #1 (the same id adm-777 in the source system" in (
+            refused.stderr
+        ), refused.stderr
+        assert day in refused.stderr
+    _ok(run("ledger", "import", str(again), "--again", "--db", ledger_url))  # really twice
+    assert len(_records(run, ledger_url, "F1")) == 2
+    # a history row with the id of a ledger record is the same administration too
+    h = write(
+        tmp_path, "h.csv", "date,drug,dose,unit,id\n2024-02-07,epirubicin,100,mg/m2,adm-777\n"
+    )
+    p = _ok(run("check", "--patient", "F1", "--history", str(h), "--db", ledger_url), 2)
+    assert "the same id adm-777 in the source system" in p.stderr, p.stderr
+
+
+def test_one_resource_twice_in_a_bundle_is_refused(run, sqlite_url: str, tmp_path: Path) -> None:
+    """FHIR bdl-7: adm-1 completed and adm-1 entered-in-error in one Bundle recorded the dose."""
+    done = {**_admin("completed", "epirubicin", 100, "mg/m2", "2024-01-05"), "id": "adm-1"}
+    error = {**done, "status": "entered-in-error"}
+    same_url = {"resourceType": "Bundle", "type": "collection",
+                "entry": [{"fullUrl": "urn:uuid:adm-1", "resource": r} for r in (done, error)]}  # fmt: skip
+    f = write(tmp_path, "b.json", json.dumps(same_url))
+    p = _ok(run("ledger", "import", str(f), "--db", sqlite_url), 2)
+    assert "b.json entry 1: the fullUrl urn:uuid:adm-1 is that of entry 0 too" in p.stderr
+    g = write(tmp_path, "c.json", _bundle(done, error))  # other fullUrls, one resource id
+    p = _ok(run("ledger", "import", str(g), "--db", sqlite_url), 2)
+    assert "c.json entry 1: the resource MedicationAdministration/adm-1 is that of entry 0" in (
+        p.stderr
+    )
+    assert not Path(sqlite_url.removeprefix("sqlite:///")).exists()
+
+
 def test_verify_catches_edits_deletions_and_a_rewritten_chain(
     run, ledger_url: str, tmp_path: Path
 ) -> None:
@@ -370,6 +489,9 @@ def test_verify_catches_edits_deletions_and_a_rewritten_chain(
             seq=r["seq"],
         )
     sql(ledger_url, "UPDATE dosecalc_meta SET value = :v WHERE key = 'head'", v=f"2 {prev}")
+    sql(ledger_url, "DELETE FROM dosecalc_patients")  # and the table of patients made to fit
+    sql(ledger_url, "INSERT INTO dosecalc_patients SELECT patient, count(*), max(seq) "
+                    "FROM dosecalc_records GROUP BY patient")  # fmt: skip
     # this machine saw record #4 as the newest: its witness catches the shorter, rewritten chain
     p = _ok(run("ledger", "verify", "--db", ledger_url), 1)
     assert "records #3–#4 were removed" in p.stdout
@@ -723,6 +845,7 @@ def test_a_pharmacist_role_with_the_documented_grants_can_record_but_not_rewrite
             conn.execute(f"CREATE ROLE {role} LOGIN")
             conn.execute(f"GRANT SELECT, INSERT ON dosecalc_records TO {role}")
             conn.execute(f"GRANT SELECT, UPDATE ON dosecalc_meta TO {role}")
+            conn.execute(f"GRANT SELECT, INSERT, UPDATE ON dosecalc_patients TO {role}")
         url = admin_url.replace("dosecalc@", f"{role}@")
         _ok(_record(run, url, "A", "2024-01-26", "EPI", "90mg/m2"))
         _ok(run("ledger", "void", "2", "--patient", "A", "--reason", "test", "--db", url))

@@ -240,12 +240,28 @@ def test_a_zeroed_page_in_the_middle_fails_verify(run, tmp_path: Path) -> None:
 # ------------------------------------------------------------ tampering, on both databases
 
 
-def _drop_newest(db: str) -> None:
-    """Delete the newest record and set the stored head to the record before it."""
+def _drop_newest(db: str, table: bool = True) -> None:
+    """Delete the newest record and set the stored head to the record before it; with
+    ``table``, the table of patients too (all an older copy restored would show)."""
     [(last,)] = sql(db, "SELECT max(seq) FROM dosecalc_records")
     sql(db, "DELETE FROM dosecalc_records WHERE seq = :s", s=last)
     [(prev,)] = sql(db, "SELECT hash FROM dosecalc_records WHERE seq = :s", s=last - 1)
     sql(db, "UPDATE dosecalc_meta SET value = :v WHERE key = 'head'", v=f"{last - 1} {prev}")
+    if table:
+        sql(db, "DELETE FROM dosecalc_patients")
+        sql(db, "INSERT INTO dosecalc_patients SELECT patient, count(*), max(seq) "
+                "FROM dosecalc_records GROUP BY patient")  # fmt: skip
+
+
+def test_the_newest_record_removed_alone_is_caught_without_a_witness(run, ledger_url, tmp_path):
+    """The head set back with the newest record removed and the table of patients left as it
+    was: their count shows it to a machine that never saw the record."""
+    _seven(run, ledger_url)
+    _drop_newest(ledger_url, table=False)
+    elsewhere = {"DOSECALC_STATE_DIR": str(tmp_path / "other-machine")}
+    says = "the ledger noted 7 record(s) (the newest #7) of patient P"
+    _refused(run("check", "--patient", "P", "--db", ledger_url, env=elsewhere), says)
+    assert says in _ok(run("ledger", "verify", "--db", ledger_url, env=elsewhere), 1).stdout
 
 
 def test_removing_the_newest_record_and_resetting_the_head_is_caught(run, ledger_url, tmp_path):
@@ -459,19 +475,66 @@ def test_a_deleted_record_copied_back_under_another_id_is_caught(run, ledger_url
         _refused(run(*args), "record #3 was changed after it was recorded")
 
 
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        "UPDATE dosecalc_records SET patient = 'P2', patient_seq = 5, patient_prev_seq = 8 "
+        "WHERE seq = 12",  # to P2, its count and link rewritten to fit P2's records
+        "UPDATE dosecalc_records SET patient = 'P1-ARCHIVE', patient_seq = 1, "
+        "patient_prev_seq = 0 WHERE seq = 12",  # to a new id, as its first record
+    ],
+    ids=["to-another-patient", "to-a-new-id"],
+)
+def test_a_patients_newest_record_moved_away_is_caught_by_their_read(
+    run, ledger_url, tmp_path, tamper
+) -> None:
+    """A patient's newest record moved to another id with its count and link rewritten to fit
+    there left P1's records a perfect chain of their own: P1's read gave 525 mg/m² for 600,
+    exit 0. The ledger notes each patient's count and newest record at each append (schema 4),
+    and their read holds their records to it."""
+    _doxorubicin(run, ledger_url, tmp_path, others=True)
+    sql(ledger_url, tamper)
+    for args in _patient_reads(ledger_url, tmp_path):
+        _refused(
+            run(*args),
+            "failed its integrity check: the ledger noted 8 record(s) (the newest #12) of patient "
+            "P1 when it last added one of theirs, and 7 (the newest #11) name them now",
+            "Run `dosecalc ledger verify`",
+        )
+    _refused(run("check", "--all-patients", "--db", ledger_url), "record #12 was changed")
+    _ok(run("ledger", "verify", "--db", ledger_url), 1)
+
+
 def test_what_a_patients_read_cannot_see(run, ledger_url, tmp_path) -> None:
-    """SECURITY.md: a patient's newest record moved to another id with its links rewritten to
-    fit there leaves P1's records a perfect chain of their own; its hash fails, so ledger
-    verify, the audit and the other patient's read refuse it."""
+    """SECURITY.md: the newest record moved as above *and* the ledger's table of patients
+    rewritten to fit leaves P1's records a perfect chain of their own; its hash fails, so
+    ledger verify, the audit and the other patient's read refuse it."""
     _doxorubicin(run, ledger_url, tmp_path, others=True)
     sql(ledger_url, "UPDATE dosecalc_records SET patient = 'P2', patient_seq = 5, "
                     "patient_prev_seq = 8 WHERE seq = 12")  # fmt: skip
+    sql(ledger_url, "UPDATE dosecalc_patients SET records = 7, last_seq = 11 WHERE patient = 'P1'")
+    sql(ledger_url, "UPDATE dosecalc_patients SET records = 5, last_seq = 12 WHERE patient = 'P2'")
     p = _ok(run("check", "--patient", "P1", "--db", ledger_url, "--format", "json"))
     [dox] = [t for t in json.loads(p.stdout)["cumulative"] if t["drug"] == "doxorubicin"]
     assert dox["prior"] == pytest.approx(525.0)
     _refused(run("check", "--patient", "P2", "--db", ledger_url), "record #12 was changed")
     _refused(run("check", "--all-patients", "--db", ledger_url), "record #12 was changed")
     _ok(run("ledger", "verify", "--db", ledger_url), 1)
+
+
+def test_the_table_of_patients_altered_alone_is_caught(run, ledger_url, tmp_path) -> None:
+    _doxorubicin(run, ledger_url, tmp_path, others=True)
+    sql(ledger_url, "UPDATE dosecalc_patients SET records = 9 WHERE patient = 'P1'")
+    _refused(
+        run("check", "--patient", "P1", "--db", ledger_url),
+        "noted 9 record(s) (the newest #12) of patient P1",
+    )
+    _refused(
+        run("check", "--all-patients", "--db", ledger_url),
+        "noted 9 record(s) (the newest #12) of patient P1",
+    )
+    p = _ok(run("ledger", "verify", "--db", ledger_url), 1)
+    assert "noted 9 record(s) (the newest #12) of patient P1" in p.stdout
 
 
 def test_a_patients_read_does_not_walk_the_ledger(run, ledger_url, tmp_path, monkeypatch):
@@ -547,6 +610,7 @@ def test_a_dropped_postgresql_ledger_is_not_started_again(run, postgres_server: 
         sql(db, "DROP TABLE dosecalc_records")
         _refused(run("check", "--patient", "P", "--db", db), "table dosecalc_records is missing")
         sql(db, "DROP TABLE dosecalc_meta")
+        sql(db, "DROP TABLE dosecalc_patients")
         _refused(run("check", "--patient", "P", "--db", db), "is gone", "7 records")
         record = ["ledger", "record", "--db", db, "--patient", "P", "--date", "2024-09-05", *EPI]
         _refused(run(*record), "is gone")
@@ -742,7 +806,8 @@ TYPE_CONFUSION = [
 
 @pytest.mark.parametrize(("over", "says"), TYPE_CONFUSION)
 def test_fhir_fields_of_the_wrong_json_type(run, sqlite_url, tmp_path, over, says) -> None:
-    f = write(tmp_path, "mar.json", _bundle(_admin(), _admin(**over)))
+    # two administrations, two ids (one id twice is one resource given twice: refused, bdl-7)
+    f = write(tmp_path, "mar.json", _bundle(_admin(), _admin(**{"id": "a2", **over})))
     _refused(run("ledger", "import", str(f), "--db", sqlite_url), "mar.json entry 1: ", says)
 
 
@@ -898,6 +963,8 @@ def _as_of_schema(db: str, version: int) -> None:
             sql(db, f'ALTER TABLE dosecalc_records DROP COLUMN "{s.name}"')
     if version < 2:
         sql(db, "DROP INDEX ix_dosecalc_records_voids")
+    if version < 4:
+        sql(db, "DROP TABLE dosecalc_patients")
     sql(db, "UPDATE dosecalc_meta SET value = :v WHERE key = 'schema_version'", v=str(version))
     witness.path_for(Ledger(db).url).unlink()
 
@@ -910,7 +977,7 @@ def test_a_schema_1_ledger_is_read_as_it_is_and_upgraded_by_a_write(run, ledger_
     _ok(run("ledger", "verify", "--db", ledger_url))
     _ok(run(*_record_args(ledger_url, **{"--patient": "P", "--time": "10:00"})))
     assert sql(ledger_url, "SELECT value FROM dosecalc_meta WHERE key = 'schema_version'") == [
-        ("3",)
+        ("4",)
     ]
     assert (
         sql(ledger_url, "SELECT hash FROM dosecalc_records WHERE seq <= 7 ORDER BY seq") == hashes
@@ -931,7 +998,7 @@ def test_a_schema_2_ledger_is_linked_from_each_patients_next_record(run, ledger_
     _ok(run("ledger", "verify", "--db", ledger_url))
     _ok(run(*_record_args(ledger_url, **{"--patient": "P"})))  # #15
     assert sql(ledger_url, "SELECT value FROM dosecalc_meta WHERE key = 'schema_version'") == [
-        ("3",)
+        ("4",)
     ]
     assert sql(ledger_url, "SELECT hash FROM dosecalc_records WHERE seq <= 14 ORDER BY seq") == (
         hashes
@@ -945,9 +1012,37 @@ def test_a_schema_2_ledger_is_linked_from_each_patients_next_record(run, ledger_
         "patient P's record #15 is number 8 of theirs, yet the ledger holds 6",
     )
     sql(ledger_url, "UPDATE dosecalc_records SET patient = 'Q9' WHERE seq = 10")
-    assert _prior(run, ledger_url, "Q") == pytest.approx(300.0)  # not seen by Q's read
+    # no link says so, but the table of patients the upgrade to schema 4 filled does
+    _refused(
+        run("check", "--patient", "Q", "--db", ledger_url),
+        "noted 7 record(s) (the newest #14) of patient Q",
+    )
     _refused(run("check", "--patient", "Q9", "--db", ledger_url), "record #10 was changed")
     _ok(run("ledger", "verify", "--db", ledger_url), 1)
+
+
+def test_a_schema_3_ledger_gets_its_table_of_patients_at_its_first_write(run, ledger_url) -> None:
+    """Read as it is (a newest record moved away unseen, as before); the first write fills
+    the table of patients from the records, and from then on such a move is caught."""
+    _seven(run, ledger_url)  # P: #1–#7
+    _seven(run, ledger_url, "Q")  # Q: #8–#14
+    _as_of_schema(ledger_url, 3)
+    assert _prior(run, ledger_url, "Q") == pytest.approx(350.0)
+    _ok(run(*_record_args(ledger_url, **{"--patient": "P"})))  # #15, upgrades
+    assert sql(ledger_url, "SELECT value FROM dosecalc_meta WHERE key = 'schema_version'") == [
+        ("4",)
+    ]
+    assert sql(ledger_url, "SELECT * FROM dosecalc_patients ORDER BY patient") == [
+        ("P", 8, 15),
+        ("Q", 7, 14),
+    ]
+    _ok(run("ledger", "verify", "--db", ledger_url))
+    sql(ledger_url, "UPDATE dosecalc_records SET patient = 'Q9', patient_seq = 1, "
+                    "patient_prev_seq = 0 WHERE seq = 14")  # fmt: skip
+    _refused(
+        run("check", "--patient", "Q", "--db", ledger_url),
+        "noted 7 record(s) (the newest #14) of patient Q",
+    )
 
 
 def test_a_witness_that_cannot_be_kept_or_read(run, sqlite_url, tmp_path) -> None:

@@ -87,6 +87,40 @@ def test_the_same_time_or_the_same_id_does_not_tell_rows_apart(run, tmp_path: Pa
     assert run("check", "--history", str(h)).returncode == 2
 
 
+@pytest.mark.parametrize("patient", ["", "P1"], ids=["reference", "engine"])
+def test_rows_with_one_source_id_are_one_administration(run, tmp_path: Path, patient) -> None:
+    """The id is the administration's id in the source system: three rows of ADM-1 (two times
+    of one day, and the next day) were counted three times, exit 0. A history that names its
+    patients is checked by the engine (DuckDB), the same way."""
+    rows = [
+        "2024-03-05,epirubicin,100,mg/m2,,08:00,ADM-1",
+        "2024-03-05,epirubicin,100,mg/m2,,09:00,ADM-1",
+        "2024-03-06,epirubicin,100,mg/m2,,,ADM-1",
+        "2024-03-06,epirubicin,100,mg/m2,,,ADM-2",
+    ]
+    header = HEADER + ",time,id" + (",patient" if patient else "")
+    h = _csv(tmp_path / "h.csv", *[r + (f",{patient}" if patient else "") for r in rows],
+             header=header)  # fmt: skip
+    who = f"patient {patient}, " if patient else ""
+    r = run("check", "--history", str(h))
+    assert r.returncode == 2, r.stdout
+    assert (
+        f"{h}:3 repeats {h}:2 ({who}the same id ADM-1 in the source system, epirubicin on "
+        "2024-03-05): one administration would count twice" in r.stderr
+    ), r.stderr
+    assert (
+        f"{h}:4 repeats {h}:2 ({who}the same id ADM-1 in the source system, epirubicin on "
+        "2024-03-05, then on 2024-03-06)" in r.stderr
+    ), r.stderr
+    assert f"{h}:5" not in r.stderr
+    r = run("check", "--history", str(h), "--again", "--format", "json")
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    totals = data["patients"][0]["cumulative"] if patient else data["cumulative"]
+    assert next(t["total"] for t in totals if t["drug"] == "epirubicin") == 400
+    assert "REPEAT_COUNTED" in r.stdout
+
+
 @pytest.mark.parametrize("bad", ["8:30", "24:00", "12:60", "noon", "08.30", "０８:３０"])
 def test_a_time_that_is_not_hh_mm_is_refused_with_file_and_line(run, tmp_path: Path, bad) -> None:
     h = _csv(tmp_path / "h.csv", f"2019-01-05,epirubicin,40,mg/m2,,{bad}", header=HEADER + ",time")

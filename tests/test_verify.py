@@ -788,6 +788,7 @@ def _ehr_bundle(**dosage_extra: object) -> dict:
         },
     }
     height = json.loads(json.dumps(weight))
+    height["fullUrl"] = "urn:uuid:h"  # its own: one fullUrl twice is refused (FHIR bdl-7)
     height["resource"]["code"]["coding"][0]["code"] = "8302-2"
     height["resource"]["valueQuantity"] = {"value": 175, "unit": "cm"}
     return {

@@ -19,8 +19,9 @@ The rule, exactly:
 - A truth value (``bool``) is written ``true`` or ``false``, as JSON writes it.
 - Nothing else changes: other text, empty cells.
 
-dosecalc's own CSV readers (history files, ``ledger import``) apply :func:`unescape` to text
-cells, so a ``ledger export`` reads back as it was recorded.
+dosecalc's own CSV readers (history files, the engine, ``ledger import``) apply :func:`unescape`
+to text cells and to the dose (kept as it was typed, so ``+5`` is written ``'+5``), so a
+``ledger export`` reads back as it was recorded.
 """
 
 from __future__ import annotations

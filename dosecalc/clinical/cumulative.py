@@ -340,22 +340,38 @@ MAX_REPEATS_LISTED = 20
 
 
 def repeats(history: History, patient: str | None) -> list[Repeat]:
-    """Pairs of one patient's rows that are, or may be, the same administration (earlier row
-    first). Rows without a date (--prior) are never compared, nor two ledger records (the ledger
-    refuses its own repeats unless ``--again``)."""
+    """Pairs of one patient's rows that are, or may be, the same administration (for each later
+    row, the first earlier row it repeats). Two rows are one administration when they carry the
+    same ``id`` (the administration's id in the source system: whatever their day, time, drug
+    or amount, one of them is wrong), or when day and drug agree, their amounts are one dose
+    (:func:`same_administration`) and no time or id tells them apart. Rows without a date
+    (--prior) are never compared, nor two ledger records (the ledger refuses its own repeats
+    unless ``--again``)."""
     cols = history.patients[patient]
     keys = [d << 16 | c for d, c in zip(cols.date, cols.drug, strict=True)]
-    if len(set(keys)) == len(keys):
+    named = [c for c in cols.ident if c]
+    if len(set(keys)) == len(keys) and len(set(named)) == len(named):
         return []
     seen: dict[int, list[int]] = {}
+    by_id: dict[int, list[int]] = {}
     pairs = []
     book = ceilings_book()
     ledger = history.sources.index(LEDGER_SOURCE) if LEDGER_SOURCE in history.sources else -1
     for i, key in enumerate(keys):
         if not cols.date[i]:
             continue
+        found: Repeat | None = None
+        ident = cols.ident[i]
+        if ident:
+            same = by_id.setdefault(ident, [])
+            j = next((j for j in same if not cols.file[i] == cols.file[j] == ledger), None)
+            if j is not None:
+                found = Repeat(j, i, cols.amount[j], cols.amount[i], None, history.ids[ident])
+            same.append(i)
         earlier = seen.setdefault(key, [])
         for j in earlier:
+            if found is not None and j >= found.first:
+                break
             if cols.file[i] == cols.file[j] == ledger:
                 continue
             if _told_apart(cols.time, i, j) or _told_apart(cols.ident, i, j):
@@ -367,8 +383,10 @@ def repeats(history: History, patient: str | None) -> list[Repeat]:
                 unit.endswith("/m2"),
             )
             if pair is not None:
-                pairs.append(Repeat(j, i, *pair))
+                found = Repeat(j, i, *pair)
                 break
+        if found is not None:
+            pairs.append(found)
         earlier.append(i)
     return pairs
 
@@ -383,6 +401,7 @@ class Repeat(NamedTuple):
     a: float
     b: float
     written: tuple[bool, bool] | None  # each row's per-m² form, when the amounts are as written
+    ident: str | None = None  # the id in the source system both rows carry: one administration
 
 
 def same_administration(
@@ -579,7 +598,21 @@ def _repeat_text(history: History, patient: str | None, cols: Any, pair: Repeat)
         history.names[cols.drug[pair.later]],
         _day(cols.date[pair.later]),
         (pair.a, pair.b, pair.written),
+        None
+        if pair.ident is None
+        else (pair.ident, history.names[cols.drug[pair.first]], _day(cols.date[pair.first])),
     )
+
+
+def same_id_details(ident: str, first: tuple[str, date], later: tuple[str, date]) -> str:
+    """What two rows or records with one source id say (the drug and day of each)."""
+    if first == later:
+        said = f"{later[0]} on {later[1]}"
+    elif first[0] == later[0]:
+        said = f"{later[0]} on {first[1]}, then on {later[1]}"
+    else:
+        said = f"{first[0]} on {first[1]}, then {later[0]} on {later[1]}"
+    return f"the same id {ident} in the source system, {said}"
 
 
 def repeat_text(
@@ -589,13 +622,23 @@ def repeat_text(
     drug: str,
     day: date,
     amounts: tuple[float, float, tuple[bool, bool] | None],
+    same_id: tuple[str, str, date] | None = None,
 ) -> str:
     """The refusal of a row (at ``where``) that repeats another (at ``first``): the amounts of
     the earlier and the later row in the drug's tracking unit, or as written (with each row's
-    per-m² form) when no BSA of theirs converts one into the other. Also the batch path's."""
+    per-m² form) when no BSA of theirs converts one into the other; or (``same_id``: the id
+    both carry, the earlier row's drug and day) the id they share. Also the batch path's."""
     a, b, written = amounts
     unit = tracking_unit(drug, ceilings_book()).removesuffix("/m2")
     who = f"patient {patient}, " if patient is not None else ""
+    if same_id is not None:
+        ident, first_drug, first_day = same_id
+        return (
+            f"{where} repeats {first} ({who}"
+            f"{same_id_details(ident, (first_drug, first_day), (drug, day))}): one "
+            "administration would count twice toward its lifetime total; remove one or correct "
+            "its id, or give --again if both were given"
+        )
     if written is None or written[0] == written[1]:
         per_m2 = written[0] if written else tracking_unit(drug, ceilings_book()).endswith("/m2")
         shown = f"{unit}/m²" if per_m2 else unit

@@ -158,8 +158,12 @@ def entries(
     raw: dict[str, Any], source: str
 ) -> tuple[list[tuple[int, dict[str, Any], str | None]], list[Problem]]:
     """The Bundle's entries that hold a resource: (index, resource, fullUrl), and the problems
-    of those that are not well formed (a key twice, a wrong JSON type)."""
+    of those that are not well formed (a key twice, a wrong JSON type), or that give a fullUrl,
+    or a resource type and id, of an earlier entry (FHIR's bdl-7: one resource twice in a
+    Bundle, perhaps with another status, is one thing said twice, and which is meant is
+    unknown)."""
     items, problems = [], []
+    first: dict[tuple[str, str], int] = {}
     for i, item in enumerate(raw.get("entry") or []):
         where = f"{source} entry {i}"
         try:
@@ -168,6 +172,19 @@ def entries(
                 raise ValueError(f"{found[0] or 'the entry'}: the key '{found[1]}' is given twice")
             e = shape(Entry, item, "")
             if e.resource is not None:
+                kind, ident = e.resource.get("resourceType"), e.resource.get("id")
+                for key, said in (
+                    (("fullUrl", e.fullUrl), f"fullUrl {e.fullUrl}"),
+                    (("id", f"{kind}/{ident}"), f"resource {kind}/{ident}"),
+                ):
+                    if key[1] is None or (key[0] == "id" and not isinstance(ident, str)):
+                        continue
+                    if key in first:
+                        raise ValueError(
+                            f"the {said} is that of entry {first[key]} too: one resource given "
+                            "twice in a Bundle (FHIR bdl-7); keep the one that is meant"
+                        )
+                    first[key] = i
                 items.append((i, e.resource, e.fullUrl))
         except ValueError as err:
             problems.append(Problem(str(err), file=where))

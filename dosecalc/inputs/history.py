@@ -92,9 +92,12 @@ def _maximum(what: str) -> int:
 
 
 def dose_number(value: Any) -> float:
-    """The dose column's number; a dose written with its unit says to split them."""
+    """The dose column's number; a dose written with its unit says to split them. A text loses
+    the quote dosecalc's CSV writer puts before a formula (a dose recorded as ``+5`` is exported
+    ``'+5``): every reader of a dose (history files, the engine, ``ledger import``) reads it
+    here, so they read it alike."""
     if isinstance(value, str):
-        return _dose_text(str(value))
+        return _dose_text(unescape(value))
     return _number(value, "dose", signed=True)
 
 

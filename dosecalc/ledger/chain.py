@@ -283,6 +283,10 @@ class Walk:
         self.problems += _meaning(r, self.kinds, self.voided, self._keep)
         return True
 
+    def newest(self) -> dict[str, tuple[int, int]]:
+        """Each patient's count of records walked and the number of their newest."""
+        return {p: (n, seq) for p, (n, seq, _) in self.tails.items()}
+
     def finish(self, head: tuple[int, str] | None) -> None:
         """Check the stored head against the last record walked, and the anchor."""
         if head is None:

@@ -102,10 +102,20 @@ def _tables() -> Any:
             )
         )
     records = Table("dosecalc_records", metadata, *columns)
-    return metadata, meta, records
+    # schema 4: each patient's count of records and the number of their newest, kept with every
+    # append; a read of one patient checks their records against it, so their newest record
+    # moved to another id is seen without a walk (store.py)
+    patients = Table(
+        "dosecalc_patients",
+        metadata,
+        Column("patient", String(SPEC["patient"].length), primary_key=True),
+        Column("records", Integer, nullable=False),
+        Column("last_seq", Integer, nullable=False),
+    )
+    return metadata, meta, records, patients
 
 
-METADATA, META, RECORDS = _tables()
+METADATA, META, RECORDS, PATIENTS = _tables()
 
 
 _CONTROL = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")

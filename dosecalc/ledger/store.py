@@ -47,9 +47,9 @@ from dosecalc.data import records
 from dosecalc.inputs import history as hist
 from dosecalc.ledger import chain, fields, witness
 from dosecalc.ledger.chain import FIELDS, GENESIS, Walk, digest, dose_row
-from dosecalc.ledger.fields import INT32, META, METADATA, RECORDS
+from dosecalc.ledger.fields import INT32, META, METADATA, PATIENTS, RECORDS
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 SOURCE_LIMIT = 50_000_000  # bytes of one import file
 NEEDS_PSYCOPG = "a PostgreSQL ledger needs the psycopg driver: pip install 'dosecalc[postgres]'"
 RECORD_SOURCE = "dosecalc ledger record"
@@ -101,8 +101,20 @@ def _to_3(conn: Any) -> None:
     )
 
 
+def _to_4(conn: Any) -> None:
+    """Schema 4: each patient's count of records and the number of their newest
+    (``dosecalc_patients``), filled from the records there (one grouped query, once)."""
+    from sqlalchemy import func, insert, select
+
+    PATIENTS.create(conn)
+    counted = select(RECORDS.c.patient, func.count(), func.max(RECORDS.c.seq)).group_by(
+        RECORDS.c.patient
+    )
+    conn.execute(insert(PATIENTS).from_select(["patient", "records", "last_seq"], counted))
+
+
 # Each entry upgrades the schema by one version: MIGRATIONS[0] takes version 1 to 2, and so on.
-MIGRATIONS: list[Any] = [_to_2, _to_3]
+MIGRATIONS: list[Any] = [_to_2, _to_3, _to_4]
 
 
 class LedgerError(DosecalcError):
@@ -221,9 +233,10 @@ def sqlite_damage(path: Path) -> str | None:
 
 def _init_tables(conn: Any) -> None:
     """Create the tables of a new ledger and its first meta rows (its id, an empty chain)."""
-    from sqlalchemy import insert
+    from sqlalchemy import delete, insert
 
     METADATA.create_all(conn)
+    conn.execute(delete(PATIENTS))  # a table of patients left from a dropped ledger
     now = datetime.now(UTC).isoformat(timespec="seconds")
     conn.execute(
         insert(META),
@@ -371,6 +384,7 @@ class Ledger:
         self.engine = self._engine()
         self._ready = False
         self._columns: list[Any] = list(RECORDS.columns)
+        self._tails = True  # schema 4 on: each patient's count and newest record kept
         self.warnings: list[str] = []  # said on stderr by the command: e.g. a witness not noted
         self._pending: tuple[str, tuple[int, str], bool] | None = None
 
@@ -532,6 +546,9 @@ class Ledger:
             raise _error(
                 f"the ledger {self} is damaged: its records have no {', '.join(missing_columns)}"
             )
+        self._tails = int(version) >= 4
+        if self._tails and PATIENTS.name not in tables:
+            raise _error(f"the ledger {self} is damaged: its table {PATIENTS.name} is missing")
         # an older schema is read as it is (its later fields empty); a write upgrades it
         self._columns = [c for c in RECORDS.columns if c.name in present]
         return True
@@ -675,6 +692,7 @@ class Ledger:
             tails[p] = (len(theirs), theirs[-1] if theirs else 0)
         seq, prev = head
         numbers = []
+        new = {p for p, (n, _) in tails.items() if n == 0}
         for row in rows:
             seq += 1
             n, before = tails[row["patient"]]
@@ -684,9 +702,70 @@ class Ledger:
             numbers.append(seq)
         for start in range(0, len(rows), 5000):
             conn.execute(insert(RECORDS), rows[start : start + 5000])
+        self._keep_tails(conn, tails, new)
         conn.execute(update(META).where(META.c.key == "head").values(value=f"{seq} {prev}"))
         self._note_head(conn)
         return numbers
+
+    def _keep_tails(self, conn: Any, tails: dict[str, tuple[int, int]], new: set[str]) -> None:
+        """Note each patient's count of records and their newest after an append (schema 4)."""
+        from sqlalchemy import bindparam, insert, update
+
+        if not self._tails:
+            return
+        added = [
+            {"patient": p, "records": n, "last_seq": s} for p, (n, s) in tails.items() if p in new
+        ]
+        kept = [{"p": p, "n": n, "s": s} for p, (n, s) in tails.items() if p not in new]
+        if added:
+            for start in range(0, len(added), 5000):
+                conn.execute(insert(PATIENTS), added[start : start + 5000])
+        if kept:
+            query = (
+                update(PATIENTS)
+                .where(PATIENTS.c.patient == bindparam("p"))
+                .values(records=bindparam("n"), last_seq=bindparam("s"))
+            )
+            conn.execute(query, kept)
+
+    def _tail_of(self, conn: Any, patient: str, rows: list[dict[str, Any]]) -> list[str]:
+        """One patient's records against their count and newest record as the ledger noted them
+        at each append (schema 4): their newest record moved to another id, or one moved in,
+        shows here without a walk (one lookup)."""
+        from sqlalchemy import select
+
+        if not self._tails:
+            return []
+        theirs = [r["seq"] for r in rows if r["patient"] == patient]
+        noted = conn.execute(
+            select(PATIENTS.c.records, PATIENTS.c.last_seq).where(PATIENTS.c.patient == patient)
+        ).first()
+        have = (len(theirs), theirs[-1]) if theirs else None
+        if (tuple(noted) if noted else None) == have:
+            return []
+        return [tail_problem(patient, tuple(noted) if noted else None, have)]
+
+    def _tails_match(self, conn: Any, walked: dict[str, tuple[int, int]] | None) -> list[str]:
+        """Every patient's count and newest record as noted against the records (``walked``:
+        as a walk found them; else one grouped query): for a read of every patient."""
+        from sqlalchemy import func, select
+
+        if not self._tails:
+            return []
+        if walked is None:
+            query = select(RECORDS.c.patient, func.count(), func.max(RECORDS.c.seq))
+            walked = {p: (n, s) for p, n, s in conn.execute(query.group_by(RECORDS.c.patient))}
+        noted = {
+            p: (n, s)
+            for p, n, s in conn.execute(
+                select(PATIENTS.c.patient, PATIENTS.c.records, PATIENTS.c.last_seq)
+            )
+        }
+        return [
+            tail_problem(p, noted.get(p), walked.get(p))
+            for p in sorted(set(noted) | set(walked), key=str)
+            if noted.get(p) != walked.get(p)
+        ]
 
     def _stamp(self, by: str | None, batch: str) -> dict[str, Any]:
         return {
@@ -798,6 +877,7 @@ class Ledger:
             head = self._head(conn)
             patients = {e.patient for e in entries}
             present = self._present(conn, patients)  # a new patient has nothing to check yet
+            self._say_alike(conn, patients - present)
             known = {
                 p: self._checked_patient(conn, p, head) if p in present else [] for p in patients
             }
@@ -806,6 +886,16 @@ class Ledger:
             if before_write is not None:
                 before_write(len(rows))
             return self._append(conn, rows, known)
+
+    def _say_alike(self, conn: Any, new: set[str]) -> None:
+        """A notice for each new patient id equal to an id of the ledger apart from case."""
+        from dosecalc.clinical import cumulative
+
+        if not new:
+            return
+        for patient, others in sorted(self._alike(conn, new).items()):
+            for alert in cumulative.ids_alike([patient, *others]) if others else []:
+                self.warnings.append(f"{alert.code}: {alert.message}")
 
     def _refuse_reimport(self, conn: Any, sha: str, source_file: str | None) -> None:
         from sqlalchemy import func, select
@@ -853,14 +943,25 @@ class Ledger:
             history.add(row, entry.patient, 1, k)  # after the records: always the later row
         problems = []
         for patient, cols in history.patients.items():
-            for j, i, *_, written in cumulative.repeats(history, patient):
+            for pair in cumulative.repeats(history, patient):
+                j, i, written = pair.first, pair.later, pair.written
                 entry = entries[cols.line[i]]
                 maybe = written is not None and written[0] != written[1]
                 if cols.file[j] == 0:
                     text = f"{'may be' if maybe else 'is'} already recorded as #{cols.line[j]}"
                 else:
                     text = f"{'may repeat' if maybe else 'repeats'} {entries[cols.line[j]].source}"
-                if maybe:
+                if pair.ident is not None:
+                    text += (
+                        " ("
+                        + cumulative.same_id_details(
+                            pair.ident,
+                            (history.names[cols.drug[j]], date.fromordinal(cols.date[j])),
+                            (history.names[cols.drug[i]], date.fromordinal(cols.date[i])),
+                        )
+                        + ": one administration)"
+                    )
+                elif maybe:
                     text += (
                         " (a dose per m² and an absolute one, without the bsa_m2 of that day to "
                         "tell whether they are one dose)"
@@ -972,11 +1073,33 @@ class Ledger:
         problems = [] if write_head else self._state(conn, head)
         rows = self._patient_rows(conn, patient)
         if not problems and head is not None:
-            problems = chain.check_part(rows, head, patient)
+            problems = chain.check_part(rows, head, patient) or self._tail_of(conn, patient, rows)
         if problems:
             consequence = "nothing was recorded" if write_head else "it is not used for a total"
             raise self._untrusted(problems, consequence)
         return rows
+
+    def _alike(self, conn: Any, patients: set[str]) -> dict[str, list[str]]:
+        """For each of ``patients``, the other ids of the ledger equal to it apart from case (as
+        :func:`dosecalc.clinical.cumulative.ids_alike` compares them): from the table of
+        patients (schema 4), else the records' ids."""
+        from sqlalchemy import select
+
+        query = select(PATIENTS.c.patient) if self._tails else select(RECORDS.c.patient).distinct()
+        wanted = {p.lower() for p in patients}
+        known = [p for (p,) in conn.execute(query) if isinstance(p, str) and p.lower() in wanted]
+        return {p: sorted(k for k in known if k != p and k.lower() == p.lower()) for p in patients}
+
+    def alike_alerts(self, patient: str) -> list[Any]:
+        """PATIENT_IDS_ALIKE (built by the clinical layer's function, as for a history) when the
+        ledger holds records under an id equal to ``patient`` apart from case."""
+        from dosecalc.clinical import cumulative
+
+        with self.read() as conn:
+            if not self._ready:
+                return []
+            others = self._alike(conn, {patient})[patient]
+        return cumulative.ids_alike([patient, *others]) if others else []
 
     @staticmethod
     def _present(conn: Any, patients: set[str]) -> set[str]:
@@ -1003,7 +1126,7 @@ class Ledger:
             for r in _dicts(conn.execute(query.execution_options(yield_per=5000))):
                 walk.add(r)
             walk.finish(head)
-            problems = walk.problems
+            problems = walk.problems or self._tails_match(conn, walk.newest())
         if problems:
             raise self._untrusted(problems, "it is not used for a total")
         return walk
@@ -1095,6 +1218,12 @@ class Ledger:
                 for r in self._active(mine):
                     history.add(dose_row(r), None, file, r["seq"])
                     n += 1
+                others = self._alike(conn, {patient})[patient]
+                if others and n:
+                    from dosecalc.clinical import cumulative
+
+                    notes = history.notes.setdefault(None, [])
+                    notes += cumulative.ids_alike([patient, *others])
             elif self._ready:
                 walk = self._walked(conn, keep=True)
                 voided = walk.voided
@@ -1110,7 +1239,10 @@ class Ledger:
         import difflib
 
         known = [p["patient"] for p in self.patients()]
-        close = difflib.get_close_matches(patient, known, n=3, cutoff=0.6)
+        alike = [p for p in known if p != patient and p.lower() == patient.lower()]
+        close = alike + [
+            p for p in difflib.get_close_matches(patient, known, n=3, cutoff=0.6) if p not in alike
+        ]
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         return (
             f"patient {patient} has no doses in the ledger {self}{hint} (`dosecalc ledger list` "
@@ -1131,7 +1263,11 @@ class Ledger:
         try:
             with conn.begin_nested():  # a query that fails (no sha256()): walk instead
                 head = self._head(conn)
-                return not self._state(conn, head) and screen.passes(conn, self._columns)
+                return (
+                    not self._state(conn, head)
+                    and screen.passes(conn, self._columns)
+                    and not self._tails_match(conn, None)
+                )
         except DBAPIError:
             return False
 
@@ -1192,6 +1328,8 @@ class Ledger:
             if ledger_id is not None and head is not None:
                 seen = self._witness_problems(conn, ledger_id, head[0])
             problems = damage + walk.problems
+            if not problems:
+                problems = self._tails_match(conn, walk.newest())
             if seen and accept_head and not problems and not self._seen_error:
                 accepted, seen = seen, []
             problems += seen
@@ -1211,6 +1349,18 @@ class Ledger:
             "accepted": accepted,
             "problems": problems,
         }
+
+
+def tail_problem(patient: str, noted: tuple[int, int] | None, have: tuple[int, int] | None) -> str:
+    """What a patient's records and their count as noted at each append (schema 4) disagree on."""
+
+    noted_ = "no record" if noted is None else f"{noted[0]} record(s) (the newest #{noted[1]})"
+    have_ = "none" if have is None else f"{have[0]} (the newest #{have[1]})"
+    return (
+        f"the ledger noted {noted_} of patient {patient} when it last added one of theirs, and "
+        f"{have_} name them now: a record of theirs was moved to another patient id or removed, "
+        "one was moved in, or the ledger's table of patients was altered"
+    )
 
 
 def _check_lookup(patient: str) -> None:

@@ -793,8 +793,11 @@ def ledger_records(records: list[dict[str, Any]], where: str) -> Grid:
 
 
 def ledger_csv(records: list[dict[str, Any]]) -> str:
-    """The doses in force as a history file (docs/history.md) that ``check --history`` reads back;
-    the note says which ledger record each row is."""
+    """The doses in force as a history file (docs/history.md) that ``check --history`` reads back
+    to the same totals. Its ``id`` says which administration each row is: the record's id in the
+    source system, else the ledger's number of the record (``ledger #12``), so two records of one
+    dose recorded with ``--again`` stay two administrations when read back; the note is the
+    record's own."""
     from dosecalc.inputs.history import COLUMNS
 
     out = io.StringIO()
@@ -803,12 +806,9 @@ def ledger_csv(records: list[dict[str, Any]]) -> str:
     for r in records:
         if r["kind"] != "dose" or r["voided_by"]:
             continue
-        # the history's `id` column is the ledger's source_id (its `id` would read as a record)
-        row = {
-            k: r.get("source_id" if k == "id" else k) for k in COLUMNS if k not in ("drug", "note")
-        }
+        row = {k: r.get(k) for k in COLUMNS if k not in ("drug", "id")}
         row["drug"] = r["drug_given"]
-        row["note"] = f"ledger #{r['seq']}" + (f": {r['note']}" if r["note"] else "")
+        row["id"] = r.get("source_id") or f"ledger #{r['seq']}"
         writer.writerow(row)
     return out.getvalue()
 

@@ -868,18 +868,33 @@ WHERE r.per_m2 <> r.m2 AND r.bsa IS NULL AND p.pbsa IS NULL
 ORDER BY p.pid, r.ord
 """
 
-# the same administration twice: for each later row, the first earlier row of the same patient,
-# date and drug that no time or id tells apart and that is the same administration by
-# cumulative.same_administration: amounts in the unit of the drug's total, each converted with its
-# own BSA else the other row's, within REPEAT_TOLERANCE; neither row's BSA, as written (wm: each
-# row's per-m² form), one form within the tolerance, a dose per m² and an absolute one when the
-# BSA that makes them one dose is within BSA_M2 (two ledger records are not compared)
+# the same administration twice: for each later row, the first earlier row of the same patient
+# that carries the same id (sid: the administration's id in the source system, whatever the day,
+# drug or amount), or of the same date and drug that no time or id tells apart and that is the
+# same administration by cumulative.same_administration: amounts in the unit of the drug's
+# total, each converted with its own BSA else the other row's, within REPEAT_TOLERANCE; neither
+# row's BSA, as written (wm: each row's per-m² form), one form within the tolerance, a dose per
+# m² and an absolute one when the BSA that makes them one dose is within BSA_M2 (two ledger
+# records are not compared); at one earlier row, the id is said (cumulative.repeats)
 REPEATS = """
 WITH k AS (SELECT pat, d, dc FROM rows GROUP BY pat, d, dc HAVING count(*) > 1),
+ik AS (SELECT pat, ident FROM rows WHERE ident IS NOT NULL GROUP BY pat, ident
+       HAVING count(*) > 1),
 dup AS (SELECT r.* FROM rows r SEMI JOIN k ON k.pat = r.pat AND k.d = r.d AND k.dc = r.dc),
+idup AS (SELECT r.* FROM rows r SEMI JOIN ik ON ik.pat = r.pat AND ik.ident = r.ident),
+cand AS (
+    SELECT b.ord AS bo, a.ord AS ao, false AS sid
+    FROM dup b JOIN dup a ON a.pat = b.pat AND a.d = b.d AND a.dc = b.dc AND a.ord < b.ord
+    WHERE NOT (a.tm IS NOT NULL AND b.tm IS NOT NULL AND a.tm <> b.tm)
+      AND NOT (a.ident IS NOT NULL AND b.ident IS NOT NULL AND a.ident <> b.ident)
+    UNION ALL
+    SELECT b.ord, a.ord, true
+    FROM idup b JOIN idup a ON a.pat = b.pat AND a.ident = b.ident AND a.ord < b.ord),
+sel AS (SELECT * FROM dup UNION SELECT * FROM idup),
 pairs AS (
     SELECT p.pid, b.ord AS i_ord, a.ord AS j_ord, b.src AS i_src, b.line AS i_line,
-           a.src AS j_src, a.line AS j_line, b.d, n.drug,
+           a.src AS j_src, a.line AS j_line, b.d, n.drug, c.sid, b.ident, a.d AS j_d,
+           na.drug AS j_drug,
            coalesce(a.bsa, b.bsa) IS NULL AND NOT (a.per_m2 = a.m2 AND b.per_m2 = b.m2) AS asis,
            CASE WHEN asis OR a.per_m2 = a.m2 THEN a.amount
                 WHEN a.m2 THEN a.amount / coalesce(a.bsa, b.bsa)
@@ -888,23 +903,24 @@ pairs AS (
                 WHEN b.m2 THEN b.amount / coalesce(b.bsa, a.bsa)
                 ELSE b.amount * coalesce(b.bsa, a.bsa) END AS bv,
            a.per_m2 AS a_m2, b.per_m2 AS b_m2
-    FROM dup b
-    JOIN dup a ON a.pat = b.pat AND a.d = b.d AND a.dc = b.dc AND a.ord < b.ord
+    FROM cand c
+    JOIN sel b ON b.ord = c.bo
+    JOIN sel a ON a.ord = c.ao
     JOIN pinfo p ON p.pat = b.pat
     JOIN names n ON n.dc = b.dc
+    JOIN names na ON na.dc = a.dc
     JOIN srcs sa ON sa.src = a.src
     JOIN srcs sb ON sb.src = b.src
-    WHERE NOT (sa.ledger AND sb.ledger)
-      AND NOT (a.tm IS NOT NULL AND b.tm IS NOT NULL AND a.tm <> b.tm)
-      AND NOT (a.ident IS NOT NULL AND b.ident IS NOT NULL AND a.ident <> b.ident)),
+    WHERE NOT (sa.ledger AND sb.ledger)),
 found AS (
-    SELECT *, row_number() OVER (PARTITION BY pid, i_ord ORDER BY j_ord) AS k
+    SELECT *, row_number() OVER (PARTITION BY pid, i_ord ORDER BY j_ord, sid DESC) AS k
     FROM pairs
-    WHERE CASE WHEN asis AND a_m2 <> b_m2
+    WHERE sid OR CASE WHEN asis AND a_m2 <> b_m2
                THEN (CASE WHEN a_m2 THEN bv / av ELSE av / bv END) BETWEEN {bsa_low} AND {bsa_high}
                ELSE abs(av - bv) <= {tolerance} * greatest(av, bv) END)
 SELECT pid, i_ord, j_ord, i_src, i_line, j_src, j_line, d, drug, av, bv,
-       CASE WHEN asis THEN [a_m2, b_m2] END AS wm
+       CASE WHEN asis THEN [a_m2, b_m2] END AS wm,
+       CASE WHEN sid THEN [ident, j_drug, CAST(j_d AS VARCHAR)] END AS same_id
 FROM found WHERE k = 1
 """
 
@@ -1514,9 +1530,10 @@ def _repeats(batch: Batch, again: bool) -> tuple[list[Problem], list[tuple[int, 
                     drug,
                     d,
                     (av, bv, tuple(wm) if wm else None),
+                    None if same is None else (same[0], same[1], date.fromisoformat(same[2])),
                 )
             )
-            for _, _, _, i_src, i_line, j_src, j_line, d, drug, av, bv, wm, pat in first
+            for _, _, _, i_src, i_line, j_src, j_line, d, drug, av, bv, wm, same, pat in first
         ]
         if found > len(problems):
             problems.append(Problem(f"and {found - len(problems)} more repeated administrations"))

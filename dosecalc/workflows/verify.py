@@ -324,7 +324,8 @@ def _prior(o: VerifyRequest, bsa_m2: float | None) -> Any:
                 "was read from it; check the id (a first treatment has none)",
             )
             consulted = replace(prior.consulted, ledger=True)  # looked up: none there yet
-            return gather.Prior(prior.rows, [*prior.notices, said], prior.names, consulted)
+            alike = ledger.alike_alerts(pid)  # PATIENT_IDS_ALIKE: the dose may be under that id
+            return gather.Prior(prior.rows, [*prior.notices, said, *alike], prior.names, consulted)
     return gather.prior(o.history, o.prior, o.patient, o.db, bsa_m2, o.again)
 
 
