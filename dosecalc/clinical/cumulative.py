@@ -629,7 +629,8 @@ def repeat_text(
     per-m² form) when no BSA of theirs converts one into the other; or (``same_id``: the id
     both carry, the earlier row's drug and day) the id they share. Also the batch path's."""
     a, b, written = amounts
-    unit = tracking_unit(drug, ceilings_book()).removesuffix("/m2")
+    tracked = tracking_unit(drug, ceilings_book())
+    unit = tracked.removesuffix("/m2")
     who = f"patient {patient}, " if patient is not None else ""
     if same_id is not None:
         ident, first_drug, first_day = same_id
@@ -640,7 +641,7 @@ def repeat_text(
             "its id, or give --again if both were given"
         )
     if written is None or written[0] == written[1]:
-        per_m2 = written[0] if written else tracking_unit(drug, ceilings_book()).endswith("/m2")
+        per_m2 = written[0] if written else tracked.endswith("/m2")
         shown = f"{unit}/m²" if per_m2 else unit
         both = f"{fmt(a)} {shown}" if fmt(a) == fmt(b) else f"{fmt(a)} and {fmt(b)} {shown}"
         return (

@@ -750,16 +750,26 @@ def _as_ordered(
     )  # fmt: skip
 
 
+def _guarded(plan: Plan) -> set[tuple[str | None, int | None]]:
+    """The drugs and days whose planned doses already went above their usual maximum."""
+    codes = ("DOSE_ABOVE_USUAL_MAXIMUM", "DOSE_GUARD_UNVERIFIED")
+    return {(w.drug, w.day) for w in plan.warnings if w.code in codes}
+
+
+def _ordered_dose(c: LineCheck) -> Dose:
+    """A line's dose as ordered, given as the line says, else as the regimen line it matches."""
+    infusion = c.line.infusion or (c.expected.dose.infusion if c.expected else None)
+    return _flat(c.line, infusion)
+
+
 def _guards(checks: list[LineCheck], plan: Plan, patient: Patient) -> list[Alert]:
     """The single-dose guard on each dose as ordered, where the plan's own dose passed it."""
-    codes = ("DOSE_ABOVE_USUAL_MAXIMUM", "DOSE_GUARD_UNVERIFIED")
-    flagged = {(w.drug, w.day) for w in plan.warnings if w.code in codes}
+    flagged = _guarded(plan)
     out = []
     for c in checks:
         ln = c.line
         if (ln.drug, ln.day) in flagged:
             continue
-        infusion = ln.infusion or (c.expected.dose.infusion if c.expected else None)
         where = dict(
             drug=ln.drug,
             phase=1,
@@ -768,7 +778,7 @@ def _guards(checks: list[LineCheck], plan: Plan, patient: Patient) -> list[Alert
             date=date_of(plan.start, ln.day),
         )
         above = usual_maximum_alert(
-            _flat(ln, infusion), patient, plan.policy, where, "as ordered: ", _written_to(ln)
+            _ordered_dose(c), patient, plan.policy, where, "as ordered: ", _written_to(ln)
         )
         if above is not None:
             flagged.add((ln.drug, ln.day))
@@ -779,18 +789,16 @@ def _guards(checks: list[LineCheck], plan: Plan, patient: Patient) -> list[Alert
 def _day_totals(checks: list[LineCheck], plan: Plan, patient: Patient) -> list[Alert]:
     """The single-dose guard on each day's total of a drug as ordered (plan.day_total_alerts),
     where the plan's own doses did not already go above it that day."""
-    codes = ("DOSE_ABOVE_USUAL_MAXIMUM", "DOSE_GUARD_UNVERIFIED")
-    flagged = {(w.drug, w.day) for w in plan.warnings if w.code in codes}
+    flagged = _guarded(plan)
     regimen = plan.regimen.id if plan.regimen else ""
     given = []
     for c in checks:
         ln = c.line
         if (ln.drug, ln.day) in flagged or c.status == sp.ANTIEMETIC:
             continue
-        infusion = c.expected.dose.infusion if c.expected else None
         cycle = c.expected.cycle if c.expected else 1
         when = date_of(plan.start, ln.day)
-        dose = replace(_flat(ln, infusion), note=ln.where)  # the line, where it was written
+        dose = replace(_ordered_dose(c), note=ln.where)  # the line, where it was written
         given.append(Administration(1, cycle, ln.day, when, regimen, dose))
     return day_total_alerts(given, patient, plan.policy, "as ordered: ")
 
