@@ -509,9 +509,7 @@ def usual_maximum_excess(
     single = drugs.lookup(dose.drug).max_single_dose
     if single is None:
         return None
-    given_as_bolus = dose.infusion is not None and dose.infusion.type == "bolus"
-    bolus = single.bolus if given_as_bolus else None
-    guard = bolus or single
+    guard, is_bolus = held_to(single, dose.infusion)
     spec = parse_dose(guard.dose)
     if spec.basis == "bsa" and patient.bsa_m2:
         per, unit = patient.bsa_m2, f"{dose.unit}/m²"
@@ -529,7 +527,7 @@ def usual_maximum_excess(
     if summed:
         total = f"{total} in one day, {summed},"
     return (
-        guard_sentence(dose.drug, total, f"{fmt(given)} {unit}", guard, bolus is not None, summed),
+        guard_sentence(dose.drug, total, f"{fmt(given)} {unit}", guard, is_bolus, summed),
         least / spec.amount,
         guard.verified,
     )
@@ -556,6 +554,15 @@ def _above_per_m2(
         given += f" (capped from {fmt(dose.calculated)} {dose.unit})"
     per = f"{fmt(amount / patient.bsa_m2)} {dose.unit}/m²"
     return guard_sentence(dose.drug, given, per, guard, False), least / limit.amount, guard.verified
+
+
+def held_to(single: Any, infusion: Any) -> tuple[Any, bool]:
+    """The guard a dose is held to, and whether it is the bolus one: a dose given as a bolus is
+    held to its drug's usual maximum bolus where the drug data has one (fluorouracil), every
+    other dose to the usual maximum single dose ``single``."""
+    if single.bolus is not None and infusion is not None and infusion.type == "bolus":
+        return single.bolus, True
+    return single, False
 
 
 def guard_sentence(
@@ -590,10 +597,7 @@ def regimen_guard_alerts(regimen: Regimen, policy: Policy) -> list[Alert]:
         spec = o.per_day
         if single is None or spec.basis not in ("bsa", "weight", "flat"):
             continue
-        is_bolus = (
-            single.bolus is not None and o.infusion is not None and o.infusion.type == "bolus"
-        )
-        guard = single.bolus if is_bolus and single.bolus is not None else single
+        guard, is_bolus = held_to(single, o.infusion)
         limit = parse_dose(guard.dose)
         if limit.unit != spec.unit:
             continue

@@ -24,6 +24,7 @@ from dosecalc.clinical.dosing import (
     Modification,
     calculate,
     guard_alert,
+    held_to,
     modification_for,
     relative,
     usual_maximum_alert,
@@ -1518,8 +1519,7 @@ def day_total_alerts(
         single = drugs.lookup(d.drug).max_single_dose
         if single is None:
             continue
-        bolus = single.bolus is not None and d.infusion is not None and d.infusion.type == "bolus"
-        groups.setdefault((d.drug, a.date, bolus), []).append(a)
+        groups.setdefault((d.drug, a.date, held_to(single, d.infusion)[1]), []).append(a)
     out: list[Alert] = []
     seen: set[tuple[Any, ...]] = set()  # once per distinct set of doses (its first day)
     for (drug, when, _), group in groups.items():
