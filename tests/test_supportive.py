@@ -492,6 +492,34 @@ def test_mesna_at_40_percent_where_the_protocol_says_60_is_held_naming_the_devia
     assert not found(data, "ORDER_DOSE_DEVIATION") and not found(data, "ORDER_SUPPORTIVE_MISSING")
 
 
+def test_mesna_follows_an_ifosfamide_ordered_outside_its_tolerance(run, tmp_path: Path) -> None:
+    """Ifosfamide raised by half with the prescriber's acknowledgement, mesna left at 20 % of
+    the regimen's dose (40 % of what is given) was released: mesna was held to the regimen's
+    ifosfamide, not the ordered one. The label keeps the ratio when the dose changes."""
+    order = order_from_plan(run, "dia")
+    for ln in order["lines"]:
+        if ln["drug"] == "ifosfamide":
+            ln["dose"] = f"{1.5 * float(ln['dose'].split()[0]):.1f} mg"
+    order["acknowledged"] = [
+        {"code": "ORDER_DOSE_DEVIATION", "drug": "ifosfamide", "reason": "board", "by": "Dr X"}
+    ]
+    code, data = verify(run, tmp_path, order)
+    mesna = [w for w in found(data, "ORDER_DOSE_DEVIATION") if w["drug"] == "mesna"]
+    assert code == 1 and data["verdict"] == "hold" and {w["day"] for w in mesna} == set(range(1, 6))
+    assert all(w["severity"] == "critical" for w in mesna)
+    assert (
+        "-33.3 % from the 1,106.8 mg recomputed (20 % of ifosfamide; ifosfamide as ordered: "
+        in (mesna[0]["message"])
+    )
+    # mesna at 20 % of the ifosfamide as ordered: the ifosfamide's acknowledgement is all it needs
+    for ln in order["lines"]:
+        if ln["drug"] == "mesna":
+            ln["dose"] = f"{1.5 * float(ln['dose'].split()[0]):.1f} mg"
+    code, data = verify(run, tmp_path, order)
+    assert (code, data["verdict"]) == (0, "release-with-notes"), data["warnings"]
+    assert not [w for w in found(data, "ORDER_DOSE_DEVIATION") if w["drug"] == "mesna"]
+
+
 def test_one_of_the_three_mesna_doses_left_out_is_held(run, tmp_path: Path) -> None:
     order = order_from_plan(run, "dia")
     last = max(i for i, ln in enumerate(order["lines"]) if ln["drug"] == "mesna")

@@ -28,7 +28,7 @@ from dosecalc.base.alerts import CRITICAL, INFO, SEVERITIES, WARNING, Alert
 from dosecalc.base.errors import FileError, Problem
 from dosecalc.base.numbers import fmt
 from dosecalc.clinical import supportive as sp
-from dosecalc.clinical.dosing import Dose, usual_maximum_alert
+from dosecalc.clinical.dosing import Dose, relative, usual_maximum_alert
 from dosecalc.clinical.patient import Patient
 from dosecalc.clinical.plan import (
     Plan,
@@ -360,7 +360,19 @@ def compare(
     pairs: dict[int, Administration] = {}
     covers: dict[int, list[int]] = {}  # a day total of a supportive line's doses → its doses
     ways: dict[tuple[str, int], str] = {}  # a drug and day the regimen gives in several ways
-    for key, indices in grouped.items():
+    swapped: dict[int, Administration] = {}  # a supportive dose → it, following the order
+    follows: dict[tuple[str, int], str] = {}  # such a line's day → what it follows, in words
+    # the lines a supportive line serves are paired first: mesna follows ifosfamide as ordered
+    dependent = {k for k, v in expected.items() if any(a.dose.protocol.relative for a in v)}
+    for key in sorted(grouped, key=lambda k: k in dependent):
+        indices = grouped[key]
+        if key in dependent:
+            before = expected[key]
+            expected[key] = _following(order, regimen, before, pairs, patient, policy)
+            for old, new in zip(before, expected[key], strict=True):
+                if new is not old:
+                    swapped[id(old)] = new
+                    follows[key] = new.dose.trace[-1]
         options, combined = sp.combine_parts(expected.get(key, []), len(indices))
         covers.update(combined)
         ranked = sorted(
@@ -387,13 +399,14 @@ def compare(
                 taken_l.add(i)
                 taken_e.add(j)
     matched = {x for a in pairs.values() for x in covers.get(id(a), [id(a)])}
-    missing = [a for a in plan.administrations if id(a) not in matched]
+    given = [swapped.get(id(a), a) for a in plan.administrations]
+    missing = [a for a in given if id(a) not in matched]
     extra = [i for i in range(len(order.lines)) if i not in pairs]
     checks: list[LineCheck | None] = [None] * len(order.lines)
     alerts: list[Alert] = []
     for i, a in pairs.items():
         ln = order.lines[i]
-        check, more = _check_line(order, ln, a, patient, policy)
+        check, more = _check_line(order, ln, a, patient, policy, follows.get((ln.drug, ln.day), ""))
         checks[i] = check
         alerts += more + _given_as(order, ln, a, ways.get((ln.drug, ln.day)))
     absorbed: set[int] = set()
@@ -412,6 +425,55 @@ def compare(
     alerts += held + _missing_alerts(order, rest) + sp.missing_care(order, regimen)
     alerts += sp.antiemetic_alerts(order, plan.emetogenic)
     return [c for c in checks if c is not None], missing, alerts
+
+
+def _following(
+    order: Order,
+    regimen: Regimen,
+    options: list[Administration],
+    pairs: dict[int, Administration],
+    patient: Patient,
+    policy: Policy,
+) -> list[Administration]:
+    """A supportive line's doses of a day (mesna: a share of ifosfamide's dose), made again
+    from the dose the order gives the line they serve where that is outside its tolerance (an
+    ifosfamide raised by half, with the prescriber's acknowledgement): the label keeps the
+    ratio when the dose changes, so the regimen's recomputed mesna would be too little."""
+    made: dict[tuple[int, int], Dose] = {}
+    out = []
+    for a in options:
+        served = [
+            (order.lines[i], b)
+            for i, b in pairs.items()
+            if b.dose.drug == a.serves and b.day == sp.served_day(a) and not b.dose.serves
+        ]
+        line = next(
+            (o for o in regimen.drugs if o.drug == a.dose.drug and o.protocol == a.dose.protocol),
+            None,
+        )
+        if not served or line is None or not a.dose.protocol.relative:
+            out.append(a)
+            continue
+        ordered = sum(ln.amount for ln, _ in served)
+        planned = sum(b.dose.before_rounding for _, b in served)
+        tol, _ = tolerance_for(served[0][1].dose.drug, patient, policy)
+        if abs(ordered / planned - 1) * 100 <= tol + 1e-9:
+            out.append(a)
+            continue
+        key = (id(a.dose), sp.served_day(a))
+        if key not in made:
+            first = served[0][1].dose
+            ratio = ordered / sum(b.dose.dose for _, b in served)
+            own = a.dose.modification
+            dose = relative(line, replace(first, dose=first.dose * ratio), own)
+            why = (
+                f"{a.serves} as ordered: {fmt(ordered)} {first.unit} on day {sp.served_day(a)} "
+                f"({', '.join(ln.where for ln, _ in served)}), not the {fmt(planned)} "
+                f"{first.unit} recomputed, as the ratio is kept when that dose changes"
+            )
+            made[key] = replace(dose, trace=(*dose.trace, why))
+        out.append(replace(a, dose=made[key]))
+    return out
 
 
 def _way(infusion: Any) -> tuple[str, float | None] | None:
@@ -467,7 +529,12 @@ def _where(order: Order, day: int | None, drug: str | None) -> dict[str, Any]:
 
 
 def _check_line(
-    order: Order, ln: OrderLine, a: Administration, patient: Patient, policy: Policy
+    order: Order,
+    ln: OrderLine,
+    a: Administration,
+    patient: Patient,
+    policy: Policy,
+    follows: str = "",
 ) -> tuple[LineCheck, list[Alert]]:
     d = a.dose
     tol, why = tolerance_for(ln.drug, patient, policy)
@@ -496,7 +563,7 @@ def _check_line(
                     "ORDER_DOSE_DEVIATION",
                     f"{ln.drug} day {ln.day}: ordered {fmt(ln.amount)} {ln.unit} is "
                     f"{deviation:+.1f} % from the {fmt(expected)} {d.unit} recomputed "
-                    f"({d.protocol_text}{_adjusted(d)}{', capped at max_dose' if d.capped and not d.capped_first else ''}), outside "
+                    f"({d.protocol_text}{f'; {follows}' if follows else ''}{_adjusted(d)}{', capped at max_dose' if d.capped and not d.capped_first else ''}), outside "
                     f"the ±{fmt(tol)} % tolerance ({why}){_slip(ln.amount / expected)}; the "
                     "prescriber must confirm or correct it",
                     **_where(order, ln.day, ln.drug),
