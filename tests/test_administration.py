@@ -249,6 +249,11 @@ def test_verify_holds_lines_that_do_not_say_which_is_the_bolus(run, tmp_path: Pa
         "notes.yaml:8) does not say which it is: paired by its amount with continuous"
         in (said[0]["message"])
     )
+    # each line's status says it too, not "ok" beside the hold
+    fu = [ln["status"] for ln in data["lines"] if ln["drug"] == "fluorouracil"]
+    assert fu == ["given-as", "given-as"], data["lines"]
+    table = run("verify", str(path), "--bsa", "1.8").stdout
+    assert table.count("GIVEN AS?") == 2, table
     # a line that says a way the regimen does not give it at that dose
     wrong = text.replace('note: "IV bolus push"', "infusion: {type: continuous, duration: 24 h}")
     r = run("verify", str(write(tmp_path, "w.yaml", wrong)), "--bsa", "1.8", "--format", "json")

@@ -45,11 +45,12 @@ from dosecalc.data.order import ORDER, PHARMACIST, Acknowledgement, Order, Order
 from dosecalc.data.regimen import DoseSpec, Regimen, library_sha256
 
 RELEASE, NOTES, HOLD = "release", "release-with-notes", "hold"
-OK, OUTSIDE, NOT_IN_REGIMEN, WRONG_ROUTE = (
+OK, OUTSIDE, NOT_IN_REGIMEN, WRONG_ROUTE, GIVEN_AS = (
     "ok",
     "outside-tolerance",
     "not-in-regimen",
     "wrong-route",
+    "given-as",  # how it is given (bolus, infusion) not stated where it must be, or not the same
 )
 
 
@@ -407,8 +408,9 @@ def compare(
     for i, a in pairs.items():
         ln = order.lines[i]
         check, more = _check_line(order, ln, a, patient, policy, follows.get((ln.drug, ln.day), ""))
-        checks[i] = check
-        alerts += more + _given_as(order, ln, a, ways.get((ln.drug, ln.day)))
+        given_as = _given_as(order, ln, a, ways.get((ln.drug, ln.day)))
+        checks[i] = replace(check, status=GIVEN_AS) if given_as and check.status == OK else check
+        alerts += more + given_as
     absorbed: set[int] = set()
     for i in extra:
         ln = order.lines[i]

@@ -13,7 +13,16 @@ from rich.console import Group
 from rich.text import Text
 
 from dosecalc.base.numbers import fmt, past, percent
-from dosecalc.clinical.verify import HOLD, NOTES, OK, OUTSIDE, RELEASE, WRONG_ROUTE, Verification
+from dosecalc.clinical.verify import (
+    GIVEN_AS,
+    HOLD,
+    NOTES,
+    OK,
+    OUTSIDE,
+    RELEASE,
+    WRONG_ROUTE,
+    Verification,
+)
 from dosecalc.outputs.layout import Column, Grid
 from dosecalc.outputs.render import (
     RANK,
@@ -33,6 +42,7 @@ STATUS = {
     OK: ("ok", "green"),
     OUTSIDE: ("OUTSIDE", "bold red"),
     WRONG_ROUTE: ("ROUTE", "bold red"),
+    GIVEN_AS: ("GIVEN AS?", "bold red"),
     "not-in-regimen": ("NOT IN REGIMEN", "bold red"),
     "missing": ("MISSING", "yellow"),
 }
