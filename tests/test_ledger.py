@@ -13,6 +13,7 @@ import signal
 import stat
 import subprocess
 import time
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -131,6 +132,20 @@ def test_a_bad_record_is_refused_and_nothing_is_written(run, tmp_path, args, mes
     assert p.stderr.count("\n") == 1  # one sentence
     listed = _ok(run("ledger", "list", "--db", db), 2)  # no ledger was even created
     assert "there is no ledger" in listed.stderr
+
+
+def test_dosecalc_today_lets_no_dose_after_the_real_date_into_the_ledger(
+    run, sqlite_url: str
+) -> None:
+    """DOSECALC_TODAY replays a check as of a day; with it set ahead, a dose dated after the
+    real date was written to the ledger for good."""
+    ahead = date.today() + timedelta(days=30)
+    later = (date.today() + timedelta(days=10)).isoformat()
+    env = {"DOSECALC_TODAY": ahead.isoformat()}
+    args = ("ledger", "record", "--db", sqlite_url, "--patient", "A", "--date", later)
+    p = _ok(run(*args, "--drug", "epirubicin", "--dose", "90mg/m2", "--bsa", "1.8", env=env), 2)
+    assert f"date {later} is in the future (today is {date.today().isoformat()})" in p.stderr
+    _ok(run("ledger", "list", "--db", sqlite_url), 2)  # nothing was written
 
 
 def test_void_is_a_new_record_and_the_dose_stops_counting(run, ledger_url: str) -> None:

@@ -800,7 +800,9 @@ class Ledger:
         at ten times that maximum or more always (a unit slip)."""
         from dosecalc.clinical.single_dose import excess
 
-        today = today or clock.today()
+        # DOSECALC_TODAY replays a check as of a day; it never lets a dose after the real
+        # date into the ledger, which is written for good
+        today = min(today or clock.today(), date.today())
         rows, parsed, problems = [], [], []
         high = (high_dose or "").strip() if high_dose is not None else None
         if high is not None and not high:
