@@ -110,6 +110,24 @@ def test_a_repeated_dose_needs_again(run, sqlite_url: str) -> None:
     assert totals["cisplatin"] == pytest.approx(200.0)
 
 
+def test_again_does_not_record_one_source_id_twice(run, sqlite_url: str) -> None:
+    """--again with the id of a recorded administration wrote it a second time: check counted
+    180 mg/m² where the source system holds one dose of 90, and the export listed the id twice."""
+    _ok(_record(run, sqlite_url, "A", "2024-01-05", "epirubicin", "90mg/m2", "--id", "MAR-1"))
+    p = _ok(
+        _record(
+            run, sqlite_url, "A", "2024-01-05", "epirubicin", "90mg/m2", "--id", "MAR-1", "--again"
+        ),  # fmt: skip
+        2,
+    )
+    assert "already recorded as #1 (the same id MAR-1" in p.stderr
+    assert "has an id of its own" in p.stderr and "give --again" not in p.stderr
+    _ok(_record(run, sqlite_url, "A", "2024-01-05", "epirubicin", "90mg/m2", "--id", "MAR-2",
+                "--again"))  # fmt: skip
+    totals = _totals(_ok(run("check", "--patient", "A", "--db", sqlite_url, "--format", "json")))
+    assert totals["epirubicin"] == pytest.approx(180.0)
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -433,8 +451,10 @@ def test_one_fhir_administration_imported_again_in_another_offset_is_refused(
             refused.stderr
         ), refused.stderr
         assert day in refused.stderr
-    _ok(run("ledger", "import", str(again), "--again", "--db", ledger_url))  # really twice
-    assert len(_records(run, ledger_url, "F1")) == 2
+    # --again says a dose was given twice; one id in the source system is one administration
+    refused = _ok(run("ledger", "import", str(again), "--again", "--db", ledger_url), 2)
+    assert "a second administration has an id of its own" in refused.stderr
+    assert len(_records(run, ledger_url, "F1")) == 1
     # a history row with the id of a ledger record is the same administration too
     h = write(
         tmp_path, "h.csv", "date,drug,dose,unit,id\n2024-02-07,epirubicin,100,mg/m2,adm-777\n"

@@ -113,11 +113,19 @@ def test_rows_with_one_source_id_are_one_administration(run, tmp_path: Path, pat
         "2024-03-05, then on 2024-03-06)" in r.stderr
     ), r.stderr
     assert f"{h}:5" not in r.stderr
+    # --again counted ADM-1 three times (400 mg/m²): one id is one administration whatever it says
+    r = run("check", "--history", str(h), "--again")
+    assert r.returncode == 2 and "--again does not count one id twice" in r.stderr, r.stderr
+    assert f"{h}:3 repeats {h}:2" in r.stderr and f"{h}:4 repeats {h}:2" in r.stderr
+    # a repeat that no id tells apart is what --again counts again
+    rows = ["2024-03-05,epirubicin,100,mg/m2,,,", *rows[:1], *rows[3:]]
+    h = _csv(tmp_path / "h2.csv", *[r + (f",{patient}" if patient else "") for r in rows],
+             header=header)  # fmt: skip
     r = run("check", "--history", str(h), "--again", "--format", "json")
     assert r.returncode == 0, r.stderr
     data = json.loads(r.stdout)
     totals = data["patients"][0]["cumulative"] if patient else data["cumulative"]
-    assert next(t["total"] for t in totals if t["drug"] == "epirubicin") == 400
+    assert next(t["total"] for t in totals if t["drug"] == "epirubicin") == 300
     assert "REPEAT_COUNTED" in r.stdout
 
 

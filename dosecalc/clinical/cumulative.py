@@ -440,27 +440,29 @@ def _told_apart(column: Any, i: int, j: int) -> bool:
 
 def repeat_problems(history: History, again: bool = False) -> list[Problem]:
     """An administration that reaches a lifetime total twice, as the problems that refuse it
-    (naming both rows); or with ``again`` (they are real second administrations) none, each
-    patient's count said in ``history.notes``."""
+    (naming both rows); with ``again`` (they are real second administrations) only those that
+    share an id in the source system (one administration, whatever --again says), each
+    patient's count of the others said in ``history.notes``."""
     problems: list[Problem] = []
     found = 0
     for patient, cols in history.patients.items():
         pairs = repeats(history, patient)
-        found += len(pairs)
-        if again and pairs:
-            j, i = pairs[0][:2]
+        counted = [p for p in pairs if again and p.ident is None]
+        refused = [p for p in pairs if not (again and p.ident is None)]
+        found += len(refused)
+        if counted:
+            j, i = counted[0][:2]
             history.notes.setdefault(patient, []).append(
                 repeat_counted(
-                    len(pairs),
+                    len(counted),
                     history.where(cols, i),
                     history.where(cols, j),
                     history.names[cols.drug[i]],
                 )
             )
-            continue
-        for pair in pairs[: MAX_REPEATS_LISTED - len(problems)]:
+        for pair in refused[: MAX_REPEATS_LISTED - len(problems)]:
             problems.append(Problem(_repeat_text(history, patient, cols, pair)))
-    if found > len(problems) and not again:
+    if found > len(problems):
         problems.append(Problem(f"and {found - len(problems)} more repeated administrations"))
     return problems
 
@@ -638,7 +640,8 @@ def repeat_text(
             f"{where} repeats {first} ({who}"
             f"{same_id_details(ident, (first_drug, first_day), (drug, day))}): one "
             "administration would count twice toward its lifetime total; remove one or correct "
-            "its id, or give --again if both were given"
+            "its id (a second administration has an id of its own, and --again does not count "
+            "one id twice)"
         )
     if written is None or written[0] == written[1]:
         per_m2 = written[0] if written else tracked.endswith("/m2")

@@ -869,8 +869,8 @@ class Ledger:
                 "--allow-high-dose",
                 "no dose here is above its drug's usual maximum single dose; leave the option out",
             )
-        if not again:  # within the file first: a new ledger is not even started
-            self._refuse_repeats(None, parsed, entries)
+        # within the file first: a new ledger is not even started (--again: one id only)
+        self._refuse_repeats(None, parsed, entries, again)
         with self.write() as conn:
             if source_sha256 and not again:
                 self._refuse_reimport(conn, source_sha256, source_file)
@@ -883,8 +883,7 @@ class Ledger:
             known = {
                 p: self._checked_patient(conn, p, head) if p in present else [] for p in patients
             }
-            if not again:
-                self._refuse_repeats(known, parsed, entries)
+            self._refuse_repeats(known, parsed, entries, again)
             if before_write is not None:
                 before_write(len(rows))
             return self._append(conn, rows, known)
@@ -929,10 +928,13 @@ class Ledger:
         known: dict[str, list[dict[str, Any]]] | None,
         rows: list[records.Row],
         entries: list[Entry],
+        again: bool = False,
     ) -> None:
         """Refuse an entry that is the same administration as another entry, or (with
         ``known``, each patient's records) as an active record of its patient: the identity
-        ``check`` uses, from :func:`dosecalc.cumulative.repeats`."""
+        ``check`` uses, from :func:`dosecalc.cumulative.repeats`. ``again`` (a real second
+        administration) lets a dose like another through, never one with the same id in the
+        source system: that id is one administration."""
         from dosecalc.clinical import cumulative
 
         history = records.History()
@@ -947,6 +949,8 @@ class Ledger:
         for patient, cols in history.patients.items():
             for pair in cumulative.repeats(history, patient):
                 j, i, written = pair.first, pair.later, pair.written
+                if again and pair.ident is None:
+                    continue
                 entry = entries[cols.line[i]]
                 maybe = written is not None and written[0] != written[1]
                 if cols.file[j] == 0:
@@ -970,13 +974,12 @@ class Ledger:
                     )
                 elif cols.file[j] != 0:
                     text += " (the same dose once converted, and no time or id tells them apart)"
-                problems.append(
-                    self._problem(
-                        entry,
-                        None,
-                        f"{self._describe(entry)} {text}; give --again if it was given twice",
-                    )
+                then = (
+                    "; a second administration has an id of its own in the source system"
+                    if pair.ident is not None
+                    else "; give --again if it was given twice"
                 )
+                problems.append(self._problem(entry, None, f"{self._describe(entry)} {text}{then}"))
         if problems:
             raise FileError(*problems[:20])
 

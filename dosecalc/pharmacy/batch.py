@@ -1505,21 +1505,22 @@ def _high_doses(batch: Batch) -> tuple[list[Problem], list[tuple[int, Alert]]]:
 
 def _repeats(batch: Batch, again: bool) -> tuple[list[Problem], list[tuple[int, Alert]]]:
     """The problems that refuse a repeated administration, naming both rows; or (``again``)
-    the REPEAT_COUNTED note of each patient who has one (by patient)."""
+    those of rows sharing an id in the source system, else the REPEAT_COUNTED note of each
+    patient who has one (by patient)."""
     con = batch.con
     low, high = BSA_M2
     query = REPEATS.format(
         tolerance=repr(cumulative.REPEAT_TOLERANCE), bsa_low=repr(low), bsa_high=repr(high)
     )
     con.execute(f"CREATE OR REPLACE TABLE rp AS {query}")
-    found = con.execute("SELECT count(*) FROM rp").fetchall()[0][0]
-    if not found:
-        return [], []
+    # --again counts a repeat again, never two rows of one id in the source system
+    refused = "same_id IS NOT NULL" if again else "true"
+    found = con.execute(f"SELECT count(*) FROM rp WHERE {refused}").fetchall()[0][0]
     where = batch.sources
-    if not again:
+    if found:
         first = con.execute(
-            "SELECT rp.*, p.pat FROM rp JOIN pinfo p USING (pid) ORDER BY pid, i_ord "
-            f"LIMIT {cumulative.MAX_REPEATS_LISTED}"
+            f"SELECT rp.*, p.pat FROM rp JOIN pinfo p USING (pid) WHERE {refused} "
+            f"ORDER BY pid, i_ord LIMIT {cumulative.MAX_REPEATS_LISTED}"
         ).fetchall()
         problems = [
             Problem(
@@ -1538,11 +1539,14 @@ def _repeats(batch: Batch, again: bool) -> tuple[list[Problem], list[tuple[int, 
         if found > len(problems):
             problems.append(Problem(f"and {found - len(problems)} more repeated administrations"))
         return problems, []
+    if not again:
+        return [], []
     notes = []
     for pid, n, i_src, i_line, j_src, j_line, drug in con.execute(
         """
         SELECT pid, count(*) OVER (PARTITION BY pid), i_src, i_line, j_src, j_line, drug
-        FROM rp QUALIFY row_number() OVER (PARTITION BY pid ORDER BY i_ord) = 1
+        FROM rp WHERE same_id IS NULL
+        QUALIFY row_number() OVER (PARTITION BY pid ORDER BY i_ord) = 1
         """
     ).fetchall():
         alert = cumulative.repeat_counted(
