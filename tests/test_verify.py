@@ -1172,3 +1172,30 @@ def test_a_supportive_text_that_states_what_is_given_is_read(
         w for w in data["warnings"]
         if w["code"] == "ORDER_SUPPORTIVE_MISSING" and w["drug"] == "cisplatin"
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize("height", [150, 163, 170, 175, 188, 201])
+@pytest.mark.parametrize("prior", [810, 910])
+def test_verify_of_plans_own_bundle_reaches_the_ceilings_the_plan_does(
+    run, tmp_path: Path, height: int, prior: int
+) -> None:
+    """The bundle wrote each dose to 6 decimals: verify of EC's own bundle at 170 cm with 910
+    mg/m² before totalled 1,000.0000002 and held it for a limit the plan's 1,000 did not exceed
+    (and at 175 cm with 810 lost the threshold the plan reached). Its doses are written whole."""
+    who = ["--height", f"{height}cm", "--weight", "70kg", "--prior", f"epirubicin={prior}mg/m2"]
+    bundle = tmp_path / "ec.json"
+    run("plan", "ec", *who[:4], "--start", "2026-12-08", "--format", "fhir", "-o", str(bundle))
+    plan = json.loads(
+        run("plan", "ec", *who, "--start", "2026-12-08", "--cycles", "1", "--format", "json").stdout
+    )
+    checked = json.loads(
+        run("verify", str(bundle), "--cycle", "1", *who, "--format", "json").stdout
+    )
+
+    def ceilings(data: dict) -> tuple:
+        total = next(c["total"] for c in data["cumulative"] if c["drug"] == "epirubicin")
+        codes = sorted(w["code"] for w in data["warnings"] if w["code"].startswith("CUMULATIVE_"))
+        return total, codes
+
+    assert ceilings(checked) == ceilings(plan)
+    assert ceilings(plan)[0] == prior + 90

@@ -171,7 +171,7 @@ def _dosage(a: Any, basis: str, code: str) -> dict[str, Any]:
     timing: dict[str, Any] = {"event": [a.date.isoformat()]}
     dose_and_rate: dict[str, Any] = {
         "type": {"text": basis},
-        "doseQuantity": {"value": round(d.dose, 6), "unit": d.unit, "system": UCUM, "code": code},
+        "doseQuantity": {"value": d.dose, "unit": d.unit, "system": UCUM, "code": code},
     }
     out: dict[str, Any] = {
         "sequence": a.day,
