@@ -1199,3 +1199,21 @@ def test_verify_of_plans_own_bundle_reaches_the_ceilings_the_plan_does(
 
     assert ceilings(checked) == ceilings(plan)
     assert ceilings(plan)[0] == prior + 90
+
+
+@pytest.mark.parametrize(
+    ("dose", "shown", "word"), [("157.7", "-5.01%", "OUTSIDE"), ("174.3", "+4.99%", "ok")]
+)
+def test_a_deviation_next_to_the_tolerance_never_prints_as_it(
+    run, tmp_path: Path, dose, shown, word
+) -> None:
+    """157.7 mg for 166 (-5.011 %) printed '-5.0%  OUTSIDE ±5%' and held; 174.3 (+4.988 %)
+    printed '+5.0%  ok': the same figure on both sides of the verdict."""
+    text = (ROOT / "examples" / "order-ec-cycle2.yaml").read_text(encoding="utf-8")
+    assert "    dose: 166 mg\n" in text
+    order = write(tmp_path, "o.yaml", text.replace("    dose: 166 mg\n", f"    dose: {dose} mg\n"))
+    out = run("verify", str(order), *PATIENT, "--prior", "epirubicin=90mg/m2").stdout
+    row = next(line for line in out.splitlines() if "epiRUBicin" in line and "mg" in line)
+    assert shown in row and word in row, row
+    if word == "OUTSIDE":
+        assert f"is {shown[:-1]} % from the 166 mg recomputed" in " ".join(out.split())

@@ -84,9 +84,16 @@ def percent(part: float, whole: float | None, decimals: int = 0) -> str:
     return f"{text} %"
 
 
-def signed(value: float, decimals: int = 1, unit: str = " %") -> str:
-    """A signed change: ``'+0.2 %'``, ``'-4.6 %'``; never ``'-0.0 %'``."""
+def signed(
+    value: float, decimals: int = 1, unit: str = " %", levels: tuple[float, ...] = ()
+) -> str:
+    """A signed change: ``'+0.2 %'``, ``'-4.6 %'``; never ``'-0.0 %'``; with the digits it takes
+    not to read as one of ``levels`` it is not at (``-5.0112`` against a ±5 % tolerance:
+    ``'-5.01 %'``, not ``'-5.0 %'``, beside a hold)."""
     shown = round(value, decimals) + 0.0  # -0.0 + 0.0 is 0.0
+    if any(abs(value) != lv and abs(shown) == lv for lv in levels):
+        more = measured(value)
+        return f"{'' if more.startswith('-') else '+'}{more}{unit}"
     return f"{shown:+,.{decimals}f}{unit}"
 
 

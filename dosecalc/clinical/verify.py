@@ -26,7 +26,7 @@ from dosecalc import __version__
 from dosecalc.base import clock
 from dosecalc.base.alerts import CRITICAL, INFO, SEVERITIES, WARNING, Alert
 from dosecalc.base.errors import FileError, Problem
-from dosecalc.base.numbers import fmt
+from dosecalc.base.numbers import fmt, signed
 from dosecalc.clinical import supportive as sp
 from dosecalc.clinical.dosing import Dose, relative, usual_maximum_alert
 from dosecalc.clinical.patient import Patient
@@ -548,7 +548,7 @@ def _check_line(
     amount = f"{fmt(ln.amount)} {ln.unit}"
     shown = ln.written if ln.written == amount else f"{ln.written} = {amount}"
     trace.append(
-        f"ordered {shown} ({ln.where}): {deviation:+.1f} % from {fmt(expected)} {d.unit}; "
+        f"ordered {shown} ({ln.where}): {signed(deviation, levels=(tol,))} from {fmt(expected)} {d.unit}; "
         f"tolerance {fmt(tol)} % ({why})"
     )
     rule = rounding_rule(ln.amount, d, policy)
@@ -564,7 +564,7 @@ def _check_line(
                     CRITICAL,
                     "ORDER_DOSE_DEVIATION",
                     f"{ln.drug} day {ln.day}: ordered {fmt(ln.amount)} {ln.unit} is "
-                    f"{deviation:+.1f} % from the {fmt(expected)} {d.unit} recomputed "
+                    f"{signed(deviation, levels=(tol,))} from the {fmt(expected)} {d.unit} recomputed "
                     f"({d.protocol_text}{f'; {follows}' if follows else ''}{_adjusted(d)}{', capped at max_dose' if d.capped and not d.capped_first else ''}), outside "
                     f"the ±{fmt(tol)} % tolerance ({why}){_slip(ln.amount / expected)}; the "
                     "prescriber must confirm or correct it",
@@ -926,7 +926,7 @@ def _order_alerts(
                 Alert(
                     CRITICAL,
                     "ORDER_BSA_MISMATCH",
-                    f"the order's BSA {order_bsa:.2f} m² is {diff:+.1f} % from {against}, "
+                    f"the order's BSA {order_bsa:.2f} m² is {signed(diff, levels=(tol,))} from {against}, "
                     f"outside the ±{fmt(tol)} % tolerance ({why})",
                 )
             )

@@ -12,7 +12,7 @@ from typing import Any
 from rich.console import Group
 from rich.text import Text
 
-from dosecalc.base.numbers import fmt, past, percent
+from dosecalc.base.numbers import fmt, past, percent, signed
 from dosecalc.clinical.verify import (
     GIVEN_AS,
     HOLD,
@@ -94,10 +94,10 @@ def header(v: Verification) -> Group:
     return Group(banner, grid)
 
 
-def _dev(value: float | None) -> str:
+def _dev(value: float | None, tolerance: float) -> str:
     if value is None:
         return ""
-    return "0.0%" if abs(value) < 0.05 else f"{value:+.1f}%"
+    return "0.0%" if abs(value) < 0.05 else signed(value, unit="%", levels=(tolerance,))
 
 
 def lines_table(v: Verification) -> Grid:
@@ -138,7 +138,7 @@ def lines_table(v: Verification) -> Grid:
                     route,
                     f"{fmt(ln.amount)} {unit_text(ln.unit)}",
                     f"{fmt(expected)} {unit_text(ln.unit)}" if expected is not None else "—",
-                    _dev(dev),
+                    _dev(dev, c.tolerance),
                     Text(word, style=style),
                 ],
             )
