@@ -272,3 +272,15 @@ def test_no_user_facing_text_mentions_a_document_the_user_does_not_have(run) -> 
         if PRIVATE.search(run(*args).stdout):
             found.append(" ".join(args))
     assert not found, found
+
+
+def test_the_readmes_order_is_the_example_file() -> None:
+    """The README showed examples/order-ec-cycle2.yaml without its cyclophosphamide line and with
+    an acknowledgement for cisplatin, which EC does not give: copied, it was held."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = text.index("An order file ([examples/order-ec-cycle2.yaml]")
+    block = text[
+        text.index("```yaml\n", start) + 8 : text.index("```\n", text.index("```yaml\n", start) + 8)
+    ]
+    example = (ROOT / "examples" / "order-ec-cycle2.yaml").read_text(encoding="utf-8")
+    assert yaml.safe_load(block) == yaml.safe_load(example)
