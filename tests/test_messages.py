@@ -98,7 +98,12 @@ def test_a_dose_in_mg_recorded_without_its_bsa_is_said_when_recorded(run, tmp_pa
     base = ["ledger", "record", *db, "--patient", "P1", "--drug", "epirubicin"]
     p = run(*base, "--date", "2026-11-01", "--dose", "153mg", env=env)
     assert p.returncode == 0
-    assert "epirubicin: a dose in mg was recorded without the BSA of that day" in p.stderr
+    assert (
+        "notice: warning DOSE_WITHOUT_BSA: epirubicin: a dose in mg was recorded without the BSA "
+        "of that day" in p.stderr
+    )
+    # what it says a check does is what the check does: no BSA given, the latest recorded one
+    assert "else the latest bsa_m2 of the patient's records" in " ".join(p.stderr.split())
     for more in (["--dose", "153mg", "--bsa", "1.8"], ["--dose", "83mg/m2"]):
         p = run(*base, "--date", "2026-11-02", *more, "--again", env=env)
         assert p.returncode == 0 and "without the BSA" not in p.stderr, p.stderr

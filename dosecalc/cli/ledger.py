@@ -35,12 +35,14 @@ from dosecalc.cli.options import (
     VoidSeq,
 )  # fmt: skip
 from dosecalc.cli.program import Command, ledger_app
-from dosecalc.cli.run import check_format, check_targets, emit, notices_to_stderr, run
+from dosecalc.cli.run import check_format, check_targets, emit, notice, run
 
 
 def _said(ledger: Any, notices: list[Any]) -> None:
-    """After a write: the abbreviations read, then what the ledger warned of."""
-    notices_to_stderr(notices)
+    """After a write: the abbreviations read, then what the ledger warned of (a warning with
+    its code, as `regimens` says one: a script can match DOSE_WITHOUT_BSA)."""
+    for n in notices:
+        notice(n.message if n.severity == "info" else f"{n.severity} {n.code}: {n.message}")
     for line in ledger.warnings:
         print(f"warning: {line}", file=sys.stderr)
 

@@ -179,9 +179,10 @@ def dose_without_bsa(drug: str, unit: str, per_m2: bool, bsa_given: bool) -> Ale
         WARNING,
         "DOSE_WITHOUT_BSA",
         f"{drug}: a dose in {unit} was recorded without the BSA of that day, and its lifetime "
-        f"total is kept in {kept.replace('m2', 'm²')}: every check of this patient will need a "
-        "BSA to convert it (--bsa, or --height and --weight) and will use the current one; if "
-        "the BSA of that day is known, void the record and record it again with --bsa",
+        f"total is kept in {kept.replace('m2', 'm²')}: every check of this patient will "
+        "convert it with a BSA of another day, the one the check is given (--bsa, or --height "
+        "and --weight), else the latest bsa_m2 of the patient's records (BSA_ASSUMED names "
+        "it); if the BSA of that day is known, void the record and record it again with --bsa",
         drug=drug,
     )
 
