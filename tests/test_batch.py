@@ -839,3 +839,75 @@ def test_the_postgresql_audit_is_the_reference_for_random_ledgers(
     assert bool(got_problems) == bool(want_problems)
     if want_problems:  # the reference names the first record it cannot convert; the audit each
         assert got_problems[: len(want_problems)] == want_problems
+
+
+# ---------------------------------------------------------------- the engine reads as the reader does
+
+
+DOX = "doxorubicin,75,mg/m2"
+
+
+@pytest.mark.parametrize("column", ["id", "regimen"])
+def test_a_space_before_a_quote_is_refused_by_the_engine_as_by_the_reader(
+    run, tmp_path: Path, column: str
+) -> None:
+    """An id ' "X1"' beside X1 was another id to the engine: one dose counted twice (180 mg/m²,
+    exit 0) where the reader refuses the file; a regimen cell the same."""
+    text = f"patient,date,drug,dose,unit,{column}\nA,2025-01-06,{DOX},X1\n"
+    text += f'A,2025-01-06,{DOX}, "X1"\nB,2025-01-06,{DOX},\n'
+    f = tmp_path / "pharmacy.csv"
+    f.write_text(text, encoding="utf-8")
+    p = run("check", "--history", str(f), "--format", "csv")
+    assert p.returncode == 2, p.stdout
+    assert f"{f}:3: '\"X1\"' has a space before its opening quote" in p.stderr
+
+
+def test_a_path_the_engine_would_read_as_a_pattern_is_the_file_named(run, tmp_path: Path) -> None:
+    """ward[12].csv was read as the pattern it looks like: ward1.csv beside it was checked."""
+    rows = "".join(f"A,2025-{m:02d}-06,{DOX}\n" for m in range(1, 9))
+    (tmp_path / "ward[12].csv").write_text(f"patient,date,drug,dose,unit\n{rows}", "utf-8")
+    other = rows.replace(",75,", ",7.5,")  # the same lines: the engine's line count agreed
+    (tmp_path / "ward1.csv").write_text(f"patient,date,drug,dose,unit\n{other}", "utf-8")
+    p = run("check", "--history", str(tmp_path / "ward[12].csv"), "--format", "csv")
+    assert p.returncode == 1 and "A,doxorubicin,mg/m2,600.0," in p.stdout, p.stdout
+    import duckdb
+
+    for name, n in (("exp[12].parquet", 8), ("exp1.parquet", 1)):
+        duckdb.connect().execute(
+            f"COPY (SELECT 'A' AS patient, DATE '2025-01-06' + CAST(21 * i AS INTEGER) AS date, "
+            f"'doxorubicin' AS drug, '75' AS dose, 'mg/m2' AS unit FROM range({n}) t(i)) "
+            f"TO '{tmp_path / name}' (FORMAT parquet)"
+        )
+    p = run("check", "--history", str(tmp_path / "exp[12].parquet"), "--format", "csv")
+    assert p.returncode == 1 and "A,doxorubicin,mg/m2,600.0," in p.stdout, (p.stdout, p.stderr)
+
+
+@pytest.mark.parametrize("kind", ["DOUBLE", "BOOLEAN"])
+def test_a_parquet_patient_column_of_fractions_is_refused(run, tmp_path: Path, kind: str) -> None:
+    """A patient column stored as DOUBLE (pandas with a missing MRN) was read as '7.0', not the
+    CSV's 7: one patient's 600 mg/m² became two of 300, exit 0."""
+    import duckdb
+
+    value = "7.0::DOUBLE" if kind == "DOUBLE" else "true"
+    f = tmp_path / "warehouse.parquet"
+    duckdb.connect().execute(
+        f"COPY (SELECT {value} AS patient, DATE '2024-01-08' AS date, 'doxorubicin' AS drug, "
+        f"'75' AS dose, 'mg/m2' AS unit) TO '{f}' (FORMAT parquet)"
+    )
+    p = run("check", "--history", str(f), "--format", "csv")
+    assert p.returncode == 2, p.stdout
+    assert f"{f}: its patient column is stored as {kind}" in p.stderr
+
+
+def test_ids_alike_by_pythons_lower_on_the_engine_too(run, tmp_path: Path) -> None:
+    """The engine grouped ids with its own lower(), which has no final sigma: ΠΑΠΑΔΟΠΟΥΛΟΣ and
+    Παπαδοπουλος were not said alike, where the reference says so."""
+    f = tmp_path / "greek.csv"
+    f.write_text(
+        f"patient,date,drug,dose,unit\nΠΑΠΑΔΟΠΟΥΛΟΣ,2025-01-06,{DOX}\n"
+        f"Παπαδοπουλος,2025-01-27,{DOX}\nB,2025-01-06,{DOX}\n",
+        encoding="utf-8",
+    )
+    p = run("check", "--history", str(f), "--format", "json")
+    data = json.loads(p.stdout)
+    assert any(w["code"] == "PATIENT_IDS_ALIKE" for w in data["warnings"]), data["warnings"]

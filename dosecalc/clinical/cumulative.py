@@ -477,13 +477,19 @@ def screen(
     return repeat_problems(history, again) + high_doses(history, bsa_of)
 
 
+def alike_key(patient: str) -> str:
+    """What two patient ids that differ only in case share (Python's lower(), with its final
+    sigma: 'ΠΑΠΑΔΟΠΟΥΛΟΣ' and 'Παπαδοπουλος'); the engine's candidates are found by it too."""
+    return patient.lower()
+
+
 def ids_alike(patients: Iterable[str | None]) -> list[Alert]:
     """PATIENT_IDS_ALIKE when patient ids differ only in case (P001, p001): they are checked as
     different patients, and one patient under two ids would have each total split between them."""
     groups: dict[str, list[str]] = {}
     for patient in patients:
         if patient is not None:
-            groups.setdefault(patient.lower(), []).append(patient)
+            groups.setdefault(alike_key(patient), []).append(patient)
     alike = [" and ".join(repr(p) for p in g) for g in groups.values() if len(g) > 1]
     if not alike:
         return []

@@ -117,6 +117,8 @@ def _macros(con: Any) -> None:
         -- csvout.unescape: the leading quote dosecalc's CSV writer puts before a formula
         CREATE MACRO unesc(s) AS CASE WHEN regexp_matches(s, '^''+[=+@\\-\\t\\r]')
             THEN s[2:] ELSE s END;
+        -- history.text_cell's refusal: a space before an opening quote (' "X1"' is not X1)
+        CREATE MACRO spacedq(s) AS coalesce(regexp_matches(s, '^{_SPACE_CLASS}+"'), false);
         """
     )
 
@@ -182,6 +184,15 @@ class Batch:
 
     # reading --------------------------------------------------------------------------------
 
+    def _plain(self, path: Path, src: int) -> str:
+        """The path the engine is given for a file: a link to it under a name of our own, since
+        the engine reads ``*``, ``?`` and ``[...]`` in a path as a pattern (``ward[12].csv``
+        read ``ward1.csv``)."""
+        link = Path(self._spill) / f"input-{src}{path.suffix.lower()}"
+        link.unlink(missing_ok=True)
+        link.symlink_to(path.resolve())
+        return str(link)
+
     def add_file(self, path: Path) -> None:
         src = len(self.sources)
         if path.suffix.lower() == ".parquet":
@@ -216,7 +227,8 @@ class Batch:
         which refuses it with its line."""
         types = ", ".join(f"'{c}': 'VARCHAR'" for c in source.columns)
         scan = (
-            f"read_csv({_literal(str(source.path))}, header = true, columns = {{{types}}}, "
+            f"read_csv({_literal(self._plain(source.path, src))}, header = true, "
+            f"columns = {{{types}}}, "
             "delim = ',', quote = '\"', escape = '\"', auto_detect = false, strict_mode = true, "
             "store_rejects = true, null_padding = false)"
         )
@@ -239,8 +251,9 @@ class Batch:
         name = str(path)
         try:
             hist.open_checked(path, 1 << 62, lambda p: p.open("rb").close())
+            plain = self._plain(path, src)
             described = self.con.execute(
-                f"DESCRIBE SELECT * FROM read_parquet({_literal(name)})"
+                f"DESCRIBE SELECT * FROM read_parquet({_literal(plain)})"
             ).fetchall()
         except FileError:
             raise
@@ -251,11 +264,22 @@ class Batch:
             ) from None
         columns = tuple(str(row[0]) for row in described)
         hist.check_columns(columns, name, None)
+        typed = {str(row[0]).strip(): str(row[1]) for row in described}
+        if typed.get("patient", "VARCHAR").split("(")[0] in ("FLOAT", "DOUBLE", "BOOLEAN"):
+            # as the reader refuses an id read as a number (history.patient_cell)
+            raise FileError(
+                Problem(
+                    f"its patient column is stored as {typed['patient']}, which loses how each id "
+                    "was written (7.0 is not 7; 101.10 and 101.1 would be one patient): store "
+                    "the ids as text (VARCHAR) or as whole numbers (BIGINT)",
+                    file=name,
+                )
+            )
         source = Source(name, "parquet", tuple(c.strip() for c in columns), path)
         spaced = [f"{_ident(c)} AS {_ident(c.strip())}" for c in columns if c != c.strip()]
         rename = f" RENAME ({', '.join(spaced)})" if spaced else ""  # ' patient' is patient
         relation = (
-            f"(SELECT file_row_number + 1 AS k, *{rename} FROM read_parquet({_literal(name)}, "
+            f"(SELECT file_row_number + 1 AS k, *{rename} FROM read_parquet({_literal(plain)}, "
             "file_row_number = true))"
         )
         # a Parquet file has no lines: a row is named by its number (1 for the first row)
@@ -479,10 +503,12 @@ class Batch:
         )
         ident = (
             "nullif(pystrip(unesc(r.id)), '')",
-            "length(pystrip(unesc(r.id))) <= " + str(hist.MAX_ID_CHARS),
+            f"length(pystrip(unesc(r.id))) <= {hist.MAX_ID_CHARS} AND NOT spacedq(unesc(r.id))",
         )
         if "id" not in given:
             ident = ("NULL", "true")
+        # the regimen's text is not used by a total, but read by the reader's rule all the same
+        regimen = "NOT spacedq(unesc(r.regimen))" if "regimen" in given else "true"
         # a patient id is read by the reader's own rule (records.patient_id), once per text
         pat = ("tp.v", "tp.ok AND tp.v IS NOT NULL") if with_patient else ("''", "true")
         pat_join = "LEFT JOIN t_patient tp ON tp.t = r.patient" if with_patient else ""
@@ -498,7 +524,7 @@ class Batch:
                    coalesce(td.ok AND tk.ok AND {bsa[1]} AND {cycle[1]} AND {day[1]} AND {tm[1]}
                             AND tn.ok AND tn.v * tk.factor >= {DOSE[0]!r}
                             AND tn.v * tk.factor <= {DOSE[1]!r}
-                            AND {pat[1]} AND {ident[1]}, false) AS ok
+                            AND {pat[1]} AND {ident[1]} AND {regimen}, false) AS ok
             FROM ({self._union()}) r
             LEFT JOIN t_date td ON td.t = r.date
             LEFT JOIN t_dose tn ON tn.t = r.dose
@@ -1155,9 +1181,26 @@ class Checked:
     def ids_alike(self) -> list[Alert]:
         """PATIENT_IDS_ALIKE when patient ids differ only in case (the engine finds the
         candidates; cumulative.ids_alike decides and words it, as for the reference)."""
-        candidates = self.batch.con.execute(
-            "SELECT pat FROM pinfo WHERE lower(pat) IN "
-            "(SELECT lower(pat) FROM pinfo GROUP BY 1 HAVING count(*) > 1) ORDER BY pid"
+        import duckdb
+
+        con = self.batch.con
+        try:
+            con.remove_function("alike_key")
+        except Exception:  # not made yet
+            pass
+        con.create_function(
+            "alike_key", cumulative.alike_key, [duckdb.sqltypes.VARCHAR],
+            duckdb.sqltypes.VARCHAR, side_effects=False,
+        )  # fmt: skip
+        # an ASCII id's lower() is Python's; any other goes through Python's (its final sigma)
+        candidates = con.execute(
+            """
+            WITH k AS MATERIALIZED (
+                SELECT pid, pat, CASE WHEN regexp_matches(pat, '^[[:ascii:]]*$') THEN lower(pat)
+                                      ELSE alike_key(pat) END AS k FROM pinfo)
+            SELECT pat FROM k WHERE k IN (SELECT k FROM k GROUP BY k HAVING count(*) > 1)
+            ORDER BY pid
+            """
         ).fetchall()
         return cumulative.ids_alike(p for (p,) in candidates)
 
