@@ -258,3 +258,14 @@ def test_a_lab_file_carries_the_times(run, tmp_path: Path) -> None:
             "--format", "json")  # fmt: skip
     data = json.loads(p.stdout)
     assert p.returncode == 1 and data["levels"][0]["from"] == "levels.csv:2"
+
+
+def test_the_leucovorin_doses_say_they_are_an_adults(run) -> None:
+    """mtx printed the label's flat 15 mg every 6 h for any patient, an infant's too, where the
+    child's MAP regimen gives 15 mg/m² (4.7 mg at 0.32 m²): it now says whom they are for."""
+    args = ["mtx", "--infusion-start", "2026-12-05T10:00", "--infusion-duration", "4h",
+            "--lab", "mtx=8umol/L@2026-12-06T10:00"]  # fmt: skip
+    data = json.loads(run(*args, "--format", "json").stdout)
+    said = data["leucovorin"]["dosed_for"]
+    assert "flat, for an adult" in said and "a child's protocol doses per m²" in said
+    assert said in " ".join(run(*args).stdout.split())

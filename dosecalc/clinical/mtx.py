@@ -79,6 +79,11 @@ class Assessment:
     def critical(self) -> bool:
         return any(a.severity == CRITICAL for a in self.alerts)
 
+    @property
+    def dosed_for(self) -> str:
+        """Who the label's leucovorin doses are for: an adult (mtx is given no size or age)."""
+        return _for_whom(self.rules)
+
     def as_dict(self) -> dict[str, object]:
         r = self.rules
         return {
@@ -120,6 +125,7 @@ class Assessment:
             "leucovorin": {
                 "schedule": self.leucovorin.text,
                 "now": self.leucovorin_now,
+                "dosed_for": self.dosed_for,
                 "source": r.cite(self.leucovorin.source),
                 "verified": self.leucovorin.verified,
             },
@@ -141,6 +147,15 @@ class Assessment:
             },
             "warnings": [a.as_dict() for a in self.alerts],
         }
+
+
+def _for_whom(rules: HdMtx) -> str:
+    """Who the label's leucovorin doses are for (dosecalc mtx is given no size or age)."""
+    return (
+        "the label's doses are flat, for an adult (its 15 mg is about 10 mg/m², "
+        f"{rules.short('leucovorin-drugscom')}); a child's protocol doses per m² (MAP: 15 mg/m², "
+        f"{rules.short('eviq-map-1901')}): give the dose of the patient's regimen"
+    )
 
 
 def _creatinine(c: Creatinine) -> dict[str, object]:

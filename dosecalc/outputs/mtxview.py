@@ -38,7 +38,8 @@ def judgement(a: rule.Assessment) -> list[tuple[str, str]]:
         ("Expected", f"{expected} (normal elimination, {r.short(r.expected[0]['source'])})"),
         (
             "Leucovorin",
-            f"{a.leucovorin.text}{unverified} ({r.short(a.leucovorin.source)}); {a.leucovorin_now}",
+            f"{a.leucovorin.text}{unverified} ({r.short(a.leucovorin.source)}); {a.leucovorin_now}"
+            f"; {a.dosed_for}",
         ),
         (
             "Glucarpidase",
