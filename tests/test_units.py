@@ -96,3 +96,13 @@ def test_a_length_is_not_a_weight() -> None:
     with pytest.raises(InputError) as e:
         parse_weight("175cm")
     assert str(e.value) == "--weight: '175cm' is a length, not a mass; give e.g. 70kg or 154lb"
+
+
+@pytest.mark.parametrize(("text", "written"), [("70Kg", "kg"), ("90 Mg/m2", "mg/m2")])
+def test_a_unit_in_mixed_case_is_refused_saying_that_case_matters(text: str, written: str) -> None:
+    """'70KG' is read as kg and '70Kg' was 'not a unit dosecalc knows', with no word of why."""
+    with pytest.raises((InputError, ValueError)) as e:
+        parse_weight(text) if "g/" not in text else parse_dose(text)
+    assert "is read in the case written, or in capitals" in str(e.value)
+    assert f"write '{written}'" in str(e.value)
+    assert parse_weight("70KG") == parse_weight("70kg")

@@ -100,11 +100,18 @@ def unit(text: str) -> pint.Unit:
     except Exception as e:  # pint's parser raises many kinds; any of them means "not a unit"
         # Written in capitals (MG, MG/M2, ML/MIN: an export or caps lock) there is one reading:
         # the lower-case unit. Mixed case (Mg, mG) stays refused; U and IU were refused above.
-        if normalised.isupper() and normalised != normalised.lower():
-            try:
-                return registry().parse_units(normalised.lower())
-            except Exception:
-                pass
+        lower = None
+        try:
+            lower = registry().parse_units(normalised.lower())
+        except Exception:
+            pass
+        if lower is not None and normalised.isupper():
+            return lower
+        if lower is not None:  # mixed case: Mg is a megagram's symbol, not mg; say it
+            raise ValueError(
+                f"'{text}' is not a unit dosecalc knows: a unit is read in the case written, "
+                f"or in capitals (Mg is not mg); write '{text.strip().lower()}'"
+            ) from e
         raise ValueError(f"'{text}' is not a unit dosecalc knows") from e
     return parsed
 
