@@ -346,6 +346,25 @@ def test_a_route_the_label_calls_fatal_is_the_pharmacists_to_release(cli, tmp_pa
     assert "ORDER_ACKNOWLEDGEMENT_NOT_ALLOWED" not in codes(data)
     [route] = [w for w in data["warnings"] if w["code"] == "ORDER_ROUTE_MISMATCH"]
     assert route["severity"] == "warning"
+    # vincristine IT on an order of a regimen that does not give vincristine (the line is
+    # unexpected, not a route mismatch): the order acknowledged it and it was released
+    order = _rchop("IV", [{"code": "ORDER_LINE_UNEXPECTED", "drug": "vincristine",
+                           "reason": "as intended", "by": "Dr X"}])  # fmt: skip
+    order["regimen"], order["lines"] = (
+        "ec",
+        [
+            {"drug": "epirubicin", "dose": "166 mg", "day": 1, "route": "IV"},
+            {"drug": "cyclophosphamide", "dose": "1107 mg", "day": 1, "route": "IV"},
+            {"drug": "vincristine", "dose": "2 mg", "day": 1, "route": "IT"},
+            {"drug": "ondansetron", "dose": "8 mg", "day": 1, "route": "IV"},
+        ],
+    )
+    code, data = verify_json(cli, save(tmp_path, order), *PATIENT, "--prior", "epirubicin=0mg/m2")
+    [line] = [w for w in data["warnings"] if w["code"] == "ORDER_LINE_UNEXPECTED"]
+    assert (code, data["verdict"], line["severity"]) == (1, "hold", "critical")
+    assert "intrathecal" in line["message"].lower() or "fatal" in line["message"].lower()
+    [w] = [w for w in data["warnings"] if w["code"] == "ORDER_ACKNOWLEDGEMENT_NOT_ALLOWED"]
+    assert "vincristine IT, a route its label calls fatal" in w["message"]
 
 
 def test_an_acknowledgement_of_one_day_does_not_release_another(cli, tmp_path: Path) -> None:

@@ -714,6 +714,8 @@ def _unexpected(
                 f"{'once' if n == 1 else f'{n} times'} that day, and the order already has "
                 f"{'that' if n == 1 else 'those'}"
             )
+    if ln.route and (fatal := drugs.wrong_route(ln.drug, ln.route)):
+        reason += f"; {fatal}"
     alert = Alert(
         CRITICAL,
         "ORDER_LINE_UNEXPECTED",
@@ -1175,7 +1177,8 @@ def pharmacist_only(checks: list[LineCheck], missing: Sequence[Administration] =
     """The warnings of these lines that only the verifying pharmacist may acknowledge whatever
     the policy says of their code, each with why: a dose deviation :func:`dose_slip` names, and a
     route mismatch to a route the drug's label calls fatal (drugs.wrong_route: vincristine
-    intrathecal), a never event no prescriber's acknowledgement releases; and a dosed supportive
+    intrathecal), a never event no prescriber's acknowledgement releases, also on a line of a
+    drug the regimen does not give (ORDER_LINE_UNEXPECTED); and a dosed supportive
     line left out (mesna, leucovorin rescue: ORDER_SUPPORTIVE_MISSING), a dose left out as an
     ORDER_LINE_MISSING is, whatever the policy says. Two lines of one drug and day (a bolus and
     an infusion): either one makes it the pharmacist's."""
@@ -1184,9 +1187,12 @@ def pharmacist_only(checks: list[LineCheck], missing: Sequence[Administration] =
         ln, e = c.line, c.expected_amount
         if e and (why := dose_slip(ln.amount / e)):
             out.setdefault(("ORDER_DOSE_DEVIATION", ln.drug, ln.day), why)
-        if c.status == WRONG_ROUTE and ln.route and drugs.wrong_route(ln.drug, ln.route):
+        fatal = ln.route and drugs.wrong_route(ln.drug, ln.route)
+        if fatal and c.status in (WRONG_ROUTE, NOT_IN_REGIMEN):
+            # a line of a drug the regimen does not give is held as ORDER_LINE_UNEXPECTED
+            code = "ORDER_ROUTE_MISMATCH" if c.status == WRONG_ROUTE else "ORDER_LINE_UNEXPECTED"
             route = f"{ln.drug} {ln.route}, a route its label calls fatal"
-            out.setdefault(("ORDER_ROUTE_MISMATCH", ln.drug, ln.day), route)
+            out.setdefault((code, ln.drug, ln.day), route)
     for a in missing:
         if a.dose.serves:
             left = f"a dose of {a.dose.drug} left out, as ORDER_LINE_MISSING"
