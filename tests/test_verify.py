@@ -1217,3 +1217,14 @@ def test_a_deviation_next_to_the_tolerance_never_prints_as_it(
     assert shown in row and word in row, row
     if word == "OUTSIDE":
         assert f"is {shown[:-1]} % from the 166 mg recomputed" in " ".join(out.split())
+
+
+def test_lifetime_totals_wrap_under_their_line_at_80_columns(run) -> None:
+    """At 80 columns 'threshold' of the doxorubicin-equivalent line wrapped to column 0, read as
+    an item of its own."""
+    order = str(ROOT / "examples" / "order-ec-cycle2.yaml")
+    out = run("verify", order, *PATIENT, "--prior", "epirubicin=90mg/m2", env={"COLUMNS": "80"})
+    block = out.stdout.split("Lifetime totals with this order\n", 1)[1].split("\n\n", 1)[0]
+    lines = block.splitlines()
+    assert len(lines) == 3 and all(len(x) <= 80 for x in lines), block
+    assert lines[2].startswith("    ") and lines[2].strip() == "threshold", block

@@ -23,7 +23,7 @@ from dosecalc.clinical.verify import (
     WRONG_ROUTE,
     Verification,
 )
-from dosecalc.outputs.layout import Column, Grid
+from dosecalc.outputs.layout import Column, Grid, Hanging
 from dosecalc.outputs.render import (
     RANK,
     SEVERITY_STYLE,
@@ -187,23 +187,28 @@ def reasons(v: Verification) -> Group:
     return Group(*out)
 
 
-def lifetime(v: Verification) -> Text | None:
+def lifetime(v: Verification) -> Group | None:
+    """Each total with this order, a line each, wrapped under itself (not to column 0)."""
     shown = [t for t in v.plan.cumulative if t.limit is not None or t.threshold is not None]
     if not shown:
         return None
-    t = Text("Lifetime totals with this order\n", style="bold")
+    out: list[Any] = [Text("Lifetime totals with this order", style="bold")]
     for x in shown:
         level = x.limit if x.limit is not None else x.threshold
         kind = "limit" if x.limit is not None else "threshold"
         unit = unit_text(x.unit)
         before = f"{fmt(x.prior)} before" if x.prior_known else "before: not given"
-        t.append(
-            f"  {display_name(x.drug)}: {before} + {fmt(x.planned)} = {past(x.total, level)} "
-            f"{unit}, {percent(x.total, level)} of the {fmt(level)} {unit} {kind}"
-            + ("" if x.prior_known else " (this order's doses only)")
-            + "\n"
+        out.append(
+            Hanging(
+                f"{display_name(x.drug)}: {before} + {fmt(x.planned)} = {past(x.total, level)} "
+                f"{unit}, {percent(x.total, level)} of the {fmt(level)} {unit} {kind}"
+                + ("" if x.prior_known else " (this order's doses only)"),
+                indent=4,
+                first=2,
+            )
         )
-    return t
+    out.append(Text(""))
+    return Group(*out)
 
 
 def view(v: Verification) -> Group:
