@@ -333,3 +333,12 @@ def test_a_flat_2_mg_of_vincristine_for_a_small_child_is_above_2_mg_per_m2(
     patient = ["--height", "100", "--weight", "16", "--age", "4", "--start", TODAY.isoformat()]
     [w] = guard_warnings(plan_json(run, path, patient=patient)[1])
     assert w["severity"] == "critical" and "is 3 mg/m²" in w["message"]
+
+
+def test_a_dose_above_the_maximum_names_every_time_it_is_given(run) -> None:
+    """Cisplatin 140 mg/m² in both cycles of DDP+IFO was named at cycle 1 day 1 only: cycle 2's
+    row carried no mark and no warning named it."""
+    p = run("plan", "ddp-ifo", "--height", "175cm", "--weight", "70kg", "--start", "2026-12-08",
+            "--format", "json")  # fmt: skip
+    [w] = [w for w in json.loads(p.stdout)["warnings"] if w["code"] == "DOSE_ABOVE_USUAL_MAXIMUM"]
+    assert w["message"].endswith("; the same dose is given 2 times: day 1 of cycles 1, 2")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 
 # a number and its unit ("400 mg/m²", "46 h", "24 %"), a weekday and its date: kept on one line
 KEEP_TOGETHER = re.compile(
@@ -95,6 +96,20 @@ def signed(
         more = measured(value)
         return f"{'' if more.startswith('-') else '+'}{more}{unit}"
     return f"{shown:+,.{decimals}f}{unit}"
+
+
+def runs(numbers: Sequence[int]) -> str:
+    """``[1, 2, 3, 5, 6]`` → ``'1-3, 5, 6'``: runs of three or more as a range."""
+    out: list[str] = []
+    run: list[int] = []
+    for n in [*sorted(set(numbers)), None]:
+        if run and n is not None and n == run[-1] + 1:
+            run.append(n)
+            continue
+        if run:
+            out.append(f"{run[0]}-{run[-1]}" if len(run) > 2 else ", ".join(map(str, run)))
+        run = [] if n is None else [n]
+    return ", ".join(out)
 
 
 def plural(n: int | None, word: str, many: str | None = None) -> str:

@@ -16,7 +16,7 @@ from dosecalc import __version__
 from dosecalc.base import clock
 from dosecalc.base.alerts import CRITICAL, INFO, WARNING, Alert
 from dosecalc.base.errors import fail
-from dosecalc.base.numbers import age_text, fmt
+from dosecalc.base.numbers import age_text, fmt, runs
 from dosecalc.clinical import cumulative
 from dosecalc.clinical.cumulative import Event, Fit, Total
 from dosecalc.clinical.dosing import (
@@ -1473,18 +1473,19 @@ def _organ_alerts(
 def _dose_alerts(
     administrations: list[Administration], patient: Patient, policy: Policy
 ) -> list[Alert]:
-    """Once per distinct dose: above the usual maximum, modified, or not rounded as asked."""
+    """Once per distinct dose: above the usual maximum (naming every administration of that
+    dose, not its first alone), modified, or not rounded as asked."""
     out: list[Alert] = []
-    seen: set[int] = set()
+    given: dict[int, list[Administration]] = {}
     for a in administrations:
+        given.setdefault(id(a.dose), []).append(a)
+    for same in given.values():
+        a = same[0]
         d = a.dose
-        if id(d) in seen:
-            continue
-        seen.add(id(d))
         where = dict(drug=d.drug, phase=a.phase, cycle=a.cycle, day=a.day, date=a.date)
         above = usual_maximum_alert(d, patient, policy, where)
         if above is not None:
-            out.append(above)
+            out.append(replace(above, message=above.message + _each_time(same)))
         if d.modification is not None:
             out.append(
                 Alert(
@@ -1500,6 +1501,21 @@ def _dose_alerts(
         if d.rule is not None:
             out.append(Alert(INFO, "DOSE_RULE_APPLIED", rule_message(d), **where))  # type: ignore[arg-type]
     return out
+
+
+def _each_time(same: list[Administration]) -> str:
+    """'; the same dose is given 2 times: day 1 of cycles 1, 2' (nothing for one dose)."""
+    if len(same) < 2:
+        return ""
+    by: dict[tuple[int, int], list[int]] = {}
+    for a in same:
+        by.setdefault((a.phase, a.day), []).append(a.cycle)
+    phases = len({p for p, _ in by}) > 1
+    where = "; ".join(
+        f"{f'phase {p}, ' if phases else ''}day {day} of cycle{'s' if len(c) > 1 else ''} {runs(c)}"
+        for (p, day), c in by.items()
+    )
+    return f"; the same dose is given {len(same)} times: {where}"
 
 
 def day_total_alerts(

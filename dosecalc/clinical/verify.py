@@ -26,7 +26,7 @@ from dosecalc import __version__
 from dosecalc.base import clock
 from dosecalc.base.alerts import CRITICAL, INFO, SEVERITIES, WARNING, Alert
 from dosecalc.base.errors import FileError, Problem
-from dosecalc.base.numbers import fmt, signed
+from dosecalc.base.numbers import fmt, runs, signed
 from dosecalc.clinical import supportive as sp
 from dosecalc.clinical.dosing import Dose, relative, usual_maximum_alert
 from dosecalc.clinical.patient import Patient
@@ -695,7 +695,7 @@ def _unexpected(
         if ln.day not in days:
             reason = (
                 f"{regimen.id} gives {ln.drug} on day{'s' if len(days) > 1 else ''} "
-                f"{_days_text(days)} of the cycle, not on day {ln.day}"
+                f"{runs(days)} of the cycle, not on day {ln.day}"
             )
             if instead:
                 used.add(id(instead[0]))
@@ -733,19 +733,6 @@ def _cycles_text(cycles: tuple[int, int | None] | None) -> str:
     return f"{first}-" if last is None else (f"{first}" if first == last else f"{first}-{last}")
 
 
-def _days_text(days: list[int]) -> str:
-    out: list[str] = []
-    run: list[int] = []
-    for d in days + [-1]:
-        if run and d == run[-1] + 1:
-            run.append(d)
-            continue
-        if run:
-            out.append(f"{run[0]}-{run[-1]}" if len(run) > 2 else ", ".join(map(str, run)))
-        run = [d]
-    return ", ".join(out)
-
-
 def _missing_alerts(order: Order, missing: list[Administration]) -> list[Alert]:
     by_drug: dict[str, list[Administration]] = defaultdict(list)
     for a in missing:
@@ -759,7 +746,7 @@ def _missing_alerts(order: Order, missing: list[Administration]) -> list[Alert]:
             Alert(
                 CRITICAL,
                 "ORDER_LINE_MISSING",
-                f"{drug} on day{'s' if len(days) > 1 else ''} {_days_text(days)} "
+                f"{drug} on day{'s' if len(days) > 1 else ''} {runs(days)} "
                 f"({' / '.join(doses)} {first.dose.unit}) is not on the order: the order does "
                 "not account for every dose of the cycle. Omitted on purpose? Only the verifying "
                 f"pharmacist can release it (--acknowledge ORDER_LINE_MISSING:{drug}=REASON "
@@ -1278,7 +1265,7 @@ def acknowledge(
             days = sorted({w.day for w in warnings if w.code == a.code and w.day is not None})
             hint = f"; this order's {a.code} warnings are about {', '.join(same)}"
             if a.day is not None and days:
-                hint += f" on day{'s' if len(days) > 1 else ''} {_days_text(days)}"
+                hint += f" on day{'s' if len(days) > 1 else ''} {runs(days)}"
         out.append(
             Alert(
                 WARNING,
