@@ -95,6 +95,21 @@ def _for_calvert(patient: Patient, policy: Policy, measured: float | None) -> Re
         gfr = patient.gfr_ml_min if patient.gfr_ml_min is not None else measured
         assert gfr is not None
         was_measured = patient.gfr_measured if patient.gfr_ml_min is not None else True
+        # a child's is measured (docs/labs.md): --gfr-measured, or a --lab crcl (which a --gfr
+        # given beside it must equal)
+        child_measured = was_measured or measured is not None
+        child = patient.age_years is not None and patient.age_years < ADULT_YEARS
+        if child and not child_measured:
+            raise fail(
+                "--gfr",
+                f"carboplatin is dosed by AUC (Calvert), and the patient is "
+                f"{fmt(patient.age_years)} years old: a child's GFR must be measured, and the "
+                f"GFR {fmt(gfr)} mL/min given (--gfr, or an order's patient gfr) is an estimate "
+                "unless --gfr-measured says it was measured (a child's eGFR is per 1.73 m², not "
+                "the child's own mL/min): give the measured GFR in mL/min (--gfr VALUE with "
+                "--gfr-measured, or --lab crcl=VALUE@DATE), or dose by the protocol's rule for "
+                "children (rules: in the regimen)",
+            )
         if patient.gfr_ml_min is None:
             option = "--lab crcl: a measured clearance"
         elif was_measured:
@@ -102,6 +117,13 @@ def _for_calvert(patient: Patient, policy: Policy, measured: float | None) -> Re
         else:
             option = "--gfr: an estimate (say --gfr-measured if it was measured)"
         trace = [f"GFR {fmt(gfr)} mL/min as given ({option})"]
+        if child and patient.bsa_m2:
+            # a child's GFR is often reported per 1.73 m²: show what this one is per 1.73 m²
+            trace.append(
+                f"GFR {fmt(gfr)} mL/min is {fmt(gfr * 1.73 / patient.bsa_m2)} mL/min/1.73 m² "
+                f"at BSA {patient.bsa_m2:.2f} m²: Calvert takes the child's own mL/min; a value "
+                "reported per 1.73 m² is given × BSA / 1.73"
+            )
         warnings: list[str] = []
         if cap is not None and gfr > cap:
             if not was_measured or policy["carboplatin.cap_given_gfr"]:
