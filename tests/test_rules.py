@@ -985,3 +985,36 @@ def test_a_rule_by_age_is_held_to_the_age_on_each_cycles_day_1(run, tmp_path: Pa
     assert [a["rule"] for a in doses[6:]] == [None] * 4
     assert [a["dose"] for a in doses[6:]] == pytest.approx([1.5 * (65 * 7 / 3600) ** 0.5] * 4)
     assert "age 0.995825 y is below 1 y" in doses[5]["rule"]["matched"]
+
+
+CARBO_INFANT = """id: carbo-infant
+name: "carboplatin with an infant rule"
+cycle_length_days: 21
+cycles: 4
+sources: ["test"]
+drugs:
+  - drug: carboplatin
+    dose: AUC 5
+    days: 1
+    route: IV
+    rules:
+      - when: {age_below: 1}
+        dose: 6.6 mg/kg
+        source: "infant rule"
+"""
+
+
+def test_an_infants_carboplatin_by_auc_after_the_first_birthday(run, tmp_path: Path) -> None:
+    """An infant of 0.95 years turns 1 before cycle 2, when the per-kg rule ends and the
+    regimen's AUC 5 applies: the GFR was looked for only with the age at the start (per kg, no
+    GFR needed), and cycle 2 crashed (AssertionError, exit 3), with a measured GFR given too."""
+    regimen = write(tmp_path, "carbo.yaml", CARBO_INFANT)
+    args = ("plan", str(regimen), "--height", "72cm", "--weight", "9kg", "--age", "0.95",
+            "--sex", "male", "--start", "2026-12-08", "--format", "json")  # fmt: skip
+    r = run(*args, "--gfr", "40mL/min", "--gfr-measured")
+    assert r.returncode in (0, 1), r.stderr
+    doses = [a["dose"] for a in json.loads(r.stdout)["administrations"]]
+    assert doses == pytest.approx([6.6 * 9] + [5 * (40 + 25)] * 3)
+    r = run(*args)  # no GFR: refused, naming the measured GFR a child's Calvert dose needs
+    assert r.returncode == 2 and r.stdout == "" and "internal error" not in r.stderr
+    assert "--gfr-measured" in r.stderr and "--lab crcl" in r.stderr

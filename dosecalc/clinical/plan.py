@@ -1310,10 +1310,10 @@ def schedule_regimen(
     from dosecalc.clinical import renal as rn
     from dosecalc.clinical.rules import effective
 
-    # the basis after each order's rule: an infant's per-kg carboplatin needs no GFR
-    needs_gfr = any(effective(o, patient).basis == "auc" for o in regimen.drugs)
     measured = organ_values.kidney.measured_ml_min if organ_values is not None else None
-    renal = rn.for_calvert(patient, policy, measured) if needs_gfr else None
+    # the GFR, once the first dose by AUC needs it: an infant's per-kg carboplatin needs none,
+    # and the same order by AUC from the cycle the infant's rule ends does
+    renal: Any = None
     cache: dict[tuple[Any, ...], Dose] = {}
     assessments: dict[int, Any] = {}
 
@@ -1354,6 +1354,7 @@ def schedule_regimen(
         return replace(patient, age_years=round(years, 6))
 
     def dose_for(i: int, cycle: int) -> Dose:
+        nonlocal renal
         order = regimen.drugs[i]
         mod = modification_for(list(modifications), order.drug, cycle)
         who = aged(cycle) if by_age[i] and patient.age_years is not None else patient
@@ -1366,6 +1367,8 @@ def schedule_regimen(
                 cache[(i, mod, id(base))] = relative(order, base, mod)
             return cache[(i, mod, id(base))]
         if key not in cache:
+            if renal is None and effective(order, who).basis == "auc":
+                renal = rn.for_calvert(who, policy, measured)
             a = assessment(i)
             step = None
             if adjust_organ and a is not None and a.percent is not None:

@@ -137,6 +137,16 @@ def _for_calvert(patient: Patient, policy: Policy, measured: float | None) -> Re
             )
             return Renal(gfr, "given", None, tuple(trace), tuple(warnings), (), True, cap)
         return Renal(gfr, "given", None, tuple(trace), tuple(warnings), measured=was_measured)
+    # as kidney_function says: no adult estimate for a child (whatever else is missing)
+    if patient.age_years is not None and patient.age_years < ADULT_YEARS:
+        raise fail(
+            "--gfr",
+            f"carboplatin is dosed by AUC (Calvert), which needs the GFR in mL/min; the patient "
+            f"is {fmt(patient.age_years)} years old, and Cockcroft-Gault was derived in adults "
+            "(it is not computed under 18): give a measured GFR (--gfr VALUE with "
+            "--gfr-measured, or --lab crcl=VALUE@DATE), or dose by the protocol's rule for "
+            "children (rules: in the regimen)",
+        )
     missing = [
         n
         for n, v in (
@@ -156,15 +166,6 @@ def _for_calvert(patient: Patient, policy: Policy, measured: float | None) -> Re
         )
     assert patient.scr_mg_dl is not None and patient.age_years is not None
     assert patient.sex is not None and patient.weight_kg is not None
-    if patient.age_years < ADULT_YEARS:  # as kidney_function says: no adult estimate for a child
-        raise fail(
-            "--gfr",
-            f"carboplatin is dosed by AUC (Calvert), which needs the GFR in mL/min; the patient "
-            f"is {fmt(patient.age_years)} years old, and Cockcroft-Gault was derived in adults "
-            "(it is not computed under 18): give a measured GFR (--gfr VALUE with "
-            "--gfr-measured, or --lab crcl=VALUE@DATE), or dose by the protocol's rule for "
-            "children (rules: in the regimen)",
-        )
     trace = []
     scr = patient.scr_mg_dl
     floor = policy["carboplatin.scr_floor_mg_dl"]
