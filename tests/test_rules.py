@@ -1018,3 +1018,28 @@ def test_an_infants_carboplatin_by_auc_after_the_first_birthday(run, tmp_path: P
     r = run(*args)  # no GFR: refused, naming the measured GFR a child's Calvert dose needs
     assert r.returncode == 2 and r.stdout == "" and "internal error" not in r.stderr
     assert "--gfr-measured" in r.stderr and "--lab crcl" in r.stderr
+
+
+def test_checks_follow_each_cycles_patient_after_an_age_rule_ends(run, tmp_path: Path) -> None:
+    """An infant of 0.95 years (9 kg, measured CrCl 30 mL/min) turns 1 before cycle 2, when the
+    per-kg rule ends and carboplatin is 360 mg/m² again: the organ-function band and the
+    small-child check were computed once with the start's age (per kg), and cycles 2-3 were
+    152.7 mg (the label's band: 200 mg/m², 84.9 mg) with no warning, exit 0."""
+    regimen = write(
+        tmp_path,
+        "carbo.yaml",
+        CARBO_INFANT.replace("dose: AUC 5", "dose: 360 mg/m2").replace("6.6 mg/kg", "12 mg/kg"),
+    )
+    r = run("plan", str(regimen), "--height", "72cm", "--weight", "9kg", "--age", "0.95",
+            "--sex", "male", "--lab", "crcl=30mL/min@2026-12-06", "--adjust-organ",
+            "--start", "2026-12-08", "--cycles", "3", "--format", "json")  # fmt: skip
+    assert r.returncode == 1, r.stderr
+    out = json.loads(r.stdout)
+    bsa = (72 * 9 / 3600) ** 0.5
+    doses = [a["dose"] for a in out["administrations"]]
+    assert doses == pytest.approx([108] + [round(200 * bsa, 1)] * 2, abs=0.05)
+    said = {w["code"]: w for w in out["warnings"]}
+    band = said["ORGAN_FUNCTION_ADJUSTMENT"]
+    assert band["severity"] == "critical" and band["cycle"] == 2 and "200 mg/m2" in band["message"]
+    small = said["SMALL_CHILD_BSA_DOSING"]
+    assert small["severity"] == "critical" and small["cycle"] == 2
