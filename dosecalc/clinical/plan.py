@@ -1706,6 +1706,7 @@ def _patient_alerts(p: Patient, policy: Policy) -> list[Alert]:
     out += given_bsa_alerts(p, policy)
     out += bmi_alerts(p, policy)
     out += age_size_alerts(p)
+    out += age_not_given_alerts(p, policy)
     if p.previous_weight_kg is not None and p.weight_kg is not None:
         change = 100 * (p.weight_kg / p.previous_weight_kg - 1)
         key = "weight.change_threshold_percent"
@@ -1724,6 +1725,34 @@ def _patient_alerts(p: Patient, policy: Policy) -> list[Alert]:
                 )
             )
     return out
+
+
+def age_not_given_alerts(p: Patient, policy: Policy) -> list[Alert]:
+    """AGE_NOT_GIVEN (warning): no age for a patient of a small child's size by the policy's
+    own small-child thresholds (children.small_weight_kg, children.small_bsa_m2): the checks
+    that need the age (an infant, a child) were not made, and that is said, never assumed."""
+    if p.age_years is not None:
+        return []
+    small = [
+        f"{what} {fmt(value)} {unit} is {word} {fmt(policy[key])} {unit} ({key})"
+        for what, value, word, unit, key in (
+            ("weight", p.weight_kg, "under", "kg", "children.small_weight_kg"),
+            ("BSA", p.bsa_m2, "below", "m²", "children.small_bsa_m2"),
+        )
+        if value is not None and value < policy[key]
+    ]
+    if not small:
+        return []
+    return [
+        Alert(
+            WARNING,
+            "AGE_NOT_GIVEN",
+            f"no age was given for a patient of a small child's size ({'; '.join(small)}): "
+            "whether the patient is an infant (children.infant_below_age_years) or a child "
+            "(weight.child_below_age_years: CHILD_DOSING_NOT_STATED, the child's weight-change "
+            "threshold and verify tolerance) was not checked; give --age (or --birth-date)",
+        )
+    ]
 
 
 def bmi_alerts(p: Patient, policy: Policy) -> list[Alert]:
