@@ -1043,3 +1043,20 @@ def test_checks_follow_each_cycles_patient_after_an_age_rule_ends(run, tmp_path:
     assert band["severity"] == "critical" and band["cycle"] == 2 and "200 mg/m2" in band["message"]
     small = said["SMALL_CHILD_BSA_DOSING"]
     assert small["severity"] == "critical" and small["cycle"] == 2
+
+
+def test_on_the_first_birthday_an_infants_rule_no_longer_holds(run, tmp_path: Path) -> None:
+    """A child born 2026-01-05 is 1 on 2027-01-05: the age of that cycle's day 1 was the start's
+    exact age plus days / 365.25 (0.99995), and the infant's 50 % still held on the birthday."""
+    regimen = write(
+        tmp_path,
+        "vcr.yaml",
+        INFANT_RULE.replace("cycles: 1", "cycles: 6").replace("dose: 0.05 mg/kg", "percent: 50"),
+    )
+    r = run("plan", str(regimen), "--bsa", "0.62", "--weight", "11kg", "--birth-date",
+            "2026-01-05", "--start", "2026-12-08", "--cycles", "6", "--format", "fhir")  # fmt: skip
+    assert r.returncode in (0, 1), r.stderr
+    for day in ("2026-12-08", "2026-12-29"):
+        assert f"0.465 mg IV on {day}" in r.stdout  # 50 % of 1.5 mg/m² × 0.62 m²
+    for day in ("2027-01-05", "2027-01-12"):
+        assert f"0.93 mg IV on {day}" in r.stdout

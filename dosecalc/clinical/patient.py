@@ -7,6 +7,7 @@ Implausible values are refused, never clamped: a height of 1.75 given as a bare 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING
 
 from dosecalc.base.bounds import AGE_YEARS, BMI, BSA_M2, GFR_ML_MIN, HEIGHT_CM, SCR_MG_DL, WEIGHT_KG
@@ -41,6 +42,7 @@ class Patient:
     previous_weight_kg: float | None = None
     height_bare: bool = False  # the height was a bare number, read as cm
     weight_bare: bool = False  # the weight was a bare number, read as kg
+    born: date | None = None  # --birth-date: the age on each cycle's day 1 is exact from it
 
     def as_dict(self) -> dict[str, object]:
         return {

@@ -1354,6 +1354,8 @@ def schedule_regimen(
     def aged(cycle: int) -> Patient:
         """The patient as old as on the cycle's day 1."""
         assert patient.age_years is not None
+        if patient.born is not None:  # exact: 1.0 on the first birthday, not 0.99995
+            return replace(patient, age_years=round(clock.years_old(patient.born, day1(cycle)), 6))
         years = patient.age_years + (day1(cycle) - (age_on or first)).days / 365.25
         return replace(patient, age_years=round(years, 6))
 
