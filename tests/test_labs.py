@@ -818,3 +818,23 @@ def test_a_childs_carboplatin_refuses_an_estimated_gfr_on_every_path(run, tmp_pa
     )
     r = run("verify", str(order))
     assert r.returncode == 2 and "a child's GFR must be measured" in r.stderr, r.stderr
+
+
+def test_an_age_just_under_18_is_not_printed_as_18_and_a_childs_kidney_hint_is_a_childs(
+    run,
+) -> None:
+    """17.999 years printed as 'age 18 y' beside 'bedside Schwartz, child', and 'the patient is
+    18 years old ... not computed under 18'; a 7-year-old's missing kidney function asked for
+    Cockcroft-Gault's inputs (--scr with --age, --sex and --weight), never computed under 18."""
+    args = ("--height", "170cm", "--weight", "60kg", "--sex", "male", "--scr", "0.8mg/dL",
+            "--start", "2026-12-08", "--cycles", "1")  # fmt: skip
+    r = run("plan", "map", "--age", "17.999", *args)
+    assert r.returncode in (0, 1), r.stderr
+    assert "age 17.999 y" in r.stdout and "age 18 y" not in r.stdout
+    r = run("plan", "carboplatin-paclitaxel", "--age", "17.99", *args)
+    assert r.returncode == 2 and "the patient is 17.99 years old" in r.stderr, r.stderr
+    r = run("plan", "map", "--height", "120cm", "--weight", "25kg", "--age", "7",
+            "--start", "2026-12-08", "--cycles", "1", "--format", "json")  # fmt: skip
+    said = [w["message"] for w in json.loads(r.stdout)["warnings"]
+            if w["code"] == "ORGAN_FUNCTION_NOT_CHECKED" and w["drug"] == "cisplatin"]  # fmt: skip
+    assert said and "--scr with --height" in said[0] and "--age, --sex" not in said[0]

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from dosecalc.base.errors import DosecalcError, fail
-from dosecalc.base.numbers import fmt, measured
+from dosecalc.base.numbers import fmt, measured, past
 from dosecalc.clinical.patient import Patient, adjusted_weight, devine_ibw
 from dosecalc.clinical.policy import Policy
 
@@ -103,7 +103,7 @@ def _for_calvert(patient: Patient, policy: Policy, measured: float | None) -> Re
             raise fail(
                 "--gfr",
                 f"carboplatin is dosed by AUC (Calvert), and the patient is "
-                f"{fmt(patient.age_years)} years old: a child's GFR must be measured, and the "
+                f"{_years(patient.age_years)} years old: a child's GFR must be measured, and the "
                 f"GFR {fmt(gfr)} mL/min given (--gfr, or an order's patient gfr) is an estimate "
                 "unless --gfr-measured says it was measured (a child's eGFR is per 1.73 m², not "
                 "the child's own mL/min): give the measured GFR in mL/min (--gfr VALUE with "
@@ -142,7 +142,7 @@ def _for_calvert(patient: Patient, policy: Policy, measured: float | None) -> Re
         raise fail(
             "--gfr",
             f"carboplatin is dosed by AUC (Calvert), which needs the GFR in mL/min; the patient "
-            f"is {fmt(patient.age_years)} years old, and Cockcroft-Gault was derived in adults "
+            f"is {_years(patient.age_years)} years old, and Cockcroft-Gault was derived in adults "
             "(it is not computed under 18): give a measured GFR (--gfr VALUE with "
             "--gfr-measured, or --lab crcl=VALUE@DATE), or dose by the protocol's rule for "
             "children (rules: in the regimen)",
@@ -226,6 +226,12 @@ ADULT_YEARS = 18.0  # Cockcroft-Gault and CKD-EPI were derived in adults
 # in children 1-18 years old' (data/organ.yaml, source schwartz-2009).
 SCHWARTZ_K = 0.413
 SCHWARTZ_YEARS = (1.0, 18.0)
+
+
+def _years(age: float) -> str:
+    """An age beside the limits it is held to (18: adult equations; 1: bedside Schwartz) with
+    the digits it takes not to print as one it is not (17.999, not 18)."""
+    return past(age, ADULT_YEARS, SCHWARTZ_YEARS[0])
 
 
 def bedside_schwartz(height_cm: float, scr_mg_dl: float) -> float:
@@ -394,7 +400,7 @@ def kidney_function(patient: Patient, policy: Policy, measured: float | None = N
     elif age is not None and age < ADULT_YEARS:
         cg_trace = (
             f"Cockcroft-Gault not computed: it was derived in adults and the patient is "
-            f"{fmt(age)} years old; give a measured clearance (--lab crcl)"
+            f"{_years(age)} years old; give a measured clearance (--lab crcl)"
         )
     else:
         assert scr is not None and age is not None and sex is not None
@@ -416,7 +422,9 @@ def kidney_function(patient: Patient, policy: Policy, measured: float | None = N
     if gaps:
         epi_trace = f"CKD-EPI 2021 not computed: needs {', '.join(gaps)}"
     elif age is not None and age < ADULT_YEARS:
-        epi_trace = f"CKD-EPI 2021 not computed: it is for adults (the patient is {fmt(age)})"
+        epi_trace = (
+            f"CKD-EPI 2021 not computed: it is for adults (the patient is {_years(age)} years old)"
+        )
     else:
         assert scr is not None and age is not None and sex is not None
         epi = ckd_epi_2021(scr, age, sex)
@@ -454,13 +462,13 @@ def _schwartz(patient: Patient, policy: Policy) -> tuple[float | None, str]:
     assert age is not None
     if policy["organ.kidney_estimate_child"] == "measured-only":
         return None, (
-            f"the patient is {fmt(age)} years old and "
+            f"the patient is {_years(age)} years old and "
             f"{policy.short('organ.kidney_estimate_child')}: give a measured clearance "
             "(--lab crcl)"
         )
     if age < SCHWARTZ_YEARS[0]:
         return None, (
-            f"the patient is {fmt(age)} years old: bedside Schwartz is for children 1-18 years "
+            f"the patient is {_years(age)} years old: bedside Schwartz is for children 1-18 years "
             "and adult equations do not apply; give a measured clearance (--lab crcl)"
         )
     if scr is None or height is None:
@@ -468,6 +476,6 @@ def _schwartz(patient: Patient, policy: Policy) -> tuple[float | None, str]:
         return None, f"bedside Schwartz (a child's eGFR) not computed: needs {need}"
     v = bedside_schwartz(height, scr)
     return v, (
-        f"bedside Schwartz 2009 (the patient is {fmt(age)} years old): 0.413 × {fmt(height)} cm "
+        f"bedside Schwartz 2009 (the patient is {_years(age)} years old): 0.413 × {fmt(height)} cm "
         f"/ SCr {fmt(scr)} mg/dL = {fmt(v)} mL/min/1.73 m²"
     )
