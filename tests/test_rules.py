@@ -1060,3 +1060,26 @@ def test_on_the_first_birthday_an_infants_rule_no_longer_holds(run, tmp_path: Pa
         assert f"0.465 mg IV on {day}" in r.stdout  # 50 % of 1.5 mg/m² × 0.62 m²
     for day in ("2027-01-05", "2027-01-12"):
         assert f"0.93 mg IV on {day}" in r.stdout
+
+
+def test_a_weight_or_bsa_a_rule_compared_is_not_printed_on_its_limit(run, tmp_path: Path) -> None:
+    """9.995 kg printed as 'weight 10 kg' and '1.25 mg/kg × 10 kg, rule 1' beside a rule for
+    below 10 kg; a BSA of 0.5998 m² as '0.60 m²' beside a rule for below 0.6 m²."""
+    regimen = write(
+        tmp_path,
+        "dox.yaml",
+        "id: dox-infant\nname: dox\ncycle_length_days: 21\ncycles: 1\nsources: [test]\n"
+        "drugs:\n  - drug: doxorubicin\n    dose: 37.5 mg/m2\n    days: 1\n    route: IV\n"
+        "    rules:\n      - when: {weight_below: 10 kg}\n        dose: 1.25 mg/kg\n"
+        "        source: test\n",
+    )
+    r = run("plan", str(regimen), "--height", "75cm", "--weight", "9995g", "--age", "1.5",
+            "--prior", "doxorubicin=0mg/m2", "--start", "2026-12-08")  # fmt: skip
+    assert r.returncode in (0, 1), r.stderr
+    assert "weight 9.995 kg" in r.stdout and "1.25 mg/kg × 9.995 kg, rule 1" in r.stdout
+    assert "10 kg," not in r.stdout.split("Cycle")[0]
+    small = write(tmp_path, "vcr.yaml", VCR.format(rules=PER_KG.rstrip("\n")))
+    r = run("plan", str(small), "--height", "81cm", "--weight", "15.99kg", "--age", "2",
+            "--start", "2026-12-01", "--cycles", "1")  # fmt: skip
+    assert r.returncode in (0, 1), r.stderr
+    assert "BSA 0.5998 m²" in r.stdout and "BSA 0.60 m²" not in r.stdout
