@@ -298,6 +298,23 @@ def test_escalation_only_when_asked_and_shown_with_the_standard_dose(cli) -> Non
 # ---------------------------------------------------------------- weight and BSA policy
 
 
+@pytest.mark.parametrize("basis", ["ideal", "adjusted"])
+def test_a_devine_dosing_weight_is_refused_where_devine_is_not_defined(run, basis: str) -> None:
+    """Devine's ideal weight is 2.3 kg per inch over 60 in: at 110 cm it gave a 4-year-old of
+    18 kg 7.1 kg (ideal; BSA 0.47 m², not 0.74, doses 37 % low) behind an info line, at 100 cm
+    a negative weight ('--sex: math domain error' for ideal, 5.2 kg for adjusted)."""
+    args = ("plan", "ec", "--sex", "female", "--start", "2026-12-08", "--cycles", "1",
+            "--set", f"weight.dosing_weight={basis}")  # fmt: skip
+    for height in ("110cm", "100cm", "152cm"):
+        r = run(*args, "--height", height, "--weight", "18kg")
+        assert r.returncode == 2 and r.stdout == "" and "math domain" not in r.stderr
+        assert "defined from 60 in (152.4 cm)" in r.stderr, r.stderr
+    r = run(*args, "--height", "160cm", "--weight", "50kg", "--age", "15")  # a child by age
+    assert r.returncode == 2 and "weight.child_below_age_years = 18" in r.stderr, r.stderr
+    r = run(*args, "--height", "160cm", "--weight", "80kg", "--age", "40")  # an adult: as before
+    assert r.returncode in (0, 1), r.stderr
+
+
 def test_ideal_and_adjusted_dosing_weight_and_bsa_cap() -> None:
     actual = build_patient("175cm", "120kg", sex="male")
     ideal = build_patient(

@@ -789,3 +789,52 @@ def test_a_value_just_below_a_gate_is_printed_below_it(cli) -> None:
     assert "Labs: anc 1.499 ×10⁹/L (2026-12-07), platelets 74.95 ×10⁹/L (2026-12-07)" in said
     assert "anc 1.499 ×10⁹/L (2026-12-07) fails the gate anc ≥ 1.5" in said
     assert "platelets 74.95 ×10⁹/L (2026-12-07) fails the gate platelets ≥ 75" in said
+
+
+def test_a_childs_carboplatin_refuses_an_estimated_gfr_on_every_path(run, tmp_path: Path) -> None:
+    """docs/labs.md: a child's Calvert dose needs a measured GFR; an estimated --gfr 110 (a
+    child's eGFR per 1.73 m², typed as mL/min) gave a 6-year-old of 0.80 m² 675 mg, exit 0."""
+    args = ("plan", "carboplatin-paclitaxel", "--height", "115cm", "--weight", "20kg", "--age",
+            "6", "--sex", "male", "--start", "2027-01-05", "--cycles", "1", "--format", "json")  # fmt: skip
+    r = run(*args, "--gfr", "110mL/min")
+    assert r.returncode == 2 and r.stdout == "" and "Traceback" not in r.stderr
+    assert "a child's GFR must be measured" in r.stderr and "--gfr-measured" in r.stderr
+    for measured in (["--gfr", "90mL/min", "--gfr-measured"], ["--lab", "crcl=90mL/min"],
+                     ["--gfr", "90mL/min", "--lab", "crcl=90mL/min"]):  # fmt: skip
+        r = run(*args, *measured)
+        assert r.returncode in (0, 1), r.stderr
+        [carbo] = [a for a in json.loads(r.stdout)["administrations"] if a["drug"] == "carboplatin"]
+        assert carbo["dose"] == pytest.approx(5 * (90 + 25))
+        # what the value is per 1.73 m² at the child's BSA (0.80 m²) is shown
+        assert any("194.8 mL/min/1.73 m²" in t for t in carbo["trace"]), carbo["trace"]
+    order = write(
+        tmp_path,
+        "o.yaml",
+        "order: T-1\nregimen: carboplatin-paclitaxel\ncycle: 1\nstart: 2027-01-05\n"
+        "prescriber: Dr A\npatient:\n  id: X\n  height: 115 cm\n  weight: 20 kg\n  age: 6\n"
+        "  sex: male\n  gfr: 110 mL/min\nlines:\n"
+        "  - {drug: carboplatin, dose: AUC 5, day: 1, route: IV}\n"
+        "  - {drug: paclitaxel, dose: 140 mg, day: 1, route: IV}\n",
+    )
+    r = run("verify", str(order))
+    assert r.returncode == 2 and "a child's GFR must be measured" in r.stderr, r.stderr
+
+
+def test_an_age_just_under_18_is_not_printed_as_18_and_a_childs_kidney_hint_is_a_childs(
+    run,
+) -> None:
+    """17.999 years printed as 'age 18 y' beside 'bedside Schwartz, child', and 'the patient is
+    18 years old ... not computed under 18'; a 7-year-old's missing kidney function asked for
+    Cockcroft-Gault's inputs (--scr with --age, --sex and --weight), never computed under 18."""
+    args = ("--height", "170cm", "--weight", "60kg", "--sex", "male", "--scr", "0.8mg/dL",
+            "--start", "2026-12-08", "--cycles", "1")  # fmt: skip
+    r = run("plan", "map", "--age", "17.999", *args)
+    assert r.returncode in (0, 1), r.stderr
+    assert "age 17.999 y" in r.stdout and "age 18 y" not in r.stdout
+    r = run("plan", "carboplatin-paclitaxel", "--age", "17.99", *args)
+    assert r.returncode == 2 and "the patient is 17.99 years old" in r.stderr, r.stderr
+    r = run("plan", "map", "--height", "120cm", "--weight", "25kg", "--age", "7",
+            "--start", "2026-12-08", "--cycles", "1", "--format", "json")  # fmt: skip
+    said = [w["message"] for w in json.loads(r.stdout)["warnings"]
+            if w["code"] == "ORGAN_FUNCTION_NOT_CHECKED" and w["drug"] == "cisplatin"]  # fmt: skip
+    assert said and "--scr with --height" in said[0] and "--age, --sex" not in said[0]

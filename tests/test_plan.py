@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -209,3 +210,20 @@ def test_a_line_given_in_none_of_the_cycles_planned_is_said(run, tmp_path: Path)
     data = json.loads(run("plan", str(none), *args).stdout)
     [w] = [w for w in data["warnings"] if w["code"] == "LINE_NOT_PLANNED"]
     assert w["severity"] == "warning" and "the plan gives no drug at all" in w["message"]
+
+
+def test_no_age_for_a_patient_of_a_small_childs_size_is_named(run) -> None:
+    """A patient of 0.45 m² (or 9 kg) with no --age was planned with no word that the checks
+    needing the age (an infant, a child: CHILD_DOSING_NOT_STATED, the child's weight-change
+    threshold) were not made: an unknown age passed as an adult's."""
+    base = ("plan", "dia", "--start", "2026-12-08", "--cycles", "1", "--format", "json")
+    for size in (["--bsa", "0.45"], ["--height", "72cm", "--weight", "9kg"]):
+        r = run(*base, *size)
+        assert r.returncode in (0, 1), r.stderr
+        [said] = [w for w in json.loads(r.stdout)["warnings"] if w["code"] == "AGE_NOT_GIVEN"]
+        assert said["severity"] == "warning" and "give --age" in said["message"]
+        assert "children.small_" in said["message"]
+        r = run(*base, *size, "--age", "4")  # the age given: the child's checks are made
+        assert "AGE_NOT_GIVEN" not in r.stdout and "CHILD_DOSING_NOT_STATED" in r.stdout
+    r = run(*base, "--bsa", "1.8")  # an adult's size: the policy's child rules would not differ
+    assert "AGE_NOT_GIVEN" not in r.stdout

@@ -985,3 +985,101 @@ def test_a_rule_by_age_is_held_to_the_age_on_each_cycles_day_1(run, tmp_path: Pa
     assert [a["rule"] for a in doses[6:]] == [None] * 4
     assert [a["dose"] for a in doses[6:]] == pytest.approx([1.5 * (65 * 7 / 3600) ** 0.5] * 4)
     assert "age 0.995825 y is below 1 y" in doses[5]["rule"]["matched"]
+
+
+CARBO_INFANT = """id: carbo-infant
+name: "carboplatin with an infant rule"
+cycle_length_days: 21
+cycles: 4
+sources: ["test"]
+drugs:
+  - drug: carboplatin
+    dose: AUC 5
+    days: 1
+    route: IV
+    rules:
+      - when: {age_below: 1}
+        dose: 6.6 mg/kg
+        source: "infant rule"
+"""
+
+
+def test_an_infants_carboplatin_by_auc_after_the_first_birthday(run, tmp_path: Path) -> None:
+    """An infant of 0.95 years turns 1 before cycle 2, when the per-kg rule ends and the
+    regimen's AUC 5 applies: the GFR was looked for only with the age at the start (per kg, no
+    GFR needed), and cycle 2 crashed (AssertionError, exit 3), with a measured GFR given too."""
+    regimen = write(tmp_path, "carbo.yaml", CARBO_INFANT)
+    args = ("plan", str(regimen), "--height", "72cm", "--weight", "9kg", "--age", "0.95",
+            "--sex", "male", "--start", "2026-12-08", "--format", "json")  # fmt: skip
+    r = run(*args, "--gfr", "40mL/min", "--gfr-measured")
+    assert r.returncode in (0, 1), r.stderr
+    doses = [a["dose"] for a in json.loads(r.stdout)["administrations"]]
+    assert doses == pytest.approx([6.6 * 9] + [5 * (40 + 25)] * 3)
+    r = run(*args)  # no GFR: refused, naming the measured GFR a child's Calvert dose needs
+    assert r.returncode == 2 and r.stdout == "" and "internal error" not in r.stderr
+    assert "--gfr-measured" in r.stderr and "--lab crcl" in r.stderr
+
+
+def test_checks_follow_each_cycles_patient_after_an_age_rule_ends(run, tmp_path: Path) -> None:
+    """An infant of 0.95 years (9 kg, measured CrCl 30 mL/min) turns 1 before cycle 2, when the
+    per-kg rule ends and carboplatin is 360 mg/m² again: the organ-function band and the
+    small-child check were computed once with the start's age (per kg), and cycles 2-3 were
+    152.7 mg (the label's band: 200 mg/m², 84.9 mg) with no warning, exit 0."""
+    regimen = write(
+        tmp_path,
+        "carbo.yaml",
+        CARBO_INFANT.replace("dose: AUC 5", "dose: 360 mg/m2").replace("6.6 mg/kg", "12 mg/kg"),
+    )
+    r = run("plan", str(regimen), "--height", "72cm", "--weight", "9kg", "--age", "0.95",
+            "--sex", "male", "--lab", "crcl=30mL/min@2026-12-06", "--adjust-organ",
+            "--start", "2026-12-08", "--cycles", "3", "--format", "json")  # fmt: skip
+    assert r.returncode == 1, r.stderr
+    out = json.loads(r.stdout)
+    bsa = (72 * 9 / 3600) ** 0.5
+    doses = [a["dose"] for a in out["administrations"]]
+    assert doses == pytest.approx([108] + [round(200 * bsa, 1)] * 2, abs=0.05)
+    said = {w["code"]: w for w in out["warnings"]}
+    band = said["ORGAN_FUNCTION_ADJUSTMENT"]
+    assert band["severity"] == "critical" and band["cycle"] == 2 and "200 mg/m2" in band["message"]
+    small = said["SMALL_CHILD_BSA_DOSING"]
+    assert small["severity"] == "critical" and small["cycle"] == 2
+
+
+def test_on_the_first_birthday_an_infants_rule_no_longer_holds(run, tmp_path: Path) -> None:
+    """A child born 2026-01-05 is 1 on 2027-01-05: the age of that cycle's day 1 was the start's
+    exact age plus days / 365.25 (0.99995), and the infant's 50 % still held on the birthday."""
+    regimen = write(
+        tmp_path,
+        "vcr.yaml",
+        INFANT_RULE.replace("cycles: 1", "cycles: 6").replace("dose: 0.05 mg/kg", "percent: 50"),
+    )
+    r = run("plan", str(regimen), "--bsa", "0.62", "--weight", "11kg", "--birth-date",
+            "2026-01-05", "--start", "2026-12-08", "--cycles", "6", "--format", "fhir")  # fmt: skip
+    assert r.returncode in (0, 1), r.stderr
+    for day in ("2026-12-08", "2026-12-29"):
+        assert f"0.465 mg IV on {day}" in r.stdout  # 50 % of 1.5 mg/m² × 0.62 m²
+    for day in ("2027-01-05", "2027-01-12"):
+        assert f"0.93 mg IV on {day}" in r.stdout
+
+
+def test_a_weight_or_bsa_a_rule_compared_is_not_printed_on_its_limit(run, tmp_path: Path) -> None:
+    """9.995 kg printed as 'weight 10 kg' and '1.25 mg/kg × 10 kg, rule 1' beside a rule for
+    below 10 kg; a BSA of 0.5998 m² as '0.60 m²' beside a rule for below 0.6 m²."""
+    regimen = write(
+        tmp_path,
+        "dox.yaml",
+        "id: dox-infant\nname: dox\ncycle_length_days: 21\ncycles: 1\nsources: [test]\n"
+        "drugs:\n  - drug: doxorubicin\n    dose: 37.5 mg/m2\n    days: 1\n    route: IV\n"
+        "    rules:\n      - when: {weight_below: 10 kg}\n        dose: 1.25 mg/kg\n"
+        "        source: test\n",
+    )
+    r = run("plan", str(regimen), "--height", "75cm", "--weight", "9995g", "--age", "1.5",
+            "--prior", "doxorubicin=0mg/m2", "--start", "2026-12-08")  # fmt: skip
+    assert r.returncode in (0, 1), r.stderr
+    assert "weight 9.995 kg" in r.stdout and "1.25 mg/kg × 9.995 kg, rule 1" in r.stdout
+    assert "10 kg," not in r.stdout.split("Cycle")[0]
+    small = write(tmp_path, "vcr.yaml", VCR.format(rules=PER_KG.rstrip("\n")))
+    r = run("plan", str(small), "--height", "81cm", "--weight", "15.99kg", "--age", "2",
+            "--start", "2026-12-01", "--cycles", "1")  # fmt: skip
+    assert r.returncode in (0, 1), r.stderr
+    assert "BSA 0.5998 m²" in r.stdout and "BSA 0.60 m²" not in r.stdout

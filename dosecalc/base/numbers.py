@@ -131,8 +131,8 @@ def article(word: str) -> str:
 def age_text(years: float) -> str:
     """An age as people say it: '29 y'; under 2 years in months ('18 months'), under 2 months in
     weeks ('6 weeks'), under a week in days; 0 is a newborn."""
-    if years >= 2:
-        return f"{fmt(years)} y"
+    if years >= 2:  # 17.999 y, not 18 y: an age is held to whole-year limits (a child to 18)
+        return f"{past(years, round(years))} y"
     if years <= 0:
         return "0 (newborn)"
     months = years * 12

@@ -19,7 +19,7 @@ from typing import Any
 from dosecalc.base import strict
 from dosecalc.base.alerts import Alert
 from dosecalc.base.errors import fail
-from dosecalc.base.numbers import fmt
+from dosecalc.base.numbers import fmt, measured
 from dosecalc.clinical.patient import Patient
 from dosecalc.clinical.policy import Policy
 from dosecalc.clinical.renal import Renal
@@ -417,7 +417,7 @@ def _basis(
             raise fail("--weight", f"{order.drug} is dosed per kg, so --weight is needed")
         value = spec.amount * weight
         trace.append(
-            f"× weight {fmt(weight)} kg ({patient.weight_basis}) = {fmt(value)} {spec.unit}"
+            f"× weight {measured(weight)} kg ({patient.weight_basis}) = {fmt(value)} {spec.unit}"
         )
         return value
     if spec.basis == "flat":

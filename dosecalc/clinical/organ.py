@@ -229,7 +229,7 @@ def assess(
                 )
                 continue
         if value is None:
-            what = _lab_words(lab, estimate)
+            what = _lab_words(lab, estimate, values.kidney.child)
             if reading:
                 unreadable.append(f"{what}: {reading}")
             else:
@@ -326,7 +326,12 @@ def _band_lab(lab: str, unit: str) -> str:
     return lab
 
 
-def _lab_words(lab: str, estimate: str | None) -> str:
+def _lab_words(lab: str, estimate: str | None, child: bool = False) -> str:
+    if lab == "kidney" and child:  # no adult estimate is computed under 18 (renal.py)
+        return (
+            f"kidney function ({ESTIMATES['schwartz-bedside']}, 1-18 years: --scr with "
+            "--height, or a measured --lab crcl)"
+        )
     if lab == "kidney":
         return (
             f"kidney function ({ESTIMATES[estimate or '']}: --scr with --age, --sex and "

@@ -7,6 +7,7 @@ Implausible values are refused, never clamped: a height of 1.75 given as a bare 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING
 
 from dosecalc.base.bounds import AGE_YEARS, BMI, BSA_M2, GFR_ML_MIN, HEIGHT_CM, SCR_MG_DL, WEIGHT_KG
@@ -41,6 +42,7 @@ class Patient:
     previous_weight_kg: float | None = None
     height_bare: bool = False  # the height was a bare number, read as cm
     weight_bare: bool = False  # the weight was a bare number, read as kg
+    born: date | None = None  # --birth-date: the age on each cycle's day 1 is exact from it
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -60,9 +62,12 @@ class Patient:
         }
 
 
+DEVINE_FROM_CM = 60 * 2.54  # Devine's ideal weight is defined from 60 in (5 ft) up
+
+
 def devine_ibw(height_cm: float, sex: str) -> float:
     """Devine BJ. Drug Intell Clin Pharm 1974;8:650-5: men 50 kg, women 45.5 kg, + 2.3 kg per
-    inch over 60 in (not validated below 60 in)."""
+    inch over 60 in (not validated below 60 in: :data:`DEVINE_FROM_CM`)."""
     return (50.0 if sex == "male" else 45.5) + 2.3 * (height_cm / 2.54 - 60.0)
 
 
@@ -230,15 +235,36 @@ def build_patient(
         )
     values = policy.values if policy is not None else {}
     basis = values.get("weight.dosing_weight", "actual")
-    ideal = devine_ibw(h, s) if h is not None and s is not None else None
+    # Devine's formula is defined from 60 in up: below it there is no ideal weight (at 100 cm it
+    # is negative), never an extrapolated one
+    devine = h is not None and s is not None and h >= DEVINE_FROM_CM
+    ideal = devine_ibw(h, s) if devine and h is not None and s is not None else None
     dosing = w
     if w is not None and basis != "actual":
-        if ideal is None:
+        actual = "dose by actual weight (weight.dosing_weight = actual)"
+        if h is None or s is None:
             raise fail(
                 "--sex" if s is None else "--height",
                 f"the policy's dosing weight is {basis} body weight (Devine), which needs "
                 "--height and --sex",
             )
+        if h < DEVINE_FROM_CM:
+            raise fail(
+                "--height",
+                f"the policy's dosing weight is {basis} body weight (weight.dosing_weight), "
+                f"from Devine's ideal weight, which is defined from 60 in (152.4 cm) up and not "
+                f"for a height of {h:g} cm: {actual}",
+            )
+        child = values.get("weight.child_below_age_years", 18.0)
+        if a is not None and a < child:
+            raise fail(
+                "--age",
+                f"the policy's dosing weight is {basis} body weight (weight.dosing_weight), "
+                f"from Devine's ideal weight, which dosecalc does not apply to a child, and the "
+                f"patient is {a:g} years old (younger than weight.child_below_age_years = "
+                f"{child:g}): {actual}",
+            )
+        assert ideal is not None
         dosing = ideal if basis == "ideal" else adjusted_weight(w, ideal)
     default = values.get("bsa.formula", DEFAULT_FORMULA)
     name = bsa_formula(formula) if formula is not None else default

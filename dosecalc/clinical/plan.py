@@ -1310,50 +1310,57 @@ def schedule_regimen(
     from dosecalc.clinical import renal as rn
     from dosecalc.clinical.rules import effective
 
-    # the basis after each order's rule: an infant's per-kg carboplatin needs no GFR
-    needs_gfr = any(effective(o, patient).basis == "auc" for o in regimen.drugs)
     measured = organ_values.kidney.measured_ml_min if organ_values is not None else None
-    renal = rn.for_calvert(patient, policy, measured) if needs_gfr else None
+    # the GFR, once the first dose by AUC needs it: an infant's per-kg carboplatin needs none,
+    # and the same order by AUC from the cycle the infant's rule ends does
+    renal: Any = None
     cache: dict[tuple[Any, ...], Dose] = {}
-    assessments: dict[int, Any] = {}
+    # each order's assessments by the dose spec it is calculated from (a rule by age may end
+    # during the plan: the order's own per-m² dose then has its organ-function band again)
+    assessments: dict[tuple[int, Any], Any] = {}
 
-    def assessment(i: int) -> Any:
+    def assessment(i: int, who: Patient) -> Any:
         if organ_values is None:
             return None
-        if i not in assessments:
-            order = regimen.drugs[i]
-            assessments[i] = og.assess(
+        order = regimen.drugs[i]
+        spec = effective(order, who)
+        if (i, spec) not in assessments:
+            assessments[(i, spec)] = og.assess(
                 order.drug,
                 organ_values,
                 policy["organ.options"],
-                effective(order, patient),
+                spec,
                 allow_unverified=policy["data.allow_unverified"],
             )
-        return assessments[i]
+        return assessments[(i, spec)]
 
-    pgx_found: dict[int, Any] = {}
+    pgx_found: dict[tuple[int, Any], Any] = {}
 
-    def pgx_of(i: int) -> Any:
+    def pgx_of(i: int, who: Patient) -> Any:
         if genotypes is None:
             return None
-        if i not in pgx_found:
-            order = regimen.drugs[i]
-            pgx_found[i] = px.assess(
-                order.drug, genotypes, policy["pgx.options"], effective(order, patient)
-            )
-        return pgx_found[i]
+        order = regimen.drugs[i]
+        spec = effective(order, who)
+        if (i, spec) not in pgx_found:
+            pgx_found[(i, spec)] = px.assess(order.drug, genotypes, policy["pgx.options"], spec)
+        return pgx_found[(i, spec)]
 
     by_age = [any(r.when.age_below or r.when.age_at_least for r in o.rules) for o in regimen.drugs]
 
+    def day1(cycle: int) -> date:
+        k = cycle - first_cycle
+        return starts[k] if starts else cycle_start(first, k + 1, regimen.cycle_length_days)
+
     def aged(cycle: int) -> Patient:
         """The patient as old as on the cycle's day 1."""
-        k = cycle - first_cycle
-        day1 = starts[k] if starts else cycle_start(first, k + 1, regimen.cycle_length_days)
         assert patient.age_years is not None
-        years = patient.age_years + (day1 - (age_on or first)).days / 365.25
+        if patient.born is not None:  # exact: 1.0 on the first birthday, not 0.99995
+            return replace(patient, age_years=round(clock.years_old(patient.born, day1(cycle)), 6))
+        years = patient.age_years + (day1(cycle) - (age_on or first)).days / 365.25
         return replace(patient, age_years=round(years, 6))
 
     def dose_for(i: int, cycle: int) -> Dose:
+        nonlocal renal
         order = regimen.drugs[i]
         mod = modification_for(list(modifications), order.drug, cycle)
         who = aged(cycle) if by_age[i] and patient.age_years is not None else patient
@@ -1366,16 +1373,29 @@ def schedule_regimen(
                 cache[(i, mod, id(base))] = relative(order, base, mod)
             return cache[(i, mod, id(base))]
         if key not in cache:
-            a = assessment(i)
+            if renal is None and effective(order, who).basis == "auc":
+                renal = rn.for_calvert(who, policy, measured)
+            a = assessment(i, who)
             step = None
             if adjust_organ and a is not None and a.percent is not None:
                 step = (a.percent, f"{a.drug} organ-function band, option {a.option}")
-            cache[key] = calculate(order, who, policy, mod, renal, step, pgx_of(i))
+            cache[key] = calculate(order, who, policy, mod, renal, step, pgx_of(i, who))
         return cache[key]
 
     administrations = expand(regimen, dose_for, first, cycles, phase, starts, first_cycle)
     warnings = _capped(administrations) + _dose_alerts(administrations, patient, policy)
-    warnings += small_child_alerts(regimen, patient, policy, phase)
+    # the small-child checks of each cycle's patient (a rule by age that ends leaves an order
+    # per m² again): each said once, at the first cycle it holds in
+    said: set[tuple[str, str | None]] = set()
+    for cycle in range(first_cycle, first_cycle + cycles):
+        who = aged(cycle) if patient.age_years is not None else patient
+        for alert in small_child_alerts(regimen, who, policy, phase):
+            if (alert.code, alert.drug) in said:
+                continue
+            said.add((alert.code, alert.drug))
+            if cycle != first_cycle:
+                alert = replace(alert, cycle=cycle, date=day1(cycle))
+            warnings.append(alert)
     if renal is not None:
         warnings += [
             Alert(WARNING, "GFR_ABOVE_CAP", w, drug="carboplatin", phase=phase)
@@ -1388,24 +1408,40 @@ def schedule_regimen(
         capped = renal.capped()
         if capped is not None:
             warnings.append(Alert(INFO, "GFR_CAPPED", capped, drug="carboplatin", phase=phase))
-    warnings += _organ_alerts(regimen, administrations, assessments, adjust_organ)
-    warnings += _pgx_alerts(regimen, administrations, pgx_found, policy)
+    organ_pgx = _organ_alerts(regimen, administrations, assessments, adjust_organ)
+    organ_pgx += _pgx_alerts(regimen, administrations, pgx_found, policy)
+    shown: set[tuple[str, str | None, str]] = set()
+    for alert in organ_pgx:  # an order's later dose spec that finds the same says it once
+        if (alert.code, alert.drug, alert.message) not in shown:
+            shown.add((alert.code, alert.drug, alert.message))
+            warnings.append(alert)
     if assessed is not None:
-        assessed += [a for _, a in sorted(assessments.items()) if a is not None]
+        assessed += [a for _, a in _by_order(assessments) if a is not None]
     if assessed_pgx is not None:
-        assessed_pgx += [a for _, a in sorted(pgx_found.items()) if a is not None]
+        assessed_pgx += [a for _, a in _by_order(pgx_found) if a is not None]
     return administrations, warnings
 
 
-def _first(regimen: Regimen, i: int, administrations: list[Administration]) -> Any:
-    """The first administration of the regimen's ``i``-th drug order (None: not in this plan)."""
+def _by_order(found: dict[tuple[int, Any], Any]) -> list[tuple[tuple[int, Any], Any]]:
+    """Assessments by (order index, dose spec), in the order of the regimen's orders and, within
+    one order, of its dose specs' first use."""
+    return sorted(found.items(), key=lambda kv: kv[0][0])
+
+
+def _first(
+    regimen: Regimen, i: int, administrations: list[Administration], spec: Any = None
+) -> Any:
+    """The first administration of the regimen's ``i``-th drug order (None: not in this plan);
+    with ``spec``, the first calculated from that dose spec (the order's own, or a rule's)."""
     order = regimen.drugs[i]
-    spec = order.per_day
+    own = order.per_day
     return next(
         (
             x
             for x in administrations
-            if x.dose.drug == order.drug and spec in (x.dose.protocol, x.dose.regimen_dose)
+            if x.dose.drug == order.drug
+            and own in (x.dose.protocol, x.dose.regimen_dose)
+            and (spec is None or x.dose.protocol == spec)
         ),
         None,
     )
@@ -1414,11 +1450,11 @@ def _first(regimen: Regimen, i: int, administrations: list[Administration]) -> A
 def _pgx_alerts(
     regimen: Regimen,
     administrations: list[Administration],
-    assessments: dict[int, Any],
+    assessments: dict[tuple[int, Any], Any],
     policy: Policy,
 ) -> list[Alert]:
-    """Per drug order, at its first administration: what the pharmacogenomic data says (the
-    standard and the adjusted dose of that administration)."""
+    """Per drug order and dose spec, at its first administration: what the pharmacogenomic
+    data says (the standard and the adjusted dose of that administration)."""
     from dosecalc.clinical import pgx as px
 
     out: list[Alert] = []
@@ -1435,14 +1471,17 @@ def _pgx_alerts(
 
 
 def _at_first(
-    regimen: Regimen, administrations: list[Administration], assessments: dict[int, Any]
+    regimen: Regimen,
+    administrations: list[Administration],
+    assessments: dict[tuple[int, Any], Any],
 ) -> Iterator[tuple[Any, Administration | None, dict[str, Any]]]:
-    """Each drug order's assessment (by order index) with the order's first administration
-    and where that is (phase, cycle, day, date; empty when it has none)."""
-    for i, a in sorted(assessments.items()):
+    """Each drug order's assessment (by order index and dose spec) with the first
+    administration calculated from that spec and where that is (phase, cycle, day, date; empty
+    when it has none)."""
+    for (i, spec), a in _by_order(assessments):
         if a is None:
             continue
-        first = _first(regimen, i, administrations)
+        first = _first(regimen, i, administrations, spec)
         where: dict[str, Any] = {}
         if first is not None:
             where = dict(phase=first.phase, cycle=first.cycle, day=first.day, date=first.date)
@@ -1452,7 +1491,7 @@ def _at_first(
 def _organ_alerts(
     regimen: Regimen,
     administrations: list[Administration],
-    assessments: dict[int, Any],
+    assessments: dict[tuple[int, Any], Any],
     applied: bool,
 ) -> list[Alert]:
     """Per drug order, at its first administration: what the organ-function data says."""
@@ -1685,6 +1724,7 @@ def _patient_alerts(p: Patient, policy: Policy) -> list[Alert]:
     out += given_bsa_alerts(p, policy)
     out += bmi_alerts(p, policy)
     out += age_size_alerts(p)
+    out += age_not_given_alerts(p, policy)
     if p.previous_weight_kg is not None and p.weight_kg is not None:
         change = 100 * (p.weight_kg / p.previous_weight_kg - 1)
         key = "weight.change_threshold_percent"
@@ -1703,6 +1743,34 @@ def _patient_alerts(p: Patient, policy: Policy) -> list[Alert]:
                 )
             )
     return out
+
+
+def age_not_given_alerts(p: Patient, policy: Policy) -> list[Alert]:
+    """AGE_NOT_GIVEN (warning): no age for a patient of a small child's size by the policy's
+    own small-child thresholds (children.small_weight_kg, children.small_bsa_m2): the checks
+    that need the age (an infant, a child) were not made, and that is said, never assumed."""
+    if p.age_years is not None:
+        return []
+    small = [
+        f"{what} {fmt(value)} {unit} is {word} {fmt(policy[key])} {unit} ({key})"
+        for what, value, word, unit, key in (
+            ("weight", p.weight_kg, "under", "kg", "children.small_weight_kg"),
+            ("BSA", p.bsa_m2, "below", "m²", "children.small_bsa_m2"),
+        )
+        if value is not None and value < policy[key]
+    ]
+    if not small:
+        return []
+    return [
+        Alert(
+            WARNING,
+            "AGE_NOT_GIVEN",
+            f"no age was given for a patient of a small child's size ({'; '.join(small)}): "
+            "whether the patient is an infant (children.infant_below_age_years) or a child "
+            "(weight.child_below_age_years: CHILD_DOSING_NOT_STATED, the child's weight-change "
+            "threshold and verify tolerance) was not checked; give --age (or --birth-date)",
+        )
+    ]
 
 
 def bmi_alerts(p: Patient, policy: Policy) -> list[Alert]:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from dosecalc.base.errors import DosecalcError, fail
-from dosecalc.base.numbers import fmt, measured
+from dosecalc.base.numbers import fmt, measured, past
 from dosecalc.clinical.patient import Patient, adjusted_weight, devine_ibw
 from dosecalc.clinical.policy import Policy
 
@@ -95,6 +95,21 @@ def _for_calvert(patient: Patient, policy: Policy, measured: float | None) -> Re
         gfr = patient.gfr_ml_min if patient.gfr_ml_min is not None else measured
         assert gfr is not None
         was_measured = patient.gfr_measured if patient.gfr_ml_min is not None else True
+        # a child's is measured (docs/labs.md): --gfr-measured, or a --lab crcl (which a --gfr
+        # given beside it must equal)
+        child_measured = was_measured or measured is not None
+        child = patient.age_years is not None and patient.age_years < ADULT_YEARS
+        if child and not child_measured:
+            raise fail(
+                "--gfr",
+                f"carboplatin is dosed by AUC (Calvert), and the patient is "
+                f"{_years(patient.age_years)} years old: a child's GFR must be measured, and the "
+                f"GFR {fmt(gfr)} mL/min given (--gfr, or an order's patient gfr) is an estimate "
+                "unless --gfr-measured says it was measured (a child's eGFR is per 1.73 m², not "
+                "the child's own mL/min): give the measured GFR in mL/min (--gfr VALUE with "
+                "--gfr-measured, or --lab crcl=VALUE@DATE), or dose by the protocol's rule for "
+                "children (rules: in the regimen)",
+            )
         if patient.gfr_ml_min is None:
             option = "--lab crcl: a measured clearance"
         elif was_measured:
@@ -102,6 +117,13 @@ def _for_calvert(patient: Patient, policy: Policy, measured: float | None) -> Re
         else:
             option = "--gfr: an estimate (say --gfr-measured if it was measured)"
         trace = [f"GFR {fmt(gfr)} mL/min as given ({option})"]
+        if child and patient.bsa_m2:
+            # a child's GFR is often reported per 1.73 m²: show what this one is per 1.73 m²
+            trace.append(
+                f"GFR {fmt(gfr)} mL/min is {fmt(gfr * 1.73 / patient.bsa_m2)} mL/min/1.73 m² "
+                f"at BSA {patient.bsa_m2:.2f} m²: Calvert takes the child's own mL/min; a value "
+                "reported per 1.73 m² is given × BSA / 1.73"
+            )
         warnings: list[str] = []
         if cap is not None and gfr > cap:
             if not was_measured or policy["carboplatin.cap_given_gfr"]:
@@ -115,6 +137,16 @@ def _for_calvert(patient: Patient, policy: Policy, measured: float | None) -> Re
             )
             return Renal(gfr, "given", None, tuple(trace), tuple(warnings), (), True, cap)
         return Renal(gfr, "given", None, tuple(trace), tuple(warnings), measured=was_measured)
+    # as kidney_function says: no adult estimate for a child (whatever else is missing)
+    if patient.age_years is not None and patient.age_years < ADULT_YEARS:
+        raise fail(
+            "--gfr",
+            f"carboplatin is dosed by AUC (Calvert), which needs the GFR in mL/min; the patient "
+            f"is {_years(patient.age_years)} years old, and Cockcroft-Gault was derived in adults "
+            "(it is not computed under 18): give a measured GFR (--gfr VALUE with "
+            "--gfr-measured, or --lab crcl=VALUE@DATE), or dose by the protocol's rule for "
+            "children (rules: in the regimen)",
+        )
     missing = [
         n
         for n, v in (
@@ -134,15 +166,6 @@ def _for_calvert(patient: Patient, policy: Policy, measured: float | None) -> Re
         )
     assert patient.scr_mg_dl is not None and patient.age_years is not None
     assert patient.sex is not None and patient.weight_kg is not None
-    if patient.age_years < ADULT_YEARS:  # as kidney_function says: no adult estimate for a child
-        raise fail(
-            "--gfr",
-            f"carboplatin is dosed by AUC (Calvert), which needs the GFR in mL/min; the patient "
-            f"is {fmt(patient.age_years)} years old, and Cockcroft-Gault was derived in adults "
-            "(it is not computed under 18): give a measured GFR (--gfr VALUE with "
-            "--gfr-measured, or --lab crcl=VALUE@DATE), or dose by the protocol's rule for "
-            "children (rules: in the regimen)",
-        )
     trace = []
     scr = patient.scr_mg_dl
     floor = policy["carboplatin.scr_floor_mg_dl"]
@@ -203,6 +226,12 @@ ADULT_YEARS = 18.0  # Cockcroft-Gault and CKD-EPI were derived in adults
 # in children 1-18 years old' (data/organ.yaml, source schwartz-2009).
 SCHWARTZ_K = 0.413
 SCHWARTZ_YEARS = (1.0, 18.0)
+
+
+def _years(age: float) -> str:
+    """An age beside the limits it is held to (18: adult equations; 1: bedside Schwartz) with
+    the digits it takes not to print as one it is not (17.999, not 18)."""
+    return past(age, ADULT_YEARS, SCHWARTZ_YEARS[0])
 
 
 def bedside_schwartz(height_cm: float, scr_mg_dl: float) -> float:
@@ -371,7 +400,7 @@ def kidney_function(patient: Patient, policy: Policy, measured: float | None = N
     elif age is not None and age < ADULT_YEARS:
         cg_trace = (
             f"Cockcroft-Gault not computed: it was derived in adults and the patient is "
-            f"{fmt(age)} years old; give a measured clearance (--lab crcl)"
+            f"{_years(age)} years old; give a measured clearance (--lab crcl)"
         )
     else:
         assert scr is not None and age is not None and sex is not None
@@ -393,7 +422,9 @@ def kidney_function(patient: Patient, policy: Policy, measured: float | None = N
     if gaps:
         epi_trace = f"CKD-EPI 2021 not computed: needs {', '.join(gaps)}"
     elif age is not None and age < ADULT_YEARS:
-        epi_trace = f"CKD-EPI 2021 not computed: it is for adults (the patient is {fmt(age)})"
+        epi_trace = (
+            f"CKD-EPI 2021 not computed: it is for adults (the patient is {_years(age)} years old)"
+        )
     else:
         assert scr is not None and age is not None and sex is not None
         epi = ckd_epi_2021(scr, age, sex)
@@ -431,13 +462,13 @@ def _schwartz(patient: Patient, policy: Policy) -> tuple[float | None, str]:
     assert age is not None
     if policy["organ.kidney_estimate_child"] == "measured-only":
         return None, (
-            f"the patient is {fmt(age)} years old and "
+            f"the patient is {_years(age)} years old and "
             f"{policy.short('organ.kidney_estimate_child')}: give a measured clearance "
             "(--lab crcl)"
         )
     if age < SCHWARTZ_YEARS[0]:
         return None, (
-            f"the patient is {fmt(age)} years old: bedside Schwartz is for children 1-18 years "
+            f"the patient is {_years(age)} years old: bedside Schwartz is for children 1-18 years "
             "and adult equations do not apply; give a measured clearance (--lab crcl)"
         )
     if scr is None or height is None:
@@ -445,6 +476,6 @@ def _schwartz(patient: Patient, policy: Policy) -> tuple[float | None, str]:
         return None, f"bedside Schwartz (a child's eGFR) not computed: needs {need}"
     v = bedside_schwartz(height, scr)
     return v, (
-        f"bedside Schwartz 2009 (the patient is {fmt(age)} years old): 0.413 × {fmt(height)} cm "
+        f"bedside Schwartz 2009 (the patient is {_years(age)} years old): 0.413 × {fmt(height)} cm "
         f"/ SCr {fmt(scr)} mg/dL = {fmt(v)} mL/min/1.73 m²"
     )

@@ -7,6 +7,7 @@ Numbers in tables follow ISMP (``numbers.fmt``); JSON and CSV carry unrounded nu
 from __future__ import annotations
 
 import io
+import math
 from datetime import date, timedelta
 from typing import Any
 
@@ -16,7 +17,7 @@ from rich.text import Text
 from dosecalc.base.alerts import Alert
 from dosecalc.base.csvout import DictWriter
 from dosecalc.base.jsontext import to_json, to_json_line  # noqa: F401  (render.to_json)
-from dosecalc.base.numbers import age_text, fmt, past, percent
+from dosecalc.base.numbers import age_text, fmt, measured, past, percent
 from dosecalc.clinical.cumulative import Total
 from dosecalc.clinical.dosing import timing_text
 from dosecalc.clinical.plan import Plan
@@ -40,13 +41,24 @@ def unit_text(unit: str) -> str:
     return unit.replace("/m2", "/m²")
 
 
+def bsa_text(bsa: float) -> str:
+    """A BSA to two decimals ('1.80'), with more where two would round it onto a rounder value
+    it is not (0.5998, not 0.60, beside a rule for below 0.6 m²)."""
+    text = f"{bsa:.2f}"
+    if text.endswith("0") and not math.isclose(float(text), bsa, rel_tol=1e-9):
+        return measured(bsa)
+    return text
+
+
 def patient_line(plan: Plan) -> str:
     p = plan.patient
     parts = []
     if p.height_cm is not None:
         parts.append(f"height {fmt(p.height_cm)} {'(read as cm)' if p.height_bare else 'cm'}")
     if p.weight_kg is not None:
-        parts.append(f"weight {fmt(p.weight_kg)} {'(read as kg)' if p.weight_bare else 'kg'}")
+        # the weight and BSA a rule compared with its limit, with the digits that keep them off
+        # it (9.995 kg, not 10 kg, beside a rule for below 10 kg; 0.5998 m², not 0.60 m²)
+        parts.append(f"weight {measured(p.weight_kg)} {'(read as kg)' if p.weight_bare else 'kg'}")
     how = "given" if p.bsa_formula == "given" else f"{p.bsa_formula.capitalize()} formula"
     if p.bsa_uncapped_m2 is not None:  # the formula's BSA, then the one doses use
         parts.append(
@@ -54,7 +66,7 @@ def patient_line(plan: Plan) -> str:
             f"{p.bsa_m2:.2f} m² (policy bsa.cap_m2)"
         )
     else:
-        parts.append(f"BSA {p.bsa_m2:.2f} m² ({how})")
+        parts.append(f"BSA {bsa_text(p.bsa_m2)} m² ({how})")
     if p.sex:
         parts.append(p.sex)
     if p.age_years is not None:
@@ -478,7 +490,7 @@ def calculation(plan: Plan, d: Any) -> str:
     if d.basis == "bsa":
         text = f"{d.protocol_text} × {p.bsa_m2:.4f} m²"
     elif d.basis == "weight":
-        text = f"{d.protocol_text} × {fmt(p.dosing_weight_kg or p.weight_kg)} kg"
+        text = f"{d.protocol_text} × {measured(p.dosing_weight_kg or p.weight_kg or 0)} kg"
     elif d.basis == "auc":
         gfr = (d.calculated / d.protocol.amount) - 25
         text = f"{d.protocol_text} × (GFR {fmt(gfr)} + 25)"

@@ -169,6 +169,12 @@ def _patient(req: PlanRequest, block: Any, rules: Any, labs: Any, age: str | Non
         policy=rules,
         gfr_measured=req.gfr_measured,
     )
+    if req.birth_date is not None and age is not None:  # the age on each cycle's day 1 from it
+        from dataclasses import replace
+
+        from dosecalc.base import strict
+
+        person = replace(person, born=strict.iso_date(req.birth_date))
     return gather.with_labs(person, labs)
 
 
