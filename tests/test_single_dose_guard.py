@@ -99,6 +99,54 @@ def test_ten_fold_above_an_unverified_maximum_as_ordered_holds_verify(run, tmp_p
     assert found[0]["message"].startswith("as ordered: gemcitabine 30,000 mg")
 
 
+def _ec_with_antiemetics(tmp_path: Path, ondansetron: str, fosaprepitant: str) -> Path:
+    """ec cycle 2 for 175 cm / 70 kg as ordered, with its antiemetic premedication lines."""
+    order = {
+        "regimen": "ec",
+        "cycle": 2,
+        "start": (TODAY + timedelta(days=7)).isoformat(),
+        "patient": {"height": "175 cm", "weight": "70 kg", "measured": TODAY.isoformat()},
+        "lines": [
+            {"drug": "epirubicin", "dose": "166 mg", "day": 1, "route": "IV"},
+            {"drug": "cyclophosphamide", "dose": "1107 mg", "day": 1, "route": "IV"},
+            {"drug": "fosaprepitant", "dose": fosaprepitant, "day": 1, "route": "IV"},
+            {"drug": "ondansetron", "dose": ondansetron, "day": 1, "route": "IV"},
+            {"drug": "dexamethasone", "dose": "12 mg", "day": 1, "route": "IV"},
+            {"drug": "olanzapine", "dose": "5 mg", "day": 1, "route": "PO"},
+        ],
+    }
+    return write(tmp_path, "order.yaml", yaml.safe_dump(order, sort_keys=False))
+
+
+def test_a_ten_fold_antiemetic_premedication_line_holds_verify(run, tmp_path: Path) -> None:
+    """Ondansetron 80 mg IV (8 mg meant) and fosaprepitant 1,500 mg IV (150 mg meant) were
+    listed as premedication and released: the antiemetics had no usual maximum single dose.
+    They now hold the order (ondansetron 24 mg, the oral label maximum; fosaprepitant 150 mg);
+    the doses meant pass."""
+    wrong = _ec_with_antiemetics(tmp_path, "80 mg", "1500 mg")
+    p = run("verify", str(wrong), *PATIENT, "--prior", "epirubicin=0mg/m2", "--format", "json")
+    assert p.returncode == 1, p.stderr
+    data = json.loads(p.stdout)
+    assert data["verdict"] == "hold"
+    found = {w["drug"]: (w["severity"], w["code"]) for w in guard_warnings(data)}
+    assert found == {
+        "ondansetron": ("critical", "DOSE_ABOVE_USUAL_MAXIMUM"),
+        "fosaprepitant": ("critical", "DOSE_ABOVE_USUAL_MAXIMUM"),
+    }
+    [ondansetron] = [w for w in guard_warnings(data) if w["drug"] == "ondansetron"]
+    assert ondansetron["message"].startswith("as ordered: ondansetron 80 mg")
+    assert "usual maximum single dose of 24 mg" in ondansetron["message"]
+
+    right = _ec_with_antiemetics(tmp_path, "8 mg", "150 mg")
+    p = run("verify", str(right), *PATIENT, "--prior", "epirubicin=0mg/m2", "--format", "json")
+    assert p.returncode in (0, 1), p.stderr
+    data = json.loads(p.stdout)
+    assert guard_warnings(data) == []
+    assert not [w for w in data["warnings"] if w["severity"] == "critical"]
+    statuses = {c["drug"]: c["status"] for c in data["lines"]}
+    assert statuses["ondansetron"] == statuses["fosaprepitant"] == "antiemetic"
+
+
 # ---------------------------------------------------------------- the day's total
 
 
