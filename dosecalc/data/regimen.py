@@ -610,6 +610,14 @@ class DrugOrder(_Strict):
             )
         return days
 
+    @field_validator("route")
+    @classmethod
+    def _known_route(cls, route: str | None) -> str | None:
+        """One route of drugs.read_route's vocabulary, exactly: 'IV/IT' is not read as IV."""
+        if route is not None:
+            drugs.read_route(route)
+        return route
+
     @field_validator("infusion")
     @classmethod
     def _infusion_in_cycle(cls, infusion: Infusion | None, info: ValidationInfo) -> Any:
