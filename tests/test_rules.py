@@ -276,6 +276,42 @@ def test_bad_rules_are_refused_with_file_and_line(
     assert plan.returncode == 2 and message in plan.stderr
 
 
+def test_a_rules_dose_never_raises_the_lines_dose(run, tmp_path: Path) -> None:
+    """Only a rule's percent was bounded: doxorubicin 50 mg/m² with a rule 'dose: 75 mg/m2' for
+    everyone (weight below 400 kg) planned 75 mg/m² without a word. On the line's basis such a
+    file is refused; on another basis the plan names the raise as critical for its patient."""
+    raised = "      - when: {weight_below: 400 kg}\n        dose: 2 mg/m2\n        source: typo\n"
+    path = regimen_file(tmp_path, raised)
+    code, err = errors(run, path)
+    message = (
+        "drugs[0].rules[0].dose: rule 1's dose '2 mg/m2' is above the line's own dose (1.5 mg/m² "
+        "on each listed day): a rule never raises a dose"
+    )
+    assert code == 2 and f"{path}:13: {message}" in " ".join(err.split()), err
+    plan = run("plan", str(path), "--bsa", "1.8", "--weight", "70kg", "--start", "2027-01-04")
+    assert plan.returncode == 2 and message in " ".join(plan.stderr.split())
+    lower = "      - when: {weight_below: 400 kg}\n        dose: 1.5 mg/m2\n        source: x\n"
+    assert errors(run, regimen_file(tmp_path, lower, "same.yaml"))[0] == 0
+    # per kg against per m²: 0.05 mg/kg × 70 kg = 3.5 mg > 1.5 mg/m² × 1.8 m² = 2.7 mg
+    per_kg = "      - when: {weight_below: 400 kg}\n        dose: 0.05 mg/kg\n        source: x\n"
+    path = regimen_file(tmp_path, per_kg, "kg.yaml")
+    args = ("--bsa", "1.8", "--weight", "70kg", "--start", "2027-01-04", "--format", "json")
+    plan = run("plan", str(path), *args)
+    assert plan.returncode == 1, plan.stderr
+    found = [w for w in json.loads(plan.stdout)["warnings"] if w["code"] == "DOSE_RULE_RAISES_DOSE"]
+    assert len(found) == 1 and found[0]["severity"] == "critical", found
+    assert (
+        "gives 0.05 mg/kg, 3.5 mg, above the 2.7 mg the line's own dose 1.5 mg/m²"
+        in (found[0]["message"])
+    )
+    # the same rule for a small child lowers the dose: 0.05 mg/kg × 10 kg = 0.5 mg < 0.9 mg
+    plan = run("plan", str(path), "--bsa", "0.6", "--weight", "10kg", "--age", "2",
+               "--start", "2027-01-04", "--format", "json")  # fmt: skip
+    assert plan.returncode in (0, 1), plan.stderr
+    codes = [w["code"] for w in json.loads(plan.stdout)["warnings"]]
+    assert "DOSE_RULE_RAISES_DOSE" not in codes and "DOSE_RULE_APPLIED" in codes
+
+
 def test_a_rule_shadowed_by_an_earlier_one_is_dead(run, tmp_path: Path) -> None:
     rules = """\
       - when: {age_below: 3}

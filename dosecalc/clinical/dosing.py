@@ -74,6 +74,7 @@ class Dose:
     note: str | None = None  # the regimen's note on this order
     rule: RuleUse | None = None  # the patient-dependent rule that applied
     regimen_dose: DoseSpec | None = None  # the order's own dose, when a rule replaced it
+    without_rule: float | None = None  # what the order's own dose would be (a dose rule's)
     serves: str | None = None  # a supportive line: the drug of the regimen it serves
     at_hours: tuple[float, ...] = ()  # its doses, in hours from the start of the line served
     required: bool = True  # a supportive line an order of the line served must carry
@@ -206,6 +207,7 @@ def calculate(
         trace[-1] += f", {timing}"
     use, spec, regimen_dose = rule_step(order, spec, patient, trace)
     calculated = _basis(order, spec, patient, renal, trace)
+    without_rule = _without_rule(order, regimen_dose, patient, renal)
     calculated = rule_percent_step(use, calculated, spec.unit, trace)
     dose = calculated
     cap = order.max_dose.amount if order.max_dose is not None else None
@@ -285,6 +287,7 @@ def calculate(
         note=order.note,
         rule=use,
         regimen_dose=regimen_dose,
+        without_rule=without_rule,
         **_supportive(order),
     )
 
@@ -379,6 +382,26 @@ def rule_step(
         f"listed day replaces {spec.describe()}"
     )
     return use, new, spec
+
+
+def _without_rule(
+    order: DrugOrder, own: DoseSpec | None, patient: Patient, renal: Renal | None
+) -> float | None:
+    """The dose the order's own dose would give this patient, where a rule's dose replaced it
+    (a rule never raises a dose: a file whose rule's dose is above the line's on the same basis
+    is refused when it is loaded, and of different bases the plan judges with this number);
+    None without such a rule, or where the patient lacks the value the line's basis needs."""
+    if own is None:
+        return None
+    if own.basis == "bsa" and patient.bsa_m2 is None:
+        return None
+    if own.basis == "weight" and (patient.dosing_weight_kg or patient.weight_kg) is None:
+        return None
+    if own.basis == "auc" and renal is None:
+        return None
+    if own.relative:
+        return None
+    return _basis(order, own, patient, renal, [])
 
 
 def rule_percent_step(use: RuleUse | None, calculated: float, unit: str, trace: list[str]) -> float:
