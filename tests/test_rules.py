@@ -728,6 +728,42 @@ def test_diff_reports_schedule_route_and_rule_changes(run, tmp_path: Path) -> No
     ]
 
 
+def test_diff_compares_every_field_of_a_line_and_pairs_lines_by_how_they_are_given(
+    run, tmp_path: Path
+) -> None:
+    """'required: false' on dia's mesna line (an order may then leave mesna out) was
+    'identical', exit 0: a field described in the diff's table other than as plain 'value' was
+    never compared. And mFOLFOX6 with its fluorouracil bolus and infusion listed in the other
+    order was two dose changes, +500 % and -83 %: lines were paired by their place."""
+    dia = (ROOT / "regimens" / "dia.yaml").read_text()
+    optional = dia.replace("    for: ifosfamide\n", "    for: ifosfamide\n    required: false\n", 1)
+    assert optional != dia
+    code, shown, differences = diff(run, "dia", write(tmp_path, "dia.yaml", optional))
+    assert code == 1 and shown == ["~ mesna: required true → false"], shown
+    assert [(d["field"], d["old"], d["new"]) for d in differences] == [
+        ("required", "true", "false")
+    ]
+    src = (ROOT / "regimens" / "mfolfox6.yaml").read_text()
+    head, bolus, infusion = src.split("  - drug: fluorouracil\n")
+    swapped = head + "  - drug: fluorouracil\n" + infusion + "  - drug: fluorouracil\n" + bolus
+    if not infusion.endswith("\n"):
+        swapped = (
+            head + "  - drug: fluorouracil\n" + infusion + "\n  - drug: fluorouracil\n" + bolus
+        )
+    code, shown, _ = diff(run, "mfolfox6", write(tmp_path, "swapped.yaml", swapped))
+    assert code == 0 and shown == [], shown
+    # a change in one of them is that line's, named as it now stands
+    changed = swapped.replace("dose: 400 mg/m2\n    days: 1\n    route: IV\n    infusion:\n      type: bolus",
+                              "dose: 300 mg/m2\n    days: 1\n    route: IV\n    infusion:\n      type: bolus")  # fmt: skip
+    assert changed != swapped
+    code, shown, differences = diff(run, "mfolfox6", write(tmp_path, "changed.yaml", changed))
+    assert (
+        code == 1
+        and len(shown) == 1
+        and shown[0].startswith("~ fluorouracil (order 2): dose 400 mg/m² → 300 mg/m²")
+    ), shown
+
+
 def test_the_diff_knows_every_field_of_the_regimen_models() -> None:
     """A field added to a model of the regimen file must be named in the diff's tables, where
     it is decided how it is shown."""
