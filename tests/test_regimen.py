@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -330,6 +331,35 @@ def test_a_route_is_one_known_route_exactly_never_a_text_holding_iv(run, tmp_pat
     )
     p = run("regimens", "validate", str(ok))
     assert p.returncode == 0, p.stderr
+
+
+def test_a_dose_or_cap_in_a_smaller_unit_than_the_drugs_is_warned(run, tmp_path: Path) -> None:
+    """Epirubicin '90 mcg/m2' (0.09 mg/m², a thousandth) and vincristine 'max_dose: 2 mcg' (a cap
+    a thousandth of the one meant) passed validate and plan without a word: the usual maximum
+    guards only a dose too high. The unit as written is compared with the drug data's."""
+    lines = (
+        "  - {drug: epirubicin, dose: 90 mcg/m2, days: 1}\n"
+        "  - {drug: vincristine, dose: 1.4 mg/m2, days: 1, max_dose: 2 mcg}\n"
+        "  - {drug: cyclophosphamide, dose: 0.6 g/m2, days: 1}\n"
+    )
+    path = small_regimen(tmp_path, "mcg.yaml", lines)
+    p = run("regimens", "validate", str(path))
+    assert p.returncode == 0, p.stderr
+    out = " ".join(p.stdout.split())
+    assert (
+        "warning DOSE_UNIT_UNUSUAL: epirubicin (t line 1): dose '90 mcg/m2' is written in mcg, a "
+        "smaller unit than the mg the drug data doses epirubicin in: it is 0.09 mg/m², 1,000 "
+        "times less than 90 mg/m²" in out
+    )
+    assert "vincristine (t line 2): max_dose '2 mcg' is written in mcg" in out
+    assert out.count("DOSE_UNIT_UNUSUAL") == 2  # a gram is a larger unit: the usual maximum's
+    p = run("plan", str(path), "--bsa", "1.8", "--start", "2027-01-04", "--format", "json")
+    assert p.returncode in (0, 1), p.stderr
+    found = [w for w in json.loads(p.stdout)["warnings"] if w["code"] == "DOSE_UNIT_UNUSUAL"]
+    assert [(w["drug"], w["severity"]) for w in found] == [
+        ("epirubicin", "warning"),
+        ("vincristine", "warning"),
+    ]
 
 
 def test_a_source_of_spaces_is_no_citation(tmp_path: Path) -> None:

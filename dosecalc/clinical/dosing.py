@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from dosecalc.base import strict
-from dosecalc.base.alerts import Alert
+from dosecalc.base import strict, units
+from dosecalc.base.alerts import WARNING, Alert
 from dosecalc.base.errors import fail
 from dosecalc.base.numbers import fmt
 from dosecalc.clinical.patient import Patient
@@ -601,6 +601,44 @@ def guard_sentence(
         f"of {guard.dose}{day}{verified} ({guard.source}); check for a unit or decimal error "
         "before giving it"
     )
+
+
+def unit_alerts(regimen: Regimen) -> list[Alert]:
+    """DOSE_UNIT_UNUSUAL (warning): a line's dose, total, max_dose or rule dose written in a
+    smaller unit than the one the drug data doses the drug in (epirubicin '90 mcg/m2' for
+    '90 mg/m2': 0.09 mg/m², a thousandth; vincristine 'max_dose: 2 mcg'). The usual maximum
+    guards a dose too high; nothing else looks at one too low, and no number is invented here:
+    only the unit as written is compared with the drug data's."""
+    out: list[Alert] = []
+    for i, o in enumerate(regimen.drugs):
+        usual = drugs.lookup(o.drug).dose_unit
+        written: list[tuple[str, DoseSpec | None]] = [
+            ("dose" if o.dose is not None else "total_dose", o.dose or o.total_dose),
+            ("max_dose", o.max_dose),
+            *((f"rule {k} dose", r.dose) for k, r in enumerate(o.rules, 1)),
+        ]
+        for what, spec in written:
+            if spec is None or spec.basis not in ("bsa", "weight", "flat") or spec.unit != usual:
+                continue
+            try:
+                number, unit_text = units.split(spec.text)
+            except ValueError:
+                continue
+            if not number or spec.amount >= number * (1 - 1e-9):
+                continue
+            unit = unit_text.split("/")[0].strip()
+            out.append(
+                Alert(
+                    WARNING,
+                    "DOSE_UNIT_UNUSUAL",
+                    f"{o.drug} ({regimen.id} line {i + 1}): {what} '{spec.text}' is written in "
+                    f"{unit}, a smaller unit than the {usual} the drug data doses {o.drug} in: "
+                    f"it is {spec.describe()}, {fmt(number / spec.amount)} times less than "
+                    f"{spec.describe(number)}; check for a {unit}-for-{usual} slip before giving it",
+                    drug=o.drug,
+                )
+            )
+    return out
 
 
 def regimen_guard_alerts(regimen: Regimen, policy: Policy) -> list[Alert]:
