@@ -472,18 +472,23 @@ def read_route(text: str) -> str:
     )
 
 
-def route_named(text: str) -> str | None:
-    """The route (IV, PO, SC, IM, IT) a wording names, or None when it names none dosecalc knows
-    or several: route_key's, or the one route word it holds (SNOMED's 'Intrathecal route',
-    'oral tablet'; 'it' alone is no route word here)."""
+def routes_named(text: str) -> set[str]:
+    """Every route (IV, PO, SC, IM, IT) a wording names: route_key's, or each route word it
+    holds (SNOMED's 'Intrathecal route', 'oral tablet'; 'IV/IT' names two). 'it' in lower case
+    is the English word ('give it IV'), no route; 'IT' or 'I.T.' is intrathecal."""
     key = route_key(text)
     if key in _ROUTES:
-        return key
-    words = re.split(r"[\s\-()/,;:]+", text.strip().lower().replace(".", ""))
-    found = {_ROUTE_OF[w] for w in words if w in _ROUTE_OF and w != "it"}
+        return {key}
+    written = re.split(r"[\s\-()/,;:]+", text.strip().replace(".", ""))
+    words = [w.lower() for w in written]
+    found = {
+        _ROUTE_OF[w]
+        for w, as_written in zip(words, written, strict=True)
+        if w in _ROUTE_OF and (w != "it" or as_written == "IT")
+    }
     if any(w.startswith("intraven") for w in words):
         found.add("IV")
-    return found.pop() if len(found) == 1 else None
+    return found
 
 
 def wrong_route(drug: str, route: str) -> str | None:
