@@ -158,6 +158,43 @@ def test_a_structured_infusion_is_validated_with_file_and_line(run, tmp_path: Pa
     )
 
 
+def test_an_intermittent_infusion_longer_than_a_day_on_consecutive_days_is_refused(
+    run, tmp_path: Path
+) -> None:
+    """Fluorouracil 1,000 mg/m² on days 1-4, 'intermittent' over 96 h, was planned as four
+    overlapping 96-h infusions at 19.2 mg/h each, a quarter of the 76.9 mg/h meant; written
+    'continuous' the same line was refused. One rule for both: an infusion may not still be
+    running when the next listed day's starts."""
+    head = "id: t\nname: t\ncycle_length_days: 21\nsources: [x]\ndrugs:\n"
+    lines = (
+        "  - drug: fluorouracil\n    dose: 1000 mg/m2\n    days: 1-4\n"
+        "    infusion: {type: intermittent, duration: 96 h}\n"
+        "  - drug: cytarabine\n    dose: 100 mg/m2\n    days: [1, 3]\n"
+        "    infusion: {type: bolus, duration: 3 days}\n"
+    )
+    path = write(tmp_path, "fu.yaml", head + lines)
+    for args in (("regimens", "validate", str(path)),
+                 ("plan", str(path), "--bsa", "1.8", "--start", "2027-01-04")):  # fmt: skip
+        p = run(*args)
+        assert p.returncode == 2 and "Traceback" not in p.stderr, p.stderr
+        err = " ".join(p.stderr.split())
+        assert (
+            "fu.yaml:6: drugs[0]: an infusion over 96 h started on day 1 would still be running "
+            "when day 2's starts (this order lists days 1, 2, 3, 4): an infusion longer than a "
+            "day cannot be given on each of consecutive days" in err
+        )
+        assert "fu.yaml:10: drugs[1]: an infusion over 72 h started on day 1 would still be " in err
+    # days far enough apart, or a day's infusion on consecutive days, are fine
+    ok = head + (
+        "  - drug: fluorouracil\n    dose: 1000 mg/m2\n    days: [1, 5]\n"
+        "    infusion: {type: intermittent, duration: 96 h}\n"
+        "  - drug: cytarabine\n    dose: 100 mg/m2\n    days: 1-3\n"
+        "    infusion: {type: intermittent, duration: 24 h}\n"
+    )
+    p = run("regimens", "validate", str(write(tmp_path, "ok.yaml", ok)))
+    assert p.returncode == 0, p.stderr
+
+
 def _bolus_alerts(data: dict) -> list[dict]:
     return [
         w

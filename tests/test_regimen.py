@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -176,9 +177,11 @@ def test_non_utf8_bytes_are_refused_with_the_line(tmp_path: Path) -> None:
 
 
 def test_yaml_booleans_and_dates_do_not_sneak_in(tmp_path: Path) -> None:
-    # 'route: no' stays the text "no" (YAML 1.1 would make it False); dates stay text
-    r = rg.load_file(write(tmp_path, "r.yaml", GOOD.replace("route: IV", "route: no")))
-    assert r.drugs[0].route == "no"
+    # 'route: no' stays the text "no" (YAML 1.1 would make it False), and is then no route;
+    # dates stay text
+    with pytest.raises(FileError) as e:
+        rg.load_file(write(tmp_path, "r.yaml", GOOD.replace("route: IV", "route: no")))
+    assert "route 'no' is not a route dosecalc knows" in str(e.value)
 
 
 # ---------------------------------------------------------------- the library
@@ -282,6 +285,81 @@ def test_a_vinca_by_any_route_but_iv_is_refused_at_its_line(tmp_path: Path) -> N
                              f"  - {{drug: vincristine, dose: 1.4 mg/m2, days: 1, route: {route}}}\n"
                              "  - {drug: vinorelbine, dose: 60 mg/m2, days: 8, route: PO}\n")  # fmt: skip
         assert len(rg.load(str(path)).drugs) == 2, route
+
+
+def test_a_route_is_one_known_route_exactly_never_a_text_holding_iv(run, tmp_path: Path) -> None:
+    """'IV/IT', 'IT (not IV)' and 'intrathecal, flush IV line' were read as IV (any text holding
+    the word iv): intrathecal vincristine passed the IV-only guard, planned and released. A
+    route is one wording of IV, PO, SC, IM or IT exactly; several routes are ambiguous, and
+    anything else ('no', a typo) is no route."""
+    lines = (
+        "  - {drug: vincristine, dose: 1.4 mg/m2, days: 1, max_dose: 2 mg, route: IV/IT}\n"
+        "  - {drug: vinblastine, dose: 6 mg/m2, days: 8, route: 'IT (not IV)'}\n"
+        "  - {drug: cytarabine, dose: 100 mg/m2, days: 2, route: 'intrathecal, flush IV line'}\n"
+        "  - {drug: epirubicin, dose: 90 mg/m2, days: 1, route: no}\n"
+        "  - {drug: cyclophosphamide, dose: 600 mg/m2, days: 1, route: IVV}\n"
+    )
+    path = small_regimen(tmp_path, "routes.yaml", lines)
+    for args in (("regimens", "validate", str(path)),
+                 ("plan", str(path), "--bsa", "1.8", "--start", "2027-01-04")):  # fmt: skip
+        p = run(*args)
+        assert p.returncode == 2 and "Traceback" not in p.stderr, p.stderr
+        err = " ".join(p.stderr.split())
+        valid = "write one of IV, PO, SC, IM, IT"
+        assert (
+            "routes.yaml:6: drugs[0].route: route 'IV/IT' names more than one route (IV, IT)" in err
+        )
+        assert "routes.yaml:7: drugs[1].route: route 'IT (not IV)' names more than one route" in err
+        assert "routes.yaml:8: drugs[2].route: route 'intrathecal, flush IV line' names more" in err
+        assert (
+            f"routes.yaml:9: drugs[3].route: route 'no' is not a route dosecalc knows: {valid}"
+            in err
+        )
+        assert "routes.yaml:10: drugs[4].route: route 'IVV' is not a route dosecalc knows" in err
+    # every wording dosecalc reads is kept, each exactly one route
+    ok = small_regimen(
+        tmp_path,
+        "ok.yaml",
+        "".join(
+            f"  - {{drug: cisplatin, dose: 10 mg/m2, days: {day}, route: '{r}'}}\n"
+            for day, r in enumerate(
+                ("IV", "i.v.", "intravenous", "IV push", "IV bolus", "IV minibag", "IVPB"), 1
+            )
+        )
+        + "  - {drug: capecitabine, dose: 1000 mg/m2, days: 8-14, route: p.o.}\n"
+        + "  - {drug: methotrexate, dose: 12 mg, days: 2, route: intrathecal}\n",
+    )
+    p = run("regimens", "validate", str(ok))
+    assert p.returncode == 0, p.stderr
+
+
+def test_a_dose_or_cap_in_a_smaller_unit_than_the_drugs_is_warned(run, tmp_path: Path) -> None:
+    """Epirubicin '90 mcg/m2' (0.09 mg/m², a thousandth) and vincristine 'max_dose: 2 mcg' (a cap
+    a thousandth of the one meant) passed validate and plan without a word: the usual maximum
+    guards only a dose too high. The unit as written is compared with the drug data's."""
+    lines = (
+        "  - {drug: epirubicin, dose: 90 mcg/m2, days: 1}\n"
+        "  - {drug: vincristine, dose: 1.4 mg/m2, days: 1, max_dose: 2 mcg}\n"
+        "  - {drug: cyclophosphamide, dose: 0.6 g/m2, days: 1}\n"
+    )
+    path = small_regimen(tmp_path, "mcg.yaml", lines)
+    p = run("regimens", "validate", str(path))
+    assert p.returncode == 0, p.stderr
+    out = " ".join(p.stdout.split())
+    assert (
+        "warning DOSE_UNIT_UNUSUAL: epirubicin (t line 1): dose '90 mcg/m2' is written in mcg, a "
+        "smaller unit than the mg the drug data doses epirubicin in: it is 0.09 mg/m², 1,000 "
+        "times less than 90 mg/m²" in out
+    )
+    assert "vincristine (t line 2): max_dose '2 mcg' is written in mcg" in out
+    assert out.count("DOSE_UNIT_UNUSUAL") == 2  # a gram is a larger unit: the usual maximum's
+    p = run("plan", str(path), "--bsa", "1.8", "--start", "2027-01-04", "--format", "json")
+    assert p.returncode in (0, 1), p.stderr
+    found = [w for w in json.loads(p.stdout)["warnings"] if w["code"] == "DOSE_UNIT_UNUSUAL"]
+    assert [(w["drug"], w["severity"]) for w in found] == [
+        ("epirubicin", "warning"),
+        ("vincristine", "warning"),
+    ]
 
 
 def test_a_source_of_spaces_is_no_citation(tmp_path: Path) -> None:

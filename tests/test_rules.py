@@ -276,6 +276,42 @@ def test_bad_rules_are_refused_with_file_and_line(
     assert plan.returncode == 2 and message in plan.stderr
 
 
+def test_a_rules_dose_never_raises_the_lines_dose(run, tmp_path: Path) -> None:
+    """Only a rule's percent was bounded: doxorubicin 50 mg/m² with a rule 'dose: 75 mg/m2' for
+    everyone (weight below 400 kg) planned 75 mg/m² without a word. On the line's basis such a
+    file is refused; on another basis the plan names the raise as critical for its patient."""
+    raised = "      - when: {weight_below: 400 kg}\n        dose: 2 mg/m2\n        source: typo\n"
+    path = regimen_file(tmp_path, raised)
+    code, err = errors(run, path)
+    message = (
+        "drugs[0].rules[0].dose: rule 1's dose '2 mg/m2' is above the line's own dose (1.5 mg/m² "
+        "on each listed day): a rule never raises a dose"
+    )
+    assert code == 2 and f"{path}:13: {message}" in " ".join(err.split()), err
+    plan = run("plan", str(path), "--bsa", "1.8", "--weight", "70kg", "--start", "2027-01-04")
+    assert plan.returncode == 2 and message in " ".join(plan.stderr.split())
+    lower = "      - when: {weight_below: 400 kg}\n        dose: 1.5 mg/m2\n        source: x\n"
+    assert errors(run, regimen_file(tmp_path, lower, "same.yaml"))[0] == 0
+    # per kg against per m²: 0.05 mg/kg × 70 kg = 3.5 mg > 1.5 mg/m² × 1.8 m² = 2.7 mg
+    per_kg = "      - when: {weight_below: 400 kg}\n        dose: 0.05 mg/kg\n        source: x\n"
+    path = regimen_file(tmp_path, per_kg, "kg.yaml")
+    args = ("--bsa", "1.8", "--weight", "70kg", "--start", "2027-01-04", "--format", "json")
+    plan = run("plan", str(path), *args)
+    assert plan.returncode == 1, plan.stderr
+    found = [w for w in json.loads(plan.stdout)["warnings"] if w["code"] == "DOSE_RULE_RAISES_DOSE"]
+    assert len(found) == 1 and found[0]["severity"] == "critical", found
+    assert (
+        "gives 0.05 mg/kg, 3.5 mg, above the 2.7 mg the line's own dose 1.5 mg/m²"
+        in (found[0]["message"])
+    )
+    # the same rule for a small child lowers the dose: 0.05 mg/kg × 10 kg = 0.5 mg < 0.9 mg
+    plan = run("plan", str(path), "--bsa", "0.6", "--weight", "10kg", "--age", "2",
+               "--start", "2027-01-04", "--format", "json")  # fmt: skip
+    assert plan.returncode in (0, 1), plan.stderr
+    codes = [w["code"] for w in json.loads(plan.stdout)["warnings"]]
+    assert "DOSE_RULE_RAISES_DOSE" not in codes and "DOSE_RULE_APPLIED" in codes
+
+
 def test_a_rule_shadowed_by_an_earlier_one_is_dead(run, tmp_path: Path) -> None:
     rules = """\
       - when: {age_below: 3}
@@ -690,6 +726,42 @@ def test_diff_reports_schedule_route_and_rule_changes(run, tmp_path: Path) -> No
     assert [d["field"] for d in differences] == [
         *("cycle_length_days", "cycles", "days", "rules", "route", "cycles"),
     ]
+
+
+def test_diff_compares_every_field_of_a_line_and_pairs_lines_by_how_they_are_given(
+    run, tmp_path: Path
+) -> None:
+    """'required: false' on dia's mesna line (an order may then leave mesna out) was
+    'identical', exit 0: a field described in the diff's table other than as plain 'value' was
+    never compared. And mFOLFOX6 with its fluorouracil bolus and infusion listed in the other
+    order was two dose changes, +500 % and -83 %: lines were paired by their place."""
+    dia = (ROOT / "regimens" / "dia.yaml").read_text()
+    optional = dia.replace("    for: ifosfamide\n", "    for: ifosfamide\n    required: false\n", 1)
+    assert optional != dia
+    code, shown, differences = diff(run, "dia", write(tmp_path, "dia.yaml", optional))
+    assert code == 1 and shown == ["~ mesna: required true → false"], shown
+    assert [(d["field"], d["old"], d["new"]) for d in differences] == [
+        ("required", "true", "false")
+    ]
+    src = (ROOT / "regimens" / "mfolfox6.yaml").read_text()
+    head, bolus, infusion = src.split("  - drug: fluorouracil\n")
+    swapped = head + "  - drug: fluorouracil\n" + infusion + "  - drug: fluorouracil\n" + bolus
+    if not infusion.endswith("\n"):
+        swapped = (
+            head + "  - drug: fluorouracil\n" + infusion + "\n  - drug: fluorouracil\n" + bolus
+        )
+    code, shown, _ = diff(run, "mfolfox6", write(tmp_path, "swapped.yaml", swapped))
+    assert code == 0 and shown == [], shown
+    # a change in one of them is that line's, named as it now stands
+    changed = swapped.replace("dose: 400 mg/m2\n    days: 1\n    route: IV\n    infusion:\n      type: bolus",
+                              "dose: 300 mg/m2\n    days: 1\n    route: IV\n    infusion:\n      type: bolus")  # fmt: skip
+    assert changed != swapped
+    code, shown, differences = diff(run, "mfolfox6", write(tmp_path, "changed.yaml", changed))
+    assert (
+        code == 1
+        and len(shown) == 1
+        and shown[0].startswith("~ fluorouracil (order 2): dose 400 mg/m² → 300 mg/m²")
+    ), shown
 
 
 def test_the_diff_knows_every_field_of_the_regimen_models() -> None:

@@ -903,6 +903,12 @@ def test_an_ehr_bundle_is_read_and_what_is_not_checked_is_said(cli, tmp_path: Pa
             "route names more than one route (text 'intrathecal' is IT; coding[0].code 47625008 "
             "is IV)",
         ),
+        (  # a text naming two routes was read as its IV (coded IV): intrathecal hidden
+            lambda b: b["entry"][2]["resource"]["dosageInstruction"][0]["route"].update(
+                text="IV/IT"
+            ),
+            "route names more than one route (text 'IV/IT' is IT; text 'IV/IT' is IV)",
+        ),
     ],
     ids=[
         "range",
@@ -915,6 +921,7 @@ def test_an_ehr_bundle_is_read_and_what_is_not_checked_is_said(cli, tmp_path: Pa
         "not-a-bundle",
         "route-text-iv-coded-intrathecal",
         "route-code-iv-text-intrathecal",
+        "route-text-iv-and-it",
     ],
 )
 def test_what_a_bundle_cannot_say_is_refused_naming_the_entry(

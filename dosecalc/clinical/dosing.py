@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from dosecalc.base import strict
-from dosecalc.base.alerts import Alert
+from dosecalc.base import strict, units
+from dosecalc.base.alerts import WARNING, Alert
 from dosecalc.base.errors import fail
 from dosecalc.base.numbers import fmt, measured
 from dosecalc.clinical.patient import Patient
@@ -74,6 +74,7 @@ class Dose:
     note: str | None = None  # the regimen's note on this order
     rule: RuleUse | None = None  # the patient-dependent rule that applied
     regimen_dose: DoseSpec | None = None  # the order's own dose, when a rule replaced it
+    without_rule: float | None = None  # what the order's own dose would be (a dose rule's)
     serves: str | None = None  # a supportive line: the drug of the regimen it serves
     at_hours: tuple[float, ...] = ()  # its doses, in hours from the start of the line served
     required: bool = True  # a supportive line an order of the line served must carry
@@ -206,6 +207,7 @@ def calculate(
         trace[-1] += f", {timing}"
     use, spec, regimen_dose = rule_step(order, spec, patient, trace)
     calculated = _basis(order, spec, patient, renal, trace)
+    without_rule = _without_rule(order, regimen_dose, patient, renal)
     calculated = rule_percent_step(use, calculated, spec.unit, trace)
     dose = calculated
     cap = order.max_dose.amount if order.max_dose is not None else None
@@ -285,6 +287,7 @@ def calculate(
         note=order.note,
         rule=use,
         regimen_dose=regimen_dose,
+        without_rule=without_rule,
         **_supportive(order),
     )
 
@@ -379,6 +382,26 @@ def rule_step(
         f"listed day replaces {spec.describe()}"
     )
     return use, new, spec
+
+
+def _without_rule(
+    order: DrugOrder, own: DoseSpec | None, patient: Patient, renal: Renal | None
+) -> float | None:
+    """The dose the order's own dose would give this patient, where a rule's dose replaced it
+    (a rule never raises a dose: a file whose rule's dose is above the line's on the same basis
+    is refused when it is loaded, and of different bases the plan judges with this number);
+    None without such a rule, or where the patient lacks the value the line's basis needs."""
+    if own is None:
+        return None
+    if own.basis == "bsa" and patient.bsa_m2 is None:
+        return None
+    if own.basis == "weight" and (patient.dosing_weight_kg or patient.weight_kg) is None:
+        return None
+    if own.basis == "auc" and renal is None:
+        return None
+    if own.relative:
+        return None
+    return _basis(order, own, patient, renal, [])
 
 
 def rule_percent_step(use: RuleUse | None, calculated: float, unit: str, trace: list[str]) -> float:
@@ -578,6 +601,44 @@ def guard_sentence(
         f"of {guard.dose}{day}{verified} ({guard.source}); check for a unit or decimal error "
         "before giving it"
     )
+
+
+def unit_alerts(regimen: Regimen) -> list[Alert]:
+    """DOSE_UNIT_UNUSUAL (warning): a line's dose, total, max_dose or rule dose written in a
+    smaller unit than the one the drug data doses the drug in (epirubicin '90 mcg/m2' for
+    '90 mg/m2': 0.09 mg/m², a thousandth; vincristine 'max_dose: 2 mcg'). The usual maximum
+    guards a dose too high; nothing else looks at one too low, and no number is invented here:
+    only the unit as written is compared with the drug data's."""
+    out: list[Alert] = []
+    for i, o in enumerate(regimen.drugs):
+        usual = drugs.lookup(o.drug).dose_unit
+        written: list[tuple[str, DoseSpec | None]] = [
+            ("dose" if o.dose is not None else "total_dose", o.dose or o.total_dose),
+            ("max_dose", o.max_dose),
+            *((f"rule {k} dose", r.dose) for k, r in enumerate(o.rules, 1)),
+        ]
+        for what, spec in written:
+            if spec is None or spec.basis not in ("bsa", "weight", "flat") or spec.unit != usual:
+                continue
+            try:
+                number, unit_text = units.split(spec.text)
+            except ValueError:
+                continue
+            if not number or spec.amount >= number * (1 - 1e-9):
+                continue
+            unit = unit_text.split("/")[0].strip()
+            out.append(
+                Alert(
+                    WARNING,
+                    "DOSE_UNIT_UNUSUAL",
+                    f"{o.drug} ({regimen.id} line {i + 1}): {what} '{spec.text}' is written in "
+                    f"{unit}, a smaller unit than the {usual} the drug data doses {o.drug} in: "
+                    f"it is {spec.describe()}, {fmt(number / spec.amount)} times less than "
+                    f"{spec.describe(number)}; check for a {unit}-for-{usual} slip before giving it",
+                    drug=o.drug,
+                )
+            )
+    return out
 
 
 def regimen_guard_alerts(regimen: Regimen, policy: Policy) -> list[Alert]:

@@ -27,6 +27,7 @@ from dosecalc.clinical.dosing import (
     held_to,
     modification_for,
     relative,
+    unit_alerts,
     usual_maximum_alert,
     usual_maximum_excess,
 )
@@ -500,7 +501,7 @@ def regimen_alerts(regimen: Regimen, today: date | None = None) -> list[Alert]:
         Alert(INFO, "REGIMEN_ASSUMPTION", f"{regimen.id}: assumed: {text}")
         for text in regimen.assumptions
     ]
-    return out + regimen_gaps(regimen)
+    return out + regimen_gaps(regimen) + unit_alerts(regimen)
 
 
 def _gives(d: Dose) -> str:
@@ -1539,6 +1540,20 @@ def _dose_alerts(
             out.append(Alert(INFO, "ROUNDING_SKIPPED", f"{d.drug}: {d.rounding_note}", **where))  # type: ignore[arg-type]
         if d.rule is not None:
             out.append(Alert(INFO, "DOSE_RULE_APPLIED", rule_message(d), **where))  # type: ignore[arg-type]
+        if d.without_rule is not None and d.calculated > d.without_rule * (1 + 1e-9):
+            assert d.rule is not None and d.regimen_dose is not None
+            out.append(
+                Alert(
+                    CRITICAL,
+                    "DOSE_RULE_RAISES_DOSE",
+                    f"{d.drug}: {d.rule.label} ({d.rule.why}) gives {d.protocol.describe()}, "
+                    f"{fmt(d.calculated)} {d.unit}, above the {fmt(d.without_rule)} {d.unit} "
+                    f"the line's own dose {d.regimen_dose.describe()} gives this patient: a rule "
+                    "lowers a dose for some patients, never raises it; check the rule against "
+                    f"its source ({d.rule.rule.source}) before giving it",
+                    **where,  # type: ignore[arg-type]
+                )
+            )
     return out
 
 

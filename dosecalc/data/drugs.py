@@ -409,8 +409,8 @@ def resolve(text: str) -> tuple[Drug, bool]:
     return book().resolve(text)
 
 
-# Route words regimens and orders use → the route they mean (anything else is compared as
-# written).
+# Route words regimens and orders use → the route they mean. A regimen line's route is one of
+# these wordings exactly (read_route); anything else is refused, never guessed at.
 _ROUTES = {
     "IV": (
         "iv",
@@ -424,49 +424,77 @@ _ROUTES = {
         "civ",
         "continuous iv",
         "intravenous infusion",
+        "intravenous bolus",
+        "iv minibag",
+        "iv drip",
+        "slow iv push",
+        "iv-push",
+        "iv piggyback",
     ),
     "PO": ("po", "oral", "orally", "by mouth", "per os", "p.o."),
     "SC": ("sc", "subcut", "subcutaneous", "subcutaneously", "sq", "s.c.", "s/c"),
     "IM": ("im", "intramuscular", "intramuscularly", "i.m."),
     "IT": ("it", "intrathecal", "intrathecally", "i.t."),
 }
+ROUTES = tuple(_ROUTES)  # the routes dosecalc knows, in the order they are named to a user
 _ROUTE_OF = {w.replace(".", ""): k for k, words in _ROUTES.items() for w in words}
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.strip().lower().replace(".", "").split())
 
 
 def route_key(text: str) -> str:
     """'i.v.' / 'Intravenous' / 'IV push' → 'IV'; an unknown route is folded as written."""
-    folded = " ".join(text.strip().lower().replace(".", "").split())
+    folded = _fold(text)
     return _ROUTE_OF.get(folded, folded.upper())
 
 
-def route_family(text: str) -> str:
-    """The route a wording names: route_key's, or IV for any wording that says intravenous ('IV
-    minibag', 'slow IV push', 'IV-push', 'intravenous bolus'); else the wording folded."""
+def read_route(text: str) -> str:
+    """The route (IV, PO, SC, IM, IT) a regimen's route wording names, one of the known wordings
+    exactly ('IV', 'i.v.', 'intravenous', 'IV push', 'oral', 'intrathecal', ...); else ValueError
+    naming the valid routes. A wording of several routes ('IV/IT', 'IT (not IV)') is ambiguous:
+    a line is given by one route, and reading one of them would hide the other."""
+    key = _ROUTE_OF.get(_fold(text))
+    if key is not None:
+        return key
+    words = re.split(r"[\s\-()/,;:+&]+", _fold(text))
+    named = sorted({_ROUTE_OF[w] for w in words if w in _ROUTE_OF}, key=ROUTES.index)
+    valid = ", ".join(ROUTES)
+    if len(named) > 1:
+        raise ValueError(
+            f"route '{text}' names more than one route ({', '.join(named)}): a line is given by "
+            f"one route; write one of {valid}, one line per route"
+        )
+    raise ValueError(
+        f"route '{text}' is not a route dosecalc knows: write one of {valid} (or a wording of "
+        "one, e.g. 'i.v.', 'intravenous', 'oral', 'intrathecal')"
+    )
+
+
+def routes_named(text: str) -> set[str]:
+    """Every route (IV, PO, SC, IM, IT) a wording names: route_key's, or each route word it
+    holds (SNOMED's 'Intrathecal route', 'oral tablet'; 'IV/IT' names two). 'it' in lower case
+    is the English word ('give it IV'), no route; 'IT' or 'I.T.' is intrathecal."""
     key = route_key(text)
     if key in _ROUTES:
-        return key
-    words = re.split(r"[\s\-()/,;:.]+", text.strip().lower())
-    if any(w in ("iv", "ivpb", "civ") or w.startswith("intraven") for w in words):
-        return "IV"
-    return key
-
-
-def route_named(text: str) -> str | None:
-    """The route (IV, PO, SC, IM, IT) a wording names, or None when it names none dosecalc knows
-    or several: route_family's, or the one route word it holds (SNOMED's 'Intrathecal route',
-    'oral tablet'; 'it' alone is no route word here)."""
-    family = route_family(text)
-    if family in _ROUTES:
-        return family
-    words = re.split(r"[\s\-()/,;:]+", text.strip().lower().replace(".", ""))
-    found = {_ROUTE_OF[w] for w in words if w in _ROUTE_OF and w != "it"}
-    return found.pop() if len(found) == 1 else None
+        return {key}
+    written = re.split(r"[\s\-()/,;:]+", text.strip().replace(".", ""))
+    words = [w.lower() for w in written]
+    found = {
+        _ROUTE_OF[w]
+        for w, as_written in zip(words, written, strict=True)
+        if w in _ROUTE_OF and (w != "it" or as_written == "IT")
+    }
+    if any(w.startswith("intraven") for w in words):
+        found.add("IV")
+    return found
 
 
 def wrong_route(drug: str, route: str) -> str | None:
     """Why ``route`` is never to be used for ``drug`` (its label: fatal by any other), or None."""
     only = lookup(drug).route_only
-    if only is None or route_family(route) in {route_key(r) for r in only.routes}:
+    if only is None or route_key(route) in {route_key(r) for r in only.routes}:
         return None
     allowed = " or ".join(only.routes)
     return (

@@ -7,6 +7,7 @@ weight, ``mg`` flat, ``AUC 5`` carboplatin by Calvert. ``dose`` is the dose on e
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from dataclasses import dataclass
@@ -538,6 +539,37 @@ class Rule(_Strict):
         return f"{self.dose.describe()}" if self.dose is not None else f"{self.percent:g} %"
 
 
+def _overlapping_infusion(infusion: Infusion | None, days: tuple[int, ...]) -> str | None:
+    """Why an infusion longer than a day cannot be given on each of several listed days, or
+    None: the one rule for every type of infusion. A continuous infusion over more than 24 h
+    is written on the day it starts, with its whole dose; any other (intermittent: 96 h on
+    each of days 1-4 gave four overlapping infusions at a quarter of the rate meant) may not
+    still be running when the next listed day's starts."""
+    if infusion is None or not infusion.duration or infusion.duration <= 24 or len(days) < 2:
+        return None
+    listed = ", ".join(map(str, days))
+    whole = (
+        "write it on the day it starts only, as a continuous infusion with its whole dose (the "
+        "total over the infusion)"
+    )
+    if infusion.type == "continuous":
+        return (
+            f"a continuous infusion over {_duration(infusion.duration)} is written on the day "
+            "it starts only, with its whole dose (the total over the infusion); this order "
+            f"lists days {listed}"
+        )
+    for day, following in itertools.pairwise(days):
+        if infusion.duration > (following - day) * 24:
+            return (
+                f"an infusion over {_duration(infusion.duration)} started on day {day} would "
+                f"still be running when day {following}'s starts (this order lists days "
+                f"{listed}): an infusion longer than a day cannot be given on each of "
+                f"consecutive days; {whole}, or list days at least "
+                f"{_duration(infusion.duration)} apart"
+            )
+    return None
+
+
 class DrugOrder(_Strict):
     """One drug of a regimen: what, how much on each listed day, which days, how."""
 
@@ -610,6 +642,14 @@ class DrugOrder(_Strict):
             )
         return days
 
+    @field_validator("route")
+    @classmethod
+    def _known_route(cls, route: str | None) -> str | None:
+        """One route of drugs.read_route's vocabulary, exactly: 'IV/IT' is not read as IV."""
+        if route is not None:
+            drugs.read_route(route)
+        return route
+
     @field_validator("infusion")
     @classmethod
     def _infusion_in_cycle(cls, infusion: Infusion | None, info: ValidationInfo) -> Any:
@@ -675,13 +715,10 @@ class DrugOrder(_Strict):
                 f"{spec.unit}"
             )
         infusion = self.infusion
+        overlap = _overlapping_infusion(infusion, self.days)
+        if overlap is not None:
+            raise ValueError(overlap)
         if infusion is not None and infusion.type == "continuous" and infusion.duration:
-            if infusion.duration > 24 and len(self.days) > 1:
-                raise ValueError(
-                    f"a continuous infusion over {_duration(infusion.duration)} is written on "
-                    "the day it starts only, with its whole dose (the total over the infusion); "
-                    f"this order lists days {', '.join(map(str, self.days))}"
-                )
             if self.total_dose is not None:
                 raise ValueError(
                     "a continuous infusion's dose is already the total over its duration: "

@@ -84,7 +84,9 @@ def problems(regimen: Regimen, lines: dict[Any, int], source: str) -> list[Probl
         for j, rule in enumerate(order.rules):
             loc = ("drugs", i, "rules", j)
             if rule.dose is not None:
-                message = _dose_problem(order, rule.dose, drug.dose_unit)
+                message = _dose_problem(order, rule.dose, drug.dose_unit) or _raises(
+                    order, rule.dose, j
+                )
                 if message:
                     report((*loc, "dose"), message)
             if _empty(boxes[j]):
@@ -220,6 +222,24 @@ def supportive_problems(regimen: Regimen, report: Any) -> None:
                 ("supportive_care", j, "days"),
                 f"day {care.days[-1]} is after the end of the {length}-day cycle",
             )
+
+
+def _raises(order: DrugOrder, spec: DoseSpec, j: int) -> str | None:
+    """A rule lowers a dose for some patients, never raises it: a rule's dose above the line's
+    own dose on each listed day, on the same basis (both per m², both per kg, both flat or
+    both AUC), is refused. Of doses on different bases the plan judges, for its patient
+    (DOSE_RULE_RAISES_DOSE)."""
+
+    own = order.per_day
+    if own.relative or spec.basis != own.basis or spec.unit != own.unit:
+        return None
+    if spec.amount <= own.amount * (1 + 1e-9):
+        return None
+    return (
+        f"rule {j + 1}'s dose '{spec.text}' is above the line's own dose "
+        f"({own.describe()} on each listed day): a rule never raises a dose; write a rule's dose "
+        f"of at most {own.describe()}, or a percent (at most 100)"
+    )
 
 
 def _dose_problem(order: DrugOrder, spec: DoseSpec, dose_unit: str) -> str | None:

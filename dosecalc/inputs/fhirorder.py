@@ -363,8 +363,11 @@ def _route(dosage: Any) -> str | None:
         ]
     found: dict[str, str] = {}  # route → where it is named, and how
     for where, name in named:
-        if isinstance(name, str) and name.strip() and (route := drugs.route_named(name)):
-            found.setdefault(route, f"{where} '{name.strip()}'" if "code" not in where else where)
+        if isinstance(name, str) and name.strip():  # 'IV/IT' names two routes: refused
+            for route in sorted(drugs.routes_named(name)):
+                found.setdefault(
+                    route, f"{where} '{name.strip()}'" if "code" not in where else where
+                )
     if len(found) > 1:
         said = "; ".join(f"{w} is {r}" for r, w in found.items())
         raise ValueError(

@@ -2,9 +2,9 @@
 
 Two regimens are compared by what dosecalc reads from them, not by their bytes: ``2 g/m2`` and
 ``2000 mg/m2`` are the same dose, ``1.5 x10^9/L`` and ``1500/uL`` the same gate, a comment is
-no difference. Drug orders are paired by drug (the first cisplatin order with the first, the
-second with the second), gates by lab, rules by their place; one without a partner was added or
-removed.
+no difference. Drug orders are paired by drug and by how alike they are (the same days and the
+same way: route, bolus or infusion; then in their order), gates by lab, rules by their place; one
+without a partner was added or removed.
 
 The comparison is exhaustive by construction: every field of every model of the regimen file
 is compared (the tables below say how each is shown; a field they do not name is still compared,
@@ -145,6 +145,8 @@ def _key(v: Any) -> Any:
 def _show(v: Any) -> str:
     if v is None:
         return "—"
+    if isinstance(v, bool):  # as the file writes it (required: false)
+        return "true" if v else "false"
     if isinstance(v, DoseSpec):
         return v.describe()
     if isinstance(v, Limit):
@@ -161,8 +163,11 @@ def _show(v: Any) -> str:
 
 
 def _plain(v: Any) -> Any:
-    """A value for the JSON output: text, a number, a list of them or null."""
-    if v is None or isinstance(v, bool | int | float | str):
+    """A value for the JSON output: text, a number, a list of them or null (a yes or no as
+    the text 'true' or 'false')."""
+    if isinstance(v, bool):
+        return _show(v)
+    if v is None or isinstance(v, int | float | str):
         return v
     if isinstance(v, list | tuple) and all(isinstance(x, int | float | str) for x in v):
         return list(v)
@@ -303,10 +308,69 @@ def _gates(old: list[Gate] | None, new: list[Gate] | None) -> list[Difference]:
     return out
 
 
+def _how(o: DrugOrder) -> tuple[Any, ...]:
+    """How a line is given: its route (as dosecalc reads it), bolus or infusion, whether it is a
+    supportive line and what it serves."""
+    from dosecalc.data.drugs import route_key
+
+    return (
+        route_key(o.default_route),
+        o.infusion.type if o.infusion else None,
+        o.supportive,
+        o.serves,
+    )
+
+
+# How lines of one drug are paired, most alike first: the same days, cycles, way and note; the
+# same days and way; the same way; then in their order. Two lines merely listed in the other
+# order (mFOLFOX6's fluorouracil bolus and infusion) are the same lines, not a +500 % dose.
+_PAIRING: tuple[Callable[[DrugOrder], Any], ...] = (
+    lambda o: (o.drug, o.days, o.cycles, _how(o), (o.note or "").strip().lower()),
+    lambda o: (o.drug, o.days, _how(o)),
+    lambda o: (o.drug, _how(o)),
+    lambda o: o.drug,
+)
+
+
+def _order_pairs(
+    old: Sequence[DrugOrder], new: Sequence[DrugOrder]
+) -> list[tuple[str, int, DrugOrder | None, DrugOrder | None]]:
+    """(drug, which line of that drug (1-based: in the new file, in the old for one removed),
+    old line, new line), in the new file's order, removed ones last."""
+    partner: dict[int, int] = {}  # new index → old index
+    for key in _PAIRING:
+        taken = set(partner.values())
+        for j, v in enumerate(new):
+            if j in partner:
+                continue
+            i = next((i for i, o in enumerate(old) if i not in taken and key(o) == key(v)), None)
+            if i is not None:
+                partner[j] = i
+                taken.add(i)
+
+    def nth(items: Sequence[DrugOrder], k: int) -> int:
+        return sum(1 for x in items[: k + 1] if x.drug == items[k].drug)
+
+    out: list[tuple[str, int, DrugOrder | None, DrugOrder | None]] = [
+        (v.drug, nth(new, j), old[partner[j]] if j in partner else None, v)
+        for j, v in enumerate(new)
+    ]
+    paired = set(partner.values())
+    return out + [(o.drug, nth(old, i), o, None) for i, o in enumerate(old) if i not in paired]
+
+
+# the fields _orders shows its own way; every other field is compared as its value
+_SHOWN = ("drug", "total_dose", "dose", "days", "route", "cycles", "max_dose", "infusion", "rules")
+
+
 def _orders(a: Regimen, b: Regimen) -> list[Difference]:
     out: list[Difference] = []
-    pairs = _paired(a.drugs, b.drugs, lambda o: o.drug)
-    several = {drug for drug, n, _, _ in pairs if n > 1}
+    pairs = _order_pairs(a.drugs, b.drugs)
+    several = {
+        drug
+        for drug in {p[0] for p in pairs}
+        if max(sum(o.drug == drug for o in r.drugs) for r in (a, b)) > 1
+    }
     for drug, n, old, new in pairs:
         label = f"{drug} (order {n})" if drug in several else drug
         order = n if drug in several else None
@@ -330,7 +394,6 @@ def _orders(a: Regimen, b: Regimen) -> list[Difference]:
             add("drug", "removed", _order_text(old), None, f"removed: {_order_text(old)}")
             continue
         for field in type(old).model_fields:
-            kind = ORDER_FIELDS.get(field, "value")
             if field in ("drug", "total_dose"):
                 continue  # the pair's name; a total_dose is compared with the dose
             if field == "dose":
@@ -362,7 +425,7 @@ def _orders(a: Regimen, b: Regimen) -> list[Difference]:
                 _infusion(old.infusion, new.infusion, add)
             elif field == "rules":
                 _rules(old, new, add)
-            elif kind == "value" and _key(getattr(old, field)) != _key(getattr(new, field)):
+            elif field not in _SHOWN and _key(getattr(old, field)) != _key(getattr(new, field)):
                 o, v = getattr(old, field), getattr(new, field)
                 add(field, "changed", _plain(o), _plain(v), f"{field} {_show(o)} → {_show(v)}")
     return out
@@ -479,7 +542,7 @@ def as_text(a: dict[str, Any], b: dict[str, Any], diffs: list[Difference]) -> st
             "no differences: the same file"
             if same
             else "no differences in what dosecalc reads (the files differ only in comments, "
-            "layout or how the same values are written)"
+            "layout, the order of lines or how the same values are written)"
         )
     for d in diffs:
         mark = {"added": "+", "removed": "-"}.get(d.change, "~")
