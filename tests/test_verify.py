@@ -1235,3 +1235,20 @@ def test_lifetime_totals_wrap_under_their_line_at_80_columns(run) -> None:
     lines = block.splitlines()
     assert len(lines) == 3 and all(len(x) <= 80 for x in lines), block
     assert lines[2].startswith("    ") and lines[2].strip() == "threshold", block
+
+
+def test_an_order_lines_route_is_read_as_a_regimens(run, tmp_path: Path) -> None:
+    """A regimen's route is one route exactly; an order's 'IV/IT' for vincristine was read as
+    written and held only as a route mismatch, 'give IV' compared as text."""
+    order = write(
+        tmp_path,
+        "o.yaml",
+        "regimen: r-chop-21\ncycle: 1\nstart: 2026-12-08\n"
+        "patient: {height: 175 cm, weight: 70 kg}\nlines:\n"
+        "  - {drug: vincristine, dose: 2 mg, day: 1, route: IV/IT}\n"
+        "  - {drug: doxorubicin, dose: 92 mg, day: 1, route: give IV}\n",
+    )
+    p = run("verify", str(order))
+    assert p.returncode == 2, p.stdout
+    assert "o.yaml:6: lines[0].route: route 'IV/IT' names more than one route" in p.stderr
+    assert "o.yaml:7: lines[1].route: route 'give IV' is not a route dosecalc knows" in p.stderr

@@ -28,6 +28,7 @@ from pydantic import (
 )
 
 from dosecalc.base.errors import DosecalcError, FileError, Problem
+from dosecalc.data import drugs
 from dosecalc.data.order import (
     ABSOLUTE,
     ORDER,
@@ -208,6 +209,14 @@ class LineModel(_Strict):
         "duration: '46 h'}; needed where the regimen gives the drug two ways on one day",
     )
     note: Text | None = None
+
+    @field_validator("route")
+    @classmethod
+    def _known_route(cls, route: str | None) -> str | None:
+        """One route, as a regimen's line says it (drugs.read_route): 'IV/IT' is refused."""
+        if route is not None:
+            drugs.read_route(route)
+        return route
 
     @field_validator("infusion", mode="after")
     @classmethod
