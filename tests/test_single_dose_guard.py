@@ -99,7 +99,9 @@ def test_ten_fold_above_an_unverified_maximum_as_ordered_holds_verify(run, tmp_p
     assert found[0]["message"].startswith("as ordered: gemcitabine 30,000 mg")
 
 
-def _ec_with_antiemetics(tmp_path: Path, ondansetron: str, fosaprepitant: str) -> Path:
+def _ec_with_antiemetics(
+    tmp_path: Path, ondansetron: str, fosaprepitant: str, route: str = "IV"
+) -> Path:
     """ec cycle 2 for 175 cm / 70 kg as ordered, with its antiemetic premedication lines."""
     order = {
         "regimen": "ec",
@@ -110,7 +112,7 @@ def _ec_with_antiemetics(tmp_path: Path, ondansetron: str, fosaprepitant: str) -
             {"drug": "epirubicin", "dose": "166 mg", "day": 1, "route": "IV"},
             {"drug": "cyclophosphamide", "dose": "1107 mg", "day": 1, "route": "IV"},
             {"drug": "fosaprepitant", "dose": fosaprepitant, "day": 1, "route": "IV"},
-            {"drug": "ondansetron", "dose": ondansetron, "day": 1, "route": "IV"},
+            {"drug": "ondansetron", "dose": ondansetron, "day": 1, "route": route},
             {"drug": "dexamethasone", "dose": "12 mg", "day": 1, "route": "IV"},
             {"drug": "olanzapine", "dose": "5 mg", "day": 1, "route": "PO"},
         ],
@@ -121,8 +123,8 @@ def _ec_with_antiemetics(tmp_path: Path, ondansetron: str, fosaprepitant: str) -
 def test_a_ten_fold_antiemetic_premedication_line_holds_verify(run, tmp_path: Path) -> None:
     """Ondansetron 80 mg IV (8 mg meant) and fosaprepitant 1,500 mg IV (150 mg meant) were
     listed as premedication and released: the antiemetics had no usual maximum single dose.
-    They now hold the order (ondansetron 24 mg, the oral label maximum; fosaprepitant 150 mg);
-    the doses meant pass."""
+    They now hold the order (ondansetron IV 16 mg, the IV maximum; fosaprepitant 150 mg); the
+    doses meant pass."""
     wrong = _ec_with_antiemetics(tmp_path, "80 mg", "1500 mg")
     p = run("verify", str(wrong), *PATIENT, "--prior", "epirubicin=0mg/m2", "--format", "json")
     assert p.returncode == 1, p.stderr
@@ -135,7 +137,10 @@ def test_a_ten_fold_antiemetic_premedication_line_holds_verify(run, tmp_path: Pa
     }
     [ondansetron] = [w for w in guard_warnings(data) if w["drug"] == "ondansetron"]
     assert ondansetron["message"].startswith("as ordered: ondansetron 80 mg")
-    assert "usual maximum single dose of 24 mg" in ondansetron["message"]
+    assert (
+        "usual maximum IV single dose of 16 mg (FDA Drug Safety Communication"
+        in (ondansetron["message"])
+    )
 
     right = _ec_with_antiemetics(tmp_path, "8 mg", "150 mg")
     p = run("verify", str(right), *PATIENT, "--prior", "epirubicin=0mg/m2", "--format", "json")
@@ -390,3 +395,80 @@ def test_a_dose_above_the_maximum_names_every_time_it_is_given(run) -> None:
             "--format", "json")  # fmt: skip
     [w] = [w for w in json.loads(p.stdout)["warnings"] if w["code"] == "DOSE_ABOVE_USUAL_MAXIMUM"]
     assert w["message"].endswith("; the same dose is given 2 times: day 1 of cycles 1, 2")
+
+
+# ---------------------------------------------------------------- a route's own maximum
+
+
+def test_ondansetron_24_mg_iv_holds_verify_and_24_mg_po_passes(run, tmp_path: Path) -> None:
+    """Ondansetron's guard was its oral maximum (24 mg) for every route, so 24 mg IV (above the
+    16 mg IV maximum of the FDA's 2012 communication) was released. An IV line is now held to the
+    IV maximum (verified: critical); the same 24 mg by mouth is the oral label dose and passes."""
+    iv = _ec_with_antiemetics(tmp_path, "24 mg", "150 mg", route="IV")
+    p = run("verify", str(iv), *PATIENT, "--prior", "epirubicin=0mg/m2", "--format", "json")
+    assert p.returncode == 1, p.stderr
+    data = json.loads(p.stdout)
+    assert data["verdict"] == "hold"
+    [w] = guard_warnings(data)
+    assert (w["drug"], w["severity"], w["code"]) == (
+        "ondansetron", "critical", "DOSE_ABOVE_USUAL_MAXIMUM",
+    )  # fmt: skip
+    assert w["message"].startswith("as ordered: ondansetron 24 mg is 24 mg, above the usual ")
+    assert "maximum IV single dose of 16 mg (FDA Drug Safety Communication" in w["message"]
+    assert "no single intravenous dose of ondansetron should exceed 16 mg" in w["message"]
+
+    po = _ec_with_antiemetics(tmp_path, "24 mg", "150 mg", route="PO")
+    p = run("verify", str(po), *PATIENT, "--prior", "epirubicin=0mg/m2", "--format", "json")
+    assert p.returncode in (0, 1), p.stderr
+    assert guard_warnings(json.loads(p.stdout)) == []
+
+
+def test_a_regimen_line_is_held_to_its_route_maximum_in_plan_and_validate(
+    run, tmp_path: Path
+) -> None:
+    """The regimen line's route picks the maximum on plan's and validate's paths alike:
+    ondansetron 24 mg IV is above the IV 16 mg, 24 mg PO is not; aprepitant 130 mg (the IV
+    emulsion's dose) is above the oral 125 mg by mouth, not IV."""
+    held = (("ondansetron", "24 mg", "IV", "IV single dose of 16 mg"),
+            ("aprepitant", "130 mg", "PO", "PO single dose of 125 mg"))  # fmt: skip
+    passed = (("ondansetron", "24 mg", "PO"), ("aprepitant", "130 mg", "IV"))
+    for drug, dose, route, maximum in held:
+        path = regimen(tmp_path, f"{drug}-{route.lower()}", line(drug, dose, route=route))
+        code, data = plan_json(run, path)
+        [w] = guard_warnings(data)
+        assert code == 1 and (w["severity"], w["code"]) == ("critical", "DOSE_ABOVE_USUAL_MAXIMUM")
+        assert f"{drug} {dose} is {dose}, above the usual maximum {maximum}" in w["message"]
+        code, out = validate(run, path)
+        assert code == 1 and f"above the usual maximum {maximum}" in out
+    for drug, dose, route in passed:
+        path = regimen(tmp_path, f"{drug}-{route.lower()}", line(drug, dose, route=route))
+        assert guard_warnings(plan_json(run, path)[1]) == []
+        assert validate(run, path)[0] == 0
+
+
+def test_a_day_total_by_a_route_is_held_to_that_route_maximum(run, tmp_path: Path) -> None:
+    """Two ondansetron 12 mg IV lines on one day are 24 mg IV, above the IV maximum for one
+    administration day; 12 mg IV and 12 mg PO are each held to their own route's maximum."""
+    path = regimen(
+        tmp_path,
+        "ond-twice",
+        line("ondansetron", "12 mg", note="morning"),
+        line("ondansetron", "12 mg", note="evening"),
+    )
+    code, data = plan_json(run, path)
+    [w] = guard_warnings(data)
+    assert code == 1 and w["severity"] == "critical"
+    assert (
+        "above the usual maximum IV single dose of 16 mg for one administration day"
+        in (w["message"])
+    )
+    code, out = validate(run, path)
+    assert code == 1 and "IV single dose of 16 mg for one administration day" in out
+    mixed = regimen(
+        tmp_path,
+        "ond-mixed",
+        line("ondansetron", "12 mg"),
+        line("ondansetron", "12 mg", route="PO"),
+    )
+    assert guard_warnings(plan_json(run, mixed)[1]) == []
+    assert validate(run, mixed)[0] == 0

@@ -532,7 +532,7 @@ def usual_maximum_excess(
     single = drugs.lookup(dose.drug).max_single_dose
     if single is None:
         return None
-    guard, is_bolus = held_to(single, dose.infusion)
+    guard, kind = held_to(single, dose.infusion, dose.route)
     spec = parse_dose(guard.dose)
     if spec.basis == "bsa" and patient.bsa_m2:
         per, unit = patient.bsa_m2, f"{dose.unit}/m²"
@@ -550,7 +550,7 @@ def usual_maximum_excess(
     if summed:
         total = f"{total} in one day, {summed},"
     return (
-        guard_sentence(dose.drug, total, f"{fmt(given)} {unit}", guard, is_bolus, summed),
+        guard_sentence(dose.drug, total, f"{fmt(given)} {unit}", guard, kind, summed),
         least / spec.amount,
         guard.verified,
     )
@@ -576,28 +576,39 @@ def _above_per_m2(
     if dose.capped and dose.calculated > dose.dose:
         given += f" (capped from {fmt(dose.calculated)} {dose.unit})"
     per = f"{fmt(amount / patient.bsa_m2)} {dose.unit}/m²"
-    return guard_sentence(dose.drug, given, per, guard, False), least / limit.amount, guard.verified
+    return (
+        guard_sentence(dose.drug, given, per, guard, "single dose"),
+        least / limit.amount,
+        guard.verified,
+    )
 
 
-def held_to(single: Any, infusion: Any) -> tuple[Any, bool]:
-    """The guard a dose is held to, and whether it is the bolus one: a dose given as a bolus is
-    held to its drug's usual maximum bolus where the drug data has one (fluorouracil), every
-    other dose to the usual maximum single dose ``single``."""
+def held_to(single: Any, infusion: Any, route: str = "") -> tuple[Any, str]:
+    """The guard a dose is held to, and what it is (``bolus``, ``IV single dose``, ``single
+    dose``), named in the sentence and telling apart the doses a day's total sums: a dose given as
+    a bolus is held to its drug's usual maximum bolus where the drug data has one
+    (fluorouracil); a dose given by a route the drug data has a maximum of its own for
+    (``by_route``: ondansetron IV 16 mg) to that one; every other dose to the usual maximum
+    single dose ``single``. ``route``: the dose's route as written (drugs.route_key reads it)."""
     if single.bolus is not None and infusion is not None and infusion.type == "bolus":
-        return single.bolus, True
-    return single, False
+        return single.bolus, "bolus"
+    key = drugs.route_key(route) if route else ""
+    if key in single.by_route:
+        return single.by_route[key], f"{key} single dose"
+    return single, "single dose"
 
 
 def guard_sentence(
-    drug: str, dose: str, given: str, guard: Any, bolus: bool, summed: str = ""
+    drug: str, dose: str, given: str, guard: Any, kind: str, summed: str = ""
 ) -> str:
-    """The one sentence of a dose above its drug's usual maximum single dose (or bolus): ``dose``
-    as given (``600 mg/m2 on day 1``), ``given`` in the guard's basis (``600 mg/m²``, or ``at least
-    …`` where it depends on a patient); ``summed``: a day's total."""
+    """The one sentence of a dose above its drug's usual maximum single dose (or bolus, or
+    single dose by its route: held_to's ``kind``): ``dose`` as given (``600 mg/m2 on day 1``),
+    ``given`` in the guard's basis (``600 mg/m²``, or ``at least …`` where it depends on a
+    patient); ``summed``: a day's total."""
     verified = "" if guard.verified else " (unverified)"
     day = " for one administration day" if summed else ""
     return (
-        f"{drug} {dose} is {given}, above the usual maximum {'bolus' if bolus else 'single dose'} "
+        f"{drug} {dose} is {given}, above the usual maximum {kind} "
         f"of {guard.dose}{day}{verified} ({guard.source}); check for a unit or decimal error "
         "before giving it"
     )
@@ -651,14 +662,14 @@ def regimen_guard_alerts(regimen: Regimen, policy: Policy) -> list[Alert]:
     per kg at the lightest weight over the largest BSA, as supportive care's high dose is judged
     at them), and a ``max_dose`` cap at the most it can lower the dose. AUC doses (carboplatin:
     the dose depends on the kidney function) and relative doses are not judged here."""
-    found: dict[tuple[str, bool], dict[int, list[tuple[int, Any, float, str]]]] = {}
+    found: dict[tuple[str, str], dict[int, list[tuple[int, Any, float, str]]]] = {}
     out: list[Alert] = []
     for i, o in enumerate(regimen.drugs):
         single = drugs.lookup(o.drug).max_single_dose
         spec = o.per_day
         if single is None or spec.basis not in ("bsa", "weight", "flat"):
             continue
-        guard, is_bolus = held_to(single, o.infusion)
+        guard, kind = held_to(single, o.infusion, o.default_route)
         limit = parse_dose(guard.dose)
         if limit.unit != spec.unit:
             continue
@@ -670,24 +681,23 @@ def regimen_guard_alerts(regimen: Regimen, policy: Policy) -> list[Alert]:
             for h in o.at_hours or [0.0]:
                 per_day[d + int(h // 24)] = per_day.get(d + int(h // 24), 0) + 1
         for d, n in per_day.items():
-            found.setdefault((o.drug, is_bolus), {}).setdefault(d, []).extend(
-                [(i, o, value, how)] * n
-            )
+            found.setdefault((o.drug, kind), {}).setdefault(d, []).extend([(i, o, value, how)] * n)
         if value <= limit.amount * (1 + 1e-9):
             out += _line_per_m2(regimen, i, o, spec, single.per_m2, policy)
             continue
         capped = f" capped at {o.max_dose.text}" if o.max_dose is not None else ""
         text = guard_sentence(
             o.drug, f"{spec.text}{capped} ({regimen.id} line {i + 1})", f"{fmt(value)} {unit}{how}", guard,
-            is_bolus,
+            kind,
         )  # fmt: skip
         where = dict(drug=o.drug, day=o.days[0])
         out.append(guard_alert(text, value / limit.amount, guard.verified, policy, where))
     seen: set[tuple[int, ...]] = set()
-    for (drug, is_bolus), days in found.items():
+    for (drug, kind), days in found.items():
         single = drugs.lookup(drug).max_single_dose
         assert single is not None
-        guard = single.bolus if is_bolus and single.bolus is not None else single
+        first = next(iter(days.values()))[0][1]  # a line of this guard: they share it (``kind``)
+        guard, _ = held_to(single, first.infusion, first.default_route)
         limit = parse_dose(guard.dose)
         for d, given in sorted(days.items()):
             lines = tuple(i for i, *_ in given)
@@ -705,7 +715,7 @@ def regimen_guard_alerts(regimen: Regimen, policy: Policy) -> list[Alert]:
             )
             text = guard_sentence(
                 drug, f"in one day, {summed},", f"{bound}{fmt(value)} {limit.unit}{unit}", guard,
-                is_bolus, summed,
+                kind, summed,
             )  # fmt: skip
             where = dict(drug=drug, day=d)
             out.append(guard_alert(text, value / limit.amount, guard.verified, policy, where))
@@ -728,7 +738,7 @@ def _line_per_m2(
     capped = f" (before its cap of {o.max_dose.text})" if o.max_dose is not None else ""
     text = guard_sentence(
         o.drug, f"{spec.text}{capped} ({regimen.id} line {i + 1})",
-        f"{fmt(value)} {spec.unit}/m²{how}", guard, False,
+        f"{fmt(value)} {spec.unit}/m²{how}", guard, "single dose",
     )  # fmt: skip
     where = dict(drug=o.drug, day=o.days[0])
     return [guard_alert(text, value / limit.amount, guard.verified, policy, where)]

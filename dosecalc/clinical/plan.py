@@ -1581,15 +1581,17 @@ def day_total_alerts(
     two phases of a course), their sum is held to it, with the lines summed named. A drug whose
     data has a usual maximum bolus (fluorouracil) sums its bolus lines against that and its other
     lines against the single dose, as each line alone is held (one administration there is one
-    bolus or one infusion). The alert is guard_alert's, as a line alone above it, once per
+    bolus or one infusion); likewise a drug with a maximum of its own by one route (ondansetron
+    IV) sums its lines by that route against it, its other lines against the drug's. The alert
+    is guard_alert's, as a line alone above it, once per
     distinct set of doses (on its first day), as a line's is once per distinct dose."""
-    groups: dict[tuple[str, date, bool], list[Administration]] = {}
+    groups: dict[tuple[str, date, str], list[Administration]] = {}
     for a in administrations:
         d = a.dose
         single = drugs.lookup(d.drug).max_single_dose
         if single is None:
             continue
-        groups.setdefault((d.drug, a.date, held_to(single, d.infusion)[1]), []).append(a)
+        groups.setdefault((d.drug, a.date, held_to(single, d.infusion, d.route)[1]), []).append(a)
     out: list[Alert] = []
     seen: set[tuple[Any, ...]] = set()  # once per distinct set of doses (its first day)
     for (drug, when, _), group in groups.items():

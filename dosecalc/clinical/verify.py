@@ -757,13 +757,14 @@ def _missing_alerts(order: Order, missing: list[Administration]) -> list[Alert]:
     return out
 
 
-def _flat(ln: OrderLine, infusion: Any = None) -> Dose:
+def _flat(ln: OrderLine, infusion: Any = None, route: str = "") -> Dose:
     """An ordered amount as a dose (for lifetime totals and the single-dose guard; given as
-    ``infusion``, the regimen line's, where the order line matches one)."""
+    ``infusion`` and by ``route``, the regimen line's, where the order line matches one and does
+    not say)."""
     spec = DoseSpec(ln.amount, ln.unit, "flat", ln.written)
     return Dose(
         ln.drug,
-        ln.route or "",
+        ln.route or route,
         "flat",
         spec,
         ln.amount,
@@ -815,9 +816,12 @@ def _guarded(plan: Plan) -> set[tuple[str | None, int | None]]:
 
 
 def _ordered_dose(c: LineCheck) -> Dose:
-    """A line's dose as ordered, given as the line says, else as the regimen line it matches."""
+    """A line's dose as ordered, given as the line says (its infusion, its route), else as the
+    regimen line it matches, else by the drug data's route (the single-dose guard holds a dose
+    to its route's maximum where the drug data has one: ondansetron IV)."""
     infusion = c.line.infusion or (c.expected.dose.infusion if c.expected else None)
-    return _flat(c.line, infusion)
+    route = c.expected.dose.route if c.expected else drugs.lookup(c.line.drug).route
+    return _flat(c.line, infusion, route)
 
 
 def _guards(checks: list[LineCheck], plan: Plan, patient: Patient) -> list[Alert]:

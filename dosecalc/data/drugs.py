@@ -26,7 +26,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 DATA = Path(__file__).with_name("drugs.yaml")
 
@@ -111,6 +111,16 @@ class PerM2Guard(_Strict):
     note: str | None = None
 
 
+class RouteGuard(_Strict):
+    """The highest single dose by one route, where a drug's labels differ by route and that
+    route's is lower than the drug's guard (ondansetron IV: 16 mg, 24 mg PO)."""
+
+    dose: str
+    source: str = Field(min_length=1)
+    verified: bool
+    note: str | None = None
+
+
 class SingleDoseGuard(_Strict):
     """The highest single-administration dose used in established protocols (ten-fold guard)."""
 
@@ -122,6 +132,18 @@ class SingleDoseGuard(_Strict):
     # a second usual maximum per m², for a drug whose guard is absolute (vincristine: 2 mg, and
     # 2 mg/m² in children): the dose per m² is held to it before a regimen's max_dose caps it
     per_m2: PerM2Guard | None = None
+    # a lower usual maximum by one route (IV, PO, SC, IM, IT): a dose given by that route is held
+    # to it, every other dose to ``dose`` (dosing.held_to)
+    by_route: dict[str, RouteGuard] = {}
+
+    @field_validator("by_route")
+    @classmethod
+    def _known_routes(cls, by_route: dict[str, RouteGuard]) -> dict[str, RouteGuard]:
+        """Each key one route exactly as route_key names it (IV, PO, SC, IM, IT)."""
+        for key in by_route:
+            if key not in ROUTES:
+                raise ValueError(f"by_route: '{key}' is not one of {', '.join(ROUTES)}")
+        return by_route
 
 
 class RouteOnly(_Strict):
