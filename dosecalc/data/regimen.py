@@ -255,6 +255,14 @@ Days = Annotated[
 Text = Annotated[str, Field(min_length=1, pattern=r"\S")]  # some text, not only spaces
 
 
+def known_route(route: str | None) -> str | None:
+    """A line's route, a regimen's or an order's: one of drugs.read_route's vocabulary exactly
+    ('IV/IT' is not read as IV; ValueError names the valid routes)."""
+    if route is not None:
+        drugs.read_route(route)
+    return route
+
+
 def _iso_date(value: Any) -> date:
     if isinstance(value, date):
         return value
@@ -642,13 +650,7 @@ class DrugOrder(_Strict):
             )
         return days
 
-    @field_validator("route")
-    @classmethod
-    def _known_route(cls, route: str | None) -> str | None:
-        """One route of drugs.read_route's vocabulary, exactly: 'IV/IT' is not read as IV."""
-        if route is not None:
-            drugs.read_route(route)
-        return route
+    _known_route = field_validator("route")(known_route)
 
     @field_validator("infusion")
     @classmethod

@@ -28,7 +28,6 @@ from pydantic import (
 )
 
 from dosecalc.base.errors import DosecalcError, FileError, Problem
-from dosecalc.data import drugs
 from dosecalc.data.order import (
     ABSOLUTE,
     ORDER,
@@ -43,7 +42,7 @@ from dosecalc.data.order import (
     parse_iso_date,
 )
 from dosecalc.data.records import patient_id
-from dosecalc.data.regimen import MAX_CYCLE_LENGTH_DAYS, MAX_CYCLES, Infusion
+from dosecalc.data.regimen import MAX_CYCLE_LENGTH_DAYS, MAX_CYCLES, Infusion, known_route
 
 MAX_BYTES = 5_000_000  # an order (or a bundle of one patient's requests) is small
 MAX_LINES = 500
@@ -210,13 +209,7 @@ class LineModel(_Strict):
     )
     note: Text | None = None
 
-    @field_validator("route")
-    @classmethod
-    def _known_route(cls, route: str | None) -> str | None:
-        """One route, as a regimen's line says it (drugs.read_route): 'IV/IT' is refused."""
-        if route is not None:
-            drugs.read_route(route)
-        return route
+    _known_route = field_validator("route")(known_route)  # as a regimen's line reads it
 
     @field_validator("infusion", mode="after")
     @classmethod
