@@ -99,25 +99,27 @@ def test_ten_fold_above_an_unverified_maximum_as_ordered_holds_verify(run, tmp_p
     assert found[0]["message"].startswith("as ordered: gemcitabine 30,000 mg")
 
 
+def _ec_order(tmp_path: Path, cycle: int, *lines: tuple[str, str, str]) -> Path:
+    """An EC order of ``cycle`` for 175 cm / 70 kg, its lines (drug, dose, route) on day 1."""
+    order = {
+        "regimen": "ec",
+        "cycle": cycle,
+        "start": (TODAY + timedelta(days=7)).isoformat(),
+        "patient": {"height": "175 cm", "weight": "70 kg", "measured": TODAY.isoformat()},
+        "lines": [{"drug": d, "dose": x, "day": 1, "route": r} for d, x, r in lines],
+    }
+    return write(tmp_path, "order.yaml", yaml.safe_dump(order, sort_keys=False))
+
+
 def _ec_with_antiemetics(
     tmp_path: Path, ondansetron: str, fosaprepitant: str, route: str = "IV"
 ) -> Path:
     """ec cycle 2 for 175 cm / 70 kg as ordered, with its antiemetic premedication lines."""
-    order = {
-        "regimen": "ec",
-        "cycle": 2,
-        "start": (TODAY + timedelta(days=7)).isoformat(),
-        "patient": {"height": "175 cm", "weight": "70 kg", "measured": TODAY.isoformat()},
-        "lines": [
-            {"drug": "epirubicin", "dose": "166 mg", "day": 1, "route": "IV"},
-            {"drug": "cyclophosphamide", "dose": "1107 mg", "day": 1, "route": "IV"},
-            {"drug": "fosaprepitant", "dose": fosaprepitant, "day": 1, "route": "IV"},
-            {"drug": "ondansetron", "dose": ondansetron, "day": 1, "route": route},
-            {"drug": "dexamethasone", "dose": "12 mg", "day": 1, "route": "IV"},
-            {"drug": "olanzapine", "dose": "5 mg", "day": 1, "route": "PO"},
-        ],
-    }
-    return write(tmp_path, "order.yaml", yaml.safe_dump(order, sort_keys=False))
+    return _ec_order(
+        tmp_path, 2, ("epirubicin", "166 mg", "IV"), ("cyclophosphamide", "1107 mg", "IV"),
+        ("fosaprepitant", fosaprepitant, "IV"), ("ondansetron", ondansetron, route),
+        ("dexamethasone", "12 mg", "IV"), ("olanzapine", "5 mg", "PO"),
+    )  # fmt: skip
 
 
 def test_a_ten_fold_antiemetic_premedication_line_holds_verify(run, tmp_path: Path) -> None:
@@ -253,18 +255,8 @@ def test_no_library_regimen_gains_a_guard_finding_for_an_adult(run) -> None:
 
 
 def test_two_lines_of_one_drug_as_ordered_are_summed_in_verify(run, tmp_path: Path) -> None:
-    order = {
-        "regimen": "ec",
-        "cycle": 1,
-        "start": (TODAY + timedelta(days=7)).isoformat(),
-        "patient": {"height": "175 cm", "weight": "70 kg", "measured": TODAY.isoformat()},
-        "lines": [
-            {"drug": "epirubicin", "dose": "166 mg", "day": 1, "route": "IV"},
-            {"drug": "epirubicin", "dose": "166 mg", "day": 1, "route": "IV"},
-            {"drug": "cyclophosphamide", "dose": "1107 mg", "day": 1, "route": "IV"},
-        ],
-    }
-    written = write(tmp_path, "order.yaml", yaml.safe_dump(order, sort_keys=False))
+    epi = ("epirubicin", "166 mg", "IV")
+    written = _ec_order(tmp_path, 1, epi, epi, ("cyclophosphamide", "1107 mg", "IV"))
     p = run("verify", str(written), *PATIENT, "--prior", "epirubicin=0mg/m2", "--format", "json")
     assert p.returncode == 1, p.stderr
     [w] = guard_warnings(json.loads(p.stdout))
