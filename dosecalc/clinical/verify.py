@@ -369,11 +369,10 @@ def compare(
         indices = grouped[key]
         if key in dependent:
             before = expected[key]
-            expected[key] = _following(order, regimen, before, pairs, patient, policy)
-            for old, new in zip(before, expected[key], strict=True):
-                if new is not old:
-                    swapped[id(old)] = new
-                    follows[key] = new.dose.trace[-1]
+            expected[key], why = _following(order, regimen, before, pairs, patient, policy)
+            swapped |= {id(o): n for o, n in zip(before, expected[key], strict=True) if n is not o}
+            if why:
+                follows[key] = why
         options, combined = sp.combine_parts(expected.get(key, []), len(indices))
         covers.update(combined)
         ranked = sorted(
@@ -436,14 +435,19 @@ def _following(
     pairs: dict[int, Administration],
     patient: Patient,
     policy: Policy,
-) -> list[Administration]:
+) -> tuple[list[Administration], str]:
     """A supportive line's doses of a day (mesna: a share of ifosfamide's dose), made again
     from the dose the order gives the line they serve where that is outside its tolerance (an
     ifosfamide raised by half, with the prescriber's acknowledgement): the label keeps the
-    ratio when the dose changes, so the regimen's recomputed mesna would be too little."""
+    ratio when the dose changes, so the regimen's recomputed mesna would be too little. Also
+    what they follow, in words ('' where none was made again)."""
     made: dict[tuple[int, int], Dose] = {}
     out = []
+    why = ""
     for a in options:
+        if not a.dose.protocol.relative:
+            out.append(a)
+            continue
         served = [
             (order.lines[i], b)
             for i, b in pairs.items()
@@ -453,7 +457,7 @@ def _following(
             (o for o in regimen.drugs if o.drug == a.dose.drug and o.protocol == a.dose.protocol),
             None,
         )
-        if not served or line is None or not a.dose.protocol.relative:
+        if not served or line is None:
             out.append(a)
             continue
         ordered = sum(ln.amount for ln, _ in served)
@@ -475,7 +479,7 @@ def _following(
             )
             made[key] = replace(dose, trace=(*dose.trace, why))
         out.append(replace(a, dose=made[key]))
-    return out
+    return out, why
 
 
 def _way(infusion: Any) -> tuple[str, float | None] | None:
