@@ -464,3 +464,20 @@ def test_a_day_total_by_a_route_is_held_to_that_route_maximum(run, tmp_path: Pat
     )
     assert guard_warnings(plan_json(run, mixed)[1]) == []
     assert validate(run, mixed)[0] == 0
+
+
+def test_granisetron_iv_is_held_to_its_iv_maximum(run, tmp_path: Path) -> None:
+    """Granisetron IV had no maximum of its own: a ten-fold slip of 1 mg IV (10 mg) was held only
+    to the transdermal patch's 34.3 mg and planned without a word. IV is now held to the EU/UK
+    labels' 3 mg (SC to the extended-release 10 mg); 3 mg IV and 2 mg by mouth pass."""
+    for dose, route, maximum in (("10 mg", "IV", "IV single dose of 3 mg"),
+                                 ("20 mg", "SC", "SC single dose of 10 mg")):  # fmt: skip
+        path = regimen(tmp_path, f"gran-{route.lower()}", line("granisetron", dose, route=route))
+        code, data = plan_json(run, path)
+        [w] = guard_warnings(data)
+        assert code == 1 and (w["severity"], w["code"]) == ("critical", "DOSE_ABOVE_USUAL_MAXIMUM")
+        assert f"granisetron {dose} is {dose}, above the usual maximum {maximum}" in w["message"]
+        assert validate(run, path)[0] == 1
+    for dose, route in (("3 mg", "IV"), ("2 mg", "PO"), ("10 mg", "SC")):
+        path = regimen(tmp_path, f"gran-ok-{route.lower()}", line("granisetron", dose, route=route))
+        assert guard_warnings(plan_json(run, path)[1]) == []
