@@ -79,6 +79,27 @@ def test_ics_uids_are_stable_so_a_re_export_updates_the_calendar() -> None:
     assert not set(uids(DIA_CMD())[0]) & set(uids(DIA_CMD())[0])
 
 
+def test_a_delayed_first_cycle_moves_its_events_and_keeps_their_uids() -> None:
+    """--delay 1=7 gave every event a new UID (the plan's identity took cycle 1's delayed date as
+    its start): a calendar that had the plan kept the old events and added new ones, showing
+    every dose twice, a week apart. The identity is the start as planned; the events move."""
+
+    def events(*more: str) -> list:
+        cmd = [*DIA_CMD(), "--mrn", "P1", *more, "--format", "ics"]
+        p = subprocess.run(cmd, capture_output=True, timeout=60)
+        assert p.returncode == 0, p.stderr
+        return events_of(p.stdout)[1]
+
+    before, after = events(), events("--delay", "1=7")
+    assert [str(e["UID"]) for e in before] == [str(e["UID"]) for e in after]
+    first, moved = before[0].decoded("dtstart"), after[0].decoded("dtstart")
+    assert (moved - first).days == 7
+    # a new start is a new plan: its events are its own
+    later = [x if x != "2026-12-01" else "2027-06-01" for x in DIA_CMD()]
+    p = subprocess.run([*later, "--mrn", "P1", "--format", "ics"], capture_output=True, timeout=60)
+    assert not {str(e["UID"]) for e in events_of(p.stdout)[1]} & {str(e["UID"]) for e in before}
+
+
 def test_the_reference_course_exports_to_a_calendar_that_imports_cleanly(cli, tmp_path) -> None:
     out = tmp_path / "course.ics"
     code, _, err = cli("plan", REFERENCE, "--format", "ics", "--output", str(out))

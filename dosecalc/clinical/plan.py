@@ -99,6 +99,7 @@ class Phase:
     dose_per_fraction_gy: float | None = None
     cardiac: bool | None = None
     note: str | None = None
+    planned: date | None = None  # a regimen phase's cycle 1 day 1 before any delay
 
     @property
     def total_gy(self) -> float | None:
@@ -787,6 +788,7 @@ def make_plan(
         regimen,
         n,
         tuple(starts),
+        planned=first,
     )
     warnings = (
         regimen_alerts(regimen, today) + read + warnings + short_intervals(phase, first_cycle)

@@ -33,13 +33,17 @@ def plan_identity(plan: Any, identity: dict[str, str | None] | None = None) -> s
     """What identifies a plan across re-exports: regimen or course, start, and the patient as
     given (--patient, --mrn, --patient-name with --birth-date). Without any, nothing tells two
     patients on one regimen from one start apart: each export gets ids of its own (a calendar or
-    FHIR store would otherwise replace one patient's doses with another's)."""
+    FHIR store would otherwise replace one patient's doses with another's). The start is the
+    first phase's as planned, before any delay: a delayed cycle 1 moves its events, it does not
+    make a second plan beside the first (a calendar would show both dates)."""
     what = plan.course.id if plan.course is not None else plan.regimen.id
     given = identity or {}
     who = [given.get(k) or "" for k in ("patient_id", "mrn", "name", "birth_date")]
     if not any(who):
         who = [f"export {uuid.uuid4()}"]
-    return "|".join([what, plan.start.isoformat(), *who])
+    first = plan.phases[0] if plan.phases else None
+    start = (first.planned if first is not None else None) or plan.start
+    return "|".join([what, start.isoformat(), *who])
 
 
 def label(w: Alert) -> str:

@@ -477,6 +477,7 @@ def make_course_plan(
             n,
             tuple(starts),
             note=ph.note,
+            planned=first,
         )
         reads += reg.names_read
         if (reg.sha256 or reg.id) not in seen_regimens:  # each version of a file once
