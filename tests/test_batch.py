@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -518,6 +519,31 @@ def test_a_parquet_history_is_read_natively(tmp_path: Path, run) -> None:
     )
     assert json.loads(p.stdout) == json.loads(shifted)
     assert f"({parquet}:12)" in p.stdout  # the row over the limit
+
+
+def test_a_parquet_file_of_one_patient_prints_that_patient_in_full(tmp_path: Path, run) -> None:
+    """A Parquet export of one patient printed only '1 patient checked: 0 over a threshold, 0
+    over a limit' (the many-patient summary, no total at all) where the same rows in CSV print the
+    patient's totals: one patient is printed in full, as the CSV is (without its chart)."""
+    import duckdb
+
+    csv_path = tmp_path / "one.csv"
+    csv_path.write_text(
+        "patient,date,drug,dose,unit\nP7,2024-01-02,epirubicin,90,mg/m2\n"
+        "P7,2024-01-23,epirubicin,90,mg/m2\n"
+    )
+    parquet = tmp_path / "one.parquet"
+    with duckdb.connect() as con:
+        con.execute(f"COPY (FROM read_csv('{csv_path}', all_varchar = true)) TO '{parquet}'")
+    shown = {}
+    for path in (csv_path, parquet):
+        p = run("check", "--history", str(path))
+        assert p.returncode == 0, p.stderr
+        shown[path.suffix] = p.stdout
+    for out in shown.values():
+        assert out.startswith("Patient P7\nCumulative exposure\n")
+        assert re.search(r"epiRUBicin +mg/m² +180 +900 +1,000 ", out)
+        assert "patient checked" not in out
 
 
 @pytest.mark.parametrize(

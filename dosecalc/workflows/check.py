@@ -230,11 +230,13 @@ def _engine(
             return None  # one patient: the reference's output for one patient
         if checked.patients > 1:
             _one_body(req, checked.patients)
-        if not loaded.patient_column:  # a Parquet history of one patient, without a column
+        if not loaded.patient_column or (parquet and checked.patients == 1):
+            # a Parquet history of one patient, named in a column or not: that patient's check,
+            # as a CSV file of one patient gives it (it printed only '1 patient checked')
             [r] = list(checked.checks())
             r.warnings[:0] = read  # the abbreviations read, before the patient's own warnings
             loaded.close()
-            return One(r, False, read, over, charts=False)
+            return One(r, bool(loaded.patient_column), read, over, charts=False)
     except BaseException:
         loaded.close()
         raise
