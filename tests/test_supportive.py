@@ -686,6 +686,13 @@ HELD = [
     (MTX + LV + "dose: 15 mg/m2, at_hours: [0], days: 1}\n",
      "critical", "its leucovorin line (t.yaml:8, drugs[1]) timed from 0 h, before rescue starts "
      "24 h (US methotrexate label, leucovorin rescue table) after the start of methotrexate"),
+    # rescue that starts late: only 'not before 24 h' was checked, so a first dose at 48 h passed
+    (MTX + LV + "dose: 15 mg/m2, at_hours: [48, 54, 60, 66], days: 1}\n",
+     "critical", "its leucovorin line (t.yaml:8, drugs[1]) timed from 48 h, later than rescue "
+     "may start, at most 36 h (Cohen and Wolff, Pediatr Blood Cancer 2014) after the start of "
+     "methotrexate"),
+    (MTX + LV + "dose: 15 mg, at_hours: [72, 78], days: 1}\n",
+     "critical", "timed from 72 h, later than rescue may start, at most 36 h"),
     (MTX + "  - {drug: leucovorin, dose: 15 mg/m2, days: 2, route: IV}\n",
      "critical", "its leucovorin line (t.yaml:8, drugs[1]) not a supportive line for it"),
     (CIS + "supportive_care:\n  - {kind: hydration, for: cisplatin, required: false, text: h, "
@@ -741,6 +748,7 @@ COVERED = [
     + MESNA.replace("route: IV", "route: PO")
     + "dose: 1 mg, days: 1-5, required: false}\n",
     MTX + LV + "dose: 15 mg/m2, at_hours: [24, 30, 36, 42], days: 1}\n",
+    MTX + LV + "dose: 15 mg/m2, at_hours: [36, 42, 48], days: 1}\n",  # the latest first dose
     MTX + LV + "dose: 15 mg, at_hours: [24, 30, 36, 42, 48, 54, 60, 66, 72, 78], days: 1}\n",
     CIS + "supportive_care:\n  - {kind: hydration, for: cisplatin, text: h, source: s}\n",
 ]
@@ -785,7 +793,7 @@ def test_one_definition_of_high_dose_methotrexate_for_rescue_and_kidney(
             "route: IV}", "route: IV, rules: [{when: {bsa_below: 0.6 m2}, percent: 50, source: x}]}"
         )
         + LV
-        + "dose: 15 mg/m2, at_hours: [42, 48, 54], days: 1, rules: [{when: {bsa_below: "
+        + "dose: 15 mg/m2, at_hours: [24, 30, 36], days: 1, rules: [{when: {bsa_below: "
         "0.6 m2}, percent: 50, source: x}]}\n",
         # an infant's per-kg ifosfamide rule does not make an adult's mesna line incomparable
         IFO.replace(
