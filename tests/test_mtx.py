@@ -156,6 +156,26 @@ def test_delayed_late_needs_the_72_and_the_96_hour_levels(run) -> None:
     )
 
 
+def test_the_late_lines_name_the_level_that_crossed_them(run) -> None:
+    """0.15 then 0.1 µmol/L at 72 and 96 h was told '0.1 µmol/L at 96 h is above 0.2 µmol/L at
+    72 h; if it is still above 0.05 at 96 h' (neither true); 0.3 then 0.04 was 'possibly delayed
+    late' with '0.04 µmol/L at 96 h is above 0.2 µmol/L at 72 h', though the 96-h level ruled the
+    label's delayed late elimination out."""
+    scr = (BASELINE, f"scr=0.7mg/dL@{at(24)}")
+    code, data = mtx(run, f"mtx=0.15umol/L@{at(72)}", f"mtx=0.1umol/L@{at(96)}", *scr)
+    assert code == 0 and data["elimination"] == "delayed-late-possible"
+    (w,) = [w for w in data["warnings"] if w["code"] == "MTX_LEVEL_ABOVE_EXPECTED"]
+    for said in (w["message"], data["leucovorin"]["now"]):
+        assert said.startswith("methotrexate 0.1 µmol/L at 96 h (2026-12-06T10:00) is above the "
+                               "label's 0.05 µmol/L at 96 h; the label's delayed late elimination "
+                               "also needs a level above 0.2 µmol/L at 72 h")  # fmt: skip
+        assert "is above the label's 0.2" not in said and "still above" not in said
+    code, data = mtx(run, f"mtx=0.3umol/L@{at(72)}", f"mtx=0.04umol/L@{at(96)}", *scr)
+    assert code == 0 and data["elimination"] == "normal"
+    assert [w["code"] for w in data["warnings"]] == []
+    assert data["leucovorin"]["now"] == "the latest level is 0.04 µmol/L at 96 h (2026-12-06T10:00)"
+
+
 @pytest.mark.parametrize(
     ("text", "umol_l"),
     [

@@ -16,7 +16,7 @@ from dosecalc.outputs.render import RANK, SEVERITY_STYLE
 
 WORDS = {
     rule.NORMAL: "not delayed (the label's normal elimination)",
-    rule.LATE_POSSIBLE: "possibly delayed late (above the label's 72-h line)",
+    rule.LATE_POSSIBLE: "possibly delayed late (above one of the label's two late lines)",
     rule.LATE: "DELAYED late (the label's delayed late elimination)",
     rule.EARLY: "DELAYED early, or acute kidney injury (the label's delayed early elimination)",
     rule.CONSENSUS: "DELAYED (above a glucarpidase consensus line)",
