@@ -122,6 +122,30 @@ def test_the_lines_hold_at_their_bounds(run, level: str, hours: int, is_delayed:
     assert data["delayed"] is is_delayed and code == (1 if is_delayed else 0), data["warnings"]
 
 
+def test_a_level_drawn_just_before_a_line_and_above_it_is_not_called_normal_unsaid(run) -> None:
+    """80 µmol/L drawn at 23 h (the '24-h level' drawn an hour early) was 'not delayed (the
+    label's normal elimination)', exit 0, with nothing said: a level is compared with a line only
+    at or after its time, so it was never compared with the label's 50 µmol/L at 24 h."""
+    code, data = mtx(run, f"mtx=80umol/L@{at(23)}", BASELINE, f"scr=0.8mg/dL@{at(23)}")
+    assert code == 0 and data["elimination"] == "normal"
+    (w,) = [w for w in data["warnings"] if w["code"] == "MTX_LEVEL_BEFORE_LINE"]
+    assert w["severity"] == "warning" and w["message"].startswith(
+        "methotrexate 80 µmol/L at 23 h (2026-12-03T09:00) was drawn before 24 h and is at or "
+        "above 50 µmol/L at 24 h"
+    )
+    assert "draw a level at 24 h or later" in w["message"]
+    p = run("mtx", *CLOCK, "--lab", f"mtx=80umol/L@{at(23)}", "--lab", BASELINE)
+    assert "the latest level is not judged yet" in " ".join(p.stdout.split())
+    # 8 µmol/L at 47 h: judged against 36 and 42 h (below both), not yet against 48 h (>= 5)
+    code, data = mtx(run, f"mtx=30umol/L@{at(24)}", f"mtx=8umol/L@{at(47)}", BASELINE)
+    assert [w["message"].split(" and is ")[1][:30] for w in data["warnings"]
+            if w["code"] == "MTX_LEVEL_BEFORE_LINE"] == ["at or above 5 µmol/L at 48 h ("]  # fmt: skip
+    # the next level at the line's time is judged, and nothing is left pending
+    code, data = mtx(run, f"mtx=80umol/L@{at(23)}", f"mtx=60umol/L@{at(24)}", BASELINE)
+    assert code == 1 and data["elimination"] == "delayed-early"
+    assert "MTX_LEVEL_BEFORE_LINE" not in [w["code"] for w in data["warnings"]]
+
+
 def test_above_a_consensus_line_with_a_small_creatinine_rise_is_for_the_clinician(run) -> None:
     code, data = mtx(run, f"mtx=35umol/L@{at(36)}", BASELINE, f"scr=0.9mg/dL@{at(36)}")
     assert code == 1 and data["elimination"] == "delayed"

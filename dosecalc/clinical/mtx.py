@@ -295,6 +295,8 @@ def assess(
     draw, next_by = _draw(latest, rules)
     alerts = _alerts(levels, consensus, base, aki, status, rules)
     alerts += _notes(elimination, levels, base, current, duration_h, covered, rules)
+    if elimination == NORMAL:
+        alerts += _before_line(latest, (*rules.early, *consensus, rules.late[0]), rules)
     return Assessment(
         start, duration_h, tuple(levels), base, tuple(current), elimination, leucovorin, now,
         status, text, window_end, draw, next_by, tuple(alerts), rules,
@@ -475,6 +477,33 @@ def _alerts(
             )
         )
     return out
+
+
+def _before_line(latest: Level, lines: tuple[Line, ...], rules: HdMtx) -> list[Alert]:
+    """The latest level, drawn before the next line of delayed elimination and above it (80
+    µmol/L at 23.5 h): it is not compared with that line, so 'normal' says nothing of it yet."""
+    ahead = [x for x in lines if x.at_h > latest.hours]
+    if not ahead:
+        return []
+    when = min(x.at_h for x in ahead)
+    over = [x for x in ahead if x.at_h == when and x.crossed(latest.value)]
+    if not over:
+        return []
+    why = "; ".join(
+        f"{x.words()} ({rules.short(x.source)}, {'verified' if x.verified else 'unverified'})"
+        for x in over
+    )
+    return [
+        Alert(
+            WARNING,
+            "MTX_LEVEL_BEFORE_LINE",
+            f"methotrexate {latest.shown()} was drawn before {fmt(when)} h and is {why}: a level "
+            f"is compared with a line only at or after its time (dosecalc does not interpolate), "
+            f"so elimination is not judged against it yet; draw a level at {fmt(when)} h or "
+            "later, or forecast this one with MTXPK.org",
+            drug="methotrexate",
+        )
+    ]
 
 
 def _notes(
