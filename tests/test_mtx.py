@@ -209,6 +209,12 @@ def test_the_late_lines_name_the_level_that_crossed_them(run) -> None:
         ("12µM", 12.0),
         ("5.45mg/L", 5.45 / 454.44 * 1000),  # USP molar mass, strictly
         ("5.45ug/mL", 5.45 / 454.44 * 1000),
+        # the labels' molar notation (5 x 10-8 M) and capitals were refused with 'is a length'
+        # and 'is a molar concentration, not mg/L'
+        ("5e-8M", 0.05),
+        ("1e-8 M", 0.01),
+        ("0.1mM", 100.0),
+        ("12UMOL/L", 12.0),
     ],
 )
 def test_units_are_converted_strictly(run, text: str, umol_l: float) -> None:
@@ -276,6 +282,12 @@ def test_units_are_converted_strictly(run, text: str, umol_l: float) -> None:
             "anc would not be used",
         ),  # fmt: skip
         (["--infusion-start", START, "--infusion-duration", "4h"], "--lab", "at least one"),
+        # 'UM' in capitals reads as a micrometre: refused, naming what a level may be written in
+        (
+            [*CLOCK, "--lab", f"mtx=0.1UM@{at(24)}"],
+            "--lab",
+            "'0.1UM' is neither a molar concentration (umol/L, uM, M) nor a mass one (mg/L)",
+        ),
     ],
 )
 def test_ambiguous_input_is_refused_in_one_sentence(run, args, option: str, says: str) -> None:
