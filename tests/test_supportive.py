@@ -589,6 +589,26 @@ def test_high_dose_methotrexate_without_leucovorin_is_held(run, tmp_path: Path) 
     assert "gives methotrexate on days 22, 29" in w["message"]
 
 
+def test_leucovorin_ordered_on_the_methotrexate_day_is_told_the_rescue_days(
+    run, tmp_path: Path
+) -> None:
+    """Leucovorin moved to the methotrexate days (22, 29: during the infusion, not rescue) was
+    held as 'a further line of leucovorin on day 22: map gives it 4 times that day, and the order
+    already has those', and moved to day 25 as 'map gives leucovorin on days 22, 29': the
+    regimen's days, not the days its doses at 24-42 h after the start fall on (23, 30)."""
+    for shift in (-1, 2):
+        order = order_from_plan(run, "map")
+        for ln in order["lines"]:
+            if ln["drug"] == "leucovorin":
+                ln["day"] += shift
+        code, data = verify(run, tmp_path, order)
+        said = [w["message"] for w in found(data, "ORDER_LINE_UNEXPECTED")]
+        assert code == 1 and len(said) == 8, said
+        day = 23 + shift
+        assert f"map gives leucovorin on days 23, 30 of the cycle, not on day {day}" in said[0]
+        assert not any("a further line" in s for s in said)
+
+
 def test_leucovorin_is_not_required_when_methotrexate_is_not_ordered(run, tmp_path: Path) -> None:
     order = order_from_plan(run, "map")
     order["lines"] = [
