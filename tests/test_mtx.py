@@ -296,6 +296,15 @@ def test_ambiguous_input_is_refused_in_one_sentence(run, args, option: str, says
     assert p.stderr.startswith(f"Error: {option}") and says in p.stderr, p.stderr
 
 
+def test_an_infusion_start_after_today_is_refused_by_the_one_today(run) -> None:
+    """The start was compared with the machine's clock, not dosecalc's today (DOSECALC_TODAY):
+    replayed as of 20 November, a start on 2 December passed while its levels were refused."""
+    p = run("mtx", *CLOCK, "--lab", f"mtx=10umol/L@{at(24)}", env={"DOSECALC_TODAY": "2026-11-20"})
+    assert p.returncode == 2 and p.stderr.startswith(
+        "Error: --infusion-start: 2026-12-02T10:00 is in the future (today is 2026-11-20)"
+    ), p.stderr
+
+
 def test_a_baseline_from_the_day_before_needs_no_time(run) -> None:
     code, data = mtx(
         run, f"mtx=10umol/L@{at(24)}", "scr=0.7mg/dL@2026-12-01", f"scr=1.5mg/dL@{at(24)}"
