@@ -72,6 +72,10 @@ def test_bilirubin_and_creatinine_molar_units() -> None:
     assert value("bilirubin", "20mg/L") == pytest.approx(2.0)
     assert value("scr", "88.4umol/L") == pytest.approx(1.0, rel=1e-12)
     assert value("scr", "0.106mmol/L") == pytest.approx(106 / 88.4)
+    # in capitals (a laboratory export) as any unit is: refused as 'a molar concentration, not
+    # a mass concentration' while the lower-case one was read
+    assert value("scr", "88.4UMOL/L") == pytest.approx(1.0, rel=1e-12)
+    assert value("bilirubin", "17.1 UMOL/L") == pytest.approx(1.0, rel=1e-12)
 
 
 def test_enzymes_in_u_per_litre_katal_or_times_uln() -> None:

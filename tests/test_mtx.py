@@ -122,6 +122,30 @@ def test_the_lines_hold_at_their_bounds(run, level: str, hours: int, is_delayed:
     assert data["delayed"] is is_delayed and code == (1 if is_delayed else 0), data["warnings"]
 
 
+def test_a_level_drawn_just_before_a_line_and_above_it_is_not_called_normal_unsaid(run) -> None:
+    """80 µmol/L drawn at 23 h (the '24-h level' drawn an hour early) was 'not delayed (the
+    label's normal elimination)', exit 0, with nothing said: a level is compared with a line only
+    at or after its time, so it was never compared with the label's 50 µmol/L at 24 h."""
+    code, data = mtx(run, f"mtx=80umol/L@{at(23)}", BASELINE, f"scr=0.8mg/dL@{at(23)}")
+    assert code == 0 and data["elimination"] == "normal"
+    (w,) = [w for w in data["warnings"] if w["code"] == "MTX_LEVEL_BEFORE_LINE"]
+    assert w["severity"] == "warning" and w["message"].startswith(
+        "methotrexate 80 µmol/L at 23 h (2026-12-03T09:00) was drawn before 24 h and is at or "
+        "above 50 µmol/L at 24 h"
+    )
+    assert "draw a level at 24 h or later" in w["message"]
+    p = run("mtx", *CLOCK, "--lab", f"mtx=80umol/L@{at(23)}", "--lab", BASELINE)
+    assert "the latest level is not judged yet" in " ".join(p.stdout.split())
+    # 8 µmol/L at 47 h: judged against 36 and 42 h (below both), not yet against 48 h (>= 5)
+    code, data = mtx(run, f"mtx=30umol/L@{at(24)}", f"mtx=8umol/L@{at(47)}", BASELINE)
+    assert [w["message"].split(" and is ")[1][:30] for w in data["warnings"]
+            if w["code"] == "MTX_LEVEL_BEFORE_LINE"] == ["at or above 5 µmol/L at 48 h ("]  # fmt: skip
+    # the next level at the line's time is judged, and nothing is left pending
+    code, data = mtx(run, f"mtx=80umol/L@{at(23)}", f"mtx=60umol/L@{at(24)}", BASELINE)
+    assert code == 1 and data["elimination"] == "delayed-early"
+    assert "MTX_LEVEL_BEFORE_LINE" not in [w["code"] for w in data["warnings"]]
+
+
 def test_above_a_consensus_line_with_a_small_creatinine_rise_is_for_the_clinician(run) -> None:
     code, data = mtx(run, f"mtx=35umol/L@{at(36)}", BASELINE, f"scr=0.9mg/dL@{at(36)}")
     assert code == 1 and data["elimination"] == "delayed"
@@ -156,6 +180,26 @@ def test_delayed_late_needs_the_72_and_the_96_hour_levels(run) -> None:
     )
 
 
+def test_the_late_lines_name_the_level_that_crossed_them(run) -> None:
+    """0.15 then 0.1 µmol/L at 72 and 96 h was told '0.1 µmol/L at 96 h is above 0.2 µmol/L at
+    72 h; if it is still above 0.05 at 96 h' (neither true); 0.3 then 0.04 was 'possibly delayed
+    late' with '0.04 µmol/L at 96 h is above 0.2 µmol/L at 72 h', though the 96-h level ruled the
+    label's delayed late elimination out."""
+    scr = (BASELINE, f"scr=0.7mg/dL@{at(24)}")
+    code, data = mtx(run, f"mtx=0.15umol/L@{at(72)}", f"mtx=0.1umol/L@{at(96)}", *scr)
+    assert code == 0 and data["elimination"] == "delayed-late-possible"
+    (w,) = [w for w in data["warnings"] if w["code"] == "MTX_LEVEL_ABOVE_EXPECTED"]
+    for said in (w["message"], data["leucovorin"]["now"]):
+        assert said.startswith("methotrexate 0.1 µmol/L at 96 h (2026-12-06T10:00) is above the "
+                               "label's 0.05 µmol/L at 96 h; the label's delayed late elimination "
+                               "also needs a level above 0.2 µmol/L at 72 h")  # fmt: skip
+        assert "is above the label's 0.2" not in said and "still above" not in said
+    code, data = mtx(run, f"mtx=0.3umol/L@{at(72)}", f"mtx=0.04umol/L@{at(96)}", *scr)
+    assert code == 0 and data["elimination"] == "normal"
+    assert [w["code"] for w in data["warnings"]] == []
+    assert data["leucovorin"]["now"] == "the latest level is 0.04 µmol/L at 96 h (2026-12-06T10:00)"
+
+
 @pytest.mark.parametrize(
     ("text", "umol_l"),
     [
@@ -165,6 +209,12 @@ def test_delayed_late_needs_the_72_and_the_96_hour_levels(run) -> None:
         ("12µM", 12.0),
         ("5.45mg/L", 5.45 / 454.44 * 1000),  # USP molar mass, strictly
         ("5.45ug/mL", 5.45 / 454.44 * 1000),
+        # the labels' molar notation (5 x 10-8 M) and capitals were refused with 'is a length'
+        # and 'is a molar concentration, not mg/L'
+        ("5e-8M", 0.05),
+        ("1e-8 M", 0.01),
+        ("0.1mM", 100.0),
+        ("12UMOL/L", 12.0),
     ],
 )
 def test_units_are_converted_strictly(run, text: str, umol_l: float) -> None:
@@ -232,12 +282,27 @@ def test_units_are_converted_strictly(run, text: str, umol_l: float) -> None:
             "anc would not be used",
         ),  # fmt: skip
         (["--infusion-start", START, "--infusion-duration", "4h"], "--lab", "at least one"),
+        # 'UM' in capitals reads as a micrometre: refused, naming what a level may be written in
+        (
+            [*CLOCK, "--lab", f"mtx=0.1UM@{at(24)}"],
+            "--lab",
+            "'0.1UM' is neither a molar concentration (umol/L, uM, M) nor a mass one (mg/L)",
+        ),
     ],
 )
 def test_ambiguous_input_is_refused_in_one_sentence(run, args, option: str, says: str) -> None:
     p = run("mtx", *args)
     assert p.returncode == 2 and "Traceback" not in p.stderr
     assert p.stderr.startswith(f"Error: {option}") and says in p.stderr, p.stderr
+
+
+def test_an_infusion_start_after_today_is_refused_by_the_one_today(run) -> None:
+    """The start was compared with the machine's clock, not dosecalc's today (DOSECALC_TODAY):
+    replayed as of 20 November, a start on 2 December passed while its levels were refused."""
+    p = run("mtx", *CLOCK, "--lab", f"mtx=10umol/L@{at(24)}", env={"DOSECALC_TODAY": "2026-11-20"})
+    assert p.returncode == 2 and p.stderr.startswith(
+        "Error: --infusion-start: 2026-12-02T10:00 is in the future (today is 2026-11-20)"
+    ), p.stderr
 
 
 def test_a_baseline_from_the_day_before_needs_no_time(run) -> None:

@@ -589,6 +589,26 @@ def test_high_dose_methotrexate_without_leucovorin_is_held(run, tmp_path: Path) 
     assert "gives methotrexate on days 22, 29" in w["message"]
 
 
+def test_leucovorin_ordered_on_the_methotrexate_day_is_told_the_rescue_days(
+    run, tmp_path: Path
+) -> None:
+    """Leucovorin moved to the methotrexate days (22, 29: during the infusion, not rescue) was
+    held as 'a further line of leucovorin on day 22: map gives it 4 times that day, and the order
+    already has those', and moved to day 25 as 'map gives leucovorin on days 22, 29': the
+    regimen's days, not the days its doses at 24-42 h after the start fall on (23, 30)."""
+    for shift in (-1, 2):
+        order = order_from_plan(run, "map")
+        for ln in order["lines"]:
+            if ln["drug"] == "leucovorin":
+                ln["day"] += shift
+        code, data = verify(run, tmp_path, order)
+        said = [w["message"] for w in found(data, "ORDER_LINE_UNEXPECTED")]
+        assert code == 1 and len(said) == 8, said
+        day = 23 + shift
+        assert f"map gives leucovorin on days 23, 30 of the cycle, not on day {day}" in said[0]
+        assert not any("a further line" in s for s in said)
+
+
 def test_leucovorin_is_not_required_when_methotrexate_is_not_ordered(run, tmp_path: Path) -> None:
     order = order_from_plan(run, "map")
     order["lines"] = [
@@ -686,6 +706,13 @@ HELD = [
     (MTX + LV + "dose: 15 mg/m2, at_hours: [0], days: 1}\n",
      "critical", "its leucovorin line (t.yaml:8, drugs[1]) timed from 0 h, before rescue starts "
      "24 h (US methotrexate label, leucovorin rescue table) after the start of methotrexate"),
+    # rescue that starts late: only 'not before 24 h' was checked, so a first dose at 48 h passed
+    (MTX + LV + "dose: 15 mg/m2, at_hours: [48, 54, 60, 66], days: 1}\n",
+     "critical", "its leucovorin line (t.yaml:8, drugs[1]) timed from 48 h, later than rescue "
+     "may start, at most 36 h (Cohen and Wolff, Pediatr Blood Cancer 2014) after the start of "
+     "methotrexate"),
+    (MTX + LV + "dose: 15 mg, at_hours: [72, 78], days: 1}\n",
+     "critical", "timed from 72 h, later than rescue may start, at most 36 h"),
     (MTX + "  - {drug: leucovorin, dose: 15 mg/m2, days: 2, route: IV}\n",
      "critical", "its leucovorin line (t.yaml:8, drugs[1]) not a supportive line for it"),
     (CIS + "supportive_care:\n  - {kind: hydration, for: cisplatin, required: false, text: h, "
@@ -741,6 +768,7 @@ COVERED = [
     + MESNA.replace("route: IV", "route: PO")
     + "dose: 1 mg, days: 1-5, required: false}\n",
     MTX + LV + "dose: 15 mg/m2, at_hours: [24, 30, 36, 42], days: 1}\n",
+    MTX + LV + "dose: 15 mg/m2, at_hours: [36, 42, 48], days: 1}\n",  # the latest first dose
     MTX + LV + "dose: 15 mg, at_hours: [24, 30, 36, 42, 48, 54, 60, 66, 72, 78], days: 1}\n",
     CIS + "supportive_care:\n  - {kind: hydration, for: cisplatin, text: h, source: s}\n",
 ]
@@ -785,7 +813,7 @@ def test_one_definition_of_high_dose_methotrexate_for_rescue_and_kidney(
             "route: IV}", "route: IV, rules: [{when: {bsa_below: 0.6 m2}, percent: 50, source: x}]}"
         )
         + LV
-        + "dose: 15 mg/m2, at_hours: [42, 48, 54], days: 1, rules: [{when: {bsa_below: "
+        + "dose: 15 mg/m2, at_hours: [24, 30, 36], days: 1, rules: [{when: {bsa_below: "
         "0.6 m2}, percent: 50, source: x}]}\n",
         # an infant's per-kg ifosfamide rule does not make an adult's mesna line incomparable
         IFO.replace(

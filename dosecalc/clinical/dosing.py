@@ -676,11 +676,7 @@ def regimen_guard_alerts(regimen: Regimen, policy: Policy) -> list[Alert]:
         least = _least(spec, o.max_dose, limit.basis)
         value, how = least
         unit = {"bsa": f"{spec.unit}/m²", "weight": f"{spec.unit}/kg"}.get(limit.basis, spec.unit)
-        per_day: dict[int, int] = {}
-        for d in o.days:
-            for h in o.at_hours or [0.0]:
-                per_day[d + int(h // 24)] = per_day.get(d + int(h // 24), 0) + 1
-        for d, n in per_day.items():
+        for d, n in o.doses_by_day().items():
             found.setdefault((o.drug, kind), {}).setdefault(d, []).extend([(i, o, value, how)] * n)
         if value <= limit.amount * (1 + 1e-9):
             out += _line_per_m2(regimen, i, o, spec, single.per_m2, policy)

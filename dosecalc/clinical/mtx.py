@@ -270,18 +270,21 @@ def assess(
     early = [lv for lv in levels if any(x in rules.early for x in lv.crossed)]
     late = [x for x in rules.late if any(x in lv.crossed for lv in levels)]
     above_consensus = [lv for lv in levels if any(x in consensus for x in lv.crossed)]
+    # the label's delayed late needs both lines; one crossed is possible, unless a level at or
+    # after 96 h is not above its line (0.3 at 72 h, then 0.04 at 96 h: not delayed late)
+    resolved = late == [rules.late[0]] and any(lv.hours >= rules.late[-1].at_h for lv in levels)
     if early or aki:
         elimination = EARLY
     elif len(late) == len(rules.late):
         elimination = LATE
     elif above_consensus:
         elimination = CONSENSUS
-    elif late:
+    elif late and not resolved:
         elimination = LATE_POSSIBLE
     else:
         elimination = NORMAL
     latest = levels[-1]
-    leucovorin, now = _leucovorin(elimination, latest, rules)
+    leucovorin, now = _leucovorin(elimination, latest, levels, rules)
     status, text = _glucarpidase(above_consensus, covered, long_infusion, levels, base, current, aki, rules, duration_h)  # fmt: skip
     window_end = start + timedelta(hours=rules.window_h[1])
     if status == "consider" and latest.hours > rules.window_h[1]:
@@ -291,14 +294,37 @@ def assess(
         )
     draw, next_by = _draw(latest, rules)
     alerts = _alerts(levels, consensus, base, aki, status, rules)
-    alerts += _notes(elimination, latest, base, current, duration_h, covered, rules)
+    alerts += _notes(elimination, levels, base, current, duration_h, covered, rules)
+    if elimination == NORMAL:
+        alerts += _before_line(latest, (*rules.early, *consensus, rules.late[0]), rules)
     return Assessment(
         start, duration_h, tuple(levels), base, tuple(current), elimination, leucovorin, now,
         status, text, window_end, draw, next_by, tuple(alerts), rules,
     )  # fmt: skip
 
 
-def _leucovorin(elimination: str, latest: Level, rules: HdMtx) -> tuple[Said, str]:
+def _late_possible(levels: list[Level], rules: HdMtx) -> str:
+    """Which of the label's two delayed-late lines a level crossed, which one is still open,
+    naming the level that crossed it (not the latest, which may be below both)."""
+    first, last = rules.late[0], rules.late[-1]  # > 0.2 at 72 h, > 0.05 at 96 h
+    above = next(lv for lv in reversed(levels) if first in lv.crossed or last in lv.crossed)
+    if first in above.crossed:
+        return (
+            f"methotrexate {above.shown()} is above the label's {fmt(first.umol_l)} µmol/L at "
+            f"{fmt(first.at_h)} h; if a level at {fmt(last.at_h)} h or later is still above "
+            f"{fmt(last.umol_l)} µmol/L, the label's delayed late elimination applies"
+        )
+    return (
+        f"methotrexate {above.shown()} is above the label's {fmt(last.umol_l)} µmol/L at "
+        f"{fmt(last.at_h)} h; the label's delayed late elimination also needs a level above "
+        f"{fmt(first.umol_l)} µmol/L at {fmt(first.at_h)} h, which no level at or after "
+        f"{fmt(first.at_h)} h was: if the {fmt(first.at_h)}-h level was above it, it applies"
+    )
+
+
+def _leucovorin(
+    elimination: str, latest: Level, levels: list[Level], rules: HdMtx
+) -> tuple[Said, str]:
     if elimination == EARLY:
         if latest.value >= rules.early_switch_below:
             now = f"now the first step: the latest level {latest.shown()} is not below {fmt(rules.early_switch_below)} µmol/L"
@@ -310,12 +336,9 @@ def _leucovorin(elimination: str, latest: Level, rules: HdMtx) -> tuple[Said, st
     if elimination == LATE:
         return rules.late_rescue, f"the latest level is {latest.shown()}"
     if elimination == LATE_POSSIBLE:
-        late = rules.late[-1]
         return rules.normal, (
-            f"the latest level {latest.shown()} is above {fmt(rules.late[0].umol_l)} µmol/L at "
-            f"{fmt(rules.late[0].at_h)} h; if it is still above {fmt(late.umol_l)} µmol/L at "
-            f"{fmt(late.at_h)} h, the label's delayed late elimination applies: "
-            f"{rules.late_rescue.text}"
+            f"{_late_possible(levels, rules)}: {rules.late_rescue.text}; the latest level is "
+            f"{latest.shown()}"
         )
     if elimination == CONSENSUS:
         return rules.normal, (
@@ -456,9 +479,36 @@ def _alerts(
     return out
 
 
+def _before_line(latest: Level, lines: tuple[Line, ...], rules: HdMtx) -> list[Alert]:
+    """The latest level, drawn before the next line of delayed elimination and above it (80
+    µmol/L at 23.5 h): it is not compared with that line, so 'normal' says nothing of it yet."""
+    ahead = [x for x in lines if x.at_h > latest.hours]
+    if not ahead:
+        return []
+    when = min(x.at_h for x in ahead)
+    over = [x for x in ahead if x.at_h == when and x.crossed(latest.value)]
+    if not over:
+        return []
+    why = "; ".join(
+        f"{x.words()} ({rules.short(x.source)}, {'verified' if x.verified else 'unverified'})"
+        for x in over
+    )
+    return [
+        Alert(
+            WARNING,
+            "MTX_LEVEL_BEFORE_LINE",
+            f"methotrexate {latest.shown()} was drawn before {fmt(when)} h and is {why}: a level "
+            f"is compared with a line only at or after its time (dosecalc does not interpolate), "
+            f"so elimination is not judged against it yet; draw a level at {fmt(when)} h or "
+            "later, or forecast this one with MTXPK.org",
+            drug="methotrexate",
+        )
+    ]
+
+
 def _notes(
     elimination: str,
-    latest: Level,
+    levels: list[Level],
     base: Creatinine | None,
     current: list[Creatinine],
     duration_h: float,
@@ -471,10 +521,7 @@ def _notes(
             Alert(
                 WARNING,
                 "MTX_LEVEL_ABOVE_EXPECTED",
-                f"methotrexate {latest.shown()} is above the label's "
-                f"{fmt(rules.late[0].umol_l)} µmol/L at {fmt(rules.late[0].at_h)} h: delayed "
-                f"late elimination if it is still above {fmt(rules.late[-1].umol_l)} µmol/L at "
-                f"{fmt(rules.late[-1].at_h)} h ({rules.short(rules.late[0].source)})",
+                f"{_late_possible(levels, rules)} ({rules.short(rules.late[0].source)})",
                 drug="methotrexate",
             )
         )

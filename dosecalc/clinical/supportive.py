@@ -325,6 +325,12 @@ def _refused(need: Any, regimen: Regimen, o: Any) -> str | None:
                 f"timed from {fmt(o.at_hours[0])} h, before rescue starts "
                 f"{start.cited()} after the start of {drug}"
             )
+        latest = need.start_at_h_most
+        if latest is not None and o.at_hours[0] > latest.value:
+            return (
+                f"timed from {fmt(o.at_hours[0])} h, later than rescue may start, at most "
+                f"{latest.cited()} after the start of {drug}"
+            )
     if need.dose_flat is not None or need.dose_per_m2 is not None:  # each dose at least
         least = {"flat": need.dose_flat, "bsa": need.dose_per_m2}
         shown = " or ".join(n.cited() for n in least.values() if n is not None)
@@ -486,10 +492,12 @@ def _fix(need: Any) -> str:
         )
     if need.start_at_h is not None:
         least = " or ".join(n.cited() for n in (need.dose_flat, need.dose_per_m2) if n)
+        most = need.start_at_h_most
+        until = f" to at most {most.cited()}" if most else ""
         return (
             f"write {line} as supportive: true, for: {drug}, on each {drug} day, with at_hours "
-            f"from {need.start_at_h.cited()} after the start of {drug} (e.g. [24, 30, 36, 42]) "
-            f"and at least {least} a dose, citing the protocol"
+            f"whose first is from {need.start_at_h.cited()}{until} after the start of {drug} "
+            f"(e.g. [24, 30, 36, 42]) and at least {least} a dose, citing the protocol"
         )
     return "add it to the regimen file, citing the protocol"
 

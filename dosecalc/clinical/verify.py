@@ -694,7 +694,8 @@ def _unexpected(
         cycles = ", ".join(_cycles_text(o.cycles) for o in orders)
         reason = f"{regimen.id} gives {ln.drug} in cycle{'s' if '-' in cycles else ''} {cycles}, not in cycle {order.cycle}"
     else:
-        days = sorted({d for o in orders if o.given_in(order.cycle or 1) for d in o.days})
+        given = [o for o in orders if o.given_in(order.cycle or 1)]
+        days = sorted({d for o in given for d in o.doses_by_day()})  # dated by at_hours
         instead = [a for a in missing if a.dose.drug == ln.drug and id(a) not in absorbed]
         if ln.day not in days:
             reason = (
@@ -708,11 +709,8 @@ def _unexpected(
                     f"which is {fmt(instead[0].dose.before_rounding)} {instead[0].dose.unit}"
                 )
         else:
-            n = sum(  # each line's timed doses count (mesna at 0, 4 and 8 h: 3 a day)
-                max(len(o.at_hours or ()), 1)
-                for o in orders
-                if o.given_in(order.cycle or 1) and ln.day in o.days
-            )
+            # each line's timed doses on that day count (mesna at 0, 4 and 8 h: 3 a day)
+            n = sum(o.doses_by_day().get(ln.day, 0) for o in given)
             reason = (
                 f"a further line of {ln.drug} on day {ln.day}: {regimen.id} gives it "
                 f"{'once' if n == 1 else f'{n} times'} that day, and the order already has "

@@ -330,14 +330,14 @@ def parse_value(name: str, text: str, field_name: str = "--lab") -> tuple[float,
                     "is normalised to 1.73 m²; give the patient's own clearance in mL/min"
                 )
             value = number * units.factor(unit_text, "mL/min")
-        elif k.name == "bun" and "mol" in unit_text:
+        elif k.name == "bun" and "mol" in unit_text.lower():
             raise ValueError(
                 "is a molar urea concentration; dosecalc holds no cited factor from urea to "
                 "blood urea nitrogen, so give BUN in mg/dL"
             )
         elif k.unit == MOLAR:
             value = number * _molar_factor(unit_text, k.molar_mass)
-        elif k.molar_mass is not None and "mol" in unit_text:
+        elif k.molar_mass is not None and "mol" in unit_text.lower():
             value = number * units.factor(unit_text, "umol/L") * k.molar_mass / 10_000.0
         else:
             value = number * units.factor(unit_text, k.unit)
@@ -355,17 +355,25 @@ def parse_value(name: str, text: str, field_name: str = "--lab") -> tuple[float,
 
 
 def _molar_factor(unit_text: str, molar_mass: float | None) -> float:
-    """Multiplier to umol/L: 'umol/L', 'µmol/L', 'uM' and 'µM' (micromolar) as they are; a mass
-    concentration ('mg/L', 'ug/mL') through the molar mass, strictly (no rounding)."""
+    """Multiplier to umol/L: 'umol/L', 'µmol/L', 'uM' and 'µM' (micromolar) as they are, 'M'
+    and 'mM' (molar, millimolar: a label's 5 x 10-8 M is 5e-8M) by their prefix, a molar unit in
+    capitals ('UMOL/L') as any unit in capitals; a mass concentration ('mg/L', 'ug/mL') through
+    the molar mass, strictly (no rounding)."""
     from dosecalc.base import units
 
     text = unit_text.strip().replace("μ", "µ")
-    if re.fullmatch(r"[uµ]M", text):
-        return 1.0
-    if "mol" in text:
+    molar = re.fullmatch(r"(m|[uµ]|mc)?M", text)
+    if molar:  # M is mol/L here, never a metre (pint would read 'M' in capitals as one)
+        return {"": 1e6, "m": 1e3}.get(molar.group(1) or "", 1.0)
+    if "mol" in text.lower():
         return units.factor(text, MOLAR)
     assert molar_mass is not None
-    return units.factor(text, "mg/L") / molar_mass * 1000.0
+    try:
+        return units.factor(text, "mg/L") / molar_mass * 1000.0
+    except units.DimensionError:  # '0.1UM' is no micrometre here: name both kinds it may be
+        raise ValueError(
+            "is neither a molar concentration (umol/L, uM, M) nor a mass one (mg/L)"
+        ) from None
 
 
 def _big(value: float) -> str:

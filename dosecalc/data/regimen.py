@@ -790,6 +790,16 @@ class DrugOrder(_Strict):
         first, last = self.cycles
         return first <= cycle and (last is None or cycle <= last)
 
+    def doses_by_day(self) -> dict[int, int]:
+        """How many doses of the line fall on each day of the cycle: a dose at_hours 24 h or more
+        after the start of the line served is dated on a later day (leucovorin at 24-42 h after
+        methotrexate on day 22 falls on day 23)."""
+        out: dict[int, int] = {}
+        for d in self.days:
+            for h in self.at_hours or [0.0]:
+                out[d + int(h // 24)] = out.get(d + int(h // 24), 0) + 1
+        return out
+
     @property
     def default_route(self) -> str:
         return self.route or drugs.lookup(self.drug).route

@@ -245,6 +245,7 @@ class Requirement:
     daily_percent: Figure | None = None  # the day's line at least this % of the drug's
     daily_percent_oral: Figure | None = None  # ... on a day with an oral dose of the line
     start_at_h: Figure | None = None  # each dose at least this long after the drug's start
+    start_at_h_most: Figure | None = None  # ... and the first dose at most this long after
     dose_flat: Figure | None = None  # each dose at least this, when written in mg
     dose_per_m2: Figure | None = None  # ... when written in mg/m2
 
@@ -299,6 +300,7 @@ def requirements() -> tuple[Requirement, ...]:
                     _number(r.get("daily_percent_at_least"), shorts, "%"),
                     _number(r.get("daily_percent_at_least_with_oral"), shorts, "%"),
                     _number(r.get("start_at_h_at_least"), shorts, "h"),
+                    _number(r.get("start_at_h_at_most"), shorts, "h"),
                     _number(dose.get("flat"), shorts, "mg"),
                     _number(dose.get("per_m2"), shorts, "mg/m2"),
                 )

@@ -14,9 +14,17 @@ from dosecalc.clinical import mtx as rule
 from dosecalc.outputs.layout import Column, Grid, Hanging
 from dosecalc.outputs.render import RANK, SEVERITY_STYLE
 
+
+def _elimination(a: Any) -> str:
+    words = WORDS[a.elimination]
+    if any(w.code == "MTX_LEVEL_BEFORE_LINE" for w in a.alerts):
+        words += "; the latest level is not judged yet: it was drawn before the next line's time"
+    return words
+
+
 WORDS = {
     rule.NORMAL: "not delayed (the label's normal elimination)",
-    rule.LATE_POSSIBLE: "possibly delayed late (above the label's 72-h line)",
+    rule.LATE_POSSIBLE: "possibly delayed late (above one of the label's two late lines)",
     rule.LATE: "DELAYED late (the label's delayed late elimination)",
     rule.EARLY: "DELAYED early, or acute kidney injury (the label's delayed early elimination)",
     rule.CONSENSUS: "DELAYED (above a glucarpidase consensus line)",
@@ -34,7 +42,7 @@ def judgement(a: rule.Assessment) -> list[tuple[str, str]]:
     unverified = "" if a.leucovorin.verified else " (unverified)"
     window = f"{fmt(r.window_h[0])}-{fmt(r.window_h[1])} h"
     return [
-        ("Elimination", WORDS[a.elimination]),
+        ("Elimination", _elimination(a)),
         ("Expected", f"{expected} (normal elimination, {r.short(r.expected[0]['source'])})"),
         (
             "Leucovorin",

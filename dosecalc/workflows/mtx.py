@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from dosecalc.base import strict
+from dosecalc.base import clock, strict
 from dosecalc.base.errors import fail
 
 
@@ -33,6 +33,12 @@ def run(req: MtxRequest) -> Any:
     from dosecalc.workflows import gather
 
     start = infusion_start(req.infusion_start)
+    if start.date() > clock.today():  # the one today (DOSECALC_TODAY), as the levels' dates
+        raise fail(
+            "--infusion-start",
+            f"{req.infusion_start} is in the future (today is {clock.today().isoformat()}); give "
+            "the time the infusion started",
+        )
     hours = infusion_hours(req.infusion_duration)
     values = gather.labs(req.lab, req.labs)
     other = sorted({v.name for v in values.values} - {"mtx", "scr"})
@@ -42,8 +48,6 @@ def run(req: MtxRequest) -> Any:
             f"dosecalc mtx reads methotrexate levels (mtx) and serum creatinine (scr); "
             f"{', '.join(other)} would not be used: leave {'them' if len(other) > 1 else 'it'} out",
         )
-    if start > datetime.now():
-        raise fail("--infusion-start", f"{req.infusion_start} is in the future")
     return mtx.assess(list(values.of("mtx")), list(values.of("scr")), start, hours, hdmtx())
 
 
