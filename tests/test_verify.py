@@ -1329,3 +1329,25 @@ def test_an_order_line_by_an_unlabelled_route_is_named_a_labelled_one_is_not(
     code, data = verify_json(cli, save(tmp_path, order), *PATIENT)
     assert not {c for c in codes(data) if c.startswith("ROUTE_")}, data["warnings"]
     assert [ln["status"] for ln in data["lines"]][:2] == ["ok", "ok"]
+
+
+def test_an_antiemetic_given_intrathecally_is_held(cli, tmp_path: Path) -> None:
+    """An ec order's ondansetron or dexamethasone line written IT (premedication, a line the
+    regimen does not dose) was a warning only, their labels' routes being unverified, and the
+    order was released with notes. Their injections' labels give IV and IM (ondansetron) and
+    IV, IM and local injection (dexamethasone): intrathecally each is held for the pharmacist."""
+    order = ec_order()
+    order["lines"] += [{"drug": "ondansetron", "dose": "8 mg", "day": 1, "route": "IT"},
+                       {"drug": "dexamethasone", "dose": "12 mg", "day": 1, "route": "IT"}]  # fmt: skip
+    code, data = verify_json(cli, save(tmp_path, order), *PATIENT)
+    assert code == 1 and data["verdict"] == "hold"
+    held = {
+        w["drug"]
+        for w in data["warnings"]
+        if w["code"] == "ROUTE_INTRATHECAL_NOT_LABELLED" and w["severity"] == "critical"
+    }
+    assert held == {"ondansetron", "dexamethasone"}
+    order["lines"][-2:] = [{"drug": "ondansetron", "dose": "8 mg", "day": 1, "route": "IM"},
+                           {"drug": "dexamethasone", "dose": "12 mg", "day": 1, "route": "PO"}]  # fmt: skip
+    code, data = verify_json(cli, save(tmp_path, order), *PATIENT)
+    assert not {c for c in codes(data) if c.startswith("ROUTE_")}, data["warnings"]
