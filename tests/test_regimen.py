@@ -287,6 +287,62 @@ def test_a_vinca_by_any_route_but_iv_is_refused_at_its_line(tmp_path: Path) -> N
         assert len(rg.load(str(path)).drugs) == 2, route
 
 
+def test_a_drug_by_a_route_its_label_does_not_give_is_named(run, tmp_path: Path) -> None:
+    """Epirubicin, cisplatin and bortezomib intrathecally validated and planned without a word
+    (only the vinca alkaloids' routes were checked): a drug made for IV given into the spinal
+    fluid can kill. Intrathecally, where the drug data's list of the label's routes is verified,
+    it is critical (exit 1); any other route the label does not give (epirubicin PO), or IT by a
+    list still unverified (thiotepa), a warning. Methotrexate and cytarabine IT are labelled."""
+    lines = (
+        "  - {drug: epirubicin, dose: 10 mg, days: 1, route: IT}\n"
+        "  - {drug: cisplatin, dose: 10 mg, days: 1, route: intrathecal}\n"
+        "  - {drug: bortezomib, dose: 1.3 mg/m2, days: 1, route: IT}\n"
+        "  - {drug: thiotepa, dose: 10 mg, days: 2, route: IT}\n"
+        "  - {drug: gemcitabine, dose: 10 mg, days: 3, route: IT}\n"
+        "  - {drug: epirubicin, dose: 20 mg/m2, days: 8, route: PO}\n"
+        "  - {drug: methotrexate, dose: 12 mg, days: 2, route: IT}\n"
+        "  - {drug: cytarabine, dose: 30 mg, days: 2, route: intrathecal}\n"
+    )
+    path = small_regimen(tmp_path, "it.yaml", lines)
+    p = run("regimens", "validate", str(path))
+    assert p.returncode == 1 and "Traceback" not in p.stderr, p.stderr
+    said = " ".join((p.stdout + p.stderr).split())
+    for where, drug in (("t line 1", "epirubicin IT"), ("t line 2", "cisplatin intrathecal"),
+                        ("t line 3", "bortezomib IT"), ("t line 5", "gemcitabine IT")):  # fmt: skip
+        assert (
+            f"critical ROUTE_INTRATHECAL_NOT_LABELLED: {drug} ({where}): IT is not a route" in said
+        )
+    assert "warning ROUTE_NOT_LABELLED: thiotepa IT (t line 4)" in said
+    assert "a list the drug data marks unverified" in said
+    assert "warning ROUTE_NOT_LABELLED: epirubicin PO (t line 6): PO is not a route" in said
+    assert "methotrexate" not in said and "cytarabine" not in said
+    p = run("plan", str(path), "--bsa", "1.8", "--start", "2027-01-04", "--format", "json")
+    assert p.returncode == 1, p.stderr
+    found = {(w["code"], w["severity"], w["drug"]) for w in json.loads(p.stdout)["warnings"]
+             if w["code"].startswith("ROUTE_")}  # fmt: skip
+    assert found == {
+        ("ROUTE_INTRATHECAL_NOT_LABELLED", "critical", "epirubicin"),
+        ("ROUTE_INTRATHECAL_NOT_LABELLED", "critical", "cisplatin"),
+        ("ROUTE_INTRATHECAL_NOT_LABELLED", "critical", "bortezomib"),
+        ("ROUTE_INTRATHECAL_NOT_LABELLED", "critical", "gemcitabine"),
+        ("ROUTE_NOT_LABELLED", "warning", "thiotepa"),
+        ("ROUTE_NOT_LABELLED", "warning", "epirubicin"),
+    }
+
+
+def test_every_library_regimen_is_given_by_its_labels_routes(run) -> None:
+    """Each regimen of the library validates and plans for a typical adult without a route
+    warning: every line's route is one its drug's labels give."""
+    p = run("regimens", "validate", str(ROOT / "regimens"))
+    assert "ROUTE_" not in p.stdout + p.stderr
+    for regimen in rg.library_ids():
+        p = run("plan", regimen, "--height", "175cm", "--weight", "70kg", "--age", "50",
+                "--sex", "female", "--scr", "0.9mg/dL", "--start", "2027-01-04", "--format", "json")  # fmt: skip
+        assert p.returncode in (0, 1), p.stderr
+        codes = {w["code"] for w in json.loads(p.stdout)["warnings"]}
+        assert not {c for c in codes if c.startswith("ROUTE_")}, (regimen, codes)
+
+
 def test_a_route_is_one_known_route_exactly_never_a_text_holding_iv(run, tmp_path: Path) -> None:
     """'IV/IT', 'IT (not IV)' and 'intrathecal, flush IV line' were read as IV (any text holding
     the word iv): intrathecal vincristine passed the IV-only guard, planned and released. A

@@ -1252,3 +1252,102 @@ def test_an_order_lines_route_is_read_as_a_regimens(run, tmp_path: Path) -> None
     assert p.returncode == 2, p.stdout
     assert "o.yaml:6: lines[0].route: route 'IV/IT' names more than one route" in p.stderr
     assert "o.yaml:7: lines[1].route: route 'give IV' is not a route dosecalc knows" in p.stderr
+
+
+# ---------------------------------------------------------------- a route the label does not give
+
+
+EPI_IT = (
+    "id: epi-it\nname: epirubicin intrathecal\ncycle_length_days: 21\nsources: [x]\n"
+    "drugs:\n  - {drug: epirubicin, dose: 10 mg, days: 1, route: IT}\n"
+)
+
+
+def test_an_order_giving_epirubicin_intrathecally_is_held_for_the_pharmacist(
+    cli, tmp_path: Path
+) -> None:
+    """An order of epirubicin IT, matching a regimen file that gives it IT, was released with
+    notes (exit 0): no rule knew which routes a drug's label gives, only the vinca alkaloids'.
+    It is held (ROUTE_INTRATHECAL_NOT_LABELLED, critical); the order's own acknowledgement does
+    not release it, the verifying pharmacist's does. The same line written as a FHIR bundle
+    (plan --format fhir, read back) is held the same way."""
+    write(tmp_path, "epi-it.yaml", EPI_IT)
+    order = {"regimen": str(tmp_path / "epi-it.yaml"), "cycle": 1, "start": START.isoformat(),
+             "lines": [{"drug": "epirubicin", "dose": "10 mg", "day": 1, "route": "IT"}],
+             "acknowledged": [{"code": "ROUTE_INTRATHECAL_NOT_LABELLED", "drug": "epirubicin",
+                               "reason": "our protocol", "by": "Dr A"}]}  # fmt: skip
+    path = save(tmp_path, order)
+    code, data = verify_json(cli, path, *PATIENT)
+    assert code == 1 and data["verdict"] == "hold"
+    held = [w for w in data["warnings"] if w["code"] == "ROUTE_INTRATHECAL_NOT_LABELLED"]
+    assert [(w["severity"], w["drug"], w["day"]) for w in held] == [("critical", "epirubicin", 1)]
+    assert "IT is not a route its label gives (IV only" in held[0]["message"]
+    assert "ORDER_ACKNOWLEDGEMENT_NOT_ALLOWED" in codes(data)
+    code, data = verify_json(cli, path, *PATIENT, "--acknowledge",
+                             "ROUTE_INTRATHECAL_NOT_LABELLED:epirubicin=protocol X",
+                             "--by", "A. Pharmacist")  # fmt: skip
+    assert "ROUTE_INTRATHECAL_NOT_LABELLED" not in codes(data, "critical")
+    assert "ROUTE_INTRATHECAL_NOT_LABELLED" in codes(data, "warning")  # named, never dropped
+    # the order written as FHIR: the same line, the same hold
+    code, out, _ = cli("plan", str(tmp_path / "epi-it.yaml"), *PATIENT, "--start",
+                       START.isoformat(), "--format", "fhir")  # fmt: skip
+    assert code == 1
+    bundle = write(tmp_path, "epi-it.json", out)
+    code, data = verify_json(cli, bundle, *PATIENT, "--regimen", str(tmp_path / "epi-it.yaml"))
+    assert code == 1 and data["verdict"] == "hold"
+    assert "ROUTE_INTRATHECAL_NOT_LABELLED" in codes(data, "critical")
+
+
+def test_an_order_line_by_an_unlabelled_route_is_named_a_labelled_one_is_not(
+    cli, tmp_path: Path
+) -> None:
+    """Against ec (epirubicin IV): an order's epirubicin IT is a route mismatch and a route its
+    label does not give (both critical); its epirubicin PO a warning the prescriber
+    acknowledges. The clean ec order, intrathecal methotrexate and cytarabine, and the
+    antiemetics by their labelled routes, get no route warning."""
+    bad = ec_order()
+    bad["lines"][0]["route"] = "intrathecal"
+    code, data = verify_json(cli, save(tmp_path, bad), *PATIENT)
+    assert code == 1
+    assert {"ORDER_ROUTE_MISMATCH", "ROUTE_INTRATHECAL_NOT_LABELLED"} <= codes(data, "critical")
+    oral = ec_order()
+    oral["lines"][0]["route"] = "PO"
+    oral["acknowledged"] = [{"code": "ORDER_ROUTE_MISMATCH", "drug": "epirubicin",
+                             "reason": "x", "by": "Dr A"}]  # fmt: skip
+    code, data = verify_json(cli, save(tmp_path, oral), *PATIENT)
+    named = [w for w in data["warnings"] if w["code"] == "ROUTE_NOT_LABELLED"]
+    assert [(w["severity"], w["drug"]) for w in named] == [("warning", "epirubicin")]
+    code, data = verify_json(cli, save(tmp_path, ec_order()), *PATIENT)
+    assert not {c for c in codes(data) if c.startswith("ROUTE_")}
+    write(tmp_path, "it.yaml", "id: it\nname: triple IT\ncycle_length_days: 21\nsources: [x]\n"
+          "drugs:\n  - {drug: methotrexate, dose: 12 mg, days: 1, route: IT}\n"
+          "  - {drug: cytarabine, dose: 30 mg, days: 1, route: intrathecal}\n")  # fmt: skip
+    order = {"regimen": str(tmp_path / "it.yaml"), "cycle": 1, "start": START.isoformat(),
+             "lines": [{"drug": "methotrexate", "dose": "12 mg", "day": 1, "route": "IT"},
+                       {"drug": "cytarabine", "dose": "30 mg", "day": 1, "route": "i.t."},
+                       {"drug": "ondansetron", "dose": "8 mg", "day": 1, "route": "PO"}]}  # fmt: skip
+    code, data = verify_json(cli, save(tmp_path, order), *PATIENT)
+    assert not {c for c in codes(data) if c.startswith("ROUTE_")}, data["warnings"]
+    assert [ln["status"] for ln in data["lines"]][:2] == ["ok", "ok"]
+
+
+def test_an_antiemetic_given_intrathecally_is_held(cli, tmp_path: Path) -> None:
+    """An ec order's ondansetron or dexamethasone line written IT (premedication, a line the
+    regimen does not dose) was a warning only, their labels' routes being unverified, and the
+    order was released with notes. Their injections' labels give IV and IM (ondansetron) and
+    IV, IM and local injection (dexamethasone): intrathecally each is held for the pharmacist."""
+    order = ec_order()
+    order["lines"] += [{"drug": "ondansetron", "dose": "8 mg", "day": 1, "route": "IT"},
+                       {"drug": "dexamethasone", "dose": "12 mg", "day": 1, "route": "IT"}]  # fmt: skip
+    code, data = verify_json(cli, save(tmp_path, order), *PATIENT)
+    assert code == 1 and data["verdict"] == "hold"
+    held = {
+        w["drug"]
+        for w in data["warnings"]
+        if w["code"] == "ROUTE_INTRATHECAL_NOT_LABELLED" and w["severity"] == "critical"
+    }
+    assert held == {"ondansetron", "dexamethasone"}
+    order["lines"][-2:] = [{"drug": "ondansetron", "dose": "8 mg", "day": 1, "route": "IM"},
+                           {"drug": "dexamethasone", "dose": "12 mg", "day": 1, "route": "PO"}]  # fmt: skip
+    code, data = verify_json(cli, save(tmp_path, order), *PATIENT)
+    assert not {c for c in codes(data) if c.startswith("ROUTE_")}, data["warnings"]

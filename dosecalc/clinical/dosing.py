@@ -652,6 +652,18 @@ def unit_alerts(regimen: Regimen) -> list[Alert]:
     return out
 
 
+def route_alerts(regimen: Regimen) -> list[Alert]:
+    """ROUTE_INTRATHECAL_NOT_LABELLED (critical) and ROUTE_NOT_LABELLED (warning): a line given
+    by a route its drug's labels do not give (drugs.route_alert, the one judgement an order's
+    lines get too); a line without a route is given by its drug's own, always labelled."""
+    out: list[Alert] = []
+    for i, o in enumerate(regimen.drugs):
+        alert = drugs.route_alert(o.drug, o.default_route, f"{regimen.id} line {i + 1}")
+        if alert is not None:
+            out.append(alert)
+    return out
+
+
 def regimen_guard_alerts(regimen: Regimen, policy: Policy) -> list[Alert]:
     """What the single-dose guard finds in a regimen as written, without a patient (regimens
     validate): each line's own dose (a child's rule, a reduction or an organ band lowers it

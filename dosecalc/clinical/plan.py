@@ -27,6 +27,7 @@ from dosecalc.clinical.dosing import (
     held_to,
     modification_for,
     relative,
+    route_alerts,
     unit_alerts,
     usual_maximum_alert,
     usual_maximum_excess,
@@ -502,7 +503,7 @@ def regimen_alerts(regimen: Regimen, today: date | None = None) -> list[Alert]:
         Alert(INFO, "REGIMEN_ASSUMPTION", f"{regimen.id}: assumed: {text}")
         for text in regimen.assumptions
     ]
-    return out + regimen_gaps(regimen) + unit_alerts(regimen)
+    return out + regimen_gaps(regimen) + unit_alerts(regimen) + route_alerts(regimen)
 
 
 def _gives(d: Dose) -> str:

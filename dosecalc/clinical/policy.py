@@ -195,7 +195,8 @@ def _option_name(name: str, item: Any) -> str:
 # passed, a dose the order leaves out, a cycle the regimen does not have (the pharmacist tier of
 # verify.acknowledge, docs/policy.md).
 # A dose at twice the recomputed one or more, or a tenth or less (a unit or decimal slip), each
-# within 10 % (1.8 ×, 0.11 ×), a route the drug's label calls fatal and a dosed supportive line
+# within 10 % (1.8 ×, 0.11 ×), a route the drug's label calls fatal, intrathecal use its label
+# does not give (ROUTE_INTRATHECAL_NOT_LABELLED) and a dosed supportive line
 # left out (ORDER_SUPPORTIVE_MISSING of mesna), are held to the same rule by verify itself
 # (verify.pharmacist_only).
 PHARMACIST_ONLY = ("CUMULATIVE_LIMIT_EXCEEDED", "ORDER_LINE_MISSING", "ORDER_CYCLE_UNKNOWN")
@@ -481,7 +482,8 @@ SETTINGS: dict[str, Setting] = {
             "dosecalc's tiers: an order may not acknowledge a lifetime limit passed, a dose it "
             "leaves out or a cycle the regimen does not have (nor a dose at 2 × the recomputed "
             "one or more, or a tenth or less, each within 10 %: 1.8 ×, 0.11 ×, nor a route the "
-            "drug's label calls fatal, nor a dosed supportive line left out); only the verifying "
+            "drug's label calls fatal, nor a drug given intrathecally that its label does not "
+            "give so, nor a dosed supportive line left out); only the verifying "
             "pharmacist may, with verify "
             "--acknowledge and --by",
             _tiers,

@@ -281,9 +281,11 @@ def verify(
     # ceilings' alerts, and the total a LIFETIME_EXPOSURE_UNKNOWN names
     ceiling = set(expected_plan.result.alerts)
     unknown = "LIFETIME_EXPOSURE_UNKNOWN"
-    warnings = [w for w in expected_plan.warnings if w not in ceiling and w.code != unknown]
+    # the routes are judged as ordered (each line's, _route_alerts), not the regimen's lines
+    skip = {unknown, drugs.ROUTE_IT_CODE, drugs.ROUTE_CODE}
+    warnings = [w for w in expected_plan.warnings if w not in ceiling and w.code not in skip]
     warnings += [w for w in given.warnings if w.code == unknown]
-    warnings += given.result.alerts + line_alerts
+    warnings += given.result.alerts + line_alerts + _route_alerts(order, checks)
     warnings += _guards(checks, expected_plan, patient)
     warnings += _day_totals(checks, expected_plan, patient)
     warnings += _order_alerts(order, regimen, patient, policy, patient_from, order_bsa_m2, today)
@@ -826,6 +828,19 @@ def _ordered_dose(c: LineCheck) -> Dose:
     return _flat(c.line, infusion, route)
 
 
+def _route_alert(order: Order, c: LineCheck) -> Alert | None:
+    """A line's route against its drug's labels (drugs.route_alert, as a regimen's line is
+    judged): the route as ordered, else the regimen line's it matches, else the drug's own."""
+    route = _ordered_dose(c).route
+    where = {k: v for k, v in _where(order, c.line.day, None).items() if k != "drug"}
+    return drugs.route_alert(c.line.drug, route, c.line.where, **where)
+
+
+def _route_alerts(order: Order, checks: list[LineCheck]) -> list[Alert]:
+    """ROUTE_INTRATHECAL_NOT_LABELLED and ROUTE_NOT_LABELLED of the order's lines."""
+    return [a for c in checks if (a := _route_alert(order, c)) is not None]
+
+
 def _guards(checks: list[LineCheck], plan: Plan, patient: Patient) -> list[Alert]:
     """The single-dose guard on each dose as ordered, where the plan's own dose passed it."""
     flagged = _guarded(plan)
@@ -1171,7 +1186,8 @@ def pharmacist_only(checks: list[LineCheck], missing: Sequence[Administration] =
     the policy says of their code, each with why: a dose deviation :func:`dose_slip` names, and a
     route mismatch to a route the drug's label calls fatal (drugs.wrong_route: vincristine
     intrathecal), a never event no prescriber's acknowledgement releases, also on a line of a
-    drug the regimen does not give (ORDER_LINE_UNEXPECTED); and a dosed supportive
+    drug the regimen does not give (ORDER_LINE_UNEXPECTED), and a drug given intrathecally that
+    its labels do not give so (ROUTE_INTRATHECAL_NOT_LABELLED: epirubicin IT); and a dosed supportive
     line left out (mesna, leucovorin rescue: ORDER_SUPPORTIVE_MISSING), a dose left out as an
     ORDER_LINE_MISSING is, whatever the policy says. Two lines of one drug and day (a bolus and
     an infusion): either one makes it the pharmacist's."""
@@ -1186,6 +1202,11 @@ def pharmacist_only(checks: list[LineCheck], missing: Sequence[Administration] =
             code = "ORDER_ROUTE_MISMATCH" if c.status == WRONG_ROUTE else "ORDER_LINE_UNEXPECTED"
             route = f"{ln.drug} {ln.route}, a route its label calls fatal"
             out.setdefault((code, ln.drug, ln.day), route)
+        judged = drugs.route_alert(ln.drug, _ordered_dose(c).route, ln.where)
+        if judged is not None and judged.code == drugs.ROUTE_IT_CODE:
+            # intrathecal, a route the drug's (verified) labels do not give: as a fatal route
+            it = f"{ln.drug} intrathecally, a route its label does not give"
+            out.setdefault((drugs.ROUTE_IT_CODE, ln.drug, ln.day), it)
     for a in missing:
         if a.dose.serves:
             left = f"a dose of {a.dose.drug} left out, as ORDER_LINE_MISSING"

@@ -24,9 +24,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from dosecalc.base.alerts import CRITICAL, WARNING, Alert
 
 DATA = Path(__file__).with_name("drugs.yaml")
 
@@ -153,6 +155,27 @@ class RouteOnly(_Strict):
     source: str = Field(min_length=1)
 
 
+class LabelledRoutes(_Strict):
+    """The routes (of IV, PO, SC, IM, IT) the drug's labels give, with their source: a line by
+    another route is named (route_alert), intrathecally a critical where the list is verified."""
+
+    routes: tuple[str, ...] = Field(min_length=1)
+    source: str = Field(min_length=1)
+    verified: bool
+    note: str | None = None
+
+    @field_validator("routes")
+    @classmethod
+    def _known(cls, routes: tuple[str, ...]) -> tuple[str, ...]:
+        """Each one route exactly as route_key names it (IV, PO, SC, IM, IT), once."""
+        for key in routes:
+            if key not in ROUTES:
+                raise ValueError(f"labelled_routes: '{key}' is not one of {', '.join(ROUTES)}")
+        if len(set(routes)) != len(routes):
+            raise ValueError("labelled_routes: name each route once")
+        return routes
+
+
 class Drug(_Strict):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9 -]*$")
     drug_class: str = Field(alias="class", min_length=1)
@@ -163,7 +186,20 @@ class Drug(_Strict):
     tall_man: str | None = None
     max_single_dose: SingleDoseGuard | None = None
     route_only: RouteOnly | None = None
+    labelled_routes: LabelledRoutes
     note: str | None = None
+
+    @model_validator(mode="after")
+    def _routes_labelled(self) -> Drug:
+        """The default route, and a route_only's, are among the routes the labels give."""
+        given = set(self.labelled_routes.routes)
+        for route in (self.route, *(self.route_only.routes if self.route_only else ())):
+            if route not in given:
+                raise ValueError(
+                    f"{self.name}: route {route} is not among its labelled_routes "
+                    f"({', '.join(self.labelled_routes.routes)})"
+                )
+        return self
 
     @property
     def display(self) -> str:
@@ -522,4 +558,44 @@ def wrong_route(drug: str, route: str) -> str | None:
     return (
         f"{drug} is given {allowed} only, fatal by any other route ({only.source}); route "
         f"'{route}' is never used for it"
+    )
+
+
+INTRATHECAL = "IT"
+ROUTE_IT_CODE, ROUTE_CODE = "ROUTE_INTRATHECAL_NOT_LABELLED", "ROUTE_NOT_LABELLED"
+
+
+def route_alert(drug: str, route: str, where: str, **at: Any) -> Alert | None:
+    """The one judgement of a line's route against the routes ``drug``'s labels give
+    (``labelled_routes``), for a regimen's line and an order's alike: None where the label gives
+    it (or where :func:`wrong_route` already refuses it as fatal); intrathecally, where the drug
+    data's list is verified, ROUTE_INTRATHECAL_NOT_LABELLED (critical: a drug made for another
+    route given into the spinal fluid can kill); any other route, or intrathecally by a list
+    still unverified, ROUTE_NOT_LABELLED (warning: the prescriber's decision, to acknowledge).
+    ``where`` names the line ('ec line 1', 'order.yaml:12'); ``at``: the Alert's day, cycle."""
+    d = lookup(drug)
+    key = route_key(route)
+    labelled = d.labelled_routes
+    if key in labelled.routes or wrong_route(drug, route) is not None:
+        return None
+    gives = " and ".join(labelled.routes)
+    unverified = "" if labelled.verified else ", a list the drug data marks unverified"
+    said = f"{d.name} {route} ({where}): {key} is not a route its label gives ({gives} only"
+    said += f"{unverified}: {labelled.source})"
+    if key == INTRATHECAL and labelled.verified:
+        return Alert(
+            CRITICAL,
+            ROUTE_IT_CODE,
+            f"{said}. A drug made for another route given intrathecally can be fatal: confirm with "
+            "the prescriber that intrathecal is meant and which protocol gives it; only the "
+            "verifying pharmacist may release it",
+            drug=d.name,
+            **at,
+        )
+    return Alert(
+        WARNING,
+        ROUTE_CODE,
+        f"{said}: the prescriber must confirm that {key} is meant (acknowledge {ROUTE_CODE})",
+        drug=d.name,
+        **at,
     )

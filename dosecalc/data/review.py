@@ -15,7 +15,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parents[1]  # the package
 REVIEW = HERE / "data" / "REVIEW.md"
-_VALUE_KEYS = ("dose", "value", "factor", "at")
+_VALUE_KEYS = ("dose", "value", "factor", "at", "routes")
 
 # Verified and unverified entries (every mapping with a `verified` flag; a regimen's or example's
 # `unverified:` lines count as unverified) before the third clinical data review (issue 30),
@@ -123,6 +123,8 @@ def _one_line(text: Any) -> str:
 
 def _shown(node: dict[str, Any]) -> str:
     value = next((node[k] for k in _VALUE_KEYS if k in node), None)
+    if isinstance(value, list):  # a drug's labelled routes
+        value = ", ".join(map(str, value))
     if value is not None:
         return f"**{value}**"
     band = [  # an organ-function band: its bounds and action
