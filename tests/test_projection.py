@@ -1,0 +1,52 @@
+"""`check --next`: how many more cycles fit, replayed by hand (the reference case's numbers,
+a child's dosing rules, priors not given) and held to what a plan of those cycles says."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import write
+
+# epirubicin 30 mg/m² a cycle, halved below age 1 (a rule by age, as a child's regimen has)
+INFANT_RULE = """\
+id: infant-epi
+name: "test: epirubicin with an infant rule"
+cycle_length_days: 21
+cycles: 6
+sources: ["test"]
+drugs:
+  - drug: epirubicin
+    dose: 30 mg/m2
+    days: 1
+    route: IV
+    rules:
+      - when: {age_below: 1}
+        percent: 50
+        source: "test"
+"""
+
+
+def _next(run, *args: str) -> dict:
+    p = run("check", *args, "--format", "json")
+    assert p.returncode in (0, 1), p.stderr
+    return json.loads(p.stdout)["next"]
+
+
+def test_next_follows_a_rule_by_age_that_ends(run, tmp_path: Path) -> None:
+    """An infant of 0.5 years on 21-day cycles is 1 on the day 1 of cycle 10 (day 189): cycles
+    1-9 give 15 mg/m² (the rule's 50 %), from cycle 10 on 30 mg/m². From a prior 800 mg/m²:
+    800 + 9 x 15 = 935, then 965, 995, 1,025 at cycle 12: 11 cycles fit within the 1,000 mg/m²
+    limit, not 13 (every cycle at the infant's dose); the threshold (900) is reached at cycle 7
+    (905): 6 fit below it. A plan of the same cycles says the same."""
+    regimen = write(tmp_path, "infant.yaml", INFANT_RULE)
+    patient = ("--age", "0.5", "--bsa", "0.35")
+    nxt = _next(run, "--prior", "epirubicin=800mg/m2", "--next", str(regimen), *patient)
+    assert (nxt["cycles_within_threshold"], nxt["cycles_within_limit"]) == (6, 11)
+    p = run("check", "--prior", "epirubicin=800mg/m2", "--next", str(regimen), *patient,
+            "--cycles", "12")  # fmt: skip
+    assert p.returncode == 1 and "NEXT_EXCEEDS_LIMIT" in p.stdout
+    plan = run("plan", str(regimen), "--prior", "epirubicin=800mg/m2", *patient, "--cycles",
+               "16", "--start", "2026-12-07", "--format", "json")  # fmt: skip
+    [projection] = json.loads(plan.stdout)["projection"]
+    assert (projection["cycles_within_threshold"], projection["cycles_within_limit"]) == (6, 11)
