@@ -50,3 +50,13 @@ def test_next_follows_a_rule_by_age_that_ends(run, tmp_path: Path) -> None:
                "16", "--start", "2026-12-07", "--format", "json")  # fmt: skip
     [projection] = json.loads(plan.stdout)["projection"]
     assert (projection["cycles_within_threshold"], projection["cycles_within_limit"]) == (6, 11)
+
+
+def test_next_without_a_bsa_does_not_skip_a_childs_rule(run, tmp_path: Path) -> None:
+    """Without a BSA, the cycles of an order with rules for children were counted at the
+    order's own 30 mg/m² (the infant's 15 ignored): 3 and 6 cycles, where 6 and 11 fit. The
+    rule may follow the BSA, the weight or the age of each cycle: the BSA is asked for."""
+    regimen = write(tmp_path, "infant.yaml", INFANT_RULE)
+    p = run("check", "--prior", "epirubicin=800mg/m2", "--next", str(regimen), "--age", "0.5")
+    assert p.returncode == 2, p.stdout
+    assert "needs the patient's BSA" in p.stderr and "--bsa" in p.stderr

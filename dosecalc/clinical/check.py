@@ -203,7 +203,8 @@ def next_cycles(
 
     Without a BSA this is still exact where the BSA cancels out: a per-m² dose without a cap or
     rounding adds its protocol amount to a per-m² total, and a flat dose adds itself to an
-    absolute one. Anything else needs the BSA and says so.
+    absolute one. Anything else (an order with rules for children too) needs the BSA and says
+    so.
     """
     from dataclasses import replace
 
@@ -226,8 +227,9 @@ def next_cycles(
                 continue
             spec = o.per_day
             per_m2 = cumulative.tracking_unit(o.drug, book).endswith("/m2")
-            exact = (
+            exact = (  # a rule (a child's) may follow the BSA, weight or age of each cycle
                 o.max_dose is None
+                and not o.rules
                 and policy["rounding.method"] == "none"
                 and ((spec.basis == "bsa" and per_m2) or (spec.basis == "flat" and not per_m2))
             )
@@ -235,7 +237,8 @@ def next_cycles(
                 raise fail(
                     "--next",
                     f"to fit {regimen.id}{' for patient ' + who if who else ''}, "
-                    f"{o.drug} ({spec.describe()}) needs the patient's BSA: give --bsa (or "
+                    f"{o.drug} ({spec.describe()}{', and rules by the patient' if o.rules else ''})"
+                    " needs the patient's BSA: give --bsa (or "
                     "--height and --weight), or bsa_m2 in the history",
                 )
             found = (
