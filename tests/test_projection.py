@@ -60,3 +60,20 @@ def test_next_without_a_bsa_does_not_skip_a_childs_rule(run, tmp_path: Path) -> 
     p = run("check", "--prior", "epirubicin=800mg/m2", "--next", str(regimen), "--age", "0.5")
     assert p.returncode == 2, p.stdout
     assert "needs the patient's BSA" in p.stderr and "--bsa" in p.stderr
+
+
+def test_next_names_a_prior_not_given_instead_of_counting_it_as_zero(run) -> None:
+    """``--prior epirubicin=0mg/m2 --next abvd``: nobody said what doxorubicin or bleomycin the
+    patient had, yet '8 more cycles fit' counted both from zero without a word. The cycles that
+    fit are still counted (ABVD: doxorubicin 50 mg/m² a cycle, 450 / 50 = 9, so 8 below the
+    threshold; 550 / 50 = 11 within the limit), and each total whose prior is unknown is named;
+    the epirubicin said to be none is not."""
+    p = run("check", "--prior", "epirubicin=0mg/m2", "--next", "abvd", "--bsa", "1.8",
+            "--format", "json")  # fmt: skip
+    out = json.loads(p.stdout)
+    assert (out["next"]["cycles_within_threshold"], out["next"]["cycles_within_limit"]) == (8, 11)
+    unknown = {w["drug"] for w in out["warnings"] if w["code"] == "LIFETIME_EXPOSURE_UNKNOWN"}
+    assert unknown == {"doxorubicin", "bleomycin", "doxorubicin equivalent"}
+    said = run("check", "--prior", "doxorubicin=0mg/m2", "--prior", "bleomycin=0units",
+               "--next", "abvd", "--bsa", "1.8", "--format", "json")  # fmt: skip
+    assert "LIFETIME_EXPOSURE_UNKNOWN" not in said.stdout
