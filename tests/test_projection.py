@@ -77,3 +77,19 @@ def test_next_names_a_prior_not_given_instead_of_counting_it_as_zero(run) -> Non
     said = run("check", "--prior", "doxorubicin=0mg/m2", "--prior", "bleomycin=0units",
                "--next", "abvd", "--bsa", "1.8", "--format", "json")  # fmt: skip
     assert "LIFETIME_EXPOSURE_UNKNOWN" not in said.stdout
+
+
+def test_next_says_when_the_table_leaves_its_anthracycline_out(run, tmp_path: Path) -> None:
+    """IGHG 2025 gives no factor for epirubicin: the cycles of DDP+EPI add nothing to the
+    doxorubicin equivalent (daunorubicin 300 mg/m² x 0.6 = 180 stays 180), which a plan of them
+    says (EQUIVALENCE_NOT_AVAILABLE) and check --next did not: its projection left epirubicin
+    out of the combined total without a word."""
+    history = write(tmp_path, "h.csv", "date,drug,dose,unit\n2020-03-02,daunorubicin,300,mg/m2\n")
+    p = run("check", "--history", str(history), "--next", "ddp-epi", "--equivalence",
+            "ighg-2025", "--age", "30", "--format", "json")  # fmt: skip
+    out = json.loads(p.stdout)
+    [eq] = [t for t in out["cumulative"] if t["drug"] == "doxorubicin equivalent"]
+    assert eq["total"] == 180
+    left_out = [w for w in out["warnings"] if w["code"] == "EQUIVALENCE_NOT_AVAILABLE"]
+    assert [w["drug"] for w in left_out] == ["epirubicin"]
+    assert (out["next"]["cycles_within_threshold"], out["next"]["cycles_within_limit"]) == (17, 20)

@@ -426,6 +426,12 @@ def _check(
             ahead = cumulative.evaluate_items(
                 items, make_event, book, factors, table, options, extra
             )
+            # a drug of the regimen that the table leaves out of the doxorubicin equivalent adds
+            # nothing to it in the cycles that fit: said, as a plan of those cycles says it
+            alerts += [
+                a for a in ahead.alerts
+                if a.code == "EQUIVALENCE_NOT_AVAILABLE" and a not in result.alerts
+            ]  # fmt: skip
         prior = {t.drug: t.total for t in ahead.totals}
         eq = ahead.equivalence if cumulative.EQUIVALENT in ahead.ceilings else None
         fits = cumulative.cycles_fit(prior, cumulative.repeat_last(cycles), ahead.ceilings, eq)
