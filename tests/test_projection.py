@@ -93,3 +93,13 @@ def test_next_says_when_the_table_leaves_its_anthracycline_out(run, tmp_path: Pa
     left_out = [w for w in out["warnings"] if w["code"] == "EQUIVALENCE_NOT_AVAILABLE"]
     assert [w["drug"] for w in left_out] == ["epirubicin"]
     assert (out["next"]["cycles_within_threshold"], out["next"]["cycles_within_limit"]) == (17, 20)
+
+
+def test_next_is_not_dropped_from_a_csv(run, tmp_path: Path) -> None:
+    """The CSV of a check holds the totals only: ``--next ddp-epi --cycles 6 --format csv``
+    printed the totals, and the answer asked for (and its NEXT_EXCEEDS_LIMIT: 800 + 6 x 50 =
+    1,100 mg/m²) was nowhere in it. Refused, naming the formats that hold it."""
+    p = run("check", "--prior", "epirubicin=800mg/m2", "--next", "ddp-epi", "--cycles", "6",
+            "--format", "csv")  # fmt: skip
+    assert p.returncode == 2 and p.stdout == ""
+    assert "--next" in p.stderr and "--format json" in p.stderr
