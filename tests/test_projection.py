@@ -103,3 +103,32 @@ def test_next_is_not_dropped_from_a_csv(run, tmp_path: Path) -> None:
             "--format", "csv")  # fmt: skip
     assert p.returncode == 2 and p.stdout == ""
     assert "--next" in p.stderr and "--format json" in p.stderr
+
+
+def test_a_plan_does_not_count_a_dose_of_the_history_twice(run, tmp_path: Path) -> None:
+    """The history holds DIA cycle 1's epirubicin (40 mg/m² on 1-3 December) and the plan starts
+    cycle 1 on 1 December: the plan counted those three doses again (epirubicin 120 prior + 240
+    planned = 360 mg/m², where 240 were given or planned). Refused, naming the rows; with
+    --actual-dates the history's cycle 1 counts once (120 + 120 = 240)."""
+    rows = "".join(f"2026-12-0{d},epirubicin,40,mg/m2,dia,1,{d}\n" for d in (1, 2, 3))
+    history = write(tmp_path, "h.csv", "date,drug,dose,unit,regimen,cycle,day\n" + rows)
+    plan = ("plan", "dia", "--bsa", "1.8", "--start", "2026-12-01", "--history", str(history))
+    p = run(*plan)
+    assert p.returncode == 2 and p.stdout == ""
+    assert "h.csv:2: epirubicin 40 mg/m² on 2026-12-01 is in the history" in p.stderr
+    assert "h.csv:4:" in p.stderr and "--actual-dates" in p.stderr
+    dated = run(*plan, "--actual-dates", "--format", "json")
+    [epi] = [t for t in json.loads(dated.stdout)["cumulative"] if t["drug"] == "epirubicin"]
+    assert (epi["prior"], epi["planned"], epi["total"]) == (120, 120, 240)
+
+
+def test_a_course_does_not_count_the_reference_case_history_twice(run, tmp_path: Path) -> None:
+    """The reference course planned over its own history (DIA cycle 1's epirubicin, in mg at the
+    BSA of each day, 1.85 m²): each dose counted twice. Refused, naming the first row."""
+    rows = "".join(f"2018-09-{19 + d},epirubicin,74,mg,1.85\n" for d in range(3))
+    history = write(tmp_path, "h.csv", "date,drug,dose,unit,bsa_m2\n" + rows)
+    course = Path(__file__).resolve().parents[1] / "examples" / "chen-2023-pelvic-osteosarcoma.yaml"
+    p = run("plan", str(course), "--history", str(history))
+    assert p.returncode == 2
+    assert "h.csv:2: epirubicin 74 mg on 2018-09-19 is in the history" in p.stderr
+    assert "start that phase after them in the course file" in p.stderr

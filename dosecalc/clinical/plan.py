@@ -15,7 +15,7 @@ from typing import Any
 from dosecalc import __version__
 from dosecalc.base import clock
 from dosecalc.base.alerts import CRITICAL, INFO, WARNING, Alert
-from dosecalc.base.errors import fail
+from dosecalc.base.errors import Problem, capped, fail
 from dosecalc.base.numbers import age_text, fmt, runs
 from dosecalc.clinical import cumulative
 from dosecalc.clinical.cumulative import Event, Fit, Total
@@ -37,6 +37,7 @@ from dosecalc.clinical.schedule import Administration, cycle_start, cycle_starts
 from dosecalc.clinical.supportive import regimen_gaps
 from dosecalc.data import drugs
 from dosecalc.data.ceilings import RiskFactors
+from dosecalc.data.ceilings import book as ceilings_book
 from dosecalc.data.drugs import NameRead
 from dosecalc.data.records import Row
 from dosecalc.data.regimen import MAX_CYCLES, Regimen
@@ -555,6 +556,57 @@ def plan_events(
         )
         out.append(Event(d.drug, amount, True, a.date, a.phase, a.cycle, a.day))
     return out
+
+
+def given_twice(
+    administrations: Sequence[Administration],
+    history: Sequence[Row],
+    bsa_m2: float,
+    course: bool = False,
+) -> list[Problem]:
+    """Planned administrations that a history row (or a ledger record) already holds: the same
+    drug on the same day in amounts that are one dose (the rule that refuses a history row
+    repeating another, cumulative.same_administration, the row's BSA else the plan's that day).
+    Counted again, the dose would reach its lifetime total twice: a problem per row (the first
+    MAX_REPEATS_LISTED, then how many more)."""
+    book = ceilings_book()
+    rows: dict[tuple[date, str], list[Row]] = {}
+    for r in history:
+        if r.date is not None:
+            rows.setdefault((r.date, r.drug), []).append(r)
+    remedy = (
+        "start that phase after them in the course file, or leave the row out"
+        if course
+        else "date the cycles already given from the history with --actual-dates (rows that "
+        "name the regimen, cycle and day), start the plan after them, or leave the row out"
+    )
+    problems: list[Problem] = []
+    found = 0
+    for a in administrations if rows else ():
+        d = a.dose
+        if d.serves is not None:
+            continue
+        per_m2 = cumulative.tracking_unit(d.drug, book).endswith("/m2")
+        for r in rows.get((a.date, d.drug), ()):
+            given = (r.amount, r.per_m2, r.bsa_m2)
+            if r.unit != d.unit or not cumulative.same_administration(
+                given, (d.dose, False, bsa_m2), per_m2
+            ):
+                continue
+            found += 1
+            if len(problems) < cumulative.MAX_REPEATS_LISTED:
+                at = f"phase {a.phase} " if a.phase and a.phase > 1 else ""
+                problems.append(
+                    cumulative.row_problem(
+                        r,
+                        f"{d.drug} {fmt(r.amount)} {r.unit}{'/m²' if r.per_m2 else ''} on "
+                        f"{a.date} is in the history, and this plan gives it that day "
+                        f"({at}cycle {a.cycle} day {a.day}): the same administration would "
+                        f"count twice toward its lifetime total; {remedy}",
+                    )
+                )
+            break
+    return capped(problems, found, "administrations planned twice")
 
 
 def by_cycle(events: Sequence[Event]) -> list[list[Event]]:
