@@ -132,3 +132,23 @@ def test_a_course_does_not_count_the_reference_case_history_twice(run, tmp_path:
     assert p.returncode == 2
     assert "h.csv:2: epirubicin 74 mg on 2018-09-19 is in the history" in p.stderr
     assert "start that phase after them in the course file" in p.stderr
+
+
+def test_next_is_answered_for_every_patient_of_a_history(run, tmp_path: Path) -> None:
+    """A history of two patients with ``--next ddp-epi --cycles 6``: the table was the one-line
+    summary ('2 patients checked: 0 over a threshold, 0 over a limit') and exit 1, the answer for
+    each patient (P1: 800 mg/m², 1 cycle below the threshold, 4 within the limit; P2: 100 mg/m²,
+    15 and 18) and P1's NEXT_EXCEEDS_LIMIT nowhere. Each patient is now printed in full."""
+    history = write(
+        tmp_path,
+        "two.csv",
+        "patient,date,drug,dose,unit\n"
+        "P1,2019-01-05,epirubicin,800,mg/m2\n"
+        "P2,2019-01-05,epirubicin,100,mg/m2\n",
+    )
+    p = run("check", "--history", str(history), "--next", "ddp-epi", "--cycles", "6")
+    assert p.returncode == 1
+    assert "Patient P1" in p.stdout and "Patient P2" in p.stdout
+    assert "4 more full cycles keep every total within its limit" in p.stdout
+    assert "18 more full cycles keep every total within its limit" in p.stdout
+    assert "NEXT_EXCEEDS_LIMIT" in p.stdout

@@ -117,7 +117,8 @@ def _write(outcome: Any, fmt: str, o: dict[str, Any]) -> int:
 
     if isinstance(outcome, Many):
         try:
-            return _many(outcome, fmt, o["details"])
+            # --next is answered per patient: the one-line summary would drop the answer
+            return _many(outcome, fmt, o["details"] or o["next"] is not None)
         finally:
             outcome.close()
     r = outcome.check
