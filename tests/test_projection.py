@@ -152,3 +152,11 @@ def test_next_is_answered_for_every_patient_of_a_history(run, tmp_path: Path) ->
     assert "4 more full cycles keep every total within its limit" in p.stdout
     assert "18 more full cycles keep every total within its limit" in p.stdout
     assert "NEXT_EXCEEDS_LIMIT" in p.stdout
+
+
+def test_next_without_a_bsa_fits_the_reference_case_dia(run) -> None:
+    """DIA's mesna (20 % of the ifosfamide dose) adds to no lifetime total, yet without a BSA
+    'check --prior epirubicin=700mg/m2 --next dia' was refused: mesna 'needs the patient's BSA'.
+    Per m² doses need none: 700 + 120 a cycle is 820 (below 900), 940 (within 1,000), 1,060."""
+    nxt = _next(run, "--prior", "epirubicin=700mg/m2", "--next", "dia")
+    assert (nxt["cycles_within_threshold"], nxt["cycles_within_limit"]) == (1, 2)

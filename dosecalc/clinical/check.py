@@ -223,8 +223,8 @@ def next_cycles(
     for cycle in range(1, n + 1):
         events = []
         for o in regimen.drugs:
-            if not o.given_in(cycle):
-                continue
+            if not o.given_in(cycle) or o.serves is not None:
+                continue  # a supportive line (mesna) adds to no lifetime total (plan_events)
             spec = o.per_day
             per_m2 = cumulative.tracking_unit(o.drug, book).endswith("/m2")
             exact = (  # a rule (a child's) may follow the BSA, weight or age of each cycle
