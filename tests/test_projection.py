@@ -160,3 +160,37 @@ def test_next_without_a_bsa_fits_the_reference_case_dia(run) -> None:
     Per m² doses need none: 700 + 120 a cycle is 820 (below 900), 940 (within 1,000), 1,060."""
     nxt = _next(run, "--prior", "epirubicin=700mg/m2", "--next", "dia")
     assert (nxt["cycles_within_threshold"], nxt["cycles_within_limit"]) == (1, 2)
+
+
+# epirubicin 30 mg/m² in cycles 1-2, 90 in cycles 3-4, 10 from cycle 5: the dose changes by cycle
+BY_CYCLE = """\
+id: epi-by-cycle
+name: "test: epirubicin dose by cycle"
+cycle_length_days: 21
+cycles: 6
+sources: ["test"]
+drugs:
+  - {drug: epirubicin, dose: 30 mg/m2, days: 1, cycles: 1-2, route: IV}
+  - {drug: epirubicin, dose: 90 mg/m2, days: 1, cycles: 3-4, route: IV}
+  - {drug: epirubicin, dose: 10 mg/m2, days: 1, cycles: 5-, route: IV}
+"""
+
+
+def test_a_plan_projects_the_regimens_later_cycles_not_its_last_again(run, tmp_path: Path) -> None:
+    """A plan of 2 cycles of a regimen whose dose changes by cycle, from a prior 700 mg/m²:
+    700 + 30 + 30 + 90 + 90 = 940 at cycle 4, so 3 cycles fit below the 900 mg/m² threshold; then
+    10 a cycle: 1,000 at cycle 10, 1,010 at 11, so 10 within the limit. The projection repeated
+    the plan's last cycle (30 mg/m²) and said 6 fit below the threshold. The same for an infant
+    whose rule ends after the plan's 3 cycles (6 and 11, not 6 and 13). check --next agrees."""
+    regimen = write(tmp_path, "by-cycle.yaml", BY_CYCLE)
+    plan = run("plan", str(regimen), "--prior", "epirubicin=700mg/m2", "--bsa", "1.8",
+               "--cycles", "2", "--start", "2026-12-07", "--format", "json")  # fmt: skip
+    [projection] = json.loads(plan.stdout)["projection"]
+    assert (projection["cycles_within_threshold"], projection["cycles_within_limit"]) == (3, 10)
+    nxt = _next(run, "--prior", "epirubicin=700mg/m2", "--next", str(regimen))
+    assert (nxt["cycles_within_threshold"], nxt["cycles_within_limit"]) == (3, 10)
+    infant = write(tmp_path, "infant.yaml", INFANT_RULE)
+    plan = run("plan", str(infant), "--prior", "epirubicin=800mg/m2", "--age", "0.5", "--bsa",
+               "0.35", "--cycles", "3", "--start", "2026-12-07", "--format", "json")  # fmt: skip
+    [projection] = json.loads(plan.stdout)["projection"]
+    assert (projection["cycles_within_threshold"], projection["cycles_within_limit"]) == (6, 11)

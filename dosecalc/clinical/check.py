@@ -7,7 +7,6 @@ line, else the patient's latest ``bsa_m2`` in the history (and the output says w
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -171,25 +170,6 @@ def bsa_used(described: str) -> Alert:
     return Alert(INFO, "BSA_FROM_HISTORY", f"BSA used: {described}")
 
 
-def pattern_cycles(regimen: Regimen, age_years: float | None = None) -> int:
-    """How many cycles show every distinct cycle of the regimen (after that the last repeats):
-    past every order's ``cycles`` and, for a patient of ``age_years`` today, past the cycle
-    whose day 1 reaches the age a rule by age starts or stops at (the age grows a cycle's
-    length every cycle: an infant's rule ends, and the doses that follow are larger)."""
-    marks = [1]
-    for o in regimen.drugs:
-        if o.cycles is not None:
-            first, last = o.cycles
-            marks += [first, last + 1 if last is not None else first]
-        for r in o.rules if age_years is not None else ():
-            for bound in (r.when.age_below, r.when.age_at_least):
-                if bound is not None and bound.value > age_years:
-                    # day 1 of cycle k is (k - 1) cycle lengths on: one more for the rounding
-                    gap = (bound.value - age_years) * 365.25 / regimen.cycle_length_days
-                    marks.append(min(math.ceil(gap) + 2, cumulative.MAX_PROJECTED_CYCLES))
-    return max(marks)
-
-
 def next_cycles(
     regimen: Regimen,
     patient: Patient,
@@ -209,7 +189,7 @@ def next_cycles(
     from dataclasses import replace
 
     from dosecalc.clinical import pgx
-    from dosecalc.clinical.plan import by_cycle, plan_events, schedule_regimen
+    from dosecalc.clinical.plan import by_cycle, pattern_cycles, plan_events, schedule_regimen
 
     book = ceilings.book()
     n = pattern_cycles(regimen, patient.age_years)
