@@ -194,3 +194,18 @@ def test_a_plan_projects_the_regimens_later_cycles_not_its_last_again(run, tmp_p
                "0.35", "--cycles", "3", "--start", "2026-12-07", "--format", "json")  # fmt: skip
     [projection] = json.loads(plan.stdout)["projection"]
     assert (projection["cycles_within_threshold"], projection["cycles_within_limit"]) == (6, 11)
+
+
+def test_a_course_phase_projects_the_regimens_later_cycles(run, tmp_path: Path) -> None:
+    """The same in a course: a phase of 2 cycles of the by-cycle regimen, from 700 mg/m², has 3
+    cycles below the threshold (not 6) and 10 within the limit."""
+    write(tmp_path, "by-cycle.yaml", BY_CYCLE)
+    course = write(
+        tmp_path,
+        "course.yaml",
+        "course: by-cycle\npatient: {bsa: 1.8, age: 30}\nphases:\n"
+        "  - {regimen: by-cycle.yaml, cycles: 2, start: 2026-12-07}\n",
+    )
+    plan = run("plan", str(course), "--prior", "epirubicin=700mg/m2", "--format", "json")
+    [projection] = json.loads(plan.stdout)["projection"]
+    assert (projection["cycles_within_threshold"], projection["cycles_within_limit"]) == (3, 10)
