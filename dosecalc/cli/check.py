@@ -97,6 +97,14 @@ def _check(o: dict[str, Any]) -> int:
     from dosecalc.workflows.check import run as check_of
 
     fmt = check_format(o["format"], ("table", "json", "csv"))
+    if fmt == "csv" and o["next"] is not None:
+        from dosecalc.base.errors import fail
+
+        raise fail(  # the CSV holds the totals only: the answer to --next would be dropped
+            "--next",
+            "the CSV holds the lifetime totals only, not the cycles that fit or the warnings "
+            "about them: give --format table or --format json with --next",
+        )
     check_targets(o["output"], o["chart"], o["force"])
     with Working("reading and checking the histories"):
         outcome = check_of(CheckRequest.of(o))
@@ -109,7 +117,8 @@ def _write(outcome: Any, fmt: str, o: dict[str, Any]) -> int:
 
     if isinstance(outcome, Many):
         try:
-            return _many(outcome, fmt, o["details"])
+            # --next is answered per patient: the one-line summary would drop the answer
+            return _many(outcome, fmt, o["details"] or o["next"] is not None)
         finally:
             outcome.close()
     r = outcome.check

@@ -170,16 +170,6 @@ def bsa_used(described: str) -> Alert:
     return Alert(INFO, "BSA_FROM_HISTORY", f"BSA used: {described}")
 
 
-def pattern_cycles(regimen: Regimen) -> int:
-    """How many cycles show every distinct cycle of the regimen (after that the last repeats)."""
-    marks = [1]
-    for o in regimen.drugs:
-        if o.cycles is not None:
-            first, last = o.cycles
-            marks += [first, last + 1 if last is not None else first]
-    return max(marks)
-
-
 def next_cycles(
     regimen: Regimen,
     patient: Patient,
@@ -193,15 +183,16 @@ def next_cycles(
 
     Without a BSA this is still exact where the BSA cancels out: a per-m² dose without a cap or
     rounding adds its protocol amount to a per-m² total, and a flat dose adds itself to an
-    absolute one. Anything else needs the BSA and says so.
+    absolute one. Anything else (an order with rules for children too) needs the BSA and says
+    so.
     """
     from dataclasses import replace
 
     from dosecalc.clinical import pgx
-    from dosecalc.clinical.plan import by_cycle, plan_events, schedule_regimen
+    from dosecalc.clinical.plan import by_cycle, pattern_cycles, plan_events, schedule_regimen
 
     book = ceilings.book()
-    n = pattern_cycles(regimen)
+    n = pattern_cycles(regimen, patient.age_years)
     if bsa_m2 is not None:
         person = replace(patient, bsa_m2=bsa_m2)
         administrations, _ = schedule_regimen(
@@ -212,12 +203,13 @@ def next_cycles(
     for cycle in range(1, n + 1):
         events = []
         for o in regimen.drugs:
-            if not o.given_in(cycle):
-                continue
+            if not o.given_in(cycle) or o.serves is not None:
+                continue  # a supportive line (mesna) adds to no lifetime total (plan_events)
             spec = o.per_day
             per_m2 = cumulative.tracking_unit(o.drug, book).endswith("/m2")
-            exact = (
+            exact = (  # a rule (a child's) may follow the BSA, weight or age of each cycle
                 o.max_dose is None
+                and not o.rules
                 and policy["rounding.method"] == "none"
                 and ((spec.basis == "bsa" and per_m2) or (spec.basis == "flat" and not per_m2))
             )
@@ -225,7 +217,8 @@ def next_cycles(
                 raise fail(
                     "--next",
                     f"to fit {regimen.id}{' for patient ' + who if who else ''}, "
-                    f"{o.drug} ({spec.describe()}) needs the patient's BSA: give --bsa (or "
+                    f"{o.drug} ({spec.describe()}{', and rules by the patient' if o.rules else ''})"
+                    " needs the patient's BSA: give --bsa (or "
                     "--height and --weight), or bsa_m2 in the history",
                 )
             found = (
@@ -413,6 +406,12 @@ def _check(
             ahead = cumulative.evaluate_items(
                 items, make_event, book, factors, table, options, extra
             )
+            # a drug of the regimen that the table leaves out of the doxorubicin equivalent adds
+            # nothing to it in the cycles that fit: said, as a plan of those cycles says it
+            alerts += [
+                a for a in ahead.alerts
+                if a.code == "EQUIVALENCE_NOT_AVAILABLE" and a not in result.alerts
+            ]  # fmt: skip
         prior = {t.drug: t.total for t in ahead.totals}
         eq = ahead.equivalence if cumulative.EQUIVALENT in ahead.ceilings else None
         fits = cumulative.cycles_fit(prior, cumulative.repeat_last(cycles), ahead.ceilings, eq)
@@ -499,6 +498,45 @@ def _next_alerts(n: Next) -> list[Alert]:
                 f"{asked} would take {n.threshold_bound_by} to its threshold; "
                 f"{n.cycles_within_threshold} fit below it",
                 drug=n.threshold_bound_by,
+            )
+        )
+    return out
+
+
+def unknown_priors(n: Next, given: frozenset[str], factors: dict[str, float]) -> list[Alert]:
+    """LIFETIME_EXPOSURE_UNKNOWN for each total with a ceiling that the proposed regimen adds
+    to and whose prior exposure nobody gave, when the only prior exposure is ``given`` (the
+    drugs of ``--prior``: no history, no ledger). The cycles that fit count it from zero, which
+    is what a plan says too, in the same words."""
+    out = []
+    for f in n.fits.values():
+        if f.drug == cumulative.EQUIVALENT:
+            agents = {d for d in given | set(n.fits) if d in factors}
+            if agents <= given:
+                continue
+            looked = "not every prior exposure was"
+            counted = "the amounts given with --prior"
+            give = "--prior DRUG=AMOUNT for each anthracycline given before"
+        elif f.drug in given:
+            continue
+        else:
+            looked, counted = "no prior exposure was", "zero"
+            give = f"--prior {f.drug}=AMOUNT; --prior {f.drug}=0{f.unit} says there was none"
+        unit = f.unit.replace("m2", "m²")
+        level = (
+            f"limit of {fmt(f.limit)} {unit}"
+            if f.limit is not None
+            else f"threshold of {fmt(f.threshold)} {unit}"
+        )
+        out.append(
+            Alert(
+                WARNING,
+                "LIFETIME_EXPOSURE_UNKNOWN",
+                f"{f.drug} has a lifetime {level}, and {looked} looked up: the cycles of "
+                f"{n.regimen} that fit count its total from {counted}. Give the patient's "
+                f"history (--history FILE), their ledger (--patient ID) or the amount given "
+                f"elsewhere ({give})",
+                drug=f.drug,
             )
         )
     return out

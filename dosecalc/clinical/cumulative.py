@@ -227,10 +227,13 @@ def _convert(row: Row, target: str, bsa: BsaUse) -> float:
 def _row_error(row: Row, message: str) -> Exception:
     if row.where == "--prior":
         return fail("--prior", message)
+    return FileError(row_problem(row, message))
+
+
+def row_problem(row: Row, message: str) -> Problem:
+    """A problem with a history row (or a ledger record), named by its file:line."""
     file, _, line = row.where.rpartition(":")
-    return FileError(
-        Problem(message, file=file or row.where, line=int(line) if line.isdigit() else None)
-    )
+    return Problem(message, file=file or row.where, line=int(line) if line.isdigit() else None)
 
 
 def from_rows(rows: Iterable[Row], book: CeilingBook, bsa: BsaUse) -> list[Event]:

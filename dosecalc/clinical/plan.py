@@ -7,6 +7,7 @@ This is the API the CLI calls::
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -15,7 +16,7 @@ from typing import Any
 from dosecalc import __version__
 from dosecalc.base import clock
 from dosecalc.base.alerts import CRITICAL, INFO, WARNING, Alert
-from dosecalc.base.errors import fail
+from dosecalc.base.errors import Problem, capped, fail
 from dosecalc.base.numbers import age_text, fmt, runs
 from dosecalc.clinical import cumulative
 from dosecalc.clinical.cumulative import Event, Fit, Total
@@ -38,6 +39,7 @@ from dosecalc.clinical.schedule import Administration, cycle_start, cycle_starts
 from dosecalc.clinical.supportive import regimen_gaps
 from dosecalc.data import drugs
 from dosecalc.data.ceilings import RiskFactors
+from dosecalc.data.ceilings import book as ceilings_book
 from dosecalc.data.drugs import NameRead
 from dosecalc.data.records import Row
 from dosecalc.data.regimen import MAX_CYCLES, Regimen
@@ -559,6 +561,76 @@ def plan_events(
     return out
 
 
+def given_twice(
+    administrations: Sequence[Administration],
+    history: Sequence[Row],
+    bsa_m2: float,
+    course: bool = False,
+) -> list[Problem]:
+    """Planned administrations that a history row (or a ledger record) already holds: the same
+    drug on the same day in amounts that are one dose (the rule that refuses a history row
+    repeating another, cumulative.same_administration, the row's BSA else the plan's that day).
+    Counted again, the dose would reach its lifetime total twice: a problem per row (the first
+    MAX_REPEATS_LISTED, then how many more)."""
+    book = ceilings_book()
+    rows: dict[tuple[date, str], list[Row]] = {}
+    for r in history:
+        if r.date is not None:
+            rows.setdefault((r.date, r.drug), []).append(r)
+    remedy = (
+        "start that phase after them in the course file, or leave the row out"
+        if course
+        else "date the cycles already given from the history with --actual-dates (rows that "
+        "name the regimen, cycle and day), start the plan after them, or leave the row out"
+    )
+    problems: list[Problem] = []
+    found = 0
+    for a in administrations if rows else ():
+        d = a.dose
+        if d.serves is not None:
+            continue
+        per_m2 = cumulative.tracking_unit(d.drug, book).endswith("/m2")
+        for r in rows.get((a.date, d.drug), ()):
+            given = (r.amount, r.per_m2, r.bsa_m2)
+            if r.unit != d.unit or not cumulative.same_administration(
+                given, (d.dose, False, bsa_m2), per_m2
+            ):
+                continue
+            found += 1
+            if len(problems) < cumulative.MAX_REPEATS_LISTED:
+                at = f"phase {a.phase} " if a.phase and a.phase > 1 else ""
+                problems.append(
+                    cumulative.row_problem(
+                        r,
+                        f"{d.drug} {fmt(r.amount)} {r.unit}{'/m²' if r.per_m2 else ''} on "
+                        f"{a.date} is in the history, and this plan gives it that day "
+                        f"({at}cycle {a.cycle} day {a.day}): the same administration would "
+                        f"count twice toward its lifetime total; {remedy}",
+                    )
+                )
+            break
+    return capped(problems, found, "administrations planned twice")
+
+
+def pattern_cycles(regimen: Regimen, age_years: float | None = None) -> int:
+    """How many cycles show every distinct cycle of the regimen (after that the last repeats):
+    past every order's ``cycles`` and, for a patient of ``age_years`` on cycle 1 day 1, past the cycle
+    whose day 1 reaches the age a rule by age starts or stops at (the age grows a cycle's
+    length every cycle: an infant's rule ends, and the doses that follow are larger)."""
+    marks = [1]
+    for o in regimen.drugs:
+        if o.cycles is not None:
+            first, last = o.cycles
+            marks += [first, last + 1 if last is not None else first]
+        for r in o.rules if age_years is not None else ():
+            for bound in (r.when.age_below, r.when.age_at_least):
+                if bound is not None and bound.value > age_years:
+                    # day 1 of cycle k is (k - 1) cycle lengths on: one more for the rounding
+                    gap = (bound.value - age_years) * 365.25 / regimen.cycle_length_days
+                    marks.append(min(math.ceil(gap) + 2, cumulative.MAX_PROJECTED_CYCLES))
+    return max(marks)
+
+
 def by_cycle(events: Sequence[Event]) -> list[list[Event]]:
     cycles: dict[tuple[int | None, int | None], list[Event]] = {}
     for e in events:
@@ -567,10 +639,14 @@ def by_cycle(events: Sequence[Event]) -> list[list[Event]]:
 
 
 def _projections(
-    result: cumulative.Result, events: list[Event], phases: list[Phase]
+    result: cumulative.Result,
+    events: list[Event],
+    phases: list[Phase],
+    later: Sequence[Event] = (),
 ) -> list[Projection]:
     """Per drug with a ceiling: where this plan crosses it, and how many full cycles of the
-    phase it falls in (else the drug's last phase) fit under it from that phase's start."""
+    phase it falls in (else the drug's last phase) fit under it from that phase's start (past
+    the plan's cycles: ``later``, the regimen's next ones, then the last of them again)."""
     prior = {t.drug: t.prior for t in result.totals}
     after = {t.drug: t.total for t in result.totals}
     eq = result.equivalence if cumulative.EQUIVALENT in result.ceilings else None
@@ -601,9 +677,8 @@ def _projections(
         for e in stream:
             if (e.date or date.min) < first:
                 start[e.drug] = start.get(e.drug, 0.0) + e.amount
-        fits = cumulative.cycles_fit(
-            start, cumulative.repeat_last(by_cycle(phase_events)), result.ceilings, eq
-        )
+        cycles = by_cycle(phase_events + [e for e in later if e.phase == number])
+        fits = cumulative.cycles_fit(start, cumulative.repeat_last(cycles), result.ceilings, eq)
         if drug not in fits:
             continue
         f = fits[drug]
@@ -744,6 +819,19 @@ def make_plan(
         genotypes=genotypes,
         assessed_pgx=read_pgx,
     )
+    beyond: list[Administration] = []
+    more = pattern_cycles(regimen, patient.age_years)
+    if first_cycle == 1 and more > n:
+        # the regimen's cycles after this plan's (an order of later cycles, a child's rule that
+        # ends), for the projection only: repeating the plan's last cycle fits cycles that do not
+        wider = cycle_starts(
+            first, more, regimen.cycle_length_days, delays or {}, delay_mode, fixed
+        )
+        later, _ = schedule_regimen(
+            regimen, patient, policy, first, more, modifications, 1, wider,
+            organ_values=values, adjust_organ=adjust_organ, genotypes=genotypes,
+        )  # fmt: skip
+        beyond = [a for a in later if a.cycle > n]
     warnings += lab_alerts(regimen, labs, starts, policy, values, 1, first_cycle=first_cycle)
     if first_cycle == 1:  # a plan from cycle 1 (verify checks one cycle: not its business)
         warnings += lines_not_planned(regimen, n)
@@ -820,6 +908,7 @@ def make_plan(
         consulted=consulted,
         genotypes=genotypes,
         pgx=read_pgx,
+        beyond=beyond,
     )
 
 
@@ -1118,8 +1207,10 @@ def assemble(
     consulted: cumulative.Consulted | None = None,
     genotypes: dict[str, Any] | None = None,
     pgx: list[Any] | None = None,
+    beyond: Sequence[Administration] = (),
 ) -> Plan:
-    """Lifetime totals, warnings and projection over the dated administrations of all phases.
+    """Lifetime totals, warnings and projection over the dated administrations of all phases
+    (``beyond``: a phase's cycles after the plan's, which only the projection counts).
     ``consulted`` says where the prior exposure was looked up: a total that nothing covers has
     an unknown prior (never zero) and, with a lifetime ceiling, LIFETIME_EXPOSURE_UNKNOWN."""
     from dosecalc.data import ceilings
@@ -1157,7 +1248,7 @@ def assemble(
             for t in totals
         ]
         warnings += [lifetime_unknown(t) for t in totals if not t.prior_known and _ceiling(t)]
-    projection = _projections(result, planned, phases)
+    projection = _projections(result, planned, phases, plan_events(beyond, patient.bsa_m2, book))
     from dosecalc.clinical import emetogenic as em
     from dosecalc.data.emetogenic import book as emetic_book
 

@@ -328,6 +328,9 @@ def _reference(
     if genotypes:
         r = chk.with_genotypes(r, genotypes, proposed, rules)
     r.warnings.extend(notices.untracked_priors(loaded.all_rows(), r.result))
+    if r.next is not None and not req.history and req.patient is None:  # --prior alone
+        given = frozenset(row.drug for row in loaded.all_rows() if row.where == "--prior")
+        r.warnings.extend(chk.unknown_priors(r.next, given, r.result.equivalence.factors))
     return One(r, named, read, over)
 
 

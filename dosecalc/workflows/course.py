@@ -365,6 +365,7 @@ def make_course_plan(
         lab_alerts,
         lines_not_planned,
         name_alerts,
+        pattern_cycles,
         regimen_alerts,
         require_bsa,
         schedule_regimen,
@@ -392,6 +393,7 @@ def make_course_plan(
     ]
     phases: list[Phase] = []
     administrations: list[Any] = []
+    beyond: list[Any] = []  # each phase's cycles after its own (the projection's)
     reads: list[Any] = []  # the regimens' abbreviations, reported once after the loop
     seen_regimens: set[str] = set()
     previous_end: date | None = None
@@ -465,6 +467,20 @@ def make_course_plan(
             assessed_pgx=read_pgx,
             age_on=phases[0].start if phases else first,  # the age given: on the course's start
         )
+        born_on = phases[0].start if phases else first  # the course's start: the age given
+        age = (
+            patient.age_years + (first - born_on).days / 365.25
+            if patient.age_years is not None
+            else None
+        )
+        more = pattern_cycles(reg, age)
+        if more > n:  # the regimen's cycles after this phase's, for the projection only
+            wider = cycle_starts(first, more, reg.cycle_length_days, mine, delay_mode)
+            later, _ = schedule_regimen(
+                reg, patient, policy, first, more, (), i, wider, organ_values=values,
+                adjust_organ=adjust_organ, genotypes=genotypes, age_on=born_on,
+            )  # fmt: skip
+            beyond += [a for a in later if a.cycle > n]
         alerts += lab_alerts(reg, labs, starts, policy, values, i, last_regimen is None)
         alerts += lines_not_planned(reg, n, phase=i)
         phase = Phase(
@@ -524,6 +540,7 @@ def make_course_plan(
         consulted=consulted,
         genotypes=genotypes,
         pgx=read_pgx,
+        beyond=beyond,
     )
 
 

@@ -70,7 +70,8 @@ class PlanOutcome:
 
 def run(req: PlanRequest) -> PlanOutcome:
     from dosecalc.base import strict
-    from dosecalc.clinical.plan import past_plan_alerts
+    from dosecalc.base.errors import FileError
+    from dosecalc.clinical.plan import given_twice, past_plan_alerts
     from dosecalc.data.regimen import MAX_CYCLES
     from dosecalc.inputs import history as hist
     from dosecalc.workflows import course as crs
@@ -95,10 +96,16 @@ def run(req: PlanRequest) -> PlanOutcome:
         factors = gather.factors(req.chest_rt, person.age_years)
         prior = gather.prior(req.history, req.prior, req.patient, req.db, person.bsa_m2, req.again)
         if is_course:
-            return _course(req, opened, person, prior, factors, table, rules, delays, mode, labs,
+            made = _course(req, opened, person, prior, factors, table, rules, delays, mode, labs,
                            genotypes)  # fmt: skip
-        return _regimen(req, opened, person, prior, factors, table, rules, delays, mode, labs,
-                        n_cycles, genotypes)  # fmt: skip
+        else:
+            made = _regimen(req, opened, person, prior, factors, table, rules, delays, mode, labs,
+                            n_cycles, genotypes)  # fmt: skip
+        # a dose the history already holds, planned again that day, would count twice
+        twice = given_twice(made.administrations, prior.rows, made.patient.bsa_m2, is_course)
+        if twice:
+            raise FileError(*twice)
+        return made
 
     plan = make(rules)
     compared = make(other) if other is not None else None
