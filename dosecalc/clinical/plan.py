@@ -22,6 +22,7 @@ from dosecalc.clinical.cumulative import Event, Fit, Total
 from dosecalc.clinical.dosing import (
     Dose,
     Modification,
+    auc_alerts,
     calculate,
     guard_alert,
     held_to,
@@ -501,7 +502,7 @@ def regimen_alerts(regimen: Regimen, today: date | None = None) -> list[Alert]:
         Alert(INFO, "REGIMEN_ASSUMPTION", f"{regimen.id}: assumed: {text}")
         for text in regimen.assumptions
     ]
-    return out + regimen_gaps(regimen) + unit_alerts(regimen)
+    return out + regimen_gaps(regimen) + unit_alerts(regimen) + auc_alerts(regimen)
 
 
 def _gives(d: Dose) -> str:
