@@ -218,6 +218,18 @@ def test_bsa_and_regimen_views_fit_80_columns(tmp_path: Path) -> None:
     compare("regimens-show-mfolfox6-80", shown)
 
 
+@needs_tmux
+def test_regimens_diff_is_wrapped_for_the_terminal(tmp_path: Path) -> None:
+    """The diff was written as plain lines that the terminal folded at column 80, inside a
+    checksum, a dose and its unit ('sha256 3c33769' / '8ff1f', '2 g' / '/m2')."""
+    root = Path(__file__).resolve().parents[1]
+    divided = root / "examples" / "dia-divided-epirubicin.yaml"
+    shown = screen(["regimens", "diff", "dia", str(divided.relative_to(root))], 80, root)
+    whole(shown, 80, ["3c337698ff1f", "2 g/m2 on EACH of days 1-5", "-66.7 %"])
+    assert "\n  2 g/m2 on EACH" in shown  # a continuation is indented under its line
+    compare("regimens-diff-80", shown)
+
+
 ORDER_189 = """order: MRN123-EC-C2-b
 regimen: ec
 regimen_version: "1"

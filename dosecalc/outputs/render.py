@@ -870,6 +870,12 @@ class _Uncropped(Console):
         super().print(*objects, crop=crop, **kwargs)
 
 
+def lines_view(text: str) -> Group:
+    """Lines of plain text (``regimens diff``) wrapped at the print width, each under itself:
+    never inside a number, its unit or a checksum, as the terminal's own wrap would."""
+    return Group(*(Hanging(line, indent=2) for line in text.splitlines()))
+
+
 def console(file: Any = None, width: int | None = None) -> Console:
     """A console for ``file``: a terminal's own width (``COLUMNS`` when set); anything else
     layout.pipe_width (``COLUMNS``, else the terminal typed in, else 80)."""
