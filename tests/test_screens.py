@@ -257,6 +257,9 @@ def test_verify_holds_in_a_terminal(tmp_path: Path, width: int) -> None:
     whole(shown, width, ["HOLD", "epiRUBicin", "189 mg", "166 mg", "+13.8%", "OUTSIDE ±5%",
                          "NOT IN REGIMEN", "MISSING", "1,106.8 mg", "Tue 2026-12-22"])  # fmt: skip
     assert shown.lstrip().startswith("HOLD")
+    # and again last: in a 50-line terminal the first line has scrolled away, and the last
+    # lines were notes (INFO) that read as if nothing held the order
+    assert shown.splitlines()[-1].startswith(" HOLD   3 critical"), shown.splitlines()[-1]
     assert shown.index("CRITICAL") < shown.index("WARNING") < shown.index("INFO")
     compare(f"verify-hold-{width}", shown)
 
