@@ -573,7 +573,10 @@ def policy_table(rules: Any) -> Grid:
         under_indent=2,
     )
     for key, setting in SETTINGS.items():
-        table.add_row(key, policy_value(rules.values[key], key), rules.origins[key], setting.why)
+        why = setting.why
+        if rules.origins[key] != "default":  # what the default follows, said of the default
+            why = f"default {policy_value(setting.default, key)}: {why}"
+        table.add_row(key, policy_value(rules.values[key], key), rules.origins[key], why)
     return table
 
 
