@@ -215,6 +215,11 @@ def test_bsa_and_regimen_views_fit_80_columns(tmp_path: Path) -> None:
     compare("bsa-all-80", shown)
     shown = screen(["regimens", "show", "mfolfox6"], 80, tmp_path)
     whole(shown, 80, ["fluorouracil", "2,400 mg/m²", "continuous infusion over 46 h"])
+    # the 46-h infusion's 2,400 mg/m² is its total: it stood under "Dose per day", beside its
+    # note "NOT 2,400 mg/m2 per day"
+    header = next(line for line in shown.splitlines() if line.startswith("Drug"))
+    assert "per day" not in header, header
+    assert re.search(r"fluorouracil\s+2,400 mg/m² over 46 h\s+1\s+2,400 mg/m²", shown), shown
     compare("regimens-show-mfolfox6-80", shown)
 
 

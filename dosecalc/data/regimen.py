@@ -383,6 +383,13 @@ class Infusion(_Strict):
             "continuous": f"continuous infusion over {hours}",
         }[self.type]
 
+    def total_over(self) -> str | None:
+        """``'over 46 h'`` for a continuous infusion, whose dose is the total over its
+        duration, not a dose a day; None for any other."""
+        if self.type != "continuous" or self.duration is None:
+            return None
+        return f"over {_duration(self.duration)}"
+
     def describe(self) -> str:
         """The kind, then the note: ``'infusion over 2 h, concurrently with leucovorin'``."""
         extra = [x for x in (self.note, self.text if self.type else None) if x]

@@ -1063,7 +1063,7 @@ def regimen_view(r: Any) -> Group:
     table = Grid(
         [
             Column("Drug"),
-            Column("Dose per day", wrap=14),
+            Column("Dose", wrap=14),
             Column("Days"),
             Column("Per cycle", under=3, label="{} per cycle"),
             Column("Route"),
@@ -1083,6 +1083,9 @@ def regimen_view(r: Any) -> Group:
         times = len(o.at_hours or [0])
         if times > 1:
             written = f"{times} × {written}"
+        over = o.infusion.total_over() if o.infusion else None
+        if over:  # the total of a continuous infusion (46 h of 2,400 mg/m²), not a dose a day
+            written = f"{written} {over}"
         per_cycle = (
             per_day.describe(per_day.amount * len(o.days) * times)
             if per_day.basis != "auc" and not per_day.relative
