@@ -433,25 +433,81 @@ def test_a_change_of_a_cycle_the_plan_does_not_have_is_refused(
 
 
 def test_the_longest_plan_from_the_last_start_date_is_dated(run) -> None:
-    """500 cycles with every delay from the last start date dosecalc plans: far from the end of
-    the calendar (an overflow there was an internal error)."""
-    delays = [x for c in range(2, 501) for x in ("--delay", f"{c}=365")]
-    p = run(
-        "plan",
-        "ec",
-        "--bsa",
-        "1.8",
-        "--start",
-        "2199-12-31",
-        "--cycles",
-        "500",
-        *delays,
-        "--format",
-        "csv",
-    )
+    """The most cycles of EC a plan spans (87 of 21 days, 1,827 days) from the last start date
+    dosecalc plans: dated past the end of the calendar's start dates, without an overflow (an
+    overflow there was an internal error)."""
+    p = run("plan", "ec", "--bsa", "1.8", "--start", "2199-12-31", "--cycles", "87",
+            "--format", "csv")  # fmt: skip
     assert p.returncode in (0, 1), p.stderr
     last = p.stdout.strip().splitlines()[-1].split(",")
-    assert last[1] == "500" and last[3] > "2199-12-31"
+    assert last[1] == "87" and last[3] == "2204-12-11"
+
+
+REGIMEN = """id: long
+name: long
+cycle_length_days: {length}
+cycles: {cycles}
+sources: [x]
+drugs:
+  - drug: cyclophosphamide
+    dose: 600 mg/m2
+    days: 1
+"""
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        # 500 cycles of 366 days were planned: 500 years, dated to 2526 (past the last date
+        # dosecalc plans) and, with a daily line, 200 MB of JSON
+        (
+            [],
+            "long.yaml:4: cycles: 500 cycles of 366 days span 183,000 days, and a plan spans "
+            "at most 1,830 days (5 years): give at most 5 cycles of 366 days",
+        ),
+        (["--cycles", "6"], "--cycles: 6 cycles of 366 days span 2,196 days"),
+        (
+            ["--cycles", "5", "--delay", "2=30"],
+            "--delay: with --delay, the plan of long runs "
+            "1,860 days, from 2026-12-01 to 2032-01-04, and a plan spans at most 1,830 days",
+        ),
+    ],
+)
+def test_a_plan_longer_than_five_years_is_refused(run, tmp_path, args, needle) -> None:
+    cycles = 5 if args else 500
+    write(tmp_path, "long.yaml", REGIMEN.format(length=366, cycles=cycles))
+    refused(run("plan", "long.yaml", "--bsa", "1.8", *START, *args), needle)
+    if not args:
+        refused(run("regimens", "validate", "long.yaml"), needle)
+
+
+def test_a_plan_of_five_years_is_planned(run, tmp_path) -> None:
+    """Maintenance of 2-3 years (ALL) passes with room: 5 cycles of 366 days, 87 of 21."""
+    write(tmp_path, "long.yaml", REGIMEN.format(length=366, cycles=5))
+    assert run("plan", "long.yaml", "--bsa", "1.8", *START).returncode == 0
+    p = run("plan", "ec", "--bsa", "1.8", *START, "--cycles", "88")
+    refused(p, "--cycles: 88 cycles of 21 days span 1,848 days", "at most 87 cycles of 21 days")
+
+
+@pytest.mark.parametrize(
+    ("phases", "needle"),
+    [
+        (
+            "  - regimen: ec\n    cycles: 100\n    start: 2018-09-19\n",
+            "c.yaml:4: phases[0].cycles: phase 1 (ec): 100 cycles of 21 days span 2,100 days",
+        ),
+        # a start typed 2028 for 2018: ten years between phases, each phase short
+        (
+            "  - regimen: ec\n    cycles: 4\n    start: 2018-09-19\n"
+            "  - regimen: ec\n    cycles: 4\n    start: 2028-09-19\n",
+            "c.yaml:6: phases[1]: the course, to the end of phase 2 (ec), runs 3,737 days, from "
+            "2018-09-19 to 2028-12-12, and a plan spans at most 1,830 days (5 years)",
+        ),
+    ],
+)
+def test_a_course_longer_than_five_years_is_refused(run, tmp_path, phases, needle) -> None:
+    write(tmp_path, "c.yaml", "course: c\nphases:\n" + phases)
+    refused(run("plan", "c.yaml", "--bsa", "1.8"), needle)
 
 
 def test_a_change_of_a_cycle_the_plan_has_is_made(run) -> None:

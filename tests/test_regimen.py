@@ -486,3 +486,29 @@ def test_a_bolus_and_an_infusion_of_one_drug_on_one_day_are_two_doses(tmp_path: 
         "  - {drug: fluorouracil, dose: 2400 mg/m2, days: 1, infusion: '46 h continuous'}\n",
     ):
         assert len(rg.load(str(small_regimen(tmp_path, "two.yaml", lines))).drugs) == 2
+
+
+@pytest.mark.parametrize(
+    ("auc", "side"),
+    [("0.5", "below the lowest"), ("1.5", "below the lowest"), ("9", "above the highest")],
+)
+def test_a_target_auc_outside_the_usual_targets_is_warned(run, tmp_path, auc, side) -> None:
+    """AUC 0.5 (a decimal slip for 5: a tenth of the dose) was planned without a word; no source
+    gives a hard range, so it is a warning in plan and regimens validate, naming the range."""
+    text = (ROOT / "regimens" / "carboplatin-paclitaxel.yaml").read_text(encoding="utf-8")
+    assert "dose: AUC 5\n" in text
+    write(tmp_path, "r.yaml", text.replace("dose: AUC 5\n", f"dose: AUC {auc}\n"))
+    patient = ["--height", "170", "--weight", "70", "--age", "60", "--sex", "female"]
+    p = run("plan", "r.yaml", *patient, "--scr", "0.9mg/dL", "--start", "2026-12-01",
+            "--format", "json")  # fmt: skip
+    found = [w for w in json.loads(p.stdout)["warnings"] if w["code"] == "AUC_OUTSIDE_USUAL_RANGE"]
+    assert [w["severity"] for w in found] == ["warning"], p.stdout[-2000:]
+    assert f"dose 'AUC {auc}' is {side} target" in found[0]["message"]
+    assert "AUC 2 to 7.5 mg/mL·min" in found[0]["message"]
+    v = run("regimens", "validate", "r.yaml")
+    assert "warning AUC_OUTSIDE_USUAL_RANGE" in v.stdout, v.stdout
+
+
+def test_the_usual_targets_are_not_warned(run) -> None:
+    p = run("regimens", "validate", "carboplatin-paclitaxel")
+    assert p.returncode == 0 and "AUC_OUTSIDE" not in p.stdout, p.stdout

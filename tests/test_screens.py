@@ -215,7 +215,24 @@ def test_bsa_and_regimen_views_fit_80_columns(tmp_path: Path) -> None:
     compare("bsa-all-80", shown)
     shown = screen(["regimens", "show", "mfolfox6"], 80, tmp_path)
     whole(shown, 80, ["fluorouracil", "2,400 mg/m²", "continuous infusion over 46 h"])
+    # the 46-h infusion's 2,400 mg/m² is its total: it stood under "Dose per day", beside its
+    # note "NOT 2,400 mg/m2 per day"
+    header = next(line for line in shown.splitlines() if line.startswith("Drug"))
+    assert "per day" not in header, header
+    assert re.search(r"fluorouracil\s+2,400 mg/m² over 46 h\s+1\s+2,400 mg/m²", shown), shown
     compare("regimens-show-mfolfox6-80", shown)
+
+
+@needs_tmux
+def test_regimens_diff_is_wrapped_for_the_terminal(tmp_path: Path) -> None:
+    """The diff was written as plain lines that the terminal folded at column 80, inside a
+    checksum, a dose and its unit ('sha256 3c33769' / '8ff1f', '2 g' / '/m2')."""
+    root = Path(__file__).resolve().parents[1]
+    divided = root / "examples" / "dia-divided-epirubicin.yaml"
+    shown = screen(["regimens", "diff", "dia", str(divided.relative_to(root))], 80, root)
+    whole(shown, 80, ["3c337698ff1f", "2 g/m2 on EACH of days 1-5", "-66.7 %"])
+    assert "\n  2 g/m2 on EACH" in shown  # a continuation is indented under its line
+    compare("regimens-diff-80", shown)
 
 
 ORDER_189 = """order: MRN123-EC-C2-b
@@ -245,6 +262,9 @@ def test_verify_holds_in_a_terminal(tmp_path: Path, width: int) -> None:
     whole(shown, width, ["HOLD", "epiRUBicin", "189 mg", "166 mg", "+13.8%", "OUTSIDE ±5%",
                          "NOT IN REGIMEN", "MISSING", "1,106.8 mg", "Tue 2026-12-22"])  # fmt: skip
     assert shown.lstrip().startswith("HOLD")
+    # and again last: in a 50-line terminal the first line has scrolled away, and the last
+    # lines were notes (INFO) that read as if nothing held the order
+    assert shown.splitlines()[-1].startswith(" HOLD   3 critical"), shown.splitlines()[-1]
     assert shown.index("CRITICAL") < shown.index("WARNING") < shown.index("INFO")
     compare(f"verify-hold-{width}", shown)
 

@@ -389,3 +389,20 @@ def test_a_path_that_is_no_regimen_file_says_what_it_is(cli, tmp_path: Path) -> 
     path.write_text(re.sub(r"(?m)^regimen: .*$", "regimen: none.yaml", order), encoding="utf-8")
     code, _, err = cli("verify", str(path), "--height", "175cm", "--weight", "70kg")
     assert code == 2 and f"regimen: {tmp_path / 'none.yaml'}: no such regimen" in err, err
+
+
+def test_policy_show_says_what_the_default_follows_of_the_default_not_of_the_value(run) -> None:
+    """A value from a policy file was printed over the default's reason: 'carboplatin
+    .scr_floor_mg_dl 0.8' above 'consider a minimum SCr of 0.7 mg/dL', and 'rounding.strengths
+    cisplatin: 10, 50, 100' above 'none configured'."""
+    policy = ROOT / "examples" / "policy.toml"
+    for width in ("80", "120"):
+        p = run("policy", "show", "--policy", str(policy), env={"COLUMNS": width})
+        text = " ".join(p.stdout.split())
+        assert p.returncode == 0, p.stderr
+        floor = text.split("carboplatin.scr_floor_mg_dl", 1)[1].split("carboplatin.", 1)[0]
+        assert "default 0.7: NCCN carboplatin dosing template" in floor, floor
+        strengths = text.split("rounding.strengths", 1)[1].split("rounding.", 1)[0]
+        assert "default none: none configured" in strengths, strengths
+        fallback = text.split("weight.change_threshold_percent_child", 1)[1].split("weight.", 1)[0]
+        assert "default:" not in fallback and "NIH Clinical Center" in fallback  # the default's own

@@ -185,7 +185,12 @@ AdjustOrgan = Annotated[
     ),
 ]
 Start = Annotated[str | None, typer.Option(help="Cycle 1 day 1, YYYY-MM-DD (default today).")]
-Cycles = Annotated[str | None, typer.Option(help="Number of cycles (default: the regimen's).")]
+Cycles = Annotated[
+    str | None,
+    typer.Option(
+        help="Number of cycles (default: the regimen's): 1-500, spanning at most 5 years."
+    ),
+]
 PreviousWeight = Annotated[
     str | None,
     typer.Option(

@@ -163,7 +163,9 @@ def regimens_diff(
                 )
             )
         else:
-            sys.stdout.write(rd.as_text(da, db, diffs))
+            from dosecalc.outputs import render
+
+            render.console().print(render.lines_view(rd.as_text(da, db, diffs)))
         return ExitCode.CRITICAL if diffs else ExitCode.OK
 
     run(work, bounded=True)

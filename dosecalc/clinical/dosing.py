@@ -652,6 +652,12 @@ def unit_alerts(regimen: Regimen) -> list[Alert]:
     return out
 
 
+def line_alerts(regimen: Regimen) -> list[Alert]:
+    """What a regimen's lines as written are told, on plan's and validate's paths alike: a unit
+    smaller than the drug's, a route its labels do not give, a target AUC outside the usual."""
+    return unit_alerts(regimen) + route_alerts(regimen) + auc_alerts(regimen)
+
+
 def route_alerts(regimen: Regimen) -> list[Alert]:
     """ROUTE_INTRATHECAL_NOT_LABELLED (critical) and ROUTE_NOT_LABELLED (warning): a line given
     by a route its drug's labels do not give (drugs.route_alert, the one judgement an order's
@@ -661,6 +667,39 @@ def route_alerts(regimen: Regimen) -> list[Alert]:
         alert = drugs.route_alert(o.drug, o.default_route, f"{regimen.id} line {i + 1}")
         if alert is not None:
             out.append(alert)
+    return out
+
+
+def auc_alerts(regimen: Regimen) -> list[Alert]:
+    """AUC_OUTSIDE_USUAL_RANGE (warning): a line's target AUC, or a rule's, outside the targets
+    the drug data reads in established protocols (carboplatin: AUC 2 weekly to 7.5). A warning,
+    not a refusal: no source gives a hard range; a decimal slip (AUC 0.5 for 5) gives a tenth of
+    the dose, and the usual maximum single dose guards only a dose too high."""
+    out: list[Alert] = []
+    for i, o in enumerate(regimen.drugs):
+        usual = drugs.lookup(o.drug).usual_auc
+        if usual is None:
+            continue
+        written = [
+            ("dose", o.dose),
+            *((f"rule {k} dose", r.dose) for k, r in enumerate(o.rules, 1)),
+        ]
+        for what, spec in written:
+            if spec is None or spec.basis != "auc" or usual.low <= spec.amount <= usual.high:
+                continue
+            side = "below the lowest" if spec.amount < usual.low else "above the highest"
+            verified = "" if usual.verified else ", unverified"
+            out.append(
+                Alert(
+                    WARNING,
+                    "AUC_OUTSIDE_USUAL_RANGE",
+                    f"{o.drug} ({regimen.id} line {i + 1}): {what} '{spec.text}' is {side} "
+                    f"target of established protocols (AUC {fmt(usual.low)} to "
+                    f"{fmt(usual.high)} mg/mL·min{verified}; {usual.source}); check for a "
+                    "decimal slip before giving it",
+                    drug=o.drug,
+                )
+            )
     return out
 
 

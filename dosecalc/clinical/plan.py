@@ -26,10 +26,9 @@ from dosecalc.clinical.dosing import (
     calculate,
     guard_alert,
     held_to,
+    line_alerts,
     modification_for,
     relative,
-    route_alerts,
-    unit_alerts,
     usual_maximum_alert,
     usual_maximum_excess,
 )
@@ -42,7 +41,7 @@ from dosecalc.data.ceilings import RiskFactors
 from dosecalc.data.ceilings import book as ceilings_book
 from dosecalc.data.drugs import NameRead
 from dosecalc.data.records import Row
-from dosecalc.data.regimen import MAX_CYCLES, Regimen
+from dosecalc.data.regimen import MAX_CYCLES, Regimen, run_problem, span_problem
 
 
 @dataclass(frozen=True)
@@ -505,7 +504,7 @@ def regimen_alerts(regimen: Regimen, today: date | None = None) -> list[Alert]:
         Alert(INFO, "REGIMEN_ASSUMPTION", f"{regimen.id}: assumed: {text}")
         for text in regimen.assumptions
     ]
-    return out + regimen_gaps(regimen) + unit_alerts(regimen) + route_alerts(regimen)
+    return out + regimen_gaps(regimen) + line_alerts(regimen)
 
 
 def _gives(d: Dose) -> str:
@@ -791,10 +790,14 @@ def make_plan(
                 f"{EARLIEST_DATE.isoformat()}; check the dates, cycle and day of its rows",
             )
     first, assumed = parse_start(start, today)
-    n = check_cycles(regimen.cycles if cycles is None else cycles)
+    n = check_cycles(regimen.cycles if cycles is None else cycles, regimen.cycle_length_days)
     fixed = {c: g[0] for c, g in given.items() if c <= n}
     check_changes(regimen, n, modifications, delays or {}, fixed)
     starts = cycle_starts(first, n, regimen.cycle_length_days, delays or {}, delay_mode, fixed)
+    problem = run_problem(min(starts), starts[-1] + timedelta(days=regimen.cycle_length_days))
+    if problem:
+        field = "--delay" if delays else "--actual-dates"
+        raise fail(field, f"with {field}, the plan of {regimen.id} {problem}")
     from dosecalc.clinical import organ as og
     from dosecalc.data.labs import Labs
 
@@ -1159,9 +1162,12 @@ def lines_not_planned(regimen: Regimen, n: int, phase: int = 1) -> list[Alert]:
     return out
 
 
-def check_cycles(n: object) -> int:
+def check_cycles(n: object, length: int) -> int:
     if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_CYCLES:
         raise fail("--cycles", f"{n!r} is not a number of cycles; give 1 to {MAX_CYCLES}")
+    problem = span_problem(n, length)
+    if problem:
+        raise fail("--cycles", problem)
     return n
 
 

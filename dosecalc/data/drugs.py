@@ -148,6 +148,18 @@ class SingleDoseGuard(_Strict):
         return by_route
 
 
+class AucRange(_Strict):
+    """The target AUCs (mg/mL·min) established protocols give a drug dosed by Calvert
+    (carboplatin): a target outside is a warning, not a refusal, where no source gives a hard
+    range (AUC_OUTSIDE_USUAL_RANGE)."""
+
+    low: float = Field(gt=0)
+    high: float = Field(gt=0)
+    source: str = Field(min_length=1)
+    verified: bool
+    note: str | None = None
+
+
 class RouteOnly(_Strict):
     """The one route a drug may be given by: any other is fatal (the vinca alkaloids' labels)."""
 
@@ -187,6 +199,7 @@ class Drug(_Strict):
     max_single_dose: SingleDoseGuard | None = None
     route_only: RouteOnly | None = None
     labelled_routes: LabelledRoutes
+    usual_auc: AucRange | None = None
     note: str | None = None
 
     @model_validator(mode="after")

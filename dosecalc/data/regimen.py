@@ -37,6 +37,10 @@ from dosecalc.data import drugs
 
 MAX_CYCLE_LENGTH_DAYS = 366
 MAX_CYCLES = 500
+# A plan's span (cycles x cycle length, with its delays; a course from its first phase's start):
+# five years holds the longest protocols planned ahead (ALL maintenance runs 2-3 years); more is
+# a slip in the cycles or the cycle length (500 cycles of 366 days would be 500 years).
+MAX_PLAN_DAYS = 5 * 366
 MAX_AMOUNT = DOSE[1]  # no protocol doses 100 g (or 100,000 units) per m², per kg or at once
 MAX_AUC = 10.0  # mg/mL·min; the highest carboplatin targets in use are 7.5-8 (GOG-158: 7.5)
 
@@ -200,6 +204,29 @@ Cap = Annotated[
 ]
 
 
+def span_problem(cycles: int, length: int) -> str | None:
+    """What is wrong with ``cycles`` cycles of ``length`` days as one plan, or None."""
+    if cycles * length <= MAX_PLAN_DAYS:
+        return None
+    return (
+        f"{cycles} cycles of {length} days span {cycles * length:,} days, and a plan spans at "
+        f"most {MAX_PLAN_DAYS:,} days (5 years): give at most {MAX_PLAN_DAYS // length} cycles "
+        f"of {length} days"
+    )
+
+
+def run_problem(first: date, end: date) -> str | None:
+    """What is wrong with a plan from ``first`` to ``end`` (the day after its last cycle), or
+    None."""
+    days = (end - first).days
+    if days <= MAX_PLAN_DAYS:
+        return None
+    return (
+        f"runs {days:,} days, from {first} to {end}, and a plan spans at most "
+        f"{MAX_PLAN_DAYS:,} days (5 years)"
+    )
+
+
 def parse_cycles(value: Any) -> tuple[int, int | None]:
     """``1`` / ``'1'`` / ``'2-6'`` / ``'2-'`` → (first, last or None for open-ended)."""
     valid = "write cycles as 1, '2-6' or '2-' (cycle 2 onwards)"
@@ -355,6 +382,13 @@ class Infusion(_Strict):
             "intermittent": f"infusion over {hours}",
             "continuous": f"continuous infusion over {hours}",
         }[self.type]
+
+    def total_over(self) -> str | None:
+        """``'over 46 h'`` for a continuous infusion, whose dose is the total over its
+        duration, not a dose a day; None for any other."""
+        if self.type != "continuous" or self.duration is None:
+            return None
+        return f"over {_duration(self.duration)}"
 
     def describe(self) -> str:
         """The kind, then the note: ``'infusion over 2 h, concurrently with leucovorin'``."""
@@ -1079,6 +1113,13 @@ class Regimen(_Strict):
                 "review_due",
                 f"review_due {self.review_due} is not after approved_on {self.approved_on}",
             )
+        return self
+
+    @model_validator(mode="after")
+    def _span(self) -> Regimen:
+        problem = span_problem(self.cycles, self.cycle_length_days)
+        if problem:
+            raise KeyProblem("cycles", problem)
         return self
 
     @model_validator(mode="after")

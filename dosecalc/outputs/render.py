@@ -573,7 +573,10 @@ def policy_table(rules: Any) -> Grid:
         under_indent=2,
     )
     for key, setting in SETTINGS.items():
-        table.add_row(key, policy_value(rules.values[key], key), rules.origins[key], setting.why)
+        why = setting.why
+        if rules.origins[key] != "default":  # what the default follows, said of the default
+            why = f"default {policy_value(setting.default, key)}: {why}"
+        table.add_row(key, policy_value(rules.values[key], key), rules.origins[key], why)
     return table
 
 
@@ -870,6 +873,12 @@ class _Uncropped(Console):
         super().print(*objects, crop=crop, **kwargs)
 
 
+def lines_view(text: str) -> Group:
+    """Lines of plain text (``regimens diff``) wrapped at the print width, each under itself:
+    never inside a number, its unit or a checksum, as the terminal's own wrap would."""
+    return Group(*(Hanging(line, indent=2) for line in text.splitlines()))
+
+
 def console(file: Any = None, width: int | None = None) -> Console:
     """A console for ``file``: a terminal's own width (``COLUMNS`` when set); anything else
     layout.pipe_width (``COLUMNS``, else the terminal typed in, else 80)."""
@@ -1054,7 +1063,7 @@ def regimen_view(r: Any) -> Group:
     table = Grid(
         [
             Column("Drug"),
-            Column("Dose per day", wrap=14),
+            Column("Dose", wrap=14),
             Column("Days"),
             Column("Per cycle", under=3, label="{} per cycle"),
             Column("Route"),
@@ -1074,6 +1083,9 @@ def regimen_view(r: Any) -> Group:
         times = len(o.at_hours or [0])
         if times > 1:
             written = f"{times} × {written}"
+        over = o.infusion.total_over() if o.infusion else None
+        if over:  # the total of a continuous infusion (46 h of 2,400 mg/m²), not a dose a day
+            written = f"{written} {over}"
         per_cycle = (
             per_day.describe(per_day.amount * len(o.days) * times)
             if per_day.basis != "auc" and not per_day.relative

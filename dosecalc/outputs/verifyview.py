@@ -58,12 +58,19 @@ def _counts(v: Verification) -> str:
     return ", ".join(parts) or "nothing to note"
 
 
-def header(v: Verification) -> Group:
-    o, r = v.order, v.regimen
+def verdict_line(v: Verification) -> Text:
+    """`` HOLD   1 critical, 3 warnings``: first on the screen, and again last, where a
+    pharmacist reads on when the top has scrolled away."""
     word, style = VERDICT[v.verdict]
     banner = Text()
     banner.append(f" {word} ", style=style)
     banner.append(f"  {_counts(v)}")
+    return banner
+
+
+def header(v: Verification) -> Group:
+    o, r = v.order, v.regimen
+    banner = verdict_line(v)
     grid = Grid([Column("", style="bold"), Column("", wrap=20)], show_header=False)
     grid.add_row("Order", f"{o.id or '(no id)'} · {o.source} · SHA-256 {o.sha256[:12]}")
     version = f" v{r.version}" if r.version else ""
@@ -220,4 +227,5 @@ def view(v: Verification) -> Group:
     if v.recorded is not None:
         parts.append(Text(""))
         parts.append(Text(v.recorded["summary"], style="bold"))
+    parts += [Text(""), verdict_line(v)]
     return Group(*parts)

@@ -30,7 +30,7 @@ from pydantic import (
 
 from dosecalc.base.errors import FileError, Problem, fail
 from dosecalc.clinical.schedule import cycle_starts, fractions
-from dosecalc.data.regimen import MAX_CYCLES
+from dosecalc.data.regimen import MAX_CYCLES, run_problem, span_problem
 
 # Radiotherapy sites and whether their field includes the heart (clinical.md §2c: count only
 # fields that include the heart: chest, mantle, mediastinal, whole-lung, left breast/chest
@@ -397,6 +397,7 @@ def make_course_plan(
     reads: list[Any] = []  # the regimens' abbreviations, reported once after the loop
     seen_regimens: set[str] = set()
     previous_end: date | None = None
+    begun: date | None = None  # the first treatment phase's start: the course's span from it
     last_regimen: Phase | None = None
     where = str(course.path)
     for i, ph in enumerate(course.phases, 1):
@@ -424,6 +425,7 @@ def make_course_plan(
             )
         if isinstance(ph, RadiotherapyPhase):
             dates = fractions(first, ph.fractions)
+            begun = begun or first
             gy = rt_dose_gy(
                 ph.dose_per_fraction, f"{where}:{course.line('phases', i - 1, 'dose_per_fraction')}"
             )
@@ -445,12 +447,34 @@ def make_course_plan(
             continue
         reg = _regimen(course, i, ph.regimen)
         n = ph.cycles or reg.cycles
+        problem = span_problem(n, reg.cycle_length_days) if ph.cycles else None
+        if problem:
+            raise FileError(
+                Problem(
+                    f"phase {i} ({reg.id}): {problem}",
+                    field=f"phases[{i - 1}].cycles",
+                    file=where,
+                    line=course.line("phases", i - 1, "cycles"),
+                )
+            )
         mine = {c: d for (p, c), d in delays.items() if p == i}
         for c in mine:
             delays.pop((i, c))
             if c > n:
                 raise fail("--delay", f"phase {i} ({reg.id}) has {n} cycles, not {c}")
         starts = cycle_starts(first, n, reg.cycle_length_days, mine, delay_mode)
+        begun = begun or first
+        problem = run_problem(begun, starts[-1] + timedelta(days=reg.cycle_length_days))
+        if problem:
+            raise FileError(
+                Problem(
+                    f"the course, to the end of phase {i} ({reg.id}), {problem}: check the "
+                    "phases' start dates, cycles and --delay",
+                    field=f"phases[{i - 1}]",
+                    file=where,
+                    line=line,
+                )
+            )
         given, alerts = schedule_regimen(
             reg,
             patient,

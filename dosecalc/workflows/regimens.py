@@ -44,7 +44,7 @@ def validate(path: Path) -> Validated:
             crs.check_references(opened)
     except DosecalcError as e:
         return Validated(path, list(e.problems))
-    from dosecalc.clinical.dosing import regimen_guard_alerts, route_alerts, unit_alerts
+    from dosecalc.clinical.dosing import line_alerts, regimen_guard_alerts
     from dosecalc.clinical.policy import defaults
     from dosecalc.clinical.supportive import regimen_gaps
 
@@ -54,6 +54,6 @@ def validate(path: Path) -> Validated:
     # together only at plan, with their dates)
     regimens = crs.phase_regimens(opened) if isinstance(opened, crs.Course) else [opened]
     gaps += [a for r in regimens for a in regimen_guard_alerts(r, defaults())]
-    gaps += [a for r in regimens for a in unit_alerts(r) + route_alerts(r)]
+    gaps += [a for r in regimens for a in line_alerts(r)]
     notices += [f"{a.severity} {a.code}: {a.message}" for a in gaps]
     return Validated(path, [], notices, any(a.severity == "critical" for a in gaps))
