@@ -496,18 +496,33 @@ def test_a_plan_of_five_years_is_planned(run, tmp_path) -> None:
             "  - regimen: ec\n    cycles: 100\n    start: 2018-09-19\n",
             "c.yaml:4: phases[0].cycles: phase 1 (ec): 100 cycles of 21 days span 2,100 days",
         ),
-        # a start typed 2028 for 2018: ten years between phases, each phase short
+        # a phase of five years' cycles, pushed past them by a delay
         (
-            "  - regimen: ec\n    cycles: 4\n    start: 2018-09-19\n"
-            "  - regimen: ec\n    cycles: 4\n    start: 2028-09-19\n",
-            "c.yaml:6: phases[1]: the course, to the end of phase 2 (ec), runs 3,737 days, from "
-            "2018-09-19 to 2028-12-12, and a plan spans at most 1,830 days (5 years)",
+            "  - regimen: ec\n    cycles: 87\n    start: 2018-09-19\n",
+            "phase 1 (ec) runs 1,855 days, from 2018-09-19 to",
         ),
     ],
 )
-def test_a_course_longer_than_five_years_is_refused(run, tmp_path, phases, needle) -> None:
+def test_a_course_phase_longer_than_five_years_is_refused(run, tmp_path, phases, needle) -> None:
     write(tmp_path, "c.yaml", "course: c\nphases:\n" + phases)
-    refused(run("plan", "c.yaml", "--bsa", "1.8"), needle)
+    delay = ["--delay", "1.2=28"] if "1,855" in needle else []
+    refused(run("plan", "c.yaml", "--bsa", "1.8", *delay), needle)
+
+
+def test_a_course_of_phases_years_apart_is_planned(run, tmp_path) -> None:
+    """A course may tell a patient's whole history: a relapse treated nine years after the
+    first course is planned (the span of a plan bounds each phase, not the years between
+    them; a bound on the whole course refused it)."""
+    write(
+        tmp_path,
+        "c.yaml",
+        "course: c\nphases:\n  - regimen: ec\n    cycles: 4\n    start: 2012-09-19\n"
+        "  - regimen: ec\n    cycles: 2\n    start: 2021-09-20\n",
+    )
+    p = run("plan", "c.yaml", "--bsa", "1.8", "--format", "json")
+    assert p.returncode in (0, 1), p.stderr
+    dates = [a["date"] for a in json.loads(p.stdout)["administrations"]]
+    assert (min(dates), max(dates)) == ("2012-09-19", "2021-10-11")
 
 
 def test_a_change_of_a_cycle_the_plan_has_is_made(run) -> None:

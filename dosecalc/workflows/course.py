@@ -397,7 +397,6 @@ def make_course_plan(
     reads: list[Any] = []  # the regimens' abbreviations, reported once after the loop
     seen_regimens: set[str] = set()
     previous_end: date | None = None
-    begun: date | None = None  # the first treatment phase's start: the course's span from it
     last_regimen: Phase | None = None
     where = str(course.path)
     for i, ph in enumerate(course.phases, 1):
@@ -425,7 +424,6 @@ def make_course_plan(
             )
         if isinstance(ph, RadiotherapyPhase):
             dates = fractions(first, ph.fractions)
-            begun = begun or first
             gy = rt_dose_gy(
                 ph.dose_per_fraction, f"{where}:{course.line('phases', i - 1, 'dose_per_fraction')}"
             )
@@ -463,13 +461,13 @@ def make_course_plan(
             if c > n:
                 raise fail("--delay", f"phase {i} ({reg.id}) has {n} cycles, not {c}")
         starts = cycle_starts(first, n, reg.cycle_length_days, mine, delay_mode)
-        begun = begun or first
-        problem = run_problem(begun, starts[-1] + timedelta(days=reg.cycle_length_days))
+        # each regimen phase's own span, with its delays (a course may tell a patient's whole
+        # history, years apart: a relapse treated seven years on is no slip)
+        problem = run_problem(first, starts[-1] + timedelta(days=reg.cycle_length_days))
         if problem:
             raise FileError(
                 Problem(
-                    f"the course, to the end of phase {i} ({reg.id}), {problem}: check the "
-                    "phases' start dates, cycles and --delay",
+                    f"phase {i} ({reg.id}) {problem}: check its cycles and --delay",
                     field=f"phases[{i - 1}]",
                     file=where,
                     line=line,
