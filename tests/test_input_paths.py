@@ -758,3 +758,50 @@ def test_a_file_name_that_is_not_utf8_still_gives_json(run, tmp_path: Path) -> N
     assert p.returncode == 0, p.stderr
     data = json.loads(p.stdout)
     assert any("\udcff" in w["message"] for w in data["warnings"])  # the name, escaped
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["check", "--prior", "epirubicin=1.000mg/m2"], "could be 1 or 1,000"),
+        (["check", "--prior", "epirubicin=1.500mg/m2"], "could be 1.5 or 1,500"),
+        (
+            [
+                "plan",
+                "ec",
+                "--height",
+                "175cm",
+                "--weight",
+                "70kg",
+                *START,
+                "--lab",
+                "anc=1.500x10^9/L",
+            ],
+            "--lab: anc: '1.500x10^9/L' could be 1.5 or 1,500",
+        ),  # fmt: skip
+        (["bsa", "--height", "1.750m", "--weight", "70kg"], "write 1.75 or 1750"),
+    ],
+)
+def test_a_point_that_may_separate_thousands_is_refused(run, args, needle) -> None:
+    """'--prior epirubicin=1.000mg/m2', written where a point separates thousands (1,000
+    mg/m²), was read as 1 mg/m² and the plan went on as if the patient had had none; a comma
+    was already refused for the same reason. A number typed with three decimals ending in 0 is
+    refused naming both readings; 0.500 and 1.825 read one way only."""
+    refused(run(*args), needle)
+    p = run("check", "--prior", "epirubicin=0.500mg/m2", "--prior", "doxorubicin=1.825mg/m2")
+    assert p.returncode == 0, p.stderr
+
+
+def test_a_lab_files_fixed_decimals_are_read_as_decimals(run, tmp_path: Path) -> None:
+    """A laboratory system exports fixed decimals (1.500, 1.100): a number column, no
+    thousands; they are read as the decimals they are, not refused as a typed 1.500 is."""
+    labs = write(
+        tmp_path,
+        "labs.csv",
+        "date,name,value,unit\n2026-11-28,anc,1.500,x10^9/L\n2026-11-28,scr,1.100,mg/dL\n",
+    )
+    p = run("plan", "ec", "--height", "175cm", "--weight", "70kg", *START, "--labs", str(labs),
+            "--format", "json")  # fmt: skip
+    assert p.returncode in (0, 1), p.stderr
+    got = {x["name"]: x["value"] for x in json.loads(p.stdout)["labs"]}
+    assert (got["anc"], got["scr"]) == (1.5, 1.1)

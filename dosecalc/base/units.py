@@ -149,6 +149,12 @@ def kind_of(unit_text: str) -> str | None:
     return None
 
 
+# '1.000', '2.500', '12.250': a thousands separator where a point is one (1.000 mg/m² for
+# 1,000), or a decimal with a trailing zero (which nobody writes: 1.5, not 1.500). A comma is
+# refused for the same reason; '0.250' and '1.825' read one way only.
+_POINT_THOUSANDS = re.compile(r"[1-9][0-9]{0,2}\.[0-9]{2}0")
+
+
 def split(text: str) -> tuple[float, str]:
     """``'120 mg/m2'`` → ``(120.0, 'mg/m2')``. ValueError for anything else (the number is read
     by :func:`dosecalc.strict.decimal`: ASCII digits, one decimal point, an optional exponent).
@@ -176,8 +182,16 @@ def split_text(text: str) -> tuple[str, str]:
     m = _QUANTITY.match(text)
     if not m:
         raise ValueError(f"'{text}' does not start with a number")
-    strict.decimal(m.group("num"), signed=True)  # a minus sign: each quantity's range says why
-    return m.group("num"), m.group("unit")
+    number = m.group("num")
+    value = strict.decimal(number, signed=True)  # a minus sign: each quantity's range says why
+    if _POINT_THOUSANDS.fullmatch(number.lstrip("+-")):
+        thousands = number.lstrip("+-").replace(".", "")
+        raise ValueError(
+            f"'{text.strip()}' could be {value:g} or {int(thousands):,}: a point separates "
+            "thousands in half the world, and a decimal is not written to three places ending "
+            f"in 0; write {value:g} or {thousands}"
+        )
+    return number, m.group("unit")
 
 
 def feet_inches(text: str) -> float | None:

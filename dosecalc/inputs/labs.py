@@ -148,7 +148,12 @@ def read_file(path: Path, today: date | None = None) -> list[Any]:
             k = kind(cell["name"], "name")
             if not re.fullmatch(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", cell["value"]):
                 raise fail("value", f"'{cell['value'][:40]}' is not a number")
-            value, unit = parse_value(k.name, f"{cell['value']} {cell['unit']}", "value/unit")
+            # a file's value column holds a number as a laboratory system exports it, fixed
+            # decimals and all (1.100): its trailing zeros are no thousands (a typed 1.100 is)
+            number = cell["value"]
+            if "." in number and not re.search("[eE]", number):
+                number = number.rstrip("0").rstrip(".") or "0"
+            value, unit = parse_value(k.name, f"{number} {cell['unit']}", "value/unit")
         except DosecalcError as e:  # one clear sentence for this row, with its line
             problems += [
                 Problem(p.message, field=p.field, file=source, line=line) for p in e.problems
