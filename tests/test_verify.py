@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -1351,3 +1352,21 @@ def test_an_antiemetic_given_intrathecally_is_held(cli, tmp_path: Path) -> None:
                            {"drug": "dexamethasone", "dose": "12 mg", "day": 1, "route": "PO"}]  # fmt: skip
     code, data = verify_json(cli, save(tmp_path, order), *PATIENT)
     assert not {c for c in codes(data) if c.startswith("ROUTE_")}, data["warnings"]
+
+
+def test_a_bundles_dose_with_trailing_zeros_is_read_as_the_json_number_it_is(
+    run, tmp_path: Path
+) -> None:
+    """A JSON number has no thousands separator: an EHR's doseQuantity 166.000 is 166 mg, not
+    refused as a typed '166.000 mg' is (which could be 166,000 where a point separates them)."""
+    who = ["--height", "175cm", "--weight", "70kg"]
+    bundle = tmp_path / "ec.json"
+    run("plan", "ec", *who, "--start", "2026-12-08", "--format", "fhir", "-o", str(bundle))
+    text, n = re.subn(r'"value": 166\.0\d*', '"value": 166.000', bundle.read_text(), count=1)
+    assert n == 1
+    bundle.write_text(text)
+    p = run("verify", str(bundle), "--cycle", "1", *who, "--prior", "epirubicin=0mg/m2",
+            "--format", "json")  # fmt: skip
+    assert p.returncode in (0, 1), p.stderr
+    [line] = [x for x in json.loads(p.stdout)["lines"] if x["drug"] == "epirubicin"]
+    assert line["ordered"] == 166

@@ -155,6 +155,15 @@ def kind_of(unit_text: str) -> str | None:
 _POINT_THOUSANDS = re.compile(r"[1-9][0-9]{0,2}\.[0-9]{2}0")
 
 
+def exported(number: str) -> str:
+    """A number as a machine wrote it (a JSON number, a lab file's number column), for
+    :func:`split`: its trailing decimal zeros dropped, as no point in it separates thousands
+    ('1.500' is 1.5; a typed '1.500mg' is refused as ambiguous)."""
+    if "." in number and not re.search("[eE]", number):
+        return number.rstrip("0").rstrip(".") or "0"
+    return number
+
+
 def split(text: str) -> tuple[float, str]:
     """``'120 mg/m2'`` → ``(120.0, 'mg/m2')``. ValueError for anything else (the number is read
     by :func:`dosecalc.strict.decimal`: ASCII digits, one decimal point, an optional exponent).

@@ -34,7 +34,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from dosecalc.base import clock
+from dosecalc.base import clock, units
 from dosecalc.base.errors import FileError, Problem
 from dosecalc.data.order import Measurements, Order, OrderLine, day_of, parse_amount
 from dosecalc.inputs import fhir
@@ -310,7 +310,7 @@ def _dose(dosage: Any, drug: str) -> tuple[float, str, str]:
         raise ValueError("doseQuantity has no value")
     field = "dosageInstruction.doseAndRate.doseQuantity"
     unit = fhir.dose_unit(fhir.Quantity(unit=q.unit, system=q.system, code=q.code), field)
-    written = f"{q.value} {unit}"
+    written = f"{units.exported(format(q.value, 'f'))} {unit}"  # a JSON number: 1.500 is 1.5
     amount, target = parse_amount(written, drug)
     if q.comparator:
         raise ValueError(f"the dose is '{q.comparator} {written}', not one dose to give")

@@ -18,7 +18,7 @@ from datetime import date, time
 from pathlib import Path
 from typing import Any
 
-from dosecalc.base import clock, strict
+from dosecalc.base import clock, strict, units
 from dosecalc.base.errors import DosecalcError, FileError, Problem, fail
 from dosecalc.data.labs import KINDS, Labs, LabValue, clashes, kind, merge, parse_value
 from dosecalc.inputs.history import looks_like
@@ -148,11 +148,7 @@ def read_file(path: Path, today: date | None = None) -> list[Any]:
             k = kind(cell["name"], "name")
             if not re.fullmatch(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", cell["value"]):
                 raise fail("value", f"'{cell['value'][:40]}' is not a number")
-            # a file's value column holds a number as a laboratory system exports it, fixed
-            # decimals and all (1.100): its trailing zeros are no thousands (a typed 1.100 is)
-            number = cell["value"]
-            if "." in number and not re.search("[eE]", number):
-                number = number.rstrip("0").rstrip(".") or "0"
+            number = units.exported(cell["value"])  # a number column: 1.100 is 1.1
             value, unit = parse_value(k.name, f"{number} {cell['unit']}", "value/unit")
         except DosecalcError as e:  # one clear sentence for this row, with its line
             problems += [
