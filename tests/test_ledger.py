@@ -101,6 +101,18 @@ def test_a_patient_the_ledger_does_not_know_is_refused(run, sqlite_url: str) -> 
     assert "MRN10O has no doses" in p.stderr and "did you mean MRN100" in p.stderr
 
 
+def test_a_patient_of_a_database_with_no_ledger_yet_is_refused(run, postgres_server) -> None:
+    """A PostgreSQL database with no ledger in it yet (the wrong database of the server): `ledger
+    list --patient` crashed (IndexError, exit 3) and `ledger export --patient` wrote an empty
+    history with exit 0, as if the patient had been given nothing."""
+    from tests import pg
+
+    with pg.database(postgres_server) as url:
+        for command in ("ledger list", "ledger export", "ledger export --format json", "check"):
+            p = _ok(run(*command.split(), "--patient", "MRN1", "--db", url), 2)
+            assert "patient MRN1 has no doses in the ledger" in p.stderr
+
+
 def test_a_repeated_dose_needs_again(run, sqlite_url: str) -> None:
     _ok(_record(run, sqlite_url, "A", "2024-01-05", "cisplatin", "100mg/m2"))
     p = _ok(_record(run, sqlite_url, "A", "2024-01-05", "DDP", "100 mg/m2"), 2)

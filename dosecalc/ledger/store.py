@@ -1150,16 +1150,15 @@ class Ledger:
 
         if patient is not None:
             _check_lookup(patient)
+        out: list[dict[str, Any]] = []
         with self.read() as conn:
-            if not self._ready:
-                return []
-            if patient is not None:
+            if self._ready and patient is not None:
                 out = [
                     {c.name: r.get(c.name) for c in RECORDS.columns}
                     for r in self._checked_patient(conn, patient)
                     if r["patient"] == patient
                 ]
-            else:
+            elif self._ready:  # (no ledger started here yet: no records, no patient known)
                 if not self._screened(conn):  # every record: the whole chain checked
                     self._walked(conn)
                 query = select(*self._columns).order_by(RECORDS.c.seq)
