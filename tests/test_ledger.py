@@ -292,6 +292,28 @@ def test_patient_ids_alike_in_the_ledger_are_said(run, ledger_url: str, tmp_path
     assert "did you mean MRN123, mrn123?" in unknown.stderr
 
 
+@pytest.mark.parametrize(
+    ("first", "second"), [("KIRIŞ", "kırış"), ("İZMİR", "izmir"), ("ΟΔΥΣΣΕΥΣ", "οδυσσευσ")]
+)
+def test_patient_ids_alike_in_any_script_are_said(
+    run, ledger_url: str, tmp_path: Path, first: str, second: str
+) -> None:
+    """Turkish KIRIŞ and kırış, İZMİR and izmir, Greek ΟΔΥΣΣΕΥΣ and οδυσσευσ (its final sigma
+    typed as a plain one) differ only in case, but Python's lower() of one is not the other's:
+    one patient's epirubicin total split between two ids, each checked as a patient of its own,
+    without a word (record, check --patient, check --all-patients, the export)."""
+    for who, day in ((first, "2024-01-01"), (second, "2024-02-01")):
+        p = _ok(_record(run, ledger_url, who, day, "epirubicin", "100mg/m2"))
+    assert "PATIENT_IDS_ALIKE" in p.stderr
+    one = _ok(run("check", "--patient", second, "--db", ledger_url, "--format", "json"))
+    assert "PATIENT_IDS_ALIKE" in [w["code"] for w in json.loads(one.stdout)["warnings"]]
+    export = tmp_path / "export.csv"
+    _ok(run("ledger", "export", "--db", ledger_url, "-o", str(export)))
+    for source in (["--all-patients", "--db", ledger_url], ["--history", str(export)]):
+        every = _ok(run("check", *source, "--format", "json"))
+        assert "PATIENT_IDS_ALIKE" in [w["code"] for w in json.loads(every.stdout)["warnings"]]
+
+
 def _records(run, db: str, patient: str | None = None) -> list[dict]:
     args = ["--patient", patient] if patient else []
     p = _ok(run("ledger", "export", "--format", "json", "--db", db, *args))

@@ -478,9 +478,11 @@ def screen(
 
 
 def alike_key(patient: str) -> str:
-    """What two patient ids that differ only in case share (Python's lower(), with its final
-    sigma: 'ΠΑΠΑΔΟΠΟΥΛΟΣ' and 'Παπαδοπουλος'); the engine's candidates are found by it too."""
-    return patient.lower()
+    """What two patient ids that differ only in case share, in any script: upper case folded
+    ('ΠΑΠΑΔΟΠΟΥΛΟΣ', 'Παπαδοπουλος' and 'παπαδοπουλοσ', its final sigma typed as a plain one;
+    Turkish 'KIRIŞ' and 'kırış', 'İZMİR' and 'izmir'). An ASCII id's key is its lower(). The
+    engine's candidates and the ledger's are found by it too."""
+    return patient.upper().casefold().replace("i\u0307", "i")
 
 
 def ids_alike(patients: Iterable[str | None]) -> list[Alert]:
