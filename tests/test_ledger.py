@@ -628,6 +628,28 @@ def test_a_ledger_from_a_newer_dosecalc_is_refused(run, ledger_url: str) -> None
     _ok(_record(run, ledger_url, "A", "2024-01-06", "EPI", "90mg/m2"), 2)
 
 
+def test_the_audit_reads_a_patient_id_that_begins_like_a_formula_as_recorded(
+    run, ledger_url: str, tmp_path: Path
+) -> None:
+    """The SQLite audit fed the records to the engine, which takes away the quote dosecalc's
+    CSVs put before a formula: patients '=1+2 and =1+2 were checked as one, 20 mg/m² for =1+2
+    and no '=1+2, where check --patient, the PostgreSQL audit and the export read 10 each."""
+    for day, who in enumerate(("=1+2", "'=1+2", "-7", "''=x"), start=1):
+        _ok(_record(run, ledger_url, who, f"2024-01-0{day}", "epirubicin", "10mg/m2"))
+    export = tmp_path / "export.csv"
+    _ok(run("ledger", "export", "--db", ledger_url, "-o", str(export)))
+    audit = _ok(run("check", "--all-patients", "--db", ledger_url, "--format", "json"))
+    history = _ok(run("check", "--history", str(export), "--format", "json"))
+    totals = {
+        p["patient"]: t["total"]
+        for p in json.loads(audit.stdout)["patients"]
+        for t in p["cumulative"]
+        if t["drug"] == "epirubicin"
+    }
+    assert totals == {"=1+2": 10.0, "'=1+2": 10.0, "-7": 10.0, "''=x": 10.0}
+    assert audit.stdout == history.stdout
+
+
 def test_all_patients_audit(run, sqlite_url: str, tmp_path: Path) -> None:
     rows = ["date,drug,dose,unit,bsa_m2,patient"]
     for p, total in (("LOW", 300), ("NEAR", 950), ("OVER", 1100)):
