@@ -342,7 +342,9 @@ MAX_REPEATS_LISTED = 20
 
 def repeats(history: History, patient: str | None) -> list[Repeat]:
     """Pairs of one patient's rows that are, or may be, the same administration (for each later
-    row, the first earlier row it repeats). Two rows are one administration when they carry the
+    row, the first earlier row that carries its id, else the first earlier row it repeats: an
+    earlier row without an id never hides the one that names the same administration, which
+    --again does not count). Two rows are one administration when they carry the
     same ``id`` (the administration's id in the source system: whatever their day, time, drug
     or amount, one of them is wrong), or when day and drug agree, their amounts are one dose
     (:func:`same_administration`) and no time or id tells them apart. Rows without a date
@@ -370,9 +372,7 @@ def repeats(history: History, patient: str | None) -> list[Repeat]:
                 found = Repeat(j, i, cols.amount[j], cols.amount[i], None, history.ids[ident])
             same.append(i)
         earlier = seen.setdefault(key, [])
-        for j in earlier:
-            if found is not None and j >= found.first:
-                break
+        for j in earlier if found is None else ():  # the same id first: --again never counts it
             if cols.file[i] == cols.file[j] == ledger:
                 continue
             if _told_apart(cols.time, i, j) or _told_apart(cols.ident, i, j):
