@@ -248,6 +248,36 @@ def test_an_export_with_a_dose_recorded_again_reads_back_to_the_same_totals(
     assert round_trip.splitlines() == rows  # the notes as recorded, the ids kept
 
 
+def test_an_export_given_back_to_its_own_ledger_is_not_counted_again(
+    run, ledger_url: str, tmp_path: Path
+) -> None:
+    """The export names a record without an id of its own `ledger #N`; given back to the same
+    ledger with --again (for another dose of the file), `ledger import` recorded both doses a
+    second time and `check --patient --history` counted them twice: 360 mg/m² where the
+    ledger holds 180. Another ledger's `ledger #1` of another day is another record."""
+    for extra in ([], ["--again"]):
+        _ok(_record(run, ledger_url, "R", "2024-01-05", "epirubicin", "90mg/m2", *extra))
+    exported = tmp_path / "exp.csv"
+    _ok(run("ledger", "export", "--db", ledger_url, "-o", str(exported)))
+    imported = _ok(run("ledger", "import", str(exported), "--again", "--db", ledger_url), 2)
+    assert "already recorded as #1 (the same id ledger #1" in imported.stderr
+    assert "already recorded as #2 (the same id ledger #2" in imported.stderr
+    alone = tmp_path / "alone.csv"  # the export of one patient, without its patient column
+    alone.write_text(exported.read_text().replace(",R,", ","), encoding="utf-8")
+    alone.write_text(alone.read_text().replace(",patient,", ","), encoding="utf-8")
+    args = ("check", "--patient", "R", "--db", ledger_url, "--history", str(alone), "--again")
+    checked = _ok(run(*args), 2)
+    assert "ledger record #2 repeats" in checked.stderr and "same id ledger #2" in checked.stderr
+    totals = _totals(_ok(run("check", "--patient", "R", "--db", ledger_url, "--format", "json")))
+    assert totals["epirubicin"] == pytest.approx(180.0)
+    other = f"sqlite:///{tmp_path / 'other.db'}"  # its #1 and #2: R on another day
+    _ok(_record(run, other, "R", "2024-02-05", "epirubicin", "90mg/m2"))
+    _ok(_record(run, other, "R", "2024-02-26", "epirubicin", "90mg/m2"))
+    _ok(run("ledger", "import", str(exported), "--db", other))
+    totals = _totals(_ok(run("check", "--patient", "R", "--db", other, "--format", "json")))
+    assert totals["epirubicin"] == pytest.approx(360.0)
+
+
 def test_a_dose_written_with_a_plus_reads_back_from_the_export(
     run, sqlite_url: str, tmp_path: Path
 ) -> None:

@@ -28,7 +28,7 @@ from dosecalc.base.numbers import fmt, past
 from dosecalc.data import drugs
 from dosecalc.data.ceilings import EQUIVALENT, Ceiling, CeilingBook, RiskFactors
 from dosecalc.data.ceilings import book as ceilings_book
-from dosecalc.data.records import LEDGER_SOURCE, History, Row
+from dosecalc.data.records import LEDGER_SOURCE, History, Row, ledger_id
 
 MAX_PROJECTED_CYCLES = 500
 # Totals are sums of floats (mg converted to mg/m² with a BSA): a relative tolerance far below
@@ -365,9 +365,11 @@ def repeats(history: History, patient: str | None) -> list[Repeat]:
             continue
         found: Repeat | None = None
         ident = cols.ident[i]
+        if not ident and cols.file[i] == ledger:  # a record's id is the one its export gives
+            ident = history.known_id(ledger_id(cols.line[i]))
         if ident:
             same = by_id.setdefault(ident, [])
-            j = next((j for j in same if not cols.file[i] == cols.file[j] == ledger), None)
+            j = next((j for j in same if _one_id(cols, ledger, keys, i, j)), None)
             if j is not None:
                 found = Repeat(j, i, cols.amount[j], cols.amount[i], None, history.ids[ident])
             same.append(i)
@@ -432,6 +434,17 @@ def _converted(amount: float, m2: bool, per_m2: bool, bsa: float | None) -> floa
         return amount
     assert bsa  # a row that needs converting has a BSA of its own or of that day here
     return amount / bsa if per_m2 else amount * bsa
+
+
+def _one_id(cols: Any, ledger: int, keys: list[int], i: int, j: int) -> bool:
+    """Whether rows i and j, which carry one id, are one administration: not two ledger records
+    (the ledger refuses its own repeats), and, where one is a record without an id of its own,
+    named by the other as `ledger export` names it (``ledger #12``: the record exported), of
+    one day and drug (a number of another ledger's export is another record)."""
+    if cols.file[i] == cols.file[j] == ledger:
+        return False
+    bare = any(cols.file[k] == ledger and not cols.ident[k] for k in (i, j))
+    return not bare or keys[i] == keys[j]
 
 
 def _told_apart(column: Any, i: int, j: int) -> bool:
