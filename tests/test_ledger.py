@@ -101,6 +101,18 @@ def test_a_patient_the_ledger_does_not_know_is_refused(run, sqlite_url: str) -> 
     assert "MRN10O has no doses" in p.stderr and "did you mean MRN100" in p.stderr
 
 
+def test_a_patient_of_a_database_with_no_ledger_yet_is_refused(run, postgres_server) -> None:
+    """A PostgreSQL database with no ledger in it yet (the wrong database of the server): `ledger
+    list --patient` crashed (IndexError, exit 3) and `ledger export --patient` wrote an empty
+    history with exit 0, as if the patient had been given nothing."""
+    from tests import pg
+
+    with pg.database(postgres_server) as url:
+        for command in ("ledger list", "ledger export", "ledger export --format json", "check"):
+            p = _ok(run(*command.split(), "--patient", "MRN1", "--db", url), 2)
+            assert "patient MRN1 has no doses in the ledger" in p.stderr
+
+
 def test_a_repeated_dose_needs_again(run, sqlite_url: str) -> None:
     _ok(_record(run, sqlite_url, "A", "2024-01-05", "cisplatin", "100mg/m2"))
     p = _ok(_record(run, sqlite_url, "A", "2024-01-05", "DDP", "100 mg/m2"), 2)
@@ -236,6 +248,36 @@ def test_an_export_with_a_dose_recorded_again_reads_back_to_the_same_totals(
     assert round_trip.splitlines() == rows  # the notes as recorded, the ids kept
 
 
+def test_an_export_given_back_to_its_own_ledger_is_not_counted_again(
+    run, ledger_url: str, tmp_path: Path
+) -> None:
+    """The export names a record without an id of its own `ledger #N`; given back to the same
+    ledger with --again (for another dose of the file), `ledger import` recorded both doses a
+    second time and `check --patient --history` counted them twice: 360 mg/m² where the
+    ledger holds 180. Another ledger's `ledger #1` of another day is another record."""
+    for extra in ([], ["--again"]):
+        _ok(_record(run, ledger_url, "R", "2024-01-05", "epirubicin", "90mg/m2", *extra))
+    exported = tmp_path / "exp.csv"
+    _ok(run("ledger", "export", "--db", ledger_url, "-o", str(exported)))
+    imported = _ok(run("ledger", "import", str(exported), "--again", "--db", ledger_url), 2)
+    assert "already recorded as #1 (the same id ledger #1" in imported.stderr
+    assert "already recorded as #2 (the same id ledger #2" in imported.stderr
+    alone = tmp_path / "alone.csv"  # the export of one patient, without its patient column
+    alone.write_text(exported.read_text().replace(",R,", ","), encoding="utf-8")
+    alone.write_text(alone.read_text().replace(",patient,", ","), encoding="utf-8")
+    args = ("check", "--patient", "R", "--db", ledger_url, "--history", str(alone), "--again")
+    checked = _ok(run(*args), 2)
+    assert "ledger record #2 repeats" in checked.stderr and "same id ledger #2" in checked.stderr
+    totals = _totals(_ok(run("check", "--patient", "R", "--db", ledger_url, "--format", "json")))
+    assert totals["epirubicin"] == pytest.approx(180.0)
+    other = f"sqlite:///{tmp_path / 'other.db'}"  # its #1 and #2: R on another day
+    _ok(_record(run, other, "R", "2024-02-05", "epirubicin", "90mg/m2"))
+    _ok(_record(run, other, "R", "2024-02-26", "epirubicin", "90mg/m2"))
+    _ok(run("ledger", "import", str(exported), "--db", other))
+    totals = _totals(_ok(run("check", "--patient", "R", "--db", other, "--format", "json")))
+    assert totals["epirubicin"] == pytest.approx(360.0)
+
+
 def test_a_dose_written_with_a_plus_reads_back_from_the_export(
     run, sqlite_url: str, tmp_path: Path
 ) -> None:
@@ -278,6 +320,28 @@ def test_patient_ids_alike_in_the_ledger_are_said(run, ledger_url: str, tmp_path
     assert "PATIENT_IDS_ALIKE" not in other.stdout
     unknown = _ok(run("check", "--patient", "Mrn123", "--db", ledger_url), 2)
     assert "did you mean MRN123, mrn123?" in unknown.stderr
+
+
+@pytest.mark.parametrize(
+    ("first", "second"), [("KIRIŞ", "kırış"), ("İZMİR", "izmir"), ("ΟΔΥΣΣΕΥΣ", "οδυσσευσ")]
+)
+def test_patient_ids_alike_in_any_script_are_said(
+    run, ledger_url: str, tmp_path: Path, first: str, second: str
+) -> None:
+    """Turkish KIRIŞ and kırış, İZMİR and izmir, Greek ΟΔΥΣΣΕΥΣ and οδυσσευσ (its final sigma
+    typed as a plain one) differ only in case, but Python's lower() of one is not the other's:
+    one patient's epirubicin total split between two ids, each checked as a patient of its own,
+    without a word (record, check --patient, check --all-patients, the export)."""
+    for who, day in ((first, "2024-01-01"), (second, "2024-02-01")):
+        p = _ok(_record(run, ledger_url, who, day, "epirubicin", "100mg/m2"))
+    assert "PATIENT_IDS_ALIKE" in p.stderr
+    one = _ok(run("check", "--patient", second, "--db", ledger_url, "--format", "json"))
+    assert "PATIENT_IDS_ALIKE" in [w["code"] for w in json.loads(one.stdout)["warnings"]]
+    export = tmp_path / "export.csv"
+    _ok(run("ledger", "export", "--db", ledger_url, "-o", str(export)))
+    for source in (["--all-patients", "--db", ledger_url], ["--history", str(export)]):
+        every = _ok(run("check", *source, "--format", "json"))
+        assert "PATIENT_IDS_ALIKE" in [w["code"] for w in json.loads(every.stdout)["warnings"]]
 
 
 def _records(run, db: str, patient: str | None = None) -> list[dict]:
@@ -592,6 +656,28 @@ def test_a_ledger_from_a_newer_dosecalc_is_refused(run, ledger_url: str) -> None
     p = _ok(run("check", "--patient", "A", "--db", ledger_url), 2)
     assert "schema 99" in p.stderr and "newer dosecalc" in p.stderr
     _ok(_record(run, ledger_url, "A", "2024-01-06", "EPI", "90mg/m2"), 2)
+
+
+def test_the_audit_reads_a_patient_id_that_begins_like_a_formula_as_recorded(
+    run, ledger_url: str, tmp_path: Path
+) -> None:
+    """The SQLite audit fed the records to the engine, which takes away the quote dosecalc's
+    CSVs put before a formula: patients '=1+2 and =1+2 were checked as one, 20 mg/m² for =1+2
+    and no '=1+2, where check --patient, the PostgreSQL audit and the export read 10 each."""
+    for day, who in enumerate(("=1+2", "'=1+2", "-7", "''=x"), start=1):
+        _ok(_record(run, ledger_url, who, f"2024-01-0{day}", "epirubicin", "10mg/m2"))
+    export = tmp_path / "export.csv"
+    _ok(run("ledger", "export", "--db", ledger_url, "-o", str(export)))
+    audit = _ok(run("check", "--all-patients", "--db", ledger_url, "--format", "json"))
+    history = _ok(run("check", "--history", str(export), "--format", "json"))
+    totals = {
+        p["patient"]: t["total"]
+        for p in json.loads(audit.stdout)["patients"]
+        for t in p["cumulative"]
+        if t["drug"] == "epirubicin"
+    }
+    assert totals == {"=1+2": 10.0, "'=1+2": 10.0, "-7": 10.0, "''=x": 10.0}
+    assert audit.stdout == history.stdout
 
 
 def test_all_patients_audit(run, sqlite_url: str, tmp_path: Path) -> None:

@@ -129,6 +129,33 @@ def test_rows_with_one_source_id_are_one_administration(run, tmp_path: Path, pat
     assert "REPEAT_COUNTED" in r.stdout
 
 
+@pytest.mark.parametrize("patient", ["", "P1"], ids=["reference", "engine"])
+def test_a_row_without_an_id_never_hides_two_rows_of_one_id(run, tmp_path: Path, patient) -> None:
+    """Rows A (no id), B and C (both ADM-1) of one day, drug and dose: each later row was paired
+    with the first earlier row it repeats, A, which no id tells apart, so --again counted B and
+    C, one administration, as two: 270 mg/m² where the rows hold 180, exit 0 (reference, engine,
+    ledger import and a ledger record of ADM-1 beside the history alike)."""
+    rows = ["2024-03-05,epirubicin,90,mg/m2,,", *["2024-03-05,epirubicin,90,mg/m2,,ADM-1"] * 2]
+    header = HEADER + ",id" + (",patient" if patient else "")
+    h = _csv(tmp_path / "h.csv", *[r + (f",{patient}" if patient else "") for r in rows],
+             header=header)  # fmt: skip
+    r = run("check", "--history", str(h), "--again")
+    assert r.returncode == 2, r.stdout
+    assert f"{h}:4 repeats {h}:3 (" in r.stderr and "the same id ADM-1" in r.stderr, r.stderr
+    db = f"sqlite:///{tmp_path / 'ledger.db'}"
+    imported = run("ledger", "import", str(h), "--again", "--patient", "P1", "--db", db)
+    assert imported.returncode == 2 and f"{h}:4: patient P1:" in imported.stderr
+    assert "repeats " + f"{h}:3 (the same id ADM-1" in imported.stderr, imported.stderr
+    if not patient:  # the ledger's record of ADM-1 is C, beside A and B of the history
+        record = ("--patient", "P1", "--date", "2024-03-05", "--drug", "epirubicin")
+        assert run("ledger", "record", *record, "--dose", "90mg/m2", "--id", "ADM-1",
+                   "--db", db).returncode == 0  # fmt: skip
+        _csv(tmp_path / "h2.csv", *rows[:2], header=header)
+        r = run("check", "--history", str(tmp_path / "h2.csv"), "--patient", "P1", "--db", db,
+                "--again")  # fmt: skip
+        assert r.returncode == 2 and "the same id ADM-1" in r.stderr, r.stdout
+
+
 @pytest.mark.parametrize("bad", ["8:30", "24:00", "12:60", "noon", "08.30", "０８:３０"])
 def test_a_time_that_is_not_hh_mm_is_refused_with_file_and_line(run, tmp_path: Path, bad) -> None:
     h = _csv(tmp_path / "h.csv", f"2019-01-05,epirubicin,40,mg/m2,,{bad}", header=HEADER + ",time")

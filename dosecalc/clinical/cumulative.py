@@ -28,7 +28,7 @@ from dosecalc.base.numbers import fmt, past
 from dosecalc.data import drugs
 from dosecalc.data.ceilings import EQUIVALENT, Ceiling, CeilingBook, RiskFactors
 from dosecalc.data.ceilings import book as ceilings_book
-from dosecalc.data.records import LEDGER_SOURCE, History, Row
+from dosecalc.data.records import LEDGER_SOURCE, History, Row, ledger_id
 
 MAX_PROJECTED_CYCLES = 500
 # Totals are sums of floats (mg converted to mg/m² with a BSA): a relative tolerance far below
@@ -345,7 +345,9 @@ MAX_REPEATS_LISTED = 20
 
 def repeats(history: History, patient: str | None) -> list[Repeat]:
     """Pairs of one patient's rows that are, or may be, the same administration (for each later
-    row, the first earlier row it repeats). Two rows are one administration when they carry the
+    row, the first earlier row that carries its id, else the first earlier row it repeats: an
+    earlier row without an id never hides the one that names the same administration, which
+    --again does not count). Two rows are one administration when they carry the
     same ``id`` (the administration's id in the source system: whatever their day, time, drug
     or amount, one of them is wrong), or when day and drug agree, their amounts are one dose
     (:func:`same_administration`) and no time or id tells them apart. Rows without a date
@@ -366,16 +368,16 @@ def repeats(history: History, patient: str | None) -> list[Repeat]:
             continue
         found: Repeat | None = None
         ident = cols.ident[i]
+        if not ident and cols.file[i] == ledger:  # a record's id is the one its export gives
+            ident = history.known_id(ledger_id(cols.line[i]))
         if ident:
             same = by_id.setdefault(ident, [])
-            j = next((j for j in same if not cols.file[i] == cols.file[j] == ledger), None)
+            j = next((j for j in same if _one_id(cols, ledger, keys, i, j)), None)
             if j is not None:
                 found = Repeat(j, i, cols.amount[j], cols.amount[i], None, history.ids[ident])
             same.append(i)
         earlier = seen.setdefault(key, [])
-        for j in earlier:
-            if found is not None and j >= found.first:
-                break
+        for j in earlier if found is None else ():  # the same id first: --again never counts it
             if cols.file[i] == cols.file[j] == ledger:
                 continue
             if _told_apart(cols.time, i, j) or _told_apart(cols.ident, i, j):
@@ -437,6 +439,17 @@ def _converted(amount: float, m2: bool, per_m2: bool, bsa: float | None) -> floa
     return amount / bsa if per_m2 else amount * bsa
 
 
+def _one_id(cols: Any, ledger: int, keys: list[int], i: int, j: int) -> bool:
+    """Whether rows i and j, which carry one id, are one administration: not two ledger records
+    (the ledger refuses its own repeats), and, where one is a record without an id of its own,
+    named by the other as `ledger export` names it (``ledger #12``: the record exported), of
+    one day and drug (a number of another ledger's export is another record)."""
+    if cols.file[i] == cols.file[j] == ledger:
+        return False
+    bare = any(cols.file[k] == ledger and not cols.ident[k] for k in (i, j))
+    return not bare or keys[i] == keys[j]
+
+
 def _told_apart(column: Any, i: int, j: int) -> bool:
     """Whether an optional column (0: not given) holds two different values for rows i, j."""
     return bool(column[i] and column[j] and column[i] != column[j])
@@ -481,9 +494,11 @@ def screen(
 
 
 def alike_key(patient: str) -> str:
-    """What two patient ids that differ only in case share (Python's lower(), with its final
-    sigma: 'ΠΑΠΑΔΟΠΟΥΛΟΣ' and 'Παπαδοπουλος'); the engine's candidates are found by it too."""
-    return patient.lower()
+    """What two patient ids that differ only in case share, in any script: upper case folded
+    ('ΠΑΠΑΔΟΠΟΥΛΟΣ', 'Παπαδοπουλος' and 'παπαδοπουλοσ', its final sigma typed as a plain one;
+    Turkish 'KIRIŞ' and 'kırış', 'İZMİR' and 'izmir'). An ASCII id's key is its lower(). The
+    engine's candidates and the ledger's are found by it too."""
+    return patient.upper().casefold().replace("i\u0307", "i")
 
 
 def ids_alike(patients: Iterable[str | None]) -> list[Alert]:

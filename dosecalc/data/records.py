@@ -16,6 +16,11 @@ from dosecalc.data import drugs
 LEDGER_SOURCE = "\0ledger"  # History.sources entry of rows read from the patient ledger
 
 
+def ledger_id(seq: int) -> str:
+    """The id `ledger export` gives a record without an id in the source system: its number."""
+    return f"ledger #{seq}"
+
+
 @dataclass(frozen=True, slots=True)
 class Row:
     """One administration as recorded: ``amount`` in ``unit`` (mg or units), per m² or not."""
@@ -107,6 +112,10 @@ class History:
             code = self._id_codes[ident] = len(self.ids)
             self.ids.append(ident)
         return code
+
+    def known_id(self, ident: str) -> int:
+        """The code of ``ident`` if a row carries it, else 0."""
+        return self._id_codes.get(ident, 0)
 
     def add(self, row: Row, patient: str | None, file: int, line: int) -> None:
         cols = self.patients.get(patient)

@@ -1090,10 +1090,14 @@ class Ledger:
         patients (schema 4), else the records' ids."""
         from sqlalchemy import select
 
+        from dosecalc.clinical.cumulative import alike_key
+
         query = select(PATIENTS.c.patient) if self._tails else select(RECORDS.c.patient).distinct()
-        wanted = {p.lower() for p in patients}
-        known = [p for (p,) in conn.execute(query) if isinstance(p, str) and p.lower() in wanted]
-        return {p: sorted(k for k in known if k != p and k.lower() == p.lower()) for p in patients}
+        wanted = {alike_key(p) for p in patients}
+        known = [p for (p,) in conn.execute(query) if isinstance(p, str) and alike_key(p) in wanted]
+        return {
+            p: sorted(k for k in known if k != p and alike_key(k) == alike_key(p)) for p in patients
+        }
 
     def alike_alerts(self, patient: str) -> list[Any]:
         """PATIENT_IDS_ALIKE (built by the clinical layer's function, as for a history) when the
@@ -1150,16 +1154,15 @@ class Ledger:
 
         if patient is not None:
             _check_lookup(patient)
+        out: list[dict[str, Any]] = []
         with self.read() as conn:
-            if not self._ready:
-                return []
-            if patient is not None:
+            if self._ready and patient is not None:
                 out = [
                     {c.name: r.get(c.name) for c in RECORDS.columns}
                     for r in self._checked_patient(conn, patient)
                     if r["patient"] == patient
                 ]
-            else:
+            elif self._ready:  # (no ledger started here yet: no records, no patient known)
                 if not self._screened(conn):  # every record: the whole chain checked
                     self._walked(conn)
                 query = select(*self._columns).order_by(RECORDS.c.seq)
@@ -1243,8 +1246,10 @@ class Ledger:
     def _unknown(self, patient: str) -> str:
         import difflib
 
+        from dosecalc.clinical.cumulative import alike_key
+
         known = [p["patient"] for p in self.patients()]
-        alike = [p for p in known if p != patient and p.lower() == patient.lower()]
+        alike = [p for p in known if p != patient and alike_key(p) == alike_key(patient)]
         close = alike + [
             p for p in difflib.get_close_matches(patient, known, n=3, cutoff=0.6) if p not in alike
         ]

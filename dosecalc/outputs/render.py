@@ -813,6 +813,7 @@ def ledger_csv(records: list[dict[str, Any]]) -> str:
     source system, else the ledger's number of the record (``ledger #12``), so two records of one
     dose recorded with ``--again`` stay two administrations when read back; the note is the
     record's own."""
+    from dosecalc.data.records import ledger_id
     from dosecalc.inputs.history import COLUMNS
 
     out = io.StringIO()
@@ -823,7 +824,7 @@ def ledger_csv(records: list[dict[str, Any]]) -> str:
             continue
         row = {k: r.get(k) for k in COLUMNS if k not in ("drug", "id")}
         row["drug"] = r["drug_given"]
-        row["id"] = r.get("source_id") or f"ledger #{r['seq']}"
+        row["id"] = r.get("source_id") or ledger_id(r["seq"])
         writer.writerow(row)
     return out.getvalue()
 

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-from dosecalc.base import clock
+from dosecalc.base import clock, csvout
 from dosecalc.base.errors import FileError, Problem, capped
 from dosecalc.clinical import cumulative
 from dosecalc.data import ceilings, records
@@ -92,7 +92,7 @@ def _sqlite(ledger: Any, jobs: int | None, today: date) -> Batch:
                     text(ACTIVE.format(head=head))
                 )
                 while rows := result.fetchmany(FETCH):
-                    yield [(seq, *(_text(v) for v in values), "", "") for seq, *values in rows]
+                    yield [(seq, *_cells(values), "", "") for seq, *values in rows]
 
         loaded.add_rows(Source(records.LEDGER_SOURCE, "ledger"), batches())
         loaded.check_rows()
@@ -104,6 +104,16 @@ def _sqlite(ledger: Any, jobs: int | None, today: date) -> Batch:
 
 def _text(value: Any) -> str:
     return "" if value is None else str(value)
+
+
+# the cells of ACTIVE's columns (after seq) that the engine's reader unescapes, as it reads a
+# history file's (csvout.unescape): a record's own text is escaped first, as `ledger export`
+# writes it, so that the patient '=1+2' is not read as =1+2, another patient
+_ESCAPED = (False, False, True, False, False, True, True, False, False)  # dose, patient, regimen
+
+
+def _cells(values: Any) -> list[str]:
+    return [csvout.cell(_text(v)) if e else _text(v) for v, e in zip(values, _ESCAPED, strict=True)]
 
 
 # ---------------------------------------------------------------- stage 1 in PostgreSQL

@@ -901,7 +901,8 @@ ORDER BY p.pid, r.ord
 # total, each converted with its own BSA else the other row's, within REPEAT_TOLERANCE; neither
 # row's BSA, as written (wm: each row's per-m² form), one form within the tolerance, a dose per
 # m² and an absolute one when the BSA that makes them one dose is within BSA_M2 (two ledger
-# records are not compared); at one earlier row, the id is said (cumulative.repeats)
+# records are not compared); the earliest row of the same id first, else the earliest row
+# (cumulative.repeats: --again never counts a row of the same id)
 REPEATS = """
 WITH k AS (SELECT pat, d, dc FROM rows GROUP BY pat, d, dc HAVING count(*) > 1),
 ik AS (SELECT pat, ident FROM rows WHERE ident IS NOT NULL GROUP BY pat, ident
@@ -939,7 +940,7 @@ pairs AS (
     JOIN srcs sb ON sb.src = b.src
     WHERE NOT (sa.ledger AND sb.ledger)),
 found AS (
-    SELECT *, row_number() OVER (PARTITION BY pid, i_ord ORDER BY j_ord, sid DESC) AS k
+    SELECT *, row_number() OVER (PARTITION BY pid, i_ord ORDER BY sid DESC, j_ord) AS k
     FROM pairs
     WHERE sid OR CASE WHEN asis AND a_m2 <> b_m2
                THEN (CASE WHEN a_m2 THEN bv / av ELSE av / bv END) BETWEEN {bsa_low} AND {bsa_high}
