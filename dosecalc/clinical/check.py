@@ -507,38 +507,22 @@ def unknown_priors(n: Next, given: frozenset[str], factors: dict[str, float]) ->
     """LIFETIME_EXPOSURE_UNKNOWN for each total with a ceiling that the proposed regimen adds
     to and whose prior exposure nobody gave, when the only prior exposure is ``given`` (the
     drugs of ``--prior``: no history, no ledger). The cycles that fit count it from zero, which
-    is what a plan says too, in the same words."""
+    is what a plan says too, in the same words (plan.exposure_unknown)."""
+    from dosecalc.clinical.plan import exposure_unknown
+
     out = []
     for f in n.fits.values():
         if f.drug == cumulative.EQUIVALENT:
             agents = {d for d in given | set(n.fits) if d in factors}
             if agents <= given:
                 continue
-            looked = "not every prior exposure was"
-            counted = "the amounts given with --prior"
-            give = "--prior DRUG=AMOUNT for each anthracycline given before"
+            partly, counted = True, "the amounts given with --prior"
         elif f.drug in given:
             continue
         else:
-            looked, counted = "no prior exposure was", "zero"
-            give = f"--prior {f.drug}=AMOUNT; --prior {f.drug}=0{f.unit} says there was none"
-        unit = f.unit.replace("m2", "m²")
-        level = (
-            f"limit of {fmt(f.limit)} {unit}"
-            if f.limit is not None
-            else f"threshold of {fmt(f.threshold)} {unit}"
-        )
-        out.append(
-            Alert(
-                WARNING,
-                "LIFETIME_EXPOSURE_UNKNOWN",
-                f"{f.drug} has a lifetime {level}, and {looked} looked up: the cycles of "
-                f"{n.regimen} that fit count its total from {counted}. Give the patient's "
-                f"history (--history FILE), their ledger (--patient ID) or the amount given "
-                f"elsewhere ({give})",
-                drug=f.drug,
-            )
-        )
+            partly, counted = False, "zero"
+        counts = f"the cycles of {n.regimen} that fit count its total from {counted}"
+        out.append(exposure_unknown(f.drug, f.unit, f.limit, f.threshold, partly, counts))
     return out
 
 

@@ -1301,33 +1301,47 @@ def _ceiling(t: Total) -> bool:
 
 def lifetime_unknown(t: Total) -> Alert:
     """A total with a lifetime ceiling whose prior exposure nobody looked up."""
+    unit = t.unit.replace("m2", "m²")
+    # the equivalent's prior can be part known (--prior doxorubicin=300mg/m2, no epirubicin)
+    counted = f"these doses and the {fmt(t.prior)} {unit} stated" if t.prior else "these doses only"
+    return exposure_unknown(
+        t.drug, t.unit, t.limit, t.threshold, bool(t.prior),
+        f"its total ({fmt(t.total)} {unit}) counts {counted}",
+    )  # fmt: skip
+
+
+def exposure_unknown(
+    drug: str,
+    unit: str,
+    limit: float | None,
+    threshold: float | None,
+    partly: bool,
+    counts: str,
+) -> Alert:
+    """LIFETIME_EXPOSURE_UNKNOWN, in one set of words for a plan's total and for the cycles of
+    ``check --next`` that fit: ``partly``, some prior exposure was stated (the equivalent's);
+    ``counts``, what the figure then counts."""
     from dosecalc.data.ceilings import EQUIVALENT
 
-    unit = t.unit.replace("m2", "m²")
+    shown = unit.replace("m2", "m²")
     level = (
-        f"limit of {fmt(t.limit)} {unit}"
-        if t.limit is not None
-        else (f"threshold of {fmt(t.threshold)} {unit}")
+        f"limit of {fmt(limit)} {shown}"
+        if limit is not None
+        else f"threshold of {fmt(threshold)} {shown}"
     )
     give = (
-        f"--prior {t.drug}=AMOUNT; --prior {t.drug}=0{t.unit} says there was none"
-        if t.drug != EQUIVALENT
+        f"--prior {drug}=AMOUNT; --prior {drug}=0{unit} says there was none"
+        if drug != EQUIVALENT
         else "--prior DRUG=AMOUNT for each anthracycline given before"
     )
-    # the equivalent's prior can be part known (--prior doxorubicin=300mg/m2, no epirubicin)
-    looked, counted = (
-        ("no prior exposure was", "these doses only")
-        if not t.prior
-        else ("not every prior exposure was", f"these doses and the {fmt(t.prior)} {unit} stated")
-    )
+    looked = "not every prior exposure was" if partly else "no prior exposure was"
     return Alert(
         WARNING,
         "LIFETIME_EXPOSURE_UNKNOWN",
-        f"{t.drug} has a lifetime {level}, and {looked} looked up: its total "
-        f"({fmt(t.total)} {unit}) counts {counted}. Give the patient's history "
-        f"(--history FILE), their ledger (--patient ID) or the amount given elsewhere "
+        f"{drug} has a lifetime {level}, and {looked} looked up: {counts}. Give the patient's "
+        f"history (--history FILE), their ledger (--patient ID) or the amount given elsewhere "
         f"({give})",
-        drug=t.drug,
+        drug=drug,
     )
 
 
