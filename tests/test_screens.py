@@ -229,7 +229,9 @@ def test_regimens_diff_is_wrapped_for_the_terminal(tmp_path: Path) -> None:
     checksum, a dose and its unit ('sha256 3c33769' / '8ff1f', '2 g' / '/m2')."""
     root = Path(__file__).resolve().parents[1]
     divided = root / "examples" / "dia-divided-epirubicin.yaml"
-    shown = screen(["regimens", "diff", "dia", str(divided.relative_to(root))], 80, root)
+    # both files by their paths in the repository, so the screen is the same in any checkout
+    dia = str(Path("regimens", "dia.yaml"))
+    shown = screen(["regimens", "diff", dia, str(divided.relative_to(root))], 80, root)
     whole(shown, 80, ["3c337698ff1f", "2 g/m2 on EACH of days 1-5", "-66.7 %"])
     assert "\n  2 g/m2 on EACH" in shown  # a continuation is indented under its line
     compare("regimens-diff-80", shown)
