@@ -630,6 +630,30 @@ def pattern_cycles(regimen: Regimen, age_years: float | None = None) -> int:
     return max(marks)
 
 
+def cycles_beyond(
+    regimen: Regimen,
+    patient: Patient,
+    policy: Policy,
+    first: date,
+    n: int,
+    age_years: float | None,
+    delays: dict[int, int],
+    delay_mode: str,
+    fixed: dict[int, date] | None = None,
+    **schedule: Any,
+) -> list[Administration]:
+    """The regimen's cycles after a plan's ``n`` (an order of later cycles, a child's rule that
+    ends; ``pattern_cycles``), dated and dosed as the plan's are (``schedule``: the keywords of
+    ``schedule_regimen``), for the projection only: repeating the plan's last cycle would fit
+    cycles that do not."""
+    more = pattern_cycles(regimen, age_years)
+    if more <= n:
+        return []
+    wider = cycle_starts(first, more, regimen.cycle_length_days, delays, delay_mode, fixed)
+    later, _ = schedule_regimen(regimen, patient, policy, first, more, starts=wider, **schedule)
+    return [a for a in later if a.cycle > n]
+
+
 def by_cycle(events: Sequence[Event]) -> list[list[Event]]:
     cycles: dict[tuple[int | None, int | None], list[Event]] = {}
     for e in events:
@@ -823,18 +847,12 @@ def make_plan(
         assessed_pgx=read_pgx,
     )
     beyond: list[Administration] = []
-    more = pattern_cycles(regimen, patient.age_years)
-    if first_cycle == 1 and more > n:
-        # the regimen's cycles after this plan's (an order of later cycles, a child's rule that
-        # ends), for the projection only: repeating the plan's last cycle fits cycles that do not
-        wider = cycle_starts(
-            first, more, regimen.cycle_length_days, delays or {}, delay_mode, fixed
-        )
-        later, _ = schedule_regimen(
-            regimen, patient, policy, first, more, modifications, 1, wider,
-            organ_values=values, adjust_organ=adjust_organ, genotypes=genotypes,
+    if first_cycle == 1:  # the regimen's cycles after this plan's, for the projection only
+        beyond = cycles_beyond(
+            regimen, patient, policy, first, n, patient.age_years, delays or {}, delay_mode,
+            fixed, modifications=modifications, organ_values=values,
+            adjust_organ=adjust_organ, genotypes=genotypes,
         )  # fmt: skip
-        beyond = [a for a in later if a.cycle > n]
     warnings += lab_alerts(regimen, labs, starts, policy, values, 1, first_cycle=first_cycle)
     if first_cycle == 1:  # a plan from cycle 1 (verify checks one cycle: not its business)
         warnings += lines_not_planned(regimen, n)

@@ -362,10 +362,10 @@ def make_course_plan(
     from dosecalc.clinical.plan import (
         Phase,
         assemble,
+        cycles_beyond,
         lab_alerts,
         lines_not_planned,
         name_alerts,
-        pattern_cycles,
         regimen_alerts,
         require_bsa,
         schedule_regimen,
@@ -495,14 +495,10 @@ def make_course_plan(
             if patient.age_years is not None
             else None
         )
-        more = pattern_cycles(reg, age)
-        if more > n:  # the regimen's cycles after this phase's, for the projection only
-            wider = cycle_starts(first, more, reg.cycle_length_days, mine, delay_mode)
-            later, _ = schedule_regimen(
-                reg, patient, policy, first, more, (), i, wider, organ_values=values,
-                adjust_organ=adjust_organ, genotypes=genotypes, age_on=born_on,
-            )  # fmt: skip
-            beyond += [a for a in later if a.cycle > n]
+        beyond += cycles_beyond(  # the regimen's cycles after this phase's, for the projection
+            reg, patient, policy, first, n, age, mine, delay_mode, phase=i,
+            organ_values=values, adjust_organ=adjust_organ, genotypes=genotypes, age_on=born_on,
+        )  # fmt: skip
         alerts += lab_alerts(reg, labs, starts, policy, values, i, last_regimen is None)
         alerts += lines_not_planned(reg, n, phase=i)
         phase = Phase(
