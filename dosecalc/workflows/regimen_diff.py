@@ -359,10 +359,6 @@ def _order_pairs(
     return out + [(o.drug, nth(old, i), o, None) for i, o in enumerate(old) if i not in paired]
 
 
-# the fields _orders shows its own way; every other field is compared as its value
-_SHOWN = ("drug", "total_dose", "dose", "days", "route", "cycles", "max_dose", "infusion", "rules")
-
-
 def _orders(a: Regimen, b: Regimen) -> list[Difference]:
     out: list[Difference] = []
     pairs = _order_pairs(a.drugs, b.drugs)
@@ -398,34 +394,28 @@ def _orders(a: Regimen, b: Regimen) -> list[Difference]:
                 continue  # the pair's name; a total_dose is compared with the dose
             if field == "dose":
                 _dose(old, new, add)
-            elif field == "days" and old.days != new.days:
-                add(
-                    "days",
-                    "changed",
-                    list(old.days),
-                    list(new.days),
-                    f"days {_days(old.days)} → {_days(new.days)}",
-                )
-            elif field == "route" and old.default_route != new.default_route:
-                add(
-                    "route",
-                    "changed",
-                    old.default_route,
-                    new.default_route,
-                    f"route {old.default_route} → {new.default_route}",
-                )
-            elif field == "cycles" and old.cycles != new.cycles:
-                o, v = _cycles(old.cycles), _cycles(new.cycles)
-                add("cycles", "changed", o, v, f"cycles {o} → {v}")
-            elif field == "max_dose" and _key(old.max_dose) != _key(new.max_dose):
-                o = old.max_dose.describe() if old.max_dose else None
-                v = new.max_dose.describe() if new.max_dose else None
-                add("max_dose", "changed", o, v, f"max_dose {o or 'none'} → {v or 'none'}")
+            elif field == "days":  # each field shown its own way is branched on first
+                if old.days != new.days:
+                    o, v = list(old.days), list(new.days)
+                    add("days", "changed", o, v, f"days {_days(old.days)} → {_days(new.days)}")
+            elif field == "route":
+                o, v = old.default_route, new.default_route
+                if o != v:
+                    add("route", "changed", o, v, f"route {o} → {v}")
+            elif field == "cycles":
+                if old.cycles != new.cycles:
+                    o, v = _cycles(old.cycles), _cycles(new.cycles)
+                    add("cycles", "changed", o, v, f"cycles {o} → {v}")
+            elif field == "max_dose":
+                if _key(old.max_dose) != _key(new.max_dose):
+                    o = old.max_dose.describe() if old.max_dose else None
+                    v = new.max_dose.describe() if new.max_dose else None
+                    add("max_dose", "changed", o, v, f"max_dose {o or 'none'} → {v or 'none'}")
             elif field == "infusion":
                 _infusion(old.infusion, new.infusion, add)
             elif field == "rules":
                 _rules(old, new, add)
-            elif field not in _SHOWN and _key(getattr(old, field)) != _key(getattr(new, field)):
+            elif _key(getattr(old, field)) != _key(getattr(new, field)):
                 o, v = getattr(old, field), getattr(new, field)
                 add(field, "changed", _plain(o), _plain(v), f"{field} {_show(o)} → {_show(v)}")
     return out
