@@ -382,7 +382,7 @@ class Ledger:
                     )
             self.url = self.url.set(database=str(self.path))
         self.engine = self._engine()
-        self._ready = False
+        self.ready = False
         self._columns: list[Any] = list(RECORDS.columns)
         self._tails = True  # schema 4 on: each patient's count and newest record kept
         self.warnings: list[str] = []  # said on stderr by the command: e.g. a witness not noted
@@ -488,23 +488,23 @@ class Ledger:
             head = self._head(conn, lock=True)
             problems = self._state(conn, head)
             if problems:
-                raise self._untrusted(problems, "nothing was recorded")
+                raise self.untrusted(problems, "nothing was recorded")
             yield conn
         self._save_pending()  # committed: note the new head as this user's witness
 
     @contextmanager
     def read(self, scratch: bool = False) -> Iterator[Any]:
-        """A read transaction (``self._ready`` says whether the ledger holds any table yet);
+        """A read transaction (``self.ready`` says whether the ledger holds any table yet);
         ``scratch``: one that may make temporary tables (PostgreSQL's audit)."""
         self._load_witness()
         if self.path is not None and not self.path.exists():  # nothing written yet
             self._refuse_gone()
-            self._ready = False
+            self.ready = False
             yield None
             return
         with self._connection(write=False, scratch=scratch) as conn:
-            self._ready = self._schema(conn)
-            if not self._ready:
+            self.ready = self._schema(conn)
+            if not self.ready:
                 self._refuse_gone()
             yield conn
 
@@ -583,7 +583,7 @@ class Ledger:
                 update(META).where(META.c.key == "schema_version").values(value=str(SCHEMA_VERSION))
             )
             self._schema(conn)
-        self._ready = True
+        self.ready = True
 
     # the state of the chain ------------------------------------------------------------------
 
@@ -661,7 +661,7 @@ class Ledger:
                 "removed later"
             )
 
-    def _untrusted(self, problems: list[str], consequence: str) -> LedgerError:
+    def untrusted(self, problems: list[str], consequence: str) -> LedgerError:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         return _error(
             f"the ledger {self} failed its integrity check: {problems[0]}{more}; {consequence}. "
@@ -1081,7 +1081,7 @@ class Ledger:
             problems = chain.check_part(rows, head, patient) or self._tail_of(conn, patient, rows)
         if problems:
             consequence = "nothing was recorded" if write_head else "it is not used for a total"
-            raise self._untrusted(problems, consequence)
+            raise self.untrusted(problems, consequence)
         return rows
 
     def _alike(self, conn: Any, patients: set[str]) -> dict[str, list[str]]:
@@ -1105,7 +1105,7 @@ class Ledger:
         from dosecalc.clinical import cumulative
 
         with self.read() as conn:
-            if not self._ready:
+            if not self.ready:
                 return []
             others = self._alike(conn, {patient})[patient]
         return cumulative.ids_alike([patient, *others]) if others else []
@@ -1137,7 +1137,7 @@ class Ledger:
             walk.finish(head)
             problems = walk.problems or self._tails_match(conn, walk.newest())
         if problems:
-            raise self._untrusted(problems, "it is not used for a total")
+            raise self.untrusted(problems, "it is not used for a total")
         return walk
 
     @staticmethod
@@ -1156,13 +1156,13 @@ class Ledger:
             _check_lookup(patient)
         out: list[dict[str, Any]] = []
         with self.read() as conn:
-            if self._ready and patient is not None:
+            if self.ready and patient is not None:
                 out = [
                     {c.name: r.get(c.name) for c in RECORDS.columns}
                     for r in self._checked_patient(conn, patient)
                     if r["patient"] == patient
                 ]
-            elif self._ready:  # (no ledger started here yet: no records, no patient known)
+            elif self.ready:  # (no ledger started here yet: no records, no patient known)
                 if not self._screened(conn):  # every record: the whole chain checked
                     self._walked(conn)
                 query = select(*self._columns).order_by(RECORDS.c.seq)
@@ -1182,11 +1182,11 @@ class Ledger:
         from sqlalchemy import func, select
 
         with self.read() as conn:
-            if not self._ready:
+            if not self.ready:
                 return []
             problems = self._state(conn, self._head(conn))
             if problems:
-                raise self._untrusted(problems, "it is not listed")
+                raise self.untrusted(problems, "it is not listed")
             voided = select(RECORDS.c.voids).where(
                 RECORDS.c.kind == "void", RECORDS.c.voids.is_not(None)
             )
@@ -1221,7 +1221,7 @@ class Ledger:
         file = history.sources.index(records.LEDGER_SOURCE)
         n = 0
         with self.read() as conn:
-            if self._ready and patient is not None:
+            if self.ready and patient is not None:
                 mine = [r for r in self._checked_patient(conn, patient) if r["patient"] == patient]
                 for r in self._active(mine):
                     history.add(dose_row(r), None, file, r["seq"])
@@ -1232,7 +1232,7 @@ class Ledger:
 
                     notes = history.notes.setdefault(None, [])
                     notes += cumulative.ids_alike([patient, *others])
-            elif self._ready:
+            elif self.ready:
                 walk = self._walked(conn, keep=True)
                 voided = walk.voided
                 for seq, who_, row in walk.doses:
@@ -1264,7 +1264,7 @@ class Ledger:
     def _screened(self, conn: Any) -> bool:
         """Whether the whole chain passes the walk's checks, asked of the database: PostgreSQL
         only (dosecalc/ledger/screen.py); False where it cannot say (then walk)."""
-        if self.sqlite or not self._ready:
+        if self.sqlite or not self.ready:
             return False
         from sqlalchemy.exc import DBAPIError
 
@@ -1309,7 +1309,7 @@ class Ledger:
         damage: list[str] = []
         accepted: list[str] = []
         with self.read() as conn:
-            if not self._ready:
+            if not self.ready:
                 raise _error(f"{self} holds no dosecalc ledger yet: nothing to verify")
             if self.sqlite:
                 found = [r[0] for r in conn.exec_driver_sql("PRAGMA integrity_check(20)")]

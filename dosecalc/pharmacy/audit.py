@@ -49,7 +49,7 @@ def load(db: str | None, jobs: int | None = None, today: date | None = None) -> 
 def _refuse(ledger: Any, report: dict[str, Any]) -> None:
     """A ledger whose walk found a problem is not used for a total (the ledger's own words)."""
     if not report["ok"]:
-        raise ledger._untrusted(report["problems"], "it is not used for a total")
+        raise ledger.untrusted(report["problems"], "it is not used for a total")
 
 
 def _head(ledger: Any) -> int:
@@ -59,7 +59,7 @@ def _head(ledger: Any) -> int:
     from dosecalc.ledger import META
 
     with ledger.read() as conn:
-        if conn is None or not ledger._ready:
+        if conn is None or not ledger.ready:
             return 0
         head = conn.execute(select(META.c.value).where(META.c.key == "head")).scalar()
     seq = (head or "0").split()[0]
@@ -86,13 +86,14 @@ def _sqlite(ledger: Any, jobs: int | None, today: date) -> Batch:
 
         def batches() -> Iterator[list[tuple[Any, ...]]]:
             with ledger.read() as conn:
-                if conn is None or not ledger._ready:
+                if conn is None or not ledger.ready:
                     return
                 result = conn.execution_options(stream_results=True).execute(
                     text(ACTIVE.format(head=head))
                 )
+                escaped = [name in _ESCAPED for name in result.keys()][1:]  # after seq
                 while rows := result.fetchmany(FETCH):
-                    yield [(seq, *_cells(values), "", "") for seq, *values in rows]
+                    yield [(seq, *_cells(values, escaped), "", "") for seq, *values in rows]
 
         loaded.add_rows(Source(records.LEDGER_SOURCE, "ledger"), batches())
         loaded.check_rows()
@@ -106,14 +107,14 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-# the cells of ACTIVE's columns (after seq) that the engine's reader unescapes, as it reads a
-# history file's (csvout.unescape): a record's own text is escaped first, as `ledger export`
-# writes it, so that the patient '=1+2' is not read as =1+2, another patient
-_ESCAPED = (False, False, True, False, False, True, True, False, False)  # dose, patient, regimen
+# ACTIVE's columns whose cells the engine's reader unescapes, as it reads a history file's
+# (csvout.unescape): a record's own text is escaped first, as `ledger export` writes it, so that
+# the patient '=1+2' is not read as =1+2, another patient
+_ESCAPED = frozenset({"dose", "patient", "regimen"})
 
 
-def _cells(values: Any) -> list[str]:
-    return [csvout.cell(_text(v)) if e else _text(v) for v, e in zip(values, _ESCAPED, strict=True)]
+def _cells(values: Any, escaped: list[bool]) -> list[str]:
+    return [csvout.cell(_text(v)) if e else _text(v) for v, e in zip(values, escaped, strict=True)]
 
 
 # ---------------------------------------------------------------- stage 1 in PostgreSQL
@@ -234,7 +235,7 @@ class LedgerBatch(Batch):
         walker.start()  # the chain walk runs here while the database computes
         try:
             with self.ledger.read(scratch=True) as conn:  # its temporary tables
-                if conn is None or not self.ledger._ready:
+                if conn is None or not self.ledger.ready:
                     raise FileError(
                         Problem(f"{self.ledger} holds no dosecalc ledger yet", field="--db")
                     )
