@@ -107,6 +107,17 @@ def test_a_dose_in_mg_recorded_without_its_bsa_is_said_when_recorded(run, tmp_pa
     for more in (["--dose", "153mg", "--bsa", "1.8"], ["--dose", "83mg/m2"]):
         p = run(*base, "--date", "2026-11-02", *more, "--again", env=env)
         assert p.returncode == 0 and "without the BSA" not in p.stderr, p.stderr
+    # the other way round: a dose per m² of a total kept in units (bleomycin) needs that day's
+    # BSA as much (a check without one was refused, and nothing was said when it was recorded)
+    base = ["ledger", "record", *db, "--patient", "P2", "--drug", "bleomycin"]
+    p = run(*base, "--date", "2026-11-01", "--dose", "10units/m2", env=env)
+    assert p.returncode == 0
+    assert (
+        "notice: warning DOSE_WITHOUT_BSA: bleomycin: a dose in units/m² was recorded without "
+        "the BSA of that day, and its lifetime total is kept in units" in " ".join(p.stderr.split())
+    )
+    p = run(*base, "--date", "2026-11-08", "--dose", "10units/m2", "--bsa", "1.8", env=env)
+    assert p.returncode == 0 and "without the BSA" not in p.stderr, p.stderr
 
 
 def test_the_json_shape_follows_the_file_not_the_count_of_patients(run, tmp_path) -> None:

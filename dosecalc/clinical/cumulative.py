@@ -167,22 +167,24 @@ def tracking_unit(drug: str, book: CeilingBook) -> str:
 
 
 def dose_without_bsa(drug: str, unit: str, per_m2: bool, bsa_given: bool) -> Alert | None:
-    """DOSE_WITHOUT_BSA when an absolute dose of a drug whose lifetime total is kept per m²
-    is recorded without the BSA of its day: every later check must convert it with a BSA
-    given then (today's, not that day's), so it is said when it is recorded."""
-    if per_m2 or bsa_given:
+    """DOSE_WITHOUT_BSA when a dose is recorded without the BSA of its day and its drug's
+    lifetime total is kept the other way (an absolute dose of a total kept per m², or a dose per
+    m² of a total kept absolute, bleomycin's units): every later check must convert it with a
+    BSA given then (today's, not that day's), so it is said when it is recorded."""
+    if bsa_given:
         return None
     kept = tracking_unit(drug, ceilings_book())
-    if not kept.endswith("/m2"):
+    if per_m2 == kept.endswith("/m2"):
         return None
     return Alert(
         WARNING,
         "DOSE_WITHOUT_BSA",
-        f"{drug}: a dose in {unit} was recorded without the BSA of that day, and its lifetime "
-        f"total is kept in {kept.replace('m2', 'm²')}: every check of this patient will "
-        "convert it with a BSA of another day, the one the check is given (--bsa, or --height "
-        "and --weight), else the latest bsa_m2 of the patient's records (BSA_ASSUMED names "
-        "it); if the BSA of that day is known, void the record and record it again with --bsa",
+        f"{drug}: a dose in {unit.replace('m2', 'm²')} was recorded without the BSA of that "
+        f"day, and its lifetime total is kept in {kept.replace('m2', 'm²')}: every check of "
+        "this patient will convert it with a BSA of another day, the one the check is given "
+        "(--bsa, or --height and --weight), else the latest bsa_m2 of the patient's records "
+        "(BSA_ASSUMED names it); if the BSA of that day is known, void the record and record it "
+        "again with --bsa",
         drug=drug,
     )
 
