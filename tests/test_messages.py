@@ -120,6 +120,27 @@ def test_a_dose_in_mg_recorded_without_its_bsa_is_said_when_recorded(run, tmp_pa
     assert p.returncode == 0 and "without the BSA" not in p.stderr, p.stderr
 
 
+def test_doses_imported_without_their_bsa_are_said_as_one_recorded_is(run, tmp_path) -> None:
+    """ledger import wrote such rows in silence (only ledger record said DOSE_WITHOUT_BSA)."""
+    rows = (
+        "patient,date,drug,dose,unit,bsa_m2\n"
+        "Q1,2026-11-01,epirubicin,150,mg,\nQ1,2026-11-22,epirubicin,150,mg,\n"
+        "Q1,2026-11-01,bleomycin,10,units/m2,\nQ1,2026-12-01,epirubicin,90,mg,1.8\n"
+    )
+    db = ["--db", f"sqlite:///{tmp_path / 'l.db'}"]
+    env = {"DOSECALC_STATE_DIR": str(tmp_path / "state"), "DOSECALC_TODAY": "2026-12-08"}
+    h = write(tmp_path, "h.csv", rows)
+    p = run("ledger", "import", str(h), *db, env=env)
+    assert p.returncode == 0, p.stderr
+    said = " ".join(p.stderr.split())
+    assert (
+        f"DOSE_WITHOUT_BSA: epirubicin: 2 doses in mg ({h}:2, {h}:3) were recorded without "
+        "the BSA of their day, and its lifetime total is kept in mg/m²" in said
+    )
+    assert f"DOSE_WITHOUT_BSA: bleomycin: a dose in units/m² ({h}:4) was recorded" in said
+    assert f"{h}:5" not in said  # its BSA is on the row
+
+
 def test_the_json_shape_follows_the_file_not_the_count_of_patients(run, tmp_path) -> None:
     import json
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
@@ -166,27 +166,39 @@ def tracking_unit(drug: str, book: CeilingBook) -> str:
     return d.dose_unit
 
 
-def dose_without_bsa(drug: str, unit: str, per_m2: bool, bsa_given: bool) -> Alert | None:
+def dose_without_bsa(
+    drug: str, unit: str, per_m2: bool, bsa_given: bool, rows: Sequence[str] = ()
+) -> Alert | None:
     """DOSE_WITHOUT_BSA when a dose is recorded without the BSA of its day and its drug's
     lifetime total is kept the other way (an absolute dose of a total kept per m², or a dose per
     m² of a total kept absolute, bleomycin's units): every later check must convert it with a
-    BSA given then (today's, not that day's), so it is said when it is recorded."""
+    BSA given then (today's, not that day's), so it is said when it is recorded. ``rows``: the
+    rows of an imported file that are such doses (one notice for them all)."""
     if bsa_given:
         return None
     kept = tracking_unit(drug, ceilings_book())
     if per_m2 == kept.endswith("/m2"):
         return None
+    one = len(rows) < 2
     return Alert(
         WARNING,
         "DOSE_WITHOUT_BSA",
-        f"{drug}: a dose in {unit.replace('m2', 'm²')} was recorded without the BSA of that "
-        f"day, and its lifetime total is kept in {kept.replace('m2', 'm²')}: every check of "
-        "this patient will convert it with a BSA of another day, the one the check is given "
+        f"{drug}: {_doses_recorded(unit.replace('m2', 'm²'), rows)} without the BSA of "
+        f"{'that' if one else 'their'} day, and its lifetime total is kept in "
+        f"{kept.replace('m2', 'm²')}: every check of this patient will convert "
+        f"{'it' if one else 'them'} with a BSA of another day, the one the check is given "
         "(--bsa, or --height and --weight), else the latest bsa_m2 of the patient's records "
-        "(BSA_ASSUMED names it); if the BSA of that day is known, void the record and record it "
-        "again with --bsa",
+        f"(BSA_ASSUMED names it); if the BSA of {'that' if one else 'each'} day is known, void "
+        f"the record{'' if one else 's'} and record {'it' if one else 'them'} again with --bsa",
         drug=drug,
     )
+
+
+def _doses_recorded(unit: str, rows: Sequence[str]) -> str:
+    if len(rows) < 2:
+        return f"a dose in {unit}{f' ({rows[0]})' if rows else ''} was recorded"
+    shown = ", ".join(rows[:3]) + (f" and {len(rows) - 3} more" if len(rows) > 3 else "")
+    return f"{len(rows)} doses in {unit} ({shown}) were recorded"
 
 
 # ---------------------------------------------------------------- exposures

@@ -19,6 +19,7 @@ from dosecalc.ledger.store import (  # noqa: F401
     METADATA,
     MIGRATIONS,
     NEEDS_PSYCOPG,
+    RECORD_SOURCE,
     RECORDS,
     SCHEMA_VERSION,
     SOURCE_LIMIT,

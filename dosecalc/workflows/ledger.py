@@ -6,7 +6,7 @@ once the write is done."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -88,14 +88,29 @@ def record(
     notices = _name_notices([(entry.drug, None, None, "--drug")])
     [seq] = ledger.record([entry], by=by, again=again, high_dose=high_dose)
     [written] = [x for x in ledger.records(entry.patient) if x["seq"] == seq]
+    return Written(ledger, [written], notices + _without_bsa([entry]), [])
+
+
+def _without_bsa(entries: Sequence[Any]) -> list[Any]:
+    """DOSE_WITHOUT_BSA for the doses written without their day's BSA whose drug's lifetime
+    total is kept the other way: one notice for each drug and unit, naming the rows."""
+    from dosecalc import ledger as lg
     from dosecalc.clinical.cumulative import dose_without_bsa
     from dosecalc.data import drugs
 
-    unit_text = unit.strip().replace("²", "2").replace(" ", "")
-    late = dose_without_bsa(
-        drugs.lookup(entry.drug).name, unit, unit_text.endswith("/m2"), entry.bsa_m2 is not None
-    )
-    return Written(ledger, [written], notices + ([late] if late else []), [])
+    rows: dict[tuple[str, str], list[str]] = {}
+    for e in entries:
+        if e.bsa_m2 is None:
+            key = (drugs.lookup(e.drug).name, e.unit.strip())
+            rows.setdefault(key, []).append(e.source)
+    notices = []
+    for (drug, unit), where in rows.items():
+        per_m2 = unit.replace("²", "2").replace(" ", "").endswith("/m2")
+        imported = [w for w in where if w != lg.RECORD_SOURCE]  # a file's rows are named
+        notice = dose_without_bsa(drug, unit, per_m2, False, imported)
+        if notice:
+            notices.append(notice)
+    return notices
 
 
 def import_file(
@@ -142,7 +157,7 @@ def import_file(
         "patients": sorted({e.patient for e in entries}),
         "skipped": skipped,
     }
-    return Written(ledger, [], notices, skipped), summary
+    return Written(ledger, [], notices + _without_bsa(entries), skipped), summary
 
 
 def void(
