@@ -307,7 +307,10 @@ def test_patient_ids_alike_in_the_ledger_are_said(run, ledger_url: str, tmp_path
     for month in range(1, 4):
         who = "MRN123" if month < 3 else "mrn123"
         p = _ok(_record(run, ledger_url, who, f"2024-{month:02d}-01", "epirubicin", "100mg/m2"))
-        said = "PATIENT_IDS_ALIKE: patient ids that differ only in case: 'mrn123' and 'MRN123'"
+        said = (
+            "PATIENT_IDS_ALIKE: patient ids that differ only in case or leading zeros: "
+            "'mrn123' and 'MRN123'"
+        )
         assert (said in p.stderr) == (month == 3), p.stderr  # once: when the new id comes
     checked = json.loads(_ok(run("check", "--patient", "MRN123", "--db", ledger_url,
                                  "--format", "json")).stdout)  # fmt: skip
@@ -323,7 +326,8 @@ def test_patient_ids_alike_in_the_ledger_are_said(run, ledger_url: str, tmp_path
 
 
 @pytest.mark.parametrize(
-    ("first", "second"), [("KIRIŞ", "kırış"), ("İZMİR", "izmir"), ("ΟΔΥΣΣΕΥΣ", "οδυσσευσ")]
+    ("first", "second"),
+    [("KIRIŞ", "kırış"), ("İZMİR", "izmir"), ("ΟΔΥΣΣΕΥΣ", "οδυσσευσ"), ("007", "7")],
 )
 def test_patient_ids_alike_in_any_script_are_said(
     run, ledger_url: str, tmp_path: Path, first: str, second: str

@@ -308,13 +308,15 @@ def test_doses_no_bsa_makes_one_are_two_administrations(run, tmp_path: Path) -> 
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".yaml"], ids=["engine", "reference"])
+@pytest.mark.parametrize(("one", "other"), [("P001", "p001"), ("007", "7")])
 def test_patient_ids_that_differ_only_in_case_are_named_in_every_format(
-    run, tmp_path: Path, suffix: str
+    run, tmp_path: Path, suffix: str, one: str, other: str
 ) -> None:
     """P001 and p001 were two patients without a word: one patient under two ids has each total
     split in two (500 + 500 mg/m² of epirubicin, never past 900). Kept apart (ids are
-    case-sensitive in many systems), and said in every format, by the engine and the reference."""
-    rows = [("P001", "2019-01-05"), ("p001", "2019-02-05"), ("B", "2019-01-05")]
+    case-sensitive in many systems), and said in every format, by the engine and the reference.
+    So were 007 and 7 (a spreadsheet drops a number's leading zeros)."""
+    rows = [(one, "2019-01-05"), (other, "2019-02-05"), ("B", "2019-01-05")]
     if suffix == ".csv":
         h = _csv(
             tmp_path / "h.csv",
@@ -325,18 +327,21 @@ def test_patient_ids_that_differ_only_in_case_are_named_in_every_format(
         h = tmp_path / "h.yaml"
         h.write_text(
             "".join(
-                f"- {{patient: {p}, date: {d}, drug: epirubicin, dose: 500, unit: mg/m2}}\n"
+                f"- {{patient: '{p}', date: {d}, drug: epirubicin, dose: 500, unit: mg/m2}}\n"
                 for p, d in rows
             ),
             encoding="utf-8",
         )
-    said = "patient ids that differ only in case: 'P001' and 'p001'; each is checked as a patient"
+    said = (
+        f"patient ids that differ only in case or leading zeros: '{one}' and '{other}'; each is "
+        "checked as a patient"
+    )
     r = run("check", "--history", str(h), "--format", "json")
     assert r.returncode == 0, r.stderr
     data = json.loads(r.stdout)
     [w] = [w for w in data["warnings"] if w["code"] == "PATIENT_IDS_ALIKE"]
     assert said in w["message"] and w["severity"] == "warning"
-    assert [p["patient"] for p in data["patients"]] == ["P001", "p001", "B"]
+    assert [p["patient"] for p in data["patients"]] == [one, other, "B"]
     for fmt in ("table", "csv"):
         r = run("check", "--history", str(h), "--format", fmt)
         assert r.returncode == 0 and said in r.stderr, (fmt, r.stderr)

@@ -511,13 +511,16 @@ def alike_key(patient: str) -> str:
     """What two patient ids that differ only in case share, in any script: upper case folded
     ('ΠΑΠΑΔΟΠΟΥΛΟΣ', 'Παπαδοπουλος' and 'παπαδοπουλοσ', its final sigma typed as a plain one;
     Turkish 'KIRIŞ' and 'kırış', 'İZMİR' and 'izmir'). An ASCII id's key is its lower(). The
-    engine's candidates and the ledger's are found by it too."""
+    engine's candidates and the ledger's are found by it too. An id of digits only is taken
+    without its leading zeros ('007' and '7': a spreadsheet drops them from a number)."""
+    if patient.isascii() and patient.isdigit():
+        return patient.lstrip("0") or "0"
     return patient.upper().casefold().replace("i\u0307", "i")
 
 
 def ids_alike(patients: Iterable[str | None]) -> list[Alert]:
-    """PATIENT_IDS_ALIKE when patient ids differ only in case (P001, p001): they are checked as
-    different patients, and one patient under two ids would have each total split between them."""
+    """PATIENT_IDS_ALIKE when patient ids differ only in case (P001, p001) or, digits only, in
+    leading zeros (007, 7): they are checked as different patients, and one patient under two ids would have each total split between them."""
     groups: dict[str, list[str]] = {}
     for patient in patients:
         if patient is not None:
@@ -530,7 +533,7 @@ def ids_alike(patients: Iterable[str | None]) -> list[Alert]:
         Alert(
             WARNING,
             "PATIENT_IDS_ALIKE",
-            f"patient ids that differ only in case: {'; '.join(alike[:3])}{more}; each is "
+            f"patient ids that differ only in case or leading zeros: {'; '.join(alike[:3])}{more}; each is "
             "checked as a patient of its own, with its own totals: if they are one patient, "
             "write one id in every row",
         )

@@ -1180,7 +1180,7 @@ class Checked:
         return "AND p.pid IN (SELECT pid FROM sel)"
 
     def ids_alike(self) -> list[Alert]:
-        """PATIENT_IDS_ALIKE when patient ids differ only in case (the engine finds the
+        """PATIENT_IDS_ALIKE when patient ids differ only in case or leading zeros (the engine finds the
         candidates; cumulative.ids_alike decides and words it, as for the reference)."""
         import duckdb
 
@@ -1193,12 +1193,16 @@ class Checked:
             "alike_key", cumulative.alike_key, [duckdb.sqltypes.VARCHAR],
             duckdb.sqltypes.VARCHAR, side_effects=False,
         )  # fmt: skip
-        # an ASCII id's lower() is Python's; any other goes through Python's (its final sigma)
+        # alike_key's own rules in SQL for ASCII ids (digits without their leading zeros, lower());
+        # any other goes through Python's (its final sigma)
         candidates = con.execute(
             """
             WITH k AS MATERIALIZED (
-                SELECT pid, pat, CASE WHEN regexp_matches(pat, '^[[:ascii:]]*$') THEN lower(pat)
-                                      ELSE alike_key(pat) END AS k FROM pinfo)
+                SELECT pid, pat,
+                       CASE WHEN regexp_matches(pat, '^[0-9]+$')
+                                 THEN coalesce(nullif(ltrim(pat, '0'), ''), '0')
+                            WHEN regexp_matches(pat, '^[[:ascii:]]*$') THEN lower(pat)
+                            ELSE alike_key(pat) END AS k FROM pinfo)
             SELECT pat FROM k WHERE k IN (SELECT k FROM k GROUP BY k HAVING count(*) > 1)
             ORDER BY pid
             """
