@@ -104,13 +104,20 @@ def test_a_patient_the_ledger_does_not_know_is_refused(run, sqlite_url: str) -> 
 def test_a_patient_of_a_database_with_no_ledger_yet_is_refused(run, postgres_server) -> None:
     """A PostgreSQL database with no ledger in it yet (the wrong database of the server): `ledger
     list --patient` crashed (IndexError, exit 3) and `ledger export --patient` wrote an empty
-    history with exit 0, as if the patient had been given nothing."""
+    history with exit 0, as if the patient had been given nothing; without --patient, `ledger
+    export` still did (a header, exit 0) and `ledger list` listed no one."""
     from tests import pg
 
     with pg.database(postgres_server) as url:
         for command in ("ledger list", "ledger export", "ledger export --format json", "check"):
             p = _ok(run(*command.split(), "--patient", "MRN1", "--db", url), 2)
-            assert "patient MRN1 has no doses in the ledger" in p.stderr
+            assert "holds no dosecalc ledger yet: no patient has a record in it" in p.stderr
+        # without --patient: a header and exit 0 (an export of no one), as if it were empty
+        for command in ("ledger list", "ledger export", "ledger export --format json",
+                        "check --all-patients", "ledger verify"):  # fmt: skip
+            p = _ok(run(*command.split(), "--db", url), 2)
+            assert "holds no dosecalc ledger yet" in p.stderr, (command, p.stderr)
+            assert "dosecalc ledger import` creates it" in " ".join(p.stderr.split()), command
 
 
 def test_a_repeated_dose_needs_again(run, sqlite_url: str) -> None:

@@ -474,6 +474,15 @@ class Ledger:
                 f"there instead, remove {w.path})"
             )
 
+    def no_ledger(self, consequence: str) -> LedgerError:
+        """A database that holds no ledger (a PostgreSQL database nothing was recorded in, or
+        the wrong one of its server): refused, as a SQLite file that is not there is, rather
+        than read as a ledger of no records."""
+        return _error(
+            f"{self} holds no dosecalc ledger yet: {consequence}; `dosecalc ledger record` or "
+            "`dosecalc ledger import` creates it (or give --db / DOSECALC_DB)"
+        )
+
     @contextmanager
     def write(self) -> Iterator[Any]:
         """A write transaction that holds the ledger's write lock from its first statement, so
@@ -1162,7 +1171,9 @@ class Ledger:
                     for r in self._checked_patient(conn, patient)
                     if r["patient"] == patient
                 ]
-            elif self.ready:  # (no ledger started here yet: no records, no patient known)
+            elif not self.ready:  # a database with no ledger in it (the wrong one?): not empty
+                raise self.no_ledger("no patient has a record in it")
+            else:
                 if not self._screened(conn):  # every record: the whole chain checked
                     self._walked(conn)
                 query = select(*self._columns).order_by(RECORDS.c.seq)
@@ -1183,7 +1194,7 @@ class Ledger:
 
         with self.read() as conn:
             if not self.ready:
-                return []
+                raise self.no_ledger("no patient has a record in it")
             problems = self._state(conn, self._head(conn))
             if problems:
                 raise self.untrusted(problems, "it is not listed")
@@ -1310,7 +1321,7 @@ class Ledger:
         accepted: list[str] = []
         with self.read() as conn:
             if not self.ready:
-                raise _error(f"{self} holds no dosecalc ledger yet: nothing to verify")
+                raise self.no_ledger("nothing to verify")
             if self.sqlite:
                 found = [r[0] for r in conn.exec_driver_sql("PRAGMA integrity_check(20)")]
                 if found != ["ok"]:

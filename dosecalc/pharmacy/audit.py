@@ -236,9 +236,7 @@ class LedgerBatch(Batch):
         try:
             with self.ledger.read(scratch=True) as conn:  # its temporary tables
                 if conn is None or not self.ledger.ready:
-                    raise FileError(
-                        Problem(f"{self.ledger} holds no dosecalc ledger yet", field="--db")
-                    )
+                    raise self.ledger.no_ledger("no patient has a record in it")
                 checked = self._stage1(conn, text, head, settings)
         except Exception:  # a record that does not read: the walk says which, and why
             walker.join()
