@@ -201,6 +201,20 @@ def test_every_abbreviation_a_plan_reads_is_reported_once_with_where(cli, tmp_pa
     assert "(--prior) was read as cyclophosphamide" in notes["CTX"]["message"]
 
 
+def test_a_reduction_written_as_a_fraction_is_refused(cli) -> None:
+    """--reduce epirubicin=0.25 (a quarter off) planned a dose reduced by 0.25 %, exit 0."""
+    code, out, err = cli(
+        "plan", "dia", *PERSON, "--reduce", "epirubicin=0.25", "--reason", "mucositis"
+    )
+    assert code == 2 and not out
+    assert (
+        "'epirubicin=0.25' is ambiguous" in err
+        and "epirubicin=0.25% or epirubicin=25%" in " ".join(err.split())
+    )
+    code, out, _ = cli("plan", "dia", *PERSON, "--reduce", "epirubicin=25", "--reason", "mucositis")
+    assert code != 2 and "epirubicin reduced 25 % from cycle 1 (mucositis)" in out
+
+
 def test_reduce_and_table_and_csv_carry_the_notice(cli, tmp_path: Path) -> None:
     code, out, _ = cli("plan", "dia", *PERSON, "--reduce", "IFO=20%", "--reason", "renal")
     assert code == 0

@@ -414,6 +414,9 @@ def test_a_modification_names_its_drug_percent_and_first_cycle() -> None:
         (["all=10%@2", "epirubicin=5%@2"], None, "both apply to epirubicin"),
         (["carboplatin=10%"], None, "not part of this regimen"),
         (["cisplatin:10"], None, "not DRUG=PERCENT"),
+        # a fraction for a percentage: 0.25 was read as 0.25 %, a dose 99.75 % of the standard
+        (["cisplatin=0.25"], None, "ambiguous: 0.25 could be 0.25 % or the fraction 0.25"),
+        (None, ["all=1@2"], r"write the percent sign: all=1% or all=100%"),
     ],
 )
 def test_a_modification_out_of_bounds_is_refused(reduce, escalate, message) -> None:

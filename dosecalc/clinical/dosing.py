@@ -832,7 +832,9 @@ def _least(spec: DoseSpec, cap: DoseSpec | None, basis: str) -> tuple[float, str
     return value, how
 
 
-_MOD = re.compile(r"^\s*(?P<drug>[^=]+?)\s*=\s*(?P<pct>[^%@]+?)\s*%?\s*(?:@\s*(?P<cycle>.+?))?\s*$")
+_MOD = re.compile(
+    r"^\s*(?P<drug>[^=]+?)\s*=\s*(?P<pct>[^%@]+?)\s*(?P<sign>%?)\s*(?:@\s*(?P<cycle>.+?))?\s*$"
+)
 
 
 def parse_modifications(
@@ -870,6 +872,13 @@ def parse_modifications(
             raise fail(
                 option, f"'{text}': {e}; write DRUG=PERCENT[@CYCLE], e.g. cisplatin=25%@3"
             ) from None
+        if not m.group("sign") and 0 < pct <= 1:  # 0.25 for 25 %: a fraction, or a percent?
+            raise fail(
+                option,
+                f"'{text}' is ambiguous: {m.group('pct')} could be {pct:g} % or the fraction "
+                f"{pct:g} of the dose, {pct * 100:g} %; write the percent sign: "
+                f"{name}={pct:g}% or {name}={pct * 100:g}%",
+            )
         if not 0 < pct <= top:
             raise fail(option, f"'{text}': the percentage must be above 0 and at most {top:g}")
         if cycle < 1:
