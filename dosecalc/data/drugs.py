@@ -88,6 +88,11 @@ def special_form(text: str) -> bool:
     return any(_SPECIAL.search(w) for w in _words(text))
 
 
+class UnknownDrug(ValueError):
+    """A name that is no drug dosecalc knows, nor a special formulation, nor one it refuses as
+    ambiguous or not dosed (a product name, perhaps)."""
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
@@ -315,7 +320,7 @@ class DrugBook:
                 "implant, subcutaneous, ...) that dosecalc does not know; it is not "
                 f"interchangeable with the conventional drug{hint}"
             )
-        raise ValueError(f"'{shown}' is not a drug dosecalc knows{hint}")
+        raise UnknownDrug(f"'{shown}' is not a drug dosecalc knows{hint}")
 
     def _find(self, text: str) -> tuple[str | None, bool]:
         """(the drug's name or None, whether it was read through an abbreviation): the name or
@@ -478,6 +483,11 @@ def lookup(text: str) -> Drug:
 def resolve(text: str) -> tuple[Drug, bool]:
     """The drug ``text`` names and whether it was an abbreviation (see DrugBook.resolve)."""
     return book().resolve(text)
+
+
+def special(name: str) -> bool:
+    """Whether the drug named ``name`` (a canonical name) is a special formulation."""
+    return book()._special(name)
 
 
 # Route words regimens and orders use → the route they mean. A regimen line's route is one of

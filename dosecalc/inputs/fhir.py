@@ -277,14 +277,31 @@ def drug_named(concept: CodeableConcept | None, field: str) -> tuple[str, str]:
         (f"coding[{i}].display", c.display) for i, c in enumerate(concept.coding or [])
     ]
     found: dict[str, tuple[str, str]] = {}  # drug → (where, the name as written)
+    special: list[str] = []  # names of a special formulation dosecalc does not know
     for where, name in names:
         if name and name.strip():
             try:
                 known, abbreviation = drugs.resolve(name.strip())
-            except (DosecalcError, ValueError):
+            except drugs.UnknownDrug:
                 continue  # a product name, say: the other names must name the drug
+            except (DosecalcError, ValueError) as e:
+                # a liposomal product's coding beside a text naming the drug is not the
+                # conventional drug; an ambiguous or undosed name is not skipped either
+                if not drugs.special_form(name):
+                    raise ValueError(f"{field} {where}: {e}") from None
+                special.append(f"{where} '{name.strip()}'")
+                continue
             written = name.strip() if abbreviation else known.name
             found.setdefault(known.name, (f"{where} '{name.strip()}'", written))
+    conventional = [(d, w) for d, (w, _) in found.items() if not drugs.special(d)]
+    if special and (conventional or not found):
+        named = f"; {conventional[0][1]} is {conventional[0][0]}" if conventional else ""
+        raise ValueError(
+            f"{field}: {special[0]} names a special formulation (liposomal, pegylated, "
+            f"protein-bound, ...) dosecalc does not know{named}; it is not interchangeable with "
+            "the conventional drug: name the formulation given as dosecalc names it (e.g. liposomal "
+            "doxorubicin) or remove the coding that names another product"
+        )
     if len(found) > 1:
         said = "; ".join(f"{w} is {d}" for d, (w, _) in found.items())
         raise ValueError(f"{field} names more than one drug ({said}): which is meant?")
