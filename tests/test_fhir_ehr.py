@@ -86,3 +86,17 @@ def test_a_liposomal_product_beside_the_conventional_name_is_refused(
         ("doxorubicin", "40", "mg"),
         ("liposomal doxorubicin", "20", "mg"),
     ]
+
+
+def test_an_administered_dose_with_a_comparator_is_refused(
+    run, sqlite_url: str, tmp_path: Path
+) -> None:
+    """dosage.dose {comparator: '<', value: 160 mg} was recorded as 160 mg given (a '>' one
+    would count less than was given); verify refused it, import did not look."""
+    p = _ok(
+        _import(run, tmp_path, sqlite_url, _given(_medication("epirubicin"), 160, comparator="<")),
+        2,
+    )
+    assert "mar.json entry 0" in p.stderr and "resource.dosage.dose.comparator '<'" in p.stderr
+    _ok(_import(run, tmp_path, sqlite_url, _given(_medication("epirubicin"), 160)))
+    assert _drugs(run, sqlite_url) == [("epirubicin", "160", "mg")]

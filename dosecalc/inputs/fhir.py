@@ -241,9 +241,15 @@ def shape(model: type[Shape], value: Any, prefix: str) -> Any:
 
 def dose_unit(q: Quantity, field: str) -> str:
     """A dose's unit: its UCUM code, which a unit text must agree with (``unit: mg`` with
-    ``code: g`` is a factor of 1,000 apart, and refused)."""
+    ``code: g`` is a factor of 1,000 apart, and refused). A dose with a comparator (``<``,
+    ``>=``) is no amount, and refused."""
     from dosecalc.inputs import history as hist
 
+    if q.comparator is not None:  # '<' 160 mg given is not 160 mg given, nor a dose to give
+        raise ValueError(
+            f"{field}.comparator '{q.comparator}' makes the dose a bound, not an amount; give "
+            "the dose itself (without a comparator)"
+        )
     if q.system is not None and q.system != UCUM and q.code is not None:
         raise ValueError(
             f"{field}.system '{q.system}' is not UCUM ({UCUM}); give the dose's unit as a UCUM code"

@@ -309,11 +309,10 @@ def _dose(dosage: Any, drug: str) -> tuple[float, str, str]:
     if q.value is None:
         raise ValueError("doseQuantity has no value")
     field = "dosageInstruction.doseAndRate.doseQuantity"
-    unit = fhir.dose_unit(fhir.Quantity(unit=q.unit, system=q.system, code=q.code), field)
+    quantity = fhir.Quantity(comparator=q.comparator, unit=q.unit, system=q.system, code=q.code)
+    unit = fhir.dose_unit(quantity, field)
     written = f"{units.exported(format(q.value, 'f'))} {unit}"  # a JSON number: 1.500 is 1.5
     amount, target = parse_amount(written, drug)
-    if q.comparator:
-        raise ValueError(f"the dose is '{q.comparator} {written}', not one dose to give")
     return amount, target, written
 
 
