@@ -100,3 +100,70 @@ def test_an_administered_dose_with_a_comparator_is_refused(
     assert "mar.json entry 0" in p.stderr and "resource.dosage.dose.comparator '<'" in p.stderr
     _ok(_import(run, tmp_path, sqlite_url, _given(_medication("epirubicin"), 160)))
     assert _drugs(run, sqlite_url) == [("epirubicin", "160", "mg")]
+
+
+def _request(drug: str, mg: float) -> dict:
+    return {
+        "resourceType": "MedicationRequest",
+        "status": "active",
+        "intent": "order",
+        "medicationCodeableConcept": {"text": drug},
+        "subject": {"reference": "urn:uuid:p1"},
+        "dosageInstruction": [
+            {
+                "timing": {"event": ["2026-12-01"]},
+                "route": {"text": "IV"},
+                "doseAndRate": [{"doseQuantity": {"value": mg, "system": UCUM, "code": "mg"}}],
+            }
+        ],
+    }
+
+
+def _measured(loinc: str, value: float, unit: str) -> dict:
+    return {
+        "resourceType": "Observation",
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": loinc}]},
+        "subject": {"reference": "urn:uuid:p1"},
+        "effectiveDateTime": "2026-11-30",
+        "valueQuantity": {"value": value, "system": UCUM, "code": unit},
+    }
+
+
+def _patient(sex: str, born: str, **more: object) -> dict:
+    return {"resourceType": "Patient", "gender": sex, "birthDate": born, **more}
+
+
+def _order(tmp_path: Path, *more: tuple[str, dict], patient: dict | None = None) -> Path:
+    """An EC cycle 1 order for a 170 cm, 70 kg woman (BSA 1.82 m²: epirubicin 163.6 mg,
+    cyclophosphamide 1,090.9 mg), as an EHR writes it."""
+    resources = [
+        ("urn:uuid:p1", patient or _patient("female", "1970-01-01")),
+        ("urn:uuid:o1", _measured("8302-2", 170, "cm")),
+        ("urn:uuid:o2", _measured("29463-7", 70, "kg")),
+        ("urn:uuid:r1", _request("epirubicin", 163.6)),
+        ("urn:uuid:r2", _request("cyclophosphamide", 1090.9)),
+        *more,
+    ]
+    entries = [{"fullUrl": full, "resource": r} for full, r in resources]
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": entries}
+    return write(tmp_path, "order.json", json.dumps(bundle))
+
+
+def _verify(run, order: Path, *more: str) -> subprocess.CompletedProcess[str]:
+    return run("verify", str(order), "--regimen", "ec", "--cycle", "1", *more)
+
+
+def test_an_order_bundle_is_one_patients(run, tmp_path: Path) -> None:
+    """A bundle with a second Patient (a 76-year-old man after the 56-year-old woman) was
+    verified with the last one's sex and age, exit 0; a request whose subject is another
+    patient's was verified with this one's measurements. Both refused, naming the entries."""
+    assert _ok(_verify(run, _order(tmp_path))).returncode == 0
+    man = _patient("male", "1950-01-01")
+    p = _ok(_verify(run, _order(tmp_path, ("urn:uuid:p2", man))), 2)
+    assert "order.json: entries 0, 5 are 2 Patients" in p.stderr
+    other = _request("epirubicin", 163.6) | {"subject": {"reference": "Patient/someone-else"}}
+    p = _ok(_verify(run, _order(tmp_path, ("urn:uuid:r3", other))), 2)
+    assert "order.json entry 5: the subject Patient/someone-else is not the bundle's Patient" in (
+        p.stderr
+    )

@@ -158,6 +158,7 @@ def read_bundle(
         skipped["entry without a resource"] = skipped_entries
     if problems:
         raise FileError(*problems[:30])
+    _one_patient(resources, source)
     medications = _medications(resources)
     requests: list[_Request] = []
     inactive: list[str] = []  # requests whose status is not active or draft
@@ -595,6 +596,50 @@ def _days(
     if problems:
         raise FileError(*problems[:30])
     return lines, start, assumed
+
+
+def _one_patient(resources: list[tuple[int, Any, str | None]], source: str) -> None:
+    """An order is one patient's: one Patient at most, and every request and measurement whose
+    subject is given names it (its fullUrl, Patient/id, or a URL ending in it), or, without a
+    Patient, all name one subject. Else the sex, age and measurements read could be another's."""
+    patients = [
+        (i, res, full) for i, res, full in resources if res.get_resource_type() == "Patient"
+    ]
+    if len(patients) > 1:
+        shown = ", ".join(str(i) for i, _, _ in patients)
+        raise FileError(
+            Problem(
+                f"entries {shown} are {len(patients)} Patients: an order is one patient's; "
+                "send each patient's bundle on its own",
+                file=source,
+            )
+        )
+    names = set()
+    if patients:
+        _, res, full = patients[0]
+        names = {n for n in (full, f"Patient/{res.id}" if res.id else None) if n}
+    subjects: dict[str, int] = {}
+    for i, res, _ in resources:
+        if res.get_resource_type() not in ("MedicationRequest", "Observation"):
+            continue
+        ref = res.subject.reference if res.subject is not None else None
+        if ref is None:
+            continue
+        mine = ref in names or any(n.endswith(f"/{ref}") or ref.endswith(f"/{n}") for n in names)
+        if (patients and not mine) or (not patients and subjects and ref not in subjects):
+            other = (
+                f"the bundle's Patient ({', '.join(sorted(names))})"
+                if patients
+                else f"{next(iter(subjects))} of entry {next(iter(subjects.values()))}"
+            )
+            raise FileError(
+                Problem(
+                    f"the subject {ref} is not {other}: an order is one patient's; send each "
+                    "patient's bundle on its own",
+                    file=f"{source} entry {i}",
+                )
+            )
+        subjects.setdefault(ref, i)
 
 
 def _quantity(obs: Any) -> tuple[float, str] | None:
