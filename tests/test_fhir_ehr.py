@@ -167,3 +167,16 @@ def test_an_order_bundle_is_one_patients(run, tmp_path: Path) -> None:
     assert "order.json entry 5: the subject Patient/someone-else is not the bundle's Patient" in (
         p.stderr
     )
+
+
+def test_an_mrn_typed_by_its_hl7_code_is_the_orders_patient(run, tmp_path: Path) -> None:
+    """A Patient's MRN typed {v2-0203 MR} (as EHRs type it, beside other identifiers) was not
+    read: verify --patient of another patient released the order, checked against the other
+    patient's ledger and history."""
+    ids = [
+        {"system": "urn:oid:2.16.840.1.113883.4.1", "value": "123-45-6789"},
+        {"type": MR, "system": "urn:oid:1.2.3.4", "value": "MRN123"},
+    ]
+    order = _order(tmp_path, patient=_patient("female", "1970-01-01", identifier=ids))
+    p = _ok(_verify(run, order, "--patient", "MRN999"), 2)
+    assert "the order is for patient MRN123, not --patient MRN999" in p.stderr

@@ -642,6 +642,15 @@ def _one_patient(resources: list[tuple[int, Any, str | None]], source: str) -> N
         subjects.setdefault(ref, i)
 
 
+V2_0203 = "http://terminology.hl7.org/CodeSystem/v2-0203"
+
+
+def _is_mrn(kind: Any) -> bool:
+    """An identifier typed as the medical record number: text 'MRN', or HL7 v2-0203 code MR."""
+    coded = any(c.system == V2_0203 and c.code == "MR" for c in kind.coding or [])
+    return coded or (kind.text or "").strip() == "MRN"
+
+
 def _quantity(obs: Any) -> tuple[float, str] | None:
     q = obs.valueQuantity
     if q is None or q.value is None:
@@ -694,13 +703,9 @@ def _patient(
         elif kind == "Patient":
             if res.gender in ("male", "female"):
                 sex = res.gender
-            ids = {
-                (i.system or "", (i.type.text if i.type else None) or ""): i.value
-                for i in res.identifier or []
-                if i.value
-            }
-            ident = next((v for (system, _), v in ids.items() if system == LEDGER_ID), None)
-            ident = ident or next((v for (_, kind), v in ids.items() if kind == "MRN"), None)
+            ids = [i for i in res.identifier or [] if i.value]
+            ident = next((i.value for i in ids if i.system == LEDGER_ID), None)
+            ident = ident or next((i.value for i in ids if i.type and _is_mrn(i.type)), None)
             born = None
             if res.birthDate is not None:
                 try:
