@@ -136,16 +136,16 @@ def _patient(sex: str, born: str, **more: object) -> dict:
 
 def _order(tmp_path: Path, *more: tuple[str, dict], patient: dict | None = None) -> Path:
     """An EC cycle 1 order for a 170 cm, 70 kg woman (BSA 1.82 m²: epirubicin 163.6 mg,
-    cyclophosphamide 1,090.9 mg), as an EHR writes it."""
-    resources = [
-        ("urn:uuid:p1", patient or _patient("female", "1970-01-01")),
-        ("urn:uuid:o1", _measured("8302-2", 170, "cm")),
-        ("urn:uuid:o2", _measured("29463-7", 70, "kg")),
-        ("urn:uuid:r1", _request("epirubicin", 163.6)),
-        ("urn:uuid:r2", _request("cyclophosphamide", 1090.9)),
-        *more,
-    ]
-    entries = [{"fullUrl": full, "resource": r} for full, r in resources]
+    cyclophosphamide 1,090.9 mg), as an EHR writes it; ``more`` adds entries, or replaces the
+    one of its fullUrl."""
+    resources = {
+        "urn:uuid:p1": patient or _patient("female", "1970-01-01"),
+        "urn:uuid:o1": _measured("8302-2", 170, "cm"),
+        "urn:uuid:o2": _measured("29463-7", 70, "kg"),
+        "urn:uuid:r1": _request("epirubicin", 163.6),
+        "urn:uuid:r2": _request("cyclophosphamide", 1090.9),
+    } | dict(more)
+    entries = [{"fullUrl": full, "resource": r} for full, r in resources.items()]
     bundle = {"resourceType": "Bundle", "type": "collection", "entry": entries}
     return write(tmp_path, "order.json", json.dumps(bundle))
 
@@ -180,3 +180,23 @@ def test_an_mrn_typed_by_its_hl7_code_is_the_orders_patient(run, tmp_path: Path)
     order = _order(tmp_path, patient=_patient("female", "1970-01-01", identifier=ids))
     p = _ok(_verify(run, order, "--patient", "MRN999"), 2)
     assert "the order is for patient MRN123, not --patient MRN999" in p.stderr
+
+
+def test_a_timing_that_repeats_over_days_is_refused(run, tmp_path: Path) -> None:
+    """timing {event: [2026-12-01], code: 'QD x 3 days'}, or repeat {boundsPeriod 12-01 to
+    12-03, frequency 1} or {boundsDuration 3 d}, were read as one dose on 2026-12-01 and
+    released: the schedule said three. Refused, naming the entry; code ONCE is one dose."""
+    schedules = (
+        {"event": ["2026-12-01"], "code": {"text": "QD x 3 days"}},
+        {"event": ["2026-12-01"], "code": {"coding": [{"code": "BID"}]}},
+        {"repeat": {"boundsPeriod": {"start": "2026-12-01", "end": "2026-12-03"}, "frequency": 1}},
+        {"event": ["2026-12-01"], "repeat": {"boundsDuration": {"value": 3, "code": "d"}}},
+    )
+    for timing in schedules:
+        epirubicin = _request("epirubicin", 163.6)
+        epirubicin["dosageInstruction"][0]["timing"] = timing
+        p = _ok(_verify(run, _order(tmp_path, ("urn:uuid:r1", epirubicin))), 2)
+        assert "order.json entry 3" in p.stderr and "is not read" in p.stderr, timing
+    once = _request("epirubicin", 163.6)
+    once["dosageInstruction"][0]["timing"] = {"event": ["2026-12-01"], "code": {"text": "Once"}}
+    _ok(_verify(run, _order(tmp_path, ("urn:uuid:r1", once))))

@@ -322,12 +322,29 @@ def _when(dosage: Any) -> date | None:
     if t is None:
         return None
     repeat = t.repeat
+    said = [t.code.text] + [c.code for c in t.code.coding or []] if t.code is not None else []
+    if any(w is not None and w.strip().lower() != "once" for w in said):
+        # QD, BID, 'daily x 3': a schedule, not one administration
+        shown = t.code.text or ", ".join(c.code or "?" for c in t.code.coding or [])  # type: ignore[union-attr]
+        raise ValueError(
+            f"timing.code '{shown}' is a repeating schedule, which is not read: give one "
+            "MedicationRequest (or one dosageInstruction) per administration, dated by timing.event"
+        )
     if repeat is not None:
         many = (repeat.count or 1) > 1 or (repeat.frequency or 1) > 1 or repeat.period
-        if many or repeat.timeOfDay or repeat.dayOfWeek:
+        bounds = repeat.boundsPeriod
+        days = (
+            bounds is not None
+            and bounds.end is not None
+            and _date(bounds.end) != _date(bounds.start or bounds.end)
+        )
+        lasting = repeat.boundsDuration is not None or repeat.boundsRange is not None
+        if repeat.count == 1:
+            days = lasting = False  # one administration, whatever its bounds
+        if many or days or lasting or repeat.timeOfDay or repeat.dayOfWeek:
             raise ValueError(
-                "a repeating timing (timing.repeat) is not read: give one MedicationRequest "
-                "(or one dosageInstruction) per administration day"
+                "a repeating timing (timing.repeat over several days or times) is not read: "
+                "give one MedicationRequest (or one dosageInstruction) per administration day"
             )
     events = t.event or []
     if len(events) > 1:
