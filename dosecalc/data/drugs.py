@@ -347,14 +347,11 @@ class DrugBook:
         conventional)."""
         if len(key) < 5:  # short codes: no guessing
             return []
-        keys = [k for k, name in self._index.items() if self._special(name) == special]
+        by_code = self._candidates(special)
         probe = code(key)
-        close = difflib.get_close_matches(
-            probe, [code(k) for k in keys], n=20, cutoff=SUGGEST_CUTOFF
-        )
+        close = difflib.get_close_matches(probe, list(by_code), n=20, cutoff=SUGGEST_CUTOFF)
         if not close:
             return []
-        by_code = {code(k): k for k in keys}
         ratio = {k: difflib.SequenceMatcher(None, probe, k).ratio() for k in close}
         best = self.drugs[self._index[by_code[close[0]]]]
         rivals = [
@@ -364,6 +361,15 @@ class DrugBook:
             and self.drugs[self._index[by_code[k]]].drug_class == best.drug_class
         ]
         return list(dict.fromkeys([best.name, *rivals]))[:n]
+
+    def _candidates(self, special: bool) -> dict[str, str]:
+        """code → name key of the names of one kind of formulation, worked out once: a bundle of
+        50,000 administrations named by a product display asks for suggestions each time."""
+        cache: dict[bool, dict[str, str]] = self.__dict__.setdefault("_candidate_keys", {})
+        if special not in cache:
+            keys = [k for k, name in self._index.items() if self._special(name) == special]
+            cache[special] = {code(k): k for k in keys}
+        return cache[special]
 
     def _special(self, name: str) -> bool:
         return special_form(name) or name in ("calaspargase pegol", "pegaspargase")
