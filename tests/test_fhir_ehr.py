@@ -200,3 +200,26 @@ def test_a_timing_that_repeats_over_days_is_refused(run, tmp_path: Path) -> None
     once = _request("epirubicin", 163.6)
     once["dosageInstruction"][0]["timing"] = {"event": ["2026-12-01"], "code": {"text": "Once"}}
     _ok(_verify(run, _order(tmp_path, ("urn:uuid:r1", once))))
+
+
+def test_resources_an_import_does_not_read_are_named(run, sqlite_url: str, tmp_path: Path) -> None:
+    """A MedicationStatement (doxorubicin 300 mg/m² given at another hospital) beside one
+    administration was dropped without a word: the import said 'imported 1' and the lifetime
+    total lacked the 300. Each kind not read is now named in the output."""
+    elsewhere = {
+        "resourceType": "MedicationStatement",
+        "status": "completed",
+        "medicationCodeableConcept": {"text": "doxorubicin"},
+        "subject": {"reference": "Patient/P1"},
+        "dosage": [{"doseAndRate": [{"doseQuantity": {"value": 300, "code": "mg/m2"}}]}],
+    }
+    encounter = {"resourceType": "Encounter", "status": "finished", "class": {"code": "AMB"}}
+    given = _given(_medication("epirubicin"), 160)
+    f = write(tmp_path, "mar.json", _administrations(given, elsewhere, encounter))
+    p = _ok(run("ledger", "import", str(f), "--db", sqlite_url, "--format", "json"))
+    assert json.loads(p.stdout)["skipped"] == [
+        f"{f}: 1 Encounter resource not read (only MedicationAdministrations are imported)",
+        f"{f}: 1 MedicationStatement resource not read (only MedicationAdministrations are "
+        "imported)",
+    ]
+    assert _drugs(run, sqlite_url) == [("epirubicin", "160", "mg")]

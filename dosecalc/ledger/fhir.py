@@ -51,7 +51,8 @@ class MedicationAdministration(fhir.Shape):
 
 def entries(path: Path, data: bytes, patient: str | None) -> tuple[list[Entry], list[str]]:
     """The completed MedicationAdministrations of a FHIR R4 Bundle as entries, and a line for
-    every administration not given (``not-done``, ``entered-in-error``). Any other status
+    every administration not given (``not-done``, ``entered-in-error``) and for each kind of
+    resource not read (a MedicationStatement of doses given elsewhere is not imported). Any other status
     (in-progress, stopped, on-hold, unknown) refuses the file: how much was given is unknown."""
     source = str(path)
     raw = fhir.parse(data, source, "a FHIR import is a Bundle")
@@ -68,8 +69,15 @@ def entries(path: Path, data: bytes, patient: str | None) -> tuple[list[Entry], 
                 if ref:
                     medications[ref] = medication
     out, skipped = [], []
+    others: dict[
+        str, int
+    ] = {}  # resources not read: a MedicationStatement's doses are not imported
     for i, res, _ in items:
-        if res.get("resourceType") != "MedicationAdministration":
+        kind = res.get("resourceType")
+        if kind not in ("MedicationAdministration", "Medication"):
+            name = kind if isinstance(kind, str) and kind else "untyped"
+            others[name] = others.get(name, 0) + 1
+        if kind != "MedicationAdministration":
             continue
         where = f"{source} entry {i}"
         try:
@@ -89,6 +97,11 @@ def entries(path: Path, data: bytes, patient: str | None) -> tuple[list[Entry], 
         raise FileError(*problems[:20])
     if not out and not skipped:
         raise FileError(Problem("the Bundle holds no MedicationAdministration", file=source))
+    skipped += [
+        f"{source}: {n} {kind} resource{'s' if n > 1 else ''} not read (only "
+        "MedicationAdministrations are imported)"
+        for kind, n in sorted(others.items())
+    ]
     return out, skipped
 
 
