@@ -223,3 +223,20 @@ def test_resources_an_import_does_not_read_are_named(run, sqlite_url: str, tmp_p
         "imported)",
     ]
     assert _drugs(run, sqlite_url) == [("epirubicin", "160", "mg")]
+
+
+def test_an_administration_of_a_contained_medication_is_imported(
+    run, sqlite_url: str, tmp_path: Path
+) -> None:
+    """medicationReference '#med' to a Medication contained in the administration (as EHRs
+    write a compounded bag) was refused as not in the Bundle, though verify reads it; a
+    contained resource of another type is not taken for the Medication."""
+    contained = {"resourceType": "Medication", "id": "med", "code": {"text": "Ellence"}}
+    given = _given({"medicationReference": {"reference": "#med"}}, 160) | {"contained": [contained]}
+    _ok(_import(run, tmp_path, sqlite_url, given))
+    assert _drugs(run, sqlite_url) == [("epirubicin", "160", "mg")]
+    observation = contained | {"resourceType": "Observation", "id": "obs"}
+    other = given | {"id": "adm-2", "contained": [observation]}
+    other["medicationReference"] = {"reference": "#obs"}
+    p = _ok(_import(run, tmp_path, sqlite_url, other), 2)
+    assert "mar.json entry 0: the medication #obs is not in the Bundle" in p.stderr

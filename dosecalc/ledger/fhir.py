@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from dosecalc.base.errors import FileError, Problem
 from dosecalc.data.records import patient_id
@@ -44,6 +44,7 @@ class MedicationAdministration(fhir.Shape):
     effectivePeriod: fhir.Period | None = None
     dosage: Dosage | None = None
     note: list[fhir.Annotation] | None = None
+    contained: list[dict[str, Any]] | None = None  # a medicationReference '#id' names one
 
 
 # The bundle -------------------------------------------------------------------------------
@@ -170,11 +171,16 @@ def _drug(res: MedicationAdministration, medications: dict[str, fhir.Medication]
     concept, field = res.medicationCodeableConcept, "resource.medicationCodeableConcept"
     if concept is None:
         ref = res.medicationReference.reference if res.medicationReference else None
-        medication = medications.get(ref) if ref else None
+        contained = {
+            f"#{c.get('id')}": fhir.shape(fhir.Medication, c, "resource.contained")
+            for c in res.contained or []
+            if c.get("resourceType") == "Medication"
+        }
+        medication = (medications.get(ref) or contained.get(ref)) if ref else None
         if medication is None:
             raise ValueError(
                 f"the medication {ref or '(none)'} is not in the Bundle; give "
-                "medicationCodeableConcept or include the Medication"
+                "medicationCodeableConcept or include the Medication (in the Bundle or contained)"
             )
         concept, field = medication.code, f"Medication {ref}: code"
     return fhir.drug_named(concept, field)[1]
