@@ -240,3 +240,23 @@ def test_an_administration_of_a_contained_medication_is_imported(
     other["medicationReference"] = {"reference": "#obs"}
     p = _ok(_import(run, tmp_path, sqlite_url, other), 2)
     assert "mar.json entry 0: the medication #obs is not in the Bundle" in p.stderr
+
+
+def test_a_measurements_unit_text_that_disagrees_with_its_code_is_refused(
+    run, tmp_path: Path
+) -> None:
+    """A weight {value 70, unit 'lb', code 'kg'} was read by its text: 31.8 kg, BSA 1.22 m²,
+    every dose expected a third lower. The code is the unit, as for a dose; a text that spells
+    the code's unit out (kilograms, m²) is read."""
+    weight = _measured("29463-7", 70, "kg")
+    weight["valueQuantity"]["unit"] = "lb"
+    p = _ok(_verify(run, _order(tmp_path, ("urn:uuid:o2", weight))), 2)
+    assert (
+        "order.json entry 2: weight: valueQuantity.unit 'lb' is not the unit its UCUM code 'kg'"
+        in (p.stderr)
+    )
+    weight["valueQuantity"]["unit"] = "kilograms"
+    bsa = _measured("8277-6", 1.82, "m2")
+    bsa["valueQuantity"]["unit"] = "m²"
+    p = _ok(_verify(run, _order(tmp_path, ("urn:uuid:o2", weight), ("urn:uuid:o3", bsa))))
+    assert "weight 70 kg" in p.stdout

@@ -672,12 +672,19 @@ def _quantity(obs: Any) -> tuple[float, str] | None:
     q = obs.valueQuantity
     if q is None or q.value is None:
         return None
-    unit = q.unit or q.code or ""
-    if q.code == "[lb_av]":
-        unit = "lb"
-    if q.code == "[in_i]":
-        unit = "in"
-    return float(q.value), unit
+    code = {"[lb_av]": "lb", "[in_i]": "in"}.get(q.code or "", q.code)
+    text = (q.unit or "").strip()
+    if code and text and text.lower() not in (code.lower(), (q.code or "").lower()):
+        try:  # kilograms for kg: the same unit, spelled out
+            same = units.unit(text) == units.unit(code)
+        except ValueError:
+            same = False
+        if not same:  # 70 'lb' coded kg was read as 31.8 kg
+            raise ValueError(
+                f"valueQuantity.unit '{q.unit}' is not the unit its UCUM code '{q.code}' says; "
+                "the code is the unit: correct or remove the text"
+            )
+    return float(q.value), code or text
 
 
 def _patient(
@@ -694,7 +701,13 @@ def _patient(
         if kind == "Observation" and res.status not in ("entered-in-error", "cancelled"):
             codes = [c.code for c in (res.code.coding or []) if c.system == "http://loinc.org"]
             what = next((LOINC[c] for c in codes if c in LOINC), None)
-            value = _quantity(res)
+            try:
+                value = _quantity(res)
+            except ValueError as e:
+                conflicts.append(
+                    Problem(f"{what or 'Observation'}: {e}", file=f"{source} entry {i}")
+                )
+                continue
             if what is None or value is None:
                 continue
             try:
