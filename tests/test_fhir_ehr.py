@@ -260,3 +260,13 @@ def test_a_measurements_unit_text_that_disagrees_with_its_code_is_refused(
     bsa["valueQuantity"]["unit"] = "m²"
     p = _ok(_verify(run, _order(tmp_path, ("urn:uuid:o2", weight), ("urn:uuid:o3", bsa))))
     assert "weight 70 kg" in p.stdout
+
+
+def test_a_request_not_to_perform_is_no_dose_to_give(run, tmp_path: Path) -> None:
+    """A MedicationRequest with doNotPerform: true ('do not give epirubicin') was verified as
+    an order of epirubicin 163.6 mg and released, exit 0."""
+    forbidden = _request("epirubicin", 163.6) | {"doNotPerform": True}
+    p = _ok(_verify(run, _order(tmp_path, ("urn:uuid:r1", forbidden))), 2)
+    assert "order.json entry 3: epirubicin: doNotPerform is true" in p.stderr
+    allowed = _request("epirubicin", 163.6) | {"doNotPerform": False}
+    _ok(_verify(run, _order(tmp_path, ("urn:uuid:r1", allowed))))

@@ -422,6 +422,11 @@ def _request(
     i: int, res: Any, medications: dict[str, Any], where: str, unchecked: dict[str, int]
 ) -> _Request:
     drug, given_as = _drug(res, medications)
+    if res.doNotPerform:
+        raise ValueError(
+            f"{drug}: doNotPerform is true, so the request forbids this dose rather than orders "
+            "it; an order to verify holds only doses to give (remove the request)"
+        )
     dosages = res.dosageInstruction or []
     if len(dosages) != 1:
         raise ValueError(
