@@ -270,3 +270,28 @@ def test_a_request_not_to_perform_is_no_dose_to_give(run, tmp_path: Path) -> Non
     assert "order.json entry 3: epirubicin: doNotPerform is true" in p.stderr
     allowed = _request("epirubicin", 163.6) | {"doNotPerform": False}
     _ok(_verify(run, _order(tmp_path, ("urn:uuid:r1", allowed))))
+
+
+def test_a_medication_whose_form_is_liposomal_is_not_the_conventional_drug(
+    run, sqlite_url: str, tmp_path: Path
+) -> None:
+    """A Medication coded by its ingredient (doxorubicin) with form 'Injectable liposomal
+    suspension' was read, verified and recorded as conventional doxorubicin: the form was not
+    looked at. Refused on both paths."""
+    medication = {
+        "resourceType": "Medication",
+        "id": "med",
+        "code": {"coding": [{"system": RXNORM, "code": "3639", "display": "doxorubicin"}]},
+        "form": {"text": "Injectable liposomal suspension"},
+    }
+    given = _given({"medicationReference": {"reference": "#med"}}, 40) | {"contained": [medication]}
+    p = _ok(_import(run, tmp_path, sqlite_url, given), 2)
+    assert "form.text 'Injectable liposomal suspension' names a special formulation" in p.stderr
+    ordered = _request("epirubicin", 163.6)
+    del ordered["medicationCodeableConcept"]
+    ordered |= {"medicationReference": {"reference": "#med"}, "contained": [medication]}
+    p = _ok(_verify(run, _order(tmp_path, ("urn:uuid:r1", ordered))), 2)
+    assert "order.json entry 3" in p.stderr and "Injectable liposomal suspension" in p.stderr
+    medication["form"] = {"text": "Injectable solution"}
+    _ok(_import(run, tmp_path, sqlite_url, given))
+    assert _drugs(run, sqlite_url) == [("doxorubicin", "40", "mg")]

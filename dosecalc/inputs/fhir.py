@@ -76,6 +76,7 @@ class Identifier(Shape):
 class Medication(Shape):
     id: str | None = None
     code: CodeableConcept | None = None
+    form: CodeableConcept | None = None  # 'liposomal suspension': not the conventional drug
 
 
 class Entry(Shape):
@@ -272,10 +273,13 @@ def dose_unit(q: Quantity, field: str) -> str:
     return code
 
 
-def drug_named(concept: CodeableConcept | None, field: str) -> tuple[str, str]:
+def drug_named(
+    concept: CodeableConcept | None, field: str, form: CodeableConcept | None = None
+) -> tuple[str, str]:
     """The one drug a medication names, in its text and its codings' displays: (canonical
     name, the name as written, so that an abbreviation is reported as read). Two drugs, or
-    none dosecalc knows, are refused."""
+    none dosecalc knows, are refused; so is a conventional drug whose Medication.form names a
+    special formulation (liposomal, pegylated, ...)."""
     from dosecalc.data import drugs
 
     concept = concept or CodeableConcept()
@@ -284,6 +288,13 @@ def drug_named(concept: CodeableConcept | None, field: str) -> tuple[str, str]:
     ]
     found: dict[str, tuple[str, str]] = {}  # drug → (where, the name as written)
     special: list[str] = []  # names of a special formulation dosecalc does not know
+    forms = [("form.text", form.text)] if form is not None else []
+    forms += (
+        [(f"form.coding[{i}].display", c.display) for i, c in enumerate(form.coding or [])]
+        if form
+        else []
+    )
+    special += [f"{where} '{n.strip()}'" for where, n in forms if n and drugs.special_form(n)]
     for where, name in names:
         if name and name.strip():
             try:

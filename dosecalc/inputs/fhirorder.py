@@ -269,9 +269,14 @@ def _concept_names(concept: Any) -> list[str]:
 def _drug(res: Any, medications: dict[str, Any]) -> tuple[str, str]:
     """(canonical drug, the name as written): the one drug the medication names."""
     concept, field = res.medicationCodeableConcept, "medicationCodeableConcept"
+    form = None
     if concept is None:
         ref = res.medicationReference.reference if res.medicationReference else None
-        contained = {f"#{c.id}": c for c in res.contained or [] if c.id}
+        contained = {
+            f"#{c.id}": c
+            for c in res.contained or []
+            if c.id and c.get_resource_type() == "Medication"
+        }
         medication = medications.get(ref or "") or contained.get(ref or "")
         if medication is None:
             raise ValueError(
@@ -279,12 +284,19 @@ def _drug(res: Any, medications: dict[str, Any]) -> tuple[str, str]:
                 "medicationCodeableConcept or include the Medication resource"
             )
         concept, field = medication.code, f"Medication {ref}: code"
-    shown = fhir.CodeableConcept(
-        text=concept.text if concept else None,
+        form = _concept(medication.form)
+    return fhir.drug_named(_concept(concept), field, form)
+
+
+def _concept(concept: Any) -> fhir.CodeableConcept | None:
+    """A typed model's CodeableConcept as the FHIR reader's."""
+    if concept is None:
+        return None
+    return fhir.CodeableConcept(
+        text=concept.text,
         coding=[fhir.Coding(system=c.system, code=c.code, display=c.display)
-                for c in (concept.coding or [])] if concept else None,
+                for c in (concept.coding or [])],
     )  # fmt: skip
-    return fhir.drug_named(shown, field)
 
 
 def _dose(dosage: Any, drug: str) -> tuple[float, str, str]:

@@ -183,4 +183,5 @@ def _drug(res: MedicationAdministration, medications: dict[str, fhir.Medication]
                 "medicationCodeableConcept or include the Medication (in the Bundle or contained)"
             )
         concept, field = medication.code, f"Medication {ref}: code"
+        return fhir.drug_named(concept, field, medication.form)[1]
     return fhir.drug_named(concept, field)[1]
