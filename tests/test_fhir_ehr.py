@@ -295,3 +295,22 @@ def test_a_medication_whose_form_is_liposomal_is_not_the_conventional_drug(
     medication["form"] = {"text": "Injectable solution"}
     _ok(_import(run, tmp_path, sqlite_url, given))
     assert _drugs(run, sqlite_url) == [("doxorubicin", "40", "mg")]
+
+
+def test_one_administration_under_two_resource_ids_is_refused(
+    run, sqlite_url: str, tmp_path: Path
+) -> None:
+    """Two MedicationAdministrations with the EHR's one identifier MAR-555 (two resource ids:
+    two servers, or a version marked entered-in-error) were recorded as 2 doses of 160 mg, or
+    the completed one kept beside its own entered-in-error version. Refused, naming both."""
+    ident = [{"system": "urn:oid:1.2.3", "value": "MAR-555"}]
+    first = _given(_medication("epirubicin"), 160) | {"id": "1001", "identifier": ident}
+    for status in ("completed", "entered-in-error"):
+        again = first | {"id": "1002", "status": status}
+        p = _ok(_import(run, tmp_path, sqlite_url, first, again), 2)
+        assert "mar.json entry 1: the identifier urn:oid:1.2.3|MAR-555 is that of entry 0" in (
+            p.stderr
+        )
+    other = first | {"id": "1002", "identifier": [{"system": "urn:oid:1.2.3", "value": "MAR-556"}]}
+    _ok(_import(run, tmp_path, sqlite_url, first, other))
+    assert _drugs(run, sqlite_url) == [("epirubicin", "160", "mg")] * 2

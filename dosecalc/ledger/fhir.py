@@ -70,9 +70,9 @@ def entries(path: Path, data: bytes, patient: str | None) -> tuple[list[Entry], 
                 if ref:
                     medications[ref] = medication
     out, skipped = [], []
-    others: dict[
-        str, int
-    ] = {}  # resources not read: a MedicationStatement's doses are not imported
+    # resources not read (a MedicationStatement's doses are not imported): named in the output
+    others: dict[str, int] = {}
+    named: dict[tuple[str, str], int] = {}  # an administration's identifier → its entry
     for i, res, _ in items:
         kind = res.get("resourceType")
         if kind not in ("MedicationAdministration", "Medication"):
@@ -83,6 +83,16 @@ def entries(path: Path, data: bytes, patient: str | None) -> tuple[list[Entry], 
         where = f"{source} entry {i}"
         try:
             given = fhir.shape(MedicationAdministration, res, "resource")
+            for ident in given.identifier or []:
+                if ident.value is None:
+                    continue
+                first = named.setdefault((ident.system or "", ident.value), i)
+                if first != i:  # another resource id, the same administration (and its status?)
+                    raise ValueError(
+                        f"the identifier {ident.system or ''}|{ident.value} is that of entry "
+                        f"{first} too: one administration given twice (perhaps once as "
+                        "entered-in-error); keep the one that is meant"
+                    )
             if given.status in NOT_GIVEN:
                 skipped.append(f"{where}: status {given.status}, nothing given; not recorded")
                 continue
