@@ -355,8 +355,9 @@ def _when(dosage: Any) -> date | None:
             days = lasting = False  # one administration, whatever its bounds
         if many or days or lasting or repeat.timeOfDay or repeat.dayOfWeek:
             raise ValueError(
-                "a repeating timing (timing.repeat over several days or times) is not read: "
-                "give one MedicationRequest (or one dosageInstruction) per administration day"
+                "a repeating timing (timing.repeat) is not read (it repeats, or spans several "
+                "days): give one MedicationRequest (or one dosageInstruction) per administration "
+                "day"
             )
     events = t.event or []
     if len(events) > 1:
