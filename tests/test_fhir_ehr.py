@@ -314,3 +314,20 @@ def test_one_administration_under_two_resource_ids_is_refused(
     other = first | {"id": "1002", "identifier": [{"system": "urn:oid:1.2.3", "value": "MAR-556"}]}
     _ok(_import(run, tmp_path, sqlite_url, first, other))
     assert _drugs(run, sqlite_url) == [("epirubicin", "160", "mg")] * 2
+
+
+def test_a_versioned_or_absolute_patient_reference_names_the_patient(
+    run, sqlite_url: str, tmp_path: Path
+) -> None:
+    """subject Patient/P1/_history/2 (a reference to one version) was recorded for a patient
+    'P1/_history/2', whose doses no check of P1 counts; an absolute URL was refused. Both are
+    P1's; a urn:uuid subject still needs --patient."""
+    for i, subject in enumerate(("Patient/P1/_history/2", "https://ehr.example/fhir/Patient/P1")):
+        given = _given(_medication("epirubicin"), 160) | {"id": f"adm-{i}"}
+        _ok(_import(run, tmp_path, sqlite_url, given | {"subject": {"reference": subject}}))
+    p = _ok(run("check", "--patient", "P1", "--db", sqlite_url, "--bsa", "1.6", "--format", "json"))
+    totals = {t["drug"]: t["total"] for t in json.loads(p.stdout)["cumulative"]}
+    assert totals["epirubicin"] == 200  # 2 × 160 mg / 1.6 m²
+    uuid = _given(_medication("epirubicin"), 160) | {"subject": {"reference": "urn:uuid:p1"}}
+    p = _ok(_import(run, tmp_path, sqlite_url, uuid | {"id": "adm-3"}), 2)
+    assert "subject urn:uuid:p1 is no Patient/ID reference; give --patient ID" in p.stderr

@@ -28,6 +28,11 @@ _DATETIME = re.compile(
 )
 
 
+# A Patient reference: relative or absolute, perhaps to one version (Patient/P1/_history/2 is
+# patient P1, not a patient 'P1/_history/2' whose doses no check of P1 would count)
+_PATIENT = re.compile(r"(?:[a-z][a-z0-9+.-]*://\S+/)?Patient/(?P<id>[^/]+)(?:/_history/[^/]+)?")
+
+
 class Dosage(fhir.Shape):
     dose: fhir.Quantity | None = None
 
@@ -147,11 +152,15 @@ def _entry(
     where: str,
 ) -> Entry:
     subject = (res.subject.reference if res.subject else None) or ""
-    own = patient_id(subject.split("/", 1)[1]) if subject.startswith("Patient/") else None
+    found = _PATIENT.fullmatch(subject)
+    own = patient_id(found["id"]) if found else None
     if patient is not None and own is not None and own != patient:
         raise ValueError(f"this administration is for {subject}, not --patient {patient}")
     if patient is None and own is None:
-        raise ValueError("the administration names no Patient/ subject; give --patient ID")
+        raise ValueError(
+            f"the administration's subject {subject or '(none)'} is no Patient/ID reference; "
+            "give --patient ID"
+        )
     day, at = _when(res)
     dose = res.dosage.dose if res.dosage else None
     if dose is None or dose.value is None:
