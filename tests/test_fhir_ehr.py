@@ -167,6 +167,15 @@ def test_an_order_bundle_is_one_patients(run, tmp_path: Path) -> None:
     assert "order.json entry 5: the subject Patient/someone-else is not the bundle's Patient" in (
         p.stderr
     )
+    # the Patient by its id, its server URL or one of its versions is the one patient
+    known = _patient("female", "1970-01-01", id="123")
+    for subject in (
+        "Patient/123",
+        "Patient/123/_history/2",
+        "https://ehr.example/fhir/Patient/123",
+    ):
+        same = _request("epirubicin", 163.6) | {"subject": {"reference": subject}}
+        _ok(_verify(run, _order(tmp_path, ("urn:uuid:r1", same), patient=known)))
 
 
 def test_an_mrn_typed_by_its_hl7_code_is_the_orders_patient(run, tmp_path: Path) -> None:

@@ -660,6 +660,7 @@ def _one_patient(resources: list[tuple[int, Any, str | None]], source: str) -> N
         ref = res.subject.reference if res.subject is not None else None
         if ref is None:
             continue
+        ref = ref.split("/_history/")[0]  # a version of the patient is the patient
         mine = ref in names or any(n.endswith(f"/{ref}") or ref.endswith(f"/{n}") for n in names)
         if (patients and not mine) or (not patients and subjects and ref not in subjects):
             other = (
