@@ -88,6 +88,11 @@ def special_form(text: str) -> bool:
     return any(_SPECIAL.search(w) for w in _words(text))
 
 
+class UnknownDrug(ValueError):
+    """A name that is no drug dosecalc knows, nor a special formulation, nor one it refuses as
+    ambiguous or not dosed (a product name, perhaps)."""
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
@@ -315,7 +320,7 @@ class DrugBook:
                 "implant, subcutaneous, ...) that dosecalc does not know; it is not "
                 f"interchangeable with the conventional drug{hint}"
             )
-        raise ValueError(f"'{shown}' is not a drug dosecalc knows{hint}")
+        raise UnknownDrug(f"'{shown}' is not a drug dosecalc knows{hint}")
 
     def _find(self, text: str) -> tuple[str | None, bool]:
         """(the drug's name or None, whether it was read through an abbreviation): the name or
@@ -342,14 +347,11 @@ class DrugBook:
         conventional)."""
         if len(key) < 5:  # short codes: no guessing
             return []
-        keys = [k for k, name in self._index.items() if self._special(name) == special]
+        by_code = self._candidates(special)
         probe = code(key)
-        close = difflib.get_close_matches(
-            probe, [code(k) for k in keys], n=20, cutoff=SUGGEST_CUTOFF
-        )
+        close = difflib.get_close_matches(probe, list(by_code), n=20, cutoff=SUGGEST_CUTOFF)
         if not close:
             return []
-        by_code = {code(k): k for k in keys}
         ratio = {k: difflib.SequenceMatcher(None, probe, k).ratio() for k in close}
         best = self.drugs[self._index[by_code[close[0]]]]
         rivals = [
@@ -359,6 +361,15 @@ class DrugBook:
             and self.drugs[self._index[by_code[k]]].drug_class == best.drug_class
         ]
         return list(dict.fromkeys([best.name, *rivals]))[:n]
+
+    def _candidates(self, special: bool) -> dict[str, str]:
+        """code → name key of the names of one kind of formulation, worked out once: a bundle of
+        50,000 administrations named by a product display asks for suggestions each time."""
+        cache: dict[bool, dict[str, str]] = self.__dict__.setdefault("_candidate_keys", {})
+        if special not in cache:
+            keys = [k for k, name in self._index.items() if self._special(name) == special]
+            cache[special] = {code(k): k for k in keys}
+        return cache[special]
 
     def _special(self, name: str) -> bool:
         return special_form(name) or name in ("calaspargase pegol", "pegaspargase")
@@ -478,6 +489,11 @@ def lookup(text: str) -> Drug:
 def resolve(text: str) -> tuple[Drug, bool]:
     """The drug ``text`` names and whether it was an abbreviation (see DrugBook.resolve)."""
     return book().resolve(text)
+
+
+def special(name: str) -> bool:
+    """Whether the drug named ``name`` (a canonical name) is a special formulation."""
+    return book()._special(name)
 
 
 # Route words regimens and orders use → the route they mean. A regimen line's route is one of

@@ -76,6 +76,7 @@ class Identifier(Shape):
 class Medication(Shape):
     id: str | None = None
     code: CodeableConcept | None = None
+    form: CodeableConcept | None = None  # 'liposomal suspension': not the conventional drug
 
 
 class Entry(Shape):
@@ -241,9 +242,15 @@ def shape(model: type[Shape], value: Any, prefix: str) -> Any:
 
 def dose_unit(q: Quantity, field: str) -> str:
     """A dose's unit: its UCUM code, which a unit text must agree with (``unit: mg`` with
-    ``code: g`` is a factor of 1,000 apart, and refused)."""
+    ``code: g`` is a factor of 1,000 apart, and refused). A dose with a comparator (``<``,
+    ``>=``) is no amount, and refused."""
     from dosecalc.inputs import history as hist
 
+    if q.comparator is not None:  # '<' 160 mg given is not 160 mg given, nor a dose to give
+        raise ValueError(
+            f"{field}.comparator '{q.comparator}' makes the dose a bound, not an amount; give "
+            "the dose itself (without a comparator)"
+        )
     if q.system is not None and q.system != UCUM and q.code is not None:
         raise ValueError(
             f"{field}.system '{q.system}' is not UCUM ({UCUM}); give the dose's unit as a UCUM code"
@@ -266,10 +273,13 @@ def dose_unit(q: Quantity, field: str) -> str:
     return code
 
 
-def drug_named(concept: CodeableConcept | None, field: str) -> tuple[str, str]:
+def drug_named(
+    concept: CodeableConcept | None, field: str, form: CodeableConcept | None = None
+) -> tuple[str, str]:
     """The one drug a medication names, in its text and its codings' displays: (canonical
     name, the name as written, so that an abbreviation is reported as read). Two drugs, or
-    none dosecalc knows, are refused."""
+    none dosecalc knows, are refused; so is a conventional drug whose Medication.form names a
+    special formulation (liposomal, pegylated, ...)."""
     from dosecalc.data import drugs
 
     concept = concept or CodeableConcept()
@@ -277,14 +287,38 @@ def drug_named(concept: CodeableConcept | None, field: str) -> tuple[str, str]:
         (f"coding[{i}].display", c.display) for i, c in enumerate(concept.coding or [])
     ]
     found: dict[str, tuple[str, str]] = {}  # drug → (where, the name as written)
+    special: list[str] = []  # names of a special formulation dosecalc does not know
+    forms = [("form.text", form.text)] if form is not None else []
+    forms += (
+        [(f"form.coding[{i}].display", c.display) for i, c in enumerate(form.coding or [])]
+        if form
+        else []
+    )
+    special += [f"{where} '{n.strip()}'" for where, n in forms if n and drugs.special_form(n)]
     for where, name in names:
         if name and name.strip():
             try:
                 known, abbreviation = drugs.resolve(name.strip())
-            except (DosecalcError, ValueError):
+            except drugs.UnknownDrug:
                 continue  # a product name, say: the other names must name the drug
+            except (DosecalcError, ValueError) as e:
+                # a liposomal product's coding beside a text naming the drug is not the
+                # conventional drug; an ambiguous or undosed name is not skipped either
+                if not drugs.special_form(name):
+                    raise ValueError(f"{field} {where}: {e}") from None
+                special.append(f"{where} '{name.strip()}'")
+                continue
             written = name.strip() if abbreviation else known.name
             found.setdefault(known.name, (f"{where} '{name.strip()}'", written))
+    conventional = [(d, w) for d, (w, _) in found.items() if not drugs.special(d)]
+    if special and (conventional or not found):
+        named = f"; {conventional[0][1]} is {conventional[0][0]}" if conventional else ""
+        raise ValueError(
+            f"{field}: {special[0]} names a special formulation (liposomal, pegylated, "
+            f"protein-bound, ...) dosecalc does not know{named}; it is not interchangeable with "
+            "the conventional drug: name the formulation given as dosecalc names it (e.g. liposomal "
+            "doxorubicin) or remove the coding that names another product"
+        )
     if len(found) > 1:
         said = "; ".join(f"{w} is {d}" for d, (w, _) in found.items())
         raise ValueError(f"{field} names more than one drug ({said}): which is meant?")

@@ -158,6 +158,7 @@ def read_bundle(
         skipped["entry without a resource"] = skipped_entries
     if problems:
         raise FileError(*problems[:30])
+    _one_patient(resources, source)
     medications = _medications(resources)
     requests: list[_Request] = []
     inactive: list[str] = []  # requests whose status is not active or draft
@@ -268,9 +269,14 @@ def _concept_names(concept: Any) -> list[str]:
 def _drug(res: Any, medications: dict[str, Any]) -> tuple[str, str]:
     """(canonical drug, the name as written): the one drug the medication names."""
     concept, field = res.medicationCodeableConcept, "medicationCodeableConcept"
+    form = None
     if concept is None:
         ref = res.medicationReference.reference if res.medicationReference else None
-        contained = {f"#{c.id}": c for c in res.contained or [] if c.id}
+        contained = {
+            f"#{c.id}": c
+            for c in res.contained or []
+            if c.id and c.get_resource_type() == "Medication"
+        }
         medication = medications.get(ref or "") or contained.get(ref or "")
         if medication is None:
             raise ValueError(
@@ -278,12 +284,19 @@ def _drug(res: Any, medications: dict[str, Any]) -> tuple[str, str]:
                 "medicationCodeableConcept or include the Medication resource"
             )
         concept, field = medication.code, f"Medication {ref}: code"
-    shown = fhir.CodeableConcept(
-        text=concept.text if concept else None,
+        form = _concept(medication.form)
+    return fhir.drug_named(_concept(concept), field, form)
+
+
+def _concept(concept: Any) -> fhir.CodeableConcept | None:
+    """A typed model's CodeableConcept as the FHIR reader's."""
+    if concept is None:
+        return None
+    return fhir.CodeableConcept(
+        text=concept.text,
         coding=[fhir.Coding(system=c.system, code=c.code, display=c.display)
-                for c in (concept.coding or [])] if concept else None,
+                for c in (concept.coding or [])],
     )  # fmt: skip
-    return fhir.drug_named(shown, field)
 
 
 def _dose(dosage: Any, drug: str) -> tuple[float, str, str]:
@@ -309,11 +322,10 @@ def _dose(dosage: Any, drug: str) -> tuple[float, str, str]:
     if q.value is None:
         raise ValueError("doseQuantity has no value")
     field = "dosageInstruction.doseAndRate.doseQuantity"
-    unit = fhir.dose_unit(fhir.Quantity(unit=q.unit, system=q.system, code=q.code), field)
+    quantity = fhir.Quantity(comparator=q.comparator, unit=q.unit, system=q.system, code=q.code)
+    unit = fhir.dose_unit(quantity, field)
     written = f"{units.exported(format(q.value, 'f'))} {unit}"  # a JSON number: 1.500 is 1.5
     amount, target = parse_amount(written, drug)
-    if q.comparator:
-        raise ValueError(f"the dose is '{q.comparator} {written}', not one dose to give")
     return amount, target, written
 
 
@@ -322,12 +334,30 @@ def _when(dosage: Any) -> date | None:
     if t is None:
         return None
     repeat = t.repeat
+    said = [t.code.text] + [c.code for c in t.code.coding or []] if t.code is not None else []
+    if any(w is not None and w.strip().lower() != "once" for w in said):
+        # QD, BID, 'daily x 3': a schedule, not one administration
+        shown = t.code.text or ", ".join(c.code or "?" for c in t.code.coding or [])  # type: ignore[union-attr]
+        raise ValueError(
+            f"timing.code '{shown}' is a repeating schedule, which is not read: give one "
+            "MedicationRequest (or one dosageInstruction) per administration, dated by timing.event"
+        )
     if repeat is not None:
         many = (repeat.count or 1) > 1 or (repeat.frequency or 1) > 1 or repeat.period
-        if many or repeat.timeOfDay or repeat.dayOfWeek:
+        bounds = repeat.boundsPeriod
+        days = (
+            bounds is not None
+            and bounds.end is not None
+            and _date(bounds.end) != _date(bounds.start or bounds.end)
+        )
+        lasting = repeat.boundsDuration is not None or repeat.boundsRange is not None
+        if repeat.count == 1:
+            days = lasting = False  # one administration, whatever its bounds
+        if many or days or lasting or repeat.timeOfDay or repeat.dayOfWeek:
             raise ValueError(
-                "a repeating timing (timing.repeat) is not read: give one MedicationRequest "
-                "(or one dosageInstruction) per administration day"
+                "a repeating timing (timing.repeat) is not read (it repeats, or spans several "
+                "days): give one MedicationRequest (or one dosageInstruction) per administration "
+                "day"
             )
     events = t.event or []
     if len(events) > 1:
@@ -405,6 +435,11 @@ def _request(
     i: int, res: Any, medications: dict[str, Any], where: str, unchecked: dict[str, int]
 ) -> _Request:
     drug, given_as = _drug(res, medications)
+    if res.doNotPerform:
+        raise ValueError(
+            f"{drug}: doNotPerform is true, so the request forbids this dose rather than orders "
+            "it; an order to verify holds only doses to give (remove the request)"
+        )
     dosages = res.dosageInstruction or []
     if len(dosages) != 1:
         raise ValueError(
@@ -598,16 +633,77 @@ def _days(
     return lines, start, assumed
 
 
+def _one_patient(resources: list[tuple[int, Any, str | None]], source: str) -> None:
+    """An order is one patient's: one Patient at most, and every request and measurement whose
+    subject is given names it (its fullUrl, Patient/id, or a URL ending in it), or, without a
+    Patient, all name one subject. Else the sex, age and measurements read could be another's."""
+    patients = [
+        (i, res, full) for i, res, full in resources if res.get_resource_type() == "Patient"
+    ]
+    if len(patients) > 1:
+        shown = ", ".join(str(i) for i, _, _ in patients)
+        raise FileError(
+            Problem(
+                f"entries {shown} are {len(patients)} Patients: an order is one patient's; "
+                "send each patient's bundle on its own",
+                file=source,
+            )
+        )
+    names = set()
+    if patients:
+        _, res, full = patients[0]
+        names = {n for n in (full, f"Patient/{res.id}" if res.id else None) if n}
+    subjects: dict[str, int] = {}
+    for i, res, _ in resources:
+        if res.get_resource_type() not in ("MedicationRequest", "Observation"):
+            continue
+        ref = res.subject.reference if res.subject is not None else None
+        if ref is None:
+            continue
+        ref = ref.split("/_history/")[0]  # a version of the patient is the patient
+        mine = ref in names or any(n.endswith(f"/{ref}") or ref.endswith(f"/{n}") for n in names)
+        if (patients and not mine) or (not patients and subjects and ref not in subjects):
+            other = (
+                f"the bundle's Patient ({', '.join(sorted(names))})"
+                if patients
+                else f"{next(iter(subjects))} of entry {next(iter(subjects.values()))}"
+            )
+            raise FileError(
+                Problem(
+                    f"the subject {ref} is not {other}: an order is one patient's; send each "
+                    "patient's bundle on its own",
+                    file=f"{source} entry {i}",
+                )
+            )
+        subjects.setdefault(ref, i)
+
+
+V2_0203 = "http://terminology.hl7.org/CodeSystem/v2-0203"
+
+
+def _is_mrn(kind: Any) -> bool:
+    """An identifier typed as the medical record number: text 'MRN', or HL7 v2-0203 code MR."""
+    coded = any(c.system == V2_0203 and c.code == "MR" for c in kind.coding or [])
+    return coded or (kind.text or "").strip() == "MRN"
+
+
 def _quantity(obs: Any) -> tuple[float, str] | None:
     q = obs.valueQuantity
     if q is None or q.value is None:
         return None
-    unit = q.unit or q.code or ""
-    if q.code == "[lb_av]":
-        unit = "lb"
-    if q.code == "[in_i]":
-        unit = "in"
-    return float(q.value), unit
+    code = {"[lb_av]": "lb", "[in_i]": "in"}.get(q.code or "", q.code)
+    text = (q.unit or "").strip()
+    if code and text and text.lower() not in (code.lower(), (q.code or "").lower()):
+        try:  # kilograms for kg: the same unit, spelled out
+            same = units.unit(text) == units.unit(code)
+        except ValueError:
+            same = False
+        if not same:  # 70 'lb' coded kg was read as 31.8 kg
+            raise ValueError(
+                f"valueQuantity.unit '{q.unit}' is not the unit its UCUM code '{q.code}' says; "
+                "the code is the unit: correct or remove the text"
+            )
+    return float(q.value), code or text
 
 
 def _patient(
@@ -624,7 +720,13 @@ def _patient(
         if kind == "Observation" and res.status not in ("entered-in-error", "cancelled"):
             codes = [c.code for c in (res.code.coding or []) if c.system == "http://loinc.org"]
             what = next((LOINC[c] for c in codes if c in LOINC), None)
-            value = _quantity(res)
+            try:
+                value = _quantity(res)
+            except ValueError as e:
+                conflicts.append(
+                    Problem(f"{what or 'Observation'}: {e}", file=f"{source} entry {i}")
+                )
+                continue
             if what is None or value is None:
                 continue
             try:
@@ -650,13 +752,9 @@ def _patient(
         elif kind == "Patient":
             if res.gender in ("male", "female"):
                 sex = res.gender
-            ids = {
-                (i.system or "", (i.type.text if i.type else None) or ""): i.value
-                for i in res.identifier or []
-                if i.value
-            }
-            ident = next((v for (system, _), v in ids.items() if system == LEDGER_ID), None)
-            ident = ident or next((v for (_, kind), v in ids.items() if kind == "MRN"), None)
+            ids = [i for i in res.identifier or [] if i.value]
+            ident = next((i.value for i in ids if i.system == LEDGER_ID), None)
+            ident = ident or next((i.value for i in ids if i.type and _is_mrn(i.type)), None)
             born = None
             if res.birthDate is not None:
                 try:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from dosecalc.base.errors import FileError, Problem
 from dosecalc.data.records import patient_id
@@ -26,6 +26,11 @@ _DATETIME = re.compile(
     r"(?P<date>\d{4}-\d{2}-\d{2})"
     r"(?:T(?P<time>\d{2}:\d{2}):\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2}))?"
 )
+
+
+# A Patient reference: relative or absolute, perhaps to one version (Patient/P1/_history/2 is
+# patient P1, not a patient 'P1/_history/2' whose doses no check of P1 would count)
+_PATIENT = re.compile(r"(?:[a-z][a-z0-9+.-]*://\S+/)?Patient/(?P<id>[^/]+)(?:/_history/[^/]+)?")
 
 
 class Dosage(fhir.Shape):
@@ -44,6 +49,7 @@ class MedicationAdministration(fhir.Shape):
     effectivePeriod: fhir.Period | None = None
     dosage: Dosage | None = None
     note: list[fhir.Annotation] | None = None
+    contained: list[dict[str, Any]] | None = None  # a medicationReference '#id' names one
 
 
 # The bundle -------------------------------------------------------------------------------
@@ -51,7 +57,8 @@ class MedicationAdministration(fhir.Shape):
 
 def entries(path: Path, data: bytes, patient: str | None) -> tuple[list[Entry], list[str]]:
     """The completed MedicationAdministrations of a FHIR R4 Bundle as entries, and a line for
-    every administration not given (``not-done``, ``entered-in-error``). Any other status
+    every administration not given (``not-done``, ``entered-in-error``) and for each kind of
+    resource not read (a MedicationStatement of doses given elsewhere is not imported). Any other status
     (in-progress, stopped, on-hold, unknown) refuses the file: how much was given is unknown."""
     source = str(path)
     raw = fhir.parse(data, source, "a FHIR import is a Bundle")
@@ -68,12 +75,29 @@ def entries(path: Path, data: bytes, patient: str | None) -> tuple[list[Entry], 
                 if ref:
                     medications[ref] = medication
     out, skipped = [], []
+    # resources not read (a MedicationStatement's doses are not imported): named in the output
+    others: dict[str, int] = {}
+    named: dict[tuple[str, str], int] = {}  # an administration's identifier → its entry
     for i, res, _ in items:
-        if res.get("resourceType") != "MedicationAdministration":
+        kind = res.get("resourceType")
+        if kind not in ("MedicationAdministration", "Medication"):
+            name = kind if isinstance(kind, str) and kind else "untyped"
+            others[name] = others.get(name, 0) + 1
+        if kind != "MedicationAdministration":
             continue
         where = f"{source} entry {i}"
         try:
             given = fhir.shape(MedicationAdministration, res, "resource")
+            for ident in given.identifier or []:
+                if ident.value is None:
+                    continue
+                first = named.setdefault((ident.system or "", ident.value), i)
+                if first != i:  # another resource id, the same administration (and its status?)
+                    raise ValueError(
+                        f"the identifier {ident.system or ''}|{ident.value} is that of entry "
+                        f"{first} too: one administration given twice (perhaps once as "
+                        "entered-in-error); keep the one that is meant"
+                    )
             if given.status in NOT_GIVEN:
                 skipped.append(f"{where}: status {given.status}, nothing given; not recorded")
                 continue
@@ -89,6 +113,11 @@ def entries(path: Path, data: bytes, patient: str | None) -> tuple[list[Entry], 
         raise FileError(*problems[:20])
     if not out and not skipped:
         raise FileError(Problem("the Bundle holds no MedicationAdministration", file=source))
+    skipped += [
+        f"{source}: {n} {kind} resource{'s' if n > 1 else ''} not read (only "
+        "MedicationAdministrations are imported)"
+        for kind, n in sorted(others.items())
+    ]
     return out, skipped
 
 
@@ -123,11 +152,15 @@ def _entry(
     where: str,
 ) -> Entry:
     subject = (res.subject.reference if res.subject else None) or ""
-    own = patient_id(subject.split("/", 1)[1]) if subject.startswith("Patient/") else None
+    found = _PATIENT.fullmatch(subject)
+    own = patient_id(found["id"]) if found else None
     if patient is not None and own is not None and own != patient:
         raise ValueError(f"this administration is for {subject}, not --patient {patient}")
     if patient is None and own is None:
-        raise ValueError("the administration names no Patient/ subject; give --patient ID")
+        raise ValueError(
+            f"the administration's subject {subject or '(none)'} is no Patient/ID reference; "
+            "give --patient ID"
+        )
     day, at = _when(res)
     dose = res.dosage.dose if res.dosage else None
     if dose is None or dose.value is None:
@@ -157,11 +190,17 @@ def _drug(res: MedicationAdministration, medications: dict[str, fhir.Medication]
     concept, field = res.medicationCodeableConcept, "resource.medicationCodeableConcept"
     if concept is None:
         ref = res.medicationReference.reference if res.medicationReference else None
-        medication = medications.get(ref) if ref else None
+        contained = {
+            f"#{c.get('id')}": fhir.shape(fhir.Medication, c, "resource.contained")
+            for c in res.contained or []
+            if c.get("resourceType") == "Medication"
+        }
+        medication = (medications.get(ref) or contained.get(ref)) if ref else None
         if medication is None:
             raise ValueError(
                 f"the medication {ref or '(none)'} is not in the Bundle; give "
-                "medicationCodeableConcept or include the Medication"
+                "medicationCodeableConcept or include the Medication (in the Bundle or contained)"
             )
         concept, field = medication.code, f"Medication {ref}: code"
+        return fhir.drug_named(concept, field, medication.form)[1]
     return fhir.drug_named(concept, field)[1]
