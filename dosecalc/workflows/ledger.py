@@ -201,4 +201,7 @@ def patients(db: str | None) -> tuple[Any, list[dict[str, Any]]]:
     from dosecalc.ledger import Ledger
 
     ledger = Ledger(db)
-    return ledger, ledger.patients()
+    people = ledger.patients()
+    if not ledger.ready:  # a database with no ledger in it (the wrong one?) is not an empty list
+        raise ledger.no_ledger("no patient has a record in it")
+    return ledger, people
