@@ -20,7 +20,12 @@ from dosecalc.clinical.policy import SETTINGS, EntryError, Policy
 
 def default_path() -> Path | None:
     env = os.environ.get("DOSECALC_POLICY")
-    if env:
+    if env is not None:
+        if not env.strip():  # a deploy's unset variable: never the defaults in silence
+            raise fail(
+                "$DOSECALC_POLICY",
+                "is set but empty; give the policy file's path, or unset it for the defaults",
+            )
         return Path(env)
     try:
         from platformdirs import user_config_dir
