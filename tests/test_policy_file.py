@@ -8,6 +8,20 @@ from pathlib import Path
 from tests.conftest import write
 
 
+def test_a_setting_given_twice_with_set_is_refused_not_the_last_one_silently(process) -> None:
+    result = process(
+        "policy",
+        "show",
+        "--set",
+        "carboplatin.gfr_cap_ml_min=110",
+        "--set",
+        "carboplatin.gfr_cap_ml_min=120",
+    )
+    assert result.returncode == 2, result.stdout
+    assert "carboplatin.gfr_cap_ml_min is given twice ('110' and '120')" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_an_empty_dosecalc_policy_variable_is_refused_not_the_defaults(
     process, tmp_path: Path
 ) -> None:

@@ -222,5 +222,11 @@ def parse_sets(items: list[str] | None) -> dict[str, tuple[Any, str]]:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise fail("--set", f"'{item}' is not KEY=VALUE; e.g. carboplatin.gfr_cap_ml_min=none")
-        out[key.strip()] = (value.strip(), "--set")
+        key = key.strip()
+        if key in out and out[key][0] != value.strip():
+            raise fail(
+                "--set",
+                f"{key} is given twice ({out[key][0]!r} and {value.strip()!r}); give it once",
+            )
+        out[key] = (value.strip(), "--set")
     return out
