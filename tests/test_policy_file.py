@@ -31,3 +31,26 @@ def test_an_empty_dosecalc_policy_variable_is_refused_not_the_defaults(
     policy = write(tmp_path, "p.toml", "[carboplatin]\ngfr_cap_ml_min = 100\n")
     given = process("policy", "show", "--policy", str(policy), env={"DOSECALC_POLICY": ""})
     assert given.returncode == 0, given.stderr  # --policy comes first: the variable is not read
+
+
+def test_labs_uln_written_as_a_toml_subtable_or_dotted_key_is_read(process, tmp_path: Path) -> None:
+    import json
+
+    for n, text in enumerate(
+        (
+            "[labs.uln]\nbilirubin_mg_dl = 1.2\n",
+            "[labs]\nuln.bilirubin_mg_dl = 1.2\n",
+            '[labs]\n"uln.bilirubin_mg_dl" = 1.2\n',
+        )
+    ):
+        policy = write(tmp_path, f"p{n}.toml", text)
+        result = process("policy", "show", "--policy", str(policy), "--format", "json")
+        assert result.returncode == 0, result.stderr
+        shown = json.loads(result.stdout)
+        shown = shown.get("settings", shown)
+        assert shown["labs.uln.bilirubin_mg_dl"]["value"] == 1.2
+        assert shown["labs.uln.bilirubin_mg_dl"]["from"] == f"{policy}:2"
+    typo = write(tmp_path, "typo.toml", "[labs.uln]\nbilirubn_mg_dl = 1.2\n")
+    refused = process("policy", "show", "--policy", str(typo))
+    assert refused.returncode == 2
+    assert f"{typo}:2: labs.uln.bilirubn_mg_dl: unknown setting" in refused.stderr

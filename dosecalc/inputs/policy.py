@@ -139,6 +139,31 @@ def _toml_key(lines: list[str], line: int) -> str | None:
     return key.group(1)
 
 
+def _settings_of(section: str, table: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    """The (name, value) pairs of a section, a subtable that is no setting's value read as its
+    keys: ``[labs.uln]`` ``bilirubin_mg_dl = 1.2`` and ``uln.bilirubin_mg_dl = 1.2`` under
+    ``[labs]`` are ``labs.uln.bilirubin_mg_dl``, as the key is written everywhere."""
+    pairs: list[tuple[str, Any]] = []
+    for name, value in table.items():
+        dotted = f"{prefix}{name}"
+        if isinstance(value, dict) and f"{section}.{dotted}" not in SETTINGS:
+            if any(k.startswith(f"{section}.{dotted}.") for k in SETTINGS):
+                pairs += _settings_of(section, value, f"{dotted}.")
+                continue
+        pairs.append((dotted, value))
+    return pairs
+
+
+def _line_of_key(text: str, section: str, name: str) -> int | None:
+    """The line of ``name`` (``uln.bilirubin_mg_dl``) of ``section``: under ``[section]``, or its
+    last part under ``[section.uln]``."""
+    line = _line_of(text, section, name)
+    if line is None and "." in name:
+        head, _, tail = name.rpartition(".")
+        line = _line_of(text, f"{section}.{head}", tail)
+    return line
+
+
 def load(path: Path | None = None, overrides: dict[str, tuple[Any, str]] | None = None) -> Policy:
     """The policy in force: defaults, then the file, then command-line overrides."""
     values = {k: s.default for k, s in SETTINGS.items()}
@@ -178,9 +203,9 @@ def load(path: Path | None = None, overrides: dict[str, tuple[Any, str]] | None 
                     )
                 )
                 continue
-            for name, value in table.items():
+            for name, value in _settings_of(section, table):
                 key = f"{section}.{name}"
-                line = _line_of(text, section, name)
+                line = _line_of_key(text, section, name)
                 if key not in SETTINGS:
                     valid = [k.split(".", 1)[1] for k in SETTINGS if k.startswith(section + ".")]
                     problems.append(
