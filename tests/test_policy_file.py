@@ -54,3 +54,40 @@ def test_labs_uln_written_as_a_toml_subtable_or_dotted_key_is_read(process, tmp_
     refused = process("policy", "show", "--policy", str(typo))
     assert refused.returncode == 2
     assert f"{typo}:2: labs.uln.bilirubn_mg_dl: unknown setting" in refused.stderr
+
+
+ORDER = Path(__file__).resolve().parents[1] / "examples" / "order-ec-cycle2.yaml"
+PATIENT = ["--height", "175cm", "--weight", "70kg", "--age", "52", "--sex", "female"]
+PATIENT += ["--scr", "0.8mg/dL", "--prior", "epirubicin=90mg/m2"]
+
+
+def test_verify_names_the_policy_file_in_force_and_its_checksum(process, tmp_path: Path) -> None:
+    import hashlib
+    import json
+
+    text = "[verify]\ntolerance_percent = 10\n"
+    policy = write(tmp_path, "loose.toml", text)
+    sha = hashlib.sha256(text.encode()).hexdigest()
+    table = process("verify", str(ORDER), *PATIENT, "--policy", str(policy))
+    assert table.returncode == 0, table.stderr  # release with notes: the order is right
+    said = " ".join(table.stdout.split())
+    assert f"Policy file {policy} (SHA-256 {sha[:12]}); verify.tolerance_percent = 10" in said
+    out = json.loads(
+        process("verify", str(ORDER), *PATIENT, "--policy", str(policy), "--format", "json").stdout
+    )
+    assert out["policy_file"] == {"path": str(policy), "sha256": sha}
+    assert out["policy"]["verify.tolerance_percent"]["value"] == 10
+    assert out["policy"]["verify.tolerance_percent"]["from"] == f"{policy}:2"
+    plan = json.loads(
+        process("plan", "ec", *PATIENT[:4], "--policy", str(policy), "--format", "json").stdout
+    )
+    assert plan["policy_file"] == {"path": str(policy), "sha256": sha}
+    defaults = process(
+        "verify", str(ORDER), *PATIENT, env={"DOSECALC_POLICY": str(tmp_path / "none")}
+    )
+    assert defaults.returncode == 2  # the variable names no file: refused, not the defaults
+    bare = process("verify", str(ORDER), *PATIENT, "--format", "json")
+    assert json.loads(bare.stdout)["policy_file"] is None
+    assert "Policy defaults (no policy file)" in " ".join(
+        process("verify", str(ORDER), *PATIENT).stdout.split()
+    )

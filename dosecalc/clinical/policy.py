@@ -694,6 +694,11 @@ class Policy:
     origins: dict[str, str]  # key → "default" | "file:line" | "--set" | "--formula" ...
     file: str | None = None
     notes: tuple[str, ...] = field(default=())
+    sha256: str | None = None  # of the policy file's bytes
+
+    def file_dict(self) -> dict[str, str] | None:
+        """The policy file in force, ``{"path", "sha256"}``, or None: the defaults."""
+        return {"path": self.file, "sha256": self.sha256 or ""} if self.file else None
 
     def __getitem__(self, key: str) -> Any:
         return self.values[key]

@@ -168,13 +168,13 @@ def load(path: Path | None = None, overrides: dict[str, tuple[Any, str]] | None 
     """The policy in force: defaults, then the file, then command-line overrides."""
     values = {k: s.default for k, s in SETTINGS.items()}
     origins = dict.fromkeys(SETTINGS, "default")
-    source = None
+    source = sha256 = None
     if path is not None:
         import tomllib
 
-        from dosecalc.data.yamlfile import read_text
+        from dosecalc.data.yamlfile import read_text_sha256
 
-        text = read_text(path, "policy", 1_000_000)
+        text, sha256 = read_text_sha256(path, "policy", 1_000_000)
         source = str(path)
         try:
             data = tomllib.loads(text)
@@ -238,7 +238,7 @@ def load(path: Path | None = None, overrides: dict[str, tuple[Any, str]] | None 
         except ValueError as e:
             raise fail(origin, f"{key}: {e}; {SETTINGS[key].help}") from None
         origins[key] = origin
-    return Policy(values, origins, source)
+    return Policy(values, origins, source, sha256=sha256)
 
 
 def parse_sets(items: list[str] | None) -> dict[str, tuple[Any, str]]:

@@ -532,7 +532,8 @@ def policy_lines(plan: Plan) -> list[str]:
     drugs_here = {a.dose.drug for a in plan.administrations}
     auc = any(a.dose.basis == "auc" for a in plan.administrations)
     rounding = rules["rounding.method"] != "none"
-    out = [f"file {rules.file}"] if rules.file else []
+    sha = f" (SHA-256 {rules.sha256[:12]})" if rules.sha256 else ""
+    out = [f"file {rules.file}{sha}"] if rules.file else []
     for key, setting in SETTINGS.items():
         value = rules.values[key]
         if key.startswith("carboplatin."):
