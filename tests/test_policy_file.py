@@ -91,3 +91,16 @@ def test_verify_names_the_policy_file_in_force_and_its_checksum(process, tmp_pat
     assert "Policy defaults (no policy file)" in " ".join(
         process("verify", str(ORDER), *PATIENT).stdout.split()
     )
+
+
+def test_a_given_bsa_tolerance_past_a_dose_tolerance_is_refused(process, tmp_path: Path) -> None:
+    # a BSA 36 % off the height and weight moves every dose 36 %: a policy of 40 % released it
+    policy = write(tmp_path, "bsa.toml", "[bsa]\ngiven_tolerance_percent = 40\n")
+    args = ["plan", "ec", "--height", "175cm", "--weight", "70kg", "--bsa", "2.5"]
+    result = process(*args, "--policy", str(policy))
+    assert result.returncode == 2, result.stdout
+    assert f"{policy}:2: bsa.given_tolerance_percent: 40 is outside 0-10" in result.stderr
+    by_set = process(*args, "--set", "bsa.given_tolerance_percent=40")
+    assert by_set.returncode == 2 and "40 is outside 0-10" in by_set.stderr
+    held = process(*args)  # the default 5 %: critical, exit 1
+    assert held.returncode == 1 and "BSA_MISMATCH" in held.stdout
