@@ -104,3 +104,15 @@ def test_a_given_bsa_tolerance_past_a_dose_tolerance_is_refused(process, tmp_pat
     assert by_set.returncode == 2 and "40 is outside 0-10" in by_set.stderr
     held = process(*args)  # the default 5 %: critical, exit 1
     assert held.returncode == 1 and "BSA_MISMATCH" in held.stdout
+
+
+def test_a_plan_says_which_value_set_overrides_in_its_policy_file(process, tmp_path: Path) -> None:
+    policy = write(tmp_path, "cap.toml", "[carboplatin]\ngfr_cap_ml_min = 100\n")
+    args = ["plan", "carboplatin-paclitaxel", "--height", "165cm", "--weight", "60kg"]
+    args += ["--age", "45", "--sex", "female", "--scr", "0.6mg/dL", "--policy", str(policy)]
+    by_file = " ".join(process(*args).stdout.split())
+    assert "carboplatin.gfr_cap_ml_min = 100;" in by_file  # the file's own value
+    result = process(*args, "--set", "carboplatin.gfr_cap_ml_min=110")
+    said = " ".join(result.stdout.split())
+    # the file is named first: its 100 is not what capped the GFR, and the line says so
+    assert "carboplatin.gfr_cap_ml_min = 110 (--set);" in said, said[:600]

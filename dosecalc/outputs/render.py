@@ -542,14 +542,17 @@ def policy_lines(plan: Plan) -> list[str]:
             shown = rounding and value != setting.default
         else:
             shown = value != setting.default
+        origin = rules.origins[key]  # not the file's (--set over it): said, with the value
+        own = origin in ("default", rules.file) or origin.startswith(f"{rules.file}:")
+        came = "" if own else f" ({origin})"
         if isinstance(value, dict):
             value = {k: v for k, v in value.items() if k in drugs_here}
             shown = shown and bool(value)
             if shown:
-                out.append(f"{key} = {policy_value(value)}")
+                out.append(f"{key} = {policy_value(value)}{came}")
             continue
         if shown:
-            out.append(rules.short(key).split(" (")[0])
+            out.append(f"{key} = {policy_value(value, key)}{came}")
     return out
 
 
