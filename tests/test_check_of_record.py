@@ -81,9 +81,11 @@ def test_a_given_bsa_far_from_the_height_and_weight_is_critical(cli) -> None:
     code, data = _plan(cli, "ec", "--height", "175cm", "--weight", "70kg", "--bsa", "2.5")
     [w] = [w for w in data["warnings"] if w["code"] == "BSA_MISMATCH"]
     assert code == 1 and w["severity"] == "critical" and "+35.5 %" in w["message"]
+    code, data = _plan(cli, "ec", "--height", "175cm", "--weight", "70kg", "--bsa", "1.95")
+    assert code == 1 and "BSA_MISMATCH" in codes(data)  # +5.7 %: past the default 5 %
     code, data = _plan(
-        cli, "ec", "--height", "175cm", "--weight", "70kg", "--bsa", "2.5",
-        "--set", "bsa.given_tolerance_percent=40",
+        cli, "ec", "--height", "175cm", "--weight", "70kg", "--bsa", "1.95",
+        "--set", "bsa.given_tolerance_percent=10",
     )  # fmt: skip
     assert "BSA_MISMATCH" not in codes(data)  # widened by the policy: said by policy show
     code, out, _ = cli(

@@ -268,6 +268,7 @@ class Plan:
             "regimen": described,
             "equivalence_table": self.equivalence,
             "policy": self.policy.as_dict() if self.policy else None,
+            "policy_file": self.policy.file_dict() if self.policy else None,
             "administrations": [a.as_dict() for a in self.administrations],
             "cumulative": [t.as_dict() for t in self.cumulative],
             "projection": [p.as_dict() for p in self.projection],

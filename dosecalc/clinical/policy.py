@@ -445,7 +445,7 @@ SETTINGS: dict[str, Setting] = {
             "the tolerance of a recomputed dose (verify.tolerance_percent: Mass General Brigham "
             "order entry, a dose that moves more than 5 % must be approved again): a BSA that "
             "far from the one the height and weight give changes every dose that much",
-            _number(0, 50),
+            _number(0, TOLERANCE_MAX_PERCENT),
             "largest difference of a given BSA (--bsa) from the BSA of the height and weight "
             "given with it before it is critical (BSA_MISMATCH)",
         ),
@@ -694,6 +694,11 @@ class Policy:
     origins: dict[str, str]  # key → "default" | "file:line" | "--set" | "--formula" ...
     file: str | None = None
     notes: tuple[str, ...] = field(default=())
+    sha256: str | None = None  # of the policy file's bytes
+
+    def file_dict(self) -> dict[str, str] | None:
+        """The policy file in force, ``{"path", "sha256"}``, or None: the defaults."""
+        return {"path": self.file, "sha256": self.sha256 or ""} if self.file else None
 
     def __getitem__(self, key: str) -> Any:
         return self.values[key]

@@ -166,6 +166,8 @@ class Verification:
             "patient": patient,
             "prescriber": o.prescriber,
             "tolerance_percent": self.tolerance_percent,
+            "policy": p.policy.as_dict() if p.policy else None,
+            "policy_file": p.policy.file_dict() if p.policy else None,
             "lines": lines,
             "missing": [
                 {

@@ -190,6 +190,14 @@ def read_text(path: Path, what: str, max_bytes: int = MAX_BYTES) -> str:
     return _read(path, what, max_bytes)[0]
 
 
+def read_text_sha256(path: Path, what: str, max_bytes: int = MAX_BYTES) -> tuple[str, str]:
+    """A file's text (as :func:`read_text`) and the SHA-256 of its bytes."""
+    import hashlib
+
+    text, data = _read(path, what, max_bytes)
+    return text, hashlib.sha256(data).hexdigest()
+
+
 def read_trusted(path: Path, what: str) -> Any:
     """The packaged data (which the tests read with the strict loader): plain YAML through
     LibYAML's C loader where it is installed, without the line map or the models. What it

@@ -20,7 +20,12 @@ from dosecalc.clinical.policy import SETTINGS, EntryError, Policy
 
 def default_path() -> Path | None:
     env = os.environ.get("DOSECALC_POLICY")
-    if env:
+    if env is not None:
+        if not env.strip():  # a deploy's unset variable: never the defaults in silence
+            raise fail(
+                "$DOSECALC_POLICY",
+                "is set but empty; give the policy file's path, or unset it for the defaults",
+            )
         return Path(env)
     try:
         from platformdirs import user_config_dir
@@ -134,17 +139,42 @@ def _toml_key(lines: list[str], line: int) -> str | None:
     return key.group(1)
 
 
+def _settings_of(section: str, table: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    """The (name, value) pairs of a section, a subtable that is no setting's value read as its
+    keys: ``[labs.uln]`` ``bilirubin_mg_dl = 1.2`` and ``uln.bilirubin_mg_dl = 1.2`` under
+    ``[labs]`` are ``labs.uln.bilirubin_mg_dl``, as the key is written everywhere."""
+    pairs: list[tuple[str, Any]] = []
+    for name, value in table.items():
+        dotted = f"{prefix}{name}"
+        if isinstance(value, dict) and f"{section}.{dotted}" not in SETTINGS:
+            if any(k.startswith(f"{section}.{dotted}.") for k in SETTINGS):
+                pairs += _settings_of(section, value, f"{dotted}.")
+                continue
+        pairs.append((dotted, value))
+    return pairs
+
+
+def _line_of_key(text: str, section: str, name: str) -> int | None:
+    """The line of ``name`` (``uln.bilirubin_mg_dl``) of ``section``: under ``[section]``, or its
+    last part under ``[section.uln]``."""
+    line = _line_of(text, section, name)
+    if line is None and "." in name:
+        head, _, tail = name.rpartition(".")
+        line = _line_of(text, f"{section}.{head}", tail)
+    return line
+
+
 def load(path: Path | None = None, overrides: dict[str, tuple[Any, str]] | None = None) -> Policy:
     """The policy in force: defaults, then the file, then command-line overrides."""
     values = {k: s.default for k, s in SETTINGS.items()}
     origins = dict.fromkeys(SETTINGS, "default")
-    source = None
+    source = sha256 = None
     if path is not None:
         import tomllib
 
-        from dosecalc.data.yamlfile import read_text
+        from dosecalc.data.yamlfile import read_text_sha256
 
-        text = read_text(path, "policy", 1_000_000)
+        text, sha256 = read_text_sha256(path, "policy", 1_000_000)
         source = str(path)
         try:
             data = tomllib.loads(text)
@@ -173,9 +203,9 @@ def load(path: Path | None = None, overrides: dict[str, tuple[Any, str]] | None 
                     )
                 )
                 continue
-            for name, value in table.items():
+            for name, value in _settings_of(section, table):
                 key = f"{section}.{name}"
-                line = _line_of(text, section, name)
+                line = _line_of_key(text, section, name)
                 if key not in SETTINGS:
                     valid = [k.split(".", 1)[1] for k in SETTINGS if k.startswith(section + ".")]
                     problems.append(
@@ -208,7 +238,7 @@ def load(path: Path | None = None, overrides: dict[str, tuple[Any, str]] | None 
         except ValueError as e:
             raise fail(origin, f"{key}: {e}; {SETTINGS[key].help}") from None
         origins[key] = origin
-    return Policy(values, origins, source)
+    return Policy(values, origins, source, sha256=sha256)
 
 
 def parse_sets(items: list[str] | None) -> dict[str, tuple[Any, str]]:
@@ -217,5 +247,11 @@ def parse_sets(items: list[str] | None) -> dict[str, tuple[Any, str]]:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise fail("--set", f"'{item}' is not KEY=VALUE; e.g. carboplatin.gfr_cap_ml_min=none")
-        out[key.strip()] = (value.strip(), "--set")
+        key = key.strip()
+        if key in out and out[key][0] != value.strip():
+            raise fail(
+                "--set",
+                f"{key} is given twice ({out[key][0]!r} and {value.strip()!r}); give it once",
+            )
+        out[key] = (value.strip(), "--set")
     return out

@@ -532,7 +532,8 @@ def policy_lines(plan: Plan) -> list[str]:
     drugs_here = {a.dose.drug for a in plan.administrations}
     auc = any(a.dose.basis == "auc" for a in plan.administrations)
     rounding = rules["rounding.method"] != "none"
-    out = [f"file {rules.file}"] if rules.file else []
+    sha = f" (SHA-256 {rules.sha256[:12]})" if rules.sha256 else ""
+    out = [f"file {rules.file}{sha}"] if rules.file else []
     for key, setting in SETTINGS.items():
         value = rules.values[key]
         if key.startswith("carboplatin."):
@@ -541,14 +542,17 @@ def policy_lines(plan: Plan) -> list[str]:
             shown = rounding and value != setting.default
         else:
             shown = value != setting.default
+        origin = rules.origins[key]  # not the file's (--set over it): said, with the value
+        own = origin in ("default", rules.file) or origin.startswith(f"{rules.file}:")
+        came = "" if own else f" ({origin})"
         if isinstance(value, dict):
             value = {k: v for k, v in value.items() if k in drugs_here}
             shown = shown and bool(value)
             if shown:
-                out.append(f"{key} = {policy_value(value)}")
+                out.append(f"{key} = {policy_value(value)}{came}")
             continue
         if shown:
-            out.append(rules.short(key).split(" (")[0])
+            out.append(f"{key} = {policy_value(value, key)}{came}")
     return out
 
 

@@ -30,6 +30,7 @@ from dosecalc.outputs.render import (
     display_name,
     lab_lines,
     patient_line,
+    policy_lines,
     unit_text,
 )
 
@@ -98,6 +99,7 @@ def header(v: Verification) -> Group:
         grid.add_row(name, rest)
     if o.prescriber:
         grid.add_row("Prescriber", o.prescriber)
+    grid.add_row("Policy", "; ".join(policy_lines(v.plan)) or "defaults (no policy file)")
     return Group(banner, grid)
 
 
