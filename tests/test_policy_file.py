@@ -116,3 +116,38 @@ def test_a_plan_says_which_value_set_overrides_in_its_policy_file(process, tmp_p
     said = " ".join(result.stdout.split())
     # the file is named first: its 100 is not what capped the GFR, and the line says so
     assert "carboplatin.gfr_cap_ml_min = 110 (--set);" in said, said[:600]
+
+
+def test_check_names_the_policy_that_chose_its_equivalence_table(process, tmp_path: Path) -> None:
+    """check under a policy file choosing the Feijen 2019 equivalence table printed its
+    doxorubicin equivalent with no word of the file or its values, in any format, for one
+    patient or a pharmacy file (the table, ceiling options and unverified data follow it)."""
+    import json
+
+    policy = write(tmp_path, "eq.toml", '[cumulative]\nequivalence = "feijen-2019"\n')
+    one = write(tmp_path, "h.csv", "date,drug,dose,unit\n2024-11-04,epirubicin,120,mg/m2\n")
+    many = write(
+        tmp_path,
+        "p.csv",
+        "patient,date,drug,dose,unit\nA,2024-11-04,epirubicin,120,mg/m2\n"
+        "B,2024-11-04,doxorubicin,60,mg/m2\n",
+    )
+    said = f"policy file {policy}"
+    for history, fmt, where in (
+        (one, "table", "stdout"),
+        (one, "json", "stdout"),
+        (many, "json", "stdout"),
+        (many, "csv", "stderr"),
+        (many, "table", "stderr"),
+    ):
+        result = process("check", "--history", str(history), "--policy", str(policy),
+                         "--set", "labs.max_age_days=7", "--format", fmt)  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        text = " ".join(getattr(result, where).split())
+        assert said in text and "cumulative.equivalence = feijen-2019" in text, (fmt, text)
+        assert "labs.max_age_days = 7 (--set)" in text, (fmt, text)
+        if fmt == "json":
+            warnings = json.loads(result.stdout)["warnings"]
+            assert "POLICY_IN_FORCE" in [w["code"] for w in warnings]
+    plain = process("check", "--history", str(one), "--format", "json")
+    assert "POLICY_IN_FORCE" not in plain.stdout  # the defaults, no file: nothing to say

@@ -735,6 +735,33 @@ def none_text(key: str) -> str:
     return "none"
 
 
+def in_force(policy: Policy) -> list[Any]:
+    """POLICY_IN_FORCE (info) when a policy file or --set changed anything from the defaults:
+    the file with its checksum and each value changed, with where it came from. For an output
+    that has no policy line of its own (check: its equivalence table, ceiling options and
+    unverified data follow the policy)."""
+    from dosecalc.base.alerts import INFO, Alert
+
+    changed = [
+        f"{key} = {show(policy.values[key], key)}"
+        + ("" if origin.startswith(f"{policy.file}:") else f" ({origin})")
+        for key, origin in policy.origins.items()
+        if origin != "default" and policy.values[key] != SETTINGS[key].default
+    ]
+    if policy.file is None and not changed:
+        return []
+    sha = f" (SHA-256 {policy.sha256[:12]})" if policy.sha256 else ""
+    where = f"policy file {policy.file}{sha}" if policy.file else "no policy file"
+    what = "; ".join(changed) if changed else "every value as its default"
+    return [
+        Alert(
+            INFO,
+            "POLICY_IN_FORCE",
+            f"{where}: {what} (dosecalc policy show explains each)",
+        )
+    ]
+
+
 def show(value: Any, key: str = "") -> str:
     """A policy value as it is written in a policy file: ``none``, ``true``/``false``, ``0.7``,
     ``cisplatin: 10, 50, 100`` (never Python's ``[50.0, 150.0]`` or ``False``); with ``key``,

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from dosecalc.base.errors import fail
+from dosecalc.clinical import policy as policy_mod
 from dosecalc.clinical.plan import given_bsa_alerts
 
 LEVELS = ("threshold", "limit")
@@ -158,7 +159,8 @@ def run(req: CheckRequest) -> One | Many:
         _one_body(req, 0)
     factors = gather.factors(req.chest_rt, person.age_years, person)
     settings = (person, factors, table, rules)
-    said = given_bsa_alerts(person, rules)  # a --bsa the height and weight do not support
+    # the policy in force, then a --bsa the height and weight do not support
+    said = policy_mod.in_force(rules) + given_bsa_alerts(person, rules)
     if _by_engine(req, given_labs):
         many = _engine(req, settings, over, jobs, said)
         if many is not None:
