@@ -512,3 +512,34 @@ def test_a_target_auc_outside_the_usual_targets_is_warned(run, tmp_path, auc, si
 def test_the_usual_targets_are_not_warned(run) -> None:
     p = run("regimens", "validate", "carboplatin-paclitaxel")
     assert p.returncode == 0 and "AUC_OUTSIDE" not in p.stdout, p.stdout
+
+
+def test_a_triple_intrathecal_line_plans_with_hydrocortisone_named_off_label(
+    run, tmp_path: Path
+) -> None:
+    """Triple intrathecal therapy (methotrexate, cytarabine, hydrocortisone), the CNS prophylaxis
+    of childhood ALL, was refused as an unknown drug: hydrocortisone was not in the drug data. It
+    now validates and plans; hydrocortisone intrathecally is off-label (its US label: IV or IM),
+    so it is ROUTE_INTRATHECAL_NOT_LABELLED for the pharmacist to release, while methotrexate and
+    cytarabine intrathecally are labelled and say nothing."""
+    lines = (
+        "  - {drug: methotrexate, dose: 12 mg, days: 1, route: IT}\n"
+        "  - {drug: cytarabine, dose: 30 mg, days: 1, route: IT}\n"
+        "  - {drug: hydrocortisone sodium succinate, dose: 15 mg, days: 1, route: IT}\n"
+    )
+    path = small_regimen(tmp_path, "triple-it.yaml", lines)
+    p = run("regimens", "validate", str(path))
+    said = " ".join((p.stdout + p.stderr).split())
+    assert p.returncode == 1 and "Traceback" not in p.stderr, said
+    assert "unknown" not in said.lower(), said
+    assert "critical ROUTE_INTRATHECAL_NOT_LABELLED: hydrocortisone" in said, said
+    assert "methotrexate" not in said and "cytarabine" not in said, said
+    p = run("plan", str(path), "--bsa", "0.8", "--start", "2027-01-04", "--format", "json")
+    assert p.returncode == 1, p.stderr
+    out = json.loads(p.stdout)
+    found = {(w["code"], w["severity"], w["drug"]) for w in out["warnings"]
+             if w["code"].startswith("ROUTE_")}  # fmt: skip
+    assert found == {("ROUTE_INTRATHECAL_NOT_LABELLED", "critical", "hydrocortisone")}
+    doses = json.dumps(out)
+    for drug in ("methotrexate", "cytarabine", "hydrocortisone"):
+        assert drug in doses
