@@ -290,9 +290,10 @@ def test_a_vinca_by_any_route_but_iv_is_refused_at_its_line(tmp_path: Path) -> N
 def test_a_drug_by_a_route_its_label_does_not_give_is_named(run, tmp_path: Path) -> None:
     """Epirubicin, cisplatin and bortezomib intrathecally validated and planned without a word
     (only the vinca alkaloids' routes were checked): a drug made for IV given into the spinal
-    fluid can kill. Intrathecally, where the drug data's list of the label's routes is verified,
-    it is critical (exit 1); any other route the label does not give (epirubicin PO), or IT by a
-    list still unverified (thiotepa), a warning. Methotrexate and cytarabine IT are labelled."""
+    fluid can kill. Intrathecally, where the drug data's list of the label's routes is verified
+    (thiotepa's since its label's Description was read: IV, intracavitary, intravesical), it is
+    critical (exit 1); any other route the label does not give (epirubicin PO), or IT by a list
+    still unverified (mitomycin), a warning. Methotrexate and cytarabine IT are labelled."""
     lines = (
         "  - {drug: epirubicin, dose: 10 mg, days: 1, route: IT}\n"
         "  - {drug: cisplatin, dose: 10 mg, days: 1, route: intrathecal}\n"
@@ -302,17 +303,19 @@ def test_a_drug_by_a_route_its_label_does_not_give_is_named(run, tmp_path: Path)
         "  - {drug: epirubicin, dose: 20 mg/m2, days: 8, route: PO}\n"
         "  - {drug: methotrexate, dose: 12 mg, days: 2, route: IT}\n"
         "  - {drug: cytarabine, dose: 30 mg, days: 2, route: intrathecal}\n"
+        "  - {drug: mitomycin, dose: 1 mg, days: 3, route: IT}\n"
     )
     path = small_regimen(tmp_path, "it.yaml", lines)
     p = run("regimens", "validate", str(path))
     assert p.returncode == 1 and "Traceback" not in p.stderr, p.stderr
     said = " ".join((p.stdout + p.stderr).split())
     for where, drug in (("t line 1", "epirubicin IT"), ("t line 2", "cisplatin intrathecal"),
-                        ("t line 3", "bortezomib IT"), ("t line 5", "gemcitabine IT")):  # fmt: skip
+                        ("t line 3", "bortezomib IT"), ("t line 4", "thiotepa IT"),
+                        ("t line 5", "gemcitabine IT")):  # fmt: skip
         assert (
             f"critical ROUTE_INTRATHECAL_NOT_LABELLED: {drug} ({where}): IT is not a route" in said
         )
-    assert "warning ROUTE_NOT_LABELLED: thiotepa IT (t line 4)" in said
+    assert "warning ROUTE_NOT_LABELLED: mitomycin IT (t line 9)" in said
     assert "a list the drug data marks unverified" in said
     assert "warning ROUTE_NOT_LABELLED: epirubicin PO (t line 6): PO is not a route" in said
     assert "methotrexate" not in said and "cytarabine" not in said
@@ -325,7 +328,8 @@ def test_a_drug_by_a_route_its_label_does_not_give_is_named(run, tmp_path: Path)
         ("ROUTE_INTRATHECAL_NOT_LABELLED", "critical", "cisplatin"),
         ("ROUTE_INTRATHECAL_NOT_LABELLED", "critical", "bortezomib"),
         ("ROUTE_INTRATHECAL_NOT_LABELLED", "critical", "gemcitabine"),
-        ("ROUTE_NOT_LABELLED", "warning", "thiotepa"),
+        ("ROUTE_INTRATHECAL_NOT_LABELLED", "critical", "thiotepa"),
+        ("ROUTE_NOT_LABELLED", "warning", "mitomycin"),
         ("ROUTE_NOT_LABELLED", "warning", "epirubicin"),
     }
 
