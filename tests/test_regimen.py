@@ -291,7 +291,7 @@ def test_a_drug_by_a_route_its_label_does_not_give_is_named(run, tmp_path: Path)
     """Epirubicin, cisplatin and bortezomib intrathecally validated and planned without a word
     (only the vinca alkaloids' routes were checked): a drug made for IV given into the spinal
     fluid can kill. Intrathecally, where the drug data's list of the label's routes is verified
-    (thiotepa's since its label's Description was read: IV, intracavitary, intravesical), it is
+    (thiotepa's, topotecan's, pemetrexed's and dactinomycin's since their labels were read), it is
     critical (exit 1); any other route the label does not give (epirubicin PO), or IT by a list
     still unverified (mitomycin), a warning. Methotrexate and cytarabine IT are labelled."""
     lines = (
@@ -304,6 +304,9 @@ def test_a_drug_by_a_route_its_label_does_not_give_is_named(run, tmp_path: Path)
         "  - {drug: methotrexate, dose: 12 mg, days: 2, route: IT}\n"
         "  - {drug: cytarabine, dose: 30 mg, days: 2, route: intrathecal}\n"
         "  - {drug: mitomycin, dose: 1 mg, days: 3, route: IT}\n"
+        "  - {drug: topotecan, dose: 0.4 mg, days: 3, route: IT}\n"
+        "  - {drug: pemetrexed, dose: 10 mg, days: 3, route: IT}\n"
+        "  - {drug: dactinomycin, dose: 0.1 mg, days: 3, route: IT}\n"
     )
     path = small_regimen(tmp_path, "it.yaml", lines)
     p = run("regimens", "validate", str(path))
@@ -311,7 +314,8 @@ def test_a_drug_by_a_route_its_label_does_not_give_is_named(run, tmp_path: Path)
     said = " ".join((p.stdout + p.stderr).split())
     for where, drug in (("t line 1", "epirubicin IT"), ("t line 2", "cisplatin intrathecal"),
                         ("t line 3", "bortezomib IT"), ("t line 4", "thiotepa IT"),
-                        ("t line 5", "gemcitabine IT")):  # fmt: skip
+                        ("t line 5", "gemcitabine IT"), ("t line 10", "topotecan IT"),
+                        ("t line 11", "pemetrexed IT"), ("t line 12", "dactinomycin IT")):  # fmt: skip
         assert (
             f"critical ROUTE_INTRATHECAL_NOT_LABELLED: {drug} ({where}): IT is not a route" in said
         )
@@ -329,6 +333,9 @@ def test_a_drug_by_a_route_its_label_does_not_give_is_named(run, tmp_path: Path)
         ("ROUTE_INTRATHECAL_NOT_LABELLED", "critical", "bortezomib"),
         ("ROUTE_INTRATHECAL_NOT_LABELLED", "critical", "gemcitabine"),
         ("ROUTE_INTRATHECAL_NOT_LABELLED", "critical", "thiotepa"),
+        ("ROUTE_INTRATHECAL_NOT_LABELLED", "critical", "topotecan"),
+        ("ROUTE_INTRATHECAL_NOT_LABELLED", "critical", "pemetrexed"),
+        ("ROUTE_INTRATHECAL_NOT_LABELLED", "critical", "dactinomycin"),
         ("ROUTE_NOT_LABELLED", "warning", "mitomycin"),
         ("ROUTE_NOT_LABELLED", "warning", "epirubicin"),
     }
