@@ -291,7 +291,7 @@ def test_a_drug_by_a_route_its_label_does_not_give_is_named(run, tmp_path: Path)
     """Epirubicin, cisplatin and bortezomib intrathecally validated and planned without a word
     (only the vinca alkaloids' routes were checked): a drug made for IV given into the spinal
     fluid can kill. Intrathecally, where the drug data's list of the label's routes is verified
-    (thiotepa's, topotecan's, pemetrexed's and dactinomycin's since their labels were read), it is
+    (thiotepa's, topotecan's, pemetrexed's, dactinomycin's, idarubicin's and Vyxeos' since their labels were read), it is
     critical (exit 1); any other route the label does not give (epirubicin PO), or IT by a list
     still unverified (mitomycin), a warning. Methotrexate and cytarabine IT are labelled."""
     lines = (
@@ -307,6 +307,8 @@ def test_a_drug_by_a_route_its_label_does_not_give_is_named(run, tmp_path: Path)
         "  - {drug: topotecan, dose: 0.4 mg, days: 3, route: IT}\n"
         "  - {drug: pemetrexed, dose: 10 mg, days: 3, route: IT}\n"
         "  - {drug: dactinomycin, dose: 0.1 mg, days: 3, route: IT}\n"
+        "  - {drug: idarubicin, dose: 1 mg, days: 3, route: IT}\n"
+        "  - {drug: Vyxeos, dose: 1 mg, days: 3, route: IT}\n"
     )
     path = small_regimen(tmp_path, "it.yaml", lines)
     p = run("regimens", "validate", str(path))
@@ -315,14 +317,15 @@ def test_a_drug_by_a_route_its_label_does_not_give_is_named(run, tmp_path: Path)
     for where, drug in (("t line 1", "epirubicin IT"), ("t line 2", "cisplatin intrathecal"),
                         ("t line 3", "bortezomib IT"), ("t line 4", "thiotepa IT"),
                         ("t line 5", "gemcitabine IT"), ("t line 10", "topotecan IT"),
-                        ("t line 11", "pemetrexed IT"), ("t line 12", "dactinomycin IT")):  # fmt: skip
+                        ("t line 11", "pemetrexed IT"), ("t line 12", "dactinomycin IT"),
+                        ("t line 13", "idarubicin IT")):  # fmt: skip
         assert (
             f"critical ROUTE_INTRATHECAL_NOT_LABELLED: {drug} ({where}): IT is not a route" in said
         )
     assert "warning ROUTE_NOT_LABELLED: mitomycin IT (t line 9)" in said
     assert "a list the drug data marks unverified" in said
     assert "warning ROUTE_NOT_LABELLED: epirubicin PO (t line 6): PO is not a route" in said
-    assert "methotrexate" not in said and "cytarabine" not in said
+    assert "methotrexate IT" not in said and "cytarabine intrathecal" not in said
     p = run("plan", str(path), "--bsa", "1.8", "--start", "2027-01-04", "--format", "json")
     assert p.returncode == 1, p.stderr
     found = {(w["code"], w["severity"], w["drug"]) for w in json.loads(p.stdout)["warnings"]
@@ -336,6 +339,8 @@ def test_a_drug_by_a_route_its_label_does_not_give_is_named(run, tmp_path: Path)
         ("ROUTE_INTRATHECAL_NOT_LABELLED", "critical", "topotecan"),
         ("ROUTE_INTRATHECAL_NOT_LABELLED", "critical", "pemetrexed"),
         ("ROUTE_INTRATHECAL_NOT_LABELLED", "critical", "dactinomycin"),
+        ("ROUTE_INTRATHECAL_NOT_LABELLED", "critical", "idarubicin"),
+        ("ROUTE_INTRATHECAL_NOT_LABELLED", "critical", "liposomal daunorubicin-cytarabine"),
         ("ROUTE_NOT_LABELLED", "warning", "mitomycin"),
         ("ROUTE_NOT_LABELLED", "warning", "epirubicin"),
     }
