@@ -291,7 +291,7 @@ def test_a_drug_by_a_route_its_label_does_not_give_is_named(run, tmp_path: Path)
     """Epirubicin, cisplatin and bortezomib intrathecally validated and planned without a word
     (only the vinca alkaloids' routes were checked): a drug made for IV given into the spinal
     fluid can kill. Intrathecally, where the drug data's list of the label's routes is verified
-    (thiotepa's, topotecan's, pemetrexed's, dactinomycin's, idarubicin's and Vyxeos' since their labels were read), it is
+    (thiotepa's, topotecan's, pemetrexed's, dactinomycin's, idarubicin's, Vyxeos', carmustine's and dacarbazine's since their labels were read), it is
     critical (exit 1); any other route the label does not give (epirubicin PO), or IT by a list
     still unverified (mitomycin), a warning. Methotrexate and cytarabine IT are labelled."""
     lines = (
@@ -309,6 +309,8 @@ def test_a_drug_by_a_route_its_label_does_not_give_is_named(run, tmp_path: Path)
         "  - {drug: dactinomycin, dose: 0.1 mg, days: 3, route: IT}\n"
         "  - {drug: idarubicin, dose: 1 mg, days: 3, route: IT}\n"
         "  - {drug: Vyxeos, dose: 1 mg, days: 3, route: IT}\n"
+        "  - {drug: carmustine, dose: 5 mg, days: 3, route: IT}\n"
+        "  - {drug: dacarbazine, dose: 10 mg, days: 3, route: IT}\n"
     )
     path = small_regimen(tmp_path, "it.yaml", lines)
     p = run("regimens", "validate", str(path))
@@ -318,7 +320,8 @@ def test_a_drug_by_a_route_its_label_does_not_give_is_named(run, tmp_path: Path)
                         ("t line 3", "bortezomib IT"), ("t line 4", "thiotepa IT"),
                         ("t line 5", "gemcitabine IT"), ("t line 10", "topotecan IT"),
                         ("t line 11", "pemetrexed IT"), ("t line 12", "dactinomycin IT"),
-                        ("t line 13", "idarubicin IT")):  # fmt: skip
+                        ("t line 13", "idarubicin IT"), ("t line 15", "carmustine IT"),
+                        ("t line 16", "dacarbazine IT")):  # fmt: skip
         assert (
             f"critical ROUTE_INTRATHECAL_NOT_LABELLED: {drug} ({where}): IT is not a route" in said
         )
@@ -341,6 +344,8 @@ def test_a_drug_by_a_route_its_label_does_not_give_is_named(run, tmp_path: Path)
         ("ROUTE_INTRATHECAL_NOT_LABELLED", "critical", "dactinomycin"),
         ("ROUTE_INTRATHECAL_NOT_LABELLED", "critical", "idarubicin"),
         ("ROUTE_INTRATHECAL_NOT_LABELLED", "critical", "liposomal daunorubicin-cytarabine"),
+        ("ROUTE_INTRATHECAL_NOT_LABELLED", "critical", "carmustine"),
+        ("ROUTE_INTRATHECAL_NOT_LABELLED", "critical", "dacarbazine"),
         ("ROUTE_NOT_LABELLED", "warning", "mitomycin"),
         ("ROUTE_NOT_LABELLED", "warning", "epirubicin"),
     }
