@@ -290,9 +290,10 @@ def test_a_vinca_by_any_route_but_iv_is_refused_at_its_line(tmp_path: Path) -> N
 def test_a_drug_by_a_route_its_label_does_not_give_is_named(run, tmp_path: Path) -> None:
     """Epirubicin, cisplatin and bortezomib intrathecally validated and planned without a word
     (only the vinca alkaloids' routes were checked): a drug made for IV given into the spinal
-    fluid can kill. Intrathecally, where the drug data's list of the label's routes is verified,
-    it is critical (exit 1); any other route the label does not give (epirubicin PO), or IT by a
-    list still unverified (thiotepa), a warning. Methotrexate and cytarabine IT are labelled."""
+    fluid can kill. Intrathecally, where the drug data's list of the label's routes is verified
+    (thiotepa's, topotecan's, pemetrexed's, dactinomycin's, idarubicin's, Vyxeos', carmustine's and dacarbazine's since their labels were read), it is
+    critical (exit 1); any other route the label does not give (epirubicin PO), or IT by a list
+    still unverified (mitomycin), a warning. Methotrexate and cytarabine IT are labelled."""
     lines = (
         "  - {drug: epirubicin, dose: 10 mg, days: 1, route: IT}\n"
         "  - {drug: cisplatin, dose: 10 mg, days: 1, route: intrathecal}\n"
@@ -302,20 +303,32 @@ def test_a_drug_by_a_route_its_label_does_not_give_is_named(run, tmp_path: Path)
         "  - {drug: epirubicin, dose: 20 mg/m2, days: 8, route: PO}\n"
         "  - {drug: methotrexate, dose: 12 mg, days: 2, route: IT}\n"
         "  - {drug: cytarabine, dose: 30 mg, days: 2, route: intrathecal}\n"
+        "  - {drug: mitomycin, dose: 1 mg, days: 3, route: IT}\n"
+        "  - {drug: topotecan, dose: 0.4 mg, days: 3, route: IT}\n"
+        "  - {drug: pemetrexed, dose: 10 mg, days: 3, route: IT}\n"
+        "  - {drug: dactinomycin, dose: 0.1 mg, days: 3, route: IT}\n"
+        "  - {drug: idarubicin, dose: 1 mg, days: 3, route: IT}\n"
+        "  - {drug: Vyxeos, dose: 1 mg, days: 3, route: IT}\n"
+        "  - {drug: carmustine, dose: 5 mg, days: 3, route: IT}\n"
+        "  - {drug: dacarbazine, dose: 10 mg, days: 3, route: IT}\n"
     )
     path = small_regimen(tmp_path, "it.yaml", lines)
     p = run("regimens", "validate", str(path))
     assert p.returncode == 1 and "Traceback" not in p.stderr, p.stderr
     said = " ".join((p.stdout + p.stderr).split())
     for where, drug in (("t line 1", "epirubicin IT"), ("t line 2", "cisplatin intrathecal"),
-                        ("t line 3", "bortezomib IT"), ("t line 5", "gemcitabine IT")):  # fmt: skip
+                        ("t line 3", "bortezomib IT"), ("t line 4", "thiotepa IT"),
+                        ("t line 5", "gemcitabine IT"), ("t line 10", "topotecan IT"),
+                        ("t line 11", "pemetrexed IT"), ("t line 12", "dactinomycin IT"),
+                        ("t line 13", "idarubicin IT"), ("t line 15", "carmustine IT"),
+                        ("t line 16", "dacarbazine IT")):  # fmt: skip
         assert (
             f"critical ROUTE_INTRATHECAL_NOT_LABELLED: {drug} ({where}): IT is not a route" in said
         )
-    assert "warning ROUTE_NOT_LABELLED: thiotepa IT (t line 4)" in said
+    assert "warning ROUTE_NOT_LABELLED: mitomycin IT (t line 9)" in said
     assert "a list the drug data marks unverified" in said
     assert "warning ROUTE_NOT_LABELLED: epirubicin PO (t line 6): PO is not a route" in said
-    assert "methotrexate" not in said and "cytarabine" not in said
+    assert "methotrexate IT" not in said and "cytarabine intrathecal" not in said
     p = run("plan", str(path), "--bsa", "1.8", "--start", "2027-01-04", "--format", "json")
     assert p.returncode == 1, p.stderr
     found = {(w["code"], w["severity"], w["drug"]) for w in json.loads(p.stdout)["warnings"]
@@ -325,7 +338,15 @@ def test_a_drug_by_a_route_its_label_does_not_give_is_named(run, tmp_path: Path)
         ("ROUTE_INTRATHECAL_NOT_LABELLED", "critical", "cisplatin"),
         ("ROUTE_INTRATHECAL_NOT_LABELLED", "critical", "bortezomib"),
         ("ROUTE_INTRATHECAL_NOT_LABELLED", "critical", "gemcitabine"),
-        ("ROUTE_NOT_LABELLED", "warning", "thiotepa"),
+        ("ROUTE_INTRATHECAL_NOT_LABELLED", "critical", "thiotepa"),
+        ("ROUTE_INTRATHECAL_NOT_LABELLED", "critical", "topotecan"),
+        ("ROUTE_INTRATHECAL_NOT_LABELLED", "critical", "pemetrexed"),
+        ("ROUTE_INTRATHECAL_NOT_LABELLED", "critical", "dactinomycin"),
+        ("ROUTE_INTRATHECAL_NOT_LABELLED", "critical", "idarubicin"),
+        ("ROUTE_INTRATHECAL_NOT_LABELLED", "critical", "liposomal daunorubicin-cytarabine"),
+        ("ROUTE_INTRATHECAL_NOT_LABELLED", "critical", "carmustine"),
+        ("ROUTE_INTRATHECAL_NOT_LABELLED", "critical", "dacarbazine"),
+        ("ROUTE_NOT_LABELLED", "warning", "mitomycin"),
         ("ROUTE_NOT_LABELLED", "warning", "epirubicin"),
     }
 
@@ -512,3 +533,34 @@ def test_a_target_auc_outside_the_usual_targets_is_warned(run, tmp_path, auc, si
 def test_the_usual_targets_are_not_warned(run) -> None:
     p = run("regimens", "validate", "carboplatin-paclitaxel")
     assert p.returncode == 0 and "AUC_OUTSIDE" not in p.stdout, p.stdout
+
+
+def test_a_triple_intrathecal_line_plans_with_hydrocortisone_named_off_label(
+    run, tmp_path: Path
+) -> None:
+    """Triple intrathecal therapy (methotrexate, cytarabine, hydrocortisone), the CNS prophylaxis
+    of childhood ALL, was refused as an unknown drug: hydrocortisone was not in the drug data. It
+    now validates and plans; hydrocortisone intrathecally is off-label (its US label: IV or IM),
+    so it is ROUTE_INTRATHECAL_NOT_LABELLED for the pharmacist to release, while methotrexate and
+    cytarabine intrathecally are labelled and say nothing."""
+    lines = (
+        "  - {drug: methotrexate, dose: 12 mg, days: 1, route: IT}\n"
+        "  - {drug: cytarabine, dose: 30 mg, days: 1, route: IT}\n"
+        "  - {drug: hydrocortisone sodium succinate, dose: 15 mg, days: 1, route: IT}\n"
+    )
+    path = small_regimen(tmp_path, "triple-it.yaml", lines)
+    p = run("regimens", "validate", str(path))
+    said = " ".join((p.stdout + p.stderr).split())
+    assert p.returncode == 1 and "Traceback" not in p.stderr, said
+    assert "unknown" not in said.lower(), said
+    assert "critical ROUTE_INTRATHECAL_NOT_LABELLED: hydrocortisone" in said, said
+    assert "methotrexate" not in said and "cytarabine" not in said, said
+    p = run("plan", str(path), "--bsa", "0.8", "--start", "2027-01-04", "--format", "json")
+    assert p.returncode == 1, p.stderr
+    out = json.loads(p.stdout)
+    found = {(w["code"], w["severity"], w["drug"]) for w in out["warnings"]
+             if w["code"].startswith("ROUTE_")}  # fmt: skip
+    assert found == {("ROUTE_INTRATHECAL_NOT_LABELLED", "critical", "hydrocortisone")}
+    doses = json.dumps(out)
+    for drug in ("methotrexate", "cytarabine", "hydrocortisone"):
+        assert drug in doses
