@@ -380,3 +380,49 @@ def test_the_order_sheet_without_names_has_lines_to_fill(cli, tmp_path: Path) ->
     _, text, _ = pdf_of(html, tmp_path)
     assert "Name: Date of birth: MRN:" in text
     assert "Ledger patient id" not in text
+
+
+def _page_texts(pdf: Path) -> list[str]:
+    from pypdf import PdfReader
+
+    return [" ".join(page.extract_text().split()) for page in PdfReader(pdf).pages]
+
+
+@needs_browser
+@pytest.mark.parametrize(
+    ("name", "mrn", "paper"),
+    [
+        ("Zoë Ångström-Núñez Wolfgang Amadeus Theophilus Mozart-Bartholdy", "MRN-77", "a4"),
+        ('<script>alert(1)</script> "; } @page { &amp; \\', "</style><b>x", "letter"),
+        (None, None, "a4"),
+    ],
+)
+def test_every_printed_page_names_the_patient_and_its_page_of_all(
+    cli, tmp_path: Path, name: str | None, mrn: str | None, paper: str
+) -> None:
+    """A page of the order sheet that comes loose is still this patient's, and says which
+    page of how many it is (or has lines to write the name, birth date and MRN by hand)."""
+    html = tmp_path / "order.html"
+    ids = (["--patient-name", name, "--mrn", mrn, "--birth-date", "1970-03-04"]) if name else []
+    code, _, _ = cli(*DIA_SHEET, "--paper", paper, *ids, "--output", str(html))
+    assert code == 0
+    if name:
+        assert "<script>" not in html.read_text(encoding="utf-8")
+    pdf_of(html, tmp_path)
+    pages = _page_texts(html.with_suffix(".pdf"))
+    assert len(pages) >= 5
+    for number, text in enumerate(pages, start=1):
+        assert f"page {number} of {len(pages)}" in text, number
+        assert "Order sheet: DIA: cisplatin, epirubicin, ifosfamide, from 2026-12-01" in text
+        if name:
+            assert f"Name: {name}" in text, (number, text[:300])
+            assert f"MRN: {mrn}" in text and "Date of birth: 1970-03-04" in text, number
+        else:
+            assert "Name: ____" in text and "MRN: ____" in text, number
+            assert "Date of birth: ____" in text, number
+
+
+DIA_SHEET = [
+    *("plan", "dia", "--height", "175cm", "--weight", "70kg", "--start", "2026-12-01"),
+    *("--format", "html"),
+]

@@ -87,6 +87,28 @@ def identification(identity: dict[str, str | None] | None) -> list[tuple[str, st
     return rows
 
 
+def css_string(text: str) -> str:
+    """``text`` as the inside of a CSS string: every character but an ASCII letter, digit or
+    space written as its hex escape, so that no name can end the string or the style element."""
+    return "".join(
+        c if c.isascii() and (c.isalnum() or c == " ") else f"\\{ord(c):x} " for c in text
+    )
+
+
+def running_heads(rows: list[tuple[str, str | None]], title: str, start: date) -> dict[str, str]:
+    """What every printed page carries in its margins (as CSS strings): the patient's name,
+    date of birth and MRN (or a line to write each by hand), and which sheet this is."""
+    blank = "_" * 24
+    values = {label: value for label, value in rows}
+    name = values["Name"] or blank
+    ids = [f"{label}: {value or blank[:14]}" for label, value in rows[1:]]
+    return {
+        "name": css_string(f"Name: {name}"),
+        "ids": css_string(" · ".join(ids)),
+        "sheet": css_string(f"Order sheet: {title}, from {start.isoformat()}"),
+    }
+
+
 def render(
     plan: Any,
     paper: str = "a4",
@@ -244,6 +266,7 @@ def render(
         warnings=[a for a, s in zip(alerts, severities, strict=True) if s == "warning"],
         patient=patient,
         identification=identification(identity),
+        heads=running_heads(identification(identity), title, plan.start),
         measures=measures,
         regimen=regimen,
         sources=sources,
