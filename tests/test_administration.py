@@ -426,3 +426,23 @@ DIA_SHEET = [
     *("plan", "dia", "--height", "175cm", "--weight", "70kg", "--start", "2026-12-01"),
     *("--format", "html"),
 ]
+
+
+@needs_browser
+def test_the_order_sheet_says_which_doses_were_changed_and_why(cli, tmp_path: Path) -> None:
+    """A reduced dose on paper carries its standard dose and its reason, and a delayed cycle is
+    named: the terminal's 'Changed:' line was missing from the sheet, so a nurse saw 132.8 mg
+    of epirubicin with no word that it was reduced, or why."""
+    html = tmp_path / "order.html"
+    code, _, _ = cli(
+        *("plan", "ec", "--height", "175cm", "--weight", "70kg", "--start", "2026-12-01"),
+        *("--delay", "2=7", "--reduce", "epirubicin=20%@3", "--reason", "grade 3 <b>ANC</b>"),
+        *("--prior", "epirubicin=0mg/m2", "--format", "html", "--output", str(html)),
+    )
+    assert code == 0
+    _, text, _ = pdf_of(html, tmp_path)
+    assert "Changed from the standard plan (2)" in text
+    assert "epirubicin reduced 20 % from cycle 3 (grade 3 <b>ANC</b>)" in text
+    assert "cycle 2 starts 7 days late (28 days after cycle 1)" in text
+    assert text.count("standard 166 mg: epirubicin reduced 20 % from cycle 3") == 2  # cycles 3, 4
+    assert "<b>ANC</b>" not in html.read_text(encoding="utf-8")  # escaped, not markup

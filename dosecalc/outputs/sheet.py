@@ -73,6 +73,20 @@ def _calendar(plan: Any) -> list[dict[str, Any]]:
     return out
 
 
+def _changed(d: Any) -> str:
+    """A modified dose's standard dose and why it differs ('' for a standard dose)."""
+    from dosecalc.outputs import render as text_render
+
+    if not text_render._changed(d):
+        return ""
+    why = (
+        f": {d.modification.drug or 'all drugs'} {d.modification.describe()}"
+        if d.modification
+        else ""
+    )
+    return f"standard {fmt(d.standard)}\u00a0{d.unit}{why}"
+
+
 def identification(identity: dict[str, str | None] | None) -> list[tuple[str, str | None]]:
     """The patient identification block: (label, value or None for a line to fill by hand).
     Only what was given is printed; nothing is invented."""
@@ -218,6 +232,7 @@ def render(
                 "route": a.dose.route,
                 "given_as": a.dose.infusion_text,
                 "note": a.dose.note,
+                "changed": _changed(a.dose),
                 "protocol": a.dose.protocol_text,
                 "calculation": text_render.calculation(plan, a.dose),
             }
@@ -269,6 +284,7 @@ def render(
         heads=running_heads(identification(identity), title, plan.start),
         measures=measures,
         regimen=regimen,
+        changes=text_render.changes_lines(plan),
         sources=sources,
         assumptions=assumptions,
         phases=phases,
