@@ -524,3 +524,21 @@ def test_the_course_sheet_prints_every_file_hash_whole(cli, tmp_path: Path) -> N
     _, text, _ = pdf_of(html, tmp_path)
     flat = "".join(text.split())
     assert hashlib.sha256(Path(REFERENCE).read_bytes()).hexdigest() in flat
+
+
+def test_a_chart_never_draws_an_unknown_prior_exposure_as_zero(cli, tmp_path: Path) -> None:
+    """Without --prior, --history or --patient the line counts this plan's doses only: the chart
+    file (and the terminal's and the order sheet's) says so beside each panel, where it was
+    drawn from zero as if the patient had never had an anthracycline."""
+    ec = ("plan", "ec", "--height", "175cm", "--weight", "70kg", "--start", "2026-12-01")
+    unknown = "prior exposure NOT GIVEN: these doses only, the lifetime total may be higher"
+    svg = tmp_path / "c.svg"
+    code, out, _ = cli(*ec, "--chart", str(svg))
+    assert code == 0
+    text = svg.read_text()
+    assert text.count(unknown) == 2  # epirubicin and the doxorubicin equivalent
+    assert "last dose 2027-02-02: 360 + unknown prior" in text
+    assert out.count(unknown) == 2
+    code, out, _ = cli(*ec, "--prior", "epirubicin=0mg/m2", "--chart", str(svg), "--force")
+    assert code == 0 and unknown not in svg.read_text() and unknown not in out
+    assert "last dose 2027-02-02: 360 -->" in svg.read_text()  # matplotlib's text comment

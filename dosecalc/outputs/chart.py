@@ -15,6 +15,8 @@ from rich.text import Text
 from dosecalc.base.numbers import fmt
 
 Series = list[tuple[date, float]]
+UNKNOWN_TITLE = "prior exposure NOT GIVEN: these doses only, the lifetime total may be higher"
+UNKNOWN_LABEL = " + unknown prior"
 CHART_SUFFIXES = (".svg", ".png")
 
 
@@ -35,6 +37,7 @@ def terminal(
     limit: float | None,
     width: int = 48,
     height: int = 9,
+    prior_known: bool = True,
 ) -> Text:
     """A step chart of ``points`` with the threshold (┄) and the limit (━) drawn across it."""
     first, last = points[0][0], points[-1][0]
@@ -51,6 +54,8 @@ def terminal(
             marks[min(height - 1, int(value / step))] = (glyph, value, name)
     out = Text()
     out.append(f"{drug}, lifetime total in {unit.replace('m2', 'm²')}\n", style="bold")
+    if not prior_known:
+        out.append(f"{UNKNOWN_TITLE}\n", style="bold red")
     label_width = max(len(fmt(v)) for v in [top, *(m[1] for m in marks.values())])
     for row in range(height - 1, -1, -1):
         low, mid = row * step, (row + 0.5) * step
@@ -89,7 +94,7 @@ def charts(result: Any, totals: list[Any]) -> list[Text]:
     shown = with_ceiling(totals)
     series = result.series([t.drug for t in shown]) if result is not None else {}
     return [
-        terminal(t.drug, t.unit, series[t.drug], t.threshold, t.limit)
+        terminal(t.drug, t.unit, series[t.drug], t.threshold, t.limit, prior_known=t.prior_known)
         for t in shown
         if series.get(t.drug)
     ]
@@ -138,7 +143,7 @@ def draw(out: Any, kind: str, result: Any, totals: list[Any], title: str) -> Non
             last = points[-1]
             ax.plot([last[0]], [last[1]], "o", color="#1f4e79", markersize=4)
             ax.annotate(
-                f"last dose {last[0]}: {fmt(last[1])}",
+                f"last dose {last[0]}: {fmt(last[1])}" + ("" if t.prior_known else UNKNOWN_LABEL),
                 last,
                 textcoords="offset points",
                 xytext=(-6, 6),
@@ -183,6 +188,8 @@ def draw(out: Any, kind: str, result: Any, totals: list[Any], title: str) -> Non
         ax.set_ylim(0, top * 1.15)
         ax.set_ylabel(unit)
         ax.set_title(t.drug, fontsize=10, loc="left")
+        if not t.prior_known:  # the line counts these doses only: unknown is never zero
+            ax.set_title(UNKNOWN_TITLE, fontsize=8.5, loc="right", color="#c00000")
         ax.grid(alpha=0.3)
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))
         ax.tick_params(axis="x", labelbottom=True, labelrotation=30, labelsize=8)
