@@ -446,3 +446,22 @@ def test_the_order_sheet_says_which_doses_were_changed_and_why(cli, tmp_path: Pa
     assert "cycle 2 starts 7 days late (28 days after cycle 1)" in text
     assert text.count("standard 166 mg: epirubicin reduced 20 % from cycle 3") == 2  # cycles 3, 4
     assert "<b>ANC</b>" not in html.read_text(encoding="utf-8")  # escaped, not markup
+
+
+@needs_browser
+def test_the_order_sheet_carries_every_warning_the_terminal_shows(cli, tmp_path: Path) -> None:
+    """The notices (info) the terminal lists were dropped from the sheet: that epirubicin's dose
+    depends on bilirubin, AST and creatinine, not given so not checked; the audiometry and
+    echocardiography due. Every one is printed, as on the screen."""
+    html = tmp_path / "order.html"
+    plan = ("plan", "ddp-epi", "--height", "175cm", "--weight", "70kg", "--start", "2026-12-01")
+    code, out, _ = cli(*plan, "--format", "json")
+    shown = [w for w in json.loads(out)["warnings"] if w["code"] not in ("REGIMEN_ASSUMPTION",)]
+    cli(*plan, "--format", "html", "--output", str(html))
+    _, text, _ = pdf_of(html, tmp_path)
+    counts = {s: sum(w["severity"] == s for w in shown) for s in ("critical", "warning", "info")}
+    assert counts["info"] >= 3
+    assert f"Critical: do not give without review ({counts['critical']})" in text
+    assert f"For information ({counts['info']})" in text
+    assert "epirubicin: its dose depends on bilirubin, ast and scr" in text
+    assert "IGHG 2023 recommends echocardiography every 5 years" in text

@@ -279,6 +279,7 @@ def render(
         paper_css=PAPERS[paper],
         critical=[a for a, s in zip(alerts, severities, strict=True) if s == "critical"],
         warnings=[a for a, s in zip(alerts, severities, strict=True) if s == "warning"],
+        notices=[a for a, s in zip(alerts, severities, strict=True) if s == "info"],
         patient=patient,
         identification=identification(identity),
         heads=running_heads(identification(identity), title, plan.start),
