@@ -465,3 +465,63 @@ def test_the_order_sheet_carries_every_warning_the_terminal_shows(cli, tmp_path:
     assert f"For information ({counts['info']})" in text
     assert "epirubicin: its dose depends on bilirubin, ast and scr" in text
     assert "IGHG 2023 recommends echocardiography every 5 years" in text
+
+
+def _words(pdf: Path) -> list[tuple[int, float, float, float, str]]:
+    """(page, xMin, yMin, xMax, text) of every word of a PDF, as poppler lays it out."""
+    import html as markup
+    import re
+
+    out = subprocess.run(
+        ["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    words, page = [], 0
+    for line in out.splitlines():
+        if "<page " in line:
+            page += 1
+        m = re.search(
+            r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="[\d.]+">(.*)</word>', line
+        )
+        if m:
+            words.append((page, float(m[1]), float(m[2]), float(m[3]), markup.unescape(m[4])))
+    return words
+
+
+@needs_browser
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils)")
+def test_a_five_digit_dose_stays_inside_its_column_on_paper(cli, tmp_path: Path) -> None:
+    """A child's high-dose methotrexate, 10,276.2 mg, was wider than the dose column: printed
+    over the column's border, its 'mg' ran into the route ('10,276.2 mgIV')."""
+    html = tmp_path / "order.html"
+    code, _, _ = cli(
+        *("plan", "map", "--height", "120cm", "--weight", "22kg", "--age", "7"),
+        *("--start", "2026-12-01", "--format", "html", "--output", str(html)),
+    )
+    assert code == 0
+    pdf_of(html, tmp_path)
+    words = _words(html.with_suffix(".pdf"))
+    column = {w[0]: w[1] for w in words if w[4] == "Route"}  # the header, on every page
+    routes = [w for w in words if w[4] == "IV" and abs(w[1] - column.get(w[0], -99)) < 2]
+    assert routes and any(w[4] == "10,276.2" for w in words)
+    units = write(  # 25,000 units/m² × 1.84 m²: 46,116.5 units
+        tmp_path,
+        "asparaginase.yaml",
+        HEAD + "  - {drug: asparaginase e coli, dose: 25000 units/m2, days: 1, route: IV}\n",
+    )
+    html = tmp_path / "units.html"
+    code, _, _ = cli(
+        *("plan", str(units), "--height", "175cm", "--weight", "70kg", "--cycles", "1"),
+        *("--start", "2026-12-01", "--format", "html", "--output", str(html)),
+    )
+    assert code == 0, html
+    pdf_of(html, tmp_path)
+    more = _words(html.with_suffix(".pdf"))
+    assert any(w[4] == "46,116.5" for w in more)
+    column = {w[0]: w[1] for w in more if w[4] == "Route"}
+    routes += [(99, *w[1:]) for w in more if w[4] == "IV" and abs(w[1] - column[w[0]]) < 2]
+    words += [(99, *w[1:]) for w in more]
+    for page, x_min, y_min, _, _ in routes:
+        left = [w for w in words if w[0] == page and abs(w[2] - y_min) < 1 and w[3] < x_min + 1]
+        dose = max(left, key=lambda w: w[3])
+        # each cell has 1.6 mm (4.5 pt) of padding each side of its border
+        assert x_min - dose[3] >= 6, f"page {page}: {dose[4]!r} runs into the route"

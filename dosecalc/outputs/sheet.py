@@ -225,9 +225,11 @@ def render(
                 "iso": a.date.isoformat(),
                 "weekday": f"{a.date:%A}",
                 "drug": text_render.display_name(a.dose.drug),
-                # may break after "3 ×", never inside "737.9 mg" (the column is narrow)
-                "dose": (f"{len(times[id(a)])}\u00a0× " if len(times[id(a)]) > 1 else "")
-                + f"{fmt(a.dose.dose)}\u00a0{a.dose.unit}",
+                # may break after "3 ×" and, in a narrow column, between "46,116.5" and
+                # "units", never inside a number (nor past the column's edge)
+                "times_n": f"{len(times[id(a)])}\u00a0×" if len(times[id(a)]) > 1 else "",
+                "amount": fmt(a.dose.dose),
+                "unit": a.dose.unit,
                 "times": [fmt(h) for h in times[id(a)]] if len(times[id(a)]) > 1 else [],
                 "route": a.dose.route,
                 "given_as": a.dose.infusion_text,
