@@ -525,3 +525,27 @@ def test_a_five_digit_dose_stays_inside_its_column_on_paper(cli, tmp_path: Path)
         dose = max(left, key=lambda w: w[3])
         # each cell has 1.6 mm (4.5 pt) of padding each side of its border
         assert x_min - dose[3] >= 6, f"page {page}: {dose[4]!r} runs into the route"
+
+
+@pytest.mark.parametrize("fmt", ["html", "fhir"])
+@pytest.mark.parametrize(
+    ("option", "value", "named"),
+    [
+        ("--mrn", "12\u202e34", "RIGHT-TO-LEFT OVERRIDE, U+202E"),  # printed as 1243
+        ("--patient-name", "Jane \u202eeoR", "RIGHT-TO-LEFT OVERRIDE"),  # printed 'Jane Roe'
+        ("--mrn", "A-17\u200b", "ZERO WIDTH SPACE"),
+        ("--patient-name", "Jane\nRoe", "a line break or tab (U+000A)"),
+    ],
+)
+def test_an_identifier_that_would_print_otherwise_than_recorded_is_refused(
+    cli, tmp_path: Path, fmt: str, option: str, value: str, named: str
+) -> None:
+    """An MRN typed with a direction override printed on the order sheet as another number
+    (12, U+202E, 34 reads 1243) while the FHIR bundle kept 12, U+202E, 34."""
+    out = tmp_path / f"order.{fmt}"
+    code, _, err = cli(*DIA_SHEET[:-1], fmt, option, value, "--output", str(out))
+    assert code == 2 and not out.exists()
+    assert f"{option}: " in err and named in err and "type it again as plain text" in err
+    assert "Traceback" not in err
+    code, _, _ = cli(*DIA_SHEET[:-1], fmt, option, "محمد Zoë Núñez", "--output", str(out))
+    assert code == 0
