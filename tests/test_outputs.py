@@ -539,8 +539,8 @@ def test_a_chart_never_draws_an_unknown_prior_exposure_as_zero(cli, tmp_path: Pa
     assert code == 0
     text = svg.read_text()
     assert text.count(unknown) == 2  # epirubicin and the doxorubicin equivalent
-    assert "last dose 2027-02-02: 360 + unknown prior" in text
+    assert "last dose 2027-02-02: 360 mg/m² + unknown prior" in text
     assert out.count(unknown) == 2
     code, out, _ = cli(*ec, "--prior", "epirubicin=0mg/m2", "--chart", str(svg), "--force")
     assert code == 0 and unknown not in svg.read_text() and unknown not in out
-    assert "last dose 2027-02-02: 360 -->" in svg.read_text()  # matplotlib's text comment
+    assert "last dose 2027-02-02: 360 mg/m² -->" in svg.read_text()  # matplotlib's text comment

@@ -143,7 +143,8 @@ def draw(out: Any, kind: str, result: Any, totals: list[Any], title: str) -> Non
             last = points[-1]
             ax.plot([last[0]], [last[1]], "o", color="#1f4e79", markersize=4)
             ax.annotate(
-                f"last dose {last[0]}: {fmt(last[1])}" + ("" if t.prior_known else UNKNOWN_LABEL),
+                f"last dose {last[0]}: {fmt(last[1])} {t.unit.replace('m2', 'm²')}"
+                + ("" if t.prior_known else UNKNOWN_LABEL),
                 last,
                 textcoords="offset points",
                 xytext=(-6, 6),
