@@ -544,3 +544,16 @@ def test_a_chart_never_draws_an_unknown_prior_exposure_as_zero(cli, tmp_path: Pa
     code, out, _ = cli(*ec, "--prior", "epirubicin=0mg/m2", "--chart", str(svg), "--force")
     assert code == 0 and unknown not in svg.read_text() and unknown not in out
     assert "last dose 2027-02-02: 360 mg/m² -->" in svg.read_text()  # matplotlib's text comment
+
+
+def test_a_chart_of_amounts_given_without_dates_draws_them(cli, tmp_path: Path) -> None:
+    """check --prior alone has no date: the chart drew no line at all (epirubicin 850 mg/m²
+    looked like none) on an axis of made-up dates, 1970-01-01."""
+    svg = tmp_path / "c.svg"
+    code, _, _ = cli("check", "--prior", "epirubicin=850mg/m2", "--chart", str(svg))
+    assert code == 0
+    text = svg.read_text()
+    assert "total 850 mg/m², given without dates" in text
+    assert "threshold 900 mg/m²" in text and "limit 1,000 mg/m²" in text
+    assert "no dates: the exposure was given without dates (- -prior)" in text  # an XML comment
+    assert "1970" not in text

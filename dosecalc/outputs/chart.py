@@ -120,7 +120,8 @@ def draw(out: Any, kind: str, result: Any, totals: list[Any], title: str) -> Non
 
     shown = [t for t in totals if t.threshold is not None or t.limit is not None]
     series = result.series([t.drug for t in shown]) if result is not None else {}
-    shown = [t for t in shown if series.get(t.drug)]
+    # a total given without dates (--prior alone) is drawn at its value, never left out as 0
+    shown = [t for t in shown if series.get(t.drug) or t.total]
     if not shown:
         shown = [t for t in totals if t.total][:4]
         series = result.series([t.drug for t in shown]) if result is not None else {}
@@ -153,6 +154,18 @@ def draw(out: Any, kind: str, result: Any, totals: list[Any], title: str) -> Non
                 color="#1f4e79",
             )
         unit = t.unit.replace("m2", "m²")
+        if not points and t.total:
+            ax.axhline(t.total, color="#1f4e79", linewidth=2)
+            ax.annotate(
+                f"total {fmt(t.total)} {unit}, given without dates",
+                (0.995, t.total),
+                xycoords=("axes fraction", "data"),
+                textcoords="offset points",
+                xytext=(0, -10),  # below: the threshold's and limit's lines are above it
+                ha="right",
+                fontsize=7.5,
+                color="#1f4e79",
+            )
         for value, word, color, style, below in (
             (t.threshold, "threshold", "#d48a00", "--", True),
             (t.limit, "limit", "#c00000", "-", False),
@@ -185,7 +198,9 @@ def draw(out: Any, kind: str, result: Any, totals: list[Any], title: str) -> Non
                     color="#c00000",
                     fontsize=8,
                 )
-        top = max([v for v in (t.threshold, t.limit) if v] + [v for _, v in points] + [1.0])
+        top = max(
+            [v for v in (t.threshold, t.limit, t.total) if v] + [v for _, v in points] + [1.0]
+        )
         ax.set_ylim(0, top * 1.15)
         ax.set_ylabel(unit)
         ax.set_title(t.drug, fontsize=10, loc="left")
@@ -194,6 +209,10 @@ def draw(out: Any, kind: str, result: Any, totals: list[Any], title: str) -> Non
         ax.grid(alpha=0.3)
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))
         ax.tick_params(axis="x", labelbottom=True, labelrotation=30, labelsize=8)
+    if not dates:  # no date to draw against: no made-up axis of dates (it showed 1970-01-01)
+        for ax in axes[:, 0]:
+            ax.set_xticks([])
+            ax.set_xlabel("no dates: the exposure was given without dates (--prior)", fontsize=8)
     if dates:
         first, end = min(dates), max(dates)
         pad = max((end - first).days * 0.03, 1)
