@@ -73,11 +73,11 @@ def _calendar(plan: Any) -> list[dict[str, Any]]:
     return out
 
 
-def _changed(d: Any) -> str:
+def _changed_words(d: Any) -> str:
     """A modified dose's standard dose and why it differs ('' for a standard dose)."""
     from dosecalc.outputs import render as text_render
 
-    if not text_render._changed(d):
+    if not text_render.changed(d):
         return ""
     why = (
         f": {d.modification.drug or 'all drugs'} {d.modification.describe()}"
@@ -234,7 +234,7 @@ def render(
                 "route": a.dose.route,
                 "given_as": a.dose.infusion_text,
                 "note": a.dose.note,
-                "changed": _changed(a.dose),
+                "changed": _changed_words(a.dose),
                 "protocol": a.dose.protocol_text,
                 "calculation": text_render.calculation(plan, a.dose),
             }
