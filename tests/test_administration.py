@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -549,3 +550,29 @@ def test_an_identifier_that_would_print_otherwise_than_recorded_is_refused(
     assert "Traceback" not in err
     code, _, _ = cli(*DIA_SHEET[:-1], fmt, option, "محمد Zoë Núñez", "--output", str(out))
     assert code == 0
+
+
+@needs_browser
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils)")
+def test_the_calendar_shows_every_dose_of_a_day_with_its_unit(cli, tmp_path: Path) -> None:
+    """R-CHOP's day 1 has five drugs: the calendar showed three and '+2 more', so vincristine
+    and prednisone were not on it; and a dose's unit went to the next line ('691.7' / 'mg')."""
+    html = tmp_path / "order.html"
+    code, _, _ = cli(
+        *("plan", "r-chop-21", "--height", "175cm", "--weight", "70kg", "--cycles", "6"),
+        *("--start", "2026-12-01", "--format", "html", "--output", str(html)),
+    )
+    assert code == 0
+    pdf_of(html, tmp_path)
+    text = subprocess.run(
+        ["pdftotext", "-raw", str(html.with_suffix(".pdf")), "-"], capture_output=True, text=True
+    ).stdout
+    calendar = text[text.index("Treatment calendar") : text.index("Signatures")]
+    words = " ".join(calendar.split())
+    assert "more" not in words
+    assert words.count("vincristine 2 mg") == 6  # day 1 of each cycle
+    assert words.count("rituximab 691.7 mg") == 6
+    lines = [line.strip() for line in calendar.splitlines() if not line.startswith("page ")]
+    number = r"(?:[a-z].* )?[\d,]*\d\.\d+|[a-z].* [\d,.]+"  # at the end of its line
+    alone = [line for line in lines if re.fullmatch(number, line)]
+    assert not alone, alone  # a dose whose unit went to the next line

@@ -52,12 +52,12 @@ def _calendar(plan: Any) -> list[dict[str, Any]]:
     for a in shown:
         n = len(times[id(a)])
         many = f"{n} × " if n > 1 else ""
-        by_day[a.date].append(f"{a.dose.drug} {many}{fmt(a.dose.dose)} {a.dose.unit}")
+        by_day[a.date].append(f"{a.dose.drug} {many}{fmt(a.dose.dose)}\u00a0{a.dose.unit}")
     for ph in plan.phases:
         if ph.kind == "event":
             by_day[ph.start].append(ph.label)
         for d in ph.fraction_dates:
-            by_day[d].append(f"RT {fmt(ph.dose_per_fraction_gy)} Gy")
+            by_day[d].append(f"RT {fmt(ph.dose_per_fraction_gy)}\u00a0Gy")
     months = sorted({(d.year, d.month) for d in by_day})
     out = []
     for year, month in months:
@@ -65,9 +65,9 @@ def _calendar(plan: Any) -> list[dict[str, Any]]:
         for week in calendar.Calendar().monthdatescalendar(year, month):
             for d in week:
                 inside = d.month == month
+                # every dose of the day, however many: a calendar that showed three and
+                # '+2 more' left R-CHOP's vincristine off day 1
                 items = by_day.get(d, []) if inside else []
-                if len(items) > 4:
-                    items = items[:3] + [f"+{len(items) - 3} more"]
                 cells.append({"day": d.day if inside else None, "entries": items})
         out.append({"title": f"{calendar.month_name[month]} {year}", "cells": cells})
     return out
