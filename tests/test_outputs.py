@@ -377,7 +377,9 @@ def test_the_order_sheet_prints_on_a4_and_letter(cli, tmp_path: Path, paper: str
     assert code == 0
     pages, text, (width, height) = pdf_of(html, tmp_path)
     assert (round(width), round(height)) == size
-    assert 2 <= pages <= 8  # 7 since the sheet carries mesna and the supportive care (issue 32)
+    # 7 since the sheet carries mesna and the supportive care (issue 32); 10 on letter since it
+    # carries the notices (info) and every page's margins name the patient
+    assert 2 <= pages <= 10
     for expected in (
         "Chemotherapy order sheet: DIA: cisplatin, epirubicin, ifosfamide",
         "BSA: 1.84 m² (mosteller formula)",
@@ -524,3 +526,34 @@ def test_the_course_sheet_prints_every_file_hash_whole(cli, tmp_path: Path) -> N
     _, text, _ = pdf_of(html, tmp_path)
     flat = "".join(text.split())
     assert hashlib.sha256(Path(REFERENCE).read_bytes()).hexdigest() in flat
+
+
+def test_a_chart_never_draws_an_unknown_prior_exposure_as_zero(cli, tmp_path: Path) -> None:
+    """Without --prior, --history or --patient the line counts this plan's doses only: the chart
+    file (and the terminal's and the order sheet's) says so beside each panel, where it was
+    drawn from zero as if the patient had never had an anthracycline."""
+    ec = ("plan", "ec", "--height", "175cm", "--weight", "70kg", "--start", "2026-12-01")
+    unknown = "prior exposure NOT GIVEN: these doses only, the lifetime total may be higher"
+    svg = tmp_path / "c.svg"
+    code, out, _ = cli(*ec, "--chart", str(svg))
+    assert code == 0
+    text = svg.read_text()
+    assert text.count(unknown) == 2  # epirubicin and the doxorubicin equivalent
+    assert "last dose 2027-02-02: 360 mg/m² + unknown prior" in text
+    assert out.count(unknown) == 2
+    code, out, _ = cli(*ec, "--prior", "epirubicin=0mg/m2", "--chart", str(svg), "--force")
+    assert code == 0 and unknown not in svg.read_text() and unknown not in out
+    assert "last dose 2027-02-02: 360 mg/m² -->" in svg.read_text()  # matplotlib's text comment
+
+
+def test_a_chart_of_amounts_given_without_dates_draws_them(cli, tmp_path: Path) -> None:
+    """check --prior alone has no date: the chart drew no line at all (epirubicin 850 mg/m²
+    looked like none) on an axis of made-up dates, 1970-01-01."""
+    svg = tmp_path / "c.svg"
+    code, _, _ = cli("check", "--prior", "epirubicin=850mg/m2", "--chart", str(svg))
+    assert code == 0
+    text = svg.read_text()
+    assert "total 850 mg/m², given without dates" in text
+    assert "threshold 900 mg/m²" in text and "limit 1,000 mg/m²" in text
+    assert "no dates: the exposure was given without dates (- -prior)" in text  # an XML comment
+    assert "1970" not in text

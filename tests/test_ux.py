@@ -353,8 +353,8 @@ def test_chart_panels_share_a_dated_axis_with_labelled_ceilings(run, tmp_path: P
         "threshold 900 mg/m²",
         "limit 1,000 mg/m²",
         "limit 400 units",
-        "last dose 2019-06-05: 950",
-        "last dose 2019-07-05: 30",
+        "last dose 2019-06-05: 950 mg/m²",  # a number with its unit (it had none)
+        "last dose 2019-07-05: 30 units",
     ):
         assert label in comments, label
 

@@ -177,6 +177,7 @@ def _identity(
 ) -> dict[str, str | None]:
     """Who the plan is for, as given (never invented): for the order sheet and FHIR only."""
     from dosecalc.base.errors import fail
+    from dosecalc.data.drugs import invisible
 
     given = {"--patient-name": name, "--mrn": mrn, "--birth-date": birth}
     for option, value in given.items():
@@ -190,6 +191,15 @@ def _identity(
             )
         if not value.strip():
             raise fail(option, "is empty")
+        hidden = invisible(value) or next(
+            (f"a line break or tab (U+{ord(c):04X})" for c in value if c in "\t\n\r"), None
+        )
+        if hidden:  # a direction override prints MRN 12<U+202E>34 as 1243: not the record's
+            raise fail(
+                option,
+                f"{value.strip()[:60]!r} holds {hidden}, which would print it otherwise than "
+                "it is recorded: type it again as plain text on one line",
+            )
     return {  # a date of birth is read by the plan (workflows.plan), which doses by its age
         "name": name.strip() if name else None,
         "mrn": mrn.strip() if mrn else None,

@@ -15,6 +15,8 @@ from rich.text import Text
 from dosecalc.base.numbers import fmt
 
 Series = list[tuple[date, float]]
+UNKNOWN_TITLE = "prior exposure NOT GIVEN: these doses only, the lifetime total may be higher"
+UNKNOWN_LABEL = " + unknown prior"
 CHART_SUFFIXES = (".svg", ".png")
 
 
@@ -35,6 +37,7 @@ def terminal(
     limit: float | None,
     width: int = 48,
     height: int = 9,
+    prior_known: bool = True,
 ) -> Text:
     """A step chart of ``points`` with the threshold (┄) and the limit (━) drawn across it."""
     first, last = points[0][0], points[-1][0]
@@ -51,6 +54,8 @@ def terminal(
             marks[min(height - 1, int(value / step))] = (glyph, value, name)
     out = Text()
     out.append(f"{drug}, lifetime total in {unit.replace('m2', 'm²')}\n", style="bold")
+    if not prior_known:
+        out.append(f"{UNKNOWN_TITLE}\n", style="bold red")
     label_width = max(len(fmt(v)) for v in [top, *(m[1] for m in marks.values())])
     for row in range(height - 1, -1, -1):
         low, mid = row * step, (row + 0.5) * step
@@ -89,7 +94,7 @@ def charts(result: Any, totals: list[Any]) -> list[Text]:
     shown = with_ceiling(totals)
     series = result.series([t.drug for t in shown]) if result is not None else {}
     return [
-        terminal(t.drug, t.unit, series[t.drug], t.threshold, t.limit)
+        terminal(t.drug, t.unit, series[t.drug], t.threshold, t.limit, prior_known=t.prior_known)
         for t in shown
         if series.get(t.drug)
     ]
@@ -115,7 +120,8 @@ def draw(out: Any, kind: str, result: Any, totals: list[Any], title: str) -> Non
 
     shown = [t for t in totals if t.threshold is not None or t.limit is not None]
     series = result.series([t.drug for t in shown]) if result is not None else {}
-    shown = [t for t in shown if series.get(t.drug)]
+    # a total given without dates (--prior alone) is drawn at its value, never left out as 0
+    shown = [t for t in shown if series.get(t.drug) or t.total]
     if not shown:
         shown = [t for t in totals if t.total][:4]
         series = result.series([t.drug for t in shown]) if result is not None else {}
@@ -138,7 +144,8 @@ def draw(out: Any, kind: str, result: Any, totals: list[Any], title: str) -> Non
             last = points[-1]
             ax.plot([last[0]], [last[1]], "o", color="#1f4e79", markersize=4)
             ax.annotate(
-                f"last dose {last[0]}: {fmt(last[1])}",
+                f"last dose {last[0]}: {fmt(last[1])} {t.unit.replace('m2', 'm²')}"
+                + ("" if t.prior_known else UNKNOWN_LABEL),
                 last,
                 textcoords="offset points",
                 xytext=(-6, 6),
@@ -147,6 +154,18 @@ def draw(out: Any, kind: str, result: Any, totals: list[Any], title: str) -> Non
                 color="#1f4e79",
             )
         unit = t.unit.replace("m2", "m²")
+        if not points and t.total:
+            ax.axhline(t.total, color="#1f4e79", linewidth=2)
+            ax.annotate(
+                f"total {fmt(t.total)} {unit}, given without dates",
+                (0.995, t.total),
+                xycoords=("axes fraction", "data"),
+                textcoords="offset points",
+                xytext=(0, -10),  # below: the threshold's and limit's lines are above it
+                ha="right",
+                fontsize=7.5,
+                color="#1f4e79",
+            )
         for value, word, color, style, below in (
             (t.threshold, "threshold", "#d48a00", "--", True),
             (t.limit, "limit", "#c00000", "-", False),
@@ -179,13 +198,21 @@ def draw(out: Any, kind: str, result: Any, totals: list[Any], title: str) -> Non
                     color="#c00000",
                     fontsize=8,
                 )
-        top = max([v for v in (t.threshold, t.limit) if v] + [v for _, v in points] + [1.0])
+        top = max(
+            [v for v in (t.threshold, t.limit, t.total) if v] + [v for _, v in points] + [1.0]
+        )
         ax.set_ylim(0, top * 1.15)
         ax.set_ylabel(unit)
         ax.set_title(t.drug, fontsize=10, loc="left")
+        if not t.prior_known:  # the line counts these doses only: unknown is never zero
+            ax.set_title(UNKNOWN_TITLE, fontsize=8.5, loc="right", color="#c00000")
         ax.grid(alpha=0.3)
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))
         ax.tick_params(axis="x", labelbottom=True, labelrotation=30, labelsize=8)
+    if not dates:  # no date to draw against: no made-up axis of dates (it showed 1970-01-01)
+        for ax in axes[:, 0]:
+            ax.set_xticks([])
+            ax.set_xlabel("no dates: the exposure was given without dates (--prior)", fontsize=8)
     if dates:
         first, end = min(dates), max(dates)
         pad = max((end - first).days * 0.03, 1)

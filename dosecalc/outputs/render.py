@@ -262,7 +262,7 @@ def _rows(plan: Plan, administrations: list[Any]) -> list[tuple[Any, list[Any]]]
 def _dose_table(plan: Plan, administrations: list[Any], notes: dict[str, int]) -> Grid:
     """The doses of one phase. How each is given is in its row; a regimen's note on an order
     is numbered once in ``notes`` and its number shown in the rows (see plan_table)."""
-    modified = any(_changed(a.dose) for a in administrations)
+    modified = any(changed(a.dose) for a in administrations)
     given = any(a.dose.infusion or a.dose.note for a in administrations)
     columns = [
         Column("Cycle", justify="right"),
@@ -289,7 +289,7 @@ def _dose_table(plan: Plan, administrations: list[Any], notes: dict[str, int]) -
         previous = a.cycle
         row: list[Any] = cells[:4]
         if modified:
-            row.append(f"{fmt(d.standard)} {d.unit}" if _changed(d) else "")
+            row.append(f"{fmt(d.standard)} {d.unit}" if changed(d) else "")
         row += [Text(cells[5], style="bold"), d.route, d.protocol_text]
         if given:
             how = d.infusion_text
@@ -304,7 +304,7 @@ def _dose_table(plan: Plan, administrations: list[Any], notes: dict[str, int]) -
     return table
 
 
-def _changed(d: Any) -> bool:
+def changed(d: Any) -> bool:
     """Whether a dose differs from the standard one (a modification, an organ-function or a
     pharmacogenomic percent): the table then shows the standard dose beside it."""
     return bool(d.modification or d.organ_percent or d.pgx_percent)

@@ -52,12 +52,12 @@ def _calendar(plan: Any) -> list[dict[str, Any]]:
     for a in shown:
         n = len(times[id(a)])
         many = f"{n} × " if n > 1 else ""
-        by_day[a.date].append(f"{a.dose.drug} {many}{fmt(a.dose.dose)} {a.dose.unit}")
+        by_day[a.date].append(f"{a.dose.drug} {many}{fmt(a.dose.dose)}\u00a0{a.dose.unit}")
     for ph in plan.phases:
         if ph.kind == "event":
             by_day[ph.start].append(ph.label)
         for d in ph.fraction_dates:
-            by_day[d].append(f"RT {fmt(ph.dose_per_fraction_gy)} Gy")
+            by_day[d].append(f"RT {fmt(ph.dose_per_fraction_gy)}\u00a0Gy")
     months = sorted({(d.year, d.month) for d in by_day})
     out = []
     for year, month in months:
@@ -65,12 +65,26 @@ def _calendar(plan: Any) -> list[dict[str, Any]]:
         for week in calendar.Calendar().monthdatescalendar(year, month):
             for d in week:
                 inside = d.month == month
+                # every dose of the day, however many: a calendar that showed three and
+                # '+2 more' left R-CHOP's vincristine off day 1
                 items = by_day.get(d, []) if inside else []
-                if len(items) > 4:
-                    items = items[:3] + [f"+{len(items) - 3} more"]
                 cells.append({"day": d.day if inside else None, "entries": items})
         out.append({"title": f"{calendar.month_name[month]} {year}", "cells": cells})
     return out
+
+
+def _changed_words(d: Any) -> str:
+    """A modified dose's standard dose and why it differs ('' for a standard dose)."""
+    from dosecalc.outputs import render as text_render
+
+    if not text_render.changed(d):
+        return ""
+    why = (
+        f": {d.modification.drug or 'all drugs'} {d.modification.describe()}"
+        if d.modification
+        else ""
+    )
+    return f"standard {fmt(d.standard)}\u00a0{d.unit}{why}"
 
 
 def identification(identity: dict[str, str | None] | None) -> list[tuple[str, str | None]]:
@@ -85,6 +99,28 @@ def identification(identity: dict[str, str | None] | None) -> list[tuple[str, st
     if identity.get("patient_id"):
         rows.append(("Ledger patient id", identity["patient_id"]))
     return rows
+
+
+def css_string(text: str) -> str:
+    """``text`` as the inside of a CSS string: every character but an ASCII letter, digit or
+    space written as its hex escape, so that no name can end the string or the style element."""
+    return "".join(
+        c if c.isascii() and (c.isalnum() or c == " ") else f"\\{ord(c):x} " for c in text
+    )
+
+
+def running_heads(rows: list[tuple[str, str | None]], title: str, start: date) -> dict[str, str]:
+    """What every printed page carries in its margins (as CSS strings): the patient's name,
+    date of birth and MRN (or a line to write each by hand), and which sheet this is."""
+    blank = "_" * 24
+    values = {label: value for label, value in rows}
+    name = values["Name"] or blank
+    ids = [f"{label}: {value or blank[:14]}" for label, value in rows[1:]]
+    return {
+        "name": css_string(f"Name: {name}"),
+        "ids": css_string(" · ".join(ids)),
+        "sheet": css_string(f"Order sheet: {title}, from {start.isoformat()}"),
+    }
 
 
 def render(
@@ -189,13 +225,16 @@ def render(
                 "iso": a.date.isoformat(),
                 "weekday": f"{a.date:%A}",
                 "drug": text_render.display_name(a.dose.drug),
-                # may break after "3 ×", never inside "737.9 mg" (the column is narrow)
-                "dose": (f"{len(times[id(a)])}\u00a0× " if len(times[id(a)]) > 1 else "")
-                + f"{fmt(a.dose.dose)}\u00a0{a.dose.unit}",
+                # may break after "3 ×" and, in a narrow column, between "46,116.5" and
+                # "units", never inside a number (nor past the column's edge)
+                "times_n": f"{len(times[id(a)])}\u00a0×" if len(times[id(a)]) > 1 else "",
+                "amount": fmt(a.dose.dose),
+                "unit": a.dose.unit,
                 "times": [fmt(h) for h in times[id(a)]] if len(times[id(a)]) > 1 else [],
                 "route": a.dose.route,
                 "given_as": a.dose.infusion_text,
                 "note": a.dose.note,
+                "changed": _changed_words(a.dose),
                 "protocol": a.dose.protocol_text,
                 "calculation": text_render.calculation(plan, a.dose),
             }
@@ -242,10 +281,13 @@ def render(
         paper_css=PAPERS[paper],
         critical=[a for a, s in zip(alerts, severities, strict=True) if s == "critical"],
         warnings=[a for a, s in zip(alerts, severities, strict=True) if s == "warning"],
+        notices=[a for a, s in zip(alerts, severities, strict=True) if s == "info"],
         patient=patient,
         identification=identification(identity),
+        heads=running_heads(identification(identity), title, plan.start),
         measures=measures,
         regimen=regimen,
+        changes=text_render.changes_lines(plan),
         sources=sources,
         assumptions=assumptions,
         phases=phases,
