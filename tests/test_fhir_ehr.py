@@ -340,3 +340,29 @@ def test_a_versioned_or_absolute_patient_reference_names_the_patient(
     uuid = _given(_medication("epirubicin"), 160) | {"subject": {"reference": "urn:uuid:p1"}}
     p = _ok(_import(run, tmp_path, sqlite_url, uuid | {"id": "adm-3"}), 2)
     assert "subject urn:uuid:p1 is no Patient/ID reference; give --patient ID" in p.stderr
+
+
+def test_an_import_under_the_patients_resource_id_names_its_mrn(run, tmp_path: Path) -> None:
+    """An EHR's administrations for Patient/abc123, whose Patient carries MRN123, were recorded as
+    patient abc123 without a word (the summary named no id; the Patient was 'not read'), so a
+    check of MRN123 did not count them; and --patient MRN123 was refused as another patient."""
+    patient = {
+        "resourceType": "Patient",
+        "id": "abc123",
+        "identifier": [{"type": MR, "value": "MRN123"}, {"system": "urn:x", "value": "9"}],
+    }
+    given = _given({"medicationCodeableConcept": {"text": "epirubicin"}}, 160)
+    given["subject"] = {"reference": "Patient/abc123"}
+    bundle = write(tmp_path, "mar.json", _administrations(patient, given))
+    p = _ok(run("ledger", "import", str(bundle), "--db", f"sqlite:///{tmp_path / 'a.db'}"))
+    assert "imported 1 administration of 1 patient (abc123)" in p.stdout
+    assert "Patient resource not read" not in p.stdout
+    said = " ".join(p.stderr.split())
+    assert "PATIENT_ID_NOT_MRN" in said and "the bundle gives that Patient the MRN MRN123" in said
+    db = f"sqlite:///{tmp_path / 'b.db'}"
+    p = _ok(run("ledger", "import", str(bundle), "--db", db, "--patient", "MRN123"))
+    assert "of 1 patient (MRN123)" in p.stdout and "PATIENT_ID_NOT_MRN" not in p.stderr
+    assert [r["patient"] for r in json.loads(_ok(run("ledger", "export", "--format", "json",
+            "--db", db)).stdout)["records"]] == ["MRN123"]  # fmt: skip
+    p = _ok(run("ledger", "import", str(bundle), "--db", db, "--patient", "9"), 2)
+    assert "not --patient 9" in p.stderr  # another identifier (not the MRN) is not the patient

@@ -136,8 +136,8 @@ def ledger_import(
             return ExitCode.OK
         n, people = summary["recorded"], summary["patients"]
         print(
-            f"imported {n} administrations of {len(people)} patient"
-            f"{'s' if len(people) != 1 else ''} from {file} as records "
+            f"imported {n} administration{'s' if n != 1 else ''} of {len(people)} patient"
+            f"{'s' if len(people) != 1 else ''}{_named(people)} from {file} as records "
             f"#{summary['first']}–#{summary['last']} in {done.ledger}"
         )
         for line in done.skipped:
@@ -278,3 +278,8 @@ def _intact(report: dict[str, Any]) -> str:
         f"({', '.join(parts)}) of {n(report['patients'], 'patient')}; "
         f"head #{report['head']['seq']} {report['head']['hash']}"
     )
+
+
+def _named(people: list[str]) -> str:
+    """The patients an import recorded, named when few (which id the records went under)."""
+    return f" ({', '.join(people)})" if len(people) <= 3 else ""

@@ -17,6 +17,7 @@ name one drug, and a drug dosecalc does not know is an error.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -71,6 +72,33 @@ class Annotation(Shape):
 class Identifier(Shape):
     system: str | None = None
     value: str | None = None
+
+
+V2_0203 = "http://terminology.hl7.org/CodeSystem/v2-0203"
+
+
+def is_mrn(codings: Iterable[tuple[Any, Any]], text: Any) -> bool:
+    """An identifier typed as the medical record number: type text 'MRN', or a (system, code)
+    coding of HL7 v2-0203 code MR."""
+    coded = any(system == V2_0203 and code == "MR" for system, code in codings)
+    return coded or (isinstance(text, str) and text.strip() == "MRN")
+
+
+def mrn_of(patient: Any) -> str | None:
+    """The MRN of a Patient resource as a bundle holds it (its JSON object), or None."""
+    for ident in patient.get("identifier") or [] if isinstance(patient, dict) else []:
+        kind = ident.get("type") if isinstance(ident, dict) else None
+        if not isinstance(kind, dict):
+            continue
+        codings = [
+            (c.get("system"), c.get("code"))
+            for c in kind.get("coding") or []
+            if isinstance(c, dict)
+        ]
+        value = ident.get("value")
+        if is_mrn(codings, kind.get("text")) and isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
 
 
 class Medication(Shape):

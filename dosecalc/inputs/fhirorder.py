@@ -678,13 +678,9 @@ def _one_patient(resources: list[tuple[int, Any, str | None]], source: str) -> N
         subjects.setdefault(ref, i)
 
 
-V2_0203 = "http://terminology.hl7.org/CodeSystem/v2-0203"
-
-
 def _is_mrn(kind: Any) -> bool:
-    """An identifier typed as the medical record number: text 'MRN', or HL7 v2-0203 code MR."""
-    coded = any(c.system == V2_0203 and c.code == "MR" for c in kind.coding or [])
-    return coded or (kind.text or "").strip() == "MRN"
+    """An identifier typed as the medical record number (:func:`fhir.is_mrn`)."""
+    return fhir.is_mrn(((c.system, c.code) for c in kind.coding or []), kind.text)
 
 
 def _quantity(obs: Any) -> tuple[float, str] | None:

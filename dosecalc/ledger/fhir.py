@@ -55,11 +55,14 @@ class MedicationAdministration(fhir.Shape):
 # The bundle -------------------------------------------------------------------------------
 
 
-def entries(path: Path, data: bytes, patient: str | None) -> tuple[list[Entry], list[str]]:
+def entries(
+    path: Path, data: bytes, patient: str | None
+) -> tuple[list[Entry], list[str], list[tuple[str, str]]]:
     """The completed MedicationAdministrations of a FHIR R4 Bundle as entries, and a line for
     every administration not given (``not-done``, ``entered-in-error``) and for each kind of
     resource not read (a MedicationStatement of doses given elsewhere is not imported). Any other status
-    (in-progress, stopped, on-hold, unknown) refuses the file: how much was given is unknown."""
+    (in-progress, stopped, on-hold, unknown) refuses the file: how much was given is unknown.
+    Third: (the patient recorded, its MRN) where the bundle's Patient gives another MRN."""
     source = str(path)
     raw = fhir.parse(data, source, "a FHIR import is a Bundle")
     items, problems = fhir.entries(raw, source)
@@ -74,13 +77,21 @@ def entries(path: Path, data: bytes, patient: str | None) -> tuple[list[Entry], 
             for ref in (f"Medication/{medication.id}" if medication.id else None, full):
                 if ref:
                     medications[ref] = medication
+    mrns = {  # the bundle's Patients' MRNs, by the references that name them
+        ref: mrn
+        for _, res, full in items
+        if res.get("resourceType") == "Patient" and (mrn := fhir.mrn_of(res))
+        for ref in (f"Patient/{res.get('id')}", full)
+        if ref
+    }
     out, skipped = [], []
+    by_mrn: set[tuple[str, str]] = set()  # (the patient recorded, the MRN the bundle gives)
     # resources not read (a MedicationStatement's doses are not imported): named in the output
     others: dict[str, int] = {}
     named: dict[tuple[str, str], int] = {}  # an administration's identifier → its entry
     for i, res, _ in items:
         kind = res.get("resourceType")
-        if kind not in ("MedicationAdministration", "Medication"):
+        if kind not in ("MedicationAdministration", "Medication", "Patient"):  # a Patient: its MRN
             name = kind if isinstance(kind, str) and kind else "untyped"
             others[name] = others.get(name, 0) + 1
         if kind != "MedicationAdministration":
@@ -106,7 +117,10 @@ def entries(path: Path, data: bytes, patient: str | None) -> tuple[list[Entry], 
                     f"status '{given.status}' does not say how much was given; only completed "
                     "administrations are recorded (not-done and entered-in-error are skipped)"
                 )
-            out.append(_entry(given, medications, patient, where))
+            entry, mrn = _entry(given, medications, patient, where, mrns)
+            out.append(entry)
+            if mrn is not None and mrn != entry.patient:
+                by_mrn.add((entry.patient, mrn))
         except ValueError as err:
             problems.append(Problem(str(err), file=where))
     if problems:
@@ -118,7 +132,7 @@ def entries(path: Path, data: bytes, patient: str | None) -> tuple[list[Entry], 
         "MedicationAdministrations are imported)"
         for kind, n in sorted(others.items())
     ]
-    return out, skipped
+    return out, skipped, sorted(by_mrn)
 
 
 def _when(res: MedicationAdministration) -> tuple[str, str | None]:
@@ -150,11 +164,14 @@ def _entry(
     medications: dict[str, fhir.Medication],
     patient: str | None,
     where: str,
-) -> Entry:
+    mrns: dict[str, str],
+) -> tuple[Entry, str | None]:
+    """The entry, and the MRN the bundle's Patient gives its subject (None: none given)."""
     subject = (res.subject.reference if res.subject else None) or ""
     found = _PATIENT.fullmatch(subject)
     own = patient_id(found["id"]) if found else None
-    if patient is not None and own is not None and own != patient:
+    mrn = mrns.get(subject) or (mrns.get(f"Patient/{found['id']}") if found else None)
+    if patient is not None and own is not None and patient not in (own, mrn):
         raise ValueError(f"this administration is for {subject}, not --patient {patient}")
     if patient is None and own is None:
         raise ValueError(
@@ -180,7 +197,7 @@ def _entry(
         note=res.note[0].text if res.note else None,
         time=at,
         source_id=ident,
-    )
+    ), mrn
 
 
 def _drug(res: MedicationAdministration, medications: dict[str, fhir.Medication]) -> str:

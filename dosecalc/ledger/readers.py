@@ -116,9 +116,12 @@ def history_rows(path: Path, data: bytes) -> list[tuple[int | None, dict[str, An
     return rows
 
 
-def fhir_entries(path: Path, data: bytes, patient: str | None) -> tuple[list[Entry], list[str]]:
-    """The completed MedicationAdministrations of a FHIR R4 Bundle as entries, and a line for
-    every administration not given (see :mod:`.fhir`)."""
+def fhir_entries(
+    path: Path, data: bytes, patient: str | None
+) -> tuple[list[Entry], list[str], list[tuple[str, str]]]:
+    """The completed MedicationAdministrations of a FHIR R4 Bundle as entries, a line for
+    every administration not given, and the patients whose MRN the bundle gives otherwise (see
+    :mod:`.fhir`)."""
     from dosecalc.ledger import fhir
 
     return fhir.entries(path, data, patient)

@@ -130,8 +130,9 @@ def import_file(
     who = patient_option(patient) if patient is not None else None
     data, sha = lg.read_source(file)
     skipped: list[str] = []
+    by_mrn: list[tuple[str, str]] = []
     if file.suffix.lower() == ".json":
-        entries, skipped = lg.fhir_entries(file, data, who)
+        entries, skipped, by_mrn = lg.fhir_entries(file, data, who)
     else:
         entries = lg.entries_from_rows(lg.history_rows(file, data), str(file), who)
     if not entries:
@@ -157,7 +158,23 @@ def import_file(
         "patients": sorted({e.patient for e in entries}),
         "skipped": skipped,
     }
-    return Written(ledger, [], notices + _without_bsa(entries), skipped), summary
+    said = notices + _without_bsa(entries) + [_not_the_mrn(file, *p) for p in by_mrn]
+    return Written(ledger, [], said, skipped), summary
+
+
+def _not_the_mrn(file: Path, recorded: str, mrn: str) -> Any:
+    """PATIENT_ID_NOT_MRN: a bundle's administrations recorded under its Patient's resource id
+    while the bundle gives that Patient an MRN: a check of the MRN does not count them."""
+    from dosecalc.base.alerts import WARNING, Alert
+
+    return Alert(
+        WARNING,
+        "PATIENT_ID_NOT_MRN",
+        f"{file}: the administrations of Patient/{recorded} are recorded as patient {recorded}, "
+        f"and the bundle gives that Patient the MRN {mrn}: a check of {mrn} does not count them; "
+        f"if the ledger knows the patient as {mrn}, void them and import again with --patient "
+        f"{mrn}",
+    )
 
 
 def void(
