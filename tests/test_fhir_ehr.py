@@ -366,3 +366,30 @@ def test_an_import_under_the_patients_resource_id_names_its_mrn(run, tmp_path: P
             "--db", db)).stdout)["records"]] == ["MRN123"]  # fmt: skip
     p = _ok(run("ledger", "import", str(bundle), "--db", db, "--patient", "9"), 2)
     assert "not --patient 9" in p.stderr  # another identifier (not the MRN) is not the patient
+
+
+def test_a_transactions_delete_of_an_administration_is_not_a_dose_given(run, tmp_path) -> None:
+    """A transaction Bundle's DELETE entry of an administration (the EHR removing it) was read as
+    a resource and recorded: a dose counted that the source system had just withdrawn."""
+    given = _given({"medicationCodeableConcept": {"text": "epirubicin"}}, 160)
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {
+                "fullUrl": "urn:uuid:a0",
+                "resource": given,
+                "request": {"method": "DELETE", "url": "MedicationAdministration/adm-1"},
+            }
+        ],
+    }
+    f = write(tmp_path, "mar.json", json.dumps(bundle))
+    db = f"sqlite:///{tmp_path / 'l.db'}"
+    p = _ok(run("ledger", "import", str(f), "--db", db), 2)
+    assert "request.method DELETE (MedicationAdministration/adm-1) asks a server to remove" in (
+        " ".join(p.stderr.split())
+    )
+    bundle["entry"][0]["request"]["method"] = "POST"
+    f.write_text(json.dumps(bundle), encoding="utf-8")
+    _ok(run("ledger", "import", str(f), "--db", db))  # a transaction's POST: a resource given
+    assert _drugs(run, db) == [("epirubicin", "160", "mg")]

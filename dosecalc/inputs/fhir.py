@@ -107,9 +107,15 @@ class Medication(Shape):
     form: CodeableConcept | None = None  # 'liposomal suspension': not the conventional drug
 
 
+class EntryRequest(Shape):
+    method: str | None = None
+    url: str | None = None
+
+
 class Entry(Shape):
     fullUrl: str | None = None
     resource: dict[str, Any] | None = None
+    request: EntryRequest | None = None  # a transaction's: DELETE removes, it gives nothing
 
 
 class Bundle(Shape):
@@ -200,6 +206,14 @@ def entries(
             if found:
                 raise ValueError(f"{found[0] or 'the entry'}: the key '{found[1]}' is given twice")
             e = shape(Entry, item, "")
+            method = e.request.method if e.request is not None else None
+            if method is not None and method not in ("POST", "PUT"):
+                raise ValueError(  # a DELETE of an administration read as one given: counted
+                    f"request.method {method} ({e.request.url or 'no url'}) asks a server to "
+                    f"{'remove' if method == 'DELETE' else 'read or change'} a resource: it is "
+                    "no resource to read; give the resources themselves (a collection, or a "
+                    "transaction's POST and PUT entries)"
+                )
             if e.resource is not None:
                 kind, ident = e.resource.get("resourceType"), e.resource.get("id")
                 for key, said in (
