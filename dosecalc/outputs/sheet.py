@@ -272,6 +272,7 @@ def render(
     shown = [w for w in plan.warnings if w.code not in text_render.REGIMEN_CODES]
     alerts = [{"where": _where(w), "message": w.message} for w in shown]
     severities = [w.severity for w in shown]
+    who = identification(identity)  # the block on page 1 and every page's running heads
     return env.get_template("plan.html.j2").render(
         title=title,
         identity=f"{plan.start.isoformat()} · {len(plan.administrations)} administrations",
@@ -283,8 +284,8 @@ def render(
         warnings=[a for a, s in zip(alerts, severities, strict=True) if s == "warning"],
         notices=[a for a, s in zip(alerts, severities, strict=True) if s == "info"],
         patient=patient,
-        identification=identification(identity),
-        heads=running_heads(identification(identity), title, plan.start),
+        identification=who,
+        heads=running_heads(who, title, plan.start),
         measures=measures,
         regimen=regimen,
         changes=text_render.changes_lines(plan),
